@@ -1,0 +1,210 @@
+//! Codec layer: bitstream syntax, DPB / reference management and output
+//! order, and the V4L2 stateless uAPI control structs for each picture.
+//!
+//! The uAPI structs (`v4l2_ctrl_h264_sps`, ...) are the lingua franca between
+//! this layer and [`crate::v4l2`]; nothing here issues an ioctl. Each codec
+//! folder has the same files: `parser` (syntax), `dpb` (references and output
+//! order), `controls` (uAPI structs for one picture) and `mod` (the
+//! [`StatelessCodec`] implementation).
+
+use v4l2r::bindings;
+
+pub mod h264;
+
+/// The stateless codecs vreqplay drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CodecKind {
+    H264,
+    Hevc,
+    Vp8,
+    Vp9,
+    Mpeg2,
+}
+
+impl CodecKind {
+    /// All codecs, in the order `--list-devices` prints them.
+    pub const ALL: [CodecKind; 5] = [Self::H264, Self::Hevc, Self::Vp8, Self::Vp9, Self::Mpeg2];
+
+    /// The OUTPUT (coded) pixel format fourcc of the stateless uAPI
+    /// (`V4L2_PIX_FMT_H264_SLICE` = `S264`, ...; uAPI "pixfmt-compressed").
+    pub fn output_fourcc(self) -> [u8; 4] {
+        match self {
+            Self::H264 => *b"S264",
+            Self::Hevc => *b"S265",
+            Self::Vp8 => *b"VP8F",
+            Self::Vp9 => *b"VP9F",
+            Self::Mpeg2 => *b"MG2S",
+        }
+    }
+
+    /// Short lower-case name (`h264`, `hevc`, `vp8`, `vp9`, `mpeg2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::Hevc => "hevc",
+            Self::Vp8 => "vp8",
+            Self::Vp9 => "vp9",
+            Self::Mpeg2 => "mpeg2",
+        }
+    }
+}
+
+impl std::fmt::Display for CodecKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the device wants bitstream data split and prefixed: read from the
+/// device's `V4L2_CID_STATELESS_*_DECODE_MODE` / `*_START_CODE` menu controls
+/// (uAPI "ext-ctrls-codec-stateless"), never assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeMode {
+    /// One request per slice; SLICE_PARAMS (+ PRED_WEIGHTS) per request.
+    SliceBased,
+    /// One request per picture; all slices in one OUTPUT buffer.
+    FrameBased,
+}
+
+/// Whether each slice in the OUTPUT buffer is prefixed by `00 00 01`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartCode {
+    None,
+    AnnexB,
+}
+
+/// One compound control value for one media request. The payload is the
+/// uAPI struct exactly as `VIDIOC_S_EXT_CTRLS` takes it.
+#[derive(Clone)]
+pub enum Control {
+    H264Sps(Box<bindings::v4l2_ctrl_h264_sps>),
+    H264Pps(Box<bindings::v4l2_ctrl_h264_pps>),
+    H264ScalingMatrix(Box<bindings::v4l2_ctrl_h264_scaling_matrix>),
+    H264DecodeParams(Box<bindings::v4l2_ctrl_h264_decode_params>),
+    H264SliceParams(Box<bindings::v4l2_ctrl_h264_slice_params>),
+    H264PredWeights(Box<bindings::v4l2_ctrl_h264_pred_weights>),
+}
+
+impl Control {
+    /// The control's `V4L2_CID_STATELESS_*` id.
+    pub fn id(&self) -> u32 {
+        match self {
+            Self::H264Sps(_) => bindings::V4L2_CID_STATELESS_H264_SPS,
+            Self::H264Pps(_) => bindings::V4L2_CID_STATELESS_H264_PPS,
+            Self::H264ScalingMatrix(_) => bindings::V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+            Self::H264DecodeParams(_) => bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+            Self::H264SliceParams(_) => bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+            Self::H264PredWeights(_) => bindings::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+        }
+    }
+
+    /// The uAPI name, e.g. `V4L2_CID_STATELESS_H264_SPS`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::H264Sps(_) => "V4L2_CID_STATELESS_H264_SPS",
+            Self::H264Pps(_) => "V4L2_CID_STATELESS_H264_PPS",
+            Self::H264ScalingMatrix(_) => "V4L2_CID_STATELESS_H264_SCALING_MATRIX",
+            Self::H264DecodeParams(_) => "V4L2_CID_STATELESS_H264_DECODE_PARAMS",
+            Self::H264SliceParams(_) => "V4L2_CID_STATELESS_H264_SLICE_PARAMS",
+            Self::H264PredWeights(_) => "V4L2_CID_STATELESS_H264_PRED_WEIGHTS",
+        }
+    }
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One media request's worth of work: controls + one OUTPUT buffer.
+#[derive(Debug, Clone)]
+pub struct DecodeJob {
+    /// OUTPUT buffer timestamp in ns (`v4l2_buffer.timestamp`). It is copied to
+    /// the CAPTURE buffer and is how later pictures name this one as a reference
+    /// (`reference_ts`). Unique per picture; all slices of a picture share it.
+    pub timestamp_ns: u64,
+    /// Controls to set in this request (the device keeps the others' last value).
+    pub controls: Vec<Control>,
+    /// The coded bytes for the OUTPUT buffer (slice data, start codes per [`StartCode`]).
+    pub bitstream: Vec<u8>,
+    /// `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF`: more slices of this picture follow.
+    pub hold_capture: bool,
+    /// First request of a new picture (a CAPTURE buffer gets consumed).
+    pub starts_picture: bool,
+}
+
+/// Sequence-level facts the engine needs to (re)configure the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamParams {
+    /// Coded size in pixels (macroblock / CTB aligned).
+    pub coded_width: u32,
+    pub coded_height: u32,
+    /// Visible (cropped) rectangle in pixels: x, y, width, height.
+    pub visible: (u32, u32, u32, u32),
+    /// Luma bit depth (8 or 10).
+    pub bit_depth: u8,
+    /// Pictures the DPB may hold (CAPTURE buffers needed for references + reorder).
+    pub dpb_size: u32,
+    /// Frame duration in ns from the bitstream's timing info, if present.
+    pub frame_duration_ns: Option<u64>,
+}
+
+/// One coded unit handed to a codec: a container [`crate::container::Packet`]'s
+/// payload and timing.
+#[derive(Debug, Clone, Copy)]
+pub struct CodedUnit<'a> {
+    pub data: &'a [u8],
+    /// Presentation time in ns, if the container knows it.
+    pub pts_ns: Option<i64>,
+    /// Container keyframe flag.
+    pub keyframe: bool,
+    /// Where this unit starts in the file (bytes), for error messages.
+    pub byte_offset: u64,
+}
+
+/// What a codec asks of the engine, in order.
+#[derive(Debug)]
+pub enum CodecEvent {
+    /// The sequence changed (first SPS, or new size/depth/DPB size): the engine
+    /// must (re)configure the device before the next [`CodecEvent::Decode`].
+    Configure(StreamParams),
+    /// Submit this request.
+    Decode(DecodeJob),
+    /// The picture decoded with `timestamp_ns` is next in display order; show it at `pts_ns`.
+    Output { timestamp_ns: u64, pts_ns: i64 },
+    /// The picture is no longer needed for reference; once it has been output
+    /// its CAPTURE buffer may be reused.
+    Unref { timestamp_ns: u64 },
+    /// Input was skipped: what and where (decoding resumes at the next random-access point).
+    Skipped { byte_offset: u64, reason: String },
+}
+
+/// Errors that stop a codec (bad input that is merely skipped is a
+/// [`CodecEvent::Skipped`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("unsupported stream: {0}")]
+    Unsupported(String),
+    #[error("bad codec configuration: {0}")]
+    BadConfig(String),
+}
+
+/// One stateless codec: coded units in, device requests and display-order
+/// events out. Fixed call order: [`StatelessCodec::push`] any number of times,
+/// draining [`StatelessCodec::poll`] after each; [`StatelessCodec::flush`] at
+/// end of stream (or before a seek), then drain again.
+pub trait StatelessCodec {
+    /// Which codec this is.
+    fn kind(&self) -> CodecKind;
+    /// Tells the codec the device's decode mode and start-code setting (before the first push).
+    fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode);
+    /// Feeds one coded unit. Malformed input becomes [`CodecEvent::Skipped`].
+    fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError>;
+    /// End of stream: decode what is pending and output every remaining picture.
+    fn flush(&mut self) -> Result<(), CodecError>;
+    /// Drops all state except parameter sets (seek); the next picture must be a random-access point.
+    fn reset(&mut self);
+    /// The next pending event, if any.
+    fn poll(&mut self) -> Option<CodecEvent>;
+}

@@ -1,0 +1,164 @@
+//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF and raw Annex-B
+//! elementary streams. Everything here produces [`Packet`]s; nothing here knows
+//! codecs beyond the codec private data it carries, or devices.
+
+use std::path::{Path, PathBuf};
+
+pub mod annexb;
+pub mod ivf;
+pub mod mkv;
+pub mod mp4;
+
+/// Which coded format a track carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodecId {
+    H264,
+    Hevc,
+    Vp8,
+    Vp9,
+    Mpeg2,
+    Av1,
+    /// An audio track (codec name as the container spells it, e.g. `A_OPUS`, `mp4a`).
+    Audio(String),
+    /// Anything else (the container's own codec name).
+    Other(String),
+}
+
+/// Codec configuration carried by the container (not in-band).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CodecPrivate {
+    /// Nothing out of band: parameter sets (if any) are in-band (Annex-B, IVF).
+    #[default]
+    None,
+    /// `AVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §5.3.3): H.264 NAL units
+    /// in packets are prefixed by `nal_length_size` (1, 2 or 4) big-endian bytes.
+    Avc {
+        nal_length_size: u8,
+        /// Raw SPS NAL units (no start code, no length prefix).
+        sps: Vec<Vec<u8>>,
+        /// Raw PPS NAL units.
+        pps: Vec<Vec<u8>>,
+    },
+    /// `HEVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §8.3.3).
+    Hvcc {
+        nal_length_size: u8,
+        /// Raw VPS/SPS/PPS/SEI NAL units in record order.
+        nal_units: Vec<Vec<u8>>,
+    },
+    /// Anything else, verbatim (vpcC, MPEG-2 sequence header, CodecPrivate...).
+    Raw(Vec<u8>),
+}
+
+/// One track of a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInfo {
+    /// Container track number (MP4 track_ID, Matroska TrackNumber; 1 for ES/IVF).
+    pub id: u32,
+    pub codec: CodecId,
+    /// Coded size in pixels as the container states it (0 if unknown).
+    pub width: u32,
+    pub height: u32,
+    /// Nominal frame duration in ns (from default duration / sample table / IVF
+    /// header); `None` if the container does not say.
+    pub frame_duration_ns: Option<u64>,
+    /// Track duration in ns if known.
+    pub duration_ns: Option<u64>,
+    pub codec_private: CodecPrivate,
+}
+
+/// One coded access unit / frame of one track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// [`TrackInfo::id`] of the track this belongs to.
+    pub track: u32,
+    /// The coded bytes exactly as stored (AVC: length-prefixed NAL units; Annex-B: with start codes).
+    pub data: Vec<u8>,
+    /// Presentation time in ns, if known.
+    pub pts_ns: Option<i64>,
+    /// Decode time in ns, if known.
+    pub dts_ns: Option<i64>,
+    /// Duration in ns, if known.
+    pub duration_ns: Option<u64>,
+    /// Random-access point (sync sample / keyframe / IDR).
+    pub keyframe: bool,
+    /// Byte offset of the first byte of `data` in the file (for error messages).
+    pub byte_offset: u64,
+}
+
+/// Errors from demuxing. Every variant names the file and where possible the
+/// byte offset, so the user can find the bad spot.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B)")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: corrupt {format} at byte {offset}: {what}")]
+    Corrupt { path: PathBuf, format: &'static str, offset: u64, what: String },
+    #[error("{path}: {what}")]
+    Unsupported { path: PathBuf, what: String },
+}
+
+/// A demuxer: a file's tracks and its packets in file (decode) order.
+pub trait Demuxer {
+    /// All tracks of the file.
+    fn tracks(&self) -> &[TrackInfo];
+    /// The next packet of any track, in storage order; `Ok(None)` at end of file.
+    /// Errors are per packet: after `Err` the caller may call again to resume
+    /// with the next readable packet (a demuxer that cannot resume returns `Ok(None)`).
+    fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError>;
+    /// Positions the demuxer so that the next packet of `track` is the last
+    /// keyframe at or before `pts_ns` (or the first keyframe if none).
+    fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError>;
+}
+
+/// Container formats recognised by [`probe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Mp4,
+    Matroska,
+    Ivf,
+    AnnexBH264,
+    AnnexBHevc,
+}
+
+/// Recognises a container from its first bytes (and, for raw elementary
+/// streams, the file extension `.h264`/`.264`/`.h265`/`.265`/`.hevc`).
+pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
+    if head.len() >= 8 && matches!(&head[4..8], b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"wide") {
+        return Some(Format::Mp4);
+    }
+    if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
+        return Some(Format::Matroska);
+    }
+    if head.starts_with(b"DKIF") {
+        return Some(Format::Ivf);
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let has_start_code = head.starts_with(&[0, 0, 1]) || head.starts_with(&[0, 0, 0, 1]);
+    match ext.as_str() {
+        "h264" | "264" | "avc" | "jsv" | "jvt" | "26l" if has_start_code => Some(Format::AnnexBH264),
+        "h265" | "265" | "hevc" if has_start_code => Some(Format::AnnexBHevc),
+        _ => None,
+    }
+}
+
+/// Opens `path` with the demuxer its content calls for.
+///
+/// Errors: [`ContainerError::Io`] if it can't be read, [`ContainerError::UnknownFormat`]
+/// if no demuxer recognises it, else whatever the demuxer reports for the header.
+pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
+    use std::io::Read;
+    let io = |source| ContainerError::Io { path: path.to_owned(), source };
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let n = f.read(&mut head).map_err(io)?;
+    match probe(path, &head[..n]) {
+        Some(Format::Mp4) => Ok(Box::new(mp4::Mp4Demuxer::open(path)?)),
+        Some(Format::Matroska) => Ok(Box::new(mkv::MkvDemuxer::open(path)?)),
+        Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
+        Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::H264)?)),
+        Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
+        None => Err(ContainerError::UnknownFormat { path: path.to_owned() }),
+    }
+}

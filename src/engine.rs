@@ -1,0 +1,403 @@
+//! The engine: drives one [`StatelessCodec`] and one [`DecoderDevice`],
+//! keeps requests in flight, owns CAPTURE buffer lifetimes and yields decoded
+//! frames in display order.
+//!
+//! A CAPTURE buffer goes back to the device only when all three holds on its
+//! picture are gone: the codec's reference (until [`CodecEvent::Unref`]),
+//! the pending display (until the frame is handed out or dropped as bad) and
+//! the consumer's [`DecodedFrame`] (until it is dropped).
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::codec::{CodecError, CodecEvent, CodedUnit, Control, StatelessCodec, StreamParams};
+use crate::frame::PlanesRef;
+use crate::v4l2::{CaptureFormat, DecoderDevice, DeviceError};
+
+/// Extra CAPTURE buffers beyond the DPB: requests in flight plus frames the
+/// consumer (compositor, presentation queue) may hold at once.
+pub const CAPTURE_HEADROOM: u32 = 8;
+/// How long one wait for the device may take before it counts as hung.
+pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Errors that stop decoding.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error("{0}")]
+    Stalled(String),
+}
+
+/// A decoded picture in display order. Dropping it gives its CAPTURE buffer
+/// back to the decoder (after the codec no longer references it).
+#[derive(Debug)]
+pub struct DecodedFrame {
+    /// Presentation time in ns.
+    pub pts_ns: i64,
+    /// CAPTURE buffer index (stable for one configuration).
+    pub capture_index: usize,
+    /// Configuration generation: bumps on every (re)configuration, so a
+    /// presenter can tell when its per-buffer wrappers are stale.
+    pub generation: u64,
+    /// The CAPTURE format of this frame's buffer.
+    pub format: Rc<CaptureFormat>,
+    /// Visible rectangle in pixels: x, y, width, height.
+    pub visible: (u32, u32, u32, u32),
+    #[allow(dead_code)] // held for its Drop: returns the buffer
+    token: FrameToken,
+}
+
+#[derive(Debug)]
+struct FrameToken {
+    index: usize,
+    generation: u64,
+    returned: Rc<RefCell<Vec<(u64, usize)>>>,
+}
+
+impl Drop for FrameToken {
+    fn drop(&mut self) {
+        self.returned.borrow_mut().push((self.generation, self.index));
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Picture {
+    capture_index: Option<usize>,
+    referenced: bool,
+    awaiting_output: bool,
+    with_consumer: bool,
+    error: bool,
+}
+
+/// Counters for the status line and tests.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests queued.
+    pub jobs: u64,
+    /// Pictures decoded (CAPTURE buffers dequeued).
+    pub decoded: u64,
+    /// Frames handed out in display order.
+    pub output: u64,
+    /// Pictures the device flagged `V4L2_BUF_FLAG_ERROR` (not shown).
+    pub bad: u64,
+    /// Input the codec skipped (corrupt / before a random-access point).
+    pub skipped: u64,
+    /// Most requests that were in flight at once.
+    pub max_in_flight: usize,
+}
+
+/// Decoder: codec + device session.
+pub struct Decoder<D: DecoderDevice> {
+    codec: Box<dyn StatelessCodec>,
+    device: D,
+    format: Option<Rc<CaptureFormat>>,
+    params: Option<StreamParams>,
+    generation: u64,
+    pictures: HashMap<u64, Picture>,
+    display: VecDeque<(u64, i64)>,
+    ready: VecDeque<DecodedFrame>,
+    returned: Rc<RefCell<Vec<(u64, usize)>>>,
+    pending_configure: Option<StreamParams>,
+    stats: Stats,
+    /// Messages about skipped input / bad frames, for the caller to print.
+    warnings: VecDeque<String>,
+}
+
+impl<D: DecoderDevice> Decoder<D> {
+    /// Pairs a codec with a device; reads the device's decode mode and start
+    /// code and tells the codec.
+    pub fn new(mut codec: Box<dyn StatelessCodec>, device: D) -> Self {
+        let (mode, sc) = device.mode();
+        codec.set_mode(mode, sc);
+        Decoder {
+            codec,
+            device,
+            format: None,
+            params: None,
+            generation: 0,
+            pictures: HashMap::new(),
+            display: VecDeque::new(),
+            ready: VecDeque::new(),
+            returned: Rc::new(RefCell::new(Vec::new())),
+            pending_configure: None,
+            stats: Stats::default(),
+            warnings: VecDeque::new(),
+        }
+    }
+
+    /// The device session (for presenters that need its dmabufs or maps).
+    pub fn device(&self) -> &D {
+        &self.device
+    }
+
+    /// Current stream parameters, once the first sequence header was seen.
+    pub fn params(&self) -> Option<StreamParams> {
+        self.params
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Next warning (skipped input, bad frame) to show the user.
+    pub fn take_warning(&mut self) -> Option<String> {
+        self.warnings.pop_front()
+    }
+
+    /// Feeds one coded unit; queues the requests it yields (blocking only
+    /// while all request slots are busy).
+    pub fn decode(&mut self, unit: CodedUnit<'_>) -> Result<(), EngineError> {
+        self.codec.push(unit)?;
+        self.pump_codec()?;
+        self.collect(Duration::ZERO)?;
+        Ok(())
+    }
+
+    /// End of stream: drains the codec and the device. Afterwards
+    /// [`Decoder::next_frame`] returns every remaining frame.
+    pub fn finish(&mut self) -> Result<(), EngineError> {
+        self.codec.flush()?;
+        self.pump_codec()?;
+        self.drain_device()?;
+        Ok(())
+    }
+
+    /// Discards everything in flight and pending (seek). Frames already handed
+    /// out stay valid until dropped.
+    pub fn reset(&mut self) -> Result<(), EngineError> {
+        self.drain_device()?;
+        self.codec.reset();
+        while self.codec.poll().is_some() {}
+        self.display.clear();
+        self.ready.clear();
+        for p in self.pictures.values_mut() {
+            p.referenced = false;
+            p.awaiting_output = false;
+        }
+        self.recycle()?;
+        Ok(())
+    }
+
+    /// The next decoded frame in display order, if one is ready.
+    pub fn next_frame(&mut self) -> Option<DecodedFrame> {
+        let _ = self.recycle();
+        self.ready.pop_front()
+    }
+
+    /// CPU view of a frame's planes (visible area).
+    pub fn planes<'a>(&'a self, frame: &DecodedFrame) -> PlanesRef<'a> {
+        let maps = self.device.capture_map(frame.capture_index);
+        let fmt = &frame.format;
+        let (vx, vy, vw, vh) = frame.visible;
+        let empty: &[u8] = &[];
+        let mut planes = [(empty, 0usize); 3];
+        for (i, pl) in fmt.planes.iter().enumerate().take(3) {
+            let (sub_x, sub_y) = if i == 0 { (1, 1) } else { (2, 2) };
+            let interleave = if i > 0 && fmt.pixel_format.planes() == 2 { 2 } else { 1 };
+            let sb = fmt.pixel_format.sample_bytes();
+            let off = pl.offset
+                + (vy as usize / sub_y) * pl.stride
+                + (vx as usize / sub_x) * interleave * sb;
+            let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
+            planes[i] = (buf.get(off..).unwrap_or(empty), pl.stride);
+        }
+        PlanesRef { format: fmt.pixel_format, width: vw, height: vh, planes }
+    }
+
+    fn pump_codec(&mut self) -> Result<(), EngineError> {
+        while let Some(ev) = self.codec.poll() {
+            match ev {
+                CodecEvent::Configure(p) => self.pending_configure = Some(p),
+                CodecEvent::Decode(job) => {
+                    if let Some(p) = self.pending_configure.take() {
+                        let first: Vec<Control> = job
+                            .controls
+                            .iter()
+                            .filter(|c| matches!(c, Control::H264Sps(_)))
+                            .cloned()
+                            .collect();
+                        self.reconfigure(p, &first)?;
+                    }
+                    if self.format.is_none() {
+                        return Err(EngineError::Stalled(
+                            "codec produced a decode job before any sequence header".into(),
+                        ));
+                    }
+                    while self.device.free_slots() == 0 {
+                        if self.collect(DEVICE_TIMEOUT)? == 0 && self.device.free_slots() == 0 {
+                            return Err(EngineError::Stalled(format!(
+                                "{}: no request slot freed within {:?} ({} in flight)",
+                                self.device.name(),
+                                DEVICE_TIMEOUT,
+                                self.device.in_flight()
+                            )));
+                        }
+                    }
+                    if job.starts_picture {
+                        self.pictures.insert(
+                            job.timestamp_ns,
+                            Picture { referenced: true, ..Default::default() },
+                        );
+                    }
+                    self.device.queue(&job)?;
+                    self.stats.jobs += 1;
+                    self.stats.max_in_flight = self.stats.max_in_flight.max(self.device.in_flight());
+                }
+                CodecEvent::Output { timestamp_ns, pts_ns } => {
+                    if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
+                        p.awaiting_output = true;
+                        self.display.push_back((timestamp_ns, pts_ns));
+                    }
+                }
+                CodecEvent::Unref { timestamp_ns } => {
+                    if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
+                        p.referenced = false;
+                    }
+                }
+                CodecEvent::Skipped { byte_offset, reason } => {
+                    self.stats.skipped += 1;
+                    self.warnings.push_back(format!("skipped input at byte {byte_offset}: {reason}"));
+                }
+            }
+            self.advance_display();
+        }
+        self.recycle()?;
+        Ok(())
+    }
+
+    fn reconfigure(&mut self, p: StreamParams, first: &[Control]) -> Result<(), EngineError> {
+        if self.params == Some(p) && self.format.is_some() {
+            return Ok(());
+        }
+        self.drain_device()?;
+        // Frames of the old configuration already handed out keep their token;
+        // their buffers are gone with the old configuration.
+        self.display.clear();
+        self.ready.clear();
+        self.pictures.clear();
+        let buffers = p.dpb_size + CAPTURE_HEADROOM;
+        let fmt = self.device.configure(self.codec.kind(), &p, first, buffers)?;
+        tracing::info!(
+            "configured {}: {}x{} {:?}, {} CAPTURE buffers",
+            self.device.name(),
+            fmt.width,
+            fmt.height,
+            fmt.pixel_format,
+            buffers
+        );
+        self.generation += 1;
+        self.format = Some(Rc::new(fmt));
+        self.params = Some(p);
+        Ok(())
+    }
+
+    /// Dequeues finished pictures, waiting up to `timeout` for the first one.
+    fn collect(&mut self, timeout: Duration) -> Result<usize, EngineError> {
+        let mut n = 0;
+        let mut wait = timeout;
+        while self.device.in_flight() > 0 {
+            match self.device.dequeue(wait)? {
+                Some(done) => {
+                    n += 1;
+                    wait = Duration::ZERO;
+                    self.stats.decoded += 1;
+                    let p = self.pictures.entry(done.timestamp_ns).or_default();
+                    p.capture_index = Some(done.capture_index);
+                    if done.error {
+                        p.error = true;
+                        self.stats.bad += 1;
+                        self.warnings.push_back(format!(
+                            "{}: picture {} came back with V4L2_BUF_FLAG_ERROR; not shown",
+                            self.device.name(),
+                            done.timestamp_ns
+                        ));
+                    }
+                }
+                None => break,
+            }
+        }
+        self.advance_display();
+        self.recycle()?;
+        Ok(n)
+    }
+
+    fn drain_device(&mut self) -> Result<(), EngineError> {
+        while self.device.in_flight() > 0 {
+            if self.collect(DEVICE_TIMEOUT)? == 0 && self.device.in_flight() > 0 {
+                return Err(EngineError::Stalled(format!(
+                    "{}: {} request(s) still in flight after {:?}",
+                    self.device.name(),
+                    self.device.in_flight(),
+                    DEVICE_TIMEOUT
+                )));
+            }
+        }
+        self.advance_display();
+        Ok(())
+    }
+
+    /// Moves decoded pictures at the head of the display queue to `ready`.
+    fn advance_display(&mut self) {
+        let Some(format) = self.format.clone() else { return };
+        let visible = self.params.map(|p| p.visible).unwrap_or((0, 0, format.width, format.height));
+        while let Some(&(ts, pts)) = self.display.front() {
+            let Some(p) = self.pictures.get_mut(&ts) else {
+                self.display.pop_front();
+                continue;
+            };
+            let Some(index) = p.capture_index else { break };
+            self.display.pop_front();
+            p.awaiting_output = false;
+            if p.error {
+                continue;
+            }
+            p.with_consumer = true;
+            self.stats.output += 1;
+            self.ready.push_back(DecodedFrame {
+                pts_ns: pts,
+                capture_index: index,
+                generation: self.generation,
+                format: format.clone(),
+                visible,
+                token: FrameToken { index, generation: self.generation, returned: self.returned.clone() },
+            });
+        }
+    }
+
+    /// Gives CAPTURE buffers whose pictures nobody needs back to the device.
+    fn recycle(&mut self) -> Result<(), EngineError> {
+        let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
+        for (generation, index) in returned {
+            if generation != self.generation {
+                continue;
+            }
+            for p in self.pictures.values_mut() {
+                if p.capture_index == Some(index) {
+                    p.with_consumer = false;
+                }
+            }
+        }
+        let done: Vec<u64> = self
+            .pictures
+            .iter()
+            .filter(|(_, p)| {
+                p.capture_index.is_some() && !p.referenced && !p.awaiting_output && !p.with_consumer
+            })
+            .map(|(&ts, _)| ts)
+            .collect();
+        for ts in done {
+            if let Some(p) = self.pictures.remove(&ts) {
+                if let Some(index) = p.capture_index {
+                    self.device.requeue_capture(index)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

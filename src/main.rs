@@ -1,0 +1,106 @@
+//! `vreqplay`: command-line front end (clap). Everything else lives in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use vreqplay::player::{self, Output, PlayOptions};
+
+/// Play a video through the Linux V4L2 stateless (request API) decoders.
+///
+/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, raw H.264 Annex-B.
+/// Codecs: H.264 (HEVC, VP8, VP9, MPEG-2 to come).
+#[derive(Parser, Debug)]
+#[command(name = "vreqplay", version, about, long_about)]
+struct Cli {
+    /// The file to play.
+    #[arg(required_unless_present = "list_devices")]
+    file: Option<PathBuf>,
+
+    /// Video output: a Wayland window, or none (decode only).
+    #[arg(long, value_enum, default_value_t = Vo::Wayland)]
+    vo: Vo,
+
+    /// Write the decoded frames, in display order, to this Y4M file instead of a window.
+    #[arg(short = 'o', long = "output", value_name = "FILE.y4m")]
+    output: Option<PathBuf>,
+
+    /// Overwrite the -o file if it exists.
+    #[arg(long)]
+    force: bool,
+
+    /// Stop after N frames have been output.
+    #[arg(long, value_name = "N")]
+    frames: Option<u64>,
+
+    /// Decode with the decoder behind this media device (e.g. /dev/media0) instead of the first that fits.
+    #[arg(long, value_name = "/dev/mediaN")]
+    device: Option<PathBuf>,
+
+    /// List the stateless decoders found on this machine and exit.
+    #[arg(long)]
+    list_devices: bool,
+
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Vo {
+    /// A Wayland window (zero-copy dmabuf where the compositor takes NV12, else wl_shm copies).
+    Wayland,
+    /// No output: decode only.
+    Null,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    if cli.list_devices {
+        return match vreqplay::v4l2::discover::discover() {
+            Ok(devs) => {
+                print!("{}", vreqplay::v4l2::discover::format_table(&devs));
+                if devs.is_empty() {
+                    eprintln!("vreqplay: no V4L2 stateless decoder found (looked at every /dev/media*)");
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(e) => {
+                eprintln!("vreqplay: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let input = cli.file.expect("clap requires FILE unless --list-devices");
+    let output = match (cli.output, cli.vo) {
+        (Some(path), _) => Output::Y4m { path, force: cli.force },
+        (None, Vo::Null) => Output::Null,
+        (None, Vo::Wayland) => Output::Wayland,
+    };
+    let opts = PlayOptions { input, output, max_frames: cli.frames, device: cli.device };
+    match player::play(&opts) {
+        Ok(r) => {
+            eprintln!(
+                "vreqplay: {} frames output ({} decoded, {} bad, {} input units skipped) on {}",
+                r.frames_shown, r.stats.decoded, r.stats.bad, r.stats.skipped, r.device
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("vreqplay: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

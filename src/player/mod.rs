@@ -1,0 +1,196 @@
+//! The play loop: demux → decode → present, paced at the stream's rate for
+//! windowed output (unpaced for `--vo null` / `-o file.y4m`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::codec::h264::H264Codec;
+use crate::codec::{CodecKind, CodedUnit, StatelessCodec};
+use crate::container::{self, CodecId};
+use crate::engine::Decoder;
+use crate::present::{NullSink, PresentError, Sink};
+use crate::v4l2::{discover, session::Session, DeviceInfo};
+
+/// Where frames go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A Wayland window (paced at the stream rate).
+    Wayland,
+    /// Decode only.
+    Null,
+    /// A Y4M file (frames in display order); `force` allows overwriting.
+    Y4m { path: PathBuf, force: bool },
+}
+
+/// What to play and how.
+#[derive(Debug, Clone)]
+pub struct PlayOptions {
+    pub input: PathBuf,
+    pub output: Output,
+    /// Stop after this many output frames.
+    pub max_frames: Option<u64>,
+    /// Use the decoder behind this media device (`/dev/mediaN`) instead of discovery.
+    pub device: Option<PathBuf>,
+}
+
+/// What playback did (printed at the end, checked by tests).
+#[derive(Debug, Clone, Default)]
+pub struct PlayReport {
+    pub device: String,
+    pub stats: crate::engine::Stats,
+    pub frames_shown: u64,
+}
+
+/// Errors that end playback, each one line for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    #[error(transparent)]
+    Container(#[from] container::ContainerError),
+    #[error("{0}")]
+    NoDecoder(String),
+    #[error("{path}: {what}")]
+    Input { path: PathBuf, what: String },
+    #[error("{0}")]
+    Decode(String),
+    #[error(transparent)]
+    Present(#[from] PresentError),
+}
+
+fn codec_kind(id: &CodecId) -> Option<CodecKind> {
+    match id {
+        CodecId::H264 => Some(CodecKind::H264),
+        CodecId::Hevc => Some(CodecKind::Hevc),
+        CodecId::Vp8 => Some(CodecKind::Vp8),
+        CodecId::Vp9 => Some(CodecKind::Vp9),
+        CodecId::Mpeg2 => Some(CodecKind::Mpeg2),
+        _ => None,
+    }
+}
+
+/// Picks the device for `codec`: the one behind `--device`, else the first
+/// discovered decoder that lists the codec.
+pub fn pick_device(codec: CodecKind, forced: Option<&Path>) -> Result<DeviceInfo, PlayError> {
+    let devices = discover::discover().map_err(PlayError::NoDecoder)?;
+    if let Some(m) = forced {
+        return devices
+            .into_iter()
+            .find(|d| d.media_path == m || d.video_path == m)
+            .ok_or_else(|| PlayError::NoDecoder(format!("{}: not a stateless decoder", m.display())));
+    }
+    let n = devices.len();
+    devices.into_iter().find(|d| d.support(codec).is_some()).ok_or_else(|| {
+        PlayError::NoDecoder(format!(
+            "no V4L2 stateless decoder for {codec}: looked at every /dev/media* ({n} stateless decoder(s) found)"
+        ))
+    })
+}
+
+/// Plays `opts.input` to the end (or `max_frames`).
+pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
+    let mut demux = container::open(&opts.input)?;
+    let track = demux
+        .tracks()
+        .iter()
+        .find(|t| codec_kind(&t.codec).is_some())
+        .cloned()
+        .ok_or_else(|| PlayError::Input {
+            path: opts.input.clone(),
+            what: format!(
+                "no video track vreqplay can decode (tracks: {:?})",
+                demux.tracks().iter().map(|t| &t.codec).collect::<Vec<_>>()
+            ),
+        })?;
+    let kind = codec_kind(&track.codec).expect("filtered above");
+    let codec: Box<dyn StatelessCodec> = match kind {
+        CodecKind::H264 => Box::new(H264Codec::new(&track.codec_private).map_err(|e| PlayError::Input {
+            path: opts.input.clone(),
+            what: format!("track {}: {e}", track.id),
+        })?),
+        other => {
+            return Err(PlayError::Input {
+                path: opts.input.clone(),
+                what: format!("track {}: {other} is not supported yet", track.id),
+            })
+        }
+    };
+    let info = pick_device(kind, opts.device.as_deref())?;
+    let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
+    let mut dec = Decoder::new(codec, session);
+    let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
+    let fps = fps_fraction(frame_ns);
+    let mut sink: Box<dyn Sink> = match &opts.output {
+        Output::Null => Box::new(NullSink::default()),
+        Output::Y4m { path, force } => Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps)?),
+        Output::Wayland => crate::present::wayland::open_window(&opts.input)?,
+    };
+    let paced = opts.output == Output::Wayland;
+    let mut report = PlayReport { device: info.video_path.display().to_string(), ..Default::default() };
+    let mut clock: Option<(Instant, i64)> = None;
+    let limit = opts.max_frames.unwrap_or(u64::MAX);
+
+    let mut show = |dec: &mut Decoder<Session>, sink: &mut Box<dyn Sink>, report: &mut PlayReport| -> Result<bool, PlayError> {
+        while let Some(w) = dec.take_warning() {
+            tracing::warn!("{}: {w}", opts.input.display());
+        }
+        while let Some(frame) = dec.next_frame() {
+            if report.frames_shown >= limit {
+                return Ok(false);
+            }
+            if paced {
+                let (t0, p0) = *clock.get_or_insert((Instant::now(), frame.pts_ns));
+                let due = t0 + Duration::from_nanos((frame.pts_ns - p0).max(0) as u64);
+                let now = Instant::now();
+                if due > now {
+                    std::thread::sleep(due - now);
+                }
+            }
+            sink.show(frame, &*dec)?;
+            report.frames_shown += 1;
+        }
+        sink.dispatch()?;
+        Ok(report.frames_shown < limit)
+    };
+
+    loop {
+        let pkt = match demux.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!("{e}; continuing with the next readable packet");
+                continue;
+            }
+        };
+        if pkt.track != track.id {
+            continue;
+        }
+        let unit = CodedUnit { data: &pkt.data, pts_ns: pkt.pts_ns, keyframe: pkt.keyframe, byte_offset: pkt.byte_offset };
+        dec.decode(unit).map_err(|e| {
+            PlayError::Decode(format!("{}: track {} byte {}: {e}", opts.input.display(), track.id, pkt.byte_offset))
+        })?;
+        if !show(&mut dec, &mut sink, &mut report)? {
+            break;
+        }
+    }
+    if report.frames_shown < limit {
+        dec.finish().map_err(|e| PlayError::Decode(format!("{}: at end of stream: {e}", opts.input.display())))?;
+        show(&mut dec, &mut sink, &mut report)?;
+    }
+    sink.finish()?;
+    report.stats = dec.stats();
+    Ok(report)
+}
+
+/// Frame rate as a fraction from a frame duration in ns (25 fps → (25, 1)).
+pub fn fps_fraction(frame_ns: u64) -> (u32, u32) {
+    if frame_ns == 0 {
+        return (25, 1);
+    }
+    // common NTSC rates
+    for (num, den) in [(24000u64, 1001u64), (30000, 1001), (60000, 1001)] {
+        if (frame_ns as i64 - (den * 1_000_000_000 / num) as i64).abs() < 1000 {
+            return (num as u32, den as u32);
+        }
+    }
+    let fps = (1_000_000_000f64 / frame_ns as f64).round().max(1.0) as u32;
+    (fps, 1)
+}

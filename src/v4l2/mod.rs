@@ -1,0 +1,141 @@
+//! The only code that issues V4L2 and media-controller ioctls.
+//!
+//! * [`discover`]: walk every `/dev/media*` topology (`MEDIA_IOC_DEVICE_INFO`,
+//!   `MEDIA_IOC_G_TOPOLOGY`) to find stateless decoders; no hard-coded `/dev/videoN`.
+//! * [`profile`]: per-driver facts (formats, control menus, ordering rules)
+//!   taken from the drivers' sources and the uAPI docs.
+//! * [`session`]: one decoding session on a real device (OUTPUT MMAP,
+//!   CAPTURE CREATE_BUFS + EXPBUF, a pool of media requests).
+//! * [`fake`]: a [`DecoderDevice`] built from a device profile, for tests.
+//!
+//! The engine talks to devices only through the [`DecoderDevice`] trait.
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use crate::frame::PixelFormat;
+
+pub mod discover;
+pub mod fake;
+pub mod profile;
+pub mod session;
+
+/// What one codec on one device supports (from VIDIOC_ENUM_FMT, ENUM_FRAMESIZES
+/// and the codec's menu controls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecSupport {
+    pub codec: CodecKind,
+    /// Largest coded size in pixels (VIDIOC_ENUM_FRAMESIZES on the OUTPUT format).
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Current value of `V4L2_CID_STATELESS_<codec>_DECODE_MODE`, if the codec has that menu.
+    pub decode_mode: Option<DecodeMode>,
+    /// Current value of `V4L2_CID_STATELESS_<codec>_START_CODE`, if the codec has that menu.
+    pub start_code: Option<StartCode>,
+}
+
+/// One stateless decoder found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// `/dev/mediaN` (requests are allocated here).
+    pub media_path: PathBuf,
+    /// The decoder's `/dev/videoN`, found through the media topology.
+    pub video_path: PathBuf,
+    /// `driver` from MEDIA_IOC_DEVICE_INFO / VIDIOC_QUERYCAP (e.g. `hantro-vpu`, `visl`).
+    pub driver: String,
+    /// `card` from VIDIOC_QUERYCAP.
+    pub card: String,
+    pub bus_info: String,
+    pub codecs: Vec<CodecSupport>,
+}
+
+impl DeviceInfo {
+    /// This device's support for `codec`, if any.
+    pub fn support(&self, codec: CodecKind) -> Option<&CodecSupport> {
+        self.codecs.iter().find(|c| c.codec == codec)
+    }
+}
+
+/// The CAPTURE format the device chose for the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureFormat {
+    pub pixel_format: PixelFormat,
+    /// Allocated size in pixels (≥ visible size).
+    pub width: u32,
+    pub height: u32,
+    /// Per memory plane: bytes per line and total bytes (`v4l2_plane_pix_format`).
+    pub planes: Vec<PlaneLayout>,
+}
+
+/// One plane's layout inside a CAPTURE buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneLayout {
+    /// Index of the V4L2 memory plane (dmabuf) holding this plane.
+    pub memory_plane: usize,
+    /// Byte offset of the plane inside that memory plane.
+    pub offset: usize,
+    /// Bytes per line.
+    pub stride: usize,
+}
+
+/// A decode job the device has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completed {
+    /// The job's [`DecodeJob::timestamp_ns`].
+    pub timestamp_ns: u64,
+    /// Index of the CAPTURE buffer holding the picture.
+    pub capture_index: usize,
+    /// `V4L2_BUF_FLAG_ERROR` was set on the CAPTURE buffer: the picture is bad.
+    pub error: bool,
+}
+
+/// Errors from a device. Every variant says which device and which step.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{device}: {what}: {source}")]
+    Ioctl { device: String, what: String, source: nix::Error },
+    #[error("{device}: {0}", device = .1)]
+    Unsupported(String, String),
+    #[error("{device}: device stopped answering ({what})")]
+    Timeout { device: String, what: String },
+}
+
+/// A stateless decoder session as the engine sees it. Implemented by
+/// [`session::Session`] (real device) and [`fake::FakeDevice`] (tests).
+pub trait DecoderDevice {
+    /// Human-readable name for messages (`/dev/video0 (visl)`).
+    fn name(&self) -> String;
+    /// The decode mode and start-code setting the device is in (read from its menus).
+    fn mode(&self) -> (DecodeMode, StartCode);
+    /// (Re)configures for a stream: OUTPUT format, the sequence controls that
+    /// some drivers need before CAPTURE is negotiated (`first_controls`, e.g. the
+    /// H.264 SPS for rkvdec), CAPTURE format and `capture_buffers` CAPTURE buffers.
+    /// Drops all buffers of a previous configuration.
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError>;
+    /// Requests that can be queued right now without blocking (free OUTPUT buffers/requests).
+    fn free_slots(&self) -> usize;
+    /// Queues one job as one media request. Precondition: `free_slots() > 0`.
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError>;
+    /// Waits up to `timeout` for a finished picture. `Ok(None)` on timeout.
+    /// Also recycles finished OUTPUT buffers and requests.
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError>;
+    /// Jobs queued and not yet completed.
+    fn in_flight(&self) -> usize;
+    /// Gives CAPTURE buffer `index` back to the device for a future picture.
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError>;
+    /// The dmabufs of CAPTURE buffer `index`, one per memory plane (EXPBUF, done once).
+    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>>;
+    /// CPU view of CAPTURE buffer `index`, one slice per memory plane.
+    fn capture_map(&self, index: usize) -> Vec<&[u8]>;
+}
+
+/// Keeps exported dmabuf fds alive alongside their buffer.
+pub type DmabufFds = Vec<OwnedFd>;
