@@ -25,4 +25,6 @@ pub mod engine;
 pub mod frame;
 pub mod player;
 pub mod present;
+#[doc(hidden)]
+pub mod testutil;
 pub mod v4l2;
