@@ -28,23 +28,6 @@ pub(crate) struct VideoProbe {
     pub codecs: Vec<CodecSupport>,
 }
 
-impl VideoProbe {
-    pub fn output_queue(&self) -> QueueType {
-        if self.mplane {
-            QueueType::VideoOutputMplane
-        } else {
-            QueueType::VideoOutput
-        }
-    }
-    pub fn capture_queue(&self) -> QueueType {
-        if self.mplane {
-            QueueType::VideoCaptureMplane
-        } else {
-            QueueType::VideoCapture
-        }
-    }
-}
-
 fn codec_from_fourcc(f: [u8; 4]) -> Option<CodecKind> {
     CodecKind::ALL.into_iter().find(|c| c.output_fourcc() == f)
 }
@@ -72,7 +55,9 @@ pub(crate) fn read_menus(
     fd: &impl std::os::fd::AsRawFd,
     codec: CodecKind,
 ) -> (Option<DecodeMode>, Option<StartCode>) {
-    let Some((mode_id, sc_id)) = menu_ids(codec) else { return (None, None) };
+    let Some((mode_id, sc_id)) = menu_ids(codec) else {
+        return (None, None);
+    };
     let mode = ioctl::g_ctrl(fd, mode_id).ok().and_then(|v| match v {
         0 => Some(DecodeMode::SliceBased),
         1 => Some(DecodeMode::FrameBased),
@@ -92,8 +77,11 @@ pub(crate) fn read_menus(
 fn max_size(fd: &File, fourcc: [u8; 4]) -> (u32, u32) {
     let mut best = (0, 0);
     for index in 0..64 {
-        let Ok(fs) = ioctl::enum_frame_sizes::<bindings::v4l2_frmsizeenum>(fd, index, v4l2r::PixelFormat::from(&fourcc))
-        else {
+        let Ok(fs) = ioctl::enum_frame_sizes::<bindings::v4l2_frmsizeenum>(
+            fd,
+            index,
+            v4l2r::PixelFormat::from(&fourcc),
+        ) else {
             break;
         };
         match fs.size() {
@@ -115,29 +103,51 @@ fn max_size(fd: &File, fourcc: [u8; 4]) -> (u32, u32) {
 /// Probes an open video node: must be a streaming M2M device (single or
 /// multi-planar); lists the stateless codecs on its OUTPUT queue.
 pub(crate) fn probe_video(fd: &File, path: &Path) -> Result<VideoProbe, String> {
-    let cap: Capability = ioctl::querycap(fd).map_err(|e| format!("{}: VIDIOC_QUERYCAP: {e}", path.display()))?;
+    let cap: Capability =
+        ioctl::querycap(fd).map_err(|e| format!("{}: VIDIOC_QUERYCAP: {e}", path.display()))?;
     let caps = cap.device_caps();
     let mplane = caps.contains(Capabilities::VIDEO_M2M_MPLANE);
     if !mplane && !caps.contains(Capabilities::VIDEO_M2M) {
-        return Err(format!("{}: not a memory-to-memory device (caps {caps})", path.display()));
+        return Err(format!(
+            "{}: not a memory-to-memory device (caps {caps})",
+            path.display()
+        ));
     }
     if !caps.contains(Capabilities::STREAMING) {
         return Err(format!("{}: no V4L2_CAP_STREAMING", path.display()));
     }
-    let out = if mplane { QueueType::VideoOutputMplane } else { QueueType::VideoOutput };
+    let out = if mplane {
+        QueueType::VideoOutputMplane
+    } else {
+        QueueType::VideoOutput
+    };
     let mut codecs = Vec::new();
     for desc in FormatIterator::new(fd, out) {
         let fourcc: [u8; 4] = desc.pixelformat.into();
-        let Some(codec) = codec_from_fourcc(fourcc) else { continue };
+        let Some(codec) = codec_from_fourcc(fourcc) else {
+            continue;
+        };
         if codecs.iter().any(|c: &CodecSupport| c.codec == codec) {
             continue;
         }
         let (max_width, max_height) = max_size(fd, fourcc);
         let (decode_mode, start_code) = read_menus(fd, codec);
-        codecs.push(CodecSupport { codec, max_width, max_height, decode_mode, start_code });
+        codecs.push(CodecSupport {
+            codec,
+            max_width,
+            max_height,
+            decode_mode,
+            start_code,
+        });
     }
     codecs.sort_by_key(|c| c.codec);
-    Ok(VideoProbe { driver: cap.driver, card: cap.card, bus_info: cap.bus_info, mplane, codecs })
+    Ok(VideoProbe {
+        driver: cap.driver,
+        card: cap.card,
+        bus_info: cap.bus_info,
+        mplane,
+        codecs,
+    })
 }
 
 /// `/dev/media*` in numeric order.
@@ -159,8 +169,10 @@ fn media_nodes() -> Result<Vec<PathBuf>, String> {
 fn discover_media(media_path: &Path) -> Result<Vec<DeviceInfo>, String> {
     let m = media_path.display();
     let fd = File::open(media_path).map_err(|e| format!("{m}: open: {e}"))?;
-    let minfo = media::device_info(fd.as_fd()).map_err(|e| format!("{m}: MEDIA_IOC_DEVICE_INFO: {e}"))?;
-    let topo = media::topology(fd.as_fd()).map_err(|e| format!("{m}: MEDIA_IOC_G_TOPOLOGY: {e}"))?;
+    let minfo =
+        media::device_info(fd.as_fd()).map_err(|e| format!("{m}: MEDIA_IOC_DEVICE_INFO: {e}"))?;
+    let topo =
+        media::topology(fd.as_fd()).map_err(|e| format!("{m}: MEDIA_IOC_G_TOPOLOGY: {e}"))?;
     let mut out = Vec::new();
     for entity in topo.decoder_entities() {
         let Some((major, minor)) = topo.video_devnode_for(entity) else {
@@ -184,9 +196,17 @@ fn discover_media(media_path: &Path) -> Result<Vec<DeviceInfo>, String> {
         out.push(DeviceInfo {
             media_path: media_path.to_path_buf(),
             video_path,
-            driver: if probe.driver.is_empty() { minfo.driver.clone() } else { probe.driver },
+            driver: if probe.driver.is_empty() {
+                minfo.driver.clone()
+            } else {
+                probe.driver
+            },
             card: probe.card,
-            bus_info: if probe.bus_info.is_empty() { minfo.bus_info.clone() } else { probe.bus_info },
+            bus_info: if probe.bus_info.is_empty() {
+                minfo.bus_info.clone()
+            } else {
+                probe.bus_info
+            },
             codecs: probe.codecs,
         });
     }
@@ -220,7 +240,10 @@ pub fn discover() -> Result<Vec<DeviceInfo>, String> {
 
 /// The `--list-devices` table: device, driver, codecs, max size, decode mode.
 pub fn format_table(devs: &[DeviceInfo]) -> String {
-    let mut s = format!("{:<14} {:<12} {:<14} {:<6} {:<11} {:<12} {}\n", "media", "video", "driver", "codec", "max size", "decode mode", "start code");
+    let mut s = format!(
+        "{:<14} {:<12} {:<14} {:<6} {:<11} {:<12} {}\n",
+        "media", "video", "driver", "codec", "max size", "decode mode", "start code"
+    );
     for d in devs {
         for c in &d.codecs {
             s += &format!(
@@ -230,8 +253,12 @@ pub fn format_table(devs: &[DeviceInfo]) -> String {
                 d.driver,
                 c.codec.name(),
                 format!("{}x{}", c.max_width, c.max_height),
-                c.decode_mode.map(|m| format!("{m:?}")).unwrap_or_else(|| "-".into()),
-                c.start_code.map(|m| format!("{m:?}")).unwrap_or_else(|| "-".into()),
+                c.decode_mode
+                    .map(|m| format!("{m:?}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.start_code
+                    .map(|m| format!("{m:?}"))
+                    .unwrap_or_else(|| "-".into()),
             );
         }
     }

@@ -140,7 +140,11 @@ pub fn device_info(fd: BorrowedFd<'_>) -> nix::Result<DeviceInfo> {
     // SAFETY: `fd` is an open fd; `info` is a writable struct with the exact
     // layout of `struct media_device_info` that the ioctl number encodes.
     unsafe { ffi::media_ioc_device_info(fd.as_raw_fd(), &mut info) }?;
-    Ok(DeviceInfo { driver: c_str(&info.driver), model: c_str(&info.model), bus_info: c_str(&info.bus_info) })
+    Ok(DeviceInfo {
+        driver: c_str(&info.driver),
+        model: c_str(&info.model),
+        bus_info: c_str(&info.bus_info),
+    })
 }
 
 /// The whole media graph of one `/dev/mediaN`.
@@ -205,13 +209,19 @@ pub fn topology(fd: BorrowedFd<'_>) -> nix::Result<Topology> {
         pads.truncate(n(full.num_pads, pads.len()));
         links.truncate(n(full.num_links, links.len()));
         return Ok(Topology {
-            entities: entities.iter().map(|e| (e.id, c_str(&{ e.name }), e.function)).collect(),
+            entities: entities
+                .iter()
+                .map(|e| (e.id, c_str(&{ e.name }), e.function))
+                .collect(),
             interfaces: interfaces
                 .iter()
                 .map(|i| (i.id, i.intf_type, i.devnode_major, i.devnode_minor))
                 .collect(),
             pads: pads.iter().map(|p| (p.id, p.entity_id)).collect(),
-            links: links.iter().map(|l| (l.source_id, l.sink_id, l.flags)).collect(),
+            links: links
+                .iter()
+                .map(|l| (l.source_id, l.sink_id, l.flags))
+                .collect(),
         });
     }
     Err(nix::Error::EAGAIN)
@@ -220,7 +230,11 @@ pub fn topology(fd: BorrowedFd<'_>) -> nix::Result<Topology> {
 impl Topology {
     /// Ids of entities whose function is `MEDIA_ENT_F_PROC_VIDEO_DECODER`.
     pub fn decoder_entities(&self) -> Vec<u32> {
-        self.entities.iter().filter(|e| e.2 == MEDIA_ENT_F_PROC_VIDEO_DECODER).map(|e| e.0).collect()
+        self.entities
+            .iter()
+            .filter(|e| e.2 == MEDIA_ENT_F_PROC_VIDEO_DECODER)
+            .map(|e| e.0)
+            .collect()
     }
 
     /// `(major, minor)` of the V4L2 video interface serving decoder entity `entity`.
@@ -248,8 +262,10 @@ impl Topology {
                 if flags & MEDIA_LNK_FL_LINK_TYPE != MEDIA_LNK_FL_INTERFACE_LINK || sink != e {
                     continue;
                 }
-                if let Some(i) =
-                    self.interfaces.iter().find(|i| i.0 == src && i.1 == MEDIA_INTF_T_V4L_VIDEO)
+                if let Some(i) = self
+                    .interfaces
+                    .iter()
+                    .find(|i| i.0 == src && i.1 == MEDIA_INTF_T_V4L_VIDEO)
                 {
                     return Some((i.2, i.3));
                 }
@@ -305,7 +321,8 @@ mod tests {
     #[test]
     fn no_interface_no_node() {
         let mut t = m2m_graph();
-        t.links.retain(|l| l.2 & MEDIA_LNK_FL_LINK_TYPE != MEDIA_LNK_FL_INTERFACE_LINK);
+        t.links
+            .retain(|l| l.2 & MEDIA_LNK_FL_LINK_TYPE != MEDIA_LNK_FL_INTERFACE_LINK);
         assert_eq!(t.video_devnode_for(4), None);
         t.interfaces[0].1 = 0x300; // not a V4L video interface
         assert_eq!(t.video_devnode_for(4), None);

@@ -103,7 +103,8 @@ pub const PROFILES: &[Profile] = &[
         single_planar: false,
         expected_decode_mode: DecodeMode::FrameBased,
         expected_start_code: StartCode::AnnexB,
-        source: "drivers/media/platform/rockchip/rkvdec/rkvdec-vdpu381-*.c (RK3588, uAPI ≥ 6.20/7.0); \
+        source:
+            "drivers/media/platform/rockchip/rkvdec/rkvdec-vdpu381-*.c (RK3588, uAPI ≥ 6.20/7.0); \
                  unverified on silicon",
     },
     Profile {
@@ -128,7 +129,12 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "cedrus",
         variant: "sunxi",
-        codecs: &[(H264, 3840, 2160), (HEVC, 3840, 2160), (VP8, 3840, 2160), (MPEG2, 3840, 2160)],
+        codecs: &[
+            (H264, 3840, 2160),
+            (HEVC, 3840, 2160),
+            (VP8, 3840, 2160),
+            (MPEG2, 3840, 2160),
+        ],
         // cedrus_video.c cedrus_formats: V4L2_PIX_FMT_NV12_32L32 (tiled) on
         // every variant; linear NV12 only where the hardware can untile.
         capture_formats: &[*b"ST12", *b"NV12"],
@@ -141,7 +147,8 @@ pub const PROFILES: &[Profile] = &[
         // START_CODE min=max=NONE.
         expected_decode_mode: DecodeMode::SliceBased,
         expected_start_code: StartCode::None,
-        source: "drivers/staging/media/sunxi/cedrus/cedrus.c (controls), cedrus_video.c (formats); \
+        source:
+            "drivers/staging/media/sunxi/cedrus/cedrus.c (controls), cedrus_video.c (formats); \
                  unverified on silicon",
     },
     Profile {
@@ -149,7 +156,13 @@ pub const PROFILES: &[Profile] = &[
         variant: "",
         // visl-video.c visl_coded_fmts frmsize: MPEG-2 1920x1152, VP8
         // 16383x16383, VP9 8192x4352, H.264/HEVC 4096x2304.
-        codecs: &[(H264, 4096, 2304), (HEVC, 4096, 2304), (VP8, 16383, 16383), (VP9, 8192, 4352), (MPEG2, 1920, 1152)],
+        codecs: &[
+            (H264, 4096, 2304),
+            (HEVC, 4096, 2304),
+            (VP8, 16383, 16383),
+            (VP9, 8192, 4352),
+            (MPEG2, 1920, 1152),
+        ],
         // visl-video.c visl_decoded_fmts: NV12, YUV420.
         capture_formats: &[*b"NV12", *b"YU12"],
         sps_before_capture_format: false,
@@ -160,7 +173,8 @@ pub const PROFILES: &[Profile] = &[
         // (FRAME_BASED settable), START_CODE def NONE (ANNEX_B settable).
         expected_decode_mode: DecodeMode::SliceBased,
         expected_start_code: StartCode::None,
-        source: "drivers/media/test-drivers/visl/visl-core.c, visl-video.c (kernel 6.12); run in the VM",
+        source:
+            "drivers/media/test-drivers/visl/visl-core.c, visl-video.c (kernel 6.12); run in the VM",
     },
 ];
 
@@ -185,13 +199,16 @@ pub const GENERIC: Profile = Profile {
 /// Unknown drivers get [`GENERIC`].
 pub fn for_driver(driver: &str, card: &str) -> &'static Profile {
     let card = card.to_ascii_lowercase();
-    let candidates: Vec<&'static Profile> = PROFILES.iter().filter(|p| p.driver == driver).collect();
+    let candidates: Vec<&'static Profile> =
+        PROFILES.iter().filter(|p| p.driver == driver).collect();
     match candidates.len() {
         0 => &GENERIC,
         1 => candidates[0],
         _ => candidates
             .iter()
-            .find(|p| card.contains(p.variant) || (p.variant == "vdpu381" && card.contains("rk3588")))
+            .find(|p| {
+                card.contains(p.variant) || (p.variant == "vdpu381" && card.contains("rk3588"))
+            })
             .copied()
             .unwrap_or(candidates[0]),
     }
@@ -200,7 +217,10 @@ pub fn for_driver(driver: &str, card: &str) -> &'static Profile {
 impl Profile {
     /// Largest coded size for `codec`, if this profile lists the codec.
     pub fn max_size(&self, codec: CodecKind) -> Option<(u32, u32)> {
-        self.codecs.iter().find(|c| c.0 == codec).map(|c| (c.1, c.2))
+        self.codecs
+            .iter()
+            .find(|c| c.0 == codec)
+            .map(|c| (c.1, c.2))
     }
 
     /// The session's setup order as ioctl names, for logs and tests:
@@ -208,7 +228,14 @@ impl Profile {
     /// `CREATE_BUFS(CAPTURE)`, `STREAMON`. Every profile is satisfied by the
     /// same order (OUTPUT buffers and the SPS both come before CAPTURE).
     pub fn setup_order(&self) -> &'static [&'static str] {
-        &["S_FMT(OUTPUT)", "REQBUFS(OUTPUT)", "S_EXT_CTRLS(first)", "S_FMT(CAPTURE)", "CREATE_BUFS(CAPTURE)", "STREAMON"]
+        &[
+            "S_FMT(OUTPUT)",
+            "REQBUFS(OUTPUT)",
+            "S_EXT_CTRLS(first)",
+            "S_FMT(CAPTURE)",
+            "CREATE_BUFS(CAPTURE)",
+            "STREAMON",
+        ]
     }
 }
 
@@ -218,11 +245,17 @@ mod tests {
 
     #[test]
     fn lookup_by_driver_and_variant() {
-        assert_eq!(for_driver("hantro-vpu", "rockchip,rk3568-vpu-dec").variant, "rk3568-vpu");
+        assert_eq!(
+            for_driver("hantro-vpu", "rockchip,rk3568-vpu-dec").variant,
+            "rk3568-vpu"
+        );
         assert_eq!(for_driver("rkvdec", "rkvdec").variant, "rk3399");
         assert_eq!(for_driver("rkvdec", "rkvdec-rk3588").variant, "vdpu381");
         assert_eq!(for_driver("nope", "").variant, "generic");
-        assert_eq!(for_driver("visl", "visl").max_size(CodecKind::H264), Some((4096, 2304)));
+        assert_eq!(
+            for_driver("visl", "visl").max_size(CodecKind::H264),
+            Some((4096, 2304))
+        );
         assert_eq!(for_driver("hantro-vpu", "").max_size(CodecKind::Hevc), None);
     }
 
@@ -232,11 +265,19 @@ mod tests {
             let o = p.setup_order();
             let at = |s: &str| o.iter().position(|x| *x == s).unwrap();
             if p.sps_before_capture_format {
-                assert!(at("S_EXT_CTRLS(first)") < at("S_FMT(CAPTURE)"), "{}", p.driver);
+                assert!(
+                    at("S_EXT_CTRLS(first)") < at("S_FMT(CAPTURE)"),
+                    "{}",
+                    p.driver
+                );
             }
             if p.output_buffers_before_capture {
                 assert!(at("REQBUFS(OUTPUT)") < at("S_FMT(CAPTURE)"), "{}", p.driver);
-                assert!(at("S_FMT(CAPTURE)") < at("CREATE_BUFS(CAPTURE)"), "{}", p.driver);
+                assert!(
+                    at("S_FMT(CAPTURE)") < at("CREATE_BUFS(CAPTURE)"),
+                    "{}",
+                    p.driver
+                );
             }
             assert!(!p.capture_formats.is_empty());
         }
