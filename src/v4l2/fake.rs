@@ -236,14 +236,15 @@ impl FakeDevice {
                     "picture {ts}: continues held picture {h} with another timestamp"
                 )))
             }
-            (None, false) if self.mode == DecodeMode::SliceBased => {
-                // A continuation without a held picture is allowed only if the
-                // previous request of the same picture was queued (it completed).
-                if self.log.last().map(|j| j.timestamp_ns) != Some(ts) {
-                    return Err(self.reject(format!(
-                        "picture {ts}: continuation request without a first one"
-                    )));
-                }
+            // A continuation without a held picture is allowed only if the
+            // previous request of the same picture was queued (it completed).
+            (None, false)
+                if self.mode == DecodeMode::SliceBased
+                    && self.log.last().map(|j| j.timestamp_ns) != Some(ts) =>
+            {
+                return Err(self.reject(format!(
+                    "picture {ts}: continuation request without a first one"
+                )));
             }
             (Some(h), true) => {
                 return Err(self.reject(format!(

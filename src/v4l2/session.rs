@@ -682,7 +682,7 @@ impl DecoderDevice for Session {
                 job.bitstream.len()
             )));
         }
-        if job.timestamp_ns % 1000 != 0 && !self.warned_ts {
+        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_ts {
             self.warned_ts = true;
             tracing::warn!(
                 "{}: timestamp {} ns is not a whole µs; reference_ts will not match",
