@@ -185,12 +185,14 @@ fn run() -> Result<(), String> {
     println!("queueing {} requests for {PICTURES} pictures", jobs.len());
     let mut done = Vec::new();
     let mut max_in_flight = 0;
+    let mut max_in_kernel = 0;
     let mut next = 0;
     while done.len() < PICTURES {
         while next < jobs.len() && s.free_slots() > 0 {
             s.queue(&jobs[next]).map_err(|e| e.to_string())?;
             next += 1;
             max_in_flight = max_in_flight.max(s.in_flight());
+            max_in_kernel = max_in_kernel.max(s.requests_not_completed());
         }
         match s
             .dequeue(Duration::from_secs(5))
@@ -245,7 +247,10 @@ fn run() -> Result<(), String> {
         s.requeue_capture(c.capture_index)
             .map_err(|e| e.to_string())?;
     }
-    println!("max requests in flight: {max_in_flight}");
+    println!(
+        "max requests in flight: {max_in_flight} queued and not reaped; \
+         {max_in_kernel} of them not yet completed by the kernel at once"
+    );
     if max_in_flight < 4 {
         return Err(format!(
             "only {max_in_flight} requests in flight (want ≥ 4)"
@@ -253,6 +258,44 @@ fn run() -> Result<(), String> {
     }
     if s.in_flight() != 0 {
         return Err(format!("{} still in flight at the end", s.in_flight()));
+    }
+    // Phase 2: only 2 CAPTURE buffers, so requests must wait inside the
+    // kernel (visl itself completes a request as soon as it can run): shows
+    // the kernel holding >= 4 queued requests at once, and the recycle path.
+    let fmt2 = s
+        .configure(CodecKind::H264, &params, &first, 2)
+        .map_err(|e| format!("reconfigure: {e}"))?;
+    println!(
+        "reconfigured with 2 CAPTURE buffers: {}x{} {:?}",
+        fmt2.width, fmt2.height, fmt2.pixel_format
+    );
+    let mut next = 0;
+    let mut got = Vec::new();
+    let mut max_in_kernel = 0;
+    while got.len() < PICTURES {
+        while next < jobs.len() && s.free_slots() > 0 {
+            s.queue(&jobs[next]).map_err(|e| e.to_string())?;
+            next += 1;
+        }
+        max_in_kernel = max_in_kernel.max(s.requests_not_completed());
+        let c = s
+            .dequeue(Duration::from_secs(5))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("phase 2: timeout after {} pictures", got.len()))?;
+        got.push(c.timestamp_ns);
+        s.requeue_capture(c.capture_index)
+            .map_err(|e| e.to_string())?;
+    }
+    println!(
+        "phase 2 timestamps: {got:?}; max requests pending inside the kernel: {max_in_kernel}"
+    );
+    if got != want {
+        return Err(format!("phase 2 timestamps {got:?} != {want:?}"));
+    }
+    if max_in_kernel < 4 {
+        return Err(format!(
+            "phase 2: only {max_in_kernel} requests pending in the kernel (want >= 4)"
+        ));
     }
     // Reconfigure (resolution change path) and drop.
     let p2 = StreamParams {

@@ -230,6 +230,20 @@ impl Session {
         self.profile
     }
 
+    /// Queued requests the kernel has not completed yet: each busy OUTPUT
+    /// buffer's request fd polled for `POLLPRI` (signalled on completion,
+    /// uAPI "media-request-ioc-queue") without waiting. For diagnostics.
+    pub fn requests_not_completed(&self) -> usize {
+        self.outputs
+            .iter()
+            .filter(|o| o.busy.is_some())
+            .filter(|o| {
+                let mut pfd = [PollFd::new(o.request_fd(), PollFlags::POLLPRI)];
+                matches!(nix::poll::poll(&mut pfd, PollTimeout::ZERO), Ok(0))
+            })
+            .count()
+    }
+
     /// The media device fd (requests are allocated from it).
     pub fn media_fd(&self) -> BorrowedFd<'_> {
         self.media.as_fd()
