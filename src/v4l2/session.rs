@@ -138,6 +138,8 @@ pub struct Session {
     /// buffer has not been dequeued yet.
     captures_expected: usize,
     warned_ts: bool,
+    /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
+    supports_hold: bool,
 }
 
 impl Session {
@@ -222,6 +224,7 @@ impl Session {
             timestamps: HashMap::new(),
             captures_expected: 0,
             warned_ts: false,
+            supports_hold: false,
         })
     }
 
@@ -449,7 +452,7 @@ impl Session {
             )));
         }
         // 2. OUTPUT buffers, mapped, one request each.
-        let n: usize = ioctl::reqbufs(
+        let rb: ioctl::RequestBuffers = ioctl::reqbufs(
             &self.video,
             self.out_q(),
             MemoryType::Mmap,
@@ -457,6 +460,19 @@ impl Session {
             MemoryConsistency::empty(),
         )
         .map_err(|e| self.err("VIDIOC_REQBUFS(OUTPUT)", errno(e)))?;
+        let n = rb.count as usize;
+        // uAPI vidioc-reqbufs: V4L2_BUF_CAP_SUPPORTS_REQUESTS is mandatory for a
+        // stateless decoder's OUTPUT queue; HOLD_CAPTURE_BUF is needed for
+        // slice-based decoding of multi-slice pictures.
+        if !rb
+            .capabilities
+            .contains(ioctl::BufferCapabilities::SUPPORTS_REQUESTS)
+        {
+            return Err(self.unsupported("OUTPUT queue lacks V4L2_BUF_CAP_SUPPORTS_REQUESTS"));
+        }
+        self.supports_hold = rb
+            .capabilities
+            .contains(ioctl::BufferCapabilities::SUPPORTS_M2M_HOLD_CAPTURE_BUF);
         if n == 0 {
             return Err(self.unsupported("VIDIOC_REQBUFS(OUTPUT) gave 0 buffers"));
         }
@@ -694,6 +710,13 @@ impl DecoderDevice for Session {
                 "picture {}: {} bytes of bitstream exceed the OUTPUT buffer ({cap} bytes)",
                 job.timestamp_ns,
                 job.bitstream.len()
+            )));
+        }
+        if job.hold_capture && !self.supports_hold {
+            return Err(self.unsupported(format!(
+                "picture {}: HOLD_CAPTURE_BUF requested but the OUTPUT queue lacks \
+                 V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF",
+                job.timestamp_ns
             )));
         }
         if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_ts {
