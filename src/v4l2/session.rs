@@ -445,10 +445,13 @@ impl Session {
         let out_q = self.out_q();
         let got: Format = ioctl::s_fmt(&mut self.video, (out_q, &out_fmt))
             .map_err(|e| self.err("VIDIOC_S_FMT(OUTPUT)", errno(e)))?;
-        if <[u8; 4]>::from(got.pixelformat) != codec.output_fourcc() {
+        if <[u8; 4]>::from(got.pixelformat) != codec.output_fourcc()
+            || got.width < w
+            || got.height < h
+        {
             return Err(self.unsupported(format!(
-                "VIDIOC_S_FMT(OUTPUT): driver chose {} instead of {codec}",
-                got.pixelformat
+                "VIDIOC_S_FMT(OUTPUT): driver chose {} {}x{} for {codec} {w}x{h}",
+                got.pixelformat, got.width, got.height
             )));
         }
         // 2. OUTPUT buffers, mapped, one request each.
@@ -535,15 +538,30 @@ impl Session {
                     names.join(", ")
                 ))
             })?;
-        let cap_req = Format {
-            width: w,
-            height: h,
-            pixelformat: v4l2r::PixelFormat::from(&chosen),
-            plane_fmt: vec![],
-        };
+        // The driver derives the CAPTURE size (and for rkvdec the depth) from
+        // the OUTPUT format and the SPS: keep what G_FMT says and only switch
+        // the pixel format if needed (as GStreamer's v4l2codecs does).
         let cap_q = self.cap_q();
-        let cap: Format = ioctl::s_fmt(&mut self.video, (cap_q, &cap_req))
-            .map_err(|e| self.err("VIDIOC_S_FMT(CAPTURE)", errno(e)))?;
+        let current: Format = ioctl::g_fmt(&self.video, cap_q)
+            .map_err(|e| self.err("VIDIOC_G_FMT(CAPTURE)", errno(e)))?;
+        let cap: Format = if <[u8; 4]>::from(current.pixelformat) == chosen {
+            current
+        } else {
+            let cap_req = Format {
+                width: current.width.max(w),
+                height: current.height.max(h),
+                pixelformat: v4l2r::PixelFormat::from(&chosen),
+                plane_fmt: vec![],
+            };
+            ioctl::s_fmt(&mut self.video, (cap_q, &cap_req))
+                .map_err(|e| self.err("VIDIOC_S_FMT(CAPTURE)", errno(e)))?
+        };
+        if cap.width < w || cap.height < h {
+            return Err(self.unsupported(format!(
+                "CAPTURE format {}x{} is smaller than the coded size {w}x{h}",
+                cap.width, cap.height
+            )));
+        }
         let fourcc: [u8; 4] = cap.pixelformat.into();
         let pixel_format = PixelFormat::from_v4l2(fourcc).ok_or_else(|| {
             self.unsupported(format!("driver chose CAPTURE format {}", cap.pixelformat))
