@@ -19,6 +19,7 @@ use crate::frame::PixelFormat;
 
 pub mod discover;
 pub mod fake;
+mod media;
 pub mod profile;
 pub mod session;
 
