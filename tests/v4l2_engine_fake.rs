@@ -7,11 +7,9 @@
 //! first byte is the picture's index in decode order. Timestamps are
 //! `(decode index + 1) * 1000` ns, pts `poc * 1 ms`.
 //!
-//! The `#[ignore]`d tests fail on the skeleton `engine.rs`, which (a) gives a
-//! reference's CAPTURE buffer back as soon as the codec unrefs it although
-//! requests queued earlier may still read it, and (b) recycles a decoded
-//! non-reference picture before the codec has output it. With the engine
-//! patch from the v4l2 report they pass: `cargo test --test v4l2_engine_fake -- --include-ignored`.
+//! Two engine rules have their own tests here: a reference's CAPTURE buffer
+//! is not requeued while requests queued before its Unref may still read it,
+//! and a decoded non-reference picture is not recycled before it is output.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -298,7 +296,6 @@ fn keeps_at_least_four_requests_in_flight() {
 }
 
 #[test]
-#[ignore = "fails on the skeleton engine: needs deferred Unref + output_pending (patch in the v4l2 report)"]
 fn deep_pipeline_outputs_every_frame() {
     let fake = FakeDevice::new(for_driver("visl", ""))
         .with_slots(8)
@@ -309,7 +306,6 @@ fn deep_pipeline_outputs_every_frame() {
 }
 
 #[test]
-#[ignore = "fails on the skeleton engine: needs deferred Unref + output_pending (patch in the v4l2 report)"]
 fn frames_come_out_in_display_order() {
     for driver in ["visl", "hantro-vpu", "rkvdec", "cedrus"] {
         let fake = FakeDevice::new(for_driver(driver, "")).with_busy_depth(3);
@@ -321,7 +317,6 @@ fn frames_come_out_in_display_order() {
 }
 
 #[test]
-#[ignore = "fails on the skeleton engine: needs deferred Unref + output_pending (patch in the v4l2 report)"]
 fn capture_not_requeued_while_referenced_or_held() {
     // LIFO reuse in the fake makes an early requeue overwrite the buffer at
     // once; `run` checks held frames' stamps, the fake checks references.
@@ -344,7 +339,6 @@ fn the_checks_can_fail() {
 }
 
 #[test]
-#[ignore = "fails on the skeleton engine: needs deferred Unref + output_pending (patch in the v4l2 report)"]
 fn error_frame_is_reported_bad_and_decoding_continues() {
     let n = 13;
     let bad_index = 5; // a non-reference B picture
@@ -388,7 +382,6 @@ fn rkvdec_gets_sps_before_capture_format() {
 }
 
 #[test]
-#[ignore = "fails on the skeleton engine: needs deferred Unref + output_pending (patch in the v4l2 report)"]
 fn non_reference_picture_kept_until_output() {
     // Immediate completion and a deep reorder queue: a non-reference B is
     // decoded and unreferenced long before the codec outputs it.
