@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod annexb;
+mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
