@@ -17,9 +17,9 @@
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   [`TrackingReader`]).
-//! * Seek: the crate's Cue-based seek to the chosen keyframe's timestamp, after
-//!   one indexing pass over the file (frame timestamps and keyframe flags of
-//!   the track) made on the first seek.
+//! * Seek: one indexing pass over the file (frame timestamps and keyframe
+//!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
+//!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
 
 use std::cell::Cell;
 use std::fs::File;
@@ -39,7 +39,7 @@ const READ_LOG: usize = 8;
 /// and how many bytes they asked for, so that a frame's file offset can be
 /// found after the crate has read it, and (2) overlays a few patched bytes
 /// (see [`prescan`]) over the file.
-pub struct TrackingReader {
+struct TrackingReader {
     inner: BufReader<File>,
     pos: u64,
     log: Rc<Cell<[(u64, usize); READ_LOG]>>,
@@ -74,6 +74,9 @@ const ID_SEGMENT: u32 = 0x1853_8067;
 const ID_SEEKHEAD: u32 = 0x114D_9B74;
 const ID_SEEK: u32 = 0x4DBB;
 const ID_SEEKID: u32 = 0x53AB;
+const ID_SEEKPOSITION: u32 = 0x53AC;
+/// A 4-byte ID no Matroska element has, written over hidden SeekHead entries.
+const UNUSED_ID: u32 = 0x1F43_B676;
 const ID_CLUSTER: u32 = 0x1F43_B675;
 const TOP_LEVEL: [u32; 8] =
     [ID_SEEKHEAD, 0x1549_A966, 0x1654_AE6B, ID_CLUSTER, 0x1C53_BB6B, 0x1043_A770, 0x1254_C367, 0x1941_A469];
@@ -112,6 +115,8 @@ fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, 
 ///   cluster, which skips everything before it when a muxer indexes every
 ///   cluster; we hide Cluster entries (SeekID changed to an unused ID) so the
 ///   crate searches for the first cluster itself.
+/// * The crate refuses a file whose SeekHead points past its end (a truncated
+///   file whose Cues were at the end); we hide such entries too.
 ///
 /// The scan walks top-level element headers only (and the children of
 /// unknown-size clusters); it stops at the first header it cannot read.
@@ -152,16 +157,28 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                     if cid == ID_SEEK {
                         let cend = (p + chl).saturating_add(csize).min(end);
                         let mut q = p + chl;
+                        // (offset of the SeekID payload, SeekID, SeekPosition)
+                        let (mut id_at, mut seek_id, mut seek_pos) = (None, 0u32, None);
                         while q < cend {
                             let Some((gid, Some(gsize), _, ghl)) = ebml_header(f, q, file_size) else { break };
-                            if gid == ID_SEEKID && gsize == 4 {
-                                use std::os::unix::fs::FileExt;
-                                let mut v = [0u8; 4];
-                                if f.read_exact_at(&mut v, q + ghl).is_ok() && u32::from_be_bytes(v) == ID_CLUSTER {
-                                    patches.push((q + ghl, vec![0x1F, 0x43, 0xB6, 0x76]));
+                            use std::os::unix::fs::FileExt;
+                            let mut v = [0u8; 8];
+                            let n = gsize.min(8) as usize;
+                            if gsize <= 8 && f.read_exact_at(&mut v[..n], q + ghl).is_ok() {
+                                let value = v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+                                if gid == ID_SEEKID && gsize == 4 {
+                                    (id_at, seek_id) = (Some(q + ghl), value as u32);
+                                } else if gid == ID_SEEKPOSITION {
+                                    seek_pos = Some(value);
                                 }
                             }
                             q = (q + ghl).saturating_add(gsize);
+                        }
+                        let past_end = seek_pos.is_some_and(|sp| seg_data.saturating_add(sp) >= file_size);
+                        if let Some(at) = id_at {
+                            if seek_id == ID_CLUSTER || past_end {
+                                patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
+                            }
                         }
                     }
                     p = (p + chl).saturating_add(csize);
@@ -210,8 +227,6 @@ pub struct MkvDemuxer {
     tracks: Vec<TrackInfo>,
     frame: Frame,
     done: bool,
-    /// After a seek: drop packets of this track until its keyframe with this timestamp.
-    skip_until: Option<(u32, u64)>,
     /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
     index: Option<Vec<(u32, u64, bool)>>,
 }
@@ -234,7 +249,13 @@ fn open_file(
 fn guard<T>(f: impl FnOnce() -> Result<T, matroska_demuxer::DemuxError>) -> Result<T, String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(e.to_string()),
+        // The crate's Display of an I/O error prints only its (empty) source.
+        Ok(Err(matroska_demuxer::DemuxError::IoError(e))) => Err(format!("I/O error: {e}")),
+        Ok(Err(e)) => {
+            let s = e.to_string();
+            // Likewise for its UTF-8 / integer conversion errors ("None").
+            Err(if s == "None" { format!("{e:?}") } else { s })
+        }
         Err(_) => Err("matroska-demuxer panicked on this input".into()),
     }
 }
@@ -309,7 +330,6 @@ impl MkvDemuxer {
             tracks,
             frame: Frame::default(),
             done: false,
-            skip_until: None,
             index: None,
         })
     }
@@ -384,7 +404,6 @@ impl MkvDemuxer {
             tracks: self.tracks.clone(),
             frame: Frame::default(),
             done: false,
-            skip_until: None,
             index: None,
         };
         let mut out = Vec::new();
@@ -404,50 +423,46 @@ impl Demuxer for MkvDemuxer {
     /// The next frame of any track in file order. A parse error from the crate
     /// ends the stream (it cannot resynchronise): `Err` once, then `Ok(None)`.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
-        loop {
-            let Some(p) = self.next_frame()? else { return Ok(None) };
-            if let Some((track, ts)) = self.skip_until {
-                if p.track == track {
-                    if p.keyframe && self.frame.timestamp == ts {
-                        self.skip_until = None;
-                    } else {
-                        continue;
-                    }
-                }
-            }
-            return Ok(Some(p));
-        }
+        self.next_frame()
     }
 
     /// Picks the last keyframe of `track` with pts ≤ `pts_ns` (or its first
     /// keyframe) from an index built by one pass over the file on first use,
-    /// then seeks the crate (Cues if present, else a linear cluster scan) to
-    /// that timestamp and drops packets of `track` before that keyframe.
+    /// then reopens the file and skips the frames before it.
+    ///
+    /// Cost: the skip re-reads the file up to the target. The crate's own
+    /// `seek` is not used: with CueRelativePosition (written by ffmpeg) it
+    /// computes the block position from the first cluster instead of the cued
+    /// one, and without Cues it cannot seek into the last cluster.
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
         if self.index.is_none() {
             self.index = Some(self.build_index()?);
         }
         let index = self.index.as_deref().unwrap_or(&[]);
-        let mut target: Option<u64> = None;
-        let mut first: Option<u64> = None;
-        for &(t, ts, key) in index {
+        let mut target: Option<(u64, usize)> = None;
+        let mut first: Option<usize> = None;
+        for (k, &(t, ts, key)) in index.iter().enumerate() {
             if t != track || !key {
                 continue;
             }
-            first.get_or_insert(ts);
-            if self.ts_ns(ts) <= pts_ns && target.is_none_or(|b| ts >= b) {
-                target = Some(ts);
+            first.get_or_insert(k);
+            if self.ts_ns(ts) <= pts_ns && target.is_none_or(|b| ts >= b.0) {
+                target = Some((ts, k));
             }
         }
-        let Some(ts) = target.or(first) else {
+        let Some(skip) = target.map(|t| t.1).or(first) else {
             self.done = true;
             return Ok(());
         };
-        let mkv = &mut self.mkv;
-        guard(|| mkv.seek(ts))
-            .map_err(|e| ContainerError::corrupt(&self.path, FORMAT, 0, format!("seek to {ts}: {e}")))?;
+        let (mkv, log) = open_file(&self.path)?;
+        self.mkv = mkv;
+        self.log = log;
         self.done = false;
-        self.skip_until = Some((track, ts));
+        for _ in 0..skip {
+            if self.next_frame()?.is_none() {
+                break;
+            }
+        }
         Ok(())
     }
 }

@@ -200,6 +200,8 @@ pub struct Mp4Demuxer {
     /// All samples in file order: (offset, track index, sample index).
     order: Vec<(u64, u32, u32)>,
     cursor: usize,
+    /// A broken fragment: reported once after the samples before it.
+    fragment_error: Option<ContainerError>,
 }
 
 impl Mp4Demuxer {
@@ -221,6 +223,7 @@ impl Mp4Demuxer {
             shift: Vec::new(),
             order: Vec::new(),
             cursor: 0,
+            fragment_error: None,
         };
         d.read_structure()?;
         Ok(d)
@@ -315,9 +318,7 @@ impl Mp4Demuxer {
         if !moov_seen {
             return Err(self.corrupt((0, "no 'moov' box (not an MP4, or truncated before the movie header)".into())));
         }
-        if let Some(e) = fragment_error {
-            tracing::warn!("{e}; using the samples before it");
-        }
+        self.fragment_error = fragment_error;
         self.build(movie_timescale)
     }
 
@@ -890,9 +891,16 @@ impl Demuxer for Mp4Demuxer {
 
     /// The next sample in file order. A sample lying past the end of the file
     /// (truncated file) gives [`ContainerError::Corrupt`]; the next call goes on
-    /// with the following sample.
+    /// with the following sample. A fragment (`moof`) that could not be parsed
+    /// ends the sample list there and is reported once, after the samples
+    /// before it.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
-        let Some(&(_, ti, si)) = self.order.get(self.cursor) else { return Ok(None) };
+        let Some(&(_, ti, si)) = self.order.get(self.cursor) else {
+            return match self.fragment_error.take() {
+                Some(e) => Err(e),
+                None => Ok(None),
+            };
+        };
         self.cursor += 1;
         self.packet(ti as usize, si as usize).map(Some)
     }
