@@ -408,7 +408,7 @@ fn bad_input_variants(src: &Path, tag: &str) {
         let mut v = good.clone();
         for _ in 0..20 {
             // Half the flips in the first 4 KiB (headers), half anywhere.
-            let limit = if rng.next() % 2 == 0 { good.len().min(4096) } else { good.len() };
+            let limit = if rng.next().is_multiple_of(2) { good.len().min(4096) } else { good.len() };
             let at = (rng.next() % limit as u64) as usize;
             v[at] ^= 1 << (rng.next() % 8);
         }

@@ -42,7 +42,7 @@ const READ_LOG: usize = 8;
 struct TrackingReader {
     inner: BufReader<File>,
     pos: u64,
-    log: Rc<Cell<[(u64, usize); READ_LOG]>>,
+    log: ReadLog,
     next: usize,
     patches: Vec<(u64, Vec<u8>)>,
 }
@@ -222,7 +222,7 @@ impl Seek for TrackingReader {
 pub struct MkvDemuxer {
     path: PathBuf,
     mkv: MatroskaFile<TrackingReader>,
-    log: Rc<Cell<[(u64, usize); READ_LOG]>>,
+    log: ReadLog,
     timestamp_scale: u64,
     tracks: Vec<TrackInfo>,
     frame: Frame,
@@ -231,9 +231,10 @@ pub struct MkvDemuxer {
     index: Option<Vec<(u32, u64, bool)>>,
 }
 
-fn open_file(
-    path: &Path,
-) -> Result<(MatroskaFile<TrackingReader>, Rc<Cell<[(u64, usize); READ_LOG]>>), ContainerError> {
+/// Shared log of the reader's recent reads: (file offset, requested length).
+type ReadLog = Rc<Cell<[(u64, usize); READ_LOG]>>;
+
+fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
     let file_size = file.metadata().map_err(|e| ContainerError::io(path, e))?.len();
     let patches = prescan(&file, file_size);
@@ -366,7 +367,7 @@ impl MkvDemuxer {
                 // The crate cannot resume after a parse error.
                 self.done = true;
                 let at = self.log.get().iter().map(|r| r.0).max().unwrap_or(0);
-                return Err(ContainerError::corrupt(&self.path, FORMAT, at, format!("{e}")));
+                return Err(ContainerError::corrupt(&self.path, FORMAT, at, e));
             }
         }
         let f = &self.frame;
