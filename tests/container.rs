@@ -487,3 +487,34 @@ fn probe_and_open_errors_name_the_file() {
     assert!(e.to_string().contains("empty.mp4"), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
+    let dir = std::env::temp_dir().join(format!("vreq-container-bignal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("huge.h264");
+    // An IDR slice header, then 40 MiB without a start code, then one more AU.
+    let mut bytes = vec![0, 0, 0, 1, 0x65, 0x88];
+    bytes.resize(6 + (40 << 20), 0xff);
+    bytes.extend_from_slice(&[0, 0, 0, 1, 0x65, 0x88, 0x80]);
+    std::fs::write(&p, &bytes).unwrap();
+    let mut d = container::open(&p).expect("open");
+    let mut errors = Vec::new();
+    let mut packets = Vec::new();
+    for _ in 0..10 {
+        match d.next_packet() {
+            Ok(Some(pk)) => packets.push(pk),
+            Ok(None) => break,
+            Err(e) => errors.push(e),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let msg = errors[0].to_string();
+    assert!(msg.contains("huge.h264") && msg.contains("at byte 0"), "{msg}");
+    // The AU after the oversized NAL unit is still found.
+    assert_eq!(packets.len(), 1);
+    assert_eq!(packets[0].data, [0, 0, 0, 1, 0x65, 0x88, 0x80]);
+    assert!(packets[0].keyframe);
+    assert!(LARGEST_ALLOC.load(Ordering::Relaxed) < 256 << 20);
+}

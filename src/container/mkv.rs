@@ -42,6 +42,8 @@ const READ_LOG: usize = 8;
 struct TrackingReader {
     inner: BufReader<File>,
     pos: u64,
+    /// File size in bytes.
+    len: u64,
     log: ReadLog,
     next: usize,
     patches: Vec<(u64, Vec<u8>)>,
@@ -212,9 +214,22 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
 }
 
 impl Seek for TrackingReader {
+    /// Seeks relative to the current position so that `BufReader` keeps its
+    /// buffer (the crate seeks around every block, e.g. to the end and back).
     fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        self.pos = self.inner.seek(to)?;
-        Ok(self.pos)
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let Some(target) = target else {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start of the file"));
+        };
+        let delta = i64::try_from(i128::from(target) - i128::from(self.pos))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.inner.seek_relative(delta)?;
+        self.pos = target;
+        Ok(target)
     }
 }
 
@@ -239,7 +254,8 @@ fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), Con
     let file_size = file.metadata().map_err(|e| ContainerError::io(path, e))?.len();
     let patches = prescan(&file, file_size);
     let log = Rc::new(Cell::new([(0u64, 0usize); READ_LOG]));
-    let reader = TrackingReader { inner: BufReader::new(file), pos: 0, log: log.clone(), next: 0, patches };
+    let reader =
+        TrackingReader { inner: BufReader::new(file), pos: 0, len: file_size, log: log.clone(), next: 0, patches };
     let mkv = guard(|| MatroskaFile::open(reader))
         .map_err(|e| ContainerError::corrupt(path, FORMAT, 0, format!("cannot read the Matroska header: {e}")))?;
     Ok((mkv, log))
