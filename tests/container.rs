@@ -518,3 +518,28 @@ fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
     assert!(packets[0].keyframe);
     assert!(LARGEST_ALLOC.load(Ordering::Relaxed) < 256 << 20);
 }
+
+#[test]
+fn matroska_seekhead_loop_does_not_hang() {
+    // webgl-npot-video.vp8.webm's first SeekHead links to a second one at the
+    // end of the file; point that link back at the first SeekHead itself.
+    let src = std::fs::read(media_dir().join("debian-src-firefox-esr/webgl-npot-video.vp8.webm")).unwrap();
+    let mut bytes = src.clone();
+    let link = [0x53, 0xab, 0x84, 0x11, 0x4d, 0x9b, 0x74, 0x53, 0xac, 0x82];
+    let at = bytes.windows(link.len()).position(|w| w == link).expect("SeekHead link in the first SeekHead");
+    bytes[at + link.len()] = 0;
+    bytes[at + link.len() + 1] = 0;
+    let dir = std::env::temp_dir().join(format!("vreq-container-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("loop.webm");
+    std::fs::write(&p, &bytes).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p2 = p.clone();
+    std::thread::spawn(move || {
+        let r = demux(&p2).map(|d| d.packets.len()).map_err(|e| e.to_string());
+        tx.send(r).ok();
+    });
+    let r = rx.recv_timeout(Duration::from_secs(60)).expect("demuxing a SeekHead loop hangs");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(r, Ok(900));
+}

@@ -119,6 +119,9 @@ fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, 
 ///   crate searches for the first cluster itself.
 /// * The crate refuses a file whose SeekHead points past its end (a truncated
 ///   file whose Cues were at the end); we hide such entries too.
+/// * The crate follows SeekHead → SeekHead links without loop detection (a
+///   backward link hangs it) and panics on two links in one SeekHead; we keep
+///   only the first forward link of each SeekHead.
 ///
 /// The scan walks top-level element headers only (and the children of
 /// unknown-size clusters); it stops at the first header it cannot read.
@@ -147,11 +150,15 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
         }
     };
     pos = seg_data;
+    // SeekHead positions, and SeekHead → SeekHead entries: (SeekID offset, referring SeekHead, target).
+    let mut seekheads: Vec<u64> = Vec::new();
+    let mut chain_refs: Vec<(u64, u64, Option<u64>)> = Vec::new();
     while pos < seg_end {
         let Some((id, size, sl, hl)) = ebml_header(f, pos, file_size) else { break };
         let data = pos + hl;
         match (id, size) {
             (ID_SEEKHEAD, Some(size)) => {
+                seekheads.push(pos);
                 let end = data.saturating_add(size).min(seg_end);
                 let mut p = data;
                 while p < end {
@@ -180,6 +187,8 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                         if let Some(at) = id_at {
                             if seek_id == ID_CLUSTER || past_end {
                                 patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
+                            } else if seek_id == ID_SEEKHEAD {
+                                chain_refs.push((at, pos, seek_pos.map(|sp| seg_data.saturating_add(sp))));
                             }
                         }
                     }
@@ -208,6 +217,18 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
             }
             (_, Some(size)) => pos = data.saturating_add(size),
             (_, None) => break,
+        }
+    }
+    // The crate follows SeekHead → SeekHead links without loop detection and
+    // panics on a second link in one SeekHead: keep only the first forward link
+    // of each SeekHead to a SeekHead we saw.
+    let mut linked_from: Vec<u64> = Vec::new();
+    for (at, from, target) in chain_refs {
+        let ok = target.is_some_and(|t| t > from && seekheads.contains(&t)) && !linked_from.contains(&from);
+        if ok {
+            linked_from.push(from);
+        } else {
+            patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
         }
     }
     patches

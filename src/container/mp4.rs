@@ -30,6 +30,8 @@ use super::{config, CodecId, CodecPrivate, ContainerError, Demuxer, Packet, Trac
 const FORMAT: &str = "MP4";
 /// Largest `moov`/`moof` box read into memory.
 const MAX_HEADER_BOX: u64 = 256 << 20;
+/// Most samples (all tracks) a file may have: 8 Mi (~93 h at 25 fps), 32 bytes each in memory.
+pub const MAX_SAMPLES: usize = 1 << 23;
 
 /// Error inside the box parser: (file offset, message).
 type BoxError = (u64, String);
@@ -361,8 +363,13 @@ impl Mp4Demuxer {
                 }
             }
         }
+        let mut total = 0usize;
         for t in &mut self.traks {
-            expand_sample_table(t, self.file_size)?;
+            expand_sample_table(t, self.file_size).map_err(|(o, m)| (o.max(off), m))?;
+            total += t.samples.len();
+            if total > MAX_SAMPLES {
+                return Err((off, format!("more than {MAX_SAMPLES} samples")));
+            }
         }
         Ok(movie_timescale)
     }
@@ -372,6 +379,7 @@ impl Mp4Demuxer {
         // Base for trafs without base_data_offset and without default-base-is-moof:
         // the end of the previous traf's data, starting at the moof (14496-12 §8.8.7.1).
         let mut implicit_base = moof_start;
+        let mut total_samples: usize = self.traks.iter().map(|t| t.samples.len()).sum();
         for c in children(d, off) {
             let (typ, p, poff) = c?;
             if &typ != b"traf" {
@@ -452,6 +460,10 @@ impl Mp4Demuxer {
                             }
                             count as usize
                         };
+                        if total_samples + count > MAX_SAMPLES {
+                            return Err((poff, format!("more than {MAX_SAMPLES} samples")));
+                        }
+                        total_samples += count;
                         for k in 0..count {
                             let duration = if flags & 0x100 != 0 { r.u32()? } else { defaults.duration };
                             let size = if flags & 0x200 != 0 { r.u32()? } else { defaults.size };
@@ -813,6 +825,9 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
     let count = if t.stsz_const == 0 { t.stsz.len() } else { t.stsz_count as usize };
     if count == 0 {
         return Ok(());
+    }
+    if count > MAX_SAMPLES {
+        return Err((0, format!("track {}: {count} samples (limit {MAX_SAMPLES})", t.id)));
     }
     let mut samples = Vec::with_capacity(count);
     // stsc + chunk offsets → sample offsets.
