@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod annexb;
+mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
@@ -107,6 +108,18 @@ pub enum ContainerError {
     },
     #[error("{path}: {what}")]
     Unsupported { path: PathBuf, what: String },
+}
+
+impl ContainerError {
+    /// Shorthand for [`ContainerError::Corrupt`].
+    pub(crate) fn corrupt(path: &Path, format: &'static str, offset: u64, what: impl Into<String>) -> Self {
+        ContainerError::Corrupt { path: path.to_owned(), format, offset, what: what.into() }
+    }
+
+    /// Shorthand for [`ContainerError::Io`].
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        ContainerError::Io { path: path.to_owned(), source }
+    }
 }
 
 /// A demuxer: a file's tracks and its packets in file (decode) order.
