@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use crate::codec::h264::H264Codec;
 use crate::codec::{CodecKind, CodedUnit, StatelessCodec};
-use crate::container::{self, CodecId};
+use crate::container::{self, CodecId, TrackInfo};
 use crate::engine::Decoder;
 use crate::present::{NullSink, PresentError, Sink};
-use crate::v4l2::{discover, session::Session, DeviceInfo};
+use crate::v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
 
 /// Where frames go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct PlayReport {
     pub device: String,
     pub stats: crate::engine::Stats,
     pub frames_shown: u64,
+    /// Every warning shown to the user (skipped input, bad frames, demux errors).
+    pub warnings: Vec<String>,
 }
 
 /// Errors that end playback, each one line for the user.
@@ -87,64 +89,78 @@ pub fn pick_device(codec: CodecKind, forced: Option<&Path>) -> Result<DeviceInfo
     })
 }
 
-/// Plays `opts.input` to the end (or `max_frames`).
-pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
-    let mut demux = container::open(&opts.input)?;
-    let track = demux
-        .tracks()
-        .iter()
-        .find(|t| codec_kind(&t.codec).is_some())
-        .cloned()
-        .ok_or_else(|| PlayError::Input {
-            path: opts.input.clone(),
+/// Most demux errors in a row before playback gives up on the file (each
+/// error is reported; a demuxer that cannot resume ends with `Ok(None)`).
+pub const MAX_CONSECUTIVE_DEMUX_ERRORS: u32 = 64;
+
+/// The video track [`play`] picks: the first one vreqplay can decode.
+pub fn pick_track(input: &Path, demux: &dyn container::Demuxer) -> Result<(TrackInfo, CodecKind), PlayError> {
+    let track = demux.tracks().iter().find(|t| codec_kind(&t.codec).is_some()).cloned().ok_or_else(|| {
+        PlayError::Input {
+            path: input.to_owned(),
             what: format!(
                 "no video track vreqplay can decode (tracks: {:?})",
                 demux.tracks().iter().map(|t| &t.codec).collect::<Vec<_>>()
             ),
-        })?;
+        }
+    })?;
     let kind = codec_kind(&track.codec).expect("filtered above");
-    let codec: Box<dyn StatelessCodec> = match kind {
-        CodecKind::H264 => {
-            Box::new(
-                H264Codec::new(&track.codec_private).map_err(|e| PlayError::Input {
-                    path: opts.input.clone(),
-                    what: format!("track {}: {e}", track.id),
-                })?,
-            )
-        }
-        other => {
-            return Err(PlayError::Input {
-                path: opts.input.clone(),
-                what: format!("track {}: {other} is not supported yet", track.id),
-            })
-        }
-    };
+    Ok((track, kind))
+}
+
+/// The codec for `track`. Errors if the codec is not supported yet or its configuration is bad.
+pub fn make_codec(input: &Path, track: &TrackInfo, kind: CodecKind) -> Result<Box<dyn StatelessCodec>, PlayError> {
+    let bad = |what: String| PlayError::Input { path: input.to_owned(), what: format!("track {}: {what}", track.id) };
+    match kind {
+        CodecKind::H264 => Ok(Box::new(H264Codec::new(&track.codec_private).map_err(|e| bad(e.to_string()))?)),
+        other => Err(bad(format!("{other} is not supported yet"))),
+    }
+}
+
+/// Plays `opts.input` to the end (or `max_frames`) on a discovered device.
+pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
+    let mut demux = container::open(&opts.input)?;
+    let (track, kind) = pick_track(&opts.input, demux.as_ref())?;
+    let codec = make_codec(&opts.input, &track, kind)?;
     let info = pick_device(kind, opts.device.as_deref())?;
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
-    let mut dec = Decoder::new(codec, session);
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
-    let fps = fps_fraction(frame_ns);
     let mut sink: Box<dyn Sink> = match &opts.output {
         Output::Null => Box::new(NullSink::default()),
         Output::Y4m { path, force } => {
-            Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps)?)
+            Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps_fraction(frame_ns))?)
         }
         Output::Wayland => crate::present::wayland::open_window(&opts.input)?,
     };
     let paced = opts.output == Output::Wayland;
-    let mut report = PlayReport {
-        device: info.video_path.display().to_string(),
-        ..Default::default()
-    };
+    let mut dec = Decoder::new(codec, session);
+    let mut report = run(opts, demux.as_mut(), &track, &mut dec, sink.as_mut(), paced)?;
+    report.device = info.video_path.display().to_string();
+    Ok(report)
+}
+
+/// The play loop over any [`DecoderDevice`] (the caller builds `dec`, so tests
+/// can inspect a fake device afterwards): demux `track`'s packets, decode,
+/// hand frames to `sink` in display order (sleeping until each pts when
+/// `paced`), drain at end of stream. Corrupt input is skipped with a warning;
+/// device errors end playback with the file, track and byte offset.
+pub fn run<D: DecoderDevice>(
+    opts: &PlayOptions,
+    demux: &mut dyn container::Demuxer,
+    track: &TrackInfo,
+    dec: &mut Decoder<D>,
+    sink: &mut dyn Sink,
+    paced: bool,
+) -> Result<PlayReport, PlayError> {
+    let mut report = PlayReport { device: dec.device().name(), ..Default::default() };
     let mut clock: Option<(Instant, i64)> = None;
     let limit = opts.max_frames.unwrap_or(u64::MAX);
+    let input = &opts.input;
 
-    let mut show = |dec: &mut Decoder<Session>,
-                    sink: &mut Box<dyn Sink>,
-                    report: &mut PlayReport|
-     -> Result<bool, PlayError> {
+    let mut show = |dec: &mut Decoder<D>, sink: &mut dyn Sink, report: &mut PlayReport| -> Result<bool, PlayError> {
         while let Some(w) = dec.take_warning() {
-            tracing::warn!("{}: {w}", opts.input.display());
+            tracing::warn!("{}: track {}: {w}", input.display(), track.id);
+            report.warnings.push(w);
         }
         while let Some(frame) = dec.next_frame() {
             if report.frames_shown >= limit {
@@ -165,41 +181,37 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         Ok(report.frames_shown < limit)
     };
 
+    let mut errors_in_a_row = 0;
     loop {
         let pkt = match demux.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break,
             Err(e) => {
+                report.warnings.push(e.to_string());
+                errors_in_a_row += 1;
+                if errors_in_a_row >= MAX_CONSECUTIVE_DEMUX_ERRORS {
+                    tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
+                    break;
+                }
                 tracing::warn!("{e}; continuing with the next readable packet");
                 continue;
             }
         };
+        errors_in_a_row = 0;
         if pkt.track != track.id {
             continue;
         }
-        let unit = CodedUnit {
-            data: &pkt.data,
-            pts_ns: pkt.pts_ns,
-            keyframe: pkt.keyframe,
-            byte_offset: pkt.byte_offset,
-        };
+        let unit = CodedUnit { data: &pkt.data, pts_ns: pkt.pts_ns, keyframe: pkt.keyframe, byte_offset: pkt.byte_offset };
         dec.decode(unit).map_err(|e| {
-            PlayError::Decode(format!(
-                "{}: track {} byte {}: {e}",
-                opts.input.display(),
-                track.id,
-                pkt.byte_offset
-            ))
+            PlayError::Decode(format!("{}: track {} byte {}: {e}", input.display(), track.id, pkt.byte_offset))
         })?;
-        if !show(&mut dec, &mut sink, &mut report)? {
+        if !show(dec, sink, &mut report)? {
             break;
         }
     }
     if report.frames_shown < limit {
-        dec.finish().map_err(|e| {
-            PlayError::Decode(format!("{}: at end of stream: {e}", opts.input.display()))
-        })?;
-        show(&mut dec, &mut sink, &mut report)?;
+        dec.finish().map_err(|e| PlayError::Decode(format!("{}: at end of stream: {e}", input.display())))?;
+        show(dec, sink, &mut report)?;
     }
     sink.finish()?;
     report.stats = dec.stats();
