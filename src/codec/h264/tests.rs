@@ -1,0 +1,1049 @@
+//! Tests: DPB/POC/marking/ref-list units, end-to-end event checks on the
+//! Annex-B corpus, bad-input robustness, and a test-only dump of the
+//! controls in a flat "key value" form for comparison with visl traces of
+//! GStreamer (`VREQ_H264_DUMP=dir cargo test --lib codec::h264`).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use super::dpb::*;
+use super::*;
+use crate::testutil::{manifest, media_dir};
+use cros_codecs::codec::h264::parser::RefPicMarkingInner;
+
+// ---------------------------------------------------------------------------
+// helpers
+
+fn run_codec(data: &[u8], chunk: Option<usize>, mode: DecodeMode) -> Vec<CodecEvent> {
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    c.set_mode(mode, StartCode::None);
+    let mut ev = Vec::new();
+    let chunks: Vec<&[u8]> = match chunk {
+        Some(n) => data.chunks(n).collect(),
+        None => split_aus(data),
+    };
+    let mut off = 0u64;
+    for ch in chunks {
+        c.push(CodedUnit {
+            data: ch,
+            pts_ns: None,
+            keyframe: false,
+            byte_offset: off,
+        })
+        .unwrap();
+        off += ch.len() as u64;
+        while let Some(e) = c.poll() {
+            ev.push(e);
+        }
+    }
+    c.flush().unwrap();
+    while let Some(e) = c.poll() {
+        ev.push(e);
+    }
+    ev
+}
+
+/// Test-only AU splitter: cuts before every AUD/SPS/PPS/SEI after a VCL NAL
+/// and before a slice with first_mb_in_slice == 0 (first byte of the slice
+/// data ≥ 0x80). Only used to feed whole access units.
+fn split_aus(data: &[u8]) -> Vec<&[u8]> {
+    let nals = parser::split_annexb(data);
+    let mut cuts = vec![0usize];
+    let mut seen_vcl = false;
+    for n in &nals {
+        let t = n.nal_unit_type();
+        let start = n
+            .offset
+            .saturating_sub(if n.offset >= 4 && data[n.offset - 4] == 0 {
+                4
+            } else {
+                3
+            });
+        let vcl = t == 1 || t == 5;
+        let first_mb0 = vcl && n.data.get(1).is_some_and(|b| b & 0x80 != 0);
+        if seen_vcl && ((!vcl && matches!(t, 6..=9)) || first_mb0) {
+            cuts.push(start);
+            seen_vcl = false;
+        }
+        if vcl {
+            seen_vcl = true;
+        }
+    }
+    cuts.push(data.len());
+    cuts.windows(2)
+        .filter(|w| w[1] > w[0])
+        .map(|w| &data[w[0]..w[1]])
+        .collect()
+}
+
+struct Checked {
+    decoded: Vec<u64>,
+    outputs: Vec<u64>,
+    jobs: usize,
+    skipped: usize,
+}
+
+/// Structural checks every event stream must pass.
+fn check_events(ev: &[CodecEvent]) -> Checked {
+    let mut decoded = Vec::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut unref: HashSet<u64> = HashSet::new();
+    let mut outputs = Vec::new();
+    let mut out_set = HashSet::new();
+    let mut jobs = 0;
+    let mut skipped = 0;
+    let mut configured = false;
+    let mut open_hold: Option<u64> = None;
+    for e in ev {
+        match e {
+            CodecEvent::Configure(p) => {
+                assert!(p.coded_width % 16 == 0 && p.coded_height % 16 == 0);
+                assert!(open_hold.is_none(), "configure inside a held picture");
+                configured = true;
+            }
+            CodecEvent::Decode(j) => {
+                assert!(configured, "decode before configure");
+                jobs += 1;
+                if j.starts_picture {
+                    assert!(
+                        seen.insert(j.timestamp_ns),
+                        "timestamp {} reused",
+                        j.timestamp_ns
+                    );
+                    decoded.push(j.timestamp_ns);
+                } else {
+                    assert!(
+                        seen.contains(&j.timestamp_ns),
+                        "continuation of unknown picture"
+                    );
+                }
+                if let Some(h) = open_hold {
+                    assert_eq!(h, j.timestamp_ns, "held picture interrupted");
+                }
+                open_hold = j.hold_capture.then_some(j.timestamp_ns);
+                assert!(!j.bitstream.is_empty());
+            }
+            CodecEvent::Output { timestamp_ns, .. } => {
+                assert!(
+                    seen.contains(timestamp_ns),
+                    "output of undecoded picture {timestamp_ns}"
+                );
+                assert!(
+                    out_set.insert(*timestamp_ns),
+                    "picture {timestamp_ns} output twice"
+                );
+                outputs.push(*timestamp_ns);
+            }
+            CodecEvent::Unref { timestamp_ns } => {
+                assert!(seen.contains(timestamp_ns), "unref of unknown picture");
+                assert!(
+                    unref.insert(*timestamp_ns),
+                    "picture {timestamp_ns} unref'd twice"
+                );
+            }
+            CodecEvent::Skipped { .. } => skipped += 1,
+        }
+    }
+    for d in &decoded {
+        assert!(unref.contains(d), "picture {d} never unref'd");
+    }
+    Checked {
+        decoded,
+        outputs,
+        jobs,
+        skipped,
+    }
+}
+
+fn corpus_h264() -> Vec<(String, u64)> {
+    manifest()
+        .into_iter()
+        .filter(|e| e.codec == "h264" && e.container == "H.264 Annex B")
+        .map(|e| (e.path, e.frames))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// end to end on the corpus
+
+#[test]
+fn corpus_output_counts_match_manifest() {
+    let list = corpus_h264();
+    assert!(list.len() >= 6, "expected the Annex-B corpus, got {list:?}");
+    for (path, frames) in list {
+        let data = std::fs::read(media_dir().join(&path)).unwrap();
+        for (how, chunk) in [("AU", None), ("4096-byte chunks", Some(4096))] {
+            let ev = run_codec(&data, chunk, DecodeMode::SliceBased);
+            let c = check_events(&ev);
+            assert_eq!(c.outputs.len() as u64, frames, "{path} ({how}): outputs");
+            assert_eq!(c.skipped, 0, "{path} ({how}): skipped input");
+            assert!(c.jobs >= c.decoded.len());
+        }
+        let ev = run_codec(&data, None, DecodeMode::FrameBased);
+        let c = check_events(&ev);
+        assert_eq!(
+            c.outputs.len() as u64,
+            frames,
+            "{path} (frame-based): outputs"
+        );
+    }
+}
+
+#[test]
+fn slice_based_requests_mirror_gstreamer_layout() {
+    // test-25fps.h264: 2 slices per picture.
+    let data = std::fs::read(media_dir().join("crates-cros-codecs/test-25fps.h264")).unwrap();
+    let ev = run_codec(&data, None, DecodeMode::SliceBased);
+    let jobs: Vec<&DecodeJob> = ev
+        .iter()
+        .filter_map(|e| {
+            if let CodecEvent::Decode(j) = e {
+                Some(j)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(jobs.len(), 500);
+    let first = jobs[0];
+    let names: Vec<&str> = first.controls.iter().map(|c| c.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "V4L2_CID_STATELESS_H264_SPS",
+            "V4L2_CID_STATELESS_H264_PPS",
+            "V4L2_CID_STATELESS_H264_DECODE_PARAMS",
+            "V4L2_CID_STATELESS_H264_SLICE_PARAMS",
+            "V4L2_CID_STATELESS_H264_PRED_WEIGHTS"
+        ]
+    );
+    assert!(first.hold_capture && first.starts_picture);
+    let second = jobs[1];
+    assert_eq!(second.controls.len(), 2);
+    assert!(!second.hold_capture && !second.starts_picture);
+    assert_eq!(second.timestamp_ns, first.timestamp_ns);
+    // slice NAL without start code
+    assert_eq!(first.bitstream[0] & 0x1f, 5);
+}
+
+#[test]
+fn frame_based_annexb_start_codes() {
+    let data = std::fs::read(media_dir().join("crates-cros-codecs/test-25fps.h264")).unwrap();
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    c.set_mode(DecodeMode::FrameBased, StartCode::AnnexB);
+    c.push(CodedUnit {
+        data: &data,
+        pts_ns: None,
+        keyframe: true,
+        byte_offset: 0,
+    })
+    .unwrap();
+    c.flush().unwrap();
+    let mut jobs = Vec::new();
+    while let Some(e) = c.poll() {
+        if let CodecEvent::Decode(j) = e {
+            jobs.push(j);
+        }
+    }
+    assert_eq!(jobs.len(), 250);
+    let j = &jobs[0];
+    assert!(j
+        .controls
+        .iter()
+        .all(|c| !matches!(c, Control::H264SliceParams(_) | Control::H264PredWeights(_))));
+    assert_eq!(&j.bitstream[..3], &[0, 0, 1]);
+    assert_eq!(
+        parser::split_annexb(&j.bitstream).len(),
+        2,
+        "two slices in one request"
+    );
+    assert!(!j.hold_capture);
+}
+
+#[test]
+fn avc_length_prefixed_input() {
+    // Convert the Annex-B file to avcC-style input and compare the jobs.
+    let data = std::fs::read(media_dir().join("debian-libvpl-examples/cars_320x240.h264")).unwrap();
+    let aus = split_aus(&data);
+    let mut sps = Vec::new();
+    let mut pps = Vec::new();
+    let mut units: Vec<Vec<u8>> = Vec::new();
+    for au in &aus {
+        let mut u = Vec::new();
+        for n in parser::split_annexb(au) {
+            match n.nal_unit_type() {
+                7 => sps.push(n.data.to_vec()),
+                8 => pps.push(n.data.to_vec()),
+                _ => {
+                    u.extend_from_slice(&(n.data.len() as u32).to_be_bytes());
+                    u.extend_from_slice(n.data);
+                }
+            }
+        }
+        units.push(u);
+    }
+    let mut c = H264Codec::new(&CodecPrivate::Avc {
+        nal_length_size: 4,
+        sps,
+        pps,
+    })
+    .unwrap();
+    let mut ev = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        c.push(CodedUnit {
+            data: u,
+            pts_ns: Some(i as i64 * 1000),
+            keyframe: false,
+            byte_offset: 0,
+        })
+        .unwrap();
+        while let Some(e) = c.poll() {
+            ev.push(e);
+        }
+    }
+    c.flush().unwrap();
+    while let Some(e) = c.poll() {
+        ev.push(e);
+    }
+    let chk = check_events(&ev);
+    assert_eq!(chk.outputs.len(), 30);
+    let annexb = run_codec(&data, None, DecodeMode::SliceBased);
+    let dump_a = dump_jobs(&ev);
+    let dump_b = dump_jobs(&annexb);
+    assert_eq!(dump_a, dump_b);
+    // each picture keeps the pts of the unit it came from (one picture per
+    // unit here, so pts == decode index * 1000 == timestamp)
+    for e in &ev {
+        if let CodecEvent::Output {
+            timestamp_ns,
+            pts_ns,
+        } = e
+        {
+            assert_eq!(*timestamp_ns as i64, *pts_ns);
+        }
+    }
+}
+
+#[test]
+fn bad_input_never_panics_and_is_skipped() {
+    let data = std::fs::read(media_dir().join("crates-cros-codecs/test-25fps.h264")).unwrap();
+    let mut total_skipped = 0;
+    // truncations
+    for cut in [1usize, 7, 100, 1000, 5000, 33333, data.len() - 1] {
+        let ev = run_codec(
+            &data[..cut.min(data.len())],
+            Some(777),
+            DecodeMode::SliceBased,
+        );
+        let _ = check_events(&ev);
+    }
+    // bit flips in the first 40 kB (xorshift positions, deterministic)
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for round in 0..12 {
+        let mut d = data[..40000].to_vec();
+        for _ in 0..(5 + round * 7) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let pos = (x % d.len() as u64) as usize;
+            d[pos] ^= 1 << (x % 8);
+        }
+        let ev = run_codec(
+            &d,
+            if round % 2 == 0 { None } else { Some(1500) },
+            DecodeMode::SliceBased,
+        );
+        let c = check_events(&ev);
+        total_skipped += c.skipped;
+    }
+    assert!(
+        total_skipped > 0,
+        "corrupt input produced no Skipped events"
+    );
+    // stream starting without an IDR: skipped until the first IDR
+    let aus = split_aus(&data);
+    let tail: Vec<u8> = aus[3..].concat();
+    let ev = run_codec(&tail, None, DecodeMode::SliceBased);
+    let c = check_events(&ev);
+    assert!(c.skipped > 0);
+}
+
+// ---------------------------------------------------------------------------
+// unit tests of the reference process
+
+fn seq(poc_type: u8, max_num_ref_frames: u8) -> SeqInfo {
+    SeqInfo {
+        max_frame_num: 16,
+        max_num_ref_frames,
+        pic_order_cnt_type: poc_type,
+        log2_max_pic_order_cnt_lsb_minus4: 0,
+        gaps_in_frame_num_value_allowed_flag: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn poc_type0_wraps_msb() {
+    let s = seq(0, 4);
+    let mut st = RefState {
+        max_frame_num: 16,
+        ..Default::default()
+    };
+    // max lsb = 16; ref pictures with lsb 0, 6, 12, then 2 → wraps to 18
+    let mut pocs = Vec::new();
+    for (i, lsb) in [0, 6, 12, 2].iter().enumerate() {
+        let mut p = Picture {
+            idr: i == 0,
+            nal_ref_idc: 1,
+            field: Some(Field::Frame),
+            pic_order_cnt_lsb: *lsb,
+            delta_pic_order_cnt_bottom: 1,
+            ..Default::default()
+        };
+        calculate_poc(&mut st, &s, &[], &mut p);
+        st.prev_ref_pic_order_cnt_msb = p.pic_order_cnt_msb;
+        st.prev_ref_pic_order_cnt_lsb = p.pic_order_cnt_lsb;
+        pocs.push((
+            p.top_field_order_cnt,
+            p.bottom_field_order_cnt,
+            p.pic_order_cnt,
+        ));
+    }
+    assert_eq!(pocs, vec![(0, 1, 0), (6, 7, 6), (12, 13, 12), (18, 19, 18)]);
+}
+
+#[test]
+fn poc_type1_and_type2() {
+    let mut s = seq(1, 2);
+    s.num_ref_frames_in_pic_order_cnt_cycle = 2;
+    s.offset_for_non_ref_pic = -2;
+    s.offset_for_top_to_bottom_field = 1;
+    let offs = [4, 2];
+    let mut st = RefState {
+        max_frame_num: 16,
+        ..Default::default()
+    };
+    let mut got = Vec::new();
+    for (fnum, ref_idc, idr) in [(0, 1, true), (1, 1, false), (2, 1, false), (3, 0, false)] {
+        let mut p = Picture {
+            idr,
+            nal_ref_idc: ref_idc,
+            frame_num: fnum,
+            field: Some(Field::Frame),
+            ..Default::default()
+        };
+        calculate_poc(&mut st, &s, &offs, &mut p);
+        st.prev_frame_num = fnum;
+        st.prev_frame_num_offset = p.frame_num_offset;
+        got.push((p.top_field_order_cnt, p.bottom_field_order_cnt));
+    }
+    // abs 0 → 0; abs 1 → 4; abs 2 → 6; non-ref abs 3-1=2 → 6 - 2 = 4
+    assert_eq!(got, vec![(0, 1), (4, 5), (6, 7), (4, 5)]);
+
+    let s2 = seq(2, 2);
+    let mut st = RefState {
+        max_frame_num: 16,
+        ..Default::default()
+    };
+    let mut got = Vec::new();
+    for (fnum, ref_idc, idr) in [
+        (0, 1, true),
+        (1, 1, false),
+        (2, 0, false),
+        (15, 1, false),
+        (0, 1, false),
+    ] {
+        let mut p = Picture {
+            idr,
+            nal_ref_idc: ref_idc,
+            frame_num: fnum,
+            field: Some(Field::Frame),
+            ..Default::default()
+        };
+        calculate_poc(&mut st, &s2, &[], &mut p);
+        st.prev_frame_num = fnum;
+        st.prev_frame_num_offset = p.frame_num_offset;
+        got.push(p.pic_order_cnt);
+    }
+    assert_eq!(got, vec![0, 2, 3, 30, 32]);
+}
+
+/// Adds a decoded reference frame to the DPB like finish_picture does.
+fn add_ref_frame(st: &mut RefState, s: &SeqInfo, frame_num: i32, poc: i32, ts: u64) -> PicId {
+    update_pic_nums(st, Field::Frame, frame_num);
+    let mut p = Picture {
+        ts,
+        nal_ref_idc: 1,
+        frame_num,
+        pic_num: frame_num,
+        field: Some(Field::Frame),
+        reference: Reference::ShortTerm,
+        ref_pic: true,
+        pic_order_cnt: poc,
+        top_field_order_cnt: poc,
+        bottom_field_order_cnt: poc,
+        ..Default::default()
+    };
+    let id = st.dpb.alloc(p.clone());
+    reference_picture_marking(st, s, &mut p, id);
+    *st.dpb.get_mut(id).unwrap() = p;
+    st.dpb.delete_unused();
+    st.dpb.add(id);
+    id
+}
+
+fn new_state(max_frames: usize) -> RefState {
+    let mut st = RefState {
+        max_frame_num: 16,
+        max_long_term_frame_idx: -1,
+        ..Default::default()
+    };
+    st.dpb.clear();
+    st.dpb.max_num_frames = max_frames;
+    st
+}
+
+#[test]
+fn sliding_window_drops_lowest_frame_num_wrap() {
+    let s = seq(2, 2);
+    let mut st = new_state(4);
+    let a = add_ref_frame(&mut st, &s, 14, 0, 0);
+    let b = add_ref_frame(&mut st, &s, 15, 2, 1000);
+    let c = add_ref_frame(&mut st, &s, 0, 4, 2000); // wraps: 14 → -2, oldest
+    assert!(!st.dpb.pic(a).is_ref());
+    assert!(st.dpb.pic(b).is_ref() && st.dpb.pic(c).is_ref());
+    assert_eq!(st.dpb.num_ref_frames(), 2);
+}
+
+#[test]
+fn ref_list_init_p_and_b_frames() {
+    let s = seq(0, 4);
+    let mut st = new_state(5);
+    // decode order: POC 0 (fn 0), POC 8 (fn 1), POC 4 (fn 2), POC 16 (fn 3)
+    let p0 = add_ref_frame(&mut st, &s, 0, 0, 0);
+    let p8 = add_ref_frame(&mut st, &s, 1, 8, 1000);
+    let p4 = add_ref_frame(&mut st, &s, 2, 4, 2000);
+    let p16 = add_ref_frame(&mut st, &s, 3, 16, 3000);
+    // current: B frame, frame_num 4, POC 6
+    update_pic_nums(&mut st, Field::Frame, 4);
+    let cur = Picture {
+        frame_num: 4,
+        pic_num: 4,
+        pic_order_cnt: 6,
+        field: Some(Field::Frame),
+        ..Default::default()
+    };
+    let l = prepare_ref_pic_lists(&st, &cur);
+    assert_eq!(l.p0, vec![p16, p4, p8, p0], "P: descending pic_num");
+    assert_eq!(
+        l.b0,
+        vec![p4, p0, p8, p16],
+        "B0: POC<6 desc, then POC>6 asc"
+    );
+    assert_eq!(
+        l.b1,
+        vec![p8, p16, p4, p0],
+        "B1: POC>6 asc, then POC<6 desc"
+    );
+}
+
+#[test]
+fn ref_list_init_fields_alternate_parity() {
+    let s = seq(0, 4);
+    let mut st = new_state(4);
+    st.dpb.interlaced = true;
+    // two reference field pairs: (fn 0: T poc 0, B poc 1), (fn 1: T 4, B 5)
+    let mut ids = Vec::new();
+    for (fnum, ts) in [(0, 0u64), (1, 1000)] {
+        for (field, poc, second) in [
+            (Field::Top, fnum * 4, false),
+            (Field::Bottom, fnum * 4 + 1, true),
+        ] {
+            let p = Picture {
+                ts,
+                frame_num: fnum,
+                field: Some(field),
+                field_pic_flag: true,
+                second_field: second,
+                other_field: if second { ids.last().copied() } else { None },
+                reference: Reference::ShortTerm,
+                ref_pic: true,
+                pic_order_cnt: poc,
+                top_field_order_cnt: if field == Field::Top { poc } else { 0 },
+                bottom_field_order_cnt: if field == Field::Bottom { poc } else { 0 },
+                ..Default::default()
+            };
+            let id = st.dpb.alloc(p);
+            st.dpb.add(id);
+            ids.push(id);
+            let _ = s;
+        }
+    }
+    // current: bottom field of frame_num 2, P
+    update_pic_nums(&mut st, Field::Bottom, 2);
+    let cur = Picture {
+        frame_num: 2,
+        field: Some(Field::Bottom),
+        pic_order_cnt: 9,
+        ..Default::default()
+    };
+    let l = prepare_ref_pic_lists(&st, &cur);
+    // 8.2.4.2.5: start with same parity (bottom) of the highest frame_num_wrap
+    assert_eq!(l.p0, vec![ids[3], ids[2], ids[1], ids[0]]);
+    // same parity pic_num = 2*FrameNumWrap+1, opposite 2*FrameNumWrap
+    assert_eq!(st.dpb.pic(ids[3]).pic_num, 3);
+    assert_eq!(st.dpb.pic(ids[2]).pic_num, 2);
+    // B fields: POC < 9 descending by frame → bottom first alternating
+    assert_eq!(l.b0, vec![ids[3], ids[2], ids[1], ids[0]]);
+}
+
+#[test]
+fn mmco_long_term_and_unmark() {
+    let s = seq(0, 4);
+    let mut st = new_state(4);
+    let a = add_ref_frame(&mut st, &s, 0, 0, 0);
+    let b = add_ref_frame(&mut st, &s, 1, 2, 1000);
+    // current frame_num 2 with MMCO: 4 (max idx 1), 3 (pic 0 → LT idx 0), 1 (unmark pic 1)
+    update_pic_nums(&mut st, Field::Frame, 2);
+    let mut cur = Picture {
+        frame_num: 2,
+        pic_num: 2,
+        nal_ref_idc: 1,
+        field: Some(Field::Frame),
+        reference: Reference::ShortTerm,
+        ref_pic: true,
+        ..Default::default()
+    };
+    cur.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag = true;
+    let mk = |op, diff, idx, maxp1| RefPicMarkingInner {
+        memory_management_control_operation: op,
+        difference_of_pic_nums_minus1: diff,
+        long_term_frame_idx: idx,
+        max_long_term_frame_idx:
+            cros_codecs::codec::h264::parser::MaxLongTermFrameIdx::from_value_plus1(maxp1),
+        ..Default::default()
+    };
+    cur.dec_ref_pic_marking.inner = vec![mk(4, 0, 0, 2), mk(3, 1, 0, 0), mk(1, 0, 0, 0)];
+    let id = st.dpb.alloc(cur.clone());
+    assert!(reference_picture_marking(&mut st, &s, &mut cur, id));
+    assert_eq!(st.dpb.pic(a).reference, Reference::LongTerm);
+    assert_eq!(st.dpb.pic(a).long_term_frame_idx, 0);
+    assert_eq!(st.dpb.pic(b).reference, Reference::None);
+    assert_eq!(st.max_long_term_frame_idx, 1);
+    // MMCO 6 on the next picture takes LT idx 0: the old one is unmarked
+    *st.dpb.get_mut(id).unwrap() = cur.clone();
+    st.dpb.add(id);
+    update_pic_nums(&mut st, Field::Frame, 3);
+    let mut nxt = Picture {
+        frame_num: 3,
+        pic_num: 3,
+        nal_ref_idc: 1,
+        field: Some(Field::Frame),
+        reference: Reference::ShortTerm,
+        ref_pic: true,
+        ..Default::default()
+    };
+    nxt.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag = true;
+    nxt.dec_ref_pic_marking.inner = vec![mk(6, 0, 0, 0)];
+    let nid = st.dpb.alloc(nxt.clone());
+    assert!(reference_picture_marking(&mut st, &s, &mut nxt, nid));
+    assert_eq!(st.dpb.pic(a).reference, Reference::None);
+    assert_eq!(nxt.reference, Reference::LongTerm);
+    // MMCO 5: everything unmarked, POC rebased
+    let mut m5 = Picture {
+        frame_num: 4,
+        field: Some(Field::Frame),
+        top_field_order_cnt: 10,
+        bottom_field_order_cnt: 11,
+        pic_order_cnt: 10,
+        reference: Reference::ShortTerm,
+        ..Default::default()
+    };
+    m5.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag = true;
+    m5.dec_ref_pic_marking.inner = vec![mk(5, 0, 0, 0)];
+    let mid = st.dpb.alloc(m5.clone());
+    assert!(reference_picture_marking(&mut st, &s, &mut m5, mid));
+    assert!(m5.mem_mgmt_5);
+    assert_eq!(
+        (
+            m5.top_field_order_cnt,
+            m5.bottom_field_order_cnt,
+            m5.frame_num
+        ),
+        (0, 1, 0)
+    );
+    assert_eq!(st.dpb.num_ref_frames(), 0);
+}
+
+#[test]
+fn modification_moves_long_term_to_front() {
+    let s = seq(0, 4);
+    let mut st = new_state(4);
+    let a = add_ref_frame(&mut st, &s, 0, 0, 0);
+    st.dpb.get_mut(a).unwrap().reference = Reference::LongTerm;
+    st.dpb.get_mut(a).unwrap().long_term_frame_idx = 0;
+    st.max_long_term_frame_idx = 0;
+    let b = add_ref_frame(&mut st, &s, 1, 2, 1000);
+    update_pic_nums(&mut st, Field::Frame, 2);
+    let cur = Picture {
+        frame_num: 2,
+        pic_num: 2,
+        field: Some(Field::Frame),
+        pic_order_cnt: 4,
+        ..Default::default()
+    };
+    st.max_pic_num = 16;
+    let l = prepare_ref_pic_lists(&st, &cur);
+    assert_eq!(l.p0, vec![b, a]);
+    let mut hdr = SliceHeader {
+        num_ref_idx_l0_active_minus1: 1,
+        ref_pic_list_modification_flag_l0: true,
+        ..Default::default()
+    };
+    hdr.ref_pic_list_modification_l0 = vec![
+        cros_codecs::codec::h264::parser::RefPicListModification {
+            modification_of_pic_nums_idc: 2,
+            long_term_pic_num: 0,
+            ..Default::default()
+        },
+        cros_codecs::codec::h264::parser::RefPicListModification {
+            modification_of_pic_nums_idc: 3,
+            ..Default::default()
+        },
+    ];
+    let m = modify_ref_pic_list(&st, &cur, &hdr, 0, &l.p0).unwrap();
+    assert_eq!(m, vec![Some(a), Some(b)]);
+    // a missing long-term pic is an error, not a panic
+    hdr.ref_pic_list_modification_l0[0].long_term_pic_num = 5;
+    assert!(modify_ref_pic_list(&st, &cur, &hdr, 0, &l.p0).is_err());
+}
+
+#[test]
+fn bumping_outputs_in_poc_order_when_full() {
+    let mut dpb = Dpb::default();
+    dpb.clear();
+    dpb.max_num_frames = 2;
+    let mk = |poc: i32, r: bool| Picture {
+        field: Some(Field::Frame),
+        pic_order_cnt: poc,
+        reference: if r {
+            Reference::ShortTerm
+        } else {
+            Reference::None
+        },
+        ref_pic: r,
+        ..Default::default()
+    };
+    let a = dpb.alloc(mk(4, true));
+    dpb.add(a);
+    let b = dpb.alloc(mk(2, false));
+    dpb.add(b);
+    let next = mk(8, true);
+    assert!(dpb.needs_bump(Some(&next)));
+    assert_eq!(dpb.bump(false), Some(b), "lowest POC first");
+    dpb.delete_unused();
+    assert!(!dpb.needs_bump(Some(&next)));
+    assert_eq!(dpb.bump(true), Some(a));
+}
+
+#[test]
+fn frame_num_gap_inserts_non_existing_frames() {
+    // Build a codec state by hand: DPB with frame_num 0, gap to 3.
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    c.seq = seq(2, 4);
+    c.st = new_state(4);
+    let s = c.seq;
+    add_ref_frame(&mut c.st, &s, 0, 0, 0);
+    c.st.prev_ref_frame_num = 0;
+    c.handle_frame_num_gap(3);
+    let fnums: Vec<(i32, bool)> =
+        c.st.dpb
+            .list
+            .iter()
+            .map(|id| (c.st.dpb.pic(*id).frame_num, c.st.dpb.pic(*id).nonexisting))
+            .collect();
+    assert_eq!(fnums, vec![(0, false), (1, true), (2, true)]);
+    // gaps never produce output events
+    assert!(c
+        .events
+        .iter()
+        .all(|e| !matches!(e, CodecEvent::Output { .. })));
+}
+
+// ---------------------------------------------------------------------------
+// Dump of the controls per request, in the flat form of
+// tools/h264-trace-compare.py (visl trace field names).
+
+fn arr<T: Copy + Into<i64>>(v: &[T], bits: u32) -> String {
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let s: Vec<String> = v
+        .iter()
+        .map(|x| format!("0x{:x}", ((*x).into() as u64) & mask))
+        .collect();
+    format!("{{{}}}", s.join(","))
+}
+
+fn hexbytes<T: Copy + Into<i64>>(v: &[T], size: usize) -> String {
+    let mut s = String::new();
+    for x in v {
+        let b = ((*x).into() as u64).to_le_bytes();
+        for byte in &b[..size] {
+            let _ = write!(s, "{byte:02x}");
+        }
+    }
+    s
+}
+
+#[derive(Default, Clone)]
+struct State {
+    sps: bindings::v4l2_ctrl_h264_sps,
+    pps: bindings::v4l2_ctrl_h264_pps,
+    sm: Option<bindings::v4l2_ctrl_h264_scaling_matrix>,
+    dp: bindings::v4l2_ctrl_h264_decode_params,
+    sp: bindings::v4l2_ctrl_h264_slice_params,
+    pw: bindings::v4l2_ctrl_h264_pred_weights,
+}
+
+/// One block per Decode job: the device's full control state after the
+/// request (as visl traces it), `key value` lines, reference_ts mapped to
+/// the ordinal of the picture that was decoded with it.
+fn dump_jobs(ev: &[CodecEvent]) -> String {
+    let mut st = State::default();
+    let mut out = String::new();
+    let mut ords: HashMap<u64, usize> = HashMap::new();
+    for e in ev {
+        let CodecEvent::Decode(j) = e else { continue };
+        let n = ords.len();
+        ords.entry(j.timestamp_ns).or_insert(n);
+        for c in &j.controls {
+            match c {
+                Control::H264Sps(x) => st.sps = **x,
+                Control::H264Pps(x) => st.pps = **x,
+                Control::H264ScalingMatrix(x) => st.sm = Some(**x),
+                Control::H264DecodeParams(x) => st.dp = **x,
+                Control::H264SliceParams(x) => st.sp = **x,
+                Control::H264PredWeights(x) => st.pw = **x,
+            }
+        }
+        let _ = writeln!(
+            out,
+            "--- request ts={} hold={}",
+            ords[&j.timestamp_ns], j.hold_capture as u8
+        );
+        let s = &st.sps;
+        for (k, v) in [
+            ("profile_idc", s.profile_idc as i64),
+            ("constraint_set_flags", s.constraint_set_flags as i64),
+            ("level_idc", s.level_idc as i64),
+            ("seq_parameter_set_id", s.seq_parameter_set_id as i64),
+            ("chroma_format_idc", s.chroma_format_idc as i64),
+            ("bit_depth_luma_minus8", s.bit_depth_luma_minus8 as i64),
+            ("bit_depth_chroma_minus8", s.bit_depth_chroma_minus8 as i64),
+            (
+                "log2_max_frame_num_minus4",
+                s.log2_max_frame_num_minus4 as i64,
+            ),
+            ("pic_order_cnt_type", s.pic_order_cnt_type as i64),
+            (
+                "log2_max_pic_order_cnt_lsb_minus4",
+                s.log2_max_pic_order_cnt_lsb_minus4 as i64,
+            ),
+            ("max_num_ref_frames", s.max_num_ref_frames as i64),
+            (
+                "num_ref_frames_in_pic_order_cnt_cycle",
+                s.num_ref_frames_in_pic_order_cnt_cycle as i64,
+            ),
+            ("offset_for_non_ref_pic", s.offset_for_non_ref_pic as i64),
+            (
+                "offset_for_top_to_bottom_field",
+                s.offset_for_top_to_bottom_field as i64,
+            ),
+            ("pic_width_in_mbs_minus1", s.pic_width_in_mbs_minus1 as i64),
+            (
+                "pic_height_in_map_units_minus1",
+                s.pic_height_in_map_units_minus1 as i64,
+            ),
+            ("flags", s.flags as i64),
+        ] {
+            let _ = writeln!(out, "sps.{k} {v}");
+        }
+        let _ = writeln!(
+            out,
+            "sps.offset_for_ref_frame {}",
+            arr(&s.offset_for_ref_frame, 32)
+        );
+        let p = &st.pps;
+        for (k, v) in [
+            ("pic_parameter_set_id", p.pic_parameter_set_id as i64),
+            ("seq_parameter_set_id", p.seq_parameter_set_id as i64),
+            ("num_slice_groups_minus1", p.num_slice_groups_minus1 as i64),
+            (
+                "num_ref_idx_l0_default_active_minus1",
+                p.num_ref_idx_l0_default_active_minus1 as i64,
+            ),
+            (
+                "num_ref_idx_l1_default_active_minus1",
+                p.num_ref_idx_l1_default_active_minus1 as i64,
+            ),
+            ("weighted_bipred_idc", p.weighted_bipred_idc as i64),
+            ("pic_init_qp_minus26", p.pic_init_qp_minus26 as i64),
+            ("pic_init_qs_minus26", p.pic_init_qs_minus26 as i64),
+            ("chroma_qp_index_offset", p.chroma_qp_index_offset as i64),
+            (
+                "second_chroma_qp_index_offset",
+                p.second_chroma_qp_index_offset as i64,
+            ),
+            ("flags", p.flags as i64),
+        ] {
+            let _ = writeln!(out, "pps.{k} {v}");
+        }
+        if let Some(sm) = &st.sm {
+            let a: Vec<u8> = sm.scaling_list_4x4.iter().flatten().copied().collect();
+            let b: Vec<u8> = sm.scaling_list_8x8.iter().flatten().copied().collect();
+            let _ = writeln!(out, "scaling.scaling_list_4x4 {}", hexbytes(&a, 1));
+            let _ = writeln!(out, "scaling.scaling_list_8x8 {}", hexbytes(&b, 1));
+        }
+        let sp = &st.sp;
+        for (k, v) in [
+            ("header_bit_size", sp.header_bit_size as i64),
+            ("first_mb_in_slice", sp.first_mb_in_slice as i64),
+            ("slice_type", sp.slice_type as i64),
+            ("colour_plane_id", sp.colour_plane_id as i64),
+            ("redundant_pic_cnt", sp.redundant_pic_cnt as i64),
+            ("cabac_init_idc", sp.cabac_init_idc as i64),
+            ("slice_qp_delta", sp.slice_qp_delta as i64),
+            ("slice_qs_delta", sp.slice_qs_delta as i64),
+            (
+                "disable_deblocking_filter_idc",
+                sp.disable_deblocking_filter_idc as i64,
+            ),
+            (
+                "slice_alpha_c0_offset_div2",
+                sp.slice_alpha_c0_offset_div2 as u8 as i64,
+            ),
+            (
+                "slice_beta_offset_div2",
+                sp.slice_beta_offset_div2 as u8 as i64,
+            ),
+            (
+                "num_ref_idx_l0_active_minus1",
+                sp.num_ref_idx_l0_active_minus1 as i64,
+            ),
+            (
+                "num_ref_idx_l1_active_minus1",
+                sp.num_ref_idx_l1_active_minus1 as i64,
+            ),
+            ("flags", sp.flags as i64),
+        ] {
+            let _ = writeln!(out, "slice.{k} {v}");
+        }
+        let dp = &st.dp;
+        // ref lists resolved to the DPB entry they name
+        let name = |r: &bindings::v4l2_h264_reference| -> String {
+            match dp.dpb.get(r.index as usize) {
+                Some(e) if r.index != 0xff => {
+                    format!(
+                        "fields={} ref={}",
+                        r.fields,
+                        ords.get(&e.reference_ts).map(|o| *o as i64).unwrap_or(-1)
+                    )
+                }
+                _ => format!("fields={} index={}", r.fields, r.index),
+            }
+        };
+        for (li, l) in [(0, &sp.ref_pic_list0), (1, &sp.ref_pic_list1)] {
+            for (i, r) in l.iter().enumerate() {
+                let _ = writeln!(out, "ref_pic_list{li}[{i}] {}", name(r));
+            }
+        }
+        for (k, v) in [
+            ("nal_ref_idc", dp.nal_ref_idc as i64),
+            ("frame_num", dp.frame_num as i64),
+            ("top_field_order_cnt", dp.top_field_order_cnt as i64),
+            ("bottom_field_order_cnt", dp.bottom_field_order_cnt as i64),
+            ("idr_pic_id", dp.idr_pic_id as i64),
+            ("pic_order_cnt_lsb", dp.pic_order_cnt_lsb as i64),
+            (
+                "delta_pic_order_cnt_bottom",
+                dp.delta_pic_order_cnt_bottom as i64,
+            ),
+            ("delta_pic_order_cnt0", dp.delta_pic_order_cnt0 as i64),
+            ("delta_pic_order_cnt1", dp.delta_pic_order_cnt1 as i64),
+            (
+                "dec_ref_pic_marking_bit_size",
+                dp.dec_ref_pic_marking_bit_size as i64,
+            ),
+            ("pic_order_cnt_bit_size", dp.pic_order_cnt_bit_size as i64),
+            (
+                "slice_group_change_cycle",
+                dp.slice_group_change_cycle as i64,
+            ),
+            ("flags", dp.flags as i64),
+        ] {
+            let _ = writeln!(out, "decode.{k} {v}");
+        }
+        // DPB entries by content, sorted (order-independent)
+        let mut entries: Vec<String> = dp
+            .dpb
+            .iter()
+            .filter(|e| e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
+            .map(|e| {
+                format!(
+                    "ref={} pic_num={} frame_num={} fields={} top={} bottom={} flags={}",
+                    ords.get(&e.reference_ts).map(|o| *o as i64).unwrap_or(-1),
+                    e.pic_num,
+                    e.frame_num,
+                    e.fields,
+                    e.top_field_order_cnt,
+                    e.bottom_field_order_cnt,
+                    e.flags
+                )
+            })
+            .collect();
+        entries.sort();
+        for e in entries {
+            let _ = writeln!(out, "dpb {e}");
+        }
+        let w = &st.pw;
+        let _ = writeln!(
+            out,
+            "pw.luma_log2_weight_denom {}",
+            w.luma_log2_weight_denom
+        );
+        let _ = writeln!(
+            out,
+            "pw.chroma_log2_weight_denom {}",
+            w.chroma_log2_weight_denom
+        );
+        for (i, f) in w.weight_factors.iter().enumerate() {
+            let _ = writeln!(out, "pw[{i}].luma_weight {}", arr(&f.luma_weight, 16));
+            let _ = writeln!(out, "pw[{i}].luma_offset {}", arr(&f.luma_offset, 16));
+            let cw: Vec<i16> = f.chroma_weight.iter().flatten().copied().collect();
+            let co: Vec<i16> = f.chroma_offset.iter().flatten().copied().collect();
+            let _ = writeln!(out, "pw[{i}].chroma_weight {}", hexbytes(&cw, 2));
+            let _ = writeln!(out, "pw[{i}].chroma_offset {}", hexbytes(&co, 2));
+        }
+    }
+    out
+}
+
+/// Writes `<file>.ours` dumps for the clips compared with GStreamer traces
+/// when `VREQ_H264_DUMP` names a directory (no assertion: a tool for
+/// `tools/h264-trace-compare.py`).
+#[test]
+fn dump_controls_for_trace_comparison() {
+    let Some(dir) = std::env::var_os("VREQ_H264_DUMP") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    for (path, _) in corpus_h264() {
+        let data = std::fs::read(media_dir().join(&path)).unwrap();
+        let ev = run_codec(&data, None, DecodeMode::SliceBased);
+        let name = path.rsplit('/').next().unwrap();
+        std::fs::write(dir.join(format!("{name}.ours")), dump_jobs(&ev)).unwrap();
+    }
+}
