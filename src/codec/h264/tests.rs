@@ -772,7 +772,7 @@ fn frame_num_gap_inserts_non_existing_frames() {
 
 // ---------------------------------------------------------------------------
 // Dump of the controls per request, in the flat form of
-// tools/h264-trace-compare.py (visl trace field names).
+// src/codec/h264/gst2flat.py (visl trace field names).
 
 fn arr<T: Copy + Into<i64>>(v: &[T], bits: u32) -> String {
     let mask = if bits == 64 {
@@ -1033,16 +1033,36 @@ fn dump_jobs(ev: &[CodecEvent]) -> String {
 
 /// Writes `<file>.ours` dumps for the clips compared with GStreamer traces
 /// when `VREQ_H264_DUMP` names a directory (no assertion: a tool for
-/// `tools/h264-trace-compare.py`).
+/// `src/codec/h264/gst2flat.py`).
 #[test]
 fn dump_controls_for_trace_comparison() {
     let Some(dir) = std::env::var_os("VREQ_H264_DUMP") else {
         return;
     };
     let dir = std::path::PathBuf::from(dir);
-    for (path, _) in corpus_h264() {
-        let data = std::fs::read(media_dir().join(&path)).unwrap();
+    // VREQ_H264_DUMP_SRC: a directory of other Annex-B files to dump instead.
+    let files: Vec<std::path::PathBuf> = match std::env::var_os("VREQ_H264_DUMP_SRC") {
+        Some(src) => std::fs::read_dir(src)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "h264"))
+            .collect(),
+        None => corpus_h264()
+            .into_iter()
+            .map(|(p, _)| media_dir().join(p))
+            .collect(),
+    };
+    for file in files {
+        let path = file.to_string_lossy().to_string();
+        let data = std::fs::read(&file).unwrap();
         let ev = run_codec(&data, None, DecodeMode::SliceBased);
+        let c = check_events(&ev);
+        eprintln!(
+            "{path}: {} outputs, {} jobs, {} skipped",
+            c.outputs.len(),
+            c.jobs,
+            c.skipped
+        );
         let name = path.rsplit('/').next().unwrap();
         std::fs::write(dir.join(format!("{name}.ours")), dump_jobs(&ev)).unwrap();
     }
