@@ -332,8 +332,10 @@ impl Dpb {
     }
 
     /// `gst_h264_dpb_bump`: removes (or unmarks) the next picture in output
-    /// order and returns it.
-    pub fn bump(&mut self, drain: bool) -> Option<PicId> {
+    /// order and returns it, with whether it still needed output (an
+    /// "emergency" bump of an already output picture only frees its slot:
+    /// GStreamer finds no codec frame for it and outputs nothing).
+    pub fn bump(&mut self, drain: bool) -> Option<(PicId, bool)> {
         let mut output_needed = true;
         let mut found = self.lowest_output_needed(false);
         if found.is_none() && !drain {
@@ -370,13 +372,16 @@ impl Dpb {
         }
         self.last_output_poc = poc;
         self.last_output_non_ref = !ref_pic;
-        Some(id)
+        Some((id, output_needed))
     }
 
     /// `gst_h264_dpb_perform_memory_management_control_operation` (8.2.5.4).
     /// Returns false when the operation named a missing picture.
     pub fn mmco(&mut self, m: &RefPicMarkingInner, cur: &mut Picture, cur_id: PicId) -> bool {
-        let pic_num_x = || cur.pic_num - (m.difference_of_pic_nums_minus1 as i32).wrapping_add(1);
+        let pic_num_x = || {
+            cur.pic_num
+                .wrapping_sub((m.difference_of_pic_nums_minus1 as i32).wrapping_add(1))
+        };
         match m.memory_management_control_operation {
             1 => {
                 let Some(other) = self.short_ref_by_pic_num(pic_num_x()) else {
@@ -430,7 +435,7 @@ impl Dpb {
                 }
             }
             4 => {
-                let max = m.max_long_term_frame_idx.to_value_plus1() as i32 - 1;
+                let max = (m.max_long_term_frame_idx.to_value_plus1() as i32).wrapping_sub(1);
                 for id in self.list.clone() {
                     let p = self.pic(id);
                     if p.is_long_ref() && p.long_term_frame_idx > max {
@@ -694,9 +699,9 @@ pub fn update_pic_nums(st: &mut RefState, cur_field: Field, frame_num: i32) {
             p.long_term_pic_num = if cur_field == Field::Frame {
                 p.long_term_frame_idx
             } else if cur_field == p.field() {
-                2 * p.long_term_frame_idx + 1
+                p.long_term_frame_idx.wrapping_mul(2).wrapping_add(1)
             } else {
-                2 * p.long_term_frame_idx
+                p.long_term_frame_idx.wrapping_mul(2)
             };
         } else {
             p.frame_num_wrap = if p.frame_num > frame_num {
@@ -707,9 +712,9 @@ pub fn update_pic_nums(st: &mut RefState, cur_field: Field, frame_num: i32) {
             p.pic_num = if cur_field == Field::Frame {
                 p.frame_num_wrap
             } else if p.field() == cur_field {
-                2 * p.frame_num_wrap + 1
+                p.frame_num_wrap.wrapping_mul(2).wrapping_add(1)
             } else {
-                2 * p.frame_num_wrap
+                p.frame_num_wrap.wrapping_mul(2)
             };
         }
     }
@@ -762,7 +767,7 @@ pub fn reference_picture_marking(
                 0 => break,
                 4 => {
                     st.max_long_term_frame_idx =
-                        m.max_long_term_frame_idx.to_value_plus1() as i32 - 1
+                        (m.max_long_term_frame_idx.to_value_plus1() as i32).wrapping_sub(1)
                 }
                 5 => st.max_long_term_frame_idx = -1,
                 _ => {}
@@ -1010,7 +1015,7 @@ pub fn modify_ref_pic_list(
         if p.is_long_ref() {
             p.long_term_pic_num
         } else {
-            2 * (st.max_long_term_frame_idx + 1)
+            st.max_long_term_frame_idx.wrapping_add(1).wrapping_mul(2)
         }
     };
     for m in mods.iter() {

@@ -80,8 +80,8 @@ fn seq_key(sps: &Sps) -> Result<SeqKey, String> {
         return Err(format!("unknown level_idc {level}"));
     }
     let (w, h) = (sps.width(), sps.height());
-    let frame_mbs = ((w / 16) * (h / 16)).max(1);
-    let mut max_dpb_frames = ((mbs / frame_mbs) as usize).min(dpb::DPB_MAX_SIZE);
+    let frame_mbs = ((w as u64 / 16) * (h as u64 / 16)).max(1);
+    let mut max_dpb_frames = ((mbs as u64 / frame_mbs) as usize).min(dpb::DPB_MAX_SIZE);
     let vui = &sps.vui_parameters;
     let restricted = sps.vui_parameters_present_flag && vui.bitstream_restriction_flag;
     if restricted {
@@ -118,15 +118,15 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
             (2, false) => (2, 1),
             _ => (1, 1),
         };
-        let (cx, cy) = if sps.chroma_array_type() == 0 {
+        let (cx, cy): (u32, u32) = if sps.chroma_array_type() == 0 {
             (1, 2 - sps.frame_mbs_only_flag as u32)
         } else {
             (sub_w, sub_h * (2 - sps.frame_mbs_only_flag as u32))
         };
-        let l = (cx * sps.frame_crop_left_offset).min(w);
-        let r = (cx * sps.frame_crop_right_offset).min(w - l);
-        let t = (cy * sps.frame_crop_top_offset).min(h);
-        let b = (cy * sps.frame_crop_bottom_offset).min(h - t);
+        let l = cx.saturating_mul(sps.frame_crop_left_offset).min(w);
+        let r = cx.saturating_mul(sps.frame_crop_right_offset).min(w - l);
+        let t = cy.saturating_mul(sps.frame_crop_top_offset).min(h);
+        let b = cy.saturating_mul(sps.frame_crop_bottom_offset).min(h - t);
         visible = (l, t, w - l - r, h - t - b);
     }
     let vui = &sps.vui_parameters;
@@ -160,6 +160,8 @@ struct CurPic {
     is_frame: bool,
     second_field: bool,
     starts_picture: bool,
+    /// A request of this picture was emitted.
+    submitted: bool,
     first_slice: bool,
     pps: Box<bindings::v4l2_ctrl_h264_pps>,
     scaling: Option<Box<bindings::v4l2_ctrl_h264_scaling_matrix>>,
@@ -542,6 +544,7 @@ impl H264Codec {
             is_frame,
             second_field,
             starts_picture,
+            submitted: false,
             first_slice: true,
             pps: Box::new(controls::pps_ctrl(pps)),
             scaling,
@@ -650,6 +653,7 @@ impl H264Codec {
         };
         let starts_picture = cur.starts_picture;
         cur.starts_picture = false;
+        cur.submitted = true;
         self.events.push_back(CodecEvent::Decode(DecodeJob {
             timestamp_ns: cur.ts,
             controls,
@@ -673,6 +677,16 @@ impl H264Codec {
             self.submit(hold);
         }
         let Some(cur) = self.cur.take() else { return };
+        if !cur.submitted {
+            // Nothing of this picture reached the device: forget it.
+            if cur.starts_picture {
+                self.tracked.retain(|t| *t != cur.ts);
+            }
+            let keep: Vec<PicId> = self.st.last_field.into_iter().collect();
+            self.st.dpb.gc(&keep);
+            self.skip_reported = false;
+            return;
+        }
         self.finish_picture(cur.id);
         self.skip_reported = false;
         self.emit_unrefs();
@@ -727,7 +741,11 @@ impl H264Codec {
     fn bump_dpb(&mut self, to_insert: &Picture) {
         while self.st.dpb.needs_bump(Some(to_insert)) {
             match self.st.dpb.bump(false) {
-                Some(id) => self.output(id),
+                Some((id, needed)) => {
+                    if needed {
+                        self.output(id)
+                    }
+                }
                 None => break,
             }
         }
@@ -786,7 +804,7 @@ impl H264Codec {
 
     /// `gst_h264_decoder_drain_internal`: output everything, empty the DPB.
     fn drain_internal(&mut self) {
-        while let Some(id) = self.st.dpb.bump(true) {
+        while let Some((id, _)) = self.st.dpb.bump(true) {
             self.output(id);
         }
         self.st.last_field = None;

@@ -85,6 +85,20 @@ struct Checked {
 
 /// Structural checks every event stream must pass.
 fn check_events(ev: &[CodecEvent]) -> Checked {
+    if std::env::var_os("VREQ_H264_TRACE").is_some() {
+        for e in ev {
+            match e {
+                CodecEvent::Decode(j) => eprintln!(
+                    "Decode ts={} start={} hold={} ctrls={}",
+                    j.timestamp_ns,
+                    j.starts_picture,
+                    j.hold_capture,
+                    j.controls.len()
+                ),
+                other => eprintln!("{other:?}"),
+            }
+        }
+    }
     let mut decoded = Vec::new();
     let mut seen: HashSet<u64> = HashSet::new();
     let mut unref: HashSet<u64> = HashSet::new();
@@ -355,6 +369,32 @@ fn bad_input_never_panics_and_is_skipped() {
         );
         let c = check_events(&ev);
         total_skipped += c.skipped;
+    }
+    // more corruption on other streams (fields/MBAFF, long-term refs, B-pyramid)
+    for f in [
+        "crates-cros-codecs/test-25fps-interlaced.h264",
+        "generated-by-us/foreman-ltr.openh264.h264",
+        "debian-libvpl-examples/cars_320x240.h264",
+    ] {
+        let data = std::fs::read(media_dir().join(f)).unwrap();
+        for round in 0..10u64 {
+            let mut d = data.clone();
+            for _ in 0..(3 + round * 20) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let pos = (x % d.len() as u64) as usize;
+                d[pos] = (x >> 8) as u8;
+            }
+            let ev = run_codec(
+                &d,
+                if round % 3 == 0 { Some(999) } else { None },
+                DecodeMode::SliceBased,
+            );
+            total_skipped += check_events(&ev).skipped;
+            let ev = run_codec(&d, None, DecodeMode::FrameBased);
+            total_skipped += check_events(&ev).skipped;
+        }
     }
     assert!(
         total_skipped > 0,
@@ -740,10 +780,10 @@ fn bumping_outputs_in_poc_order_when_full() {
     dpb.add(b);
     let next = mk(8, true);
     assert!(dpb.needs_bump(Some(&next)));
-    assert_eq!(dpb.bump(false), Some(b), "lowest POC first");
+    assert_eq!(dpb.bump(false), Some((b, true)), "lowest POC first");
     dpb.delete_unused();
     assert!(!dpb.needs_bump(Some(&next)));
-    assert_eq!(dpb.bump(true), Some(a));
+    assert_eq!(dpb.bump(true), Some((a, true)));
 }
 
 #[test]
