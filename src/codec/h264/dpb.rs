@@ -45,50 +45,82 @@ pub struct Picture {
     pub ts: u64,
     /// Presentation time in ns from the container, if known.
     pub pts: Option<i64>,
+    /// Frame, top or bottom field (`None` reads as frame).
     pub field: Option<Field>,
+    /// Coded as a field picture (slice `field_pic_flag`).
     pub field_pic_flag: bool,
+    /// Second field of a pair (or the split-off field of a frame).
     pub second_field: bool,
+    /// The other field of the pair, once known.
     pub other_field: Option<PicId>,
+    /// Current marking (8.2.5).
     pub reference: Reference,
     /// Was ever marked as reference (GStreamer `ref_pic`).
     pub ref_pic: bool,
+    /// Inferred by a frame_num gap (8.2.5.2); never decoded nor output.
     pub nonexisting: bool,
+    /// IdrPicFlag.
     pub idr: bool,
+    /// Slice `idr_pic_id` (IDR only).
     pub idr_pic_id: u16,
+    /// NAL `nal_ref_idc` of the picture's slices.
     pub nal_ref_idc: u8,
+    /// Slice `frame_num` (0 after MMCO 5).
     pub frame_num: i32,
+    /// FrameNumWrap (8-27), updated per current picture.
     pub frame_num_wrap: i32,
+    /// FrameNumOffset (8-6, 8-11), POC types 1 and 2.
     pub frame_num_offset: i32,
+    /// PicNum (8-28..8-30) relative to the current picture.
     pub pic_num: i32,
+    /// LongTermPicNum (8-29..8-31).
     pub long_term_pic_num: i32,
+    /// LongTermFrameIdx.
     pub long_term_frame_idx: i32,
+    /// PicOrderCnt (8-1): min of the fields for a frame.
     pub pic_order_cnt: i32,
+    /// TopFieldOrderCnt.
     pub top_field_order_cnt: i32,
+    /// BottomFieldOrderCnt.
     pub bottom_field_order_cnt: i32,
+    /// PicOrderCntMsb (8-3), POC type 0.
     pub pic_order_cnt_msb: i32,
+    /// Slice `pic_order_cnt_lsb`.
     pub pic_order_cnt_lsb: i32,
+    /// Slice `delta_pic_order_cnt_bottom`.
     pub delta_pic_order_cnt_bottom: i32,
+    /// Slice `delta_pic_order_cnt[0]`.
     pub delta_pic_order_cnt0: i32,
+    /// Slice `delta_pic_order_cnt[1]`.
     pub delta_pic_order_cnt1: i32,
+    /// SPS `pic_order_cnt_type`.
     pub pic_order_cnt_type: u8,
+    /// Had memory_management_control_operation 5.
     pub mem_mgmt_5: bool,
+    /// Marked "needed for output" (C.4).
     pub needed_for_output: bool,
+    /// The picture's dec_ref_pic_marking() (7.3.3.3).
     pub dec_ref_pic_marking: RefPicMarking,
 }
 
 impl Picture {
+    /// Frame / top / bottom.
     pub fn field(&self) -> Field {
         self.field.unwrap_or(Field::Frame)
     }
+    /// A frame (not a field).
     pub fn is_frame(&self) -> bool {
         self.field() == Field::Frame
     }
+    /// Used for short- or long-term reference.
     pub fn is_ref(&self) -> bool {
         self.reference != Reference::None
     }
+    /// Used for short-term reference.
     pub fn is_short_ref(&self) -> bool {
         self.reference == Reference::ShortTerm
     }
+    /// Used for long-term reference.
     pub fn is_long_ref(&self) -> bool {
         self.reference == Reference::LongTerm
     }
@@ -102,11 +134,16 @@ pub struct Dpb {
     next_id: PicId,
     /// Pictures in the DPB, in insertion order.
     pub list: Vec<PicId>,
+    /// Frame buffers (max_dec_frame_buffering / MaxDpbFrames, ≥ max_num_ref_frames).
     pub max_num_frames: usize,
+    /// `!frame_mbs_only_flag`: frames are stored as two field entries.
     pub interlaced: bool,
+    /// VUI max_num_reorder_frames (or its inference), for low-latency bumping.
     pub max_num_reorder_frames: u32,
     num_output_needed: i32,
+    /// POC of the last picture output.
     pub last_output_poc: i32,
+    /// The last picture output was a non-reference picture.
     pub last_output_non_ref: bool,
 }
 
@@ -119,10 +156,12 @@ impl Dpb {
         id
     }
 
+    /// The picture `id`, if still stored.
     pub fn get(&self, id: PicId) -> Option<&Picture> {
         self.pics.get(&id)
     }
 
+    /// The picture `id`, mutable.
     pub fn get_mut(&mut self, id: PicId) -> Option<&mut Picture> {
         self.pics.get_mut(&id)
     }
@@ -157,6 +196,7 @@ impl Dpb {
     }
 
     /// `gst_h264_picture_set_reference`.
+    /// Marks `id` (and its other field when `other_field`).
     pub fn set_reference(&mut self, id: PicId, reference: Reference, other_field: bool) {
         let other = match self.pics.get_mut(&id) {
             Some(p) => {
@@ -179,6 +219,7 @@ impl Dpb {
     }
 
     /// `gst_h264_dpb_add`.
+    /// Puts `id` into the DPB, marked needed for output unless non-existing.
     pub fn add(&mut self, id: PicId) {
         let (second_field, other, poc) = {
             let Some(p) = self.pics.get_mut(&id) else {
@@ -207,6 +248,7 @@ impl Dpb {
     }
 
     /// `gst_h264_dpb_delete_unused`.
+    /// Removes pictures neither referenced nor waiting for output (C.4.2).
     pub fn delete_unused(&mut self) {
         let pics = &self.pics;
         self.list.retain(|id| {
@@ -232,24 +274,28 @@ impl Dpb {
             .filter_map(|id| self.pics.get(id).map(|p| (*id, p)))
     }
 
+    /// Unmarks every picture (IDR, 8.2.5.1).
     pub fn mark_all_non_ref(&mut self) {
         for id in self.list.clone() {
             self.set_reference(id, Reference::None, false);
         }
     }
 
+    /// The short-term reference with this PicNum.
     pub fn short_ref_by_pic_num(&self, pic_num: i32) -> Option<PicId> {
         self.iter_ids()
             .find(|(_, p)| p.is_short_ref() && p.pic_num == pic_num)
             .map(|(id, _)| id)
     }
 
+    /// The long-term reference with this LongTermPicNum.
     pub fn long_ref_by_long_term_pic_num(&self, n: i32) -> Option<PicId> {
         self.iter_ids()
             .find(|(_, p)| p.is_long_ref() && p.long_term_pic_num == n)
             .map(|(id, _)| id)
     }
 
+    /// The short-term reference with the smallest FrameNumWrap (sliding window).
     pub fn lowest_frame_num_short_ref(&self) -> Option<PicId> {
         let mut ret: Option<(PicId, i32)> = None;
         for (id, p) in self.iter_ids() {
@@ -260,6 +306,7 @@ impl Dpb {
         ret.map(|(id, _)| id)
     }
 
+    /// Short-term references in DPB order.
     pub fn short_term_refs(
         &self,
         include_non_existing: bool,
@@ -275,6 +322,7 @@ impl Dpb {
             .collect()
     }
 
+    /// Long-term references in DPB order.
     pub fn long_term_refs(&self, include_second_field: bool) -> Vec<PicId> {
         self.iter_ids()
             .filter(|(_, p)| (include_second_field || !p.second_field) && p.is_long_ref())
@@ -500,7 +548,8 @@ impl Dpb {
     }
 }
 
-/// Sequence-level values the reference process needs.
+/// Sequence-level values the reference process needs (SPS syntax elements
+/// of 7.4.2.1.1; `max_frame_num` = MaxFrameNum).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeqInfo {
     pub max_frame_num: i32,
@@ -514,6 +563,7 @@ pub struct SeqInfo {
 }
 
 impl SeqInfo {
+    /// The values of `sps`.
     pub fn from_sps(sps: &Sps) -> Self {
         SeqInfo {
             max_frame_num: sps.max_frame_num() as i32,
@@ -529,7 +579,9 @@ impl SeqInfo {
 }
 
 /// The decoding-process state between pictures (GStreamer's
-/// `GstH264DecoderPrivate` reference fields) plus the DPB.
+/// `GstH264DecoderPrivate` reference fields) plus the DPB: the `prev_*`
+/// fields are the previous (reference) picture's values used by 8.2.1 and
+/// 8.2.5.2; `max_long_term_frame_idx` is MaxLongTermFrameIdx (-1 = none).
 #[derive(Debug, Default)]
 pub struct RefState {
     pub dpb: Dpb,
@@ -867,8 +919,11 @@ pub fn split_frame(dpb: &mut Dpb, id: PicId) -> Option<PicId> {
 /// Initial lists for the current picture: P list and B lists.
 #[derive(Debug, Default, Clone)]
 pub struct InitLists {
+    /// RefPicList0 for P/SP slices (8.2.4.2.1 / 8.2.4.2.5).
     pub p0: Vec<PicId>,
+    /// RefPicList0 for B slices (8.2.4.2.3 / 8.2.4.2.4).
     pub b0: Vec<PicId>,
+    /// RefPicList1 for B slices.
     pub b1: Vec<PicId>,
 }
 

@@ -183,6 +183,7 @@ pub struct H264Codec {
     offset_for_ref_frame: Vec<i32>,
     seq_key: Option<SeqKey>,
     need_sequence: Option<Box<bindings::v4l2_ctrl_h264_sps>>,
+    last_sps: Option<Box<bindings::v4l2_ctrl_h264_sps>>,
     frame_duration_ns: u64,
     cur: Option<CurPic>,
     next_frame: u64,
@@ -221,6 +222,7 @@ impl H264Codec {
             offset_for_ref_frame: Vec::new(),
             seq_key: None,
             need_sequence: None,
+            last_sps: None,
             frame_duration_ns: DEFAULT_FRAME_DURATION_NS,
             cur: None,
             next_frame: 0,
@@ -299,7 +301,9 @@ impl H264Codec {
             .frame_duration_ns
             .unwrap_or(DEFAULT_FRAME_DURATION_NS);
         self.events.push_back(CodecEvent::Configure(params));
-        self.need_sequence = Some(Box::new(controls::sps_ctrl(&sps)));
+        let ctrl = Box::new(controls::sps_ctrl(&sps));
+        self.last_sps = Some(ctrl.clone());
+        self.need_sequence = Some(ctrl);
     }
 
     fn handle_pps(&mut self, nal: &NalRef) {
@@ -1017,6 +1021,8 @@ impl StatelessCodec for H264Codec {
         self.st.dpb.max_num_frames = max;
         self.st.dpb.interlaced = il;
         self.st.dpb.max_num_reorder_frames = reorder;
+        // The device may have been reset too: send the SPS again.
+        self.need_sequence = self.last_sps.clone();
         self.waiting_rap = true;
         self.recovery_seen = false;
         self.skip_reported = false;

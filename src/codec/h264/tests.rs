@@ -1107,3 +1107,75 @@ fn dump_controls_for_trace_comparison() {
         std::fs::write(dir.join(format!("{name}.ours")), dump_jobs(&ev)).unwrap();
     }
 }
+
+#[test]
+fn reset_waits_for_idr_and_resends_sps() {
+    let data = std::fs::read(media_dir().join("debian-libvpl-examples/cars_320x240.h264")).unwrap();
+    let aus = split_aus(&data);
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    c.set_mode(DecodeMode::SliceBased, StartCode::None);
+    let mut ev = Vec::new();
+    for au in &aus[..10] {
+        c.push(CodedUnit {
+            data: au,
+            pts_ns: None,
+            keyframe: false,
+            byte_offset: 0,
+        })
+        .unwrap();
+    }
+    c.reset();
+    while let Some(e) = c.poll() {
+        ev.push(e);
+    }
+    let before = ev.len();
+    // a non-IDR access unit after the seek is skipped
+    c.push(CodedUnit {
+        data: aus[12],
+        pts_ns: None,
+        keyframe: false,
+        byte_offset: 0,
+    })
+    .unwrap();
+    c.flush().unwrap();
+    while let Some(e) = c.poll() {
+        ev.push(e);
+    }
+    assert!(ev[before..]
+        .iter()
+        .any(|e| matches!(e, CodecEvent::Skipped { .. })));
+    assert!(!ev[before..]
+        .iter()
+        .any(|e| matches!(e, CodecEvent::Decode(_))));
+    // then the IDR decodes, with the SPS sent again
+    c.reset();
+    let mut ev2 = Vec::new();
+    c.push(CodedUnit {
+        data: aus[0],
+        pts_ns: None,
+        keyframe: true,
+        byte_offset: 0,
+    })
+    .unwrap();
+    c.flush().unwrap();
+    while let Some(e) = c.poll() {
+        ev2.push(e);
+    }
+    let first = ev2
+        .iter()
+        .find_map(|e| {
+            if let CodecEvent::Decode(j) = e {
+                Some(j)
+            } else {
+                None
+            }
+        })
+        .unwrap();
+    assert!(matches!(first.controls[0], Control::H264Sps(_)));
+    assert_eq!(
+        ev2.iter()
+            .filter(|e| matches!(e, CodecEvent::Output { .. }))
+            .count(),
+        1
+    );
+}
