@@ -1179,3 +1179,438 @@ fn reset_waits_for_idr_and_resends_sps() {
         1
     );
 }
+
+// ---------------------------------------------------------------------------
+// Synthetic PAFF stream (field pictures mixed with frames). No corpus clip
+// has field-coded pictures; visl decodes no pixels, so headers plus filler
+// slice data are enough for GStreamer on visl and for us.
+
+use cros_codecs::codec::h264::nalu_writer::NaluWriter;
+
+/// One picture in decode order: (fields, frame_num, nal_ref_idc, slice type
+/// (0 P, 1 B, 2 I), idr, top/first POC lsb, bottom-field-first).
+type SynthPic = (bool, u32, u8, u32, bool, u32, bool);
+
+fn synth_paff_stream() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = NaluWriter::new(&mut out, true);
+        w.write_header(3, 7).unwrap();
+        w.write_u(8, 77u32).unwrap(); // profile_idc Main
+        w.write_u(8, 0u32).unwrap(); // constraint flags
+        w.write_u(8, 30u32).unwrap(); // level_idc
+        w.write_ue(0u32).unwrap(); // sps id
+        w.write_ue(0u32).unwrap(); // log2_max_frame_num_minus4
+        w.write_ue(0u32).unwrap(); // pic_order_cnt_type
+        w.write_ue(2u32).unwrap(); // log2_max_pic_order_cnt_lsb_minus4
+        w.write_ue(2u32).unwrap(); // max_num_ref_frames
+        w.write_u(1, 0u32).unwrap(); // gaps
+        w.write_ue(19u32).unwrap(); // 320 px
+        w.write_ue(7u32).unwrap(); // 8 map units = 256 lines
+        w.write_u(1, 0u32).unwrap(); // frame_mbs_only_flag
+        w.write_u(1, 0u32).unwrap(); // mb_adaptive_frame_field_flag
+        w.write_u(1, 1u32).unwrap(); // direct_8x8_inference
+        w.write_u(1, 0u32).unwrap(); // cropping
+        w.write_u(1, 0u32).unwrap(); // vui
+        w.write_u(1, 1u32).unwrap();
+        while !w.aligned() {
+            w.write_u(1, 0u32).unwrap();
+        }
+        w.write_header(3, 8).unwrap();
+        w.write_ue(0u32).unwrap();
+        w.write_ue(0u32).unwrap();
+        w.write_u(1, 0u32).unwrap(); // CAVLC
+        w.write_u(1, 1u32).unwrap(); // bottom_field_pic_order_in_frame_present
+        w.write_ue(0u32).unwrap();
+        w.write_ue(1u32).unwrap(); // l0 default 2
+        w.write_ue(0u32).unwrap();
+        w.write_u(1, 0u32).unwrap();
+        w.write_u(2, 0u32).unwrap();
+        w.write_se(0).unwrap();
+        w.write_se(0).unwrap();
+        w.write_se(0).unwrap();
+        w.write_u(1, 0u32).unwrap();
+        w.write_u(1, 0u32).unwrap();
+        w.write_u(1, 0u32).unwrap();
+        w.write_u(1, 1u32).unwrap();
+        while !w.aligned() {
+            w.write_u(1, 0u32).unwrap();
+        }
+        let pics: [SynthPic; 12] = [
+            (true, 0, 3, 2, true, 0, false),
+            (true, 1, 2, 0, false, 8, false),
+            (true, 2, 0, 1, false, 4, false),
+            (true, 2, 2, 0, false, 16, false),
+            (true, 3, 1, 1, false, 12, false),
+            (true, 4, 0, 1, false, 10, false),
+            (true, 4, 0, 1, false, 14, false),
+            (false, 4, 2, 0, false, 24, false),
+            (true, 5, 0, 1, false, 20, false),
+            (true, 5, 2, 0, false, 32, true),
+            (false, 6, 0, 1, false, 28, false),
+            (true, 6, 2, 0, false, 40, false),
+        ];
+        for (fields, frame_num, ref_idc, st, idr, poc, bottom_first) in pics {
+            let n = if fields { 2 } else { 1 };
+            for k in 0..n {
+                let bottom = fields && ((k == 1) != bottom_first);
+                // the second field of an IDR picture is a non-IDR P field
+                let (nal_type, stype) = if idr && k == 1 {
+                    (1u8, 0u32)
+                } else {
+                    (if idr { 5 } else { 1 }, st)
+                };
+                w.write_header(ref_idc, nal_type).unwrap();
+                w.write_ue(0u32).unwrap(); // first_mb_in_slice
+                w.write_ue(stype + 5).unwrap();
+                w.write_ue(0u32).unwrap(); // pps
+                w.write_u(4, frame_num).unwrap();
+                w.write_u(1, fields as u32).unwrap();
+                if fields {
+                    w.write_u(1, bottom as u32).unwrap();
+                }
+                if nal_type == 5 {
+                    w.write_ue(0u32).unwrap();
+                }
+                w.write_u(6, (poc + k) % 64).unwrap();
+                if !fields {
+                    w.write_se(1).unwrap(); // delta_pic_order_cnt_bottom
+                }
+                if stype == 1 {
+                    w.write_u(1, 1u32).unwrap(); // direct_spatial_mv_pred
+                }
+                if stype != 2 {
+                    w.write_u(1, 0u32).unwrap(); // override
+                    w.write_u(1, 0u32).unwrap(); // ref_pic_list_modification_flag_l0
+                    if stype == 1 {
+                        w.write_u(1, 0u32).unwrap();
+                    }
+                }
+                if ref_idc != 0 {
+                    if nal_type == 5 {
+                        w.write_u(2, 0u32).unwrap();
+                    } else {
+                        w.write_u(1, 0u32).unwrap(); // sliding window
+                    }
+                }
+                w.write_se(0).unwrap(); // slice_qp_delta
+                for _ in 0..4 {
+                    w.write_u(8, 0xa5u32).unwrap(); // filler "slice data"
+                }
+                w.write_u(1, 1u32).unwrap();
+                while !w.aligned() {
+                    w.write_u(1, 0u32).unwrap();
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn paff_field_pictures() {
+    let data = synth_paff_stream();
+    if let Some(dir) = std::env::var_os("VREQ_H264_DUMP") {
+        std::fs::write(std::path::Path::new(&dir).join("paff-synth.h264"), &data).unwrap();
+    }
+    let ev = run_codec(&data, None, DecodeMode::SliceBased);
+    if let Some(dir) = std::env::var_os("VREQ_H264_DUMP") {
+        std::fs::write(
+            std::path::Path::new(&dir).join("paff-synth.h264.ours"),
+            dump_jobs(&ev),
+        )
+        .unwrap();
+    }
+    let c = check_events(&ev);
+    assert_eq!(c.skipped, 0);
+    assert_eq!(
+        c.decoded.len(),
+        12,
+        "one CAPTURE picture per frame / field pair"
+    );
+    assert_eq!(c.jobs, 22, "one request per field");
+    assert_eq!(c.outputs.len(), 12);
+    let jobs: Vec<&DecodeJob> = ev
+        .iter()
+        .filter_map(|e| {
+            if let CodecEvent::Decode(j) = e {
+                Some(j)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // first field held, second field continues the same CAPTURE buffer
+    assert!(jobs[0].hold_capture && jobs[0].starts_picture);
+    assert!(!jobs[1].hold_capture && !jobs[1].starts_picture);
+    assert_eq!(jobs[0].timestamp_ns, jobs[1].timestamp_ns);
+    // the second field of the IDR refers to the first field (same frame)
+    let Some(Control::H264SliceParams(sp)) = jobs[1]
+        .controls
+        .iter()
+        .find(|c| matches!(c, Control::H264SliceParams(_)))
+    else {
+        panic!("no slice params")
+    };
+    let Some(Control::H264DecodeParams(dp)) = jobs[1]
+        .controls
+        .iter()
+        .find(|c| matches!(c, Control::H264DecodeParams(_)))
+    else {
+        panic!("no decode params")
+    };
+    assert_eq!(sp.ref_pic_list0[0].index, 0);
+    assert_eq!(
+        sp.ref_pic_list0[0].fields,
+        bindings::V4L2_H264_TOP_FIELD_REF as u8
+    );
+    assert_eq!(dp.dpb[0].reference_ts, jobs[0].timestamp_ns);
+    assert_eq!(
+        dp.dpb[0].flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_FIELD,
+        bindings::V4L2_H264_DPB_ENTRY_FLAG_FIELD
+    );
+    // display order follows POC: 0, 4, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40
+    let order: Vec<u64> = c.outputs.iter().map(|t| t / 1000).collect();
+    assert_eq!(order, vec![0, 2, 1, 5, 4, 6, 3, 8, 7, 10, 9, 11]);
+}
+
+/// One synthetic progressive picture: frame_num, nal_ref_idc, slice type
+/// (0 P, 1 B, 2 I), idr, POC lsb, num_ref_idx override (l0, l1),
+/// ref_pic_list_modification l0 and l1 (idc, value), MMCOs (op, a, b) with
+/// a = difference_of_pic_nums_minus1 / long_term_pic_num /
+/// max_long_term_frame_idx_plus1 and b = long_term_frame_idx.
+struct Synth {
+    frame_num: u32,
+    ref_idc: u8,
+    stype: u32,
+    idr: bool,
+    poc: u32,
+    over: Option<(u32, u32)>,
+    mods: [Vec<(u32, u32)>; 2],
+    mmco: Vec<(u32, u32, u32)>,
+    long_term_reference_flag: bool,
+}
+
+fn synth_progressive_stream(pics: &[Synth]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut w = NaluWriter::new(&mut out, true);
+        w.write_header(3, 7).unwrap();
+        for (bits, v) in [(8usize, 77u32), (8, 0), (8, 30)] {
+            w.write_u(bits, v).unwrap();
+        }
+        for v in [0u32, 0, 0, 2, 3] {
+            w.write_ue(v).unwrap(); // id, log2_max_frame_num-4, poc type, lsb-4, max_num_ref_frames
+        }
+        w.write_u(1, 1u32).unwrap(); // gaps_in_frame_num_value_allowed_flag
+        w.write_ue(19u32).unwrap();
+        w.write_ue(14u32).unwrap();
+        for v in [1u32, 1, 0, 0, 1] {
+            w.write_u(1, v).unwrap(); // frame_mbs_only, direct_8x8, crop, vui, stop bit
+        }
+        while !w.aligned() {
+            w.write_u(1, 0u32).unwrap();
+        }
+        w.write_header(3, 8).unwrap();
+        for v in [0u32, 0] {
+            w.write_ue(v).unwrap();
+        }
+        w.write_u(2, 0u32).unwrap(); // CAVLC, no bottom poc
+        for v in [0u32, 2, 0] {
+            w.write_ue(v).unwrap();
+        }
+        w.write_u(3, 0u32).unwrap();
+        for _ in 0..3 {
+            w.write_se(0).unwrap();
+        }
+        w.write_u(4, 1u32).unwrap(); // 3 flags + stop bit
+        while !w.aligned() {
+            w.write_u(1, 0u32).unwrap();
+        }
+        for p in pics {
+            w.write_header(p.ref_idc, if p.idr { 5 } else { 1 })
+                .unwrap();
+            w.write_ue(0u32).unwrap();
+            w.write_ue(p.stype + 5).unwrap();
+            w.write_ue(0u32).unwrap();
+            w.write_u(4, p.frame_num).unwrap();
+            if p.idr {
+                w.write_ue(0u32).unwrap();
+            }
+            w.write_u(6, p.poc % 64).unwrap();
+            if p.stype == 1 {
+                w.write_u(1, 1u32).unwrap();
+            }
+            if p.stype != 2 {
+                w.write_u(1, p.over.is_some() as u32).unwrap();
+                if let Some((l0, l1)) = p.over {
+                    w.write_ue(l0).unwrap();
+                    if p.stype == 1 {
+                        w.write_ue(l1).unwrap();
+                    }
+                }
+                for l in 0..(if p.stype == 1 { 2 } else { 1 }) {
+                    w.write_u(1, !p.mods[l].is_empty() as u32).unwrap();
+                    if !p.mods[l].is_empty() {
+                        for (idc, v) in &p.mods[l] {
+                            w.write_ue(*idc).unwrap();
+                            w.write_ue(*v).unwrap();
+                        }
+                        w.write_ue(3u32).unwrap();
+                    }
+                }
+            }
+            if p.ref_idc != 0 {
+                if p.idr {
+                    w.write_u(1, 0u32).unwrap();
+                    w.write_u(1, p.long_term_reference_flag as u32).unwrap();
+                } else {
+                    w.write_u(1, !p.mmco.is_empty() as u32).unwrap();
+                    if !p.mmco.is_empty() {
+                        for (op, a, b) in &p.mmco {
+                            w.write_ue(*op).unwrap();
+                            if matches!(op, 1 | 2 | 3 | 4) {
+                                w.write_ue(*a).unwrap();
+                            }
+                            if matches!(op, 3 | 6) {
+                                w.write_ue(*b).unwrap();
+                            }
+                        }
+                        w.write_ue(0u32).unwrap();
+                    }
+                }
+            }
+            w.write_se(0).unwrap();
+            for _ in 0..4 {
+                w.write_u(8, 0xa5u32).unwrap();
+            }
+            w.write_u(1, 1u32).unwrap();
+            while !w.aligned() {
+                w.write_u(1, 0u32).unwrap();
+            }
+        }
+    }
+    out
+}
+
+fn synth(frame_num: u32, ref_idc: u8, stype: u32, poc: u32) -> Synth {
+    Synth {
+        frame_num,
+        ref_idc,
+        stype,
+        idr: false,
+        poc,
+        over: None,
+        mods: [Vec::new(), Vec::new()],
+        mmco: Vec::new(),
+        long_term_reference_flag: false,
+    }
+}
+
+/// Long-term references (IDR long_term_reference_flag, MMCO 1–6), list
+/// modifications (idc 0/1/2) and a frame_num gap, in one synthetic stream.
+fn synth_marking_stream() -> Vec<u8> {
+    let mut p = Vec::new();
+    p.push(Synth {
+        idr: true,
+        long_term_reference_flag: true,
+        ..synth(0, 3, 2, 0)
+    });
+    p.push(Synth {
+        mmco: vec![(4, 2, 0)],
+        ..synth(1, 2, 0, 4)
+    });
+    p.push(Synth {
+        over: Some((0, 0)),
+        mods: [vec![(2, 0)], vec![]],
+        ..synth(2, 2, 0, 8)
+    });
+    p.push(Synth {
+        mmco: vec![(3, 0, 1)],
+        ..synth(3, 2, 0, 12)
+    });
+    p.push(Synth {
+        over: Some((1, 0)),
+        mods: [vec![], vec![(0, 0)]],
+        ..synth(4, 0, 1, 10)
+    });
+    // frame_num gap 4, 5, 6
+    p.push(Synth {
+        mmco: vec![(1, 0, 0)],
+        ..synth(7, 2, 0, 16)
+    });
+    p.push(Synth {
+        over: Some((1, 0)),
+        mods: [vec![(0, 0), (2, 0)], vec![]],
+        ..synth(8, 2, 0, 20)
+    });
+    p.push(Synth {
+        mmco: vec![(2, 1, 0), (6, 0, 1)],
+        ..synth(9, 2, 0, 24)
+    });
+    p.push(Synth {
+        over: Some((0, 0)),
+        mods: [vec![(2, 1)], vec![]],
+        ..synth(10, 2, 0, 28)
+    });
+    p.push(Synth {
+        mmco: vec![(5, 0, 0)],
+        ..synth(11, 2, 0, 32)
+    });
+    p.push(synth(1, 2, 0, 4));
+    p.push(synth(2, 0, 1, 2));
+    p.push(Synth {
+        idr: true,
+        ..synth(0, 3, 2, 0)
+    });
+    p.push(synth(1, 2, 0, 4));
+    synth_progressive_stream(&p)
+}
+
+#[test]
+fn long_term_mmco_gaps_and_modifications() {
+    let data = synth_marking_stream();
+    let ev = run_codec(&data, None, DecodeMode::SliceBased);
+    if let Some(dir) = std::env::var_os("VREQ_H264_DUMP") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::write(dir.join("marking-synth.h264"), &data).unwrap();
+        std::fs::write(dir.join("marking-synth.h264.ours"), dump_jobs(&ev)).unwrap();
+    }
+    let c = check_events(&ev);
+    assert_eq!(c.skipped, 0);
+    assert_eq!(c.decoded.len(), 14);
+    assert_eq!(c.outputs.len(), 14, "gap frames are never output");
+    let dps: Vec<&bindings::v4l2_ctrl_h264_decode_params> = ev
+        .iter()
+        .filter_map(|e| {
+            if let CodecEvent::Decode(j) = e {
+                Some(j)
+            } else {
+                None
+            }
+        })
+        .filter_map(|j| {
+            j.controls.iter().find_map(|c| {
+                if let Control::H264DecodeParams(d) = c {
+                    Some(&**d)
+                } else {
+                    None
+                }
+            })
+        })
+        .collect();
+    let lt = |d: &bindings::v4l2_ctrl_h264_decode_params| {
+        d.dpb
+            .iter()
+            .filter(|e| e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_LONG_TERM != 0)
+            .count()
+    };
+    // the IDR with long_term_reference_flag is a long-term reference for picture 1
+    assert_eq!(lt(dps[1]), 1);
+    // after MMCO 3 (picture 3) two long-term references exist
+    assert_eq!(lt(dps[4]), 2);
+    // after MMCO 5 (picture 9) only that picture remains, as frame_num 0, POC 0
+    let live: Vec<_> = dps[10].dpb.iter().filter(|e| e.flags != 0).collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!((live[0].frame_num, live[0].top_field_order_cnt), (0, 0));
+}
