@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert a visl ftrace of GStreamer v4l2slh264dec (visl_h264_controls + v4l2_qbuf
 events) into the flat per-request dump of src/codec/h264/tests.rs::dump_jobs:
-  python3 gst2flat.py gst.trace > clip.gst; VREQ_H264_DUMP=DIR cargo test --lib \
+  python3 gst2flat.py gst.trace [--delta] > clip.gst; VREQ_H264_DUMP=DIR cargo test --lib \
   codec::h264::tests::dump; diff clip.gst DIR/clip.h264.ours
 Test-only helper until the oracle comparator (src/oracle/) lands."""
 import re, sys
@@ -154,4 +154,40 @@ for i, r in enumerate(reqs):
             o.append("pw[%d].%s {%s}" % (i, k, w["weight_factor[%d].%s" % (i, k)]))
         for k in ("chroma_weight", "chroma_offset"):
             o.append("pw[%d].%s %s" % (i, k, "".join(w["weight_factor[%d].%s" % (i, k)].split()).lower()))
+
+def delta(lines):
+    """Keep only what changed since the previous request (dpb lines merged)."""
+    out, prev, cur, order = [], {}, None, []
+    def flush():
+        if cur is None:
+            return
+        for k in order:
+            if prev.get(k) != cur[k]:
+                out.append("%s %s" % (k, cur[k]))
+        for k in prev:
+            if k not in cur:
+                out.append("%s <unset>" % k)
+    for l in lines:
+        if l.startswith("--- "):
+            flush()
+            if cur is not None:
+                prev = cur
+            cur, order = {}, []
+            out.append(l)
+            continue
+        k, _, v = l.partition(" ")
+        if k == "dpb":
+            if "dpb" not in cur:
+                cur["dpb"] = v
+                order.append("dpb")
+            else:
+                cur["dpb"] += " ; " + v
+            continue
+        cur[k] = v
+        order.append(k)
+    flush()
+    return out
+
+if len(sys.argv) > 2 and sys.argv[2] == "--delta":
+    o = delta(o)
 print("\n".join(o))
