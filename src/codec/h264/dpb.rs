@@ -455,17 +455,18 @@ impl Dpb {
                     if !(t.is_long_ref() && t.long_term_frame_idx == idx) {
                         continue;
                     }
-                    if t.is_frame() {
+                    // a long-term frame, or a long-term field pair with that index
+                    if t.is_frame()
+                        || t.other_field.is_some_and(|o| {
+                            self.get(o)
+                                .is_some_and(|op| op.is_long_ref() && op.long_term_frame_idx == idx)
+                        })
+                    {
                         self.set_reference(tmp, Reference::None, true);
-                    } else if let Some(tof) = t.other_field.filter(|o| {
-                        self.get(*o)
-                            .is_some_and(|op| op.is_long_ref() && op.long_term_frame_idx == idx)
-                    }) {
-                        let _ = tof;
-                        self.set_reference(tmp, Reference::None, true);
-                    } else if t.other_field.is_none() {
-                        self.set_reference(tmp, Reference::None, false);
-                    } else if t.other_field != Some(other) && other_other != Some(tmp) {
+                    } else if t.other_field.is_none()
+                        || (t.other_field != Some(other) && other_other != Some(tmp))
+                    {
+                        // a lone reference field, or one outside the pair of picNumX
                         self.set_reference(tmp, Reference::None, false);
                     }
                     break;

@@ -92,10 +92,11 @@ fn seq_key(sps: &Sps) -> Result<SeqKey, String> {
         .min(dpb::DPB_MAX_SIZE);
     let max_reorder = if restricted {
         vui.max_num_reorder_frames.min(max_dpb_size as u32)
-    } else if sps.constraint_set3_flag && matches!(sps.profile_idc, 44 | 86 | 100 | 110 | 122 | 244)
+    } else if (sps.constraint_set3_flag
+        && matches!(sps.profile_idc, 44 | 86 | 100 | 110 | 122 | 244))
+        || matches!(sps.profile_idc, 66 | 83)
     {
-        0
-    } else if matches!(sps.profile_idc, 66 | 83) {
+        // inferred 0 (E.2.1), and GStreamer's relaxed rule for Baseline
         0
     } else {
         max_dpb_size as u32
@@ -327,10 +328,8 @@ impl H264Codec {
                     self.finish_current_picture();
                 }
                 match t {
-                    6 => {
-                        if self.waiting_rap && parser::sei_has_recovery_point(nal.data) {
-                            self.recovery_seen = true;
-                        }
+                    6 if self.waiting_rap && parser::sei_has_recovery_point(nal.data) => {
+                        self.recovery_seen = true;
                     }
                     7 => self.handle_sps(&nal),
                     8 => self.handle_pps(&nal),

@@ -1469,7 +1469,7 @@ fn synth_progressive_stream(pics: &[Synth]) -> Vec<u8> {
                     if !p.mmco.is_empty() {
                         for (op, a, b) in &p.mmco {
                             w.write_ue(*op).unwrap();
-                            if matches!(op, 1 | 2 | 3 | 4) {
+                            if matches!(op, 1..=4) {
                                 w.write_ue(*a).unwrap();
                             }
                             if matches!(op, 3 | 6) {
@@ -1509,6 +1509,7 @@ fn synth(frame_num: u32, ref_idc: u8, stype: u32, poc: u32) -> Synth {
 
 /// Long-term references (IDR long_term_reference_flag, MMCO 1–6), list
 /// modifications (idc 0/1/2) and a frame_num gap, in one synthetic stream.
+#[allow(clippy::vec_init_then_push)]
 fn synth_marking_stream() -> Vec<u8> {
     let mut p = Vec::new();
     p.push(Synth {
