@@ -1712,3 +1712,47 @@ fn controls_match_gstreamer_golden_dumps() {
     }
     assert!(checked >= 7, "golden dumps missing in {}", dir.display());
 }
+
+#[test]
+fn annexb_units_keep_their_pts() {
+    // One access unit per unit, pts = decode index: each Output must carry
+    // the pts of the unit its picture came from, although the last NAL unit
+    // of a unit is only parsed when the next unit (or flush) arrives.
+    for clip in [
+        "debian-libvpl-examples/cars_320x240.h264",
+        "crates-cros-codecs/test-25fps.h264",
+    ] {
+        let data = std::fs::read(media_dir().join(clip)).unwrap();
+        let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+        c.set_mode(DecodeMode::SliceBased, StartCode::None);
+        let mut ev = Vec::new();
+        for (i, au) in split_aus(&data).iter().enumerate() {
+            c.push(CodedUnit {
+                data: au,
+                pts_ns: Some(i as i64 * 1000),
+                keyframe: false,
+                byte_offset: 0,
+            })
+            .unwrap();
+            while let Some(e) = c.poll() {
+                ev.push(e);
+            }
+        }
+        c.flush().unwrap();
+        while let Some(e) = c.poll() {
+            ev.push(e);
+        }
+        let mut n = 0;
+        for e in &ev {
+            if let CodecEvent::Output {
+                timestamp_ns,
+                pts_ns,
+            } = e
+            {
+                assert_eq!(*timestamp_ns as i64, *pts_ns, "{clip}");
+                n += 1;
+            }
+        }
+        assert!(n >= 30);
+    }
+}
