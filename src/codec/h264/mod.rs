@@ -885,9 +885,6 @@ impl H264Codec {
             } else {
                 self.add_picture_to_dpb(id);
             }
-            // finish_picture-like bookkeeping for the next gap frame's POC
-            self.st.prev_ref_frame_num = unused;
-            self.st.prev_frame_num = unused;
             unused = (unused + 1) % max;
         }
         let keep: Vec<PicId> = self.st.last_field.into_iter().collect();
