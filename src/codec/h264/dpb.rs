@@ -609,7 +609,9 @@ pub fn calculate_poc(
     offset_for_ref_frame: &[i32],
     pic: &mut Picture,
 ) {
-    match seq.pic_order_cnt_type {
+    // The switch is on the picture's type, as GStreamer: "non-existing"
+    // frames of a gap carry type 0 (their default) whatever the SPS says.
+    match pic.pic_order_cnt_type {
         0 => {
             let (prev_msb, prev_lsb) = if pic.idr {
                 (0, 0)

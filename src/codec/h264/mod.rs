@@ -866,7 +866,7 @@ impl H264Codec {
                 reference: dpb::Reference::ShortTerm,
                 ref_pic: true,
                 field: Some(Field::Frame),
-                pic_order_cnt_type: self.seq.pic_order_cnt_type,
+                // left at 0 like GStreamer's init_gap_picture (see calculate_poc)
                 ..Default::default()
             };
             dpb::calculate_poc(&mut self.st, &self.seq, &self.offset_for_ref_frame, &mut p);

@@ -470,6 +470,7 @@ fn poc_type1_and_type2() {
             nal_ref_idc: ref_idc,
             frame_num: fnum,
             field: Some(Field::Frame),
+            pic_order_cnt_type: 1,
             ..Default::default()
         };
         calculate_poc(&mut st, &s, &offs, &mut p);
@@ -498,6 +499,7 @@ fn poc_type1_and_type2() {
             nal_ref_idc: ref_idc,
             frame_num: fnum,
             field: Some(Field::Frame),
+            pic_order_cnt_type: 2,
             ..Default::default()
         };
         calculate_poc(&mut st, &s2, &[], &mut p);
@@ -1389,9 +1391,13 @@ struct Synth {
     mods: [Vec<(u32, u32)>; 2],
     mmco: Vec<(u32, u32, u32)>,
     long_term_reference_flag: bool,
+    /// delta_pic_order_cnt[0] (POC type 1 streams).
+    delta0: i32,
 }
 
-fn synth_progressive_stream(pics: &[Synth]) -> Vec<u8> {
+/// `poc_type` 0: `Synth::poc` is pic_order_cnt_lsb; 1: cycle [2, 4],
+/// offset_for_non_ref_pic -1, top_to_bottom 1, `Synth::delta0` per slice; 2.
+fn synth_progressive_stream(pics: &[Synth], poc_type: u32) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut w = NaluWriter::new(&mut out, true);
@@ -1399,9 +1405,22 @@ fn synth_progressive_stream(pics: &[Synth]) -> Vec<u8> {
         for (bits, v) in [(8usize, 77u32), (8, 0), (8, 30)] {
             w.write_u(bits, v).unwrap();
         }
-        for v in [0u32, 0, 0, 2, 3] {
-            w.write_ue(v).unwrap(); // id, log2_max_frame_num-4, poc type, lsb-4, max_num_ref_frames
+        w.write_ue(0u32).unwrap(); // sps id
+        w.write_ue(0u32).unwrap(); // log2_max_frame_num_minus4
+        w.write_ue(poc_type).unwrap();
+        match poc_type {
+            0 => w.write_ue(2u32).unwrap(), // log2_max_pic_order_cnt_lsb_minus4
+            1 => {
+                w.write_u(1, 0u32).unwrap(); // delta_pic_order_always_zero_flag
+                w.write_se(-1).unwrap(); // offset_for_non_ref_pic
+                w.write_se(1).unwrap(); // offset_for_top_to_bottom_field
+                w.write_ue(2u32).unwrap();
+                w.write_se(2).unwrap();
+                w.write_se(4).unwrap();
+            }
+            _ => {}
         }
+        w.write_ue(3u32).unwrap(); // max_num_ref_frames
         w.write_u(1, 1u32).unwrap(); // gaps_in_frame_num_value_allowed_flag
         w.write_ue(19u32).unwrap();
         w.write_ue(14u32).unwrap();
@@ -1437,7 +1456,13 @@ fn synth_progressive_stream(pics: &[Synth]) -> Vec<u8> {
             if p.idr {
                 w.write_ue(0u32).unwrap();
             }
-            w.write_u(6, p.poc % 64).unwrap();
+            match poc_type {
+                0 => {
+                    w.write_u(6, p.poc % 64).unwrap();
+                }
+                1 => w.write_se(p.delta0).unwrap(),
+                _ => {}
+            }
             if p.stype == 1 {
                 w.write_u(1, 1u32).unwrap();
             }
@@ -1504,6 +1529,7 @@ fn synth(frame_num: u32, ref_idc: u8, stype: u32, poc: u32) -> Synth {
         mods: [Vec::new(), Vec::new()],
         mmco: Vec::new(),
         long_term_reference_flag: false,
+        delta0: 0,
     }
 }
 
@@ -1565,7 +1591,63 @@ fn synth_marking_stream() -> Vec<u8> {
         ..synth(0, 3, 2, 0)
     });
     p.push(synth(1, 2, 0, 4));
-    synth_progressive_stream(&p)
+    synth_progressive_stream(&p, 0)
+}
+
+/// POC types 1 and 2 with non-reference pictures, a frame_num gap across
+/// the MaxFrameNum (16) wrap and MMCO 5.
+fn synth_poc_stream(poc_type: u32) -> Vec<u8> {
+    let mut p = vec![Synth {
+        idr: true,
+        ..synth(0, 3, 2, 0)
+    }];
+    for fnum in 1..14 {
+        p.push(Synth {
+            delta0: (fnum as i32 % 3) - 1,
+            ..synth(fnum, 2, 0, 0)
+        });
+        if fnum % 4 == 0 {
+            p.push(Synth {
+                delta0: -2,
+                ..synth(fnum + 1, 0, 1, 0)
+            });
+        }
+    }
+    // gap: 14, 15, 0, 1 are missing
+    p.push(synth(2, 2, 0, 0));
+    p.push(Synth {
+        delta0: 1,
+        ..synth(3, 0, 0, 0)
+    });
+    p.push(Synth {
+        mmco: vec![(5, 0, 0)],
+        ..synth(3, 2, 0, 0)
+    });
+    p.push(synth(1, 2, 0, 0));
+    p.push(Synth {
+        delta0: -1,
+        ..synth(2, 0, 0, 0)
+    });
+    p.push(synth(2, 2, 0, 0));
+    synth_progressive_stream(&p, poc_type)
+}
+
+#[test]
+fn poc_types_1_and_2_with_wrapping_gap() {
+    for poc_type in [1u32, 2] {
+        let data = synth_poc_stream(poc_type);
+        let ev = run_codec(&data, None, DecodeMode::SliceBased);
+        let name = format!("poc{poc_type}-synth.h264");
+        if let Some(dir) = std::env::var_os("VREQ_H264_DUMP") {
+            let dir = std::path::Path::new(&dir);
+            std::fs::write(dir.join(&name), &data).unwrap();
+            std::fs::write(dir.join(format!("{name}.ours")), dump_jobs(&ev)).unwrap();
+        }
+        let c = check_events(&ev);
+        assert_eq!(c.skipped, 0, "{name}");
+        assert_eq!(c.outputs.len(), c.decoded.len(), "{name}");
+        assert_eq!(c.decoded.len(), 23, "{name}");
+    }
 }
 
 #[test]
@@ -1685,6 +1767,8 @@ fn controls_match_gstreamer_golden_dumps() {
         let data = match clip {
             "paff-synth.h264" => synth_paff_stream(),
             "marking-synth.h264" => synth_marking_stream(),
+            "poc1-synth.h264" => synth_poc_stream(1),
+            "poc2-synth.h264" => synth_poc_stream(2),
             other => std::fs::read(media_dir().join(&media[other])).unwrap(),
         };
         let golden: Vec<String> = std::fs::read_to_string(&path)
@@ -1710,7 +1794,7 @@ fn controls_match_gstreamer_golden_dumps() {
         }
         checked += 1;
     }
-    assert!(checked >= 7, "golden dumps missing in {}", dir.display());
+    assert!(checked >= 9, "golden dumps missing in {}", dir.display());
 }
 
 #[test]
