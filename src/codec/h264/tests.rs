@@ -1194,6 +1194,31 @@ use cros_codecs::codec::h264::nalu_writer::NaluWriter;
 type SynthPic = (bool, u32, u8, u32, bool, u32, bool);
 
 fn synth_paff_stream() -> Vec<u8> {
+    let pics: [SynthPic; 12] = [
+        (true, 0, 3, 2, true, 0, false),
+        (true, 1, 2, 0, false, 8, false),
+        (true, 2, 0, 1, false, 4, false),
+        (true, 2, 2, 0, false, 16, false),
+        (true, 3, 1, 1, false, 12, false),
+        (true, 4, 0, 1, false, 10, false),
+        (true, 4, 0, 1, false, 14, false),
+        (false, 4, 2, 0, false, 24, false),
+        (true, 5, 0, 1, false, 20, false),
+        (true, 5, 2, 0, false, 32, true),
+        (false, 6, 0, 1, false, 28, false),
+        (true, 6, 2, 0, false, 40, false),
+    ];
+    let with: Vec<(SynthPic, [Vec<(u32, u32, u32)>; 2])> =
+        pics.iter().map(|p| (*p, [vec![], vec![]])).collect();
+    synth_paff_stream_with(&with, false)
+}
+
+/// Field MMCOs: per picture the MMCOs (op, a, b as in [`Synth`]) of its first
+/// and second field; `ltr_idr`: the IDR is a long-term reference.
+fn synth_paff_stream_with(
+    pics: &[(SynthPic, [Vec<(u32, u32, u32)>; 2])],
+    ltr_idr: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut w = NaluWriter::new(&mut out, true);
@@ -1238,21 +1263,9 @@ fn synth_paff_stream() -> Vec<u8> {
         while !w.aligned() {
             w.write_u(1, 0u32).unwrap();
         }
-        let pics: [SynthPic; 12] = [
-            (true, 0, 3, 2, true, 0, false),
-            (true, 1, 2, 0, false, 8, false),
-            (true, 2, 0, 1, false, 4, false),
-            (true, 2, 2, 0, false, 16, false),
-            (true, 3, 1, 1, false, 12, false),
-            (true, 4, 0, 1, false, 10, false),
-            (true, 4, 0, 1, false, 14, false),
-            (false, 4, 2, 0, false, 24, false),
-            (true, 5, 0, 1, false, 20, false),
-            (true, 5, 2, 0, false, 32, true),
-            (false, 6, 0, 1, false, 28, false),
-            (true, 6, 2, 0, false, 40, false),
-        ];
-        for (fields, frame_num, ref_idc, st, idr, poc, bottom_first) in pics {
+        for ((fields, frame_num, ref_idc, st, idr, poc, bottom_first), mmcos) in
+            pics.iter().cloned()
+        {
             let n = if fields { 2 } else { 1 };
             for k in 0..n {
                 let bottom = fields && ((k == 1) != bottom_first);
@@ -1290,9 +1303,22 @@ fn synth_paff_stream() -> Vec<u8> {
                 }
                 if ref_idc != 0 {
                     if nal_type == 5 {
-                        w.write_u(2, 0u32).unwrap();
-                    } else {
+                        w.write_u(1, 0u32).unwrap();
+                        w.write_u(1, ltr_idr as u32).unwrap();
+                    } else if mmcos[k as usize].is_empty() {
                         w.write_u(1, 0u32).unwrap(); // sliding window
+                    } else {
+                        w.write_u(1, 1u32).unwrap();
+                        for (op, a, b) in &mmcos[k as usize] {
+                            w.write_ue(*op).unwrap();
+                            if matches!(op, 1..=4) {
+                                w.write_ue(*a).unwrap();
+                            }
+                            if matches!(op, 3 | 6) {
+                                w.write_ue(*b).unwrap();
+                            }
+                        }
+                        w.write_ue(0u32).unwrap();
                     }
                 }
                 w.write_se(0).unwrap(); // slice_qp_delta
@@ -1767,6 +1793,7 @@ fn controls_match_gstreamer_golden_dumps() {
         let data = match clip {
             "paff-synth.h264" => synth_paff_stream(),
             "marking-synth.h264" => synth_marking_stream(),
+            "paff-mmco-synth.h264" => synth_paff_mmco_stream(),
             "poc1-synth.h264" => synth_poc_stream(1),
             "poc2-synth.h264" => synth_poc_stream(2),
             other => std::fs::read(media_dir().join(&media[other])).unwrap(),
@@ -1794,7 +1821,7 @@ fn controls_match_gstreamer_golden_dumps() {
         }
         checked += 1;
     }
-    assert!(checked >= 9, "golden dumps missing in {}", dir.display());
+    assert!(checked >= 10, "golden dumps missing in {}", dir.display());
 }
 
 #[test]
@@ -1839,4 +1866,45 @@ fn annexb_units_keep_their_pts() {
         }
         assert!(n >= 30);
     }
+}
+
+/// Field pictures with MMCO 1, 2, 3 (pairing a long-term index across the
+/// two fields), 4 and 6.
+fn synth_paff_mmco_stream() -> Vec<u8> {
+    let n = Vec::new;
+    let pics: Vec<(SynthPic, [Vec<(u32, u32, u32)>; 2])> = vec![
+        ((true, 0, 3, 2, true, 0, false), [n(), n()]),
+        (
+            (true, 1, 2, 0, false, 8, false),
+            [vec![(3, 1, 0)], vec![(3, 1, 0)]],
+        ),
+        ((true, 2, 0, 1, false, 4, false), [n(), n()]),
+        (
+            (true, 2, 2, 0, false, 16, false),
+            [vec![(1, 1, 0)], vec![(2, 1, 0)]],
+        ),
+        ((true, 3, 2, 0, false, 24, false), [n(), n()]),
+        (
+            (true, 4, 2, 0, false, 32, false),
+            [vec![(4, 2, 0), (6, 0, 1)], vec![(6, 0, 1)]],
+        ),
+        ((true, 5, 0, 1, false, 28, false), [n(), n()]),
+        ((true, 5, 2, 0, false, 40, false), [n(), n()]),
+        ((true, 6, 2, 0, false, 48, true), [n(), n()]),
+    ];
+    synth_paff_stream_with(&pics, false)
+}
+
+#[test]
+fn paff_field_mmco() {
+    let data = synth_paff_mmco_stream();
+    let ev = run_codec(&data, None, DecodeMode::SliceBased);
+    if let Some(dir) = std::env::var_os("VREQ_H264_DUMP") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::write(dir.join("paff-mmco-synth.h264"), &data).unwrap();
+        std::fs::write(dir.join("paff-mmco-synth.h264.ours"), dump_jobs(&ev)).unwrap();
+    }
+    let c = check_events(&ev);
+    assert_eq!(c.skipped, 0);
+    assert_eq!((c.decoded.len(), c.jobs, c.outputs.len()), (9, 18, 9));
 }
