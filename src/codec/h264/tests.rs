@@ -1192,6 +1192,8 @@ use cros_codecs::codec::h264::nalu_writer::NaluWriter;
 /// One picture in decode order: (fields, frame_num, nal_ref_idc, slice type
 /// (0 P, 1 B, 2 I), idr, top/first POC lsb, bottom-field-first).
 type SynthPic = (bool, u32, u8, u32, bool, u32, bool);
+/// MMCOs (op, a, b) of the first and second field of a [`SynthPic`].
+type FieldMmcos = [Vec<(u32, u32, u32)>; 2];
 
 fn synth_paff_stream() -> Vec<u8> {
     let pics: [SynthPic; 12] = [
@@ -1208,17 +1210,13 @@ fn synth_paff_stream() -> Vec<u8> {
         (false, 6, 0, 1, false, 28, false),
         (true, 6, 2, 0, false, 40, false),
     ];
-    let with: Vec<(SynthPic, [Vec<(u32, u32, u32)>; 2])> =
-        pics.iter().map(|p| (*p, [vec![], vec![]])).collect();
+    let with: Vec<(SynthPic, FieldMmcos)> = pics.iter().map(|p| (*p, [vec![], vec![]])).collect();
     synth_paff_stream_with(&with, false)
 }
 
 /// Field MMCOs: per picture the MMCOs (op, a, b as in [`Synth`]) of its first
 /// and second field; `ltr_idr`: the IDR is a long-term reference.
-fn synth_paff_stream_with(
-    pics: &[(SynthPic, [Vec<(u32, u32, u32)>; 2])],
-    ltr_idr: bool,
-) -> Vec<u8> {
+fn synth_paff_stream_with(pics: &[(SynthPic, FieldMmcos)], ltr_idr: bool) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut w = NaluWriter::new(&mut out, true);
@@ -1729,10 +1727,9 @@ fn long_term_mmco_gaps_and_modifications() {
 fn delta(flat: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut prev: HashMap<String, String> = HashMap::new();
-    let mut cur: Option<(HashMap<String, String>, Vec<String>)> = None;
-    let flush = |cur: &Option<(HashMap<String, String>, Vec<String>)>,
-                 prev: &HashMap<String, String>,
-                 out: &mut Vec<String>| {
+    type Block = (HashMap<String, String>, Vec<String>);
+    let mut cur: Option<Block> = None;
+    let flush = |cur: &Option<Block>, prev: &HashMap<String, String>, out: &mut Vec<String>| {
         let Some((map, order)) = cur else { return };
         for k in order {
             if prev.get(k) != map.get(k) {
@@ -1872,7 +1869,7 @@ fn annexb_units_keep_their_pts() {
 /// two fields), 4 and 6.
 fn synth_paff_mmco_stream() -> Vec<u8> {
     let n = Vec::new;
-    let pics: Vec<(SynthPic, [Vec<(u32, u32, u32)>; 2])> = vec![
+    let pics: Vec<(SynthPic, FieldMmcos)> = vec![
         ((true, 0, 3, 2, true, 0, false), [n(), n()]),
         (
             (true, 1, 2, 0, false, 8, false),
