@@ -106,6 +106,14 @@ pub struct Decoder<D: DecoderDevice> {
     ready: VecDeque<DecodedFrame>,
     returned: Rc<RefCell<Vec<(u64, usize)>>>,
     pending_configure: Option<StreamParams>,
+    /// A decode job that needs a reconfiguration, held back until the
+    /// consumer has taken every frame of the old configuration.
+    held: Option<CodecEvent>,
+    /// Set by [`Decoder::finish`]: resuming a held job also drains the device.
+    finishing: bool,
+    /// An error met while resuming inside [`Decoder::next_frame`], returned by
+    /// the next [`Decoder::decode`] / [`Decoder::finish`] / [`Decoder::take_error`].
+    error: Option<EngineError>,
     /// Unref'd pictures with the number of pictures queued at that moment:
     /// requests already queued may still read them until that many pictures
     /// have completed (the device completes in queue order).
@@ -133,6 +141,9 @@ impl<D: DecoderDevice> Decoder<D> {
             ready: VecDeque::new(),
             returned: Rc::new(RefCell::new(Vec::new())),
             pending_configure: None,
+            held: None,
+            finishing: false,
+            error: None,
             unref_pending: VecDeque::new(),
             pictures_queued: 0,
             stats: Stats::default(),
@@ -163,6 +174,9 @@ impl<D: DecoderDevice> Decoder<D> {
     /// Feeds one coded unit; queues the requests it yields (blocking only
     /// while all request slots are busy).
     pub fn decode(&mut self, unit: CodedUnit<'_>) -> Result<(), EngineError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         self.codec.push(unit)?;
         self.pump_codec()?;
         self.collect(Duration::ZERO)?;
@@ -172,10 +186,19 @@ impl<D: DecoderDevice> Decoder<D> {
     /// End of stream: drains the codec and the device. Afterwards
     /// [`Decoder::next_frame`] returns every remaining frame.
     pub fn finish(&mut self) -> Result<(), EngineError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.finishing = true;
         self.codec.flush()?;
         self.pump_codec()?;
         self.drain_device()?;
         Ok(())
+    }
+
+    /// An error met while [`Decoder::next_frame`] resumed held-back work.
+    pub fn take_error(&mut self) -> Option<EngineError> {
+        self.error.take()
     }
 
     /// Discards everything in flight and pending (seek). Frames already handed
@@ -184,6 +207,8 @@ impl<D: DecoderDevice> Decoder<D> {
         self.drain_device()?;
         self.codec.reset();
         while self.codec.poll().is_some() {}
+        self.held = None;
+        self.pending_configure = None;
         self.display.clear();
         self.ready.clear();
         for p in self.pictures.values_mut() {
@@ -194,9 +219,19 @@ impl<D: DecoderDevice> Decoder<D> {
         Ok(())
     }
 
-    /// The next decoded frame in display order, if one is ready.
+    /// The next decoded frame in display order, if one is ready. When the
+    /// last frame of a configuration has been taken, this resumes the work held
+    /// back for the reconfiguration (errors: [`Decoder::take_error`]).
     pub fn next_frame(&mut self) -> Option<DecodedFrame> {
-        let _ = self.recycle();
+        if let Err(e) = self.recycle() {
+            self.error.get_or_insert(e);
+        }
+        if self.ready.is_empty() && self.held.is_some() && self.error.is_none() {
+            let resumed = self.pump_codec().and_then(|()| if self.finishing { self.drain_device() } else { Ok(()) });
+            if let Err(e) = resumed {
+                self.error = Some(e);
+            }
+        }
         self.ready.pop_front()
     }
 
@@ -230,11 +265,22 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
-        while let Some(ev) = self.codec.poll() {
+        loop {
+            let Some(ev) = self.held.take().or_else(|| self.codec.poll()) else { break };
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {
-                    if let Some(p) = self.pending_configure.take() {
+                    if let Some(p) = self.pending_configure {
+                        if self.params != Some(p) || self.format.is_none() {
+                            // Frames of the old configuration go out first: finish
+                            // them, and hold this job until the consumer took them.
+                            self.drain_device()?;
+                            if !self.ready.is_empty() {
+                                self.held = Some(CodecEvent::Decode(job));
+                                break;
+                            }
+                        }
+                        self.pending_configure = None;
                         let first: Vec<Control> = job
                             .controls
                             .iter()

@@ -106,8 +106,8 @@ fn main() -> ExitCode {
     match player::play(&opts) {
         Ok(r) => {
             eprintln!(
-                "vreqplay: {} frames output ({} decoded, {} bad, {} input units skipped) on {}",
-                r.frames_shown, r.stats.decoded, r.stats.bad, r.stats.skipped, r.device
+                "vreqplay: {} frames output ({} decoded, {} hidden by the edit list, {} bad, {} input units skipped) on {}",
+                r.frames_shown, r.stats.decoded, r.frames_hidden, r.stats.bad, r.stats.skipped, r.device
             );
             ExitCode::SUCCESS
         }

@@ -88,6 +88,7 @@ impl AnnexBDemuxer {
                 frame_duration_ns: None,
                 duration_ns: None,
                 codec_private: CodecPrivate::None,
+                presentation_window_ns: None,
             }],
             buf: Vec::with_capacity(CHUNK),
             head: 0,

@@ -119,6 +119,7 @@ impl IvfDemuxer {
             frame_duration_ns,
             duration_ns,
             codec_private: CodecPrivate::None,
+            presentation_window_ns: None,
         });
         d.reader.seek(SeekFrom::Start(header_len)).map_err(|e| ContainerError::io(path, e))?;
         Ok(d)

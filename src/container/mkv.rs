@@ -358,6 +358,7 @@ impl MkvDemuxer {
                 frame_duration_ns: t.default_duration().map(|d| d.get()),
                 duration_ns,
                 codec_private: private,
+                presentation_window_ns: None,
             });
         }
         Ok(MkvDemuxer {

@@ -65,6 +65,11 @@ pub struct TrackInfo {
     /// Track duration in ns if known.
     pub duration_ns: Option<u64>,
     pub codec_private: CodecPrivate,
+    /// Presentation window in ns `[start, end)` from an MP4 edit list
+    /// (ISO/IEC 14496-12 §8.6.6 `elst`, one real edit): frames whose pts falls
+    /// outside are decoded (they may be references) but not shown, as ffmpeg
+    /// does. `None` when the container sets no window.
+    pub presentation_window_ns: Option<(i64, i64)>,
 }
 
 /// One coded access unit / frame of one track.

@@ -520,20 +520,33 @@ impl Mp4Demuxer {
             // media_time is the first presented media time.
             let mut delay_movie: u64 = 0;
             let mut media_time: i64 = 0;
+            let mut first_edit_movie: Option<u64> = None;
             for &(seg, mt) in &t.elst {
                 if mt == -1 {
                     delay_movie = delay_movie.saturating_add(seg);
                 } else {
                     media_time = mt;
+                    first_edit_movie = Some(seg);
                     break;
                 }
             }
+            let real_edits = t.elst.iter().filter(|&&(_, mt)| mt != -1).count();
             let delay_ns = if movie_timescale > 0 {
                 (i128::from(delay_movie) * 1_000_000_000 / i128::from(movie_timescale)).min(i64::MAX as i128) as i64
             } else {
                 0
             };
             let shift_ns = delay_ns.saturating_sub(to_ns(i128::from(media_time)));
+            // With exactly one real edit of known length, presentation is
+            // [delay, delay + segment_duration) on the shifted timeline.
+            let presentation_window_ns = match (real_edits, first_edit_movie) {
+                (1, Some(seg)) if seg > 0 && movie_timescale > 0 => {
+                    let seg_ns = (i128::from(seg) * 1_000_000_000 / i128::from(movie_timescale)).min(i64::MAX as i128)
+                        as i64;
+                    Some((delay_ns, delay_ns.saturating_add(seg_ns)))
+                }
+                _ => None,
+            };
             self.shift.push((shift_ns, 0));
             // Dominant sample duration.
             let mut durs: Vec<u32> = t.samples.iter().map(|s| s.duration).collect();
@@ -569,6 +582,7 @@ impl Mp4Demuxer {
                 frame_duration_ns,
                 duration_ns,
                 codec_private: private,
+                presentation_window_ns,
             });
             for (si, s) in t.samples.iter().enumerate() {
                 self.order.push((s.offset, ti as u32, si as u32));

@@ -39,6 +39,9 @@ pub struct PlayReport {
     pub device: String,
     pub stats: crate::engine::Stats,
     pub frames_shown: u64,
+    /// Decoded frames not shown because their pts lies outside the track's
+    /// presentation window (MP4 edit list).
+    pub frames_hidden: u64,
     /// Every warning shown to the user (skipped input, bad frames, demux errors).
     pub warnings: Vec<String>,
 }
@@ -166,6 +169,12 @@ pub fn run<D: DecoderDevice>(
             if report.frames_shown >= limit {
                 return Ok(false);
             }
+            if let Some((start, end)) = track.presentation_window_ns {
+                if frame.pts_ns < start || frame.pts_ns >= end {
+                    report.frames_hidden += 1;
+                    continue;
+                }
+            }
             if paced {
                 let (t0, p0) = *clock.get_or_insert((Instant::now(), frame.pts_ns));
                 let due = t0 + Duration::from_nanos((frame.pts_ns - p0).max(0) as u64);
@@ -212,6 +221,9 @@ pub fn run<D: DecoderDevice>(
     if report.frames_shown < limit {
         dec.finish().map_err(|e| PlayError::Decode(format!("{}: at end of stream: {e}", input.display())))?;
         show(dec, sink, &mut report)?;
+        if let Some(e) = dec.take_error() {
+            return Err(PlayError::Decode(format!("{}: at end of stream: {e}", input.display())));
+        }
     }
     sink.finish()?;
     report.stats = dec.stats();
