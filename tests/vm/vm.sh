@@ -8,7 +8,9 @@
 #   -V VARIANT  trixie (default; kernel 6.12, GStreamer 1.26, weston 14) or
 #               sid (kernel 7.2, GStreamer 1.28, weston 16, NV12 vkms planes).
 #               Also $VREQ_VM_VARIANT.
-# `run` shares the repository root at /mnt/host (the command's cwd), so
+# `run` shares the repository's parent directory at /mnt/host (so the shared
+# media beside the checkout is /mnt/host/shared/media) and runs the command in
+# the repository (/mnt/host/<repo>), so
 # `tests/vm/vm.sh run -- ./target/debug/vreqplay --list-devices` works.
 # Caches: /var/cache/vreq-vm (trixie), /var/cache/vreq-vm-sid (sid); override
 # with VREQ_CACHE. build needs root; run does not. Exit status: the command's
@@ -26,10 +28,21 @@ case $cmd in
   build) exec "$vdir/build.sh" "$@" ;;
   run)
     case $top in *,*) echo "vm.sh: repo path $top contains a comma (9p can't share it)" >&2; exit 2 ;; esac
-    rc=0; "$vdir/run.sh" -s "$top" "$@" || rc=$?
+    # run.sh options up to "--" (or the first non-option) stay run.sh's
+    opts=()
+    while [ $# -gt 0 ]; do
+      case $1 in
+        --) shift; break ;;
+        -[smoMptl]) opts+=("$1" "$2"); shift 2 ;;
+        -[vTI]) opts+=("$1"); shift ;;
+        *) break ;;
+      esac
+    done
+    repo=$(basename "$top")
+    rc=0; "$vdir/run.sh" -s "$(dirname "$top")" "${opts[@]}" -- bash -c 'cd "$0" && exec "$@"' "$repo" "$@" || rc=$?
     if [ $rc -eq 125 ]; then echo "vm.sh: VM did not report (early panic?); retrying once" >&2
-      rc=0; "$vdir/run.sh" -s "$top" "$@" || rc=$?; fi
+      rc=0; "$vdir/run.sh" -s "$(dirname "$top")" "${opts[@]}" -- bash -c 'cd "$0" && exec "$@"' "$repo" "$@" || rc=$?; fi
     exit $rc ;;
-  shell) exec "$vdir/run.sh" -s "$top" -I "$@" ;;
+  shell) exec "$vdir/run.sh" -s "$(dirname "$top")" -I "$@" ;;
   *) sed -n '2,17p' "$0"; exit 2 ;;
 esac
