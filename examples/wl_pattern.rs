@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H]
-//!            [--shm] [--udmabuf] [--hold SECONDS]
+//!            [--shm] [--udmabuf] [--no-immed] [--hold SECONDS]
 //! ```
 //! * default: 320x192 buffers, visible 320x180 (crop), 50 frames at 25 fps, CPU
 //!   memory only (→ the `wl_shm` copy path).
@@ -14,6 +14,7 @@
 //!   `/dev/udmabuf` (`UDMABUF_CREATE`) → the zero-copy path (needs root or
 //!   access to /dev/udmabuf, and a compositor taking NV12).
 //! * `--shm`: force the copy path.
+//! * `--no-immed`: create every dmabuf `wl_buffer` with `create` (no `create_immed`).
 //! * `--hold S`: keep the window (last frame) for S seconds after the last frame
 //!   (for screenshots).
 //!
@@ -264,11 +265,12 @@ struct Args {
     crop_h: Option<u32>,
     shm: bool,
     udmabuf: bool,
+    no_immed: bool,
     hold: f64,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { frames: 50, fps: 25, size: (320, 192), crop_h: Some(180), shm: false, udmabuf: false, hold: 0.0 };
+    let mut a = Args { frames: 50, fps: 25, size: (320, 192), crop_h: Some(180), shm: false, udmabuf: false, no_immed: false, hold: 0.0 };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |n: &str| it.next().ok_or_else(|| format!("{n} needs a value"));
@@ -284,8 +286,9 @@ fn parse_args() -> Result<Args, String> {
             "--crop-height" => a.crop_h = Some(val("--crop-height")?.parse().map_err(|e| format!("--crop-height: {e}"))?),
             "--shm" => a.shm = true,
             "--udmabuf" => a.udmabuf = true,
+            "--no-immed" => a.no_immed = true,
             "--hold" => a.hold = val("--hold")?.parse().map_err(|e| format!("--hold: {e}"))?,
-            "-h" | "--help" => return Err("usage: wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H] [--shm] [--udmabuf] [--hold S]".into()),
+            "-h" | "--help" => return Err("usage: wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H] [--shm] [--udmabuf] [--no-immed] [--hold S]".into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -323,6 +326,7 @@ fn run() -> Result<bool, String> {
     let mut dec = Decoder::new(Box::new(codec), device);
     let mut opts = WindowOptions::for_input(std::path::Path::new("wl_pattern"));
     opts.force_shm = a.shm;
+    opts.dmabuf_immed = !a.no_immed;
     let mut sink = WaylandSink::open(&opts).map_err(|e| e.to_string())?;
     println!("wl_pattern: window open; compositor dmabuf pairs: {}", sink.dmabuf_formats().len());
 
@@ -363,6 +367,10 @@ fn run() -> Result<bool, String> {
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
     match run() {
         Ok(true) => {}
         Ok(false) => {

@@ -100,6 +100,9 @@ pub struct WindowOptions {
     pub app_id: String,
     /// Never use `zwp_linux_dmabuf_v1`, always copy into `wl_shm` buffers.
     pub force_shm: bool,
+    /// After the first accepted import, create further dmabuf `wl_buffer`s with
+    /// `create_immed` (true, default) or keep using `create` + waiting for `created`.
+    pub dmabuf_immed: bool,
 }
 
 impl WindowOptions {
@@ -113,6 +116,7 @@ impl WindowOptions {
             title: format!("vreqplay — {name}"),
             app_id: "vreqplay".into(),
             force_shm: false,
+            dmabuf_immed: true,
         }
     }
 }
@@ -178,6 +182,9 @@ struct State {
     shm: Shm,
     window: Window,
     configured: bool,
+    /// A configure was acknowledged (sctk acks in its handler) and needs a commit
+    /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
+    configure_pending: bool,
     closed: bool,
     /// A frame callback is outstanding since this instant.
     frame_pending: Option<Instant>,
@@ -203,6 +210,7 @@ pub struct WaylandSink {
     qh: QueueHandle<State>,
     state: State,
     force_shm: bool,
+    dmabuf_immed: bool,
     path: PathChoice,
     /// Generation whose dmabuf import the compositor accepted (`created`).
     proven: Option<u64>,
@@ -250,6 +258,7 @@ impl WaylandSink {
             shm,
             window,
             configured: false,
+            configure_pending: false,
             closed: false,
             frame_pending: None,
             dmabuf_global,
@@ -269,6 +278,7 @@ impl WaylandSink {
             qh,
             state,
             force_shm: opts.force_shm,
+            dmabuf_immed: opts.dmabuf_immed,
             path: PathChoice::Undecided,
             proven: None,
             pool: None,
@@ -386,6 +396,12 @@ impl WaylandSink {
         self.queue
             .dispatch_pending(&mut self.state)
             .map_err(|e| self.dispatch_err(e))?;
+        if self.state.configure_pending && self.size.is_some() {
+            // finish the acknowledged configure; the buffer stays as it is
+            self.state.configure_pending = false;
+            self.state.window.wl_surface().commit();
+            let _ = self.conn.flush();
+        }
         Ok(())
     }
 
@@ -514,7 +530,7 @@ impl WaylandSink {
             drop(fds);
             let fourcc = frame.format.pixel_format.drm_fourcc();
             let flags = zwp_linux_buffer_params_v1::Flags::empty();
-            let buffer = if self.proven == Some(frame.generation) {
+            let buffer = if self.dmabuf_immed && self.proven == Some(frame.generation) {
                 params.create_immed(
                     w as i32,
                     h as i32,
@@ -554,6 +570,7 @@ impl WaylandSink {
             };
             params.destroy();
             self.state.stats.dmabuf_buffers += 1;
+            tracing::debug!("wayland: CAPTURE buffer {key:?} -> {}", buffer.id());
             self.state.entry_of.insert(buffer.id(), key);
             self.state.entries.insert(
                 key,
@@ -668,6 +685,7 @@ impl Sink for WaylandSink {
             return Err(PresentError::Closed);
         }
         if self.throttled() {
+            tracing::debug!("wayland: frame pts {} ns dropped (frame callback outstanding)", frame.pts_ns);
             self.state.stats.dropped += 1;
             return Ok(());
         }
@@ -688,6 +706,7 @@ impl Sink for WaylandSink {
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
         surface.frame(&self.qh, FrameCallbackData(surface.clone()));
         surface.commit();
+        self.state.configure_pending = false;
         self.state.frame_pending = Some(Instant::now());
         self.pump(Duration::ZERO)
     }
@@ -743,7 +762,8 @@ impl CompositorHandler for State {
         _: wl_output::Transform,
     ) {
     }
-    fn frame(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &wl_surface::WlSurface, _: u32) {
+    fn frame(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &wl_surface::WlSurface, time: u32) {
+        tracing::debug!("wayland: frame callback done ({time} ms)");
         self.frame_pending = None;
     }
     fn surface_enter(
@@ -778,6 +798,7 @@ impl WindowHandler for State {
     ) {
         tracing::debug!("wayland: configure {:?} {:?}", c.new_size, c.state);
         self.configured = true;
+        self.configure_pending = true;
     }
 }
 
@@ -910,6 +931,7 @@ impl Dispatch2<wl_buffer::WlBuffer, State> for DmabufBufferData {
     ) {
         if let wl_buffer::Event::Release = event {
             state.stats.dmabuf_releases += 1;
+            tracing::debug!("wayland: release {}", proxy.id());
             if let Some(key) = state.entry_of.get(&proxy.id()) {
                 if let Some(e) = state.entries.get_mut(key) {
                     // dropping the frame gives the CAPTURE buffer back to the decoder
