@@ -34,8 +34,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use vreqplay::codec::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StatelessCodec,
-    StreamParams,
+    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
+    StatelessCodec, StreamParams,
 };
 use vreqplay::engine::Decoder;
 use vreqplay::frame::PixelFormat;
@@ -70,7 +70,11 @@ fn draw(buf: &mut [u8], n: u64, w: usize, h: usize, stride: usize, coded_h: usiz
     }
     for cy in 0..h.div_ceil(2) {
         for cx in 0..w.div_ceil(2) {
-            let (cb, cr) = if cy * 2 < bars_h { (BARS[cx * 2 * 8 / w].1, BARS[cx * 2 * 8 / w].2) } else { (128, 128) };
+            let (cb, cr) = if cy * 2 < bars_h {
+                (BARS[cx * 2 * 8 / w].1, BARS[cx * 2 * 8 / w].2)
+            } else {
+                (128, 128)
+            };
             uv_plane[cy * stride + 2 * cx] = cb;
             uv_plane[cy * stride + 2 * cx + 1] = cr;
         }
@@ -113,16 +117,35 @@ fn make_udmabuf(len: usize) -> Result<Udmabuf, String> {
     use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
     use std::os::fd::{AsRawFd, FromRawFd};
     let size = len.div_ceil(4096) * 4096;
-    let memfd = memfd_create(c"vreqplay-udmabuf", MemFdCreateFlag::MFD_ALLOW_SEALING | MemFdCreateFlag::MFD_CLOEXEC)
-        .map_err(|e| format!("memfd_create: {e}"))?;
+    let memfd = memfd_create(
+        c"vreqplay-udmabuf",
+        MemFdCreateFlag::MFD_ALLOW_SEALING | MemFdCreateFlag::MFD_CLOEXEC,
+    )
+    .map_err(|e| format!("memfd_create: {e}"))?;
     let memfd = std::fs::File::from(memfd);
-    memfd.set_len(size as u64).map_err(|e| format!("ftruncate: {e}"))?;
+    memfd
+        .set_len(size as u64)
+        .map_err(|e| format!("ftruncate: {e}"))?;
     // udmabuf requires F_SEAL_SHRINK (drivers/dma-buf/udmabuf.c: SEALS_WANTED)
-    fcntl(memfd.as_raw_fd(), FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_SHRINK)).map_err(|e| format!("F_ADD_SEALS: {e}"))?;
-    let dev = std::fs::OpenOptions::new().read(true).write(true).open("/dev/udmabuf").map_err(|e| format!("/dev/udmabuf: {e}"))?;
-    let arg = UdmabufCreate { memfd: memfd.as_raw_fd() as u32, flags: UDMABUF_FLAGS_CLOEXEC, offset: 0, size: size as u64 };
+    fcntl(
+        memfd.as_raw_fd(),
+        FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_SHRINK),
+    )
+    .map_err(|e| format!("F_ADD_SEALS: {e}"))?;
+    let dev = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/udmabuf")
+        .map_err(|e| format!("/dev/udmabuf: {e}"))?;
+    let arg = UdmabufCreate {
+        memfd: memfd.as_raw_fd() as u32,
+        flags: UDMABUF_FLAGS_CLOEXEC,
+        offset: 0,
+        size: size as u64,
+    };
     // SAFETY: `arg` is a live, correctly laid out `struct udmabuf_create`; the kernel only reads it.
-    let fd = unsafe { udmabuf_create(dev.as_raw_fd(), &arg) }.map_err(|e| format!("UDMABUF_CREATE: {e}"))?;
+    let fd = unsafe { udmabuf_create(dev.as_raw_fd(), &arg) }
+        .map_err(|e| format!("UDMABUF_CREATE: {e}"))?;
     // SAFETY: on success UDMABUF_CREATE returns a new dmabuf fd that nothing else owns.
     let dmabuf = unsafe { OwnedFd::from_raw_fd(fd) };
     Ok(Udmabuf { memfd, dmabuf })
@@ -154,8 +177,12 @@ impl StatelessCodec for PatternCodec {
             hold_capture: false,
             starts_picture: true,
         }));
-        self.events.push_back(CodecEvent::Output { timestamp_ns: ts, pts_ns: ts as i64 * self.frame_ns });
-        self.events.push_back(CodecEvent::Unref { timestamp_ns: ts });
+        self.events.push_back(CodecEvent::Output {
+            timestamp_ns: ts,
+            pts_ns: ts as i64 * self.frame_ns,
+        });
+        self.events
+            .push_back(CodecEvent::Unref { timestamp_ns: ts });
         self.n += 1;
         Ok(())
     }
@@ -206,7 +233,11 @@ impl DecoderDevice for PatternDevice {
         self.bufs.clear();
         self.free.clear();
         for i in 0..capture_buffers as usize {
-            let ub = if self.udmabuf { Some(make_udmabuf(len).map_err(|e| self.err(e))?) } else { None };
+            let ub = if self.udmabuf {
+                Some(make_udmabuf(len).map_err(|e| self.err(e))?)
+            } else {
+                None
+            };
             self.bufs.push((vec![0u8; len], ub));
             self.free.push_back(i);
         }
@@ -215,8 +246,16 @@ impl DecoderDevice for PatternDevice {
             width: p.coded_width,
             height: p.coded_height,
             planes: vec![
-                PlaneLayout { memory_plane: 0, offset: 0, stride: self.stride },
-                PlaneLayout { memory_plane: 0, offset: self.stride * self.coded_h, stride: self.stride },
+                PlaneLayout {
+                    memory_plane: 0,
+                    offset: 0,
+                    stride: self.stride,
+                },
+                PlaneLayout {
+                    memory_plane: 0,
+                    offset: self.stride * self.coded_h,
+                    stride: self.stride,
+                },
             ],
         })
     }
@@ -228,15 +267,23 @@ impl DecoderDevice for PatternDevice {
         }
     }
     fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
-        let Some(i) = self.free.pop_front() else { return Err(self.err("no free CAPTURE buffer".into())) };
+        let Some(i) = self.free.pop_front() else {
+            return Err(self.err("no free CAPTURE buffer".into()));
+        };
         let (w, h) = self.visible;
         let (stride, coded_h) = (self.stride, self.coded_h);
         let (data, ub) = &mut self.bufs[i];
         draw(data, job.timestamp_ns, w, h, stride, coded_h);
         if let Some(ub) = ub {
-            ub.memfd.write_all_at(data, 0).map_err(|e| DeviceError::Unsupported(format!("memfd write: {e}"), "pattern".into()))?;
+            ub.memfd.write_all_at(data, 0).map_err(|e| {
+                DeviceError::Unsupported(format!("memfd write: {e}"), "pattern".into())
+            })?;
         }
-        self.done.push_back(Completed { timestamp_ns: job.timestamp_ns, capture_index: i, error: false });
+        self.done.push_back(Completed {
+            timestamp_ns: job.timestamp_ns,
+            capture_index: i,
+            error: false,
+        });
         Ok(())
     }
     fn dequeue(&mut self, _: Duration) -> Result<Option<Completed>, DeviceError> {
@@ -251,10 +298,17 @@ impl DecoderDevice for PatternDevice {
         Ok(())
     }
     fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
-        self.bufs.get(index).and_then(|b| b.1.as_ref()).map(|u| vec![u.dmabuf.as_fd()]).unwrap_or_default()
+        self.bufs
+            .get(index)
+            .and_then(|b| b.1.as_ref())
+            .map(|u| vec![u.dmabuf.as_fd()])
+            .unwrap_or_default()
     }
     fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.bufs.get(index).map(|b| vec![b.0.as_slice()]).unwrap_or_default()
+        self.bufs
+            .get(index)
+            .map(|b| vec![b.0.as_slice()])
+            .unwrap_or_default()
     }
 }
 
@@ -270,7 +324,16 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { frames: 50, fps: 25, size: (320, 192), crop_h: Some(180), shm: false, udmabuf: false, no_immed: false, hold: 0.0 };
+    let mut a = Args {
+        frames: 50,
+        fps: 25,
+        size: (320, 192),
+        crop_h: Some(180),
+        shm: false,
+        udmabuf: false,
+        no_immed: false,
+        hold: 0.0,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut val = |n: &str| it.next().ok_or_else(|| format!("{n} needs a value"));
@@ -322,18 +385,32 @@ fn run() -> Result<bool, String> {
         done: VecDeque::new(),
         returned: returned.clone(),
     };
-    let codec = PatternCodec { params, frame_ns, n: 0, events: VecDeque::new() };
+    let codec = PatternCodec {
+        params,
+        frame_ns,
+        n: 0,
+        events: VecDeque::new(),
+    };
     let mut dec = Decoder::new(Box::new(codec), device);
     let mut opts = WindowOptions::for_input(std::path::Path::new("wl_pattern"));
     opts.force_shm = a.shm;
     opts.dmabuf_immed = !a.no_immed;
     let mut sink = WaylandSink::open(&opts).map_err(|e| e.to_string())?;
-    println!("wl_pattern: window open; compositor dmabuf pairs: {}", sink.dmabuf_formats().len());
+    println!(
+        "wl_pattern: window open; compositor dmabuf pairs: {}",
+        sink.dmabuf_formats().len()
+    );
 
     let t0 = Instant::now();
     let mut shown = 0u64;
     for _ in 0..a.frames {
-        dec.decode(CodedUnit { data: &[0], pts_ns: None, keyframe: true, byte_offset: 0 }).map_err(|e| e.to_string())?;
+        dec.decode(CodedUnit {
+            data: &[0],
+            pts_ns: None,
+            keyframe: true,
+            byte_offset: 0,
+        })
+        .map_err(|e| e.to_string())?;
         while let Some(frame) = dec.next_frame() {
             let due = t0 + Duration::from_nanos(frame.pts_ns.max(0) as u64);
             if let Some(d) = due.checked_duration_since(Instant::now()) {
@@ -346,6 +423,14 @@ fn run() -> Result<bool, String> {
     }
     dec.finish().map_err(|e| e.to_string())?;
     sink.finish().map_err(|e| e.to_string())?;
+    if let Some(pts) = sink.stats().last_pts_ns {
+        let n = pts / frame_ns;
+        let sq = 16.min(cw as i64).min(vh as i64);
+        println!(
+            "wl_pattern: holding; last committed frame #{n}: moving square at x = {} of {cw}",
+            (n * 4) % (cw as i64 - sq + 1)
+        );
+    }
     let hold_until = Instant::now() + Duration::from_secs_f64(a.hold.max(0.0));
     while Instant::now() < hold_until {
         sink.dispatch().map_err(|e| e.to_string())?;
@@ -362,13 +447,21 @@ fn run() -> Result<bool, String> {
         "wl_pattern: engine output {} frames, handed to sink {shown}; window: {} zero-copy, {} copied, {} dropped, {} dmabuf wl_buffers, {} releases",
         st.output, ws.shown_dmabuf, ws.shown_shm, ws.dropped, ws.dmabuf_buffers, ws.dmabuf_releases
     );
-    println!("wl_pattern: CAPTURE buffers returned to the device: {} of {}", returned.get(), st.output);
-    Ok(returned.get() == st.output && shown == a.frames && ws.shown_dmabuf + ws.shown_shm + ws.dropped == shown)
+    println!(
+        "wl_pattern: CAPTURE buffers returned to the device: {} of {}",
+        returned.get(),
+        st.output
+    );
+    Ok(returned.get() == st.output
+        && shown == a.frames
+        && ws.shown_dmabuf + ws.shown_shm + ws.dropped == shown)
 }
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run() {

@@ -149,6 +149,8 @@ pub struct WindowStats {
     pub dmabuf_buffers: u64,
     /// `wl_buffer.release` events for dmabuf buffers (frames given back).
     pub dmabuf_releases: u64,
+    /// pts (ns) of the last frame committed, if any.
+    pub last_pts_ns: Option<i64>,
 }
 
 /// Which path frames take.
@@ -595,6 +597,7 @@ impl WaylandSink {
             .window
             .wl_surface()
             .attach(Some(&entry.buffer), 0, 0);
+        self.state.stats.last_pts_ns = Some(frame.pts_ns);
         entry.frame = Some(frame);
         self.state.stats.shown_dmabuf += 1;
         self.size = Some((w, h));
@@ -655,6 +658,7 @@ impl WaylandSink {
             .ok_or_else(|| PresentError::Wayland("wl_shm buffer busy".into()))?;
         to_xrgb8888(&planes, ColorMatrix::for_height(h), canvas, stride)
             .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
+        self.state.stats.last_pts_ns = Some(frame.pts_ns);
         drop(frame);
         buffer
             .attach_to(self.state.window.wl_surface())
@@ -685,7 +689,10 @@ impl Sink for WaylandSink {
             return Err(PresentError::Closed);
         }
         if self.throttled() {
-            tracing::debug!("wayland: frame pts {} ns dropped (frame callback outstanding)", frame.pts_ns);
+            tracing::debug!(
+                "wayland: frame pts {} ns dropped (frame callback outstanding)",
+                frame.pts_ns
+            );
             self.state.stats.dropped += 1;
             return Ok(());
         }
@@ -762,7 +769,13 @@ impl CompositorHandler for State {
         _: wl_output::Transform,
     ) {
     }
-    fn frame(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &wl_surface::WlSurface, time: u32) {
+    fn frame(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        time: u32,
+    ) {
         tracing::debug!("wayland: frame callback done ({time} ms)");
         self.frame_pending = None;
     }
