@@ -84,9 +84,12 @@ for c in "${CASES[@]}"; do
   sleep "$WAIT"
   if kill -0 $pid 2>/dev/null; then
     echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]" | tee "$OUT/$c.dmabufs"
+    # weston's scene graph (views, their buffers) before and after the shot, for diagnosis
+    timeout 10 weston-debug scene-graph > "$OUT/$c.scene-before.txt" 2>&1
     shot "$c"
-    # weston's scene graph (views, their buffers) at screenshot time, for diagnosis
     timeout 10 weston-debug scene-graph > "$OUT/$c.scene.txt" 2>&1
+    echo "  views in weston's scene graph before/after the shot:" \
+      "$(grep -c 'View ' "$OUT/$c.scene-before.txt")/$(grep -c 'View ' "$OUT/$c.scene.txt") (1 = background only)"
     wait $pid; r=$?
   else
     wait $pid; r=$?
