@@ -40,6 +40,17 @@
 //! dmabuf plane offsets); the toplevel takes that size. A configure with
 //! another size (fullscreen / kiosk) is acknowledged and the compositor
 //! places the buffer (no scaling yet: `wp_viewporter` comes later).
+//! Every configure is answered by a commit (sctk sends `ack_configure`; the
+//! commit makes it take effect): weston's kiosk shell re-configures the
+//! toplevel right after it maps it, and without that commit the surface was
+//! not shown.
+//!
+//! # Tested
+//! Unit tests cover the pure parts (format table, modifier choice, plane
+//! offsets with crop; the colour conversion in `frame::convert`).
+//! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
+//! a fake device) against weston 14 headless-GL in the VM through both paths
+//! and checks the screenshots' pixels (`tests/vm/check-pattern.py`).
 //!
 //! # Errors
 //! Nothing here panics on compositor behaviour: connection and protocol
