@@ -1,5 +1,6 @@
 //! Pixel formats, plane layouts and the Y4M writer. No devices here.
 
+pub mod convert;
 pub mod y4m;
 
 /// Pixel formats of decoded pictures.

@@ -1,0 +1,136 @@
+#!/bin/bash
+# window-test.sh - show vreqplay's Wayland window in the VM's compositor and
+# screenshot it (host side).
+#
+# Usage: tests/vm/window-test.sh [-o OUTDIR] [-w SECONDS] [-f FILE]... [-- GUEST-CMD...]
+#   -o OUTDIR   where logs and PNGs end up (default /tmp/vreq-window)
+#   -w SECONDS  screenshot this long after the command started (default 6; for
+#               the wl_pattern cases: 8 s after it reports its last frame committed.
+#               Under TCG weston's capture sometimes completes only at its next
+#               repaint, seconds later; a shot taken too soon after a burst of
+#               commits can come back empty, so the pattern holds its window 30 s)
+#   -f FILE     copy FILE into the shared dir (the command's cwd), repeatable
+#   GUEST-CMD   runs in the guest in OUTDIR (= /mnt/host), with ./vreqplay and
+#               ./wl_pattern copied there, WAYLAND_DISPLAY set. Its window must
+#               still be up after SECONDS. Example:
+#                 tests/vm/window-test.sh -f clip.mp4 -- ./vreqplay clip.mp4
+# Without GUEST-CMD it runs two cases of examples/wl_pattern (synthetic NV12
+# through the real engine and the Wayland sink):
+#   pattern-shm:    --shm     (CPU copy into wl_shm XRGB8888)
+#   pattern-dmabuf: --udmabuf (CAPTURE buffers are udmabufs -> zero-copy path)
+# and checks: each run exits 0 (every CAPTURE buffer came back), the dmabuf run
+# went zero-copy (dmabuf wl_buffers created, shown and released), each
+# screenshot shows the pattern (tests/vm/check-pattern.py: bar colours, ramp,
+# the square where the last committed frame has it). Look at the PNGs: 8 colour bars over a grey ramp, with a
+# white square at the x the log's "holding" line names (+160: kiosk centring).
+# RUST_LOG (default info) is passed to the guest command; WESTON_PROTO=1 records
+# weston's protocol dump (weston-debug proto) in OUTDIR/weston-proto.txt.
+#
+# Compositor: weston 14 headless, GL renderer (Mesa llvmpipe) with /dev/dri
+# hidden from weston (HIDE_DRI=1, kiosk shell, --debug for the screenshooter):
+# the one VM setup that composites client dmabufs (tests/vm/trixie/PRESENT.md).
+# Exit status: 0 all checks passed, 1 a check failed, else run.sh's status.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+out=/tmp/vreq-window wait_s= files=()
+while getopts ":o:w:f:h" opt; do
+  case $opt in
+    o) out=$OPTARG ;; w) wait_s=$OPTARG ;; f) files+=("$OPTARG") ;;
+    h) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "window-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND-1))
+[ "${1:-}" = -- ] && shift
+[ -n "$wait_s" ] || { [ $# -gt 0 ] && wait_s=6 || wait_s=8; }
+
+(cd "$REPO" && cargo build --bin vreqplay --example wl_pattern) || exit 2
+mkdir -p "$out/present"
+rm -f "$out"/*.png "$out"/*.log
+cp "$REPO/target/debug/vreqplay" "$REPO/target/debug/examples/wl_pattern" "$out/"
+cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
+for f in "${files[@]+"${files[@]}"}"; do cp "$f" "$out/" || exit 2; done
+
+# guest side
+{
+  echo '#!/bin/bash'
+  echo 'set -u; cd /mnt/host; OUT=/mnt/host; source present/lib.sh'
+  printf 'WAIT=%q\n' "$wait_s"
+  printf 'export RUST_LOG=%q\n' "${RUST_LOG:-info}"
+  printf 'WESTON_PROTO=%q\n' "${WESTON_PROTO:-0}"
+  if [ $# -gt 0 ]; then printf 'CASES=(window); CMD_window=(%s)\n' "$(printf '%q ' "$@")"
+  else
+    echo 'CASES=(pattern-shm pattern-dmabuf)'
+    echo 'CMD_pattern_dmabuf=(./wl_pattern --udmabuf --frames 100 --hold 30)'
+    echo 'CMD_pattern_shm=(./wl_pattern --shm --frames 100 --hold 30)'
+  fi
+  cat <<'EOF'
+mkdir -p /dev/dri   # lib.sh mounts a tmpfs over it; absent without a DRM driver
+HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston.log || exit 3
+rc=0
+# WESTON_PROTO=1: weston's server-side protocol dump of every client -> weston-proto.txt
+[ "${WESTON_PROTO:-0}" = 1 ] && { weston-debug proto > /tmp/weston-proto.txt 2>&1 & }
+for c in "${CASES[@]}"; do
+  v="CMD_${c//-/_}[@]"
+  echo "== $c: ${!v}"
+ "${!v}" > "$OUT/$c.log" 2>&1 &
+  pid=$!
+  if [ "${c#pattern}" != "$c" ]; then
+    # wl_pattern prints "holding" once its last frame is committed: shoot the last frame
+    t=0; until grep -q "wl_pattern: holding" "$OUT/$c.log" || ! kill -0 $pid 2>/dev/null || [ $t -ge 600 ]; do
+      sleep 0.1; t=$((t+1)); done
+  fi
+  sleep "$WAIT"
+  if kill -0 $pid 2>/dev/null; then
+    echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]" | tee "$OUT/$c.dmabufs"
+    # weston's scene graph (views, their buffers) before and after the shot, for diagnosis
+    timeout 10 weston-debug scene-graph > "$OUT/$c.scene-before.txt" 2>&1
+    shot "$c"
+    timeout 10 weston-debug scene-graph > "$OUT/$c.scene.txt" 2>&1
+    echo "  views in weston's scene graph before/after the shot:" \
+      "$(grep -c 'View ' "$OUT/$c.scene-before.txt")/$(grep -c 'View ' "$OUT/$c.scene.txt") (1 = background only)"
+    wait $pid; r=$?
+  else
+    wait $pid; r=$?
+    echo "  exited before the screenshot (rc=$r)"; shot "$c-after-exit"
+  fi
+  echo "  exit status $r"; echo "$r" > "$OUT/$c.rc"
+  sed 's/^/  | /' "$OUT/$c.log" | tail -12
+done
+[ "${WESTON_PROTO:-0}" = 1 ] && cp /tmp/weston-proto.txt "$OUT/"
+comp_stop
+exit 0
+EOF
+} > "$out/window-guest.sh"
+
+"$HERE/trixie/run.sh" -T -M 3072 -t 600 -s "$out" -m "visl udmabuf" -- bash window-guest.sh
+vm=$?
+[ $vm -eq 0 ] || { echo "window-test: VM run failed ($vm)"; exit $vm; }
+
+fail=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+if [ $# -gt 0 ]; then
+  check "command exited 0" '[ "$(cat "$out/window.rc" 2>/dev/null)" = 0 ]'
+  check "screenshot window.png" '[ -s "$out/window.png" ]'
+else
+  for c in pattern-dmabuf pattern-shm; do
+    check "$c exited 0 (all CAPTURE buffers returned)" '[ "$(cat "$out/$c.rc" 2>/dev/null)" = 0 ]'
+    check "$c screenshot" '[ -s "$out/$c.png" ]'
+  done
+  check "pattern-dmabuf went zero-copy" 'grep -q "path: Dmabuf" "$out/pattern-dmabuf.log"'
+  # weston's own llvmpipe buffers are udmabufs too, and weston closes imported fds, so
+  # its fdinfo says little here; the client's counters do: buffers wrapped and released
+  check "pattern-dmabuf: dmabuf wl_buffers created and released" \
+    'grep -Eq "[1-9][0-9]* zero-copy, 0 copied, [0-9]+ dropped, [1-9][0-9]* dmabuf wl_buffers, [1-9][0-9]* releases" "$out/pattern-dmabuf.log"'
+  check "pattern-shm copied" 'grep -q "path: Shm" "$out/pattern-shm.log"'
+  # pixels: bars, ramp and the moving square where the last committed frame has it
+  for c in pattern-shm pattern-dmabuf; do
+    x=$(sed -n 's/.*holding; .*square at x = \([0-9]*\).*/\1/p' "$out/$c.log")
+    check "$c picture (square at x=${x:-?})" \
+      '[ -n "$x" ] && python3 "$HERE/check-pattern.py" "$out/$c.png" "$x" > "$out/$c.check.txt"'
+    sed 's/^/     /' "$out/$c.check.txt" 2>/dev/null | grep FAIL
+  done
+fi
+echo "window-test: results in $out ($(cd "$out" && ls *.png 2>/dev/null | tr '\n' ' '))"
+exit $fail
