@@ -1,0 +1,198 @@
+//! `vreq-oracle`: normalise and compare visl ftrace dumps (issue 2 item 7).
+//!
+//! * `vreq-oracle normalise TRACE [-o OUT] [--cap N] [--header TEXT]...`
+//! * `vreq-oracle compare GST.trace OURS.trace` (raw traces or normalised
+//!   text, detected by the first line); exit 0 only when all jobs are equal
+//!   and the job counts match.
+//! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
+//!   directory (`<clip>.gst.trace`, `<clip>.vreq.trace`, `*.info`,
+//!   `<clip>.ffprobe`); exit 0 only when every clip passes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vreqplay::oracle::compare::{self, Comparison, Normalised};
+use vreqplay::oracle::normalise::MAGIC;
+
+#[derive(Parser)]
+#[command(
+    name = "vreq-oracle",
+    about = "normalise and compare visl H.264 ftrace dumps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the normalised form of a visl trace.
+    Normalise {
+        trace: PathBuf,
+        /// Write here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Keep only the first N jobs (recorded in the header).
+        #[arg(long)]
+        cap: Option<usize>,
+        /// Header comment lines (provenance), repeatable.
+        #[arg(long)]
+        header: Vec<String>,
+    },
+    /// Compare two traces (A = reference) job by job.
+    Compare { a: PathBuf, b: PathBuf },
+    /// Table over a run.sh output directory.
+    Report { dir: PathBuf },
+}
+
+fn load(path: &Path) -> Result<Normalised, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let norm = if text.starts_with(MAGIC) {
+        text
+    } else {
+        vreqplay::oracle::normalise_trace(&text, &[], None)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    compare::read(&norm).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn compare_files(a: &Path, b: &Path) -> Result<Comparison, String> {
+    Ok(compare::compare(&load(a)?, &load(b)?))
+}
+
+/// `key=value` pairs of a guest-trace.sh `.info` file.
+fn info(path: &Path) -> Option<BTreeMap<String, String>> {
+    let t = std::fs::read_to_string(path).ok()?;
+    Some(
+        t.split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn last_line(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "no log".into())
+}
+
+fn report(dir: &Path) -> Result<bool, String> {
+    let mut clips: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".gst.info"))
+                .map(str::to_string)
+        })
+        .collect();
+    clips.sort();
+    if clips.is_empty() {
+        return Err(format!(
+            "{}: no *.gst.info files (run tests/oracle/run.sh)",
+            dir.display()
+        ));
+    }
+    let mut all_ok = true;
+    println!("| clip | gst frames | vreq frames | ffprobe frames | jobs | result |");
+    println!("|---|---|---|---|---|---|");
+    for c in &clips {
+        let p = |ext: &str| dir.join(format!("{c}.{ext}"));
+        let gi = info(&p("gst.info")).unwrap_or_default();
+        let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());
+        let ffprobe = std::fs::read_to_string(p("ffprobe"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        let gst_frames = format!(
+            "{} (rc {}, {}s+{}s)",
+            g("frames"),
+            g("rc"),
+            g("secs"),
+            g("tsecs")
+        );
+        let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
+            None => ("-".to_string(), "vreqplay not run".to_string(), false),
+            Some(vi) => {
+                let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+                if v("rc") != "0" {
+                    let msg = last_line(&p("vreq.log"));
+                    (
+                        v("frames"),
+                        format!("vreqplay failed: rc {}: {msg}", v("rc")),
+                        false,
+                    )
+                } else {
+                    match compare_files(&p("gst.trace"), &p("vreq.trace")) {
+                        Ok(cmp) => {
+                            let frames_ok = v("frames") == ffprobe;
+                            let mut r = cmp.to_string();
+                            if !frames_ok {
+                                r.push_str(&format!(
+                                    "; frames {} != ffprobe {}",
+                                    v("frames"),
+                                    ffprobe
+                                ));
+                            }
+                            (v("frames"), r, cmp.ok() && frames_ok)
+                        }
+                        Err(e) => (v("frames"), format!("compare failed: {e}"), false),
+                    }
+                }
+            }
+        };
+        let jobs = load(&p("gst.trace"))
+            .map(|n| n.jobs.len().to_string())
+            .unwrap_or_else(|e| format!("? ({e})"));
+        all_ok &= ok;
+        println!(
+            "| {c} | {gst_frames} | {vreq_frames} | {ffprobe} | {jobs} | {} {result} |",
+            if ok { "PASS" } else { "FAIL" }
+        );
+    }
+    Ok(all_ok)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r: Result<bool, String> = match cli.cmd {
+        Cmd::Normalise {
+            trace,
+            output,
+            cap,
+            header,
+        } => (|| {
+            let text =
+                std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+            let n = vreqplay::oracle::normalise_trace(&text, &header, cap)
+                .map_err(|e| format!("{}: {e}", trace.display()))?;
+            match output {
+                Some(o) => std::fs::write(&o, n).map_err(|e| format!("{}: {e}", o.display()))?,
+                None => print!("{n}"),
+            }
+            Ok(true)
+        })(),
+        Cmd::Compare { a, b } => compare_files(&a, &b).map(|c| {
+            println!("{c}");
+            c.ok()
+        }),
+        Cmd::Report { dir } => report(&dir),
+    };
+    match r {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("vreq-oracle: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
