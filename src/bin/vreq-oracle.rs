@@ -7,6 +7,8 @@
 //! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
 //!   directory (`<clip>.gst.trace`, `<clip>.vreq.trace`, `*.info`,
 //!   `<clip>.ffprobe`); exit 0 only when every clip passes.
+//! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
+//!   of a real trace byte for byte (validates `oracle::visl_fmt`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,8 @@ enum Cmd {
     Compare { a: PathBuf, b: PathBuf },
     /// Table over a run.sh output directory.
     Report { dir: PathBuf },
+    /// Check the emulator against a real visl trace (byte-identical events).
+    Selfcheck { traces: Vec<PathBuf> },
 }
 
 fn load(path: &Path) -> Result<Normalised, String> {
@@ -186,6 +190,22 @@ fn main() -> ExitCode {
             c.ok()
         }),
         Cmd::Report { dir } => report(&dir),
+        Cmd::Selfcheck { traces } => {
+            let mut ok = true;
+            for t in traces {
+                let r = std::fs::read_to_string(&t)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| vreqplay::oracle::visl_fmt::selfcheck(&s));
+                match r {
+                    Ok(n) => println!("{}: {n} events byte-identical", t.display()),
+                    Err(e) => {
+                        ok = false;
+                        println!("{}: {e}", t.display())
+                    }
+                }
+            }
+            Ok(ok)
+        }
     };
     match r {
         Ok(true) => ExitCode::SUCCESS,

@@ -545,6 +545,64 @@ pub fn emulate(jobs: &[DecodeJob]) -> String {
     out
 }
 
+/// Requests that set every control to the values a parsed trace shows for
+/// each job (for checking [`emulate`] against real visl text: emulating
+/// these must reproduce the trace's visl events byte for byte).
+pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
+    t.jobs
+        .iter()
+        .map(|j| {
+            let q = j.output.unwrap_or(super::trace::OutputQbuf {
+                timestamp_ns: 0,
+                hold_capture: false,
+            });
+            DecodeJob {
+                timestamp_ns: q.timestamp_ns,
+                controls: vec![
+                    Control::H264Sps(Box::new(j.sps)),
+                    Control::H264Pps(Box::new(j.pps)),
+                    Control::H264ScalingMatrix(Box::new(j.scaling_matrix)),
+                    Control::H264DecodeParams(Box::new(j.decode_params)),
+                    Control::H264SliceParams(Box::new(j.slice_params)),
+                    Control::H264PredWeights(Box::new(j.pred_weights)),
+                ],
+                bitstream: vec![],
+                hold_capture: q.hold_capture,
+                starts_picture: true,
+            }
+        })
+        .collect()
+}
+
+/// Checks [`emulate`] against a real visl trace: parses it, re-emits every
+/// job from the parsed values and compares each visl H.264 event's text.
+/// Returns the number of identical events, or the first difference
+/// (event index, trace line, real text, emulated text).
+pub fn selfcheck(real: &str) -> Result<usize, String> {
+    let t = super::trace::parse(real).map_err(|e| e.to_string())?;
+    let emu = emulate(&jobs_setting_all(&t));
+    let visl = |text: &str| -> Vec<super::trace::RawEvent> {
+        super::trace::split_events(text)
+            .0
+            .into_iter()
+            .filter(|e| e.name.starts_with("v4l2_ctrl_h264_") || e.name.starts_with("v4l2_h264_"))
+            .collect()
+    };
+    let (a, b) = (visl(real), visl(&emu));
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        if x.name != y.name || x.body != y.body {
+            return Err(format!(
+                "event {i} (trace line {}): real {} {:?} vs emulated {} {:?}",
+                x.line, x.name, x.body, y.name, y.body
+            ));
+        }
+    }
+    if a.len() != b.len() {
+        return Err(format!("{} real events vs {} emulated", a.len(), b.len()));
+    }
+    Ok(a.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 # CLIP with TOOL and save the ftrace text dump.
 # TOOL: gst  -> gst-launch-1.0 filesrc ! {qtdemux|matroskademux|-} ! h264parse ! v4l2slh264dec ! fakesink
 #       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
+#       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace,log,info}; tag = clip file name.
 # .info: rc=, frames=, secs= (decode), tsecs= (trace copy), lost= (ring buffer overruns).
 set -u
@@ -17,6 +18,7 @@ echo "gstreamer=$gstver kernel=$(uname -r)" > "$out/env.txt"
 while [ $# -ge 2 ]; do
   tool=$1 clip=$2; shift 2
   tag=$(basename "$clip")
+  name=${tool#*:}; tool=${tool%%:*}
   modprobe -r visl 2>/dev/null; modprobe visl || { echo "modprobe visl failed" >&2; exit 3; }
   for i in $(seq 50); do [ -e /dev/media0 ] && break; sleep 0.1; done
   echo 0 > $T/tracing_on; echo 0 > $T/events/enable
@@ -34,25 +36,23 @@ while [ $# -ge 2 ]; do
         *) demux="" ;;
       esac
       gst-launch-1.0 -v filesrc location="$clip" ! $demux h264parse ! v4l2slh264dec ! \
-        fakesink name=sink silent=false sync=false > "$out/$tag.gst.log" 2>&1
+        fakesink name=sink silent=false sync=false > "$out/$tag.$name.log" 2>&1
       rc=$?
-      frames=$(grep -c 'sink: last-message = chain' "$out/$tag.gst.log")
-      log=$out/$tag.gst.log ;;
+      frames=$(grep -c 'sink: last-message = chain' "$out/$tag.$name.log") ;;
     vreq)
-      "${VREQPLAY:-./vreqplay}" --vo null "$clip" > "$out/$tag.vreq.log" 2>&1
+      "${VREQPLAY:-./vreqplay}" --vo null "$clip" > "$out/$tag.$name.log" 2>&1
       rc=$?
-      frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.vreq.log" | tail -1)
-      log=$out/$tag.vreq.log ;;
+      frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.$name.log" | tail -1) ;;
     *) echo "bad tool $tool" >&2; exit 2 ;;
   esac
   t1=$(date +%s.%N)
   echo 0 > $T/tracing_on
-  cp $T/trace "$out/$tag.$tool.trace"
+  cp $T/trace "$out/$tag.$name.trace"
   t2=$(date +%s.%N)
   lost=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/{s+=$2} END{print s+0}')
   printf 'rc=%s frames=%s secs=%.2f tsecs=%.2f lost=%s\n' "$rc" "${frames:-0}" \
-    "$(awk "BEGIN{print $t1-$t0}")" "$(awk "BEGIN{print $t2-$t1}")" "$lost" > "$out/$tag.$tool.info"
-  echo "$tag $tool: $(cat "$out/$tag.$tool.info")"
+    "$(awk "BEGIN{print $t1-$t0}")" "$(awk "BEGIN{print $t2-$t1}")" "$lost" > "$out/$tag.$name.info"
+  echo "$tag $name: $(cat "$out/$tag.$name.info")"
   echo 0 > $T/events/enable
 done
 exit 0
