@@ -432,7 +432,8 @@ fn job_lines(j: &TraceJob, pics: &Pictures) -> Vec<(String, String)> {
 }
 
 /// Normalises parsed trace jobs into the text form (see module docs), at
-/// most `cap` jobs when given. The text starts with [`MAGIC`]; `header`
+/// most `cap` jobs when given (recorded as `# cap N of M jobs`, which limits
+/// any comparison with this text to its first N jobs). The text starts with [`MAGIC`]; `header`
 /// lines are added as `# ` comments (provenance).
 pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) -> String {
     let mut out = String::new();
@@ -442,7 +443,7 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
         let _ = writeln!(out, "# {h}");
     }
     let n = cap.map_or(jobs.len(), |c| c.min(jobs.len()));
-    if n < jobs.len() {
+    if cap.is_some() {
         let _ = writeln!(out, "# cap {n} of {} jobs", jobs.len());
     }
     let mut pics = Pictures::default();
