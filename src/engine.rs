@@ -61,9 +61,7 @@ struct FrameToken {
 
 impl Drop for FrameToken {
     fn drop(&mut self) {
-        self.returned
-            .borrow_mut()
-            .push((self.generation, self.index));
+        self.returned.borrow_mut().push((self.generation, self.index));
     }
 }
 
@@ -201,11 +199,7 @@ impl<D: DecoderDevice> Decoder<D> {
         let mut planes = [(empty, 0usize); 3];
         for (i, pl) in fmt.planes.iter().enumerate().take(3) {
             let (sub_x, sub_y) = if i == 0 { (1, 1) } else { (2, 2) };
-            let interleave = if i > 0 && fmt.pixel_format.planes() == 2 {
-                2
-            } else {
-                1
-            };
+            let interleave = if i > 0 && fmt.pixel_format.planes() == 2 { 2 } else { 1 };
             let sb = fmt.pixel_format.sample_bytes();
             let off = pl.offset
                 + (vy as usize / sub_y) * pl.stride
@@ -213,12 +207,7 @@ impl<D: DecoderDevice> Decoder<D> {
             let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
             planes[i] = (buf.get(off..).unwrap_or(empty), pl.stride);
         }
-        PlanesRef {
-            format: fmt.pixel_format,
-            width: vw,
-            height: vh,
-            planes,
-        }
+        PlanesRef { format: fmt.pixel_format, width: vw, height: vh, planes }
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
@@ -253,21 +242,14 @@ impl<D: DecoderDevice> Decoder<D> {
                     if job.starts_picture {
                         self.pictures.insert(
                             job.timestamp_ns,
-                            Picture {
-                                referenced: true,
-                                ..Default::default()
-                            },
+                            Picture { referenced: true, ..Default::default() },
                         );
                     }
                     self.device.queue(&job)?;
                     self.stats.jobs += 1;
-                    self.stats.max_in_flight =
-                        self.stats.max_in_flight.max(self.device.in_flight());
+                    self.stats.max_in_flight = self.stats.max_in_flight.max(self.device.in_flight());
                 }
-                CodecEvent::Output {
-                    timestamp_ns,
-                    pts_ns,
-                } => {
+                CodecEvent::Output { timestamp_ns, pts_ns } => {
                     if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
                         p.awaiting_output = true;
                         self.display.push_back((timestamp_ns, pts_ns));
@@ -278,13 +260,9 @@ impl<D: DecoderDevice> Decoder<D> {
                         p.referenced = false;
                     }
                 }
-                CodecEvent::Skipped {
-                    byte_offset,
-                    reason,
-                } => {
+                CodecEvent::Skipped { byte_offset, reason } => {
                     self.stats.skipped += 1;
-                    self.warnings
-                        .push_back(format!("skipped input at byte {byte_offset}: {reason}"));
+                    self.warnings.push_back(format!("skipped input at byte {byte_offset}: {reason}"));
                 }
             }
             self.advance_display();
@@ -304,9 +282,7 @@ impl<D: DecoderDevice> Decoder<D> {
         self.ready.clear();
         self.pictures.clear();
         let buffers = p.dpb_size + CAPTURE_HEADROOM;
-        let fmt = self
-            .device
-            .configure(self.codec.kind(), &p, first, buffers)?;
+        let fmt = self.device.configure(self.codec.kind(), &p, first, buffers)?;
         tracing::info!(
             "configured {}: {}x{} {:?}, {} CAPTURE buffers",
             self.device.name(),
@@ -368,13 +344,8 @@ impl<D: DecoderDevice> Decoder<D> {
 
     /// Moves decoded pictures at the head of the display queue to `ready`.
     fn advance_display(&mut self) {
-        let Some(format) = self.format.clone() else {
-            return;
-        };
-        let visible = self
-            .params
-            .map(|p| p.visible)
-            .unwrap_or((0, 0, format.width, format.height));
+        let Some(format) = self.format.clone() else { return };
+        let visible = self.params.map(|p| p.visible).unwrap_or((0, 0, format.width, format.height));
         while let Some(&(ts, pts)) = self.display.front() {
             let Some(p) = self.pictures.get_mut(&ts) else {
                 self.display.pop_front();
@@ -394,11 +365,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 generation: self.generation,
                 format: format.clone(),
                 visible,
-                token: FrameToken {
-                    index,
-                    generation: self.generation,
-                    returned: self.returned.clone(),
-                },
+                token: FrameToken { index, generation: self.generation, returned: self.returned.clone() },
             });
         }
     }

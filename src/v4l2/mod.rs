@@ -95,11 +95,7 @@ pub struct Completed {
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error("{device}: {what}: {source}")]
-    Ioctl {
-        device: String,
-        what: String,
-        source: nix::Error,
-    },
+    Ioctl { device: String, what: String, source: nix::Error },
     #[error("{device}: {0}", device = .1)]
     Unsupported(String, String),
     #[error("{device}: device stopped answering ({what})")]

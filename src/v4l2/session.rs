@@ -27,26 +27,14 @@ impl DecoderDevice for Session {
     fn mode(&self) -> (DecodeMode, StartCode) {
         (DecodeMode::FrameBased, StartCode::AnnexB)
     }
-    fn configure(
-        &mut self,
-        _: CodecKind,
-        _: &StreamParams,
-        _: &[Control],
-        _: u32,
-    ) -> Result<CaptureFormat, DeviceError> {
-        Err(DeviceError::Unsupported(
-            "not implemented".into(),
-            self.name.clone(),
-        ))
+    fn configure(&mut self, _: CodecKind, _: &StreamParams, _: &[Control], _: u32) -> Result<CaptureFormat, DeviceError> {
+        Err(DeviceError::Unsupported("not implemented".into(), self.name.clone()))
     }
     fn free_slots(&self) -> usize {
         0
     }
     fn queue(&mut self, _: &DecodeJob) -> Result<(), DeviceError> {
-        Err(DeviceError::Unsupported(
-            "not implemented".into(),
-            self.name.clone(),
-        ))
+        Err(DeviceError::Unsupported("not implemented".into(), self.name.clone()))
     }
     fn dequeue(&mut self, _: Duration) -> Result<Option<Completed>, DeviceError> {
         Ok(None)
