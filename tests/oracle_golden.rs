@@ -26,11 +26,7 @@ fn goldens() -> Vec<(PathBuf, Normalised)> {
 
 /// `clip PATH sha256 HEX` header → PATH.
 fn clip_of(n: &Normalised) -> Option<String> {
-    n.header.iter().find_map(|h| {
-        h.strip_prefix("clip ")
-            .and_then(|r| r.split_whitespace().next())
-            .map(str::to_string)
-    })
+    n.header.iter().find_map(|h| h.strip_prefix("clip ").and_then(|r| r.split_whitespace().next()).map(str::to_string))
 }
 
 #[test]
@@ -39,19 +35,9 @@ fn goldens_parse_and_carry_provenance() {
     assert!(!g.is_empty(), "no goldens in tests/golden/h264");
     for (p, n) in &g {
         let name = p.display();
-        assert!(
-            n.header
-                .iter()
-                .any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")),
-            "{name}"
-        );
+        assert!(n.header.iter().any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")), "{name}");
         let clip = clip_of(n).unwrap_or_else(|| panic!("{name}: no clip header"));
-        assert!(
-            n.header
-                .iter()
-                .any(|h| h.starts_with("clip ") && h.contains(" sha256 ")),
-            "{name}"
-        );
+        assert!(n.header.iter().any(|h| h.starts_with("clip ") && h.contains(" sha256 ")), "{name}");
         assert!(!n.jobs.is_empty(), "{name}: no jobs");
         if let Some(cap) = n.cap {
             assert_eq!(n.jobs.len(), cap, "{name}: cap");
@@ -59,32 +45,17 @@ fn goldens_parse_and_carry_provenance() {
         // every job names its picture; pictures are numbered in first-appearance order
         let mut next = 0usize;
         for (j, f) in n.jobs.iter().enumerate() {
-            let pic = f
-                .iter()
-                .find(|(k, _)| k == "picture")
-                .unwrap_or_else(|| panic!("{name}: job {j}"));
-            let pic: usize = pic
-                .1
-                .parse()
-                .unwrap_or_else(|_| panic!("{name}: job {j} picture {}", pic.1));
+            let pic = f.iter().find(|(k, _)| k == "picture").unwrap_or_else(|| panic!("{name}: job {j}"));
+            let pic: usize = pic.1.parse().unwrap_or_else(|_| panic!("{name}: job {j} picture {}", pic.1));
             assert!(pic <= next, "{name}: job {j} picture {pic} skips ahead");
             if pic == next {
                 next += 1;
             }
-            assert!(
-                f.iter().any(|(k, _)| k == "sps.profile_idc"),
-                "{name}: job {j} lacks sps"
-            );
-            assert!(
-                f.iter().any(|(k, _)| k == "decode_params.frame_num"),
-                "{name}: job {j} lacks decode_params"
-            );
+            assert!(f.iter().any(|(k, _)| k == "sps.profile_idc"), "{name}: job {j} lacks sps");
+            assert!(f.iter().any(|(k, _)| k == "decode_params.frame_num"), "{name}: job {j} lacks decode_params");
         }
         // the file name is derived from the clip path
-        assert_eq!(
-            p.file_name().unwrap().to_str().unwrap(),
-            format!("{}.norm", clip.replace('/', "--"))
-        );
+        assert_eq!(p.file_name().unwrap().to_str().unwrap(), format!("{}.norm", clip.replace('/', "--")));
     }
 }
 
@@ -116,9 +87,5 @@ fn codec_matches_goldens() {
         };
         println!("{line}  [{}]", p.file_name().unwrap().to_string_lossy());
     }
-    assert!(
-        failed.is_empty(),
-        "{} clips differ from GStreamer: {failed:?}",
-        failed.len()
-    );
+    assert!(failed.is_empty(), "{} clips differ from GStreamer: {failed:?}", failed.len());
 }

@@ -19,10 +19,7 @@ use vreqplay::oracle::compare::{self, Comparison, Normalised};
 use vreqplay::oracle::normalise::MAGIC;
 
 #[derive(Parser)]
-#[command(
-    name = "vreq-oracle",
-    about = "normalise and compare visl H.264 ftrace dumps"
-)]
+#[command(name = "vreq-oracle", about = "normalise and compare visl H.264 ftrace dumps")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -56,8 +53,7 @@ fn load(path: &Path) -> Result<Normalised, String> {
     let norm = if text.starts_with(MAGIC) {
         text
     } else {
-        vreqplay::oracle::normalise_trace(&text, &[], None)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+        vreqplay::oracle::normalise_trace(&text, &[], None).map_err(|e| format!("{}: {e}", path.display()))?
     };
     compare::read(&norm).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -70,22 +66,14 @@ fn compare_files(a: &Path, b: &Path) -> Result<Comparison, String> {
 fn info(path: &Path) -> Option<BTreeMap<String, String>> {
     let t = std::fs::read_to_string(path).ok()?;
     Some(
-        t.split_whitespace()
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        t.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     )
 }
 
 fn last_line(path: &Path) -> String {
     std::fs::read_to_string(path)
         .ok()
-        .and_then(|t| {
-            t.lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| l.trim().to_string())
-        })
+        .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()))
         .unwrap_or_else(|| "no log".into())
 }
 
@@ -93,19 +81,11 @@ fn report(dir: &Path) -> Result<bool, String> {
     let mut clips: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".gst.info"))
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".gst.info")).map(str::to_string))
         .collect();
     clips.sort();
     if clips.is_empty() {
-        return Err(format!(
-            "{}: no *.gst.info files (run tests/oracle/run.sh)",
-            dir.display()
-        ));
+        return Err(format!("{}: no *.gst.info files (run tests/oracle/run.sh)", dir.display()));
     }
     let mut all_ok = true;
     println!("| clip | gst frames | vreq frames | ffprobe frames | jobs | result |");
@@ -114,38 +94,23 @@ fn report(dir: &Path) -> Result<bool, String> {
         let p = |ext: &str| dir.join(format!("{c}.{ext}"));
         let gi = info(&p("gst.info")).unwrap_or_default();
         let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());
-        let ffprobe = std::fs::read_to_string(p("ffprobe"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| "?".into());
-        let gst_frames = format!(
-            "{} (rc {}, {}s+{}s)",
-            g("frames"),
-            g("rc"),
-            g("secs"),
-            g("tsecs")
-        );
+        let ffprobe =
+            std::fs::read_to_string(p("ffprobe")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into());
+        let gst_frames = format!("{} (rc {}, {}s+{}s)", g("frames"), g("rc"), g("secs"), g("tsecs"));
         let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
             None => ("-".to_string(), "vreqplay not run".to_string(), false),
             Some(vi) => {
                 let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
                 if v("rc") != "0" {
                     let msg = last_line(&p("vreq.log"));
-                    (
-                        v("frames"),
-                        format!("vreqplay failed: rc {}: {msg}", v("rc")),
-                        false,
-                    )
+                    (v("frames"), format!("vreqplay failed: rc {}: {msg}", v("rc")), false)
                 } else {
                     match compare_files(&p("gst.trace"), &p("vreq.trace")) {
                         Ok(cmp) => {
                             let frames_ok = v("frames") == ffprobe;
                             let mut r = cmp.to_string();
                             if !frames_ok {
-                                r.push_str(&format!(
-                                    "; frames {} != ffprobe {}",
-                                    v("frames"),
-                                    ffprobe
-                                ));
+                                r.push_str(&format!("; frames {} != ffprobe {}", v("frames"), ffprobe));
                             }
                             (v("frames"), r, cmp.ok() && frames_ok)
                         }
@@ -154,9 +119,7 @@ fn report(dir: &Path) -> Result<bool, String> {
                 }
             }
         };
-        let jobs = load(&p("gst.trace"))
-            .map(|n| n.jobs.len().to_string())
-            .unwrap_or_else(|e| format!("? ({e})"));
+        let jobs = load(&p("gst.trace")).map(|n| n.jobs.len().to_string()).unwrap_or_else(|e| format!("? ({e})"));
         all_ok &= ok;
         println!(
             "| {c} | {gst_frames} | {vreq_frames} | {ffprobe} | {jobs} | {} {result} |",
@@ -169,14 +132,8 @@ fn report(dir: &Path) -> Result<bool, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r: Result<bool, String> = match cli.cmd {
-        Cmd::Normalise {
-            trace,
-            output,
-            cap,
-            header,
-        } => (|| {
-            let text =
-                std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+        Cmd::Normalise { trace, output, cap, header } => (|| {
+            let text = std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
             let n = vreqplay::oracle::normalise_trace(&text, &header, cap)
                 .map_err(|e| format!("{}: {e}", trace.display()))?;
             match output {

@@ -54,9 +54,13 @@ while [ $i -lt ${#clips[@]} ]; do
   i=$((i+batch))
   [ ${#args[@]} -eq 0 ] && continue
   t0=$(date +%s.%N)
-  VREQPLAY=./vreqplay "$ROOT/tests/vm/trixie/run.sh" -T -t 1800 -s "$share" -- \
-    bash guest-trace.sh out "${args[@]}" 2> "$share/vm.err"
-  rc=$?
+  for try in 1 2; do   # exit 125: the VM never reported (rare early panic under TCG): retry once
+    VREQPLAY=./vreqplay "$ROOT/tests/vm/trixie/run.sh" -T -t 1800 -s "$share" -- \
+      bash guest-trace.sh out "${args[@]}" 2> "$share/vm.err"
+    rc=$?
+    [ $rc -eq 125 ] || break
+    echo "run.sh: VM did not report; retrying once" >&2
+  done
   t1=$(date +%s.%N)
   grep 'vreq timing' "$share/vm.err" >&2
   [ $rc -ne 0 ] && { echo "run.sh: VM run failed rc=$rc:" >&2; tail -5 "$share/vm.err" >&2; }
