@@ -61,7 +61,9 @@ struct FrameToken {
 
 impl Drop for FrameToken {
     fn drop(&mut self) {
-        self.returned.borrow_mut().push((self.generation, self.index));
+        self.returned
+            .borrow_mut()
+            .push((self.generation, self.index));
     }
 }
 
@@ -69,7 +71,8 @@ impl Drop for FrameToken {
 struct Picture {
     capture_index: Option<usize>,
     referenced: bool,
-    awaiting_output: bool,
+    /// Decoded or not, the codec has not yet emitted Output for it.
+    output_pending: bool,
     with_consumer: bool,
     error: bool,
 }
@@ -103,6 +106,11 @@ pub struct Decoder<D: DecoderDevice> {
     ready: VecDeque<DecodedFrame>,
     returned: Rc<RefCell<Vec<(u64, usize)>>>,
     pending_configure: Option<StreamParams>,
+    /// Unref'd pictures with the number of pictures queued at that moment:
+    /// requests already queued may still read them until that many pictures
+    /// have completed (the device completes in queue order).
+    unref_pending: VecDeque<(u64, u64)>,
+    pictures_queued: u64,
     stats: Stats,
     /// Messages about skipped input / bad frames, for the caller to print.
     warnings: VecDeque<String>,
@@ -125,6 +133,8 @@ impl<D: DecoderDevice> Decoder<D> {
             ready: VecDeque::new(),
             returned: Rc::new(RefCell::new(Vec::new())),
             pending_configure: None,
+            unref_pending: VecDeque::new(),
+            pictures_queued: 0,
             stats: Stats::default(),
             warnings: VecDeque::new(),
         }
@@ -178,7 +188,7 @@ impl<D: DecoderDevice> Decoder<D> {
         self.ready.clear();
         for p in self.pictures.values_mut() {
             p.referenced = false;
-            p.awaiting_output = false;
+            p.output_pending = false;
         }
         self.recycle()?;
         Ok(())
@@ -199,7 +209,11 @@ impl<D: DecoderDevice> Decoder<D> {
         let mut planes = [(empty, 0usize); 3];
         for (i, pl) in fmt.planes.iter().enumerate().take(3) {
             let (sub_x, sub_y) = if i == 0 { (1, 1) } else { (2, 2) };
-            let interleave = if i > 0 && fmt.pixel_format.planes() == 2 { 2 } else { 1 };
+            let interleave = if i > 0 && fmt.pixel_format.planes() == 2 {
+                2
+            } else {
+                1
+            };
             let sb = fmt.pixel_format.sample_bytes();
             let off = pl.offset
                 + (vy as usize / sub_y) * pl.stride
@@ -207,7 +221,12 @@ impl<D: DecoderDevice> Decoder<D> {
             let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
             planes[i] = (buf.get(off..).unwrap_or(empty), pl.stride);
         }
-        PlanesRef { format: fmt.pixel_format, width: vw, height: vh, planes }
+        PlanesRef {
+            format: fmt.pixel_format,
+            width: vw,
+            height: vh,
+            planes,
+        }
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
@@ -242,27 +261,40 @@ impl<D: DecoderDevice> Decoder<D> {
                     if job.starts_picture {
                         self.pictures.insert(
                             job.timestamp_ns,
-                            Picture { referenced: true, ..Default::default() },
+                            Picture {
+                                referenced: true,
+                                output_pending: true,
+                                ..Default::default()
+                            },
                         );
                     }
                     self.device.queue(&job)?;
+                    if job.starts_picture {
+                        self.pictures_queued += 1;
+                    }
                     self.stats.jobs += 1;
-                    self.stats.max_in_flight = self.stats.max_in_flight.max(self.device.in_flight());
+                    self.stats.max_in_flight =
+                        self.stats.max_in_flight.max(self.device.in_flight());
                 }
-                CodecEvent::Output { timestamp_ns, pts_ns } => {
-                    if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
-                        p.awaiting_output = true;
+                CodecEvent::Output {
+                    timestamp_ns,
+                    pts_ns,
+                } => {
+                    if self.pictures.contains_key(&timestamp_ns) {
                         self.display.push_back((timestamp_ns, pts_ns));
                     }
                 }
                 CodecEvent::Unref { timestamp_ns } => {
-                    if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
-                        p.referenced = false;
-                    }
+                    self.unref_pending
+                        .push_back((timestamp_ns, self.pictures_queued));
                 }
-                CodecEvent::Skipped { byte_offset, reason } => {
+                CodecEvent::Skipped {
+                    byte_offset,
+                    reason,
+                } => {
                     self.stats.skipped += 1;
-                    self.warnings.push_back(format!("skipped input at byte {byte_offset}: {reason}"));
+                    self.warnings
+                        .push_back(format!("skipped input at byte {byte_offset}: {reason}"));
                 }
             }
             self.advance_display();
@@ -282,7 +314,9 @@ impl<D: DecoderDevice> Decoder<D> {
         self.ready.clear();
         self.pictures.clear();
         let buffers = p.dpb_size + CAPTURE_HEADROOM;
-        let fmt = self.device.configure(self.codec.kind(), &p, first, buffers)?;
+        let fmt = self
+            .device
+            .configure(self.codec.kind(), &p, first, buffers)?;
         tracing::info!(
             "configured {}: {}x{} {:?}, {} CAPTURE buffers",
             self.device.name(),
@@ -344,8 +378,13 @@ impl<D: DecoderDevice> Decoder<D> {
 
     /// Moves decoded pictures at the head of the display queue to `ready`.
     fn advance_display(&mut self) {
-        let Some(format) = self.format.clone() else { return };
-        let visible = self.params.map(|p| p.visible).unwrap_or((0, 0, format.width, format.height));
+        let Some(format) = self.format.clone() else {
+            return;
+        };
+        let visible = self
+            .params
+            .map(|p| p.visible)
+            .unwrap_or((0, 0, format.width, format.height));
         while let Some(&(ts, pts)) = self.display.front() {
             let Some(p) = self.pictures.get_mut(&ts) else {
                 self.display.pop_front();
@@ -353,7 +392,7 @@ impl<D: DecoderDevice> Decoder<D> {
             };
             let Some(index) = p.capture_index else { break };
             self.display.pop_front();
-            p.awaiting_output = false;
+            p.output_pending = false;
             if p.error {
                 continue;
             }
@@ -365,13 +404,26 @@ impl<D: DecoderDevice> Decoder<D> {
                 generation: self.generation,
                 format: format.clone(),
                 visible,
-                token: FrameToken { index, generation: self.generation, returned: self.returned.clone() },
+                token: FrameToken {
+                    index,
+                    generation: self.generation,
+                    returned: self.returned.clone(),
+                },
             });
         }
     }
 
     /// Gives CAPTURE buffers whose pictures nobody needs back to the device.
     fn recycle(&mut self) -> Result<(), EngineError> {
+        while let Some(&(ts, queued)) = self.unref_pending.front() {
+            if queued > self.stats.decoded && self.device.in_flight() > 0 {
+                break;
+            }
+            self.unref_pending.pop_front();
+            if let Some(p) = self.pictures.get_mut(&ts) {
+                p.referenced = false;
+            }
+        }
         let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
         for (generation, index) in returned {
             if generation != self.generation {
@@ -387,7 +439,7 @@ impl<D: DecoderDevice> Decoder<D> {
             .pictures
             .iter()
             .filter(|(_, p)| {
-                p.capture_index.is_some() && !p.referenced && !p.awaiting_output && !p.with_consumer
+                p.capture_index.is_some() && !p.referenced && !p.output_pending && !p.with_consumer
             })
             .map(|(&ts, _)| ts)
             .collect();

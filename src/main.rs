@@ -64,14 +64,19 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 
     if cli.list_devices {
         return match vreqplay::v4l2::discover::discover() {
             Ok(devs) => {
                 print!("{}", vreqplay::v4l2::discover::format_table(&devs));
                 if devs.is_empty() {
-                    eprintln!("vreqplay: no V4L2 stateless decoder found (looked at every /dev/media*)");
+                    eprintln!(
+                        "vreqplay: no V4L2 stateless decoder found (looked at every /dev/media*)"
+                    );
                     ExitCode::FAILURE
                 } else {
                     ExitCode::SUCCESS
@@ -85,11 +90,19 @@ fn main() -> ExitCode {
     }
     let input = cli.file.expect("clap requires FILE unless --list-devices");
     let output = match (cli.output, cli.vo) {
-        (Some(path), _) => Output::Y4m { path, force: cli.force },
+        (Some(path), _) => Output::Y4m {
+            path,
+            force: cli.force,
+        },
         (None, Vo::Null) => Output::Null,
         (None, Vo::Wayland) => Output::Wayland,
     };
-    let opts = PlayOptions { input, output, max_frames: cli.frames, device: cli.device };
+    let opts = PlayOptions {
+        input,
+        output,
+        max_frames: cli.frames,
+        device: cli.device,
+    };
     match player::play(&opts) {
         Ok(r) => {
             eprintln!(

@@ -19,7 +19,10 @@ pub fn media_dir() -> PathBuf {
             return cand;
         }
         if !dir.pop() {
-            panic!("shared/media/MANIFEST.tsv not found above {} (set VREQ_MEDIA)", env!("CARGO_MANIFEST_DIR"));
+            panic!(
+                "shared/media/MANIFEST.tsv not found above {} (set VREQ_MEDIA)",
+                env!("CARGO_MANIFEST_DIR")
+            );
         }
     }
 }
@@ -42,7 +45,8 @@ pub struct MediaEntry {
 
 /// All rows of `MANIFEST.tsv` (deduplicated by path).
 pub fn manifest() -> Vec<MediaEntry> {
-    let text = std::fs::read_to_string(media_dir().join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
+    let text =
+        std::fs::read_to_string(media_dir().join("MANIFEST.tsv")).expect("read MANIFEST.tsv");
     let mut out: Vec<MediaEntry> = Vec::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();

@@ -12,7 +12,10 @@ pub struct AnnexBDemuxer {
 impl AnnexBDemuxer {
     /// Opens a raw elementary stream of `codec`.
     pub fn open(path: &Path, _codec: CodecId) -> Result<Self, ContainerError> {
-        Err(ContainerError::Unsupported { path: path.to_owned(), what: "demuxer not implemented yet".into() })
+        Err(ContainerError::Unsupported {
+            path: path.to_owned(),
+            what: "demuxer not implemented yet".into(),
+        })
     }
 }
 

@@ -12,7 +12,10 @@ pub struct IvfDemuxer {
 impl IvfDemuxer {
     /// Opens a file.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        Err(ContainerError::Unsupported { path: path.to_owned(), what: "demuxer not implemented yet".into() })
+        Err(ContainerError::Unsupported {
+            path: path.to_owned(),
+            what: "demuxer not implemented yet".into(),
+        })
     }
 }
 

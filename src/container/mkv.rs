@@ -12,7 +12,10 @@ pub struct MkvDemuxer {
 impl MkvDemuxer {
     /// Opens a file.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        Err(ContainerError::Unsupported { path: path.to_owned(), what: "demuxer not implemented yet".into() })
+        Err(ContainerError::Unsupported {
+            path: path.to_owned(),
+            what: "demuxer not implemented yet".into(),
+        })
     }
 }
 

@@ -90,11 +90,21 @@ pub struct Packet {
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B)")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B)"
+    )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: corrupt {format} at byte {offset}: {what}")]
-    Corrupt { path: PathBuf, format: &'static str, offset: u64, what: String },
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        offset: u64,
+        what: String,
+    },
     #[error("{path}: {what}")]
     Unsupported { path: PathBuf, what: String },
 }
@@ -125,7 +135,12 @@ pub enum Format {
 /// Recognises a container from its first bytes (and, for raw elementary
 /// streams, the file extension `.h264`/`.264`/`.h265`/`.265`/`.hevc`).
 pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
-    if head.len() >= 8 && matches!(&head[4..8], b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"wide") {
+    if head.len() >= 8
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"wide"
+        )
+    {
         return Some(Format::Mp4);
     }
     if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
@@ -134,10 +149,16 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     if head.starts_with(b"DKIF") {
         return Some(Format::Ivf);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let has_start_code = head.starts_with(&[0, 0, 1]) || head.starts_with(&[0, 0, 0, 1]);
     match ext.as_str() {
-        "h264" | "264" | "avc" | "jsv" | "jvt" | "26l" if has_start_code => Some(Format::AnnexBH264),
+        "h264" | "264" | "avc" | "jsv" | "jvt" | "26l" if has_start_code => {
+            Some(Format::AnnexBH264)
+        }
         "h265" | "265" | "hevc" if has_start_code => Some(Format::AnnexBHevc),
         _ => None,
     }
@@ -149,7 +170,10 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
 /// if no demuxer recognises it, else whatever the demuxer reports for the header.
 pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
     use std::io::Read;
-    let io = |source| ContainerError::Io { path: path.to_owned(), source };
+    let io = |source| ContainerError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let mut head = [0u8; 16];
     let mut f = std::fs::File::open(path).map_err(io)?;
     let n = f.read(&mut head).map_err(io)?;
@@ -159,6 +183,8 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
         Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::H264)?)),
         Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
-        None => Err(ContainerError::UnknownFormat { path: path.to_owned() }),
+        None => Err(ContainerError::UnknownFormat {
+            path: path.to_owned(),
+        }),
     }
 }

@@ -12,7 +12,10 @@ pub struct Mp4Demuxer {
 impl Mp4Demuxer {
     /// Opens a file.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        Err(ContainerError::Unsupported { path: path.to_owned(), what: "demuxer not implemented yet".into() })
+        Err(ContainerError::Unsupported {
+            path: path.to_owned(),
+            what: "demuxer not implemented yet".into(),
+        })
     }
 }
 

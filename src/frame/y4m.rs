@@ -17,10 +17,30 @@ pub struct Y4mWriter<W: Write> {
 
 impl<W: Write> Y4mWriter<W> {
     /// Writes the stream header. `fps` is (numerator, denominator).
-    pub fn new(mut out: W, width: u32, height: u32, fps: (u32, u32), format: PixelFormat) -> io::Result<Self> {
-        let c = if format == PixelFormat::P010 { "C420p10" } else { "C420jpeg" };
-        writeln!(out, "YUV4MPEG2 W{width} H{height} F{}:{} Ip A1:1 {c}", fps.0, fps.1)?;
-        Ok(Y4mWriter { out, width, height, format, row: Vec::new() })
+    pub fn new(
+        mut out: W,
+        width: u32,
+        height: u32,
+        fps: (u32, u32),
+        format: PixelFormat,
+    ) -> io::Result<Self> {
+        let c = if format == PixelFormat::P010 {
+            "C420p10"
+        } else {
+            "C420jpeg"
+        };
+        writeln!(
+            out,
+            "YUV4MPEG2 W{width} H{height} F{}:{} Ip A1:1 {c}",
+            fps.0, fps.1
+        )?;
+        Ok(Y4mWriter {
+            out,
+            width,
+            height,
+            format,
+            row: Vec::new(),
+        })
     }
 
     /// The underlying writer.
@@ -43,7 +63,12 @@ impl<W: Write> Y4mWriter<W> {
         let (w, h) = (self.width as usize, self.height as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let sb = self.format.sample_bytes();
-        let short = || io::Error::new(io::ErrorKind::UnexpectedEof, "decoded plane shorter than its layout");
+        let short = || {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "decoded plane shorter than its layout",
+            )
+        };
         // luma
         let (y, ys) = p.planes[0];
         for r in 0..h {
@@ -55,7 +80,8 @@ impl<W: Write> Y4mWriter<W> {
                 for plane in [p.planes[1], p.planes[2]] {
                     let (d, s) = plane;
                     for r in 0..ch {
-                        self.out.write_all(d.get(r * s..r * s + cw).ok_or_else(short)?)?;
+                        self.out
+                            .write_all(d.get(r * s..r * s + cw).ok_or_else(short)?)?;
                     }
                 }
             }
@@ -86,7 +112,12 @@ mod tests {
         // 2x2 NV12: Y = 1 2 / 3 4, CbCr = (10, 20)
         let y = [1u8, 2, 3, 4];
         let uv = [10u8, 20];
-        let p = PlanesRef { format: PixelFormat::Nv12, width: 2, height: 2, planes: [(&y, 2), (&uv, 2), (&[], 0)] };
+        let p = PlanesRef {
+            format: PixelFormat::Nv12,
+            width: 2,
+            height: 2,
+            planes: [(&y, 2), (&uv, 2), (&[], 0)],
+        };
         let mut w = Y4mWriter::new(Vec::new(), 2, 2, (25, 1), PixelFormat::Nv12).unwrap();
         w.write_frame(&p).unwrap();
         let out = w.out;
@@ -98,7 +129,12 @@ mod tests {
     #[test]
     fn short_plane_is_an_error_not_a_panic() {
         let y = [1u8, 2, 3];
-        let p = PlanesRef { format: PixelFormat::Nv12, width: 2, height: 2, planes: [(&y, 2), (&[], 2), (&[], 0)] };
+        let p = PlanesRef {
+            format: PixelFormat::Nv12,
+            width: 2,
+            height: 2,
+            planes: [(&y, 2), (&[], 2), (&[], 0)],
+        };
         let mut w = Y4mWriter::new(Vec::new(), 2, 2, (25, 1), PixelFormat::Nv12).unwrap();
         assert!(w.write_frame(&p).is_err());
     }

@@ -75,7 +75,9 @@ pub fn pick_device(codec: CodecKind, forced: Option<&Path>) -> Result<DeviceInfo
         return devices
             .into_iter()
             .find(|d| d.media_path == m || d.video_path == m)
-            .ok_or_else(|| PlayError::NoDecoder(format!("{}: not a stateless decoder", m.display())));
+            .ok_or_else(|| {
+                PlayError::NoDecoder(format!("{}: not a stateless decoder", m.display()))
+            });
     }
     let n = devices.len();
     devices.into_iter().find(|d| d.support(codec).is_some()).ok_or_else(|| {
@@ -102,10 +104,14 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         })?;
     let kind = codec_kind(&track.codec).expect("filtered above");
     let codec: Box<dyn StatelessCodec> = match kind {
-        CodecKind::H264 => Box::new(H264Codec::new(&track.codec_private).map_err(|e| PlayError::Input {
-            path: opts.input.clone(),
-            what: format!("track {}: {e}", track.id),
-        })?),
+        CodecKind::H264 => {
+            Box::new(
+                H264Codec::new(&track.codec_private).map_err(|e| PlayError::Input {
+                    path: opts.input.clone(),
+                    what: format!("track {}: {e}", track.id),
+                })?,
+            )
+        }
         other => {
             return Err(PlayError::Input {
                 path: opts.input.clone(),
@@ -120,15 +126,23 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let fps = fps_fraction(frame_ns);
     let mut sink: Box<dyn Sink> = match &opts.output {
         Output::Null => Box::new(NullSink::default()),
-        Output::Y4m { path, force } => Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps)?),
+        Output::Y4m { path, force } => {
+            Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps)?)
+        }
         Output::Wayland => crate::present::wayland::open_window(&opts.input)?,
     };
     let paced = opts.output == Output::Wayland;
-    let mut report = PlayReport { device: info.video_path.display().to_string(), ..Default::default() };
+    let mut report = PlayReport {
+        device: info.video_path.display().to_string(),
+        ..Default::default()
+    };
     let mut clock: Option<(Instant, i64)> = None;
     let limit = opts.max_frames.unwrap_or(u64::MAX);
 
-    let mut show = |dec: &mut Decoder<Session>, sink: &mut Box<dyn Sink>, report: &mut PlayReport| -> Result<bool, PlayError> {
+    let mut show = |dec: &mut Decoder<Session>,
+                    sink: &mut Box<dyn Sink>,
+                    report: &mut PlayReport|
+     -> Result<bool, PlayError> {
         while let Some(w) = dec.take_warning() {
             tracing::warn!("{}: {w}", opts.input.display());
         }
@@ -163,16 +177,28 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         if pkt.track != track.id {
             continue;
         }
-        let unit = CodedUnit { data: &pkt.data, pts_ns: pkt.pts_ns, keyframe: pkt.keyframe, byte_offset: pkt.byte_offset };
+        let unit = CodedUnit {
+            data: &pkt.data,
+            pts_ns: pkt.pts_ns,
+            keyframe: pkt.keyframe,
+            byte_offset: pkt.byte_offset,
+        };
         dec.decode(unit).map_err(|e| {
-            PlayError::Decode(format!("{}: track {} byte {}: {e}", opts.input.display(), track.id, pkt.byte_offset))
+            PlayError::Decode(format!(
+                "{}: track {} byte {}: {e}",
+                opts.input.display(),
+                track.id,
+                pkt.byte_offset
+            ))
         })?;
         if !show(&mut dec, &mut sink, &mut report)? {
             break;
         }
     }
     if report.frames_shown < limit {
-        dec.finish().map_err(|e| PlayError::Decode(format!("{}: at end of stream: {e}", opts.input.display())))?;
+        dec.finish().map_err(|e| {
+            PlayError::Decode(format!("{}: at end of stream: {e}", opts.input.display()))
+        })?;
         show(&mut dec, &mut sink, &mut report)?;
     }
     sink.finish()?;

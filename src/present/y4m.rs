@@ -29,10 +29,19 @@ impl Y4mSink {
             PresentError::Io(format!(
                 "{}: {e}{}",
                 path.display(),
-                if e.kind() == std::io::ErrorKind::AlreadyExists { " (use --force to overwrite)" } else { "" }
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    " (use --force to overwrite)"
+                } else {
+                    ""
+                }
             ))
         })?;
-        Ok(Y4mSink { path: path.to_owned(), writer: None, file: Some(file), fps })
+        Ok(Y4mSink {
+            path: path.to_owned(),
+            writer: None,
+            file: Some(file),
+            fps,
+        })
     }
 }
 
@@ -41,18 +50,33 @@ impl Sink for Y4mSink {
         let planes = src.planes(&frame);
         let err = |e: std::io::Error| PresentError::Io(format!("{}: {e}", self.path.display()));
         if self.writer.is_none() {
-            let f = self.file.take().expect("file present until the first frame");
+            let f = self
+                .file
+                .take()
+                .expect("file present until the first frame");
             self.writer = Some(
-                Y4mWriter::new(std::io::BufWriter::new(f), planes.width, planes.height, self.fps, planes.format)
-                    .map_err(err)?,
+                Y4mWriter::new(
+                    std::io::BufWriter::new(f),
+                    planes.width,
+                    planes.height,
+                    self.fps,
+                    planes.format,
+                )
+                .map_err(err)?,
             );
         }
-        self.writer.as_mut().expect("writer").write_frame(&planes).map_err(err)
+        self.writer
+            .as_mut()
+            .expect("writer")
+            .write_frame(&planes)
+            .map_err(err)
     }
 
     fn finish(&mut self) -> Result<(), PresentError> {
         if let Some(w) = self.writer.as_mut() {
-            w.inner_mut().flush().map_err(|e| PresentError::Io(format!("{}: {e}", self.path.display())))?;
+            w.inner_mut()
+                .flush()
+                .map_err(|e| PresentError::Io(format!("{}: {e}", self.path.display())))?;
         }
         Ok(())
     }

@@ -1,1 +1,697 @@
-//! Placeholder: being written (issue 2).
+//! A [`DecoderDevice`] that decodes nothing but behaves like a V4L2 stateless
+//! decoder built from a [`Profile`], for tests of the engine and codecs.
+//!
+//! What it imitates (kernel `drivers/media/v4l2-core/v4l2-mem2mem.c` and
+//! `videobuf2-v4l2.c` semantics):
+//! * jobs complete in FIFO order; each consumes one OUTPUT slot until done;
+//! * each job needs a queued CAPTURE buffer; with `hold_capture`
+//!   (`V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF`) the buffer stays with the picture
+//!   and completes only with the picture's last request;
+//! * references are looked up by `reference_ts` among pictures whose CAPTURE
+//!   buffer has not been requeued (like `vb2_find_buffer`); a reference to a
+//!   picture whose buffer went back to the device is a [violation](FakeDevice::violations)
+//!   and the picture completes with the error flag;
+//! * CAPTURE buffers are CPU memory; each completed picture's timestamp is
+//!   stamped into its first 8 bytes (little-endian) so tests can detect a buffer
+//!   reused while it was still shown.
+//!
+//! Rules it enforces (a broken rule makes [`DecoderDevice::queue`] /
+//! [`DecoderDevice::configure`] fail with [`DeviceError::Unsupported`]):
+//! * slice-based H.264: every request carries `V4L2_CID_STATELESS_H264_SLICE_PARAMS`;
+//! * frame-based: no `hold_capture`;
+//! * the bitstream starts with a `00 00 01` start code iff the device's start
+//!   code is [`StartCode::AnnexB`];
+//! * a picture's first request carries DECODE_PARAMS; SPS and PPS were set before;
+//! * requests continuing a held picture share its timestamp;
+//! * profiles with `sps_before_capture_format` (rkvdec) get the SPS among
+//!   `configure`'s first controls.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
+
+use v4l2r::bindings;
+
+use super::profile::Profile;
+use super::session::plane_layout;
+use super::{CaptureFormat, Completed, DecoderDevice, DeviceError};
+use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use crate::frame::PixelFormat;
+
+/// Largest CAPTURE buffer the fake allocates, bytes.
+const MAX_FAKE_BUFFER: usize = 64 << 20;
+
+/// One job as the fake received it.
+#[derive(Debug, Clone)]
+pub struct RecordedJob {
+    pub timestamp_ns: u64,
+    /// `V4L2_CID_STATELESS_*` ids of the controls, in the job's order.
+    pub control_ids: Vec<u32>,
+    pub controls: Vec<Control>,
+    pub bitstream: Vec<u8>,
+    pub hold_capture: bool,
+    pub starts_picture: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CapState {
+    /// Queued to the (fake) device, free for a new picture.
+    Queued,
+    /// Being filled by the held picture with this timestamp.
+    Filling(u64),
+    /// Dequeued: belongs to the engine until `requeue_capture`.
+    Dequeued,
+}
+
+/// A fake stateless decoder. See the module docs.
+pub struct FakeDevice {
+    profile: &'static Profile,
+    mode: DecodeMode,
+    start_code: StartCode,
+    slots: usize,
+    busy_depth: usize,
+    error_on: HashSet<u64>,
+    codec: Option<CodecKind>,
+    format: Option<CaptureFormat>,
+    capture_mem: Vec<Vec<u8>>,
+    cap_state: Vec<CapState>,
+    /// Queued CAPTURE buffers, most recently requeued first (LIFO, so that a
+    /// buffer given back too early is reused at once and the mistake shows).
+    cap_free: VecDeque<usize>,
+    pending: VecDeque<RecordedJob>,
+    done: VecDeque<Completed>,
+    /// Picture timestamp → CAPTURE buffer holding it (completed, not requeued).
+    resident: HashMap<u64, usize>,
+    /// Timestamp of the picture whose CAPTURE buffer is held, with its buffer.
+    held: Option<(u64, usize)>,
+    /// The last queued job held the CAPTURE buffer (for timestamp checks at queue time).
+    queued_hold: Option<u64>,
+    /// Error flag decided for the picture currently being filled.
+    filling_error: bool,
+    sps_set: bool,
+    pps_set: bool,
+    log: Vec<RecordedJob>,
+    configures: Vec<(CodecKind, StreamParams, Vec<u32>, u32)>,
+    requeues: Vec<usize>,
+    violations: RefCell<Vec<String>>,
+}
+
+impl FakeDevice {
+    /// A fake of `profile`'s driver with its expected decode mode and start
+    /// code, 8 OUTPUT slots and immediate completion.
+    pub fn new(profile: &'static Profile) -> Self {
+        FakeDevice {
+            profile,
+            mode: profile.expected_decode_mode,
+            start_code: profile.expected_start_code,
+            slots: 8,
+            busy_depth: 0,
+            error_on: HashSet::new(),
+            codec: None,
+            format: None,
+            capture_mem: Vec::new(),
+            cap_state: Vec::new(),
+            cap_free: VecDeque::new(),
+            pending: VecDeque::new(),
+            done: VecDeque::new(),
+            resident: HashMap::new(),
+            held: None,
+            queued_hold: None,
+            filling_error: false,
+            sps_set: false,
+            pps_set: false,
+            log: Vec::new(),
+            configures: Vec::new(),
+            requeues: Vec::new(),
+            violations: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Overrides the decode mode / start code menus (visl offers both).
+    pub fn with_mode(mut self, mode: DecodeMode, start_code: StartCode) -> Self {
+        self.mode = mode;
+        self.start_code = start_code;
+        self
+    }
+
+    /// OUTPUT buffers (= requests that can be in flight at once), ≥ 1.
+    pub fn with_slots(mut self, slots: usize) -> Self {
+        self.slots = slots.max(1);
+        self
+    }
+
+    /// A slow device: a non-blocking [`DecoderDevice::dequeue`] (zero
+    /// timeout) completes nothing while `depth` or fewer jobs are pending; a
+    /// waiting dequeue always completes the oldest job.
+    pub fn with_busy_depth(mut self, depth: usize) -> Self {
+        self.busy_depth = depth;
+        self
+    }
+
+    /// The picture with this timestamp completes with `V4L2_BUF_FLAG_ERROR`.
+    pub fn with_error_on(mut self, timestamp_ns: u64) -> Self {
+        self.error_on.insert(timestamp_ns);
+        self
+    }
+
+    /// Every job queued so far, in order.
+    pub fn jobs(&self) -> &[RecordedJob] {
+        &self.log
+    }
+
+    /// Every `configure` call: codec, params, first-control ids, CAPTURE count.
+    pub fn configures(&self) -> &[(CodecKind, StreamParams, Vec<u32>, u32)] {
+        &self.configures
+    }
+
+    /// CAPTURE indices given back, in order.
+    pub fn requeues(&self) -> &[usize] {
+        &self.requeues
+    }
+
+    /// Rule breaks detected while decoding (not at queue time), e.g. a
+    /// reference to a picture whose CAPTURE buffer was already requeued.
+    pub fn violations(&self) -> Vec<String> {
+        self.violations.borrow().clone()
+    }
+
+    /// The timestamp stamped into CAPTURE buffer `index` (its last picture).
+    pub fn stamp(&self, index: usize) -> Option<u64> {
+        let m = self.capture_mem.get(index)?;
+        Some(u64::from_le_bytes(m.get(..8)?.try_into().ok()?))
+    }
+
+    fn name_(&self) -> String {
+        format!("fake {} ({})", self.profile.driver, self.profile.variant)
+    }
+
+    fn reject(&self, what: String) -> DeviceError {
+        DeviceError::Unsupported(what, self.name_())
+    }
+
+    fn check_job(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let ts = job.timestamp_ns;
+        let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
+        if self.codec == Some(CodecKind::H264) {
+            if self.mode == DecodeMode::SliceBased
+                && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
+            {
+                return Err(self.reject(format!(
+                    "picture {ts}: slice-based device needs SLICE_PARAMS in every request"
+                )));
+            }
+            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
+                return Err(self.reject(format!(
+                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
+                )));
+            }
+            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
+            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
+            if !sps || !pps {
+                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
+            }
+        }
+        if self.mode == DecodeMode::FrameBased && job.hold_capture {
+            return Err(self.reject(format!(
+                "picture {ts}: HOLD_CAPTURE_BUF on a frame-based device"
+            )));
+        }
+        let b = &job.bitstream;
+        let starts_with_code = b.starts_with(&[0, 0, 1]) || b.starts_with(&[0, 0, 0, 1]);
+        match self.start_code {
+            StartCode::AnnexB if !starts_with_code => {
+                return Err(self.reject(format!("picture {ts}: Annex-B device but no start code")))
+            }
+            StartCode::None if starts_with_code => {
+                return Err(self.reject(format!(
+                    "picture {ts}: start code present but device wants none"
+                )))
+            }
+            _ => {}
+        }
+        match (self.queued_hold, job.starts_picture) {
+            (Some(h), false) if h != ts => {
+                return Err(self.reject(format!(
+                    "picture {ts}: continues held picture {h} with another timestamp"
+                )))
+            }
+            // A continuation without a held picture is allowed only if the
+            // previous request of the same picture was queued (it completed).
+            (None, false)
+                if self.mode == DecodeMode::SliceBased
+                    && self.log.last().map(|j| j.timestamp_ns) != Some(ts) =>
+            {
+                return Err(self.reject(format!(
+                    "picture {ts}: continuation request without a first one"
+                )));
+            }
+            (Some(h), true) => {
+                return Err(self.reject(format!(
+                    "picture {ts}: new picture while picture {h} is still held"
+                )))
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Runs the oldest pending job; returns false if it cannot run (no CAPTURE buffer).
+    fn run_one(&mut self) -> bool {
+        let Some(job) = self.pending.front() else {
+            return false;
+        };
+        let ts = job.timestamp_ns;
+        let index = match self.held {
+            Some((h, i)) if h == ts => i,
+            Some((h, i)) => {
+                // v4l2_m2m: a held buffer is released when the next job has another timestamp.
+                self.finish_picture(h, i);
+                match self.cap_free.pop_front() {
+                    Some(i) => i,
+                    None => return false,
+                }
+            }
+            None => match self.cap_free.pop_front() {
+                Some(i) => i,
+                None => return false,
+            },
+        };
+        let job = self.pending.pop_front().expect("checked above");
+        if self.held.is_none() || self.held.map(|h| h.0) != Some(ts) {
+            self.filling_error = self.error_on.contains(&ts);
+        }
+        for c in &job.controls {
+            if let Control::H264DecodeParams(dp) = c {
+                for e in dp
+                    .dpb
+                    .iter()
+                    .filter(|e| e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
+                {
+                    let r = e.reference_ts;
+                    if !self.resident.contains_key(&r) {
+                        self.violations.borrow_mut().push(format!(
+                            "picture {ts}: reference_ts {r} is not in any dequeued CAPTURE buffer"
+                        ));
+                        self.filling_error = true;
+                    }
+                }
+            }
+        }
+        self.cap_state[index] = CapState::Filling(ts);
+        if job.hold_capture {
+            self.held = Some((ts, index));
+        } else {
+            self.held = None;
+            self.finish_picture(ts, index);
+        }
+        true
+    }
+
+    fn finish_picture(&mut self, ts: u64, index: usize) {
+        if self.held.map(|h| h.1) == Some(index) {
+            self.held = None;
+        }
+        if let Some(m) = self.capture_mem.get_mut(index) {
+            m[..8].copy_from_slice(&ts.to_le_bytes());
+        }
+        self.cap_state[index] = CapState::Dequeued;
+        self.resident.retain(|_, &mut i| i != index);
+        self.resident.insert(ts, index);
+        self.done.push_back(Completed {
+            timestamp_ns: ts,
+            capture_index: index,
+            error: self.filling_error,
+        });
+        self.filling_error = false;
+    }
+}
+
+impl DecoderDevice for FakeDevice {
+    fn name(&self) -> String {
+        self.name_()
+    }
+
+    fn mode(&self) -> (DecodeMode, StartCode) {
+        (self.mode, self.start_code)
+    }
+
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError> {
+        self.configures.push((
+            codec,
+            *params,
+            first_controls.iter().map(|c| c.id()).collect(),
+            capture_buffers,
+        ));
+        let (w, h) = (params.coded_width, params.coded_height);
+        if !self.profile.codecs.is_empty() {
+            let Some((mw, mh)) = self.profile.max_size(codec) else {
+                return Err(self.reject(format!("{codec} not supported")));
+            };
+            if w > mw || h > mh || w == 0 || h == 0 {
+                return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
+            }
+        }
+        let has_sps = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Sps(_)));
+        if codec == CodecKind::H264 && self.profile.sps_before_capture_format && !has_sps {
+            return Err(self.reject("SPS must be set before the CAPTURE format is read".into()));
+        }
+        let Some(fourcc) = self
+            .profile
+            .capture_formats
+            .iter()
+            .copied()
+            .find(|f| PixelFormat::from_v4l2(*f).is_some())
+        else {
+            return Err(self.reject("no CAPTURE format the frame module can handle".into()));
+        };
+        let pixel_format = PixelFormat::from_v4l2(fourcc).expect("checked");
+        let stride = (w as usize).next_multiple_of(16) * pixel_format.sample_bytes();
+        let height = (h as usize).next_multiple_of(16);
+        let size = stride * height * 3 / 2;
+        if size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
+            return Err(self.reject(format!("{capture_buffers} CAPTURE buffers of {size} bytes")));
+        }
+        let planes = plane_layout(fourcc, &[stride as u32], height as u32).expect("known format");
+        self.pending.clear();
+        self.done.clear();
+        self.resident.clear();
+        self.held = None;
+        self.queued_hold = None;
+        self.sps_set = has_sps;
+        self.pps_set = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Pps(_)));
+        self.codec = Some(codec);
+        self.capture_mem = (0..capture_buffers).map(|_| vec![0u8; size]).collect();
+        self.cap_state = vec![CapState::Queued; capture_buffers as usize];
+        self.cap_free = (0..capture_buffers as usize).collect();
+        let fmt = CaptureFormat {
+            pixel_format,
+            width: stride as u32 / pixel_format.sample_bytes() as u32,
+            height: height as u32,
+            planes,
+        };
+        self.format = Some(fmt.clone());
+        Ok(fmt)
+    }
+
+    fn free_slots(&self) -> usize {
+        if self.format.is_none() {
+            return 0;
+        }
+        self.slots.saturating_sub(self.pending.len())
+    }
+
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+        if self.format.is_none() {
+            return Err(self.reject("queue before configure".into()));
+        }
+        if self.free_slots() == 0 {
+            return Err(self.reject("queue with no free OUTPUT slot".into()));
+        }
+        self.check_job(job)?;
+        let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
+        self.sps_set |= has(bindings::V4L2_CID_STATELESS_H264_SPS);
+        self.pps_set |= has(bindings::V4L2_CID_STATELESS_H264_PPS);
+        self.queued_hold = if job.hold_capture {
+            Some(job.timestamp_ns)
+        } else {
+            None
+        };
+        let rec = RecordedJob {
+            timestamp_ns: job.timestamp_ns,
+            control_ids: job.controls.iter().map(|c| c.id()).collect(),
+            controls: job.controls.clone(),
+            bitstream: job.bitstream.clone(),
+            hold_capture: job.hold_capture,
+            starts_picture: job.starts_picture,
+        };
+        self.log.push(rec.clone());
+        self.pending.push_back(rec);
+        Ok(())
+    }
+
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+        if let Some(c) = self.done.pop_front() {
+            return Ok(Some(c));
+        }
+        let may_run = !timeout.is_zero() || self.pending.len() > self.busy_depth;
+        if may_run {
+            while self.done.is_empty() && self.run_one() {}
+        }
+        Ok(self.done.pop_front())
+    }
+
+    fn in_flight(&self) -> usize {
+        self.pending.len() + self.done.len()
+    }
+
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+        match self.cap_state.get(index) {
+            None => return Err(self.reject(format!("requeue of unknown CAPTURE buffer {index}"))),
+            Some(CapState::Dequeued) => {}
+            Some(s) => {
+                return Err(self.reject(format!("requeue of CAPTURE buffer {index} in state {s:?}")))
+            }
+        }
+        self.requeues.push(index);
+        self.resident.retain(|_, &mut i| i != index);
+        self.cap_state[index] = CapState::Queued;
+        self.cap_free.push_front(index);
+        Ok(())
+    }
+
+    fn capture_dmabufs(&self, _index: usize) -> Vec<BorrowedFd<'_>> {
+        Vec::new()
+    }
+
+    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+        self.capture_mem
+            .get(index)
+            .map(|m| vec![&m[..]])
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v4l2::profile::for_driver;
+
+    fn params() -> StreamParams {
+        StreamParams {
+            coded_width: 64,
+            coded_height: 48,
+            visible: (0, 0, 64, 48),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+        }
+    }
+
+    fn sps() -> Control {
+        Control::H264Sps(Box::default())
+    }
+
+    fn dp(refs: &[u64]) -> Control {
+        let mut d = bindings::v4l2_ctrl_h264_decode_params::default();
+        for (i, &r) in refs.iter().enumerate() {
+            d.dpb[i].reference_ts = r;
+            d.dpb[i].flags = bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID;
+        }
+        Control::H264DecodeParams(Box::new(d))
+    }
+
+    fn job(ts: u64, controls: Vec<Control>, annexb: bool, hold: bool, first: bool) -> DecodeJob {
+        let mut bitstream = if annexb { vec![0, 0, 1] } else { vec![] };
+        bitstream.extend([0x65, 0x88, 0x80]);
+        DecodeJob {
+            timestamp_ns: ts,
+            controls,
+            bitstream,
+            hold_capture: hold,
+            starts_picture: first,
+        }
+    }
+
+    fn slice() -> Control {
+        Control::H264SliceParams(Box::default())
+    }
+
+    fn pps() -> Control {
+        Control::H264Pps(Box::default())
+    }
+
+    #[test]
+    fn visl_slice_based_hold_completes_with_last_slice() {
+        let mut d = FakeDevice::new(for_driver("visl", ""));
+        assert_eq!(d.mode(), (DecodeMode::SliceBased, StartCode::None));
+        d.configure(CodecKind::H264, &params(), &[sps()], 4)
+            .unwrap();
+        d.queue(&job(
+            1000,
+            vec![sps(), pps(), dp(&[]), slice()],
+            false,
+            true,
+            true,
+        ))
+        .unwrap();
+        assert_eq!(
+            d.dequeue(Duration::from_millis(1)).unwrap(),
+            None,
+            "held picture must not complete"
+        );
+        d.queue(&job(1000, vec![slice()], false, false, false))
+            .unwrap();
+        let c = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert_eq!((c.timestamp_ns, c.error), (1000, false));
+        assert_eq!(d.stamp(c.capture_index), Some(1000));
+        assert_eq!(d.jobs().len(), 2);
+        assert_eq!(
+            d.jobs()[0].control_ids[3],
+            bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS
+        );
+        assert_eq!(d.in_flight(), 0);
+    }
+
+    #[test]
+    fn rules_reject_bad_jobs() {
+        let mut d = FakeDevice::new(for_driver("visl", ""));
+        d.configure(CodecKind::H264, &params(), &[sps()], 4)
+            .unwrap();
+        // No SLICE_PARAMS on a slice-based device.
+        assert!(d
+            .queue(&job(1000, vec![pps(), dp(&[])], false, false, true))
+            .is_err());
+        // Start code on a start-code-none device.
+        assert!(d
+            .queue(&job(1000, vec![pps(), dp(&[]), slice()], true, false, true))
+            .is_err());
+        // No DECODE_PARAMS on a picture's first request.
+        assert!(d
+            .queue(&job(1000, vec![pps(), slice()], false, false, true))
+            .is_err());
+        // Continuation with a different timestamp while held.
+        d.queue(&job(1000, vec![pps(), dp(&[]), slice()], false, true, true))
+            .unwrap();
+        assert!(d
+            .queue(&job(2000, vec![slice()], false, false, false))
+            .is_err());
+        assert!(d
+            .queue(&job(2000, vec![dp(&[]), slice()], false, false, true))
+            .is_err());
+        assert_eq!(d.jobs().len(), 1);
+
+        let mut h = FakeDevice::new(for_driver("hantro-vpu", "rk3568"));
+        assert_eq!(h.mode(), (DecodeMode::FrameBased, StartCode::AnnexB));
+        h.configure(CodecKind::H264, &params(), &[sps()], 4)
+            .unwrap();
+        assert!(
+            h.queue(&job(1000, vec![pps(), dp(&[])], false, false, true))
+                .is_err(),
+            "needs start code"
+        );
+        assert!(
+            h.queue(&job(1000, vec![pps(), dp(&[])], true, true, true))
+                .is_err(),
+            "no HOLD when frame-based"
+        );
+        h.queue(&job(1000, vec![pps(), dp(&[])], true, false, true))
+            .unwrap();
+    }
+
+    #[test]
+    fn rkvdec_wants_sps_before_capture() {
+        let mut d = FakeDevice::new(for_driver("rkvdec", "rkvdec"));
+        assert!(d.configure(CodecKind::H264, &params(), &[], 4).is_err());
+        assert!(d.configure(CodecKind::H264, &params(), &[sps()], 4).is_ok());
+        let mut v = FakeDevice::new(for_driver("visl", ""));
+        assert!(v.configure(CodecKind::H264, &params(), &[], 4).is_ok());
+    }
+
+    #[test]
+    fn busy_depth_slots_and_errors() {
+        let mut d = FakeDevice::new(for_driver("hantro-vpu", ""))
+            .with_slots(4)
+            .with_busy_depth(2)
+            .with_error_on(2000);
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 4)
+            .unwrap();
+        d.queue(&job(1000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        d.queue(&job(2000, vec![dp(&[1000])], true, false, true))
+            .unwrap();
+        assert_eq!(
+            d.dequeue(Duration::ZERO).unwrap(),
+            None,
+            "2 pending ≤ busy depth"
+        );
+        d.queue(&job(3000, vec![dp(&[1000])], true, false, true))
+            .unwrap();
+        d.queue(&job(4000, vec![dp(&[1000])], true, false, true))
+            .unwrap();
+        assert_eq!(d.free_slots(), 0);
+        assert!(d
+            .queue(&job(5000, vec![dp(&[])], true, false, true))
+            .is_err());
+        let a = d.dequeue(Duration::ZERO).unwrap().unwrap();
+        assert_eq!((a.timestamp_ns, a.error), (1000, false));
+        let b = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert_eq!((b.timestamp_ns, b.error), (2000, true));
+        assert!(d.violations().is_empty());
+        // Giving back the reference's buffer, then decoding a picture that
+        // references it: a violation, and that picture is flagged bad.
+        d.requeue_capture(a.capture_index).unwrap();
+        assert!(
+            d.requeue_capture(a.capture_index).is_err(),
+            "double requeue"
+        );
+        let c = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert_eq!(c.timestamp_ns, 3000);
+        assert!(c.error);
+        assert_eq!(d.violations().len(), 1);
+        // LIFO: the requeued buffer was reused at once and carries the new stamp.
+        assert_eq!(c.capture_index, a.capture_index);
+        assert_eq!(d.stamp(c.capture_index), Some(3000));
+    }
+
+    #[test]
+    fn stalls_without_capture_buffers() {
+        let mut d = FakeDevice::new(for_driver("hantro-vpu", ""));
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 1)
+            .unwrap();
+        d.queue(&job(1000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        d.queue(&job(2000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert_eq!(
+            d.dequeue(Duration::from_millis(1)).unwrap(),
+            None,
+            "no CAPTURE buffer left"
+        );
+        d.requeue_capture(a.capture_index).unwrap();
+        assert_eq!(
+            d.dequeue(Duration::from_millis(1))
+                .unwrap()
+                .unwrap()
+                .timestamp_ns,
+            2000
+        );
+    }
+
+    #[test]
+    fn unpresentable_capture_format_is_an_error() {
+        let mut d = FakeDevice::new(for_driver("rpi-hevc-dec", ""));
+        assert!(d.configure(CodecKind::Hevc, &params(), &[], 4).is_err());
+    }
+}

@@ -19,6 +19,7 @@ use crate::frame::PixelFormat;
 
 pub mod discover;
 pub mod fake;
+mod media;
 pub mod profile;
 pub mod session;
 
@@ -95,7 +96,11 @@ pub struct Completed {
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
     #[error("{device}: {what}: {source}")]
-    Ioctl { device: String, what: String, source: nix::Error },
+    Ioctl {
+        device: String,
+        what: String,
+        source: nix::Error,
+    },
     #[error("{device}: {0}", device = .1)]
     Unsupported(String, String),
     #[error("{device}: device stopped answering ({what})")]

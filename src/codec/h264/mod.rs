@@ -18,7 +18,9 @@ impl H264Codec {
     /// A codec for a stream with this out-of-band configuration
     /// ([`CodecPrivate::Avc`] for MP4/Matroska, [`CodecPrivate::None`] for Annex-B).
     pub fn new(private: &CodecPrivate) -> Result<Self, CodecError> {
-        Ok(H264Codec { _private: private.clone() })
+        Ok(H264Codec {
+            _private: private.clone(),
+        })
     }
 }
 
@@ -28,7 +30,9 @@ impl StatelessCodec for H264Codec {
     }
     fn set_mode(&mut self, _mode: DecodeMode, _start_code: StartCode) {}
     fn push(&mut self, _unit: CodedUnit<'_>) -> Result<(), CodecError> {
-        Err(CodecError::Unsupported("H.264 codec not implemented yet".into()))
+        Err(CodecError::Unsupported(
+            "H.264 codec not implemented yet".into(),
+        ))
     }
     fn flush(&mut self) -> Result<(), CodecError> {
         Ok(())

@@ -1,0 +1,18 @@
+#!/bin/bash
+# setup-host.sh - install what building and testing vreqplay needs on a
+# Debian 12 host (idempotent; needs root for apt-get):
+#   clang + libclang-dev   v4l2r's bindgen (build)
+#   qemu-system-x86        the VM test tier (tests/vm/)
+#   ffmpeg                 ffprobe frame counts in the oracle comparison
+#   e2fsprogs, xz-utils, wget, perl   the VM image build
+set -euo pipefail
+pkgs=(clang libclang-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "setup-host: all present"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "setup-host: missing ${missing[*]}; run as root" >&2; exit 1; }
+echo "setup-host: installing ${missing[*]}"
+apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

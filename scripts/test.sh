@@ -1,0 +1,33 @@
+#!/bin/bash
+# test.sh - the project's test command (README "Test"; .ci/run calls it).
+#   1. host tier:  cargo test (parsers, demuxers, DPB, controls vs GStreamer
+#                  goldens, device profiles through fakes, bad input)
+#   2. VM tier:    the real kernel (visl in QEMU): discovery, oracle comparison
+#                  against GStreamer, window screenshot. Needs root the first
+#                  time (image build, cached in /var/cache/vreq-vm).
+# Usage: scripts/test.sh [--host-only]
+# The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, and says so.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
+t0=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
+
+stamp "host setup"
+scripts/setup-host.sh
+stamp "cargo build"
+cargo build --all-targets --locked
+stamp "host tier: cargo test"
+cargo test --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
+# the summary line CI reads
+grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
+grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
+awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
+
+if [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; then
+  stamp "VM tier SKIPPED (--host-only / VREQ_SKIP_VM=1)"; exit 0
+fi
+stamp "VM tier: build (cached)"
+tests/vm/vm.sh build > /tmp/vreq-vm-build.log 2>&1 || { tail -30 /tmp/vreq-vm-build.log; exit 1; }
+stamp "VM tier: tests"
+tests/vm/tier.sh
+stamp "all passed"
