@@ -611,4 +611,49 @@ mod tests {
         let c = b.replace("VIDEO_OUTPUT_MPLANE", "VIDEO_CAPTURE_MPLANE");
         assert_eq!(parse_qbuf(1, &c).unwrap(), None);
     }
+
+    const SAMPLE: &str = include_str!("../../tests/oracle/samples/64x64-I-P-B-P-high.gst.trace");
+
+    #[test]
+    fn real_trace_jobs() {
+        let t = parse(SAMPLE).unwrap();
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+        assert_eq!(t.entries, Some((270, 270)));
+        assert_eq!(t.jobs.len(), 3);
+        let ts: Vec<u64> = t.jobs.iter().map(|j| j.output.unwrap().timestamp_ns).collect();
+        assert_eq!(ts, [0, 1000, 2000]);
+        let j = &t.jobs[2];
+        assert_eq!((j.sps.profile_idc, j.sps.level_idc, j.sps.pic_width_in_mbs_minus1), (100, 20, 3));
+        assert_eq!((j.pps.chroma_qp_index_offset, j.pps.weighted_bipred_idc), (-2, 2));
+        assert_eq!(j.scaling_matrix.scaling_list_8x8[5][63], 16);
+        assert_eq!((j.slice_params.slice_type, j.slice_params.header_bit_size), (b::V4L2_H264_SLICE_TYPE_B as u8, 44));
+        // GStreamer fills unused list entries with 0xff garbage
+        assert_eq!((j.slice_params.ref_pic_list0[5].fields, j.slice_params.ref_pic_list0[5].index), (0xff, 255));
+        assert_eq!(j.decode_params.dpb[1].reference_ts, 1000);
+        assert_eq!(j.decode_params.dpb[1].top_field_order_cnt, 4);
+        assert_eq!(t.jobs[1].pred_weights.weight_factors[0].chroma_weight[0], [1, 1]);
+    }
+
+    #[test]
+    fn truncated_and_overflowed_traces_warn() {
+        // drop the header and the first job's first events: the trace starts mid-job
+        let start = SAMPLE.find("v4l2_h264_ref_pic_list0: [3]").unwrap();
+        let start = SAMPLE[..start].rfind('\n').unwrap() + 1;
+        let t = parse(&SAMPLE[start..]).unwrap();
+        assert_eq!(t.jobs.len(), 2);
+        assert!(t.warnings.iter().any(|w| w.contains("before the first sps")), "{:?}", t.warnings);
+        let over = SAMPLE.replace("270/270", "200/270");
+        assert!(parse(&over).unwrap().warnings.iter().any(|w| w.contains("overflowed")));
+    }
+
+    #[test]
+    fn bad_values_name_the_line() {
+        let bad = SAMPLE.replacen("level_idc 20", "level_idc twenty", 1);
+        let e = parse(&bad).err().unwrap();
+        assert!(e.msg.contains("level_idc"), "{e}");
+        let line = SAMPLE.lines().position(|l| l.contains("v4l2_ctrl_h264_sps:")).unwrap() + 1;
+        assert_eq!(e.line, line);
+        let bad = SAMPLE.replacen("flags FRAME_MBS_ONLY", "flags FRAME_MBS_SOMETIMES", 1);
+        assert!(parse(&bad).err().unwrap().msg.contains("unknown flag"));
+    }
 }
