@@ -6,8 +6,8 @@
 # TOOL: gst  -> gst-launch-1.0 filesrc ! {qtdemux|matroskademux|-} ! h264parse ! v4l2slh264dec ! fakesink
 #       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
-# Writes OUTDIR/<tag>.<tool>.{trace,log,info}; tag = clip file name.
-# .info: rc=, frames=, secs= (decode), tsecs= (trace copy), lost= (ring buffer overruns).
+# Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
+# .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns).
 set -u
 out=$1; shift
 mkdir -p "$out"
@@ -47,7 +47,10 @@ while [ $# -ge 2 ]; do
   esac
   t1=$(date +%s.%N)
   echo 0 > $T/tracing_on
-  cp $T/trace "$out/$tag.$name.trace"
+  # format into tmpfs, then write compressed to the 9p share: measured on
+  # foreman.mp4 (5.7 MB of text) cp to 9p 11.3 s vs tmpfs 4.8 s + gzip -1 0.4 s
+  cat $T/trace > /tmp/trace.txt
+  gzip -1 -c /tmp/trace.txt > "$out/$tag.$name.trace.gz"; rm -f /tmp/trace.txt
   t2=$(date +%s.%N)
   lost=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/{s+=$2} END{print s+0}')
   printf 'rc=%s frames=%s secs=%.2f tsecs=%.2f lost=%s\n' "$rc" "${frames:-0}" \

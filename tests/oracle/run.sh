@@ -66,6 +66,7 @@ while [ $i -lt ${#clips[@]} ]; do
   [ $rc -ne 0 ] && { echo "run.sh: VM run failed rc=$rc:" >&2; tail -5 "$share/vm.err" >&2; }
   printf 'batch %s: wall %.1fs\n' "${names[*]}" "$(awk "BEGIN{print $t1-$t0}")" >> "$out/timings.txt"
   cp -r "$share/out/." "$out/" 2>/dev/null
+  for z in "$out"/*.trace.gz; do [ -f "$z" ] && gunzip -f "$z"; done
   rm -rf "$share/out" "$share"/media/*
 done
 # frame counts from the host's ffprobe, then the comparison table
