@@ -5,7 +5,8 @@
 //!   text, detected by the first line); exit 0 only when all jobs are equal
 //!   and the job counts match.
 //! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
-//!   directory (`<clip>.gst.trace`, `<clip>.vreq.trace`, `*.info`,
+//!   directory (`<clip>.gst.trace` or, with `run.sh -G`, the committed
+//!   `<clip>.golden.norm` as reference; `<clip>.vreq.trace`, `*.info`,
 //!   `<clip>.ffprobe`); exit 0 only when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
 //!   of a real trace byte for byte (validates `oracle::visl_fmt`).
@@ -81,22 +82,57 @@ fn report(dir: &Path) -> Result<bool, String> {
     let mut clips: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".gst.info")).map(str::to_string))
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            n.strip_suffix(".gst.info").or_else(|| n.strip_suffix(".golden.norm")).map(str::to_string)
+        })
         .collect();
     clips.sort();
+    clips.dedup();
     if clips.is_empty() {
-        return Err(format!("{}: no *.gst.info files (run tests/oracle/run.sh)", dir.display()));
+        return Err(format!("{}: no *.gst.info or *.golden.norm files (run tests/oracle/run.sh)", dir.display()));
     }
     let mut all_ok = true;
-    println!("| clip | gst frames | vreq frames | ffprobe frames | jobs | result |");
+    println!("| clip | reference (GStreamer) frames | vreq frames | ffprobe frames | reference jobs | result |");
     println!("|---|---|---|---|---|---|");
     for c in &clips {
         let p = |ext: &str| dir.join(format!("{c}.{ext}"));
-        let gi = info(&p("gst.info")).unwrap_or_default();
-        let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());
         let ffprobe =
             std::fs::read_to_string(p("ffprobe")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into());
-        let gst_frames = format!("{} (rc {}, {}s+{}s)", g("frames"), g("rc"), g("secs"), g("tsecs"));
+        // the reference: this run's GStreamer trace, else the committed golden
+        let gi = info(&p("gst.info"));
+        let (reference, ref_frames, gst_stopped) = match &gi {
+            Some(gi) => {
+                let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());
+                let stopped = (g("rc") != "0").then(|| g("rc"));
+                let mut r = load(&p("gst.trace"));
+                if stopped.is_some() {
+                    // GStreamer stopped early (e.g. EBUSY on a resolution change):
+                    // compare only the jobs it ran, and say so
+                    r = r.map(|mut n| {
+                        n.cap = Some(n.jobs.len());
+                        n
+                    });
+                }
+                (r, format!("{} (rc {}, {}s+{}s)", g("frames"), g("rc"), g("secs"), g("tsecs")), stopped)
+            }
+            None => {
+                let r = load(&p("golden.norm"));
+                let f = r
+                    .as_ref()
+                    .ok()
+                    .and_then(|n| n.header.iter().find_map(|h| h.strip_prefix("gst frames ")))
+                    .and_then(|h| h.split_whitespace().next())
+                    .unwrap_or("?")
+                    .to_string();
+                let partial = r.as_ref().ok().is_some_and(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")));
+                (r, format!("{f} (golden)"), partial.then(|| "(see golden)".to_string()))
+            }
+        };
+        let jobs = match &reference {
+            Ok(n) => n.cap.map_or(n.jobs.len(), |c| c.min(n.jobs.len())).to_string(),
+            Err(e) => format!("? ({e})"),
+        };
         let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
             None => ("-".to_string(), "vreqplay not run".to_string(), false),
             Some(vi) => {
@@ -105,24 +141,14 @@ fn report(dir: &Path) -> Result<bool, String> {
                     let msg = last_line(&p("vreq.log"));
                     (v("frames"), format!("vreqplay failed: rc {}: {msg}", v("rc")), false)
                 } else {
-                    // GStreamer stopped early (e.g. EBUSY on a resolution change):
-                    // compare the jobs it ran, and say so
-                    let gst_stopped = g("rc") != "0";
-                    let cmp = load(&p("gst.trace")).and_then(|mut a| {
-                        let b = load(&p("vreq.trace"))?;
-                        if gst_stopped {
-                            a.cap = Some(a.jobs.len());
-                        }
-                        Ok(compare::compare(&a, &b))
-                    });
+                    let cmp = reference.clone().and_then(|a| Ok(compare::compare(&a, &load(&p("vreq.trace"))?)));
                     match cmp {
                         Ok(cmp) => {
                             let frames_ok = v("frames") == ffprobe;
                             let mut r = cmp.to_string();
-                            if gst_stopped {
+                            if let Some(rc) = &gst_stopped {
                                 r = format!(
-                                    "PARTIAL: GStreamer exited {}, only its {} jobs compared: {r}",
-                                    g("rc"),
+                                    "PARTIAL: GStreamer exited {rc}, only its {} jobs compared: {r}",
                                     cmp.a_jobs
                                 );
                             }
@@ -136,10 +162,9 @@ fn report(dir: &Path) -> Result<bool, String> {
                 }
             }
         };
-        let jobs = load(&p("gst.trace")).map(|n| n.jobs.len().to_string()).unwrap_or_else(|e| format!("? ({e})"));
         all_ok &= ok;
         println!(
-            "| {c} | {gst_frames} | {vreq_frames} | {ffprobe} | {jobs} | {} {result} |",
+            "| {c} | {ref_frames} | {vreq_frames} | {ffprobe} | {jobs} | {} {result} |",
             if ok { "PASS" } else { "FAIL" }
         );
     }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh [-g] [-o OUTDIR] [-b BATCH] [CLIP...] - the oracle comparison (host side).
+# run.sh [-g|-G] [-o OUTDIR] [-b BATCH] [CLIP...] - the oracle comparison (host side).
 # For each CLIP (path relative to the media dir, or absolute; default: every
 # H.264 clip in MANIFEST.tsv except MPEG-TS rows) boot the trixie VM, decode the
 # clip with GStreamer (v4l2slh264dec) and with vreqplay (--vo null) against
@@ -7,6 +7,8 @@
 # normalised traces with vreq-oracle and print a table:
 #   clip | gst frames | vreq frames | ffprobe frames | jobs equal | first difference
 #   -g          GStreamer only (no vreqplay run, no comparison)
+#   -G          vreqplay only, compared with the committed goldens
+#               (tests/golden/h264/, made by gen-golden.sh): half the VM time
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
 # Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay),
@@ -16,11 +18,11 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/clips.sh"
-gstonly=0 out=/tmp/vreq-oracle batch=4
-while getopts ":go:b:h" opt; do
+gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4
+while getopts ":gGo:b:h" opt; do
   case $opt in
-    g) gstonly=1 ;; o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,16p' "$0"; exit 0 ;;
+    g) gstonly=1 ;; G) golden=1 ;; o) out=$OPTARG ;; b) batch=$OPTARG ;;
+    h) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +50,12 @@ while [ $i -lt ${#clips[@]} ]; do
     [ -f "$src" ] || { echo "run.sh: no clip $src" >&2; continue; }
     cp "$src" "$share/media/"
     n=$(basename "$src"); names+=("$n")
-    args+=(gst "media/$n")
+    if [ $golden = 1 ]; then
+      g=$ROOT/tests/golden/h264/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
+      if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
+    else
+      args+=(gst "media/$n")
+    fi
     [ $havevreq = 1 ] && args+=(vreq "media/$n")
   done
   i=$((i+batch))
