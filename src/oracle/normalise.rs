@@ -11,9 +11,9 @@
 //! * DPB: only entries with `V4L2_H264_DPB_ENTRY_FLAG_VALID` count; they are
 //!   compared as a set, keyed and sorted by the picture they name
 //!   (`dpb[pic P]`); their array position is dropped.
-//! * ref_pic_list0/1: only the active entries (`num_ref_idx_lX_active_minus1
-//!   + 1`; list 0 for P/SP/B, list 1 for B); each `index` is resolved to the
-//!   identity of the DPB entry it names.
+//! * ref_pic_list0/1: only the active entries (`num_ref_idx_lX_active_minus1`
+//!   plus one; list 0 for P/SP/B, list 1 for B); each `index` is resolved to
+//!   the identity of the DPB entry it names.
 //! * pred_weights: only when explicit weighted prediction applies (P/SP with
 //!   PPS `WEIGHTED_PRED`, B with `weighted_bipred_idc == 1`), active entries only.
 //! * scaling_matrix: only when PPS `SCALING_MATRIX_PRESENT` is set.
@@ -35,6 +35,9 @@ use super::visl_fmt::{
     print_flags, print_symbolic, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS, SLICE_TYPES,
     SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
 };
+
+/// One job's (or section's) fields: (key, value) in print order.
+type Fields = Vec<(String, String)>;
 
 /// First line of every normalised text.
 pub const MAGIC: &str = "# vreq-oracle normalised visl H.264 trace v1";
@@ -143,22 +146,23 @@ fn active_refs(s: &b::v4l2_ctrl_h264_slice_params) -> (usize, usize) {
     }
 }
 
-fn decode_lines(j: &TraceJob, pics: &Pictures) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn decode_lines(j: &TraceJob, pics: &Pictures) -> (Fields, Fields) {
     let d = &j.decode_params;
-    let mut v: Vec<(String, String)> = Vec::new();
-    v.push(("decode_params.nal_ref_idc".into(), d.nal_ref_idc.to_string()));
-    v.push(("decode_params.frame_num".into(), d.frame_num.to_string()));
-    v.push(("decode_params.top_field_order_cnt".into(), d.top_field_order_cnt.to_string()));
-    v.push(("decode_params.bottom_field_order_cnt".into(), d.bottom_field_order_cnt.to_string()));
-    v.push(("decode_params.idr_pic_id".into(), d.idr_pic_id.to_string()));
-    v.push(("decode_params.pic_order_cnt_lsb".into(), d.pic_order_cnt_lsb.to_string()));
-    v.push(("decode_params.delta_pic_order_cnt_bottom".into(), d.delta_pic_order_cnt_bottom.to_string()));
-    v.push(("decode_params.delta_pic_order_cnt0".into(), d.delta_pic_order_cnt0.to_string()));
-    v.push(("decode_params.delta_pic_order_cnt1".into(), d.delta_pic_order_cnt1.to_string()));
-    v.push(("decode_params.dec_ref_pic_marking_bit_size".into(), d.dec_ref_pic_marking_bit_size.to_string()));
-    v.push(("decode_params.pic_order_cnt_bit_size".into(), d.pic_order_cnt_bit_size.to_string()));
-    v.push(("decode_params.slice_group_change_cycle".into(), d.slice_group_change_cycle.to_string()));
-    v.push(("decode_params.flags".into(), print_flags(d.flags as u64, DECODE_FLAGS)));
+    let v: Fields = vec![
+        ("decode_params.nal_ref_idc".into(), d.nal_ref_idc.to_string()),
+        ("decode_params.frame_num".into(), d.frame_num.to_string()),
+        ("decode_params.top_field_order_cnt".into(), d.top_field_order_cnt.to_string()),
+        ("decode_params.bottom_field_order_cnt".into(), d.bottom_field_order_cnt.to_string()),
+        ("decode_params.idr_pic_id".into(), d.idr_pic_id.to_string()),
+        ("decode_params.pic_order_cnt_lsb".into(), d.pic_order_cnt_lsb.to_string()),
+        ("decode_params.delta_pic_order_cnt_bottom".into(), d.delta_pic_order_cnt_bottom.to_string()),
+        ("decode_params.delta_pic_order_cnt0".into(), d.delta_pic_order_cnt0.to_string()),
+        ("decode_params.delta_pic_order_cnt1".into(), d.delta_pic_order_cnt1.to_string()),
+        ("decode_params.dec_ref_pic_marking_bit_size".into(), d.dec_ref_pic_marking_bit_size.to_string()),
+        ("decode_params.pic_order_cnt_bit_size".into(), d.pic_order_cnt_bit_size.to_string()),
+        ("decode_params.slice_group_change_cycle".into(), d.slice_group_change_cycle.to_string()),
+        ("decode_params.flags".into(), print_flags(d.flags as u64, DECODE_FLAGS)),
+    ];
     // DPB as a set keyed by the picture each entry names
     let mut dpb: Vec<(String, String)> = d
         .dpb
