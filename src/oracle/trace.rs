@@ -86,6 +86,10 @@ pub struct Trace {
     pub jobs: Vec<TraceJob>,
     /// OUTPUT qbufs in trace order (jobs take them in order).
     pub output_qbufs: Vec<OutputQbuf>,
+    /// CAPTURE buffers dequeued (decoded pictures handed back), and how many
+    /// of them carried `V4L2_BUF_FLAG_ERROR`.
+    pub capture_dqbufs: usize,
+    pub capture_dqbuf_errors: usize,
     /// `entries-in-buffer/entries-written` from the header, if present: when
     /// they differ the ring buffer overflowed and events were lost.
     pub entries: Option<(u64, u64)>,
@@ -507,7 +511,16 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
                     t.output_qbufs.push(q);
                 }
             }
-            "v4l2_dqbuf" => {}
+            "v4l2_dqbuf" => {
+                let ty = qbuf_field(&ev.body, "type").unwrap_or("");
+                if ty.starts_with("VIDEO_CAPTURE") {
+                    t.capture_dqbufs += 1;
+                    let flags = qbuf_field(&ev.body, "flags").unwrap_or("");
+                    if flags.split('|').any(|f| f == "ERROR") {
+                        t.capture_dqbuf_errors += 1;
+                    }
+                }
+            }
             "v4l2_ctrl_h264_sps" => {
                 if let Some(j) = cur.take() {
                     t.jobs.push(j);
@@ -632,6 +645,7 @@ mod tests {
         assert_eq!(j.decode_params.dpb[1].reference_ts, 1000);
         assert_eq!(j.decode_params.dpb[1].top_field_order_cnt, 4);
         assert_eq!(t.jobs[1].pred_weights.weight_factors[0].chroma_weight[0], [1, 1]);
+        assert_eq!((t.capture_dqbufs, t.capture_dqbuf_errors), (3, 0));
     }
 
     #[test]
