@@ -40,9 +40,18 @@ enum Cmd {
         /// Header comment lines (provenance), repeatable.
         #[arg(long)]
         header: Vec<String>,
+        /// Keep what a driver may ignore (unused list/DPB entries, implicit pred_weights, ...).
+        #[arg(long)]
+        strict: bool,
     },
     /// Compare two traces (A = reference) job by job.
-    Compare { a: PathBuf, b: PathBuf },
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        /// Normalise raw traces strictly (see `normalise --strict`).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Table over a run.sh output directory.
     Report { dir: PathBuf },
     /// Check the emulator against a real visl trace (byte-identical events).
@@ -50,17 +59,22 @@ enum Cmd {
 }
 
 fn load(path: &Path) -> Result<Normalised, String> {
+    load_opts(path, false)
+}
+
+fn load_opts(path: &Path, strict: bool) -> Result<Normalised, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let norm = if text.starts_with(MAGIC) {
         text
     } else {
-        vreqplay::oracle::normalise_trace(&text, &[], None).map_err(|e| format!("{}: {e}", path.display()))?
+        vreqplay::oracle::normalise_trace_opts(&text, &[], None, strict)
+            .map_err(|e| format!("{}: {e}", path.display()))?
     };
     compare::read(&norm).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn compare_files(a: &Path, b: &Path) -> Result<Comparison, String> {
-    Ok(compare::compare(&load(a)?, &load(b)?))
+fn compare_files(a: &Path, b: &Path, strict: bool) -> Result<Comparison, String> {
+    Ok(compare::compare(&load_opts(a, strict)?, &load_opts(b, strict)?))
 }
 
 /// `key=value` pairs of a guest-trace.sh `.info` file.
@@ -174,9 +188,9 @@ fn report(dir: &Path) -> Result<bool, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r: Result<bool, String> = match cli.cmd {
-        Cmd::Normalise { trace, output, cap, header } => (|| {
+        Cmd::Normalise { trace, output, cap, header, strict } => (|| {
             let text = std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
-            let n = vreqplay::oracle::normalise_trace(&text, &header, cap)
+            let n = vreqplay::oracle::normalise_trace_opts(&text, &header, cap, strict)
                 .map_err(|e| format!("{}: {e}", trace.display()))?;
             match output {
                 Some(o) => std::fs::write(&o, n).map_err(|e| format!("{}: {e}", o.display()))?,
@@ -184,7 +198,7 @@ fn main() -> ExitCode {
             }
             Ok(true)
         })(),
-        Cmd::Compare { a, b } => compare_files(&a, &b).map(|c| {
+        Cmd::Compare { a, b, strict } => compare_files(&a, &b, strict).map(|c| {
             println!("{c}");
             c.ok()
         }),

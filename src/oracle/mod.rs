@@ -20,8 +20,18 @@ pub mod visl_fmt;
 /// Parses visl trace text and normalises it (header lines become `# `
 /// comments; at most `cap` jobs).
 pub fn normalise_trace(text: &str, header: &[String], cap: Option<usize>) -> Result<String, trace::TraceError> {
+    normalise_trace_opts(text, header, cap, false)
+}
+
+/// [`normalise_trace`], optionally strict (see [`normalise::normalise_jobs_opts`]).
+pub fn normalise_trace_opts(
+    text: &str,
+    header: &[String],
+    cap: Option<usize>,
+    strict: bool,
+) -> Result<String, trace::TraceError> {
     let t = trace::parse(text)?;
-    Ok(normalise::normalise(&t, header, cap))
+    Ok(normalise::normalise_opts(&t, header, cap, strict))
 }
 
 /// Runs our H.264 codec layer (no device) over the first H.264 track of

@@ -50,8 +50,8 @@ pub fn in_section(key: &str, sec: &str) -> bool {
     key.strip_prefix(sec).is_some_and(|r| r.starts_with('.') || r.starts_with('['))
 }
 
-fn sps_lines(s: &b::v4l2_ctrl_h264_sps) -> Vec<(String, String)> {
-    let n = (s.num_ref_frames_in_pic_order_cnt_cycle as usize).min(s.offset_for_ref_frame.len());
+fn sps_lines(s: &b::v4l2_ctrl_h264_sps, strict: bool) -> Vec<(String, String)> {
+    let n = if strict { 255 } else { (s.num_ref_frames_in_pic_order_cnt_cycle as usize).min(255) };
     let offs: Vec<String> = s.offset_for_ref_frame[..n].iter().map(|v| v.to_string()).collect();
     vec![
         ("profile_idc".into(), s.profile_idc.to_string()),
@@ -95,8 +95,8 @@ fn join<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
     v.into_iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
 }
 
-fn scaling_lines(j: &TraceJob) -> Vec<(String, String)> {
-    if j.pps.flags as u32 & b::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT == 0 {
+fn scaling_lines(j: &TraceJob, strict: bool) -> Vec<(String, String)> {
+    if !strict && j.pps.flags as u32 & b::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT == 0 {
         return vec![("unused".into(), "PPS without SCALING_MATRIX_PRESENT".into())];
     }
     let m = &j.scaling_matrix;
@@ -146,7 +146,7 @@ fn active_refs(s: &b::v4l2_ctrl_h264_slice_params) -> (usize, usize) {
     }
 }
 
-fn decode_lines(j: &TraceJob, pics: &Pictures) -> (Fields, Fields) {
+fn decode_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> (Fields, Fields) {
     let d = &j.decode_params;
     let v: Fields = vec![
         ("decode_params.nal_ref_idc".into(), d.nal_ref_idc.to_string()),
@@ -167,7 +167,7 @@ fn decode_lines(j: &TraceJob, pics: &Pictures) -> (Fields, Fields) {
     let mut dpb: Vec<(String, String)> = d
         .dpb
         .iter()
-        .filter(|e| e.flags & b::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
+        .filter(|e| strict || e.flags & b::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
         .map(|e| {
             (
                 pics.name(e.reference_ts),
@@ -199,7 +199,7 @@ fn decode_lines(j: &TraceJob, pics: &Pictures) -> (Fields, Fields) {
     (v, w)
 }
 
-fn job_lines(j: &TraceJob, pics: &Pictures) -> Vec<(String, String)> {
+fn job_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = Vec::new();
     let s = &j.slice_params;
     let d = &j.decode_params;
@@ -217,7 +217,7 @@ fn job_lines(j: &TraceJob, pics: &Pictures) -> Vec<(String, String)> {
     v.push(("slice_params.num_ref_idx_l0_active_minus1".into(), s.num_ref_idx_l0_active_minus1.to_string()));
     v.push(("slice_params.num_ref_idx_l1_active_minus1".into(), s.num_ref_idx_l1_active_minus1.to_string()));
     v.push(("slice_params.flags".into(), print_flags(s.flags as u64, SLICE_FLAGS)));
-    let (n0, n1) = active_refs(s);
+    let (n0, n1) = if strict { (32, 32) } else { active_refs(s) };
     let resolve = |r: &b::v4l2_h264_reference| -> String {
         let target = match d.dpb.get(r.index as usize) {
             Some(e) if e.flags & b::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0 => pics.name(e.reference_ts),
@@ -234,8 +234,9 @@ fn job_lines(j: &TraceJob, pics: &Pictures) -> Vec<(String, String)> {
     }
     // explicit weighted prediction only
     let p = &j.pps;
-    let explicit = (slice_is(s, &[b::V4L2_H264_SLICE_TYPE_P, b::V4L2_H264_SLICE_TYPE_SP])
-        && p.flags as u32 & b::V4L2_H264_PPS_FLAG_WEIGHTED_PRED != 0)
+    let explicit = strict
+        || (slice_is(s, &[b::V4L2_H264_SLICE_TYPE_P, b::V4L2_H264_SLICE_TYPE_SP])
+            && p.flags as u32 & b::V4L2_H264_PPS_FLAG_WEIGHTED_PRED != 0)
         || (slice_is(s, &[b::V4L2_H264_SLICE_TYPE_B]) && p.weighted_bipred_idc == 1);
     if explicit {
         let w = &j.pred_weights;
@@ -267,6 +268,15 @@ fn job_lines(j: &TraceJob, pics: &Pictures) -> Vec<(String, String)> {
 /// any comparison with this text to its first N jobs). The text starts with [`MAGIC`]; `header`
 /// lines are added as `# ` comments (provenance).
 pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) -> String {
+    normalise_jobs_opts(jobs, header, cap, false)
+}
+
+/// [`normalise_jobs`], optionally **strict**: nothing the uAPI lets a driver
+/// ignore is dropped (all 32+32 list entries, all 16 DPB entries still as a
+/// set, pred_weights for every slice, the scaling matrix always, all 255
+/// `offset_for_ref_frame`): shows where two decoders differ in bytes a
+/// driver does not read. Marked by a `# strict` header line.
+pub fn normalise_jobs_opts(jobs: &[TraceJob], header: &[String], cap: Option<usize>, strict: bool) -> String {
     let mut out = String::new();
     out.push_str(MAGIC);
     out.push('\n');
@@ -276,6 +286,9 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
     let n = cap.map_or(jobs.len(), |c| c.min(jobs.len()));
     if cap.is_some() {
         let _ = writeln!(out, "# cap {n} of {} jobs", jobs.len());
+    }
+    if strict {
+        out.push_str("# strict\n");
     }
     let mut pics = Pictures::default();
     let mut prev: [Vec<(String, String)>; 5] = Default::default();
@@ -295,9 +308,14 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
         let strip = |v: Vec<(String, String)>, p: &str| -> Vec<(String, String)> {
             v.into_iter().map(|(k, x)| (k.strip_prefix(p).map(str::to_string).unwrap_or(k), x)).collect()
         };
-        let (dec, dpb) = decode_lines(j, &pics);
-        let secs =
-            [sps_lines(&j.sps), pps_lines(&j.pps), scaling_lines(j), strip(dec, "decode_params."), strip(dpb, "dpb")];
+        let (dec, dpb) = decode_lines(j, &pics, strict);
+        let secs = [
+            sps_lines(&j.sps, strict),
+            pps_lines(&j.pps),
+            scaling_lines(j, strict),
+            strip(dec, "decode_params."),
+            strip(dpb, "dpb"),
+        ];
         for (k, sec) in secs.into_iter().enumerate() {
             if ji == 0 || sec != prev[k] {
                 let _ = writeln!(out, "job {ji} {} = set", CARRIED[k]);
@@ -308,7 +326,7 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
                 prev[k] = sec;
             }
         }
-        for (key, val) in job_lines(j, &pics) {
+        for (key, val) in job_lines(j, &pics, strict) {
             let _ = writeln!(out, "job {ji} {key} = {val}");
         }
     }
@@ -317,9 +335,14 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
 
 /// Normalises a parsed [`Trace`]; its warnings become `# warning:` lines.
 pub fn normalise(t: &Trace, header: &[String], cap: Option<usize>) -> String {
+    normalise_opts(t, header, cap, false)
+}
+
+/// [`normalise`] with the `strict` choice of [`normalise_jobs_opts`].
+pub fn normalise_opts(t: &Trace, header: &[String], cap: Option<usize>, strict: bool) -> String {
     let mut h: Vec<String> = header.to_vec();
     h.extend(t.warnings.iter().map(|w| format!("warning: {w}")));
-    normalise_jobs(&t.jobs, &h, cap)
+    normalise_jobs_opts(&t.jobs, &h, cap, strict)
 }
 
 #[cfg(test)]
@@ -362,6 +385,20 @@ mod tests {
         let mut c3 = c.clone();
         c3.output = bj.output;
         c3.decode_params.dpb[5].top_field_order_cnt = 2;
-        assert_ne!(t1, normalise_jobs(&[a, c3], &[], None));
+        assert_ne!(t1, normalise_jobs(&[a.clone(), c3], &[], None));
+        // strict mode shows the garbage the default hides
+        let mut c4 = c.clone();
+        c4.output = bj.output;
+        c4.decode_params.dpb[5] = b::v4l2_h264_dpb_entry::default();
+        c4.decode_params.dpb[0] = e;
+        c4.slice_params.ref_pic_list0[0].index = 0;
+        c4.slice_params.ref_pic_list0[1] = b::v4l2_h264_reference::default();
+        c4.decode_params.dpb[1] = b::v4l2_h264_dpb_entry::default();
+        assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
+        let s1 = normalise_jobs_opts(&[a.clone(), bj.clone()], &[], None, true);
+        assert_eq!(s1, normalise_jobs_opts(&[a.clone(), c4.clone()], &[], None, true));
+        c4.slice_params.ref_pic_list0[7].index = 255;
+        assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
+        assert_ne!(s1, normalise_jobs_opts(&[a, c4], &[], None, true));
     }
 }
