@@ -11,6 +11,7 @@
 #               (tests/golden/h264/, made by gen-golden.sh): half the VM time
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
+# Exit status: vreq-oracle report's (0 only when every clip passes).
 # Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay),
 #      VREQ_ORACLE (vreq-oracle binary, default target/debug/vreq-oracle),
 #      VREQ_MEDIA (media dir), TRACE_KB (ftrace buffer per CPU, KiB).
@@ -50,6 +51,7 @@ while [ $i -lt ${#clips[@]} ]; do
     [ -f "$src" ] || { echo "run.sh: no clip $src" >&2; continue; }
     cp "$src" "$share/media/"
     n=$(basename "$src"); names+=("$n")
+    rm -f "$out/$n".*   # no stale results from an earlier run in the report
     if [ $golden = 1 ]; then
       g=$ROOT/tests/golden/h264/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
@@ -88,4 +90,5 @@ if [ -x "$ORACLE" ]; then
 else
   echo "run.sh: no vreq-oracle binary at $ORACLE (cargo build --bin vreq-oracle)" >&2
   cat "$out"/*.info 2>/dev/null
+  exit 2
 fi
