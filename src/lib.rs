@@ -23,6 +23,7 @@ pub mod codec;
 pub mod container;
 pub mod engine;
 pub mod frame;
+pub mod oracle;
 pub mod player;
 pub mod present;
 #[doc(hidden)]

@@ -1,0 +1,94 @@
+#!/bin/bash
+# run.sh [-g|-G] [-o OUTDIR] [-b BATCH] [CLIP...] - the oracle comparison (host side).
+# For each CLIP (path relative to the media dir, or absolute; default: every
+# H.264 clip in MANIFEST.tsv except MPEG-TS rows) boot the trixie VM, decode the
+# clip with GStreamer (v4l2slh264dec) and with vreqplay (--vo null) against
+# visl with ftrace on (tests/oracle/guest-trace.sh), then compare the two
+# normalised traces with vreq-oracle and print a table:
+#   clip | gst frames | vreq frames | ffprobe frames | jobs equal | first difference
+#   -g          GStreamer only (no vreqplay run, no comparison)
+#   -G          vreqplay only, compared with the committed goldens
+#               (tests/golden/h264/, made by gen-golden.sh): half the VM time
+#   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
+#   -b N        clips per VM boot (default 4)
+# Exit status: vreq-oracle report's (0 only when every clip passes).
+# Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay),
+#      VREQ_ORACLE (vreq-oracle binary, default target/debug/vreq-oracle),
+#      VREQ_MEDIA (media dir), TRACE_KB (ftrace buffer per CPU, KiB).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$HERE/clips.sh"
+gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4
+while getopts ":gGo:b:h" opt; do
+  case $opt in
+    g) gstonly=1 ;; G) golden=1 ;; o) out=$OPTARG ;; b) batch=$OPTARG ;;
+    h) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND-1))
+clips=("$@")
+[ ${#clips[@]} -eq 0 ] && mapfile -t clips < <(h264_clips)
+VREQPLAY=${VREQPLAY:-$ROOT/target/debug/vreqplay}
+ORACLE=${VREQ_ORACLE:-$ROOT/target/debug/vreq-oracle}
+mkdir -p "$out"
+share=$(mktemp -d /tmp/vreq-oracle-share.XXXXXX)
+trap 'rm -rf "$share"' EXIT
+mkdir -p "$share/media"
+cp "$HERE/guest-trace.sh" "$share/"
+havevreq=0
+if [ $gstonly = 0 ]; then
+  if [ -x "$VREQPLAY" ]; then cp "$VREQPLAY" "$share/vreqplay"; havevreq=1
+  else echo "run.sh: no vreqplay binary at $VREQPLAY (cargo build?)" >&2; fi
+fi
+# one VM boot per batch of clips
+i=0
+while [ $i -lt ${#clips[@]} ]; do
+  args=() names=()
+  for c in "${clips[@]:$i:$batch}"; do
+    src=$c; [ "${c#/}" = "$c" ] && src=$MEDIA/$c
+    [ -f "$src" ] || { echo "run.sh: no clip $src" >&2; continue; }
+    cp "$src" "$share/media/"
+    n=$(basename "$src"); names+=("$n")
+    rm -f "$out/$n".*   # no stale results from an earlier run in the report
+    if [ $golden = 1 ]; then
+      g=$ROOT/tests/golden/h264/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
+      if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
+    else
+      args+=(gst "media/$n")
+    fi
+    [ $havevreq = 1 ] && args+=(vreq "media/$n")
+  done
+  i=$((i+batch))
+  [ ${#args[@]} -eq 0 ] && continue
+  t0=$(date +%s.%N)
+  for try in 1 2; do   # exit 125: the VM never reported (rare early panic under TCG): retry once
+    VREQPLAY=./vreqplay "$ROOT/tests/vm/trixie/run.sh" -T -t 1800 -s "$share" -- \
+      bash guest-trace.sh out "${args[@]}" 2> "$share/vm.err"
+    rc=$?
+    [ $rc -eq 125 ] || break
+    echo "run.sh: VM did not report; retrying once" >&2
+  done
+  t1=$(date +%s.%N)
+  grep 'vreq timing' "$share/vm.err" >&2
+  [ $rc -ne 0 ] && { echo "run.sh: VM run failed rc=$rc:" >&2; tail -5 "$share/vm.err" >&2; }
+  printf 'batch %s: wall %.1fs\n' "${names[*]}" "$(awk "BEGIN{print $t1-$t0}")" >> "$out/timings.txt"
+  cp -r "$share/out/." "$out/" 2>/dev/null
+  for z in "$out"/*.trace.gz; do [ -f "$z" ] && gunzip -f "$z"; done
+  rm -rf "$share/out" "$share"/media/*
+done
+# frame counts from the host's ffprobe, then the comparison table
+for c in "${clips[@]}"; do
+  src=$c; [ "${c#/}" = "$c" ] && src=$MEDIA/$c
+  n=$(basename "$src")
+  [ -f "$out/$n.ffprobe" ] || ffprobe -v error -count_frames -select_streams v:0 \
+    -show_entries stream=nb_read_frames -of csv=p=0 "$src" > "$out/$n.ffprobe" 2>/dev/null
+done
+if [ -x "$ORACLE" ]; then
+  "$ORACLE" report "$out"
+else
+  echo "run.sh: no vreq-oracle binary at $ORACLE (cargo build --bin vreq-oracle)" >&2
+  cat "$out"/*.info 2>/dev/null
+  exit 2
+fi
