@@ -37,6 +37,10 @@ struct Cli {
     #[arg(long, value_name = "/dev/mediaN")]
     device: Option<PathBuf>,
 
+    /// Keep the window open on the last frame at the end, until it is closed.
+    #[arg(long)]
+    keep_open: bool,
+
     /// List the stateless decoders found on this machine and exit.
     #[arg(long)]
     list_devices: bool,
@@ -102,6 +106,7 @@ fn main() -> ExitCode {
         output,
         max_frames: cli.frames,
         device: cli.device,
+        keep_open: cli.keep_open,
     };
     match player::play(&opts) {
         Ok(r) => {

@@ -22,7 +22,7 @@ use vreqplay::v4l2::profile;
 /// Runs the player's loop over a fake visl. Returns the report and the
 /// device's rule violations.
 fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>), String> {
-    let opts = PlayOptions { input: path.to_owned(), output: Output::Null, max_frames: None, device: None };
+    let opts = PlayOptions { input: path.to_owned(), output: Output::Null, max_frames: None, device: None, keep_open: false };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = player::make_codec(path, &track, kind).map_err(|e| e.to_string())?;

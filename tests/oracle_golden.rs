@@ -62,7 +62,6 @@ fn goldens_parse_and_carry_provenance() {
 /// Our codec layer (container → H264Codec → DecodeJobs → emulated visl
 /// trace → normalised) against every golden. Prints one line per clip.
 #[test]
-#[ignore = "needs the H.264 codec layer (issue 2 item 3); run with --ignored"]
 fn codec_matches_goldens() {
     let media = vreqplay::testutil::media_dir();
     let mut failed = Vec::new();

@@ -31,6 +31,8 @@ pub struct PlayOptions {
     pub max_frames: Option<u64>,
     /// Use the decoder behind this media device (`/dev/mediaN`) instead of discovery.
     pub device: Option<PathBuf>,
+    /// At the end, keep the window open on the last frame until the user closes it (mpv's `--keep-open`).
+    pub keep_open: bool,
 }
 
 /// What playback did (printed at the end, checked by tests).
@@ -227,6 +229,16 @@ pub fn run<D: DecoderDevice>(
     }
     sink.finish()?;
     report.stats = dec.stats();
+    if opts.keep_open && paced {
+        // The decoder (which owns the last frame's buffer) stays alive until the window closes.
+        loop {
+            match sink.dispatch() {
+                Ok(()) => std::thread::sleep(Duration::from_millis(20)),
+                Err(PresentError::Closed) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
     Ok(report)
 }
 

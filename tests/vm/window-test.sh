@@ -10,6 +10,10 @@
 #               repaint, seconds later; a shot taken too soon after a burst of
 #               commits can come back empty, so the pattern holds its window 30 s)
 #   -f FILE     copy FILE into the shared dir (the command's cwd), repeatable
+#   -V WxH      the command plays a clip of this visible size on visl: also check
+#               that weston holds visl's dmabufs (zero-copy) and that the shot shows
+#               visl's frame (tests/vm/check-visl-frame.py). A command still running
+#               after the shot (vreqplay --keep-open) is stopped with SIGTERM.
 #   GUEST-CMD   runs in the guest in OUTDIR (= /mnt/host), with ./vreqplay and
 #               ./wl_pattern copied there, WAYLAND_DISPLAY set. Its window must
 #               still be up after SECONDS. Example:
@@ -33,10 +37,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-out=/tmp/vreq-window wait_s= files=()
-while getopts ":o:w:f:h" opt; do
+out=/tmp/vreq-window wait_s= files=() visl_size=
+while getopts ":o:w:f:V:h" opt; do
   case $opt in
-    o) out=$OPTARG ;; w) wait_s=$OPTARG ;; f) files+=("$OPTARG") ;;
+    o) out=$OPTARG ;; w) wait_s=$OPTARG ;; f) files+=("$OPTARG") ;; V) visl_size=$OPTARG ;;
     h) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "window-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
@@ -90,7 +94,13 @@ for c in "${CASES[@]}"; do
     timeout 10 weston-debug scene-graph > "$OUT/$c.scene.txt" 2>&1
     echo "  views in weston's scene graph before/after the shot:" \
       "$(grep -c 'View ' "$OUT/$c.scene-before.txt")/$(grep -c 'View ' "$OUT/$c.scene.txt") (1 = background only)"
-    wait $pid; r=$?
+    if [ "${c#pattern}" = "$c" ] && kill -0 $pid 2>/dev/null; then
+      # a player still showing (e.g. --keep-open): the shot is taken, stop it
+      kill -TERM $pid; wait $pid; r=$?
+      [ $r = 143 ] && { echo "  stopped with SIGTERM after the shot"; r=0; }
+    else
+      wait $pid; r=$?
+    fi
   else
     wait $pid; r=$?
     echo "  exited before the screenshot (rc=$r)"; shot "$c-after-exit"
@@ -113,6 +123,12 @@ check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 if [ $# -gt 0 ]; then
   check "command exited 0" '[ "$(cat "$out/window.rc" 2>/dev/null)" = 0 ]'
   check "screenshot window.png" '[ -s "$out/window.png" ]'
+  if [ -n "$visl_size" ]; then
+    # zero-copy: weston holds the decoder's CAPTURE dmabufs (exporter videobuf2_vmalloc)
+    check "weston holds visl's CAPTURE dmabufs (zero-copy)" 'grep -q videobuf2_vmalloc "$out/window.dmabufs"'
+    check "screenshot shows visl's frame (colour bars)" \
+      'python3 "$HERE/check-visl-frame.py" "$out/window.png" ${visl_size%x*} ${visl_size#*x} > "$out/window.check.txt"'
+  fi
 else
   for c in pattern-dmabuf pattern-shm; do
     check "$c exited 0 (all CAPTURE buffers returned)" '[ "$(cat "$out/$c.rc" 2>/dev/null)" = 0 ]'
