@@ -16,5 +16,22 @@ check() { # check NAME CMD... : runs CMD, counts the result
 check list-devices tests/vm/vm.sh run -- bash -c \
   './target/debug/vreqplay --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
 
+# 2. the oracle: vreqplay's visl trace for every H.264 clip (MPEG-TS excluded)
+#    equals GStreamer's, field by field (committed goldens, made from
+#    GStreamer by tests/oracle/gen-golden.sh), and its frame count equals
+#    ffprobe's. (Live GStreamer side by side: tests/oracle/run.sh without -G.)
+check oracle-h264 tests/oracle/run.sh -G -b 25 -o /tmp/vreq-oracle
+
+# 3. the README's run command in the VM's compositor (weston headless GL,
+#    /dev/dri hidden): an MP4 and an MKV, zero-copy, screenshot shows visl's frame
+media=$(cd "$top/.." && pwd)/shared/media
+check window-mp4 tests/vm/window-test.sh -o /tmp/vreq-window-mp4 -w 25 -V 560x320 \
+  -f "$media/debian-src-firefox-esr/gizmo.mp4" -- ./vreqplay --keep-open gizmo.mp4
+check window-mkv tests/vm/window-test.sh -o /tmp/vreq-window-mkv -w 30 -V 720x576 \
+  -f "$media/remuxed-by-us/balle-jbart.h264.mkv" -- ./vreqplay --keep-open balle-jbart.h264.mkv
+# (tests/vm/window-test.sh without a command runs the presenter's synthetic
+#  pattern through both paths; not in the tier: its zero-copy screenshot came
+#  back empty in about one run in four, cause not found yet — see its header.)
+
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -63,6 +63,8 @@ for f in "${files[@]+"${files[@]}"}"; do cp "$f" "$out/" || exit 2; done
   printf 'WAIT=%q\n' "$wait_s"
   printf 'export RUST_LOG=%q\n' "${RUST_LOG:-info}"
   printf 'WESTON_PROTO=%q\n' "${WESTON_PROTO:-0}"
+  # a clip of up to 1024x768 fits the output whole (weston's default here is 640x480)
+  [ -n "$visl_size" ] && echo 'export VREQ_OUT_W=1024 VREQ_OUT_H=768'
   if [ $# -gt 0 ]; then printf 'CASES=(window); CMD_window=(%s)\n' "$(printf '%q ' "$@")"
   else
     echo 'CASES=(pattern-shm pattern-dmabuf)'
