@@ -127,15 +127,20 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let mut demux = container::open(&opts.input)?;
     let (track, kind) = pick_track(&opts.input, demux.as_ref())?;
     let codec = make_codec(&opts.input, &track, kind)?;
+    let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
+    // File sinks first: an existing -o file is refused before any device is touched.
+    let file_sink: Option<Box<dyn Sink>> = match &opts.output {
+        Output::Null => Some(Box::new(NullSink::default())),
+        Output::Y4m { path, force } => {
+            Some(Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps_fraction(frame_ns))?))
+        }
+        Output::Wayland => None,
+    };
     let info = pick_device(kind, opts.device.as_deref())?;
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
-    let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
-    let mut sink: Box<dyn Sink> = match &opts.output {
-        Output::Null => Box::new(NullSink::default()),
-        Output::Y4m { path, force } => {
-            Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps_fraction(frame_ns))?)
-        }
-        Output::Wayland => crate::present::wayland::open_window(&opts.input)?,
+    let mut sink = match file_sink {
+        Some(s) => s,
+        None => crate::present::wayland::open_window(&opts.input)?,
     };
     let paced = opts.output == Output::Wayland;
     let mut dec = Decoder::new(codec, session);

@@ -7,7 +7,8 @@ use super::{FrameSource, PresentError, Sink};
 use crate::engine::DecodedFrame;
 use crate::frame::y4m::Y4mWriter;
 
-/// A sink writing a Y4M file. Refuses to overwrite an existing file unless told to.
+/// A sink writing a Y4M file. Refuses to overwrite an existing file unless told to;
+/// removes the file again if no frame was ever written.
 pub struct Y4mSink {
     path: PathBuf,
     writer: Option<Y4mWriter<std::io::BufWriter<std::fs::File>>>,
@@ -45,6 +46,16 @@ impl Y4mSink {
     }
 }
 
+impl Drop for Y4mSink {
+    /// A file this sink created but never wrote a frame to (playback failed
+    /// before the first frame) is removed rather than left empty.
+    fn drop(&mut self) {
+        if self.writer.is_none() && self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 impl Sink for Y4mSink {
     fn show(&mut self, frame: DecodedFrame, src: &dyn FrameSource) -> Result<(), PresentError> {
         let planes = src.planes(&frame);
@@ -79,5 +90,35 @@ impl Sink for Y4mSink {
                 .map_err(|e| PresentError::Io(format!("{}: {e}", self.path.display())))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("vreqplay-y4msink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    #[test]
+    fn existing_file_is_refused_and_kept() {
+        let p = tmp("mine.y4m");
+        std::fs::write(&p, b"user data").unwrap();
+        let err = Y4mSink::create(&p, false, (25, 1)).err().expect("must refuse");
+        assert!(err.to_string().contains("--force"), "{err}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"user data");
+    }
+
+    #[test]
+    fn file_without_frames_is_removed() {
+        let p = tmp("never-written.y4m");
+        let _ = std::fs::remove_file(&p);
+        let sink = Y4mSink::create(&p, false, (25, 1)).unwrap();
+        assert!(p.exists());
+        drop(sink);
+        assert!(!p.exists());
     }
 }

@@ -16,6 +16,16 @@ check() { # check NAME CMD... : runs CMD, counts the result
 check list-devices tests/vm/vm.sh run -- bash -c \
   './target/debug/vreqplay --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
 
+# 1b. -o out.y4m on visl: exactly ffprobe's 166 frames of 560x320 4:2:0, in one
+#     file of header + 166 x ("FRAME\n" + 560*320*3/2 bytes)
+check y4m tests/vm/vm.sh run -- bash -c \
+  './target/debug/vreqplay -o /tmp/o.y4m ../shared/media/debian-src-firefox-esr/gizmo.mp4 &&
+   hdr=$(head -1 /tmp/o.y4m | wc -c) && size=$(stat -c %s /tmp/o.y4m) &&
+   echo "header $hdr bytes, file $size bytes" && head -1 /tmp/o.y4m &&
+   [ "$size" -eq $((hdr + 166 * (6 + 560 * 320 * 3 / 2))) ] &&
+   { ./target/debug/vreqplay -o /tmp/o.y4m ../shared/media/debian-src-firefox-esr/gizmo.mp4 2>&1;
+     test $? -ne 0; } | grep "use --force"'
+
 # 2. the oracle: vreqplay's visl trace for every H.264 clip (MPEG-TS excluded)
 #    equals GStreamer's, field by field (committed goldens, made from
 #    GStreamer by tests/oracle/gen-golden.sh), and its frame count equals
