@@ -8,7 +8,9 @@
 #   clip | gst frames | vreq frames | ffprobe frames | jobs equal | first difference
 #   -g          GStreamer only (no vreqplay run, no comparison)
 #   -G          vreqplay only, compared with the committed goldens
-#               (tests/golden/h264/, made by gen-golden.sh): half the VM time
+#               (tests/golden/h264/, made by gen-golden.sh; for the synthetic
+#               streams tests/data/h264-synthetic/*.h264 given by absolute path,
+#               tests/golden/h264/synthetic/): half the VM time
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
 # Exit status: vreq-oracle report's (0 only when every clip passes).
@@ -23,7 +25,7 @@ gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4
 while getopts ":gGo:b:h" opt; do
   case $opt in
     g) gstonly=1 ;; G) golden=1 ;; o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,18p' "$0"; exit 0 ;;
+    h) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +56,7 @@ while [ $i -lt ${#clips[@]} ]; do
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     if [ $golden = 1 ]; then
       g=$ROOT/tests/golden/h264/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
+      case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
       if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
     else
       args+=(gst "media/$n")

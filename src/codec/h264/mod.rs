@@ -32,9 +32,13 @@
 //! [`CodecEvent::Skipped`] and decoding resumes at the next IDR / recovery
 //! point.
 //!
-//! Checked against GStreamer 1.26.2 on visl (kernel 6.12): `testdata/*.delta`
-//! golden dumps (made by `testdata/regen.sh`) are compared request by request
-//! in `tests.rs`.
+//! Checked against GStreamer 1.26.2 on visl (kernel 6.12) by the oracle
+//! (`src/oracle/`): `tests/oracle_golden.rs` renders this codec's requests as
+//! visl traces them, normalises them and compares them job by job with the
+//! goldens `tests/golden/h264/*.norm` (every corpus clip) and
+//! `tests/golden/h264/synthetic/*.norm` (the synthetic PAFF / MMCO / POC type
+//! 1 and 2 streams of `tests.rs`, committed in `tests/data/h264-synthetic/`),
+//! all made from GStreamer only by `tests/oracle/gen-golden.sh`.
 
 pub mod controls;
 pub mod dpb;
