@@ -227,7 +227,13 @@ impl<D: DecoderDevice> Decoder<D> {
             self.error.get_or_insert(e);
         }
         if self.ready.is_empty() && self.held.is_some() && self.error.is_none() {
-            let resumed = self.pump_codec().and_then(|()| if self.finishing { self.drain_device() } else { Ok(()) });
+            let resumed = self.pump_codec().and_then(|()| {
+                if self.finishing {
+                    self.drain_device()
+                } else {
+                    Ok(())
+                }
+            });
             if let Err(e) = resumed {
                 self.error = Some(e);
             }
@@ -266,7 +272,9 @@ impl<D: DecoderDevice> Decoder<D> {
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
         loop {
-            let Some(ev) = self.held.take().or_else(|| self.codec.poll()) else { break };
+            let Some(ev) = self.held.take().or_else(|| self.codec.poll()) else {
+                break;
+            };
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {

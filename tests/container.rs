@@ -66,15 +66,27 @@ fn demux(path: &Path) -> Result<Demuxed, ContainerError> {
     let mut calls = 0u64;
     loop {
         calls += 1;
-        assert!(calls <= max_calls, "{}: next_packet called {calls} times without reaching the end", path.display());
-        assert!(start.elapsed() < Duration::from_secs(60), "{}: demuxing takes over 60 s", path.display());
+        assert!(
+            calls <= max_calls,
+            "{}: next_packet called {calls} times without reaching the end",
+            path.display()
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{}: demuxing takes over 60 s",
+            path.display()
+        );
         match d.next_packet() {
             Ok(Some(p)) => packets.push(p),
             Ok(None) => break,
             Err(e) => errors.push(e.to_string()),
         }
     }
-    Ok(Demuxed { tracks, packets, errors })
+    Ok(Demuxed {
+        tracks,
+        packets,
+        errors,
+    })
 }
 
 fn codec_of(manifest_codec: &str) -> Option<CodecId> {
@@ -112,14 +124,20 @@ fn split_length_prefixed(data: &[u8], len_size: usize) -> Option<Vec<&[u8]>> {
 
 /// Annex-B NAL units (the codec layer's splitter: no start codes, trailing zeros trimmed).
 fn split_annexb(data: &[u8]) -> Vec<&[u8]> {
-    vreqplay::codec::h264::parser::split_annexb(data).into_iter().map(|n| n.data).collect()
+    vreqplay::codec::h264::parser::split_annexb(data)
+        .into_iter()
+        .map(|n| n.data)
+        .collect()
 }
 
 fn nal_length_size(p: &CodecPrivate) -> Option<usize> {
     match p {
-        CodecPrivate::Avc { nal_length_size, .. } | CodecPrivate::Hvcc { nal_length_size, .. } => {
-            Some(usize::from(*nal_length_size))
+        CodecPrivate::Avc {
+            nal_length_size, ..
         }
+        | CodecPrivate::Hvcc {
+            nal_length_size, ..
+        } => Some(usize::from(*nal_length_size)),
         _ => None,
     }
 }
@@ -132,17 +150,30 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         return Err(format!("{} errors, first: {}", d.errors.len(), d.errors[0]));
     }
     let want = codec_of(&e.codec).ok_or(format!("unknown manifest codec {}", e.codec))?;
-    let track = d.tracks.iter().find(|t| t.codec == want).ok_or(format!("no {want:?} track in {:?}", d.tracks))?;
+    let track = d
+        .tracks
+        .iter()
+        .find(|t| t.codec == want)
+        .ok_or(format!("no {want:?} track in {:?}", d.tracks))?;
     let video: Vec<&Packet> = d.packets.iter().filter(|p| p.track == track.id).collect();
-    let expected = PACKET_COUNT_EXCEPTIONS.iter().find(|x| x.0 == e.path).map_or(e.frames, |x| x.1);
+    let expected = PACKET_COUNT_EXCEPTIONS
+        .iter()
+        .find(|x| x.0 == e.path)
+        .map_or(e.frames, |x| x.1);
     if video.len() as u64 != expected {
-        return Err(format!("{} video packets, expected {expected}", video.len()));
+        return Err(format!(
+            "{} video packets, expected {expected}",
+            video.len()
+        ));
     }
     if !video[0].keyframe {
         return Err("first video packet is not a keyframe".into());
     }
     // IVF is left out: resolution_change_500frames-vp9.ivf stores 0 as every timestamp.
-    let timed = matches!(e.container.as_str(), "MP4" | "QuickTime MOV" | "Matroska" | "WebM");
+    let timed = matches!(
+        e.container.as_str(),
+        "MP4" | "QuickTime MOV" | "Matroska" | "WebM"
+    );
     if timed {
         let mut pts: Vec<i64> = Vec::new();
         for (i, p) in video.iter().enumerate() {
@@ -156,7 +187,8 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         // MP4: the edit list makes the first pts ~0 (as ffprobe shows). Matroska
         // keeps absolute times (vp9hdr2020.webm starts at 1.502 s, ffprobe agrees).
         let first = sorted[0];
-        if matches!(e.container.as_str(), "MP4" | "QuickTime MOV") && !(-1_000_000_000..=1_000_000_000).contains(&first)
+        if matches!(e.container.as_str(), "MP4" | "QuickTime MOV")
+            && !(-1_000_000_000..=1_000_000_000).contains(&first)
         {
             return Err(format!("first pts {first} ns is not near 0"));
         }
@@ -166,20 +198,28 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
     for p in &d.packets {
         let at = p.byte_offset as usize;
         if file.get(at..at + p.data.len()) != Some(&p.data[..]) {
-            return Err(format!("track {} packet at byte_offset {at}: data differs from the file there", p.track));
+            return Err(format!(
+                "track {} packet at byte_offset {at}: data differs from the file there",
+                p.track
+            ));
         }
     }
     match (&track.codec, &track.codec_private, e.container.as_str()) {
         (CodecId::H264 | CodecId::Hevc, cp, "MP4" | "QuickTime MOV" | "Matroska") => {
             let len = nal_length_size(cp).ok_or(format!("no avcC/hvcC: {cp:?}"))?;
             if let CodecPrivate::Avc { sps, pps, .. } = cp {
-                if sps.is_empty() || pps.is_empty() || sps.iter().any(|s| s.first().map(|b| b & 0x1f) != Some(7)) {
+                if sps.is_empty()
+                    || pps.is_empty()
+                    || sps.iter().any(|s| s.first().map(|b| b & 0x1f) != Some(7))
+                {
                     return Err("avcC without a valid SPS/PPS".into());
                 }
             }
             for (i, p) in video.iter().enumerate() {
-                let nals = split_length_prefixed(&p.data, len)
-                    .ok_or(format!("packet {i}: NAL lengths ({len}-byte) do not tile the {} bytes", p.data.len()))?;
+                let nals = split_length_prefixed(&p.data, len).ok_or(format!(
+                    "packet {i}: NAL lengths ({len}-byte) do not tile the {} bytes",
+                    p.data.len()
+                ))?;
                 if nals.iter().any(|n| n.is_empty()) {
                     return Err(format!("packet {i}: empty NAL unit"));
                 }
@@ -188,18 +228,33 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         (_, _, "H.264 Annex B" | "HEVC Annex B") => {
             // No bytes lost or duplicated: the packets tile the file from the first start code.
             let first_sc = file.windows(3).position(|w| w == [0, 0, 1]).unwrap_or(0);
-            let first_sc = if first_sc > 0 && file[first_sc - 1] == 0 { first_sc - 1 } else { first_sc };
-            let joined: Vec<u8> = d.packets.iter().flat_map(|p| p.data.iter().copied()).collect();
+            let first_sc = if first_sc > 0 && file[first_sc - 1] == 0 {
+                first_sc - 1
+            } else {
+                first_sc
+            };
+            let joined: Vec<u8> = d
+                .packets
+                .iter()
+                .flat_map(|p| p.data.iter().copied())
+                .collect();
             if joined[..] != file[first_sc..] {
                 return Err("access units do not tile the file".into());
             }
-            if d.packets.iter().any(|p| !p.data.starts_with(&[0, 0, 1]) && !p.data.starts_with(&[0, 0, 0, 1])) {
+            if d.packets
+                .iter()
+                .any(|p| !p.data.starts_with(&[0, 0, 1]) && !p.data.starts_with(&[0, 0, 0, 1]))
+            {
                 return Err("an access unit does not begin with a start code".into());
             }
         }
         _ => {}
     }
-    Ok(format!("{} packets ({} video)", d.packets.len(), video.len()))
+    Ok(format!(
+        "{} packets ({} video)",
+        d.packets.len(),
+        video.len()
+    ))
 }
 
 #[test]
@@ -235,14 +290,22 @@ fn vcl_nals(p: &Packet, len_size: Option<usize>) -> Vec<Vec<u8>> {
         Some(l) => split_length_prefixed(&p.data, l).expect("length-prefixed NAL units"),
         None => split_annexb(&p.data),
     };
-    nals.into_iter().filter(|n| matches!(n[0] & 0x1f, 1 | 5)).map(|n| n.to_vec()).collect()
+    nals.into_iter()
+        .filter(|n| matches!(n[0] & 0x1f, 1 | 5))
+        .map(|n| n.to_vec())
+        .collect()
 }
 
 #[test]
 fn fragmented_mp4_matches_annexb_source() {
     let frag = demux(&data_dir().join("frag-test-25fps.mp4")).expect("open fragmented MP4");
     let es = demux(&media_dir().join("crates-cros-codecs/test-25fps.h264")).expect("open Annex-B");
-    assert!(frag.errors.is_empty() && es.errors.is_empty(), "{:?} {:?}", frag.errors, es.errors);
+    assert!(
+        frag.errors.is_empty() && es.errors.is_empty(),
+        "{:?} {:?}",
+        frag.errors,
+        es.errors
+    );
     assert_eq!(frag.tracks.len(), 1);
     assert_eq!(frag.tracks[0].codec, CodecId::H264);
     assert_eq!((frag.tracks[0].width, frag.tracks[0].height), (320, 240));
@@ -262,9 +325,13 @@ fn fragmented_mp4_matches_annexb_source() {
 #[test]
 fn fragmented_mp4_with_composition_offsets_matches_progressive_source() {
     let frag = demux(&data_dir().join("frag-foreman-2s.mp4")).expect("open fragmented MP4");
-    let orig = demux(&media_dir().join("debian-src-firefox-esr/foreman.mp4")).expect("open foreman.mp4");
+    let orig =
+        demux(&media_dir().join("debian-src-firefox-esr/foreman.mp4")).expect("open foreman.mp4");
     assert!(frag.errors.is_empty() && orig.errors.is_empty());
-    assert_eq!(frag.tracks[0].codec_private, orig.tracks[0].codec_private, "avcC");
+    assert_eq!(
+        frag.tracks[0].codec_private, orig.tracks[0].codec_private,
+        "avcC"
+    );
     let n = frag.packets.len();
     assert!((55..=65).contains(&n), "{n} packets for 2 s at 30 fps");
     // Same samples; timestamps equal up to one constant shift (edit lists differ) ± 1 µs rounding.
@@ -276,16 +343,27 @@ fn fragmented_mp4_with_composition_offsets_matches_progressive_source() {
         assert_eq!(a.keyframe, b.keyframe, "sample {i}");
         let dp = a.pts_ns.unwrap() - b.pts_ns.unwrap() - pts_shift;
         let dd = a.dts_ns.unwrap() - b.dts_ns.unwrap() - dts_shift;
-        assert!(dp.abs() <= 1000 && dd.abs() <= 1000, "sample {i}: pts/dts drift {dp}/{dd} ns");
+        assert!(
+            dp.abs() <= 1000 && dd.abs() <= 1000,
+            "sample {i}: pts/dts drift {dp}/{dd} ns"
+        );
         reordered |= a.pts_ns != a.dts_ns.map(|d| d + pts_shift - dts_shift);
     }
-    assert!(reordered, "expected B-frame composition offsets in the fragments");
+    assert!(
+        reordered,
+        "expected B-frame composition offsets in the fragments"
+    );
 }
 
 /// After `seek(track, t)` the next packet of `track` is the last keyframe with pts ≤ t.
 fn check_seek(path: &Path, targets_ns: &[i64]) {
     let all = demux(path).expect("open");
-    let vt = all.tracks.iter().find(|t| !matches!(t.codec, CodecId::Audio(_) | CodecId::Other(_))).expect("video").id;
+    let vt = all
+        .tracks
+        .iter()
+        .find(|t| !matches!(t.codec, CodecId::Audio(_) | CodecId::Other(_)))
+        .expect("video")
+        .id;
     let video: Vec<&Packet> = all.packets.iter().filter(|p| p.track == vt).collect();
     for &t in targets_ns {
         let want = video
@@ -303,27 +381,54 @@ fn check_seek(path: &Path, targets_ns: &[i64]) {
                 None => panic!("{}: nothing after seek to {t}", path.display()),
             }
         };
-        assert!(got.keyframe, "{}: seek({t}) landed on a non-keyframe", path.display());
+        assert!(
+            got.keyframe,
+            "{}: seek({t}) landed on a non-keyframe",
+            path.display()
+        );
         assert_eq!(got.pts_ns, want.pts_ns, "{}: seek({t})", path.display());
         assert_eq!(got.data, want.data);
         // The rest of the track follows.
-        let idx = video.iter().position(|p| p.byte_offset == want.byte_offset && p.data == want.data).unwrap();
+        let idx = video
+            .iter()
+            .position(|p| p.byte_offset == want.byte_offset && p.data == want.data)
+            .unwrap();
         let mut rest = 1;
         while let Some(p) = d.next_packet().expect("packet") {
             rest += usize::from(p.track == vt);
         }
-        assert_eq!(rest, video.len() - idx, "{}: packets after seek({t})", path.display());
+        assert_eq!(
+            rest,
+            video.len() - idx,
+            "{}: packets after seek({t})",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn seek_lands_on_last_keyframe_at_or_before_target() {
     let m = media_dir();
-    check_seek(&m.join("debian-src-firefox-esr/gizmo.mp4"), &[0, 2_500_000_000, 4_000_000_000, -5]);
-    check_seek(&m.join("remuxed-by-us/balle-jbart.h264.mkv"), &[0, 5_000_000_000, 9_000_000_000]);
-    check_seek(&m.join("debian-src-firefox-esr/webgl-npot-video.vp8.webm"), &[12_345_000_000, 29_000_000_000]);
-    check_seek(&m.join("crates-cros-codecs/test-25fps.vp8.ivf"), &[0, 5_000_000_000]);
-    check_seek(&data_dir().join("frag-test-25fps.mp4"), &[3_000_000_000, 9_000_000_000]);
+    check_seek(
+        &m.join("debian-src-firefox-esr/gizmo.mp4"),
+        &[0, 2_500_000_000, 4_000_000_000, -5],
+    );
+    check_seek(
+        &m.join("remuxed-by-us/balle-jbart.h264.mkv"),
+        &[0, 5_000_000_000, 9_000_000_000],
+    );
+    check_seek(
+        &m.join("debian-src-firefox-esr/webgl-npot-video.vp8.webm"),
+        &[12_345_000_000, 29_000_000_000],
+    );
+    check_seek(
+        &m.join("crates-cros-codecs/test-25fps.vp8.ivf"),
+        &[0, 5_000_000_000],
+    );
+    check_seek(
+        &data_dir().join("frag-test-25fps.mp4"),
+        &[3_000_000_000, 9_000_000_000],
+    );
 }
 
 #[test]
@@ -331,7 +436,11 @@ fn avc_and_hevc_configuration_records() {
     let m = media_dir();
     let d = demux(&m.join("debian-src-firefox-esr/gizmo.mp4")).unwrap();
     match &d.tracks[0].codec_private {
-        CodecPrivate::Avc { nal_length_size, sps, pps } => {
+        CodecPrivate::Avc {
+            nal_length_size,
+            sps,
+            pps,
+        } => {
             assert_eq!(*nal_length_size, 4);
             assert_eq!(sps.len(), 1);
             assert_eq!(pps.len(), 1);
@@ -343,10 +452,16 @@ fn avc_and_hevc_configuration_records() {
     assert_eq!(d.tracks[1].codec, CodecId::Audio("mp4a".into()));
     let d = demux(&m.join("remuxed-by-us/gizmo_hevc_8bit_420.mkv")).unwrap();
     match &d.tracks[0].codec_private {
-        CodecPrivate::Hvcc { nal_length_size, nal_units } => {
+        CodecPrivate::Hvcc {
+            nal_length_size,
+            nal_units,
+        } => {
             assert_eq!(*nal_length_size, 4);
             let types: Vec<u8> = nal_units.iter().map(|n| (n[0] >> 1) & 0x3f).collect();
-            assert!(types.contains(&32) && types.contains(&33) && types.contains(&34), "VPS/SPS/PPS: {types:?}");
+            assert!(
+                types.contains(&32) && types.contains(&33) && types.contains(&34),
+                "VPS/SPS/PPS: {types:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -379,14 +494,21 @@ fn bad_input_variants(src: &Path, tag: &str) {
             1 => 40,
             _ => (good.len() as u64 * i / 10 + 13 * i) as usize,
         };
-        variants.push((format!("cut{cut}"), good[..cut.min(good.len() - 1)].to_vec()));
+        variants.push((
+            format!("cut{cut}"),
+            good[..cut.min(good.len() - 1)].to_vec(),
+        ));
     }
     for seed in 1..=12u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut v = good.clone();
         for _ in 0..20 {
             // Half the flips in the first 4 KiB (headers), half anywhere.
-            let limit = if rng.next().is_multiple_of(2) { good.len().min(4096) } else { good.len() };
+            let limit = if rng.next().is_multiple_of(2) {
+                good.len().min(4096)
+            } else {
+                good.len()
+            };
             let at = (rng.next() % limit as u64) as usize;
             v[at] ^= 1 << (rng.next() % 8);
         }
@@ -403,24 +525,39 @@ fn bad_input_variants(src: &Path, tag: &str) {
             Ok(Err(e)) => {
                 let s = e.to_string();
                 eprintln!("{tag} {name}: open error: {s}");
-                assert!(s.contains(&*path.to_string_lossy()), "{tag} {name}: error does not name the file: {s}");
+                assert!(
+                    s.contains(&*path.to_string_lossy()),
+                    "{tag} {name}: error does not name the file: {s}"
+                );
             }
             Ok(Ok(d)) => {
                 eprintln!(
                     "{tag} {name}: {} packets (whole file {reference}), {} errors{}",
                     d.packets.len(),
                     d.errors.len(),
-                    d.errors.first().map(|e| format!(", first: {e}")).unwrap_or_default()
+                    d.errors
+                        .first()
+                        .map(|e| format!(", first: {e}"))
+                        .unwrap_or_default()
                 );
                 if name.starts_with("cut") {
-                    assert!(d.packets.len() <= reference, "{tag} {name}: more packets than the whole file");
+                    assert!(
+                        d.packets.len() <= reference,
+                        "{tag} {name}: more packets than the whole file"
+                    );
                 }
                 for err in &d.errors {
-                    assert!(err.contains(&*path.to_string_lossy()), "{tag} {name}: error without the file: {err}");
+                    assert!(
+                        err.contains(&*path.to_string_lossy()),
+                        "{tag} {name}: error without the file: {err}"
+                    );
                 }
             }
         }
-        assert!(took < Duration::from_secs(30), "{tag} {name}: took {took:?}");
+        assert!(
+            took < Duration::from_secs(30),
+            "{tag} {name}: took {took:?}"
+        );
         std::fs::remove_file(&path).ok();
     }
     std::fs::remove_dir(&dir).ok();
@@ -433,22 +570,40 @@ fn bad_input_variants(src: &Path, tag: &str) {
 
 #[test]
 fn bad_input_mp4() {
-    bad_input_variants(&media_dir().join("debian-src-firefox-esr/gizmo.mp4"), "gizmo");
+    bad_input_variants(
+        &media_dir().join("debian-src-firefox-esr/gizmo.mp4"),
+        "gizmo",
+    );
     bad_input_variants(&data_dir().join("frag-test-25fps.mp4"), "frag");
     bad_input_variants(&data_dir().join("frag-foreman-2s.mp4"), "frag-ctts");
 }
 
 #[test]
 fn bad_input_matroska() {
-    bad_input_variants(&media_dir().join("remuxed-by-us/balle-jbart.h264.mkv"), "balle");
-    bad_input_variants(&media_dir().join("debian-src-firefox-esr/wpt-400x300-red-resize-200x150-green.webm"), "live");
+    bad_input_variants(
+        &media_dir().join("remuxed-by-us/balle-jbart.h264.mkv"),
+        "balle",
+    );
+    bad_input_variants(
+        &media_dir().join("debian-src-firefox-esr/wpt-400x300-red-resize-200x150-green.webm"),
+        "live",
+    );
 }
 
 #[test]
 fn bad_input_annexb_and_ivf() {
-    bad_input_variants(&media_dir().join("crates-cros-codecs/test-25fps.h264"), "es264");
-    bad_input_variants(&media_dir().join("crates-cros-codecs/test-25fps.h265"), "es265");
-    bad_input_variants(&media_dir().join("crates-cros-codecs/test-25fps.vp9.ivf"), "ivf");
+    bad_input_variants(
+        &media_dir().join("crates-cros-codecs/test-25fps.h264"),
+        "es264",
+    );
+    bad_input_variants(
+        &media_dir().join("crates-cros-codecs/test-25fps.h265"),
+        "es265",
+    );
+    bad_input_variants(
+        &media_dir().join("crates-cros-codecs/test-25fps.vp9.ivf"),
+        "ivf",
+    );
 }
 
 #[test]
@@ -489,7 +644,10 @@ fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let msg = errors[0].to_string();
-    assert!(msg.contains("huge.h264") && msg.contains("at byte 0"), "{msg}");
+    assert!(
+        msg.contains("huge.h264") && msg.contains("at byte 0"),
+        "{msg}"
+    );
     // The AU after the oversized NAL unit is still found.
     assert_eq!(packets.len(), 1);
     assert_eq!(packets[0].data, [0, 0, 0, 1, 0x65, 0x88, 0x80]);
@@ -501,10 +659,14 @@ fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
 fn matroska_seekhead_loop_does_not_hang() {
     // webgl-npot-video.vp8.webm's first SeekHead links to a second one at the
     // end of the file; point that link back at the first SeekHead itself.
-    let src = std::fs::read(media_dir().join("debian-src-firefox-esr/webgl-npot-video.vp8.webm")).unwrap();
+    let src = std::fs::read(media_dir().join("debian-src-firefox-esr/webgl-npot-video.vp8.webm"))
+        .unwrap();
     let mut bytes = src.clone();
     let link = [0x53, 0xab, 0x84, 0x11, 0x4d, 0x9b, 0x74, 0x53, 0xac, 0x82];
-    let at = bytes.windows(link.len()).position(|w| w == link).expect("SeekHead link in the first SeekHead");
+    let at = bytes
+        .windows(link.len())
+        .position(|w| w == link)
+        .expect("SeekHead link in the first SeekHead");
     bytes[at + link.len()] = 0;
     bytes[at + link.len() + 1] = 0;
     let dir = std::env::temp_dir().join(format!("vreq-container-loop-{}", std::process::id()));
@@ -514,10 +676,14 @@ fn matroska_seekhead_loop_does_not_hang() {
     let (tx, rx) = std::sync::mpsc::channel();
     let p2 = p.clone();
     std::thread::spawn(move || {
-        let r = demux(&p2).map(|d| d.packets.len()).map_err(|e| e.to_string());
+        let r = demux(&p2)
+            .map(|d| d.packets.len())
+            .map_err(|e| e.to_string());
         tx.send(r).ok();
     });
-    let r = rx.recv_timeout(Duration::from_secs(60)).expect("demuxing a SeekHead loop hangs");
+    let r = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("demuxing a SeekHead loop hangs");
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(r, Ok(900));
 }

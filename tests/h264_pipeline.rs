@@ -22,13 +22,20 @@ use vreqplay::v4l2::profile;
 /// Runs the player's loop over a fake visl. Returns the report and the
 /// device's rule violations.
 fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>), String> {
-    let opts = PlayOptions { input: path.to_owned(), output: Output::Null, max_frames: None, device: None, keep_open: false };
+    let opts = PlayOptions {
+        input: path.to_owned(),
+        output: Output::Null,
+        max_frames: None,
+        device: None,
+        keep_open: false,
+    };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = player::make_codec(path, &track, kind).map_err(|e| e.to_string())?;
     let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
     let mut sink = NullSink::default();
-    let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false).map_err(|e| e.to_string())?;
+    let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
+        .map_err(|e| e.to_string())?;
     Ok((report, dec.device().violations()))
 }
 
@@ -43,12 +50,20 @@ fn h264_clips() -> Vec<(PathBuf, u64, String)> {
 #[test]
 fn every_h264_clip_outputs_ffprobe_frame_count() {
     let clips = h264_clips();
-    assert!(clips.len() >= 20, "corpus shrank: {} H.264 clips", clips.len());
+    assert!(
+        clips.len() >= 20,
+        "corpus shrank: {} H.264 clips",
+        clips.len()
+    );
     let mut failures = Vec::new();
     // High 10 and 4:4:4 clips included: GStreamer's v4l2slh264dec decodes them
     // on visl too (its CAPTURE is NV12 regardless), so the oracle covers them.
     for (path, frames, _profile) in &clips {
-        let name = path.strip_prefix(media_dir()).unwrap().display().to_string();
+        let name = path
+            .strip_prefix(media_dir())
+            .unwrap()
+            .display()
+            .to_string();
         let t = Instant::now();
         match play_fake(path) {
             Ok((r, violations)) => {
@@ -67,7 +82,13 @@ fn every_h264_clip_outputs_ffprobe_frame_count() {
         }
         eprintln!("{name}: {:?}", t.elapsed());
     }
-    assert!(failures.is_empty(), "{} of {} clips wrong:\n{}", failures.len(), clips.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} clips wrong:\n{}",
+        failures.len(),
+        clips.len(),
+        failures.join("\n")
+    );
 }
 
 /// A deterministic xorshift so the damage is the same on every run.
@@ -84,13 +105,19 @@ fn damaged_copy(src: &Path, tag: &str, f: impl FnOnce(&mut Vec<u8>)) -> PathBuf 
     let ext = src.extension().unwrap().to_str().unwrap();
     let dir = std::env::temp_dir().join(format!("vreqplay-damage-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("{}-{tag}.{ext}", src.file_stem().unwrap().to_str().unwrap()));
+    let out = dir.join(format!(
+        "{}-{tag}.{ext}",
+        src.file_stem().unwrap().to_str().unwrap()
+    ));
     std::fs::write(&out, data).unwrap();
     out
 }
 
-const DAMAGE_CLIPS: [&str; 3] =
-    ["debian-src-firefox-esr/gizmo.mp4", "remuxed-by-us/balle-jbart.h264.mkv", "crates-cros-codecs/test-25fps.h264"];
+const DAMAGE_CLIPS: [&str; 3] = [
+    "debian-src-firefox-esr/gizmo.mp4",
+    "remuxed-by-us/balle-jbart.h264.mkv",
+    "crates-cros-codecs/test-25fps.h264",
+];
 
 #[test]
 fn truncated_clips_end_cleanly() {
@@ -103,14 +130,24 @@ fn truncated_clips_end_cleanly() {
             let path = damaged_copy(&src, &format!("cut{cut}"), |d| d.truncate(cut));
             let t = Instant::now();
             let r = play_fake(&path);
-            assert!(t.elapsed() < Duration::from_secs(60), "{clip} cut at {cut}: took {:?}", t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "{clip} cut at {cut}: took {:?}",
+                t.elapsed()
+            );
             match r {
                 Ok((r, violations)) => {
                     assert!(violations.is_empty(), "{clip} cut at {cut}: {violations:?}");
-                    assert!(r.frames_shown <= full.frames_shown, "{clip} cut at {cut}: more frames than whole");
+                    assert!(
+                        r.frames_shown <= full.frames_shown,
+                        "{clip} cut at {cut}: more frames than whole"
+                    );
                 }
                 // a cut inside the header: must be a clear error naming the file
-                Err(e) => assert!(e.contains(path.file_name().unwrap().to_str().unwrap()), "{clip}: {e}"),
+                Err(e) => assert!(
+                    e.contains(path.file_name().unwrap().to_str().unwrap()),
+                    "{clip}: {e}"
+                ),
             }
         }
     }
@@ -133,8 +170,13 @@ fn bit_flipped_clips_resume_at_next_idr() {
             }
         });
         let t = Instant::now();
-        let (r, violations) = play_fake(&path).unwrap_or_else(|e| panic!("{clip} bit-flipped: {e}"));
-        assert!(t.elapsed() < Duration::from_secs(60), "{clip}: took {:?}", t.elapsed());
+        let (r, violations) =
+            play_fake(&path).unwrap_or_else(|e| panic!("{clip} bit-flipped: {e}"));
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "{clip}: took {:?}",
+            t.elapsed()
+        );
         assert!(violations.is_empty(), "{clip}: {violations:?}");
         // playback went on past the damage: at least the frames of the last
         // half of the clip came out.

@@ -12,11 +12,16 @@ use vreqplay::oracle::trace::{parse, split_events, TraceJob};
 use vreqplay::oracle::visl_fmt::emulate;
 
 fn sample(name: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/samples").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/oracle/samples")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-const SAMPLES: [&str; 2] = ["64x64-I-P-B-P-high.gst.trace", "wpt-webcodecs-h264-6jobs.gst.trace"];
+const SAMPLES: [&str; 2] = [
+    "64x64-I-P-B-P-high.gst.trace",
+    "wpt-webcodecs-h264-6jobs.gst.trace",
+];
 
 /// A request that sets every control to the values visl printed for `j`.
 fn job_setting_all(j: &TraceJob) -> DecodeJob {
@@ -65,7 +70,10 @@ fn emulated_events_are_byte_identical_to_visl() {
             assert_eq!(x, y, "{s}: event {i} differs");
         }
         // and the normalised forms agree
-        assert_eq!(normalise_trace(&real, &[], None).unwrap(), normalise_trace(&emu, &[], None).unwrap());
+        assert_eq!(
+            normalise_trace(&real, &[], None).unwrap(),
+            normalise_trace(&emu, &[], None).unwrap()
+        );
     }
 }
 
@@ -131,7 +139,10 @@ fn hand_built_jobs_match_gstreamer() {
         slice_qp_delta: -22,
         ..Default::default()
     };
-    s1.ref_pic_list0[0] = b::v4l2_h264_reference { fields: b::V4L2_H264_FRAME_REF as u8, index: 3 };
+    s1.ref_pic_list0[0] = b::v4l2_h264_reference {
+        fields: b::V4L2_H264_FRAME_REF as u8,
+        index: 3,
+    };
     let mut d1 = b::v4l2_ctrl_h264_decode_params {
         nal_ref_idc: 2,
         frame_num: 1,
@@ -155,8 +166,14 @@ fn hand_built_jobs_match_gstreamer() {
         flags: b::V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED,
         ..Default::default()
     };
-    s2.ref_pic_list0[0] = b::v4l2_h264_reference { fields: 3, index: 1 };
-    s2.ref_pic_list1[0] = b::v4l2_h264_reference { fields: 3, index: 0 };
+    s2.ref_pic_list0[0] = b::v4l2_h264_reference {
+        fields: 3,
+        index: 1,
+    };
+    s2.ref_pic_list1[0] = b::v4l2_h264_reference {
+        fields: 3,
+        index: 0,
+    };
     let mut d2 = b::v4l2_ctrl_h264_decode_params {
         frame_num: 2,
         top_field_order_cnt: 2,
@@ -193,11 +210,20 @@ fn hand_built_jobs_match_gstreamer() {
                 Control::H264PredWeights(Box::new(w1)),
             ],
         ),
-        job(ts[2], vec![Control::H264SliceParams(Box::new(s2)), Control::H264DecodeParams(Box::new(d2))]),
+        job(
+            ts[2],
+            vec![
+                Control::H264SliceParams(Box::new(s2)),
+                Control::H264DecodeParams(Box::new(d2)),
+            ],
+        ),
     ];
     let gst = normalise_trace(&sample(SAMPLES[0]), &[], None).unwrap();
     let ours = normalise_trace(&emulate(&jobs), &[], None).unwrap();
-    let c = compare::compare(&compare::read(&gst).unwrap(), &compare::read(&ours).unwrap());
+    let c = compare::compare(
+        &compare::read(&gst).unwrap(),
+        &compare::read(&ours).unwrap(),
+    );
     assert!(c.ok(), "{c}");
     assert_eq!(c.to_string(), "equal 3/3 jobs");
     assert_eq!(gst, ours);
@@ -207,7 +233,10 @@ fn hand_built_jobs_match_gstreamer() {
     d2bad.dpb[0].top_field_order_cnt = 6;
     jobs[2].controls[1] = Control::H264DecodeParams(Box::new(d2bad));
     let ours = normalise_trace(&emulate(&jobs), &[], None).unwrap();
-    let c = compare::compare(&compare::read(&gst).unwrap(), &compare::read(&ours).unwrap());
+    let c = compare::compare(
+        &compare::read(&gst).unwrap(),
+        &compare::read(&ours).unwrap(),
+    );
     assert_eq!(c.equal, 2);
     let d = c.first_diff.unwrap();
     assert_eq!((d.job, d.key.as_str()), (2, "dpb[pic 1]"));
@@ -218,7 +247,10 @@ fn hand_built_jobs_match_gstreamer() {
     jobs[2].controls[0] = Control::H264SliceParams(Box::new(s2));
     jobs[2].controls[1] = Control::H264DecodeParams(Box::new(d2));
     let ours = normalise_trace(&emulate(&jobs), &[], None).unwrap();
-    let c = compare::compare(&compare::read(&gst).unwrap(), &compare::read(&ours).unwrap());
+    let c = compare::compare(
+        &compare::read(&gst).unwrap(),
+        &compare::read(&ours).unwrap(),
+    );
     let d = c.first_diff.unwrap();
     assert_eq!((d.job, d.key.as_str()), (2, "ref_pic_list1[0]"));
     assert_eq!(d.a.unwrap(), "pic 1 fields TOP_FIELD_REF|BOTTOM_FIELD_REF");
@@ -230,12 +262,24 @@ fn hand_built_jobs_match_gstreamer() {
 fn multi_slice_sample_structure() {
     let t = parse(&sample(SAMPLES[1])).unwrap();
     assert_eq!(t.jobs.len(), 6);
-    let pics: Vec<u64> = t.jobs.iter().map(|j| j.output.unwrap().timestamp_ns).collect();
+    let pics: Vec<u64> = t
+        .jobs
+        .iter()
+        .map(|j| j.output.unwrap().timestamp_ns)
+        .collect();
     assert_eq!(pics[0], pics[1]);
     assert_eq!(pics[1], pics[2]);
     assert_ne!(pics[2], pics[3]);
-    let hold: Vec<bool> = t.jobs.iter().map(|j| j.output.unwrap().hold_capture).collect();
+    let hold: Vec<bool> = t
+        .jobs
+        .iter()
+        .map(|j| j.output.unwrap().hold_capture)
+        .collect();
     assert_eq!(hold, [true, true, false, true, true, false]);
-    let first_mb: Vec<u32> = t.jobs.iter().map(|j| j.slice_params.first_mb_in_slice).collect();
+    let first_mb: Vec<u32> = t
+        .jobs
+        .iter()
+        .map(|j| j.slice_params.first_mb_in_slice)
+        .collect();
     assert_eq!(first_mb, [0, 100, 200, 0, 100, 200]);
 }

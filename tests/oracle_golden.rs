@@ -36,7 +36,10 @@ impl Set {
     fn golden_name(self, clip: &str) -> String {
         match self {
             Set::Corpus => format!("{}.norm", clip.replace('/', "--")),
-            Set::Synthetic => format!("{}.norm", Path::new(clip).file_name().unwrap().to_string_lossy()),
+            Set::Synthetic => format!(
+                "{}.norm",
+                Path::new(clip).file_name().unwrap().to_string_lossy()
+            ),
         }
     }
 }
@@ -64,13 +67,26 @@ fn sha256sum(path: &Path) -> String {
         .arg(path)
         .output()
         .unwrap_or_else(|e| panic!("sha256sum {}: {e}", path.display()));
-    assert!(out.status.success(), "sha256sum {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
+    assert!(
+        out.status.success(),
+        "sha256sum {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `clip PATH sha256 HEX` header → PATH.
 fn clip_of(n: &Normalised) -> Option<String> {
-    n.header.iter().find_map(|h| h.strip_prefix("clip ").and_then(|r| r.split_whitespace().next()).map(str::to_string))
+    n.header.iter().find_map(|h| {
+        h.strip_prefix("clip ")
+            .and_then(|r| r.split_whitespace().next())
+            .map(str::to_string)
+    })
 }
 
 #[test]
@@ -85,12 +101,26 @@ fn synthetic_goldens_parse_and_carry_provenance() {
 
 fn check_provenance(set: Set) {
     let g = goldens(set);
-    assert!(!g.is_empty(), "no goldens in {}", set.golden_dir().display());
+    assert!(
+        !g.is_empty(),
+        "no goldens in {}",
+        set.golden_dir().display()
+    );
     for (p, n) in &g {
         let name = p.display();
-        assert!(n.header.iter().any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")), "{name}");
+        assert!(
+            n.header
+                .iter()
+                .any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")),
+            "{name}"
+        );
         let clip = clip_of(n).unwrap_or_else(|| panic!("{name}: no clip header"));
-        assert!(n.header.iter().any(|h| h.starts_with("clip ") && h.contains(" sha256 ")), "{name}");
+        assert!(
+            n.header
+                .iter()
+                .any(|h| h.starts_with("clip ") && h.contains(" sha256 ")),
+            "{name}"
+        );
         assert!(!n.jobs.is_empty(), "{name}: no jobs");
         if let Some(cap) = n.cap {
             assert_eq!(n.jobs.len(), cap, "{name}: cap");
@@ -98,22 +128,39 @@ fn check_provenance(set: Set) {
         // every job names its picture; pictures are numbered in first-appearance order
         let mut next = 0usize;
         for (j, f) in n.jobs.iter().enumerate() {
-            let pic = f.iter().find(|(k, _)| k == "picture").unwrap_or_else(|| panic!("{name}: job {j}"));
-            let pic: usize = pic.1.parse().unwrap_or_else(|_| panic!("{name}: job {j} picture {}", pic.1));
+            let pic = f
+                .iter()
+                .find(|(k, _)| k == "picture")
+                .unwrap_or_else(|| panic!("{name}: job {j}"));
+            let pic: usize = pic
+                .1
+                .parse()
+                .unwrap_or_else(|_| panic!("{name}: job {j} picture {}", pic.1));
             assert!(pic <= next, "{name}: job {j} picture {pic} skips ahead");
             if pic == next {
                 next += 1;
             }
-            assert!(f.iter().any(|(k, _)| k == "sps.profile_idc"), "{name}: job {j} lacks sps");
-            assert!(f.iter().any(|(k, _)| k == "decode_params.frame_num"), "{name}: job {j} lacks decode_params");
+            assert!(
+                f.iter().any(|(k, _)| k == "sps.profile_idc"),
+                "{name}: job {j} lacks sps"
+            );
+            assert!(
+                f.iter().any(|(k, _)| k == "decode_params.frame_num"),
+                "{name}: job {j} lacks decode_params"
+            );
         }
         // the file name is derived from the clip path
-        assert_eq!(p.file_name().unwrap().to_str().unwrap(), set.golden_name(&clip));
+        assert_eq!(
+            p.file_name().unwrap().to_str().unwrap(),
+            set.golden_name(&clip)
+        );
         // the golden was made from the bytes committed/present now
         if let Set::Synthetic = set {
             let sha = sha256sum(&set.clip_base().join(&clip));
             assert!(
-                n.header.iter().any(|h| h == &format!("clip {clip} sha256 {sha}")),
+                n.header
+                    .iter()
+                    .any(|h| h == &format!("clip {clip} sha256 {sha}")),
                 "{name}: {clip} sha256 {sha} differs from the golden's"
             );
         }
@@ -161,5 +208,9 @@ fn check_codec(set: Set) {
         println!("{line}  [{}]", p.file_name().unwrap().to_string_lossy());
     }
     assert!(n > 0, "no goldens in {}", set.golden_dir().display());
-    assert!(failed.is_empty(), "{} clips differ from GStreamer: {failed:?}", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} clips differ from GStreamer: {failed:?}",
+        failed.len()
+    );
 }

@@ -20,7 +20,10 @@ use vreqplay::oracle::compare::{self, Comparison, Normalised};
 use vreqplay::oracle::normalise::MAGIC;
 
 #[derive(Parser)]
-#[command(name = "vreq-oracle", about = "normalise and compare visl H.264 ftrace dumps")]
+#[command(
+    name = "vreq-oracle",
+    about = "normalise and compare visl H.264 ftrace dumps"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -74,21 +77,32 @@ fn load_opts(path: &Path, strict: bool) -> Result<Normalised, String> {
 }
 
 fn compare_files(a: &Path, b: &Path, strict: bool) -> Result<Comparison, String> {
-    Ok(compare::compare(&load_opts(a, strict)?, &load_opts(b, strict)?))
+    Ok(compare::compare(
+        &load_opts(a, strict)?,
+        &load_opts(b, strict)?,
+    ))
 }
 
 /// `key=value` pairs of a guest-trace.sh `.info` file.
 fn info(path: &Path) -> Option<BTreeMap<String, String>> {
     let t = std::fs::read_to_string(path).ok()?;
     Some(
-        t.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        t.split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     )
 }
 
 fn last_line(path: &Path) -> String {
     std::fs::read_to_string(path)
         .ok()
-        .and_then(|t| t.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()))
+        .and_then(|t| {
+            t.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+        })
         .unwrap_or_else(|| "no log".into())
 }
 
@@ -98,21 +112,27 @@ fn report(dir: &Path) -> Result<bool, String> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let n = e.file_name().to_str()?.to_string();
-            n.strip_suffix(".gst.info").or_else(|| n.strip_suffix(".golden.norm")).map(str::to_string)
+            n.strip_suffix(".gst.info")
+                .or_else(|| n.strip_suffix(".golden.norm"))
+                .map(str::to_string)
         })
         .collect();
     clips.sort();
     clips.dedup();
     if clips.is_empty() {
-        return Err(format!("{}: no *.gst.info or *.golden.norm files (run tests/oracle/run.sh)", dir.display()));
+        return Err(format!(
+            "{}: no *.gst.info or *.golden.norm files (run tests/oracle/run.sh)",
+            dir.display()
+        ));
     }
     let mut all_ok = true;
     println!("| clip | reference (GStreamer) frames | vreq frames | ffprobe frames | reference jobs | result |");
     println!("|---|---|---|---|---|---|");
     for c in &clips {
         let p = |ext: &str| dir.join(format!("{c}.{ext}"));
-        let ffprobe =
-            std::fs::read_to_string(p("ffprobe")).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into());
+        let ffprobe = std::fs::read_to_string(p("ffprobe"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
         // the reference: this run's GStreamer trace, else the committed golden
         let gi = info(&p("gst.info"));
         let (reference, ref_frames, gst_stopped) = match &gi {
@@ -128,7 +148,17 @@ fn report(dir: &Path) -> Result<bool, String> {
                         n
                     });
                 }
-                (r, format!("{} (rc {}, {}s+{}s)", g("frames"), g("rc"), g("secs"), g("tsecs")), stopped)
+                (
+                    r,
+                    format!(
+                        "{} (rc {}, {}s+{}s)",
+                        g("frames"),
+                        g("rc"),
+                        g("secs"),
+                        g("tsecs")
+                    ),
+                    stopped,
+                )
             }
             None => {
                 let r = load(&p("golden.norm"));
@@ -139,12 +169,22 @@ fn report(dir: &Path) -> Result<bool, String> {
                     .and_then(|h| h.split_whitespace().next())
                     .unwrap_or("?")
                     .to_string();
-                let partial = r.as_ref().ok().is_some_and(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")));
-                (r, format!("{f} (golden)"), partial.then(|| "(see golden)".to_string()))
+                let partial = r
+                    .as_ref()
+                    .ok()
+                    .is_some_and(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")));
+                (
+                    r,
+                    format!("{f} (golden)"),
+                    partial.then(|| "(see golden)".to_string()),
+                )
             }
         };
         let jobs = match &reference {
-            Ok(n) => n.cap.map_or(n.jobs.len(), |c| c.min(n.jobs.len())).to_string(),
+            Ok(n) => n
+                .cap
+                .map_or(n.jobs.len(), |c| c.min(n.jobs.len()))
+                .to_string(),
             Err(e) => format!("? ({e})"),
         };
         let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
@@ -153,9 +193,15 @@ fn report(dir: &Path) -> Result<bool, String> {
                 let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
                 if v("rc") != "0" {
                     let msg = last_line(&p("vreq.log"));
-                    (v("frames"), format!("vreqplay failed: rc {}: {msg}", v("rc")), false)
+                    (
+                        v("frames"),
+                        format!("vreqplay failed: rc {}: {msg}", v("rc")),
+                        false,
+                    )
                 } else {
-                    let cmp = reference.clone().and_then(|a| Ok(compare::compare(&a, &load(&p("vreq.trace"))?)));
+                    let cmp = reference
+                        .clone()
+                        .and_then(|a| Ok(compare::compare(&a, &load(&p("vreq.trace"))?)));
                     match cmp {
                         Ok(cmp) => {
                             let frames_ok = v("frames") == ffprobe;
@@ -167,7 +213,11 @@ fn report(dir: &Path) -> Result<bool, String> {
                                 );
                             }
                             if !frames_ok {
-                                r.push_str(&format!("; frames {} != ffprobe {}", v("frames"), ffprobe));
+                                r.push_str(&format!(
+                                    "; frames {} != ffprobe {}",
+                                    v("frames"),
+                                    ffprobe
+                                ));
                             }
                             (v("frames"), r, cmp.ok() && frames_ok)
                         }
@@ -188,8 +238,15 @@ fn report(dir: &Path) -> Result<bool, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r: Result<bool, String> = match cli.cmd {
-        Cmd::Normalise { trace, output, cap, header, strict } => (|| {
-            let text = std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+        Cmd::Normalise {
+            trace,
+            output,
+            cap,
+            header,
+            strict,
+        } => (|| {
+            let text =
+                std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
             let n = vreqplay::oracle::normalise_trace_opts(&text, &header, cap, strict)
                 .map_err(|e| format!("{}: {e}", trace.display()))?;
             match output {

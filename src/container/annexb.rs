@@ -162,7 +162,11 @@ impl AnnexBDemuxer {
         if !self.synced {
             loop {
                 if let Some(i) = self.find_start_code(0) {
-                    let start = if i > 0 && self.avail()[i - 1] == 0 { i - 1 } else { i };
+                    let start = if i > 0 && self.avail()[i - 1] == 0 {
+                        i - 1
+                    } else {
+                        i
+                    };
                     self.consume(start);
                     self.synced = true;
                     break;
@@ -192,11 +196,19 @@ impl AnnexBDemuxer {
         let mut scan = sc;
         loop {
             if let Some(j) = self.find_start_code(scan) {
-                let end = if j > sc && self.avail()[j - 1] == 0 { j - 1 } else { j };
+                let end = if j > sc && self.avail()[j - 1] == 0 {
+                    j - 1
+                } else {
+                    j
+                };
                 let bytes = self.avail()[..end].to_vec();
                 let offset = self.buf_start;
                 self.consume(end);
-                return Ok(Some(Nal { offset, bytes, header: sc }));
+                return Ok(Some(Nal {
+                    offset,
+                    bytes,
+                    header: sc,
+                }));
             }
             if self.avail().len() > MAX_AU_BYTES {
                 let offset = self.buf_start;
@@ -216,7 +228,11 @@ impl AnnexBDemuxer {
                 let bytes = self.avail().to_vec();
                 let offset = self.buf_start;
                 self.consume(bytes.len());
-                return Ok(Some(Nal { offset, bytes, header: sc }));
+                return Ok(Some(Nal {
+                    offset,
+                    bytes,
+                    header: sc,
+                }));
             }
         }
     }
@@ -231,13 +247,21 @@ impl AnnexBDemuxer {
             let t = (b0 >> 1) & 0x3f;
             let vcl = t <= 31;
             let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl { first_slice } else { matches!(t, 32..=35 | 39 | 41..=44 | 48..=55) };
+            let starts = if vcl {
+                first_slice
+            } else {
+                matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
+            };
             (vcl, starts, (16..=21).contains(&t))
         } else {
             let t = b0 & 0x1f;
             let vcl = matches!(t, 1 | 2 | 5);
             let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl { first_mb_zero } else { matches!(t, 6..=9 | 14..=18) };
+            let starts = if vcl {
+                first_mb_zero
+            } else {
+                matches!(t, 6..=9 | 14..=18)
+            };
             (vcl, starts, t == 5)
         }
     }
@@ -293,14 +317,24 @@ impl Demuxer for AnnexBDemuxer {
         if data.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Packet { track: 1, data, pts_ns: None, dts_ns: None, duration_ns: None, keyframe, byte_offset }))
+        Ok(Some(Packet {
+            track: 1,
+            data,
+            pts_ns: None,
+            dts_ns: None,
+            duration_ns: None,
+            keyframe,
+            byte_offset,
+        }))
     }
 
     /// Raw streams carry no timestamps: rewinds to the start of the file
     /// whatever `pts_ns` is (the next packet is the first AU).
     fn seek(&mut self, _track: u32, _pts_ns: i64) -> Result<(), ContainerError> {
         use std::io::Seek;
-        self.file.seek(std::io::SeekFrom::Start(0)).map_err(|e| ContainerError::io(&self.path, e))?;
+        self.file
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| ContainerError::io(&self.path, e))?;
         self.buf.clear();
         self.head = 0;
         self.buf_start = 0;

@@ -15,14 +15,23 @@ use super::CodecPrivate;
 /// not allowed by §5.3.3.2), a NAL unit running past the end.
 pub fn parse_avcc(d: &[u8]) -> Result<CodecPrivate, (usize, String)> {
     if d.len() < 7 {
-        return Err((0, format!("avcC is {} bytes, shorter than its 7-byte header", d.len())));
+        return Err((
+            0,
+            format!("avcC is {} bytes, shorter than its 7-byte header", d.len()),
+        ));
     }
     if d[0] != 1 {
-        return Err((0, format!("avcC configurationVersion {} (expected 1)", d[0])));
+        return Err((
+            0,
+            format!("avcC configurationVersion {} (expected 1)", d[0]),
+        ));
     }
     let nal_length_size = (d[4] & 3) + 1;
     if nal_length_size == 3 {
-        return Err((4, "avcC lengthSizeMinusOne = 2 (3-byte NAL lengths are not allowed)".into()));
+        return Err((
+            4,
+            "avcC lengthSizeMinusOne = 2 (3-byte NAL lengths are not allowed)".into(),
+        ));
     }
     let mut p = 5usize;
     let num_sps = usize::from(d[p] & 0x1f);
@@ -39,7 +48,11 @@ pub fn parse_avcc(d: &[u8]) -> Result<CodecPrivate, (usize, String)> {
     for _ in 0..num_pps {
         pps.push(read_u16_prefixed(d, &mut p, "avcC PPS")?);
     }
-    Ok(CodecPrivate::Avc { nal_length_size, sps, pps })
+    Ok(CodecPrivate::Avc {
+        nal_length_size,
+        sps,
+        pps,
+    })
 }
 
 /// Parses an `HEVCDecoderConfigurationRecord` (ISO/IEC 14496-15 §8.3.3.1):
@@ -52,14 +65,23 @@ pub fn parse_avcc(d: &[u8]) -> Result<CodecPrivate, (usize, String)> {
 /// Errors: as [`parse_avcc`].
 pub fn parse_hvcc(d: &[u8]) -> Result<CodecPrivate, (usize, String)> {
     if d.len() < 23 {
-        return Err((0, format!("hvcC is {} bytes, shorter than its 23-byte header", d.len())));
+        return Err((
+            0,
+            format!("hvcC is {} bytes, shorter than its 23-byte header", d.len()),
+        ));
     }
     if d[0] != 1 {
-        return Err((0, format!("hvcC configurationVersion {} (expected 1)", d[0])));
+        return Err((
+            0,
+            format!("hvcC configurationVersion {} (expected 1)", d[0]),
+        ));
     }
     let nal_length_size = (d[21] & 3) + 1;
     if nal_length_size == 3 {
-        return Err((21, "hvcC lengthSizeMinusOne = 2 (3-byte NAL lengths are not allowed)".into()));
+        return Err((
+            21,
+            "hvcC lengthSizeMinusOne = 2 (3-byte NAL lengths are not allowed)".into(),
+        ));
     }
     let num_arrays = d[22];
     let mut p = 23usize;
@@ -74,7 +96,10 @@ pub fn parse_hvcc(d: &[u8]) -> Result<CodecPrivate, (usize, String)> {
             nal_units.push(read_u16_prefixed(d, &mut p, "hvcC NAL unit")?);
         }
     }
-    Ok(CodecPrivate::Hvcc { nal_length_size, nal_units })
+    Ok(CodecPrivate::Hvcc {
+        nal_length_size,
+        nal_units,
+    })
 }
 
 fn read_u16_prefixed(d: &[u8], p: &mut usize, what: &str) -> Result<Vec<u8>, (usize, String)> {
@@ -84,7 +109,13 @@ fn read_u16_prefixed(d: &[u8], p: &mut usize, what: &str) -> Result<Vec<u8>, (us
     let len = usize::from(u16::from_be_bytes([d[*p], d[*p + 1]]));
     let start = *p + 2;
     let Some(nal) = d.get(start..start + len) else {
-        return Err((*p, format!("{what} of {len} bytes runs past the end of the record ({} bytes)", d.len())));
+        return Err((
+            *p,
+            format!(
+                "{what} of {len} bytes runs past the end of the record ({} bytes)",
+                d.len()
+            ),
+        ));
     };
     *p = start + len;
     Ok(nal.to_vec())
@@ -103,9 +134,12 @@ pub fn frame_is_keyframe(codec: &super::CodecId, private: &CodecPrivate, data: &
     match codec {
         CodecId::H264 | CodecId::Hevc => {
             let len_size = match private {
-                CodecPrivate::Avc { nal_length_size, .. } | CodecPrivate::Hvcc { nal_length_size, .. } => {
-                    usize::from(*nal_length_size)
+                CodecPrivate::Avc {
+                    nal_length_size, ..
                 }
+                | CodecPrivate::Hvcc {
+                    nal_length_size, ..
+                } => usize::from(*nal_length_size),
                 _ => 4,
             };
             let mut p = 0usize;
@@ -115,7 +149,11 @@ pub fn frame_is_keyframe(codec: &super::CodecId, private: &CodecPrivate, data: &
                     n = (n << 8) | usize::from(b);
                 }
                 let h = data[p + len_size];
-                let key = if *codec == CodecId::H264 { h & 0x1f == 5 } else { (16..=23).contains(&((h >> 1) & 0x3f)) };
+                let key = if *codec == CodecId::H264 {
+                    h & 0x1f == 5
+                } else {
+                    (16..=23).contains(&((h >> 1) & 0x3f))
+                };
                 if key {
                     return true;
                 }
@@ -150,9 +188,15 @@ mod tests {
     #[test]
     fn avcc_two_sps_and_short_lengths() {
         // version 1, profile 100, compat 0, level 31, lengthSizeMinusOne 1, 2 SPS, 1 PPS
-        let rec = [1, 100, 0, 31, 0xfd, 0xe2, 0, 2, 0x67, 1, 0, 1, 0x67, 1, 0, 2, 0x68, 0xee];
+        let rec = [
+            1, 100, 0, 31, 0xfd, 0xe2, 0, 2, 0x67, 1, 0, 1, 0x67, 1, 0, 2, 0x68, 0xee,
+        ];
         match parse_avcc(&rec).unwrap() {
-            CodecPrivate::Avc { nal_length_size, sps, pps } => {
+            CodecPrivate::Avc {
+                nal_length_size,
+                sps,
+                pps,
+            } => {
                 assert_eq!(nal_length_size, 2);
                 assert_eq!(sps, vec![vec![0x67, 1], vec![0x67]]);
                 assert_eq!(pps, vec![vec![0x68, 0xee]]);

@@ -51,14 +51,22 @@ impl IvfDemuxer {
     /// or malformed header; [`ContainerError::Unsupported`] for an unknown fourcc.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
         let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
-        let file_size = file.metadata().map_err(|e| ContainerError::io(path, e))?.len();
+        let file_size = file
+            .metadata()
+            .map_err(|e| ContainerError::io(path, e))?
+            .len();
         let mut reader = BufReader::new(file);
         let mut h = [0u8; FILE_HEADER_LEN as usize];
-        reader
-            .read_exact(&mut h)
-            .map_err(|_| ContainerError::corrupt(path, FORMAT, 0, "file shorter than the 32-byte IVF header"))?;
+        reader.read_exact(&mut h).map_err(|_| {
+            ContainerError::corrupt(path, FORMAT, 0, "file shorter than the 32-byte IVF header")
+        })?;
         if &h[0..4] != b"DKIF" {
-            return Err(ContainerError::corrupt(path, FORMAT, 0, "no DKIF signature"));
+            return Err(ContainerError::corrupt(
+                path,
+                FORMAT,
+                0,
+                "no DKIF signature",
+            ));
         }
         let le16 = |o: usize| u16::from_le_bytes([h[o], h[o + 1]]);
         let le32 = |o: usize| u32::from_le_bytes([h[o], h[o + 1], h[o + 2], h[o + 3]]);
@@ -81,7 +89,12 @@ impl IvfDemuxer {
         let (width, height) = (u32::from(le16(12)), u32::from(le16(14)));
         let (tb_den, tb_num) = (u64::from(le32(16)), u64::from(le32(20)));
         if tb_den == 0 || tb_num == 0 {
-            return Err(ContainerError::corrupt(path, FORMAT, 16, format!("time base {tb_num}/{tb_den}")));
+            return Err(ContainerError::corrupt(
+                path,
+                FORMAT,
+                16,
+                format!("time base {tb_num}/{tb_den}"),
+            ));
         }
         let frame_count = u64::from(le32(24));
         let mut d = IvfDemuxer {
@@ -100,7 +113,9 @@ impl IvfDemuxer {
         let mut step = 1u64;
         if let (Some((_, t0, _)), Some((_, t1, _))) = (d.frame_header_at(header_len)?, {
             match d.frame_header_at(header_len)? {
-                Some((size, _, _)) => d.frame_header_at(header_len + FRAME_HEADER_LEN + u64::from(size))?,
+                Some((size, _, _)) => {
+                    d.frame_header_at(header_len + FRAME_HEADER_LEN + u64::from(size))?
+                }
                 None => None,
             }
         }) {
@@ -109,8 +124,12 @@ impl IvfDemuxer {
             }
         }
         let frame_duration_ns = d.ts_to_ns(step).map(|v| v as u64);
-        let duration_ns =
-            if frame_count > 0 { d.ts_to_ns(frame_count.saturating_mul(step)).map(|v| v as u64) } else { None };
+        let duration_ns = if frame_count > 0 {
+            d.ts_to_ns(frame_count.saturating_mul(step))
+                .map(|v| v as u64)
+        } else {
+            None
+        };
         d.tracks.push(TrackInfo {
             id: 1,
             codec,
@@ -121,7 +140,9 @@ impl IvfDemuxer {
             codec_private: CodecPrivate::None,
             presentation_window_ns: None,
         });
-        d.reader.seek(SeekFrom::Start(header_len)).map_err(|e| ContainerError::io(path, e))?;
+        d.reader
+            .seek(SeekFrom::Start(header_len))
+            .map_err(|e| ContainerError::io(path, e))?;
         Ok(d)
     }
 
@@ -133,14 +154,21 @@ impl IvfDemuxer {
 
     /// Reads the frame header at `offset`: (frame size, timestamp, first [`HEAD`] data bytes, zero-padded).
     /// `Ok(None)` if fewer than 12 bytes remain; Corrupt if the size runs past the file end.
-    fn frame_header_at(&mut self, offset: u64) -> Result<Option<(u32, u64, [u8; HEAD])>, ContainerError> {
+    fn frame_header_at(
+        &mut self,
+        offset: u64,
+    ) -> Result<Option<(u32, u64, [u8; HEAD])>, ContainerError> {
         if offset.saturating_add(FRAME_HEADER_LEN) > self.file_size {
             return Ok(None);
         }
-        self.reader.seek(SeekFrom::Start(offset)).map_err(|e| ContainerError::io(&self.path, e))?;
+        self.reader
+            .seek(SeekFrom::Start(offset))
+            .map_err(|e| ContainerError::io(&self.path, e))?;
         let mut fh = [0u8; 12 + HEAD];
         let want = (self.file_size - offset).min(12 + HEAD as u64) as usize;
-        self.reader.read_exact(&mut fh[..want]).map_err(|e| ContainerError::io(&self.path, e))?;
+        self.reader
+            .read_exact(&mut fh[..want])
+            .map_err(|e| ContainerError::io(&self.path, e))?;
         let size = u32::from_le_bytes([fh[0], fh[1], fh[2], fh[3]]);
         let ts = u64::from_le_bytes(fh[4..12].try_into().expect("8 bytes"));
         if offset + FRAME_HEADER_LEN + u64::from(size) > self.file_size {
@@ -148,7 +176,10 @@ impl IvfDemuxer {
                 &self.path,
                 FORMAT,
                 offset,
-                format!("frame size {size} runs past the end of the file ({} bytes)", self.file_size),
+                format!(
+                    "frame size {size} runs past the end of the file ({} bytes)",
+                    self.file_size
+                ),
             ));
         }
         let mut head = [0u8; HEAD];

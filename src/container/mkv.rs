@@ -80,8 +80,16 @@ const ID_SEEKPOSITION: u32 = 0x53AC;
 /// A 4-byte ID no Matroska element has, written over hidden SeekHead entries.
 const UNUSED_ID: u32 = 0x1F43_B676;
 const ID_CLUSTER: u32 = 0x1F43_B675;
-const TOP_LEVEL: [u32; 8] =
-    [ID_SEEKHEAD, 0x1549_A966, 0x1654_AE6B, ID_CLUSTER, 0x1C53_BB6B, 0x1043_A770, 0x1254_C367, 0x1941_A469];
+const TOP_LEVEL: [u32; 8] = [
+    ID_SEEKHEAD,
+    0x1549_A966,
+    0x1654_AE6B,
+    ID_CLUSTER,
+    0x1C53_BB6B,
+    0x1043_A770,
+    0x1254_C367,
+    0x1941_A469,
+];
 
 /// Reads an EBML element header at `pos`: (id, size or None if unknown, size field length, header length).
 fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, usize, u64)> {
@@ -134,9 +142,13 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
         let with_marker = v | (1u64 << (7 * len));
         Some(with_marker.to_be_bytes()[8 - len..].to_vec())
     };
-    let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else { return patches };
+    let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else {
+        return patches;
+    };
     let mut pos = hl + size;
-    let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else { return patches };
+    let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else {
+        return patches;
+    };
     let seg_data = pos + hl;
     let seg_end = match seg_size {
         Some(s) => seg_data.saturating_add(s).min(file_size),
@@ -154,7 +166,9 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
     let mut seekheads: Vec<u64> = Vec::new();
     let mut chain_refs: Vec<(u64, u64, Option<u64>)> = Vec::new();
     while pos < seg_end {
-        let Some((id, size, sl, hl)) = ebml_header(f, pos, file_size) else { break };
+        let Some((id, size, sl, hl)) = ebml_header(f, pos, file_size) else {
+            break;
+        };
         let data = pos + hl;
         match (id, size) {
             (ID_SEEKHEAD, Some(size)) => {
@@ -162,19 +176,25 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                 let end = data.saturating_add(size).min(seg_end);
                 let mut p = data;
                 while p < end {
-                    let Some((cid, Some(csize), _, chl)) = ebml_header(f, p, file_size) else { break };
+                    let Some((cid, Some(csize), _, chl)) = ebml_header(f, p, file_size) else {
+                        break;
+                    };
                     if cid == ID_SEEK {
                         let cend = (p + chl).saturating_add(csize).min(end);
                         let mut q = p + chl;
                         // (offset of the SeekID payload, SeekID, SeekPosition)
                         let (mut id_at, mut seek_id, mut seek_pos) = (None, 0u32, None);
                         while q < cend {
-                            let Some((gid, Some(gsize), _, ghl)) = ebml_header(f, q, file_size) else { break };
+                            let Some((gid, Some(gsize), _, ghl)) = ebml_header(f, q, file_size)
+                            else {
+                                break;
+                            };
                             use std::os::unix::fs::FileExt;
                             let mut v = [0u8; 8];
                             let n = gsize.min(8) as usize;
                             if gsize <= 8 && f.read_exact_at(&mut v[..n], q + ghl).is_ok() {
-                                let value = v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+                                let value =
+                                    v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
                                 if gid == ID_SEEKID && gsize == 4 {
                                     (id_at, seek_id) = (Some(q + ghl), value as u32);
                                 } else if gid == ID_SEEKPOSITION {
@@ -183,12 +203,17 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                             }
                             q = (q + ghl).saturating_add(gsize);
                         }
-                        let past_end = seek_pos.is_some_and(|sp| seg_data.saturating_add(sp) >= file_size);
+                        let past_end =
+                            seek_pos.is_some_and(|sp| seg_data.saturating_add(sp) >= file_size);
                         if let Some(at) = id_at {
                             if seek_id == ID_CLUSTER || past_end {
                                 patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
                             } else if seek_id == ID_SEEKHEAD {
-                                chain_refs.push((at, pos, seek_pos.map(|sp| seg_data.saturating_add(sp))));
+                                chain_refs.push((
+                                    at,
+                                    pos,
+                                    seek_pos.map(|sp| seg_data.saturating_add(sp)),
+                                ));
                             }
                         }
                     }
@@ -224,7 +249,8 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
     // of each SeekHead to a SeekHead we saw.
     let mut linked_from: Vec<u64> = Vec::new();
     for (at, from, target) in chain_refs {
-        let ok = target.is_some_and(|t| t > from && seekheads.contains(&t)) && !linked_from.contains(&from);
+        let ok = target.is_some_and(|t| t > from && seekheads.contains(&t))
+            && !linked_from.contains(&from);
         if ok {
             linked_from.push(from);
         } else {
@@ -244,10 +270,14 @@ impl Seek for TrackingReader {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
         };
         let Some(target) = target else {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start of the file"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            ));
         };
-        let delta = i64::try_from(i128::from(target) - i128::from(self.pos))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range"))?;
+        let delta = i64::try_from(i128::from(target) - i128::from(self.pos)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range")
+        })?;
         self.inner.seek_relative(delta)?;
         self.pos = target;
         Ok(target)
@@ -272,13 +302,28 @@ type ReadLog = Rc<Cell<[(u64, usize); READ_LOG]>>;
 
 fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
-    let file_size = file.metadata().map_err(|e| ContainerError::io(path, e))?.len();
+    let file_size = file
+        .metadata()
+        .map_err(|e| ContainerError::io(path, e))?
+        .len();
     let patches = prescan(&file, file_size);
     let log = Rc::new(Cell::new([(0u64, 0usize); READ_LOG]));
-    let reader =
-        TrackingReader { inner: BufReader::new(file), pos: 0, len: file_size, log: log.clone(), next: 0, patches };
-    let mkv = guard(|| MatroskaFile::open(reader))
-        .map_err(|e| ContainerError::corrupt(path, FORMAT, 0, format!("cannot read the Matroska header: {e}")))?;
+    let reader = TrackingReader {
+        inner: BufReader::new(file),
+        pos: 0,
+        len: file_size,
+        log: log.clone(),
+        next: 0,
+        patches,
+    };
+    let mkv = guard(|| MatroskaFile::open(reader)).map_err(|e| {
+        ContainerError::corrupt(
+            path,
+            FORMAT,
+            0,
+            format!("cannot read the Matroska header: {e}"),
+        )
+    })?;
     Ok((mkv, log))
 }
 
@@ -325,14 +370,26 @@ impl MkvDemuxer {
         for t in mkv.tracks() {
             let video = t.track_type() == TrackType::Video;
             let codec = codec_id(t.codec_id(), video);
-            let Ok(id) = u32::try_from(t.track_number().get()) else { continue };
+            let Ok(id) = u32::try_from(t.track_number().get()) else {
+                continue;
+            };
             let private = match (&codec, t.codec_private()) {
                 (_, None) => CodecPrivate::None,
                 (CodecId::H264, Some(p)) => config::parse_avcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(path, FORMAT, 0, format!("track {id} CodecPrivate byte {o}: {m}"))
+                    ContainerError::corrupt(
+                        path,
+                        FORMAT,
+                        0,
+                        format!("track {id} CodecPrivate byte {o}: {m}"),
+                    )
                 })?,
                 (CodecId::Hevc, Some(p)) => config::parse_hvcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(path, FORMAT, 0, format!("track {id} CodecPrivate byte {o}: {m}"))
+                    ContainerError::corrupt(
+                        path,
+                        FORMAT,
+                        0,
+                        format!("track {id} CodecPrivate byte {o}: {m}"),
+                    )
                 })?,
                 (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
             };
@@ -420,7 +477,11 @@ impl MkvDemuxer {
             Some(d) => Some(self.ts_ns(d) as u64),
             None => info.and_then(|t| t.frame_duration_ns),
         };
-        let byte_offset = if f.data.is_empty() { 0 } else { self.data_offset(f.data.len()) };
+        let byte_offset = if f.data.is_empty() {
+            0
+        } else {
+            self.data_offset(f.data.len())
+        };
         Ok(Some(Packet {
             track,
             data: std::mem::take(&mut self.frame.data),

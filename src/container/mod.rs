@@ -117,13 +117,26 @@ pub enum ContainerError {
 
 impl ContainerError {
     /// Shorthand for [`ContainerError::Corrupt`].
-    pub(crate) fn corrupt(path: &Path, format: &'static str, offset: u64, what: impl Into<String>) -> Self {
-        ContainerError::Corrupt { path: path.to_owned(), format, offset, what: what.into() }
+    pub(crate) fn corrupt(
+        path: &Path,
+        format: &'static str,
+        offset: u64,
+        what: impl Into<String>,
+    ) -> Self {
+        ContainerError::Corrupt {
+            path: path.to_owned(),
+            format,
+            offset,
+            what: what.into(),
+        }
     }
 
     /// Shorthand for [`ContainerError::Io`].
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        ContainerError::Io { path: path.to_owned(), source }
+        ContainerError::Io {
+            path: path.to_owned(),
+            source,
+        }
     }
 }
 

@@ -60,7 +60,11 @@ impl<'a> Rd<'a> {
         if n > self.left() {
             return Err((
                 self.pos(),
-                format!("{} box ends early (wanted {n} more bytes, {} left)", self.what, self.left()),
+                format!(
+                    "{} box ends early (wanted {n} more bytes, {} left)",
+                    self.what,
+                    self.left()
+                ),
             ));
         }
         let s = &self.d[self.p..self.p + n];
@@ -119,9 +123,15 @@ fn children(d: &[u8], off: u64) -> impl Iterator<Item = R<([u8; 4], &[u8], u64)>
             1 => {
                 if p + 16 > d.len() {
                     failed = true;
-                    return Some(Err((off + p as u64, "64-bit box size runs past its parent".into())));
+                    return Some(Err((
+                        off + p as u64,
+                        "64-bit box size runs past its parent".into(),
+                    )));
                 }
-                (16, u64::from_be_bytes(d[p + 8..p + 16].try_into().expect("8")))
+                (
+                    16,
+                    u64::from_be_bytes(d[p + 8..p + 16].try_into().expect("8")),
+                )
             }
             n => (8, u64::from(n)),
         };
@@ -129,7 +139,11 @@ fn children(d: &[u8], off: u64) -> impl Iterator<Item = R<([u8; 4], &[u8], u64)>
             failed = true;
             return Some(Err((
                 off + p as u64,
-                format!("box '{}' of size {size} does not fit its parent ({} bytes left)", fourcc(&typ), d.len() - p),
+                format!(
+                    "box '{}' of size {size} does not fit its parent ({} bytes left)",
+                    fourcc(&typ),
+                    d.len() - p
+                ),
             )));
         }
         let payload = &d[p + hdr..p + size as usize];
@@ -140,7 +154,15 @@ fn children(d: &[u8], off: u64) -> impl Iterator<Item = R<([u8; 4], &[u8], u64)>
 }
 
 fn fourcc(t: &[u8; 4]) -> String {
-    t.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' }).collect()
+    t.iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '?'
+            }
+        })
+        .collect()
 }
 
 /// One sample of a track.
@@ -215,7 +237,10 @@ impl Mp4Demuxer {
     /// [`ContainerError::Unsupported`] for a `moov` larger than 256 MiB.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
         let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
-        let file_size = file.metadata().map_err(|e| ContainerError::io(path, e))?.len();
+        let file_size = file
+            .metadata()
+            .map_err(|e| ContainerError::io(path, e))?
+            .len();
         let mut d = Mp4Demuxer {
             path: path.to_owned(),
             file,
@@ -237,7 +262,9 @@ impl Mp4Demuxer {
 
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, ContainerError> {
         let mut buf = vec![0u8; len];
-        self.file.read_exact_at(&mut buf, offset).map_err(|e| ContainerError::io(&self.path, e))?;
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|e| ContainerError::io(&self.path, e))?;
         Ok(buf)
     }
 
@@ -263,7 +290,10 @@ impl Mp4Demuxer {
                 n => (8, u64::from(n)),
             };
             if size < hdr {
-                let e = self.corrupt((pos, format!("top-level box '{}' has size {size}", fourcc(&typ))));
+                let e = self.corrupt((
+                    pos,
+                    format!("top-level box '{}' has size {size}", fourcc(&typ)),
+                ));
                 if moov_seen {
                     // Keep what we have (samples before this point).
                     fragment_error = Some(e);
@@ -278,7 +308,10 @@ impl Mp4Demuxer {
                     if truncated {
                         let e = self.corrupt((
                             pos,
-                            format!("'{}' box of {size} bytes runs past the end of the file", fourcc(&typ)),
+                            format!(
+                                "'{}' box of {size} bytes runs past the end of the file",
+                                fourcc(&typ)
+                            ),
                         ));
                         if &typ == b"moof" && moov_seen {
                             fragment_error = Some(e);
@@ -300,7 +333,9 @@ impl Mp4Demuxer {
                         if moov_seen {
                             // A second moov: ignore (ffmpeg takes the first).
                         } else {
-                            movie_timescale = self.parse_moov(&payload, pos + hdr).map_err(|e| self.corrupt(e))?;
+                            movie_timescale = self
+                                .parse_moov(&payload, pos + hdr)
+                                .map_err(|e| self.corrupt(e))?;
                             moov_seen = true;
                         }
                     } else if moov_seen {
@@ -318,7 +353,10 @@ impl Mp4Demuxer {
             pos = end;
         }
         if !moov_seen {
-            return Err(self.corrupt((0, "no 'moov' box (not an MP4, or truncated before the movie header)".into())));
+            return Err(self.corrupt((
+                0,
+                "no 'moov' box (not an MP4, or truncated before the movie header)".into(),
+            )));
         }
         self.fragment_error = fragment_error;
         self.build(movie_timescale)
@@ -355,7 +393,11 @@ impl Mp4Demuxer {
                         r.full()?;
                         let id = r.u32()?;
                         r.u32()?;
-                        let defaults = SampleDefaults { duration: r.u32()?, size: r.u32()?, flags: r.u32()? };
+                        let defaults = SampleDefaults {
+                            duration: r.u32()?,
+                            size: r.u32()?,
+                            flags: r.u32()?,
+                        };
                         if let Some(t) = self.traks.iter_mut().find(|t| t.id == id) {
                             t.trex = defaults;
                         }
@@ -397,11 +439,10 @@ impl Mp4Demuxer {
                         let mut r = Rd::new(p, poff, "tfhd");
                         let (_, flags) = r.full()?;
                         let id = r.u32()?;
-                        let i = self
-                            .traks
-                            .iter()
-                            .position(|t| t.id == id)
-                            .ok_or((poff, format!("tfhd names track {id}, which the moov lacks")))?;
+                        let i = self.traks.iter().position(|t| t.id == id).ok_or((
+                            poff,
+                            format!("tfhd names track {id}, which the moov lacks"),
+                        ))?;
                         tidx = Some(i);
                         defaults = self.traks[i].trex;
                         base = if flags & 0x01 != 0 {
@@ -428,8 +469,15 @@ impl Mp4Demuxer {
                     b"tfdt" => {
                         let mut r = Rd::new(p, poff, "tfdt");
                         let (v, _) = r.full()?;
-                        let t = if v == 1 { r.u64()? } else { u64::from(r.u32()?) };
-                        decode_time = Some(i64::try_from(t).map_err(|_| (poff, format!("tfdt {t} out of range")))?);
+                        let t = if v == 1 {
+                            r.u64()?
+                        } else {
+                            u64::from(r.u32()?)
+                        };
+                        decode_time = Some(
+                            i64::try_from(t)
+                                .map_err(|_| (poff, format!("tfdt {t} out of range")))?,
+                        );
                     }
                     b"trun" => {
                         let i = tidx.ok_or((poff, "trun before tfhd".to_string()))?;
@@ -448,15 +496,25 @@ impl Mp4Demuxer {
                         } else {
                             data_end
                         };
-                        let first_flags = if flags & 0x04 != 0 { Some(r.u32()?) } else { None };
-                        let per = 4 * [0x100, 0x200, 0x400, 0x800].iter().filter(|&&f| flags & f != 0).count();
+                        let first_flags = if flags & 0x04 != 0 {
+                            Some(r.u32()?)
+                        } else {
+                            None
+                        };
+                        let per = 4 * [0x100, 0x200, 0x400, 0x800]
+                            .iter()
+                            .filter(|&&f| flags & f != 0)
+                            .count();
                         let count = if per > 0 {
                             r.check_count(count, per)?
                         } else {
                             // No per-sample fields: each sample takes `defaults.size` bytes of the file.
                             let cap = file_size / u64::from(defaults.size.max(1));
                             if u64::from(count) > cap.min(1 << 24) {
-                                return Err((poff, format!("trun sample_count {count} cannot fit in the file")));
+                                return Err((
+                                    poff,
+                                    format!("trun sample_count {count} cannot fit in the file"),
+                                ));
                             }
                             count as usize
                         };
@@ -465,8 +523,16 @@ impl Mp4Demuxer {
                         }
                         total_samples += count;
                         for k in 0..count {
-                            let duration = if flags & 0x100 != 0 { r.u32()? } else { defaults.duration };
-                            let size = if flags & 0x200 != 0 { r.u32()? } else { defaults.size };
+                            let duration = if flags & 0x100 != 0 {
+                                r.u32()?
+                            } else {
+                                defaults.duration
+                            };
+                            let size = if flags & 0x200 != 0 {
+                                r.u32()?
+                            } else {
+                                defaults.size
+                            };
                             let sflags = if flags & 0x400 != 0 {
                                 r.u32()?
                             } else if k == 0 && first_flags.is_some() {
@@ -474,7 +540,11 @@ impl Mp4Demuxer {
                             } else {
                                 defaults.flags
                             };
-                            let cto = if flags & 0x800 != 0 { r.u32()? as i32 } else { 0 };
+                            let cto = if flags & 0x800 != 0 {
+                                r.u32()? as i32
+                            } else {
+                                0
+                            };
                             t.samples.push(Sample {
                                 offset,
                                 size,
@@ -514,8 +584,9 @@ impl Mp4Demuxer {
                 (_, f) => CodecId::Other(fourcc(f)),
             };
             let timescale = i128::from(t.timescale.max(1));
-            let to_ns =
-                |v: i128| -> i64 { (v * 1_000_000_000 / timescale).clamp(i64::MIN as i128, i64::MAX as i128) as i64 };
+            let to_ns = |v: i128| -> i64 {
+                (v * 1_000_000_000 / timescale).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+            };
             // Edit list: leading empty edits delay the track, the first real edit's
             // media_time is the first presented media time.
             let mut delay_movie: u64 = 0;
@@ -532,7 +603,8 @@ impl Mp4Demuxer {
             }
             let real_edits = t.elst.iter().filter(|&&(_, mt)| mt != -1).count();
             let delay_ns = if movie_timescale > 0 {
-                (i128::from(delay_movie) * 1_000_000_000 / i128::from(movie_timescale)).min(i64::MAX as i128) as i64
+                (i128::from(delay_movie) * 1_000_000_000 / i128::from(movie_timescale))
+                    .min(i64::MAX as i128) as i64
             } else {
                 0
             };
@@ -541,8 +613,8 @@ impl Mp4Demuxer {
             // [delay, delay + segment_duration) on the shifted timeline.
             let presentation_window_ns = match (real_edits, first_edit_movie) {
                 (1, Some(seg)) if seg > 0 && movie_timescale > 0 => {
-                    let seg_ns = (i128::from(seg) * 1_000_000_000 / i128::from(movie_timescale)).min(i64::MAX as i128)
-                        as i64;
+                    let seg_ns = (i128::from(seg) * 1_000_000_000 / i128::from(movie_timescale))
+                        .min(i64::MAX as i128) as i64;
                     Some((delay_ns, delay_ns.saturating_add(seg_ns)))
                 }
                 _ => None,
@@ -563,17 +635,24 @@ impl Mp4Demuxer {
                 }
                 i = j;
             }
-            let frame_duration_ns = (best.1 > 0 && best.0 > 0).then(|| to_ns(i128::from(best.0)) as u64);
+            let frame_duration_ns =
+                (best.1 > 0 && best.0 > 0).then(|| to_ns(i128::from(best.0)) as u64);
             let total: i128 = t.samples.iter().map(|s| i128::from(s.duration)).sum();
-            let duration_ns =
-                if t.mdhd_duration > 0 && t.mdhd_duration != u64::from(u32::MAX) && t.mdhd_duration != u64::MAX {
-                    Some(to_ns(i128::from(t.mdhd_duration)) as u64)
-                } else if total > 0 {
-                    Some(to_ns(total) as u64)
-                } else {
-                    None
-                };
-            let (width, height) = if w > 0 { (w, h) } else { (t.tkhd_width, t.tkhd_height) };
+            let duration_ns = if t.mdhd_duration > 0
+                && t.mdhd_duration != u64::from(u32::MAX)
+                && t.mdhd_duration != u64::MAX
+            {
+                Some(to_ns(i128::from(t.mdhd_duration)) as u64)
+            } else if total > 0 {
+                Some(to_ns(total) as u64)
+            } else {
+                None
+            };
+            let (width, height) = if w > 0 {
+                (w, h)
+            } else {
+                (t.tkhd_width, t.tkhd_height)
+            };
             self.tracks.push(TrackInfo {
                 id: t.id,
                 codec,
@@ -610,8 +689,9 @@ impl Mp4Demuxer {
         }
         let data = self.read_at(s.offset, s.size as usize)?;
         let timescale = i128::from(t.timescale.max(1));
-        let to_ns =
-            |v: i128| -> i64 { (v * 1_000_000_000 / timescale).clamp(i64::MIN as i128, i64::MAX as i128) as i64 };
+        let to_ns = |v: i128| -> i64 {
+            (v * 1_000_000_000 / timescale).clamp(i64::MIN as i128, i64::MAX as i128) as i64
+        };
         let shift = self.shift[ti].0;
         let dts = to_ns(i128::from(s.dts)).saturating_add(shift);
         let pts = to_ns(i128::from(s.dts) + i128::from(s.cto)).saturating_add(shift);
@@ -678,7 +758,11 @@ fn parse_mdia(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                 let (v, _) = r.full()?;
                 r.skip(if v == 1 { 16 } else { 8 })?;
                 t.timescale = r.u32()?;
-                t.mdhd_duration = if v == 1 { r.u64()? } else { u64::from(r.u32()?) };
+                t.mdhd_duration = if v == 1 {
+                    r.u64()?
+                } else {
+                    u64::from(r.u32()?)
+                };
                 if t.timescale == 0 {
                     return Err((poff, "mdhd timescale is 0".into()));
                 }
@@ -763,7 +847,10 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                 } else if u64::from(t.stsz_count) > file_size / u64::from(t.stsz_const) {
                     return Err((
                         poff,
-                        format!("stsz: {} samples of {} bytes exceed the file", t.stsz_count, t.stsz_const),
+                        format!(
+                            "stsz: {} samples of {} bytes exceed the file",
+                            t.stsz_count, t.stsz_const
+                        ),
                     ));
                 }
             }
@@ -776,7 +863,12 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                 if !matches!(bits, 4 | 8 | 16) {
                     return Err((poff, format!("stz2 field_size {bits}")));
                 }
-                let bytes = r.bytes((n as usize).min(usize::MAX / 16).saturating_mul(bits).div_ceil(8))?;
+                let bytes = r.bytes(
+                    (n as usize)
+                        .min(usize::MAX / 16)
+                        .saturating_mul(bits)
+                        .div_ceil(8),
+                )?;
                 for i in 0..n as usize {
                     t.stsz.push(match bits {
                         4 => u32::from((bytes[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0xf),
@@ -807,7 +899,12 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
 }
 
 /// Parses a sample entry: (fourcc, width, height, codec private data).
-fn parse_sample_entry(f: [u8; 4], d: &[u8], off: u64, handler: &[u8; 4]) -> R<([u8; 4], u32, u32, CodecPrivate)> {
+fn parse_sample_entry(
+    f: [u8; 4],
+    d: &[u8],
+    off: u64,
+    handler: &[u8; 4],
+) -> R<([u8; 4], u32, u32, CodecPrivate)> {
     if handler != b"vide" {
         return Ok((f, 0, 0, CodecPrivate::None));
     }
@@ -825,8 +922,12 @@ fn parse_sample_entry(f: [u8; 4], d: &[u8], off: u64, handler: &[u8; 4]) -> R<([
         let Ok((typ, p, poff)) = c else { break };
         let conv = |(o, m): (usize, String)| (poff + o as u64, m);
         match &typ {
-            b"avcC" if matches!(&f, b"avc1" | b"avc3") => private = config::parse_avcc(p).map_err(conv)?,
-            b"hvcC" if matches!(&f, b"hvc1" | b"hev1") => private = config::parse_hvcc(p).map_err(conv)?,
+            b"avcC" if matches!(&f, b"avc1" | b"avc3") => {
+                private = config::parse_avcc(p).map_err(conv)?
+            }
+            b"hvcC" if matches!(&f, b"hvc1" | b"hev1") => {
+                private = config::parse_hvcc(p).map_err(conv)?
+            }
             b"vpcC" | b"av1C" => private = CodecPrivate::Raw(p.to_vec()),
             _ => {}
         }
@@ -836,12 +937,19 @@ fn parse_sample_entry(f: [u8; 4], d: &[u8], off: u64, handler: &[u8; 4]) -> R<([
 
 /// Turns the raw sample table boxes of a track into its sample list.
 fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
-    let count = if t.stsz_const == 0 { t.stsz.len() } else { t.stsz_count as usize };
+    let count = if t.stsz_const == 0 {
+        t.stsz.len()
+    } else {
+        t.stsz_count as usize
+    };
     if count == 0 {
         return Ok(());
     }
     if count > MAX_SAMPLES {
-        return Err((0, format!("track {}: {count} samples (limit {MAX_SAMPLES})", t.id)));
+        return Err((
+            0,
+            format!("track {}: {count} samples (limit {MAX_SAMPLES})", t.id),
+        ));
     }
     let mut samples = Vec::with_capacity(count);
     // stsc + chunk offsets → sample offsets.
@@ -858,8 +966,19 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
             if si >= count {
                 break 'chunks;
             }
-            let size = if t.stsz_const == 0 { t.stsz[si] } else { t.stsz_const };
-            samples.push(Sample { offset: off, size, dts: 0, cto: 0, duration: 0, sync: true });
+            let size = if t.stsz_const == 0 {
+                t.stsz[si]
+            } else {
+                t.stsz_const
+            };
+            samples.push(Sample {
+                offset: off,
+                size,
+                dts: 0,
+                cto: 0,
+                duration: 0,
+                sync: true,
+            });
             off = off.saturating_add(u64::from(size));
             si += 1;
         }
@@ -875,7 +994,10 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
     }
     // stts → dts and duration.
     let mut dts: i64 = 0;
-    let mut it = t.stts.iter().flat_map(|&(n, d)| std::iter::repeat_n(d, n as usize));
+    let mut it = t
+        .stts
+        .iter()
+        .flat_map(|&(n, d)| std::iter::repeat_n(d, n as usize));
     let mut last = t.stts.last().map_or(0, |e| e.1);
     for s in samples.iter_mut() {
         let d = match it.next() {
@@ -891,7 +1013,10 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
     }
     t.next_dts = dts;
     // ctts → composition offsets.
-    let mut it = t.ctts.iter().flat_map(|&(n, o)| std::iter::repeat_n(o, n as usize));
+    let mut it = t
+        .ctts
+        .iter()
+        .flat_map(|&(n, o)| std::iter::repeat_n(o, n as usize));
     for s in samples.iter_mut() {
         match it.next() {
             Some(o) => s.cto = o,
@@ -954,7 +1079,8 @@ impl Demuxer for Mp4Demuxer {
                 continue;
             }
             first.get_or_insert(i);
-            let pts = ((i128::from(s.dts) + i128::from(s.cto)) * 1_000_000_000 / timescale) as i64 + shift;
+            let pts = ((i128::from(s.dts) + i128::from(s.cto)) * 1_000_000_000 / timescale) as i64
+                + shift;
             if pts <= pts_ns && best.is_none_or(|(b, _)| pts >= b) {
                 best = Some((pts, i));
             }

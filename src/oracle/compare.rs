@@ -70,9 +70,16 @@ pub fn read(text: &str) -> Result<Normalised, ReadError> {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |msg: &str| ReadError { line: ln, msg: msg.to_string() };
-        let rest = line.strip_prefix("job ").ok_or_else(|| err("expected `job J key = value`"))?;
-        let (num, kv) = rest.split_once(' ').ok_or_else(|| err("expected `job J key = value`"))?;
+        let err = |msg: &str| ReadError {
+            line: ln,
+            msg: msg.to_string(),
+        };
+        let rest = line
+            .strip_prefix("job ")
+            .ok_or_else(|| err("expected `job J key = value`"))?;
+        let (num, kv) = rest
+            .split_once(' ')
+            .ok_or_else(|| err("expected `job J key = value`"))?;
         let j: usize = num.parse().map_err(|_| err("bad job number"))?;
         let (key, val) = kv.split_once(" = ").ok_or_else(|| err("expected ` = `"))?;
         match &cur {
@@ -80,7 +87,10 @@ pub fn read(text: &str) -> Result<Normalised, ReadError> {
             _ => {
                 finish(&mut cur, &carried, &mut n.jobs);
                 if j != n.jobs.len() {
-                    return Err(err(&format!("job {j} out of order (expected {})", n.jobs.len())));
+                    return Err(err(&format!(
+                        "job {j} out of order (expected {})",
+                        n.jobs.len()
+                    )));
                 }
                 cur = Some((j, Vec::new()));
             }
@@ -91,14 +101,20 @@ pub fn read(text: &str) -> Result<Normalised, ReadError> {
             continue;
         }
         if let Some(sec) = CARRIED.iter().find(|s| in_section(key, s)) {
-            carried.entry(sec).or_default().push((key.to_string(), val.to_string()));
+            carried
+                .entry(sec)
+                .or_default()
+                .push((key.to_string(), val.to_string()));
             continue;
         }
         own.push((key.to_string(), val.to_string()));
     }
     finish(&mut cur, &carried, &mut n.jobs);
     if !saw_magic {
-        return Err(ReadError { line: 1, msg: format!("not a normalised trace (no `{MAGIC}` line)") });
+        return Err(ReadError {
+            line: 1,
+            msg: format!("not a normalised trace (no `{MAGIC}` line)"),
+        });
     }
     Ok(n)
 }
@@ -116,7 +132,14 @@ pub struct FieldDiff {
 impl fmt::Display for FieldDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".into());
-        write!(f, "job {} {}: {} vs {}", self.job, self.key, s(&self.a), s(&self.b))
+        write!(
+            f,
+            "job {} {}: {} vs {}",
+            self.job,
+            self.key,
+            s(&self.a),
+            s(&self.b)
+        )
     }
 }
 
@@ -162,13 +185,23 @@ fn diff_job(job: usize, a: &JobFields, b: &JobFields) -> Option<FieldDiff> {
         match bm.get(k.as_str()) {
             Some(bv) if *bv == v => {}
             other => {
-                return Some(FieldDiff { job, key: k.clone(), a: Some(v.clone()), b: other.map(|s| s.to_string()) })
+                return Some(FieldDiff {
+                    job,
+                    key: k.clone(),
+                    a: Some(v.clone()),
+                    b: other.map(|s| s.to_string()),
+                })
             }
         }
     }
     for (k, v) in b {
         if !am.contains_key(k.as_str()) {
-            return Some(FieldDiff { job, key: k.clone(), a: None, b: Some(v.clone()) });
+            return Some(FieldDiff {
+                job,
+                key: k.clone(),
+                a: None,
+                b: Some(v.clone()),
+            });
         }
     }
     None
@@ -195,7 +228,12 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
             }
         }
     }
-    Comparison { equal, a_jobs: an, b_jobs: bn, first_diff }
+    Comparison {
+        equal,
+        a_jobs: an,
+        b_jobs: bn,
+        first_diff,
+    }
 }
 
 #[cfg(test)]
@@ -231,10 +269,16 @@ mod tests {
         let c = compare(&a, &b);
         assert!(!c.ok());
         assert_eq!(c.equal, 1);
-        assert_eq!(c.to_string(), "equal 1/3 jobs; job count 3 vs 2; first difference: job 1 x: 2 vs 5");
+        assert_eq!(
+            c.to_string(),
+            "equal 1/3 jobs; job count 3 vs 2; first difference: job 1 x: 2 vs 5"
+        );
         let b2 = read(&text("job 0 x = 1\njob 0 y = 1\n")).unwrap();
         let d = compare(&a, &b2).first_diff.unwrap();
-        assert_eq!((d.key.as_str(), d.a, d.b), ("y", None, Some("1".to_string())));
+        assert_eq!(
+            (d.key.as_str(), d.a, d.b),
+            ("y", None, Some("1".to_string()))
+        );
     }
 
     #[test]

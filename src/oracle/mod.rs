@@ -19,7 +19,11 @@ pub mod visl_fmt;
 
 /// Parses visl trace text and normalises it (header lines become `# `
 /// comments; at most `cap` jobs).
-pub fn normalise_trace(text: &str, header: &[String], cap: Option<usize>) -> Result<String, trace::TraceError> {
+pub fn normalise_trace(
+    text: &str,
+    header: &[String],
+    cap: Option<usize>,
+) -> Result<String, trace::TraceError> {
     normalise_trace_opts(text, header, cap, false)
 }
 
@@ -41,7 +45,10 @@ pub fn normalise_trace_opts(
 ///
 /// Errors: the file can't be demuxed, has no H.264 track, or the codec
 /// stops ([`crate::codec::CodecError`]); each names the file.
-pub fn codec_jobs(path: &std::path::Path, max_jobs: Option<usize>) -> Result<Vec<crate::codec::DecodeJob>, String> {
+pub fn codec_jobs(
+    path: &std::path::Path,
+    max_jobs: Option<usize>,
+) -> Result<Vec<crate::codec::DecodeJob>, String> {
     use crate::codec::{CodecEvent, CodedUnit, DecodeMode, StartCode, StatelessCodec};
     let p = path.display();
     let mut demux = crate::container::open(path).map_err(|e| e.to_string())?;
@@ -51,7 +58,8 @@ pub fn codec_jobs(path: &std::path::Path, max_jobs: Option<usize>) -> Result<Vec
         .find(|t| t.codec == crate::container::CodecId::H264)
         .cloned()
         .ok_or_else(|| format!("{p}: no H.264 track"))?;
-    let mut codec = crate::codec::h264::H264Codec::new(&track.codec_private).map_err(|e| format!("{p}: {e}"))?;
+    let mut codec = crate::codec::h264::H264Codec::new(&track.codec_private)
+        .map_err(|e| format!("{p}: {e}"))?;
     codec.set_mode(DecodeMode::SliceBased, StartCode::None);
     let max = max_jobs.unwrap_or(usize::MAX);
     let mut jobs = Vec::new();
@@ -73,9 +81,15 @@ pub fn codec_jobs(path: &std::path::Path, max_jobs: Option<usize>) -> Result<Vec
         if pkt.track != track.id {
             continue;
         }
-        let unit =
-            CodedUnit { data: &pkt.data, pts_ns: pkt.pts_ns, keyframe: pkt.keyframe, byte_offset: pkt.byte_offset };
-        codec.push(unit).map_err(|e| format!("{p}: byte {}: {e}", pkt.byte_offset))?;
+        let unit = CodedUnit {
+            data: &pkt.data,
+            pts_ns: pkt.pts_ns,
+            keyframe: pkt.keyframe,
+            byte_offset: pkt.byte_offset,
+        };
+        codec
+            .push(unit)
+            .map_err(|e| format!("{p}: byte {}: {e}", pkt.byte_offset))?;
         drain(&mut codec, &mut jobs);
         if jobs.len() >= max {
             return Ok(jobs);

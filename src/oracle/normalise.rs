@@ -32,8 +32,8 @@ use v4l2r::bindings as b;
 
 use super::trace::{Trace, TraceJob};
 use super::visl_fmt::{
-    print_flags, print_symbolic, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS, SLICE_TYPES,
-    SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
+    print_flags, print_symbolic, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS,
+    SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
 };
 
 /// One job's (or section's) fields: (key, value) in print order.
@@ -47,52 +47,135 @@ pub const CARRIED: [&str; 5] = ["sps", "pps", "scaling_matrix", "decode_params",
 
 /// Whether `key` belongs to carried section `sec` (`sec.x` or `sec[x]`).
 pub fn in_section(key: &str, sec: &str) -> bool {
-    key.strip_prefix(sec).is_some_and(|r| r.starts_with('.') || r.starts_with('['))
+    key.strip_prefix(sec)
+        .is_some_and(|r| r.starts_with('.') || r.starts_with('['))
 }
 
 fn sps_lines(s: &b::v4l2_ctrl_h264_sps, strict: bool) -> Vec<(String, String)> {
-    let n = if strict { 255 } else { (s.num_ref_frames_in_pic_order_cnt_cycle as usize).min(255) };
-    let offs: Vec<String> = s.offset_for_ref_frame[..n].iter().map(|v| v.to_string()).collect();
+    let n = if strict {
+        255
+    } else {
+        (s.num_ref_frames_in_pic_order_cnt_cycle as usize).min(255)
+    };
+    let offs: Vec<String> = s.offset_for_ref_frame[..n]
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
     vec![
         ("profile_idc".into(), s.profile_idc.to_string()),
-        ("constraint_set_flags".into(), print_flags(s.constraint_set_flags as u64, SPS_CONSTRAINT_FLAGS)),
+        (
+            "constraint_set_flags".into(),
+            print_flags(s.constraint_set_flags as u64, SPS_CONSTRAINT_FLAGS),
+        ),
         ("level_idc".into(), s.level_idc.to_string()),
-        ("seq_parameter_set_id".into(), s.seq_parameter_set_id.to_string()),
+        (
+            "seq_parameter_set_id".into(),
+            s.seq_parameter_set_id.to_string(),
+        ),
         ("chroma_format_idc".into(), s.chroma_format_idc.to_string()),
-        ("bit_depth_luma_minus8".into(), s.bit_depth_luma_minus8.to_string()),
-        ("bit_depth_chroma_minus8".into(), s.bit_depth_chroma_minus8.to_string()),
-        ("log2_max_frame_num_minus4".into(), s.log2_max_frame_num_minus4.to_string()),
-        ("pic_order_cnt_type".into(), s.pic_order_cnt_type.to_string()),
-        ("log2_max_pic_order_cnt_lsb_minus4".into(), s.log2_max_pic_order_cnt_lsb_minus4.to_string()),
-        ("max_num_ref_frames".into(), s.max_num_ref_frames.to_string()),
-        ("num_ref_frames_in_pic_order_cnt_cycle".into(), s.num_ref_frames_in_pic_order_cnt_cycle.to_string()),
-        ("offset_for_ref_frame".into(), format!("[{}]", offs.join(" "))),
-        ("offset_for_non_ref_pic".into(), s.offset_for_non_ref_pic.to_string()),
-        ("offset_for_top_to_bottom_field".into(), s.offset_for_top_to_bottom_field.to_string()),
-        ("pic_width_in_mbs_minus1".into(), s.pic_width_in_mbs_minus1.to_string()),
-        ("pic_height_in_map_units_minus1".into(), s.pic_height_in_map_units_minus1.to_string()),
+        (
+            "bit_depth_luma_minus8".into(),
+            s.bit_depth_luma_minus8.to_string(),
+        ),
+        (
+            "bit_depth_chroma_minus8".into(),
+            s.bit_depth_chroma_minus8.to_string(),
+        ),
+        (
+            "log2_max_frame_num_minus4".into(),
+            s.log2_max_frame_num_minus4.to_string(),
+        ),
+        (
+            "pic_order_cnt_type".into(),
+            s.pic_order_cnt_type.to_string(),
+        ),
+        (
+            "log2_max_pic_order_cnt_lsb_minus4".into(),
+            s.log2_max_pic_order_cnt_lsb_minus4.to_string(),
+        ),
+        (
+            "max_num_ref_frames".into(),
+            s.max_num_ref_frames.to_string(),
+        ),
+        (
+            "num_ref_frames_in_pic_order_cnt_cycle".into(),
+            s.num_ref_frames_in_pic_order_cnt_cycle.to_string(),
+        ),
+        (
+            "offset_for_ref_frame".into(),
+            format!("[{}]", offs.join(" ")),
+        ),
+        (
+            "offset_for_non_ref_pic".into(),
+            s.offset_for_non_ref_pic.to_string(),
+        ),
+        (
+            "offset_for_top_to_bottom_field".into(),
+            s.offset_for_top_to_bottom_field.to_string(),
+        ),
+        (
+            "pic_width_in_mbs_minus1".into(),
+            s.pic_width_in_mbs_minus1.to_string(),
+        ),
+        (
+            "pic_height_in_map_units_minus1".into(),
+            s.pic_height_in_map_units_minus1.to_string(),
+        ),
         ("flags".into(), print_flags(s.flags as u64, SPS_FLAGS)),
     ]
 }
 
 fn pps_lines(p: &b::v4l2_ctrl_h264_pps) -> Vec<(String, String)> {
     vec![
-        ("pic_parameter_set_id".into(), p.pic_parameter_set_id.to_string()),
-        ("seq_parameter_set_id".into(), p.seq_parameter_set_id.to_string()),
-        ("num_slice_groups_minus1".into(), p.num_slice_groups_minus1.to_string()),
-        ("num_ref_idx_l0_default_active_minus1".into(), p.num_ref_idx_l0_default_active_minus1.to_string()),
-        ("num_ref_idx_l1_default_active_minus1".into(), p.num_ref_idx_l1_default_active_minus1.to_string()),
-        ("weighted_bipred_idc".into(), p.weighted_bipred_idc.to_string()),
-        ("pic_init_qp_minus26".into(), p.pic_init_qp_minus26.to_string()),
-        ("pic_init_qs_minus26".into(), p.pic_init_qs_minus26.to_string()),
-        ("chroma_qp_index_offset".into(), p.chroma_qp_index_offset.to_string()),
-        ("second_chroma_qp_index_offset".into(), p.second_chroma_qp_index_offset.to_string()),
+        (
+            "pic_parameter_set_id".into(),
+            p.pic_parameter_set_id.to_string(),
+        ),
+        (
+            "seq_parameter_set_id".into(),
+            p.seq_parameter_set_id.to_string(),
+        ),
+        (
+            "num_slice_groups_minus1".into(),
+            p.num_slice_groups_minus1.to_string(),
+        ),
+        (
+            "num_ref_idx_l0_default_active_minus1".into(),
+            p.num_ref_idx_l0_default_active_minus1.to_string(),
+        ),
+        (
+            "num_ref_idx_l1_default_active_minus1".into(),
+            p.num_ref_idx_l1_default_active_minus1.to_string(),
+        ),
+        (
+            "weighted_bipred_idc".into(),
+            p.weighted_bipred_idc.to_string(),
+        ),
+        (
+            "pic_init_qp_minus26".into(),
+            p.pic_init_qp_minus26.to_string(),
+        ),
+        (
+            "pic_init_qs_minus26".into(),
+            p.pic_init_qs_minus26.to_string(),
+        ),
+        (
+            "chroma_qp_index_offset".into(),
+            p.chroma_qp_index_offset.to_string(),
+        ),
+        (
+            "second_chroma_qp_index_offset".into(),
+            p.second_chroma_qp_index_offset.to_string(),
+        ),
         ("flags".into(), print_flags(p.flags as u64, PPS_FLAGS)),
     ]
 }
 
 fn join<T: ToString>(v: impl IntoIterator<Item = T>) -> String {
-    v.into_iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
+    v.into_iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn scaling_lines(j: &TraceJob, strict: bool) -> Vec<(String, String)> {
@@ -149,19 +232,52 @@ fn active_refs(s: &b::v4l2_ctrl_h264_slice_params) -> (usize, usize) {
 fn decode_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> (Fields, Fields) {
     let d = &j.decode_params;
     let v: Fields = vec![
-        ("decode_params.nal_ref_idc".into(), d.nal_ref_idc.to_string()),
+        (
+            "decode_params.nal_ref_idc".into(),
+            d.nal_ref_idc.to_string(),
+        ),
         ("decode_params.frame_num".into(), d.frame_num.to_string()),
-        ("decode_params.top_field_order_cnt".into(), d.top_field_order_cnt.to_string()),
-        ("decode_params.bottom_field_order_cnt".into(), d.bottom_field_order_cnt.to_string()),
+        (
+            "decode_params.top_field_order_cnt".into(),
+            d.top_field_order_cnt.to_string(),
+        ),
+        (
+            "decode_params.bottom_field_order_cnt".into(),
+            d.bottom_field_order_cnt.to_string(),
+        ),
         ("decode_params.idr_pic_id".into(), d.idr_pic_id.to_string()),
-        ("decode_params.pic_order_cnt_lsb".into(), d.pic_order_cnt_lsb.to_string()),
-        ("decode_params.delta_pic_order_cnt_bottom".into(), d.delta_pic_order_cnt_bottom.to_string()),
-        ("decode_params.delta_pic_order_cnt0".into(), d.delta_pic_order_cnt0.to_string()),
-        ("decode_params.delta_pic_order_cnt1".into(), d.delta_pic_order_cnt1.to_string()),
-        ("decode_params.dec_ref_pic_marking_bit_size".into(), d.dec_ref_pic_marking_bit_size.to_string()),
-        ("decode_params.pic_order_cnt_bit_size".into(), d.pic_order_cnt_bit_size.to_string()),
-        ("decode_params.slice_group_change_cycle".into(), d.slice_group_change_cycle.to_string()),
-        ("decode_params.flags".into(), print_flags(d.flags as u64, DECODE_FLAGS)),
+        (
+            "decode_params.pic_order_cnt_lsb".into(),
+            d.pic_order_cnt_lsb.to_string(),
+        ),
+        (
+            "decode_params.delta_pic_order_cnt_bottom".into(),
+            d.delta_pic_order_cnt_bottom.to_string(),
+        ),
+        (
+            "decode_params.delta_pic_order_cnt0".into(),
+            d.delta_pic_order_cnt0.to_string(),
+        ),
+        (
+            "decode_params.delta_pic_order_cnt1".into(),
+            d.delta_pic_order_cnt1.to_string(),
+        ),
+        (
+            "decode_params.dec_ref_pic_marking_bit_size".into(),
+            d.dec_ref_pic_marking_bit_size.to_string(),
+        ),
+        (
+            "decode_params.pic_order_cnt_bit_size".into(),
+            d.pic_order_cnt_bit_size.to_string(),
+        ),
+        (
+            "decode_params.slice_group_change_cycle".into(),
+            d.slice_group_change_cycle.to_string(),
+        ),
+        (
+            "decode_params.flags".into(),
+            print_flags(d.flags as u64, DECODE_FLAGS),
+        ),
     ];
     // DPB as a set keyed by the picture each entry names
     let mut dpb: Vec<(String, String)> = d
@@ -184,7 +300,11 @@ fn decode_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> (Fields, Fields)
         })
         .collect();
     dpb.sort_by(|a, b| {
-        let num = |s: &str| s.strip_prefix("pic ").and_then(|n| n.parse::<u64>().ok()).unwrap_or(u64::MAX);
+        let num = |s: &str| {
+            s.strip_prefix("pic ")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX)
+        };
         (num(&a.0), &a.0, &a.1).cmp(&(num(&b.0), &b.0, &b.1))
     });
     let mut w: Vec<(String, String)> = Vec::new();
@@ -192,7 +312,11 @@ fn decode_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> (Fields, Fields)
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (k, val) in dpb {
         let n = seen.entry(k.clone()).or_insert(0);
-        let key = if *n == 0 { format!("dpb[{k}]") } else { format!("dpb[{k}]#{n}") };
+        let key = if *n == 0 {
+            format!("dpb[{k}]")
+        } else {
+            format!("dpb[{k}]#{n}")
+        };
         *n += 1;
         w.push((key, val));
     }
@@ -203,28 +327,75 @@ fn job_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> Vec<(String, String
     let mut v: Vec<(String, String)> = Vec::new();
     let s = &j.slice_params;
     let d = &j.decode_params;
-    v.push(("slice_params.header_bit_size".into(), s.header_bit_size.to_string()));
-    v.push(("slice_params.first_mb_in_slice".into(), s.first_mb_in_slice.to_string()));
-    v.push(("slice_params.slice_type".into(), print_symbolic(s.slice_type as u64, SLICE_TYPES)));
-    v.push(("slice_params.colour_plane_id".into(), s.colour_plane_id.to_string()));
-    v.push(("slice_params.redundant_pic_cnt".into(), s.redundant_pic_cnt.to_string()));
-    v.push(("slice_params.cabac_init_idc".into(), s.cabac_init_idc.to_string()));
-    v.push(("slice_params.slice_qp_delta".into(), s.slice_qp_delta.to_string()));
-    v.push(("slice_params.slice_qs_delta".into(), s.slice_qs_delta.to_string()));
-    v.push(("slice_params.disable_deblocking_filter_idc".into(), s.disable_deblocking_filter_idc.to_string()));
-    v.push(("slice_params.slice_alpha_c0_offset_div2".into(), s.slice_alpha_c0_offset_div2.to_string()));
-    v.push(("slice_params.slice_beta_offset_div2".into(), s.slice_beta_offset_div2.to_string()));
-    v.push(("slice_params.num_ref_idx_l0_active_minus1".into(), s.num_ref_idx_l0_active_minus1.to_string()));
-    v.push(("slice_params.num_ref_idx_l1_active_minus1".into(), s.num_ref_idx_l1_active_minus1.to_string()));
-    v.push(("slice_params.flags".into(), print_flags(s.flags as u64, SLICE_FLAGS)));
+    v.push((
+        "slice_params.header_bit_size".into(),
+        s.header_bit_size.to_string(),
+    ));
+    v.push((
+        "slice_params.first_mb_in_slice".into(),
+        s.first_mb_in_slice.to_string(),
+    ));
+    v.push((
+        "slice_params.slice_type".into(),
+        print_symbolic(s.slice_type as u64, SLICE_TYPES),
+    ));
+    v.push((
+        "slice_params.colour_plane_id".into(),
+        s.colour_plane_id.to_string(),
+    ));
+    v.push((
+        "slice_params.redundant_pic_cnt".into(),
+        s.redundant_pic_cnt.to_string(),
+    ));
+    v.push((
+        "slice_params.cabac_init_idc".into(),
+        s.cabac_init_idc.to_string(),
+    ));
+    v.push((
+        "slice_params.slice_qp_delta".into(),
+        s.slice_qp_delta.to_string(),
+    ));
+    v.push((
+        "slice_params.slice_qs_delta".into(),
+        s.slice_qs_delta.to_string(),
+    ));
+    v.push((
+        "slice_params.disable_deblocking_filter_idc".into(),
+        s.disable_deblocking_filter_idc.to_string(),
+    ));
+    v.push((
+        "slice_params.slice_alpha_c0_offset_div2".into(),
+        s.slice_alpha_c0_offset_div2.to_string(),
+    ));
+    v.push((
+        "slice_params.slice_beta_offset_div2".into(),
+        s.slice_beta_offset_div2.to_string(),
+    ));
+    v.push((
+        "slice_params.num_ref_idx_l0_active_minus1".into(),
+        s.num_ref_idx_l0_active_minus1.to_string(),
+    ));
+    v.push((
+        "slice_params.num_ref_idx_l1_active_minus1".into(),
+        s.num_ref_idx_l1_active_minus1.to_string(),
+    ));
+    v.push((
+        "slice_params.flags".into(),
+        print_flags(s.flags as u64, SLICE_FLAGS),
+    ));
     let (n0, n1) = if strict { (32, 32) } else { active_refs(s) };
     let resolve = |r: &b::v4l2_h264_reference| -> String {
         let target = match d.dpb.get(r.index as usize) {
-            Some(e) if e.flags & b::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0 => pics.name(e.reference_ts),
+            Some(e) if e.flags & b::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0 => {
+                pics.name(e.reference_ts)
+            }
             Some(_) => format!("invalid dpb entry {}", r.index),
             None => format!("index {}", r.index),
         };
-        format!("{target} fields {}", print_flags(r.fields as u64, REF_FIELDS))
+        format!(
+            "{target} fields {}",
+            print_flags(r.fields as u64, REF_FIELDS)
+        )
     };
     for (i, r) in s.ref_pic_list0[..n0].iter().enumerate() {
         v.push((format!("ref_pic_list0[{i}]"), resolve(r)));
@@ -240,8 +411,14 @@ fn job_lines(j: &TraceJob, pics: &Pictures, strict: bool) -> Vec<(String, String
         || (slice_is(s, &[b::V4L2_H264_SLICE_TYPE_B]) && p.weighted_bipred_idc == 1);
     if explicit {
         let w = &j.pred_weights;
-        v.push(("pred_weights.luma_log2_weight_denom".into(), w.luma_log2_weight_denom.to_string()));
-        v.push(("pred_weights.chroma_log2_weight_denom".into(), w.chroma_log2_weight_denom.to_string()));
+        v.push((
+            "pred_weights.luma_log2_weight_denom".into(),
+            w.luma_log2_weight_denom.to_string(),
+        ));
+        v.push((
+            "pred_weights.chroma_log2_weight_denom".into(),
+            w.chroma_log2_weight_denom.to_string(),
+        ));
         for (l, n) in [(0usize, n0), (1, n1)] {
             let f = &w.weight_factors[l];
             for i in 0..n {
@@ -276,7 +453,12 @@ pub fn normalise_jobs(jobs: &[TraceJob], header: &[String], cap: Option<usize>) 
 /// set, pred_weights for every slice, the scaling matrix always, all 255
 /// `offset_for_ref_frame`): shows where two decoders differ in bytes a
 /// driver does not read. Marked by a `# strict` header line.
-pub fn normalise_jobs_opts(jobs: &[TraceJob], header: &[String], cap: Option<usize>, strict: bool) -> String {
+pub fn normalise_jobs_opts(
+    jobs: &[TraceJob],
+    header: &[String],
+    cap: Option<usize>,
+    strict: bool,
+) -> String {
     let mut out = String::new();
     out.push_str(MAGIC);
     out.push('\n');
@@ -306,7 +488,9 @@ pub fn normalise_jobs_opts(jobs: &[TraceJob], header: &[String], cap: Option<usi
         }
         let _ = writeln!(out, "job {ji} hold_capture_buf = {hold}");
         let strip = |v: Vec<(String, String)>, p: &str| -> Vec<(String, String)> {
-            v.into_iter().map(|(k, x)| (k.strip_prefix(p).map(str::to_string).unwrap_or(k), x)).collect()
+            v.into_iter()
+                .map(|(k, x)| (k.strip_prefix(p).map(str::to_string).unwrap_or(k), x))
+                .collect()
         };
         let (dec, dpb) = decode_lines(j, &pics, strict);
         let secs = [
@@ -320,7 +504,11 @@ pub fn normalise_jobs_opts(jobs: &[TraceJob], header: &[String], cap: Option<usi
             if ji == 0 || sec != prev[k] {
                 let _ = writeln!(out, "job {ji} {} = set", CARRIED[k]);
                 for (key, val) in &sec {
-                    let sep = if key.starts_with('[') || key.starts_with('.') { "" } else { "." };
+                    let sep = if key.starts_with('[') || key.starts_with('.') {
+                        ""
+                    } else {
+                        "."
+                    };
                     let _ = writeln!(out, "job {ji} {}{sep}{key} = {val}", CARRIED[k]);
                 }
                 prev[k] = sec;
@@ -352,7 +540,10 @@ mod tests {
 
     fn job(ts: u64) -> TraceJob {
         let mut j = TraceJob::new(1);
-        j.output = Some(OutputQbuf { timestamp_ns: ts, hold_capture: false });
+        j.output = Some(OutputQbuf {
+            timestamp_ns: ts,
+            hold_capture: false,
+        });
         j
     }
 
@@ -366,14 +557,28 @@ mod tests {
             j.slice_params.slice_type = b::V4L2_H264_SLICE_TYPE_P as u8;
             j.slice_params.num_ref_idx_l0_active_minus1 = 0;
         }
-        let e = b::v4l2_h264_dpb_entry { reference_ts: 0, flags: 3, fields: 3, ..Default::default() };
+        let e = b::v4l2_h264_dpb_entry {
+            reference_ts: 0,
+            flags: 3,
+            fields: 3,
+            ..Default::default()
+        };
         bj.decode_params.dpb[0] = e;
-        bj.slice_params.ref_pic_list0[0] = b::v4l2_h264_reference { fields: 3, index: 0 };
+        bj.slice_params.ref_pic_list0[0] = b::v4l2_h264_reference {
+            fields: 3,
+            index: 0,
+        };
         // same content, other DPB slot, garbage in unused slots
         c.decode_params.dpb[5] = e;
         c.decode_params.dpb[1].reference_ts = 777;
-        c.slice_params.ref_pic_list0[0] = b::v4l2_h264_reference { fields: 3, index: 5 };
-        c.slice_params.ref_pic_list0[1] = b::v4l2_h264_reference { fields: 1, index: 9 };
+        c.slice_params.ref_pic_list0[0] = b::v4l2_h264_reference {
+            fields: 3,
+            index: 5,
+        };
+        c.slice_params.ref_pic_list0[1] = b::v4l2_h264_reference {
+            fields: 1,
+            index: 9,
+        };
         let t1 = normalise_jobs(&[a.clone(), bj.clone()], &[], None);
         let mut c2 = c.clone();
         c2.output = bj.output;
@@ -396,7 +601,10 @@ mod tests {
         c4.decode_params.dpb[1] = b::v4l2_h264_dpb_entry::default();
         assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
         let s1 = normalise_jobs_opts(&[a.clone(), bj.clone()], &[], None, true);
-        assert_eq!(s1, normalise_jobs_opts(&[a.clone(), c4.clone()], &[], None, true));
+        assert_eq!(
+            s1,
+            normalise_jobs_opts(&[a.clone(), c4.clone()], &[], None, true)
+        );
         c4.slice_params.ref_pic_list0[7].index = 255;
         assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
         assert_ne!(s1, normalise_jobs_opts(&[a, c4], &[], None, true));

@@ -16,8 +16,8 @@
 use v4l2r::bindings as b;
 
 use super::visl_fmt::{
-    FlagTable, BUF_FLAGS, BUF_FLAG_M2M_HOLD_CAPTURE_BUF, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS,
-    SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
+    FlagTable, BUF_FLAGS, BUF_FLAG_M2M_HOLD_CAPTURE_BUF, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS,
+    REF_FIELDS, SLICE_FLAGS, SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
 };
 
 /// A parse failure: 1-based line of the event header and what was wrong.
@@ -104,7 +104,8 @@ pub fn parse_header(line: &str) -> Option<(&str, &str)> {
         let open = from + line[from..].find('[')?;
         let close = open + line[open..].find(']')?;
         let cpu = &line[open + 1..close];
-        if !cpu.is_empty() && cpu.bytes().all(|c| c.is_ascii_digit()) && line[..open].contains('-') {
+        if !cpu.is_empty() && cpu.bytes().all(|c| c.is_ascii_digit()) && line[..open].contains('-')
+        {
             break &line[close + 1..];
         }
         from = open + 1;
@@ -117,9 +118,12 @@ pub fn parse_header(line: &str) -> Option<(&str, &str)> {
         if let Some(ts) = tok.strip_suffix(':') {
             if ts.parse::<f64>().is_ok() {
                 let after = r[end..].trim_start_matches(' ');
-                let colon = after.find(": ").or_else(|| after.strip_suffix(':').map(|s| s.len()))?;
+                let colon = after
+                    .find(": ")
+                    .or_else(|| after.strip_suffix(':').map(|s| s.len()))?;
                 let name = &after[..colon];
-                if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
                     return None;
                 }
                 let body = after.get(colon + 2..).unwrap_or("");
@@ -148,7 +152,11 @@ pub fn split_events(text: &str) -> (Vec<RawEvent>, Option<(u64, u64)>) {
             continue;
         }
         if let Some((name, body)) = parse_header(line) {
-            out.push(RawEvent { line: i + 1, name: name.to_string(), body: body.to_string() });
+            out.push(RawEvent {
+                line: i + 1,
+                name: name.to_string(),
+                body: body.to_string(),
+            });
         } else if let Some(ev) = out.last_mut() {
             ev.body.push('\n');
             ev.body.push_str(line);
@@ -158,12 +166,17 @@ pub fn split_events(text: &str) -> (Vec<RawEvent>, Option<(u64, u64)>) {
 }
 
 fn err(line: usize, msg: impl Into<String>) -> TraceError {
-    TraceError { line, msg: msg.into() }
+    TraceError {
+        line,
+        msg: msg.into(),
+    }
 }
 
 /// Parses a decimal integer as printed by `%u`/`%d`/`%llu` (negative allowed).
 fn int(line: usize, key: &str, s: &str) -> Result<i128, TraceError> {
-    s.trim().parse::<i128>().map_err(|_| err(line, format!("{key}: not an integer: {s:?}")))
+    s.trim()
+        .parse::<i128>()
+        .map_err(|_| err(line, format!("{key}: not an integer: {s:?}")))
 }
 
 /// Parses `__print_flags` output back into bits: names from `table`, `0x`
@@ -187,26 +200,36 @@ fn parse_symbolic(s: &str, table: FlagTable) -> Result<u64, String> {
     if let Some(h) = s.strip_prefix("0x") {
         return u64::from_str_radix(h, 16).map_err(|_| format!("bad symbol {s:?}"));
     }
-    table.iter().find(|(_, n)| *n == s).map(|(v, _)| *v).ok_or_else(|| format!("unknown symbol {s:?}"))
+    table
+        .iter()
+        .find(|(_, n)| *n == s)
+        .map(|(v, _)| *v)
+        .ok_or_else(|| format!("unknown symbol {s:?}"))
 }
 
 /// `{0x1,0x2}` → values.
 fn parse_array(s: &str) -> Result<Vec<u64>, String> {
     let s = s.trim();
-    let inner = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')).ok_or_else(|| format!("not an array: {s:?}"))?;
+    let inner = s
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .ok_or_else(|| format!("not an array: {s:?}"))?;
     inner
         .split(',')
         .filter(|t| !t.is_empty())
         .map(|t| {
             let t = t.trim();
-            u64::from_str_radix(t.strip_prefix("0x").unwrap_or(t), 16).map_err(|_| format!("bad array element {t:?}"))
+            u64::from_str_radix(t.strip_prefix("0x").unwrap_or(t), 16)
+                .map_err(|_| format!("bad array element {t:?}"))
         })
         .collect()
 }
 
 /// Hex-dump rows (`10 10 ...`) → bytes.
 fn parse_hex_bytes(s: &str) -> Result<Vec<u8>, String> {
-    s.split_whitespace().map(|t| u8::from_str_radix(t, 16).map_err(|_| format!("bad hex byte {t:?}"))).collect()
+    s.split_whitespace()
+        .map(|t| u8::from_str_radix(t, 16).map_err(|_| format!("bad hex byte {t:?}")))
+        .collect()
 }
 
 /// A `key value` body (visl's multi-line formats) as ordered pairs; values in
@@ -262,15 +285,27 @@ impl Kv {
     fn hex(&self, k: &str, len: usize) -> Result<Vec<u8>, TraceError> {
         let v = parse_hex_bytes(self.get(k)?).map_err(|m| err(self.line, format!("{k}: {m}")))?;
         if v.len() != len {
-            return Err(err(self.line, format!("{k}: {} bytes, expected {len}", v.len())));
+            return Err(err(
+                self.line,
+                format!("{k}: {} bytes, expected {len}", v.len()),
+            ));
         }
         Ok(v)
     }
 }
 
-fn fill<T: Copy>(dst: &mut [T], src: &[u64], f: impl Fn(u64) -> T, line: usize, k: &str) -> Result<(), TraceError> {
+fn fill<T: Copy>(
+    dst: &mut [T],
+    src: &[u64],
+    f: impl Fn(u64) -> T,
+    line: usize,
+    k: &str,
+) -> Result<(), TraceError> {
     if src.len() != dst.len() {
-        return Err(err(line, format!("{k}: {} elements, expected {}", src.len(), dst.len())));
+        return Err(err(
+            line,
+            format!("{k}: {} elements, expected {}", src.len(), dst.len()),
+        ));
     }
     for (d, s) in dst.iter_mut().zip(src) {
         *d = f(*s);
@@ -291,7 +326,8 @@ fn parse_sps(kv: &Kv) -> Result<b::v4l2_ctrl_h264_sps, TraceError> {
         pic_order_cnt_type: kv.int("pic_order_cnt_type")? as u8,
         log2_max_pic_order_cnt_lsb_minus4: kv.int("log2_max_pic_order_cnt_lsb_minus4")? as u8,
         max_num_ref_frames: kv.int("max_num_ref_frames")? as u8,
-        num_ref_frames_in_pic_order_cnt_cycle: kv.int("num_ref_frames_in_pic_order_cnt_cycle")? as u8,
+        num_ref_frames_in_pic_order_cnt_cycle: kv.int("num_ref_frames_in_pic_order_cnt_cycle")?
+            as u8,
         offset_for_non_ref_pic: kv.int("offset_for_non_ref_pic")? as i32,
         offset_for_top_to_bottom_field: kv.int("offset_for_top_to_bottom_field")? as i32,
         pic_width_in_mbs_minus1: kv.int("pic_width_in_mbs_minus1")? as u16,
@@ -300,7 +336,13 @@ fn parse_sps(kv: &Kv) -> Result<b::v4l2_ctrl_h264_sps, TraceError> {
         ..Default::default()
     };
     let a = kv.array("offset_for_ref_frame")?;
-    fill(&mut s.offset_for_ref_frame, &a, |v| v as u32 as i32, kv.line, "offset_for_ref_frame")?;
+    fill(
+        &mut s.offset_for_ref_frame,
+        &a,
+        |v| v as u32 as i32,
+        kv.line,
+        "offset_for_ref_frame",
+    )?;
     Ok(s)
 }
 
@@ -341,9 +383,21 @@ fn parse_pred_weights(kv: &Kv) -> Result<b::v4l2_ctrl_h264_pred_weights, TraceEr
     };
     for (i, w) in p.weight_factors.iter_mut().enumerate() {
         let k = format!("weight_factor[{i}].luma_weight");
-        fill(&mut w.luma_weight, &kv.array(&k)?, |v| v as u16 as i16, kv.line, &k)?;
+        fill(
+            &mut w.luma_weight,
+            &kv.array(&k)?,
+            |v| v as u16 as i16,
+            kv.line,
+            &k,
+        )?;
         let k = format!("weight_factor[{i}].luma_offset");
-        fill(&mut w.luma_offset, &kv.array(&k)?, |v| v as u16 as i16, kv.line, &k)?;
+        fill(
+            &mut w.luma_offset,
+            &kv.array(&k)?,
+            |v| v as u16 as i16,
+            kv.line,
+            &k,
+        )?;
         let cw = kv.hex(&format!("weight_factor[{i}].chroma_weight"), 128)?;
         let co = kv.hex(&format!("weight_factor[{i}].chroma_offset"), 128)?;
         for j in 0..32 {
@@ -360,7 +414,8 @@ fn parse_pred_weights(kv: &Kv) -> Result<b::v4l2_ctrl_h264_pred_weights, TraceEr
 fn parse_slice_params(kv: &Kv, s: &mut b::v4l2_ctrl_h264_slice_params) -> Result<(), TraceError> {
     s.header_bit_size = kv.int("header_bit_size")? as u32;
     s.first_mb_in_slice = kv.int("first_mb_in_slice")? as u32;
-    s.slice_type = parse_symbolic(kv.get("slice_type")?, SLICE_TYPES).map_err(|m| err(kv.line, m))? as u8;
+    s.slice_type =
+        parse_symbolic(kv.get("slice_type")?, SLICE_TYPES).map_err(|m| err(kv.line, m))? as u8;
     s.colour_plane_id = kv.int("colour_plane_id")? as u8;
     s.redundant_pic_cnt = kv.int("redundant_pic_cnt")? as u8;
     s.cabac_init_idc = kv.int("cabac_init_idc")? as u8;
@@ -395,13 +450,23 @@ fn parse_decode_params(kv: &Kv, d: &mut b::v4l2_ctrl_h264_decode_params) -> Resu
 /// `[i]: ...` → (i, rest).
 fn indexed(line: usize, body: &str) -> Result<(usize, &str), TraceError> {
     let b = body.trim_start();
-    let close = b.find("]: ").filter(|_| b.starts_with('[')).ok_or_else(|| err(line, "expected `[i]: `"))?;
-    let i = b[1..close].parse::<usize>().map_err(|_| err(line, "bad entry index"))?;
+    let close = b
+        .find("]: ")
+        .filter(|_| b.starts_with('['))
+        .ok_or_else(|| err(line, "expected `[i]: `"))?;
+    let i = b[1..close]
+        .parse::<usize>()
+        .map_err(|_| err(line, "bad entry index"))?;
     Ok((i, &b[close + 3..]))
 }
 
 /// Value between `key ` and the next of `next` (or the end).
-fn between<'a>(line: usize, s: &'a str, key: &str, next: Option<&str>) -> Result<&'a str, TraceError> {
+fn between<'a>(
+    line: usize,
+    s: &'a str,
+    key: &str,
+    next: Option<&str>,
+) -> Result<&'a str, TraceError> {
     // a trailing empty value may have lost its space (`... flags`)
     let p = match s.find(key) {
         Some(p) => p + key.len(),
@@ -438,14 +503,18 @@ fn parse_dpb_entry(line: usize, body: &str) -> Result<(usize, b::v4l2_h264_dpb_e
         reference_ts: int(line, "reference_ts", g("reference_ts ", Some(","))?)? as u64,
         pic_num: int(line, "pic_num", g(" pic_num ", Some(" frame_num "))?)? as u32,
         frame_num: int(line, "frame_num", g(" frame_num ", Some(" fields "))?)? as u16,
-        fields: parse_flags(g(" fields ", Some(" top_field_order_cnt "))?, REF_FIELDS).map_err(|m| err(line, m))? as u8,
+        fields: parse_flags(g(" fields ", Some(" top_field_order_cnt "))?, REF_FIELDS)
+            .map_err(|m| err(line, m))? as u8,
         top_field_order_cnt: int(
             line,
             "top_field_order_cnt",
             g(" top_field_order_cnt ", Some(" bottom_field_order_cnt "))?,
         )? as i32,
-        bottom_field_order_cnt: int(line, "bottom_field_order_cnt", g(" bottom_field_order_cnt ", Some(" flags "))?)?
-            as i32,
+        bottom_field_order_cnt: int(
+            line,
+            "bottom_field_order_cnt",
+            g(" bottom_field_order_cnt ", Some(" flags "))?,
+        )? as i32,
         flags: parse_flags(g(" flags ", None)?, DPB_FLAGS).map_err(|m| err(line, m))? as u32,
         ..Default::default()
     };
@@ -472,7 +541,8 @@ fn parse_qbuf(line: usize, body: &str) -> Result<Option<OutputQbuf>, TraceError>
     if !ty.starts_with("VIDEO_OUTPUT") {
         return Ok(None);
     }
-    let ts = qbuf_field(body, "timestamp").ok_or_else(|| err(line, "v4l2_qbuf without timestamp"))?;
+    let ts =
+        qbuf_field(body, "timestamp").ok_or_else(|| err(line, "v4l2_qbuf without timestamp"))?;
     let flags = qbuf_field(body, "flags").ok_or_else(|| err(line, "v4l2_qbuf without flags"))?;
     // unknown names are tolerated: only the hex remainder / HOLD bit matters
     let mut bits = 0u64;
@@ -495,16 +565,23 @@ fn parse_qbuf(line: usize, body: &str) -> Result<Option<OutputQbuf>, TraceError>
 /// systems are ignored.
 pub fn parse(text: &str) -> Result<Trace, TraceError> {
     let (events, entries) = split_events(text);
-    let mut t = Trace { entries, ..Default::default() };
+    let mut t = Trace {
+        entries,
+        ..Default::default()
+    };
     if let Some((a, w)) = entries {
         if a != w {
-            t.warnings.push(format!("ring buffer overflowed: {a} of {w} events kept"));
+            t.warnings
+                .push(format!("ring buffer overflowed: {a} of {w} events kept"));
         }
     }
     let mut cur: Option<TraceJob> = None;
     let mut orphans = 0usize;
     for ev in &events {
-        let kv = || Kv { line: ev.line, pairs: kv_body(&ev.body) };
+        let kv = || Kv {
+            line: ev.line,
+            pairs: kv_body(&ev.body),
+        };
         match ev.name.as_str() {
             "v4l2_qbuf" => {
                 if let Some(q) = parse_qbuf(ev.line, &ev.body)? {
@@ -536,9 +613,15 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
                 };
                 match name {
                     "v4l2_ctrl_h264_pps" => j.pps = parse_pps(&kv())?,
-                    "v4l2_ctrl_h264_scaling_matrix" => j.scaling_matrix = parse_scaling_matrix(&kv())?,
-                    "v4l2_ctrl_h264_slice_params" => parse_slice_params(&kv(), &mut j.slice_params)?,
-                    "v4l2_ctrl_h264_decode_params" => parse_decode_params(&kv(), &mut j.decode_params)?,
+                    "v4l2_ctrl_h264_scaling_matrix" => {
+                        j.scaling_matrix = parse_scaling_matrix(&kv())?
+                    }
+                    "v4l2_ctrl_h264_slice_params" => {
+                        parse_slice_params(&kv(), &mut j.slice_params)?
+                    }
+                    "v4l2_ctrl_h264_decode_params" => {
+                        parse_decode_params(&kv(), &mut j.decode_params)?
+                    }
                     "v4l2_ctrl_h264_pred_weights" => j.pred_weights = parse_pred_weights(&kv())?,
                     "v4l2_h264_ref_pic_list0" | "v4l2_h264_ref_pic_list1" => {
                         let (i, r) = parse_reference(ev.line, &ev.body)?;
@@ -547,14 +630,17 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
                         } else {
                             &mut j.slice_params.ref_pic_list1
                         };
-                        *list.get_mut(i).ok_or_else(|| err(ev.line, format!("reference index {i} out of range")))? = r;
+                        *list.get_mut(i).ok_or_else(|| {
+                            err(ev.line, format!("reference index {i} out of range"))
+                        })? = r;
                     }
                     "v4l2_h264_dpb_entry" => {
                         let (i, e) = parse_dpb_entry(ev.line, &ev.body)?;
                         *j.decode_params
                             .dpb
                             .get_mut(i)
-                            .ok_or_else(|| err(ev.line, format!("dpb index {i} out of range")))? = e;
+                            .ok_or_else(|| err(ev.line, format!("dpb index {i} out of range")))? =
+                            e;
                     }
                     _ => return Err(err(ev.line, format!("unknown visl H.264 event {name}"))),
                 }
@@ -566,7 +652,9 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
         t.jobs.push(j);
     }
     if orphans > 0 {
-        t.warnings.push(format!("{orphans} H.264 events before the first sps event (trace started mid-job?)"));
+        t.warnings.push(format!(
+            "{orphans} H.264 events before the first sps event (trace started mid-job?)"
+        ));
     }
     for (j, q) in t.jobs.iter_mut().zip(&t.output_qbufs) {
         j.output = Some(*q);
@@ -590,14 +678,21 @@ mod tests {
         let l = " h264parse0:sink-218     [000] .....    16.204018: v4l2_ctrl_h264_pps: ";
         assert_eq!(parse_header(l), Some(("v4l2_ctrl_h264_pps", "")));
         let l = "  gst-launch-1.0-300   [001]  1234.500001: v4l2_h264_ref_pic_list0: [3]: fields  index 255";
-        assert_eq!(parse_header(l), Some(("v4l2_h264_ref_pic_list0", "[3]: fields  index 255")));
+        assert_eq!(
+            parse_header(l),
+            Some(("v4l2_h264_ref_pic_list0", "[3]: fields  index 255"))
+        );
         assert_eq!(parse_header("10 10 10 10"), None);
         assert_eq!(parse_header("weight_factor[0].luma_weight {0x0}"), None);
     }
 
     #[test]
     fn reference_and_dpb_entry() {
-        let (i, r) = parse_reference(1, "[31]: fields TOP_FIELD_REF|BOTTOM_FIELD_REF|0xfc index 255").unwrap();
+        let (i, r) = parse_reference(
+            1,
+            "[31]: fields TOP_FIELD_REF|BOTTOM_FIELD_REF|0xfc index 255",
+        )
+        .unwrap();
         assert_eq!((i, r.fields, r.index), (31, 0xff, 255));
         let (i, e) = parse_dpb_entry(
             1,
@@ -606,8 +701,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(i, 1);
-        assert_eq!((e.reference_ts, e.pic_num, e.frame_num, e.fields), (1000, 1, 1, 3));
-        assert_eq!((e.top_field_order_cnt, e.bottom_field_order_cnt, e.flags), (4, -4, 3));
+        assert_eq!(
+            (e.reference_ts, e.pic_num, e.frame_num, e.fields),
+            (1000, 1, 1, 3)
+        );
+        assert_eq!(
+            (e.top_field_order_cnt, e.bottom_field_order_cnt, e.flags),
+            (4, -4, 3)
+        );
         let (_, e) = parse_dpb_entry(
             1,
             "[2]: reference_ts 0, pic_num 0 frame_num 0 fields  top_field_order_cnt 0 bottom_field_order_cnt 0 flags ",
@@ -620,7 +721,13 @@ mod tests {
     #[test]
     fn qbuf_output_only() {
         let b = "minor = 0, index = 1, type = VIDEO_OUTPUT_MPLANE, bytesused = 0, flags = MAPPED|TIMESTAMP_UNKNOWN|TIMESTAMP_COPY|0x800280, field = NONE, timestamp = 2000, timecode = { type = 0x0, flags = , frames = 0 }, sequence = 0";
-        assert_eq!(parse_qbuf(1, b).unwrap(), Some(OutputQbuf { timestamp_ns: 2000, hold_capture: true }));
+        assert_eq!(
+            parse_qbuf(1, b).unwrap(),
+            Some(OutputQbuf {
+                timestamp_ns: 2000,
+                hold_capture: true
+            })
+        );
         let c = b.replace("VIDEO_OUTPUT_MPLANE", "VIDEO_CAPTURE_MPLANE");
         assert_eq!(parse_qbuf(1, &c).unwrap(), None);
     }
@@ -633,18 +740,44 @@ mod tests {
         assert!(t.warnings.is_empty(), "{:?}", t.warnings);
         assert_eq!(t.entries, Some((270, 270)));
         assert_eq!(t.jobs.len(), 3);
-        let ts: Vec<u64> = t.jobs.iter().map(|j| j.output.unwrap().timestamp_ns).collect();
+        let ts: Vec<u64> = t
+            .jobs
+            .iter()
+            .map(|j| j.output.unwrap().timestamp_ns)
+            .collect();
         assert_eq!(ts, [0, 1000, 2000]);
         let j = &t.jobs[2];
-        assert_eq!((j.sps.profile_idc, j.sps.level_idc, j.sps.pic_width_in_mbs_minus1), (100, 20, 3));
-        assert_eq!((j.pps.chroma_qp_index_offset, j.pps.weighted_bipred_idc), (-2, 2));
+        assert_eq!(
+            (
+                j.sps.profile_idc,
+                j.sps.level_idc,
+                j.sps.pic_width_in_mbs_minus1
+            ),
+            (100, 20, 3)
+        );
+        assert_eq!(
+            (j.pps.chroma_qp_index_offset, j.pps.weighted_bipred_idc),
+            (-2, 2)
+        );
         assert_eq!(j.scaling_matrix.scaling_list_8x8[5][63], 16);
-        assert_eq!((j.slice_params.slice_type, j.slice_params.header_bit_size), (b::V4L2_H264_SLICE_TYPE_B as u8, 44));
+        assert_eq!(
+            (j.slice_params.slice_type, j.slice_params.header_bit_size),
+            (b::V4L2_H264_SLICE_TYPE_B as u8, 44)
+        );
         // GStreamer fills unused list entries with 0xff garbage
-        assert_eq!((j.slice_params.ref_pic_list0[5].fields, j.slice_params.ref_pic_list0[5].index), (0xff, 255));
+        assert_eq!(
+            (
+                j.slice_params.ref_pic_list0[5].fields,
+                j.slice_params.ref_pic_list0[5].index
+            ),
+            (0xff, 255)
+        );
         assert_eq!(j.decode_params.dpb[1].reference_ts, 1000);
         assert_eq!(j.decode_params.dpb[1].top_field_order_cnt, 4);
-        assert_eq!(t.jobs[1].pred_weights.weight_factors[0].chroma_weight[0], [1, 1]);
+        assert_eq!(
+            t.jobs[1].pred_weights.weight_factors[0].chroma_weight[0],
+            [1, 1]
+        );
         assert_eq!((t.capture_dqbufs, t.capture_dqbuf_errors), (3, 0));
     }
 
@@ -655,9 +788,19 @@ mod tests {
         let start = SAMPLE[..start].rfind('\n').unwrap() + 1;
         let t = parse(&SAMPLE[start..]).unwrap();
         assert_eq!(t.jobs.len(), 2);
-        assert!(t.warnings.iter().any(|w| w.contains("before the first sps")), "{:?}", t.warnings);
+        assert!(
+            t.warnings
+                .iter()
+                .any(|w| w.contains("before the first sps")),
+            "{:?}",
+            t.warnings
+        );
         let over = SAMPLE.replace("270/270", "200/270");
-        assert!(parse(&over).unwrap().warnings.iter().any(|w| w.contains("overflowed")));
+        assert!(parse(&over)
+            .unwrap()
+            .warnings
+            .iter()
+            .any(|w| w.contains("overflowed")));
     }
 
     #[test]
@@ -665,7 +808,11 @@ mod tests {
         let bad = SAMPLE.replacen("level_idc 20", "level_idc twenty", 1);
         let e = parse(&bad).err().unwrap();
         assert!(e.msg.contains("level_idc"), "{e}");
-        let line = SAMPLE.lines().position(|l| l.contains("v4l2_ctrl_h264_sps:")).unwrap() + 1;
+        let line = SAMPLE
+            .lines()
+            .position(|l| l.contains("v4l2_ctrl_h264_sps:"))
+            .unwrap()
+            + 1;
         assert_eq!(e.line, line);
         let bad = SAMPLE.replacen("flags FRAME_MBS_ONLY", "flags FRAME_MBS_SOMETIMES", 1);
         assert!(parse(&bad).err().unwrap().msg.contains("unknown flag"));

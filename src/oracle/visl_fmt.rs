@@ -22,35 +22,95 @@ pub type FlagTable = &'static [(u64, &'static str)];
 
 /// `constraint_set_flags` of the SPS event.
 pub const SPS_CONSTRAINT_FLAGS: FlagTable = &[
-    (b::V4L2_H264_SPS_CONSTRAINT_SET0_FLAG as u64, "CONSTRAINT_SET0_FLAG"),
-    (b::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG as u64, "CONSTRAINT_SET1_FLAG"),
-    (b::V4L2_H264_SPS_CONSTRAINT_SET2_FLAG as u64, "CONSTRAINT_SET2_FLAG"),
-    (b::V4L2_H264_SPS_CONSTRAINT_SET3_FLAG as u64, "CONSTRAINT_SET3_FLAG"),
-    (b::V4L2_H264_SPS_CONSTRAINT_SET4_FLAG as u64, "CONSTRAINT_SET4_FLAG"),
-    (b::V4L2_H264_SPS_CONSTRAINT_SET5_FLAG as u64, "CONSTRAINT_SET5_FLAG"),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET0_FLAG as u64,
+        "CONSTRAINT_SET0_FLAG",
+    ),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET1_FLAG as u64,
+        "CONSTRAINT_SET1_FLAG",
+    ),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET2_FLAG as u64,
+        "CONSTRAINT_SET2_FLAG",
+    ),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET3_FLAG as u64,
+        "CONSTRAINT_SET3_FLAG",
+    ),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET4_FLAG as u64,
+        "CONSTRAINT_SET4_FLAG",
+    ),
+    (
+        b::V4L2_H264_SPS_CONSTRAINT_SET5_FLAG as u64,
+        "CONSTRAINT_SET5_FLAG",
+    ),
 ];
 
 /// `flags` of the SPS event.
 pub const SPS_FLAGS: FlagTable = &[
-    (b::V4L2_H264_SPS_FLAG_SEPARATE_COLOUR_PLANE as u64, "SEPARATE_COLOUR_PLANE"),
-    (b::V4L2_H264_SPS_FLAG_QPPRIME_Y_ZERO_TRANSFORM_BYPASS as u64, "QPPRIME_Y_ZERO_TRANSFORM_BYPASS"),
-    (b::V4L2_H264_SPS_FLAG_DELTA_PIC_ORDER_ALWAYS_ZERO as u64, "DELTA_PIC_ORDER_ALWAYS_ZERO"),
-    (b::V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED as u64, "GAPS_IN_FRAME_NUM_VALUE_ALLOWED"),
-    (b::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY as u64, "FRAME_MBS_ONLY"),
-    (b::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD as u64, "MB_ADAPTIVE_FRAME_FIELD"),
-    (b::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE as u64, "DIRECT_8X8_INFERENCE"),
+    (
+        b::V4L2_H264_SPS_FLAG_SEPARATE_COLOUR_PLANE as u64,
+        "SEPARATE_COLOUR_PLANE",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_QPPRIME_Y_ZERO_TRANSFORM_BYPASS as u64,
+        "QPPRIME_Y_ZERO_TRANSFORM_BYPASS",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_DELTA_PIC_ORDER_ALWAYS_ZERO as u64,
+        "DELTA_PIC_ORDER_ALWAYS_ZERO",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_GAPS_IN_FRAME_NUM_VALUE_ALLOWED as u64,
+        "GAPS_IN_FRAME_NUM_VALUE_ALLOWED",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY as u64,
+        "FRAME_MBS_ONLY",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_MB_ADAPTIVE_FRAME_FIELD as u64,
+        "MB_ADAPTIVE_FRAME_FIELD",
+    ),
+    (
+        b::V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE as u64,
+        "DIRECT_8X8_INFERENCE",
+    ),
 ];
 
 /// `flags` of the PPS event.
 pub const PPS_FLAGS: FlagTable = &[
-    (b::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE as u64, "ENTROPY_CODING_MODE"),
-    (b::V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT as u64, "BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT"),
+    (
+        b::V4L2_H264_PPS_FLAG_ENTROPY_CODING_MODE as u64,
+        "ENTROPY_CODING_MODE",
+    ),
+    (
+        b::V4L2_H264_PPS_FLAG_BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT as u64,
+        "BOTTOM_FIELD_PIC_ORDER_IN_FRAME_PRESENT",
+    ),
     (b::V4L2_H264_PPS_FLAG_WEIGHTED_PRED as u64, "WEIGHTED_PRED"),
-    (b::V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT as u64, "DEBLOCKING_FILTER_CONTROL_PRESENT"),
-    (b::V4L2_H264_PPS_FLAG_CONSTRAINED_INTRA_PRED as u64, "CONSTRAINED_INTRA_PRED"),
-    (b::V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT as u64, "REDUNDANT_PIC_CNT_PRESENT"),
-    (b::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE as u64, "TRANSFORM_8X8_MODE"),
-    (b::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT as u64, "SCALING_MATRIX_PRESENT"),
+    (
+        b::V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT as u64,
+        "DEBLOCKING_FILTER_CONTROL_PRESENT",
+    ),
+    (
+        b::V4L2_H264_PPS_FLAG_CONSTRAINED_INTRA_PRED as u64,
+        "CONSTRAINED_INTRA_PRED",
+    ),
+    (
+        b::V4L2_H264_PPS_FLAG_REDUNDANT_PIC_CNT_PRESENT as u64,
+        "REDUNDANT_PIC_CNT_PRESENT",
+    ),
+    (
+        b::V4L2_H264_PPS_FLAG_TRANSFORM_8X8_MODE as u64,
+        "TRANSFORM_8X8_MODE",
+    ),
+    (
+        b::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT as u64,
+        "SCALING_MATRIX_PRESENT",
+    ),
 ];
 
 /// `slice_type` symbols of the slice_params event.
@@ -64,8 +124,14 @@ pub const SLICE_TYPES: FlagTable = &[
 
 /// `flags` of the slice_params event.
 pub const SLICE_FLAGS: FlagTable = &[
-    (b::V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED as u64, "DIRECT_SPATIAL_MV_PRED"),
-    (b::V4L2_H264_SLICE_FLAG_SP_FOR_SWITCH as u64, "SP_FOR_SWITCH"),
+    (
+        b::V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED as u64,
+        "DIRECT_SPATIAL_MV_PRED",
+    ),
+    (
+        b::V4L2_H264_SLICE_FLAG_SP_FOR_SWITCH as u64,
+        "SP_FOR_SWITCH",
+    ),
 ];
 
 /// `fields` of reference and DPB entries. FRAME_REF (= TOP|BOTTOM) never
@@ -80,7 +146,10 @@ pub const REF_FIELDS: FlagTable = &[
 pub const DECODE_FLAGS: FlagTable = &[
     (b::V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC as u64, "IDR_PIC"),
     (b::V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC as u64, "FIELD_PIC"),
-    (b::V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD as u64, "BOTTOM_FIELD"),
+    (
+        b::V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD as u64,
+        "BOTTOM_FIELD",
+    ),
     (b::V4L2_H264_DECODE_PARAM_FLAG_PFRAME as u64, "PFRAME"),
     (b::V4L2_H264_DECODE_PARAM_FLAG_BFRAME as u64, "BFRAME"),
 ];
@@ -148,7 +217,11 @@ pub fn print_flags(mut v: u64, table: FlagTable) -> String {
 /// `__print_symbolic(v, table)`: the name, or `0x%lx` when unknown
 /// (kernel `trace_print_symbols_seq`).
 pub fn print_symbolic(v: u64, table: FlagTable) -> String {
-    table.iter().find(|(val, _)| *val == v).map(|(_, n)| n.to_string()).unwrap_or_else(|| format!("0x{v:x}"))
+    table
+        .iter()
+        .find(|(val, _)| *val == v)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("0x{v:x}"))
 }
 
 /// `__print_array(a, n, el_size)`: `{0x..,0x..}`, each element as the
@@ -248,7 +321,11 @@ pub fn fmt_pps(p: &b::v4l2_ctrl_h264_pps) -> String {
 pub fn fmt_scaling_matrix(m: &b::v4l2_ctrl_h264_scaling_matrix) -> String {
     let l4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
     let l8: Vec<u8> = m.scaling_list_8x8.iter().flatten().copied().collect();
-    format!("\nscaling_list_4x4 {{{}}}\nscaling_list_8x8 {{{}}}", print_hex_dump(&l4), print_hex_dump(&l8))
+    format!(
+        "\nscaling_list_4x4 {{{}}}\nscaling_list_8x8 {{{}}}",
+        print_hex_dump(&l4),
+        print_hex_dump(&l8)
+    )
 }
 
 /// The pred_weights event body.
@@ -298,7 +375,11 @@ pub fn fmt_slice_params(s: &b::v4l2_ctrl_h264_slice_params) -> String {
 
 /// One ref_pic_list0/1 event body.
 pub fn fmt_reference(r: &b::v4l2_h264_reference, i: usize) -> String {
-    format!("[{i}]: fields {} index {}", print_flags(r.fields as u64, REF_FIELDS), r.index)
+    format!(
+        "[{i}]: fields {} index {}",
+        print_flags(r.fields as u64, REF_FIELDS),
+        r.index
+    )
 }
 
 /// The decode_params event body (without the DPB, whose entries are
@@ -356,8 +437,10 @@ pub struct ControlState {
 
 impl Default for ControlState {
     fn default() -> Self {
-        let scaling_matrix =
-            b::v4l2_ctrl_h264_scaling_matrix { scaling_list_4x4: [[16; 16]; 6], scaling_list_8x8: [[16; 64]; 6] };
+        let scaling_matrix = b::v4l2_ctrl_h264_scaling_matrix {
+            scaling_list_4x4: [[16; 16]; 6],
+            scaling_list_8x8: [[16; 64]; 6],
+        };
         Self {
             sps: Default::default(),
             pps: Default::default(),
@@ -412,8 +495,14 @@ pub fn fmt_job_events(st: &ControlState, out: &mut String) {
     };
     ev("v4l2_ctrl_h264_sps", fmt_sps(&st.sps));
     ev("v4l2_ctrl_h264_pps", fmt_pps(&st.pps));
-    ev("v4l2_ctrl_h264_scaling_matrix", fmt_scaling_matrix(&st.scaling_matrix));
-    ev("v4l2_ctrl_h264_slice_params", fmt_slice_params(&st.slice_params));
+    ev(
+        "v4l2_ctrl_h264_scaling_matrix",
+        fmt_scaling_matrix(&st.scaling_matrix),
+    );
+    ev(
+        "v4l2_ctrl_h264_slice_params",
+        fmt_slice_params(&st.slice_params),
+    );
     for (i, r) in st.slice_params.ref_pic_list0.iter().enumerate() {
         ev("v4l2_h264_ref_pic_list0", fmt_reference(r, i));
     }
@@ -421,11 +510,17 @@ pub fn fmt_job_events(st: &ControlState, out: &mut String) {
     for (i, r) in st.slice_params.ref_pic_list1.iter().enumerate() {
         ev("v4l2_h264_ref_pic_list1", fmt_reference(r, i));
     }
-    ev("v4l2_ctrl_h264_decode_params", fmt_decode_params(&st.decode_params));
+    ev(
+        "v4l2_ctrl_h264_decode_params",
+        fmt_decode_params(&st.decode_params),
+    );
     for (i, e) in st.decode_params.dpb.iter().enumerate() {
         ev("v4l2_h264_dpb_entry", fmt_dpb_entry(e, i));
     }
-    ev("v4l2_ctrl_h264_pred_weights", fmt_pred_weights(&st.pred_weights));
+    ev(
+        "v4l2_ctrl_h264_pred_weights",
+        fmt_pred_weights(&st.pred_weights),
+    );
 }
 
 /// visl-format ftrace text for `jobs` submitted in order to a fresh visl
@@ -434,7 +529,8 @@ pub fn fmt_job_events(st: &ControlState, out: &mut String) {
 /// what [`super::trace::parse`] reads, so our codec's output can be
 /// normalised and compared with a GStreamer trace without the VM.
 pub fn emulate(jobs: &[DecodeJob]) -> String {
-    let mut out = String::from("# tracer: nop\n# emulated by vreq-oracle from vreqplay DecodeJobs\n");
+    let mut out =
+        String::from("# tracer: nop\n# emulated by vreq-oracle from vreqplay DecodeJobs\n");
     let mut st = ControlState::default();
     for (i, job) in jobs.iter().enumerate() {
         for c in &job.controls {
@@ -456,7 +552,10 @@ pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
     t.jobs
         .iter()
         .map(|j| {
-            let q = j.output.unwrap_or(super::trace::OutputQbuf { timestamp_ns: 0, hold_capture: false });
+            let q = j.output.unwrap_or(super::trace::OutputQbuf {
+                timestamp_ns: 0,
+                hold_capture: false,
+            });
             DecodeJob {
                 timestamp_ns: q.timestamp_ns,
                 controls: vec![
@@ -512,9 +611,15 @@ mod tests {
     fn flags_like_the_kernel() {
         assert_eq!(print_flags(0, REF_FIELDS), "");
         assert_eq!(print_flags(3, REF_FIELDS), "TOP_FIELD_REF|BOTTOM_FIELD_REF");
-        assert_eq!(print_flags(0xff, REF_FIELDS), "TOP_FIELD_REF|BOTTOM_FIELD_REF|0xfc");
+        assert_eq!(
+            print_flags(0xff, REF_FIELDS),
+            "TOP_FIELD_REF|BOTTOM_FIELD_REF|0xfc"
+        );
         assert_eq!(print_flags(0x40, SPS_FLAGS), "DIRECT_8X8_INFERENCE");
-        assert_eq!(print_flags(0x4001 | 0x80_0280, BUF_FLAGS), "MAPPED|TIMESTAMP_UNKNOWN|TIMESTAMP_COPY|0x800280");
+        assert_eq!(
+            print_flags(0x4001 | 0x80_0280, BUF_FLAGS),
+            "MAPPED|TIMESTAMP_UNKNOWN|TIMESTAMP_COPY|0x800280"
+        );
         assert_eq!(print_symbolic(2, SLICE_TYPES), "I");
         assert_eq!(print_symbolic(9, SLICE_TYPES), "0x9");
     }

@@ -99,25 +99,40 @@ pub fn pick_device(codec: CodecKind, forced: Option<&Path>) -> Result<DeviceInfo
 pub const MAX_CONSECUTIVE_DEMUX_ERRORS: u32 = 64;
 
 /// The video track [`play`] picks: the first one vreqplay can decode.
-pub fn pick_track(input: &Path, demux: &dyn container::Demuxer) -> Result<(TrackInfo, CodecKind), PlayError> {
-    let track = demux.tracks().iter().find(|t| codec_kind(&t.codec).is_some()).cloned().ok_or_else(|| {
-        PlayError::Input {
+pub fn pick_track(
+    input: &Path,
+    demux: &dyn container::Demuxer,
+) -> Result<(TrackInfo, CodecKind), PlayError> {
+    let track = demux
+        .tracks()
+        .iter()
+        .find(|t| codec_kind(&t.codec).is_some())
+        .cloned()
+        .ok_or_else(|| PlayError::Input {
             path: input.to_owned(),
             what: format!(
                 "no video track vreqplay can decode (tracks: {:?})",
                 demux.tracks().iter().map(|t| &t.codec).collect::<Vec<_>>()
             ),
-        }
-    })?;
+        })?;
     let kind = codec_kind(&track.codec).expect("filtered above");
     Ok((track, kind))
 }
 
 /// The codec for `track`. Errors if the codec is not supported yet or its configuration is bad.
-pub fn make_codec(input: &Path, track: &TrackInfo, kind: CodecKind) -> Result<Box<dyn StatelessCodec>, PlayError> {
-    let bad = |what: String| PlayError::Input { path: input.to_owned(), what: format!("track {}: {what}", track.id) };
+pub fn make_codec(
+    input: &Path,
+    track: &TrackInfo,
+    kind: CodecKind,
+) -> Result<Box<dyn StatelessCodec>, PlayError> {
+    let bad = |what: String| PlayError::Input {
+        path: input.to_owned(),
+        what: format!("track {}: {what}", track.id),
+    };
     match kind {
-        CodecKind::H264 => Ok(Box::new(H264Codec::new(&track.codec_private).map_err(|e| bad(e.to_string()))?)),
+        CodecKind::H264 => Ok(Box::new(
+            H264Codec::new(&track.codec_private).map_err(|e| bad(e.to_string()))?,
+        )),
         other => Err(bad(format!("{other} is not supported yet"))),
     }
 }
@@ -131,9 +146,11 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     // File sinks first: an existing -o file is refused before any device is touched.
     let file_sink: Option<Box<dyn Sink>> = match &opts.output {
         Output::Null => Some(Box::new(NullSink::default())),
-        Output::Y4m { path, force } => {
-            Some(Box::new(crate::present::y4m::Y4mSink::create(path, *force, fps_fraction(frame_ns))?))
-        }
+        Output::Y4m { path, force } => Some(Box::new(crate::present::y4m::Y4mSink::create(
+            path,
+            *force,
+            fps_fraction(frame_ns),
+        )?)),
         Output::Wayland => None,
     };
     let info = pick_device(kind, opts.device.as_deref())?;
@@ -162,12 +179,18 @@ pub fn run<D: DecoderDevice>(
     sink: &mut dyn Sink,
     paced: bool,
 ) -> Result<PlayReport, PlayError> {
-    let mut report = PlayReport { device: dec.device().name(), ..Default::default() };
+    let mut report = PlayReport {
+        device: dec.device().name(),
+        ..Default::default()
+    };
     let mut clock: Option<(Instant, i64)> = None;
     let limit = opts.max_frames.unwrap_or(u64::MAX);
     let input = &opts.input;
 
-    let mut show = |dec: &mut Decoder<D>, sink: &mut dyn Sink, report: &mut PlayReport| -> Result<bool, PlayError> {
+    let mut show = |dec: &mut Decoder<D>,
+                    sink: &mut dyn Sink,
+                    report: &mut PlayReport|
+     -> Result<bool, PlayError> {
         while let Some(w) = dec.take_warning() {
             tracing::warn!("{}: track {}: {w}", input.display(), track.id);
             report.warnings.push(w);
@@ -217,19 +240,34 @@ pub fn run<D: DecoderDevice>(
         if pkt.track != track.id {
             continue;
         }
-        let unit = CodedUnit { data: &pkt.data, pts_ns: pkt.pts_ns, keyframe: pkt.keyframe, byte_offset: pkt.byte_offset };
+        let unit = CodedUnit {
+            data: &pkt.data,
+            pts_ns: pkt.pts_ns,
+            keyframe: pkt.keyframe,
+            byte_offset: pkt.byte_offset,
+        };
         dec.decode(unit).map_err(|e| {
-            PlayError::Decode(format!("{}: track {} byte {}: {e}", input.display(), track.id, pkt.byte_offset))
+            PlayError::Decode(format!(
+                "{}: track {} byte {}: {e}",
+                input.display(),
+                track.id,
+                pkt.byte_offset
+            ))
         })?;
         if !show(dec, sink, &mut report)? {
             break;
         }
     }
     if report.frames_shown < limit {
-        dec.finish().map_err(|e| PlayError::Decode(format!("{}: at end of stream: {e}", input.display())))?;
+        dec.finish().map_err(|e| {
+            PlayError::Decode(format!("{}: at end of stream: {e}", input.display()))
+        })?;
         show(dec, sink, &mut report)?;
         if let Some(e) = dec.take_error() {
-            return Err(PlayError::Decode(format!("{}: at end of stream: {e}", input.display())));
+            return Err(PlayError::Decode(format!(
+                "{}: at end of stream: {e}",
+                input.display()
+            )));
         }
     }
     sink.finish()?;

@@ -107,7 +107,9 @@ mod tests {
     fn existing_file_is_refused_and_kept() {
         let p = tmp("mine.y4m");
         std::fs::write(&p, b"user data").unwrap();
-        let err = Y4mSink::create(&p, false, (25, 1)).err().expect("must refuse");
+        let err = Y4mSink::create(&p, false, (25, 1))
+            .err()
+            .expect("must refuse");
         assert!(err.to_string().contains("--force"), "{err}");
         assert_eq!(std::fs::read(&p).unwrap(), b"user data");
     }
