@@ -16,14 +16,17 @@ check() { # check NAME CMD... : runs CMD, counts the result
 check list-devices tests/vm/vm.sh run -- bash -c \
   './target/debug/vreqplay --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
 
+media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
+mkdir -p target/vm-media && cp "$media/debian-src-firefox-esr/gizmo.mp4" target/vm-media/
+
 # 1b. -o out.y4m on visl: exactly ffprobe's 166 frames of 560x320 4:2:0, in one
 #     file of header + 166 x ("FRAME\n" + 560*320*3/2 bytes)
 check y4m tests/vm/vm.sh run -- bash -c \
-  './target/debug/vreqplay -o /tmp/o.y4m ../shared/media/debian-src-firefox-esr/gizmo.mp4 &&
+  './target/debug/vreqplay -o /tmp/o.y4m target/vm-media/gizmo.mp4 &&
    hdr=$(head -1 /tmp/o.y4m | wc -c) && size=$(stat -c %s /tmp/o.y4m) &&
    echo "header $hdr bytes, file $size bytes" && head -1 /tmp/o.y4m &&
    [ "$size" -eq $((hdr + 166 * (6 + 560 * 320 * 3 / 2))) ] &&
-   { ./target/debug/vreqplay -o /tmp/o.y4m ../shared/media/debian-src-firefox-esr/gizmo.mp4 2>&1;
+   { ./target/debug/vreqplay -o /tmp/o.y4m target/vm-media/gizmo.mp4 2>&1;
      test $? -ne 0; } | grep "use --force"'
 
 # 2. the oracle: vreqplay's visl trace for every H.264 clip (MPEG-TS excluded)
@@ -34,7 +37,6 @@ check oracle-h264 tests/oracle/run.sh -G -b 25 -o /tmp/vreq-oracle
 
 # 3. the README's run command in the VM's compositor (weston headless GL,
 #    /dev/dri hidden): an MP4 and an MKV, zero-copy, screenshot shows visl's frame
-media=$(cd "$top/.." && pwd)/shared/media
 check window-mp4 tests/vm/window-test.sh -o /tmp/vreq-window-mp4 -w 25 -V 560x320 \
   -f "$media/debian-src-firefox-esr/gizmo.mp4" -- ./vreqplay --keep-open gizmo.mp4
 check window-mkv tests/vm/window-test.sh -o /tmp/vreq-window-mkv -w 30 -V 720x576 \

@@ -8,14 +8,14 @@
 #   -V VARIANT  trixie (default; kernel 6.12, GStreamer 1.26, weston 14) or
 #               sid (kernel 7.2, GStreamer 1.28, weston 16, NV12 vkms planes).
 #               Also $VREQ_VM_VARIANT.
-# `run` shares the repository's parent directory at /mnt/host (so the shared
-# media beside the checkout is /mnt/host/shared/media) and runs the command in
-# the repository (/mnt/host/<repo>), so
-# `tests/vm/vm.sh run -- ./target/debug/vreqplay --list-devices` works.
+# `run` shares the repository root at /mnt/host (the command's cwd), so
+# `tests/vm/vm.sh run -- ./target/debug/vreqplay --list-devices` works. Files
+# from outside the repository (the shared media) must be copied in first, e.g.
+# to target/vm-media/ (symlinks to host paths do not resolve in the guest).
 # Caches: /var/cache/vreq-vm (trixie), /var/cache/vreq-vm-sid (sid); override
 # with VREQ_CACHE. build needs root; run does not. Exit status: the command's
-# (124 timeout, 125 the VM never reported; run.sh retries 125 once — about one
-# boot in 16 panics early under TCG).
+# (124 timeout, 125 the VM never reported). run.sh boots again when the guest
+# panics before the command starts (about one boot in 16 under TCG).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -38,11 +38,7 @@ case $cmd in
         *) break ;;
       esac
     done
-    repo=$(basename "$top")
-    rc=0; "$vdir/run.sh" -s "$(dirname "$top")" "${opts[@]}" -- bash -c 'cd "$0" && exec "$@"' "$repo" "$@" || rc=$?
-    if [ $rc -eq 125 ]; then echo "vm.sh: VM did not report (early panic?); retrying once" >&2
-      rc=0; "$vdir/run.sh" -s "$(dirname "$top")" "${opts[@]}" -- bash -c 'cd "$0" && exec "$@"' "$repo" "$@" || rc=$?; fi
-    exit $rc ;;
-  shell) exec "$vdir/run.sh" -s "$(dirname "$top")" -I "$@" ;;
+    exec "$vdir/run.sh" -s "$top" "${opts[@]+"${opts[@]}"}" -- "$@" ;;
+  shell) exec "$vdir/run.sh" -s "$top" -I "$@" ;;
   *) sed -n '2,17p' "$0"; exit 2 ;;
 esac
