@@ -8,8 +8,8 @@ use v4l2r::bindings as b;
 use vreqplay::codec::{Control, DecodeJob};
 use vreqplay::oracle::compare;
 use vreqplay::oracle::normalise_trace;
-use vreqplay::oracle::trace::{parse, split_events, TraceJob};
-use vreqplay::oracle::visl_fmt::emulate;
+use vreqplay::oracle::trace::{parse, split_events};
+use vreqplay::oracle::visl_fmt::{emulate, jobs_setting_all};
 
 fn sample(name: &str) -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,25 +22,6 @@ const SAMPLES: [&str; 2] = [
     "64x64-I-P-B-P-high.gst.trace",
     "wpt-webcodecs-h264-6jobs.gst.trace",
 ];
-
-/// A request that sets every control to the values visl printed for `j`.
-fn job_setting_all(j: &TraceJob) -> DecodeJob {
-    let q = j.output.expect("sample jobs have an OUTPUT qbuf");
-    DecodeJob {
-        timestamp_ns: q.timestamp_ns,
-        controls: vec![
-            Control::H264Sps(Box::new(j.sps)),
-            Control::H264Pps(Box::new(j.pps)),
-            Control::H264ScalingMatrix(Box::new(j.scaling_matrix)),
-            Control::H264DecodeParams(Box::new(j.decode_params)),
-            Control::H264SliceParams(Box::new(j.slice_params)),
-            Control::H264PredWeights(Box::new(j.pred_weights)),
-        ],
-        bitstream: vec![],
-        hold_capture: q.hold_capture,
-        starts_picture: true,
-    }
-}
 
 /// visl's H.264 events of a trace as (name, body) pairs.
 fn visl_events(text: &str) -> Vec<(String, String)> {
@@ -61,7 +42,11 @@ fn emulated_events_are_byte_identical_to_visl() {
         let t = parse(&real).unwrap();
         assert!(t.warnings.is_empty(), "{s}: {:?}", t.warnings);
         assert!(!t.jobs.is_empty());
-        let jobs: Vec<DecodeJob> = t.jobs.iter().map(job_setting_all).collect();
+        assert!(
+            t.jobs.iter().all(|j| j.output.is_some()),
+            "{s}: sample jobs have an OUTPUT qbuf"
+        );
+        let jobs: Vec<DecodeJob> = jobs_setting_all(&t);
         let emu = emulate(&jobs);
         let (a, b) = (visl_events(&real), visl_events(&emu));
         assert_eq!(a.len(), b.len(), "{s}: event count");
