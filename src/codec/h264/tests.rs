@@ -20,21 +20,28 @@ use cros_codecs::codec::h264::parser::RefPicMarkingInner;
 fn run_codec(data: &[u8], chunk: Option<usize>, mode: DecodeMode) -> Vec<CodecEvent> {
     let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
     c.set_mode(mode, StartCode::None);
-    let mut ev = Vec::new();
     let chunks: Vec<&[u8]> = match chunk {
         Some(n) => data.chunks(n).collect(),
         None => split_aus(data),
     };
+    feed(&mut c, &chunks, false)
+}
+
+/// Pushes `units` in order (pts = index × 1000 ns when `with_pts`, byte
+/// offsets running), draining events after each, then flushes: every event.
+fn feed<U: AsRef<[u8]>>(c: &mut H264Codec, units: &[U], with_pts: bool) -> Vec<CodecEvent> {
+    let mut ev = Vec::new();
     let mut off = 0u64;
-    for ch in chunks {
+    for (i, u) in units.iter().enumerate() {
+        let data = u.as_ref();
         c.push(CodedUnit {
-            data: ch,
-            pts_ns: None,
+            data,
+            pts_ns: with_pts.then_some(i as i64 * 1000),
             keyframe: false,
             byte_offset: off,
         })
         .unwrap();
-        off += ch.len() as u64;
+        off += data.len() as u64;
         while let Some(e) = c.poll() {
             ev.push(e);
         }
@@ -319,23 +326,7 @@ fn avc_length_prefixed_input() {
         pps,
     })
     .unwrap();
-    let mut ev = Vec::new();
-    for (i, u) in units.iter().enumerate() {
-        c.push(CodedUnit {
-            data: u,
-            pts_ns: Some(i as i64 * 1000),
-            keyframe: false,
-            byte_offset: 0,
-        })
-        .unwrap();
-        while let Some(e) = c.poll() {
-            ev.push(e);
-        }
-    }
-    c.flush().unwrap();
-    while let Some(e) = c.poll() {
-        ev.push(e);
-    }
+    let ev = feed(&mut c, &units, true);
     let chk = check_events(&ev);
     assert_eq!(chk.outputs.len(), 30);
     let annexb = run_codec(&data, None, DecodeMode::SliceBased);
@@ -1431,23 +1422,7 @@ fn annexb_units_keep_their_pts() {
         let data = std::fs::read(media_dir().join(clip)).unwrap();
         let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
         c.set_mode(DecodeMode::SliceBased, StartCode::None);
-        let mut ev = Vec::new();
-        for (i, au) in split_aus(&data).iter().enumerate() {
-            c.push(CodedUnit {
-                data: au,
-                pts_ns: Some(i as i64 * 1000),
-                keyframe: false,
-                byte_offset: 0,
-            })
-            .unwrap();
-            while let Some(e) = c.poll() {
-                ev.push(e);
-            }
-        }
-        c.flush().unwrap();
-        while let Some(e) = c.poll() {
-            ev.push(e);
-        }
+        let ev = feed(&mut c, &split_aus(&data), true);
         let mut n = 0;
         for e in &ev {
             if let CodecEvent::Output {
