@@ -602,6 +602,22 @@ pub struct RefState {
     pub last_field: Option<PicId>,
 }
 
+/// FrameNumOffset for POC types 1 and 2 (8.2.1.2 (8-6), 8.2.1.3 (8-11): the
+/// same rule): 0 for an IDR, else prevFrameNumOffset (0 after an MMCO 5),
+/// plus MaxFrameNum when frame_num wrapped.
+fn frame_num_offset(st: &mut RefState, pic: &Picture) -> i32 {
+    if st.prev_has_memmgmnt5 {
+        st.prev_frame_num_offset = 0;
+    }
+    if pic.idr {
+        0
+    } else if st.prev_frame_num > pic.frame_num {
+        st.prev_frame_num_offset.wrapping_add(st.max_frame_num)
+    } else {
+        st.prev_frame_num_offset
+    }
+}
+
 /// Picture order count (8.2.1), exactly as `gst_h264_decoder_calculate_poc`.
 pub fn calculate_poc(
     st: &mut RefState,
@@ -647,16 +663,7 @@ pub fn calculate_poc(
             }
         }
         1 => {
-            if st.prev_has_memmgmnt5 {
-                st.prev_frame_num_offset = 0;
-            }
-            pic.frame_num_offset = if pic.idr {
-                0
-            } else if st.prev_frame_num > pic.frame_num {
-                st.prev_frame_num_offset.wrapping_add(st.max_frame_num)
-            } else {
-                st.prev_frame_num_offset
-            };
+            pic.frame_num_offset = frame_num_offset(st, pic);
             let n = seq.num_ref_frames_in_pic_order_cnt_cycle as i32;
             let mut abs_frame_num = if n != 0 {
                 pic.frame_num_offset.wrapping_add(pic.frame_num)
@@ -701,16 +708,7 @@ pub fn calculate_poc(
             }
         }
         _ => {
-            if st.prev_has_memmgmnt5 {
-                st.prev_frame_num_offset = 0;
-            }
-            pic.frame_num_offset = if pic.idr {
-                0
-            } else if st.prev_frame_num > pic.frame_num {
-                st.prev_frame_num_offset.wrapping_add(st.max_frame_num)
-            } else {
-                st.prev_frame_num_offset
-            };
+            pic.frame_num_offset = frame_num_offset(st, pic);
             let temp = if pic.idr {
                 0
             } else if pic.nal_ref_idc == 0 {
