@@ -163,6 +163,18 @@ pub struct CodedUnit<'a> {
     pub byte_offset: u64,
 }
 
+impl<'a> From<&'a crate::container::Packet> for CodedUnit<'a> {
+    /// A container packet's payload, pts, keyframe flag and byte offset.
+    fn from(p: &'a crate::container::Packet) -> Self {
+        CodedUnit {
+            data: &p.data,
+            pts_ns: p.pts_ns,
+            keyframe: p.keyframe,
+            byte_offset: p.byte_offset,
+        }
+    }
+}
+
 /// What a codec asks of the engine, in order.
 #[derive(Debug)]
 pub enum CodecEvent {

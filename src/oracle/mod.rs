@@ -81,12 +81,7 @@ pub fn codec_jobs(
         if pkt.track != track.id {
             continue;
         }
-        let unit = CodedUnit {
-            data: &pkt.data,
-            pts_ns: pkt.pts_ns,
-            keyframe: pkt.keyframe,
-            byte_offset: pkt.byte_offset,
-        };
+        let unit = CodedUnit::from(&pkt);
         codec
             .push(unit)
             .map_err(|e| format!("{p}: byte {}: {e}", pkt.byte_offset))?;

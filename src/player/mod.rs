@@ -240,12 +240,7 @@ pub fn run<D: DecoderDevice>(
         if pkt.track != track.id {
             continue;
         }
-        let unit = CodedUnit {
-            data: &pkt.data,
-            pts_ns: pkt.pts_ns,
-            keyframe: pkt.keyframe,
-            byte_offset: pkt.byte_offset,
-        };
+        let unit = CodedUnit::from(&pkt);
         dec.decode(unit).map_err(|e| {
             PlayError::Decode(format!(
                 "{}: track {} byte {}: {e}",
