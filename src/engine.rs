@@ -130,6 +130,7 @@ impl<D: DecoderDevice> Decoder<D> {
     pub fn new(mut codec: Box<dyn StatelessCodec>, device: D) -> Self {
         let (mode, sc) = device.mode();
         codec.set_mode(mode, sc);
+        codec.set_device_controls(&|id| device.has_control(id));
         Decoder {
             codec,
             device,

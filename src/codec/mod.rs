@@ -10,6 +10,9 @@
 use v4l2r::bindings;
 
 pub mod h264;
+pub mod hevc;
+pub mod uapi_ext;
+pub mod vp9;
 
 /// The stateless codecs vreqplay drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,7 +77,9 @@ pub enum StartCode {
 }
 
 /// One compound control value for one media request. The payload is the
-/// uAPI struct exactly as `VIDIOC_S_EXT_CTRLS` takes it.
+/// uAPI struct exactly as `VIDIOC_S_EXT_CTRLS` takes it; `Vec` payloads are
+/// dynamic-array controls (`V4L2_CTRL_FLAG_DYNAMIC_ARRAY`), sent with
+/// `size = len * size_of::<T>()` bytes (uAPI "vidioc-g-ext-ctrls").
 #[derive(Clone)]
 pub enum Control {
     H264Sps(Box<bindings::v4l2_ctrl_h264_sps>),
@@ -83,6 +88,20 @@ pub enum Control {
     H264DecodeParams(Box<bindings::v4l2_ctrl_h264_decode_params>),
     H264SliceParams(Box<bindings::v4l2_ctrl_h264_slice_params>),
     H264PredWeights(Box<bindings::v4l2_ctrl_h264_pred_weights>),
+    HevcSps(Box<bindings::v4l2_ctrl_hevc_sps>),
+    HevcPps(Box<bindings::v4l2_ctrl_hevc_pps>),
+    /// Dynamic array: one element per slice of the request (one in slice-based mode).
+    HevcSliceParams(Vec<bindings::v4l2_ctrl_hevc_slice_params>),
+    HevcScalingMatrix(Box<bindings::v4l2_ctrl_hevc_scaling_matrix>),
+    HevcDecodeParams(Box<bindings::v4l2_ctrl_hevc_decode_params>),
+    /// Dynamic array of `u32`: every slice's `entry_point_offset_minus1[i] + 1`, in slice order.
+    HevcEntryPointOffsets(Vec<u32>),
+    /// Dynamic array (RK3588 extension, see [`uapi_ext`]).
+    HevcExtSpsStRps(Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>),
+    /// Dynamic array (RK3588 extension, see [`uapi_ext`]).
+    HevcExtSpsLtRps(Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>),
+    Vp9Frame(Box<bindings::v4l2_ctrl_vp9_frame>),
+    Vp9CompressedHdr(Box<bindings::v4l2_ctrl_vp9_compressed_hdr>),
 }
 
 impl Control {
@@ -95,6 +114,16 @@ impl Control {
             Self::H264DecodeParams(_) => bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
             Self::H264SliceParams(_) => bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
             Self::H264PredWeights(_) => bindings::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+            Self::HevcSps(_) => bindings::V4L2_CID_STATELESS_HEVC_SPS,
+            Self::HevcPps(_) => bindings::V4L2_CID_STATELESS_HEVC_PPS,
+            Self::HevcSliceParams(_) => bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            Self::HevcScalingMatrix(_) => bindings::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX,
+            Self::HevcDecodeParams(_) => bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+            Self::HevcEntryPointOffsets(_) => bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+            Self::HevcExtSpsStRps(_) => uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+            Self::HevcExtSpsLtRps(_) => uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+            Self::Vp9Frame(_) => bindings::V4L2_CID_STATELESS_VP9_FRAME,
+            Self::Vp9CompressedHdr(_) => bindings::V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
         }
     }
 
@@ -107,6 +136,16 @@ impl Control {
             Self::H264DecodeParams(_) => "V4L2_CID_STATELESS_H264_DECODE_PARAMS",
             Self::H264SliceParams(_) => "V4L2_CID_STATELESS_H264_SLICE_PARAMS",
             Self::H264PredWeights(_) => "V4L2_CID_STATELESS_H264_PRED_WEIGHTS",
+            Self::HevcSps(_) => "V4L2_CID_STATELESS_HEVC_SPS",
+            Self::HevcPps(_) => "V4L2_CID_STATELESS_HEVC_PPS",
+            Self::HevcSliceParams(_) => "V4L2_CID_STATELESS_HEVC_SLICE_PARAMS",
+            Self::HevcScalingMatrix(_) => "V4L2_CID_STATELESS_HEVC_SCALING_MATRIX",
+            Self::HevcDecodeParams(_) => "V4L2_CID_STATELESS_HEVC_DECODE_PARAMS",
+            Self::HevcEntryPointOffsets(_) => "V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS",
+            Self::HevcExtSpsStRps(_) => "V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS",
+            Self::HevcExtSpsLtRps(_) => "V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS",
+            Self::Vp9Frame(_) => "V4L2_CID_STATELESS_VP9_FRAME",
+            Self::Vp9CompressedHdr(_) => "V4L2_CID_STATELESS_VP9_COMPRESSED_HDR",
         }
     }
 }
@@ -211,6 +250,14 @@ pub trait StatelessCodec {
     fn kind(&self) -> CodecKind;
     /// Tells the codec the device's decode mode and start-code setting (before the first push).
     fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode);
+    /// Tells the codec which optional controls the device has (before the
+    /// first push): `has(id)` answers for a `V4L2_CID_STATELESS_*` id, as probed
+    /// with `VIDIOC_QUERY_EXT_CTRL` when the device was opened (e.g. HEVC
+    /// `ENTRY_POINT_OFFSETS`, `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS`). A codec must
+    /// never send an optional control the device lacks. Default: ignores it.
+    fn set_device_controls(&mut self, has: &dyn Fn(u32) -> bool) {
+        let _ = has;
+    }
     /// Feeds one coded unit. Malformed input becomes [`CodecEvent::Skipped`].
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError>;
     /// End of stream: decode what is pending and output every remaining picture.

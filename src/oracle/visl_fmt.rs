@@ -462,6 +462,7 @@ impl ControlState {
             Control::H264DecodeParams(v) => self.decode_params = **v,
             Control::H264SliceParams(v) => self.slice_params = **v,
             Control::H264PredWeights(v) => self.pred_weights = **v,
+            _ => {}
         }
     }
 }

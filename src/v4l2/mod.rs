@@ -114,6 +114,14 @@ pub trait DecoderDevice {
     fn name(&self) -> String;
     /// The decode mode and start-code setting the device is in (read from its menus).
     fn mode(&self) -> (DecodeMode, StartCode);
+    /// Whether the device has control `id` (`V4L2_CID_*`), as probed with
+    /// `VIDIOC_QUERY_EXT_CTRL` at open (a fake answers from its profile).
+    /// Used for optional controls such as HEVC `EXT_SPS_ST_RPS`.
+    /// Default: `false` (only mandatory controls are sent).
+    fn has_control(&self, id: u32) -> bool {
+        let _ = id;
+        false
+    }
     /// (Re)configures for a stream: OUTPUT format, the sequence controls that
     /// some drivers need before CAPTURE is negotiated (`first_controls`, e.g. the
     /// H.264 SPS for rkvdec), CAPTURE format and `capture_buffers` CAPTURE buffers.

@@ -670,6 +670,14 @@ fn ext_control(c: &Control) -> bindings::v4l2_ext_control {
             b as *const T as *mut std::ffi::c_void,
         )
     }
+    // Dynamic arrays: the payload is the whole slice (uAPI "vidioc-g-ext-ctrls":
+    // `size` in bytes tells the kernel the element count).
+    fn array<T>(v: &[T]) -> (u32, *mut std::ffi::c_void) {
+        (
+            std::mem::size_of_val(v) as u32,
+            v.as_ptr() as *mut std::ffi::c_void,
+        )
+    }
     let (size, ptr) = match c {
         Control::H264Sps(b) => raw(&**b),
         Control::H264Pps(b) => raw(&**b),
@@ -677,6 +685,16 @@ fn ext_control(c: &Control) -> bindings::v4l2_ext_control {
         Control::H264DecodeParams(b) => raw(&**b),
         Control::H264SliceParams(b) => raw(&**b),
         Control::H264PredWeights(b) => raw(&**b),
+        Control::HevcSps(b) => raw(&**b),
+        Control::HevcPps(b) => raw(&**b),
+        Control::HevcSliceParams(v) => array(v),
+        Control::HevcScalingMatrix(b) => raw(&**b),
+        Control::HevcDecodeParams(b) => raw(&**b),
+        Control::HevcEntryPointOffsets(v) => array(v),
+        Control::HevcExtSpsStRps(v) => array(v),
+        Control::HevcExtSpsLtRps(v) => array(v),
+        Control::Vp9Frame(b) => raw(&**b),
+        Control::Vp9CompressedHdr(b) => raw(&**b),
     };
     let mut e = bindings::v4l2_ext_control {
         id: c.id(),
