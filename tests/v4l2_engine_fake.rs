@@ -7,11 +7,18 @@
 //! first byte is the picture's index in decode order. Timestamps are
 //! `(decode index + 1) * 1000` ns, pts `poc * 1 ms`.
 //!
-//! Two engine rules have their own tests here: a reference's CAPTURE buffer
-//! is not requeued while requests queued before its Unref may still read it,
-//! and a decoded non-reference picture is not recycled before it is output.
+//! Like the real codecs, it emits a picture's Unref only once the picture is
+//! neither a reference nor waiting for output (Unref follows the last Output).
+//!
+//! Engine rules with their own tests here: a reference's CAPTURE buffer
+//! is not requeued while requests queued before its Unref may still read it;
+//! a decoded non-reference picture is not recycled before it is output; a
+//! reconfiguration (new size) mid-stream loses no frame and shows none at the
+//! wrong size while the consumer still holds old frames; a picture output
+//! twice (VP9 `show_existing_frame`) is shown twice and its buffer kept while
+//! either frame is held; a picture never output (VP9 hidden frame) is recycled.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use v4l2r::bindings;
 use vreqplay::codec::{
@@ -58,6 +65,9 @@ struct Scripted {
     /// Pictures kept back for reordering before the smallest POC is output.
     reorder_depth: usize,
     configured: bool,
+    /// Decoded pictures no longer referenced / already output (Unref when both).
+    unreferenced: HashSet<u64>,
+    output: HashSet<u64>,
 }
 
 impl Scripted {
@@ -71,6 +81,8 @@ impl Scripted {
             reorder: Vec::new(),
             reorder_depth,
             configured: false,
+            unreferenced: HashSet::new(),
+            output: HashSet::new(),
         }
     }
 
@@ -93,6 +105,22 @@ impl Scripted {
                 timestamp_ns: ts,
                 pts_ns: pts_of(poc),
             });
+            self.output.insert(ts);
+            self.maybe_unref(ts);
+        }
+    }
+
+    fn unref(&mut self, ts: u64) {
+        self.unreferenced.insert(ts);
+        self.maybe_unref(ts);
+    }
+
+    fn maybe_unref(&mut self, ts: u64) {
+        if self.unreferenced.contains(&ts) && self.output.contains(&ts) {
+            self.unreferenced.remove(&ts);
+            self.output.remove(&ts);
+            self.events
+                .push_back(CodecEvent::Unref { timestamp_ns: ts });
         }
     }
 }
@@ -164,18 +192,16 @@ impl StatelessCodec for Scripted {
                 starts_picture: s == 0,
             }));
         }
+        self.reorder.push((poc, ts));
         if is_ref {
             self.refs.push_back(ts);
             if self.refs.len() > MAX_REFS {
                 let old = self.refs.pop_front().expect("len > MAX_REFS");
-                self.events
-                    .push_back(CodecEvent::Unref { timestamp_ns: old });
+                self.unref(old);
             }
         } else {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+            self.unref(ts);
         }
-        self.reorder.push((poc, ts));
         self.bump(false);
         Ok(())
     }
@@ -183,7 +209,7 @@ impl StatelessCodec for Scripted {
     fn flush(&mut self) -> Result<(), CodecError> {
         self.bump(true);
         while let Some(r) = self.refs.pop_front() {
-            self.events.push_back(CodecEvent::Unref { timestamp_ns: r });
+            self.unref(r);
         }
         Ok(())
     }

@@ -13,7 +13,12 @@
 //!   and the picture completes with the error flag;
 //! * CAPTURE buffers are CPU memory; each completed picture's timestamp is
 //!   stamped into its first 8 bytes (little-endian) so tests can detect a buffer
-//!   reused while it was still shown.
+//!   reused while it was still shown, and the CAPTURE width and height (u32 LE)
+//!   into the next 8 so they can tell a frame shown at the wrong size;
+//! * CAPTURE indices are unique across configurations (as [`super::session`]
+//!   numbers them): a reconfiguration retires the buffers the engine had
+//!   dequeued (vb2 orphans mapped buffers on `REQBUFS(0)`); they stay readable
+//!   until [`DecoderDevice::requeue_capture`] releases them.
 //!
 //! Rules it enforces (a broken rule makes [`DecoderDevice::queue`] /
 //! [`DecoderDevice::configure`] fail with [`DeviceError::Unsupported`]):
@@ -74,7 +79,11 @@ pub struct FakeDevice {
     error_on: HashSet<u64>,
     codec: Option<CodecKind>,
     format: Option<CaptureFormat>,
+    /// Index of this configuration's buffer 0 (earlier configurations' buffers come first).
+    base: usize,
     capture_mem: Vec<Vec<u8>>,
+    /// Dequeued buffers of earlier configurations, by index, until released.
+    retired: HashMap<usize, Vec<u8>>,
     cap_state: Vec<CapState>,
     /// Queued CAPTURE buffers, most recently requeued first (LIFO, so that a
     /// buffer given back too early is reused at once and the mistake shows).
@@ -110,7 +119,9 @@ impl FakeDevice {
             error_on: HashSet::new(),
             codec: None,
             format: None,
+            base: 0,
             capture_mem: Vec::new(),
+            retired: HashMap::new(),
             cap_state: Vec::new(),
             cap_free: VecDeque::new(),
             pending: VecDeque::new(),
@@ -178,8 +189,20 @@ impl FakeDevice {
 
     /// The timestamp stamped into CAPTURE buffer `index` (its last picture).
     pub fn stamp(&self, index: usize) -> Option<u64> {
-        let m = self.capture_mem.get(index)?;
+        let m = self.mem(index)?;
         Some(u64::from_le_bytes(m.get(..8)?.try_into().ok()?))
+    }
+
+    /// Buffers of earlier configurations not yet released.
+    pub fn retired(&self) -> usize {
+        self.retired.len()
+    }
+
+    fn mem(&self, index: usize) -> Option<&Vec<u8>> {
+        match index.checked_sub(self.base) {
+            Some(i) => self.capture_mem.get(i),
+            None => self.retired.get(&index),
+        }
     }
 
     fn name_(&self) -> String {
@@ -312,15 +335,22 @@ impl FakeDevice {
         if self.held.map(|h| h.1) == Some(index) {
             self.held = None;
         }
+        let (w, h) = self
+            .format
+            .as_ref()
+            .map(|f| (f.width, f.height))
+            .unwrap_or_default();
         if let Some(m) = self.capture_mem.get_mut(index) {
             m[..8].copy_from_slice(&ts.to_le_bytes());
+            m[8..12].copy_from_slice(&w.to_le_bytes());
+            m[12..16].copy_from_slice(&h.to_le_bytes());
         }
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
         self.resident.insert(ts, index);
         self.done.push_back(Completed {
             timestamp_ns: ts,
-            capture_index: index,
+            capture_index: self.base + index,
             error: self.filling_error,
         });
         self.filling_error = false;
@@ -391,6 +421,13 @@ impl DecoderDevice for FakeDevice {
             .iter()
             .any(|c| matches!(c, Control::H264Pps(_)));
         self.codec = Some(codec);
+        let old = std::mem::take(&mut self.capture_mem);
+        for (i, m) in old.into_iter().enumerate() {
+            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
+                self.retired.insert(self.base + i, m);
+            }
+        }
+        self.base += self.cap_state.len();
         self.capture_mem = (0..capture_buffers).map(|_| vec![0u8; size]).collect();
         self.cap_state = vec![CapState::Queued; capture_buffers as usize];
         self.cap_free = (0..capture_buffers as usize).collect();
@@ -455,15 +492,29 @@ impl DecoderDevice for FakeDevice {
         self.pending.len() + self.done.len()
     }
 
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+    fn requeue_capture(&mut self, global: usize) -> Result<(), DeviceError> {
+        let Some(index) = global.checked_sub(self.base) else {
+            // A buffer of an earlier configuration: released.
+            return match self.retired.remove(&global) {
+                Some(_) => {
+                    self.requeues.push(global);
+                    Ok(())
+                }
+                None => Err(self.reject(format!(
+                    "release of unknown retired CAPTURE buffer {global}"
+                ))),
+            };
+        };
         match self.cap_state.get(index) {
-            None => return Err(self.reject(format!("requeue of unknown CAPTURE buffer {index}"))),
+            None => return Err(self.reject(format!("requeue of unknown CAPTURE buffer {global}"))),
             Some(CapState::Dequeued) => {}
             Some(s) => {
-                return Err(self.reject(format!("requeue of CAPTURE buffer {index} in state {s:?}")))
+                return Err(
+                    self.reject(format!("requeue of CAPTURE buffer {global} in state {s:?}"))
+                )
             }
         }
-        self.requeues.push(index);
+        self.requeues.push(global);
         self.resident.retain(|_, &mut i| i != index);
         self.cap_state[index] = CapState::Queued;
         self.cap_free.push_front(index);
@@ -475,10 +526,7 @@ impl DecoderDevice for FakeDevice {
     }
 
     fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.capture_mem
-            .get(index)
-            .map(|m| vec![&m[..]])
-            .unwrap_or_default()
+        self.mem(index).map(|m| vec![&m[..]]).unwrap_or_default()
     }
 }
 
