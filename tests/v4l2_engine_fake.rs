@@ -784,3 +784,59 @@ fn hidden_frames_are_recycled() {
     assert_eq!(dec.stats().decoded, 121);
     assert!(dec.device().violations().is_empty());
 }
+
+#[test]
+fn source_change_event_renegotiates_capture() {
+    // The device signals V4L2_EVENT_SOURCE_CHANGE when frame 9 completes; the
+    // engine renegotiates before frame 10 (a key frame) with the same stream
+    // parameters, handing out frames 0..=9 first; the held ones stay valid.
+    let ts = |i: usize| (i as u64 + 1) * 1000;
+    let n = 20;
+    let mut units = Vec::new();
+    for i in 0..n {
+        let mut u = Vec::new();
+        if i == 0 {
+            u.push(Ev::Cfg(64, 48));
+        }
+        let key = i % 10 == 0;
+        let r = if key { 0 } else { ts(i - 1) };
+        u.push(Ev::Dec(ts(i), key, [r; 3]));
+        u.push(Ev::Out(ts(i), i as i64));
+        if i > 0 {
+            u.push(Ev::Unref(ts(i - 1)));
+        }
+        units.push(u);
+    }
+    let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
+    let fake = FakeDevice::new(for_driver("visl", "")).with_source_change_on(ts(9));
+    let mut dec = Decoder::new(Box::new(codec), fake);
+    let mut held: VecDeque<DecodedFrame> = VecDeque::new();
+    let mut out = Vec::new();
+    for i in 0..n {
+        feed(&mut dec, i);
+        while let Some(f) = dec.next_frame() {
+            out.push(f.pts_ns / 1_000_000);
+            held.push_back(f);
+            if held.len() > 2 {
+                held.pop_front();
+            }
+        }
+        for f in &held {
+            let i = (f.pts_ns / 1_000_000) as usize;
+            assert_eq!(stamp_of(&dec, f).0, ts(i), "frame {i}: buffer reused");
+        }
+    }
+    dec.finish().unwrap();
+    while let Some(f) = dec.next_frame() {
+        out.push(f.pts_ns / 1_000_000);
+    }
+    assert_eq!(out, (0..n as i64).collect::<Vec<_>>());
+    let cfg = dec.device().configures();
+    assert_eq!(cfg.len(), 2, "one renegotiation after the event");
+    assert_eq!(cfg[0].1, cfg[1].1);
+    assert!(
+        dec.device().violations().is_empty(),
+        "{:?}",
+        dec.device().violations()
+    );
+}

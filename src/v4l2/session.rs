@@ -221,6 +221,8 @@ pub struct Session {
     warned_ts: bool,
     /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
     supports_hold: bool,
+    /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
+    source_changed: bool,
 }
 
 impl Session {
@@ -330,6 +332,7 @@ impl Session {
             captures_expected: 0,
             warned_ts: false,
             supports_hold: false,
+            source_changed: false,
         })
     }
 
@@ -518,8 +521,13 @@ impl Session {
 
     fn reap_events(&mut self) {
         while let Ok(ev) = ioctl::dqevent::<ioctl::Event>(&self.video) {
+            if let ioctl::Event::SrcChangeEvent(ch) = &ev {
+                if ch.contains(ioctl::SrcChanges::RESOLUTION) {
+                    self.source_changed = true;
+                }
+            }
             tracing::info!(
-                "{}: V4L2 event {ev:?} (source change: the engine reconfigures on the next SPS)",
+                "{}: V4L2 event {ev:?} (a resolution change makes the engine renegotiate CAPTURE)",
                 self.name
             );
         }
@@ -1047,6 +1055,10 @@ impl DecoderDevice for Session {
         self.capture(index)
             .map(|c| c.maps.iter().map(|m| &m[..]).collect())
             .unwrap_or_default()
+    }
+
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
     }
 
     fn has_control(&self, id: u32) -> bool {
