@@ -148,6 +148,11 @@ pub struct Decoder<D: DecoderDevice> {
     held: Option<CodecEvent>,
     /// Set by [`Decoder::finish`]: resuming a held job also drains the device.
     finishing: bool,
+    /// The device signalled `V4L2_EVENT_SOURCE_CHANGE` (resolution).
+    source_changed: bool,
+    /// The CAPTURE format must be renegotiated even though the stream
+    /// parameters did not change (after a source change).
+    format_stale: bool,
     /// An error met while resuming inside [`Decoder::next_frame`], returned by
     /// the next [`Decoder::decode`] / [`Decoder::finish`] / [`Decoder::take_error`].
     error: Option<EngineError>,
@@ -182,6 +187,8 @@ impl<D: DecoderDevice> Decoder<D> {
             pending_configure: None,
             held: None,
             finishing: false,
+            source_changed: false,
+            format_stale: false,
             error: None,
             unref_pending: VecDeque::new(),
             pictures_queued: 0,
@@ -317,8 +324,14 @@ impl<D: DecoderDevice> Decoder<D> {
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {
+                    if self.source_changed && self.pending_configure.is_none() {
+                        // V4L2_EVENT_SOURCE_CHANGE: renegotiate with the same
+                        // stream parameters (the driver's CAPTURE format changed).
+                        self.pending_configure = self.params;
+                        self.format_stale = true;
+                    }
                     if let Some(p) = self.pending_configure {
-                        if self.params != Some(p) || self.format.is_none() {
+                        if self.params != Some(p) || self.format.is_none() || self.format_stale {
                             // Frames of the old configuration go out first: finish
                             // them, and hold this job until the consumer took them.
                             self.drain_device()?;
@@ -413,8 +426,14 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     fn reconfigure(&mut self, p: StreamParams, first: &[Control]) -> Result<(), EngineError> {
-        if self.params == Some(p) && self.format.is_some() {
+        if self.params == Some(p) && self.format.is_some() && !self.format_stale {
             return Ok(());
+        }
+        if self.format_stale {
+            tracing::info!(
+                "{}: source change: renegotiating CAPTURE",
+                self.device.name()
+            );
         }
         self.drain_device()?;
         self.recycle()?;
@@ -447,6 +466,8 @@ impl<D: DecoderDevice> Decoder<D> {
             buffers
         );
         self.generation += 1;
+        self.format_stale = false;
+        self.source_changed = false;
         self.format = Some(Rc::new(fmt));
         self.params = Some(p);
         Ok(())
@@ -476,6 +497,9 @@ impl<D: DecoderDevice> Decoder<D> {
                 }
                 None => break,
             }
+        }
+        if self.device.take_source_change() {
+            self.source_changed = true;
         }
         self.advance_display();
         self.recycle()?;

@@ -118,6 +118,9 @@ pub struct FakeDevice {
     configures: Vec<(CodecKind, StreamParams, Vec<u32>, u32)>,
     requeues: Vec<usize>,
     violations: RefCell<Vec<String>>,
+    /// Signal `V4L2_EVENT_SOURCE_CHANGE` when this picture completes.
+    source_change_on: Option<u64>,
+    source_changed: bool,
 }
 
 impl FakeDevice {
@@ -150,6 +153,8 @@ impl FakeDevice {
             configures: Vec::new(),
             requeues: Vec::new(),
             violations: RefCell::new(Vec::new()),
+            source_change_on: None,
+            source_changed: false,
         }
     }
 
@@ -177,6 +182,13 @@ impl FakeDevice {
     /// The picture with this timestamp completes with `V4L2_BUF_FLAG_ERROR`.
     pub fn with_error_on(mut self, timestamp_ns: u64) -> Self {
         self.error_on.insert(timestamp_ns);
+        self
+    }
+
+    /// Signals a resolution `V4L2_EVENT_SOURCE_CHANGE` when the picture with
+    /// this timestamp completes.
+    pub fn with_source_change_on(mut self, timestamp_ns: u64) -> Self {
+        self.source_change_on = Some(timestamp_ns);
         self
     }
 
@@ -423,6 +435,9 @@ impl FakeDevice {
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
         self.resident.insert(ts, index);
+        if self.source_change_on == Some(ts) {
+            self.source_changed = true;
+        }
         self.done.push_back(Completed {
             timestamp_ns: ts,
             capture_index: self.base + index,
@@ -443,6 +458,10 @@ impl DecoderDevice for FakeDevice {
 
     fn has_control(&self, id: u32) -> bool {
         self.profile.has_control(id)
+    }
+
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
     }
 
     fn configure(

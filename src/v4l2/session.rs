@@ -221,6 +221,8 @@ pub struct Session {
     warned_ts: bool,
     /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
     supports_hold: bool,
+    /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
+    source_changed: bool,
 }
 
 impl Session {
@@ -330,6 +332,7 @@ impl Session {
             captures_expected: 0,
             warned_ts: false,
             supports_hold: false,
+            source_changed: false,
         })
     }
 
@@ -518,8 +521,13 @@ impl Session {
 
     fn reap_events(&mut self) {
         while let Ok(ev) = ioctl::dqevent::<ioctl::Event>(&self.video) {
+            if let ioctl::Event::SrcChangeEvent(ch) = &ev {
+                if ch.contains(ioctl::SrcChanges::RESOLUTION) {
+                    self.source_changed = true;
+                }
+            }
             tracing::info!(
-                "{}: V4L2 event {ev:?} (source change: the engine reconfigures on the next SPS)",
+                "{}: V4L2 event {ev:?} (a resolution change makes the engine renegotiate CAPTURE)",
                 self.name
             );
         }
@@ -1049,6 +1057,10 @@ impl DecoderDevice for Session {
             .unwrap_or_default()
     }
 
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
+    }
+
     fn has_control(&self, id: u32) -> bool {
         match self.controls.get(&id) {
             Some(info) => info.is_some(),
@@ -1130,6 +1142,102 @@ mod tests {
         let c = Control::HevcEntryPointOffsets(vec![1, 2, 3, 4, 5]);
         let size = { ext_control(&c).size };
         assert_eq!(size, 20);
+    }
+
+    /// The visl device, if this machine has one (the VM: `tests/vm/trixie/run.sh`).
+    fn visl() -> Option<DeviceInfo> {
+        super::super::discover::discover()
+            .ok()?
+            .into_iter()
+            .find(|d| d.driver == "visl")
+    }
+
+    fn h264_job(ts: u64) -> DecodeJob {
+        DecodeJob {
+            timestamp_ns: ts,
+            controls: vec![
+                Control::H264Sps(Box::default()),
+                Control::H264Pps(Box::default()),
+                Control::H264DecodeParams(Box::default()),
+                Control::H264SliceParams(Box::default()),
+            ],
+            bitstream: vec![0x65, 0x88, 0x80, 0x40],
+            hold_capture: false,
+            starts_picture: true,
+        }
+    }
+
+    /// Real device (visl, kernel 6.12): QUERY_EXT_CTRL probing of the HEVC
+    /// controls, and a reconfiguration that retires a held CAPTURE buffer whose
+    /// mapping stays readable until released. Run in the VM:
+    /// `cargo test --lib v4l2::session -- --ignored`.
+    #[test]
+    #[ignore = "needs a visl device (run in the VM)"]
+    fn visl_probe_and_retire() {
+        let info = visl().expect("no visl device");
+        let hevc = Session::open(&info, CodecKind::Hevc).unwrap();
+        let slice = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS)
+            .unwrap()
+            .expect("visl has HEVC SLICE_PARAMS");
+        assert!(slice.dynamic_array(), "{slice:?}");
+        assert_eq!(slice.dims0, 600);
+        assert_eq!(
+            slice.elem_size as usize,
+            std::mem::size_of::<bindings::v4l2_ctrl_hevc_slice_params>()
+        );
+        let epo = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+            .unwrap()
+            .expect("visl has ENTRY_POINT_OFFSETS");
+        assert_eq!((epo.dims0, epo.elem_size), (256, 4));
+        assert!(hevc.has_control(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS));
+        // trixie's visl has no EXT_SPS_*_RPS; the sid VM's patched one has
+        // them unless `hevc_ext_sps_rps=0`.
+        let ext = hevc.has_control(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS);
+        eprintln!("visl EXT_SPS_ST_RPS: {ext}");
+        drop(hevc);
+
+        let mut s = Session::open(&info, CodecKind::H264).unwrap();
+        let p = |w, h| StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, w, h),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+        };
+        let sps = [Control::H264Sps(Box::default())];
+        let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
+        s.queue(&h264_job(1000)).unwrap();
+        let a = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        let before: Vec<u8> = s.capture_map(a.capture_index)[0].to_vec();
+        assert!(!before.is_empty());
+        let f2 = s.configure(CodecKind::H264, &p(128, 96), &sps, 4).unwrap();
+        assert!(f2.width >= 128 && f2.width > f1.width);
+        // The old buffer is retired: still mapped, same bytes, dmabuf still open.
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        assert_eq!(s.capture_dmabufs(a.capture_index).len(), 1);
+        s.queue(&h264_job(2000)).unwrap();
+        let b = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        assert!(b.capture_index >= 4, "indices continue after the old ones");
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        s.requeue_capture(a.capture_index).unwrap();
+        assert!(s.capture_map(a.capture_index).is_empty());
+        assert!(s.requeue_capture(a.capture_index).is_err());
+        s.requeue_capture(b.capture_index).unwrap();
+        // An empty dynamic array is refused before any ioctl.
+        let mut h = Session::open(&info, CodecKind::Hevc).unwrap();
+        h.configure(CodecKind::Hevc, &p(64, 48), &[], 4).unwrap();
+        let job = DecodeJob {
+            timestamp_ns: 3000,
+            controls: vec![Control::HevcSliceParams(vec![])],
+            bitstream: vec![0x26, 0x01],
+            hold_capture: false,
+            starts_picture: true,
+        };
+        let e = h.queue(&job).unwrap_err().to_string();
+        assert!(e.contains("empty dynamic array"), "{e}");
     }
 
     #[test]
