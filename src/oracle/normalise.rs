@@ -54,9 +54,17 @@
 //!   which traces every element; sections `ext_sps_st_rps`, `ext_sps_lt_rps`
 //!   only when the trace has them): the elements the SPS uses
 //!   (`num_short_term_ref_pic_sets`; `num_long_term_ref_pics_sps` with
-//!   `LONG_TERM_REF_PICS_PRESENT`), missing ones as `(not sent)`; delta arrays
-//!   cut to `num_negative_pics` / `num_positive_pics`. (A fresh dynamic array
-//!   holds one zeroed element; rkvdec reads only the SPS's count.)
+//!   `LONG_TERM_REF_PICS_PRESENT`), missing ones as `(not sent)` (a fresh
+//!   dynamic array holds one zeroed element; rkvdec reads only the SPS's
+//!   count). Per short-term set, what H.265 7.4.8 and its only consumer,
+//!   rkvdec (`rkvdec-hevc-common.c`: `st_ref_pic_set_prediction` /
+//!   `st_ref_pic_set_calculate`), read: inter-predicted sets
+//!   (`INTER_REF_PIC_SET_PRED`) `delta_idx_minus1`, `delta_rps_sign`,
+//!   `abs_delta_rps_minus1`, `used_by_curr_pic`, `use_delta_flag` (their
+//!   `num_*_pics` and deltas are derived); explicit sets `num_negative_pics`,
+//!   `num_positive_pics`, the low `num_negative_pics + num_positive_pics` bits
+//!   of `used_by_curr_pic` and that many deltas (`use_delta_flag` and the
+//!   prediction fields are not read).
 //!
 //! VP9 (one job per decoded frame; `show_existing_frame` is no job):
 //! * `frame.last/golden/alt_frame` (from `*_frame_ts`), `ref_frame_sign_bias`
@@ -885,8 +893,8 @@ fn dpb_set(mut dpb: Vec<(String, String)>) -> Fields {
 
 /// EXT_SPS_ST_RPS / LT_RPS (kernel 7.2): the elements the SPS uses
 /// (`num_short_term_ref_pic_sets`, `num_long_term_ref_pics_sps` with
-/// LONG_TERM_REF_PICS_PRESENT), delta arrays cut to
-/// `num_negative_pics`/`num_positive_pics`; strict: every traced element.
+/// LONG_TERM_REF_PICS_PRESENT), each with the fields its kind of set is
+/// read by (see the module docs); strict: every traced element, every field.
 fn hevc_ext_lines(j: &HevcTraceJob, strict: bool) -> (Fields, Fields) {
     let nst = if strict {
         j.ext_st_rps.len()
@@ -900,27 +908,57 @@ fn hevc_ext_lines(j: &HevcTraceJob, strict: bool) -> (Fields, Fields) {
     for i in 0..nst {
         let val = match j.ext_st_rps.get(i) {
             None => "(not sent)".to_string(),
-            Some(e) => {
-                let (n0, n1) = if strict {
-                    (16, 16)
-                } else {
-                    (
-                        (e.num_negative_pics as usize).min(16),
-                        (e.num_positive_pics as usize).min(16),
-                    )
-                };
+            Some(e) if strict => format!(
+                "flags {} delta_idx_minus1 {} delta_rps_sign {} abs_delta_rps_minus1 {} \
+                 num_negative_pics {} num_positive_pics {} used_by_curr_pic {:08x} \
+                 use_delta_flag {:08x} delta_poc_s0_minus1 [{}] delta_poc_s1_minus1 [{}]",
+                print_flags(e.flags as u64, HEVC_EXT_ST_RPS_FLAGS),
+                e.delta_idx_minus1,
+                e.delta_rps_sign,
+                e.abs_delta_rps_minus1,
+                e.num_negative_pics,
+                e.num_positive_pics,
+                e.used_by_curr_pic,
+                e.use_delta_flag,
+                join(e.delta_poc_s0_minus1.iter()),
+                join(e.delta_poc_s1_minus1.iter()),
+            ),
+            // inter-predicted (7.4.8: the set is derived from the reference
+            // set): what the prediction reads; rkvdec derives num_*_pics and
+            // the deltas itself
+            Some(e)
+                if e.flags
+                    & crate::codec::uapi_ext::V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED
+                    != 0 =>
+            {
                 format!(
                     "flags {} delta_idx_minus1 {} delta_rps_sign {} abs_delta_rps_minus1 {} \
-                     num_negative_pics {} num_positive_pics {} used_by_curr_pic {:08x} \
-                     use_delta_flag {:08x} delta_poc_s0_minus1 [{}] delta_poc_s1_minus1 [{}]",
+                     used_by_curr_pic {:08x} use_delta_flag {:08x}",
                     print_flags(e.flags as u64, HEVC_EXT_ST_RPS_FLAGS),
                     e.delta_idx_minus1,
                     e.delta_rps_sign,
                     e.abs_delta_rps_minus1,
-                    e.num_negative_pics,
-                    e.num_positive_pics,
                     e.used_by_curr_pic,
                     e.use_delta_flag,
+                )
+            }
+            // explicit: the counts, their used_by_curr_pic bits and deltas
+            Some(e) => {
+                let n0 = (e.num_negative_pics as usize).min(16);
+                let n1 = (e.num_positive_pics as usize).min(16);
+                let bits = (n0 + n1).min(32);
+                let mask = if bits == 32 {
+                    u32::MAX
+                } else {
+                    (1u32 << bits) - 1
+                };
+                format!(
+                    "flags {} num_negative_pics {} num_positive_pics {} used_by_curr_pic {:08x} \
+                     delta_poc_s0_minus1 [{}] delta_poc_s1_minus1 [{}]",
+                    print_flags(e.flags as u64, HEVC_EXT_ST_RPS_FLAGS),
+                    e.num_negative_pics,
+                    e.num_positive_pics,
+                    e.used_by_curr_pic & mask,
                     join(e.delta_poc_s0_minus1[..n0].iter()),
                     join(e.delta_poc_s1_minus1[..n1].iter()),
                 )
