@@ -49,7 +49,10 @@
 //!   parts only when `chroma_format_idc != 0`.
 //! * scaling_matrix: only with SPS `SCALING_LIST_ENABLED`.
 //! * pps.column_width_minus1 / row_height_minus1: only with `TILES_ENABLED`,
-//!   the first `num_tile_columns_minus1 + 1` / `num_tile_rows_minus1 + 1`.
+//!   the first `num_tile_columns_minus1 + 1` / `num_tile_rows_minus1 + 1`;
+//!   without `TILES_ENABLED` the `LOOP_FILTER_ACROSS_TILES_ENABLED` flag is
+//!   cleared (not in the PPS then, 7.3.2.3 infers 1; one tile has no tile
+//!   boundary for it to act on).
 //! * EXT_SPS_ST_RPS / EXT_SPS_LT_RPS (kernel 7.2 visl with the sid lab patch,
 //!   which traces every element; sections `ext_sps_st_rps`, `ext_sps_lt_rps`
 //!   only when the trace has them): the elements the SPS uses
@@ -770,7 +773,13 @@ fn hevc_pps_lines(p: &b::v4l2_ctrl_hevc_pps, strict: bool) -> Fields {
         "log2_parallel_merge_level_minus2",
         p.log2_parallel_merge_level_minus2,
     ));
-    v.push(kv("flags", print_flags(p.flags, HEVC_PPS_FLAGS)));
+    // without tiles there is no tile boundary: LOOP_FILTER_ACROSS_TILES is
+    // absent from the PPS (7.3.2.3, inferred 1) and has nothing to act on
+    let mut flags = p.flags;
+    if !strict && !tiles {
+        flags &= !(b::V4L2_HEVC_PPS_FLAG_LOOP_FILTER_ACROSS_TILES_ENABLED as u64);
+    }
+    v.push(kv("flags", print_flags(flags, HEVC_PPS_FLAGS)));
     v
 }
 
