@@ -1,13 +1,22 @@
-//! visl's ftrace text format for the H.264 controls, both directions' shared
-//! tables, and [`emulate`]: our own [`DecodeJob`]s rendered as visl would
-//! trace them.
+//! visl's ftrace text format for the H.264, HEVC and VP9 controls, both
+//! directions' shared tables, and [`emulate`]: our own [`DecodeJob`]s
+//! rendered as visl would trace them.
 //!
 //! Source of every format string: kernel 6.12
-//! `drivers/media/test-drivers/visl/visl-trace-h264.h` (TP_printk of each
-//! event class) and the order of the events in one job from
-//! `visl-dec.c: visl_trace_ctrls()`: sps, pps, scaling_matrix, slice_params,
-//! ref_pic_list0[0..32], ref_pic_list1[0..32], decode_params, dpb_entry[0..16],
-//! pred_weights. The helpers reproduce the kernel's `trace_print_flags_seq`,
+//! `drivers/media/test-drivers/visl/visl-trace-{h264,hevc,vp9}.h` (TP_printk
+//! of each event class; kernel 7.2 adds `v4l2_ctrl_hevc_ext_sps_{lt,st}_rps`)
+//! and the order of the events in one job from `visl-dec.c:
+//! visl_trace_ctrls()`:
+//! * H.264: sps, pps, scaling_matrix, slice_params, ref_pic_list0[0..32],
+//!   ref_pic_list1[0..32], decode_params, dpb_entry[0..16], pred_weights;
+//! * HEVC: sps, pps, slice_params (element 0 of the dynamic array),
+//!   scaling_matrix, decode_params, dpb_entry ×16 (no index), pred_weight_table;
+//!   on 7.2 with the sid lab patch then every EXT_SPS_LT_RPS element and
+//!   every EXT_SPS_ST_RPS element;
+//! * VP9: frame, compressed_hdr, compressed_coeff, mv_probs.
+//!
+//! [`selfcheck`] re-prints real GStreamer traces of all three byte for byte.
+//! The helpers reproduce the kernel's `trace_print_flags_seq`,
 //! `trace_print_symbols_seq`, `trace_print_array_seq` and
 //! `trace_print_hex_dump_seq` (kernel/trace/trace_output.c).
 

@@ -108,8 +108,9 @@ done
 for c in "${clips[@]}"; do
   src=$c; [ "${c#/}" = "$c" ] && src=$MEDIA/$c
   n=$(basename "$src")
+  # first line, first field: side data (e.g. stereo3d) adds empty columns
   [ -f "$out/$n.ffprobe" ] || ffprobe -v error -count_frames -select_streams v:0 \
-    -show_entries stream=nb_read_frames -of csv=p=0 "$src" > "$out/$n.ffprobe" 2>/dev/null
+    -show_entries stream=nb_read_frames -of csv=p=0 "$src" 2>/dev/null | sed -n '1{s/,.*//;p;}' > "$out/$n.ffprobe"
 done
 if [ -x "$ORACLE" ]; then
   "$ORACLE" report "$out"
