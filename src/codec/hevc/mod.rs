@@ -132,7 +132,7 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
 }
 
 /// The SPS controls pending for the next request.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 struct SeqControls {
     sps: Box<bindings::v4l2_ctrl_hevc_sps>,
     /// `None`: the device lacks the extension, or the SPS's raw RPS syntax is unknown.
@@ -487,8 +487,13 @@ impl HevcCodec {
             no_output_of_prior_pics = parser::is_cra(t) || hdr.no_output_of_prior_pics_flag;
         }
         self.process_sps(&sps, no_output_of_prior_pics);
-        if self.sps_ctrl_id != Some(sps.seq_parameter_set_id) {
-            let seq = self.sequence_controls(&sps);
+        // GStreamer refills the SPS when the active sps_id changes; an SPS
+        // rewritten under the same id (e.g. new RPSs, same size) is sent
+        // again too, which GStreamer 1.26/1.28 miss.
+        let seq = self.sequence_controls(&sps);
+        if self.sps_ctrl_id != Some(sps.seq_parameter_set_id)
+            || self.last_sequence.as_ref() != Some(&seq)
+        {
             self.last_sequence = Some(seq.clone());
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);

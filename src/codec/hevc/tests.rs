@@ -133,3 +133,262 @@ fn every_corpus_clip_outputs_the_manifest_frame_count() {
     }
     assert!(checked >= 10, "only {checked} HEVC clips");
 }
+
+// ---------------------------------------------------------------------------
+// RK3588 EXT_SPS_ST_RPS / EXT_SPS_LT_RPS
+
+fn generated(name: &str) -> std::path::PathBuf {
+    media_dir().join("generated-by-us").join(name)
+}
+
+/// Every request's controls, in order.
+fn jobs(ev: &[CodecEvent]) -> Vec<&DecodeJob> {
+    ev.iter()
+        .filter_map(|e| match e {
+            CodecEvent::Decode(j) => Some(j),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ext_of(
+    j: &DecodeJob,
+) -> (
+    Option<&Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>>,
+    Option<&Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>>,
+) {
+    let mut st = None;
+    let mut lt = None;
+    for c in &j.controls {
+        match c {
+            Control::HevcExtSpsStRps(v) => st = Some(v),
+            Control::HevcExtSpsLtRps(v) => lt = Some(v),
+            _ => {}
+        }
+    }
+    (st, lt)
+}
+
+fn has_sps(j: &DecodeJob) -> bool {
+    j.controls.iter().any(|c| matches!(c, Control::HevcSps(_)))
+}
+
+/// The clip's SPS as cros-codecs derives it (an independent parse of the RPSs).
+fn cros_sps(path: &std::path::Path) -> Rc<Sps> {
+    let data = std::fs::read(path).unwrap();
+    let mut p = Parser::default();
+    for n in parser::split_annexb(&data) {
+        if parser::nal_unit_type(n.data) == 33 {
+            let nalu = parser::cros_nalu(&n).unwrap();
+            return Rc::new(p.parse_sps(&nalu).unwrap().clone());
+        }
+    }
+    panic!("no SPS in {}", path.display());
+}
+
+/// 7.4.8: the derived (DeltaPocS0/S1, UsedByCurrPicS0/S1) of set `i` from
+/// the EXT element's raw syntax and the derived reference set.
+fn derive_from_ext(
+    e: &uapi_ext::V4l2CtrlHevcExtSpsStRps,
+    derived: &[(Vec<(i32, bool)>, Vec<(i32, bool)>)],
+    i: usize,
+) -> (Vec<(i32, bool)>, Vec<(i32, bool)>) {
+    let used = |j: usize| e.used_by_curr_pic >> j & 1 == 1;
+    if e.flags & uapi_ext::V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED == 0 {
+        let mut s0 = Vec::new();
+        let mut poc = 0;
+        for k in 0..e.num_negative_pics as usize {
+            poc -= i32::from(e.delta_poc_s0_minus1[k]) + 1;
+            s0.push((poc, used(k)));
+        }
+        let mut s1 = Vec::new();
+        poc = 0;
+        for k in 0..e.num_positive_pics as usize {
+            poc += i32::from(e.delta_poc_s1_minus1[k]) + 1;
+            s1.push((poc, used(e.num_negative_pics as usize + k)));
+        }
+        return (s0, s1);
+    }
+    let (r0, r1) = &derived[i - (e.delta_idx_minus1 as usize + 1)];
+    let d = (1 - 2 * i32::from(e.delta_rps_sign)) * (i32::from(e.abs_delta_rps_minus1) + 1);
+    let nd = r0.len() + r1.len();
+    let use_delta = |j: usize| e.use_delta_flag >> j & 1 == 1;
+    let mut s0 = Vec::new();
+    for j in (0..r1.len()).rev() {
+        let p = r1[j].0 + d;
+        if p < 0 && use_delta(r0.len() + j) {
+            s0.push((p, used(r0.len() + j)));
+        }
+    }
+    if d < 0 && use_delta(nd) {
+        s0.push((d, used(nd)));
+    }
+    for j in 0..r0.len() {
+        let p = r0[j].0 + d;
+        if p < 0 && use_delta(j) {
+            s0.push((p, used(j)));
+        }
+    }
+    let mut s1 = Vec::new();
+    for j in (0..r0.len()).rev() {
+        let p = r0[j].0 + d;
+        if p > 0 && use_delta(j) {
+            s1.push((p, used(j)));
+        }
+    }
+    if d > 0 && use_delta(nd) {
+        s1.push((d, used(nd)));
+    }
+    for j in 0..r1.len() {
+        let p = r1[j].0 + d;
+        if p > 0 && use_delta(r0.len() + j) {
+            s1.push((p, used(r0.len() + j)));
+        }
+    }
+    (s0, s1)
+}
+
+/// The EXT array re-derived (7.4.8) equals cros-codecs' derived sets.
+fn check_ext_against_cros(st: &[uapi_ext::V4l2CtrlHevcExtSpsStRps], sps: &Sps) {
+    assert_eq!(st.len(), sps.num_short_term_ref_pic_sets as usize);
+    let mut derived = Vec::new();
+    for (i, e) in st.iter().enumerate() {
+        let got = derive_from_ext(e, &derived, i);
+        let c = &sps.short_term_ref_pic_set[i];
+        let want0: Vec<(i32, bool)> = (0..c.num_negative_pics as usize)
+            .map(|k| (c.delta_poc_s0[k], c.used_by_curr_pic_s0[k]))
+            .collect();
+        let want1: Vec<(i32, bool)> = (0..c.num_positive_pics as usize)
+            .map(|k| (c.delta_poc_s1[k], c.used_by_curr_pic_s1[k]))
+            .collect();
+        assert_eq!(got, (want0, want1), "st_ref_pic_set({i})");
+        assert_eq!(
+            e.flags & uapi_ext::V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED != 0,
+            c.inter_ref_pic_set_prediction_flag
+        );
+        if !c.inter_ref_pic_set_prediction_flag {
+            assert_eq!(e.use_delta_flag, 0xffff, "explicit set {i}");
+        } else {
+            assert!(e
+                .delta_poc_s0_minus1
+                .iter()
+                .chain(&e.delta_poc_s1_minus1)
+                .all(|&d| d == 0));
+        }
+        derived.push(got);
+    }
+}
+
+#[test]
+fn ext_sps_rps_arrays_on_rk3588_only_with_the_sps() {
+    for (name, want_lt) in [
+        ("hevc-sps-rps.h265", 0usize),
+        ("hevc-sps-rps-inter-lt.h265", 3),
+        ("hevc-x265.h265", 0),
+    ] {
+        let path = generated(name);
+        let sps = cros_sps(&path);
+        let ev = run(&path, DecodeMode::FrameBased, &rk3588_has);
+        let js = jobs(&ev);
+        assert!(!js.is_empty());
+        let with_sps: Vec<_> = js.iter().filter(|j| has_sps(j)).collect();
+        assert_eq!(with_sps.len(), 1, "{name}: SPS sent once");
+        for j in &js {
+            let (st, lt) = ext_of(j);
+            if !has_sps(j) {
+                assert!(st.is_none() && lt.is_none(), "{name}: EXT without SPS");
+            }
+        }
+        let (st, lt) = ext_of(with_sps[0]);
+        if std::env::var_os("VREQ_HEVC_PEEK").is_some() {
+            eprintln!("{name}: st={st:?}\nlt={lt:?}");
+        }
+        if sps.num_short_term_ref_pic_sets == 0 {
+            assert!(st.is_none(), "{name}: empty ST array sent");
+        } else {
+            check_ext_against_cros(st.expect("ST_RPS"), &sps);
+        }
+        assert_eq!(lt.map(|l| l.len()).unwrap_or(0), want_lt, "{name}");
+        if let Some(lt) = lt {
+            for (i, e) in lt.iter().enumerate() {
+                assert_eq!(
+                    u32::from(e.lt_ref_pic_poc_lsb_sps),
+                    sps.lt_ref_pic_poc_lsb_sps[i]
+                );
+                assert_eq!(
+                    e.flags & uapi_ext::V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT != 0,
+                    sps.used_by_curr_pic_lt_sps_flag[i]
+                );
+            }
+        }
+        // the same clip on visl: no EXT at all, same requests otherwise
+        let ev2 = run(&path, DecodeMode::FrameBased, &visl_has);
+        let js2 = jobs(&ev2);
+        assert_eq!(js.len(), js2.len());
+        assert!(js2.iter().all(|j| ext_of(j) == (None, None)));
+    }
+    // the synthetic clips do carry SPS RPSs (else this test proves little)
+    assert!(cros_sps(&generated("hevc-sps-rps.h265")).num_short_term_ref_pic_sets > 1);
+    let inter = cros_sps(&generated("hevc-sps-rps-inter-lt.h265"));
+    assert!(inter
+        .short_term_ref_pic_set
+        .iter()
+        .any(|s| s.inter_ref_pic_set_prediction_flag));
+}
+
+fn temp_clip(name: &str, data: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vreq-hevc-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+#[test]
+fn sps_change_mid_stream_refreshes_the_ext_arrays() {
+    let a = std::fs::read(generated("hevc-sps-rps.h265")).unwrap();
+    let b = std::fs::read(generated("hevc-sps-rps-inter-lt.h265")).unwrap();
+    let path = temp_clip("a-then-b.h265", &[a, b].concat());
+    let ev = run(&path, DecodeMode::FrameBased, &rk3588_has);
+    let n = check_protocol(&ev);
+    assert_eq!(n, 60, "30 + 30 pictures");
+    let with_sps: Vec<_> = jobs(&ev).into_iter().filter(|j| has_sps(j)).collect();
+    assert_eq!(
+        with_sps.len(),
+        2,
+        "the second SPS (same id, new RPSs) is sent"
+    );
+    let (st_a, lt_a) = ext_of(with_sps[0]);
+    let (st_b, lt_b) = ext_of(with_sps[1]);
+    check_ext_against_cros(st_a.unwrap(), &cros_sps(&generated("hevc-sps-rps.h265")));
+    check_ext_against_cros(
+        st_b.unwrap(),
+        &cros_sps(&generated("hevc-sps-rps-inter-lt.h265")),
+    );
+    assert_ne!(st_a, st_b);
+    assert!(lt_a.is_none());
+    assert_eq!(lt_b.unwrap().len(), 3);
+}
+
+#[test]
+fn picture_whose_sps_was_never_seen_sends_no_ext() {
+    let b = std::fs::read(generated("hevc-sps-rps-inter-lt.h265")).unwrap();
+    // drop every SPS NAL unit (start code included)
+    let mut stripped = Vec::new();
+    let nals = parser::split_annexb(&b);
+    for n in &nals {
+        if parser::nal_unit_type(n.data) != 33 {
+            stripped.extend_from_slice(&[0, 0, 0, 1]);
+            stripped.extend_from_slice(n.data);
+        }
+    }
+    let path = temp_clip("no-sps.h265", &stripped);
+    let ev = run(&path, DecodeMode::FrameBased, &rk3588_has);
+    assert!(jobs(&ev).is_empty(), "nothing decodable without the SPS");
+    let skipped = ev
+        .iter()
+        .filter(|e| matches!(e, CodecEvent::Skipped { .. }))
+        .count();
+    assert!(skipped >= 1, "the loss is reported");
+    assert!(ev.iter().all(|e| !matches!(e, CodecEvent::Decode(_))));
+}
