@@ -172,13 +172,13 @@ pub fn calculate_poc(st: &mut PocState, i: &PocInput) -> (i32, i32) {
     st.poc_msb = if irap_reset {
         0
     } else if lsb < prev_lsb && prev_lsb - lsb >= max / 2 {
-        prev_msb + max
+        prev_msb.wrapping_add(max)
     } else if lsb > prev_lsb && lsb - prev_lsb > max / 2 {
-        prev_msb - max
+        prev_msb.wrapping_sub(max)
     } else {
         prev_msb
     };
-    let mut poc = st.poc_msb + lsb;
+    let mut poc = st.poc_msb.wrapping_add(lsb);
     let mut poc_lsb = lsb;
     st.poc_lsb = lsb;
     if is_idr(i.nal_unit_type) {
@@ -249,18 +249,18 @@ pub fn derive_and_mark(
         let max = 1i64 << log2_max_poc_lsb.min(16);
         for &(d, used) in &rps.s0 {
             if used {
-                poc_st_before.push(poc + d);
+                poc_st_before.push(poc.wrapping_add(d));
                 out.num_pic_total_curr += 1;
             } else {
-                poc_st_foll.push(poc + d);
+                poc_st_foll.push(poc.wrapping_add(d));
             }
         }
         for &(d, used) in &rps.s1 {
             if used {
-                poc_st_after.push(poc + d);
+                poc_st_after.push(poc.wrapping_add(d));
                 out.num_pic_total_curr += 1;
             } else {
-                poc_st_foll.push(poc + d);
+                poc_st_foll.push(poc.wrapping_add(d));
             }
         }
         for &(lsb, used, msb_present, cycle) in &rps.lt {
