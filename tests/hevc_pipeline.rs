@@ -132,10 +132,6 @@ fn hevc_clips() -> Vec<(PathBuf, u64)> {
         .collect()
 }
 
-/// Clips the codec refuses by design (see src/codec/hevc/parser.rs: more
-/// than 32 entry points per slice overflow cros-codecs 0.0.6).
-const KNOWN_UNSUPPORTED: [&str; 1] = ["hevc_white_red_frames.mp4"];
-
 #[test]
 fn every_hevc_clip_outputs_ffprobe_frame_count() {
     let clips = hevc_clips();
@@ -151,9 +147,6 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
             .unwrap()
             .display()
             .to_string();
-        if KNOWN_UNSUPPORTED.iter().any(|k| name.ends_with(k)) {
-            continue;
-        }
         for (driver, card) in [("visl", "visl"), ("rkvdec", "rkvdec-rk3588")] {
             let t = Instant::now();
             match play_fake(path, driver, card) {

@@ -407,6 +407,7 @@ impl HevcCodec {
                 return self.abort_to_rap(nal.offset, format!("slice header: {e}"));
             }
         };
+        let entry_points = slice.entry_point_offset_minus1;
         let mut hdr = slice.header;
         let new_bitstream = self.new_bitstream;
         let after_eos = self.prev_nal_is_eos;
@@ -461,7 +462,7 @@ impl HevcCodec {
                 return;
             }
         }
-        self.decode_slice(nal, &hdr, &pps);
+        self.decode_slice(nal, &hdr, &pps, &entry_points);
     }
 
     /// `gst_h265_decoder_start_current_picture`; false when the picture is dropped.
@@ -673,7 +674,13 @@ impl HevcCodec {
     }
 
     /// `gst_v4l2_codec_h265_dec_decode_slice`.
-    fn decode_slice(&mut self, nal: &NalRef, hdr: &SliceHeader, pps: &Rc<Pps>) {
+    fn decode_slice(
+        &mut self,
+        nal: &NalRef,
+        hdr: &SliceHeader,
+        pps: &Rc<Pps>,
+        entry_point_offset_minus1: &[u32],
+    ) {
         let t = parser::nal_unit_type(nal.data);
         let slice_based = self.mode == DecodeMode::SliceBased;
         let frame_based_no_slices = self.mode == DecodeMode::FrameBased && !self.has_slice_params;
@@ -739,11 +746,8 @@ impl HevcCodec {
                 }
             }
             cur.slices.push(sp);
-            for i in
-                0..(hdr.num_entry_point_offsets as usize).min(hdr.entry_point_offset_minus1.len())
-            {
-                cur.entry_points.push(hdr.entry_point_offset_minus1[i] + 1);
-            }
+            cur.entry_points
+                .extend(entry_point_offset_minus1.iter().map(|v| v.wrapping_add(1)));
         }
         if hdr.first_slice_segment_in_pic_flag {
             cur.decode_params.short_term_ref_pic_set_size = hdr.st_rps_bits as u16;

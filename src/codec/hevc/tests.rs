@@ -392,3 +392,68 @@ fn picture_whose_sps_was_never_seen_sends_no_ext() {
     assert!(skipped >= 1, "the loss is reported");
     assert!(ev.iter().all(|e| !matches!(e, CodecEvent::Decode(_))));
 }
+
+// ---------------------------------------------------------------------------
+// our slice header parser (used beyond 32 entry points) against cros-codecs
+
+#[test]
+fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
+    let mut slices = 0;
+    let mut own_only = 0;
+    for e in manifest().iter().filter(|e| e.codec == "hevc") {
+        let (private, units) = demux(&media_dir().join(&e.path));
+        let mut p = Parser::default();
+        let mut nals: Vec<Vec<u8>> = match &private {
+            CodecPrivate::Hvcc { nal_units, .. } => nal_units.clone(),
+            _ => Vec::new(),
+        };
+        for (data, _, _) in &units {
+            match &private {
+                CodecPrivate::Hvcc {
+                    nal_length_size, ..
+                } => {
+                    let (v, _) = parser::split_length_prefixed(data, *nal_length_size as usize);
+                    nals.extend(v.iter().map(|n| n.data.to_vec()));
+                }
+                _ => nals.extend(parser::split_annexb(data).iter().map(|n| n.data.to_vec())),
+            }
+        }
+        for data in &nals {
+            let nal = NalRef { offset: 0, data };
+            let t = parser::nal_unit_type(data);
+            let Some(nalu) = parser::cros_nalu(&nal) else {
+                continue;
+            };
+            match t {
+                32 => drop(p.parse_vps(&nalu)),
+                33 => drop(p.parse_sps(&nalu)),
+                34 => drop(p.parse_pps(&nalu)),
+                _ if parser::is_slice(t) => {
+                    let own = parser::parse_slice_header_own(&p, data)
+                        .unwrap_or_else(|err| panic!("{}: own parser: {err}", e.path));
+                    let pps = p.get_pps(own.header.pic_parameter_set_id).unwrap();
+                    let too_many = (pps.entropy_coding_sync_enabled_flag
+                        && pps.sps.pic_height_in_ctbs_y > 33)
+                        || pps.tiles_enabled_flag;
+                    if too_many {
+                        // cros-codecs would panic: check what can be checked
+                        assert!(
+                            own.entry_point_offset_minus1.len() as u32
+                                == own.header.num_entry_point_offsets
+                        );
+                        own_only += 1;
+                        continue;
+                    }
+                    let cros = p.parse_slice_header(nalu).unwrap().header;
+                    let mut mine = own.header.clone();
+                    mine.n_emulation_prevention_bytes = cros.n_emulation_prevention_bytes;
+                    assert_eq!(mine, cros, "{}: slice {slices}", e.path);
+                    slices += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(slices > 600, "{slices} slices compared");
+    assert!(own_only > 0, "the >32 entry point case is in the corpus");
+}
