@@ -98,6 +98,7 @@ pub struct Bits<'a> {
 }
 
 impl<'a> Bits<'a> {
+    /// A reader at the first bit of `data`.
     pub fn new(data: &'a [u8]) -> Self {
         Bits { data, pos: 0 }
     }
@@ -105,6 +106,7 @@ impl<'a> Bits<'a> {
     pub fn pos(&self) -> usize {
         self.pos
     }
+    /// u(1). Errors: "out of bits".
     pub fn bit(&mut self) -> Result<bool, String> {
         let byte = *self
             .data
@@ -114,13 +116,18 @@ impl<'a> Bits<'a> {
         self.pos += 1;
         Ok(b == 1)
     }
+    /// u(n). Errors: n > 32, or fewer than n bits left.
     pub fn bits(&mut self, n: usize) -> Result<u32, String> {
+        if n > 32 {
+            return Err(format!("u({n})"));
+        }
         let mut v = 0u32;
-        for _ in 0..n.min(32) {
-            v = (v << 1) | self.bit()? as u32;
+        for _ in 0..n {
+            v = (v << 1) | u32::from(self.bit()?);
         }
         Ok(v)
     }
+    /// Skips n bits. Errors: fewer than n left.
     pub fn skip(&mut self, n: usize) -> Result<(), String> {
         if self.pos + n > self.data.len() * 8 {
             return Err("out of bits".into());

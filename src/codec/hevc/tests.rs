@@ -300,9 +300,6 @@ fn ext_sps_rps_arrays_on_rk3588_only_with_the_sps() {
             }
         }
         let (st, lt) = ext_of(with_sps[0]);
-        if std::env::var_os("VREQ_HEVC_PEEK").is_some() {
-            eprintln!("{name}: st={st:?}\nlt={lt:?}");
-        }
         if sps.num_short_term_ref_pic_sets == 0 {
             assert!(st.is_none(), "{name}: empty ST array sent");
         } else {
