@@ -32,6 +32,16 @@
 //! Input before the first IRAP, a slice header that does not parse, or a
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
 //! decoding resumes at the next IRAP picture.
+//!
+//! Checked on visl (by hand, 2026-11-21, before the oracle had HEVC): the
+//! visl control traces of `vreqplay` equal GStreamer 1.26.2's
+//! `v4l2slh265dec` job for job on bbb.h265 (60), test-25fps.h265 (250),
+//! hevc-x265.h265 (30), hevc-sps-rps-inter-lt.h265 (30), gizmo_hevc_8bit_420
+//! .mp4/.mkv (30 each), busMpeg4.mp4 (25), aspect_ratio_4_3_hevc.mp4 (25),
+//! wpt-webcodecs-h265.mp4 (10), wpt-Rec2020 Main10 (1), and on the first
+//! 60 of hevc_white_red_frames.mp4 (GStreamer stops at its resolution
+//! change: S_FMT EBUSY); the RK3588 EXT_SPS_ST/LT_RPS arrays equal GStreamer
+//! 1.28.8's on the sid VM for the hevc-sps-rps*.h265 clips.
 
 pub mod controls;
 pub mod dpb;

@@ -454,3 +454,58 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
     assert!(slices > 600, "{slices} slices compared");
     assert!(own_only > 0, "the >32 entry point case is in the corpus");
 }
+
+// ---------------------------------------------------------------------------
+// bad input
+
+/// Deterministic xorshift.
+fn xorshift(s: &mut u64) -> u64 {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    *s
+}
+
+#[test]
+fn random_damage_never_panics() {
+    let clips = [
+        "crates-cros-codecs/bbb.h265",
+        "generated-by-us/hevc-sps-rps-inter-lt.h265",
+        "debian-src-firefox-esr/wpt-webcodecs-h265.mp4",
+    ];
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut runs = 0;
+    for clip in clips {
+        let (private, units) = demux(&media_dir().join(clip));
+        for round in 0..40 {
+            let mut damaged = units.clone();
+            // flip bits in a few units, sometimes truncate one, sometimes drop one
+            for _ in 0..(1 + round % 6) {
+                let k = xorshift(&mut seed) as usize % damaged.len();
+                let u = &mut damaged[k].0;
+                if u.is_empty() {
+                    continue;
+                }
+                match xorshift(&mut seed) % 4 {
+                    0 => u.truncate(xorshift(&mut seed) as usize % u.len()),
+                    1 => u.clear(),
+                    _ => {
+                        for _ in 0..4 {
+                            let at = xorshift(&mut seed) as usize % u.len();
+                            u[at] ^= 1 << (xorshift(&mut seed) % 8);
+                        }
+                    }
+                }
+            }
+            for mode in [DecodeMode::SliceBased, DecodeMode::FrameBased] {
+                let mut c = HevcCodec::new(&private).unwrap();
+                c.set_mode(mode, StartCode::AnnexB);
+                c.set_device_controls(&rk3588_has);
+                let ev = feed(&mut c, &damaged);
+                check_protocol(&ev);
+                runs += 1;
+            }
+        }
+    }
+    assert_eq!(runs, 240);
+}
