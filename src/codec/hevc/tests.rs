@@ -509,3 +509,135 @@ fn random_damage_never_panics() {
     }
     assert_eq!(runs, 240);
 }
+
+// ---------------------------------------------------------------------------
+// synthetic streams (tests/data/hevc-synthetic, made by its make.sh)
+
+fn synthetic(name: &str) -> (std::path::PathBuf, u64) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hevc-synthetic");
+    let frames = std::fs::read_to_string(dir.join("frames.txt"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{name} "))
+                .map(|n| n.trim().parse().unwrap())
+        })
+        .unwrap();
+    (dir.join(name), frames)
+}
+
+#[test]
+fn synthetic_streams_output_ffprobe_frame_counts() {
+    for name in ["slices-scaling.h265", "weighted.h265", "cra-start.h265"] {
+        let (path, frames) = synthetic(name);
+        for mode in [DecodeMode::SliceBased, DecodeMode::FrameBased] {
+            let ev = run(&path, mode, &visl_has);
+            assert_eq!(check_protocol(&ev) as u64, frames, "{name} {mode:?}");
+        }
+    }
+}
+
+#[test]
+fn slice_based_mode_holds_capture_until_the_last_slice() {
+    let (path, _) = synthetic("slices-scaling.h265");
+    let ev = run(&path, DecodeMode::SliceBased, &visl_has);
+    let js = jobs(&ev);
+    let pictures = js.iter().filter(|j| j.starts_picture).count();
+    assert_eq!(
+        js.len(),
+        4 * pictures,
+        "4 slices per picture, one request each"
+    );
+    for (i, j) in js.iter().enumerate() {
+        let last = js.get(i + 1).is_none_or(|n| n.starts_picture);
+        assert_eq!(j.hold_capture, !last, "request {i}");
+        let sp: Vec<_> = j
+            .controls
+            .iter()
+            .filter_map(|c| match c {
+                Control::HevcSliceParams(v) => Some(v.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sp, vec![1], "one SLICE_PARAMS element per request");
+        // PPS / SCALING_MATRIX / DECODE_PARAMS only with a picture's first slice
+        let firsts = j
+            .controls
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Control::HevcPps(_)
+                        | Control::HevcScalingMatrix(_)
+                        | Control::HevcDecodeParams(_)
+                )
+            })
+            .count();
+        assert_eq!(firsts, if j.starts_picture { 3 } else { 0 }, "request {i}");
+        assert!(
+            !j.bitstream.starts_with(&[0, 0, 1]),
+            "no start codes on visl"
+        );
+    }
+    // frame-based: one request per picture carrying every slice
+    let ev = run(&path, DecodeMode::FrameBased, &visl_has);
+    for j in jobs(&ev) {
+        assert!(!j.hold_capture && j.starts_picture);
+        let n = j
+            .controls
+            .iter()
+            .find_map(|c| match c {
+                Control::HevcSliceParams(v) => Some(v.len()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(n, 4);
+        assert!(j.bitstream.starts_with(&[0, 0, 1]));
+    }
+}
+
+#[test]
+fn default_scaling_lists_reach_the_scaling_matrix() {
+    let (path, _) = synthetic("slices-scaling.h265");
+    let ev = run(&path, DecodeMode::FrameBased, &visl_has);
+    let m = jobs(&ev)
+        .iter()
+        .find_map(|j| {
+            j.controls.iter().find_map(|c| match c {
+                Control::HevcScalingMatrix(m) => Some(m.clone()),
+                _ => None,
+            })
+        })
+        .unwrap();
+    // Table 7-5/7-6: 4x4 lists are flat 16; 8x8 intra (matrixId 0) starts 16 and
+    // ends 115 at the bottom-right; DC of 16x16/32x32 defaults to 16.
+    assert!(m
+        .scaling_list_4x4
+        .iter()
+        .all(|l| l.iter().all(|&v| v == 16)));
+    assert_eq!(m.scaling_list_8x8[0][0], 16);
+    assert_eq!(m.scaling_list_8x8[0][63], 115);
+    assert_eq!(m.scaling_list_8x8[3][63], 91);
+    assert!(m.scaling_list_dc_coef_16x16.iter().all(|&v| v == 16));
+    assert!(m.scaling_list_dc_coef_32x32.iter().all(|&v| v == 16));
+}
+
+#[test]
+fn rasl_pictures_after_a_starting_cra_are_not_decoded() {
+    let (path, frames) = synthetic("cra-start.h265");
+    let ev = run(&path, DecodeMode::FrameBased, &visl_has);
+    let js = jobs(&ev);
+    assert_eq!(js.len() as u64, frames, "RASL pictures skipped");
+    for j in &js {
+        for c in &j.controls {
+            if let Control::HevcSliceParams(v) = c {
+                assert!(v
+                    .iter()
+                    .all(|s| s.nal_unit_type != 8 && s.nal_unit_type != 9));
+            }
+        }
+    }
+    // their timestamp slots are used all the same (GStreamer frame numbers)
+    let ts: Vec<u64> = js.iter().map(|j| j.timestamp_ns).collect();
+    assert!(ts.windows(2).any(|w| w[1] - w[0] > 1000), "{ts:?}");
+}
