@@ -40,7 +40,11 @@
 //! .mp4/.mkv (30 each), busMpeg4.mp4 (25), aspect_ratio_4_3_hevc.mp4 (25),
 //! wpt-webcodecs-h265.mp4 (10), wpt-Rec2020 Main10 (1), and on the first
 //! 60 of hevc_white_red_frames.mp4 (GStreamer stops at its resolution
-//! change: S_FMT EBUSY); the RK3588 EXT_SPS_ST/LT_RPS arrays equal GStreamer
+//! change: S_FMT EBUSY), and on the synthetic `tests/data/hevc-synthetic/`
+//! streams (4 slices per picture with scaling lists: equal but for the
+//! SCALING_MATRIX a device session that does not yet probe `has_control`
+//! leaves out; weighted prediction; CRA start with RASL skipped);
+//! the RK3588 EXT_SPS_ST/LT_RPS arrays equal GStreamer
 //! 1.28.8's on the sid VM for the hevc-sps-rps*.h265 clips.
 
 pub mod controls;

@@ -618,6 +618,17 @@ fn default_scaling_lists_reach_the_scaling_matrix() {
     assert_eq!(m.scaling_list_8x8[0][0], 16);
     assert_eq!(m.scaling_list_8x8[0][63], 115);
     assert_eq!(m.scaling_list_8x8[3][63], 91);
+    // raster order, as GStreamer 1.26.2 sends them on visl (its trace of this clip)
+    assert_eq!(m.scaling_list_8x8[0][..8], [16, 16, 16, 16, 17, 18, 21, 24]);
+    assert_eq!(
+        m.scaling_list_8x8[0][8..16],
+        [16, 16, 16, 16, 17, 19, 22, 25]
+    );
+    assert_eq!(m.scaling_list_8x8[3][..8], [16, 16, 16, 16, 17, 18, 20, 24]);
+    assert_eq!(
+        m.scaling_list_32x32[1][56..],
+        [24, 25, 28, 33, 41, 54, 71, 91]
+    );
     assert!(m.scaling_list_dc_coef_16x16.iter().all(|&v| v == 16));
     assert!(m.scaling_list_dc_coef_32x32.iter().all(|&v| v == 16));
 }
