@@ -73,7 +73,9 @@ struct Picture {
     referenced: bool,
     /// Decoded or not, the codec has not yet emitted Output for it.
     output_pending: bool,
-    with_consumer: bool,
+    /// [`DecodedFrame`]s of this picture the consumer holds (a VP9
+    /// `show_existing_frame` outputs a picture again while the first may still be held).
+    with_consumer: u32,
     error: bool,
 }
 
@@ -451,7 +453,7 @@ impl<D: DecoderDevice> Decoder<D> {
             if p.error {
                 continue;
             }
-            p.with_consumer = true;
+            p.with_consumer += 1;
             self.stats.output += 1;
             self.ready.push_back(DecodedFrame {
                 pts_ns: pts,
@@ -475,8 +477,15 @@ impl<D: DecoderDevice> Decoder<D> {
                 break;
             }
             self.unref_pending.pop_front();
+            // The codec unrefs a picture after its Output, if any: one not
+            // waiting in the display queue now will never be output (a VP9
+            // hidden frame, an H.264 picture dropped without output).
+            let displayed = self.display.iter().any(|&(t, _)| t == ts);
             if let Some(p) = self.pictures.get_mut(&ts) {
                 p.referenced = false;
+                if !displayed {
+                    p.output_pending = false;
+                }
             }
         }
         let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
@@ -486,7 +495,7 @@ impl<D: DecoderDevice> Decoder<D> {
             }
             for p in self.pictures.values_mut() {
                 if p.capture_index == Some(index) {
-                    p.with_consumer = false;
+                    p.with_consumer = p.with_consumer.saturating_sub(1);
                 }
             }
         }
@@ -494,7 +503,10 @@ impl<D: DecoderDevice> Decoder<D> {
             .pictures
             .iter()
             .filter(|(_, p)| {
-                p.capture_index.is_some() && !p.referenced && !p.output_pending && !p.with_consumer
+                p.capture_index.is_some()
+                    && !p.referenced
+                    && !p.output_pending
+                    && p.with_consumer == 0
             })
             .map(|(&ts, _)| ts)
             .collect();

@@ -1,0 +1,1 @@
+//! VP9 codec tests against spec facts and ffprobe.
