@@ -54,8 +54,8 @@ pub fn frame(h: &FrameHeader, refs: RefTimestamps) -> bindings::v4l2_ctrl_vp9_fr
     f.tile_cols_log2 = h.tile_cols_log2;
     f.tile_rows_log2 = h.tile_rows_log2;
     f.reference_mode = h.reference_mode;
-    f.frame_width_minus_1 = (h.width - 1) as u16;
-    f.frame_height_minus_1 = (h.height - 1) as u16;
+    f.frame_width_minus_1 = h.width.saturating_sub(1) as u16;
+    f.frame_height_minus_1 = h.height.saturating_sub(1) as u16;
     f.render_width_minus_1 = (h.render_width.max(1) - 1) as u16;
     f.render_height_minus_1 = (h.render_height.max(1) - 1) as u16;
     f.ref_frame_sign_bias = flag(h.ref_frame_sign_bias[1], bindings::V4L2_VP9_SIGN_BIAS_LAST) as u8

@@ -9,9 +9,11 @@
 //!   one input frame `n` (GStreamer's `system_frame_number`), shown or hidden,
 //!   decoded or not, and a decoded frame's request carries
 //!   `timestamp_ns = n * 1000`;
-//! - one request per decoded frame: `V4L2_CID_STATELESS_VP9_FRAME` and, when
-//!   the device has it, `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR` (the
-//!   probability deltas), OUTPUT buffer = the whole frame (headers included);
+//! - one request per decoded frame: `V4L2_CID_STATELESS_VP9_FRAME` and
+//!   `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR` (the probability deltas), OUTPUT
+//!   buffer = the whole frame (headers included). GStreamer sends the latter
+//!   when the device has it; every VP9 stateless driver (hantro, rkvdec,
+//!   mediatek, visl) registers it, so it is always sent;
 //! - `last/golden/alt_frame_ts` name the frames in slots
 //!   `ref_frame_idx[0..3]` (0 when empty; intra frames have `ref_frame_idx`
 //!   0, so they name slot 0's frame, as GStreamer's `fill_refs` does);
@@ -50,7 +52,6 @@ use super::{
 };
 use crate::container::CodecPrivate;
 use parser::{FrameHeader, ParserState, NUM_REF_FRAMES};
-use v4l2r::bindings;
 
 /// Frame duration used to synthesize presentation times when the container
 /// gives none (25 fps).
@@ -90,7 +91,6 @@ pub struct Vp9Codec {
     wait_keyframe: bool,
     seq: Option<SeqKey>,
     params: Option<StreamParams>,
-    send_compressed_hdr: bool,
     events: VecDeque<CodecEvent>,
     last_pts: Option<i64>,
     outputs: u64,
@@ -110,7 +110,6 @@ impl Vp9Codec {
             wait_keyframe: true,
             seq: None,
             params: None,
-            send_compressed_hdr: true,
             events: VecDeque::new(),
             last_pts: None,
             outputs: 0,
@@ -268,12 +267,10 @@ impl Vp9Codec {
             slot_ts(h.ref_frame_idx[2]),
         ];
         let mut ctrls = vec![Control::Vp9Frame(Box::new(controls::frame(&h, refs)))];
-        if self.send_compressed_hdr {
-            if let Some(c) = &probs {
-                ctrls.push(Control::Vp9CompressedHdr(Box::new(
-                    controls::compressed_hdr(c),
-                )));
-            }
+        if let Some(c) = &probs {
+            ctrls.push(Control::Vp9CompressedHdr(Box::new(
+                controls::compressed_hdr(c),
+            )));
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
             timestamp_ns: ts,
@@ -305,14 +302,6 @@ impl StatelessCodec for Vp9Codec {
     /// VP9 is frame-based with no start codes; nothing depends on the mode.
     fn set_mode(&mut self, _mode: DecodeMode, _start_code: StartCode) {}
 
-    /// `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR` is sent only when the device
-    /// has it (GStreamer: `parse_compressed_headers` from
-    /// `gst_v4l2_decoder_query_control_size`); without it `reference_mode` is
-    /// 0 as in GStreamer.
-    fn set_device_controls(&mut self, has: &dyn Fn(u32) -> bool) {
-        self.send_compressed_hdr = has(bindings::V4L2_CID_STATELESS_VP9_COMPRESSED_HDR);
-    }
-
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let frames = match parser::split_superframe(unit.data) {
             Ok(f) => f,
@@ -326,21 +315,7 @@ impl StatelessCodec for Vp9Codec {
         let mut pts = unit.pts_ns;
         for (off, size) in frames {
             let data = &unit.data[off..off + size];
-            let before = self.events.len();
             self.handle_frame(data, unit.byte_offset + off as u64, &mut pts)?;
-            if !self.send_compressed_hdr {
-                // GStreamer leaves reference_mode 0 when it does not parse the
-                // compressed header.
-                for ev in self.events.iter_mut().skip(before) {
-                    if let CodecEvent::Decode(job) = ev {
-                        for c in job.controls.iter_mut() {
-                            if let Control::Vp9Frame(f) = c {
-                                f.reference_mode = 0;
-                            }
-                        }
-                    }
-                }
-            }
         }
         Ok(())
     }
