@@ -12,7 +12,9 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::codec::{CodecError, CodecEvent, CodedUnit, Control, StatelessCodec, StreamParams};
+use crate::codec::{
+    CodecError, CodecEvent, CodedUnit, Control, DecodeJob, StatelessCodec, StreamParams,
+};
 use crate::frame::PlanesRef;
 use crate::v4l2::{CaptureFormat, DecoderDevice, DeviceError};
 
@@ -77,6 +79,18 @@ struct Picture {
     /// `show_existing_frame` outputs a picture again while the first may still be held).
     with_consumer: u32,
     error: bool,
+}
+
+/// Whether the codec will never emit [`CodecEvent::Output`] for this job's
+/// picture by itself: a VP9 frame without `V4L2_VP9_FRAME_FLAG_SHOW_FRAME`
+/// (a hidden frame, uAPI "ext-ctrls-codec-stateless"). It can only be shown
+/// later by `show_existing_frame` while it is still in a reference slot, i.e.
+/// not yet Unref'd, so nothing has to wait for its output.
+fn never_output(job: &DecodeJob) -> bool {
+    job.controls.iter().any(|c| {
+        matches!(c, Control::Vp9Frame(f)
+            if f.flags & v4l2r::bindings::V4L2_VP9_FRAME_FLAG_SHOW_FRAME == 0)
+    })
 }
 
 /// Counters for the status line and tests.
@@ -320,7 +334,7 @@ impl<D: DecoderDevice> Decoder<D> {
                             job.timestamp_ns,
                             Picture {
                                 referenced: true,
-                                output_pending: true,
+                                output_pending: !never_output(&job),
                                 ..Default::default()
                             },
                         );
@@ -477,15 +491,8 @@ impl<D: DecoderDevice> Decoder<D> {
                 break;
             }
             self.unref_pending.pop_front();
-            // The codec unrefs a picture after its Output, if any: one not
-            // waiting in the display queue now will never be output (a VP9
-            // hidden frame, an H.264 picture dropped without output).
-            let displayed = self.display.iter().any(|&(t, _)| t == ts);
             if let Some(p) = self.pictures.get_mut(&ts) {
                 p.referenced = false;
-                if !displayed {
-                    p.output_pending = false;
-                }
             }
         }
         let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
