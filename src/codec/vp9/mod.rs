@@ -226,7 +226,14 @@ impl Vp9Codec {
             }
         } else if !h.show_existing_frame {
             if let (Some(seq), Some(p)) = (self.seq, self.params) {
-                if SeqKey::of(&h) != seq && (h.width > p.coded_width || h.height > p.coded_height) {
+                let key = SeqKey::of(&h);
+                if key != seq && h.width <= p.coded_width && h.height <= p.coded_height {
+                    // GStreamer (non-keyframe format change supported on
+                    // devices with VIDIOC_REMOVE_BUFS) takes the new size as
+                    // the sequence's, so the next key frame of the old size
+                    // starts a new sequence again.
+                    self.seq = Some(key);
+                } else if key != seq {
                     self.wait_keyframe = true;
                     self.skipped(
                         byte_offset,

@@ -661,3 +661,130 @@ fn frames_before_a_key_frame_are_skipped_then_decoding_resumes() {
     assert!(skipped >= 149, "{skipped}");
     assert!(decoded > 0, "no key frame after the first in test-25fps");
 }
+
+/// A minimal compressed header: ONLY_4X4, no updates (intra or inter frame
+/// with switchable filter and single references).
+fn empty_compressed_header(inter: bool) -> Vec<u8> {
+    let mut w = BoolWriter::new();
+    w.literal(0, 2); // tx_mode ONLY_4X4
+    w.literal(0, 1); // no coef update for 4x4
+    let mut n = 3; // skip
+    if inter {
+        n += 21 + 8 + 4 + 10 + 36 + 48; // inter_mode, interp_filter, is_inter, single_ref, y_mode, partition
+    }
+    for _ in 0..n {
+        w.delta(None);
+    }
+    if inter {
+        for _ in 0..(3 + 2 * 22 + 2 * 9) {
+            w.put(false, 252); // mv probs
+        }
+    }
+    w.finish()
+}
+
+/// A shown inter frame coding its size explicitly (no `found_ref`),
+/// refreshing slot 0, all references slot 0.
+fn inter_frame(width: u32, height: u32) -> Vec<u8> {
+    let comp = empty_compressed_header(true);
+    let mut b = Bits::default();
+    b.put(2, 2);
+    b.put(0, 2);
+    b.flag(false); // show_existing_frame
+    b.put(1, 1); // NON_KEY_FRAME
+    b.flag(true); // show_frame
+    b.flag(false); // error_resilient_mode
+    b.put(0, 2); // reset_frame_context
+    b.put(0x01, 8); // refresh_frame_flags
+    for _ in 0..3 {
+        b.put(0, 3);
+        b.flag(false);
+    }
+    for _ in 0..3 {
+        b.flag(false); // found_ref
+    }
+    b.put(width - 1, 16);
+    b.put(height - 1, 16);
+    b.flag(false); // render_and_frame_size_different
+    b.flag(false); // allow_high_precision_mv
+    b.flag(true); // is_filter_switchable
+    b.flag(false); // refresh_frame_context
+    b.flag(false); // frame_parallel_decoding_mode
+    b.put(0, 2); // frame_context_idx
+    b.put(10, 6); // loop_filter_level
+    b.put(0, 3);
+    b.flag(false); // loop_filter_delta_enabled
+    b.put(40, 8); // base_q_idx
+    b.put(0, 3);
+    b.flag(false); // segmentation_enabled
+                   // tile_info: up to 704 wide → at most 11 sb64 cols → max_log2 = 1
+    let sb64_cols = ((width + 7) / 8 + 7) / 8;
+    if sb64_cols >> 1 >= 4 {
+        b.flag(false);
+    }
+    b.put(0, 1);
+    b.put(comp.len() as u32, 16);
+    let mut f = b.bytes;
+    f.extend_from_slice(&comp);
+    f
+}
+
+#[test]
+fn inter_frame_size_changes() {
+    let comp = empty_compressed_header(false);
+    let mut key = key_frame_header(comp.len() as u16);
+    key.extend_from_slice(&comp);
+    let mut codec = Vp9Codec::new(&CodecPrivate::None).unwrap();
+    let mut push = |data: &[u8], pts: i64| -> Vec<CodecEvent> {
+        codec
+            .push(CodedUnit {
+                data,
+                pts_ns: Some(pts),
+                keyframe: false,
+                byte_offset: 0,
+            })
+            .unwrap();
+        std::iter::from_fn(|| codec.poll()).collect()
+    };
+    let ev = push(&key, 0);
+    assert!(
+        matches!(ev[0], CodecEvent::Configure(p) if (p.coded_width, p.coded_height) == (352, 288))
+    );
+    let key_ts = match &ev[1] {
+        CodecEvent::Decode(j) => j.timestamp_ns,
+        e => panic!("{e:?}"),
+    };
+    // smaller inter frame (reference scaling): decoded in the current allocation
+    let ev = push(&inter_frame(176, 144), 40);
+    let CodecEvent::Decode(j) = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    let f = frame_ctrl(j);
+    assert_eq!((f.frame_width_minus_1, f.frame_height_minus_1), (175, 143));
+    assert_eq!(f.last_frame_ts, key_ts);
+    assert!(!ev.iter().any(|e| matches!(e, CodecEvent::Configure(_))));
+    // larger than the allocation: skipped to the next key frame
+    let ev = push(&inter_frame(704, 576), 80);
+    assert!(
+        matches!(&ev[..], [CodecEvent::Skipped { reason, .. }] if reason.contains("does not fit")),
+        "{ev:?}"
+    );
+    let ev = push(&inter_frame(176, 144), 120);
+    assert!(
+        matches!(&ev[..], [CodecEvent::Skipped { reason, .. }] if reason.contains("key frame"))
+    );
+    // the key frame of the first size starts a sequence again (as GStreamer
+    // does after a non-key size change): slots emptied, refs 0
+    let ev = push(&key, 160);
+    assert!(matches!(ev[0], CodecEvent::Unref { .. }), "{ev:?}");
+    let j = ev
+        .iter()
+        .find_map(|e| match e {
+            CodecEvent::Decode(j) => Some(j),
+            _ => None,
+        })
+        .unwrap();
+    assert!(ev.iter().any(|e| matches!(e, CodecEvent::Configure(_))));
+    assert_eq!(frame_ctrl(j).last_frame_ts, 0);
+    assert_eq!(j.timestamp_ns, 4000);
+}
