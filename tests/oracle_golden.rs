@@ -259,14 +259,12 @@ fn codec_matches_synthetic_goldens() {
 
 /// Our HEVC codec layer against every HEVC golden (trixie, stock visl 6.12).
 #[test]
-#[ignore = "codec::hevc is not wired into player::make_codec yet (issue 3): un-ignore when it is"]
 fn hevc_codec_matches_goldens() {
     check_codec(Set::Corpus(CodecKind::Hevc));
 }
 
 /// Our VP9 codec layer against every VP9 golden (trixie, stock visl 6.12).
 #[test]
-#[ignore = "codec::vp9 is not wired into player::make_codec yet (issue 3): un-ignore when it is"]
 fn vp9_codec_matches_goldens() {
     check_codec(Set::Corpus(CodecKind::Vp9));
 }
@@ -274,7 +272,6 @@ fn vp9_codec_matches_goldens() {
 /// Our HEVC codec layer on the sid goldens: with EXT_SPS_ST/LT_RPS present
 /// (it must fill them from the SPS) and hidden (it must send nothing extra).
 #[test]
-#[ignore = "codec::hevc is not wired into player::make_codec yet (issue 3): un-ignore when it is"]
 fn hevc_codec_matches_sid_goldens() {
     check_codec(Set::SidHevc { ext: true });
     check_codec(Set::SidHevc { ext: false });
