@@ -309,7 +309,9 @@ impl<D: DecoderDevice> Decoder<D> {
                         let first: Vec<Control> = job
                             .controls
                             .iter()
-                            .filter(|c| matches!(c, Control::H264Sps(_)))
+                            // VP9: GStreamer sets VP9_FRAME (bit depth) before
+                            // it picks the CAPTURE format (`negotiate`).
+                            .filter(|c| matches!(c, Control::H264Sps(_) | Control::Vp9Frame(_)))
                             .cloned()
                             .collect();
                         self.reconfigure(p, &first)?;
