@@ -37,6 +37,13 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32, u8)
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
         .map_err(|e| e.to_string())?;
+    // VP9_FRAME (bit depth) is set before the CAPTURE format, as GStreamer's
+    // negotiate does.
+    for (_, _, first, _) in dec.device().configures() {
+        if !first.contains(&v4l2r::bindings::V4L2_CID_STATELESS_VP9_FRAME) {
+            return Err(format!("configure without VP9_FRAME first: {first:?}"));
+        }
+    }
     let configs = dec
         .device()
         .configures()
