@@ -71,7 +71,9 @@ pub enum EngineError {
 pub struct DecodedFrame {
     /// Presentation time in ns.
     pub pts_ns: i64,
-    /// CAPTURE buffer index (stable for one configuration).
+    /// CAPTURE buffer index ([`crate::v4l2::Completed::capture_index`]: unique
+    /// across configurations). Two frames share it when the codec output one
+    /// picture twice (VP9 `show_existing_frame`).
     pub capture_index: usize,
     /// Configuration generation: bumps on every (re)configuration, so a
     /// presenter can tell when its per-buffer wrappers are stale.
