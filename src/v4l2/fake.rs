@@ -32,7 +32,7 @@
 //!   `configure`'s first controls (H.264 and HEVC);
 //! * HEVC: SPS and PPS before the first picture, DECODE_PARAMS on a picture's
 //!   first request, SLICE_PARAMS in every request when the driver has that
-//!   control; every valid `decode_params.dpb[i].timestamp`
+//!   control (one element per request when slice-based); every valid `decode_params.dpb[i].timestamp`
 //!   (`i < num_active_dpb_entries`) names a picture decoded earlier whose
 //!   buffer is still held (else a violation, as for H.264 `reference_ts`);
 //! * dynamic arrays (HEVC SLICE_PARAMS, ENTRY_POINT_OFFSETS, EXT_SPS_ST/LT_RPS)
@@ -266,6 +266,15 @@ impl FakeDevice {
             if self.profile.has_control(slice_params) && !has(slice_params) {
                 return Err(self.reject(format!(
                     "picture {ts}: HEVC request without SLICE_PARAMS (the driver has the control)"
+                )));
+            }
+            let slices = job.controls.iter().find_map(|c| match c {
+                Control::HevcSliceParams(v) => Some(v.len()),
+                _ => None,
+            });
+            if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
+                return Err(self.reject(format!(
+                    "picture {ts}: slice-based device: one SLICE_PARAMS element per request"
                 )));
             }
             if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
@@ -901,10 +910,17 @@ mod tests {
                 vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1), st.clone()]
             ))
             .is_err());
+        // Slice-based visl: one slice per request.
+        assert!(d
+            .queue(&hevc_job(
+                1000,
+                vec![sps(), pps(), hevc_dp(&[]), hevc_slice(2)]
+            ))
+            .is_err());
         assert!(d.jobs().is_empty());
         d.queue(&hevc_job(
             1000,
-            vec![sps(), pps(), hevc_dp(&[]), hevc_slice(2)],
+            vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1)],
         ))
         .unwrap();
         let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
@@ -951,6 +967,10 @@ mod tests {
         let mut c = base();
         c.extend([st(65), lt(1)]);
         rk.queue(&annexb(hevc_job(1000, c))).unwrap();
+        // Frame-based: all slices of the picture in one request.
+        let mut c = base();
+        c[3] = hevc_slice(3);
+        rk.queue(&annexb(hevc_job(2000, c))).unwrap();
     }
 
     fn vp9_frame(key: bool, refs: [u64; 3]) -> Control {
