@@ -504,7 +504,17 @@ impl DecoderDevice for FakeDevice {
         {
             return Err(self.reject("SPS must be set before the CAPTURE format is read".into()));
         }
-        let listed = self.profile.all_capture_formats();
+        // What ENUM_FMT lists: drivers that derive the format from the SPS
+        // (rkvdec) list only the one for the stream's depth.
+        let listed = if self.profile.sps_before_capture_format {
+            if params.bit_depth > 8 {
+                self.profile.capture_formats_10bit.to_vec()
+            } else {
+                self.profile.capture_formats.to_vec()
+            }
+        } else {
+            self.profile.all_capture_formats()
+        };
         let Some((fourcc, _fallback)) =
             choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
                 PixelFormat::from_v4l2(*f).is_some()
@@ -1053,6 +1063,12 @@ mod tests {
             .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
             .unwrap();
         assert_eq!(f.pixel_format, PixelFormat::Nv12);
+        // rkvdec lists only NV15 after a 10-bit SPS: not presentable yet.
+        p.bit_depth = 10;
+        let mut rk = FakeDevice::new(for_driver("rkvdec", "rk3588"));
+        assert!(rk
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
+            .is_err());
     }
 
     #[test]
