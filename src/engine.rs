@@ -319,10 +319,7 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
-        loop {
-            let Some(ev) = self.held.take().or_else(|| self.codec.poll()) else {
-                break;
-            };
+        while let Some(ev) = self.held.take().or_else(|| self.codec.poll()) {
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {

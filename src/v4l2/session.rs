@@ -167,17 +167,15 @@ pub(crate) fn check_array_controls(
             return Err(format!("{}: empty dynamic array (not sent)", c.name()));
         }
         match info(c.id()) {
-            None => {}
             Some(None) => return Err(format!("{}: the device has no such control", c.name())),
-            Some(Some(i)) => {
-                if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize {
-                    return Err(format!(
-                        "{}: {len} elements exceed the device's maximum of {} (dims[0])",
-                        c.name(),
-                        i.dims0
-                    ));
-                }
+            Some(Some(i)) if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize => {
+                return Err(format!(
+                    "{}: {len} elements exceed the device's maximum of {} (dims[0])",
+                    c.name(),
+                    i.dims0
+                ));
             }
+            _ => {}
         }
     }
     Ok(())
@@ -1114,7 +1112,7 @@ mod tests {
         };
         let one = Control::HevcSliceParams(vec![Default::default()]);
         let two = Control::HevcSliceParams(vec![Default::default(); 2]);
-        assert!(check_array_controls(&[one.clone()], &device).is_ok());
+        assert!(check_array_controls(std::slice::from_ref(&one), &device).is_ok());
         let e = check_array_controls(&[two], &device).unwrap_err();
         assert!(
             e.contains("2 elements exceed") && e.contains("SLICE_PARAMS"),
