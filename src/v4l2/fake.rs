@@ -158,6 +158,17 @@ impl FakeDevice {
         }
     }
 
+    /// A fake opened for `codec`, with the mode a [`super::session::Session`]
+    /// would report: the profile's H.264 / HEVC menus, frame-based without
+    /// start codes for the codecs without menus (VP8, VP9, MPEG-2).
+    pub fn for_codec(profile: &'static Profile, codec: CodecKind) -> Self {
+        let d = Self::new(profile);
+        match codec {
+            CodecKind::H264 | CodecKind::Hevc => d,
+            _ => d.with_mode(DecodeMode::FrameBased, StartCode::None),
+        }
+    }
+
     /// Overrides the decode mode / start code menus (visl offers both).
     pub fn with_mode(mut self, mode: DecodeMode, start_code: StartCode) -> Self {
         self.mode = mode;
@@ -1010,7 +1021,12 @@ mod tests {
 
     #[test]
     fn vp9_rules() {
-        let mut d = FakeDevice::new(for_driver("visl", ""));
+        let mut d = FakeDevice::for_codec(for_driver("visl", ""), CodecKind::Vp9);
+        assert_eq!(d.mode(), (DecodeMode::FrameBased, StartCode::None));
+        assert_eq!(
+            FakeDevice::for_codec(for_driver("visl", ""), CodecKind::Hevc).mode(),
+            (DecodeMode::SliceBased, StartCode::None)
+        );
         d.configure(CodecKind::Vp9, &params(), &[], 9).unwrap();
         // Every request carries FRAME.
         assert!(d
