@@ -71,7 +71,9 @@ pub enum EngineError {
 pub struct DecodedFrame {
     /// Presentation time in ns.
     pub pts_ns: i64,
-    /// CAPTURE buffer index (stable for one configuration).
+    /// CAPTURE buffer index ([`crate::v4l2::Completed::capture_index`]: unique
+    /// across configurations). Two frames share it when the codec output one
+    /// picture twice (VP9 `show_existing_frame`).
     pub capture_index: usize,
     /// Configuration generation: bumps on every (re)configuration, so a
     /// presenter can tell when its per-buffer wrappers are stale.
@@ -317,10 +319,7 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
-        loop {
-            let Some(ev) = self.held.take().or_else(|| self.codec.poll()) else {
-                break;
-            };
+        while let Some(ev) = self.held.take().or_else(|| self.codec.poll()) {
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {
@@ -608,5 +607,114 @@ impl<D: DecoderDevice> Decoder<D> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::PixelFormat;
+    use crate::v4l2::fake::FakeDevice;
+    use crate::v4l2::profile::for_driver;
+
+    fn params(dpb_size: u32) -> StreamParams {
+        StreamParams {
+            coded_width: 64,
+            coded_height: 48,
+            visible: (2, 4, 60, 40),
+            bit_depth: 10,
+            dpb_size,
+            frame_duration_ns: None,
+        }
+    }
+
+    #[test]
+    fn capture_buffers_cover_dpb_and_headroom() {
+        assert_eq!(
+            capture_buffer_count(CodecKind::H264, &params(4)),
+            4 + CAPTURE_HEADROOM
+        );
+        assert_eq!(
+            capture_buffer_count(CodecKind::Hevc, &params(6)),
+            6 + CAPTURE_HEADROOM
+        );
+        // VP9: 8 reference slots + the frame being decoded, whatever the codec says.
+        assert_eq!(
+            capture_buffer_count(CodecKind::Vp9, &params(3)),
+            9 + CAPTURE_HEADROOM
+        );
+        assert_eq!(
+            capture_buffer_count(CodecKind::Vp9, &params(12)),
+            12 + CAPTURE_HEADROOM
+        );
+    }
+
+    /// A codec that configures once (10-bit, cropped) and decodes/outputs one picture.
+    struct One(VecDeque<CodecEvent>);
+
+    impl StatelessCodec for One {
+        fn kind(&self) -> CodecKind {
+            CodecKind::Hevc
+        }
+        fn set_mode(&mut self, _: crate::codec::DecodeMode, _: crate::codec::StartCode) {}
+        fn push(&mut self, _: CodedUnit<'_>) -> Result<(), CodecError> {
+            let dp = v4l2r::bindings::v4l2_ctrl_hevc_decode_params::default();
+            self.0.extend([
+                CodecEvent::Configure(params(2)),
+                CodecEvent::Decode(crate::codec::DecodeJob {
+                    timestamp_ns: 1000,
+                    controls: vec![
+                        Control::HevcSps(Box::default()),
+                        Control::HevcPps(Box::default()),
+                        Control::HevcDecodeParams(Box::new(dp)),
+                        Control::HevcSliceParams(vec![Default::default()]),
+                    ],
+                    bitstream: vec![0, 0, 1, 0x26],
+                    hold_capture: false,
+                    starts_picture: true,
+                }),
+                CodecEvent::Output {
+                    timestamp_ns: 1000,
+                    pts_ns: 0,
+                },
+                CodecEvent::Unref { timestamp_ns: 1000 },
+            ]);
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), CodecError> {
+            Ok(())
+        }
+        fn reset(&mut self) {}
+        fn poll(&mut self) -> Option<CodecEvent> {
+            self.0.pop_front()
+        }
+    }
+
+    #[test]
+    fn p010_frame_planes_start_at_the_crop() {
+        // A driver without a profile offers P010 for 10-bit (GENERIC).
+        let fake = FakeDevice::new(for_driver("some-new-driver", ""));
+        let mut dec = Decoder::new(Box::new(One(VecDeque::new())), fake);
+        dec.decode(CodedUnit {
+            data: &[0],
+            pts_ns: None,
+            keyframe: true,
+            byte_offset: 0,
+        })
+        .unwrap();
+        dec.finish().unwrap();
+        let f = dec.next_frame().expect("one frame");
+        assert_eq!(f.format.pixel_format, PixelFormat::P010);
+        assert_eq!(f.visible, (2, 4, 60, 40));
+        let stride = f.format.planes[0].stride;
+        assert_eq!(stride, 64 * 2);
+        let p = dec.planes(&f);
+        assert_eq!((p.width, p.height), (60, 40));
+        let whole = dec.device().capture_map(f.capture_index)[0].len();
+        // luma: 4 rows down, 2 samples of 2 bytes right
+        assert_eq!(p.planes[0].0.len(), whole - (4 * stride + 2 * 2));
+        // chroma: 2 rows down, 1 CbCr pair of 4 bytes right
+        let c0 = f.format.planes[1].offset;
+        assert_eq!(p.planes[1].0.len(), whole - (c0 + 2 * stride + 4));
     }
 }

@@ -32,7 +32,7 @@
 //!   `configure`'s first controls (H.264 and HEVC);
 //! * HEVC: SPS and PPS before the first picture, DECODE_PARAMS on a picture's
 //!   first request, SLICE_PARAMS in every request when the driver has that
-//!   control; every valid `decode_params.dpb[i].timestamp`
+//!   control (one element per request when slice-based); every valid `decode_params.dpb[i].timestamp`
 //!   (`i < num_active_dpb_entries`) names a picture decoded earlier whose
 //!   buffer is still held (else a violation, as for H.264 `reference_ts`);
 //! * dynamic arrays (HEVC SLICE_PARAMS, ENTRY_POINT_OFFSETS, EXT_SPS_ST/LT_RPS)
@@ -158,6 +158,17 @@ impl FakeDevice {
         }
     }
 
+    /// A fake opened for `codec`, with the mode a [`super::session::Session`]
+    /// would report: the profile's H.264 / HEVC menus, frame-based without
+    /// start codes for the codecs without menus (VP8, VP9, MPEG-2).
+    pub fn for_codec(profile: &'static Profile, codec: CodecKind) -> Self {
+        let d = Self::new(profile);
+        match codec {
+            CodecKind::H264 | CodecKind::Hevc => d,
+            _ => d.with_mode(DecodeMode::FrameBased, StartCode::None),
+        }
+    }
+
     /// Overrides the decode mode / start code menus (visl offers both).
     pub fn with_mode(mut self, mode: DecodeMode, start_code: StartCode) -> Self {
         self.mode = mode;
@@ -266,6 +277,15 @@ impl FakeDevice {
             if self.profile.has_control(slice_params) && !has(slice_params) {
                 return Err(self.reject(format!(
                     "picture {ts}: HEVC request without SLICE_PARAMS (the driver has the control)"
+                )));
+            }
+            let slices = job.controls.iter().find_map(|c| match c {
+                Control::HevcSliceParams(v) => Some(v.len()),
+                _ => None,
+            });
+            if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
+                return Err(self.reject(format!(
+                    "picture {ts}: slice-based device: one SLICE_PARAMS element per request"
                 )));
             }
             if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
@@ -495,7 +515,17 @@ impl DecoderDevice for FakeDevice {
         {
             return Err(self.reject("SPS must be set before the CAPTURE format is read".into()));
         }
-        let listed = self.profile.all_capture_formats();
+        // What ENUM_FMT lists: drivers that derive the format from the SPS
+        // (rkvdec) list only the one for the stream's depth.
+        let listed = if self.profile.sps_before_capture_format {
+            if params.bit_depth > 8 {
+                self.profile.capture_formats_10bit.to_vec()
+            } else {
+                self.profile.capture_formats.to_vec()
+            }
+        } else {
+            self.profile.all_capture_formats()
+        };
         let Some((fourcc, _fallback)) =
             choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
                 PixelFormat::from_v4l2(*f).is_some()
@@ -901,10 +931,17 @@ mod tests {
                 vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1), st.clone()]
             ))
             .is_err());
+        // Slice-based visl: one slice per request.
+        assert!(d
+            .queue(&hevc_job(
+                1000,
+                vec![sps(), pps(), hevc_dp(&[]), hevc_slice(2)]
+            ))
+            .is_err());
         assert!(d.jobs().is_empty());
         d.queue(&hevc_job(
             1000,
-            vec![sps(), pps(), hevc_dp(&[]), hevc_slice(2)],
+            vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1)],
         ))
         .unwrap();
         let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
@@ -951,6 +988,10 @@ mod tests {
         let mut c = base();
         c.extend([st(65), lt(1)]);
         rk.queue(&annexb(hevc_job(1000, c))).unwrap();
+        // Frame-based: all slices of the picture in one request.
+        let mut c = base();
+        c[3] = hevc_slice(3);
+        rk.queue(&annexb(hevc_job(2000, c))).unwrap();
     }
 
     fn vp9_frame(key: bool, refs: [u64; 3]) -> Control {
@@ -980,7 +1021,12 @@ mod tests {
 
     #[test]
     fn vp9_rules() {
-        let mut d = FakeDevice::new(for_driver("visl", ""));
+        let mut d = FakeDevice::for_codec(for_driver("visl", ""), CodecKind::Vp9);
+        assert_eq!(d.mode(), (DecodeMode::FrameBased, StartCode::None));
+        assert_eq!(
+            FakeDevice::for_codec(for_driver("visl", ""), CodecKind::Hevc).mode(),
+            (DecodeMode::SliceBased, StartCode::None)
+        );
         d.configure(CodecKind::Vp9, &params(), &[], 9).unwrap();
         // Every request carries FRAME.
         assert!(d
@@ -1033,6 +1079,12 @@ mod tests {
             .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
             .unwrap();
         assert_eq!(f.pixel_format, PixelFormat::Nv12);
+        // rkvdec lists only NV15 after a 10-bit SPS: not presentable yet.
+        p.bit_depth = 10;
+        let mut rk = FakeDevice::new(for_driver("rkvdec", "rk3588"));
+        assert!(rk
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
+            .is_err());
     }
 
     #[test]

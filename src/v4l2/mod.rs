@@ -86,7 +86,9 @@ pub struct PlaneLayout {
 pub struct Completed {
     /// The job's [`DecodeJob::timestamp_ns`].
     pub timestamp_ns: u64,
-    /// Index of the CAPTURE buffer holding the picture.
+    /// Index of the CAPTURE buffer holding the picture: the V4L2 buffer index
+    /// plus the number of buffers of earlier configurations, so that indices
+    /// stay unique across reconfigurations.
     pub capture_index: usize,
     /// `V4L2_BUF_FLAG_ERROR` was set on the CAPTURE buffer: the picture is bad.
     pub error: bool,
@@ -124,8 +126,14 @@ pub trait DecoderDevice {
     }
     /// (Re)configures for a stream: OUTPUT format, the sequence controls that
     /// some drivers need before CAPTURE is negotiated (`first_controls`, e.g. the
-    /// H.264 SPS for rkvdec), CAPTURE format and `capture_buffers` CAPTURE buffers.
-    /// Drops all buffers of a previous configuration.
+    /// H.264 / HEVC SPS for rkvdec), CAPTURE format (by
+    /// [`StreamParams::bit_depth`], see [`profile::choose_capture_format`]) and
+    /// `capture_buffers` CAPTURE buffers. Drops all buffers of a previous
+    /// configuration except those the engine had dequeued and not given back:
+    /// those are *retired* — still readable through [`DecoderDevice::capture_map`]
+    /// / [`DecoderDevice::capture_dmabufs`] under their index (vb2 orphans mapped
+    /// buffers on `REQBUFS(0)`) — until [`DecoderDevice::requeue_capture`]
+    /// releases them.
     fn configure(
         &mut self,
         codec: CodecKind,
@@ -142,7 +150,9 @@ pub trait DecoderDevice {
     fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError>;
     /// Jobs queued and not yet completed.
     fn in_flight(&self) -> usize;
-    /// Gives CAPTURE buffer `index` back to the device for a future picture.
+    /// Gives CAPTURE buffer `index` back to the device for a future picture;
+    /// for a retired buffer of an earlier configuration, releases it (unmap,
+    /// close its dmabufs). Errors on an unknown or already queued index.
     fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError>;
     /// The dmabufs of CAPTURE buffer `index`, one per memory plane (EXPBUF, done once).
     fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>>;

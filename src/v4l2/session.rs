@@ -167,17 +167,15 @@ pub(crate) fn check_array_controls(
             return Err(format!("{}: empty dynamic array (not sent)", c.name()));
         }
         match info(c.id()) {
-            None => {}
             Some(None) => return Err(format!("{}: the device has no such control", c.name())),
-            Some(Some(i)) => {
-                if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize {
-                    return Err(format!(
-                        "{}: {len} elements exceed the device's maximum of {} (dims[0])",
-                        c.name(),
-                        i.dims0
-                    ));
-                }
+            Some(Some(i)) if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize => {
+                return Err(format!(
+                    "{}: {len} elements exceed the device's maximum of {} (dims[0])",
+                    c.name(),
+                    i.dims0
+                ));
             }
+            _ => {}
         }
     }
     Ok(())
@@ -1114,7 +1112,7 @@ mod tests {
         };
         let one = Control::HevcSliceParams(vec![Default::default()]);
         let two = Control::HevcSliceParams(vec![Default::default(); 2]);
-        assert!(check_array_controls(&[one.clone()], &device).is_ok());
+        assert!(check_array_controls(std::slice::from_ref(&one), &device).is_ok());
         let e = check_array_controls(&[two], &device).unwrap_err();
         assert!(
             e.contains("2 elements exceed") && e.contains("SLICE_PARAMS"),
@@ -1196,6 +1194,26 @@ mod tests {
         // them unless `hevc_ext_sps_rps=0`.
         let ext = hevc.has_control(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS);
         eprintln!("visl EXT_SPS_ST_RPS: {ext}");
+        for id in [
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+        ] {
+            assert_eq!(hevc.has_control(id), ext, "both or neither");
+            if let Some(i) = hevc.control_info(id).unwrap() {
+                eprintln!("{id:#x}: {i:?}");
+                assert!(i.dynamic_array());
+                assert_eq!(i.dims0, uapi_ext::V4L2_HEVC_EXT_SPS_RPS_MAX as u32);
+            }
+        }
+        if let Some(i) = hevc
+            .control_info(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS)
+            .unwrap()
+        {
+            assert_eq!(
+                i.elem_size as usize,
+                std::mem::size_of::<uapi_ext::V4l2CtrlHevcExtSpsStRps>()
+            );
+        }
         drop(hevc);
 
         let mut s = Session::open(&info, CodecKind::H264).unwrap();
@@ -1238,6 +1256,18 @@ mod tests {
         };
         let e = h.queue(&job).unwrap_err().to_string();
         assert!(e.contains("empty dynamic array"), "{e}");
+        // 10-bit: visl 6.12 lists NV12 / YU12 only, so NV12 (as GStreamer).
+        let mut p10 = p(64, 48);
+        p10.bit_depth = 10;
+        let f = h
+            .configure(
+                CodecKind::Hevc,
+                &p10,
+                &[Control::HevcSps(Box::default())],
+                4,
+            )
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nv12);
     }
 
     #[test]
