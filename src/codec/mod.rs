@@ -222,10 +222,15 @@ pub enum CodecEvent {
     Configure(StreamParams),
     /// Submit this request.
     Decode(DecodeJob),
-    /// The picture decoded with `timestamp_ns` is next in display order; show it at `pts_ns`.
+    /// The picture decoded with `timestamp_ns` is next in display order; show it at `pts_ns`
+    /// (possibly again: see [`CodecEvent::Unref`]).
     Output { timestamp_ns: u64, pts_ns: i64 },
-    /// The picture is no longer needed for reference; once it has been output
-    /// its CAPTURE buffer may be reused.
+    /// The picture is neither needed for reference nor waiting for output:
+    /// its CAPTURE buffer may be reused once the consumer dropped it. Contract
+    /// (src/engine.rs relies on it): a picture's Unref comes after its last
+    /// [`CodecEvent::Output`]; a picture may be output more than once (VP9
+    /// `show_existing_frame`, same `timestamp_ns`, new pts) or never (VP9
+    /// hidden frames, HEVC `pic_output_flag` 0), and then gets only its Unref.
     Unref { timestamp_ns: u64 },
     /// Input was skipped: what and where (decoding resumes at the next random-access point).
     Skipped { byte_offset: u64, reason: String },
