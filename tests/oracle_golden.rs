@@ -278,18 +278,27 @@ fn hevc_codec_matches_sid_goldens() {
 }
 
 /// Clips GStreamer decodes on visl (visl checks nothing) but that are out of
-/// vreqplay's scope (issue 3: VP9 profiles 0 and 2, HEVC Main and Main10):
-/// our codec must refuse them with a clear "unsupported stream" error
-/// instead of matching the golden. (clip, why)
-const OUT_OF_SCOPE: &[(&str, &str)] = &[(
-    "crates-matroska-demuxer/simple.mkv",
-    "VP9 profile 3 (4:4:4 10-bit): outside issue 3 (VP9 profiles 0 and 2)",
-)];
+/// vreqplay's scope (tests/oracle/out-of-scope.tsv, shared with run.sh): our
+/// codec must refuse them with a clear "unsupported stream" error instead
+/// of matching the golden. (clip, why)
+fn out_of_scope() -> Vec<(String, String)> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/out-of-scope.tsv");
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (c, why) = l.split_once('\t').unwrap_or((l, ""));
+            (c.to_string(), why.to_string())
+        })
+        .collect()
+}
 
 fn check_codec(set: Set) {
     let base = set.clip_base();
     let mut failed = Vec::new();
     let mut n = 0;
+    let out_of_scope = out_of_scope();
     let opts = EmulateOptions {
         codec: Some(set.codec()),
         hevc_ext_sps_rps: set.visl().hevc_ext_sps_rps,
@@ -310,7 +319,7 @@ fn check_codec(set: Set) {
             let t = parse(&emulate_opts(&jobs, &opts)).map_err(|e| e.to_string())?;
             compare::read(&normalise(&t, &[], None)).map_err(|e| e.to_string())
         });
-        if let Some((_, why)) = OUT_OF_SCOPE.iter().find(|(c, _)| *c == clip) {
+        if let Some((_, why)) = out_of_scope.iter().find(|(c, _)| *c == clip) {
             let line = match res {
                 Err(e) if e.contains("unsupported stream") => {
                     format!("{clip}: refused as expected ({why}): {e}")

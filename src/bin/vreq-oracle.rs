@@ -8,7 +8,9 @@
 //! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
 //!   directory (`<clip>.gst.trace` or, with `run.sh -G`, the committed
 //!   `<clip>.golden.norm` as reference; `<clip>.vreq.trace`, `*.info`,
-//!   `<clip>.ffprobe`); exit 0 only when every clip passes.
+//!   `<clip>.ffprobe`; `<clip>.out-of-scope`: the clip passes only when
+//!   vreqplay refused it with an "unsupported stream" error); exit 0 only
+//!   when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
 //!   of a real trace byte for byte (validates `oracle::visl_fmt`).
 
@@ -188,8 +190,30 @@ fn report(dir: &Path) -> Result<bool, String> {
                 .to_string(),
             Err(e) => format!("? ({e})"),
         };
+        // out of scope (tests/oracle/out-of-scope.tsv): must be refused
+        let out_of_scope = std::fs::read_to_string(p("out-of-scope"))
+            .ok()
+            .map(|s| s.trim().to_string());
         let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
             None => ("-".to_string(), "vreqplay not run".to_string(), false),
+            Some(vi) if out_of_scope.is_some() => {
+                let why = out_of_scope.unwrap_or_default();
+                let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+                let log = std::fs::read_to_string(p("vreq.log")).unwrap_or_default();
+                if v("rc") != "0" && log.contains("unsupported stream") {
+                    (
+                        v("frames"),
+                        format!("refused as expected ({why}): {}", last_line(&p("vreq.log"))),
+                        true,
+                    )
+                } else {
+                    (
+                        v("frames"),
+                        format!("out of scope ({why}) but vreqplay exited {} without an \"unsupported stream\" error", v("rc")),
+                        false,
+                    )
+                }
+            }
             Some(vi) => {
                 let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
                 if v("rc") != "0" {

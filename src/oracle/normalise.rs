@@ -1419,4 +1419,57 @@ mod tests {
         assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
         assert_ne!(s1, normalise_jobs_opts(&[a, c4], &[], None, true));
     }
+
+    /// EXT_SPS_ST_RPS: only the SPS's sets count, each with the fields its
+    /// kind is read by; a set the SPS needs but nobody sent shows.
+    #[test]
+    fn hevc_ext_sps_rps_rules() {
+        use crate::codec::uapi_ext::V4l2CtrlHevcExtSpsStRps as St;
+        let mut j = HevcTraceJob::new(1);
+        j.output = Some(OutputQbuf {
+            timestamp_ns: 0,
+            hold_capture: false,
+        });
+        j.sps.num_short_term_ref_pic_sets = 2;
+        let explicit = St {
+            num_negative_pics: 1,
+            used_by_curr_pic: 1,
+            use_delta_flag: 0xffff,
+            delta_poc_s0_minus1: [4, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9],
+            ..Default::default()
+        };
+        let inter = St {
+            flags: crate::codec::uapi_ext::V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED,
+            abs_delta_rps_minus1: 1,
+            used_by_curr_pic: 3,
+            use_delta_flag: 0xffff,
+            num_negative_pics: 1,
+            ..Default::default()
+        };
+        j.ext_st_rps = vec![explicit, inter, St::default()];
+        let a = normalise_hevc_jobs(&[j.clone()], &[], None, false);
+        assert!(a.contains("ext_sps_st_rps[0] = flags  num_negative_pics 1 num_positive_pics 0 used_by_curr_pic 00000001 delta_poc_s0_minus1 [4] delta_poc_s1_minus1 []"), "{a}");
+        assert!(a.contains("ext_sps_st_rps[1] = flags INTER_REF_PIC_SET_PRED delta_idx_minus1 0 delta_rps_sign 0 abs_delta_rps_minus1 1 used_by_curr_pic 00000003 use_delta_flag 0000ffff\n"), "{a}");
+        assert!(!a.contains("ext_sps_st_rps[2]"));
+        // what a driver does not read may differ: derived counts of an
+        // inter set, use_delta_flag and unused deltas of an explicit one,
+        // elements past the SPS's count
+        let mut k = j.clone();
+        k.ext_st_rps[0].use_delta_flag = 0;
+        k.ext_st_rps[0].delta_poc_s0_minus1[1] = 0;
+        k.ext_st_rps[1].num_negative_pics = 0;
+        k.ext_st_rps.truncate(2);
+        assert_eq!(a, normalise_hevc_jobs(&[k.clone()], &[], None, false));
+        assert_ne!(
+            normalise_hevc_jobs(&[j.clone()], &[], None, true),
+            normalise_hevc_jobs(&[k.clone()], &[], None, true)
+        );
+        // what it reads may not
+        k.ext_st_rps[1].use_delta_flag = 0xfffe;
+        assert_ne!(a, normalise_hevc_jobs(&[k.clone()], &[], None, false));
+        k.ext_st_rps.truncate(1);
+        assert!(
+            normalise_hevc_jobs(&[k], &[], None, false).contains("ext_sps_st_rps[1] = (not sent)")
+        );
+    }
 }

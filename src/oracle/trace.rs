@@ -610,6 +610,7 @@ fn parse_dpb_entry(line: usize, body: &str) -> Result<(usize, b::v4l2_h264_dpb_e
 pub struct HevcTraceJob {
     /// 1-based trace line of the job's first event.
     pub line: usize,
+    /// The OUTPUT buffer this job consumed, if its qbuf was traced.
     pub output: Option<OutputQbuf>,
     pub sps: b::v4l2_ctrl_hevc_sps,
     pub pps: b::v4l2_ctrl_hevc_pps,
@@ -647,13 +648,18 @@ impl HevcTraceJob {
 /// `compressed_coeff` and `mv_probs` events are parts of COMPRESSED_HDR).
 #[derive(Clone)]
 pub struct Vp9TraceJob {
+    /// 1-based trace line of the job's first event.
     pub line: usize,
+    /// The OUTPUT buffer this job consumed, if its qbuf was traced.
     pub output: Option<OutputQbuf>,
+    /// `V4L2_CID_STATELESS_VP9_FRAME`.
     pub frame: b::v4l2_ctrl_vp9_frame,
+    /// `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR` (`coef` and `mv` included).
     pub compressed_hdr: b::v4l2_ctrl_vp9_compressed_hdr,
 }
 
 impl Vp9TraceJob {
+    /// An empty job (controls zeroed) first seen at trace line `line`.
     pub fn new(line: usize) -> Self {
         Self {
             line,
@@ -1384,5 +1390,93 @@ mod tests {
         assert_eq!(e.line, line);
         let bad = SAMPLE.replacen("flags FRAME_MBS_ONLY", "flags FRAME_MBS_SOMETIMES", 1);
         assert!(parse(&bad).err().unwrap().msg.contains("unknown flag"));
+    }
+
+    const HEVC: &str = include_str!("../../tests/oracle/samples/gizmo_hevc_8bit-6jobs.gst.trace");
+    const VP9: &str =
+        include_str!("../../tests/oracle/samples/vp90-2-10-show-existing-frame2.gst.trace");
+
+    #[test]
+    fn real_hevc_trace_jobs() {
+        let t = parse(HEVC).unwrap();
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+        assert_eq!(t.codec(), Some(CodecKind::Hevc));
+        assert_eq!(
+            (t.hevc_jobs.len(), t.jobs.len(), t.vp9_jobs.len()),
+            (6, 0, 0)
+        );
+        assert!(!t.hevc_ext_sps_rps);
+        let j = &t.hevc_jobs[3];
+        assert_eq!(j.dpb_events, 16);
+        assert_eq!(j.sps.pic_width_in_luma_samples, 560);
+        assert_eq!(j.slice_params.slice_type as u32, b::V4L2_HEVC_SLICE_TYPE_B);
+        assert_eq!(j.slice_params.num_ref_idx_l1_active_minus1, 1);
+        assert_eq!(j.decode_params.num_active_dpb_entries, 3);
+        assert_eq!(j.decode_params.pic_order_cnt_val, 1);
+        let pocs: Vec<i32> = j.decode_params.dpb[..3]
+            .iter()
+            .map(|e| e.pic_order_cnt_val)
+            .collect();
+        assert_eq!(pocs, [0, 5, 3]);
+        assert_eq!(j.decode_params.dpb[1].timestamp, 1000);
+        // GStreamer's unused list entries
+        assert_eq!(j.slice_params.ref_idx_l0[15], 0xff);
+        // the pred_weight_table event lands in slice_params
+        assert_eq!(
+            t.hevc_jobs[1]
+                .slice_params
+                .pred_weight_table
+                .luma_log2_weight_denom,
+            7
+        );
+        assert_eq!(
+            t.hevc_jobs[1]
+                .slice_params
+                .pred_weight_table
+                .delta_chroma_log2_weight_denom,
+            -1
+        );
+    }
+
+    #[test]
+    fn real_vp9_trace_jobs() {
+        let t = parse(VP9).unwrap();
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+        assert_eq!(t.codec(), Some(CodecKind::Vp9));
+        assert_eq!(t.vp9_jobs.len(), 9);
+        let f = &t.vp9_jobs[0].frame;
+        assert_ne!(f.flags & b::V4L2_VP9_FRAME_FLAG_KEY_FRAME, 0);
+        assert_eq!((f.frame_width_minus_1, f.frame_height_minus_1), (351, 287));
+        // job 1 is the hidden frame: no SHOW_FRAME
+        assert_eq!(
+            t.vp9_jobs[1].frame.flags & b::V4L2_VP9_FRAME_FLAG_SHOW_FRAME,
+            0
+        );
+        assert_eq!(t.vp9_jobs.iter().filter(|j| j.output.is_some()).count(), 9);
+    }
+
+    #[test]
+    fn bad_hevc_and_vp9_values_name_the_line() {
+        let bad = HEVC.replacen("pic_order_cnt_val 5", "pic_order_cnt_val five", 1);
+        let e = parse(&bad).err().unwrap();
+        assert!(e.msg.contains("pic_order_cnt_val"), "{e}");
+        // a 17th DPB entry in one job
+        let first = HEVC.find("v4l2_hevc_dpb_entry:").unwrap();
+        let start = HEVC[..first].rfind('\n').unwrap() + 1;
+        let end = start + HEVC[start..].find("\n\n").unwrap() + 2;
+        let dup = format!("{}{}{}", &HEVC[..start], &HEVC[start..end], &HEVC[start..]);
+        assert!(parse(&dup).err().unwrap().msg.contains("more than 16"));
+        let bad = VP9.replacen(
+            "reference_mode REFERENCE_MODE_SINGLE_REFERENCE",
+            "reference_mode SOMETIMES",
+            1,
+        );
+        assert!(parse(&bad).err().unwrap().msg.contains("reference_mode"));
+        let bad = VP9.replacen("tx8 {\n00 00\n}", "tx8 {\n00\n}", 1);
+        assert!(parse(&bad)
+            .err()
+            .unwrap()
+            .msg
+            .contains("tx8: 1 bytes, expected 2"));
     }
 }

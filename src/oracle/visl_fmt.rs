@@ -1527,4 +1527,61 @@ mod tests {
         assert!(d.ends_with("10 10\n"));
         assert_eq!(c_u(-2), 4294967294);
     }
+
+    /// EXT_SPS_ST/LT_RPS (kernel 7.2 format): every element is emitted and
+    /// parsed back; a fresh context traces one zeroed element of each.
+    #[test]
+    fn hevc_ext_sps_rps_round_trip() {
+        use crate::codec::uapi_ext::{V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps};
+        let st = vec![
+            V4l2CtrlHevcExtSpsStRps {
+                num_negative_pics: 2,
+                used_by_curr_pic: 3,
+                use_delta_flag: 0xffff,
+                delta_poc_s0_minus1: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                ..Default::default()
+            },
+            V4l2CtrlHevcExtSpsStRps {
+                flags: 1,
+                delta_rps_sign: 1,
+                abs_delta_rps_minus1: 3,
+                used_by_curr_pic: 0x1b,
+                use_delta_flag: 0xfffb,
+                ..Default::default()
+            },
+        ];
+        let lt = vec![V4l2CtrlHevcExtSpsLtRps {
+            lt_ref_pic_poc_lsb_sps: 0x1c,
+            flags: 1,
+        }];
+        assert!(fmt_hevc_ext_lt_rps(&lt[0]).contains("lt_ref_pic_poc_lsb_sps 1c"));
+        assert!(fmt_hevc_ext_st_rps(&st[1]).contains("used_by_curr_pic: 0000001b"));
+        let job = |controls: Vec<Control>| DecodeJob {
+            timestamp_ns: 0,
+            controls,
+            bitstream: vec![],
+            hold_capture: false,
+            starts_picture: true,
+        };
+        let jobs = vec![
+            job(vec![Control::HevcSps(Box::default())]),
+            job(vec![
+                Control::HevcExtSpsStRps(st.clone()),
+                Control::HevcExtSpsLtRps(lt.clone()),
+            ]),
+        ];
+        let opts = EmulateOptions {
+            codec: None,
+            hevc_ext_sps_rps: true,
+        };
+        let t = super::super::trace::parse(&emulate_opts(&jobs, &opts)).unwrap();
+        assert!(t.hevc_ext_sps_rps);
+        assert_eq!(t.hevc_jobs[0].ext_st_rps, vec![Default::default()]);
+        assert_eq!(t.hevc_jobs[0].ext_lt_rps, vec![Default::default()]);
+        assert_eq!(t.hevc_jobs[1].ext_st_rps, st);
+        assert_eq!(t.hevc_jobs[1].ext_lt_rps, lt);
+        // without the controls nothing is traced
+        let t = super::super::trace::parse(&emulate(&jobs)).unwrap();
+        assert!(!t.hevc_ext_sps_rps && t.hevc_jobs[1].ext_st_rps.is_empty());
+    }
 }

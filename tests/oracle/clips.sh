@@ -3,6 +3,7 @@
 #   codec_clips CODEC   the rows whose codec column is CODEC (h264 | hevc | vp9)
 #   h264_clips          = codec_clips h264
 #   clip_codec CLIP     the codec column of CLIP's row (empty if not listed)
+#   out_of_scope CLIP   why vreqplay must refuse CLIP (tests/oracle/out-of-scope.tsv), or nothing
 # Media dir: $VREQ_MEDIA or /work/shared/media.
 MEDIA=${VREQ_MEDIA:-/work/shared/media}
 codec_clips() {
@@ -20,4 +21,7 @@ codec_gst_chain() {
     vp9) echo "vp9parse ! v4l2slvp9dec" ;;
     *) return 1 ;;
   esac
+}
+out_of_scope() {
+  awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2; exit}' "$(dirname "${BASH_SOURCE[0]}")/out-of-scope.tsv"
 }
