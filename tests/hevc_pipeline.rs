@@ -359,7 +359,7 @@ fn rk3588_picture_whose_sps_was_never_seen_is_skipped_without_ext() {
         .filter(|&k| b[k] == 0 && b[k + 1] == 0 && b[k + 2] == 1)
         .collect();
     for (n, &s) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).map(|&e| e).unwrap_or(b.len());
+        let end = starts.get(n + 1).copied().unwrap_or(b.len());
         let nal = &b[s + 3..end];
         if nal.first().map(|h| (h >> 1) & 0x3f) != Some(33) {
             out.extend_from_slice(&[0, 0, 1]);
