@@ -342,13 +342,8 @@ impl HevcCodec {
                     controls::ext_sps_st_rps(sps, raw),
                     controls::ext_sps_lt_rps(raw),
                 )),
-                None => {
-                    tracing::warn!(
-                        "hevc: no RPS syntax for SPS {}: EXT_SPS_ST/LT_RPS not sent",
-                        sps.seq_parameter_set_id
-                    );
-                    None
-                }
+                // Logged when the SPS is sent (submit).
+                None => None,
             }
         } else {
             None
@@ -780,6 +775,12 @@ impl HevcCodec {
         let Some(cur) = self.cur.as_mut() else { return };
         let mut controls = Vec::with_capacity(8);
         if let Some(seq) = need_sequence {
+            if self.has_ext_rps && seq.ext.is_none() {
+                tracing::warn!(
+                    "hevc: RPS syntax of SPS {} unknown: EXT_SPS_ST/LT_RPS not sent",
+                    seq.sps.seq_parameter_set_id
+                );
+            }
             let (nst, nlt) = (
                 seq.sps.num_short_term_ref_pic_sets,
                 seq.sps.num_long_term_ref_pics_sps,
