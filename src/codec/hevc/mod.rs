@@ -29,6 +29,14 @@
 //! pictures are decoded, never output. Missing references are sent as
 //! 0xff list entries (GStreamer does not run 8.3.3 either).
 //!
+//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
+//! reference pictures (only RASL pictures, which are skipped, could use
+//! them; generated entries would show up in `dpb[]` where GStreamer has
+//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
+//! No corpus or synthetic stream has tiles, dependent slice segments or
+//! slice-level long-term references, so those paths are checked by unit
+//! tests and the own-parser comparison only, not against GStreamer.
+//!
 //! Input before the first IRAP, a slice header that does not parse, or a
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
 //! decoding resumes at the next IRAP picture.
