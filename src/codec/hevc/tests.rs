@@ -657,3 +657,43 @@ fn rasl_pictures_after_a_starting_cra_are_not_decoded() {
     let ts: Vec<u64> = js.iter().map(|j| j.timestamp_ns).collect();
     assert!(ts.windows(2).any(|w| w[1] - w[0] > 1000), "{ts:?}");
 }
+
+#[test]
+fn reset_waits_for_an_irap_and_resends_the_sps() {
+    let (private, units) = demux(&media_dir().join("crates-cros-codecs/bbb.h265"));
+    let mut c = HevcCodec::new(&private).unwrap();
+    c.set_mode(DecodeMode::SliceBased, StartCode::None);
+    c.set_device_controls(&visl_has);
+    let mut ev = feed(&mut c, &units[..20]);
+    c.reset();
+    // resume mid-stream (no IRAP until the stream restarts), then from the top
+    let tail: Vec<Unit> = units[30..].iter().chain(units.iter()).cloned().collect();
+    let before = ev.len();
+    ev.extend(feed(&mut c, &tail));
+    let after = &ev[before..];
+    assert!(
+        matches!(after.first(), Some(CodecEvent::Skipped { .. })),
+        "{:?}",
+        after.first()
+    );
+    let first_job = after
+        .iter()
+        .find_map(|e| match e {
+            CodecEvent::Decode(j) => Some(j),
+            _ => None,
+        })
+        .unwrap();
+    assert!(first_job
+        .controls
+        .iter()
+        .any(|c| matches!(c, Control::HevcSps(_))));
+    let outputs = after
+        .iter()
+        .filter(|e| matches!(e, CodecEvent::Output { .. }))
+        .count();
+    assert_eq!(
+        outputs,
+        units.len(),
+        "the restarted stream decodes completely"
+    );
+}
