@@ -345,14 +345,13 @@ impl HevcCodec {
     /// The SPS controls for `sps` (with the extension when the device has it).
     fn sequence_controls(&self, sps: &Sps) -> SeqControls {
         let ext = if self.has_ext_rps {
-            match self.sps_rps.get(&sps.seq_parameter_set_id) {
-                Some(raw) => Some((
+            // None (logged when the SPS is sent): RPS syntax unknown.
+            self.sps_rps.get(&sps.seq_parameter_set_id).map(|raw| {
+                (
                     controls::ext_sps_st_rps(sps, raw),
                     controls::ext_sps_lt_rps(raw),
-                )),
-                // Logged when the SPS is sent (submit).
-                None => None,
-            }
+                )
+            })
         } else {
             None
         };
