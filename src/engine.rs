@@ -4,21 +4,53 @@
 //!
 //! A CAPTURE buffer goes back to the device only when all three holds on its
 //! picture are gone: the codec's reference (until [`CodecEvent::Unref`]),
-//! the pending display (until the frame is handed out or dropped as bad) and
-//! the consumer's [`DecodedFrame`] (until it is dropped).
+//! every pending display of it (until the frame is handed out or dropped as
+//! bad) and every [`DecodedFrame`] of it the consumer still has.
+//!
+//! Codec contract the engine relies on (as the H.264 codec documents it):
+//! a picture's [`CodecEvent::Unref`] comes after its last
+//! [`CodecEvent::Output`]. A picture may be output more than once (VP9
+//! `show_existing_frame`: the same `timestamp_ns` with a new pts) or never
+//! (VP9 hidden frames, HEVC `pic_output_flag` 0): its buffer is held until
+//! the Unref and every display of it are done.
+//!
+//! Reconfiguration (new size / depth / DPB size, a codec's
+//! [`CodecEvent::Configure`] before the next decode job): the device is
+//! drained, every frame of the old configuration is handed out first (the
+//! new job is held until the consumer took them), then the device
+//! reallocates CAPTURE. Frames of the old configuration the consumer still
+//! holds stay valid: a device keeps their buffers (retired, with their own
+//! indices) until the engine releases them with
+//! [`DecoderDevice::requeue_capture`] once they are dropped.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::codec::{CodecError, CodecEvent, CodedUnit, Control, StatelessCodec, StreamParams};
+use crate::codec::{
+    CodecError, CodecEvent, CodecKind, CodedUnit, Control, StatelessCodec, StreamParams,
+};
 use crate::frame::PlanesRef;
 use crate::v4l2::{CaptureFormat, DecoderDevice, DeviceError};
 
 /// Extra CAPTURE buffers beyond the DPB: requests in flight plus frames the
 /// consumer (compositor, presentation queue) may hold at once.
 pub const CAPTURE_HEADROOM: u32 = 8;
+/// VP9 keeps 8 reference slots (VP9 spec §7.2 `NUM_REF_FRAMES`) plus the
+/// frame being decoded: the DPB part of the CAPTURE count is at least this.
+pub const VP9_MIN_DPB: u32 = 8 + 1;
+
+/// CAPTURE buffers for a stream: the codec's DPB (references + reorder,
+/// [`StreamParams::dpb_size`], at least [`VP9_MIN_DPB`] for VP9) plus
+/// [`CAPTURE_HEADROOM`] for requests in flight and frames the sink holds.
+pub fn capture_buffer_count(codec: CodecKind, p: &StreamParams) -> u32 {
+    let dpb = match codec {
+        CodecKind::Vp9 => p.dpb_size.max(VP9_MIN_DPB),
+        _ => p.dpb_size,
+    };
+    dpb.saturating_add(CAPTURE_HEADROOM)
+}
 /// How long one wait for the device may take before it counts as hung.
 pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -70,10 +102,12 @@ impl Drop for FrameToken {
 #[derive(Debug, Default, Clone, Copy)]
 struct Picture {
     capture_index: Option<usize>,
+    /// The codec's Unref has not taken effect yet.
     referenced: bool,
-    /// Decoded or not, the codec has not yet emitted Output for it.
-    output_pending: bool,
-    with_consumer: bool,
+    /// Entries for it in the display queue (Output seen, not yet handed out).
+    display_pending: u32,
+    /// [`DecodedFrame`]s of it the consumer still holds.
+    with_consumer: u32,
     error: bool,
 }
 
@@ -105,12 +139,20 @@ pub struct Decoder<D: DecoderDevice> {
     display: VecDeque<(u64, i64)>,
     ready: VecDeque<DecodedFrame>,
     returned: Rc<RefCell<Vec<(u64, usize)>>>,
+    /// Buffers of older configurations the consumer still holds:
+    /// (generation, index) → frames alive. Released to the device when 0.
+    retired: HashMap<(u64, usize), u32>,
     pending_configure: Option<StreamParams>,
     /// A decode job that needs a reconfiguration, held back until the
     /// consumer has taken every frame of the old configuration.
     held: Option<CodecEvent>,
     /// Set by [`Decoder::finish`]: resuming a held job also drains the device.
     finishing: bool,
+    /// The device signalled `V4L2_EVENT_SOURCE_CHANGE` (resolution).
+    source_changed: bool,
+    /// The CAPTURE format must be renegotiated even though the stream
+    /// parameters did not change (after a source change).
+    format_stale: bool,
     /// An error met while resuming inside [`Decoder::next_frame`], returned by
     /// the next [`Decoder::decode`] / [`Decoder::finish`] / [`Decoder::take_error`].
     error: Option<EngineError>,
@@ -141,9 +183,12 @@ impl<D: DecoderDevice> Decoder<D> {
             display: VecDeque::new(),
             ready: VecDeque::new(),
             returned: Rc::new(RefCell::new(Vec::new())),
+            retired: HashMap::new(),
             pending_configure: None,
             held: None,
             finishing: false,
+            source_changed: false,
+            format_stale: false,
             error: None,
             unref_pending: VecDeque::new(),
             pictures_queued: 0,
@@ -214,7 +259,7 @@ impl<D: DecoderDevice> Decoder<D> {
         self.ready.clear();
         for p in self.pictures.values_mut() {
             p.referenced = false;
-            p.output_pending = false;
+            p.display_pending = 0;
         }
         self.recycle()?;
         Ok(())
@@ -279,8 +324,14 @@ impl<D: DecoderDevice> Decoder<D> {
             match ev {
                 CodecEvent::Configure(p) => self.pending_configure = Some(p),
                 CodecEvent::Decode(job) => {
+                    if self.source_changed && self.pending_configure.is_none() {
+                        // V4L2_EVENT_SOURCE_CHANGE: renegotiate with the same
+                        // stream parameters (the driver's CAPTURE format changed).
+                        self.pending_configure = self.params;
+                        self.format_stale = true;
+                    }
                     if let Some(p) = self.pending_configure {
-                        if self.params != Some(p) || self.format.is_none() {
+                        if self.params != Some(p) || self.format.is_none() || self.format_stale {
                             // Frames of the old configuration go out first: finish
                             // them, and hold this job until the consumer took them.
                             self.drain_device()?;
@@ -290,10 +341,21 @@ impl<D: DecoderDevice> Decoder<D> {
                             }
                         }
                         self.pending_configure = None;
+                        // The sequence-level controls from which drivers derive
+                        // the CAPTURE format (rkvdec: H.264 / HEVC SPS; hantro:
+                        // HEVC SPS and VP9 FRAME bit depth), set before it is
+                        // negotiated, as GStreamer's v4l2codecs do.
                         let first: Vec<Control> = job
                             .controls
                             .iter()
-                            .filter(|c| matches!(c, Control::H264Sps(_)))
+                            .filter(|c| {
+                                matches!(
+                                    c,
+                                    Control::H264Sps(_)
+                                        | Control::HevcSps(_)
+                                        | Control::Vp9Frame(_)
+                                )
+                            })
                             .cloned()
                             .collect();
                         self.reconfigure(p, &first)?;
@@ -318,7 +380,6 @@ impl<D: DecoderDevice> Decoder<D> {
                             job.timestamp_ns,
                             Picture {
                                 referenced: true,
-                                output_pending: true,
                                 ..Default::default()
                             },
                         );
@@ -335,8 +396,14 @@ impl<D: DecoderDevice> Decoder<D> {
                     timestamp_ns,
                     pts_ns,
                 } => {
-                    if self.pictures.contains_key(&timestamp_ns) {
+                    if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
+                        p.display_pending += 1;
                         self.display.push_back((timestamp_ns, pts_ns));
+                    } else {
+                        self.warnings.push_back(format!(
+                            "codec output picture {timestamp_ns}, which was never decoded \
+                             or already released; not shown"
+                        ));
                     }
                 }
                 CodecEvent::Unref { timestamp_ns } => {
@@ -359,19 +426,37 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     fn reconfigure(&mut self, p: StreamParams, first: &[Control]) -> Result<(), EngineError> {
-        if self.params == Some(p) && self.format.is_some() {
+        if self.params == Some(p) && self.format.is_some() && !self.format_stale {
             return Ok(());
         }
+        if self.format_stale {
+            tracing::info!(
+                "{}: source change: renegotiating CAPTURE",
+                self.device.name()
+            );
+        }
         self.drain_device()?;
-        // Frames of the old configuration already handed out keep their token;
-        // their buffers are gone with the old configuration.
+        self.recycle()?;
+        // Frames of the old configuration the consumer still holds keep their
+        // buffers (the device retires them); the others are released below.
         self.display.clear();
         self.ready.clear();
-        self.pictures.clear();
-        let buffers = p.dpb_size + CAPTURE_HEADROOM;
+        self.unref_pending.clear();
+        let old: Vec<Picture> = self.pictures.drain().map(|(_, p)| p).collect();
+        let buffers = capture_buffer_count(self.codec.kind(), &p);
         let fmt = self
             .device
             .configure(self.codec.kind(), &p, first, buffers)?;
+        for pic in old {
+            let Some(index) = pic.capture_index else {
+                continue;
+            };
+            if pic.with_consumer > 0 {
+                *self.retired.entry((self.generation, index)).or_default() += pic.with_consumer;
+            } else {
+                self.device.requeue_capture(index)?;
+            }
+        }
         tracing::info!(
             "configured {}: {}x{} {:?}, {} CAPTURE buffers",
             self.device.name(),
@@ -381,6 +466,8 @@ impl<D: DecoderDevice> Decoder<D> {
             buffers
         );
         self.generation += 1;
+        self.format_stale = false;
+        self.source_changed = false;
         self.format = Some(Rc::new(fmt));
         self.params = Some(p);
         Ok(())
@@ -410,6 +497,9 @@ impl<D: DecoderDevice> Decoder<D> {
                 }
                 None => break,
             }
+        }
+        if self.device.take_source_change() {
+            self.source_changed = true;
         }
         self.advance_display();
         self.recycle()?;
@@ -447,11 +537,11 @@ impl<D: DecoderDevice> Decoder<D> {
             };
             let Some(index) = p.capture_index else { break };
             self.display.pop_front();
-            p.output_pending = false;
+            p.display_pending = p.display_pending.saturating_sub(1);
             if p.error {
                 continue;
             }
-            p.with_consumer = true;
+            p.with_consumer += 1;
             self.stats.output += 1;
             self.ready.push_back(DecodedFrame {
                 pts_ns: pts,
@@ -482,19 +572,31 @@ impl<D: DecoderDevice> Decoder<D> {
         let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
         for (generation, index) in returned {
             if generation != self.generation {
+                if let Some(n) = self.retired.get_mut(&(generation, index)) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.retired.remove(&(generation, index));
+                        self.device.requeue_capture(index)?;
+                    }
+                }
                 continue;
             }
-            for p in self.pictures.values_mut() {
-                if p.capture_index == Some(index) {
-                    p.with_consumer = false;
-                }
+            if let Some(p) = self
+                .pictures
+                .values_mut()
+                .find(|p| p.capture_index == Some(index))
+            {
+                p.with_consumer = p.with_consumer.saturating_sub(1);
             }
         }
         let done: Vec<u64> = self
             .pictures
             .iter()
             .filter(|(_, p)| {
-                p.capture_index.is_some() && !p.referenced && !p.output_pending && !p.with_consumer
+                p.capture_index.is_some()
+                    && !p.referenced
+                    && p.display_pending == 0
+                    && p.with_consumer == 0
             })
             .map(|(&ts, _)| ts)
             .collect();

@@ -7,11 +7,18 @@
 //! first byte is the picture's index in decode order. Timestamps are
 //! `(decode index + 1) * 1000` ns, pts `poc * 1 ms`.
 //!
-//! Two engine rules have their own tests here: a reference's CAPTURE buffer
-//! is not requeued while requests queued before its Unref may still read it,
-//! and a decoded non-reference picture is not recycled before it is output.
+//! Like the real codecs, it emits a picture's Unref only once the picture is
+//! neither a reference nor waiting for output (Unref follows the last Output).
+//!
+//! Engine rules with their own tests here: a reference's CAPTURE buffer
+//! is not requeued while requests queued before its Unref may still read it;
+//! a decoded non-reference picture is not recycled before it is output; a
+//! reconfiguration (new size) mid-stream loses no frame and shows none at the
+//! wrong size while the consumer still holds old frames; a picture output
+//! twice (VP9 `show_existing_frame`) is shown twice and its buffer kept while
+//! either frame is held; a picture never output (VP9 hidden frame) is recycled.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use v4l2r::bindings;
 use vreqplay::codec::{
@@ -58,6 +65,9 @@ struct Scripted {
     /// Pictures kept back for reordering before the smallest POC is output.
     reorder_depth: usize,
     configured: bool,
+    /// Decoded pictures no longer referenced / already output (Unref when both).
+    unreferenced: HashSet<u64>,
+    output: HashSet<u64>,
 }
 
 impl Scripted {
@@ -71,6 +81,8 @@ impl Scripted {
             reorder: Vec::new(),
             reorder_depth,
             configured: false,
+            unreferenced: HashSet::new(),
+            output: HashSet::new(),
         }
     }
 
@@ -93,6 +105,22 @@ impl Scripted {
                 timestamp_ns: ts,
                 pts_ns: pts_of(poc),
             });
+            self.output.insert(ts);
+            self.maybe_unref(ts);
+        }
+    }
+
+    fn unref(&mut self, ts: u64) {
+        self.unreferenced.insert(ts);
+        self.maybe_unref(ts);
+    }
+
+    fn maybe_unref(&mut self, ts: u64) {
+        if self.unreferenced.contains(&ts) && self.output.contains(&ts) {
+            self.unreferenced.remove(&ts);
+            self.output.remove(&ts);
+            self.events
+                .push_back(CodecEvent::Unref { timestamp_ns: ts });
         }
     }
 }
@@ -164,18 +192,16 @@ impl StatelessCodec for Scripted {
                 starts_picture: s == 0,
             }));
         }
+        self.reorder.push((poc, ts));
         if is_ref {
             self.refs.push_back(ts);
             if self.refs.len() > MAX_REFS {
                 let old = self.refs.pop_front().expect("len > MAX_REFS");
-                self.events
-                    .push_back(CodecEvent::Unref { timestamp_ns: old });
+                self.unref(old);
             }
         } else {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+            self.unref(ts);
         }
-        self.reorder.push((poc, ts));
         self.bump(false);
         Ok(())
     }
@@ -183,7 +209,7 @@ impl StatelessCodec for Scripted {
     fn flush(&mut self) -> Result<(), CodecError> {
         self.bump(true);
         while let Some(r) = self.refs.pop_front() {
-            self.events.push_back(CodecEvent::Unref { timestamp_ns: r });
+            self.unref(r);
         }
         Ok(())
     }
@@ -389,4 +415,428 @@ fn non_reference_picture_kept_until_output() {
     let r = run_with(fake, 16, 0, 4);
     assert_eq!(r.pts, sorted_pts(16));
     assert!(r.violations.is_empty(), "{:?}", r.violations);
+}
+
+// ---------------------------------------------------------------------------
+// VP9-style scripted streams: resolution changes, show_existing_frame, hidden
+// frames. Each coded unit's first byte indexes a list of events.
+
+#[derive(Debug, Clone)]
+enum Ev {
+    /// Configure at this coded size.
+    Cfg(u32, u32),
+    /// Decode a frame: timestamp, key frame, (last, golden, alt) references.
+    Dec(u64, bool, [u64; 3]),
+    /// Output a decoded frame with this pts (ms).
+    Out(u64, i64),
+    Unref(u64),
+}
+
+struct EventScript {
+    units: Vec<Vec<Ev>>,
+    at_flush: Vec<Ev>,
+    events: VecDeque<CodecEvent>,
+    size: (u32, u32),
+}
+
+impl EventScript {
+    fn new(units: Vec<Vec<Ev>>, at_flush: Vec<Ev>) -> Self {
+        EventScript {
+            units,
+            at_flush,
+            events: VecDeque::new(),
+            size: (0, 0),
+        }
+    }
+
+    fn emit(&mut self, evs: Vec<Ev>) {
+        for ev in evs {
+            let e = match ev {
+                Ev::Cfg(w, h) => {
+                    self.size = (w, h);
+                    CodecEvent::Configure(StreamParams {
+                        coded_width: w,
+                        coded_height: h,
+                        visible: (0, 0, w, h),
+                        bit_depth: 8,
+                        dpb_size: 8,
+                        frame_duration_ns: None,
+                    })
+                }
+                Ev::Dec(ts, key, refs) => {
+                    let f = bindings::v4l2_ctrl_vp9_frame {
+                        flags: if key {
+                            bindings::V4L2_VP9_FRAME_FLAG_KEY_FRAME
+                        } else {
+                            0
+                        },
+                        last_frame_ts: refs[0],
+                        golden_frame_ts: refs[1],
+                        alt_frame_ts: refs[2],
+                        frame_width_minus_1: self.size.0 as u16 - 1,
+                        frame_height_minus_1: self.size.1 as u16 - 1,
+                        ..Default::default()
+                    };
+                    CodecEvent::Decode(DecodeJob {
+                        timestamp_ns: ts,
+                        controls: vec![
+                            Control::Vp9Frame(Box::new(f)),
+                            Control::Vp9CompressedHdr(Box::default()),
+                        ],
+                        bitstream: vec![0x82, 0x49, 0x83, ts as u8],
+                        hold_capture: false,
+                        starts_picture: true,
+                    })
+                }
+                Ev::Out(ts, pts_ms) => CodecEvent::Output {
+                    timestamp_ns: ts,
+                    pts_ns: pts_ms * 1_000_000,
+                },
+                Ev::Unref(ts) => CodecEvent::Unref { timestamp_ns: ts },
+            };
+            self.events.push_back(e);
+        }
+    }
+}
+
+impl StatelessCodec for EventScript {
+    fn kind(&self) -> CodecKind {
+        CodecKind::Vp9
+    }
+
+    fn set_mode(&mut self, _: DecodeMode, _: StartCode) {}
+
+    fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
+        let i = *unit.data.first().expect("test units are not empty") as usize;
+        let evs = self.units[i].clone();
+        self.emit(evs);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), CodecError> {
+        let evs = std::mem::take(&mut self.at_flush);
+        self.emit(evs);
+        Ok(())
+    }
+
+    fn reset(&mut self) {}
+
+    fn poll(&mut self) -> Option<CodecEvent> {
+        self.events.pop_front()
+    }
+}
+
+/// What the fake stamped into a frame's buffer: (timestamp, width, height).
+fn stamp_of(dec: &Decoder<FakeDevice>, f: &DecodedFrame) -> (u64, u32, u32) {
+    let p = dec.planes(f).planes[0].0;
+    assert!(
+        p.len() >= 16,
+        "frame pts {}: its CAPTURE buffer {} is gone",
+        f.pts_ns,
+        f.capture_index
+    );
+    let u = |r: std::ops::Range<usize>| p[r].to_vec();
+    (
+        u64::from_le_bytes(u(0..8).try_into().unwrap()),
+        u32::from_le_bytes(u(8..12).try_into().unwrap()),
+        u32::from_le_bytes(u(12..16).try_into().unwrap()),
+    )
+}
+
+fn feed(dec: &mut Decoder<FakeDevice>, i: usize) {
+    dec.decode(CodedUnit {
+        data: &[i as u8],
+        pts_ns: None,
+        keyframe: false,
+        byte_offset: i as u64,
+    })
+    .unwrap();
+}
+
+/// Frames 0.. with a new size (and key frame) at each listed start; each
+/// frame references the previous one, is output at once (pts = index ms)
+/// and the previous one is unreferenced after it.
+fn resize_script(sizes: &[(usize, u32, u32)], n: usize) -> (EventScript, Vec<(u32, u32)>) {
+    let ts = |i: usize| (i as u64 + 1) * 1000;
+    let mut units = Vec::new();
+    let mut size_of = Vec::new();
+    let mut size = (0, 0);
+    for i in 0..n {
+        let mut u = Vec::new();
+        let key = if let Some(&(_, w, h)) = sizes.iter().find(|s| s.0 == i) {
+            u.push(Ev::Cfg(w, h));
+            size = (w, h);
+            true
+        } else {
+            false
+        };
+        let r = if i == 0 { 0 } else { ts(i - 1) };
+        u.push(Ev::Dec(ts(i), key, [r; 3]));
+        u.push(Ev::Out(ts(i), i as i64));
+        if i > 0 {
+            u.push(Ev::Unref(ts(i - 1)));
+        }
+        units.push(u);
+        size_of.push(size);
+    }
+    (EventScript::new(units, vec![Ev::Unref(ts(n - 1))]), size_of)
+}
+
+#[test]
+fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
+    let n = 30;
+    let sizes = [(0, 64, 48), (7, 128, 96), (15, 48, 32), (16, 96, 64)];
+    for hold in [0usize, 1, 3] {
+        let (codec, size_of) = resize_script(&sizes, n);
+        let fake = FakeDevice::new(for_driver("visl", "")).with_busy_depth(2);
+        let mut dec = Decoder::new(Box::new(codec), fake);
+        let mut held: VecDeque<DecodedFrame> = VecDeque::new();
+        let mut shown = Vec::new();
+        let check = |dec: &Decoder<FakeDevice>, held: &VecDeque<DecodedFrame>| {
+            for f in held {
+                let i = (f.pts_ns / 1_000_000) as usize;
+                let (w, h) = size_of[i];
+                assert_eq!(
+                    (f.visible.2, f.visible.3),
+                    (w, h),
+                    "frame {i} has the wrong visible size"
+                );
+                let (ts, bw, bh) = stamp_of(dec, f);
+                assert_eq!(ts, (i as u64 + 1) * 1000, "frame {i}: buffer reused");
+                assert_eq!(
+                    (bw, bh),
+                    (f.format.width, f.format.height),
+                    "frame {i}: buffer of another size"
+                );
+                assert!(f.format.width >= w && f.format.height >= h);
+            }
+        };
+        let mut take = |dec: &mut Decoder<FakeDevice>, held: &mut VecDeque<DecodedFrame>| {
+            while let Some(f) = dec.next_frame() {
+                shown.push(f.pts_ns / 1_000_000);
+                held.push_back(f);
+                check(dec, held);
+                while held.len() > hold {
+                    held.pop_front();
+                }
+            }
+            if let Some(e) = dec.take_error() {
+                panic!("{e}");
+            }
+        };
+        for i in 0..n {
+            feed(&mut dec, i);
+            take(&mut dec, &mut held);
+            check(&dec, &held);
+        }
+        dec.finish().unwrap();
+        take(&mut dec, &mut held);
+        let want: Vec<i64> = (0..n as i64).collect();
+        assert_eq!(shown, want, "hold {hold}: every frame once, in order");
+        assert_eq!(dec.device().configures().len(), sizes.len());
+        for (c, s) in dec.device().configures().iter().zip(sizes) {
+            assert_eq!((c.1.coded_width, c.1.coded_height), (s.1, s.2));
+            assert_eq!(
+                c.3,
+                9 + vreqplay::engine::CAPTURE_HEADROOM,
+                "VP9: 8 slots + 1"
+            );
+        }
+        assert!(
+            dec.device().violations().is_empty(),
+            "{:?}",
+            dec.device().violations()
+        );
+        drop(held);
+        let _ = dec.next_frame();
+        assert_eq!(
+            dec.device().retired(),
+            0,
+            "hold {hold}: old buffers released once dropped"
+        );
+    }
+}
+
+#[test]
+fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
+    let ts = |i: u64| (i + 1) * 1000;
+    // 0: key, shown. 1: hidden alt-ref. 2: inter, shown. 3: show_existing(1).
+    // 4: show_existing(0) again with a new pts. Then inter frames; 0 and 1
+    // leave the reference slots early (LIFO reuse would overwrite them).
+    let mut units = vec![
+        vec![
+            Ev::Cfg(64, 48),
+            Ev::Dec(ts(0), true, [0; 3]),
+            Ev::Out(ts(0), 0),
+        ],
+        vec![Ev::Dec(ts(1), false, [ts(0); 3])],
+        vec![
+            Ev::Dec(ts(2), false, [ts(0), ts(0), ts(1)]),
+            Ev::Out(ts(2), 1),
+        ],
+        vec![Ev::Out(ts(1), 2)],
+        vec![Ev::Out(ts(0), 3), Ev::Unref(ts(0)), Ev::Unref(ts(1))],
+    ];
+    let n = 20u64;
+    for i in 5..n {
+        let prev = ts(i - 1 - (i == 5) as u64 * 2); // frame 5 references frame 2
+        units.push(vec![
+            Ev::Dec(ts(i), false, [prev; 3]),
+            Ev::Out(ts(i), i as i64 - 1),
+            Ev::Unref(prev),
+        ]);
+    }
+    let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
+    let fake = FakeDevice::new(for_driver("visl", ""));
+    let mut dec = Decoder::new(Box::new(codec), fake);
+    let mut frames: Vec<DecodedFrame> = Vec::new();
+    let mut pts = Vec::new();
+    for i in 0..n as usize {
+        feed(&mut dec, i);
+        while let Some(f) = dec.next_frame() {
+            pts.push(f.pts_ns / 1_000_000);
+            frames.push(f);
+        }
+        // The consumer keeps both frames of picture 0 (pts 0 and 3) and drops the rest.
+        frames.retain(|f| matches!(f.pts_ns / 1_000_000, 0 | 3));
+        for f in &frames {
+            assert_eq!(stamp_of(&dec, f).0, ts(0), "picture 0's buffer was reused");
+        }
+    }
+    dec.finish().unwrap();
+    while let Some(f) = dec.next_frame() {
+        pts.push(f.pts_ns / 1_000_000);
+    }
+    let want: Vec<i64> = (0..n as i64 - 1).collect();
+    assert_eq!(pts, want, "picture 0 shown twice, hidden picture 1 once");
+    assert_eq!(dec.stats().output, n - 1);
+    assert!(
+        dec.device().violations().is_empty(),
+        "{:?}",
+        dec.device().violations()
+    );
+    assert_eq!(frames.len(), 2);
+    assert_eq!(frames[0].capture_index, frames[1].capture_index);
+    let index = frames[0].capture_index;
+    let given_back = |dec: &Decoder<FakeDevice>| {
+        dec.device()
+            .requeues()
+            .iter()
+            .filter(|&&i| i == index)
+            .count()
+    };
+    let before = given_back(&dec);
+    frames.pop();
+    let _ = dec.next_frame();
+    assert_eq!(given_back(&dec), before, "still held by the other frame");
+    frames.pop();
+    let _ = dec.next_frame();
+    assert_eq!(
+        given_back(&dec),
+        before + 1,
+        "released after both were dropped"
+    );
+}
+
+#[test]
+fn hidden_frames_are_recycled() {
+    // 60 hidden alt-ref frames, each shown later through show_existing_frame
+    // or never: with 9 + headroom CAPTURE buffers a leak stalls the engine.
+    let ts = |i: u64| (i + 1) * 1000;
+    let mut units = vec![vec![
+        Ev::Cfg(64, 48),
+        Ev::Dec(ts(0), true, [0; 3]),
+        Ev::Out(ts(0), 0),
+    ]];
+    let mut pts = 1;
+    let mut last = ts(0);
+    for k in 0..60u64 {
+        let hidden = ts(1 + 2 * k);
+        let shown = ts(2 + 2 * k);
+        let mut u = vec![
+            Ev::Dec(hidden, false, [last; 3]),
+            Ev::Dec(shown, false, [last, last, hidden]),
+            Ev::Out(shown, pts),
+        ];
+        pts += 1;
+        if k % 2 == 0 {
+            u.push(Ev::Out(hidden, pts)); // show_existing_frame
+            pts += 1;
+        }
+        u.extend([Ev::Unref(hidden), Ev::Unref(last)]);
+        last = shown;
+        units.push(u);
+    }
+    let codec = EventScript::new(units.clone(), vec![Ev::Unref(last)]);
+    let mut dec = Decoder::new(Box::new(codec), FakeDevice::new(for_driver("visl", "")));
+    let mut out = Vec::new();
+    for i in 0..units.len() {
+        feed(&mut dec, i);
+        while let Some(f) = dec.next_frame() {
+            out.push(f.pts_ns / 1_000_000);
+        }
+    }
+    dec.finish().unwrap();
+    while let Some(f) = dec.next_frame() {
+        out.push(f.pts_ns / 1_000_000);
+    }
+    assert_eq!(out, (0..pts).collect::<Vec<_>>());
+    assert_eq!(dec.stats().decoded, 121);
+    assert!(dec.device().violations().is_empty());
+}
+
+#[test]
+fn source_change_event_renegotiates_capture() {
+    // The device signals V4L2_EVENT_SOURCE_CHANGE when frame 9 completes; the
+    // engine renegotiates before frame 10 (a key frame) with the same stream
+    // parameters, handing out frames 0..=9 first; the held ones stay valid.
+    let ts = |i: usize| (i as u64 + 1) * 1000;
+    let n = 20;
+    let mut units = Vec::new();
+    for i in 0..n {
+        let mut u = Vec::new();
+        if i == 0 {
+            u.push(Ev::Cfg(64, 48));
+        }
+        let key = i % 10 == 0;
+        let r = if key { 0 } else { ts(i - 1) };
+        u.push(Ev::Dec(ts(i), key, [r; 3]));
+        u.push(Ev::Out(ts(i), i as i64));
+        if i > 0 {
+            u.push(Ev::Unref(ts(i - 1)));
+        }
+        units.push(u);
+    }
+    let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
+    let fake = FakeDevice::new(for_driver("visl", "")).with_source_change_on(ts(9));
+    let mut dec = Decoder::new(Box::new(codec), fake);
+    let mut held: VecDeque<DecodedFrame> = VecDeque::new();
+    let mut out = Vec::new();
+    for i in 0..n {
+        feed(&mut dec, i);
+        while let Some(f) = dec.next_frame() {
+            out.push(f.pts_ns / 1_000_000);
+            held.push_back(f);
+            if held.len() > 2 {
+                held.pop_front();
+            }
+        }
+        for f in &held {
+            let i = (f.pts_ns / 1_000_000) as usize;
+            assert_eq!(stamp_of(&dec, f).0, ts(i), "frame {i}: buffer reused");
+        }
+    }
+    dec.finish().unwrap();
+    while let Some(f) = dec.next_frame() {
+        out.push(f.pts_ns / 1_000_000);
+    }
+    assert_eq!(out, (0..n as i64).collect::<Vec<_>>());
+    let cfg = dec.device().configures();
+    assert_eq!(cfg.len(), 2, "one renegotiation after the event");
+    assert_eq!(cfg[0].1, cfg[1].1);
+    assert!(
+        dec.device().violations().is_empty(),
+        "{:?}",
+        dec.device().violations()
+    );
 }

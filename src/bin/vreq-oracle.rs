@@ -1,4 +1,5 @@
-//! `vreq-oracle`: normalise and compare visl ftrace dumps (issue 2 item 7).
+//! `vreq-oracle`: normalise and compare visl ftrace dumps of H.264, HEVC and
+//! VP9 decodes (issue 2 item 7, issue 3); the codec is read from the trace.
 //!
 //! * `vreq-oracle normalise TRACE [-o OUT] [--cap N] [--header TEXT]...`
 //! * `vreq-oracle compare GST.trace OURS.trace` (raw traces or normalised
@@ -17,12 +18,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use vreqplay::oracle::compare::{self, Comparison, Normalised};
-use vreqplay::oracle::normalise::MAGIC;
+use vreqplay::oracle::normalise::is_normalised;
 
 #[derive(Parser)]
 #[command(
     name = "vreq-oracle",
-    about = "normalise and compare visl H.264 ftrace dumps"
+    about = "normalise and compare visl H.264 / HEVC / VP9 ftrace dumps"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -67,7 +68,7 @@ fn load(path: &Path) -> Result<Normalised, String> {
 
 fn load_opts(path: &Path, strict: bool) -> Result<Normalised, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let norm = if text.starts_with(MAGIC) {
+    let norm = if is_normalised(&text) {
         text
     } else {
         vreqplay::oracle::normalise_trace_opts(&text, &[], None, strict)

@@ -1,5 +1,10 @@
 //! CPU colour conversion for the presentation copy path: 8-bit 4:2:0
-//! (`NV12`, `YUV420`) → `XRGB8888`.
+//! (`NV12`, `YUV420`) and 10-bit `P010` → `XRGB8888`.
+//!
+//! * `P010` (uAPI "pixfmt-yuv-planar" / `drm_fourcc.h` `DRM_FORMAT_P010`): like
+//!   NV12 with 16-bit little-endian samples holding the 10-bit value in bits
+//!   15..6 (MSB-aligned, low 6 bits zero); 10-bit limited range is Y 64..=940,
+//!   Cb/Cr 64..=960 (BT.709-6 §3.4, BT.2020), i.e. the 8-bit ranges × 4.
 //!
 //! * Output: DRM `DRM_FORMAT_XRGB8888` / `wl_shm` `xrgb8888`: one little-endian
 //!   32-bit word per pixel, `[31:0] x:R:G:B`, i.e. bytes B, G, R, 0xff in memory
@@ -104,12 +109,12 @@ fn plane_need(rows: usize, row_bytes: usize, stride: usize) -> usize {
     }
 }
 
-/// Converts the visible picture in `src` (NV12 or YUV420, 8-bit, limited
-/// range) to XRGB8888 into `dst`, rows `dst_stride` bytes apart.
+/// Converts the visible picture in `src` (NV12 or YUV420 8-bit, P010 10-bit;
+/// limited range) to XRGB8888 into `dst`, rows `dst_stride` bytes apart.
 /// `dst` must hold `(height−1)·dst_stride + 4·width` bytes.
 ///
-/// Errors: P010 input ([`ConvertError::Unsupported`]), planes or destination
-/// shorter than the size and strides require (no panic, nothing written).
+/// Errors: planes or destination shorter than the size and strides require
+/// (no panic, nothing written).
 pub fn to_xrgb8888(
     src: &PlanesRef<'_>,
     matrix: ColorMatrix,
@@ -119,10 +124,10 @@ pub fn to_xrgb8888(
     let (w, h) = (src.width as usize, src.height as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let chroma_planes: &[usize] = match src.format {
-        PixelFormat::Nv12 => &[1],
+        PixelFormat::Nv12 | PixelFormat::P010 => &[1],
         PixelFormat::Yuv420 => &[1, 2],
-        PixelFormat::P010 => return Err(ConvertError::Unsupported(src.format)),
     };
+    let sb = src.format.sample_bytes();
     let check = |plane: usize, rows: usize, row_bytes: usize| {
         let (data, stride) = src.planes[plane];
         let need = plane_need(rows, row_bytes, stride);
@@ -139,11 +144,11 @@ pub fn to_xrgb8888(
             Ok(())
         }
     };
-    check(0, h, w)?;
-    let chroma_row = if src.format == PixelFormat::Nv12 {
-        2 * cw
-    } else {
+    check(0, h, w * sb)?;
+    let chroma_row = if src.format == PixelFormat::Yuv420 {
         cw
+    } else {
+        2 * cw * sb
     };
     for &p in chroma_planes {
         check(p, ch, chroma_row)?;
@@ -159,9 +164,19 @@ pub fn to_xrgb8888(
         });
     }
     let [ky, krv, kgu, kgv, kbu] = matrix.fixed();
+    // 8-bit: offsets 16 / 128, 16.16 fixed point. 10-bit: offsets 64 / 512 and
+    // two more fraction bits (the samples are 4× the 8-bit scale).
+    let (y_off, c_off, shift) = if sb == 2 {
+        (64, 512, 18)
+    } else {
+        (16, 128, 16)
+    };
+    let round = 1i32 << (shift - 1);
+    // 10-bit value of the P010 sample at byte offset `o`.
+    let s16 = |d: &[u8], o: usize| (u16::from_le_bytes([d[o], d[o + 1]]) >> 6) as i32;
     let (y_plane, y_stride) = src.planes[0];
     for row in 0..h {
-        let y_row = &y_plane[row * y_stride..row * y_stride + w];
+        let y_row = &y_plane[row * y_stride..row * y_stride + w * sb];
         let crow = row / 2;
         let out = &mut dst[row * dst_stride..row * dst_stride + 4 * w];
         // (Cb, Cr) of chroma sample `i` on this row
@@ -172,20 +187,30 @@ pub fn to_xrgb8888(
                     let o = crow * s + 2 * i;
                     (c[o] as i32, c[o + 1] as i32)
                 }
-                _ => {
+                PixelFormat::P010 => {
+                    let (c, s) = src.planes[1];
+                    let o = crow * s + 4 * i;
+                    (s16(c, o), s16(c, o + 2))
+                }
+                PixelFormat::Yuv420 => {
                     let (u, us) = src.planes[1];
                     let (v, vs) = src.planes[2];
                     (u[crow * us + i] as i32, v[crow * vs + i] as i32)
                 }
             }
         };
-        for (x, (&yv, px)) in y_row.iter().zip(out.chunks_exact_mut(4)).enumerate() {
+        for (x, px) in out.chunks_exact_mut(4).enumerate() {
+            let yv = if sb == 2 {
+                s16(y_row, 2 * x)
+            } else {
+                y_row[x] as i32
+            };
             let (cb, cr) = chroma(x / 2);
-            let (u, v) = (cb - 128, cr - 128);
-            let yy = ky * (yv as i32 - 16) + 32768;
-            let r = (yy + krv * v) >> 16;
-            let g = (yy - kgu * u - kgv * v) >> 16;
-            let b = (yy + kbu * u) >> 16;
+            let (u, v) = (cb - c_off, cr - c_off);
+            let yy = ky * (yv - y_off) + round;
+            let r = (yy + krv * v) >> shift;
+            let g = (yy - kgu * u - kgv * v) >> shift;
+            let b = (yy + kbu * u) >> shift;
             px[0] = b.clamp(0, 255) as u8;
             px[1] = g.clamp(0, 255) as u8;
             px[2] = r.clamp(0, 255) as u8;
@@ -342,19 +367,78 @@ mod tests {
             to_xrgb8888(&src, ColorMatrix::Bt601, &mut small, 16),
             Err(ConvertError::ShortDestination { need: 32, .. })
         ));
+        // P010: 16-bit samples, so 8 luma bytes are half a 4x2 picture's row data.
         let src = PlanesRef {
             format: PixelFormat::P010,
             width: 4,
             height: 2,
-            planes: [(&y, 4), (&uv, 4), (&[], 0)],
+            planes: [(&y, 8), (&uv, 8), (&[], 0)],
         };
         assert!(matches!(
             to_xrgb8888(&src, ColorMatrix::Bt601, &mut dst, 16),
-            Err(ConvertError::Unsupported(PixelFormat::P010))
+            Err(ConvertError::ShortPlane {
+                plane: 0,
+                need: 16,
+                ..
+            })
         ));
     }
 
+    /// NV12 planes → P010 planes with the same values (8-bit v → 10-bit 4v, MSB-aligned).
+    fn widen(p: &[u8]) -> Vec<u8> {
+        p.iter()
+            .flat_map(|&v| (((v as u16) << 2) << 6).to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn p010_matches_nv12_of_the_same_values() {
+        let (w, h) = (5usize, 3usize);
+        let y: Vec<u8> = (0..8 * h).map(|i| (16 + i * 11 % 220) as u8).collect();
+        let uv: Vec<u8> = (0..8 * 2).map(|i| (40 + i * 29 % 190) as u8).collect();
+        let nv12 = PlanesRef {
+            format: PixelFormat::Nv12,
+            width: w as u32,
+            height: h as u32,
+            planes: [(&y, 8), (&uv, 8), (&[], 0)],
+        };
+        let (y16, uv16) = (widen(&y), widen(&uv));
+        let p010 = PlanesRef {
+            format: PixelFormat::P010,
+            width: w as u32,
+            height: h as u32,
+            planes: [(&y16, 16), (&uv16, 16), (&[], 0)],
+        };
+        let ds = 4 * w;
+        let (mut a, mut b) = (vec![0u8; ds * h], vec![0u8; ds * h]);
+        to_xrgb8888(&nv12, ColorMatrix::Bt709, &mut a, ds).unwrap();
+        to_xrgb8888(&p010, ColorMatrix::Bt709, &mut b, ds).unwrap();
+        assert_eq!(a, b);
+    }
+
     proptest! {
+        #[test]
+        fn p010_within_one_of_float_reference(y in 0u16..1024, cb in 0u16..1024, cr in 0u16..1024, hd in any::<bool>()) {
+            let m = if hd { ColorMatrix::Bt709 } else { ColorMatrix::Bt601 };
+            let yp: Vec<u8> = [y << 6; 4].iter().flat_map(|v| v.to_le_bytes()).collect();
+            let cp: Vec<u8> = [cb << 6, cr << 6].iter().flat_map(|v| v.to_le_bytes()).collect();
+            let src = PlanesRef {
+                format: PixelFormat::P010,
+                width: 2,
+                height: 2,
+                planes: [(&yp, 4), (&cp, 4), (&[], 0)],
+            };
+            let mut dst = [0u8; 16];
+            to_xrgb8888(&src, m, &mut dst, 8).unwrap();
+            let [ky, rv, gu, gv, bu] = m.coefficients();
+            let (yf, u, v) = ((y as f64 - 64.0) / 4.0, (cb as f64 - 512.0) / 4.0, (cr as f64 - 512.0) / 4.0);
+            let want = [ky * yf + rv * v, ky * yf - gu * u - gv * v, ky * yf + bu * u]
+                .map(|c| c.clamp(0.0, 255.0));
+            for (c, w) in [dst[2], dst[1], dst[0]].iter().zip(want.iter()) {
+                prop_assert!((*c as f64 - w).abs() <= 1.0, "{:?} vs {:?}", &dst[..4], want);
+            }
+        }
+
         #[test]
         fn within_one_of_float_reference(y in 0u8..=255, cb in 0u8..=255, cr in 0u8..=255, hd in any::<bool>()) {
             let m = if hd { ColorMatrix::Bt709 } else { ColorMatrix::Bt601 };

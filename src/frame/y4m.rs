@@ -1,6 +1,8 @@
 //! YUV4MPEG2 writer (the format's de-facto spec: mjpegtools `yuv4mpeg(5)`).
 //! Writes 4:2:0 planar (`C420jpeg`, 8-bit) or `C420p10` (10-bit, little-endian
-//! 16-bit samples) from NV12 / YUV420 / P010 planes.
+//! 16-bit samples holding the value 0..=1023, as ffmpeg's `yuv420p10le`) from
+//! NV12 / YUV420 / P010 planes. P010 keeps its 10 bits MSB-aligned (bits
+//! 15..6, uAPI "pixfmt-yuv-planar"), so each sample is shifted right by 6.
 
 use std::io::{self, Write};
 
@@ -73,7 +75,15 @@ impl<W: Write> Y4mWriter<W> {
         let (y, ys) = p.planes[0];
         for r in 0..h {
             let line = y.get(r * ys..r * ys + w * sb).ok_or_else(short)?;
-            self.out.write_all(line)?;
+            if self.format == PixelFormat::P010 {
+                self.row.clear();
+                for s in line.chunks_exact(2) {
+                    self.row.extend_from_slice(&p010_to_le10(s));
+                }
+                self.out.write_all(&self.row)?;
+            } else {
+                self.out.write_all(line)?;
+            }
         }
         match self.format {
             PixelFormat::Yuv420 => {
@@ -92,7 +102,12 @@ impl<W: Write> Y4mWriter<W> {
                         let line = d.get(r * s..r * s + cw * 2 * sb).ok_or_else(short)?;
                         self.row.clear();
                         for px in line.chunks_exact(2 * sb) {
-                            self.row.extend_from_slice(&px[comp * sb..comp * sb + sb]);
+                            let s = &px[comp * sb..comp * sb + sb];
+                            if sb == 2 {
+                                self.row.extend_from_slice(&p010_to_le10(s));
+                            } else {
+                                self.row.extend_from_slice(s);
+                            }
                         }
                         self.out.write_all(&self.row)?;
                     }
@@ -101,6 +116,12 @@ impl<W: Write> Y4mWriter<W> {
         }
         Ok(())
     }
+}
+
+/// One P010 sample (little-endian, value in bits 15..6) as a `C420p10`
+/// sample (little-endian, value in bits 9..0).
+fn p010_to_le10(s: &[u8]) -> [u8; 2] {
+    (u16::from_le_bytes([s[0], s[1]]) >> 6).to_le_bytes()
 }
 
 #[cfg(test)]
@@ -124,6 +145,35 @@ mod tests {
         let hdr = b"YUV4MPEG2 W2 H2 F25:1 Ip A1:1 C420jpeg\nFRAME\n";
         assert_eq!(&out[..hdr.len()], hdr);
         assert_eq!(&out[hdr.len()..], &[1, 2, 3, 4, 10, 20]);
+    }
+
+    #[test]
+    fn p010_becomes_c420p10_little_endian() {
+        // 2x2 P010: Y = 64 100 / 940 1023, CbCr = (512, 960); MSB-aligned.
+        let y: Vec<u8> = [64u16, 100, 940, 1023]
+            .iter()
+            .flat_map(|v| (v << 6).to_le_bytes())
+            .collect();
+        let uv: Vec<u8> = [512u16, 960]
+            .iter()
+            .flat_map(|v| (v << 6).to_le_bytes())
+            .collect();
+        let p = PlanesRef {
+            format: PixelFormat::P010,
+            width: 2,
+            height: 2,
+            planes: [(&y, 4), (&uv, 4), (&[], 0)],
+        };
+        let mut w = Y4mWriter::new(Vec::new(), 2, 2, (25, 1), PixelFormat::P010).unwrap();
+        w.write_frame(&p).unwrap();
+        let out = w.out;
+        let hdr = b"YUV4MPEG2 W2 H2 F25:1 Ip A1:1 C420p10\nFRAME\n";
+        assert_eq!(&out[..hdr.len()], hdr);
+        let samples: Vec<u16> = out[hdr.len()..]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(samples, [64, 100, 940, 1023, 512, 960]);
     }
 
     #[test]

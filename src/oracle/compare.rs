@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::normalise::{in_section, CARRIED, MAGIC};
+use super::normalise::{in_section, CARRIED, MAGICS};
 
 /// One job's fields in print order: (key, value).
 pub type JobFields = Vec<(String, String)>;
@@ -16,6 +16,8 @@ pub type JobFields = Vec<(String, String)>;
 /// A normalised trace read back.
 #[derive(Debug, Clone, Default)]
 pub struct Normalised {
+    /// The first line (one of [`MAGICS`]: names the codec).
+    pub magic: String,
     /// `# ` header lines (without the `# `).
     pub header: Vec<String>,
     /// Per job, the full field list (carried sections included).
@@ -56,8 +58,9 @@ pub fn read(text: &str) -> Result<Normalised, ReadError> {
     for (i, line) in text.lines().enumerate() {
         let ln = i + 1;
         if let Some(h) = line.strip_prefix('#') {
-            if line == MAGIC {
+            if MAGICS.contains(&line) {
                 saw_magic = true;
+                n.magic = line.to_string();
                 continue;
             }
             let h = h.trim_start().to_string();
@@ -113,7 +116,10 @@ pub fn read(text: &str) -> Result<Normalised, ReadError> {
     if !saw_magic {
         return Err(ReadError {
             line: 1,
-            msg: format!("not a normalised trace (no `{MAGIC}` line)"),
+            msg: format!(
+                "not a normalised trace (no `{}` line)",
+                MAGICS.join("` / `")
+            ),
         });
     }
     Ok(n)
@@ -218,6 +224,20 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
     let bn = cap.map_or(b.jobs.len(), |c| c.min(b.jobs.len()));
     let mut equal = 0;
     let mut first_diff = None;
+    if a.magic != b.magic {
+        // traces of different codecs: nothing compares
+        return Comparison {
+            equal: 0,
+            a_jobs: an,
+            b_jobs: bn,
+            first_diff: Some(FieldDiff {
+                job: 0,
+                key: "codec".into(),
+                a: Some(a.magic.clone()),
+                b: Some(b.magic.clone()),
+            }),
+        };
+    }
     for j in 0..an.min(bn) {
         match diff_job(j, &a.jobs[j], &b.jobs[j]) {
             None => equal += 1,
@@ -240,8 +260,19 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
 mod tests {
     use super::*;
 
+    use crate::oracle::normalise::{MAGIC, MAGIC_VP9};
+
     fn text(body: &str) -> String {
         format!("{MAGIC}\n{body}")
+    }
+
+    #[test]
+    fn different_codecs_never_compare_equal() {
+        let a = read(&text("job 0 x = 1\n")).unwrap();
+        let b = read(&format!("{MAGIC_VP9}\njob 0 x = 1\n")).unwrap();
+        let c = compare(&a, &b);
+        assert!(!c.ok());
+        assert_eq!(c.first_diff.unwrap().key, "codec");
     }
 
     #[test]

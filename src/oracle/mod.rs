@@ -1,10 +1,11 @@
 //! Conformance oracle: visl ftrace dumps of two decoders (GStreamer's
-//! `v4l2slh264dec` as the reference, vreqplay under test) reduced to a
-//! normalised text and compared control field by control field, per decode
-//! job (issue 2 item 7; DESIGN.md §4 tier 2).
+//! `v4l2slh264dec` / `v4l2slh265dec` / `v4l2slvp9dec` as the reference,
+//! vreqplay under test) reduced to a normalised text and compared control
+//! field by control field, per decode job (issue 2 item 7, issue 3;
+//! DESIGN.md §4 tier 2).
 //!
-//! * [`trace`]: parse visl's ftrace text (`visl_h264_controls` events,
-//!   `v4l2_qbuf`) into jobs of uAPI structs.
+//! * [`trace`]: parse visl's ftrace text (`visl_{h264,hevc,vp9}_controls`
+//!   events, `v4l2_qbuf`) into jobs of uAPI structs.
 //! * [`normalise`]: jobs → stable text (`job 12 slice_params.slice_qp_delta = 3`),
 //!   timestamps → decode indices, DPB as a set, list indices resolved.
 //! * [`visl_fmt`]: visl's print formats; [`visl_fmt::emulate`] renders our
@@ -38,32 +39,106 @@ pub fn normalise_trace_opts(
     Ok(normalise::normalise_opts(&t, header, cap, strict))
 }
 
-/// Runs our H.264 codec layer (no device) over the first H.264 track of
-/// `path`, in visl's default mode (slice-based, no start codes: visl's
-/// `decode_mode`/`start_code` menu defaults, kernel 6.12 visl-core.c), and
-/// returns the requests it would submit, in order — at most `max_jobs`.
+/// The controls a visl instance registers (kernel 6.12 `visl-core.c`
+/// `visl_*_ctrl_descs`; kernel 7.2 + the sid lab patch adds HEVC
+/// EXT_SPS_ST/LT_RPS unless `hevc_ext_sps_rps=0`): what
+/// [`crate::codec::StatelessCodec::set_device_controls`] is told offline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VislControls {
+    /// `V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS` / `_LT_RPS` registered.
+    pub hevc_ext_sps_rps: bool,
+}
+
+impl VislControls {
+    /// Whether visl has the control `id` (a `V4L2_CID_STATELESS_*` id).
+    pub fn has(&self, id: u32) -> bool {
+        use crate::codec::uapi_ext as x;
+        use v4l2r::bindings as b;
+        const STOCK: [u32; 27] = [
+            b::V4L2_CID_STATELESS_FWHT_PARAMS,
+            b::V4L2_CID_STATELESS_MPEG2_SEQUENCE,
+            b::V4L2_CID_STATELESS_MPEG2_PICTURE,
+            b::V4L2_CID_STATELESS_MPEG2_QUANTISATION,
+            b::V4L2_CID_STATELESS_VP8_FRAME,
+            b::V4L2_CID_STATELESS_VP9_FRAME,
+            b::V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+            b::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+            b::V4L2_CID_STATELESS_H264_SPS,
+            b::V4L2_CID_STATELESS_H264_PPS,
+            b::V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+            b::V4L2_CID_STATELESS_H264_DECODE_MODE,
+            b::V4L2_CID_STATELESS_H264_START_CODE,
+            b::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+            b::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+            b::V4L2_CID_STATELESS_HEVC_SPS,
+            b::V4L2_CID_STATELESS_HEVC_PPS,
+            b::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            b::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX,
+            b::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+            b::V4L2_CID_STATELESS_HEVC_DECODE_MODE,
+            b::V4L2_CID_STATELESS_HEVC_START_CODE,
+            b::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+            b::V4L2_CID_STATELESS_AV1_FRAME,
+            b::V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+            b::V4L2_CID_STATELESS_AV1_SEQUENCE,
+            b::V4L2_CID_STATELESS_AV1_FILM_GRAIN,
+        ];
+        STOCK.contains(&id)
+            || (self.hevc_ext_sps_rps
+                && (id == x::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS
+                    || id == x::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS))
+    }
+}
+
+/// Runs a codec layer (no device) over the first track of `path` that
+/// vreqplay can decode ([`crate::player::pick_track`]), made by `make` (e.g.
+/// [`crate::player::make_codec`]), configured as on visl: slice-based with no
+/// start codes for H.264 and HEVC (visl's `decode_mode`/`start_code` menu
+/// defaults, kernel 6.12 visl-core.c), frame-based for VP9, optional
+/// controls per `controls`. Returns the codec kind and the requests it would
+/// submit, in order — at most `max_jobs`.
 ///
-/// Errors: the file can't be demuxed, has no H.264 track, or the codec
-/// stops ([`crate::codec::CodecError`]); each names the file.
-pub fn codec_jobs(
+/// Errors: the file can't be demuxed, has no decodable track, `make` fails
+/// (e.g. "hevc is not supported yet"), or the codec stops
+/// ([`crate::codec::CodecError`]); each names the file (and the byte offset
+/// of the packet).
+pub fn codec_jobs_with<F, E>(
     path: &std::path::Path,
+    make: F,
+    controls: VislControls,
     max_jobs: Option<usize>,
-) -> Result<Vec<crate::codec::DecodeJob>, String> {
-    use crate::codec::{CodecEvent, CodedUnit, DecodeMode, StartCode, StatelessCodec};
+) -> Result<(crate::codec::CodecKind, Vec<crate::codec::DecodeJob>), String>
+where
+    F: Fn(
+        &std::path::Path,
+        &crate::container::TrackInfo,
+        crate::codec::CodecKind,
+    ) -> Result<Box<dyn crate::codec::StatelessCodec>, E>,
+    E: std::fmt::Display,
+{
+    use crate::codec::{CodecEvent, CodecKind, CodedUnit, DecodeMode, StartCode};
     let p = path.display();
     let mut demux = crate::container::open(path).map_err(|e| e.to_string())?;
-    let track = demux
-        .tracks()
-        .iter()
-        .find(|t| t.codec == crate::container::CodecId::H264)
-        .cloned()
-        .ok_or_else(|| format!("{p}: no H.264 track"))?;
-    let mut codec = crate::codec::h264::H264Codec::new(&track.codec_private)
-        .map_err(|e| format!("{p}: {e}"))?;
-    codec.set_mode(DecodeMode::SliceBased, StartCode::None);
+    let (track, kind) =
+        crate::player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
+    let mut codec = make(path, &track, kind).map_err(|e| {
+        let m = e.to_string();
+        if m.contains(&p.to_string()) {
+            m
+        } else {
+            format!("{p}: {m}")
+        }
+    })?;
+    match kind {
+        CodecKind::H264 | CodecKind::Hevc => {
+            codec.set_mode(DecodeMode::SliceBased, StartCode::None)
+        }
+        _ => codec.set_mode(DecodeMode::FrameBased, StartCode::None),
+    }
+    codec.set_device_controls(&|id| controls.has(id));
     let max = max_jobs.unwrap_or(usize::MAX);
     let mut jobs = Vec::new();
-    let drain = |codec: &mut crate::codec::h264::H264Codec, jobs: &mut Vec<_>| {
+    let drain = |codec: &mut Box<dyn crate::codec::StatelessCodec>, jobs: &mut Vec<_>| {
         while let Some(ev) = codec.poll() {
             if let CodecEvent::Decode(j) = ev {
                 if jobs.len() < max {
@@ -87,10 +162,36 @@ pub fn codec_jobs(
             .map_err(|e| format!("{p}: byte {}: {e}", pkt.byte_offset))?;
         drain(&mut codec, &mut jobs);
         if jobs.len() >= max {
-            return Ok(jobs);
+            return Ok((kind, jobs));
         }
     }
     codec.flush().map_err(|e| format!("{p}: at end: {e}"))?;
     drain(&mut codec, &mut jobs);
+    Ok((kind, jobs))
+}
+
+/// Runs our H.264 codec layer (no device) over the first H.264 track of
+/// `path`, in visl's default mode (slice-based, no start codes: visl's
+/// `decode_mode`/`start_code` menu defaults, kernel 6.12 visl-core.c), and
+/// returns the requests it would submit, in order — at most `max_jobs`.
+///
+/// Errors: the file can't be demuxed, has no H.264 track, or the codec
+/// stops ([`crate::codec::CodecError`]); each names the file.
+pub fn codec_jobs(
+    path: &std::path::Path,
+    max_jobs: Option<usize>,
+) -> Result<Vec<crate::codec::DecodeJob>, String> {
+    let (kind, jobs) = codec_jobs_with(
+        path,
+        |_: &std::path::Path, track: &crate::container::TrackInfo, _| {
+            crate::codec::h264::H264Codec::new(&track.codec_private)
+                .map(|c| Box::new(c) as Box<dyn crate::codec::StatelessCodec>)
+        },
+        VislControls::default(),
+        max_jobs,
+    )?;
+    if kind != crate::codec::CodecKind::H264 {
+        return Err(format!("{}: no H.264 track", path.display()));
+    }
     Ok(jobs)
 }

@@ -1,6 +1,6 @@
 //! Parser for visl's ftrace text output (`/sys/kernel/tracing/trace`): the
-//! `visl_h264_controls` events and `v4l2:v4l2_qbuf` / `v4l2_dqbuf`, grouped
-//! into decode jobs.
+//! `visl_h264_controls`, `visl_hevc_controls` and `visl_vp9_controls` events
+//! and `v4l2:v4l2_qbuf` / `v4l2_dqbuf`, grouped into decode jobs.
 //!
 //! A line is an event header when it has the ftrace prefix
 //! `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: BODY` (the irq-flags column is
@@ -16,9 +16,14 @@
 use v4l2r::bindings as b;
 
 use super::visl_fmt::{
-    FlagTable, BUF_FLAGS, BUF_FLAG_M2M_HOLD_CAPTURE_BUF, DECODE_FLAGS, DPB_FLAGS, PPS_FLAGS,
-    REF_FIELDS, SLICE_FLAGS, SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
+    FlagTable, BUF_FLAGS, BUF_FLAG_M2M_HOLD_CAPTURE_BUF, DECODE_FLAGS, DPB_FLAGS,
+    HEVC_DECODE_FLAGS, HEVC_DPB_FLAGS, HEVC_EXT_LT_RPS_FLAGS, HEVC_EXT_ST_RPS_FLAGS,
+    HEVC_PPS_FLAGS, HEVC_SLICE_FLAGS, HEVC_SPS_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS,
+    SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS, VP9_FRAME_FLAGS, VP9_INTERP_FILTER, VP9_LF_FLAGS,
+    VP9_REFERENCE_MODE, VP9_RESET_FRAME_CTX, VP9_SEG_FLAGS, VP9_SIGN_BIAS, VP9_TX_MODE,
 };
+use crate::codec::uapi_ext::{V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps};
+use crate::codec::CodecKind;
 
 /// A parse failure: 1-based line of the event header and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,8 +87,15 @@ impl TraceJob {
 /// A parsed trace.
 #[derive(Clone, Default)]
 pub struct Trace {
-    /// Jobs in the order visl ran them.
+    /// H.264 jobs in the order visl ran them.
     pub jobs: Vec<TraceJob>,
+    /// HEVC jobs in the order visl ran them.
+    pub hevc_jobs: Vec<HevcTraceJob>,
+    /// VP9 jobs in the order visl ran them.
+    pub vp9_jobs: Vec<Vp9TraceJob>,
+    /// Some job traced `v4l2_ctrl_hevc_ext_sps_{st,lt}_rps` elements: the
+    /// device has the EXT_SPS_ST/LT_RPS controls (kernel 7.2 visl, sid patch).
+    pub hevc_ext_sps_rps: bool,
     /// OUTPUT qbufs in trace order (jobs take them in order).
     pub output_qbufs: Vec<OutputQbuf>,
     /// CAPTURE buffers dequeued (decoded pictures handed back), and how many
@@ -95,6 +107,31 @@ pub struct Trace {
     pub entries: Option<(u64, u64)>,
     /// Things that did not stop parsing (events before the first job, ...).
     pub warnings: Vec<String>,
+}
+
+impl Trace {
+    /// The codec whose jobs the trace holds (the first with any; `None` for
+    /// a trace without visl control events).
+    pub fn codec(&self) -> Option<CodecKind> {
+        if !self.jobs.is_empty() {
+            Some(CodecKind::H264)
+        } else if !self.hevc_jobs.is_empty() {
+            Some(CodecKind::Hevc)
+        } else if !self.vp9_jobs.is_empty() {
+            Some(CodecKind::Vp9)
+        } else {
+            None
+        }
+    }
+
+    /// Number of jobs of [`Trace::codec`].
+    pub fn job_count(&self) -> usize {
+        match self.codec() {
+            Some(CodecKind::Hevc) => self.hevc_jobs.len(),
+            Some(CodecKind::Vp9) => self.vp9_jobs.len(),
+            _ => self.jobs.len(),
+        }
+    }
 }
 
 /// Splits `line` into (event name, body start) if it is an ftrace event header.
@@ -238,8 +275,10 @@ fn kv_body(body: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut lines = body.lines();
     while let Some(l) = lines.next() {
-        let l = l.trim_end();
-        if l.trim().is_empty() {
+        // trimmed both sides: some visl formats start a line with a space
+        // (VP9 `\n coef {`, `\n joint ...`)
+        let l = l.trim();
+        if l.is_empty() {
             continue;
         }
         let (k, v) = l.split_once(' ').unwrap_or((l, ""));
@@ -291,6 +330,41 @@ impl Kv {
             ));
         }
         Ok(v)
+    }
+}
+
+impl Kv {
+    /// `__print_array` values into `dst` (exact length), each element cast by `f`.
+    fn array_into<T: Copy>(
+        &self,
+        k: &str,
+        dst: &mut [T],
+        f: impl Fn(u64) -> T,
+    ) -> Result<(), TraceError> {
+        fill(dst, &self.array(k)?, f, self.line, k)
+    }
+    /// A hex dump into `dst` (exact length).
+    fn hex_into(&self, k: &str, dst: &mut [u8]) -> Result<(), TraceError> {
+        let v = self.hex(k, dst.len())?;
+        dst.copy_from_slice(&v);
+        Ok(())
+    }
+    /// A hex dump of signed bytes into `dst`.
+    fn hex_into_i8(&self, k: &str, dst: &mut [i8]) -> Result<(), TraceError> {
+        let v = self.hex(k, dst.len())?;
+        for (d, s) in dst.iter_mut().zip(v) {
+            *d = s as i8;
+        }
+        Ok(())
+    }
+    /// A `%x` / `%08x` value (hex without `0x`).
+    fn hex_int(&self, k: &str) -> Result<u64, TraceError> {
+        let v = self.get(k)?;
+        u64::from_str_radix(v.trim(), 16)
+            .map_err(|_| err(self.line, format!("{k}: not a hex integer: {v:?}")))
+    }
+    fn symbol(&self, k: &str, t: FlagTable) -> Result<u64, TraceError> {
+        parse_symbolic(self.get(k)?, t).map_err(|m| err(self.line, format!("{k}: {m}")))
     }
 }
 
@@ -521,6 +595,388 @@ fn parse_dpb_entry(line: usize, body: &str) -> Result<(usize, b::v4l2_h264_dpb_e
     Ok((i, e))
 }
 
+// ---------------------------------------------------------------------------
+// HEVC and VP9 (kernel 6.12 visl-trace-hevc.h / visl-trace-vp9.h; 7.2 adds
+// the EXT_SPS_ST/LT_RPS events)
+// ---------------------------------------------------------------------------
+
+/// One visl HEVC decode job: the current value of every HEVC control when
+/// visl processed one OUTPUT buffer. `slice_params` is element 0 of the
+/// SLICE_PARAMS dynamic array (all visl 6.12/7.2 traces; in slice-based mode
+/// a request carries one slice, so that is every slice), with the
+/// `pred_weight_table` event folded back into it; the 16 `dpb_entry` events
+/// fill `decode_params.dpb` in order. ENTRY_POINT_OFFSETS is not traced.
+#[derive(Clone)]
+pub struct HevcTraceJob {
+    /// 1-based trace line of the job's first event.
+    pub line: usize,
+    pub output: Option<OutputQbuf>,
+    pub sps: b::v4l2_ctrl_hevc_sps,
+    pub pps: b::v4l2_ctrl_hevc_pps,
+    pub slice_params: b::v4l2_ctrl_hevc_slice_params,
+    pub scaling_matrix: b::v4l2_ctrl_hevc_scaling_matrix,
+    pub decode_params: b::v4l2_ctrl_hevc_decode_params,
+    /// `dpb_entry` events seen (visl prints all 16).
+    pub dpb_events: usize,
+    /// Every traced element of `V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS` /
+    /// `_LT_RPS` (kernel 7.2 visl with the sid lab patch; empty when the
+    /// device lacks the controls).
+    pub ext_st_rps: Vec<V4l2CtrlHevcExtSpsStRps>,
+    pub ext_lt_rps: Vec<V4l2CtrlHevcExtSpsLtRps>,
+}
+
+impl HevcTraceJob {
+    /// An empty job (all controls zeroed) first seen at trace line `line`.
+    pub fn new(line: usize) -> Self {
+        Self {
+            line,
+            output: None,
+            sps: Default::default(),
+            pps: Default::default(),
+            slice_params: Default::default(),
+            scaling_matrix: Default::default(),
+            decode_params: Default::default(),
+            dpb_events: 0,
+            ext_st_rps: Vec::new(),
+            ext_lt_rps: Vec::new(),
+        }
+    }
+}
+
+/// One visl VP9 decode job: FRAME and COMPRESSED_HDR as traced (the
+/// `compressed_coeff` and `mv_probs` events are parts of COMPRESSED_HDR).
+#[derive(Clone)]
+pub struct Vp9TraceJob {
+    pub line: usize,
+    pub output: Option<OutputQbuf>,
+    pub frame: b::v4l2_ctrl_vp9_frame,
+    pub compressed_hdr: b::v4l2_ctrl_vp9_compressed_hdr,
+}
+
+impl Vp9TraceJob {
+    pub fn new(line: usize) -> Self {
+        Self {
+            line,
+            output: None,
+            frame: Default::default(),
+            compressed_hdr: Default::default(),
+        }
+    }
+}
+
+fn parse_hevc_sps(kv: &Kv) -> Result<b::v4l2_ctrl_hevc_sps, TraceError> {
+    Ok(b::v4l2_ctrl_hevc_sps {
+        video_parameter_set_id: kv.int("video_parameter_set_id")? as u8,
+        seq_parameter_set_id: kv.int("seq_parameter_set_id")? as u8,
+        pic_width_in_luma_samples: kv.int("pic_width_in_luma_samples")? as u16,
+        pic_height_in_luma_samples: kv.int("pic_height_in_luma_samples")? as u16,
+        bit_depth_luma_minus8: kv.int("bit_depth_luma_minus8")? as u8,
+        bit_depth_chroma_minus8: kv.int("bit_depth_chroma_minus8")? as u8,
+        log2_max_pic_order_cnt_lsb_minus4: kv.int("log2_max_pic_order_cnt_lsb_minus4")? as u8,
+        sps_max_dec_pic_buffering_minus1: kv.int("sps_max_dec_pic_buffering_minus1")? as u8,
+        sps_max_num_reorder_pics: kv.int("sps_max_num_reorder_pics")? as u8,
+        sps_max_latency_increase_plus1: kv.int("sps_max_latency_increase_plus1")? as u8,
+        log2_min_luma_coding_block_size_minus3: kv.int("log2_min_luma_coding_block_size_minus3")?
+            as u8,
+        log2_diff_max_min_luma_coding_block_size: kv
+            .int("log2_diff_max_min_luma_coding_block_size")?
+            as u8,
+        log2_min_luma_transform_block_size_minus2: kv
+            .int("log2_min_luma_transform_block_size_minus2")?
+            as u8,
+        log2_diff_max_min_luma_transform_block_size: kv
+            .int("log2_diff_max_min_luma_transform_block_size")?
+            as u8,
+        max_transform_hierarchy_depth_inter: kv.int("max_transform_hierarchy_depth_inter")? as u8,
+        max_transform_hierarchy_depth_intra: kv.int("max_transform_hierarchy_depth_intra")? as u8,
+        pcm_sample_bit_depth_luma_minus1: kv.int("pcm_sample_bit_depth_luma_minus1")? as u8,
+        pcm_sample_bit_depth_chroma_minus1: kv.int("pcm_sample_bit_depth_chroma_minus1")? as u8,
+        log2_min_pcm_luma_coding_block_size_minus3: kv
+            .int("log2_min_pcm_luma_coding_block_size_minus3")?
+            as u8,
+        log2_diff_max_min_pcm_luma_coding_block_size: kv
+            .int("log2_diff_max_min_pcm_luma_coding_block_size")?
+            as u8,
+        num_short_term_ref_pic_sets: kv.int("num_short_term_ref_pic_sets")? as u8,
+        num_long_term_ref_pics_sps: kv.int("num_long_term_ref_pics_sps")? as u8,
+        chroma_format_idc: kv.int("chroma_format_idc")? as u8,
+        sps_max_sub_layers_minus1: kv.int("sps_max_sub_layers_minus1")? as u8,
+        flags: kv.flags("flags", HEVC_SPS_FLAGS)?,
+        ..Default::default()
+    })
+}
+
+fn parse_hevc_pps(kv: &Kv) -> Result<b::v4l2_ctrl_hevc_pps, TraceError> {
+    let mut p = b::v4l2_ctrl_hevc_pps {
+        pic_parameter_set_id: kv.int("pic_parameter_set_id")? as u8,
+        num_extra_slice_header_bits: kv.int("num_extra_slice_header_bits")? as u8,
+        num_ref_idx_l0_default_active_minus1: kv.int("num_ref_idx_l0_default_active_minus1")? as u8,
+        num_ref_idx_l1_default_active_minus1: kv.int("num_ref_idx_l1_default_active_minus1")? as u8,
+        init_qp_minus26: kv.int("init_qp_minus26")? as i8,
+        diff_cu_qp_delta_depth: kv.int("diff_cu_qp_delta_depth")? as u8,
+        pps_cb_qp_offset: kv.int("pps_cb_qp_offset")? as i8,
+        pps_cr_qp_offset: kv.int("pps_cr_qp_offset")? as i8,
+        num_tile_columns_minus1: kv.int("num_tile_columns_minus1")? as u8,
+        num_tile_rows_minus1: kv.int("num_tile_rows_minus1")? as u8,
+        pps_beta_offset_div2: kv.int("pps_beta_offset_div2")? as i8,
+        pps_tc_offset_div2: kv.int("pps_tc_offset_div2")? as i8,
+        log2_parallel_merge_level_minus2: kv.int("log2_parallel_merge_level_minus2")? as u8,
+        flags: kv.flags("flags", HEVC_PPS_FLAGS)?,
+        ..Default::default()
+    };
+    kv.array_into("column_width_minus1", &mut p.column_width_minus1, |v| {
+        v as u8
+    })?;
+    kv.array_into("row_height_minus1", &mut p.row_height_minus1, |v| v as u8)?;
+    Ok(p)
+}
+
+fn parse_hevc_slice_params(
+    kv: &Kv,
+    s: &mut b::v4l2_ctrl_hevc_slice_params,
+) -> Result<(), TraceError> {
+    s.bit_size = kv.int("bit_size")? as u32;
+    s.data_byte_offset = kv.int("data_byte_offset")? as u32;
+    s.num_entry_point_offsets = kv.int("num_entry_point_offsets")? as u32;
+    s.nal_unit_type = kv.int("nal_unit_type")? as u8;
+    s.nuh_temporal_id_plus1 = kv.int("nuh_temporal_id_plus1")? as u8;
+    s.slice_type = kv.int("slice_type")? as u8;
+    s.colour_plane_id = kv.int("colour_plane_id")? as u8;
+    s.slice_pic_order_cnt = kv.int("slice_pic_order_cnt")? as i32;
+    s.num_ref_idx_l0_active_minus1 = kv.int("num_ref_idx_l0_active_minus1")? as u8;
+    s.num_ref_idx_l1_active_minus1 = kv.int("num_ref_idx_l1_active_minus1")? as u8;
+    s.collocated_ref_idx = kv.int("collocated_ref_idx")? as u8;
+    s.five_minus_max_num_merge_cand = kv.int("five_minus_max_num_merge_cand")? as u8;
+    s.slice_qp_delta = kv.int("slice_qp_delta")? as i8;
+    s.slice_cb_qp_offset = kv.int("slice_cb_qp_offset")? as i8;
+    s.slice_cr_qp_offset = kv.int("slice_cr_qp_offset")? as i8;
+    s.slice_act_y_qp_offset = kv.int("slice_act_y_qp_offset")? as i8;
+    s.slice_act_cb_qp_offset = kv.int("slice_act_cb_qp_offset")? as i8;
+    s.slice_act_cr_qp_offset = kv.int("slice_act_cr_qp_offset")? as i8;
+    s.slice_beta_offset_div2 = kv.int("slice_beta_offset_div2")? as i8;
+    s.slice_tc_offset_div2 = kv.int("slice_tc_offset_div2")? as i8;
+    s.pic_struct = kv.int("pic_struct")? as u8;
+    s.slice_segment_addr = kv.int("slice_segment_addr")? as u32;
+    kv.array_into("ref_idx_l0", &mut s.ref_idx_l0, |v| v as u8)?;
+    kv.array_into("ref_idx_l1", &mut s.ref_idx_l1, |v| v as u8)?;
+    s.short_term_ref_pic_set_size = kv.int("short_term_ref_pic_set_size")? as u16;
+    s.long_term_ref_pic_set_size = kv.int("long_term_ref_pic_set_size")? as u16;
+    s.flags = kv.flags("flags", HEVC_SLICE_FLAGS)?;
+    Ok(())
+}
+
+fn parse_hevc_pred_weight_table(kv: &Kv) -> Result<b::v4l2_hevc_pred_weight_table, TraceError> {
+    let mut p = b::v4l2_hevc_pred_weight_table {
+        luma_log2_weight_denom: kv.int("luma_log2_weight_denom")? as u8,
+        delta_chroma_log2_weight_denom: kv.int("delta_chroma_log2_weight_denom")? as i8,
+        ..Default::default()
+    };
+    let s8 = |v: u64| v as u8 as i8;
+    kv.array_into("delta_luma_weight_l0", &mut p.delta_luma_weight_l0, s8)?;
+    kv.array_into("luma_offset_l0", &mut p.luma_offset_l0, s8)?;
+    kv.array_into("delta_luma_weight_l1", &mut p.delta_luma_weight_l1, s8)?;
+    kv.array_into("luma_offset_l1", &mut p.luma_offset_l1, s8)?;
+    kv.hex_into_i8(
+        "delta_chroma_weight_l0",
+        p.delta_chroma_weight_l0.as_flattened_mut(),
+    )?;
+    kv.hex_into_i8("chroma_offset_l0", p.chroma_offset_l0.as_flattened_mut())?;
+    kv.hex_into_i8(
+        "delta_chroma_weight_l1",
+        p.delta_chroma_weight_l1.as_flattened_mut(),
+    )?;
+    kv.hex_into_i8("chroma_offset_l1", p.chroma_offset_l1.as_flattened_mut())?;
+    Ok(p)
+}
+
+fn parse_hevc_scaling_matrix(kv: &Kv) -> Result<b::v4l2_ctrl_hevc_scaling_matrix, TraceError> {
+    let mut m = b::v4l2_ctrl_hevc_scaling_matrix::default();
+    kv.hex_into("scaling_list_4x4", m.scaling_list_4x4.as_flattened_mut())?;
+    kv.hex_into("scaling_list_8x8", m.scaling_list_8x8.as_flattened_mut())?;
+    kv.hex_into(
+        "scaling_list_16x16",
+        m.scaling_list_16x16.as_flattened_mut(),
+    )?;
+    kv.hex_into(
+        "scaling_list_32x32",
+        m.scaling_list_32x32.as_flattened_mut(),
+    )?;
+    kv.array_into(
+        "scaling_list_dc_coef_16x16",
+        &mut m.scaling_list_dc_coef_16x16,
+        |v| v as u8,
+    )?;
+    kv.array_into(
+        "scaling_list_dc_coef_32x32",
+        &mut m.scaling_list_dc_coef_32x32,
+        |v| v as u8,
+    )?;
+    Ok(m)
+}
+
+fn parse_hevc_decode_params(
+    kv: &Kv,
+    d: &mut b::v4l2_ctrl_hevc_decode_params,
+) -> Result<(), TraceError> {
+    d.pic_order_cnt_val = kv.int("pic_order_cnt_val")? as i32;
+    d.short_term_ref_pic_set_size = kv.int("short_term_ref_pic_set_size")? as u16;
+    d.long_term_ref_pic_set_size = kv.int("long_term_ref_pic_set_size")? as u16;
+    d.num_active_dpb_entries = kv.int("num_active_dpb_entries")? as u8;
+    d.num_poc_st_curr_before = kv.int("num_poc_st_curr_before")? as u8;
+    d.num_poc_st_curr_after = kv.int("num_poc_st_curr_after")? as u8;
+    d.num_poc_lt_curr = kv.int("num_poc_lt_curr")? as u8;
+    kv.array_into("poc_st_curr_before", &mut d.poc_st_curr_before, |v| v as u8)?;
+    kv.array_into("poc_st_curr_after", &mut d.poc_st_curr_after, |v| v as u8)?;
+    kv.array_into("poc_lt_curr", &mut d.poc_lt_curr, |v| v as u8)?;
+    d.flags = kv.flags("flags", HEVC_DECODE_FLAGS)?;
+    Ok(())
+}
+
+fn parse_hevc_dpb_entry(kv: &Kv) -> Result<b::v4l2_hevc_dpb_entry, TraceError> {
+    Ok(b::v4l2_hevc_dpb_entry {
+        timestamp: kv.int("timestamp")? as u64,
+        flags: kv.flags("flags", HEVC_DPB_FLAGS)? as u8,
+        field_pic: kv.int("field_pic")? as u8,
+        pic_order_cnt_val: kv.int("pic_order_cnt_val")? as i32,
+        ..Default::default()
+    })
+}
+
+fn parse_hevc_ext_lt(kv: &Kv) -> Result<V4l2CtrlHevcExtSpsLtRps, TraceError> {
+    Ok(V4l2CtrlHevcExtSpsLtRps {
+        flags: kv.flags("flags", HEVC_EXT_LT_RPS_FLAGS)? as u16,
+        lt_ref_pic_poc_lsb_sps: kv.hex_int("lt_ref_pic_poc_lsb_sps")? as u16,
+    })
+}
+
+fn parse_hevc_ext_st(kv: &Kv) -> Result<V4l2CtrlHevcExtSpsStRps, TraceError> {
+    let mut s = V4l2CtrlHevcExtSpsStRps {
+        flags: kv.flags("flags", HEVC_EXT_ST_RPS_FLAGS)? as u16,
+        delta_idx_minus1: kv.int("delta_idx_minus1:")? as u8,
+        delta_rps_sign: kv.int("delta_rps_sign:")? as u8,
+        abs_delta_rps_minus1: kv.int("abs_delta_rps_minus1:")? as u16,
+        num_negative_pics: kv.int("num_negative_pics:")? as u8,
+        num_positive_pics: kv.int("num_positive_pics:")? as u8,
+        used_by_curr_pic: kv.hex_int("used_by_curr_pic:")? as u32,
+        use_delta_flag: kv.hex_int("use_delta_flag:")? as u32,
+        ..Default::default()
+    };
+    kv.array_into("delta_poc_s0_minus1:", &mut s.delta_poc_s0_minus1, |v| {
+        v as u16
+    })?;
+    kv.array_into("delta_poc_s1_minus1:", &mut s.delta_poc_s1_minus1, |v| {
+        v as u16
+    })?;
+    Ok(s)
+}
+
+fn parse_vp9_frame(kv: &Kv) -> Result<b::v4l2_ctrl_vp9_frame, TraceError> {
+    let mut f = b::v4l2_ctrl_vp9_frame::default();
+    let s8 = |v: u64| v as u8 as i8;
+    kv.array_into("lf.ref_deltas", &mut f.lf.ref_deltas, s8)?;
+    kv.array_into("lf.mode_deltas", &mut f.lf.mode_deltas, s8)?;
+    f.lf.level = kv.int("lf.level")? as u8;
+    f.lf.sharpness = kv.int("lf.sharpness")? as u8;
+    f.lf.flags = kv.flags("lf.flags", VP9_LF_FLAGS)? as u8;
+    f.quant.base_q_idx = kv.int("quant.base_q_idx")? as u8;
+    f.quant.delta_q_y_dc = kv.int("quant.delta_q_y_dc")? as i8;
+    f.quant.delta_q_uv_dc = kv.int("quant.delta_q_uv_dc")? as i8;
+    f.quant.delta_q_uv_ac = kv.int("quant.delta_q_uv_ac")? as i8;
+    let fd = kv.hex("seg.feature_data", 64)?;
+    for (i, v) in f.seg.feature_data.as_flattened_mut().iter_mut().enumerate() {
+        *v = i16::from_le_bytes([fd[2 * i], fd[2 * i + 1]]);
+    }
+    kv.array_into("seg.feature_enabled", &mut f.seg.feature_enabled, |v| {
+        v as u8
+    })?;
+    kv.array_into("seg.tree_probs", &mut f.seg.tree_probs, |v| v as u8)?;
+    kv.array_into("seg.pred_probs", &mut f.seg.pred_probs, |v| v as u8)?;
+    f.seg.flags = kv.flags("seg.flags", VP9_SEG_FLAGS)? as u8;
+    f.flags = kv.flags("flags", VP9_FRAME_FLAGS)? as u32;
+    f.compressed_header_size = kv.int("compressed_header_size")? as u16;
+    f.uncompressed_header_size = kv.int("uncompressed_header_size")? as u16;
+    f.frame_width_minus_1 = kv.int("frame_width_minus_1")? as u16;
+    f.frame_height_minus_1 = kv.int("frame_height_minus_1")? as u16;
+    f.render_width_minus_1 = kv.int("render_width_minus_1")? as u16;
+    f.render_height_minus_1 = kv.int("render_height_minus_1")? as u16;
+    f.last_frame_ts = kv.int("last_frame_ts")? as u64;
+    f.golden_frame_ts = kv.int("golden_frame_ts")? as u64;
+    f.alt_frame_ts = kv.int("alt_frame_ts")? as u64;
+    f.ref_frame_sign_bias = kv.symbol("ref_frame_sign_bias", VP9_SIGN_BIAS)? as u8;
+    f.reset_frame_context = kv.symbol("reset_frame_context", VP9_RESET_FRAME_CTX)? as u8;
+    f.frame_context_idx = kv.int("frame_context_idx")? as u8;
+    f.profile = kv.int("profile")? as u8;
+    f.bit_depth = kv.int("bit_depth")? as u8;
+    f.interpolation_filter = kv.symbol("interpolation_filter", VP9_INTERP_FILTER)? as u8;
+    f.tile_cols_log2 = kv.int("tile_cols_log2")? as u8;
+    f.tile_rows_log2 = kv.int("tile_rows_log_2")? as u8;
+    f.reference_mode = kv.symbol("reference_mode", VP9_REFERENCE_MODE)? as u8;
+    Ok(f)
+}
+
+fn parse_vp9_compressed_hdr(
+    kv: &Kv,
+    h: &mut b::v4l2_ctrl_vp9_compressed_hdr,
+) -> Result<(), TraceError> {
+    h.tx_mode = kv.symbol("tx_mode", VP9_TX_MODE)? as u8;
+    kv.hex_into("tx8", h.tx8.as_flattened_mut())?;
+    kv.hex_into("tx16", h.tx16.as_flattened_mut())?;
+    kv.hex_into("tx32", h.tx32.as_flattened_mut())?;
+    kv.array_into("skip", &mut h.skip, |v| v as u8)?;
+    kv.hex_into("inter_mode", h.inter_mode.as_flattened_mut())?;
+    kv.hex_into("interp_filter", h.interp_filter.as_flattened_mut())?;
+    kv.array_into("is_inter", &mut h.is_inter, |v| v as u8)?;
+    kv.array_into("comp_mode", &mut h.comp_mode, |v| v as u8)?;
+    kv.hex_into("single_ref", h.single_ref.as_flattened_mut())?;
+    kv.array_into("comp_ref", &mut h.comp_ref, |v| v as u8)?;
+    kv.hex_into("y_mode", h.y_mode.as_flattened_mut())?;
+    kv.hex_into("uv_mode", h.uv_mode.as_flattened_mut())?;
+    kv.hex_into("partition", h.partition.as_flattened_mut())?;
+    Ok(())
+}
+
+fn parse_vp9_coef(kv: &Kv, h: &mut b::v4l2_ctrl_vp9_compressed_hdr) -> Result<(), TraceError> {
+    kv.hex_into(
+        "coef",
+        h.coef
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut(),
+    )
+}
+
+fn parse_vp9_mv_probs(kv: &Kv, p: &mut b::v4l2_vp9_mv_probs) -> Result<(), TraceError> {
+    kv.array_into("joint", &mut p.joint, |v| v as u8)?;
+    kv.array_into("sign", &mut p.sign, |v| v as u8)?;
+    kv.hex_into("classes", p.classes.as_flattened_mut())?;
+    kv.array_into("class0_bit", &mut p.class0_bit, |v| v as u8)?;
+    kv.hex_into("bits", p.bits.as_flattened_mut())?;
+    kv.hex_into(
+        "class0_fr",
+        p.class0_fr.as_flattened_mut().as_flattened_mut(),
+    )?;
+    kv.hex_into("fr", p.fr.as_flattened_mut())?;
+    kv.array_into("class0_hp", &mut p.class0_hp, |v| v as u8)?;
+    kv.array_into("hp", &mut p.hp, |v| v as u8)?;
+    Ok(())
+}
+
+/// Whether `name` is one of visl's control events (any codec the oracle reads).
+pub fn is_visl_control_event(name: &str) -> bool {
+    [
+        "v4l2_ctrl_h264_",
+        "v4l2_h264_",
+        "v4l2_ctrl_hevc_",
+        "v4l2_hevc_",
+        "v4l2_ctrl_vp9_",
+        "v4l2_vp9_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
 /// `key = value` from a v4l2_qbuf body (values end at `, `).
 fn qbuf_field<'a>(body: &'a str, key: &str) -> Option<&'a str> {
     let pat = format!("{key} = ");
@@ -576,6 +1032,8 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
         }
     }
     let mut cur: Option<TraceJob> = None;
+    let mut cur_hevc: Option<HevcTraceJob> = None;
+    let mut cur_vp9: Option<Vp9TraceJob> = None;
     let mut orphans = 0usize;
     for ev in &events {
         let kv = || Kv {
@@ -645,25 +1103,135 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
                     _ => return Err(err(ev.line, format!("unknown visl H.264 event {name}"))),
                 }
             }
+            "v4l2_ctrl_hevc_sps" => {
+                if let Some(j) = cur_hevc.take() {
+                    t.hevc_jobs.push(j);
+                }
+                let mut j = HevcTraceJob::new(ev.line);
+                j.sps = parse_hevc_sps(&kv())?;
+                cur_hevc = Some(j);
+            }
+            name if name.starts_with("v4l2_ctrl_hevc_") || name.starts_with("v4l2_hevc_") => {
+                let Some(j) = cur_hevc.as_mut() else {
+                    orphans += 1;
+                    continue;
+                };
+                match name {
+                    "v4l2_ctrl_hevc_pps" => j.pps = parse_hevc_pps(&kv())?,
+                    "v4l2_ctrl_hevc_slice_params" => {
+                        parse_hevc_slice_params(&kv(), &mut j.slice_params)?
+                    }
+                    "v4l2_ctrl_hevc_scaling_matrix" => {
+                        j.scaling_matrix = parse_hevc_scaling_matrix(&kv())?
+                    }
+                    "v4l2_ctrl_hevc_decode_params" => {
+                        parse_hevc_decode_params(&kv(), &mut j.decode_params)?
+                    }
+                    "v4l2_hevc_dpb_entry" => {
+                        let e = parse_hevc_dpb_entry(&kv())?;
+                        *j.decode_params.dpb.get_mut(j.dpb_events).ok_or_else(|| {
+                            err(
+                                ev.line,
+                                "more than 16 v4l2_hevc_dpb_entry events in one job",
+                            )
+                        })? = e;
+                        j.dpb_events += 1;
+                    }
+                    "v4l2_hevc_pred_weight_table" => {
+                        j.slice_params.pred_weight_table = parse_hevc_pred_weight_table(&kv())?
+                    }
+                    "v4l2_ctrl_hevc_ext_sps_lt_rps" => {
+                        if j.ext_lt_rps.len() >= 65 {
+                            return Err(err(ev.line, "more than 65 ext_sps_lt_rps elements"));
+                        }
+                        j.ext_lt_rps.push(parse_hevc_ext_lt(&kv())?);
+                        t.hevc_ext_sps_rps = true;
+                    }
+                    "v4l2_ctrl_hevc_ext_sps_st_rps" => {
+                        if j.ext_st_rps.len() >= 65 {
+                            return Err(err(ev.line, "more than 65 ext_sps_st_rps elements"));
+                        }
+                        j.ext_st_rps.push(parse_hevc_ext_st(&kv())?);
+                        t.hevc_ext_sps_rps = true;
+                    }
+                    _ => return Err(err(ev.line, format!("unknown visl HEVC event {name}"))),
+                }
+            }
+            "v4l2_ctrl_vp9_frame" => {
+                if let Some(j) = cur_vp9.take() {
+                    t.vp9_jobs.push(j);
+                }
+                let mut j = Vp9TraceJob::new(ev.line);
+                j.frame = parse_vp9_frame(&kv())?;
+                cur_vp9 = Some(j);
+            }
+            name if name.starts_with("v4l2_ctrl_vp9_") || name.starts_with("v4l2_vp9_") => {
+                let Some(j) = cur_vp9.as_mut() else {
+                    orphans += 1;
+                    continue;
+                };
+                match name {
+                    "v4l2_ctrl_vp9_compressed_hdr" => {
+                        parse_vp9_compressed_hdr(&kv(), &mut j.compressed_hdr)?
+                    }
+                    "v4l2_ctrl_vp9_compressed_coeff" => {
+                        parse_vp9_coef(&kv(), &mut j.compressed_hdr)?
+                    }
+                    "v4l2_vp9_mv_probs" => parse_vp9_mv_probs(&kv(), &mut j.compressed_hdr.mv)?,
+                    _ => return Err(err(ev.line, format!("unknown visl VP9 event {name}"))),
+                }
+            }
             _ => {}
         }
     }
     if let Some(j) = cur.take() {
         t.jobs.push(j);
     }
-    if orphans > 0 {
+    if let Some(j) = cur_hevc.take() {
+        t.hevc_jobs.push(j);
+    }
+    if let Some(j) = cur_vp9.take() {
+        t.vp9_jobs.push(j);
+    }
+    let kinds = [t.jobs.len(), t.hevc_jobs.len(), t.vp9_jobs.len()];
+    if kinds.iter().filter(|&&n| n > 0).count() > 1 {
         t.warnings.push(format!(
-            "{orphans} H.264 events before the first sps event (trace started mid-job?)"
+            "jobs of several codecs (H.264 {}, HEVC {}, VP9 {}): only {:?} is compared",
+            kinds[0],
+            kinds[1],
+            kinds[2],
+            t.codec()
         ));
     }
-    for (j, q) in t.jobs.iter_mut().zip(&t.output_qbufs) {
-        j.output = Some(*q);
+    if orphans > 0 {
+        t.warnings.push(format!(
+            "{orphans} control events before the first job's first event (trace started mid-job?)"
+        ));
     }
-    if t.output_qbufs.len() != t.jobs.len() {
+    let outputs = t.output_qbufs.clone();
+    let njobs = t.job_count();
+    match t.codec() {
+        Some(CodecKind::Hevc) => {
+            for (j, q) in t.hevc_jobs.iter_mut().zip(&outputs) {
+                j.output = Some(*q);
+            }
+        }
+        Some(CodecKind::Vp9) => {
+            for (j, q) in t.vp9_jobs.iter_mut().zip(&outputs) {
+                j.output = Some(*q);
+            }
+        }
+        _ => {
+            for (j, q) in t.jobs.iter_mut().zip(&outputs) {
+                j.output = Some(*q);
+            }
+        }
+    }
+    if outputs.len() != njobs {
         t.warnings.push(format!(
             "{} OUTPUT qbufs but {} jobs: timestamps assigned in order",
-            t.output_qbufs.len(),
-            t.jobs.len()
+            outputs.len(),
+            njobs
         ));
     }
     Ok(t)
@@ -791,7 +1359,7 @@ mod tests {
         assert!(
             t.warnings
                 .iter()
-                .any(|w| w.contains("before the first sps")),
+                .any(|w| w.contains("before the first job")),
             "{:?}",
             t.warnings
         );

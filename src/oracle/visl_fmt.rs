@@ -1,13 +1,22 @@
-//! visl's ftrace text format for the H.264 controls, both directions' shared
-//! tables, and [`emulate`]: our own [`DecodeJob`]s rendered as visl would
-//! trace them.
+//! visl's ftrace text format for the H.264, HEVC and VP9 controls, both
+//! directions' shared tables, and [`emulate`]: our own [`DecodeJob`]s
+//! rendered as visl would trace them.
 //!
 //! Source of every format string: kernel 6.12
-//! `drivers/media/test-drivers/visl/visl-trace-h264.h` (TP_printk of each
-//! event class) and the order of the events in one job from
-//! `visl-dec.c: visl_trace_ctrls()`: sps, pps, scaling_matrix, slice_params,
-//! ref_pic_list0[0..32], ref_pic_list1[0..32], decode_params, dpb_entry[0..16],
-//! pred_weights. The helpers reproduce the kernel's `trace_print_flags_seq`,
+//! `drivers/media/test-drivers/visl/visl-trace-{h264,hevc,vp9}.h` (TP_printk
+//! of each event class; kernel 7.2 adds `v4l2_ctrl_hevc_ext_sps_{lt,st}_rps`)
+//! and the order of the events in one job from `visl-dec.c:
+//! visl_trace_ctrls()`:
+//! * H.264: sps, pps, scaling_matrix, slice_params, ref_pic_list0[0..32],
+//!   ref_pic_list1[0..32], decode_params, dpb_entry[0..16], pred_weights;
+//! * HEVC: sps, pps, slice_params (element 0 of the dynamic array),
+//!   scaling_matrix, decode_params, dpb_entry ×16 (no index), pred_weight_table;
+//!   on 7.2 with the sid lab patch then every EXT_SPS_LT_RPS element and
+//!   every EXT_SPS_ST_RPS element;
+//! * VP9: frame, compressed_hdr, compressed_coeff, mv_probs.
+//!
+//! [`selfcheck`] re-prints real GStreamer traces of all three byte for byte.
+//! The helpers reproduce the kernel's `trace_print_flags_seq`,
 //! `trace_print_symbols_seq`, `trace_print_array_seq` and
 //! `trace_print_hex_dump_seq` (kernel/trace/trace_output.c).
 
@@ -15,7 +24,7 @@ use std::fmt::Write as _;
 
 use v4l2r::bindings as b;
 
-use crate::codec::{Control, DecodeJob};
+use crate::codec::{CodecKind, Control, DecodeJob};
 
 /// One `__print_flags` / `__print_symbolic` table entry: (mask or value, name).
 pub type FlagTable = &'static [(u64, &'static str)];
@@ -421,10 +430,678 @@ pub fn fmt_dpb_entry(e: &b::v4l2_h264_dpb_entry, i: usize) -> String {
     )
 }
 
-/// The current value of every H.264 control of one visl context: what a
-/// fresh context holds (v4l2-ctrls-core.c `std_init_compound`: every compound
-/// control zeroed, except SCALING_MATRIX, which is flat 16) updated by each
-/// request's controls (controls persist across requests).
+// ---------------------------------------------------------------------------
+// HEVC: kernel 6.12 `visl-trace-hevc.h` (+ 7.2's EXT_SPS_ST/LT_RPS events)
+// ---------------------------------------------------------------------------
+
+/// `flags` of the HEVC SPS event (visl's table; PCM_LOOP_FILTER_DISABLED is
+/// spelled with its full uAPI name there).
+pub const HEVC_SPS_FLAGS: FlagTable = &[
+    (
+        b::V4L2_HEVC_SPS_FLAG_SEPARATE_COLOUR_PLANE as u64,
+        "SEPARATE_COLOUR_PLANE",
+    ),
+    (
+        b::V4L2_HEVC_SPS_FLAG_SCALING_LIST_ENABLED as u64,
+        "SCALING_LIST_ENABLED",
+    ),
+    (b::V4L2_HEVC_SPS_FLAG_AMP_ENABLED as u64, "AMP_ENABLED"),
+    (
+        b::V4L2_HEVC_SPS_FLAG_SAMPLE_ADAPTIVE_OFFSET as u64,
+        "SAMPLE_ADAPTIVE_OFFSET",
+    ),
+    (b::V4L2_HEVC_SPS_FLAG_PCM_ENABLED as u64, "PCM_ENABLED"),
+    (
+        b::V4L2_HEVC_SPS_FLAG_PCM_LOOP_FILTER_DISABLED as u64,
+        "V4L2_HEVC_SPS_FLAG_PCM_LOOP_FILTER_DISABLED",
+    ),
+    (
+        b::V4L2_HEVC_SPS_FLAG_LONG_TERM_REF_PICS_PRESENT as u64,
+        "LONG_TERM_REF_PICS_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_SPS_FLAG_SPS_TEMPORAL_MVP_ENABLED as u64,
+        "TEMPORAL_MVP_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_SPS_FLAG_STRONG_INTRA_SMOOTHING_ENABLED as u64,
+        "STRONG_INTRA_SMOOTHING_ENABLED",
+    ),
+];
+
+/// `flags` of the HEVC PPS event. visl's table has no entry for
+/// `TRANSFORM_SKIP_ENABLED` (0x20): that bit prints in the hex remainder.
+pub const HEVC_PPS_FLAGS: FlagTable = &[
+    (
+        b::V4L2_HEVC_PPS_FLAG_DEPENDENT_SLICE_SEGMENT_ENABLED as u64,
+        "DEPENDENT_SLICE_SEGMENT_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_OUTPUT_FLAG_PRESENT as u64,
+        "OUTPUT_FLAG_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_SIGN_DATA_HIDING_ENABLED as u64,
+        "SIGN_DATA_HIDING_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_CABAC_INIT_PRESENT as u64,
+        "CABAC_INIT_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_CONSTRAINED_INTRA_PRED as u64,
+        "CONSTRAINED_INTRA_PRED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_CU_QP_DELTA_ENABLED as u64,
+        "CU_QP_DELTA_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_PPS_SLICE_CHROMA_QP_OFFSETS_PRESENT as u64,
+        "PPS_SLICE_CHROMA_QP_OFFSETS_PRESENT",
+    ),
+    (b::V4L2_HEVC_PPS_FLAG_WEIGHTED_PRED as u64, "WEIGHTED_PRED"),
+    (
+        b::V4L2_HEVC_PPS_FLAG_WEIGHTED_BIPRED as u64,
+        "WEIGHTED_BIPRED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_TRANSQUANT_BYPASS_ENABLED as u64,
+        "TRANSQUANT_BYPASS_ENABLED",
+    ),
+    (b::V4L2_HEVC_PPS_FLAG_TILES_ENABLED as u64, "TILES_ENABLED"),
+    (
+        b::V4L2_HEVC_PPS_FLAG_ENTROPY_CODING_SYNC_ENABLED as u64,
+        "ENTROPY_CODING_SYNC_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_LOOP_FILTER_ACROSS_TILES_ENABLED as u64,
+        "LOOP_FILTER_ACROSS_TILES_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_PPS_LOOP_FILTER_ACROSS_SLICES_ENABLED as u64,
+        "PPS_LOOP_FILTER_ACROSS_SLICES_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_OVERRIDE_ENABLED as u64,
+        "DEBLOCKING_FILTER_OVERRIDE_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_PPS_DISABLE_DEBLOCKING_FILTER as u64,
+        "DISABLE_DEBLOCKING_FILTER",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_LISTS_MODIFICATION_PRESENT as u64,
+        "LISTS_MODIFICATION_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_SLICE_SEGMENT_HEADER_EXTENSION_PRESENT as u64,
+        "SLICE_SEGMENT_HEADER_EXTENSION_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT as u64,
+        "DEBLOCKING_FILTER_CONTROL_PRESENT",
+    ),
+    (
+        b::V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING as u64,
+        "UNIFORM_SPACING",
+    ),
+];
+
+/// `flags` of the HEVC slice_params event.
+pub const HEVC_SLICE_FLAGS: FlagTable = &[
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_SLICE_SAO_LUMA as u64,
+        "SLICE_SAO_LUMA",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_SLICE_SAO_CHROMA as u64,
+        "SLICE_SAO_CHROMA",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_SLICE_TEMPORAL_MVP_ENABLED as u64,
+        "SLICE_TEMPORAL_MVP_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_MVD_L1_ZERO as u64,
+        "MVD_L1_ZERO",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_CABAC_INIT as u64,
+        "CABAC_INIT",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_COLLOCATED_FROM_L0 as u64,
+        "COLLOCATED_FROM_L0",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_USE_INTEGER_MV as u64,
+        "USE_INTEGER_MV",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_SLICE_DEBLOCKING_FILTER_DISABLED as u64,
+        "SLICE_DEBLOCKING_FILTER_DISABLED",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_SLICE_LOOP_FILTER_ACROSS_SLICES_ENABLED as u64,
+        "SLICE_LOOP_FILTER_ACROSS_SLICES_ENABLED",
+    ),
+    (
+        b::V4L2_HEVC_SLICE_PARAMS_FLAG_DEPENDENT_SLICE_SEGMENT as u64,
+        "DEPENDENT_SLICE_SEGMENT",
+    ),
+];
+
+/// `flags` of the HEVC decode_params event.
+pub const HEVC_DECODE_FLAGS: FlagTable = &[
+    (b::V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC as u64, "IRAP_PIC"),
+    (b::V4L2_HEVC_DECODE_PARAM_FLAG_IDR_PIC as u64, "IDR_PIC"),
+    (
+        b::V4L2_HEVC_DECODE_PARAM_FLAG_NO_OUTPUT_OF_PRIOR as u64,
+        "NO_OUTPUT_OF_PRIOR",
+    ),
+];
+
+/// `flags` of an HEVC dpb_entry event.
+pub const HEVC_DPB_FLAGS: FlagTable = &[(
+    b::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u64,
+    "LONG_TERM_REFERENCE",
+)];
+
+/// `flags` of the (7.2) `v4l2_ctrl_hevc_ext_sps_st_rps` event.
+pub const HEVC_EXT_ST_RPS_FLAGS: FlagTable = &[(
+    crate::codec::uapi_ext::V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED as u64,
+    "INTER_REF_PIC_SET_PRED",
+)];
+
+/// `flags` of the (7.2) `v4l2_ctrl_hevc_ext_sps_lt_rps` event.
+pub const HEVC_EXT_LT_RPS_FLAGS: FlagTable = &[(
+    crate::codec::uapi_ext::V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT as u64,
+    "USED_LT",
+)];
+
+fn s8_bytes<'a>(v: impl IntoIterator<Item = &'a i8>) -> Vec<u8> {
+    v.into_iter().map(|&x| x as u8).collect()
+}
+
+/// The HEVC SPS event body.
+pub fn fmt_hevc_sps(s: &b::v4l2_ctrl_hevc_sps) -> String {
+    format!(
+        "\nvideo_parameter_set_id {}\nseq_parameter_set_id {}\npic_width_in_luma_samples {}\n\
+         pic_height_in_luma_samples {}\nbit_depth_luma_minus8 {}\nbit_depth_chroma_minus8 {}\n\
+         log2_max_pic_order_cnt_lsb_minus4 {}\nsps_max_dec_pic_buffering_minus1 {}\n\
+         sps_max_num_reorder_pics {}\nsps_max_latency_increase_plus1 {}\n\
+         log2_min_luma_coding_block_size_minus3 {}\nlog2_diff_max_min_luma_coding_block_size {}\n\
+         log2_min_luma_transform_block_size_minus2 {}\nlog2_diff_max_min_luma_transform_block_size {}\n\
+         max_transform_hierarchy_depth_inter {}\nmax_transform_hierarchy_depth_intra {}\n\
+         pcm_sample_bit_depth_luma_minus1 {}\npcm_sample_bit_depth_chroma_minus1 {}\n\
+         log2_min_pcm_luma_coding_block_size_minus3 {}\nlog2_diff_max_min_pcm_luma_coding_block_size {}\n\
+         num_short_term_ref_pic_sets {}\nnum_long_term_ref_pics_sps {}\nchroma_format_idc {}\n\
+         sps_max_sub_layers_minus1 {}\nflags {}",
+        s.video_parameter_set_id,
+        s.seq_parameter_set_id,
+        s.pic_width_in_luma_samples,
+        s.pic_height_in_luma_samples,
+        s.bit_depth_luma_minus8,
+        s.bit_depth_chroma_minus8,
+        s.log2_max_pic_order_cnt_lsb_minus4,
+        s.sps_max_dec_pic_buffering_minus1,
+        s.sps_max_num_reorder_pics,
+        s.sps_max_latency_increase_plus1,
+        s.log2_min_luma_coding_block_size_minus3,
+        s.log2_diff_max_min_luma_coding_block_size,
+        s.log2_min_luma_transform_block_size_minus2,
+        s.log2_diff_max_min_luma_transform_block_size,
+        s.max_transform_hierarchy_depth_inter,
+        s.max_transform_hierarchy_depth_intra,
+        s.pcm_sample_bit_depth_luma_minus1,
+        s.pcm_sample_bit_depth_chroma_minus1,
+        s.log2_min_pcm_luma_coding_block_size_minus3,
+        s.log2_diff_max_min_pcm_luma_coding_block_size,
+        s.num_short_term_ref_pic_sets,
+        s.num_long_term_ref_pics_sps,
+        s.chroma_format_idc,
+        s.sps_max_sub_layers_minus1,
+        print_flags(s.flags, HEVC_SPS_FLAGS),
+    )
+}
+
+/// The HEVC PPS event body.
+pub fn fmt_hevc_pps(p: &b::v4l2_ctrl_hevc_pps) -> String {
+    format!(
+        "\npic_parameter_set_id {}\nnum_extra_slice_header_bits {}\n\
+         num_ref_idx_l0_default_active_minus1 {}\nnum_ref_idx_l1_default_active_minus1 {}\n\
+         init_qp_minus26 {}\ndiff_cu_qp_delta_depth {}\npps_cb_qp_offset {}\npps_cr_qp_offset {}\n\
+         num_tile_columns_minus1 {}\nnum_tile_rows_minus1 {}\ncolumn_width_minus1 {}\n\
+         row_height_minus1 {}\npps_beta_offset_div2 {}\npps_tc_offset_div2 {}\n\
+         log2_parallel_merge_level_minus2 {}\nflags {}",
+        p.pic_parameter_set_id,
+        p.num_extra_slice_header_bits,
+        p.num_ref_idx_l0_default_active_minus1,
+        p.num_ref_idx_l1_default_active_minus1,
+        p.init_qp_minus26,
+        p.diff_cu_qp_delta_depth,
+        p.pps_cb_qp_offset,
+        p.pps_cr_qp_offset,
+        p.num_tile_columns_minus1,
+        p.num_tile_rows_minus1,
+        print_array(p.column_width_minus1.iter().map(|&v| v as u64)),
+        print_array(p.row_height_minus1.iter().map(|&v| v as u64)),
+        p.pps_beta_offset_div2,
+        p.pps_tc_offset_div2,
+        p.log2_parallel_merge_level_minus2,
+        print_flags(p.flags, HEVC_PPS_FLAGS),
+    )
+}
+
+/// The HEVC slice_params event body (element 0 of the dynamic array: visl
+/// 6.12 traces `run->hevc.spram`, the control's first element, only).
+pub fn fmt_hevc_slice_params(s: &b::v4l2_ctrl_hevc_slice_params) -> String {
+    format!(
+        "\nbit_size {}\ndata_byte_offset {}\nnum_entry_point_offsets {}\nnal_unit_type {}\n\
+         nuh_temporal_id_plus1 {}\nslice_type {}\ncolour_plane_id {}\nslice_pic_order_cnt {}\n\
+         num_ref_idx_l0_active_minus1 {}\nnum_ref_idx_l1_active_minus1 {}\ncollocated_ref_idx {}\n\
+         five_minus_max_num_merge_cand {}\nslice_qp_delta {}\nslice_cb_qp_offset {}\n\
+         slice_cr_qp_offset {}\nslice_act_y_qp_offset {}\nslice_act_cb_qp_offset {}\n\
+         slice_act_cr_qp_offset {}\nslice_beta_offset_div2 {}\nslice_tc_offset_div2 {}\n\
+         pic_struct {}\nslice_segment_addr {}\nref_idx_l0 {}\nref_idx_l1 {}\n\
+         short_term_ref_pic_set_size {}\nlong_term_ref_pic_set_size {}\nflags {}",
+        s.bit_size,
+        s.data_byte_offset,
+        s.num_entry_point_offsets,
+        s.nal_unit_type,
+        s.nuh_temporal_id_plus1,
+        s.slice_type,
+        s.colour_plane_id,
+        s.slice_pic_order_cnt,
+        s.num_ref_idx_l0_active_minus1,
+        s.num_ref_idx_l1_active_minus1,
+        s.collocated_ref_idx,
+        s.five_minus_max_num_merge_cand,
+        s.slice_qp_delta,
+        s.slice_cb_qp_offset,
+        s.slice_cr_qp_offset,
+        s.slice_act_y_qp_offset,
+        s.slice_act_cb_qp_offset,
+        s.slice_act_cr_qp_offset,
+        s.slice_beta_offset_div2,
+        s.slice_tc_offset_div2,
+        s.pic_struct,
+        s.slice_segment_addr,
+        print_array(s.ref_idx_l0.iter().map(|&v| v as u64)),
+        print_array(s.ref_idx_l1.iter().map(|&v| v as u64)),
+        s.short_term_ref_pic_set_size,
+        s.long_term_ref_pic_set_size,
+        print_flags(s.flags, HEVC_SLICE_FLAGS),
+    )
+}
+
+/// The HEVC pred_weight_table event body (the table inside slice_params element 0).
+pub fn fmt_hevc_pred_weight_table(p: &b::v4l2_hevc_pred_weight_table) -> String {
+    let arr = |v: &[i8]| print_array(v.iter().map(|&x| x as u8 as u64));
+    format!(
+        "\ndelta_luma_weight_l0 {}\nluma_offset_l0 {}\ndelta_chroma_weight_l0 {{{}}}\n\
+         chroma_offset_l0 {{{}}}\ndelta_luma_weight_l1 {}\nluma_offset_l1 {}\n\
+         delta_chroma_weight_l1 {{{}}}\nchroma_offset_l1 {{{}}}\nluma_log2_weight_denom {}\n\
+         delta_chroma_log2_weight_denom {}\n",
+        arr(&p.delta_luma_weight_l0),
+        arr(&p.luma_offset_l0),
+        print_hex_dump(&s8_bytes(p.delta_chroma_weight_l0.iter().flatten())),
+        print_hex_dump(&s8_bytes(p.chroma_offset_l0.iter().flatten())),
+        arr(&p.delta_luma_weight_l1),
+        arr(&p.luma_offset_l1),
+        print_hex_dump(&s8_bytes(p.delta_chroma_weight_l1.iter().flatten())),
+        print_hex_dump(&s8_bytes(p.chroma_offset_l1.iter().flatten())),
+        p.luma_log2_weight_denom,
+        p.delta_chroma_log2_weight_denom,
+    )
+}
+
+/// The HEVC scaling_matrix event body.
+pub fn fmt_hevc_scaling_matrix(m: &b::v4l2_ctrl_hevc_scaling_matrix) -> String {
+    let flat = |v: &[u8]| print_hex_dump(v);
+    let l4: Vec<u8> = m.scaling_list_4x4.iter().flatten().copied().collect();
+    let l8: Vec<u8> = m.scaling_list_8x8.iter().flatten().copied().collect();
+    let l16: Vec<u8> = m.scaling_list_16x16.iter().flatten().copied().collect();
+    let l32: Vec<u8> = m.scaling_list_32x32.iter().flatten().copied().collect();
+    format!(
+        "\nscaling_list_4x4 {{{}}}\nscaling_list_8x8 {{{}}}\nscaling_list_16x16 {{{}}}\n\
+         scaling_list_32x32 {{{}}}\nscaling_list_dc_coef_16x16 {}\nscaling_list_dc_coef_32x32 {}\n",
+        flat(&l4),
+        flat(&l8),
+        flat(&l16),
+        flat(&l32),
+        print_array(m.scaling_list_dc_coef_16x16.iter().map(|&v| v as u64)),
+        print_array(m.scaling_list_dc_coef_32x32.iter().map(|&v| v as u64)),
+    )
+}
+
+/// The HEVC decode_params event body (without the DPB, whose entries are
+/// separate events).
+pub fn fmt_hevc_decode_params(d: &b::v4l2_ctrl_hevc_decode_params) -> String {
+    format!(
+        "\npic_order_cnt_val {}\nshort_term_ref_pic_set_size {}\nlong_term_ref_pic_set_size {}\n\
+         num_active_dpb_entries {}\nnum_poc_st_curr_before {}\nnum_poc_st_curr_after {}\n\
+         num_poc_lt_curr {}\npoc_st_curr_before {}\npoc_st_curr_after {}\npoc_lt_curr {}\nflags {}",
+        d.pic_order_cnt_val,
+        d.short_term_ref_pic_set_size,
+        d.long_term_ref_pic_set_size,
+        d.num_active_dpb_entries,
+        d.num_poc_st_curr_before,
+        d.num_poc_st_curr_after,
+        d.num_poc_lt_curr,
+        print_array(d.poc_st_curr_before.iter().map(|&v| v as u64)),
+        print_array(d.poc_st_curr_after.iter().map(|&v| v as u64)),
+        print_array(d.poc_lt_curr.iter().map(|&v| v as u64)),
+        print_flags(d.flags, HEVC_DECODE_FLAGS),
+    )
+}
+
+/// One HEVC dpb_entry event body (no index: visl prints the 16 entries in order).
+pub fn fmt_hevc_dpb_entry(e: &b::v4l2_hevc_dpb_entry) -> String {
+    format!(
+        "\ntimestamp {}\nflags {}\nfield_pic {}\npic_order_cnt_val {}\n",
+        e.timestamp,
+        print_flags(e.flags as u64, HEVC_DPB_FLAGS),
+        e.field_pic,
+        e.pic_order_cnt_val,
+    )
+}
+
+/// One `v4l2_ctrl_hevc_ext_sps_lt_rps` event body (kernel 7.2 visl; the sid
+/// lab patch traces every element of the dynamic array, in index order).
+pub fn fmt_hevc_ext_lt_rps(l: &crate::codec::uapi_ext::V4l2CtrlHevcExtSpsLtRps) -> String {
+    format!(
+        "\nflags {}\nlt_ref_pic_poc_lsb_sps {:x}\n",
+        print_flags(l.flags as u64, HEVC_EXT_LT_RPS_FLAGS),
+        l.lt_ref_pic_poc_lsb_sps
+    )
+}
+
+/// One `v4l2_ctrl_hevc_ext_sps_st_rps` event body (kernel 7.2 visl).
+pub fn fmt_hevc_ext_st_rps(s: &crate::codec::uapi_ext::V4l2CtrlHevcExtSpsStRps) -> String {
+    format!(
+        "\nflags {}\ndelta_idx_minus1: {}\ndelta_rps_sign: {}\nabs_delta_rps_minus1: {}\n\
+         num_negative_pics: {}\nnum_positive_pics: {}\nused_by_curr_pic: {:08x}\n\
+         use_delta_flag: {:08x}\ndelta_poc_s0_minus1: {}\ndelta_poc_s1_minus1: {}\n",
+        print_flags(s.flags as u64, HEVC_EXT_ST_RPS_FLAGS),
+        s.delta_idx_minus1,
+        s.delta_rps_sign,
+        s.abs_delta_rps_minus1,
+        s.num_negative_pics,
+        s.num_positive_pics,
+        s.used_by_curr_pic,
+        s.use_delta_flag,
+        print_array(s.delta_poc_s0_minus1.iter().map(|&v| v as u64)),
+        print_array(s.delta_poc_s1_minus1.iter().map(|&v| v as u64)),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// VP9: kernel 6.12 `visl-trace-vp9.h` (unchanged in 7.2)
+// ---------------------------------------------------------------------------
+
+/// `lf.flags` of the VP9 frame event.
+pub const VP9_LF_FLAGS: FlagTable = &[
+    (
+        b::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED as u64,
+        "DELTA_ENABLED",
+    ),
+    (
+        b::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_UPDATE as u64,
+        "DELTA_UPDATE",
+    ),
+];
+
+/// `seg.flags` of the VP9 frame event.
+pub const VP9_SEG_FLAGS: FlagTable = &[
+    (b::V4L2_VP9_SEGMENTATION_FLAG_ENABLED as u64, "ENABLED"),
+    (
+        b::V4L2_VP9_SEGMENTATION_FLAG_UPDATE_MAP as u64,
+        "UPDATE_MAP",
+    ),
+    (
+        b::V4L2_VP9_SEGMENTATION_FLAG_TEMPORAL_UPDATE as u64,
+        "TEMPORAL_UPDATE",
+    ),
+    (
+        b::V4L2_VP9_SEGMENTATION_FLAG_UPDATE_DATA as u64,
+        "UPDATE_DATA",
+    ),
+    (
+        b::V4L2_VP9_SEGMENTATION_FLAG_ABS_OR_DELTA_UPDATE as u64,
+        "ABS_OR_DELTA_UPDATE",
+    ),
+];
+
+/// `flags` of the VP9 frame event.
+pub const VP9_FRAME_FLAGS: FlagTable = &[
+    (b::V4L2_VP9_FRAME_FLAG_KEY_FRAME as u64, "KEY_FRAME"),
+    (b::V4L2_VP9_FRAME_FLAG_SHOW_FRAME as u64, "SHOW_FRAME"),
+    (
+        b::V4L2_VP9_FRAME_FLAG_ERROR_RESILIENT as u64,
+        "ERROR_RESILIENT",
+    ),
+    (b::V4L2_VP9_FRAME_FLAG_INTRA_ONLY as u64, "INTRA_ONLY"),
+    (
+        b::V4L2_VP9_FRAME_FLAG_ALLOW_HIGH_PREC_MV as u64,
+        "ALLOW_HIGH_PREC_MV",
+    ),
+    (
+        b::V4L2_VP9_FRAME_FLAG_REFRESH_FRAME_CTX as u64,
+        "REFRESH_FRAME_CTX",
+    ),
+    (
+        b::V4L2_VP9_FRAME_FLAG_PARALLEL_DEC_MODE as u64,
+        "PARALLEL_DEC_MODE",
+    ),
+    (b::V4L2_VP9_FRAME_FLAG_X_SUBSAMPLING as u64, "X_SUBSAMPLING"),
+    (b::V4L2_VP9_FRAME_FLAG_Y_SUBSAMPLING as u64, "Y_SUBSAMPLING"),
+    (
+        b::V4L2_VP9_FRAME_FLAG_COLOR_RANGE_FULL_SWING as u64,
+        "COLOR_RANGE_FULL_SWING",
+    ),
+];
+
+/// `ref_frame_sign_bias` symbols (visl prints the bit mask with
+/// `__print_symbolic`, so combinations print as hex).
+pub const VP9_SIGN_BIAS: FlagTable = &[
+    (b::V4L2_VP9_SIGN_BIAS_LAST as u64, "SIGN_BIAS_LAST"),
+    (b::V4L2_VP9_SIGN_BIAS_GOLDEN as u64, "SIGN_BIAS_GOLDEN"),
+    (b::V4L2_VP9_SIGN_BIAS_ALT as u64, "SIGN_BIAS_ALT"),
+];
+
+/// `reset_frame_context` symbols.
+pub const VP9_RESET_FRAME_CTX: FlagTable = &[
+    (
+        b::V4L2_VP9_RESET_FRAME_CTX_NONE as u64,
+        "RESET_FRAME_CTX_NONE",
+    ),
+    (
+        b::V4L2_VP9_RESET_FRAME_CTX_SPEC as u64,
+        "RESET_FRAME_CTX_SPEC",
+    ),
+    (
+        b::V4L2_VP9_RESET_FRAME_CTX_ALL as u64,
+        "RESET_FRAME_CTX_ALL",
+    ),
+];
+
+/// `interpolation_filter` symbols.
+pub const VP9_INTERP_FILTER: FlagTable = &[
+    (
+        b::V4L2_VP9_INTERP_FILTER_EIGHTTAP as u64,
+        "INTERP_FILTER_EIGHTTAP",
+    ),
+    (
+        b::V4L2_VP9_INTERP_FILTER_EIGHTTAP_SMOOTH as u64,
+        "INTERP_FILTER_EIGHTTAP_SMOOTH",
+    ),
+    (
+        b::V4L2_VP9_INTERP_FILTER_EIGHTTAP_SHARP as u64,
+        "INTERP_FILTER_EIGHTTAP_SHARP",
+    ),
+    (
+        b::V4L2_VP9_INTERP_FILTER_BILINEAR as u64,
+        "INTERP_FILTER_BILINEAR",
+    ),
+    (
+        b::V4L2_VP9_INTERP_FILTER_SWITCHABLE as u64,
+        "INTERP_FILTER_SWITCHABLE",
+    ),
+];
+
+/// `reference_mode` symbols.
+pub const VP9_REFERENCE_MODE: FlagTable = &[
+    (
+        b::V4L2_VP9_REFERENCE_MODE_SINGLE_REFERENCE as u64,
+        "REFERENCE_MODE_SINGLE_REFERENCE",
+    ),
+    (
+        b::V4L2_VP9_REFERENCE_MODE_COMPOUND_REFERENCE as u64,
+        "REFERENCE_MODE_COMPOUND_REFERENCE",
+    ),
+    (
+        b::V4L2_VP9_REFERENCE_MODE_SELECT as u64,
+        "REFERENCE_MODE_SELECT",
+    ),
+];
+
+/// `tx_mode` symbols of the compressed-header event.
+pub const VP9_TX_MODE: FlagTable = &[
+    (b::V4L2_VP9_TX_MODE_ONLY_4X4 as u64, "TX_MODE_ONLY_4X4"),
+    (b::V4L2_VP9_TX_MODE_ALLOW_8X8 as u64, "TX_MODE_ALLOW_8X8"),
+    (
+        b::V4L2_VP9_TX_MODE_ALLOW_16X16 as u64,
+        "TX_MODE_ALLOW_16X16",
+    ),
+    (
+        b::V4L2_VP9_TX_MODE_ALLOW_32X32 as u64,
+        "TX_MODE_ALLOW_32X32",
+    ),
+    (b::V4L2_VP9_TX_MODE_SELECT as u64, "TX_MODE_SELECT"),
+];
+
+/// The VP9 frame event body.
+pub fn fmt_vp9_frame(f: &b::v4l2_ctrl_vp9_frame) -> String {
+    let s8 = |v: &[i8]| print_array(v.iter().map(|&x| x as u8 as u64));
+    let u8a = |v: &[u8]| print_array(v.iter().map(|&x| x as u64));
+    format!(
+        "\nlf.ref_deltas {}\nlf.mode_deltas {}\nlf.level {}\nlf.sharpness {}\nlf.flags {}\n\
+         quant.base_q_idx {}\nquant.delta_q_y_dc {}\nquant.delta_q_uv_dc {}\nquant.delta_q_uv_ac {}\n\
+         seg.feature_data {{{}}}\nseg.feature_enabled {}\nseg.tree_probs {}\nseg.pred_probs {}\n\
+         seg.flags {}\nflags {}\ncompressed_header_size {}\nuncompressed_header_size {}\n\
+         frame_width_minus_1 {}\nframe_height_minus_1 {}\nrender_width_minus_1 {}\n\
+         render_height_minus_1 {}\nlast_frame_ts {}\ngolden_frame_ts {}\nalt_frame_ts {}\n\
+         ref_frame_sign_bias {}\nreset_frame_context {}\nframe_context_idx {}\nprofile {}\n\
+         bit_depth {}\ninterpolation_filter {}\ntile_cols_log2 {}\ntile_rows_log_2 {}\n\
+         reference_mode {}\n",
+        s8(&f.lf.ref_deltas),
+        s8(&f.lf.mode_deltas),
+        f.lf.level,
+        f.lf.sharpness,
+        print_flags(f.lf.flags as u64, VP9_LF_FLAGS),
+        f.quant.base_q_idx,
+        f.quant.delta_q_y_dc,
+        f.quant.delta_q_uv_dc,
+        f.quant.delta_q_uv_ac,
+        print_hex_dump(&i16s_le(f.seg.feature_data.iter().flatten().copied())),
+        u8a(&f.seg.feature_enabled),
+        u8a(&f.seg.tree_probs),
+        u8a(&f.seg.pred_probs),
+        print_flags(f.seg.flags as u64, VP9_SEG_FLAGS),
+        print_flags(f.flags as u64, VP9_FRAME_FLAGS),
+        f.compressed_header_size,
+        f.uncompressed_header_size,
+        f.frame_width_minus_1,
+        f.frame_height_minus_1,
+        f.render_width_minus_1,
+        f.render_height_minus_1,
+        f.last_frame_ts,
+        f.golden_frame_ts,
+        f.alt_frame_ts,
+        print_symbolic(f.ref_frame_sign_bias as u64, VP9_SIGN_BIAS),
+        print_symbolic(f.reset_frame_context as u64, VP9_RESET_FRAME_CTX),
+        f.frame_context_idx,
+        f.profile,
+        f.bit_depth,
+        print_symbolic(f.interpolation_filter as u64, VP9_INTERP_FILTER),
+        f.tile_cols_log2,
+        f.tile_rows_log2,
+        print_symbolic(f.reference_mode as u64, VP9_REFERENCE_MODE),
+    )
+}
+
+/// The VP9 compressed_hdr event body (everything but `coef` and `mv`).
+pub fn fmt_vp9_compressed_hdr(h: &b::v4l2_ctrl_vp9_compressed_hdr) -> String {
+    let u8a = |v: &[u8]| print_array(v.iter().map(|&x| x as u64));
+    let flat = |v: Vec<u8>| print_hex_dump(&v);
+    format!(
+        "\ntx_mode {}\ntx8 {{{}}}\ntx16 {{{}}}\ntx32 {{{}}}\nskip {}\ninter_mode {{{}}}\n\
+         interp_filter {{{}}}\nis_inter {}\ncomp_mode {}\nsingle_ref {{{}}}\ncomp_ref {}\n\
+         y_mode {{{}}}\nuv_mode {{{}}}\npartition {{{}}}\n",
+        print_symbolic(h.tx_mode as u64, VP9_TX_MODE),
+        flat(h.tx8.iter().flatten().copied().collect()),
+        flat(h.tx16.iter().flatten().copied().collect()),
+        flat(h.tx32.iter().flatten().copied().collect()),
+        u8a(&h.skip),
+        flat(h.inter_mode.iter().flatten().copied().collect()),
+        flat(h.interp_filter.iter().flatten().copied().collect()),
+        u8a(&h.is_inter),
+        u8a(&h.comp_mode),
+        flat(h.single_ref.iter().flatten().copied().collect()),
+        u8a(&h.comp_ref),
+        flat(h.y_mode.iter().flatten().copied().collect()),
+        flat(h.uv_mode.iter().flatten().copied().collect()),
+        flat(h.partition.iter().flatten().copied().collect()),
+    )
+}
+
+/// The VP9 `coef` of the compressed header, flattened in C order
+/// (`coef[tx_size][plane][ref][band][ctx][node]`).
+pub fn vp9_coef_bytes(h: &b::v4l2_ctrl_vp9_compressed_hdr) -> Vec<u8> {
+    h.coef
+        .iter()
+        .flatten()
+        .flatten()
+        .flatten()
+        .flatten()
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// The `v4l2_ctrl_vp9_compressed_coeff` event body (note visl's leading space).
+pub fn fmt_vp9_compressed_coef(h: &b::v4l2_ctrl_vp9_compressed_hdr) -> String {
+    format!("\n coef {{{}}}", print_hex_dump(&vp9_coef_bytes(h)))
+}
+
+/// The `v4l2_vp9_mv_probs` event body (note visl's leading space).
+pub fn fmt_vp9_mv_probs(p: &b::v4l2_vp9_mv_probs) -> String {
+    let u8a = |v: &[u8]| print_array(v.iter().map(|&x| x as u64));
+    let flat = |v: Vec<u8>| print_hex_dump(&v);
+    format!(
+        "\n joint {}\nsign {}\nclasses {{{}}}\nclass0_bit {}\nbits {{{}}}\nclass0_fr {{{}}}\n\
+         fr {{{}}}\nclass0_hp {}\nhp {}\n",
+        u8a(&p.joint),
+        u8a(&p.sign),
+        flat(p.classes.iter().flatten().copied().collect()),
+        u8a(&p.class0_bit),
+        flat(p.bits.iter().flatten().copied().collect()),
+        flat(p.class0_fr.iter().flatten().flatten().copied().collect()),
+        flat(p.fr.iter().flatten().copied().collect()),
+        u8a(&p.class0_hp),
+        u8a(&p.hp),
+    )
+}
+
+/// The current value of every control of one visl context: what a fresh
+/// context holds (v4l2-ctrls-core.c `std_init_compound`: every compound
+/// control zeroed, except H.264 SCALING_MATRIX, which is flat 16; the HEVC
+/// EXT_SPS_ST/LT_RPS dynamic arrays start with one zeroed element) updated
+/// by each request's controls (controls persist across requests). The
+/// H.264 fields keep their historical names; HEVC and VP9 live in
+/// [`ControlState::hevc`] and [`ControlState::vp9`].
 #[derive(Clone)]
 pub struct ControlState {
     pub sps: b::v4l2_ctrl_h264_sps,
@@ -433,6 +1110,42 @@ pub struct ControlState {
     pub slice_params: b::v4l2_ctrl_h264_slice_params,
     pub decode_params: b::v4l2_ctrl_h264_decode_params,
     pub pred_weights: b::v4l2_ctrl_h264_pred_weights,
+    pub hevc: HevcControlState,
+    pub vp9: Vp9ControlState,
+}
+
+/// The HEVC controls of a visl context (see [`ControlState`]).
+#[derive(Clone)]
+pub struct HevcControlState {
+    pub sps: b::v4l2_ctrl_hevc_sps,
+    pub pps: b::v4l2_ctrl_hevc_pps,
+    /// Element 0 of the SLICE_PARAMS dynamic array (what visl traces).
+    pub slice_params: b::v4l2_ctrl_hevc_slice_params,
+    pub scaling_matrix: b::v4l2_ctrl_hevc_scaling_matrix,
+    pub decode_params: b::v4l2_ctrl_hevc_decode_params,
+    pub ext_st_rps: Vec<crate::codec::uapi_ext::V4l2CtrlHevcExtSpsStRps>,
+    pub ext_lt_rps: Vec<crate::codec::uapi_ext::V4l2CtrlHevcExtSpsLtRps>,
+}
+
+impl Default for HevcControlState {
+    fn default() -> Self {
+        Self {
+            sps: Default::default(),
+            pps: Default::default(),
+            slice_params: Default::default(),
+            scaling_matrix: Default::default(),
+            decode_params: Default::default(),
+            ext_st_rps: vec![Default::default()],
+            ext_lt_rps: vec![Default::default()],
+        }
+    }
+}
+
+/// The VP9 controls of a visl context (see [`ControlState`]).
+#[derive(Clone, Default)]
+pub struct Vp9ControlState {
+    pub frame: b::v4l2_ctrl_vp9_frame,
+    pub compressed_hdr: b::v4l2_ctrl_vp9_compressed_hdr,
 }
 
 impl Default for ControlState {
@@ -448,12 +1161,17 @@ impl Default for ControlState {
             slice_params: Default::default(),
             decode_params: Default::default(),
             pred_weights: Default::default(),
+            hevc: Default::default(),
+            vp9: Default::default(),
         }
     }
 }
 
 impl ControlState {
-    /// Applies one request's control (non-H.264 controls are ignored).
+    /// Applies one request's control. A dynamic array replaces the whole
+    /// array; an empty one leaves the value alone (the kernel refuses a
+    /// zero-element array in 6.12). HEVC ENTRY_POINT_OFFSETS is not traced
+    /// by visl and not kept.
     pub fn apply(&mut self, c: &Control) {
         match c {
             Control::H264Sps(v) => self.sps = **v,
@@ -462,7 +1180,28 @@ impl ControlState {
             Control::H264DecodeParams(v) => self.decode_params = **v,
             Control::H264SliceParams(v) => self.slice_params = **v,
             Control::H264PredWeights(v) => self.pred_weights = **v,
-            _ => {}
+            Control::HevcSps(v) => self.hevc.sps = **v,
+            Control::HevcPps(v) => self.hevc.pps = **v,
+            Control::HevcSliceParams(v) => {
+                if let Some(first) = v.first() {
+                    self.hevc.slice_params = *first;
+                }
+            }
+            Control::HevcScalingMatrix(v) => self.hevc.scaling_matrix = **v,
+            Control::HevcDecodeParams(v) => self.hevc.decode_params = **v,
+            Control::HevcEntryPointOffsets(_) => {}
+            Control::HevcExtSpsStRps(v) => {
+                if !v.is_empty() {
+                    self.hevc.ext_st_rps = v.clone();
+                }
+            }
+            Control::HevcExtSpsLtRps(v) => {
+                if !v.is_empty() {
+                    self.hevc.ext_lt_rps = v.clone();
+                }
+            }
+            Control::Vp9Frame(v) => self.vp9.frame = **v,
+            Control::Vp9CompressedHdr(v) => self.vp9.compressed_hdr = **v,
         }
     }
 }
@@ -484,16 +1223,18 @@ pub fn fmt_output_qbuf(index: usize, timestamp_ns: u64, hold_capture: bool) -> S
     )
 }
 
-/// The events visl emits for one job with control state `st`
+fn push_event(out: &mut String, name: &str, body: &str) {
+    out.push_str(PREFIX);
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(body);
+    out.push('\n');
+}
+
+/// The events visl emits for one H.264 job with control state `st`
 /// (`visl_trace_ctrls`), each as a full ftrace text line with `prefix`.
 pub fn fmt_job_events(st: &ControlState, out: &mut String) {
-    let mut ev = |name: &str, body: String| {
-        out.push_str(PREFIX);
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(&body);
-        out.push('\n');
-    };
+    let mut ev = |name: &str, body: String| push_event(out, name, &body);
     ev("v4l2_ctrl_h264_sps", fmt_sps(&st.sps));
     ev("v4l2_ctrl_h264_pps", fmt_pps(&st.pps));
     ev(
@@ -524,12 +1265,113 @@ pub fn fmt_job_events(st: &ControlState, out: &mut String) {
     );
 }
 
+/// The events visl emits for one HEVC job (kernel 6.12 `visl_trace_ctrls`:
+/// sps, pps, slice_params, scaling_matrix, decode_params, 16 dpb entries,
+/// pred_weight_table; with `ext_sps_rps` (kernel 7.2 + the sid lab patch
+/// tests/vm/sid/patches/visl-hevc-ext-sps-rps.patch) then every element of
+/// EXT_SPS_LT_RPS and of EXT_SPS_ST_RPS).
+pub fn fmt_hevc_job_events(st: &HevcControlState, ext_sps_rps: bool, out: &mut String) {
+    let mut ev = |name: &str, body: String| push_event(out, name, &body);
+    ev("v4l2_ctrl_hevc_sps", fmt_hevc_sps(&st.sps));
+    ev("v4l2_ctrl_hevc_pps", fmt_hevc_pps(&st.pps));
+    ev(
+        "v4l2_ctrl_hevc_slice_params",
+        fmt_hevc_slice_params(&st.slice_params),
+    );
+    ev(
+        "v4l2_ctrl_hevc_scaling_matrix",
+        fmt_hevc_scaling_matrix(&st.scaling_matrix),
+    );
+    ev(
+        "v4l2_ctrl_hevc_decode_params",
+        fmt_hevc_decode_params(&st.decode_params),
+    );
+    for e in &st.decode_params.dpb {
+        ev("v4l2_hevc_dpb_entry", fmt_hevc_dpb_entry(e));
+    }
+    ev(
+        "v4l2_hevc_pred_weight_table",
+        fmt_hevc_pred_weight_table(&st.slice_params.pred_weight_table),
+    );
+    if ext_sps_rps {
+        for l in &st.ext_lt_rps {
+            ev("v4l2_ctrl_hevc_ext_sps_lt_rps", fmt_hevc_ext_lt_rps(l));
+        }
+        for s in &st.ext_st_rps {
+            ev("v4l2_ctrl_hevc_ext_sps_st_rps", fmt_hevc_ext_st_rps(s));
+        }
+    }
+}
+
+/// The events visl emits for one VP9 job: frame, compressed_hdr,
+/// compressed_coeff, mv_probs (kernel 6.12 `visl_trace_ctrls`).
+pub fn fmt_vp9_job_events(st: &Vp9ControlState, out: &mut String) {
+    let mut ev = |name: &str, body: String| push_event(out, name, &body);
+    ev("v4l2_ctrl_vp9_frame", fmt_vp9_frame(&st.frame));
+    ev(
+        "v4l2_ctrl_vp9_compressed_hdr",
+        fmt_vp9_compressed_hdr(&st.compressed_hdr),
+    );
+    ev(
+        "v4l2_ctrl_vp9_compressed_coeff",
+        fmt_vp9_compressed_coef(&st.compressed_hdr),
+    );
+    ev("v4l2_vp9_mv_probs", fmt_vp9_mv_probs(&st.compressed_hdr.mv));
+}
+
+/// How [`emulate_opts`] renders jobs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmulateOptions {
+    /// Codec of the visl context; `None`: from the first control of the jobs
+    /// (H.264 when there is none).
+    pub codec: Option<CodecKind>,
+    /// The device has HEVC EXT_SPS_ST/LT_RPS (sid VM, visl `hevc_ext_sps_rps=1`):
+    /// their elements are traced after each HEVC job.
+    pub hevc_ext_sps_rps: bool,
+}
+
+/// The codec a control belongs to.
+pub fn control_codec(c: &Control) -> CodecKind {
+    match c {
+        Control::H264Sps(_)
+        | Control::H264Pps(_)
+        | Control::H264ScalingMatrix(_)
+        | Control::H264DecodeParams(_)
+        | Control::H264SliceParams(_)
+        | Control::H264PredWeights(_) => CodecKind::H264,
+        Control::HevcSps(_)
+        | Control::HevcPps(_)
+        | Control::HevcSliceParams(_)
+        | Control::HevcScalingMatrix(_)
+        | Control::HevcDecodeParams(_)
+        | Control::HevcEntryPointOffsets(_)
+        | Control::HevcExtSpsStRps(_)
+        | Control::HevcExtSpsLtRps(_) => CodecKind::Hevc,
+        Control::Vp9Frame(_) | Control::Vp9CompressedHdr(_) => CodecKind::Vp9,
+    }
+}
+
 /// visl-format ftrace text for `jobs` submitted in order to a fresh visl
 /// context: per job one OUTPUT `v4l2_qbuf` line (timestamp, HOLD_CAPTURE_BUF)
 /// then the controls' *current* values as visl prints them. The result is
 /// what [`super::trace::parse`] reads, so our codec's output can be
-/// normalised and compared with a GStreamer trace without the VM.
+/// normalised and compared with a GStreamer trace without the VM. The codec
+/// is taken from the jobs' first control (see [`emulate_opts`]).
 pub fn emulate(jobs: &[DecodeJob]) -> String {
+    emulate_opts(jobs, &EmulateOptions::default())
+}
+
+/// [`emulate`] with explicit [`EmulateOptions`].
+pub fn emulate_opts(jobs: &[DecodeJob], opts: &EmulateOptions) -> String {
+    let codec = opts
+        .codec
+        .or_else(|| {
+            jobs.iter()
+                .flat_map(|j| j.controls.first())
+                .next()
+                .map(control_codec)
+        })
+        .unwrap_or(CodecKind::H264);
     let mut out =
         String::from("# tracer: nop\n# emulated by vreq-oracle from vreqplay DecodeJobs\n");
     let mut st = ControlState::default();
@@ -541,52 +1383,103 @@ pub fn emulate(jobs: &[DecodeJob]) -> String {
         out.push_str("v4l2_qbuf: ");
         out.push_str(&fmt_output_qbuf(i % 32, job.timestamp_ns, job.hold_capture));
         out.push('\n');
-        fmt_job_events(&st, &mut out);
+        match codec {
+            CodecKind::Hevc => fmt_hevc_job_events(&st.hevc, opts.hevc_ext_sps_rps, &mut out),
+            CodecKind::Vp9 => fmt_vp9_job_events(&st.vp9, &mut out),
+            _ => fmt_job_events(&st, &mut out),
+        }
     }
     out
 }
 
 /// Requests that set every control to the values a parsed trace shows for
 /// each job (for checking [`emulate`] against real visl text: emulating
-/// these must reproduce the trace's visl events byte for byte).
+/// these must reproduce the trace's visl events byte for byte). The codec
+/// is the trace's ([`super::trace::Trace::codec`]).
 pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
-    t.jobs
-        .iter()
-        .map(|j| {
-            let q = j.output.unwrap_or(super::trace::OutputQbuf {
-                timestamp_ns: 0,
-                hold_capture: false,
-            });
-            DecodeJob {
-                timestamp_ns: q.timestamp_ns,
-                controls: vec![
-                    Control::H264Sps(Box::new(j.sps)),
-                    Control::H264Pps(Box::new(j.pps)),
-                    Control::H264ScalingMatrix(Box::new(j.scaling_matrix)),
-                    Control::H264DecodeParams(Box::new(j.decode_params)),
-                    Control::H264SliceParams(Box::new(j.slice_params)),
-                    Control::H264PredWeights(Box::new(j.pred_weights)),
-                ],
-                bitstream: vec![],
-                hold_capture: q.hold_capture,
-                starts_picture: true,
-            }
-        })
-        .collect()
+    let job = |out: Option<super::trace::OutputQbuf>, controls: Vec<Control>| {
+        let q = out.unwrap_or(super::trace::OutputQbuf {
+            timestamp_ns: 0,
+            hold_capture: false,
+        });
+        DecodeJob {
+            timestamp_ns: q.timestamp_ns,
+            controls,
+            bitstream: vec![],
+            hold_capture: q.hold_capture,
+            starts_picture: true,
+        }
+    };
+    match t.codec() {
+        Some(CodecKind::Hevc) => t
+            .hevc_jobs
+            .iter()
+            .map(|j| {
+                let mut c = vec![
+                    Control::HevcSps(Box::new(j.sps)),
+                    Control::HevcPps(Box::new(j.pps)),
+                    Control::HevcSliceParams(vec![j.slice_params]),
+                    Control::HevcScalingMatrix(Box::new(j.scaling_matrix)),
+                    Control::HevcDecodeParams(Box::new(j.decode_params)),
+                ];
+                if !j.ext_st_rps.is_empty() {
+                    c.push(Control::HevcExtSpsStRps(j.ext_st_rps.clone()));
+                }
+                if !j.ext_lt_rps.is_empty() {
+                    c.push(Control::HevcExtSpsLtRps(j.ext_lt_rps.clone()));
+                }
+                job(j.output, c)
+            })
+            .collect(),
+        Some(CodecKind::Vp9) => t
+            .vp9_jobs
+            .iter()
+            .map(|j| {
+                job(
+                    j.output,
+                    vec![
+                        Control::Vp9Frame(Box::new(j.frame)),
+                        Control::Vp9CompressedHdr(Box::new(j.compressed_hdr)),
+                    ],
+                )
+            })
+            .collect(),
+        _ => t
+            .jobs
+            .iter()
+            .map(|j| {
+                job(
+                    j.output,
+                    vec![
+                        Control::H264Sps(Box::new(j.sps)),
+                        Control::H264Pps(Box::new(j.pps)),
+                        Control::H264ScalingMatrix(Box::new(j.scaling_matrix)),
+                        Control::H264DecodeParams(Box::new(j.decode_params)),
+                        Control::H264SliceParams(Box::new(j.slice_params)),
+                        Control::H264PredWeights(Box::new(j.pred_weights)),
+                    ],
+                )
+            })
+            .collect(),
+    }
 }
 
-/// Checks [`emulate`] against a real visl trace: parses it, re-emits every
-/// job from the parsed values and compares each visl H.264 event's text.
-/// Returns the number of identical events, or the first difference
-/// (event index, trace line, real text, emulated text).
+/// Checks [`emulate`] against a real visl trace (H.264, HEVC or VP9): parses
+/// it, re-emits every job from the parsed values and compares each visl
+/// control event's text. Returns the number of identical events, or the
+/// first difference (event index, trace line, real text, emulated text).
 pub fn selfcheck(real: &str) -> Result<usize, String> {
     let t = super::trace::parse(real).map_err(|e| e.to_string())?;
-    let emu = emulate(&jobs_setting_all(&t));
+    let opts = EmulateOptions {
+        codec: t.codec(),
+        hevc_ext_sps_rps: t.hevc_ext_sps_rps,
+    };
+    let emu = emulate_opts(&jobs_setting_all(&t), &opts);
     let visl = |text: &str| -> Vec<super::trace::RawEvent> {
         super::trace::split_events(text)
             .0
             .into_iter()
-            .filter(|e| e.name.starts_with("v4l2_ctrl_h264_") || e.name.starts_with("v4l2_h264_"))
+            .filter(|e| super::trace::is_visl_control_event(&e.name))
             .collect()
     };
     let (a, b) = (visl(real), visl(&emu));

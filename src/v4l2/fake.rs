@@ -13,7 +13,12 @@
 //!   and the picture completes with the error flag;
 //! * CAPTURE buffers are CPU memory; each completed picture's timestamp is
 //!   stamped into its first 8 bytes (little-endian) so tests can detect a buffer
-//!   reused while it was still shown.
+//!   reused while it was still shown, and the CAPTURE width and height (u32 LE)
+//!   into the next 8 so they can tell a frame shown at the wrong size;
+//! * CAPTURE indices are unique across configurations (as [`super::session`]
+//!   numbers them): a reconfiguration retires the buffers the engine had
+//!   dequeued (vb2 orphans mapped buffers on `REQBUFS(0)`); they stay readable
+//!   until [`DecoderDevice::requeue_capture`] releases them.
 //!
 //! Rules it enforces (a broken rule makes [`DecoderDevice::queue`] /
 //! [`DecoderDevice::configure`] fail with [`DeviceError::Unsupported`]):
@@ -24,7 +29,21 @@
 //! * a picture's first request carries DECODE_PARAMS; SPS and PPS were set before;
 //! * requests continuing a held picture share its timestamp;
 //! * profiles with `sps_before_capture_format` (rkvdec) get the SPS among
-//!   `configure`'s first controls.
+//!   `configure`'s first controls (H.264 and HEVC);
+//! * HEVC: SPS and PPS before the first picture, DECODE_PARAMS on a picture's
+//!   first request, SLICE_PARAMS in every request when the driver has that
+//!   control; every valid `decode_params.dpb[i].timestamp`
+//!   (`i < num_active_dpb_entries`) names a picture decoded earlier whose
+//!   buffer is still held (else a violation, as for H.264 `reference_ts`);
+//! * dynamic arrays (HEVC SLICE_PARAMS, ENTRY_POINT_OFFSETS, EXT_SPS_ST/LT_RPS)
+//!   only if the profile has the control, never empty, at most its `dims[0]`
+//!   elements (65 for the EXT_SPS arrays);
+//! * VP9: V4L2_CID_STATELESS_VP9_FRAME in every request, no HOLD_CAPTURE_BUF;
+//!   an inter frame's (neither `KEY_FRAME` nor `INTRA_ONLY`)
+//!   `last_frame_ts` / `golden_frame_ts` / `alt_frame_ts` name held pictures
+//!   (else a violation);
+//! * CAPTURE format: the profile's choice for the stream's bit depth among
+//!   the formats it lists ([`super::profile::choose_capture_format`]).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -33,8 +52,8 @@ use std::time::Duration;
 
 use v4l2r::bindings;
 
-use super::profile::Profile;
-use super::session::plane_layout;
+use super::profile::{choose_capture_format, Profile, VARYING_CONTROLS};
+use super::session::{check_array_controls, plane_layout, ControlInfo};
 use super::{CaptureFormat, Completed, DecoderDevice, DeviceError};
 use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use crate::frame::PixelFormat;
@@ -74,7 +93,11 @@ pub struct FakeDevice {
     error_on: HashSet<u64>,
     codec: Option<CodecKind>,
     format: Option<CaptureFormat>,
+    /// Index of this configuration's buffer 0 (earlier configurations' buffers come first).
+    base: usize,
     capture_mem: Vec<Vec<u8>>,
+    /// Dequeued buffers of earlier configurations, by index, until released.
+    retired: HashMap<usize, Vec<u8>>,
     cap_state: Vec<CapState>,
     /// Queued CAPTURE buffers, most recently requeued first (LIFO, so that a
     /// buffer given back too early is reused at once and the mistake shows).
@@ -95,6 +118,9 @@ pub struct FakeDevice {
     configures: Vec<(CodecKind, StreamParams, Vec<u32>, u32)>,
     requeues: Vec<usize>,
     violations: RefCell<Vec<String>>,
+    /// Signal `V4L2_EVENT_SOURCE_CHANGE` when this picture completes.
+    source_change_on: Option<u64>,
+    source_changed: bool,
 }
 
 impl FakeDevice {
@@ -110,7 +136,9 @@ impl FakeDevice {
             error_on: HashSet::new(),
             codec: None,
             format: None,
+            base: 0,
             capture_mem: Vec::new(),
+            retired: HashMap::new(),
             cap_state: Vec::new(),
             cap_free: VecDeque::new(),
             pending: VecDeque::new(),
@@ -125,6 +153,8 @@ impl FakeDevice {
             configures: Vec::new(),
             requeues: Vec::new(),
             violations: RefCell::new(Vec::new()),
+            source_change_on: None,
+            source_changed: false,
         }
     }
 
@@ -155,6 +185,13 @@ impl FakeDevice {
         self
     }
 
+    /// Signals a resolution `V4L2_EVENT_SOURCE_CHANGE` when the picture with
+    /// this timestamp completes.
+    pub fn with_source_change_on(mut self, timestamp_ns: u64) -> Self {
+        self.source_change_on = Some(timestamp_ns);
+        self
+    }
+
     /// Every job queued so far, in order.
     pub fn jobs(&self) -> &[RecordedJob] {
         &self.log
@@ -178,8 +215,20 @@ impl FakeDevice {
 
     /// The timestamp stamped into CAPTURE buffer `index` (its last picture).
     pub fn stamp(&self, index: usize) -> Option<u64> {
-        let m = self.capture_mem.get(index)?;
+        let m = self.mem(index)?;
         Some(u64::from_le_bytes(m.get(..8)?.try_into().ok()?))
+    }
+
+    /// Buffers of earlier configurations not yet released.
+    pub fn retired(&self) -> usize {
+        self.retired.len()
+    }
+
+    fn mem(&self, index: usize) -> Option<&Vec<u8>> {
+        match index.checked_sub(self.base) {
+            Some(i) => self.capture_mem.get(i),
+            None => self.retired.get(&index),
+        }
     }
 
     fn name_(&self) -> String {
@@ -212,6 +261,49 @@ impl FakeDevice {
                 return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
             }
         }
+        if self.codec == Some(CodecKind::Hevc) {
+            let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+            if self.profile.has_control(slice_params) && !has(slice_params) {
+                return Err(self.reject(format!(
+                    "picture {ts}: HEVC request without SLICE_PARAMS (the driver has the control)"
+                )));
+            }
+            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
+                return Err(self.reject(format!(
+                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
+                )));
+            }
+            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
+            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
+            if !sps || !pps {
+                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
+            }
+        }
+        if self.codec == Some(CodecKind::Vp9) {
+            if !has(bindings::V4L2_CID_STATELESS_VP9_FRAME) {
+                return Err(self.reject(format!(
+                    "picture {ts}: VP9 request without V4L2_CID_STATELESS_VP9_FRAME"
+                )));
+            }
+            if job.hold_capture || !job.starts_picture {
+                return Err(self.reject(format!(
+                    "picture {ts}: VP9 is one request per frame (no HOLD_CAPTURE_BUF)"
+                )));
+            }
+        }
+        let profile = self.profile;
+        check_array_controls(&job.controls, &|id| {
+            if !VARYING_CONTROLS.contains(&id) {
+                return None;
+            }
+            Some(profile.has_control(id).then(|| ControlInfo {
+                elem_size: 0,
+                elems: 1,
+                dims0: profile.max_elems(id).unwrap_or(0),
+                flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
+            }))
+        })
+        .map_err(|e| self.reject(format!("picture {ts}: {e}")))?;
         if self.mode == DecodeMode::FrameBased && job.hold_capture {
             return Err(self.reject(format!(
                 "picture {ts}: HOLD_CAPTURE_BUF on a frame-based device"
@@ -219,7 +311,9 @@ impl FakeDevice {
         }
         let b = &job.bitstream;
         let starts_with_code = b.starts_with(&[0, 0, 1]) || b.starts_with(&[0, 0, 0, 1]);
+        let has_start_code_menu = matches!(self.codec, Some(CodecKind::H264 | CodecKind::Hevc));
         match self.start_code {
+            _ if !has_start_code_menu => {}
             StartCode::AnnexB if !starts_with_code => {
                 return Err(self.reject(format!("picture {ts}: Annex-B device but no start code")))
             }
@@ -281,21 +375,37 @@ impl FakeDevice {
         if self.held.is_none() || self.held.map(|h| h.0) != Some(ts) {
             self.filling_error = self.error_on.contains(&ts);
         }
+        let mut refs: Vec<(&str, u64)> = Vec::new();
         for c in &job.controls {
-            if let Control::H264DecodeParams(dp) = c {
-                for e in dp
-                    .dpb
-                    .iter()
-                    .filter(|e| e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
-                {
-                    let r = e.reference_ts;
-                    if !self.resident.contains_key(&r) {
-                        self.violations.borrow_mut().push(format!(
-                            "picture {ts}: reference_ts {r} is not in any dequeued CAPTURE buffer"
-                        ));
-                        self.filling_error = true;
+            match c {
+                Control::H264DecodeParams(dp) => refs.extend(
+                    dp.dpb
+                        .iter()
+                        .filter(|e| e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID != 0)
+                        .map(|e| ("reference_ts", e.reference_ts)),
+                ),
+                Control::HevcDecodeParams(dp) => {
+                    let n = (dp.num_active_dpb_entries as usize).min(dp.dpb.len());
+                    refs.extend(dp.dpb[..n].iter().map(|e| ("dpb[].timestamp", e.timestamp)));
+                }
+                Control::Vp9Frame(f) => {
+                    let intra = bindings::V4L2_VP9_FRAME_FLAG_KEY_FRAME
+                        | bindings::V4L2_VP9_FRAME_FLAG_INTRA_ONLY;
+                    if f.flags & intra == 0 {
+                        refs.push(("last_frame_ts", f.last_frame_ts));
+                        refs.push(("golden_frame_ts", f.golden_frame_ts));
+                        refs.push(("alt_frame_ts", f.alt_frame_ts));
                     }
                 }
+                _ => {}
+            }
+        }
+        for (what, r) in refs {
+            if !self.resident.contains_key(&r) {
+                self.violations.borrow_mut().push(format!(
+                    "picture {ts}: {what} {r} is not in any dequeued CAPTURE buffer"
+                ));
+                self.filling_error = true;
             }
         }
         self.cap_state[index] = CapState::Filling(ts);
@@ -312,15 +422,25 @@ impl FakeDevice {
         if self.held.map(|h| h.1) == Some(index) {
             self.held = None;
         }
+        let (w, h) = self
+            .format
+            .as_ref()
+            .map(|f| (f.width, f.height))
+            .unwrap_or_default();
         if let Some(m) = self.capture_mem.get_mut(index) {
             m[..8].copy_from_slice(&ts.to_le_bytes());
+            m[8..12].copy_from_slice(&w.to_le_bytes());
+            m[12..16].copy_from_slice(&h.to_le_bytes());
         }
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
         self.resident.insert(ts, index);
+        if self.source_change_on == Some(ts) {
+            self.source_changed = true;
+        }
         self.done.push_back(Completed {
             timestamp_ns: ts,
-            capture_index: index,
+            capture_index: self.base + index,
             error: self.filling_error,
         });
         self.filling_error = false;
@@ -334,6 +454,14 @@ impl DecoderDevice for FakeDevice {
 
     fn mode(&self) -> (DecodeMode, StartCode) {
         (self.mode, self.start_code)
+    }
+
+    fn has_control(&self, id: u32) -> bool {
+        self.profile.has_control(id)
+    }
+
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
     }
 
     fn configure(
@@ -360,16 +488,18 @@ impl DecoderDevice for FakeDevice {
         }
         let has_sps = first_controls
             .iter()
-            .any(|c| matches!(c, Control::H264Sps(_)));
-        if codec == CodecKind::H264 && self.profile.sps_before_capture_format && !has_sps {
+            .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
+        if matches!(codec, CodecKind::H264 | CodecKind::Hevc)
+            && self.profile.sps_before_capture_format
+            && !has_sps
+        {
             return Err(self.reject("SPS must be set before the CAPTURE format is read".into()));
         }
-        let Some(fourcc) = self
-            .profile
-            .capture_formats
-            .iter()
-            .copied()
-            .find(|f| PixelFormat::from_v4l2(*f).is_some())
+        let listed = self.profile.all_capture_formats();
+        let Some((fourcc, _fallback)) =
+            choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
+                PixelFormat::from_v4l2(*f).is_some()
+            })
         else {
             return Err(self.reject("no CAPTURE format the frame module can handle".into()));
         };
@@ -389,8 +519,15 @@ impl DecoderDevice for FakeDevice {
         self.sps_set = has_sps;
         self.pps_set = first_controls
             .iter()
-            .any(|c| matches!(c, Control::H264Pps(_)));
+            .any(|c| matches!(c, Control::H264Pps(_) | Control::HevcPps(_)));
         self.codec = Some(codec);
+        let old = std::mem::take(&mut self.capture_mem);
+        for (i, m) in old.into_iter().enumerate() {
+            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
+                self.retired.insert(self.base + i, m);
+            }
+        }
+        self.base += self.cap_state.len();
         self.capture_mem = (0..capture_buffers).map(|_| vec![0u8; size]).collect();
         self.cap_state = vec![CapState::Queued; capture_buffers as usize];
         self.cap_free = (0..capture_buffers as usize).collect();
@@ -420,8 +557,10 @@ impl DecoderDevice for FakeDevice {
         }
         self.check_job(job)?;
         let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
-        self.sps_set |= has(bindings::V4L2_CID_STATELESS_H264_SPS);
-        self.pps_set |= has(bindings::V4L2_CID_STATELESS_H264_PPS);
+        self.sps_set |= has(bindings::V4L2_CID_STATELESS_H264_SPS)
+            || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
+        self.pps_set |= has(bindings::V4L2_CID_STATELESS_H264_PPS)
+            || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
         self.queued_hold = if job.hold_capture {
             Some(job.timestamp_ns)
         } else {
@@ -455,15 +594,29 @@ impl DecoderDevice for FakeDevice {
         self.pending.len() + self.done.len()
     }
 
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+    fn requeue_capture(&mut self, global: usize) -> Result<(), DeviceError> {
+        let Some(index) = global.checked_sub(self.base) else {
+            // A buffer of an earlier configuration: released.
+            return match self.retired.remove(&global) {
+                Some(_) => {
+                    self.requeues.push(global);
+                    Ok(())
+                }
+                None => Err(self.reject(format!(
+                    "release of unknown retired CAPTURE buffer {global}"
+                ))),
+            };
+        };
         match self.cap_state.get(index) {
-            None => return Err(self.reject(format!("requeue of unknown CAPTURE buffer {index}"))),
+            None => return Err(self.reject(format!("requeue of unknown CAPTURE buffer {global}"))),
             Some(CapState::Dequeued) => {}
             Some(s) => {
-                return Err(self.reject(format!("requeue of CAPTURE buffer {index} in state {s:?}")))
+                return Err(
+                    self.reject(format!("requeue of CAPTURE buffer {global} in state {s:?}"))
+                )
             }
         }
-        self.requeues.push(index);
+        self.requeues.push(global);
         self.resident.retain(|_, &mut i| i != index);
         self.cap_state[index] = CapState::Queued;
         self.cap_free.push_front(index);
@@ -475,10 +628,7 @@ impl DecoderDevice for FakeDevice {
     }
 
     fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.capture_mem
-            .get(index)
-            .map(|m| vec![&m[..]])
-            .unwrap_or_default()
+        self.mem(index).map(|m| vec![&m[..]]).unwrap_or_default()
     }
 }
 
@@ -687,6 +837,232 @@ mod tests {
                 .timestamp_ns,
             2000
         );
+    }
+
+    fn hevc_dp(refs: &[u64]) -> Control {
+        let mut d = bindings::v4l2_ctrl_hevc_decode_params::default();
+        for (i, &r) in refs.iter().enumerate() {
+            d.dpb[i].timestamp = r;
+        }
+        d.num_active_dpb_entries = refs.len() as u8;
+        Control::HevcDecodeParams(Box::new(d))
+    }
+
+    fn hevc_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+        DecodeJob {
+            timestamp_ns: ts,
+            controls,
+            bitstream: vec![0x26, 0x01, 0xaf],
+            hold_capture: false,
+            starts_picture: true,
+        }
+    }
+
+    fn hevc_slice(n: usize) -> Control {
+        Control::HevcSliceParams(vec![Default::default(); n])
+    }
+
+    #[test]
+    fn hevc_rules() {
+        let sps = || Control::HevcSps(Box::default());
+        let pps = || Control::HevcPps(Box::default());
+        let mut d = FakeDevice::new(for_driver("visl", ""));
+        d.configure(CodecKind::Hevc, &params(), &[], 8).unwrap();
+        // SPS/PPS never set.
+        let e = d.queue(&hevc_job(1000, vec![hevc_dp(&[]), hevc_slice(1)]));
+        assert!(format!("{}", e.unwrap_err()).contains("SPS/PPS"));
+        // No SLICE_PARAMS although visl has the control.
+        assert!(d
+            .queue(&hevc_job(1000, vec![sps(), pps(), hevc_dp(&[])]))
+            .is_err());
+        // No DECODE_PARAMS on the first request.
+        assert!(d
+            .queue(&hevc_job(1000, vec![sps(), pps(), hevc_slice(1)]))
+            .is_err());
+        // Empty slice array.
+        assert!(d
+            .queue(&hevc_job(
+                1000,
+                vec![sps(), pps(), hevc_dp(&[]), hevc_slice(0)]
+            ))
+            .is_err());
+        // More slices than visl's dims[0] (600).
+        assert!(d
+            .queue(&hevc_job(
+                1000,
+                vec![sps(), pps(), hevc_dp(&[]), hevc_slice(601)]
+            ))
+            .is_err());
+        // EXT_SPS_ST_RPS on visl 6.12 (it has no such control).
+        let st = Control::HevcExtSpsStRps(vec![Default::default()]);
+        assert!(d
+            .queue(&hevc_job(
+                1000,
+                vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1), st.clone()]
+            ))
+            .is_err());
+        assert!(d.jobs().is_empty());
+        d.queue(&hevc_job(
+            1000,
+            vec![sps(), pps(), hevc_dp(&[]), hevc_slice(2)],
+        ))
+        .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        // A DPB entry naming the held picture is fine; one naming a picture
+        // never decoded is a violation and the picture comes back bad.
+        d.queue(&hevc_job(2000, vec![hevc_dp(&[1000]), hevc_slice(1)]))
+            .unwrap();
+        let b = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert!(!b.error && d.violations().is_empty());
+        d.queue(&hevc_job(3000, vec![hevc_dp(&[1000, 2500]), hevc_slice(1)]))
+            .unwrap();
+        let c = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert!(c.error);
+        assert_eq!(d.violations().len(), 1, "{:?}", d.violations());
+        // Released picture named as a reference: another violation.
+        d.requeue_capture(a.capture_index).unwrap();
+        d.queue(&hevc_job(4000, vec![hevc_dp(&[1000]), hevc_slice(1)]))
+            .unwrap();
+        assert!(d.dequeue(Duration::from_millis(1)).unwrap().unwrap().error);
+        assert_eq!(d.violations().len(), 2);
+
+        // RK3588: the EXT arrays are accepted, ≤ 65 elements, never empty.
+        let mut rk = FakeDevice::new(for_driver("rkvdec", "rk3588"));
+        assert!(rk.has_control(crate::codec::uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS));
+        assert!(!d.has_control(crate::codec::uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS));
+        assert!(
+            rk.configure(CodecKind::Hevc, &params(), &[], 8).is_err(),
+            "rkvdec needs the SPS before the CAPTURE format"
+        );
+        rk.configure(CodecKind::Hevc, &params(), &[sps()], 8)
+            .unwrap();
+        let annexb = |mut j: DecodeJob| {
+            j.bitstream.splice(0..0, [0, 0, 1]);
+            j
+        };
+        let lt = |n| Control::HevcExtSpsLtRps(vec![Default::default(); n]);
+        let st = |n| Control::HevcExtSpsStRps(vec![Default::default(); n]);
+        let base = || vec![sps(), pps(), hevc_dp(&[]), hevc_slice(1)];
+        for bad in [st(0), st(66), lt(0), lt(66)] {
+            let mut c = base();
+            c.push(bad);
+            assert!(rk.queue(&annexb(hevc_job(1000, c))).is_err());
+        }
+        let mut c = base();
+        c.extend([st(65), lt(1)]);
+        rk.queue(&annexb(hevc_job(1000, c))).unwrap();
+    }
+
+    fn vp9_frame(key: bool, refs: [u64; 3]) -> Control {
+        let f = bindings::v4l2_ctrl_vp9_frame {
+            flags: if key {
+                bindings::V4L2_VP9_FRAME_FLAG_KEY_FRAME
+            } else {
+                0
+            },
+            last_frame_ts: refs[0],
+            golden_frame_ts: refs[1],
+            alt_frame_ts: refs[2],
+            ..Default::default()
+        };
+        Control::Vp9Frame(Box::new(f))
+    }
+
+    fn vp9_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+        DecodeJob {
+            timestamp_ns: ts,
+            controls,
+            bitstream: vec![0x82, 0x49, 0x83],
+            hold_capture: false,
+            starts_picture: true,
+        }
+    }
+
+    #[test]
+    fn vp9_rules() {
+        let mut d = FakeDevice::new(for_driver("visl", ""));
+        d.configure(CodecKind::Vp9, &params(), &[], 9).unwrap();
+        // Every request carries FRAME.
+        assert!(d
+            .queue(&vp9_job(
+                1000,
+                vec![Control::Vp9CompressedHdr(Box::default())]
+            ))
+            .is_err());
+        // One request per frame.
+        let mut held = vp9_job(1000, vec![vp9_frame(true, [0; 3])]);
+        held.hold_capture = true;
+        assert!(d.queue(&held).is_err());
+        // A key frame's (stale) reference timestamps are not checked.
+        d.queue(&vp9_job(1000, vec![vp9_frame(true, [77; 3])]))
+            .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert!(!a.error);
+        d.queue(&vp9_job(2000, vec![vp9_frame(false, [1000; 3])]))
+            .unwrap();
+        assert!(!d.dequeue(Duration::from_millis(1)).unwrap().unwrap().error);
+        assert!(d.violations().is_empty());
+        // Inter frame whose golden is unknown: violation, bad picture.
+        d.queue(&vp9_job(3000, vec![vp9_frame(false, [2000, 1500, 1000])]))
+            .unwrap();
+        assert!(d.dequeue(Duration::from_millis(1)).unwrap().unwrap().error);
+        let v = d.violations();
+        assert!(
+            v.len() == 1 && v[0].contains("golden_frame_ts 1500"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn ten_bit_capture_format() {
+        let mut p = params();
+        p.bit_depth = 10;
+        // visl lists no 10-bit format: NV12 as GStreamer gets it.
+        let mut v = FakeDevice::new(for_driver("visl", ""));
+        let f = v.configure(CodecKind::Hevc, &p, &[], 4).unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nv12);
+        // A driver without a profile: P010, 16-bit samples.
+        let mut g = FakeDevice::new(for_driver("some-new-driver", ""));
+        let f = g
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::P010);
+        assert!(f.planes[0].stride >= 64 * 2);
+        p.bit_depth = 8;
+        let f = g
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nv12);
+    }
+
+    #[test]
+    fn retired_buffers_stay_readable_until_released() {
+        let mut d = FakeDevice::new(for_driver("hantro-vpu", ""));
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 2)
+            .unwrap();
+        d.queue(&job(1000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        let mut big = params();
+        big.coded_width = 128;
+        big.coded_height = 96;
+        d.configure(CodecKind::H264, &big, &[sps(), pps()], 2)
+            .unwrap();
+        assert_eq!(d.retired(), 1);
+        assert_eq!(d.stamp(a.capture_index), Some(1000));
+        d.queue(&job(2000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        let b = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        assert!(b.capture_index >= 2, "new indices after the old ones");
+        assert_eq!(d.stamp(a.capture_index), Some(1000));
+        assert_eq!(
+            d.capture_map(b.capture_index)[0][8..12],
+            128u32.to_le_bytes()
+        );
+        d.requeue_capture(a.capture_index).unwrap();
+        assert_eq!(d.retired(), 0);
+        assert!(d.capture_map(a.capture_index).is_empty());
+        assert!(d.requeue_capture(a.capture_index).is_err());
     }
 
     #[test]

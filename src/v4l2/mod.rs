@@ -148,6 +148,15 @@ pub trait DecoderDevice {
     fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>>;
     /// CPU view of CAPTURE buffer `index`, one slice per memory plane.
     fn capture_map(&self, index: usize) -> Vec<&[u8]>;
+    /// Whether the device signalled `V4L2_EVENT_SOURCE_CHANGE` with
+    /// `V4L2_EVENT_SRC_CH_RESOLUTION` since the last call (uAPI
+    /// "vidioc-dqevent"; stateless drivers rarely send it, the stream's own
+    /// headers normally drive reconfiguration). Clears the flag. The engine
+    /// then renegotiates CAPTURE before its next job (drain, hand out the old
+    /// frames, reallocate). Default: never.
+    fn take_source_change(&mut self) -> bool {
+        false
+    }
 }
 
 /// Keeps exported dmabuf fds alive alongside their buffer.

@@ -10,7 +10,39 @@
 //! fields below only document what the driver's menus are known to offer
 //! and let the fake device ([`super::fake`]) imitate them.
 
+use v4l2r::bindings;
+
+use crate::codec::uapi_ext;
 use crate::codec::{CodecKind, DecodeMode, StartCode};
+
+/// A control whose presence (or array size) differs between drivers, as the
+/// driver registers it (`struct v4l2_ctrl_config` in its control table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceControl {
+    /// `V4L2_CID_STATELESS_*`.
+    pub id: u32,
+    /// `dims[0]` of a dynamic-array control (most elements per request); 0 for
+    /// a plain compound control.
+    pub max_elems: u32,
+}
+
+/// Controls whose presence or size depends on the driver: the ones
+/// [`Profile::controls`] lists; every other stateless control of a codec is
+/// registered by every driver of that codec.
+pub const VARYING_CONTROLS: &[u32] = &[
+    bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+    bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+    uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+    uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+];
+
+const fn ctl(id: u32, max_elems: u32) -> DeviceControl {
+    DeviceControl { id, max_elems }
+}
+const HEVC_SLICE_PARAMS: u32 = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+const HEVC_ENTRY_POINTS: u32 = bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+const HEVC_EXT_ST_RPS: u32 = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS;
+const HEVC_EXT_LT_RPS: u32 = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS;
 
 /// One driver's profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +53,14 @@ pub struct Profile {
     pub variant: &'static str,
     /// Codecs with their largest coded size in pixels (width, height).
     pub codecs: &'static [(CodecKind, u32, u32)],
-    /// CAPTURE fourccs in the driver's order of preference.
+    /// CAPTURE fourccs for 8-bit streams, in the driver's order of preference.
     pub capture_formats: &'static [[u8; 4]],
+    /// CAPTURE fourccs for 10-bit streams (`StreamParams::bit_depth` 10), in
+    /// order of preference; empty when the driver decodes no 10-bit stream.
+    pub capture_formats_10bit: &'static [[u8; 4]],
+    /// HEVC controls whose presence / `dims[0]` differ by driver (see
+    /// [`VARYING_CONTROLS`]): what the driver registers, with its array limits.
+    pub controls: &'static [DeviceControl],
     /// The driver derives the CAPTURE format from the SPS control: the SPS
     /// must be set (no request) before G_FMT/S_FMT CAPTURE.
     pub sps_before_capture_format: bool,
@@ -58,6 +96,12 @@ pub const PROFILES: &[Profile] = &[
         // with the VDPU2 format table (H.264 frmsize max 1920x1088).
         codecs: &[(H264, 1920, 1088), (VP8, 1920, 1088), (MPEG2, 1920, 1088)],
         capture_formats: &[*b"NV12"],
+        // No 10-bit format on the VDPU2 variants (hantro_drv.c rejects
+        // bit_depth_luma_minus8 != 0 for H.264); no HEVC on rk3568.
+        capture_formats_10bit: &[],
+        // hantro_drv.c controls[]: HEVC (G2 variants) registers no SLICE_PARAMS
+        // and no ENTRY_POINT_OFFSETS.
+        controls: &[],
         sps_before_capture_format: false,
         output_buffers_before_capture: false,
         hevc_ext_sps_rps: false,
@@ -76,7 +120,11 @@ pub const PROFILES: &[Profile] = &[
         // is in the newer platform/rockchip/rkvdec driver.
         codecs: &[(H264, 4096, 2304), (HEVC, 4096, 2304), (VP9, 4096, 2304)],
         // NV12 for 8-bit, NV15 for 10-bit (rkvdec_*_decoded_fmts).
-        capture_formats: &[*b"NV12", *b"NV15"],
+        capture_formats: &[*b"NV12"],
+        capture_formats_10bit: &[*b"NV15"],
+        // HEVC SLICE_PARAMS as a dynamic array; dims 600 assumed like the
+        // other drivers (not read from the rk3399 HEVC backend: unverified).
+        controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
         // rkvdec_s_ctrl: the image format (8/10-bit, 4:2:0/4:2:2) comes from
         // the SPS; changing it resets the decoded (CAPTURE) format and is
         // refused with EBUSY once CAPTURE buffers exist.
@@ -94,7 +142,20 @@ pub const PROFILES: &[Profile] = &[
         driver: "rkvdec",
         variant: "vdpu381",
         codecs: &[(H264, 4096, 2304), (HEVC, 7680, 4320), (VP9, 7680, 4320)],
-        capture_formats: &[*b"NV12", *b"NV15"],
+        capture_formats: &[*b"NV12"],
+        // rkvdec-vdpu381 decoded formats: NV15 (10-bit packed 4:2:0) for
+        // 10-bit streams; the driver derives it from the SPS.
+        capture_formats_10bit: &[*b"NV15"],
+        // rkvdec.c vdpu38x_hevc_ctrl_descs (Linux 7.x): EXT_SPS_ST_RPS /
+        // EXT_SPS_LT_RPS with dims 65; ENTRY_POINT_OFFSETS per the project's
+        // RK3588 notes; the SLICE_PARAMS / ENTRY_POINT_OFFSETS dims (600 / 256)
+        // are assumed like visl's. Unverified on silicon.
+        controls: &[
+            ctl(HEVC_SLICE_PARAMS, 600),
+            ctl(HEVC_ENTRY_POINTS, 256),
+            ctl(HEVC_EXT_ST_RPS, 65),
+            ctl(HEVC_EXT_LT_RPS, 65),
+        ],
         sps_before_capture_format: true,
         output_buffers_before_capture: false,
         // vdpu381 HEVC needs V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS/_LT_RPS
@@ -114,7 +175,12 @@ pub const PROFILES: &[Profile] = &[
         // NC12 = V4L2_PIX_FMT_NV12_COL128 (8-bit), NC30 = NV12_10_COL128 (10-bit),
         // SAND128 column layout; the driver checks the CAPTURE format
         // against the SPS bit depth.
-        capture_formats: &[*b"NC12", *b"NC30"],
+        capture_formats: &[*b"NC12"],
+        // NC30 = V4L2_PIX_FMT_NV12_10_COL128 (Y/C SAND128, 10-bit, 3 samples per 32 bits).
+        capture_formats_10bit: &[*b"NC30"],
+        // hevc_d.c hevc_d_ctrls: SLICE_PARAMS dynamic array (dims 600), no
+        // ENTRY_POINT_OFFSETS.
+        controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
         sps_before_capture_format: false,
         // Order seen on silicon (seed note in DESIGN.md): S_FMT OUT →
         // REQBUFS OUT → S_FMT CAP → CREATE_BUFS CAP → STREAMON.
@@ -138,6 +204,10 @@ pub const PROFILES: &[Profile] = &[
         // cedrus_video.c cedrus_formats: V4L2_PIX_FMT_NV12_32L32 (tiled) on
         // every variant; linear NV12 only where the hardware can untile.
         capture_formats: &[*b"ST12", *b"NV12"],
+        capture_formats_10bit: &[],
+        // cedrus.c cedrus_controls: SLICE_PARAMS dims 1 ("only 1 entry per
+        // slice"), ENTRY_POINT_OFFSETS dims 256.
+        controls: &[ctl(HEVC_SLICE_PARAMS, 1), ctl(HEVC_ENTRY_POINTS, 256)],
         sps_before_capture_format: false,
         output_buffers_before_capture: false,
         hevc_ext_sps_rps: false,
@@ -165,6 +235,13 @@ pub const PROFILES: &[Profile] = &[
         ],
         // visl-video.c visl_decoded_fmts: NV12, YUV420.
         capture_formats: &[*b"NV12", *b"YU12"],
+        // visl 6.12 lists no 10-bit format: a 10-bit stream gets NV12 (see
+        // `choose_capture_format`).
+        capture_formats_10bit: &[],
+        // visl-core.c visl_hevc_ctrl_descs: SLICE_PARAMS dims 600,
+        // ENTRY_POINT_OFFSETS dims 256; no EXT_SPS_*_RPS in 6.12 (the sid VM's
+        // patched visl adds them, dims 65, hidden by `hevc_ext_sps_rps=0`).
+        controls: &[ctl(HEVC_SLICE_PARAMS, 600), ctl(HEVC_ENTRY_POINTS, 256)],
         sps_before_capture_format: false,
         output_buffers_before_capture: false,
         hevc_ext_sps_rps: false,
@@ -185,6 +262,13 @@ pub const GENERIC: Profile = Profile {
     variant: "generic",
     codecs: &[],
     capture_formats: &[*b"NV12", *b"NM12", *b"YU12", *b"YM12"],
+    capture_formats_10bit: &[*b"P010"],
+    controls: &[
+        ctl(HEVC_SLICE_PARAMS, 600),
+        ctl(HEVC_ENTRY_POINTS, 256),
+        ctl(HEVC_EXT_ST_RPS, 65),
+        ctl(HEVC_EXT_LT_RPS, 65),
+    ],
     sps_before_capture_format: true,
     output_buffers_before_capture: true,
     hevc_ext_sps_rps: false,
@@ -214,7 +298,76 @@ pub fn for_driver(driver: &str, card: &str) -> &'static Profile {
     }
 }
 
+/// Picks the CAPTURE fourcc for a stream of `bit_depth` among the formats
+/// the device lists (`VIDIOC_ENUM_FMT` after the sequence controls were set)
+/// that `usable` accepts: the profile's list for that depth, then the
+/// [`GENERIC`] one (P010 for 10-bit), then — for a 10-bit stream on a device
+/// that lists no 10-bit format (visl 6.12: NV12 / YU12 only) — the 8-bit
+/// choice, then anything listed. Returns the fourcc and whether it is such a
+/// fallback (the caller warns: the frames will not be 10-bit).
+///
+/// This follows GStreamer's v4l2codecs (`gst_v4l2_decoder_select_src_format`
+/// takes the format the driver offers after the SPS was set) so that on visl
+/// both pick the same format.
+pub fn choose_capture_format(
+    profile: &Profile,
+    bit_depth: u8,
+    listed: &[[u8; 4]],
+    usable: impl Fn(&[u8; 4]) -> bool,
+) -> Option<([u8; 4], bool)> {
+    let ok = |f: &&[u8; 4]| listed.contains(f) && usable(f);
+    let eight = || {
+        profile
+            .capture_formats
+            .iter()
+            .chain(GENERIC.capture_formats)
+            .find(ok)
+    };
+    if bit_depth > 8 {
+        if let Some(f) = profile
+            .capture_formats_10bit
+            .iter()
+            .chain(GENERIC.capture_formats_10bit)
+            .find(ok)
+        {
+            return Some((*f, false));
+        }
+        return eight()
+            .or_else(|| listed.iter().find(|f| usable(f)))
+            .map(|f| (*f, true));
+    }
+    eight()
+        .or_else(|| listed.iter().find(|f| usable(f)))
+        .map(|f| (*f, false))
+}
+
 impl Profile {
+    /// Whether the driver registers control `id`: the profile's
+    /// [`Profile::controls`] for the [`VARYING_CONTROLS`], otherwise true (a
+    /// driver of a codec registers its mandatory controls).
+    pub fn has_control(&self, id: u32) -> bool {
+        self.controls.iter().any(|c| c.id == id) || !VARYING_CONTROLS.contains(&id)
+    }
+
+    /// `dims[0]` of dynamic-array control `id`, if the profile lists it as one.
+    pub fn max_elems(&self, id: u32) -> Option<u32> {
+        self.controls
+            .iter()
+            .find(|c| c.id == id && c.max_elems > 0)
+            .map(|c| c.max_elems)
+    }
+
+    /// Every CAPTURE format the driver may list (8- and 10-bit).
+    pub fn all_capture_formats(&self) -> Vec<[u8; 4]> {
+        let mut v: Vec<[u8; 4]> = self.capture_formats.to_vec();
+        for f in self.capture_formats_10bit {
+            if !v.contains(f) {
+                v.push(*f);
+            }
+        }
+        v
+    }
+
     /// Largest coded size for `codec`, if this profile lists the codec.
     pub fn max_size(&self, codec: CodecKind) -> Option<(u32, u32)> {
         self.codecs
@@ -257,6 +410,72 @@ mod tests {
             Some((4096, 2304))
         );
         assert_eq!(for_driver("hantro-vpu", "").max_size(CodecKind::Hevc), None);
+    }
+
+    #[test]
+    fn optional_hevc_controls_per_driver() {
+        let st = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS;
+        let lt = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS;
+        let epo = bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+        let rk3588 = for_driver("rkvdec", "rk3588");
+        assert!(rk3588.has_control(st) && rk3588.has_control(lt) && rk3588.has_control(epo));
+        assert_eq!(rk3588.max_elems(st), Some(65));
+        let visl = for_driver("visl", "");
+        assert!(visl.has_control(epo) && !visl.has_control(st) && !visl.has_control(lt));
+        assert_eq!(
+            visl.max_elems(bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS),
+            Some(600)
+        );
+        let rpi = for_driver("rpi-hevc-dec", "");
+        assert!(!rpi.has_control(epo) && !rpi.has_control(st));
+        assert_eq!(
+            for_driver("cedrus", "").max_elems(bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS),
+            Some(1)
+        );
+        // Mandatory controls are always there.
+        assert!(visl.has_control(bindings::V4L2_CID_STATELESS_HEVC_SPS));
+        assert_eq!(visl.max_elems(bindings::V4L2_CID_STATELESS_HEVC_SPS), None);
+    }
+
+    #[test]
+    fn capture_format_by_bit_depth() {
+        let any = |_: &[u8; 4]| true;
+        let visl = for_driver("visl", "");
+        let listed = [*b"NV12", *b"YU12"];
+        assert_eq!(
+            choose_capture_format(visl, 8, &listed, any),
+            Some((*b"NV12", false))
+        );
+        // visl 6.12 has no 10-bit format: NV12, flagged as a fallback.
+        assert_eq!(
+            choose_capture_format(visl, 10, &listed, any),
+            Some((*b"NV12", true))
+        );
+        // A device that lists P010 gets it for 10-bit, NV12 for 8-bit.
+        let with_p010 = [*b"NV12", *b"P010"];
+        assert_eq!(
+            choose_capture_format(visl, 10, &with_p010, any),
+            Some((*b"P010", false))
+        );
+        assert_eq!(
+            choose_capture_format(visl, 8, &with_p010, any),
+            Some((*b"NV12", false))
+        );
+        let rk = for_driver("rkvdec", "rk3588");
+        assert_eq!(
+            choose_capture_format(rk, 10, &[*b"NV15"], any),
+            Some((*b"NV15", false))
+        );
+        let rpi = for_driver("rpi-hevc-dec", "");
+        assert_eq!(
+            choose_capture_format(rpi, 10, &rpi.all_capture_formats(), any),
+            Some((*b"NC30", false))
+        );
+        // Unusable formats are skipped; nothing usable → None.
+        assert_eq!(
+            choose_capture_format(rpi, 8, &[*b"NC12"], |f| f != b"NC12"),
+            None
+        );
     }
 
     #[test]

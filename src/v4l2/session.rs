@@ -38,6 +38,7 @@ use v4l2r::{Format, QueueType};
 use super::discover::{probe_video, read_menus};
 use super::profile::{self, Profile};
 use super::{CaptureFormat, Completed, DecoderDevice, DeviceError, DeviceInfo, PlaneLayout};
+use crate::codec::uapi_ext;
 use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use crate::frame::PixelFormat;
 
@@ -111,6 +112,77 @@ struct OutputBuffer {
     busy: Option<u64>,
 }
 
+/// What `VIDIOC_QUERY_EXT_CTRL` says about one control (uAPI "vidioc-queryctrl").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlInfo {
+    /// `elem_size`: bytes per element.
+    pub elem_size: u32,
+    /// `elems`: current element count.
+    pub elems: u32,
+    /// `dims[0]` (0: not an array).
+    pub dims0: u32,
+    /// `flags` (`V4L2_CTRL_FLAG_DYNAMIC_ARRAY`, ...).
+    pub flags: u32,
+}
+
+impl ControlInfo {
+    /// `V4L2_CTRL_FLAG_DYNAMIC_ARRAY` is set.
+    pub fn dynamic_array(&self) -> bool {
+        self.flags & bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY != 0
+    }
+}
+
+/// The controls probed at open for `codec`: the optional ones and the
+/// dynamic arrays whose `dims[0]` limits a request.
+fn probed_controls(codec: CodecKind) -> &'static [u32] {
+    match codec {
+        CodecKind::Hevc => &[
+            bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+        ],
+        _ => &[],
+    }
+}
+
+/// Checks a request's dynamic-array controls against what the device said:
+/// an empty array is never sent (`size` 0 would keep the previous value or be
+/// refused, uAPI "vidioc-g-ext-ctrls"), a control the device lacks is not
+/// sent, and an array longer than the device's `dims[0]` is refused.
+/// Returns the message for a [`DeviceError::Unsupported`].
+pub(crate) fn check_array_controls(
+    controls: &[Control],
+    info: &dyn Fn(u32) -> Option<Option<ControlInfo>>,
+) -> Result<(), String> {
+    for c in controls {
+        let len = match c {
+            Control::HevcSliceParams(v) => v.len(),
+            Control::HevcEntryPointOffsets(v) => v.len(),
+            Control::HevcExtSpsStRps(v) => v.len(),
+            Control::HevcExtSpsLtRps(v) => v.len(),
+            _ => continue,
+        };
+        if len == 0 {
+            return Err(format!("{}: empty dynamic array (not sent)", c.name()));
+        }
+        match info(c.id()) {
+            None => {}
+            Some(None) => return Err(format!("{}: the device has no such control", c.name())),
+            Some(Some(i)) => {
+                if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize {
+                    return Err(format!(
+                        "{}: {len} elements exceed the device's maximum of {} (dims[0])",
+                        c.name(),
+                        i.dims0
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 struct CaptureBuffer {
     maps: Vec<PlaneMapping>,
     dmabufs: Vec<OwnedFd>,
@@ -130,7 +202,16 @@ pub struct Session {
     outputs: Vec<OutputBuffer>,
     free_outputs: VecDeque<usize>,
     captures: Vec<CaptureBuffer>,
+    /// Index the engine sees for V4L2 CAPTURE buffer 0 of this configuration:
+    /// indices stay unique across reconfigurations.
+    capture_base: usize,
+    /// Dequeued CAPTURE buffers of earlier configurations (maps and dmabufs
+    /// kept; vb2 orphans mapped buffers on `REQBUFS(0)`), until released.
+    retired: HashMap<usize, CaptureBuffer>,
     capture_planes: usize,
+    /// The codec's controls as `VIDIOC_QUERY_EXT_CTRL` answered at open;
+    /// `None` where the query failed (control absent).
+    controls: HashMap<u32, Option<ControlInfo>>,
     streaming: bool,
     /// µs-truncated ns → the job's exact `timestamp_ns`, for queued pictures.
     timestamps: HashMap<u64, u64>,
@@ -140,6 +221,8 @@ pub struct Session {
     warned_ts: bool,
     /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
     supports_hold: bool,
+    /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
+    source_changed: bool,
 }
 
 impl Session {
@@ -202,6 +285,27 @@ impl Session {
             tracing::debug!("{name}: VIDIOC_SUBSCRIBE_EVENT(SOURCE_CHANGE): {e}");
         }
         let profile = profile::for_driver(&probe.driver, &probe.card);
+        let mut controls = HashMap::new();
+        for &id in probed_controls(codec) {
+            let info = ioctl::CtrlId::new(id)
+                .ok()
+                .and_then(|cid| {
+                    ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
+                        &video,
+                        cid,
+                        ioctl::QueryCtrlFlags::empty(),
+                    )
+                    .ok()
+                })
+                .map(|q| ControlInfo {
+                    elem_size: q.elem_size,
+                    elems: q.elems,
+                    dims0: q.dims[0],
+                    flags: q.flags,
+                });
+            tracing::debug!("{name}: control {id:#x}: {info:?}");
+            controls.insert(id, info);
+        }
         tracing::info!(
             "{name}: {codec} {mode:?}, profile {} {}",
             profile.driver,
@@ -219,12 +323,16 @@ impl Session {
             outputs: Vec::new(),
             free_outputs: VecDeque::new(),
             captures: Vec::new(),
+            capture_base: 0,
+            retired: HashMap::new(),
             capture_planes: 0,
+            controls,
             streaming: false,
             timestamps: HashMap::new(),
             captures_expected: 0,
             warned_ts: false,
             supports_hold: false,
+            source_changed: false,
         })
     }
 
@@ -280,8 +388,12 @@ impl Session {
         DeviceError::Unsupported(what.into(), self.name.clone())
     }
 
-    /// STREAMOFF both queues and frees every buffer and request.
-    fn teardown(&mut self) {
+    /// STREAMOFF both queues and frees every buffer and request. With
+    /// `retire`, CAPTURE buffers the engine had dequeued stay mapped (and
+    /// their dmabufs open) under their indices until released by
+    /// [`DecoderDevice::requeue_capture`]; the next configuration's indices
+    /// start after them.
+    fn teardown(&mut self, retire: bool) {
         if self.streaming {
             let _ = ioctl::streamoff(&self.video, self.out_q());
             let _ = ioctl::streamoff(&self.video, self.cap_q());
@@ -289,7 +401,16 @@ impl Session {
         }
         self.outputs.clear();
         self.free_outputs.clear();
-        self.captures.clear();
+        let n = self.captures.len();
+        for (i, c) in std::mem::take(&mut self.captures).into_iter().enumerate() {
+            if retire && !c.queued && !c.maps.is_empty() {
+                self.retired.insert(self.capture_base + i, c);
+            }
+        }
+        if !retire {
+            self.retired.clear();
+        }
+        self.capture_base += n;
         self.timestamps.clear();
         self.captures_expected = 0;
         let none = MemoryConsistency::empty();
@@ -400,11 +521,30 @@ impl Session {
 
     fn reap_events(&mut self) {
         while let Ok(ev) = ioctl::dqevent::<ioctl::Event>(&self.video) {
+            if let ioctl::Event::SrcChangeEvent(ch) = &ev {
+                if ch.contains(ioctl::SrcChanges::RESOLUTION) {
+                    self.source_changed = true;
+                }
+            }
             tracing::info!(
-                "{}: V4L2 event {ev:?} (source change: the engine reconfigures on the next SPS)",
+                "{}: V4L2 event {ev:?} (a resolution change makes the engine renegotiate CAPTURE)",
                 self.name
             );
         }
+    }
+
+    /// CAPTURE buffer by engine index: this configuration's or a retired one.
+    fn capture(&self, global: usize) -> Option<&CaptureBuffer> {
+        match global.checked_sub(self.capture_base) {
+            Some(i) => self.captures.get(i),
+            None => self.retired.get(&global),
+        }
+    }
+
+    /// What `VIDIOC_QUERY_EXT_CTRL` said about control `id` at open
+    /// (`None`: not probed; `Some(None)`: the device lacks it).
+    pub fn control_info(&self, id: u32) -> Option<Option<ControlInfo>> {
+        self.controls.get(&id).copied()
     }
 
     fn busy_outputs(&self) -> usize {
@@ -520,24 +660,27 @@ impl Session {
         let usable = |f: &[u8; 4]| {
             PixelFormat::from_v4l2(*f).is_some() && plane_layout(*f, &[0; 3], 0).is_some()
         };
-        let chosen = self
-            .profile
-            .capture_formats
-            .iter()
-            .chain(profile::GENERIC.capture_formats)
-            .find(|f| listed.contains(f) && usable(f))
-            .or_else(|| listed.iter().find(|f| usable(f)))
-            .copied()
-            .ok_or_else(|| {
-                let names: Vec<String> = listed
-                    .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
-                    .collect();
-                self.unsupported(format!(
-                    "no CAPTURE format we can show among [{}]",
-                    names.join(", ")
-                ))
-            })?;
+        let (chosen, fallback) =
+            profile::choose_capture_format(self.profile, params.bit_depth, &listed, usable)
+                .ok_or_else(|| {
+                    let names: Vec<String> = listed
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect();
+                    self.unsupported(format!(
+                        "no CAPTURE format we can show among [{}]",
+                        names.join(", ")
+                    ))
+                })?;
+        if fallback {
+            tracing::warn!(
+                "{}: {}-bit stream but the device lists no 10-bit CAPTURE format we can \
+                 show; using {} (as GStreamer does on visl)",
+                self.name,
+                params.bit_depth,
+                String::from_utf8_lossy(&chosen)
+            );
+        }
         // The driver derives the CAPTURE size (and for rkvdec the depth) from
         // the OUTPUT format and the SPS: keep what G_FMT says and only switch
         // the pixel format if needed (as GStreamer's v4l2codecs does).
@@ -721,10 +864,10 @@ impl DecoderDevice for Session {
         first_controls: &[Control],
         capture_buffers: u32,
     ) -> Result<CaptureFormat, DeviceError> {
-        self.teardown();
+        self.teardown(true);
         let r = self.do_configure(codec, params, first_controls, capture_buffers);
         if r.is_err() {
-            self.teardown();
+            self.teardown(true);
         }
         r
     }
@@ -748,6 +891,8 @@ impl DecoderDevice for Session {
                 job.bitstream.len()
             )));
         }
+        check_array_controls(&job.controls, &|id| self.control_info(id))
+            .map_err(|e| self.unsupported(format!("picture {}: {e}", job.timestamp_ns)))?;
         if job.hold_capture && !self.supports_hold {
             return Err(self.unsupported(format!(
                 "picture {}: HOLD_CAPTURE_BUF requested but the OUTPUT queue lacks \
@@ -835,7 +980,7 @@ impl DecoderDevice for Session {
                 self.reap_outputs()?;
                 return Ok(Some(Completed {
                     timestamp_ns,
-                    capture_index: index,
+                    capture_index: self.capture_base + index,
                     error: b.has_error(),
                 }));
             }
@@ -875,7 +1020,16 @@ impl DecoderDevice for Session {
         self.busy_outputs().max(self.captures_expected)
     }
 
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+    fn requeue_capture(&mut self, global: usize) -> Result<(), DeviceError> {
+        let Some(index) = global.checked_sub(self.capture_base) else {
+            // A buffer of an earlier configuration: unmap it, close its dmabufs.
+            return match self.retired.remove(&global) {
+                Some(_) => Ok(()),
+                None => Err(self.unsupported(format!(
+                    "release of unknown retired CAPTURE buffer {global}"
+                ))),
+            };
+        };
         match self.captures.get(index) {
             None => {
                 return Err(self.unsupported(format!("requeue of unknown CAPTURE buffer {index}")))
@@ -892,23 +1046,33 @@ impl DecoderDevice for Session {
     }
 
     fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
-        self.captures
-            .get(index)
+        self.capture(index)
             .map(|c| c.dmabufs.iter().map(|f| f.as_fd()).collect())
             .unwrap_or_default()
     }
 
     fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.captures
-            .get(index)
+        self.capture(index)
             .map(|c| c.maps.iter().map(|m| &m[..]).collect())
             .unwrap_or_default()
+    }
+
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
+    }
+
+    fn has_control(&self, id: u32) -> bool {
+        match self.controls.get(&id) {
+            Some(info) => info.is_some(),
+            // Not probed: a mandatory control of the codec.
+            None => true,
+        }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        self.teardown();
+        self.teardown(false);
     }
 }
 
@@ -922,6 +1086,158 @@ mod tests {
             assert_eq!(timeval_to_ns(ts_to_timeval(ns)), ns);
         }
         assert_eq!(timeval_to_ns(ts_to_timeval(1_234_567)), 1_234_000);
+    }
+
+    #[test]
+    fn dynamic_arrays_checked_against_the_device() {
+        let slice = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+        let epo = bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+        let st = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS;
+        let dynamic = |dims0| {
+            Some(Some(ControlInfo {
+                elem_size: 4,
+                elems: 1,
+                dims0,
+                flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
+            }))
+        };
+        let device = |id: u32| -> Option<Option<ControlInfo>> {
+            if id == slice {
+                dynamic(1) // cedrus: one slice per request
+            } else if id == epo {
+                dynamic(256)
+            } else if id == st {
+                Some(None) // probed, absent
+            } else {
+                None
+            }
+        };
+        let one = Control::HevcSliceParams(vec![Default::default()]);
+        let two = Control::HevcSliceParams(vec![Default::default(); 2]);
+        assert!(check_array_controls(&[one.clone()], &device).is_ok());
+        let e = check_array_controls(&[two], &device).unwrap_err();
+        assert!(
+            e.contains("2 elements exceed") && e.contains("SLICE_PARAMS"),
+            "{e}"
+        );
+        let e =
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![])], &device).unwrap_err();
+        assert!(e.contains("empty"), "{e}");
+        assert!(
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![7; 256])], &device).is_ok()
+        );
+        assert!(
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![7; 257])], &device).is_err()
+        );
+        let e = check_array_controls(
+            &[one, Control::HevcExtSpsStRps(vec![Default::default()])],
+            &device,
+        )
+        .unwrap_err();
+        assert!(e.contains("no such control"), "{e}");
+        // The payload size is the slice's bytes (elements × element size).
+        let c = Control::HevcExtSpsStRps(vec![Default::default(); 3]);
+        let size = { ext_control(&c).size };
+        assert_eq!(size, 3 * 80);
+        let c = Control::HevcEntryPointOffsets(vec![1, 2, 3, 4, 5]);
+        let size = { ext_control(&c).size };
+        assert_eq!(size, 20);
+    }
+
+    /// The visl device, if this machine has one (the VM: `tests/vm/trixie/run.sh`).
+    fn visl() -> Option<DeviceInfo> {
+        super::super::discover::discover()
+            .ok()?
+            .into_iter()
+            .find(|d| d.driver == "visl")
+    }
+
+    fn h264_job(ts: u64) -> DecodeJob {
+        DecodeJob {
+            timestamp_ns: ts,
+            controls: vec![
+                Control::H264Sps(Box::default()),
+                Control::H264Pps(Box::default()),
+                Control::H264DecodeParams(Box::default()),
+                Control::H264SliceParams(Box::default()),
+            ],
+            bitstream: vec![0x65, 0x88, 0x80, 0x40],
+            hold_capture: false,
+            starts_picture: true,
+        }
+    }
+
+    /// Real device (visl, kernel 6.12): QUERY_EXT_CTRL probing of the HEVC
+    /// controls, and a reconfiguration that retires a held CAPTURE buffer whose
+    /// mapping stays readable until released. Run in the VM:
+    /// `cargo test --lib v4l2::session -- --ignored`.
+    #[test]
+    #[ignore = "needs a visl device (run in the VM)"]
+    fn visl_probe_and_retire() {
+        let info = visl().expect("no visl device");
+        let hevc = Session::open(&info, CodecKind::Hevc).unwrap();
+        let slice = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS)
+            .unwrap()
+            .expect("visl has HEVC SLICE_PARAMS");
+        assert!(slice.dynamic_array(), "{slice:?}");
+        assert_eq!(slice.dims0, 600);
+        assert_eq!(
+            slice.elem_size as usize,
+            std::mem::size_of::<bindings::v4l2_ctrl_hevc_slice_params>()
+        );
+        let epo = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+            .unwrap()
+            .expect("visl has ENTRY_POINT_OFFSETS");
+        assert_eq!((epo.dims0, epo.elem_size), (256, 4));
+        assert!(hevc.has_control(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS));
+        // trixie's visl has no EXT_SPS_*_RPS; the sid VM's patched one has
+        // them unless `hevc_ext_sps_rps=0`.
+        let ext = hevc.has_control(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS);
+        eprintln!("visl EXT_SPS_ST_RPS: {ext}");
+        drop(hevc);
+
+        let mut s = Session::open(&info, CodecKind::H264).unwrap();
+        let p = |w, h| StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, w, h),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+        };
+        let sps = [Control::H264Sps(Box::default())];
+        let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
+        s.queue(&h264_job(1000)).unwrap();
+        let a = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        let before: Vec<u8> = s.capture_map(a.capture_index)[0].to_vec();
+        assert!(!before.is_empty());
+        let f2 = s.configure(CodecKind::H264, &p(128, 96), &sps, 4).unwrap();
+        assert!(f2.width >= 128 && f2.width > f1.width);
+        // The old buffer is retired: still mapped, same bytes, dmabuf still open.
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        assert_eq!(s.capture_dmabufs(a.capture_index).len(), 1);
+        s.queue(&h264_job(2000)).unwrap();
+        let b = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        assert!(b.capture_index >= 4, "indices continue after the old ones");
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        s.requeue_capture(a.capture_index).unwrap();
+        assert!(s.capture_map(a.capture_index).is_empty());
+        assert!(s.requeue_capture(a.capture_index).is_err());
+        s.requeue_capture(b.capture_index).unwrap();
+        // An empty dynamic array is refused before any ioctl.
+        let mut h = Session::open(&info, CodecKind::Hevc).unwrap();
+        h.configure(CodecKind::Hevc, &p(64, 48), &[], 4).unwrap();
+        let job = DecodeJob {
+            timestamp_ns: 3000,
+            controls: vec![Control::HevcSliceParams(vec![])],
+            bitstream: vec![0x26, 0x01],
+            hold_capture: false,
+            starts_picture: true,
+        };
+        let e = h.queue(&job).unwrap_err().to_string();
+        assert!(e.contains("empty dynamic array"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,23 @@
-# clips.sh - sourced: h264_clips prints the H.264 clips of MANIFEST.tsv (paths
-# relative to the media dir), MPEG-TS rows excluded.
+# clips.sh - sourced: clip lists from MANIFEST.tsv (paths relative to the media
+# dir), MPEG-TS rows excluded.
+#   codec_clips CODEC   the rows whose codec column is CODEC (h264 | hevc | vp9)
+#   h264_clips          = codec_clips h264
+#   clip_codec CLIP     the codec column of CLIP's row (empty if not listed)
 # Media dir: $VREQ_MEDIA or /work/shared/media.
 MEDIA=${VREQ_MEDIA:-/work/shared/media}
-h264_clips() {
-  awk -F'\t' 'NR>1 && $4=="h264" && $9!="MPEG-TS" {print $1}' "$MEDIA/MANIFEST.tsv"
+codec_clips() {
+  awk -F'\t' -v c="$1" 'NR>1 && $4==c && $9!="MPEG-TS" {print $1}' "$MEDIA/MANIFEST.tsv"
+}
+h264_clips() { codec_clips h264; }
+clip_codec() {
+  awk -F'\t' -v p="$1" 'NR>1 && $1==p {print $4; exit}' "$MEDIA/MANIFEST.tsv"
+}
+# the GStreamer elements between demuxer and fakesink for CODEC
+codec_gst_chain() {
+  case $1 in
+    h264) echo "h264parse ! v4l2slh264dec" ;;
+    hevc) echo "h265parse ! v4l2slh265dec" ;;
+    vp9) echo "vp9parse ! v4l2slvp9dec" ;;
+    *) return 1 ;;
+  esac
 }

@@ -1,20 +1,35 @@
 #!/bin/bash
-# guest-trace.sh OUTDIR TOOL CLIP [TOOL CLIP ...]   (runs INSIDE the VM, cwd = share)
+# guest-trace.sh [-c CODEC] OUTDIR TOOL CLIP [TOOL CLIP ...]   (runs INSIDE the VM, cwd = share)
 # For each (TOOL, CLIP) pair: reload visl (fresh control state, fresh buffer
-# timestamps), enable visl's H.264 control events + v4l2_qbuf/v4l2_dqbuf, decode
-# CLIP with TOOL and save the ftrace text dump.
-# TOOL: gst  -> gst-launch-1.0 filesrc ! {qtdemux|matroskademux|-} ! h264parse ! v4l2slh264dec ! fakesink
+# timestamps), enable visl's CODEC control events (visl_<codec>_controls) +
+# v4l2_qbuf/v4l2_dqbuf, decode CLIP with TOOL and save the ftrace text dump.
+# CODEC: h264 (default) | hevc | vp9.
+# TOOL: gst  -> gst-launch-1.0 filesrc ! DEMUX ! PARSE ! DEC ! fakesink, with
+#               DEMUX by extension: qtdemux (.mp4 .mov .m4v), matroskademux
+#               (.mkv .webm), ivfparse (.ivf), none (Annex-B .h264 .h265 ...);
+#               PARSE ! DEC: h264parse ! v4l2slh264dec | h265parse ! v4l2slh265dec
+#               | vp9parse ! v4l2slvp9dec (vp9parse splits superframes: the
+#               decoder's sink caps want alignment=frame)
 #       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
 # .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns).
 set -u
+codec=h264
+if [ "${1:-}" = -c ]; then codec=$2; shift 2; fi
+case $codec in
+  h264) chain="h264parse ! v4l2slh264dec" ;;
+  hevc) chain="h265parse ! v4l2slh265dec" ;;
+  vp9) chain="vp9parse ! v4l2slvp9dec" ;;
+  *) echo "guest-trace.sh: unknown codec $codec" >&2; exit 2 ;;
+esac
 out=$1; shift
 mkdir -p "$out"
 T=/sys/kernel/tracing
 : "${TRACE_KB:=65536}"
 gstver=$(gst-launch-1.0 --version | sed -n 's/.*GStreamer \([0-9.]*\).*/\1/p' | head -1)
-echo "gstreamer=$gstver kernel=$(uname -r)" > "$out/env.txt"
+visl_opts=$(for p in /sys/module/visl/parameters/hevc_ext_sps_rps; do [ -r "$p" ] && echo " visl.hevc_ext_sps_rps=$(cat "$p")"; done)
+echo "gstreamer=$gstver kernel=$(uname -r)$visl_opts" > "$out/env.txt"
 while [ $# -ge 2 ]; do
   tool=$1 clip=$2; shift 2
   tag=$(basename "$clip")
@@ -24,7 +39,7 @@ while [ $# -ge 2 ]; do
   echo 0 > $T/tracing_on; echo 0 > $T/events/enable
   echo "$TRACE_KB" > $T/buffer_size_kb
   echo > $T/trace
-  echo 1 > $T/events/visl_h264_controls/enable
+  echo 1 > $T/events/visl_${codec}_controls/enable
   echo 1 > $T/events/v4l2/v4l2_qbuf/enable; echo 1 > $T/events/v4l2/v4l2_dqbuf/enable
   echo 1 > $T/tracing_on
   t0=$(date +%s.%N)
@@ -33,9 +48,10 @@ while [ $# -ge 2 ]; do
       case $clip in
         *.mp4|*.mov|*.m4v) demux="qtdemux ! " ;;
         *.mkv|*.webm) demux="matroskademux ! " ;;
+        *.ivf) demux="ivfparse ! " ;;
         *) demux="" ;;
       esac
-      gst-launch-1.0 -v filesrc location="$clip" ! $demux h264parse ! v4l2slh264dec ! \
+      gst-launch-1.0 -v filesrc location="$clip" ! $demux $chain ! \
         fakesink name=sink silent=false sync=false > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(grep -c 'sink: last-message = chain' "$out/$tag.$name.log") ;;

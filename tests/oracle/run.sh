@@ -1,16 +1,26 @@
 #!/bin/bash
-# run.sh [-g|-G] [-o OUTDIR] [-b BATCH] [CLIP...] - the oracle comparison (host side).
-# For each CLIP (path relative to the media dir, or absolute; default: every
-# H.264 clip in MANIFEST.tsv except MPEG-TS rows) boot the trixie VM, decode the
-# clip with GStreamer (v4l2slh264dec) and with vreqplay (--vo null) against
-# visl with ftrace on (tests/oracle/guest-trace.sh), then compare the two
+# run.sh [-c CODEC] [-g|-G] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [-o OUTDIR] [-b BATCH] [CLIP...]
+# The oracle comparison (host side). For each CLIP (path relative to the media
+# dir, or absolute; default: every CODEC clip in MANIFEST.tsv except MPEG-TS
+# rows) boot the VM, decode the clip with GStreamer (v4l2slh264dec /
+# v4l2slh265dec / v4l2slvp9dec) and with vreqplay (--vo null) against visl
+# with ftrace on (tests/oracle/guest-trace.sh), then compare the two
 # normalised traces with vreq-oracle and print a table:
 #   clip | gst frames | vreq frames | ffprobe frames | jobs equal | first difference
+#   -c CODEC    h264 | hevc | vp9. Default: the MANIFEST codec of the first
+#               CLIP, else h264. Every clip of one run must be of this codec.
 #   -g          GStreamer only (no vreqplay run, no comparison)
 #   -G          vreqplay only, compared with the committed goldens
-#               (tests/golden/h264/, made by gen-golden.sh; for the synthetic
-#               streams tests/data/h264-synthetic/*.h264 given by absolute path,
-#               tests/golden/h264/synthetic/): half the VM time
+#               (tests/golden/CODEC/, made by gen-golden.sh; for the synthetic
+#               H.264 streams tests/data/h264-synthetic/*.h264 given by
+#               absolute path, tests/golden/h264/synthetic/): half the VM time
+#   -D DIR      golden directory for -G instead of tests/golden/CODEC (e.g.
+#               tests/golden/hevc-sid/ext); goldens are named after the clip
+#               path with / -> --
+#   -V VARIANT  VM: trixie (default; kernel 6.12, GStreamer 1.26.2) or sid
+#               (kernel 7.2, GStreamer 1.28.8, visl with EXT_SPS_ST/LT_RPS)
+#   -O OPTS     module options for the VM, repeatable, e.g.
+#               -O 'visl hevc_ext_sps_rps=0' (sid: hide the EXT_SPS controls)
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
 # Exit status: vreq-oracle report's (0 only when every clip passes).
@@ -21,17 +31,30 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/clips.sh"
-gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4
-while getopts ":gGo:b:h" opt; do
+gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4 codec= gdir= variant=trixie modopts=()
+while getopts ":c:gGD:V:O:o:b:h" opt; do
   case $opt in
-    g) gstonly=1 ;; G) golden=1 ;; o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,20p' "$0"; exit 0 ;;
+    c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; D) gdir=$OPTARG ;;
+    V) variant=$OPTARG ;; O) modopts+=(-o "$OPTARG") ;;
+    o) out=$OPTARG ;; b) batch=$OPTARG ;;
+    h) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND-1))
 clips=("$@")
-[ ${#clips[@]} -eq 0 ] && mapfile -t clips < <(h264_clips)
+[ -z "$codec" ] && [ ${#clips[@]} -gt 0 ] && codec=$(clip_codec "${clips[0]#$MEDIA/}")
+codec=${codec:-h264}
+codec_gst_chain "$codec" >/dev/null || { echo "run.sh: unknown codec $codec (h264 | hevc | vp9)" >&2; exit 2; }
+case $variant in trixie|sid) ;; *) echo "run.sh: unknown VM variant $variant" >&2; exit 2 ;; esac
+[ ${#clips[@]} -eq 0 ] && mapfile -t clips < <(codec_clips "$codec")
+for c in "${clips[@]}"; do
+  cc=$(clip_codec "${c#$MEDIA/}")
+  if [ -n "$cc" ] && [ "$cc" != "$codec" ]; then
+    echo "run.sh: $c is $cc in MANIFEST.tsv, not $codec (one codec per run: -c)" >&2; exit 2
+  fi
+done
+[ -z "$gdir" ] && gdir=$ROOT/tests/golden/$codec
 VREQPLAY=${VREQPLAY:-$ROOT/target/debug/vreqplay}
 ORACLE=${VREQ_ORACLE:-$ROOT/target/debug/vreq-oracle}
 mkdir -p "$out"
@@ -55,7 +78,7 @@ while [ $i -lt ${#clips[@]} ]; do
     n=$(basename "$src"); names+=("$n")
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     if [ $golden = 1 ]; then
-      g=$ROOT/tests/golden/h264/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
+      g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
       if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
     else
@@ -67,8 +90,8 @@ while [ $i -lt ${#clips[@]} ]; do
   [ ${#args[@]} -eq 0 ] && continue
   t0=$(date +%s.%N)
   for try in 1 2; do   # exit 125: the VM never reported (rare early panic under TCG): retry once
-    VREQPLAY=./vreqplay "$ROOT/tests/vm/trixie/run.sh" -T -t 1800 -s "$share" -- \
-      bash guest-trace.sh out "${args[@]}" 2> "$share/vm.err"
+    VREQPLAY=./vreqplay "$ROOT/tests/vm/$variant/run.sh" -T -t 1800 "${modopts[@]+"${modopts[@]}"}" -s "$share" -- \
+      bash guest-trace.sh -c "$codec" out "${args[@]}" 2> "$share/vm.err"
     rc=$?
     [ $rc -eq 125 ] || break
     echo "run.sh: VM did not report; retrying once" >&2
@@ -85,8 +108,9 @@ done
 for c in "${clips[@]}"; do
   src=$c; [ "${c#/}" = "$c" ] && src=$MEDIA/$c
   n=$(basename "$src")
+  # first line, first field: side data (e.g. stereo3d) adds empty columns
   [ -f "$out/$n.ffprobe" ] || ffprobe -v error -count_frames -select_streams v:0 \
-    -show_entries stream=nb_read_frames -of csv=p=0 "$src" > "$out/$n.ffprobe" 2>/dev/null
+    -show_entries stream=nb_read_frames -of csv=p=0 "$src" 2>/dev/null | sed -n '1{s/,.*//;p;}' > "$out/$n.ffprobe"
 done
 if [ -x "$ORACLE" ]; then
   "$ORACLE" report "$out"

@@ -34,6 +34,9 @@ check y4m tests/vm/vm.sh run -- bash -c \
 #    GStreamer by tests/oracle/gen-golden.sh), and its frame count equals
 #    ffprobe's. (Live GStreamer side by side: tests/oracle/run.sh without -G.)
 check oracle-h264 tests/oracle/run.sh -G -b 25 -o /tmp/vreq-oracle
+#    ... and every HEVC and VP9 clip (tests/golden/hevc, tests/golden/vp9)
+check oracle-hevc tests/oracle/run.sh -c hevc -G -b 20 -o /tmp/vreq-oracle-hevc
+check oracle-vp9 tests/oracle/run.sh -c vp9 -G -b 20 -o /tmp/vreq-oracle-vp9
 
 # 3. the README's run command in the VM's compositor (weston headless GL,
 #    /dev/dri hidden): an MP4 and an MKV, zero-copy, screenshot shows visl's frame
@@ -41,6 +44,10 @@ check window-mp4 tests/vm/window-test.sh -o /tmp/vreq-window-mp4 -w 25 -V 560x32
   -f "$media/debian-src-firefox-esr/gizmo.mp4" -- ./vreqplay --keep-open gizmo.mp4
 check window-mkv tests/vm/window-test.sh -o /tmp/vreq-window-mkv -w 30 -V 720x576 \
   -f "$media/remuxed-by-us/balle-jbart.h264.mkv" -- ./vreqplay --keep-open balle-jbart.h264.mkv
+check window-hevc-mkv tests/vm/window-test.sh -o /tmp/vreq-window-hevc -w 25 -V 560x320 \
+  -f "$media/remuxed-by-us/gizmo_hevc_8bit_420.mkv" -- ./vreqplay --keep-open gizmo_hevc_8bit_420.mkv
+check window-vp9-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp9 -w 25 -V 560x320 \
+  -f "$media/debian-src-firefox-esr/gizmo.webm" -- ./vreqplay --keep-open gizmo.webm
 # (tests/vm/window-test.sh without a command runs the presenter's synthetic
 #  pattern through both paths; not in the tier: its zero-copy screenshot came
 #  back empty in about one run in four, cause not found yet — see its header.)

@@ -71,6 +71,19 @@ impl DmabufFormats {
     }
 }
 
+/// The dmabuf modifier to wrap CAPTURE buffers of `pf` with (linear or
+/// implicit, see [`DmabufFormats::linear_modifier`]), or why the compositor
+/// cannot take them (then frames go through the `wl_shm` copy path). For a
+/// 10-bit stream this is `DRM_FORMAT_P010` zero-copy when the compositor lists
+/// it, else the caller converts P010 → XRGB8888 on the CPU.
+pub fn choose_dmabuf(formats: &DmabufFormats, pf: PixelFormat) -> Result<u64, String> {
+    let fourcc = pf.drm_fourcc();
+    formats.linear_modifier(fourcc).ok_or_else(|| {
+        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
+        format!("compositor does not announce DRM_FORMAT_{name} with a linear or implicit modifier")
+    })
+}
+
 /// Parses a v4 `format_table` (`size` bytes) into (fourcc, modifier) pairs.
 /// Errors on a size that is not a multiple of 16 or larger than
 /// [`FORMAT_TABLE_MAX`].
@@ -192,6 +205,53 @@ mod tests {
         assert_eq!(PixelFormat::Nv12.drm_fourcc(), NV12);
         // DRM_FORMAT_YUV420 fourcc_code('Y', 'U', '1', '2') = 0x32315559
         assert_eq!(PixelFormat::Yuv420.drm_fourcc(), 0x3231_5559);
+    }
+
+    #[test]
+    fn p010_zero_copy_only_when_announced() {
+        // drm_fourcc.h: DRM_FORMAT_P010 fourcc_code('P', '0', '1', '0') = 0x30313050
+        let p010 = PixelFormat::P010.drm_fourcc();
+        assert_eq!(p010, 0x3031_3050);
+        let mut f = DmabufFormats::default();
+        f.insert(NV12, DRM_FORMAT_MOD_LINEAR);
+        assert_eq!(
+            choose_dmabuf(&f, PixelFormat::Nv12),
+            Ok(DRM_FORMAT_MOD_LINEAR)
+        );
+        let e = choose_dmabuf(&f, PixelFormat::P010).unwrap_err();
+        assert!(e.contains("DRM_FORMAT_P010"), "{e}");
+        f.insert(p010, DRM_FORMAT_MOD_INVALID);
+        assert_eq!(
+            choose_dmabuf(&f, PixelFormat::P010),
+            Ok(DRM_FORMAT_MOD_INVALID)
+        );
+    }
+
+    #[test]
+    fn p010_planes_with_crop() {
+        // 1920x1088 P010 (stride 3840 bytes), visible 1920x1080 from (2, 4).
+        let fmt = CaptureFormat {
+            pixel_format: PixelFormat::P010,
+            width: 1920,
+            height: 1088,
+            planes: vec![
+                PlaneLayout {
+                    memory_plane: 0,
+                    offset: 0,
+                    stride: 3840,
+                },
+                PlaneLayout {
+                    memory_plane: 0,
+                    offset: 3840 * 1088,
+                    stride: 3840,
+                },
+            ],
+        };
+        let p = dmabuf_planes(&fmt, (2, 4, 1916, 1080)).unwrap();
+        assert_eq!(p[0].offset, 4 * 3840 + 2 * 2);
+        // chroma row 2, sample pair 1: 4 bytes per CbCr pair
+        assert_eq!(p[1].offset, 3840 * 1088 + 2 * 3840 + 4);
+        assert_eq!(p[1].stride, 3840);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! # Two paths
 //! * **Zero-copy (dmabuf)**: when the compositor announces the frame's DRM
-//!   format (`DRM_FORMAT_NV12` / `DRM_FORMAT_YUV420`) with
+//!   format (`DRM_FORMAT_NV12` / `DRM_FORMAT_YUV420` / `DRM_FORMAT_P010` for
+//!   10-bit, chosen per pixel format by [`dmabuf::choose_dmabuf`]) with
 //!   `DRM_FORMAT_MOD_LINEAR` or `DRM_FORMAT_MOD_INVALID`, each CAPTURE buffer
 //!   (key: [`DecodedFrame::generation`], [`DecodedFrame::capture_index`]) is
 //!   wrapped once in a `wl_buffer` (`zwp_linux_buffer_params_v1.add` per
@@ -19,7 +20,8 @@
 //!   sends `wl_buffer.release`, and only then dropped — which is what gives
 //!   the CAPTURE buffer back to the decoder.
 //! * **Copy (wl_shm)**: `XRGB8888` buffers from a pool of at most
-//!   [`SHM_BUFFERS`], reused after `wl_buffer.release`; pixels converted on
+//!   [`SHM_BUFFERS`], reused after `wl_buffer.release`; pixels (NV12, YUV420,
+//!   P010) converted on
 //!   the CPU by [`crate::frame::convert`] (BT.601 limited range below 720
 //!   lines, BT.709 from 720). The frame is dropped right after the copy.
 //!
@@ -87,6 +89,7 @@ use wayland_protocols::wp::linux_dmabuf::zv1::client::{
 use super::{FrameSource, PresentError, Sink};
 use crate::engine::DecodedFrame;
 use crate::frame::convert::{to_xrgb8888, ColorMatrix};
+use crate::frame::PixelFormat;
 
 pub mod dmabuf;
 
@@ -225,6 +228,8 @@ pub struct WaylandSink {
     force_shm: bool,
     dmabuf_immed: bool,
     path: PathChoice,
+    /// The pixel format `path` was chosen for.
+    path_format: Option<PixelFormat>,
     /// Generation whose dmabuf import the compositor accepted (`created`).
     proven: Option<u64>,
     pool: Option<SlotPool>,
@@ -293,6 +298,7 @@ impl WaylandSink {
             force_shm: opts.force_shm,
             dmabuf_immed: opts.dmabuf_immed,
             path: PathChoice::Undecided,
+            path_format: None,
             proven: None,
             pool: None,
             shm_buffers: Vec::new(),
@@ -445,23 +451,25 @@ impl WaylandSink {
             .is_some_and(|t| t.elapsed() < STALE_CALLBACK)
     }
 
-    /// Decides the path for a frame of this format (once, or again after a dmabuf failure).
+    /// Decides the path for a frame of this format (once per pixel format —
+    /// a stream may switch between 8 and 10 bits at a reconfiguration — or
+    /// again after a dmabuf failure).
     fn choose_path(&mut self, frame: &DecodedFrame) {
-        if self.path != PathChoice::Undecided {
+        let pf = frame.format.pixel_format;
+        if self.path != PathChoice::Undecided && self.path_format == Some(pf) {
             return;
         }
-        let fourcc = frame.format.pixel_format.drm_fourcc();
+        self.path_format = Some(pf);
+        let fourcc = pf.drm_fourcc();
         let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
         self.path = if self.force_shm {
             PathChoice::Shm("dmabuf disabled by option".into())
         } else if self.state.dmabuf_global.is_none() {
             PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
         } else {
-            match self.state.formats.linear_modifier(fourcc) {
-                Some(modifier) => PathChoice::Dmabuf { modifier },
-                None => PathChoice::Shm(format!(
-                    "compositor does not announce DRM_FORMAT_{name} with a linear or implicit modifier"
-                )),
+            match dmabuf::choose_dmabuf(&self.state.formats, pf) {
+                Ok(modifier) => PathChoice::Dmabuf { modifier },
+                Err(why) => PathChoice::Shm(why),
             }
         };
         match &self.path {

@@ -1,0 +1,152 @@
+//! `V4L2_CID_STATELESS_VP9_FRAME` and `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR`
+//! for one frame (uAPI "ext-ctrls-codec-stateless"), filled field by field as
+//! GStreamer 1.26.2's `gstv4l2codecvp9dec.c` (`fill_dec_params`,
+//! `fill_prob_updates`) fills them, the oracle on visl.
+
+use v4l2r::bindings;
+
+use super::parser::{CompressedHeader, FrameHeader, KEY_FRAME};
+
+/// The reference timestamps (`v4l2_buffer.timestamp` in ns) of the LAST,
+/// GOLDEN and ALTREF frames: the slot `ref_frame_idx[i]` names, 0 when that
+/// slot is empty. Intra frames have `ref_frame_idx` = 0, so (as in GStreamer)
+/// all three name slot 0's frame.
+pub type RefTimestamps = [u64; 3];
+
+/// `v4l2_ctrl_vp9_frame` for `h`. `reference_mode` comes from the compressed
+/// header (0 when it was not parsed).
+pub fn frame(h: &FrameHeader, refs: RefTimestamps) -> bindings::v4l2_ctrl_vp9_frame {
+    let mut f: bindings::v4l2_ctrl_vp9_frame = Default::default();
+    let flag = |b: bool, v: u32| if b { v } else { 0 };
+    f.flags = flag(
+        h.frame_type == KEY_FRAME,
+        bindings::V4L2_VP9_FRAME_FLAG_KEY_FRAME,
+    ) | flag(h.show_frame, bindings::V4L2_VP9_FRAME_FLAG_SHOW_FRAME)
+        | flag(
+            h.error_resilient_mode,
+            bindings::V4L2_VP9_FRAME_FLAG_ERROR_RESILIENT,
+        )
+        | flag(h.intra_only, bindings::V4L2_VP9_FRAME_FLAG_INTRA_ONLY)
+        | flag(
+            h.allow_high_precision_mv,
+            bindings::V4L2_VP9_FRAME_FLAG_ALLOW_HIGH_PREC_MV,
+        )
+        | flag(
+            h.refresh_frame_context,
+            bindings::V4L2_VP9_FRAME_FLAG_REFRESH_FRAME_CTX,
+        )
+        | flag(
+            h.frame_parallel_decoding_mode,
+            bindings::V4L2_VP9_FRAME_FLAG_PARALLEL_DEC_MODE,
+        )
+        | flag(h.subsampling_x, bindings::V4L2_VP9_FRAME_FLAG_X_SUBSAMPLING)
+        | flag(h.subsampling_y, bindings::V4L2_VP9_FRAME_FLAG_Y_SUBSAMPLING)
+        | flag(
+            h.color_range != 0,
+            bindings::V4L2_VP9_FRAME_FLAG_COLOR_RANGE_FULL_SWING,
+        );
+    f.compressed_header_size = h.header_size_in_bytes;
+    f.uncompressed_header_size = h.uncompressed_header_size;
+    f.profile = h.profile;
+    f.frame_context_idx = h.frame_context_idx;
+    f.bit_depth = h.bit_depth;
+    f.interpolation_filter = h.interpolation_filter;
+    f.tile_cols_log2 = h.tile_cols_log2;
+    f.tile_rows_log2 = h.tile_rows_log2;
+    f.reference_mode = h.reference_mode;
+    f.frame_width_minus_1 = h.width.saturating_sub(1) as u16;
+    f.frame_height_minus_1 = h.height.saturating_sub(1) as u16;
+    f.render_width_minus_1 = (h.render_width.max(1) - 1) as u16;
+    f.render_height_minus_1 = (h.render_height.max(1) - 1) as u16;
+    f.ref_frame_sign_bias = flag(h.ref_frame_sign_bias[1], bindings::V4L2_VP9_SIGN_BIAS_LAST) as u8
+        | flag(
+            h.ref_frame_sign_bias[2],
+            bindings::V4L2_VP9_SIGN_BIAS_GOLDEN,
+        ) as u8
+        | flag(h.ref_frame_sign_bias[3], bindings::V4L2_VP9_SIGN_BIAS_ALT) as u8;
+    // reset_frame_context 0 and 1 both mean "no reset" (spec 7.2).
+    f.reset_frame_context = match h.reset_frame_context {
+        2 => bindings::V4L2_VP9_RESET_FRAME_CTX_SPEC,
+        3 => bindings::V4L2_VP9_RESET_FRAME_CTX_ALL,
+        _ => bindings::V4L2_VP9_RESET_FRAME_CTX_NONE,
+    } as u8;
+    f.last_frame_ts = refs[0];
+    f.golden_frame_ts = refs[1];
+    f.alt_frame_ts = refs[2];
+
+    let lf = &h.lf;
+    f.lf.ref_deltas = lf.loop_filter_ref_deltas;
+    f.lf.mode_deltas = lf.loop_filter_mode_deltas;
+    f.lf.level = lf.loop_filter_level;
+    f.lf.sharpness = lf.loop_filter_sharpness;
+    f.lf.flags = (flag(
+        lf.loop_filter_delta_enabled,
+        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED,
+    ) | flag(
+        lf.loop_filter_delta_update,
+        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_UPDATE,
+    )) as u8;
+
+    f.quant.base_q_idx = h.quant.base_q_idx;
+    f.quant.delta_q_y_dc = h.quant.delta_q_y_dc;
+    f.quant.delta_q_uv_dc = h.quant.delta_q_uv_dc;
+    f.quant.delta_q_uv_ac = h.quant.delta_q_uv_ac;
+
+    let s = &h.seg;
+    f.seg.flags = (flag(
+        s.segmentation_enabled,
+        bindings::V4L2_VP9_SEGMENTATION_FLAG_ENABLED,
+    ) | flag(
+        s.segmentation_update_map,
+        bindings::V4L2_VP9_SEGMENTATION_FLAG_UPDATE_MAP,
+    ) | flag(
+        s.segmentation_temporal_update,
+        bindings::V4L2_VP9_SEGMENTATION_FLAG_TEMPORAL_UPDATE,
+    ) | flag(
+        s.segmentation_update_data,
+        bindings::V4L2_VP9_SEGMENTATION_FLAG_UPDATE_DATA,
+    ) | flag(
+        s.segmentation_abs_or_delta_update,
+        bindings::V4L2_VP9_SEGMENTATION_FLAG_ABS_OR_DELTA_UPDATE,
+    )) as u8;
+    f.seg.tree_probs = s.segmentation_tree_probs;
+    f.seg.pred_probs = s.segmentation_pred_prob;
+    for i in 0..8 {
+        // V4L2_VP9_SEGMENT_FEATURE_ENABLED(id) = 1 << id
+        f.seg.feature_enabled[i] = (0..4)
+            .filter(|&j| s.feature_enabled[i][j])
+            .fold(0u8, |acc, j| acc | (1 << j));
+        f.seg.feature_data[i] = s.feature_data[i];
+    }
+    f
+}
+
+/// `v4l2_ctrl_vp9_compressed_hdr` from the parsed deltas (`uv_mode` is not in
+/// the VP9 compressed header and stays 0).
+pub fn compressed_hdr(c: &CompressedHeader) -> bindings::v4l2_ctrl_vp9_compressed_hdr {
+    let mut p: bindings::v4l2_ctrl_vp9_compressed_hdr = Default::default();
+    p.tx_mode = c.tx_mode;
+    p.tx8 = c.tx8;
+    p.tx16 = c.tx16;
+    p.tx32 = c.tx32;
+    p.coef = c.coef;
+    p.skip = c.skip;
+    p.inter_mode = c.inter_mode;
+    p.interp_filter = c.interp_filter;
+    p.is_inter = c.is_inter;
+    p.comp_mode = c.comp_mode;
+    p.single_ref = c.single_ref;
+    p.comp_ref = c.comp_ref;
+    p.y_mode = c.y_mode;
+    p.partition = c.partition;
+    p.mv.joint = c.mv_joint;
+    p.mv.sign = c.mv_sign;
+    p.mv.classes = c.mv_classes;
+    p.mv.class0_bit = c.mv_class0_bit;
+    p.mv.bits = c.mv_bits;
+    p.mv.class0_fr = c.mv_class0_fr;
+    p.mv.fr = c.mv_fr;
+    p.mv.class0_hp = c.mv_class0_hp;
+    p.mv.hp = c.mv_hp;
+    p
+}
