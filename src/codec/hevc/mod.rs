@@ -41,6 +41,30 @@
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
 //! decoding resumes at the next IRAP picture.
 //!
+//! Checked against GStreamer by the oracle (`tests/oracle_golden.rs`: all
+//! 15 corpus goldens of `tests/golden/hevc/` from GStreamer 1.26.2 on visl
+//! 6.12, and the 3 + 3 `tests/golden/hevc-sid/{ext,noext}` goldens from
+//! GStreamer 1.28.8 on the sid VM's visl with EXT_SPS_ST/LT_RPS present /
+//! hidden: every job equal). By hand on the VMs (visl traces of `vreqplay`
+//! vs `v4l2slh265dec`, 2026-11-21): the same clips, the synthetic
+//! `tests/data/hevc-synthetic/` streams (4 slices per picture with scaling
+//! lists, weighted prediction, CRA start with RASL skipped) and, with the
+//! device session probing its controls, the EXT arrays on the sid VM are
+//! equal; GStreamer stops at hevc_white_red_frames.mp4's resolution change
+//! (S_FMT EBUSY) after 60 of its 120 pictures, which we decode.
+//!
+//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
+//! reference pictures (only RASL pictures, which are skipped, could use
+//! them; generated entries would show up in `dpb[]` where GStreamer has
+//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
+//! No corpus or synthetic stream has tiles, dependent slice segments or
+//! slice-level long-term references, so those paths are checked by unit
+//! tests and the own-parser comparison only, not against GStreamer.
+//!
+//! Input before the first IRAP, a slice header that does not parse, or a
+//! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
+//! decoding resumes at the next IRAP picture.
+//!
 //! Checked on visl (by hand, 2026-11-21, before the oracle had HEVC): the
 //! visl control traces of `vreqplay` equal GStreamer 1.26.2's
 //! `v4l2slh265dec` job for job on bbb.h265 (60), test-25fps.h265 (250),
