@@ -14,78 +14,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreqplay::codec::{
-    uapi_ext, CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams,
-};
+use vreqplay::codec::{uapi_ext, CodecKind, Control};
 use vreqplay::container;
 use vreqplay::engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreqplay::present::NullSink;
 use vreqplay::testutil::{manifest, media_dir};
 use vreqplay::v4l2::fake::{FakeDevice, RecordedJob};
-use vreqplay::v4l2::profile::{self, Profile};
-use vreqplay::v4l2::{CaptureFormat, Completed, DecoderDevice, DeviceError};
-
-/// A [`FakeDevice`] whose `has_control` answers from its profile: the HEVC
-/// controls every HEVC driver registers, plus `EXT_SPS_ST/LT_RPS` when the
-/// profile says so (`hevc_ext_sps_rps`).
-struct Fake {
-    inner: FakeDevice,
-    profile: &'static Profile,
-}
-
-impl DecoderDevice for Fake {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-    fn mode(&self) -> (DecodeMode, StartCode) {
-        self.inner.mode()
-    }
-    fn has_control(&self, id: u32) -> bool {
-        use v4l2r::bindings as b;
-        match id {
-            b::V4L2_CID_STATELESS_HEVC_SPS
-            | b::V4L2_CID_STATELESS_HEVC_PPS
-            | b::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS
-            | b::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX
-            | b::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS => true,
-            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS
-            | uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS => self.profile.hevc_ext_sps_rps,
-            _ => self.inner.has_control(id),
-        }
-    }
-    fn configure(
-        &mut self,
-        codec: CodecKind,
-        params: &StreamParams,
-        first_controls: &[Control],
-        capture_buffers: u32,
-    ) -> Result<CaptureFormat, DeviceError> {
-        self.inner
-            .configure(codec, params, first_controls, capture_buffers)
-    }
-    fn free_slots(&self) -> usize {
-        self.inner.free_slots()
-    }
-    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
-        self.inner.queue(job)
-    }
-    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
-        self.inner.dequeue(timeout)
-    }
-    fn in_flight(&self) -> usize {
-        self.inner.in_flight()
-    }
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
-        self.inner.requeue_capture(index)
-    }
-    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
-        self.inner.capture_dmabufs(index)
-    }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.inner.capture_map(index)
-    }
-}
+use vreqplay::v4l2::profile;
 
 struct Run {
     report: PlayReport,
@@ -106,21 +42,15 @@ fn play_fake(path: &Path, driver: &str, card: &str) -> Result<Run, String> {
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Hevc);
     let codec = player::make_codec(path, &track, kind).map_err(|e| e.to_string())?;
-    let p = profile::for_driver(driver, card);
-    let mut dec = Decoder::new(
-        codec,
-        Fake {
-            inner: FakeDevice::new(p),
-            profile: p,
-        },
-    );
+    // FakeDevice answers has_control from the profile (EXT_SPS_* on vdpu381 only).
+    let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver(driver, card)));
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
         .map_err(|e| e.to_string())?;
     Ok(Run {
         report,
-        violations: dec.device().inner.violations(),
-        jobs: dec.device().inner.jobs().to_vec(),
+        violations: dec.device().violations(),
+        jobs: dec.device().jobs().to_vec(),
     })
 }
 
@@ -359,7 +289,7 @@ fn rk3588_picture_whose_sps_was_never_seen_is_skipped_without_ext() {
         .filter(|&k| b[k] == 0 && b[k + 1] == 0 && b[k + 2] == 1)
         .collect();
     for (n, &s) in starts.iter().enumerate() {
-        let end = starts.get(n + 1).map(|&e| e).unwrap_or(b.len());
+        let end = starts.get(n + 1).copied().unwrap_or(b.len());
         let nal = &b[s + 3..end];
         if nal.first().map(|h| (h >> 1) & 0x3f) != Some(33) {
             out.extend_from_slice(&[0, 0, 1]);

@@ -68,7 +68,7 @@ pub fn is_radl(t: u8) -> bool {
 /// Sub-layer non-reference pictures (even types below 16 up to RSV_VCL_N14),
 /// as GStreamer's `nal_is_ref` in `gsth265decoder.c`.
 pub fn is_sub_layer_non_ref(t: u8) -> bool {
-    t <= 14 && t % 2 == 0
+    t <= 14 && t.is_multiple_of(2)
 }
 
 /// Wraps a NAL unit for the cros-codecs parser. `None` for a unit shorter
@@ -660,7 +660,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
     if !r.bit()? {
         return Err("byte_alignment() without its one bit".into());
     }
-    while r.pos() % 8 != 0 {
+    while !r.pos().is_multiple_of(8) {
         r.skip(1)?;
     }
     hdr.header_bit_size = 16 + r.pos() as u32;
