@@ -54,11 +54,12 @@ fn play_fake(path: &Path, driver: &str, card: &str) -> Result<Run, String> {
     })
 }
 
-fn hevc_clips() -> Vec<(PathBuf, u64)> {
+/// (path, ffprobe frames, bit depth) of every HEVC clip.
+fn hevc_clips() -> Vec<(PathBuf, u64, u32)> {
     manifest()
         .into_iter()
         .filter(|e| e.codec == "hevc")
-        .map(|e| (media_dir().join(&e.path), e.frames))
+        .map(|e| (media_dir().join(&e.path), e.frames, e.bit_depth))
         .collect()
 }
 
@@ -71,7 +72,7 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
         clips.len()
     );
     let mut failures = Vec::new();
-    for (path, frames) in &clips {
+    for (path, frames, depth) in &clips {
         let name = path
             .strip_prefix(media_dir())
             .unwrap()
@@ -79,7 +80,23 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
             .to_string();
         for (driver, card) in [("visl", "visl"), ("rkvdec", "rkvdec-rk3588")] {
             let t = Instant::now();
-            match play_fake(path, driver, card) {
+            let result = play_fake(path, driver, card);
+            // rkvdec decodes 10-bit into NV15 only (its profile, from the
+            // driver source); showing NV15 needs the NV15 → P010 detile of the
+            // presentation issue, so until then a Main10 clip on the fake
+            // RK3588 must stop with that clear error, not decode.
+            if *depth == 10 && driver == "rkvdec" {
+                match result {
+                    Err(e) if e.contains("no CAPTURE format") => {}
+                    Err(e) => failures.push(format!("{name} on {driver}: unexpected error {e}")),
+                    Ok(r) => failures.push(format!(
+                        "{name} on {driver}: decoded {} frames into a format we cannot show",
+                        r.report.frames_shown
+                    )),
+                }
+                continue;
+            }
+            match result {
                 Ok(r) => {
                     let rep = &r.report;
                     if rep.frames_shown != *frames || !r.violations.is_empty() || rep.stats.bad != 0
