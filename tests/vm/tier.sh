@@ -37,6 +37,21 @@ check oracle-h264 tests/oracle/run.sh -G -b 25 -o /tmp/vreq-oracle
 #    ... and every HEVC and VP9 clip (tests/golden/hevc, tests/golden/vp9)
 check oracle-hevc tests/oracle/run.sh -c hevc -G -b 20 -o /tmp/vreq-oracle-hevc
 check oracle-vp9 tests/oracle/run.sh -c vp9 -G -b 20 -o /tmp/vreq-oracle-vp9
+#    ... and, on the sid VM (kernel 7.2, visl with the RK3588 HEVC
+#    EXT_SPS_ST/LT_RPS controls; GStreamer 1.28.8 goldens), the three
+#    generated HEVC clips with those controls present and hidden. Opt-in
+#    (VREQ_VM_SID=1): the sid image follows Debian sid, whose kernel packages
+#    move daily, so a fresh machine cannot always rebuild it; the same goldens
+#    are compared offline by `cargo test --test oracle_golden`.
+if [ "${VREQ_VM_SID:-0}" = 1 ]; then
+  sidclips=(generated-by-us/hevc-x265.h265 generated-by-us/hevc-sps-rps.h265
+            generated-by-us/hevc-sps-rps-inter-lt.h265)
+  check sid-build tests/vm/vm.sh -V sid build
+  check oracle-hevc-sid-ext tests/oracle/run.sh -c hevc -V sid -G -b 3 \
+    -D tests/golden/hevc-sid/ext -o /tmp/vreq-oracle-sid-ext "${sidclips[@]}"
+  check oracle-hevc-sid-noext tests/oracle/run.sh -c hevc -V sid -O 'visl hevc_ext_sps_rps=0' \
+    -G -b 3 -D tests/golden/hevc-sid/noext -o /tmp/vreq-oracle-sid-noext "${sidclips[@]}"
+fi
 
 # 3. the README's run command in the VM's compositor (weston headless GL,
 #    /dev/dri hidden): an MP4 and an MKV, zero-copy, screenshot shows visl's frame
