@@ -8,8 +8,8 @@ use vreqplay::player::{self, Output, PlayOptions};
 
 /// Play a video through the Linux V4L2 stateless (request API) decoders.
 ///
-/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, raw H.264 Annex-B.
-/// Codecs: H.264 (HEVC, VP8, VP9, MPEG-2 to come).
+/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, raw H.264 / HEVC Annex-B.
+/// Codecs: H.264, HEVC (Main, Main10), VP9 (profiles 0, 2) (VP8, MPEG-2 to come).
 #[derive(Parser, Debug)]
 #[command(name = "vreqplay", version, about, long_about)]
 struct Cli {
@@ -52,7 +52,7 @@ struct Cli {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Vo {
-    /// A Wayland window (zero-copy dmabuf where the compositor takes NV12, else wl_shm copies).
+    /// A Wayland window (zero-copy dmabuf where the compositor takes the decoder's format (NV12, P010), else wl_shm copies).
     Wayland,
     /// No output: decode only.
     Null,
