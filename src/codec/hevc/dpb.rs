@@ -605,4 +605,76 @@ mod tests {
         let l0 = ref_pic_list(&s.st_curr_before, &s.st_curr_after, &s.lt_curr, 3, 2, None);
         assert_eq!(l0, vec![Some(1), None, Some(1)]);
     }
+
+    fn refs_with(st_before: Vec<(Option<u64>, i32)>, lt: Vec<(Option<u64>, i32)>) -> RefPicSets {
+        RefPicSets {
+            num_pic_total_curr: (st_before.len() + lt.len()) as u32,
+            st_curr_before: st_before.iter().map(|x| x.0).collect(),
+            poc_st_curr_before: st_before.iter().map(|x| x.1).collect(),
+            lt_curr: lt.iter().map(|x| x.0).collect(),
+            poc_lt_curr: lt.iter().map(|x| x.1).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn missing_curr_references_get_an_entry_with_their_poc() {
+        let mut d = Dpb {
+            max_num_pics: 6,
+            ..Default::default()
+        };
+        for (ts, poc) in [(0, 0), (1000, 8), (3000, 4)] {
+            d.add(pic(ts, poc, false));
+        }
+        d.list[2].is_ref = false; // POC 4 waits for output only
+                                  // POC 6 and 16 (twice) are missing; long-term POC 2 too.
+        let refs = refs_with(
+            vec![(Some(1000), 8), (None, 6), (None, 16), (None, 16)],
+            vec![(None, 2)],
+        );
+        let a = active_refs(&d, &refs).unwrap();
+        let e = |ts, poc, long_term| RefEntry { ts, poc, long_term };
+        assert_eq!(
+            a.entries,
+            vec![
+                e(0, 0, false),
+                e(1000, 8, false),
+                // nearest POC to 6: 4 and 8 tie, the reference picture wins
+                e(1000, 6, false),
+                e(1000, 16, false),
+                // nearest to 2: 0 and 4 tie, POC 0 is a reference
+                e(0, 2, true),
+            ]
+        );
+        assert_eq!(a.st_curr_before, vec![Some(1), Some(2), Some(3), Some(3)]);
+        assert_eq!(a.lt_curr, vec![Some(4)]);
+        assert_eq!(a.generated.len(), 3);
+        assert!(a.generated.iter().all(|g| g.own_entry));
+        // a non-reference picture stands in when it is nearest
+        let a = active_refs(&d, &refs_with(vec![(None, 5)], vec![])).unwrap();
+        assert_eq!(a.entries[2], e(3000, 5, false));
+        // nothing missing: the plain DPB list
+        let a = active_refs(&d, &refs_with(vec![(Some(0), 0)], vec![])).unwrap();
+        assert_eq!(a.entries.len(), 2);
+        assert!(a.generated.is_empty());
+    }
+
+    #[test]
+    fn missing_reference_with_an_empty_or_full_dpb() {
+        let mut d = Dpb {
+            max_num_pics: 16,
+            ..Default::default()
+        };
+        let refs = refs_with(vec![(None, 3)], vec![]);
+        assert!(active_refs(&d, &refs).is_none(), "nothing to stand in");
+        assert!(active_refs(&d, &RefPicSets::default()).is_some());
+        for k in 0..16u64 {
+            d.add(pic(k * 1000, 10 * k as i32, false));
+        }
+        // dpb[] full: the lists name the nearest picture's own entry
+        let a = active_refs(&d, &refs_with(vec![(None, 32)], vec![])).unwrap();
+        assert_eq!(a.entries.len(), 16);
+        assert_eq!(a.st_curr_before, vec![Some(3)]);
+        assert!(!a.generated[0].own_entry);
+    }
 }
