@@ -26,16 +26,40 @@
 //! `SpsMaxLatencyPictures`, `sps_max_dec_pic_buffering`); RASL pictures
 //! associated with an IRAP with NoRaslOutputFlag are not decoded (their
 //! timestamp slot is still used, as in GStreamer); `pic_output_flag` 0
-//! pictures are decoded, never output. Missing references are sent as
-//! 0xff list entries (GStreamer does not run 8.3.3 either).
+//! pictures are decoded, never output.
 //!
-//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
-//! reference pictures (only RASL pictures, which are skipped, could use
-//! them; generated entries would show up in `dpb[]` where GStreamer has
-//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
-//! No corpus or synthetic stream has tiles, dependent slice segments or
-//! slice-level long-term references, so those paths are checked by unit
-//! tests and the own-parser comparison only, not against GStreamer.
+//! Missing references (a corrupt or cut stream; H.265 8.3.2 "no reference
+//! picture"): for each missing entry of `RefPicSetStCurrBefore`,
+//! `RefPicSetStCurrAfter` or `RefPicSetLtCurr` — the pictures the current
+//! picture actually uses — a picture is generated as 8.3.3.2 / 8.3.3.3
+//! ([`dpb::active_refs`]): a `dpb[]` entry with the missing
+//! `PicOrderCntVal`, short- or long-term, `PicOutputFlag` 0, and the
+//! timestamp of the DPB picture with the nearest POC, so the device reads
+//! that picture's CAPTURE buffer (the spec's mid-grey samples cannot be
+//! handed to a device that never decoded them; FFmpeg's
+//! `generate_missing_ref` greys only in software and leaves a hwaccel
+//! surface as it was). The lists name that entry instead of 0xff (a
+//! driver may turn an unknown reference into DMA address 0: hantro's
+//! `hantro_get_ref()` for a timestamp it does not hold). The generated
+//! picture lives in
+//! the current picture's DECODE_PARAMS only: it never enters the DPB, is
+//! never output and gets no Unref; a later picture missing it again gets
+//! its own stand-in. Each missing reference is logged once per coded video
+//! sequence with `tracing::warn!` (what was missing, what stood in; the
+//! player's log level `warn` prints it), then at debug level. When the DPB
+//! holds no picture at all the picture is skipped to the next IRAP
+//! ([`CodecEvent::Skipped`]). The `Foll` lists get no generated pictures
+//! (GStreamer 1.26.2 generates none; valid streams keep its `dpb[]`), and
+//! with all 16 `dpb[]` entries taken the lists name the nearest picture's
+//! own entry.
+//!
+//! Not done (as GStreamer 1.26.2): `pic_struct` / `field_pic` from
+//! picture timing SEI (always 0). No corpus or synthetic stream has tiles,
+//! dependent slice segments or slice-level long-term references, so those
+//! paths are checked by unit tests and the own-parser comparison only, not
+//! against GStreamer; the missing-reference stand-ins are checked by tests
+//! only (`tests.rs`, `tests/hevc_pipeline.rs`: hevc-x265.h265 with a
+//! referenced picture removed), as GStreamer sends 0xff there.
 //!
 //! Input before the first IRAP, a slice header that does not parse, or a
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
@@ -52,18 +76,6 @@
 //! device session probing its controls, the EXT arrays on the sid VM are
 //! equal; GStreamer stops at hevc_white_red_frames.mp4's resolution change
 //! (S_FMT EBUSY) after 60 of its 120 pictures, which we decode.
-//!
-//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
-//! reference pictures (only RASL pictures, which are skipped, could use
-//! them; generated entries would show up in `dpb[]` where GStreamer has
-//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
-//! No corpus or synthetic stream has tiles, dependent slice segments or
-//! slice-level long-term references, so those paths are checked by unit
-//! tests and the own-parser comparison only, not against GStreamer.
-//!
-//! Input before the first IRAP, a slice header that does not parse, or a
-//! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
-//! decoding resumes at the next IRAP picture.
 //!
 //! Checked on visl (by hand, 2026-11-21, before the oracle had HEVC): the
 //! visl control traces of `vreqplay` equal GStreamer 1.26.2's

@@ -868,3 +868,46 @@ fn missing_reference_gets_a_stand_in_with_its_poc() {
         assert!(!outputs_of_pocs.contains(&dropped_poc));
     }
 }
+
+/// Collects formatted `tracing` output.
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn missing_reference_is_warned_once_with_its_stand_in() {
+    let (private, units, dropped_poc, _) = x265_with_a_reference_dropped();
+    let buf = LogBuf::default();
+    let w = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || w.clone())
+        .finish();
+    tracing::subscriber::with_default(sub, || {
+        let mut c = HevcCodec::new(&private).unwrap();
+        c.set_device_controls(&visl_has);
+        feed(&mut c, &units);
+    });
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("never decoded"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one warning per missing reference:\n{log}");
+    assert!(
+        lines[0].contains(&format!("reference POC {dropped_poc} "))
+            && lines[0].contains("generated it (H.265 8.3.3) from picture POC"),
+        "{}",
+        lines[0]
+    );
+}
