@@ -41,10 +41,9 @@
 //! surface as it was). The lists name that entry instead of 0xff (a
 //! driver may turn an unknown reference into DMA address 0: hantro's
 //! `hantro_get_ref()` for a timestamp it does not hold). The generated
-//! picture lives in
-//! the current picture's DECODE_PARAMS only: it never enters the DPB, is
-//! never output and gets no Unref; a later picture missing it again gets
-//! its own stand-in. Each missing reference is logged once per coded video
+//! picture lives in the current picture's DECODE_PARAMS only: it never
+//! enters the DPB, is never output and gets no Unref; a later picture
+//! missing it again gets its own stand-in. Each missing reference is logged once per coded video
 //! sequence with `tracing::warn!` (what was missing, what stood in; the
 //! player's log level `warn` prints it), then at debug level. When the DPB
 //! holds no picture at all the picture is skipped to the next IRAP
