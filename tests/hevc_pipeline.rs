@@ -328,3 +328,115 @@ fn rk3588_picture_whose_sps_was_never_seen_is_skipped_without_ext() {
         Err(e) => assert!(e.contains("no-sps.h265") || e.contains("SPS"), "{e}"),
     }
 }
+
+/// DECODE_PARAMS of every picture of a run, in decode order.
+fn decode_params(
+    jobs: &[RecordedJob],
+) -> Vec<(u64, v4l2r::bindings::v4l2_ctrl_hevc_decode_params)> {
+    jobs.iter()
+        .filter_map(|j| {
+            j.controls.iter().find_map(|c| match c {
+                Control::HevcDecodeParams(dp) => Some((j.timestamp_ns, **dp)),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// The `dpb[]` indices of a picture's Curr lists.
+fn curr_indices(dp: &v4l2r::bindings::v4l2_ctrl_hevc_decode_params) -> Vec<u8> {
+    let mut v = dp.poc_st_curr_before[..usize::from(dp.num_poc_st_curr_before)].to_vec();
+    v.extend_from_slice(&dp.poc_st_curr_after[..usize::from(dp.num_poc_st_curr_after)]);
+    v.extend_from_slice(&dp.poc_lt_curr[..usize::from(dp.num_poc_lt_curr)]);
+    v
+}
+
+/// A stream that lost a reference picture (H.265 8.3.3): the x265 clip
+/// without its first non-IRAP picture that later pictures use. Every picture
+/// left is decoded and shown, the lost picture's POC reaches `dpb[]` as a
+/// stand-in entry whose timestamp names a held CAPTURE buffer (the fake
+/// device checks every `dpb[].timestamp`), and no used list entry is 0xff.
+#[test]
+fn lost_reference_picture_is_stood_in_for() {
+    use v4l2r::bindings;
+    let src = media_dir().join("generated-by-us/hevc-x265.h265");
+    let clean = play_fake(&src, "visl", "visl").expect("clean clip plays");
+    let pics = decode_params(&clean.jobs);
+    let n = pics.len();
+    assert_eq!(clean.report.frames_shown, n as u64);
+    let irap = u64::from(bindings::V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC);
+    let k = (0..n)
+        .find(|&k| {
+            pics[k].1.flags & irap == 0
+                && pics[k + 1..].iter().any(|(_, dp)| {
+                    curr_indices(dp)
+                        .iter()
+                        .any(|&i| dp.dpb[usize::from(i)].timestamp == pics[k].0)
+                })
+        })
+        .expect("a non-IRAP picture used as a reference");
+    let lost_poc = pics[k].1.pic_order_cnt_val;
+
+    // the same access units (start codes included) without picture k
+    let mut demux = container::open(&src).unwrap();
+    let mut aus = Vec::new();
+    while let Some(p) = demux.next_packet().unwrap() {
+        aus.push(p.data);
+    }
+    assert_eq!(aus.len(), n, "one access unit per picture");
+    aus.remove(k);
+    let path = write_temp("lost-ref.h265", &aus.concat());
+
+    for (driver, card) in [("visl", "visl"), ("rkvdec", "rkvdec-rk3588")] {
+        let r = play_fake(&path, driver, card).unwrap_or_else(|e| panic!("{driver}: {e}"));
+        assert!(r.violations.is_empty(), "{driver}: {:?}", r.violations);
+        assert_eq!(
+            r.report.stats.skipped, 0,
+            "{driver}: {:?}",
+            r.report.warnings
+        );
+        assert_eq!(r.report.frames_shown, n as u64 - 1, "{driver}: frames out");
+        let mut stand_in = 0;
+        let mut cur_dpb = 0u8;
+        for j in &r.jobs {
+            for c in &j.controls {
+                match c {
+                    Control::HevcDecodeParams(dp) => {
+                        cur_dpb = dp.num_active_dpb_entries;
+                        for &i in &curr_indices(dp) {
+                            assert!(
+                                i < cur_dpb,
+                                "{driver}: picture {}: index {i:#x}",
+                                j.timestamp_ns
+                            );
+                        }
+                        stand_in += dp.dpb[..usize::from(cur_dpb)]
+                            .iter()
+                            .filter(|e| e.pic_order_cnt_val == lost_poc)
+                            .count();
+                    }
+                    Control::HevcSliceParams(v) => {
+                        for sp in v {
+                            let t = u32::from(sp.slice_type);
+                            if t != bindings::V4L2_HEVC_SLICE_TYPE_I {
+                                let l0 =
+                                    &sp.ref_idx_l0[..=usize::from(sp.num_ref_idx_l0_active_minus1)];
+                                assert!(l0.iter().all(|&i| i < cur_dpb), "{driver}: l0 {l0:?}");
+                            }
+                            if t == bindings::V4L2_HEVC_SLICE_TYPE_B {
+                                let l1 =
+                                    &sp.ref_idx_l1[..=usize::from(sp.num_ref_idx_l1_active_minus1)];
+                                assert!(l1.iter().all(|&i| i < cur_dpb), "{driver}: l1 {l1:?}");
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            stand_in > 0,
+            "{driver}: no dpb[] entry with the lost POC {lost_poc}"
+        );
+    }
+}

@@ -206,6 +206,13 @@ pub struct RefPicSets {
     pub st_foll: Vec<Option<u64>>,
     pub lt_curr: Vec<Option<u64>>,
     pub lt_foll: Vec<Option<u64>>,
+    /// `PocStCurrBefore` (8-5): the POC of each `st_curr_before` entry.
+    pub poc_st_curr_before: Vec<i32>,
+    /// `PocStCurrAfter` (8-5).
+    pub poc_st_curr_after: Vec<i32>,
+    /// `PocLtCurr` (8-5): a full POC when `delta_poc_msb_present_flag`,
+    /// else only its `pic_order_cnt_lsb`.
+    pub poc_lt_curr: Vec<i32>,
     /// `NumPicTotalCurr` (7-55).
     pub num_pic_total_curr: u32,
 }
@@ -225,7 +232,7 @@ pub struct RpsInput {
 /// `pic_order_cnt_lsb`) and marks every DPB picture outside it "unused for
 /// reference"; pictures of the long-term lists become long-term. Follows
 /// GStreamer's `gst_h265_decoder_prepare_rps` / `derive_and_mark_rps`
-/// (missing references stay `None`; no 8.3.3 generation).
+/// (missing references stay `None`; [`active_refs`] stands in for 8.3.3).
 pub fn derive_and_mark(
     dpb: &mut Dpb,
     nal_unit_type: u8,
@@ -286,6 +293,7 @@ pub fn derive_and_mark(
         i.map(|i| dpb.list[i].ts)
     };
     out.lt_curr = poc_lt_curr.iter().map(|&x| lt_lookup(dpb, x)).collect();
+    out.poc_lt_curr = poc_lt_curr.iter().map(|&(p, _)| p).collect();
     out.lt_foll = poc_lt_foll.iter().map(|&x| lt_lookup(dpb, x)).collect();
     for ts in out.lt_curr.iter().chain(out.lt_foll.iter()).flatten() {
         if let Some(p) = dpb.list.iter_mut().find(|p| p.ts == *ts) {
@@ -300,6 +308,8 @@ pub fn derive_and_mark(
     out.st_curr_before = poc_st_before.iter().map(|&p| st_lookup(dpb, p)).collect();
     out.st_curr_after = poc_st_after.iter().map(|&p| st_lookup(dpb, p)).collect();
     out.st_foll = poc_st_foll.iter().map(|&p| st_lookup(dpb, p)).collect();
+    out.poc_st_curr_before = poc_st_before;
+    out.poc_st_curr_after = poc_st_after;
     // Pictures whose POC matches a picture found in any list stay referenced.
     let kept: Vec<i32> = [
         &out.lt_curr,
@@ -321,18 +331,175 @@ pub fn derive_and_mark(
     out
 }
 
+/// `V4L2_HEVC_DPB_ENTRIES_NUM_MAX`: size of `v4l2_ctrl_hevc_decode_params.dpb[]`.
+pub const DPB_ENTRIES_MAX: usize = 16;
+
+/// One `dpb[]` entry of `v4l2_ctrl_hevc_decode_params`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefEntry {
+    /// Timestamp (ns) of the CAPTURE buffer the device reads the samples from.
+    pub ts: u64,
+    /// `PicOrderCntVal` the device is told (`pic_order_cnt_val`).
+    pub poc: i32,
+    /// "used for long-term reference" (`V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE`).
+    pub long_term: bool,
+}
+
+/// A picture generated for a missing reference of the current picture
+/// (8.3.3.2 short-term / 8.3.3.3 long-term), whose samples are those of a
+/// substitute DPB picture (see [`active_refs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    /// `PicOrderCntVal` of the generated picture: the missing
+    /// `PocStCurrBefore[i]` / `PocStCurrAfter[i]` / `PocLtCurr[i]`.
+    pub poc: i32,
+    /// Marked "used for long-term reference" (it stands in for an `lt_curr` entry).
+    pub long_term: bool,
+    /// Timestamp (ns) of the substitute, the DPB picture with the nearest POC.
+    pub substitute_ts: u64,
+    /// `PicOrderCntVal` of the substitute.
+    pub substitute_poc: i32,
+    /// Its index in [`ActiveRefs::entries`].
+    pub index: u8,
+    /// true: `entries[index]` is a new entry (missing POC, substitute's
+    /// timestamp); false: `dpb[]` was already full (16 references) and
+    /// `index` is the substitute's own entry, with its own POC.
+    pub own_entry: bool,
+}
+
+/// The reference pictures the current picture sends: the `dpb[]` array and
+/// the three "Curr" RPS lists as indices into it (what
+/// `poc_st_curr_before` / `poc_st_curr_after` / `poc_lt_curr` and the
+/// slices' `ref_idx_l0` / `ref_idx_l1` carry).
+#[derive(Debug, Default, Clone)]
+pub struct ActiveRefs {
+    /// `dpb[]`: the DPB's reference pictures in DPB order (at most
+    /// [`DPB_ENTRIES_MAX`]), then one entry per [`Generated`] picture.
+    pub entries: Vec<RefEntry>,
+    /// `RefPicSetStCurrBefore` as `entries` indices (`None`: 0xff).
+    pub st_curr_before: Vec<Option<u8>>,
+    /// `RefPicSetStCurrAfter` as `entries` indices.
+    pub st_curr_after: Vec<Option<u8>>,
+    /// `RefPicSetLtCurr` as `entries` indices.
+    pub lt_curr: Vec<Option<u8>>,
+    /// The pictures generated for missing "Curr" references (one per
+    /// distinct missing POC and marking).
+    pub generated: Vec<Generated>,
+    /// `NumPicTotalCurr` (7-55).
+    pub num_pic_total_curr: u32,
+}
+
+/// The `dpb[]` array and the "Curr" lists of the current picture, with
+/// 8.3.3 "generation of unavailable reference pictures" for every entry of
+/// `RefPicSetStCurrBefore`, `RefPicSetStCurrAfter` and `RefPicSetLtCurr`
+/// that is "no reference picture" (8.3.2), in the form a stateless device
+/// can use: the generated picture is a `dpb[]` entry with the missing POC
+/// (short- or long-term as 8.3.3.2 / 8.3.3.3; it is never output and never
+/// enters `dpb`, so it lives only as long as the current picture) whose
+/// timestamp is that of the DPB picture with the nearest POC (ties: a
+/// reference picture, then DPB order). Deviation from 8.3.3.2: the spec
+/// fills the generated picture with mid-grey (`1 << (BitDepth - 1)`), but a
+/// device can only read a CAPTURE buffer it decoded into, so the nearest
+/// picture's samples stand in. FFmpeg (`libavcodec/hevc/refs.c`
+/// `generate_missing_ref`) allocates a frame marked
+/// `HEVC_FRAME_FLAG_UNAVAILABLE` for every missing entry, Foll lists
+/// included, filled with mid-grey only for software decoding (with a
+/// hwaccel its surface content is whatever the buffer held), and drops it
+/// at the next picture's RPS derivation. The Foll lists are left alone
+/// here: GStreamer 1.26 (the oracle) generates nothing, and valid streams
+/// must keep its `dpb[]` exactly.
+///
+/// `dpb` is the DPB after C.5.2.2 (the current picture not in it); `refs`
+/// from [`derive_and_mark`]. Returns `None` when a "Curr" reference is
+/// missing and the DPB holds no picture at all to stand in for it.
+pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
+    let mut out = ActiveRefs {
+        entries: dpb
+            .list
+            .iter()
+            .filter(|p| p.is_ref)
+            .take(DPB_ENTRIES_MAX)
+            .map(|p| RefEntry {
+                ts: p.ts,
+                poc: p.poc,
+                long_term: p.long_term,
+            })
+            .collect(),
+        num_pic_total_curr: refs.num_pic_total_curr,
+        ..Default::default()
+    };
+    let real = out.entries.len();
+    let lists = [
+        (&refs.st_curr_before, &refs.poc_st_curr_before, false),
+        (&refs.st_curr_after, &refs.poc_st_curr_after, false),
+        (&refs.lt_curr, &refs.poc_lt_curr, true),
+    ];
+    let mut idx: [Vec<Option<u8>>; 3] = Default::default();
+    for (k, (list, pocs, long_term)) in lists.into_iter().enumerate() {
+        for (i, r) in list.iter().enumerate() {
+            let found = r.and_then(|ts| out.entries[..real].iter().position(|e| e.ts == ts));
+            if let Some(f) = found {
+                idx[k].push(Some(f as u8));
+                continue;
+            }
+            let Some(&poc) = pocs.get(i) else {
+                idx[k].push(None);
+                continue;
+            };
+            if let Some(g) = out
+                .generated
+                .iter()
+                .find(|g| g.poc == poc && g.long_term == long_term)
+            {
+                idx[k].push(Some(g.index));
+                continue;
+            }
+            let full = out.entries.len() >= DPB_ENTRIES_MAX;
+            let sub = dpb
+                .list
+                .iter()
+                .filter(|p| !full || out.entries[..real].iter().any(|e| e.ts == p.ts))
+                .min_by_key(|p| ((i64::from(p.poc) - i64::from(poc)).abs(), !p.is_ref))?;
+            let index = if full {
+                out.entries[..real].iter().position(|e| e.ts == sub.ts)?
+            } else {
+                out.entries.push(RefEntry {
+                    ts: sub.ts,
+                    poc,
+                    long_term,
+                });
+                out.entries.len() - 1
+            } as u8;
+            out.generated.push(Generated {
+                poc,
+                long_term,
+                substitute_ts: sub.ts,
+                substitute_poc: sub.poc,
+                index,
+                own_entry: !full,
+            });
+            idx[k].push(Some(index));
+        }
+    }
+    let [before, after, lt] = idx;
+    out.st_curr_before = before;
+    out.st_curr_after = after;
+    out.lt_curr = lt;
+    Some(out)
+}
+
 /// 8.3.4 reference picture lists (GStreamer `process_ref_pic_lists`):
 /// `num_active` entries of the cyclic concatenation of `first`, `second`
 /// and `lt`, reordered by `list_entry` when given. Empty when the RPS has no
-/// current pictures.
-pub fn ref_pic_list(
-    first: &[Option<u64>],
-    second: &[Option<u64>],
-    lt: &[Option<u64>],
+/// current pictures. `T` names a picture (timestamp or `dpb[]` index).
+pub fn ref_pic_list<T: Copy>(
+    first: &[Option<T>],
+    second: &[Option<T>],
+    lt: &[Option<T>],
     num_active: usize,
     num_pic_total_curr: usize,
     list_entry: Option<&[u32]>,
-) -> Vec<Option<u64>> {
+) -> Vec<Option<T>> {
     let total = first.len() + second.len() + lt.len();
     if total == 0 {
         return Vec::new();
@@ -437,5 +604,77 @@ mod tests {
         assert!(d.list[0].is_ref && d.list[1].is_ref && !d.list[2].is_ref);
         let l0 = ref_pic_list(&s.st_curr_before, &s.st_curr_after, &s.lt_curr, 3, 2, None);
         assert_eq!(l0, vec![Some(1), None, Some(1)]);
+    }
+
+    fn refs_with(st_before: Vec<(Option<u64>, i32)>, lt: Vec<(Option<u64>, i32)>) -> RefPicSets {
+        RefPicSets {
+            num_pic_total_curr: (st_before.len() + lt.len()) as u32,
+            st_curr_before: st_before.iter().map(|x| x.0).collect(),
+            poc_st_curr_before: st_before.iter().map(|x| x.1).collect(),
+            lt_curr: lt.iter().map(|x| x.0).collect(),
+            poc_lt_curr: lt.iter().map(|x| x.1).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn missing_curr_references_get_an_entry_with_their_poc() {
+        let mut d = Dpb {
+            max_num_pics: 6,
+            ..Default::default()
+        };
+        for (ts, poc) in [(0, 0), (1000, 8), (3000, 4)] {
+            d.add(pic(ts, poc, false));
+        }
+        d.list[2].is_ref = false; // POC 4 waits for output only
+                                  // POC 6 and 16 (twice) are missing; long-term POC 2 too.
+        let refs = refs_with(
+            vec![(Some(1000), 8), (None, 6), (None, 16), (None, 16)],
+            vec![(None, 2)],
+        );
+        let a = active_refs(&d, &refs).unwrap();
+        let e = |ts, poc, long_term| RefEntry { ts, poc, long_term };
+        assert_eq!(
+            a.entries,
+            vec![
+                e(0, 0, false),
+                e(1000, 8, false),
+                // nearest POC to 6: 4 and 8 tie, the reference picture wins
+                e(1000, 6, false),
+                e(1000, 16, false),
+                // nearest to 2: 0 and 4 tie, POC 0 is a reference
+                e(0, 2, true),
+            ]
+        );
+        assert_eq!(a.st_curr_before, vec![Some(1), Some(2), Some(3), Some(3)]);
+        assert_eq!(a.lt_curr, vec![Some(4)]);
+        assert_eq!(a.generated.len(), 3);
+        assert!(a.generated.iter().all(|g| g.own_entry));
+        // a non-reference picture stands in when it is nearest
+        let a = active_refs(&d, &refs_with(vec![(None, 5)], vec![])).unwrap();
+        assert_eq!(a.entries[2], e(3000, 5, false));
+        // nothing missing: the plain DPB list
+        let a = active_refs(&d, &refs_with(vec![(Some(0), 0)], vec![])).unwrap();
+        assert_eq!(a.entries.len(), 2);
+        assert!(a.generated.is_empty());
+    }
+
+    #[test]
+    fn missing_reference_with_an_empty_or_full_dpb() {
+        let mut d = Dpb {
+            max_num_pics: 16,
+            ..Default::default()
+        };
+        let refs = refs_with(vec![(None, 3)], vec![]);
+        assert!(active_refs(&d, &refs).is_none(), "nothing to stand in");
+        assert!(active_refs(&d, &RefPicSets::default()).is_some());
+        for k in 0..16u64 {
+            d.add(pic(k * 1000, 10 * k as i32, false));
+        }
+        // dpb[] full: the lists name the nearest picture's own entry
+        let a = active_refs(&d, &refs_with(vec![(None, 32)], vec![])).unwrap();
+        assert_eq!(a.entries.len(), 16);
+        assert_eq!(a.st_curr_before, vec![Some(3)]);
+        assert!(!a.generated[0].own_entry);
     }
 }

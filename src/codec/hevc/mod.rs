@@ -26,16 +26,39 @@
 //! `SpsMaxLatencyPictures`, `sps_max_dec_pic_buffering`); RASL pictures
 //! associated with an IRAP with NoRaslOutputFlag are not decoded (their
 //! timestamp slot is still used, as in GStreamer); `pic_output_flag` 0
-//! pictures are decoded, never output. Missing references are sent as
-//! 0xff list entries (GStreamer does not run 8.3.3 either).
+//! pictures are decoded, never output.
 //!
-//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
-//! reference pictures (only RASL pictures, which are skipped, could use
-//! them; generated entries would show up in `dpb[]` where GStreamer has
-//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
-//! No corpus or synthetic stream has tiles, dependent slice segments or
-//! slice-level long-term references, so those paths are checked by unit
-//! tests and the own-parser comparison only, not against GStreamer.
+//! Missing references (a corrupt or cut stream; H.265 8.3.2 "no reference
+//! picture"): for each missing entry of `RefPicSetStCurrBefore`,
+//! `RefPicSetStCurrAfter` or `RefPicSetLtCurr` — the pictures the current
+//! picture actually uses — a picture is generated as 8.3.3.2 / 8.3.3.3
+//! ([`dpb::active_refs`]): a `dpb[]` entry with the missing
+//! `PicOrderCntVal`, short- or long-term, `PicOutputFlag` 0, and the
+//! timestamp of the DPB picture with the nearest POC, so the device reads
+//! that picture's CAPTURE buffer (the spec's mid-grey samples cannot be
+//! handed to a device that never decoded them; FFmpeg's
+//! `generate_missing_ref` greys only in software and leaves a hwaccel
+//! surface as it was). The lists name that entry instead of 0xff (a
+//! driver may turn an unknown reference into DMA address 0: hantro's
+//! `hantro_get_ref()` for a timestamp it does not hold). The generated
+//! picture lives in the current picture's DECODE_PARAMS only: it never
+//! enters the DPB, is never output and gets no Unref; a later picture
+//! missing it again gets its own stand-in. Each missing reference is logged once per coded video
+//! sequence with `tracing::warn!` (what was missing, what stood in; the
+//! player's log level `warn` prints it), then at debug level. When the DPB
+//! holds no picture at all the picture is skipped to the next IRAP
+//! ([`CodecEvent::Skipped`]). The `Foll` lists get no generated pictures
+//! (GStreamer 1.26.2 generates none; valid streams keep its `dpb[]`), and
+//! with all 16 `dpb[]` entries taken the lists name the nearest picture's
+//! own entry.
+//!
+//! Not done (as GStreamer 1.26.2): `pic_struct` / `field_pic` from
+//! picture timing SEI (always 0). No corpus or synthetic stream has tiles,
+//! dependent slice segments or slice-level long-term references, so those
+//! paths are checked by unit tests and the own-parser comparison only, not
+//! against GStreamer; the missing-reference stand-ins are checked by tests
+//! only (`tests.rs`, `tests/hevc_pipeline.rs`: hevc-x265.h265 with a
+//! referenced picture removed), as GStreamer sends 0xff there.
 //!
 //! Input before the first IRAP, a slice header that does not parse, or a
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
@@ -52,18 +75,6 @@
 //! device session probing its controls, the EXT arrays on the sid VM are
 //! equal; GStreamer stops at hevc_white_red_frames.mp4's resolution change
 //! (S_FMT EBUSY) after 60 of its 120 pictures, which we decode.
-//!
-//! Not done (as GStreamer 1.26.2): 8.3.3 generation of unavailable
-//! reference pictures (only RASL pictures, which are skipped, could use
-//! them; generated entries would show up in `dpb[]` where GStreamer has
-//! none); `pic_struct` / `field_pic` from picture timing SEI (always 0).
-//! No corpus or synthetic stream has tiles, dependent slice segments or
-//! slice-level long-term references, so those paths are checked by unit
-//! tests and the own-parser comparison only, not against GStreamer.
-//!
-//! Input before the first IRAP, a slice header that does not parse, or a
-//! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
-//! decoding resumes at the next IRAP picture.
 //!
 //! Checked on visl (by hand, 2026-11-21, before the oracle had HEVC): the
 //! visl control traces of `vreqplay` equal GStreamer 1.26.2's
@@ -94,7 +105,7 @@ use super::{
     StartCode, StatelessCodec, StreamParams,
 };
 use crate::container::CodecPrivate;
-use dpb::{Dpb, Picture, PocInput, PocState, RefPicSets, RpsInput};
+use dpb::{Dpb, Picture, PocInput, PocState, RpsInput};
 use parser::NalRef;
 
 /// Frame duration used to synthesize presentation times when neither the
@@ -201,7 +212,8 @@ struct CurPic {
     pps: Box<bindings::v4l2_ctrl_hevc_pps>,
     scaling: Box<bindings::v4l2_ctrl_hevc_scaling_matrix>,
     decode_params: Box<bindings::v4l2_ctrl_hevc_decode_params>,
-    refs: RefPicSets,
+    /// `dpb[]` and the Curr lists as `dpb[]` indices (8.3.3 stand-ins included).
+    refs: dpb::ActiveRefs,
     slices: Vec<bindings::v4l2_ctrl_hevc_slice_params>,
     entry_points: Vec<u32>,
     bitstream: Vec<u8>,
@@ -246,6 +258,9 @@ pub struct HevcCodec {
     skip_reported: bool,
     unit_pts: Option<i64>,
     unit_offset: u64,
+    /// (POC, long-term) of missing references already warned about in this
+    /// coded video sequence (later pictures naming them log at debug level).
+    missing_reported: Vec<(i32, bool)>,
 }
 
 impl HevcCodec {
@@ -292,6 +307,7 @@ impl HevcCodec {
             skip_reported: false,
             unit_pts: None,
             unit_offset: 0,
+            missing_reported: Vec::new(),
         };
         match private {
             CodecPrivate::None => {}
@@ -539,6 +555,9 @@ impl HevcCodec {
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);
         }
+        if irap && no_rasl_output_flag {
+            self.missing_reported.clear();
+        }
         if irap {
             self.associated_irap_no_rasl = no_rasl_output_flag;
             self.waiting_rap = false;
@@ -658,36 +677,37 @@ impl HevcCodec {
         } else {
             0
         };
-        let mut n = 0;
-        for p in self.dpb.list.iter().filter(|p| p.is_ref).take(16) {
-            dp.dpb[n] = bindings::v4l2_hevc_dpb_entry {
-                timestamp: p.ts,
-                flags: if p.long_term {
+        // dpb[] and the Curr lists, with 8.3.3 stand-ins for missing references
+        let Some(active) = dpb::active_refs(&self.dpb, &refs) else {
+            self.abort_to_rap(
+                nal.offset,
+                format!(
+                    "picture POC {poc} references pictures that were never decoded \
+                     and the DPB is empty"
+                ),
+            );
+            return false;
+        };
+        self.report_generated(poc, &active.generated);
+        for (e, d) in active.entries.iter().zip(dp.dpb.iter_mut()) {
+            *d = bindings::v4l2_hevc_dpb_entry {
+                timestamp: e.ts,
+                flags: if e.long_term {
                     bindings::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u8
                 } else {
                     0
                 },
                 field_pic: 0,
-                pic_order_cnt_val: p.poc,
+                pic_order_cnt_val: e.poc,
                 ..Default::default()
             };
-            n += 1;
         }
-        dp.num_active_dpb_entries = n as u8;
-        let lookup = |dp: &bindings::v4l2_ctrl_hevc_decode_params, r: Option<u64>| -> u8 {
-            match r {
-                Some(ts) => dp.dpb[..n]
-                    .iter()
-                    .position(|e| e.timestamp == ts)
-                    .map(|i| i as u8)
-                    .unwrap_or(0xff),
-                None => 0xff,
-            }
-        };
+        dp.num_active_dpb_entries = active.entries.len().min(dp.dpb.len()) as u8;
         for i in 0..16 {
-            dp.poc_st_curr_before[i] = lookup(&dp, refs.st_curr_before.get(i).copied().flatten());
-            dp.poc_st_curr_after[i] = lookup(&dp, refs.st_curr_after.get(i).copied().flatten());
-            dp.poc_lt_curr[i] = lookup(&dp, refs.lt_curr.get(i).copied().flatten());
+            let at = |l: &[Option<u8>]| l.get(i).copied().flatten().unwrap_or(0xff);
+            dp.poc_st_curr_before[i] = at(&active.st_curr_before);
+            dp.poc_st_curr_after[i] = at(&active.st_curr_after);
+            dp.poc_lt_curr[i] = at(&active.lt_curr);
         }
         let ts = self.unit_ts;
         if !self.tracked.contains(&ts) {
@@ -705,12 +725,54 @@ impl HevcCodec {
             pps: Box::new(controls::pps_ctrl(pps)),
             scaling: Box::new(controls::scaling_matrix(pps)),
             decode_params: Box::new(dp),
-            refs,
+            refs: active,
             slices: Vec::new(),
             entry_points: Vec::new(),
             bitstream: Vec::new(),
         });
         true
+    }
+
+    /// Logs the 8.3.3 stand-ins of picture `poc`: `warn` the first time a
+    /// missing reference is met in the coded video sequence, `debug` after.
+    fn report_generated(&mut self, poc: i32, generated: &[dpb::Generated]) {
+        for g in generated {
+            let kind = if g.long_term {
+                "long-term"
+            } else {
+                "short-term"
+            };
+            let what = if g.own_entry {
+                format!(
+                    "generated it (H.265 8.3.3) from picture POC {} (timestamp {} ns)",
+                    g.substitute_poc, g.substitute_ts
+                )
+            } else {
+                format!(
+                    "used picture POC {} (timestamp {} ns) in its place",
+                    g.substitute_poc, g.substitute_ts
+                )
+            };
+            let key = (g.poc, g.long_term);
+            if self.missing_reported.contains(&key) {
+                tracing::debug!(
+                    "hevc: byte {}: picture POC {poc}: {kind} reference POC {} still missing: {what}",
+                    self.unit_offset,
+                    g.poc
+                );
+                continue;
+            }
+            if self.missing_reported.len() >= 64 {
+                self.missing_reported.clear();
+            }
+            self.missing_reported.push(key);
+            tracing::warn!(
+                "hevc: byte {}: picture POC {poc}: {kind} reference POC {} was never decoded \
+                 (lost or cut stream); {what}",
+                self.unit_offset,
+                g.poc
+            );
+        }
     }
 
     /// `gst_v4l2_codec_h265_dec_decode_slice`.
@@ -748,15 +810,6 @@ impl HevcCodec {
             let r = &cur.refs;
             let total = r.num_pic_total_curr as usize;
             let mods = &hdr.ref_pic_list_modification;
-            let idx = |ts: Option<u64>| -> u8 {
-                ts.and_then(|ts| {
-                    cur.decode_params.dpb[..usize::from(cur.decode_params.num_active_dpb_entries)]
-                        .iter()
-                        .position(|e| e.timestamp == ts)
-                })
-                .map(|i| i as u8)
-                .unwrap_or(0xff)
-            };
             if !hdr.type_.is_i() {
                 let l0 = dpb::ref_pic_list(
                     &r.st_curr_before,
@@ -768,7 +821,7 @@ impl HevcCodec {
                         .then_some(mods.list_entry_l0.as_slice()),
                 );
                 for (i, x) in l0.iter().enumerate() {
-                    sp.ref_idx_l0[i] = idx(*x);
+                    sp.ref_idx_l0[i] = x.unwrap_or(0xff);
                 }
                 if hdr.type_.is_b() {
                     let l1 = dpb::ref_pic_list(
@@ -781,7 +834,7 @@ impl HevcCodec {
                             .then_some(mods.list_entry_l1.as_slice()),
                     );
                     for (i, x) in l1.iter().enumerate() {
-                        sp.ref_idx_l1[i] = idx(*x);
+                        sp.ref_idx_l1[i] = x.unwrap_or(0xff);
                     }
                 }
             }
@@ -1002,6 +1055,7 @@ impl StatelessCodec for HevcCodec {
         self.skip_reported = false;
         self.new_bitstream = true;
         self.prev_independent = None;
+        self.missing_reported.clear();
         for ts in std::mem::take(&mut self.tracked) {
             self.events
                 .push_back(CodecEvent::Unref { timestamp_ns: ts });

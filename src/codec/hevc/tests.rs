@@ -697,3 +697,217 @@ fn reset_waits_for_an_irap_and_resends_the_sps() {
         "the restarted stream decodes completely"
     );
 }
+
+// ---------------------------------------------------------------------------
+// 8.3.3 missing references
+
+/// (timestamp, DECODE_PARAMS) of every picture, in decode order.
+fn pictures(ev: &[CodecEvent]) -> Vec<(u64, bindings::v4l2_ctrl_hevc_decode_params)> {
+    jobs(ev)
+        .into_iter()
+        .filter_map(|j| {
+            j.controls.iter().find_map(|c| match c {
+                Control::HevcDecodeParams(dp) => Some((j.timestamp_ns, **dp)),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// The `dpb[]` indices a picture uses: its Curr lists.
+fn curr_indices(dp: &bindings::v4l2_ctrl_hevc_decode_params) -> Vec<u8> {
+    let mut v = dp.poc_st_curr_before[..usize::from(dp.num_poc_st_curr_before)].to_vec();
+    v.extend_from_slice(&dp.poc_st_curr_after[..usize::from(dp.num_poc_st_curr_after)]);
+    v.extend_from_slice(&dp.poc_lt_curr[..usize::from(dp.num_poc_lt_curr)]);
+    v
+}
+
+/// Checks that no request names a reference it cannot have: every used
+/// list entry (Curr lists, each slice's `ref_idx_l0/l1` up to
+/// `num_ref_idx_lX_active_minus1`) is a valid `dpb[]` index (no 0xff), and
+/// every `dpb[]` timestamp names a picture decoded earlier and not yet
+/// released. Returns how many `dpb[]` entries carried a POC no decoded
+/// picture of that timestamp has (8.3.3 stand-ins), with their POCs.
+fn check_used_refs(ev: &[CodecEvent]) -> Vec<i32> {
+    let mut live: HashMap<u64, i32> = HashMap::new();
+    let mut stand_ins = Vec::new();
+    let mut cur: Option<(u64, u8)> = None;
+    for e in ev {
+        match e {
+            CodecEvent::Decode(j) => {
+                for c in &j.controls {
+                    match c {
+                        Control::HevcDecodeParams(dp) => {
+                            let n = dp.num_active_dpb_entries;
+                            for &i in &curr_indices(dp) {
+                                assert!(
+                                    i < n,
+                                    "picture {}: Curr list entry {i:#x}",
+                                    j.timestamp_ns
+                                );
+                            }
+                            for d in &dp.dpb[..usize::from(n)] {
+                                let Some(&poc) = live.get(&d.timestamp) else {
+                                    panic!(
+                                        "picture {}: dpb[] timestamp {} not a held picture",
+                                        j.timestamp_ns, d.timestamp
+                                    );
+                                };
+                                if poc != d.pic_order_cnt_val {
+                                    stand_ins.push(d.pic_order_cnt_val);
+                                }
+                            }
+                            live.insert(j.timestamp_ns, dp.pic_order_cnt_val);
+                            cur = Some((j.timestamp_ns, n));
+                        }
+                        Control::HevcSliceParams(sps) => {
+                            let (ts, n) = cur.expect("slices after DECODE_PARAMS");
+                            assert_eq!(ts, j.timestamp_ns);
+                            for sp in sps {
+                                let st = u32::from(sp.slice_type);
+                                if st != bindings::V4L2_HEVC_SLICE_TYPE_I {
+                                    let l0 = &sp.ref_idx_l0
+                                        [..=usize::from(sp.num_ref_idx_l0_active_minus1)];
+                                    assert!(l0.iter().all(|&i| i < n), "picture {ts}: l0 {l0:?}");
+                                }
+                                if st == bindings::V4L2_HEVC_SLICE_TYPE_B {
+                                    let l1 = &sp.ref_idx_l1
+                                        [..=usize::from(sp.num_ref_idx_l1_active_minus1)];
+                                    assert!(l1.iter().all(|&i| i < n), "picture {ts}: l1 {l1:?}");
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            CodecEvent::Unref { timestamp_ns } => {
+                live.remove(timestamp_ns);
+            }
+            _ => {}
+        }
+    }
+    stand_ins
+}
+
+/// hevc-x265.h265 without its first non-IRAP picture that a later picture
+/// uses as a reference: (units, the dropped picture's POC, input pictures).
+fn x265_with_a_reference_dropped() -> (CodecPrivate, Vec<Unit>, i32, usize) {
+    let path = generated("hevc-x265.h265");
+    let (private, units) = demux(&path);
+    let ev = run(&path, DecodeMode::SliceBased, &visl_has);
+    let pics = pictures(&ev);
+    assert_eq!(pics.len(), units.len(), "one picture per access unit");
+    let irap = u64::from(bindings::V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC);
+    let used_later = |k: usize| {
+        let ts = pics[k].0;
+        pics[k + 1..].iter().any(|(_, dp)| {
+            curr_indices(dp)
+                .iter()
+                .any(|&i| dp.dpb[usize::from(i)].timestamp == ts)
+        })
+    };
+    let k = (0..pics.len())
+        .find(|&k| pics[k].1.flags & irap == 0 && used_later(k))
+        .expect("a referenced non-IRAP picture");
+    assert_eq!(pics[k].0, k as u64 * 1000);
+    let poc = pics[k].1.pic_order_cnt_val;
+    let n = units.len();
+    let mut kept = units;
+    kept.remove(k);
+    (private, kept, poc, n)
+}
+
+#[test]
+fn missing_reference_gets_a_stand_in_with_its_poc() {
+    // The undamaged clip needs none.
+    let clean = run(
+        &generated("hevc-x265.h265"),
+        DecodeMode::SliceBased,
+        &visl_has,
+    );
+    assert_eq!(check_used_refs(&clean), Vec::<i32>::new());
+
+    let (private, units, dropped_poc, n) = x265_with_a_reference_dropped();
+    for mode in [DecodeMode::SliceBased, DecodeMode::FrameBased] {
+        let mut c = HevcCodec::new(&private).unwrap();
+        c.set_mode(
+            mode,
+            if mode == DecodeMode::FrameBased {
+                StartCode::AnnexB
+            } else {
+                StartCode::None
+            },
+        );
+        c.set_device_controls(&visl_has);
+        let ev = feed(&mut c, &units);
+        assert!(
+            !ev.iter().any(|e| matches!(e, CodecEvent::Skipped { .. })),
+            "{mode:?}: nothing skipped"
+        );
+        let stand_ins = check_used_refs(&ev);
+        assert!(
+            stand_ins.contains(&dropped_poc),
+            "{mode:?}: no dpb[] entry with the missing POC {dropped_poc}: {stand_ins:?}"
+        );
+        assert!(stand_ins.iter().all(|&p| p == dropped_poc), "{stand_ins:?}");
+        assert_eq!(check_protocol(&ev), n - 1, "{mode:?}: frames out");
+        // the stand-in lives only in the requests: never output
+        let outputs_of_pocs: Vec<i32> = {
+            let pocs: HashMap<u64, i32> = pictures(&ev)
+                .iter()
+                .map(|(ts, dp)| (*ts, dp.pic_order_cnt_val))
+                .collect();
+            ev.iter()
+                .filter_map(|e| match e {
+                    CodecEvent::Output { timestamp_ns, .. } => pocs.get(timestamp_ns).copied(),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert!(!outputs_of_pocs.contains(&dropped_poc));
+    }
+}
+
+/// Collects formatted `tracing` output.
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn missing_reference_is_warned_once_with_its_stand_in() {
+    let (private, units, dropped_poc, _) = x265_with_a_reference_dropped();
+    let buf = LogBuf::default();
+    let w = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || w.clone())
+        .finish();
+    tracing::subscriber::with_default(sub, || {
+        let mut c = HevcCodec::new(&private).unwrap();
+        c.set_device_controls(&visl_has);
+        feed(&mut c, &units);
+    });
+    let log = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("never decoded"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one warning per missing reference:\n{log}");
+    assert!(
+        lines[0].contains(&format!("reference POC {dropped_poc} "))
+            && lines[0].contains("generated it (H.265 8.3.3) from picture POC"),
+        "{}",
+        lines[0]
+    );
+}
