@@ -16,6 +16,12 @@ check() { # check NAME CMD... : runs CMD, counts the result
 check list-devices tests/vm/vm.sh run -- bash -c \
   './target/debug/vreqplay --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
 
+# 1a. the Session against the real visl: optional controls probed with
+#     VIDIOC_QUERY_EXT_CTRL, a reconfiguration keeps a held CAPTURE buffer,
+#     empty dynamic arrays refused (the lib test ignored on the host)
+libtest=$(cargo test --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreqplay-[0-9a-f]*' | head -1)
+check session-visl tests/vm/vm.sh run -- "$libtest" --ignored --exact v4l2::session::tests::visl_probe_and_retire
+
 media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
 mkdir -p target/vm-media && cp "$media/debian-src-firefox-esr/gizmo.mp4" target/vm-media/
 
