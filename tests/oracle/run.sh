@@ -13,7 +13,12 @@
 #   -G          vreqplay only, compared with the committed goldens
 #               (tests/golden/CODEC/, made by gen-golden.sh; for the synthetic
 #               H.264 streams tests/data/h264-synthetic/*.h264 given by
-#               absolute path, tests/golden/h264/synthetic/): half the VM time
+#               absolute path, tests/golden/h264/synthetic/): half the VM time.
+#               A clip with segment goldens (GOLDENDIR/segments/<name>--segNN.norm,
+#               gen-golden.sh -s: clips that change resolution mid-stream) is
+#               compared segment by segment with them instead: our whole-clip
+#               trace split at its sequence starts (vreq-oracle report:
+#               `equal N/M jobs (K segments)`)
 #   -D DIR      golden directory for -G instead of tests/golden/CODEC (e.g.
 #               tests/golden/hevc-sid/ext); goldens are named after the clip
 #               path with / -> --
@@ -85,6 +90,11 @@ while [ $i -lt ${#clips[@]} ]; do
       g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
       if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
+      # segment goldens (gen-golden.sh -s: the clip cut at its sequence
+      # starts with a new size): the report compares per segment with them
+      for sg in "$(dirname "$g")/segments/$(basename "$g" .norm)"--seg*.norm; do
+        [ -f "$sg" ] && cp "$sg" "$out/$n.golden-seg${sg##*--seg}"
+      done
     else
       args+=(gst "media/$n")
     fi
