@@ -28,6 +28,8 @@
 #               -O 'visl hevc_ext_sps_rps=0' (sid: hide the EXT_SPS controls)
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
+# Clips listed in tests/oracle/known-differences.tsv (segment comparisons)
+# pass only with exactly the listed result, marked KNOWN DIFFERENCE.
 # Clips listed in tests/oracle/out-of-scope.tsv pass only when vreqplay
 # refuses them with an "unsupported stream" error.
 # Exit status: vreq-oracle report's (0 only when every clip passes).
@@ -86,6 +88,8 @@ while [ $i -lt ${#clips[@]} ]; do
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     # out of scope (tests/oracle/out-of-scope.tsv): vreqplay must refuse it
     why=$(out_of_scope "${src#$MEDIA/}"); [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
+    # known difference (tests/oracle/known-differences.tsv): passes only with exactly that result
+    kd=$(known_difference "${src#$MEDIA/}"); [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
     if [ $golden = 1 ]; then
       g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
