@@ -36,7 +36,7 @@ while getopts ":c:Ssd:m:D:V:O:h" opt; do
   case $opt in
     c) codec=$OPTARG ;; S) synth=1 ;; s) segs=1 ;; d) tdir=$OPTARG ;; m) max=$OPTARG ;;
     D) gdir=$OPTARG ;; V) variant=$OPTARG ;; O) vmopts+=(-O "$OPTARG") ;;
-    h) sed -n '2,31p' "$0"; exit 0 ;;
+    h) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "gen-golden.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done

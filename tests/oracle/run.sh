@@ -46,7 +46,7 @@ while getopts ":c:gGD:V:O:o:b:h" opt; do
     c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; D) gdir=$OPTARG ;;
     V) variant=$OPTARG ;; O) modopts+=(-o "$OPTARG") ;;
     o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,30p' "$0"; exit 0 ;;
+    h) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
