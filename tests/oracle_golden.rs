@@ -535,3 +535,77 @@ fn hevc_codec_matches_segment_goldens() {
 fn h264_codec_matches_segment_goldens() {
     check_segments(CodecKind::H264);
 }
+
+/// The segment goldens were made from exactly what `tests/oracle/segment.py`
+/// cuts now: it is re-run on each clip and every cut file's sha256, frame
+/// range and size must equal its golden's `segment NN of K: frames A..B WxH
+/// file F sha256 S` header (and the clip's sha256 the `clip` header).
+/// Needs python3 (the cutter's language); without it the test says so and
+/// checks nothing else.
+#[test]
+fn segment_goldens_match_the_cuts() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("python3 not found: segment cuts not re-checked");
+        return;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/segment.py");
+    let mut n = 0;
+    for codec in [CodecKind::H264, CodecKind::Hevc, CodecKind::Vp9] {
+        for (clip, segs) in segment_goldens(codec) {
+            let src = vreqplay::testutil::media_dir().join(&clip);
+            let sha = sha256sum(&src);
+            let out = std::env::temp_dir().join(format!(
+                "vreq-segcheck-{}-{}",
+                std::process::id(),
+                clip.replace('/', "--")
+            ));
+            let r = std::process::Command::new("python3")
+                .arg(&script)
+                .arg(&src)
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(
+                r.status.success(),
+                "segment.py {clip}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
+            let lines: Vec<String> = String::from_utf8_lossy(&r.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect();
+            assert_eq!(lines.len(), segs.len(), "{clip}: cuts vs segment goldens");
+            for (k, (line, g)) in lines.iter().zip(&segs).enumerate() {
+                let f: Vec<&str> = line.split('\t').collect();
+                assert_eq!(f.len(), 4, "{clip}: segment.py line `{line}`");
+                let fsha = sha256sum(&out.join(f[0]));
+                let want = format!(
+                    "segment {k:02} of {}: frames {}..{} {} file {} sha256 {fsha} (cut by tests/oracle/segment.py)",
+                    segs.len(),
+                    f[1],
+                    f[2],
+                    f[3],
+                    f[0]
+                );
+                assert!(
+                    g.header.iter().any(|h| *h == want),
+                    "{clip}: segment {k}: no header `{want}` in {:?}",
+                    g.header
+                );
+                assert!(
+                    g.header
+                        .iter()
+                        .any(|h| *h == format!("clip {clip} sha256 {sha}")),
+                    "{clip}: the clip's sha256 {sha} differs from the golden's"
+                );
+                n += 1;
+            }
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    assert!(n > 0, "no segment goldens");
+}

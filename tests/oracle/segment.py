@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""segment.py CLIP OUTDIR -- cut a clip that changes resolution mid-stream
+"""segment.py [--annexb] CLIP OUTDIR -- cut a clip that changes resolution mid-stream
 into self-contained segment files GStreamer can decode from a fresh start.
 
 One segment per coded sequence with a new size: a segment starts at the
@@ -13,14 +13,24 @@ every frame are copied unchanged; only the container is rewritten:
   pts, then the frame bytes). A size change must sit on a key frame that is
   the first frame of its IVF frame (superframe) -- else error (reference
   scaling on inter frames cannot be cut).
-* H.264 / HEVC in MP4 (avc1/avc3, hvc1/hev1): Annex-B elementary stream:
+* H.264 / HEVC in MP4 (avc1/avc3, hvc1/hev1): an MP4 of the segment's
+  samples (copied unchanged, in-band parameter sets included): the clip's
+  ftyp, mvhd, tkhd, hdlr, vmhd, dinf and sample entry, mdhd with the
+  segment's duration, the avcC/hvcC parameter set arrays replaced by the
+  sets in force at the segment's first sample (profile/level bytes from its
+  SPS), the segment's stts/ctts/stss/stsz, one chunk. MP4 and not Annex-B:
+  Annex-B cannot carry a NAL unit ending in zero bytes (cabac_zero_words
+  without the 0x03 H.265 7.4.2 asks for in a byte stream: h265parse drops
+  them, bit_size shrinks) and MP4 keeps the clip's timing for qtdemux.
+  A size change must come with an SPS in a sync sample (IDR / IRAP) -- else
+  error.
+* --annexb (diagnosis): H.264 / HEVC as an Annex-B elementary stream instead:
   every NAL unit of every sample, length prefix (avcC / hvcC
   lengthSizeMinusOne + 1 bytes) replaced by a 4-byte start code
   00 00 00 01; the segment's first sample is preceded by the parameter sets
   that apply at that point (the avcC/hvcC ones, replaced by in-band ones of
   the same type and id seen in earlier samples) except those the sample
-  itself carries (same type and id). A size change must come with an SPS in
-  a sync sample (IDR / IRAP) -- else error.
+  itself carries (same type and id).
 
 Sizes: VP9 frame_size() of the key frame's uncompressed header (VP9 spec
 6.2); H.264 SPS (7.3.2.1.1) (pic_width_in_mbs_minus1 + 1) * 16 x
@@ -28,7 +38,7 @@ Sizes: VP9 frame_size() of the key frame's uncompressed header (VP9 spec
 HEVC SPS (7.3.2.2) pic_width/height_in_luma_samples (no cropping: a crop
 change alone does not reallocate buffers and is no new sequence here).
 
-Writes OUTDIR/<clip file name>--segNN.<ivf|h264|h265> and prints one line
+Writes OUTDIR/<clip file name>--segNN.<ivf|mp4> (--annexb: .h264/.h265) and prints one line
 per segment (tab-separated): file, first frame, end frame (exclusive; IVF
 frames / MP4 samples), WxH. Exit 1 with a message naming the clip and
 frame/byte offset on bad input; exit 2 on bad usage. Python 3 standard
@@ -619,7 +629,7 @@ def main(argv):
         if path.endswith((".mp4", ".mov", ".m4v")):
             return cut_mp4(path, outdir, stem, annexb)
         raise Bad(f"{path}: only IVF (VP9) and MP4 (H.264/HEVC) clips are cut")
-    except (Bad, OSError, struct.error, ValueError) as e:
+    except (Bad, OSError, struct.error, ValueError, KeyError, IndexError) as e:
         sys.stderr.write(f"segment.py: {e}\n")
         return 1
 
