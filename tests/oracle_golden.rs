@@ -358,3 +358,254 @@ fn check_codec(set: Set) {
         failed.len()
     );
 }
+
+/// The segment goldens of one codec (`tests/golden/CODEC/segments/`, made by
+/// `gen-golden.sh -s`): per clip, its path and its segment goldens in order.
+/// Checks their provenance on the way: every segment golden names the clip
+/// (with sha256), `segment NN of K` with NN its position and K the number of
+/// segment files of that clip, and GStreamer's frame count.
+fn segment_goldens(codec: CodecKind) -> Vec<(String, Vec<Normalised>)> {
+    let dir = Set::Corpus(codec).golden_dir().join("segments");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "norm"))
+        .collect();
+    files.sort();
+    let mut clips: Vec<(String, Vec<Normalised>)> = Vec::new();
+    for p in files {
+        let name = p.display().to_string();
+        let t = std::fs::read_to_string(&p).unwrap();
+        let n = compare::read(&t).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            n.header
+                .iter()
+                .any(|h| h.contains("from GStreamer only") && h.contains("gstreamer=")),
+            "{name}"
+        );
+        assert!(
+            n.header.iter().any(|h| h.starts_with("gst frames ")),
+            "{name}"
+        );
+        assert!(!n.jobs.is_empty(), "{name}: no jobs");
+        let clip = clip_of(&n).unwrap_or_else(|| panic!("{name}: no clip header"));
+        let seg = n
+            .header
+            .iter()
+            .find_map(|h| h.strip_prefix("segment "))
+            .unwrap_or_else(|| panic!("{name}: no segment header"))
+            .to_string();
+        let fname = p.file_name().unwrap().to_string_lossy().to_string();
+        let pos = match clips.last_mut() {
+            Some((c, v)) if *c == clip => {
+                v.push(n);
+                v.len() - 1
+            }
+            _ => {
+                clips.push((clip.clone(), vec![n]));
+                0
+            }
+        };
+        assert!(
+            seg.starts_with(&format!("{pos:02} of ")),
+            "{name}: segment header `{seg}` at position {pos}"
+        );
+        assert_eq!(
+            fname,
+            format!("{}--seg{pos:02}.norm", clip.replace('/', "--")),
+            "{name}"
+        );
+    }
+    for (clip, v) in &clips {
+        for n in v {
+            let seg = n
+                .header
+                .iter()
+                .find_map(|h| h.strip_prefix("segment "))
+                .unwrap();
+            let k: usize = seg
+                .split_whitespace()
+                .nth(2)
+                .and_then(|x| x.trim_end_matches(':').parse().ok())
+                .unwrap_or(0);
+            assert_eq!(k, v.len(), "{clip}: `segment {seg}` vs {} files", v.len());
+        }
+    }
+    clips
+}
+
+/// tests/oracle/known-differences.tsv (shared with run.sh / vreq-oracle
+/// report): (clip, the exact segment comparison result, why).
+fn known_differences() -> Vec<(String, String, String)> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/known-differences.tsv");
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut f = l.splitn(3, '\t');
+            let c = f.next().unwrap_or_default().to_string();
+            let r = f.next().unwrap_or_default().to_string();
+            let w = f.next().unwrap_or_default().to_string();
+            (c, r, w)
+        })
+        .collect()
+}
+
+/// Our codec over the WHOLE clip (its mid-stream reconfiguration is what is
+/// tested) against the segment goldens of clips that change resolution
+/// mid-stream: our trace is split at its sequence starts and compared
+/// segment by segment, decode indices re-based per segment
+/// (`oracle::compare::compare_segments`). Prints one line per segment.
+fn check_segments(codec: CodecKind) {
+    let clips = segment_goldens(codec);
+    assert!(!clips.is_empty(), "no segment goldens for {codec}");
+    let opts = EmulateOptions {
+        codec: Some(codec),
+        hevc_ext_sps_rps: false,
+    };
+    let mut failed = Vec::new();
+    let known = known_differences();
+    for (clip, segs) in clips {
+        let res = codec_jobs_with(
+            &vreqplay::testutil::media_dir().join(&clip),
+            vreqplay::player::make_codec,
+            VislControls::default(),
+            None,
+        )
+        .and_then(|(kind, jobs)| {
+            if kind != codec {
+                return Err(format!("picked a {kind} track, goldens are {codec}"));
+            }
+            let t = parse(&emulate_opts(&jobs, &opts)).map_err(|e| e.to_string())?;
+            compare::read(&normalise(&t, &[], None)).map_err(|e| e.to_string())
+        });
+        match res {
+            Ok(ours) => {
+                let c = compare::compare_segments(&segs, &ours);
+                let known = known.iter().find(|(k, _, _)| *k == clip);
+                match known {
+                    Some((_, expected, why)) => {
+                        if c.to_string() == *expected {
+                            println!("{clip}: KNOWN DIFFERENCE ({why}): {c}");
+                        } else {
+                            println!("{clip}: {c}; known difference listed as `{expected}`: update tests/oracle/known-differences.tsv");
+                            failed.push(clip.clone());
+                        }
+                    }
+                    None => {
+                        println!("{clip}: {c}");
+                        if !c.ok() {
+                            failed.push(clip.clone());
+                        }
+                    }
+                }
+                for l in c.per_segment() {
+                    println!("  {l}");
+                }
+            }
+            Err(e) => {
+                println!("{clip}: codec failed: {e}");
+                failed.push(clip);
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} clips differ from GStreamer's segments: {failed:?}",
+        failed.len()
+    );
+}
+
+#[test]
+fn vp9_codec_matches_segment_goldens() {
+    check_segments(CodecKind::Vp9);
+}
+
+#[test]
+fn hevc_codec_matches_segment_goldens() {
+    check_segments(CodecKind::Hevc);
+}
+
+/// The H.264 clip has a known difference (tests/oracle/known-differences.tsv):
+/// it passes only while the result is exactly the listed one.
+#[test]
+fn h264_codec_matches_segment_goldens() {
+    check_segments(CodecKind::H264);
+}
+
+/// The segment goldens were made from exactly what `tests/oracle/segment.py`
+/// cuts now: it is re-run on each clip and every cut file's sha256, frame
+/// range and size must equal its golden's `segment NN of K: frames A..B WxH
+/// file F sha256 S` header (and the clip's sha256 the `clip` header).
+/// Needs python3 (the cutter's language); without it the test says so and
+/// checks nothing else.
+#[test]
+fn segment_goldens_match_the_cuts() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("python3 not found: segment cuts not re-checked");
+        return;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/segment.py");
+    let mut n = 0;
+    for codec in [CodecKind::H264, CodecKind::Hevc, CodecKind::Vp9] {
+        for (clip, segs) in segment_goldens(codec) {
+            let src = vreqplay::testutil::media_dir().join(&clip);
+            let sha = sha256sum(&src);
+            let out = std::env::temp_dir().join(format!(
+                "vreq-segcheck-{}-{}",
+                std::process::id(),
+                clip.replace('/', "--")
+            ));
+            let r = std::process::Command::new("python3")
+                .arg(&script)
+                .arg(&src)
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(
+                r.status.success(),
+                "segment.py {clip}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
+            let lines: Vec<String> = String::from_utf8_lossy(&r.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect();
+            assert_eq!(lines.len(), segs.len(), "{clip}: cuts vs segment goldens");
+            for (k, (line, g)) in lines.iter().zip(&segs).enumerate() {
+                let f: Vec<&str> = line.split('\t').collect();
+                assert_eq!(f.len(), 4, "{clip}: segment.py line `{line}`");
+                let fsha = sha256sum(&out.join(f[0]));
+                let want = format!(
+                    "segment {k:02} of {}: frames {}..{} {} file {} sha256 {fsha} (cut by tests/oracle/segment.py)",
+                    segs.len(),
+                    f[1],
+                    f[2],
+                    f[3],
+                    f[0]
+                );
+                assert!(
+                    g.header.iter().any(|h| *h == want),
+                    "{clip}: segment {k}: no header `{want}` in {:?}",
+                    g.header
+                );
+                assert!(
+                    g.header
+                        .iter()
+                        .any(|h| *h == format!("clip {clip} sha256 {sha}")),
+                    "{clip}: the clip's sha256 {sha} differs from the golden's"
+                );
+                n += 1;
+            }
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    assert!(n > 0, "no segment goldens");
+}

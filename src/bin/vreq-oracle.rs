@@ -5,12 +5,23 @@
 //! * `vreq-oracle compare GST.trace OURS.trace` (raw traces or normalised
 //!   text, detected by the first line); exit 0 only when all jobs are equal
 //!   and the job counts match.
+//! * `vreq-oracle compare --segments SEG0 SEG1 ... -- OURS`: the references
+//!   are the segment goldens of a clip cut at its sequence starts
+//!   (`tests/oracle/segment.py`, `gen-golden.sh -s`), in order; OURS is the
+//!   whole clip, split at its sequence starts with decode indices re-based
+//!   per segment (`oracle::compare::compare_segments`); prints the total and
+//!   one line per segment; exit 0 only when the segment counts match and
+//!   every segment is equal.
 //! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
 //!   directory (`<clip>.gst.trace` or, with `run.sh -G`, the committed
-//!   `<clip>.golden.norm` as reference; `<clip>.vreq.trace`, `*.info`,
-//!   `<clip>.ffprobe`; `<clip>.out-of-scope`: the clip passes only when
-//!   vreqplay refused it with an "unsupported stream" error); exit 0 only
-//!   when every clip passes.
+//!   `<clip>.golden.norm` as reference, or — when present — the segment
+//!   goldens `<clip>.golden-segNN.norm`, compared as `compare --segments`
+//!   does; `<clip>.vreq.trace`, `*.info`, `<clip>.ffprobe`;
+//!   `<clip>.out-of-scope`: the clip passes only when vreqplay refused it
+//!   with an "unsupported stream" error; `<clip>.known-difference`
+//!   (`RESULT<TAB>WHY`, tests/oracle/known-differences.tsv): a segment
+//!   comparison passes only with exactly that result, printed as KNOWN
+//!   DIFFERENCE); exit 0 only when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
 //!   of a real trace byte for byte (validates `oracle::visl_fmt`).
 
@@ -19,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use vreqplay::oracle::compare::{self, Comparison, Normalised};
+use vreqplay::oracle::compare::{self, Comparison, Normalised, SegmentComparison};
 use vreqplay::oracle::normalise::is_normalised;
 
 #[derive(Parser)]
@@ -50,13 +61,19 @@ enum Cmd {
         #[arg(long)]
         strict: bool,
     },
-    /// Compare two traces (A = reference) job by job.
+    /// Compare two traces (A = reference) job by job: `compare A B`; or
+    /// segment goldens with a whole clip: `compare --segments SEG... -- OURS`.
     Compare {
-        a: PathBuf,
-        b: PathBuf,
+        /// A B, or with --segments the segment goldens in order, then ours.
+        #[arg(num_args = 2.., required = true)]
+        files: Vec<PathBuf>,
         /// Normalise raw traces strictly (see `normalise --strict`).
         #[arg(long)]
         strict: bool,
+        /// All files but the last are the segment references of one clip,
+        /// in order; the last is our whole-clip trace.
+        #[arg(long)]
+        segments: bool,
     },
     /// Table over a run.sh output directory.
     Report { dir: PathBuf },
@@ -84,6 +101,37 @@ fn compare_files(a: &Path, b: &Path, strict: bool) -> Result<Comparison, String>
         &load_opts(a, strict)?,
         &load_opts(b, strict)?,
     ))
+}
+
+fn compare_segment_files(
+    golden: &[PathBuf],
+    ours: &Path,
+    strict: bool,
+) -> Result<SegmentComparison, String> {
+    let g = golden
+        .iter()
+        .map(|p| load_opts(p, strict))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(compare::compare_segments(&g, &load_opts(ours, strict)?))
+}
+
+/// `<clip>.golden-segNN.norm` files in `dir`, in segment order.
+fn segment_goldens(dir: &Path, clip: &str) -> Vec<PathBuf> {
+    let prefix = format!("{clip}.golden-seg");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".norm"))
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 /// `key=value` pairs of a guest-trace.sh `.info` file.
@@ -118,6 +166,7 @@ fn report(dir: &Path) -> Result<bool, String> {
             n.strip_suffix(".gst.info")
                 .or_else(|| n.strip_suffix(".golden.norm"))
                 .map(str::to_string)
+                .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
         })
         .collect();
     clips.sort();
@@ -136,6 +185,19 @@ fn report(dir: &Path) -> Result<bool, String> {
         let ffprobe = std::fs::read_to_string(p("ffprobe"))
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "?".into());
+        // segment goldens (run.sh -G for a clip cut by gen-golden.sh -s)
+        let segs = segment_goldens(dir, c);
+        if !segs.is_empty() && info(&p("gst.info")).is_none() {
+            let (vreq_frames, result, ok) = segment_row(dir, c, &segs, &ffprobe);
+            all_ok &= ok;
+            println!(
+                "| {c} | {} | {vreq_frames} | {ffprobe} | {} | {} {result} |",
+                segment_frames(&segs),
+                segment_jobs(&segs),
+                if ok { "PASS" } else { "FAIL" }
+            );
+            continue;
+        }
         // the reference: this run's GStreamer trace, else the committed golden
         let gi = info(&p("gst.info"));
         let (reference, ref_frames, gst_stopped) = match &gi {
@@ -260,6 +322,104 @@ fn report(dir: &Path) -> Result<bool, String> {
     Ok(all_ok)
 }
 
+/// `gst frames` of each segment golden, `a+b+c (golden segments)`.
+fn segment_frames(segs: &[PathBuf]) -> String {
+    let f: Vec<String> = segs
+        .iter()
+        .map(|s| {
+            load(s)
+                .ok()
+                .and_then(|n| {
+                    n.header
+                        .iter()
+                        .find_map(|h| h.strip_prefix("gst frames "))
+                        .and_then(|h| h.split_whitespace().next().map(str::to_string))
+                })
+                .unwrap_or_else(|| "?".into())
+        })
+        .collect();
+    format!("{} (golden segments)", f.join("+"))
+}
+
+/// Reference jobs of the segment goldens, `total (a+b+c)`.
+fn segment_jobs(segs: &[PathBuf]) -> String {
+    let j: Vec<usize> = segs
+        .iter()
+        .map(|s| {
+            load(s)
+                .map(|n| n.cap.map_or(n.jobs.len(), |c| c.min(n.jobs.len())))
+                .unwrap_or(0)
+        })
+        .collect();
+    format!(
+        "{} ({})",
+        j.iter().sum::<usize>(),
+        j.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("+")
+    )
+}
+
+/// One report row for a clip with segment goldens: (vreq frames, result, ok).
+fn segment_row(dir: &Path, c: &str, segs: &[PathBuf], ffprobe: &str) -> (String, String, bool) {
+    let p = |ext: &str| dir.join(format!("{c}.{ext}"));
+    let Some(vi) = info(&p("vreq.info")) else {
+        return ("-".into(), "vreqplay not run".into(), false);
+    };
+    let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+    if v("rc") != "0" {
+        return (
+            v("frames"),
+            format!(
+                "vreqplay failed: rc {}: {}",
+                v("rc"),
+                last_line(&p("vreq.log"))
+            ),
+            false,
+        );
+    }
+    match compare_segment_files(segs, &p("vreq.trace"), false) {
+        Ok(cmp) => {
+            let partial = segs.iter().any(|s| {
+                load(s)
+                    .map(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")))
+                    .unwrap_or(false)
+            });
+            let frames_ok = v("frames") == ffprobe;
+            let summary = cmp.to_string();
+            let mut r = summary.clone();
+            r.push_str(&format!(" [{}]", cmp.per_segment().join("; ")));
+            if partial {
+                r = format!("PARTIAL segment golden: {r}");
+            }
+            if !frames_ok {
+                r.push_str(&format!("; frames {} != ffprobe {}", v("frames"), ffprobe));
+            }
+            let mut ok = cmp.ok() && frames_ok && !partial;
+            // tests/oracle/known-differences.tsv (run.sh: <clip>.known-difference,
+            // "RESULT<TAB>WHY"): passes only with exactly that result
+            if let Ok(kd) = std::fs::read_to_string(p("known-difference")) {
+                let (expected, why) = kd
+                    .trim_end()
+                    .split_once('\t')
+                    .unwrap_or((kd.trim_end(), ""));
+                if summary == expected && frames_ok && !partial {
+                    r = format!(
+                        "KNOWN DIFFERENCE (tests/oracle/known-differences.tsv: {why}): {r}"
+                    );
+                    ok = true;
+                } else {
+                    r = format!("known difference listed as `{expected}` but the result changed (update tests/oracle/known-differences.tsv): {r}");
+                    ok = false;
+                }
+            }
+            (v("frames"), r, ok)
+        }
+        Err(e) => (v("frames"), format!("compare failed: {e}"), false),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r: Result<bool, String> = match cli.cmd {
@@ -280,10 +440,34 @@ fn main() -> ExitCode {
             }
             Ok(true)
         })(),
-        Cmd::Compare { a, b, strict } => compare_files(&a, &b, strict).map(|c| {
-            println!("{c}");
-            c.ok()
-        }),
+        Cmd::Compare {
+            files,
+            strict,
+            segments: false,
+        } => match files.as_slice() {
+            [a, b] => compare_files(a, b, strict).map(|c| {
+                println!("{c}");
+                c.ok()
+            }),
+            _ => Err(format!(
+                "compare takes two traces (A B), got {}; several references need --segments",
+                files.len()
+            )),
+        },
+        Cmd::Compare {
+            files,
+            strict,
+            segments: true,
+        } => {
+            let (ours, golden) = files.split_last().expect("clap: at least 2 files");
+            compare_segment_files(golden, ours, strict).map(|c| {
+                println!("{c}");
+                for l in c.per_segment() {
+                    println!("  {l}");
+                }
+                c.ok()
+            })
+        }
         Cmd::Report { dir } => report(&dir),
         Cmd::Selfcheck { traces } => {
             let mut ok = true;

@@ -256,6 +256,229 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
     }
 }
 
+/// The fields whose values give a job's coded size, per codec (first line
+/// of the normalised text): a new sequence with a new size starts where they
+/// change. H.264: SPS `pic_width_in_mbs_minus1`,
+/// `pic_height_in_map_units_minus1` (7.4.2.1.1); HEVC: SPS
+/// `pic_width/height_in_luma_samples` (7.4.3.2.1); VP9: the frame's
+/// `frame_width/height_minus_1` (7.2: a size change without a key frame is
+/// reference scaling, which `tests/oracle/segment.py` refuses to cut).
+fn size_keys(magic: &str) -> &'static [&'static str] {
+    use super::normalise::{MAGIC_HEVC, MAGIC_VP9};
+    if magic == MAGIC_HEVC {
+        &[
+            "sps.pic_width_in_luma_samples",
+            "sps.pic_height_in_luma_samples",
+        ]
+    } else if magic == MAGIC_VP9 {
+        &["frame.frame_width_minus_1", "frame.frame_height_minus_1"]
+    } else {
+        &[
+            "sps.pic_width_in_mbs_minus1",
+            "sps.pic_height_in_map_units_minus1",
+        ]
+    }
+}
+
+fn field<'a>(job: &'a JobFields, key: &str) -> Option<&'a str> {
+    job.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// Job indices where a new sequence with a new size starts (always 0 first):
+/// the jobs whose size fields ([`size_keys`]) differ from the previous job's.
+/// These are the points where `tests/oracle/segment.py` cuts a clip (it cuts
+/// at the key frame / IDR / IRAP whose sequence has a new size; the first
+/// job of that frame is the first with the new size).
+pub fn sequence_starts(n: &Normalised) -> Vec<usize> {
+    let keys = size_keys(&n.magic);
+    let size = |j: &JobFields| -> Vec<Option<String>> {
+        keys.iter()
+            .map(|k| field(j, k).map(str::to_string))
+            .collect()
+    };
+    let mut starts = Vec::new();
+    let mut prev = None;
+    for (i, j) in n.jobs.iter().enumerate() {
+        let s = size(j);
+        if prev.as_ref() != Some(&s) {
+            starts.push(i);
+        }
+        prev = Some(s);
+    }
+    starts
+}
+
+/// Rewrites `pic P` (and the `picture` value) of one job so that decode
+/// indices count from `base`: `pic P` → `pic P-base`; a picture decoded
+/// before the segment (`P < base`, i.e. a reference reaching back across the
+/// segment start) becomes `pic before-segment(P)`, which names nothing in a
+/// segment golden and so always shows as a difference.
+fn rebase_job(job: &JobFields, base: usize) -> JobFields {
+    let re = |s: &str| -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(i) = rest.find("pic ") {
+            // a token boundary before `pic ` (not `..._pic `)
+            let boundary = i == 0
+                || !rest.as_bytes()[i - 1].is_ascii_alphanumeric()
+                    && rest.as_bytes()[i - 1] != b'_';
+            out.push_str(&rest[..i + 4]);
+            rest = &rest[i + 4..];
+            let digits = rest.bytes().take_while(|b| b.is_ascii_digit()).count();
+            if boundary && digits > 0 {
+                if let Ok(p) = rest[..digits].parse::<usize>() {
+                    if p >= base {
+                        out.push_str(&(p - base).to_string());
+                    } else {
+                        out.push_str(&format!("before-segment({p})"));
+                    }
+                    rest = &rest[digits..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    job.iter()
+        .map(|(k, v)| {
+            if k == "picture" {
+                let v = match v.parse::<usize>() {
+                    Ok(p) if p >= base => (p - base).to_string(),
+                    Ok(p) => format!("before-segment({p})"),
+                    Err(_) => v.clone(),
+                };
+                (k.clone(), v)
+            } else {
+                (re(k), re(v))
+            }
+        })
+        .collect()
+}
+
+/// Splits a whole-clip normalised trace at [`sequence_starts`] into one
+/// [`Normalised`] per sequence, decode indices re-based per segment
+/// (`base` = the pictures decoded before it; see [`rebase_job`]), as if each
+/// sequence had been decoded from a fresh start. Header and magic are kept;
+/// a cap is dropped (the whole trace is split).
+pub fn split_sequences(n: &Normalised) -> Vec<Normalised> {
+    let starts = sequence_starts(n);
+    let mut out = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let e = starts.get(k + 1).copied().unwrap_or(n.jobs.len());
+        let base = n.jobs[..s]
+            .iter()
+            .filter_map(|j| field(j, "picture").and_then(|p| p.parse::<usize>().ok()))
+            .map(|p| p + 1)
+            .max()
+            .unwrap_or(0);
+        out.push(Normalised {
+            magic: n.magic.clone(),
+            header: n.header.clone(),
+            jobs: n.jobs[s..e].iter().map(|j| rebase_job(j, base)).collect(),
+            cap: None,
+        });
+    }
+    out
+}
+
+/// Result of comparing per-segment references (goldens of the clip cut at
+/// its sequence starts, each decoded from a fresh start) with one
+/// whole-clip trace of ours split by [`split_sequences`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentComparison {
+    /// Per segment (in order), the comparison of reference k with our
+    /// sequence k; a side that lacks segment k counts as 0 jobs there.
+    pub segments: Vec<Comparison>,
+    /// Number of reference segments and of sequences found in ours.
+    pub a_segments: usize,
+    pub b_segments: usize,
+    /// First job of each of our sequences in the whole trace.
+    pub b_starts: Vec<usize>,
+}
+
+impl SegmentComparison {
+    /// Same segment count, every segment [`Comparison::ok`].
+    pub fn ok(&self) -> bool {
+        self.a_segments == self.b_segments && self.segments.iter().all(Comparison::ok)
+    }
+    /// Jobs equal over all segments.
+    pub fn equal(&self) -> usize {
+        self.segments.iter().map(|c| c.equal).sum()
+    }
+    /// Sum over segments of the larger job count.
+    pub fn total(&self) -> usize {
+        self.segments.iter().map(Comparison::total).sum()
+    }
+    /// Reference jobs over all segments.
+    pub fn a_jobs(&self) -> usize {
+        self.segments.iter().map(|c| c.a_jobs).sum()
+    }
+    /// One line per segment: `seg K (jobs S..E of ours): <comparison>`.
+    pub fn per_segment(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let at = self
+                    .b_starts
+                    .get(k)
+                    .map(|s| format!(" (ours from job {s})"))
+                    .unwrap_or_default();
+                format!("seg {k:02}{at}: {c}")
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for SegmentComparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "equal {}/{} jobs ({} segments)",
+            self.equal(),
+            self.total(),
+            self.a_segments
+        )?;
+        if self.a_segments != self.b_segments {
+            write!(
+                f,
+                "; {} reference segments vs {} sequences in ours (at jobs {:?})",
+                self.a_segments, self.b_segments, self.b_starts
+            )?;
+        }
+        if let Some((k, c)) = self.segments.iter().enumerate().find(|(_, c)| !c.ok()) {
+            write!(f, "; seg {k:02}: {c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Compares reference segments `a` (in clip order) with our whole-clip trace
+/// `b`, split at its sequence starts ([`split_sequences`]); segment k of
+/// both sides is compared with [`compare`] (job numbers in differences are
+/// per segment).
+pub fn compare_segments(a: &[Normalised], b: &Normalised) -> SegmentComparison {
+    let bs = split_sequences(b);
+    let n = a.len().max(bs.len());
+    let empty = |m: &str| Normalised {
+        magic: m.to_string(),
+        ..Default::default()
+    };
+    let segments = (0..n)
+        .map(|k| {
+            let ea = empty(&b.magic);
+            let eb = empty(a.first().map_or("", |x| x.magic.as_str()));
+            compare(a.get(k).unwrap_or(&ea), bs.get(k).unwrap_or(&eb))
+        })
+        .collect();
+    SegmentComparison {
+        segments,
+        a_segments: a.len(),
+        b_segments: bs.len(),
+        b_starts: sequence_starts(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +540,99 @@ mod tests {
         let a = read(&text("# cap 1 of 3 jobs\njob 0 x = 1\n")).unwrap();
         let b = read(&text("job 0 x = 1\njob 1 x = 2\n")).unwrap();
         assert!(compare(&a, &b).ok());
+    }
+
+    fn vp9(body: &str) -> Normalised {
+        read(&format!("{MAGIC_VP9}\n{body}")).unwrap()
+    }
+
+    fn vp9_job(j: usize, pic: usize, w: u32, refs: Option<usize>) -> String {
+        let mut s = format!(
+            "job {j} picture = {pic}\njob {j} frame.frame_width_minus_1 = {w}\njob {j} frame.frame_height_minus_1 = 9\n"
+        );
+        if let Some(r) = refs {
+            s.push_str(&format!("job {j} frame.last_frame = pic {r}\n"));
+        }
+        s
+    }
+
+    #[test]
+    fn segments_split_at_size_changes_and_rebase() {
+        // ours: 3 frames at width 10, then 2 at width 20 referencing the new key frame
+        let ours = vp9(&[
+            vp9_job(0, 0, 9, None),
+            vp9_job(1, 1, 9, Some(0)),
+            vp9_job(2, 2, 9, Some(1)),
+            vp9_job(3, 3, 19, None),
+            vp9_job(4, 4, 19, Some(3)),
+        ]
+        .concat());
+        assert_eq!(sequence_starts(&ours), vec![0, 3]);
+        let g0 = vp9(&[
+            vp9_job(0, 0, 9, None),
+            vp9_job(1, 1, 9, Some(0)),
+            vp9_job(2, 2, 9, Some(1)),
+        ]
+        .concat());
+        let g1 = vp9(&[vp9_job(0, 0, 19, None), vp9_job(1, 1, 19, Some(0))].concat());
+        let c = compare_segments(&[g0.clone(), g1.clone()], &ours);
+        assert!(c.ok(), "{c}");
+        assert_eq!(c.to_string(), "equal 5/5 jobs (2 segments)");
+        // a reference reaching back across the segment start is a difference
+        let bad = vp9(&[
+            vp9_job(0, 0, 9, None),
+            vp9_job(1, 1, 9, Some(0)),
+            vp9_job(2, 2, 9, Some(1)),
+            vp9_job(3, 3, 19, None),
+            vp9_job(4, 4, 19, Some(2)),
+        ]
+        .concat());
+        let c = compare_segments(&[g0.clone(), g1.clone()], &bad);
+        assert!(!c.ok());
+        assert_eq!(
+            c.to_string(),
+            "equal 4/5 jobs (2 segments); seg 01: equal 1/2 jobs; first difference: job 1 frame.last_frame: pic 0 vs pic before-segment(2)"
+        );
+        // a missing segment (no size change in ours) fails
+        let c = compare_segments(&[g0.clone(), g1, g0.clone()], &ours);
+        assert!(!c.ok());
+        assert!(
+            c.to_string()
+                .contains("3 reference segments vs 2 sequences"),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn rebase_touches_picture_tokens_only() {
+        let j: JobFields = vec![
+            ("picture".into(), "12".into()),
+            (
+                "dpb[pic 11]".into(),
+                "pic_num 3 frame_num 11 flags VALID".into(),
+            ),
+            (
+                "ref_pic_list0[0]".into(),
+                "pic 10 fields TOP_FIELD_REF".into(),
+            ),
+            ("x".into(), "pic ts?".into()),
+        ];
+        let r = rebase_job(&j, 10);
+        assert_eq!(
+            r,
+            vec![
+                ("picture".to_string(), "2".to_string()),
+                (
+                    "dpb[pic 1]".to_string(),
+                    "pic_num 3 frame_num 11 flags VALID".to_string()
+                ),
+                (
+                    "ref_pic_list0[0]".to_string(),
+                    "pic 0 fields TOP_FIELD_REF".to_string()
+                ),
+                ("x".to_string(), "pic ts?".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #   h264_clips          = codec_clips h264
 #   clip_codec CLIP     the codec column of CLIP's row (empty if not listed)
 #   out_of_scope CLIP   why vreqplay must refuse CLIP (tests/oracle/out-of-scope.tsv), or nothing
+#   known_difference CLIP  "RESULT<TAB>WHY" of tests/oracle/known-differences.tsv, or nothing
 # Media dir: $VREQ_MEDIA or /work/shared/media.
 MEDIA=${VREQ_MEDIA:-/work/shared/media}
 codec_clips() {
@@ -24,4 +25,8 @@ codec_gst_chain() {
 }
 out_of_scope() {
   awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2; exit}' "$(dirname "${BASH_SOURCE[0]}")/out-of-scope.tsv"
+}
+# known_difference CLIP: "RESULT<TAB>WHY" from tests/oracle/known-differences.tsv, or nothing
+known_difference() {
+  awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2 "\t" $3; exit}' "$(dirname "${BASH_SOURCE[0]}")/known-differences.tsv"
 }

@@ -13,7 +13,12 @@
 #   -G          vreqplay only, compared with the committed goldens
 #               (tests/golden/CODEC/, made by gen-golden.sh; for the synthetic
 #               H.264 streams tests/data/h264-synthetic/*.h264 given by
-#               absolute path, tests/golden/h264/synthetic/): half the VM time
+#               absolute path, tests/golden/h264/synthetic/): half the VM time.
+#               A clip with segment goldens (GOLDENDIR/segments/<name>--segNN.norm,
+#               gen-golden.sh -s: clips that change resolution mid-stream) is
+#               compared segment by segment with them instead: our whole-clip
+#               trace split at its sequence starts (vreq-oracle report:
+#               `equal N/M jobs (K segments)`)
 #   -D DIR      golden directory for -G instead of tests/golden/CODEC (e.g.
 #               tests/golden/hevc-sid/ext); goldens are named after the clip
 #               path with / -> --
@@ -23,6 +28,8 @@
 #               -O 'visl hevc_ext_sps_rps=0' (sid: hide the EXT_SPS controls)
 #   -o OUTDIR   keep traces/logs there (default /tmp/vreq-oracle)
 #   -b N        clips per VM boot (default 4)
+# Clips listed in tests/oracle/known-differences.tsv (segment comparisons)
+# pass only with exactly the listed result, marked KNOWN DIFFERENCE.
 # Clips listed in tests/oracle/out-of-scope.tsv pass only when vreqplay
 # refuses them with an "unsupported stream" error.
 # Exit status: vreq-oracle report's (0 only when every clip passes).
@@ -39,7 +46,7 @@ while getopts ":c:gGD:V:O:o:b:h" opt; do
     c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; D) gdir=$OPTARG ;;
     V) variant=$OPTARG ;; O) modopts+=(-o "$OPTARG") ;;
     o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,30p' "$0"; exit 0 ;;
+    h) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -81,10 +88,17 @@ while [ $i -lt ${#clips[@]} ]; do
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     # out of scope (tests/oracle/out-of-scope.tsv): vreqplay must refuse it
     why=$(out_of_scope "${src#$MEDIA/}"); [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
+    # known difference (tests/oracle/known-differences.tsv): passes only with exactly that result
+    kd=$(known_difference "${src#$MEDIA/}"); [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
     if [ $golden = 1 ]; then
       g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
       if [ -f "$g" ]; then cp "$g" "$out/$n.golden.norm"; else echo "run.sh: no golden $g" >&2; fi
+      # segment goldens (gen-golden.sh -s: the clip cut at its sequence
+      # starts with a new size): the report compares per segment with them
+      for sg in "$(dirname "$g")/segments/$(basename "$g" .norm)"--seg*.norm; do
+        [ -f "$sg" ] && cp "$sg" "$out/$n.golden-seg${sg##*--seg}"
+      done
     else
       args+=(gst "media/$n")
     fi
