@@ -6,7 +6,7 @@
 #   ffmpeg                 ffprobe frame counts in the oracle comparison
 #   e2fsprogs, xz-utils, wget, perl   the VM image build
 set -euo pipefail
-pkgs=(clang libclang-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl ca-certificates)
+pkgs=(clang libclang-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

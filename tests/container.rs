@@ -105,13 +105,11 @@ fn codec_of(manifest_codec: &str) -> Option<CodecId> {
 const OUT_OF_SCOPE: [&str; 3] = ["MPEG-TS", "MPEG-PS", "MPEG-2 ES"];
 
 /// Files whose packet count differs from MANIFEST `frames` (ffprobe -count_frames),
-/// with the reason. Each was checked with
-/// `ffprobe -select_streams v:0 -count_packets -show_entries stream=nb_read_packets`.
-const PACKET_COUNT_EXCEPTIONS: [(&str, u64, &str); 1] = [(
-    "debian-src-firefox-esr/wpt-400x300-red-resize-200x150-green.mp4",
-    119,
-    "119 samples; the edit list ends at 1.964 s, so ffprobe shows 118 frames (the player hides the last, too)",
-)];
+/// with the reason. (Empty since the MP4 demuxer stopped delivering samples
+/// after the last one that starts inside the edit list: wpt-400x300-red-resize
+/// has 119 samples, ffprobe `-count_packets` reads 119, but the 119th starts at
+/// the edit end 1.964 s and is neither shown nor decoded — 118, as qtdemux.)
+const PACKET_COUNT_EXCEPTIONS: [(&str, u64, &str); 0] = [];
 
 /// Length-prefixed NAL units (the codec layer's splitter); None if the
 /// lengths don't tile `data` exactly.

@@ -663,7 +663,21 @@ impl Mp4Demuxer {
                 codec_private: private,
                 presentation_window_ns,
             });
-            for (si, s) in t.samples.iter().enumerate() {
+            // Samples after the last one (in decode order) that starts inside
+            // the presentation window can neither be shown nor be referenced
+            // by a shown one: they are not delivered (qtdemux does the same;
+            // ffprobe does not count them either).
+            let delivered = match presentation_window_ns {
+                Some((_, end)) => t
+                    .samples
+                    .iter()
+                    .rposition(|s| {
+                        to_ns(i128::from(s.dts) + i128::from(s.cto)).saturating_add(shift_ns) < end
+                    })
+                    .map_or(0, |last| last + 1),
+                None => t.samples.len(),
+            };
+            for (si, s) in t.samples.iter().enumerate().take(delivered) {
                 self.order.push((s.offset, ti as u32, si as u32));
             }
         }
