@@ -11,7 +11,9 @@ use v4l2r::bindings;
 
 pub mod h264;
 pub mod hevc;
+pub mod mpeg2;
 pub mod uapi_ext;
+pub mod vp8;
 pub mod vp9;
 
 /// The stateless codecs vreqplay drives.
@@ -102,6 +104,10 @@ pub enum Control {
     HevcExtSpsLtRps(Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>),
     Vp9Frame(Box<bindings::v4l2_ctrl_vp9_frame>),
     Vp9CompressedHdr(Box<bindings::v4l2_ctrl_vp9_compressed_hdr>),
+    Vp8Frame(Box<bindings::v4l2_ctrl_vp8_frame>),
+    Mpeg2Sequence(Box<bindings::v4l2_ctrl_mpeg2_sequence>),
+    Mpeg2Picture(Box<bindings::v4l2_ctrl_mpeg2_picture>),
+    Mpeg2Quantisation(Box<bindings::v4l2_ctrl_mpeg2_quantisation>),
 }
 
 impl Control {
@@ -124,6 +130,10 @@ impl Control {
             Self::HevcExtSpsLtRps(_) => uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
             Self::Vp9Frame(_) => bindings::V4L2_CID_STATELESS_VP9_FRAME,
             Self::Vp9CompressedHdr(_) => bindings::V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+            Self::Vp8Frame(_) => bindings::V4L2_CID_STATELESS_VP8_FRAME,
+            Self::Mpeg2Sequence(_) => bindings::V4L2_CID_STATELESS_MPEG2_SEQUENCE,
+            Self::Mpeg2Picture(_) => bindings::V4L2_CID_STATELESS_MPEG2_PICTURE,
+            Self::Mpeg2Quantisation(_) => bindings::V4L2_CID_STATELESS_MPEG2_QUANTISATION,
         }
     }
 
@@ -146,6 +156,10 @@ impl Control {
             Self::HevcExtSpsLtRps(_) => "V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS",
             Self::Vp9Frame(_) => "V4L2_CID_STATELESS_VP9_FRAME",
             Self::Vp9CompressedHdr(_) => "V4L2_CID_STATELESS_VP9_COMPRESSED_HDR",
+            Self::Vp8Frame(_) => "V4L2_CID_STATELESS_VP8_FRAME",
+            Self::Mpeg2Sequence(_) => "V4L2_CID_STATELESS_MPEG2_SEQUENCE",
+            Self::Mpeg2Picture(_) => "V4L2_CID_STATELESS_MPEG2_PICTURE",
+            Self::Mpeg2Quantisation(_) => "V4L2_CID_STATELESS_MPEG2_QUANTISATION",
         }
     }
 }

@@ -1202,6 +1202,11 @@ impl ControlState {
             }
             Control::Vp9Frame(v) => self.vp9.frame = **v,
             Control::Vp9CompressedHdr(v) => self.vp9.compressed_hdr = **v,
+            // VP8 / MPEG-2: not emulated yet (issue 4).
+            Control::Vp8Frame(_)
+            | Control::Mpeg2Sequence(_)
+            | Control::Mpeg2Picture(_)
+            | Control::Mpeg2Quantisation(_) => {}
         }
     }
 }
@@ -1348,6 +1353,10 @@ pub fn control_codec(c: &Control) -> CodecKind {
         | Control::HevcExtSpsStRps(_)
         | Control::HevcExtSpsLtRps(_) => CodecKind::Hevc,
         Control::Vp9Frame(_) | Control::Vp9CompressedHdr(_) => CodecKind::Vp9,
+        Control::Vp8Frame(_) => CodecKind::Vp8,
+        Control::Mpeg2Sequence(_) | Control::Mpeg2Picture(_) | Control::Mpeg2Quantisation(_) => {
+            CodecKind::Mpeg2
+        }
     }
 }
 

@@ -836,6 +836,10 @@ fn ext_control(c: &Control) -> bindings::v4l2_ext_control {
         Control::HevcExtSpsLtRps(v) => array(v),
         Control::Vp9Frame(b) => raw(&**b),
         Control::Vp9CompressedHdr(b) => raw(&**b),
+        Control::Vp8Frame(b) => raw(&**b),
+        Control::Mpeg2Sequence(b) => raw(&**b),
+        Control::Mpeg2Picture(b) => raw(&**b),
+        Control::Mpeg2Quantisation(b) => raw(&**b),
     };
     let mut e = bindings::v4l2_ext_control {
         id: c.id(),

@@ -1,0 +1,1 @@
+//! MPEG-2 video stateless decoding: sequence / picture headers and extensions (ISO/IEC 13818-2 6.2), references, B-frame reordering and the `V4L2_CID_STATELESS_MPEG2_*` controls. (Being written: issue 4.)
