@@ -264,8 +264,14 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
 /// `frame_width/height_minus_1` (7.2: a size change without a key frame is
 /// reference scaling, which `tests/oracle/segment.py` refuses to cut).
 fn size_keys(magic: &str) -> &'static [&'static str] {
-    use super::normalise::{MAGIC_HEVC, MAGIC_VP9};
-    if magic == MAGIC_HEVC {
+    use super::normalise::{MAGIC_HEVC, MAGIC_MPEG2, MAGIC_VP8, MAGIC_VP9};
+    if magic == MAGIC_VP8 {
+        // RFC 6386 9.2: the key frame's size (inter frames repeat it)
+        &["frame.width", "frame.height"]
+    } else if magic == MAGIC_MPEG2 {
+        // ISO/IEC 13818-2 6.3.3: the sequence header's size
+        &["sequence.horizontal_size", "sequence.vertical_size"]
+    } else if magic == MAGIC_HEVC {
         &[
             "sps.pic_width_in_luma_samples",
             "sps.pic_height_in_luma_samples",

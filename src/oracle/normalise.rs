@@ -1,4 +1,4 @@
-//! Normalised text form of a visl trace (H.264, HEVC or VP9): what two
+//! Normalised text form of a visl trace (H.264, HEVC, VP9, VP8 or MPEG-2): what two
 //! decoders must agree on, one `job J key = value` line per field, stable
 //! run to run. Each codec has its own first line ([`MAGICS`]).
 //!
@@ -79,19 +79,55 @@
 //!   `UPDATE_MAP` + `TEMPORAL_UPDATE` (6.2.11: read and used only then).
 //! * `compressed_hdr` (probability deltas incl. coef and mv): a carried
 //!   section, all fields.
+//!
+//! VP8 (one job per frame, hidden alt-ref frames included; uAPI
+//! `v4l2_ctrl_vp8_frame`, RFC 6386 for what a frame header reads):
+//! * `frame.last/golden/alt_frame` (from `*_frame_ts`), `prob_intra`,
+//!   `prob_last`, `prob_gf`: only for inter frames (not `KEY_FRAME`; RFC 6386
+//!   9.7 / 9.10 / 19.2: key frames read no reference and no such
+//!   probability).
+//! * `frame.segment.quant_update/lf_update`: only with `SEGMENT_ENABLED`;
+//!   `segment.segment_probs` only with `SEGMENT_ENABLED` + `SEGMENT_UPDATE_MAP`
+//!   (9.3: the tree probabilities are read, and used, only when the map is
+//!   updated).
+//! * `frame.lf.ref_frm_delta/mb_mode_delta`: only with `LF_ADJ_ENABLED` (9.6).
+//! * `frame.prob_skip_false`: only with `MB_NO_SKIP_COEFF` (9.11).
+//! * `frame.dct_part_sizes`: the first `num_dct_parts` entries (9.5).
+//! * `entropy` (the probabilities in force after this frame's updates:
+//!   coefficient, y/uv mode, MV): a carried section, all fields.
+//!
+//! MPEG-2 (one job per picture; a field picture is its own job and both
+//! fields of a frame share one OUTPUT timestamp, hence one `picture`):
+//! * `sequence` and `quantisation` are carried sections (all fields of
+//!   SEQUENCE; QUANTISATION below).
+//! * `picture.forward_ref` (from `forward_ref_ts`): only for P and B
+//!   pictures; `picture.backward_ref` (from `backward_ref_ts`): only for B
+//!   (ISO/IEC 13818-2 7.6: I pictures predict from nothing, P only forward).
+//! * `picture.f_code[0]` (forward): only for P, B, and I with
+//!   `CONCEALMENT_MV` (concealment vectors are decoded with the forward
+//!   f_code, 7.6.3); `f_code[1]`
+//!   (backward): only for B (6.3.10: otherwise "shall be 15", unread).
+//! * `quantisation.chroma_*_quantiser_matrix`: only when
+//!   `sequence.chroma_format` is not 1 (4:2:0 uses the luma matrices for
+//!   chroma, 6.3.11 / 7.4.2.1).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use v4l2r::bindings as b;
 
-use super::trace::{HevcTraceJob, OutputQbuf, Trace, TraceJob, Vp9TraceJob};
+use super::trace::{
+    HevcTraceJob, Mpeg2TraceJob, OutputQbuf, Trace, TraceJob, Vp8TraceJob, Vp9TraceJob,
+};
 use super::visl_fmt::{
     print_flags, print_symbolic, DECODE_FLAGS, DPB_FLAGS, HEVC_DECODE_FLAGS, HEVC_DPB_FLAGS,
     HEVC_EXT_LT_RPS_FLAGS, HEVC_EXT_ST_RPS_FLAGS, HEVC_PPS_FLAGS, HEVC_SLICE_FLAGS, HEVC_SPS_FLAGS,
     PPS_FLAGS, REF_FIELDS, SLICE_FLAGS, SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS,
     VP9_FRAME_FLAGS, VP9_INTERP_FILTER, VP9_LF_FLAGS, VP9_REFERENCE_MODE, VP9_RESET_FRAME_CTX,
     VP9_SEG_FLAGS, VP9_SIGN_BIAS, VP9_TX_MODE,
+};
+use super::visl_fmt::{
+    MPEG2_PIC_FLAGS, MPEG2_SEQ_FLAGS, VP8_FRAME_FLAGS, VP8_LF_FLAGS, VP8_SEGMENT_FLAGS,
 };
 use crate::codec::CodecKind;
 
@@ -104,8 +140,12 @@ pub const MAGIC: &str = "# vreq-oracle normalised visl H.264 trace v1";
 pub const MAGIC_HEVC: &str = "# vreq-oracle normalised visl HEVC trace v1";
 /// First line of every normalised VP9 text.
 pub const MAGIC_VP9: &str = "# vreq-oracle normalised visl VP9 trace v1";
+/// First line of every normalised VP8 text.
+pub const MAGIC_VP8: &str = "# vreq-oracle normalised visl VP8 trace v1";
+/// First line of every normalised MPEG-2 text.
+pub const MAGIC_MPEG2: &str = "# vreq-oracle normalised visl MPEG-2 trace v1";
 /// All first lines, one per codec.
-pub const MAGICS: [&str; 3] = [MAGIC, MAGIC_HEVC, MAGIC_VP9];
+pub const MAGICS: [&str; 5] = [MAGIC, MAGIC_HEVC, MAGIC_VP9, MAGIC_VP8, MAGIC_MPEG2];
 
 /// Whether `text` is a normalised trace (starts with one of [`MAGICS`]).
 pub fn is_normalised(text: &str) -> bool {
@@ -115,8 +155,9 @@ pub fn is_normalised(text: &str) -> bool {
 
 /// Sections printed only when changed (carried forward by the comparator):
 /// H.264 uses the first five, HEVC the first five plus the two EXT_SPS
-/// arrays (sid only), VP9 `compressed_hdr`.
-pub const CARRIED: [&str; 8] = [
+/// arrays (sid only), VP9 `compressed_hdr`, VP8 `entropy`, MPEG-2
+/// `sequence` and `quantisation`.
+pub const CARRIED: [&str; 11] = [
     "sps",
     "pps",
     "scaling_matrix",
@@ -125,6 +166,9 @@ pub const CARRIED: [&str; 8] = [
     "ext_sps_st_rps",
     "ext_sps_lt_rps",
     "compressed_hdr",
+    "entropy",
+    "sequence",
+    "quantisation",
 ];
 
 /// Whether `key` belongs to carried section `sec` (`sec.x` or `sec[x]`).
@@ -648,6 +692,8 @@ pub fn normalise_opts(t: &Trace, header: &[String], cap: Option<usize>, strict: 
     match t.codec() {
         Some(CodecKind::Hevc) => normalise_hevc_jobs(&t.hevc_jobs, &h, cap, strict),
         Some(CodecKind::Vp9) => normalise_vp9_jobs(&t.vp9_jobs, &h, cap, strict),
+        Some(CodecKind::Vp8) => normalise_vp8_jobs(&t.vp8_jobs, &h, cap, strict),
+        Some(CodecKind::Mpeg2) => normalise_mpeg2_jobs(&t.mpeg2_jobs, &h, cap, strict),
         _ => normalise_jobs_opts(&t.jobs, &h, cap, strict),
     }
 }
@@ -1339,6 +1385,216 @@ pub fn normalise_vp9_jobs(
         JobText {
             sections: vec![("compressed_hdr", vp9_compressed_lines(&j.compressed_hdr))],
             own: vp9_frame_lines(&j.frame, pics, strict),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// VP8
+// ---------------------------------------------------------------------------
+
+fn vp8_frame_lines(f: &b::v4l2_ctrl_vp8_frame, pics: &Pictures, strict: bool) -> Fields {
+    let fr = |k: &str, v: String| (format!("frame.{k}"), v);
+    let key = f.flags & b::V4L2_VP8_FRAME_FLAG_KEY_FRAME as u64 != 0;
+    let seg = f.segment.flags as u64;
+    let seg_on = seg & b::V4L2_VP8_SEGMENT_FLAG_ENABLED as u64 != 0;
+    let mut v: Fields = vec![fr("segment.flags", print_flags(seg, VP8_SEGMENT_FLAGS))];
+    if strict || seg_on {
+        v.push(fr(
+            "segment.quant_update",
+            join(f.segment.quant_update.iter()),
+        ));
+        v.push(fr("segment.lf_update", join(f.segment.lf_update.iter())));
+    }
+    if strict || (seg_on && seg & b::V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP as u64 != 0) {
+        v.push(fr(
+            "segment.segment_probs",
+            join(f.segment.segment_probs.iter()),
+        ));
+    }
+    let lf_adj = f.lf.flags as u64 & b::V4L2_VP8_LF_ADJ_ENABLE as u64 != 0;
+    if strict || lf_adj {
+        v.push(fr("lf.ref_frm_delta", join(f.lf.ref_frm_delta.iter())));
+        v.push(fr("lf.mb_mode_delta", join(f.lf.mb_mode_delta.iter())));
+    }
+    v.push(fr("lf.sharpness_level", f.lf.sharpness_level.to_string()));
+    v.push(fr("lf.level", f.lf.level.to_string()));
+    v.push(fr("lf.flags", print_flags(f.lf.flags as u64, VP8_LF_FLAGS)));
+    let q = &f.quant;
+    v.push(fr("quant.y_ac_qi", q.y_ac_qi.to_string()));
+    v.push(fr("quant.y_dc_delta", q.y_dc_delta.to_string()));
+    v.push(fr("quant.y2_dc_delta", q.y2_dc_delta.to_string()));
+    v.push(fr("quant.y2_ac_delta", q.y2_ac_delta.to_string()));
+    v.push(fr("quant.uv_dc_delta", q.uv_dc_delta.to_string()));
+    v.push(fr("quant.uv_ac_delta", q.uv_ac_delta.to_string()));
+    v.push(fr("coder_state.range", f.coder_state.range.to_string()));
+    v.push(fr("coder_state.value", f.coder_state.value.to_string()));
+    v.push(fr(
+        "coder_state.bit_count",
+        f.coder_state.bit_count.to_string(),
+    ));
+    v.push(fr("width", f.width.to_string()));
+    v.push(fr("height", f.height.to_string()));
+    v.push(fr("horizontal_scale", f.horizontal_scale.to_string()));
+    v.push(fr("vertical_scale", f.vertical_scale.to_string()));
+    v.push(fr("version", f.version.to_string()));
+    if strict || f.flags & b::V4L2_VP8_FRAME_FLAG_MB_NO_SKIP_COEFF as u64 != 0 {
+        v.push(fr("prob_skip_false", f.prob_skip_false.to_string()));
+    }
+    if strict || !key {
+        v.push(fr("prob_intra", f.prob_intra.to_string()));
+        v.push(fr("prob_last", f.prob_last.to_string()));
+        v.push(fr("prob_gf", f.prob_gf.to_string()));
+    }
+    v.push(fr("num_dct_parts", f.num_dct_parts.to_string()));
+    v.push(fr("first_part_size", f.first_part_size.to_string()));
+    v.push(fr(
+        "first_part_header_bits",
+        f.first_part_header_bits.to_string(),
+    ));
+    let n = if strict {
+        f.dct_part_sizes.len()
+    } else {
+        (f.num_dct_parts as usize).min(f.dct_part_sizes.len())
+    };
+    v.push(fr("dct_part_sizes", join(f.dct_part_sizes[..n].iter())));
+    if strict || !key {
+        v.push(fr("last_frame", pics.name(f.last_frame_ts)));
+        v.push(fr("golden_frame", pics.name(f.golden_frame_ts)));
+        v.push(fr("alt_frame", pics.name(f.alt_frame_ts)));
+    }
+    v.push(fr("flags", print_flags(f.flags, VP8_FRAME_FLAGS)));
+    v
+}
+
+fn vp8_entropy_lines(e: &b::v4l2_vp8_entropy) -> Fields {
+    let mut v: Fields = Vec::new();
+    for (i, a) in e.coeff_probs.iter().enumerate() {
+        for (j, bb) in a.iter().enumerate() {
+            v.push((
+                format!("coeff_probs[{i}][{j}]"),
+                join(bb.as_flattened().iter()),
+            ));
+        }
+    }
+    v.push(kv("y_mode_probs", join(e.y_mode_probs.iter())));
+    v.push(kv("uv_mode_probs", join(e.uv_mode_probs.iter())));
+    for (i, m) in e.mv_probs.iter().enumerate() {
+        v.push((format!("mv_probs[{i}]"), join(m.iter())));
+    }
+    v
+}
+
+/// Normalises VP8 trace jobs (rules in the module docs, "VP8"); `strict`
+/// keeps everything visl traced. Starts with [`MAGIC_VP8`].
+pub fn normalise_vp8_jobs(
+    jobs: &[Vp8TraceJob],
+    header: &[String],
+    cap: Option<usize>,
+    strict: bool,
+) -> String {
+    let outputs: Vec<Option<OutputQbuf>> = jobs.iter().map(|j| j.output).collect();
+    write_normalised(MAGIC_VP8, header, cap, strict, &outputs, |ji, pics| {
+        let j = &jobs[ji];
+        JobText {
+            sections: vec![("entropy", vp8_entropy_lines(&j.frame.entropy))],
+            own: vp8_frame_lines(&j.frame, pics, strict),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// MPEG-2
+// ---------------------------------------------------------------------------
+
+fn mpeg2_sequence_lines(s: &b::v4l2_ctrl_mpeg2_sequence) -> Fields {
+    vec![
+        kv("horizontal_size", s.horizontal_size),
+        kv("vertical_size", s.vertical_size),
+        kv("vbv_buffer_size", s.vbv_buffer_size),
+        kv(
+            "profile_and_level_indication",
+            s.profile_and_level_indication,
+        ),
+        kv("chroma_format", s.chroma_format),
+        kv("flags", print_flags(s.flags as u64, MPEG2_SEQ_FLAGS)),
+    ]
+}
+
+fn mpeg2_quant_lines(
+    q: &b::v4l2_ctrl_mpeg2_quantisation,
+    s: &b::v4l2_ctrl_mpeg2_sequence,
+    strict: bool,
+) -> Fields {
+    let mut v = vec![
+        kv(
+            "intra_quantiser_matrix",
+            join(q.intra_quantiser_matrix.iter()),
+        ),
+        kv(
+            "non_intra_quantiser_matrix",
+            join(q.non_intra_quantiser_matrix.iter()),
+        ),
+    ];
+    if strict || s.chroma_format != 1 {
+        v.push(kv(
+            "chroma_intra_quantiser_matrix",
+            join(q.chroma_intra_quantiser_matrix.iter()),
+        ));
+        v.push(kv(
+            "chroma_non_intra_quantiser_matrix",
+            join(q.chroma_non_intra_quantiser_matrix.iter()),
+        ));
+    }
+    v
+}
+
+fn mpeg2_picture_lines(p: &b::v4l2_ctrl_mpeg2_picture, pics: &Pictures, strict: bool) -> Fields {
+    let pc = |k: &str, v: String| (format!("picture.{k}"), v);
+    let t = p.picture_coding_type as u32;
+    let is_p = t == b::V4L2_MPEG2_PIC_CODING_TYPE_P;
+    let is_b = t == b::V4L2_MPEG2_PIC_CODING_TYPE_B;
+    let conceal = p.flags & b::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV != 0;
+    let mut v: Fields = Vec::new();
+    if strict || is_b {
+        v.push(pc("backward_ref", pics.name(p.backward_ref_ts)));
+    }
+    if strict || is_p || is_b {
+        v.push(pc("forward_ref", pics.name(p.forward_ref_ts)));
+    }
+    v.push(pc("flags", print_flags(p.flags as u64, MPEG2_PIC_FLAGS)));
+    if strict || is_p || is_b || conceal {
+        v.push(pc("f_code[0]", join(p.f_code[0].iter())));
+    }
+    if strict || is_b {
+        v.push(pc("f_code[1]", join(p.f_code[1].iter())));
+    }
+    v.push(pc("picture_coding_type", p.picture_coding_type.to_string()));
+    v.push(pc("picture_structure", p.picture_structure.to_string()));
+    v.push(pc("intra_dc_precision", p.intra_dc_precision.to_string()));
+    v
+}
+
+/// Normalises MPEG-2 trace jobs (rules in the module docs, "MPEG-2");
+/// `strict` keeps everything visl traced. Starts with [`MAGIC_MPEG2`].
+pub fn normalise_mpeg2_jobs(
+    jobs: &[Mpeg2TraceJob],
+    header: &[String],
+    cap: Option<usize>,
+    strict: bool,
+) -> String {
+    let outputs: Vec<Option<OutputQbuf>> = jobs.iter().map(|j| j.output).collect();
+    write_normalised(MAGIC_MPEG2, header, cap, strict, &outputs, |ji, pics| {
+        let j = &jobs[ji];
+        JobText {
+            sections: vec![
+                ("sequence", mpeg2_sequence_lines(&j.sequence)),
+                (
+                    "quantisation",
+                    mpeg2_quant_lines(&j.quantisation, &j.sequence, strict),
+                ),
+            ],
+            own: mpeg2_picture_lines(&j.picture, pics, strict),
         }
     })
 }

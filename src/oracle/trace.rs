@@ -1,5 +1,6 @@
 //! Parser for visl's ftrace text output (`/sys/kernel/tracing/trace`): the
-//! `visl_h264_controls`, `visl_hevc_controls` and `visl_vp9_controls` events
+//! `visl_h264_controls`, `visl_hevc_controls`, `visl_vp9_controls`,
+//! `visl_vp8_controls` and `visl_mpeg2_controls` events
 //! and `v4l2:v4l2_qbuf` / `v4l2_dqbuf`, grouped into decode jobs.
 //!
 //! A line is an event header when it has the ftrace prefix
@@ -21,6 +22,9 @@ use super::visl_fmt::{
     HEVC_PPS_FLAGS, HEVC_SLICE_FLAGS, HEVC_SPS_FLAGS, PPS_FLAGS, REF_FIELDS, SLICE_FLAGS,
     SLICE_TYPES, SPS_CONSTRAINT_FLAGS, SPS_FLAGS, VP9_FRAME_FLAGS, VP9_INTERP_FILTER, VP9_LF_FLAGS,
     VP9_REFERENCE_MODE, VP9_RESET_FRAME_CTX, VP9_SEG_FLAGS, VP9_SIGN_BIAS, VP9_TX_MODE,
+};
+use super::visl_fmt::{
+    MPEG2_PIC_FLAGS, MPEG2_SEQ_FLAGS, VP8_FRAME_FLAGS, VP8_LF_FLAGS, VP8_SEGMENT_FLAGS,
 };
 use crate::codec::uapi_ext::{V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps};
 use crate::codec::CodecKind;
@@ -93,6 +97,10 @@ pub struct Trace {
     pub hevc_jobs: Vec<HevcTraceJob>,
     /// VP9 jobs in the order visl ran them.
     pub vp9_jobs: Vec<Vp9TraceJob>,
+    /// VP8 jobs in the order visl ran them.
+    pub vp8_jobs: Vec<Vp8TraceJob>,
+    /// MPEG-2 jobs in the order visl ran them.
+    pub mpeg2_jobs: Vec<Mpeg2TraceJob>,
     /// Some job traced `v4l2_ctrl_hevc_ext_sps_{st,lt}_rps` elements: the
     /// device has the EXT_SPS_ST/LT_RPS controls (kernel 7.2 visl, sid patch).
     pub hevc_ext_sps_rps: bool,
@@ -119,6 +127,10 @@ impl Trace {
             Some(CodecKind::Hevc)
         } else if !self.vp9_jobs.is_empty() {
             Some(CodecKind::Vp9)
+        } else if !self.vp8_jobs.is_empty() {
+            Some(CodecKind::Vp8)
+        } else if !self.mpeg2_jobs.is_empty() {
+            Some(CodecKind::Mpeg2)
         } else {
             None
         }
@@ -129,6 +141,8 @@ impl Trace {
         match self.codec() {
             Some(CodecKind::Hevc) => self.hevc_jobs.len(),
             Some(CodecKind::Vp9) => self.vp9_jobs.len(),
+            Some(CodecKind::Vp8) => self.vp8_jobs.len(),
+            Some(CodecKind::Mpeg2) => self.mpeg2_jobs.len(),
             _ => self.jobs.len(),
         }
     }
@@ -670,6 +684,136 @@ impl Vp9TraceJob {
     }
 }
 
+/// One visl VP8 decode job: `V4L2_CID_STATELESS_VP8_FRAME` as traced by the
+/// `v4l2_ctrl_vp8_frame` event with the `v4l2_ctrl_vp8_entropy` event
+/// (the same struct's `entropy`) folded back in.
+#[derive(Clone)]
+pub struct Vp8TraceJob {
+    /// 1-based trace line of the job's first event.
+    pub line: usize,
+    /// The OUTPUT buffer this job consumed, if its qbuf was traced.
+    pub output: Option<OutputQbuf>,
+    pub frame: b::v4l2_ctrl_vp8_frame,
+}
+
+/// One visl MPEG-2 decode job: SEQUENCE, PICTURE and QUANTISATION as traced
+/// (kernel 6.12 `visl_trace_ctrls`, one event each, in that order).
+#[derive(Clone)]
+pub struct Mpeg2TraceJob {
+    /// 1-based trace line of the job's first event.
+    pub line: usize,
+    /// The OUTPUT buffer this job consumed, if its qbuf was traced.
+    pub output: Option<OutputQbuf>,
+    pub sequence: b::v4l2_ctrl_mpeg2_sequence,
+    pub picture: b::v4l2_ctrl_mpeg2_picture,
+    pub quantisation: b::v4l2_ctrl_mpeg2_quantisation,
+}
+
+fn parse_vp8_frame(kv: &Kv) -> Result<b::v4l2_ctrl_vp8_frame, TraceError> {
+    let mut f = b::v4l2_ctrl_vp8_frame::default();
+    let s8 = |v: u64| v as u8 as i8;
+    kv.array_into("segment.quant_update", &mut f.segment.quant_update, s8)?;
+    kv.array_into("segment.lf_update", &mut f.segment.lf_update, s8)?;
+    kv.array_into("segment.segment_probs", &mut f.segment.segment_probs, |v| {
+        v as u8
+    })?;
+    f.segment.flags = kv.flags("segment.flags", VP8_SEGMENT_FLAGS)? as u32;
+    kv.array_into("lf.ref_frm_delta", &mut f.lf.ref_frm_delta, s8)?;
+    kv.array_into("lf.mb_mode_delta", &mut f.lf.mb_mode_delta, s8)?;
+    f.lf.sharpness_level = kv.int("lf.sharpness_level")? as u8;
+    f.lf.level = kv.int("lf.level")? as u8;
+    f.lf.flags = kv.flags("lf.flags", VP8_LF_FLAGS)? as u32;
+    f.quant.y_ac_qi = kv.int("quant.y_ac_qi")? as u8;
+    f.quant.y_dc_delta = kv.int("quant.y_dc_delta")? as i8;
+    f.quant.y2_dc_delta = kv.int("quant.y2_dc_delta")? as i8;
+    f.quant.y2_ac_delta = kv.int("quant.y2_ac_delta")? as i8;
+    f.quant.uv_dc_delta = kv.int("quant.uv_dc_delta")? as i8;
+    f.quant.uv_ac_delta = kv.int("quant.uv_ac_delta")? as i8;
+    f.coder_state.range = kv.int("coder_state.range")? as u8;
+    f.coder_state.value = kv.int("coder_state.value")? as u8;
+    f.coder_state.bit_count = kv.int("coder_state.bit_count")? as u8;
+    f.width = kv.int("width")? as u16;
+    f.height = kv.int("height")? as u16;
+    f.horizontal_scale = kv.int("horizontal_scale")? as u8;
+    f.vertical_scale = kv.int("vertical_scale")? as u8;
+    f.version = kv.int("version")? as u8;
+    f.prob_skip_false = kv.int("prob_skip_false")? as u8;
+    f.prob_intra = kv.int("prob_intra")? as u8;
+    f.prob_last = kv.int("prob_last")? as u8;
+    f.prob_gf = kv.int("prob_gf")? as u8;
+    f.num_dct_parts = kv.int("num_dct_parts")? as u8;
+    f.first_part_size = kv.int("first_part_size")? as u32;
+    f.first_part_header_bits = kv.int("first_part_header_bits")? as u32;
+    kv.array_into("dct_part_sizes", &mut f.dct_part_sizes, |v| v as u32)?;
+    f.last_frame_ts = kv.int("last_frame_ts")? as u64;
+    f.golden_frame_ts = kv.int("golden_frame_ts")? as u64;
+    f.alt_frame_ts = kv.int("alt_frame_ts")? as u64;
+    f.flags = kv.flags("flags", VP8_FRAME_FLAGS)?;
+    Ok(f)
+}
+
+fn parse_vp8_entropy(kv: &Kv, e: &mut b::v4l2_vp8_entropy) -> Result<(), TraceError> {
+    kv.hex_into(
+        "entropy.coeff_probs",
+        e.coeff_probs
+            .as_flattened_mut()
+            .as_flattened_mut()
+            .as_flattened_mut(),
+    )?;
+    kv.array_into("entropy.y_mode_probs", &mut e.y_mode_probs, |v| v as u8)?;
+    kv.array_into("entropy.uv_mode_probs", &mut e.uv_mode_probs, |v| v as u8)?;
+    kv.hex_into("entropy.mv_probs", e.mv_probs.as_flattened_mut())?;
+    Ok(())
+}
+
+fn parse_mpeg2_sequence(kv: &Kv) -> Result<b::v4l2_ctrl_mpeg2_sequence, TraceError> {
+    Ok(b::v4l2_ctrl_mpeg2_sequence {
+        horizontal_size: kv.int("horizontal_size")? as u16,
+        vertical_size: kv.int("vertical_size")? as u16,
+        vbv_buffer_size: kv.int("vbv_buffer_size")? as u32,
+        profile_and_level_indication: kv.int("profile_and_level_indication")? as u16,
+        chroma_format: kv.int("chroma_format")? as u8,
+        flags: kv.flags("flags", MPEG2_SEQ_FLAGS)? as u8,
+    })
+}
+
+fn parse_mpeg2_picture(kv: &Kv) -> Result<b::v4l2_ctrl_mpeg2_picture, TraceError> {
+    let mut p = b::v4l2_ctrl_mpeg2_picture {
+        backward_ref_ts: kv.int("backward_ref_ts")? as u64,
+        forward_ref_ts: kv.int("forward_ref_ts")? as u64,
+        flags: kv.flags("flags", MPEG2_PIC_FLAGS)? as u32,
+        // visl prints this key with a colon
+        picture_coding_type: kv.int("picture_coding_type:")? as u8,
+        picture_structure: kv.int("picture_structure")? as u8,
+        intra_dc_precision: kv.int("intra_dc_precision")? as u8,
+        ..Default::default()
+    };
+    kv.hex_into("f_code", p.f_code.as_flattened_mut())?;
+    Ok(p)
+}
+
+fn parse_mpeg2_quantisation(kv: &Kv) -> Result<b::v4l2_ctrl_mpeg2_quantisation, TraceError> {
+    let mut q = b::v4l2_ctrl_mpeg2_quantisation::default();
+    let u = |v: u64| v as u8;
+    kv.array_into("intra_quantiser_matrix", &mut q.intra_quantiser_matrix, u)?;
+    kv.array_into(
+        "non_intra_quantiser_matrix",
+        &mut q.non_intra_quantiser_matrix,
+        u,
+    )?;
+    kv.array_into(
+        "chroma_intra_quantiser_matrix",
+        &mut q.chroma_intra_quantiser_matrix,
+        u,
+    )?;
+    kv.array_into(
+        "chroma_non_intra_quantiser_matrix",
+        &mut q.chroma_non_intra_quantiser_matrix,
+        u,
+    )?;
+    Ok(q)
+}
+
 fn parse_hevc_sps(kv: &Kv) -> Result<b::v4l2_ctrl_hevc_sps, TraceError> {
     Ok(b::v4l2_ctrl_hevc_sps {
         video_parameter_set_id: kv.int("video_parameter_set_id")? as u8,
@@ -978,6 +1122,8 @@ pub fn is_visl_control_event(name: &str) -> bool {
         "v4l2_hevc_",
         "v4l2_ctrl_vp9_",
         "v4l2_vp9_",
+        "v4l2_ctrl_vp8_",
+        "v4l2_ctrl_mpeg2_",
     ]
     .iter()
     .any(|p| name.starts_with(p))
@@ -1040,6 +1186,8 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
     let mut cur: Option<TraceJob> = None;
     let mut cur_hevc: Option<HevcTraceJob> = None;
     let mut cur_vp9: Option<Vp9TraceJob> = None;
+    let mut cur_vp8: Option<Vp8TraceJob> = None;
+    let mut cur_mpeg2: Option<Mpeg2TraceJob> = None;
     let mut orphans = 0usize;
     for ev in &events {
         let kv = || Kv {
@@ -1187,6 +1335,51 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
                     _ => return Err(err(ev.line, format!("unknown visl VP9 event {name}"))),
                 }
             }
+            "v4l2_ctrl_vp8_frame" => {
+                if let Some(j) = cur_vp8.take() {
+                    t.vp8_jobs.push(j);
+                }
+                cur_vp8 = Some(Vp8TraceJob {
+                    line: ev.line,
+                    output: None,
+                    frame: parse_vp8_frame(&kv())?,
+                });
+            }
+            "v4l2_ctrl_vp8_entropy" => {
+                let Some(j) = cur_vp8.as_mut() else {
+                    orphans += 1;
+                    continue;
+                };
+                parse_vp8_entropy(&kv(), &mut j.frame.entropy)?;
+            }
+            name if name.starts_with("v4l2_ctrl_vp8_") => {
+                return Err(err(ev.line, format!("unknown visl VP8 event {name}")));
+            }
+            "v4l2_ctrl_mpeg2_sequence" => {
+                if let Some(j) = cur_mpeg2.take() {
+                    t.mpeg2_jobs.push(j);
+                }
+                cur_mpeg2 = Some(Mpeg2TraceJob {
+                    line: ev.line,
+                    output: None,
+                    sequence: parse_mpeg2_sequence(&kv())?,
+                    picture: Default::default(),
+                    quantisation: Default::default(),
+                });
+            }
+            name if name.starts_with("v4l2_ctrl_mpeg2_") => {
+                let Some(j) = cur_mpeg2.as_mut() else {
+                    orphans += 1;
+                    continue;
+                };
+                match name {
+                    "v4l2_ctrl_mpeg2_picture" => j.picture = parse_mpeg2_picture(&kv())?,
+                    "v4l2_ctrl_mpeg2_quantisation" => {
+                        j.quantisation = parse_mpeg2_quantisation(&kv())?
+                    }
+                    _ => return Err(err(ev.line, format!("unknown visl MPEG-2 event {name}"))),
+                }
+            }
             _ => {}
         }
     }
@@ -1199,13 +1392,27 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
     if let Some(j) = cur_vp9.take() {
         t.vp9_jobs.push(j);
     }
-    let kinds = [t.jobs.len(), t.hevc_jobs.len(), t.vp9_jobs.len()];
+    if let Some(j) = cur_vp8.take() {
+        t.vp8_jobs.push(j);
+    }
+    if let Some(j) = cur_mpeg2.take() {
+        t.mpeg2_jobs.push(j);
+    }
+    let kinds = [
+        t.jobs.len(),
+        t.hevc_jobs.len(),
+        t.vp9_jobs.len(),
+        t.vp8_jobs.len(),
+        t.mpeg2_jobs.len(),
+    ];
     if kinds.iter().filter(|&&n| n > 0).count() > 1 {
         t.warnings.push(format!(
-            "jobs of several codecs (H.264 {}, HEVC {}, VP9 {}): only {:?} is compared",
+            "jobs of several codecs (H.264 {}, HEVC {}, VP9 {}, VP8 {}, MPEG-2 {}): only {:?} is compared",
             kinds[0],
             kinds[1],
             kinds[2],
+            kinds[3],
+            kinds[4],
             t.codec()
         ));
     }
@@ -1224,6 +1431,16 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
         }
         Some(CodecKind::Vp9) => {
             for (j, q) in t.vp9_jobs.iter_mut().zip(&outputs) {
+                j.output = Some(*q);
+            }
+        }
+        Some(CodecKind::Vp8) => {
+            for (j, q) in t.vp8_jobs.iter_mut().zip(&outputs) {
+                j.output = Some(*q);
+            }
+        }
+        Some(CodecKind::Mpeg2) => {
+            for (j, q) in t.mpeg2_jobs.iter_mut().zip(&outputs) {
                 j.output = Some(*q);
             }
         }

@@ -3,7 +3,7 @@
 //! rendered as visl would trace them.
 //!
 //! Source of every format string: kernel 6.12
-//! `drivers/media/test-drivers/visl/visl-trace-{h264,hevc,vp9}.h` (TP_printk
+//! `drivers/media/test-drivers/visl/visl-trace-{h264,hevc,vp9,vp8,mpeg2}.h` (TP_printk
 //! of each event class; kernel 7.2 adds `v4l2_ctrl_hevc_ext_sps_{lt,st}_rps`)
 //! and the order of the events in one job from `visl-dec.c:
 //! visl_trace_ctrls()`:
@@ -1095,9 +1095,204 @@ pub fn fmt_vp9_mv_probs(p: &b::v4l2_vp9_mv_probs) -> String {
     )
 }
 
+// ---------------------------------------------------------------------------
+// VP8: kernel 6.12 `visl-trace-vp8.h`
+// ---------------------------------------------------------------------------
+
+/// `segment.flags` of the VP8 frame event.
+pub const VP8_SEGMENT_FLAGS: FlagTable = &[
+    (b::V4L2_VP8_SEGMENT_FLAG_ENABLED as u64, "SEGMENT_ENABLED"),
+    (
+        b::V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP as u64,
+        "SEGMENT_UPDATE_MAP",
+    ),
+    (
+        b::V4L2_VP8_SEGMENT_FLAG_UPDATE_FEATURE_DATA as u64,
+        "SEGMENT_UPDATE_FEATURE_DATA",
+    ),
+    (
+        b::V4L2_VP8_SEGMENT_FLAG_DELTA_VALUE_MODE as u64,
+        "SEGMENT_DELTA_VALUE_MODE",
+    ),
+];
+
+/// `lf.flags` of the VP8 frame event.
+pub const VP8_LF_FLAGS: FlagTable = &[
+    (b::V4L2_VP8_LF_ADJ_ENABLE as u64, "LF_ADJ_ENABLED"),
+    (b::V4L2_VP8_LF_DELTA_UPDATE as u64, "LF_DELTA_UPDATE"),
+    (
+        b::V4L2_VP8_LF_FILTER_TYPE_SIMPLE as u64,
+        "LF_FILTER_TYPE_SIMPLE",
+    ),
+];
+
+/// `flags` of the VP8 frame event.
+pub const VP8_FRAME_FLAGS: FlagTable = &[
+    (b::V4L2_VP8_FRAME_FLAG_KEY_FRAME as u64, "KEY_FRAME"),
+    (b::V4L2_VP8_FRAME_FLAG_EXPERIMENTAL as u64, "EXPERIMENTAL"),
+    (b::V4L2_VP8_FRAME_FLAG_SHOW_FRAME as u64, "SHOW_FRAME"),
+    (
+        b::V4L2_VP8_FRAME_FLAG_MB_NO_SKIP_COEFF as u64,
+        "MB_NO_SKIP_COEFF",
+    ),
+    (
+        b::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_GOLDEN as u64,
+        "SIGN_BIAS_GOLDEN",
+    ),
+    (b::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_ALT as u64, "SIGN_BIAS_ALT"),
+];
+
+/// The `v4l2_ctrl_vp8_frame` event body (visl-trace-vp8.h
+/// `v4l2_ctrl_vp8_frame_tmpl`; no trailing newline).
+pub fn fmt_vp8_frame(f: &b::v4l2_ctrl_vp8_frame) -> String {
+    let s8 = |v: &[i8]| print_array(v.iter().map(|&x| x as u8 as u64));
+    format!(
+        "\nsegment.quant_update {}\nsegment.lf_update {}\nsegment.segment_probs {}\n\
+         segment.flags {}\nlf.ref_frm_delta {}\nlf.mb_mode_delta {}\nlf.sharpness_level {}\n\
+         lf.level {}\nlf.flags {}\nquant.y_ac_qi {}\nquant.y_dc_delta {}\nquant.y2_dc_delta {}\n\
+         quant.y2_ac_delta {}\nquant.uv_dc_delta {}\nquant.uv_ac_delta {}\n\
+         coder_state.range {}\ncoder_state.value {}\ncoder_state.bit_count {}\nwidth {}\n\
+         height {}\nhorizontal_scale {}\nvertical_scale {}\nversion {}\nprob_skip_false {}\n\
+         prob_intra {}\nprob_last {}\nprob_gf {}\nnum_dct_parts {}\nfirst_part_size {}\n\
+         first_part_header_bits {}\ndct_part_sizes {}\nlast_frame_ts {}\ngolden_frame_ts {}\n\
+         alt_frame_ts {}\nflags {}",
+        s8(&f.segment.quant_update),
+        s8(&f.segment.lf_update),
+        print_array(f.segment.segment_probs.iter().map(|&x| x as u64)),
+        print_flags(f.segment.flags as u64, VP8_SEGMENT_FLAGS),
+        s8(&f.lf.ref_frm_delta),
+        s8(&f.lf.mb_mode_delta),
+        f.lf.sharpness_level,
+        f.lf.level,
+        print_flags(f.lf.flags as u64, VP8_LF_FLAGS),
+        f.quant.y_ac_qi,
+        f.quant.y_dc_delta,
+        f.quant.y2_dc_delta,
+        f.quant.y2_ac_delta,
+        f.quant.uv_dc_delta,
+        f.quant.uv_ac_delta,
+        f.coder_state.range,
+        f.coder_state.value,
+        f.coder_state.bit_count,
+        f.width,
+        f.height,
+        f.horizontal_scale,
+        f.vertical_scale,
+        f.version,
+        f.prob_skip_false,
+        f.prob_intra,
+        f.prob_last,
+        f.prob_gf,
+        f.num_dct_parts,
+        f.first_part_size,
+        f.first_part_header_bits,
+        print_array(f.dct_part_sizes.iter().map(|&x| x as u64)),
+        f.last_frame_ts,
+        f.golden_frame_ts,
+        f.alt_frame_ts,
+        print_flags(f.flags, VP8_FRAME_FLAGS),
+    )
+}
+
+/// The `v4l2_ctrl_vp8_entropy` event body (visl-trace-vp8.h
+/// `v4l2_ctrl_vp8_entropy_tmpl`: the frame's `entropy`).
+pub fn fmt_vp8_entropy(f: &b::v4l2_ctrl_vp8_frame) -> String {
+    let e = &f.entropy;
+    format!(
+        "\nentropy.coeff_probs {{{}}}\nentropy.y_mode_probs {}\nentropy.uv_mode_probs {}\n\
+         entropy.mv_probs {{{}}}",
+        print_hex_dump(e.coeff_probs.as_flattened().as_flattened().as_flattened()),
+        print_array(e.y_mode_probs.iter().map(|&x| x as u64)),
+        print_array(e.uv_mode_probs.iter().map(|&x| x as u64)),
+        print_hex_dump(e.mv_probs.as_flattened()),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// MPEG-2: kernel 6.12 `visl-trace-mpeg2.h`
+// ---------------------------------------------------------------------------
+
+/// `flags` of the MPEG-2 sequence event.
+pub const MPEG2_SEQ_FLAGS: FlagTable =
+    &[(b::V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE as u64, "PROGRESSIVE")];
+
+/// `flags` of the MPEG-2 picture event (visl spells INTRA_VLC `INTA_VLC`).
+pub const MPEG2_PIC_FLAGS: FlagTable = &[
+    (
+        b::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST as u64,
+        "TOP_FIELD_FIRST",
+    ),
+    (
+        b::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT as u64,
+        "FRAME_PRED_DCT",
+    ),
+    (
+        b::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV as u64,
+        "CONCEALMENT_MV",
+    ),
+    (b::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE as u64, "Q_SCALE_TYPE"),
+    (b::V4L2_MPEG2_PIC_FLAG_INTRA_VLC as u64, "INTA_VLC"),
+    (b::V4L2_MPEG2_PIC_FLAG_ALT_SCAN as u64, "ALT_SCAN"),
+    (b::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST as u64, "REPEAT_FIRST"),
+    (b::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE as u64, "PROGRESSIVE"),
+];
+
+/// The `v4l2_ctrl_mpeg2_sequence` event body.
+pub fn fmt_mpeg2_sequence(s: &b::v4l2_ctrl_mpeg2_sequence) -> String {
+    format!(
+        "\nhorizontal_size {}\nvertical_size {}\nvbv_buffer_size {}\n\
+         profile_and_level_indication {}\nchroma_format {}\nflags {}\n",
+        s.horizontal_size,
+        s.vertical_size,
+        s.vbv_buffer_size,
+        s.profile_and_level_indication,
+        s.chroma_format,
+        print_flags(s.flags as u64, MPEG2_SEQ_FLAGS),
+    )
+}
+
+/// The `v4l2_ctrl_mpeg2_picture` event body.
+pub fn fmt_mpeg2_picture(p: &b::v4l2_ctrl_mpeg2_picture) -> String {
+    format!(
+        "\nbackward_ref_ts {}\nforward_ref_ts {}\nflags {}\nf_code {{{}}}\n\
+         picture_coding_type: {}\npicture_structure {}\nintra_dc_precision {}\n",
+        p.backward_ref_ts,
+        p.forward_ref_ts,
+        print_flags(p.flags as u64, MPEG2_PIC_FLAGS),
+        print_hex_dump(p.f_code.as_flattened()),
+        p.picture_coding_type,
+        p.picture_structure,
+        p.intra_dc_precision,
+    )
+}
+
+/// The `v4l2_ctrl_mpeg2_quantisation` event body.
+pub fn fmt_mpeg2_quantisation(q: &b::v4l2_ctrl_mpeg2_quantisation) -> String {
+    let a = |v: &[u8]| print_array(v.iter().map(|&x| x as u64));
+    format!(
+        "\nintra_quantiser_matrix {}\nnon_intra_quantiser_matrix {}\n\
+         chroma_intra_quantiser_matrix {}\nchroma_non_intra_quantiser_matrix {}\n",
+        a(&q.intra_quantiser_matrix),
+        a(&q.non_intra_quantiser_matrix),
+        a(&q.chroma_intra_quantiser_matrix),
+        a(&q.chroma_non_intra_quantiser_matrix),
+    )
+}
+
+/// The kernel's default MPEG-2 intra quantiser matrix (v4l2-ctrls-core.c
+/// `mpeg2_intra_quant_matrix`, ISO/IEC 13818-2 6.3.11 default, in the
+/// zigzag scan order the uAPI uses).
+pub const MPEG2_DEFAULT_INTRA_QUANT: [u8; 64] = [
+    8, 16, 16, 19, 16, 19, 22, 22, 22, 22, 22, 22, 26, 24, 26, 27, 27, 27, 26, 26, 26, 26, 27, 27,
+    27, 29, 29, 29, 34, 34, 34, 29, 29, 29, 27, 27, 29, 29, 32, 32, 34, 34, 37, 38, 37, 35, 35, 34,
+    35, 38, 38, 40, 40, 40, 48, 48, 46, 46, 56, 56, 58, 69, 69, 83,
+];
+
 /// The current value of every control of one visl context: what a fresh
 /// context holds (v4l2-ctrls-core.c `std_init_compound`: every compound
-/// control zeroed, except H.264 SCALING_MATRIX, which is flat 16; the HEVC
+/// control zeroed, except H.264 SCALING_MATRIX, which is flat 16, VP8_FRAME
+/// `num_dct_parts` 1, MPEG-2 SEQUENCE `chroma_format` 1, PICTURE top field /
+/// I, QUANTISATION default intra + flat 16 non-intra; the HEVC
 /// EXT_SPS_ST/LT_RPS dynamic arrays start with one zeroed element) updated
 /// by each request's controls (controls persist across requests). The
 /// H.264 fields keep their historical names; HEVC and VP9 live in
@@ -1112,6 +1307,54 @@ pub struct ControlState {
     pub pred_weights: b::v4l2_ctrl_h264_pred_weights,
     pub hevc: HevcControlState,
     pub vp9: Vp9ControlState,
+    pub vp8: Vp8ControlState,
+    pub mpeg2: Mpeg2ControlState,
+}
+
+/// The VP8 control of a visl context (see [`ControlState`]).
+#[derive(Clone)]
+pub struct Vp8ControlState {
+    pub frame: b::v4l2_ctrl_vp8_frame,
+}
+
+impl Default for Vp8ControlState {
+    fn default() -> Self {
+        let mut frame = b::v4l2_ctrl_vp8_frame::default();
+        frame.num_dct_parts = 1;
+        Self { frame }
+    }
+}
+
+/// The MPEG-2 controls of a visl context (see [`ControlState`]).
+#[derive(Clone)]
+pub struct Mpeg2ControlState {
+    pub sequence: b::v4l2_ctrl_mpeg2_sequence,
+    pub picture: b::v4l2_ctrl_mpeg2_picture,
+    pub quantisation: b::v4l2_ctrl_mpeg2_quantisation,
+}
+
+impl Default for Mpeg2ControlState {
+    fn default() -> Self {
+        let sequence = b::v4l2_ctrl_mpeg2_sequence {
+            chroma_format: 1,
+            ..Default::default()
+        };
+        let picture = b::v4l2_ctrl_mpeg2_picture {
+            picture_structure: b::V4L2_MPEG2_PIC_TOP_FIELD as u8,
+            picture_coding_type: b::V4L2_MPEG2_PIC_CODING_TYPE_I as u8,
+            ..Default::default()
+        };
+        let quantisation = b::v4l2_ctrl_mpeg2_quantisation {
+            intra_quantiser_matrix: MPEG2_DEFAULT_INTRA_QUANT,
+            non_intra_quantiser_matrix: [16; 64],
+            ..Default::default()
+        };
+        Self {
+            sequence,
+            picture,
+            quantisation,
+        }
+    }
 }
 
 /// The HEVC controls of a visl context (see [`ControlState`]).
@@ -1163,6 +1406,8 @@ impl Default for ControlState {
             pred_weights: Default::default(),
             hevc: Default::default(),
             vp9: Default::default(),
+            vp8: Default::default(),
+            mpeg2: Default::default(),
         }
     }
 }
@@ -1202,11 +1447,10 @@ impl ControlState {
             }
             Control::Vp9Frame(v) => self.vp9.frame = **v,
             Control::Vp9CompressedHdr(v) => self.vp9.compressed_hdr = **v,
-            // VP8 / MPEG-2: not emulated yet (issue 4).
-            Control::Vp8Frame(_)
-            | Control::Mpeg2Sequence(_)
-            | Control::Mpeg2Picture(_)
-            | Control::Mpeg2Quantisation(_) => {}
+            Control::Vp8Frame(v) => self.vp8.frame = **v,
+            Control::Mpeg2Sequence(v) => self.mpeg2.sequence = **v,
+            Control::Mpeg2Picture(v) => self.mpeg2.picture = **v,
+            Control::Mpeg2Quantisation(v) => self.mpeg2.quantisation = **v,
         }
     }
 }
@@ -1324,6 +1568,33 @@ pub fn fmt_vp9_job_events(st: &Vp9ControlState, out: &mut String) {
     ev("v4l2_vp9_mv_probs", fmt_vp9_mv_probs(&st.compressed_hdr.mv));
 }
 
+/// The events visl emits for one VP8 job: frame, then entropy (kernel 6.12
+/// `visl_trace_ctrls`).
+pub fn fmt_vp8_job_events(st: &Vp8ControlState, out: &mut String) {
+    push_event(out, "v4l2_ctrl_vp8_frame", &fmt_vp8_frame(&st.frame));
+    push_event(out, "v4l2_ctrl_vp8_entropy", &fmt_vp8_entropy(&st.frame));
+}
+
+/// The events visl emits for one MPEG-2 job: sequence, picture,
+/// quantisation (kernel 6.12 `visl_trace_ctrls`).
+pub fn fmt_mpeg2_job_events(st: &Mpeg2ControlState, out: &mut String) {
+    push_event(
+        out,
+        "v4l2_ctrl_mpeg2_sequence",
+        &fmt_mpeg2_sequence(&st.sequence),
+    );
+    push_event(
+        out,
+        "v4l2_ctrl_mpeg2_picture",
+        &fmt_mpeg2_picture(&st.picture),
+    );
+    push_event(
+        out,
+        "v4l2_ctrl_mpeg2_quantisation",
+        &fmt_mpeg2_quantisation(&st.quantisation),
+    );
+}
+
 /// How [`emulate_opts`] renders jobs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EmulateOptions {
@@ -1395,7 +1666,9 @@ pub fn emulate_opts(jobs: &[DecodeJob], opts: &EmulateOptions) -> String {
         match codec {
             CodecKind::Hevc => fmt_hevc_job_events(&st.hevc, opts.hevc_ext_sps_rps, &mut out),
             CodecKind::Vp9 => fmt_vp9_job_events(&st.vp9, &mut out),
-            _ => fmt_job_events(&st, &mut out),
+            CodecKind::Vp8 => fmt_vp8_job_events(&st.vp8, &mut out),
+            CodecKind::Mpeg2 => fmt_mpeg2_job_events(&st.mpeg2, &mut out),
+            CodecKind::H264 => fmt_job_events(&st, &mut out),
         }
     }
     out
@@ -1453,6 +1726,25 @@ pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
                 )
             })
             .collect(),
+        Some(CodecKind::Vp8) => t
+            .vp8_jobs
+            .iter()
+            .map(|j| job(j.output, vec![Control::Vp8Frame(Box::new(j.frame))]))
+            .collect(),
+        Some(CodecKind::Mpeg2) => t
+            .mpeg2_jobs
+            .iter()
+            .map(|j| {
+                job(
+                    j.output,
+                    vec![
+                        Control::Mpeg2Sequence(Box::new(j.sequence)),
+                        Control::Mpeg2Picture(Box::new(j.picture)),
+                        Control::Mpeg2Quantisation(Box::new(j.quantisation)),
+                    ],
+                )
+            })
+            .collect(),
         _ => t
             .jobs
             .iter()
@@ -1473,7 +1765,7 @@ pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
     }
 }
 
-/// Checks [`emulate`] against a real visl trace (H.264, HEVC or VP9): parses
+/// Checks [`emulate`] against a real visl trace (H.264, HEVC, VP9, VP8 or MPEG-2): parses
 /// it, re-emits every job from the parsed values and compares each visl
 /// control event's text. Returns the number of identical events, or the
 /// first difference (event index, trace line, real text, emulated text).

@@ -1,6 +1,7 @@
 # clips.sh - sourced: clip lists from MANIFEST.tsv (paths relative to the media
-# dir), MPEG-TS rows excluded.
-#   codec_clips CODEC   the rows whose codec column is CODEC (h264 | hevc | vp9)
+# dir), MPEG-TS rows excluded except for MPEG-2 (users' MPEG-2 lives in TS).
+#   codec_clips CODEC   the rows whose codec column is CODEC (h264 | hevc | vp9 |
+#                       vp8 | mpeg2; MANIFEST says mpeg2video for mpeg2)
 #   h264_clips          = codec_clips h264
 #   clip_codec CLIP     the codec column of CLIP's row (empty if not listed)
 #   out_of_scope CLIP   why vreqplay must refuse CLIP (tests/oracle/out-of-scope.tsv), or nothing
@@ -8,11 +9,14 @@
 # Media dir: $VREQ_MEDIA or /work/shared/media.
 MEDIA=${VREQ_MEDIA:-/work/shared/media}
 codec_clips() {
-  awk -F'\t' -v c="$1" 'NR>1 && $4==c && $9!="MPEG-TS" {print $1}' "$MEDIA/MANIFEST.tsv"
+  case $1 in
+    mpeg2) awk -F'\t' 'NR>1 && $4=="mpeg2video" {print $1}' "$MEDIA/MANIFEST.tsv" ;;
+    *) awk -F'\t' -v c="$1" 'NR>1 && $4==c && $9!="MPEG-TS" {print $1}' "$MEDIA/MANIFEST.tsv" ;;
+  esac
 }
 h264_clips() { codec_clips h264; }
 clip_codec() {
-  awk -F'\t' -v p="$1" 'NR>1 && $1==p {print $4; exit}' "$MEDIA/MANIFEST.tsv"
+  awk -F'\t' -v p="$1" 'NR>1 && $1==p {print ($4=="mpeg2video" ? "mpeg2" : $4); exit}' "$MEDIA/MANIFEST.tsv"
 }
 # the GStreamer elements between demuxer and fakesink for CODEC
 codec_gst_chain() {
@@ -20,6 +24,8 @@ codec_gst_chain() {
     h264) echo "h264parse ! v4l2slh264dec" ;;
     hevc) echo "h265parse ! v4l2slh265dec" ;;
     vp9) echo "vp9parse ! v4l2slvp9dec" ;;
+    vp8) echo "v4l2slvp8dec" ;;
+    mpeg2) echo "mpegvideoparse ! v4l2slmpeg2dec" ;;
     *) return 1 ;;
   esac
 }

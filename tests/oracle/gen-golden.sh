@@ -1,8 +1,8 @@
 #!/bin/bash
 # gen-golden.sh [-c CODEC] [-S|-s] [-d TRACEDIR] [-m MAXBYTES] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [CLIP...]
 # (Re)generate the golden normalised traces tests/golden/CODEC/<dir>--<clip>.norm
-# from GStreamer ONLY. CODEC: h264 (default) | hevc | vp9 (GStreamer's
-# v4l2slh264dec / v4l2slh265dec / v4l2slvp9dec). -D: write the goldens (and
+# from GStreamer ONLY. CODEC: h264 (default) | hevc | vp9 | vp8 | mpeg2 (GStreamer's
+# v4l2slh264dec / v4l2slh265dec / v4l2slvp9dec / v4l2slvp8dec / v4l2slmpeg2dec). -D: write the goldens (and
 # REFUSED.txt) to GOLDENDIR instead; -V/-O: VM variant and module options as
 # for run.sh (e.g. -c hevc -V sid -O 'visl hevc_ext_sps_rps=0' -D tests/golden/hevc-sid/noext).
 # -S: the synthetic streams instead (CLIP default: tests/data/h264-synthetic/*.h264,

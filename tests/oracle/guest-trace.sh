@@ -3,13 +3,16 @@
 # For each (TOOL, CLIP) pair: reload visl (fresh control state, fresh buffer
 # timestamps), enable visl's CODEC control events (visl_<codec>_controls) +
 # v4l2_qbuf/v4l2_dqbuf, decode CLIP with TOOL and save the ftrace text dump.
-# CODEC: h264 (default) | hevc | vp9.
+# CODEC: h264 (default) | hevc | vp9 | vp8 | mpeg2.
 # TOOL: gst  -> gst-launch-1.0 filesrc ! DEMUX ! PARSE ! DEC ! fakesink, with
 #               DEMUX by extension: qtdemux (.mp4 .mov .m4v), matroskademux
-#               (.mkv .webm), ivfparse (.ivf), none (Annex-B .h264 .h265 ...);
+#               (.mkv .webm), ivfparse (.ivf), tsdemux (.ts .m2ts),
+#               mpegpsdemux (.mpg .mpeg .vob), none (Annex-B .h264 .h265, ES .m2v ...);
 #               PARSE ! DEC: h264parse ! v4l2slh264dec | h265parse ! v4l2slh265dec
 #               | vp9parse ! v4l2slvp9dec (vp9parse splits superframes: the
-#               decoder's sink caps want alignment=frame)
+#               decoder's sink caps want alignment=frame) | v4l2slvp8dec (no
+#               parser: IVF / WebM frames are whole VP8 frames) |
+#               mpegvideoparse ! v4l2slmpeg2dec
 #       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
@@ -21,6 +24,8 @@ case $codec in
   h264) chain="h264parse ! v4l2slh264dec" ;;
   hevc) chain="h265parse ! v4l2slh265dec" ;;
   vp9) chain="vp9parse ! v4l2slvp9dec" ;;
+  vp8) chain="v4l2slvp8dec" ;;
+  mpeg2) chain="mpegvideoparse ! v4l2slmpeg2dec" ;;
   *) echo "guest-trace.sh: unknown codec $codec" >&2; exit 2 ;;
 esac
 out=$1; shift
@@ -49,6 +54,8 @@ while [ $# -ge 2 ]; do
         *.mp4|*.mov|*.m4v) demux="qtdemux ! " ;;
         *.mkv|*.webm) demux="matroskademux ! " ;;
         *.ivf) demux="ivfparse ! " ;;
+        *.ts|*.m2ts) demux="tsdemux ! " ;;
+        *.mpg|*.mpeg|*.vob) demux="mpegpsdemux ! " ;;
         *) demux="" ;;
       esac
       gst-launch-1.0 -v filesrc location="$clip" ! $demux $chain ! \

@@ -1,13 +1,13 @@
 #!/bin/bash
 # run.sh [-c CODEC] [-g|-G] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [-o OUTDIR] [-b BATCH] [CLIP...]
 # The oracle comparison (host side). For each CLIP (path relative to the media
-# dir, or absolute; default: every CODEC clip in MANIFEST.tsv except MPEG-TS
+# dir, or absolute; default: every CODEC clip in MANIFEST.tsv except MPEG-TS (mpeg2: TS too)
 # rows) boot the VM, decode the clip with GStreamer (v4l2slh264dec /
 # v4l2slh265dec / v4l2slvp9dec) and with vreqplay (--vo null) against visl
 # with ftrace on (tests/oracle/guest-trace.sh), then compare the two
 # normalised traces with vreq-oracle and print a table:
 #   clip | gst frames | vreq frames | ffprobe frames | jobs equal | first difference
-#   -c CODEC    h264 | hevc | vp9. Default: the MANIFEST codec of the first
+#   -c CODEC    h264 | hevc | vp9 | vp8 | mpeg2. Default: the MANIFEST codec of the first
 #               CLIP, else h264. Every clip of one run must be of this codec.
 #   -g          GStreamer only (no vreqplay run, no comparison)
 #   -G          vreqplay only, compared with the committed goldens
@@ -54,7 +54,7 @@ shift $((OPTIND-1))
 clips=("$@")
 [ -z "$codec" ] && [ ${#clips[@]} -gt 0 ] && codec=$(clip_codec "${clips[0]#$MEDIA/}")
 codec=${codec:-h264}
-codec_gst_chain "$codec" >/dev/null || { echo "run.sh: unknown codec $codec (h264 | hevc | vp9)" >&2; exit 2; }
+codec_gst_chain "$codec" >/dev/null || { echo "run.sh: unknown codec $codec (h264 | hevc | vp9 | vp8 | mpeg2)" >&2; exit 2; }
 case $variant in trixie|sid) ;; *) echo "run.sh: unknown VM variant $variant" >&2; exit 2 ;; esac
 [ ${#clips[@]} -eq 0 ] && mapfile -t clips < <(codec_clips "$codec")
 for c in "${clips[@]}"; do
