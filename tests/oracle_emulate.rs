@@ -1,6 +1,6 @@
 //! The emulator (`oracle::visl_fmt::emulate`) against real visl traces of
 //! GStreamer 1.26.2 on kernel 6.12 (tests/oracle/samples/, captured with
-//! tests/oracle/guest-trace.sh; H.264, HEVC and VP9), and the normaliser's
+//! tests/oracle/guest-trace.sh; H.264, HEVC, VP9, VP8 and MPEG-2), and the normaliser's
 //! invariances (DPB slots, timestamps, controls sent only on change) and
 //! sensitivity (a wrong reference or field is the first difference).
 
@@ -480,4 +480,174 @@ fn multi_slice_sample_structure() {
         .map(|j| j.slice_params.first_mb_in_slice)
         .collect();
     assert_eq!(first_mb, [0, 100, 200, 0, 100, 200]);
+}
+
+/// VP8: the first 12 jobs of crates-cros-codecs/test-25fps.vp8.ivf (key
+/// frame, inter frames referencing last/golden/alt); MPEG-2: the first 10
+/// jobs of debian-k3b-data/k3bphotosvcd.mpg (I, P, B with two references).
+const VP8_SAMPLE: &str = "test-25fps.vp8-12jobs.gst.trace";
+const MPEG2_SAMPLE: &str = "k3bphotosvcd-10jobs.gst.trace";
+
+/// VP8 and MPEG-2: every event the emulator prints is byte-identical to
+/// visl's (VP8 frame + entropy hex dumps, s8 arrays as unsigned, the u64
+/// flags; MPEG-2 `picture_coding_type:` with its colon, visl's `INTA_VLC`).
+#[test]
+fn vp8_and_mpeg2_events_are_byte_identical_to_visl() {
+    for (s, per_job, jobs) in [(VP8_SAMPLE, 2, 12), (MPEG2_SAMPLE, 3, 10)] {
+        let real = sample(s);
+        let t = parse(&real).unwrap();
+        assert!(t.warnings.is_empty(), "{s}: {:?}", t.warnings);
+        assert_eq!(t.job_count(), jobs, "{s}");
+        let emu = emulate(&jobs_setting_all(&t));
+        let (a, b) = (visl_events(&real), visl_events(&emu));
+        assert_eq!(a.len(), jobs * per_job, "{s}: events per job");
+        assert_eq!(a.len(), b.len(), "{s}: event count");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(x, y, "{s}: event {i} differs");
+        }
+        assert_eq!(
+            normalise_trace(&real, &[], None).unwrap(),
+            normalise_trace(&emu, &[], None).unwrap()
+        );
+    }
+}
+
+/// VP8 jobs with other timestamps normalise like GStreamer's; a key frame's
+/// reference timestamps do not matter; swapping two distinct references of
+/// an inter frame is the first difference.
+#[test]
+fn vp8_references_are_pictures() {
+    let gst_text = sample(VP8_SAMPLE);
+    let t = parse(&gst_text).unwrap();
+    let gst = normalise_trace(&gst_text, &[], None).unwrap();
+    let ts = |x: u64| x * 7 + 1000;
+    let build = |tweak: &dyn Fn(usize, &mut b::v4l2_ctrl_vp8_frame)| {
+        t.vp8_jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| {
+                let mut f = j.frame;
+                f.last_frame_ts = ts(f.last_frame_ts);
+                f.golden_frame_ts = ts(f.golden_frame_ts);
+                f.alt_frame_ts = ts(f.alt_frame_ts);
+                tweak(i, &mut f);
+                DecodeJob {
+                    timestamp_ns: ts(j.output.unwrap().timestamp_ns),
+                    controls: vec![Control::Vp8Frame(Box::new(f))],
+                    bitstream: vec![],
+                    hold_capture: false,
+                    starts_picture: true,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let norm = |jobs: Vec<DecodeJob>| normalise_trace(&emulate(&jobs), &[], None).unwrap();
+    let c = cmp(&gst, &norm(build(&|_, _| {})));
+    assert!(c.ok(), "{c}");
+    assert_eq!((c.equal, c.b_jobs), (12, 12));
+    let c = cmp(
+        &gst,
+        &norm(build(&|i, f| {
+            if i == 0 {
+                f.last_frame_ts = 5;
+                f.golden_frame_ts = 6;
+            }
+        })),
+    );
+    assert!(c.ok(), "key frame references must not matter: {c}");
+    let k = t
+        .vp8_jobs
+        .iter()
+        .position(|j| {
+            j.frame.flags & b::V4L2_VP8_FRAME_FLAG_KEY_FRAME as u64 == 0
+                && j.frame.last_frame_ts != j.frame.golden_frame_ts
+        })
+        .expect("an inter frame with distinct last/golden");
+    let c = cmp(
+        &gst,
+        &norm(build(&|i, f| {
+            if i == k {
+                std::mem::swap(&mut f.last_frame_ts, &mut f.golden_frame_ts);
+            }
+        })),
+    );
+    let d = c.first_diff.expect("a difference");
+    assert_eq!((d.job, d.key.as_str()), (k, "frame.last_frame"));
+    // a coefficient probability differs: named in the carried entropy section
+    let c = cmp(
+        &gst,
+        &norm(build(&|i, f| {
+            if i == 3 {
+                f.entropy.coeff_probs[1][2][0][4] ^= 1;
+            }
+        })),
+    );
+    let d = c.first_diff.expect("a difference");
+    assert_eq!((d.job, d.key.as_str()), (3, "entropy.coeff_probs[1][2]"));
+}
+
+/// MPEG-2 jobs with other timestamps and SEQUENCE / QUANTISATION sent only
+/// in the first request (controls persist in visl) normalise like
+/// GStreamer's; I pictures' reference timestamps do not matter; a B
+/// picture with its references swapped is the first difference.
+#[test]
+fn mpeg2_references_are_pictures() {
+    let gst_text = sample(MPEG2_SAMPLE);
+    let t = parse(&gst_text).unwrap();
+    let gst = normalise_trace(&gst_text, &[], None).unwrap();
+    let ts = |x: u64| x / 3 + 17;
+    let build = |tweak: &dyn Fn(usize, &mut b::v4l2_ctrl_mpeg2_picture)| {
+        t.mpeg2_jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| {
+                let mut p = j.picture;
+                p.forward_ref_ts = ts(p.forward_ref_ts);
+                p.backward_ref_ts = ts(p.backward_ref_ts);
+                tweak(i, &mut p);
+                let mut controls = Vec::new();
+                if i == 0 {
+                    controls.push(Control::Mpeg2Sequence(Box::new(j.sequence)));
+                    controls.push(Control::Mpeg2Quantisation(Box::new(j.quantisation)));
+                }
+                controls.push(Control::Mpeg2Picture(Box::new(p)));
+                DecodeJob {
+                    timestamp_ns: ts(j.output.unwrap().timestamp_ns),
+                    controls,
+                    bitstream: vec![],
+                    hold_capture: false,
+                    starts_picture: true,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let norm = |jobs: Vec<DecodeJob>| normalise_trace(&emulate(&jobs), &[], None).unwrap();
+    let c = cmp(&gst, &norm(build(&|_, _| {})));
+    assert!(c.ok(), "{c}");
+    assert_eq!((c.equal, c.b_jobs), (10, 10));
+    let is = |j: usize, ty: u32| t.mpeg2_jobs[j].picture.picture_coding_type as u32 == ty;
+    assert!(is(0, b::V4L2_MPEG2_PIC_CODING_TYPE_I));
+    let c = cmp(
+        &gst,
+        &norm(build(&|i, p| {
+            if i == 0 {
+                p.forward_ref_ts = 1;
+                p.backward_ref_ts = 2;
+            }
+        })),
+    );
+    assert!(c.ok(), "I picture references must not matter: {c}");
+    let k = (0..10)
+        .find(|&j| is(j, b::V4L2_MPEG2_PIC_CODING_TYPE_B))
+        .expect("a B picture");
+    let c = cmp(
+        &gst,
+        &norm(build(&|i, p| {
+            if i == k {
+                std::mem::swap(&mut p.forward_ref_ts, &mut p.backward_ref_ts);
+            }
+        })),
+    );
+    let d = c.first_diff.expect("a difference");
+    assert_eq!((d.job, d.key.as_str()), (k, "picture.backward_ref"));
 }
