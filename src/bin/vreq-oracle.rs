@@ -21,7 +21,10 @@
 //!   with an "unsupported stream" error; `<clip>.known-difference`
 //!   (`RESULT<TAB>WHY`, tests/oracle/known-differences.tsv): a segment
 //!   comparison passes only with exactly that result, printed as KNOWN
-//!   DIFFERENCE); exit 0 only when every clip passes.
+//!   DIFFERENCE; a clip with only `<clip>.vreq.*` — no golden because
+//!   GStreamer decoded none of it, e.g. the MPEG-PS `movie-hello.mpeg` — is
+//!   listed as NO REFERENCE and passes only when vreqplay exits 0 with
+//!   ffprobe's frame count); exit 0 only when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
 //!   of a real trace byte for byte (validates `oracle::visl_fmt`).
 
@@ -165,6 +168,7 @@ fn report(dir: &Path) -> Result<bool, String> {
             let n = e.file_name().to_str()?.to_string();
             n.strip_suffix(".gst.info")
                 .or_else(|| n.strip_suffix(".golden.norm"))
+                .or_else(|| n.strip_suffix(".vreq.info"))
                 .map(str::to_string)
                 .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
         })
@@ -200,6 +204,30 @@ fn report(dir: &Path) -> Result<bool, String> {
         }
         // the reference: this run's GStreamer trace, else the committed golden
         let gi = info(&p("gst.info"));
+        if gi.is_none() && segs.is_empty() && !p("golden.norm").exists() {
+            // run.sh -G on a clip GStreamer decoded nothing of (no golden,
+            // REFUSED.txt): nothing to compare the jobs with; only
+            // vreqplay's frame count against ffprobe's is checked
+            let vi = info(&p("vreq.info")).unwrap_or_default();
+            let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+            let ok = v("rc") == "0" && v("frames") == ffprobe;
+            all_ok &= ok;
+            let why = if v("rc") != "0" {
+                format!(
+                    "vreqplay failed: rc {}: {}",
+                    v("rc"),
+                    last_line(&p("vreq.log"))
+                )
+            } else {
+                format!("vreqplay {} frames vs ffprobe {ffprobe}", v("frames"))
+            };
+            println!(
+                "| {c} | - (no golden: GStreamer refused it, see REFUSED.txt) | {} | {ffprobe} | - | {} NO REFERENCE: {why} |",
+                v("frames"),
+                if ok { "PASS" } else { "FAIL" }
+            );
+            continue;
+        }
         let (reference, ref_frames, gst_stopped) = match &gi {
             Some(gi) => {
                 let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());

@@ -1,5 +1,5 @@
 #!/bin/bash
-# determinism.sh [-c CODEC] [CLIP...] - decode each CLIP (of CODEC: h264 default | hevc | vp9) twice with GStreamer in one VM boot
+# determinism.sh [-c CODEC] [CLIP...] - decode each CLIP (of CODEC: h264 default | hevc | vp9 | vp8 | mpeg2) twice with GStreamer in one VM boot
 # (visl reloaded between runs) and check the two normalised traces are
 # identical (the raw traces differ: ftrace timestamps, pids, vb2 indices).
 # Default clips: a B-pyramid MP4 and the long-term-reference Annex-B clip.
@@ -16,6 +16,8 @@ if [ ${#clips[@]} -eq 0 ]; then
     h264) clips=(debian-src-firefox-esr/bunny_hd_5s.mp4 generated-by-us/foreman-ltr.openh264.h264) ;;
     hevc) clips=(crates-cros-codecs/bbb.h265) ;;
     vp9) clips=(debian-src-firefox-esr/vp9-superframes.webm) ;;
+    vp8) clips=(debian-src-firefox-esr/bunny.webm) ;;
+    mpeg2) clips=(remuxed-by-us/movie-hello.mpeg2.ts) ;;
   esac
 fi
 share=$(mktemp -d /tmp/vreq-det.XXXXXX); trap 'rm -rf "$share"' EXIT
