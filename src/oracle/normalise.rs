@@ -1729,3 +1729,121 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod vp8_mpeg2_tests {
+    use super::*;
+
+    fn out(ts: u64) -> Option<OutputQbuf> {
+        Some(OutputQbuf {
+            timestamp_ns: ts,
+            hold_capture: false,
+        })
+    }
+
+    /// VP8: a key frame's references and inter probabilities are dropped,
+    /// an inter frame's resolve to pictures; `dct_part_sizes` is cut at
+    /// `num_dct_parts`; segment/lf data only when enabled.
+    #[test]
+    fn vp8_rules() {
+        let mut key = b::v4l2_ctrl_vp8_frame {
+            flags: b::V4L2_VP8_FRAME_FLAG_KEY_FRAME as u64,
+            num_dct_parts: 2,
+            dct_part_sizes: [5, 6, 7, 0, 0, 0, 0, 0],
+            last_frame_ts: 99,
+            prob_intra: 9,
+            ..Default::default()
+        };
+        key.segment.quant_update = [1, 2, 3, 4];
+        let mut inter = key;
+        inter.flags = 0;
+        inter.last_frame_ts = 10;
+        inter.golden_frame_ts = 10;
+        inter.alt_frame_ts = 77;
+        inter.lf.flags = b::V4L2_VP8_LF_ADJ_ENABLE;
+        inter.lf.ref_frm_delta = [1, 0, -1, -2];
+        let jobs = vec![
+            Vp8TraceJob {
+                line: 1,
+                output: out(10),
+                frame: key,
+            },
+            Vp8TraceJob {
+                line: 2,
+                output: out(20),
+                frame: inter,
+            },
+        ];
+        let t = normalise_vp8_jobs(&jobs, &[], None, false);
+        assert!(t.starts_with(MAGIC_VP8));
+        assert!(!t.contains("job 0 frame.last_frame"), "{t}");
+        assert!(!t.contains("job 0 frame.prob_intra"));
+        assert!(t.contains("job 0 frame.dct_part_sizes = 5 6\n"));
+        assert!(!t.contains("segment.quant_update"));
+        assert!(t.contains("job 1 frame.last_frame = pic 0\n"));
+        assert!(t.contains("job 1 frame.golden_frame = pic 0\n"));
+        assert!(t.contains("job 1 frame.alt_frame = pic ts?\n"));
+        assert!(t.contains("job 1 frame.prob_intra = 9\n"));
+        assert!(t.contains("job 1 frame.lf.ref_frm_delta = 1 0 -1 -2\n"));
+        let s = normalise_vp8_jobs(&jobs, &[], None, true);
+        assert!(s.contains("job 0 frame.last_frame = pic ts?"));
+        assert!(s.contains("job 0 frame.segment.quant_update = 1 2 3 4"));
+    }
+
+    /// MPEG-2: references and f_codes by picture type, concealment vectors
+    /// keep the forward f_code of an I picture, chroma matrices only for
+    /// non-4:2:0 streams.
+    #[test]
+    fn mpeg2_rules() {
+        let seq = b::v4l2_ctrl_mpeg2_sequence {
+            chroma_format: 1,
+            ..Default::default()
+        };
+        let pic = |ty: u32, fwd: u64, bwd: u64, flags: u32| b::v4l2_ctrl_mpeg2_picture {
+            picture_coding_type: ty as u8,
+            forward_ref_ts: fwd,
+            backward_ref_ts: bwd,
+            flags,
+            f_code: [[1, 2], [3, 4]],
+            ..Default::default()
+        };
+        let job = |ts: u64, picture, sequence| Mpeg2TraceJob {
+            line: 1,
+            output: out(ts),
+            sequence,
+            picture,
+            quantisation: Default::default(),
+        };
+        let conceal = b::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV;
+        let seq422 = b::v4l2_ctrl_mpeg2_sequence {
+            chroma_format: 2,
+            ..seq
+        };
+        let jobs = vec![
+            job(100, pic(b::V4L2_MPEG2_PIC_CODING_TYPE_I, 5, 6, 0), seq),
+            job(200, pic(b::V4L2_MPEG2_PIC_CODING_TYPE_P, 100, 6, 0), seq),
+            job(300, pic(b::V4L2_MPEG2_PIC_CODING_TYPE_B, 100, 200, 0), seq),
+            job(
+                400,
+                pic(b::V4L2_MPEG2_PIC_CODING_TYPE_I, 0, 0, conceal),
+                seq422,
+            ),
+        ];
+        let t = normalise_mpeg2_jobs(&jobs, &[], None, false);
+        assert!(t.starts_with(MAGIC_MPEG2));
+        assert!(!t.contains("job 0 picture.forward_ref"), "{t}");
+        assert!(!t.contains("job 0 picture.f_code"));
+        assert!(t.contains("job 1 picture.forward_ref = pic 0\n"));
+        assert!(!t.contains("job 1 picture.backward_ref"));
+        assert!(t.contains("job 1 picture.f_code[0] = 1 2\n"));
+        assert!(!t.contains("job 1 picture.f_code[1]"));
+        assert!(t.contains("job 2 picture.backward_ref = pic 1\n"));
+        assert!(t.contains("job 2 picture.f_code[1] = 3 4\n"));
+        assert!(t.contains("job 3 picture.f_code[0] = 1 2\n"));
+        assert!(!t.contains("job 3 picture.forward_ref"));
+        assert!(!t.contains("job 0 quantisation.chroma_intra"));
+        // 4:2:2: the sequence and the quantisation sections are re-printed
+        assert!(t.contains("job 3 sequence.chroma_format = 2\n"));
+        assert!(t.contains("job 3 quantisation.chroma_intra_quantiser_matrix = "));
+    }
+}
