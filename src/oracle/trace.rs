@@ -1696,4 +1696,52 @@ mod tests {
             .msg
             .contains("tx8: 1 bytes, expected 2"));
     }
+
+    const VP8: &str = include_str!("../../tests/oracle/samples/test-25fps.vp8-12jobs.gst.trace");
+    const MPEG2: &str = include_str!("../../tests/oracle/samples/k3bphotosvcd-10jobs.gst.trace");
+
+    #[test]
+    fn real_vp8_and_mpeg2_trace_jobs() {
+        let t = parse(VP8).unwrap();
+        assert_eq!(t.codec(), Some(CodecKind::Vp8));
+        assert_eq!(t.vp8_jobs.len(), 12);
+        assert!(t.vp8_jobs.iter().all(|j| j.output.is_some()));
+        let f = &t.vp8_jobs[0].frame;
+        assert_eq!((f.width, f.height), (320, 240));
+        assert_ne!(f.flags & b::V4L2_VP8_FRAME_FLAG_KEY_FRAME as u64, 0);
+        // the entropy event is folded into the frame
+        assert_ne!(f.entropy.coeff_probs, [[[[0; 11]; 3]; 8]; 4]);
+        let t = parse(MPEG2).unwrap();
+        assert_eq!(t.codec(), Some(CodecKind::Mpeg2));
+        assert_eq!(t.mpeg2_jobs.len(), 10);
+        let j = &t.mpeg2_jobs[2];
+        assert_eq!(
+            (j.sequence.horizontal_size, j.sequence.vertical_size),
+            (480, 576)
+        );
+        assert_eq!(j.picture.picture_coding_type, 3);
+        assert_eq!(j.quantisation.non_intra_quantiser_matrix, [16; 64]);
+    }
+
+    #[test]
+    fn bad_vp8_and_mpeg2_values_name_the_line() {
+        let bad = VP8.replacen("coder_state.range ", "coder_state.range x", 1);
+        let e = parse(&bad).err().unwrap();
+        assert!(e.msg.contains("coder_state.range"), "{e}");
+        let bad = VP8.replacen("flags KEY_FRAME", "flags KEY_FRAME|BOGUS", 1);
+        assert!(parse(&bad).err().unwrap().msg.contains("BOGUS"));
+        let bad = MPEG2.replacen("picture_coding_type: 3", "picture_coding_type: B", 1);
+        let e = parse(&bad).err().unwrap();
+        assert!(e.msg.contains("picture_coding_type"), "{e}");
+        let bad = MPEG2.replacen(
+            "intra_quantiser_matrix {0x8,",
+            "intra_quantiser_matrix {",
+            1,
+        );
+        assert!(parse(&bad)
+            .err()
+            .unwrap()
+            .msg
+            .contains("63 elements, expected 64"));
+    }
 }
