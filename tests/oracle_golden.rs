@@ -167,8 +167,8 @@ fn mpeg2_goldens_parse_and_carry_provenance() {
 }
 
 /// The same coded MPEG-2 stream in different containers gives GStreamer's
-/// v4l2slmpeg2dec the same jobs (ES = TS = MKV for movie-hello, PS = TS =
-/// MKV for k3bphotosvcd): the demuxers hand over the same pictures, so one
+/// v4l2slmpeg2dec the same jobs (ES = PS = TS = MKV for movie-hello, PS =
+/// TS = MKV for k3bphotosvcd): the demuxers hand over the same pictures, so one
 /// stream's goldens cross-check each other.
 #[test]
 fn mpeg2_goldens_agree_across_containers() {
@@ -182,6 +182,7 @@ fn mpeg2_goldens_agree_across_containers() {
     for group in [
         &[
             "remuxed-by-us--movie-hello.m2v.norm",
+            "debian-forensics-samples-files--movie-hello.mpeg.norm",
             "remuxed-by-us--movie-hello.mpeg2.ts.norm",
             "remuxed-by-us--movie-hello.mpeg2.mkv.norm",
         ][..],

@@ -22,7 +22,7 @@
 //!   (`RESULT<TAB>WHY`, tests/oracle/known-differences.tsv): a segment
 //!   comparison passes only with exactly that result, printed as KNOWN
 //!   DIFFERENCE; a clip with only `<clip>.vreq.*` — no golden because
-//!   GStreamer decoded none of it, e.g. the MPEG-PS `movie-hello.mpeg` — is
+//!   GStreamer decoded none of it (listed in the golden dir's REFUSED.txt) — is
 //!   listed as NO REFERENCE and passes only when vreqplay exits 0 with
 //!   ffprobe's frame count); exit 0 only when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event

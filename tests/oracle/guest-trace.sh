@@ -7,7 +7,8 @@
 # TOOL: gst  -> gst-launch-1.0 filesrc ! DEMUX ! PARSE ! DEC ! fakesink, with
 #               DEMUX by extension: qtdemux (.mp4 .mov .m4v), matroskademux
 #               (.mkv .webm), ivfparse (.ivf), tsdemux (.ts .m2ts),
-#               mpegpsdemux (.mpg .mpeg .vob), none (Annex-B .h264 .h265, ES .m2v ...);
+#               mpegpsdemux (.mpg .mpeg .vob; for mpeg2 followed by
+#               capssetter caps=video/mpeg,mpegversion=(int)2), none (Annex-B .h264 .h265, ES .m2v ...);
 #               PARSE ! DEC: h264parse ! v4l2slh264dec | h265parse ! v4l2slh265dec
 #               | vp9parse ! v4l2slvp9dec (vp9parse splits superframes: the
 #               decoder's sink caps want alignment=frame) | v4l2slvp8dec (no
@@ -55,7 +56,15 @@ while [ $# -ge 2 ]; do
         *.mkv|*.webm) demux="matroskademux ! " ;;
         *.ivf) demux="ivfparse ! " ;;
         *.ts|*.m2ts) demux="tsdemux ! " ;;
-        *.mpg|*.mpeg|*.vob) demux="mpegpsdemux ! " ;;
+        # mpegpsdemux announces MPEG-2 video in an MPEG-1-style pack stream
+        # (movie-hello.mpeg) as mpegversion=1; with v4l2slmpeg2dec
+        # downstream (mpegversion=2 only) mpegvideoparse then refuses the
+        # link (caps query) and nothing decodes. capssetter only restates
+        # the caps (mpegvideoparse re-derives them from the sequence
+        # extension anyway); the coded bytes are untouched.
+        *.mpg|*.mpeg|*.vob)
+          demux="mpegpsdemux ! "
+          [ "$codec" = mpeg2 ] && demux="mpegpsdemux ! capssetter caps=video/mpeg,mpegversion=(int)2 ! " ;;
         *) demux="" ;;
       esac
       gst-launch-1.0 -v filesrc location="$clip" ! $demux $chain ! \
