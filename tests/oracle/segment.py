@@ -13,6 +13,12 @@ every frame are copied unchanged; only the container is rewritten:
   pts, then the frame bytes). A size change must sit on a key frame that is
   the first frame of its IVF frame (superframe) -- else error (reference
   scaling on inter frames cannot be cut).
+* VP8 in WebM/Matroska: an IVF per segment (fourcc VP80, the segment's
+  size, timebase 1/1000 = Matroska's default 1 ms TimecodeScale, frame
+  count) with one IVF frame per block (12-byte header: size, pts = the
+  block's timecode), bytes unchanged. A segment starts at each key frame
+  (RFC 6386 9.1) whose size differs. Laced blocks and Clusters of unknown
+  size are refused.
 * H.264 / HEVC in MP4 (avc1/avc3, hvc1/hev1): an MP4 of the segment's
   samples (copied unchanged, in-band parameter sets included): the clip's
   ftyp, mvhd, tkhd, hdlr, vmhd, dinf and sample entry, mdhd with the
@@ -33,7 +39,7 @@ every frame are copied unchanged; only the container is rewritten:
   itself carries (same type and id).
 
 Sizes: VP9 frame_size() of the key frame's uncompressed header (VP9 spec
-6.2); H.264 SPS (7.3.2.1.1) (pic_width_in_mbs_minus1 + 1) * 16 x
+6.2); VP8 the key frame's 14-bit width/height (RFC 6386 9.1); H.264 SPS (7.3.2.1.1) (pic_width_in_mbs_minus1 + 1) * 16 x
 (2 - frame_mbs_only_flag) * (pic_height_in_map_units_minus1 + 1) * 16;
 HEVC SPS (7.3.2.2) pic_width/height_in_luma_samples (no cropping: a crop
 change alone does not reallocate buffers and is no new sequence here).
@@ -601,6 +607,153 @@ def cut_ivf(path, outdir, stem):
     return write_segments(path, outdir, stem, "ivf", segs, len(frames), body)
 
 
+
+# ---------------------------------------------------------------- VP8 / WebM
+def vp8_key_size(frame):
+    """(width, height) if the frame is a key frame (RFC 6386 9.1: frame tag
+    bit 0 clear, start code 9d 01 2a, 14-bit width and height), else None."""
+    if len(frame) < 3:
+        raise Bad("VP8 frame shorter than its 3-byte frame tag")
+    if frame[0] & 1:
+        return None
+    if len(frame) < 10 or frame[3:6] != b"\x9d\x01\x2a":
+        raise Bad("VP8 key frame without start code 9d 01 2a")
+    w, h = struct.unpack("<HH", frame[6:10])
+    return (w & 0x3FFF, h & 0x3FFF)
+
+
+def ebml_vint(d, p, where, mask=True):
+    """(value, length) of the EBML variable-size integer at d[p] (RFC 8794
+    4); value None for an all-ones size (unknown)."""
+    if p >= len(d):
+        raise Bad(f"{where}: EBML number past the end at byte {p}")
+    b0 = d[p]
+    n = 1
+    while n <= 8 and not b0 & (0x80 >> (n - 1)):
+        n += 1
+    if n > 8 or p + n > len(d):
+        raise Bad(f"{where}: bad EBML number at byte {p}")
+    v = (b0 & (0xFF >> n)) if mask else b0
+    for x in d[p + 1:p + n]:
+        v = (v << 8) | x
+    if mask and v == (1 << (7 * n)) - 1:
+        return None, n
+    return v, n
+
+
+def ebml_children(d, off, end, where):
+    """(id, data start, data end) of the elements in d[off:end]; an element
+    of unknown size runs to `end`."""
+    p = off
+    while p < end:
+        eid, n = ebml_vint(d, p, where, mask=False)
+        size, m = ebml_vint(d, p + n, where)
+        start = p + n + m
+        stop = end if size is None else start + size
+        if stop > end:
+            raise Bad(f"{where}: element 0x{eid:x} at byte {p} runs past its parent")
+        yield eid, start, stop
+        p = stop
+
+
+def webm_vp8_frames(path):
+    """The VP8 track's frames of a WebM/Matroska file, in file order:
+    (timecode in TimecodeScale units, bytes). SimpleBlock and BlockGroup
+    Block; laced blocks are refused."""
+    d = open(path, "rb").read()
+    segs = [(s, e) for i, s, e in ebml_children(d, 0, len(d), path) if i == 0x18538067]
+    if not segs:
+        raise Bad(f"{path}: no Matroska Segment")
+    s0, s1 = segs[0]
+    track = None
+    frames = []
+    # Segment children read by hand: a Cluster of unknown size (live WebM
+    # writers) ends where the next top-level element (Cluster, Cues, ...)
+    # starts (RFC 8794 6.2: an unknown-sized element ends at an element
+    # that is not a valid child)
+    top = {0x1F43B675, 0x1C53BB6B, 0x1654AE6B, 0x1549A966, 0x114D9B74, 0x1941A469, 0x1043A770, 0x1254C367}
+    p = s0
+    while p < s1:
+        eid, n = ebml_vint(d, p, path, mask=False)
+        size, m = ebml_vint(d, p + n, path)
+        a = p + n + m
+        if size is not None:
+            b = a + size
+            if b > s1:
+                raise Bad(f"{path}: element 0x{eid:x} at byte {p} runs past the Segment")
+        elif eid != 0x1F43B675:
+            raise Bad(f"{path}: element 0x{eid:x} of unknown size at byte {p}")
+        if eid == 0x1654AE6B:  # Tracks
+            for tid, ta, tb in ebml_children(d, a, b, path):
+                if tid != 0xAE:
+                    continue
+                kv = {i: d[x:y] for i, x, y in ebml_children(d, ta, tb, path)}
+                if kv.get(0x86) == b"V_VP8" and track is None:
+                    track = int.from_bytes(kv[0xD7], "big")
+        elif eid == 0x1F43B675:  # Cluster
+            if track is None:
+                raise Bad(f"{path}: Cluster before Tracks, or no V_VP8 track")
+            ctc = 0
+            q = a
+            end = s1 if size is None else b
+            while q < end:
+                cid, n2 = ebml_vint(d, q, path, mask=False)
+                if size is None and cid in top:
+                    break
+                csz, m2 = ebml_vint(d, q + n2, path)
+                if csz is None:
+                    raise Bad(f"{path}: element 0x{cid:x} of unknown size at byte {q}")
+                bs, be = q + n2 + m2, q + n2 + m2 + csz
+                if be > end:
+                    raise Bad(f"{path}: element 0x{cid:x} at byte {q} runs past its Cluster")
+                q = be
+                if cid == 0xE7:
+                    ctc = int.from_bytes(d[bs:be], "big")
+                elif cid in (0xA3, 0xA0):
+                    if cid == 0xA0:
+                        inner = [(x, y) for i2, x, y in ebml_children(d, bs, be, path) if i2 == 0xA1]
+                        if not inner:
+                            continue
+                        bs, be = inner[0]
+                    tn, n3 = ebml_vint(d, bs, path)
+                    if tn != track:
+                        continue
+                    tc = struct.unpack(">h", d[bs + n3:bs + n3 + 2])[0]
+                    if d[bs + n3 + 2] & 0x06:
+                        raise Bad(f"{path}: laced block at byte {bs} (not supported)")
+                    frames.append((ctc + tc, bytes(d[bs + n3 + 3:be])))
+            b = q
+        p = b
+    if track is None or not frames:
+        raise Bad(f"{path}: no V_VP8 frames")
+    return frames
+
+
+def cut_webm_vp8(path, outdir, stem):
+    """VP8 in WebM/Matroska -> one IVF per sequence (key frame with a new
+    size): IVF header (fourcc VP80, the segment's size, timebase 1/1000 --
+    Matroska's default TimecodeScale of 1 ms), then each frame's 12-byte
+    IVF frame header (size, pts = block timecode) and its bytes unchanged."""
+    frames = webm_vp8_frames(path)
+    size = None
+    segs = []
+    for i, (tc, f) in enumerate(frames):
+        try:
+            ks = vp8_key_size(f)
+        except Bad as e:
+            raise Bad(f"{path}: VP8 frame {i}: {e}")
+        if i == 0 and ks is None:
+            raise Bad(f"{path}: VP8 frame 0 is no key frame")
+        if ks is not None and ks != size:
+            segs.append([i, [], ks])
+            size = ks
+    def body(seg, a, b):
+        w, h = seg[2]
+        head = b"DKIF" + struct.pack("<HH4sHHIIII", 0, 32, b"VP80", w, h, 1000, 1, b - a, 0)
+        return head + b"".join(struct.pack("<IQ", len(f), tc) + f for tc, f in frames[a:b])
+    return write_segments(path, outdir, stem, "ivf", segs, len(frames), body)
+
+
 def write_segments(path, outdir, stem, ext, segs, total, body):
     for k, seg in enumerate(segs):
         a = seg[0]
@@ -628,7 +781,9 @@ def main(argv):
             return cut_ivf(path, outdir, stem)
         if path.endswith((".mp4", ".mov", ".m4v")):
             return cut_mp4(path, outdir, stem, annexb)
-        raise Bad(f"{path}: only IVF (VP9) and MP4 (H.264/HEVC) clips are cut")
+        if path.endswith((".webm", ".mkv")):
+            return cut_webm_vp8(path, outdir, stem)
+        raise Bad(f"{path}: only IVF (VP9), MP4 (H.264/HEVC) and WebM/MKV (VP8) clips are cut")
     except (Bad, OSError, struct.error, ValueError, KeyError, IndexError) as e:
         sys.stderr.write(f"segment.py: {e}\n")
         return 1
