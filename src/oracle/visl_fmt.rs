@@ -1768,7 +1768,8 @@ pub fn jobs_setting_all(t: &super::trace::Trace) -> Vec<DecodeJob> {
 /// Checks [`emulate`] against a real visl trace (H.264, HEVC, VP9, VP8 or MPEG-2): parses
 /// it, re-emits every job from the parsed values and compares each visl
 /// control event's text. Returns the number of identical events, or the
-/// first difference (event index, trace line, real text, emulated text).
+/// first difference (event index, trace line, real text, emulated text);
+/// a trace without visl control events is an error.
 pub fn selfcheck(real: &str) -> Result<usize, String> {
     let t = super::trace::parse(real).map_err(|e| e.to_string())?;
     let opts = EmulateOptions {
@@ -1784,6 +1785,10 @@ pub fn selfcheck(real: &str) -> Result<usize, String> {
             .collect()
     };
     let (a, b) = (visl(real), visl(&emu));
+    if a.is_empty() {
+        // e.g. GStreamer decoded nothing: "0 events identical" would pass
+        return Err("no visl control events in the trace".to_string());
+    }
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         if x.name != y.name || x.body != y.body {
             return Err(format!(
