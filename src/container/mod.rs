@@ -9,6 +9,7 @@ mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
+pub mod mpeg2es;
 
 /// Which coded format a track carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +102,7 @@ pub enum ContainerError {
         source: std::io::Error,
     },
     #[error(
-        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B)"
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES)"
     )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: corrupt {format} at byte {offset}: {what}")]
@@ -161,6 +162,8 @@ pub enum Format {
     Ivf,
     AnnexBH264,
     AnnexBHevc,
+    /// MPEG-2 video elementary stream (starts with a sequence header).
+    Mpeg2Es,
 }
 
 /// Recognises a container from its first bytes (and, for raw elementary
@@ -179,6 +182,9 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if head.starts_with(b"DKIF") {
         return Some(Format::Ivf);
+    }
+    if mpeg2es::probe(head) {
+        return Some(Format::Mpeg2Es);
     }
     let ext = path
         .extension()
@@ -214,6 +220,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
         Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::H264)?)),
         Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
+        Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),
