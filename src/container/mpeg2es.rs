@@ -291,7 +291,7 @@ mod tests {
         let b1 = (((tr & 3) as u8) << 6) | (ty << 3);
         let mut v = vec![0, 0, 1, 0x00, b0, b1, 0, 0];
         // picture coding extension: id 8, f_codes 0xFFFF, dc 0, structure.
-        v.extend_from_slice(&[0, 0, 1, 0xB5, 0x8F, 0xFF, 0xF0 | structure, 0x80]);
+        v.extend_from_slice(&[0, 0, 1, 0xB5, 0x8F, 0xFF, 0xF0 | structure, 0x80, 0x00]);
         v.extend_from_slice(&[0, 0, 1, 0x01, 0xAA, 0xBB]);
         v
     }

@@ -334,7 +334,7 @@ impl Mpeg2Codec {
                 self.seq_ext = Some(e);
                 self.seq_changed = true;
             }
-            Extension::QuantMatrix(q) => self.quant_ext = Some(q),
+            Extension::QuantMatrix(q) => self.quant_ext = Some(*q),
             Extension::PictureCoding(e) => self.pic_ext = Some(e),
             Extension::Other(_) => {}
         }
@@ -460,7 +460,6 @@ impl Mpeg2Codec {
     }
 
     /// Submits one picture (a frame or one field).
-    #[allow(clippy::too_many_arguments)]
     fn submit(
         &mut self,
         cur: Current,

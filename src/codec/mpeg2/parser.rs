@@ -236,7 +236,7 @@ pub struct QuantMatrixExtension {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extension {
     Sequence(SequenceExtension),
-    QuantMatrix(QuantMatrixExtension),
+    QuantMatrix(Box<QuantMatrixExtension>),
     PictureCoding(PictureCodingExtension),
     /// Any other identifier (display, scalable, copyright, ...): not needed.
     Other(u8),
@@ -290,7 +290,7 @@ pub fn parse_extension(p: &[u8]) -> Result<Extension, String> {
             if r.flag()? {
                 q.chroma_non_intra_quantiser_matrix = Some(r.matrix()?);
             }
-            Ok(Extension::QuantMatrix(q))
+            Ok(Extension::QuantMatrix(Box::new(q)))
         }
         8 => {
             let mut f_code = [[0u8; 2]; 2];
