@@ -2,6 +2,7 @@
 //! MPEG-2 codec → engine → fake visl device (frame-based) → sink.
 //!
 //! * every MPEG-2 clip of the shared corpus in a container vreqplay reads
+//!   (Matroska, elementary stream, MPEG-PS; not MPEG-TS)
 //!   outputs exactly the frames `ffprobe -count_frames` counts
 //!   (MANIFEST.tsv), and the fake device saw no uAPI rule broken;
 //! * truncated and bit-flipped variants: no panic, no hang, clear messages,
@@ -49,7 +50,7 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32)>), 
     Ok((report, dec.device().violations(), configs))
 }
 
-/// MPEG-2 clips in containers vreqplay reads (MPEG-PS / TS are not read).
+/// MPEG-2 clips in containers vreqplay reads (MPEG-TS is not read).
 fn mpeg2_clips() -> Vec<(PathBuf, u64)> {
     manifest()
         .into_iter()
@@ -131,7 +132,8 @@ fn damaged_copy(src: &Path, tag: &str, f: impl FnOnce(&mut Vec<u8>)) -> PathBuf 
     out
 }
 
-const DAMAGE_CLIPS: [&str; 3] = [
+const DAMAGE_CLIPS: [&str; 4] = [
+    "debian-k3b-data/k3bphotosvcd.mpg",
     "remuxed-by-us/movie-hello.m2v",
     "remuxed-by-us/movie-hello.mpeg2.mkv",
     "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv",

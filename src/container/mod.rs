@@ -10,6 +10,7 @@ pub mod ivf;
 pub mod mkv;
 pub mod mp4;
 pub mod mpeg2es;
+pub mod mpegps;
 
 /// Which coded format a track carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +103,7 @@ pub enum ContainerError {
         source: std::io::Error,
     },
     #[error(
-        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES)"
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES, MPEG-PS)"
     )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: corrupt {format} at byte {offset}: {what}")]
@@ -164,6 +165,8 @@ pub enum Format {
     AnnexBHevc,
     /// MPEG-2 video elementary stream (starts with a sequence header).
     Mpeg2Es,
+    /// MPEG program stream (starts with a pack header).
+    MpegPs,
 }
 
 /// Recognises a container from its first bytes (and, for raw elementary
@@ -185,6 +188,9 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if mpeg2es::probe(head) {
         return Some(Format::Mpeg2Es);
+    }
+    if mpegps::probe(head) {
+        return Some(Format::MpegPs);
     }
     let ext = path
         .extension()
@@ -221,6 +227,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::H264)?)),
         Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
         Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
+        Some(Format::MpegPs) => Ok(Box::new(mpegps::open(path)?)),
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),

@@ -66,7 +66,7 @@ impl Mpeg2EsDemuxer {
         Self::from_bytes(path, data)
     }
 
-    fn from_bytes(path: &Path, data: Vec<u8>) -> Result<Self, ContainerError> {
+    pub(crate) fn from_bytes(path: &Path, data: Vec<u8>) -> Result<Self, ContainerError> {
         let path: PathBuf = path.to_owned();
         let units = parser::split_units(&data);
         let mut width = 0;
