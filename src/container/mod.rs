@@ -9,6 +9,8 @@ mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
+pub mod mpeg2es;
+pub mod mpegps;
 
 /// Which coded format a track carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,7 @@ pub enum ContainerError {
         source: std::io::Error,
     },
     #[error(
-        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B)"
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES, MPEG-PS)"
     )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: corrupt {format} at byte {offset}: {what}")]
@@ -161,6 +163,10 @@ pub enum Format {
     Ivf,
     AnnexBH264,
     AnnexBHevc,
+    /// MPEG-2 video elementary stream (starts with a sequence header).
+    Mpeg2Es,
+    /// MPEG program stream (starts with a pack header).
+    MpegPs,
 }
 
 /// Recognises a container from its first bytes (and, for raw elementary
@@ -179,6 +185,12 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if head.starts_with(b"DKIF") {
         return Some(Format::Ivf);
+    }
+    if mpeg2es::probe(head) {
+        return Some(Format::Mpeg2Es);
+    }
+    if mpegps::probe(head) {
+        return Some(Format::MpegPs);
     }
     let ext = path
         .extension()
@@ -214,6 +226,8 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
         Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::H264)?)),
         Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
+        Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
+        Some(Format::MpegPs) => Ok(Box::new(mpegps::open(path)?)),
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),

@@ -141,6 +141,10 @@ pub fn make_codec(
             crate::codec::vp9::Vp9Codec::new(&track.codec_private)
                 .map_err(|e| bad(e.to_string()))?,
         )),
+        CodecKind::Mpeg2 => Ok(Box::new(
+            crate::codec::mpeg2::Mpeg2Codec::new(&track.codec_private)
+                .map_err(|e| bad(e.to_string()))?,
+        )),
         other => Err(bad(format!("{other} is not supported yet"))),
     }
 }
