@@ -93,7 +93,11 @@ pub const PROFILES: &[Profile] = &[
         driver: "hantro-vpu",
         variant: "rk3568-vpu",
         // rockchip_vpu_hw.c: rk3568_vpu_variant decodes MPEG-2, VP8, H.264
-        // with the VDPU2 format table (H.264 frmsize max 1920x1088).
+        // with the VDPU2 format table (H.264 frmsize max 1920x1088). The
+        // PineTab2's RK3566 uses it; so does the RK3588's VDPU121
+        // (arch/arm64/boot/dts/rockchip/rk3588-base.dtsi: compatible
+        // "rockchip,rk3588-vdpu121", "rockchip,rk3568-vpu"), which on that
+        // board serves VP8 and MPEG-2 next to rkvdec (vdpu381).
         codecs: &[(H264, 1920, 1088), (VP8, 1920, 1088), (MPEG2, 1920, 1088)],
         capture_formats: &[*b"NV12"],
         // No 10-bit format on the VDPU2 variants (hantro_drv.c rejects
@@ -116,10 +120,14 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "rkvdec",
         variant: "rk3399",
-        // rkvdec.c rkvdec_coded_fmts: H.264 and VP9 up to 4096x2304; HEVC
-        // is in the newer platform/rockchip/rkvdec driver.
-        codecs: &[(H264, 4096, 2304), (HEVC, 4096, 2304), (VP9, 4096, 2304)],
-        // NV12 for 8-bit, NV15 for 10-bit (rkvdec_*_decoded_fmts).
+        // rkvdec.c rkvdec_coded_fmts frmsize: H.264 max 4096x2560, VP9 max
+        // 4096x2304 (VP9 profile 0 only: rkvdec_vp9_ctrl_descs PROFILE max
+        // PROFILE_0, rkvdec_vp9_decoded_fmts NV12 only); HEVC is in the newer
+        // platform/rockchip/rkvdec driver (rkvdec-hevc.c).
+        codecs: &[(H264, 4096, 2560), (HEVC, 4096, 2304), (VP9, 4096, 2304)],
+        // rkvdec.c rkvdec_h264_decoded_fmts: NV12 (RKVDEC_IMG_FMT_420_8BIT),
+        // NV15 (420_10BIT), NV16 / NV20 (4:2:2); ENUM_FMT lists only the one
+        // matching the image format derived from the SPS (rkvdec_enum_decoded_fmt).
         capture_formats: &[*b"NV12"],
         capture_formats_10bit: &[*b"NV15"],
         // HEVC SLICE_PARAMS as a dynamic array; dims 600 assumed like the
@@ -171,10 +179,18 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "rpi-hevc-dec",
         variant: "bcm2712",
-        codecs: &[(HEVC, 4096, 2304)],
+        // hevc_d_video.c: hevc_d_enum_fmt_vid_out lists V4L2_PIX_FMT_HEVC_SLICE
+        // only; HEVC_D_MAX_WIDTH / HEVC_D_MAX_HEIGHT 4096 (hevc_d_hevc_validate_sps
+        // also refuses pic_width/height > 4096, bit depths other than 8 and 10,
+        // chroma other than 4:2:0).
+        codecs: &[(HEVC, 4096, 4096)],
         // NC12 = V4L2_PIX_FMT_NV12_COL128 (8-bit), NC30 = NV12_10_COL128 (10-bit),
-        // SAND128 column layout; the driver checks the CAPTURE format
-        // against the SPS bit depth.
+        // SAND128 column layout, one memory plane, bytesperline = column height
+        // (hevc_d_prepare_dst_format). hevc_d_video.c pixelformat_from_sps: after
+        // the SPS is set ENUM_FMT lists only the formats of its bit depth
+        // (index 0 the two-plane NV12MT_COL128 / NV12MT_10_COL128, index 1
+        // NC12 / NC30); before it, all four. We take the single-plane ones
+        // (the DRM SAND128 modifier describes one buffer with both planes).
         capture_formats: &[*b"NC12"],
         // NC30 = V4L2_PIX_FMT_NV12_10_COL128 (Y/C SAND128, 10-bit, 3 samples per 32 bits).
         capture_formats_10bit: &[*b"NC30"],
@@ -341,7 +357,126 @@ pub fn choose_capture_format(
         .map(|f| (*f, false))
 }
 
+/// `DRM_FORMAT_MOD_VENDOR_BROADCOM` (include/uapi/drm/drm_fourcc.h).
+const DRM_MOD_VENDOR_BROADCOM: u64 = 0x07;
+/// `DRM_FORMAT_MOD_VENDOR_ALLWINNER` (drm_fourcc.h).
+const DRM_MOD_VENDOR_ALLWINNER: u64 = 0x09;
+
+/// `DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(h)` (drm_fourcc.h:
+/// `fourcc_mod_broadcom_code(4, h)`, the parameter shifted by 8): Broadcom's
+/// SAND layout, 128-byte wide columns of `h` lines each holding the luma rows
+/// then the chroma rows of that column.
+pub const fn drm_mod_broadcom_sand128(col_height: u32) -> u64 {
+    (DRM_MOD_VENDOR_BROADCOM << 56) | (((col_height as u64) << 8) | 4)
+}
+
+/// `DRM_FORMAT_MOD_ALLWINNER_TILED` (drm_fourcc.h: `fourcc_mod_code(ALLWINNER, 1)`):
+/// 32x32 tiles, the layout of V4L2 `NV12_32L32` (`ST12`).
+pub const DRM_MOD_ALLWINNER_TILED: u64 = (DRM_MOD_VENDOR_ALLWINNER << 56) | 1;
+
+/// `DRM_FORMAT_MOD_LINEAR`.
+pub const DRM_MOD_LINEAR: u64 = 0;
+
+/// The DRM format (fourcc as its little-endian u32, modifier) for a V4L2
+/// CAPTURE fourcc, for a dmabuf import (`zwp_linux_dmabuf_v1`, KMS planes).
+/// `bytesperline` is the V4L2 format's plane 0 `bytesperline`: for the SAND128
+/// formats the driver puts the column height there (hevc_d_video.c
+/// `hevc_d_prepare_dst_format`: "For column formats set bytesperline to column
+/// height"). `None` for a fourcc with no DRM equivalent known here.
+///
+/// Sources: include/uapi/drm/drm_fourcc.h (NV12, P010, NV15, P030, the
+/// Broadcom / Allwinner modifiers); include/uapi/linux/videodev2.h (NV15 is
+/// "12 Y/CbCr 4:2:0 10-bit packed", ST12 is `V4L2_PIX_FMT_NV12_32L32`);
+/// raspberrypi/linux videodev2.h (NC12 `V4L2_PIX_FMT_NV12_COL128`, NC30
+/// `V4L2_PIX_FMT_NV12_10_COL128`: 3 10-bit samples per 32 bits, which DRM
+/// calls P030). Unverified on silicon.
+pub fn drm_format(fourcc: [u8; 4], bytesperline: u32) -> Option<(u32, u64)> {
+    let le = |b: &[u8; 4]| u32::from_le_bytes(*b);
+    Some(match &fourcc {
+        b"NV12" | b"NM12" => (le(b"NV12"), DRM_MOD_LINEAR),
+        b"YU12" | b"YM12" => (le(b"YU12"), DRM_MOD_LINEAR),
+        b"P010" => (le(b"P010"), DRM_MOD_LINEAR),
+        b"NV15" => (le(b"NV15"), DRM_MOD_LINEAR),
+        b"ST12" => (le(b"NV12"), DRM_MOD_ALLWINNER_TILED),
+        b"NC12" => (le(b"NV12"), drm_mod_broadcom_sand128(bytesperline)),
+        b"NC30" => (le(b"P030"), drm_mod_broadcom_sand128(bytesperline)),
+        _ => return None,
+    })
+}
+
 impl Profile {
+    /// `<driver>` or `<driver> (<variant>)` for messages.
+    pub fn display_name(&self) -> String {
+        match (self.driver, self.variant) {
+            ("", v) => v.to_string(),
+            (d, "") => d.to_string(),
+            (d, v) => format!("{d} ({v})"),
+        }
+    }
+
+    /// The codecs this driver decodes, as `h264, vp8, mpeg2`.
+    pub fn codec_list(&self) -> String {
+        self.codecs
+            .iter()
+            .map(|c| c.0.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The error text for a codec this driver lacks:
+    /// `hevc is not supported by hantro-vpu (it decodes: h264, vp8, mpeg2)`.
+    pub fn unsupported_codec(&self, codec: CodecKind) -> String {
+        format!(
+            "{codec} is not supported by {} (it decodes: {})",
+            self.driver,
+            self.codec_list()
+        )
+    }
+
+    /// Checks a setup sequence (ioctl names as [`Profile::setup_order`]
+    /// writes them; other entries are ignored) against this driver's ordering
+    /// rules: with [`Profile::sps_before_capture_format`] an
+    /// `S_EXT_CTRLS(first)` carrying the SPS comes before `S_FMT(CAPTURE)`;
+    /// with [`Profile::output_buffers_before_capture`] the order is
+    /// `S_FMT(OUTPUT)` → `REQBUFS(OUTPUT)` → `S_FMT(CAPTURE)` →
+    /// `CREATE_BUFS(CAPTURE)` → `STREAMON`; always `S_FMT(CAPTURE)` before
+    /// `CREATE_BUFS(CAPTURE)` before `STREAMON`. `sps_needed` says whether
+    /// the codec has an SPS (H.264, HEVC). Errors name the broken rule.
+    pub fn check_order(&self, ops: &[String], sps_needed: bool) -> Result<(), String> {
+        let at = |name: &str| ops.iter().position(|o| o.starts_with(name));
+        let before = |a: &str, b: &str| -> Result<(), String> {
+            match (at(a), at(b)) {
+                (Some(x), Some(y)) if x < y => Ok(()),
+                _ => Err(format!(
+                    "{}: {a} must come before {b} (sequence: {})",
+                    self.display_name(),
+                    ops.join(" → ")
+                )),
+            }
+        };
+        before("S_FMT(CAPTURE)", "CREATE_BUFS(CAPTURE)")?;
+        before("CREATE_BUFS(CAPTURE)", "STREAMON")?;
+        if self.sps_before_capture_format && sps_needed {
+            let sps = ops
+                .iter()
+                .position(|o| o.starts_with("S_EXT_CTRLS(first)") && o.contains("_SPS"));
+            let cap = at("S_FMT(CAPTURE)");
+            if !matches!((sps, cap), (Some(x), Some(y)) if x < y) {
+                return Err(format!(
+                    "{}: the SPS must be set before S_FMT(CAPTURE) (the driver derives \
+                     the CAPTURE format from it; sequence: {})",
+                    self.display_name(),
+                    ops.join(" → ")
+                ));
+            }
+        }
+        if self.output_buffers_before_capture {
+            before("S_FMT(OUTPUT)", "REQBUFS(OUTPUT)")?;
+            before("REQBUFS(OUTPUT)", "S_FMT(CAPTURE)")?;
+        }
+        Ok(())
+    }
+
     /// Whether the driver registers control `id`: the profile's
     /// [`Profile::controls`] for the [`VARYING_CONTROLS`], otherwise true (a
     /// driver of a codec registers its mandatory controls).
