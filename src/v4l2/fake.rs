@@ -58,6 +58,36 @@ use super::{CaptureFormat, Completed, DecoderDevice, DeviceError};
 use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use crate::frame::PixelFormat;
 
+/// What discovery would report for a device of `profile` (a fake
+/// `/dev/media<n>` / `/dev/video<n>`): its codecs with the profile's maximum
+/// sizes and, for H.264 / HEVC, the menus' expected values. `card` names the
+/// variant so that [`super::profile::for_driver`] finds the profile again.
+/// For routing tests ([`super::discover::route`]) of multi-decoder boards.
+pub fn device_info(profile: &'static Profile, n: u32) -> super::DeviceInfo {
+    let codecs = profile
+        .codecs
+        .iter()
+        .map(|&(codec, max_width, max_height)| {
+            let menus = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
+            super::CodecSupport {
+                codec,
+                max_width,
+                max_height,
+                decode_mode: menus.then_some(profile.expected_decode_mode),
+                start_code: menus.then_some(profile.expected_start_code),
+            }
+        })
+        .collect();
+    super::DeviceInfo {
+        media_path: format!("/dev/media{n}").into(),
+        video_path: format!("/dev/video{n}").into(),
+        driver: profile.driver.to_string(),
+        card: profile.variant.to_string(),
+        bus_info: format!("platform:fake-{n}"),
+        codecs,
+    }
+}
+
 /// Largest CAPTURE buffer the fake allocates, bytes.
 const MAX_FAKE_BUFFER: usize = 64 << 20;
 

@@ -118,6 +118,27 @@ pub const PROFILES: &[Profile] = &[
                  drivers/media/platform/verisilicon/hantro_drv.c (controls); unverified on silicon",
     },
     Profile {
+        driver: "hantro-vpu",
+        variant: "rk3399-vpu",
+        // rockchip_vpu_hw.c rk3399_vpu_variant: decodes MPEG-2 and VP8 only
+        // (rk3399_vpu_dec_fmts: NV12, MPEG2_SLICE, VP8_FRAME, frmsize max
+        // 1920x1088); H.264 on the RK3399 is rkvdec's. Card
+        // "rockchip,rk3399-vpu-dec" (hantro_drv.c: "<compatible>-dec").
+        codecs: &[(VP8, 1920, 1088), (MPEG2, 1920, 1088)],
+        capture_formats: &[*b"NV12"],
+        capture_formats_10bit: &[],
+        controls: &[],
+        sps_before_capture_format: false,
+        output_buffers_before_capture: false,
+        hevc_ext_sps_rps: false,
+        single_planar: false,
+        // No H.264 / HEVC menus on this variant; VP8 / MPEG-2 have none.
+        expected_decode_mode: DecodeMode::FrameBased,
+        expected_start_code: StartCode::None,
+        source: "drivers/media/platform/verisilicon/rockchip_vpu_hw.c (rk3399_vpu_variant); \
+                 unverified on silicon",
+    },
+    Profile {
         driver: "rkvdec",
         variant: "rk3399",
         // rkvdec.c rkvdec_coded_fmts frmsize: H.264 max 4096x2560, VP9 max
@@ -149,7 +170,13 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "rkvdec",
         variant: "vdpu381",
-        codecs: &[(H264, 4096, 2304), (HEVC, 7680, 4320), (VP9, 7680, 4320)],
+        // rkvdec.c vdpu381_coded_fmts (mainline, "rockchip,rk3588-vdec" →
+        // vdpu381_variant): HEVC frmsize max 65472x65472, H.264 max
+        // 65520x65520; the RK3588 TRM gives 16x16..65520x65520 (review on
+        // linux-media). No VP9: mainline has no vdpu381 VP9 backend (an
+        // out-of-tree one exists); on the RK3588 VP9 needs that patch. The
+        // hardware's own limit (8K per Rockchip) is below the frmsize maximum.
+        codecs: &[(H264, 65520, 65520), (HEVC, 65472, 65472)],
         capture_formats: &[*b"NV12"],
         // rkvdec-vdpu381 decoded formats: NV15 (10-bit packed 4:2:0) for
         // 10-bit streams; the driver derives it from the SPS.
