@@ -249,16 +249,14 @@ pub struct StreamNeeds {
     pub bit_depth: Option<u8>,
 }
 
-/// Whether `dev` can output `bit_depth` samples as such, by its profile
-/// ([`super::profile::for_driver`]: a 10-bit CAPTURE format listed); 8-bit
-/// and unknown depths always fit.
-fn serves_depth(dev: &DeviceInfo, bit_depth: Option<u8>) -> bool {
+/// Whether `dev` decodes `codec` at `bit_depth` into a CAPTURE format of
+/// that depth, by its profile ([`super::profile::for_driver`]:
+/// `codecs_10bit`); 8-bit and unknown depths always fit.
+fn serves_depth(dev: &DeviceInfo, codec: CodecKind, bit_depth: Option<u8>) -> bool {
     match bit_depth {
-        Some(d) if d > 8 => {
-            !super::profile::for_driver(&dev.driver, &dev.card)
-                .capture_formats_10bit
-                .is_empty()
-        }
+        Some(d) if d > 8 => super::profile::for_driver(&dev.driver, &dev.card)
+            .codecs_10bit
+            .contains(&codec),
         _ => true,
     }
 }
@@ -291,7 +289,7 @@ pub fn route<'a>(devices: &'a [DeviceInfo], needs: &StreamNeeds) -> Result<&'a D
         .filter(|(_, d)| d.support(codec).is_some())
         .max_by_key(|(i, d)| {
             let size = serves_size(d, codec, needs.width, needs.height);
-            let depth = serves_depth(d, needs.bit_depth);
+            let depth = serves_depth(d, codec, needs.bit_depth);
             // max_by_key keeps the last of equals: reverse the index so that
             // discovery order breaks ties.
             (size && depth, size, area(d), std::cmp::Reverse(*i))
@@ -318,7 +316,7 @@ pub fn codec_union(devices: &[DeviceInfo]) -> Vec<(CodecKind, Vec<&DeviceInfo>)>
         .collect()
 }
 
-/// One line: `decodes: h264 (/dev/video1 rkvdec, /dev/video0 hantro-vpu), vp8 (...)`.
+/// One line, devices in discovery order: `decodes: h264 (/dev/video0 hantro-vpu, /dev/video1 rkvdec), vp8 (...)`.
 pub fn describe_union(devices: &[DeviceInfo]) -> String {
     let u = codec_union(devices);
     if u.is_empty() {

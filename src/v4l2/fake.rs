@@ -574,6 +574,22 @@ impl DecoderDevice for FakeDevice {
                 return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
             }
         }
+        if params.bit_depth > 8
+            && !self.profile.capture_formats_10bit.is_empty()
+            && !self.profile.codecs_10bit.contains(&codec)
+        {
+            return Err(self.reject(format!(
+                "{}-bit {codec} is not supported by {} (10-bit: {})",
+                params.bit_depth,
+                self.profile.driver,
+                self.profile
+                    .codecs_10bit
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let has_sps = first_controls
             .iter()
             .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));

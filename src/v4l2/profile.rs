@@ -58,6 +58,9 @@ pub struct Profile {
     /// CAPTURE fourccs for 10-bit streams (`StreamParams::bit_depth` 10), in
     /// order of preference; empty when the driver decodes no 10-bit stream.
     pub capture_formats_10bit: &'static [[u8; 4]],
+    /// Codecs whose 10-bit streams the driver decodes (into
+    /// [`Profile::capture_formats_10bit`]); empty when it decodes none.
+    pub codecs_10bit: &'static [CodecKind],
     /// HEVC controls whose presence / `dims[0]` differ by driver (see
     /// [`VARYING_CONTROLS`]): what the driver registers, with its array limits.
     pub controls: &'static [DeviceControl],
@@ -103,6 +106,7 @@ pub const PROFILES: &[Profile] = &[
         // No 10-bit format on the VDPU2 variants (hantro_drv.c rejects
         // bit_depth_luma_minus8 != 0 for H.264); no HEVC on rk3568.
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // hantro_drv.c controls[]: HEVC (G2 variants) registers no SLICE_PARAMS
         // and no ENTRY_POINT_OFFSETS.
         controls: &[],
@@ -127,6 +131,7 @@ pub const PROFILES: &[Profile] = &[
         codecs: &[(VP8, 1920, 1088), (MPEG2, 1920, 1088)],
         capture_formats: &[*b"NV12"],
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         controls: &[],
         sps_before_capture_format: false,
         output_buffers_before_capture: false,
@@ -151,6 +156,7 @@ pub const PROFILES: &[Profile] = &[
         // matching the image format derived from the SPS (rkvdec_enum_decoded_fmt).
         capture_formats: &[*b"NV12"],
         capture_formats_10bit: &[*b"NV15"],
+        codecs_10bit: &[H264, HEVC],
         // HEVC SLICE_PARAMS as a dynamic array; dims 600 assumed like the
         // other drivers (not read from the rk3399 HEVC backend: unverified).
         controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
@@ -181,6 +187,7 @@ pub const PROFILES: &[Profile] = &[
         // rkvdec-vdpu381 decoded formats: NV15 (10-bit packed 4:2:0) for
         // 10-bit streams; the driver derives it from the SPS.
         capture_formats_10bit: &[*b"NV15"],
+        codecs_10bit: &[H264, HEVC],
         // rkvdec.c vdpu38x_hevc_ctrl_descs (Linux 7.x): EXT_SPS_ST_RPS /
         // EXT_SPS_LT_RPS with dims 65; ENTRY_POINT_OFFSETS per the project's
         // RK3588 notes; the SLICE_PARAMS / ENTRY_POINT_OFFSETS dims (600 / 256)
@@ -221,6 +228,7 @@ pub const PROFILES: &[Profile] = &[
         capture_formats: &[*b"NC12"],
         // NC30 = V4L2_PIX_FMT_NV12_10_COL128 (Y/C SAND128, 10-bit, 3 samples per 32 bits).
         capture_formats_10bit: &[*b"NC30"],
+        codecs_10bit: &[HEVC],
         // hevc_d.c hevc_d_ctrls: SLICE_PARAMS dynamic array (dims 600), no
         // ENTRY_POINT_OFFSETS.
         controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
@@ -248,6 +256,7 @@ pub const PROFILES: &[Profile] = &[
         // every variant; linear NV12 only where the hardware can untile.
         capture_formats: &[*b"ST12", *b"NV12"],
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // cedrus.c cedrus_controls: SLICE_PARAMS dims 1 ("only 1 entry per
         // slice"), ENTRY_POINT_OFFSETS dims 256.
         controls: &[ctl(HEVC_SLICE_PARAMS, 1), ctl(HEVC_ENTRY_POINTS, 256)],
@@ -281,6 +290,7 @@ pub const PROFILES: &[Profile] = &[
         // visl 6.12 lists no 10-bit format: a 10-bit stream gets NV12 (see
         // `choose_capture_format`).
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // visl-core.c visl_hevc_ctrl_descs: SLICE_PARAMS dims 600,
         // ENTRY_POINT_OFFSETS dims 256; no EXT_SPS_*_RPS in 6.12 (the sid VM's
         // patched visl adds them, dims 65, hidden by `hevc_ext_sps_rps=0`).
@@ -306,6 +316,7 @@ pub const GENERIC: Profile = Profile {
     codecs: &[],
     capture_formats: &[*b"NV12", *b"NM12", *b"YU12", *b"YM12"],
     capture_formats_10bit: &[*b"P010"],
+    codecs_10bit: &CodecKind::ALL,
     controls: &[
         ctl(HEVC_SLICE_PARAMS, 600),
         ctl(HEVC_ENTRY_POINTS, 256),
