@@ -254,9 +254,12 @@ pub struct StreamNeeds {
 /// `codecs_10bit`); 8-bit and unknown depths always fit.
 fn serves_depth(dev: &DeviceInfo, codec: CodecKind, bit_depth: Option<u8>) -> bool {
     match bit_depth {
-        Some(d) if d > 8 => super::profile::for_driver(&dev.driver, &dev.card)
-            .codecs_10bit
-            .contains(&codec),
+        Some(d) if d > 8 => {
+            let listed: Vec<CodecKind> = dev.codecs.iter().map(|c| c.codec).collect();
+            super::profile::for_probe(&dev.driver, &dev.card, &listed)
+                .codecs_10bit
+                .contains(&codec)
+        }
         _ => true,
     }
 }

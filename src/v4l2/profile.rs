@@ -352,6 +352,37 @@ pub fn for_driver(driver: &str, card: &str) -> &'static Profile {
     }
 }
 
+/// The profile for a probed device: [`for_driver`] when `card` names the
+/// variant, else — for a driver with several variants whose card says
+/// nothing (rkvdec's card is "rkvdec" on the RK3399 and the RK3588 alike:
+/// rkvdec.c `rkvdec_querycap` copies the video device name) — the variant
+/// whose codec set equals the OUTPUT codecs the device lists (`codecs`, from
+/// VIDIOC_ENUM_FMT), then the first variant.
+pub fn for_probe(driver: &str, card: &str, codecs: &[CodecKind]) -> &'static Profile {
+    let lc = card.to_ascii_lowercase();
+    let candidates: Vec<&'static Profile> =
+        PROFILES.iter().filter(|p| p.driver == driver).collect();
+    if candidates.len() < 2
+        || candidates
+            .iter()
+            .any(|p| lc.contains(p.variant) || (p.variant == "vdpu381" && lc.contains("rk3588")))
+    {
+        return for_driver(driver, card);
+    }
+    let mut listed: Vec<CodecKind> = codecs.to_vec();
+    listed.sort();
+    listed.dedup();
+    candidates
+        .iter()
+        .find(|p| {
+            let mut mine: Vec<CodecKind> = p.codecs.iter().map(|c| c.0).collect();
+            mine.sort();
+            mine == listed
+        })
+        .copied()
+        .unwrap_or(candidates[0])
+}
+
 /// Picks the CAPTURE fourcc for a stream of `bit_depth` among the formats
 /// the device lists (`VIDIOC_ENUM_FMT` after the sequence controls were set)
 /// that `usable` accepts: the profile's list for that depth, then the
@@ -649,6 +680,75 @@ mod tests {
             choose_capture_format(rpi, 8, &[*b"NC12"], |f| f != b"NC12"),
             None
         );
+    }
+
+    #[test]
+    fn variant_from_the_listed_codecs() {
+        use CodecKind::*;
+        assert_eq!(
+            for_probe("rkvdec", "rkvdec", &[H264, Hevc]).variant,
+            "vdpu381"
+        );
+        assert_eq!(
+            for_probe("rkvdec", "rkvdec", &[Vp9, H264, Hevc]).variant,
+            "rk3399"
+        );
+        assert_eq!(
+            for_probe("hantro-vpu", "hantro", &[Vp8, Mpeg2]).variant,
+            "rk3399-vpu"
+        );
+        assert_eq!(
+            for_probe("hantro-vpu", "rockchip,rk3568-vpu-dec", &[Vp8]).variant,
+            "rk3568-vpu"
+        );
+        assert_eq!(for_probe("visl", "visl", &[]).driver, "visl");
+    }
+
+    #[test]
+    fn order_rules_catch_bad_sequences() {
+        let seq = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rpi = for_driver("rpi-hevc-dec", "");
+        let good = seq(&[
+            "S_FMT(OUTPUT) S265",
+            "REQBUFS(OUTPUT)",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_HEVC_SPS",
+            "S_FMT(CAPTURE) NC12",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        assert!(rpi.check_order(&good, true).is_ok());
+        // CAPTURE negotiated before the OUTPUT buffers exist.
+        let bad = seq(&[
+            "S_FMT(OUTPUT) S265",
+            "S_FMT(CAPTURE) NC12",
+            "REQBUFS(OUTPUT)",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        let e = rpi.check_order(&bad, true).unwrap_err();
+        assert!(
+            e.contains("REQBUFS(OUTPUT) must come before S_FMT(CAPTURE)"),
+            "{e}"
+        );
+        // visl does not care; rkvdec wants the SPS first.
+        assert!(for_driver("visl", "").check_order(&bad, true).is_ok());
+        let rk = for_driver("rkvdec", "rk3588");
+        assert!(rk.check_order(&good, true).is_ok());
+        let no_sps = seq(&[
+            "S_FMT(OUTPUT) S264",
+            "REQBUFS(OUTPUT)",
+            "S_FMT(CAPTURE) NV12",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_H264_SPS",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        let e = rk.check_order(&no_sps, true).unwrap_err();
+        assert!(e.contains("SPS must be set before S_FMT(CAPTURE)"), "{e}");
+        // VP9 has no SPS: no such rule.
+        assert!(rk.check_order(&no_sps, false).is_ok());
+        // STREAMON before CREATE_BUFS is wrong everywhere.
+        let early = seq(&["S_FMT(CAPTURE) NV12", "STREAMON", "CREATE_BUFS(CAPTURE) 4"]);
+        assert!(for_driver("visl", "").check_order(&early, false).is_err());
     }
 
     #[test]
