@@ -614,9 +614,7 @@ impl DecoderDevice for FakeDevice {
         }
         // What ENUM_FMT lists: drivers that derive the format from the SPS
         // (rkvdec, rpi-hevc-dec) list only the ones for the stream's depth.
-        let listed = if self.profile.sps_before_capture_format
-            || (self.profile.driver == "rpi-hevc-dec" && has_sps)
-        {
+        let listed = if self.profile.sps_before_capture_format {
             if params.bit_depth > 8 {
                 self.profile.capture_formats_10bit.to_vec()
             } else {

@@ -232,12 +232,19 @@ pub const PROFILES: &[Profile] = &[
         // hevc_d.c hevc_d_ctrls: SLICE_PARAMS dynamic array (dims 600), no
         // ENTRY_POINT_OFFSETS.
         controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
-        sps_before_capture_format: false,
+        // hevc_d_video.c: with no SPS set, ENUM_FMT lists all four SAND
+        // formats and the default CAPTURE format is the 8-bit NV12MT_COL128;
+        // once an SPS is set, try_fmt forces a format of its bit depth. So
+        // a 10-bit stream gets its format only if the SPS comes first.
+        sps_before_capture_format: true,
         // Order seen on silicon (seed note in DESIGN.md): S_FMT OUT →
         // REQBUFS OUT → S_FMT CAP → CREATE_BUFS CAP → STREAMON.
         output_buffers_before_capture: true,
         hevc_ext_sps_rps: false,
         single_planar: false,
+        // hevc_d.c hevc_d_ctrls: HEVC DECODE_MODE min=max=def FRAME_BASED;
+        // START_CODE NONE..ANNEX_B, default NONE. Compatibles
+        // "brcm,bcm2711-hevc-dec" (Pi 4) and "brcm,bcm2712-hevc-dec" (Pi 5).
         expected_decode_mode: DecodeMode::FrameBased,
         expected_start_code: StartCode::None,
         source: "raspberrypi/linux drivers/media/platform/raspberrypi/hevc_dec/ (hevc_d.c, \
@@ -720,6 +727,7 @@ mod tests {
         // CAPTURE negotiated before the OUTPUT buffers exist.
         let bad = seq(&[
             "S_FMT(OUTPUT) S265",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_HEVC_SPS",
             "S_FMT(CAPTURE) NC12",
             "REQBUFS(OUTPUT)",
             "CREATE_BUFS(CAPTURE) 8",
