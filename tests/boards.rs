@@ -63,6 +63,8 @@ const H264_8: &str = "crates-cros-codecs/test-25fps.h264";
 const HEVC_8: &str = "crates-cros-codecs/test-25fps.h265";
 const HEVC_10: &str = "remuxed-by-us/gizmo_hevc_10bit_420.mkv";
 const VP9_8: &str = "crates-cros-codecs/test-25fps.vp9.ivf";
+const VP9_10: &str = "debian-src-firefox-esr/wpt-Rec2020-3FF000000.vp9-p2.webm";
+const H264_10: &str = "debian-src-qt6-multimedia/h264_avc1_yuv420p10le_tv_bt2020.mov";
 const VP8_8: &str = "crates-cros-codecs/test-25fps.vp8.ivf";
 const MPEG2_8: &str = "remuxed-by-us/movie-hello.mpeg2.mkv";
 
@@ -178,6 +180,20 @@ fn kind_of(path: &Path) -> CodecKind {
     player::pick_track(path, demux.as_ref()).unwrap().1
 }
 
+/// A 10-bit stream of a codec the board decodes only in 8-bit: refused at
+/// `configure` with the bit depth named.
+fn assert_no_10bit(profile: &'static Profile, rel: &str, codec: &str) {
+    let (path, _) = clip(rel);
+    match play_on(profile, &path) {
+        Err(e) => {
+            let want = format!("10-bit {codec} is not supported by {}", profile.driver);
+            assert!(e.contains(&want), "{e}\nwant: {want}");
+        }
+        Ok(Outcome::Skipped(why)) => println!("SKIP 10-bit check of {rel}: {why}"),
+        Ok(Outcome::Played(p)) => panic!("{rel} played on {}: {p:?}", profile.display_name()),
+    }
+}
+
 /// `configure` on a codec the board lacks: the clear error naming what it decodes.
 fn assert_unsupported(profile: &'static Profile, rel: &str, codec: &str, decodes: &str) {
     let (path, _) = clip(rel);
@@ -204,8 +220,10 @@ fn pinetab2_hantro() {
     check(p, MPEG2_8, "NV12");
     assert_unsupported(p, HEVC_8, "hevc", "h264, vp8, mpeg2");
     assert_unsupported(p, VP9_8, "vp9", "h264, vp8, mpeg2");
-    // No 10-bit on hantro's VDPU2: HEVC Main10 is refused for the codec.
+    // No 10-bit on hantro's VDPU2: HEVC Main10 is refused for the codec,
+    // H.264 High 10 for the depth.
     assert_unsupported(p, HEVC_10, "hevc", "h264, vp8, mpeg2");
+    assert_no_10bit(p, H264_10, "h264");
 }
 
 #[test]
@@ -216,6 +234,7 @@ fn rk3588_rkvdec_vdpu381() {
     check(p, HEVC_8, "NV12");
     // 10-bit: the driver derives NV15 from the SPS (rkvdec_h264/hevc_decoded_fmts).
     check(p, HEVC_10, "NV15");
+    check(p, H264_10, "NV15");
     assert_unsupported(p, VP9_8, "vp9", "h264, hevc");
     assert_unsupported(p, VP8_8, "vp8", "h264, hevc");
 }
@@ -248,6 +267,8 @@ fn rk3399_pair_each_device_alone() {
     check(rk, H264_8, "NV12");
     check(rk, HEVC_8, "NV12");
     check(rk, VP9_8, "NV12");
+    // rkvdec.c: VP9 profile 0 only (rkvdec_vp9_decoded_fmts NV12).
+    assert_no_10bit(rk, VP9_10, "vp9");
     let h = rk3399_hantro();
     check(h, VP8_8, "NV12");
     check(h, MPEG2_8, "NV12");

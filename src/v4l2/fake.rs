@@ -574,20 +574,25 @@ impl DecoderDevice for FakeDevice {
                 return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
             }
         }
+        // Drivers refuse a 10-bit sequence of a codec they decode only in
+        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
+        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
+        // NV12), and a driver without a profile is not second-guessed.
         if params.bit_depth > 8
-            && !self.profile.capture_formats_10bit.is_empty()
+            && self.profile.driver != "visl"
+            && !self.profile.codecs.is_empty()
             && !self.profile.codecs_10bit.contains(&codec)
         {
+            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
             return Err(self.reject(format!(
                 "{}-bit {codec} is not supported by {} (10-bit: {})",
                 params.bit_depth,
                 self.profile.driver,
-                self.profile
-                    .codecs_10bit
-                    .iter()
-                    .map(|c| c.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                if ten.is_empty() {
+                    "none".to_string()
+                } else {
+                    ten.join(", ")
+                }
             )));
         }
         let has_sps = first_controls
