@@ -28,8 +28,8 @@
 //!   code is [`StartCode::AnnexB`];
 //! * a picture's first request carries DECODE_PARAMS; SPS and PPS were set before;
 //! * requests continuing a held picture share its timestamp;
-//! * profiles with `sps_before_capture_format` (rkvdec) get the SPS among
-//!   `configure`'s first controls (H.264 and HEVC);
+//! * profiles with `sps_before_capture_format` (rkvdec, rpi-hevc-dec) get
+//!   the SPS among `configure`'s first controls (H.264 and HEVC);
 //! * HEVC: SPS and PPS before the first picture, DECODE_PARAMS on a picture's
 //!   first request, SLICE_PARAMS in every request when the driver has that
 //!   control (one element per request when slice-based); every valid `decode_params.dpb[i].timestamp`
@@ -43,7 +43,20 @@
 //!   `last_frame_ts` / `golden_frame_ts` / `alt_frame_ts` name held pictures
 //!   (else a violation);
 //! * CAPTURE format: the profile's choice for the stream's bit depth among
-//!   the formats it lists ([`super::profile::choose_capture_format`]).
+//!   the formats it lists ([`super::profile::choose_capture_format`]); drivers
+//!   that derive the format from the SPS (rkvdec, rpi-hevc-dec) list only the
+//!   formats of the stream's depth. The choice is kept
+//!   ([`FakeDevice::capture_fourcc`]) even when the frame module cannot show
+//!   it (then `configure` fails, or, with [`FakeDevice::with_stand_in_formats`],
+//!   the engine gets a linear stand-in of the same depth);
+//! * a codec the profile lacks: "`<codec>` is not supported by `<driver>` (it
+//!   decodes: ...)"; a coded size above the profile's maximum; a 10-bit
+//!   stream of a codec the driver decodes only in 8-bit;
+//! * the setup sequence, recorded as ioctl names ([`FakeDevice::ioctls`]),
+//!   obeys the profile's ordering rules ([`Profile::check_order`]: rkvdec and
+//!   rpi-hevc-dec want the SPS before `S_FMT(CAPTURE)`; rpi-hevc-dec wants
+//!   `S_FMT(OUTPUT)` → `REQBUFS(OUTPUT)` → `S_FMT(CAPTURE)` →
+//!   `CREATE_BUFS(CAPTURE)` → `STREAMON`).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
