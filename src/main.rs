@@ -33,7 +33,7 @@ struct Cli {
     #[arg(long, value_name = "N")]
     frames: Option<u64>,
 
-    /// Decode with the decoder behind this media device (e.g. /dev/media0) instead of the first that fits.
+    /// Decode with the decoder behind this media or video device (e.g. /dev/media0) instead of routing the stream to the decoder that serves its codec, size and bit depth.
     #[arg(long, value_name = "/dev/mediaN")]
     device: Option<PathBuf>,
 
@@ -41,7 +41,7 @@ struct Cli {
     #[arg(long)]
     keep_open: bool,
 
-    /// List the stateless decoders found on this machine and exit.
+    /// List the stateless decoders found on this machine, the union of their codecs and the device each codec is routed to, and exit.
     #[arg(long)]
     list_devices: bool,
 

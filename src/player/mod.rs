@@ -74,24 +74,50 @@ fn codec_kind(id: &CodecId) -> Option<CodecKind> {
     }
 }
 
-/// Picks the device for `codec`: the one behind `--device`, else the first
-/// discovered decoder that lists the codec.
-pub fn pick_device(codec: CodecKind, forced: Option<&Path>) -> Result<DeviceInfo, PlayError> {
+/// Picks the device for a stream: the one behind `--device` (`forced`, a
+/// `/dev/mediaN` or `/dev/videoN`; an error naming what it decodes if it
+/// lacks the codec), else [`discover::route`] over every stateless decoder
+/// found at start (the one that serves the codec, preferring one that fits
+/// the size and bit depth).
+pub fn pick_device(
+    needs: &discover::StreamNeeds,
+    forced: Option<&Path>,
+) -> Result<DeviceInfo, PlayError> {
     let devices = discover::discover().map_err(PlayError::NoDecoder)?;
+    choose_device(&devices, needs, forced).cloned()
+}
+
+/// [`pick_device`] over an already probed device list (tests build one with
+/// [`crate::v4l2::fake::device_info`]).
+pub fn choose_device<'a>(
+    devices: &'a [DeviceInfo],
+    needs: &discover::StreamNeeds,
+    forced: Option<&Path>,
+) -> Result<&'a DeviceInfo, PlayError> {
     if let Some(m) = forced {
-        return devices
-            .into_iter()
+        let d = devices
+            .iter()
             .find(|d| d.media_path == m || d.video_path == m)
             .ok_or_else(|| {
-                PlayError::NoDecoder(format!("{}: not a stateless decoder", m.display()))
-            });
+                PlayError::NoDecoder(format!(
+                    "{}: not a stateless decoder ({})",
+                    m.display(),
+                    discover::describe_union(devices)
+                ))
+            })?;
+        if d.support(needs.codec).is_none() {
+            let codecs: Vec<&str> = d.codecs.iter().map(|c| c.codec.name()).collect();
+            return Err(PlayError::NoDecoder(format!(
+                "{}: {} is not supported by {} (it decodes: {})",
+                m.display(),
+                needs.codec,
+                d.driver,
+                codecs.join(", ")
+            )));
+        }
+        return Ok(d);
     }
-    let n = devices.len();
-    devices.into_iter().find(|d| d.support(codec).is_some()).ok_or_else(|| {
-        PlayError::NoDecoder(format!(
-            "no V4L2 stateless decoder for {codec}: looked at every /dev/media* ({n} stateless decoder(s) found)"
-        ))
-    })
+    discover::route(devices, needs).map_err(PlayError::NoDecoder)
 }
 
 /// Most demux errors in a row before playback gives up on the file (each
@@ -165,7 +191,13 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         )?)),
         Output::Wayland => None,
     };
-    let info = pick_device(kind, opts.device.as_deref())?;
+    let needs = discover::StreamNeeds {
+        codec: kind,
+        width: track.width,
+        height: track.height,
+        bit_depth: None,
+    };
+    let info = pick_device(&needs, opts.device.as_deref())?;
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
     let mut sink = match file_sink {
         Some(s) => s,

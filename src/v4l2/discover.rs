@@ -238,7 +238,109 @@ pub fn discover() -> Result<Vec<DeviceInfo>, String> {
     Ok(devs)
 }
 
-/// The `--list-devices` table: device, driver, codecs, max size, decode mode.
+/// What a stream needs from a decoder, for [`route`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamNeeds {
+    pub codec: CodecKind,
+    /// Coded size in pixels; 0 when unknown (the container did not say).
+    pub width: u32,
+    pub height: u32,
+    /// Luma bit depth; `None` when unknown before the first header is parsed.
+    pub bit_depth: Option<u8>,
+}
+
+/// Whether `dev` decodes `codec` at `bit_depth` into a CAPTURE format of
+/// that depth, by its profile ([`super::profile::for_driver`]:
+/// `codecs_10bit`); 8-bit and unknown depths always fit.
+fn serves_depth(dev: &DeviceInfo, codec: CodecKind, bit_depth: Option<u8>) -> bool {
+    match bit_depth {
+        Some(d) if d > 8 => {
+            let listed: Vec<CodecKind> = dev.codecs.iter().map(|c| c.codec).collect();
+            super::profile::for_probe(&dev.driver, &dev.card, &listed)
+                .codecs_10bit
+                .contains(&codec)
+        }
+        _ => true,
+    }
+}
+
+/// Whether `dev` decodes `codec` at `width`x`height` (its ENUM_FRAMESIZES
+/// maximum; a device that did not report one, or an unknown size, fits).
+fn serves_size(dev: &DeviceInfo, codec: CodecKind, width: u32, height: u32) -> bool {
+    dev.support(codec).is_some_and(|c| {
+        (c.max_width == 0 || width <= c.max_width) && (c.max_height == 0 || height <= c.max_height)
+    })
+}
+
+/// Routes a stream to one of `devices` (all decoders of the machine, probed
+/// once at start): among those whose OUTPUT formats include the codec, the
+/// first that fits both the size and the bit depth, else one that fits the
+/// size, else any; ties go to the device with the largest maximum size for
+/// the codec (on the RK3588 rkvdec/vdpu381 rather than the VDPU121 hantro for
+/// H.264), then to discovery order. Errors, when no device has the codec,
+/// list which codecs the machine does decode and where.
+pub fn route<'a>(devices: &'a [DeviceInfo], needs: &StreamNeeds) -> Result<&'a DeviceInfo, String> {
+    let codec = needs.codec;
+    let area = |d: &DeviceInfo| {
+        d.support(codec)
+            .map(|c| c.max_width as u64 * c.max_height as u64)
+            .unwrap_or(0)
+    };
+    devices
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.support(codec).is_some())
+        .max_by_key(|(i, d)| {
+            let size = serves_size(d, codec, needs.width, needs.height);
+            let depth = serves_depth(d, codec, needs.bit_depth);
+            // max_by_key keeps the last of equals: reverse the index so that
+            // discovery order breaks ties.
+            (size && depth, size, area(d), std::cmp::Reverse(*i))
+        })
+        .map(|(_, d)| d)
+        .ok_or_else(|| {
+            format!(
+                "no V4L2 stateless decoder for {codec}: {} stateless decoder(s) found; {}",
+                devices.len(),
+                describe_union(devices)
+            )
+        })
+}
+
+/// Every codec any device decodes, each with the devices that serve it, in
+/// discovery order (`--list-devices` prints it; the session routes within it).
+pub fn codec_union(devices: &[DeviceInfo]) -> Vec<(CodecKind, Vec<&DeviceInfo>)> {
+    CodecKind::ALL
+        .into_iter()
+        .filter_map(|c| {
+            let ds: Vec<&DeviceInfo> = devices.iter().filter(|d| d.support(c).is_some()).collect();
+            (!ds.is_empty()).then_some((c, ds))
+        })
+        .collect()
+}
+
+/// One line, devices in discovery order: `decodes: h264 (/dev/video0 hantro-vpu, /dev/video1 rkvdec), vp8 (...)`.
+pub fn describe_union(devices: &[DeviceInfo]) -> String {
+    let u = codec_union(devices);
+    if u.is_empty() {
+        return "none decodes anything".into();
+    }
+    let parts: Vec<String> = u
+        .iter()
+        .map(|(c, ds)| {
+            let names: Vec<String> = ds
+                .iter()
+                .map(|d| format!("{} {}", d.video_path.display(), d.driver))
+                .collect();
+            format!("{c} ({})", names.join(", "))
+        })
+        .collect();
+    format!("decodes: {}", parts.join(", "))
+}
+
+/// The `--list-devices` table: device, driver, codecs, max size, decode mode;
+/// then the union of codecs with the device each is routed to by default
+/// (unknown size, 8-bit) and, where it differs, for 10-bit streams.
 pub fn format_table(devs: &[DeviceInfo]) -> String {
     let mut s = format!(
         "{:<14} {:<12} {:<14} {:<6} {:<11} {:<12} {}\n",
@@ -261,6 +363,34 @@ pub fn format_table(devs: &[DeviceInfo]) -> String {
                     .unwrap_or_else(|| "-".into()),
             );
         }
+    }
+    let union = codec_union(devs);
+    if !union.is_empty() {
+        s += "\ncodec  routed to (of all that decode it)\n";
+    }
+    for (codec, ds) in &union {
+        let needs = |bit_depth| StreamNeeds {
+            codec: *codec,
+            width: 0,
+            height: 0,
+            bit_depth,
+        };
+        let label = |d: &DeviceInfo| format!("{} ({})", d.video_path.display(), d.driver);
+        let Ok(main) = route(devs, &needs(Some(8))) else {
+            continue;
+        };
+        let mut line = format!("{:<6} {}", codec.name(), label(main));
+        if let Ok(ten) = route(devs, &needs(Some(10))) {
+            if ten.video_path != main.video_path {
+                line += &format!("; 10-bit: {}", label(ten));
+            }
+        }
+        let all: Vec<String> = ds.iter().map(|d| label(d)).collect();
+        if all.len() > 1 {
+            line += &format!(" [{}]", all.join(", "));
+        }
+        s += &line;
+        s += "\n";
     }
     s
 }

@@ -28,8 +28,8 @@
 //!   code is [`StartCode::AnnexB`];
 //! * a picture's first request carries DECODE_PARAMS; SPS and PPS were set before;
 //! * requests continuing a held picture share its timestamp;
-//! * profiles with `sps_before_capture_format` (rkvdec) get the SPS among
-//!   `configure`'s first controls (H.264 and HEVC);
+//! * profiles with `sps_before_capture_format` (rkvdec, rpi-hevc-dec) get
+//!   the SPS among `configure`'s first controls (H.264 and HEVC);
 //! * HEVC: SPS and PPS before the first picture, DECODE_PARAMS on a picture's
 //!   first request, SLICE_PARAMS in every request when the driver has that
 //!   control (one element per request when slice-based); every valid `decode_params.dpb[i].timestamp`
@@ -43,7 +43,20 @@
 //!   `last_frame_ts` / `golden_frame_ts` / `alt_frame_ts` name held pictures
 //!   (else a violation);
 //! * CAPTURE format: the profile's choice for the stream's bit depth among
-//!   the formats it lists ([`super::profile::choose_capture_format`]).
+//!   the formats it lists ([`super::profile::choose_capture_format`]); drivers
+//!   that derive the format from the SPS (rkvdec, rpi-hevc-dec) list only the
+//!   formats of the stream's depth. The choice is kept
+//!   ([`FakeDevice::capture_fourcc`]) even when the frame module cannot show
+//!   it (then `configure` fails, or, with [`FakeDevice::with_stand_in_formats`],
+//!   the engine gets a linear stand-in of the same depth);
+//! * a codec the profile lacks: "`<codec>` is not supported by `<driver>` (it
+//!   decodes: ...)"; a coded size above the profile's maximum; a 10-bit
+//!   stream of a codec the driver decodes only in 8-bit;
+//! * the setup sequence, recorded as ioctl names ([`FakeDevice::ioctls`]),
+//!   obeys the profile's ordering rules ([`Profile::check_order`]: rkvdec and
+//!   rpi-hevc-dec want the SPS before `S_FMT(CAPTURE)`; rpi-hevc-dec wants
+//!   `S_FMT(OUTPUT)` → `REQBUFS(OUTPUT)` → `S_FMT(CAPTURE)` →
+//!   `CREATE_BUFS(CAPTURE)` → `STREAMON`).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -57,6 +70,36 @@ use super::session::{check_array_controls, plane_layout, ControlInfo};
 use super::{CaptureFormat, Completed, DecoderDevice, DeviceError};
 use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use crate::frame::PixelFormat;
+
+/// What discovery would report for a device of `profile` (a fake
+/// `/dev/media<n>` / `/dev/video<n>`): its codecs with the profile's maximum
+/// sizes and, for H.264 / HEVC, the menus' expected values. `card` names the
+/// variant so that [`super::profile::for_driver`] finds the profile again.
+/// For routing tests ([`super::discover::route`]) of multi-decoder boards.
+pub fn device_info(profile: &'static Profile, n: u32) -> super::DeviceInfo {
+    let codecs = profile
+        .codecs
+        .iter()
+        .map(|&(codec, max_width, max_height)| {
+            let menus = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
+            super::CodecSupport {
+                codec,
+                max_width,
+                max_height,
+                decode_mode: menus.then_some(profile.expected_decode_mode),
+                start_code: menus.then_some(profile.expected_start_code),
+            }
+        })
+        .collect();
+    super::DeviceInfo {
+        media_path: format!("/dev/media{n}").into(),
+        video_path: format!("/dev/video{n}").into(),
+        driver: profile.driver.to_string(),
+        card: profile.variant.to_string(),
+        bus_info: format!("platform:fake-{n}"),
+        codecs,
+    }
+}
 
 /// Largest CAPTURE buffer the fake allocates, bytes.
 const MAX_FAKE_BUFFER: usize = 64 << 20;
@@ -121,6 +164,12 @@ pub struct FakeDevice {
     /// Signal `V4L2_EVENT_SOURCE_CHANGE` when this picture completes.
     source_change_on: Option<u64>,
     source_changed: bool,
+    /// Setup and queue ioctls, in order (see [`FakeDevice::ioctls`]).
+    ioctls: Vec<String>,
+    /// The CAPTURE fourcc the driver would give at the last `configure`.
+    capture_fourcc: Option<[u8; 4]>,
+    /// Stand in a linear format for a CAPTURE format the frame module cannot show.
+    stand_in: bool,
 }
 
 impl FakeDevice {
@@ -155,6 +204,9 @@ impl FakeDevice {
             violations: RefCell::new(Vec::new()),
             source_change_on: None,
             source_changed: false,
+            ioctls: Vec::new(),
+            capture_fourcc: None,
+            stand_in: false,
         }
     }
 
@@ -201,6 +253,35 @@ impl FakeDevice {
     pub fn with_source_change_on(mut self, timestamp_ns: u64) -> Self {
         self.source_change_on = Some(timestamp_ns);
         self
+    }
+
+    /// For CAPTURE formats the frame module cannot show yet (NV15, NC12,
+    /// NC30, ST12): hand the engine a linear stand-in of the same depth (NV12
+    /// for 8-bit, P010 for 10-bit) instead of failing `configure`, so the
+    /// codec and engine path runs against the board's other rules. The
+    /// driver's real choice stays visible through [`FakeDevice::capture_fourcc`]
+    /// and in [`FakeDevice::ioctls`]. Tests only: a real [`super::session::Session`]
+    /// refuses such a format until the frame module can show it.
+    pub fn with_stand_in_formats(mut self) -> Self {
+        self.stand_in = true;
+        self
+    }
+
+    /// The CAPTURE fourcc the driver chose at the last `configure` (its
+    /// ENUM_FMT list after the first controls, by
+    /// [`super::profile::choose_capture_format`]), whether or not the frame
+    /// module can show it.
+    pub fn capture_fourcc(&self) -> Option<[u8; 4]> {
+        self.capture_fourcc
+    }
+
+    /// The ioctl-level sequence so far: per `configure` `S_FMT(OUTPUT) <fourcc>`,
+    /// `REQBUFS(OUTPUT)`, `S_EXT_CTRLS(first) <control names>` (when the caller
+    /// gave first controls), `S_FMT(CAPTURE) <fourcc>`, `CREATE_BUFS(CAPTURE) <n>`,
+    /// `STREAMON`; per job `QBUF(OUTPUT)+MEDIA_REQUEST_IOC_QUEUE <timestamp>`.
+    /// `configure` checks its part against [`Profile::check_order`].
+    pub fn ioctls(&self) -> &[String] {
+        &self.ioctls
     }
 
     /// Every job queued so far, in order.
@@ -500,23 +581,57 @@ impl DecoderDevice for FakeDevice {
         let (w, h) = (params.coded_width, params.coded_height);
         if !self.profile.codecs.is_empty() {
             let Some((mw, mh)) = self.profile.max_size(codec) else {
-                return Err(self.reject(format!("{codec} not supported")));
+                return Err(self.reject(self.profile.unsupported_codec(codec)));
             };
             if w > mw || h > mh || w == 0 || h == 0 {
                 return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
             }
         }
+        // Drivers refuse a 10-bit sequence of a codec they decode only in
+        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
+        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
+        // NV12), and a driver without a profile is not second-guessed.
+        if params.bit_depth > 8
+            && self.profile.driver != "visl"
+            && !self.profile.codecs.is_empty()
+            && !self.profile.codecs_10bit.contains(&codec)
+        {
+            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
+            return Err(self.reject(format!(
+                "{}-bit {codec} is not supported by {} (10-bit: {})",
+                params.bit_depth,
+                self.profile.driver,
+                if ten.is_empty() {
+                    "none".to_string()
+                } else {
+                    ten.join(", ")
+                }
+            )));
+        }
         let has_sps = first_controls
             .iter()
             .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
-        if matches!(codec, CodecKind::H264 | CodecKind::Hevc)
-            && self.profile.sps_before_capture_format
-            && !has_sps
-        {
-            return Err(self.reject("SPS must be set before the CAPTURE format is read".into()));
+        // The ioctl sequence of `session::Session::configure`, as far as the
+        // caller decides it (which controls come first).
+        let mut ops = vec![
+            format!(
+                "S_FMT(OUTPUT) {}",
+                String::from_utf8_lossy(&codec.output_fourcc())
+            ),
+            "REQBUFS(OUTPUT)".to_string(),
+        ];
+        if !first_controls.is_empty() {
+            ops.push(format!(
+                "S_EXT_CTRLS(first) {}",
+                first_controls
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
         }
         // What ENUM_FMT lists: drivers that derive the format from the SPS
-        // (rkvdec) list only the one for the stream's depth.
+        // (rkvdec, rpi-hevc-dec) list only the ones for the stream's depth.
         let listed = if self.profile.sps_before_capture_format {
             if params.bit_depth > 8 {
                 self.profile.capture_formats_10bit.to_vec()
@@ -526,21 +641,60 @@ impl DecoderDevice for FakeDevice {
         } else {
             self.profile.all_capture_formats()
         };
-        let Some((fourcc, _fallback)) =
-            choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
-                PixelFormat::from_v4l2(*f).is_some()
-            })
-        else {
-            return Err(self.reject("no CAPTURE format the frame module can handle".into()));
+        // The driver's choice, shown or not (a device-level fact for tests).
+        let device_choice =
+            choose_capture_format(self.profile, params.bit_depth, &listed, |_| true);
+        self.capture_fourcc = device_choice.map(|c| c.0);
+        let shown = choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
+            PixelFormat::from_v4l2(*f).is_some()
+        });
+        let (fourcc, pixel_format) = match (shown, device_choice) {
+            (Some((f, _)), _) => (f, PixelFormat::from_v4l2(f).expect("checked")),
+            (None, Some((f, _))) if self.stand_in => {
+                let pf = if params.bit_depth > 8 {
+                    PixelFormat::P010
+                } else {
+                    PixelFormat::Nv12
+                };
+                (f, pf)
+            }
+            _ => {
+                return Err(self.reject(format!(
+                    "no CAPTURE format the frame module can handle (the driver offers {})",
+                    listed
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
         };
-        let pixel_format = PixelFormat::from_v4l2(fourcc).expect("checked");
+        ops.push(format!(
+            "S_FMT(CAPTURE) {}",
+            String::from_utf8_lossy(&fourcc)
+        ));
+        ops.push(format!("CREATE_BUFS(CAPTURE) {capture_buffers}"));
+        ops.push("STREAMON".to_string());
+        let sps_needed = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
+        let order = self.profile.check_order(&ops, sps_needed);
+        self.ioctls.extend(ops);
+        order.map_err(|e| self.reject(e))?;
         let stride = (w as usize).next_multiple_of(16) * pixel_format.sample_bytes();
         let height = (h as usize).next_multiple_of(16);
         let size = stride * height * 3 / 2;
         if size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
             return Err(self.reject(format!("{capture_buffers} CAPTURE buffers of {size} bytes")));
         }
-        let planes = plane_layout(fourcc, &[stride as u32], height as u32).expect("known format");
+        let layout_fourcc = match pixel_format {
+            PixelFormat::P010 => *b"P010",
+            _ => *b"NV12",
+        };
+        let planes = if PixelFormat::from_v4l2(fourcc).is_some() {
+            plane_layout(fourcc, &[stride as u32], height as u32)
+        } else {
+            plane_layout(layout_fourcc, &[stride as u32], height as u32)
+        }
+        .expect("known format");
         self.pending.clear();
         self.done.clear();
         self.resident.clear();
@@ -586,6 +740,10 @@ impl DecoderDevice for FakeDevice {
             return Err(self.reject("queue with no free OUTPUT slot".into()));
         }
         self.check_job(job)?;
+        self.ioctls.push(format!(
+            "QBUF(OUTPUT)+MEDIA_REQUEST_IOC_QUEUE {}",
+            job.timestamp_ns
+        ));
         let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
         self.sps_set |= has(bindings::V4L2_CID_STATELESS_H264_SPS)
             || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);

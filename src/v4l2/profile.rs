@@ -9,6 +9,13 @@
 //! `V4L2_CID_STATELESS_*_DECODE_MODE` / `_START_CODE` menus. The `expected_*`
 //! fields below only document what the driver's menus are known to offer
 //! and let the fake device ([`super::fake`]) imitate them.
+//!
+//! Boards: PineTab2 (RK3566) = hantro `rk3568-vpu`; RK3588 = rkvdec `vdpu381`
+//! (H.264, HEVC) + hantro VDPU121 (`rk3568-vpu`: H.264, VP8, MPEG-2);
+//! RK3399 = rkvdec `rk3399` (H.264, HEVC, VP9) + hantro `rk3399-vpu` (VP8,
+//! MPEG-2); Raspberry Pi 5 = `rpi-hevc-dec` (HEVC). [`drm_format`] maps each
+//! CAPTURE format to its DRM fourcc and modifier. A session routes each
+//! stream to one device ([`super::discover::route`]).
 
 use v4l2r::bindings;
 
@@ -58,6 +65,9 @@ pub struct Profile {
     /// CAPTURE fourccs for 10-bit streams (`StreamParams::bit_depth` 10), in
     /// order of preference; empty when the driver decodes no 10-bit stream.
     pub capture_formats_10bit: &'static [[u8; 4]],
+    /// Codecs whose 10-bit streams the driver decodes (into
+    /// [`Profile::capture_formats_10bit`]); empty when it decodes none.
+    pub codecs_10bit: &'static [CodecKind],
     /// HEVC controls whose presence / `dims[0]` differ by driver (see
     /// [`VARYING_CONTROLS`]): what the driver registers, with its array limits.
     pub controls: &'static [DeviceControl],
@@ -93,12 +103,17 @@ pub const PROFILES: &[Profile] = &[
         driver: "hantro-vpu",
         variant: "rk3568-vpu",
         // rockchip_vpu_hw.c: rk3568_vpu_variant decodes MPEG-2, VP8, H.264
-        // with the VDPU2 format table (H.264 frmsize max 1920x1088).
+        // with the VDPU2 format table (H.264 frmsize max 1920x1088). The
+        // PineTab2's RK3566 uses it; so does the RK3588's VDPU121
+        // (arch/arm64/boot/dts/rockchip/rk3588-base.dtsi: compatible
+        // "rockchip,rk3588-vdpu121", "rockchip,rk3568-vpu"), which on that
+        // board serves VP8 and MPEG-2 next to rkvdec (vdpu381).
         codecs: &[(H264, 1920, 1088), (VP8, 1920, 1088), (MPEG2, 1920, 1088)],
         capture_formats: &[*b"NV12"],
         // No 10-bit format on the VDPU2 variants (hantro_drv.c rejects
         // bit_depth_luma_minus8 != 0 for H.264); no HEVC on rk3568.
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // hantro_drv.c controls[]: HEVC (G2 variants) registers no SLICE_PARAMS
         // and no ENTRY_POINT_OFFSETS.
         controls: &[],
@@ -114,14 +129,41 @@ pub const PROFILES: &[Profile] = &[
                  drivers/media/platform/verisilicon/hantro_drv.c (controls); unverified on silicon",
     },
     Profile {
+        driver: "hantro-vpu",
+        variant: "rk3399-vpu",
+        // rockchip_vpu_hw.c rk3399_vpu_variant: decodes MPEG-2 and VP8 only
+        // (rk3399_vpu_dec_fmts: NV12, MPEG2_SLICE, VP8_FRAME, frmsize max
+        // 1920x1088); H.264 on the RK3399 is rkvdec's. Card
+        // "rockchip,rk3399-vpu-dec" (hantro_drv.c: "<compatible>-dec").
+        codecs: &[(VP8, 1920, 1088), (MPEG2, 1920, 1088)],
+        capture_formats: &[*b"NV12"],
+        capture_formats_10bit: &[],
+        codecs_10bit: &[],
+        controls: &[],
+        sps_before_capture_format: false,
+        output_buffers_before_capture: false,
+        hevc_ext_sps_rps: false,
+        single_planar: false,
+        // No H.264 / HEVC menus on this variant; VP8 / MPEG-2 have none.
+        expected_decode_mode: DecodeMode::FrameBased,
+        expected_start_code: StartCode::None,
+        source: "drivers/media/platform/verisilicon/rockchip_vpu_hw.c (rk3399_vpu_variant); \
+                 unverified on silicon",
+    },
+    Profile {
         driver: "rkvdec",
         variant: "rk3399",
-        // rkvdec.c rkvdec_coded_fmts: H.264 and VP9 up to 4096x2304; HEVC
-        // is in the newer platform/rockchip/rkvdec driver.
-        codecs: &[(H264, 4096, 2304), (HEVC, 4096, 2304), (VP9, 4096, 2304)],
-        // NV12 for 8-bit, NV15 for 10-bit (rkvdec_*_decoded_fmts).
+        // rkvdec.c rkvdec_coded_fmts frmsize: H.264 max 4096x2560, VP9 max
+        // 4096x2304 (VP9 profile 0 only: rkvdec_vp9_ctrl_descs PROFILE max
+        // PROFILE_0, rkvdec_vp9_decoded_fmts NV12 only); HEVC is in the newer
+        // platform/rockchip/rkvdec driver (rkvdec-hevc.c).
+        codecs: &[(H264, 4096, 2560), (HEVC, 4096, 2304), (VP9, 4096, 2304)],
+        // rkvdec.c rkvdec_h264_decoded_fmts: NV12 (RKVDEC_IMG_FMT_420_8BIT),
+        // NV15 (420_10BIT), NV16 / NV20 (4:2:2); ENUM_FMT lists only the one
+        // matching the image format derived from the SPS (rkvdec_enum_decoded_fmt).
         capture_formats: &[*b"NV12"],
         capture_formats_10bit: &[*b"NV15"],
+        codecs_10bit: &[H264, HEVC],
         // HEVC SLICE_PARAMS as a dynamic array; dims 600 assumed like the
         // other drivers (not read from the rk3399 HEVC backend: unverified).
         controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
@@ -141,11 +183,18 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "rkvdec",
         variant: "vdpu381",
-        codecs: &[(H264, 4096, 2304), (HEVC, 7680, 4320), (VP9, 7680, 4320)],
+        // rkvdec.c vdpu381_coded_fmts (mainline, "rockchip,rk3588-vdec" →
+        // vdpu381_variant): HEVC frmsize max 65472x65472, H.264 max
+        // 65520x65520; the RK3588 TRM gives 16x16..65520x65520 (review on
+        // linux-media). No VP9: mainline has no vdpu381 VP9 backend (an
+        // out-of-tree one exists); on the RK3588 VP9 needs that patch. The
+        // hardware's own limit (8K per Rockchip) is below the frmsize maximum.
+        codecs: &[(H264, 65520, 65520), (HEVC, 65472, 65472)],
         capture_formats: &[*b"NV12"],
         // rkvdec-vdpu381 decoded formats: NV15 (10-bit packed 4:2:0) for
         // 10-bit streams; the driver derives it from the SPS.
         capture_formats_10bit: &[*b"NV15"],
+        codecs_10bit: &[H264, HEVC],
         // rkvdec.c vdpu38x_hevc_ctrl_descs (Linux 7.x): EXT_SPS_ST_RPS /
         // EXT_SPS_LT_RPS with dims 65; ENTRY_POINT_OFFSETS per the project's
         // RK3588 notes; the SLICE_PARAMS / ENTRY_POINT_OFFSETS dims (600 / 256)
@@ -171,22 +220,38 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         driver: "rpi-hevc-dec",
         variant: "bcm2712",
-        codecs: &[(HEVC, 4096, 2304)],
+        // hevc_d_video.c: hevc_d_enum_fmt_vid_out lists V4L2_PIX_FMT_HEVC_SLICE
+        // only; HEVC_D_MAX_WIDTH / HEVC_D_MAX_HEIGHT 4096 (hevc_d_hevc_validate_sps
+        // also refuses pic_width/height > 4096, bit depths other than 8 and 10,
+        // chroma other than 4:2:0).
+        codecs: &[(HEVC, 4096, 4096)],
         // NC12 = V4L2_PIX_FMT_NV12_COL128 (8-bit), NC30 = NV12_10_COL128 (10-bit),
-        // SAND128 column layout; the driver checks the CAPTURE format
-        // against the SPS bit depth.
+        // SAND128 column layout, one memory plane, bytesperline = column height
+        // (hevc_d_prepare_dst_format). hevc_d_video.c pixelformat_from_sps: after
+        // the SPS is set ENUM_FMT lists only the formats of its bit depth
+        // (index 0 the two-plane NV12MT_COL128 / NV12MT_10_COL128, index 1
+        // NC12 / NC30); before it, all four. We take the single-plane ones
+        // (the DRM SAND128 modifier describes one buffer with both planes).
         capture_formats: &[*b"NC12"],
         // NC30 = V4L2_PIX_FMT_NV12_10_COL128 (Y/C SAND128, 10-bit, 3 samples per 32 bits).
         capture_formats_10bit: &[*b"NC30"],
+        codecs_10bit: &[HEVC],
         // hevc_d.c hevc_d_ctrls: SLICE_PARAMS dynamic array (dims 600), no
         // ENTRY_POINT_OFFSETS.
         controls: &[ctl(HEVC_SLICE_PARAMS, 600)],
-        sps_before_capture_format: false,
+        // hevc_d_video.c: with no SPS set, ENUM_FMT lists all four SAND
+        // formats and the default CAPTURE format is the 8-bit NV12MT_COL128;
+        // once an SPS is set, try_fmt forces a format of its bit depth. So
+        // a 10-bit stream gets its format only if the SPS comes first.
+        sps_before_capture_format: true,
         // Order seen on silicon (seed note in DESIGN.md): S_FMT OUT →
         // REQBUFS OUT → S_FMT CAP → CREATE_BUFS CAP → STREAMON.
         output_buffers_before_capture: true,
         hevc_ext_sps_rps: false,
         single_planar: false,
+        // hevc_d.c hevc_d_ctrls: HEVC DECODE_MODE min=max=def FRAME_BASED;
+        // START_CODE NONE..ANNEX_B, default NONE. Compatibles
+        // "brcm,bcm2711-hevc-dec" (Pi 4) and "brcm,bcm2712-hevc-dec" (Pi 5).
         expected_decode_mode: DecodeMode::FrameBased,
         expected_start_code: StartCode::None,
         source: "raspberrypi/linux drivers/media/platform/raspberrypi/hevc_dec/ (hevc_d.c, \
@@ -205,6 +270,7 @@ pub const PROFILES: &[Profile] = &[
         // every variant; linear NV12 only where the hardware can untile.
         capture_formats: &[*b"ST12", *b"NV12"],
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // cedrus.c cedrus_controls: SLICE_PARAMS dims 1 ("only 1 entry per
         // slice"), ENTRY_POINT_OFFSETS dims 256.
         controls: &[ctl(HEVC_SLICE_PARAMS, 1), ctl(HEVC_ENTRY_POINTS, 256)],
@@ -238,6 +304,7 @@ pub const PROFILES: &[Profile] = &[
         // visl 6.12 lists no 10-bit format: a 10-bit stream gets NV12 (see
         // `choose_capture_format`).
         capture_formats_10bit: &[],
+        codecs_10bit: &[],
         // visl-core.c visl_hevc_ctrl_descs: SLICE_PARAMS dims 600,
         // ENTRY_POINT_OFFSETS dims 256; no EXT_SPS_*_RPS in 6.12 (the sid VM's
         // patched visl adds them, dims 65, hidden by `hevc_ext_sps_rps=0`).
@@ -263,6 +330,7 @@ pub const GENERIC: Profile = Profile {
     codecs: &[],
     capture_formats: &[*b"NV12", *b"NM12", *b"YU12", *b"YM12"],
     capture_formats_10bit: &[*b"P010"],
+    codecs_10bit: &CodecKind::ALL,
     controls: &[
         ctl(HEVC_SLICE_PARAMS, 600),
         ctl(HEVC_ENTRY_POINTS, 256),
@@ -296,6 +364,37 @@ pub fn for_driver(driver: &str, card: &str) -> &'static Profile {
             .copied()
             .unwrap_or(candidates[0]),
     }
+}
+
+/// The profile for a probed device: [`for_driver`] when `card` names the
+/// variant, else — for a driver with several variants whose card says
+/// nothing (rkvdec's card is "rkvdec" on the RK3399 and the RK3588 alike:
+/// rkvdec.c `rkvdec_querycap` copies the video device name) — the variant
+/// whose codec set equals the OUTPUT codecs the device lists (`codecs`, from
+/// VIDIOC_ENUM_FMT), then the first variant.
+pub fn for_probe(driver: &str, card: &str, codecs: &[CodecKind]) -> &'static Profile {
+    let lc = card.to_ascii_lowercase();
+    let candidates: Vec<&'static Profile> =
+        PROFILES.iter().filter(|p| p.driver == driver).collect();
+    if candidates.len() < 2
+        || candidates
+            .iter()
+            .any(|p| lc.contains(p.variant) || (p.variant == "vdpu381" && lc.contains("rk3588")))
+    {
+        return for_driver(driver, card);
+    }
+    let mut listed: Vec<CodecKind> = codecs.to_vec();
+    listed.sort();
+    listed.dedup();
+    candidates
+        .iter()
+        .find(|p| {
+            let mut mine: Vec<CodecKind> = p.codecs.iter().map(|c| c.0).collect();
+            mine.sort();
+            mine == listed
+        })
+        .copied()
+        .unwrap_or(candidates[0])
 }
 
 /// Picks the CAPTURE fourcc for a stream of `bit_depth` among the formats
@@ -341,7 +440,126 @@ pub fn choose_capture_format(
         .map(|f| (*f, false))
 }
 
+/// `DRM_FORMAT_MOD_VENDOR_BROADCOM` (include/uapi/drm/drm_fourcc.h).
+const DRM_MOD_VENDOR_BROADCOM: u64 = 0x07;
+/// `DRM_FORMAT_MOD_VENDOR_ALLWINNER` (drm_fourcc.h).
+const DRM_MOD_VENDOR_ALLWINNER: u64 = 0x09;
+
+/// `DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(h)` (drm_fourcc.h:
+/// `fourcc_mod_broadcom_code(4, h)`, the parameter shifted by 8): Broadcom's
+/// SAND layout, 128-byte wide columns of `h` lines each holding the luma rows
+/// then the chroma rows of that column.
+pub const fn drm_mod_broadcom_sand128(col_height: u32) -> u64 {
+    (DRM_MOD_VENDOR_BROADCOM << 56) | (((col_height as u64) << 8) | 4)
+}
+
+/// `DRM_FORMAT_MOD_ALLWINNER_TILED` (drm_fourcc.h: `fourcc_mod_code(ALLWINNER, 1)`):
+/// 32x32 tiles, the layout of V4L2 `NV12_32L32` (`ST12`).
+pub const DRM_MOD_ALLWINNER_TILED: u64 = (DRM_MOD_VENDOR_ALLWINNER << 56) | 1;
+
+/// `DRM_FORMAT_MOD_LINEAR`.
+pub const DRM_MOD_LINEAR: u64 = 0;
+
+/// The DRM format (fourcc as its little-endian u32, modifier) for a V4L2
+/// CAPTURE fourcc, for a dmabuf import (`zwp_linux_dmabuf_v1`, KMS planes).
+/// `bytesperline` is the V4L2 format's plane 0 `bytesperline`: for the SAND128
+/// formats the driver puts the column height there (hevc_d_video.c
+/// `hevc_d_prepare_dst_format`: "For column formats set bytesperline to column
+/// height"). `None` for a fourcc with no DRM equivalent known here.
+///
+/// Sources: include/uapi/drm/drm_fourcc.h (NV12, P010, NV15, P030, the
+/// Broadcom / Allwinner modifiers); include/uapi/linux/videodev2.h (NV15 is
+/// "12 Y/CbCr 4:2:0 10-bit packed", ST12 is `V4L2_PIX_FMT_NV12_32L32`);
+/// raspberrypi/linux videodev2.h (NC12 `V4L2_PIX_FMT_NV12_COL128`, NC30
+/// `V4L2_PIX_FMT_NV12_10_COL128`: 3 10-bit samples per 32 bits, which DRM
+/// calls P030). Unverified on silicon.
+pub fn drm_format(fourcc: [u8; 4], bytesperline: u32) -> Option<(u32, u64)> {
+    let le = |b: &[u8; 4]| u32::from_le_bytes(*b);
+    Some(match &fourcc {
+        b"NV12" | b"NM12" => (le(b"NV12"), DRM_MOD_LINEAR),
+        b"YU12" | b"YM12" => (le(b"YU12"), DRM_MOD_LINEAR),
+        b"P010" => (le(b"P010"), DRM_MOD_LINEAR),
+        b"NV15" => (le(b"NV15"), DRM_MOD_LINEAR),
+        b"ST12" => (le(b"NV12"), DRM_MOD_ALLWINNER_TILED),
+        b"NC12" => (le(b"NV12"), drm_mod_broadcom_sand128(bytesperline)),
+        b"NC30" => (le(b"P030"), drm_mod_broadcom_sand128(bytesperline)),
+        _ => return None,
+    })
+}
+
 impl Profile {
+    /// `<driver>` or `<driver> (<variant>)` for messages.
+    pub fn display_name(&self) -> String {
+        match (self.driver, self.variant) {
+            ("", v) => v.to_string(),
+            (d, "") => d.to_string(),
+            (d, v) => format!("{d} ({v})"),
+        }
+    }
+
+    /// The codecs this driver decodes, as `h264, vp8, mpeg2`.
+    pub fn codec_list(&self) -> String {
+        self.codecs
+            .iter()
+            .map(|c| c.0.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The error text for a codec this driver lacks:
+    /// `hevc is not supported by hantro-vpu (it decodes: h264, vp8, mpeg2)`.
+    pub fn unsupported_codec(&self, codec: CodecKind) -> String {
+        format!(
+            "{codec} is not supported by {} (it decodes: {})",
+            self.driver,
+            self.codec_list()
+        )
+    }
+
+    /// Checks a setup sequence (ioctl names as [`Profile::setup_order`]
+    /// writes them; other entries are ignored) against this driver's ordering
+    /// rules: with [`Profile::sps_before_capture_format`] an
+    /// `S_EXT_CTRLS(first)` carrying the SPS comes before `S_FMT(CAPTURE)`;
+    /// with [`Profile::output_buffers_before_capture`] the order is
+    /// `S_FMT(OUTPUT)` → `REQBUFS(OUTPUT)` → `S_FMT(CAPTURE)` →
+    /// `CREATE_BUFS(CAPTURE)` → `STREAMON`; always `S_FMT(CAPTURE)` before
+    /// `CREATE_BUFS(CAPTURE)` before `STREAMON`. `sps_needed` says whether
+    /// the codec has an SPS (H.264, HEVC). Errors name the broken rule.
+    pub fn check_order(&self, ops: &[String], sps_needed: bool) -> Result<(), String> {
+        let at = |name: &str| ops.iter().position(|o| o.starts_with(name));
+        let before = |a: &str, b: &str| -> Result<(), String> {
+            match (at(a), at(b)) {
+                (Some(x), Some(y)) if x < y => Ok(()),
+                _ => Err(format!(
+                    "{}: {a} must come before {b} (sequence: {})",
+                    self.display_name(),
+                    ops.join(" → ")
+                )),
+            }
+        };
+        before("S_FMT(CAPTURE)", "CREATE_BUFS(CAPTURE)")?;
+        before("CREATE_BUFS(CAPTURE)", "STREAMON")?;
+        if self.sps_before_capture_format && sps_needed {
+            let sps = ops
+                .iter()
+                .position(|o| o.starts_with("S_EXT_CTRLS(first)") && o.contains("_SPS"));
+            let cap = at("S_FMT(CAPTURE)");
+            if !matches!((sps, cap), (Some(x), Some(y)) if x < y) {
+                return Err(format!(
+                    "{}: the SPS must be set before S_FMT(CAPTURE) (the driver derives \
+                     the CAPTURE format from it; sequence: {})",
+                    self.display_name(),
+                    ops.join(" → ")
+                ));
+            }
+        }
+        if self.output_buffers_before_capture {
+            before("S_FMT(OUTPUT)", "REQBUFS(OUTPUT)")?;
+            before("REQBUFS(OUTPUT)", "S_FMT(CAPTURE)")?;
+        }
+        Ok(())
+    }
+
     /// Whether the driver registers control `id`: the profile's
     /// [`Profile::controls`] for the [`VARYING_CONTROLS`], otherwise true (a
     /// driver of a codec registers its mandatory controls).
@@ -476,6 +694,76 @@ mod tests {
             choose_capture_format(rpi, 8, &[*b"NC12"], |f| f != b"NC12"),
             None
         );
+    }
+
+    #[test]
+    fn variant_from_the_listed_codecs() {
+        use CodecKind::*;
+        assert_eq!(
+            for_probe("rkvdec", "rkvdec", &[H264, Hevc]).variant,
+            "vdpu381"
+        );
+        assert_eq!(
+            for_probe("rkvdec", "rkvdec", &[Vp9, H264, Hevc]).variant,
+            "rk3399"
+        );
+        assert_eq!(
+            for_probe("hantro-vpu", "hantro", &[Vp8, Mpeg2]).variant,
+            "rk3399-vpu"
+        );
+        assert_eq!(
+            for_probe("hantro-vpu", "rockchip,rk3568-vpu-dec", &[Vp8]).variant,
+            "rk3568-vpu"
+        );
+        assert_eq!(for_probe("visl", "visl", &[]).driver, "visl");
+    }
+
+    #[test]
+    fn order_rules_catch_bad_sequences() {
+        let seq = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let rpi = for_driver("rpi-hevc-dec", "");
+        let good = seq(&[
+            "S_FMT(OUTPUT) S265",
+            "REQBUFS(OUTPUT)",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_HEVC_SPS",
+            "S_FMT(CAPTURE) NC12",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        assert!(rpi.check_order(&good, true).is_ok());
+        // CAPTURE negotiated before the OUTPUT buffers exist.
+        let bad = seq(&[
+            "S_FMT(OUTPUT) S265",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_HEVC_SPS",
+            "S_FMT(CAPTURE) NC12",
+            "REQBUFS(OUTPUT)",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        let e = rpi.check_order(&bad, true).unwrap_err();
+        assert!(
+            e.contains("REQBUFS(OUTPUT) must come before S_FMT(CAPTURE)"),
+            "{e}"
+        );
+        // visl does not care; rkvdec wants the SPS first.
+        assert!(for_driver("visl", "").check_order(&bad, true).is_ok());
+        let rk = for_driver("rkvdec", "rk3588");
+        assert!(rk.check_order(&good, true).is_ok());
+        let no_sps = seq(&[
+            "S_FMT(OUTPUT) S264",
+            "REQBUFS(OUTPUT)",
+            "S_FMT(CAPTURE) NV12",
+            "S_EXT_CTRLS(first) V4L2_CID_STATELESS_H264_SPS",
+            "CREATE_BUFS(CAPTURE) 8",
+            "STREAMON",
+        ]);
+        let e = rk.check_order(&no_sps, true).unwrap_err();
+        assert!(e.contains("SPS must be set before S_FMT(CAPTURE)"), "{e}");
+        // VP9 has no SPS: no such rule.
+        assert!(rk.check_order(&no_sps, false).is_ok());
+        // STREAMON before CREATE_BUFS is wrong everywhere.
+        let early = seq(&["S_FMT(CAPTURE) NV12", "STREAMON", "CREATE_BUFS(CAPTURE) 4"]);
+        assert!(for_driver("visl", "").check_order(&early, false).is_err());
     }
 
     #[test]

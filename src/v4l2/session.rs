@@ -282,7 +282,8 @@ impl Session {
         ) {
             tracing::debug!("{name}: VIDIOC_SUBSCRIBE_EVENT(SOURCE_CHANGE): {e}");
         }
-        let profile = profile::for_driver(&probe.driver, &probe.card);
+        let listed: Vec<CodecKind> = probe.codecs.iter().map(|c| c.codec).collect();
+        let profile = profile::for_probe(&probe.driver, &probe.card, &listed);
         let mut controls = HashMap::new();
         for &id in probed_controls(codec) {
             let info = ioctl::CtrlId::new(id)
