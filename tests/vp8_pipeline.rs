@@ -67,20 +67,10 @@ fn name(path: &Path) -> String {
         .to_string()
 }
 
-/// Firefox's regression clip for bug 1224361: its second (inter) frame is
-/// 100 bytes whose DCT partition size table (`0xcdcdcd`...) points past the
-/// frame. ffprobe counts it (FFmpeg's software decoder conceals); GStreamer's
-/// `calc_partition_sizes` refuses it ("not enough bytes left to determine the
-/// last partition size"), and so do we: it is skipped, never sent to a device.
-const BROKEN_PARTITIONS_CLIP: &str = "debian-src-firefox-esr/test_case_1224361.vp8.ivf";
-
 #[test]
 fn every_vp8_clip_outputs_ffprobe_frame_count() {
-    let clips: Vec<_> = vp8_clips()
-        .into_iter()
-        .filter(|(p, _)| name(p) != BROKEN_PARTITIONS_CLIP)
-        .collect();
-    assert!(clips.len() >= 6, "corpus shrank: {} VP8 clips", clips.len());
+    let clips = vp8_clips();
+    assert!(clips.len() >= 7, "corpus shrank: {} VP8 clips", clips.len());
     let mut failures = Vec::new();
     for (path, frames) in &clips {
         let name = name(path);
@@ -112,22 +102,6 @@ fn every_vp8_clip_outputs_ffprobe_frame_count() {
         failures.len(),
         clips.len(),
         failures.join("\n")
-    );
-}
-
-#[test]
-fn broken_partition_table_is_skipped_with_a_clear_message() {
-    let path = media_dir().join(BROKEN_PARTITIONS_CLIP);
-    let (r, violations, configs) = play_fake(&path).unwrap();
-    assert!(violations.is_empty(), "{violations:?}");
-    assert_eq!(configs, vec![(64, 36)]);
-    assert_eq!((r.frames_shown, r.stats.skipped), (1, 1));
-    assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.contains("VP8 frame 1") && w.contains("partition")),
-        "{:?}",
-        r.warnings
     );
 }
 

@@ -3,7 +3,7 @@
 //! `gstv4l2codecvp8dec.c` (`fill_frame_header`, `fill_segment`, `fill_lf`,
 //! `fill_entropy`, `fill_references`) fills it, the oracle on visl.
 
-use cros_codecs::codec::vp8::parser::{Header, Parser};
+use super::parser::{FrameHeader, Parser};
 use v4l2r::bindings;
 
 use super::Refs;
@@ -13,7 +13,7 @@ use super::Refs;
 /// are the sequence's (its key frame's) size in pixels, as GStreamer sends
 /// them on inter frames too; `refs` are the references before this frame.
 pub fn frame(
-    h: &Header,
+    h: &FrameHeader,
     parser: &Parser,
     width: u16,
     height: u16,
@@ -22,7 +22,7 @@ pub fn frame(
     let mut f: bindings::v4l2_ctrl_vp8_frame = Default::default();
     let flag = |b: bool, v: u32| if b { v } else { 0 };
 
-    let s = parser.segmentation();
+    let s = &parser.segmentation;
     f.segment.flags = flag(s.segmentation_enabled, bindings::V4L2_VP8_SEGMENT_FLAG_ENABLED)
         | flag(
             s.update_mb_segmentation_map,
@@ -41,7 +41,7 @@ pub fn frame(
     f.segment.lf_update = s.lf_update_value;
     f.segment.segment_probs = s.segment_prob;
 
-    let lf = parser.mb_lf_adjust();
+    let lf = &parser.mb_lf_adjust;
     f.lf.sharpness_level = h.sharpness_level;
     f.lf.level = h.loop_filter_level;
     f.lf.flags = flag(h.filter_type, bindings::V4L2_VP8_LF_FILTER_TYPE_SIMPLE)
@@ -53,7 +53,7 @@ pub fn frame(
     f.lf.ref_frm_delta = lf.ref_frame_delta;
     f.lf.mb_mode_delta = lf.mb_mode_delta;
 
-    let q = &h.quant_indices;
+    let q = &h.quant;
     f.quant.y_ac_qi = q.y_ac_qi;
     f.quant.y_dc_delta = q.y_dc_delta;
     f.quant.y2_dc_delta = q.y2_dc_delta;
@@ -61,17 +61,30 @@ pub fn frame(
     f.quant.uv_dc_delta = q.uv_dc_delta;
     f.quant.uv_ac_delta = q.uv_ac_delta;
 
-    f.entropy.coeff_probs = h.coeff_prob;
-    f.entropy.y_mode_probs = h.mode_probs.intra_16x16_prob;
-    f.entropy.uv_mode_probs = h.mode_probs.intra_chroma_prob;
-    f.entropy.mv_probs = h.mv_prob;
+    // Flattened [i][j][k][l] / [i][j] in the uAPI arrays' order.
+    for (i, p) in f
+        .entropy
+        .coeff_probs
+        .iter_mut()
+        .flatten()
+        .flatten()
+        .flatten()
+        .enumerate()
+    {
+        *p = h.coeff_probs[i];
+    }
+    f.entropy.y_mode_probs = h.y_mode_probs;
+    f.entropy.uv_mode_probs = h.uv_mode_probs;
+    for (i, p) in f.entropy.mv_probs.iter_mut().flatten().enumerate() {
+        *p = h.mv_probs[i];
+    }
 
     // Bool decoder state after the header (RFC 6386 7.3; GStreamer's
     // rd_range / rd_value / rd_count): range 128..=255, value the top byte,
     // bit_count 0..=7.
-    f.coder_state.range = h.bd_range as u8;
-    f.coder_state.value = h.bd_value as u8;
-    f.coder_state.bit_count = h.bd_count as u8;
+    f.coder_state.range = h.rd_range;
+    f.coder_state.value = h.rd_value;
+    f.coder_state.bit_count = h.rd_count;
 
     f.width = width;
     f.height = height;
@@ -81,8 +94,8 @@ pub fn frame(
     f.prob_skip_false = h.prob_skip_false;
     f.prob_intra = h.prob_intra;
     f.prob_last = h.prob_last;
-    f.prob_gf = h.prob_golden;
-    f.num_dct_parts = h.num_dct_partitions() as u8;
+    f.prob_gf = h.prob_gf;
+    f.num_dct_parts = h.num_dct_partitions();
     f.first_part_size = h.first_part_size;
     f.first_part_header_bits = h.header_size;
     f.dct_part_sizes = h.partition_size;
@@ -95,7 +108,7 @@ pub fn frame(
         flag(h.key_frame, bindings::V4L2_VP8_FRAME_FLAG_KEY_FRAME)
             | flag(h.show_frame, bindings::V4L2_VP8_FRAME_FLAG_SHOW_FRAME)
             | flag(
-                h.mb_no_coeff_skip,
+                h.mb_no_skip_coeff,
                 bindings::V4L2_VP8_FRAME_FLAG_MB_NO_SKIP_COEFF,
             )
             | flag(

@@ -1,6 +1,6 @@
 //! VP8 stateless decoding: frame tag and first-partition header (RFC 6386
-//! 9.2–9.11, parsed by cros-codecs' `codec::vp8::parser`), last / golden /
-//! altref management and `V4L2_CID_STATELESS_VP8_FRAME` ([`controls`]).
+//! 9.2–9.11, [`parser`]), last / golden / altref management (here) and
+//! `V4L2_CID_STATELESS_VP8_FRAME` ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26.2's `v4l2slvp8dec`
 //! (`gstv4l2codecvp8dec.c` on `gstvp8decoder.c` / `gstvp8parser.c`), the
@@ -29,18 +29,22 @@
 //! Bad input: a frame whose headers do not parse is [`CodecEvent::Skipped`]
 //! and decoding resumes at the next key frame (as before the first one).
 //!
-//! Known difference from GStreamer's parser: cros-codecs 0.0.6 reads the
+//! Why our own parser: cros-codecs 0.0.6's `codec::vp8::parser` reads the
 //! segment tree probabilities only when `update_segment_feature_data` is also
 //! set (RFC 6386 9.3 and GStreamer read them whenever
-//! `update_mb_segmentation_map` is set).
+//! `update_mb_segmentation_map` is), which derails the rest of the header
+//! (the second frame of `test_case_1224361.vp8.ivf`), and its tables and bool
+//! decoder are private.
 
 pub mod controls;
+pub mod parser;
+mod probs;
 #[cfg(test)]
 mod tests;
 
 use std::collections::VecDeque;
 
-use cros_codecs::codec::vp8::parser::{Header, Parser};
+use parser::{FrameHeader, Parser};
 
 use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, DecodeMode, StartCode, StatelessCodec,
@@ -66,7 +70,7 @@ pub struct Refs {
 impl Refs {
     /// Applies a decoded frame's refresh / copy flags as
     /// `gst_vp8_decoder_update_reference` does (RFC 6386 9.7, 9.8).
-    pub fn update(&mut self, h: &Header, ts: u64) {
+    pub fn update(&mut self, h: &FrameHeader, ts: u64) {
         if h.key_frame {
             *self = Refs {
                 last: Some(ts),
@@ -100,25 +104,6 @@ impl Refs {
 
     fn holds(&self, ts: u64) -> bool {
         [self.last, self.golden, self.alt].contains(&Some(ts))
-    }
-}
-
-/// Parses one frame with cros-codecs, returning the header or a message.
-/// A panic inside the parser (corrupt input) is caught and reported as an
-/// error, never propagated.
-fn parse(parser: &mut Parser, data: &[u8]) -> Result<Header, String> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parser
-            .parse_frame(data)
-            .map(|f| f.header)
-            .map_err(|e| e.to_string())
-    }));
-    match r {
-        Ok(r) => r,
-        Err(_) => {
-            *parser = Parser::default();
-            Err("VP8 header parser failed on corrupt data".into())
-        }
     }
 }
 
@@ -222,10 +207,10 @@ impl StatelessCodec for Vp8Codec {
             );
             return Ok(());
         }
-        let h = match parse(&mut self.parser, unit.data) {
+        let h = match self.parser.parse_frame(unit.data) {
             Ok(h) => h,
             Err(e) => {
-                self.fail(n, off, e);
+                self.fail(n, off, e.to_string());
                 return Ok(());
             }
         };

@@ -46,7 +46,7 @@ fn run(frames: &[Vec<u8>]) -> Vec<CodecEvent> {
 #[test]
 fn refs_follow_gstreamer_order() {
     let mut r = Refs::default();
-    let mut h = Header::default();
+    let mut h = parser::FrameHeader::default();
     h.key_frame = true;
     r.update(&h, 0);
     assert_eq!((r.last, r.golden, r.alt), (Some(0), Some(0), Some(0)));
@@ -151,6 +151,59 @@ fn garbage_and_truncation_skip_to_key_frame() {
                 n < 5 || Some(n) >= next_key,
                 "frame {n} decoded after damage"
             );
+        }
+    }
+}
+
+/// Values from GStreamer 1.26.2's `v4l2slvp8dec` on visl (the
+/// `v4l2_ctrl_vp8_frame` trace events of `test_case_1224361.vp8.ivf`): the
+/// second frame updates the segment map without feature data, the case
+/// cros-codecs 0.0.6 mis-parses.
+#[test]
+fn segment_map_update_without_feature_data_matches_gstreamer() {
+    let path =
+        crate::testutil::media_dir().join("debian-src-firefox-esr/test_case_1224361.vp8.ivf");
+    let frames = ivf_frames(&path);
+    let mut p = parser::Parser::default();
+    let k = p.parse_frame(&frames[0]).unwrap();
+    assert_eq!((k.rd_range, k.rd_value, k.rd_count), (236, 120, 4));
+    assert_eq!((k.first_part_size, k.header_size), (199, 204));
+    assert_eq!(k.partition_size[0], 0x46c);
+    assert_eq!(p.segmentation.quantizer_update_value, [-127i8, 4, -5, 0]);
+    let h = p.parse_frame(&frames[1]).unwrap();
+    assert!(
+        p.segmentation.update_mb_segmentation_map && !p.segmentation.update_segment_feature_data
+    );
+    assert_eq!(p.segmentation.segment_prob, [0xff, 0xcd, 0xff]);
+    assert_eq!((h.rd_range, h.rd_value, h.rd_count), (224, 18, 3));
+    assert_eq!((h.first_part_size, h.header_size), (27, 245));
+    assert_eq!(h.partition_size[..2], [0x46, 0]);
+    assert_eq!((h.prob_intra, h.prob_last, h.prob_gf), (194, 179, 73));
+    assert_eq!(
+        (
+            h.quant.y_ac_qi,
+            h.quant.y_dc_delta,
+            h.quant.y2_dc_delta,
+            h.quant.uv_dc_delta
+        ),
+        (79, -10, 7, 4)
+    );
+}
+
+#[test]
+fn short_and_garbage_frames_are_errors_not_panics() {
+    let mut p = parser::Parser::default();
+    for len in 0..40usize {
+        for fill in [0u8, 0xff, 0x5a] {
+            let mut d = vec![fill; len];
+            if len > 0 {
+                d[0] &= !1; // key frame tag
+            }
+            let _ = p.parse_frame(&d);
+            if len > 0 {
+                d[0] |= 1;
+            }
+            let _ = p.parse_frame(&d);
         }
     }
 }
