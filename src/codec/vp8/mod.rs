@@ -26,6 +26,15 @@
 //! (`gst_vp8_decoder_check_codec_change`) empties the references and
 //! [`CodecEvent::Configure`] precedes its Decode.
 //!
+//! Checked on visl (kernel 6.12) in the trixie VM against GStreamer 1.26.2
+//! (`filesrc ! {ivfparse|matroskademux} ! v4l2slvp8dec`): every
+//! `v4l2_ctrl_vp8_frame` / `v4l2_ctrl_vp8_entropy` trace event and every
+//! OUTPUT buffer timestamp identical for all 7 corpus VP8 clips; on
+//! `wpt-400x300-red-resize-200x150-green.webm` GStreamer stops at the size
+//! change ("Failed to configure VP8 decoder") and its 59 requests equal our
+//! first 59; the 200x150 part cut into its own IVF gives 60 requests equal
+//! to our last 60 (timestamps shifted by 59 frames).
+//!
 //! Bad input: a frame whose headers do not parse is [`CodecEvent::Skipped`]
 //! and decoding resumes at the next key frame (as before the first one).
 //!

@@ -46,8 +46,10 @@ fn run(frames: &[Vec<u8>]) -> Vec<CodecEvent> {
 #[test]
 fn refs_follow_gstreamer_order() {
     let mut r = Refs::default();
-    let mut h = parser::FrameHeader::default();
-    h.key_frame = true;
+    let mut h = parser::FrameHeader {
+        key_frame: true,
+        ..Default::default()
+    };
     r.update(&h, 0);
     assert_eq!((r.last, r.golden, r.alt), (Some(0), Some(0), Some(0)));
     h.key_frame = false;
