@@ -163,6 +163,10 @@ pub fn make_codec(
             crate::codec::hevc::HevcCodec::new(&track.codec_private)
                 .map_err(|e| bad(e.to_string()))?,
         )),
+        CodecKind::Vp8 => Ok(Box::new(
+            crate::codec::vp8::Vp8Codec::new(&track.codec_private)
+                .map_err(|e| bad(e.to_string()))?,
+        )),
         CodecKind::Vp9 => Ok(Box::new(
             crate::codec::vp9::Vp9Codec::new(&track.codec_private)
                 .map_err(|e| bad(e.to_string()))?,
