@@ -16,8 +16,7 @@
 //! driver's choice (`FakeDevice::capture_fourcc`, the `S_FMT(CAPTURE)` entry)
 //! while the engine gets a linear stand-in (`with_stand_in_formats`). A
 //! codec a board lacks gives "<codec> is not supported by <driver> (it
-//! decodes: ...)". VP8 / MPEG-2 cases are skipped, with the reason printed,
-//! while `player::make_codec` still answers "not supported yet".
+//! decodes: ...)". Every case plays: `player::make_codec` builds all five codecs.
 //!
 //! Two-device boards: streams of every codec play one after another in one
 //! process, each routed (`discover::route`) to the device that serves it.
@@ -81,8 +80,6 @@ struct Played {
 
 enum Outcome {
     Played(Played),
-    /// make_codec does not take this codec yet (another engineer's work).
-    Skipped(String),
 }
 
 /// Plays `path` through the player's loop on a fake `profile` device.
@@ -98,9 +95,6 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = match player::make_codec(path, &track, kind) {
         Ok(c) => c,
-        Err(e) if e.to_string().contains("not supported yet") => {
-            return Ok(Outcome::Skipped(e.to_string()))
-        }
         Err(e) => return Err(e.to_string()),
     };
     let dev = FakeDevice::for_codec(profile, kind).with_stand_in_formats();
@@ -130,7 +124,6 @@ fn check(profile: &'static Profile, rel: &str, want: &str) {
     let (path, frames) = clip(rel);
     let who = format!("{rel} on {}", profile.display_name());
     match play_on(profile, &path).unwrap_or_else(|e| panic!("{who}: {e}")) {
-        Outcome::Skipped(why) => println!("SKIP {who}: {why}"),
         Outcome::Played(p) => {
             assert_eq!(p.frames, frames, "{who}: frames out (ffprobe count)");
             assert!(p.violations.is_empty(), "{who}: {:?}", p.violations);
@@ -189,7 +182,6 @@ fn assert_no_10bit(profile: &'static Profile, rel: &str, codec: &str) {
             let want = format!("10-bit {codec} is not supported by {}", profile.driver);
             assert!(e.contains(&want), "{e}\nwant: {want}");
         }
-        Ok(Outcome::Skipped(why)) => println!("SKIP 10-bit check of {rel}: {why}"),
         Ok(Outcome::Played(p)) => panic!("{rel} played on {}: {p:?}", profile.display_name()),
     }
 }
@@ -199,10 +191,6 @@ fn assert_unsupported(profile: &'static Profile, rel: &str, codec: &str, decodes
     let (path, _) = clip(rel);
     let e = match play_on(profile, &path) {
         Err(e) => e,
-        Ok(Outcome::Skipped(why)) => {
-            println!("SKIP unsupported-codec check of {rel}: {why}");
-            return;
-        }
         Ok(Outcome::Played(p)) => panic!("{rel} played on {}: {p:?}", profile.display_name()),
     };
     let want = format!(
@@ -307,12 +295,6 @@ fn play_routed(
         };
         let profile = profile::for_driver(&routed.driver, &routed.card);
         match play_on(profile, &path).unwrap_or_else(|e| panic!("{rel}: {e}")) {
-            Outcome::Skipped(why) => {
-                println!(
-                    "SKIP playing {rel} (routed to {}): {why}",
-                    profile.display_name()
-                );
-            }
             Outcome::Played(p) => {
                 assert_eq!(p.frames, frames, "{rel}");
                 assert!(p.violations.is_empty(), "{rel}: {:?}", p.violations);

@@ -322,7 +322,6 @@ fn vp9_codec_matches_goldens() {
 /// Our VP8 codec layer against every VP8 golden (trixie, stock visl 6.12;
 /// the resize clip's golden is PARTIAL: its first 59 jobs).
 #[test]
-#[ignore = "VP8 codec layer: until codec::vp8 is wired into make_codec"]
 fn vp8_codec_matches_goldens() {
     check_codec(Set::Corpus(CodecKind::Vp8));
 }
@@ -330,7 +329,6 @@ fn vp8_codec_matches_goldens() {
 /// Our MPEG-2 codec layer against every MPEG-2 golden (trixie, stock visl
 /// 6.12; ES, PS, TS and MKV clips).
 #[test]
-#[ignore = "MPEG-2 codec layer: until codec::mpeg2 is wired into make_codec"]
 fn mpeg2_codec_matches_goldens() {
     check_codec(Set::Corpus(CodecKind::Mpeg2));
 }
@@ -593,7 +591,6 @@ fn vp9_codec_matches_segment_goldens() {
 /// VP8: the WebM resize clip against its two IVF segment goldens
 /// (segment.py cuts WebM → IVF, coded bytes unchanged).
 #[test]
-#[ignore = "VP8 codec layer: until codec::vp8 is wired into make_codec"]
 fn vp8_codec_matches_segment_goldens() {
     check_segments(CodecKind::Vp8);
 }

@@ -145,7 +145,8 @@ pub fn pick_track(
     Ok((track, kind))
 }
 
-/// The codec for `track`. Errors if the codec is not supported yet or its configuration is bad.
+/// The codec for `track`. Errors if its configuration is bad or the stream is
+/// outside what the codec decodes (e.g. VP9 profile 3, MPEG-1).
 pub fn make_codec(
     input: &Path,
     track: &TrackInfo,
@@ -175,7 +176,6 @@ pub fn make_codec(
             crate::codec::mpeg2::Mpeg2Codec::new(&track.codec_private)
                 .map_err(|e| bad(e.to_string()))?,
         )),
-        other => Err(bad(format!("{other} is not supported yet"))),
     }
 }
 
