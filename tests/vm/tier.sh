@@ -43,6 +43,9 @@ check oracle-h264 tests/oracle/run.sh -G -b 25 -o /tmp/vreq-oracle
 #    ... and every HEVC and VP9 clip (tests/golden/hevc, tests/golden/vp9)
 check oracle-hevc tests/oracle/run.sh -c hevc -G -b 20 -o /tmp/vreq-oracle-hevc
 check oracle-vp9 tests/oracle/run.sh -c vp9 -G -b 20 -o /tmp/vreq-oracle-vp9
+#    ... and every VP8 and MPEG-2 clip (tests/golden/vp8, tests/golden/mpeg2)
+check oracle-vp8 tests/oracle/run.sh -c vp8 -G -b 8 -o /tmp/vreq-oracle-vp8
+check oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -G -b 8 -o /tmp/vreq-oracle-mpeg2
 #    ... and, on the sid VM (kernel 7.2, visl with the RK3588 HEVC
 #    EXT_SPS_ST/LT_RPS controls; GStreamer 1.28.8 goldens), the three
 #    generated HEVC clips with those controls present and hidden. Opt-in
