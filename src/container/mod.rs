@@ -1,5 +1,5 @@
-//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF and raw Annex-B
-//! elementary streams. Everything here produces [`Packet`]s; nothing here knows
+//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, MPEG program
+//! streams, MPEG-2 video and raw H.264/HEVC Annex-B elementary streams. Everything here produces [`Packet`]s; nothing here knows
 //! codecs beyond the codec private data it carries, or devices.
 
 use std::path::{Path, PathBuf};
