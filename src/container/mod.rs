@@ -1,5 +1,6 @@
-//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF and raw Annex-B
-//! elementary streams. Everything here produces [`Packet`]s; nothing here knows
+//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, raw Annex-B
+//! elementary streams, and MPEG-2 video as elementary stream, program stream
+//! or transport stream. Everything here produces [`Packet`]s; nothing here knows
 //! codecs beyond the codec private data it carries, or devices.
 
 use std::path::{Path, PathBuf};
