@@ -715,3 +715,41 @@ fn matroska_seekhead_loop_does_not_hang() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(r, Ok(900));
 }
+
+/// The MPEG-TS demuxer hands on the coded bitstream unchanged: every frame of
+/// the TS remuxes equals, byte for byte, the same frame read from the
+/// elementary stream / program stream they were remuxed from (MANIFEST:
+/// "coded bitstream unchanged").
+#[test]
+fn mpeg_ts_frames_equal_their_source_streams() {
+    for (ts, source) in [
+        (
+            "remuxed-by-us/movie-hello.mpeg2.ts",
+            "remuxed-by-us/movie-hello.m2v",
+        ),
+        (
+            "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.ts",
+            "debian-k3b-data/k3bphotosvcd.mpg",
+        ),
+    ] {
+        let a = demux(&media_dir().join(ts)).expect("open TS");
+        let b = demux(&media_dir().join(source)).expect("open source");
+        assert!(
+            a.errors.is_empty() && b.errors.is_empty(),
+            "{:?} {:?}",
+            a.errors,
+            b.errors
+        );
+        assert_eq!(a.packets.len(), b.packets.len(), "{ts} vs {source}");
+        for (i, (p, q)) in a.packets.iter().zip(&b.packets).enumerate() {
+            assert!(
+                p.data == q.data,
+                "{ts} frame {i}: {} vs {} bytes",
+                p.data.len(),
+                q.data.len()
+            );
+            assert_eq!(p.keyframe, q.keyframe, "{ts} frame {i} keyframe");
+            assert_eq!(p.pts_ns, q.pts_ns, "{ts} frame {i} pts");
+        }
+    }
+}
