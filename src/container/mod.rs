@@ -1,5 +1,6 @@
-//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, MPEG program
-//! streams, MPEG-2 video and raw H.264/HEVC Annex-B elementary streams. Everything here produces [`Packet`]s; nothing here knows
+//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, raw Annex-B
+//! elementary streams, and MPEG-2 video as elementary stream, program stream
+//! or transport stream. Everything here produces [`Packet`]s; nothing here knows
 //! codecs beyond the codec private data it carries, or devices.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ pub mod mkv;
 pub mod mp4;
 pub mod mpeg2es;
 pub mod mpegps;
+pub mod mpegts;
 
 /// Which coded format a track carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +105,7 @@ pub enum ContainerError {
         source: std::io::Error,
     },
     #[error(
-        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES, MPEG-PS)"
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES, MPEG-PS, MPEG-TS)"
     )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: corrupt {format} at byte {offset}: {what}")]
@@ -167,6 +169,8 @@ pub enum Format {
     Mpeg2Es,
     /// MPEG program stream (starts with a pack header).
     MpegPs,
+    /// MPEG transport stream (sync byte 0x47 at 0, 188 and 376).
+    MpegTs,
 }
 
 /// Recognises a container from its first bytes (and, for raw elementary
@@ -191,6 +195,9 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if mpegps::probe(head) {
         return Some(Format::MpegPs);
+    }
+    if mpegts::probe(head) {
+        return Some(Format::MpegTs);
     }
     let ext = path
         .extension()
@@ -217,10 +224,11 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         path: path.to_owned(),
         source,
     };
-    let mut head = [0u8; 16];
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let n = f.read(&mut head).map_err(io)?;
-    match probe(path, &head[..n]) {
+    // 512 bytes: enough for the MPEG-TS probe (sync bytes at 0, 188, 376).
+    let mut head = Vec::with_capacity(512);
+    let f = std::fs::File::open(path).map_err(io)?;
+    f.take(512).read_to_end(&mut head).map_err(io)?;
+    match probe(path, &head) {
         Some(Format::Mp4) => Ok(Box::new(mp4::Mp4Demuxer::open(path)?)),
         Some(Format::Matroska) => Ok(Box::new(mkv::MkvDemuxer::open(path)?)),
         Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
@@ -228,6 +236,7 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, CodecId::Hevc)?)),
         Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
         Some(Format::MpegPs) => Ok(Box::new(mpegps::open(path)?)),
+        Some(Format::MpegTs) => Ok(Box::new(mpegts::open(path)?)),
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),
