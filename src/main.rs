@@ -8,7 +8,7 @@ use vreqplay::player::{self, Output, PlayOptions};
 
 /// Play a video through the Linux V4L2 stateless (request API) decoders.
 ///
-/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, MPEG-PS, MPEG-2 ES, raw H.264 / HEVC Annex-B.
+/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, MPEG-PS, MPEG-TS (MPEG-2 video), MPEG-2 ES, raw H.264 / HEVC Annex-B.
 /// Codecs: H.264, HEVC (Main, Main10), VP9 (profiles 0, 2), VP8, MPEG-2.
 #[derive(Parser, Debug)]
 #[command(name = "vreqplay", version, about, long_about)]
