@@ -792,6 +792,12 @@ fn check_used_refs(ev: &[CodecEvent]) -> Vec<i32> {
 
 /// hevc-x265.h265 without its first non-IRAP picture that a later picture
 /// uses as a reference: (units, the dropped picture's POC, input pictures).
+/// Held by every test that makes the codec generate a missing reference: the
+/// warning's callsite interest is cached process-wide by `tracing`, so a
+/// parallel test hitting it with no subscriber could hide it from
+/// `missing_reference_is_warned_once_with_its_stand_in`'s scoped one.
+static STAND_IN_LOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn x265_with_a_reference_dropped() -> (CodecPrivate, Vec<Unit>, i32, usize) {
     let path = generated("hevc-x265.h265");
     let (private, units) = demux(&path);
@@ -828,6 +834,7 @@ fn missing_reference_gets_a_stand_in_with_its_poc() {
     );
     assert_eq!(check_used_refs(&clean), Vec::<i32>::new());
 
+    let _log = STAND_IN_LOG.lock().unwrap_or_else(|e| e.into_inner());
     let (private, units, dropped_poc, n) = x265_with_a_reference_dropped();
     for mode in [DecodeMode::SliceBased, DecodeMode::FrameBased] {
         let mut c = HevcCodec::new(&private).unwrap();
@@ -885,6 +892,7 @@ impl std::io::Write for LogBuf {
 
 #[test]
 fn missing_reference_is_warned_once_with_its_stand_in() {
+    let _log = STAND_IN_LOG.lock().unwrap_or_else(|e| e.into_inner());
     let (private, units, dropped_poc, _) = x265_with_a_reference_dropped();
     let buf = LogBuf::default();
     let w = buf.clone();
@@ -894,6 +902,7 @@ fn missing_reference_is_warned_once_with_its_stand_in() {
         .with_writer(move || w.clone())
         .finish();
     tracing::subscriber::with_default(sub, || {
+        tracing::callsite::rebuild_interest_cache();
         let mut c = HevcCodec::new(&private).unwrap();
         c.set_device_controls(&visl_has);
         feed(&mut c, &units);
