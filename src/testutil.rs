@@ -68,3 +68,30 @@ pub fn manifest() -> Vec<MediaEntry> {
     }
     out
 }
+
+/// A deterministic xorshift64 step (shifts 13, 7, 17), so the damage a
+/// bad-input test does is the same on every run. Returns the new state.
+pub fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Writes a damaged copy of `src` (its bytes changed by `f`) to
+/// `$TMPDIR/vreqplay-damage-<pid>/<stem>-<tag>.<ext>` and returns that path
+/// (the extension is kept so the container is still probed the same way).
+/// Panics on I/O errors: for tests only.
+pub fn damaged_copy(src: &std::path::Path, tag: &str, f: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let mut data = std::fs::read(src).unwrap();
+    f(&mut data);
+    let ext = src.extension().unwrap().to_str().unwrap();
+    let dir = std::env::temp_dir().join(format!("vreqplay-damage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!(
+        "{}-{tag}.{ext}",
+        src.file_stem().unwrap().to_str().unwrap()
+    ));
+    std::fs::write(&out, data).unwrap();
+    out
+}

@@ -19,7 +19,7 @@ use vreqplay::container;
 use vreqplay::engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreqplay::present::NullSink;
-use vreqplay::testutil::{manifest, media_dir};
+use vreqplay::testutil::{manifest, media_dir, xorshift};
 use vreqplay::v4l2::fake::{FakeDevice, RecordedJob};
 use vreqplay::v4l2::profile;
 
@@ -122,14 +122,6 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// A deterministic xorshift so the damage is the same on every run.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
 }
 
 fn write_temp(name: &str, data: &[u8]) -> PathBuf {

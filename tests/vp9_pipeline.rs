@@ -16,7 +16,7 @@ use vreqplay::container;
 use vreqplay::engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreqplay::present::NullSink;
-use vreqplay::testutil::{manifest, media_dir};
+use vreqplay::testutil::{damaged_copy, manifest, media_dir, xorshift};
 use vreqplay::v4l2::fake::FakeDevice;
 use vreqplay::v4l2::profile;
 
@@ -144,28 +144,6 @@ fn profile_1_and_3_are_refused_clearly() {
             name(&path)
         );
     }
-}
-
-/// A deterministic xorshift so the damage is the same on every run.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
-fn damaged_copy(src: &Path, tag: &str, f: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
-    let mut data = std::fs::read(src).unwrap();
-    f(&mut data);
-    let ext = src.extension().unwrap().to_str().unwrap();
-    let dir = std::env::temp_dir().join(format!("vreqplay-vp9-damage-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!(
-        "{}-{tag}.{ext}",
-        src.file_stem().unwrap().to_str().unwrap()
-    ));
-    std::fs::write(&out, data).unwrap();
-    out
 }
 
 const DAMAGE_CLIPS: [&str; 3] = [
