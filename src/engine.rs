@@ -82,6 +82,12 @@ pub struct DecodedFrame {
     pub format: Rc<CaptureFormat>,
     /// Visible rectangle in pixels: x, y, width, height.
     pub visible: (u32, u32, u32, u32),
+    /// Pixel aspect ratio (sample aspect ratio) as width : height, (1, 1) for
+    /// square pixels: a `w`-pixel-wide picture is shown `w · par.0 / par.1`
+    /// wide. From the bitstream (H.264 / HEVC VUI `aspect_ratio_idc`,
+    /// `sar_width` / `sar_height`; MPEG-2 `aspect_ratio_information`; VP9
+    /// render size) unless the container overrides it.
+    pub pixel_aspect: (u32, u32),
     #[allow(dead_code)] // held for its Drop: returns the buffer
     token: FrameToken,
 }
@@ -548,6 +554,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 generation: self.generation,
                 format: format.clone(),
                 visible,
+                pixel_aspect: (1, 1),
                 token: FrameToken {
                     index,
                     generation: self.generation,

@@ -41,6 +41,14 @@ struct Cli {
     #[arg(long)]
     keep_open: bool,
 
+    /// Start fullscreen (key f toggles).
+    #[arg(long)]
+    fullscreen: bool,
+
+    /// Always copy decoded frames on the CPU (detiling / unpacking NC12, NC30, NV15 where needed) instead of handing the decoder's buffers to the compositor (zero-copy).
+    #[arg(long)]
+    hwdec_copy: bool,
+
     /// List the stateless decoders found on this machine, the union of their codecs and the device each codec is routed to, and exit.
     #[arg(long)]
     list_devices: bool,
@@ -107,6 +115,8 @@ fn main() -> ExitCode {
         max_frames: cli.frames,
         device: cli.device,
         keep_open: cli.keep_open,
+        fullscreen: cli.fullscreen,
+        hwdec_copy: cli.hwdec_copy,
     };
     match player::play(&opts) {
         Ok(r) => {
@@ -114,6 +124,9 @@ fn main() -> ExitCode {
                 "vreqplay: {} frames output ({} decoded, {} hidden by the edit list, {} bad, {} input units skipped) on {}",
                 r.frames_shown, r.stats.decoded, r.frames_hidden, r.stats.bad, r.stats.skipped, r.device
             );
+            if let Some(p) = r.present {
+                eprintln!("vreqplay: window: {p}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -90,6 +90,8 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
         max_frames: None,
         device: None,
         keep_open: false,
+        fullscreen: false,
+        hwdec_copy: false,
     };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;

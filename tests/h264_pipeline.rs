@@ -28,6 +28,8 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>), String> {
         max_frames: None,
         device: None,
         keep_open: false,
+        fullscreen: false,
+        hwdec_copy: false,
     };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;

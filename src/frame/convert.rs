@@ -126,6 +126,10 @@ pub fn to_xrgb8888(
     let chroma_planes: &[usize] = match src.format {
         PixelFormat::Nv12 | PixelFormat::P010 => &[1],
         PixelFormat::Yuv420 => &[1, 2],
+        f @ (PixelFormat::Nv15 | PixelFormat::Nc12 | PixelFormat::Nc30) => {
+            // unpack first (crate::frame::detile), then convert the linear result
+            return Err(ConvertError::Unsupported(f));
+        }
     };
     let sb = src.format.sample_bytes();
     let check = |plane: usize, rows: usize, row_bytes: usize| {
@@ -182,6 +186,9 @@ pub fn to_xrgb8888(
         // (Cb, Cr) of chroma sample `i` on this row
         let chroma = |i: usize| -> (i32, i32) {
             match src.format {
+                PixelFormat::Nv15 | PixelFormat::Nc12 | PixelFormat::Nc30 => {
+                    unreachable!("refused above")
+                }
                 PixelFormat::Nv12 => {
                     let (c, s) = src.planes[1];
                     let o = crow * s + 2 * i;

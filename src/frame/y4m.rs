@@ -61,6 +61,13 @@ impl<W: Write> Y4mWriter<W> {
                 ),
             ));
         }
+        if self.format.is_packed_or_tiled() {
+            // unpack first (crate::frame::detile) and write the linear result
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{:?} frames must be unpacked before Y4M", self.format),
+            ));
+        }
         self.out.write_all(b"FRAME\n")?;
         let (w, h) = (self.width as usize, self.height as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
@@ -95,7 +102,11 @@ impl<W: Write> Y4mWriter<W> {
                     }
                 }
             }
-            PixelFormat::Nv12 | PixelFormat::P010 => {
+            PixelFormat::Nv12
+            | PixelFormat::P010
+            | PixelFormat::Nv15
+            | PixelFormat::Nc12
+            | PixelFormat::Nc30 => {
                 let (d, s) = p.planes[1];
                 for comp in 0..2 {
                     for r in 0..ch {

@@ -33,6 +33,11 @@ pub struct PlayOptions {
     pub device: Option<PathBuf>,
     /// At the end, keep the window open on the last frame until the user closes it (mpv's `--keep-open`).
     pub keep_open: bool,
+    /// Start the window fullscreen (`--fullscreen`; key `f` toggles).
+    pub fullscreen: bool,
+    /// Never hand the decoder's buffers to the compositor: always convert on
+    /// the CPU (`--hwdec-copy`, mpv's `--hwdec=…-copy`).
+    pub hwdec_copy: bool,
 }
 
 /// What playback did (printed at the end, checked by tests).
@@ -46,6 +51,8 @@ pub struct PlayReport {
     pub frames_hidden: u64,
     /// Every warning shown to the user (skipped input, bad frames, demux errors).
     pub warnings: Vec<String>,
+    /// What the window did (presented / dropped / late), for windowed output.
+    pub present: Option<crate::present::PresentStats>,
 }
 
 /// Errors that end playback, each one line for the user.
@@ -205,7 +212,12 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
     let mut sink = match file_sink {
         Some(s) => s,
-        None => crate::present::wayland::open_window(&opts.input)?,
+        None => {
+            let mut wo = crate::present::wayland::WindowOptions::for_input(&opts.input);
+            wo.fullscreen = opts.fullscreen;
+            wo.force_shm = opts.hwdec_copy;
+            crate::present::wayland::open_window_with(&wo)?
+        }
     };
     let paced = opts.output == Output::Wayland;
     let mut dec = Decoder::new(codec, session);
@@ -253,15 +265,20 @@ pub fn run<D: DecoderDevice>(
                     continue;
                 }
             }
+            let mut due = None;
             if paced {
-                let (t0, p0) = *clock.get_or_insert((Instant::now(), frame.pts_ns));
-                let due = t0 + Duration::from_nanos((frame.pts_ns - p0).max(0) as u64);
+                let lead = sink.lead();
+                let (t0, p0) = *clock.get_or_insert((Instant::now() + lead, frame.pts_ns));
+                let at = t0 + Duration::from_nanos((frame.pts_ns - p0).max(0) as u64);
                 let now = Instant::now();
-                if due > now {
-                    std::thread::sleep(due - now);
+                if let Some(wake) = at.checked_sub(lead) {
+                    if wake > now {
+                        std::thread::sleep(wake - now);
+                    }
                 }
+                due = Some(at);
             }
-            sink.show(frame, &*dec)?;
+            sink.show(frame, &*dec, due)?;
             report.frames_shown += 1;
         }
         sink.dispatch()?;
@@ -315,6 +332,7 @@ pub fn run<D: DecoderDevice>(
     }
     sink.finish()?;
     report.stats = dec.stats();
+    report.present = sink.present_stats();
     if opts.keep_open && paced {
         // The decoder (which owns the last frame's buffer) stays alive until the window closes.
         loop {

@@ -57,7 +57,12 @@ impl Drop for Y4mSink {
 }
 
 impl Sink for Y4mSink {
-    fn show(&mut self, frame: DecodedFrame, src: &dyn FrameSource) -> Result<(), PresentError> {
+    fn show(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        _due: Option<std::time::Instant>,
+    ) -> Result<(), PresentError> {
         let planes = src.planes(&frame);
         let err = |e: std::io::Error| PresentError::Io(format!("{}: {e}", self.path.display()));
         if self.writer.is_none() {

@@ -646,7 +646,7 @@ impl DecoderDevice for FakeDevice {
             choose_capture_format(self.profile, params.bit_depth, &listed, |_| true);
         self.capture_fourcc = device_choice.map(|c| c.0);
         let shown = choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
-            PixelFormat::from_v4l2(*f).is_some()
+            PixelFormat::from_v4l2(*f).is_some_and(|p| !p.is_packed_or_tiled())
         });
         let (fourcc, pixel_format) = match (shown, device_choice) {
             (Some((f, _)), _) => (f, PixelFormat::from_v4l2(f).expect("checked")),
@@ -689,12 +689,9 @@ impl DecoderDevice for FakeDevice {
             PixelFormat::P010 => *b"P010",
             _ => *b"NV12",
         };
-        let planes = if PixelFormat::from_v4l2(fourcc).is_some() {
-            plane_layout(fourcc, &[stride as u32], height as u32)
-        } else {
-            plane_layout(layout_fourcc, &[stride as u32], height as u32)
-        }
-        .expect("known format");
+        let planes = plane_layout(fourcc, &[stride as u32], height as u32)
+            .or_else(|| plane_layout(layout_fourcc, &[stride as u32], height as u32))
+            .expect("known format");
         self.pending.clear();
         self.done.clear();
         self.resident.clear();

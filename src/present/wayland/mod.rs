@@ -60,7 +60,6 @@
 //! interface, code and message), the close button [`PresentError::Closed`].
 
 use std::collections::HashMap;
-use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -91,7 +90,9 @@ use crate::engine::DecodedFrame;
 use crate::frame::convert::{to_xrgb8888, ColorMatrix};
 use crate::frame::PixelFormat;
 
+mod copy;
 pub mod dmabuf;
+mod zero_copy;
 
 use dmabuf::DmabufFormats;
 
@@ -117,6 +118,8 @@ pub struct WindowOptions {
     /// After the first accepted import, create further dmabuf `wl_buffer`s with
     /// `create_immed` (true, default) or keep using `create` + waiting for `created`.
     pub dmabuf_immed: bool,
+    /// Ask for fullscreen at start (`xdg_toplevel.set_fullscreen`).
+    pub fullscreen: bool,
 }
 
 impl WindowOptions {
@@ -131,6 +134,7 @@ impl WindowOptions {
             app_id: "vreqplay".into(),
             force_shm: false,
             dmabuf_immed: true,
+            fullscreen: false,
         }
     }
 }
@@ -176,6 +180,15 @@ pub enum PathChoice {
     Dmabuf { modifier: u64 },
     /// CPU copy into `wl_shm`; the reason dmabuf is not used.
     Shm(String),
+}
+
+/// What an attach put on the video surface: the buffer's size and the
+/// rectangle of it to show (x, y, w, h in buffer pixels) — the viewport's
+/// source (`wp_viewport.set_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attached {
+    pub buffer_size: (u32, u32),
+    pub source: (u32, u32, u32, u32),
 }
 
 /// One CAPTURE buffer wrapped in a `wl_buffer`.
@@ -445,246 +458,15 @@ impl WaylandSink {
         }
     }
 
+    /// The surface frames are attached to.
+    pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
+        self.state.window.wl_surface()
+    }
+
     fn throttled(&self) -> bool {
         self.state
             .frame_pending
             .is_some_and(|t| t.elapsed() < STALE_CALLBACK)
-    }
-
-    /// Decides the path for a frame of this format (once per pixel format —
-    /// a stream may switch between 8 and 10 bits at a reconfiguration — or
-    /// again after a dmabuf failure).
-    fn choose_path(&mut self, frame: &DecodedFrame) {
-        let pf = frame.format.pixel_format;
-        if self.path != PathChoice::Undecided && self.path_format == Some(pf) {
-            return;
-        }
-        self.path_format = Some(pf);
-        let fourcc = pf.drm_fourcc();
-        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
-        self.path = if self.force_shm {
-            PathChoice::Shm("dmabuf disabled by option".into())
-        } else if self.state.dmabuf_global.is_none() {
-            PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
-        } else {
-            match dmabuf::choose_dmabuf(&self.state.formats, pf) {
-                Ok(modifier) => PathChoice::Dmabuf { modifier },
-                Err(why) => PathChoice::Shm(why),
-            }
-        };
-        match &self.path {
-            PathChoice::Dmabuf { modifier } => {
-                tracing::info!("wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}")
-            }
-            PathChoice::Shm(why) => {
-                tracing::info!("wayland: copying into wl_shm XRGB8888 buffers: {why}")
-            }
-            PathChoice::Undecided => {}
-        }
-    }
-
-    /// Drops dmabuf wrappers of older configurations (those still on screen go on release).
-    fn forget_other_generations(&mut self, generation: u64) {
-        let stale: Vec<(u64, usize)> = self
-            .state
-            .entries
-            .keys()
-            .filter(|k| k.0 != generation)
-            .copied()
-            .collect();
-        for key in stale {
-            let busy = self
-                .state
-                .entries
-                .get(&key)
-                .is_some_and(|e| e.frame.is_some());
-            if !busy {
-                if let Some(e) = self.state.entries.remove(&key) {
-                    self.state.entry_of.remove(&e.buffer.id());
-                    e.buffer.destroy();
-                }
-            }
-        }
-    }
-
-    /// Zero-copy attach. `Ok(Err(frame))` hands the frame back for the copy path.
-    fn attach_dmabuf(
-        &mut self,
-        frame: DecodedFrame,
-        src: &dyn FrameSource,
-        modifier: u64,
-    ) -> Result<Result<(), DecodedFrame>, PresentError> {
-        let key = (frame.generation, frame.capture_index);
-        self.forget_other_generations(frame.generation);
-        let (_, _, w, h) = frame.visible;
-        if !self.state.entries.contains_key(&key) {
-            let Some(planes) = dmabuf::dmabuf_planes(&frame.format, frame.visible) else {
-                self.path = PathChoice::Shm(format!(
-                    "CAPTURE layout {:?} / visible {:?} cannot be expressed as dmabuf planes",
-                    frame.format.planes, frame.visible
-                ));
-                return Ok(Err(frame));
-            };
-            let fds = src.dmabufs(&frame);
-            if planes.iter().any(|p| p.memory_plane >= fds.len()) {
-                self.path = PathChoice::Shm(format!(
-                    "decoder exported {} dmabuf(s), planes need memory planes {:?}",
-                    fds.len(),
-                    planes.iter().map(|p| p.memory_plane).collect::<Vec<_>>()
-                ));
-                return Ok(Err(frame));
-            }
-            let Some(global) = self.state.dmabuf_global.clone() else {
-                return Ok(Err(frame));
-            };
-            let params = global.create_params(&self.qh, ParamsData);
-            for (i, p) in planes.iter().enumerate() {
-                params.add(
-                    fds[p.memory_plane].as_fd(),
-                    i as u32,
-                    p.offset,
-                    p.stride,
-                    (modifier >> 32) as u32,
-                    modifier as u32,
-                );
-            }
-            drop(fds);
-            let fourcc = frame.format.pixel_format.drm_fourcc();
-            let flags = zwp_linux_buffer_params_v1::Flags::empty();
-            let buffer = if self.dmabuf_immed && self.proven == Some(frame.generation) {
-                params.create_immed(
-                    w as i32,
-                    h as i32,
-                    fourcc,
-                    flags,
-                    &self.qh,
-                    DmabufBufferData,
-                )
-            } else {
-                params.create(w as i32, h as i32, fourcc, flags);
-                let id = params.id();
-                let ok = self.wait_until(Instant::now() + SETUP_TIMEOUT, |s| {
-                    s.params_answers.contains_key(&id)
-                })?;
-                match self.state.params_answers.remove(&id) {
-                    Some(ParamsAnswer::Created(b)) => {
-                        self.proven = Some(frame.generation);
-                        b
-                    }
-                    answer => {
-                        params.destroy();
-                        self.path = PathChoice::Shm(if ok && answer.is_some() {
-                            "compositor answered zwp_linux_buffer_params_v1.failed".into()
-                        } else {
-                            format!("no created/failed answer within {SETUP_TIMEOUT:?}")
-                        });
-                        tracing::warn!(
-                            "wayland: dmabuf import refused ({}); falling back to wl_shm copies",
-                            match &self.path {
-                                PathChoice::Shm(s) => s.as_str(),
-                                _ => "",
-                            }
-                        );
-                        return Ok(Err(frame));
-                    }
-                }
-            };
-            params.destroy();
-            self.state.stats.dmabuf_buffers += 1;
-            tracing::debug!("wayland: CAPTURE buffer {key:?} -> {}", buffer.id());
-            self.state.entry_of.insert(buffer.id(), key);
-            self.state.entries.insert(
-                key,
-                DmabufEntry {
-                    buffer,
-                    frame: None,
-                },
-            );
-        }
-        let Some(entry) = self.state.entries.get_mut(&key) else {
-            return Ok(Err(frame));
-        };
-        if entry.frame.is_some() {
-            // the compositor still holds this CAPTURE buffer's previous picture: cannot happen
-            // while we keep frames until release, but never attach a buffer twice
-            tracing::warn!(
-                "wayland: CAPTURE buffer {key:?} still held by the compositor; copying instead"
-            );
-            return Ok(Err(frame));
-        }
-        self.state
-            .window
-            .wl_surface()
-            .attach(Some(&entry.buffer), 0, 0);
-        self.state.stats.last_pts_ns = Some(frame.pts_ns);
-        entry.frame = Some(frame);
-        self.state.stats.shown_dmabuf += 1;
-        self.size = Some((w, h));
-        Ok(Ok(()))
-    }
-
-    /// Copy attach into a `wl_shm` XRGB8888 buffer. `Ok(false)`: no free buffer, dropped.
-    fn attach_shm(
-        &mut self,
-        frame: DecodedFrame,
-        src: &dyn FrameSource,
-    ) -> Result<bool, PresentError> {
-        let planes = src.planes(&frame);
-        let (w, h) = (planes.width, planes.height);
-        if w == 0 || h == 0 || w > 16384 || h > 16384 {
-            return Err(PresentError::Io(format!(
-                "frame pts {} ns: cannot show a {w}x{h} picture",
-                frame.pts_ns
-            )));
-        }
-        let stride = w as usize * 4;
-        if self.size != Some((w, h))
-            || self
-                .shm_buffers
-                .iter()
-                .any(|b| b.height() != h as i32 || b.stride() != stride as i32)
-        {
-            self.shm_buffers.clear();
-        }
-        if self.pool.is_none() {
-            self.pool = Some(
-                SlotPool::new(stride * h as usize, &self.state.shm)
-                    .map_err(|e| wl_err("wl_shm pool", e))?,
-            );
-        }
-        let pool = self.pool.as_mut().expect("set above");
-        let idx = match self
-            .shm_buffers
-            .iter()
-            .position(|b| b.canvas(pool).is_some())
-        {
-            Some(i) => i,
-            None if self.shm_buffers.len() < SHM_BUFFERS => {
-                let (b, _) = pool
-                    .create_buffer(w as i32, h as i32, stride as i32, wl_shm::Format::Xrgb8888)
-                    .map_err(|e| wl_err("wl_shm buffer", e))?;
-                self.shm_buffers.push(b);
-                self.shm_buffers.len() - 1
-            }
-            None => {
-                self.state.stats.dropped += 1;
-                return Ok(false);
-            }
-        };
-        let buffer = &self.shm_buffers[idx];
-        let canvas = buffer
-            .canvas(pool)
-            .ok_or_else(|| PresentError::Wayland("wl_shm buffer busy".into()))?;
-        to_xrgb8888(&planes, ColorMatrix::for_height(h), canvas, stride)
-            .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
-        self.state.stats.last_pts_ns = Some(frame.pts_ns);
-        drop(frame);
-        buffer
-            .attach_to(self.state.window.wl_surface())
-            .map_err(|e| wl_err("attach", e))?;
-        self.state.stats.shown_shm += 1;
-        self.size = Some((w, h));
-        Ok(true)
     }
 }
 
@@ -702,7 +484,12 @@ fn bind_dmabuf(
 }
 
 impl Sink for WaylandSink {
-    fn show(&mut self, frame: DecodedFrame, src: &dyn FrameSource) -> Result<(), PresentError> {
+    fn show(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        _due: Option<std::time::Instant>,
+    ) -> Result<(), PresentError> {
         self.pump(Duration::ZERO)?;
         if self.state.closed {
             return Err(PresentError::Closed);
@@ -718,13 +505,13 @@ impl Sink for WaylandSink {
         self.choose_path(&frame);
         let frame = match self.path.clone() {
             PathChoice::Dmabuf { modifier } => match self.attach_dmabuf(frame, src, modifier)? {
-                Ok(()) => None,
+                Ok(_attached) => None,
                 Err(f) => Some(f),
             },
             _ => Some(frame),
         };
         if let Some(frame) = frame {
-            if !self.attach_shm(frame, src)? {
+            if self.attach_shm(frame, src)?.is_none() {
                 return Ok(());
             }
         }

@@ -1,0 +1,189 @@
+//! The zero-copy path: choosing the dmabuf format/modifier for a frame and
+//! wrapping each CAPTURE buffer in one `wl_buffer` (see the module docs of
+//! [`super`] for the protocol flow).
+
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use smithay_client_toolkit::reexports::client::Proxy;
+use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
+
+use super::*;
+
+impl WaylandSink {
+    /// Decides the path for a frame of this format (once per pixel format —
+    /// a stream may switch between 8 and 10 bits at a reconfiguration — or
+    /// again after a dmabuf failure).
+    pub(super) fn choose_path(&mut self, frame: &DecodedFrame) {
+        let pf = frame.format.pixel_format;
+        if self.path != PathChoice::Undecided && self.path_format == Some(pf) {
+            return;
+        }
+        self.path_format = Some(pf);
+        let fourcc = pf.drm_fourcc();
+        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
+        self.path = if self.force_shm {
+            PathChoice::Shm("dmabuf disabled by option".into())
+        } else if self.state.dmabuf_global.is_none() {
+            PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
+        } else {
+            match dmabuf::choose_dmabuf(&self.state.formats, pf) {
+                Ok(modifier) => PathChoice::Dmabuf { modifier },
+                Err(why) => PathChoice::Shm(why),
+            }
+        };
+        match &self.path {
+            PathChoice::Dmabuf { modifier } => {
+                tracing::info!("wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}")
+            }
+            PathChoice::Shm(why) => {
+                tracing::info!("wayland: copying into wl_shm XRGB8888 buffers: {why}")
+            }
+            PathChoice::Undecided => {}
+        }
+    }
+
+    /// Drops dmabuf wrappers of older configurations (those still on screen go on release).
+    pub(super) fn forget_other_generations(&mut self, generation: u64) {
+        let stale: Vec<(u64, usize)> = self
+            .state
+            .entries
+            .keys()
+            .filter(|k| k.0 != generation)
+            .copied()
+            .collect();
+        for key in stale {
+            let busy = self
+                .state
+                .entries
+                .get(&key)
+                .is_some_and(|e| e.frame.is_some());
+            if !busy {
+                if let Some(e) = self.state.entries.remove(&key) {
+                    self.state.entry_of.remove(&e.buffer.id());
+                    e.buffer.destroy();
+                }
+            }
+        }
+    }
+
+    /// Zero-copy attach. `Ok(Err(frame))` hands the frame back for the copy path.
+    pub(super) fn attach_dmabuf(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        modifier: u64,
+    ) -> Result<Result<Attached, DecodedFrame>, PresentError> {
+        let key = (frame.generation, frame.capture_index);
+        self.forget_other_generations(frame.generation);
+        let (_, _, w, h) = frame.visible;
+        if !self.state.entries.contains_key(&key) {
+            let Some(planes) = dmabuf::dmabuf_planes(&frame.format, frame.visible) else {
+                self.path = PathChoice::Shm(format!(
+                    "CAPTURE layout {:?} / visible {:?} cannot be expressed as dmabuf planes",
+                    frame.format.planes, frame.visible
+                ));
+                return Ok(Err(frame));
+            };
+            let fds = src.dmabufs(&frame);
+            if planes.iter().any(|p| p.memory_plane >= fds.len()) {
+                self.path = PathChoice::Shm(format!(
+                    "decoder exported {} dmabuf(s), planes need memory planes {:?}",
+                    fds.len(),
+                    planes.iter().map(|p| p.memory_plane).collect::<Vec<_>>()
+                ));
+                return Ok(Err(frame));
+            }
+            let Some(global) = self.state.dmabuf_global.clone() else {
+                return Ok(Err(frame));
+            };
+            let params = global.create_params(&self.qh, ParamsData);
+            for (i, p) in planes.iter().enumerate() {
+                params.add(
+                    fds[p.memory_plane].as_fd(),
+                    i as u32,
+                    p.offset,
+                    p.stride,
+                    (modifier >> 32) as u32,
+                    modifier as u32,
+                );
+            }
+            drop(fds);
+            let fourcc = frame.format.pixel_format.drm_fourcc();
+            let flags = zwp_linux_buffer_params_v1::Flags::empty();
+            let buffer = if self.dmabuf_immed && self.proven == Some(frame.generation) {
+                params.create_immed(
+                    w as i32,
+                    h as i32,
+                    fourcc,
+                    flags,
+                    &self.qh,
+                    DmabufBufferData,
+                )
+            } else {
+                params.create(w as i32, h as i32, fourcc, flags);
+                let id = params.id();
+                let ok = self.wait_until(Instant::now() + SETUP_TIMEOUT, |s| {
+                    s.params_answers.contains_key(&id)
+                })?;
+                match self.state.params_answers.remove(&id) {
+                    Some(ParamsAnswer::Created(b)) => {
+                        self.proven = Some(frame.generation);
+                        b
+                    }
+                    answer => {
+                        params.destroy();
+                        self.path = PathChoice::Shm(if ok && answer.is_some() {
+                            "compositor answered zwp_linux_buffer_params_v1.failed".into()
+                        } else {
+                            format!("no created/failed answer within {SETUP_TIMEOUT:?}")
+                        });
+                        tracing::warn!(
+                            "wayland: dmabuf import refused ({}); falling back to wl_shm copies",
+                            match &self.path {
+                                PathChoice::Shm(s) => s.as_str(),
+                                _ => "",
+                            }
+                        );
+                        return Ok(Err(frame));
+                    }
+                }
+            };
+            params.destroy();
+            self.state.stats.dmabuf_buffers += 1;
+            tracing::debug!("wayland: CAPTURE buffer {key:?} -> {}", buffer.id());
+            self.state.entry_of.insert(buffer.id(), key);
+            self.state.entries.insert(
+                key,
+                DmabufEntry {
+                    buffer,
+                    frame: None,
+                },
+            );
+        }
+        let Some(entry) = self.state.entries.get_mut(&key) else {
+            return Ok(Err(frame));
+        };
+        if entry.frame.is_some() {
+            // the compositor still holds this CAPTURE buffer's previous picture: cannot happen
+            // while we keep frames until release, but never attach a buffer twice
+            tracing::warn!(
+                "wayland: CAPTURE buffer {key:?} still held by the compositor; copying instead"
+            );
+            return Ok(Err(frame));
+        }
+        let buffer = entry.buffer.clone();
+        self.video_surface().attach(Some(&buffer), 0, 0);
+        let Some(entry) = self.state.entries.get_mut(&key) else {
+            return Ok(Err(frame));
+        };
+        self.state.stats.last_pts_ns = Some(frame.pts_ns);
+        entry.frame = Some(frame);
+        self.state.stats.shown_dmabuf += 1;
+        self.size = Some((w, h));
+        Ok(Ok(Attached {
+            buffer_size: (w, h),
+            source: (0, 0, w, h),
+        }))
+    }
+}
