@@ -373,6 +373,7 @@ fn run() -> Result<bool, String> {
         bit_depth: 8,
         dpb_size: 4,
         frame_duration_ns: Some(frame_ns as u64),
+        pixel_aspect: (1, 1),
     };
     let returned = Rc::new(Cell::new(0));
     let device = PatternDevice {

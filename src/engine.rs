@@ -117,6 +117,8 @@ struct Picture {
     /// [`DecodedFrame`]s of it the consumer still holds.
     with_consumer: u32,
     error: bool,
+    /// [`StreamParams::pixel_aspect`] in effect when it was queued.
+    pixel_aspect: Option<(u32, u32)>,
 }
 
 /// Counters for the status line and tests.
@@ -336,7 +338,7 @@ impl<D: DecoderDevice> Decoder<D> {
                         self.format_stale = true;
                     }
                     if let Some(p) = self.pending_configure {
-                        if self.params != Some(p) || self.format.is_none() || self.format_stale {
+                        if !self.same_device_config(&p) {
                             // Frames of the old configuration go out first: finish
                             // them, and hold this job until the consumer took them.
                             self.drain_device()?;
@@ -385,6 +387,7 @@ impl<D: DecoderDevice> Decoder<D> {
                             job.timestamp_ns,
                             Picture {
                                 referenced: true,
+                                pixel_aspect: self.params.map(|p| p.pixel_aspect),
                                 ..Default::default()
                             },
                         );
@@ -430,8 +433,19 @@ impl<D: DecoderDevice> Decoder<D> {
         Ok(())
     }
 
+    /// The device is configured, its format is current and `p` needs no
+    /// other configuration than the one in effect ([`StreamParams::same_device_config`]:
+    /// a pixel-aspect-only change keeps the device as it is).
+    fn same_device_config(&self, p: &StreamParams) -> bool {
+        self.format.is_some()
+            && !self.format_stale
+            && self.params.is_some_and(|cur| cur.same_device_config(p))
+    }
+
     fn reconfigure(&mut self, p: StreamParams, first: &[Control]) -> Result<(), EngineError> {
-        if self.params == Some(p) && self.format.is_some() && !self.format_stale {
+        if self.same_device_config(&p) {
+            // Display metadata only (pixel aspect): later pictures take it.
+            self.params = Some(p);
             return Ok(());
         }
         if self.format_stale {
@@ -535,6 +549,7 @@ impl<D: DecoderDevice> Decoder<D> {
             .params
             .map(|p| p.visible)
             .unwrap_or((0, 0, format.width, format.height));
+        let current_aspect = self.params.map_or((1, 1), |p| p.pixel_aspect);
         while let Some(&(ts, pts)) = self.display.front() {
             let Some(p) = self.pictures.get_mut(&ts) else {
                 self.display.pop_front();
@@ -554,7 +569,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 generation: self.generation,
                 format: format.clone(),
                 visible,
-                pixel_aspect: (1, 1),
+                pixel_aspect: p.pixel_aspect.unwrap_or(current_aspect),
                 token: FrameToken {
                     index,
                     generation: self.generation,
@@ -632,6 +647,7 @@ mod tests {
             bit_depth: 10,
             dpb_size,
             frame_duration_ns: None,
+            pixel_aspect: (1, 1),
         }
     }
 
@@ -723,5 +739,89 @@ mod tests {
         // chroma: 2 rows down, 1 CbCr pair of 4 bytes right
         let c0 = f.format.planes[1].offset;
         assert_eq!(p.planes[1].0.len(), whole - (c0 + 2 * stride + 4));
+    }
+
+    /// A codec replaying a fixed event script on the first push.
+    struct Script(VecDeque<CodecEvent>, Option<Vec<CodecEvent>>);
+
+    impl StatelessCodec for Script {
+        fn kind(&self) -> CodecKind {
+            CodecKind::Hevc
+        }
+        fn set_mode(&mut self, _: crate::codec::DecodeMode, _: crate::codec::StartCode) {}
+        fn push(&mut self, _: CodedUnit<'_>) -> Result<(), CodecError> {
+            self.0.extend(self.1.take().unwrap_or_default());
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), CodecError> {
+            Ok(())
+        }
+        fn reset(&mut self) {}
+        fn poll(&mut self) -> Option<CodecEvent> {
+            self.0.pop_front()
+        }
+    }
+
+    fn job(ts: u64) -> CodecEvent {
+        CodecEvent::Decode(crate::codec::DecodeJob {
+            timestamp_ns: ts,
+            controls: vec![
+                Control::HevcSps(Box::default()),
+                Control::HevcPps(Box::default()),
+                Control::HevcDecodeParams(Box::default()),
+                Control::HevcSliceParams(vec![Default::default()]),
+            ],
+            bitstream: vec![0, 0, 1, 0x26],
+            hold_capture: false,
+            starts_picture: true,
+        })
+    }
+
+    #[test]
+    fn pixel_aspect_change_does_not_reconfigure_and_follows_each_picture() {
+        let square = params(2);
+        let wide = StreamParams {
+            pixel_aspect: (4, 3),
+            ..square
+        };
+        // Picture 1000 is decoded before the aspect change but output after it
+        // (reordering): it keeps the aspect it was decoded with.
+        let script = vec![
+            CodecEvent::Configure(square),
+            job(1000),
+            CodecEvent::Configure(wide),
+            job(2000),
+            CodecEvent::Output {
+                timestamp_ns: 2000,
+                pts_ns: 0,
+            },
+            CodecEvent::Output {
+                timestamp_ns: 1000,
+                pts_ns: 1,
+            },
+            CodecEvent::Unref { timestamp_ns: 1000 },
+            CodecEvent::Unref { timestamp_ns: 2000 },
+        ];
+        let fake = FakeDevice::new(for_driver("some-new-driver", ""));
+        let mut dec = Decoder::new(Box::new(Script(VecDeque::new(), Some(script))), fake);
+        dec.decode(CodedUnit {
+            data: &[0],
+            pts_ns: None,
+            keyframe: true,
+            byte_offset: 0,
+        })
+        .unwrap();
+        dec.finish().unwrap();
+        let a = dec.next_frame().expect("frame 2000");
+        let b = dec.next_frame().expect("frame 1000");
+        assert_eq!((a.pts_ns, a.pixel_aspect), (0, (4, 3)));
+        assert_eq!((b.pts_ns, b.pixel_aspect), (1, (1, 1)));
+        assert_eq!(a.generation, b.generation);
+        assert_eq!(
+            dec.device().configures().len(),
+            1,
+            "PAR-only change reconfigured"
+        );
+        assert_eq!(dec.params().map(|p| p.pixel_aspect), Some((4, 3)));
     }
 }

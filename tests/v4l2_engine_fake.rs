@@ -94,6 +94,7 @@ impl Scripted {
             bit_depth: 8,
             dpb_size: (MAX_REFS + self.reorder_depth) as u32,
             frame_duration_ns: None,
+            pixel_aspect: (1, 1),
         }
     }
 
@@ -461,6 +462,7 @@ impl EventScript {
                         bit_depth: 8,
                         dpb_size: 8,
                         frame_duration_ns: None,
+                        pixel_aspect: (1, 1),
                     })
                 }
                 Ev::Dec(ts, key, refs) => {

@@ -188,6 +188,10 @@ pub struct DecodeJob {
 }
 
 /// Sequence-level facts the engine needs to (re)configure the device.
+///
+/// [`StreamParams::pixel_aspect`] is display metadata only: two params that
+/// differ in nothing else are [`StreamParams::same_device_config`] and do not
+/// reconfigure the device (src/engine.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamParams {
     /// Coded size in pixels (macroblock / CTB aligned).
@@ -201,6 +205,142 @@ pub struct StreamParams {
     pub dpb_size: u32,
     /// Frame duration in ns from the bitstream's timing info, if present.
     pub frame_duration_ns: Option<u64>,
+    /// Pixel (sample) aspect ratio width : height as the bitstream states it,
+    /// reduced ([`reduce_ratio`]); `(1, 1)` when square or unknown (no VUI
+    /// aspect info, `aspect_ratio_idc` 0 "Unspecified" or reserved, a zero
+    /// `sar_width` / `sar_height`). A `w`-pixel-wide visible picture is shown
+    /// `w · pixel_aspect.0 / pixel_aspect.1` pixels wide. Sources:
+    /// H.264 / HEVC VUI (`aspect_ratio_idc`, Table E-1, 255 = `Extended_SAR`:
+    /// `sar_width` / `sar_height`; [`sar_from_aspect_ratio_idc`]); MPEG-2
+    /// `aspect_ratio_information` (ISO/IEC 13818-2 6.3.3, a display aspect
+    /// ratio: [`mpeg2_pixel_aspect`]); VP9 `render_width` / `render_height`
+    /// against the frame size ([`vp9_render_pixel_aspect`]); VP8: always
+    /// `(1, 1)` (the key frame's `horizontal_scale` / `vertical_scale` are
+    /// upscaling hints, ignored as FFmpeg and GStreamer do).
+    pub pixel_aspect: (u32, u32),
+}
+
+impl StreamParams {
+    /// True when `self` and `other` need the same device configuration:
+    /// equal in everything but [`StreamParams::pixel_aspect`] (a PAR-only
+    /// change must not drain and reallocate CAPTURE).
+    pub fn same_device_config(&self, other: &StreamParams) -> bool {
+        StreamParams {
+            pixel_aspect: other.pixel_aspect,
+            ..*self
+        } == *other
+    }
+}
+
+/// `a : b` reduced by their greatest common divisor; `None` if either is 0
+/// (a ratio that says nothing).
+pub fn reduce_ratio(a: u64, b: u64) -> Option<(u32, u32)> {
+    if a == 0 || b == 0 {
+        return None;
+    }
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    let (n, d) = (a / x, b / x);
+    // Terms beyond u32 only come from absurd inputs: keep the ratio, drop precision.
+    let shift = 64 - n.max(d).leading_zeros();
+    let shift = shift.saturating_sub(32);
+    let (n, d) = ((n >> shift).max(1), (d >> shift).max(1));
+    Some((n as u32, d as u32))
+}
+
+/// The sample aspect ratio of H.264 / HEVC `aspect_ratio_idc` (H.264 Table
+/// E-1, H.265 Table E.1 — the same table): 1..=16 are fixed ratios, 255
+/// (`Extended_SAR`) takes `sar_width` : `sar_height`. `None` for 0
+/// ("Unspecified"), reserved values 17..=254 and a zero `sar_width` /
+/// `sar_height` (E.2.1: "shall be relatively prime or equal to 0"; 0 means
+/// unspecified), else the reduced ratio.
+pub fn sar_from_aspect_ratio_idc(idc: u32, sar_width: u32, sar_height: u32) -> Option<(u32, u32)> {
+    const TABLE_E1: [(u32, u32); 17] = [
+        (0, 0),
+        (1, 1),
+        (12, 11),
+        (10, 11),
+        (16, 11),
+        (40, 33),
+        (24, 11),
+        (20, 11),
+        (32, 11),
+        (80, 33),
+        (18, 11),
+        (15, 11),
+        (64, 33),
+        (160, 99),
+        (4, 3),
+        (3, 2),
+        (2, 1),
+    ];
+    let (w, h) = match idc {
+        1..=16 => TABLE_E1[idc as usize],
+        255 => (sar_width, sar_height),
+        _ => return None,
+    };
+    reduce_ratio(u64::from(w), u64::from(h))
+}
+
+/// The MPEG-2 sample aspect ratio (ISO/IEC 13818-2 6.3.3):
+/// `aspect_ratio_information` 1 is square samples; 2, 3, 4 give the display
+/// aspect ratio 4:3, 16:9, 2.21:1 of the display rectangle, which is
+/// `sequence_display_extension`'s `display_horizontal_size` ×
+/// `display_vertical_size` when present (`display`), else the frame
+/// (`width` × `height`): `SAR = DAR · display_vertical_size /
+/// display_horizontal_size`. As GStreamer's
+/// `gst_mpeg_video_finalise_mpeg2_sequence_header` ("like DVD players"), a
+/// display dimension is used only when smaller than the frame's (a zero or
+/// larger one falls back to the frame's). `None` for forbidden / reserved
+/// codes or a zero size. (FFmpeg's `mpeg12dec.c` differs in a corner: it uses
+/// the display extension only when the resulting frame DAR is exactly 4:3 or
+/// 16:9.)
+pub fn mpeg2_pixel_aspect(
+    aspect_ratio_information: u8,
+    width: u32,
+    height: u32,
+    display: Option<(u32, u32)>,
+) -> Option<(u32, u32)> {
+    let (dar_w, dar_h): (u64, u64) = match aspect_ratio_information {
+        1 => return Some((1, 1)),
+        2 => (4, 3),
+        3 => (16, 9),
+        4 => (221, 100),
+        _ => return None,
+    };
+    let (mut w, mut h) = (width, height);
+    if let Some((dw, dh)) = display {
+        if dw > 0 && dw < width {
+            w = dw;
+        }
+        if dh > 0 && dh < height {
+            h = dh;
+        }
+    }
+    reduce_ratio(dar_w * u64::from(h), dar_h * u64::from(w))
+}
+
+/// The pixel aspect ratio that shows a `width` × `height` VP9 frame at its
+/// intended display size `render_width` × `render_height` (VP9 spec 7.2
+/// `render_size()`: "the intended display size"; no scaling is implied by the
+/// decoder). vreqplay keeps the decoded frame as the visible rectangle and
+/// expresses the render size as a PAR, so the window shows the frame with the
+/// render size's aspect: `PAR = (render_width · height) : (render_height ·
+/// width)`. Equal sizes give `(1, 1)`. (FFmpeg 5.1 reads and ignores the
+/// render size.)
+pub fn vp9_render_pixel_aspect(
+    width: u32,
+    height: u32,
+    render_width: u32,
+    render_height: u32,
+) -> (u32, u32) {
+    reduce_ratio(
+        u64::from(render_width) * u64::from(height),
+        u64::from(render_height) * u64::from(width),
+    )
+    .unwrap_or((1, 1))
 }
 
 /// One coded unit handed to a codec: a container [`crate::container::Packet`]'s
@@ -285,4 +425,87 @@ pub trait StatelessCodec {
     fn reset(&mut self);
     /// The next pending event, if any.
     fn poll(&mut self) -> Option<CodecEvent>;
+}
+
+#[cfg(test)]
+mod aspect_tests {
+    use super::*;
+
+    #[test]
+    fn aspect_ratio_idc_table_e1() {
+        assert_eq!(sar_from_aspect_ratio_idc(0, 0, 0), None);
+        assert_eq!(sar_from_aspect_ratio_idc(1, 0, 0), Some((1, 1)));
+        assert_eq!(sar_from_aspect_ratio_idc(4, 0, 0), Some((16, 11)));
+        assert_eq!(sar_from_aspect_ratio_idc(13, 0, 0), Some((160, 99)));
+        assert_eq!(sar_from_aspect_ratio_idc(14, 0, 0), Some((4, 3)));
+        assert_eq!(sar_from_aspect_ratio_idc(16, 0, 0), Some((2, 1)));
+        assert_eq!(sar_from_aspect_ratio_idc(17, 0, 0), None);
+        // Extended_SAR, reduced; zero means unspecified
+        assert_eq!(sar_from_aspect_ratio_idc(255, 32, 30), Some((16, 15)));
+        assert_eq!(sar_from_aspect_ratio_idc(255, 0, 11), None);
+        assert_eq!(
+            sar_from_aspect_ratio_idc(255, 4017, 1271),
+            Some((4017, 1271))
+        );
+    }
+
+    #[test]
+    fn mpeg2_dar_to_par() {
+        // 480x576 at 4:3 (SVCD): 4·576 : 3·480 = 8:5
+        assert_eq!(mpeg2_pixel_aspect(2, 480, 576, None), Some((8, 5)));
+        assert_eq!(mpeg2_pixel_aspect(3, 720, 576, None), Some((64, 45)));
+        assert_eq!(mpeg2_pixel_aspect(1, 720, 576, None), Some((1, 1)));
+        assert_eq!(mpeg2_pixel_aspect(0, 720, 576, None), None);
+        assert_eq!(mpeg2_pixel_aspect(5, 720, 576, None), None);
+        // display extension 704x576 inside 720x576: 4·576 : 3·704 = 12:11
+        assert_eq!(
+            mpeg2_pixel_aspect(2, 720, 576, Some((704, 576))),
+            Some((12, 11))
+        );
+        // larger than the frame: ignored (GStreamer)
+        assert_eq!(
+            mpeg2_pixel_aspect(2, 720, 576, Some((1920, 1080))),
+            Some((16, 15))
+        );
+    }
+
+    #[test]
+    fn vp9_render_size_as_par() {
+        assert_eq!(vp9_render_pixel_aspect(352, 288, 352, 288), (1, 1));
+        // 1440x1080 coded, shown 1920x1080
+        assert_eq!(vp9_render_pixel_aspect(1440, 1080, 1920, 1080), (4, 3));
+    }
+
+    #[test]
+    fn par_only_change_keeps_the_device_config() {
+        let a = StreamParams {
+            coded_width: 1920,
+            coded_height: 1088,
+            visible: (0, 0, 1920, 1080),
+            bit_depth: 8,
+            dpb_size: 4,
+            frame_duration_ns: None,
+            pixel_aspect: (1, 1),
+        };
+        let b = StreamParams {
+            pixel_aspect: (4, 3),
+            ..a
+        };
+        assert!(a.same_device_config(&b));
+        assert_ne!(a, b);
+        let c = StreamParams {
+            coded_height: 1080,
+            ..b
+        };
+        assert!(!a.same_device_config(&c));
+    }
+
+    #[test]
+    fn reduce_ratio_gcd_and_zero() {
+        assert_eq!(reduce_ratio(1920, 1440), Some((4, 3)));
+        assert_eq!(reduce_ratio(0, 3), None);
+        assert_eq!(reduce_ratio(3, 0), None);
+        let (n, d) = reduce_ratio(u64::MAX, 3).unwrap();
+        assert!(n > d && d >= 1);
+    }
 }

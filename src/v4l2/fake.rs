@@ -830,6 +830,7 @@ mod tests {
             bit_depth: 8,
             dpb_size: 2,
             frame_duration_ns: None,
+            pixel_aspect: (1, 1),
         }
     }
 

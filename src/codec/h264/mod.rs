@@ -159,6 +159,16 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         && vui.num_units_in_tick > 0
         && vui.time_scale > 0)
         .then(|| 2_000_000_000u64 * vui.num_units_in_tick as u64 / vui.time_scale as u64);
+    let pixel_aspect = (sps.vui_parameters_present_flag && vui.aspect_ratio_info_present_flag)
+        .then(|| {
+            super::sar_from_aspect_ratio_idc(
+                u32::from(vui.aspect_ratio_idc),
+                u32::from(vui.sar_width),
+                u32::from(vui.sar_height),
+            )
+        })
+        .flatten()
+        .unwrap_or((1, 1));
     StreamParams {
         coded_width: w,
         coded_height: h,
@@ -166,6 +176,7 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         bit_depth: sps.bit_depth_luma_minus8 + 8,
         dpb_size: key.max_dpb_size as u32,
         frame_duration_ns,
+        pixel_aspect,
     }
 }
 
@@ -206,6 +217,8 @@ pub struct H264Codec {
     seq: SeqInfo,
     offset_for_ref_frame: Vec<i32>,
     seq_key: Option<SeqKey>,
+    /// The params of the last [`CodecEvent::Configure`].
+    last_params: Option<StreamParams>,
     need_sequence: Option<Box<bindings::v4l2_ctrl_h264_sps>>,
     last_sps: Option<Box<bindings::v4l2_ctrl_h264_sps>>,
     frame_duration_ns: u64,
@@ -245,6 +258,7 @@ impl H264Codec {
             seq: SeqInfo::default(),
             offset_for_ref_frame: Vec::new(),
             seq_key: None,
+            last_params: None,
             need_sequence: None,
             last_sps: None,
             frame_duration_ns: DEFAULT_FRAME_DURATION_NS,
@@ -310,6 +324,17 @@ impl H264Codec {
             Err(e) => return self.skipped(nal.offset, format!("bad SPS: {e}")),
         };
         if self.seq_key == Some(key) {
+            // Same sequence: only a new VUI aspect ratio is signalled (no
+            // drain; the engine does not reconfigure the device for it).
+            let params = stream_params(&sps, &key);
+            if self
+                .last_params
+                .is_some_and(|p| p != params && p.same_device_config(&params))
+            {
+                self.finish_current_picture();
+                self.last_params = Some(params);
+                self.events.push_back(CodecEvent::Configure(params));
+            }
             return;
         }
         // New sequence: drain, reconfigure, send the SPS with the next request.
@@ -321,6 +346,7 @@ impl H264Codec {
         self.st.dpb.interlaced = key.interlaced;
         self.st.dpb.max_num_reorder_frames = key.max_reorder;
         let params = stream_params(&sps, &key);
+        self.last_params = Some(params);
         self.frame_duration_ns = params
             .frame_duration_ns
             .unwrap_or(DEFAULT_FRAME_DURATION_NS);

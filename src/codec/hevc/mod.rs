@@ -178,6 +178,12 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         && vui.num_units_in_tick > 0
         && vui.time_scale > 0)
         .then(|| 1_000_000_000u64 * u64::from(vui.num_units_in_tick) / u64::from(vui.time_scale));
+    let pixel_aspect = (sps.vui_parameters_present_flag && vui.aspect_ratio_info_present_flag)
+        .then(|| {
+            super::sar_from_aspect_ratio_idc(vui.aspect_ratio_idc, vui.sar_width, vui.sar_height)
+        })
+        .flatten()
+        .unwrap_or((1, 1));
     StreamParams {
         coded_width: key.width,
         coded_height: key.height,
@@ -185,6 +191,7 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         bit_depth: key.bit_depth,
         dpb_size: key.max_dpb_size,
         frame_duration_ns,
+        pixel_aspect,
     }
 }
 
@@ -235,6 +242,8 @@ pub struct HevcCodec {
     /// Raw RPS syntax per `sps_id` (for the RK3588 extension).
     sps_rps: HashMap<u8, parser::SpsRps>,
     seq_key: Option<SeqKey>,
+    /// The params of the last [`CodecEvent::Configure`].
+    last_params: Option<StreamParams>,
     /// `seq_parameter_set_id` of the SPS control last filled.
     sps_ctrl_id: Option<u8>,
     need_sequence: Option<SeqControls>,
@@ -286,6 +295,7 @@ impl HevcCodec {
             poc: PocState::default(),
             sps_rps: HashMap::new(),
             seq_key: None,
+            last_params: None,
             sps_ctrl_id: None,
             need_sequence: None,
             last_sequence: None,
@@ -413,6 +423,7 @@ impl HevcCodec {
             self.seq_key = Some(key);
             self.dpb.max_num_pics = key.max_dpb_size as usize;
             let params = stream_params(sps, &key);
+            self.last_params = Some(params);
             self.frame_duration_ns = params
                 .frame_duration_ns
                 .unwrap_or(DEFAULT_FRAME_DURATION_NS);
@@ -421,6 +432,17 @@ impl HevcCodec {
             self.last_sequence = Some(seq.clone());
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);
+        } else {
+            // Same sequence: only a new VUI aspect ratio is signalled (no
+            // drain; the engine does not reconfigure the device for it).
+            let params = stream_params(sps, &key);
+            if self
+                .last_params
+                .is_some_and(|p| p != params && p.same_device_config(&params))
+            {
+                self.last_params = Some(params);
+                self.events.push_back(CodecEvent::Configure(params));
+            }
         }
         let hi = usize::from(sps.max_sub_layers_minus1.min(6));
         self.max_num_reorder = u32::from(sps.max_num_reorder_pics[hi]);

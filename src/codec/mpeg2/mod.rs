@@ -207,6 +207,10 @@ struct Current {
 pub struct Mpeg2Codec {
     seq_hdr: Option<SequenceHeader>,
     seq_ext: Option<SequenceExtension>,
+    /// `sequence_display_extension`'s display size of the current sequence header.
+    seq_display: Option<(u32, u32)>,
+    /// The params of the last [`CodecEvent::Configure`].
+    last_params: Option<StreamParams>,
     seq_changed: bool,
     need_to_drain: bool,
     /// Size / profile / progressive the base class last saw (drain decision).
@@ -243,6 +247,8 @@ impl Mpeg2Codec {
         let mut c = Mpeg2Codec {
             seq_hdr: None,
             seq_ext: None,
+            seq_display: None,
+            last_params: None,
             seq_changed: false,
             need_to_drain: false,
             base_key: None,
@@ -309,6 +315,7 @@ impl Mpeg2Codec {
         self.frame_duration_ns = 1_000_000_000u64 * d as u64 / n as u64;
         self.seq_hdr = Some(s);
         self.seq_ext = None;
+        self.seq_display = None;
         self.pic_ext = None;
         self.seq_changed = true;
         Ok(())
@@ -336,6 +343,16 @@ impl Mpeg2Codec {
             }
             Extension::QuantMatrix(q) => self.quant_ext = Some(*q),
             Extension::PictureCoding(e) => self.pic_ext = Some(e),
+            Extension::SequenceDisplay(d) => {
+                let d = Some((
+                    u32::from(d.display_horizontal_size),
+                    u32::from(d.display_vertical_size),
+                ));
+                if self.seq_display != d {
+                    self.seq_display = d;
+                    self.seq_changed = true;
+                }
+            }
             Extension::Other(_) => {}
         }
         Ok(())
@@ -402,22 +419,38 @@ impl Mpeg2Codec {
                 0
             },
         };
+        let w = (width as u32).div_ceil(16) * 16;
+        let h = if e.progressive_sequence {
+            (height as u32).div_ceil(16) * 16
+        } else {
+            (height as u32).div_ceil(32) * 32
+        };
+        let params = StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, width as u32, height as u32),
+            bit_depth: 8,
+            dpb_size: 4,
+            frame_duration_ns: Some(self.frame_duration_ns),
+            pixel_aspect: super::mpeg2_pixel_aspect(
+                s.aspect_ratio_information,
+                u32::from(width),
+                u32::from(height),
+                self.seq_display,
+            )
+            .unwrap_or((1, 1)),
+        };
         if self.key != Some(key) {
             self.key = Some(key);
-            let w = (width as u32).div_ceil(16) * 16;
-            let h = if e.progressive_sequence {
-                (height as u32).div_ceil(16) * 16
-            } else {
-                (height as u32).div_ceil(32) * 32
-            };
-            self.events.push_back(CodecEvent::Configure(StreamParams {
-                coded_width: w,
-                coded_height: h,
-                visible: (0, 0, width as u32, height as u32),
-                bit_depth: 8,
-                dpb_size: 4,
-                frame_duration_ns: Some(self.frame_duration_ns),
-            }));
+            self.last_params = Some(params);
+            self.events.push_back(CodecEvent::Configure(params));
+        } else if self
+            .last_params
+            .is_some_and(|p| p != params && p.same_device_config(&params))
+        {
+            // Same sequence, new aspect ratio: no reconfiguration of the device.
+            self.last_params = Some(params);
+            self.events.push_back(CodecEvent::Configure(params));
         }
         self.need_sequence = true;
         self.need_quantiser = true;

@@ -232,13 +232,25 @@ pub struct QuantMatrixExtension {
     pub chroma_non_intra_quantiser_matrix: Option<[u8; 64]>,
 }
 
+/// `sequence_display_extension()` (6.2.2.4): the display rectangle, used for
+/// the sample aspect ratio (6.3.3); the colour description is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceDisplayExtension {
+    pub video_format: u8,
+    /// 14 bits.
+    pub display_horizontal_size: u16,
+    /// 14 bits.
+    pub display_vertical_size: u16,
+}
+
 /// An extension unit (6.2.2.2 `extension_start_code_identifier`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extension {
     Sequence(SequenceExtension),
     QuantMatrix(Box<QuantMatrixExtension>),
     PictureCoding(PictureCodingExtension),
-    /// Any other identifier (display, scalable, copyright, ...): not needed.
+    SequenceDisplay(SequenceDisplayExtension),
+    /// Any other identifier (scalable, copyright, ...): not needed.
     Other(u8),
 }
 
@@ -317,6 +329,25 @@ pub fn parse_extension(p: &[u8]) -> Result<Extension, String> {
                 return Err("picture_structure 0 (reserved)".into());
             }
             Ok(Extension::PictureCoding(e))
+        }
+        2 => {
+            let mut display = || -> Result<SequenceDisplayExtension, String> {
+                let video_format = r.bits(3)? as u8;
+                if r.flag()? {
+                    // colour_primaries, transfer_characteristics, matrix_coefficients
+                    r.bits(24)?;
+                }
+                let display_horizontal_size = r.bits(14)? as u16;
+                let _marker = r.bits(1)?;
+                let display_vertical_size = r.bits(14)? as u16;
+                Ok(SequenceDisplayExtension {
+                    video_format,
+                    display_horizontal_size,
+                    display_vertical_size,
+                })
+            };
+            // Display metadata only: a truncated one is ignored, not an error.
+            Ok(display().map_or(Extension::Other(2), Extension::SequenceDisplay))
         }
         other => Ok(Extension::Other(other)),
     }

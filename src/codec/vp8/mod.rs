@@ -248,6 +248,11 @@ impl StatelessCodec for Vp8Codec {
                     // LAST, GOLDEN, ALTREF and the frame being decoded.
                     dpb_size: 4,
                     frame_duration_ns: None,
+                    // horizontal_scale / vertical_scale (RFC 6386 9.2) are
+                    // upscaling hints for the application; FFmpeg
+                    // (`vp8.c`: "Upscaling" unsupported) and GStreamer ignore
+                    // them, and so do we: square pixels.
+                    pixel_aspect: (1, 1),
                 }));
             }
         }

@@ -228,6 +228,14 @@ impl Vp9Codec {
                     bit_depth: h.bit_depth,
                     dpb_size: NUM_REF_FRAMES as u32 + 1,
                     frame_duration_ns: None,
+                    // render_size() is the intended display size: shown
+                    // through the PAR, the frame itself stays the visible area.
+                    pixel_aspect: super::vp9_render_pixel_aspect(
+                        h.width,
+                        h.height,
+                        h.render_width,
+                        h.render_height,
+                    ),
                 };
                 self.params = Some(p);
                 self.events.push_back(CodecEvent::Configure(p));
