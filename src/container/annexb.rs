@@ -89,6 +89,8 @@ impl AnnexBDemuxer {
                 duration_ns: None,
                 codec_private: CodecPrivate::None,
                 presentation_window_ns: None,
+                pixel_aspect: None,
+                crop: None,
             }],
             buf: Vec::with_capacity(CHUNK),
             head: 0,

@@ -139,6 +139,8 @@ impl IvfDemuxer {
             duration_ns,
             codec_private: CodecPrivate::None,
             presentation_window_ns: None,
+            pixel_aspect: None,
+            crop: None,
         });
         d.reader
             .seek(SeekFrom::Start(header_len))

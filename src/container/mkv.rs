@@ -27,9 +27,9 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use matroska_demuxer::{Frame, MatroskaFile, TrackType};
+use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, TrackType};
 
-use super::{config, CodecId, CodecPrivate, ContainerError, Demuxer, Packet, TrackInfo};
+use super::{config, CodecId, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackInfo};
 
 const FORMAT: &str = "Matroska";
 /// Read calls remembered by [`TrackingReader`].
@@ -357,6 +357,41 @@ fn codec_id(id: &str, video: bool) -> CodecId {
     }
 }
 
+/// A Matroska `Video` element's pixel aspect ratio and crop (Matroska
+/// spec, RFC 9559, `Video` element: `PixelCrop*` are "video pixels to remove" from
+/// the `PixelWidth` × `PixelHeight` frame; `DisplayWidth` / `DisplayHeight`
+/// "apply to the video frame after cropping", in `DisplayUnit`s). The PAR is
+/// `DisplayWidth · croppedHeight : DisplayHeight · croppedWidth`; `None`
+/// without both display sizes or with an unknown `DisplayUnit` (FFmpeg's
+/// `matroskadec.c` takes units 0-3 alike, as here; it ignores the crop in
+/// the ratio, which only differs for files that crop).
+fn video_geometry(v: &matroska_demuxer::Video) -> (Option<(u32, u32)>, Option<Crop>) {
+    let c = |x: Option<u64>| u32::try_from(x.unwrap_or(0)).unwrap_or(u32::MAX);
+    let crop = Crop {
+        left: c(v.pixel_crop_left()),
+        top: c(v.pixel_crop_top()),
+        right: c(v.pixel_crop_right()),
+        bottom: c(v.pixel_crop_bottom()),
+    };
+    let pw = v.pixel_width().get();
+    let ph = v.pixel_height().get();
+    let cw = pw.saturating_sub(u64::from(crop.left) + u64::from(crop.right));
+    let ch = ph.saturating_sub(u64::from(crop.top) + u64::from(crop.bottom));
+    let known_unit = !matches!(v.display_unit(), Some(DisplayUnit::Unknown));
+    let pixel_aspect = match (v.display_width(), v.display_height()) {
+        (Some(dw), Some(dh)) if known_unit && cw > 0 && ch > 0 => {
+            // Sizes are capped (EBML unsigned: up to 2^64): the product fits in u128.
+            let n = u128::from(dw.get()) * u128::from(ch);
+            let d = u128::from(dh.get()) * u128::from(cw);
+            let shift = (128 - n.max(d).leading_zeros()).saturating_sub(64);
+            crate::codec::reduce_ratio((n >> shift) as u64, (d >> shift) as u64)
+        }
+        _ => None,
+    };
+    let crop = (crop != Crop::default()).then_some(crop);
+    (pixel_aspect, crop)
+}
+
 impl MkvDemuxer {
     /// Opens a Matroska or WebM file and reads its track list.
     ///
@@ -402,6 +437,7 @@ impl MkvDemuxer {
                     )
                 })
                 .unwrap_or((0, 0));
+            let (pixel_aspect, crop) = t.video().map(video_geometry).unwrap_or((None, None));
             let duration_ns = mkv
                 .info()
                 .duration()
@@ -416,6 +452,8 @@ impl MkvDemuxer {
                 duration_ns,
                 codec_private: private,
                 presentation_window_ns: None,
+                pixel_aspect,
+                crop,
             });
         }
         Ok(MkvDemuxer {

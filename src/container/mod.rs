@@ -74,6 +74,61 @@ pub struct TrackInfo {
     /// outside are decoded (they may be references) but not shown, as ffmpeg
     /// does. `None` when the container sets no window.
     pub presentation_window_ns: Option<(i64, i64)>,
+    /// Pixel (sample) aspect ratio width : height the container states,
+    /// reduced; `None` when it states none. It overrides the bitstream's (as
+    /// mpv's default `--video-aspect-method=container`, FFmpeg's
+    /// `av_guess_sample_aspect_ratio` and GStreamer's parsers, which keep
+    /// upstream caps' `pixel-aspect-ratio`, do): see [`display_geometry`].
+    /// Sources: MP4 / QuickTime `pasp` (ISO/IEC 14496-12 12.1.4
+    /// `hSpacing` : `vSpacing`); Matroska `DisplayWidth` / `DisplayHeight`
+    /// (any `DisplayUnit` but unknown ones: pixels, cm, inches and "display
+    /// aspect ratio" all give the display aspect of the cropped picture)
+    /// against `PixelWidth` / `PixelHeight` minus `PixelCrop*`.
+    pub pixel_aspect: Option<(u32, u32)>,
+    /// Pixels the container says to cut off the decoded picture's visible
+    /// rectangle (Matroska `PixelCrop{Left,Top,Right,Bottom}`; MP4 `clap`
+    /// when it is integral and inside the picture). `None` when none.
+    pub crop: Option<Crop>,
+}
+
+/// Pixels to remove from each edge of a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Crop {
+    pub left: u32,
+    pub top: u32,
+    pub right: u32,
+    pub bottom: u32,
+}
+
+/// What the player shows of a decoded picture: the codec's visible
+/// rectangle `visible` (x, y, width, height in pixels; SPS conformance /
+/// frame cropping window, MPEG-2 horizontal/vertical size) intersected with
+/// the container's crop, and the pixel aspect ratio — the container's when
+/// it states one (mpv's default `--video-aspect-method=container`: "strictly
+/// prefer the container aspect ratio ... if the container has no aspect ratio
+/// set, the behavior is the same as with bitstream"), else the bitstream's
+/// `codec_aspect` ([`crate::codec::StreamParams::pixel_aspect`]). A crop that
+/// would leave nothing is ignored (it cannot be meant).
+pub fn display_geometry(
+    track: &TrackInfo,
+    visible: (u32, u32, u32, u32),
+    codec_aspect: (u32, u32),
+) -> ((u32, u32, u32, u32), (u32, u32)) {
+    let (x, y, w, h) = visible;
+    let mut out = visible;
+    if let Some(c) = track.crop {
+        let cw = u64::from(c.left) + u64::from(c.right);
+        let ch = u64::from(c.top) + u64::from(c.bottom);
+        if cw < u64::from(w) && ch < u64::from(h) {
+            out = (
+                x + c.left,
+                y + c.top,
+                w - (c.left + c.right),
+                h - (c.top + c.bottom),
+            );
+        }
+    }
+    (out, track.pixel_aspect.unwrap_or(codec_aspect))
 }
 
 /// One coded access unit / frame of one track.

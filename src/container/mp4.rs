@@ -25,7 +25,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::{config, CodecId, CodecPrivate, ContainerError, Demuxer, Packet, TrackInfo};
+use super::{config, CodecId, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackInfo};
 
 const FORMAT: &str = "MP4";
 /// Largest `moov`/`moof` box read into memory.
@@ -196,6 +196,8 @@ struct Trak {
     tkhd_width: u32,
     tkhd_height: u32,
     entry: Option<([u8; 4], u32, u32, CodecPrivate)>,
+    /// The sample entry's `pasp` (reduced) and `clap` crop.
+    geometry: (Option<(u32, u32)>, Option<Crop>),
     stts: Vec<(u32, u32)>,
     ctts: Vec<(u32, i32)>,
     stss: Option<Vec<u32>>,
@@ -662,6 +664,8 @@ impl Mp4Demuxer {
                 duration_ns,
                 codec_private: private,
                 presentation_window_ns,
+                pixel_aspect: t.geometry.0,
+                crop: t.geometry.1,
             });
             // Samples after the last one (in decode order) that starts inside
             // the presentation window can neither be shown nor be referenced
@@ -813,7 +817,10 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                     // First sample entry only.
                     if let Some(c) = children(&p[8..], poff + 8).next() {
                         let (f, ep, epoff) = c?;
-                        t.entry = Some(parse_sample_entry(f, ep, epoff, &t.handler)?);
+                        let (f, w, h, private, geometry) =
+                            parse_sample_entry(f, ep, epoff, &t.handler)?;
+                        t.entry = Some((f, w, h, private));
+                        t.geometry = geometry;
                     }
                 }
             }
@@ -912,15 +919,18 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
     Ok(())
 }
 
-/// Parses a sample entry: (fourcc, width, height, codec private data).
+/// A sample entry's `pasp` and `clap` as [`TrackInfo::pixel_aspect`] / [`TrackInfo::crop`].
+type Geometry = (Option<(u32, u32)>, Option<Crop>);
+
+/// Parses a sample entry: (fourcc, width, height, codec private data, `pasp` / `clap`).
 fn parse_sample_entry(
     f: [u8; 4],
     d: &[u8],
     off: u64,
     handler: &[u8; 4],
-) -> R<([u8; 4], u32, u32, CodecPrivate)> {
+) -> R<([u8; 4], u32, u32, CodecPrivate, Geometry)> {
     if handler != b"vide" {
-        return Ok((f, 0, 0, CodecPrivate::None));
+        return Ok((f, 0, 0, CodecPrivate::None, (None, None)));
     }
     // VisualSampleEntry (14496-12 §12.1.3): SampleEntry 8 bytes (6 reserved +
     // data_reference_index), pre_defined/reserved 16, width 16, height 16,
@@ -932,6 +942,7 @@ fn parse_sample_entry(
     let h = u32::from(r.u16()?);
     r.skip(50)?;
     let mut private = CodecPrivate::None;
+    let (mut pasp, mut clap) = (None, None);
     for c in children(&d[78..], off + 78) {
         let Ok((typ, p, poff)) = c else { break };
         let conv = |(o, m): (usize, String)| (poff + o as u64, m);
@@ -943,10 +954,72 @@ fn parse_sample_entry(
                 private = config::parse_hvcc(p).map_err(conv)?
             }
             b"vpcC" | b"av1C" => private = CodecPrivate::Raw(p.to_vec()),
+            b"pasp" => pasp = parse_pasp(p),
+            b"clap" => clap = parse_clap(p, w, h),
             _ => {}
         }
     }
-    Ok((f, w, h, private))
+    Ok((f, w, h, private, (pasp, clap)))
+}
+
+/// `PixelAspectRatioBox` (ISO/IEC 14496-12 12.1.4): `hSpacing` : `vSpacing`,
+/// reduced; `None` if short or either is 0 (says nothing).
+fn parse_pasp(p: &[u8]) -> Option<(u32, u32)> {
+    let h = u32::from_be_bytes(p.get(0..4)?.try_into().ok()?);
+    let v = u32::from_be_bytes(p.get(4..8)?.try_into().ok()?);
+    crate::codec::reduce_ratio(u64::from(h), u64::from(v))
+}
+
+/// `CleanApertureBox` (ISO/IEC 14496-12 12.1.4) as a crop of the `w` × `h`
+/// sample entry picture, when it is simple: the aperture is
+/// `cleanApertureWidthN/D` × `cleanApertureHeightN/D` centred at
+/// `horizOffN/D`, `vertOffN/D` from the picture centre, so the left edge is
+/// `(w − cleanApertureWidth) / 2 + horizOff`. `None` unless every
+/// denominator is positive, every edge is a whole pixel and the aperture lies
+/// inside the picture (FFmpeg 5.1 ignores `clap` altogether).
+fn parse_clap(p: &[u8], w: u32, h: u32) -> Option<Crop> {
+    let v: Vec<i64> = (0..8)
+        .map(|i| {
+            let b: [u8; 4] = p.get(4 * i..4 * i + 4)?.try_into().ok()?;
+            // horizOffN and vertOffN are int(32), the rest unsigned int(32)
+            Some(if i == 4 || i == 6 {
+                i64::from(i32::from_be_bytes(b))
+            } else {
+                i64::from(u32::from_be_bytes(b))
+            })
+        })
+        .collect::<Option<_>>()?;
+    let (cw_n, cw_d, ch_n, ch_d, ho_n, ho_d, vo_n, vo_d) =
+        (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+    if cw_d <= 0 || ch_d <= 0 || ho_d <= 0 || vo_d <= 0 {
+        return None;
+    }
+    // Edge = (size − aperture) / 2 + offset, in exact integers.
+    let edge = |size: u32, a_n: i64, a_d: i64, o_n: i64, o_d: i64| -> Option<(i64, i64)> {
+        if a_n % a_d != 0 {
+            return None;
+        }
+        let a = a_n / a_d;
+        // |terms| < 2^34 · 2^32: no overflow in i128
+        let num = (i128::from(size) - i128::from(a)) * i128::from(o_d) + 2 * i128::from(o_n);
+        let den = 2 * i128::from(o_d);
+        let edge = i64::try_from(num / den).ok()?;
+        (num % den == 0).then_some((edge, a))
+    };
+    let (left, cw) = edge(w, cw_n, cw_d, ho_n, ho_d)?;
+    let (top, ch) = edge(h, ch_n, ch_d, vo_n, vo_d)?;
+    let right = i64::from(w) - left - cw;
+    let bottom = i64::from(h) - top - ch;
+    if cw <= 0 || ch <= 0 || left < 0 || top < 0 || right < 0 || bottom < 0 {
+        return None;
+    }
+    let crop = Crop {
+        left: left as u32,
+        top: top as u32,
+        right: right as u32,
+        bottom: bottom as u32,
+    };
+    (crop != Crop::default()).then_some(crop)
 }
 
 /// Turns the raw sample table boxes of a track into its sample list.
@@ -1106,5 +1179,83 @@ impl Demuxer for Mp4Demuxer {
         let key = (t.samples[si].offset, ti as u32, si as u32);
         self.cursor = self.order.binary_search(&key).unwrap_or_else(|i| i);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod geometry_tests {
+    use super::*;
+
+    fn clap(v: [i64; 8]) -> Vec<u8> {
+        v.iter().flat_map(|&x| (x as u32).to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn clap_centred_and_offset() {
+        // 1920x1088 coded, 1920x1080 clean aperture centred: 4 rows off each side.
+        assert_eq!(
+            parse_clap(&clap([1920, 1, 1080, 1, 0, 1, 0, 1]), 1920, 1088),
+            Some(Crop {
+                left: 0,
+                top: 4,
+                right: 0,
+                bottom: 4
+            })
+        );
+        // moved up by 4 rows (vertOff −4): all 8 rows come off the bottom
+        assert_eq!(
+            parse_clap(&clap([1920, 1, 1080, 1, 0, 1, -4, 1]), 1920, 1088),
+            Some(Crop {
+                left: 0,
+                top: 0,
+                right: 0,
+                bottom: 8
+            })
+        );
+        // 704 of 720 wide, centred: 8 each side
+        assert_eq!(
+            parse_clap(&clap([704, 1, 576, 1, 0, 1, 0, 1]), 720, 576),
+            Some(Crop {
+                left: 8,
+                top: 0,
+                right: 8,
+                bottom: 0
+            })
+        );
+    }
+
+    #[test]
+    fn clap_not_simple_is_ignored() {
+        // the whole picture: no crop
+        assert_eq!(
+            parse_clap(&clap([720, 1, 576, 1, 0, 1, 0, 1]), 720, 576),
+            None
+        );
+        // half-pixel edge
+        assert_eq!(
+            parse_clap(&clap([703, 1, 576, 1, 0, 1, 0, 1]), 720, 576),
+            None
+        );
+        // fractional aperture, zero denominator, outside the picture, short box
+        assert_eq!(
+            parse_clap(&clap([1405, 2, 576, 1, 0, 1, 0, 1]), 720, 576),
+            None
+        );
+        assert_eq!(
+            parse_clap(&clap([704, 0, 576, 1, 0, 1, 0, 1]), 720, 576),
+            None
+        );
+        assert_eq!(
+            parse_clap(&clap([704, 1, 576, 1, 100, 1, 0, 1]), 720, 576),
+            None
+        );
+        assert_eq!(parse_clap(&[0; 16], 720, 576), None);
+    }
+
+    #[test]
+    fn pasp_reduced_zero_is_none() {
+        assert_eq!(parse_pasp(&[0, 0, 0, 32, 0, 0, 0, 30]), Some((16, 15)));
+        assert_eq!(parse_pasp(&[0, 0, 0, 0, 0, 0, 0, 1]), None);
+        assert_eq!(parse_pasp(&[0, 0, 0, 1]), None);
     }
 }

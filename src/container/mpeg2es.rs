@@ -228,6 +228,8 @@ impl Mpeg2EsDemuxer {
             duration_ns: Some(entries.len() as u64 * dur),
             codec_private: CodecPrivate::None,
             presentation_window_ns: None,
+            pixel_aspect: None,
+            crop: None,
         }];
         Ok(Mpeg2EsDemuxer {
             data,

@@ -255,7 +255,7 @@ pub fn run<D: DecoderDevice>(
             tracing::warn!("{}: track {}: {w}", input.display(), track.id);
             report.warnings.push(w);
         }
-        while let Some(frame) = dec.next_frame() {
+        while let Some(mut frame) = dec.next_frame() {
             if report.frames_shown >= limit {
                 return Ok(false);
             }
@@ -265,6 +265,10 @@ pub fn run<D: DecoderDevice>(
                     continue;
                 }
             }
+            // Container crop and aspect ratio over the bitstream's (mpv's
+            // default `--video-aspect-method=container`).
+            (frame.visible, frame.pixel_aspect) =
+                container::display_geometry(track, frame.visible, frame.pixel_aspect);
             let mut due = None;
             if paced {
                 let lead = sink.lead();
