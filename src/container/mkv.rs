@@ -27,7 +27,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, TrackType};
+use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
 use super::{config, CodecId, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackInfo};
 
@@ -364,7 +364,11 @@ fn codec_id(id: &str, video: bool) -> CodecId {
 /// `DisplayWidth · croppedHeight : DisplayHeight · croppedWidth`; `None`
 /// without both display sizes or with an unknown `DisplayUnit` (FFmpeg's
 /// `matroskadec.c` takes units 0-3 alike, as here; it ignores the crop in
-/// the ratio, which only differs for files that crop).
+/// the ratio, which only differs for files that crop). With a packed
+/// `StereoMode` the display size is one eye's: the whole frame (both views,
+/// shown as coded) is twice as wide (side by side, column interleaved) or
+/// twice as tall (top-bottom, row interleaved), as FFmpeg's
+/// `mkv_stereo_mode_display_mul` counts it.
 fn video_geometry(v: &matroska_demuxer::Video) -> (Option<(u32, u32)>, Option<Crop>) {
     let c = |x: Option<u64>| u32::try_from(x.unwrap_or(0)).unwrap_or(u32::MAX);
     let crop = Crop {
@@ -378,11 +382,27 @@ fn video_geometry(v: &matroska_demuxer::Video) -> (Option<(u32, u32)>, Option<Cr
     let cw = pw.saturating_sub(u64::from(crop.left) + u64::from(crop.right));
     let ch = ph.saturating_sub(u64::from(crop.top) + u64::from(crop.bottom));
     let known_unit = !matches!(v.display_unit(), Some(DisplayUnit::Unknown));
+    let (mul_w, mul_h): (u128, u128) = match v.stereo_mode() {
+        Some(
+            StereoMode::SideBySideLeftEyeFirst
+            | StereoMode::SideBySideRightEyeFirst
+            | StereoMode::ColumnInterleavedRightEyeFirst
+            | StereoMode::ColumnInterleavedLeftEyeFirst,
+        ) => (2, 1),
+        Some(
+            StereoMode::TopBottomRightEyeFirst
+            | StereoMode::TopBottomLeftEyeFirst
+            | StereoMode::RowInterleavedRightEyeFirst
+            | StereoMode::RowInterleavedLeftEyeFirst,
+        ) => (1, 2),
+        _ => (1, 1),
+    };
     let pixel_aspect = match (v.display_width(), v.display_height()) {
         (Some(dw), Some(dh)) if known_unit && cw > 0 && ch > 0 => {
-            // Sizes are capped (EBML unsigned: up to 2^64): the product fits in u128.
-            let n = u128::from(dw.get()) * u128::from(ch);
-            let d = u128::from(dh.get()) * u128::from(cw);
+            // Sizes capped to 32 bits (EBML allows 64): the products fit in u128.
+            let cap = |x: u64| u128::from(x.min(u64::from(u32::MAX)));
+            let n = cap(dw.get()) * mul_w * cap(ch);
+            let d = cap(dh.get()) * mul_h * cap(cw);
             let shift = (128 - n.max(d).leading_zeros()).saturating_sub(64);
             crate::codec::reduce_ratio((n >> shift) as u64, (d >> shift) as u64)
         }
