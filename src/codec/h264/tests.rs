@@ -1519,3 +1519,57 @@ fn synthetic_streams_are_committed() {
         assert_eq!(a, b, "{name}: AU vs 4096-byte chunks");
     }
 }
+
+/// An Annex-B SPS NAL unit (start code included) from cros-codecs' builder.
+fn sps_nal(aspect_ratio_idc: Option<u8>) -> Vec<u8> {
+    use cros_codecs::codec::h264::parser::{Level, Profile, SpsBuilder};
+    use cros_codecs::codec::h264::synthesizer::Synthesizer;
+    let mut b = SpsBuilder::new()
+        .profile_idc(Profile::Main)
+        .level_idc(Level::L4)
+        .chroma_format_idc(1)
+        .frame_mbs_only_flag(true) // before resolution(): it sets the crop units
+        .resolution(1920, 1080)
+        .max_num_ref_frames(4)
+        .direct_8x8_inference_flag(true)
+        .pic_order_cnt_type(0)
+        .log2_max_pic_order_cnt_lsb_minus4(4)
+        .log2_max_frame_num_minus4(4);
+    if let Some(idc) = aspect_ratio_idc {
+        b = b.aspect_ratio_idc(idc);
+    }
+    let sps = b.build();
+    let mut out = vec![0, 0, 0, 1];
+    Synthesizer::<cros_codecs::codec::h264::parser::Sps, &mut Vec<u8>>::synthesize(
+        3, &sps, &mut out, true,
+    )
+    .expect("synthesize SPS");
+    out
+}
+
+#[test]
+fn vui_aspect_ratio_and_par_only_change() {
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    let mut data = sps_nal(Some(14)); // 4:3
+    data.extend(sps_nal(Some(14))); // repeated: nothing new
+    data.extend(sps_nal(Some(2))); // 12:11, same sequence otherwise
+    data.extend(sps_nal(None)); // no aspect info: square
+    c.push(CodedUnit {
+        data: &data,
+        pts_ns: None,
+        keyframe: true,
+        byte_offset: 0,
+    })
+    .unwrap();
+    c.flush().unwrap();
+    let conf: Vec<StreamParams> = std::iter::from_fn(|| c.poll())
+        .filter_map(|e| match e {
+            CodecEvent::Configure(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let pars: Vec<(u32, u32)> = conf.iter().map(|p| p.pixel_aspect).collect();
+    assert_eq!(pars, [(4, 3), (12, 11), (1, 1)]);
+    assert_eq!(conf[0].visible, (0, 0, 1920, 1080));
+    assert!(conf.windows(2).all(|w| w[0].same_device_config(&w[1])));
+}

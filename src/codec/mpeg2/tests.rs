@@ -291,3 +291,67 @@ fn open_gop_leading_b_is_decoded_not_shown() {
         .count();
     assert_eq!(unrefs, 3);
 }
+
+/// [`seq`] with another `aspect_ratio_information` (frame_rate_code 3).
+fn seq_aspect(aspect: u8) -> Vec<u8> {
+    let mut v = seq(true);
+    v[7] = (aspect << 4) | 3;
+    v
+}
+
+/// `sequence_display_extension` (6.2.2.4) without colour description.
+fn display_ext(w: u16, h: u16) -> Vec<u8> {
+    let mut bits: Vec<u8> = vec![0, 0, 1, 0]; // id 2
+    bits.extend([1, 0, 1, 0]); // video_format 5, colour_description 0
+    bits.extend((0..14).rev().map(|i| ((w >> i) & 1) as u8));
+    bits.push(1);
+    bits.extend((0..14).rev().map(|i| ((h >> i) & 1) as u8));
+    while bits.len() % 8 != 0 {
+        bits.push(0);
+    }
+    let mut v = vec![0, 0, 1, 0xB5];
+    v.extend(
+        bits.chunks(8)
+            .map(|c| c.iter().fold(0u8, |a, b| (a << 1) | b)),
+    );
+    v
+}
+
+fn configures(ev: &[CodecEvent]) -> Vec<StreamParams> {
+    ev.iter()
+        .filter_map(|e| match e {
+            CodecEvent::Configure(p) => Some(*p),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn aspect_ratio_information_gives_the_pixel_aspect() {
+    // 720x576 4:3 → 16:15; then 16:9 in a new sequence header of the same
+    // size: a Configure that only changes the pixel aspect (64:45).
+    let units = vec![
+        cat(&[seq_aspect(2), gop(true), pic(0, 1, 3)]),
+        cat(&[seq_aspect(3), gop(true), pic(0, 1, 3)]),
+    ];
+    let c = configures(&run(&units));
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert_eq!(c[0].pixel_aspect, (16, 15));
+    assert_eq!(c[1].pixel_aspect, (64, 45));
+    assert!(c[0].same_device_config(&c[1]));
+}
+
+#[test]
+fn sequence_display_extension_sets_the_display_rectangle() {
+    // 704 of 720 columns are the 4:3 picture: 4·576 : 3·704 = 12:11.
+    let units = vec![cat(&[
+        seq_aspect(2),
+        display_ext(704, 576),
+        gop(true),
+        pic(0, 1, 3),
+    ])];
+    let c = configures(&run(&units));
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].pixel_aspect, (12, 11));
+    assert_eq!(c[0].visible, (0, 0, 720, 576));
+}
