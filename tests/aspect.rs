@@ -237,3 +237,48 @@ fn coded_1088_is_cropped_to_1080() {
         assert_eq!(visible, (0, 0, 1920, 1080), "{clip}");
     }
 }
+
+#[test]
+fn display_geometry_rules() {
+    let mut t = container::TrackInfo {
+        id: 1,
+        codec: container::CodecId::H264,
+        width: 720,
+        height: 576,
+        frame_duration_ns: None,
+        duration_ns: None,
+        codec_private: container::CodecPrivate::None,
+        presentation_window_ns: None,
+        pixel_aspect: None,
+        crop: None,
+    };
+    let vis = (0, 0, 720, 576);
+    // nothing from the container: the bitstream's
+    assert_eq!(
+        container::display_geometry(&t, vis, (16, 15)),
+        (vis, (16, 15))
+    );
+    // the container's aspect wins, its crop narrows the codec's rectangle
+    t.pixel_aspect = Some((12, 11));
+    t.crop = Some(container::Crop {
+        left: 8,
+        top: 2,
+        right: 8,
+        bottom: 4,
+    });
+    assert_eq!(
+        container::display_geometry(&t, (0, 4, 720, 568), (16, 15)),
+        ((8, 6, 704, 562), (12, 11))
+    );
+    // a crop that leaves nothing is ignored
+    t.crop = Some(container::Crop {
+        left: 360,
+        top: 0,
+        right: 360,
+        bottom: 0,
+    });
+    assert_eq!(
+        container::display_geometry(&t, vis, (1, 1)),
+        (vis, (12, 11))
+    );
+}

@@ -77,8 +77,10 @@ pub struct TrackInfo {
     /// Pixel (sample) aspect ratio width : height the container states,
     /// reduced; `None` when it states none. It overrides the bitstream's (as
     /// mpv's default `--video-aspect-method=container`, FFmpeg's
-    /// `av_guess_sample_aspect_ratio` and GStreamer's parsers, which keep
-    /// upstream caps' `pixel-aspect-ratio`, do): see [`display_geometry`].
+    /// `av_guess_sample_aspect_ratio` (stream before codec SAR) and
+    /// GStreamer's `gst_h264_parse_get_par` / `gst_h265_parse_get_par`
+    /// (upstream caps' `pixel-aspect-ratio` before the VUI's) do): see
+    /// [`display_geometry`].
     /// Sources: MP4 / QuickTime `pasp` (ISO/IEC 14496-12 12.1.4
     /// `hSpacing` : `vSpacing`); Matroska `DisplayWidth` / `DisplayHeight`
     /// (any `DisplayUnit` but unknown ones: pixels, cm, inches and "display
