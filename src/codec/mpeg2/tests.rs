@@ -306,7 +306,7 @@ fn display_ext(w: u16, h: u16) -> Vec<u8> {
     bits.extend((0..14).rev().map(|i| ((w >> i) & 1) as u8));
     bits.push(1);
     bits.extend((0..14).rev().map(|i| ((h >> i) & 1) as u8));
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(0);
     }
     let mut v = vec![0, 0, 1, 0xB5];
