@@ -86,7 +86,10 @@ pub struct DecodedFrame {
     /// square pixels: a `w`-pixel-wide picture is shown `w · par.0 / par.1`
     /// wide. From the bitstream (H.264 / HEVC VUI `aspect_ratio_idc`,
     /// `sar_width` / `sar_height`; MPEG-2 `aspect_ratio_information`; VP9
-    /// render size) unless the container overrides it.
+    /// render size): the [`StreamParams::pixel_aspect`] in effect when the
+    /// picture was queued (a PAR-only change reconfigures nothing). The
+    /// player replaces it (and narrows `visible`) with the container's when
+    /// the container states one ([`crate::container::display_geometry`]).
     pub pixel_aspect: (u32, u32),
     #[allow(dead_code)] // held for its Drop: returns the buffer
     token: FrameToken,

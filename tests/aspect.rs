@@ -282,3 +282,73 @@ fn display_geometry_rules() {
         (vis, (12, 11))
     );
 }
+
+/// Bits of `data`, most significant first.
+fn bits_of(data: &[u8]) -> Vec<u8> {
+    data.iter()
+        .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
+        .collect()
+}
+
+fn bytes_of(bits: &[u8]) -> Vec<u8> {
+    bits.chunks(8)
+        .map(|c| c.iter().fold(0u8, |a, b| (a << 1) | b))
+        .collect()
+}
+
+fn field(bits: &[u8], at: usize, n: usize) -> u32 {
+    bits[at..at + n]
+        .iter()
+        .fold(0u32, |a, &b| (a << 1) | u32::from(b))
+}
+
+#[test]
+fn vp9_render_size_becomes_the_pixel_aspect() {
+    // No corpus clip signals a render size, so give the first key frame of a
+    // 320x240 profile 0 clip one: set render_and_frame_size_different (VP9
+    // spec 6.2 render_size()) and insert render_width_minus_1 = 639,
+    // render_height_minus_1 = 239. 32 inserted bits keep the compressed
+    // header byte-aligned, so the frame stays valid.
+    use vreqplay::codec::vp9::Vp9Codec;
+    use vreqplay::codec::StatelessCodec;
+    let path = media_dir().join("crates-cros-codecs/test-25fps.vp9.ivf");
+    let mut demux = container::open(&path).unwrap();
+    let pkt = demux.next_packet().unwrap().unwrap();
+    let mut bits = bits_of(&pkt.data);
+    // frame_marker 2, profile 0, show_existing 0, key frame (frame_type 0)
+    assert_eq!(field(&bits, 0, 6), 0b10_0000, "not a profile 0 frame");
+    assert_eq!(field(&bits, 8, 24), 0x49_83_42, "frame_sync_code");
+    // color_space (3) != CS_RGB, color_range (1): frame_size() at bit 36
+    assert_ne!(field(&bits, 32, 3), 7);
+    assert_eq!(field(&bits, 36, 16) + 1, 320);
+    assert_eq!(field(&bits, 52, 16) + 1, 240);
+    assert_eq!(bits[68], 0, "already has a render size");
+    bits[68] = 1;
+    let render: Vec<u8> = bits_of(&[0x02, 0x7f, 0x00, 0xef]); // 639, 239
+    bits.splice(69..69, render);
+    let data = bytes_of(&bits);
+
+    let mut c = Vp9Codec::new(&container::CodecPrivate::None).unwrap();
+    c.push(CodedUnit {
+        data: &data,
+        pts_ns: Some(0),
+        keyframe: true,
+        byte_offset: 0,
+    })
+    .unwrap();
+    let mut configured = None;
+    let mut decoded = false;
+    while let Some(ev) = c.poll() {
+        match ev {
+            CodecEvent::Configure(p) => configured = Some(p),
+            CodecEvent::Decode(_) => decoded = true,
+            CodecEvent::Skipped { reason, .. } => panic!("skipped: {reason}"),
+            _ => {}
+        }
+    }
+    let p = configured.expect("Configure");
+    assert!(decoded);
+    assert_eq!(p.visible, (0, 0, 320, 240));
+    // shown 640x240: each pixel twice as wide as tall
+    assert_eq!(p.pixel_aspect, (2, 1));
+}
