@@ -352,3 +352,61 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
     // shown 640x240: each pixel twice as wide as tall
     assert_eq!(p.pixel_aspect, (2, 1));
 }
+
+/// Keeps each frame's geometry (and drops the frame: buffer back at once).
+#[derive(Default)]
+struct GeometrySink(Vec<((u32, u32, u32, u32), (u32, u32))>);
+
+impl vreqplay::present::Sink for GeometrySink {
+    fn show(
+        &mut self,
+        frame: vreqplay::engine::DecodedFrame,
+        _src: &dyn vreqplay::present::FrameSource,
+        _due: Option<std::time::Instant>,
+    ) -> Result<(), vreqplay::present::PresentError> {
+        self.0.push((frame.visible, frame.pixel_aspect));
+        Ok(())
+    }
+}
+
+#[test]
+fn player_hands_out_frames_with_the_shown_geometry() {
+    use vreqplay::engine::Decoder;
+    use vreqplay::player::{self, Output, PlayOptions};
+    use vreqplay::v4l2::{fake::FakeDevice, profile};
+    for (clip, visible, par) in [
+        (
+            "debian-src-firefox-esr/aspect_ratio_4_3_hevc.mp4",
+            (0, 0, 1440, 1080),
+            (4, 3),
+        ),
+        ("pypi-pymediainfo/sample.mp4", (0, 0, 1920, 1080), (1, 1)),
+        ("debian-k3b-data/k3bphotosvcd.mpg", (0, 0, 480, 576), (8, 5)),
+        (
+            "debian-src-qt6-multimedia/h264_avc1_yuv420p10le_tv_bt2020.mov",
+            (0, 0, 552, 310),
+            (48205, 152352),
+        ),
+    ] {
+        let path = media_dir().join(clip);
+        let opts = PlayOptions {
+            input: path.clone(),
+            output: Output::Null,
+            max_frames: Some(30),
+            device: None,
+            keep_open: false,
+            fullscreen: false,
+            hwdec_copy: false,
+        };
+        let mut demux = container::open(&path).unwrap();
+        let (track, kind) = pick_track(&path, demux.as_ref()).unwrap();
+        let codec = make_codec(&path, &track, kind).unwrap();
+        let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
+        let mut sink = GeometrySink::default();
+        player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false).unwrap();
+        assert!(!sink.0.is_empty(), "{clip}: no frames");
+        for g in &sink.0 {
+            assert_eq!(*g, (visible, par), "{clip}");
+        }
+    }
+}
