@@ -75,14 +75,14 @@ check window-vp9-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp9 -w 25 -V 5
 #    ... and VP8 and MPEG-2 (all five codecs), played to the end: the exit line
 #    "vreqplay: window: presented N, dropped N, late N (zero-copy N, copied N)"
 #    must say zero-copy > 0, copied 0 (-E; the shot is taken while it plays)
-check window-vp8-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp8 -E -w 6 -V 304x176 \
+check window-vp8-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp8 -E -w 20 -V 304x176 \
   -f "$media/debian-src-firefox-esr/webgl-npot-video.vp8.webm" -- ./vreqplay --frames 240 webgl-npot-video.vp8.webm
-check window-mpeg2 tests/vm/window-test.sh -o /tmp/vreq-window-mpeg2 -E -w 6 -V 640x480 \
+check window-mpeg2 tests/vm/window-test.sh -o /tmp/vreq-window-mpeg2 -E -w 20 -V 640x480 \
   -f "$media/remuxed-by-us/movie-hello.mpeg2.mkv" -- ./vreqplay movie-hello.mpeg2.mkv
 # 3a. the fallback: weston with the pixman renderer offers no zwp_linux_dmabuf_v1,
 #     so vreqplay copies into wl_shm: the shot shows visl's frame (16:9 in the 4:3
 #     output), weston holds no visl dmabufs, the exit line says zero-copy 0, copied > 0
-check window-pixman tests/vm/window-test.sh -o /tmp/vreq-window-pixman -R pixman -E -w 6 -V 256x144 \
+check window-pixman tests/vm/window-test.sh -o /tmp/vreq-window-pixman -R pixman -E -w 20 -V 256x144 \
   -f "$media/debian-librust-vid-dup-finder-lib-dev/cat.1.mp4" -- ./vreqplay --frames 250 cat.1.mp4
 # 3b. aspect and crop, zero-copy (weston holds visl's dmabufs), in the 1024x768
 #     output the picture is scaled to fit keeping aspect: 1024x576 centred with

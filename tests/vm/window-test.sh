@@ -25,7 +25,8 @@
 #               or pixman (no zwp_linux_dmabuf_v1 at all: vreqplay must fall back to
 #               wl_shm copies)
 #   -E          the command plays to its end and exits by itself (no --keep-open):
-#               the shot is taken while it plays (so -w must fall inside the clip),
+#               the shot is taken while it plays: 1 s after weston's scene graph
+#               shows the player's view (polled; -w is the most to wait for it),
 #               then it is waited for (at most 150 s) and its exit line
 #                 vreqplay: window: presented N, dropped N, late N (zero-copy N, copied N)
 #               must show presented > 0 and, with gl, zero-copy > 0 and copied 0;
@@ -121,10 +122,19 @@ for c in "${CASES[@]}"; do
     wait "$1"; }
   if [ "$NOSHOT" = 1 ]; then
     t0=$(now); wait_end $pid 150; r=$?; echo "  played to its end in $(since "$t0")s (no screenshot)"
+  elif [ "$TO_END" = 1 ]; then
+    # the shot must fall inside the playback: poll weston's scene graph until the
+    # player's view is there (more than the kiosk background), at most WAIT s, then shoot
+    t0=$(now)
+    until [ "$(timeout 5 weston-debug scene-graph 2>/dev/null | grep -c 'View ')" -ge 2 ] ||
+          ! kill -0 $pid 2>/dev/null || [ "$(since "$t0" | cut -d. -f1)" -ge "$WAIT" ]; do sleep 0.5; done
+    echo "  waited $(since "$t0")s for the player's view"; sleep 1
   else
-  sleep "$WAIT"
-  if kill -0 $pid 2>/dev/null; then
-    echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]" | tee "$OUT/$c.dmabufs"
+    sleep "$WAIT"
+  fi
+  if [ "$NOSHOT" = 1 ]; then :
+  elif kill -0 $pid 2>/dev/null; then
+    echo "  running at the shot; weston holds dmabufs: [$(comp_dmabufs)]" | tee "$OUT/$c.dmabufs"
     # weston's scene graph (views, their buffers) before and after the shot, for diagnosis
     timeout 10 weston-debug scene-graph > "$OUT/$c.scene-before.txt" 2>&1
     shot "$c"
@@ -143,7 +153,6 @@ for c in "${CASES[@]}"; do
   else
     wait $pid; r=$?
     echo "  exited before the screenshot (rc=$r)"; shot "$c-after-exit"
-  fi
   fi
   echo "  exit status $r"; echo "$r" > "$OUT/$c.rc"
   sed 's/^/  | /' "$OUT/$c.log" | tail -12
