@@ -2,6 +2,22 @@
 # tier.sh - the VM test tier (run by scripts/test.sh after the image is built).
 # Each check prints one line "vm: NAME ok|FAILED ..." and the tier ends with
 # "vm tier: N passed, N failed".
+# The window checks (3.) run tests/vm/window-test.sh: weston 14 headless in a
+# 1024x768 output, vreqplay's window, a screenshot checked by
+# tests/vm/check-visl-frame.py (the picture found between the borders: visl's
+# colour bars at the clip's displayed aspect; -F: scaled to fit, centred),
+# weston's dma-buf fds (zero-copy: it holds visl's videobuf2 buffers), and with
+# -E the exit line of a run to the end ("window: ... (zero-copy N, copied N)"):
+#   window-mp4/-mkv/-hevc-mkv/-vp9-webm  H.264 (MP4, MKV), HEVC, VP9 zero-copy
+#   window-vp8-webm, window-mpeg2        VP8, MPEG-2 zero-copy + exit line
+#   window-pixman       weston pixman (no linux-dmabuf): wl_shm copies, no visl
+#                       dmabufs in weston, exit line zero-copy 0, copied > 0
+#   window-aspect-hevc  1440x1080 SAR 4:3 -> 1024x576 centred, zero-copy
+#   window-crop-1088    H.264 coded 1920x1088 -> 1024x576 (the crop), zero-copy
+#   pacing-hevc         250 frames at 25 fps: presented + dropped = 250 = frame
+#                       lines, none presented before due (tests/vm/check-pacing.py)
+# Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
+# with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
