@@ -21,6 +21,10 @@ QEMU TCG with weston on llvmpipe many frames are dropped, which is allowed):
      presented line (the minimum presented - due margin is printed);
   4. the stream's rate is used: the pts span is (FRAMES - 1) / FPS seconds
      within one frame interval.
+Note: weston 14 headless announces its presentation clock as
+CLOCK_MONOTONIC_RAW (wp_presentation.clock_id 4, see weston.log), so the
+player has to put presented_ns on CLOCK_MONOTONIC (or compare on one clock)
+for check 3 to mean anything.
 Prints presented / dropped / late, the result counts, the margin
 distribution and the spread of due - pts (informational: a constant means the
 schedule followed the stream clock without drifting). Exit 0 if all hold.

@@ -91,6 +91,9 @@ def main():
     if len(args) != 3:
         raise SystemExit(__doc__)
     png, W, H = args[0], int(args[1]), int(args[2])
+    if not os.path.isfile(png):
+        print("FAIL no screenshot %s" % png)
+        sys.exit(1)
     ow, oh, px = cp.read_png(png)
     ok = True
 
