@@ -18,7 +18,11 @@ QEMU TCG with weston on llvmpipe many frames are dropped, which is allowed):
   1. presented + dropped (exit line) == FRAMES == the number of frame lines;
   2. the frame lines with result=presented number exactly `presented`;
   3. no frame is presented before its time: presented_ns >= due_ns on every
-     presented line (the minimum presented - due margin is printed);
+     presented line (the minimum presented - due margin is printed). A stamp
+     the pacing module logs as preceding the frame's own commit ("the
+     compositor's presentation time X ns is Y ms before the commit (C ns)":
+     weston headless after an idle repaint loop reports previous stamp +
+     refresh) is an estimate, not a measurement: listed, not counted;
   4. the stream's rate is used: the pts span is (FRAMES - 1) / FPS seconds
      within one frame interval.
 Note: weston 14 headless announces its presentation clock as
@@ -37,6 +41,10 @@ EXIT = re.compile(r"vreqplay: window: presented (\d+), dropped (\d+), late (\d+)
                   r"\(zero-copy (\d+), copied (\d+)\)")
 FRAME = re.compile(r"\bframe (pts_ns=\S+ .*)$")
 KV = re.compile(r"(\w+)=(\S+)")
+# the pacing module's note on a stamp that precedes the commit (weston headless,
+# after an idle repaint loop, reports the previous stamp + refresh)
+ESTIMATE = re.compile(r"pts (-?\d+) ns: the compositor's presentation time (-?\d+) ns is "
+                      r"\S+ ms before the commit \((-?\d+) ns\)")
 
 
 def main():
@@ -50,9 +58,15 @@ def main():
         ok &= bool(cond)
         print("%s %s" % ("ok  " if cond else "FAIL", msg))
 
-    exit_line, lines = None, []
+    exit_line, lines, estimated = None, [], {}
     for raw in open(log, errors="replace"):
         s = ANSI.sub("", raw.rstrip("\n"))
+        m = ESTIMATE.search(s)
+        if m:
+            pts, pres, commit = (int(v) for v in m.groups())
+            if pres < commit:
+                estimated[(pts, pres)] = commit
+            continue
         m = EXIT.search(s)
         if m:
             exit_line = tuple(int(v) for v in m.groups())
@@ -88,13 +102,23 @@ def main():
     pres = [f for f in lines if f["result"] == "presented"]
     check(all(f["presented"] is not None for f in pres), "every presented line has presented_ns")
     margins = sorted(f["presented"] - f["due"] for f in pres if f["presented"] is not None)
-    early = [m for m in margins if m < 0]
+    early = [f for f in pres if f["presented"] is not None and f["presented"] < f["due"]]
+    # a stamp before the frame's own commit is the compositor's estimate, not a
+    # measurement (nothing shows before it is committed): reported, not counted
+    est = [f for f in early if (f["pts"], f["presented"]) in estimated]
+    if est:
+        print("%d early stamps precede their commit (compositor estimates, not counted): %s"
+              % (len(est), ", ".join("pts %.3f s %.3f ms early" % (f["pts"] / 1e9, (f["due"] - f["presented"]) / 1e6)
+                                     for f in est[:5])))
+    early = [f for f in early if f not in est]
     if margins:
         pick = lambda q: margins[min(len(margins) - 1, int(q * len(margins)))] / 1e6
         print("presented - due (ms): min %.3f, median %.3f, p90 %.3f, max %.3f"
               % (margins[0] / 1e6, pick(0.5), pick(0.9), margins[-1] / 1e6))
-    check(not early, "no frame presented before its due time (%d early; min margin %s ms)"
-          % (len(early), "%.3f" % (margins[0] / 1e6) if margins else "-"))
+    check(not early, "no frame presented before its due time (%d early; min margin %s ms%s)"
+          % (len(early), "%.3f" % (margins[0] / 1e6) if margins else "-",
+             "; earliest: pts %.3f s, %.3f ms early" % (early[0]["pts"] / 1e9, (early[0]["due"] - early[0]["presented"]) / 1e6)
+             if early else ""))
     if lines:
         pts = sorted(f["pts"] for f in lines)
         span, want = (pts[-1] - pts[0]) / 1e9, (frames - 1) / fps
