@@ -96,9 +96,10 @@ check window-vp8-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp8 -E -w 20 -
 check window-mpeg2 tests/vm/window-test.sh -o /tmp/vreq-window-mpeg2 -E -w 20 -V 640x480 \
   -f "$media/remuxed-by-us/movie-hello.mpeg2.mkv" -- ./vreqplay --keep-open --frames 150 movie-hello.mpeg2.mkv
 # 3a. the fallback: weston with the pixman renderer offers no zwp_linux_dmabuf_v1,
-#     so vreqplay copies into wl_shm: the shot shows visl's frame (16:9 in the 4:3
-#     output), weston holds no visl dmabufs, the exit line says zero-copy 0, copied > 0
-check window-pixman tests/vm/window-test.sh -o /tmp/vreq-window-pixman -R pixman -E -w 20 -V 256x144 \
+#     so vreqplay copies into wl_shm: the shot shows visl's frame scaled to fit
+#     (1024x576 in the 4:3 output, black borders: -F), weston holds no visl
+#     dmabufs, the exit line says zero-copy 0, copied > 0
+check window-pixman tests/vm/window-test.sh -o /tmp/vreq-window-pixman -R pixman -E -w 20 -V 256x144 -F \
   -f "$media/debian-librust-vid-dup-finder-lib-dev/cat.1.mp4" -- ./vreqplay --keep-open --frames 125 cat.1.mp4
 # 3b. aspect and crop, zero-copy (weston holds visl's dmabufs), in the 1024x768
 #     output the picture is scaled to fit keeping aspect: 1024x576 centred with
