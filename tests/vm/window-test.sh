@@ -17,7 +17,7 @@
 #               finds the picture between the borders), and that weston holds visl's
 #               dmabufs (zero-copy; with -R pixman: that it holds none). A command
 #               still running after the shot (vreqplay --keep-open) is stopped with
-#               SIGTERM (unless -E).
+#               SIGTERM.
 #   -F          with -V: the picture must fill the output keeping aspect, centred,
 #               black around it, to +-2 px per edge and +-1 px in height (vreqplay's
 #               scale-to-fit; catches a missing crop or pixel aspect)
@@ -33,10 +33,11 @@
 #               only when it exits by itself, and on main the zero-copy window shows
 #               in weston's scene graph only once frames stop: a shot during playback
 #               came back empty.)
-#   -P FRAMES:FPS  pacing: only the window-end run (no screenshot): the command plays
-#               a clip of FRAMES frames at FPS to its end; its log is checked by tests/vm/check-pacing.py
-#               (presented + dropped = FRAMES = frame lines, none presented before
-#               due). RUST_LOG gets ,vreqplay::present::wayland::pacing=debug appended
+#   -P FRAMES:FPS  pacing: only the window-end run (no screenshot): the command
+#               plays a clip of FRAMES frames at FPS to its end; its log is checked
+#               by tests/vm/check-pacing.py (presented + dropped = FRAMES = frame
+#               lines, none presented before due). RUST_LOG gets
+#               ,vreqplay::present::wayland::pacing=debug appended
 #   GUEST-CMD   runs in the guest in OUTDIR (= /mnt/host), with ./vreqplay and
 #               ./wl_pattern copied there, WAYLAND_DISPLAY set. Its window must
 #               still be up after SECONDS (unless -P). Example:
@@ -66,7 +67,7 @@ while getopts ":o:w:f:V:FR:EP:h" opt; do
   case $opt in
     o) out=$OPTARG ;; w) wait_s=$OPTARG ;; f) files+=("$OPTARG") ;; V) visl_size=$OPTARG ;;
     F) fit=1 ;; R) renderer=$OPTARG ;; E) to_end=1 ;; P) pacing=$OPTARG; to_end=1 ;;
-    h) sed -n '2,60p' "$0"; exit 0 ;;
+    h) sed -n '2,61p' "$0"; exit 0 ;;
     *) echo "window-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
 done
