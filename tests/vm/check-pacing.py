@@ -101,16 +101,17 @@ def main():
           "results are presented/discarded/dropped: %s" % sorted(counts))
     pres = [f for f in lines if f["result"] == "presented"]
     check(all(f["presented"] is not None for f in pres), "every presented line has presented_ns")
-    margins = sorted(f["presented"] - f["due"] for f in pres if f["presented"] is not None)
-    early = [f for f in pres if f["presented"] is not None and f["presented"] < f["due"]]
     # a stamp before the frame's own commit is the compositor's estimate, not a
     # measurement (nothing shows before it is committed): reported, not counted
-    est = [f for f in early if (f["pts"], f["presented"]) in estimated]
+    est = [f for f in pres if f["presented"] is not None and f["presented"] < f["due"]
+           and (f["pts"], f["presented"]) in estimated]
     if est:
         print("%d early stamps precede their commit (compositor estimates, not counted): %s"
               % (len(est), ", ".join("pts %.3f s %.3f ms early" % (f["pts"] / 1e9, (f["due"] - f["presented"]) / 1e6)
                                      for f in est[:5])))
-    early = [f for f in early if f not in est]
+    counted = [f for f in pres if f["presented"] is not None and f not in est]
+    margins = sorted(f["presented"] - f["due"] for f in counted)
+    early = [f for f in counted if f["presented"] < f["due"]]
     if margins:
         pick = lambda q: margins[min(len(margins) - 1, int(q * len(margins)))] / 1e6
         print("presented - due (ms): min %.3f, median %.3f, p90 %.3f, max %.3f"
