@@ -1,13 +1,43 @@
 #!/usr/bin/env python3
-"""check-visl-frame.py PNG W H - checks that a screenshot shows a visl frame.
+"""check-visl-frame.py PNG W H [--fit] - checks that a screenshot shows a visl frame.
 
 visl (drivers/media/test-drivers/visl) does not decode: every CAPTURE frame is
-the v4l2-tpg 75 % colour-bar pattern with text (sequence number, timestamps,
-DPB) stamped in its top-left. vreqplay's window (W x H, the clip's visible
-size) is centred on the output by weston's kiosk shell. Checks, below the text,
+the v4l2-tpg 75 % colour-bar pattern (visl-video.c: TPG_PAT_75_COLORBAR) with
+text stamped from (16, 16) in 16-pixel lines (visl-dec.c visl_tpg_fill:
+sequence number, timestamps, DPB, formats); v4l2-tpg draws text glyphs on a
+black background. W x H is the clip's *displayed* size: visible (cropped)
+size with the pixel aspect applied (1440x1080 at SAR 4:3 -> 1920x1080).
+
+Finding the picture (the "picture rectangle"): everything outside it is
+border: the player's black borders (vreqplay scales the video to fit its
+window keeping aspect, black around it), or weston's kiosk background
+(0x203040, tests/vm/trixie/present/weston.ini) where the window is smaller than
+the output. A pixel is "border-like" when it is near black or near that
+background. The picture itself has border-like pixels too: the eighth bar is
+black, and so are the text cells' backgrounds. So edges are found from the
+extremes over all scanlines, which the non-black bars decide:
+  * top/bottom: over all columns, the first/last row that is not border-like.
+    The seven non-black bars run the full picture height (text starts at row
+    16 and leaves the bottom alone), so the extremes are the picture's rows.
+  * left: over all rows, the first non-border column: the white bar at the
+    picture's left edge (text starts at x = 16, so columns 0-15 are white in
+    every row).
+  * right: the last bar is black, so the right edge cannot be seen against a
+    black border. The picture is centred (the player centres it in its
+    window, the kiosk shell centres the window), so right = width - 1 - left;
+    as a cross-check the last non-border column must lie between the blue
+    bar's right edge (7/8 of the width; black border) and the right edge
+    (non-black border; or text glyphs over the black bar in a small picture).
+Checks: that rectangle's aspect equals W:H (height within 2 px of width*H/W),
 the eight bars white/yellow/cyan/green/magenta/red/blue/black (75 %: 191/0
-RGB combinations) with a tolerance for the compositor's YUV->RGB conversion.
-Prints one line per bar; exit 0 if all match. Reuses check-pattern.py's PNG reader.
+RGB combinations, tolerance 45 for the compositor's YUV->RGB conversion) at 95 %
+of the picture's height (below visl's text), and with --fit the geometry
+vreqplay promises: the picture scaled to fit the whole output keeping aspect,
+centred, each edge within 2 px and the height within 1 px of round(H * scale)
+(so 1088 coded rows shown instead of the 1080 visible ones fail: 580 vs 576
+in a 1024x768 output).
+Prints the rectangle and one line per check; exit 0 if all pass.
+Reuses check-pattern.py's PNG reader (no third-party modules).
 """
 import importlib.util
 import os
@@ -22,22 +52,86 @@ BARS = [("white", (191, 191, 191)), ("yellow", (191, 191, 0)), ("cyan", (0, 191,
         ("green", (0, 191, 0)), ("magenta", (191, 0, 191)), ("red", (191, 0, 0)),
         ("blue", (0, 0, 191)), ("black", (0, 0, 0))]
 TOL = 45
+KIOSK_BG = (0x20, 0x30, 0x40)
+
+
+def border_like(p):
+    return max(p) <= 28 or all(abs(a - b) <= 12 for a, b in zip(p, KIOSK_BG))
+
+
+def picture_rect(ow, oh, px):
+    """(left, top, right, bottom, last_non_border_col), inclusive, or None if no picture."""
+    top, bottom = oh, -1
+    for x in range(ow):
+        for y in range(0, min(top, oh)):
+            if not border_like(px(x, y)):
+                top = y
+                break
+        for y in range(oh - 1, bottom, -1):
+            if not border_like(px(x, y)):
+                bottom = y
+                break
+    if bottom < 0:
+        return None
+    left, last = ow, -1
+    for y in range(top, bottom + 1):
+        for x in range(0, min(left, ow)):
+            if not border_like(px(x, y)):
+                left = x
+                break
+        for x in range(ow - 1, last, -1):
+            if not border_like(px(x, y)):
+                last = x
+                break
+    return left, top, ow - 1 - left, bottom, last
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = [a for a in sys.argv[1:] if a != "--fit"]
+    fit = "--fit" in sys.argv[1:]
+    if len(args) != 3:
         raise SystemExit(__doc__)
-    png, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    png, W, H = args[0], int(args[1]), int(args[2])
+    if not os.path.isfile(png):
+        print("FAIL no screenshot %s" % png)
+        sys.exit(1)
     ow, oh, px = cp.read_png(png)
-    x0, y0 = (ow - w) // 2, (oh - h) // 2
-    y = y0 + h * 95 // 100   # below visl's text block
     ok = True
+
+    def check(cond, msg):
+        nonlocal ok
+        ok &= cond
+        print("%s %s" % ("ok  " if cond else "FAIL", msg))
+
+    r = picture_rect(ow, oh, px)
+    if r is None:
+        check(False, "a picture in the %dx%d shot (everything is border-like)" % (ow, oh))
+        sys.exit(1)
+    left, top, right, bottom, last = r
+    w, h = right - left + 1, bottom - top + 1
+    print("output %dx%d; picture %dx%d at (%d,%d) (rows %d..%d, cols %d..%d; last non-border col %d)"
+          % (ow, oh, w, h, left, top, top, bottom, left, right, last))
+    blue_end = left + w * 7 // 8 - 1
+    check(w > 0 and blue_end - 3 <= last <= right + 2,
+          "right edge: last non-border column %d within the blue bar's end %d .. the right edge %d"
+          % (last, blue_end, right))
+    check(w > 0 and abs(h - w * H / W) <= 2,
+          "aspect %d:%d: height %d for width %d, want %.1f +-2" % (W, H, h, w, w * H / W))
+    if fit:
+        s = min(ow / W, oh / H)
+        ew, eh = round(W * s), round(H * s)
+        ex, ey = (ow - ew) // 2, (oh - eh) // 2
+        check(abs(left - ex) <= 2 and abs(right - (ex + ew - 1)) <= 2
+              and abs(top - ey) <= 2 and abs(bottom - (ey + eh - 1)) <= 2,
+              "fits the output: %dx%d at (%d,%d) +-2 px per edge (got %dx%d at (%d,%d))"
+              % (ew, eh, ex, ey, w, h, left, top))
+        check(abs(h - eh) <= 1, "picture height %d = %d scaled rows +-1" % (h, eh))
+    y = top + h * 95 // 100   # below visl's text block
     for i, (name, want) in enumerate(BARS):
-        x = x0 + (2 * i + 1) * w // 16
-        got = px(x, y)[:3]
-        good = all(abs(g - e) <= TOL for g, e in zip(got, want))
-        ok &= good
-        print("%s bar %d %-7s at (%d,%d): %s, want %s" % ("ok  " if good else "FAIL", i, name, x, y, got, want))
+        x = left + (2 * i + 1) * w // 16
+        got = px(x, y)[:3] if 0 <= x < ow else None
+        good = got is not None and all(abs(g - e) <= TOL for g, e in zip(got, want))
+        check(good, "bar %d %-7s at (%d,%d): %s, want %s" % (i, name, x, y, got, want))
     sys.exit(0 if ok else 1)
 
 

@@ -2,6 +2,22 @@
 # tier.sh - the VM test tier (run by scripts/test.sh after the image is built).
 # Each check prints one line "vm: NAME ok|FAILED ..." and the tier ends with
 # "vm tier: N passed, N failed".
+# The window checks (3.) run tests/vm/window-test.sh: weston 14 headless in a
+# 1024x768 output, vreqplay's window, a screenshot checked by
+# tests/vm/check-visl-frame.py (the picture found between the borders: visl's
+# colour bars at the clip's displayed aspect; -F: scaled to fit, centred),
+# weston's dma-buf fds (zero-copy: it holds visl's videobuf2 buffers), and with
+# -E the exit line of a run to the end ("window: ... (zero-copy N, copied N)"):
+#   window-mp4/-mkv/-hevc-mkv/-vp9-webm  H.264 (MP4, MKV), HEVC, VP9 zero-copy
+#   window-vp8-webm, window-mpeg2        VP8, MPEG-2 zero-copy + exit line
+#   window-pixman       weston pixman (no linux-dmabuf): wl_shm copies, no visl
+#                       dmabufs in weston, exit line zero-copy 0, copied > 0
+#   window-aspect-hevc  1440x1080 SAR 4:3 -> 1024x576 centred, zero-copy
+#   window-crop-1088    H.264 coded 1920x1088 -> 1024x576 (the crop), zero-copy
+#   pacing-hevc         250 frames at 25 fps: presented + dropped = 250 = frame
+#                       lines, none presented before due (tests/vm/check-pacing.py)
+# Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
+# with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
@@ -72,6 +88,35 @@ check window-hevc-mkv tests/vm/window-test.sh -o /tmp/vreq-window-hevc -w 25 -V 
   -f "$media/remuxed-by-us/gizmo_hevc_8bit_420.mkv" -- ./vreqplay --keep-open gizmo_hevc_8bit_420.mkv
 check window-vp9-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp9 -w 25 -V 560x320 \
   -f "$media/debian-src-firefox-esr/gizmo.webm" -- ./vreqplay --keep-open gizmo.webm
+#    ... and VP8 and MPEG-2 (all five codecs); -E plays each again without
+#    --keep-open, whose exit line "vreqplay: window: presented N, dropped N, late N
+#    (zero-copy N, copied N)" must say zero-copy > 0, copied 0 (150 frames: 5 s)
+check window-vp8-webm tests/vm/window-test.sh -o /tmp/vreq-window-vp8 -E -w 20 -V 304x176 \
+  -f "$media/debian-src-firefox-esr/webgl-npot-video.vp8.webm" -- ./vreqplay --keep-open --frames 150 webgl-npot-video.vp8.webm
+check window-mpeg2 tests/vm/window-test.sh -o /tmp/vreq-window-mpeg2 -E -w 20 -V 640x480 \
+  -f "$media/remuxed-by-us/movie-hello.mpeg2.mkv" -- ./vreqplay --keep-open --frames 150 movie-hello.mpeg2.mkv
+# 3a. the fallback: weston with the pixman renderer offers no zwp_linux_dmabuf_v1,
+#     so vreqplay copies into wl_shm: the shot shows visl's frame scaled to fit
+#     (1024x576 in the 4:3 output, black borders: -F), weston holds no visl
+#     dmabufs, the exit line says zero-copy 0, copied > 0
+check window-pixman tests/vm/window-test.sh -o /tmp/vreq-window-pixman -R pixman -E -w 20 -V 256x144 -F \
+  -f "$media/debian-librust-vid-dup-finder-lib-dev/cat.1.mp4" -- ./vreqplay --keep-open --frames 125 cat.1.mp4
+# 3b. aspect and crop, zero-copy (weston holds visl's dmabufs), in the 1024x768
+#     output the picture is scaled to fit keeping aspect: 1024x576 centred with
+#     black rows above and below (96 each, +-2 px; height 576 +-1):
+#     HEVC 1440x1080 with SAR 4:3 (VUI) displays as 1920x1080 (without the pixel
+#     aspect it would fill 1024x768) ...
+check window-aspect-hevc tests/vm/window-test.sh -o /tmp/vreq-window-aspect -w 20 -V 1920x1080 -F \
+  -f "$media/debian-src-firefox-esr/aspect_ratio_4_3_hevc.mp4" -- ./vreqplay --keep-open aspect_ratio_4_3_hevc.mp4
+#    ... and H.264 1080p coded as 1920x1088 (SPS frame cropping): the 8 rows
+#    below the visible 1080 must not show (they would make the picture 580 high)
+check window-crop-1088 tests/vm/window-test.sh -o /tmp/vreq-window-crop -w 20 -V 1920x1080 -F \
+  -f "$media/pypi-pymediainfo/sample.mp4" -- ./vreqplay --keep-open sample.mp4
+# 3c. pacing over a 10 s clip at its rate (HEVC, 250 frames at 25 fps), with the
+#     per-frame debug lines (tests/vm/check-pacing.py): presented + dropped = 250 =
+#     frame lines, none presented before its due time (drops are allowed: TCG)
+check pacing-hevc tests/vm/window-test.sh -o /tmp/vreq-pacing -P 250:25 \
+  -f "$media/crates-cros-codecs/test-25fps.h265" -- ./vreqplay test-25fps.h265
 # (tests/vm/window-test.sh without a command runs the presenter's synthetic
 #  pattern through both paths; not in the tier: its zero-copy screenshot came
 #  back empty in about one run in four, cause not found yet — see its header.)
