@@ -85,16 +85,25 @@ use wayland_protocols::wp::linux_dmabuf::zv1::client::{
     zwp_linux_buffer_params_v1, zwp_linux_dmabuf_feedback_v1, zwp_linux_dmabuf_v1,
 };
 
-use super::{FrameSource, PresentError, Sink};
+use super::{FrameSource, PresentError, Sink, UserCommand};
 use crate::engine::DecodedFrame;
 use crate::frame::convert::{to_xrgb8888, ColorMatrix};
 use crate::frame::PixelFormat;
 
 mod copy;
 pub mod dmabuf;
+pub mod geometry;
+pub mod input;
+mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
+use smithay_client_toolkit::reexports::client::protocol::wl_keyboard;
+use smithay_client_toolkit::seat::SeatState;
+use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
+use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
+use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
+use window::{Extras, Scaled};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
@@ -229,6 +238,29 @@ struct State {
     /// wl_buffer id → entry key.
     entry_of: HashMap<ObjectId, (u64, usize)>,
     stats: WindowStats,
+    /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
+    window_size: Option<(u32, u32)>,
+    /// The last configure had the `fullscreen` state.
+    fullscreen: bool,
+    /// Key `f` was pressed: toggle fullscreen after the events.
+    fullscreen_toggle: bool,
+    /// The scale changed: recompute the layout after the events.
+    layout_dirty: bool,
+    /// Keys for the player, oldest first ([`Sink::take_commands`]).
+    commands: Vec<UserCommand>,
+    /// Paused by `space` (tracks the `TogglePause` commands handed out).
+    paused: bool,
+    /// [`Sink::finish`] was called: no idle inhibitor any more.
+    finished: bool,
+    inhibitor: Option<zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1>,
+    /// `wp_fractional_scale_v1.preferred_scale` (120ths), if received.
+    fractional_scale: Option<u32>,
+    /// `wl_surface.preferred_buffer_scale` of the toplevel (integer scale).
+    buffer_scale: i32,
+    fractional: Option<wp_fractional_scale_v1::WpFractionalScaleV1>,
+    content_types: Vec<wp_content_type_v1::WpContentTypeV1>,
+    seats: SeatState,
+    keyboard: Option<wl_keyboard::WlKeyboard>,
 }
 
 /// The window sink. Use through [`open_window`] or directly for its
@@ -249,6 +281,12 @@ pub struct WaylandSink {
     shm_buffers: Vec<Buffer>,
     /// Buffer size in pixels of the last commit.
     size: Option<(u32, u32)>,
+    /// Optional globals (viewporter, idle inhibit, …).
+    extras: Extras,
+    /// Video on a scaled subsurface; `None`: on the toplevel, unscaled.
+    scaled: Option<Scaled>,
+    /// Display size (pixels, pixel aspect applied) of the last picture.
+    display: Option<(u32, u32)>,
 }
 
 fn wl_err(what: &str, e: impl std::fmt::Display) -> PresentError {
@@ -278,10 +316,31 @@ impl WaylandSink {
         } else {
             bind_dmabuf(&globals, &qh)
         };
+        let extras = Extras::bind(&globals, &qh);
         let surface = compositor.create_surface(&qh);
+        // sctk binds zxdg_decoration_manager_v1 when offered and asks for server-side mode
         let window = xdg.create_window(surface, WindowDecorations::RequestServer, &qh);
         window.set_title(opts.title.clone());
         window.set_app_id(opts.app_id.clone());
+        if opts.fullscreen {
+            window.set_fullscreen(None);
+        }
+        let scaled = match Scaled::new(
+            &globals,
+            &compositor,
+            &extras,
+            &shm,
+            window.wl_surface(),
+            &qh,
+        ) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                tracing::info!(
+                    "wayland: {why}: the video is not scaled (the window takes the picture's size)"
+                );
+                None
+            }
+        };
         window.commit();
         let state = State {
             registry: RegistryState::new(&globals),
@@ -302,6 +361,20 @@ impl WaylandSink {
             entries: HashMap::new(),
             entry_of: HashMap::new(),
             stats: WindowStats::default(),
+            window_size: None,
+            fullscreen: false,
+            fullscreen_toggle: false,
+            layout_dirty: false,
+            commands: Vec::new(),
+            paused: false,
+            finished: false,
+            inhibitor: None,
+            fractional_scale: None,
+            buffer_scale: 1,
+            fractional: None,
+            content_types: Vec::new(),
+            seats: SeatState::new(&globals, &qh),
+            keyboard: None,
         };
         let mut sink = WaylandSink {
             conn,
@@ -316,7 +389,11 @@ impl WaylandSink {
             pool: None,
             shm_buffers: Vec::new(),
             size: None,
+            extras,
+            scaled,
+            display: None,
         };
+        sink.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
         if let Some(g) = &sink.state.dmabuf_global {
             if g.version() >= 4 {
@@ -428,12 +505,7 @@ impl WaylandSink {
         self.queue
             .dispatch_pending(&mut self.state)
             .map_err(|e| self.dispatch_err(e))?;
-        if self.state.configure_pending && self.size.is_some() {
-            // finish the acknowledged configure; the buffer stays as it is
-            self.state.configure_pending = false;
-            self.state.window.wl_surface().commit();
-            let _ = self.conn.flush();
-        }
+        self.after_events();
         Ok(())
     }
 
@@ -460,7 +532,10 @@ impl WaylandSink {
 
     /// The surface frames are attached to.
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
-        self.state.window.wl_surface()
+        match &self.scaled {
+            Some(s) => s.video_surface(),
+            None => self.state.window.wl_surface(),
+        }
     }
 
     fn throttled(&self) -> bool {
@@ -503,23 +578,35 @@ impl Sink for WaylandSink {
             return Ok(());
         }
         self.choose_path(&frame);
-        let frame = match self.path.clone() {
+        let display =
+            geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
+        let (frame, mut attached) = match self.path.clone() {
             PathChoice::Dmabuf { modifier } => match self.attach_dmabuf(frame, src, modifier)? {
-                Ok(_attached) => None,
-                Err(f) => Some(f),
+                Ok(a) => (None, Some(a)),
+                Err(f) => (Some(f), None),
             },
-            _ => Some(frame),
+            _ => (Some(frame), None),
         };
         if let Some(frame) = frame {
-            if self.attach_shm(frame, src)?.is_none() {
+            attached = self.attach_shm(frame, src)?;
+            if attached.is_none() {
                 return Ok(());
             }
         }
-        let surface = self.state.window.wl_surface().clone();
+        if let Some(a) = &attached {
+            self.set_source(a, display);
+        }
+        let parent_dirty = self.relayout();
+        let surface = self.video_surface().clone();
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
         surface.frame(&self.qh, FrameCallbackData(surface.clone()));
         surface.commit();
+        if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
+            // the toplevel: background, subsurface position, an acknowledged configure
+            self.state.window.wl_surface().commit();
+        }
         self.state.configure_pending = false;
+        self.update_inhibitor();
         self.state.frame_pending = Some(Instant::now());
         self.pump(Duration::ZERO)
     }
@@ -532,8 +619,19 @@ impl Sink for WaylandSink {
         Ok(())
     }
 
+    fn take_commands(&mut self) -> Vec<UserCommand> {
+        let c = std::mem::take(&mut self.state.commands);
+        if !c.is_empty() {
+            self.update_inhibitor();
+        }
+        c
+    }
+
     fn finish(&mut self) -> Result<(), PresentError> {
         self.wait_until(Instant::now() + FINISH_WAIT, |s| s.frame_pending.is_none())?;
+        self.state.finished = true;
+        self.update_inhibitor();
+        let _ = self.conn.flush();
         let s = self.state.stats;
         tracing::info!(
             "wayland: {} frames zero-copy ({} dmabuf wl_buffers, {} releases), {} copied, {} dropped",
@@ -563,9 +661,14 @@ impl CompositorHandler for State {
         &mut self,
         _: &Connection,
         _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        _: i32,
+        surface: &wl_surface::WlSurface,
+        factor: i32,
     ) {
+        if surface == self.window.wl_surface() && factor != self.buffer_scale {
+            tracing::debug!("wayland: preferred buffer scale {factor}");
+            self.buffer_scale = factor;
+            self.layout_dirty = true;
+        }
     }
     fn transform_changed(
         &mut self,
@@ -615,7 +718,17 @@ impl WindowHandler for State {
         c: WindowConfigure,
         _: u32,
     ) {
-        tracing::debug!("wayland: configure {:?} {:?}", c.new_size, c.state);
+        tracing::debug!(
+            "wayland: configure {:?} {:?} {:?}",
+            c.new_size,
+            c.state,
+            c.decoration_mode
+        );
+        self.window_size = match c.new_size {
+            (Some(w), Some(h)) => Some((w.get(), h.get())),
+            _ => None,
+        };
+        self.fullscreen = c.is_fullscreen();
         self.configured = true;
         self.configure_pending = true;
     }
@@ -631,7 +744,7 @@ impl ProvidesRegistryState for State {
     fn registry(&mut self) -> &mut RegistryState {
         &mut self.registry
     }
-    smithay_client_toolkit::registry_handlers![OutputState];
+    smithay_client_toolkit::registry_handlers![OutputState, SeatState];
 }
 
 impl OutputHandler for State {
