@@ -1,8 +1,15 @@
 //! The Wayland window: an xdg-shell toplevel showing decoded frames.
 //!
 //! Protocols (XML names): `wl_compositor`, `xdg_wm_base` (xdg-shell),
-//! `wl_shm`, and optionally `zwp_linux_dmabuf_v1` v3–v5 (linux-dmabuf-v1).
-//! Built on smithay-client-toolkit (registry, surface, xdg window, shm pool).
+//! `wl_shm`, `wl_seat` / `wl_keyboard`; optionally `zwp_linux_dmabuf_v1`
+//! v3–v5 (linux-dmabuf-v1), `wp_viewporter` + `wl_subcompositor`
+//! (scaling), `wp_single_pixel_buffer_manager_v1` (black borders),
+//! `zxdg_decoration_manager_v1` (server-side decorations: sctk binds it and
+//! sends `set_mode(server_side)` for [`WindowDecorations::RequestServer`]),
+//! `zwp_idle_inhibit_manager_v1`, `wp_fractional_scale_manager_v1`,
+//! `wp_content_type_manager_v1`. The optional globals found are logged at
+//! info when the window opens. Built on smithay-client-toolkit (registry,
+//! surfaces, subsurfaces, seat, xdg window, shm pool).
 //!
 //! # Two paths
 //! * **Zero-copy (dmabuf)**: when the compositor announces the frame's DRM
@@ -27,7 +34,8 @@
 //!
 //! # Pacing and throttling
 //! The player sleeps until each frame's pts and then calls [`Sink::show`].
-//! The window keeps at most one commit in flight: each commit asks for a
+//! The window keeps at most one commit in flight: each commit (of the video
+//! surface) asks for a
 //! `wl_surface.frame` callback, and a frame that arrives while that callback
 //! is still outstanding is **dropped** (counted in [`WindowStats::dropped`],
 //! its buffer goes straight back to the decoder) rather than waited for, so
@@ -37,19 +45,58 @@
 //! without blocking; [`Sink::finish`] waits (at most [`FINISH_WAIT`]) for
 //! the last commit's callback so the last frame is on screen.
 //!
-//! # Size
-//! Buffers are the video's visible size (the crop origin is folded into the
-//! dmabuf plane offsets); the toplevel takes that size. A configure with
-//! another size (fullscreen / kiosk) is acknowledged and the compositor
-//! places the buffer (no scaling yet: `wp_viewporter` comes later).
+//! # Geometry ([`geometry`] has the maths and its tests)
+//! With `wp_viewporter` and `wl_subcompositor` the video goes on a
+//! **desynchronised subsurface** of the toplevel with its own `wp_viewport`:
+//! * `set_source` = the attach's [`Attached::source`] (the visible
+//!   rectangle in buffer pixels: crop without copying; a rectangle outside
+//!   the buffer is replaced by the whole buffer with a warning, since the
+//!   protocol would otherwise raise `out_of_buffer`);
+//! * `set_destination` = the **display size** (visible size corrected by
+//!   [`DecodedFrame::pixel_aspect`]: 1440x1080 with 4:3 → 1920x1080; ratios
+//!   capped at [`geometry::MAX_PIXEL_ASPECT`]) fitted into the window keeping
+//!   aspect, and `wl_subsurface.set_position` centres it.
+//!
+//! The toplevel surface itself shows a **black 1×1 buffer**
+//! (`wp_single_pixel_buffer_manager_v1`, else a 1×1 `wl_shm` XRGB8888 of 0)
+//! stretched by its own viewport to the window size: the borders. The window
+//! size is the last `xdg_toplevel.configure` size; when the compositor leaves
+//! it to us (0x0, or before any sized configure) it is the display size in
+//! logical pixels (divided by the preferred scale: `wp_fractional_scale_v1`,
+//! else `wl_surface.preferred_buffer_scale`), shrunk keeping aspect to fit
+//! the largest output (mpv's autofit). All sizes given to the protocol are
+//! logical (surface-local) pixels; buffers are never scaled or copied for
+//! this, the compositor scales through the viewports.
+//!
+//! Without `wp_viewporter` (or `wl_subcompositor`) the frames go on the
+//! toplevel surface unscaled (the window takes the buffer's size; the
+//! compositor places it in a larger configure) and the reason is logged.
 //! Every configure is answered by a commit (sctk sends `ack_configure`; the
 //! commit makes it take effect): weston's kiosk shell re-configures the
 //! toplevel right after it maps it, and without that commit the surface was
-//! not shown.
+//! not shown. Nothing is committed before the first frame (an xdg toplevel
+//! maps with its first buffer).
+//!
+//! # Window
+//! Title and app id from [`WindowOptions`] (`vreqplay — <file name>`);
+//! [`WindowOptions::fullscreen`] asks `set_fullscreen` before the first commit.
+//! `zwp_idle_inhibitor_v1` on the toplevel surface while playing (from the
+//! first frame; destroyed while paused and by [`Sink::finish`]).
+//! `wp_content_type_v1` `video` on both surfaces, when available.
+//!
+//! # Keys ([`input`])
+//! `space` → [`UserCommand::TogglePause`], `q` / `Esc` →
+//! [`UserCommand::Quit`] (both through [`Sink::take_commands`]), `f` toggles
+//! fullscreen (`set_fullscreen` / `unset_fullscreen` from the last
+//! configure's state). Keys are raw evdev codes from `wl_keyboard.key`
+//! (no xkbcommon): physical US-QWERTY positions, whatever the layout
+//! (on AZERTY, quit is the key labelled `A`).
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
-//! offsets with crop; the colour conversion in `frame::convert`).
+//! offsets with crop; display size, fit/centre, source rectangle, initial
+//! size in [`geometry`]; key mapping in [`input`]; the colour conversion in
+//! `frame::convert`).
 //! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
 //! a fake device) against weston 14 headless-GL in the VM through both paths
 //! and checks the screenshots' pixels (`tests/vm/check-pattern.py`).
