@@ -69,7 +69,8 @@
 //! this, the compositor scales through the viewports.
 //!
 //! Without `wp_viewporter` (or `wl_subcompositor`) the frames go on the
-//! toplevel surface unscaled (the window takes the buffer's size; the
+//! toplevel surface unscaled (also with `VREQPLAY_NO_VIEWPORTER=1`, for
+//! tests; the window takes the buffer's size; the
 //! compositor places it in a larger configure) and the reason is logged.
 //! Every configure is answered by a commit (sctk sends `ack_configure`; the
 //! commit makes it take effect): weston's kiosk shell re-configures the

@@ -23,6 +23,10 @@ use super::geometry::{self, Layout, Rect};
 use super::input::{key_action, KeyAction};
 use super::*;
 
+/// Environment variable: `1` makes the window behave as if the compositor
+/// had no `wp_viewporter` (unscaled video on the toplevel), to test that path.
+pub const NO_VIEWPORTER_ENV: &str = "VREQPLAY_NO_VIEWPORTER";
+
 /// The optional globals, bound if the compositor has them.
 #[derive(Default)]
 pub(super) struct Extras {
@@ -90,6 +94,9 @@ impl Scaled {
         toplevel: &wl_surface::WlSurface,
         qh: &QueueHandle<State>,
     ) -> Result<Self, String> {
+        if std::env::var_os(NO_VIEWPORTER_ENV).is_some_and(|v| v == "1") {
+            return Err(format!("{NO_VIEWPORTER_ENV}=1"));
+        }
         let viewporter = extras
             .viewporter
             .as_ref()
