@@ -155,8 +155,12 @@ use window::{Extras, Scaled};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
-/// A frame callback outstanding this long no longer throttles commits.
+/// A frame callback outstanding this long no longer throttles commits
+/// (unless [`MAX_HELD_WHILE_STALE`] dmabufs are unreleased).
 pub const STALE_CALLBACK: Duration = Duration::from_secs(1);
+/// With a stale frame callback, frames are still dropped while the compositor
+/// holds (has not released) this many dmabuf frames.
+pub const MAX_HELD_WHILE_STALE: usize = 2;
 /// How long [`Sink::finish`] waits for the last frame callback.
 pub const FINISH_WAIT: Duration = Duration::from_secs(1);
 /// How long to wait for the compositor during setup (first configure,
@@ -587,9 +591,18 @@ impl WaylandSink {
     }
 
     fn throttled(&self) -> bool {
+        // A stale callback stops throttling only while the compositor holds few of the
+        // decoder's buffers: a compositor that stalls (weston's first scaled repaint under
+        // TCG took 12 s) must not collect CAPTURE buffers until the decoder starves.
+        let held = self
+            .state
+            .entries
+            .values()
+            .filter(|e| e.frame.is_some())
+            .count();
         self.state
             .frame_pending
-            .is_some_and(|t| t.elapsed() < STALE_CALLBACK)
+            .is_some_and(|t| t.elapsed() < STALE_CALLBACK || held >= MAX_HELD_WHILE_STALE)
     }
 }
 
