@@ -8,7 +8,7 @@ use crate::codec::h264::H264Codec;
 use crate::codec::{CodecKind, CodedUnit, StatelessCodec};
 use crate::container::{self, CodecId, TrackInfo};
 use crate::engine::Decoder;
-use crate::present::{NullSink, PresentError, Sink};
+use crate::present::{NullSink, PresentError, Sink, UserCommand};
 use crate::v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
 
 /// Where frames go.
@@ -250,14 +250,14 @@ pub fn run<D: DecoderDevice>(
     let mut show = |dec: &mut Decoder<D>,
                     sink: &mut dyn Sink,
                     report: &mut PlayReport|
-     -> Result<bool, PlayError> {
+     -> Result<Flow, PlayError> {
         while let Some(w) = dec.take_warning() {
             tracing::warn!("{}: track {}: {w}", input.display(), track.id);
             report.warnings.push(w);
         }
         while let Some(mut frame) = dec.next_frame() {
             if report.frames_shown >= limit {
-                return Ok(false);
+                return Ok(Flow::Stop);
             }
             if let Some((start, end)) = track.presentation_window_ns {
                 if frame.pts_ns < start || frame.pts_ns >= end {
@@ -284,12 +284,23 @@ pub fn run<D: DecoderDevice>(
             }
             sink.show(frame, &*dec, due)?;
             report.frames_shown += 1;
+            if handle_commands(sink, &mut clock)? == Flow::Quit {
+                return Ok(Flow::Quit);
+            }
         }
         sink.dispatch()?;
-        Ok(report.frames_shown < limit)
+        if handle_commands(sink, &mut clock)? == Flow::Quit {
+            return Ok(Flow::Quit);
+        }
+        Ok(if report.frames_shown < limit {
+            Flow::Go
+        } else {
+            Flow::Stop
+        })
     };
 
     let mut errors_in_a_row = 0;
+    let mut flow = Flow::Go;
     loop {
         let pkt = match demux.next_packet() {
             Ok(Some(p)) => p,
@@ -318,15 +329,16 @@ pub fn run<D: DecoderDevice>(
                 pkt.byte_offset
             ))
         })?;
-        if !show(dec, sink, &mut report)? {
+        flow = show(dec, sink, &mut report)?;
+        if flow != Flow::Go {
             break;
         }
     }
-    if report.frames_shown < limit {
+    if flow == Flow::Go && report.frames_shown < limit {
         dec.finish().map_err(|e| {
             PlayError::Decode(format!("{}: at end of stream: {e}", input.display()))
         })?;
-        show(dec, sink, &mut report)?;
+        flow = show(dec, sink, &mut report)?;
         if let Some(e) = dec.take_error() {
             return Err(PlayError::Decode(format!(
                 "{}: at end of stream: {e}",
@@ -337,17 +349,78 @@ pub fn run<D: DecoderDevice>(
     sink.finish()?;
     report.stats = dec.stats();
     report.present = sink.present_stats();
-    if opts.keep_open && paced {
-        // The decoder (which owns the last frame's buffer) stays alive until the window closes.
+    if opts.keep_open && paced && flow != Flow::Quit {
+        // The decoder (which owns the last frame's buffer) stays alive until the
+        // window closes or the user quits (`space` does nothing here).
         loop {
             match sink.dispatch() {
-                Ok(()) => std::thread::sleep(Duration::from_millis(20)),
+                Ok(()) => {
+                    if sink.take_commands().contains(&UserCommand::Quit) {
+                        tracing::info!("quit (key)");
+                        break;
+                    }
+                    std::thread::sleep(PAUSE_POLL)
+                }
                 Err(PresentError::Closed) => break,
                 Err(e) => return Err(e.into()),
             }
         }
     }
     Ok(report)
+}
+
+/// How often a paused player lets the sink handle events (keys, releases, close).
+pub const PAUSE_POLL: Duration = Duration::from_millis(20);
+
+/// What the play loop does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Keep decoding.
+    Go,
+    /// `max_frames` reached.
+    Stop,
+    /// The user asked to quit ([`UserCommand::Quit`]).
+    Quit,
+}
+
+/// Acts on the sink's [`UserCommand`]s: `Quit` → [`Flow::Quit`];
+/// `TogglePause` pauses: this blocks, letting the sink dispatch every
+/// [`PAUSE_POLL`], until the next `TogglePause` (or `Quit`), then shifts the
+/// pacing clock's origin by the time spent paused so later frames keep their
+/// spacing. Errors: the sink's (e.g. [`PresentError::Closed`]).
+fn handle_commands(
+    sink: &mut dyn Sink,
+    clock: &mut Option<(Instant, i64)>,
+) -> Result<Flow, PresentError> {
+    let mut paused_at: Option<Instant> = None;
+    loop {
+        for c in sink.take_commands() {
+            match c {
+                UserCommand::Quit => {
+                    tracing::info!("quit (key)");
+                    return Ok(Flow::Quit);
+                }
+                UserCommand::TogglePause => match paused_at.take() {
+                    None => {
+                        tracing::info!("paused");
+                        paused_at = Some(Instant::now());
+                    }
+                    Some(t) => {
+                        let paused = t.elapsed();
+                        if let Some((t0, _)) = clock.as_mut() {
+                            *t0 += paused;
+                        }
+                        tracing::info!("resumed after {paused:?}");
+                    }
+                },
+            }
+        }
+        if paused_at.is_none() {
+            return Ok(Flow::Go);
+        }
+        std::thread::sleep(PAUSE_POLL);
+        sink.dispatch()?;
+    }
 }
 
 /// Frame rate as a fraction from a frame duration in ns (25 fps → (25, 1)).
@@ -363,4 +436,146 @@ pub fn fps_fraction(frame_ns: u64) -> (u32, u32) {
     }
     let fps = (1_000_000_000f64 / frame_ns as f64).round().max(1.0) as u32;
     (fps, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::DecodedFrame;
+    use crate::present::FrameSource;
+    use crate::v4l2::{fake::FakeDevice, profile};
+
+    /// A sink that hands out scripted commands: `after_show[n]` after the
+    /// n-th shown frame (0-based), `after_dispatch[n]` at the n-th dispatch
+    /// (0-based) since commands were last taken. Records each frame's due instant.
+    #[derive(Default)]
+    struct Scripted {
+        after_show: Vec<(u64, UserCommand)>,
+        after_dispatch: Vec<(u64, UserCommand)>,
+        shown: u64,
+        dispatches: u64,
+        since_taken: u64,
+        pending: Vec<UserCommand>,
+        dues: Vec<Instant>,
+    }
+
+    impl Sink for Scripted {
+        fn show(
+            &mut self,
+            _frame: DecodedFrame,
+            _src: &dyn FrameSource,
+            due: Option<Instant>,
+        ) -> Result<(), PresentError> {
+            if let Some(d) = due {
+                self.dues.push(d);
+            }
+            for &(n, c) in &self.after_show {
+                if n == self.shown {
+                    self.pending.push(c);
+                }
+            }
+            self.shown += 1;
+            Ok(())
+        }
+        fn dispatch(&mut self) -> Result<(), PresentError> {
+            for &(n, c) in &self.after_dispatch {
+                if n == self.since_taken {
+                    self.pending.push(c);
+                }
+            }
+            self.dispatches += 1;
+            self.since_taken += 1;
+            Ok(())
+        }
+        fn take_commands(&mut self) -> Vec<UserCommand> {
+            if !self.pending.is_empty() {
+                self.since_taken = 0;
+            }
+            std::mem::take(&mut self.pending)
+        }
+    }
+
+    fn play(sink: &mut Scripted, max_frames: Option<u64>, paced: bool) -> PlayReport {
+        let path =
+            crate::testutil::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let opts = PlayOptions {
+            input: path.clone(),
+            output: Output::Null,
+            max_frames,
+            device: None,
+            keep_open: false,
+            fullscreen: false,
+            hwdec_copy: false,
+        };
+        let mut demux = container::open(&path).expect("open clip");
+        let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
+        let codec = make_codec(&path, &track, kind).expect("codec");
+        let mut dec = Decoder::new(
+            codec,
+            FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+        );
+        run(&opts, demux.as_mut(), &track, &mut dec, sink, paced).expect("run")
+    }
+
+    #[test]
+    fn quit_ends_playback_with_a_report() {
+        let mut sink = Scripted {
+            after_show: vec![(4, UserCommand::Quit)],
+            ..Default::default()
+        };
+        let r = play(&mut sink, None, false);
+        // the clip has 27 frames; quit after the 5th
+        assert_eq!(r.frames_shown, 5);
+        assert_eq!(sink.shown, 5);
+        assert!(r.stats.output >= 5, "{:?}", r.stats);
+    }
+
+    #[test]
+    fn pause_holds_frames_and_shifts_the_clock() {
+        // pause after frame 2, resume at the 10th dispatch while paused (~200 ms)
+        let mut sink = Scripted {
+            after_show: vec![(2, UserCommand::TogglePause)],
+            after_dispatch: vec![(10, UserCommand::TogglePause)],
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let r = play(&mut sink, Some(6), true);
+        assert_eq!(r.frames_shown, 6);
+        assert!(
+            sink.dispatches >= 10,
+            "dispatched {} times",
+            sink.dispatches
+        );
+        let d = &sink.dues;
+        assert_eq!(d.len(), 6);
+        let step = d[1] - d[0];
+        assert!(step > Duration::from_millis(5), "frame step {step:?}");
+        // the frame after the pause is due one step plus the paused time later ...
+        let gap = d[3] - d[2];
+        assert!(
+            gap >= step + 10 * PAUSE_POLL - Duration::from_millis(5),
+            "gap {gap:?}, step {step:?}"
+        );
+        // ... and the frames after it keep their spacing
+        for w in d[3..].windows(2) {
+            let s = w[1] - w[0];
+            assert!(
+                s.abs_diff(step) < Duration::from_millis(2),
+                "{s:?} vs {step:?}"
+            );
+        }
+        assert!(start.elapsed() >= 5 * step + 10 * PAUSE_POLL);
+    }
+
+    #[test]
+    fn quit_while_paused_ends_playback() {
+        let mut sink = Scripted {
+            after_show: vec![(1, UserCommand::TogglePause)],
+            after_dispatch: vec![(3, UserCommand::Quit)],
+            ..Default::default()
+        };
+        let r = play(&mut sink, None, false);
+        assert_eq!(r.frames_shown, 2);
+        assert!(sink.dispatches >= 4);
+    }
 }

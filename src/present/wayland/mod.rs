@@ -1,8 +1,15 @@
 //! The Wayland window: an xdg-shell toplevel showing decoded frames.
 //!
 //! Protocols (XML names): `wl_compositor`, `xdg_wm_base` (xdg-shell),
-//! `wl_shm`, and optionally `zwp_linux_dmabuf_v1` v3–v5 (linux-dmabuf-v1).
-//! Built on smithay-client-toolkit (registry, surface, xdg window, shm pool).
+//! `wl_shm`, `wl_seat` / `wl_keyboard`; optionally `zwp_linux_dmabuf_v1`
+//! v3–v5 (linux-dmabuf-v1), `wp_viewporter` + `wl_subcompositor`
+//! (scaling), `wp_single_pixel_buffer_manager_v1` (black borders),
+//! `zxdg_decoration_manager_v1` (server-side decorations: sctk binds it and
+//! sends `set_mode(server_side)` for [`WindowDecorations::RequestServer`]),
+//! `zwp_idle_inhibit_manager_v1`, `wp_fractional_scale_manager_v1`,
+//! `wp_content_type_manager_v1`. The optional globals found are logged at
+//! info when the window opens. Built on smithay-client-toolkit (registry,
+//! surfaces, subsurfaces, seat, xdg window, shm pool).
 //!
 //! # Two paths
 //! * **Zero-copy (dmabuf)**: when the compositor announces the frame's DRM
@@ -27,7 +34,8 @@
 //!
 //! # Pacing and throttling
 //! The player sleeps until each frame's pts and then calls [`Sink::show`].
-//! The window keeps at most one commit in flight: each commit asks for a
+//! The window keeps at most one commit in flight: each commit (of the video
+//! surface) asks for a
 //! `wl_surface.frame` callback, and a frame that arrives while that callback
 //! is still outstanding is **dropped** (counted in [`WindowStats::dropped`],
 //! its buffer goes straight back to the decoder) rather than waited for, so
@@ -37,19 +45,59 @@
 //! without blocking; [`Sink::finish`] waits (at most [`FINISH_WAIT`]) for
 //! the last commit's callback so the last frame is on screen.
 //!
-//! # Size
-//! Buffers are the video's visible size (the crop origin is folded into the
-//! dmabuf plane offsets); the toplevel takes that size. A configure with
-//! another size (fullscreen / kiosk) is acknowledged and the compositor
-//! places the buffer (no scaling yet: `wp_viewporter` comes later).
+//! # Geometry ([`geometry`] has the maths and its tests)
+//! With `wp_viewporter` and `wl_subcompositor` the video goes on a
+//! **desynchronised subsurface** of the toplevel with its own `wp_viewport`:
+//! * `set_source` = the attach's [`Attached::source`] (the visible
+//!   rectangle in buffer pixels: crop without copying; a rectangle outside
+//!   the buffer is replaced by the whole buffer with a warning, since the
+//!   protocol would otherwise raise `out_of_buffer`);
+//! * `set_destination` = the **display size** (visible size corrected by
+//!   [`DecodedFrame::pixel_aspect`]: 1440x1080 with 4:3 → 1920x1080; ratios
+//!   capped at [`geometry::MAX_PIXEL_ASPECT`]) fitted into the window keeping
+//!   aspect, and `wl_subsurface.set_position` centres it.
+//!
+//! The toplevel surface itself shows a **black 1×1 buffer**
+//! (`wp_single_pixel_buffer_manager_v1`, else a 1×1 `wl_shm` XRGB8888 of 0)
+//! stretched by its own viewport to the window size: the borders. The window
+//! size is the last `xdg_toplevel.configure` size; when the compositor leaves
+//! it to us (0x0, or before any sized configure) it is the display size in
+//! logical pixels (divided by the preferred scale: `wp_fractional_scale_v1`,
+//! else `wl_surface.preferred_buffer_scale`), shrunk keeping aspect to fit
+//! the largest output (mpv's autofit). All sizes given to the protocol are
+//! logical (surface-local) pixels; buffers are never scaled or copied for
+//! this, the compositor scales through the viewports.
+//!
+//! Without `wp_viewporter` (or `wl_subcompositor`) the frames go on the
+//! toplevel surface unscaled (also with `VREQPLAY_NO_VIEWPORTER=1`, for
+//! tests; the window takes the buffer's size; the
+//! compositor places it in a larger configure) and the reason is logged.
 //! Every configure is answered by a commit (sctk sends `ack_configure`; the
 //! commit makes it take effect): weston's kiosk shell re-configures the
 //! toplevel right after it maps it, and without that commit the surface was
-//! not shown.
+//! not shown. Nothing is committed before the first frame (an xdg toplevel
+//! maps with its first buffer).
+//!
+//! # Window
+//! Title and app id from [`WindowOptions`] (`vreqplay — <file name>`);
+//! [`WindowOptions::fullscreen`] asks `set_fullscreen` before the first commit.
+//! `zwp_idle_inhibitor_v1` on the toplevel surface while playing (from the
+//! first frame; destroyed while paused and by [`Sink::finish`]).
+//! `wp_content_type_v1` `video` on both surfaces, when available.
+//!
+//! # Keys ([`input`])
+//! `space` → [`UserCommand::TogglePause`], `q` / `Esc` →
+//! [`UserCommand::Quit`] (both through [`Sink::take_commands`]), `f` toggles
+//! fullscreen (`set_fullscreen` / `unset_fullscreen` from the last
+//! configure's state). Keys are raw evdev codes from `wl_keyboard.key`
+//! (no xkbcommon): physical US-QWERTY positions, whatever the layout
+//! (on AZERTY, quit is the key labelled `A`).
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
-//! offsets with crop; the colour conversion in `frame::convert`).
+//! offsets with crop; display size, fit/centre, source rectangle, initial
+//! size in [`geometry`]; key mapping in [`input`]; the colour conversion in
+//! `frame::convert`).
 //! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
 //! a fake device) against weston 14 headless-GL in the VM through both paths
 //! and checks the screenshots' pixels (`tests/vm/check-pattern.py`).
@@ -85,21 +133,34 @@ use wayland_protocols::wp::linux_dmabuf::zv1::client::{
     zwp_linux_buffer_params_v1, zwp_linux_dmabuf_feedback_v1, zwp_linux_dmabuf_v1,
 };
 
-use super::{FrameSource, PresentError, Sink};
+use super::{FrameSource, PresentError, Sink, UserCommand};
 use crate::engine::DecodedFrame;
 use crate::frame::convert::{to_xrgb8888, ColorMatrix};
 use crate::frame::PixelFormat;
 
 mod copy;
 pub mod dmabuf;
+pub mod geometry;
+pub mod input;
+mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
+use smithay_client_toolkit::reexports::client::protocol::wl_keyboard;
+use smithay_client_toolkit::seat::SeatState;
+use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
+use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
+use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
+use window::{Extras, Scaled};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
-/// A frame callback outstanding this long no longer throttles commits.
+/// A frame callback outstanding this long no longer throttles commits
+/// (unless [`MAX_HELD_WHILE_STALE`] dmabufs are unreleased).
 pub const STALE_CALLBACK: Duration = Duration::from_secs(1);
+/// With a stale frame callback, frames are still dropped while the compositor
+/// holds (has not released) this many dmabuf frames.
+pub const MAX_HELD_WHILE_STALE: usize = 2;
 /// How long [`Sink::finish`] waits for the last frame callback.
 pub const FINISH_WAIT: Duration = Duration::from_secs(1);
 /// How long to wait for the compositor during setup (first configure,
@@ -229,6 +290,29 @@ struct State {
     /// wl_buffer id → entry key.
     entry_of: HashMap<ObjectId, (u64, usize)>,
     stats: WindowStats,
+    /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
+    window_size: Option<(u32, u32)>,
+    /// The last configure had the `fullscreen` state.
+    fullscreen: bool,
+    /// Key `f` was pressed: toggle fullscreen after the events.
+    fullscreen_toggle: bool,
+    /// The scale changed: recompute the layout after the events.
+    layout_dirty: bool,
+    /// Keys for the player, oldest first ([`Sink::take_commands`]).
+    commands: Vec<UserCommand>,
+    /// Paused by `space` (tracks the `TogglePause` commands handed out).
+    paused: bool,
+    /// [`Sink::finish`] was called: no idle inhibitor any more.
+    finished: bool,
+    inhibitor: Option<zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1>,
+    /// `wp_fractional_scale_v1.preferred_scale` (120ths), if received.
+    fractional_scale: Option<u32>,
+    /// `wl_surface.preferred_buffer_scale` of the toplevel (integer scale).
+    buffer_scale: i32,
+    fractional: Option<wp_fractional_scale_v1::WpFractionalScaleV1>,
+    content_types: Vec<wp_content_type_v1::WpContentTypeV1>,
+    seats: SeatState,
+    keyboard: Option<wl_keyboard::WlKeyboard>,
 }
 
 /// The window sink. Use through [`open_window`] or directly for its
@@ -249,6 +333,12 @@ pub struct WaylandSink {
     shm_buffers: Vec<Buffer>,
     /// Buffer size in pixels of the last commit.
     size: Option<(u32, u32)>,
+    /// Optional globals (viewporter, idle inhibit, …).
+    extras: Extras,
+    /// Video on a scaled subsurface; `None`: on the toplevel, unscaled.
+    scaled: Option<Scaled>,
+    /// Display size (pixels, pixel aspect applied) of the last picture.
+    display: Option<(u32, u32)>,
 }
 
 fn wl_err(what: &str, e: impl std::fmt::Display) -> PresentError {
@@ -278,10 +368,31 @@ impl WaylandSink {
         } else {
             bind_dmabuf(&globals, &qh)
         };
+        let extras = Extras::bind(&globals, &qh);
         let surface = compositor.create_surface(&qh);
+        // sctk binds zxdg_decoration_manager_v1 when offered and asks for server-side mode
         let window = xdg.create_window(surface, WindowDecorations::RequestServer, &qh);
         window.set_title(opts.title.clone());
         window.set_app_id(opts.app_id.clone());
+        if opts.fullscreen {
+            window.set_fullscreen(None);
+        }
+        let scaled = match Scaled::new(
+            &globals,
+            &compositor,
+            &extras,
+            &shm,
+            window.wl_surface(),
+            &qh,
+        ) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                tracing::info!(
+                    "wayland: {why}: the video is not scaled (the window takes the picture's size)"
+                );
+                None
+            }
+        };
         window.commit();
         let state = State {
             registry: RegistryState::new(&globals),
@@ -302,6 +413,20 @@ impl WaylandSink {
             entries: HashMap::new(),
             entry_of: HashMap::new(),
             stats: WindowStats::default(),
+            window_size: None,
+            fullscreen: false,
+            fullscreen_toggle: false,
+            layout_dirty: false,
+            commands: Vec::new(),
+            paused: false,
+            finished: false,
+            inhibitor: None,
+            fractional_scale: None,
+            buffer_scale: 1,
+            fractional: None,
+            content_types: Vec::new(),
+            seats: SeatState::new(&globals, &qh),
+            keyboard: None,
         };
         let mut sink = WaylandSink {
             conn,
@@ -316,7 +441,11 @@ impl WaylandSink {
             pool: None,
             shm_buffers: Vec::new(),
             size: None,
+            extras,
+            scaled,
+            display: None,
         };
+        sink.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
         if let Some(g) = &sink.state.dmabuf_global {
             if g.version() >= 4 {
@@ -428,12 +557,7 @@ impl WaylandSink {
         self.queue
             .dispatch_pending(&mut self.state)
             .map_err(|e| self.dispatch_err(e))?;
-        if self.state.configure_pending && self.size.is_some() {
-            // finish the acknowledged configure; the buffer stays as it is
-            self.state.configure_pending = false;
-            self.state.window.wl_surface().commit();
-            let _ = self.conn.flush();
-        }
+        self.after_events();
         Ok(())
     }
 
@@ -460,13 +584,25 @@ impl WaylandSink {
 
     /// The surface frames are attached to.
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
-        self.state.window.wl_surface()
+        match &self.scaled {
+            Some(s) => s.video_surface(),
+            None => self.state.window.wl_surface(),
+        }
     }
 
     fn throttled(&self) -> bool {
+        // A stale callback stops throttling only while the compositor holds few of the
+        // decoder's buffers: a compositor that stalls (weston's first scaled repaint under
+        // TCG took 12 s) must not collect CAPTURE buffers until the decoder starves.
+        let held = self
+            .state
+            .entries
+            .values()
+            .filter(|e| e.frame.is_some())
+            .count();
         self.state
             .frame_pending
-            .is_some_and(|t| t.elapsed() < STALE_CALLBACK)
+            .is_some_and(|t| t.elapsed() < STALE_CALLBACK || held >= MAX_HELD_WHILE_STALE)
     }
 }
 
@@ -503,23 +639,35 @@ impl Sink for WaylandSink {
             return Ok(());
         }
         self.choose_path(&frame);
-        let frame = match self.path.clone() {
+        let display =
+            geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
+        let (frame, mut attached) = match self.path.clone() {
             PathChoice::Dmabuf { modifier } => match self.attach_dmabuf(frame, src, modifier)? {
-                Ok(_attached) => None,
-                Err(f) => Some(f),
+                Ok(a) => (None, Some(a)),
+                Err(f) => (Some(f), None),
             },
-            _ => Some(frame),
+            _ => (Some(frame), None),
         };
         if let Some(frame) = frame {
-            if self.attach_shm(frame, src)?.is_none() {
+            attached = self.attach_shm(frame, src)?;
+            if attached.is_none() {
                 return Ok(());
             }
         }
-        let surface = self.state.window.wl_surface().clone();
+        if let Some(a) = &attached {
+            self.set_source(a, display);
+        }
+        let parent_dirty = self.relayout();
+        let surface = self.video_surface().clone();
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
         surface.frame(&self.qh, FrameCallbackData(surface.clone()));
         surface.commit();
+        if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
+            // the toplevel: background, subsurface position, an acknowledged configure
+            self.state.window.wl_surface().commit();
+        }
         self.state.configure_pending = false;
+        self.update_inhibitor();
         self.state.frame_pending = Some(Instant::now());
         self.pump(Duration::ZERO)
     }
@@ -532,8 +680,19 @@ impl Sink for WaylandSink {
         Ok(())
     }
 
+    fn take_commands(&mut self) -> Vec<UserCommand> {
+        let c = std::mem::take(&mut self.state.commands);
+        if !c.is_empty() {
+            self.update_inhibitor();
+        }
+        c
+    }
+
     fn finish(&mut self) -> Result<(), PresentError> {
         self.wait_until(Instant::now() + FINISH_WAIT, |s| s.frame_pending.is_none())?;
+        self.state.finished = true;
+        self.update_inhibitor();
+        let _ = self.conn.flush();
         let s = self.state.stats;
         tracing::info!(
             "wayland: {} frames zero-copy ({} dmabuf wl_buffers, {} releases), {} copied, {} dropped",
@@ -563,9 +722,14 @@ impl CompositorHandler for State {
         &mut self,
         _: &Connection,
         _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        _: i32,
+        surface: &wl_surface::WlSurface,
+        factor: i32,
     ) {
+        if surface == self.window.wl_surface() && factor != self.buffer_scale {
+            tracing::debug!("wayland: preferred buffer scale {factor}");
+            self.buffer_scale = factor;
+            self.layout_dirty = true;
+        }
     }
     fn transform_changed(
         &mut self,
@@ -615,7 +779,17 @@ impl WindowHandler for State {
         c: WindowConfigure,
         _: u32,
     ) {
-        tracing::debug!("wayland: configure {:?} {:?}", c.new_size, c.state);
+        tracing::debug!(
+            "wayland: configure {:?} {:?} {:?}",
+            c.new_size,
+            c.state,
+            c.decoration_mode
+        );
+        self.window_size = match c.new_size {
+            (Some(w), Some(h)) => Some((w.get(), h.get())),
+            _ => None,
+        };
+        self.fullscreen = c.is_fullscreen();
         self.configured = true;
         self.configure_pending = true;
     }
@@ -631,7 +805,7 @@ impl ProvidesRegistryState for State {
     fn registry(&mut self) -> &mut RegistryState {
         &mut self.registry
     }
-    smithay_client_toolkit::registry_handlers![OutputState];
+    smithay_client_toolkit::registry_handlers![OutputState, SeatState];
 }
 
 impl OutputHandler for State {

@@ -1,0 +1,59 @@
+//! Keys: `wl_keyboard.key` codes mapped to what the window does.
+//!
+//! The codes are Linux evdev key codes (`linux/input-event-codes.h`;
+//! wl_keyboard.key's `key` with the `xkb_v1` keymap is the evdev code, the
+//! XKB keycode minus 8). They name **physical keys by their US-QWERTY
+//! position**, not the symbol the user's layout puts there: no xkbcommon
+//! (a system library) is used to translate them, so on AZERTY the quit key is
+//! the one labelled `A`. `space`, `Esc` and `f` sit at the same place on
+//! common layouts.
+
+use super::UserCommand;
+
+/// `KEY_ESC` (linux/input-event-codes.h).
+pub const KEY_ESC: u32 = 1;
+/// `KEY_Q`.
+pub const KEY_Q: u32 = 16;
+/// `KEY_F`.
+pub const KEY_F: u32 = 33;
+/// `KEY_SPACE`.
+pub const KEY_SPACE: u32 = 57;
+
+/// What a key press asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAction {
+    /// Handed to the player through [`super::Sink::take_commands`].
+    Command(UserCommand),
+    /// `f`: the window toggles fullscreen itself.
+    ToggleFullscreen,
+}
+
+/// The action of a pressed key (evdev code), `None` for keys without one.
+pub fn key_action(code: u32) -> Option<KeyAction> {
+    match code {
+        KEY_SPACE => Some(KeyAction::Command(UserCommand::TogglePause)),
+        KEY_Q | KEY_ESC => Some(KeyAction::Command(UserCommand::Quit)),
+        KEY_F => Some(KeyAction::ToggleFullscreen),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_actions() {
+        assert_eq!(
+            key_action(57),
+            Some(KeyAction::Command(UserCommand::TogglePause))
+        );
+        assert_eq!(key_action(16), Some(KeyAction::Command(UserCommand::Quit)));
+        assert_eq!(key_action(1), Some(KeyAction::Command(UserCommand::Quit)));
+        assert_eq!(key_action(33), Some(KeyAction::ToggleFullscreen));
+        // KEY_A, KEY_ENTER, KEY_W, 0 and the XKB code of space (57 + 8) do nothing
+        for c in [30, 28, 17, 0, 65, u32::MAX] {
+            assert_eq!(key_action(c), None, "code {c}");
+        }
+    }
+}
