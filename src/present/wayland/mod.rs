@@ -25,17 +25,18 @@
 //!   the CPU by [`crate::frame::convert`] (BT.601 limited range below 720
 //!   lines, BT.709 from 720). The frame is dropped right after the copy.
 //!
-//! # Pacing and throttling
-//! The player sleeps until each frame's pts and then calls [`Sink::show`].
-//! The window keeps at most one commit in flight: each commit asks for a
-//! `wl_surface.frame` callback, and a frame that arrives while that callback
-//! is still outstanding is **dropped** (counted in [`WindowStats::dropped`],
-//! its buffer goes straight back to the decoder) rather than waited for, so
-//! the player's clock never stalls behind the compositor. A callback that is
-//! outstanding for more than [`STALE_CALLBACK`] (a hidden window gets none)
-//! no longer blocks commits. [`Sink::dispatch`] reads and handles events
-//! without blocking; [`Sink::finish`] waits (at most [`FINISH_WAIT`]) for
-//! the last commit's callback so the last frame is on screen.
+//! # Pacing
+//! The player hands each frame over [`Sink::lead`] before its due time;
+//! [`Sink::show`] asks the scheduler in [`pacing`] when to commit it (after
+//! the last predicted vblank before due, from `wp_presentation` feedback; at
+//! due without it), waits for that while handling events, or drops the frame
+//! when it is late (counted in [`WindowStats::dropped`] too; its buffer goes
+//! straight back to the decoder). Each commit asks for its
+//! `wp_presentation_feedback` (without `wp_presentation`: a `wl_surface.frame`
+//! callback, one commit in flight). [`Sink::dispatch`] reads and handles
+//! events without blocking; [`Sink::finish`] waits (at most
+//! [`pacing::FINISH_WAIT`]) for the outstanding answers so that
+//! [`Sink::present_stats`] adds up (`presented + dropped` = frames shown).
 //!
 //! # Size
 //! Buffers are the video's visible size (the crop origin is folded into the
@@ -63,7 +64,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState, FrameCallbackData};
+use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState};
 use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::output::{OutputHandler, OutputState};
 use smithay_client_toolkit::reexports::client::globals::{registry_queue_init, GlobalList};
@@ -92,16 +93,13 @@ use crate::frame::PixelFormat;
 
 mod copy;
 pub mod dmabuf;
+pub mod pacing;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
-/// A frame callback outstanding this long no longer throttles commits.
-pub const STALE_CALLBACK: Duration = Duration::from_secs(1);
-/// How long [`Sink::finish`] waits for the last frame callback.
-pub const FINISH_WAIT: Duration = Duration::from_secs(1);
 /// How long to wait for the compositor during setup (first configure,
 /// globals, the first dmabuf `created`/`failed`).
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -215,8 +213,8 @@ struct State {
     /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
     configure_pending: bool,
     closed: bool,
-    /// A frame callback is outstanding since this instant.
-    frame_pending: Option<Instant>,
+    /// Frame pacing and presentation feedback (pacing.rs).
+    pacing: pacing::Pacing,
     dmabuf_global: Option<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1>,
     formats: DmabufFormats,
     /// v4 feedback being received: format table and pairs of finished tranches.
@@ -291,7 +289,7 @@ impl WaylandSink {
             configured: false,
             configure_pending: false,
             closed: false,
-            frame_pending: None,
+            pacing: pacing::Pacing::bind(&globals, &qh),
             dmabuf_global,
             formats: DmabufFormats::default(),
             feedback_table: Vec::new(),
@@ -462,12 +460,6 @@ impl WaylandSink {
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
         self.state.window.wl_surface()
     }
-
-    fn throttled(&self) -> bool {
-        self.state
-            .frame_pending
-            .is_some_and(|t| t.elapsed() < STALE_CALLBACK)
-    }
 }
 
 fn bind_dmabuf(
@@ -488,20 +480,17 @@ impl Sink for WaylandSink {
         &mut self,
         frame: DecodedFrame,
         src: &dyn FrameSource,
-        _due: Option<std::time::Instant>,
+        due: Option<std::time::Instant>,
     ) -> Result<(), PresentError> {
         self.pump(Duration::ZERO)?;
         if self.state.closed {
             return Err(PresentError::Closed);
         }
-        if self.throttled() {
-            tracing::debug!(
-                "wayland: frame pts {} ns dropped (frame callback outstanding)",
-                frame.pts_ns
-            );
-            self.state.stats.dropped += 1;
+        // pacing: wait for the commit time, or drop (pacing.rs)
+        let pts_ns = frame.pts_ns;
+        let Some(due_ns) = self.pace(pts_ns, due)? else {
             return Ok(());
-        }
+        };
         self.choose_path(&frame);
         let frame = match self.path.clone() {
             PathChoice::Dmabuf { modifier } => match self.attach_dmabuf(frame, src, modifier)? {
@@ -512,16 +501,25 @@ impl Sink for WaylandSink {
         };
         if let Some(frame) = frame {
             if self.attach_shm(frame, src)?.is_none() {
+                self.pace_no_buffer(pts_ns, due_ns);
                 return Ok(());
             }
         }
         let surface = self.state.window.wl_surface().clone();
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
-        surface.frame(&self.qh, FrameCallbackData(surface.clone()));
+        self.pace_commit(pts_ns, due_ns); // feedback or frame callback
         surface.commit();
         self.state.configure_pending = false;
-        self.state.frame_pending = Some(Instant::now());
+        self.pace_log_stats();
         self.pump(Duration::ZERO)
+    }
+
+    fn lead(&self) -> Duration {
+        self.pacing_lead()
+    }
+
+    fn present_stats(&self) -> Option<super::PresentStats> {
+        Some(self.pacing_stats())
     }
 
     fn dispatch(&mut self) -> Result<(), PresentError> {
@@ -533,7 +531,7 @@ impl Sink for WaylandSink {
     }
 
     fn finish(&mut self) -> Result<(), PresentError> {
-        self.wait_until(Instant::now() + FINISH_WAIT, |s| s.frame_pending.is_none())?;
+        self.pace_finish()?;
         let s = self.state.stats;
         tracing::info!(
             "wayland: {} frames zero-copy ({} dmabuf wl_buffers, {} releases), {} copied, {} dropped",
@@ -583,7 +581,7 @@ impl CompositorHandler for State {
         time: u32,
     ) {
         tracing::debug!("wayland: frame callback done ({time} ms)");
-        self.frame_pending = None;
+        self.pacing.frame_callback();
     }
     fn surface_enter(
         &mut self,
