@@ -24,10 +24,10 @@
 //!   letting it drift behind. So that a decoder slower than real time still
 //!   updates the picture, a frame is shown anyway (and counted late) once
 //!   [`MAX_DROP_RUN_NS`] worth of frames were dropped in a row.
-//! * **Drop (superseded)** — fallback only: without `wp_presentation` the
-//!   window keeps one commit in flight (its `wl_surface.frame` callback is
-//!   the only answer we get); a frame whose previous commit is still
-//!   unanswered waits for it until it would be late, then is dropped.
+//! * **Drop (superseded)**: at most [`MAX_IN_FLIGHT`] commits wait for
+//!   feedback (without `wp_presentation`: one, since its `wl_surface.frame`
+//!   callback is the only answer we get); a frame that finds them all
+//!   unanswered waits until it would be late, then is dropped.
 //!
 //! # Counting
 //! Every frame handed to `show` ends in exactly one of: **presented**
@@ -64,13 +64,18 @@ pub const MARGIN_NS: i64 = 1_000_000;
 /// A frame is shown even though late once this much (ns of frame intervals)
 /// was dropped in a row: at least one picture a second.
 pub const MAX_DROP_RUN_NS: i64 = 1_000_000_000;
+/// Most commits waiting for `wp_presentation` feedback (one being shown,
+/// one queued for the next vblank). Each holds a decoder buffer until the
+/// compositor releases it; a compositor that stops answering (weston under
+/// TCG stalls for seconds) must not take every CAPTURE buffer from the decoder.
+pub const MAX_IN_FLIGHT: usize = 2;
 /// Fallback: a frame callback unanswered this long is given up (counted dropped).
 pub const STALE_NS: i64 = 1_000_000_000;
 /// `lead` without a known refresh interval: how early the player hands a
 /// frame over before its due time.
 pub const DEFAULT_LEAD: Duration = Duration::from_millis(4);
 /// How long `finish` waits for the outstanding feedback / frame callbacks.
-pub const FINISH_WAIT: Duration = Duration::from_secs(2);
+pub const FINISH_WAIT: Duration = Duration::from_secs(3);
 /// Interval of the `-v` statistics line.
 pub const STATS_EVERY: Duration = Duration::from_secs(5);
 
@@ -90,7 +95,8 @@ pub enum Decision {
 pub enum DropReason {
     /// The vblank it could reach is past the next frame's due time.
     Late,
-    /// Fallback: the previous commit is still unanswered.
+    /// Too many commits still unanswered ([`MAX_IN_FLIGHT`]; fallback: one)
+    /// until the frame would be late.
     Superseded,
     /// The sink had no buffer to put it in (every `wl_shm` buffer held).
     NoBuffer,
@@ -273,12 +279,13 @@ impl Pacer {
         let target = self.commit_target(due_ns);
         let commit_at = now_ns.max(target);
         let lateness = self.reach(commit_at) - due_ns;
+        let cap = if self.feedback { MAX_IN_FLIGHT } else { 1 };
         if let Some(f) = self.interval(due_ns) {
             if lateness > f && self.drop_run_ns + f <= MAX_DROP_RUN_NS {
                 return Decision::Drop(DropReason::Late);
             }
-            if !self.feedback && !self.in_flight.is_empty() {
-                // one commit in flight: wait for its callback while this frame is still in time
+            if self.in_flight.len() >= cap {
+                // wait for an answer while this frame is still in time
                 let give_up = due_ns + f;
                 return if now_ns >= give_up {
                     Decision::Drop(DropReason::Superseded)
@@ -287,7 +294,7 @@ impl Pacer {
                     Decision::WaitUntil(give_up)
                 };
             }
-        } else if !self.feedback && !self.in_flight.is_empty() {
+        } else if self.in_flight.len() >= cap {
             return Decision::Drop(DropReason::Superseded);
         }
         if target > now_ns {
@@ -596,9 +603,19 @@ impl WaylandSink {
                 log_outcome(&o);
             }
             match self.state.pacing.pacer.decide(pair.clock_ns, due_ns) {
-                Decision::Commit => return Ok(Some(due_ns)),
+                Decision::Commit => {
+                    tracing::trace!(
+                        "wayland: pts {pts_ns} ns commit (now {} ns, due {due_ns} ns)",
+                        pair.clock_ns
+                    );
+                    return Ok(Some(due_ns));
+                }
                 Decision::Drop(reason) => {
-                    tracing::trace!("wayland: pts {pts_ns} ns dropped: {reason:?}");
+                    tracing::trace!(
+                        "wayland: pts {pts_ns} ns dropped: {reason:?} (now {} ns, due {due_ns} ns, {} in flight)",
+                        pair.clock_ns,
+                        self.state.pacing.pacer.in_flight()
+                    );
                     self.state.stats.dropped += 1;
                     let o = self.state.pacing.pacer.dropped(pts_ns, due_ns, reason);
                     log_outcome(&o);
@@ -969,6 +986,29 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_compositor_gets_at_most_max_in_flight_commits() {
+        // the compositor answers nothing for 3 s (weston under TCG): commits stop at
+        // MAX_IN_FLIGHT (each holds a decoder buffer), the rest is dropped in time
+        let mut sim = Sim::new(0);
+        let t0 = 1_000 * MS;
+        sim.stall = Some((t0 + 400 * MS, t0 + 3_400 * MS));
+        let mut most = 0;
+        for i in 0..150 {
+            let due = t0 + i * FRAME_25;
+            let lead = sim.pacer.lead().as_nanos() as i64;
+            sim.show(i * FRAME_25, due, due - lead);
+            most = most.max(sim.pacer.in_flight());
+        }
+        assert_eq!(most, MAX_IN_FLIGHT);
+        sim.finish(t0 + 150 * FRAME_25);
+        check_invariants(&sim);
+        let s = sim.pacer.stats(0, 0);
+        // 3 s at 25 fps: ~75 frames lost, and the frames after the stall are shown
+        assert!(s.dropped >= 70 && s.dropped <= 80, "{s}");
+        assert!(s.presented >= 70, "{s}");
+    }
+
+    #[test]
     fn discarded_feedback_counts_as_dropped() {
         let mut p = Pacer::new(true);
         let a = p.committed(0, 10 * MS, 0);
@@ -1057,7 +1097,9 @@ mod tests {
         sim.latch = 30 * MS;
         let t0 = 500 * MS;
         sim.stall = Some((t0 + 3_000 * MS, t0 + 3_500 * MS));
-        let jitter: Vec<i64> = (0..250).map(|_| (crate::testutil::xorshift(&mut seed) % 90) as i64 * MS).collect();
+        let jitter: Vec<i64> = (0..250)
+            .map(|_| (crate::testutil::xorshift(&mut seed) % 90) as i64 * MS)
+            .collect();
         play(&mut sim, 250, t0, |i, a| {
             if i % 7 == 3 {
                 a + jitter[i as usize]
