@@ -124,6 +124,18 @@ pub struct Outcome {
     pub refresh_ns: Option<u64>,
     /// Presented later than one refresh interval after `due_ns`.
     pub late: bool,
+    /// When it was committed (`None`: never committed).
+    pub commit_ns: Option<i64>,
+}
+
+impl Outcome {
+    /// The compositor's presentation time lies before the commit: not a
+    /// measured time. Seen with weston 14's headless backend (a timer, no
+    /// vblank) after its repaint loop went idle: the stamp was exactly the
+    /// previous stamp + one refresh, hundreds of ms before the commit.
+    pub fn presented_before_commit(&self) -> bool {
+        matches!((self.presented_ns, self.commit_ns), (Some(p), Some(c)) if p < c)
+    }
 }
 
 impl std::fmt::Display for Outcome {
@@ -341,6 +353,7 @@ impl Pacer {
             presented_ns: None,
             refresh_ns: self.refresh_ns,
             late: false,
+            commit_ns: None,
         }
     }
 
@@ -378,6 +391,7 @@ impl Pacer {
             presented_ns: Some(presented_ns),
             refresh_ns: self.refresh_ns,
             late,
+            commit_ns: Some(f.commit_ns),
         })
     }
 
@@ -392,6 +406,7 @@ impl Pacer {
             presented_ns: None,
             refresh_ns: self.refresh_ns,
             late: false,
+            commit_ns: Some(f.commit_ns),
         })
     }
 
@@ -415,6 +430,7 @@ impl Pacer {
             presented_ns: None,
             refresh_ns: self.refresh_ns,
             late,
+            commit_ns: Some(f.commit_ns),
         })
     }
 
@@ -444,6 +460,7 @@ impl Pacer {
             presented_ns: None,
             refresh_ns: self.refresh_ns,
             late: false,
+            commit_ns: Some(f.commit_ns),
         }
     }
 
@@ -744,6 +761,15 @@ impl Dispatch2<wp_presentation_feedback::WpPresentationFeedback, State> for Feed
         };
         if let Some(o) = o {
             log_outcome(&o);
+            if o.presented_before_commit() {
+                tracing::debug!(
+                    "wayland: pts {} ns: the compositor's presentation time {} ns is {:.1} ms before the commit ({} ns): an estimate, not a measurement",
+                    o.pts_ns,
+                    o.presented_ns.unwrap_or(0),
+                    (o.commit_ns.unwrap_or(0) - o.presented_ns.unwrap_or(0)) as f64 / 1e6,
+                    o.commit_ns.unwrap_or(0)
+                );
+            }
         }
     }
 }
@@ -1018,6 +1044,13 @@ mod tests {
         assert!(p.discarded(a).is_none(), "answered twice");
         let o = p.presented(b, 60 * MS, REFRESH_60).expect("in flight");
         assert_eq!(o.presented_ns, Some(60 * MS));
+        assert_eq!(o.commit_ns, Some(MS));
+        assert!(!o.presented_before_commit());
+        assert!(Outcome {
+            commit_ns: Some(61 * MS),
+            ..o
+        }
+        .presented_before_commit());
         let s = p.stats(2, 0);
         assert_eq!((s.presented, s.dropped, s.late), (1, 1, 0));
         assert_eq!(
@@ -1139,6 +1172,7 @@ mod tests {
             presented_ns: Some(456),
             refresh_ns: Some(REFRESH_60),
             late: false,
+            commit_ns: None,
         };
         assert_eq!(
             o.to_string(),
