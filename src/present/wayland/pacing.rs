@@ -25,9 +25,10 @@
 //!   updates the picture, a frame is shown anyway (and counted late) once
 //!   [`MAX_DROP_RUN_NS`] worth of frames were dropped in a row.
 //! * **Drop (superseded)**: at most [`MAX_IN_FLIGHT`] commits wait for
-//!   feedback (without `wp_presentation`: one, since its `wl_surface.frame`
-//!   callback is the only answer we get); a frame that finds them all
-//!   unanswered waits until it would be late, then is dropped.
+//!   feedback; a frame that finds them all unanswered at its commit time is
+//!   dropped. Without `wp_presentation` one commit is in flight (its
+//!   `wl_surface.frame` callback is the only answer we get) and a frame
+//!   waits for that answer until it would be late, then is dropped.
 //!
 //! # Counting
 //! Every frame handed to `show` ends in exactly one of: **presented**
@@ -296,8 +297,17 @@ impl Pacer {
             if lateness > f && self.drop_run_ns + f <= MAX_DROP_RUN_NS {
                 return Decision::Drop(DropReason::Late);
             }
+            if self.in_flight.len() >= cap && self.feedback {
+                // the compositor is more than a frame behind: wait for an answer until
+                // this frame's commit time, no longer (the player decodes meanwhile)
+                return if now_ns >= target {
+                    Decision::Drop(DropReason::Superseded)
+                } else {
+                    Decision::WaitUntil(target)
+                };
+            }
             if self.in_flight.len() >= cap {
-                // wait for an answer while this frame is still in time
+                // frame callbacks: wait for the answer while this frame is still in time
                 let give_up = due_ns + f;
                 return if now_ns >= give_up {
                     Decision::Drop(DropReason::Superseded)
