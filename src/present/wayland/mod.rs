@@ -510,7 +510,6 @@ impl Sink for WaylandSink {
         self.pace_commit(pts_ns, due_ns); // feedback or frame callback
         surface.commit();
         self.state.configure_pending = false;
-        self.pace_log_stats();
         self.pump(Duration::ZERO)
     }
 

@@ -622,6 +622,7 @@ impl WaylandSink {
         pts_ns: i64,
         due: Option<Instant>,
     ) -> Result<Option<i64>, PresentError> {
+        self.pace_log_stats();
         let pair = self.state.pacing.now();
         let due_ns = due.map_or(pair.clock_ns, |d| pair.to_clock(d));
         loop {
@@ -1048,7 +1049,7 @@ mod tests {
     fn discarded_feedback_counts_as_dropped() {
         let mut p = Pacer::new(true);
         let a = p.committed(0, 10 * MS, 0);
-        let b = p.committed(40 * MS, 50 * MS, 1 * MS);
+        let b = p.committed(40 * MS, 50 * MS, MS);
         let o = p.discarded(a).expect("in flight");
         assert_eq!(o.result, FrameResult::Discarded);
         assert!(p.discarded(a).is_none(), "answered twice");
@@ -1136,7 +1137,7 @@ mod tests {
         // a compositor slower than the stream (latches 30 ms late), a decoder
         // with random hiccups, and a stall: every frame still ends in exactly one count
         let mut seed = 7u64;
-        let mut sim = Sim::new(1 * MS);
+        let mut sim = Sim::new(MS);
         sim.latch = 30 * MS;
         let t0 = 500 * MS;
         sim.stall = Some((t0 + 3_000 * MS, t0 + 3_500 * MS));
