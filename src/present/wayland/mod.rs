@@ -158,8 +158,8 @@ pub struct WindowStats {
     pub shown_dmabuf: u64,
     /// Frames committed through `wl_shm` copies.
     pub shown_shm: u64,
-    /// Frames dropped because the previous commit's frame callback had not fired
-    /// (or every shm buffer was still held by the compositor).
+    /// Frames not committed: dropped by the pacer (late, or too many commits
+    /// unanswered; see [`pacing`]) or because every shm buffer was still held.
     pub dropped: u64,
     /// dmabuf `wl_buffer`s created (one per CAPTURE buffer and configuration).
     pub dmabuf_buffers: u64,
