@@ -93,13 +93,7 @@ fn plane_bytes(rows: usize, stride: usize, row_bytes: usize) -> usize {
 }
 
 /// Checks a SAND128 source for a `width_bytes` × `height` luma region.
-fn check_sand(
-    src: &Sand128,
-    width_bytes: usize,
-    height: usize,
-    w: u32,
-    h: u32,
-) -> Result<(), DetileError> {
+fn check_sand(src: &Sand128, width_bytes: usize, height: usize, w: u32, h: u32) -> Result<(), DetileError> {
     let ch = height.div_ceil(2);
     if height > src.luma_height {
         return Err(DetileError::Geometry(format!(
@@ -125,13 +119,7 @@ fn check_sand(
 }
 
 /// Checks a linear destination for `y_row` / `uv_row` bytes per row.
-fn check_dst(
-    dst: &LinearDst,
-    y_row: usize,
-    uv_row: usize,
-    height: u32,
-    w: u32,
-) -> Result<(), DetileError> {
+fn check_dst(dst: &LinearDst, y_row: usize, uv_row: usize, height: u32, w: u32) -> Result<(), DetileError> {
     let h = height as usize;
     if dst.y_stride < y_row || dst.uv_stride < uv_row {
         return Err(DetileError::Geometry(format!(
@@ -139,13 +127,7 @@ fn check_dst(
             dst.y_stride, dst.uv_stride
         )));
     }
-    need(
-        "destination Y plane",
-        dst.y.len(),
-        plane_bytes(h, dst.y_stride, y_row),
-        w,
-        height,
-    )?;
+    need("destination Y plane", dst.y.len(), plane_bytes(h, dst.y_stride, y_row), w, height)?;
     need(
         "destination CbCr plane",
         dst.uv.len(),
@@ -161,12 +143,7 @@ pub mod reference {
     use super::*;
 
     /// NC12 → NV12, one byte at a time. Errors: [`DetileError`].
-    pub fn nc12_to_nv12(
-        src: &Sand128,
-        width: u32,
-        height: u32,
-        dst: &mut LinearDst,
-    ) -> Result<(), DetileError> {
+    pub fn nc12_to_nv12(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
         let (w, h) = (width as usize, height as usize);
         let cw = w.div_ceil(2) * 2; // CbCr bytes per row
         check_sand(src, w.max(cw), h, width, height)?;
@@ -209,12 +186,7 @@ pub mod reference {
     }
 
     /// NC30 → P010 (10-bit value `<< 6` in a little-endian u16). Errors: [`DetileError`].
-    pub fn nc30_to_p010(
-        src: &Sand128,
-        width: u32,
-        height: u32,
-        dst: &mut LinearDst,
-    ) -> Result<(), DetileError> {
+    pub fn nc30_to_p010(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
         let (w, h) = (width as usize, height as usize);
         let cs = w.div_ceil(2) * 2; // chroma samples per row
         check_sand(src, nc30_row_bytes(w.max(cs)), h, width, height)?;
@@ -235,12 +207,7 @@ pub mod reference {
     }
 
     /// NC30 → NV12 (the 8 high bits of each sample: `v >> 2`). Errors: [`DetileError`].
-    pub fn nc30_to_nv12(
-        src: &Sand128,
-        width: u32,
-        height: u32,
-        dst: &mut LinearDst,
-    ) -> Result<(), DetileError> {
+    pub fn nc30_to_nv12(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
         let (w, h) = (width as usize, height as usize);
         let cs = w.div_ceil(2) * 2;
         check_sand(src, nc30_row_bytes(w.max(cs)), h, width, height)?;
@@ -252,8 +219,7 @@ pub mod reference {
         }
         for y in 0..h.div_ceil(2) {
             for x in 0..cs {
-                dst.uv[y * dst.uv_stride + x] =
-                    (nc30_sample(src, src.luma_height + y, x) >> 2) as u8;
+                dst.uv[y * dst.uv_stride + x] = (nc30_sample(src, src.luma_height + y, x) >> 2) as u8;
             }
         }
         Ok(())
@@ -269,12 +235,7 @@ pub mod reference {
     }
 
     /// NV15 → P010. Errors: [`DetileError`].
-    pub fn nv15_to_p010(
-        src: &LinearSrc,
-        width: u32,
-        height: u32,
-        dst: &mut LinearDst,
-    ) -> Result<(), DetileError> {
+    pub fn nv15_to_p010(src: &LinearSrc, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
         let (w, h) = (width as usize, height as usize);
         let cs = w.div_ceil(2) * 2;
         let (yrow, crow) = ((w * 10).div_ceil(8), (cs * 10).div_ceil(8));
@@ -284,20 +245,8 @@ pub mod reference {
                 src.y_stride, src.uv_stride
             )));
         }
-        need(
-            "NV15 Y plane",
-            src.y.len(),
-            plane_bytes(h, src.y_stride, yrow),
-            width,
-            height,
-        )?;
-        need(
-            "NV15 CbCr plane",
-            src.uv.len(),
-            plane_bytes(h.div_ceil(2), src.uv_stride, crow),
-            width,
-            height,
-        )?;
+        need("NV15 Y plane", src.y.len(), plane_bytes(h, src.y_stride, yrow), width, height)?;
+        need("NV15 CbCr plane", src.uv.len(), plane_bytes(h.div_ceil(2), src.uv_stride, crow), width, height)?;
         check_dst(dst, w * 2, cs * 2, height, width)?;
         for y in 0..h {
             let row = &src.y[y * src.y_stride..][..yrow];
@@ -318,41 +267,21 @@ pub mod reference {
 }
 
 /// NC12 → NV12 (fast path). Same contract as [`reference::nc12_to_nv12`].
-pub fn nc12_to_nv12(
-    src: &Sand128,
-    width: u32,
-    height: u32,
-    dst: &mut LinearDst,
-) -> Result<(), DetileError> {
+pub fn nc12_to_nv12(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
     reference::nc12_to_nv12(src, width, height, dst)
 }
 
 /// NC30 → P010 (fast path). Same contract as [`reference::nc30_to_p010`].
-pub fn nc30_to_p010(
-    src: &Sand128,
-    width: u32,
-    height: u32,
-    dst: &mut LinearDst,
-) -> Result<(), DetileError> {
+pub fn nc30_to_p010(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
     reference::nc30_to_p010(src, width, height, dst)
 }
 
 /// NC30 → NV12 (fast path). Same contract as [`reference::nc30_to_nv12`].
-pub fn nc30_to_nv12(
-    src: &Sand128,
-    width: u32,
-    height: u32,
-    dst: &mut LinearDst,
-) -> Result<(), DetileError> {
+pub fn nc30_to_nv12(src: &Sand128, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
     reference::nc30_to_nv12(src, width, height, dst)
 }
 
 /// NV15 → P010 (fast path). Same contract as [`reference::nv15_to_p010`].
-pub fn nv15_to_p010(
-    src: &LinearSrc,
-    width: u32,
-    height: u32,
-    dst: &mut LinearDst,
-) -> Result<(), DetileError> {
+pub fn nv15_to_p010(src: &LinearSrc, width: u32, height: u32, dst: &mut LinearDst) -> Result<(), DetileError> {
     reference::nv15_to_p010(src, width, height, dst)
 }
