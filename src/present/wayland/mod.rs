@@ -32,18 +32,18 @@
 //!   the CPU by [`crate::frame::convert`] (BT.601 limited range below 720
 //!   lines, BT.709 from 720). The frame is dropped right after the copy.
 //!
-//! # Pacing and throttling
-//! The player sleeps until each frame's pts and then calls [`Sink::show`].
-//! The window keeps at most one commit in flight: each commit (of the video
-//! surface) asks for a
-//! `wl_surface.frame` callback, and a frame that arrives while that callback
-//! is still outstanding is **dropped** (counted in [`WindowStats::dropped`],
-//! its buffer goes straight back to the decoder) rather than waited for, so
-//! the player's clock never stalls behind the compositor. A callback that is
-//! outstanding for more than [`STALE_CALLBACK`] (a hidden window gets none)
-//! no longer blocks commits. [`Sink::dispatch`] reads and handles events
-//! without blocking; [`Sink::finish`] waits (at most [`FINISH_WAIT`]) for
-//! the last commit's callback so the last frame is on screen.
+//! # Pacing
+//! The player hands each frame over [`Sink::lead`] before its due time;
+//! [`Sink::show`] asks the scheduler in [`pacing`] when to commit it (after
+//! the last predicted vblank before due, from `wp_presentation` feedback; at
+//! due without it), waits for that while handling events, or drops the frame
+//! when it is late (counted in [`WindowStats::dropped`] too; its buffer goes
+//! straight back to the decoder). Each commit asks for its
+//! `wp_presentation_feedback` (without `wp_presentation`: a `wl_surface.frame`
+//! callback, one commit in flight). [`Sink::dispatch`] reads and handles
+//! events without blocking; [`Sink::finish`] waits (at most
+//! [`pacing::FINISH_WAIT`]) for the outstanding answers so that
+//! [`Sink::present_stats`] adds up (`presented + dropped` = frames shown).
 //!
 //! # Geometry ([`geometry`] has the maths and its tests)
 //! With `wp_viewporter` and `wl_subcompositor` the video goes on a
@@ -111,7 +111,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState, FrameCallbackData};
+use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState};
 use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::output::{OutputHandler, OutputState};
 use smithay_client_toolkit::reexports::client::globals::{registry_queue_init, GlobalList};
@@ -143,6 +143,7 @@ pub mod dmabuf;
 pub mod geometry;
 pub mod input;
 mod window;
+pub mod pacing;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
@@ -155,14 +156,6 @@ use window::{Extras, Scaled};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
-/// A frame callback outstanding this long no longer throttles commits
-/// (unless [`MAX_HELD_WHILE_STALE`] dmabufs are unreleased).
-pub const STALE_CALLBACK: Duration = Duration::from_secs(1);
-/// With a stale frame callback, frames are still dropped while the compositor
-/// holds (has not released) this many dmabuf frames.
-pub const MAX_HELD_WHILE_STALE: usize = 2;
-/// How long [`Sink::finish`] waits for the last frame callback.
-pub const FINISH_WAIT: Duration = Duration::from_secs(1);
 /// How long to wait for the compositor during setup (first configure,
 /// globals, the first dmabuf `created`/`failed`).
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -221,8 +214,8 @@ pub struct WindowStats {
     pub shown_dmabuf: u64,
     /// Frames committed through `wl_shm` copies.
     pub shown_shm: u64,
-    /// Frames dropped because the previous commit's frame callback had not fired
-    /// (or every shm buffer was still held by the compositor).
+    /// Frames not committed: dropped by the pacer (late, or too many commits
+    /// unanswered; see [`pacing`]) or because every shm buffer was still held.
     pub dropped: u64,
     /// dmabuf `wl_buffer`s created (one per CAPTURE buffer and configuration).
     pub dmabuf_buffers: u64,
@@ -276,8 +269,8 @@ struct State {
     /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
     configure_pending: bool,
     closed: bool,
-    /// A frame callback is outstanding since this instant.
-    frame_pending: Option<Instant>,
+    /// Frame pacing and presentation feedback (pacing.rs).
+    pacing: pacing::Pacing,
     dmabuf_global: Option<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1>,
     formats: DmabufFormats,
     /// v4 feedback being received: format table and pairs of finished tranches.
@@ -402,7 +395,7 @@ impl WaylandSink {
             configured: false,
             configure_pending: false,
             closed: false,
-            frame_pending: None,
+            pacing: pacing::Pacing::bind(&globals, &qh),
             dmabuf_global,
             formats: DmabufFormats::default(),
             feedback_table: Vec::new(),
@@ -589,21 +582,6 @@ impl WaylandSink {
             None => self.state.window.wl_surface(),
         }
     }
-
-    fn throttled(&self) -> bool {
-        // A stale callback stops throttling only while the compositor holds few of the
-        // decoder's buffers: a compositor that stalls (weston's first scaled repaint under
-        // TCG took 12 s) must not collect CAPTURE buffers until the decoder starves.
-        let held = self
-            .state
-            .entries
-            .values()
-            .filter(|e| e.frame.is_some())
-            .count();
-        self.state
-            .frame_pending
-            .is_some_and(|t| t.elapsed() < STALE_CALLBACK || held >= MAX_HELD_WHILE_STALE)
-    }
 }
 
 fn bind_dmabuf(
@@ -624,20 +602,17 @@ impl Sink for WaylandSink {
         &mut self,
         frame: DecodedFrame,
         src: &dyn FrameSource,
-        _due: Option<std::time::Instant>,
+        due: Option<std::time::Instant>,
     ) -> Result<(), PresentError> {
         self.pump(Duration::ZERO)?;
         if self.state.closed {
             return Err(PresentError::Closed);
         }
-        if self.throttled() {
-            tracing::debug!(
-                "wayland: frame pts {} ns dropped (frame callback outstanding)",
-                frame.pts_ns
-            );
-            self.state.stats.dropped += 1;
+        // pacing: wait for the commit time, or drop (pacing.rs)
+        let pts_ns = frame.pts_ns;
+        let Some(due_ns) = self.pace(pts_ns, due)? else {
             return Ok(());
-        }
+        };
         self.choose_path(&frame);
         let display =
             geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
@@ -651,6 +626,7 @@ impl Sink for WaylandSink {
         if let Some(frame) = frame {
             attached = self.attach_shm(frame, src)?;
             if attached.is_none() {
+                self.pace_no_buffer(pts_ns, due_ns);
                 return Ok(());
             }
         }
@@ -660,7 +636,7 @@ impl Sink for WaylandSink {
         let parent_dirty = self.relayout();
         let surface = self.video_surface().clone();
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
-        surface.frame(&self.qh, FrameCallbackData(surface.clone()));
+        self.pace_commit(pts_ns, due_ns); // feedback or frame callback
         surface.commit();
         if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
             // the toplevel: background, subsurface position, an acknowledged configure
@@ -668,8 +644,15 @@ impl Sink for WaylandSink {
         }
         self.state.configure_pending = false;
         self.update_inhibitor();
-        self.state.frame_pending = Some(Instant::now());
         self.pump(Duration::ZERO)
+    }
+
+    fn lead(&self) -> Duration {
+        self.pacing_lead()
+    }
+
+    fn present_stats(&self) -> Option<super::PresentStats> {
+        Some(self.pacing_stats())
     }
 
     fn dispatch(&mut self) -> Result<(), PresentError> {
@@ -689,7 +672,7 @@ impl Sink for WaylandSink {
     }
 
     fn finish(&mut self) -> Result<(), PresentError> {
-        self.wait_until(Instant::now() + FINISH_WAIT, |s| s.frame_pending.is_none())?;
+        self.pace_finish()?;
         self.state.finished = true;
         self.update_inhibitor();
         let _ = self.conn.flush();
@@ -747,7 +730,7 @@ impl CompositorHandler for State {
         time: u32,
     ) {
         tracing::debug!("wayland: frame callback done ({time} ms)");
-        self.frame_pending = None;
+        self.pacing.frame_callback();
     }
     fn surface_enter(
         &mut self,
