@@ -395,38 +395,86 @@ fn nc30_word_p010(w: u32) -> u64 {
     ((w & 0x3ff) << 6) | ((w & 0xf_fc00) << 12) | ((w & 0x3ff0_0000) << 18)
 }
 
+/// The little-endian u32 at byte `k` of a fixed-size array (constant `k`
+/// after inlining: one load; the length check folds away).
+#[inline(always)]
+fn le32<const N: usize>(s: &[u8; N], k: usize) -> u32 {
+    u32::from_le_bytes(s[k..k + 4].try_into().expect("4 bytes"))
+}
+
+/// The little-endian u64 at byte `k` of a fixed-size array.
+#[inline(always)]
+fn le64<const N: usize>(s: &[u8; N], k: usize) -> u64 {
+    u64::from_le_bytes(s[k..k + 8].try_into().expect("8 bytes"))
+}
+
 /// One 128-byte NC30 column line (32 words, 96 samples) → 192 bytes of P010.
+/// Per 4 words (16 bytes → 24 bytes): each word's 3 samples are spread to
+/// 48 bits ([`nc30_word_p010`]) and the four 48-bit pieces are stitched into
+/// three u64 stores.
 #[inline(always)]
 fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
-    let (words, _) = src.as_chunks::<4>();
-    let (outs, _) = dst.as_chunks_mut::<6>();
-    for (w, o) in words.iter().zip(outs.iter_mut()) {
-        let v = nc30_word_p010(u32::from_le_bytes(*w)).to_le_bytes();
-        o.copy_from_slice(&v[..6]);
+    let (quads, _) = src.as_chunks::<16>();
+    let (outs, _) = dst.as_chunks_mut::<24>();
+    for (q, o) in quads.iter().zip(outs.iter_mut()) {
+        let r0 = nc30_word_p010(le32(q, 0));
+        let r1 = nc30_word_p010(le32(q, 4));
+        let r2 = nc30_word_p010(le32(q, 8));
+        let r3 = nc30_word_p010(le32(q, 12));
+        o[..8].copy_from_slice(&(r0 | (r1 << 48)).to_le_bytes());
+        o[8..16].copy_from_slice(&((r1 >> 16) | (r2 << 32)).to_le_bytes());
+        o[16..].copy_from_slice(&((r2 >> 32) | (r3 << 16)).to_le_bytes());
     }
 }
 
-/// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`).
+/// One NC30 word → its 3 samples' 8 high bits (`v >> 2`) in the low 24 bits.
+#[inline(always)]
+fn nc30_word_nv12(w: u32) -> u64 {
+    (((w >> 2) & 0xff) | ((w >> 4) & 0xff00) | ((w >> 6) & 0xff_0000)) as u64
+}
+
+/// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
+/// 4 words (16 bytes → 12 bytes) at a time, one u64 + one u32 store.
 #[inline(always)]
 fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
-    let (words, _) = src.as_chunks::<4>();
-    let (outs, _) = dst.as_chunks_mut::<3>();
-    for (w, o) in words.iter().zip(outs.iter_mut()) {
-        let w = u32::from_le_bytes(*w);
-        *o = [(w >> 2) as u8, (w >> 12) as u8, (w >> 22) as u8];
+    let (quads, _) = src.as_chunks::<16>();
+    let (outs, _) = dst.as_chunks_mut::<12>();
+    for (q, o) in quads.iter().zip(outs.iter_mut()) {
+        let b0 = nc30_word_nv12(le32(q, 0));
+        let b1 = nc30_word_nv12(le32(q, 4));
+        let b2 = nc30_word_nv12(le32(q, 8));
+        let b3 = nc30_word_nv12(le32(q, 12));
+        o[..8].copy_from_slice(&(b0 | (b1 << 24) | (b2 << 48)).to_le_bytes());
+        o[8..].copy_from_slice(&(((b2 >> 16) | (b3 << 8)) as u32).to_le_bytes());
     }
+}
+
+/// One NV15 40-bit group (4 samples at bits 0, 10, 20, 30; higher bits
+/// ignored) → 4 P010 samples.
+#[inline(always)]
+fn nv15_bits_p010(g: u64) -> [u8; 8] {
+    (((g & 0x3ff) << 6)
+        | ((g & 0xf_fc00) << 12)
+        | ((g & 0x3ff0_0000) << 18)
+        | ((g & 0xff_c000_0000) << 24))
+        .to_le_bytes()
 }
 
 /// One NV15 5-byte group (4 samples, little-endian bit order) → 4 P010
 /// samples (8 bytes).
 #[inline(always)]
 fn nv15_group_p010(g: &[u8; 5]) -> [u8; 8] {
-    let g = u64::from_le_bytes([g[0], g[1], g[2], g[3], g[4], 0, 0, 0]);
-    (((g & 0x3ff) << 6)
-        | ((g & 0xf_fc00) << 12)
-        | ((g & 0x3ff0_0000) << 18)
-        | ((g & 0xff_c000_0000) << 24))
-        .to_le_bytes()
+    nv15_bits_p010(u64::from_le_bytes([g[0], g[1], g[2], g[3], g[4], 0, 0, 0]))
+}
+
+/// 4 NV15 groups (20 bytes) → 16 P010 samples (32 bytes): overlapping u64
+/// loads at bytes 0, 5, 10 and 12 (the last shifted down by 24 bits).
+#[inline(always)]
+fn nv15_quad_p010(s: &[u8; 20], o: &mut [u8; 32]) {
+    o[..8].copy_from_slice(&nv15_bits_p010(le64(s, 0)));
+    o[8..16].copy_from_slice(&nv15_bits_p010(le64(s, 5)));
+    o[16..24].copy_from_slice(&nv15_bits_p010(le64(s, 10)));
+    o[24..].copy_from_slice(&nv15_bits_p010(le64(s, 12) >> 24));
 }
 
 /// `rows` NV15 rows of `samples` samples each → P010.
@@ -442,8 +490,14 @@ fn nv15_plane(
     for y in 0..rows {
         let s = &src[y * src_stride..][..row_in];
         let d = &mut dst[y * dst_stride..][..samples * 2];
-        // row_in = 5·(samples/4) + ceil(10·(samples%4)/8): as many whole
-        // groups on both sides, a tail of < 5 source / < 8 output bytes.
+        // row_in = 5·g + t (g = samples/4 whole groups, t = ceil(10·(samples%4)/8) < 5)
+        // and samples·2 = 8·g + 2·(samples%4): both sides hold g/4 whole
+        // 4-group quads, then g%4 whole groups, then a tail of < 5 / < 8 bytes.
+        let (sq, s) = s.as_chunks::<20>();
+        let (dq, d) = d.as_chunks_mut::<32>();
+        for (q, o) in sq.iter().zip(dq.iter_mut()) {
+            nv15_quad_p010(q, o);
+        }
         let (sg, stail) = s.as_chunks::<5>();
         let (dg, dtail) = d.as_chunks_mut::<8>();
         for (g, o) in sg.iter().zip(dg.iter_mut()) {
