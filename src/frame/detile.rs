@@ -427,10 +427,15 @@ fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
     }
 }
 
-/// One NC30 word → its 3 samples' 8 high bits (`v >> 2`) in the low 24 bits.
+/// Two NC30 words (a little-endian u64) → their 6 samples' 8 high bits
+/// (`v >> 2`) in the low 48 bits: both 32-bit lanes are narrowed at once
+/// (SWAR), then the two 24-bit results are joined.
 #[inline(always)]
-fn nc30_word_nv12(w: u32) -> u64 {
-    (((w >> 2) & 0xff) | ((w >> 4) & 0xff00) | ((w >> 6) & 0xff_0000)) as u64
+fn nc30_pair_nv12(p: u64) -> u64 {
+    let t = ((p >> 2) & 0x0000_00ff_0000_00ff)
+        | ((p >> 4) & 0x0000_ff00_0000_ff00)
+        | ((p >> 6) & 0x00ff_0000_00ff_0000);
+    (t & 0xff_ffff) | ((t >> 8) & 0xffff_ff00_0000)
 }
 
 /// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
@@ -440,12 +445,10 @@ fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
     let (quads, _) = src.as_chunks::<16>();
     let (outs, _) = dst.as_chunks_mut::<12>();
     for (q, o) in quads.iter().zip(outs.iter_mut()) {
-        let b0 = nc30_word_nv12(le32(q, 0));
-        let b1 = nc30_word_nv12(le32(q, 4));
-        let b2 = nc30_word_nv12(le32(q, 8));
-        let b3 = nc30_word_nv12(le32(q, 12));
-        o[..8].copy_from_slice(&(b0 | (b1 << 24) | (b2 << 48)).to_le_bytes());
-        o[8..].copy_from_slice(&(((b2 >> 16) | (b3 << 8)) as u32).to_le_bytes());
+        let s0 = nc30_pair_nv12(le64(q, 0));
+        let s1 = nc30_pair_nv12(le64(q, 8));
+        o[..8].copy_from_slice(&(s0 | (s1 << 48)).to_le_bytes());
+        o[8..].copy_from_slice(&((s1 >> 16) as u32).to_le_bytes());
     }
 }
 
