@@ -68,9 +68,11 @@
 //! | NV15 → P010 | 782 µs | 756 µs | 0.97 (0.61) | 6.5 ms |
 //!
 //! Run-to-run spread on that machine is ±20-30 %. NC12 and NV15 are at or
-//! near the 0.8× goal; the NC30 unpackers are compute-bound (≈ 1.3 ns per
-//! 32-bit word) and below it — still 14-15× faster than the reference and
-//! well under a 60 fps frame budget (16.7 ms).
+//! near the 0.8× goal; the NC30 unpackers are below it (≈ 1.3 ns per 32-bit
+//! word) — still 14-15× faster than the reference and far under a 60 fps
+//! frame budget (16.7 ms). NC30 → NV12 reads 4/3 as many bytes as it
+//! writes, so its destination ratio cannot exceed memcpy(dst)/memcpy(src)
+//! ≈ 0.8 even at zero compute cost: its source ratio is the fair one.
 
 /// Why a conversion was refused (nothing was written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
