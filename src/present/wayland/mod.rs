@@ -249,6 +249,8 @@ pub struct WaylandSink {
     shm_buffers: Vec<Buffer>,
     /// Buffer size in pixels of the last commit.
     size: Option<(u32, u32)>,
+    /// The copy path's plan, unpack scratch and linear dmabuf pool.
+    copy: copy::CopyState,
 }
 
 fn wl_err(what: &str, e: impl std::fmt::Display) -> PresentError {
@@ -316,6 +318,7 @@ impl WaylandSink {
             pool: None,
             shm_buffers: Vec::new(),
             size: None,
+            copy: Default::default(),
         };
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
         if let Some(g) = &sink.state.dmabuf_global {
