@@ -19,7 +19,6 @@
 //! rules (tests/vm/trixie/PRESENT.md): the caller falls back to `wl_shm`
 //! when neither opens.
 
-use std::ffi::CStr;
 use std::fs::OpenOptions;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -120,7 +119,7 @@ fn alloc_udmabuf(len: usize) -> Result<OwnedFd, String> {
         .write(true)
         .open("/dev/udmabuf")
         .map_err(|e| format!("/dev/udmabuf: {e}"))?;
-    let name = CStr::from_bytes_with_nul(b"vreqplay-copy\0").expect("literal");
+    let name = c"vreqplay-copy";
     let memfd = memfd_create(
         name,
         MemFdCreateFlag::MFD_ALLOW_SEALING | MemFdCreateFlag::MFD_CLOEXEC,
