@@ -13,6 +13,17 @@
 //! black; BT.601 limited range) over a visible 300x170 inside a 320x176
 //! coded picture (the crop is the viewport's). Exit status 0 when every
 //! CAPTURE buffer came back.
+//!
+//! Checked in the VM (weston 14 headless, GL renderer on llvmpipe; screenshots
+//! looked at: the 8 bars, right colours, 300x170):
+//! ```text
+//! tests/vm/window-test.sh -w 25 -f target/debug/examples/wl_tiled -- ./wl_tiled --format nc12 --frames 40 --hold 40
+//!   → LinearDmabuf(Nv12) from /dev/dma_heap/system
+//! tests/vm/window-test.sh -w 60 -f target/debug/examples/wl_tiled -- ./wl_tiled --format nc30 --frames 20 --hold 120
+//!   → LinearDmabuf(P010) (with -w 6 / 25 the shot came before weston, 20 s behind under TCG, showed it)
+//! tests/vm/window-test.sh -w 6 -f target/debug/examples/wl_tiled -- ./wl_tiled --format nv15 --shm --frames 40 --hold 30
+//!   → ShmNv12 (weston's wl_shm lists NV12)
+//! ```
 
 use std::cell::Cell;
 use std::collections::VecDeque;
