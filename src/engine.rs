@@ -300,13 +300,32 @@ impl<D: DecoderDevice> Decoder<D> {
         self.ready.pop_front()
     }
 
-    /// CPU view of a frame's planes (visible area).
+    /// CPU view of a frame's planes. Linear formats: the visible area (crop
+    /// origin folded into the plane slices, `width` × `height` = visible
+    /// size). Packed / tiled formats ([`crate::frame::PixelFormat::is_packed_or_tiled`]:
+    /// NV15, NC12, NC30): each plane from its first byte, strides as the
+    /// layout has them (NC12 / NC30: column height in 128-byte lines), and
+    /// `width` × `height` = the visible rectangle's right / bottom edge
+    /// (`x + w`, `y + h`), as [`PlanesRef`] documents. A plane outside the
+    /// mapping comes back empty (the consumer's bound checks refuse it).
     pub fn planes<'a>(&'a self, frame: &DecodedFrame) -> PlanesRef<'a> {
         let maps = self.device.capture_map(frame.capture_index);
         let fmt = &frame.format;
         let (vx, vy, vw, vh) = frame.visible;
         let empty: &[u8] = &[];
         let mut planes = [(empty, 0usize); 3];
+        if fmt.pixel_format.is_packed_or_tiled() {
+            for (i, pl) in fmt.planes.iter().enumerate().take(3) {
+                let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
+                planes[i] = (buf.get(pl.offset..).unwrap_or(empty), pl.stride);
+            }
+            return PlanesRef {
+                format: fmt.pixel_format,
+                width: vx.saturating_add(vw),
+                height: vy.saturating_add(vh),
+                planes,
+            };
+        }
         for (i, pl) in fmt.planes.iter().enumerate().take(3) {
             let (sub_x, sub_y) = if i == 0 { (1, 1) } else { (2, 2) };
             let interleave = if i > 0 && fmt.pixel_format.planes() == 2 {
@@ -676,13 +695,15 @@ mod tests {
     }
 
     /// A codec that configures once (10-bit, cropped) and decodes/outputs one picture.
-    struct One(VecDeque<CodecEvent>);
+    struct One(VecDeque<CodecEvent>, crate::codec::StartCode);
 
     impl StatelessCodec for One {
         fn kind(&self) -> CodecKind {
             CodecKind::Hevc
         }
-        fn set_mode(&mut self, _: crate::codec::DecodeMode, _: crate::codec::StartCode) {}
+        fn set_mode(&mut self, _: crate::codec::DecodeMode, sc: crate::codec::StartCode) {
+            self.1 = sc;
+        }
         fn push(&mut self, _: CodedUnit<'_>) -> Result<(), CodecError> {
             let dp = v4l2r::bindings::v4l2_ctrl_hevc_decode_params::default();
             self.0.extend([
@@ -695,7 +716,11 @@ mod tests {
                         Control::HevcDecodeParams(Box::new(dp)),
                         Control::HevcSliceParams(vec![Default::default()]),
                     ],
-                    bitstream: vec![0, 0, 1, 0x26],
+                    bitstream: if self.1 == crate::codec::StartCode::AnnexB {
+                        vec![0, 0, 1, 0x26]
+                    } else {
+                        vec![0x26]
+                    },
                     hold_capture: false,
                     starts_picture: true,
                 }),
@@ -720,7 +745,10 @@ mod tests {
     fn p010_frame_planes_start_at_the_crop() {
         // A driver without a profile offers P010 for 10-bit (GENERIC).
         let fake = FakeDevice::new(for_driver("some-new-driver", ""));
-        let mut dec = Decoder::new(Box::new(One(VecDeque::new())), fake);
+        let mut dec = Decoder::new(
+            Box::new(One(VecDeque::new(), crate::codec::StartCode::AnnexB)),
+            fake,
+        );
         dec.decode(CodedUnit {
             data: &[0],
             pts_ns: None,
@@ -826,5 +854,43 @@ mod tests {
             "PAR-only change reconfigured"
         );
         assert_eq!(dec.params().map(|p| p.pixel_aspect), Some((4, 3)));
+    }
+
+    #[test]
+    fn packed_and_tiled_planes_are_not_cropped() {
+        // rkvdec (RK3588) decodes 10-bit into NV15, rpi-hevc-dec into NC30.
+        for (driver, card, pf) in [
+            ("rkvdec", "rk3588", PixelFormat::Nv15),
+            ("rpi-hevc-dec", "rpi-hevc-dec", PixelFormat::Nc30),
+        ] {
+            let fake = FakeDevice::new(for_driver(driver, card));
+            let mut dec = Decoder::new(
+                Box::new(One(VecDeque::new(), crate::codec::StartCode::AnnexB)),
+                fake,
+            );
+            dec.decode(CodedUnit {
+                data: &[0],
+                pts_ns: None,
+                keyframe: true,
+                byte_offset: 0,
+            })
+            .unwrap();
+            dec.finish().unwrap();
+            let f = dec.next_frame().expect("one frame");
+            assert_eq!(f.format.pixel_format, pf, "{driver}");
+            let p = dec.planes(&f);
+            // visible (2, 4, 60, 40): right / bottom edge, nothing folded
+            assert_eq!((p.format, p.width, p.height), (pf, 62, 44), "{driver}");
+            let whole = dec.device().capture_map(f.capture_index)[0].len();
+            assert_eq!(p.planes[0].0.len(), whole, "{driver}");
+            assert_eq!(p.planes[0].1, f.format.planes[0].stride, "{driver}");
+            let c0 = f.format.planes[1].offset;
+            assert_eq!(p.planes[1].0.len(), whole - c0, "{driver}");
+            if pf == PixelFormat::Nc30 {
+                // chroma at height · 128, "stride" = column height ≥ 1.5 · height
+                assert_eq!(c0, f.format.height as usize * 128);
+                assert!(p.planes[1].1 >= f.format.height as usize * 3 / 2);
+            }
+        }
     }
 }

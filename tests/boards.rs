@@ -11,10 +11,11 @@
 //! For each board and each codec it decodes, a real clip from the shared
 //! corpus plays through the player's loop on the fake with the board's
 //! ordering rules held (the fake checks its ioctl sequence against the
-//! profile) and the expected CAPTURE format picked, 8- and 10-bit. Formats
-//! the frame module cannot show yet (NV15, NC12, NC30) are asserted as the
-//! driver's choice (`FakeDevice::capture_fourcc`, the `S_FMT(CAPTURE)` entry)
-//! while the engine gets a linear stand-in (`with_stand_in_formats`). A
+//! profile) and the expected CAPTURE format picked, 8- and 10-bit. The
+//! packed / tiled formats (NV15 on rkvdec, NC12 / NC30 SAND128 on
+//! rpi-hevc-dec) reach the engine as themselves, with the drivers' geometry
+//! (no linear stand-in), and `-o file.y4m` unpacks them into frames of the
+//! clip's visible size (`y4m_of_packed_formats`). A
 //! codec a board lacks gives "<codec> is not supported by <driver> (it
 //! decodes: ...)". Every case plays: `player::make_codec` builds all five codecs.
 //!
@@ -27,6 +28,7 @@ use vreqplay::codec::CodecKind;
 use vreqplay::container;
 use vreqplay::engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions};
+use vreqplay::present::y4m::Y4mSink;
 use vreqplay::present::NullSink;
 use vreqplay::testutil::{manifest, media_dir};
 use vreqplay::v4l2::discover::{self, StreamNeeds};
@@ -99,7 +101,7 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
         Ok(c) => c,
         Err(e) => return Err(e.to_string()),
     };
-    let dev = FakeDevice::for_codec(profile, kind).with_stand_in_formats();
+    let dev = FakeDevice::for_codec(profile, kind);
     let mut dec = Decoder::new(codec, dev);
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
@@ -448,4 +450,80 @@ fn capture_formats_map_to_drm() {
             );
         }
     }
+}
+
+/// Plays the first `frames` frames of `rel` on `profile` into a Y4M file
+/// through the real `Y4mSink` (which unpacks NV15 / NC12 / NC30) and checks
+/// the engine got `fourcc` (no stand-in), the header (visible size from the
+/// MANIFEST, `C420jpeg` / `C420p10`) and that each FRAME holds exactly one
+/// 4:2:0 picture of that size.
+fn y4m_on(profile: &'static Profile, rel: &str, fourcc: &str, ten_bit: bool) {
+    let (path, _) = clip(rel);
+    let entry = manifest().into_iter().find(|e| e.path == rel).unwrap();
+    let (w, h) = (entry.width as usize, entry.height as usize);
+    let who = format!("{rel} on {}", profile.display_name());
+    let out = std::env::temp_dir().join(format!(
+        "vreqplay-boards-{}-{}.y4m",
+        std::process::id(),
+        fourcc
+    ));
+    let frames = 4u64;
+    let opts = PlayOptions {
+        input: path.clone(),
+        output: Output::Null,
+        max_frames: Some(frames),
+        device: None,
+        keep_open: false,
+        fullscreen: false,
+        hwdec_copy: false,
+    };
+    let mut demux = container::open(&path).unwrap();
+    let (track, kind) = player::pick_track(&path, demux.as_ref()).unwrap();
+    let codec = player::make_codec(&path, &track, kind).unwrap();
+    let mut dec = Decoder::new(codec, FakeDevice::for_codec(profile, kind));
+    {
+        let mut sink = Y4mSink::create(&out, true, (25, 1)).unwrap();
+        let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
+            .unwrap_or_else(|e| panic!("{who}: {e}"));
+        assert_eq!(report.frames_shown, frames, "{who}");
+        vreqplay::present::Sink::finish(&mut sink).unwrap();
+    }
+    assert_eq!(
+        dec.device().capture_fourcc(),
+        Some(<[u8; 4]>::try_from(fourcc.as_bytes()).unwrap()),
+        "{who}"
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let nl = bytes.iter().position(|&b| b == b'\n').unwrap();
+    let header = String::from_utf8_lossy(&bytes[..nl]).into_owned();
+    assert!(
+        header.starts_with(&format!("YUV4MPEG2 W{w} H{h} ")),
+        "{who}: {header}"
+    );
+    let c = if ten_bit { "C420p10" } else { "C420jpeg" };
+    assert!(header.ends_with(c), "{who}: {header}");
+    let sb = if ten_bit { 2 } else { 1 };
+    let picture = (w * h + 2 * w.div_ceil(2) * h.div_ceil(2)) * sb;
+    let body = &bytes[nl + 1..];
+    assert_eq!(
+        body.len(),
+        frames as usize * (6 + picture),
+        "{who}: {frames} FRAMEs of {picture} bytes"
+    );
+    for i in 0..frames as usize {
+        assert_eq!(
+            &body[i * (6 + picture)..][..6],
+            b"FRAME\n",
+            "{who}: frame {i}"
+        );
+    }
+}
+
+#[test]
+fn y4m_of_packed_formats() {
+    y4m_on(rpi(), HEVC_8, "NC12", false);
+    y4m_on(rpi(), HEVC_10, "NC30", true);
+    y4m_on(vdpu381(), HEVC_10, "NV15", true);
+    y4m_on(vdpu381(), H264_10, "NV15", true);
 }

@@ -74,7 +74,7 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
         clips.len()
     );
     let mut failures = Vec::new();
-    for (path, frames, depth) in &clips {
+    for (path, frames, _depth) in &clips {
         let name = path
             .strip_prefix(media_dir())
             .unwrap()
@@ -84,20 +84,8 @@ fn every_hevc_clip_outputs_ffprobe_frame_count() {
             let t = Instant::now();
             let result = play_fake(path, driver, card);
             // rkvdec decodes 10-bit into NV15 only (its profile, from the
-            // driver source); showing NV15 needs the NV15 → P010 detile of the
-            // presentation issue, so until then a Main10 clip on the fake
-            // RK3588 must stop with that clear error, not decode.
-            if *depth == 10 && driver == "rkvdec" {
-                match result {
-                    Err(e) if e.contains("no CAPTURE format") => {}
-                    Err(e) => failures.push(format!("{name} on {driver}: unexpected error {e}")),
-                    Ok(r) => failures.push(format!(
-                        "{name} on {driver}: decoded {} frames into a format we cannot show",
-                        r.report.frames_shown
-                    )),
-                }
-                continue;
-            }
+            // driver source): the engine gets NV15 itself and must decode
+            // every frame like the 8-bit clips.
             match result {
                 Ok(r) => {
                     let rep = &r.report;

@@ -23,7 +23,13 @@
 //!
 //! Arithmetic is 16.16 fixed point; the result is within ±1 of the exact
 //! real-valued formula (tested against a float reference).
+//!
+//! Packed / tiled decoder formats (NV15, NC12, NC30) are first unpacked into
+//! a linear NV12 / P010 picture by [`unpack`] / [`LinearFrame`] (which use
+//! [`crate::frame::detile`]); the CPU paths (Y4M, `wl_shm`, the linear
+//! dmabuf fallback) work on that.
 
+use super::detile::{self, DetileError, LinearDst, LinearSrc, Sand128};
 use super::{PixelFormat, PlanesRef};
 
 /// Y′CbCr → R′G′B′ matrix (ITU-R BT.601 / BT.709), limited range input.
@@ -77,8 +83,12 @@ impl ColorMatrix {
 /// Why a conversion could not be done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConvertError {
-    #[error("{0:?} cannot be converted to XRGB8888 on the CPU yet")]
+    #[error("{0:?} cannot be converted this way on the CPU (unpack packed / tiled formats first)")]
     Unsupported(PixelFormat),
+    #[error("unpacking: {0}")]
+    Detile(#[from] DetileError),
+    #[error("{0}x{1} is larger than the CPU paths unpack (8192x8192)")]
+    TooLarge(u32, u32),
     #[error("plane {plane}: {have} bytes, {need} needed for {width}x{height} (stride {stride})")]
     ShortPlane {
         plane: usize,
@@ -98,6 +108,190 @@ pub enum ConvertError {
         height: u32,
         stride: usize,
     },
+}
+
+/// Largest picture side [`LinearFrame`] allocates for, pixels (8K).
+pub const MAX_UNPACK_SIDE: u32 = 8192;
+
+/// Unpacks / detiles the packed or tiled picture `src` (a [`PlanesRef`] of
+/// NV15, NC12 or NC30 as [`crate::engine::Decoder::planes`] gives it: planes
+/// from their first byte, `width` × `height` = the visible right / bottom
+/// edge) into the linear two-plane `dst` of format `target`:
+///
+/// | source | `target` | how |
+/// |---|---|---|
+/// | NC12 | NV12 | [`detile::nc12_to_nv12`] |
+/// | NC30 | P010 / NV12 | [`detile::nc30_to_p010`] / [`detile::nc30_to_nv12`] |
+/// | NV15 | P010 | [`detile::nv15_to_p010`] |
+/// | NV15 | NV12 | NV15 → P010, then the 8 high bits of each sample |
+///
+/// SAND128 geometry comes from the [`PlanesRef`] contract: plane 0 is the
+/// buffer from column 0, plane 1 the same buffer from the chroma offset
+/// `luma_height · 128` (both to the buffer's end), and the "stride" is the
+/// column height; so `luma_height = (len(plane 0) − len(plane 1)) / 128`.
+///
+/// Errors: any other (source, target) pair, a linear source
+/// ([`ConvertError::Unsupported`]); an inconsistent layout or short buffers
+/// ([`ConvertError::Detile`]). Nothing panics on bad geometry.
+pub fn unpack(
+    src: &PlanesRef<'_>,
+    target: PixelFormat,
+    dst: &mut LinearDst,
+) -> Result<(), ConvertError> {
+    let (w, h) = (src.width, src.height);
+    let sand = || -> Result<Sand128<'_>, ConvertError> {
+        let (y, col_height) = src.planes[0];
+        let (c, _) = src.planes[1];
+        let diff = y.len().checked_sub(c.len()).filter(|d| d % 128 == 0).ok_or_else(|| {
+            ConvertError::Detile(DetileError::Geometry(format!(
+                "SAND128 planes of {} and {} bytes: the chroma plane must start a multiple of 128 bytes into the luma one",
+                y.len(),
+                c.len()
+            )))
+        })?;
+        Ok(Sand128 {
+            data: y,
+            col_height,
+            luma_height: diff / 128,
+        })
+    };
+    match (src.format, target) {
+        (PixelFormat::Nc12, PixelFormat::Nv12) => detile::nc12_to_nv12(&sand()?, w, h, dst)?,
+        (PixelFormat::Nc30, PixelFormat::P010) => detile::nc30_to_p010(&sand()?, w, h, dst)?,
+        (PixelFormat::Nc30, PixelFormat::Nv12) => detile::nc30_to_nv12(&sand()?, w, h, dst)?,
+        (PixelFormat::Nv15, PixelFormat::P010) => detile::nv15_to_p010(&nv15_src(src), w, h, dst)?,
+        (PixelFormat::Nv15, PixelFormat::Nv12) => {
+            // through a P010 copy: NV15 → P010 (tested detile path), then >> 8
+            let (wu, hu) = (w as usize, h as usize);
+            if w > MAX_UNPACK_SIDE || h > MAX_UNPACK_SIDE {
+                return Err(ConvertError::TooLarge(w, h));
+            }
+            let (ys, cs) = (wu * 2, wu.div_ceil(2) * 4);
+            let mut y = vec![0u8; ys * hu];
+            let mut uv = vec![0u8; cs * hu.div_ceil(2)];
+            detile::nv15_to_p010(
+                &nv15_src(src),
+                w,
+                h,
+                &mut LinearDst {
+                    y: &mut y,
+                    y_stride: ys,
+                    uv: &mut uv,
+                    uv_stride: cs,
+                },
+            )?;
+            let need_y = plane_need(hu, wu, dst.y_stride);
+            let need_c = plane_need(hu.div_ceil(2), cs / 2, dst.uv_stride);
+            if dst.y.len() < need_y || dst.uv.len() < need_c {
+                return Err(ConvertError::Detile(DetileError::Short {
+                    what: "destination NV12",
+                    len: dst.y.len().min(dst.uv.len()),
+                    need: need_y.max(need_c),
+                    width: w,
+                    height: h,
+                }));
+            }
+            for r in 0..hu {
+                for x in 0..wu {
+                    dst.y[r * dst.y_stride + x] = y[r * ys + 2 * x + 1];
+                }
+            }
+            for r in 0..hu.div_ceil(2) {
+                for x in 0..cs / 2 {
+                    dst.uv[r * dst.uv_stride + x] = uv[r * cs + 2 * x + 1];
+                }
+            }
+        }
+        (f, _) => return Err(ConvertError::Unsupported(f)),
+    }
+    Ok(())
+}
+
+fn nv15_src<'a>(src: &PlanesRef<'a>) -> LinearSrc<'a> {
+    LinearSrc {
+        y: src.planes[0].0,
+        y_stride: src.planes[0].1,
+        uv: src.planes[1].0,
+        uv_stride: src.planes[1].1,
+    }
+}
+
+/// An owned linear NV12 / P010 picture (Y at byte 0, CbCr right after),
+/// the scratch buffer the CPU paths unpack packed / tiled frames into and
+/// reuse from frame to frame.
+#[derive(Debug, Default)]
+pub struct LinearFrame {
+    /// [`PixelFormat::Nv12`] or [`PixelFormat::P010`].
+    pub format: Option<PixelFormat>,
+    /// Size in pixels (the source's visible right / bottom edge).
+    pub width: u32,
+    pub height: u32,
+    /// Bytes per row of both planes.
+    pub stride: usize,
+    data: Vec<u8>,
+}
+
+impl LinearFrame {
+    /// Unpacks `src` into this buffer as `target` ([`unpack`]), reallocating
+    /// only when the size grows. Errors: those of [`unpack`], or a side above
+    /// [`MAX_UNPACK_SIDE`] ([`ConvertError::TooLarge`]).
+    pub fn unpack_from(
+        &mut self,
+        src: &PlanesRef<'_>,
+        target: PixelFormat,
+    ) -> Result<(), ConvertError> {
+        let (w, h) = (src.width, src.height);
+        if w > MAX_UNPACK_SIDE || h > MAX_UNPACK_SIDE {
+            return Err(ConvertError::TooLarge(w, h));
+        }
+        let stride = w.div_ceil(2) as usize * 2 * target.sample_bytes();
+        let (hu, ch) = (h as usize, h.div_ceil(2) as usize);
+        let need = stride * (hu + ch);
+        if self.data.len() < need {
+            self.data.resize(need, 0);
+        }
+        let (y, uv) = self.data[..need].split_at_mut(stride * hu);
+        self.format = None;
+        unpack(
+            src,
+            target,
+            &mut LinearDst {
+                y,
+                y_stride: stride,
+                uv,
+                uv_stride: stride,
+            },
+        )?;
+        (self.format, self.width, self.height, self.stride) = (Some(target), w, h, stride);
+        Ok(())
+    }
+
+    /// The unpacked picture cropped to `visible` (x, y, w, h in pixels,
+    /// origin folded into the plane slices as for linear decoder frames;
+    /// chroma at `x / 2`, `y / 2`). `None` before a successful
+    /// [`LinearFrame::unpack_from`] or if `visible` reaches outside the picture.
+    pub fn planes(&self, visible: (u32, u32, u32, u32)) -> Option<PlanesRef<'_>> {
+        let format = self.format?;
+        let (vx, vy, vw, vh) = visible;
+        if vx.checked_add(vw)? > self.width || vy.checked_add(vh)? > self.height {
+            return None;
+        }
+        let sb = format.sample_bytes();
+        let y_len = self.stride * self.height as usize;
+        let (y, uv) = self.data.split_at(y_len);
+        let yo = vy as usize * self.stride + vx as usize * sb;
+        let co = (vy / 2) as usize * self.stride + (vx / 2) as usize * 2 * sb;
+        Some(PlanesRef {
+            format,
+            width: vw,
+            height: vh,
+            planes: [
+                (y.get(yo..)?, self.stride),
+                (uv.get(co..)?, self.stride),
+                (&[], 0),
+            ],
+        })
+    }
 }
 
 /// Bytes a plane of `rows` rows of `row_bytes` bytes at `stride` occupies.
@@ -225,6 +419,136 @@ pub fn to_xrgb8888(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod unpack_tests {
+    use super::*;
+
+    /// Tiles a linear NV12 picture (`w` × `h`, strides = w rounded to even)
+    /// into NC12 with `luma_height` rows per column and column height `col`:
+    /// the inverse of the layout in `pixfmt-nv12-col128.rst`.
+    fn nc12_of(y: &[u8], uv: &[u8], w: usize, h: usize, luma_height: usize, col: usize) -> Vec<u8> {
+        let cols = w.div_ceil(128).max(1);
+        let mut buf = vec![0u8; cols * col * 128];
+        let cw = w.div_ceil(2) * 2;
+        for r in 0..h {
+            for x in 0..w {
+                buf[(x / 128) * col * 128 + r * 128 + x % 128] = y[r * w + x];
+            }
+        }
+        for r in 0..h.div_ceil(2) {
+            for x in 0..cw {
+                buf[(x / 128) * col * 128 + (luma_height + r) * 128 + x % 128] = uv[r * cw + x];
+            }
+        }
+        buf
+    }
+
+    #[test]
+    fn nc12_unpacks_to_the_nv12_it_was_tiled_from_and_crops() {
+        // 200x70 visible edge in a 256x80 allocation, column height 120 (= 80 · 3 / 2)
+        let (w, h, lh, col) = (200usize, 70usize, 80usize, 120usize);
+        let y: Vec<u8> = (0..w * h).map(|i| (i * 7 % 251) as u8).collect();
+        let uv: Vec<u8> = (0..w * h.div_ceil(2))
+            .map(|i| (i * 13 % 241) as u8)
+            .collect();
+        let buf = nc12_of(&y, &uv, w, h, lh, col);
+        let src = PlanesRef {
+            format: PixelFormat::Nc12,
+            width: w as u32,
+            height: h as u32,
+            planes: [(&buf, col), (&buf[lh * 128..], col), (&[], 0)],
+        };
+        let mut lf = LinearFrame::default();
+        lf.unpack_from(&src, PixelFormat::Nv12).unwrap();
+        let p = lf.planes((0, 0, w as u32, h as u32)).unwrap();
+        for r in 0..h {
+            assert_eq!(
+                &p.planes[0].0[r * p.planes[0].1..][..w],
+                &y[r * w..][..w],
+                "row {r}"
+            );
+        }
+        for r in 0..h.div_ceil(2) {
+            assert_eq!(
+                &p.planes[1].0[r * p.planes[1].1..][..w],
+                &uv[r * w..][..w],
+                "chroma row {r}"
+            );
+        }
+        // crop (4, 2, 190, 60): luma from (4, 2), chroma from (2, 1) pairs
+        let c = lf.planes((4, 2, 190, 60)).unwrap();
+        assert_eq!((c.width, c.height), (190, 60));
+        assert_eq!(c.planes[0].0[0], y[2 * w + 4]);
+        assert_eq!(&c.planes[1].0[..2], &uv[w + 4..w + 6]);
+        assert!(lf.planes((4, 2, 197, 60)).is_none());
+        // the same bytes as NC12 with the chroma plane not 128-aligned: refused
+        let bad = PlanesRef {
+            planes: [(&buf, col), (&buf[lh * 128 + 1..], col), (&[], 0)],
+            ..src
+        };
+        assert!(matches!(
+            lf.unpack_from(&bad, PixelFormat::Nv12),
+            Err(ConvertError::Detile(_))
+        ));
+        // a short buffer is an error, not a panic
+        let short = PlanesRef {
+            planes: [
+                (&buf[..col * 128], col),
+                (&buf[lh * 128..col * 128], col),
+                (&[], 0),
+            ],
+            ..src
+        };
+        assert!(lf.unpack_from(&short, PixelFormat::Nv12).is_err());
+        // pairs that make no sense are refused
+        assert!(matches!(
+            lf.unpack_from(&src, PixelFormat::P010),
+            Err(ConvertError::Unsupported(PixelFormat::Nc12))
+        ));
+    }
+
+    #[test]
+    fn nv15_to_nv12_is_the_high_bits_of_nv15_to_p010() {
+        let (w, h) = (10usize, 4usize);
+        let stride = 16; // ≥ ceil(10 · 10 / 8) = 13
+        let buf: Vec<u8> = (0..stride * h * 3 / 2)
+            .map(|i| (i * 37 % 256) as u8)
+            .collect();
+        let src = PlanesRef {
+            format: PixelFormat::Nv15,
+            width: w as u32,
+            height: h as u32,
+            planes: [(&buf, stride), (&buf[stride * h..], stride), (&[], 0)],
+        };
+        let mut p010 = LinearFrame::default();
+        p010.unpack_from(&src, PixelFormat::P010).unwrap();
+        let mut nv12 = LinearFrame::default();
+        nv12.unpack_from(&src, PixelFormat::Nv12).unwrap();
+        let (a, b) = (
+            p010.planes((0, 0, 10, 4)).unwrap(),
+            nv12.planes((0, 0, 10, 4)).unwrap(),
+        );
+        for plane in 0..2 {
+            let rows = if plane == 0 { h } else { h / 2 };
+            for r in 0..rows {
+                for x in 0..w {
+                    let v = u16::from_le_bytes([
+                        a.planes[plane].0[r * a.planes[plane].1 + 2 * x],
+                        a.planes[plane].0[r * a.planes[plane].1 + 2 * x + 1],
+                    ]);
+                    assert_eq!(b.planes[plane].0[r * b.planes[plane].1 + x], (v >> 8) as u8);
+                }
+            }
+        }
+        // first luma sample: bits 9:0 of the first two bytes, MSB-aligned in P010
+        let s0 = (u16::from(buf[0]) | (u16::from(buf[1]) << 8)) & 0x3ff;
+        assert_eq!(
+            u16::from_le_bytes([a.planes[0].0[0], a.planes[0].0[1]]),
+            s0 << 6
+        );
+    }
 }
 
 #[cfg(test)]

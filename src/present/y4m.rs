@@ -1,10 +1,16 @@
 //! `-o out.y4m`: writes frames in display order as YUV4MPEG2 4:2:0.
+//!
+//! Packed / tiled decoder formats are unpacked first
+//! ([`crate::frame::convert::LinearFrame`]): NC12 → NV12 (`C420jpeg`), NC30
+//! and NV15 → P010 (`C420p10`), then cropped to the visible rectangle like
+//! the linear formats.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{FrameSource, PresentError, Sink};
 use crate::engine::DecodedFrame;
+use crate::frame::convert::LinearFrame;
 use crate::frame::y4m::Y4mWriter;
 
 /// A sink writing a Y4M file. Refuses to overwrite an existing file unless told to;
@@ -14,6 +20,8 @@ pub struct Y4mSink {
     writer: Option<Y4mWriter<std::io::BufWriter<std::fs::File>>>,
     file: Option<std::fs::File>,
     fps: (u32, u32),
+    /// Unpack buffer for NV15 / NC12 / NC30 frames, reused.
+    scratch: LinearFrame,
 }
 
 impl Y4mSink {
@@ -42,6 +50,7 @@ impl Y4mSink {
             writer: None,
             file: Some(file),
             fps,
+            scratch: LinearFrame::default(),
         })
     }
 }
@@ -65,6 +74,28 @@ impl Sink for Y4mSink {
     ) -> Result<(), PresentError> {
         let planes = src.planes(&frame);
         let err = |e: std::io::Error| PresentError::Io(format!("{}: {e}", self.path.display()));
+        let planes = if planes.format.is_packed_or_tiled() {
+            let target = planes.format.unpacked();
+            self.scratch.unpack_from(&planes, target).map_err(|e| {
+                PresentError::Io(format!(
+                    "{}: frame pts {} ns: {e}",
+                    self.path.display(),
+                    frame.pts_ns
+                ))
+            })?;
+            self.scratch.planes(frame.visible).ok_or_else(|| {
+                PresentError::Io(format!(
+                    "{}: frame pts {} ns: visible {:?} outside the {}x{} picture",
+                    self.path.display(),
+                    frame.pts_ns,
+                    frame.visible,
+                    planes.width,
+                    planes.height
+                ))
+            })?
+        } else {
+            planes
+        };
         if self.writer.is_none() {
             let f = self
                 .file

@@ -45,10 +45,13 @@
 //! * CAPTURE format: the profile's choice for the stream's bit depth among
 //!   the formats it lists ([`super::profile::choose_capture_format`]); drivers
 //!   that derive the format from the SPS (rkvdec, rpi-hevc-dec) list only the
-//!   formats of the stream's depth. The choice is kept
-//!   ([`FakeDevice::capture_fourcc`]) even when the frame module cannot show
-//!   it (then `configure` fails, or, with [`FakeDevice::with_stand_in_formats`],
-//!   the engine gets a linear stand-in of the same depth);
+//!   formats of the stream's depth. The engine gets the driver's real format
+//!   and geometry, packed / tiled ones included (NV15 from rkvdec, NC12 /
+//!   NC30 SAND128 from rpi-hevc-dec: column height in `bytesperline`,
+//!   chroma at `height · 128`). The choice is kept
+//!   ([`FakeDevice::capture_fourcc`]); a format the frame module does not
+//!   know (ST12) fails `configure`, or, with [`FakeDevice::with_stand_in_formats`],
+//!   the engine gets a linear stand-in of the same depth;
 //! * a codec the profile lacks: "`<codec>` is not supported by `<driver>` (it
 //!   decodes: ...)"; a coded size above the profile's maximum; a 10-bit
 //!   stream of a codec the driver decodes only in 8-bit;
@@ -98,6 +101,75 @@ pub fn device_info(profile: &'static Profile, n: u32) -> super::DeviceInfo {
         card: profile.variant.to_string(),
         bus_info: format!("platform:fake-{n}"),
         codecs,
+    }
+}
+
+/// The CAPTURE format a driver would report for a `w` × `h` stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Geometry {
+    /// Allocated width and height in pixels.
+    width: usize,
+    height: usize,
+    /// `bytesperline` (SAND128: the column height in 128-byte lines).
+    bytesperline: usize,
+    /// `sizeimage`, bytes.
+    size: usize,
+}
+
+/// The geometry of each CAPTURE format as the drivers fill it:
+/// * linear NV12 / P010 (and stand-ins): 16-aligned size, `bytesperline` =
+///   width · sample bytes, Y then CbCr;
+/// * NV15 (rkvdec, `v4l2_fill_pixfmt_mp`: 4 samples in 5 bytes):
+///   `bytesperline` = width · 5 / 4 for the 16-aligned width;
+/// * NC12 (hevc_d_video.c `hevc_d_prepare_dst_format`): width aligned to 128,
+///   height to 16 (rpivid; hevc_d aligns to 8), column height
+///   (`bytesperline`) = height · 3 / 2, `sizeimage` = column height · width;
+/// * NC30: width `ALIGN((w + 2) / 3, 32) · 3` pixels (96 per 128-byte
+///   column), same column height, `sizeimage` = column height · 128 · columns.
+fn capture_geometry(fourcc: [u8; 4], pf: PixelFormat, w: u32, h: u32) -> Geometry {
+    let (w, h) = (w as usize, h as usize);
+    let height = h.next_multiple_of(16);
+    match &fourcc {
+        b"NC12" => {
+            let width = w.next_multiple_of(128);
+            let col = height * 3 / 2;
+            Geometry {
+                width,
+                height,
+                bytesperline: col,
+                size: col * width,
+            }
+        }
+        b"NC30" => {
+            let width = w.div_ceil(3).next_multiple_of(32) * 3;
+            let col = height * 3 / 2;
+            Geometry {
+                width,
+                height,
+                bytesperline: col,
+                size: col * 128 * (width / 96),
+            }
+        }
+        b"NV15" => {
+            let width = w.next_multiple_of(16);
+            let bpl = width * 5 / 4;
+            Geometry {
+                width,
+                height,
+                bytesperline: bpl,
+                size: bpl * height * 3 / 2,
+            }
+        }
+        _ => {
+            let width = w.next_multiple_of(16);
+            let bpl = width * pf.sample_bytes();
+            Geometry {
+                width,
+                height,
+                bytesperline: bpl,
+                size: bpl * height * 3 / 2,
+            }
+        }
     }
 }
 
@@ -255,13 +327,14 @@ impl FakeDevice {
         self
     }
 
-    /// For CAPTURE formats the frame module cannot show yet (NV15, NC12,
-    /// NC30, ST12): hand the engine a linear stand-in of the same depth (NV12
-    /// for 8-bit, P010 for 10-bit) instead of failing `configure`, so the
-    /// codec and engine path runs against the board's other rules. The
-    /// driver's real choice stays visible through [`FakeDevice::capture_fourcc`]
-    /// and in [`FakeDevice::ioctls`]. Tests only: a real [`super::session::Session`]
-    /// refuses such a format until the frame module can show it.
+    /// For CAPTURE formats the frame module does not know (today only
+    /// Allwinner's ST12, which no profile prefers while NV12 is listed): hand
+    /// the engine a linear stand-in of the same depth (NV12 for 8-bit, P010
+    /// for 10-bit) instead of failing `configure`. NV15 / NC12 / NC30 are
+    /// known and always given as themselves. The driver's real choice stays
+    /// visible through [`FakeDevice::capture_fourcc`] and in
+    /// [`FakeDevice::ioctls`]. Tests only: a real [`super::session::Session`]
+    /// refuses an unknown format.
     pub fn with_stand_in_formats(mut self) -> Self {
         self.stand_in = true;
         self
@@ -646,7 +719,7 @@ impl DecoderDevice for FakeDevice {
             choose_capture_format(self.profile, params.bit_depth, &listed, |_| true);
         self.capture_fourcc = device_choice.map(|c| c.0);
         let shown = choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
-            PixelFormat::from_v4l2(*f).is_some_and(|p| !p.is_packed_or_tiled())
+            PixelFormat::from_v4l2(*f).is_some()
         });
         let (fourcc, pixel_format) = match (shown, device_choice) {
             (Some((f, _)), _) => (f, PixelFormat::from_v4l2(f).expect("checked")),
@@ -679,9 +752,9 @@ impl DecoderDevice for FakeDevice {
         let order = self.profile.check_order(&ops, sps_needed);
         self.ioctls.extend(ops);
         order.map_err(|e| self.reject(e))?;
-        let stride = (w as usize).next_multiple_of(16) * pixel_format.sample_bytes();
-        let height = (h as usize).next_multiple_of(16);
-        let size = stride * height * 3 / 2;
+        let geo = capture_geometry(fourcc, pixel_format, w, h);
+        let (width, height, bytesperline, size) =
+            (geo.width, geo.height, geo.bytesperline, geo.size);
         if size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
             return Err(self.reject(format!("{capture_buffers} CAPTURE buffers of {size} bytes")));
         }
@@ -689,8 +762,8 @@ impl DecoderDevice for FakeDevice {
             PixelFormat::P010 => *b"P010",
             _ => *b"NV12",
         };
-        let planes = plane_layout(fourcc, &[stride as u32], height as u32)
-            .or_else(|| plane_layout(layout_fourcc, &[stride as u32], height as u32))
+        let planes = plane_layout(fourcc, &[bytesperline as u32], height as u32)
+            .or_else(|| plane_layout(layout_fourcc, &[bytesperline as u32], height as u32))
             .expect("known format");
         self.pending.clear();
         self.done.clear();
@@ -714,7 +787,7 @@ impl DecoderDevice for FakeDevice {
         self.cap_free = (0..capture_buffers as usize).collect();
         let fmt = CaptureFormat {
             pixel_format,
-            width: stride as u32 / pixel_format.sample_bytes() as u32,
+            width: width as u32,
             height: height as u32,
             planes,
         };
@@ -1235,12 +1308,44 @@ mod tests {
             .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
             .unwrap();
         assert_eq!(f.pixel_format, PixelFormat::Nv12);
-        // rkvdec lists only NV15 after a 10-bit SPS: not presentable yet.
+        // rkvdec lists only NV15 after a 10-bit SPS: the real format, packed.
         p.bit_depth = 10;
         let mut rk = FakeDevice::new(for_driver("rkvdec", "rk3588"));
-        assert!(rk
+        let f = rk
             .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 4)
-            .is_err());
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nv15);
+        assert_eq!((f.width, f.height), (64, 48));
+        assert_eq!(f.planes[0].stride, 80); // 64 samples · 10 bits / 8
+        assert_eq!(f.planes[1].offset, 80 * 48);
+        assert_eq!(rk.capture_map(0)[0].len(), 80 * 48 * 3 / 2);
+    }
+
+    #[test]
+    fn rpi_gives_sand128_with_the_drivers_geometry() {
+        let mut p = params();
+        p.coded_width = 200; // two 128-byte NC12 columns, three 96-sample NC30 ones
+        p.coded_height = 100;
+        p.visible = (0, 0, 200, 100);
+        let rpi = for_driver("rpi-hevc-dec", "rpi-hevc-dec");
+        let mut d = FakeDevice::new(rpi);
+        let f = d
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 2)
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nc12);
+        assert_eq!((f.width, f.height), (256, 112));
+        assert_eq!(f.planes[0].stride, 168); // column height = 112 · 3 / 2
+        assert_eq!(f.planes[1].offset, 112 * 128);
+        assert_eq!(d.capture_map(0)[0].len(), 168 * 256);
+        p.bit_depth = 10;
+        let f = d
+            .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 2)
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nc30);
+        assert_eq!((f.width, f.height), (288, 112));
+        assert_eq!(d.capture_fourcc(), Some(*b"NC30"));
+        // indices continue after the first configuration's two buffers
+        assert_eq!(d.capture_map(2)[0].len(), 168 * 128 * 3);
     }
 
     #[test]
@@ -1274,7 +1379,8 @@ mod tests {
     }
 
     #[test]
-    fn unpresentable_capture_format_is_an_error() {
+    fn rpi_without_the_sps_first_is_an_error() {
+        // rpi-hevc-dec derives NC12 / NC30 from the SPS: it must come before S_FMT(CAPTURE)
         let mut d = FakeDevice::new(for_driver("rpi-hevc-dec", ""));
         assert!(d.configure(CodecKind::Hevc, &params(), &[], 4).is_err());
     }

@@ -7,6 +7,8 @@
 //! * [`session`]: one decoding session on a real device (OUTPUT MMAP,
 //!   CAPTURE CREATE_BUFS + EXPBUF, a pool of media requests).
 //! * [`fake`]: a [`DecoderDevice`] built from a device profile, for tests.
+//! * [`dmaheap`]: CPU-writable linear dmabufs (dma-heap / udmabuf) for the
+//!   presentation copy path.
 //!
 //! The engine talks to devices only through the [`DecoderDevice`] trait.
 
@@ -18,6 +20,7 @@ use crate::codec::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamP
 use crate::frame::PixelFormat;
 
 pub mod discover;
+pub mod dmaheap;
 pub mod fake;
 mod media;
 pub mod profile;

@@ -332,6 +332,8 @@ pub struct WaylandSink {
     scaled: Option<Scaled>,
     /// Display size (pixels, pixel aspect applied) of the last picture.
     display: Option<(u32, u32)>,
+    /// The copy path's plan, unpack scratch and linear dmabuf pool.
+    copy: copy::CopyState,
 }
 
 fn wl_err(what: &str, e: impl std::fmt::Display) -> PresentError {
@@ -437,6 +439,7 @@ impl WaylandSink {
             extras,
             scaled,
             display: None,
+            copy: Default::default(),
         };
         sink.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).

@@ -20,24 +20,27 @@ impl WaylandSink {
             return;
         }
         self.path_format = Some(pf);
-        let fourcc = pf.drm_fourcc();
-        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
+        let mut fourcc = pf.drm_fourcc();
         self.path = if self.force_shm {
             PathChoice::Shm("dmabuf disabled by option".into())
         } else if self.state.dmabuf_global.is_none() {
             PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
         } else {
-            match dmabuf::choose_dmabuf(&self.state.formats, pf) {
-                Ok(modifier) => PathChoice::Dmabuf { modifier },
+            match dmabuf::choose_dmabuf(&self.state.formats, &frame.format) {
+                Ok((f, modifier)) => {
+                    fourcc = f;
+                    PathChoice::Dmabuf { modifier }
+                }
                 Err(why) => PathChoice::Shm(why),
             }
         };
+        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
         match &self.path {
             PathChoice::Dmabuf { modifier } => {
                 tracing::info!("wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}")
             }
             PathChoice::Shm(why) => {
-                tracing::info!("wayland: copying into wl_shm XRGB8888 buffers: {why}")
+                tracing::info!("wayland: copying {pf:?} frames on the CPU: {why}")
             }
             PathChoice::Undecided => {}
         }
@@ -67,7 +70,12 @@ impl WaylandSink {
         }
     }
 
-    /// Zero-copy attach. `Ok(Err(frame))` hands the frame back for the copy path.
+    /// Zero-copy attach of the whole CAPTURE buffer (`CaptureFormat` width ×
+    /// height; [`Attached::source`] is the visible rectangle for the
+    /// viewport). The (fourcc, modifier) pair is taken per configuration from
+    /// the frame's CAPTURE format ([`dmabuf::choose_dmabuf`]: a SAND128
+    /// column height can change with the size), `modifier` being the one the
+    /// path was chosen with. `Ok(Err(frame))` hands the frame back for the copy path.
     pub(super) fn attach_dmabuf(
         &mut self,
         frame: DecodedFrame,
@@ -76,12 +84,33 @@ impl WaylandSink {
     ) -> Result<Result<Attached, DecodedFrame>, PresentError> {
         let key = (frame.generation, frame.capture_index);
         self.forget_other_generations(frame.generation);
-        let (_, _, w, h) = frame.visible;
+        let (w, h) = (frame.format.width, frame.format.height);
+        let (vx, vy, vw, vh) = frame.visible;
+        if vx.saturating_add(vw) > w || vy.saturating_add(vh) > h || vw == 0 || vh == 0 {
+            self.path = PathChoice::Shm(format!(
+                "visible {:?} is not inside the {w}x{h} CAPTURE buffer",
+                frame.visible
+            ));
+            return Ok(Err(frame));
+        }
         if !self.state.entries.contains_key(&key) {
-            let Some(planes) = dmabuf::dmabuf_planes(&frame.format, frame.visible) else {
+            let (fourcc, modifier) = match dmabuf::choose_dmabuf(&self.state.formats, &frame.format)
+            {
+                Ok((f, m)) => {
+                    if m != modifier {
+                        tracing::debug!("wayland: modifier {m:#x} for this configuration (path chosen with {modifier:#x})");
+                    }
+                    (f, m)
+                }
+                Err(why) => {
+                    self.path = PathChoice::Shm(why);
+                    return Ok(Err(frame));
+                }
+            };
+            let Some(planes) = dmabuf::dmabuf_planes(&frame.format) else {
                 self.path = PathChoice::Shm(format!(
-                    "CAPTURE layout {:?} / visible {:?} cannot be expressed as dmabuf planes",
-                    frame.format.planes, frame.visible
+                    "CAPTURE layout {:?} cannot be expressed as dmabuf planes",
+                    frame.format.planes
                 ));
                 return Ok(Err(frame));
             };
@@ -109,7 +138,6 @@ impl WaylandSink {
                 );
             }
             drop(fds);
-            let fourcc = frame.format.pixel_format.drm_fourcc();
             let flags = zwp_linux_buffer_params_v1::Flags::empty();
             let buffer = if self.dmabuf_immed && self.proven == Some(frame.generation) {
                 params.create_immed(
@@ -183,7 +211,7 @@ impl WaylandSink {
         self.size = Some((w, h));
         Ok(Ok(Attached {
             buffer_size: (w, h),
-            source: (0, 0, w, h),
+            source: (vx, vy, vw, vh),
         }))
     }
 }
