@@ -12,25 +12,32 @@
 //! surfaces, subsurfaces, seat, xdg window, shm pool).
 //!
 //! # Two paths
-//! * **Zero-copy (dmabuf)**: when the compositor announces the frame's DRM
-//!   format (`DRM_FORMAT_NV12` / `DRM_FORMAT_YUV420` / `DRM_FORMAT_P010` for
-//!   10-bit, chosen per pixel format by [`dmabuf::choose_dmabuf`]) with
-//!   `DRM_FORMAT_MOD_LINEAR` or `DRM_FORMAT_MOD_INVALID`, each CAPTURE buffer
-//!   (key: [`DecodedFrame::generation`], [`DecodedFrame::capture_index`]) is
-//!   wrapped once in a `wl_buffer` (`zwp_linux_buffer_params_v1.add` per
-//!   plane with the fd `FrameSource::dmabufs(frame)[plane.memory_plane]`,
-//!   then `create`). The first buffer of a configuration is created with the
-//!   asynchronous `create` and its `created`/`failed` answer awaited: `failed`
-//!   switches this window to the copy path (a `create_immed` failure would
-//!   instead be a fatal protocol error). Once one buffer was accepted, the rest
-//!   use `create_immed`. The [`DecodedFrame`] is kept until the compositor
-//!   sends `wl_buffer.release`, and only then dropped — which is what gives
-//!   the CAPTURE buffer back to the decoder.
-//! * **Copy (wl_shm)**: `XRGB8888` buffers from a pool of at most
-//!   [`SHM_BUFFERS`], reused after `wl_buffer.release`; pixels (NV12, YUV420,
-//!   P010) converted on
-//!   the CPU by [`crate::frame::convert`] (BT.601 limited range below 720
-//!   lines, BT.709 from 720). The frame is dropped right after the copy.
+//! * **Zero-copy (dmabuf)**: [`dmabuf::choose_dmabuf`] maps the frame's
+//!   CAPTURE format to a DRM (fourcc, modifier) — NV12 / YUV420 / P010 / NV15
+//!   with `DRM_FORMAT_MOD_LINEAR` or `DRM_FORMAT_MOD_INVALID`, NC12 → NV12 and
+//!   NC30 → P030 with `DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(h)` — and
+//!   takes it when the compositor announced the pair (v3 `modifier` events or
+//!   v4+ feedback tranches). Each CAPTURE buffer (key:
+//!   [`DecodedFrame::generation`], [`DecodedFrame::capture_index`]) is wrapped
+//!   once, whole (its allocated size; the visible rectangle goes to the
+//!   viewport as [`Attached::source`]), in a `wl_buffer`
+//!   (`zwp_linux_buffer_params_v1.add` per plane with the fd
+//!   `FrameSource::dmabufs(frame)[plane.memory_plane]`). The first buffer of a
+//!   configuration is created with the asynchronous `create` and its
+//!   `created`/`failed` answer awaited: `failed` switches this window to the
+//!   copy path (a `create_immed` failure would instead be a fatal protocol
+//!   error). Once one buffer was accepted, the rest use `create_immed`. The
+//!   [`DecodedFrame`] is kept until the compositor sends `wl_buffer.release`,
+//!   and only then dropped — which is what gives the CAPTURE buffer back to
+//!   the decoder. Nothing ever writes into a buffer the compositor holds.
+//! * **Copy** (`copy.rs`; always with `--hwdec-copy`, which skips
+//!   `zwp_linux_dmabuf_v1`): linear decoder formats are converted to `wl_shm`
+//!   XRGB8888 by [`crate::frame::convert`] (BT.601 limited range below 720
+//!   lines, BT.709 from 720); NC12 / NC30 / NV15 are detiled / unpacked by
+//!   [`crate::frame::detile`] into a linear NV12 / P010 dmabuf from
+//!   `/dev/dma_heap/system` or `/dev/udmabuf` (a pool reused after release),
+//!   else a `wl_shm` NV12 buffer, else XRGB8888 (see `copy::fallback_plan`).
+//!   The frame is dropped right after the copy.
 //!
 //! # Pacing
 //! The player hands each frame over [`Sink::lead`] before its due time;
