@@ -46,6 +46,7 @@
 # through the real engine and the Wayland sink):
 #   pattern-shm:    --shm     (CPU copy into wl_shm XRGB8888)
 #   pattern-dmabuf: --udmabuf (CAPTURE buffers are udmabufs -> zero-copy path)
+#   (both with VREQPLAY_NO_VIEWPORTER=1: unscaled, as check-pattern.py reads it)
 # and checks: each run exits 0 (every CAPTURE buffer came back), the dmabuf run
 # went zero-copy (dmabuf wl_buffers created, shown and released), each
 # screenshot shows the pattern (tests/vm/check-pattern.py: bar colours, ramp,
@@ -106,8 +107,8 @@ for f in "${files[@]+"${files[@]}"}"; do cp "$f" "$out/" || exit 2; done
     else echo 'CASES=(window)'; fi
   else
     echo 'CASES=(pattern-shm pattern-dmabuf)'
-    echo 'CMD_pattern_dmabuf=(./wl_pattern --udmabuf --frames 100 --hold 30)'
-    echo 'CMD_pattern_shm=(./wl_pattern --shm --frames 100 --hold 30)'
+    echo 'CMD_pattern_dmabuf=(env VREQPLAY_NO_VIEWPORTER=1 ./wl_pattern --udmabuf --frames 100 --hold 30)'
+    echo 'CMD_pattern_shm=(env VREQPLAY_NO_VIEWPORTER=1 ./wl_pattern --shm --frames 100 --hold 30)'
   fi
   cat <<'EOF'
 mkdir -p /dev/dri   # lib.sh mounts a tmpfs over it; absent without a DRM driver
