@@ -380,9 +380,8 @@ pub fn to_xrgb8888(
         // (Cb, Cr) of chroma sample `i` on this row
         let chroma = |i: usize| -> (i32, i32) {
             match src.format {
-                PixelFormat::Nv15 | PixelFormat::Nc12 | PixelFormat::Nc30 => {
-                    unreachable!("refused above")
-                }
+                // refused before the loop; neutral chroma keeps this total without a panic
+                PixelFormat::Nv15 | PixelFormat::Nc12 | PixelFormat::Nc30 => (c_off, c_off),
                 PixelFormat::Nv12 => {
                     let (c, s) = src.planes[1];
                     let o = crow * s + 2 * i;
