@@ -82,7 +82,8 @@ fi
 #    /dev/dri hidden): an MP4 and an MKV, zero-copy, screenshot shows visl's frame
 check window-mp4 tests/vm/window-test.sh -o /tmp/vreq-window-mp4 -w 25 -V 560x320 \
   -f "$media/debian-src-firefox-esr/gizmo.mp4" -- ./vreqplay --keep-open gizmo.mp4
-check window-mkv tests/vm/window-test.sh -o /tmp/vreq-window-mkv -w 30 -V 720x576 \
+#    (balle-jbart is 720x576 with pixel aspect 16:15: displayed 768x576)
+check window-mkv tests/vm/window-test.sh -o /tmp/vreq-window-mkv -w 30 -V 768x576 \
   -f "$media/remuxed-by-us/balle-jbart.h264.mkv" -- ./vreqplay --keep-open balle-jbart.h264.mkv
 check window-hevc-mkv tests/vm/window-test.sh -o /tmp/vreq-window-hevc -w 25 -V 560x320 \
   -f "$media/remuxed-by-us/gizmo_hevc_8bit_420.mkv" -- ./vreqplay --keep-open gizmo_hevc_8bit_420.mkv
