@@ -417,7 +417,8 @@ fn run() -> Result<bool, String> {
             if let Some(d) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(d);
             }
-            sink.show(frame, &dec, Some(due)).map_err(|e| e.to_string())?;
+            sink.show(frame, &dec, Some(due))
+                .map_err(|e| e.to_string())?;
             shown += 1;
         }
         sink.dispatch().map_err(|e| e.to_string())?;

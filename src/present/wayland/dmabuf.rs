@@ -31,16 +31,35 @@ pub const FORMAT_TABLE_ENTRY: usize = 16;
 /// Largest format table we read (entries are indexed by u16, so 65536 × 16 bytes).
 pub const FORMAT_TABLE_MAX: usize = 65536 * FORMAT_TABLE_ENTRY;
 
-/// The (DRM fourcc, modifier) pairs a compositor accepts.
+/// The (DRM fourcc, modifier) pairs a compositor accepts, and (v4+
+/// feedback) which of them came in a tranche flagged `scanout` — buffers the
+/// compositor may put on a display plane directly, without composition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DmabufFormats {
     pairs: BTreeSet<(u32, u64)>,
+    scanout: BTreeSet<(u32, u64)>,
+    /// The feedback's `main_device` (a `dev_t`), if announced.
+    pub main_device: Option<u64>,
 }
 
 impl DmabufFormats {
     /// Adds one pair (v3 `modifier` event: `modifier_hi << 32 | modifier_lo`).
     pub fn insert(&mut self, fourcc: u32, modifier: u64) {
         self.pairs.insert((fourcc, modifier));
+    }
+
+    /// Adds one pair from a feedback tranche; `scanout`: the tranche had
+    /// `zwp_linux_dmabuf_feedback_v1.tranche_flags.scanout`.
+    pub fn insert_from_tranche(&mut self, fourcc: u32, modifier: u64, scanout: bool) {
+        self.pairs.insert((fourcc, modifier));
+        if scanout {
+            self.scanout.insert((fourcc, modifier));
+        }
+    }
+
+    /// Whether the pair came in a scanout tranche (always false for v3).
+    pub fn is_scanout(&self, fourcc: u32, modifier: u64) -> bool {
+        self.scanout.contains(&(fourcc, modifier))
     }
 
     /// Number of pairs.
@@ -83,6 +102,17 @@ pub fn v4l2_fourcc(pf: PixelFormat) -> [u8; 4] {
         PixelFormat::Nv15 => *b"NV15",
         PixelFormat::Nc12 => *b"NC12",
         PixelFormat::Nc30 => *b"NC30",
+    }
+}
+
+/// The `dev_t` in a feedback `main_device` / `tranche_target_device` array
+/// (linux-dmabuf-v1.xml: "a dev_t value", host byte order); `None` if the
+/// array is not 4 or 8 bytes.
+pub fn dev_t_from_bytes(bytes: &[u8]) -> Option<u64> {
+    match bytes.len() {
+        8 => Some(u64::from_ne_bytes(bytes.try_into().ok()?)),
+        4 => Some(u64::from(u32::from_ne_bytes(bytes.try_into().ok()?))),
+        _ => None,
     }
 }
 
@@ -258,6 +288,22 @@ mod tests {
 
     const NV12: u32 = u32::from_le_bytes(*b"NV12");
     const YU12: u32 = u32::from_le_bytes(*b"YU12");
+
+    #[test]
+    fn feedback_scanout_tranche_and_main_device() {
+        let nv12 = u32::from_le_bytes(*b"NV12");
+        let mut f = DmabufFormats::default();
+        f.insert_from_tranche(nv12, DRM_FORMAT_MOD_LINEAR, true);
+        f.insert_from_tranche(nv12, DRM_FORMAT_MOD_INVALID, false);
+        assert!(f.is_scanout(nv12, DRM_FORMAT_MOD_LINEAR));
+        assert!(!f.is_scanout(nv12, DRM_FORMAT_MOD_INVALID));
+        assert_eq!(f.linear_modifier(nv12), Some(DRM_FORMAT_MOD_LINEAR));
+        // dev_t 226:128 (renderD128) as the compositor sends it: host-order bytes
+        let dev: u64 = (226 << 8) | 128;
+        assert_eq!(dev_t_from_bytes(&dev.to_ne_bytes()), Some(dev));
+        assert_eq!(dev_t_from_bytes(&(dev as u32).to_ne_bytes()), Some(dev));
+        assert_eq!(dev_t_from_bytes(&[1, 2, 3]), None);
+    }
 
     #[test]
     fn drm_fourcc_matches_drm_fourcc_h() {

@@ -149,8 +149,8 @@ mod copy;
 pub mod dmabuf;
 pub mod geometry;
 pub mod input;
-mod window;
 pub mod pacing;
+mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
@@ -282,7 +282,11 @@ struct State {
     formats: DmabufFormats,
     /// v4 feedback being received: format table and pairs of finished tranches.
     feedback_table: Vec<(u32, u64)>,
-    feedback_pairs: Vec<(u32, u64)>,
+    feedback_pairs: Vec<(u32, u64, bool)>,
+    /// Pairs of the tranche being received and whether it is flagged `scanout`.
+    tranche_pairs: Vec<(u32, u64)>,
+    tranche_scanout: bool,
+    feedback_main_device: Option<u64>,
     feedback_done: bool,
     feedback_error: Option<String>,
     params_answers: HashMap<ObjectId, ParamsAnswer>,
@@ -409,6 +413,9 @@ impl WaylandSink {
             formats: DmabufFormats::default(),
             feedback_table: Vec::new(),
             feedback_pairs: Vec::new(),
+            tranche_pairs: Vec::new(),
+            tranche_scanout: false,
+            feedback_main_device: None,
             feedback_done: false,
             feedback_error: None,
             params_answers: HashMap::new(),
@@ -480,14 +487,22 @@ impl WaylandSink {
             tracing::warn!("wayland: dmabuf feedback: {e}");
         }
         tracing::info!(
-            "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats)",
+            "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats){}",
             sink.state
                 .dmabuf_global
                 .as_ref()
                 .map(|g| format!("v{}", g.version()))
                 .unwrap_or_else(|| "absent".into()),
             sink.state.formats.len(),
-            sink.state.formats.fourccs()
+            sink.state.formats.fourccs(),
+            sink.state
+                .formats
+                .main_device
+                .map(|d| {
+                    use nix::sys::stat::{major, minor};
+                    format!("; feedback main device {}:{}", major(d), minor(d))
+                })
+                .unwrap_or_default()
         );
         Ok(sink)
     }
@@ -860,15 +875,30 @@ impl Dispatch2<zwp_linux_dmabuf_feedback_v1::ZwpLinuxDmabufFeedbackV1, State> fo
                 Ok(t) => state.feedback_table = t,
                 Err(e) => state.feedback_error = Some(e),
             },
+            Event::MainDevice { device } => {
+                state.feedback_main_device = dmabuf::dev_t_from_bytes(&device);
+            }
+            Event::TrancheFlags { flags } => {
+                state.tranche_scanout = flags
+                    .into_result()
+                    .is_ok_and(|f| f.contains(zwp_linux_dmabuf_feedback_v1::TrancheFlags::Scanout));
+            }
             Event::TrancheFormats { indices } => {
                 let pairs = dmabuf::tranche_pairs(&state.feedback_table, &indices);
-                state.feedback_pairs.extend(pairs);
+                state.tranche_pairs.extend(pairs);
+            }
+            Event::TrancheDone => {
+                let scanout = std::mem::take(&mut state.tranche_scanout);
+                for (f, m) in state.tranche_pairs.drain(..) {
+                    state.feedback_pairs.push((f, m, scanout));
+                }
             }
             Event::Done => {
                 // a new feedback replaces the previous set (linux-dmabuf-v1.xml, `done`)
                 state.formats = DmabufFormats::default();
-                for (f, m) in state.feedback_pairs.drain(..) {
-                    state.formats.insert(f, m);
+                state.formats.main_device = state.feedback_main_device;
+                for (f, m, scanout) in state.feedback_pairs.drain(..) {
+                    state.formats.insert_from_tranche(f, m, scanout);
                 }
                 state.feedback_done = true;
             }

@@ -37,7 +37,14 @@ impl WaylandSink {
         let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
         match &self.path {
             PathChoice::Dmabuf { modifier } => {
-                tracing::info!("wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}")
+                tracing::info!(
+                    "wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}{}",
+                    if self.state.formats.is_scanout(fourcc, *modifier) {
+                        " (in a scanout tranche)"
+                    } else {
+                        ""
+                    }
+                )
             }
             PathChoice::Shm(why) => {
                 tracing::info!("wayland: copying {pf:?} frames on the CPU: {why}")
