@@ -463,8 +463,12 @@ fn le64<const N: usize>(s: &[u8; N], k: usize) -> u64 {
 /// Per 4 words (16 bytes → 24 bytes): each word's 3 samples are spread to
 /// 48 bits ([`nc30_word_p010`]) and the four 48-bit pieces are stitched into
 /// three u64 stores.
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
+    allow(dead_code)
+)]
 #[inline(always)]
-fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
+fn kernel_nc30_p010_swar(src: &[u8; 128], dst: &mut [u8; 192]) {
     let (quads, _) = src.as_chunks::<16>();
     let (outs, _) = dst.as_chunks_mut::<24>();
     for (q, o) in quads.iter().zip(outs.iter_mut()) {
@@ -491,8 +495,12 @@ fn nc30_pair_nv12(p: u64) -> u64 {
 
 /// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
 /// 4 words (16 bytes → 12 bytes) at a time, one u64 + one u32 store.
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
+    allow(dead_code)
+)]
 #[inline(always)]
-fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
+fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
     let (quads, _) = src.as_chunks::<16>();
     let (outs, _) = dst.as_chunks_mut::<12>();
     for (q, o) in quads.iter().zip(outs.iter_mut()) {
@@ -502,6 +510,106 @@ fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
         o[8..].copy_from_slice(&((s1 >> 16) as u32).to_le_bytes());
     }
 }
+
+/// Explicit SSE2 kernels for the NC30 unpackers (x86_64, where SSE2 is
+/// baseline). The intrinsics come through `safe_arch` (safe wrappers over
+/// `core::arch`, compiled in by `cfg(target_feature)`: a plain `core::arch`
+/// call needs `unsafe` outside `#[target_feature]` functions, and calling
+/// those needs `unsafe` again); vectors go in and out of the byte arrays by
+/// value (`m128i::from([u8; 16])`), no pointer loads / stores.
+///
+/// Per 8 NC30 words (two 16-byte vectors `a` = w0..w3, `b` = w4..w7):
+/// 1. `unpack{lo,hi}_epi32(a, b)` → `[w0 w4 w1 w5]`, `[w2 w6 w3 w7]`;
+/// 2. per 32-bit lane, shifts and masks put samples 0 and 1 of the word in
+///    its two 16-bit halves (`p`) and sample 2 in the low half of `c`;
+/// 3. `unpack{lo,hi}_epi32(p, c)` → 64-bit lanes `X = s0 | s1 << 16 | s2 << 32`
+///    (48 bits), paired as `[X0 X4] [X1 X5] [X2 X6] [X3 X7]`;
+/// 4. the same 64-bit stitching as the portable path
+///    (`X0 | X1 << 48`, `X1 >> 16 | X2 << 32`, `X2 >> 32 | X3 << 16`) on both
+///    halves at once, then `unpack{lo,hi}_epi64` / `move_sd` put the six
+///    u64 in store order: 24 16-bit samples in three vectors.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::*;
+
+    /// 8 NC30 words → their 24 samples as u16 in sample order, each
+    /// `v << 6` (`P010`) or `v >> 2` (8-bit, for NV12).
+    #[inline(always)]
+    pub(super) fn nc30_8words<const P010: bool>(a: m128i, b: m128i) -> [m128i; 3] {
+        let m = |k: u32| set_splat_i32_m128i(k as i32);
+        let split = |t: m128i| {
+            let (p, c) = if P010 {
+                (
+                    bitor_m128i(
+                        bitand_m128i(shl_imm_u32_m128i::<6>(t), m(0xffc0)),
+                        bitand_m128i(shl_imm_u32_m128i::<12>(t), m(0xffc0_0000)),
+                    ),
+                    bitand_m128i(shr_imm_u32_m128i::<14>(t), m(0xffc0)),
+                )
+            } else {
+                (
+                    bitor_m128i(
+                        bitand_m128i(shr_imm_u32_m128i::<2>(t), m(0xff)),
+                        bitand_m128i(shl_imm_u32_m128i::<4>(t), m(0x00ff_0000)),
+                    ),
+                    bitand_m128i(shr_imm_u32_m128i::<22>(t), m(0xff)),
+                )
+            };
+            (unpack_low_i32_m128i(p, c), unpack_high_i32_m128i(p, c))
+        };
+        let (x04, x15) = split(unpack_low_i32_m128i(a, b));
+        let (x26, x37) = split(unpack_high_i32_m128i(a, b));
+        // [out0 out3], [out1 out4], [out2 out5]
+        let e = bitor_m128i(x04, shl_imm_u64_m128i::<48>(x15));
+        let f = bitor_m128i(shr_imm_u64_m128i::<16>(x15), shl_imm_u64_m128i::<32>(x26));
+        let g = bitor_m128i(shr_imm_u64_m128i::<32>(x26), shl_imm_u64_m128i::<16>(x37));
+        // [out2 out3]: g's low lane, e's high lane
+        let ge = cast_to_m128i_from_m128d(copy_replace_low_f64_m128d(
+            cast_to_m128d_from_m128i(e),
+            cast_to_m128d_from_m128i(g),
+        ));
+        [unpack_low_i64_m128i(e, f), ge, unpack_high_i64_m128i(f, g)]
+    }
+
+    /// One 128-byte NC30 column line → 192 bytes of P010, 8 words at a time.
+    #[inline(always)]
+    pub(super) fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
+        let (ins, _) = src.as_chunks::<32>();
+        let (outs, _) = dst.as_chunks_mut::<48>();
+        for (i, o) in ins.iter().zip(outs.iter_mut()) {
+            let (v, _) = i.as_chunks::<16>();
+            let r = nc30_8words::<true>(m128i::from(v[0]), m128i::from(v[1]));
+            let (o, _) = o.as_chunks_mut::<16>();
+            for (o, r) in o.iter_mut().zip(r) {
+                *o = r.into();
+            }
+        }
+    }
+
+    /// One 128-byte NC30 column line → 96 bytes of 8-bit samples, 16 words
+    /// at a time (6 vectors of u16 narrowed by `packus_epi16`).
+    #[inline(always)]
+    pub(super) fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
+        let (ins, _) = src.as_chunks::<64>();
+        let (outs, _) = dst.as_chunks_mut::<48>();
+        for (i, o) in ins.iter().zip(outs.iter_mut()) {
+            let (v, _) = i.as_chunks::<16>();
+            let [a0, a1, a2] = nc30_8words::<false>(m128i::from(v[0]), m128i::from(v[1]));
+            let [b0, b1, b2] = nc30_8words::<false>(m128i::from(v[2]), m128i::from(v[3]));
+            let (o, _) = o.as_chunks_mut::<16>();
+            o[0] = pack_i16_to_u8_m128i(a0, a1).into();
+            o[1] = pack_i16_to_u8_m128i(a2, b0).into();
+            o[2] = pack_i16_to_u8_m128i(b1, b2).into();
+        }
+    }
+}
+
+// The line kernels the NC30 paths use: SSE2 on x86_64, the portable SWAR
+// ones elsewhere (aarch64 included, until NEON kernels are measured on a board).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use sse2::{kernel_nc30_nv12, kernel_nc30_p010};
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use {kernel_nc30_nv12_swar as kernel_nc30_nv12, kernel_nc30_p010_swar as kernel_nc30_p010};
 
 /// One NV15 40-bit group (4 samples at bits 0, 10, 20, 30; higher bits
 /// ignored) → 4 P010 samples.
