@@ -1179,6 +1179,49 @@ mod tests {
         ));
     }
 
+    /// The line kernels called directly (the SSE2 ones on x86_64, the
+    /// portable SWAR ones too): a hand-made line whose sample `i` is
+    /// `(37 · i + 5) mod 1024` (bits 31:30 of every word set, to be ignored)
+    /// → P010 `v << 6` / 8-bit `v >> 2` in sample order; and random lines →
+    /// SSE2 == SWAR byte for byte.
+    #[test]
+    fn nc30_line_kernels() {
+        let sample = |i: usize| ((37 * i + 5) % 1024) as u32;
+        let mut line = [0u8; 128];
+        for k in 0..32 {
+            let w = sample(3 * k) | sample(3 * k + 1) << 10 | sample(3 * k + 2) << 20 | 0b11 << 30;
+            line[4 * k..][..4].copy_from_slice(&w.to_le_bytes());
+        }
+        let want_p010: Vec<u16> = (0..96).map(|i| (sample(i) << 6) as u16).collect();
+        let want_nv12: Vec<u8> = (0..96).map(|i| (sample(i) >> 2) as u8).collect();
+        type P010 = fn(&[u8; 128], &mut [u8; 192]);
+        type Nv12 = fn(&[u8; 128], &mut [u8; 96]);
+        let mut kernels: Vec<(&str, P010, Nv12)> =
+            vec![("swar", kernel_nc30_p010_swar, kernel_nc30_nv12_swar)];
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        kernels.push(("sse2", sse2::kernel_nc30_p010, sse2::kernel_nc30_nv12));
+        for (name, p010, nv12) in &kernels {
+            let (mut p, mut n) = ([0u8; 192], [0u8; 96]);
+            p010(&line, &mut p);
+            nv12(&line, &mut n);
+            assert_eq!(u16s(&p), want_p010, "{name} P010");
+            assert_eq!(n.to_vec(), want_nv12, "{name} NV12");
+        }
+        let (_, p_swar, n_swar) = kernels[0];
+        for seed in 1..200u64 {
+            let line: [u8; 128] = random_bytes(128, seed).try_into().unwrap();
+            let (mut p0, mut n0) = ([0u8; 192], [0u8; 96]);
+            p_swar(&line, &mut p0);
+            n_swar(&line, &mut n0);
+            for (name, p010, nv12) in &kernels[1..] {
+                let (mut p, mut n) = ([0u8; 192], [0u8; 96]);
+                p010(&line, &mut p);
+                nv12(&line, &mut n);
+                assert!(p == p0 && n == n0, "{name} != swar, seed {seed}");
+            }
+        }
+    }
+
     fn u16s(b: &[u8]) -> Vec<u16> {
         b.chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
