@@ -220,6 +220,26 @@ fn main() {
             warm,
             runs,
         ),
+        // the portable (SWAR) NC30 paths, which other targets run: on
+        // x86_64 this is the A/B against the SSE2 kernels above
+        bench_sand(
+            "NC30->P010 pt",
+            10,
+            2,
+            detile::portable::nc30_to_p010,
+            None,
+            warm,
+            runs,
+        ),
+        bench_sand(
+            "NC30->NV12 pt",
+            10,
+            1,
+            detile::portable::nc30_to_nv12,
+            None,
+            warm,
+            runs,
+        ),
         bench_nv15(warm, runs, refs),
     ];
     println!(
@@ -260,6 +280,7 @@ fn main() {
     println!(
         "src× / dst× = memcpy time of the source / destination bytes ÷ detile time (>= 1.0: as fast as \
          that memcpy; goal >= 0.8). CPU = this thread's CPU time (immune to preemption on a loaded \
-         machine), wall = elapsed; ref = the per-sample reference (CPU µs, median of 3)."
+         machine), wall = elapsed; ref = the per-sample reference (CPU µs, median of 3); \
+         \"pt\" = the portable (no std::arch) NC30 path, the fallback off x86_64."
     );
 }

@@ -463,10 +463,6 @@ fn le64<const N: usize>(s: &[u8; N], k: usize) -> u64 {
 /// Per 4 words (16 bytes → 24 bytes): each word's 3 samples are spread to
 /// 48 bits ([`nc30_word_p010`]) and the four 48-bit pieces are stitched into
 /// three u64 stores.
-#[cfg_attr(
-    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
-    allow(dead_code)
-)]
 #[inline(always)]
 fn kernel_nc30_p010_swar(src: &[u8; 128], dst: &mut [u8; 192]) {
     let (quads, _) = src.as_chunks::<16>();
@@ -495,10 +491,6 @@ fn nc30_pair_nv12(p: u64) -> u64 {
 
 /// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
 /// 4 words (16 bytes → 12 bytes) at a time, one u64 + one u32 store.
-#[cfg_attr(
-    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
-    allow(dead_code)
-)]
 #[inline(always)]
 fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
     let (quads, _) = src.as_chunks::<16>();
@@ -710,6 +702,18 @@ pub fn nc30_to_p010(
     height: u32,
     dst: &mut LinearDst,
 ) -> Result<(), DetileError> {
+    nc30_to_p010_with(src, width, height, dst, kernel_nc30_p010)
+}
+
+/// NC30 → P010 with a given line kernel.
+#[inline(always)]
+fn nc30_to_p010_with(
+    src: &Sand128,
+    width: u32,
+    height: u32,
+    dst: &mut LinearDst,
+    kernel: impl Fn(&[u8; 128], &mut [u8; 192]) + Copy,
+) -> Result<(), DetileError> {
     let (w, h) = (width as usize, height as usize);
     let cs = w.div_ceil(2) * 2;
     check_sand(src, reference::nc30_row_bytes(w.max(cs)), h, width, height)?;
@@ -717,7 +721,7 @@ pub fn nc30_to_p010(
     if w == 0 || h == 0 {
         return Ok(());
     }
-    sand_plane(src, 0, h, dst.y, dst.y_stride, w * 2, kernel_nc30_p010);
+    sand_plane(src, 0, h, dst.y, dst.y_stride, w * 2, kernel);
     sand_plane(
         src,
         src.luma_height,
@@ -725,7 +729,7 @@ pub fn nc30_to_p010(
         dst.uv,
         dst.uv_stride,
         cs * 2,
-        kernel_nc30_p010,
+        kernel,
     );
     Ok(())
 }
@@ -737,6 +741,18 @@ pub fn nc30_to_nv12(
     height: u32,
     dst: &mut LinearDst,
 ) -> Result<(), DetileError> {
+    nc30_to_nv12_with(src, width, height, dst, kernel_nc30_nv12)
+}
+
+/// NC30 → NV12 with a given line kernel.
+#[inline(always)]
+fn nc30_to_nv12_with(
+    src: &Sand128,
+    width: u32,
+    height: u32,
+    dst: &mut LinearDst,
+    kernel: impl Fn(&[u8; 128], &mut [u8; 96]) + Copy,
+) -> Result<(), DetileError> {
     let (w, h) = (width as usize, height as usize);
     let cs = w.div_ceil(2) * 2;
     check_sand(src, reference::nc30_row_bytes(w.max(cs)), h, width, height)?;
@@ -744,7 +760,7 @@ pub fn nc30_to_nv12(
     if w == 0 || h == 0 {
         return Ok(());
     }
-    sand_plane(src, 0, h, dst.y, dst.y_stride, w, kernel_nc30_nv12);
+    sand_plane(src, 0, h, dst.y, dst.y_stride, w, kernel);
     sand_plane(
         src,
         src.luma_height,
@@ -752,9 +768,39 @@ pub fn nc30_to_nv12(
         dst.uv,
         dst.uv_stride,
         cs,
-        kernel_nc30_nv12,
+        kernel,
     );
     Ok(())
+}
+
+/// The portable (SWAR, no `std::arch`) NC30 paths: what every target other
+/// than x86_64 runs. Public only so that the tests and `benches/detile.rs`
+/// can hold them against the reference and the SSE2 paths on x86_64.
+#[doc(hidden)]
+pub mod portable {
+    use super::*;
+
+    /// NC30 → P010 through the portable line kernel. Same contract as
+    /// [`reference::nc30_to_p010`].
+    pub fn nc30_to_p010(
+        src: &Sand128,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nc30_to_p010_with(src, width, height, dst, kernel_nc30_p010_swar)
+    }
+
+    /// NC30 → NV12 through the portable line kernel. Same contract as
+    /// [`reference::nc30_to_nv12`].
+    pub fn nc30_to_nv12(
+        src: &Sand128,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nc30_to_nv12_with(src, width, height, dst, kernel_nc30_nv12_swar)
+    }
 }
 
 /// NV15 → P010 (fast path). Same contract as [`reference::nv15_to_p010`].
@@ -1024,6 +1070,12 @@ mod tests {
         #[test]
         fn nc30_to_nv12_matches_reference(c in sand_case()) {
             check_sand_case(&c, 10, 1, nc30_to_nv12, reference::nc30_to_nv12)?;
+        }
+
+        #[test]
+        fn portable_nc30_matches_reference(c in sand_case()) {
+            check_sand_case(&c, 10, 2, portable::nc30_to_p010, reference::nc30_to_p010)?;
+            check_sand_case(&c, 10, 1, portable::nc30_to_nv12, reference::nc30_to_nv12)?;
         }
 
         #[test]
