@@ -538,13 +538,17 @@ fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
 /// those needs `unsafe` again); vectors go in and out of the byte arrays by
 /// value (`m128i::from([u8; 16])`), no pointer loads / stores.
 ///
-/// Per 8 NC30 words (two 16-byte vectors `a` = w0..w3, `b` = w4..w7):
+/// Both kernels end in [`stitch48`](sse2::stitch48): eight 48-bit pieces in
+/// u64 lanes → 48 contiguous bytes. NC30 → NV12 makes its pieces with the
+/// portable SWAR narrowing per u64 lane (2 words → 6 bytes), 16 words at a
+/// time. NC30 → P010, per 8 NC30 words (two 16-byte vectors `a` = w0..w3,
+/// `b` = w4..w7):
 /// 1. `unpack{lo,hi}_epi32(a, b)` → `[w0 w4 w1 w5]`, `[w2 w6 w3 w7]`;
 /// 2. per 32-bit lane, shifts and masks put samples 0 and 1 of the word in
 ///    its two 16-bit halves (`p`) and sample 2 in the low half of `c`;
 /// 3. `unpack{lo,hi}_epi32(p, c)` → 64-bit lanes `X = s0 | s1 << 16 | s2 << 32`
 ///    (48 bits), paired as `[X0 X4] [X1 X5] [X2 X6] [X3 X7]`;
-/// 4. the same 64-bit stitching as the portable path
+/// 4. `stitch48`: the same 64-bit stitching as the portable path
 ///    (`X0 | X1 << 48`, `X1 >> 16 | X2 << 32`, `X2 >> 32 | X3 << 16`) on both
 ///    halves at once, then `unpack{lo,hi}_epi64` / `move_sd` put the six
 ///    u64 in store order: 24 16-bit samples in three vectors.
@@ -552,33 +556,32 @@ fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
 mod sse2 {
     use safe_arch::*;
 
-    /// 8 NC30 words → their 24 samples as u16 in sample order, each
-    /// `v << 6` (`P010`) or `v >> 2` (8-bit, for NV12).
+    /// 8 NC30 words → their 24 P010 samples (`v << 6`, u16) in sample order.
     #[inline(always)]
-    pub(super) fn nc30_8words<const P010: bool>(a: m128i, b: m128i) -> [m128i; 3] {
+    fn nc30_8words_p010(a: m128i, b: m128i) -> [m128i; 3] {
         let m = |k: u32| set_splat_i32_m128i(k as i32);
         let split = |t: m128i| {
-            let (p, c) = if P010 {
-                (
-                    bitor_m128i(
-                        bitand_m128i(shl_imm_u32_m128i::<6>(t), m(0xffc0)),
-                        bitand_m128i(shl_imm_u32_m128i::<12>(t), m(0xffc0_0000)),
-                    ),
-                    bitand_m128i(shr_imm_u32_m128i::<14>(t), m(0xffc0)),
-                )
-            } else {
-                (
-                    bitor_m128i(
-                        bitand_m128i(shr_imm_u32_m128i::<2>(t), m(0xff)),
-                        bitand_m128i(shl_imm_u32_m128i::<4>(t), m(0x00ff_0000)),
-                    ),
-                    bitand_m128i(shr_imm_u32_m128i::<22>(t), m(0xff)),
-                )
-            };
+            // samples 0 and 1 of each word in its two 16-bit halves
+            let p = bitor_m128i(
+                bitand_m128i(shl_imm_u32_m128i::<6>(t), m(0xffc0)),
+                bitand_m128i(shl_imm_u32_m128i::<12>(t), m(0xffc0_0000)),
+            );
+            // sample 2 in the low half
+            let c = bitand_m128i(shr_imm_u32_m128i::<14>(t), m(0xffc0));
             (unpack_low_i32_m128i(p, c), unpack_high_i32_m128i(p, c))
         };
         let (x04, x15) = split(unpack_low_i32_m128i(a, b));
         let (x26, x37) = split(unpack_high_i32_m128i(a, b));
+        stitch48(x04, x15, x26, x37)
+    }
+
+    /// Eight 48-bit pieces `P0..P7` in the low 48 bits of the u64 lanes of
+    /// `[P0 P4] [P1 P5] [P2 P6] [P3 P7]` (high 16 bits zero) → their 48
+    /// bytes in order, in three vectors: `P0 | P1 << 48`, `P1 >> 16 | P2 << 32`,
+    /// `P2 >> 32 | P3 << 16` (and the same for `P4..P7`) on both halves at once,
+    /// then `unpack*_epi64` / `move_sd` into store order.
+    #[inline(always)]
+    pub(super) fn stitch48(x04: m128i, x15: m128i, x26: m128i, x37: m128i) -> [m128i; 3] {
         // [out0 out3], [out1 out4], [out2 out5]
         let e = bitor_m128i(x04, shl_imm_u64_m128i::<48>(x15));
         let f = bitor_m128i(shr_imm_u64_m128i::<16>(x15), shl_imm_u64_m128i::<32>(x26));
@@ -598,7 +601,7 @@ mod sse2 {
         let (outs, _) = dst.as_chunks_mut::<48>();
         for (i, o) in ins.iter().zip(outs.iter_mut()) {
             let (v, _) = i.as_chunks::<16>();
-            let r = nc30_8words::<true>(m128i::from(v[0]), m128i::from(v[1]));
+            let r = nc30_8words_p010(m128i::from(v[0]), m128i::from(v[1]));
             let (o, _) = o.as_chunks_mut::<16>();
             for (o, r) in o.iter_mut().zip(r) {
                 *o = r.into();
@@ -606,20 +609,42 @@ mod sse2 {
         }
     }
 
-    /// One 128-byte NC30 column line → 96 bytes of 8-bit samples, 16 words
-    /// at a time (6 vectors of u16 narrowed by `packus_epi16`).
+    /// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
+    /// 16 words at a time: per u64 lane (2 words, 6 samples) the portable
+    /// SWAR narrowing (3 shift-and-masks, then the two 24-bit halves joined
+    /// into 48 bits), lanes paired as words `[0,1 | 8,9] [2,3 | 10,11]
+    /// [4,5 | 12,13] [6,7 | 14,15]`, then [`stitch48`].
     #[inline(always)]
     pub(super) fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
+        let m = |k: u64| set_splat_i64_m128i(k as i64);
+        let six = |p: m128i| {
+            let t = bitor_m128i(
+                bitor_m128i(
+                    bitand_m128i(shr_imm_u64_m128i::<2>(p), m(0x0000_00ff_0000_00ff)),
+                    bitand_m128i(shr_imm_u64_m128i::<4>(p), m(0x0000_ff00_0000_ff00)),
+                ),
+                bitand_m128i(shr_imm_u64_m128i::<6>(p), m(0x00ff_0000_00ff_0000)),
+            );
+            bitor_m128i(
+                bitand_m128i(t, m(0xff_ffff)),
+                bitand_m128i(shr_imm_u64_m128i::<8>(t), m(0xffff_ff00_0000)),
+            )
+        };
         let (ins, _) = src.as_chunks::<64>();
         let (outs, _) = dst.as_chunks_mut::<48>();
         for (i, o) in ins.iter().zip(outs.iter_mut()) {
             let (v, _) = i.as_chunks::<16>();
-            let [a0, a1, a2] = nc30_8words::<false>(m128i::from(v[0]), m128i::from(v[1]));
-            let [b0, b1, b2] = nc30_8words::<false>(m128i::from(v[2]), m128i::from(v[3]));
+            let [v0, v1, v2, v3] = [v[0], v[1], v[2], v[3]].map(m128i::from);
+            let r = stitch48(
+                six(unpack_low_i64_m128i(v0, v2)),
+                six(unpack_high_i64_m128i(v0, v2)),
+                six(unpack_low_i64_m128i(v1, v3)),
+                six(unpack_high_i64_m128i(v1, v3)),
+            );
             let (o, _) = o.as_chunks_mut::<16>();
-            o[0] = pack_i16_to_u8_m128i(a0, a1).into();
-            o[1] = pack_i16_to_u8_m128i(a2, b0).into();
-            o[2] = pack_i16_to_u8_m128i(b1, b2).into();
+            for (o, r) in o.iter_mut().zip(r) {
+                *o = r.into();
+            }
         }
     }
 }
