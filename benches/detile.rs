@@ -5,7 +5,10 @@
 //! `cargo bench --bench detile [-- --quick]` (or `scripts/bench.sh`). No
 //! harness: warm-up runs, then the median of `RUNS` timed runs each.
 //! Ratio = memcpy time / detile time (≥ 1.0: as fast as memcpy; the goal of
-//! issue 5 is ≥ 0.8).
+//! issue 5 is ≥ 0.8). Rows marked "pt" run the portable NC30 paths
+//! (`detile::portable`, the fallback off x86_64) for a same-run A/B against
+//! the SSE2 ones; the last lines time a small in-cache picture (CPU ns per
+//! 128-byte column line: the compute-bound cost).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -438,7 +438,7 @@ pub mod reference {
 
 /// The 128-byte line `row` of SAND128 column `c` (bounds checked by `check_sand`).
 #[inline(always)]
-fn sand_line<'a>(data: &'a [u8], col_height: usize, c: usize, row: usize) -> &'a [u8; 128] {
+fn sand_line(data: &[u8], col_height: usize, c: usize, row: usize) -> &[u8; 128] {
     let off = (c * col_height + row) * 128;
     data[off..off + 128]
         .first_chunk::<128>()
@@ -1270,7 +1270,7 @@ mod tests {
                 uv: &mut uv,
                 uv_stride: 8,
             };
-            assert!(matches!(f(&ok, u32::MAX, 8, &mut dst), Err(_)));
+            assert!(f(&ok, u32::MAX, 8, &mut dst).is_err());
         }
         let s = LinearSrc {
             y: &data,
