@@ -5,7 +5,10 @@
 //! `cargo bench --bench detile [-- --quick]` (or `scripts/bench.sh`). No
 //! harness: warm-up runs, then the median of `RUNS` timed runs each.
 //! Ratio = memcpy time / detile time (≥ 1.0: as fast as memcpy; the goal of
-//! issue 5 is ≥ 0.8).
+//! issue 5 is ≥ 0.8). Rows marked "pt" run the portable NC30 paths
+//! (`detile::portable`, the fallback off x86_64) for a same-run A/B against
+//! the SSE2 ones; the last lines time a small in-cache picture (CPU ns per
+//! 128-byte column line: the compute-bound cost).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -188,6 +191,34 @@ fn bench_nv15(warm: usize, runs: usize, with_reference: bool) -> Row {
     }
 }
 
+/// Compute-bound view: median CPU time per 128-byte column line of a
+/// 1920 x 16 picture (luma_height 16, col_height 24: ≈ 30-60 KB source,
+/// 30-90 KB destination, in L2) converted 1000 times per run.
+fn in_cache(bits: usize, out: usize, f: SandFn, warm: usize, runs: usize) -> f64 {
+    let per_col = if bits == 8 { 128 } else { 96 };
+    let cols = W.div_ceil(per_col);
+    let data = random_bytes(cols * 24 * 128, 42);
+    let src = Sand128 {
+        data: &data,
+        col_height: 24,
+        luma_height: 16,
+    };
+    let (mut y, mut uv) = (vec![0u8; W * out * 16], vec![0u8; W * out * 8]);
+    let t = median(warm, runs, || {
+        for _ in 0..1000 {
+            let mut dst = LinearDst {
+                y: &mut y,
+                y_stride: W * out,
+                uv: &mut uv,
+                uv_stride: W * out,
+            };
+            f(black_box(&src), W as u32, 16, &mut dst).expect("bench geometry");
+            black_box(&mut dst);
+        }
+    });
+    t.as_secs_f64() * 1e9 / (cols * 24 * 1000) as f64
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (warm, runs) = if quick { (2, 11) } else { (5, 31) };
@@ -217,6 +248,26 @@ fn main() {
             1,
             detile::nc30_to_nv12,
             refs.then_some(detile::reference::nc30_to_nv12 as SandFn),
+            warm,
+            runs,
+        ),
+        // the portable (SWAR) NC30 paths, which other targets run: on
+        // x86_64 this is the A/B against the SSE2 kernels above
+        bench_sand(
+            "NC30->P010 pt",
+            10,
+            2,
+            detile::portable::nc30_to_p010,
+            None,
+            warm,
+            runs,
+        ),
+        bench_sand(
+            "NC30->NV12 pt",
+            10,
+            1,
+            detile::portable::nc30_to_nv12,
+            None,
             warm,
             runs,
         ),
@@ -260,6 +311,23 @@ fn main() {
     println!(
         "src× / dst× = memcpy time of the source / destination bytes ÷ detile time (>= 1.0: as fast as \
          that memcpy; goal >= 0.8). CPU = this thread's CPU time (immune to preemption on a loaded \
-         machine), wall = elapsed; ref = the per-sample reference (CPU µs, median of 3)."
+         machine), wall = elapsed; ref = the per-sample reference (CPU µs, median of 3); \
+         \"pt\" = the portable (no std::arch) NC30 path, the fallback off x86_64."
     );
+    let hot: [(&str, usize, usize, SandFn); 5] = [
+        ("NC12 -> NV12", 8, 1, detile::nc12_to_nv12),
+        ("NC30 -> P010", 10, 2, detile::nc30_to_p010),
+        ("NC30 -> NV12", 10, 1, detile::nc30_to_nv12),
+        ("NC30->P010 pt", 10, 2, detile::portable::nc30_to_p010),
+        ("NC30->NV12 pt", 10, 1, detile::portable::nc30_to_nv12),
+    ];
+    println!(
+        "in cache (1920x16 picture, 1000 conversions per run), CPU ns per 128-byte column line:"
+    );
+    for (name, bits, out, f) in hot {
+        println!(
+            "{name:<14} {:>7.2}",
+            in_cache(bits, out, f, warm.min(3), runs.min(11))
+        );
+    }
 }
