@@ -396,11 +396,20 @@ impl<D: DecoderDevice> Decoder<D> {
                     }
                     while self.device.free_slots() == 0 {
                         if self.collect(DEVICE_TIMEOUT)? == 0 && self.device.free_slots() == 0 {
+                            let held = self
+                                .pictures
+                                .values()
+                                .filter(|p| p.with_consumer > 0)
+                                .count();
+                            let refs = self.pictures.values().filter(|p| p.referenced).count();
                             return Err(EngineError::Stalled(format!(
-                                "{}: no request slot freed within {:?} ({} in flight)",
+                                "{}: no request slot freed within {:?} ({} in flight; of the \
+                                 CAPTURE buffers {} pictures held by the consumer, {} referenced)",
                                 self.device.name(),
                                 DEVICE_TIMEOUT,
-                                self.device.in_flight()
+                                self.device.in_flight(),
+                                held,
+                                refs
                             )));
                         }
                     }
@@ -516,6 +525,11 @@ impl<D: DecoderDevice> Decoder<D> {
 
     /// Dequeues finished pictures, waiting up to `timeout` for the first one.
     fn collect(&mut self, timeout: Duration) -> Result<usize, EngineError> {
+        // Give back first what the consumer returned since the last collect (a
+        // sink drops frames when the compositor releases them, between our
+        // calls): a device that waits for a free CAPTURE buffer would
+        // otherwise block this dequeue for the whole timeout.
+        self.recycle()?;
         let mut n = 0;
         let mut wait = timeout;
         while self.device.in_flight() > 0 {

@@ -167,6 +167,13 @@ pub const SHM_BUFFERS: usize = 3;
 /// globals, the first dmabuf `created`/`failed`).
 pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Most decoder frames the compositor may hold (committed, not yet
+/// `wl_buffer.release`d) before further frames are dropped instead of
+/// committed: one on screen, up to two queued ([`pacing::MAX_IN_FLIGHT`]), one
+/// being released. Keeps a stalled compositor from taking every CAPTURE
+/// buffer (the engine allots [`crate::engine::CAPTURE_HEADROOM`] beyond the DPB).
+pub const MAX_HELD_FRAMES: usize = 4;
+
 /// How to open the window.
 #[derive(Debug, Clone)]
 pub struct WindowOptions {
@@ -600,6 +607,15 @@ impl WaylandSink {
         }
     }
 
+    /// Decoder frames committed and not yet released by the compositor.
+    fn held_by_compositor(&self) -> usize {
+        self.state
+            .entries
+            .values()
+            .filter(|e| e.frame.is_some())
+            .count()
+    }
+
     /// The surface frames are attached to.
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
         match &self.scaled {
@@ -639,6 +655,17 @@ impl Sink for WaylandSink {
             return Ok(());
         };
         self.choose_path(&frame);
+        if matches!(self.path, PathChoice::Dmabuf { .. })
+            && self.held_by_compositor() >= MAX_HELD_FRAMES
+        {
+            // A compositor that stops releasing (weston under TCG froze for seconds) must
+            // not collect CAPTURE buffers until the decoder starves: drop instead.
+            tracing::debug!(
+                "wayland: frame pts {pts_ns} ns dropped: the compositor holds {MAX_HELD_FRAMES} unreleased frames"
+            );
+            self.pace_no_buffer(pts_ns, due_ns);
+            return Ok(());
+        }
         let display =
             geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
         let (frame, mut attached) = match self.path.clone() {
