@@ -765,33 +765,35 @@ pub fn nc30_to_p010(
     height: u32,
     dst: &mut LinearDst,
 ) -> Result<(), DetileError> {
-    nc30_to_p010_with(src, width, height, dst, kernel_nc30_p010)
+    nc30_with(src, width, height, dst, kernel_nc30_p010)
 }
 
-/// NC30 → P010 with a given line kernel.
+/// NC30 → P010 (`OUT` = 192: 96 samples × 2 bytes per column line) or NV12
+/// (`OUT` = 96: 1 byte per sample) with a given line kernel.
 #[inline(always)]
-fn nc30_to_p010_with(
+fn nc30_with<const OUT: usize>(
     src: &Sand128,
     width: u32,
     height: u32,
     dst: &mut LinearDst,
-    kernel: impl Fn(&[u8; 128], &mut [u8; 192]) + Copy,
+    kernel: impl Fn(&[u8; 128], &mut [u8; OUT]) + Copy,
 ) -> Result<(), DetileError> {
+    let sb = OUT / 96; // bytes per output sample
     let (w, h) = (width as usize, height as usize);
     let cs = w.div_ceil(2) * 2;
     check_sand(src, reference::nc30_row_bytes(w.max(cs)), h, width, height)?;
-    check_dst(dst, w * 2, cs * 2, height, width)?;
+    check_dst(dst, w * sb, cs * sb, height, width)?;
     if w == 0 || h == 0 {
         return Ok(());
     }
-    sand_plane(src, 0, h, dst.y, dst.y_stride, w * 2, kernel);
+    sand_plane(src, 0, h, dst.y, dst.y_stride, w * sb, kernel);
     sand_plane(
         src,
         src.luma_height,
         h.div_ceil(2),
         dst.uv,
         dst.uv_stride,
-        cs * 2,
+        cs * sb,
         kernel,
     );
     Ok(())
@@ -804,36 +806,7 @@ pub fn nc30_to_nv12(
     height: u32,
     dst: &mut LinearDst,
 ) -> Result<(), DetileError> {
-    nc30_to_nv12_with(src, width, height, dst, kernel_nc30_nv12)
-}
-
-/// NC30 → NV12 with a given line kernel.
-#[inline(always)]
-fn nc30_to_nv12_with(
-    src: &Sand128,
-    width: u32,
-    height: u32,
-    dst: &mut LinearDst,
-    kernel: impl Fn(&[u8; 128], &mut [u8; 96]) + Copy,
-) -> Result<(), DetileError> {
-    let (w, h) = (width as usize, height as usize);
-    let cs = w.div_ceil(2) * 2;
-    check_sand(src, reference::nc30_row_bytes(w.max(cs)), h, width, height)?;
-    check_dst(dst, w, cs, height, width)?;
-    if w == 0 || h == 0 {
-        return Ok(());
-    }
-    sand_plane(src, 0, h, dst.y, dst.y_stride, w, kernel);
-    sand_plane(
-        src,
-        src.luma_height,
-        h.div_ceil(2),
-        dst.uv,
-        dst.uv_stride,
-        cs,
-        kernel,
-    );
-    Ok(())
+    nc30_with(src, width, height, dst, kernel_nc30_nv12)
 }
 
 /// The portable (SWAR, no `std::arch`) NC30 paths: what every target other
@@ -851,7 +824,7 @@ pub mod portable {
         height: u32,
         dst: &mut LinearDst,
     ) -> Result<(), DetileError> {
-        nc30_to_p010_with(src, width, height, dst, kernel_nc30_p010_swar)
+        nc30_with(src, width, height, dst, kernel_nc30_p010_swar)
     }
 
     /// NC30 → NV12 through the portable line kernel. Same contract as
@@ -862,7 +835,7 @@ pub mod portable {
         height: u32,
         dst: &mut LinearDst,
     ) -> Result<(), DetileError> {
-        nc30_to_nv12_with(src, width, height, dst, kernel_nc30_nv12_swar)
+        nc30_with(src, width, height, dst, kernel_nc30_nv12_swar)
     }
 }
 
