@@ -1,5 +1,5 @@
 //! Shows a synthetic NV12 test pattern in the vreqplay Wayland window, through
-//! the real [`vreqplay::engine::Decoder`] driven by a fake codec and a fake
+//! the real [`vreq_engine::Decoder`] driven by a fake codec and a fake
 //! device defined here (no V4L2 needed). Frames flow exactly as in the player:
 //! engine → `Sink::show` → `wl_buffer.release` → frame dropped → CAPTURE
 //! buffer back to the (fake) device.
@@ -33,15 +33,15 @@ use std::os::unix::fs::FileExt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use vreqplay::codec::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
-    StatelessCodec, StreamParams,
-};
-use vreqplay::engine::Decoder;
-use vreqplay::frame::PixelFormat;
-use vreqplay::present::wayland::{WaylandSink, WindowOptions};
-use vreqplay::present::Sink;
-use vreqplay::v4l2::{CaptureFormat, Completed, DecoderDevice, DeviceError, PlaneLayout};
+use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
+use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_engine::Decoder;
+use vreqplay::player::EngineFrames;
+use vreq_frame::PixelFormat;
+use vreq_present::wayland::{WaylandSink, WindowOptions};
+use vreq_present::Sink;
+use vreq_frame::{CaptureFormat, PlaneLayout};
+use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 
 /// 75 % bars, BT.601 limited range (Y, Cb, Cr).
 const BARS: [(u8, u8, u8); 8] = [
@@ -417,7 +417,7 @@ fn run() -> Result<bool, String> {
             if let Some(d) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(d);
             }
-            sink.show(frame, &dec, Some(due))
+            sink.show(frame, &EngineFrames(&dec), Some(due))
                 .map_err(|e| e.to_string())?;
             shown += 1;
         }

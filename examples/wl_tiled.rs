@@ -31,15 +31,15 @@ use std::os::fd::BorrowedFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use vreqplay::codec::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
-    StatelessCodec, StreamParams,
-};
-use vreqplay::engine::Decoder;
-use vreqplay::frame::PixelFormat;
-use vreqplay::present::wayland::{WaylandSink, WindowOptions};
-use vreqplay::present::Sink;
-use vreqplay::v4l2::{CaptureFormat, Completed, DecoderDevice, DeviceError, PlaneLayout};
+use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
+use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_engine::Decoder;
+use vreqplay::player::EngineFrames;
+use vreq_frame::PixelFormat;
+use vreq_present::wayland::{WaylandSink, WindowOptions};
+use vreq_present::Sink;
+use vreq_frame::{CaptureFormat, PlaneLayout};
+use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 
 const BARS: [(u16, u16, u16); 8] = [
     (180, 128, 128),
@@ -345,13 +345,13 @@ fn run() -> Result<bool, String> {
             if let Some(d) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(d);
             }
-            sink.show(f, &dec, Some(due)).map_err(|e| e.to_string())?;
+            sink.show(f, &EngineFrames(&dec), Some(due)).map_err(|e| e.to_string())?;
         }
     }
     dec.finish().map_err(|e| e.to_string())?;
     while let Some(f) = dec.next_frame() {
         given += 1;
-        sink.show(f, &dec, None).map_err(|e| e.to_string())?;
+        sink.show(f, &EngineFrames(&dec), None).map_err(|e| e.to_string())?;
     }
     sink.finish().map_err(|e| e.to_string())?;
     let s = sink.stats();

@@ -84,9 +84,9 @@ fn main() -> ExitCode {
         .init();
 
     if cli.list_devices {
-        return match vreqplay::v4l2::discover::discover() {
+        return match vreq_v4l2::discover::discover() {
             Ok(devs) => {
-                print!("{}", vreqplay::v4l2::discover::format_table(&devs));
+                print!("{}", vreq_v4l2::discover::format_table(&devs));
                 if devs.is_empty() {
                     eprintln!(
                         "vreqplay: no V4L2 stateless decoder found (looked at every /dev/media*)"

@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 
-use vreqplay::codec::{CodecEvent, CodedUnit, StreamParams};
-use vreqplay::container;
-use vreqplay::player::{make_codec, pick_track};
-use vreqplay::testutil::{manifest, media_dir};
+use vreq_codec::CodecEvent;
+use vreq_core::{CodedUnit, StreamParams};
+use vreq_container as container;
+use vreqplay::player::{codec_for_track, pick_track};
+use vreq_testkit::{manifest, media_dir};
 
 /// Most packets fed before a codec must have configured.
 const MAX_PACKETS: usize = 2000;
@@ -53,7 +54,7 @@ fn ffprobe_sar(s: &str) -> (u32, u32) {
             if n == 0 || d == 0 {
                 (1, 1)
             } else {
-                vreqplay::codec::reduce_ratio(n.into(), d.into()).unwrap()
+                vreq_core::reduce_ratio(n.into(), d.into()).unwrap()
             }
         }
         None => (1, 1),
@@ -88,7 +89,7 @@ fn first_params(path: &std::path::Path) -> Result<(container::TrackInfo, StreamP
         }
         Err(e) => Err(NoParams::Failed(e.to_string())),
         Ok(d) => first_params_of(path, d).map_err(|e| match e {
-            vreqplay::codec::CodecError::Unsupported(m) => NoParams::Refused(m),
+            vreq_codec::CodecError::Unsupported(m) => NoParams::Refused(m),
             other => NoParams::Failed(other.to_string()),
         }),
     }
@@ -97,11 +98,11 @@ fn first_params(path: &std::path::Path) -> Result<(container::TrackInfo, StreamP
 fn first_params_of(
     path: &std::path::Path,
     mut demux: Box<dyn container::Demuxer>,
-) -> Result<(container::TrackInfo, StreamParams), vreqplay::codec::CodecError> {
-    use vreqplay::codec::CodecError;
+) -> Result<(container::TrackInfo, StreamParams), vreq_codec::CodecError> {
+    use vreq_codec::CodecError;
     let bad = |e: String| CodecError::BadConfig(e);
     let (track, kind) = pick_track(path, demux.as_ref()).map_err(|e| bad(e.to_string()))?;
-    let mut codec = make_codec(path, &track, kind).map_err(|e| bad(e.to_string()))?;
+    let mut codec = codec_for_track(path, &track, kind).map_err(|e| bad(e.to_string()))?;
     let mut fed = 0;
     loop {
         while let Some(ev) = codec.poll() {
@@ -242,12 +243,12 @@ fn coded_1088_is_cropped_to_1080() {
 fn display_geometry_rules() {
     let mut t = container::TrackInfo {
         id: 1,
-        codec: container::CodecId::H264,
+        codec: container::TrackCodec::Video(vreq_core::CodecKind::H264),
         width: 720,
         height: 576,
         frame_duration_ns: None,
         duration_ns: None,
-        codec_private: container::CodecPrivate::None,
+        codec_private: vreq_core::CodecPrivate::None,
         presentation_window_ns: None,
         pixel_aspect: None,
         crop: None,
@@ -309,8 +310,8 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
     // spec 6.2 render_size()) and insert render_width_minus_1 = 639,
     // render_height_minus_1 = 239. 32 inserted bits keep the compressed
     // header byte-aligned, so the frame stays valid.
-    use vreqplay::codec::vp9::Vp9Codec;
-    use vreqplay::codec::StatelessCodec;
+    use vreq_codec::vp9::Vp9Codec;
+    use vreq_codec::StatelessCodec;
     let path = media_dir().join("crates-cros-codecs/test-25fps.vp9.ivf");
     let mut demux = container::open(&path).unwrap();
     let pkt = demux.next_packet().unwrap().unwrap();
@@ -328,7 +329,7 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
     bits.splice(69..69, render);
     let data = bytes_of(&bits);
 
-    let mut c = Vp9Codec::new(&container::CodecPrivate::None).unwrap();
+    let mut c = Vp9Codec::new(&vreq_core::CodecPrivate::None).unwrap();
     c.push(CodedUnit {
         data: &data,
         pts_ns: Some(0),
@@ -357,13 +358,13 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
 #[derive(Default)]
 struct GeometrySink(Vec<((u32, u32, u32, u32), (u32, u32))>);
 
-impl vreqplay::present::Sink for GeometrySink {
+impl vreq_present::Sink for GeometrySink {
     fn show(
         &mut self,
-        frame: vreqplay::engine::DecodedFrame,
-        _src: &dyn vreqplay::present::FrameSource,
+        frame: vreq_frame::DecodedFrame,
+        _src: &dyn vreq_present::FrameSource,
         _due: Option<std::time::Instant>,
-    ) -> Result<(), vreqplay::present::PresentError> {
+    ) -> Result<(), vreq_present::PresentError> {
         self.0.push((frame.visible, frame.pixel_aspect));
         Ok(())
     }
@@ -371,9 +372,10 @@ impl vreqplay::present::Sink for GeometrySink {
 
 #[test]
 fn player_hands_out_frames_with_the_shown_geometry() {
-    use vreqplay::engine::Decoder;
+    use vreq_engine::Decoder;
     use vreqplay::player::{self, Output, PlayOptions};
-    use vreqplay::v4l2::{fake::FakeDevice, profile};
+    use vreq_testkit::fake::FakeDevice;
+use vreq_v4l2::profile;
     for (clip, visible, par) in [
         (
             "debian-src-firefox-esr/aspect_ratio_4_3_hevc.mp4",
@@ -400,7 +402,7 @@ fn player_hands_out_frames_with_the_shown_geometry() {
         };
         let mut demux = container::open(&path).unwrap();
         let (track, kind) = pick_track(&path, demux.as_ref()).unwrap();
-        let codec = make_codec(&path, &track, kind).unwrap();
+        let codec = codec_for_track(&path, &track, kind).unwrap();
         let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
         let mut sink = GeometrySink::default();
         player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false).unwrap();

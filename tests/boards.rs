@@ -24,16 +24,16 @@
 
 use std::path::{Path, PathBuf};
 
-use vreqplay::codec::CodecKind;
-use vreqplay::container;
-use vreqplay::engine::Decoder;
+use vreq_core::CodecKind;
+use vreq_container as container;
+use vreq_engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions};
-use vreqplay::present::y4m::Y4mSink;
-use vreqplay::present::NullSink;
-use vreqplay::testutil::{manifest, media_dir};
-use vreqplay::v4l2::discover::{self, StreamNeeds};
-use vreqplay::v4l2::fake::{self, FakeDevice};
-use vreqplay::v4l2::profile::{self, Profile};
+use vreq_present::y4m::Y4mSink;
+use vreq_present::NullSink;
+use vreq_testkit::{manifest, media_dir};
+use vreq_v4l2::discover::{self, StreamNeeds};
+use vreq_testkit::fake::{self, FakeDevice};
+use vreq_v4l2::profile::{self, Profile};
 
 fn rk3568_hantro() -> &'static Profile {
     profile::for_driver("hantro-vpu", "rockchip,rk3568-vpu-dec")
@@ -97,7 +97,7 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
     };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
-    let codec = match player::make_codec(path, &track, kind) {
+    let codec = match player::codec_for_track(path, &track, kind) {
         Ok(c) => c,
         Err(e) => return Err(e.to_string()),
     };
@@ -423,27 +423,27 @@ fn routing_prefers_size_and_bit_depth_and_device_forces() {
 #[test]
 fn capture_formats_map_to_drm() {
     let le = |b: &[u8; 4]| u32::from_le_bytes(*b);
-    assert_eq!(profile::drm_format(*b"NV12", 1920), Some((le(b"NV12"), 0)));
-    assert_eq!(profile::drm_format(*b"NV15", 2400), Some((le(b"NV15"), 0)));
+    assert_eq!(vreq_frame::drm::drm_format(*b"NV12", 1920), Some((le(b"NV12"), 0)));
+    assert_eq!(vreq_frame::drm::drm_format(*b"NV15", 2400), Some((le(b"NV15"), 0)));
     // SAND128 with the column height from bytesperline (hevc_d_video.c):
     // drm_fourcc.h DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(1632).
-    let (f, m) = profile::drm_format(*b"NC12", 1632).unwrap();
+    let (f, m) = vreq_frame::drm::drm_format(*b"NC12", 1632).unwrap();
     assert_eq!(f, le(b"NV12"));
     assert_eq!(m, 0x0700_0000_0006_6004);
     assert_eq!(m >> 56, 7, "vendor Broadcom");
     assert_eq!((m >> 8) & 0xffff_ffff, 1632);
-    let (f, m) = profile::drm_format(*b"NC30", 1632).unwrap();
+    let (f, m) = vreq_frame::drm::drm_format(*b"NC30", 1632).unwrap();
     assert_eq!((f, m & 0xff), (le(b"P030"), 4));
     assert_eq!(
-        profile::drm_format(*b"ST12", 0),
+        vreq_frame::drm::drm_format(*b"ST12", 0),
         Some((le(b"NV12"), 0x0900_0000_0000_0001))
     );
-    assert_eq!(profile::drm_format(*b"ZZZZ", 0), None);
+    assert_eq!(vreq_frame::drm::drm_format(*b"ZZZZ", 0), None);
     // Every profile's CAPTURE formats have a DRM mapping.
     for p in profile::PROFILES {
         for f in p.all_capture_formats() {
             assert!(
-                profile::drm_format(f, 64).is_some(),
+                vreq_frame::drm::drm_format(f, 64).is_some(),
                 "{} {}",
                 p.display_name(),
                 String::from_utf8_lossy(&f)
@@ -479,14 +479,14 @@ fn y4m_on(profile: &'static Profile, rel: &str, fourcc: &str, ten_bit: bool) {
     };
     let mut demux = container::open(&path).unwrap();
     let (track, kind) = player::pick_track(&path, demux.as_ref()).unwrap();
-    let codec = player::make_codec(&path, &track, kind).unwrap();
+    let codec = player::codec_for_track(&path, &track, kind).unwrap();
     let mut dec = Decoder::new(codec, FakeDevice::for_codec(profile, kind));
     {
         let mut sink = Y4mSink::create(&out, true, (25, 1)).unwrap();
         let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
             .unwrap_or_else(|e| panic!("{who}: {e}"));
         assert_eq!(report.frames_shown, frames, "{who}");
-        vreqplay::present::Sink::finish(&mut sink).unwrap();
+        vreq_present::Sink::finish(&mut sink).unwrap();
     }
     assert_eq!(
         dec.device().capture_fourcc(),

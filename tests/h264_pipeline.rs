@@ -11,13 +11,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreqplay::container;
-use vreqplay::engine::Decoder;
+use vreq_container as container;
+use vreq_engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
-use vreqplay::present::NullSink;
-use vreqplay::testutil::{damaged_copy, manifest, media_dir, xorshift};
-use vreqplay::v4l2::fake::FakeDevice;
-use vreqplay::v4l2::profile;
+use vreq_present::NullSink;
+use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
+use vreq_testkit::fake::FakeDevice;
+use vreq_v4l2::profile;
 
 /// Runs the player's loop over a fake visl. Returns the report and the
 /// device's rule violations.
@@ -33,7 +33,7 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>), String> {
     };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
-    let codec = player::make_codec(path, &track, kind).map_err(|e| e.to_string())?;
+    let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
     let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)

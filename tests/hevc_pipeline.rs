@@ -14,14 +14,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreqplay::codec::{uapi_ext, CodecKind, Control};
-use vreqplay::container;
-use vreqplay::engine::Decoder;
+use vreq_core::{uapi_ext, CodecKind, Control};
+use vreq_container as container;
+use vreq_engine::Decoder;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
-use vreqplay::present::NullSink;
-use vreqplay::testutil::{manifest, media_dir, xorshift};
-use vreqplay::v4l2::fake::{FakeDevice, RecordedJob};
-use vreqplay::v4l2::profile;
+use vreq_present::NullSink;
+use vreq_testkit::{manifest, media_dir, xorshift};
+use vreq_testkit::fake::{FakeDevice, RecordedJob};
+use vreq_v4l2::profile;
 
 struct Run {
     report: PlayReport,
@@ -43,7 +43,7 @@ fn play_fake(path: &Path, driver: &str, card: &str) -> Result<Run, String> {
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Hevc);
-    let codec = player::make_codec(path, &track, kind).map_err(|e| e.to_string())?;
+    let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
     // FakeDevice answers has_control from the profile (EXT_SPS_* on vdpu381 only).
     let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver(driver, card)));
     let mut sink = NullSink::default();

@@ -1,15 +1,18 @@
 //! The play loop: demux → decode → present, paced at the stream's rate for
 //! windowed output (unpaced for `--vo null` / `-o file.y4m`).
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::codec::h264::H264Codec;
-use crate::codec::{CodecKind, CodedUnit, StatelessCodec};
-use crate::container::{self, CodecId, TrackInfo};
-use crate::engine::Decoder;
-use crate::present::{NullSink, PresentError, Sink, UserCommand};
-use crate::v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
+use vreq_core::{CodecKind, CodedUnit};
+use vreq_codec::StatelessCodec;
+use vreq_container as container;
+use vreq_container::TrackInfo;
+use vreq_engine::Decoder;
+use vreq_frame::{DecodedFrame, PlanesRef};
+use vreq_present::{FrameSource, NullSink, PresentError, Sink, UserCommand};
+use vreq_v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
 
 /// Where frames go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +47,7 @@ pub struct PlayOptions {
 #[derive(Debug, Clone, Default)]
 pub struct PlayReport {
     pub device: String,
-    pub stats: crate::engine::Stats,
+    pub stats: vreq_engine::Stats,
     pub frames_shown: u64,
     /// Decoded frames not shown because their pts lies outside the track's
     /// presentation window (MP4 edit list).
@@ -52,7 +55,7 @@ pub struct PlayReport {
     /// Every warning shown to the user (skipped input, bad frames, demux errors).
     pub warnings: Vec<String>,
     /// What the window did (presented / dropped / late), for windowed output.
-    pub present: Option<crate::present::PresentStats>,
+    pub present: Option<vreq_present::PresentStats>,
 }
 
 /// Errors that end playback, each one line for the user.
@@ -70,17 +73,6 @@ pub enum PlayError {
     Present(#[from] PresentError),
 }
 
-fn codec_kind(id: &CodecId) -> Option<CodecKind> {
-    match id {
-        CodecId::H264 => Some(CodecKind::H264),
-        CodecId::Hevc => Some(CodecKind::Hevc),
-        CodecId::Vp8 => Some(CodecKind::Vp8),
-        CodecId::Vp9 => Some(CodecKind::Vp9),
-        CodecId::Mpeg2 => Some(CodecKind::Mpeg2),
-        _ => None,
-    }
-}
-
 /// Picks the device for a stream: the one behind `--device` (`forced`, a
 /// `/dev/mediaN` or `/dev/videoN`; an error naming what it decodes if it
 /// lacks the codec), else [`discover::route`] over every stateless decoder
@@ -95,7 +87,7 @@ pub fn pick_device(
 }
 
 /// [`pick_device`] over an already probed device list (tests build one with
-/// [`crate::v4l2::fake::device_info`]).
+/// [`vreq_testkit::fake::device_info`]).
 pub fn choose_device<'a>(
     devices: &'a [DeviceInfo],
     needs: &discover::StreamNeeds,
@@ -131,71 +123,41 @@ pub fn choose_device<'a>(
 /// error is reported; a demuxer that cannot resume ends with `Ok(None)`).
 pub const MAX_CONSECUTIVE_DEMUX_ERRORS: u32 = 64;
 
-/// The video track [`play`] picks: the first one vreqplay can decode.
+/// The video track [`play`] picks: the first one vreqplay can decode
+/// ([`container::first_video_track`]).
 pub fn pick_track(
     input: &Path,
     demux: &dyn container::Demuxer,
 ) -> Result<(TrackInfo, CodecKind), PlayError> {
-    let track = demux
-        .tracks()
-        .iter()
-        .find(|t| codec_kind(&t.codec).is_some())
-        .cloned()
-        .ok_or_else(|| PlayError::Input {
-            path: input.to_owned(),
-            what: format!(
-                "no video track vreqplay can decode (tracks: {:?})",
-                demux.tracks().iter().map(|t| &t.codec).collect::<Vec<_>>()
-            ),
-        })?;
-    let kind = codec_kind(&track.codec).expect("filtered above");
-    Ok((track, kind))
+    container::first_video_track(demux.tracks())
+        .map(|(t, k)| (t.clone(), k))
+        .ok_or_else(|| PlayError::Decode(container::no_video_track(input, demux.tracks())))
 }
 
-/// The codec for `track`. Errors if its configuration is bad or the stream is
-/// outside what the codec decodes (e.g. VP9 profile 3, MPEG-1).
-pub fn make_codec(
+/// The codec for `track` ([`vreq_codec::make_codec`]). Errors name the file
+/// and track: its configuration is bad or the stream is outside what the
+/// codec decodes (e.g. VP9 profile 3, MPEG-1).
+pub fn codec_for_track(
     input: &Path,
     track: &TrackInfo,
     kind: CodecKind,
 ) -> Result<Box<dyn StatelessCodec>, PlayError> {
-    let bad = |what: String| PlayError::Input {
+    vreq_codec::make_codec(kind, &track.codec_private).map_err(|e| PlayError::Input {
         path: input.to_owned(),
-        what: format!("track {}: {what}", track.id),
-    };
-    match kind {
-        CodecKind::H264 => Ok(Box::new(
-            H264Codec::new(&track.codec_private).map_err(|e| bad(e.to_string()))?,
-        )),
-        CodecKind::Hevc => Ok(Box::new(
-            crate::codec::hevc::HevcCodec::new(&track.codec_private)
-                .map_err(|e| bad(e.to_string()))?,
-        )),
-        CodecKind::Vp8 => Ok(Box::new(
-            crate::codec::vp8::Vp8Codec::new(&track.codec_private)
-                .map_err(|e| bad(e.to_string()))?,
-        )),
-        CodecKind::Vp9 => Ok(Box::new(
-            crate::codec::vp9::Vp9Codec::new(&track.codec_private)
-                .map_err(|e| bad(e.to_string()))?,
-        )),
-        CodecKind::Mpeg2 => Ok(Box::new(
-            crate::codec::mpeg2::Mpeg2Codec::new(&track.codec_private)
-                .map_err(|e| bad(e.to_string()))?,
-        )),
-    }
+        what: format!("track {}: {e}", track.id),
+    })
 }
 
 /// Plays `opts.input` to the end (or `max_frames`) on a discovered device.
 pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let mut demux = container::open(&opts.input)?;
     let (track, kind) = pick_track(&opts.input, demux.as_ref())?;
-    let codec = make_codec(&opts.input, &track, kind)?;
+    let codec = codec_for_track(&opts.input, &track, kind)?;
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
     // File sinks first: an existing -o file is refused before any device is touched.
     let file_sink: Option<Box<dyn Sink>> = match &opts.output {
         Output::Null => Some(Box::new(NullSink::default())),
-        Output::Y4m { path, force } => Some(Box::new(crate::present::y4m::Y4mSink::create(
+        Output::Y4m { path, force } => Some(Box::new(vreq_present::y4m::Y4mSink::create(
             path,
             *force,
             fps_fraction(frame_ns),
@@ -213,10 +175,10 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let mut sink = match file_sink {
         Some(s) => s,
         None => {
-            let mut wo = crate::present::wayland::WindowOptions::for_input(&opts.input);
+            let mut wo = vreq_present::wayland::WindowOptions::for_input(&opts.input);
             wo.fullscreen = opts.fullscreen;
             wo.force_shm = opts.hwdec_copy;
-            crate::present::wayland::open_window_with(&wo)?
+            vreq_present::wayland::open_window_with(&wo)?
         }
     };
     let paced = opts.output == Output::Wayland;
@@ -224,6 +186,22 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     let mut report = run(opts, demux.as_mut(), &track, &mut dec, sink.as_mut(), paced)?;
     report.device = info.video_path.display().to_string();
     Ok(report)
+}
+
+/// The engine's frames as the presentation crate reads them: CPU planes
+/// through [`Decoder::planes`], dmabufs through the device's
+/// [`DecoderDevice::capture_dmabufs`]. (The present crate owns
+/// [`FrameSource`] and never sees the device; this adapter is the one place
+/// both meet.)
+pub struct EngineFrames<'a, D: DecoderDevice>(pub &'a Decoder<D>);
+
+impl<D: DecoderDevice> FrameSource for EngineFrames<'_, D> {
+    fn planes(&self, frame: &DecodedFrame) -> PlanesRef<'_> {
+        self.0.planes(frame)
+    }
+    fn dmabufs(&self, frame: &DecodedFrame) -> Vec<BorrowedFd<'_>> {
+        self.0.device().capture_dmabufs(frame.capture_index)
+    }
 }
 
 /// The play loop over any [`DecoderDevice`] (the caller builds `dec`, so tests
@@ -282,7 +260,7 @@ pub fn run<D: DecoderDevice>(
                 }
                 due = Some(at);
             }
-            sink.show(frame, &*dec, due)?;
+            sink.show(frame, &EngineFrames(dec), due)?;
             report.frames_shown += 1;
             if handle_commands(sink, &mut clock)? == Flow::Quit {
                 return Ok(Flow::Quit);
@@ -441,9 +419,10 @@ pub fn fps_fraction(frame_ns: u64) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::DecodedFrame;
-    use crate::present::FrameSource;
-    use crate::v4l2::{fake::FakeDevice, profile};
+    use vreq_frame::DecodedFrame;
+    use vreq_present::FrameSource;
+    use vreq_testkit::fake::FakeDevice;
+use vreq_v4l2::profile;
 
     /// A sink that hands out scripted commands: `after_show[n]` after the
     /// n-th shown frame (0-based), `after_dispatch[n]` at the n-th dispatch
@@ -497,7 +476,7 @@ mod tests {
 
     fn play(sink: &mut Scripted, max_frames: Option<u64>, paced: bool) -> PlayReport {
         let path =
-            crate::testutil::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
+            vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
         let opts = PlayOptions {
             input: path.clone(),
             output: Output::Null,
@@ -509,7 +488,7 @@ mod tests {
         };
         let mut demux = container::open(&path).expect("open clip");
         let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
-        let codec = make_codec(&path, &track, kind).expect("codec");
+        let codec = codec_for_track(&path, &track, kind).expect("codec");
         let mut dec = Decoder::new(
             codec,
             FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),

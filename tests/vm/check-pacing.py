@@ -2,7 +2,7 @@
 """check-pacing.py LOG FRAMES FPS - checks vreqplay's frame pacing from its log.
 
 LOG is vreqplay's stderr, run with
-RUST_LOG='info,vreqplay::present::wayland::pacing=debug' on a clip of FRAMES
+RUST_LOG='info,vreq_present::wayland::pacing=debug' on a clip of FRAMES
 frames at FPS frames per second. It holds
   * one line per frame (tracing prefixes timestamp, level and target; ANSI
     colour codes are stripped first):

@@ -37,7 +37,7 @@
 #               plays a clip of FRAMES frames at FPS to its end; its log is checked
 #               by tests/vm/check-pacing.py (presented + dropped = FRAMES = frame
 #               lines, none presented before due). RUST_LOG gets
-#               ,vreqplay::present::wayland::pacing=debug appended
+#               ,vreq_present::wayland::pacing=debug appended
 #   GUEST-CMD   runs in the guest in OUTDIR (= /mnt/host), with ./vreqplay and
 #               ./wl_pattern copied there, WAYLAND_DISPLAY set. Its window must
 #               still be up after SECONDS (unless -P). Example:
@@ -78,7 +78,7 @@ case $renderer in gl|pixman) ;; *) echo "window-test.sh: -R gl|pixman" >&2; exit
 case $pacing in ''|*[0-9]:*[0-9]) ;; *) echo "window-test.sh: -P FRAMES:FPS" >&2; exit 2 ;; esac
 [ $# -gt 0 ] || [ "$to_end$fit$renderer" = 00gl ] ||
   { echo "window-test.sh: -E, -P, -F and -R need a GUEST-CMD" >&2; exit 2; }
-[ -n "$pacing" ] && RUST_LOG="${RUST_LOG:-info},vreqplay::present::wayland::pacing=debug"
+[ -n "$pacing" ] && RUST_LOG="${RUST_LOG:-info},vreq_present::wayland::pacing=debug"
 [ -n "$wait_s" ] || { [ $# -gt 0 ] && wait_s=6 || wait_s=8; }
 
 (cd "$REPO" && cargo build --bin vreqplay --example wl_pattern) || exit 2

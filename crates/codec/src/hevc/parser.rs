@@ -1,0 +1,937 @@
+//! H.265 syntax: NAL unit framing (shared with H.264: Annex B start codes and
+//! ISO/IEC 14496-15 length prefixes), the NAL unit header (7.3.1.2), and what
+//! the `cros-codecs` 0.0.6 parser ([`cros_codecs::codec::h265::parser`]) lacks:
+//!
+//! - `long_term_ref_pic_set_size` (bits of the slice header's long-term part,
+//!   as GStreamer's `gsth265parser.c` counts them): cros-codecs only counts
+//!   `st_rps_bits`;
+//! - the raw `st_ref_pic_set()` syntax of the SPS (`used_by_curr_pic_flag[j]`,
+//!   `use_delta_flag[j]`, `delta_poc_s*_minus1[i]`), which cros-codecs folds
+//!   into derived values but the RK3588 `EXT_SPS_ST_RPS` control wants;
+//! - slices with more than 32 entry points: cros-codecs 0.0.6 stores
+//!   `entry_point_offset_minus1` in a `[u32; 32]` and panics beyond it
+//!   (2160p WPP has 33); when the PPS allows more, [`parse_slice_header_own`]
+//!   parses the header instead (checked against cros-codecs on every corpus
+//!   slice by the tests).
+
+use std::borrow::Cow;
+use std::rc::Rc;
+
+use cros_codecs::codec::h265::parser::{
+    Nalu, NaluHeader, NaluType, Parser, ShortTermRefPicSet, SliceHeader, SliceType, Sps,
+};
+
+pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
+
+/// `nal_unit_type` of an H.265 NAL unit (7.3.1.2), 0xff if the unit is shorter
+/// than its 2-byte header.
+pub fn nal_unit_type(nal: &[u8]) -> u8 {
+    if nal.len() < 2 {
+        return 0xff;
+    }
+    (nal[0] >> 1) & 0x3f
+}
+
+/// `nuh_temporal_id_plus1` (7.3.1.2).
+pub fn temporal_id_plus1(nal: &[u8]) -> u8 {
+    nal.get(1).map(|b| b & 7).unwrap_or(0)
+}
+
+/// VCL NAL unit types 0..=9 and 16..=21 (Table 7-1), the ones that carry a slice segment.
+pub fn is_slice(t: u8) -> bool {
+    t <= 9 || (16..=21).contains(&t)
+}
+/// IRAP: BLA, IDR, CRA (16..=23).
+pub fn is_irap(t: u8) -> bool {
+    (16..=23).contains(&t)
+}
+/// IDR_W_RADL / IDR_N_LP.
+pub fn is_idr(t: u8) -> bool {
+    t == 19 || t == 20
+}
+/// BLA_W_LP / BLA_W_RADL / BLA_N_LP.
+pub fn is_bla(t: u8) -> bool {
+    (16..=18).contains(&t)
+}
+/// CRA_NUT.
+pub fn is_cra(t: u8) -> bool {
+    t == 21
+}
+/// RASL_N / RASL_R.
+pub fn is_rasl(t: u8) -> bool {
+    t == 8 || t == 9
+}
+/// RADL_N / RADL_R.
+pub fn is_radl(t: u8) -> bool {
+    t == 6 || t == 7
+}
+/// Sub-layer non-reference pictures (even types below 16 up to RSV_VCL_N14),
+/// as GStreamer's `nal_is_ref` in `gsth265decoder.c`.
+pub fn is_sub_layer_non_ref(t: u8) -> bool {
+    t <= 14 && t.is_multiple_of(2)
+}
+
+/// Wraps a NAL unit for the cros-codecs parser. `None` for a unit shorter
+/// than its header or with a NAL unit type cros-codecs does not know.
+pub fn cros_nalu<'a>(nal: &NalRef<'a>) -> Option<Nalu<'a>> {
+    if nal.data.len() < 2 {
+        return None;
+    }
+    let type_ = NaluType::try_from(u32::from(nal_unit_type(nal.data))).ok()?;
+    let header = NaluHeader {
+        type_,
+        nuh_layer_id: ((nal.data[0] & 1) << 5) | (nal.data[1] >> 3),
+        nuh_temporal_id_plus1: temporal_id_plus1(nal.data),
+    };
+    Some(Nalu {
+        header,
+        data: Cow::Borrowed(nal.data),
+        size: nal.data.len(),
+        offset: 0,
+    })
+}
+
+/// Minimal MSB-first bit reader over RBSP bytes (emulation prevention removed).
+pub struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Bits<'a> {
+    /// A reader at the first bit of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Bits { data, pos: 0 }
+    }
+    /// Bits read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+    /// u(1). Errors: "out of bits".
+    pub fn bit(&mut self) -> Result<bool, String> {
+        let byte = *self
+            .data
+            .get(self.pos / 8)
+            .ok_or_else(|| "out of bits".to_string())?;
+        let b = (byte >> (7 - self.pos % 8)) & 1;
+        self.pos += 1;
+        Ok(b == 1)
+    }
+    /// u(n). Errors: n > 32, or fewer than n bits left.
+    pub fn bits(&mut self, n: usize) -> Result<u32, String> {
+        if n > 32 {
+            return Err(format!("u({n})"));
+        }
+        let mut v = 0u32;
+        for _ in 0..n {
+            v = (v << 1) | u32::from(self.bit()?);
+        }
+        Ok(v)
+    }
+    /// Skips n bits. Errors: fewer than n left.
+    pub fn skip(&mut self, n: usize) -> Result<(), String> {
+        if self.pos + n > self.data.len() * 8 {
+            return Err("out of bits".into());
+        }
+        self.pos += n;
+        Ok(())
+    }
+    /// ue(v) (9.2), at most 32 leading zeros.
+    pub fn ue(&mut self) -> Result<u32, String> {
+        let mut zeros = 0;
+        while !self.bit()? {
+            zeros += 1;
+            if zeros > 31 {
+                return Err("ue(v) too long".into());
+            }
+        }
+        let v = self.bits(zeros)? as u64;
+        Ok(((1u64 << zeros) - 1 + v) as u32)
+    }
+    /// se(v) (9.2.2).
+    pub fn se(&mut self) -> Result<i32, String> {
+        let k = self.ue()? as i64;
+        Ok(if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) } as i32)
+    }
+}
+
+/// Number of bits of `ue(v)` coding `v` (9.2).
+pub fn ue_bits(v: u32) -> u32 {
+    let lz = 63 - (u64::from(v) + 1).leading_zeros();
+    2 * lz + 1
+}
+
+/// `Ceil(Log2(n))` for n >= 1.
+pub fn ceil_log2(n: u32) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        32 - (n - 1).leading_zeros()
+    }
+}
+
+/// The bit count of the long-term part of a slice header (from
+/// `num_long_term_sps` to the last `delta_poc_msb_cycle_lt`, 7.3.6.1), which
+/// GStreamer sends as `long_term_ref_pic_set_size`; 0 without
+/// `long_term_ref_pics_present_flag` or for IDR pictures.
+pub fn long_term_ref_pic_set_size(hdr: &SliceHeader, sps: &Sps, idr: bool) -> u32 {
+    if idr || !sps.long_term_ref_pics_present_flag || hdr.dependent_slice_segment_flag {
+        return 0;
+    }
+    let mut bits = 0;
+    if sps.num_long_term_ref_pics_sps > 0 {
+        bits += ue_bits(u32::from(hdr.num_long_term_sps));
+    }
+    bits += ue_bits(u32::from(hdr.num_long_term_pics));
+    let n = usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics);
+    let nsps = usize::from(hdr.num_long_term_sps);
+    for i in 0..n.min(16) {
+        if i < nsps {
+            if sps.num_long_term_ref_pics_sps > 1 {
+                bits += ceil_log2(u32::from(sps.num_long_term_ref_pics_sps));
+            }
+        } else {
+            bits += u32::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4 + 1;
+        }
+        bits += 1;
+        if hdr.delta_poc_msb_present_flag[i] {
+            // cros-codecs accumulates delta_poc_msb_cycle_lt (7-52): undo it.
+            let raw = if i == 0 || i == nsps {
+                hdr.delta_poc_msb_cycle_lt[i]
+            } else {
+                hdr.delta_poc_msb_cycle_lt[i].wrapping_sub(hdr.delta_poc_msb_cycle_lt[i - 1])
+            };
+            bits += ue_bits(raw);
+        }
+    }
+    bits
+}
+
+/// The largest `num_entry_point_offsets` the slice's PPS allows (the bound
+/// cros-codecs reads it with, 7.4.7.1), or `None` if the PPS is unknown.
+fn max_entry_points(parser: &Parser, nal: &[u8]) -> Option<u32> {
+    let t = nal_unit_type(nal);
+    let rb = rbsp(nal.get(2..)?);
+    let mut r = Bits::new(&rb);
+    r.bit().ok()?;
+    if is_irap(t) {
+        r.bit().ok()?;
+    }
+    let pps_id = r.ue().ok()?;
+    let pps = parser.get_pps(u8::try_from(pps_id).ok()?)?;
+    let sps = &pps.sps;
+    let cols = u32::from(pps.num_tile_columns_minus1) + 1;
+    let rows = u32::from(pps.num_tile_rows_minus1) + 1;
+    Some(
+        match (pps.tiles_enabled_flag, pps.entropy_coding_sync_enabled_flag) {
+            (false, false) => 0,
+            (false, true) => sps.pic_height_in_ctbs_y.saturating_sub(1),
+            (true, false) => (cols * rows).saturating_sub(1),
+            (true, true) => (cols * sps.pic_height_in_ctbs_y).saturating_sub(1),
+        },
+    )
+}
+
+/// Most entry points cros-codecs 0.0.6 can store per slice header.
+pub const MAX_ENTRY_POINTS: u32 = 32;
+
+/// Most entry points accepted at all (8K, 16x16 CTBs, WPP: 270 rows; tiles
+/// 20x22): bounds what a hostile header can make us allocate.
+pub const MAX_ENTRY_POINTS_OWN: u32 = 1024;
+
+/// A parsed slice segment header and every `entry_point_offset_minus1[i]`.
+pub struct ParsedSlice {
+    pub header: SliceHeader,
+    pub entry_point_offset_minus1: Vec<u32>,
+}
+
+/// Parses a slice segment header with cros-codecs. When the slice's PPS
+/// allows more entry points than cros-codecs 0.0.6 can hold (its
+/// `entry_point_offset_minus1: [u32; 32]` would overflow and panic: WPP
+/// pictures taller than 33 CTB rows, e.g. 2160p), [`parse_slice_header_own`]
+/// parses it instead. Errors are the parsers' messages.
+pub fn parse_slice(parser: &mut Parser, nal: &NalRef<'_>) -> Result<ParsedSlice, String> {
+    let nalu = cros_nalu(nal).ok_or_else(|| "unknown NAL unit type".to_string())?;
+    if max_entry_points(parser, nal.data).is_some_and(|m| m > MAX_ENTRY_POINTS) {
+        return parse_slice_header_own(parser, nal.data);
+    }
+    let s = parser.parse_slice_header(nalu)?;
+    let n =
+        (s.header.num_entry_point_offsets as usize).min(s.header.entry_point_offset_minus1.len());
+    Ok(ParsedSlice {
+        entry_point_offset_minus1: s.header.entry_point_offset_minus1[..n].to_vec(),
+        header: s.header,
+    })
+}
+
+/// 7.4.8 (7-61, 7-62): the derived set of an inter-predicted
+/// `st_ref_pic_set` from the reference set and the raw syntax.
+fn derive_inter_rps(
+    ref_st: &ShortTermRefPicSet,
+    delta_rps: i32,
+    used_by_curr_pic_flag: &[bool],
+    use_delta_flag: &[bool],
+) -> Result<ShortTermRefPicSet, String> {
+    let mut st = ShortTermRefPicSet::default();
+    let nn = usize::from(ref_st.num_negative_pics);
+    let np = usize::from(ref_st.num_positive_pics);
+    let nd = nn + np;
+    let mut s0 = Vec::new();
+    let mut s1 = Vec::new();
+    for j in (0..np).rev() {
+        let d = ref_st.delta_poc_s1[j] + delta_rps;
+        if d < 0 && use_delta_flag[nn + j] {
+            s0.push((d, used_by_curr_pic_flag[nn + j]));
+        }
+    }
+    if delta_rps < 0 && use_delta_flag[nd] {
+        s0.push((delta_rps, used_by_curr_pic_flag[nd]));
+    }
+    for j in 0..nn {
+        let d = ref_st.delta_poc_s0[j] + delta_rps;
+        if d < 0 && use_delta_flag[j] {
+            s0.push((d, used_by_curr_pic_flag[j]));
+        }
+    }
+    for j in (0..nn).rev() {
+        let d = ref_st.delta_poc_s0[j] + delta_rps;
+        if d > 0 && use_delta_flag[j] {
+            s1.push((d, used_by_curr_pic_flag[j]));
+        }
+    }
+    if delta_rps > 0 && use_delta_flag[nd] {
+        s1.push((delta_rps, used_by_curr_pic_flag[nd]));
+    }
+    for j in 0..np {
+        let d = ref_st.delta_poc_s1[j] + delta_rps;
+        if d > 0 && use_delta_flag[nn + j] {
+            s1.push((d, used_by_curr_pic_flag[nn + j]));
+        }
+    }
+    if s0.len() > 16 || s1.len() > 16 {
+        return Err("st_ref_pic_set with more than 16 pictures".into());
+    }
+    for (i, (d, u)) in s0.iter().enumerate() {
+        st.delta_poc_s0[i] = *d;
+        st.used_by_curr_pic_s0[i] = *u;
+    }
+    for (i, (d, u)) in s1.iter().enumerate() {
+        st.delta_poc_s1[i] = *d;
+        st.used_by_curr_pic_s1[i] = *u;
+    }
+    st.num_negative_pics = s0.len() as u8;
+    st.num_positive_pics = s1.len() as u8;
+    st.num_delta_pocs = (s0.len() + s1.len()) as u32;
+    Ok(st)
+}
+
+/// The slice header's own `st_ref_pic_set(num_short_term_ref_pic_sets)` (7.3.7).
+fn read_slice_st_rps(r: &mut Bits, sps: &Sps) -> Result<ShortTermRefPicSet, String> {
+    let idx = usize::from(sps.num_short_term_ref_pic_sets);
+    let inter = idx != 0 && r.bit()?;
+    if inter {
+        let delta_idx_minus1 = r.ue()?;
+        if delta_idx_minus1 as usize >= idx {
+            return Err(format!("delta_idx_minus1 {delta_idx_minus1}"));
+        }
+        let delta_rps_sign = r.bit()?;
+        let abs_delta_rps_minus1 = r.ue()?;
+        if abs_delta_rps_minus1 > 32767 {
+            return Err(format!("abs_delta_rps_minus1 {abs_delta_rps_minus1}"));
+        }
+        let ref_st = &sps.short_term_ref_pic_set[idx - (delta_idx_minus1 as usize + 1)];
+        let n = (ref_st.num_delta_pocs as usize).min(32);
+        let mut used = Vec::new();
+        let mut use_delta = Vec::new();
+        for _ in 0..=n {
+            let u = r.bit()?;
+            used.push(u);
+            use_delta.push(if u { true } else { r.bit()? });
+        }
+        let delta_rps = (1 - 2 * delta_rps_sign as i32) * (abs_delta_rps_minus1 as i32 + 1);
+        let mut st = derive_inter_rps(ref_st, delta_rps, &used, &use_delta)?;
+        st.inter_ref_pic_set_prediction_flag = true;
+        st.delta_idx_minus1 = delta_idx_minus1 as u8;
+        st.delta_rps_sign = delta_rps_sign;
+        st.abs_delta_rps_minus1 = abs_delta_rps_minus1 as u16;
+        return Ok(st);
+    }
+    let mut st = ShortTermRefPicSet::default();
+    let neg = r.ue()?;
+    let pos = r.ue()?;
+    if neg > 16 || pos > 16 || neg + pos > 16 {
+        return Err(format!("st_ref_pic_set: {neg} + {pos} pictures"));
+    }
+    let mut poc = 0i32;
+    for i in 0..neg as usize {
+        poc -= r.ue()?.min(32767) as i32 + 1;
+        st.delta_poc_s0[i] = poc;
+        st.used_by_curr_pic_s0[i] = r.bit()?;
+    }
+    poc = 0;
+    for i in 0..pos as usize {
+        poc += r.ue()?.min(32767) as i32 + 1;
+        st.delta_poc_s1[i] = poc;
+        st.used_by_curr_pic_s1[i] = r.bit()?;
+    }
+    st.num_negative_pics = neg as u8;
+    st.num_positive_pics = pos as u8;
+    st.num_delta_pocs = neg + pos;
+    Ok(st)
+}
+
+fn ue_max(r: &mut Bits, max: u32, what: &str) -> Result<u32, String> {
+    let v = r.ue()?;
+    if v > max {
+        return Err(format!("{what} {v} > {max}"));
+    }
+    Ok(v)
+}
+
+fn se_range(r: &mut Bits, lo: i32, hi: i32, what: &str) -> Result<i32, String> {
+    let v = r.se()?;
+    if v < lo || v > hi {
+        return Err(format!("{what} {v} outside {lo}..={hi}"));
+    }
+    Ok(v)
+}
+
+/// Our own `slice_segment_header()` parser (7.3.6.1), filling cros-codecs'
+/// [`SliceHeader`] the way its parser does (same derived fields:
+/// `st_rps_bits`, `num_pic_total_curr`, accumulated
+/// `delta_poc_msb_cycle_lt`, `header_bit_size`), for slices with more entry
+/// points than cros-codecs can hold. The first 32 entry points also go in
+/// the header; all of them in [`ParsedSlice::entry_point_offset_minus1`].
+/// Dependent slice segments get only the fields they code (the caller
+/// copies the rest from the independent one, as with cros-codecs).
+/// `header_bit_size` counts the NAL header and the header's RBSP bits
+/// (emulation prevention bytes excluded), as cros-codecs does.
+pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice, String> {
+    let t = nal_unit_type(nal);
+    if !is_slice(t) {
+        return Err(format!("NAL unit type {t} is not a slice"));
+    }
+    let rb = rbsp(nal.get(2..).ok_or("short NAL unit")?);
+    let mut r = Bits::new(&rb);
+    let mut hdr = SliceHeader {
+        first_slice_segment_in_pic_flag: r.bit()?,
+        ..Default::default()
+    };
+    if is_irap(t) {
+        hdr.no_output_of_prior_pics_flag = r.bit()?;
+    }
+    hdr.pic_parameter_set_id = ue_max(&mut r, 63, "slice_pic_parameter_set_id")? as u8;
+    let pps = parser
+        .get_pps(hdr.pic_parameter_set_id)
+        .ok_or_else(|| format!("unknown PPS {}", hdr.pic_parameter_set_id))?
+        .clone();
+    let sps = Rc::clone(&pps.sps);
+    Parser::slice_header_set_defaults(&mut hdr, &sps, &pps);
+    if !hdr.first_slice_segment_in_pic_flag {
+        if pps.dependent_slice_segments_enabled_flag {
+            hdr.dependent_slice_segment_flag = r.bit()?;
+        }
+        hdr.segment_address = r.bits(ceil_log2(sps.pic_size_in_ctbs_y) as usize)?;
+        if hdr.segment_address >= sps.pic_size_in_ctbs_y {
+            return Err(format!("slice_segment_address {}", hdr.segment_address));
+        }
+    }
+    if !hdr.dependent_slice_segment_flag {
+        r.skip(usize::from(pps.num_extra_slice_header_bits))?;
+        hdr.type_ = SliceType::try_from(r.ue()?)?;
+        if pps.output_flag_present_flag {
+            hdr.pic_output_flag = r.bit()?;
+        }
+        if sps.separate_colour_plane_flag {
+            hdr.colour_plane_id = r.bits(2)? as u8;
+        }
+        let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
+        if !is_idr(t) {
+            hdr.pic_order_cnt_lsb = r.bits(log2_lsb)? as u16;
+            hdr.short_term_ref_pic_set_sps_flag = r.bit()?;
+            if !hdr.short_term_ref_pic_set_sps_flag {
+                let before = r.pos();
+                hdr.short_term_ref_pic_set = read_slice_st_rps(&mut r, &sps)?;
+                hdr.st_rps_bits = (r.pos() - before) as u32;
+            } else if sps.num_short_term_ref_pic_sets > 1 {
+                let n = ceil_log2(u32::from(sps.num_short_term_ref_pic_sets)) as usize;
+                hdr.short_term_ref_pic_set_idx = r.bits(n)? as u8;
+                if hdr.short_term_ref_pic_set_idx >= sps.num_short_term_ref_pic_sets {
+                    return Err("short_term_ref_pic_set_idx out of range".into());
+                }
+            }
+            if hdr.short_term_ref_pic_set_sps_flag {
+                hdr.curr_rps_idx = hdr.short_term_ref_pic_set_idx;
+            }
+            if sps.long_term_ref_pics_present_flag {
+                if sps.num_long_term_ref_pics_sps > 0 {
+                    hdr.num_long_term_sps = ue_max(
+                        &mut r,
+                        u32::from(sps.num_long_term_ref_pics_sps),
+                        "num_long_term_sps",
+                    )? as u8;
+                }
+                hdr.num_long_term_pics = ue_max(
+                    &mut r,
+                    16 - u32::from(hdr.num_long_term_sps).min(16),
+                    "num_long_term_pics",
+                )? as u8;
+                let n = usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics);
+                for i in 0..n.min(16) {
+                    if i < usize::from(hdr.num_long_term_sps) {
+                        if sps.num_long_term_ref_pics_sps > 1 {
+                            let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps)) as usize;
+                            hdr.lt_idx_sps[i] = r.bits(b)? as u8;
+                            if hdr.lt_idx_sps[i] >= sps.num_long_term_ref_pics_sps {
+                                return Err("lt_idx_sps out of range".into());
+                            }
+                        }
+                        let k = usize::from(hdr.lt_idx_sps[i]);
+                        hdr.poc_lsb_lt[i] = sps.lt_ref_pic_poc_lsb_sps[k];
+                        hdr.used_by_curr_pic_lt[i] = sps.used_by_curr_pic_lt_sps_flag[k];
+                    } else {
+                        hdr.poc_lsb_lt[i] = r.bits(log2_lsb)?;
+                        hdr.used_by_curr_pic_lt[i] = r.bit()?;
+                    }
+                    hdr.delta_poc_msb_present_flag[i] = r.bit()?;
+                    if hdr.delta_poc_msb_present_flag[i] {
+                        hdr.delta_poc_msb_cycle_lt[i] = r.ue()?;
+                    }
+                    if i != 0 && i != usize::from(hdr.num_long_term_sps) {
+                        hdr.delta_poc_msb_cycle_lt[i] = hdr.delta_poc_msb_cycle_lt[i]
+                            .wrapping_add(hdr.delta_poc_msb_cycle_lt[i - 1]);
+                    }
+                }
+            }
+            if sps.temporal_mvp_enabled_flag {
+                hdr.temporal_mvp_enabled_flag = r.bit()?;
+            }
+        }
+        if sps.sample_adaptive_offset_enabled_flag {
+            hdr.sao_luma_flag = r.bit()?;
+            if sps.chroma_array_type != 0 {
+                hdr.sao_chroma_flag = r.bit()?;
+            }
+        }
+        if !hdr.type_.is_i() {
+            hdr.num_ref_idx_active_override_flag = r.bit()?;
+            if hdr.num_ref_idx_active_override_flag {
+                hdr.num_ref_idx_l0_active_minus1 =
+                    ue_max(&mut r, 14, "num_ref_idx_l0_active_minus1")? as u8;
+                if hdr.type_.is_b() {
+                    hdr.num_ref_idx_l1_active_minus1 =
+                        ue_max(&mut r, 14, "num_ref_idx_l1_active_minus1")? as u8;
+                }
+            } else {
+                hdr.num_ref_idx_l0_active_minus1 = pps.num_ref_idx_l0_default_active_minus1.min(14);
+                hdr.num_ref_idx_l1_active_minus1 = pps.num_ref_idx_l1_default_active_minus1.min(14);
+            }
+            let rps = if hdr.short_term_ref_pic_set_sps_flag {
+                sps.short_term_ref_pic_set
+                    .get(usize::from(hdr.curr_rps_idx))
+                    .ok_or("invalid RPS index")?
+            } else {
+                &hdr.short_term_ref_pic_set
+            };
+            let mut total = 0u32;
+            for i in 0..usize::from(rps.num_negative_pics).min(16) {
+                total += rps.used_by_curr_pic_s0[i] as u32;
+            }
+            for i in 0..usize::from(rps.num_positive_pics).min(16) {
+                total += rps.used_by_curr_pic_s1[i] as u32;
+            }
+            let nlt =
+                (usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics)).min(16);
+            for i in 0..nlt {
+                total += hdr.used_by_curr_pic_lt[i] as u32;
+            }
+            if pps.scc_extension.curr_pic_ref_enabled_flag {
+                total += 1;
+            }
+            hdr.num_pic_total_curr = total;
+            if pps.lists_modification_present_flag && total > 1 {
+                let b = ceil_log2(total) as usize;
+                let m = &mut hdr.ref_pic_list_modification;
+                m.ref_pic_list_modification_flag_l0 = r.bit()?;
+                if m.ref_pic_list_modification_flag_l0 {
+                    for _ in 0..=hdr.num_ref_idx_l0_active_minus1 {
+                        let e = r.bits(b)?;
+                        if e >= total {
+                            return Err(format!("list_entry_l0 {e}"));
+                        }
+                        m.list_entry_l0.push(e);
+                    }
+                }
+                if hdr.type_.is_b() {
+                    m.ref_pic_list_modification_flag_l1 = r.bit()?;
+                    if m.ref_pic_list_modification_flag_l1 {
+                        for _ in 0..=hdr.num_ref_idx_l1_active_minus1 {
+                            let e = r.bits(b)?;
+                            if e >= total {
+                                return Err(format!("list_entry_l1 {e}"));
+                            }
+                            m.list_entry_l1.push(e);
+                        }
+                    }
+                }
+            }
+            if hdr.type_.is_b() {
+                hdr.mvd_l1_zero_flag = r.bit()?;
+            }
+            if pps.cabac_init_present_flag {
+                hdr.cabac_init_flag = r.bit()?;
+            }
+            if hdr.temporal_mvp_enabled_flag {
+                if hdr.type_.is_b() {
+                    hdr.collocated_from_l0_flag = r.bit()?;
+                }
+                let max = if hdr.collocated_from_l0_flag {
+                    hdr.num_ref_idx_l0_active_minus1
+                } else {
+                    hdr.num_ref_idx_l1_active_minus1
+                };
+                if max > 0 {
+                    hdr.collocated_ref_idx =
+                        ue_max(&mut r, u32::from(max), "collocated_ref_idx")? as u8;
+                }
+            }
+            if (pps.weighted_pred_flag && hdr.type_.is_p())
+                || (pps.weighted_bipred_flag && hdr.type_.is_b())
+            {
+                read_pred_weight_table(&mut r, &mut hdr, &sps)?;
+            }
+            hdr.five_minus_max_num_merge_cand =
+                ue_max(&mut r, 4, "five_minus_max_num_merge_cand")? as u8;
+            if sps.scc_extension.motion_vector_resolution_control_idc == 2 {
+                hdr.use_integer_mv_flag = r.bit()?;
+            }
+        }
+        hdr.qp_delta = se_range(&mut r, -87, 77, "slice_qp_delta")? as i8;
+        if pps.slice_chroma_qp_offsets_present_flag {
+            hdr.cb_qp_offset = se_range(&mut r, -12, 12, "slice_cb_qp_offset")? as i8;
+            hdr.cr_qp_offset = se_range(&mut r, -12, 12, "slice_cr_qp_offset")? as i8;
+        }
+        if pps.scc_extension.slice_act_qp_offsets_present_flag {
+            hdr.slice_act_y_qp_offset = se_range(&mut r, -12, 12, "slice_act_y_qp_offset")? as i8;
+            hdr.slice_act_cb_qp_offset = se_range(&mut r, -12, 12, "slice_act_cb_qp_offset")? as i8;
+            hdr.slice_act_cr_qp_offset = se_range(&mut r, -12, 12, "slice_act_cr_qp_offset")? as i8;
+        }
+        if pps.range_extension.chroma_qp_offset_list_enabled_flag {
+            hdr.cu_chroma_qp_offset_enabled_flag = r.bit()?;
+        }
+        if pps.deblocking_filter_override_enabled_flag {
+            hdr.deblocking_filter_override_flag = r.bit()?;
+        }
+        if hdr.deblocking_filter_override_flag {
+            hdr.deblocking_filter_disabled_flag = r.bit()?;
+            if !hdr.deblocking_filter_disabled_flag {
+                hdr.beta_offset_div2 = se_range(&mut r, -6, 6, "slice_beta_offset_div2")? as i8;
+                hdr.tc_offset_div2 = se_range(&mut r, -6, 6, "slice_tc_offset_div2")? as i8;
+            }
+        }
+        if pps.loop_filter_across_slices_enabled_flag
+            && (hdr.sao_luma_flag || hdr.sao_chroma_flag || !hdr.deblocking_filter_disabled_flag)
+        {
+            hdr.loop_filter_across_slices_enabled_flag = r.bit()?;
+        }
+    }
+    let mut entry_points = Vec::new();
+    if pps.tiles_enabled_flag || pps.entropy_coding_sync_enabled_flag {
+        let max = max_entry_points(parser, nal)
+            .unwrap_or(0)
+            .min(MAX_ENTRY_POINTS_OWN);
+        hdr.num_entry_point_offsets = ue_max(&mut r, max, "num_entry_point_offsets")?;
+        if hdr.num_entry_point_offsets > 0 {
+            hdr.offset_len_minus1 = ue_max(&mut r, 31, "offset_len_minus1")? as u8;
+            let bits = usize::from(hdr.offset_len_minus1) + 1;
+            for i in 0..hdr.num_entry_point_offsets as usize {
+                let v = r.bits(bits)?;
+                if i < hdr.entry_point_offset_minus1.len() {
+                    hdr.entry_point_offset_minus1[i] = v;
+                }
+                entry_points.push(v);
+            }
+        }
+    }
+    if pps.slice_segment_header_extension_present_flag {
+        let n = ue_max(&mut r, 256, "slice_segment_header_extension_length")?;
+        r.skip(8 * n as usize)?;
+    }
+    // byte_alignment(): alignment_bit_equal_to_one, then zero bits
+    if !r.bit()? {
+        return Err("byte_alignment() without its one bit".into());
+    }
+    while !r.pos().is_multiple_of(8) {
+        r.skip(1)?;
+    }
+    hdr.header_bit_size = 16 + r.pos() as u32;
+    Ok(ParsedSlice {
+        header: hdr,
+        entry_point_offset_minus1: entry_points,
+    })
+}
+
+fn read_pred_weight_table(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
+    let l0 = usize::from(hdr.num_ref_idx_l0_active_minus1).min(14);
+    let l1 = usize::from(hdr.num_ref_idx_l1_active_minus1).min(14);
+    let is_b = hdr.type_.is_b();
+    let half_c = sps.wp_offset_half_range_c as i32;
+    let pwt = &mut hdr.pred_weight_table;
+    pwt.luma_log2_weight_denom = ue_max(r, 7, "luma_log2_weight_denom")? as u8;
+    if sps.chroma_array_type != 0 {
+        pwt.delta_chroma_log2_weight_denom =
+            se_range(r, -7, 7, "delta_chroma_log2_weight_denom")? as i8;
+        pwt.chroma_log2_weight_denom = (i32::from(pwt.luma_log2_weight_denom)
+            + i32::from(pwt.delta_chroma_log2_weight_denom))
+        .clamp(0, 7) as u8;
+    }
+    for i in 0..=l0 {
+        pwt.luma_weight_l0_flag[i] = r.bit()?;
+    }
+    if sps.chroma_array_type != 0 {
+        for i in 0..=l0 {
+            pwt.chroma_weight_l0_flag[i] = r.bit()?;
+        }
+    }
+    for i in 0..=l0 {
+        if pwt.luma_weight_l0_flag[i] {
+            pwt.delta_luma_weight_l0[i] = se_range(r, -128, 127, "delta_luma_weight_l0")? as i8;
+            pwt.luma_offset_l0[i] = se_range(r, -128, 127, "luma_offset_l0")? as i8;
+        }
+        if pwt.chroma_weight_l0_flag[i] {
+            for j in 0..2 {
+                pwt.delta_chroma_weight_l0[i][j] =
+                    se_range(r, -128, 127, "delta_chroma_weight_l0")? as i8;
+                pwt.delta_chroma_offset_l0[i][j] =
+                    se_range(r, -4 * half_c, 4 * half_c - 1, "delta_chroma_offset_l0")? as i16;
+            }
+        }
+    }
+    if is_b {
+        for i in 0..=l1 {
+            pwt.luma_weight_l1_flag[i] = r.bit()?;
+        }
+        if sps.chroma_array_type != 0 {
+            for i in 0..=l1 {
+                pwt.chroma_weight_l1_flag[i] = r.bit()?;
+            }
+        }
+        for i in 0..=l1 {
+            if pwt.luma_weight_l1_flag[i] {
+                pwt.delta_luma_weight_l1[i] = se_range(r, -128, 127, "delta_luma_weight_l1")? as i8;
+                pwt.luma_offset_l1[i] = se_range(r, -128, 127, "luma_offset_l1")? as i8;
+            }
+            if pwt.chroma_weight_l1_flag[i] {
+                for j in 0..2 {
+                    pwt.delta_chroma_weight_l1[i][j] =
+                        se_range(r, -128, 127, "delta_chroma_weight_l1")? as i8;
+                    pwt.delta_chroma_offset_l1[i][j] =
+                        se_range(r, -4 * half_c, 4 * half_c - 1, "delta_chroma_offset_l1")? as i16;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Raw syntax of one SPS `st_ref_pic_set(i)` (7.3.7), as the RK3588
+/// `EXT_SPS_ST_RPS` control and GStreamer 1.28's `GstH265ShortTermRefPicSetExt` keep it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StRpsSyntax {
+    pub inter_ref_pic_set_prediction_flag: bool,
+    pub delta_idx_minus1: u32,
+    pub delta_rps_sign: bool,
+    pub abs_delta_rps_minus1: u32,
+    /// Inter: `used_by_curr_pic_flag[j]`; explicit: `used_by_curr_pic_s0_flag` then `_s1_flag`.
+    pub used_by_curr_pic_flag: Vec<bool>,
+    /// Inter: `use_delta_flag[j]` (1 when absent); explicit: empty (all 1).
+    pub use_delta_flag: Vec<bool>,
+    pub delta_poc_s0_minus1: Vec<u32>,
+    pub delta_poc_s1_minus1: Vec<u32>,
+}
+
+/// Long-term candidates of an SPS: `lt_ref_pic_poc_lsb_sps[i]`, `used_by_curr_pic_lt_sps_flag[i]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpsRps {
+    pub st: Vec<StRpsSyntax>,
+    pub lt: Vec<(u32, bool)>,
+}
+
+fn skip_profile_tier_level(r: &mut Bits, max_sub_layers_minus1: u32) -> Result<(), String> {
+    r.skip(88 + 8)?; // general profile (88 bits) + general_level_idc
+    let n = max_sub_layers_minus1 as usize;
+    let mut prof = [false; 8];
+    let mut lvl = [false; 8];
+    for i in 0..n {
+        prof[i] = r.bit()?;
+        lvl[i] = r.bit()?;
+    }
+    if n > 0 {
+        r.skip(2 * (8 - n))?;
+    }
+    for i in 0..n {
+        if prof[i] {
+            r.skip(88)?;
+        }
+        if lvl[i] {
+            r.skip(8)?;
+        }
+    }
+    Ok(())
+}
+
+fn skip_scaling_list_data(r: &mut Bits) -> Result<(), String> {
+    for size_id in 0..4u32 {
+        let mut matrix_id = 0;
+        while matrix_id < 6 {
+            if !r.bit()? {
+                r.ue()?;
+            } else {
+                let coef_num = 64.min(1 << (4 + (size_id << 1)));
+                if size_id > 1 {
+                    r.se()?;
+                }
+                for _ in 0..coef_num {
+                    r.se()?;
+                }
+            }
+            matrix_id += if size_id == 3 { 3 } else { 1 };
+        }
+    }
+    Ok(())
+}
+
+/// Walks an SPS NAL unit (header included) up to its long-term candidates
+/// and returns the raw RPS syntax. `sps` is cros-codecs' parse of the same
+/// unit (for `NumDeltaPocs` of the reference sets).
+///
+/// Errors: truncated or inconsistent data (the message names the syntax).
+pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
+    let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
+    let mut r = Bits::new(&rb);
+    r.skip(4)?; // sps_video_parameter_set_id
+    let max_sub_layers_minus1 = r.bits(3)?;
+    r.skip(1)?;
+    skip_profile_tier_level(&mut r, max_sub_layers_minus1)?;
+    r.ue()?; // sps_seq_parameter_set_id
+    if r.ue()? == 3 {
+        r.skip(1)?;
+    }
+    r.ue()?;
+    r.ue()?;
+    if r.bit()? {
+        for _ in 0..4 {
+            r.ue()?;
+        }
+    }
+    r.ue()?;
+    r.ue()?;
+    let log2_max_poc_lsb = r.ue()? + 4;
+    let present = r.bit()?;
+    let first = if present { 0 } else { max_sub_layers_minus1 };
+    for _ in first..=max_sub_layers_minus1 {
+        r.ue()?;
+        r.ue()?;
+        r.ue()?;
+    }
+    for _ in 0..6 {
+        r.ue()?;
+    }
+    if r.bit()? && r.bit()? {
+        skip_scaling_list_data(&mut r)?;
+    }
+    r.skip(2)?; // amp, sao
+    if r.bit()? {
+        r.skip(8)?;
+        r.ue()?;
+        r.ue()?;
+        r.skip(1)?;
+    }
+    let num_sets = r.ue()?;
+    if num_sets > 64 || num_sets as usize != sps.short_term_ref_pic_set.len() {
+        return Err(format!("num_short_term_ref_pic_sets {num_sets}"));
+    }
+    let mut out = SpsRps::default();
+    for i in 0..num_sets as usize {
+        let mut s = StRpsSyntax::default();
+        if i != 0 {
+            s.inter_ref_pic_set_prediction_flag = r.bit()?;
+        }
+        if s.inter_ref_pic_set_prediction_flag {
+            s.delta_rps_sign = r.bit()?;
+            s.abs_delta_rps_minus1 = r.ue()?;
+            let ref_st = &sps.short_term_ref_pic_set[i - 1];
+            let n = (ref_st.num_delta_pocs as usize).min(32);
+            for _ in 0..=n {
+                let used = r.bit()?;
+                s.used_by_curr_pic_flag.push(used);
+                s.use_delta_flag.push(if used { true } else { r.bit()? });
+            }
+        } else {
+            let neg = r.ue()?;
+            let pos = r.ue()?;
+            if neg > 16 || pos > 16 {
+                return Err(format!("st_ref_pic_set({i}): {neg} + {pos} pictures"));
+            }
+            let mut s1_used = Vec::new();
+            for _ in 0..neg {
+                s.delta_poc_s0_minus1.push(r.ue()?);
+                s.used_by_curr_pic_flag.push(r.bit()?);
+            }
+            for _ in 0..pos {
+                s.delta_poc_s1_minus1.push(r.ue()?);
+                s1_used.push(r.bit()?);
+            }
+            s.used_by_curr_pic_flag.extend(s1_used);
+        }
+        out.st.push(s);
+    }
+    if r.bit()? {
+        let n = r.ue()?;
+        if n > 32 {
+            return Err(format!("num_long_term_ref_pics_sps {n}"));
+        }
+        for _ in 0..n {
+            let lsb = r.bits(log2_max_poc_lsb as usize)?;
+            let used = r.bit()?;
+            out.lt.push((lsb, used));
+        }
+    }
+    Ok(out)
+}
+
+/// The SPS a PPS refers to, if the parser has both.
+pub fn sps_of_pps(parser: &Parser, pps_id: u8) -> Option<Rc<Sps>> {
+    parser.get_pps(pps_id).map(|p| Rc::clone(&p.sps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ue_bit_counts() {
+        assert_eq!(ue_bits(0), 1);
+        assert_eq!(ue_bits(1), 3);
+        assert_eq!(ue_bits(2), 3);
+        assert_eq!(ue_bits(3), 5);
+        assert_eq!(ue_bits(6), 5);
+        assert_eq!(ue_bits(7), 7);
+        assert_eq!(ceil_log2(1), 0);
+        assert_eq!(ceil_log2(2), 1);
+        assert_eq!(ceil_log2(3), 2);
+        assert_eq!(ceil_log2(4), 2);
+        assert_eq!(ceil_log2(5), 3);
+    }
+
+    #[test]
+    fn exp_golomb_reads() {
+        // 1 | 010 | 011 | 00100 -> 0, 1, 2, 3
+        let d = [0b1010_0110, 0b0100_0000];
+        let mut r = Bits::new(&d);
+        assert_eq!(r.ue().unwrap(), 0);
+        assert_eq!(r.ue().unwrap(), 1);
+        assert_eq!(r.ue().unwrap(), 2);
+        assert_eq!(r.ue().unwrap(), 3);
+        assert!(r.ue().is_err());
+    }
+}

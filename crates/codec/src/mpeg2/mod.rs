@@ -1,0 +1,797 @@
+//! MPEG-2 video (Main / Simple profile, 4:2:0) stateless decoding: sequence /
+//! picture headers and extensions ([`parser`], ISO/IEC 13818-2 6.2), the two
+//! reference pictures, B-frame reordering and the `V4L2_CID_STATELESS_MPEG2_*`
+//! controls.
+//!
+//! The request sequence mirrors GStreamer 1.26's `v4l2slmpeg2dec`
+//! (`gstv4l2codecmpeg2dec.c` on `gstmpeg2decoder.c` / `gstmpeg2picture.c`,
+//! fed one frame per buffer by `mpegvideoparse`):
+//! - every pushed unit is one input frame `n` (GStreamer's
+//!   `system_frame_number`); its picture's request carries
+//!   `timestamp_ns = n * 1000`. The two field pictures of a frame travel in
+//!   one unit (`mpegvideoparse` keeps them together): the first field's
+//!   request has `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF`, the second is a
+//!   request on the same CAPTURE buffer with the same timestamp;
+//! - OUTPUT buffer: the picture's slices, each with its `00 00 01 xx` start
+//!   code, up to the next start code (GStreamer copies `sc_offset`..`size+4`);
+//! - `V4L2_CID_STATELESS_MPEG2_PICTURE` in every request;
+//!   `..._SEQUENCE` and `..._QUANTISATION` after a new sequence (GStreamer
+//!   sets them on the device at negotiation or in the next request; visl
+//!   traces the current values in every job either way), and
+//!   `..._QUANTISATION` again in each picture while a quant matrix extension
+//!   that loads a matrix is in force (it stays in force until the next
+//!   sequence header, 6.3.11);
+//! - quantisation: intra / non-intra from the sequence header (defaults when
+//!   not loaded), overwritten by the quant matrix extension's loaded ones;
+//!   the chroma matrices only ever come from the extension (zero before, as
+//!   in GStreamer);
+//! - `forward_ref_ts` / `backward_ref_ts`: the reference pictures (I/P, at
+//!   most two) before / after the current one in display order
+//!   (`gst_mpeg2_dpb_get_neighbours`), `u64::MAX` (`GST_CLOCK_TIME_NONE`)
+//!   when absent;
+//! - `profile_and_level_indication = profile << 4 | level << 1 | escape`,
+//!   `vbv_buffer_size = (value | ext << 10) * 16 * 1024` (16-bit
+//!   intermediate), as GStreamer computes them.
+//!
+//! Output order: the DPB keeps two references; a new picture bumps the one
+//! with the lowest display order (`pic_order_cnt` from the GOP-relative
+//! `temporal_reference`), B pictures go straight out. A B picture of an open
+//! GOP with no earlier reference is decoded but not output (GStreamer marks
+//! it `DECODE_ONLY`). [`CodecEvent::Unref`] once a picture is neither a
+//! reference nor waiting for output.
+//!
+//! Bad input (a header that does not parse, slices without a picture): the
+//! unit is [`CodecEvent::Skipped`] and decoding resumes at the next I
+//! picture. MPEG-1 streams (no sequence extension) are refused with
+//! [`CodecError::Unsupported`]: `v4l2slmpeg2dec`'s sink caps take only
+//! `mpegversion=2`; profiles other than Main / Simple and chroma formats
+//! other than 4:2:0 likewise.
+
+pub mod parser;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use v4l2r::bindings;
+
+use super::{
+    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
+    StatelessCodec, StreamParams,
+};
+use vreq_core::CodecPrivate;
+use parser::{
+    Extension, PictureCodingExtension, PictureHeader, QuantMatrixExtension, SequenceExtension,
+    SequenceHeader,
+};
+
+/// `GST_CLOCK_TIME_NONE`: the reference timestamp GStreamer sends when a
+/// reference is missing.
+pub const NO_REFERENCE_TS: u64 = u64::MAX;
+/// Cap on one picture's slice data (bytes): larger pictures are skipped.
+pub const MAX_PICTURE_BYTES: usize = 16 << 20;
+
+/// A decoded picture the DPB tracks.
+#[derive(Debug, Clone, Copy)]
+struct Pic {
+    ts: u64,
+    poc: u64,
+    is_ref: bool,
+    needed_for_output: bool,
+    /// Shown (false: decode-only B).
+    visible: bool,
+    pts_ns: i64,
+}
+
+/// `gstmpeg2picture.c`'s DPB: up to two references plus the new picture.
+#[derive(Debug, Default)]
+struct Dpb {
+    refs: [Option<Pic>; 2],
+    num_refs: usize,
+    new_pic: Option<Pic>,
+}
+
+impl Dpb {
+    fn add_to_reference(&mut self, pic: Pic) {
+        let mut index = None;
+        if self.num_refs == 2 {
+            let (a, b) = (self.refs[0].unwrap(), self.refs[1].unwrap());
+            let i = usize::from(a.poc > b.poc);
+            if self.refs[i].unwrap().poc > pic.poc {
+                return;
+            }
+            index = Some(i);
+        }
+        let i = index.unwrap_or_else(|| {
+            self.num_refs += 1;
+            self.num_refs - 1
+        });
+        self.refs[i] = Some(pic);
+    }
+
+    fn add(&mut self, pic: Pic) {
+        if !pic.is_ref || self.num_refs == 2 {
+            self.new_pic = Some(pic);
+        } else {
+            self.add_to_reference(pic);
+        }
+    }
+
+    /// `gst_mpeg2_dpb_bump`: the lowest-poc picture waiting for output.
+    fn bump(&mut self) -> Option<Pic> {
+        let mut best: Option<(usize, u64)> = None; // 0,1 = refs; 2 = new_pic
+        for (i, r) in self.refs.iter().enumerate() {
+            if let Some(r) = r {
+                if r.needed_for_output && best.is_none_or(|(_, p)| p > r.poc) {
+                    best = Some((i, r.poc));
+                }
+            }
+        }
+        if let Some(n) = &self.new_pic {
+            if n.needed_for_output && best.is_none_or(|(_, p)| p > n.poc) {
+                best = Some((2, n.poc));
+            }
+        }
+        let out = best.map(|(i, _)| {
+            if i == 2 {
+                self.new_pic.unwrap()
+            } else {
+                self.refs[i].unwrap()
+            }
+        });
+        if let Some(n) = self.new_pic {
+            if n.is_ref {
+                let mut n = n;
+                if out.is_some_and(|o| o.ts == n.ts) {
+                    n.needed_for_output = false;
+                }
+                self.add_to_reference(n);
+                self.new_pic = None;
+            }
+        }
+        if let Some(o) = out {
+            for r in self.refs.iter_mut().flatten() {
+                if r.ts == o.ts {
+                    r.needed_for_output = false;
+                }
+            }
+            if self.new_pic.is_some_and(|n| n.ts == o.ts) {
+                self.new_pic = None;
+            }
+        }
+        out
+    }
+
+    fn neighbours(&self, poc: u64) -> (Option<Pic>, Option<Pic>) {
+        let mut r: [Option<Pic>; 2] = [None, None];
+        for p in self.refs.iter().flatten() {
+            let idx = usize::from(p.poc > poc);
+            let replace = match r[idx] {
+                None => true,
+                Some(cur) => (cur.poc > p.poc) == (idx == 1),
+            };
+            if replace {
+                r[idx] = Some(*p);
+            }
+        }
+        (r[0], r[1])
+    }
+
+    fn holds(&self, ts: u64) -> bool {
+        self.refs.iter().flatten().any(|p| p.ts == ts) || self.new_pic.is_some_and(|p| p.ts == ts)
+    }
+
+    fn clear(&mut self) {
+        *self = Dpb::default();
+    }
+}
+
+/// The sequence as `gst_v4l2_codec_mpeg2_dec_new_sequence` sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SeqKey {
+    width: u16,
+    height: u16,
+    vbv: u16,
+    interlaced: bool,
+}
+
+/// A picture being gathered: header, extension and slice bytes.
+struct Current {
+    hdr: PictureHeader,
+    ext: Option<PictureCodingExtension>,
+    slices: Vec<u8>,
+    byte_offset: u64,
+}
+
+/// The MPEG-2 [`StatelessCodec`].
+pub struct Mpeg2Codec {
+    seq_hdr: Option<SequenceHeader>,
+    seq_ext: Option<SequenceExtension>,
+    /// `sequence_display_extension`'s display size of the current sequence header.
+    seq_display: Option<(u32, u32)>,
+    /// The params of the last [`CodecEvent::Configure`].
+    last_params: Option<StreamParams>,
+    seq_changed: bool,
+    need_to_drain: bool,
+    /// Size / profile / progressive the base class last saw (drain decision).
+    base_key: Option<(u16, u16, u8, bool)>,
+    key: Option<SeqKey>,
+    quant_ext: Option<QuantMatrixExtension>,
+    pic_ext: Option<PictureCodingExtension>,
+    closed_gop: bool,
+    quant: bindings::v4l2_ctrl_mpeg2_quantisation,
+    sequence: bindings::v4l2_ctrl_mpeg2_sequence,
+    need_sequence: bool,
+    need_quantiser: bool,
+    dpb: Dpb,
+    /// Decoded pictures not yet Unref'd.
+    tracked: Vec<u64>,
+    frame_num: u64,
+    wait_intra: bool,
+    /// POC base of the current GOP and the largest temporal_reference since.
+    gop_base: u64,
+    max_tr: u64,
+    seen_picture_in_gop: bool,
+    frame_duration_ns: u64,
+    events: VecDeque<CodecEvent>,
+}
+
+impl Mpeg2Codec {
+    /// A codec for a track. `private` is Matroska's CodecPrivate for
+    /// `V_MPEG2` (sequence header + extensions, parsed as if it preceded the
+    /// first frame) or nothing.
+    ///
+    /// Errors: [`CodecError::BadConfig`] when the CodecPrivate's sequence
+    /// header does not parse.
+    pub fn new(private: &CodecPrivate) -> Result<Self, CodecError> {
+        let mut c = Mpeg2Codec {
+            seq_hdr: None,
+            seq_ext: None,
+            seq_display: None,
+            last_params: None,
+            seq_changed: false,
+            need_to_drain: false,
+            base_key: None,
+            key: None,
+            quant_ext: None,
+            pic_ext: None,
+            closed_gop: false,
+            quant: bindings::v4l2_ctrl_mpeg2_quantisation {
+                intra_quantiser_matrix: [0; 64],
+                non_intra_quantiser_matrix: [0; 64],
+                chroma_intra_quantiser_matrix: [0; 64],
+                chroma_non_intra_quantiser_matrix: [0; 64],
+            },
+            sequence: bindings::v4l2_ctrl_mpeg2_sequence {
+                horizontal_size: 0,
+                vertical_size: 0,
+                vbv_buffer_size: 0,
+                profile_and_level_indication: 0,
+                chroma_format: 0,
+                flags: 0,
+            },
+            need_sequence: false,
+            need_quantiser: false,
+            dpb: Dpb::default(),
+            tracked: Vec::new(),
+            frame_num: 0,
+            wait_intra: true,
+            gop_base: 0,
+            max_tr: 0,
+            seen_picture_in_gop: false,
+            frame_duration_ns: 40_000_000,
+            events: VecDeque::new(),
+        };
+        if let CodecPrivate::Raw(data) = private {
+            for u in parser::split_units(data) {
+                let p = u.payload(data);
+                let r = match u.code {
+                    parser::SEQUENCE_HEADER => c.on_sequence_header(p),
+                    parser::EXTENSION_START => c.on_extension(p),
+                    _ => Ok(()),
+                };
+                r.map_err(|e| CodecError::BadConfig(format!("MPEG-2 CodecPrivate: {e}")))?;
+            }
+        }
+        Ok(c)
+    }
+
+    fn skipped(&mut self, byte_offset: u64, reason: String) {
+        self.events.push_back(CodecEvent::Skipped {
+            byte_offset,
+            reason,
+        });
+    }
+
+    fn on_sequence_header(&mut self, p: &[u8]) -> Result<(), String> {
+        let s = parser::parse_sequence_header(p)?;
+        // 6.3.11 / gstmpeg2decoder.c: a sequence header resets the quant
+        // matrix extension.
+        self.quant_ext = None;
+        if self.seq_hdr.as_ref() == Some(&s) {
+            return Ok(());
+        }
+        let (n, d) = s.frame_rate();
+        self.frame_duration_ns = 1_000_000_000u64 * d as u64 / n as u64;
+        self.seq_hdr = Some(s);
+        self.seq_ext = None;
+        self.seq_display = None;
+        self.pic_ext = None;
+        self.seq_changed = true;
+        Ok(())
+    }
+
+    fn on_extension(&mut self, p: &[u8]) -> Result<(), String> {
+        match parser::parse_extension(p)? {
+            Extension::Sequence(e) => {
+                if self.seq_hdr.is_none() {
+                    return Err("sequence extension before any sequence header".into());
+                }
+                if self.seq_ext == Some(e) {
+                    return Ok(());
+                }
+                if e.frame_rate_extension_n != 0 && e.frame_rate_extension_d != 0 {
+                    if let Some(s) = &self.seq_hdr {
+                        let (n, d) = s.frame_rate();
+                        let n = n as u64 * (e.frame_rate_extension_n as u64 + 1);
+                        let d = d as u64 * (e.frame_rate_extension_d as u64 + 1);
+                        self.frame_duration_ns = 1_000_000_000 * d / n;
+                    }
+                }
+                self.seq_ext = Some(e);
+                self.seq_changed = true;
+            }
+            Extension::QuantMatrix(q) => self.quant_ext = Some(*q),
+            Extension::PictureCoding(e) => self.pic_ext = Some(e),
+            Extension::SequenceDisplay(d) => {
+                let d = Some((
+                    u32::from(d.display_horizontal_size),
+                    u32::from(d.display_vertical_size),
+                ));
+                if self.seq_display != d {
+                    self.seq_display = d;
+                    self.seq_changed = true;
+                }
+            }
+            Extension::Other(_) => {}
+        }
+        Ok(())
+    }
+
+    /// `gst_mpeg2_decoder_handle_picture` + `new_sequence`: runs when a
+    /// picture header follows a changed sequence.
+    fn start_sequence(&mut self, byte_offset: u64) -> Result<bool, CodecError> {
+        let Some(s) = self.seq_hdr.clone() else {
+            return Ok(false);
+        };
+        let Some(e) = self.seq_ext else {
+            return Err(CodecError::Unsupported(format!(
+                "MPEG-1 video (sequence header without sequence_extension, byte {byte_offset}): \
+                 V4L2 stateless MPEG-2 decoders (and GStreamer's v4l2slmpeg2dec) take MPEG-2 only"
+            )));
+        };
+        if e.profile != 4 && e.profile != 5 {
+            return Err(CodecError::Unsupported(format!(
+                "MPEG-2 profile {} (byte {byte_offset}): only Main (4) and Simple (5) are decoded",
+                e.profile
+            )));
+        }
+        if e.chroma_format != 1 {
+            return Err(CodecError::Unsupported(format!(
+                "MPEG-2 chroma_format {} (byte {byte_offset}): only 4:2:0 is decoded",
+                e.chroma_format
+            )));
+        }
+        let width =
+            (s.horizontal_size_value & 0x0fff) | ((e.horizontal_size_extension as u16) << 12);
+        let height = (s.vertical_size_value & 0x0fff) | ((e.vertical_size_extension as u16) << 12);
+        let base = (width, height, e.profile, e.progressive_sequence);
+        if self.base_key.is_some_and(|b| b != base) {
+            self.need_to_drain = true;
+        }
+        self.base_key = Some(base);
+        if self.need_to_drain {
+            self.drain();
+            self.need_to_drain = false;
+        }
+        self.seq_changed = false;
+        let vbv = (s.vbv_buffer_size_value & 0x03ff)
+            .wrapping_add((e.vbv_buffer_size_extension as u16) << 10);
+        let key = SeqKey {
+            width,
+            height,
+            vbv,
+            interlaced: !e.progressive_sequence,
+        };
+        self.quant.intra_quantiser_matrix = s.intra_quantiser_matrix;
+        self.quant.non_intra_quantiser_matrix = s.non_intra_quantiser_matrix;
+        self.sequence = bindings::v4l2_ctrl_mpeg2_sequence {
+            horizontal_size: width,
+            vertical_size: height,
+            vbv_buffer_size: vbv as u32 * 16 * 1024,
+            profile_and_level_indication: ((e.profile as u16) << 4)
+                | ((e.level as u16) << 1)
+                | e.profile_level_escape_bit as u16,
+            chroma_format: e.chroma_format,
+            flags: if e.progressive_sequence {
+                bindings::V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE as u8
+            } else {
+                0
+            },
+        };
+        let w = (width as u32).div_ceil(16) * 16;
+        let h = if e.progressive_sequence {
+            (height as u32).div_ceil(16) * 16
+        } else {
+            (height as u32).div_ceil(32) * 32
+        };
+        let params = StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, width as u32, height as u32),
+            bit_depth: 8,
+            dpb_size: 4,
+            frame_duration_ns: Some(self.frame_duration_ns),
+            pixel_aspect: super::mpeg2_pixel_aspect(
+                s.aspect_ratio_information,
+                u32::from(width),
+                u32::from(height),
+                self.seq_display,
+            )
+            .unwrap_or((1, 1)),
+        };
+        if self.key != Some(key) {
+            self.key = Some(key);
+            self.last_params = Some(params);
+            self.events.push_back(CodecEvent::Configure(params));
+        } else if self
+            .last_params
+            .is_some_and(|p| p != params && p.same_device_config(&params))
+        {
+            // Same sequence, new aspect ratio: no reconfiguration of the device.
+            self.last_params = Some(params);
+            self.events.push_back(CodecEvent::Configure(params));
+        }
+        self.need_sequence = true;
+        self.need_quantiser = true;
+        Ok(true)
+    }
+
+    fn output(&mut self, p: Pic) {
+        if p.visible {
+            self.events.push_back(CodecEvent::Output {
+                timestamp_ns: p.ts,
+                pts_ns: p.pts_ns,
+            });
+        }
+    }
+
+    /// Unrefs every tracked picture the DPB no longer holds.
+    fn emit_unrefs(&mut self) {
+        let mut gone = Vec::new();
+        let dpb = &self.dpb;
+        self.tracked.retain(|ts| {
+            let live = dpb.holds(*ts);
+            if !live {
+                gone.push(*ts);
+            }
+            live
+        });
+        for ts in gone {
+            self.events
+                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        }
+    }
+
+    /// Outputs every picture still waiting, then empties the DPB.
+    fn drain(&mut self) {
+        while let Some(p) = self.dpb.bump() {
+            self.output(p);
+        }
+        self.dpb.clear();
+        self.emit_unrefs();
+    }
+
+    /// Submits one picture (a frame or one field).
+    fn submit(
+        &mut self,
+        cur: Current,
+        ts: u64,
+        poc: u64,
+        first_field: bool,
+        second_field: bool,
+    ) -> (Option<Pic>, Option<Pic>) {
+        let ext = cur.ext;
+        let (prev, next) = self.dpb.neighbours(poc);
+        let mut flags = 0u32;
+        let mut pic = bindings::v4l2_ctrl_mpeg2_picture {
+            backward_ref_ts: next.map_or(NO_REFERENCE_TS, |p| p.ts),
+            forward_ref_ts: prev.map_or(NO_REFERENCE_TS, |p| p.ts),
+            flags: 0,
+            f_code: [[0; 2]; 2],
+            picture_coding_type: cur.hdr.picture_coding_type,
+            picture_structure: 0,
+            intra_dc_precision: 0,
+            reserved: [0; 5],
+        };
+        if let Some(e) = ext {
+            let f = |b: bool, v: u32| if b { v } else { 0 };
+            flags = f(
+                e.top_field_first,
+                bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
+            ) | f(
+                e.frame_pred_frame_dct,
+                bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
+            ) | f(
+                e.concealment_motion_vectors,
+                bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
+            ) | f(e.q_scale_type, bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE)
+                | f(e.intra_vlc_format, bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC)
+                | f(e.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
+                | f(
+                    e.repeat_first_field,
+                    bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
+                )
+                | f(
+                    e.progressive_frame,
+                    bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
+                );
+            pic.f_code = e.f_code;
+            pic.picture_structure = e.picture_structure;
+            pic.intra_dc_precision = e.intra_dc_precision;
+        }
+        pic.flags = flags;
+        if let Some(q) = self.quant_ext {
+            let mut loaded = false;
+            if let Some(m) = q.intra_quantiser_matrix {
+                self.quant.intra_quantiser_matrix = m;
+                loaded = true;
+            }
+            if let Some(m) = q.non_intra_quantiser_matrix {
+                self.quant.non_intra_quantiser_matrix = m;
+                loaded = true;
+            }
+            if let Some(m) = q.chroma_intra_quantiser_matrix {
+                self.quant.chroma_intra_quantiser_matrix = m;
+                loaded = true;
+            }
+            if let Some(m) = q.chroma_non_intra_quantiser_matrix {
+                self.quant.chroma_non_intra_quantiser_matrix = m;
+                loaded = true;
+            }
+            self.need_quantiser |= loaded;
+        }
+        let mut controls = Vec::with_capacity(3);
+        if self.need_sequence {
+            controls.push(Control::Mpeg2Sequence(Box::new(self.sequence)));
+            self.need_sequence = false;
+        }
+        controls.push(Control::Mpeg2Picture(Box::new(pic)));
+        if self.need_quantiser {
+            controls.push(Control::Mpeg2Quantisation(Box::new(self.quant)));
+            self.need_quantiser = false;
+        }
+        self.events.push_back(CodecEvent::Decode(DecodeJob {
+            timestamp_ns: ts,
+            controls,
+            bitstream: cur.slices,
+            hold_capture: first_field,
+            starts_picture: !second_field,
+        }));
+        (prev, next)
+    }
+
+    fn poc_of(&mut self, tr: u16) -> u64 {
+        let tr = tr as u64;
+        self.seen_picture_in_gop = true;
+        if tr > self.max_tr {
+            self.max_tr = tr;
+        }
+        self.gop_base + tr
+    }
+
+    fn on_gop(&mut self, p: &[u8]) -> Result<(), String> {
+        let g = parser::parse_gop(p)?;
+        self.closed_gop = g.closed_gop;
+        if self.seen_picture_in_gop {
+            self.gop_base += self.max_tr + 1;
+        }
+        self.max_tr = 0;
+        self.seen_picture_in_gop = false;
+        Ok(())
+    }
+
+    /// One pushed unit = one frame (one or two pictures).
+    fn handle_unit(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
+        let n = self.frame_num;
+        self.frame_num += 1;
+        let ts = n * 1000;
+        let data = unit.data;
+        let units = parser::split_units(data);
+        let mut cur: Option<Current> = None;
+        // (picture_structure of the first field, first field's Pic) once a
+        // first field was submitted.
+        let mut first_field: Option<u8> = None;
+        let mut frame_pic: Option<Pic> = None;
+        let mut failed: Option<String> = None;
+
+        let finish = |this: &mut Self,
+                      cur: &mut Option<Current>,
+                      first_field: &mut Option<u8>,
+                      frame_pic: &mut Option<Pic>|
+         -> Result<(), String> {
+            let Some(c) = cur.take() else {
+                return Ok(());
+            };
+            if c.slices.is_empty() {
+                return Err(format!("picture at byte {} has no slices", c.byte_offset));
+            }
+            let structure = c.ext.map_or(3, |e| e.picture_structure);
+            let is_field = structure != 3;
+            let intra = matches!(c.hdr.picture_coding_type, 1 | 4);
+            let second = is_field && first_field.is_some_and(|s| s != structure);
+            if !second {
+                if let Some(p) = frame_pic.take() {
+                    // An unpaired first field: it is the frame.
+                    this.finish_frame(p);
+                }
+                *first_field = None;
+            }
+            if this.wait_intra && !intra && !second {
+                return Err("waiting for an I picture".into());
+            }
+            let poc = this.poc_of(c.hdr.temporal_reference);
+            let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
+            let is_b = c.hdr.picture_coding_type == 3;
+            let (prev, _) = this.submit(c, ts, poc, is_field && !second, second);
+            if !second {
+                this.wait_intra = false;
+                // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
+                let visible = !(is_b && prev.is_none() && !this.closed_gop);
+                *frame_pic = Some(Pic {
+                    ts,
+                    poc,
+                    is_ref,
+                    needed_for_output: true,
+                    visible,
+                    pts_ns: unit.pts_ns.unwrap_or((poc * this.frame_duration_ns) as i64),
+                });
+                this.tracked.push(ts);
+                if is_field {
+                    *first_field = Some(structure);
+                }
+            } else {
+                *first_field = None;
+            }
+            Ok(())
+        };
+
+        for u in &units {
+            let p = u.payload(data);
+            let off = unit.byte_offset + u.start as u64;
+            let r: Result<(), String> = match u.code {
+                parser::SEQUENCE_HEADER => {
+                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                        failed.get_or_insert(e);
+                    }
+                    self.on_sequence_header(p)
+                }
+                parser::EXTENSION_START => self.on_extension(p),
+                parser::GROUP_START => {
+                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                        failed.get_or_insert(e);
+                    }
+                    self.on_gop(p)
+                }
+                parser::PICTURE_START => {
+                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                        failed.get_or_insert(e);
+                    }
+                    if self.seq_changed {
+                        match self.start_sequence(off) {
+                            Ok(_) => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    if self.key.is_none() {
+                        Err("picture before any sequence header".to_string())
+                    } else {
+                        match parser::parse_picture_header(p) {
+                            Ok(h) => {
+                                cur = Some(Current {
+                                    hdr: h,
+                                    ext: None,
+                                    slices: Vec::new(),
+                                    byte_offset: off,
+                                });
+                                Ok(())
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                }
+                0x01..=parser::SLICE_LAST => match &mut cur {
+                    Some(c) => {
+                        if c.ext.is_none() {
+                            c.ext = self.pic_ext;
+                        }
+                        if c.slices.len() + (u.end - u.start) > MAX_PICTURE_BYTES {
+                            Err(format!("picture larger than {MAX_PICTURE_BYTES} bytes"))
+                        } else {
+                            c.slices.extend_from_slice(&data[u.start..u.end]);
+                            Ok(())
+                        }
+                    }
+                    None => Ok(()),
+                },
+                _ => Ok(()),
+            };
+            if let Err(e) = r {
+                failed.get_or_insert(format!("byte {off}: {e}"));
+                cur = None;
+                if failed.is_some() {
+                    break;
+                }
+            }
+        }
+        if failed.is_none() {
+            if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                failed = Some(e);
+            }
+        }
+        if let Some(p) = frame_pic.take() {
+            self.finish_frame(p);
+        }
+        if let Some(e) = failed {
+            if !e.contains("waiting for an I picture") {
+                self.wait_intra = true;
+            }
+            self.skipped(unit.byte_offset, format!("MPEG-2 frame {n}: {e}"));
+        }
+        Ok(())
+    }
+
+    /// `gst_mpeg2_decoder_output_current_picture`: into the DPB, bump.
+    fn finish_frame(&mut self, p: Pic) {
+        self.dpb.add(p);
+        while self.dpb.new_pic.is_some() {
+            match self.dpb.bump() {
+                Some(o) => self.output(o),
+                None => break,
+            }
+        }
+        self.emit_unrefs();
+    }
+}
+
+impl StatelessCodec for Mpeg2Codec {
+    fn kind(&self) -> CodecKind {
+        CodecKind::Mpeg2
+    }
+
+    /// MPEG-2 has no decode-mode / start-code menus: frame-based, slices
+    /// with their start codes.
+    fn set_mode(&mut self, _mode: DecodeMode, _start_code: StartCode) {}
+
+    fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
+        self.handle_unit(unit)
+    }
+
+    /// End of stream: output what the DPB holds (GStreamer's drain).
+    fn flush(&mut self) -> Result<(), CodecError> {
+        self.drain();
+        self.wait_intra = true;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.dpb.clear();
+        self.emit_unrefs();
+        self.events.clear();
+        self.wait_intra = true;
+    }
+
+    fn poll(&mut self) -> Option<CodecEvent> {
+        self.events.pop_front()
+    }
+}

@@ -1,0 +1,348 @@
+//! Raw Annex-B elementary streams (`.h264`, `.h265`): byte stream format of
+//! H.264 Annex B / H.265 Annex B split into access units.
+//!
+//! The file is streamed through a bounded buffer (never read whole). NAL units
+//! are delimited by `00 00 01` start codes; a `00 00 00 01` start code's leading
+//! zero byte belongs to the NAL unit it starts. Bytes before the first start
+//! code are skipped. Each [`Packet`] is one access unit with its start codes,
+//! `pts_ns`/`dts_ns`/`duration_ns` `None`, `keyframe` = the AU holds an IDR
+//! (H.264 `nal_unit_type` 5) or IRAP (HEVC 16..=21) picture.
+//!
+//! Access unit boundaries (first NAL unit of a new AU, once the current AU has
+//! a VCL NAL unit):
+//! * H.264 (7.4.1.2.3): AUD (9), SPS (7), PPS (8), SEI (6), types 14..=18, or a
+//!   VCL NAL (1, 2, 5) whose `first_mb_in_slice` is 0 (ue(v) == 0 ⇔ the first
+//!   payload bit is 1). Interlaced field pairs therefore give one AU per field.
+//! * HEVC (7.4.2.4.4): VPS/SPS/PPS (32..=34), AUD (35), prefix SEI (39),
+//!   41..=44, 48..=55, or a VCL NAL (0..=31) with
+//!   `first_slice_segment_in_pic_flag` = 1.
+//!
+//! The other first-slice tests of H.264 7.4.1.2.4 (frame_num, pps_id... differ)
+//! are not applied: streams with arbitrary slice order would be mis-split.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::{CodecKind, CodecPrivate, ContainerError, TrackCodec, Demuxer, Packet, TrackInfo};
+
+/// Largest access unit (and NAL unit) accepted, in bytes.
+pub const MAX_AU_BYTES: usize = 32 << 20;
+const CHUNK: usize = 64 << 10;
+
+/// One NAL unit with its start code, as found in the file.
+struct Nal {
+    /// File offset of the first byte (start code included).
+    offset: u64,
+    /// Start code + NAL unit bytes (+ trailing zero bytes).
+    bytes: Vec<u8>,
+    /// Index of the NAL header's first byte in `bytes`.
+    header: usize,
+}
+
+/// Annex-B demuxer: one track (id 1) of [`TrackCodec::Video(CodecKind::H264)`] or [`TrackCodec::Video(CodecKind::Hevc)`].
+pub struct AnnexBDemuxer {
+    path: PathBuf,
+    file: File,
+    hevc: bool,
+    format: &'static str,
+    tracks: Vec<TrackInfo>,
+    /// Buffered file bytes; `buf[head..]` are unconsumed and `buf[head]` is at
+    /// file offset `buf_start`.
+    buf: Vec<u8>,
+    head: usize,
+    buf_start: u64,
+    eof: bool,
+    /// Whether the first start code has been found.
+    synced: bool,
+    /// NAL unit read ahead that begins the next AU.
+    pending: Option<Nal>,
+}
+
+impl AnnexBDemuxer {
+    /// Opens a raw elementary stream of `codec` ([`TrackCodec::Video(CodecKind::H264)`] or [`TrackCodec::Video(CodecKind::Hevc)`]).
+    ///
+    /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] for any other codec.
+    pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
+        let (hevc, format) = match codec {
+            TrackCodec::Video(CodecKind::H264) => (false, "H.264 Annex-B"),
+            TrackCodec::Video(CodecKind::Hevc) => (true, "HEVC Annex-B"),
+            other => {
+                return Err(ContainerError::Unsupported {
+                    path: path.to_owned(),
+                    what: format!("Annex-B streams of {other:?}"),
+                })
+            }
+        };
+        let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+        Ok(AnnexBDemuxer {
+            path: path.to_owned(),
+            file,
+            hevc,
+            format,
+            tracks: vec![TrackInfo {
+                id: 1,
+                codec,
+                width: 0,
+                height: 0,
+                frame_duration_ns: None,
+                duration_ns: None,
+                codec_private: CodecPrivate::None,
+                presentation_window_ns: None,
+                pixel_aspect: None,
+                crop: None,
+            }],
+            buf: Vec::with_capacity(CHUNK),
+            head: 0,
+            buf_start: 0,
+            eof: false,
+            synced: false,
+            pending: None,
+        })
+    }
+
+    /// Appends up to [`CHUNK`] bytes; returns false at end of file.
+    fn fill(&mut self) -> Result<bool, ContainerError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.head > 0 {
+            self.buf.drain(..self.head);
+            self.head = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let n = loop {
+            match self.file.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(ContainerError::io(&self.path, e));
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    /// The unconsumed bytes.
+    fn avail(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Drops the first `n` unconsumed bytes.
+    fn consume(&mut self, n: usize) {
+        self.head += n;
+        self.buf_start += n as u64;
+    }
+
+    /// Index (into [`Self::avail`]) of the first `00 00 01` at or after `from`.
+    fn find_start_code(&self, from: usize) -> Option<usize> {
+        let b = self.avail();
+        let mut i = from;
+        while i + 3 <= b.len() {
+            // Skip quickly: a start code needs b[i+2] == 1.
+            let c = b[i + 2];
+            if c > 1 {
+                i += 3;
+            } else if c == 1 && b[i] == 0 && b[i + 1] == 0 {
+                return Some(i);
+            } else {
+                i += 1;
+            }
+        }
+        None
+    }
+
+    /// The next NAL unit, `Ok(None)` at end of file.
+    fn next_nal(&mut self) -> Result<Option<Nal>, ContainerError> {
+        // Find the first start code (skip leading garbage).
+        if !self.synced {
+            loop {
+                if let Some(i) = self.find_start_code(0) {
+                    let start = if i > 0 && self.avail()[i - 1] == 0 {
+                        i - 1
+                    } else {
+                        i
+                    };
+                    self.consume(start);
+                    self.synced = true;
+                    break;
+                }
+                let keep = self.avail().len().min(2);
+                self.consume(self.avail().len() - keep);
+                if !self.fill()? {
+                    return Ok(None);
+                }
+            }
+        }
+        if self.avail().is_empty() && !self.fill()? {
+            return Ok(None);
+        }
+        // buf[0..] starts with [00] 00 00 01.
+        let sc = match self.find_start_code(0) {
+            Some(i) => i + 3,
+            None => {
+                // Only a partial start code left at end of file.
+                if !self.fill()? {
+                    self.consume(self.avail().len());
+                    return Ok(None);
+                }
+                return self.next_nal();
+            }
+        };
+        let mut scan = sc;
+        loop {
+            if let Some(j) = self.find_start_code(scan) {
+                let end = if j > sc && self.avail()[j - 1] == 0 {
+                    j - 1
+                } else {
+                    j
+                };
+                let bytes = self.avail()[..end].to_vec();
+                let offset = self.buf_start;
+                self.consume(end);
+                return Ok(Some(Nal {
+                    offset,
+                    bytes,
+                    header: sc,
+                }));
+            }
+            if self.avail().len() > MAX_AU_BYTES {
+                let offset = self.buf_start;
+                // Resync: drop this NAL unit and look for the next start code.
+                let keep = 2;
+                self.consume(self.avail().len() - keep);
+                self.synced = false;
+                return Err(ContainerError::corrupt(
+                    &self.path,
+                    self.format,
+                    offset,
+                    format!("NAL unit longer than {MAX_AU_BYTES} bytes (no start code found)"),
+                ));
+            }
+            scan = self.avail().len().saturating_sub(2).max(sc);
+            if !self.fill()? {
+                let bytes = self.avail().to_vec();
+                let offset = self.buf_start;
+                self.consume(bytes.len());
+                return Ok(Some(Nal {
+                    offset,
+                    bytes,
+                    header: sc,
+                }));
+            }
+        }
+    }
+
+    /// (is VCL, starts a new AU if the current one has a VCL NAL, is IDR/IRAP).
+    fn classify(&self, nal: &Nal) -> (bool, bool, bool) {
+        let h = &nal.bytes[nal.header..];
+        let Some(&b0) = h.first() else {
+            return (false, false, false);
+        };
+        if self.hevc {
+            let t = (b0 >> 1) & 0x3f;
+            let vcl = t <= 31;
+            let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
+            let starts = if vcl {
+                first_slice
+            } else {
+                matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
+            };
+            (vcl, starts, (16..=21).contains(&t))
+        } else {
+            let t = b0 & 0x1f;
+            let vcl = matches!(t, 1 | 2 | 5);
+            let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
+            let starts = if vcl {
+                first_mb_zero
+            } else {
+                matches!(t, 6..=9 | 14..=18)
+            };
+            (vcl, starts, t == 5)
+        }
+    }
+}
+
+impl Demuxer for AnnexBDemuxer {
+    fn tracks(&self) -> &[TrackInfo] {
+        &self.tracks
+    }
+
+    fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut data: Vec<u8> = Vec::new();
+        let mut byte_offset = 0u64;
+        let mut has_vcl = false;
+        let mut keyframe = false;
+        loop {
+            let nal = match self.pending.take() {
+                Some(n) => n,
+                None => match self.next_nal() {
+                    Ok(Some(n)) => n,
+                    Ok(None) => break,
+                    Err(e) => {
+                        if data.is_empty() {
+                            return Err(e);
+                        }
+                        // Hand out what we have; the error is lost with the NAL unit,
+                        // but the next call resumes after it.
+                        break;
+                    }
+                },
+            };
+            let (vcl, starts, key) = self.classify(&nal);
+            if has_vcl && starts {
+                self.pending = Some(nal);
+                break;
+            }
+            if data.is_empty() {
+                byte_offset = nal.offset;
+            }
+            if data.len() + nal.bytes.len() > MAX_AU_BYTES {
+                let off = nal.offset;
+                return Err(ContainerError::corrupt(
+                    &self.path,
+                    self.format,
+                    off,
+                    format!("access unit starting at byte {byte_offset} longer than {MAX_AU_BYTES} bytes"),
+                ));
+            }
+            has_vcl |= vcl;
+            keyframe |= key;
+            data.extend_from_slice(&nal.bytes);
+        }
+        if data.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Packet {
+            track: 1,
+            data,
+            pts_ns: None,
+            dts_ns: None,
+            duration_ns: None,
+            keyframe,
+            byte_offset,
+        }))
+    }
+
+    /// Raw streams carry no timestamps: rewinds to the start of the file
+    /// whatever `pts_ns` is (the next packet is the first AU).
+    fn seek(&mut self, _track: u32, _pts_ns: i64) -> Result<(), ContainerError> {
+        use std::io::Seek;
+        self.file
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| ContainerError::io(&self.path, e))?;
+        self.buf.clear();
+        self.head = 0;
+        self.buf_start = 0;
+        self.eof = false;
+        self.synced = false;
+        self.pending = None;
+        Ok(())
+    }
+}

@@ -1,0 +1,318 @@
+//! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, raw Annex-B
+//! elementary streams, and MPEG-2 video as elementary stream, program stream
+//! or transport stream. Everything here produces [`Packet`]s; nothing here knows
+//! codecs beyond the codec private data it carries, or devices.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
+
+pub mod annexb;
+mod config;
+pub mod ivf;
+pub mod mkv;
+pub mod mp4;
+pub mod mpeg2es;
+pub mod mpegps;
+pub mod mpegts;
+pub mod mpegvideo;
+
+/// Which coded format a track carries: a video codec vreqplay decodes
+/// (named by the one [`CodecKind`]), or another one as the container names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrackCodec {
+    /// H.264, HEVC, VP8, VP9 or MPEG-2 video.
+    Video(CodecKind),
+    /// AV1 video (recognised, keyframes found; no stateless AV1 decoder is driven).
+    Av1,
+    /// An audio track (codec name as the container spells it, e.g. `A_OPUS`, `mp4a`).
+    Audio(String),
+    /// Anything else (the container's own codec name).
+    Other(String),
+}
+
+impl TrackCodec {
+    /// The codec vreqplay decodes this track with, if it is one.
+    pub fn kind(&self) -> Option<CodecKind> {
+        match self {
+            TrackCodec::Video(k) => Some(*k),
+            _ => None,
+        }
+    }
+}
+
+/// The track vreqplay plays: the first one whose codec it decodes
+/// ([`TrackCodec::kind`]), with that codec.
+pub fn first_video_track(tracks: &[TrackInfo]) -> Option<(&TrackInfo, CodecKind)> {
+    tracks.iter().find_map(|t| t.codec.kind().map(|k| (t, k)))
+}
+
+/// The message for a file without a track [`first_video_track`] finds:
+/// `PATH: no video track vreqplay can decode (tracks: [...])`.
+pub fn no_video_track(path: &Path, tracks: &[TrackInfo]) -> String {
+    format!(
+        "{}: no video track vreqplay can decode (tracks: {:?})",
+        path.display(),
+        tracks.iter().map(|t| &t.codec).collect::<Vec<_>>()
+    )
+}
+
+/// One track of a container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackInfo {
+    /// Container track number (MP4 track_ID, Matroska TrackNumber; 1 for ES/IVF).
+    pub id: u32,
+    pub codec: TrackCodec,
+    /// Coded size in pixels as the container states it (0 if unknown).
+    pub width: u32,
+    pub height: u32,
+    /// Nominal frame duration in ns (from default duration / sample table / IVF
+    /// header); `None` if the container does not say.
+    pub frame_duration_ns: Option<u64>,
+    /// Track duration in ns if known.
+    pub duration_ns: Option<u64>,
+    pub codec_private: CodecPrivate,
+    /// Presentation window in ns `[start, end)` from an MP4 edit list
+    /// (ISO/IEC 14496-12 §8.6.6 `elst`, one real edit): frames whose pts falls
+    /// outside are decoded (they may be references) but not shown, as ffmpeg
+    /// does. `None` when the container sets no window.
+    pub presentation_window_ns: Option<(i64, i64)>,
+    /// Pixel (sample) aspect ratio width : height the container states,
+    /// reduced; `None` when it states none. It overrides the bitstream's (as
+    /// mpv's default `--video-aspect-method=container`, FFmpeg's
+    /// `av_guess_sample_aspect_ratio` (stream before codec SAR) and
+    /// GStreamer's `gst_h264_parse_get_par` / `gst_h265_parse_get_par`
+    /// (upstream caps' `pixel-aspect-ratio` before the VUI's) do): see
+    /// [`display_geometry`].
+    /// Sources: MP4 / QuickTime `pasp` (ISO/IEC 14496-12 12.1.4
+    /// `hSpacing` : `vSpacing`); Matroska `DisplayWidth` / `DisplayHeight`
+    /// (any `DisplayUnit` but unknown ones: pixels, cm, inches and "display
+    /// aspect ratio" all give the display aspect of the cropped picture)
+    /// against `PixelWidth` / `PixelHeight` minus `PixelCrop*`.
+    pub pixel_aspect: Option<(u32, u32)>,
+    /// Pixels the container says to cut off the decoded picture's visible
+    /// rectangle (Matroska `PixelCrop{Left,Top,Right,Bottom}`; MP4 `clap`
+    /// when it is integral and inside the picture). `None` when none.
+    pub crop: Option<Crop>,
+}
+
+/// Pixels to remove from each edge of a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Crop {
+    pub left: u32,
+    pub top: u32,
+    pub right: u32,
+    pub bottom: u32,
+}
+
+/// What the player shows of a decoded picture: the codec's visible
+/// rectangle `visible` (x, y, width, height in pixels; SPS conformance /
+/// frame cropping window, MPEG-2 horizontal/vertical size) intersected with
+/// the container's crop, and the pixel aspect ratio — the container's when
+/// it states one (mpv's default `--video-aspect-method=container`: "strictly
+/// prefer the container aspect ratio ... if the container has no aspect ratio
+/// set, the behavior is the same as with bitstream"), else the bitstream's
+/// `codec_aspect` ([`vreq_core::StreamParams::pixel_aspect`]). A crop that
+/// would leave nothing is ignored (it cannot be meant).
+pub fn display_geometry(
+    track: &TrackInfo,
+    visible: (u32, u32, u32, u32),
+    codec_aspect: (u32, u32),
+) -> ((u32, u32, u32, u32), (u32, u32)) {
+    let (x, y, w, h) = visible;
+    let mut out = visible;
+    if let Some(c) = track.crop {
+        let cw = u64::from(c.left) + u64::from(c.right);
+        let ch = u64::from(c.top) + u64::from(c.bottom);
+        if cw < u64::from(w) && ch < u64::from(h) {
+            out = (
+                x + c.left,
+                y + c.top,
+                w - (c.left + c.right),
+                h - (c.top + c.bottom),
+            );
+        }
+    }
+    (out, track.pixel_aspect.unwrap_or(codec_aspect))
+}
+
+/// One coded access unit / frame of one track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// [`TrackInfo::id`] of the track this belongs to.
+    pub track: u32,
+    /// The coded bytes exactly as stored (AVC: length-prefixed NAL units; Annex-B: with start codes).
+    pub data: Vec<u8>,
+    /// Presentation time in ns, if known.
+    pub pts_ns: Option<i64>,
+    /// Decode time in ns, if known.
+    pub dts_ns: Option<i64>,
+    /// Duration in ns, if known.
+    pub duration_ns: Option<u64>,
+    /// Random-access point (sync sample / keyframe / IDR).
+    pub keyframe: bool,
+    /// Byte offset of the first byte of `data` in the file (for error messages).
+    pub byte_offset: u64,
+}
+
+impl<'a> From<&'a Packet> for CodedUnit<'a> {
+    /// A packet's payload, pts, keyframe flag and byte offset.
+    fn from(p: &'a Packet) -> Self {
+        CodedUnit {
+            data: &p.data,
+            pts_ns: p.pts_ns,
+            keyframe: p.keyframe,
+            byte_offset: p.byte_offset,
+        }
+    }
+}
+
+/// Errors from demuxing. Every variant names the file and where possible the
+/// byte offset, so the user can find the bad spot.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: not a container vreqplay knows (MP4, Matroska/WebM, IVF, H.264/HEVC Annex-B, MPEG-2 ES, MPEG-PS, MPEG-TS)"
+    )]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: corrupt {format} at byte {offset}: {what}")]
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        offset: u64,
+        what: String,
+    },
+    #[error("{path}: {what}")]
+    Unsupported { path: PathBuf, what: String },
+}
+
+impl ContainerError {
+    /// Shorthand for [`ContainerError::Corrupt`].
+    pub(crate) fn corrupt(
+        path: &Path,
+        format: &'static str,
+        offset: u64,
+        what: impl Into<String>,
+    ) -> Self {
+        ContainerError::Corrupt {
+            path: path.to_owned(),
+            format,
+            offset,
+            what: what.into(),
+        }
+    }
+
+    /// Shorthand for [`ContainerError::Io`].
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        ContainerError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A demuxer: a file's tracks and its packets in file (decode) order.
+pub trait Demuxer {
+    /// All tracks of the file.
+    fn tracks(&self) -> &[TrackInfo];
+    /// The next packet of any track, in storage order; `Ok(None)` at end of file.
+    /// Errors are per packet: after `Err` the caller may call again to resume
+    /// with the next readable packet (a demuxer that cannot resume returns `Ok(None)`).
+    fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError>;
+    /// Positions the demuxer so that the next packet of `track` is the last
+    /// keyframe at or before `pts_ns` (or the first keyframe if none).
+    fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError>;
+}
+
+/// Container formats recognised by [`probe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Mp4,
+    Matroska,
+    Ivf,
+    AnnexBH264,
+    AnnexBHevc,
+    /// MPEG-2 video elementary stream (starts with a sequence header).
+    Mpeg2Es,
+    /// MPEG program stream (starts with a pack header).
+    MpegPs,
+    /// MPEG transport stream (sync byte 0x47 at 0, 188 and 376).
+    MpegTs,
+}
+
+/// Recognises a container from its first bytes (and, for raw elementary
+/// streams, the file extension `.h264`/`.264`/`.h265`/`.265`/`.hevc`).
+pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
+    if head.len() >= 8
+        && matches!(
+            &head[4..8],
+            b"ftyp" | b"moov" | b"styp" | b"free" | b"mdat" | b"wide"
+        )
+    {
+        return Some(Format::Mp4);
+    }
+    if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
+        return Some(Format::Matroska);
+    }
+    if head.starts_with(b"DKIF") {
+        return Some(Format::Ivf);
+    }
+    if mpeg2es::probe(head) {
+        return Some(Format::Mpeg2Es);
+    }
+    if mpegps::probe(head) {
+        return Some(Format::MpegPs);
+    }
+    if mpegts::probe(head) {
+        return Some(Format::MpegTs);
+    }
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let has_start_code = head.starts_with(&[0, 0, 1]) || head.starts_with(&[0, 0, 0, 1]);
+    match ext.as_str() {
+        "h264" | "264" | "avc" | "jsv" | "jvt" | "26l" if has_start_code => {
+            Some(Format::AnnexBH264)
+        }
+        "h265" | "265" | "hevc" if has_start_code => Some(Format::AnnexBHevc),
+        _ => None,
+    }
+}
+
+/// Opens `path` with the demuxer its content calls for.
+///
+/// Errors: [`ContainerError::Io`] if it can't be read, [`ContainerError::UnknownFormat`]
+/// if no demuxer recognises it, else whatever the demuxer reports for the header.
+pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
+    use std::io::Read;
+    let io = |source| ContainerError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    // 512 bytes: enough for the MPEG-TS probe (sync bytes at 0, 188, 376).
+    let mut head = Vec::with_capacity(512);
+    let f = std::fs::File::open(path).map_err(io)?;
+    f.take(512).read_to_end(&mut head).map_err(io)?;
+    match probe(path, &head) {
+        Some(Format::Mp4) => Ok(Box::new(mp4::Mp4Demuxer::open(path)?)),
+        Some(Format::Matroska) => Ok(Box::new(mkv::MkvDemuxer::open(path)?)),
+        Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
+        Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, TrackCodec::Video(CodecKind::H264))?)),
+        Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, TrackCodec::Video(CodecKind::Hevc))?)),
+        Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
+        Some(Format::MpegPs) => Ok(Box::new(mpegps::open(path)?)),
+        Some(Format::MpegTs) => Ok(Box::new(mpegts::open(path)?)),
+        None => Err(ContainerError::UnknownFormat {
+            path: path.to_owned(),
+        }),
+    }
+}

@@ -1,0 +1,626 @@
+//! Matroska / WebM demuxer on top of the `matroska-demuxer` crate.
+//!
+//! The crate parses EBML, SimpleBlocks and BlockGroups and undoes Xiph, EBML
+//! and fixed-size lacing (one [`Packet`] per laced frame). What we add:
+//!
+//! * CodecID → [`TrackCodec`] (`V_MPEG4/ISO/AVC`, `V_MPEGH/ISO/HEVC`, `V_VP8`,
+//!   `V_VP9`, `V_MPEG2`, `V_AV1`, `A_*`); the AVC/HEVC CodecPrivate (an
+//!   avcC/hvcC record) is parsed into [`CodecPrivate::Avc`]/[`CodecPrivate::Hvcc`],
+//!   other CodecPrivate is passed on as [`CodecPrivate::Raw`].
+//! * `pts_ns` = block timestamp × TimestampScale (Matroska stores presentation
+//!   times); `dts_ns` is `None` (Matroska has no decode times).
+//! * `keyframe`: the SimpleBlock keyframe flag. The crate does not expose a
+//!   BlockGroup's ReferenceBlock, so for BlockGroups the frame's bytes are
+//!   inspected instead ([`config::frame_is_keyframe`]: IDR/IRAP NAL unit, VP8/VP9
+//!   key frame bit, MPEG-2 I picture).
+//! * `frame_duration_ns` = the track's DefaultDuration.
+//! * `byte_offset` = the file offset of the frame's first byte, exact: it is
+//!   taken from the position of the read that filled the frame buffer (see
+//!   [`TrackingReader`]).
+//! * Seek: one indexing pass over the file (frame timestamps and keyframe
+//!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
+//!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
+
+use super::{config, CodecKind, CodecPrivate, ContainerError, TrackCodec, Crop, Demuxer, Packet, TrackInfo};
+
+const FORMAT: &str = "Matroska";
+/// Read calls remembered by [`TrackingReader`].
+const READ_LOG: usize = 8;
+
+/// A `Read + Seek` wrapper that (1) remembers where its last few reads started
+/// and how many bytes they asked for, so that a frame's file offset can be
+/// found after the crate has read it, and (2) overlays a few patched bytes
+/// (see [`prescan`]) over the file.
+struct TrackingReader {
+    inner: BufReader<File>,
+    pos: u64,
+    /// File size in bytes.
+    len: u64,
+    log: ReadLog,
+    next: usize,
+    patches: Vec<(u64, Vec<u8>)>,
+}
+
+impl Read for TrackingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut log = self.log.get();
+        log[self.next % READ_LOG] = (self.pos, buf.len());
+        self.next += 1;
+        self.log.set(log);
+        let n = self.inner.read(buf)?;
+        let (start, end) = (self.pos, self.pos + n as u64);
+        for (off, bytes) in &self.patches {
+            for (k, &b) in bytes.iter().enumerate() {
+                let at = off + k as u64;
+                if at >= start && at < end {
+                    buf[(at - start) as usize] = b;
+                }
+            }
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
+/// Matroska element IDs used by [`prescan`] (Matroska spec, RFC 9559 §5.1).
+const ID_EBML: u32 = 0x1A45_DFA3;
+const ID_SEGMENT: u32 = 0x1853_8067;
+const ID_SEEKHEAD: u32 = 0x114D_9B74;
+const ID_SEEK: u32 = 0x4DBB;
+const ID_SEEKID: u32 = 0x53AB;
+const ID_SEEKPOSITION: u32 = 0x53AC;
+/// A 4-byte ID no Matroska element has, written over hidden SeekHead entries.
+const UNUSED_ID: u32 = 0x1F43_B676;
+const ID_CLUSTER: u32 = 0x1F43_B675;
+const TOP_LEVEL: [u32; 8] = [
+    ID_SEEKHEAD,
+    0x1549_A966,
+    0x1654_AE6B,
+    ID_CLUSTER,
+    0x1C53_BB6B,
+    0x1043_A770,
+    0x1254_C367,
+    0x1941_A469,
+];
+
+/// Reads an EBML element header at `pos`: (id, size or None if unknown, size field length, header length).
+fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, usize, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut b = [0u8; 12];
+    let n = (file_size.checked_sub(pos)?).min(12) as usize;
+    f.read_exact_at(&mut b[..n], pos).ok()?;
+    let il = b[0].leading_zeros() as usize + 1;
+    if il > 4 || il + 1 > n {
+        return None;
+    }
+    let id = b[..il].iter().fold(0u32, |a, &x| (a << 8) | u32::from(x));
+    let sl = b[il].leading_zeros() as usize + 1;
+    if sl > 8 || il + sl > n {
+        return None;
+    }
+    let mut v = u64::from(b[il]) & (0xff >> sl);
+    for &x in &b[il + 1..il + sl] {
+        v = (v << 8) | u64::from(x);
+    }
+    let unknown = v == (1u64 << (7 * sl)) - 1;
+    Some((id, (!unknown).then_some(v), sl, (il + sl) as u64))
+}
+
+/// Works around two `matroska-demuxer` 0.8.1 limits by patching bytes the
+/// crate reads (the file itself is untouched):
+///
+/// * An unknown-size Segment or Cluster written with a long size field
+///   (`01 FF FF FF FF FF FF FF`, as browsers' MediaRecorder do) is taken by the
+///   crate as a 2^56-byte element; we write the real size into the field
+///   (Segment: to the end of the file; Cluster: up to the next top-level element).
+/// * The crate takes the *last* `Cluster` entry of the SeekHead(s) as the first
+///   cluster, which skips everything before it when a muxer indexes every
+///   cluster; we hide Cluster entries (SeekID changed to an unused ID) so the
+///   crate searches for the first cluster itself.
+/// * The crate refuses a file whose SeekHead points past its end (a truncated
+///   file whose Cues were at the end); we hide such entries too.
+/// * The crate follows SeekHead → SeekHead links without loop detection (a
+///   backward link hangs it) and panics on two links in one SeekHead; we keep
+///   only the first forward link of each SeekHead.
+///
+/// The scan walks top-level element headers only (and the children of
+/// unknown-size clusters); it stops at the first header it cannot read.
+fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
+    let mut patches = Vec::new();
+    let encode = |v: u64, len: usize| -> Option<Vec<u8>> {
+        if len == 0 || len > 8 || v >= (1u64 << (7 * len)) - 1 {
+            return None;
+        }
+        let with_marker = v | (1u64 << (7 * len));
+        Some(with_marker.to_be_bytes()[8 - len..].to_vec())
+    };
+    let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else {
+        return patches;
+    };
+    let mut pos = hl + size;
+    let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else {
+        return patches;
+    };
+    let seg_data = pos + hl;
+    let seg_end = match seg_size {
+        Some(s) => seg_data.saturating_add(s).min(file_size),
+        None => {
+            if sl > 1 {
+                if let Some(b) = encode(file_size - seg_data, sl) {
+                    patches.push((seg_data - sl as u64, b));
+                }
+            }
+            file_size
+        }
+    };
+    pos = seg_data;
+    // SeekHead positions, and SeekHead → SeekHead entries: (SeekID offset, referring SeekHead, target).
+    let mut seekheads: Vec<u64> = Vec::new();
+    let mut chain_refs: Vec<(u64, u64, Option<u64>)> = Vec::new();
+    while pos < seg_end {
+        let Some((id, size, sl, hl)) = ebml_header(f, pos, file_size) else {
+            break;
+        };
+        let data = pos + hl;
+        match (id, size) {
+            (ID_SEEKHEAD, Some(size)) => {
+                seekheads.push(pos);
+                let end = data.saturating_add(size).min(seg_end);
+                let mut p = data;
+                while p < end {
+                    let Some((cid, Some(csize), _, chl)) = ebml_header(f, p, file_size) else {
+                        break;
+                    };
+                    if cid == ID_SEEK {
+                        let cend = (p + chl).saturating_add(csize).min(end);
+                        let mut q = p + chl;
+                        // (offset of the SeekID payload, SeekID, SeekPosition)
+                        let (mut id_at, mut seek_id, mut seek_pos) = (None, 0u32, None);
+                        while q < cend {
+                            let Some((gid, Some(gsize), _, ghl)) = ebml_header(f, q, file_size)
+                            else {
+                                break;
+                            };
+                            use std::os::unix::fs::FileExt;
+                            let mut v = [0u8; 8];
+                            let n = gsize.min(8) as usize;
+                            if gsize <= 8 && f.read_exact_at(&mut v[..n], q + ghl).is_ok() {
+                                let value =
+                                    v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+                                if gid == ID_SEEKID && gsize == 4 {
+                                    (id_at, seek_id) = (Some(q + ghl), value as u32);
+                                } else if gid == ID_SEEKPOSITION {
+                                    seek_pos = Some(value);
+                                }
+                            }
+                            q = (q + ghl).saturating_add(gsize);
+                        }
+                        let past_end =
+                            seek_pos.is_some_and(|sp| seg_data.saturating_add(sp) >= file_size);
+                        if let Some(at) = id_at {
+                            if seek_id == ID_CLUSTER || past_end {
+                                patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
+                            } else if seek_id == ID_SEEKHEAD {
+                                chain_refs.push((
+                                    at,
+                                    pos,
+                                    seek_pos.map(|sp| seg_data.saturating_add(sp)),
+                                ));
+                            }
+                        }
+                    }
+                    p = (p + chl).saturating_add(csize);
+                }
+                pos = end;
+            }
+            (ID_CLUSTER, None) => {
+                // Find the end: the first top-level ID (or unreadable header) among its children.
+                let mut p = data;
+                while p < seg_end {
+                    match ebml_header(f, p, file_size) {
+                        Some((cid, Some(csize), _, chl)) if !TOP_LEVEL.contains(&cid) => {
+                            p = (p + chl).saturating_add(csize);
+                        }
+                        _ => break,
+                    }
+                }
+                let end = p.min(seg_end);
+                if sl > 1 {
+                    if let Some(b) = encode(end - data, sl) {
+                        patches.push((data - sl as u64, b));
+                    }
+                }
+                pos = end;
+            }
+            (_, Some(size)) => pos = data.saturating_add(size),
+            (_, None) => break,
+        }
+    }
+    // The crate follows SeekHead → SeekHead links without loop detection and
+    // panics on a second link in one SeekHead: keep only the first forward link
+    // of each SeekHead to a SeekHead we saw.
+    let mut linked_from: Vec<u64> = Vec::new();
+    for (at, from, target) in chain_refs {
+        let ok = target.is_some_and(|t| t > from && seekheads.contains(&t))
+            && !linked_from.contains(&from);
+        if ok {
+            linked_from.push(from);
+        } else {
+            patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
+        }
+    }
+    patches
+}
+
+impl Seek for TrackingReader {
+    /// Seeks relative to the current position so that `BufReader` keeps its
+    /// buffer (the crate seeks around every block, e.g. to the end and back).
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+        };
+        let Some(target) = target else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            ));
+        };
+        let delta = i64::try_from(i128::from(target) - i128::from(self.pos)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range")
+        })?;
+        self.inner.seek_relative(delta)?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+/// Matroska / WebM demuxer.
+pub struct MkvDemuxer {
+    path: PathBuf,
+    mkv: MatroskaFile<TrackingReader>,
+    log: ReadLog,
+    timestamp_scale: u64,
+    tracks: Vec<TrackInfo>,
+    frame: Frame,
+    done: bool,
+    /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
+    index: Option<Vec<(u32, u64, bool)>>,
+}
+
+/// Shared log of the reader's recent reads: (file offset, requested length).
+type ReadLog = Rc<Cell<[(u64, usize); READ_LOG]>>;
+
+fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
+    let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+    let file_size = file
+        .metadata()
+        .map_err(|e| ContainerError::io(path, e))?
+        .len();
+    let patches = prescan(&file, file_size);
+    let log = Rc::new(Cell::new([(0u64, 0usize); READ_LOG]));
+    let reader = TrackingReader {
+        inner: BufReader::new(file),
+        pos: 0,
+        len: file_size,
+        log: log.clone(),
+        next: 0,
+        patches,
+    };
+    let mkv = guard(|| MatroskaFile::open(reader)).map_err(|e| {
+        ContainerError::corrupt(
+            path,
+            FORMAT,
+            0,
+            format!("cannot read the Matroska header: {e}"),
+        )
+    })?;
+    Ok((mkv, log))
+}
+
+/// Runs a crate call, turning a panic inside it (the crate has `expect`s
+/// reachable from file contents) into an error.
+fn guard<T>(f: impl FnOnce() -> Result<T, matroska_demuxer::DemuxError>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        // The crate's Display of an I/O error prints only its (empty) source.
+        Ok(Err(matroska_demuxer::DemuxError::IoError(e))) => Err(format!("I/O error: {e}")),
+        Ok(Err(e)) => {
+            let s = e.to_string();
+            // Likewise for its UTF-8 / integer conversion errors ("None").
+            Err(if s == "None" { format!("{e:?}") } else { s })
+        }
+        Err(_) => Err("matroska-demuxer panicked on this input".into()),
+    }
+}
+
+/// Matroska CodecID → [`TrackCodec`] (Matroska codec specs, "codec mappings").
+fn codec_id(id: &str, video: bool) -> TrackCodec {
+    match id {
+        "V_MPEG4/ISO/AVC" => TrackCodec::Video(CodecKind::H264),
+        "V_MPEGH/ISO/HEVC" => TrackCodec::Video(CodecKind::Hevc),
+        "V_VP8" => TrackCodec::Video(CodecKind::Vp8),
+        "V_VP9" => TrackCodec::Video(CodecKind::Vp9),
+        "V_MPEG2" => TrackCodec::Video(CodecKind::Mpeg2),
+        "V_AV1" => TrackCodec::Av1,
+        a if a.starts_with("A_") || !video && a.is_empty() => TrackCodec::Audio(a.to_string()),
+        o => TrackCodec::Other(o.to_string()),
+    }
+}
+
+/// A Matroska `Video` element's pixel aspect ratio and crop (Matroska
+/// spec, RFC 9559, `Video` element: `PixelCrop*` are "video pixels to remove" from
+/// the `PixelWidth` × `PixelHeight` frame; `DisplayWidth` / `DisplayHeight`
+/// "apply to the video frame after cropping", in `DisplayUnit`s). The PAR is
+/// `DisplayWidth · croppedHeight : DisplayHeight · croppedWidth`; `None`
+/// without both display sizes or with an unknown `DisplayUnit` (FFmpeg's
+/// `matroskadec.c` takes units 0-3 alike, as here; it ignores the crop in
+/// the ratio, which only differs for files that crop). With a packed
+/// `StereoMode` the display size is one eye's: the whole frame (both views,
+/// shown as coded) is twice as wide (side by side, column interleaved) or
+/// twice as tall (top-bottom, row interleaved), as FFmpeg's
+/// `mkv_stereo_mode_display_mul` counts it.
+fn video_geometry(v: &matroska_demuxer::Video) -> (Option<(u32, u32)>, Option<Crop>) {
+    let c = |x: Option<u64>| u32::try_from(x.unwrap_or(0)).unwrap_or(u32::MAX);
+    let crop = Crop {
+        left: c(v.pixel_crop_left()),
+        top: c(v.pixel_crop_top()),
+        right: c(v.pixel_crop_right()),
+        bottom: c(v.pixel_crop_bottom()),
+    };
+    let pw = v.pixel_width().get();
+    let ph = v.pixel_height().get();
+    let cw = pw.saturating_sub(u64::from(crop.left) + u64::from(crop.right));
+    let ch = ph.saturating_sub(u64::from(crop.top) + u64::from(crop.bottom));
+    let known_unit = !matches!(v.display_unit(), Some(DisplayUnit::Unknown));
+    let (mul_w, mul_h): (u128, u128) = match v.stereo_mode() {
+        Some(
+            StereoMode::SideBySideLeftEyeFirst
+            | StereoMode::SideBySideRightEyeFirst
+            | StereoMode::ColumnInterleavedRightEyeFirst
+            | StereoMode::ColumnInterleavedLeftEyeFirst,
+        ) => (2, 1),
+        Some(
+            StereoMode::TopBottomRightEyeFirst
+            | StereoMode::TopBottomLeftEyeFirst
+            | StereoMode::RowInterleavedRightEyeFirst
+            | StereoMode::RowInterleavedLeftEyeFirst,
+        ) => (1, 2),
+        _ => (1, 1),
+    };
+    let pixel_aspect = match (v.display_width(), v.display_height()) {
+        (Some(dw), Some(dh)) if known_unit && cw > 0 && ch > 0 => {
+            // Sizes capped to 32 bits (EBML allows 64): the products fit in u128.
+            let cap = |x: u64| u128::from(x.min(u64::from(u32::MAX)));
+            let n = cap(dw.get()) * mul_w * cap(ch);
+            let d = cap(dh.get()) * mul_h * cap(cw);
+            let shift = (128 - n.max(d).leading_zeros()).saturating_sub(64);
+            vreq_core::reduce_ratio((n >> shift) as u64, (d >> shift) as u64)
+        }
+        _ => None,
+    };
+    let crop = (crop != Crop::default()).then_some(crop);
+    (pixel_aspect, crop)
+}
+
+impl MkvDemuxer {
+    /// Opens a Matroska or WebM file and reads its track list.
+    ///
+    /// Errors: [`ContainerError::Io`]; [`ContainerError::Corrupt`] if the EBML
+    /// header / Segment / Tracks can't be parsed (offset 0: the crate does not
+    /// say where) or an AVC/HEVC CodecPrivate is malformed.
+    pub fn open(path: &Path) -> Result<Self, ContainerError> {
+        let (mkv, log) = open_file(path)?;
+        let timestamp_scale = mkv.info().timestamp_scale().get();
+        let mut tracks = Vec::new();
+        for t in mkv.tracks() {
+            let video = t.track_type() == TrackType::Video;
+            let codec = codec_id(t.codec_id(), video);
+            let Ok(id) = u32::try_from(t.track_number().get()) else {
+                continue;
+            };
+            let private = match (&codec, t.codec_private()) {
+                (_, None) => CodecPrivate::None,
+                (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p).map_err(|(o, m)| {
+                    ContainerError::corrupt(
+                        path,
+                        FORMAT,
+                        0,
+                        format!("track {id} CodecPrivate byte {o}: {m}"),
+                    )
+                })?,
+                (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p).map_err(|(o, m)| {
+                    ContainerError::corrupt(
+                        path,
+                        FORMAT,
+                        0,
+                        format!("track {id} CodecPrivate byte {o}: {m}"),
+                    )
+                })?,
+                (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
+            };
+            let (width, height) = t
+                .video()
+                .map(|v| {
+                    (
+                        u32::try_from(v.pixel_width().get()).unwrap_or(0),
+                        u32::try_from(v.pixel_height().get()).unwrap_or(0),
+                    )
+                })
+                .unwrap_or((0, 0));
+            let (pixel_aspect, crop) = t.video().map(video_geometry).unwrap_or((None, None));
+            let duration_ns = mkv
+                .info()
+                .duration()
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .map(|d| (d * timestamp_scale as f64).min(u64::MAX as f64) as u64);
+            tracks.push(TrackInfo {
+                id,
+                codec,
+                width,
+                height,
+                frame_duration_ns: t.default_duration().map(|d| d.get()),
+                duration_ns,
+                codec_private: private,
+                presentation_window_ns: None,
+                pixel_aspect,
+                crop,
+            });
+        }
+        Ok(MkvDemuxer {
+            path: path.to_owned(),
+            mkv,
+            log,
+            timestamp_scale,
+            tracks,
+            frame: Frame::default(),
+            done: false,
+            index: None,
+        })
+    }
+
+    fn ts_ns(&self, ts: u64) -> i64 {
+        (u128::from(ts) * u128::from(self.timestamp_scale)).min(i64::MAX as u128) as i64
+    }
+
+    /// The file offset of the last read that asked for exactly `len` bytes.
+    fn data_offset(&self, len: usize) -> u64 {
+        let log = self.log.get();
+        let mut best: Option<(u64, usize)> = None;
+        for (pos, l) in log {
+            if l == len && best.is_none_or(|b| pos >= b.0) {
+                best = Some((pos, l));
+            }
+        }
+        best.map_or(0, |b| b.0)
+    }
+
+    /// One frame from the crate → Packet (and whether it is a keyframe).
+    fn next_frame(&mut self) -> Result<Option<Packet>, ContainerError> {
+        if self.done {
+            return Ok(None);
+        }
+        let (mkv, frame) = (&mut self.mkv, &mut self.frame);
+        match guard(|| mkv.next_frame(frame)) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                return Ok(None);
+            }
+            Err(e) => {
+                // The crate cannot resume after a parse error.
+                self.done = true;
+                let at = self.log.get().iter().map(|r| r.0).max().unwrap_or(0);
+                return Err(ContainerError::corrupt(&self.path, FORMAT, at, e));
+            }
+        }
+        let f = &self.frame;
+        let track = u32::try_from(f.track).unwrap_or(u32::MAX);
+        let info = self.tracks.iter().find(|t| t.id == track);
+        let keyframe = match (f.is_keyframe, info) {
+            (Some(k), _) => k,
+            (None, Some(t)) => config::frame_is_keyframe(&t.codec, &t.codec_private, &f.data),
+            (None, None) => false,
+        };
+        let duration_ns = match f.duration {
+            Some(d) => Some(self.ts_ns(d) as u64),
+            None => info.and_then(|t| t.frame_duration_ns),
+        };
+        let byte_offset = if f.data.is_empty() {
+            0
+        } else {
+            self.data_offset(f.data.len())
+        };
+        Ok(Some(Packet {
+            track,
+            data: std::mem::take(&mut self.frame.data),
+            pts_ns: Some(self.ts_ns(self.frame.timestamp)),
+            dts_ns: None,
+            duration_ns,
+            keyframe,
+            byte_offset,
+        }))
+    }
+
+    /// One pass over the whole file: (track, block timestamp, keyframe) per frame.
+    fn build_index(&self) -> Result<Vec<(u32, u64, bool)>, ContainerError> {
+        let (mkv, log) = open_file(&self.path)?;
+        let mut other = MkvDemuxer {
+            path: self.path.clone(),
+            mkv,
+            log,
+            timestamp_scale: self.timestamp_scale,
+            tracks: self.tracks.clone(),
+            frame: Frame::default(),
+            done: false,
+            index: None,
+        };
+        let mut out = Vec::new();
+        while let Some(p) = other.next_frame()? {
+            let ts = other.frame.timestamp;
+            out.push((p.track, ts, p.keyframe));
+        }
+        Ok(out)
+    }
+}
+
+impl Demuxer for MkvDemuxer {
+    fn tracks(&self) -> &[TrackInfo] {
+        &self.tracks
+    }
+
+    /// The next frame of any track in file order. A parse error from the crate
+    /// ends the stream (it cannot resynchronise): `Err` once, then `Ok(None)`.
+    fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        self.next_frame()
+    }
+
+    /// Picks the last keyframe of `track` with pts ≤ `pts_ns` (or its first
+    /// keyframe) from an index built by one pass over the file on first use,
+    /// then reopens the file and skips the frames before it.
+    ///
+    /// Cost: the skip re-reads the file up to the target. The crate's own
+    /// `seek` is not used: with CueRelativePosition (written by ffmpeg) it
+    /// computes the block position from the first cluster instead of the cued
+    /// one, and without Cues it cannot seek into the last cluster.
+    fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
+        if self.index.is_none() {
+            self.index = Some(self.build_index()?);
+        }
+        let index = self.index.as_deref().unwrap_or(&[]);
+        let mut target: Option<(u64, usize)> = None;
+        let mut first: Option<usize> = None;
+        for (k, &(t, ts, key)) in index.iter().enumerate() {
+            if t != track || !key {
+                continue;
+            }
+            first.get_or_insert(k);
+            if self.ts_ns(ts) <= pts_ns && target.is_none_or(|b| ts >= b.0) {
+                target = Some((ts, k));
+            }
+        }
+        let Some(skip) = target.map(|t| t.1).or(first) else {
+            self.done = true;
+            return Ok(());
+        };
+        let (mkv, log) = open_file(&self.path)?;
+        self.mkv = mkv;
+        self.log = log;
+        self.done = false;
+        for _ in 0..skip {
+            if self.next_frame()?.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

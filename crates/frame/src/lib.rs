@@ -1,0 +1,217 @@
+//! Pixel formats, plane layouts, detilers / unpackers and the Y4M writer. No devices here.
+
+#![forbid(unsafe_code)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub mod convert;
+pub mod detile;
+pub mod drm;
+pub mod y4m;
+
+/// Pixel formats of decoded pictures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    /// 8-bit 4:2:0, Y plane then interleaved CbCr (V4L2 `NV12`/`NM12`, DRM `NV12`).
+    Nv12,
+    /// 8-bit 4:2:0 planar Y, Cb, Cr (V4L2 `YU12`/`YM12`, DRM `YUV420`).
+    Yuv420,
+    /// 10-bit 4:2:0 in 16-bit words, Y then CbCr (V4L2 `P010`, DRM `P010`).
+    P010,
+    /// 10-bit 4:2:0 packed, Y then CbCr, 4 samples in 5 bytes little-endian
+    /// (sample 0 in bits 9:0, sample 1 in 19:10, …; V4L2 `NV15`
+    /// "V4L2_PIX_FMT_NV15", DRM `NV15`). rkvdec's 10-bit output. Linear rows,
+    /// stride in bytes.
+    Nv15,
+    /// 8-bit 4:2:0 in 128-byte columns (Broadcom SAND128): V4L2
+    /// `V4L2_PIX_FMT_NV12_COL128` (`NC12`, raspberrypi/linux
+    /// Documentation/userspace-api/media/v4l/pixfmt-nv12-col128.rst), DRM `NV12`
+    /// with `DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(bytesperline)`. Column
+    /// `c` starts at byte `c · bytesperline · 128`; in it luma row `y` is at
+    /// `y · 128`, chroma (CbCr interleaved) row `y` at `(height + y) · 128`,
+    /// where `height` is the format's (allocated) luma height and
+    /// `bytesperline` the column height in 128-byte lines. rpi-hevc-dec.
+    Nc12,
+    /// 10-bit 4:2:0 in 128-byte columns: V4L2 `V4L2_PIX_FMT_NV12_10_COL128`
+    /// (`NC30`, same document), DRM `P030` + SAND128 modifier. Same column
+    /// structure as [`PixelFormat::Nc12`], but 3 10-bit samples per
+    /// little-endian 32-bit word (bits 9:0, 19:10, 29:20; 31:30 unused), so 96
+    /// samples per column row (chroma: Cb, Cr, Cb | Cr, Cb, Cr per 8 bytes).
+    Nc30,
+}
+
+impl PixelFormat {
+    /// From a V4L2 fourcc (`NV12`, `NM12`, `YU12`, `YM12`, `P010`).
+    pub fn from_v4l2(fourcc: [u8; 4]) -> Option<Self> {
+        match &fourcc {
+            b"NV12" | b"NM12" => Some(Self::Nv12),
+            b"YU12" | b"YM12" => Some(Self::Yuv420),
+            b"P010" => Some(Self::P010),
+            b"NV15" => Some(Self::Nv15),
+            b"NC12" => Some(Self::Nc12),
+            b"NC30" => Some(Self::Nc30),
+            _ => None,
+        }
+    }
+
+    /// DRM fourcc (`drm_fourcc.h`) as its little-endian u32. The SAND128
+    /// formats need their modifier besides ([`crate::drm::drm_format`]).
+    pub fn drm_fourcc(self) -> u32 {
+        let b = match self {
+            Self::Nv12 | Self::Nc12 => *b"NV12",
+            Self::Yuv420 => *b"YU12",
+            Self::P010 => *b"P010",
+            Self::Nv15 => *b"NV15",
+            Self::Nc30 => *b"P030",
+        };
+        u32::from_le_bytes(b)
+    }
+
+    /// Number of planes (Y + chroma planes).
+    pub fn planes(self) -> usize {
+        match self {
+            Self::Yuv420 => 3,
+            _ => 2,
+        }
+    }
+
+    /// Bytes per sample of the linear formats (NV12, YUV420: 1; P010: 2).
+    /// For the packed / tiled formats: 1 (their rows are addressed in bytes
+    /// only; see [`PixelFormat::is_packed_or_tiled`]).
+    pub fn sample_bytes(self) -> usize {
+        match self {
+            Self::P010 => 2,
+            _ => 1,
+        }
+    }
+
+    /// Bit depth of a sample (8 or 10).
+    pub fn bit_depth(self) -> u8 {
+        match self {
+            Self::Nv12 | Self::Yuv420 | Self::Nc12 => 8,
+            Self::P010 | Self::Nv15 | Self::Nc30 => 10,
+        }
+    }
+
+    /// NV15 (packed: 4 samples in 5 bytes) and NC12 / NC30 (SAND128 columns):
+    /// a crop origin cannot be folded into a plane offset, and the CPU paths
+    /// (Y4M, shm) unpack them first ([`crate::detile`]).
+    pub fn is_packed_or_tiled(self) -> bool {
+        matches!(self, Self::Nv15 | Self::Nc12 | Self::Nc30)
+    }
+
+    /// The linear format [`crate::detile`] turns this one into
+    /// (NC12 → NV12, NC30 → P010, NV15 → P010); itself for linear formats.
+    pub fn unpacked(self) -> PixelFormat {
+        match self {
+            Self::Nc12 => Self::Nv12,
+            Self::Nc30 | Self::Nv15 => Self::P010,
+            f => f,
+        }
+    }
+}
+
+/// A decoded picture's pixels as CPU-visible planes (borrowed).
+///
+/// Linear formats (NV12, YUV420, P010): the crop origin is folded in — each
+/// plane slice starts at the first visible sample and `width` × `height` is
+/// the visible size.
+///
+/// Packed / tiled formats ([`PixelFormat::is_packed_or_tiled`]): nothing is
+/// folded — each plane slice starts at the plane's first byte (for NC12/NC30
+/// plane 0 is the buffer from column 0, plane 1 the buffer from the chroma
+/// offset `height_alloc · 128`, and the "stride" is the column height in
+/// 128-byte lines, V4L2 `bytesperline`), and `width` × `height` is the visible
+/// rectangle's right/bottom edge (`x + w`, `y + h`): unpack that much, then
+/// crop.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanesRef<'a> {
+    pub format: PixelFormat,
+    /// Size in pixels (see above).
+    pub width: u32,
+    pub height: u32,
+    /// Per plane: bytes starting at the plane's first visible pixel, and its stride in bytes
+    /// (NC12 / NC30: column height in 128-byte lines).
+    pub planes: [(&'a [u8], usize); 3],
+}
+
+/// The CAPTURE format the device chose for the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureFormat {
+    pub pixel_format: PixelFormat,
+    /// Allocated size in pixels (≥ visible size).
+    pub width: u32,
+    pub height: u32,
+    /// Per memory plane: bytes per line and total bytes (`v4l2_plane_pix_format`).
+    pub planes: Vec<PlaneLayout>,
+}
+
+/// One plane's layout inside a CAPTURE buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaneLayout {
+    /// Index of the V4L2 memory plane (dmabuf) holding this plane.
+    pub memory_plane: usize,
+    /// Byte offset of the plane inside that memory plane.
+    pub offset: usize,
+    /// Bytes per line.
+    pub stride: usize,
+}
+
+/// A decoded picture in display order. Dropping it gives its CAPTURE buffer
+/// back to the decoder (after the codec no longer references it).
+#[derive(Debug)]
+pub struct DecodedFrame {
+    /// Presentation time in ns.
+    pub pts_ns: i64,
+    /// CAPTURE buffer index ([`vreq_v4l2::Completed::capture_index`]: unique
+    /// across configurations). Two frames share it when the codec output one
+    /// picture twice (VP9 `show_existing_frame`).
+    pub capture_index: usize,
+    /// Configuration generation: bumps on every (re)configuration, so a
+    /// presenter can tell when its per-buffer wrappers are stale.
+    pub generation: u64,
+    /// The CAPTURE format of this frame's buffer.
+    pub format: Rc<CaptureFormat>,
+    /// Visible rectangle in pixels: x, y, width, height.
+    pub visible: (u32, u32, u32, u32),
+    /// Pixel aspect ratio (sample aspect ratio) as width : height, (1, 1) for
+    /// square pixels: a `w`-pixel-wide picture is shown `w · par.0 / par.1`
+    /// wide. From the bitstream (H.264 / HEVC VUI `aspect_ratio_idc`,
+    /// `sar_width` / `sar_height`; MPEG-2 `aspect_ratio_information`; VP9
+    /// render size): the [`StreamParams::pixel_aspect`] in effect when the
+    /// picture was queued (a PAR-only change reconfigures nothing). The
+    /// player replaces it (and narrows `visible`) with the container's when
+    /// the container states one ([`vreq_container::display_geometry`]).
+    pub pixel_aspect: (u32, u32),
+    /// Held for its `Drop`: gives the buffer back to the engine.
+    pub release: BufferReturn,
+}
+
+/// Gives a frame's buffer back when dropped: pushes `(generation, index)`
+/// onto the queue its maker (the engine) drains before it touches the device.
+#[derive(Debug)]
+pub struct BufferReturn {
+    index: usize,
+    generation: u64,
+    returned: Rc<RefCell<Vec<(u64, usize)>>>,
+}
+
+impl BufferReturn {
+    /// A return of buffer `index` of configuration `generation` onto `queue`.
+    pub fn new(queue: &Rc<RefCell<Vec<(u64, usize)>>>, generation: u64, index: usize) -> Self {
+        BufferReturn {
+            index,
+            generation,
+            returned: Rc::clone(queue),
+        }
+    }
+}
+
+impl Drop for BufferReturn {
+    fn drop(&mut self) {
+        self.returned
+            .borrow_mut()
+            .push((self.generation, self.index));
+    }
+}

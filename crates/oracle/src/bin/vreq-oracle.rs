@@ -1,0 +1,525 @@
+//! `vreq-oracle`: normalise and compare visl ftrace dumps of H.264, HEVC, VP9,
+//! VP8 and MPEG-2 decodes (issue 2 item 7, issues 3, 4); the codec is read from the trace.
+//!
+//! * `vreq-oracle normalise TRACE [-o OUT] [--cap N] [--header TEXT]...`
+//! * `vreq-oracle compare GST.trace OURS.trace` (raw traces or normalised
+//!   text, detected by the first line); exit 0 only when all jobs are equal
+//!   and the job counts match.
+//! * `vreq-oracle compare --segments SEG0 SEG1 ... -- OURS`: the references
+//!   are the segment goldens of a clip cut at its sequence starts
+//!   (`tests/oracle/segment.py`, `gen-golden.sh -s`), in order; OURS is the
+//!   whole clip, split at its sequence starts with decode indices re-based
+//!   per segment (`oracle::compare::compare_segments`); prints the total and
+//!   one line per segment; exit 0 only when the segment counts match and
+//!   every segment is equal.
+//! * `vreq-oracle report DIR`: the table over a `tests/oracle/run.sh` output
+//!   directory (`<clip>.gst.trace` or, with `run.sh -G`, the committed
+//!   `<clip>.golden.norm` as reference, or — when present — the segment
+//!   goldens `<clip>.golden-segNN.norm`, compared as `compare --segments`
+//!   does; `<clip>.vreq.trace`, `*.info`, `<clip>.ffprobe`;
+//!   `<clip>.out-of-scope`: the clip passes only when vreqplay refused it
+//!   with an "unsupported stream" error; `<clip>.known-difference`
+//!   (`RESULT<TAB>WHY`, tests/oracle/known-differences.tsv): a segment
+//!   comparison passes only with exactly that result, printed as KNOWN
+//!   DIFFERENCE; a clip with only `<clip>.vreq.*` — no golden because
+//!   GStreamer decoded none of it (listed in the golden dir's REFUSED.txt) — is
+//!   listed as NO REFERENCE and passes only when vreqplay exits 0 with
+//!   ffprobe's frame count); exit 0 only when every clip passes.
+//! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
+//!   of a real trace byte for byte (validates `oracle::visl_fmt`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vreq_oracle::compare::{self, Comparison, Normalised, SegmentComparison};
+use vreq_oracle::normalise::is_normalised;
+
+#[derive(Parser)]
+#[command(
+    name = "vreq-oracle",
+    about = "normalise and compare visl H.264 / HEVC / VP9 / VP8 / MPEG-2 ftrace dumps"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Print the normalised form of a visl trace.
+    Normalise {
+        trace: PathBuf,
+        /// Write here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Keep only the first N jobs (recorded in the header).
+        #[arg(long)]
+        cap: Option<usize>,
+        /// Header comment lines (provenance), repeatable.
+        #[arg(long)]
+        header: Vec<String>,
+        /// Keep what a driver may ignore (unused list/DPB entries, implicit pred_weights, ...).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Compare two traces (A = reference) job by job: `compare A B`; or
+    /// segment goldens with a whole clip: `compare --segments SEG... -- OURS`.
+    Compare {
+        /// A B, or with --segments the segment goldens in order, then ours.
+        #[arg(num_args = 2.., required = true)]
+        files: Vec<PathBuf>,
+        /// Normalise raw traces strictly (see `normalise --strict`).
+        #[arg(long)]
+        strict: bool,
+        /// All files but the last are the segment references of one clip,
+        /// in order; the last is our whole-clip trace.
+        #[arg(long)]
+        segments: bool,
+    },
+    /// Table over a run.sh output directory.
+    Report { dir: PathBuf },
+    /// Check the emulator against a real visl trace (byte-identical events).
+    Selfcheck { traces: Vec<PathBuf> },
+}
+
+fn load(path: &Path) -> Result<Normalised, String> {
+    load_opts(path, false)
+}
+
+fn load_opts(path: &Path, strict: bool) -> Result<Normalised, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let norm = if is_normalised(&text) {
+        text
+    } else {
+        vreq_oracle::normalise_trace_opts(&text, &[], None, strict)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    compare::read(&norm).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn compare_files(a: &Path, b: &Path, strict: bool) -> Result<Comparison, String> {
+    Ok(compare::compare(
+        &load_opts(a, strict)?,
+        &load_opts(b, strict)?,
+    ))
+}
+
+fn compare_segment_files(
+    golden: &[PathBuf],
+    ours: &Path,
+    strict: bool,
+) -> Result<SegmentComparison, String> {
+    let g = golden
+        .iter()
+        .map(|p| load_opts(p, strict))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(compare::compare_segments(&g, &load_opts(ours, strict)?))
+}
+
+/// `<clip>.golden-segNN.norm` files in `dir`, in segment order.
+fn segment_goldens(dir: &Path, clip: &str) -> Vec<PathBuf> {
+    let prefix = format!("{clip}.golden-seg");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".norm"))
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `key=value` pairs of a guest-trace.sh `.info` file.
+fn info(path: &Path) -> Option<BTreeMap<String, String>> {
+    let t = std::fs::read_to_string(path).ok()?;
+    Some(
+        t.split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+fn last_line(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(|l| l.trim().to_string())
+        })
+        .unwrap_or_else(|| "no log".into())
+}
+
+fn report(dir: &Path) -> Result<bool, String> {
+    let mut clips: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            n.strip_suffix(".gst.info")
+                .or_else(|| n.strip_suffix(".golden.norm"))
+                .or_else(|| n.strip_suffix(".vreq.info"))
+                .map(str::to_string)
+                .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
+        })
+        .collect();
+    clips.sort();
+    clips.dedup();
+    if clips.is_empty() {
+        return Err(format!(
+            "{}: no *.gst.info or *.golden.norm files (run tests/oracle/run.sh)",
+            dir.display()
+        ));
+    }
+    let mut all_ok = true;
+    println!("| clip | reference (GStreamer) frames | vreq frames | ffprobe frames | reference jobs | result |");
+    println!("|---|---|---|---|---|---|");
+    for c in &clips {
+        let p = |ext: &str| dir.join(format!("{c}.{ext}"));
+        let ffprobe = std::fs::read_to_string(p("ffprobe"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        // segment goldens (run.sh -G for a clip cut by gen-golden.sh -s)
+        let segs = segment_goldens(dir, c);
+        if !segs.is_empty() && info(&p("gst.info")).is_none() {
+            let (vreq_frames, result, ok) = segment_row(dir, c, &segs, &ffprobe);
+            all_ok &= ok;
+            println!(
+                "| {c} | {} | {vreq_frames} | {ffprobe} | {} | {} {result} |",
+                segment_frames(&segs),
+                segment_jobs(&segs),
+                if ok { "PASS" } else { "FAIL" }
+            );
+            continue;
+        }
+        // the reference: this run's GStreamer trace, else the committed golden
+        let gi = info(&p("gst.info"));
+        if gi.is_none() && segs.is_empty() && !p("golden.norm").exists() {
+            // run.sh -G on a clip GStreamer decoded nothing of (no golden,
+            // REFUSED.txt): nothing to compare the jobs with; only
+            // vreqplay's frame count against ffprobe's is checked
+            let vi = info(&p("vreq.info")).unwrap_or_default();
+            let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+            let ok = v("rc") == "0" && v("frames") == ffprobe;
+            all_ok &= ok;
+            let why = if v("rc") != "0" {
+                format!(
+                    "vreqplay failed: rc {}: {}",
+                    v("rc"),
+                    last_line(&p("vreq.log"))
+                )
+            } else {
+                format!("vreqplay {} frames vs ffprobe {ffprobe}", v("frames"))
+            };
+            println!(
+                "| {c} | - (no golden: GStreamer refused it, see REFUSED.txt) | {} | {ffprobe} | - | {} NO REFERENCE: {why} |",
+                v("frames"),
+                if ok { "PASS" } else { "FAIL" }
+            );
+            continue;
+        }
+        let (reference, ref_frames, gst_stopped) = match &gi {
+            Some(gi) => {
+                let g = |k: &str| gi.get(k).cloned().unwrap_or_else(|| "?".into());
+                let stopped = (g("rc") != "0").then(|| g("rc"));
+                let mut r = load(&p("gst.trace"));
+                if stopped.is_some() {
+                    // GStreamer stopped early (e.g. EBUSY on a resolution change):
+                    // compare only the jobs it ran, and say so
+                    r = r.map(|mut n| {
+                        n.cap = Some(n.jobs.len());
+                        n
+                    });
+                }
+                (
+                    r,
+                    format!(
+                        "{} (rc {}, {}s+{}s)",
+                        g("frames"),
+                        g("rc"),
+                        g("secs"),
+                        g("tsecs")
+                    ),
+                    stopped,
+                )
+            }
+            None => {
+                let r = load(&p("golden.norm"));
+                let f = r
+                    .as_ref()
+                    .ok()
+                    .and_then(|n| n.header.iter().find_map(|h| h.strip_prefix("gst frames ")))
+                    .and_then(|h| h.split_whitespace().next())
+                    .unwrap_or("?")
+                    .to_string();
+                let partial = r
+                    .as_ref()
+                    .ok()
+                    .is_some_and(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")));
+                (
+                    r,
+                    format!("{f} (golden)"),
+                    partial.then(|| "(see golden)".to_string()),
+                )
+            }
+        };
+        let jobs = match &reference {
+            Ok(n) => n
+                .cap
+                .map_or(n.jobs.len(), |c| c.min(n.jobs.len()))
+                .to_string(),
+            Err(e) => format!("? ({e})"),
+        };
+        // out of scope (tests/oracle/out-of-scope.tsv): must be refused
+        let out_of_scope = std::fs::read_to_string(p("out-of-scope"))
+            .ok()
+            .map(|s| s.trim().to_string());
+        let (vreq_frames, result, ok) = match info(&p("vreq.info")) {
+            None => ("-".to_string(), "vreqplay not run".to_string(), false),
+            Some(vi) if out_of_scope.is_some() => {
+                let why = out_of_scope.unwrap_or_default();
+                let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+                let log = std::fs::read_to_string(p("vreq.log")).unwrap_or_default();
+                if v("rc") != "0" && log.contains("unsupported stream") {
+                    (
+                        v("frames"),
+                        format!("refused as expected ({why}): {}", last_line(&p("vreq.log"))),
+                        true,
+                    )
+                } else {
+                    (
+                        v("frames"),
+                        format!("out of scope ({why}) but vreqplay exited {} without an \"unsupported stream\" error", v("rc")),
+                        false,
+                    )
+                }
+            }
+            Some(vi) => {
+                let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+                if v("rc") != "0" {
+                    let msg = last_line(&p("vreq.log"));
+                    (
+                        v("frames"),
+                        format!("vreqplay failed: rc {}: {msg}", v("rc")),
+                        false,
+                    )
+                } else {
+                    let cmp = reference
+                        .clone()
+                        .and_then(|a| Ok(compare::compare(&a, &load(&p("vreq.trace"))?)));
+                    match cmp {
+                        Ok(cmp) => {
+                            let frames_ok = v("frames") == ffprobe;
+                            let mut r = cmp.to_string();
+                            if let Some(rc) = &gst_stopped {
+                                r = format!(
+                                    "PARTIAL: GStreamer exited {rc}, only its {} jobs compared: {r}",
+                                    cmp.a_jobs
+                                );
+                            }
+                            if !frames_ok {
+                                r.push_str(&format!(
+                                    "; frames {} != ffprobe {}",
+                                    v("frames"),
+                                    ffprobe
+                                ));
+                            }
+                            (v("frames"), r, cmp.ok() && frames_ok)
+                        }
+                        Err(e) => (v("frames"), format!("compare failed: {e}"), false),
+                    }
+                }
+            }
+        };
+        all_ok &= ok;
+        println!(
+            "| {c} | {ref_frames} | {vreq_frames} | {ffprobe} | {jobs} | {} {result} |",
+            if ok { "PASS" } else { "FAIL" }
+        );
+    }
+    Ok(all_ok)
+}
+
+/// `gst frames` of each segment golden, `a+b+c (golden segments)`.
+fn segment_frames(segs: &[PathBuf]) -> String {
+    let f: Vec<String> = segs
+        .iter()
+        .map(|s| {
+            load(s)
+                .ok()
+                .and_then(|n| {
+                    n.header
+                        .iter()
+                        .find_map(|h| h.strip_prefix("gst frames "))
+                        .and_then(|h| h.split_whitespace().next().map(str::to_string))
+                })
+                .unwrap_or_else(|| "?".into())
+        })
+        .collect();
+    format!("{} (golden segments)", f.join("+"))
+}
+
+/// Reference jobs of the segment goldens, `total (a+b+c)`.
+fn segment_jobs(segs: &[PathBuf]) -> String {
+    let j: Vec<usize> = segs
+        .iter()
+        .map(|s| {
+            load(s)
+                .map(|n| n.cap.map_or(n.jobs.len(), |c| c.min(n.jobs.len())))
+                .unwrap_or(0)
+        })
+        .collect();
+    format!(
+        "{} ({})",
+        j.iter().sum::<usize>(),
+        j.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("+")
+    )
+}
+
+/// One report row for a clip with segment goldens: (vreq frames, result, ok).
+fn segment_row(dir: &Path, c: &str, segs: &[PathBuf], ffprobe: &str) -> (String, String, bool) {
+    let p = |ext: &str| dir.join(format!("{c}.{ext}"));
+    let Some(vi) = info(&p("vreq.info")) else {
+        return ("-".into(), "vreqplay not run".into(), false);
+    };
+    let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+    if v("rc") != "0" {
+        return (
+            v("frames"),
+            format!(
+                "vreqplay failed: rc {}: {}",
+                v("rc"),
+                last_line(&p("vreq.log"))
+            ),
+            false,
+        );
+    }
+    match compare_segment_files(segs, &p("vreq.trace"), false) {
+        Ok(cmp) => {
+            let partial = segs.iter().any(|s| {
+                load(s)
+                    .map(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")))
+                    .unwrap_or(false)
+            });
+            let frames_ok = v("frames") == ffprobe;
+            let summary = cmp.to_string();
+            let mut r = summary.clone();
+            r.push_str(&format!(" [{}]", cmp.per_segment().join("; ")));
+            if partial {
+                r = format!("PARTIAL segment golden: {r}");
+            }
+            if !frames_ok {
+                r.push_str(&format!("; frames {} != ffprobe {}", v("frames"), ffprobe));
+            }
+            let mut ok = cmp.ok() && frames_ok && !partial;
+            // tests/oracle/known-differences.tsv (run.sh: <clip>.known-difference,
+            // "RESULT<TAB>WHY"): passes only with exactly that result
+            if let Ok(kd) = std::fs::read_to_string(p("known-difference")) {
+                let (expected, why) = kd
+                    .trim_end()
+                    .split_once('\t')
+                    .unwrap_or((kd.trim_end(), ""));
+                if summary == expected && frames_ok && !partial {
+                    r = format!(
+                        "KNOWN DIFFERENCE (tests/oracle/known-differences.tsv: {why}): {r}"
+                    );
+                    ok = true;
+                } else {
+                    r = format!("known difference listed as `{expected}` but the result changed (update tests/oracle/known-differences.tsv): {r}");
+                    ok = false;
+                }
+            }
+            (v("frames"), r, ok)
+        }
+        Err(e) => (v("frames"), format!("compare failed: {e}"), false),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r: Result<bool, String> = match cli.cmd {
+        Cmd::Normalise {
+            trace,
+            output,
+            cap,
+            header,
+            strict,
+        } => (|| {
+            let text =
+                std::fs::read_to_string(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+            let n = vreq_oracle::normalise_trace_opts(&text, &header, cap, strict)
+                .map_err(|e| format!("{}: {e}", trace.display()))?;
+            match output {
+                Some(o) => std::fs::write(&o, n).map_err(|e| format!("{}: {e}", o.display()))?,
+                None => print!("{n}"),
+            }
+            Ok(true)
+        })(),
+        Cmd::Compare {
+            files,
+            strict,
+            segments: false,
+        } => match files.as_slice() {
+            [a, b] => compare_files(a, b, strict).map(|c| {
+                println!("{c}");
+                c.ok()
+            }),
+            _ => Err(format!(
+                "compare takes two traces (A B), got {}; several references need --segments",
+                files.len()
+            )),
+        },
+        Cmd::Compare {
+            files,
+            strict,
+            segments: true,
+        } => {
+            let (ours, golden) = files.split_last().expect("clap: at least 2 files");
+            compare_segment_files(golden, ours, strict).map(|c| {
+                println!("{c}");
+                for l in c.per_segment() {
+                    println!("  {l}");
+                }
+                c.ok()
+            })
+        }
+        Cmd::Report { dir } => report(&dir),
+        Cmd::Selfcheck { traces } => {
+            let mut ok = true;
+            for t in traces {
+                let r = std::fs::read_to_string(&t)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| vreq_oracle::visl_fmt::selfcheck(&s));
+                match r {
+                    Ok(n) => println!("{}: {n} events byte-identical", t.display()),
+                    Err(e) => {
+                        ok = false;
+                        println!("{}: {e}", t.display())
+                    }
+                }
+            }
+            Ok(ok)
+        }
+    };
+    match r {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("vreq-oracle: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Where decoded frames go: a Wayland window ([`wayland`]), a Y4M file
+//! ([`y4m::Y4mSink`]) or nowhere ([`NullSink`]). Nothing here knows V4L2:
+//! sinks see [`DecodedFrame`]s plus a [`FrameSource`] (this crate's trait,
+//! implemented by whoever made the frames) for pixels / dmabufs.
+//!
+//! `unsafe` is allowed in [`dmaheap`]'s FFI only; the rest denies it.
+
+#![deny(unsafe_code)]
+
+use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
+
+use vreq_frame::{DecodedFrame, PlanesRef};
+
+#[allow(unsafe_code)] // DMA_HEAP / UDMABUF / DMA_BUF_SYNC ioctls and mmap (FFI)
+pub mod dmaheap;
+pub mod wayland;
+pub mod y4m;
+
+/// Access to a frame's memory, provided by the decoder that made it.
+pub trait FrameSource {
+    /// CPU view of the frame's visible planes.
+    fn planes(&self, frame: &DecodedFrame) -> PlanesRef<'_>;
+    /// The frame's dmabufs, one per memory plane.
+    fn dmabufs(&self, frame: &DecodedFrame) -> Vec<BorrowedFd<'_>>;
+}
+
+/// Errors from a sink.
+#[derive(Debug, thiserror::Error)]
+pub enum PresentError {
+    #[error("{0}")]
+    Io(String),
+    #[error("wayland: {0}")]
+    Wayland(String),
+    /// The user closed the window.
+    #[error("window closed")]
+    Closed,
+}
+
+/// What the user asked for through the sink (keys of the window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserCommand {
+    /// `space`: pause, or resume where it paused.
+    TogglePause,
+    /// `q` / `Esc` (the close button gives [`PresentError::Closed`]).
+    Quit,
+}
+
+/// What a presenting sink did, for `-v`, the exit line and tests.
+///
+/// Invariant at the end of playback: `presented + dropped` equals the frames
+/// handed to [`Sink::show`] (each frame is either seen on screen or counted
+/// as dropped: by the sink because it was late or superseded, or by the
+/// compositor, `wp_presentation_feedback.discarded`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PresentStats {
+    /// Frames the compositor reports on screen (`wp_presentation_feedback.presented`;
+    /// without wp_presentation: frames whose frame callback fired).
+    pub presented: u64,
+    /// Frames never shown: not committed (late, or a commit still pending) or
+    /// committed and `discarded`.
+    pub dropped: u64,
+    /// Of `presented`: shown later than one refresh interval after their due time.
+    pub late: u64,
+    /// Frames committed zero-copy (the decoder's dmabuf).
+    pub zero_copy: u64,
+    /// Frames committed through a CPU copy / detile.
+    pub copied: u64,
+}
+
+impl std::fmt::Display for PresentStats {
+    /// `presented 248, dropped 2, late 0 (zero-copy 250, copied 0)` — the format
+    /// the exit line and `tests/vm` checks read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "presented {}, dropped {}, late {} (zero-copy {}, copied {})",
+            self.presented, self.dropped, self.late, self.zero_copy, self.copied
+        )
+    }
+}
+
+/// A frame consumer. `show` takes ownership; the sink drops the frame (giving
+/// the buffer back) when it no longer needs it (for Wayland: on `wl_buffer.release`).
+pub trait Sink {
+    /// Presents `frame`. `due` is the monotonic instant (`CLOCK_MONOTONIC`, as
+    /// [`Instant`]) the frame should appear at, `None` for unpaced sinks
+    /// (files, null). The player calls `show` about [`Sink::lead`] before
+    /// `due`; a pacing sink may block until it is time to commit, must not
+    /// put the frame on screen before `due`, and may drop it when it is late.
+    fn show(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        due: Option<Instant>,
+    ) -> Result<(), PresentError>;
+    /// How long before its due time the sink wants each frame (e.g. one
+    /// refresh interval, so the commit lands in the vblank at or after due).
+    fn lead(&self) -> Duration {
+        Duration::ZERO
+    }
+    /// Lets the sink process events (releases, close, keys); called when idle.
+    fn dispatch(&mut self) -> Result<(), PresentError> {
+        Ok(())
+    }
+    /// Commands the user gave since the last call (keys), oldest first.
+    fn take_commands(&mut self) -> Vec<UserCommand> {
+        Vec::new()
+    }
+    /// End of stream: flush files, wait for the last frame to be shown.
+    fn finish(&mut self) -> Result<(), PresentError> {
+        Ok(())
+    }
+    /// Presentation counters, for sinks that present (windows).
+    fn present_stats(&self) -> Option<PresentStats> {
+        None
+    }
+}
+
+/// Discards every frame (`--vo null`: decode only).
+#[derive(Debug, Default)]
+pub struct NullSink {
+    pub frames: u64,
+}
+
+impl Sink for NullSink {
+    fn show(
+        &mut self,
+        _frame: DecodedFrame,
+        _src: &dyn FrameSource,
+        _due: Option<Instant>,
+    ) -> Result<(), PresentError> {
+        self.frames += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! The only code that issues V4L2 and media-controller ioctls.
+//!
+//! * [`discover`]: walk every `/dev/media*` topology (`MEDIA_IOC_DEVICE_INFO`,
+//!   `MEDIA_IOC_G_TOPOLOGY`) to find stateless decoders; no hard-coded `/dev/videoN`.
+//! * [`profile`]: per-driver facts (formats, control menus, ordering rules)
+//!   taken from the drivers' sources and the uAPI docs.
+//! * [`session`]: one decoding session on a real device (OUTPUT MMAP,
+//!   CAPTURE CREATE_BUFS + EXPBUF, a pool of media requests).
+//!
+//! The engine talks to devices only through the [`DecoderDevice`] trait
+//! (tests implement it with the testkit crate's fake device).
+//!
+//! `unsafe` is allowed in [`media`]'s and [`session`]'s FFI only (each block
+//! with its `// SAFETY:` line); the rest of the crate denies it.
+
+#![deny(unsafe_code)]
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_frame::{CaptureFormat, PlaneLayout};
+
+pub mod discover;
+#[allow(unsafe_code)] // MEDIA_IOC_* ioctls (FFI)
+mod media;
+pub mod profile;
+#[allow(unsafe_code)] // a media request's fd borrowed for the ioctl (FFI)
+pub mod session;
+
+/// What one codec on one device supports (from VIDIOC_ENUM_FMT, ENUM_FRAMESIZES
+/// and the codec's menu controls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecSupport {
+    pub codec: CodecKind,
+    /// Largest coded size in pixels (VIDIOC_ENUM_FRAMESIZES on the OUTPUT format).
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Current value of `V4L2_CID_STATELESS_<codec>_DECODE_MODE`, if the codec has that menu.
+    pub decode_mode: Option<DecodeMode>,
+    /// Current value of `V4L2_CID_STATELESS_<codec>_START_CODE`, if the codec has that menu.
+    pub start_code: Option<StartCode>,
+}
+
+/// One stateless decoder found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// `/dev/mediaN` (requests are allocated here).
+    pub media_path: PathBuf,
+    /// The decoder's `/dev/videoN`, found through the media topology.
+    pub video_path: PathBuf,
+    /// `driver` from MEDIA_IOC_DEVICE_INFO / VIDIOC_QUERYCAP (e.g. `hantro-vpu`, `visl`).
+    pub driver: String,
+    /// `card` from VIDIOC_QUERYCAP.
+    pub card: String,
+    pub bus_info: String,
+    pub codecs: Vec<CodecSupport>,
+}
+
+impl DeviceInfo {
+    /// This device's support for `codec`, if any.
+    pub fn support(&self, codec: CodecKind) -> Option<&CodecSupport> {
+        self.codecs.iter().find(|c| c.codec == codec)
+    }
+}
+
+/// A decode job the device has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completed {
+    /// The job's [`DecodeJob::timestamp_ns`].
+    pub timestamp_ns: u64,
+    /// Index of the CAPTURE buffer holding the picture: the V4L2 buffer index
+    /// plus the number of buffers of earlier configurations, so that indices
+    /// stay unique across reconfigurations.
+    pub capture_index: usize,
+    /// `V4L2_BUF_FLAG_ERROR` was set on the CAPTURE buffer: the picture is bad.
+    pub error: bool,
+}
+
+/// Errors from a device. Every variant says which device and which step.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{device}: {what}: {source}")]
+    Ioctl {
+        device: String,
+        what: String,
+        source: nix::Error,
+    },
+    #[error("{device}: {0}", device = .1)]
+    Unsupported(String, String),
+    #[error("{device}: device stopped answering ({what})")]
+    Timeout { device: String, what: String },
+}
+
+/// A stateless decoder session as the engine sees it. Implemented by
+/// [`session::Session`] (real device) and [`fake::FakeDevice`] (tests).
+pub trait DecoderDevice {
+    /// Human-readable name for messages (`/dev/video0 (visl)`).
+    fn name(&self) -> String;
+    /// The decode mode and start-code setting the device is in (read from its menus).
+    fn mode(&self) -> (DecodeMode, StartCode);
+    /// Whether the device has control `id` (`V4L2_CID_*`), as probed with
+    /// `VIDIOC_QUERY_EXT_CTRL` at open (a fake answers from its profile).
+    /// Used for optional controls such as HEVC `EXT_SPS_ST_RPS`.
+    /// Default: `false` (only mandatory controls are sent).
+    fn has_control(&self, id: u32) -> bool {
+        let _ = id;
+        false
+    }
+    /// (Re)configures for a stream: OUTPUT format, the sequence controls that
+    /// some drivers need before CAPTURE is negotiated (`first_controls`, e.g. the
+    /// H.264 / HEVC SPS for rkvdec), CAPTURE format (by
+    /// [`StreamParams::bit_depth`], see [`profile::choose_capture_format`]) and
+    /// `capture_buffers` CAPTURE buffers. Drops all buffers of a previous
+    /// configuration except those the engine had dequeued and not given back:
+    /// those are *retired* — still readable through [`DecoderDevice::capture_map`]
+    /// / [`DecoderDevice::capture_dmabufs`] under their index (vb2 orphans mapped
+    /// buffers on `REQBUFS(0)`) — until [`DecoderDevice::requeue_capture`]
+    /// releases them.
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError>;
+    /// Requests that can be queued right now without blocking (free OUTPUT buffers/requests).
+    fn free_slots(&self) -> usize;
+    /// Queues one job as one media request. Precondition: `free_slots() > 0`.
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError>;
+    /// Waits up to `timeout` for a finished picture. `Ok(None)` on timeout.
+    /// Also recycles finished OUTPUT buffers and requests.
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError>;
+    /// Jobs queued and not yet completed.
+    fn in_flight(&self) -> usize;
+    /// Gives CAPTURE buffer `index` back to the device for a future picture;
+    /// for a retired buffer of an earlier configuration, releases it (unmap,
+    /// close its dmabufs). Errors on an unknown or already queued index.
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError>;
+    /// The dmabufs of CAPTURE buffer `index`, one per memory plane (EXPBUF, done once).
+    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>>;
+    /// CPU view of CAPTURE buffer `index`, one slice per memory plane.
+    fn capture_map(&self, index: usize) -> Vec<&[u8]>;
+    /// Whether the device signalled `V4L2_EVENT_SOURCE_CHANGE` with
+    /// `V4L2_EVENT_SRC_CH_RESOLUTION` since the last call (uAPI
+    /// "vidioc-dqevent"; stateless drivers rarely send it, the stream's own
+    /// headers normally drive reconfiguration). Clears the flag. The engine
+    /// then renegotiates CAPTURE before its next job (drain, hand out the old
+    /// frames, reallocate). Default: never.
+    fn take_source_change(&mut self) -> bool {
+        false
+    }
+}
+
+/// Keeps exported dmabuf fds alive alongside their buffer.
+pub type DmabufFds = Vec<OwnedFd>;

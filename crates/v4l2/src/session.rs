@@ -1,0 +1,1352 @@
+//! One decoding session on a real V4L2 stateless decoder (uAPI
+//! "dev-stateless-decoder", "media-request-api").
+//!
+//! Setup ([`Session::configure`]), in this order (it satisfies every
+//! [`super::profile::Profile`]'s rules, see `Profile::setup_order`):
+//! S_FMT(OUTPUT) → REQBUFS(OUTPUT, MMAP) + mmap → MEDIA_IOC_REQUEST_ALLOC (one
+//! request per OUTPUT buffer) → S_EXT_CTRLS(first controls, no request) →
+//! ENUM_FMT/S_FMT(CAPTURE) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF →
+//! QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE).
+//!
+//! Per job ([`Session::queue`]): copy the bitstream into a free OUTPUT
+//! buffer, S_EXT_CTRLS(which = REQUEST_VAL) into that buffer's request,
+//! QBUF(OUTPUT, REQUEST_FD [+ M2M_HOLD_CAPTURE_BUF]), MEDIA_REQUEST_IOC_QUEUE.
+//! Completion ([`Session::dequeue`]): poll, DQBUF(OUTPUT) → buffer and request
+//! free again (MEDIA_REQUEST_IOC_REINIT), DQBUF(CAPTURE) → a [`Completed`].
+//!
+//! Timestamps: V4L2 carries them as a `timeval` (µs), vb2 stores ns. A job's
+//! `timestamp_ns` should be a multiple of 1000 so that the `reference_ts` the
+//! codec puts into controls matches what the kernel stores; the session maps
+//! the µs-truncated value back to the job's exact value for [`Completed`].
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use v4l2r::bindings;
+use v4l2r::ioctl::{
+    self, CtrlWhich, ExpbufFlags, IntoErrno, MemoryConsistency, PlaneMapping, QueryBuffer, Request,
+    UncheckedV4l2Buffer, V4l2Buffer,
+};
+use v4l2r::memory::MemoryType;
+use v4l2r::{Format, QueueType};
+
+use super::discover::{probe_video, read_menus};
+use super::profile::{self, Profile};
+use super::{CaptureFormat, Completed, DecoderDevice, DeviceError, DeviceInfo, PlaneLayout};
+use vreq_core::uapi_ext;
+use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_frame::PixelFormat;
+
+/// OUTPUT buffers (and media requests) per session: enough for ≥ 4 requests
+/// in flight with room for the next ones being prepared.
+pub const OUTPUT_BUFFERS: u32 = 8;
+/// Smallest OUTPUT buffer we ask for, bytes.
+pub const MIN_OUTPUT_SIZE: u32 = 2 << 20;
+/// Largest OUTPUT buffer we ask for, bytes (a cap on sizes derived from input).
+pub const MAX_OUTPUT_SIZE: u32 = 32 << 20;
+/// Most CAPTURE buffers a session allocates (`VIDEO_MAX_FRAME` is 64).
+pub const MAX_CAPTURE_BUFFERS: u32 = 64;
+
+/// `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF` (videodev2.h).
+const HOLD_CAPTURE_BUF: u32 = bindings::V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+
+/// How the CAPTURE planes of `fourcc` sit in its memory planes, from the
+/// negotiated `bytesperline` (per memory plane) and allocated `height`.
+/// Layouts per uAPI "pixfmt-yuv-planar": NV12 (Y then CbCr in one buffer),
+/// NM12 (two buffers), YU12 (Y, Cb, Cr in one buffer, chroma stride half),
+/// YM12 (three buffers), P010 (like NV12 with 16-bit samples), NV15 (like
+/// NV12, 4 10-bit samples in 5 bytes: `bytesperline` ≥ ceil(width · 10 / 8);
+/// rkvdec fills it with `v4l2_fill_pixfmt_mp`, chroma right after the luma).
+///
+/// The SAND128 formats NC12 / NC30 (raspberrypi/linux
+/// `pixfmt-nv12-col128.rst`) are one memory plane of 128-byte columns;
+/// their `bytesperline` is the **column height in 128-byte lines**
+/// (hevc_d_video.c `hevc_d_prepare_dst_format`: "For column formats set
+/// bytesperline to column height", at least `height · 3 / 2`), and the
+/// chroma rows of each column start at line `height` (rpivid_h265.c /
+/// hevc_d_h265.c: `frame_c_offset = dst_fmt.height * 128`). So plane 0 is at
+/// byte 0, plane 1 at `height · 128`, and both "strides" are the column
+/// height (see [`vreq_frame::PlanesRef`]). `None` for an unknown fourcc or
+/// a SAND128 column height below `height · 3 / 2`.
+pub fn plane_layout(
+    fourcc: [u8; 4],
+    bytesperline: &[u32],
+    height: u32,
+) -> Option<Vec<PlaneLayout>> {
+    let bpl = |i: usize| bytesperline.get(i).copied().unwrap_or(0) as usize;
+    let h = height as usize;
+    let p = |memory_plane, offset, stride| PlaneLayout {
+        memory_plane,
+        offset,
+        stride,
+    };
+    Some(match &fourcc {
+        b"NV12" | b"P010" | b"NV15" => vec![p(0, 0, bpl(0)), p(0, bpl(0) * h, bpl(0))],
+        b"NC12" | b"NC30" => {
+            if bpl(0) < h + h.div_ceil(2) {
+                return None;
+            }
+            vec![p(0, 0, bpl(0)), p(0, h * 128, bpl(0))]
+        }
+        b"NM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1))],
+        b"YU12" => {
+            let c = bpl(0) / 2;
+            vec![
+                p(0, 0, bpl(0)),
+                p(0, bpl(0) * h, c),
+                p(0, bpl(0) * h + c * h.div_ceil(2), c),
+            ]
+        }
+        b"YM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1)), p(2, 0, bpl(2))],
+        _ => return None,
+    })
+}
+
+fn ts_to_timeval(ns: u64) -> bindings::timeval {
+    bindings::timeval {
+        tv_sec: (ns / 1_000_000_000) as _,
+        tv_usec: ((ns % 1_000_000_000) / 1000) as _,
+    }
+}
+
+fn timeval_to_ns(tv: bindings::timeval) -> u64 {
+    (tv.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(tv.tv_usec as u64 * 1000)
+}
+
+fn errno<E: IntoErrno>(e: E) -> Errno {
+    Errno::from_raw(e.into_errno())
+}
+
+struct OutputBuffer {
+    map: PlaneMapping,
+    request: Request,
+    /// `Some(timestamp)` while queued.
+    busy: Option<u64>,
+}
+
+/// What `VIDIOC_QUERY_EXT_CTRL` says about one control (uAPI "vidioc-queryctrl").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlInfo {
+    /// `elem_size`: bytes per element.
+    pub elem_size: u32,
+    /// `elems`: current element count.
+    pub elems: u32,
+    /// `dims[0]` (0: not an array).
+    pub dims0: u32,
+    /// `flags` (`V4L2_CTRL_FLAG_DYNAMIC_ARRAY`, ...).
+    pub flags: u32,
+}
+
+impl ControlInfo {
+    /// `V4L2_CTRL_FLAG_DYNAMIC_ARRAY` is set.
+    pub fn dynamic_array(&self) -> bool {
+        self.flags & bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY != 0
+    }
+}
+
+/// The controls probed at open for `codec`: the optional ones and the
+/// dynamic arrays whose `dims[0]` limits a request.
+fn probed_controls(codec: CodecKind) -> &'static [u32] {
+    match codec {
+        CodecKind::Hevc => &[
+            bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+            bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+        ],
+        _ => &[],
+    }
+}
+
+/// Checks a request's dynamic-array controls against what the device said:
+/// an empty array is never sent (`size` 0 would keep the previous value or be
+/// refused, uAPI "vidioc-g-ext-ctrls"), a control the device lacks is not
+/// sent, and an array longer than the device's `dims[0]` is refused.
+/// Returns the message for a [`DeviceError::Unsupported`].
+pub fn check_array_controls(
+    controls: &[Control],
+    info: &dyn Fn(u32) -> Option<Option<ControlInfo>>,
+) -> Result<(), String> {
+    for c in controls {
+        let len = match c {
+            Control::HevcSliceParams(v) => v.len(),
+            Control::HevcEntryPointOffsets(v) => v.len(),
+            Control::HevcExtSpsStRps(v) => v.len(),
+            Control::HevcExtSpsLtRps(v) => v.len(),
+            _ => continue,
+        };
+        if len == 0 {
+            return Err(format!("{}: empty dynamic array (not sent)", c.name()));
+        }
+        match info(c.id()) {
+            Some(None) => return Err(format!("{}: the device has no such control", c.name())),
+            Some(Some(i)) if i.dynamic_array() && i.dims0 > 0 && len > i.dims0 as usize => {
+                return Err(format!(
+                    "{}: {len} elements exceed the device's maximum of {} (dims[0])",
+                    c.name(),
+                    i.dims0
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+struct CaptureBuffer {
+    maps: Vec<PlaneMapping>,
+    dmabufs: Vec<OwnedFd>,
+    queued: bool,
+}
+
+/// A decoding session on a real V4L2 stateless decoder.
+pub struct Session {
+    name: String,
+    video: File,
+    media: File,
+    mplane: bool,
+    profile: &'static Profile,
+    info: DeviceInfo,
+    codec: CodecKind,
+    mode: (DecodeMode, StartCode),
+    outputs: Vec<OutputBuffer>,
+    free_outputs: VecDeque<usize>,
+    captures: Vec<CaptureBuffer>,
+    /// Index the engine sees for V4L2 CAPTURE buffer 0 of this configuration:
+    /// indices stay unique across reconfigurations.
+    capture_base: usize,
+    /// Dequeued CAPTURE buffers of earlier configurations (maps and dmabufs
+    /// kept; vb2 orphans mapped buffers on `REQBUFS(0)`), until released.
+    retired: HashMap<usize, CaptureBuffer>,
+    capture_planes: usize,
+    /// The codec's controls as `VIDIOC_QUERY_EXT_CTRL` answered at open;
+    /// `None` where the query failed (control absent).
+    controls: HashMap<u32, Option<ControlInfo>>,
+    streaming: bool,
+    /// µs-truncated ns → the job's exact `timestamp_ns`, for queued pictures.
+    timestamps: HashMap<u64, u64>,
+    /// Pictures whose last request (no HOLD flag) is queued and whose CAPTURE
+    /// buffer has not been dequeued yet.
+    captures_expected: usize,
+    warned_ts: bool,
+    /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
+    supports_hold: bool,
+    /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
+    source_changed: bool,
+}
+
+impl Session {
+    /// Opens `info`'s video and media nodes for decoding `codec`: checks the
+    /// device still offers `codec`, reads its decode-mode / start-code menus
+    /// and subscribes to `V4L2_EVENT_SOURCE_CHANGE`.
+    ///
+    /// Errors name the node and the failing step (open, QUERYCAP, ...), or
+    /// say the codec is not offered.
+    pub fn open(info: &DeviceInfo, codec: CodecKind) -> Result<Session, DeviceError> {
+        let vpath = info.video_path.display().to_string();
+        let io = |what: &str, path: &str, e: std::io::Error| DeviceError::Ioctl {
+            device: path.to_string(),
+            what: what.to_string(),
+            source: Errno::from_raw(e.raw_os_error().unwrap_or(libc_eio())),
+        };
+        let video = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(
+                nix::fcntl::OFlag::O_NONBLOCK.bits() | nix::fcntl::OFlag::O_CLOEXEC.bits(),
+            )
+            .open(&info.video_path)
+            .map_err(|e| io("open", &vpath, e))?;
+        let mpath = info.media_path.display().to_string();
+        let media = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_CLOEXEC.bits())
+            .open(&info.media_path)
+            .map_err(|e| io("open", &mpath, e))?;
+        let probe = probe_video(&video, &info.video_path)
+            .map_err(|e| DeviceError::Unsupported(e, vpath.clone()))?;
+        let name = format!("{} ({})", vpath, probe.driver);
+        if !probe.codecs.iter().any(|c| c.codec == codec) {
+            return Err(DeviceError::Unsupported(
+                format!("{codec} is not among its OUTPUT formats"),
+                name,
+            ));
+        }
+        let mode = match (codec, read_menus(&video, codec)) {
+            (CodecKind::H264 | CodecKind::Hevc, (Some(m), Some(s))) => (m, s),
+            (CodecKind::H264 | CodecKind::Hevc, (m, s)) => {
+                tracing::warn!(
+                    "{name}: {codec} decode_mode/start_code menus unreadable; assuming frame-based"
+                );
+                (
+                    m.unwrap_or(DecodeMode::FrameBased),
+                    s.unwrap_or(StartCode::None),
+                )
+            }
+            // VP8/VP9/MPEG-2 have no such menus: one request per frame, no start codes.
+            _ => (DecodeMode::FrameBased, StartCode::None),
+        };
+        if let Err(e) = ioctl::subscribe_event(
+            &video,
+            ioctl::EventType::SourceChange(0),
+            ioctl::SubscribeEventFlags::empty(),
+        ) {
+            tracing::debug!("{name}: VIDIOC_SUBSCRIBE_EVENT(SOURCE_CHANGE): {e}");
+        }
+        let listed: Vec<CodecKind> = probe.codecs.iter().map(|c| c.codec).collect();
+        let profile = profile::for_probe(&probe.driver, &probe.card, &listed);
+        let mut controls = HashMap::new();
+        for &id in probed_controls(codec) {
+            let info = ioctl::CtrlId::new(id)
+                .ok()
+                .and_then(|cid| {
+                    ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
+                        &video,
+                        cid,
+                        ioctl::QueryCtrlFlags::empty(),
+                    )
+                    .ok()
+                })
+                .map(|q| ControlInfo {
+                    elem_size: q.elem_size,
+                    elems: q.elems,
+                    dims0: q.dims[0],
+                    flags: q.flags,
+                });
+            tracing::debug!("{name}: control {id:#x}: {info:?}");
+            controls.insert(id, info);
+        }
+        tracing::info!(
+            "{name}: {codec} {mode:?}, profile {} {}",
+            profile.driver,
+            profile.variant
+        );
+        Ok(Session {
+            name,
+            video,
+            media,
+            mplane: probe.mplane,
+            profile,
+            info: info.clone(),
+            codec,
+            mode,
+            outputs: Vec::new(),
+            free_outputs: VecDeque::new(),
+            captures: Vec::new(),
+            capture_base: 0,
+            retired: HashMap::new(),
+            capture_planes: 0,
+            controls,
+            streaming: false,
+            timestamps: HashMap::new(),
+            captures_expected: 0,
+            warned_ts: false,
+            supports_hold: false,
+            source_changed: false,
+        })
+    }
+
+    /// The profile this session follows.
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
+    }
+
+    /// Queued requests the kernel has not completed yet: each busy OUTPUT
+    /// buffer's request fd polled for `POLLPRI` (signalled on completion,
+    /// uAPI "media-request-ioc-queue") without waiting. For diagnostics.
+    pub fn requests_not_completed(&self) -> usize {
+        self.outputs
+            .iter()
+            .filter(|o| o.busy.is_some())
+            .filter(|o| {
+                let mut pfd = [PollFd::new(o.request_fd(), PollFlags::POLLPRI)];
+                matches!(nix::poll::poll(&mut pfd, PollTimeout::ZERO), Ok(0))
+            })
+            .count()
+    }
+
+    /// The media device fd (requests are allocated from it).
+    pub fn media_fd(&self) -> BorrowedFd<'_> {
+        self.media.as_fd()
+    }
+
+    fn out_q(&self) -> QueueType {
+        if self.mplane {
+            QueueType::VideoOutputMplane
+        } else {
+            QueueType::VideoOutput
+        }
+    }
+
+    fn cap_q(&self) -> QueueType {
+        if self.mplane {
+            QueueType::VideoCaptureMplane
+        } else {
+            QueueType::VideoCapture
+        }
+    }
+
+    fn err(&self, what: impl Into<String>, source: Errno) -> DeviceError {
+        DeviceError::Ioctl {
+            device: self.name.clone(),
+            what: what.into(),
+            source,
+        }
+    }
+
+    fn unsupported(&self, what: impl Into<String>) -> DeviceError {
+        DeviceError::Unsupported(what.into(), self.name.clone())
+    }
+
+    /// STREAMOFF both queues and frees every buffer and request. With
+    /// `retire`, CAPTURE buffers the engine had dequeued stay mapped (and
+    /// their dmabufs open) under their indices until released by
+    /// [`DecoderDevice::requeue_capture`]; the next configuration's indices
+    /// start after them.
+    fn teardown(&mut self, retire: bool) {
+        if self.streaming {
+            let _ = ioctl::streamoff(&self.video, self.out_q());
+            let _ = ioctl::streamoff(&self.video, self.cap_q());
+            self.streaming = false;
+        }
+        self.outputs.clear();
+        self.free_outputs.clear();
+        let n = self.captures.len();
+        for (i, c) in std::mem::take(&mut self.captures).into_iter().enumerate() {
+            if retire && !c.queued && !c.maps.is_empty() {
+                self.retired.insert(self.capture_base + i, c);
+            }
+        }
+        if !retire {
+            self.retired.clear();
+        }
+        self.capture_base += n;
+        self.timestamps.clear();
+        self.captures_expected = 0;
+        let none = MemoryConsistency::empty();
+        let _ = ioctl::reqbufs::<()>(&self.video, self.out_q(), MemoryType::Mmap, 0, none);
+        let _ = ioctl::reqbufs::<()>(&self.video, self.cap_q(), MemoryType::Mmap, 0, none);
+    }
+
+    fn set_controls(
+        &self,
+        controls: &[Control],
+        which: CtrlWhich,
+        step: &str,
+    ) -> Result<(), DeviceError> {
+        if controls.is_empty() {
+            return Ok(());
+        }
+        let mut raw: Vec<bindings::v4l2_ext_control> = controls.iter().map(ext_control).collect();
+        ioctl::s_ext_ctrls(&self.video, which, &mut raw[..]).map_err(|e| {
+            let at = controls
+                .get(e.error_idx as usize)
+                .map(|c| c.name())
+                .unwrap_or("(all)");
+            self.err(format!("{step} at {at}"), errno(e))
+        })
+    }
+
+    fn qbuf(
+        &self,
+        queue: QueueType,
+        index: usize,
+        bytesused: u32,
+        flags: u32,
+        ts: u64,
+        request: Option<i32>,
+    ) -> Result<(), Errno> {
+        let mut b = bindings::v4l2_buffer {
+            index: index as u32,
+            type_: queue as u32,
+            memory: MemoryType::Mmap as u32,
+            flags,
+            timestamp: ts_to_timeval(ts),
+            ..Default::default()
+        };
+        if let Some(fd) = request {
+            b.__bindgen_anon_1.request_fd = fd;
+        }
+        let planes = if self.mplane {
+            let mut p: [bindings::v4l2_plane; bindings::VIDEO_MAX_PLANES as usize] =
+                Default::default();
+            let n = if queue == self.out_q() {
+                1
+            } else {
+                self.capture_planes.max(1)
+            };
+            b.length = n as u32;
+            p[0].bytesused = bytesused;
+            Some(p)
+        } else {
+            b.bytesused = bytesused;
+            None
+        };
+        ioctl::qbuf::<_, ()>(&self.video, UncheckedV4l2Buffer(b, planes)).map_err(errno)
+    }
+
+    fn dqbuf(&self, queue: QueueType) -> Result<Option<V4l2Buffer>, Errno> {
+        match ioctl::dqbuf::<V4l2Buffer>(&self.video, queue) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) => match errno(e) {
+                Errno::EAGAIN => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Recycles every finished OUTPUT buffer and its request.
+    fn reap_outputs(&mut self) -> Result<(), DeviceError> {
+        while let Some(b) = self
+            .dqbuf(self.out_q())
+            .map_err(|e| self.err("VIDIOC_DQBUF(OUTPUT)", e))?
+        {
+            let i = b.index() as usize;
+            let Some(out) = self.outputs.get_mut(i) else {
+                continue;
+            };
+            let ts = out.busy.take();
+            if b.has_error() {
+                tracing::warn!(
+                    "{}: request for picture {:?} completed with V4L2_BUF_FLAG_ERROR",
+                    self.name,
+                    ts
+                );
+            }
+            if let Err(e) = out.request.reinit() {
+                // The request may still be completing: wait for it (POLLPRI on
+                // the request fd signals completion), then retry once.
+                let mut pfd = [PollFd::new(out.request_fd(), PollFlags::POLLPRI)];
+                let _ = nix::poll::poll(&mut pfd, PollTimeout::from(1000u16));
+                out.request.reinit().map_err(|_| DeviceError::Ioctl {
+                    device: self.name.clone(),
+                    what: format!("MEDIA_REQUEST_IOC_REINIT (OUTPUT buffer {i}): {e}"),
+                    source: Errno::EBUSY,
+                })?;
+            }
+            self.free_outputs.push_back(i);
+        }
+        Ok(())
+    }
+
+    fn reap_events(&mut self) {
+        while let Ok(ev) = ioctl::dqevent::<ioctl::Event>(&self.video) {
+            if let ioctl::Event::SrcChangeEvent(ch) = &ev {
+                if ch.contains(ioctl::SrcChanges::RESOLUTION) {
+                    self.source_changed = true;
+                }
+            }
+            tracing::info!(
+                "{}: V4L2 event {ev:?} (a resolution change makes the engine renegotiate CAPTURE)",
+                self.name
+            );
+        }
+    }
+
+    /// CAPTURE buffer by engine index: this configuration's or a retired one.
+    fn capture(&self, global: usize) -> Option<&CaptureBuffer> {
+        match global.checked_sub(self.capture_base) {
+            Some(i) => self.captures.get(i),
+            None => self.retired.get(&global),
+        }
+    }
+
+    /// What `VIDIOC_QUERY_EXT_CTRL` said about control `id` at open
+    /// (`None`: not probed; `Some(None)`: the device lacks it).
+    pub fn control_info(&self, id: u32) -> Option<Option<ControlInfo>> {
+        self.controls.get(&id).copied()
+    }
+
+    fn busy_outputs(&self) -> usize {
+        self.outputs.iter().filter(|o| o.busy.is_some()).count()
+    }
+
+    fn do_configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError> {
+        let (w, h) = (params.coded_width, params.coded_height);
+        if w == 0 || h == 0 {
+            return Err(self.unsupported(format!("coded size {w}x{h}")));
+        }
+        if let Some(s) = self.info.support(codec) {
+            if (s.max_width > 0 && w > s.max_width) || (s.max_height > 0 && h > s.max_height) {
+                return Err(self.unsupported(format!(
+                    "{codec} {w}x{h} exceeds the device's maximum {}x{}",
+                    s.max_width, s.max_height
+                )));
+            }
+        }
+        // 1. OUTPUT format.
+        let sizeimage = (w as u64 * h as u64 * 3 / 2)
+            .clamp(MIN_OUTPUT_SIZE as u64, MAX_OUTPUT_SIZE as u64) as u32;
+        let out_fmt = Format {
+            width: w,
+            height: h,
+            pixelformat: v4l2r::PixelFormat::from(&codec.output_fourcc()),
+            plane_fmt: vec![v4l2r::PlaneLayout {
+                sizeimage,
+                bytesperline: 0,
+            }],
+        };
+        let out_q = self.out_q();
+        let got: Format = ioctl::s_fmt(&mut self.video, (out_q, &out_fmt))
+            .map_err(|e| self.err("VIDIOC_S_FMT(OUTPUT)", errno(e)))?;
+        if <[u8; 4]>::from(got.pixelformat) != codec.output_fourcc()
+            || got.width < w
+            || got.height < h
+        {
+            return Err(self.unsupported(format!(
+                "VIDIOC_S_FMT(OUTPUT): driver chose {} {}x{} for {codec} {w}x{h}",
+                got.pixelformat, got.width, got.height
+            )));
+        }
+        // 2. OUTPUT buffers, mapped, one request each.
+        let rb: ioctl::RequestBuffers = ioctl::reqbufs(
+            &self.video,
+            self.out_q(),
+            MemoryType::Mmap,
+            OUTPUT_BUFFERS,
+            MemoryConsistency::empty(),
+        )
+        .map_err(|e| self.err("VIDIOC_REQBUFS(OUTPUT)", errno(e)))?;
+        let n = rb.count as usize;
+        // uAPI vidioc-reqbufs: V4L2_BUF_CAP_SUPPORTS_REQUESTS is mandatory for a
+        // stateless decoder's OUTPUT queue; HOLD_CAPTURE_BUF is needed for
+        // slice-based decoding of multi-slice pictures.
+        if !rb
+            .capabilities
+            .contains(ioctl::BufferCapabilities::SUPPORTS_REQUESTS)
+        {
+            return Err(self.unsupported("OUTPUT queue lacks V4L2_BUF_CAP_SUPPORTS_REQUESTS"));
+        }
+        self.supports_hold = rb
+            .capabilities
+            .contains(ioctl::BufferCapabilities::SUPPORTS_M2M_HOLD_CAPTURE_BUF);
+        if n == 0 {
+            return Err(self.unsupported("VIDIOC_REQBUFS(OUTPUT) gave 0 buffers"));
+        }
+        for i in 0..n {
+            let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
+                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
+            let p = q
+                .planes
+                .first()
+                .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
+            let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
+                .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
+            let request = Request::alloc(&self.media).map_err(|e| {
+                let source = match e {
+                    ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
+                    _ => Errno::EINVAL,
+                };
+                DeviceError::Ioctl {
+                    device: self.info.media_path.display().to_string(),
+                    what: "MEDIA_IOC_REQUEST_ALLOC".into(),
+                    source,
+                }
+            })?;
+            self.outputs.push(OutputBuffer {
+                map,
+                request,
+                busy: None,
+            });
+            self.free_outputs.push_back(i);
+        }
+        // 3. Sequence controls some drivers need before CAPTURE (rkvdec: SPS).
+        self.set_controls(
+            first_controls,
+            CtrlWhich::Current,
+            "VIDIOC_S_EXT_CTRLS(first controls)",
+        )?;
+        // 4. CAPTURE format: the profile's preference among what ENUM_FMT lists
+        //    and we can present.
+        let listed: Vec<[u8; 4]> = ioctl::FormatIterator::new(&self.video, self.cap_q())
+            .map(|d| d.pixelformat.into())
+            .collect();
+        // Every format the frame module knows, packed / tiled ones included
+        // (NV15, NC12, NC30: shown zero-copy when the compositor takes them,
+        // unpacked by `frame::detile` otherwise).
+        let usable = |f: &[u8; 4]| {
+            PixelFormat::from_v4l2(*f).is_some() && plane_layout(*f, &[0; 3], 0).is_some()
+        };
+        let (chosen, fallback) =
+            profile::choose_capture_format(self.profile, params.bit_depth, &listed, usable)
+                .ok_or_else(|| {
+                    let names: Vec<String> = listed
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect();
+                    self.unsupported(format!(
+                        "no CAPTURE format we can show among [{}]",
+                        names.join(", ")
+                    ))
+                })?;
+        if fallback {
+            tracing::warn!(
+                "{}: {}-bit stream but the device lists no 10-bit CAPTURE format we can \
+                 show; using {} (as GStreamer does on visl)",
+                self.name,
+                params.bit_depth,
+                String::from_utf8_lossy(&chosen)
+            );
+        }
+        // The driver derives the CAPTURE size (and for rkvdec the depth) from
+        // the OUTPUT format and the SPS: keep what G_FMT says and only switch
+        // the pixel format if needed (as GStreamer's v4l2codecs does).
+        let cap_q = self.cap_q();
+        let current: Format = ioctl::g_fmt(&self.video, cap_q)
+            .map_err(|e| self.err("VIDIOC_G_FMT(CAPTURE)", errno(e)))?;
+        let cap: Format = if <[u8; 4]>::from(current.pixelformat) == chosen {
+            current
+        } else {
+            let cap_req = Format {
+                width: current.width.max(w),
+                height: current.height.max(h),
+                pixelformat: v4l2r::PixelFormat::from(&chosen),
+                plane_fmt: vec![],
+            };
+            ioctl::s_fmt(&mut self.video, (cap_q, &cap_req))
+                .map_err(|e| self.err("VIDIOC_S_FMT(CAPTURE)", errno(e)))?
+        };
+        if cap.width < w || cap.height < h {
+            return Err(self.unsupported(format!(
+                "CAPTURE format {}x{} is smaller than the coded size {w}x{h}",
+                cap.width, cap.height
+            )));
+        }
+        let fourcc: [u8; 4] = cap.pixelformat.into();
+        let pixel_format = PixelFormat::from_v4l2(fourcc).ok_or_else(|| {
+            self.unsupported(format!("driver chose CAPTURE format {}", cap.pixelformat))
+        })?;
+        let bpl: Vec<u32> = cap.plane_fmt.iter().map(|p| p.bytesperline).collect();
+        let planes = plane_layout(fourcc, &bpl, cap.height)
+            .ok_or_else(|| self.unsupported(format!("no plane layout for {}", cap.pixelformat)))?;
+        self.capture_planes = cap.plane_fmt.len().max(1);
+        // 5. CAPTURE buffers: CREATE_BUFS, mmap + EXPBUF every plane once.
+        let count = capture_buffers.clamp(1, MAX_CAPTURE_BUFFERS);
+        let raw_fmt = bindings::v4l2_format::try_from((self.cap_q(), &cap))
+            .map_err(|_| self.unsupported("CAPTURE format has too many planes"))?;
+        let created: bindings::v4l2_create_buffers =
+            ioctl::create_bufs(&self.video, count, MemoryType::Mmap, raw_fmt)
+                .map_err(|e| self.err(format!("VIDIOC_CREATE_BUFS(CAPTURE, {count})"), errno(e)))?;
+        if created.count == 0 {
+            return Err(self.unsupported("VIDIOC_CREATE_BUFS(CAPTURE) created no buffer"));
+        }
+        for i in created.index as usize..(created.index + created.count) as usize {
+            let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
+                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
+            let mut maps = Vec::new();
+            let mut dmabufs = Vec::new();
+            for (pi, p) in q.planes.iter().enumerate() {
+                maps.push(
+                    ioctl::mmap(&self.video, p.mem_offset, p.length)
+                        .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
+                );
+                dmabufs.push(
+                    ioctl::expbuf::<OwnedFd>(
+                        &self.video,
+                        self.cap_q(),
+                        i,
+                        pi,
+                        ExpbufFlags::CLOEXEC | ExpbufFlags::RDWR,
+                    )
+                    .map_err(|e| {
+                        self.err(format!("VIDIOC_EXPBUF(CAPTURE {i} plane {pi})"), errno(e))
+                    })?,
+                );
+            }
+            while self.captures.len() < i {
+                // Indices below `created.index` belong to nobody (not expected).
+                self.captures.push(CaptureBuffer {
+                    maps: Vec::new(),
+                    dmabufs: Vec::new(),
+                    queued: false,
+                });
+            }
+            self.captures.push(CaptureBuffer {
+                maps,
+                dmabufs,
+                queued: false,
+            });
+        }
+        // 6. Queue all CAPTURE buffers, stream on.
+        for i in created.index as usize..self.captures.len() {
+            self.qbuf(self.cap_q(), i, 0, 0, 0, None)
+                .map_err(|e| self.err(format!("VIDIOC_QBUF(CAPTURE {i})"), e))?;
+            self.captures[i].queued = true;
+        }
+        ioctl::streamon(&self.video, self.out_q())
+            .map_err(|e| self.err("VIDIOC_STREAMON(OUTPUT)", errno(e)))?;
+        self.streaming = true;
+        ioctl::streamon(&self.video, self.cap_q())
+            .map_err(|e| self.err("VIDIOC_STREAMON(CAPTURE)", errno(e)))?;
+        self.codec = codec;
+        let fmt = CaptureFormat {
+            pixel_format,
+            width: cap.width,
+            height: cap.height,
+            planes,
+        };
+        tracing::info!(
+            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
+            self.name,
+            self.outputs.len(),
+            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
+            cap.pixelformat,
+            cap.width,
+            cap.height,
+            created.count
+        );
+        Ok(fmt)
+    }
+}
+
+impl OutputBuffer {
+    fn request_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the request's fd is open for as long as `self.request` lives,
+        // which outlives the returned borrow.
+        unsafe { BorrowedFd::borrow_raw(self.request.as_raw_fd()) }
+    }
+}
+
+fn libc_eio() -> i32 {
+    Errno::EIO as i32
+}
+
+/// The `v4l2_ext_control` for one compound control: id, payload size and a
+/// pointer to the uAPI struct inside `c` (valid while `c` is borrowed).
+fn ext_control(c: &Control) -> bindings::v4l2_ext_control {
+    fn raw<T>(b: &T) -> (u32, *mut std::ffi::c_void) {
+        (
+            std::mem::size_of::<T>() as u32,
+            b as *const T as *mut std::ffi::c_void,
+        )
+    }
+    // Dynamic arrays: the payload is the whole slice (uAPI "vidioc-g-ext-ctrls":
+    // `size` in bytes tells the kernel the element count).
+    fn array<T>(v: &[T]) -> (u32, *mut std::ffi::c_void) {
+        (
+            std::mem::size_of_val(v) as u32,
+            v.as_ptr() as *mut std::ffi::c_void,
+        )
+    }
+    let (size, ptr) = match c {
+        Control::H264Sps(b) => raw(&**b),
+        Control::H264Pps(b) => raw(&**b),
+        Control::H264ScalingMatrix(b) => raw(&**b),
+        Control::H264DecodeParams(b) => raw(&**b),
+        Control::H264SliceParams(b) => raw(&**b),
+        Control::H264PredWeights(b) => raw(&**b),
+        Control::HevcSps(b) => raw(&**b),
+        Control::HevcPps(b) => raw(&**b),
+        Control::HevcSliceParams(v) => array(v),
+        Control::HevcScalingMatrix(b) => raw(&**b),
+        Control::HevcDecodeParams(b) => raw(&**b),
+        Control::HevcEntryPointOffsets(v) => array(v),
+        Control::HevcExtSpsStRps(v) => array(v),
+        Control::HevcExtSpsLtRps(v) => array(v),
+        Control::Vp9Frame(b) => raw(&**b),
+        Control::Vp9CompressedHdr(b) => raw(&**b),
+        Control::Vp8Frame(b) => raw(&**b),
+        Control::Mpeg2Sequence(b) => raw(&**b),
+        Control::Mpeg2Picture(b) => raw(&**b),
+        Control::Mpeg2Quantisation(b) => raw(&**b),
+    };
+    let mut e = bindings::v4l2_ext_control {
+        id: c.id(),
+        size,
+        ..Default::default()
+    };
+    e.__bindgen_anon_1.ptr = ptr;
+    e
+}
+
+impl DecoderDevice for Session {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn mode(&self) -> (DecodeMode, StartCode) {
+        self.mode
+    }
+
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError> {
+        self.teardown(true);
+        let r = self.do_configure(codec, params, first_controls, capture_buffers);
+        if r.is_err() {
+            self.teardown(true);
+        }
+        r
+    }
+
+    fn free_slots(&self) -> usize {
+        self.free_outputs.len()
+    }
+
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+        if !self.streaming {
+            return Err(self.unsupported("queue before configure"));
+        }
+        let Some(&i) = self.free_outputs.front() else {
+            return Err(self.unsupported("queue with no free OUTPUT buffer (free_slots() == 0)"));
+        };
+        let cap = self.outputs[i].map.len();
+        if job.bitstream.len() > cap {
+            return Err(self.unsupported(format!(
+                "picture {}: {} bytes of bitstream exceed the OUTPUT buffer ({cap} bytes)",
+                job.timestamp_ns,
+                job.bitstream.len()
+            )));
+        }
+        check_array_controls(&job.controls, &|id| self.control_info(id))
+            .map_err(|e| self.unsupported(format!("picture {}: {e}", job.timestamp_ns)))?;
+        if job.hold_capture && !self.supports_hold {
+            return Err(self.unsupported(format!(
+                "picture {}: HOLD_CAPTURE_BUF requested but the OUTPUT queue lacks \
+                 V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF",
+                job.timestamp_ns
+            )));
+        }
+        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_ts {
+            self.warned_ts = true;
+            tracing::warn!(
+                "{}: timestamp {} ns is not a whole µs; reference_ts will not match",
+                self.name,
+                job.timestamp_ns
+            );
+        }
+        self.outputs[i].map[..job.bitstream.len()].copy_from_slice(&job.bitstream);
+        let req_fd = self.outputs[i].request.as_raw_fd();
+        let step = format!("picture {}: VIDIOC_S_EXT_CTRLS(request)", job.timestamp_ns);
+        let mut flags = bindings::V4L2_BUF_FLAG_REQUEST_FD;
+        if job.hold_capture {
+            flags |= HOLD_CAPTURE_BUF;
+        }
+        let result = self
+            .set_controls(&job.controls, CtrlWhich::Request(req_fd), &step)
+            .and_then(|_| {
+                self.qbuf(
+                    self.out_q(),
+                    i,
+                    job.bitstream.len() as u32,
+                    flags,
+                    job.timestamp_ns,
+                    Some(req_fd),
+                )
+                .map_err(|e| {
+                    self.err(
+                        format!(
+                            "picture {}: VIDIOC_QBUF(OUTPUT {i}, request)",
+                            job.timestamp_ns
+                        ),
+                        e,
+                    )
+                })?;
+                self.outputs[i].request.queue().map_err(|e| {
+                    let source = match e {
+                        ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
+                        _ => Errno::EINVAL,
+                    };
+                    self.err(
+                        format!("picture {}: MEDIA_REQUEST_IOC_QUEUE", job.timestamp_ns),
+                        source,
+                    )
+                })
+            });
+        if let Err(e) = result {
+            // Nothing of this request reached the device; make it reusable.
+            let _ = self.outputs[i].request.reinit();
+            return Err(e);
+        }
+        self.free_outputs.pop_front();
+        self.outputs[i].busy = Some(job.timestamp_ns);
+        self.timestamps
+            .insert(job.timestamp_ns / 1000 * 1000, job.timestamp_ns);
+        if !job.hold_capture {
+            self.captures_expected += 1;
+        }
+        Ok(())
+    }
+
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.reap_outputs()?;
+            if let Some(b) = self
+                .dqbuf(self.cap_q())
+                .map_err(|e| self.err("VIDIOC_DQBUF(CAPTURE)", e))?
+            {
+                let index = b.index() as usize;
+                if let Some(c) = self.captures.get_mut(index) {
+                    c.queued = false;
+                }
+                self.captures_expected = self.captures_expected.saturating_sub(1);
+                let key = timeval_to_ns(b.timestamp());
+                let timestamp_ns = self.timestamps.remove(&key).unwrap_or(key);
+                // Free OUTPUT buffers finished together with this picture.
+                self.reap_outputs()?;
+                return Ok(Some(Completed {
+                    timestamp_ns,
+                    capture_index: self.capture_base + index,
+                    error: b.has_error(),
+                }));
+            }
+            let now = Instant::now();
+            if now >= deadline || self.in_flight() == 0 {
+                return Ok(None);
+            }
+            let ms = (deadline - now).as_millis().clamp(1, i32::MAX as u128) as i32;
+            let mut pfd = [PollFd::new(
+                self.video.as_fd(),
+                PollFlags::POLLIN | PollFlags::POLLOUT | PollFlags::POLLPRI,
+            )];
+            let n = match nix::poll::poll(
+                &mut pfd,
+                PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+            ) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(self.err("poll", e)),
+            };
+            let rev = pfd[0].revents().unwrap_or(PollFlags::empty());
+            if rev.contains(PollFlags::POLLPRI) {
+                self.reap_events();
+            }
+            if n > 0
+                && rev.contains(PollFlags::POLLERR)
+                && !rev.intersects(PollFlags::POLLIN | PollFlags::POLLOUT)
+            {
+                // v4l2_m2m_poll: nothing queued on either side that could complete.
+                self.reap_outputs()?;
+                return Ok(None);
+            }
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.busy_outputs().max(self.captures_expected)
+    }
+
+    fn requeue_capture(&mut self, global: usize) -> Result<(), DeviceError> {
+        let Some(index) = global.checked_sub(self.capture_base) else {
+            // A buffer of an earlier configuration: unmap it, close its dmabufs.
+            return match self.retired.remove(&global) {
+                Some(_) => Ok(()),
+                None => Err(self.unsupported(format!(
+                    "release of unknown retired CAPTURE buffer {global}"
+                ))),
+            };
+        };
+        match self.captures.get(index) {
+            None => {
+                return Err(self.unsupported(format!("requeue of unknown CAPTURE buffer {index}")))
+            }
+            Some(c) if c.queued => {
+                return Err(self.unsupported(format!("CAPTURE buffer {index} is already queued")))
+            }
+            Some(_) => {}
+        }
+        self.qbuf(self.cap_q(), index, 0, 0, 0, None)
+            .map_err(|e| self.err(format!("VIDIOC_QBUF(CAPTURE {index})"), e))?;
+        self.captures[index].queued = true;
+        Ok(())
+    }
+
+    fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
+        self.capture(index)
+            .map(|c| c.dmabufs.iter().map(|f| f.as_fd()).collect())
+            .unwrap_or_default()
+    }
+
+    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+        self.capture(index)
+            .map(|c| c.maps.iter().map(|m| &m[..]).collect())
+            .unwrap_or_default()
+    }
+
+    fn take_source_change(&mut self) -> bool {
+        std::mem::take(&mut self.source_changed)
+    }
+
+    fn has_control(&self, id: u32) -> bool {
+        match self.controls.get(&id) {
+            Some(info) => info.is_some(),
+            // Not probed: a mandatory control of the codec.
+            None => true,
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.teardown(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeval_round_trip_keeps_whole_microseconds() {
+        for ns in [0u64, 1000, 33_333_000, 1_000_000_000, 3_600_000_001_000] {
+            assert_eq!(timeval_to_ns(ts_to_timeval(ns)), ns);
+        }
+        assert_eq!(timeval_to_ns(ts_to_timeval(1_234_567)), 1_234_000);
+    }
+
+    #[test]
+    fn dynamic_arrays_checked_against_the_device() {
+        let slice = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+        let epo = bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS;
+        let st = uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS;
+        let dynamic = |dims0| {
+            Some(Some(ControlInfo {
+                elem_size: 4,
+                elems: 1,
+                dims0,
+                flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
+            }))
+        };
+        let device = |id: u32| -> Option<Option<ControlInfo>> {
+            if id == slice {
+                dynamic(1) // cedrus: one slice per request
+            } else if id == epo {
+                dynamic(256)
+            } else if id == st {
+                Some(None) // probed, absent
+            } else {
+                None
+            }
+        };
+        let one = Control::HevcSliceParams(vec![Default::default()]);
+        let two = Control::HevcSliceParams(vec![Default::default(); 2]);
+        assert!(check_array_controls(std::slice::from_ref(&one), &device).is_ok());
+        let e = check_array_controls(&[two], &device).unwrap_err();
+        assert!(
+            e.contains("2 elements exceed") && e.contains("SLICE_PARAMS"),
+            "{e}"
+        );
+        let e =
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![])], &device).unwrap_err();
+        assert!(e.contains("empty"), "{e}");
+        assert!(
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![7; 256])], &device).is_ok()
+        );
+        assert!(
+            check_array_controls(&[Control::HevcEntryPointOffsets(vec![7; 257])], &device).is_err()
+        );
+        let e = check_array_controls(
+            &[one, Control::HevcExtSpsStRps(vec![Default::default()])],
+            &device,
+        )
+        .unwrap_err();
+        assert!(e.contains("no such control"), "{e}");
+        // The payload size is the slice's bytes (elements × element size).
+        let c = Control::HevcExtSpsStRps(vec![Default::default(); 3]);
+        let size = { ext_control(&c).size };
+        assert_eq!(size, 3 * 80);
+        let c = Control::HevcEntryPointOffsets(vec![1, 2, 3, 4, 5]);
+        let size = { ext_control(&c).size };
+        assert_eq!(size, 20);
+    }
+
+    /// The visl device, if this machine has one (the VM: `tests/vm/trixie/run.sh`).
+    fn visl() -> Option<DeviceInfo> {
+        super::super::discover::discover()
+            .ok()?
+            .into_iter()
+            .find(|d| d.driver == "visl")
+    }
+
+    fn h264_job(ts: u64) -> DecodeJob {
+        DecodeJob {
+            timestamp_ns: ts,
+            controls: vec![
+                Control::H264Sps(Box::default()),
+                Control::H264Pps(Box::default()),
+                Control::H264DecodeParams(Box::default()),
+                Control::H264SliceParams(Box::default()),
+            ],
+            bitstream: vec![0x65, 0x88, 0x80, 0x40],
+            hold_capture: false,
+            starts_picture: true,
+        }
+    }
+
+    /// Real device (visl, kernel 6.12): QUERY_EXT_CTRL probing of the HEVC
+    /// controls, and a reconfiguration that retires a held CAPTURE buffer whose
+    /// mapping stays readable until released. Run in the VM:
+    /// `cargo test --lib v4l2::session -- --ignored`.
+    #[test]
+    #[ignore = "needs a visl device (run in the VM)"]
+    fn visl_probe_and_retire() {
+        let info = visl().expect("no visl device");
+        let hevc = Session::open(&info, CodecKind::Hevc).unwrap();
+        let slice = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS)
+            .unwrap()
+            .expect("visl has HEVC SLICE_PARAMS");
+        assert!(slice.dynamic_array(), "{slice:?}");
+        assert_eq!(slice.dims0, 600);
+        assert_eq!(
+            slice.elem_size as usize,
+            std::mem::size_of::<bindings::v4l2_ctrl_hevc_slice_params>()
+        );
+        let epo = hevc
+            .control_info(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+            .unwrap()
+            .expect("visl has ENTRY_POINT_OFFSETS");
+        assert_eq!((epo.dims0, epo.elem_size), (256, 4));
+        assert!(hevc.has_control(bindings::V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS));
+        // trixie's visl has no EXT_SPS_*_RPS; the sid VM's patched one has
+        // them unless `hevc_ext_sps_rps=0`.
+        let ext = hevc.has_control(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS);
+        eprintln!("visl EXT_SPS_ST_RPS: {ext}");
+        for id in [
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS,
+            uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_LT_RPS,
+        ] {
+            assert_eq!(hevc.has_control(id), ext, "both or neither");
+            if let Some(i) = hevc.control_info(id).unwrap() {
+                eprintln!("{id:#x}: {i:?}");
+                assert!(i.dynamic_array());
+                assert_eq!(i.dims0, uapi_ext::V4L2_HEVC_EXT_SPS_RPS_MAX as u32);
+            }
+        }
+        if let Some(i) = hevc
+            .control_info(uapi_ext::V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS)
+            .unwrap()
+        {
+            assert_eq!(
+                i.elem_size as usize,
+                std::mem::size_of::<uapi_ext::V4l2CtrlHevcExtSpsStRps>()
+            );
+        }
+        drop(hevc);
+
+        let mut s = Session::open(&info, CodecKind::H264).unwrap();
+        let p = |w, h| StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, w, h),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+            pixel_aspect: (1, 1),
+        };
+        let sps = [Control::H264Sps(Box::default())];
+        let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
+        s.queue(&h264_job(1000)).unwrap();
+        let a = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        let before: Vec<u8> = s.capture_map(a.capture_index)[0].to_vec();
+        assert!(!before.is_empty());
+        let f2 = s.configure(CodecKind::H264, &p(128, 96), &sps, 4).unwrap();
+        assert!(f2.width >= 128 && f2.width > f1.width);
+        // The old buffer is retired: still mapped, same bytes, dmabuf still open.
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        assert_eq!(s.capture_dmabufs(a.capture_index).len(), 1);
+        s.queue(&h264_job(2000)).unwrap();
+        let b = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+        assert!(b.capture_index >= 4, "indices continue after the old ones");
+        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        s.requeue_capture(a.capture_index).unwrap();
+        assert!(s.capture_map(a.capture_index).is_empty());
+        assert!(s.requeue_capture(a.capture_index).is_err());
+        s.requeue_capture(b.capture_index).unwrap();
+        // An empty dynamic array is refused before any ioctl.
+        let mut h = Session::open(&info, CodecKind::Hevc).unwrap();
+        h.configure(CodecKind::Hevc, &p(64, 48), &[], 4).unwrap();
+        let job = DecodeJob {
+            timestamp_ns: 3000,
+            controls: vec![Control::HevcSliceParams(vec![])],
+            bitstream: vec![0x26, 0x01],
+            hold_capture: false,
+            starts_picture: true,
+        };
+        let e = h.queue(&job).unwrap_err().to_string();
+        assert!(e.contains("empty dynamic array"), "{e}");
+        // 10-bit: visl 6.12 lists NV12 / YU12 only, so NV12 (as GStreamer).
+        let mut p10 = p(64, 48);
+        p10.bit_depth = 10;
+        let f = h
+            .configure(
+                CodecKind::Hevc,
+                &p10,
+                &[Control::HevcSps(Box::default())],
+                4,
+            )
+            .unwrap();
+        assert_eq!(f.pixel_format, PixelFormat::Nv12);
+    }
+
+    #[test]
+    fn layouts() {
+        let nv12 = plane_layout(*b"NV12", &[320], 240).unwrap();
+        assert_eq!(
+            nv12[1],
+            PlaneLayout {
+                memory_plane: 0,
+                offset: 320 * 240,
+                stride: 320
+            }
+        );
+        let yu12 = plane_layout(*b"YU12", &[320], 240).unwrap();
+        assert_eq!(yu12[1].offset, 320 * 240);
+        assert_eq!(yu12[2].offset, 320 * 240 + 160 * 120);
+        assert_eq!(yu12[2].stride, 160);
+        let nm12 = plane_layout(*b"NM12", &[320, 320], 240).unwrap();
+        assert_eq!(
+            nm12[1],
+            PlaneLayout {
+                memory_plane: 1,
+                offset: 0,
+                stride: 320
+            }
+        );
+        // NC12 / NC30: one memory plane, chroma at height · 128, "stride" =
+        // column height (bytesperline); a column shorter than 1.5 × height is refused.
+        assert!(plane_layout(*b"NC12", &[128], 240).is_none());
+        for f in [*b"NC12", *b"NC30"] {
+            let l = plane_layout(f, &[1632], 1088).unwrap();
+            assert_eq!(
+                l,
+                vec![
+                    PlaneLayout {
+                        memory_plane: 0,
+                        offset: 0,
+                        stride: 1632
+                    },
+                    PlaneLayout {
+                        memory_plane: 0,
+                        offset: 1088 * 128,
+                        stride: 1632
+                    }
+                ]
+            );
+        }
+        assert!(plane_layout(*b"NC30", &[1631], 1088).is_none());
+        // NV15: like NV12; 1920 samples = 2400 bytes per row.
+        let nv15 = plane_layout(*b"NV15", &[2400], 1088).unwrap();
+        assert_eq!(nv15[1].offset, 2400 * 1088);
+        assert_eq!(nv15[1].stride, 2400);
+    }
+}
