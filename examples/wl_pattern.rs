@@ -1,5 +1,5 @@
 //! Shows a synthetic NV12 test pattern in the vreqplay Wayland window, through
-//! the real [`vreq_engine::Decoder`] driven by a fake codec and a fake
+//! the real [`vreq_engine::Engine`] driven by a fake codec and a fake
 //! device defined here (no V4L2 needed). Frames flow exactly as in the player:
 //! engine → `Sink::show` → `wl_buffer.release` → frame dropped → CAPTURE
 //! buffer back to the (fake) device.
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::EngineFrames;
 use vreq_frame::PixelFormat;
 use vreq_present::wayland::{WaylandSink, WindowOptions};
@@ -392,7 +392,7 @@ fn run() -> Result<bool, String> {
         n: 0,
         events: VecDeque::new(),
     };
-    let mut dec = Decoder::new(Box::new(codec), device);
+    let mut dec = Engine::new(Box::new(codec), device);
     let mut opts = WindowOptions::for_input(std::path::Path::new("wl_pattern"));
     opts.force_shm = a.shm;
     opts.dmabuf_immed = !a.no_immed;

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::EngineFrames;
 use vreq_frame::PixelFormat;
 use vreq_present::wayland::{WaylandSink, WindowOptions};
@@ -318,7 +318,7 @@ fn run() -> Result<bool, String> {
         done: VecDeque::new(),
         returned: returned.clone(),
     };
-    let mut dec = Decoder::new(
+    let mut dec = Engine::new(
         Box::new(Codec {
             params,
             n: 0,

@@ -372,7 +372,7 @@ impl vreq_present::Sink for GeometrySink {
 
 #[test]
 fn player_hands_out_frames_with_the_shown_geometry() {
-    use vreq_engine::Decoder;
+    use vreq_engine::Engine;
     use vreqplay::player::{self, Output, PlayOptions};
     use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile;
@@ -403,7 +403,7 @@ use vreq_v4l2::profile;
         let mut demux = container::open(&path).unwrap();
         let (track, kind) = pick_track(&path, demux.as_ref()).unwrap();
         let codec = codec_for_track(&path, &track, kind).unwrap();
-        let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
+        let mut dec = Engine::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
         let mut sink = GeometrySink::default();
         player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false).unwrap();
         assert!(!sink.0.is_empty(), "{clip}: no frames");

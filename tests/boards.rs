@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use vreq_core::CodecKind;
 use vreq_container as container;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::{self, Output, PlayOptions};
 use vreq_present::y4m::Y4mSink;
 use vreq_present::NullSink;
@@ -102,7 +102,7 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
         Err(e) => return Err(e.to_string()),
     };
     let dev = FakeDevice::for_codec(profile, kind);
-    let mut dec = Decoder::new(codec, dev);
+    let mut dec = Engine::new(codec, dev);
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
         .map_err(|e| e.to_string())?;
@@ -480,7 +480,7 @@ fn y4m_on(profile: &'static Profile, rel: &str, fourcc: &str, ten_bit: bool) {
     let mut demux = container::open(&path).unwrap();
     let (track, kind) = player::pick_track(&path, demux.as_ref()).unwrap();
     let codec = player::codec_for_track(&path, &track, kind).unwrap();
-    let mut dec = Decoder::new(codec, FakeDevice::for_codec(profile, kind));
+    let mut dec = Engine::new(codec, FakeDevice::for_codec(profile, kind));
     {
         let mut sink = Y4mSink::create(&out, true, (25, 1)).unwrap();
         let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)

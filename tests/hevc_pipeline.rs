@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use vreq_core::{uapi_ext, CodecKind, Control};
 use vreq_container as container;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
 use vreq_testkit::{manifest, media_dir, xorshift};
@@ -45,7 +45,7 @@ fn play_fake(path: &Path, driver: &str, card: &str) -> Result<Run, String> {
     assert_eq!(kind, CodecKind::Hevc);
     let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
     // FakeDevice answers has_control from the profile (EXT_SPS_* on vdpu381 only).
-    let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver(driver, card)));
+    let mut dec = Engine::new(codec, FakeDevice::new(profile::for_driver(driver, card)));
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
         .map_err(|e| e.to_string())?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use vreq_core::CodecKind;
 use vreq_container as container;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
@@ -37,7 +37,7 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32)>), 
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Mpeg2);
     let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
-    let mut dec = Decoder::new(
+    let mut dec = Engine::new(
         codec,
         FakeDevice::for_codec(profile::for_driver("visl", "visl"), CodecKind::Mpeg2),
     );

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use vreq_core::CodecKind;
 use vreq_container as container;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
@@ -38,7 +38,7 @@ fn play_fake(path: &Path) -> Result<Played, String> {
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Vp8);
     let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
-    let mut dec = Decoder::new(
+    let mut dec = Engine::new(
         codec,
         FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
     );

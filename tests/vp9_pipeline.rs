@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vreq_container as container;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
@@ -35,7 +35,7 @@ fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32, u8)
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
-    let mut dec = Decoder::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
+    let mut dec = Engine::new(codec, FakeDevice::new(profile::for_driver("visl", "visl")));
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
         .map_err(|e| e.to_string())?;

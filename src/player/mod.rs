@@ -9,7 +9,7 @@ use vreq_core::{CodecKind, CodedUnit};
 use vreq_codec::StatelessCodec;
 use vreq_container as container;
 use vreq_container::TrackInfo;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreq_frame::{DecodedFrame, PlanesRef};
 use vreq_present::{FrameSource, NullSink, PresentError, Sink, UserCommand};
 use vreq_v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
@@ -182,18 +182,18 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         }
     };
     let paced = opts.output == Output::Wayland;
-    let mut dec = Decoder::new(codec, session);
+    let mut dec = Engine::new(codec, session);
     let mut report = run(opts, demux.as_mut(), &track, &mut dec, sink.as_mut(), paced)?;
     report.device = info.video_path.display().to_string();
     Ok(report)
 }
 
 /// The engine's frames as the presentation crate reads them: CPU planes
-/// through [`Decoder::planes`], dmabufs through the device's
+/// through [`Engine::planes`], dmabufs through the device's
 /// [`DecoderDevice::capture_dmabufs`]. (The present crate owns
 /// [`FrameSource`] and never sees the device; this adapter is the one place
 /// both meet.)
-pub struct EngineFrames<'a, D: DecoderDevice>(pub &'a Decoder<D>);
+pub struct EngineFrames<'a, D: DecoderDevice>(pub &'a Engine<D>);
 
 impl<D: DecoderDevice> FrameSource for EngineFrames<'_, D> {
     fn planes(&self, frame: &DecodedFrame) -> PlanesRef<'_> {
@@ -213,7 +213,7 @@ pub fn run<D: DecoderDevice>(
     opts: &PlayOptions,
     demux: &mut dyn container::Demuxer,
     track: &TrackInfo,
-    dec: &mut Decoder<D>,
+    dec: &mut Engine<D>,
     sink: &mut dyn Sink,
     paced: bool,
 ) -> Result<PlayReport, PlayError> {
@@ -225,7 +225,7 @@ pub fn run<D: DecoderDevice>(
     let limit = opts.max_frames.unwrap_or(u64::MAX);
     let input = &opts.input;
 
-    let mut show = |dec: &mut Decoder<D>,
+    let mut show = |dec: &mut Engine<D>,
                     sink: &mut dyn Sink,
                     report: &mut PlayReport|
      -> Result<Flow, PlayError> {
@@ -489,7 +489,7 @@ use vreq_v4l2::profile;
         let mut demux = container::open(&path).expect("open clip");
         let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
         let codec = codec_for_track(&path, &track, kind).expect("codec");
-        let mut dec = Decoder::new(
+        let mut dec = Engine::new(
             codec,
             FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
         );

@@ -97,8 +97,9 @@ pub struct Stats {
     pub max_in_flight: usize,
 }
 
-/// Decoder: codec + device session.
-pub struct Decoder<D: DecoderDevice> {
+/// The decode engine: one codec ([`StatelessCodec`]) driving one decoder
+/// device ([`DecoderDevice`], the hardware: a V4L2 session or a fake).
+pub struct Engine<D: DecoderDevice> {
     codec: Box<dyn StatelessCodec>,
     device: D,
     format: Option<Rc<CaptureFormat>>,
@@ -115,15 +116,15 @@ pub struct Decoder<D: DecoderDevice> {
     /// A decode job that needs a reconfiguration, held back until the
     /// consumer has taken every frame of the old configuration.
     held: Option<CodecEvent>,
-    /// Set by [`Decoder::finish`]: resuming a held job also drains the device.
+    /// Set by [`Engine::finish`]: resuming a held job also drains the device.
     finishing: bool,
     /// The device signalled `V4L2_EVENT_SOURCE_CHANGE` (resolution).
     source_changed: bool,
     /// The CAPTURE format must be renegotiated even though the stream
     /// parameters did not change (after a source change).
     format_stale: bool,
-    /// An error met while resuming inside [`Decoder::next_frame`], returned by
-    /// the next [`Decoder::decode`] / [`Decoder::finish`] / [`Decoder::take_error`].
+    /// An error met while resuming inside [`Engine::next_frame`], returned by
+    /// the next [`Engine::decode`] / [`Engine::finish`] / [`Engine::take_error`].
     error: Option<EngineError>,
     /// Unref'd pictures with the number of pictures queued at that moment:
     /// requests already queued may still read them until that many pictures
@@ -135,14 +136,14 @@ pub struct Decoder<D: DecoderDevice> {
     warnings: VecDeque<String>,
 }
 
-impl<D: DecoderDevice> Decoder<D> {
+impl<D: DecoderDevice> Engine<D> {
     /// Pairs a codec with a device; reads the device's decode mode and start
     /// code and tells the codec.
     pub fn new(mut codec: Box<dyn StatelessCodec>, device: D) -> Self {
         let (mode, sc) = device.mode();
         codec.set_mode(mode, sc);
         codec.set_device_controls(&|id| device.has_control(id));
-        Decoder {
+        Engine {
             codec,
             device,
             format: None,
@@ -199,7 +200,7 @@ impl<D: DecoderDevice> Decoder<D> {
     }
 
     /// End of stream: drains the codec and the device. Afterwards
-    /// [`Decoder::next_frame`] returns every remaining frame.
+    /// [`Engine::next_frame`] returns every remaining frame.
     pub fn finish(&mut self) -> Result<(), EngineError> {
         if let Some(e) = self.error.take() {
             return Err(e);
@@ -211,7 +212,7 @@ impl<D: DecoderDevice> Decoder<D> {
         Ok(())
     }
 
-    /// An error met while [`Decoder::next_frame`] resumed held-back work.
+    /// An error met while [`Engine::next_frame`] resumed held-back work.
     pub fn take_error(&mut self) -> Option<EngineError> {
         self.error.take()
     }
@@ -236,7 +237,7 @@ impl<D: DecoderDevice> Decoder<D> {
 
     /// The next decoded frame in display order, if one is ready. When the
     /// last frame of a configuration has been taken, this resumes the work held
-    /// back for the reconfiguration (errors: [`Decoder::take_error`]).
+    /// back for the reconfiguration (errors: [`Engine::take_error`]).
     pub fn next_frame(&mut self) -> Option<DecodedFrame> {
         if let Err(e) = self.recycle() {
             self.error.get_or_insert(e);
@@ -711,7 +712,7 @@ mod tests {
     fn p010_frame_planes_start_at_the_crop() {
         // A driver without a profile offers P010 for 10-bit (GENERIC).
         let fake = FakeDevice::new(for_driver("some-new-driver", ""));
-        let mut dec = Decoder::new(
+        let mut dec = Engine::new(
             Box::new(One(VecDeque::new(), vreq_core::StartCode::AnnexB)),
             fake,
         );
@@ -800,7 +801,7 @@ mod tests {
             CodecEvent::Unref { timestamp_ns: 2000 },
         ];
         let fake = FakeDevice::new(for_driver("some-new-driver", ""));
-        let mut dec = Decoder::new(Box::new(Script(VecDeque::new(), Some(script))), fake);
+        let mut dec = Engine::new(Box::new(Script(VecDeque::new(), Some(script))), fake);
         dec.decode(CodedUnit {
             data: &[0],
             pts_ns: None,
@@ -830,7 +831,7 @@ mod tests {
             ("rpi-hevc-dec", "rpi-hevc-dec", PixelFormat::Nc30),
         ] {
             let fake = FakeDevice::new(for_driver(driver, card));
-            let mut dec = Decoder::new(
+            let mut dec = Engine::new(
                 Box::new(One(VecDeque::new(), vreq_core::StartCode::AnnexB)),
                 fake,
             );

@@ -1,4 +1,4 @@
-//! `engine::Decoder` over `v4l2::fake::FakeDevice` with a tiny scripted
+//! `engine::Engine` over `v4l2::fake::FakeDevice` with a tiny scripted
 //! `StatelessCodec`: requests in flight, display order, CAPTURE buffer
 //! lifetimes, error frames.
 //!
@@ -24,7 +24,7 @@ use v4l2r::bindings;
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_frame::DecodedFrame;
-use vreq_engine::Decoder;
+use vreq_engine::Engine;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile::for_driver;
 use vreq_v4l2::DecoderDevice;
@@ -247,11 +247,11 @@ fn run_with(fake: FakeDevice, n: usize, hold: usize, reorder_depth: usize) -> Ru
         .enumerate()
         .map(|(i, &(poc, _))| (pts_of(poc), ts_of(i)))
         .collect();
-    let mut dec = Decoder::new(Box::new(Scripted::new(script, reorder_depth)), fake);
+    let mut dec = Engine::new(Box::new(Scripted::new(script, reorder_depth)), fake);
     let mut held: VecDeque<DecodedFrame> = VecDeque::new();
     let mut pts = Vec::new();
     let mut warnings = Vec::new();
-    let check = |dec: &Decoder<FakeDevice>, held: &VecDeque<DecodedFrame>| {
+    let check = |dec: &Engine<FakeDevice>, held: &VecDeque<DecodedFrame>| {
         for f in held {
             let p = dec.planes(f);
             let stamp = u64::from_le_bytes(p.planes[0].0[..8].try_into().unwrap());
@@ -262,7 +262,7 @@ fn run_with(fake: FakeDevice, n: usize, hold: usize, reorder_depth: usize) -> Ru
             );
         }
     };
-    let mut take = |dec: &mut Decoder<FakeDevice>, held: &mut VecDeque<DecodedFrame>| {
+    let mut take = |dec: &mut Engine<FakeDevice>, held: &mut VecDeque<DecodedFrame>| {
         while let Some(f) = dec.next_frame() {
             pts.push(f.pts_ns);
             held.push_back(f);
@@ -388,7 +388,7 @@ fn error_frame_is_reported_bad_and_decoding_continues() {
 #[test]
 fn rkvdec_gets_sps_before_capture_format() {
     let fake = FakeDevice::new(for_driver("rkvdec", "rkvdec"));
-    let mut dec = Decoder::new(Box::new(Scripted::new(gop(4), 2)), fake);
+    let mut dec = Engine::new(Box::new(Scripted::new(gop(4), 2)), fake);
     for i in 0..4u8 {
         dec.decode(CodedUnit {
             data: &[i],
@@ -528,7 +528,7 @@ impl StatelessCodec for EventScript {
 }
 
 /// What the fake stamped into a frame's buffer: (timestamp, width, height).
-fn stamp_of(dec: &Decoder<FakeDevice>, f: &DecodedFrame) -> (u64, u32, u32) {
+fn stamp_of(dec: &Engine<FakeDevice>, f: &DecodedFrame) -> (u64, u32, u32) {
     let p = dec.planes(f).planes[0].0;
     assert!(
         p.len() >= 16,
@@ -544,7 +544,7 @@ fn stamp_of(dec: &Decoder<FakeDevice>, f: &DecodedFrame) -> (u64, u32, u32) {
     )
 }
 
-fn feed(dec: &mut Decoder<FakeDevice>, i: usize) {
+fn feed(dec: &mut Engine<FakeDevice>, i: usize) {
     dec.decode(CodedUnit {
         data: &[i as u8],
         pts_ns: None,
@@ -590,10 +590,10 @@ fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
     for hold in [0usize, 1, 3] {
         let (codec, size_of) = resize_script(&sizes, n);
         let fake = FakeDevice::new(for_driver("visl", "")).with_busy_depth(2);
-        let mut dec = Decoder::new(Box::new(codec), fake);
+        let mut dec = Engine::new(Box::new(codec), fake);
         let mut held: VecDeque<DecodedFrame> = VecDeque::new();
         let mut shown = Vec::new();
-        let check = |dec: &Decoder<FakeDevice>, held: &VecDeque<DecodedFrame>| {
+        let check = |dec: &Engine<FakeDevice>, held: &VecDeque<DecodedFrame>| {
             for f in held {
                 let i = (f.pts_ns / 1_000_000) as usize;
                 let (w, h) = size_of[i];
@@ -612,7 +612,7 @@ fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
                 assert!(f.format.width >= w && f.format.height >= h);
             }
         };
-        let mut take = |dec: &mut Decoder<FakeDevice>, held: &mut VecDeque<DecodedFrame>| {
+        let mut take = |dec: &mut Engine<FakeDevice>, held: &mut VecDeque<DecodedFrame>| {
             while let Some(f) = dec.next_frame() {
                 shown.push(f.pts_ns / 1_000_000);
                 held.push_back(f);
@@ -689,7 +689,7 @@ fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
     }
     let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
     let fake = FakeDevice::new(for_driver("visl", ""));
-    let mut dec = Decoder::new(Box::new(codec), fake);
+    let mut dec = Engine::new(Box::new(codec), fake);
     let mut frames: Vec<DecodedFrame> = Vec::new();
     let mut pts = Vec::new();
     for i in 0..n as usize {
@@ -719,7 +719,7 @@ fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
     assert_eq!(frames.len(), 2);
     assert_eq!(frames[0].capture_index, frames[1].capture_index);
     let index = frames[0].capture_index;
-    let given_back = |dec: &Decoder<FakeDevice>| {
+    let given_back = |dec: &Engine<FakeDevice>| {
         dec.device()
             .requeues()
             .iter()
@@ -769,7 +769,7 @@ fn hidden_frames_are_recycled() {
         units.push(u);
     }
     let codec = EventScript::new(units.clone(), vec![Ev::Unref(last)]);
-    let mut dec = Decoder::new(Box::new(codec), FakeDevice::new(for_driver("visl", "")));
+    let mut dec = Engine::new(Box::new(codec), FakeDevice::new(for_driver("visl", "")));
     let mut out = Vec::new();
     for i in 0..units.len() {
         feed(&mut dec, i);
@@ -810,7 +810,7 @@ fn source_change_event_renegotiates_capture() {
     }
     let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
     let fake = FakeDevice::new(for_driver("visl", "")).with_source_change_on(ts(9));
-    let mut dec = Decoder::new(Box::new(codec), fake);
+    let mut dec = Engine::new(Box::new(codec), fake);
     let mut held: VecDeque<DecodedFrame> = VecDeque::new();
     let mut out = Vec::new();
     for i in 0..n {

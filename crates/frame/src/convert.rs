@@ -114,7 +114,7 @@ pub enum ConvertError {
 pub const MAX_UNPACK_SIDE: u32 = 8192;
 
 /// Unpacks / detiles the packed or tiled picture `src` (a [`PlanesRef`] of
-/// NV15, NC12 or NC30 as [`vreq_engine::Decoder::planes`] gives it: planes
+/// NV15, NC12 or NC30 as the engine's `planes` gives it: planes
 /// from their first byte, `width` × `height` = the visible right / bottom
 /// edge) into the linear two-plane `dst` of format `target`:
 ///

@@ -607,7 +607,7 @@ impl WaylandSink {
         }
     }
 
-    /// Decoder frames committed and not yet released by the compositor.
+    /// Decoded frames committed and not yet released by the compositor.
     fn held_by_compositor(&self) -> usize {
         self.state
             .entries
