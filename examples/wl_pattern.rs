@@ -36,12 +36,12 @@ use std::time::{Duration, Instant};
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_engine::Engine;
-use vreqplay::player::EngineFrames;
 use vreq_frame::PixelFormat;
+use vreq_frame::{CaptureFormat, PlaneLayout};
 use vreq_present::wayland::{WaylandSink, WindowOptions};
 use vreq_present::Sink;
-use vreq_frame::{CaptureFormat, PlaneLayout};
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
+use vreqplay::player::EngineFrames;
 
 /// 75 % bars, BT.601 limited range (Y, Cb, Cr).
 const BARS: [(u8, u8, u8); 8] = [

@@ -34,12 +34,12 @@ use std::time::{Duration, Instant};
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_engine::Engine;
-use vreqplay::player::EngineFrames;
 use vreq_frame::PixelFormat;
+use vreq_frame::{CaptureFormat, PlaneLayout};
 use vreq_present::wayland::{WaylandSink, WindowOptions};
 use vreq_present::Sink;
-use vreq_frame::{CaptureFormat, PlaneLayout};
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
+use vreqplay::player::EngineFrames;
 
 const BARS: [(u16, u16, u16); 8] = [
     (180, 128, 128),
@@ -345,13 +345,15 @@ fn run() -> Result<bool, String> {
             if let Some(d) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(d);
             }
-            sink.show(f, &EngineFrames(&dec), Some(due)).map_err(|e| e.to_string())?;
+            sink.show(f, &EngineFrames(&dec), Some(due))
+                .map_err(|e| e.to_string())?;
         }
     }
     dec.finish().map_err(|e| e.to_string())?;
     while let Some(f) = dec.next_frame() {
         given += 1;
-        sink.show(f, &EngineFrames(&dec), None).map_err(|e| e.to_string())?;
+        sink.show(f, &EngineFrames(&dec), None)
+            .map_err(|e| e.to_string())?;
     }
     sink.finish().map_err(|e| e.to_string())?;
     let s = sink.stats();

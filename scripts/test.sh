@@ -15,9 +15,9 @@ stamp() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
 stamp "host setup"
 scripts/setup-host.sh
 stamp "cargo build"
-cargo build --all-targets --locked
+cargo build --workspace --all-targets --locked
 stamp "host tier: cargo test"
-cargo test --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
+cargo test --workspace --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
 # the summary line CI reads
 grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
 grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }

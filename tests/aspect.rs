@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use vreq_codec::CodecEvent;
-use vreq_core::{CodedUnit, StreamParams};
 use vreq_container as container;
-use vreqplay::player::{codec_for_track, pick_track};
+use vreq_core::{CodedUnit, StreamParams};
 use vreq_testkit::{manifest, media_dir};
+use vreqplay::player::{codec_for_track, pick_track};
 
 /// Most packets fed before a codec must have configured.
 const MAX_PACKETS: usize = 2000;
@@ -354,9 +354,12 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
     assert_eq!(p.pixel_aspect, (2, 1));
 }
 
+/// A frame's visible rectangle (x, y, width, height) and pixel aspect.
+type Geometry = ((u32, u32, u32, u32), (u32, u32));
+
 /// Keeps each frame's geometry (and drops the frame: buffer back at once).
 #[derive(Default)]
-struct GeometrySink(Vec<((u32, u32, u32, u32), (u32, u32))>);
+struct GeometrySink(Vec<Geometry>);
 
 impl vreq_present::Sink for GeometrySink {
     fn show(
@@ -373,9 +376,9 @@ impl vreq_present::Sink for GeometrySink {
 #[test]
 fn player_hands_out_frames_with_the_shown_geometry() {
     use vreq_engine::Engine;
-    use vreqplay::player::{self, Output, PlayOptions};
     use vreq_testkit::fake::FakeDevice;
-use vreq_v4l2::profile;
+    use vreq_v4l2::profile;
+    use vreqplay::player::{self, Output, PlayOptions};
     for (clip, visible, par) in [
         (
             "debian-src-firefox-esr/aspect_ratio_4_3_hevc.mp4",

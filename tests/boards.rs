@@ -1,5 +1,5 @@
 //! The three boards vreqplay is for, through fake devices built from their
-//! profiles (src/v4l2/profile.rs; unverified on silicon):
+//! profiles (crates/v4l2/src/profile.rs; unverified on silicon):
 //!
 //! * PineTab2 (RK3566): hantro-vpu rk3568 variant — H.264, VP8, MPEG-2;
 //! * RK3588: rkvdec vdpu381 (H.264, HEVC; mainline has no VP9 backend) +
@@ -24,16 +24,16 @@
 
 use std::path::{Path, PathBuf};
 
-use vreq_core::CodecKind;
 use vreq_container as container;
+use vreq_core::CodecKind;
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions};
 use vreq_present::y4m::Y4mSink;
 use vreq_present::NullSink;
+use vreq_testkit::fake::{self, FakeDevice};
 use vreq_testkit::{manifest, media_dir};
 use vreq_v4l2::discover::{self, StreamNeeds};
-use vreq_testkit::fake::{self, FakeDevice};
 use vreq_v4l2::profile::{self, Profile};
+use vreqplay::player::{self, Output, PlayOptions};
 
 fn rk3568_hantro() -> &'static Profile {
     profile::for_driver("hantro-vpu", "rockchip,rk3568-vpu-dec")
@@ -423,8 +423,14 @@ fn routing_prefers_size_and_bit_depth_and_device_forces() {
 #[test]
 fn capture_formats_map_to_drm() {
     let le = |b: &[u8; 4]| u32::from_le_bytes(*b);
-    assert_eq!(vreq_frame::drm::drm_format(*b"NV12", 1920), Some((le(b"NV12"), 0)));
-    assert_eq!(vreq_frame::drm::drm_format(*b"NV15", 2400), Some((le(b"NV15"), 0)));
+    assert_eq!(
+        vreq_frame::drm::drm_format(*b"NV12", 1920),
+        Some((le(b"NV12"), 0))
+    );
+    assert_eq!(
+        vreq_frame::drm::drm_format(*b"NV15", 2400),
+        Some((le(b"NV15"), 0))
+    );
     // SAND128 with the column height from bytesperline (hevc_d_video.c):
     // drm_fourcc.h DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(1632).
     let (f, m) = vreq_frame::drm::drm_format(*b"NC12", 1632).unwrap();

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use vreq_container as container;
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
-use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_testkit::fake::FakeDevice;
+use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
+use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 
 /// Runs the player's loop over a fake visl. Returns the report and the
 /// device's rule violations.

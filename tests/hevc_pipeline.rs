@@ -14,14 +14,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_core::{uapi_ext, CodecKind, Control};
 use vreq_container as container;
+use vreq_core::{uapi_ext, CodecKind, Control};
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
-use vreq_testkit::{manifest, media_dir, xorshift};
 use vreq_testkit::fake::{FakeDevice, RecordedJob};
+use vreq_testkit::{manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
+use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 
 struct Run {
     report: PlayReport,

@@ -12,18 +12,20 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_core::CodecKind;
 use vreq_container as container;
+use vreq_core::CodecKind;
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
-use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_testkit::fake::FakeDevice;
+use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
+use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 
 /// Runs the player's loop over a fake visl. Returns the report, the device's
 /// rule violations and the (width, height) of each configuration.
-fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32)>), String> {
+type FakeRun = (PlayReport, Vec<String>, Vec<(u32, u32)>);
+
+fn play_fake(path: &Path) -> Result<FakeRun, String> {
     let opts = PlayOptions {
         input: path.to_owned(),
         output: Output::Null,

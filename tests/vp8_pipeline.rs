@@ -11,14 +11,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_core::CodecKind;
 use vreq_container as container;
+use vreq_core::CodecKind;
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
-use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_testkit::fake::FakeDevice;
+use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
+use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 
 type Played = (PlayReport, Vec<String>, Vec<(u32, u32)>);
 

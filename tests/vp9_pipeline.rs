@@ -14,15 +14,17 @@ use std::time::{Duration, Instant};
 
 use vreq_container as container;
 use vreq_engine::Engine;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 use vreq_present::NullSink;
-use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_testkit::fake::FakeDevice;
+use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
+use vreqplay::player::{self, Output, PlayOptions, PlayReport};
 
 /// Runs the player's loop over a fake visl. Returns the report, the device's
 /// rule violations and the (width, height, bit depth) of each configuration.
-fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>, Vec<(u32, u32, u8)>), String> {
+type FakeRun = (PlayReport, Vec<String>, Vec<(u32, u32, u8)>);
+
+fn play_fake(path: &Path) -> Result<FakeRun, String> {
     let opts = PlayOptions {
         input: path.to_owned(),
         output: Output::Null,

@@ -5,10 +5,10 @@ use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_core::{CodecKind, CodedUnit};
 use vreq_codec::StatelessCodec;
 use vreq_container as container;
 use vreq_container::TrackInfo;
+use vreq_core::{CodecKind, CodedUnit};
 use vreq_engine::Engine;
 use vreq_frame::{DecodedFrame, PlanesRef};
 use vreq_present::{FrameSource, NullSink, PresentError, Sink, UserCommand};
@@ -422,7 +422,7 @@ mod tests {
     use vreq_frame::DecodedFrame;
     use vreq_present::FrameSource;
     use vreq_testkit::fake::FakeDevice;
-use vreq_v4l2::profile;
+    use vreq_v4l2::profile;
 
     /// A sink that hands out scripted commands: `after_show[n]` after the
     /// n-th shown frame (0-based), `after_dispatch[n]` at the n-th dispatch
@@ -475,8 +475,7 @@ use vreq_v4l2::profile;
     }
 
     fn play(sink: &mut Scripted, max_frames: Option<u64>, paced: bool) -> PlayReport {
-        let path =
-            vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let path = vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
         let opts = PlayOptions {
             input: path.clone(),
             output: Output::Null,

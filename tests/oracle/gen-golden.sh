@@ -55,7 +55,7 @@ else
   golden_name() { echo "$1" | sed 's#/#--#g'; }
 fi
 ORACLE=${VREQ_ORACLE:-$ROOT/target/debug/vreq-oracle}
-[ -x "$ORACLE" ] || (cd "$ROOT" && cargo build -q --bin vreq-oracle) || exit 2
+[ -x "$ORACLE" ] || (cd "$ROOT" && cargo build -q -p vreq-oracle --bin vreq-oracle) || exit 2
 if [ $segs = 1 ]; then
   [ ${#clips[@]} -gt 0 ] || { echo "gen-golden.sh: -s needs CLIPs" >&2; exit 2; }
   [ $synth = 0 ] || { echo "gen-golden.sh: -s and -S exclude each other" >&2; exit 2; }

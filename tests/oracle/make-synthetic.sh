@@ -1,6 +1,6 @@
 #!/bin/bash
 # make-synthetic.sh - (re)writes the synthetic H.264 streams of
-# src/codec/h264/tests.rs (PAFF field pairs, MMCO/long-term/gaps/list
+# crates/codec/src/h264/tests.rs (PAFF field pairs, MMCO/long-term/gaps/list
 # modifications, POC types 1 and 2: coverage the corpus lacks) into
 # tests/data/h264-synthetic/*.h264, through the VREQ_H264_DUMP hook of the
 # unit test codec::h264::tests::synthetic_streams_are_committed (which then
@@ -13,5 +13,5 @@ ROOT=$(cd "$HERE/../.." && pwd)
 out=$ROOT/tests/data/h264-synthetic
 mkdir -p "$out"
 cd "$ROOT"
-VREQ_H264_DUMP=$out cargo test -q --lib codec::h264::tests::synthetic_streams_are_committed >/dev/null
+VREQ_H264_DUMP=$out cargo test -q -p vreq-codec --lib h264::tests::synthetic_streams_are_committed >/dev/null
 ls -l "$out"/*.h264

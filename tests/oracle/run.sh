@@ -133,7 +133,7 @@ done
 if [ -x "$ORACLE" ]; then
   "$ORACLE" report "$out"
 else
-  echo "run.sh: no vreq-oracle binary at $ORACLE (cargo build --bin vreq-oracle)" >&2
+  echo "run.sh: no vreq-oracle binary at $ORACLE (cargo build -p vreq-oracle)" >&2
   cat "$out"/*.info 2>/dev/null
   exit 2
 fi

@@ -35,8 +35,8 @@ check list-devices tests/vm/vm.sh run -- bash -c \
 # 1a. the Session against the real visl: optional controls probed with
 #     VIDIOC_QUERY_EXT_CTRL, a reconfiguration keeps a held CAPTURE buffer,
 #     empty dynamic arrays refused (the lib test ignored on the host)
-libtest=$(cargo test --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreqplay-[0-9a-f]*' | head -1)
-check session-visl tests/vm/vm.sh run -- "$libtest" --ignored --exact v4l2::session::tests::visl_probe_and_retire
+libtest=$(cargo test -p vreq-v4l2 --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreq_v4l2-[0-9a-f]*' | head -1)
+check session-visl tests/vm/vm.sh run -- "$libtest" --ignored --exact session::tests::visl_probe_and_retire
 
 media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
 mkdir -p target/vm-media && cp "$media/debian-src-firefox-esr/gizmo.mp4" target/vm-media/
@@ -67,7 +67,7 @@ check oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -G -b 8 -o /tmp/vreq-oracle-mpeg
 #    generated HEVC clips with those controls present and hidden. Opt-in
 #    (VREQ_VM_SID=1): the sid image follows Debian sid, whose kernel packages
 #    move daily, so a fresh machine cannot always rebuild it; the same goldens
-#    are compared offline by `cargo test --test oracle_golden`.
+#    are compared offline by `cargo test -p vreq-oracle --test oracle_golden`.
 if [ "${VREQ_VM_SID:-0}" = 1 ]; then
   sidclips=(generated-by-us/hevc-x265.h265 generated-by-us/hevc-sps-rps.h265
             generated-by-us/hevc-sps-rps-inter-lt.h265)

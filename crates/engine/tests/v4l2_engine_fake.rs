@@ -23,8 +23,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use v4l2r::bindings;
 use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::DecodedFrame;
 use vreq_engine::Engine;
+use vreq_frame::DecodedFrame;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile::for_driver;
 use vreq_v4l2::DecoderDevice;
@@ -637,11 +637,7 @@ fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
         assert_eq!(dec.device().configures().len(), sizes.len());
         for (c, s) in dec.device().configures().iter().zip(sizes) {
             assert_eq!((c.1.coded_width, c.1.coded_height), (s.1, s.2));
-            assert_eq!(
-                c.3,
-                9 + vreq_engine::CAPTURE_HEADROOM,
-                "VP9: 8 slots + 1"
-            );
+            assert_eq!(c.3, 9 + vreq_engine::CAPTURE_HEADROOM, "VP9: 8 slots + 1");
         }
         assert!(
             dec.device().violations().is_empty(),

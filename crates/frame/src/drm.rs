@@ -50,4 +50,3 @@ pub fn drm_format(fourcc: [u8; 4], bytesperline: u32) -> Option<(u32, u64)> {
         _ => return None,
     })
 }
-

@@ -54,8 +54,8 @@ pub struct VislControls {
 impl VislControls {
     /// Whether visl has the control `id` (a `V4L2_CID_STATELESS_*` id).
     pub fn has(&self, id: u32) -> bool {
-        use vreq_core::uapi_ext as x;
         use v4l2r::bindings as b;
+        use vreq_core::uapi_ext as x;
         const STOCK: [u32; 27] = [
             b::V4L2_CID_STATELESS_FWHT_PARAMS,
             b::V4L2_CID_STATELESS_MPEG2_SEQUENCE,

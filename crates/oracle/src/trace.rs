@@ -1609,7 +1609,8 @@ mod tests {
         assert!(parse(&bad).err().unwrap().msg.contains("unknown flag"));
     }
 
-    const HEVC: &str = include_str!("../../../tests/oracle/samples/gizmo_hevc_8bit-6jobs.gst.trace");
+    const HEVC: &str =
+        include_str!("../../../tests/oracle/samples/gizmo_hevc_8bit-6jobs.gst.trace");
     const VP9: &str =
         include_str!("../../../tests/oracle/samples/vp90-2-10-show-existing-frame2.gst.trace");
 

@@ -1319,8 +1319,10 @@ pub struct Vp8ControlState {
 
 impl Default for Vp8ControlState {
     fn default() -> Self {
-        let mut frame = b::v4l2_ctrl_vp8_frame::default();
-        frame.num_dct_parts = 1;
+        let frame = b::v4l2_ctrl_vp8_frame {
+            num_dct_parts: 1,
+            ..Default::default()
+        };
         Self { frame }
     }
 }

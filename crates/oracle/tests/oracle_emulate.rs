@@ -4,7 +4,6 @@
 //! invariances (DPB slots, timestamps, controls sent only on change) and
 //! sensitivity (a wrong reference or field is the first difference).
 
-
 use v4l2r::bindings as b;
 use vreq_core::{Control, DecodeJob};
 use vreq_oracle::compare;

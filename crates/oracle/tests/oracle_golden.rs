@@ -370,18 +370,14 @@ fn check_codec(set: Set) {
     for (p, gold) in goldens(set) {
         n += 1;
         let clip = clip_of(&gold).unwrap();
-        let res = codec_jobs_with(
-            &base.join(&clip),
-            set.visl(),
-            gold.cap,
-        )
-        .and_then(|(kind, jobs)| {
-            if kind != set.codec() {
-                return Err(format!("picked a {kind} track, golden is {}", set.codec()));
-            }
-            let t = parse(&emulate_opts(&jobs, &opts)).map_err(|e| e.to_string())?;
-            compare::read(&normalise(&t, &[], None)).map_err(|e| e.to_string())
-        });
+        let res =
+            codec_jobs_with(&base.join(&clip), set.visl(), gold.cap).and_then(|(kind, jobs)| {
+                if kind != set.codec() {
+                    return Err(format!("picked a {kind} track, golden is {}", set.codec()));
+                }
+                let t = parse(&emulate_opts(&jobs, &opts)).map_err(|e| e.to_string())?;
+                compare::read(&normalise(&t, &[], None)).map_err(|e| e.to_string())
+            });
         if let Some((_, why)) = out_of_scope.iter().find(|(c, _)| *c == clip) {
             let line = match res {
                 Err(e) if e.contains("unsupported stream") => {
@@ -665,7 +661,7 @@ fn segment_goldens_match_the_cuts() {
                     f[0]
                 );
                 assert!(
-                    g.header.iter().any(|h| *h == want),
+                    g.header.contains(&want),
                     "{clip}: segment {k}: no header `{want}` in {:?}",
                     g.header
                 );
