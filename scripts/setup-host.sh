@@ -5,7 +5,14 @@
 #   qemu-system-x86        the VM test tier (tests/vm/)
 #   ffmpeg                 ffprobe frame counts in the oracle comparison
 #   e2fsprogs, xz-utils, wget, perl   the VM image build
+#   cargo-deny (crates.io, built once into ~/.cargo/bin)
+#                          `cargo deny check licenses bans sources`
 set -euo pipefail
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
+  echo "setup-host: installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
+  cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked
+fi
 pkgs=(clang libclang-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,10 @@
 #!/bin/bash
 # test.sh - the project's test command (README "Test"; .ci/run calls it).
-#   1. host tier:  cargo test (parsers, demuxers, DPB, controls vs GStreamer
-#                  goldens, device profiles through fakes, bad input)
+#   0. rules:      the crate graph is the architecture
+#                  (scripts/check-crate-graph.py), cargo deny check licenses
+#                  bans sources (deny.toml)
+#   1. host tier:  cargo test --workspace (parsers, demuxers, DPB, controls vs
+#                  GStreamer goldens, device profiles through fakes, bad input)
 #   2. VM tier:    the real kernel (visl in QEMU): discovery, oracle comparison
 #                  against GStreamer, window screenshot. Needs root the first
 #                  time (image build, cached in /var/cache/vreq-vm).
@@ -14,6 +17,9 @@ stamp() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
 
 stamp "host setup"
 scripts/setup-host.sh
+stamp "rules: crate graph, cargo deny"
+scripts/check-crate-graph.py
+cargo deny --log-level error check licenses bans sources
 stamp "cargo build"
 cargo build --workspace --all-targets --locked
 stamp "host tier: cargo test"
