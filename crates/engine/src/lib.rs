@@ -543,8 +543,8 @@ impl<D: DecoderDevice> Engine<D> {
             .map(|p| p.visible)
             .unwrap_or((0, 0, format.width, format.height));
         let current_aspect = self.params.map_or((1, 1), |p| p.pixel_aspect);
-        while let Some(&(ts, pts)) = self.display.front() {
-            let Some(p) = self.pictures.get_mut(&ts) else {
+        while let Some(&(timestamp_ns, pts)) = self.display.front() {
+            let Some(p) = self.pictures.get_mut(&timestamp_ns) else {
                 self.display.pop_front();
                 continue;
             };
@@ -570,12 +570,12 @@ impl<D: DecoderDevice> Engine<D> {
 
     /// Gives CAPTURE buffers whose pictures nobody needs back to the device.
     fn recycle(&mut self) -> Result<(), EngineError> {
-        while let Some(&(ts, queued)) = self.unref_pending.front() {
+        while let Some(&(timestamp_ns, queued)) = self.unref_pending.front() {
             if queued > self.stats.decoded && self.device.in_flight() > 0 {
                 break;
             }
             self.unref_pending.pop_front();
-            if let Some(p) = self.pictures.get_mut(&ts) {
+            if let Some(p) = self.pictures.get_mut(&timestamp_ns) {
                 p.referenced = false;
             }
         }
@@ -608,10 +608,10 @@ impl<D: DecoderDevice> Engine<D> {
                     && p.display_pending == 0
                     && p.with_consumer == 0
             })
-            .map(|(&ts, _)| ts)
+            .map(|(&timestamp_ns, _)| timestamp_ns)
             .collect();
-        for ts in done {
-            if let Some(p) = self.pictures.remove(&ts) {
+        for timestamp_ns in done {
+            if let Some(p) = self.pictures.remove(&timestamp_ns) {
                 if let Some(index) = p.capture_index {
                     self.device.requeue_capture(index)?;
                 }
@@ -760,9 +760,9 @@ mod tests {
         }
     }
 
-    fn job(ts: u64) -> CodecEvent {
+    fn job(timestamp_ns: u64) -> CodecEvent {
         CodecEvent::Decode(vreq_core::DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: vec![
                 Control::HevcSps(Box::default()),
                 Control::HevcPps(Box::default()),

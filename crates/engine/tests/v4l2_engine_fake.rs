@@ -46,7 +46,7 @@ fn gop(pictures: usize) -> Vec<(i32, bool)> {
     v
 }
 
-fn ts_of(decode_index: usize) -> u64 {
+fn timestamp_ns_of(decode_index: usize) -> u64 {
     (decode_index as u64 + 1) * 1000
 }
 
@@ -100,27 +100,26 @@ impl Scripted {
     fn bump(&mut self, all: bool) {
         while !self.reorder.is_empty() && (all || self.reorder.len() > self.reorder_depth) {
             self.reorder.sort();
-            let (poc, ts) = self.reorder.remove(0);
+            let (poc, timestamp_ns) = self.reorder.remove(0);
             self.events.push_back(CodecEvent::Output {
-                timestamp_ns: ts,
+                timestamp_ns,
                 pts_ns: pts_of(poc),
             });
-            self.output.insert(ts);
-            self.maybe_unref(ts);
+            self.output.insert(timestamp_ns);
+            self.maybe_unref(timestamp_ns);
         }
     }
 
-    fn unref(&mut self, ts: u64) {
-        self.unreferenced.insert(ts);
-        self.maybe_unref(ts);
+    fn unref(&mut self, timestamp_ns: u64) {
+        self.unreferenced.insert(timestamp_ns);
+        self.maybe_unref(timestamp_ns);
     }
 
-    fn maybe_unref(&mut self, ts: u64) {
-        if self.unreferenced.contains(&ts) && self.output.contains(&ts) {
-            self.unreferenced.remove(&ts);
-            self.output.remove(&ts);
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+    fn maybe_unref(&mut self, timestamp_ns: u64) {
+        if self.unreferenced.contains(&timestamp_ns) && self.output.contains(&timestamp_ns) {
+            self.unreferenced.remove(&timestamp_ns);
+            self.output.remove(&timestamp_ns);
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 }
@@ -144,7 +143,7 @@ impl StatelessCodec for Scripted {
             .script
             .get(i)
             .ok_or_else(|| CodecError::BadConfig(format!("no picture {i}")))?;
-        let ts = ts_of(i);
+        let timestamp_ns = timestamp_ns_of(i);
         if !self.configured {
             self.configured = true;
             self.events.push_back(CodecEvent::Configure(self.params()));
@@ -185,22 +184,22 @@ impl StatelessCodec for Scripted {
             };
             bitstream.extend([if i == 0 { 0x65 } else { 0x41 }, i as u8, s as u8]);
             self.events.push_back(CodecEvent::Decode(DecodeJob {
-                timestamp_ns: ts,
+                timestamp_ns,
                 controls,
                 bitstream,
                 hold_capture: s + 1 < slices,
                 starts_picture: s == 0,
             }));
         }
-        self.reorder.push((poc, ts));
+        self.reorder.push((poc, timestamp_ns));
         if is_ref {
-            self.refs.push_back(ts);
+            self.refs.push_back(timestamp_ns);
             if self.refs.len() > MAX_REFS {
                 let old = self.refs.pop_front().expect("len > MAX_REFS");
                 self.unref(old);
             }
         } else {
-            self.unref(ts);
+            self.unref(timestamp_ns);
         }
         self.bump(false);
         Ok(())
@@ -245,7 +244,7 @@ fn run_with(fake: FakeDevice, n: usize, hold: usize, reorder_depth: usize) -> Ru
     let ts_for_pts: HashMap<i64, u64> = script
         .iter()
         .enumerate()
-        .map(|(i, &(poc, _))| (pts_of(poc), ts_of(i)))
+        .map(|(i, &(poc, _))| (pts_of(poc), timestamp_ns_of(i)))
         .collect();
     let mut dec = Engine::new(Box::new(Scripted::new(script, reorder_depth)), fake);
     let mut held: VecDeque<DecodedFrame> = VecDeque::new();
@@ -371,7 +370,7 @@ fn error_frame_is_reported_bad_and_decoding_continues() {
     let (bad_poc, is_ref) = gop(n)[bad_index];
     assert!(!is_ref);
     let fake = FakeDevice::new(for_driver("hantro-vpu", ""))
-        .with_error_on(ts_of(bad_index))
+        .with_error_on(timestamp_ns_of(bad_index))
         .with_busy_depth(2);
     let r = run(fake, n, 2);
     assert_eq!(r.bad, 1);
@@ -464,7 +463,7 @@ impl EventScript {
                         pixel_aspect: (1, 1),
                     })
                 }
-                Ev::Dec(ts, key, refs) => {
+                Ev::Dec(timestamp_ns, key, refs) => {
                     let f = bindings::v4l2_ctrl_vp9_frame {
                         flags: if key {
                             bindings::V4L2_VP9_FRAME_FLAG_KEY_FRAME
@@ -479,21 +478,21 @@ impl EventScript {
                         ..Default::default()
                     };
                     CodecEvent::Decode(DecodeJob {
-                        timestamp_ns: ts,
+                        timestamp_ns,
                         controls: vec![
                             Control::Vp9Frame(Box::new(f)),
                             Control::Vp9CompressedHdr(Box::default()),
                         ],
-                        bitstream: vec![0x82, 0x49, 0x83, ts as u8],
+                        bitstream: vec![0x82, 0x49, 0x83, timestamp_ns as u8],
                         hold_capture: false,
                         starts_picture: true,
                     })
                 }
-                Ev::Out(ts, pts_ms) => CodecEvent::Output {
-                    timestamp_ns: ts,
+                Ev::Out(timestamp_ns, pts_ms) => CodecEvent::Output {
+                    timestamp_ns,
                     pts_ns: pts_ms * 1_000_000,
                 },
-                Ev::Unref(ts) => CodecEvent::Unref { timestamp_ns: ts },
+                Ev::Unref(timestamp_ns) => CodecEvent::Unref { timestamp_ns },
             };
             self.events.push_back(e);
         }
@@ -558,7 +557,7 @@ fn feed(dec: &mut Engine<FakeDevice>, i: usize) {
 /// frame references the previous one, is output at once (pts = index ms)
 /// and the previous one is unreferenced after it.
 fn resize_script(sizes: &[(usize, u32, u32)], n: usize) -> (EventScript, Vec<(u32, u32)>) {
-    let ts = |i: usize| (i as u64 + 1) * 1000;
+    let timestamp_ns = |i: usize| (i as u64 + 1) * 1000;
     let mut units = Vec::new();
     let mut size_of = Vec::new();
     let mut size = (0, 0);
@@ -571,16 +570,19 @@ fn resize_script(sizes: &[(usize, u32, u32)], n: usize) -> (EventScript, Vec<(u3
         } else {
             false
         };
-        let r = if i == 0 { 0 } else { ts(i - 1) };
-        u.push(Ev::Dec(ts(i), key, [r; 3]));
-        u.push(Ev::Out(ts(i), i as i64));
+        let r = if i == 0 { 0 } else { timestamp_ns(i - 1) };
+        u.push(Ev::Dec(timestamp_ns(i), key, [r; 3]));
+        u.push(Ev::Out(timestamp_ns(i), i as i64));
         if i > 0 {
-            u.push(Ev::Unref(ts(i - 1)));
+            u.push(Ev::Unref(timestamp_ns(i - 1)));
         }
         units.push(u);
         size_of.push(size);
     }
-    (EventScript::new(units, vec![Ev::Unref(ts(n - 1))]), size_of)
+    (
+        EventScript::new(units, vec![Ev::Unref(timestamp_ns(n - 1))]),
+        size_of,
+    )
 }
 
 #[test]
@@ -602,8 +604,12 @@ fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
                     (w, h),
                     "frame {i} has the wrong visible size"
                 );
-                let (ts, bw, bh) = stamp_of(dec, f);
-                assert_eq!(ts, (i as u64 + 1) * 1000, "frame {i}: buffer reused");
+                let (timestamp_ns, bw, bh) = stamp_of(dec, f);
+                assert_eq!(
+                    timestamp_ns,
+                    (i as u64 + 1) * 1000,
+                    "frame {i}: buffer reused"
+                );
                 assert_eq!(
                     (bw, bh),
                     (f.format.width, f.format.height),
@@ -656,34 +662,42 @@ fn resolution_change_mid_stream_while_the_consumer_holds_old_frames() {
 
 #[test]
 fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
-    let ts = |i: u64| (i + 1) * 1000;
+    let timestamp_ns = |i: u64| (i + 1) * 1000;
     // 0: key, shown. 1: hidden alt-ref. 2: inter, shown. 3: show_existing(1).
     // 4: show_existing(0) again with a new pts. Then inter frames; 0 and 1
     // leave the reference slots early (LIFO reuse would overwrite them).
     let mut units = vec![
         vec![
             Ev::Cfg(64, 48),
-            Ev::Dec(ts(0), true, [0; 3]),
-            Ev::Out(ts(0), 0),
+            Ev::Dec(timestamp_ns(0), true, [0; 3]),
+            Ev::Out(timestamp_ns(0), 0),
         ],
-        vec![Ev::Dec(ts(1), false, [ts(0); 3])],
+        vec![Ev::Dec(timestamp_ns(1), false, [timestamp_ns(0); 3])],
         vec![
-            Ev::Dec(ts(2), false, [ts(0), ts(0), ts(1)]),
-            Ev::Out(ts(2), 1),
+            Ev::Dec(
+                timestamp_ns(2),
+                false,
+                [timestamp_ns(0), timestamp_ns(0), timestamp_ns(1)],
+            ),
+            Ev::Out(timestamp_ns(2), 1),
         ],
-        vec![Ev::Out(ts(1), 2)],
-        vec![Ev::Out(ts(0), 3), Ev::Unref(ts(0)), Ev::Unref(ts(1))],
+        vec![Ev::Out(timestamp_ns(1), 2)],
+        vec![
+            Ev::Out(timestamp_ns(0), 3),
+            Ev::Unref(timestamp_ns(0)),
+            Ev::Unref(timestamp_ns(1)),
+        ],
     ];
     let n = 20u64;
     for i in 5..n {
-        let prev = ts(i - 1 - (i == 5) as u64 * 2); // frame 5 references frame 2
+        let prev = timestamp_ns(i - 1 - (i == 5) as u64 * 2); // frame 5 references frame 2
         units.push(vec![
-            Ev::Dec(ts(i), false, [prev; 3]),
-            Ev::Out(ts(i), i as i64 - 1),
+            Ev::Dec(timestamp_ns(i), false, [prev; 3]),
+            Ev::Out(timestamp_ns(i), i as i64 - 1),
             Ev::Unref(prev),
         ]);
     }
-    let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
+    let codec = EventScript::new(units, vec![Ev::Unref(timestamp_ns(n - 1))]);
     let fake = FakeDevice::new(for_driver("visl", ""));
     let mut dec = Engine::new(Box::new(codec), fake);
     let mut frames: Vec<DecodedFrame> = Vec::new();
@@ -697,7 +711,11 @@ fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
         // The consumer keeps both frames of picture 0 (pts 0 and 3) and drops the rest.
         frames.retain(|f| matches!(f.pts_ns / 1_000_000, 0 | 3));
         for f in &frames {
-            assert_eq!(stamp_of(&dec, f).0, ts(0), "picture 0's buffer was reused");
+            assert_eq!(
+                stamp_of(&dec, f).0,
+                timestamp_ns(0),
+                "picture 0's buffer was reused"
+            );
         }
     }
     dec.finish().unwrap();
@@ -739,17 +757,17 @@ fn show_existing_frame_outputs_a_picture_twice_and_keeps_its_buffer() {
 fn hidden_frames_are_recycled() {
     // 60 hidden alt-ref frames, each shown later through show_existing_frame
     // or never: with 9 + headroom CAPTURE buffers a leak stalls the engine.
-    let ts = |i: u64| (i + 1) * 1000;
+    let timestamp_ns = |i: u64| (i + 1) * 1000;
     let mut units = vec![vec![
         Ev::Cfg(64, 48),
-        Ev::Dec(ts(0), true, [0; 3]),
-        Ev::Out(ts(0), 0),
+        Ev::Dec(timestamp_ns(0), true, [0; 3]),
+        Ev::Out(timestamp_ns(0), 0),
     ]];
     let mut pts = 1;
-    let mut last = ts(0);
+    let mut last = timestamp_ns(0);
     for k in 0..60u64 {
-        let hidden = ts(1 + 2 * k);
-        let shown = ts(2 + 2 * k);
+        let hidden = timestamp_ns(1 + 2 * k);
+        let shown = timestamp_ns(2 + 2 * k);
         let mut u = vec![
             Ev::Dec(hidden, false, [last; 3]),
             Ev::Dec(shown, false, [last, last, hidden]),
@@ -787,7 +805,7 @@ fn source_change_event_renegotiates_capture() {
     // The device signals V4L2_EVENT_SOURCE_CHANGE when frame 9 completes; the
     // engine renegotiates before frame 10 (a key frame) with the same stream
     // parameters, handing out frames 0..=9 first; the held ones stay valid.
-    let ts = |i: usize| (i as u64 + 1) * 1000;
+    let timestamp_ns = |i: usize| (i as u64 + 1) * 1000;
     let n = 20;
     let mut units = Vec::new();
     for i in 0..n {
@@ -796,16 +814,16 @@ fn source_change_event_renegotiates_capture() {
             u.push(Ev::Cfg(64, 48));
         }
         let key = i % 10 == 0;
-        let r = if key { 0 } else { ts(i - 1) };
-        u.push(Ev::Dec(ts(i), key, [r; 3]));
-        u.push(Ev::Out(ts(i), i as i64));
+        let r = if key { 0 } else { timestamp_ns(i - 1) };
+        u.push(Ev::Dec(timestamp_ns(i), key, [r; 3]));
+        u.push(Ev::Out(timestamp_ns(i), i as i64));
         if i > 0 {
-            u.push(Ev::Unref(ts(i - 1)));
+            u.push(Ev::Unref(timestamp_ns(i - 1)));
         }
         units.push(u);
     }
-    let codec = EventScript::new(units, vec![Ev::Unref(ts(n - 1))]);
-    let fake = FakeDevice::new(for_driver("visl", "")).with_source_change_on(ts(9));
+    let codec = EventScript::new(units, vec![Ev::Unref(timestamp_ns(n - 1))]);
+    let fake = FakeDevice::new(for_driver("visl", "")).with_source_change_on(timestamp_ns(9));
     let mut dec = Engine::new(Box::new(codec), fake);
     let mut held: VecDeque<DecodedFrame> = VecDeque::new();
     let mut out = Vec::new();
@@ -820,7 +838,11 @@ fn source_change_event_renegotiates_capture() {
         }
         for f in &held {
             let i = (f.pts_ns / 1_000_000) as usize;
-            assert_eq!(stamp_of(&dec, f).0, ts(i), "frame {i}: buffer reused");
+            assert_eq!(
+                stamp_of(&dec, f).0,
+                timestamp_ns(i),
+                "frame {i}: buffer reused"
+            );
         }
     }
     dec.finish().unwrap();
