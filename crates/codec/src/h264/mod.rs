@@ -54,9 +54,9 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
 use dpb::{Field, PicId, Picture, RefState, SeqInfo};
 use parser::{NalRef, PicKey};
+use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
 /// container nor the VUI gives one (25 fps).

@@ -11,8 +11,8 @@ use std::collections::HashSet;
 
 use super::dpb::*;
 use super::*;
-use vreq_testkit::{manifest, media_dir};
 use cros_codecs::codec::h264::parser::RefPicMarkingInner;
+use vreq_testkit::{manifest, media_dir};
 
 // ---------------------------------------------------------------------------
 // helpers

@@ -104,9 +104,9 @@ use super::{
     uapi_ext, CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode,
     StartCode, StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
 use dpb::{Dpb, Picture, PocInput, PocState, RpsInput};
 use parser::NalRef;
+use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
 /// container nor the VUI gives one (25 fps).

@@ -59,11 +59,11 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
 use parser::{
     Extension, PictureCodingExtension, PictureHeader, QuantMatrixExtension, SequenceExtension,
     SequenceHeader,
 };
+use vreq_core::CodecPrivate;
 
 /// `GST_CLOCK_TIME_NONE`: the reference timestamp GStreamer sends when a
 /// reference is missing.

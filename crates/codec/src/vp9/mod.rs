@@ -58,8 +58,8 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
 use parser::{FrameHeader, ParserState, NUM_REF_FRAMES};
+use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when the container
 /// gives none (25 fps).

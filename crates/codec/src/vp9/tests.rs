@@ -4,8 +4,8 @@
 
 use super::parser::{self, ParserState};
 use super::*;
-use vreq_testkit::media_dir;
 use v4l2r::bindings;
+use vreq_testkit::media_dir;
 
 /// MSB-first bit writer (the inverse of `f(n)`).
 #[derive(Default)]
