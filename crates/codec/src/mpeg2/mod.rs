@@ -1,7 +1,7 @@
 //! MPEG-2 video (Main / Simple profile, 4:2:0) stateless decoding: sequence /
 //! picture headers and extensions ([`parser`], ISO/IEC 13818-2 6.2), the two
-//! reference pictures, B-frame reordering and the `V4L2_CID_STATELESS_MPEG2_*`
-//! controls.
+//! reference pictures and B-frame reordering ([`dpb`]) and the
+//! `V4L2_CID_STATELESS_MPEG2_*` controls ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26's `v4l2slmpeg2dec`
 //! (`gstv4l2codecmpeg2dec.c` on `gstmpeg2decoder.c` / `gstmpeg2picture.c`,
@@ -47,6 +47,8 @@
 //! `mpegversion=2`; profiles other than Main / Simple and chroma formats
 //! other than 4:2:0 likewise.
 
+pub mod controls;
+pub mod dpb;
 pub mod parser;
 #[cfg(test)]
 mod tests;
@@ -59,132 +61,15 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
+use dpb::{Dpb, GopPoc, Pic};
 use parser::{
     Extension, PictureCodingExtension, PictureHeader, QuantMatrixExtension, SequenceExtension,
     SequenceHeader,
 };
 use vreq_core::CodecPrivate;
 
-/// `GST_CLOCK_TIME_NONE`: the reference timestamp GStreamer sends when a
-/// reference is missing.
-pub const NO_REFERENCE_TS: u64 = u64::MAX;
 /// Cap on one picture's slice data (bytes): larger pictures are skipped.
 pub const MAX_PICTURE_BYTES: usize = 16 << 20;
-
-/// A decoded picture the DPB tracks.
-#[derive(Debug, Clone, Copy)]
-struct Pic {
-    ts: u64,
-    poc: u64,
-    is_ref: bool,
-    needed_for_output: bool,
-    /// Shown (false: decode-only B).
-    visible: bool,
-    pts_ns: i64,
-}
-
-/// `gstmpeg2picture.c`'s DPB: up to two references plus the new picture.
-#[derive(Debug, Default)]
-struct Dpb {
-    refs: [Option<Pic>; 2],
-    num_refs: usize,
-    new_pic: Option<Pic>,
-}
-
-impl Dpb {
-    fn add_to_reference(&mut self, pic: Pic) {
-        let mut index = None;
-        if self.num_refs == 2 {
-            let (a, b) = (self.refs[0].unwrap(), self.refs[1].unwrap());
-            let i = usize::from(a.poc > b.poc);
-            if self.refs[i].unwrap().poc > pic.poc {
-                return;
-            }
-            index = Some(i);
-        }
-        let i = index.unwrap_or_else(|| {
-            self.num_refs += 1;
-            self.num_refs - 1
-        });
-        self.refs[i] = Some(pic);
-    }
-
-    fn add(&mut self, pic: Pic) {
-        if !pic.is_ref || self.num_refs == 2 {
-            self.new_pic = Some(pic);
-        } else {
-            self.add_to_reference(pic);
-        }
-    }
-
-    /// `gst_mpeg2_dpb_bump`: the lowest-poc picture waiting for output.
-    fn bump(&mut self) -> Option<Pic> {
-        let mut best: Option<(usize, u64)> = None; // 0,1 = refs; 2 = new_pic
-        for (i, r) in self.refs.iter().enumerate() {
-            if let Some(r) = r {
-                if r.needed_for_output && best.is_none_or(|(_, p)| p > r.poc) {
-                    best = Some((i, r.poc));
-                }
-            }
-        }
-        if let Some(n) = &self.new_pic {
-            if n.needed_for_output && best.is_none_or(|(_, p)| p > n.poc) {
-                best = Some((2, n.poc));
-            }
-        }
-        let out = best.map(|(i, _)| {
-            if i == 2 {
-                self.new_pic.unwrap()
-            } else {
-                self.refs[i].unwrap()
-            }
-        });
-        if let Some(n) = self.new_pic {
-            if n.is_ref {
-                let mut n = n;
-                if out.is_some_and(|o| o.ts == n.ts) {
-                    n.needed_for_output = false;
-                }
-                self.add_to_reference(n);
-                self.new_pic = None;
-            }
-        }
-        if let Some(o) = out {
-            for r in self.refs.iter_mut().flatten() {
-                if r.ts == o.ts {
-                    r.needed_for_output = false;
-                }
-            }
-            if self.new_pic.is_some_and(|n| n.ts == o.ts) {
-                self.new_pic = None;
-            }
-        }
-        out
-    }
-
-    fn neighbours(&self, poc: u64) -> (Option<Pic>, Option<Pic>) {
-        let mut r: [Option<Pic>; 2] = [None, None];
-        for p in self.refs.iter().flatten() {
-            let idx = usize::from(p.poc > poc);
-            let replace = match r[idx] {
-                None => true,
-                Some(cur) => (cur.poc > p.poc) == (idx == 1),
-            };
-            if replace {
-                r[idx] = Some(*p);
-            }
-        }
-        (r[0], r[1])
-    }
-
-    fn holds(&self, ts: u64) -> bool {
-        self.refs.iter().flatten().any(|p| p.ts == ts) || self.new_pic.is_some_and(|p| p.ts == ts)
-    }
-
-    fn clear(&mut self) {
-        *self = Dpb::default();
-    }
-}
 
 /// The sequence as `gst_v4l2_codec_mpeg2_dec_new_sequence` sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,10 +113,8 @@ pub struct Mpeg2Codec {
     tracked: Vec<u64>,
     frame_num: u64,
     wait_intra: bool,
-    /// POC base of the current GOP and the largest temporal_reference since.
-    gop_base: u64,
-    max_tr: u64,
-    seen_picture_in_gop: bool,
+    /// Display order from `temporal_reference`.
+    gop_poc: GopPoc,
     frame_duration_ns: u64,
     events: VecDeque<CodecEvent>,
 }
@@ -256,29 +139,15 @@ impl Mpeg2Codec {
             quant_ext: None,
             pic_ext: None,
             closed_gop: false,
-            quant: bindings::v4l2_ctrl_mpeg2_quantisation {
-                intra_quantiser_matrix: [0; 64],
-                non_intra_quantiser_matrix: [0; 64],
-                chroma_intra_quantiser_matrix: [0; 64],
-                chroma_non_intra_quantiser_matrix: [0; 64],
-            },
-            sequence: bindings::v4l2_ctrl_mpeg2_sequence {
-                horizontal_size: 0,
-                vertical_size: 0,
-                vbv_buffer_size: 0,
-                profile_and_level_indication: 0,
-                chroma_format: 0,
-                flags: 0,
-            },
+            quant: controls::empty_quantisation(),
+            sequence: controls::empty_sequence(),
             need_sequence: false,
             need_quantiser: false,
             dpb: Dpb::default(),
             tracked: Vec::new(),
             frame_num: 0,
             wait_intra: true,
-            gop_base: 0,
-            max_tr: 0,
-            seen_picture_in_gop: false,
+            gop_poc: GopPoc::default(),
             frame_duration_ns: 40_000_000,
             events: VecDeque::new(),
         };
@@ -395,30 +264,15 @@ impl Mpeg2Codec {
             self.need_to_drain = false;
         }
         self.seq_changed = false;
-        let vbv = (s.vbv_buffer_size_value & 0x03ff)
-            .wrapping_add((e.vbv_buffer_size_extension as u16) << 10);
+        let vbv = controls::vbv_buffer_size(&s, &e);
         let key = SeqKey {
             width,
             height,
             vbv,
             interlaced: !e.progressive_sequence,
         };
-        self.quant.intra_quantiser_matrix = s.intra_quantiser_matrix;
-        self.quant.non_intra_quantiser_matrix = s.non_intra_quantiser_matrix;
-        self.sequence = bindings::v4l2_ctrl_mpeg2_sequence {
-            horizontal_size: width,
-            vertical_size: height,
-            vbv_buffer_size: vbv as u32 * 16 * 1024,
-            profile_and_level_indication: ((e.profile as u16) << 4)
-                | ((e.level as u16) << 1)
-                | e.profile_level_escape_bit as u16,
-            chroma_format: e.chroma_format,
-            flags: if e.progressive_sequence {
-                bindings::V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE as u8
-            } else {
-                0
-            },
-        };
+        controls::load_sequence_matrices(&mut self.quant, &s);
+        self.sequence = controls::sequence(&e, width, height, vbv);
         let w = (width as u32).div_ceil(16) * 16;
         let h = if e.progressive_sequence {
             (height as u32).div_ceil(16) * 16
@@ -501,65 +355,10 @@ impl Mpeg2Codec {
         first_field: bool,
         second_field: bool,
     ) -> (Option<Pic>, Option<Pic>) {
-        let ext = cur.ext;
         let (prev, next) = self.dpb.neighbours(poc);
-        let mut flags = 0u32;
-        let mut pic = bindings::v4l2_ctrl_mpeg2_picture {
-            backward_ref_ts: next.map_or(NO_REFERENCE_TS, |p| p.ts),
-            forward_ref_ts: prev.map_or(NO_REFERENCE_TS, |p| p.ts),
-            flags: 0,
-            f_code: [[0; 2]; 2],
-            picture_coding_type: cur.hdr.picture_coding_type,
-            picture_structure: 0,
-            intra_dc_precision: 0,
-            reserved: [0; 5],
-        };
-        if let Some(e) = ext {
-            let f = |b: bool, v: u32| if b { v } else { 0 };
-            flags = f(
-                e.top_field_first,
-                bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
-            ) | f(
-                e.frame_pred_frame_dct,
-                bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
-            ) | f(
-                e.concealment_motion_vectors,
-                bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
-            ) | f(e.q_scale_type, bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE)
-                | f(e.intra_vlc_format, bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC)
-                | f(e.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
-                | f(
-                    e.repeat_first_field,
-                    bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
-                )
-                | f(
-                    e.progressive_frame,
-                    bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
-                );
-            pic.f_code = e.f_code;
-            pic.picture_structure = e.picture_structure;
-            pic.intra_dc_precision = e.intra_dc_precision;
-        }
-        pic.flags = flags;
+        let pic = controls::picture(&cur.hdr, cur.ext, prev.map(|p| p.ts), next.map(|p| p.ts));
         if let Some(q) = self.quant_ext {
-            let mut loaded = false;
-            if let Some(m) = q.intra_quantiser_matrix {
-                self.quant.intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.non_intra_quantiser_matrix {
-                self.quant.non_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.chroma_intra_quantiser_matrix {
-                self.quant.chroma_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.chroma_non_intra_quantiser_matrix {
-                self.quant.chroma_non_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            self.need_quantiser |= loaded;
+            self.need_quantiser |= controls::load_extension_matrices(&mut self.quant, &q);
         }
         let mut controls = Vec::with_capacity(3);
         if self.need_sequence {
@@ -581,23 +380,10 @@ impl Mpeg2Codec {
         (prev, next)
     }
 
-    fn poc_of(&mut self, tr: u16) -> u64 {
-        let tr = tr as u64;
-        self.seen_picture_in_gop = true;
-        if tr > self.max_tr {
-            self.max_tr = tr;
-        }
-        self.gop_base + tr
-    }
-
     fn on_gop(&mut self, p: &[u8]) -> Result<(), String> {
         let g = parser::parse_gop(p)?;
         self.closed_gop = g.closed_gop;
-        if self.seen_picture_in_gop {
-            self.gop_base += self.max_tr + 1;
-        }
-        self.max_tr = 0;
-        self.seen_picture_in_gop = false;
+        self.gop_poc.new_gop();
         Ok(())
     }
 
@@ -640,7 +426,7 @@ impl Mpeg2Codec {
             if this.wait_intra && !intra && !second {
                 return Err("waiting for an I picture".into());
             }
-            let poc = this.poc_of(c.hdr.temporal_reference);
+            let poc = this.gop_poc.poc(c.hdr.temporal_reference);
             let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
             let is_b = c.hdr.picture_coding_type == 3;
             let (prev, _) = this.submit(c, ts, poc, is_field && !second, second);
@@ -754,7 +540,7 @@ impl Mpeg2Codec {
     /// `gst_mpeg2_decoder_output_current_picture`: into the DPB, bump.
     fn finish_frame(&mut self, p: Pic) {
         self.dpb.add(p);
-        while self.dpb.new_pic.is_some() {
+        while self.dpb.need_bump() {
             match self.dpb.bump() {
                 Some(o) => self.output(o),
                 None => break,

@@ -1,6 +1,7 @@
 //! Unit tests for the MPEG-2 codec on synthetic streams (corpus streams:
 //! tests/mpeg2_pipeline.rs).
 
+use super::controls::NO_REFERENCE_TS;
 use super::*;
 
 /// 720x576, 25 fps sequence header (no matrices) + sequence extension
