@@ -88,6 +88,22 @@ struct Current {
     byte_offset: u64,
 }
 
+/// What one pushed unit (one frame: a frame picture or two field
+/// pictures) has gathered so far.
+struct UnitFrame {
+    /// The unit's timestamp (ns): input frame `n` × 1000.
+    ts: u64,
+    /// The unit's presentation time (ns), if the container gave one.
+    pts_ns: Option<i64>,
+    /// The picture being gathered.
+    cur: Option<Current>,
+    /// `picture_structure` of the first field once a first field was submitted.
+    first_field: Option<u8>,
+    /// The frame once its first picture was submitted (into the DPB when
+    /// the frame ends).
+    frame_pic: Option<Pic>,
+}
+
 /// The MPEG-2 [`StatelessCodec`].
 pub struct Mpeg2Codec {
     seq_hdr: Option<SequenceHeader>,
@@ -387,116 +403,114 @@ impl Mpeg2Codec {
         Ok(())
     }
 
+    /// Ends the picture being gathered (at the next picture, GOP or
+    /// sequence header, or the end of the unit): submits it, and for a
+    /// frame picture or a first field makes the frame's [`Pic`]. A picture
+    /// that is not the second field of the pending first field first puts
+    /// the pending frame (an unpaired first field) into the DPB.
+    ///
+    /// Errors: a picture without slices; a non-I picture while waiting
+    /// for an I picture ("waiting for an I picture").
+    fn end_picture(&mut self, f: &mut UnitFrame) -> Result<(), String> {
+        let Some(c) = f.cur.take() else {
+            return Ok(());
+        };
+        if c.slices.is_empty() {
+            return Err(format!("picture at byte {} has no slices", c.byte_offset));
+        }
+        let structure = c.ext.map_or(3, |e| e.picture_structure);
+        let is_field = structure != 3;
+        let intra = matches!(c.hdr.picture_coding_type, 1 | 4);
+        let second = is_field && f.first_field.is_some_and(|s| s != structure);
+        if !second {
+            if let Some(p) = f.frame_pic.take() {
+                // An unpaired first field: it is the frame.
+                self.finish_frame(p);
+            }
+            f.first_field = None;
+        }
+        if self.wait_intra && !intra && !second {
+            return Err("waiting for an I picture".into());
+        }
+        let poc = self.gop_poc.poc(c.hdr.temporal_reference);
+        let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
+        let is_b = c.hdr.picture_coding_type == 3;
+        let (prev, _) = self.submit(c, f.ts, poc, is_field && !second, second);
+        if !second {
+            self.wait_intra = false;
+            // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
+            let visible = !(is_b && prev.is_none() && !self.closed_gop);
+            f.frame_pic = Some(Pic {
+                ts: f.ts,
+                poc,
+                is_ref,
+                needed_for_output: true,
+                visible,
+                pts_ns: f.pts_ns.unwrap_or((poc * self.frame_duration_ns) as i64),
+            });
+            self.tracked.push(f.ts);
+            if is_field {
+                f.first_field = Some(structure);
+            }
+        } else {
+            f.first_field = None;
+        }
+        Ok(())
+    }
+
     /// One pushed unit = one frame (one or two pictures).
     fn handle_unit(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
         let data = unit.data;
         let units = parser::split_units(data);
-        let mut cur: Option<Current> = None;
-        // (picture_structure of the first field, first field's Pic) once a
-        // first field was submitted.
-        let mut first_field: Option<u8> = None;
-        let mut frame_pic: Option<Pic> = None;
-        let mut failed: Option<String> = None;
-
-        let finish = |this: &mut Self,
-                      cur: &mut Option<Current>,
-                      first_field: &mut Option<u8>,
-                      frame_pic: &mut Option<Pic>|
-         -> Result<(), String> {
-            let Some(c) = cur.take() else {
-                return Ok(());
-            };
-            if c.slices.is_empty() {
-                return Err(format!("picture at byte {} has no slices", c.byte_offset));
-            }
-            let structure = c.ext.map_or(3, |e| e.picture_structure);
-            let is_field = structure != 3;
-            let intra = matches!(c.hdr.picture_coding_type, 1 | 4);
-            let second = is_field && first_field.is_some_and(|s| s != structure);
-            if !second {
-                if let Some(p) = frame_pic.take() {
-                    // An unpaired first field: it is the frame.
-                    this.finish_frame(p);
-                }
-                *first_field = None;
-            }
-            if this.wait_intra && !intra && !second {
-                return Err("waiting for an I picture".into());
-            }
-            let poc = this.gop_poc.poc(c.hdr.temporal_reference);
-            let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
-            let is_b = c.hdr.picture_coding_type == 3;
-            let (prev, _) = this.submit(c, ts, poc, is_field && !second, second);
-            if !second {
-                this.wait_intra = false;
-                // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
-                let visible = !(is_b && prev.is_none() && !this.closed_gop);
-                *frame_pic = Some(Pic {
-                    ts,
-                    poc,
-                    is_ref,
-                    needed_for_output: true,
-                    visible,
-                    pts_ns: unit.pts_ns.unwrap_or((poc * this.frame_duration_ns) as i64),
-                });
-                this.tracked.push(ts);
-                if is_field {
-                    *first_field = Some(structure);
-                }
-            } else {
-                *first_field = None;
-            }
-            Ok(())
+        let mut f = UnitFrame {
+            ts: n * 1000,
+            pts_ns: unit.pts_ns,
+            cur: None,
+            first_field: None,
+            frame_pic: None,
         };
+        let mut failed: Option<String> = None;
 
         for u in &units {
             let p = u.payload(data);
             let off = unit.byte_offset + u.start as u64;
             let r: Result<(), String> = match u.code {
                 parser::SEQUENCE_HEADER => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_sequence_header(p)
                 }
                 parser::EXTENSION_START => self.on_extension(p),
                 parser::GROUP_START => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_gop(p)
                 }
                 parser::PICTURE_START => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     if self.seq_changed {
-                        match self.start_sequence(off) {
-                            Ok(_) => {}
-                            Err(e) => return Err(e),
-                        }
+                        self.start_sequence(off)?;
                     }
                     if self.key.is_none() {
                         Err("picture before any sequence header".to_string())
                     } else {
-                        match parser::parse_picture_header(p) {
-                            Ok(h) => {
-                                cur = Some(Current {
-                                    hdr: h,
-                                    ext: None,
-                                    slices: Vec::new(),
-                                    byte_offset: off,
-                                });
-                                Ok(())
-                            }
-                            Err(e) => Err(e),
-                        }
+                        parser::parse_picture_header(p).map(|h| {
+                            f.cur = Some(Current {
+                                hdr: h,
+                                ext: None,
+                                slices: Vec::new(),
+                                byte_offset: off,
+                            });
+                        })
                     }
                 }
-                0x01..=parser::SLICE_LAST => match &mut cur {
+                0x01..=parser::SLICE_LAST => match &mut f.cur {
                     Some(c) => {
                         if c.ext.is_none() {
                             c.ext = self.pic_ext;
@@ -514,18 +528,16 @@ impl Mpeg2Codec {
             };
             if let Err(e) = r {
                 failed.get_or_insert(format!("byte {off}: {e}"));
-                cur = None;
-                if failed.is_some() {
-                    break;
-                }
+                f.cur = None;
+                break;
             }
         }
         if failed.is_none() {
-            if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+            if let Err(e) = self.end_picture(&mut f) {
                 failed = Some(e);
             }
         }
-        if let Some(p) = frame_pic.take() {
+        if let Some(p) = f.frame_pic.take() {
             self.finish_frame(p);
         }
         if let Some(e) = failed {
