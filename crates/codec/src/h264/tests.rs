@@ -113,7 +113,7 @@ fn check_events(ev: &[CodecEvent]) -> Checked {
         for e in ev {
             match e {
                 CodecEvent::Decode(j) => eprintln!(
-                    "Decode ts={} start={} hold={} ctrls={}",
+                    "Decode timestamp_ns={} start={} hold={} ctrls={}",
                     j.timestamp_ns,
                     j.starts_picture,
                     j.hold_capture,
@@ -517,10 +517,16 @@ fn poc_type1_and_type2() {
 }
 
 /// Adds a decoded reference frame to the DPB like finish_picture does.
-fn add_ref_frame(st: &mut RefState, s: &SeqInfo, frame_num: i32, poc: i32, ts: u64) -> PicId {
+fn add_ref_frame(
+    st: &mut RefState,
+    s: &SeqInfo,
+    frame_num: i32,
+    poc: i32,
+    timestamp_ns: u64,
+) -> PicId {
     update_pic_nums(st, Field::Frame, frame_num);
     let mut p = Picture {
-        ts,
+        timestamp_ns,
         nal_ref_idc: 1,
         frame_num,
         pic_num: frame_num,
@@ -602,13 +608,13 @@ fn ref_list_init_fields_alternate_parity() {
     st.dpb.interlaced = true;
     // two reference field pairs: (fn 0: T poc 0, B poc 1), (fn 1: T 4, B 5)
     let mut ids = Vec::new();
-    for (fnum, ts) in [(0, 0u64), (1, 1000)] {
+    for (fnum, timestamp_ns) in [(0, 0u64), (1, 1000)] {
         for (field, poc, second) in [
             (Field::Top, fnum * 4, false),
             (Field::Bottom, fnum * 4 + 1, true),
         ] {
             let p = Picture {
-                ts,
+                timestamp_ns,
                 frame_num: fnum,
                 field: Some(field),
                 field_pic_flag: true,

@@ -284,7 +284,7 @@ pub fn decode_params(
     );
     for (e, d) in active.entries.iter().zip(dp.dpb.iter_mut()) {
         *d = bindings::v4l2_hevc_dpb_entry {
-            timestamp: e.ts,
+            timestamp: e.timestamp_ns,
             flags: if e.long_term {
                 bindings::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u8
             } else {

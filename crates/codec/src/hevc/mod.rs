@@ -208,7 +208,7 @@ struct SeqControls {
 
 /// The picture being assembled.
 struct CurPic {
-    ts: u64,
+    timestamp_ns: u64,
     poc: i32,
     poc_lsb: i32,
     pts: Option<i64>,
@@ -329,7 +329,7 @@ pub struct HevcCodec {
     /// The current access unit's picture is being dropped (RASL / skipped).
     dropping: bool,
     next_frame: u64,
-    unit_ts: u64,
+    unit_timestamp_ns: u64,
     tracked: Vec<u64>,
     outputs: u64,
     new_bitstream: bool,
@@ -379,7 +379,7 @@ impl HevcCodec {
             cur: None,
             dropping: false,
             next_frame: 0,
-            unit_ts: 0,
+            unit_timestamp_ns: 0,
             tracked: Vec::new(),
             outputs: 0,
             new_bitstream: true,
@@ -533,7 +533,7 @@ impl HevcCodec {
     fn abort_to_rap(&mut self, offset: usize, reason: String) {
         if let Some(cur) = self.cur.take() {
             if !cur.submitted {
-                self.tracked.retain(|t| *t != cur.ts);
+                self.tracked.retain(|t| *t != cur.timestamp_ns);
             } else {
                 // Part of it reached the device: finish it so it is released.
                 self.cur = Some(cur);
@@ -694,12 +694,12 @@ impl HevcCodec {
         };
         self.report_generated(poc, &active.generated);
         let dp = controls::decode_params(hdr, &sps, t, poc, &refs, &active);
-        let ts = self.unit_ts;
-        if !self.tracked.contains(&ts) {
-            self.tracked.push(ts);
+        let timestamp_ns = self.unit_timestamp_ns;
+        if !self.tracked.contains(&timestamp_ns) {
+            self.tracked.push(timestamp_ns);
         }
         self.cur = Some(CurPic {
-            ts,
+            timestamp_ns,
             poc,
             poc_lsb,
             pts: self.unit_pts,
@@ -777,12 +777,12 @@ impl HevcCodec {
             let what = if g.own_entry {
                 format!(
                     "generated it (H.265 8.3.3) from picture POC {} (timestamp {} ns)",
-                    g.substitute_poc, g.substitute_ts
+                    g.substitute_poc, g.substitute_timestamp_ns
                 )
             } else {
                 format!(
                     "used picture POC {} (timestamp {} ns) in its place",
-                    g.substitute_poc, g.substitute_ts
+                    g.substitute_poc, g.substitute_timestamp_ns
                 )
             };
             let key = (g.poc, g.long_term);
@@ -933,7 +933,7 @@ impl HevcCodec {
         cur.starts_picture = false;
         cur.submitted = true;
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: cur.ts,
+            timestamp_ns: cur.timestamp_ns,
             controls,
             bitstream: std::mem::take(&mut cur.bitstream),
             hold_capture: hold,
@@ -949,12 +949,12 @@ impl HevcCodec {
         }
         let Some(cur) = self.cur.take() else { return };
         if !cur.submitted {
-            self.tracked.retain(|t| *t != cur.ts);
+            self.tracked.retain(|t| *t != cur.timestamp_ns);
             return;
         }
         self.dpb.delete_unused();
         self.dpb.add(Picture {
-            ts: cur.ts,
+            timestamp_ns: cur.timestamp_ns,
             poc: cur.poc,
             poc_lsb: cur.poc_lsb,
             output_flag: cur.output_flag,
@@ -979,7 +979,7 @@ impl HevcCodec {
             .unwrap_or((self.outputs * self.frame_duration_ns) as i64);
         self.outputs += 1;
         self.events.push_back(CodecEvent::Output {
-            timestamp_ns: p.ts,
+            timestamp_ns: p.timestamp_ns,
             pts_ns,
         });
     }
@@ -1001,19 +1001,18 @@ impl HevcCodec {
 
     /// Unref every decoded picture that is neither in the DPB nor being decoded.
     fn emit_unrefs(&mut self) {
-        let mut live: Vec<u64> = self.dpb.list.iter().map(|p| p.ts).collect();
+        let mut live: Vec<u64> = self.dpb.list.iter().map(|p| p.timestamp_ns).collect();
         if let Some(c) = &self.cur {
-            live.push(c.ts);
+            live.push(c.timestamp_ns);
         }
         let mut i = 0;
         while i < self.tracked.len() {
-            let ts = self.tracked[i];
-            if live.contains(&ts) {
+            let timestamp_ns = self.tracked[i];
+            if live.contains(&timestamp_ns) {
                 i += 1;
             } else {
                 self.tracked.remove(i);
-                self.events
-                    .push_back(CodecEvent::Unref { timestamp_ns: ts });
+                self.events.push_back(CodecEvent::Unref { timestamp_ns });
             }
         }
     }
@@ -1051,7 +1050,7 @@ impl StatelessCodec for HevcCodec {
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         self.unit_pts = unit.pts_ns;
         self.unit_offset = unit.byte_offset;
-        self.unit_ts = self.next_frame * 1000;
+        self.unit_timestamp_ns = self.next_frame * 1000;
         self.next_frame += 1;
         self.dropping = false;
         if let Some(n) = self.nal_length_size {
@@ -1088,9 +1087,8 @@ impl StatelessCodec for HevcCodec {
         self.new_bitstream = true;
         self.prev_independent = None;
         self.missing_reported.clear();
-        for ts in std::mem::take(&mut self.tracked) {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in std::mem::take(&mut self.tracked) {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 

@@ -13,7 +13,7 @@ use super::parser::{
 
 /// `GST_CLOCK_TIME_NONE`: the reference timestamp GStreamer sends when a
 /// reference is missing.
-pub const NO_REFERENCE_TS: u64 = u64::MAX;
+pub const NO_REFERENCE_TIMESTAMP_NS: u64 = u64::MAX;
 
 /// `vbv_buffer_size_value` (10 bits, 6.2.2.1) with
 /// `vbv_buffer_size_extension` (6.2.2.3) as its upper bits, in units of
@@ -63,20 +63,20 @@ pub fn empty_sequence() -> bindings::v4l2_ctrl_mpeg2_sequence {
 
 /// `v4l2_ctrl_mpeg2_picture` for a picture with header `hdr` and picture
 /// coding extension `ext` (`None`: flags, `f_code`, `picture_structure` and
-/// `intra_dc_precision` 0). `forward` / `backward` are the timestamps (ns)
-/// of the reference pictures before / after it in display order
-/// (`gst_mpeg2_dpb_get_neighbours`); an absent one is sent as
-/// [`NO_REFERENCE_TS`].
+/// `intra_dc_precision` 0). `forward_timestamp_ns` / `backward_timestamp_ns`
+/// are the timestamps (ns) of the reference pictures before / after it in
+/// display order (`gst_mpeg2_dpb_get_neighbours`); an absent one is sent as
+/// [`NO_REFERENCE_TIMESTAMP_NS`].
 pub fn picture(
     hdr: &PictureHeader,
     ext: Option<PictureCodingExtension>,
-    forward: Option<u64>,
-    backward: Option<u64>,
+    forward_timestamp_ns: Option<u64>,
+    backward_timestamp_ns: Option<u64>,
 ) -> bindings::v4l2_ctrl_mpeg2_picture {
     let mut flags = 0u32;
     let mut pic = bindings::v4l2_ctrl_mpeg2_picture {
-        backward_ref_ts: backward.unwrap_or(NO_REFERENCE_TS),
-        forward_ref_ts: forward.unwrap_or(NO_REFERENCE_TS),
+        backward_ref_ts: backward_timestamp_ns.unwrap_or(NO_REFERENCE_TIMESTAMP_NS),
+        forward_ref_ts: forward_timestamp_ns.unwrap_or(NO_REFERENCE_TIMESTAMP_NS),
         flags: 0,
         f_code: [[0; 2]; 2],
         picture_coding_type: hdr.picture_coding_type,

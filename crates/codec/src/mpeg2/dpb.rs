@@ -11,7 +11,7 @@
 #[derive(Debug, Clone, Copy)]
 pub struct Pic {
     /// OUTPUT/CAPTURE buffer timestamp (ns) the picture was decoded with.
-    pub ts: u64,
+    pub timestamp_ns: u64,
     /// Display order ([`GopPoc::poc`]).
     pub poc: u64,
     /// An I or P picture (a reference for later pictures).
@@ -90,7 +90,7 @@ impl Dpb {
         if let Some(n) = self.new_pic {
             if n.is_ref {
                 let mut n = n;
-                if out.is_some_and(|o| o.ts == n.ts) {
+                if out.is_some_and(|o| o.timestamp_ns == n.timestamp_ns) {
                     n.needed_for_output = false;
                 }
                 self.add_to_reference(n);
@@ -99,11 +99,14 @@ impl Dpb {
         }
         if let Some(o) = out {
             for r in self.refs.iter_mut().flatten() {
-                if r.ts == o.ts {
+                if r.timestamp_ns == o.timestamp_ns {
                     r.needed_for_output = false;
                 }
             }
-            if self.new_pic.is_some_and(|n| n.ts == o.ts) {
+            if self
+                .new_pic
+                .is_some_and(|n| n.timestamp_ns == o.timestamp_ns)
+            {
                 self.new_pic = None;
             }
         }
@@ -127,9 +130,13 @@ impl Dpb {
         (r[0], r[1])
     }
 
-    /// Whether the picture decoded with `ts` is still held.
-    pub fn holds(&self, ts: u64) -> bool {
-        self.refs.iter().flatten().any(|p| p.ts == ts) || self.new_pic.is_some_and(|p| p.ts == ts)
+    /// Whether the picture decoded with `timestamp_ns` is still held.
+    pub fn holds(&self, timestamp_ns: u64) -> bool {
+        self.refs
+            .iter()
+            .flatten()
+            .any(|p| p.timestamp_ns == timestamp_ns)
+            || self.new_pic.is_some_and(|p| p.timestamp_ns == timestamp_ns)
     }
 
     /// Empties the DPB (no output).

@@ -92,7 +92,7 @@ struct Current {
 /// pictures) has gathered so far.
 struct UnitFrame {
     /// The unit's timestamp (ns): input frame `n` × 1000.
-    ts: u64,
+    timestamp_ns: u64,
     /// The unit's presentation time (ns), if the container gave one.
     pts_ns: Option<i64>,
     /// The picture being gathered.
@@ -330,7 +330,7 @@ impl Mpeg2Codec {
     fn output(&mut self, p: Pic) {
         if p.visible {
             self.events.push_back(CodecEvent::Output {
-                timestamp_ns: p.ts,
+                timestamp_ns: p.timestamp_ns,
                 pts_ns: p.pts_ns,
             });
         }
@@ -340,16 +340,15 @@ impl Mpeg2Codec {
     fn emit_unrefs(&mut self) {
         let mut gone = Vec::new();
         let dpb = &self.dpb;
-        self.tracked.retain(|ts| {
-            let live = dpb.holds(*ts);
+        self.tracked.retain(|timestamp_ns| {
+            let live = dpb.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
@@ -366,13 +365,18 @@ impl Mpeg2Codec {
     fn submit(
         &mut self,
         cur: Current,
-        ts: u64,
+        timestamp_ns: u64,
         poc: u64,
         first_field: bool,
         second_field: bool,
     ) -> (Option<Pic>, Option<Pic>) {
         let (prev, next) = self.dpb.neighbours(poc);
-        let pic = controls::picture(&cur.hdr, cur.ext, prev.map(|p| p.ts), next.map(|p| p.ts));
+        let pic = controls::picture(
+            &cur.hdr,
+            cur.ext,
+            prev.map(|p| p.timestamp_ns),
+            next.map(|p| p.timestamp_ns),
+        );
         if let Some(q) = self.quant_ext {
             self.need_quantiser |= controls::load_extension_matrices(&mut self.quant, &q);
         }
@@ -387,7 +391,7 @@ impl Mpeg2Codec {
             self.need_quantiser = false;
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: cur.slices,
             hold_capture: first_field,
@@ -435,20 +439,20 @@ impl Mpeg2Codec {
         let poc = self.gop_poc.poc(c.hdr.temporal_reference);
         let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
         let is_b = c.hdr.picture_coding_type == 3;
-        let (prev, _) = self.submit(c, f.ts, poc, is_field && !second, second);
+        let (prev, _) = self.submit(c, f.timestamp_ns, poc, is_field && !second, second);
         if !second {
             self.wait_intra = false;
             // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
             let visible = !(is_b && prev.is_none() && !self.closed_gop);
             f.frame_pic = Some(Pic {
-                ts: f.ts,
+                timestamp_ns: f.timestamp_ns,
                 poc,
                 is_ref,
                 needed_for_output: true,
                 visible,
                 pts_ns: f.pts_ns.unwrap_or((poc * self.frame_duration_ns) as i64),
             });
-            self.tracked.push(f.ts);
+            self.tracked.push(f.timestamp_ns);
             if is_field {
                 f.first_field = Some(structure);
             }
@@ -465,7 +469,7 @@ impl Mpeg2Codec {
         let data = unit.data;
         let units = parser::split_units(data);
         let mut f = UnitFrame {
-            ts: n * 1000,
+            timestamp_ns: n * 1000,
             pts_ns: unit.pts_ns,
             cur: None,
             first_field: None,

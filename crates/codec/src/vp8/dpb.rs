@@ -17,17 +17,17 @@ pub struct Refs {
 impl Refs {
     /// Applies a decoded frame's refresh / copy flags as
     /// `gst_vp8_decoder_update_reference` does (RFC 6386 9.7, 9.8).
-    pub fn update(&mut self, h: &FrameHeader, ts: u64) {
+    pub fn update(&mut self, h: &FrameHeader, timestamp_ns: u64) {
         if h.key_frame {
             *self = Refs {
-                last: Some(ts),
-                golden: Some(ts),
-                alt: Some(ts),
+                last: Some(timestamp_ns),
+                golden: Some(timestamp_ns),
+                alt: Some(timestamp_ns),
             };
             return;
         }
         if h.refresh_alternate_frame {
-            self.alt = Some(ts);
+            self.alt = Some(timestamp_ns);
         } else {
             match h.copy_buffer_to_alternate {
                 1 => self.alt = self.last,
@@ -36,7 +36,7 @@ impl Refs {
             }
         }
         if h.refresh_golden_frame {
-            self.golden = Some(ts);
+            self.golden = Some(timestamp_ns);
         } else {
             match h.copy_buffer_to_golden {
                 1 => self.golden = self.last,
@@ -45,12 +45,12 @@ impl Refs {
             }
         }
         if h.refresh_last {
-            self.last = Some(ts);
+            self.last = Some(timestamp_ns);
         }
     }
 
-    /// Whether the frame decoded with `ts` is LAST, GOLDEN or ALTREF.
-    pub fn holds(&self, ts: u64) -> bool {
-        [self.last, self.golden, self.alt].contains(&Some(ts))
+    /// Whether the frame decoded with `timestamp_ns` is LAST, GOLDEN or ALTREF.
+    pub fn holds(&self, timestamp_ns: u64) -> bool {
+        [self.last, self.golden, self.alt].contains(&Some(timestamp_ns))
     }
 }

@@ -125,16 +125,15 @@ impl Vp8Codec {
     fn emit_unrefs(&mut self) {
         let refs = self.refs;
         let mut gone = Vec::new();
-        self.tracked.retain(|ts| {
-            let live = refs.holds(*ts);
+        self.tracked.retain(|timestamp_ns| {
+            let live = refs.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
@@ -160,7 +159,7 @@ impl StatelessCodec for Vp8Codec {
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
+        let timestamp_ns = n * 1000;
         let off = unit.byte_offset;
         if unit.data.len() > MAX_FRAME_BYTES {
             self.fail(
@@ -214,16 +213,16 @@ impl StatelessCodec for Vp8Codec {
         let (w, hgt) = self.size.unwrap_or((h.width, h.height));
         let frame = controls::frame(&h, &self.parser, w, hgt, self.refs);
         self.events.push_back(CodecEvent::Decode(super::DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: vec![super::Control::Vp8Frame(Box::new(frame))],
             bitstream: unit.data.to_vec(),
             hold_capture: false,
             starts_picture: true,
         }));
-        self.tracked.push(ts);
-        self.refs.update(&h, ts);
+        self.tracked.push(timestamp_ns);
+        self.refs.update(&h, timestamp_ns);
         if h.show_frame {
-            self.output(ts, unit.pts_ns);
+            self.output(timestamp_ns, unit.pts_ns);
         }
         self.emit_unrefs();
         Ok(())

@@ -33,18 +33,18 @@ impl RefSlots {
         ref_frame_idx.map(|i| self.0[usize::from(i)].unwrap_or(0))
     }
 
-    /// After decoding the frame with `ts`: each slot whose bit is set in
+    /// After decoding the frame with `timestamp_ns`: each slot whose bit is set in
     /// `refresh_frame_flags` holds it (8.10).
-    pub fn refresh(&mut self, refresh_frame_flags: u8, ts: u64) {
+    pub fn refresh(&mut self, refresh_frame_flags: u8, timestamp_ns: u64) {
         for (i, slot) in self.0.iter_mut().enumerate() {
             if refresh_frame_flags & (1 << i) != 0 {
-                *slot = Some(ts);
+                *slot = Some(timestamp_ns);
             }
         }
     }
 
-    /// Whether any slot holds the frame decoded with `ts`.
-    pub fn holds(&self, ts: u64) -> bool {
-        self.0.contains(&Some(ts))
+    /// Whether any slot holds the frame decoded with `timestamp_ns`.
+    pub fn holds(&self, timestamp_ns: u64) -> bool {
+        self.0.contains(&Some(timestamp_ns))
     }
 }

@@ -150,16 +150,15 @@ impl Vp9Codec {
     fn emit_unrefs(&mut self) {
         let slots = self.slots;
         let mut gone = Vec::new();
-        self.tracked.retain(|ts| {
-            let live = slots.holds(*ts);
+        self.tracked.retain(|timestamp_ns| {
+            let live = slots.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
@@ -178,7 +177,7 @@ impl Vp9Codec {
     ) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
+        let timestamp_ns = n * 1000;
         let mut h = match self.state.parse_uncompressed_header(frame) {
             Ok(h) => h,
             Err(e) => {
@@ -293,17 +292,17 @@ impl Vp9Codec {
             )));
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: ctrls,
             bitstream: frame.to_vec(),
             hold_capture: false,
             starts_picture: true,
         }));
-        self.tracked.push(ts);
-        self.slots.refresh(h.refresh_frame_flags, ts);
+        self.tracked.push(timestamp_ns);
+        self.slots.refresh(h.refresh_frame_flags, timestamp_ns);
         if h.show_frame {
             let p = pts.take();
-            self.output(ts, p);
+            self.output(timestamp_ns, p);
         }
         self.emit_unrefs();
         Ok(())
