@@ -33,9 +33,9 @@
 //! point.
 //!
 //! Checked against GStreamer 1.26.2 on visl (kernel 6.12) by the oracle
-//! (`src/oracle/`): `tests/oracle_golden.rs` renders this codec's requests as
-//! visl traces them, normalises them and compares them job by job with the
-//! goldens `tests/golden/h264/*.norm` (every corpus clip) and
+//! (`crates/oracle`): its `tests/oracle_golden.rs` renders this codec's
+//! requests as visl traces them, normalises them and compares them job by
+//! job with the goldens `tests/golden/h264/*.norm` (every corpus clip) and
 //! `tests/golden/h264/synthetic/*.norm` (the synthetic PAFF / MMCO / POC type
 //! 1 and 2 streams of `tests.rs`, committed in `tests/data/h264-synthetic/`),
 //! all made from GStreamer only by `tests/oracle/gen-golden.sh`.

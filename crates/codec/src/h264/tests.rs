@@ -5,7 +5,7 @@
 //! `tests/data/h264-synthetic/` (written by `tests/oracle/make-synthetic.sh`
 //! through the `VREQ_H264_DUMP` hook of [`synthetic_streams_are_committed`]);
 //! the control-by-control comparison with GStreamer is the oracle's
-//! (`tests/oracle_golden.rs` against `tests/golden/h264/synthetic/`).
+//! (`crates/oracle/tests/oracle_golden.rs` against `tests/golden/h264/synthetic/`).
 
 use std::collections::HashSet;
 
@@ -54,7 +54,7 @@ fn feed<U: AsRef<[u8]>>(c: &mut H264Codec, units: &[U], with_pts: bool) -> Vec<C
 }
 
 /// The Decode jobs of `ev` rendered as visl would trace them and normalised
-/// by the oracle (timestamps → decode indices; src/oracle/normalise.rs).
+/// by the oracle (timestamps → decode indices; crates/oracle/src/normalise.rs).
 fn normalised_jobs(ev: &[CodecEvent]) -> String {
     let jobs: Vec<DecodeJob> = ev
         .iter()

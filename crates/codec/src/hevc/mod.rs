@@ -64,8 +64,9 @@
 //! slice whose PPS/SPS was never seen yields [`CodecEvent::Skipped`];
 //! decoding resumes at the next IRAP picture.
 //!
-//! Checked against GStreamer by the oracle (`tests/oracle_golden.rs`: all
-//! 15 corpus goldens of `tests/golden/hevc/` from GStreamer 1.26.2 on visl
+//! Checked against GStreamer by the oracle
+//! (`crates/oracle/tests/oracle_golden.rs`: all 15 corpus goldens of
+//! `tests/golden/hevc/` from GStreamer 1.26.2 on visl
 //! 6.12, and the 3 + 3 `tests/golden/hevc-sid/{ext,noext}` goldens from
 //! GStreamer 1.28.8 on the sid VM's visl with EXT_SPS_ST/LT_RPS present /
 //! hidden: every job equal). By hand on the VMs (visl traces of `vreqplay`
