@@ -45,7 +45,7 @@ fn quant_ext() -> Vec<u8> {
     bits.push(1);
     bits.extend(std::iter::repeat_n([0, 0, 0, 0, 0, 1, 1, 1], 64).flatten());
     bits.push(0);
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(0);
     }
     let mut v = vec![0, 0, 1, 0xB5];

@@ -621,6 +621,11 @@ fn read_prob(r: &mut BitReader) -> Result<u8, String> {
     Ok(if r.flag()? { r.f(8)? as u8 } else { 255 })
 }
 
+/// Coefficient probability deltas (`read_coef_probs`, 6.3.7), indexed
+/// `[tx_size][plane>0][is_inter][band][ctx][node]` (ctx < 3 for band 0), the
+/// shape of `v4l2_ctrl_vp9_compressed_hdr.coef`.
+pub type CoefProbs = [[[[[[u8; 3]; 6]; 6]; 2]; 2]; 4];
+
 /// The probability deltas of one compressed header, shaped as
 /// `v4l2_ctrl_vp9_compressed_hdr` (uAPI "ext-ctrls-codec-stateless"): each
 /// entry is 0 when not updated, else `inv_map_table[decode_term_subexp()]`
@@ -632,8 +637,7 @@ pub struct CompressedHeader {
     pub tx8: [[u8; 1]; 2],
     pub tx16: [[u8; 2]; 2],
     pub tx32: [[u8; 3]; 2],
-    /// `[tx_size][plane>0][is_inter][band][ctx][node]` (ctx < 3 for band 0).
-    pub coef: [[[[[[u8; 3]; 6]; 6]; 2]; 2]; 4],
+    pub coef: CoefProbs,
     pub skip: [u8; 3],
     pub inter_mode: [[u8; 3]; 7],
     pub interp_filter: [[u8; 2]; 4],

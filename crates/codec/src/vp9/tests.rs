@@ -17,7 +17,7 @@ struct Bits {
 impl Bits {
     fn put(&mut self, v: u32, bits: u32) {
         for i in (0..bits).rev() {
-            if self.n % 8 == 0 {
+            if self.n.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if (v >> i) & 1 == 1 {
@@ -298,7 +298,11 @@ fn compressed_header_deltas_round_trip() {
                     for k in 0..6 {
                         for l in 0..(if k == 0 { 3 } else { 6 }) {
                             for m in 0..3 {
-                                let d = if n % 97 == 0 { Some(n % 255) } else { None };
+                                let d = if n.is_multiple_of(97) {
+                                    Some(n % 255)
+                                } else {
+                                    None
+                                };
                                 w.delta(d);
                                 if let Some(d) = d {
                                     expect_coef.push(((i, j, k, l, m), inv_map(d)));
@@ -721,7 +725,7 @@ fn inter_frame(width: u32, height: u32) -> Vec<u8> {
     b.put(0, 3);
     b.flag(false); // segmentation_enabled
                    // tile_info: up to 704 wide → at most 11 sb64 cols → max_log2 = 1
-    let sb64_cols = ((width + 7) / 8 + 7) / 8;
+    let sb64_cols = width.div_ceil(8).div_ceil(8);
     if sb64_cols >> 1 >= 4 {
         b.flag(false);
     }
