@@ -4,9 +4,11 @@
 //!
 //! The uAPI structs (`v4l2_ctrl_h264_sps`, ...) are the lingua franca
 //! between this crate and the device crate; nothing here issues an ioctl or
-//! reads a file. Each codec folder has the same files: `parser` (syntax),
-//! `dpb` (reference pictures and output order), `controls` (uAPI structs
-//! for one picture) and `mod` (the [`StatelessCodec`] implementation).
+//! reads a file. Each codec folder (`h264`, `hevc`, `vp8`, `vp9`, `mpeg2`)
+//! has the same files: `parser` (syntax), `dpb` (reference pictures and
+//! output order), `controls` (uAPI structs for one picture) and `mod` (the
+//! [`StatelessCodec`] implementation), plus its unit tests in `tests`
+//! (`vp8` also keeps its probability tables in `probs`).
 //! [`make_codec`] builds the one for a [`CodecKind`].
 
 #![forbid(unsafe_code)]
@@ -129,8 +131,8 @@ pub enum CodecEvent {
     Output { timestamp_ns: u64, pts_ns: i64 },
     /// The picture is neither needed for reference nor waiting for output:
     /// its CAPTURE buffer may be reused once the consumer dropped it. Contract
-    /// (src/engine.rs relies on it): a picture's Unref comes after its last
-    /// [`CodecEvent::Output`]; a picture may be output more than once (VP9
+    /// (the engine, `crates/engine`, relies on it): a picture's Unref comes
+    /// after its last [`CodecEvent::Output`]; a picture may be output more than once (VP9
     /// `show_existing_frame`, same `timestamp_ns`, new pts) or never (VP9
     /// hidden frames, HEVC `pic_output_flag` 0), and then gets only its Unref.
     Unref { timestamp_ns: u64 },

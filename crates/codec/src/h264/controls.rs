@@ -208,7 +208,7 @@ pub fn decode_params_ctrl(
         };
         let e = &mut c.dpb[n];
         n += 1;
-        e.reference_ts = r.ts;
+        e.reference_ts = r.timestamp_ns;
         e.frame_num = frame_num as u16;
         e.pic_num = pic_num as u32;
         e.flags = bindings::V4L2_H264_DPB_ENTRY_FLAG_VALID
@@ -294,7 +294,8 @@ fn lookup_dpb_index(c: &bindings::v4l2_ctrl_h264_decode_params, dpb: &Dpb, id: P
     c.dpb
         .iter()
         .position(|e| {
-            e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_ACTIVE != 0 && e.reference_ts == p.ts
+            e.flags & bindings::V4L2_H264_DPB_ENTRY_FLAG_ACTIVE != 0
+                && e.reference_ts == p.timestamp_ns
         })
         .map(|i| i as u8)
         .unwrap_or(0xff)

@@ -42,7 +42,7 @@ pub enum Reference {
 pub struct Picture {
     /// V4L2 timestamp (ns) of the CAPTURE buffer holding this frame; both
     /// fields of a pair share it; 0 for non-existing pictures (as GStreamer).
-    pub ts: u64,
+    pub timestamp_ns: u64,
     /// Presentation time in ns from the container, if known.
     pub pts: Option<i64>,
     /// Frame, top or bottom field (`None` reads as frame).
@@ -892,7 +892,7 @@ pub fn split_frame(dpb: &mut Dpb, id: PicId) -> Option<PicId> {
         reference: p.reference,
         ref_pic: p.reference != Reference::None,
         nonexisting: p.nonexisting,
-        ts: p.ts,
+        timestamp_ns: p.timestamp_ns,
         pts: p.pts,
         field_pic_flag: p.field_pic_flag,
         ..Default::default()

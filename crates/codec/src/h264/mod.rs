@@ -33,9 +33,9 @@
 //! point.
 //!
 //! Checked against GStreamer 1.26.2 on visl (kernel 6.12) by the oracle
-//! (`src/oracle/`): `tests/oracle_golden.rs` renders this codec's requests as
-//! visl traces them, normalises them and compares them job by job with the
-//! goldens `tests/golden/h264/*.norm` (every corpus clip) and
+//! (`crates/oracle`): its `tests/oracle_golden.rs` renders this codec's
+//! requests as visl traces them, normalises them and compares them job by
+//! job with the goldens `tests/golden/h264/*.norm` (every corpus clip) and
 //! `tests/golden/h264/synthetic/*.norm` (the synthetic PAFF / MMCO / POC type
 //! 1 and 2 streams of `tests.rs`, committed in `tests/data/h264-synthetic/`),
 //! all made from GStreamer only by `tests/oracle/gen-golden.sh`.
@@ -54,9 +54,9 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
 use dpb::{Field, PicId, Picture, RefState, SeqInfo};
 use parser::{NalRef, PicKey};
+use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
 /// container nor the VUI gives one (25 fps).
@@ -191,7 +191,7 @@ struct PendingSlice {
 struct CurPic {
     id: PicId,
     key: PicKey,
-    ts: u64,
+    timestamp_ns: u64,
     is_frame: bool,
     second_field: bool,
     starts_picture: bool,
@@ -528,11 +528,11 @@ impl H264Codec {
             let f = self.st.dpb.pic(ff);
             base.other_field = Some(ff);
             base.second_field = true;
-            base.ts = f.ts;
+            base.timestamp_ns = f.timestamp_ns;
             base.pts = f.pts;
             starts_picture = false;
         } else {
-            base.ts = self.next_frame * 1000;
+            base.timestamp_ns = self.next_frame * 1000;
             base.pts = self.unit_pts;
             self.next_frame += 1;
             starts_picture = true;
@@ -549,7 +549,7 @@ impl H264Codec {
         let mut pic = dpb::picture_from_slice(hdr, ref_idc, idr, &self.seq);
         pic.other_field = base.other_field;
         pic.second_field = base.second_field;
-        pic.ts = base.ts;
+        pic.timestamp_ns = base.timestamp_ns;
         pic.pts = base.pts;
         dpb::calculate_poc(
             &mut self.st,
@@ -592,7 +592,7 @@ impl H264Codec {
         self.cur = Some(CurPic {
             id,
             key,
-            ts: cur_pic.ts,
+            timestamp_ns: cur_pic.timestamp_ns,
             is_frame,
             second_field,
             starts_picture,
@@ -606,7 +606,7 @@ impl H264Codec {
             bitstream: Vec::new(),
         });
         if starts_picture {
-            self.tracked.push(cur_pic.ts);
+            self.tracked.push(cur_pic.timestamp_ns);
         }
         Ok(())
     }
@@ -707,7 +707,7 @@ impl H264Codec {
         cur.starts_picture = false;
         cur.submitted = true;
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: cur.ts,
+            timestamp_ns: cur.timestamp_ns,
             controls,
             bitstream,
             hold_capture: hold,
@@ -732,7 +732,7 @@ impl H264Codec {
         if !cur.submitted {
             // Nothing of this picture reached the device: forget it.
             if cur.starts_picture {
-                self.tracked.retain(|t| *t != cur.ts);
+                self.tracked.retain(|t| *t != cur.timestamp_ns);
             }
             let keep: Vec<PicId> = self.st.last_field.into_iter().collect();
             self.st.dpb.gc(&keep);
@@ -849,7 +849,7 @@ impl H264Codec {
             .unwrap_or((self.outputs * self.frame_duration_ns) as i64);
         self.outputs += 1;
         self.events.push_back(CodecEvent::Output {
-            timestamp_ns: p.ts,
+            timestamp_ns: p.timestamp_ns,
             pts_ns,
         });
     }
@@ -928,25 +928,24 @@ impl H264Codec {
         for id in self.st.dpb.list.iter() {
             if let Some(p) = self.st.dpb.get(*id) {
                 if !p.nonexisting {
-                    live.push(p.ts);
+                    live.push(p.timestamp_ns);
                 }
             }
         }
         if let Some(lf) = self.st.last_field.and_then(|l| self.st.dpb.get(l)) {
-            live.push(lf.ts);
+            live.push(lf.timestamp_ns);
         }
         if let Some(c) = &self.cur {
-            live.push(c.ts);
+            live.push(c.timestamp_ns);
         }
         let mut i = 0;
         while i < self.tracked.len() {
-            let ts = self.tracked[i];
-            if live.contains(&ts) {
+            let timestamp_ns = self.tracked[i];
+            if live.contains(&timestamp_ns) {
                 i += 1;
             } else {
                 self.tracked.remove(i);
-                self.events
-                    .push_back(CodecEvent::Unref { timestamp_ns: ts });
+                self.events.push_back(CodecEvent::Unref { timestamp_ns });
             }
         }
     }
@@ -1071,9 +1070,8 @@ impl StatelessCodec for H264Codec {
         self.waiting_rap = true;
         self.recovery_seen = false;
         self.skip_reported = false;
-        for ts in std::mem::take(&mut self.tracked) {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in std::mem::take(&mut self.tracked) {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 

@@ -5,14 +5,14 @@
 //! `tests/data/h264-synthetic/` (written by `tests/oracle/make-synthetic.sh`
 //! through the `VREQ_H264_DUMP` hook of [`synthetic_streams_are_committed`]);
 //! the control-by-control comparison with GStreamer is the oracle's
-//! (`tests/oracle_golden.rs` against `tests/golden/h264/synthetic/`).
+//! (`crates/oracle/tests/oracle_golden.rs` against `tests/golden/h264/synthetic/`).
 
 use std::collections::HashSet;
 
 use super::dpb::*;
 use super::*;
-use vreq_testkit::{manifest, media_dir};
 use cros_codecs::codec::h264::parser::RefPicMarkingInner;
+use vreq_testkit::{manifest, media_dir};
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -54,7 +54,7 @@ fn feed<U: AsRef<[u8]>>(c: &mut H264Codec, units: &[U], with_pts: bool) -> Vec<C
 }
 
 /// The Decode jobs of `ev` rendered as visl would trace them and normalised
-/// by the oracle (timestamps → decode indices; src/oracle/normalise.rs).
+/// by the oracle (timestamps → decode indices; crates/oracle/src/normalise.rs).
 fn normalised_jobs(ev: &[CodecEvent]) -> String {
     let jobs: Vec<DecodeJob> = ev
         .iter()
@@ -113,7 +113,7 @@ fn check_events(ev: &[CodecEvent]) -> Checked {
         for e in ev {
             match e {
                 CodecEvent::Decode(j) => eprintln!(
-                    "Decode ts={} start={} hold={} ctrls={}",
+                    "Decode timestamp_ns={} start={} hold={} ctrls={}",
                     j.timestamp_ns,
                     j.starts_picture,
                     j.hold_capture,
@@ -517,10 +517,16 @@ fn poc_type1_and_type2() {
 }
 
 /// Adds a decoded reference frame to the DPB like finish_picture does.
-fn add_ref_frame(st: &mut RefState, s: &SeqInfo, frame_num: i32, poc: i32, ts: u64) -> PicId {
+fn add_ref_frame(
+    st: &mut RefState,
+    s: &SeqInfo,
+    frame_num: i32,
+    poc: i32,
+    timestamp_ns: u64,
+) -> PicId {
     update_pic_nums(st, Field::Frame, frame_num);
     let mut p = Picture {
-        ts,
+        timestamp_ns,
         nal_ref_idc: 1,
         frame_num,
         pic_num: frame_num,
@@ -602,13 +608,13 @@ fn ref_list_init_fields_alternate_parity() {
     st.dpb.interlaced = true;
     // two reference field pairs: (fn 0: T poc 0, B poc 1), (fn 1: T 4, B 5)
     let mut ids = Vec::new();
-    for (fnum, ts) in [(0, 0u64), (1, 1000)] {
+    for (fnum, timestamp_ns) in [(0, 0u64), (1, 1000)] {
         for (field, poc, second) in [
             (Field::Top, fnum * 4, false),
             (Field::Bottom, fnum * 4 + 1, true),
         ] {
             let p = Picture {
-                ts,
+                timestamp_ns,
                 frame_num: fnum,
                 field: Some(field),
                 field_pic_flag: true,

@@ -9,7 +9,8 @@
 use cros_codecs::codec::h265::parser::{Pps, ScalingLists, SliceHeader, SliceType, Sps};
 use v4l2r::bindings;
 
-use super::parser::SpsRps;
+use super::dpb::{ActiveRefs, RefPicSets};
+use super::parser::{is_idr, is_irap, SpsRps};
 use vreq_core::uapi_ext::{
     V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps, V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT,
     V4L2_HEVC_EXT_SPS_ST_RPS_FLAG_INTER_REF_PIC_SET_PRED,
@@ -237,6 +238,71 @@ pub fn scaling_matrix(pps: &Pps) -> bindings::v4l2_ctrl_hevc_scaling_matrix {
         m.scaling_list_dc_coef_32x32[j] = (sl.scaling_list_dc_coef_minus8_32x32[i] + 8) as u8;
     }
     m
+}
+
+/// `V4L2_CID_STATELESS_HEVC_DECODE_PARAMS` of the picture whose first slice
+/// has header `hdr` and NAL unit type `nal_unit_type`, with
+/// `PicOrderCntVal` `poc`, RPS `refs` ([`super::dpb::derive_and_mark`])
+/// and `dpb[]` / "Curr" lists `active` ([`super::dpb::active_refs`], 8.3.3
+/// stand-ins included; an empty list entry is 0xff), as GStreamer 1.26.2's
+/// `gst_v4l2_codec_h265_dec_fill_decode_params` fills it.
+/// `short_term_ref_pic_set_size` / `long_term_ref_pic_set_size` are left 0:
+/// the caller sets them from the first slice.
+pub fn decode_params(
+    hdr: &SliceHeader,
+    sps: &Sps,
+    nal_unit_type: u8,
+    poc: i32,
+    refs: &RefPicSets,
+    active: &ActiveRefs,
+) -> bindings::v4l2_ctrl_hevc_decode_params {
+    let mut dp = bindings::v4l2_ctrl_hevc_decode_params {
+        pic_order_cnt_val: poc,
+        num_poc_st_curr_before: refs.st_curr_before.len() as u8,
+        num_poc_st_curr_after: refs.st_curr_after.len() as u8,
+        num_poc_lt_curr: refs.lt_curr.len() as u8,
+        ..Default::default()
+    };
+    if !hdr.short_term_ref_pic_set_sps_flag
+        && hdr.short_term_ref_pic_set.inter_ref_pic_set_prediction_flag
+    {
+        let ref_idx = usize::from(sps.num_short_term_ref_pic_sets)
+            .checked_sub(usize::from(hdr.short_term_ref_pic_set.delta_idx_minus1) + 1);
+        if let Some(r) = ref_idx.and_then(|i| sps.short_term_ref_pic_set.get(i)) {
+            dp.num_delta_pocs_of_ref_rps_idx = r.num_delta_pocs as u8;
+        }
+    }
+    dp.flags = f(
+        is_irap(nal_unit_type),
+        bindings::V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC,
+    ) | f(
+        is_idr(nal_unit_type),
+        bindings::V4L2_HEVC_DECODE_PARAM_FLAG_IDR_PIC,
+    ) | f(
+        hdr.no_output_of_prior_pics_flag,
+        bindings::V4L2_HEVC_DECODE_PARAM_FLAG_NO_OUTPUT_OF_PRIOR,
+    );
+    for (e, d) in active.entries.iter().zip(dp.dpb.iter_mut()) {
+        *d = bindings::v4l2_hevc_dpb_entry {
+            timestamp: e.timestamp_ns,
+            flags: if e.long_term {
+                bindings::V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE as u8
+            } else {
+                0
+            },
+            field_pic: 0,
+            pic_order_cnt_val: e.poc,
+            ..Default::default()
+        };
+    }
+    dp.num_active_dpb_entries = active.entries.len().min(dp.dpb.len()) as u8;
+    for i in 0..16 {
+        let at = |l: &[Option<u8>]| l.get(i).copied().flatten().unwrap_or(0xff);
+        dp.poc_st_curr_before[i] = at(&active.st_curr_before);
+        dp.poc_st_curr_after[i] = at(&active.st_curr_after);
+        dp.poc_lt_curr[i] = at(&active.lt_curr);
+    }
+    dp
 }
 
 /// `V4L2_CID_STATELESS_HEVC_SLICE_PARAMS` for one slice segment, without

@@ -12,7 +12,7 @@
 #[derive(Debug, Clone, Default)]
 pub struct Picture {
     /// OUTPUT/CAPTURE buffer timestamp (ns) the picture was decoded with.
-    pub ts: u64,
+    pub timestamp_ns: u64,
     /// `PicOrderCntVal`.
     pub poc: i32,
     /// `slice_pic_order_cnt_lsb` (0 for IDR).
@@ -73,7 +73,7 @@ impl Dpb {
         self.list.retain(|p| {
             let keep = p.needed_for_output || p.is_ref;
             if !keep {
-                gone.push(p.ts);
+                gone.push(p.timestamp_ns);
             }
             keep
         });
@@ -290,20 +290,24 @@ pub fn derive_and_mark(
         } else {
             dpb.find(|x| x.is_ref && x.poc_lsb == p)
         };
-        i.map(|i| dpb.list[i].ts)
+        i.map(|i| dpb.list[i].timestamp_ns)
     };
     out.lt_curr = poc_lt_curr.iter().map(|&x| lt_lookup(dpb, x)).collect();
     out.poc_lt_curr = poc_lt_curr.iter().map(|&(p, _)| p).collect();
     out.lt_foll = poc_lt_foll.iter().map(|&x| lt_lookup(dpb, x)).collect();
-    for ts in out.lt_curr.iter().chain(out.lt_foll.iter()).flatten() {
-        if let Some(p) = dpb.list.iter_mut().find(|p| p.ts == *ts) {
+    for timestamp_ns in out.lt_curr.iter().chain(out.lt_foll.iter()).flatten() {
+        if let Some(p) = dpb
+            .list
+            .iter_mut()
+            .find(|p| p.timestamp_ns == *timestamp_ns)
+        {
             p.is_ref = true;
             p.long_term = true;
         }
     }
     let st_lookup = |dpb: &Dpb, p: i32| {
         dpb.find(|x| x.is_ref && !x.long_term && x.poc == p)
-            .map(|i| dpb.list[i].ts)
+            .map(|i| dpb.list[i].timestamp_ns)
     };
     out.st_curr_before = poc_st_before.iter().map(|&p| st_lookup(dpb, p)).collect();
     out.st_curr_after = poc_st_after.iter().map(|&p| st_lookup(dpb, p)).collect();
@@ -320,7 +324,12 @@ pub fn derive_and_mark(
     ]
     .iter()
     .flat_map(|l| l.iter().flatten())
-    .filter_map(|ts| dpb.list.iter().find(|p| p.ts == *ts).map(|p| p.poc))
+    .filter_map(|timestamp_ns| {
+        dpb.list
+            .iter()
+            .find(|p| p.timestamp_ns == *timestamp_ns)
+            .map(|p| p.poc)
+    })
     .collect();
     for p in dpb.list.iter_mut() {
         if !kept.contains(&p.poc) {
@@ -338,7 +347,7 @@ pub const DPB_ENTRIES_MAX: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefEntry {
     /// Timestamp (ns) of the CAPTURE buffer the device reads the samples from.
-    pub ts: u64,
+    pub timestamp_ns: u64,
     /// `PicOrderCntVal` the device is told (`pic_order_cnt_val`).
     pub poc: i32,
     /// "used for long-term reference" (`V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE`).
@@ -356,7 +365,7 @@ pub struct Generated {
     /// Marked "used for long-term reference" (it stands in for an `lt_curr` entry).
     pub long_term: bool,
     /// Timestamp (ns) of the substitute, the DPB picture with the nearest POC.
-    pub substitute_ts: u64,
+    pub substitute_timestamp_ns: u64,
     /// `PicOrderCntVal` of the substitute.
     pub substitute_poc: i32,
     /// Its index in [`ActiveRefs::entries`].
@@ -420,7 +429,7 @@ pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
             .filter(|p| p.is_ref)
             .take(DPB_ENTRIES_MAX)
             .map(|p| RefEntry {
-                ts: p.ts,
+                timestamp_ns: p.timestamp_ns,
                 poc: p.poc,
                 long_term: p.long_term,
             })
@@ -437,7 +446,11 @@ pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
     let mut idx: [Vec<Option<u8>>; 3] = Default::default();
     for (k, (list, pocs, long_term)) in lists.into_iter().enumerate() {
         for (i, r) in list.iter().enumerate() {
-            let found = r.and_then(|ts| out.entries[..real].iter().position(|e| e.ts == ts));
+            let found = r.and_then(|timestamp_ns| {
+                out.entries[..real]
+                    .iter()
+                    .position(|e| e.timestamp_ns == timestamp_ns)
+            });
             if let Some(f) = found {
                 idx[k].push(Some(f as u8));
                 continue;
@@ -458,13 +471,20 @@ pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
             let sub = dpb
                 .list
                 .iter()
-                .filter(|p| !full || out.entries[..real].iter().any(|e| e.ts == p.ts))
+                .filter(|p| {
+                    !full
+                        || out.entries[..real]
+                            .iter()
+                            .any(|e| e.timestamp_ns == p.timestamp_ns)
+                })
                 .min_by_key(|p| ((i64::from(p.poc) - i64::from(poc)).abs(), !p.is_ref))?;
             let index = if full {
-                out.entries[..real].iter().position(|e| e.ts == sub.ts)?
+                out.entries[..real]
+                    .iter()
+                    .position(|e| e.timestamp_ns == sub.timestamp_ns)?
             } else {
                 out.entries.push(RefEntry {
-                    ts: sub.ts,
+                    timestamp_ns: sub.timestamp_ns,
                     poc,
                     long_term,
                 });
@@ -473,7 +493,7 @@ pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
             out.generated.push(Generated {
                 poc,
                 long_term,
-                substitute_ts: sub.ts,
+                substitute_timestamp_ns: sub.timestamp_ns,
                 substitute_poc: sub.poc,
                 index,
                 own_entry: !full,
@@ -528,9 +548,9 @@ pub fn ref_pic_list<T: Copy>(
 mod tests {
     use super::*;
 
-    fn pic(ts: u64, poc: i32, output: bool) -> Picture {
+    fn pic(timestamp_ns: u64, poc: i32, output: bool) -> Picture {
         Picture {
-            ts,
+            timestamp_ns,
             poc,
             poc_lsb: poc,
             output_flag: output,
@@ -578,7 +598,10 @@ mod tests {
         d.list[2].is_ref = false;
         let (p, left) = d.bump(false).unwrap();
         assert_eq!((p.poc, left), (8, true));
-        assert_eq!(d.list.iter().map(|p| p.ts).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(
+            d.list.iter().map(|p| p.timestamp_ns).collect::<Vec<_>>(),
+            vec![0, 2]
+        );
         assert!(d.bump(false).is_none());
     }
 
@@ -588,8 +611,8 @@ mod tests {
             max_num_pics: 5,
             ..Default::default()
         };
-        for (ts, poc) in [(0, 0), (1, 8), (2, 4)] {
-            d.add(pic(ts, poc, false));
+        for (timestamp_ns, poc) in [(0, 0), (1, 8), (2, 4)] {
+            d.add(pic(timestamp_ns, poc, false));
         }
         let rps = RpsInput {
             s0: vec![(-4, true), (-12, false)],
@@ -623,8 +646,8 @@ mod tests {
             max_num_pics: 6,
             ..Default::default()
         };
-        for (ts, poc) in [(0, 0), (1000, 8), (3000, 4)] {
-            d.add(pic(ts, poc, false));
+        for (timestamp_ns, poc) in [(0, 0), (1000, 8), (3000, 4)] {
+            d.add(pic(timestamp_ns, poc, false));
         }
         d.list[2].is_ref = false; // POC 4 waits for output only
                                   // POC 6 and 16 (twice) are missing; long-term POC 2 too.
@@ -633,7 +656,11 @@ mod tests {
             vec![(None, 2)],
         );
         let a = active_refs(&d, &refs).unwrap();
-        let e = |ts, poc, long_term| RefEntry { ts, poc, long_term };
+        let e = |timestamp_ns, poc, long_term| RefEntry {
+            timestamp_ns,
+            poc,
+            long_term,
+        };
         assert_eq!(
             a.entries,
             vec![

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 use cros_codecs::codec::h265::parser::{
-    Nalu, NaluHeader, NaluType, Parser, ShortTermRefPicSet, SliceHeader, SliceType, Sps,
+    Nalu, NaluHeader, NaluType, Parser, Pps, ShortTermRefPicSet, SliceHeader, SliceType, Sps,
 };
 
 pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
@@ -436,222 +436,9 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
         }
     }
     if !hdr.dependent_slice_segment_flag {
-        r.skip(usize::from(pps.num_extra_slice_header_bits))?;
-        hdr.type_ = SliceType::try_from(r.ue()?)?;
-        if pps.output_flag_present_flag {
-            hdr.pic_output_flag = r.bit()?;
-        }
-        if sps.separate_colour_plane_flag {
-            hdr.colour_plane_id = r.bits(2)? as u8;
-        }
-        let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
-        if !is_idr(t) {
-            hdr.pic_order_cnt_lsb = r.bits(log2_lsb)? as u16;
-            hdr.short_term_ref_pic_set_sps_flag = r.bit()?;
-            if !hdr.short_term_ref_pic_set_sps_flag {
-                let before = r.pos();
-                hdr.short_term_ref_pic_set = read_slice_st_rps(&mut r, &sps)?;
-                hdr.st_rps_bits = (r.pos() - before) as u32;
-            } else if sps.num_short_term_ref_pic_sets > 1 {
-                let n = ceil_log2(u32::from(sps.num_short_term_ref_pic_sets)) as usize;
-                hdr.short_term_ref_pic_set_idx = r.bits(n)? as u8;
-                if hdr.short_term_ref_pic_set_idx >= sps.num_short_term_ref_pic_sets {
-                    return Err("short_term_ref_pic_set_idx out of range".into());
-                }
-            }
-            if hdr.short_term_ref_pic_set_sps_flag {
-                hdr.curr_rps_idx = hdr.short_term_ref_pic_set_idx;
-            }
-            if sps.long_term_ref_pics_present_flag {
-                if sps.num_long_term_ref_pics_sps > 0 {
-                    hdr.num_long_term_sps = ue_max(
-                        &mut r,
-                        u32::from(sps.num_long_term_ref_pics_sps),
-                        "num_long_term_sps",
-                    )? as u8;
-                }
-                hdr.num_long_term_pics = ue_max(
-                    &mut r,
-                    16 - u32::from(hdr.num_long_term_sps).min(16),
-                    "num_long_term_pics",
-                )? as u8;
-                let n = usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics);
-                for i in 0..n.min(16) {
-                    if i < usize::from(hdr.num_long_term_sps) {
-                        if sps.num_long_term_ref_pics_sps > 1 {
-                            let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps)) as usize;
-                            hdr.lt_idx_sps[i] = r.bits(b)? as u8;
-                            if hdr.lt_idx_sps[i] >= sps.num_long_term_ref_pics_sps {
-                                return Err("lt_idx_sps out of range".into());
-                            }
-                        }
-                        let k = usize::from(hdr.lt_idx_sps[i]);
-                        hdr.poc_lsb_lt[i] = sps.lt_ref_pic_poc_lsb_sps[k];
-                        hdr.used_by_curr_pic_lt[i] = sps.used_by_curr_pic_lt_sps_flag[k];
-                    } else {
-                        hdr.poc_lsb_lt[i] = r.bits(log2_lsb)?;
-                        hdr.used_by_curr_pic_lt[i] = r.bit()?;
-                    }
-                    hdr.delta_poc_msb_present_flag[i] = r.bit()?;
-                    if hdr.delta_poc_msb_present_flag[i] {
-                        hdr.delta_poc_msb_cycle_lt[i] = r.ue()?;
-                    }
-                    if i != 0 && i != usize::from(hdr.num_long_term_sps) {
-                        hdr.delta_poc_msb_cycle_lt[i] = hdr.delta_poc_msb_cycle_lt[i]
-                            .wrapping_add(hdr.delta_poc_msb_cycle_lt[i - 1]);
-                    }
-                }
-            }
-            if sps.temporal_mvp_enabled_flag {
-                hdr.temporal_mvp_enabled_flag = r.bit()?;
-            }
-        }
-        if sps.sample_adaptive_offset_enabled_flag {
-            hdr.sao_luma_flag = r.bit()?;
-            if sps.chroma_array_type != 0 {
-                hdr.sao_chroma_flag = r.bit()?;
-            }
-        }
-        if !hdr.type_.is_i() {
-            hdr.num_ref_idx_active_override_flag = r.bit()?;
-            if hdr.num_ref_idx_active_override_flag {
-                hdr.num_ref_idx_l0_active_minus1 =
-                    ue_max(&mut r, 14, "num_ref_idx_l0_active_minus1")? as u8;
-                if hdr.type_.is_b() {
-                    hdr.num_ref_idx_l1_active_minus1 =
-                        ue_max(&mut r, 14, "num_ref_idx_l1_active_minus1")? as u8;
-                }
-            } else {
-                hdr.num_ref_idx_l0_active_minus1 = pps.num_ref_idx_l0_default_active_minus1.min(14);
-                hdr.num_ref_idx_l1_active_minus1 = pps.num_ref_idx_l1_default_active_minus1.min(14);
-            }
-            let rps = if hdr.short_term_ref_pic_set_sps_flag {
-                sps.short_term_ref_pic_set
-                    .get(usize::from(hdr.curr_rps_idx))
-                    .ok_or("invalid RPS index")?
-            } else {
-                &hdr.short_term_ref_pic_set
-            };
-            let mut total = 0u32;
-            for i in 0..usize::from(rps.num_negative_pics).min(16) {
-                total += rps.used_by_curr_pic_s0[i] as u32;
-            }
-            for i in 0..usize::from(rps.num_positive_pics).min(16) {
-                total += rps.used_by_curr_pic_s1[i] as u32;
-            }
-            let nlt =
-                (usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics)).min(16);
-            for i in 0..nlt {
-                total += hdr.used_by_curr_pic_lt[i] as u32;
-            }
-            if pps.scc_extension.curr_pic_ref_enabled_flag {
-                total += 1;
-            }
-            hdr.num_pic_total_curr = total;
-            if pps.lists_modification_present_flag && total > 1 {
-                let b = ceil_log2(total) as usize;
-                let m = &mut hdr.ref_pic_list_modification;
-                m.ref_pic_list_modification_flag_l0 = r.bit()?;
-                if m.ref_pic_list_modification_flag_l0 {
-                    for _ in 0..=hdr.num_ref_idx_l0_active_minus1 {
-                        let e = r.bits(b)?;
-                        if e >= total {
-                            return Err(format!("list_entry_l0 {e}"));
-                        }
-                        m.list_entry_l0.push(e);
-                    }
-                }
-                if hdr.type_.is_b() {
-                    m.ref_pic_list_modification_flag_l1 = r.bit()?;
-                    if m.ref_pic_list_modification_flag_l1 {
-                        for _ in 0..=hdr.num_ref_idx_l1_active_minus1 {
-                            let e = r.bits(b)?;
-                            if e >= total {
-                                return Err(format!("list_entry_l1 {e}"));
-                            }
-                            m.list_entry_l1.push(e);
-                        }
-                    }
-                }
-            }
-            if hdr.type_.is_b() {
-                hdr.mvd_l1_zero_flag = r.bit()?;
-            }
-            if pps.cabac_init_present_flag {
-                hdr.cabac_init_flag = r.bit()?;
-            }
-            if hdr.temporal_mvp_enabled_flag {
-                if hdr.type_.is_b() {
-                    hdr.collocated_from_l0_flag = r.bit()?;
-                }
-                let max = if hdr.collocated_from_l0_flag {
-                    hdr.num_ref_idx_l0_active_minus1
-                } else {
-                    hdr.num_ref_idx_l1_active_minus1
-                };
-                if max > 0 {
-                    hdr.collocated_ref_idx =
-                        ue_max(&mut r, u32::from(max), "collocated_ref_idx")? as u8;
-                }
-            }
-            if (pps.weighted_pred_flag && hdr.type_.is_p())
-                || (pps.weighted_bipred_flag && hdr.type_.is_b())
-            {
-                read_pred_weight_table(&mut r, &mut hdr, &sps)?;
-            }
-            hdr.five_minus_max_num_merge_cand =
-                ue_max(&mut r, 4, "five_minus_max_num_merge_cand")? as u8;
-            if sps.scc_extension.motion_vector_resolution_control_idc == 2 {
-                hdr.use_integer_mv_flag = r.bit()?;
-            }
-        }
-        hdr.qp_delta = se_range(&mut r, -87, 77, "slice_qp_delta")? as i8;
-        if pps.slice_chroma_qp_offsets_present_flag {
-            hdr.cb_qp_offset = se_range(&mut r, -12, 12, "slice_cb_qp_offset")? as i8;
-            hdr.cr_qp_offset = se_range(&mut r, -12, 12, "slice_cr_qp_offset")? as i8;
-        }
-        if pps.scc_extension.slice_act_qp_offsets_present_flag {
-            hdr.slice_act_y_qp_offset = se_range(&mut r, -12, 12, "slice_act_y_qp_offset")? as i8;
-            hdr.slice_act_cb_qp_offset = se_range(&mut r, -12, 12, "slice_act_cb_qp_offset")? as i8;
-            hdr.slice_act_cr_qp_offset = se_range(&mut r, -12, 12, "slice_act_cr_qp_offset")? as i8;
-        }
-        if pps.range_extension.chroma_qp_offset_list_enabled_flag {
-            hdr.cu_chroma_qp_offset_enabled_flag = r.bit()?;
-        }
-        if pps.deblocking_filter_override_enabled_flag {
-            hdr.deblocking_filter_override_flag = r.bit()?;
-        }
-        if hdr.deblocking_filter_override_flag {
-            hdr.deblocking_filter_disabled_flag = r.bit()?;
-            if !hdr.deblocking_filter_disabled_flag {
-                hdr.beta_offset_div2 = se_range(&mut r, -6, 6, "slice_beta_offset_div2")? as i8;
-                hdr.tc_offset_div2 = se_range(&mut r, -6, 6, "slice_tc_offset_div2")? as i8;
-            }
-        }
-        if pps.loop_filter_across_slices_enabled_flag
-            && (hdr.sao_luma_flag || hdr.sao_chroma_flag || !hdr.deblocking_filter_disabled_flag)
-        {
-            hdr.loop_filter_across_slices_enabled_flag = r.bit()?;
-        }
+        read_independent_slice_fields(&mut r, &mut hdr, t, &sps, &pps)?;
     }
-    let mut entry_points = Vec::new();
-    if pps.tiles_enabled_flag || pps.entropy_coding_sync_enabled_flag {
-        let max = max_entry_points(parser, nal)
-            .unwrap_or(0)
-            .min(MAX_ENTRY_POINTS_OWN);
-        hdr.num_entry_point_offsets = ue_max(&mut r, max, "num_entry_point_offsets")?;
-        if hdr.num_entry_point_offsets > 0 {
-            hdr.offset_len_minus1 = ue_max(&mut r, 31, "offset_len_minus1")? as u8;
-            let bits = usize::from(hdr.offset_len_minus1) + 1;
-            for i in 0..hdr.num_entry_point_offsets as usize {
-                let v = r.bits(bits)?;
-                if i < hdr.entry_point_offset_minus1.len() {
-                    hdr.entry_point_offset_minus1[i] = v;
-                }
-                entry_points.push(v);
-            }
-        }
-    }
+    let entry_points = read_entry_points(&mut r, &mut hdr, &pps, parser, nal)?;
     if pps.slice_segment_header_extension_present_flag {
         let n = ue_max(&mut r, 256, "slice_segment_header_extension_length")?;
         r.skip(8 * n as usize)?;
@@ -668,6 +455,302 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
         header: hdr,
         entry_point_offset_minus1: entry_points,
     })
+}
+
+/// The part of `slice_segment_header()` (7.3.6.1) that only independent
+/// slice segments code: from `slice_reserved_flag[]` / `slice_type` to
+/// `slice_loop_filter_across_slices_enabled_flag`.
+fn read_independent_slice_fields(
+    r: &mut Bits,
+    hdr: &mut SliceHeader,
+    nal_unit_type: u8,
+    sps: &Sps,
+    pps: &Pps,
+) -> Result<(), String> {
+    r.skip(usize::from(pps.num_extra_slice_header_bits))?;
+    hdr.type_ = SliceType::try_from(r.ue()?)?;
+    if pps.output_flag_present_flag {
+        hdr.pic_output_flag = r.bit()?;
+    }
+    if sps.separate_colour_plane_flag {
+        hdr.colour_plane_id = r.bits(2)? as u8;
+    }
+    if !is_idr(nal_unit_type) {
+        let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
+        hdr.pic_order_cnt_lsb = r.bits(log2_lsb)? as u16;
+        read_short_term_rps_part(r, hdr, sps)?;
+        if sps.long_term_ref_pics_present_flag {
+            read_long_term_part(r, hdr, sps)?;
+        }
+        if sps.temporal_mvp_enabled_flag {
+            hdr.temporal_mvp_enabled_flag = r.bit()?;
+        }
+    }
+    if sps.sample_adaptive_offset_enabled_flag {
+        hdr.sao_luma_flag = r.bit()?;
+        if sps.chroma_array_type != 0 {
+            hdr.sao_chroma_flag = r.bit()?;
+        }
+    }
+    if !hdr.type_.is_i() {
+        read_inter_slice_fields(r, hdr, sps, pps)?;
+    }
+    read_qp_and_deblocking(r, hdr, pps)
+}
+
+/// `short_term_ref_pic_set_sps_flag`, then the slice's own
+/// `st_ref_pic_set(num_short_term_ref_pic_sets)` (its size in
+/// `st_rps_bits`) or `short_term_ref_pic_set_idx` (7.3.6.1); sets
+/// `curr_rps_idx` as cros-codecs does.
+fn read_short_term_rps_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
+    hdr.short_term_ref_pic_set_sps_flag = r.bit()?;
+    if !hdr.short_term_ref_pic_set_sps_flag {
+        let before = r.pos();
+        hdr.short_term_ref_pic_set = read_slice_st_rps(r, sps)?;
+        hdr.st_rps_bits = (r.pos() - before) as u32;
+    } else if sps.num_short_term_ref_pic_sets > 1 {
+        let n = ceil_log2(u32::from(sps.num_short_term_ref_pic_sets)) as usize;
+        hdr.short_term_ref_pic_set_idx = r.bits(n)? as u8;
+        if hdr.short_term_ref_pic_set_idx >= sps.num_short_term_ref_pic_sets {
+            return Err("short_term_ref_pic_set_idx out of range".into());
+        }
+    }
+    if hdr.short_term_ref_pic_set_sps_flag {
+        hdr.curr_rps_idx = hdr.short_term_ref_pic_set_idx;
+    }
+    Ok(())
+}
+
+/// The long-term part of the slice header (7.3.6.1, with
+/// `long_term_ref_pics_present_flag`): `num_long_term_sps`,
+/// `num_long_term_pics` and per picture `lt_idx_sps[i]` (resolved to the
+/// SPS's `lt_ref_pic_poc_lsb_sps` / `used_by_curr_pic_lt_sps_flag`) or
+/// `poc_lsb_lt[i]` / `used_by_curr_pic_lt_flag[i]`, then
+/// `delta_poc_msb_present_flag[i]` / `delta_poc_msb_cycle_lt[i]`,
+/// accumulated as `DeltaPocMsbCycleLt` (7-52) the way cros-codecs stores it.
+fn read_long_term_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
+    let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
+    if sps.num_long_term_ref_pics_sps > 0 {
+        hdr.num_long_term_sps = ue_max(
+            r,
+            u32::from(sps.num_long_term_ref_pics_sps),
+            "num_long_term_sps",
+        )? as u8;
+    }
+    hdr.num_long_term_pics = ue_max(
+        r,
+        16 - u32::from(hdr.num_long_term_sps).min(16),
+        "num_long_term_pics",
+    )? as u8;
+    let n = usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics);
+    for i in 0..n.min(16) {
+        if i < usize::from(hdr.num_long_term_sps) {
+            if sps.num_long_term_ref_pics_sps > 1 {
+                let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps)) as usize;
+                hdr.lt_idx_sps[i] = r.bits(b)? as u8;
+                if hdr.lt_idx_sps[i] >= sps.num_long_term_ref_pics_sps {
+                    return Err("lt_idx_sps out of range".into());
+                }
+            }
+            let k = usize::from(hdr.lt_idx_sps[i]);
+            hdr.poc_lsb_lt[i] = sps.lt_ref_pic_poc_lsb_sps[k];
+            hdr.used_by_curr_pic_lt[i] = sps.used_by_curr_pic_lt_sps_flag[k];
+        } else {
+            hdr.poc_lsb_lt[i] = r.bits(log2_lsb)?;
+            hdr.used_by_curr_pic_lt[i] = r.bit()?;
+        }
+        hdr.delta_poc_msb_present_flag[i] = r.bit()?;
+        if hdr.delta_poc_msb_present_flag[i] {
+            hdr.delta_poc_msb_cycle_lt[i] = r.ue()?;
+        }
+        if i != 0 && i != usize::from(hdr.num_long_term_sps) {
+            hdr.delta_poc_msb_cycle_lt[i] =
+                hdr.delta_poc_msb_cycle_lt[i].wrapping_add(hdr.delta_poc_msb_cycle_lt[i - 1]);
+        }
+    }
+    Ok(())
+}
+
+/// The P / B slice part of the slice header (7.3.6.1): active reference
+/// counts, `ref_pic_lists_modification()`, `mvd_l1_zero_flag`,
+/// `cabac_init_flag`, the collocated picture, `pred_weight_table()`,
+/// `five_minus_max_num_merge_cand` and `use_integer_mv_flag`; sets
+/// `num_pic_total_curr` (7-55).
+fn read_inter_slice_fields(
+    r: &mut Bits,
+    hdr: &mut SliceHeader,
+    sps: &Sps,
+    pps: &Pps,
+) -> Result<(), String> {
+    hdr.num_ref_idx_active_override_flag = r.bit()?;
+    if hdr.num_ref_idx_active_override_flag {
+        hdr.num_ref_idx_l0_active_minus1 = ue_max(r, 14, "num_ref_idx_l0_active_minus1")? as u8;
+        if hdr.type_.is_b() {
+            hdr.num_ref_idx_l1_active_minus1 = ue_max(r, 14, "num_ref_idx_l1_active_minus1")? as u8;
+        }
+    } else {
+        hdr.num_ref_idx_l0_active_minus1 = pps.num_ref_idx_l0_default_active_minus1.min(14);
+        hdr.num_ref_idx_l1_active_minus1 = pps.num_ref_idx_l1_default_active_minus1.min(14);
+    }
+    hdr.num_pic_total_curr = num_pic_total_curr(hdr, sps, pps)?;
+    if pps.lists_modification_present_flag && hdr.num_pic_total_curr > 1 {
+        read_ref_pic_lists_modification(r, hdr)?;
+    }
+    if hdr.type_.is_b() {
+        hdr.mvd_l1_zero_flag = r.bit()?;
+    }
+    if pps.cabac_init_present_flag {
+        hdr.cabac_init_flag = r.bit()?;
+    }
+    if hdr.temporal_mvp_enabled_flag {
+        if hdr.type_.is_b() {
+            hdr.collocated_from_l0_flag = r.bit()?;
+        }
+        let max = if hdr.collocated_from_l0_flag {
+            hdr.num_ref_idx_l0_active_minus1
+        } else {
+            hdr.num_ref_idx_l1_active_minus1
+        };
+        if max > 0 {
+            hdr.collocated_ref_idx = ue_max(r, u32::from(max), "collocated_ref_idx")? as u8;
+        }
+    }
+    if (pps.weighted_pred_flag && hdr.type_.is_p())
+        || (pps.weighted_bipred_flag && hdr.type_.is_b())
+    {
+        read_pred_weight_table(r, hdr, sps)?;
+    }
+    hdr.five_minus_max_num_merge_cand = ue_max(r, 4, "five_minus_max_num_merge_cand")? as u8;
+    if sps.scc_extension.motion_vector_resolution_control_idc == 2 {
+        hdr.use_integer_mv_flag = r.bit()?;
+    }
+    Ok(())
+}
+
+/// `NumPicTotalCurr` (7-55): the current RPS's pictures used by the
+/// current picture (short-term from the SPS set `curr_rps_idx` or the
+/// slice's own, then long-term), plus one with `pps_curr_pic_ref_enabled_flag`.
+/// Errors: an SPS set index out of range.
+fn num_pic_total_curr(hdr: &SliceHeader, sps: &Sps, pps: &Pps) -> Result<u32, String> {
+    let rps = if hdr.short_term_ref_pic_set_sps_flag {
+        sps.short_term_ref_pic_set
+            .get(usize::from(hdr.curr_rps_idx))
+            .ok_or("invalid RPS index")?
+    } else {
+        &hdr.short_term_ref_pic_set
+    };
+    let mut total = 0u32;
+    for i in 0..usize::from(rps.num_negative_pics).min(16) {
+        total += rps.used_by_curr_pic_s0[i] as u32;
+    }
+    for i in 0..usize::from(rps.num_positive_pics).min(16) {
+        total += rps.used_by_curr_pic_s1[i] as u32;
+    }
+    let nlt = (usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics)).min(16);
+    for i in 0..nlt {
+        total += hdr.used_by_curr_pic_lt[i] as u32;
+    }
+    if pps.scc_extension.curr_pic_ref_enabled_flag {
+        total += 1;
+    }
+    Ok(total)
+}
+
+/// `ref_pic_lists_modification()` (7.3.6.2): each `list_entry_lX[i]` is
+/// `Ceil(Log2(NumPicTotalCurr))` bits and below `num_pic_total_curr`.
+fn read_ref_pic_lists_modification(r: &mut Bits, hdr: &mut SliceHeader) -> Result<(), String> {
+    let total = hdr.num_pic_total_curr;
+    let b = ceil_log2(total) as usize;
+    let m = &mut hdr.ref_pic_list_modification;
+    m.ref_pic_list_modification_flag_l0 = r.bit()?;
+    if m.ref_pic_list_modification_flag_l0 {
+        for _ in 0..=hdr.num_ref_idx_l0_active_minus1 {
+            let e = r.bits(b)?;
+            if e >= total {
+                return Err(format!("list_entry_l0 {e}"));
+            }
+            m.list_entry_l0.push(e);
+        }
+    }
+    if hdr.type_.is_b() {
+        m.ref_pic_list_modification_flag_l1 = r.bit()?;
+        if m.ref_pic_list_modification_flag_l1 {
+            for _ in 0..=hdr.num_ref_idx_l1_active_minus1 {
+                let e = r.bits(b)?;
+                if e >= total {
+                    return Err(format!("list_entry_l1 {e}"));
+                }
+                m.list_entry_l1.push(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `slice_qp_delta` to `slice_loop_filter_across_slices_enabled_flag`
+/// (7.3.6.1): QP offsets, chroma QP offset list, deblocking override.
+fn read_qp_and_deblocking(r: &mut Bits, hdr: &mut SliceHeader, pps: &Pps) -> Result<(), String> {
+    hdr.qp_delta = se_range(r, -87, 77, "slice_qp_delta")? as i8;
+    if pps.slice_chroma_qp_offsets_present_flag {
+        hdr.cb_qp_offset = se_range(r, -12, 12, "slice_cb_qp_offset")? as i8;
+        hdr.cr_qp_offset = se_range(r, -12, 12, "slice_cr_qp_offset")? as i8;
+    }
+    if pps.scc_extension.slice_act_qp_offsets_present_flag {
+        hdr.slice_act_y_qp_offset = se_range(r, -12, 12, "slice_act_y_qp_offset")? as i8;
+        hdr.slice_act_cb_qp_offset = se_range(r, -12, 12, "slice_act_cb_qp_offset")? as i8;
+        hdr.slice_act_cr_qp_offset = se_range(r, -12, 12, "slice_act_cr_qp_offset")? as i8;
+    }
+    if pps.range_extension.chroma_qp_offset_list_enabled_flag {
+        hdr.cu_chroma_qp_offset_enabled_flag = r.bit()?;
+    }
+    if pps.deblocking_filter_override_enabled_flag {
+        hdr.deblocking_filter_override_flag = r.bit()?;
+    }
+    if hdr.deblocking_filter_override_flag {
+        hdr.deblocking_filter_disabled_flag = r.bit()?;
+        if !hdr.deblocking_filter_disabled_flag {
+            hdr.beta_offset_div2 = se_range(r, -6, 6, "slice_beta_offset_div2")? as i8;
+            hdr.tc_offset_div2 = se_range(r, -6, 6, "slice_tc_offset_div2")? as i8;
+        }
+    }
+    if pps.loop_filter_across_slices_enabled_flag
+        && (hdr.sao_luma_flag || hdr.sao_chroma_flag || !hdr.deblocking_filter_disabled_flag)
+    {
+        hdr.loop_filter_across_slices_enabled_flag = r.bit()?;
+    }
+    Ok(())
+}
+
+/// The entry points (7.3.6.1, with tiles or WPP): `num_entry_point_offsets`
+/// (at most what the PPS allows, capped at [`MAX_ENTRY_POINTS_OWN`]),
+/// `offset_len_minus1` and every `entry_point_offset_minus1[i]`, returned;
+/// the first 32 also go in the header.
+fn read_entry_points(
+    r: &mut Bits,
+    hdr: &mut SliceHeader,
+    pps: &Pps,
+    parser: &Parser,
+    nal: &[u8],
+) -> Result<Vec<u32>, String> {
+    let mut entry_points = Vec::new();
+    if pps.tiles_enabled_flag || pps.entropy_coding_sync_enabled_flag {
+        let max = max_entry_points(parser, nal)
+            .unwrap_or(0)
+            .min(MAX_ENTRY_POINTS_OWN);
+        hdr.num_entry_point_offsets = ue_max(r, max, "num_entry_point_offsets")?;
+        if hdr.num_entry_point_offsets > 0 {
+            hdr.offset_len_minus1 = ue_max(r, 31, "offset_len_minus1")? as u8;
+            let bits = usize::from(hdr.offset_len_minus1) + 1;
+            for i in 0..hdr.num_entry_point_offsets as usize {
+                let v = r.bits(bits)?;
+                if i < hdr.entry_point_offset_minus1.len() {
+                    hdr.entry_point_offset_minus1[i] = v;
+                }
+                entry_points.push(v);
+            }
+        }
+    }
+    Ok(entry_points)
 }
 
 fn read_pred_weight_table(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {

@@ -655,8 +655,11 @@ fn rasl_pictures_after_a_starting_cra_are_not_decoded() {
         }
     }
     // their timestamp slots are used all the same (GStreamer frame numbers)
-    let ts: Vec<u64> = js.iter().map(|j| j.timestamp_ns).collect();
-    assert!(ts.windows(2).any(|w| w[1] - w[0] > 1000), "{ts:?}");
+    let timestamps: Vec<u64> = js.iter().map(|j| j.timestamp_ns).collect();
+    assert!(
+        timestamps.windows(2).any(|w| w[1] - w[0] > 1000),
+        "{timestamps:?}"
+    );
 }
 
 #[test]
@@ -762,19 +765,25 @@ fn check_used_refs(ev: &[CodecEvent]) -> Vec<i32> {
                             cur = Some((j.timestamp_ns, n));
                         }
                         Control::HevcSliceParams(sps) => {
-                            let (ts, n) = cur.expect("slices after DECODE_PARAMS");
-                            assert_eq!(ts, j.timestamp_ns);
+                            let (timestamp_ns, n) = cur.expect("slices after DECODE_PARAMS");
+                            assert_eq!(timestamp_ns, j.timestamp_ns);
                             for sp in sps {
                                 let st = u32::from(sp.slice_type);
                                 if st != bindings::V4L2_HEVC_SLICE_TYPE_I {
                                     let l0 = &sp.ref_idx_l0
                                         [..=usize::from(sp.num_ref_idx_l0_active_minus1)];
-                                    assert!(l0.iter().all(|&i| i < n), "picture {ts}: l0 {l0:?}");
+                                    assert!(
+                                        l0.iter().all(|&i| i < n),
+                                        "picture {timestamp_ns}: l0 {l0:?}"
+                                    );
                                 }
                                 if st == bindings::V4L2_HEVC_SLICE_TYPE_B {
                                     let l1 = &sp.ref_idx_l1
                                         [..=usize::from(sp.num_ref_idx_l1_active_minus1)];
-                                    assert!(l1.iter().all(|&i| i < n), "picture {ts}: l1 {l1:?}");
+                                    assert!(
+                                        l1.iter().all(|&i| i < n),
+                                        "picture {timestamp_ns}: l1 {l1:?}"
+                                    );
                                 }
                             }
                         }
@@ -807,11 +816,11 @@ fn x265_with_a_reference_dropped() -> (CodecPrivate, Vec<Unit>, i32, usize) {
     assert_eq!(pics.len(), units.len(), "one picture per access unit");
     let irap = u64::from(bindings::V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC);
     let used_later = |k: usize| {
-        let ts = pics[k].0;
+        let timestamp_ns = pics[k].0;
         pics[k + 1..].iter().any(|(_, dp)| {
             curr_indices(dp)
                 .iter()
-                .any(|&i| dp.dpb[usize::from(i)].timestamp == ts)
+                .any(|&i| dp.dpb[usize::from(i)].timestamp == timestamp_ns)
         })
     };
     let k = (0..pics.len())
@@ -864,7 +873,7 @@ fn missing_reference_gets_a_stand_in_with_its_poc() {
         let outputs_of_pocs: Vec<i32> = {
             let pocs: HashMap<u64, i32> = pictures(&ev)
                 .iter()
-                .map(|(ts, dp)| (*ts, dp.pic_order_cnt_val))
+                .map(|(timestamp_ns, dp)| (*timestamp_ns, dp.pic_order_cnt_val))
                 .collect();
             ev.iter()
                 .filter_map(|e| match e {

@@ -1,7 +1,7 @@
 //! MPEG-2 video (Main / Simple profile, 4:2:0) stateless decoding: sequence /
 //! picture headers and extensions ([`parser`], ISO/IEC 13818-2 6.2), the two
-//! reference pictures, B-frame reordering and the `V4L2_CID_STATELESS_MPEG2_*`
-//! controls.
+//! reference pictures and B-frame reordering ([`dpb`]) and the
+//! `V4L2_CID_STATELESS_MPEG2_*` controls ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26's `v4l2slmpeg2dec`
 //! (`gstv4l2codecmpeg2dec.c` on `gstmpeg2decoder.c` / `gstmpeg2picture.c`,
@@ -47,6 +47,8 @@
 //! `mpegversion=2`; profiles other than Main / Simple and chroma formats
 //! other than 4:2:0 likewise.
 
+pub mod controls;
+pub mod dpb;
 pub mod parser;
 #[cfg(test)]
 mod tests;
@@ -59,132 +61,15 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
+use dpb::{Dpb, GopPoc, Pic};
 use parser::{
     Extension, PictureCodingExtension, PictureHeader, QuantMatrixExtension, SequenceExtension,
     SequenceHeader,
 };
+use vreq_core::CodecPrivate;
 
-/// `GST_CLOCK_TIME_NONE`: the reference timestamp GStreamer sends when a
-/// reference is missing.
-pub const NO_REFERENCE_TS: u64 = u64::MAX;
 /// Cap on one picture's slice data (bytes): larger pictures are skipped.
 pub const MAX_PICTURE_BYTES: usize = 16 << 20;
-
-/// A decoded picture the DPB tracks.
-#[derive(Debug, Clone, Copy)]
-struct Pic {
-    ts: u64,
-    poc: u64,
-    is_ref: bool,
-    needed_for_output: bool,
-    /// Shown (false: decode-only B).
-    visible: bool,
-    pts_ns: i64,
-}
-
-/// `gstmpeg2picture.c`'s DPB: up to two references plus the new picture.
-#[derive(Debug, Default)]
-struct Dpb {
-    refs: [Option<Pic>; 2],
-    num_refs: usize,
-    new_pic: Option<Pic>,
-}
-
-impl Dpb {
-    fn add_to_reference(&mut self, pic: Pic) {
-        let mut index = None;
-        if self.num_refs == 2 {
-            let (a, b) = (self.refs[0].unwrap(), self.refs[1].unwrap());
-            let i = usize::from(a.poc > b.poc);
-            if self.refs[i].unwrap().poc > pic.poc {
-                return;
-            }
-            index = Some(i);
-        }
-        let i = index.unwrap_or_else(|| {
-            self.num_refs += 1;
-            self.num_refs - 1
-        });
-        self.refs[i] = Some(pic);
-    }
-
-    fn add(&mut self, pic: Pic) {
-        if !pic.is_ref || self.num_refs == 2 {
-            self.new_pic = Some(pic);
-        } else {
-            self.add_to_reference(pic);
-        }
-    }
-
-    /// `gst_mpeg2_dpb_bump`: the lowest-poc picture waiting for output.
-    fn bump(&mut self) -> Option<Pic> {
-        let mut best: Option<(usize, u64)> = None; // 0,1 = refs; 2 = new_pic
-        for (i, r) in self.refs.iter().enumerate() {
-            if let Some(r) = r {
-                if r.needed_for_output && best.is_none_or(|(_, p)| p > r.poc) {
-                    best = Some((i, r.poc));
-                }
-            }
-        }
-        if let Some(n) = &self.new_pic {
-            if n.needed_for_output && best.is_none_or(|(_, p)| p > n.poc) {
-                best = Some((2, n.poc));
-            }
-        }
-        let out = best.map(|(i, _)| {
-            if i == 2 {
-                self.new_pic.unwrap()
-            } else {
-                self.refs[i].unwrap()
-            }
-        });
-        if let Some(n) = self.new_pic {
-            if n.is_ref {
-                let mut n = n;
-                if out.is_some_and(|o| o.ts == n.ts) {
-                    n.needed_for_output = false;
-                }
-                self.add_to_reference(n);
-                self.new_pic = None;
-            }
-        }
-        if let Some(o) = out {
-            for r in self.refs.iter_mut().flatten() {
-                if r.ts == o.ts {
-                    r.needed_for_output = false;
-                }
-            }
-            if self.new_pic.is_some_and(|n| n.ts == o.ts) {
-                self.new_pic = None;
-            }
-        }
-        out
-    }
-
-    fn neighbours(&self, poc: u64) -> (Option<Pic>, Option<Pic>) {
-        let mut r: [Option<Pic>; 2] = [None, None];
-        for p in self.refs.iter().flatten() {
-            let idx = usize::from(p.poc > poc);
-            let replace = match r[idx] {
-                None => true,
-                Some(cur) => (cur.poc > p.poc) == (idx == 1),
-            };
-            if replace {
-                r[idx] = Some(*p);
-            }
-        }
-        (r[0], r[1])
-    }
-
-    fn holds(&self, ts: u64) -> bool {
-        self.refs.iter().flatten().any(|p| p.ts == ts) || self.new_pic.is_some_and(|p| p.ts == ts)
-    }
-
-    fn clear(&mut self) {
-        *self = Dpb::default();
-    }
-}
 
 /// The sequence as `gst_v4l2_codec_mpeg2_dec_new_sequence` sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +86,22 @@ struct Current {
     ext: Option<PictureCodingExtension>,
     slices: Vec<u8>,
     byte_offset: u64,
+}
+
+/// What one pushed unit (one frame: a frame picture or two field
+/// pictures) has gathered so far.
+struct UnitFrame {
+    /// The unit's timestamp (ns): input frame `n` × 1000.
+    timestamp_ns: u64,
+    /// The unit's presentation time (ns), if the container gave one.
+    pts_ns: Option<i64>,
+    /// The picture being gathered.
+    cur: Option<Current>,
+    /// `picture_structure` of the first field once a first field was submitted.
+    first_field: Option<u8>,
+    /// The frame once its first picture was submitted (into the DPB when
+    /// the frame ends).
+    frame_pic: Option<Pic>,
 }
 
 /// The MPEG-2 [`StatelessCodec`].
@@ -228,10 +129,8 @@ pub struct Mpeg2Codec {
     tracked: Vec<u64>,
     frame_num: u64,
     wait_intra: bool,
-    /// POC base of the current GOP and the largest temporal_reference since.
-    gop_base: u64,
-    max_tr: u64,
-    seen_picture_in_gop: bool,
+    /// Display order from `temporal_reference`.
+    gop_poc: GopPoc,
     frame_duration_ns: u64,
     events: VecDeque<CodecEvent>,
 }
@@ -256,29 +155,15 @@ impl Mpeg2Codec {
             quant_ext: None,
             pic_ext: None,
             closed_gop: false,
-            quant: bindings::v4l2_ctrl_mpeg2_quantisation {
-                intra_quantiser_matrix: [0; 64],
-                non_intra_quantiser_matrix: [0; 64],
-                chroma_intra_quantiser_matrix: [0; 64],
-                chroma_non_intra_quantiser_matrix: [0; 64],
-            },
-            sequence: bindings::v4l2_ctrl_mpeg2_sequence {
-                horizontal_size: 0,
-                vertical_size: 0,
-                vbv_buffer_size: 0,
-                profile_and_level_indication: 0,
-                chroma_format: 0,
-                flags: 0,
-            },
+            quant: controls::empty_quantisation(),
+            sequence: controls::empty_sequence(),
             need_sequence: false,
             need_quantiser: false,
             dpb: Dpb::default(),
             tracked: Vec::new(),
             frame_num: 0,
             wait_intra: true,
-            gop_base: 0,
-            max_tr: 0,
-            seen_picture_in_gop: false,
+            gop_poc: GopPoc::default(),
             frame_duration_ns: 40_000_000,
             events: VecDeque::new(),
         };
@@ -395,30 +280,15 @@ impl Mpeg2Codec {
             self.need_to_drain = false;
         }
         self.seq_changed = false;
-        let vbv = (s.vbv_buffer_size_value & 0x03ff)
-            .wrapping_add((e.vbv_buffer_size_extension as u16) << 10);
+        let vbv = controls::vbv_buffer_size(&s, &e);
         let key = SeqKey {
             width,
             height,
             vbv,
             interlaced: !e.progressive_sequence,
         };
-        self.quant.intra_quantiser_matrix = s.intra_quantiser_matrix;
-        self.quant.non_intra_quantiser_matrix = s.non_intra_quantiser_matrix;
-        self.sequence = bindings::v4l2_ctrl_mpeg2_sequence {
-            horizontal_size: width,
-            vertical_size: height,
-            vbv_buffer_size: vbv as u32 * 16 * 1024,
-            profile_and_level_indication: ((e.profile as u16) << 4)
-                | ((e.level as u16) << 1)
-                | e.profile_level_escape_bit as u16,
-            chroma_format: e.chroma_format,
-            flags: if e.progressive_sequence {
-                bindings::V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE as u8
-            } else {
-                0
-            },
-        };
+        controls::load_sequence_matrices(&mut self.quant, &s);
+        self.sequence = controls::sequence(&e, width, height, vbv);
         let w = (width as u32).div_ceil(16) * 16;
         let h = if e.progressive_sequence {
             (height as u32).div_ceil(16) * 16
@@ -460,7 +330,7 @@ impl Mpeg2Codec {
     fn output(&mut self, p: Pic) {
         if p.visible {
             self.events.push_back(CodecEvent::Output {
-                timestamp_ns: p.ts,
+                timestamp_ns: p.timestamp_ns,
                 pts_ns: p.pts_ns,
             });
         }
@@ -470,16 +340,15 @@ impl Mpeg2Codec {
     fn emit_unrefs(&mut self) {
         let mut gone = Vec::new();
         let dpb = &self.dpb;
-        self.tracked.retain(|ts| {
-            let live = dpb.holds(*ts);
+        self.tracked.retain(|timestamp_ns| {
+            let live = dpb.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
@@ -496,70 +365,20 @@ impl Mpeg2Codec {
     fn submit(
         &mut self,
         cur: Current,
-        ts: u64,
+        timestamp_ns: u64,
         poc: u64,
         first_field: bool,
         second_field: bool,
     ) -> (Option<Pic>, Option<Pic>) {
-        let ext = cur.ext;
         let (prev, next) = self.dpb.neighbours(poc);
-        let mut flags = 0u32;
-        let mut pic = bindings::v4l2_ctrl_mpeg2_picture {
-            backward_ref_ts: next.map_or(NO_REFERENCE_TS, |p| p.ts),
-            forward_ref_ts: prev.map_or(NO_REFERENCE_TS, |p| p.ts),
-            flags: 0,
-            f_code: [[0; 2]; 2],
-            picture_coding_type: cur.hdr.picture_coding_type,
-            picture_structure: 0,
-            intra_dc_precision: 0,
-            reserved: [0; 5],
-        };
-        if let Some(e) = ext {
-            let f = |b: bool, v: u32| if b { v } else { 0 };
-            flags = f(
-                e.top_field_first,
-                bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
-            ) | f(
-                e.frame_pred_frame_dct,
-                bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
-            ) | f(
-                e.concealment_motion_vectors,
-                bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
-            ) | f(e.q_scale_type, bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE)
-                | f(e.intra_vlc_format, bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC)
-                | f(e.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
-                | f(
-                    e.repeat_first_field,
-                    bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
-                )
-                | f(
-                    e.progressive_frame,
-                    bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
-                );
-            pic.f_code = e.f_code;
-            pic.picture_structure = e.picture_structure;
-            pic.intra_dc_precision = e.intra_dc_precision;
-        }
-        pic.flags = flags;
+        let pic = controls::picture(
+            &cur.hdr,
+            cur.ext,
+            prev.map(|p| p.timestamp_ns),
+            next.map(|p| p.timestamp_ns),
+        );
         if let Some(q) = self.quant_ext {
-            let mut loaded = false;
-            if let Some(m) = q.intra_quantiser_matrix {
-                self.quant.intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.non_intra_quantiser_matrix {
-                self.quant.non_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.chroma_intra_quantiser_matrix {
-                self.quant.chroma_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            if let Some(m) = q.chroma_non_intra_quantiser_matrix {
-                self.quant.chroma_non_intra_quantiser_matrix = m;
-                loaded = true;
-            }
-            self.need_quantiser |= loaded;
+            self.need_quantiser |= controls::load_extension_matrices(&mut self.quant, &q);
         }
         let mut controls = Vec::with_capacity(3);
         if self.need_sequence {
@@ -572,7 +391,7 @@ impl Mpeg2Codec {
             self.need_quantiser = false;
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: cur.slices,
             hold_capture: first_field,
@@ -581,23 +400,65 @@ impl Mpeg2Codec {
         (prev, next)
     }
 
-    fn poc_of(&mut self, tr: u16) -> u64 {
-        let tr = tr as u64;
-        self.seen_picture_in_gop = true;
-        if tr > self.max_tr {
-            self.max_tr = tr;
-        }
-        self.gop_base + tr
-    }
-
     fn on_gop(&mut self, p: &[u8]) -> Result<(), String> {
         let g = parser::parse_gop(p)?;
         self.closed_gop = g.closed_gop;
-        if self.seen_picture_in_gop {
-            self.gop_base += self.max_tr + 1;
+        self.gop_poc.new_gop();
+        Ok(())
+    }
+
+    /// Ends the picture being gathered (at the next picture, GOP or
+    /// sequence header, or the end of the unit): submits it, and for a
+    /// frame picture or a first field makes the frame's [`Pic`]. A picture
+    /// that is not the second field of the pending first field first puts
+    /// the pending frame (an unpaired first field) into the DPB.
+    ///
+    /// Errors: a picture without slices; a non-I picture while waiting
+    /// for an I picture ("waiting for an I picture").
+    fn end_picture(&mut self, f: &mut UnitFrame) -> Result<(), String> {
+        let Some(c) = f.cur.take() else {
+            return Ok(());
+        };
+        if c.slices.is_empty() {
+            return Err(format!("picture at byte {} has no slices", c.byte_offset));
         }
-        self.max_tr = 0;
-        self.seen_picture_in_gop = false;
+        let structure = c.ext.map_or(3, |e| e.picture_structure);
+        let is_field = structure != 3;
+        let intra = matches!(c.hdr.picture_coding_type, 1 | 4);
+        let second = is_field && f.first_field.is_some_and(|s| s != structure);
+        if !second {
+            if let Some(p) = f.frame_pic.take() {
+                // An unpaired first field: it is the frame.
+                self.finish_frame(p);
+            }
+            f.first_field = None;
+        }
+        if self.wait_intra && !intra && !second {
+            return Err("waiting for an I picture".into());
+        }
+        let poc = self.gop_poc.poc(c.hdr.temporal_reference);
+        let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
+        let is_b = c.hdr.picture_coding_type == 3;
+        let (prev, _) = self.submit(c, f.timestamp_ns, poc, is_field && !second, second);
+        if !second {
+            self.wait_intra = false;
+            // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
+            let visible = !(is_b && prev.is_none() && !self.closed_gop);
+            f.frame_pic = Some(Pic {
+                timestamp_ns: f.timestamp_ns,
+                poc,
+                is_ref,
+                needed_for_output: true,
+                visible,
+                pts_ns: f.pts_ns.unwrap_or((poc * self.frame_duration_ns) as i64),
+            });
+            self.tracked.push(f.timestamp_ns);
+            if is_field {
+                f.first_field = Some(structure);
+            }
+        } else {
+            f.first_field = None;
+        }
         Ok(())
     }
 
@@ -605,112 +466,55 @@ impl Mpeg2Codec {
     fn handle_unit(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
         let data = unit.data;
         let units = parser::split_units(data);
-        let mut cur: Option<Current> = None;
-        // (picture_structure of the first field, first field's Pic) once a
-        // first field was submitted.
-        let mut first_field: Option<u8> = None;
-        let mut frame_pic: Option<Pic> = None;
-        let mut failed: Option<String> = None;
-
-        let finish = |this: &mut Self,
-                      cur: &mut Option<Current>,
-                      first_field: &mut Option<u8>,
-                      frame_pic: &mut Option<Pic>|
-         -> Result<(), String> {
-            let Some(c) = cur.take() else {
-                return Ok(());
-            };
-            if c.slices.is_empty() {
-                return Err(format!("picture at byte {} has no slices", c.byte_offset));
-            }
-            let structure = c.ext.map_or(3, |e| e.picture_structure);
-            let is_field = structure != 3;
-            let intra = matches!(c.hdr.picture_coding_type, 1 | 4);
-            let second = is_field && first_field.is_some_and(|s| s != structure);
-            if !second {
-                if let Some(p) = frame_pic.take() {
-                    // An unpaired first field: it is the frame.
-                    this.finish_frame(p);
-                }
-                *first_field = None;
-            }
-            if this.wait_intra && !intra && !second {
-                return Err("waiting for an I picture".into());
-            }
-            let poc = this.poc_of(c.hdr.temporal_reference);
-            let is_ref = matches!(c.hdr.picture_coding_type, 1 | 2);
-            let is_b = c.hdr.picture_coding_type == 3;
-            let (prev, _) = this.submit(c, ts, poc, is_field && !second, second);
-            if !second {
-                this.wait_intra = false;
-                // gst_mpeg2_decoder_start_current_picture: DECODE_ONLY.
-                let visible = !(is_b && prev.is_none() && !this.closed_gop);
-                *frame_pic = Some(Pic {
-                    ts,
-                    poc,
-                    is_ref,
-                    needed_for_output: true,
-                    visible,
-                    pts_ns: unit.pts_ns.unwrap_or((poc * this.frame_duration_ns) as i64),
-                });
-                this.tracked.push(ts);
-                if is_field {
-                    *first_field = Some(structure);
-                }
-            } else {
-                *first_field = None;
-            }
-            Ok(())
+        let mut f = UnitFrame {
+            timestamp_ns: n * 1000,
+            pts_ns: unit.pts_ns,
+            cur: None,
+            first_field: None,
+            frame_pic: None,
         };
+        let mut failed: Option<String> = None;
 
         for u in &units {
             let p = u.payload(data);
             let off = unit.byte_offset + u.start as u64;
             let r: Result<(), String> = match u.code {
                 parser::SEQUENCE_HEADER => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_sequence_header(p)
                 }
                 parser::EXTENSION_START => self.on_extension(p),
                 parser::GROUP_START => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_gop(p)
                 }
                 parser::PICTURE_START => {
-                    if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+                    if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     if self.seq_changed {
-                        match self.start_sequence(off) {
-                            Ok(_) => {}
-                            Err(e) => return Err(e),
-                        }
+                        self.start_sequence(off)?;
                     }
                     if self.key.is_none() {
                         Err("picture before any sequence header".to_string())
                     } else {
-                        match parser::parse_picture_header(p) {
-                            Ok(h) => {
-                                cur = Some(Current {
-                                    hdr: h,
-                                    ext: None,
-                                    slices: Vec::new(),
-                                    byte_offset: off,
-                                });
-                                Ok(())
-                            }
-                            Err(e) => Err(e),
-                        }
+                        parser::parse_picture_header(p).map(|h| {
+                            f.cur = Some(Current {
+                                hdr: h,
+                                ext: None,
+                                slices: Vec::new(),
+                                byte_offset: off,
+                            });
+                        })
                     }
                 }
-                0x01..=parser::SLICE_LAST => match &mut cur {
+                0x01..=parser::SLICE_LAST => match &mut f.cur {
                     Some(c) => {
                         if c.ext.is_none() {
                             c.ext = self.pic_ext;
@@ -728,18 +532,16 @@ impl Mpeg2Codec {
             };
             if let Err(e) = r {
                 failed.get_or_insert(format!("byte {off}: {e}"));
-                cur = None;
-                if failed.is_some() {
-                    break;
-                }
+                f.cur = None;
+                break;
             }
         }
         if failed.is_none() {
-            if let Err(e) = finish(self, &mut cur, &mut first_field, &mut frame_pic) {
+            if let Err(e) = self.end_picture(&mut f) {
                 failed = Some(e);
             }
         }
-        if let Some(p) = frame_pic.take() {
+        if let Some(p) = f.frame_pic.take() {
             self.finish_frame(p);
         }
         if let Some(e) = failed {
@@ -754,7 +556,7 @@ impl Mpeg2Codec {
     /// `gst_mpeg2_decoder_output_current_picture`: into the DPB, bump.
     fn finish_frame(&mut self, p: Pic) {
         self.dpb.add(p);
-        while self.dpb.new_pic.is_some() {
+        while self.dpb.need_bump() {
             match self.dpb.bump() {
                 Some(o) => self.output(o),
                 None => break,

@@ -1,6 +1,7 @@
 //! Unit tests for the MPEG-2 codec on synthetic streams (corpus streams:
 //! tests/mpeg2_pipeline.rs).
 
+use super::controls::NO_REFERENCE_TIMESTAMP_NS;
 use super::*;
 
 /// 720x576, 25 fps sequence header (no matrices) + sequence extension
@@ -44,7 +45,7 @@ fn quant_ext() -> Vec<u8> {
     bits.push(1);
     bits.extend(std::iter::repeat_n([0, 0, 0, 0, 0, 1, 1, 1], 64).flatten());
     bits.push(0);
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(0);
     }
     let mut v = vec![0, 0, 1, 0xB5];
@@ -152,8 +153,8 @@ fn i_p_b_b_references_controls_and_display_order() {
     assert_eq!(
         refs,
         [
-            (NO_REFERENCE_TS, NO_REFERENCE_TS, 1),
-            (0, NO_REFERENCE_TS, 2),
+            (NO_REFERENCE_TIMESTAMP_NS, NO_REFERENCE_TIMESTAMP_NS, 1),
+            (0, NO_REFERENCE_TIMESTAMP_NS, 2),
             (0, 1000, 3),
             (0, 1000, 3)
         ]
@@ -163,7 +164,7 @@ fn i_p_b_b_references_controls_and_display_order() {
     assert_eq!(p0.picture_structure, 3);
     assert_eq!(p0.flags, bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST);
     assert_eq!(j[0].bitstream, [0, 0, 1, 0x01, 0xAA, 0xBB]);
-    // display order: I0 (ts 0), B1 (2000), B2 (3000), P3 (1000)
+    // display order: I0 (timestamp_ns 0), B1 (2000), B2 (3000), P3 (1000)
     let outs: Vec<u64> = ev
         .iter()
         .filter_map(|e| match e {
@@ -173,18 +174,18 @@ fn i_p_b_b_references_controls_and_display_order() {
         .collect();
     assert_eq!(outs, [0, 2000, 3000, 1000]);
     // Unref of each picture only after its Output; all four unref'd at the end.
-    for ts in [0, 1000, 2000, 3000] {
+    for timestamp_ns in [0, 1000, 2000, 3000] {
         let o = ev
             .iter()
             .position(
-                |e| matches!(e, CodecEvent::Output { timestamp_ns, .. } if *timestamp_ns == ts),
+                |e| matches!(e, CodecEvent::Output { timestamp_ns: t, .. } if *t == timestamp_ns),
             )
             .unwrap();
         let u = ev
             .iter()
-            .position(|e| matches!(e, CodecEvent::Unref { timestamp_ns } if *timestamp_ns == ts))
-            .unwrap_or_else(|| panic!("no Unref of {ts}"));
-        assert!(o < u, "ts {ts}: Unref before Output");
+            .position(|e| matches!(e, CodecEvent::Unref { timestamp_ns: t } if *t == timestamp_ns))
+            .unwrap_or_else(|| panic!("no Unref of {timestamp_ns}"));
+        assert!(o < u, "timestamp_ns {timestamp_ns}: Unref before Output");
     }
 }
 

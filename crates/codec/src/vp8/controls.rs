@@ -6,7 +6,7 @@
 use super::parser::{FrameHeader, Parser};
 use v4l2r::bindings;
 
-use super::Refs;
+use super::dpb::Refs;
 
 /// `v4l2_ctrl_vp8_frame` for header `h`. `parser` holds the persistent
 /// segmentation and loop-filter deltas after parsing `h`; `width` / `height`

@@ -1,5 +1,5 @@
 //! VP8 stateless decoding: frame tag and first-partition header (RFC 6386
-//! 9.2–9.11, [`parser`]), last / golden / altref management (here) and
+//! 9.2–9.11, [`parser`]), last / golden / altref management ([`dpb`]) and
 //! `V4L2_CID_STATELESS_VP8_FRAME` ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26.2's `v4l2slvp8dec`
@@ -46,6 +46,7 @@
 //! decoder are private.
 
 pub mod controls;
+pub mod dpb;
 pub mod parser;
 mod probs;
 #[cfg(test)]
@@ -53,7 +54,8 @@ mod tests;
 
 use std::collections::VecDeque;
 
-use parser::{FrameHeader, Parser};
+use dpb::Refs;
+use parser::Parser;
 
 use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, DecodeMode, StartCode, StatelessCodec,
@@ -67,54 +69,6 @@ pub const DEFAULT_FRAME_DURATION_NS: u64 = 40_000_000;
 
 /// Largest frame accepted, in bytes (bounds the copy into the OUTPUT buffer).
 pub const MAX_FRAME_BYTES: usize = 64 << 20;
-
-/// The LAST, GOLDEN and ALTREF references: decode timestamps (ns).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Refs {
-    pub last: Option<u64>,
-    pub golden: Option<u64>,
-    pub alt: Option<u64>,
-}
-
-impl Refs {
-    /// Applies a decoded frame's refresh / copy flags as
-    /// `gst_vp8_decoder_update_reference` does (RFC 6386 9.7, 9.8).
-    pub fn update(&mut self, h: &FrameHeader, ts: u64) {
-        if h.key_frame {
-            *self = Refs {
-                last: Some(ts),
-                golden: Some(ts),
-                alt: Some(ts),
-            };
-            return;
-        }
-        if h.refresh_alternate_frame {
-            self.alt = Some(ts);
-        } else {
-            match h.copy_buffer_to_alternate {
-                1 => self.alt = self.last,
-                2 => self.alt = self.golden,
-                _ => {}
-            }
-        }
-        if h.refresh_golden_frame {
-            self.golden = Some(ts);
-        } else {
-            match h.copy_buffer_to_golden {
-                1 => self.golden = self.last,
-                2 => self.golden = self.alt,
-                _ => {}
-            }
-        }
-        if h.refresh_last {
-            self.last = Some(ts);
-        }
-    }
-
-    fn holds(&self, ts: u64) -> bool {
-        [self.last, self.golden, self.alt].contains(&Some(ts))
-    }
-}
 
 /// The VP8 [`StatelessCodec`].
 pub struct Vp8Codec {
@@ -171,16 +125,15 @@ impl Vp8Codec {
     fn emit_unrefs(&mut self) {
         let refs = self.refs;
         let mut gone = Vec::new();
-        self.tracked.retain(|ts| {
-            let live = refs.holds(*ts);
+        self.tracked.retain(|timestamp_ns| {
+            let live = refs.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
@@ -206,7 +159,7 @@ impl StatelessCodec for Vp8Codec {
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
+        let timestamp_ns = n * 1000;
         let off = unit.byte_offset;
         if unit.data.len() > MAX_FRAME_BYTES {
             self.fail(
@@ -260,16 +213,16 @@ impl StatelessCodec for Vp8Codec {
         let (w, hgt) = self.size.unwrap_or((h.width, h.height));
         let frame = controls::frame(&h, &self.parser, w, hgt, self.refs);
         self.events.push_back(CodecEvent::Decode(super::DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: vec![super::Control::Vp8Frame(Box::new(frame))],
             bitstream: unit.data.to_vec(),
             hold_capture: false,
             starts_picture: true,
         }));
-        self.tracked.push(ts);
-        self.refs.update(&h, ts);
+        self.tracked.push(timestamp_ns);
+        self.refs.update(&h, timestamp_ns);
         if h.show_frame {
-            self.output(ts, unit.pts_ns);
+            self.output(timestamp_ns, unit.pts_ns);
         }
         self.emit_unrefs();
         Ok(())

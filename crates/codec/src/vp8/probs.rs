@@ -1,8 +1,43 @@
+// All eight tables of this file (COEFF_UPDATE_PROBS, COEFF_DEFAULT_PROBS,
+// MV_UPDATE_PROBS, MV_DEFAULT_PROBS, KF_Y_MODE_PROBS, KF_UV_MODE_PROBS,
+// NK_Y_MODE_PROBS, NK_UV_MODE_PROBS) are taken from the crate cros-codecs
+// 0.0.6 (crates.io), file src/codec/vp8/probs.rs, flattened to one
+// dimension; the values are unchanged. That file is under the BSD-3-Clause
+// license, whose notice follows (the crate's LICENSE, verbatim):
+//
+// Copyright 2022 The ChromiumOS Authors
+//
+// Redistribution and use in source and binary forms, with or without modification,
+// are permitted provided that the following conditions are met:
+//
+// 1. Redistributions of source code must retain the above copyright notice, this
+//    list of conditions and the following disclaimer.
+//
+// 2. Redistributions in binary form must reproduce the above copyright notice,
+//    this list of conditions and the following disclaimer in the documentation
+//    and/or other materials provided with the distribution.
+//
+// 3. Neither the name of the copyright holder nor the names of its contributors
+//    may be used to endorse or promote products derived from this software without
+//    specific prior written permission.
+//
+// THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+// ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+// WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+// DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE FOR
+// ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES
+// (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES;
+// LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON
+// ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT
+// (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS
+// SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+
 //! VP8 probability tables (data only): RFC 6386 13.4 `coeff_update_probs`,
 //! 13.5 `default_coeff_probs`, 17.2 `vp8_mv_update_probs` /
 //! `default_mv_context`, 11.2 / 16.1 key-frame and inter-frame Y / UV mode
 //! probabilities. Extracted by script from the same tables in cros-codecs
-//! 0.0.6 (its module is private), flattened in `[i][j][k][l]` order.
+//! 0.0.6 (its module is private; BSD-3-Clause, notice above), flattened in
+//! `[i][j][k][l]` order.
 
 /// RFC 6386 13.4 `coeff_update_probs[4][8][3][11]`, flattened.
 pub const COEFF_UPDATE_PROBS: [u8; 1056] = [

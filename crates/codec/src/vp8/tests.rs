@@ -163,8 +163,7 @@ fn garbage_and_truncation_skip_to_key_frame() {
 /// cros-codecs 0.0.6 mis-parses.
 #[test]
 fn segment_map_update_without_feature_data_matches_gstreamer() {
-    let path =
-        vreq_testkit::media_dir().join("debian-src-firefox-esr/test_case_1224361.vp8.ivf");
+    let path = vreq_testkit::media_dir().join("debian-src-firefox-esr/test_case_1224361.vp8.ivf");
     let frames = ivf_frames(&path);
     let mut p = parser::Parser::default();
     let k = p.parse_frame(&frames[0]).unwrap();

@@ -124,29 +124,32 @@ pub fn frame(h: &FrameHeader, refs: RefTimestamps) -> bindings::v4l2_ctrl_vp9_fr
 /// `v4l2_ctrl_vp9_compressed_hdr` from the parsed deltas (`uv_mode` is not in
 /// the VP9 compressed header and stays 0).
 pub fn compressed_hdr(c: &CompressedHeader) -> bindings::v4l2_ctrl_vp9_compressed_hdr {
-    let mut p: bindings::v4l2_ctrl_vp9_compressed_hdr = Default::default();
-    p.tx_mode = c.tx_mode;
-    p.tx8 = c.tx8;
-    p.tx16 = c.tx16;
-    p.tx32 = c.tx32;
-    p.coef = c.coef;
-    p.skip = c.skip;
-    p.inter_mode = c.inter_mode;
-    p.interp_filter = c.interp_filter;
-    p.is_inter = c.is_inter;
-    p.comp_mode = c.comp_mode;
-    p.single_ref = c.single_ref;
-    p.comp_ref = c.comp_ref;
-    p.y_mode = c.y_mode;
-    p.partition = c.partition;
-    p.mv.joint = c.mv_joint;
-    p.mv.sign = c.mv_sign;
-    p.mv.classes = c.mv_classes;
-    p.mv.class0_bit = c.mv_class0_bit;
-    p.mv.bits = c.mv_bits;
-    p.mv.class0_fr = c.mv_class0_fr;
-    p.mv.fr = c.mv_fr;
-    p.mv.class0_hp = c.mv_class0_hp;
-    p.mv.hp = c.mv_hp;
-    p
+    bindings::v4l2_ctrl_vp9_compressed_hdr {
+        tx_mode: c.tx_mode,
+        tx8: c.tx8,
+        tx16: c.tx16,
+        tx32: c.tx32,
+        coef: c.coef,
+        skip: c.skip,
+        inter_mode: c.inter_mode,
+        interp_filter: c.interp_filter,
+        is_inter: c.is_inter,
+        comp_mode: c.comp_mode,
+        single_ref: c.single_ref,
+        comp_ref: c.comp_ref,
+        y_mode: c.y_mode,
+        partition: c.partition,
+        mv: bindings::v4l2_vp9_mv_probs {
+            joint: c.mv_joint,
+            sign: c.mv_sign,
+            classes: c.mv_classes,
+            class0_bit: c.mv_class0_bit,
+            bits: c.mv_bits,
+            class0_fr: c.mv_class0_fr,
+            fr: c.mv_fr,
+            class0_hp: c.mv_class0_hp,
+            hp: c.mv_hp,
+        },
+        ..Default::default()
+    }
 }

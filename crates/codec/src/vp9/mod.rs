@@ -1,5 +1,5 @@
 //! VP9 profile 0 / 2 stateless decoding: superframes, uncompressed and
-//! compressed headers ([`parser`]), the 8 reference slots (here) and the
+//! compressed headers ([`parser`]), the 8 reference slots ([`dpb`]) and the
 //! `V4L2_CID_STATELESS_VP9_*` controls ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26.2's `v4l2slvp9dec`
@@ -48,6 +48,7 @@
 //! requests equal our first 54.
 
 pub mod controls;
+pub mod dpb;
 pub mod parser;
 #[cfg(test)]
 mod tests;
@@ -58,8 +59,9 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
-use vreq_core::CodecPrivate;
+use dpb::RefSlots;
 use parser::{FrameHeader, ParserState, NUM_REF_FRAMES};
+use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when the container
 /// gives none (25 fps).
@@ -90,8 +92,8 @@ impl SeqKey {
 /// The VP9 [`StatelessCodec`].
 pub struct Vp9Codec {
     state: ParserState,
-    /// The decode timestamp of the frame in each reference slot.
-    slots: [Option<u64>; NUM_REF_FRAMES],
+    /// The 8 reference slots.
+    slots: RefSlots,
     /// Decoded frames not yet Unref'd.
     tracked: Vec<u64>,
     /// Next input frame number (superframes split).
@@ -112,7 +114,7 @@ impl Vp9Codec {
         let _ = private;
         Ok(Vp9Codec {
             state: ParserState::default(),
-            slots: [None; NUM_REF_FRAMES],
+            slots: RefSlots::default(),
             tracked: Vec::new(),
             frame_num: 0,
             wait_keyframe: true,
@@ -148,21 +150,20 @@ impl Vp9Codec {
     fn emit_unrefs(&mut self) {
         let slots = self.slots;
         let mut gone = Vec::new();
-        self.tracked.retain(|ts| {
-            let live = slots.contains(&Some(*ts));
+        self.tracked.retain(|timestamp_ns| {
+            let live = slots.holds(*timestamp_ns);
             if !live {
-                gone.push(*ts);
+                gone.push(*timestamp_ns);
             }
             live
         });
-        for ts in gone {
-            self.events
-                .push_back(CodecEvent::Unref { timestamp_ns: ts });
+        for timestamp_ns in gone {
+            self.events.push_back(CodecEvent::Unref { timestamp_ns });
         }
     }
 
     fn clear_slots(&mut self) {
-        self.slots = [None; NUM_REF_FRAMES];
+        self.slots.clear();
         self.emit_unrefs();
     }
 
@@ -176,7 +177,7 @@ impl Vp9Codec {
     ) -> Result<(), CodecError> {
         let n = self.frame_num;
         self.frame_num += 1;
-        let ts = n * 1000;
+        let timestamp_ns = n * 1000;
         let mut h = match self.state.parse_uncompressed_header(frame) {
             Ok(h) => h,
             Err(e) => {
@@ -270,7 +271,7 @@ impl Vp9Codec {
 
         if h.show_existing_frame {
             let idx = h.frame_to_show_map_idx as usize;
-            match self.slots[idx] {
+            match self.slots.get(idx) {
                 Some(shown) => {
                     let p = pts.take();
                     self.output(shown, p);
@@ -283,12 +284,7 @@ impl Vp9Codec {
             return Ok(());
         }
 
-        let slot_ts = |i: u8| self.slots[i as usize].unwrap_or(0);
-        let refs = [
-            slot_ts(h.ref_frame_idx[0]),
-            slot_ts(h.ref_frame_idx[1]),
-            slot_ts(h.ref_frame_idx[2]),
-        ];
+        let refs = self.slots.ref_timestamps(&h.ref_frame_idx);
         let mut ctrls = vec![Control::Vp9Frame(Box::new(controls::frame(&h, refs)))];
         if let Some(c) = &probs {
             ctrls.push(Control::Vp9CompressedHdr(Box::new(
@@ -296,21 +292,17 @@ impl Vp9Codec {
             )));
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: ctrls,
             bitstream: frame.to_vec(),
             hold_capture: false,
             starts_picture: true,
         }));
-        self.tracked.push(ts);
-        for i in 0..NUM_REF_FRAMES {
-            if h.refresh_frame_flags & (1 << i) != 0 {
-                self.slots[i] = Some(ts);
-            }
-        }
+        self.tracked.push(timestamp_ns);
+        self.slots.refresh(h.refresh_frame_flags, timestamp_ns);
         if h.show_frame {
             let p = pts.take();
-            self.output(ts, p);
+            self.output(timestamp_ns, p);
         }
         self.emit_unrefs();
         Ok(())

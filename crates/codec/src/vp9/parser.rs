@@ -621,6 +621,11 @@ fn read_prob(r: &mut BitReader) -> Result<u8, String> {
     Ok(if r.flag()? { r.f(8)? as u8 } else { 255 })
 }
 
+/// Coefficient probability deltas (`read_coef_probs`, 6.3.7), indexed
+/// `[tx_size][plane>0][is_inter][band][ctx][node]` (ctx < 3 for band 0), the
+/// shape of `v4l2_ctrl_vp9_compressed_hdr.coef`.
+pub type CoefProbs = [[[[[[u8; 3]; 6]; 6]; 2]; 2]; 4];
+
 /// The probability deltas of one compressed header, shaped as
 /// `v4l2_ctrl_vp9_compressed_hdr` (uAPI "ext-ctrls-codec-stateless"): each
 /// entry is 0 when not updated, else `inv_map_table[decode_term_subexp()]`
@@ -632,8 +637,7 @@ pub struct CompressedHeader {
     pub tx8: [[u8; 1]; 2],
     pub tx16: [[u8; 2]; 2],
     pub tx32: [[u8; 3]; 2],
-    /// `[tx_size][plane>0][is_inter][band][ctx][node]` (ctx < 3 for band 0).
-    pub coef: [[[[[[u8; 3]; 6]; 6]; 2]; 2]; 4],
+    pub coef: CoefProbs,
     pub skip: [u8; 3],
     pub inter_mode: [[u8; 3]; 7],
     pub interp_filter: [[u8; 2]; 4],
@@ -831,49 +835,11 @@ pub fn parse_compressed_header(
         .ok_or_else(|| format!("compressed header ({start}..{end}) overruns the frame"))?;
     let mut bd = BoolDecoder::new(data)?;
     let mut c = CompressedHeader::default();
-    // read_tx_mode (6.3.1)
-    c.tx_mode = if hdr.lossless {
-        0
-    } else {
-        let mut m = bd.literal(2) as u8;
-        if m == TX_MODE_ALLOW_32X32 {
-            m += bd.literal(1) as u8;
-        }
-        m
-    };
+    c.read_tx_mode(&mut bd, hdr.lossless);
     if c.tx_mode == TX_MODE_SELECT {
-        for i in 0..2 {
-            c.tx8[i][0] = bd.diff_update_prob();
-        }
-        for i in 0..2 {
-            for j in 0..2 {
-                c.tx16[i][j] = bd.diff_update_prob();
-            }
-        }
-        for i in 0..2 {
-            for j in 0..3 {
-                c.tx32[i][j] = bd.diff_update_prob();
-            }
-        }
+        c.tx_mode_probs(&mut bd);
     }
-    // read_coef_probs (6.3.7)
-    let max_tx_size = [0usize, 1, 2, 3, 3][c.tx_mode.min(4) as usize];
-    for tx_size in 0..=max_tx_size {
-        if bd.literal(1) == 1 {
-            for i in 0..2 {
-                for j in 0..2 {
-                    for k in 0..6 {
-                        let max_l = if k == 0 { 3 } else { 6 };
-                        for l in 0..max_l {
-                            for m in 0..3 {
-                                c.coef[tx_size][i][j][k][l][m] = bd.diff_update_prob();
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    c.read_coef_probs(&mut bd);
     for i in 0..3 {
         c.skip[i] = bd.diff_update_prob();
     }
@@ -893,35 +859,8 @@ pub fn parse_compressed_header(
         for i in 0..4 {
             c.is_inter[i] = bd.diff_update_prob();
         }
-        // frame_reference_mode (6.3.12)
-        let s = &hdr.ref_frame_sign_bias;
-        let compound_allowed = s[2] != s[1] || s[3] != s[1];
-        c.reference_mode = if compound_allowed && bd.literal(1) == 1 {
-            if bd.literal(1) == 1 {
-                REFERENCE_MODE_SELECT
-            } else {
-                COMPOUND_REFERENCE
-            }
-        } else {
-            SINGLE_REFERENCE
-        };
-        // frame_reference_mode_probs (6.3.13)
-        if c.reference_mode == REFERENCE_MODE_SELECT {
-            for i in 0..5 {
-                c.comp_mode[i] = bd.diff_update_prob();
-            }
-        }
-        if c.reference_mode != COMPOUND_REFERENCE {
-            for i in 0..5 {
-                c.single_ref[i][0] = bd.diff_update_prob();
-                c.single_ref[i][1] = bd.diff_update_prob();
-            }
-        }
-        if c.reference_mode != SINGLE_REFERENCE {
-            for i in 0..5 {
-                c.comp_ref[i] = bd.diff_update_prob();
-            }
-        }
+        c.frame_reference_mode(&mut bd, &hdr.ref_frame_sign_bias);
+        c.frame_reference_mode_probs(&mut bd);
         for i in 0..4 {
             for j in 0..9 {
                 c.y_mode[i][j] = bd.diff_update_prob();
@@ -932,41 +871,140 @@ pub fn parse_compressed_header(
                 c.partition[i][j] = bd.diff_update_prob();
             }
         }
-        // mv_probs (6.3.16)
-        for j in 0..3 {
-            c.mv_joint[j] = bd.mv_prob();
-        }
-        for i in 0..2 {
-            c.mv_sign[i] = bd.mv_prob();
-            for j in 0..10 {
-                c.mv_classes[i][j] = bd.mv_prob();
-            }
-            c.mv_class0_bit[i] = bd.mv_prob();
-            for j in 0..10 {
-                c.mv_bits[i][j] = bd.mv_prob();
-            }
-        }
-        for i in 0..2 {
-            for j in 0..2 {
-                for k in 0..3 {
-                    c.mv_class0_fr[i][j][k] = bd.mv_prob();
-                }
-            }
-            for k in 0..3 {
-                c.mv_fr[i][k] = bd.mv_prob();
-            }
-        }
-        if hdr.allow_high_precision_mv {
-            for i in 0..2 {
-                c.mv_class0_hp[i] = bd.mv_prob();
-                c.mv_hp[i] = bd.mv_prob();
-            }
-        }
+        c.mv_probs(&mut bd, hdr.allow_high_precision_mv);
     }
     bd.exit()?;
     hdr.tx_mode = c.tx_mode;
     hdr.reference_mode = c.reference_mode;
     Ok(c)
+}
+
+/// The syntax structures of `compressed_header()` (spec 6.3), each reading
+/// into the matching [`CompressedHeader`] fields.
+impl CompressedHeader {
+    /// `read_tx_mode` (6.3.1): ONLY_4X4 when lossless.
+    fn read_tx_mode(&mut self, bd: &mut BoolDecoder, lossless: bool) {
+        self.tx_mode = if lossless {
+            0
+        } else {
+            let mut m = bd.literal(2) as u8;
+            if m == TX_MODE_ALLOW_32X32 {
+                m += bd.literal(1) as u8;
+            }
+            m
+        };
+    }
+
+    /// `tx_mode_probs` (6.3.2), with TX_MODE_SELECT.
+    fn tx_mode_probs(&mut self, bd: &mut BoolDecoder) {
+        for i in 0..2 {
+            self.tx8[i][0] = bd.diff_update_prob();
+        }
+        for i in 0..2 {
+            for j in 0..2 {
+                self.tx16[i][j] = bd.diff_update_prob();
+            }
+        }
+        for i in 0..2 {
+            for j in 0..3 {
+                self.tx32[i][j] = bd.diff_update_prob();
+            }
+        }
+    }
+
+    /// `read_coef_probs` (6.3.7): for each transform size up to the
+    /// largest `tx_mode` allows, an update flag, then every coefficient
+    /// probability of that size.
+    fn read_coef_probs(&mut self, bd: &mut BoolDecoder) {
+        let max_tx_size = [0usize, 1, 2, 3, 3][self.tx_mode.min(4) as usize];
+        for tx_size in 0..=max_tx_size {
+            if bd.literal(1) == 1 {
+                for i in 0..2 {
+                    for j in 0..2 {
+                        for k in 0..6 {
+                            let max_l = if k == 0 { 3 } else { 6 };
+                            for l in 0..max_l {
+                                for m in 0..3 {
+                                    self.coef[tx_size][i][j][k][l][m] = bd.diff_update_prob();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `frame_reference_mode` (6.3.12): compound prediction is allowed
+    /// when the reference frames' sign biases (`ref_frame_sign_bias`,
+    /// indexed LAST_FRAME = 1 .. ALTREF_FRAME = 3) differ.
+    fn frame_reference_mode(&mut self, bd: &mut BoolDecoder, ref_frame_sign_bias: &[bool; 4]) {
+        let s = ref_frame_sign_bias;
+        let compound_allowed = s[2] != s[1] || s[3] != s[1];
+        self.reference_mode = if compound_allowed && bd.literal(1) == 1 {
+            if bd.literal(1) == 1 {
+                REFERENCE_MODE_SELECT
+            } else {
+                COMPOUND_REFERENCE
+            }
+        } else {
+            SINGLE_REFERENCE
+        };
+    }
+
+    /// `frame_reference_mode_probs` (6.3.13).
+    fn frame_reference_mode_probs(&mut self, bd: &mut BoolDecoder) {
+        if self.reference_mode == REFERENCE_MODE_SELECT {
+            for i in 0..5 {
+                self.comp_mode[i] = bd.diff_update_prob();
+            }
+        }
+        if self.reference_mode != COMPOUND_REFERENCE {
+            for i in 0..5 {
+                self.single_ref[i][0] = bd.diff_update_prob();
+                self.single_ref[i][1] = bd.diff_update_prob();
+            }
+        }
+        if self.reference_mode != SINGLE_REFERENCE {
+            for i in 0..5 {
+                self.comp_ref[i] = bd.diff_update_prob();
+            }
+        }
+    }
+
+    /// `mv_probs` (6.3.16); the high-precision bits only with
+    /// `allow_high_precision_mv`.
+    fn mv_probs(&mut self, bd: &mut BoolDecoder, allow_high_precision_mv: bool) {
+        for j in 0..3 {
+            self.mv_joint[j] = bd.mv_prob();
+        }
+        for i in 0..2 {
+            self.mv_sign[i] = bd.mv_prob();
+            for j in 0..10 {
+                self.mv_classes[i][j] = bd.mv_prob();
+            }
+            self.mv_class0_bit[i] = bd.mv_prob();
+            for j in 0..10 {
+                self.mv_bits[i][j] = bd.mv_prob();
+            }
+        }
+        for i in 0..2 {
+            for j in 0..2 {
+                for k in 0..3 {
+                    self.mv_class0_fr[i][j][k] = bd.mv_prob();
+                }
+            }
+            for k in 0..3 {
+                self.mv_fr[i][k] = bd.mv_prob();
+            }
+        }
+        if allow_high_precision_mv {
+            for i in 0..2 {
+                self.mv_class0_hp[i] = bd.mv_prob();
+                self.mv_hp[i] = bd.mv_prob();
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 use super::parser::{self, ParserState};
 use super::*;
-use vreq_testkit::media_dir;
 use v4l2r::bindings;
+use vreq_testkit::media_dir;
 
 /// MSB-first bit writer (the inverse of `f(n)`).
 #[derive(Default)]
@@ -17,7 +17,7 @@ struct Bits {
 impl Bits {
     fn put(&mut self, v: u32, bits: u32) {
         for i in (0..bits).rev() {
-            if self.n % 8 == 0 {
+            if self.n.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if (v >> i) & 1 == 1 {
@@ -298,7 +298,11 @@ fn compressed_header_deltas_round_trip() {
                     for k in 0..6 {
                         for l in 0..(if k == 0 { 3 } else { 6 }) {
                             for m in 0..3 {
-                                let d = if n % 97 == 0 { Some(n % 255) } else { None };
+                                let d = if n.is_multiple_of(97) {
+                                    Some(n % 255)
+                                } else {
+                                    None
+                                };
                                 w.delta(d);
                                 if let Some(d) = d {
                                     expect_coef.push(((i, j, k, l, m), inv_map(d)));
@@ -528,8 +532,11 @@ fn show_existing_frame_reoutputs_without_decoding() {
     // 1-byte packets make no request: the others may hold superframes.
     assert!(jobs.iter().all(|j| j.bitstream.len() > 1));
     let decoded: Vec<u64> = jobs.iter().map(|j| j.timestamp_ns).collect();
-    for ts in &outputs {
-        assert!(decoded.contains(ts), "output of a never-decoded {ts}");
+    for timestamp_ns in &outputs {
+        assert!(
+            decoded.contains(timestamp_ns),
+            "output of a never-decoded {timestamp_ns}"
+        );
     }
     assert_eq!(jobs.len(), 9);
     let shown_at_decode = jobs
@@ -539,17 +546,17 @@ fn show_existing_frame_reoutputs_without_decoding() {
     assert_eq!(shown_at_decode, 5);
     assert_eq!(outputs.len() - shown_at_decode, 8);
     // Unref follows the frame's last Output, and every decoded frame is unref'd by the end.
-    for ts in &decoded {
+    for timestamp_ns in &decoded {
         let unref = events
             .iter()
-            .position(|e| matches!(e, CodecEvent::Unref { timestamp_ns } if timestamp_ns == ts))
-            .unwrap_or_else(|| panic!("{ts} never unref'd"));
+            .position(|e| matches!(e, CodecEvent::Unref { timestamp_ns: t } if t == timestamp_ns))
+            .unwrap_or_else(|| panic!("{timestamp_ns} never unref'd"));
         let last_out = events.iter().rposition(
-            |e| matches!(e, CodecEvent::Output { timestamp_ns, .. } if timestamp_ns == ts),
+            |e| matches!(e, CodecEvent::Output { timestamp_ns: t, .. } if t == timestamp_ns),
         );
         assert!(
             last_out.is_none_or(|o| o < unref),
-            "{ts}: Unref before Output"
+            "{timestamp_ns}: Unref before Output"
         );
     }
 }
@@ -718,7 +725,7 @@ fn inter_frame(width: u32, height: u32) -> Vec<u8> {
     b.put(0, 3);
     b.flag(false); // segmentation_enabled
                    // tile_info: up to 704 wide → at most 11 sb64 cols → max_log2 = 1
-    let sb64_cols = ((width + 7) / 8 + 7) / 8;
+    let sb64_cols = width.div_ceil(8).div_ceil(8);
     if sb64_cols >> 1 >= 4 {
         b.flag(false);
     }
@@ -750,7 +757,7 @@ fn inter_frame_size_changes() {
     assert!(
         matches!(ev[0], CodecEvent::Configure(p) if (p.coded_width, p.coded_height) == (352, 288))
     );
-    let key_ts = match &ev[1] {
+    let key_timestamp_ns = match &ev[1] {
         CodecEvent::Decode(j) => j.timestamp_ns,
         e => panic!("{e:?}"),
     };
@@ -761,7 +768,7 @@ fn inter_frame_size_changes() {
     };
     let f = frame_ctrl(j);
     assert_eq!((f.frame_width_minus_1, f.frame_height_minus_1), (175, 143));
-    assert_eq!(f.last_frame_ts, key_ts);
+    assert_eq!(f.last_frame_ts, key_timestamp_ns);
     assert!(!ev.iter().any(|e| matches!(e, CodecEvent::Configure(_))));
     // larger than the allocation: skipped to the next key frame
     let ev = push(&inter_frame(704, 576), 80);
