@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{CodecKind, CodecPrivate, ContainerError, TrackCodec, Demuxer, Packet, TrackInfo};
+use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 /// Largest access unit (and NAL unit) accepted, in bytes.
 pub const MAX_AU_BYTES: usize = 32 << 20;

@@ -29,7 +29,9 @@ use std::rc::Rc;
 
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
-use super::{config, CodecKind, CodecPrivate, ContainerError, TrackCodec, Crop, Demuxer, Packet, TrackInfo};
+use super::{
+    config, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec, TrackInfo,
+};
 
 const FORMAT: &str = "Matroska";
 /// Read calls remembered by [`TrackingReader`].
@@ -428,26 +430,29 @@ impl MkvDemuxer {
             let Ok(id) = u32::try_from(t.track_number().get()) else {
                 continue;
             };
-            let private = match (&codec, t.codec_private()) {
-                (_, None) => CodecPrivate::None,
-                (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(
-                        path,
-                        FORMAT,
-                        0,
-                        format!("track {id} CodecPrivate byte {o}: {m}"),
-                    )
-                })?,
-                (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(
-                        path,
-                        FORMAT,
-                        0,
-                        format!("track {id} CodecPrivate byte {o}: {m}"),
-                    )
-                })?,
-                (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
-            };
+            let private =
+                match (&codec, t.codec_private()) {
+                    (_, None) => CodecPrivate::None,
+                    (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p)
+                        .map_err(|(o, m)| {
+                            ContainerError::corrupt(
+                                path,
+                                FORMAT,
+                                0,
+                                format!("track {id} CodecPrivate byte {o}: {m}"),
+                            )
+                        })?,
+                    (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p)
+                        .map_err(|(o, m)| {
+                            ContainerError::corrupt(
+                                path,
+                                FORMAT,
+                                0,
+                                format!("track {id} CodecPrivate byte {o}: {m}"),
+                            )
+                        })?,
+                    (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
+                };
             let (width, height) = t
                 .video()
                 .map(|v| {

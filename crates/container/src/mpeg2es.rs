@@ -19,8 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CodecKind, CodecPrivate, ContainerError, TrackCodec, Demuxer, Packet, TrackInfo};
 use super::mpegvideo::{self as parser, Extension};
+use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 /// Largest elementary stream read (bytes).
 pub const MAX_FILE_BYTES: u64 = 1 << 30;

@@ -69,7 +69,9 @@ fn bits(p: &[u8], at: usize, n: usize) -> Option<u32> {
     if at + n > p.len() * 8 {
         return None;
     }
-    Some((at..at + n).fold(0u32, |v, i| (v << 1) | u32::from((p[i / 8] >> (7 - i % 8)) & 1)))
+    Some((at..at + n).fold(0u32, |v, i| {
+        (v << 1) | u32::from((p[i / 8] >> (7 - i % 8)) & 1)
+    }))
 }
 
 /// What a demuxer takes from `sequence_header()` (6.2.2.1).
@@ -205,7 +207,7 @@ mod tests {
         // temporal_reference 5, picture_coding_type 1 (I)
         assert_eq!(picture_header(&[0x01, 0x48]), Some((5, 1)));
         assert_eq!(picture_header(&[0x01, 0x40]), None); // type 0: reserved
-        // picture_coding_extension, picture_structure 1 (top field)
+                                                         // picture_coding_extension, picture_structure 1 (top field)
         let pce = [0x8F, 0xFF, 0xF1, 0x00, 0x00];
         assert_eq!(
             extension(&pce),

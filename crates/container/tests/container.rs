@@ -220,7 +220,11 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         }
     }
     match (&track.codec, &track.codec_private, e.container.as_str()) {
-        (TrackCodec::Video(CodecKind::H264) | TrackCodec::Video(CodecKind::Hevc), cp, "MP4" | "QuickTime MOV" | "Matroska") => {
+        (
+            TrackCodec::Video(CodecKind::H264) | TrackCodec::Video(CodecKind::Hevc),
+            cp,
+            "MP4" | "QuickTime MOV" | "Matroska",
+        ) => {
             let len = nal_length_size(cp).ok_or(format!("no avcC/hvcC: {cp:?}"))?;
             if let CodecPrivate::Avc { sps, pps, .. } = cp {
                 if sps.is_empty()
