@@ -69,9 +69,9 @@ use std::time::Duration;
 use v4l2r::bindings;
 
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::{CaptureFormat, PixelFormat};
+use vreq_frame::{plane_layout, CaptureFormat, PixelFormat};
 use vreq_v4l2::profile::{choose_capture_format, Profile, VARYING_CONTROLS};
-use vreq_v4l2::session::{check_array_controls, plane_layout, ControlInfo};
+use vreq_v4l2::session::{check_array_controls, ControlInfo};
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 
 /// What discovery would report for a device of `profile` (a fake

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::{CaptureFormat, PlaneLayout};
+use vreq_frame::CaptureFormat;
 
 pub mod discover;
 #[allow(unsafe_code)] // MEDIA_IOC_* ioctls (FFI)
