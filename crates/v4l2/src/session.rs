@@ -55,7 +55,7 @@ pub const MAX_CAPTURE_BUFFERS: u32 = 64;
 /// `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF` (videodev2.h).
 const HOLD_CAPTURE_BUF: u32 = bindings::V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
 
-fn ts_to_timeval(ns: u64) -> bindings::timeval {
+fn ns_to_timeval(ns: u64) -> bindings::timeval {
     bindings::timeval {
         tv_sec: (ns / 1_000_000_000) as _,
         tv_usec: ((ns % 1_000_000_000) / 1000) as _,
@@ -75,7 +75,8 @@ fn errno<E: IntoErrno>(e: E) -> Errno {
 struct OutputBuffer {
     map: PlaneMapping,
     request: Request,
-    /// `Some(timestamp)` while queued.
+    /// `Some(timestamp_ns)` of the job queued in it ([`DecodeJob::timestamp_ns`]),
+    /// `None` while free.
     busy: Option<u64>,
 }
 
@@ -183,7 +184,8 @@ pub struct Session {
     /// Pictures whose last request (no HOLD flag) is queued and whose CAPTURE
     /// buffer has not been dequeued yet.
     captures_expected: usize,
-    warned_ts: bool,
+    /// Warned once that a job's `timestamp_ns` is not a whole µs.
+    warned_timestamp_ns: bool,
     /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
     supports_hold: bool,
     /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
@@ -296,7 +298,7 @@ impl Session {
             streaming: false,
             timestamps: HashMap::new(),
             captures_expected: 0,
-            warned_ts: false,
+            warned_timestamp_ns: false,
             supports_hold: false,
             source_changed: false,
         })
@@ -409,7 +411,7 @@ impl Session {
         index: usize,
         bytesused: u32,
         flags: u32,
-        ts: u64,
+        timestamp_ns: u64,
         request: Option<i32>,
     ) -> Result<(), Errno> {
         let mut b = bindings::v4l2_buffer {
@@ -417,7 +419,7 @@ impl Session {
             type_: queue as u32,
             memory: MemoryType::Mmap as u32,
             flags,
-            timestamp: ts_to_timeval(ts),
+            timestamp: ns_to_timeval(timestamp_ns),
             ..Default::default()
         };
         if let Some(fd) = request {
@@ -461,12 +463,12 @@ impl Session {
             let Some(out) = self.outputs.get_mut(i) else {
                 continue;
             };
-            let ts = out.busy.take();
+            let timestamp_ns = out.busy.take();
             if b.has_error() {
                 tracing::warn!(
                     "{}: request for picture {:?} completed with V4L2_BUF_FLAG_ERROR",
                     self.name,
-                    ts
+                    timestamp_ns
                 );
             }
             if let Err(e) = out.request.reinit() {
@@ -873,8 +875,8 @@ impl DecoderDevice for Session {
                 job.timestamp_ns
             )));
         }
-        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_ts {
-            self.warned_ts = true;
+        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_timestamp_ns {
+            self.warned_timestamp_ns = true;
             tracing::warn!(
                 "{}: timestamp {} ns is not a whole µs; reference_ts will not match",
                 self.name,
@@ -1056,9 +1058,9 @@ mod tests {
     #[test]
     fn timeval_round_trip_keeps_whole_microseconds() {
         for ns in [0u64, 1000, 33_333_000, 1_000_000_000, 3_600_000_001_000] {
-            assert_eq!(timeval_to_ns(ts_to_timeval(ns)), ns);
+            assert_eq!(timeval_to_ns(ns_to_timeval(ns)), ns);
         }
-        assert_eq!(timeval_to_ns(ts_to_timeval(1_234_567)), 1_234_000);
+        assert_eq!(timeval_to_ns(ns_to_timeval(1_234_567)), 1_234_000);
     }
 
     #[test]
@@ -1125,9 +1127,9 @@ mod tests {
             .find(|d| d.driver == "visl")
     }
 
-    fn h264_job(ts: u64) -> DecodeJob {
+    fn h264_job(timestamp_ns: u64) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: vec![
                 Control::H264Sps(Box::default()),
                 Control::H264Pps(Box::default()),
