@@ -405,32 +405,33 @@ impl FakeDevice {
     }
 
     fn check_job(&self, job: &DecodeJob) -> Result<(), DeviceError> {
-        let ts = job.timestamp_ns;
+        let timestamp_ns = job.timestamp_ns;
         let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
         if self.codec == Some(CodecKind::H264) {
             if self.mode == DecodeMode::SliceBased
                 && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
             {
                 return Err(self.reject(format!(
-                    "picture {ts}: slice-based device needs SLICE_PARAMS in every request"
+                    "picture {timestamp_ns}: slice-based device needs SLICE_PARAMS in every request"
                 )));
             }
             if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
                 return Err(self.reject(format!(
-                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
+                    "picture {timestamp_ns}: first request of a picture lacks DECODE_PARAMS"
                 )));
             }
             let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
             let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
             if !sps || !pps {
-                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
+                return Err(self.reject(format!("picture {timestamp_ns}: SPS/PPS never set")));
             }
         }
         if self.codec == Some(CodecKind::Hevc) {
             let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
             if self.profile.has_control(slice_params) && !has(slice_params) {
                 return Err(self.reject(format!(
-                    "picture {ts}: HEVC request without SLICE_PARAMS (the driver has the control)"
+                    "picture {timestamp_ns}: HEVC request without SLICE_PARAMS \
+                     (the driver has the control)"
                 )));
             }
             let slices = job.controls.iter().find_map(|c| match c {
@@ -439,29 +440,30 @@ impl FakeDevice {
             });
             if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
                 return Err(self.reject(format!(
-                    "picture {ts}: slice-based device: one SLICE_PARAMS element per request"
+                    "picture {timestamp_ns}: slice-based device: one SLICE_PARAMS element \
+                     per request"
                 )));
             }
             if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
                 return Err(self.reject(format!(
-                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
+                    "picture {timestamp_ns}: first request of a picture lacks DECODE_PARAMS"
                 )));
             }
             let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
             let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
             if !sps || !pps {
-                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
+                return Err(self.reject(format!("picture {timestamp_ns}: SPS/PPS never set")));
             }
         }
         if self.codec == Some(CodecKind::Vp9) {
             if !has(bindings::V4L2_CID_STATELESS_VP9_FRAME) {
                 return Err(self.reject(format!(
-                    "picture {ts}: VP9 request without V4L2_CID_STATELESS_VP9_FRAME"
+                    "picture {timestamp_ns}: VP9 request without V4L2_CID_STATELESS_VP9_FRAME"
                 )));
             }
             if job.hold_capture || !job.starts_picture {
                 return Err(self.reject(format!(
-                    "picture {ts}: VP9 is one request per frame (no HOLD_CAPTURE_BUF)"
+                    "picture {timestamp_ns}: VP9 is one request per frame (no HOLD_CAPTURE_BUF)"
                 )));
             }
         }
@@ -477,10 +479,10 @@ impl FakeDevice {
                 flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
             }))
         })
-        .map_err(|e| self.reject(format!("picture {ts}: {e}")))?;
+        .map_err(|e| self.reject(format!("picture {timestamp_ns}: {e}")))?;
         if self.mode == DecodeMode::FrameBased && job.hold_capture {
             return Err(self.reject(format!(
-                "picture {ts}: HOLD_CAPTURE_BUF on a frame-based device"
+                "picture {timestamp_ns}: HOLD_CAPTURE_BUF on a frame-based device"
             )));
         }
         let b = &job.bitstream;
@@ -489,34 +491,38 @@ impl FakeDevice {
         match self.start_code {
             _ if !has_start_code_menu => {}
             StartCode::AnnexB if !starts_with_code => {
-                return Err(self.reject(format!("picture {ts}: Annex-B device but no start code")))
+                return Err(self.reject(format!(
+                    "picture {timestamp_ns}: Annex-B device but no start code"
+                )))
             }
             StartCode::None if starts_with_code => {
                 return Err(self.reject(format!(
-                    "picture {ts}: start code present but device wants none"
+                    "picture {timestamp_ns}: start code present but device wants none"
                 )))
             }
             _ => {}
         }
         match (self.queued_hold, job.starts_picture) {
-            (Some(h), false) if h != ts => {
+            (Some(held_timestamp_ns), false) if held_timestamp_ns != timestamp_ns => {
                 return Err(self.reject(format!(
-                    "picture {ts}: continues held picture {h} with another timestamp"
+                    "picture {timestamp_ns}: continues held picture {held_timestamp_ns} \
+                     with another timestamp"
                 )))
             }
             // A continuation without a held picture is allowed only if the
             // previous request of the same picture was queued (it completed).
             (None, false)
                 if self.mode == DecodeMode::SliceBased
-                    && self.log.last().map(|j| j.timestamp_ns) != Some(ts) =>
+                    && self.log.last().map(|j| j.timestamp_ns) != Some(timestamp_ns) =>
             {
                 return Err(self.reject(format!(
-                    "picture {ts}: continuation request without a first one"
+                    "picture {timestamp_ns}: continuation request without a first one"
                 )));
             }
-            (Some(h), true) => {
+            (Some(held_timestamp_ns), true) => {
                 return Err(self.reject(format!(
-                    "picture {ts}: new picture while picture {h} is still held"
+                    "picture {timestamp_ns}: new picture while picture {held_timestamp_ns} \
+                     is still held"
                 )))
             }
             _ => {}
@@ -529,12 +535,12 @@ impl FakeDevice {
         let Some(job) = self.pending.front() else {
             return false;
         };
-        let ts = job.timestamp_ns;
+        let timestamp_ns = job.timestamp_ns;
         let index = match self.held {
-            Some((h, i)) if h == ts => i,
-            Some((h, i)) => {
+            Some((held_timestamp_ns, i)) if held_timestamp_ns == timestamp_ns => i,
+            Some((held_timestamp_ns, i)) => {
                 // v4l2_m2m: a held buffer is released when the next job has another timestamp.
-                self.finish_picture(h, i);
+                self.finish_picture(held_timestamp_ns, i);
                 match self.cap_free.pop_front() {
                     Some(i) => i,
                     None => return false,
@@ -546,8 +552,8 @@ impl FakeDevice {
             },
         };
         let job = self.pending.pop_front().expect("checked above");
-        if self.held.is_none() || self.held.map(|h| h.0) != Some(ts) {
-            self.filling_error = self.error_on.contains(&ts);
+        if self.held.is_none() || self.held.map(|h| h.0) != Some(timestamp_ns) {
+            self.filling_error = self.error_on.contains(&timestamp_ns);
         }
         let mut refs: Vec<(&str, u64)> = Vec::new();
         for c in &job.controls {
@@ -574,25 +580,26 @@ impl FakeDevice {
                 _ => {}
             }
         }
-        for (what, r) in refs {
-            if !self.resident.contains_key(&r) {
+        for (what, reference_timestamp_ns) in refs {
+            if !self.resident.contains_key(&reference_timestamp_ns) {
                 self.violations.borrow_mut().push(format!(
-                    "picture {ts}: {what} {r} is not in any dequeued CAPTURE buffer"
+                    "picture {timestamp_ns}: {what} {reference_timestamp_ns} is not in any \
+                     dequeued CAPTURE buffer"
                 ));
                 self.filling_error = true;
             }
         }
-        self.cap_state[index] = CapState::Filling(ts);
+        self.cap_state[index] = CapState::Filling(timestamp_ns);
         if job.hold_capture {
-            self.held = Some((ts, index));
+            self.held = Some((timestamp_ns, index));
         } else {
             self.held = None;
-            self.finish_picture(ts, index);
+            self.finish_picture(timestamp_ns, index);
         }
         true
     }
 
-    fn finish_picture(&mut self, ts: u64, index: usize) {
+    fn finish_picture(&mut self, timestamp_ns: u64, index: usize) {
         if self.held.map(|h| h.1) == Some(index) {
             self.held = None;
         }
@@ -602,18 +609,18 @@ impl FakeDevice {
             .map(|f| (f.width, f.height))
             .unwrap_or_default();
         if let Some(m) = self.capture_mem.get_mut(index) {
-            m[..8].copy_from_slice(&ts.to_le_bytes());
+            m[..8].copy_from_slice(&timestamp_ns.to_le_bytes());
             m[8..12].copy_from_slice(&w.to_le_bytes());
             m[12..16].copy_from_slice(&h.to_le_bytes());
         }
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
-        self.resident.insert(ts, index);
-        if self.source_change_on == Some(ts) {
+        self.resident.insert(timestamp_ns, index);
+        if self.source_change_on == Some(timestamp_ns) {
             self.source_changed = true;
         }
         self.done.push_back(Completed {
-            timestamp_ns: ts,
+            timestamp_ns,
             capture_index: self.base + index,
             error: self.filling_error,
         });
@@ -920,11 +927,17 @@ mod tests {
         Control::H264DecodeParams(Box::new(d))
     }
 
-    fn job(ts: u64, controls: Vec<Control>, annexb: bool, hold: bool, first: bool) -> DecodeJob {
+    fn job(
+        timestamp_ns: u64,
+        controls: Vec<Control>,
+        annexb: bool,
+        hold: bool,
+        first: bool,
+    ) -> DecodeJob {
         let mut bitstream = if annexb { vec![0, 0, 1] } else { vec![] };
         bitstream.extend([0x65, 0x88, 0x80]);
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream,
             hold_capture: hold,
@@ -1107,9 +1120,9 @@ mod tests {
         Control::HevcDecodeParams(Box::new(d))
     }
 
-    fn hevc_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+    fn hevc_job(timestamp_ns: u64, controls: Vec<Control>) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: vec![0x26, 0x01, 0xaf],
             hold_capture: false,
@@ -1238,9 +1251,9 @@ mod tests {
         Control::Vp9Frame(Box::new(f))
     }
 
-    fn vp9_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+    fn vp9_job(timestamp_ns: u64, controls: Vec<Control>) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: vec![0x82, 0x49, 0x83],
             hold_capture: false,
