@@ -2,11 +2,16 @@
 //! "dev-stateless-decoder", "media-request-api").
 //!
 //! Setup ([`Session::configure`]), in this order (it satisfies every
-//! [`super::profile::Profile`]'s rules, see `Profile::setup_order`):
-//! S_FMT(OUTPUT) → REQBUFS(OUTPUT, MMAP) + mmap → MEDIA_IOC_REQUEST_ALLOC (one
-//! request per OUTPUT buffer) → S_EXT_CTRLS(first controls, no request) →
-//! ENUM_FMT/S_FMT(CAPTURE) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF →
-//! QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE).
+//! [`super::profile::Profile`]'s rules, see `Profile::setup_order`), one
+//! `Session` method per step:
+//! S_FMT(OUTPUT) (`set_output_format`) → REQBUFS(OUTPUT, MMAP) + mmap →
+//! MEDIA_IOC_REQUEST_ALLOC (one request per OUTPUT buffer;
+//! `allocate_output_buffers`) → S_EXT_CTRLS(first controls, no request;
+//! `set_first_controls`) → ENUM_FMT(CAPTURE) and the choice by bit depth
+//! (`choose_capture_fourcc`) → G_FMT(CAPTURE), S_FMT(CAPTURE) if another
+//! fourcc (`set_capture_format`) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF
+//! (`create_capture_buffers`) → QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE)
+//! (`stream_on`).
 //!
 //! Per job ([`Session::queue`]): copy the bitstream into a free OUTPUT
 //! buffer, S_EXT_CTRLS(which = REQUEST_VAL) into that buffer's request,
@@ -519,6 +524,16 @@ impl Session {
         self.outputs.iter().filter(|o| o.busy.is_some()).count()
     }
 
+    /// One configuration, in the order of the module doc (uAPI
+    /// "dev-stateless-decoder", Initialization, with the OUTPUT buffers moved
+    /// before the first controls as `Profile::setup_order` has it):
+    /// [`Self::set_output_format`] → [`Self::allocate_output_buffers`] →
+    /// [`Self::set_first_controls`] → [`Self::choose_capture_fourcc`] →
+    /// [`Self::set_capture_format`] → [`Self::create_capture_buffers`] →
+    /// [`Self::stream_on`]. That order satisfies every profile's
+    /// [`Profile::check_order`]: rpi-hevc-dec wants `REQBUFS(OUTPUT)` before
+    /// `S_FMT(CAPTURE)`; rkvdec and rpi-hevc-dec derive the CAPTURE format
+    /// from the SPS among `first_controls`. The caller tears down on error.
     fn do_configure(
         &mut self,
         codec: CodecKind,
@@ -527,6 +542,33 @@ impl Session {
         capture_buffers: u32,
     ) -> Result<CaptureFormat, DeviceError> {
         let (w, h) = (params.coded_width, params.coded_height);
+        self.check_coded_size(codec, w, h)?;
+        self.set_output_format(codec, w, h)?;
+        self.allocate_output_buffers()?;
+        self.set_first_controls(first_controls)?;
+        let chosen = self.choose_capture_fourcc(params.bit_depth)?;
+        let cap = self.set_capture_format(chosen, w, h)?;
+        let fmt = self.describe_capture_format(&cap)?;
+        self.capture_planes = cap.plane_fmt.len().max(1);
+        let created = self.create_capture_buffers(&cap, capture_buffers)?;
+        self.stream_on(created)?;
+        self.codec = codec;
+        tracing::info!(
+            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
+            self.name,
+            self.outputs.len(),
+            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
+            cap.pixelformat,
+            cap.width,
+            cap.height,
+            created.count
+        );
+        Ok(fmt)
+    }
+
+    /// Refuses a zero coded size (pixels) or one above what
+    /// `VIDIOC_ENUM_FRAMESIZES` said at discovery ([`super::CodecSupport`]).
+    fn check_coded_size(&self, codec: CodecKind, w: u32, h: u32) -> Result<(), DeviceError> {
         if w == 0 || h == 0 {
             return Err(self.unsupported(format!("coded size {w}x{h}")));
         }
@@ -538,7 +580,14 @@ impl Session {
                 )));
             }
         }
-        // 1. OUTPUT format.
+        Ok(())
+    }
+
+    /// Sets the coded format on OUTPUT (`VIDIOC_S_FMT`): the codec's fourcc,
+    /// the coded size in pixels and a `sizeimage` of w · h · 3 / 2 bytes
+    /// clamped to [`MIN_OUTPUT_SIZE`]..=[`MAX_OUTPUT_SIZE`]. Refuses a driver
+    /// answer with another fourcc or a smaller size.
+    fn set_output_format(&mut self, codec: CodecKind, w: u32, h: u32) -> Result<(), DeviceError> {
         let sizeimage = (w as u64 * h as u64 * 3 / 2)
             .clamp(MIN_OUTPUT_SIZE as u64, MAX_OUTPUT_SIZE as u64) as u32;
         let out_fmt = Format {
@@ -562,7 +611,14 @@ impl Session {
                 got.pixelformat, got.width, got.height
             )));
         }
-        // 2. OUTPUT buffers, mapped, one request each.
+        Ok(())
+    }
+
+    /// Allocates the source (bitstream) buffers: `VIDIOC_REQBUFS(OUTPUT,
+    /// MMAP, OUTPUT_BUFFERS)`, then per buffer `VIDIOC_QUERYBUF` + mmap and
+    /// one media request (`MEDIA_IOC_REQUEST_ALLOC`). Records whether the
+    /// queue supports `V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF`.
+    fn allocate_output_buffers(&mut self) -> Result<(), DeviceError> {
         let rb: ioctl::RequestBuffers = ioctl::reqbufs(
             &self.video,
             self.out_q(),
@@ -588,40 +644,60 @@ impl Session {
             return Err(self.unsupported("VIDIOC_REQBUFS(OUTPUT) gave 0 buffers"));
         }
         for i in 0..n {
-            let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
-                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
-            let p = q
-                .planes
-                .first()
-                .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
-            let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
-                .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
-            let request = Request::alloc(&self.media).map_err(|e| {
-                let source = match e {
-                    ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
-                    _ => Errno::EINVAL,
-                };
-                DeviceError::Ioctl {
-                    device: self.info.media_path.display().to_string(),
-                    what: "MEDIA_IOC_REQUEST_ALLOC".into(),
-                    source,
-                }
-            })?;
-            self.outputs.push(OutputBuffer {
-                map,
-                request,
-                busy: None,
-            });
+            let out = self.map_output_buffer(i)?;
+            self.outputs.push(out);
             self.free_outputs.push_back(i);
         }
-        // 3. Sequence controls some drivers need before CAPTURE (rkvdec: SPS).
+        Ok(())
+    }
+
+    /// OUTPUT buffer `i`: `VIDIOC_QUERYBUF`, mmap of its one plane, and its
+    /// media request (`MEDIA_IOC_REQUEST_ALLOC` on the media node).
+    fn map_output_buffer(&self, i: usize) -> Result<OutputBuffer, DeviceError> {
+        let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
+            .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
+        let p = q
+            .planes
+            .first()
+            .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
+        let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
+            .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
+        let request = Request::alloc(&self.media).map_err(|e| {
+            let source = match e {
+                ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
+                _ => Errno::EINVAL,
+            };
+            DeviceError::Ioctl {
+                device: self.info.media_path.display().to_string(),
+                what: "MEDIA_IOC_REQUEST_ALLOC".into(),
+                source,
+            }
+        })?;
+        Ok(OutputBuffer {
+            map,
+            request,
+            busy: None,
+        })
+    }
+
+    /// Sets the sequence controls some drivers need before CAPTURE is
+    /// negotiated (rkvdec, rpi-hevc-dec: the SPS) with `VIDIOC_S_EXT_CTRLS`
+    /// outside any request (`V4L2_CTRL_WHICH_CUR_VAL`).
+    fn set_first_controls(&self, first_controls: &[Control]) -> Result<(), DeviceError> {
         self.set_controls(
             first_controls,
             CtrlWhich::Current,
             "VIDIOC_S_EXT_CTRLS(first controls)",
-        )?;
-        // 4. CAPTURE format: the profile's preference among what ENUM_FMT lists
-        //    and we can present.
+        )
+    }
+
+    /// The CAPTURE fourcc for a stream of `bit_depth` bits: the profile's
+    /// preference ([`profile::choose_capture_format`]) among the formats
+    /// `VIDIOC_ENUM_FMT(CAPTURE)` lists after the first controls and that
+    /// the frame crate can present ([`PixelFormat::from_v4l2`] and
+    /// [`plane_layout`] know it). Warns when a 10-bit stream falls back to
+    /// an 8-bit format.
+    fn choose_capture_fourcc(&self, bit_depth: u8) -> Result<[u8; 4], DeviceError> {
         let listed: Vec<[u8; 4]> = ioctl::FormatIterator::new(&self.video, self.cap_q())
             .map(|d| d.pixelformat.into())
             .collect();
@@ -632,8 +708,8 @@ impl Session {
             PixelFormat::from_v4l2(*f).is_some() && plane_layout(*f, &[0; 3], 0).is_some()
         };
         let (chosen, fallback) =
-            profile::choose_capture_format(self.profile, params.bit_depth, &listed, usable)
-                .ok_or_else(|| {
+            profile::choose_capture_format(self.profile, bit_depth, &listed, usable).ok_or_else(
+                || {
                     let names: Vec<String> = listed
                         .iter()
                         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -642,19 +718,32 @@ impl Session {
                         "no CAPTURE format we can show among [{}]",
                         names.join(", ")
                     ))
-                })?;
+                },
+            )?;
         if fallback {
             tracing::warn!(
                 "{}: {}-bit stream but the device lists no 10-bit CAPTURE format we can \
                  show; using {} (as GStreamer does on visl)",
                 self.name,
-                params.bit_depth,
+                bit_depth,
                 String::from_utf8_lossy(&chosen)
             );
         }
-        // The driver derives the CAPTURE size (and for rkvdec the depth) from
-        // the OUTPUT format and the SPS: keep what G_FMT says and only switch
-        // the pixel format if needed (as GStreamer's v4l2codecs does).
+        Ok(chosen)
+    }
+
+    /// The CAPTURE format: `VIDIOC_G_FMT(CAPTURE)`, and `VIDIOC_S_FMT(CAPTURE)`
+    /// only when its fourcc is not `chosen`. The driver derives the CAPTURE
+    /// size (and for rkvdec the depth) from the OUTPUT format and the SPS:
+    /// keep what G_FMT says and only switch the pixel format if needed (as
+    /// GStreamer's v4l2codecs does). Refuses a format smaller than the coded
+    /// size `w` × `h` (pixels).
+    fn set_capture_format(
+        &mut self,
+        chosen: [u8; 4],
+        w: u32,
+        h: u32,
+    ) -> Result<Format, DeviceError> {
         let cap_q = self.cap_q();
         let current: Format = ioctl::g_fmt(&self.video, cap_q)
             .map_err(|e| self.err("VIDIOC_G_FMT(CAPTURE)", errno(e)))?;
@@ -676,6 +765,13 @@ impl Session {
                 cap.width, cap.height
             )));
         }
+        Ok(cap)
+    }
+
+    /// The negotiated CAPTURE format as the engine sees it: its
+    /// [`PixelFormat`], allocated size in pixels and [`plane_layout`] from
+    /// the per-memory-plane `bytesperline`.
+    fn describe_capture_format(&self, cap: &Format) -> Result<CaptureFormat, DeviceError> {
         let fourcc: [u8; 4] = cap.pixelformat.into();
         let pixel_format = PixelFormat::from_v4l2(fourcc).ok_or_else(|| {
             self.unsupported(format!("driver chose CAPTURE format {}", cap.pixelformat))
@@ -683,10 +779,26 @@ impl Session {
         let bpl: Vec<u32> = cap.plane_fmt.iter().map(|p| p.bytesperline).collect();
         let planes = plane_layout(fourcc, &bpl, cap.height)
             .ok_or_else(|| self.unsupported(format!("no plane layout for {}", cap.pixelformat)))?;
-        self.capture_planes = cap.plane_fmt.len().max(1);
-        // 5. CAPTURE buffers: CREATE_BUFS, mmap + EXPBUF every plane once.
+        Ok(CaptureFormat {
+            pixel_format,
+            width: cap.width,
+            height: cap.height,
+            planes,
+        })
+    }
+
+    /// Allocates the destination (picture) buffers: `VIDIOC_CREATE_BUFS(CAPTURE,
+    /// MMAP)` of `cap` for `capture_buffers` clamped to
+    /// 1..=[`MAX_CAPTURE_BUFFERS`], then mmap + `VIDIOC_EXPBUF` of every
+    /// memory plane once ([`Self::map_capture_buffer`]). Returns the kernel's
+    /// answer (`index` of the first buffer, `count` created).
+    fn create_capture_buffers(
+        &mut self,
+        cap: &Format,
+        capture_buffers: u32,
+    ) -> Result<bindings::v4l2_create_buffers, DeviceError> {
         let count = capture_buffers.clamp(1, MAX_CAPTURE_BUFFERS);
-        let raw_fmt = bindings::v4l2_format::try_from((self.cap_q(), &cap))
+        let raw_fmt = bindings::v4l2_format::try_from((self.cap_q(), cap))
             .map_err(|_| self.unsupported("CAPTURE format has too many planes"))?;
         let created: bindings::v4l2_create_buffers =
             ioctl::create_bufs(&self.video, count, MemoryType::Mmap, raw_fmt)
@@ -695,28 +807,7 @@ impl Session {
             return Err(self.unsupported("VIDIOC_CREATE_BUFS(CAPTURE) created no buffer"));
         }
         for i in created.index as usize..(created.index + created.count) as usize {
-            let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
-                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
-            let mut maps = Vec::new();
-            let mut dmabufs = Vec::new();
-            for (pi, p) in q.planes.iter().enumerate() {
-                maps.push(
-                    ioctl::mmap(&self.video, p.mem_offset, p.length)
-                        .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
-                );
-                dmabufs.push(
-                    ioctl::expbuf::<OwnedFd>(
-                        &self.video,
-                        self.cap_q(),
-                        i,
-                        pi,
-                        ExpbufFlags::CLOEXEC | ExpbufFlags::RDWR,
-                    )
-                    .map_err(|e| {
-                        self.err(format!("VIDIOC_EXPBUF(CAPTURE {i} plane {pi})"), errno(e))
-                    })?,
-                );
-            }
+            let buffer = self.map_capture_buffer(i)?;
             while self.captures.len() < i {
                 // Indices below `created.index` belong to nobody (not expected).
                 self.captures.push(CaptureBuffer {
@@ -725,13 +816,47 @@ impl Session {
                     queued: false,
                 });
             }
-            self.captures.push(CaptureBuffer {
-                maps,
-                dmabufs,
-                queued: false,
-            });
+            self.captures.push(buffer);
         }
-        // 6. Queue all CAPTURE buffers, stream on.
+        Ok(created)
+    }
+
+    /// CAPTURE buffer `i`: `VIDIOC_QUERYBUF`, then per memory plane an mmap
+    /// and a dmabuf (`VIDIOC_EXPBUF`, `O_CLOEXEC | O_RDWR`). Not queued yet.
+    fn map_capture_buffer(&self, i: usize) -> Result<CaptureBuffer, DeviceError> {
+        let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
+            .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
+        let mut maps = Vec::new();
+        let mut dmabufs = Vec::new();
+        for (pi, p) in q.planes.iter().enumerate() {
+            maps.push(
+                ioctl::mmap(&self.video, p.mem_offset, p.length)
+                    .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
+            );
+            dmabufs.push(
+                ioctl::expbuf::<OwnedFd>(
+                    &self.video,
+                    self.cap_q(),
+                    i,
+                    pi,
+                    ExpbufFlags::CLOEXEC | ExpbufFlags::RDWR,
+                )
+                .map_err(|e| {
+                    self.err(format!("VIDIOC_EXPBUF(CAPTURE {i} plane {pi})"), errno(e))
+                })?,
+            );
+        }
+        Ok(CaptureBuffer {
+            maps,
+            dmabufs,
+            queued: false,
+        })
+    }
+
+    /// Queues every CAPTURE buffer from `created.index` on (`VIDIOC_QBUF`),
+    /// then starts streaming: `VIDIOC_STREAMON(OUTPUT)`, then
+    /// `VIDIOC_STREAMON(CAPTURE)`.
+    fn stream_on(&mut self, created: bindings::v4l2_create_buffers) -> Result<(), DeviceError> {
         for i in created.index as usize..self.captures.len() {
             self.qbuf(self.cap_q(), i, 0, 0, 0, None)
                 .map_err(|e| self.err(format!("VIDIOC_QBUF(CAPTURE {i})"), e))?;
@@ -742,24 +867,7 @@ impl Session {
         self.streaming = true;
         ioctl::streamon(&self.video, self.cap_q())
             .map_err(|e| self.err("VIDIOC_STREAMON(CAPTURE)", errno(e)))?;
-        self.codec = codec;
-        let fmt = CaptureFormat {
-            pixel_format,
-            width: cap.width,
-            height: cap.height,
-            planes,
-        };
-        tracing::info!(
-            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
-            self.name,
-            self.outputs.len(),
-            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
-            cap.pixelformat,
-            cap.width,
-            cap.height,
-            created.count
-        );
-        Ok(fmt)
+        Ok(())
     }
 }
 
