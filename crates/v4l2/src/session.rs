@@ -872,10 +872,28 @@ impl Session {
 }
 
 impl OutputBuffer {
+    /// This buffer's media request fd, for `poll(POLLPRI)`.
     fn request_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the request's fd is open for as long as `self.request` lives,
-        // which outlives the returned borrow.
-        unsafe { BorrowedFd::borrow_raw(self.request.as_raw_fd()) }
+        request_fd::borrow(&self.request)
+    }
+}
+
+/// The session's only `unsafe`: v4l2r's `Request` implements `AsRawFd` but
+/// not `AsFd`, so its fd is borrowed by hand.
+#[allow(unsafe_code)] // BorrowedFd::borrow_raw of a media request's fd (FFI)
+mod request_fd {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+
+    use v4l2r::ioctl::Request;
+
+    /// `request`'s fd (from `MEDIA_IOC_REQUEST_ALLOC`), borrowed for as long
+    /// as `request` lives; polled for `POLLPRI`, which signals the request's
+    /// completion (uAPI "media-request-ioc-queue").
+    pub(super) fn borrow(request: &Request) -> BorrowedFd<'_> {
+        // SAFETY: `Request` owns its fd (a `File`) and closes it only when
+        // dropped, so the fd stays open for the returned borrow, which cannot
+        // outlive `request`.
+        unsafe { BorrowedFd::borrow_raw(request.as_raw_fd()) }
     }
 }
 
