@@ -468,6 +468,17 @@ mod tests {
     }
 
     #[test]
+    fn overlapping_start_codes_are_not_a_panic() {
+        // A picture start code whose code byte (00) begins a GOP start code.
+        let mut d = seq();
+        d.extend(pic(0, 1, 3));
+        d.extend([0, 0, 1, 0x00, 0, 1, 0xB8, 0, 0, 0, 0]);
+        d.extend(pic(1, 2, 3));
+        let m = Mpeg2EsDemuxer::from_bytes(Path::new("x.m2v"), d).unwrap();
+        assert_eq!(m.entries.len(), 2);
+    }
+
+    #[test]
     fn no_sequence_header_is_an_error() {
         assert!(Mpeg2EsDemuxer::from_bytes(Path::new("x.m2v"), pic(0, 1, 3)).is_err());
     }

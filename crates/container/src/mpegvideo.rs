@@ -35,9 +35,11 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// The payload after the 4-byte start code.
+    /// The payload after the 4-byte start code; empty when the next start
+    /// code begins inside this one (`00 00 01 00 00 01 ..`: [`units`] finds
+    /// the second prefix at `start + 3`).
     pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        &data[self.start + 4..self.end]
+        &data[(self.start + 4).min(self.end)..self.end]
     }
 }
 
@@ -184,6 +186,12 @@ mod tests {
         assert_eq!((u[0].code, u[0].start, u[0].end), (0xB3, 1, 7));
         assert_eq!((u[1].code, u[1].start, u[1].end), (0x00, 7, 12));
         assert_eq!(u[1].payload(&d), &[7]);
+        // A start code whose code byte begins the next prefix: empty payload.
+        let d = [0, 0, 1, 0x00, 0, 1, 0xB8, 5];
+        let u = units(&d);
+        assert_eq!((u[0].start, u[0].end, u[1].start), (0, 3, 3));
+        assert!(u[0].payload(&d).is_empty());
+        assert_eq!(u[1].payload(&d), &[5]);
     }
 
     #[test]
