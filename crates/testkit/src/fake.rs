@@ -626,6 +626,169 @@ impl FakeDevice {
         });
         self.filling_error = false;
     }
+    /// Refuses what the driver would: a codec the profile lacks, a coded
+    /// size (pixels) outside 1x1 up to the profile's maximum, a 10-bit
+    /// stream of a codec the driver decodes only in 8-bit.
+    fn check_stream(&self, codec: CodecKind, params: &StreamParams) -> Result<(), DeviceError> {
+        let (w, h) = (params.coded_width, params.coded_height);
+        if !self.profile.codecs.is_empty() {
+            let Some((mw, mh)) = self.profile.max_size(codec) else {
+                return Err(self.reject(self.profile.unsupported_codec(codec)));
+            };
+            if w > mw || h > mh || w == 0 || h == 0 {
+                return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
+            }
+        }
+        // Drivers refuse a 10-bit sequence of a codec they decode only in
+        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
+        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
+        // NV12), and a driver without a profile is not second-guessed.
+        if params.bit_depth > 8
+            && self.profile.driver != "visl"
+            && !self.profile.codecs.is_empty()
+            && !self.profile.codecs_10bit.contains(&codec)
+        {
+            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
+            return Err(self.reject(format!(
+                "{}-bit {codec} is not supported by {} (10-bit: {})",
+                params.bit_depth,
+                self.profile.driver,
+                if ten.is_empty() {
+                    "none".to_string()
+                } else {
+                    ten.join(", ")
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// What `VIDIOC_ENUM_FMT(CAPTURE)` lists after the first controls:
+    /// drivers that derive the format from the SPS (rkvdec, rpi-hevc-dec)
+    /// list only the ones for the stream's `bit_depth`; the others list all.
+    fn listed_capture_formats(&self, bit_depth: u8) -> Vec<[u8; 4]> {
+        if self.profile.sps_before_capture_format {
+            if bit_depth > 8 {
+                self.profile.capture_formats_10bit.to_vec()
+            } else {
+                self.profile.capture_formats.to_vec()
+            }
+        } else {
+            self.profile.all_capture_formats()
+        }
+    }
+
+    /// The CAPTURE fourcc among `listed` ([`choose_capture_format`]) and the
+    /// [`PixelFormat`] the engine gets: the format itself when the frame
+    /// module knows it, else (with [`FakeDevice::with_stand_in_formats`]) a
+    /// linear stand-in of the same depth. Keeps the driver's own choice,
+    /// shown or not, in [`FakeDevice::capture_fourcc`].
+    fn pick_capture_format(
+        &mut self,
+        bit_depth: u8,
+        listed: &[[u8; 4]],
+    ) -> Result<([u8; 4], PixelFormat), DeviceError> {
+        // The driver's choice, shown or not (a device-level fact for tests).
+        let device_choice = choose_capture_format(self.profile, bit_depth, listed, |_| true);
+        self.capture_fourcc = device_choice.map(|c| c.0);
+        let shown = choose_capture_format(self.profile, bit_depth, listed, |f| {
+            PixelFormat::from_v4l2(*f).is_some()
+        });
+        match (shown, device_choice) {
+            (Some((f, _)), _) => Ok((f, PixelFormat::from_v4l2(f).expect("checked"))),
+            (None, Some((f, _))) if self.stand_in => {
+                let pf = if bit_depth > 8 {
+                    PixelFormat::P010
+                } else {
+                    PixelFormat::Nv12
+                };
+                Ok((f, pf))
+            }
+            _ => Err(self.reject(format!(
+                "no CAPTURE format the frame module can handle (the driver offers {})",
+                listed
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Records the setup ioctls of `session::Session::configure`, as far as
+    /// the caller decides them (which controls come first), in
+    /// [`FakeDevice::ioctls`], and checks them against
+    /// [`Profile::check_order`] (an error names the broken rule).
+    fn record_setup(
+        &mut self,
+        codec: CodecKind,
+        first_controls: &[Control],
+        capture_fourcc: [u8; 4],
+        capture_buffers: u32,
+    ) -> Result<(), DeviceError> {
+        let mut ops = vec![
+            format!(
+                "S_FMT(OUTPUT) {}",
+                String::from_utf8_lossy(&codec.output_fourcc())
+            ),
+            "REQBUFS(OUTPUT)".to_string(),
+        ];
+        if !first_controls.is_empty() {
+            ops.push(format!(
+                "S_EXT_CTRLS(first) {}",
+                first_controls
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        ops.push(format!(
+            "S_FMT(CAPTURE) {}",
+            String::from_utf8_lossy(&capture_fourcc)
+        ));
+        ops.push(format!("CREATE_BUFS(CAPTURE) {capture_buffers}"));
+        ops.push("STREAMON".to_string());
+        let sps_needed = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
+        let order = self.profile.check_order(&ops, sps_needed);
+        self.ioctls.extend(ops);
+        order.map_err(|e| self.reject(e))
+    }
+
+    /// Forgets the jobs and pictures of the previous configuration and
+    /// starts decoding `codec`, with SPS / PPS set if `first_controls`
+    /// carries them.
+    fn restart(&mut self, codec: CodecKind, first_controls: &[Control]) {
+        self.pending.clear();
+        self.done.clear();
+        self.resident.clear();
+        self.held = None;
+        self.queued_hold = None;
+        self.sps_set = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
+        self.pps_set = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Pps(_) | Control::HevcPps(_)));
+        self.codec = Some(codec);
+    }
+
+    /// Retires the dequeued CAPTURE buffers of the previous configuration
+    /// (readable until released, as vb2 orphans mapped buffers on
+    /// `REQBUFS(0)`), then allocates `count` zeroed buffers of `size` bytes,
+    /// all queued, numbered after every earlier one.
+    fn reallocate_captures(&mut self, count: u32, size: usize) {
+        let old = std::mem::take(&mut self.capture_mem);
+        for (i, m) in old.into_iter().enumerate() {
+            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
+                self.retired.insert(self.base + i, m);
+            }
+        }
+        self.base += self.cap_state.len();
+        self.capture_mem = (0..count).map(|_| vec![0u8; size]).collect();
+        self.cap_state = vec![CapState::Queued; count as usize];
+        self.cap_free = (0..count as usize).collect();
+    }
 }
 
 impl DecoderDevice for FakeDevice {
@@ -659,143 +822,32 @@ impl DecoderDevice for FakeDevice {
             capture_buffers,
         ));
         let (w, h) = (params.coded_width, params.coded_height);
-        if !self.profile.codecs.is_empty() {
-            let Some((mw, mh)) = self.profile.max_size(codec) else {
-                return Err(self.reject(self.profile.unsupported_codec(codec)));
-            };
-            if w > mw || h > mh || w == 0 || h == 0 {
-                return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
-            }
-        }
-        // Drivers refuse a 10-bit sequence of a codec they decode only in
-        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
-        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
-        // NV12), and a driver without a profile is not second-guessed.
-        if params.bit_depth > 8
-            && self.profile.driver != "visl"
-            && !self.profile.codecs.is_empty()
-            && !self.profile.codecs_10bit.contains(&codec)
-        {
-            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
-            return Err(self.reject(format!(
-                "{}-bit {codec} is not supported by {} (10-bit: {})",
-                params.bit_depth,
-                self.profile.driver,
-                if ten.is_empty() {
-                    "none".to_string()
-                } else {
-                    ten.join(", ")
-                }
-            )));
-        }
-        let has_sps = first_controls
-            .iter()
-            .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
-        // The ioctl sequence of `session::Session::configure`, as far as the
-        // caller decides it (which controls come first).
-        let mut ops = vec![
-            format!(
-                "S_FMT(OUTPUT) {}",
-                String::from_utf8_lossy(&codec.output_fourcc())
-            ),
-            "REQBUFS(OUTPUT)".to_string(),
-        ];
-        if !first_controls.is_empty() {
-            ops.push(format!(
-                "S_EXT_CTRLS(first) {}",
-                first_controls
-                    .iter()
-                    .map(|c| c.name())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
-        }
-        // What ENUM_FMT lists: drivers that derive the format from the SPS
-        // (rkvdec, rpi-hevc-dec) list only the ones for the stream's depth.
-        let listed = if self.profile.sps_before_capture_format {
-            if params.bit_depth > 8 {
-                self.profile.capture_formats_10bit.to_vec()
-            } else {
-                self.profile.capture_formats.to_vec()
-            }
-        } else {
-            self.profile.all_capture_formats()
-        };
-        // The driver's choice, shown or not (a device-level fact for tests).
-        let device_choice =
-            choose_capture_format(self.profile, params.bit_depth, &listed, |_| true);
-        self.capture_fourcc = device_choice.map(|c| c.0);
-        let shown = choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
-            PixelFormat::from_v4l2(*f).is_some()
-        });
-        let (fourcc, pixel_format) = match (shown, device_choice) {
-            (Some((f, _)), _) => (f, PixelFormat::from_v4l2(f).expect("checked")),
-            (None, Some((f, _))) if self.stand_in => {
-                let pf = if params.bit_depth > 8 {
-                    PixelFormat::P010
-                } else {
-                    PixelFormat::Nv12
-                };
-                (f, pf)
-            }
-            _ => {
-                return Err(self.reject(format!(
-                    "no CAPTURE format the frame module can handle (the driver offers {})",
-                    listed
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )))
-            }
-        };
-        ops.push(format!(
-            "S_FMT(CAPTURE) {}",
-            String::from_utf8_lossy(&fourcc)
-        ));
-        ops.push(format!("CREATE_BUFS(CAPTURE) {capture_buffers}"));
-        ops.push("STREAMON".to_string());
-        let sps_needed = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
-        let order = self.profile.check_order(&ops, sps_needed);
-        self.ioctls.extend(ops);
-        order.map_err(|e| self.reject(e))?;
+        self.check_stream(codec, params)?;
+        // What ENUM_FMT lists after the first controls, and the choice.
+        let listed = self.listed_capture_formats(params.bit_depth);
+        let (fourcc, pixel_format) = self.pick_capture_format(params.bit_depth, &listed)?;
+        self.record_setup(codec, first_controls, fourcc, capture_buffers)?;
         let geo = capture_geometry(fourcc, pixel_format, w, h);
-        let (width, height, bytesperline, size) =
-            (geo.width, geo.height, geo.bytesperline, geo.size);
-        if size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
-            return Err(self.reject(format!("{capture_buffers} CAPTURE buffers of {size} bytes")));
+        if geo.size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
+            return Err(self.reject(format!(
+                "{capture_buffers} CAPTURE buffers of {} bytes",
+                geo.size
+            )));
         }
         let layout_fourcc = match pixel_format {
             PixelFormat::P010 => *b"P010",
             _ => *b"NV12",
         };
-        let planes = plane_layout(fourcc, &[bytesperline as u32], height as u32)
-            .or_else(|| plane_layout(layout_fourcc, &[bytesperline as u32], height as u32))
+        let (bytesperline, height) = (geo.bytesperline as u32, geo.height as u32);
+        let planes = plane_layout(fourcc, &[bytesperline], height)
+            .or_else(|| plane_layout(layout_fourcc, &[bytesperline], height))
             .expect("known format");
-        self.pending.clear();
-        self.done.clear();
-        self.resident.clear();
-        self.held = None;
-        self.queued_hold = None;
-        self.sps_set = has_sps;
-        self.pps_set = first_controls
-            .iter()
-            .any(|c| matches!(c, Control::H264Pps(_) | Control::HevcPps(_)));
-        self.codec = Some(codec);
-        let old = std::mem::take(&mut self.capture_mem);
-        for (i, m) in old.into_iter().enumerate() {
-            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
-                self.retired.insert(self.base + i, m);
-            }
-        }
-        self.base += self.cap_state.len();
-        self.capture_mem = (0..capture_buffers).map(|_| vec![0u8; size]).collect();
-        self.cap_state = vec![CapState::Queued; capture_buffers as usize];
-        self.cap_free = (0..capture_buffers as usize).collect();
+        self.restart(codec, first_controls);
+        self.reallocate_captures(capture_buffers, geo.size);
         let fmt = CaptureFormat {
             pixel_format,
-            width: width as u32,
-            height: height as u32,
+            width: geo.width as u32,
+            height: geo.height as u32,
             planes,
         };
         self.format = Some(fmt.clone());
