@@ -404,69 +404,103 @@ impl FakeDevice {
         DeviceError::Unsupported(what, self.name_())
     }
 
+    /// A rejection of the request for picture `timestamp_ns`:
+    /// `picture <timestamp_ns>: <what>`.
+    fn reject_picture(&self, timestamp_ns: u64, what: impl std::fmt::Display) -> DeviceError {
+        self.reject(format!("picture {timestamp_ns}: {what}"))
+    }
+
+    /// The module doc's per-request rules, checked in this order: the
+    /// codec's controls, the dynamic arrays, HOLD_CAPTURE_BUF on a
+    /// frame-based device, start codes, continuation of a held picture.
     fn check_job(&self, job: &DecodeJob) -> Result<(), DeviceError> {
-        let timestamp_ns = job.timestamp_ns;
+        match self.codec {
+            Some(CodecKind::H264) => self.check_h264_controls(job)?,
+            Some(CodecKind::Hevc) => self.check_hevc_controls(job)?,
+            Some(CodecKind::Vp9) => self.check_vp9_controls(job)?,
+            _ => {}
+        }
+        self.check_dynamic_arrays(job)?;
+        if self.mode == DecodeMode::FrameBased && job.hold_capture {
+            return Err(
+                self.reject_picture(job.timestamp_ns, "HOLD_CAPTURE_BUF on a frame-based device")
+            );
+        }
+        self.check_start_code(job)?;
+        self.check_continuation(job)
+    }
+
+    /// H.264: SLICE_PARAMS in every request when slice-based, DECODE_PARAMS
+    /// in a picture's first request, SPS and PPS set before or with it.
+    fn check_h264_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
-        if self.codec == Some(CodecKind::H264) {
-            if self.mode == DecodeMode::SliceBased
-                && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
-            {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: slice-based device needs SLICE_PARAMS in every request"
-                )));
-            }
-            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: first request of a picture lacks DECODE_PARAMS"
-                )));
-            }
-            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
-            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
-            if !sps || !pps {
-                return Err(self.reject(format!("picture {timestamp_ns}: SPS/PPS never set")));
-            }
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        if self.mode == DecodeMode::SliceBased
+            && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
+        {
+            return reject("slice-based device needs SLICE_PARAMS in every request");
         }
-        if self.codec == Some(CodecKind::Hevc) {
-            let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
-            if self.profile.has_control(slice_params) && !has(slice_params) {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: HEVC request without SLICE_PARAMS \
-                     (the driver has the control)"
-                )));
-            }
-            let slices = job.controls.iter().find_map(|c| match c {
-                Control::HevcSliceParams(v) => Some(v.len()),
-                _ => None,
-            });
-            if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: slice-based device: one SLICE_PARAMS element \
-                     per request"
-                )));
-            }
-            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: first request of a picture lacks DECODE_PARAMS"
-                )));
-            }
-            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
-            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
-            if !sps || !pps {
-                return Err(self.reject(format!("picture {timestamp_ns}: SPS/PPS never set")));
-            }
+        if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
+            return reject("first request of a picture lacks DECODE_PARAMS");
         }
-        if self.codec == Some(CodecKind::Vp9) {
-            if !has(bindings::V4L2_CID_STATELESS_VP9_FRAME) {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: VP9 request without V4L2_CID_STATELESS_VP9_FRAME"
-                )));
-            }
-            if job.hold_capture || !job.starts_picture {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: VP9 is one request per frame (no HOLD_CAPTURE_BUF)"
-                )));
-            }
+        let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
+        let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
+        if !sps || !pps {
+            return reject("SPS/PPS never set");
         }
+        Ok(())
+    }
+
+    /// HEVC: SLICE_PARAMS in every request when the driver has the control
+    /// (one element when slice-based), DECODE_PARAMS in a picture's first
+    /// request, SPS and PPS set before or with it.
+    fn check_hevc_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+        if self.profile.has_control(slice_params) && !has(slice_params) {
+            return reject("HEVC request without SLICE_PARAMS (the driver has the control)");
+        }
+        let slices = job.controls.iter().find_map(|c| match c {
+            Control::HevcSliceParams(v) => Some(v.len()),
+            _ => None,
+        });
+        if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
+            return reject("slice-based device: one SLICE_PARAMS element per request");
+        }
+        if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
+            return reject("first request of a picture lacks DECODE_PARAMS");
+        }
+        let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
+        let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
+        if !sps || !pps {
+            return reject("SPS/PPS never set");
+        }
+        Ok(())
+    }
+
+    /// VP9: V4L2_CID_STATELESS_VP9_FRAME in every request, one request per
+    /// frame.
+    fn check_vp9_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        if !job
+            .controls
+            .iter()
+            .any(|c| c.id() == bindings::V4L2_CID_STATELESS_VP9_FRAME)
+        {
+            return reject("VP9 request without V4L2_CID_STATELESS_VP9_FRAME");
+        }
+        if job.hold_capture || !job.starts_picture {
+            return reject("VP9 is one request per frame (no HOLD_CAPTURE_BUF)");
+        }
+        Ok(())
+    }
+
+    /// The dynamic arrays against the profile, as [`check_array_controls`]
+    /// checks them against a real device's `VIDIOC_QUERY_EXT_CTRL` answers:
+    /// a [`VARYING_CONTROLS`] entry the profile lacks is absent, one it has
+    /// is a dynamic array of at most its `dims[0]` elements.
+    fn check_dynamic_arrays(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let profile = self.profile;
         check_array_controls(&job.controls, &|id| {
             if !VARYING_CONTROLS.contains(&id) {
@@ -479,55 +513,55 @@ impl FakeDevice {
                 flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
             }))
         })
-        .map_err(|e| self.reject(format!("picture {timestamp_ns}: {e}")))?;
-        if self.mode == DecodeMode::FrameBased && job.hold_capture {
-            return Err(self.reject(format!(
-                "picture {timestamp_ns}: HOLD_CAPTURE_BUF on a frame-based device"
-            )));
-        }
+        .map_err(|e| self.reject_picture(job.timestamp_ns, e))
+    }
+
+    /// H.264 / HEVC: the bitstream starts with a `00 00 01` (or `00 00 00
+    /// 01`) start code iff the device's start-code menu says
+    /// [`StartCode::AnnexB`]. Other codecs have no such menu.
+    fn check_start_code(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let b = &job.bitstream;
         let starts_with_code = b.starts_with(&[0, 0, 1]) || b.starts_with(&[0, 0, 0, 1]);
         let has_start_code_menu = matches!(self.codec, Some(CodecKind::H264 | CodecKind::Hevc));
         match self.start_code {
-            _ if !has_start_code_menu => {}
+            _ if !has_start_code_menu => Ok(()),
             StartCode::AnnexB if !starts_with_code => {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: Annex-B device but no start code"
-                )))
+                Err(self.reject_picture(job.timestamp_ns, "Annex-B device but no start code"))
             }
             StartCode::None if starts_with_code => {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: start code present but device wants none"
-                )))
+                Err(self
+                    .reject_picture(job.timestamp_ns, "start code present but device wants none"))
             }
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    /// A request continuing a picture shares the held picture's timestamp;
+    /// a new picture waits until the held one's last request; on a
+    /// slice-based device a continuation follows its picture's first
+    /// request.
+    fn check_continuation(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let timestamp_ns = job.timestamp_ns;
         match (self.queued_hold, job.starts_picture) {
-            (Some(held_timestamp_ns), false) if held_timestamp_ns != timestamp_ns => {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: continues held picture {held_timestamp_ns} \
-                     with another timestamp"
-                )))
-            }
+            (Some(held_timestamp_ns), false) if held_timestamp_ns != timestamp_ns => Err(self
+                .reject_picture(
+                    timestamp_ns,
+                    format!("continues held picture {held_timestamp_ns} with another timestamp"),
+                )),
             // A continuation without a held picture is allowed only if the
             // previous request of the same picture was queued (it completed).
             (None, false)
                 if self.mode == DecodeMode::SliceBased
                     && self.log.last().map(|j| j.timestamp_ns) != Some(timestamp_ns) =>
             {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: continuation request without a first one"
-                )));
+                Err(self.reject_picture(timestamp_ns, "continuation request without a first one"))
             }
-            (Some(held_timestamp_ns), true) => {
-                return Err(self.reject(format!(
-                    "picture {timestamp_ns}: new picture while picture {held_timestamp_ns} \
-                     is still held"
-                )))
-            }
-            _ => {}
+            (Some(held_timestamp_ns), true) => Err(self.reject_picture(
+                timestamp_ns,
+                format!("new picture while picture {held_timestamp_ns} is still held"),
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs the oldest pending job; returns false if it cannot run (no CAPTURE buffer).
