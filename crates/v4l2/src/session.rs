@@ -119,6 +119,56 @@ fn probed_controls(codec: CodecKind) -> &'static [u32] {
     }
 }
 
+/// The decode mode and start code of `codec` on `video`: for H.264 / HEVC
+/// the current values of `V4L2_CID_STATELESS_<codec>_DECODE_MODE` /
+/// `_START_CODE` (frame-based / none where a menu is unreadable, with a
+/// warning naming `name`); frame-based without start codes for the codecs
+/// without such menus.
+fn read_mode(video: &File, codec: CodecKind, name: &str) -> (DecodeMode, StartCode) {
+    match (codec, read_menus(video, codec)) {
+        (CodecKind::H264 | CodecKind::Hevc, (Some(m), Some(s))) => (m, s),
+        (CodecKind::H264 | CodecKind::Hevc, (m, s)) => {
+            tracing::warn!(
+                "{name}: {codec} decode_mode/start_code menus unreadable; assuming frame-based"
+            );
+            (
+                m.unwrap_or(DecodeMode::FrameBased),
+                s.unwrap_or(StartCode::None),
+            )
+        }
+        // VP8/VP9/MPEG-2 have no such menus: one request per frame, no start codes.
+        _ => (DecodeMode::FrameBased, StartCode::None),
+    }
+}
+
+/// `VIDIOC_QUERY_EXT_CTRL` of each of `codec`'s [`probed_controls`] on
+/// `video`: control id → what the device said, `None` where the query
+/// failed (the device lacks the control). Logged at debug level under `name`.
+fn probe_controls(video: &File, codec: CodecKind, name: &str) -> HashMap<u32, Option<ControlInfo>> {
+    let mut controls = HashMap::new();
+    for &id in probed_controls(codec) {
+        let info = ioctl::CtrlId::new(id)
+            .ok()
+            .and_then(|cid| {
+                ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
+                    video,
+                    cid,
+                    ioctl::QueryCtrlFlags::empty(),
+                )
+                .ok()
+            })
+            .map(|q| ControlInfo {
+                elem_size: q.elem_size,
+                elems: q.elems,
+                dims0: q.dims[0],
+                flags: q.flags,
+            });
+        tracing::debug!("{name}: control {id:#x}: {info:?}");
+        controls.insert(id, info);
+    }
+    controls
+}
+
 /// Checks a request's dynamic-array controls against what the device said:
 /// an empty array is never sent (`size` 0 would keep the previous value or be
 /// refused, uAPI "vidioc-g-ext-ctrls"), a control the device lacks is not
@@ -235,20 +285,7 @@ impl Session {
                 name,
             ));
         }
-        let mode = match (codec, read_menus(&video, codec)) {
-            (CodecKind::H264 | CodecKind::Hevc, (Some(m), Some(s))) => (m, s),
-            (CodecKind::H264 | CodecKind::Hevc, (m, s)) => {
-                tracing::warn!(
-                    "{name}: {codec} decode_mode/start_code menus unreadable; assuming frame-based"
-                );
-                (
-                    m.unwrap_or(DecodeMode::FrameBased),
-                    s.unwrap_or(StartCode::None),
-                )
-            }
-            // VP8/VP9/MPEG-2 have no such menus: one request per frame, no start codes.
-            _ => (DecodeMode::FrameBased, StartCode::None),
-        };
+        let mode = read_mode(&video, codec, &name);
         if let Err(e) = ioctl::subscribe_event(
             &video,
             ioctl::EventType::SourceChange(0),
@@ -258,27 +295,7 @@ impl Session {
         }
         let listed: Vec<CodecKind> = probe.codecs.iter().map(|c| c.codec).collect();
         let profile = profile::for_probe(&probe.driver, &probe.card, &listed);
-        let mut controls = HashMap::new();
-        for &id in probed_controls(codec) {
-            let info = ioctl::CtrlId::new(id)
-                .ok()
-                .and_then(|cid| {
-                    ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
-                        &video,
-                        cid,
-                        ioctl::QueryCtrlFlags::empty(),
-                    )
-                    .ok()
-                })
-                .map(|q| ControlInfo {
-                    elem_size: q.elem_size,
-                    elems: q.elems,
-                    dims0: q.dims[0],
-                    flags: q.flags,
-                });
-            tracing::debug!("{name}: control {id:#x}: {info:?}");
-            controls.insert(id, info);
-        }
+        let controls = probe_controls(&video, codec, &name);
         tracing::info!(
             "{name}: {codec} {mode:?}, profile {} {}",
             profile.driver,
