@@ -11,12 +11,12 @@
 //!   times); `dts_ns` is `None` (Matroska has no decode times).
 //! * `keyframe`: the SimpleBlock keyframe flag. The crate does not expose a
 //!   BlockGroup's ReferenceBlock, so for BlockGroups the frame's bytes are
-//!   inspected instead ([`config::frame_is_keyframe`]: IDR/IRAP NAL unit, VP8/VP9
+//!   inspected instead (`config::frame_is_keyframe`: IDR/IRAP NAL unit, VP8/VP9
 //!   key frame bit, MPEG-2 I picture).
 //! * `frame_duration_ns` = the track's DefaultDuration.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
-//!   [`TrackingReader`]).
+//!   `TrackingReader`).
 //! * Seek: one indexing pass over the file (frame timestamps and keyframe
 //!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
 //!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).

@@ -15,7 +15,7 @@
 //!   stamped into its first 8 bytes (little-endian) so tests can detect a buffer
 //!   reused while it was still shown, and the CAPTURE width and height (u32 LE)
 //!   into the next 8 so they can tell a frame shown at the wrong size;
-//! * CAPTURE indices are unique across configurations (as [`super::session`]
+//! * CAPTURE indices are unique across configurations (as [`vreq_v4l2::session`]
 //!   numbers them): a reconfiguration retires the buffers the engine had
 //!   dequeued (vb2 orphans mapped buffers on `REQBUFS(0)`); they stay readable
 //!   until [`DecoderDevice::requeue_capture`] releases them.
@@ -43,7 +43,7 @@
 //!   `last_frame_ts` / `golden_frame_ts` / `alt_frame_ts` name held pictures
 //!   (else a violation);
 //! * CAPTURE format: the profile's choice for the stream's bit depth among
-//!   the formats it lists ([`super::profile::choose_capture_format`]); drivers
+//!   the formats it lists ([`vreq_v4l2::profile::choose_capture_format`]); drivers
 //!   that derive the format from the SPS (rkvdec, rpi-hevc-dec) list only the
 //!   formats of the stream's depth. The engine gets the driver's real format
 //!   and geometry, packed / tiled ones included (NV15 from rkvdec, NC12 /
@@ -77,8 +77,8 @@ use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 /// What discovery would report for a device of `profile` (a fake
 /// `/dev/media<n>` / `/dev/video<n>`): its codecs with the profile's maximum
 /// sizes and, for H.264 / HEVC, the menus' expected values. `card` names the
-/// variant so that [`super::profile::for_driver`] finds the profile again.
-/// For routing tests ([`super::discover::route`]) of multi-decoder boards.
+/// variant so that [`vreq_v4l2::profile::for_driver`] finds the profile again.
+/// For routing tests ([`vreq_v4l2::discover::route`]) of multi-decoder boards.
 pub fn device_info(profile: &'static Profile, n: u32) -> vreq_v4l2::DeviceInfo {
     let codecs = profile
         .codecs
@@ -282,7 +282,7 @@ impl FakeDevice {
         }
     }
 
-    /// A fake opened for `codec`, with the mode a [`super::session::Session`]
+    /// A fake opened for `codec`, with the mode a [`vreq_v4l2::session::Session`]
     /// would report: the profile's H.264 / HEVC menus, frame-based without
     /// start codes for the codecs without menus (VP8, VP9, MPEG-2).
     pub fn for_codec(profile: &'static Profile, codec: CodecKind) -> Self {
@@ -333,7 +333,7 @@ impl FakeDevice {
     /// for 10-bit) instead of failing `configure`. NV15 / NC12 / NC30 are
     /// known and always given as themselves. The driver's real choice stays
     /// visible through [`FakeDevice::capture_fourcc`] and in
-    /// [`FakeDevice::ioctls`]. Tests only: a real [`super::session::Session`]
+    /// [`FakeDevice::ioctls`]. Tests only: a real [`vreq_v4l2::session::Session`]
     /// refuses an unknown format.
     pub fn with_stand_in_formats(mut self) -> Self {
         self.stand_in = true;
@@ -342,7 +342,7 @@ impl FakeDevice {
 
     /// The CAPTURE fourcc the driver chose at the last `configure` (its
     /// ENUM_FMT list after the first controls, by
-    /// [`super::profile::choose_capture_format`]), whether or not the frame
+    /// [`vreq_v4l2::profile::choose_capture_format`]), whether or not the frame
     /// module can show it.
     pub fn capture_fourcc(&self) -> Option<[u8; 4]> {
         self.capture_fourcc

@@ -10,7 +10,7 @@
 //! The engine talks to devices only through the [`DecoderDevice`] trait
 //! (tests implement it with the testkit crate's fake device).
 //!
-//! `unsafe` is allowed in [`media`]'s FFI and in [`session`]'s one private
+//! `unsafe` is allowed in the private `media` module's FFI and in [`session`]'s one private
 //! `request_fd` module (a media request's fd borrowed for `poll`) only, each
 //! block with its `// SAFETY:` line; the rest of the crate denies it.
 
@@ -94,7 +94,8 @@ pub enum DeviceError {
 }
 
 /// A stateless decoder session as the engine sees it. Implemented by
-/// [`session::Session`] (real device) and [`fake::FakeDevice`] (tests).
+/// [`session::Session`] (real device) and the testkit crate's
+/// `vreq_testkit::fake::FakeDevice` (tests).
 pub trait DecoderDevice {
     /// Human-readable name for messages (`/dev/video0 (visl)`).
     fn name(&self) -> String;
