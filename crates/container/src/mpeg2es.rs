@@ -211,12 +211,7 @@ impl<'a> PacketBuilder<'a> {
                 self.group_of_pictures();
                 self.pending_start.get_or_insert(u.start);
             }
-            parser::PICTURE_START => {
-                if !self.second_field() {
-                    self.close_after_slices(u.start);
-                    self.picture(u, data);
-                }
-            }
+            parser::PICTURE_START => self.picture(u, data),
             parser::EXTENSION_START => self.extension(u.payload(data)),
             0x01..=parser::SLICE_LAST => self.slice(),
             _ => {}
@@ -275,10 +270,16 @@ impl<'a> PacketBuilder<'a> {
         }
     }
 
-    /// `picture_header()` (6.2.3): opens a packet starting at the pending
+    /// `picture_header()` (6.2.3): a frame's second field joins the open
+    /// packet ([`Self::second_field`]); any other picture ends the open
+    /// packet if it has slices and opens one, starting at the pending
     /// sequence / GOP header, else at this header. An unreadable header
     /// counts as `temporal_reference` 0, not intra.
     fn picture(&mut self, u: &Unit, data: &[u8]) {
+        if self.second_field() {
+            return;
+        }
+        self.close_after_slices(u.start);
         let hdr = parser::picture_header(u.payload(data));
         let temporal_reference = hdr.map_or(0, |(temporal_reference, _)| temporal_reference);
         self.pictures_in_gop = true;
