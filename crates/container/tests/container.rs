@@ -18,6 +18,8 @@ struct CapAlloc;
 static LARGEST_ALLOC: AtomicUsize = AtomicUsize::new(0);
 const ALLOC_CAP: usize = 1 << 30;
 
+// SAFETY: every method forwards to `System` unchanged or returns null, which
+// `GlobalAlloc` allows for a failed allocation; `System`'s guarantees hold.
 unsafe impl GlobalAlloc for CapAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LARGEST_ALLOC.fetch_max(l.size(), Ordering::Relaxed);
