@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{CodecKind, CodecPrivate, ContainerError, TrackCodec, Demuxer, Packet, TrackInfo};
+use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 /// Largest access unit (and NAL unit) accepted, in bytes.
 pub const MAX_AU_BYTES: usize = 32 << 20;
@@ -40,7 +40,8 @@ struct Nal {
     header: usize,
 }
 
-/// Annex-B demuxer: one track (id 1) of [`TrackCodec::Video(CodecKind::H264)`] or [`TrackCodec::Video(CodecKind::Hevc)`].
+/// Annex-B demuxer: one track (id 1) of [`TrackCodec::Video`] with
+/// [`CodecKind::H264`] or [`CodecKind::Hevc`].
 pub struct AnnexBDemuxer {
     path: PathBuf,
     file: File,
@@ -60,7 +61,8 @@ pub struct AnnexBDemuxer {
 }
 
 impl AnnexBDemuxer {
-    /// Opens a raw elementary stream of `codec` ([`TrackCodec::Video(CodecKind::H264)`] or [`TrackCodec::Video(CodecKind::Hevc)`]).
+    /// Opens a raw elementary stream of `codec` ([`TrackCodec::Video`] with
+    /// [`CodecKind::H264`] or [`CodecKind::Hevc`]).
     ///
     /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] for any other codec.
     pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {

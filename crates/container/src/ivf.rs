@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::{CodecKind, CodecPrivate, ContainerError, TrackCodec, Demuxer, Packet, TrackInfo};
+use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 const FORMAT: &str = "IVF";
 const FILE_HEADER_LEN: u64 = 32;

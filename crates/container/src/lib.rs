@@ -306,8 +306,14 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         Some(Format::Mp4) => Ok(Box::new(mp4::Mp4Demuxer::open(path)?)),
         Some(Format::Matroska) => Ok(Box::new(mkv::MkvDemuxer::open(path)?)),
         Some(Format::Ivf) => Ok(Box::new(ivf::IvfDemuxer::open(path)?)),
-        Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, TrackCodec::Video(CodecKind::H264))?)),
-        Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(path, TrackCodec::Video(CodecKind::Hevc))?)),
+        Some(Format::AnnexBH264) => Ok(Box::new(annexb::AnnexBDemuxer::open(
+            path,
+            TrackCodec::Video(CodecKind::H264),
+        )?)),
+        Some(Format::AnnexBHevc) => Ok(Box::new(annexb::AnnexBDemuxer::open(
+            path,
+            TrackCodec::Video(CodecKind::Hevc),
+        )?)),
         Some(Format::Mpeg2Es) => Ok(Box::new(mpeg2es::Mpeg2EsDemuxer::open(path)?)),
         Some(Format::MpegPs) => Ok(Box::new(mpegps::open(path)?)),
         Some(Format::MpegTs) => Ok(Box::new(mpegts::open(path)?)),

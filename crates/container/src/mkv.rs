@@ -11,12 +11,12 @@
 //!   times); `dts_ns` is `None` (Matroska has no decode times).
 //! * `keyframe`: the SimpleBlock keyframe flag. The crate does not expose a
 //!   BlockGroup's ReferenceBlock, so for BlockGroups the frame's bytes are
-//!   inspected instead ([`config::frame_is_keyframe`]: IDR/IRAP NAL unit, VP8/VP9
+//!   inspected instead (`config::frame_is_keyframe`: IDR/IRAP NAL unit, VP8/VP9
 //!   key frame bit, MPEG-2 I picture).
 //! * `frame_duration_ns` = the track's DefaultDuration.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
-//!   [`TrackingReader`]).
+//!   `TrackingReader`).
 //! * Seek: one indexing pass over the file (frame timestamps and keyframe
 //!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
 //!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
@@ -29,7 +29,9 @@ use std::rc::Rc;
 
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
-use super::{config, CodecKind, CodecPrivate, ContainerError, TrackCodec, Crop, Demuxer, Packet, TrackInfo};
+use super::{
+    config, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec, TrackInfo,
+};
 
 const FORMAT: &str = "Matroska";
 /// Read calls remembered by [`TrackingReader`].
@@ -428,26 +430,29 @@ impl MkvDemuxer {
             let Ok(id) = u32::try_from(t.track_number().get()) else {
                 continue;
             };
-            let private = match (&codec, t.codec_private()) {
-                (_, None) => CodecPrivate::None,
-                (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(
-                        path,
-                        FORMAT,
-                        0,
-                        format!("track {id} CodecPrivate byte {o}: {m}"),
-                    )
-                })?,
-                (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p).map_err(|(o, m)| {
-                    ContainerError::corrupt(
-                        path,
-                        FORMAT,
-                        0,
-                        format!("track {id} CodecPrivate byte {o}: {m}"),
-                    )
-                })?,
-                (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
-            };
+            let private =
+                match (&codec, t.codec_private()) {
+                    (_, None) => CodecPrivate::None,
+                    (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p)
+                        .map_err(|(o, m)| {
+                            ContainerError::corrupt(
+                                path,
+                                FORMAT,
+                                0,
+                                format!("track {id} CodecPrivate byte {o}: {m}"),
+                            )
+                        })?,
+                    (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p)
+                        .map_err(|(o, m)| {
+                            ContainerError::corrupt(
+                                path,
+                                FORMAT,
+                                0,
+                                format!("track {id} CodecPrivate byte {o}: {m}"),
+                            )
+                        })?,
+                    (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
+                };
             let (width, height) = t
                 .video()
                 .map(|v| {

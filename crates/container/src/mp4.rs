@@ -25,7 +25,9 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::{config, CodecKind, CodecPrivate, ContainerError, TrackCodec, Crop, Demuxer, Packet, TrackInfo};
+use super::{
+    config, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec, TrackInfo,
+};
 
 const FORMAT: &str = "MP4";
 /// Largest `moov`/`moof` box read into memory.

@@ -35,9 +35,11 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// The payload after the 4-byte start code.
+    /// The payload after the 4-byte start code; empty when the next start
+    /// code begins inside this one (`00 00 01 00 00 01 ..`: [`units`] finds
+    /// the second prefix at `start + 3`).
     pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        &data[self.start + 4..self.end]
+        &data[(self.start + 4).min(self.end)..self.end]
     }
 }
 
@@ -69,7 +71,9 @@ fn bits(p: &[u8], at: usize, n: usize) -> Option<u32> {
     if at + n > p.len() * 8 {
         return None;
     }
-    Some((at..at + n).fold(0u32, |v, i| (v << 1) | u32::from((p[i / 8] >> (7 - i % 8)) & 1)))
+    Some((at..at + n).fold(0u32, |v, i| {
+        (v << 1) | u32::from((p[i / 8] >> (7 - i % 8)) & 1)
+    }))
 }
 
 /// What a demuxer takes from `sequence_header()` (6.2.2.1).
@@ -182,6 +186,12 @@ mod tests {
         assert_eq!((u[0].code, u[0].start, u[0].end), (0xB3, 1, 7));
         assert_eq!((u[1].code, u[1].start, u[1].end), (0x00, 7, 12));
         assert_eq!(u[1].payload(&d), &[7]);
+        // A start code whose code byte begins the next prefix: empty payload.
+        let d = [0, 0, 1, 0x00, 0, 1, 0xB8, 5];
+        let u = units(&d);
+        assert_eq!((u[0].start, u[0].end, u[1].start), (0, 3, 3));
+        assert!(u[0].payload(&d).is_empty());
+        assert_eq!(u[1].payload(&d), &[5]);
     }
 
     #[test]
@@ -205,7 +215,7 @@ mod tests {
         // temporal_reference 5, picture_coding_type 1 (I)
         assert_eq!(picture_header(&[0x01, 0x48]), Some((5, 1)));
         assert_eq!(picture_header(&[0x01, 0x40]), None); // type 0: reserved
-        // picture_coding_extension, picture_structure 1 (top field)
+                                                         // picture_coding_extension, picture_structure 1 (top field)
         let pce = [0x8F, 0xFF, 0xF1, 0x00, 0x00];
         assert_eq!(
             extension(&pce),

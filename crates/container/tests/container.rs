@@ -18,6 +18,8 @@ struct CapAlloc;
 static LARGEST_ALLOC: AtomicUsize = AtomicUsize::new(0);
 const ALLOC_CAP: usize = 1 << 30;
 
+// SAFETY: every method forwards to `System` unchanged or returns null, which
+// `GlobalAlloc` allows for a failed allocation; `System`'s guarantees hold.
 unsafe impl GlobalAlloc for CapAlloc {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LARGEST_ALLOC.fetch_max(l.size(), Ordering::Relaxed);
@@ -220,7 +222,11 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         }
     }
     match (&track.codec, &track.codec_private, e.container.as_str()) {
-        (TrackCodec::Video(CodecKind::H264) | TrackCodec::Video(CodecKind::Hevc), cp, "MP4" | "QuickTime MOV" | "Matroska") => {
+        (
+            TrackCodec::Video(CodecKind::H264) | TrackCodec::Video(CodecKind::Hevc),
+            cp,
+            "MP4" | "QuickTime MOV" | "Matroska",
+        ) => {
             let len = nal_length_size(cp).ok_or(format!("no avcC/hvcC: {cp:?}"))?;
             if let CodecPrivate::Avc { sps, pps, .. } = cp {
                 if sps.is_empty()

@@ -158,6 +158,65 @@ pub struct PlaneLayout {
     pub stride: usize,
 }
 
+/// How the CAPTURE planes of `fourcc` sit in its memory planes, from the
+/// negotiated `bytesperline` (per memory plane) and allocated `height`.
+///
+/// `fourcc` is the V4L2 CAPTURE pixel format (`pixelformat` of
+/// `v4l2_pix_format(_mplane)`), `bytesperline` holds one value in bytes per
+/// memory plane (missing ones read as 0), `height` is in pixel rows. Returns
+/// one [`PlaneLayout`] per picture plane (Y first; 2 or 3, as
+/// [`PixelFormat::planes`]).
+///
+/// Layouts per uAPI "pixfmt-yuv-planar": NV12 (Y then CbCr in one buffer),
+/// NM12 (two buffers), YU12 (Y, Cb, Cr in one buffer, chroma stride half),
+/// YM12 (three buffers), P010 (like NV12 with 16-bit samples), NV15 (like
+/// NV12, 4 10-bit samples in 5 bytes: `bytesperline` ≥ ceil(width · 10 / 8);
+/// rkvdec fills it with `v4l2_fill_pixfmt_mp`, chroma right after the luma).
+///
+/// The SAND128 formats NC12 / NC30 (raspberrypi/linux
+/// `pixfmt-nv12-col128.rst`) are one memory plane of 128-byte columns;
+/// their `bytesperline` is the **column height in 128-byte lines**
+/// (hevc_d_video.c `hevc_d_prepare_dst_format`: "For column formats set
+/// bytesperline to column height", at least `height · 3 / 2`), and the
+/// chroma rows of each column start at line `height` (rpivid_h265.c /
+/// hevc_d_h265.c: `frame_c_offset = dst_fmt.height * 128`). So plane 0 is at
+/// byte 0, plane 1 at `height · 128`, and both "strides" are the column
+/// height (see [`PlanesRef`]). `None` for an unknown fourcc or
+/// a SAND128 column height below `height · 3 / 2`.
+pub fn plane_layout(
+    fourcc: [u8; 4],
+    bytesperline: &[u32],
+    height: u32,
+) -> Option<Vec<PlaneLayout>> {
+    let bpl = |i: usize| bytesperline.get(i).copied().unwrap_or(0) as usize;
+    let h = height as usize;
+    let p = |memory_plane, offset, stride| PlaneLayout {
+        memory_plane,
+        offset,
+        stride,
+    };
+    Some(match &fourcc {
+        b"NV12" | b"P010" | b"NV15" => vec![p(0, 0, bpl(0)), p(0, bpl(0) * h, bpl(0))],
+        b"NC12" | b"NC30" => {
+            if bpl(0) < h + h.div_ceil(2) {
+                return None;
+            }
+            vec![p(0, 0, bpl(0)), p(0, h * 128, bpl(0))]
+        }
+        b"NM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1))],
+        b"YU12" => {
+            let c = bpl(0) / 2;
+            vec![
+                p(0, 0, bpl(0)),
+                p(0, bpl(0) * h, c),
+                p(0, bpl(0) * h + c * h.div_ceil(2), c),
+            ]
+        }
+        b"YM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1)), p(2, 0, bpl(2))],
+        _ => return None,
+    })
+}
+
 /// A decoded picture in display order. Dropping it gives its CAPTURE buffer
 /// back to the decoder (after the codec no longer references it).
 #[derive(Debug)]
@@ -213,5 +272,62 @@ impl Drop for BufferReturn {
         self.returned
             .borrow_mut()
             .push((self.generation, self.index));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts() {
+        let nv12 = plane_layout(*b"NV12", &[320], 240).unwrap();
+        assert_eq!(
+            nv12[1],
+            PlaneLayout {
+                memory_plane: 0,
+                offset: 320 * 240,
+                stride: 320
+            }
+        );
+        let yu12 = plane_layout(*b"YU12", &[320], 240).unwrap();
+        assert_eq!(yu12[1].offset, 320 * 240);
+        assert_eq!(yu12[2].offset, 320 * 240 + 160 * 120);
+        assert_eq!(yu12[2].stride, 160);
+        let nm12 = plane_layout(*b"NM12", &[320, 320], 240).unwrap();
+        assert_eq!(
+            nm12[1],
+            PlaneLayout {
+                memory_plane: 1,
+                offset: 0,
+                stride: 320
+            }
+        );
+        // NC12 / NC30: one memory plane, chroma at height · 128, "stride" =
+        // column height (bytesperline); a column shorter than 1.5 × height is refused.
+        assert!(plane_layout(*b"NC12", &[128], 240).is_none());
+        for f in [*b"NC12", *b"NC30"] {
+            let l = plane_layout(f, &[1632], 1088).unwrap();
+            assert_eq!(
+                l,
+                vec![
+                    PlaneLayout {
+                        memory_plane: 0,
+                        offset: 0,
+                        stride: 1632
+                    },
+                    PlaneLayout {
+                        memory_plane: 0,
+                        offset: 1088 * 128,
+                        stride: 1632
+                    }
+                ]
+            );
+        }
+        assert!(plane_layout(*b"NC30", &[1631], 1088).is_none());
+        // NV15: like NV12; 1920 samples = 2400 bytes per row.
+        let nv15 = plane_layout(*b"NV15", &[2400], 1088).unwrap();
+        assert_eq!(nv15[1].offset, 2400 * 1088);
+        assert_eq!(nv15[1].stride, 2400);
     }
 }

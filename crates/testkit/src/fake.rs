@@ -15,7 +15,7 @@
 //!   stamped into its first 8 bytes (little-endian) so tests can detect a buffer
 //!   reused while it was still shown, and the CAPTURE width and height (u32 LE)
 //!   into the next 8 so they can tell a frame shown at the wrong size;
-//! * CAPTURE indices are unique across configurations (as [`super::session`]
+//! * CAPTURE indices are unique across configurations (as [`vreq_v4l2::session`]
 //!   numbers them): a reconfiguration retires the buffers the engine had
 //!   dequeued (vb2 orphans mapped buffers on `REQBUFS(0)`); they stay readable
 //!   until [`DecoderDevice::requeue_capture`] releases them.
@@ -43,7 +43,7 @@
 //!   `last_frame_ts` / `golden_frame_ts` / `alt_frame_ts` name held pictures
 //!   (else a violation);
 //! * CAPTURE format: the profile's choice for the stream's bit depth among
-//!   the formats it lists ([`super::profile::choose_capture_format`]); drivers
+//!   the formats it lists ([`vreq_v4l2::profile::choose_capture_format`]); drivers
 //!   that derive the format from the SPS (rkvdec, rpi-hevc-dec) list only the
 //!   formats of the stream's depth. The engine gets the driver's real format
 //!   and geometry, packed / tiled ones included (NV15 from rkvdec, NC12 /
@@ -69,16 +69,16 @@ use std::time::Duration;
 use v4l2r::bindings;
 
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::{CaptureFormat, PixelFormat};
+use vreq_frame::{plane_layout, CaptureFormat, PixelFormat};
 use vreq_v4l2::profile::{choose_capture_format, Profile, VARYING_CONTROLS};
-use vreq_v4l2::session::{check_array_controls, plane_layout, ControlInfo};
+use vreq_v4l2::session::{check_array_controls, ControlInfo};
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 
 /// What discovery would report for a device of `profile` (a fake
 /// `/dev/media<n>` / `/dev/video<n>`): its codecs with the profile's maximum
 /// sizes and, for H.264 / HEVC, the menus' expected values. `card` names the
-/// variant so that [`super::profile::for_driver`] finds the profile again.
-/// For routing tests ([`super::discover::route`]) of multi-decoder boards.
+/// variant so that [`vreq_v4l2::profile::for_driver`] finds the profile again.
+/// For routing tests ([`vreq_v4l2::discover::route`]) of multi-decoder boards.
 pub fn device_info(profile: &'static Profile, n: u32) -> vreq_v4l2::DeviceInfo {
     let codecs = profile
         .codecs
@@ -282,7 +282,7 @@ impl FakeDevice {
         }
     }
 
-    /// A fake opened for `codec`, with the mode a [`super::session::Session`]
+    /// A fake opened for `codec`, with the mode a [`vreq_v4l2::session::Session`]
     /// would report: the profile's H.264 / HEVC menus, frame-based without
     /// start codes for the codecs without menus (VP8, VP9, MPEG-2).
     pub fn for_codec(profile: &'static Profile, codec: CodecKind) -> Self {
@@ -333,7 +333,7 @@ impl FakeDevice {
     /// for 10-bit) instead of failing `configure`. NV15 / NC12 / NC30 are
     /// known and always given as themselves. The driver's real choice stays
     /// visible through [`FakeDevice::capture_fourcc`] and in
-    /// [`FakeDevice::ioctls`]. Tests only: a real [`super::session::Session`]
+    /// [`FakeDevice::ioctls`]. Tests only: a real [`vreq_v4l2::session::Session`]
     /// refuses an unknown format.
     pub fn with_stand_in_formats(mut self) -> Self {
         self.stand_in = true;
@@ -342,7 +342,7 @@ impl FakeDevice {
 
     /// The CAPTURE fourcc the driver chose at the last `configure` (its
     /// ENUM_FMT list after the first controls, by
-    /// [`super::profile::choose_capture_format`]), whether or not the frame
+    /// [`vreq_v4l2::profile::choose_capture_format`]), whether or not the frame
     /// module can show it.
     pub fn capture_fourcc(&self) -> Option<[u8; 4]> {
         self.capture_fourcc
@@ -404,67 +404,103 @@ impl FakeDevice {
         DeviceError::Unsupported(what, self.name_())
     }
 
+    /// A rejection of the request for picture `timestamp_ns`:
+    /// `picture <timestamp_ns>: <what>`.
+    fn reject_picture(&self, timestamp_ns: u64, what: impl std::fmt::Display) -> DeviceError {
+        self.reject(format!("picture {timestamp_ns}: {what}"))
+    }
+
+    /// The module doc's per-request rules, checked in this order: the
+    /// codec's controls, the dynamic arrays, HOLD_CAPTURE_BUF on a
+    /// frame-based device, start codes, continuation of a held picture.
     fn check_job(&self, job: &DecodeJob) -> Result<(), DeviceError> {
-        let ts = job.timestamp_ns;
+        match self.codec {
+            Some(CodecKind::H264) => self.check_h264_controls(job)?,
+            Some(CodecKind::Hevc) => self.check_hevc_controls(job)?,
+            Some(CodecKind::Vp9) => self.check_vp9_controls(job)?,
+            _ => {}
+        }
+        self.check_dynamic_arrays(job)?;
+        if self.mode == DecodeMode::FrameBased && job.hold_capture {
+            return Err(
+                self.reject_picture(job.timestamp_ns, "HOLD_CAPTURE_BUF on a frame-based device")
+            );
+        }
+        self.check_start_code(job)?;
+        self.check_continuation(job)
+    }
+
+    /// H.264: SLICE_PARAMS in every request when slice-based, DECODE_PARAMS
+    /// in a picture's first request, SPS and PPS set before or with it.
+    fn check_h264_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
-        if self.codec == Some(CodecKind::H264) {
-            if self.mode == DecodeMode::SliceBased
-                && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
-            {
-                return Err(self.reject(format!(
-                    "picture {ts}: slice-based device needs SLICE_PARAMS in every request"
-                )));
-            }
-            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
-                return Err(self.reject(format!(
-                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
-                )));
-            }
-            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
-            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
-            if !sps || !pps {
-                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
-            }
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        if self.mode == DecodeMode::SliceBased
+            && !has(bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS)
+        {
+            return reject("slice-based device needs SLICE_PARAMS in every request");
         }
-        if self.codec == Some(CodecKind::Hevc) {
-            let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
-            if self.profile.has_control(slice_params) && !has(slice_params) {
-                return Err(self.reject(format!(
-                    "picture {ts}: HEVC request without SLICE_PARAMS (the driver has the control)"
-                )));
-            }
-            let slices = job.controls.iter().find_map(|c| match c {
-                Control::HevcSliceParams(v) => Some(v.len()),
-                _ => None,
-            });
-            if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
-                return Err(self.reject(format!(
-                    "picture {ts}: slice-based device: one SLICE_PARAMS element per request"
-                )));
-            }
-            if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
-                return Err(self.reject(format!(
-                    "picture {ts}: first request of a picture lacks DECODE_PARAMS"
-                )));
-            }
-            let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
-            let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
-            if !sps || !pps {
-                return Err(self.reject(format!("picture {ts}: SPS/PPS never set")));
-            }
+        if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS) {
+            return reject("first request of a picture lacks DECODE_PARAMS");
         }
-        if self.codec == Some(CodecKind::Vp9) {
-            if !has(bindings::V4L2_CID_STATELESS_VP9_FRAME) {
-                return Err(self.reject(format!(
-                    "picture {ts}: VP9 request without V4L2_CID_STATELESS_VP9_FRAME"
-                )));
-            }
-            if job.hold_capture || !job.starts_picture {
-                return Err(self.reject(format!(
-                    "picture {ts}: VP9 is one request per frame (no HOLD_CAPTURE_BUF)"
-                )));
-            }
+        let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_H264_SPS);
+        let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_H264_PPS);
+        if !sps || !pps {
+            return reject("SPS/PPS never set");
         }
+        Ok(())
+    }
+
+    /// HEVC: SLICE_PARAMS in every request when the driver has the control
+    /// (one element when slice-based), DECODE_PARAMS in a picture's first
+    /// request, SPS and PPS set before or with it.
+    fn check_hevc_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let has = |id: u32| job.controls.iter().any(|c| c.id() == id);
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        let slice_params = bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS;
+        if self.profile.has_control(slice_params) && !has(slice_params) {
+            return reject("HEVC request without SLICE_PARAMS (the driver has the control)");
+        }
+        let slices = job.controls.iter().find_map(|c| match c {
+            Control::HevcSliceParams(v) => Some(v.len()),
+            _ => None,
+        });
+        if self.mode == DecodeMode::SliceBased && slices.is_some_and(|n| n > 1) {
+            return reject("slice-based device: one SLICE_PARAMS element per request");
+        }
+        if job.starts_picture && !has(bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) {
+            return reject("first request of a picture lacks DECODE_PARAMS");
+        }
+        let sps = self.sps_set || has(bindings::V4L2_CID_STATELESS_HEVC_SPS);
+        let pps = self.pps_set || has(bindings::V4L2_CID_STATELESS_HEVC_PPS);
+        if !sps || !pps {
+            return reject("SPS/PPS never set");
+        }
+        Ok(())
+    }
+
+    /// VP9: V4L2_CID_STATELESS_VP9_FRAME in every request, one request per
+    /// frame.
+    fn check_vp9_controls(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let reject = |what: &str| Err(self.reject_picture(job.timestamp_ns, what));
+        if !job
+            .controls
+            .iter()
+            .any(|c| c.id() == bindings::V4L2_CID_STATELESS_VP9_FRAME)
+        {
+            return reject("VP9 request without V4L2_CID_STATELESS_VP9_FRAME");
+        }
+        if job.hold_capture || !job.starts_picture {
+            return reject("VP9 is one request per frame (no HOLD_CAPTURE_BUF)");
+        }
+        Ok(())
+    }
+
+    /// The dynamic arrays against the profile, as [`check_array_controls`]
+    /// checks them against a real device's `VIDIOC_QUERY_EXT_CTRL` answers:
+    /// a [`VARYING_CONTROLS`] entry the profile lacks is absent, one it has
+    /// is a dynamic array of at most its `dims[0]` elements.
+    fn check_dynamic_arrays(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let profile = self.profile;
         check_array_controls(&job.controls, &|id| {
             if !VARYING_CONTROLS.contains(&id) {
@@ -477,51 +513,55 @@ impl FakeDevice {
                 flags: bindings::V4L2_CTRL_FLAG_DYNAMIC_ARRAY,
             }))
         })
-        .map_err(|e| self.reject(format!("picture {ts}: {e}")))?;
-        if self.mode == DecodeMode::FrameBased && job.hold_capture {
-            return Err(self.reject(format!(
-                "picture {ts}: HOLD_CAPTURE_BUF on a frame-based device"
-            )));
-        }
+        .map_err(|e| self.reject_picture(job.timestamp_ns, e))
+    }
+
+    /// H.264 / HEVC: the bitstream starts with a `00 00 01` (or `00 00 00
+    /// 01`) start code iff the device's start-code menu says
+    /// [`StartCode::AnnexB`]. Other codecs have no such menu.
+    fn check_start_code(&self, job: &DecodeJob) -> Result<(), DeviceError> {
         let b = &job.bitstream;
         let starts_with_code = b.starts_with(&[0, 0, 1]) || b.starts_with(&[0, 0, 0, 1]);
         let has_start_code_menu = matches!(self.codec, Some(CodecKind::H264 | CodecKind::Hevc));
         match self.start_code {
-            _ if !has_start_code_menu => {}
+            _ if !has_start_code_menu => Ok(()),
             StartCode::AnnexB if !starts_with_code => {
-                return Err(self.reject(format!("picture {ts}: Annex-B device but no start code")))
+                Err(self.reject_picture(job.timestamp_ns, "Annex-B device but no start code"))
             }
             StartCode::None if starts_with_code => {
-                return Err(self.reject(format!(
-                    "picture {ts}: start code present but device wants none"
-                )))
+                Err(self
+                    .reject_picture(job.timestamp_ns, "start code present but device wants none"))
             }
-            _ => {}
+            _ => Ok(()),
         }
+    }
+
+    /// A request continuing a picture shares the held picture's timestamp;
+    /// a new picture waits until the held one's last request; on a
+    /// slice-based device a continuation follows its picture's first
+    /// request.
+    fn check_continuation(&self, job: &DecodeJob) -> Result<(), DeviceError> {
+        let timestamp_ns = job.timestamp_ns;
         match (self.queued_hold, job.starts_picture) {
-            (Some(h), false) if h != ts => {
-                return Err(self.reject(format!(
-                    "picture {ts}: continues held picture {h} with another timestamp"
-                )))
-            }
+            (Some(held_timestamp_ns), false) if held_timestamp_ns != timestamp_ns => Err(self
+                .reject_picture(
+                    timestamp_ns,
+                    format!("continues held picture {held_timestamp_ns} with another timestamp"),
+                )),
             // A continuation without a held picture is allowed only if the
             // previous request of the same picture was queued (it completed).
             (None, false)
                 if self.mode == DecodeMode::SliceBased
-                    && self.log.last().map(|j| j.timestamp_ns) != Some(ts) =>
+                    && self.log.last().map(|j| j.timestamp_ns) != Some(timestamp_ns) =>
             {
-                return Err(self.reject(format!(
-                    "picture {ts}: continuation request without a first one"
-                )));
+                Err(self.reject_picture(timestamp_ns, "continuation request without a first one"))
             }
-            (Some(h), true) => {
-                return Err(self.reject(format!(
-                    "picture {ts}: new picture while picture {h} is still held"
-                )))
-            }
-            _ => {}
+            (Some(held_timestamp_ns), true) => Err(self.reject_picture(
+                timestamp_ns,
+                format!("new picture while picture {held_timestamp_ns} is still held"),
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs the oldest pending job; returns false if it cannot run (no CAPTURE buffer).
@@ -529,12 +569,12 @@ impl FakeDevice {
         let Some(job) = self.pending.front() else {
             return false;
         };
-        let ts = job.timestamp_ns;
+        let timestamp_ns = job.timestamp_ns;
         let index = match self.held {
-            Some((h, i)) if h == ts => i,
-            Some((h, i)) => {
+            Some((held_timestamp_ns, i)) if held_timestamp_ns == timestamp_ns => i,
+            Some((held_timestamp_ns, i)) => {
                 // v4l2_m2m: a held buffer is released when the next job has another timestamp.
-                self.finish_picture(h, i);
+                self.finish_picture(held_timestamp_ns, i);
                 match self.cap_free.pop_front() {
                     Some(i) => i,
                     None => return false,
@@ -546,8 +586,8 @@ impl FakeDevice {
             },
         };
         let job = self.pending.pop_front().expect("checked above");
-        if self.held.is_none() || self.held.map(|h| h.0) != Some(ts) {
-            self.filling_error = self.error_on.contains(&ts);
+        if self.held.is_none() || self.held.map(|h| h.0) != Some(timestamp_ns) {
+            self.filling_error = self.error_on.contains(&timestamp_ns);
         }
         let mut refs: Vec<(&str, u64)> = Vec::new();
         for c in &job.controls {
@@ -574,25 +614,26 @@ impl FakeDevice {
                 _ => {}
             }
         }
-        for (what, r) in refs {
-            if !self.resident.contains_key(&r) {
+        for (what, reference_timestamp_ns) in refs {
+            if !self.resident.contains_key(&reference_timestamp_ns) {
                 self.violations.borrow_mut().push(format!(
-                    "picture {ts}: {what} {r} is not in any dequeued CAPTURE buffer"
+                    "picture {timestamp_ns}: {what} {reference_timestamp_ns} is not in any \
+                     dequeued CAPTURE buffer"
                 ));
                 self.filling_error = true;
             }
         }
-        self.cap_state[index] = CapState::Filling(ts);
+        self.cap_state[index] = CapState::Filling(timestamp_ns);
         if job.hold_capture {
-            self.held = Some((ts, index));
+            self.held = Some((timestamp_ns, index));
         } else {
             self.held = None;
-            self.finish_picture(ts, index);
+            self.finish_picture(timestamp_ns, index);
         }
         true
     }
 
-    fn finish_picture(&mut self, ts: u64, index: usize) {
+    fn finish_picture(&mut self, timestamp_ns: u64, index: usize) {
         if self.held.map(|h| h.1) == Some(index) {
             self.held = None;
         }
@@ -602,22 +643,185 @@ impl FakeDevice {
             .map(|f| (f.width, f.height))
             .unwrap_or_default();
         if let Some(m) = self.capture_mem.get_mut(index) {
-            m[..8].copy_from_slice(&ts.to_le_bytes());
+            m[..8].copy_from_slice(&timestamp_ns.to_le_bytes());
             m[8..12].copy_from_slice(&w.to_le_bytes());
             m[12..16].copy_from_slice(&h.to_le_bytes());
         }
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
-        self.resident.insert(ts, index);
-        if self.source_change_on == Some(ts) {
+        self.resident.insert(timestamp_ns, index);
+        if self.source_change_on == Some(timestamp_ns) {
             self.source_changed = true;
         }
         self.done.push_back(Completed {
-            timestamp_ns: ts,
+            timestamp_ns,
             capture_index: self.base + index,
             error: self.filling_error,
         });
         self.filling_error = false;
+    }
+    /// Refuses what the driver would: a codec the profile lacks, a coded
+    /// size (pixels) outside 1x1 up to the profile's maximum, a 10-bit
+    /// stream of a codec the driver decodes only in 8-bit.
+    fn check_stream(&self, codec: CodecKind, params: &StreamParams) -> Result<(), DeviceError> {
+        let (w, h) = (params.coded_width, params.coded_height);
+        if !self.profile.codecs.is_empty() {
+            let Some((mw, mh)) = self.profile.max_size(codec) else {
+                return Err(self.reject(self.profile.unsupported_codec(codec)));
+            };
+            if w > mw || h > mh || w == 0 || h == 0 {
+                return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
+            }
+        }
+        // Drivers refuse a 10-bit sequence of a codec they decode only in
+        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
+        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
+        // NV12), and a driver without a profile is not second-guessed.
+        if params.bit_depth > 8
+            && self.profile.driver != "visl"
+            && !self.profile.codecs.is_empty()
+            && !self.profile.codecs_10bit.contains(&codec)
+        {
+            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
+            return Err(self.reject(format!(
+                "{}-bit {codec} is not supported by {} (10-bit: {})",
+                params.bit_depth,
+                self.profile.driver,
+                if ten.is_empty() {
+                    "none".to_string()
+                } else {
+                    ten.join(", ")
+                }
+            )));
+        }
+        Ok(())
+    }
+
+    /// What `VIDIOC_ENUM_FMT(CAPTURE)` lists after the first controls:
+    /// drivers that derive the format from the SPS (rkvdec, rpi-hevc-dec)
+    /// list only the ones for the stream's `bit_depth`; the others list all.
+    fn listed_capture_formats(&self, bit_depth: u8) -> Vec<[u8; 4]> {
+        if self.profile.sps_before_capture_format {
+            if bit_depth > 8 {
+                self.profile.capture_formats_10bit.to_vec()
+            } else {
+                self.profile.capture_formats.to_vec()
+            }
+        } else {
+            self.profile.all_capture_formats()
+        }
+    }
+
+    /// The CAPTURE fourcc among `listed` ([`choose_capture_format`]) and the
+    /// [`PixelFormat`] the engine gets: the format itself when the frame
+    /// module knows it, else (with [`FakeDevice::with_stand_in_formats`]) a
+    /// linear stand-in of the same depth. Keeps the driver's own choice,
+    /// shown or not, in [`FakeDevice::capture_fourcc`].
+    fn pick_capture_format(
+        &mut self,
+        bit_depth: u8,
+        listed: &[[u8; 4]],
+    ) -> Result<([u8; 4], PixelFormat), DeviceError> {
+        // The driver's choice, shown or not (a device-level fact for tests).
+        let device_choice = choose_capture_format(self.profile, bit_depth, listed, |_| true);
+        self.capture_fourcc = device_choice.map(|c| c.0);
+        let shown = choose_capture_format(self.profile, bit_depth, listed, |f| {
+            PixelFormat::from_v4l2(*f).is_some()
+        });
+        match (shown, device_choice) {
+            (Some((f, _)), _) => Ok((f, PixelFormat::from_v4l2(f).expect("checked"))),
+            (None, Some((f, _))) if self.stand_in => {
+                let pf = if bit_depth > 8 {
+                    PixelFormat::P010
+                } else {
+                    PixelFormat::Nv12
+                };
+                Ok((f, pf))
+            }
+            _ => Err(self.reject(format!(
+                "no CAPTURE format the frame module can handle (the driver offers {})",
+                listed
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Records the setup ioctls of `session::Session::configure`, as far as
+    /// the caller decides them (which controls come first), in
+    /// [`FakeDevice::ioctls`], and checks them against
+    /// [`Profile::check_order`] (an error names the broken rule).
+    fn record_setup(
+        &mut self,
+        codec: CodecKind,
+        first_controls: &[Control],
+        capture_fourcc: [u8; 4],
+        capture_buffers: u32,
+    ) -> Result<(), DeviceError> {
+        let mut ops = vec![
+            format!(
+                "S_FMT(OUTPUT) {}",
+                String::from_utf8_lossy(&codec.output_fourcc())
+            ),
+            "REQBUFS(OUTPUT)".to_string(),
+        ];
+        if !first_controls.is_empty() {
+            ops.push(format!(
+                "S_EXT_CTRLS(first) {}",
+                first_controls
+                    .iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        ops.push(format!(
+            "S_FMT(CAPTURE) {}",
+            String::from_utf8_lossy(&capture_fourcc)
+        ));
+        ops.push(format!("CREATE_BUFS(CAPTURE) {capture_buffers}"));
+        ops.push("STREAMON".to_string());
+        let sps_needed = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
+        let order = self.profile.check_order(&ops, sps_needed);
+        self.ioctls.extend(ops);
+        order.map_err(|e| self.reject(e))
+    }
+
+    /// Forgets the jobs and pictures of the previous configuration and
+    /// starts decoding `codec`, with SPS / PPS set if `first_controls`
+    /// carries them.
+    fn restart(&mut self, codec: CodecKind, first_controls: &[Control]) {
+        self.pending.clear();
+        self.done.clear();
+        self.resident.clear();
+        self.held = None;
+        self.queued_hold = None;
+        self.sps_set = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
+        self.pps_set = first_controls
+            .iter()
+            .any(|c| matches!(c, Control::H264Pps(_) | Control::HevcPps(_)));
+        self.codec = Some(codec);
+    }
+
+    /// Retires the dequeued CAPTURE buffers of the previous configuration
+    /// (readable until released, as vb2 orphans mapped buffers on
+    /// `REQBUFS(0)`), then allocates `count` zeroed buffers of `size` bytes,
+    /// all queued, numbered after every earlier one.
+    fn reallocate_captures(&mut self, count: u32, size: usize) {
+        let old = std::mem::take(&mut self.capture_mem);
+        for (i, m) in old.into_iter().enumerate() {
+            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
+                self.retired.insert(self.base + i, m);
+            }
+        }
+        self.base += self.cap_state.len();
+        self.capture_mem = (0..count).map(|_| vec![0u8; size]).collect();
+        self.cap_state = vec![CapState::Queued; count as usize];
+        self.cap_free = (0..count as usize).collect();
     }
 }
 
@@ -652,143 +856,32 @@ impl DecoderDevice for FakeDevice {
             capture_buffers,
         ));
         let (w, h) = (params.coded_width, params.coded_height);
-        if !self.profile.codecs.is_empty() {
-            let Some((mw, mh)) = self.profile.max_size(codec) else {
-                return Err(self.reject(self.profile.unsupported_codec(codec)));
-            };
-            if w > mw || h > mh || w == 0 || h == 0 {
-                return Err(self.reject(format!("{codec} {w}x{h} outside 1x1..{mw}x{mh}")));
-            }
-        }
-        // Drivers refuse a 10-bit sequence of a codec they decode only in
-        // 8-bit (hantro_drv.c try_ctrl: H.264 bit_depth_luma_minus8 != 0;
-        // rkvdec VP9 profile 0 only). visl takes anything (its CAPTURE stays
-        // NV12), and a driver without a profile is not second-guessed.
-        if params.bit_depth > 8
-            && self.profile.driver != "visl"
-            && !self.profile.codecs.is_empty()
-            && !self.profile.codecs_10bit.contains(&codec)
-        {
-            let ten: Vec<&str> = self.profile.codecs_10bit.iter().map(|c| c.name()).collect();
-            return Err(self.reject(format!(
-                "{}-bit {codec} is not supported by {} (10-bit: {})",
-                params.bit_depth,
-                self.profile.driver,
-                if ten.is_empty() {
-                    "none".to_string()
-                } else {
-                    ten.join(", ")
-                }
-            )));
-        }
-        let has_sps = first_controls
-            .iter()
-            .any(|c| matches!(c, Control::H264Sps(_) | Control::HevcSps(_)));
-        // The ioctl sequence of `session::Session::configure`, as far as the
-        // caller decides it (which controls come first).
-        let mut ops = vec![
-            format!(
-                "S_FMT(OUTPUT) {}",
-                String::from_utf8_lossy(&codec.output_fourcc())
-            ),
-            "REQBUFS(OUTPUT)".to_string(),
-        ];
-        if !first_controls.is_empty() {
-            ops.push(format!(
-                "S_EXT_CTRLS(first) {}",
-                first_controls
-                    .iter()
-                    .map(|c| c.name())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ));
-        }
-        // What ENUM_FMT lists: drivers that derive the format from the SPS
-        // (rkvdec, rpi-hevc-dec) list only the ones for the stream's depth.
-        let listed = if self.profile.sps_before_capture_format {
-            if params.bit_depth > 8 {
-                self.profile.capture_formats_10bit.to_vec()
-            } else {
-                self.profile.capture_formats.to_vec()
-            }
-        } else {
-            self.profile.all_capture_formats()
-        };
-        // The driver's choice, shown or not (a device-level fact for tests).
-        let device_choice =
-            choose_capture_format(self.profile, params.bit_depth, &listed, |_| true);
-        self.capture_fourcc = device_choice.map(|c| c.0);
-        let shown = choose_capture_format(self.profile, params.bit_depth, &listed, |f| {
-            PixelFormat::from_v4l2(*f).is_some()
-        });
-        let (fourcc, pixel_format) = match (shown, device_choice) {
-            (Some((f, _)), _) => (f, PixelFormat::from_v4l2(f).expect("checked")),
-            (None, Some((f, _))) if self.stand_in => {
-                let pf = if params.bit_depth > 8 {
-                    PixelFormat::P010
-                } else {
-                    PixelFormat::Nv12
-                };
-                (f, pf)
-            }
-            _ => {
-                return Err(self.reject(format!(
-                    "no CAPTURE format the frame module can handle (the driver offers {})",
-                    listed
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f).into_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )))
-            }
-        };
-        ops.push(format!(
-            "S_FMT(CAPTURE) {}",
-            String::from_utf8_lossy(&fourcc)
-        ));
-        ops.push(format!("CREATE_BUFS(CAPTURE) {capture_buffers}"));
-        ops.push("STREAMON".to_string());
-        let sps_needed = matches!(codec, CodecKind::H264 | CodecKind::Hevc);
-        let order = self.profile.check_order(&ops, sps_needed);
-        self.ioctls.extend(ops);
-        order.map_err(|e| self.reject(e))?;
+        self.check_stream(codec, params)?;
+        // What ENUM_FMT lists after the first controls, and the choice.
+        let listed = self.listed_capture_formats(params.bit_depth);
+        let (fourcc, pixel_format) = self.pick_capture_format(params.bit_depth, &listed)?;
+        self.record_setup(codec, first_controls, fourcc, capture_buffers)?;
         let geo = capture_geometry(fourcc, pixel_format, w, h);
-        let (width, height, bytesperline, size) =
-            (geo.width, geo.height, geo.bytesperline, geo.size);
-        if size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
-            return Err(self.reject(format!("{capture_buffers} CAPTURE buffers of {size} bytes")));
+        if geo.size > MAX_FAKE_BUFFER || capture_buffers == 0 || capture_buffers > 64 {
+            return Err(self.reject(format!(
+                "{capture_buffers} CAPTURE buffers of {} bytes",
+                geo.size
+            )));
         }
         let layout_fourcc = match pixel_format {
             PixelFormat::P010 => *b"P010",
             _ => *b"NV12",
         };
-        let planes = plane_layout(fourcc, &[bytesperline as u32], height as u32)
-            .or_else(|| plane_layout(layout_fourcc, &[bytesperline as u32], height as u32))
+        let (bytesperline, height) = (geo.bytesperline as u32, geo.height as u32);
+        let planes = plane_layout(fourcc, &[bytesperline], height)
+            .or_else(|| plane_layout(layout_fourcc, &[bytesperline], height))
             .expect("known format");
-        self.pending.clear();
-        self.done.clear();
-        self.resident.clear();
-        self.held = None;
-        self.queued_hold = None;
-        self.sps_set = has_sps;
-        self.pps_set = first_controls
-            .iter()
-            .any(|c| matches!(c, Control::H264Pps(_) | Control::HevcPps(_)));
-        self.codec = Some(codec);
-        let old = std::mem::take(&mut self.capture_mem);
-        for (i, m) in old.into_iter().enumerate() {
-            if self.cap_state.get(i) == Some(&CapState::Dequeued) {
-                self.retired.insert(self.base + i, m);
-            }
-        }
-        self.base += self.cap_state.len();
-        self.capture_mem = (0..capture_buffers).map(|_| vec![0u8; size]).collect();
-        self.cap_state = vec![CapState::Queued; capture_buffers as usize];
-        self.cap_free = (0..capture_buffers as usize).collect();
+        self.restart(codec, first_controls);
+        self.reallocate_captures(capture_buffers, geo.size);
         let fmt = CaptureFormat {
             pixel_format,
-            width: width as u32,
-            height: height as u32,
+            width: geo.width as u32,
+            height: geo.height as u32,
             planes,
         };
         self.format = Some(fmt.clone());
@@ -920,11 +1013,17 @@ mod tests {
         Control::H264DecodeParams(Box::new(d))
     }
 
-    fn job(ts: u64, controls: Vec<Control>, annexb: bool, hold: bool, first: bool) -> DecodeJob {
+    fn job(
+        timestamp_ns: u64,
+        controls: Vec<Control>,
+        annexb: bool,
+        hold: bool,
+        first: bool,
+    ) -> DecodeJob {
         let mut bitstream = if annexb { vec![0, 0, 1] } else { vec![] };
         bitstream.extend([0x65, 0x88, 0x80]);
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream,
             hold_capture: hold,
@@ -1107,9 +1206,9 @@ mod tests {
         Control::HevcDecodeParams(Box::new(d))
     }
 
-    fn hevc_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+    fn hevc_job(timestamp_ns: u64, controls: Vec<Control>) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: vec![0x26, 0x01, 0xaf],
             hold_capture: false,
@@ -1238,9 +1337,9 @@ mod tests {
         Control::Vp9Frame(Box::new(f))
     }
 
-    fn vp9_job(ts: u64, controls: Vec<Control>) -> DecodeJob {
+    fn vp9_job(timestamp_ns: u64, controls: Vec<Control>) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls,
             bitstream: vec![0x82, 0x49, 0x83],
             hold_capture: false,

@@ -10,8 +10,9 @@
 //! The engine talks to devices only through the [`DecoderDevice`] trait
 //! (tests implement it with the testkit crate's fake device).
 //!
-//! `unsafe` is allowed in [`media`]'s and [`session`]'s FFI only (each block
-//! with its `// SAFETY:` line); the rest of the crate denies it.
+//! `unsafe` is allowed in the private `media` module's FFI and in [`session`]'s one private
+//! `request_fd` module (a media request's fd borrowed for `poll`) only, each
+//! block with its `// SAFETY:` line; the rest of the crate denies it.
 
 #![deny(unsafe_code)]
 
@@ -20,14 +21,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::{CaptureFormat, PlaneLayout};
+use vreq_frame::CaptureFormat;
 
 pub mod discover;
 #[allow(unsafe_code)] // MEDIA_IOC_* ioctls (FFI)
 mod media;
 pub mod profile;
-#[allow(unsafe_code)] // a media request's fd borrowed for the ioctl (FFI)
-pub mod session;
+pub mod session; // its `request_fd` submodule allows unsafe_code
 
 /// What one codec on one device supports (from VIDIOC_ENUM_FMT, ENUM_FRAMESIZES
 /// and the codec's menu controls).
@@ -94,7 +94,8 @@ pub enum DeviceError {
 }
 
 /// A stateless decoder session as the engine sees it. Implemented by
-/// [`session::Session`] (real device) and [`fake::FakeDevice`] (tests).
+/// [`session::Session`] (real device) and the testkit crate's
+/// `vreq_testkit::fake::FakeDevice` (tests).
 pub trait DecoderDevice {
     /// Human-readable name for messages (`/dev/video0 (visl)`).
     fn name(&self) -> String;

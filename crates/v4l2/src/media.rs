@@ -4,7 +4,9 @@
 //!
 //! The `#[repr(C)]` structs below mirror that header field by field (the
 //! `media_v2_*` ones are `__attribute__((packed))` there, hence
-//! `#[repr(C, packed)]`). All `unsafe` of this module sits in [`ffi`].
+//! `#[repr(C, packed)]`). The ioctls are the `unsafe fn`s nix generates in
+//! [`ffi`]; every call of them and every `mem::zeroed` has its `// SAFETY:`
+//! line.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 

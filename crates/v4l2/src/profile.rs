@@ -8,12 +8,13 @@
 //! facts: a session always reads them from the device's
 //! `V4L2_CID_STATELESS_*_DECODE_MODE` / `_START_CODE` menus. The `expected_*`
 //! fields below only document what the driver's menus are known to offer
-//! and let the fake device ([`super::fake`]) imitate them.
+//! and let the fake device (the testkit crate's `vreq_testkit::fake`) imitate
+//! them.
 //!
 //! Boards: PineTab2 (RK3566) = hantro `rk3568-vpu`; RK3588 = rkvdec `vdpu381`
 //! (H.264, HEVC) + hantro VDPU121 (`rk3568-vpu`: H.264, VP8, MPEG-2);
 //! RK3399 = rkvdec `rk3399` (H.264, HEVC, VP9) + hantro `rk3399-vpu` (VP8,
-//! MPEG-2); Raspberry Pi 5 = `rpi-hevc-dec` (HEVC). [`drm_format`] maps each
+//! MPEG-2); Raspberry Pi 5 = `rpi-hevc-dec` (HEVC). [`vreq_frame::drm::drm_format`] maps each
 //! CAPTURE format to its DRM fourcc and modifier. A session routes each
 //! stream to one device ([`super::discover::route`]).
 

@@ -2,11 +2,16 @@
 //! "dev-stateless-decoder", "media-request-api").
 //!
 //! Setup ([`Session::configure`]), in this order (it satisfies every
-//! [`super::profile::Profile`]'s rules, see `Profile::setup_order`):
-//! S_FMT(OUTPUT) → REQBUFS(OUTPUT, MMAP) + mmap → MEDIA_IOC_REQUEST_ALLOC (one
-//! request per OUTPUT buffer) → S_EXT_CTRLS(first controls, no request) →
-//! ENUM_FMT/S_FMT(CAPTURE) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF →
-//! QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE).
+//! [`super::profile::Profile`]'s rules, see `Profile::setup_order`), one
+//! `Session` method per step:
+//! S_FMT(OUTPUT) (`set_output_format`) → REQBUFS(OUTPUT, MMAP) + mmap →
+//! MEDIA_IOC_REQUEST_ALLOC (one request per OUTPUT buffer;
+//! `allocate_output_buffers`) → S_EXT_CTRLS(first controls, no request;
+//! `set_first_controls`) → ENUM_FMT(CAPTURE) and the choice by bit depth
+//! (`choose_capture_fourcc`) → G_FMT(CAPTURE), S_FMT(CAPTURE) if another
+//! fourcc (`set_capture_format`) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF
+//! (`create_capture_buffers`) → QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE)
+//! (`stream_on`).
 //!
 //! Per job ([`Session::queue`]): copy the bitstream into a free OUTPUT
 //! buffer, S_EXT_CTRLS(which = REQUEST_VAL) into that buffer's request,
@@ -37,10 +42,10 @@ use v4l2r::{Format, QueueType};
 
 use super::discover::{probe_video, read_menus};
 use super::profile::{self, Profile};
-use super::{CaptureFormat, Completed, DecoderDevice, DeviceError, DeviceInfo, PlaneLayout};
+use super::{CaptureFormat, Completed, DecoderDevice, DeviceError, DeviceInfo};
 use vreq_core::uapi_ext;
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::PixelFormat;
+use vreq_frame::{plane_layout, PixelFormat};
 
 /// OUTPUT buffers (and media requests) per session: enough for ≥ 4 requests
 /// in flight with room for the next ones being prepared.
@@ -55,59 +60,7 @@ pub const MAX_CAPTURE_BUFFERS: u32 = 64;
 /// `V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF` (videodev2.h).
 const HOLD_CAPTURE_BUF: u32 = bindings::V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
 
-/// How the CAPTURE planes of `fourcc` sit in its memory planes, from the
-/// negotiated `bytesperline` (per memory plane) and allocated `height`.
-/// Layouts per uAPI "pixfmt-yuv-planar": NV12 (Y then CbCr in one buffer),
-/// NM12 (two buffers), YU12 (Y, Cb, Cr in one buffer, chroma stride half),
-/// YM12 (three buffers), P010 (like NV12 with 16-bit samples), NV15 (like
-/// NV12, 4 10-bit samples in 5 bytes: `bytesperline` ≥ ceil(width · 10 / 8);
-/// rkvdec fills it with `v4l2_fill_pixfmt_mp`, chroma right after the luma).
-///
-/// The SAND128 formats NC12 / NC30 (raspberrypi/linux
-/// `pixfmt-nv12-col128.rst`) are one memory plane of 128-byte columns;
-/// their `bytesperline` is the **column height in 128-byte lines**
-/// (hevc_d_video.c `hevc_d_prepare_dst_format`: "For column formats set
-/// bytesperline to column height", at least `height · 3 / 2`), and the
-/// chroma rows of each column start at line `height` (rpivid_h265.c /
-/// hevc_d_h265.c: `frame_c_offset = dst_fmt.height * 128`). So plane 0 is at
-/// byte 0, plane 1 at `height · 128`, and both "strides" are the column
-/// height (see [`vreq_frame::PlanesRef`]). `None` for an unknown fourcc or
-/// a SAND128 column height below `height · 3 / 2`.
-pub fn plane_layout(
-    fourcc: [u8; 4],
-    bytesperline: &[u32],
-    height: u32,
-) -> Option<Vec<PlaneLayout>> {
-    let bpl = |i: usize| bytesperline.get(i).copied().unwrap_or(0) as usize;
-    let h = height as usize;
-    let p = |memory_plane, offset, stride| PlaneLayout {
-        memory_plane,
-        offset,
-        stride,
-    };
-    Some(match &fourcc {
-        b"NV12" | b"P010" | b"NV15" => vec![p(0, 0, bpl(0)), p(0, bpl(0) * h, bpl(0))],
-        b"NC12" | b"NC30" => {
-            if bpl(0) < h + h.div_ceil(2) {
-                return None;
-            }
-            vec![p(0, 0, bpl(0)), p(0, h * 128, bpl(0))]
-        }
-        b"NM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1))],
-        b"YU12" => {
-            let c = bpl(0) / 2;
-            vec![
-                p(0, 0, bpl(0)),
-                p(0, bpl(0) * h, c),
-                p(0, bpl(0) * h + c * h.div_ceil(2), c),
-            ]
-        }
-        b"YM12" => vec![p(0, 0, bpl(0)), p(1, 0, bpl(1)), p(2, 0, bpl(2))],
-        _ => return None,
-    })
-}
-
-fn ts_to_timeval(ns: u64) -> bindings::timeval {
+fn ns_to_timeval(ns: u64) -> bindings::timeval {
     bindings::timeval {
         tv_sec: (ns / 1_000_000_000) as _,
         tv_usec: ((ns % 1_000_000_000) / 1000) as _,
@@ -127,7 +80,8 @@ fn errno<E: IntoErrno>(e: E) -> Errno {
 struct OutputBuffer {
     map: PlaneMapping,
     request: Request,
-    /// `Some(timestamp)` while queued.
+    /// `Some(timestamp_ns)` of the job queued in it ([`DecodeJob::timestamp_ns`]),
+    /// `None` while free.
     busy: Option<u64>,
 }
 
@@ -163,6 +117,56 @@ fn probed_controls(codec: CodecKind) -> &'static [u32] {
         ],
         _ => &[],
     }
+}
+
+/// The decode mode and start code of `codec` on `video`: for H.264 / HEVC
+/// the current values of `V4L2_CID_STATELESS_<codec>_DECODE_MODE` /
+/// `_START_CODE` (frame-based / none where a menu is unreadable, with a
+/// warning naming `name`); frame-based without start codes for the codecs
+/// without such menus.
+fn read_mode(video: &File, codec: CodecKind, name: &str) -> (DecodeMode, StartCode) {
+    match (codec, read_menus(video, codec)) {
+        (CodecKind::H264 | CodecKind::Hevc, (Some(m), Some(s))) => (m, s),
+        (CodecKind::H264 | CodecKind::Hevc, (m, s)) => {
+            tracing::warn!(
+                "{name}: {codec} decode_mode/start_code menus unreadable; assuming frame-based"
+            );
+            (
+                m.unwrap_or(DecodeMode::FrameBased),
+                s.unwrap_or(StartCode::None),
+            )
+        }
+        // VP8/VP9/MPEG-2 have no such menus: one request per frame, no start codes.
+        _ => (DecodeMode::FrameBased, StartCode::None),
+    }
+}
+
+/// `VIDIOC_QUERY_EXT_CTRL` of each of `codec`'s [`probed_controls`] on
+/// `video`: control id → what the device said, `None` where the query
+/// failed (the device lacks the control). Logged at debug level under `name`.
+fn probe_controls(video: &File, codec: CodecKind, name: &str) -> HashMap<u32, Option<ControlInfo>> {
+    let mut controls = HashMap::new();
+    for &id in probed_controls(codec) {
+        let info = ioctl::CtrlId::new(id)
+            .ok()
+            .and_then(|cid| {
+                ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
+                    video,
+                    cid,
+                    ioctl::QueryCtrlFlags::empty(),
+                )
+                .ok()
+            })
+            .map(|q| ControlInfo {
+                elem_size: q.elem_size,
+                elems: q.elems,
+                dims0: q.dims[0],
+                flags: q.flags,
+            });
+        tracing::debug!("{name}: control {id:#x}: {info:?}");
+        controls.insert(id, info);
+    }
+    controls
 }
 
 /// Checks a request's dynamic-array controls against what the device said:
@@ -235,7 +239,8 @@ pub struct Session {
     /// Pictures whose last request (no HOLD flag) is queued and whose CAPTURE
     /// buffer has not been dequeued yet.
     captures_expected: usize,
-    warned_ts: bool,
+    /// Warned once that a job's `timestamp_ns` is not a whole µs.
+    warned_timestamp_ns: bool,
     /// OUTPUT queue has V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF.
     supports_hold: bool,
     /// A `V4L2_EVENT_SOURCE_CHANGE` (resolution) was dequeued and not yet reported.
@@ -280,20 +285,7 @@ impl Session {
                 name,
             ));
         }
-        let mode = match (codec, read_menus(&video, codec)) {
-            (CodecKind::H264 | CodecKind::Hevc, (Some(m), Some(s))) => (m, s),
-            (CodecKind::H264 | CodecKind::Hevc, (m, s)) => {
-                tracing::warn!(
-                    "{name}: {codec} decode_mode/start_code menus unreadable; assuming frame-based"
-                );
-                (
-                    m.unwrap_or(DecodeMode::FrameBased),
-                    s.unwrap_or(StartCode::None),
-                )
-            }
-            // VP8/VP9/MPEG-2 have no such menus: one request per frame, no start codes.
-            _ => (DecodeMode::FrameBased, StartCode::None),
-        };
+        let mode = read_mode(&video, codec, &name);
         if let Err(e) = ioctl::subscribe_event(
             &video,
             ioctl::EventType::SourceChange(0),
@@ -303,27 +295,7 @@ impl Session {
         }
         let listed: Vec<CodecKind> = probe.codecs.iter().map(|c| c.codec).collect();
         let profile = profile::for_probe(&probe.driver, &probe.card, &listed);
-        let mut controls = HashMap::new();
-        for &id in probed_controls(codec) {
-            let info = ioctl::CtrlId::new(id)
-                .ok()
-                .and_then(|cid| {
-                    ioctl::query_ext_ctrl::<bindings::v4l2_query_ext_ctrl>(
-                        &video,
-                        cid,
-                        ioctl::QueryCtrlFlags::empty(),
-                    )
-                    .ok()
-                })
-                .map(|q| ControlInfo {
-                    elem_size: q.elem_size,
-                    elems: q.elems,
-                    dims0: q.dims[0],
-                    flags: q.flags,
-                });
-            tracing::debug!("{name}: control {id:#x}: {info:?}");
-            controls.insert(id, info);
-        }
+        let controls = probe_controls(&video, codec, &name);
         tracing::info!(
             "{name}: {codec} {mode:?}, profile {} {}",
             profile.driver,
@@ -348,7 +320,7 @@ impl Session {
             streaming: false,
             timestamps: HashMap::new(),
             captures_expected: 0,
-            warned_ts: false,
+            warned_timestamp_ns: false,
             supports_hold: false,
             source_changed: false,
         })
@@ -461,7 +433,7 @@ impl Session {
         index: usize,
         bytesused: u32,
         flags: u32,
-        ts: u64,
+        timestamp_ns: u64,
         request: Option<i32>,
     ) -> Result<(), Errno> {
         let mut b = bindings::v4l2_buffer {
@@ -469,7 +441,7 @@ impl Session {
             type_: queue as u32,
             memory: MemoryType::Mmap as u32,
             flags,
-            timestamp: ts_to_timeval(ts),
+            timestamp: ns_to_timeval(timestamp_ns),
             ..Default::default()
         };
         if let Some(fd) = request {
@@ -513,12 +485,12 @@ impl Session {
             let Some(out) = self.outputs.get_mut(i) else {
                 continue;
             };
-            let ts = out.busy.take();
+            let timestamp_ns = out.busy.take();
             if b.has_error() {
                 tracing::warn!(
                     "{}: request for picture {:?} completed with V4L2_BUF_FLAG_ERROR",
                     self.name,
-                    ts
+                    timestamp_ns
                 );
             }
             if let Err(e) = out.request.reinit() {
@@ -569,6 +541,16 @@ impl Session {
         self.outputs.iter().filter(|o| o.busy.is_some()).count()
     }
 
+    /// One configuration, in the order of the module doc (uAPI
+    /// "dev-stateless-decoder", Initialization, with the OUTPUT buffers moved
+    /// before the first controls as `Profile::setup_order` has it):
+    /// [`Self::set_output_format`] → [`Self::allocate_output_buffers`] →
+    /// [`Self::set_first_controls`] → [`Self::choose_capture_fourcc`] →
+    /// [`Self::set_capture_format`] → [`Self::create_capture_buffers`] →
+    /// [`Self::stream_on`]. That order satisfies every profile's
+    /// [`Profile::check_order`]: rpi-hevc-dec wants `REQBUFS(OUTPUT)` before
+    /// `S_FMT(CAPTURE)`; rkvdec and rpi-hevc-dec derive the CAPTURE format
+    /// from the SPS among `first_controls`. The caller tears down on error.
     fn do_configure(
         &mut self,
         codec: CodecKind,
@@ -577,6 +559,33 @@ impl Session {
         capture_buffers: u32,
     ) -> Result<CaptureFormat, DeviceError> {
         let (w, h) = (params.coded_width, params.coded_height);
+        self.check_coded_size(codec, w, h)?;
+        self.set_output_format(codec, w, h)?;
+        self.allocate_output_buffers()?;
+        self.set_first_controls(first_controls)?;
+        let chosen = self.choose_capture_fourcc(params.bit_depth)?;
+        let cap = self.set_capture_format(chosen, w, h)?;
+        let fmt = self.describe_capture_format(&cap)?;
+        self.capture_planes = cap.plane_fmt.len().max(1);
+        let created = self.create_capture_buffers(&cap, capture_buffers)?;
+        self.stream_on(created)?;
+        self.codec = codec;
+        tracing::info!(
+            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
+            self.name,
+            self.outputs.len(),
+            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
+            cap.pixelformat,
+            cap.width,
+            cap.height,
+            created.count
+        );
+        Ok(fmt)
+    }
+
+    /// Refuses a zero coded size (pixels) or one above what
+    /// `VIDIOC_ENUM_FRAMESIZES` said at discovery ([`super::CodecSupport`]).
+    fn check_coded_size(&self, codec: CodecKind, w: u32, h: u32) -> Result<(), DeviceError> {
         if w == 0 || h == 0 {
             return Err(self.unsupported(format!("coded size {w}x{h}")));
         }
@@ -588,7 +597,14 @@ impl Session {
                 )));
             }
         }
-        // 1. OUTPUT format.
+        Ok(())
+    }
+
+    /// Sets the coded format on OUTPUT (`VIDIOC_S_FMT`): the codec's fourcc,
+    /// the coded size in pixels and a `sizeimage` of w · h · 3 / 2 bytes
+    /// clamped to [`MIN_OUTPUT_SIZE`]..=[`MAX_OUTPUT_SIZE`]. Refuses a driver
+    /// answer with another fourcc or a smaller size.
+    fn set_output_format(&mut self, codec: CodecKind, w: u32, h: u32) -> Result<(), DeviceError> {
         let sizeimage = (w as u64 * h as u64 * 3 / 2)
             .clamp(MIN_OUTPUT_SIZE as u64, MAX_OUTPUT_SIZE as u64) as u32;
         let out_fmt = Format {
@@ -612,7 +628,14 @@ impl Session {
                 got.pixelformat, got.width, got.height
             )));
         }
-        // 2. OUTPUT buffers, mapped, one request each.
+        Ok(())
+    }
+
+    /// Allocates the source (bitstream) buffers: `VIDIOC_REQBUFS(OUTPUT,
+    /// MMAP, OUTPUT_BUFFERS)`, then per buffer `VIDIOC_QUERYBUF` + mmap and
+    /// one media request (`MEDIA_IOC_REQUEST_ALLOC`). Records whether the
+    /// queue supports `V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF`.
+    fn allocate_output_buffers(&mut self) -> Result<(), DeviceError> {
         let rb: ioctl::RequestBuffers = ioctl::reqbufs(
             &self.video,
             self.out_q(),
@@ -638,40 +661,60 @@ impl Session {
             return Err(self.unsupported("VIDIOC_REQBUFS(OUTPUT) gave 0 buffers"));
         }
         for i in 0..n {
-            let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
-                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
-            let p = q
-                .planes
-                .first()
-                .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
-            let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
-                .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
-            let request = Request::alloc(&self.media).map_err(|e| {
-                let source = match e {
-                    ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
-                    _ => Errno::EINVAL,
-                };
-                DeviceError::Ioctl {
-                    device: self.info.media_path.display().to_string(),
-                    what: "MEDIA_IOC_REQUEST_ALLOC".into(),
-                    source,
-                }
-            })?;
-            self.outputs.push(OutputBuffer {
-                map,
-                request,
-                busy: None,
-            });
+            let out = self.map_output_buffer(i)?;
+            self.outputs.push(out);
             self.free_outputs.push_back(i);
         }
-        // 3. Sequence controls some drivers need before CAPTURE (rkvdec: SPS).
+        Ok(())
+    }
+
+    /// OUTPUT buffer `i`: `VIDIOC_QUERYBUF`, mmap of its one plane, and its
+    /// media request (`MEDIA_IOC_REQUEST_ALLOC` on the media node).
+    fn map_output_buffer(&self, i: usize) -> Result<OutputBuffer, DeviceError> {
+        let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
+            .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
+        let p = q
+            .planes
+            .first()
+            .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
+        let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
+            .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
+        let request = Request::alloc(&self.media).map_err(|e| {
+            let source = match e {
+                ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
+                _ => Errno::EINVAL,
+            };
+            DeviceError::Ioctl {
+                device: self.info.media_path.display().to_string(),
+                what: "MEDIA_IOC_REQUEST_ALLOC".into(),
+                source,
+            }
+        })?;
+        Ok(OutputBuffer {
+            map,
+            request,
+            busy: None,
+        })
+    }
+
+    /// Sets the sequence controls some drivers need before CAPTURE is
+    /// negotiated (rkvdec, rpi-hevc-dec: the SPS) with `VIDIOC_S_EXT_CTRLS`
+    /// outside any request (`V4L2_CTRL_WHICH_CUR_VAL`).
+    fn set_first_controls(&self, first_controls: &[Control]) -> Result<(), DeviceError> {
         self.set_controls(
             first_controls,
             CtrlWhich::Current,
             "VIDIOC_S_EXT_CTRLS(first controls)",
-        )?;
-        // 4. CAPTURE format: the profile's preference among what ENUM_FMT lists
-        //    and we can present.
+        )
+    }
+
+    /// The CAPTURE fourcc for a stream of `bit_depth` bits: the profile's
+    /// preference ([`profile::choose_capture_format`]) among the formats
+    /// `VIDIOC_ENUM_FMT(CAPTURE)` lists after the first controls and that
+    /// the frame crate can present ([`PixelFormat::from_v4l2`] and
+    /// [`plane_layout`] know it). Warns when a 10-bit stream falls back to
+    /// an 8-bit format.
+    fn choose_capture_fourcc(&self, bit_depth: u8) -> Result<[u8; 4], DeviceError> {
         let listed: Vec<[u8; 4]> = ioctl::FormatIterator::new(&self.video, self.cap_q())
             .map(|d| d.pixelformat.into())
             .collect();
@@ -682,8 +725,8 @@ impl Session {
             PixelFormat::from_v4l2(*f).is_some() && plane_layout(*f, &[0; 3], 0).is_some()
         };
         let (chosen, fallback) =
-            profile::choose_capture_format(self.profile, params.bit_depth, &listed, usable)
-                .ok_or_else(|| {
+            profile::choose_capture_format(self.profile, bit_depth, &listed, usable).ok_or_else(
+                || {
                     let names: Vec<String> = listed
                         .iter()
                         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -692,19 +735,32 @@ impl Session {
                         "no CAPTURE format we can show among [{}]",
                         names.join(", ")
                     ))
-                })?;
+                },
+            )?;
         if fallback {
             tracing::warn!(
                 "{}: {}-bit stream but the device lists no 10-bit CAPTURE format we can \
                  show; using {} (as GStreamer does on visl)",
                 self.name,
-                params.bit_depth,
+                bit_depth,
                 String::from_utf8_lossy(&chosen)
             );
         }
-        // The driver derives the CAPTURE size (and for rkvdec the depth) from
-        // the OUTPUT format and the SPS: keep what G_FMT says and only switch
-        // the pixel format if needed (as GStreamer's v4l2codecs does).
+        Ok(chosen)
+    }
+
+    /// The CAPTURE format: `VIDIOC_G_FMT(CAPTURE)`, and `VIDIOC_S_FMT(CAPTURE)`
+    /// only when its fourcc is not `chosen`. The driver derives the CAPTURE
+    /// size (and for rkvdec the depth) from the OUTPUT format and the SPS:
+    /// keep what G_FMT says and only switch the pixel format if needed (as
+    /// GStreamer's v4l2codecs does). Refuses a format smaller than the coded
+    /// size `w` × `h` (pixels).
+    fn set_capture_format(
+        &mut self,
+        chosen: [u8; 4],
+        w: u32,
+        h: u32,
+    ) -> Result<Format, DeviceError> {
         let cap_q = self.cap_q();
         let current: Format = ioctl::g_fmt(&self.video, cap_q)
             .map_err(|e| self.err("VIDIOC_G_FMT(CAPTURE)", errno(e)))?;
@@ -726,6 +782,13 @@ impl Session {
                 cap.width, cap.height
             )));
         }
+        Ok(cap)
+    }
+
+    /// The negotiated CAPTURE format as the engine sees it: its
+    /// [`PixelFormat`], allocated size in pixels and [`plane_layout`] from
+    /// the per-memory-plane `bytesperline`.
+    fn describe_capture_format(&self, cap: &Format) -> Result<CaptureFormat, DeviceError> {
         let fourcc: [u8; 4] = cap.pixelformat.into();
         let pixel_format = PixelFormat::from_v4l2(fourcc).ok_or_else(|| {
             self.unsupported(format!("driver chose CAPTURE format {}", cap.pixelformat))
@@ -733,10 +796,26 @@ impl Session {
         let bpl: Vec<u32> = cap.plane_fmt.iter().map(|p| p.bytesperline).collect();
         let planes = plane_layout(fourcc, &bpl, cap.height)
             .ok_or_else(|| self.unsupported(format!("no plane layout for {}", cap.pixelformat)))?;
-        self.capture_planes = cap.plane_fmt.len().max(1);
-        // 5. CAPTURE buffers: CREATE_BUFS, mmap + EXPBUF every plane once.
+        Ok(CaptureFormat {
+            pixel_format,
+            width: cap.width,
+            height: cap.height,
+            planes,
+        })
+    }
+
+    /// Allocates the destination (picture) buffers: `VIDIOC_CREATE_BUFS(CAPTURE,
+    /// MMAP)` of `cap` for `capture_buffers` clamped to
+    /// 1..=[`MAX_CAPTURE_BUFFERS`], then mmap + `VIDIOC_EXPBUF` of every
+    /// memory plane once ([`Self::map_capture_buffer`]). Returns the kernel's
+    /// answer (`index` of the first buffer, `count` created).
+    fn create_capture_buffers(
+        &mut self,
+        cap: &Format,
+        capture_buffers: u32,
+    ) -> Result<bindings::v4l2_create_buffers, DeviceError> {
         let count = capture_buffers.clamp(1, MAX_CAPTURE_BUFFERS);
-        let raw_fmt = bindings::v4l2_format::try_from((self.cap_q(), &cap))
+        let raw_fmt = bindings::v4l2_format::try_from((self.cap_q(), cap))
             .map_err(|_| self.unsupported("CAPTURE format has too many planes"))?;
         let created: bindings::v4l2_create_buffers =
             ioctl::create_bufs(&self.video, count, MemoryType::Mmap, raw_fmt)
@@ -745,28 +824,7 @@ impl Session {
             return Err(self.unsupported("VIDIOC_CREATE_BUFS(CAPTURE) created no buffer"));
         }
         for i in created.index as usize..(created.index + created.count) as usize {
-            let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
-                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
-            let mut maps = Vec::new();
-            let mut dmabufs = Vec::new();
-            for (pi, p) in q.planes.iter().enumerate() {
-                maps.push(
-                    ioctl::mmap(&self.video, p.mem_offset, p.length)
-                        .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
-                );
-                dmabufs.push(
-                    ioctl::expbuf::<OwnedFd>(
-                        &self.video,
-                        self.cap_q(),
-                        i,
-                        pi,
-                        ExpbufFlags::CLOEXEC | ExpbufFlags::RDWR,
-                    )
-                    .map_err(|e| {
-                        self.err(format!("VIDIOC_EXPBUF(CAPTURE {i} plane {pi})"), errno(e))
-                    })?,
-                );
-            }
+            let buffer = self.map_capture_buffer(i)?;
             while self.captures.len() < i {
                 // Indices below `created.index` belong to nobody (not expected).
                 self.captures.push(CaptureBuffer {
@@ -775,13 +833,47 @@ impl Session {
                     queued: false,
                 });
             }
-            self.captures.push(CaptureBuffer {
-                maps,
-                dmabufs,
-                queued: false,
-            });
+            self.captures.push(buffer);
         }
-        // 6. Queue all CAPTURE buffers, stream on.
+        Ok(created)
+    }
+
+    /// CAPTURE buffer `i`: `VIDIOC_QUERYBUF`, then per memory plane an mmap
+    /// and a dmabuf (`VIDIOC_EXPBUF`, `O_CLOEXEC | O_RDWR`). Not queued yet.
+    fn map_capture_buffer(&self, i: usize) -> Result<CaptureBuffer, DeviceError> {
+        let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
+            .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
+        let mut maps = Vec::new();
+        let mut dmabufs = Vec::new();
+        for (pi, p) in q.planes.iter().enumerate() {
+            maps.push(
+                ioctl::mmap(&self.video, p.mem_offset, p.length)
+                    .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
+            );
+            dmabufs.push(
+                ioctl::expbuf::<OwnedFd>(
+                    &self.video,
+                    self.cap_q(),
+                    i,
+                    pi,
+                    ExpbufFlags::CLOEXEC | ExpbufFlags::RDWR,
+                )
+                .map_err(|e| {
+                    self.err(format!("VIDIOC_EXPBUF(CAPTURE {i} plane {pi})"), errno(e))
+                })?,
+            );
+        }
+        Ok(CaptureBuffer {
+            maps,
+            dmabufs,
+            queued: false,
+        })
+    }
+
+    /// Queues every CAPTURE buffer from `created.index` on (`VIDIOC_QBUF`),
+    /// then starts streaming: `VIDIOC_STREAMON(OUTPUT)`, then
+    /// `VIDIOC_STREAMON(CAPTURE)`.
+    fn stream_on(&mut self, created: bindings::v4l2_create_buffers) -> Result<(), DeviceError> {
         for i in created.index as usize..self.captures.len() {
             self.qbuf(self.cap_q(), i, 0, 0, 0, None)
                 .map_err(|e| self.err(format!("VIDIOC_QBUF(CAPTURE {i})"), e))?;
@@ -792,32 +884,33 @@ impl Session {
         self.streaming = true;
         ioctl::streamon(&self.video, self.cap_q())
             .map_err(|e| self.err("VIDIOC_STREAMON(CAPTURE)", errno(e)))?;
-        self.codec = codec;
-        let fmt = CaptureFormat {
-            pixel_format,
-            width: cap.width,
-            height: cap.height,
-            planes,
-        };
-        tracing::info!(
-            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
-            self.name,
-            self.outputs.len(),
-            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
-            cap.pixelformat,
-            cap.width,
-            cap.height,
-            created.count
-        );
-        Ok(fmt)
+        Ok(())
     }
 }
 
 impl OutputBuffer {
+    /// This buffer's media request fd, for `poll(POLLPRI)`.
     fn request_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the request's fd is open for as long as `self.request` lives,
-        // which outlives the returned borrow.
-        unsafe { BorrowedFd::borrow_raw(self.request.as_raw_fd()) }
+        request_fd::borrow(&self.request)
+    }
+}
+
+/// The session's only `unsafe`: v4l2r's `Request` implements `AsRawFd` but
+/// not `AsFd`, so its fd is borrowed by hand.
+#[allow(unsafe_code)] // BorrowedFd::borrow_raw of a media request's fd (FFI)
+mod request_fd {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+
+    use v4l2r::ioctl::Request;
+
+    /// `request`'s fd (from `MEDIA_IOC_REQUEST_ALLOC`), borrowed for as long
+    /// as `request` lives; polled for `POLLPRI`, which signals the request's
+    /// completion (uAPI "media-request-ioc-queue").
+    pub(super) fn borrow(request: &Request) -> BorrowedFd<'_> {
+        // SAFETY: `Request` owns its fd (a `File`) and closes it only when
+        // dropped, so the fd stays open for the returned borrow, which cannot
+        // outlive `request`.
+        unsafe { BorrowedFd::borrow_raw(request.as_raw_fd()) }
     }
 }
 
@@ -925,8 +1018,8 @@ impl DecoderDevice for Session {
                 job.timestamp_ns
             )));
         }
-        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_ts {
-            self.warned_ts = true;
+        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_timestamp_ns {
+            self.warned_timestamp_ns = true;
             tracing::warn!(
                 "{}: timestamp {} ns is not a whole µs; reference_ts will not match",
                 self.name,
@@ -1108,9 +1201,9 @@ mod tests {
     #[test]
     fn timeval_round_trip_keeps_whole_microseconds() {
         for ns in [0u64, 1000, 33_333_000, 1_000_000_000, 3_600_000_001_000] {
-            assert_eq!(timeval_to_ns(ts_to_timeval(ns)), ns);
+            assert_eq!(timeval_to_ns(ns_to_timeval(ns)), ns);
         }
-        assert_eq!(timeval_to_ns(ts_to_timeval(1_234_567)), 1_234_000);
+        assert_eq!(timeval_to_ns(ns_to_timeval(1_234_567)), 1_234_000);
     }
 
     #[test]
@@ -1177,9 +1270,9 @@ mod tests {
             .find(|d| d.driver == "visl")
     }
 
-    fn h264_job(ts: u64) -> DecodeJob {
+    fn h264_job(timestamp_ns: u64) -> DecodeJob {
         DecodeJob {
-            timestamp_ns: ts,
+            timestamp_ns,
             controls: vec![
                 Control::H264Sps(Box::default()),
                 Control::H264Pps(Box::default()),
@@ -1296,57 +1389,5 @@ mod tests {
             )
             .unwrap();
         assert_eq!(f.pixel_format, PixelFormat::Nv12);
-    }
-
-    #[test]
-    fn layouts() {
-        let nv12 = plane_layout(*b"NV12", &[320], 240).unwrap();
-        assert_eq!(
-            nv12[1],
-            PlaneLayout {
-                memory_plane: 0,
-                offset: 320 * 240,
-                stride: 320
-            }
-        );
-        let yu12 = plane_layout(*b"YU12", &[320], 240).unwrap();
-        assert_eq!(yu12[1].offset, 320 * 240);
-        assert_eq!(yu12[2].offset, 320 * 240 + 160 * 120);
-        assert_eq!(yu12[2].stride, 160);
-        let nm12 = plane_layout(*b"NM12", &[320, 320], 240).unwrap();
-        assert_eq!(
-            nm12[1],
-            PlaneLayout {
-                memory_plane: 1,
-                offset: 0,
-                stride: 320
-            }
-        );
-        // NC12 / NC30: one memory plane, chroma at height · 128, "stride" =
-        // column height (bytesperline); a column shorter than 1.5 × height is refused.
-        assert!(plane_layout(*b"NC12", &[128], 240).is_none());
-        for f in [*b"NC12", *b"NC30"] {
-            let l = plane_layout(f, &[1632], 1088).unwrap();
-            assert_eq!(
-                l,
-                vec![
-                    PlaneLayout {
-                        memory_plane: 0,
-                        offset: 0,
-                        stride: 1632
-                    },
-                    PlaneLayout {
-                        memory_plane: 0,
-                        offset: 1088 * 128,
-                        stride: 1632
-                    }
-                ]
-            );
-        }
-        assert!(plane_layout(*b"NC30", &[1631], 1088).is_none());
-        // NV15: like NV12; 1920 samples = 2400 bytes per row.
-        let nv15 = plane_layout(*b"NV15", &[2400], 1088).unwrap();
-        assert_eq!(nv15[1].offset, 2400 * 1088);
-        assert_eq!(nv15[1].stride, 2400);
     }
 }
