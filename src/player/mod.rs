@@ -87,7 +87,7 @@ pub fn pick_device(
 }
 
 /// [`pick_device`] over an already probed device list (tests build one with
-/// [`vreq_testkit::fake::device_info`]).
+/// `vreq_testkit::fake::device_info`).
 pub fn choose_device<'a>(
     devices: &'a [DeviceInfo],
     needs: &discover::StreamNeeds,

@@ -211,10 +211,10 @@ pub struct StreamParams {
     /// `sar_width` / `sar_height`). A `w`-pixel-wide visible picture is shown
     /// `w · pixel_aspect.0 / pixel_aspect.1` pixels wide. Sources:
     /// H.264 / HEVC VUI (`aspect_ratio_idc`, Table E-1, 255 = `Extended_SAR`:
-    /// `sar_width` / `sar_height`; [`sar_from_aspect_ratio_idc`]); MPEG-2
+    /// `sar_width` / `sar_height`; `vreq_codec::sar_from_aspect_ratio_idc`); MPEG-2
     /// `aspect_ratio_information` (ISO/IEC 13818-2 6.3.3, a display aspect
-    /// ratio: [`mpeg2_pixel_aspect`]); VP9 `render_width` / `render_height`
-    /// against the frame size ([`vp9_render_pixel_aspect`]); VP8: always
+    /// ratio: `vreq_codec::mpeg2_pixel_aspect`); VP9 `render_width` / `render_height`
+    /// against the frame size (`vreq_codec::vp9_render_pixel_aspect`); VP8: always
     /// `(1, 1)` (the key frame's `horizontal_scale` / `vertical_scale` are
     /// upscaling hints, ignored as FFmpeg and GStreamer do).
     pub pixel_aspect: (u32, u32),

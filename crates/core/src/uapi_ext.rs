@@ -2,7 +2,7 @@
 //! (`third_party/linux-uapi`), defined here with the kernel's layout.
 //!
 //! Source: include/uapi/linux/v4l2-controls.h of Linux 7.x ("media: uapi:
-//! HEVC: Add v4l2_ctrl_hevc_ext_sps_[ls]t_rps", used by rkvdec's vdpu381/383
+//! HEVC: Add `v4l2_ctrl_hevc_ext_sps_[ls]t_rps`", used by rkvdec's vdpu381/383
 //! HEVC backend); offsets checked against the sid VM's headers
 //! (tests/vm/sid/REPORT.md §2). Plain `#[repr(C)]` data: no unsafe here.
 

@@ -143,7 +143,8 @@ pub struct CaptureFormat {
     /// Allocated size in pixels (≥ visible size).
     pub width: u32,
     pub height: u32,
-    /// Per memory plane: bytes per line and total bytes (`v4l2_plane_pix_format`).
+    /// One entry per picture plane (Y, then CbCr or Cb and Cr): which memory
+    /// plane holds it, at which byte offset, with which stride ([`plane_layout`]).
     pub planes: Vec<PlaneLayout>,
 }
 
@@ -223,7 +224,7 @@ pub fn plane_layout(
 pub struct DecodedFrame {
     /// Presentation time in ns.
     pub pts_ns: i64,
-    /// CAPTURE buffer index ([`vreq_v4l2::Completed::capture_index`]: unique
+    /// CAPTURE buffer index (`vreq_v4l2::Completed::capture_index`: unique
     /// across configurations). Two frames share it when the codec output one
     /// picture twice (VP9 `show_existing_frame`).
     pub capture_index: usize,
@@ -238,10 +239,10 @@ pub struct DecodedFrame {
     /// square pixels: a `w`-pixel-wide picture is shown `w · par.0 / par.1`
     /// wide. From the bitstream (H.264 / HEVC VUI `aspect_ratio_idc`,
     /// `sar_width` / `sar_height`; MPEG-2 `aspect_ratio_information`; VP9
-    /// render size): the [`StreamParams::pixel_aspect`] in effect when the
+    /// render size): the `vreq_core::StreamParams::pixel_aspect` in effect when the
     /// picture was queued (a PAR-only change reconfigures nothing). The
     /// player replaces it (and narrows `visible`) with the container's when
-    /// the container states one ([`vreq_container::display_geometry`]).
+    /// the container states one (`vreq_container::display_geometry`).
     pub pixel_aspect: (u32, u32),
     /// Held for its `Drop`: gives the buffer back to the engine.
     pub release: BufferReturn,

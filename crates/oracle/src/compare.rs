@@ -291,7 +291,7 @@ fn field<'a>(job: &'a JobFields, key: &str) -> Option<&'a str> {
 }
 
 /// Job indices where a new sequence with a new size starts (always 0 first):
-/// the jobs whose size fields ([`size_keys`]) differ from the previous job's.
+/// the jobs whose size fields (`size_keys`) differ from the previous job's.
 /// These are the points where `tests/oracle/segment.py` cuts a clip (it cuts
 /// at the key frame / IDR / IRAP whose sequence has a new size; the first
 /// job of that frame is the first with the new size).
@@ -363,7 +363,7 @@ fn rebase_job(job: &JobFields, base: usize) -> JobFields {
 
 /// Splits a whole-clip normalised trace at [`sequence_starts`] into one
 /// [`Normalised`] per sequence, decode indices re-based per segment
-/// (`base` = the pictures decoded before it; see [`rebase_job`]), as if each
+/// (`base` = the pictures decoded before it; see `rebase_job`), as if each
 /// sequence had been decoded from a fresh start. Header and magic are kept;
 /// a cap is dropped (the whole trace is split).
 pub fn split_sequences(n: &Normalised) -> Vec<Normalised> {
