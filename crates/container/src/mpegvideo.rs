@@ -1,5 +1,6 @@
 //! The few MPEG-2 video header fields a demuxer needs to cut an elementary
-//! stream into frames (ISO/IEC 13818-2 6.2): start-code units, the size and
+//! stream into frames (ISO/IEC 13818-2 6.2), read from the start-code
+//! units of [`vreq_core::mpeg2video`]: the size and
 //! `frame_rate_code` of `sequence_header()`, the size and frame-rate
 //! extensions of `sequence_extension()`, `temporal_reference` /
 //! `picture_coding_type` of `picture_header()` and `picture_structure` of
@@ -13,58 +14,9 @@
 //! (including loaded quantiser matrices) and the same reserved values are
 //! refused.
 
-/// `picture_start_code` value (13818-2 Table 6-1).
-pub const PICTURE_START: u8 = 0x00;
-/// Last `slice_start_code` value.
-pub const SLICE_LAST: u8 = 0xAF;
-/// `sequence_header_code` value.
-pub const SEQUENCE_HEADER: u8 = 0xB3;
-/// `extension_start_code` value.
-pub const EXTENSION_START: u8 = 0xB5;
-/// `group_start_code` value.
-pub const GROUP_START: u8 = 0xB8;
-
-/// One start-code delimited unit: `code` is the byte after `00 00 01`,
-/// `start` the offset of that prefix, `end` the offset of the next prefix
-/// (or the end of the data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unit {
-    pub code: u8,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Unit {
-    /// The payload after the 4-byte start code; empty when the next start
-    /// code begins inside this one (`00 00 01 00 00 01 ..`: [`units`] finds
-    /// the second prefix at `start + 3`).
-    pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        &data[(self.start + 4).min(self.end)..self.end]
-    }
-}
-
-/// Every `00 00 01 xx` unit of `data`, in order (bytes before the first
-/// start code are ignored).
-pub fn units(data: &[u8]) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::new();
-    let mut i = 0;
-    while i + 3 < data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            if let Some(prev) = out.last_mut() {
-                prev.end = i;
-            }
-            out.push(Unit {
-                code: data[i + 3],
-                start: i,
-                end: data.len(),
-            });
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
+pub(crate) use vreq_core::mpeg2video::{
+    units, Unit, EXTENSION_START, GROUP_START, PICTURE_START, SEQUENCE_HEADER, SLICE_LAST,
+};
 
 /// `n` (≤ 32) bits of `p` from bit `at` (MSB first); `None` past the end.
 fn bits(p: &[u8], at: usize, n: usize) -> Option<u32> {
@@ -89,16 +41,8 @@ impl SequenceHeader {
     /// codes outside 1..=8 give 30000/1001, as GStreamer's
     /// `set_fps_from_code`.
     pub fn frame_rate(&self) -> (u64, u64) {
-        match self.frame_rate_code {
-            1 => (24000, 1001),
-            2 => (24, 1),
-            3 => (25, 1),
-            5 => (30, 1),
-            6 => (50, 1),
-            7 => (60000, 1001),
-            8 => (60, 1),
-            _ => (30000, 1001),
-        }
+        let (n, d) = vreq_core::mpeg2video::frame_rate(self.frame_rate_code);
+        (u64::from(n), u64::from(d))
     }
 }
 
@@ -177,22 +121,6 @@ pub fn extension(p: &[u8]) -> Option<Extension> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn units_cover_the_data_after_the_first_start_code() {
-        let d = [9, 0, 0, 1, 0xB3, 1, 2, 0, 0, 1, 0x00, 7];
-        let u = units(&d);
-        assert_eq!(u.len(), 2);
-        assert_eq!((u[0].code, u[0].start, u[0].end), (0xB3, 1, 7));
-        assert_eq!((u[1].code, u[1].start, u[1].end), (0x00, 7, 12));
-        assert_eq!(u[1].payload(&d), &[7]);
-        // A start code whose code byte begins the next prefix: empty payload.
-        let d = [0, 0, 1, 0x00, 0, 1, 0xB8, 5];
-        let u = units(&d);
-        assert_eq!((u[0].start, u[0].end, u[1].start), (0, 3, 3));
-        assert!(u[0].payload(&d).is_empty());
-        assert_eq!(u[1].payload(&d), &[5]);
-    }
 
     #[test]
     fn sequence_header_fields_and_matrix_lengths() {

@@ -9,11 +9,14 @@
 //! * [`StreamParams`], [`DecodeMode`], [`StartCode`]: what the device is
 //!   configured for.
 //! * [`CodedUnit`] and [`CodecPrivate`]: what a demuxer hands a codec.
+//! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
+//!   MPEG-2 demuxer and the MPEG-2 codec both read.
 
 #![forbid(unsafe_code)]
 
 use v4l2r::bindings;
 
+pub mod mpeg2video;
 pub mod uapi_ext;
 
 /// The stateless codecs vreqplay drives.

@@ -56,6 +56,7 @@ mod tests;
 use std::collections::VecDeque;
 
 use v4l2r::bindings;
+use vreq_core::mpeg2video;
 
 use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
@@ -168,11 +169,11 @@ impl Mpeg2Codec {
             events: VecDeque::new(),
         };
         if let CodecPrivate::Raw(data) = private {
-            for u in parser::split_units(data) {
+            for u in mpeg2video::units(data) {
                 let p = u.payload(data);
                 let r = match u.code {
-                    parser::SEQUENCE_HEADER => c.on_sequence_header(p),
-                    parser::EXTENSION_START => c.on_extension(p),
+                    mpeg2video::SEQUENCE_HEADER => c.on_sequence_header(p),
+                    mpeg2video::EXTENSION_START => c.on_extension(p),
                     _ => Ok(()),
                 };
                 r.map_err(|e| CodecError::BadConfig(format!("MPEG-2 CodecPrivate: {e}")))?;
@@ -467,7 +468,7 @@ impl Mpeg2Codec {
         let n = self.frame_num;
         self.frame_num += 1;
         let data = unit.data;
-        let units = parser::split_units(data);
+        let units = mpeg2video::units(data);
         let mut f = UnitFrame {
             timestamp_ns: n * 1000,
             pts_ns: unit.pts_ns,
@@ -481,20 +482,20 @@ impl Mpeg2Codec {
             let p = u.payload(data);
             let off = unit.byte_offset + u.start as u64;
             let r: Result<(), String> = match u.code {
-                parser::SEQUENCE_HEADER => {
+                mpeg2video::SEQUENCE_HEADER => {
                     if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_sequence_header(p)
                 }
-                parser::EXTENSION_START => self.on_extension(p),
-                parser::GROUP_START => {
+                mpeg2video::EXTENSION_START => self.on_extension(p),
+                mpeg2video::GROUP_START => {
                     if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
                     self.on_gop(p)
                 }
-                parser::PICTURE_START => {
+                mpeg2video::PICTURE_START => {
                     if let Err(e) = self.end_picture(&mut f) {
                         failed.get_or_insert(e);
                     }
@@ -514,7 +515,7 @@ impl Mpeg2Codec {
                         })
                     }
                 }
-                0x01..=parser::SLICE_LAST => match &mut f.cur {
+                0x01..=mpeg2video::SLICE_LAST => match &mut f.cur {
                     Some(c) => {
                         if c.ext.is_none() {
                             c.ext = self.pic_ext;

@@ -6,19 +6,6 @@
 //! is also the order `v4l2_ctrl_mpeg2_quantisation` takes (uAPI
 //! "ext-ctrls-codec-stateless") and GStreamer's `gstmpegvideoparser.c` keeps.
 
-/// `picture_start_code` value (6.2.3).
-pub const PICTURE_START: u8 = 0x00;
-/// Last `slice_start_code` value (6.2.4).
-pub const SLICE_LAST: u8 = 0xAF;
-/// `sequence_header_code`.
-pub const SEQUENCE_HEADER: u8 = 0xB3;
-/// `extension_start_code`.
-pub const EXTENSION_START: u8 = 0xB5;
-/// `sequence_end_code`.
-pub const SEQUENCE_END: u8 = 0xB7;
-/// `group_start_code`.
-pub const GROUP_START: u8 = 0xB8;
-
 /// Default intra matrix (6.3.11), zigzag scan order.
 pub const DEFAULT_INTRA_MATRIX: [u8; 64] = [
     8, 16, 16, 19, 16, 19, 22, 22, 22, 22, 22, 22, 26, 24, 26, 27, 27, 27, 26, 26, 26, 26, 27, 27,
@@ -27,49 +14,6 @@ pub const DEFAULT_INTRA_MATRIX: [u8; 64] = [
 ];
 /// Default non-intra matrix (6.3.11): all 16.
 pub const DEFAULT_NON_INTRA_MATRIX: [u8; 64] = [16; 64];
-
-/// One start-code delimited unit of a packet: `code` is the byte after
-/// `00 00 01`; `start` is the offset of the `00 00 01` prefix and `end` the
-/// offset of the next prefix (or the end of the data), so `data[start..end]`
-/// is the unit with its start code (GStreamer's `sc_offset` / `size + 4`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unit {
-    pub code: u8,
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Unit {
-    /// The payload after the 4-byte start code.
-    pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        &data[self.start + 4..self.end]
-    }
-}
-
-/// Splits `data` at every `00 00 01 xx` start code. Bytes before the first
-/// start code are ignored.
-pub fn split_units(data: &[u8]) -> Vec<Unit> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 < data.len() {
-        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    let mut units = Vec::with_capacity(starts.len());
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(data.len());
-        units.push(Unit {
-            code: data[s + 3],
-            start: s,
-            end,
-        });
-    }
-    units
-}
 
 /// MSB-first bit reader; reads past the end are errors.
 pub struct BitReader<'a> {
@@ -134,17 +78,7 @@ impl SequenceHeader {
     /// (Table 6-4); codes outside 1..=8 give 30000/1001 as GStreamer's
     /// `set_fps_from_code` does.
     pub fn frame_rate(&self) -> (u32, u32) {
-        match self.frame_rate_code {
-            1 => (24000, 1001),
-            2 => (24, 1),
-            3 => (25, 1),
-            4 => (30000, 1001),
-            5 => (30, 1),
-            6 => (50, 1),
-            7 => (60000, 1001),
-            8 => (60, 1),
-            _ => (30000, 1001),
-        }
+        vreq_core::mpeg2video::frame_rate(self.frame_rate_code)
     }
 }
 
@@ -398,16 +332,6 @@ pub fn parse_picture_header(p: &[u8]) -> Result<PictureHeader, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_units_with_start_codes() {
-        let d = [0, 0, 1, 0xB3, 1, 2, 0, 0, 1, 0x00, 5, 0, 0, 0, 1, 0x01, 9];
-        let u = split_units(&d);
-        assert_eq!(u.len(), 3);
-        assert_eq!((u[0].code, u[0].start, u[0].end), (0xB3, 0, 6));
-        assert_eq!((u[1].code, u[1].start, u[1].end), (0x00, 6, 12));
-        assert_eq!(u[2].payload(&d), &[9]);
-    }
 
     #[test]
     fn sequence_header_defaults_and_size() {

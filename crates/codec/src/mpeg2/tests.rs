@@ -356,3 +356,11 @@ fn sequence_display_extension_sets_the_display_rectangle() {
     assert_eq!(c[0].pixel_aspect, (12, 11));
     assert_eq!(c[0].visible, (0, 0, 720, 576));
 }
+
+#[test]
+fn overlapping_start_codes_are_not_a_panic() {
+    // `00 00 01 00` whose payload would start past the next `00 00 01`:
+    // the picture unit is empty (vreq_core::mpeg2video::Unit::payload).
+    let ev = run(&[vec![0, 0, 1, 0, 0, 1, 0xB3, 0x2D], seq(true)]);
+    assert!(ev.iter().all(|e| !matches!(e, CodecEvent::Decode(_))));
+}
