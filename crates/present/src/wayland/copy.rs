@@ -34,9 +34,9 @@ use smithay_client_toolkit::reexports::client::Proxy;
 use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
 
 use super::*;
+use crate::dmaheap::DmaBuf;
 use vreq_frame::convert::{unpack, LinearFrame};
 use vreq_frame::detile::LinearDst;
-use crate::dmaheap::DmaBuf;
 
 /// Linear dmabufs the copy path keeps (one on screen, one queued, one being filled).
 pub const COPY_DMABUFS: usize = 3;
@@ -154,11 +154,11 @@ impl WaylandSink {
             }
         }
         let dmabuf_ok =
-            !self.force_shm && self.state.dmabuf_global.is_some() && self.copy.no_dmabuf.is_none();
+            !self.force_shm && self.state.dmabuf.global.is_some() && self.copy.no_dmabuf.is_none();
         let plan = fallback_plan(
             pf,
             self.state.shm.formats(),
-            dmabuf_ok.then_some(&self.state.formats),
+            dmabuf_ok.then_some(&self.state.dmabuf.formats),
         );
         tracing::info!("wayland: copy path for {pf:?} frames: {plan:?}");
         self.copy.plan = Some((pf, plan));
@@ -264,12 +264,14 @@ impl WaylandSink {
                 let mem = DmaBuf::alloc(len)?;
                 let global = self
                     .state
-                    .dmabuf_global
+                    .dmabuf
+                    .global
                     .clone()
                     .ok_or("no zwp_linux_dmabuf_v1")?;
                 let fourcc = target.drm_fourcc();
                 let modifier = self
                     .state
+                    .dmabuf
                     .formats
                     .linear_modifier(fourcc)
                     .ok_or("the compositor does not take it linear")?;

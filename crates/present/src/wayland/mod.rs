@@ -136,24 +136,24 @@ use smithay_client_toolkit::shell::xdg::XdgShell;
 use smithay_client_toolkit::shell::WaylandSurface;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use smithay_client_toolkit::shm::{Shm, ShmHandler};
-use wayland_protocols::wp::linux_dmabuf::zv1::client::{
-    zwp_linux_buffer_params_v1, zwp_linux_dmabuf_feedback_v1, zwp_linux_dmabuf_v1,
-};
+use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
 
 use super::{FrameSource, PresentError, Sink, UserCommand};
-use vreq_frame::DecodedFrame;
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix};
+use vreq_frame::DecodedFrame;
 use vreq_frame::PixelFormat;
 
 mod copy;
 pub mod dmabuf;
 pub mod geometry;
 pub mod input;
+mod linux_dmabuf;
 pub mod pacing;
 mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
+use linux_dmabuf::LinuxDmabuf;
 use smithay_client_toolkit::reexports::client::protocol::wl_keyboard;
 use smithay_client_toolkit::seat::SeatState;
 use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
@@ -285,17 +285,8 @@ struct State {
     closed: bool,
     /// Frame pacing and presentation feedback (pacing.rs).
     pacing: pacing::Pacing,
-    dmabuf_global: Option<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1>,
-    formats: DmabufFormats,
-    /// v4 feedback being received: format table and pairs of finished tranches.
-    feedback_table: Vec<(u32, u64)>,
-    feedback_pairs: Vec<(u32, u64, bool)>,
-    /// Pairs of the tranche being received and whether it is flagged `scanout`.
-    tranche_pairs: Vec<(u32, u64)>,
-    tranche_scanout: bool,
-    feedback_main_device: Option<u64>,
-    feedback_done: bool,
-    feedback_error: Option<String>,
+    /// `zwp_linux_dmabuf_v1` and the formats it announced (linux_dmabuf.rs).
+    dmabuf: LinuxDmabuf,
     params_answers: HashMap<ObjectId, ParamsAnswer>,
     entries: HashMap<(u64, usize), DmabufEntry>,
     /// wl_buffer id → entry key.
@@ -376,10 +367,10 @@ impl WaylandSink {
             CompositorState::bind(&globals, &qh).map_err(|e| wl_err("wl_compositor", e))?;
         let xdg = XdgShell::bind(&globals, &qh).map_err(|e| wl_err("xdg_wm_base", e))?;
         let shm = Shm::bind(&globals, &qh).map_err(|e| wl_err("wl_shm", e))?;
-        let dmabuf_global = if opts.force_shm {
-            None
+        let dmabuf = if opts.force_shm {
+            LinuxDmabuf::default()
         } else {
-            bind_dmabuf(&globals, &qh)
+            LinuxDmabuf::bind(&globals, &qh)
         };
         let extras = Extras::bind(&globals, &qh);
         let surface = compositor.create_surface(&qh);
@@ -416,15 +407,7 @@ impl WaylandSink {
             configure_pending: false,
             closed: false,
             pacing: pacing::Pacing::bind(&globals, &qh),
-            dmabuf_global,
-            formats: DmabufFormats::default(),
-            feedback_table: Vec::new(),
-            feedback_pairs: Vec::new(),
-            tranche_pairs: Vec::new(),
-            tranche_scanout: false,
-            feedback_main_device: None,
-            feedback_done: false,
-            feedback_error: None,
+            dmabuf,
             params_answers: HashMap::new(),
             entries: HashMap::new(),
             entry_of: HashMap::new(),
@@ -464,18 +447,12 @@ impl WaylandSink {
         };
         sink.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
-        if let Some(g) = &sink.state.dmabuf_global {
-            if g.version() >= 4 {
-                g.get_default_feedback(&sink.qh, FeedbackData);
-            }
-        }
+        sink.state.dmabuf.request_default_feedback(&sink.qh);
         let deadline = Instant::now() + SETUP_TIMEOUT;
-        let v4 = sink
-            .state
-            .dmabuf_global
-            .as_ref()
-            .is_some_and(|g| g.version() >= 4);
-        let ready = sink.wait_until(deadline, |s| s.configured && (!v4 || s.feedback_done))?;
+        let v4 = sink.state.dmabuf.is_v4();
+        let ready = sink.wait_until(deadline, |s| {
+            s.configured && (!v4 || s.dmabuf.feedback_done)
+        })?;
         if !ready {
             if !sink.state.configured {
                 return Err(PresentError::Wayland(format!(
@@ -490,19 +467,16 @@ impl WaylandSink {
         sink.queue
             .roundtrip(&mut sink.state)
             .map_err(|e| sink.dispatch_err(e))?;
-        if let Some(e) = &sink.state.feedback_error {
+        if let Some(e) = &sink.state.dmabuf.feedback_error {
             tracing::warn!("wayland: dmabuf feedback: {e}");
         }
         tracing::info!(
             "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats){}",
+            sink.state.dmabuf.version_text(),
+            sink.state.dmabuf.formats.len(),
+            sink.state.dmabuf.formats.fourccs(),
             sink.state
-                .dmabuf_global
-                .as_ref()
-                .map(|g| format!("v{}", g.version()))
-                .unwrap_or_else(|| "absent".into()),
-            sink.state.formats.len(),
-            sink.state.formats.fourccs(),
-            sink.state
+                .dmabuf
                 .formats
                 .main_device
                 .map(|d| {
@@ -526,7 +500,7 @@ impl WaylandSink {
 
     /// The (fourcc, modifier) pairs the compositor announced.
     pub fn dmabuf_formats(&self) -> &DmabufFormats {
-        &self.state.formats
+        &self.state.dmabuf.formats
     }
 
     fn dispatch_err(&self, e: DispatchError) -> PresentError {
@@ -621,19 +595,6 @@ impl WaylandSink {
         match &self.scaled {
             Some(s) => s.video_surface(),
             None => self.state.window.wl_surface(),
-        }
-    }
-}
-
-fn bind_dmabuf(
-    globals: &GlobalList,
-    qh: &QueueHandle<State>,
-) -> Option<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1> {
-    match globals.bind::<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1, _, _>(qh, 3..=5, DmabufGlobalData) {
-        Ok(g) => Some(g),
-        Err(e) => {
-            tracing::info!("wayland: no usable zwp_linux_dmabuf_v1 ({e})");
-            None
         }
     }
 }
@@ -852,87 +813,10 @@ impl OutputHandler for State {
     fn output_destroyed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
 }
 
-/// User data of the bound `zwp_linux_dmabuf_v1`.
-struct DmabufGlobalData;
-/// User data of the default `zwp_linux_dmabuf_feedback_v1`.
-struct FeedbackData;
 /// User data of `zwp_linux_buffer_params_v1` objects.
 struct ParamsData;
 /// User data of dmabuf `wl_buffer`s (looked up by id in `State::entry_of`).
 struct DmabufBufferData;
-
-impl Dispatch2<zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1, State> for DmabufGlobalData {
-    fn event(
-        &self,
-        state: &mut State,
-        proxy: &zwp_linux_dmabuf_v1::ZwpLinuxDmabufV1,
-        event: zwp_linux_dmabuf_v1::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        // `format` is superseded by `modifier` from v3 on; v4+ sends neither.
-        if let zwp_linux_dmabuf_v1::Event::Modifier {
-            format,
-            modifier_hi,
-            modifier_lo,
-        } = event
-        {
-            if proxy.version() < 4 {
-                state.formats.insert(
-                    format,
-                    (u64::from(modifier_hi) << 32) | u64::from(modifier_lo),
-                );
-            }
-        }
-    }
-}
-
-impl Dispatch2<zwp_linux_dmabuf_feedback_v1::ZwpLinuxDmabufFeedbackV1, State> for FeedbackData {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &zwp_linux_dmabuf_feedback_v1::ZwpLinuxDmabufFeedbackV1,
-        event: zwp_linux_dmabuf_feedback_v1::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        use zwp_linux_dmabuf_feedback_v1::Event;
-        match event {
-            Event::FormatTable { fd, size } => match dmabuf::read_format_table(fd, size) {
-                Ok(t) => state.feedback_table = t,
-                Err(e) => state.feedback_error = Some(e),
-            },
-            Event::MainDevice { device } => {
-                state.feedback_main_device = dmabuf::dev_t_from_bytes(&device);
-            }
-            Event::TrancheFlags { flags } => {
-                state.tranche_scanout = flags
-                    .into_result()
-                    .is_ok_and(|f| f.contains(zwp_linux_dmabuf_feedback_v1::TrancheFlags::Scanout));
-            }
-            Event::TrancheFormats { indices } => {
-                let pairs = dmabuf::tranche_pairs(&state.feedback_table, &indices);
-                state.tranche_pairs.extend(pairs);
-            }
-            Event::TrancheDone => {
-                let scanout = std::mem::take(&mut state.tranche_scanout);
-                for (f, m) in state.tranche_pairs.drain(..) {
-                    state.feedback_pairs.push((f, m, scanout));
-                }
-            }
-            Event::Done => {
-                // a new feedback replaces the previous set (linux-dmabuf-v1.xml, `done`)
-                state.formats = DmabufFormats::default();
-                state.formats.main_device = state.feedback_main_device;
-                for (f, m, scanout) in state.feedback_pairs.drain(..) {
-                    state.formats.insert_from_tranche(f, m, scanout);
-                }
-                state.feedback_done = true;
-            }
-            _ => {}
-        }
-    }
-}
 
 impl Dispatch2<zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1, State> for ParamsData {
     fn event(

@@ -23,10 +23,10 @@ impl WaylandSink {
         let mut fourcc = pf.drm_fourcc();
         self.path = if self.force_shm {
             PathChoice::Shm("dmabuf disabled by option".into())
-        } else if self.state.dmabuf_global.is_none() {
+        } else if self.state.dmabuf.global.is_none() {
             PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
         } else {
-            match dmabuf::choose_dmabuf(&self.state.formats, &frame.format) {
+            match dmabuf::choose_dmabuf(&self.state.dmabuf.formats, &frame.format) {
                 Ok((f, modifier)) => {
                     fourcc = f;
                     PathChoice::Dmabuf { modifier }
@@ -39,7 +39,7 @@ impl WaylandSink {
             PathChoice::Dmabuf { modifier } => {
                 tracing::info!(
                     "wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}{}",
-                    if self.state.formats.is_scanout(fourcc, *modifier) {
+                    if self.state.dmabuf.formats.is_scanout(fourcc, *modifier) {
                         " (in a scanout tranche)"
                     } else {
                         ""
@@ -101,8 +101,10 @@ impl WaylandSink {
             return Ok(Err(frame));
         }
         if !self.state.entries.contains_key(&key) {
-            let (fourcc, modifier) = match dmabuf::choose_dmabuf(&self.state.formats, &frame.format)
-            {
+            let (fourcc, modifier) = match dmabuf::choose_dmabuf(
+                &self.state.dmabuf.formats,
+                &frame.format,
+            ) {
                 Ok((f, m)) => {
                     if m != modifier {
                         tracing::debug!("wayland: modifier {m:#x} for this configuration (path chosen with {modifier:#x})");
@@ -130,7 +132,7 @@ impl WaylandSink {
                 ));
                 return Ok(Err(frame));
             }
-            let Some(global) = self.state.dmabuf_global.clone() else {
+            let Some(global) = self.state.dmabuf.global.clone() else {
                 return Ok(Err(frame));
             };
             let params = global.create_params(&self.qh, ParamsData);
