@@ -136,7 +136,6 @@ use smithay_client_toolkit::shell::xdg::XdgShell;
 use smithay_client_toolkit::shell::WaylandSurface;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use smithay_client_toolkit::shm::{Shm, ShmHandler};
-use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
 
 use super::{FrameSource, PresentError, Sink, UserCommand};
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix};
@@ -160,6 +159,7 @@ use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
 use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
 use window::{Extras, Scaled};
+use zero_copy::{DmabufBuffers, ParamsData};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
@@ -259,19 +259,6 @@ pub(crate) struct Attached {
     pub source: (u32, u32, u32, u32),
 }
 
-/// One CAPTURE buffer wrapped in a `wl_buffer`.
-struct DmabufEntry {
-    buffer: wl_buffer::WlBuffer,
-    /// The frame on (or queued to) screen in this buffer, dropped on `release`.
-    frame: Option<DecodedFrame>,
-}
-
-/// Pending answer to an asynchronous `zwp_linux_buffer_params_v1.create`.
-enum ParamsAnswer {
-    Created(wl_buffer::WlBuffer),
-    Failed,
-}
-
 /// Protocol state the event handlers update.
 struct State {
     registry: RegistryState,
@@ -287,10 +274,8 @@ struct State {
     pacing: pacing::Pacing,
     /// `zwp_linux_dmabuf_v1` and the formats it announced (linux_dmabuf.rs).
     dmabuf: LinuxDmabuf,
-    params_answers: HashMap<ObjectId, ParamsAnswer>,
-    entries: HashMap<(u64, usize), DmabufEntry>,
-    /// wl_buffer id → entry key.
-    entry_of: HashMap<ObjectId, (u64, usize)>,
+    /// The CAPTURE buffers wrapped as `wl_buffer`s (zero_copy.rs).
+    dmabuf_buffers: DmabufBuffers,
     stats: WindowStats,
     /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
     window_size: Option<(u32, u32)>,
@@ -408,9 +393,7 @@ impl WaylandSink {
             closed: false,
             pacing: pacing::Pacing::bind(&globals, &qh),
             dmabuf,
-            params_answers: HashMap::new(),
-            entries: HashMap::new(),
-            entry_of: HashMap::new(),
+            dmabuf_buffers: DmabufBuffers::default(),
             stats: WindowStats::default(),
             window_size: None,
             fullscreen: false,
@@ -581,15 +564,6 @@ impl WaylandSink {
         }
     }
 
-    /// Decoded frames committed and not yet released by the compositor.
-    fn held_by_compositor(&self) -> usize {
-        self.state
-            .entries
-            .values()
-            .filter(|e| e.frame.is_some())
-            .count()
-    }
-
     /// The surface frames are attached to.
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
         match &self.scaled {
@@ -617,7 +591,7 @@ impl Sink for WaylandSink {
         };
         self.choose_path(&frame);
         if matches!(self.path, PathChoice::Dmabuf { .. })
-            && self.held_by_compositor() >= MAX_HELD_FRAMES
+            && self.state.dmabuf_buffers.held() >= MAX_HELD_FRAMES
         {
             // A compositor that stops releasing (weston under TCG froze for seconds) must
             // not collect CAPTURE buffers until the decoder starves: drop instead.
@@ -704,9 +678,7 @@ impl Sink for WaylandSink {
 
 impl Drop for WaylandSink {
     fn drop(&mut self) {
-        for (_, e) in self.state.entries.drain() {
-            e.buffer.destroy();
-        }
+        self.state.dmabuf_buffers.destroy_all();
         let _ = self.conn.flush();
     }
 }
@@ -811,62 +783,6 @@ impl OutputHandler for State {
     fn new_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
     fn update_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
     fn output_destroyed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
-}
-
-/// User data of `zwp_linux_buffer_params_v1` objects.
-struct ParamsData;
-/// User data of dmabuf `wl_buffer`s (looked up by id in `State::entry_of`).
-struct DmabufBufferData;
-
-impl Dispatch2<zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1, State> for ParamsData {
-    fn event(
-        &self,
-        state: &mut State,
-        proxy: &zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1,
-        event: zwp_linux_buffer_params_v1::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        match event {
-            zwp_linux_buffer_params_v1::Event::Created { buffer } => {
-                state
-                    .params_answers
-                    .insert(proxy.id(), ParamsAnswer::Created(buffer));
-            }
-            zwp_linux_buffer_params_v1::Event::Failed => {
-                state
-                    .params_answers
-                    .insert(proxy.id(), ParamsAnswer::Failed);
-            }
-            _ => {}
-        }
-    }
-
-    smithay_client_toolkit::reexports::client::event_created_child!(State, zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1, [
-        zwp_linux_buffer_params_v1::EVT_CREATED_OPCODE => (wl_buffer::WlBuffer, DmabufBufferData)
-    ]);
-}
-
-impl Dispatch2<wl_buffer::WlBuffer, State> for DmabufBufferData {
-    fn event(
-        &self,
-        state: &mut State,
-        proxy: &wl_buffer::WlBuffer,
-        event: wl_buffer::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        if let wl_buffer::Event::Release = event {
-            state.stats.dmabuf_releases += 1;
-            tracing::debug!("wayland: release {}", proxy.id());
-            if let Some(key) = state.entry_of.get(&proxy.id()) {
-                if let Some(e) = state.entries.get_mut(key) {
-                    // dropping the frame gives the CAPTURE buffer back to the decoder
-                    e.frame = None;
-                }
-            }
-        }
-    }
 }
 
 smithay_client_toolkit::delegate_registry!(State);

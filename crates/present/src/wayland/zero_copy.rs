@@ -57,6 +57,7 @@ impl WaylandSink {
     pub(super) fn forget_other_generations(&mut self, generation: u64) {
         let stale: Vec<(u64, usize)> = self
             .state
+            .dmabuf_buffers
             .entries
             .keys()
             .filter(|k| k.0 != generation)
@@ -65,12 +66,13 @@ impl WaylandSink {
         for key in stale {
             let busy = self
                 .state
+                .dmabuf_buffers
                 .entries
                 .get(&key)
                 .is_some_and(|e| e.frame.is_some());
             if !busy {
-                if let Some(e) = self.state.entries.remove(&key) {
-                    self.state.entry_of.remove(&e.buffer.id());
+                if let Some(e) = self.state.dmabuf_buffers.entries.remove(&key) {
+                    self.state.dmabuf_buffers.entry_of.remove(&e.buffer.id());
                     e.buffer.destroy();
                 }
             }
@@ -100,7 +102,7 @@ impl WaylandSink {
             ));
             return Ok(Err(frame));
         }
-        if !self.state.entries.contains_key(&key) {
+        if !self.state.dmabuf_buffers.entries.contains_key(&key) {
             let (fourcc, modifier) = match dmabuf::choose_dmabuf(
                 &self.state.dmabuf.formats,
                 &frame.format,
@@ -161,9 +163,9 @@ impl WaylandSink {
                 params.create(w as i32, h as i32, fourcc, flags);
                 let id = params.id();
                 let ok = self.wait_until(Instant::now() + SETUP_TIMEOUT, |s| {
-                    s.params_answers.contains_key(&id)
+                    s.dmabuf_buffers.params_answers.contains_key(&id)
                 })?;
-                match self.state.params_answers.remove(&id) {
+                match self.state.dmabuf_buffers.params_answers.remove(&id) {
                     Some(ParamsAnswer::Created(b)) => {
                         self.proven = Some(frame.generation);
                         b
@@ -189,8 +191,8 @@ impl WaylandSink {
             params.destroy();
             self.state.stats.dmabuf_buffers += 1;
             tracing::debug!("wayland: CAPTURE buffer {key:?} -> {}", buffer.id());
-            self.state.entry_of.insert(buffer.id(), key);
-            self.state.entries.insert(
+            self.state.dmabuf_buffers.entry_of.insert(buffer.id(), key);
+            self.state.dmabuf_buffers.entries.insert(
                 key,
                 DmabufEntry {
                     buffer,
@@ -198,7 +200,7 @@ impl WaylandSink {
                 },
             );
         }
-        let Some(entry) = self.state.entries.get_mut(&key) else {
+        let Some(entry) = self.state.dmabuf_buffers.entries.get_mut(&key) else {
             return Ok(Err(frame));
         };
         if entry.frame.is_some() {
@@ -211,7 +213,7 @@ impl WaylandSink {
         }
         let buffer = entry.buffer.clone();
         self.video_surface().attach(Some(&buffer), 0, 0);
-        let Some(entry) = self.state.entries.get_mut(&key) else {
+        let Some(entry) = self.state.dmabuf_buffers.entries.get_mut(&key) else {
             return Ok(Err(frame));
         };
         self.state.stats.last_pts_ns = Some(frame.pts_ns);
@@ -222,5 +224,103 @@ impl WaylandSink {
             buffer_size: (w, h),
             source: (vx, vy, vw, vh),
         }))
+    }
+}
+
+/// One CAPTURE buffer wrapped in a `wl_buffer`.
+struct DmabufEntry {
+    buffer: wl_buffer::WlBuffer,
+    /// The frame on (or queued to) screen in this buffer, dropped on `release`.
+    frame: Option<DecodedFrame>,
+}
+
+/// Pending answer to an asynchronous `zwp_linux_buffer_params_v1.create`.
+enum ParamsAnswer {
+    Created(wl_buffer::WlBuffer),
+    Failed,
+}
+
+/// The CAPTURE buffers wrapped as dmabuf `wl_buffer`s, keyed by
+/// ([`DecodedFrame::generation`], [`DecodedFrame::capture_index`]), with
+/// the frame each one shows until its `wl_buffer.release`. Lives in
+/// [`State`] so the release handler reaches it.
+#[derive(Default)]
+pub(super) struct DmabufBuffers {
+    params_answers: HashMap<ObjectId, ParamsAnswer>,
+    entries: HashMap<(u64, usize), DmabufEntry>,
+    /// wl_buffer id → entry key.
+    entry_of: HashMap<ObjectId, (u64, usize)>,
+}
+
+impl DmabufBuffers {
+    /// Decoded frames committed and not yet released by the compositor.
+    pub(super) fn held(&self) -> usize {
+        self.entries.values().filter(|e| e.frame.is_some()).count()
+    }
+
+    /// Destroys every wrapper (`wl_buffer.destroy`) and drops the frames they held.
+    pub(super) fn destroy_all(&mut self) {
+        for (_, e) in self.entries.drain() {
+            e.buffer.destroy();
+        }
+    }
+}
+
+/// User data of `zwp_linux_buffer_params_v1` objects.
+pub(super) struct ParamsData;
+/// User data of dmabuf `wl_buffer`s (looked up by id in `DmabufBuffers::entry_of`).
+struct DmabufBufferData;
+
+impl Dispatch2<zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1, State> for ParamsData {
+    fn event(
+        &self,
+        state: &mut State,
+        proxy: &zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1,
+        event: zwp_linux_buffer_params_v1::Event,
+        _: &Connection,
+        _: &QueueHandle<State>,
+    ) {
+        match event {
+            zwp_linux_buffer_params_v1::Event::Created { buffer } => {
+                state
+                    .dmabuf_buffers
+                    .params_answers
+                    .insert(proxy.id(), ParamsAnswer::Created(buffer));
+            }
+            zwp_linux_buffer_params_v1::Event::Failed => {
+                state
+                    .dmabuf_buffers
+                    .params_answers
+                    .insert(proxy.id(), ParamsAnswer::Failed);
+            }
+            _ => {}
+        }
+    }
+
+    smithay_client_toolkit::reexports::client::event_created_child!(State, zwp_linux_buffer_params_v1::ZwpLinuxBufferParamsV1, [
+        zwp_linux_buffer_params_v1::EVT_CREATED_OPCODE => (wl_buffer::WlBuffer, DmabufBufferData)
+    ]);
+}
+
+impl Dispatch2<wl_buffer::WlBuffer, State> for DmabufBufferData {
+    fn event(
+        &self,
+        state: &mut State,
+        proxy: &wl_buffer::WlBuffer,
+        event: wl_buffer::Event,
+        _: &Connection,
+        _: &QueueHandle<State>,
+    ) {
+        if let wl_buffer::Event::Release = event {
+            state.stats.dmabuf_releases += 1;
+            tracing::debug!("wayland: release {}", proxy.id());
+            let buffers = &mut state.dmabuf_buffers;
+            if let Some(key) = buffers.entry_of.get(&proxy.id()) {
+                if let Some(e) = buffers.entries.get_mut(key) {
+                    // dropping the frame gives the CAPTURE buffer back to the decoder
+                    e.frame = None;
+                }
+            }
+        }
     }
 }
