@@ -121,7 +121,7 @@ use std::time::{Duration, Instant};
 use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState};
 use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::output::{OutputHandler, OutputState};
-use smithay_client_toolkit::reexports::client::globals::{registry_queue_init, GlobalList};
+use smithay_client_toolkit::reexports::client::globals::registry_queue_init;
 use smithay_client_toolkit::reexports::client::protocol::{
     wl_buffer, wl_output, wl_shm, wl_surface,
 };
@@ -145,20 +145,23 @@ use vreq_frame::PixelFormat;
 mod copy;
 pub mod dmabuf;
 pub mod geometry;
+mod globals;
 pub mod input;
 mod linux_dmabuf;
 pub mod pacing;
+mod scaled;
 mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
+use globals::Extras;
 use linux_dmabuf::LinuxDmabuf;
+use scaled::Scaled;
 use smithay_client_toolkit::reexports::client::protocol::wl_keyboard;
 use smithay_client_toolkit::seat::SeatState;
 use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
 use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
-use window::{Extras, Scaled};
 use zero_copy::{DmabufBuffers, ParamsData};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
