@@ -118,24 +118,18 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use smithay_client_toolkit::compositor::{CompositorHandler, CompositorState};
+use smithay_client_toolkit::compositor::CompositorState;
 use smithay_client_toolkit::dispatch2::Dispatch2;
-use smithay_client_toolkit::output::{OutputHandler, OutputState};
 use smithay_client_toolkit::reexports::client::globals::registry_queue_init;
-use smithay_client_toolkit::reexports::client::protocol::{
-    wl_buffer, wl_output, wl_shm, wl_surface,
-};
+use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm, wl_surface};
 use smithay_client_toolkit::reexports::client::{
-    backend::ObjectId, Connection, DispatchError, EventQueue, Proxy, QueueHandle,
+    backend::ObjectId, Connection, DispatchError, EventQueue, QueueHandle,
 };
-use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
-use smithay_client_toolkit::shell::xdg::window::{
-    Window, WindowConfigure, WindowDecorations, WindowHandler,
-};
+use smithay_client_toolkit::shell::xdg::window::WindowDecorations;
 use smithay_client_toolkit::shell::xdg::XdgShell;
 use smithay_client_toolkit::shell::WaylandSurface;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
-use smithay_client_toolkit::shm::{Shm, ShmHandler};
+use smithay_client_toolkit::shm::Shm;
 
 use super::{FrameSource, PresentError, Sink, UserCommand};
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix};
@@ -150,6 +144,7 @@ pub mod input;
 mod linux_dmabuf;
 pub mod pacing;
 mod scaled;
+mod state;
 mod window;
 mod zero_copy;
 
@@ -157,12 +152,8 @@ use dmabuf::DmabufFormats;
 use globals::Extras;
 use linux_dmabuf::LinuxDmabuf;
 use scaled::Scaled;
-use smithay_client_toolkit::reexports::client::protocol::wl_keyboard;
-use smithay_client_toolkit::seat::SeatState;
-use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
-use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
-use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
-use zero_copy::{DmabufBuffers, ParamsData};
+use state::State;
+use zero_copy::ParamsData;
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
@@ -262,49 +253,6 @@ pub(crate) struct Attached {
     pub source: (u32, u32, u32, u32),
 }
 
-/// Protocol state the event handlers update.
-struct State {
-    registry: RegistryState,
-    outputs: OutputState,
-    shm: Shm,
-    window: Window,
-    configured: bool,
-    /// A configure was acknowledged (sctk acks in its handler) and needs a commit
-    /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
-    configure_pending: bool,
-    closed: bool,
-    /// Frame pacing and presentation feedback (pacing.rs).
-    pacing: pacing::Pacing,
-    /// `zwp_linux_dmabuf_v1` and the formats it announced (linux_dmabuf.rs).
-    dmabuf: LinuxDmabuf,
-    /// The CAPTURE buffers wrapped as `wl_buffer`s (zero_copy.rs).
-    dmabuf_buffers: DmabufBuffers,
-    stats: WindowStats,
-    /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
-    window_size: Option<(u32, u32)>,
-    /// The last configure had the `fullscreen` state.
-    fullscreen: bool,
-    /// Key `f` was pressed: toggle fullscreen after the events.
-    fullscreen_toggle: bool,
-    /// The scale changed: recompute the layout after the events.
-    layout_dirty: bool,
-    /// Keys for the player, oldest first ([`Sink::take_commands`]).
-    commands: Vec<UserCommand>,
-    /// Paused by `space` (tracks the `TogglePause` commands handed out).
-    paused: bool,
-    /// [`Sink::finish`] was called: no idle inhibitor any more.
-    finished: bool,
-    inhibitor: Option<zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1>,
-    /// `wp_fractional_scale_v1.preferred_scale` (120ths), if received.
-    fractional_scale: Option<u32>,
-    /// `wl_surface.preferred_buffer_scale` of the toplevel (integer scale).
-    buffer_scale: i32,
-    fractional: Option<wp_fractional_scale_v1::WpFractionalScaleV1>,
-    content_types: Vec<wp_content_type_v1::WpContentTypeV1>,
-    seats: SeatState,
-    keyboard: Option<wl_keyboard::WlKeyboard>,
-}
-
 /// The window sink. Use through [`open_window`] or directly for its
 /// [`WaylandSink::stats`] / [`WaylandSink::path`].
 pub struct WaylandSink {
@@ -386,33 +334,7 @@ impl WaylandSink {
             }
         };
         window.commit();
-        let state = State {
-            registry: RegistryState::new(&globals),
-            outputs: OutputState::new(&globals, &qh),
-            shm,
-            window,
-            configured: false,
-            configure_pending: false,
-            closed: false,
-            pacing: pacing::Pacing::bind(&globals, &qh),
-            dmabuf,
-            dmabuf_buffers: DmabufBuffers::default(),
-            stats: WindowStats::default(),
-            window_size: None,
-            fullscreen: false,
-            fullscreen_toggle: false,
-            layout_dirty: false,
-            commands: Vec::new(),
-            paused: false,
-            finished: false,
-            inhibitor: None,
-            fractional_scale: None,
-            buffer_scale: 1,
-            fractional: None,
-            content_types: Vec::new(),
-            seats: SeatState::new(&globals, &qh),
-            keyboard: None,
-        };
+        let state = State::new(&globals, &qh, shm, window, dmabuf);
         let mut sink = WaylandSink {
             conn,
             queue,
@@ -571,7 +493,7 @@ impl WaylandSink {
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
         match &self.scaled {
             Some(s) => s.video_surface(),
-            None => self.state.window.wl_surface(),
+            None => self.state.toplevel.wl_surface(),
         }
     }
 }
@@ -630,7 +552,7 @@ impl Sink for WaylandSink {
         surface.commit();
         if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
             // the toplevel: background, subsurface position, an acknowledged configure
-            self.state.window.wl_surface().commit();
+            self.state.toplevel.wl_surface().commit();
         }
         self.state.configure_pending = false;
         self.update_inhibitor();
@@ -685,108 +607,3 @@ impl Drop for WaylandSink {
         let _ = self.conn.flush();
     }
 }
-
-// ---- protocol handlers ----
-
-impl CompositorHandler for State {
-    fn scale_factor_changed(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        surface: &wl_surface::WlSurface,
-        factor: i32,
-    ) {
-        if surface == self.window.wl_surface() && factor != self.buffer_scale {
-            tracing::debug!("wayland: preferred buffer scale {factor}");
-            self.buffer_scale = factor;
-            self.layout_dirty = true;
-        }
-    }
-    fn transform_changed(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        _: wl_output::Transform,
-    ) {
-    }
-    fn frame(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        time: u32,
-    ) {
-        tracing::debug!("wayland: frame callback done ({time} ms)");
-        self.pacing.frame_callback();
-    }
-    fn surface_enter(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        _: &wl_output::WlOutput,
-    ) {
-    }
-    fn surface_leave(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: &wl_surface::WlSurface,
-        _: &wl_output::WlOutput,
-    ) {
-    }
-}
-
-impl WindowHandler for State {
-    fn request_close(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &Window) {
-        self.closed = true;
-    }
-    fn configure(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: &Window,
-        c: WindowConfigure,
-        _: u32,
-    ) {
-        tracing::debug!(
-            "wayland: configure {:?} {:?} {:?}",
-            c.new_size,
-            c.state,
-            c.decoration_mode
-        );
-        self.window_size = match c.new_size {
-            (Some(w), Some(h)) => Some((w.get(), h.get())),
-            _ => None,
-        };
-        self.fullscreen = c.is_fullscreen();
-        self.configured = true;
-        self.configure_pending = true;
-    }
-}
-
-impl ShmHandler for State {
-    fn shm_state(&mut self) -> &mut Shm {
-        &mut self.shm
-    }
-}
-
-impl ProvidesRegistryState for State {
-    fn registry(&mut self) -> &mut RegistryState {
-        &mut self.registry
-    }
-    smithay_client_toolkit::registry_handlers![OutputState, SeatState];
-}
-
-impl OutputHandler for State {
-    fn output_state(&mut self) -> &mut OutputState {
-        &mut self.outputs
-    }
-    fn new_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
-    fn update_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
-    fn output_destroyed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
-}
-
-smithay_client_toolkit::delegate_registry!(State);
-smithay_client_toolkit::delegate_dispatch2!(State);

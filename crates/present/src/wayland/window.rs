@@ -4,14 +4,11 @@
 //! ([`geometry`] does the maths) and the key handling. See the module docs
 //! of [`super`] for the whole picture.
 
-use smithay_client_toolkit::reexports::client::protocol::{wl_keyboard, wl_seat};
-use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
 use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
-use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
 
 use super::geometry;
 use super::globals::NoEvents;
-use super::input::{key_action, KeyAction};
+use super::state::FractionalScaleData;
 use super::*;
 
 impl WaylandSink {
@@ -79,7 +76,7 @@ impl WaylandSink {
         let Some(l) = geometry::layout(display, window, scale, output) else {
             return false;
         };
-        sc.apply_layout(l, self.state.window.wl_surface(), scale, output)
+        sc.apply_layout(l, self.state.toplevel.wl_surface(), scale, output)
     }
 
     /// After events: answer an acknowledged configure, follow size / scale
@@ -88,9 +85,9 @@ impl WaylandSink {
         if self.state.fullscreen_toggle {
             self.state.fullscreen_toggle = false;
             if self.state.fullscreen {
-                self.state.window.unset_fullscreen();
+                self.state.toplevel.unset_fullscreen();
             } else {
-                self.state.window.set_fullscreen(None);
+                self.state.toplevel.set_fullscreen(None);
             }
         }
         if self.size.is_none() {
@@ -105,13 +102,13 @@ impl WaylandSink {
                 if let Some(sc) = &self.scaled {
                     sc.video_surface().commit();
                 }
-                self.state.window.wl_surface().commit();
+                self.state.toplevel.wl_surface().commit();
             } else if configure {
-                self.state.window.wl_surface().commit();
+                self.state.toplevel.wl_surface().commit();
             }
         } else if configure {
             // finish the acknowledged configure; the buffer stays as it is
-            self.state.window.wl_surface().commit();
+            self.state.toplevel.wl_surface().commit();
         }
         let _ = self.conn.flush();
     }
@@ -123,7 +120,8 @@ impl WaylandSink {
         match (&self.state.inhibitor, want) {
             (None, true) => {
                 if let Some(m) = &self.extras.idle {
-                    let i = m.create_inhibitor(self.state.window.wl_surface(), &self.qh, NoEvents);
+                    let i =
+                        m.create_inhibitor(self.state.toplevel.wl_surface(), &self.qh, NoEvents);
                     tracing::debug!("wayland: idle inhibitor on");
                     self.state.inhibitor = Some(i);
                 }
@@ -141,7 +139,7 @@ impl WaylandSink {
     /// `wp_content_type_v1.set_content_type(video)` and
     /// `wp_fractional_scale_v1` on the window's surfaces, where available.
     pub(super) fn setup_surface_hints(&mut self) {
-        let top = self.state.window.wl_surface().clone();
+        let top = self.state.toplevel.wl_surface().clone();
         if let Some(m) = &self.extras.content_type {
             let mut surfaces = vec![top.clone()];
             if let Some(sc) = &self.scaled {
@@ -154,95 +152,8 @@ impl WaylandSink {
             }
         }
         if let Some(m) = &self.extras.fractional {
-            self.state.fractional = Some(m.get_fractional_scale(&top, &self.qh, NoEvents));
+            self.state.fractional =
+                Some(m.get_fractional_scale(&top, &self.qh, FractionalScaleData));
         }
     }
-}
-
-impl Dispatch2<wp_fractional_scale_v1::WpFractionalScaleV1, State> for NoEvents {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &wp_fractional_scale_v1::WpFractionalScaleV1,
-        event: wp_fractional_scale_v1::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        if let wp_fractional_scale_v1::Event::PreferredScale { scale } = event {
-            tracing::debug!("wayland: preferred fractional scale {scale}/120");
-            if scale > 0 && state.fractional_scale != Some(scale) {
-                state.fractional_scale = Some(scale);
-                state.layout_dirty = true;
-            }
-        }
-    }
-}
-
-/// User data of the seat's `wl_keyboard`.
-pub(super) struct KeyboardData;
-
-impl Dispatch2<wl_keyboard::WlKeyboard, State> for KeyboardData {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &wl_keyboard::WlKeyboard,
-        event: wl_keyboard::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        // the keymap's fd is dropped (closed) unread: keys are taken as evdev codes (input.rs)
-        if let wl_keyboard::Event::Key {
-            key,
-            state:
-                smithay_client_toolkit::reexports::client::WEnum::Value(wl_keyboard::KeyState::Pressed),
-            ..
-        } = event
-        {
-            match key_action(key) {
-                Some(KeyAction::Command(c)) => {
-                    tracing::debug!("wayland: key {key}: {c:?}");
-                    if c == UserCommand::TogglePause {
-                        state.paused = !state.paused;
-                    }
-                    state.commands.push(c);
-                }
-                Some(KeyAction::ToggleFullscreen) => state.fullscreen_toggle = true,
-                None => {}
-            }
-        }
-    }
-}
-
-impl SeatHandler for State {
-    fn seat_state(&mut self) -> &mut SeatState {
-        &mut self.seats
-    }
-    fn new_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
-    fn new_capability(
-        &mut self,
-        _: &Connection,
-        qh: &QueueHandle<Self>,
-        seat: wl_seat::WlSeat,
-        capability: Capability,
-    ) {
-        if capability == Capability::Keyboard && self.keyboard.is_none() {
-            self.keyboard = Some(seat.get_keyboard(qh, KeyboardData));
-        }
-    }
-    fn remove_capability(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: wl_seat::WlSeat,
-        capability: Capability,
-    ) {
-        if capability == Capability::Keyboard {
-            if let Some(k) = self.keyboard.take() {
-                if k.version() >= 3 {
-                    k.release();
-                }
-            }
-        }
-    }
-    fn remove_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
 }
