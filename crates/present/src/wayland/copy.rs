@@ -153,12 +153,13 @@ impl WaylandSink {
                 return p;
             }
         }
-        let dmabuf_ok =
-            !self.force_shm && self.state.dmabuf.global.is_some() && self.copy.no_dmabuf.is_none();
+        let dmabuf_ok = !self.force_shm
+            && self.window.state.dmabuf.global.is_some()
+            && self.copy.no_dmabuf.is_none();
         let plan = fallback_plan(
             pf,
-            self.state.shm.formats(),
-            dmabuf_ok.then_some(&self.state.dmabuf.formats),
+            self.window.state.shm.formats(),
+            dmabuf_ok.then_some(&self.window.state.dmabuf.formats),
         );
         tracing::info!("wayland: copy path for {pf:?} frames: {plan:?}");
         self.copy.plan = Some((pf, plan));
@@ -178,10 +179,10 @@ impl WaylandSink {
             match self.attach_linear_dmabuf(&frame, src, t) {
                 Ok(a) => {
                     if a.is_some() {
-                        self.state.stats.last_pts_ns = Some(frame.pts_ns);
-                        self.state.stats.shown_shm += 1;
+                        self.window.state.stats.last_pts_ns = Some(frame.pts_ns);
+                        self.window.state.stats.shown_shm += 1;
                     } else {
-                        self.state.stats.dropped += 1;
+                        self.window.state.stats.dropped += 1;
                     }
                     return Ok(a);
                 }
@@ -263,6 +264,7 @@ impl WaylandSink {
             None if self.copy.pool.len() < COPY_DMABUFS => {
                 let mem = DmaBuf::alloc(len)?;
                 let global = self
+                    .window
                     .state
                     .dmabuf
                     .global
@@ -270,12 +272,13 @@ impl WaylandSink {
                     .ok_or("no zwp_linux_dmabuf_v1")?;
                 let fourcc = target.drm_fourcc();
                 let modifier = self
+                    .window
                     .state
                     .dmabuf
                     .formats
                     .linear_modifier(fourcc)
                     .ok_or("the compositor does not take it linear")?;
-                let params = global.create_params(&self.qh, ParamsData);
+                let params = global.create_params(&self.window.qh, ParamsData);
                 for offset in [0, y_len] {
                     params.add(
                         mem.fd(),
@@ -293,7 +296,7 @@ impl WaylandSink {
                     bh as i32,
                     fourcc,
                     zwp_linux_buffer_params_v1::Flags::empty(),
-                    &self.qh,
+                    &self.window.qh,
                     CopyBufferData(busy.clone()),
                 );
                 params.destroy();
@@ -324,8 +327,8 @@ impl WaylandSink {
         result.map_err(|e| format!("frame pts {} ns: {e}", frame.pts_ns))?;
         b.busy.store(true, Ordering::Release);
         let buffer = b.buffer.clone();
-        self.video_surface().attach(Some(&buffer), 0, 0);
-        self.size = Some((bw, bh));
+        self.window.video_surface().attach(Some(&buffer), 0, 0);
+        self.window.size = Some((bw, bh));
         let (vx, vy, vw, vh) = frame.visible;
         Ok(Some(Attached {
             buffer_size: (bw, bh),
@@ -347,8 +350,9 @@ impl WaylandSink {
             self.copy.shm_key = Some((format, w, h));
         }
         if self.pool.is_none() {
-            self.pool =
-                Some(SlotPool::new(len, &self.state.shm).map_err(|e| wl_err("wl_shm pool", e))?);
+            self.pool = Some(
+                SlotPool::new(len, &self.window.state.shm).map_err(|e| wl_err("wl_shm pool", e))?,
+            );
         }
         let pool = self.pool.as_mut().expect("set above");
         if let Some(i) = self
@@ -388,7 +392,7 @@ impl WaylandSink {
         let y_len = stride * bh as usize;
         let len = y_len + y_len / 2;
         let Some(idx) = self.free_shm_buffer(wl_shm::Format::Nv12, (bw, bh), stride, len)? else {
-            self.state.stats.dropped += 1;
+            self.window.state.stats.dropped += 1;
             return Ok(None);
         };
         let pool = self.pool.as_mut().expect("made by free_shm_buffer");
@@ -410,13 +414,13 @@ impl WaylandSink {
         )
         .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
         let (vx, vy, vw, vh) = frame.visible;
-        self.state.stats.last_pts_ns = Some(frame.pts_ns);
+        self.window.state.stats.last_pts_ns = Some(frame.pts_ns);
         drop(frame);
         buffer
-            .attach_to(self.video_surface())
+            .attach_to(self.window.video_surface())
             .map_err(|e| wl_err("attach", e))?;
-        self.state.stats.shown_shm += 1;
-        self.size = Some((bw, bh));
+        self.window.state.stats.shown_shm += 1;
+        self.window.size = Some((bw, bh));
         Ok(Some(Attached {
             buffer_size: (bw, bh),
             source: (vx, vy, vw.min(bw - vx.min(bw)), vh.min(bh - vy.min(bh))),
@@ -438,7 +442,7 @@ impl WaylandSink {
         let stride = w as usize * 4;
         let len = stride * h as usize;
         let Some(idx) = self.free_shm_buffer(wl_shm::Format::Xrgb8888, (w, h), stride, len)? else {
-            self.state.stats.dropped += 1;
+            self.window.state.stats.dropped += 1;
             return Ok(None);
         };
         let pool = self.pool.as_mut().expect("made by free_shm_buffer");
@@ -454,12 +458,12 @@ impl WaylandSink {
             stride,
         )
         .map_err(|e| PresentError::Io(format!("frame pts {pts_ns} ns: {e}")))?;
-        self.state.stats.last_pts_ns = Some(pts_ns);
+        self.window.state.stats.last_pts_ns = Some(pts_ns);
         buffer
-            .attach_to(self.video_surface())
+            .attach_to(self.window.video_surface())
             .map_err(|e| wl_err("attach", e))?;
-        self.state.stats.shown_shm += 1;
-        self.size = Some((w, h));
+        self.window.state.stats.shown_shm += 1;
+        self.window.size = Some((w, h));
         Ok(Some(Attached {
             buffer_size: (w, h),
             source: (0, 0, w, h),

@@ -116,20 +116,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use smithay_client_toolkit::compositor::CompositorState;
 use smithay_client_toolkit::dispatch2::Dispatch2;
-use smithay_client_toolkit::reexports::client::globals::registry_queue_init;
-use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm, wl_surface};
-use smithay_client_toolkit::reexports::client::{
-    backend::ObjectId, Connection, DispatchError, EventQueue, QueueHandle,
-};
-use smithay_client_toolkit::shell::xdg::window::WindowDecorations;
-use smithay_client_toolkit::shell::xdg::XdgShell;
+use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm};
+use smithay_client_toolkit::reexports::client::{backend::ObjectId, Connection, QueueHandle};
 use smithay_client_toolkit::shell::WaylandSurface;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
-use smithay_client_toolkit::shm::Shm;
 
 use super::{FrameSource, PresentError, Sink, UserCommand};
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix};
@@ -138,6 +131,7 @@ use vreq_frame::PixelFormat;
 
 mod copy;
 pub mod dmabuf;
+mod event_loop;
 pub mod geometry;
 mod globals;
 pub mod input;
@@ -149,18 +143,14 @@ mod window;
 mod zero_copy;
 
 use dmabuf::DmabufFormats;
-use globals::Extras;
-use linux_dmabuf::LinuxDmabuf;
-use scaled::Scaled;
+use event_loop::wl_err;
 use state::State;
+pub use window::SETUP_TIMEOUT;
+use window::{Attached, Window};
 use zero_copy::ParamsData;
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
-/// How long to wait for the compositor during setup (first configure,
-/// globals, the first dmabuf `created`/`failed`).
-pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Most decoder frames the compositor may hold (committed, not yet
 /// `wl_buffer.release`d) before further frames are dropped instead of
 /// committed: one on screen, up to two queued ([`pacing::MAX_IN_FLIGHT`]), one
@@ -244,22 +234,11 @@ pub enum PathChoice {
     Shm(String),
 }
 
-/// What an attach put on the video surface: the buffer's size and the
-/// rectangle of it to show (x, y, w, h in buffer pixels) — the viewport's
-/// source (`wp_viewport.set_source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Attached {
-    pub buffer_size: (u32, u32),
-    pub source: (u32, u32, u32, u32),
-}
-
 /// The window sink. Use through [`open_window`] or directly for its
 /// [`WaylandSink::stats`] / [`WaylandSink::path`].
 pub struct WaylandSink {
-    conn: Connection,
-    queue: EventQueue<State>,
-    qh: QueueHandle<State>,
-    state: State,
+    /// The connection, protocol state and surfaces.
+    window: Window,
     force_shm: bool,
     dmabuf_immed: bool,
     path: PathChoice,
@@ -269,77 +248,16 @@ pub struct WaylandSink {
     proven: Option<u64>,
     pool: Option<SlotPool>,
     shm_buffers: Vec<Buffer>,
-    /// Buffer size in pixels of the last commit.
-    size: Option<(u32, u32)>,
-    /// Optional globals (viewporter, idle inhibit, …).
-    extras: Extras,
-    /// Video on a scaled subsurface; `None`: on the toplevel, unscaled.
-    scaled: Option<Scaled>,
-    /// Display size (pixels, pixel aspect applied) of the last picture.
-    display: Option<(u32, u32)>,
     /// The copy path's plan, unpack scratch and linear dmabuf pool.
     copy: copy::CopyState,
-}
-
-fn wl_err(what: &str, e: impl std::fmt::Display) -> PresentError {
-    PresentError::Wayland(format!("{what}: {e}"))
 }
 
 impl WaylandSink {
     /// Connects (`WAYLAND_DISPLAY`), binds the globals, maps the toplevel and
     /// waits for its first configure. See [`open_window`] for errors.
     pub fn open(opts: &WindowOptions) -> Result<Self, PresentError> {
-        let conn = Connection::connect_to_env().map_err(|e| {
-            PresentError::Wayland(format!(
-                "cannot connect to a Wayland compositor (WAYLAND_DISPLAY={}, XDG_RUNTIME_DIR={}): {e}",
-                std::env::var("WAYLAND_DISPLAY").unwrap_or_else(|_| "unset".into()),
-                std::env::var("XDG_RUNTIME_DIR").unwrap_or_else(|_| "unset".into()),
-            ))
-        })?;
-        let (globals, queue) =
-            registry_queue_init::<State>(&conn).map_err(|e| wl_err("wl_registry", e))?;
-        let qh = queue.handle();
-        let compositor =
-            CompositorState::bind(&globals, &qh).map_err(|e| wl_err("wl_compositor", e))?;
-        let xdg = XdgShell::bind(&globals, &qh).map_err(|e| wl_err("xdg_wm_base", e))?;
-        let shm = Shm::bind(&globals, &qh).map_err(|e| wl_err("wl_shm", e))?;
-        let dmabuf = if opts.force_shm {
-            LinuxDmabuf::default()
-        } else {
-            LinuxDmabuf::bind(&globals, &qh)
-        };
-        let extras = Extras::bind(&globals, &qh);
-        let surface = compositor.create_surface(&qh);
-        // sctk binds zxdg_decoration_manager_v1 when offered and asks for server-side mode
-        let window = xdg.create_window(surface, WindowDecorations::RequestServer, &qh);
-        window.set_title(opts.title.clone());
-        window.set_app_id(opts.app_id.clone());
-        if opts.fullscreen {
-            window.set_fullscreen(None);
-        }
-        let scaled = match Scaled::new(
-            &globals,
-            &compositor,
-            &extras,
-            &shm,
-            window.wl_surface(),
-            &qh,
-        ) {
-            Ok(s) => Some(s),
-            Err(why) => {
-                tracing::info!(
-                    "wayland: {why}: the video is not scaled (the window takes the picture's size)"
-                );
-                None
-            }
-        };
-        window.commit();
-        let state = State::new(&globals, &qh, shm, window, dmabuf);
-        let mut sink = WaylandSink {
-            conn,
-            queue,
-            qh,
-            state,
+        Ok(WaylandSink {
+            window: Window::open(opts)?,
             force_shm: opts.force_shm,
             dmabuf_immed: opts.dmabuf_immed,
             path: PathChoice::Undecided,
@@ -347,58 +265,13 @@ impl WaylandSink {
             proven: None,
             pool: None,
             shm_buffers: Vec::new(),
-            size: None,
-            extras,
-            scaled,
-            display: None,
             copy: Default::default(),
-        };
-        sink.setup_surface_hints();
-        // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
-        sink.state.dmabuf.request_default_feedback(&sink.qh);
-        let deadline = Instant::now() + SETUP_TIMEOUT;
-        let v4 = sink.state.dmabuf.is_v4();
-        let ready = sink.wait_until(deadline, |s| {
-            s.configured && (!v4 || s.dmabuf.feedback_done)
-        })?;
-        if !ready {
-            if !sink.state.configured {
-                return Err(PresentError::Wayland(format!(
-                    "no xdg_surface.configure within {SETUP_TIMEOUT:?} (is the compositor alive?)"
-                )));
-            }
-            tracing::warn!(
-                "wayland: no zwp_linux_dmabuf_feedback_v1.done within {SETUP_TIMEOUT:?}"
-            );
-        }
-        // one more roundtrip so every v3 `modifier` event is in
-        sink.queue
-            .roundtrip(&mut sink.state)
-            .map_err(|e| sink.dispatch_err(e))?;
-        if let Some(e) = &sink.state.dmabuf.feedback_error {
-            tracing::warn!("wayland: dmabuf feedback: {e}");
-        }
-        tracing::info!(
-            "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats){}",
-            sink.state.dmabuf.version_text(),
-            sink.state.dmabuf.formats.len(),
-            sink.state.dmabuf.formats.fourccs(),
-            sink.state
-                .dmabuf
-                .formats
-                .main_device
-                .map(|d| {
-                    use nix::sys::stat::{major, minor};
-                    format!("; feedback main device {}:{}", major(d), minor(d))
-                })
-                .unwrap_or_default()
-        );
-        Ok(sink)
+        })
     }
 
     /// What the window did so far.
     pub fn stats(&self) -> WindowStats {
-        self.state.stats
+        self.window.state.stats
     }
 
     /// The path frames take (decided at the first frame).
@@ -408,93 +281,7 @@ impl WaylandSink {
 
     /// The (fourcc, modifier) pairs the compositor announced.
     pub fn dmabuf_formats(&self) -> &DmabufFormats {
-        &self.state.dmabuf.formats
-    }
-
-    fn dispatch_err(&self, e: DispatchError) -> PresentError {
-        match self.conn.protocol_error() {
-            Some(p) => PresentError::Wayland(format!(
-                "protocol error on {}@{}: code {}: {}",
-                p.object_interface, p.object_id, p.code, p.message
-            )),
-            None => wl_err("connection", e),
-        }
-    }
-
-    /// Flushes requests, reads events for at most `timeout`, handles them.
-    fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
-        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-        self.queue
-            .dispatch_pending(&mut self.state)
-            .map_err(|e| self.dispatch_err(e))?;
-        if let Err(e) = self.conn.flush() {
-            let would_block = matches!(&e, smithay_client_toolkit::reexports::client::backend::WaylandError::Io(io)
-                if io.kind() == std::io::ErrorKind::WouldBlock);
-            if !would_block {
-                return Err(match self.conn.protocol_error() {
-                    Some(_) => self.dispatch_err(DispatchError::Backend(e)),
-                    None => wl_err("flush", e),
-                });
-            }
-        }
-        if let Some(guard) = self.queue.prepare_read() {
-            let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-            let readable = {
-                let fd = guard.connection_fd();
-                let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-                match poll(
-                    &mut fds,
-                    PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-                ) {
-                    Ok(n) => n > 0,
-                    Err(nix::errno::Errno::EINTR) => false,
-                    Err(e) => return Err(wl_err("poll", e)),
-                }
-            };
-            if readable {
-                if let Err(e) = guard.read() {
-                    let would_block = matches!(&e, smithay_client_toolkit::reexports::client::backend::WaylandError::Io(io)
-                        if io.kind() == std::io::ErrorKind::WouldBlock);
-                    if !would_block {
-                        return Err(self.dispatch_err(DispatchError::Backend(e)));
-                    }
-                }
-            }
-        }
-        self.queue
-            .dispatch_pending(&mut self.state)
-            .map_err(|e| self.dispatch_err(e))?;
-        self.after_events();
-        Ok(())
-    }
-
-    /// Pumps events until `cond` holds or `deadline` passes; returns whether it held.
-    fn wait_until(
-        &mut self,
-        deadline: Instant,
-        cond: impl Fn(&State) -> bool,
-    ) -> Result<bool, PresentError> {
-        loop {
-            if cond(&self.state) {
-                return Ok(true);
-            }
-            if self.state.closed {
-                return Err(PresentError::Closed);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(false);
-            }
-            self.pump((deadline - now).min(Duration::from_millis(100)))?;
-        }
-    }
-
-    /// The surface frames are attached to.
-    pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
-        match &self.scaled {
-            Some(s) => s.video_surface(),
-            None => self.state.toplevel.wl_surface(),
-        }
+        &self.window.state.dmabuf.formats
     }
 }
 
@@ -505,8 +292,8 @@ impl Sink for WaylandSink {
         src: &dyn FrameSource,
         due: Option<std::time::Instant>,
     ) -> Result<(), PresentError> {
-        self.pump(Duration::ZERO)?;
-        if self.state.closed {
+        self.window.pump(Duration::ZERO)?;
+        if self.window.state.closed {
             return Err(PresentError::Closed);
         }
         // pacing: wait for the commit time, or drop (pacing.rs)
@@ -516,7 +303,7 @@ impl Sink for WaylandSink {
         };
         self.choose_path(&frame);
         if matches!(self.path, PathChoice::Dmabuf { .. })
-            && self.state.dmabuf_buffers.held() >= MAX_HELD_FRAMES
+            && self.window.state.dmabuf_buffers.held() >= MAX_HELD_FRAMES
         {
             // A compositor that stops releasing (weston under TCG froze for seconds) must
             // not collect CAPTURE buffers until the decoder starves: drop instead.
@@ -543,20 +330,20 @@ impl Sink for WaylandSink {
             }
         }
         if let Some(a) = &attached {
-            self.set_source(a, display);
+            self.window.set_source(a, display);
         }
-        let parent_dirty = self.relayout();
-        let surface = self.video_surface().clone();
+        let parent_dirty = self.window.relayout();
+        let surface = self.window.video_surface().clone();
         surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
         self.pace_commit(pts_ns, due_ns); // feedback or frame callback
         surface.commit();
-        if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
+        if self.window.is_scaled() && (parent_dirty || self.window.state.configure_pending) {
             // the toplevel: background, subsurface position, an acknowledged configure
-            self.state.toplevel.wl_surface().commit();
+            self.window.state.toplevel.wl_surface().commit();
         }
-        self.state.configure_pending = false;
-        self.update_inhibitor();
-        self.pump(Duration::ZERO)
+        self.window.state.configure_pending = false;
+        self.window.update_inhibitor();
+        self.window.pump(Duration::ZERO)
     }
 
     fn lead(&self) -> Duration {
@@ -568,27 +355,27 @@ impl Sink for WaylandSink {
     }
 
     fn dispatch(&mut self) -> Result<(), PresentError> {
-        self.pump(Duration::ZERO)?;
-        if self.state.closed {
+        self.window.pump(Duration::ZERO)?;
+        if self.window.state.closed {
             return Err(PresentError::Closed);
         }
         Ok(())
     }
 
     fn take_commands(&mut self) -> Vec<UserCommand> {
-        let c = std::mem::take(&mut self.state.commands);
+        let c = std::mem::take(&mut self.window.state.commands);
         if !c.is_empty() {
-            self.update_inhibitor();
+            self.window.update_inhibitor();
         }
         c
     }
 
     fn finish(&mut self) -> Result<(), PresentError> {
         self.pace_finish()?;
-        self.state.finished = true;
-        self.update_inhibitor();
-        let _ = self.conn.flush();
-        let s = self.state.stats;
+        self.window.state.finished = true;
+        self.window.update_inhibitor();
+        self.window.flush();
+        let s = self.window.state.stats;
         tracing::info!(
             "wayland: {} frames zero-copy ({} dmabuf wl_buffers, {} releases), {} copied, {} dropped",
             s.shown_dmabuf,
@@ -603,7 +390,7 @@ impl Sink for WaylandSink {
 
 impl Drop for WaylandSink {
     fn drop(&mut self) {
-        self.state.dmabuf_buffers.destroy_all();
-        let _ = self.conn.flush();
+        self.window.state.dmabuf_buffers.destroy_all();
+        self.window.flush();
     }
 }

@@ -623,14 +623,14 @@ impl WaylandSink {
         due: Option<Instant>,
     ) -> Result<Option<i64>, PresentError> {
         self.pace_log_stats();
-        let pair = self.state.pacing.now();
+        let pair = self.window.state.pacing.now();
         let due_ns = due.map_or(pair.clock_ns, |d| pair.to_clock(d));
         loop {
-            let pair = self.state.pacing.now();
-            for o in self.state.pacing.pacer.expire(pair.clock_ns) {
+            let pair = self.window.state.pacing.now();
+            for o in self.window.state.pacing.pacer.expire(pair.clock_ns) {
                 log_outcome(&o);
             }
-            match self.state.pacing.pacer.decide(pair.clock_ns, due_ns) {
+            match self.window.state.pacing.pacer.decide(pair.clock_ns, due_ns) {
                 Decision::Commit => {
                     tracing::trace!(
                         "wayland: pts {pts_ns} ns commit (now {} ns, due {due_ns} ns)",
@@ -642,10 +642,15 @@ impl WaylandSink {
                     tracing::trace!(
                         "wayland: pts {pts_ns} ns dropped: {reason:?} (now {} ns, due {due_ns} ns, {} in flight)",
                         pair.clock_ns,
-                        self.state.pacing.pacer.in_flight()
+                        self.window.state.pacing.pacer.in_flight()
                     );
-                    self.state.stats.dropped += 1;
-                    let o = self.state.pacing.pacer.dropped(pts_ns, due_ns, reason);
+                    self.window.state.stats.dropped += 1;
+                    let o = self
+                        .window
+                        .state
+                        .pacing
+                        .pacer
+                        .dropped(pts_ns, due_ns, reason);
                     log_outcome(&o);
                     return Ok(None);
                 }
@@ -654,8 +659,8 @@ impl WaylandSink {
                     if wait.is_zero() {
                         return Ok(Some(due_ns));
                     }
-                    self.pump(wait)?;
-                    if self.state.closed {
+                    self.window.pump(wait)?;
+                    if self.window.state.closed {
                         return Err(PresentError::Closed);
                     }
                 }
@@ -666,6 +671,7 @@ impl WaylandSink {
     /// A frame the sink could not put in a buffer (after [`Self::pace`] said commit).
     pub(super) fn pace_no_buffer(&mut self, pts_ns: i64, due_ns: i64) {
         let o = self
+            .window
             .state
             .pacing
             .pacer
@@ -675,16 +681,17 @@ impl WaylandSink {
 
     /// Requests the commit's feedback (or frame callback); call right before `commit`.
     pub(super) fn pace_commit(&mut self, pts_ns: i64, due_ns: i64) {
-        let surface = self.video_surface().clone();
-        self.state
+        let surface = self.window.video_surface().clone();
+        self.window
+            .state
             .pacing
-            .before_commit(&surface, &self.qh, pts_ns, due_ns);
+            .before_commit(&surface, &self.window.qh, pts_ns, due_ns);
     }
 
     /// The `-v` statistics line, every [`STATS_EVERY`].
     pub(super) fn pace_log_stats(&mut self) {
-        if self.state.pacing.last_stats_log.elapsed() >= STATS_EVERY {
-            self.state.pacing.last_stats_log = Instant::now();
+        if self.window.state.pacing.last_stats_log.elapsed() >= STATS_EVERY {
+            self.window.state.pacing.last_stats_log = Instant::now();
             tracing::info!("wayland: {}", self.pacing_stats());
         }
     }
@@ -692,10 +699,10 @@ impl WaylandSink {
     /// End of playback: waits (at most [`FINISH_WAIT`]) for every outstanding
     /// answer, counts the rest dropped, logs the totals.
     pub(super) fn pace_finish(&mut self) -> Result<(), PresentError> {
-        self.wait_until(Instant::now() + FINISH_WAIT, |s| {
+        self.window.wait_until(Instant::now() + FINISH_WAIT, |s| {
             s.pacing.pacer.in_flight() == 0
         })?;
-        let left = self.state.pacing.pacer.abandon();
+        let left = self.window.state.pacing.pacer.abandon();
         if !left.is_empty() {
             tracing::info!(
                 "wayland: {} commit(s) unanswered after {FINISH_WAIT:?}, counted dropped",
@@ -711,13 +718,17 @@ impl WaylandSink {
 
     /// What the window did, as [`PresentStats`].
     pub(super) fn pacing_stats(&self) -> PresentStats {
-        let s = self.state.stats;
-        self.state.pacing.pacer.stats(s.shown_dmabuf, s.shown_shm)
+        let s = self.window.state.stats;
+        self.window
+            .state
+            .pacing
+            .pacer
+            .stats(s.shown_dmabuf, s.shown_shm)
     }
 
     /// `Sink::lead`: one refresh interval once known.
     pub(super) fn pacing_lead(&self) -> Duration {
-        self.state.pacing.pacer.lead()
+        self.window.state.pacing.pacer.lead()
     }
 }
 

@@ -1,17 +1,242 @@
-//! The window around the video: optional globals (viewporter, subcompositor,
-//! single-pixel buffers, idle inhibit, fractional scale, content type, the
-//! seat's keyboard), the black background, placing the video subsurface
-//! ([`geometry`] does the maths) and the key handling. See the module docs
-//! of [`super`] for the whole picture.
+//! [`Window`]: the xdg-shell toplevel and everything the event loop
+//! touches — the connection ([`EventLoop`]), [`State`], the optional globals
+//! ([`Extras`]) and the video's surfaces ([`Scaled`], or the toplevel
+//! itself). It opens the window, pumps events, answers configures, lays the
+//! video out, and keeps the idle inhibitor and surface hints.
+//!
+//! Title and app id from [`WindowOptions`] (`vreqplay — <file name>`);
+//! [`WindowOptions::fullscreen`] asks `set_fullscreen` before the first
+//! commit. `zwp_idle_inhibitor_v1` on the toplevel surface while playing
+//! (from the first frame; destroyed while paused and by
+//! [`crate::Sink::finish`]). `wp_content_type_v1` `video` on both surfaces,
+//! when available.
+//!
+//! The window size is the last `xdg_toplevel.configure` size; when the
+//! compositor leaves it to us (0x0, or before any sized configure) it is the
+//! display size in logical pixels (divided by the preferred scale:
+//! `wp_fractional_scale_v1`, else `wl_surface.preferred_buffer_scale`),
+//! shrunk keeping aspect to fit the largest output (mpv's autofit; the
+//! maths in [`geometry`]). All sizes given to the protocol are logical
+//! (surface-local) pixels.
+//!
+//! Without `wp_viewporter` (or `wl_subcompositor`) the frames go on the
+//! toplevel surface unscaled (also with `VREQPLAY_NO_VIEWPORTER=1`, for
+//! tests; the window takes the buffer's size; the compositor places it in a
+//! larger configure) and the reason is logged. Every configure is answered
+//! by a commit (sctk sends `ack_configure`; the commit makes it take
+//! effect): weston's kiosk shell re-configures the toplevel right after it
+//! maps it, and without that commit the surface was not shown. Nothing is
+//! committed before the first frame (an xdg toplevel maps with its first
+//! buffer).
 
+use std::time::{Duration, Instant};
+
+use smithay_client_toolkit::compositor::CompositorState;
+use smithay_client_toolkit::reexports::client::globals::GlobalList;
+use smithay_client_toolkit::reexports::client::protocol::wl_surface;
+use smithay_client_toolkit::reexports::client::QueueHandle;
+use smithay_client_toolkit::shell::xdg::window::{Window as XdgWindow, WindowDecorations};
+use smithay_client_toolkit::shell::xdg::XdgShell;
+use smithay_client_toolkit::shell::WaylandSurface;
+use smithay_client_toolkit::shm::Shm;
 use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 
+use super::event_loop::{wl_err, EventLoop};
 use super::geometry;
-use super::globals::NoEvents;
-use super::state::FractionalScaleData;
-use super::*;
+use super::globals::{Extras, NoEvents};
+use super::linux_dmabuf::LinuxDmabuf;
+use super::scaled::Scaled;
+use super::state::{FractionalScaleData, State};
+use super::WindowOptions;
+use crate::PresentError;
 
-impl WaylandSink {
+/// How long to wait for the compositor during setup (first configure,
+/// globals, the first dmabuf `created`/`failed`).
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an attach put on the video surface: the buffer's size and the
+/// rectangle of it to show (x, y, w, h in buffer pixels) — the viewport's
+/// source (`wp_viewport.set_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attached {
+    pub buffer_size: (u32, u32),
+    pub source: (u32, u32, u32, u32),
+}
+
+/// The window: connection, protocol state and surfaces (see the module docs).
+pub(super) struct Window {
+    events: EventLoop,
+    /// Handle for creating objects whose events go to [`State`].
+    pub(super) qh: QueueHandle<State>,
+    /// What the event handlers update.
+    pub(super) state: State,
+    /// Optional globals (viewporter, idle inhibit, …).
+    extras: Extras,
+    /// Video on a scaled subsurface; `None`: on the toplevel, unscaled.
+    scaled: Option<Scaled>,
+    /// Display size (pixels, pixel aspect applied) of the last picture.
+    display: Option<(u32, u32)>,
+    /// Buffer size in pixels of the last attach; `None` until the first
+    /// frame (configures are answered by that frame's commit until then).
+    pub(super) size: Option<(u32, u32)>,
+}
+
+impl Window {
+    /// Connects (`WAYLAND_DISPLAY`), binds the globals (`wl_compositor`,
+    /// `xdg_wm_base`, `wl_shm` required; `zwp_linux_dmabuf_v1` unless
+    /// [`WindowOptions::force_shm`]; the optional ones), creates the toplevel
+    /// and the video surfaces, and waits (at most [`SETUP_TIMEOUT`]) for the
+    /// first configure and, with `zwp_linux_dmabuf_v1` v4+, the default
+    /// feedback.
+    pub(super) fn open(opts: &WindowOptions) -> Result<Self, PresentError> {
+        let (events, globals) = EventLoop::connect()?;
+        let qh = events.handle();
+        let compositor =
+            CompositorState::bind(&globals, &qh).map_err(|e| wl_err("wl_compositor", e))?;
+        let xdg = XdgShell::bind(&globals, &qh).map_err(|e| wl_err("xdg_wm_base", e))?;
+        let shm = Shm::bind(&globals, &qh).map_err(|e| wl_err("wl_shm", e))?;
+        let dmabuf = if opts.force_shm {
+            LinuxDmabuf::default()
+        } else {
+            LinuxDmabuf::bind(&globals, &qh)
+        };
+        let extras = Extras::bind(&globals, &qh);
+        let surface = compositor.create_surface(&qh);
+        // sctk binds zxdg_decoration_manager_v1 when offered and asks for server-side mode
+        let toplevel = xdg.create_window(surface, WindowDecorations::RequestServer, &qh);
+        toplevel.set_title(opts.title.clone());
+        toplevel.set_app_id(opts.app_id.clone());
+        if opts.fullscreen {
+            toplevel.set_fullscreen(None);
+        }
+        let scaled = Self::scaled_or_not(&globals, &compositor, &extras, &shm, &toplevel, &qh);
+        toplevel.commit();
+        let state = State::new(&globals, &qh, shm, toplevel, dmabuf);
+        let mut win = Window {
+            events,
+            qh,
+            state,
+            extras,
+            scaled,
+            display: None,
+            size: None,
+        };
+        win.setup_surface_hints();
+        // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
+        win.state.dmabuf.request_default_feedback(&win.qh);
+        win.wait_for_setup()?;
+        Ok(win)
+    }
+
+    /// [`Scaled::new`], or `None` with the reason logged (info).
+    fn scaled_or_not(
+        globals: &GlobalList,
+        compositor: &CompositorState,
+        extras: &Extras,
+        shm: &Shm,
+        toplevel: &XdgWindow,
+        qh: &QueueHandle<State>,
+    ) -> Option<Scaled> {
+        match Scaled::new(globals, compositor, extras, shm, toplevel.wl_surface(), qh) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                tracing::info!(
+                    "wayland: {why}: the video is not scaled (the window takes the picture's size)"
+                );
+                None
+            }
+        }
+    }
+
+    /// Waits for the first configure (and the v4+ dmabuf feedback), then one
+    /// roundtrip so every v3 `modifier` event is in; logs what was found.
+    fn wait_for_setup(&mut self) -> Result<(), PresentError> {
+        let deadline = Instant::now() + SETUP_TIMEOUT;
+        let v4 = self.state.dmabuf.is_v4();
+        let ready = self.wait_until(deadline, |s| {
+            s.configured && (!v4 || s.dmabuf.feedback_done)
+        })?;
+        if !ready {
+            if !self.state.configured {
+                return Err(PresentError::Wayland(format!(
+                    "no xdg_surface.configure within {SETUP_TIMEOUT:?} (is the compositor alive?)"
+                )));
+            }
+            tracing::warn!(
+                "wayland: no zwp_linux_dmabuf_feedback_v1.done within {SETUP_TIMEOUT:?}"
+            );
+        }
+        // one more roundtrip so every v3 `modifier` event is in
+        self.events.roundtrip(&mut self.state)?;
+        if let Some(e) = &self.state.dmabuf.feedback_error {
+            tracing::warn!("wayland: dmabuf feedback: {e}");
+        }
+        tracing::info!(
+            "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats){}",
+            self.state.dmabuf.version_text(),
+            self.state.dmabuf.formats.len(),
+            self.state.dmabuf.formats.fourccs(),
+            self.state
+                .dmabuf
+                .formats
+                .main_device
+                .map(|d| {
+                    use nix::sys::stat::{major, minor};
+                    format!("; feedback main device {}:{}", major(d), minor(d))
+                })
+                .unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    /// Flushes requests, reads events for at most `timeout`, handles them,
+    /// then does what they asked for ([`Self::after_events`]).
+    pub(super) fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
+        self.events.pump(&mut self.state, timeout)?;
+        self.after_events();
+        Ok(())
+    }
+
+    /// Pumps events until `cond` holds or `deadline` passes; returns whether
+    /// it held. [`PresentError::Closed`] when the window was closed meanwhile.
+    pub(super) fn wait_until(
+        &mut self,
+        deadline: Instant,
+        cond: impl Fn(&State) -> bool,
+    ) -> Result<bool, PresentError> {
+        loop {
+            if cond(&self.state) {
+                return Ok(true);
+            }
+            if self.state.closed {
+                return Err(PresentError::Closed);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            self.pump((deadline - now).min(Duration::from_millis(100)))?;
+        }
+    }
+
+    /// Sends the queued requests (errors show at the next pump).
+    pub(super) fn flush(&self) {
+        self.events.flush();
+    }
+
+    /// The surface frames are attached to.
+    pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
+        match &self.scaled {
+            Some(s) => s.video_surface(),
+            None => self.state.toplevel.wl_surface(),
+        }
+    }
+
+    /// Whether the video is on a scaled subsurface (else on the toplevel).
+    pub(super) fn is_scaled(&self) -> bool {
+        self.scaled.is_some()
+    }
+
     /// The largest output's logical size (by area), if any output is known.
     fn largest_output(&self) -> Option<(u32, u32)> {
         let o = &self.state.outputs;
@@ -110,7 +335,7 @@ impl WaylandSink {
             // finish the acknowledged configure; the buffer stays as it is
             self.state.toplevel.wl_surface().commit();
         }
-        let _ = self.conn.flush();
+        self.events.flush();
     }
 
     /// Creates / destroys the idle inhibitor: on while playing, off while

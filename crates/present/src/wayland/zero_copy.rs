@@ -23,10 +23,10 @@ impl WaylandSink {
         let mut fourcc = pf.drm_fourcc();
         self.path = if self.force_shm {
             PathChoice::Shm("dmabuf disabled by option".into())
-        } else if self.state.dmabuf.global.is_none() {
+        } else if self.window.state.dmabuf.global.is_none() {
             PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
         } else {
-            match dmabuf::choose_dmabuf(&self.state.dmabuf.formats, &frame.format) {
+            match dmabuf::choose_dmabuf(&self.window.state.dmabuf.formats, &frame.format) {
                 Ok((f, modifier)) => {
                     fourcc = f;
                     PathChoice::Dmabuf { modifier }
@@ -39,7 +39,13 @@ impl WaylandSink {
             PathChoice::Dmabuf { modifier } => {
                 tracing::info!(
                     "wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}{}",
-                    if self.state.dmabuf.formats.is_scanout(fourcc, *modifier) {
+                    if self
+                        .window
+                        .state
+                        .dmabuf
+                        .formats
+                        .is_scanout(fourcc, *modifier)
+                    {
                         " (in a scanout tranche)"
                     } else {
                         ""
@@ -56,6 +62,7 @@ impl WaylandSink {
     /// Drops dmabuf wrappers of older configurations (those still on screen go on release).
     pub(super) fn forget_other_generations(&mut self, generation: u64) {
         let stale: Vec<(u64, usize)> = self
+            .window
             .state
             .dmabuf_buffers
             .entries
@@ -65,14 +72,19 @@ impl WaylandSink {
             .collect();
         for key in stale {
             let busy = self
+                .window
                 .state
                 .dmabuf_buffers
                 .entries
                 .get(&key)
                 .is_some_and(|e| e.frame.is_some());
             if !busy {
-                if let Some(e) = self.state.dmabuf_buffers.entries.remove(&key) {
-                    self.state.dmabuf_buffers.entry_of.remove(&e.buffer.id());
+                if let Some(e) = self.window.state.dmabuf_buffers.entries.remove(&key) {
+                    self.window
+                        .state
+                        .dmabuf_buffers
+                        .entry_of
+                        .remove(&e.buffer.id());
                     e.buffer.destroy();
                 }
             }
@@ -102,9 +114,9 @@ impl WaylandSink {
             ));
             return Ok(Err(frame));
         }
-        if !self.state.dmabuf_buffers.entries.contains_key(&key) {
+        if !self.window.state.dmabuf_buffers.entries.contains_key(&key) {
             let (fourcc, modifier) = match dmabuf::choose_dmabuf(
-                &self.state.dmabuf.formats,
+                &self.window.state.dmabuf.formats,
                 &frame.format,
             ) {
                 Ok((f, m)) => {
@@ -134,10 +146,10 @@ impl WaylandSink {
                 ));
                 return Ok(Err(frame));
             }
-            let Some(global) = self.state.dmabuf.global.clone() else {
+            let Some(global) = self.window.state.dmabuf.global.clone() else {
                 return Ok(Err(frame));
             };
-            let params = global.create_params(&self.qh, ParamsData);
+            let params = global.create_params(&self.window.qh, ParamsData);
             for (i, p) in planes.iter().enumerate() {
                 params.add(
                     fds[p.memory_plane].as_fd(),
@@ -156,16 +168,18 @@ impl WaylandSink {
                     h as i32,
                     fourcc,
                     flags,
-                    &self.qh,
+                    &self.window.qh,
                     DmabufBufferData,
                 )
             } else {
                 params.create(w as i32, h as i32, fourcc, flags);
                 let id = params.id();
-                let ok = self.wait_until(Instant::now() + SETUP_TIMEOUT, |s| {
-                    s.dmabuf_buffers.params_answers.contains_key(&id)
-                })?;
-                match self.state.dmabuf_buffers.params_answers.remove(&id) {
+                let ok = self
+                    .window
+                    .wait_until(Instant::now() + SETUP_TIMEOUT, |s| {
+                        s.dmabuf_buffers.params_answers.contains_key(&id)
+                    })?;
+                match self.window.state.dmabuf_buffers.params_answers.remove(&id) {
                     Some(ParamsAnswer::Created(b)) => {
                         self.proven = Some(frame.generation);
                         b
@@ -189,10 +203,14 @@ impl WaylandSink {
                 }
             };
             params.destroy();
-            self.state.stats.dmabuf_buffers += 1;
+            self.window.state.stats.dmabuf_buffers += 1;
             tracing::debug!("wayland: CAPTURE buffer {key:?} -> {}", buffer.id());
-            self.state.dmabuf_buffers.entry_of.insert(buffer.id(), key);
-            self.state.dmabuf_buffers.entries.insert(
+            self.window
+                .state
+                .dmabuf_buffers
+                .entry_of
+                .insert(buffer.id(), key);
+            self.window.state.dmabuf_buffers.entries.insert(
                 key,
                 DmabufEntry {
                     buffer,
@@ -200,7 +218,7 @@ impl WaylandSink {
                 },
             );
         }
-        let Some(entry) = self.state.dmabuf_buffers.entries.get_mut(&key) else {
+        let Some(entry) = self.window.state.dmabuf_buffers.entries.get_mut(&key) else {
             return Ok(Err(frame));
         };
         if entry.frame.is_some() {
@@ -212,14 +230,14 @@ impl WaylandSink {
             return Ok(Err(frame));
         }
         let buffer = entry.buffer.clone();
-        self.video_surface().attach(Some(&buffer), 0, 0);
-        let Some(entry) = self.state.dmabuf_buffers.entries.get_mut(&key) else {
+        self.window.video_surface().attach(Some(&buffer), 0, 0);
+        let Some(entry) = self.window.state.dmabuf_buffers.entries.get_mut(&key) else {
             return Ok(Err(frame));
         };
-        self.state.stats.last_pts_ns = Some(frame.pts_ns);
+        self.window.state.stats.last_pts_ns = Some(frame.pts_ns);
         entry.frame = Some(frame);
-        self.state.stats.shown_dmabuf += 1;
-        self.size = Some((w, h));
+        self.window.state.stats.shown_dmabuf += 1;
+        self.window.size = Some((w, h));
         Ok(Ok(Attached {
             buffer_size: (w, h),
             source: (vx, vy, vw, vh),
