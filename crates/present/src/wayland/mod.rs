@@ -114,13 +114,12 @@
 //! errors become [`PresentError::Wayland`] (with the protocol error's
 //! interface, code and message), the close button [`PresentError::Closed`].
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
 use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm};
-use smithay_client_toolkit::reexports::client::{backend::ObjectId, Connection, QueueHandle};
+use smithay_client_toolkit::reexports::client::{Connection, QueueHandle};
 use smithay_client_toolkit::shell::WaylandSurface;
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 
@@ -147,7 +146,7 @@ use event_loop::wl_err;
 use state::State;
 pub use window::SETUP_TIMEOUT;
 use window::{Attached, Window};
-use zero_copy::ParamsData;
+use zero_copy::{ParamsData, Refused, ZeroCopy};
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;
@@ -240,12 +239,11 @@ pub struct WaylandSink {
     /// The connection, protocol state and surfaces.
     window: Window,
     force_shm: bool,
-    dmabuf_immed: bool,
     path: PathChoice,
     /// The pixel format `path` was chosen for.
     path_format: Option<PixelFormat>,
-    /// Generation whose dmabuf import the compositor accepted (`created`).
-    proven: Option<u64>,
+    /// The zero-copy path (dmabuf `wl_buffer`s of the CAPTURE buffers).
+    zero_copy: ZeroCopy,
     pool: Option<SlotPool>,
     shm_buffers: Vec<Buffer>,
     /// The copy path's plan, unpack scratch and linear dmabuf pool.
@@ -259,10 +257,9 @@ impl WaylandSink {
         Ok(WaylandSink {
             window: Window::open(opts)?,
             force_shm: opts.force_shm,
-            dmabuf_immed: opts.dmabuf_immed,
             path: PathChoice::Undecided,
             path_format: None,
-            proven: None,
+            zero_copy: ZeroCopy::new(opts.dmabuf_immed),
             pool: None,
             shm_buffers: Vec::new(),
             copy: Default::default(),
@@ -282,6 +279,54 @@ impl WaylandSink {
     /// The (fourcc, modifier) pairs the compositor announced.
     pub fn dmabuf_formats(&self) -> &DmabufFormats {
         &self.window.state.dmabuf.formats
+    }
+
+    /// Decides the path for a frame of this format (once per pixel format —
+    /// a stream may switch between 8 and 10 bits at a reconfiguration — or
+    /// again after a dmabuf failure).
+    pub(super) fn choose_path(&mut self, frame: &DecodedFrame) {
+        let pf = frame.format.pixel_format;
+        if self.path != PathChoice::Undecided && self.path_format == Some(pf) {
+            return;
+        }
+        self.path_format = Some(pf);
+        let mut fourcc = pf.drm_fourcc();
+        self.path = if self.force_shm {
+            PathChoice::Shm("dmabuf disabled by option".into())
+        } else if self.window.state.dmabuf.global.is_none() {
+            PathChoice::Shm("compositor has no zwp_linux_dmabuf_v1".into())
+        } else {
+            match dmabuf::choose_dmabuf(&self.window.state.dmabuf.formats, &frame.format) {
+                Ok((f, modifier)) => {
+                    fourcc = f;
+                    PathChoice::Dmabuf { modifier }
+                }
+                Err(why) => PathChoice::Shm(why),
+            }
+        };
+        let name = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
+        match &self.path {
+            PathChoice::Dmabuf { modifier } => {
+                tracing::info!(
+                    "wayland: zero-copy: {name} dmabufs, modifier {modifier:#x}{}",
+                    if self
+                        .window
+                        .state
+                        .dmabuf
+                        .formats
+                        .is_scanout(fourcc, *modifier)
+                    {
+                        " (in a scanout tranche)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            PathChoice::Shm(why) => {
+                tracing::info!("wayland: copying {pf:?} frames on the CPU: {why}")
+            }
+            PathChoice::Undecided => {}
+        }
     }
 }
 
@@ -316,10 +361,20 @@ impl Sink for WaylandSink {
         let display =
             geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
         let (frame, mut attached) = match self.path.clone() {
-            PathChoice::Dmabuf { modifier } => match self.attach_dmabuf(frame, src, modifier)? {
-                Ok(a) => (None, Some(a)),
-                Err(f) => (Some(f), None),
-            },
+            PathChoice::Dmabuf { modifier } => {
+                match self
+                    .zero_copy
+                    .attach(&mut self.window, frame, src, modifier)?
+                {
+                    Ok(a) => (None, Some(a)),
+                    Err(Refused { frame, why }) => {
+                        if let Some(why) = why {
+                            self.path = PathChoice::Shm(why);
+                        }
+                        (Some(frame), None)
+                    }
+                }
+            }
             _ => (Some(frame), None),
         };
         if let Some(frame) = frame {
