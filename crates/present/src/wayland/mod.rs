@@ -117,14 +117,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use smithay_client_toolkit::dispatch2::Dispatch2;
-use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm};
-use smithay_client_toolkit::reexports::client::{Connection, QueueHandle};
 use smithay_client_toolkit::shell::WaylandSurface;
-use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 
 use super::{FrameSource, PresentError, Sink, UserCommand};
-use vreq_frame::convert::{to_xrgb8888, ColorMatrix};
 use vreq_frame::DecodedFrame;
 use vreq_frame::PixelFormat;
 
@@ -141,15 +136,14 @@ mod state;
 mod window;
 mod zero_copy;
 
+use copy::CopyPath;
+pub use copy::SHM_BUFFERS;
 use dmabuf::DmabufFormats;
-use event_loop::wl_err;
 use state::State;
 pub use window::SETUP_TIMEOUT;
 use window::{Attached, Window};
-use zero_copy::{ParamsData, Refused, ZeroCopy};
+use zero_copy::{Refused, ZeroCopy};
 
-/// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
-pub const SHM_BUFFERS: usize = 3;
 /// Most decoder frames the compositor may hold (committed, not yet
 /// `wl_buffer.release`d) before further frames are dropped instead of
 /// committed: one on screen, up to two queued ([`pacing::MAX_IN_FLIGHT`]), one
@@ -244,10 +238,8 @@ pub struct WaylandSink {
     path_format: Option<PixelFormat>,
     /// The zero-copy path (dmabuf `wl_buffer`s of the CAPTURE buffers).
     zero_copy: ZeroCopy,
-    pool: Option<SlotPool>,
-    shm_buffers: Vec<Buffer>,
-    /// The copy path's plan, unpack scratch and linear dmabuf pool.
-    copy: copy::CopyState,
+    /// The copy path (detile / convert into linear dmabufs or `wl_shm`).
+    copy: CopyPath,
 }
 
 impl WaylandSink {
@@ -260,9 +252,7 @@ impl WaylandSink {
             path: PathChoice::Undecided,
             path_format: None,
             zero_copy: ZeroCopy::new(opts.dmabuf_immed),
-            pool: None,
-            shm_buffers: Vec::new(),
-            copy: Default::default(),
+            copy: CopyPath::new(opts.force_shm),
         })
     }
 
@@ -378,7 +368,7 @@ impl Sink for WaylandSink {
             _ => (Some(frame), None),
         };
         if let Some(frame) = frame {
-            attached = self.attach_shm(frame, src)?;
+            attached = self.copy.attach(&mut self.window, frame, src)?;
             if attached.is_none() {
                 self.pace_no_buffer(pts_ns, due_ns);
                 return Ok(());
