@@ -117,8 +117,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use smithay_client_toolkit::shell::WaylandSurface;
-
 use super::{FrameSource, PresentError, Sink, UserCommand};
 use vreq_frame::DecodedFrame;
 use vreq_frame::PixelFormat;
@@ -318,6 +316,35 @@ impl WaylandSink {
             PathChoice::Undecided => {}
         }
     }
+
+    /// Attaches `frame` to the video surface through the chosen path: zero-copy
+    /// (a frame it refuses goes to the copy path; with a reason, so do all
+    /// further frames), else the copy path. `Ok(None)`: no free buffer, the
+    /// frame was dropped.
+    fn attach(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+    ) -> Result<Option<Attached>, PresentError> {
+        let frame = match self.path {
+            PathChoice::Dmabuf { modifier } => {
+                match self
+                    .zero_copy
+                    .attach(&mut self.window, frame, src, modifier)?
+                {
+                    Ok(a) => return Ok(Some(a)),
+                    Err(Refused { frame, why }) => {
+                        if let Some(why) = why {
+                            self.path = PathChoice::Shm(why);
+                        }
+                        frame
+                    }
+                }
+            }
+            _ => frame,
+        };
+        self.copy.attach(&mut self.window, frame, src)
+    }
 }
 
 impl Sink for WaylandSink {
@@ -333,7 +360,7 @@ impl Sink for WaylandSink {
         }
         // pacing: wait for the commit time, or drop (pacing.rs)
         let pts_ns = frame.pts_ns;
-        let Some(due_ns) = self.pace(pts_ns, due)? else {
+        let Some(due_ns) = pacing::pace(&mut self.window, pts_ns, due)? else {
             return Ok(());
         };
         self.choose_path(&frame);
@@ -345,58 +372,30 @@ impl Sink for WaylandSink {
             tracing::debug!(
                 "wayland: frame pts {pts_ns} ns dropped: the compositor holds {MAX_HELD_FRAMES} unreleased frames"
             );
-            self.pace_no_buffer(pts_ns, due_ns);
+            self.window.state.pacing.no_buffer(pts_ns, due_ns);
             return Ok(());
         }
         let display =
             geometry::display_size((frame.visible.2, frame.visible.3), frame.pixel_aspect);
-        let (frame, mut attached) = match self.path.clone() {
-            PathChoice::Dmabuf { modifier } => {
-                match self
-                    .zero_copy
-                    .attach(&mut self.window, frame, src, modifier)?
-                {
-                    Ok(a) => (None, Some(a)),
-                    Err(Refused { frame, why }) => {
-                        if let Some(why) = why {
-                            self.path = PathChoice::Shm(why);
-                        }
-                        (Some(frame), None)
-                    }
-                }
-            }
-            _ => (Some(frame), None),
+        let Some(attached) = self.attach(frame, src)? else {
+            self.window.state.pacing.no_buffer(pts_ns, due_ns);
+            return Ok(());
         };
-        if let Some(frame) = frame {
-            attached = self.copy.attach(&mut self.window, frame, src)?;
-            if attached.is_none() {
-                self.pace_no_buffer(pts_ns, due_ns);
-                return Ok(());
-            }
-        }
-        if let Some(a) = &attached {
-            self.window.set_source(a, display);
-        }
-        let parent_dirty = self.window.relayout();
-        let surface = self.window.video_surface().clone();
-        surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
-        self.pace_commit(pts_ns, due_ns); // feedback or frame callback
-        surface.commit();
-        if self.window.is_scaled() && (parent_dirty || self.window.state.configure_pending) {
-            // the toplevel: background, subsurface position, an acknowledged configure
-            self.window.state.toplevel.wl_surface().commit();
-        }
-        self.window.state.configure_pending = false;
-        self.window.update_inhibitor();
-        self.window.pump(Duration::ZERO)
+        self.window.set_source(&attached, display);
+        self.window.commit_video(pts_ns, due_ns)
     }
 
     fn lead(&self) -> Duration {
-        self.pacing_lead()
+        self.window.state.pacing.lead()
     }
 
     fn present_stats(&self) -> Option<super::PresentStats> {
-        Some(self.pacing_stats())
+        Some(
+            self.window
+                .state
+                .pacing
+                .present_stats(&self.window.state.stats),
+        )
     }
 
     fn dispatch(&mut self) -> Result<(), PresentError> {
@@ -416,7 +415,7 @@ impl Sink for WaylandSink {
     }
 
     fn finish(&mut self) -> Result<(), PresentError> {
-        self.pace_finish()?;
+        pacing::finish(&mut self.window)?;
         self.window.state.finished = true;
         self.window.update_inhibitor();
         self.window.flush();

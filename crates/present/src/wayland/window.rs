@@ -232,9 +232,27 @@ impl Window {
         }
     }
 
-    /// Whether the video is on a scaled subsurface (else on the toplevel).
-    pub(super) fn is_scaled(&self) -> bool {
-        self.scaled.is_some()
+    /// Commits what was attached to the video surface: the layout first
+    /// ([`Self::relayout`]), damage, the commit's `wp_presentation_feedback`
+    /// (or frame callback) for the pacer, `wl_surface.commit`, then the
+    /// toplevel's commit if its state changed or a configure waits for one;
+    /// then handles events.
+    pub(super) fn commit_video(&mut self, pts_ns: i64, due_ns: i64) -> Result<(), PresentError> {
+        let parent_dirty = self.relayout();
+        let surface = self.video_surface().clone();
+        surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
+        // feedback or frame callback
+        self.state
+            .pacing
+            .before_commit(&surface, &self.qh, pts_ns, due_ns);
+        surface.commit();
+        if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
+            // the toplevel: background, subsurface position, an acknowledged configure
+            self.state.toplevel.wl_surface().commit();
+        }
+        self.state.configure_pending = false;
+        self.update_inhibitor();
+        self.pump(Duration::ZERO)
     }
 
     /// The largest output's logical size (by area), if any output is known.
