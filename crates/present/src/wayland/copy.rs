@@ -1,11 +1,13 @@
-//! The copy path: frames the compositor cannot take as dmabufs (or all
-//! frames with `--hwdec-copy` / [`super::WindowOptions::force_shm`]) are converted
-//! on the CPU.
+//! The copy path ([`CopyPath`]): frames the compositor cannot take as
+//! dmabufs (or all frames with `--hwdec-copy` /
+//! [`super::WindowOptions::force_shm`], which skips `zwp_linux_dmabuf_v1`)
+//! are converted on the CPU; the frame is dropped right after the copy.
 //!
 //! What happens to a frame is a [`Plan`], chosen once per pixel format by
 //! [`fallback_plan`] from what the compositor offers:
 //! * **linear decoder formats** (NV12, YUV420, P010): converted to
-//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`]), as before;
+//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`]; BT.601
+//!   limited range below 720 lines, BT.709 from 720);
 //! * **packed / tiled formats** (NC12, NC30, NV15) are first unpacked from
 //!   (0, 0) to the visible right / bottom edge by
 //!   [`vreq_frame::convert::unpack`] (which uses [`vreq_frame::detile`]):

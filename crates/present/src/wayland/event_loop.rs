@@ -14,7 +14,7 @@ use smithay_client_toolkit::reexports::client::{
     Connection, DispatchError, EventQueue, QueueHandle,
 };
 
-use super::State;
+use super::state::State;
 use crate::PresentError;
 
 /// `PresentError::Wayland("<what>: <e>")`.
@@ -63,7 +63,7 @@ impl EventLoop {
 
     /// A dispatch error as [`PresentError`], naming the protocol error if
     /// the compositor raised one.
-    pub(super) fn dispatch_err(&self, e: DispatchError) -> PresentError {
+    fn dispatch_err(&self, e: DispatchError) -> PresentError {
         match self.conn.protocol_error() {
             Some(p) => PresentError::Wayland(format!(
                 "protocol error on {}@{}: code {}: {}",

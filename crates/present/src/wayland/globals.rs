@@ -16,7 +16,7 @@ use wayland_protocols::wp::idle_inhibit::zv1::client::{
 use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1;
 use wayland_protocols::wp::viewporter::client::{wp_viewport, wp_viewporter};
 
-use super::State;
+use super::state::State;
 
 /// The optional globals, bound (version 1) if the compositor has them.
 #[derive(Default)]

@@ -12,7 +12,7 @@ use wayland_protocols::wp::linux_dmabuf::zv1::client::{
 };
 
 use super::dmabuf::{self, DmabufFormats};
-use super::State;
+use super::state::State;
 
 /// `zwp_linux_dmabuf_v1` (v3–v5) if bound, and the (fourcc, modifier) pairs
 /// it announced. Lives in [`State`] so the event handlers reach it.

@@ -7,10 +7,13 @@
 //!   without copying; a rectangle outside the buffer is replaced by the
 //!   whole buffer with a warning, since the protocol would otherwise raise
 //!   `out_of_buffer`);
-//! * `set_destination` on the video viewport = the picture's place in the
-//!   window ([`Layout::video`], logical pixels), `wl_subsurface.set_position`
-//!   its origin; `set_destination` on the background's viewport = the
-//!   window size ([`Layout::window`]).
+//! * `set_destination` = the **display size** (visible size corrected by
+//!   [`vreq_frame::DecodedFrame::pixel_aspect`]: 1440x1080 with 4:3 →
+//!   1920x1080; ratios capped at [`geometry::MAX_PIXEL_ASPECT`]) fitted
+//!   into the window keeping aspect ([`Layout::video`], logical pixels),
+//!   and `wl_subsurface.set_position` centres it;
+//! * the background's viewport: `set_destination` = the window size
+//!   ([`Layout::window`]).
 //!
 //! The black buffer is `wp_single_pixel_buffer_manager_v1`'s, else a 1×1
 //! `wl_shm` XRGB8888 of 0. Buffers are never scaled or copied for this: the
@@ -29,7 +32,8 @@ use wayland_protocols::wp::viewporter::client::wp_viewport;
 
 use super::geometry::{self, Layout, Rect};
 use super::globals::{Extras, NoEvents};
-use super::{Attached, State};
+use super::state::State;
+use super::window::Attached;
 
 /// Environment variable: `1` makes the window behave as if the compositor
 /// had no `wp_viewporter` (unscaled video on the toplevel), to test that path.

@@ -306,7 +306,7 @@ impl Window {
     /// background up to date with the window size and the display size.
     /// Returns whether the toplevel surface needs a commit (the video
     /// surface's own state changes take effect at its next commit).
-    pub(super) fn relayout(&mut self) -> bool {
+    fn relayout(&mut self) -> bool {
         let scale = self.scale_120();
         let output = self.largest_output();
         let window = self.state.window_size;
@@ -324,7 +324,7 @@ impl Window {
 
     /// After events: answer an acknowledged configure, follow size / scale
     /// changes, act on `f`.
-    pub(super) fn after_events(&mut self) {
+    fn after_events(&mut self) {
         if self.state.fullscreen_toggle {
             self.state.fullscreen_toggle = false;
             if self.state.fullscreen {
@@ -381,7 +381,7 @@ impl Window {
 
     /// `wp_content_type_v1.set_content_type(video)` and
     /// `wp_fractional_scale_v1` on the window's surfaces, where available.
-    pub(super) fn setup_surface_hints(&mut self) {
+    fn setup_surface_hints(&mut self) {
         let top = self.state.toplevel.wl_surface().clone();
         if let Some(m) = &self.extras.content_type {
             let mut surfaces = vec![top.clone()];

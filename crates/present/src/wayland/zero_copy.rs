@@ -1,4 +1,10 @@
-//! The zero-copy path: each CAPTURE buffer (key:
+//! The zero-copy path. [`dmabuf::choose_dmabuf`] maps the frame's CAPTURE
+//! format to a DRM (fourcc, modifier) — NV12 / YUV420 / P010 / NV15 with
+//! `DRM_FORMAT_MOD_LINEAR` or `DRM_FORMAT_MOD_INVALID`, NC12 → NV12 and
+//! NC30 → P030 with `DRM_FORMAT_MOD_BROADCOM_SAND128_COL_HEIGHT(h)` — and
+//! the path is taken when the compositor announced the pair (v3 `modifier`
+//! events or v4+ feedback tranches, see `linux_dmabuf.rs`; the choice is
+//! the sink's). Each CAPTURE buffer (key:
 //! [`DecodedFrame::generation`], [`DecodedFrame::capture_index`]) is wrapped
 //! once, whole (its allocated size; the visible rectangle goes to the
 //! viewport as [`Attached::source`]), in a `wl_buffer`
