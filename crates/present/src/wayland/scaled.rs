@@ -44,7 +44,11 @@ enum Background {
     /// `wp_single_pixel_buffer_manager_v1.create_u32_rgba_buffer(0, 0, 0, max)`.
     SinglePixel(wl_buffer::WlBuffer),
     /// A 1×1 `wl_shm` XRGB8888 buffer of 0 (kept with its pool).
-    Shm(#[allow(dead_code)] SlotPool, Buffer),
+    Shm(
+        #[allow(dead_code)] // never read: kept so the buffer's memory (its pool) lives
+        SlotPool,
+        Buffer,
+    ),
 }
 
 /// Scaled presentation: the video on a desynchronised subsurface with its own

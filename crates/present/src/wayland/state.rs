@@ -34,14 +34,20 @@ use crate::UserCommand;
 
 /// Protocol state the event handlers update.
 pub(super) struct State {
+    /// sctk's registry (globals appearing / going).
     pub(super) registry: RegistryState,
+    /// The `wl_output`s and their modes / logical sizes.
     pub(super) outputs: OutputState,
+    /// `wl_shm` and the formats it announced.
     pub(super) shm: Shm,
+    /// The xdg toplevel (`xdg_surface` + `xdg_toplevel` on the window's `wl_surface`).
     pub(super) toplevel: XdgWindow,
+    /// The first `xdg_surface.configure` arrived.
     pub(super) configured: bool,
     /// A configure was acknowledged (sctk acks in its handler) and needs a commit
     /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
     pub(super) configure_pending: bool,
+    /// `xdg_toplevel.close`: the user closed the window.
     pub(super) closed: bool,
     /// Frame pacing and presentation feedback (pacing.rs).
     pub(super) pacing: Pacing,
@@ -49,6 +55,7 @@ pub(super) struct State {
     pub(super) dmabuf: LinuxDmabuf,
     /// The CAPTURE buffers wrapped as `wl_buffer`s (zero_copy.rs).
     pub(super) dmabuf_buffers: DmabufBuffers,
+    /// What the window did (`WaylandSink::stats`).
     pub(super) stats: WindowStats,
     /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
     pub(super) window_size: Option<(u32, u32)>,
@@ -64,14 +71,19 @@ pub(super) struct State {
     pub(super) paused: bool,
     /// [`crate::Sink::finish`] was called: no idle inhibitor any more.
     pub(super) finished: bool,
+    /// The toplevel's `zwp_idle_inhibitor_v1` while playing.
     pub(super) inhibitor: Option<zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1>,
     /// `wp_fractional_scale_v1.preferred_scale` (120ths), if received.
     pub(super) fractional_scale: Option<u32>,
     /// `wl_surface.preferred_buffer_scale` of the toplevel (integer scale).
     pub(super) buffer_scale: i32,
+    /// The toplevel's `wp_fractional_scale_v1`, if the global exists.
     pub(super) fractional: Option<wp_fractional_scale_v1::WpFractionalScaleV1>,
+    /// `wp_content_type_v1` (type `video`) of each surface, kept alive.
     pub(super) content_types: Vec<wp_content_type_v1::WpContentTypeV1>,
+    /// The `wl_seat`s.
     pub(super) seats: SeatState,
+    /// The seat's `wl_keyboard` (the first seat with one).
     pub(super) keyboard: Option<wl_keyboard::WlKeyboard>,
 }
 
