@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{FrameSource, PresentError, Sink};
-use vreq_frame::DecodedFrame;
 use vreq_frame::convert::LinearFrame;
 use vreq_frame::y4m::Y4mWriter;
+use vreq_frame::DecodedFrame;
 
 /// A sink writing a Y4M file. Refuses to overwrite an existing file unless told to;
 /// removes the file again if no frame was ever written.

@@ -1,11 +1,13 @@
-//! The copy path: frames the compositor cannot take as dmabufs (or all
-//! frames with `--hwdec-copy` / [`WindowOptions::force_shm`]) are converted
-//! on the CPU.
+//! The copy path ([`CopyPath`]): frames the compositor cannot take as
+//! dmabufs (or all frames with `--hwdec-copy` /
+//! [`super::WindowOptions::force_shm`], which skips `zwp_linux_dmabuf_v1`)
+//! are converted on the CPU; the frame is dropped right after the copy.
 //!
 //! What happens to a frame is a [`Plan`], chosen once per pixel format by
 //! [`fallback_plan`] from what the compositor offers:
 //! * **linear decoder formats** (NV12, YUV420, P010): converted to
-//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`]), as before;
+//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`]; BT.601
+//!   limited range below 720 lines, BT.709 from 720);
 //! * **packed / tiled formats** (NC12, NC30, NV15) are first unpacked from
 //!   (0, 0) to the visible right / bottom edge by
 //!   [`vreq_frame::convert::unpack`] (which uses [`vreq_frame::detile`]):
@@ -24,19 +26,32 @@
 //!   the visible rectangle inside it (the viewport crops); in 3 the buffer is
 //!   the visible size.
 //!
-//! Every frame shown through this path counts in [`WindowStats::shown_shm`]
+//! Every frame shown through this path counts in [`super::WindowStats::shown_shm`]
 //! (the "copied" count), whatever the buffer type.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use smithay_client_toolkit::reexports::client::Proxy;
+use smithay_client_toolkit::dispatch2::Dispatch2;
+use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm};
+use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle};
+use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
+use smithay_client_toolkit::shm::Shm;
+use vreq_frame::convert::{to_xrgb8888, unpack, ColorMatrix, LinearFrame};
+use vreq_frame::detile::LinearDst;
+use vreq_frame::{DecodedFrame, PixelFormat, PlanesRef};
 use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
 
-use super::*;
-use vreq_frame::convert::{unpack, LinearFrame};
-use vreq_frame::detile::LinearDst;
+use super::dmabuf::{self, DmabufFormats};
+use super::event_loop::wl_err;
+use super::state::State;
+use super::window::{Attached, Window};
+use super::zero_copy::ParamsData;
 use crate::dmaheap::DmaBuf;
+use crate::{FrameSource, PresentError};
+
+/// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
+pub const SHM_BUFFERS: usize = 3;
 
 /// Linear dmabufs the copy path keeps (one on screen, one queued, one being filled).
 pub const COPY_DMABUFS: usize = 3;
@@ -110,33 +125,32 @@ impl Dispatch2<wl_buffer::WlBuffer, State> for CopyBufferData {
     }
 }
 
-/// The copy path's state (plan, unpack scratch, linear dmabuf pool).
-#[derive(Default)]
-pub(super) struct CopyState {
+/// The copy path (see the module docs): the plan per pixel format, the
+/// unpack scratch, the linear dmabuf pool and the `wl_shm` buffers. Owned
+/// by the sink; frames are attached to the [`Window`]'s video surface.
+pub(super) struct CopyPath {
+    /// Never use `zwp_linux_dmabuf_v1` ([`super::WindowOptions::force_shm`]).
+    force_shm: bool,
     /// The plan and the pixel format it was made for.
     plan: Option<(PixelFormat, Plan)>,
     /// Why linear dmabufs cannot be used (allocation or import failed), once known.
     no_dmabuf: Option<String>,
     scratch: LinearFrame,
-    /// Format and size (pixels) of the pool's buffers.
-    pool_key: Option<(PixelFormat, u32, u32)>,
-    pool: Vec<CopyDmabuf>,
+    /// Format and size (pixels) of the linear dmabufs.
+    dmabufs_key: Option<(PixelFormat, u32, u32)>,
+    /// The linear dmabuf pool (at most [`COPY_DMABUFS`]).
+    dmabufs: Vec<CopyDmabuf>,
     /// Format and size of the current `wl_shm` buffers.
     shm_key: Option<(wl_shm::Format, u32, u32)>,
+    /// The `wl_shm` pool, made at the first `wl_shm` copy.
+    shm_pool: Option<SlotPool>,
+    /// The `wl_shm` buffers (at most [`SHM_BUFFERS`]).
+    shm_buffers: Vec<Buffer>,
 }
 
-impl CopyState {
-    fn drop_pool(&mut self) {
-        for b in self.pool.drain(..) {
-            b.buffer.destroy();
-        }
-        self.pool_key = None;
-    }
-}
-
-impl Drop for CopyState {
+impl Drop for CopyPath {
     fn drop(&mut self) {
-        self.drop_pool();
+        self.drop_dmabufs();
     }
 }
 
@@ -146,42 +160,68 @@ fn linear_stride(width: u32, pf: PixelFormat) -> usize {
     (width as usize * pf.sample_bytes()).next_multiple_of(256)
 }
 
-impl WaylandSink {
-    fn copy_plan(&mut self, pf: PixelFormat) -> Plan {
-        if let Some((f, p)) = self.copy.plan {
+impl CopyPath {
+    /// `force_shm`: [`super::WindowOptions::force_shm`] (no linear dmabufs either).
+    pub(super) fn new(force_shm: bool) -> Self {
+        CopyPath {
+            force_shm,
+            plan: None,
+            no_dmabuf: None,
+            scratch: LinearFrame::default(),
+            dmabufs_key: None,
+            dmabufs: Vec::new(),
+            shm_key: None,
+            shm_pool: None,
+            shm_buffers: Vec::new(),
+        }
+    }
+
+    fn drop_dmabufs(&mut self) {
+        for b in self.dmabufs.drain(..) {
+            b.buffer.destroy();
+        }
+        self.dmabufs_key = None;
+    }
+
+    /// The plan for frames of `pf` (made once per pixel format, again after
+    /// linear dmabufs failed).
+    fn copy_plan(&mut self, win: &Window, pf: PixelFormat) -> Plan {
+        if let Some((f, p)) = self.plan {
             if f == pf {
                 return p;
             }
         }
         let dmabuf_ok =
-            !self.force_shm && self.state.dmabuf_global.is_some() && self.copy.no_dmabuf.is_none();
+            !self.force_shm && win.state.dmabuf.global.is_some() && self.no_dmabuf.is_none();
         let plan = fallback_plan(
             pf,
-            self.state.shm.formats(),
-            dmabuf_ok.then_some(&self.state.formats),
+            win.state.shm.formats(),
+            dmabuf_ok.then_some(&win.state.dmabuf.formats),
         );
         tracing::info!("wayland: copy path for {pf:?} frames: {plan:?}");
-        self.copy.plan = Some((pf, plan));
+        self.plan = Some((pf, plan));
         plan
     }
 
-    /// Copy attach: the frame goes through its [`Plan`]. `Ok(None)`: no free
-    /// buffer, the frame is dropped (counted in [`WindowStats::dropped`]).
-    pub(super) fn attach_shm(
+    /// Copy attach to the window's video surface: the frame goes through
+    /// its [`Plan`] and is dropped once copied. `Ok(None)`: no free buffer,
+    /// the frame is dropped (counted in [`super::WindowStats::dropped`]).
+    pub(super) fn attach(
         &mut self,
+        win: &mut Window,
         frame: DecodedFrame,
         src: &dyn FrameSource,
     ) -> Result<Option<Attached>, PresentError> {
         let pf = frame.format.pixel_format;
-        let mut plan = self.copy_plan(pf);
+        let mut plan = self.copy_plan(win, pf);
         if let Plan::LinearDmabuf(t) = plan {
-            match self.attach_linear_dmabuf(&frame, src, t) {
+            match self.attach_linear_dmabuf(win, &frame, src, t) {
                 Ok(a) => {
                     if a.is_some() {
-                        self.state.stats.last_pts_ns = Some(frame.pts_ns);
-                        self.state.stats.shown_shm += 1;
+                        win.state.stats.last_pts_ns = Some(frame.pts_ns);
+                        win.state.stats.shown_shm += 1;
                     } else {
-                        self.state.stats.dropped += 1;
+                        win.state.stats.dropped += 1;
                     }
                     return Ok(a);
                 }
@@ -189,38 +229,37 @@ impl WaylandSink {
                     tracing::warn!(
                         "wayland: linear dmabuf copies unavailable ({why}); using wl_shm"
                     );
-                    self.copy.no_dmabuf = Some(why);
-                    self.copy.plan = None;
-                    self.copy.drop_pool();
-                    plan = self.copy_plan(pf);
+                    self.no_dmabuf = Some(why);
+                    self.plan = None;
+                    self.drop_dmabufs();
+                    plan = self.copy_plan(win, pf);
                 }
             }
         }
         match plan {
-            Plan::ShmNv12 => self.attach_shm_nv12(frame, src),
+            Plan::ShmNv12 => self.attach_shm_nv12(win, frame, src),
             Plan::ShmXrgb { via } if via != pf => {
                 let planes = src.planes(&frame);
-                self.copy
-                    .scratch
+                self.scratch
                     .unpack_from(&planes, via)
                     .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
                 let pts = frame.pts_ns;
                 let visible = frame.visible;
                 drop(frame);
-                let scratch = std::mem::take(&mut self.copy.scratch);
+                let scratch = std::mem::take(&mut self.scratch);
                 let r = match scratch.planes(visible) {
-                    Some(p) => self.attach_xrgb(&p, pts),
+                    Some(p) => self.attach_xrgb(win, &p, pts),
                     None => Err(PresentError::Io(format!(
                         "frame pts {pts} ns: visible {visible:?} outside the unpacked picture"
                     ))),
                 };
-                self.copy.scratch = scratch;
+                self.scratch = scratch;
                 r
             }
             _ => {
                 let planes = src.planes(&frame);
                 let pts = frame.pts_ns;
-                let r = self.attach_xrgb(&planes, pts);
+                let r = self.attach_xrgb(win, &planes, pts);
                 drop(frame);
                 r
             }
@@ -232,6 +271,7 @@ impl WaylandSink {
     /// pool cannot work here (allocation / import refused), with the reason.
     fn attach_linear_dmabuf(
         &mut self,
+        win: &mut Window,
         frame: &DecodedFrame,
         src: &dyn FrameSource,
         target: PixelFormat,
@@ -249,31 +289,32 @@ impl WaylandSink {
         let stride = linear_stride(bw, target);
         let y_len = stride * bh as usize;
         let len = y_len + stride * (bh as usize / 2);
-        if self.copy.pool_key != Some((target, bw, bh)) {
-            self.copy.drop_pool();
-            self.copy.pool_key = Some((target, bw, bh));
+        if self.dmabufs_key != Some((target, bw, bh)) {
+            self.drop_dmabufs();
+            self.dmabufs_key = Some((target, bw, bh));
         }
         let idx = match self
-            .copy
-            .pool
+            .dmabufs
             .iter()
             .position(|b| !b.busy.load(Ordering::Acquire))
         {
             Some(i) => i,
-            None if self.copy.pool.len() < COPY_DMABUFS => {
+            None if self.dmabufs.len() < COPY_DMABUFS => {
                 let mem = DmaBuf::alloc(len)?;
-                let global = self
+                let global = win
                     .state
-                    .dmabuf_global
+                    .dmabuf
+                    .global
                     .clone()
                     .ok_or("no zwp_linux_dmabuf_v1")?;
                 let fourcc = target.drm_fourcc();
-                let modifier = self
+                let modifier = win
                     .state
+                    .dmabuf
                     .formats
                     .linear_modifier(fourcc)
                     .ok_or("the compositor does not take it linear")?;
-                let params = global.create_params(&self.qh, ParamsData);
+                let params = global.create_params(&win.qh, ParamsData);
                 for offset in [0, y_len] {
                     params.add(
                         mem.fd(),
@@ -291,7 +332,7 @@ impl WaylandSink {
                     bh as i32,
                     fourcc,
                     zwp_linux_buffer_params_v1::Flags::empty(),
-                    &self.qh,
+                    &win.qh,
                     CopyBufferData(busy.clone()),
                 );
                 params.destroy();
@@ -300,12 +341,12 @@ impl WaylandSink {
                     buffer.id(),
                     mem.allocator
                 );
-                self.copy.pool.push(CopyDmabuf { mem, buffer, busy });
-                self.copy.pool.len() - 1
+                self.dmabufs.push(CopyDmabuf { mem, buffer, busy });
+                self.dmabufs.len() - 1
             }
             None => return Ok(None),
         };
-        let b = &mut self.copy.pool[idx];
+        let b = &mut self.dmabufs[idx];
         let result = b.mem.write_with(|bytes| {
             let (y, uv) = bytes.split_at_mut(y_len);
             unpack(
@@ -322,8 +363,8 @@ impl WaylandSink {
         result.map_err(|e| format!("frame pts {} ns: {e}", frame.pts_ns))?;
         b.busy.store(true, Ordering::Release);
         let buffer = b.buffer.clone();
-        self.video_surface().attach(Some(&buffer), 0, 0);
-        self.size = Some((bw, bh));
+        win.video_surface().attach(Some(&buffer), 0, 0);
+        win.size = Some((bw, bh));
         let (vx, vy, vw, vh) = frame.visible;
         Ok(Some(Attached {
             buffer_size: (bw, bh),
@@ -331,24 +372,24 @@ impl WaylandSink {
         }))
     }
 
-    /// Finds (or makes) a free `wl_shm` buffer of `format`, `w` × `h`
-    /// pixels, `stride` bytes per row and `len` bytes. `None`: all busy.
+    /// Finds (or makes, from `shm`) a free `wl_shm` buffer of `format`, `w`
+    /// × `h` pixels, `stride` bytes per row and `len` bytes. `None`: all busy.
     fn free_shm_buffer(
         &mut self,
+        shm: &Shm,
         format: wl_shm::Format,
         (w, h): (u32, u32),
         stride: usize,
         len: usize,
     ) -> Result<Option<usize>, PresentError> {
-        if self.copy.shm_key != Some((format, w, h)) {
+        if self.shm_key != Some((format, w, h)) {
             self.shm_buffers.clear();
-            self.copy.shm_key = Some((format, w, h));
+            self.shm_key = Some((format, w, h));
         }
-        if self.pool.is_none() {
-            self.pool =
-                Some(SlotPool::new(len, &self.state.shm).map_err(|e| wl_err("wl_shm pool", e))?);
+        if self.shm_pool.is_none() {
+            self.shm_pool = Some(SlotPool::new(len, shm).map_err(|e| wl_err("wl_shm pool", e))?);
         }
-        let pool = self.pool.as_mut().expect("set above");
+        let pool = self.shm_pool.as_mut().expect("set above");
         if let Some(i) = self
             .shm_buffers
             .iter()
@@ -370,6 +411,7 @@ impl WaylandSink {
     /// Unpacks a packed / tiled frame straight into a `wl_shm` NV12 buffer.
     fn attach_shm_nv12(
         &mut self,
+        win: &mut Window,
         frame: DecodedFrame,
         src: &dyn FrameSource,
     ) -> Result<Option<Attached>, PresentError> {
@@ -385,11 +427,13 @@ impl WaylandSink {
         let stride = bw as usize;
         let y_len = stride * bh as usize;
         let len = y_len + y_len / 2;
-        let Some(idx) = self.free_shm_buffer(wl_shm::Format::Nv12, (bw, bh), stride, len)? else {
-            self.state.stats.dropped += 1;
+        let Some(idx) =
+            self.free_shm_buffer(&win.state.shm, wl_shm::Format::Nv12, (bw, bh), stride, len)?
+        else {
+            win.state.stats.dropped += 1;
             return Ok(None);
         };
-        let pool = self.pool.as_mut().expect("made by free_shm_buffer");
+        let pool = self.shm_pool.as_mut().expect("made by free_shm_buffer");
         let buffer = &self.shm_buffers[idx];
         let canvas = buffer
             .slot()
@@ -408,13 +452,13 @@ impl WaylandSink {
         )
         .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
         let (vx, vy, vw, vh) = frame.visible;
-        self.state.stats.last_pts_ns = Some(frame.pts_ns);
+        win.state.stats.last_pts_ns = Some(frame.pts_ns);
         drop(frame);
         buffer
-            .attach_to(self.video_surface())
+            .attach_to(win.video_surface())
             .map_err(|e| wl_err("attach", e))?;
-        self.state.stats.shown_shm += 1;
-        self.size = Some((bw, bh));
+        win.state.stats.shown_shm += 1;
+        win.size = Some((bw, bh));
         Ok(Some(Attached {
             buffer_size: (bw, bh),
             source: (vx, vy, vw.min(bw - vx.min(bw)), vh.min(bh - vy.min(bh))),
@@ -424,7 +468,8 @@ impl WaylandSink {
     /// Converts linear `planes` (visible size) into a `wl_shm` XRGB8888 buffer.
     fn attach_xrgb(
         &mut self,
-        planes: &vreq_frame::PlanesRef<'_>,
+        win: &mut Window,
+        planes: &PlanesRef<'_>,
         pts_ns: i64,
     ) -> Result<Option<Attached>, PresentError> {
         let (w, h) = (planes.width, planes.height);
@@ -435,11 +480,18 @@ impl WaylandSink {
         }
         let stride = w as usize * 4;
         let len = stride * h as usize;
-        let Some(idx) = self.free_shm_buffer(wl_shm::Format::Xrgb8888, (w, h), stride, len)? else {
-            self.state.stats.dropped += 1;
+        let Some(idx) = self.free_shm_buffer(
+            &win.state.shm,
+            wl_shm::Format::Xrgb8888,
+            (w, h),
+            stride,
+            len,
+        )?
+        else {
+            win.state.stats.dropped += 1;
             return Ok(None);
         };
-        let pool = self.pool.as_mut().expect("made by free_shm_buffer");
+        let pool = self.shm_pool.as_mut().expect("made by free_shm_buffer");
         let buffer = &self.shm_buffers[idx];
         let canvas = buffer
             .slot()
@@ -452,12 +504,12 @@ impl WaylandSink {
             stride,
         )
         .map_err(|e| PresentError::Io(format!("frame pts {pts_ns} ns: {e}")))?;
-        self.state.stats.last_pts_ns = Some(pts_ns);
+        win.state.stats.last_pts_ns = Some(pts_ns);
         buffer
-            .attach_to(self.video_surface())
+            .attach_to(win.video_surface())
             .map_err(|e| wl_err("attach", e))?;
-        self.state.stats.shown_shm += 1;
-        self.size = Some((w, h));
+        win.state.stats.shown_shm += 1;
+        win.size = Some((w, h));
         Ok(Some(Attached {
             buffer_size: (w, h),
             source: (0, 0, w, h),

@@ -18,9 +18,9 @@
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 
-use vreq_frame::PixelFormat;
 use vreq_frame::drm;
 use vreq_frame::CaptureFormat;
+use vreq_frame::PixelFormat;
 
 /// `DRM_FORMAT_MOD_LINEAR` (`drm_fourcc.h`).
 pub const DRM_FORMAT_MOD_LINEAR: u64 = 0;
@@ -415,10 +415,7 @@ mod tests {
         assert_eq!(choose_dmabuf(&g, &nc30), Ok((p030, want)));
         // ... for P030 only here, not for NV12
         assert!(choose_dmabuf(&g, &nc12).is_err());
-        assert_eq!(
-            broadcom_mod_base(want),
-            drm::drm_mod_broadcom_sand128(0)
-        );
+        assert_eq!(broadcom_mod_base(want), drm::drm_mod_broadcom_sand128(0));
         assert_eq!(
             broadcom_mod_base(DRM_FORMAT_MOD_INVALID),
             DRM_FORMAT_MOD_INVALID

@@ -102,7 +102,7 @@ pub fn fit(content: (u32, u32), window: (u32, u32)) -> Option<Rect> {
 }
 
 /// Checks a source rectangle (x, y, w, h in buffer pixels, as
-/// [`super::Attached::source`]) against the buffer size: it must be
+/// the window's `Attached::source`) against the buffer size: it must be
 /// non-empty and inside the buffer, else `wp_viewport` raises the protocol
 /// error `out_of_buffer` (viewporter.xml, `wp_viewport.set_source`). Returns
 /// the rectangle, or a description of what is wrong.

@@ -1,4 +1,7 @@
-//! Keys: `wl_keyboard.key` codes mapped to what the window does.
+//! Keys: `wl_keyboard.key` codes mapped to what the window does. `space` →
+//! [`UserCommand::TogglePause`], `q` / `Esc` → [`UserCommand::Quit`] (both
+//! through [`crate::Sink::take_commands`]), `f` toggles fullscreen
+//! (`set_fullscreen` / `unset_fullscreen` from the last configure's state).
 //!
 //! The codes are Linux evdev key codes (`linux/input-event-codes.h`;
 //! wl_keyboard.key's `key` with the `xkb_v1` keymap is the evdev code, the
@@ -8,7 +11,7 @@
 //! the one labelled `A`. `space`, `Esc` and `f` sit at the same place on
 //! common layouts.
 
-use super::UserCommand;
+use crate::UserCommand;
 
 /// `KEY_ESC` (linux/input-event-codes.h).
 pub const KEY_ESC: u32 = 1;
@@ -22,7 +25,7 @@ pub const KEY_SPACE: u32 = 57;
 /// What a key press asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAction {
-    /// Handed to the player through [`super::Sink::take_commands`].
+    /// Handed to the player through [`crate::Sink::take_commands`].
     Command(UserCommand),
     /// `f`: the window toggles fullscreen itself.
     ToggleFullscreen,

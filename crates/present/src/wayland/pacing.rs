@@ -56,7 +56,10 @@ use smithay_client_toolkit::reexports::client::protocol::wl_surface;
 use smithay_client_toolkit::reexports::client::{Connection, QueueHandle};
 use wayland_protocols::wp::presentation_time::client::{wp_presentation, wp_presentation_feedback};
 
-use super::{PresentError, State, WaylandSink};
+use super::state::State;
+use super::window::Window;
+use super::WindowStats;
+use crate::PresentError;
 use crate::PresentStats;
 
 /// Slack after a predicted vblank before committing for the next one (ns;
@@ -546,7 +549,7 @@ impl ClockPair {
 
 /// Pacing state of the window (in [`State`], so event handlers reach it).
 pub(super) struct Pacing {
-    pub pacer: Pacer,
+    pacer: Pacer,
     presentation: Option<wp_presentation::WpPresentation>,
     /// `wp_presentation.clock_id` (CLOCK_MONOTONIC until told).
     clock: ClockId,
@@ -592,6 +595,31 @@ impl Pacing {
         }
     }
 
+    /// A frame the sink could not put in a buffer (after [`pace`] said commit).
+    pub(super) fn no_buffer(&mut self, pts_ns: i64, due_ns: i64) {
+        let o = self.pacer.dropped(pts_ns, due_ns, DropReason::NoBuffer);
+        log_outcome(&o);
+    }
+
+    /// The `-v` statistics line, every [`STATS_EVERY`].
+    fn log_stats(&mut self, stats: &WindowStats) {
+        if self.last_stats_log.elapsed() >= STATS_EVERY {
+            self.last_stats_log = Instant::now();
+            tracing::info!("wayland: {}", self.present_stats(stats));
+        }
+    }
+
+    /// What the window did, as [`PresentStats`] (the zero-copy / copied
+    /// counts from `stats`).
+    pub(super) fn present_stats(&self, stats: &WindowStats) -> PresentStats {
+        self.pacer.stats(stats.shown_dmabuf, stats.shown_shm)
+    }
+
+    /// `Sink::lead`: one refresh interval once known.
+    pub(super) fn lead(&self) -> Duration {
+        self.pacer.lead()
+    }
+
     /// Asks for the answer to the commit about to be made (call right before
     /// `wl_surface.commit`).
     pub(super) fn before_commit(
@@ -612,113 +640,80 @@ impl Pacing {
     }
 }
 
-impl WaylandSink {
-    /// Pacing at the top of `show`: waits (handling events) until the frame
-    /// should be committed and returns its due time on the presentation
-    /// clock, or `None` when it is dropped (counted and logged). `due: None`
-    /// (unpaced caller) means "now".
-    pub(super) fn pace(
-        &mut self,
-        pts_ns: i64,
-        due: Option<Instant>,
-    ) -> Result<Option<i64>, PresentError> {
-        self.pace_log_stats();
-        let pair = self.state.pacing.now();
-        let due_ns = due.map_or(pair.clock_ns, |d| pair.to_clock(d));
-        loop {
-            let pair = self.state.pacing.now();
-            for o in self.state.pacing.pacer.expire(pair.clock_ns) {
-                log_outcome(&o);
+/// Pacing at the top of `show`: waits (handling the window's events) until
+/// the frame should be committed and returns its due time on the
+/// presentation clock, or `None` when it is dropped (counted and logged).
+/// `due: None` (unpaced caller) means "now".
+pub(super) fn pace(
+    win: &mut Window,
+    pts_ns: i64,
+    due: Option<Instant>,
+) -> Result<Option<i64>, PresentError> {
+    let state = &mut win.state;
+    state.pacing.log_stats(&state.stats);
+    let pair = win.state.pacing.now();
+    let due_ns = due.map_or(pair.clock_ns, |d| pair.to_clock(d));
+    loop {
+        let pacing = &mut win.state.pacing;
+        let pair = pacing.now();
+        for o in pacing.pacer.expire(pair.clock_ns) {
+            log_outcome(&o);
+        }
+        match pacing.pacer.decide(pair.clock_ns, due_ns) {
+            Decision::Commit => {
+                tracing::trace!(
+                    "wayland: pts {pts_ns} ns commit (now {} ns, due {due_ns} ns)",
+                    pair.clock_ns
+                );
+                return Ok(Some(due_ns));
             }
-            match self.state.pacing.pacer.decide(pair.clock_ns, due_ns) {
-                Decision::Commit => {
-                    tracing::trace!(
-                        "wayland: pts {pts_ns} ns commit (now {} ns, due {due_ns} ns)",
-                        pair.clock_ns
-                    );
+            Decision::Drop(reason) => {
+                tracing::trace!(
+                    "wayland: pts {pts_ns} ns dropped: {reason:?} (now {} ns, due {due_ns} ns, {} in flight)",
+                    pair.clock_ns,
+                    pacing.pacer.in_flight()
+                );
+                win.state.stats.dropped += 1;
+                let o = win.state.pacing.pacer.dropped(pts_ns, due_ns, reason);
+                log_outcome(&o);
+                return Ok(None);
+            }
+            Decision::WaitUntil(t) => {
+                let wait = pair.to_instant(t).saturating_duration_since(Instant::now());
+                if wait.is_zero() {
                     return Ok(Some(due_ns));
                 }
-                Decision::Drop(reason) => {
-                    tracing::trace!(
-                        "wayland: pts {pts_ns} ns dropped: {reason:?} (now {} ns, due {due_ns} ns, {} in flight)",
-                        pair.clock_ns,
-                        self.state.pacing.pacer.in_flight()
-                    );
-                    self.state.stats.dropped += 1;
-                    let o = self.state.pacing.pacer.dropped(pts_ns, due_ns, reason);
-                    log_outcome(&o);
-                    return Ok(None);
-                }
-                Decision::WaitUntil(t) => {
-                    let wait = pair.to_instant(t).saturating_duration_since(Instant::now());
-                    if wait.is_zero() {
-                        return Ok(Some(due_ns));
-                    }
-                    self.pump(wait)?;
-                    if self.state.closed {
-                        return Err(PresentError::Closed);
-                    }
+                win.pump(wait)?;
+                if win.state.closed {
+                    return Err(PresentError::Closed);
                 }
             }
         }
     }
+}
 
-    /// A frame the sink could not put in a buffer (after [`Self::pace`] said commit).
-    pub(super) fn pace_no_buffer(&mut self, pts_ns: i64, due_ns: i64) {
-        let o = self
-            .state
-            .pacing
-            .pacer
-            .dropped(pts_ns, due_ns, DropReason::NoBuffer);
-        log_outcome(&o);
+/// End of playback: waits (at most [`FINISH_WAIT`], handling the window's
+/// events) for every outstanding answer, counts the rest dropped, logs the
+/// totals.
+pub(super) fn finish(win: &mut Window) -> Result<(), PresentError> {
+    win.wait_until(Instant::now() + FINISH_WAIT, |s| {
+        s.pacing.pacer.in_flight() == 0
+    })?;
+    let left = win.state.pacing.pacer.abandon();
+    if !left.is_empty() {
+        tracing::info!(
+            "wayland: {} commit(s) unanswered after {FINISH_WAIT:?}, counted dropped",
+            left.len()
+        );
     }
-
-    /// Requests the commit's feedback (or frame callback); call right before `commit`.
-    pub(super) fn pace_commit(&mut self, pts_ns: i64, due_ns: i64) {
-        let surface = self.video_surface().clone();
-        self.state
-            .pacing
-            .before_commit(&surface, &self.qh, pts_ns, due_ns);
+    for o in &left {
+        log_outcome(o);
     }
-
-    /// The `-v` statistics line, every [`STATS_EVERY`].
-    pub(super) fn pace_log_stats(&mut self) {
-        if self.state.pacing.last_stats_log.elapsed() >= STATS_EVERY {
-            self.state.pacing.last_stats_log = Instant::now();
-            tracing::info!("wayland: {}", self.pacing_stats());
-        }
-    }
-
-    /// End of playback: waits (at most [`FINISH_WAIT`]) for every outstanding
-    /// answer, counts the rest dropped, logs the totals.
-    pub(super) fn pace_finish(&mut self) -> Result<(), PresentError> {
-        self.wait_until(Instant::now() + FINISH_WAIT, |s| {
-            s.pacing.pacer.in_flight() == 0
-        })?;
-        let left = self.state.pacing.pacer.abandon();
-        if !left.is_empty() {
-            tracing::info!(
-                "wayland: {} commit(s) unanswered after {FINISH_WAIT:?}, counted dropped",
-                left.len()
-            );
-        }
-        for o in &left {
-            log_outcome(o);
-        }
-        tracing::info!("wayland: {}", self.pacing_stats());
-        Ok(())
-    }
-
-    /// What the window did, as [`PresentStats`].
-    pub(super) fn pacing_stats(&self) -> PresentStats {
-        let s = self.state.stats;
-        self.state.pacing.pacer.stats(s.shown_dmabuf, s.shown_shm)
-    }
-
-    /// `Sink::lead`: one refresh interval once known.
-    pub(super) fn pacing_lead(&self) -> Duration {
-        self.state.pacing.pacer.lead()
-    }
+    tracing::info!(
+        "wayland: {}",
+        win.state.pacing.present_stats(&win.state.stats)
+    );
+    Ok(())
 }
 
 impl Dispatch2<wp_presentation::WpPresentation, State> for PresentationData {

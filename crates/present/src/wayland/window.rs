@@ -1,145 +1,260 @@
-//! The window around the video: optional globals (viewporter, subcompositor,
-//! single-pixel buffers, idle inhibit, fractional scale, content type, the
-//! seat's keyboard), the black background, placing the video subsurface
-//! ([`geometry`] does the maths) and the key handling. See the module docs
-//! of [`super`] for the whole picture.
+//! [`Window`]: the xdg-shell toplevel and everything the event loop
+//! touches — the connection ([`EventLoop`]), [`State`], the optional globals
+//! ([`Extras`]) and the video's surfaces ([`Scaled`], or the toplevel
+//! itself). It opens the window, pumps events, answers configures, lays the
+//! video out, and keeps the idle inhibitor and surface hints.
+//!
+//! Title and app id from [`WindowOptions`] (`vreqplay — <file name>`);
+//! [`WindowOptions::fullscreen`] asks `set_fullscreen` before the first
+//! commit. `zwp_idle_inhibitor_v1` on the toplevel surface while playing
+//! (from the first frame; destroyed while paused and by
+//! [`crate::Sink::finish`]). `wp_content_type_v1` `video` on both surfaces,
+//! when available.
+//!
+//! The window size is the last `xdg_toplevel.configure` size; when the
+//! compositor leaves it to us (0x0, or before any sized configure) it is the
+//! display size in logical pixels (divided by the preferred scale:
+//! `wp_fractional_scale_v1`, else `wl_surface.preferred_buffer_scale`),
+//! shrunk keeping aspect to fit the largest output (mpv's autofit; the
+//! maths in [`geometry`]). All sizes given to the protocol are logical
+//! (surface-local) pixels.
+//!
+//! Without `wp_viewporter` (or `wl_subcompositor`) the frames go on the
+//! toplevel surface unscaled (also with `VREQPLAY_NO_VIEWPORTER=1`, for
+//! tests; the window takes the buffer's size; the compositor places it in a
+//! larger configure) and the reason is logged. Every configure is answered
+//! by a commit (sctk sends `ack_configure`; the commit makes it take
+//! effect): weston's kiosk shell re-configures the toplevel right after it
+//! maps it, and without that commit the surface was not shown. Nothing is
+//! committed before the first frame (an xdg toplevel maps with its first
+//! buffer).
 
-use smithay_client_toolkit::reexports::client::protocol::{wl_keyboard, wl_seat, wl_subsurface};
-use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
-use smithay_client_toolkit::subcompositor::SubcompositorState;
-use wayland_protocols::wp::content_type::v1::client::{
-    wp_content_type_manager_v1, wp_content_type_v1,
-};
-use wayland_protocols::wp::fractional_scale::v1::client::{
-    wp_fractional_scale_manager_v1, wp_fractional_scale_v1,
-};
-use wayland_protocols::wp::idle_inhibit::zv1::client::{
-    zwp_idle_inhibit_manager_v1, zwp_idle_inhibitor_v1,
-};
-use wayland_protocols::wp::single_pixel_buffer::v1::client::wp_single_pixel_buffer_manager_v1;
-use wayland_protocols::wp::viewporter::client::{wp_viewport, wp_viewporter};
+use std::time::{Duration, Instant};
 
-use super::geometry::{self, Layout, Rect};
-use super::input::{key_action, KeyAction};
-use super::*;
+use smithay_client_toolkit::compositor::CompositorState;
+use smithay_client_toolkit::reexports::client::globals::GlobalList;
+use smithay_client_toolkit::reexports::client::protocol::wl_surface;
+use smithay_client_toolkit::reexports::client::QueueHandle;
+use smithay_client_toolkit::shell::xdg::window::{Window as XdgWindow, WindowDecorations};
+use smithay_client_toolkit::shell::xdg::XdgShell;
+use smithay_client_toolkit::shell::WaylandSurface;
+use smithay_client_toolkit::shm::Shm;
+use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 
-/// Environment variable: `1` makes the window behave as if the compositor
-/// had no `wp_viewporter` (unscaled video on the toplevel), to test that path.
-pub const NO_VIEWPORTER_ENV: &str = "VREQPLAY_NO_VIEWPORTER";
+use super::event_loop::{wl_err, EventLoop};
+use super::geometry;
+use super::globals::{Extras, NoEvents};
+use super::linux_dmabuf::LinuxDmabuf;
+use super::scaled::Scaled;
+use super::state::{FractionalScaleData, State};
+use super::WindowOptions;
+use crate::PresentError;
 
-/// The optional globals, bound if the compositor has them.
-#[derive(Default)]
-pub(super) struct Extras {
-    pub viewporter: Option<wp_viewporter::WpViewporter>,
-    pub single_pixel: Option<wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1>,
-    pub idle: Option<zwp_idle_inhibit_manager_v1::ZwpIdleInhibitManagerV1>,
-    pub fractional: Option<wp_fractional_scale_manager_v1::WpFractionalScaleManagerV1>,
-    pub content_type: Option<wp_content_type_manager_v1::WpContentTypeManagerV1>,
+/// How long to wait for the compositor during setup (first configure,
+/// globals, the first dmabuf `created`/`failed`).
+pub const SETUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an attach put on the video surface: the buffer's size and the
+/// rectangle of it to show (x, y, w, h in buffer pixels) — the viewport's
+/// source (`wp_viewport.set_source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attached {
+    pub buffer_size: (u32, u32),
+    pub source: (u32, u32, u32, u32),
 }
 
-impl Extras {
-    /// Binds what is there; logs (info) which were found.
-    pub(super) fn bind(globals: &GlobalList, qh: &QueueHandle<State>) -> Self {
-        let e = Extras {
-            viewporter: globals.bind(qh, 1..=1, NoEvents).ok(),
-            single_pixel: globals.bind(qh, 1..=1, NoEvents).ok(),
-            idle: globals.bind(qh, 1..=1, NoEvents).ok(),
-            fractional: globals.bind(qh, 1..=1, NoEvents).ok(),
-            content_type: globals.bind(qh, 1..=1, NoEvents).ok(),
+/// The window: connection, protocol state and surfaces (see the module docs).
+pub(super) struct Window {
+    events: EventLoop,
+    /// Handle for creating objects whose events go to [`State`].
+    pub(super) qh: QueueHandle<State>,
+    /// What the event handlers update.
+    pub(super) state: State,
+    /// Optional globals (viewporter, idle inhibit, …).
+    extras: Extras,
+    /// Video on a scaled subsurface; `None`: on the toplevel, unscaled.
+    scaled: Option<Scaled>,
+    /// Display size (pixels, pixel aspect applied) of the last picture.
+    display: Option<(u32, u32)>,
+    /// Buffer size in pixels of the last attach; `None` until the first
+    /// frame (configures are answered by that frame's commit until then).
+    pub(super) size: Option<(u32, u32)>,
+}
+
+impl Window {
+    /// Connects (`WAYLAND_DISPLAY`), binds the globals (`wl_compositor`,
+    /// `xdg_wm_base`, `wl_shm` required; `zwp_linux_dmabuf_v1` unless
+    /// [`WindowOptions::force_shm`]; the optional ones), creates the toplevel
+    /// and the video surfaces, and waits (at most [`SETUP_TIMEOUT`]) for the
+    /// first configure and, with `zwp_linux_dmabuf_v1` v4+, the default
+    /// feedback.
+    pub(super) fn open(opts: &WindowOptions) -> Result<Self, PresentError> {
+        let (events, globals) = EventLoop::connect()?;
+        let qh = events.handle();
+        let compositor =
+            CompositorState::bind(&globals, &qh).map_err(|e| wl_err("wl_compositor", e))?;
+        let xdg = XdgShell::bind(&globals, &qh).map_err(|e| wl_err("xdg_wm_base", e))?;
+        let shm = Shm::bind(&globals, &qh).map_err(|e| wl_err("wl_shm", e))?;
+        let dmabuf = if opts.force_shm {
+            LinuxDmabuf::default()
+        } else {
+            LinuxDmabuf::bind(&globals, &qh)
         };
-        let has = |b: bool| if b { "yes" } else { "no" };
-        tracing::info!(
-            "wayland: optional globals: wp_viewporter {}, wp_single_pixel_buffer_manager_v1 {}, \
-             zwp_idle_inhibit_manager_v1 {}, wp_fractional_scale_manager_v1 {}, wp_content_type_manager_v1 {}",
-            has(e.viewporter.is_some()),
-            has(e.single_pixel.is_some()),
-            has(e.idle.is_some()),
-            has(e.fractional.is_some()),
-            has(e.content_type.is_some()),
-        );
-        e
+        let extras = Extras::bind(&globals, &qh);
+        let surface = compositor.create_surface(&qh);
+        // sctk binds zxdg_decoration_manager_v1 when offered and asks for server-side mode
+        let toplevel = xdg.create_window(surface, WindowDecorations::RequestServer, &qh);
+        toplevel.set_title(opts.title.clone());
+        toplevel.set_app_id(opts.app_id.clone());
+        if opts.fullscreen {
+            toplevel.set_fullscreen(None);
+        }
+        let scaled = Self::scaled_or_not(&globals, &compositor, &extras, &shm, &toplevel, &qh);
+        toplevel.commit();
+        let state = State::new(&globals, &qh, shm, toplevel, dmabuf);
+        let mut win = Window {
+            events,
+            qh,
+            state,
+            extras,
+            scaled,
+            display: None,
+            size: None,
+        };
+        win.setup_surface_hints();
+        // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
+        win.state.dmabuf.request_default_feedback(&win.qh);
+        win.wait_for_setup()?;
+        Ok(win)
     }
-}
 
-/// The black 1×1 buffer the toplevel surface shows, stretched by its viewport.
-enum Background {
-    /// `wp_single_pixel_buffer_manager_v1.create_u32_rgba_buffer(0, 0, 0, max)`.
-    SinglePixel(wl_buffer::WlBuffer),
-    /// A 1×1 `wl_shm` XRGB8888 buffer of 0 (kept with its pool).
-    Shm(#[allow(dead_code)] SlotPool, Buffer),
-}
-
-/// Scaled presentation: the video on a desynchronised subsurface with its own
-/// viewport, the toplevel surface black and as large as the window.
-pub(super) struct Scaled {
-    subsurface: wl_subsurface::WlSubsurface,
-    video_surface: wl_surface::WlSurface,
-    video_viewport: wp_viewport::WpViewport,
-    bg_viewport: wp_viewport::WpViewport,
-    background: Background,
-    bg_attached: bool,
-    /// What the protocol objects were last set to.
-    applied_source: Option<Rect>,
-    applied: Option<Layout>,
-}
-
-impl Scaled {
-    /// Builds the subsurface, viewports and background; `Err` says why
-    /// scaling is not possible (then the video goes on the toplevel itself).
-    pub(super) fn new(
+    /// [`Scaled::new`], or `None` with the reason logged (info).
+    fn scaled_or_not(
         globals: &GlobalList,
         compositor: &CompositorState,
         extras: &Extras,
         shm: &Shm,
-        toplevel: &wl_surface::WlSurface,
+        toplevel: &XdgWindow,
         qh: &QueueHandle<State>,
-    ) -> Result<Self, String> {
-        if std::env::var_os(NO_VIEWPORTER_ENV).is_some_and(|v| v == "1") {
-            return Err(format!("{NO_VIEWPORTER_ENV}=1"));
+    ) -> Option<Scaled> {
+        match Scaled::new(globals, compositor, extras, shm, toplevel.wl_surface(), qh) {
+            Ok(s) => Some(s),
+            Err(why) => {
+                tracing::info!(
+                    "wayland: {why}: the video is not scaled (the window takes the picture's size)"
+                );
+                None
+            }
         }
-        let viewporter = extras
-            .viewporter
-            .as_ref()
-            .ok_or("the compositor has no wp_viewporter")?;
-        let sub = SubcompositorState::bind(compositor.wl_compositor().clone(), globals, qh)
-            .map_err(|e| format!("no wl_subcompositor ({e})"))?;
-        let background = match &extras.single_pixel {
-            Some(m) => {
-                Background::SinglePixel(m.create_u32_rgba_buffer(0, 0, 0, u32::MAX, qh, NoEvents))
-            }
-            None => {
-                let mut pool =
-                    SlotPool::new(4, shm).map_err(|e| format!("wl_shm pool for black: {e}"))?;
-                let (b, canvas) = pool
-                    .create_buffer(1, 1, 4, wl_shm::Format::Xrgb8888)
-                    .map_err(|e| format!("wl_shm black buffer: {e}"))?;
-                canvas.fill(0);
-                Background::Shm(pool, b)
-            }
-        };
-        let (subsurface, video_surface) = sub.create_subsurface(toplevel.clone(), qh);
-        // desync: the video's commits apply at once, not at the toplevel's next commit
-        subsurface.set_desync();
-        let video_viewport = viewporter.get_viewport(&video_surface, qh, NoEvents);
-        let bg_viewport = viewporter.get_viewport(toplevel, qh, NoEvents);
-        Ok(Scaled {
-            subsurface,
-            video_surface,
-            video_viewport,
-            bg_viewport,
-            background,
-            bg_attached: false,
-            applied_source: None,
-            applied: None,
-        })
     }
 
+    /// Waits for the first configure (and the v4+ dmabuf feedback), then one
+    /// roundtrip so every v3 `modifier` event is in; logs what was found.
+    fn wait_for_setup(&mut self) -> Result<(), PresentError> {
+        let deadline = Instant::now() + SETUP_TIMEOUT;
+        let v4 = self.state.dmabuf.is_v4();
+        let ready = self.wait_until(deadline, |s| {
+            s.configured && (!v4 || s.dmabuf.feedback_done)
+        })?;
+        if !ready {
+            if !self.state.configured {
+                return Err(PresentError::Wayland(format!(
+                    "no xdg_surface.configure within {SETUP_TIMEOUT:?} (is the compositor alive?)"
+                )));
+            }
+            tracing::warn!(
+                "wayland: no zwp_linux_dmabuf_feedback_v1.done within {SETUP_TIMEOUT:?}"
+            );
+        }
+        // one more roundtrip so every v3 `modifier` event is in
+        self.events.roundtrip(&mut self.state)?;
+        if let Some(e) = &self.state.dmabuf.feedback_error {
+            tracing::warn!("wayland: dmabuf feedback: {e}");
+        }
+        tracing::info!(
+            "wayland: window up; zwp_linux_dmabuf_v1 {}; {} format/modifier pairs ({} formats){}",
+            self.state.dmabuf.version_text(),
+            self.state.dmabuf.formats.len(),
+            self.state.dmabuf.formats.fourccs(),
+            self.state
+                .dmabuf
+                .formats
+                .main_device
+                .map(|d| {
+                    use nix::sys::stat::{major, minor};
+                    format!("; feedback main device {}:{}", major(d), minor(d))
+                })
+                .unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    /// Flushes requests, reads events for at most `timeout`, handles them,
+    /// then does what they asked for ([`Self::after_events`]).
+    pub(super) fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
+        self.events.pump(&mut self.state, timeout)?;
+        self.after_events();
+        Ok(())
+    }
+
+    /// Pumps events until `cond` holds or `deadline` passes; returns whether
+    /// it held. [`PresentError::Closed`] when the window was closed meanwhile.
+    pub(super) fn wait_until(
+        &mut self,
+        deadline: Instant,
+        cond: impl Fn(&State) -> bool,
+    ) -> Result<bool, PresentError> {
+        loop {
+            if cond(&self.state) {
+                return Ok(true);
+            }
+            if self.state.closed {
+                return Err(PresentError::Closed);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            self.pump((deadline - now).min(Duration::from_millis(100)))?;
+        }
+    }
+
+    /// Sends the queued requests (errors show at the next pump).
+    pub(super) fn flush(&self) {
+        self.events.flush();
+    }
+
+    /// The surface frames are attached to.
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
-        &self.video_surface
+        match &self.scaled {
+            Some(s) => s.video_surface(),
+            None => self.state.toplevel.wl_surface(),
+        }
     }
-}
 
-impl WaylandSink {
+    /// Commits what was attached to the video surface: the layout first
+    /// ([`Self::relayout`]), damage, the commit's `wp_presentation_feedback`
+    /// (or frame callback) for the pacer, `wl_surface.commit`, then the
+    /// toplevel's commit if its state changed or a configure waits for one;
+    /// then handles events.
+    pub(super) fn commit_video(&mut self, pts_ns: i64, due_ns: i64) -> Result<(), PresentError> {
+        let parent_dirty = self.relayout();
+        let surface = self.video_surface().clone();
+        surface.damage_buffer(0, 0, i32::MAX, i32::MAX);
+        // feedback or frame callback
+        self.state
+            .pacing
+            .before_commit(&surface, &self.qh, pts_ns, due_ns);
+        surface.commit();
+        if self.scaled.is_some() && (parent_dirty || self.state.configure_pending) {
+            // the toplevel: background, subsurface position, an acknowledged configure
+            self.state.toplevel.wl_surface().commit();
+        }
+        self.state.configure_pending = false;
+        self.update_inhibitor();
+        self.pump(Duration::ZERO)
+    }
+
     /// The largest output's logical size (by area), if any output is known.
     fn largest_output(&self) -> Option<(u32, u32)> {
         let o = &self.state.outputs;
@@ -173,23 +288,7 @@ impl WaylandSink {
         let Some(sc) = self.scaled.as_mut() else {
             return;
         };
-        let src = match geometry::viewport_source(a.buffer_size, a.source) {
-            Ok(r) => r,
-            Err(why) => {
-                tracing::warn!("wayland: {why}; showing the whole buffer");
-                Rect {
-                    x: 0,
-                    y: 0,
-                    w: a.buffer_size.0.max(1),
-                    h: a.buffer_size.1.max(1),
-                }
-            }
-        };
-        if sc.applied_source != Some(src) {
-            sc.video_viewport
-                .set_source(src.x.into(), src.y.into(), src.w.into(), src.h.into());
-            sc.applied_source = Some(src);
-        }
+        let src = sc.set_source(a);
         let shown = display.unwrap_or((src.w, src.h));
         if self.display != Some(shown) {
             tracing::info!(
@@ -207,7 +306,7 @@ impl WaylandSink {
     /// background up to date with the window size and the display size.
     /// Returns whether the toplevel surface needs a commit (the video
     /// surface's own state changes take effect at its next commit).
-    pub(super) fn relayout(&mut self) -> bool {
+    fn relayout(&mut self) -> bool {
         let scale = self.scale_120();
         let output = self.largest_output();
         let window = self.state.window_size;
@@ -220,47 +319,18 @@ impl WaylandSink {
         let Some(l) = geometry::layout(display, window, scale, output) else {
             return false;
         };
-        let mut dirty = false;
-        if !sc.bg_attached {
-            let top = self.state.window.wl_surface();
-            match &sc.background {
-                Background::SinglePixel(b) => top.attach(Some(b), 0, 0),
-                Background::Shm(_, b) => {
-                    if let Err(e) = b.attach_to(top) {
-                        tracing::warn!("wayland: black background: {e}");
-                    }
-                }
-            }
-            top.damage_buffer(0, 0, i32::MAX, i32::MAX);
-            sc.bg_attached = true;
-            dirty = true;
-        }
-        if sc.applied != Some(l) {
-            tracing::debug!("wayland: layout {l:?} (scale {scale}/120, output {output:?})");
-            sc.bg_viewport
-                .set_destination(l.window.0 as i32, l.window.1 as i32);
-            sc.video_viewport
-                .set_destination(l.video.w as i32, l.video.h as i32);
-            sc.subsurface.set_position(l.video.x, l.video.y);
-            self.state
-                .window
-                .wl_surface()
-                .damage(0, 0, i32::MAX, i32::MAX);
-            sc.applied = Some(l);
-            dirty = true;
-        }
-        dirty
+        sc.apply_layout(l, self.state.toplevel.wl_surface(), scale, output)
     }
 
     /// After events: answer an acknowledged configure, follow size / scale
     /// changes, act on `f`.
-    pub(super) fn after_events(&mut self) {
+    fn after_events(&mut self) {
         if self.state.fullscreen_toggle {
             self.state.fullscreen_toggle = false;
             if self.state.fullscreen {
-                self.state.window.unset_fullscreen();
+                self.state.toplevel.unset_fullscreen();
             } else {
-                self.state.window.set_fullscreen(None);
+                self.state.toplevel.set_fullscreen(None);
             }
         }
         if self.size.is_none() {
@@ -273,17 +343,17 @@ impl WaylandSink {
             if (configure || relayout) && self.relayout() {
                 // the new video destination takes effect at the video surface's commit
                 if let Some(sc) = &self.scaled {
-                    sc.video_surface.commit();
+                    sc.video_surface().commit();
                 }
-                self.state.window.wl_surface().commit();
+                self.state.toplevel.wl_surface().commit();
             } else if configure {
-                self.state.window.wl_surface().commit();
+                self.state.toplevel.wl_surface().commit();
             }
         } else if configure {
             // finish the acknowledged configure; the buffer stays as it is
-            self.state.window.wl_surface().commit();
+            self.state.toplevel.wl_surface().commit();
         }
-        let _ = self.conn.flush();
+        self.events.flush();
     }
 
     /// Creates / destroys the idle inhibitor: on while playing, off while
@@ -293,7 +363,8 @@ impl WaylandSink {
         match (&self.state.inhibitor, want) {
             (None, true) => {
                 if let Some(m) = &self.extras.idle {
-                    let i = m.create_inhibitor(self.state.window.wl_surface(), &self.qh, NoEvents);
+                    let i =
+                        m.create_inhibitor(self.state.toplevel.wl_surface(), &self.qh, NoEvents);
                     tracing::debug!("wayland: idle inhibitor on");
                     self.state.inhibitor = Some(i);
                 }
@@ -310,12 +381,12 @@ impl WaylandSink {
 
     /// `wp_content_type_v1.set_content_type(video)` and
     /// `wp_fractional_scale_v1` on the window's surfaces, where available.
-    pub(super) fn setup_surface_hints(&mut self) {
-        let top = self.state.window.wl_surface().clone();
+    fn setup_surface_hints(&mut self) {
+        let top = self.state.toplevel.wl_surface().clone();
         if let Some(m) = &self.extras.content_type {
             let mut surfaces = vec![top.clone()];
             if let Some(sc) = &self.scaled {
-                surfaces.push(sc.video_surface.clone());
+                surfaces.push(sc.video_surface().clone());
             }
             for s in surfaces {
                 let ct = m.get_surface_content_type(&s, &self.qh, NoEvents);
@@ -324,127 +395,8 @@ impl WaylandSink {
             }
         }
         if let Some(m) = &self.extras.fractional {
-            self.state.fractional = Some(m.get_fractional_scale(&top, &self.qh, NoEvents));
+            self.state.fractional =
+                Some(m.get_fractional_scale(&top, &self.qh, FractionalScaleData));
         }
     }
-}
-
-/// User data of protocol objects whose events are ignored or have none.
-pub(super) struct NoEvents;
-
-macro_rules! no_events {
-    ($($i:ty),* $(,)?) => {$(
-        impl Dispatch2<$i, State> for NoEvents {
-            fn event(
-                &self,
-                _: &mut State,
-                _: &$i,
-                _: <$i as Proxy>::Event,
-                _: &Connection,
-                _: &QueueHandle<State>,
-            ) {
-            }
-        }
-    )*};
-}
-
-no_events!(
-    wp_viewporter::WpViewporter,
-    wp_viewport::WpViewport,
-    wp_single_pixel_buffer_manager_v1::WpSinglePixelBufferManagerV1,
-    // the black buffer's `release`: it stays attached, nothing to do
-    wl_buffer::WlBuffer,
-    zwp_idle_inhibit_manager_v1::ZwpIdleInhibitManagerV1,
-    zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1,
-    wp_fractional_scale_manager_v1::WpFractionalScaleManagerV1,
-    wp_content_type_manager_v1::WpContentTypeManagerV1,
-    wp_content_type_v1::WpContentTypeV1,
-);
-
-impl Dispatch2<wp_fractional_scale_v1::WpFractionalScaleV1, State> for NoEvents {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &wp_fractional_scale_v1::WpFractionalScaleV1,
-        event: wp_fractional_scale_v1::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        if let wp_fractional_scale_v1::Event::PreferredScale { scale } = event {
-            tracing::debug!("wayland: preferred fractional scale {scale}/120");
-            if scale > 0 && state.fractional_scale != Some(scale) {
-                state.fractional_scale = Some(scale);
-                state.layout_dirty = true;
-            }
-        }
-    }
-}
-
-/// User data of the seat's `wl_keyboard`.
-pub(super) struct KeyboardData;
-
-impl Dispatch2<wl_keyboard::WlKeyboard, State> for KeyboardData {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &wl_keyboard::WlKeyboard,
-        event: wl_keyboard::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        // the keymap's fd is dropped (closed) unread: keys are taken as evdev codes (input.rs)
-        if let wl_keyboard::Event::Key {
-            key,
-            state:
-                smithay_client_toolkit::reexports::client::WEnum::Value(wl_keyboard::KeyState::Pressed),
-            ..
-        } = event
-        {
-            match key_action(key) {
-                Some(KeyAction::Command(c)) => {
-                    tracing::debug!("wayland: key {key}: {c:?}");
-                    if c == UserCommand::TogglePause {
-                        state.paused = !state.paused;
-                    }
-                    state.commands.push(c);
-                }
-                Some(KeyAction::ToggleFullscreen) => state.fullscreen_toggle = true,
-                None => {}
-            }
-        }
-    }
-}
-
-impl SeatHandler for State {
-    fn seat_state(&mut self) -> &mut SeatState {
-        &mut self.seats
-    }
-    fn new_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
-    fn new_capability(
-        &mut self,
-        _: &Connection,
-        qh: &QueueHandle<Self>,
-        seat: wl_seat::WlSeat,
-        capability: Capability,
-    ) {
-        if capability == Capability::Keyboard && self.keyboard.is_none() {
-            self.keyboard = Some(seat.get_keyboard(qh, KeyboardData));
-        }
-    }
-    fn remove_capability(
-        &mut self,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-        _: wl_seat::WlSeat,
-        capability: Capability,
-    ) {
-        if capability == Capability::Keyboard {
-            if let Some(k) = self.keyboard.take() {
-                if k.version() >= 3 {
-                    k.release();
-                }
-            }
-        }
-    }
-    fn remove_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
 }

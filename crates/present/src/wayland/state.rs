@@ -1,0 +1,322 @@
+//! [`State`], what the event queue dispatches to, and its handlers for the
+//! toolkit (smithay-client-toolkit): registry, outputs, `wl_shm`,
+//! `wl_surface` (preferred buffer scale, frame callbacks → pacing),
+//! `xdg_toplevel` (configure, close), the seat's `wl_keyboard` (keys via
+//! [`super::input`]) and `wp_fractional_scale_v1`. The handlers of the other
+//! objects sit with the code that owns them (linux_dmabuf.rs, zero_copy.rs,
+//! copy.rs, pacing.rs, globals.rs).
+
+use smithay_client_toolkit::compositor::CompositorHandler;
+use smithay_client_toolkit::dispatch2::Dispatch2;
+use smithay_client_toolkit::output::{OutputHandler, OutputState};
+use smithay_client_toolkit::reexports::client::globals::GlobalList;
+use smithay_client_toolkit::reexports::client::protocol::{
+    wl_keyboard, wl_output, wl_seat, wl_surface,
+};
+use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle, WEnum};
+use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
+use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
+use smithay_client_toolkit::shell::xdg::window::{
+    Window as XdgWindow, WindowConfigure, WindowHandler,
+};
+use smithay_client_toolkit::shell::WaylandSurface;
+use smithay_client_toolkit::shm::{Shm, ShmHandler};
+use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
+use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
+use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
+
+use super::input::{key_action, KeyAction};
+use super::linux_dmabuf::LinuxDmabuf;
+use super::pacing::Pacing;
+use super::zero_copy::DmabufBuffers;
+use super::WindowStats;
+use crate::UserCommand;
+
+/// Protocol state the event handlers update.
+pub(super) struct State {
+    /// sctk's registry (globals appearing / going).
+    pub(super) registry: RegistryState,
+    /// The `wl_output`s and their modes / logical sizes.
+    pub(super) outputs: OutputState,
+    /// `wl_shm` and the formats it announced.
+    pub(super) shm: Shm,
+    /// The xdg toplevel (`xdg_surface` + `xdg_toplevel` on the window's `wl_surface`).
+    pub(super) toplevel: XdgWindow,
+    /// The first `xdg_surface.configure` arrived.
+    pub(super) configured: bool,
+    /// A configure was acknowledged (sctk acks in its handler) and needs a commit
+    /// to take effect (xdg_surface.ack_configure: "…the client must then commit").
+    pub(super) configure_pending: bool,
+    /// `xdg_toplevel.close`: the user closed the window.
+    pub(super) closed: bool,
+    /// Frame pacing and presentation feedback (pacing.rs).
+    pub(super) pacing: Pacing,
+    /// `zwp_linux_dmabuf_v1` and the formats it announced (linux_dmabuf.rs).
+    pub(super) dmabuf: LinuxDmabuf,
+    /// The CAPTURE buffers wrapped as `wl_buffer`s (zero_copy.rs).
+    pub(super) dmabuf_buffers: DmabufBuffers,
+    /// What the window did (`WaylandSink::stats`).
+    pub(super) stats: WindowStats,
+    /// The last configure's size (logical pixels); `None`: 0x0 or none yet, we choose.
+    pub(super) window_size: Option<(u32, u32)>,
+    /// The last configure had the `fullscreen` state.
+    pub(super) fullscreen: bool,
+    /// Key `f` was pressed: toggle fullscreen after the events.
+    pub(super) fullscreen_toggle: bool,
+    /// The scale changed: recompute the layout after the events.
+    pub(super) layout_dirty: bool,
+    /// Keys for the player, oldest first ([`crate::Sink::take_commands`]).
+    pub(super) commands: Vec<UserCommand>,
+    /// Paused by `space` (tracks the `TogglePause` commands handed out).
+    pub(super) paused: bool,
+    /// [`crate::Sink::finish`] was called: no idle inhibitor any more.
+    pub(super) finished: bool,
+    /// The toplevel's `zwp_idle_inhibitor_v1` while playing.
+    pub(super) inhibitor: Option<zwp_idle_inhibitor_v1::ZwpIdleInhibitorV1>,
+    /// `wp_fractional_scale_v1.preferred_scale` (120ths), if received.
+    pub(super) fractional_scale: Option<u32>,
+    /// `wl_surface.preferred_buffer_scale` of the toplevel (integer scale).
+    pub(super) buffer_scale: i32,
+    /// The toplevel's `wp_fractional_scale_v1`, if the global exists.
+    pub(super) fractional: Option<wp_fractional_scale_v1::WpFractionalScaleV1>,
+    /// `wp_content_type_v1` (type `video`) of each surface, kept alive.
+    pub(super) content_types: Vec<wp_content_type_v1::WpContentTypeV1>,
+    /// The `wl_seat`s.
+    pub(super) seats: SeatState,
+    /// The seat's `wl_keyboard` (the first seat with one).
+    pub(super) keyboard: Option<wl_keyboard::WlKeyboard>,
+}
+
+impl State {
+    /// The state right after the globals are bound. Binds the `wl_output`s
+    /// (sctk's [`OutputState`]), `wp_presentation` ([`Pacing::bind`]) and the
+    /// `wl_seat`s, in that order.
+    pub(super) fn new(
+        globals: &GlobalList,
+        qh: &QueueHandle<State>,
+        shm: Shm,
+        toplevel: XdgWindow,
+        dmabuf: LinuxDmabuf,
+    ) -> Self {
+        State {
+            registry: RegistryState::new(globals),
+            outputs: OutputState::new(globals, qh),
+            shm,
+            toplevel,
+            configured: false,
+            configure_pending: false,
+            closed: false,
+            pacing: Pacing::bind(globals, qh),
+            dmabuf,
+            dmabuf_buffers: DmabufBuffers::default(),
+            stats: WindowStats::default(),
+            window_size: None,
+            fullscreen: false,
+            fullscreen_toggle: false,
+            layout_dirty: false,
+            commands: Vec::new(),
+            paused: false,
+            finished: false,
+            inhibitor: None,
+            fractional_scale: None,
+            buffer_scale: 1,
+            fractional: None,
+            content_types: Vec::new(),
+            seats: SeatState::new(globals, qh),
+            keyboard: None,
+        }
+    }
+}
+
+impl CompositorHandler for State {
+    fn scale_factor_changed(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        surface: &wl_surface::WlSurface,
+        factor: i32,
+    ) {
+        if surface == self.toplevel.wl_surface() && factor != self.buffer_scale {
+            tracing::debug!("wayland: preferred buffer scale {factor}");
+            self.buffer_scale = factor;
+            self.layout_dirty = true;
+        }
+    }
+    fn transform_changed(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: wl_output::Transform,
+    ) {
+    }
+    fn frame(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        time: u32,
+    ) {
+        tracing::debug!("wayland: frame callback done ({time} ms)");
+        self.pacing.frame_callback();
+    }
+    fn surface_enter(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: &wl_output::WlOutput,
+    ) {
+    }
+    fn surface_leave(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_surface::WlSurface,
+        _: &wl_output::WlOutput,
+    ) {
+    }
+}
+
+impl WindowHandler for State {
+    fn request_close(&mut self, _: &Connection, _: &QueueHandle<Self>, _: &XdgWindow) {
+        self.closed = true;
+    }
+    fn configure(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &XdgWindow,
+        c: WindowConfigure,
+        _: u32,
+    ) {
+        tracing::debug!(
+            "wayland: configure {:?} {:?} {:?}",
+            c.new_size,
+            c.state,
+            c.decoration_mode
+        );
+        self.window_size = match c.new_size {
+            (Some(w), Some(h)) => Some((w.get(), h.get())),
+            _ => None,
+        };
+        self.fullscreen = c.is_fullscreen();
+        self.configured = true;
+        self.configure_pending = true;
+    }
+}
+
+impl ShmHandler for State {
+    fn shm_state(&mut self) -> &mut Shm {
+        &mut self.shm
+    }
+}
+
+impl ProvidesRegistryState for State {
+    fn registry(&mut self) -> &mut RegistryState {
+        &mut self.registry
+    }
+    smithay_client_toolkit::registry_handlers![OutputState, SeatState];
+}
+
+impl OutputHandler for State {
+    fn output_state(&mut self) -> &mut OutputState {
+        &mut self.outputs
+    }
+    fn new_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+    fn update_output(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+    fn output_destroyed(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_output::WlOutput) {}
+}
+
+/// User data of the toplevel's `wp_fractional_scale_v1`.
+pub(super) struct FractionalScaleData;
+
+impl Dispatch2<wp_fractional_scale_v1::WpFractionalScaleV1, State> for FractionalScaleData {
+    fn event(
+        &self,
+        state: &mut State,
+        _: &wp_fractional_scale_v1::WpFractionalScaleV1,
+        event: wp_fractional_scale_v1::Event,
+        _: &Connection,
+        _: &QueueHandle<State>,
+    ) {
+        if let wp_fractional_scale_v1::Event::PreferredScale { scale } = event {
+            tracing::debug!("wayland: preferred fractional scale {scale}/120");
+            if scale > 0 && state.fractional_scale != Some(scale) {
+                state.fractional_scale = Some(scale);
+                state.layout_dirty = true;
+            }
+        }
+    }
+}
+
+/// User data of the seat's `wl_keyboard`.
+pub(super) struct KeyboardData;
+
+impl Dispatch2<wl_keyboard::WlKeyboard, State> for KeyboardData {
+    fn event(
+        &self,
+        state: &mut State,
+        _: &wl_keyboard::WlKeyboard,
+        event: wl_keyboard::Event,
+        _: &Connection,
+        _: &QueueHandle<State>,
+    ) {
+        // the keymap's fd is dropped (closed) unread: keys are taken as evdev codes (input.rs)
+        if let wl_keyboard::Event::Key {
+            key,
+            state: WEnum::Value(wl_keyboard::KeyState::Pressed),
+            ..
+        } = event
+        {
+            match key_action(key) {
+                Some(KeyAction::Command(c)) => {
+                    tracing::debug!("wayland: key {key}: {c:?}");
+                    if c == UserCommand::TogglePause {
+                        state.paused = !state.paused;
+                    }
+                    state.commands.push(c);
+                }
+                Some(KeyAction::ToggleFullscreen) => state.fullscreen_toggle = true,
+                None => {}
+            }
+        }
+    }
+}
+
+impl SeatHandler for State {
+    fn seat_state(&mut self) -> &mut SeatState {
+        &mut self.seats
+    }
+    fn new_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
+    fn new_capability(
+        &mut self,
+        _: &Connection,
+        qh: &QueueHandle<Self>,
+        seat: wl_seat::WlSeat,
+        capability: Capability,
+    ) {
+        if capability == Capability::Keyboard && self.keyboard.is_none() {
+            self.keyboard = Some(seat.get_keyboard(qh, KeyboardData));
+        }
+    }
+    fn remove_capability(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: wl_seat::WlSeat,
+        capability: Capability,
+    ) {
+        if capability == Capability::Keyboard {
+            if let Some(k) = self.keyboard.take() {
+                if k.version() >= 3 {
+                    k.release();
+                }
+            }
+        }
+    }
+    fn remove_seat(&mut self, _: &Connection, _: &QueueHandle<Self>, _: wl_seat::WlSeat) {}
+}
+
+smithay_client_toolkit::delegate_registry!(State);
+smithay_client_toolkit::delegate_dispatch2!(State);
