@@ -1,7 +1,7 @@
 //! H.264 end to end on the host: container → H.264 codec → engine → fake
 //! visl device (slice-based, no start codes, as visl's menus default) → sink.
 //!
-//! * every H.264 clip of the shared corpus (MPEG-TS excluded, as issue 2 says)
+//! * every H.264 clip of the shared corpus (MPEG-TS excluded: H.264 in MPEG-TS is refused by design)
 //!   outputs exactly the frames `ffprobe -count_frames` counts (MANIFEST.tsv),
 //!   and the fake device saw no uAPI rule broken;
 //! * truncated and bit-flipped variants of three clips: no panic, no hang,

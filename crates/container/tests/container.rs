@@ -104,7 +104,7 @@ fn codec_of(manifest_codec: &str) -> Option<TrackCodec> {
     })
 }
 
-/// Containers these demuxers do not handle (by design, issue 2): skipped.
+/// Containers these demuxers do not handle (by design): skipped.
 /// (MPEG-TS is read for MPEG-2 video; its H.264 files must be refused with a
 /// clear message: see `manifest_files_demux_with_expected_packet_counts`.)
 const OUT_OF_SCOPE: [&str; 2] = ["MPEG-PS", "MPEG-2 ES"];

@@ -2,10 +2,10 @@
 //! against a plain memcpy (`copy_from_slice`) of the same number of source
 //! bytes and of destination bytes, for a 1920x1080 picture.
 //!
-//! `cargo bench --bench detile [-- --quick]` (or `scripts/bench.sh`). No
+//! `cargo bench -p vreq-frame --bench detile [-- --quick]` (or `scripts/bench.sh`). No
 //! harness: warm-up runs, then the median of `RUNS` timed runs each.
-//! Ratio = memcpy time / detile time (≥ 1.0: as fast as memcpy; the goal of
-//! issue 5 is ≥ 0.8). Rows marked "pt" run the portable NC30 paths
+//! Ratio = memcpy time / detile time (≥ 1.0: as fast as memcpy; the
+//! goal is ≥ 0.8). Rows marked "pt" run the portable NC30 paths
 //! (`detile::portable`, the fallback off x86_64) for a same-run A/B against
 //! the SSE2 ones; the last lines time a small in-cache picture (CPU ns per
 //! 128-byte column line: the compute-bound cost).

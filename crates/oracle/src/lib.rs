@@ -1,8 +1,9 @@
 //! Conformance oracle: visl ftrace dumps of two decoders (GStreamer's
-//! `v4l2slh264dec` / `v4l2slh265dec` / `v4l2slvp9dec` as the reference,
+//! `v4l2slh264dec`, `v4l2slh265dec`, `v4l2slvp9dec`, `v4l2slvp8dec`,
+//! `v4l2slmpeg2dec` as the reference,
 //! vreqplay under test) reduced to a normalised text and compared control
-//! field by control field, per decode job (issue 2 item 7, issue 3;
-//! DESIGN.md §4 tier 2).
+//! field by control field, per decode job (the VM tier's oracle, and the
+//! host tier's goldens).
 //!
 //! * [`trace`]: parse visl's ftrace text (`visl_{h264,hevc,vp9}_controls`
 //!   events, `v4l2_qbuf`) into jobs of uAPI structs.

@@ -2,7 +2,7 @@
 //! decoders must agree on, one `job J key = value` line per field, stable
 //! run to run. Each codec has its own first line ([`MAGICS`]).
 //!
-//! Common rules (issue 2 item 7; uAPI "ext-ctrls-codec-stateless" for what a
+//! Common rules (uAPI "ext-ctrls-codec-stateless" for what a
 //! driver reads):
 //! * A picture's identity is its **decode index**: the ordinal of its OUTPUT
 //!   buffer timestamp in order of first appearance (all slices of a picture

@@ -1,5 +1,5 @@
 //! `vreq-oracle`: normalise and compare visl ftrace dumps of H.264, HEVC, VP9,
-//! VP8 and MPEG-2 decodes (issue 2 item 7, issues 3, 4); the codec is read from the trace.
+//! VP8 and MPEG-2 decodes; the codec is read from the trace.
 //!
 //! * `vreq-oracle normalise TRACE [-o OUT] [--cap N] [--header TEXT]...`
 //! * `vreq-oracle compare GST.trace OURS.trace` (raw traces or normalised
