@@ -430,29 +430,24 @@ impl MkvDemuxer {
             let Ok(id) = u32::try_from(t.track_number().get()) else {
                 continue;
             };
-            let private =
-                match (&codec, t.codec_private()) {
-                    (_, None) => CodecPrivate::None,
-                    (TrackCodec::Video(CodecKind::H264), Some(p)) => config::parse_avcc(p)
-                        .map_err(|(o, m)| {
-                            ContainerError::corrupt(
-                                path,
-                                FORMAT,
-                                0,
-                                format!("track {id} CodecPrivate byte {o}: {m}"),
-                            )
-                        })?,
-                    (TrackCodec::Video(CodecKind::Hevc), Some(p)) => config::parse_hvcc(p)
-                        .map_err(|(o, m)| {
-                            ContainerError::corrupt(
-                                path,
-                                FORMAT,
-                                0,
-                                format!("track {id} CodecPrivate byte {o}: {m}"),
-                            )
-                        })?,
-                    (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
-                };
+            let bad_private = |(o, m): (usize, String)| {
+                ContainerError::corrupt(
+                    path,
+                    FORMAT,
+                    0,
+                    format!("track {id} CodecPrivate byte {o}: {m}"),
+                )
+            };
+            let private = match (&codec, t.codec_private()) {
+                (_, None) => CodecPrivate::None,
+                (TrackCodec::Video(CodecKind::H264), Some(p)) => {
+                    config::parse_avcc(p).map_err(bad_private)?
+                }
+                (TrackCodec::Video(CodecKind::Hevc), Some(p)) => {
+                    config::parse_hvcc(p).map_err(bad_private)?
+                }
+                (_, Some(p)) => CodecPrivate::Raw(p.to_vec()),
+            };
             let (width, height) = t
                 .video()
                 .map(|v| {
