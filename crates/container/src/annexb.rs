@@ -40,6 +40,112 @@ struct Nal {
     header: usize,
 }
 
+/// How many bytes of a file [`probe_codec`] looks at.
+pub const PROBE_BYTES: usize = 64 << 10;
+
+/// Recognises a raw H.264 or HEVC Annex-B byte stream by its content,
+/// whatever the file is called (`.bin`, `.es`, no extension), from its first
+/// bytes (at most [`PROBE_BYTES`] are read).
+///
+/// Every NAL unit header found after a `00 00 01` start code is checked
+/// against each syntax (H.264 7.3.1 / 7.4.1: `forbidden_zero_bit` 0,
+/// `nal_ref_idc` non-zero for SPS / PPS / IDR slices and zero for SEI / AUD /
+/// end of sequence or stream / filler; H.265 7.3.1.2 / 7.4.2.2:
+/// `forbidden_zero_bit` 0, `nuh_temporal_id_plus1` non-zero, `nuh_layer_id`
+/// 0). A syntax matches when no header breaks it, fewer headers are reserved
+/// or unspecified types than parameter sets and pictures, and the head holds
+/// what a decoder starts from: H.264 an SPS, a PPS and an IDR slice (or more
+/// than 3 non-IDR slices, a stream cut mid-GOP); HEVC a VPS, an SPS, a PPS
+/// and an IRAP picture (16..=23). This follows the evidence FFmpeg's
+/// `h264_probe` / `hevc_probe` (libavformat) weigh. `None` when neither or
+/// both match.
+pub fn probe_codec(head: &[u8]) -> Option<CodecKind> {
+    let (mut h264, mut hevc) = (Some(Tally::default()), Some(Tally::default()));
+    let mut i = 0;
+    while i + 4 < head.len() {
+        if head[i] != 0 || head[i + 1] != 0 || head[i + 2] != 1 {
+            i += 1;
+            continue;
+        }
+        let (b0, b1) = (head[i + 3], head[i + 4]);
+        h264 = h264.and_then(|t| t.h264_nal(b0));
+        hevc = hevc.and_then(|t| t.hevc_nal(b0, b1));
+        i += 3;
+    }
+    let h264 = h264.is_some_and(|t| {
+        t.sps > 0 && t.pps > 0 && (t.random_access > 0 || t.slices > 3) && t.plausible()
+    });
+    let hevc = hevc.is_some_and(|t| {
+        t.vps > 0 && t.sps > 0 && t.pps > 0 && t.random_access > 0 && t.plausible()
+    });
+    match (h264, hevc) {
+        (true, false) => Some(CodecKind::H264),
+        (false, true) => Some(CodecKind::Hevc),
+        _ => None,
+    }
+}
+
+/// NAL unit types counted by [`probe_codec`] for one syntax.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    vps: u32,
+    sps: u32,
+    pps: u32,
+    /// IDR (H.264) / IRAP (HEVC) slices.
+    random_access: u32,
+    /// Other slices.
+    slices: u32,
+    /// Reserved or unspecified NAL unit types.
+    odd: u32,
+}
+
+impl Tally {
+    /// Fewer reserved / unspecified headers than evidence for the syntax.
+    fn plausible(&self) -> bool {
+        self.odd < self.vps + self.sps + self.pps + self.random_access + self.slices
+    }
+
+    /// Counts an H.264 NAL header byte; `None` when it breaks the syntax.
+    fn h264_nal(mut self, b: u8) -> Option<Self> {
+        let (forbidden, ref_idc, ty) = (b >> 7, (b >> 5) & 3, b & 0x1f);
+        if forbidden != 0 {
+            return None;
+        }
+        match ty {
+            // SPS, PPS and IDR slices are always reference data (7.4.1)
+            5 | 7 | 8 if ref_idc == 0 => return None,
+            // SEI, AUD, end of sequence / stream, filler: nal_ref_idc 0
+            6 | 9..=12 if ref_idc != 0 => return None,
+            1 => self.slices += 1,
+            5 => self.random_access += 1,
+            7 => self.sps += 1,
+            8 => self.pps += 1,
+            2..=4 | 6 | 9..=15 | 19..=21 => {}
+            _ => self.odd += 1,
+        }
+        Some(self)
+    }
+
+    /// Counts an HEVC NAL header (two bytes); `None` when it breaks the syntax.
+    fn hevc_nal(mut self, b0: u8, b1: u8) -> Option<Self> {
+        let (forbidden, ty) = (b0 >> 7, (b0 >> 1) & 0x3f);
+        let layer_id = (u16::from(b0 & 1) << 5) | u16::from(b1 >> 3);
+        if forbidden != 0 || b1 & 7 == 0 || layer_id != 0 {
+            return None;
+        }
+        match ty {
+            0..=9 => self.slices += 1,
+            16..=23 => self.random_access += 1,
+            32 => self.vps += 1,
+            33 => self.sps += 1,
+            34 => self.pps += 1,
+            35..=40 => {}
+            _ => self.odd += 1,
+        }
+        Some(self)
+    }
+}
+
 /// Annex-B demuxer: one track (id 1) of [`TrackCodec::Video`] with
 /// [`CodecKind::H264`] or [`CodecKind::Hevc`].
 pub struct AnnexBDemuxer {

@@ -247,8 +247,13 @@ pub enum Format {
     MpegTs,
 }
 
-/// Recognises a container from its first bytes (and, for raw elementary
-/// streams, the file extension `.h264`/`.264`/`.h265`/`.265`/`.hevc`).
+/// Recognises a container from its first bytes (`head`: up to
+/// [`annexb::PROBE_BYTES`] of them): the containers by their magic, raw
+/// H.264 / HEVC Annex-B streams by their NAL units ([`annexb::probe_codec`])
+/// whatever the file is called. The file extension (`.h264`, `.264`,
+/// `.h265`, `.265`, `.hevc`, …) decides only for an Annex-B stream the
+/// content does not settle (no parameter sets or random-access picture in
+/// the first bytes).
 pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     if head.len() >= 8
         && matches!(
@@ -272,6 +277,11 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
     if mpegts::probe(head) {
         return Some(Format::MpegTs);
+    }
+    match annexb::probe_codec(head) {
+        Some(CodecKind::H264) => return Some(Format::AnnexBH264),
+        Some(CodecKind::Hevc) => return Some(Format::AnnexBHevc),
+        _ => {}
     }
     let ext = path
         .extension()
@@ -298,10 +308,13 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         path: path.to_owned(),
         source,
     };
-    // 512 bytes: enough for the MPEG-TS probe (sync bytes at 0, 188, 376).
-    let mut head = Vec::with_capacity(512);
+    // The MPEG-TS probe needs 377 bytes (sync bytes at 0, 188, 376); the
+    // Annex-B one looks for parameter sets and a random-access picture.
+    let mut head = Vec::with_capacity(annexb::PROBE_BYTES);
     let f = std::fs::File::open(path).map_err(io)?;
-    f.take(512).read_to_end(&mut head).map_err(io)?;
+    f.take(annexb::PROBE_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(io)?;
     match probe(path, &head) {
         Some(Format::Mp4) => Ok(Box::new(mp4::Mp4Demuxer::open(path)?)),
         Some(Format::Matroska) => Ok(Box::new(mkv::MkvDemuxer::open(path)?)),

@@ -760,3 +760,47 @@ fn mpeg_ts_frames_equal_their_source_streams() {
         }
     }
 }
+
+#[test]
+fn raw_annexb_is_recognised_by_content_whatever_its_name() {
+    // Every corpus file: its first bytes under a neutral name probe as they
+    // do under its own name, and each raw H.264 / HEVC stream is settled by
+    // its content alone (no extension needed, as ffmpeg).
+    let mut annexb = 0;
+    for e in manifest() {
+        let path = media_dir().join(&e.path);
+        let mut head = std::fs::read(&path).unwrap();
+        head.truncate(container::annexb::PROBE_BYTES);
+        let named = container::probe(&path, &head);
+        let unnamed = container::probe(Path::new("stream.bin"), &head);
+        assert_eq!(unnamed, named, "{}", e.path);
+        let want = match e.container.as_str() {
+            "H.264 Annex B" => Some(CodecKind::H264),
+            "HEVC Annex B" => Some(CodecKind::Hevc),
+            _ => None,
+        };
+        assert_eq!(container::annexb::probe_codec(&head), want, "{}", e.path);
+        annexb += usize::from(want.is_some());
+    }
+    assert!(annexb >= 14, "{annexb} Annex-B clips in the corpus");
+
+    // ... and opens and demuxes the same under a name without an extension.
+    let src = media_dir().join("debian-libvpl-examples/cars_320x240.h264");
+    let dir = std::env::temp_dir().join(format!("vreq-container-noext-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let copy = dir.join("cars");
+    std::fs::copy(&src, &copy).unwrap();
+    let (a, b) = (demux(&src).unwrap(), demux(&copy));
+    std::fs::remove_dir_all(&dir).ok();
+    let b = b.unwrap();
+    assert_eq!(a.packets.len(), b.packets.len());
+    assert_eq!(a.tracks[0].codec, b.tracks[0].codec);
+
+    // Start codes around bytes of no known syntax are not a stream.
+    let mut junk = Vec::new();
+    for i in 0..64u8 {
+        junk.extend_from_slice(&[0, 0, 1, 0x80 | i, 0x55, 0xAA]);
+    }
+    assert_eq!(container::annexb::probe_codec(&junk), None);
+    assert_eq!(container::probe(Path::new("junk"), &junk), None);
+}
