@@ -165,7 +165,7 @@ fn discover_devices() -> Result<Vec<DeviceInfo>, String> {
 /// `ctx` is a valid `VADriverContext`.
 unsafe fn report_error(ctx: VADriverContextP, msg: &str) {
     tracing::error!("{msg}");
-    let Ok(c) = CString::new(format!("vreq: {msg}").replace('\0', "?")) else {
+    let Ok(c) = CString::new(format!("vreq: {msg}\n").replace('\0', "?")) else {
         return;
     };
     // SAFETY: ctx valid (caller).
