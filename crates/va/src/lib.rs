@@ -56,7 +56,8 @@
 //!
 //! # Safety
 //! `unsafe` lives in the private `ffi` module only (bindings, entry points),
-//! each block with its `// SAFETY:` line; every entry point catches panics
+//! each block with its `// SAFETY:` line (the bitfield accessors bindgen
+//! generates into `ffi::sys` carry bindgen's own unsafe code); every entry point catches panics
 //! and returns a VA status (`VA_STATUS_ERROR_OPERATION_FAILED`).
 
 #![deny(unsafe_code)]

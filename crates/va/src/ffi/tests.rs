@@ -114,25 +114,19 @@ fn init_without_decoders_fails_with_a_reason() {
         let mut d = Display::new();
         d.ctx.error_callback = Some(record_error);
         // SAFETY: a context as libva makes it.
-        assert_eq!(
-            unsafe { driver_init(d.ptr(), f) },
-            VA_STATUS_ERROR_OPERATION_FAILED
-        );
+        let status = unsafe { driver_init(d.ptr(), f) };
+        assert_eq!(status, VA_STATUS_ERROR_OPERATION_FAILED);
         assert!(d.ctx.pDriverData.is_null());
         assert!(ERRORS.lock().unwrap().iter().any(|m| m.contains(want)));
     }
     // SAFETY: null context / null vtable are refused before any dereference.
-    assert_eq!(
-        unsafe { driver_init(std::ptr::null_mut(), rk3588) },
-        VA_STATUS_ERROR_INVALID_DISPLAY
-    );
+    let status = unsafe { driver_init(std::ptr::null_mut(), rk3588) };
+    assert_eq!(status, VA_STATUS_ERROR_INVALID_DISPLAY);
     let mut d = Display::new();
     d.ctx.vtable = std::ptr::null_mut();
     // SAFETY: as above.
-    assert_eq!(
-        unsafe { driver_init(d.ptr(), rk3588) },
-        VA_STATUS_ERROR_INVALID_PARAMETER
-    );
+    let status = unsafe { driver_init(d.ptr(), rk3588) };
+    assert_eq!(status, VA_STATUS_ERROR_INVALID_PARAMETER);
 }
 
 #[test]
@@ -147,10 +141,8 @@ fn exported_init_on_this_host_never_crashes() {
     );
     if s == VA_STATUS_SUCCESS {
         // SAFETY: initialised.
-        assert_eq!(
-            unsafe { d.vt().vaTerminate.unwrap()(d.ptr()) },
-            VA_STATUS_SUCCESS
-        );
+        let status = unsafe { d.vt().vaTerminate.unwrap()(d.ptr()) };
+        assert_eq!(status, VA_STATUS_SUCCESS);
     }
 }
 
@@ -161,7 +153,7 @@ fn config_calls_through_the_vtable() {
     assert_eq!(unsafe { driver_init(d.ptr(), rk3588) }, VA_STATUS_SUCCESS);
     let vt = *d.vt();
     let ctx = d.ptr();
-    // SAFETY (whole block): ctx is initialised; the arrays are sized as
+    // SAFETY: (the whole block) ctx is initialised; the arrays are sized as
     // libva sizes them (max_*), or the pointers are deliberately null / the
     // IDs stale, which the driver must refuse without dereferencing.
     unsafe {
@@ -388,4 +380,89 @@ fn a_panic_becomes_a_status() {
         VA_STATUS_ERROR_OPERATION_FAILED
     );
     assert_eq!(guard("test", || VA_STATUS_SUCCESS), VA_STATUS_SUCCESS);
+}
+
+/// xorshift64*: a fixed sequence, so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[(self.next() % xs.len() as u64) as usize]
+    }
+}
+
+#[test]
+fn random_calls_give_statuses() {
+    let mut d = Display::new();
+    // SAFETY: a context as libva makes it.
+    let status = unsafe { driver_init(d.ptr(), rk3588) };
+    assert_eq!(status, VA_STATUS_SUCCESS);
+    let vt = *d.vt();
+    let ctx = d.ptr();
+    let mut rng = Rng(0x5EED_1234_ABCD_0001);
+    let mut ids: Vec<VAConfigID> = vec![0, sys::VA_INVALID_ID, crate::objects::CONFIG_IDS.base];
+    let profiles_: Vec<VAProfile> = (-2..40).collect();
+    let eps: Vec<VAEntrypoint> = vec![0, 1, 2, 6, 8, 11, u32::MAX];
+    let counts: Vec<c_int> = vec![-1, 0, 1, 2, 4, c_int::MIN];
+    let allowed = [
+        VA_STATUS_SUCCESS,
+        VA_STATUS_ERROR_INVALID_PARAMETER,
+        VA_STATUS_ERROR_INVALID_CONFIG,
+        VA_STATUS_ERROR_UNSUPPORTED_PROFILE,
+        VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT,
+        VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT,
+    ];
+    for _ in 0..5000 {
+        // Arrays big enough for the largest count used (4), or null.
+        let mut attrs = [VAConfigAttrib { type_: 0, value: 0 }; 4];
+        for a in &mut attrs {
+            a.type_ = rng.pick(&[sys::VAConfigAttribRTFormat, 1, 5, u32::MAX]);
+            a.value = rng.pick(&[0, 1, 0x100, 0x101, u32::MAX]);
+        }
+        let attrs_ptr = if rng.next() % 4 == 0 {
+            ptr::null_mut()
+        } else {
+            attrs.as_mut_ptr()
+        };
+        let (p, e, n) = (rng.pick(&profiles_), rng.pick(&eps), rng.pick(&counts));
+        let id = rng.pick(&ids);
+        let mut out_id: VAConfigID = 0;
+        let out_ptr: *mut VAConfigID = if rng.next() % 8 == 0 {
+            ptr::null_mut()
+        } else {
+            &mut out_id
+        };
+        let (mut qp, mut qe, mut qn) = (0, 0, 0);
+        // SAFETY: ctx initialised; every non-null pointer is valid for the
+        // counts passed (attrs holds 4 ≥ any positive count, ≥ max_attributes).
+        let s = unsafe {
+            match rng.next() % 4 {
+                0 => vt.vaCreateConfig.unwrap()(ctx, p, e, attrs_ptr, n, out_ptr),
+                1 => vt.vaDestroyConfig.unwrap()(ctx, id),
+                2 => vt.vaGetConfigAttributes.unwrap()(ctx, p, e, attrs_ptr, n),
+                _ => vt.vaQueryConfigAttributes.unwrap()(
+                    ctx,
+                    id,
+                    &mut qp,
+                    &mut qe,
+                    attrs.as_mut_ptr(),
+                    &mut qn,
+                ),
+            }
+        };
+        assert!(allowed.contains(&s), "status {s:#x}");
+        if s == VA_STATUS_SUCCESS && out_id != 0 {
+            ids.push(out_id);
+        }
+    }
+    assert!(ids.len() > 10, "some configs were made");
+    // SAFETY: initialised.
+    let status = unsafe { vt.vaTerminate.unwrap()(ctx) };
+    assert_eq!(status, VA_STATUS_SUCCESS);
 }
