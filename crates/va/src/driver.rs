@@ -115,7 +115,7 @@ impl Driver {
         })
     }
 
-    /// `str_vendor`: "vreq VA driver <version> (V4L2 stateless: <drivers>)".
+    /// `str_vendor`: `"vreq VA driver <version> (V4L2 stateless: <drivers>)"`.
     pub fn vendor(&self) -> &std::ffi::CStr {
         &self.vendor
     }

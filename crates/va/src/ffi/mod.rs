@@ -49,7 +49,7 @@ mod stubs {
 pub(crate) use stubs::VTABLE_SLOTS;
 
 /// The slots `driver_init` sets to real entry points; every other slot of
-/// [`VTABLE_SLOTS`] returns `VA_STATUS_ERROR_UNIMPLEMENTED`.
+/// [`crate::vtable_slots`] returns `VA_STATUS_ERROR_UNIMPLEMENTED`.
 pub const IMPLEMENTED: &[&str] = &[
     "vaTerminate",
     "vaQueryConfigProfiles",
