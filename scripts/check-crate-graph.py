@@ -28,6 +28,7 @@ ARROWS = {
     "vreq-v4l2": {"vreq-core", "vreq-frame"},
     "vreq-engine": {"vreq-core", "vreq-codec", "vreq-frame", "vreq-v4l2"},
     "vreq-present": {"vreq-frame"},
+    "vreq-va": {"vreq-core", "vreq-frame", "vreq-v4l2", "vreq-engine"},
     "vreq-testkit": {"vreq-core", "vreq-frame", "vreq-v4l2"},
     "vreq-oracle": {"vreq-core", "vreq-codec", "vreq-container"},
     "vreqplay": {"vreq-core", "vreq-container", "vreq-codec", "vreq-frame",
@@ -38,6 +39,7 @@ DEV_ARROWS = {
     "vreq-container": {"vreq-codec", "vreq-testkit"},
     "vreq-codec": {"vreq-container", "vreq-testkit", "vreq-oracle"},
     "vreq-engine": {"vreq-testkit"},
+    "vreq-va": {"vreq-testkit"},
     "vreq-oracle": {"vreq-testkit"},
     "vreqplay": {"vreq-testkit"},
 }

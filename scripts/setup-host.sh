@@ -1,7 +1,8 @@
 #!/bin/bash
 # setup-host.sh - install what building and testing vreqplay needs on a
 # Debian 12 host (idempotent; needs root for apt-get):
-#   clang + libclang-dev   v4l2r's bindgen (build)
+#   clang + libclang-dev   v4l2r's and vreq-va's bindgen (build)
+#   libva-dev              libva's va/va_backend.h for the VA driver (crates/va)
 #   qemu-system-x86        the VM test tier (tests/vm/)
 #   ffmpeg                 ffprobe frame counts in the oracle comparison
 #   e2fsprogs, xz-utils, wget, perl   the VM image build
@@ -13,7 +14,7 @@ if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION
   echo "setup-host: installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
   cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
-pkgs=(clang libclang-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
+pkgs=(clang libclang-dev libva-dev qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

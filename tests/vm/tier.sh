@@ -16,6 +16,8 @@
 #   window-crop-1088    H.264 coded 1920x1088 -> 1024x576 (the crop), zero-copy
 #   pacing-hevc         250 frames at 25 fps: presented + dropped = 250 = frame
 #                       lines, none presented before due (tests/vm/check-pacing.py)
+#   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
+#                       lists visl's profiles with VAEntrypointVLD
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -121,6 +123,19 @@ check pacing-hevc tests/vm/window-test.sh -o /tmp/vreq-pacing -P 250:25 \
 # (tests/vm/window-test.sh without a command runs the presenter's synthetic
 #  pattern through both paths; not in the tier: its zero-copy screenshot came
 #  back empty in about one run in four, cause not found yet — see its header.)
+
+# 4. the VA driver (crates/va): trixie's libva 2.22 loads vreq_drv_video.so
+#    (scripts/va-driver-dir.sh links cargo's libvreq_drv_video.so under that
+#    name) through its __vaDriverInit_1_<minor> symbol, and vainfo on a DRM
+#    render node (vgem: the VM has no GPU) lists visl's five codecs with VLD
+check va-vainfo bash -c '
+  scripts/va-driver-dir.sh > /dev/null &&
+  out=$(tests/vm/vm.sh run -m "visl vgem" -- bash -c "LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va \
+        LIBVA_DRIVER_NAME=vreq vainfo --display drm --device /dev/dri/renderD128") &&
+  echo "$out" && echo "$out" | grep -q "Driver version: vreq VA driver .*(V4L2 stateless: visl)" &&
+  for p in H264Main H264High H264ConstrainedBaseline HEVCMain VP8Version0_3 VP9Profile0 MPEG2Simple MPEG2Main; do
+    echo "$out" | grep -Eq "VAProfile$p[[:space:]]*:[[:space:]]*VAEntrypointVLD" || { echo "no VAProfile$p/VLD"; exit 1; }
+  done'
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,384 @@
+//! The C side: libva's bindings, the exported init function and the vtable's
+//! entry points. Each entry point only converts: C pointers and counts to
+//! Rust values, a call into [`crate::driver::Driver`], the result back to C.
+//! Every entry point runs inside [`guard`] (`catch_unwind`): a panic becomes
+//! `VA_STATUS_ERROR_OPERATION_FAILED`, never an unwind into C.
+//!
+//! Sources: libva `va/va_backend.h` (`VADriverContext`, `VADriverVTable`),
+//! `va/va.c` (`va_openDriver`: the init symbol, the checks libva makes after
+//! init: every `max_*` but `max_display_attributes` nonzero, `str_vendor`
+//! set, the core vtable slots non-null).
+
+use std::ffi::{c_int, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use vreq_v4l2::DeviceInfo;
+
+use crate::driver::{self, Driver};
+use crate::status::*;
+
+/// bindgen's output over libva's `va/va.h`, `va/va_backend.h` and
+/// `va/va_drmcommon.h` (the headers of the installed `libva-dev`).
+#[allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code,
+    missing_docs,
+    unsafe_op_in_unsafe_fn,
+    clippy::all,
+    clippy::pedantic
+)]
+pub mod sys {
+    include!(concat!(env!("OUT_DIR"), "/va_sys.rs"));
+}
+
+use sys::{VAConfigAttrib, VAConfigID, VADriverContextP, VAEntrypoint, VAProfile};
+
+include!(concat!(env!("OUT_DIR"), "/va_init.rs"));
+
+/// The `VA_STATUS_ERROR_UNIMPLEMENTED` stubs, one per vtable slot (build.rs).
+mod stubs {
+    #[allow(unused_imports)]
+    use super::sys::{self, *};
+    use super::unimplemented_entry;
+    include!(concat!(env!("OUT_DIR"), "/vtable_stubs.rs"));
+}
+
+pub(crate) use stubs::VTABLE_SLOTS;
+
+/// The slots `driver_init` sets to real entry points; every other slot of
+/// [`crate::vtable_slots`] returns `VA_STATUS_ERROR_UNIMPLEMENTED`.
+pub const IMPLEMENTED: &[&str] = &[
+    "vaTerminate",
+    "vaQueryConfigProfiles",
+    "vaQueryConfigEntrypoints",
+    "vaGetConfigAttributes",
+    "vaCreateConfig",
+    "vaDestroyConfig",
+    "vaQueryConfigAttributes",
+];
+
+/// What `pDriverData` points to (Box::into_raw at init, freed by vaTerminate).
+struct State {
+    driver: Mutex<Driver>,
+}
+
+/// Runs an entry point's body; a panic becomes `VA_STATUS_ERROR_OPERATION_FAILED`.
+fn guard(name: &str, body: impl FnOnce() -> VAStatus) -> VAStatus {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(s) => s,
+        Err(_) => {
+            tracing::error!("{name}: panicked; returning VA_STATUS_ERROR_OPERATION_FAILED");
+            VA_STATUS_ERROR_OPERATION_FAILED
+        }
+    }
+}
+
+/// What every not-yet-implemented vtable slot returns.
+fn unimplemented_entry(name: &str) -> VAStatus {
+    guard(name, || {
+        tracing::debug!("{name}: not implemented (VA_STATUS_ERROR_UNIMPLEMENTED)");
+        VA_STATUS_ERROR_UNIMPLEMENTED
+    })
+}
+
+fn status_of(r: Result<(), VAStatus>) -> VAStatus {
+    r.err().unwrap_or(VA_STATUS_SUCCESS)
+}
+
+/// The driver state behind `ctx`, locked; `VA_STATUS_ERROR_INVALID_DISPLAY`
+/// for a null context or one without our state (not initialised, or terminated).
+///
+/// # Safety
+/// `ctx` is null or a valid `VADriverContext` whose `pDriverData` is null or
+/// was set by [`driver_init`] and not yet freed by [`va_terminate`].
+unsafe fn lock<'a>(ctx: VADriverContextP) -> Result<MutexGuard<'a, Driver>, VAStatus> {
+    if ctx.is_null() {
+        return Err(VA_STATUS_ERROR_INVALID_DISPLAY);
+    }
+    // SAFETY: ctx is non-null and valid (caller).
+    let data = unsafe { (*ctx).pDriverData } as *const State;
+    if data.is_null() {
+        return Err(VA_STATUS_ERROR_INVALID_DISPLAY);
+    }
+    // SAFETY: a non-null pDriverData is our State, alive until vaTerminate (caller).
+    let state = unsafe { &*data };
+    Ok(state.driver.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// `ptr` as `&mut T`, or `VA_STATUS_ERROR_INVALID_PARAMETER` when null.
+///
+/// # Safety
+/// `ptr` is null or valid for writes of a `T` for `'a`.
+unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, VAStatus> {
+    // SAFETY: non-null and valid (caller).
+    unsafe { ptr.as_mut() }.ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)
+}
+
+/// The C array `ptr[0..n]`; empty for `n == 0`; INVALID_PARAMETER for a
+/// negative `n` or a null `ptr` with `n > 0`.
+///
+/// # Safety
+/// For `n > 0`, `ptr` is null or valid for reads and writes of `n` `T`s for `'a`.
+unsafe fn array<'a, T>(ptr: *mut T, n: c_int) -> Result<&'a mut [T], VAStatus> {
+    let n = usize::try_from(n).map_err(|_| VA_STATUS_ERROR_INVALID_PARAMETER)?;
+    if n == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    // SAFETY: non-null, n elements valid (caller).
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, n) })
+}
+
+/// Writes `items` to the client's array `list` (sized for the matching
+/// `max_*` of the context; `items.len()` never exceeds it) and its length to `num`.
+///
+/// # Safety
+/// `list` is null or valid for `items.len()` writes; `num` null or valid.
+unsafe fn write_list<T: Copy>(items: &[T], list: *mut T, num: *mut c_int) -> Result<(), VAStatus> {
+    // SAFETY: caller.
+    let num = unsafe { out(num) }?;
+    if list.is_null() {
+        return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    // SAFETY: caller: list holds max_* ≥ items.len() elements.
+    let dst = unsafe { std::slice::from_raw_parts_mut(list, items.len()) };
+    dst.copy_from_slice(items);
+    *num = c_int::try_from(items.len()).map_err(|_| VA_STATUS_ERROR_UNKNOWN)?;
+    Ok(())
+}
+
+/// Discovery as the exported init runs it: every stateless decoder of the
+/// machine (`vreq_v4l2::discover::discover`).
+fn discover_devices() -> Result<Vec<DeviceInfo>, String> {
+    vreq_v4l2::discover::discover()
+}
+
+/// Reports an init failure through libva's error callback (libva prints it
+/// as "libva error: …" unless the application installed its own).
+///
+/// # Safety
+/// `ctx` is a valid `VADriverContext`.
+unsafe fn report_error(ctx: VADriverContextP, msg: &str) {
+    tracing::error!("{msg}");
+    let Ok(c) = CString::new(format!("vreq: {msg}\n").replace('\0', "?")) else {
+        return;
+    };
+    // SAFETY: ctx valid (caller).
+    if let Some(cb) = unsafe { (*ctx).error_callback } {
+        // SAFETY: libva's callback takes the context and a NUL-terminated string.
+        unsafe { cb(ctx, c.as_ptr()) };
+    }
+}
+
+/// The work of `__vaDriverInit_1_N`: find the decoders (`discover`, then
+/// `VREQ_DEVICE` if set), fill `ctx`'s vtable (every slot: [`IMPLEMENTED`]
+/// ones and `VA_STATUS_ERROR_UNIMPLEMENTED` stubs), `max_*`, `str_vendor`,
+/// `version_major/minor`, and `pDriverData` (our state, freed by vaTerminate).
+/// Errors: `VA_STATUS_ERROR_INVALID_DISPLAY` (null ctx),
+/// `VA_STATUS_ERROR_INVALID_PARAMETER` (null vtable),
+/// `VA_STATUS_ERROR_OPERATION_FAILED` (no decoder; the reason goes to libva's
+/// error callback).
+///
+/// # Safety
+/// `ctx` is null or a valid `VADriverContext` (libva ≥ the headers' version)
+/// whose `vtable` is null or points to a `VADriverVTable`.
+pub(crate) unsafe fn driver_init(
+    ctx: VADriverContextP,
+    discover: fn() -> Result<Vec<DeviceInfo>, String>,
+) -> VAStatus {
+    guard("vaDriverInit", || {
+        if ctx.is_null() {
+            return VA_STATUS_ERROR_INVALID_DISPLAY;
+        }
+        // SAFETY: ctx non-null and valid (caller).
+        let c = unsafe { &mut *ctx };
+        if c.vtable.is_null() {
+            return VA_STATUS_ERROR_INVALID_PARAMETER;
+        }
+        let forced = std::env::var("VREQ_DEVICE").ok().filter(|s| !s.is_empty());
+        let made = discover()
+            .and_then(|found| driver::select_devices(found, forced.as_deref()))
+            .and_then(Driver::new);
+        let drv = match made {
+            Ok(d) => d,
+            Err(e) => {
+                // SAFETY: ctx valid.
+                unsafe { report_error(ctx, &e) };
+                return VA_STATUS_ERROR_OPERATION_FAILED;
+            }
+        };
+        // SAFETY: vtable non-null, a VADriverVTable allocated by libva (caller).
+        let vt = unsafe { &mut *c.vtable };
+        stubs::fill_unimplemented(vt);
+        vt.vaTerminate = Some(va_terminate);
+        vt.vaQueryConfigProfiles = Some(va_query_config_profiles);
+        vt.vaQueryConfigEntrypoints = Some(va_query_config_entrypoints);
+        vt.vaGetConfigAttributes = Some(va_get_config_attributes);
+        vt.vaCreateConfig = Some(va_create_config);
+        vt.vaDestroyConfig = Some(va_destroy_config);
+        vt.vaQueryConfigAttributes = Some(va_query_config_attributes);
+
+        c.version_major = VA_VERSION.0 as c_int;
+        c.version_minor = VA_VERSION.1 as c_int;
+        c.max_profiles = driver::MAX_PROFILES as c_int;
+        c.max_entrypoints = driver::MAX_ENTRYPOINTS as c_int;
+        c.max_attributes = driver::MAX_ATTRIBUTES as c_int;
+        c.max_image_formats = driver::MAX_IMAGE_FORMATS as c_int;
+        c.max_subpic_formats = driver::MAX_SUBPIC_FORMATS as c_int;
+        c.max_display_attributes = driver::MAX_DISPLAY_ATTRIBUTES as c_int;
+        // The CString's heap buffer does not move when the Driver moves into
+        // the Box: str_vendor stays valid until vaTerminate frees the state.
+        c.str_vendor = drv.vendor().as_ptr();
+        let state = Box::new(State {
+            driver: Mutex::new(drv),
+        });
+        c.pDriverData = Box::into_raw(state).cast();
+        VA_STATUS_SUCCESS
+    })
+}
+
+/// `vaTerminate`: frees the state made at init. A second call (or one on a
+/// context never initialised) returns `VA_STATUS_ERROR_INVALID_DISPLAY`.
+unsafe extern "C" fn va_terminate(ctx: VADriverContextP) -> VAStatus {
+    guard("vaTerminate", || {
+        if ctx.is_null() {
+            return VA_STATUS_ERROR_INVALID_DISPLAY;
+        }
+        // SAFETY: libva passes its valid context.
+        let c = unsafe { &mut *ctx };
+        let data = std::mem::replace(&mut c.pDriverData, std::ptr::null_mut()) as *mut State;
+        if data.is_null() {
+            return VA_STATUS_ERROR_INVALID_DISPLAY;
+        }
+        c.str_vendor = std::ptr::null();
+        // SAFETY: made by Box::into_raw in driver_init, taken out of the context once.
+        drop(unsafe { Box::from_raw(data) });
+        VA_STATUS_SUCCESS
+    })
+}
+
+/// `vaQueryConfigProfiles`: `profile_list` holds `max_profiles` entries.
+unsafe extern "C" fn va_query_config_profiles(
+    ctx: VADriverContextP,
+    profile_list: *mut VAProfile,
+    num_profiles: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryConfigProfiles", || {
+        // SAFETY: libva's context; the list sized max_profiles (va.h vaQueryConfigProfiles).
+        status_of(unsafe { lock(ctx) }.and_then(|d| unsafe {
+            write_list(d.query_config_profiles(), profile_list, num_profiles)
+        }))
+    })
+}
+
+/// `vaQueryConfigEntrypoints`: `entrypoint_list` holds `max_entrypoints` entries.
+unsafe extern "C" fn va_query_config_entrypoints(
+    ctx: VADriverContextP,
+    profile: VAProfile,
+    entrypoint_list: *mut VAEntrypoint,
+    num_entrypoints: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryConfigEntrypoints", || {
+        // SAFETY: libva's context; the list sized max_entrypoints (va.h).
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let eps = d.query_config_entrypoints(profile)?;
+            // SAFETY: as above.
+            unsafe { write_list(eps, entrypoint_list, num_entrypoints) }
+        }))
+    })
+}
+
+/// `vaGetConfigAttributes`: fills the `value` of each of the `num_attribs`
+/// attributes the client asks about.
+unsafe extern "C" fn va_get_config_attributes(
+    ctx: VADriverContextP,
+    profile: VAProfile,
+    entrypoint: VAEntrypoint,
+    attrib_list: *mut VAConfigAttrib,
+    num_attribs: c_int,
+) -> VAStatus {
+    guard("vaGetConfigAttributes", || {
+        // SAFETY: libva's context; attrib_list holds num_attribs entries (va.h).
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            // SAFETY: as above.
+            let attribs = unsafe { array(attrib_list, num_attribs) }?;
+            d.get_config_attributes(profile, entrypoint, attribs)
+        }))
+    })
+}
+
+/// `vaCreateConfig`: routes the config to the device serving `profile`.
+unsafe extern "C" fn va_create_config(
+    ctx: VADriverContextP,
+    profile: VAProfile,
+    entrypoint: VAEntrypoint,
+    attrib_list: *mut VAConfigAttrib,
+    num_attribs: c_int,
+    config_id: *mut VAConfigID,
+) -> VAStatus {
+    guard("vaCreateConfig", || {
+        // SAFETY: libva's context; attrib_list holds num_attribs entries,
+        // config_id one (va.h vaCreateConfig).
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let out_id = unsafe { out(config_id) }?;
+            // SAFETY: as above.
+            let attribs = unsafe { array(attrib_list, num_attribs) }?;
+            *out_id = d.create_config(profile, entrypoint, attribs)?;
+            Ok(())
+        }))
+    })
+}
+
+/// `vaDestroyConfig`.
+unsafe extern "C" fn va_destroy_config(ctx: VADriverContextP, config_id: VAConfigID) -> VAStatus {
+    guard("vaDestroyConfig", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.destroy_config(config_id)))
+    })
+}
+
+/// `vaQueryConfigAttributes`: `attrib_list` holds `max_attributes` entries.
+unsafe extern "C" fn va_query_config_attributes(
+    ctx: VADriverContextP,
+    config_id: VAConfigID,
+    profile: *mut VAProfile,
+    entrypoint: *mut VAEntrypoint,
+    attrib_list: *mut VAConfigAttrib,
+    num_attribs: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryConfigAttributes", || {
+        // SAFETY: libva's context; out-pointers valid or null, attrib_list
+        // sized max_attributes (va.h vaQueryConfigAttributes).
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let (p, e, attrs) = d.query_config_attributes(config_id)?;
+            // SAFETY: as above.
+            let (po, eo) = unsafe { (out(profile)?, out(entrypoint)?) };
+            // SAFETY: as above.
+            unsafe { write_list(&attrs, attrib_list, num_attribs) }?;
+            *po = p;
+            *eo = e;
+            Ok(())
+        }))
+    })
+}
+
+/// The vendor string of an initialised context (tests, diagnostics).
+///
+/// # Safety
+/// `ctx` is a valid, initialised `VADriverContext`.
+#[allow(dead_code)]
+unsafe fn vendor_of(ctx: VADriverContextP) -> Option<String> {
+    // SAFETY: caller.
+    let p = unsafe { (*ctx).str_vendor };
+    // SAFETY: set by driver_init to a NUL-terminated string alive until vaTerminate.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests;
