@@ -1,16 +1,22 @@
 //! The driver's state behind one `VADriverContext`: the decoders found at
-//! `vaInitialize`, the profiles they serve, and the config objects.
-//! Plain Rust; the FFI module converts C arguments to these calls.
+//! `vaInitialize`, the profiles they serve, and the config, surface, context
+//! and buffer objects. Plain Rust; the FFI module converts C arguments to
+//! these calls.
 
 use std::ffi::CString;
 use std::path::Path;
 
 use vreq_v4l2::DeviceInfo;
 
-use crate::objects::{Heap, HeapFull, CONFIG_IDS};
+use crate::buffer::{self, Buffer};
+use crate::objects::{Heap, HeapFull, BUFFER_IDS, CONFIG_IDS, CONTEXT_IDS, SURFACE_IDS};
 use crate::profiles::{self, VaProfileInfo};
 use crate::status::*;
-use crate::sys::{self, VAConfigAttrib, VAConfigID, VAEntrypoint, VAProfile};
+use crate::surface::{self, Context, ImageFormat, Surface, SurfaceAttrib, SurfaceAttribValue};
+use crate::sys::{
+    self, VABufferID, VABufferType, VAConfigAttrib, VAConfigID, VAContextID, VAEntrypoint,
+    VAProfile, VASurfaceID, VASurfaceStatus,
+};
 
 /// `max_profiles`: every profile the driver may list.
 pub const MAX_PROFILES: usize = profiles::VA_PROFILES.len();
@@ -19,9 +25,9 @@ pub const MAX_ENTRYPOINTS: usize = 1;
 /// `max_attributes`: the config attributes `vaQueryConfigAttributes` returns
 /// (`VAConfigAttribRTFormat` only).
 pub const MAX_ATTRIBUTES: usize = 1;
-/// `max_image_formats`: the image formats `vaQueryImageFormats` will list
-/// (NV12, P010, …; unimplemented so far, libva requires a nonzero maximum).
-pub const MAX_IMAGE_FORMATS: usize = 4;
+/// `max_image_formats`: the image formats `vaQueryImageFormats` may list
+/// (NV12, P010).
+pub const MAX_IMAGE_FORMATS: usize = 2;
 /// `max_subpic_formats`: none supported; libva requires a nonzero maximum.
 pub const MAX_SUBPIC_FORMATS: usize = 1;
 /// `max_display_attributes`: none supported.
@@ -49,7 +55,21 @@ pub struct Driver {
     devices: Vec<DeviceInfo>,
     profiles: Vec<VAProfile>,
     configs: Heap<Config>,
+    surfaces: Heap<Surface>,
+    contexts: Heap<Context>,
+    buffers: Heap<Buffer>,
+    /// Bytes of all live buffers ([`buffer::MAX_LIVE_BUFFER_BYTES`] at most).
+    buffer_bytes: u64,
+    /// Whether a served device decodes a 10-bit profile (P010 surfaces).
+    ten_bit: bool,
+    /// Largest width and height in pixels over the served devices
+    /// ([`surface::max_size_of`]).
+    max_size: (u32, u32),
     vendor: CString,
+}
+
+fn heap_full(_: HeapFull) -> VAStatus {
+    VA_STATUS_ERROR_ALLOCATION_FAILED
 }
 
 /// Picks the devices to serve from `found` (discovery's result): all, or
@@ -107,10 +127,20 @@ impl Driver {
         );
         // Driver names come from the kernel; a NUL in one would be a kernel bug.
         let vendor = CString::new(vendor.replace('\0', "?")).unwrap_or_default();
+        let ten_bit = profiles
+            .iter()
+            .any(|&p| profiles::info(p).is_some_and(|i| i.ten_bit));
+        let max_size = surface::max_size_of(&devices);
         Ok(Driver {
             devices,
             profiles,
             configs: Heap::new(CONFIG_IDS, MAX_LIVE_CONFIGS),
+            surfaces: Heap::new(SURFACE_IDS, surface::MAX_LIVE_SURFACES),
+            contexts: Heap::new(CONTEXT_IDS, surface::MAX_LIVE_CONTEXTS),
+            buffers: Heap::new(BUFFER_IDS, buffer::MAX_LIVE_BUFFERS),
+            buffer_bytes: 0,
+            ten_bit,
+            max_size,
             vendor,
         })
     }
@@ -217,9 +247,7 @@ impl Driver {
             rt_format,
             device,
         };
-        self.configs.insert(config).map_err(|e| match e {
-            HeapFull::IdsExhausted | HeapFull::TooMany => VA_STATUS_ERROR_ALLOCATION_FAILED,
-        })
+        self.configs.insert(config).map_err(heap_full)
     }
 
     /// `vaDestroyConfig`; `VA_STATUS_ERROR_INVALID_CONFIG` for an unknown or
@@ -255,8 +283,272 @@ impl Driver {
         };
         Ok((c.profile, c.entrypoint, [attr]))
     }
-}
+    /// The largest width and height in pixels a config's device decodes its
+    /// codec at (`CodecSupport` max sizes; unknown (0) or past the cap →
+    /// [`surface::SURFACE_DIM_CAP`]).
+    fn config_max_size(&self, c: &Config) -> (u32, u32) {
+        let codec = profiles::info(c.profile).map(|i| i.codec);
+        let support = codec.and_then(|k| self.devices[c.device].support(k));
+        let cap = |v: u32| {
+            if v == 0 {
+                surface::SURFACE_DIM_CAP
+            } else {
+                v.min(surface::SURFACE_DIM_CAP)
+            }
+        };
+        support.map_or((surface::SURFACE_DIM_CAP, surface::SURFACE_DIM_CAP), |s| {
+            (cap(s.max_width), cap(s.max_height))
+        })
+    }
 
+    /// `vaQueryImageFormats`: NV12 always, P010 when a served device decodes
+    /// a 10-bit profile; at most [`MAX_IMAGE_FORMATS`].
+    pub fn query_image_formats(&self) -> Vec<ImageFormat> {
+        let mut v = vec![surface::IMAGE_NV12];
+        if self.ten_bit {
+            v.push(surface::IMAGE_P010);
+        }
+        v
+    }
+
+    /// `vaQuerySurfaceAttributes` of a config: its pixel formats, memory
+    /// types, and sizes bounded by its device's `CodecSupport` for the
+    /// config's codec ([`surface::query_surface_attributes`]).
+    pub fn query_surface_attributes(
+        &self,
+        config: VAConfigID,
+    ) -> Result<Vec<SurfaceAttribValue>, VAStatus> {
+        let c = self.config(config)?;
+        Ok(surface::query_surface_attributes(
+            c.rt_format,
+            self.config_max_size(c),
+        ))
+    }
+
+    /// `vaCreateSurfaces2` (and the legacy `vaCreateSurfaces`, without
+    /// attributes): `n` surfaces of one RT format and size, bounded by the
+    /// largest size a served device decodes ([`surface::surface_record`] for
+    /// the argument errors). All or none: `VA_STATUS_ERROR_ALLOCATION_FAILED`
+    /// when `n` more would pass [`surface::MAX_LIVE_SURFACES`] or IDs run out.
+    pub fn create_surfaces(
+        &mut self,
+        rt_format: u32,
+        width: u32,
+        height: u32,
+        n: usize,
+        attribs: &[SurfaceAttrib],
+    ) -> Result<Vec<VASurfaceID>, VAStatus> {
+        let rec = surface::surface_record(
+            rt_format,
+            width,
+            height,
+            attribs,
+            self.max_size,
+            self.ten_bit,
+        )?;
+        if n > surface::MAX_LIVE_SURFACES - self.surfaces.len() {
+            return Err(VA_STATUS_ERROR_ALLOCATION_FAILED);
+        }
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            match self.surfaces.insert(rec.clone()) {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    for id in ids {
+                        self.surfaces.remove(id);
+                    }
+                    return Err(heap_full(e));
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// `vaDestroySurfaces`: all or none; `VA_STATUS_ERROR_INVALID_SURFACE` if
+    /// any ID is unknown or stale (or listed twice). A surface a live context
+    /// has among its render targets is destroyed too and dropped from the
+    /// context's list: libva's va.h says nothing of a busy surface here, and
+    /// bootlin's libva-v4l2-request (`RequestDestroySurfaces`) frees without
+    /// looking at contexts. In the decode milestone a surface with a picture
+    /// in flight will be waited for first.
+    pub fn destroy_surfaces(&mut self, ids: &[VASurfaceID]) -> Result<(), VAStatus> {
+        for (i, id) in ids.iter().enumerate() {
+            if self.surfaces.get(*id).is_none() || ids[..i].contains(id) {
+                return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+            }
+        }
+        for &id in ids {
+            if let Some(s) = self.surfaces.remove(id) {
+                if let Some(c) = s.context.and_then(|c| self.contexts.get_mut(c)) {
+                    c.render_targets.retain(|&t| t != id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A live surface; `VA_STATUS_ERROR_INVALID_SURFACE` for an unknown or stale ID.
+    pub fn surface(&self, id: VASurfaceID) -> Result<&Surface, VAStatus> {
+        self.surfaces.get(id).ok_or(VA_STATUS_ERROR_INVALID_SURFACE)
+    }
+
+    /// `vaQuerySurfaceStatus`: `VASurfaceReady` for a surface never rendered
+    /// (the only kind before the decode milestone).
+    pub fn query_surface_status(&self, id: VASurfaceID) -> Result<VASurfaceStatus, VAStatus> {
+        match self.surface(id)?.state {
+            surface::SurfaceState::Fresh => Ok(sys::VASurfaceReady),
+        }
+    }
+
+    /// `vaSyncSurface`: returns at once for a surface never rendered.
+    pub fn sync_surface(&self, id: VASurfaceID) -> Result<(), VAStatus> {
+        self.surface(id).map(|_| ())
+    }
+
+    /// `vaCreateContext`: a context of a live config for `width` × `height`
+    /// pixels (at most what the config's device decodes for its codec, else
+    /// `VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED`) over `render_targets`
+    /// (may be empty; duplicates are dropped). Each render target must be a
+    /// live surface (`VA_STATUS_ERROR_INVALID_SURFACE`) of one of the
+    /// config's RT formats (`VA_STATUS_ERROR_INVALID_SURFACE` too) not bound
+    /// to another live context (`VA_STATUS_ERROR_SURFACE_BUSY`: a surface will
+    /// be a CAPTURE buffer of one context's device). The engine session is
+    /// created in the decode milestone, not here.
+    pub fn create_context(
+        &mut self,
+        config: VAConfigID,
+        width: u32,
+        height: u32,
+        flag: i32,
+        render_targets: &[VASurfaceID],
+    ) -> Result<VAContextID, VAStatus> {
+        let c = self.config(config)?;
+        let rt = c.rt_format;
+        let max = self.config_max_size(c);
+        if width == 0 || height == 0 || width > max.0 || height > max.1 {
+            return Err(VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED);
+        }
+        let mut targets: Vec<VASurfaceID> = Vec::with_capacity(render_targets.len());
+        for &id in render_targets {
+            let s = self.surface(id)?;
+            if s.rt_format & rt == 0 {
+                return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+            }
+            if s.context.is_some() {
+                return Err(VA_STATUS_ERROR_SURFACE_BUSY);
+            }
+            if !targets.contains(&id) {
+                targets.push(id);
+            }
+        }
+        let ctx = Context {
+            config,
+            width,
+            height,
+            flag,
+            render_targets: targets,
+        };
+        let id = self.contexts.insert(ctx).map_err(heap_full)?;
+        let targets = self.contexts.get(id).map(|c| c.render_targets.clone());
+        for t in targets.unwrap_or_default() {
+            if let Some(s) = self.surfaces.get_mut(t) {
+                s.context = Some(id);
+            }
+        }
+        Ok(id)
+    }
+
+    /// A live context; `VA_STATUS_ERROR_INVALID_CONTEXT` for an unknown or stale ID.
+    pub fn context(&self, id: VAContextID) -> Result<&Context, VAStatus> {
+        self.contexts.get(id).ok_or(VA_STATUS_ERROR_INVALID_CONTEXT)
+    }
+
+    /// `vaDestroyContext`: its surfaces stay (unbound); its buffers stay
+    /// until `vaDestroyBuffer`.
+    pub fn destroy_context(&mut self, id: VAContextID) -> Result<(), VAStatus> {
+        let c = self
+            .contexts
+            .remove(id)
+            .ok_or(VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        for t in c.render_targets {
+            if let Some(s) = self.surfaces.get_mut(t) {
+                s.context = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// `vaCreateBuffer` on a live context ([`Buffer::new`] for the argument
+    /// errors). `VA_STATUS_ERROR_ALLOCATION_FAILED` past
+    /// [`buffer::MAX_LIVE_BUFFERS`] or [`buffer::MAX_LIVE_BUFFER_BYTES`].
+    pub fn create_buffer(
+        &mut self,
+        context: VAContextID,
+        type_: VABufferType,
+        size: u32,
+        num_elements: u32,
+        data: Option<&[u8]>,
+    ) -> Result<VABufferID, VAStatus> {
+        self.context(context)?;
+        let n = buffer::total_bytes(size, num_elements)? as u64;
+        if self.buffer_bytes + n > buffer::MAX_LIVE_BUFFER_BYTES {
+            return Err(VA_STATUS_ERROR_ALLOCATION_FAILED);
+        }
+        let b = Buffer::new(context, type_, size, num_elements, data)?;
+        let id = self.buffers.insert(b).map_err(heap_full)?;
+        self.buffer_bytes += n;
+        Ok(id)
+    }
+
+    fn buffer_mut(&mut self, id: VABufferID) -> Result<&mut Buffer, VAStatus> {
+        self.buffers
+            .get_mut(id)
+            .ok_or(VA_STATUS_ERROR_INVALID_BUFFER)
+    }
+
+    /// A live buffer; `VA_STATUS_ERROR_INVALID_BUFFER` for an unknown or stale ID.
+    pub fn buffer(&self, id: VABufferID) -> Result<&Buffer, VAStatus> {
+        self.buffers.get(id).ok_or(VA_STATUS_ERROR_INVALID_BUFFER)
+    }
+
+    /// `vaBufferSetNumElements` ([`Buffer::set_num_elements`]).
+    pub fn buffer_set_num_elements(&mut self, id: VABufferID, n: u32) -> Result<(), VAStatus> {
+        self.buffer_mut(id)?.set_num_elements(n)
+    }
+
+    /// `vaMapBuffer`: the address of the buffer's storage, valid until
+    /// `vaDestroyBuffer` ([`Buffer::map`]).
+    pub fn map_buffer(&mut self, id: VABufferID) -> Result<*mut u8, VAStatus> {
+        Ok(self.buffer_mut(id)?.map())
+    }
+
+    /// `vaUnmapBuffer`.
+    pub fn unmap_buffer(&mut self, id: VABufferID) -> Result<(), VAStatus> {
+        self.buffer_mut(id)?.unmap();
+        Ok(())
+    }
+
+    /// `vaDestroyBuffer` (a mapped buffer too: its pointer dies with it).
+    pub fn destroy_buffer(&mut self, id: VABufferID) -> Result<(), VAStatus> {
+        let b = self
+            .buffers
+            .remove(id)
+            .ok_or(VA_STATUS_ERROR_INVALID_BUFFER)?;
+        self.buffer_bytes -= b.len() as u64;
+        Ok(())
+    }
+
+    /// `vaBufferInfo`: type, bytes per element, elements.
+    pub fn buffer_info(&self, id: VABufferID) -> Result<(VABufferType, u32, u32), VAStatus> {
+        let b = self.buffer(id)?;
+        Ok((b.type_, b.size, b.num_elements))
+    }
+
+    /// Live objects: (surfaces, contexts, buffers) (tests, diagnostics).
+    pub fn live_objects(&self) -> (usize, usize, usize) {
+        (self.surfaces.len(), self.contexts.len(), self.buffers.len())
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,5 +857,132 @@ mod tests {
         assert!(!d
             .query_config_profiles()
             .contains(&sys::VAProfileVP8Version0_3));
+    }
+    #[test]
+    fn image_formats_follow_10_bit_devices() {
+        let d = Driver::new(rk3588()).unwrap();
+        let f: Vec<u32> = d.query_image_formats().iter().map(|f| f.fourcc).collect();
+        assert_eq!(f, [surface::FOURCC_NV12, surface::FOURCC_P010]);
+        assert!(f.len() <= MAX_IMAGE_FORMATS);
+        // hantro alone: 8-bit only, no P010 surfaces either
+        let mut d = Driver::new(rk3588()[..1].to_vec()).unwrap();
+        let f: Vec<u32> = d.query_image_formats().iter().map(|f| f.fourcc).collect();
+        assert_eq!(f, [surface::FOURCC_NV12]);
+        assert_eq!(
+            d.create_surfaces(sys::VA_RT_FORMAT_YUV420_10, 64, 64, 1, &[]),
+            Err(VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT)
+        );
+    }
+
+    #[test]
+    fn surfaces_and_contexts() {
+        let mut d = Driver::new(rk3588()).unwrap();
+        let vld = sys::VAEntrypointVLD;
+        let h264 = d.create_config(sys::VAProfileH264High, vld, &[]).unwrap();
+        let yuv = sys::VA_RT_FORMAT_YUV420;
+        let s = d.create_surfaces(yuv, 1920, 1088, 3, &[]).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(d.query_surface_status(s[0]), Ok(sys::VASurfaceReady));
+        assert_eq!(d.sync_surface(s[2]), Ok(()));
+        // P010 surfaces do not fit an 8-bit config
+        let ten = d
+            .create_surfaces(sys::VA_RT_FORMAT_YUV420_10, 64, 64, 1, &[])
+            .unwrap();
+        assert_eq!(
+            d.create_context(h264, 1920, 1088, 0, &ten),
+            Err(VA_STATUS_ERROR_INVALID_SURFACE)
+        );
+        // duplicates dropped; bound surfaces are busy for another context
+        let c = d
+            .create_context(h264, 1920, 1088, 1, &[s[0], s[1], s[0]])
+            .unwrap();
+        assert_eq!(d.context(c).unwrap().render_targets, [s[0], s[1]]);
+        assert_eq!(d.surface(s[0]).unwrap().context, Some(c));
+        assert_eq!(
+            d.create_context(h264, 1920, 1088, 0, &[s[2], s[1]]),
+            Err(VA_STATUS_ERROR_SURFACE_BUSY)
+        );
+        assert_eq!(
+            d.surface(s[2]).unwrap().context,
+            None,
+            "nothing bound on error"
+        );
+        // sizes: bounded by the routed device (rkvdec, capped)
+        assert_eq!(
+            d.create_context(h264, 0, 1088, 0, &[]),
+            Err(VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED)
+        );
+        assert_eq!(
+            d.create_context(h264, surface::SURFACE_DIM_CAP + 1, 64, 0, &[]),
+            Err(VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED)
+        );
+        // destroying a bound surface drops it from the context
+        d.destroy_surfaces(&[s[1]]).unwrap();
+        assert_eq!(d.context(c).unwrap().render_targets, [s[0]]);
+        assert_eq!(
+            d.destroy_surfaces(&[s[2], s[1]]),
+            Err(VA_STATUS_ERROR_INVALID_SURFACE)
+        );
+        assert!(d.surface(s[2]).is_ok(), "all or none");
+        d.destroy_context(c).unwrap();
+        assert_eq!(d.surface(s[0]).unwrap().context, None);
+        assert_eq!(d.destroy_context(c), Err(VA_STATUS_ERROR_INVALID_CONTEXT));
+        assert_eq!(
+            d.create_context(h264 + 1, 64, 64, 0, &[]),
+            Err(VA_STATUS_ERROR_INVALID_CONFIG)
+        );
+        d.destroy_surfaces(&[s[0], s[2], ten[0]]).unwrap();
+        assert_eq!(d.live_objects(), (0, 0, 0));
+        // the live surface cap, all or none
+        assert_eq!(
+            d.create_surfaces(yuv, 64, 64, surface::MAX_LIVE_SURFACES + 1, &[]),
+            Err(VA_STATUS_ERROR_ALLOCATION_FAILED)
+        );
+        assert_eq!(d.live_objects(), (0, 0, 0));
+        d.create_surfaces(yuv, 64, 64, surface::MAX_LIVE_SURFACES, &[])
+            .unwrap();
+        assert_eq!(
+            d.create_surfaces(yuv, 64, 64, 1, &[]),
+            Err(VA_STATUS_ERROR_ALLOCATION_FAILED)
+        );
+    }
+
+    #[test]
+    fn buffers_and_their_caps() {
+        let mut d = Driver::new(rk3588()).unwrap();
+        let cfg = d
+            .create_config(sys::VAProfileVP8Version0_3, sys::VAEntrypointVLD, &[])
+            .unwrap();
+        let c = d.create_context(cfg, 640, 480, 0, &[]).unwrap();
+        let slice = sys::VASliceDataBufferType;
+        let b = d
+            .create_buffer(c, sys::VAProbabilityBufferType, 1200, 1, None)
+            .unwrap();
+        assert_eq!(
+            d.buffer_info(b),
+            Ok((sys::VAProbabilityBufferType, 1200, 1))
+        );
+        assert_eq!(d.map_buffer(b), d.map_buffer(b));
+        d.unmap_buffer(b).unwrap();
+        d.destroy_buffer(b).unwrap();
+        assert_eq!(d.buffer_info(b), Err(VA_STATUS_ERROR_INVALID_BUFFER));
+        assert_eq!(
+            d.create_buffer(c + 1, slice, 1, 1, None),
+            Err(VA_STATUS_ERROR_INVALID_CONTEXT)
+        );
+        // the total byte cap: four 64 MiB buffers fit, a fifth does not
+        let big = buffer::MAX_BUFFER_BYTES as u32;
+        let ids: Vec<_> = (0..4)
+            .map(|_| d.create_buffer(c, slice, big, 1, None).unwrap())
+            .collect();
+        assert_eq!(
+            d.create_buffer(c, slice, 1, 1, None),
+            Err(VA_STATUS_ERROR_ALLOCATION_FAILED)
+        );
+        d.destroy_buffer(ids[0]).unwrap();
+        d.create_buffer(c, slice, 1, 1, None).unwrap();
+        // buffers outlive their context until vaDestroyBuffer
+        d.destroy_context(c).unwrap();
+        assert!(d.buffer(ids[1]).is_ok());
     }
 }

@@ -62,12 +62,14 @@
 
 #![deny(unsafe_code)]
 
+pub mod buffer;
 pub mod driver;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;
 pub mod objects;
 pub mod profiles;
 pub mod status;
+pub mod surface;
 
 pub use ffi::sys;
 pub use ffi::{IMPLEMENTED, INIT_SYMBOL, VA_VERSION};
