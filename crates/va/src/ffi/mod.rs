@@ -9,7 +9,7 @@
 //! init: every `max_*` but `max_display_attributes` nonzero, `str_vendor`
 //! set, the core vtable slots non-null).
 
-use std::ffi::{c_int, CStr, CString};
+use std::ffi::{c_int, c_uint, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -17,6 +17,7 @@ use vreq_v4l2::DeviceInfo;
 
 use crate::driver::{self, Driver};
 use crate::status::*;
+use crate::surface::SurfaceAttrib;
 
 /// bindgen's output over libva's `va/va.h`, `va/va_backend.h` and
 /// `va/va_drmcommon.h` (the headers of the installed `libva-dev`).
@@ -34,7 +35,10 @@ pub mod sys {
     include!(concat!(env!("OUT_DIR"), "/va_sys.rs"));
 }
 
-use sys::{VAConfigAttrib, VAConfigID, VADriverContextP, VAEntrypoint, VAProfile};
+use sys::{
+    VABufferID, VABufferType, VAConfigAttrib, VAConfigID, VAContextID, VADriverContextP,
+    VAEntrypoint, VAImageFormat, VAProfile, VASurfaceAttrib, VASurfaceID, VASurfaceStatus,
+};
 
 include!(concat!(env!("OUT_DIR"), "/va_init.rs"));
 
@@ -58,6 +62,21 @@ pub const IMPLEMENTED: &[&str] = &[
     "vaCreateConfig",
     "vaDestroyConfig",
     "vaQueryConfigAttributes",
+    "vaQueryImageFormats",
+    "vaQuerySurfaceAttributes",
+    "vaCreateSurfaces",
+    "vaCreateSurfaces2",
+    "vaDestroySurfaces",
+    "vaSyncSurface",
+    "vaQuerySurfaceStatus",
+    "vaCreateContext",
+    "vaDestroyContext",
+    "vaCreateBuffer",
+    "vaBufferSetNumElements",
+    "vaMapBuffer",
+    "vaUnmapBuffer",
+    "vaDestroyBuffer",
+    "vaBufferInfo",
 ];
 
 /// What `pDriverData` points to (Box::into_raw at init, freed by vaTerminate).
@@ -222,6 +241,21 @@ pub(crate) unsafe fn driver_init(
         vt.vaCreateConfig = Some(va_create_config);
         vt.vaDestroyConfig = Some(va_destroy_config);
         vt.vaQueryConfigAttributes = Some(va_query_config_attributes);
+        vt.vaQueryImageFormats = Some(va_query_image_formats);
+        vt.vaQuerySurfaceAttributes = Some(va_query_surface_attributes);
+        vt.vaCreateSurfaces = Some(va_create_surfaces);
+        vt.vaCreateSurfaces2 = Some(va_create_surfaces2);
+        vt.vaDestroySurfaces = Some(va_destroy_surfaces);
+        vt.vaSyncSurface = Some(va_sync_surface);
+        vt.vaQuerySurfaceStatus = Some(va_query_surface_status);
+        vt.vaCreateContext = Some(va_create_context);
+        vt.vaDestroyContext = Some(va_destroy_context);
+        vt.vaCreateBuffer = Some(va_create_buffer);
+        vt.vaBufferSetNumElements = Some(va_buffer_set_num_elements);
+        vt.vaMapBuffer = Some(va_map_buffer);
+        vt.vaUnmapBuffer = Some(va_unmap_buffer);
+        vt.vaDestroyBuffer = Some(va_destroy_buffer);
+        vt.vaBufferInfo = Some(va_buffer_info);
 
         c.version_major = VA_VERSION.0 as c_int;
         c.version_minor = VA_VERSION.1 as c_int;
@@ -363,6 +397,350 @@ unsafe extern "C" fn va_query_config_attributes(
             unsafe { write_list(&attrs, attrib_list, num_attribs) }?;
             *po = p;
             *eo = e;
+            Ok(())
+        }))
+    })
+}
+
+/// `vaQueryImageFormats`: `format_list` holds `max_image_formats` entries.
+unsafe extern "C" fn va_query_image_formats(
+    ctx: VADriverContextP,
+    format_list: *mut VAImageFormat,
+    num_formats: *mut c_int,
+) -> VAStatus {
+    guard("vaQueryImageFormats", || {
+        // SAFETY: libva's context; the list sized max_image_formats (va.h vaQueryImageFormats).
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let formats: Vec<VAImageFormat> = d
+                .query_image_formats()
+                .iter()
+                .map(|f| VAImageFormat {
+                    fourcc: f.fourcc,
+                    byte_order: f.byte_order,
+                    bits_per_pixel: f.bits_per_pixel,
+                    ..Default::default()
+                })
+                .collect();
+            // SAFETY: as above.
+            unsafe { write_list(&formats, format_list, num_formats) }
+        }))
+    })
+}
+
+/// `vaQuerySurfaceAttributes` (va.h): with a null `attrib_list`, the number
+/// of attributes to `*num_attribs`; with a list of `*num_attribs` entries too
+/// short, the number needed and `VA_STATUS_ERROR_MAX_NUM_EXCEEDED`; else the
+/// attributes and their number.
+unsafe extern "C" fn va_query_surface_attributes(
+    ctx: VADriverContextP,
+    config: VAConfigID,
+    attrib_list: *mut VASurfaceAttrib,
+    num_attribs: *mut c_uint,
+) -> VAStatus {
+    guard("vaQuerySurfaceAttributes", || {
+        // SAFETY: libva's context; num_attribs valid or null; attrib_list
+        // null or *num_attribs entries (va.h vaQuerySurfaceAttributes).
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let attrs = d.query_surface_attributes(config)?;
+            // SAFETY: as above.
+            let num = unsafe { out(num_attribs) }?;
+            let needed = c_uint::try_from(attrs.len()).map_err(|_| VA_STATUS_ERROR_UNKNOWN)?;
+            if attrib_list.is_null() {
+                *num = needed;
+                return Ok(());
+            }
+            if *num < needed {
+                *num = needed;
+                return Err(VA_STATUS_ERROR_MAX_NUM_EXCEEDED);
+            }
+            // SAFETY: non-null, *num ≥ attrs.len() entries (caller).
+            let dst = unsafe { std::slice::from_raw_parts_mut(attrib_list, attrs.len()) };
+            for (o, a) in dst.iter_mut().zip(&attrs) {
+                *o = VASurfaceAttrib {
+                    type_: a.type_,
+                    flags: a.flags,
+                    value: sys::VAGenericValue {
+                        type_: sys::VAGenericValueTypeInteger,
+                        value: sys::_VAGenericValue__bindgen_ty_1 { i: a.value as i32 },
+                    },
+                };
+            }
+            *num = needed;
+            Ok(())
+        }))
+    })
+}
+
+/// A `VASurfaceAttrib` as [`SurfaceAttrib`].
+fn surface_attrib(a: &VASurfaceAttrib) -> SurfaceAttrib {
+    let integer = a.value.type_ == sys::VAGenericValueTypeInteger;
+    // SAFETY: the union's first 4 bytes are a valid i32 whatever member was
+    // written (libva's clients write the whole VASurfaceAttrib); used only
+    // when the tag says it holds an int.
+    let raw = unsafe { a.value.value.i } as u32;
+    let i = integer.then_some(raw);
+    match (a.type_, i) {
+        (sys::VASurfaceAttribPixelFormat, Some(v)) => SurfaceAttrib::PixelFormat(v),
+        (sys::VASurfaceAttribMemoryType, Some(v)) => SurfaceAttrib::MemoryType(v),
+        (sys::VASurfaceAttribExternalBufferDescriptor, _) => SurfaceAttrib::ExternalBuffer,
+        (t @ (sys::VASurfaceAttribPixelFormat | sys::VASurfaceAttribMemoryType), None) => {
+            SurfaceAttrib::NotInteger(t)
+        }
+        (t, _) => SurfaceAttrib::Other(t),
+    }
+}
+
+/// Creates the surfaces and writes their IDs to `surfaces[0..n]`.
+///
+/// # Safety
+/// `ctx` as [`lock`]; `surfaces` null or valid for `n` writes; `attribs` as read.
+unsafe fn create_surfaces(
+    ctx: VADriverContextP,
+    rt_format: u32,
+    width: u32,
+    height: u32,
+    surfaces: *mut VASurfaceID,
+    n: c_int,
+    attribs: &[SurfaceAttrib],
+) -> Result<(), VAStatus> {
+    // SAFETY: caller.
+    let mut d = unsafe { lock(ctx) }?;
+    let n = usize::try_from(n).map_err(|_| VA_STATUS_ERROR_INVALID_PARAMETER)?;
+    if n > 0 && surfaces.is_null() {
+        return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
+    }
+    let ids = d.create_surfaces(rt_format, width, height, n, attribs)?;
+    // Written through the pointer: the client's array may be uninitialised.
+    // SAFETY: surfaces is valid for n = ids.len() writes (caller).
+    unsafe { std::ptr::copy_nonoverlapping(ids.as_ptr(), surfaces, ids.len()) };
+    Ok(())
+}
+
+/// `vaCreateSurfaces2`: `num_surfaces` surfaces of RT format `format`
+/// (`VA_RT_FORMAT_YUV420` / `_YUV420_10`), `width` × `height` pixels, with
+/// `num_attribs` surface attributes.
+#[allow(clippy::too_many_arguments)] // the C signature
+unsafe extern "C" fn va_create_surfaces2(
+    ctx: VADriverContextP,
+    format: c_uint,
+    width: c_uint,
+    height: c_uint,
+    surfaces: *mut VASurfaceID,
+    num_surfaces: c_uint,
+    attrib_list: *mut VASurfaceAttrib,
+    num_attribs: c_uint,
+) -> VAStatus {
+    guard("vaCreateSurfaces2", || {
+        let n = c_int::try_from(num_surfaces).map_err(|_| VA_STATUS_ERROR_INVALID_PARAMETER);
+        let na = c_int::try_from(num_attribs).map_err(|_| VA_STATUS_ERROR_INVALID_PARAMETER);
+        status_of(n.and_then(|n| {
+            // SAFETY: attrib_list holds num_attribs entries (va.h vaCreateSurfaces).
+            let attribs: Vec<SurfaceAttrib> = unsafe { array(attrib_list, na?) }?
+                .iter()
+                .map(surface_attrib)
+                .collect();
+            // SAFETY: libva's context; surfaces holds num_surfaces entries.
+            unsafe { create_surfaces(ctx, format, width, height, surfaces, n, &attribs) }
+        }))
+    })
+}
+
+/// `vaCreateSurfaces` (the VA-API 0.x slot, still in the vtable): as
+/// `vaCreateSurfaces2` without attributes; `format` is the RT format.
+unsafe extern "C" fn va_create_surfaces(
+    ctx: VADriverContextP,
+    width: c_int,
+    height: c_int,
+    format: c_int,
+    num_surfaces: c_int,
+    surfaces: *mut VASurfaceID,
+) -> VAStatus {
+    guard("vaCreateSurfaces", || {
+        let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
+            return VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED;
+        };
+        // SAFETY: libva's context; surfaces holds num_surfaces entries.
+        status_of(unsafe { create_surfaces(ctx, format as u32, w, h, surfaces, num_surfaces, &[]) })
+    })
+}
+
+/// `vaDestroySurfaces`: all `num_surfaces` IDs valid, or none destroyed.
+unsafe extern "C" fn va_destroy_surfaces(
+    ctx: VADriverContextP,
+    surface_list: *mut VASurfaceID,
+    num_surfaces: c_int,
+) -> VAStatus {
+    guard("vaDestroySurfaces", || {
+        // SAFETY: libva's context; surface_list holds num_surfaces entries.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let ids = unsafe { array(surface_list, num_surfaces) }?;
+            d.destroy_surfaces(ids)
+        }))
+    })
+}
+
+/// `vaSyncSurface`.
+unsafe extern "C" fn va_sync_surface(
+    ctx: VADriverContextP,
+    render_target: VASurfaceID,
+) -> VAStatus {
+    guard("vaSyncSurface", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|d| d.sync_surface(render_target)))
+    })
+}
+
+/// `vaQuerySurfaceStatus`.
+unsafe extern "C" fn va_query_surface_status(
+    ctx: VADriverContextP,
+    render_target: VASurfaceID,
+    status: *mut VASurfaceStatus,
+) -> VAStatus {
+    guard("vaQuerySurfaceStatus", || {
+        // SAFETY: libva's context; status valid or null.
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let s = d.query_surface_status(render_target)?;
+            // SAFETY: as above.
+            *unsafe { out(status) }? = s;
+            Ok(())
+        }))
+    })
+}
+
+/// `vaCreateContext`: `render_targets` holds `num_render_targets` surfaces.
+#[allow(clippy::too_many_arguments)] // the C signature
+unsafe extern "C" fn va_create_context(
+    ctx: VADriverContextP,
+    config_id: VAConfigID,
+    picture_width: c_int,
+    picture_height: c_int,
+    flag: c_int,
+    render_targets: *mut VASurfaceID,
+    num_render_targets: c_int,
+    context: *mut VAContextID,
+) -> VAStatus {
+    guard("vaCreateContext", || {
+        // SAFETY: libva's context; render_targets holds num_render_targets
+        // entries, context one (va.h vaCreateContext).
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let out_id = unsafe { out(context) }?;
+            // SAFETY: as above.
+            let targets = unsafe { array(render_targets, num_render_targets) }?;
+            let (Ok(w), Ok(h)) = (u32::try_from(picture_width), u32::try_from(picture_height))
+            else {
+                return Err(VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED);
+            };
+            *out_id = d.create_context(config_id, w, h, flag, targets)?;
+            Ok(())
+        }))
+    })
+}
+
+/// `vaDestroyContext`.
+unsafe extern "C" fn va_destroy_context(ctx: VADriverContextP, context: VAContextID) -> VAStatus {
+    guard("vaDestroyContext", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.destroy_context(context)))
+    })
+}
+
+/// `vaCreateBuffer`: copies `size * num_elements` bytes from `data` when
+/// non-null (sizes checked before the client's memory is read).
+unsafe extern "C" fn va_create_buffer(
+    ctx: VADriverContextP,
+    context: VAContextID,
+    type_: VABufferType,
+    size: c_uint,
+    num_elements: c_uint,
+    data: *mut c_void,
+    buf_id: *mut VABufferID,
+) -> VAStatus {
+    guard("vaCreateBuffer", || {
+        // SAFETY: libva's context; buf_id one entry; data null or
+        // size * num_elements bytes (va.h vaCreateBuffer).
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let out_id = unsafe { out(buf_id) }?;
+            let n = crate::buffer::total_bytes(size, num_elements)?;
+            let src = if data.is_null() {
+                None
+            } else {
+                // SAFETY: data holds size * num_elements = n bytes (caller),
+                // n ≤ MAX_BUFFER_BYTES.
+                Some(unsafe { std::slice::from_raw_parts(data.cast::<u8>(), n) })
+            };
+            *out_id = d.create_buffer(context, type_, size, num_elements, src)?;
+            Ok(())
+        }))
+    })
+}
+
+/// `vaBufferSetNumElements`.
+unsafe extern "C" fn va_buffer_set_num_elements(
+    ctx: VADriverContextP,
+    buf_id: VABufferID,
+    num_elements: c_uint,
+) -> VAStatus {
+    guard("vaBufferSetNumElements", || {
+        // SAFETY: libva's context.
+        status_of(
+            unsafe { lock(ctx) }.and_then(|mut d| d.buffer_set_num_elements(buf_id, num_elements)),
+        )
+    })
+}
+
+/// `vaMapBuffer`: the buffer's storage, valid until `vaDestroyBuffer`.
+unsafe extern "C" fn va_map_buffer(
+    ctx: VADriverContextP,
+    buf_id: VABufferID,
+    pbuf: *mut *mut c_void,
+) -> VAStatus {
+    guard("vaMapBuffer", || {
+        // SAFETY: libva's context; pbuf valid or null.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let o = unsafe { out(pbuf) }?;
+            *o = d.map_buffer(buf_id)?.cast();
+            Ok(())
+        }))
+    })
+}
+
+/// `vaUnmapBuffer`.
+unsafe extern "C" fn va_unmap_buffer(ctx: VADriverContextP, buf_id: VABufferID) -> VAStatus {
+    guard("vaUnmapBuffer", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.unmap_buffer(buf_id)))
+    })
+}
+
+/// `vaDestroyBuffer`.
+unsafe extern "C" fn va_destroy_buffer(ctx: VADriverContextP, buffer_id: VABufferID) -> VAStatus {
+    guard("vaDestroyBuffer", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.destroy_buffer(buffer_id)))
+    })
+}
+
+/// `vaBufferInfo`: type, bytes per element, elements.
+unsafe extern "C" fn va_buffer_info(
+    ctx: VADriverContextP,
+    buf_id: VABufferID,
+    type_: *mut VABufferType,
+    size: *mut c_uint,
+    num_elements: *mut c_uint,
+) -> VAStatus {
+    guard("vaBufferInfo", || {
+        // SAFETY: libva's context; out-pointers valid or null.
+        status_of(unsafe { lock(ctx) }.and_then(|d| {
+            let (t, s, n) = d.buffer_info(buf_id)?;
+            // SAFETY: as above.
+            let (to, so, no) = unsafe { (out(type_)?, out(size)?, out(num_elements)?) };
+            *to = t;
+            *so = s;
+            *no = n;
             Ok(())
         }))
     })

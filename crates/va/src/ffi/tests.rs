@@ -318,15 +318,15 @@ fn config_calls_through_the_vtable() {
 
         // not yet implemented: honest status, whatever the arguments
         assert_eq!(
-            vt.vaCreateSurfaces2.unwrap()(ctx, 0, 64, 64, ptr::null_mut(), 4, ptr::null_mut(), 0),
-            VA_STATUS_ERROR_UNIMPLEMENTED
-        );
-        assert_eq!(
             vt.vaBeginPicture.unwrap()(ctx, 0, 0),
             VA_STATUS_ERROR_UNIMPLEMENTED
         );
         assert_eq!(
-            vt.vaQueryImageFormats.unwrap()(ctx, ptr::null_mut(), ptr::null_mut()),
+            vt.vaEndPicture.unwrap()(ctx, 0),
+            VA_STATUS_ERROR_UNIMPLEMENTED
+        );
+        assert_eq!(
+            vt.vaDestroyImage.unwrap()(ctx, 0),
             VA_STATUS_ERROR_UNIMPLEMENTED
         );
 
@@ -462,6 +462,704 @@ fn random_calls_give_statuses() {
         }
     }
     assert!(ids.len() > 10, "some configs were made");
+    // SAFETY: initialised.
+    let status = unsafe { vt.vaTerminate.unwrap()(ctx) };
+    assert_eq!(status, VA_STATUS_SUCCESS);
+}
+
+/// An initialised display over the fake RK3588 and one config of `profile`
+/// (with RT format `rt`).
+fn display_with_config(profile: VAProfile, rt: u32) -> (Display, VAConfigID) {
+    let mut d = Display::new();
+    // SAFETY: a context as libva makes it.
+    assert_eq!(unsafe { driver_init(d.ptr(), rk3588) }, VA_STATUS_SUCCESS);
+    let vt = *d.vt();
+    let mut attr = [VAConfigAttrib {
+        type_: sys::VAConfigAttribRTFormat,
+        value: rt,
+    }];
+    let mut id = 0;
+    // SAFETY: initialised; attr holds 1 entry.
+    let s = unsafe {
+        vt.vaCreateConfig.unwrap()(
+            d.ptr(),
+            profile,
+            sys::VAEntrypointVLD,
+            attr.as_mut_ptr(),
+            1,
+            &mut id,
+        )
+    };
+    assert_eq!(s, VA_STATUS_SUCCESS);
+    (d, id)
+}
+
+fn int_attrib(type_: u32, v: u32) -> VASurfaceAttrib {
+    VASurfaceAttrib {
+        type_,
+        flags: sys::VA_SURFACE_ATTRIB_SETTABLE,
+        value: sys::VAGenericValue {
+            type_: sys::VAGenericValueTypeInteger,
+            value: sys::_VAGenericValue__bindgen_ty_1 { i: v as i32 },
+        },
+    }
+}
+
+#[test]
+fn image_formats_and_surface_attributes() {
+    let (mut d, hevc10) = display_with_config(
+        sys::VAProfileHEVCMain10,
+        sys::VA_RT_FORMAT_YUV420 | sys::VA_RT_FORMAT_YUV420_10,
+    );
+    let vt = *d.vt();
+    let ctx = d.ptr();
+    // SAFETY: (the whole block) ctx initialised; arrays sized as libva sizes
+    // them or as the count passed says; null pointers deliberate.
+    unsafe {
+        let mut formats = vec![VAImageFormat::default(); d.ctx.max_image_formats as usize];
+        let mut n: c_int = -1;
+        assert_eq!(
+            vt.vaQueryImageFormats.unwrap()(ctx, formats.as_mut_ptr(), &mut n),
+            VA_STATUS_SUCCESS
+        );
+        // rkvdec vdpu381 decodes 10-bit: NV12 and P010
+        assert_eq!(n, 2);
+        assert_eq!(
+            (formats[0].fourcc, formats[0].bits_per_pixel),
+            (sys::VA_FOURCC_NV12, 12)
+        );
+        assert_eq!(
+            (formats[1].fourcc, formats[1].bits_per_pixel),
+            (sys::VA_FOURCC_P010, 24)
+        );
+        assert_eq!(
+            vt.vaQueryImageFormats.unwrap()(ctx, ptr::null_mut(), &mut n),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaQueryImageFormats.unwrap()(ctx, formats.as_mut_ptr(), ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+
+        let q = vt.vaQuerySurfaceAttributes.unwrap();
+        let mut na: c_uint = 0;
+        assert_eq!(q(ctx, hevc10, ptr::null_mut(), &mut na), VA_STATUS_SUCCESS);
+        assert_eq!(na, 7, "NV12, P010, memory type, min/max width/height");
+        let mut list = vec![int_attrib(0, 0); na as usize];
+        let mut small: c_uint = 2;
+        assert_eq!(
+            q(ctx, hevc10, list.as_mut_ptr(), &mut small),
+            VA_STATUS_ERROR_MAX_NUM_EXCEEDED
+        );
+        assert_eq!(small, 7);
+        assert_eq!(
+            q(ctx, hevc10, list.as_mut_ptr(), &mut na),
+            VA_STATUS_SUCCESS
+        );
+        let pf: Vec<u32> = list
+            .iter()
+            .filter(|a| a.type_ == sys::VASurfaceAttribPixelFormat)
+            .map(|a| a.value.value.i as u32)
+            .collect();
+        assert_eq!(pf, [sys::VA_FOURCC_NV12, sys::VA_FOURCC_P010]);
+        let get = |t| {
+            let a = list.iter().find(|a| a.type_ == t).unwrap();
+            assert_eq!(a.value.type_, sys::VAGenericValueTypeInteger);
+            a.value.value.i as u32
+        };
+        assert_eq!(
+            get(sys::VASurfaceAttribMemoryType),
+            sys::VA_SURFACE_ATTRIB_MEM_TYPE_VA | sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2
+        );
+        let dev = &rk3588().unwrap()[1];
+        let hevc = dev.support(vreq_core::CodecKind::Hevc).unwrap();
+        let cap = crate::surface::SURFACE_DIM_CAP;
+        assert_eq!(get(sys::VASurfaceAttribMaxWidth), hevc.max_width.min(cap));
+        assert_eq!(get(sys::VASurfaceAttribMaxHeight), hevc.max_height.min(cap));
+        assert_eq!(
+            q(ctx, hevc10, list.as_mut_ptr(), ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            q(ctx, hevc10 + 1, list.as_mut_ptr(), &mut na),
+            VA_STATUS_ERROR_INVALID_CONFIG
+        );
+        assert_eq!(vt.vaTerminate.unwrap()(ctx), VA_STATUS_SUCCESS);
+    }
+}
+
+#[test]
+fn surfaces_contexts_buffers_through_the_vtable() {
+    let (mut d, config) = display_with_config(sys::VAProfileH264High, sys::VA_RT_FORMAT_YUV420);
+    let vt = *d.vt();
+    let ctx = d.ptr();
+    let yuv420 = sys::VA_RT_FORMAT_YUV420;
+    // SAFETY: (the whole block) ctx initialised; arrays hold the counts
+    // passed; null pointers and stale IDs deliberate.
+    unsafe {
+        let create2 = vt.vaCreateSurfaces2.unwrap();
+        let mut surfaces = [sys::VA_INVALID_ID; 4];
+        let mut attrs = [
+            int_attrib(sys::VASurfaceAttribPixelFormat, sys::VA_FOURCC_NV12),
+            int_attrib(
+                sys::VASurfaceAttribMemoryType,
+                sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2,
+            ),
+            int_attrib(sys::VASurfaceAttribUsageHint, 1),
+        ];
+        assert_eq!(
+            create2(
+                ctx,
+                yuv420,
+                1920,
+                1080,
+                surfaces.as_mut_ptr(),
+                4,
+                attrs.as_mut_ptr(),
+                3
+            ),
+            VA_STATUS_SUCCESS
+        );
+        assert!(surfaces.iter().all(|&s| s != sys::VA_INVALID_ID));
+        // the legacy slot
+        let mut legacy = [0; 2];
+        assert_eq!(
+            vt.vaCreateSurfaces.unwrap()(ctx, 640, 480, yuv420 as c_int, 2, legacy.as_mut_ptr()),
+            VA_STATUS_SUCCESS
+        );
+        // argument errors
+        let mut one = [0; 1];
+        let mut ext = [int_attrib(sys::VASurfaceAttribExternalBufferDescriptor, 0)];
+        ext[0].value.type_ = sys::VAGenericValueTypePointer;
+        for (rt, w, h, out, n, a, na, want) in [
+            (
+                yuv420,
+                64,
+                64,
+                ptr::null_mut(),
+                1,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_INVALID_PARAMETER,
+            ),
+            (
+                yuv420,
+                64,
+                64,
+                one.as_mut_ptr(),
+                1,
+                ptr::null_mut(),
+                2,
+                VA_STATUS_ERROR_INVALID_PARAMETER,
+            ),
+            (
+                yuv420,
+                64,
+                64,
+                one.as_mut_ptr(),
+                1,
+                ext.as_mut_ptr(),
+                1,
+                VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+            ),
+            (
+                yuv420,
+                0,
+                64,
+                one.as_mut_ptr(),
+                1,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED,
+            ),
+            (
+                yuv420,
+                u32::MAX,
+                u32::MAX,
+                one.as_mut_ptr(),
+                1,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED,
+            ),
+            (
+                sys::VA_RT_FORMAT_RGB32,
+                64,
+                64,
+                one.as_mut_ptr(),
+                1,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT,
+            ),
+            (
+                yuv420,
+                64,
+                64,
+                one.as_mut_ptr(),
+                u32::MAX,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_INVALID_PARAMETER,
+            ),
+            (
+                yuv420,
+                64,
+                64,
+                one.as_mut_ptr(),
+                1_000_000,
+                ptr::null_mut(),
+                0,
+                VA_STATUS_ERROR_ALLOCATION_FAILED,
+            ),
+        ] {
+            assert_eq!(
+                create2(ctx, rt, w, h, out, n, a, na),
+                want,
+                "{rt:#x} {w}x{h} n={n}"
+            );
+        }
+        assert_eq!(
+            vt.vaCreateSurfaces.unwrap()(ctx, -1, 480, yuv420 as c_int, 1, one.as_mut_ptr()),
+            VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED
+        );
+
+        let mut st: VASurfaceStatus = 0;
+        assert_eq!(
+            vt.vaQuerySurfaceStatus.unwrap()(ctx, surfaces[0], &mut st),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(st, sys::VASurfaceReady);
+        assert_eq!(
+            vt.vaQuerySurfaceStatus.unwrap()(ctx, surfaces[0], ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaSyncSurface.unwrap()(ctx, surfaces[1]),
+            VA_STATUS_SUCCESS
+        );
+
+        // context
+        let cc = vt.vaCreateContext.unwrap();
+        let mut context = 0;
+        assert_eq!(
+            cc(
+                ctx,
+                config,
+                1920,
+                1080,
+                sys::VA_PROGRESSIVE as c_int,
+                surfaces.as_mut_ptr(),
+                4,
+                &mut context
+            ),
+            VA_STATUS_SUCCESS
+        );
+        let mut c2 = 0;
+        assert_eq!(
+            cc(
+                ctx,
+                config,
+                1920,
+                1080,
+                0,
+                surfaces.as_mut_ptr(),
+                1,
+                &mut c2
+            ),
+            VA_STATUS_ERROR_SURFACE_BUSY
+        );
+        assert_eq!(
+            cc(ctx, config + 7, 1920, 1080, 0, ptr::null_mut(), 0, &mut c2),
+            VA_STATUS_ERROR_INVALID_CONFIG
+        );
+        assert_eq!(
+            cc(ctx, config, 1920, 1080, 0, ptr::null_mut(), 2, &mut c2),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            cc(
+                ctx,
+                config,
+                1920,
+                1080,
+                0,
+                ptr::null_mut(),
+                0,
+                ptr::null_mut()
+            ),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            cc(ctx, config, -1, 1080, 0, ptr::null_mut(), 0, &mut c2),
+            VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED
+        );
+        let mut stale = [sys::VA_INVALID_ID];
+        assert_eq!(
+            cc(ctx, config, 1920, 1080, 0, stale.as_mut_ptr(), 1, &mut c2),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+
+        // buffers: create, info, map/unmap round trip, set elements
+        let cb = vt.vaCreateBuffer.unwrap();
+        let mut data: Vec<u8> = (0..=255).collect();
+        let mut buf = 0;
+        assert_eq!(
+            cb(
+                ctx,
+                context,
+                sys::VASliceDataBufferType,
+                64,
+                4,
+                data.as_mut_ptr().cast(),
+                &mut buf
+            ),
+            VA_STATUS_SUCCESS
+        );
+        let (mut t, mut sz, mut ne) = (0, 0, 0);
+        assert_eq!(
+            vt.vaBufferInfo.unwrap()(ctx, buf, &mut t, &mut sz, &mut ne),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!((t, sz, ne), (sys::VASliceDataBufferType, 64, 4));
+        let mut p: *mut c_void = ptr::null_mut();
+        assert_eq!(vt.vaMapBuffer.unwrap()(ctx, buf, &mut p), VA_STATUS_SUCCESS);
+        let mapped = std::slice::from_raw_parts_mut(p.cast::<u8>(), 256);
+        assert_eq!(mapped, &data[..]);
+        mapped[0] = 0xAA;
+        assert_eq!(vt.vaUnmapBuffer.unwrap()(ctx, buf), VA_STATUS_SUCCESS);
+        let mut p2: *mut c_void = ptr::null_mut();
+        assert_eq!(
+            vt.vaMapBuffer.unwrap()(ctx, buf, &mut p2),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(p, p2, "stable pointer");
+        assert_eq!(*p2.cast::<u8>(), 0xAA);
+        assert_eq!(vt.vaUnmapBuffer.unwrap()(ctx, buf), VA_STATUS_SUCCESS);
+        assert_eq!(
+            vt.vaMapBuffer.unwrap()(ctx, buf, ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        let sne = vt.vaBufferSetNumElements.unwrap();
+        assert_eq!(sne(ctx, buf, 2), VA_STATUS_SUCCESS);
+        assert_eq!(sne(ctx, buf, 5), VA_STATUS_ERROR_INVALID_PARAMETER);
+        assert_eq!(
+            vt.vaBufferInfo.unwrap()(ctx, buf, &mut t, &mut sz, &mut ne),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(ne, 2);
+        // a zeroed buffer without data; the other types
+        let mut b2 = 0;
+        for ty in crate::buffer::BUFFER_TYPES {
+            assert_eq!(
+                cb(ctx, context, ty, 16, 1, ptr::null_mut(), &mut b2),
+                VA_STATUS_SUCCESS
+            );
+        }
+        // buffer errors: overflow, cap, type, context, null out
+        for (c, ty, size, n, want) in [
+            (
+                context,
+                sys::VASliceDataBufferType,
+                u32::MAX,
+                u32::MAX,
+                VA_STATUS_ERROR_ALLOCATION_FAILED,
+            ),
+            (
+                context,
+                sys::VASliceDataBufferType,
+                1 << 16,
+                1 << 16,
+                VA_STATUS_ERROR_ALLOCATION_FAILED,
+            ),
+            (
+                context,
+                sys::VASliceDataBufferType,
+                (64 << 20) + 1,
+                1,
+                VA_STATUS_ERROR_ALLOCATION_FAILED,
+            ),
+            (
+                context,
+                sys::VAImageBufferType,
+                16,
+                1,
+                VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE,
+            ),
+            (
+                context + 1,
+                sys::VASliceDataBufferType,
+                16,
+                1,
+                VA_STATUS_ERROR_INVALID_CONTEXT,
+            ),
+            (
+                config,
+                sys::VASliceDataBufferType,
+                16,
+                1,
+                VA_STATUS_ERROR_INVALID_CONTEXT,
+            ),
+        ] {
+            // data null: a size past the cap must fail before anything is read
+            assert_eq!(cb(ctx, c, ty, size, n, ptr::null_mut(), &mut b2), want);
+        }
+        assert_eq!(
+            cb(
+                ctx,
+                context,
+                sys::VASliceDataBufferType,
+                16,
+                1,
+                ptr::null_mut(),
+                ptr::null_mut()
+            ),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        // the size cap holds even with a (too short) data pointer: no read
+        assert_eq!(
+            cb(
+                ctx,
+                context,
+                sys::VASliceDataBufferType,
+                u32::MAX,
+                2,
+                data.as_mut_ptr().cast(),
+                &mut b2
+            ),
+            VA_STATUS_ERROR_ALLOCATION_FAILED
+        );
+
+        let db = vt.vaDestroyBuffer.unwrap();
+        assert_eq!(db(ctx, buf), VA_STATUS_SUCCESS);
+        assert_eq!(db(ctx, buf), VA_STATUS_ERROR_INVALID_BUFFER);
+        assert_eq!(
+            vt.vaMapBuffer.unwrap()(ctx, buf, &mut p),
+            VA_STATUS_ERROR_INVALID_BUFFER
+        );
+        assert_eq!(
+            vt.vaUnmapBuffer.unwrap()(ctx, buf),
+            VA_STATUS_ERROR_INVALID_BUFFER
+        );
+        assert_eq!(sne(ctx, buf, 1), VA_STATUS_ERROR_INVALID_BUFFER);
+        assert_eq!(
+            vt.vaBufferInfo.unwrap()(ctx, buf, &mut t, &mut sz, &mut ne),
+            VA_STATUS_ERROR_INVALID_BUFFER
+        );
+        assert_eq!(db(ctx, surfaces[0]), VA_STATUS_ERROR_INVALID_BUFFER);
+
+        // destroying surfaces: all-or-none; a bound one leaves its context
+        let ds = vt.vaDestroySurfaces.unwrap();
+        let mut mixed = [surfaces[0], sys::VA_INVALID_ID];
+        assert_eq!(
+            ds(ctx, mixed.as_mut_ptr(), 2),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            vt.vaSyncSurface.unwrap()(ctx, surfaces[0]),
+            VA_STATUS_SUCCESS
+        );
+        let mut twice = [surfaces[0], surfaces[0]];
+        assert_eq!(
+            ds(ctx, twice.as_mut_ptr(), 2),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            ds(ctx, ptr::null_mut(), 1),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(ds(ctx, ptr::null_mut(), 0), VA_STATUS_SUCCESS);
+        assert_eq!(ds(ctx, surfaces.as_mut_ptr(), 1), VA_STATUS_SUCCESS);
+        assert_eq!(
+            vt.vaSyncSurface.unwrap()(ctx, surfaces[0]),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            vt.vaQuerySurfaceStatus.unwrap()(ctx, surfaces[0], &mut st),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+
+        let dc = vt.vaDestroyContext.unwrap();
+        assert_eq!(dc(ctx, context), VA_STATUS_SUCCESS);
+        assert_eq!(dc(ctx, context), VA_STATUS_ERROR_INVALID_CONTEXT);
+        // its surfaces are free again for a new context
+        assert_eq!(
+            cc(
+                ctx,
+                config,
+                1920,
+                1080,
+                0,
+                surfaces[1..].as_mut_ptr(),
+                3,
+                &mut c2
+            ),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(
+            cb(
+                ctx,
+                context,
+                sys::VASliceDataBufferType,
+                16,
+                1,
+                ptr::null_mut(),
+                &mut b2
+            ),
+            VA_STATUS_ERROR_INVALID_CONTEXT
+        );
+        assert_eq!(ds(ctx, surfaces[1..].as_mut_ptr(), 3), VA_STATUS_SUCCESS);
+        assert_eq!(ds(ctx, legacy.as_mut_ptr(), 2), VA_STATUS_SUCCESS);
+        assert_eq!(dc(ctx, c2), VA_STATUS_SUCCESS);
+
+        // after vaTerminate: INVALID_DISPLAY
+        assert_eq!(vt.vaTerminate.unwrap()(ctx), VA_STATUS_SUCCESS);
+        assert_eq!(
+            vt.vaSyncSurface.unwrap()(ctx, surfaces[1]),
+            VA_STATUS_ERROR_INVALID_DISPLAY
+        );
+        assert_eq!(db(ctx, b2), VA_STATUS_ERROR_INVALID_DISPLAY);
+        assert_eq!(
+            create2(ctx, yuv420, 64, 64, one.as_mut_ptr(), 1, ptr::null_mut(), 0),
+            VA_STATUS_ERROR_INVALID_DISPLAY
+        );
+    }
+}
+
+#[test]
+fn random_object_calls_give_statuses() {
+    let (mut d, config) = display_with_config(sys::VAProfileHEVCMain, sys::VA_RT_FORMAT_YUV420);
+    let vt = *d.vt();
+    let ctx = d.ptr();
+    let mut rng = Rng(0x0B1E_C75E_ED00_0002);
+    let mut surfaces: Vec<VASurfaceID> =
+        vec![0, sys::VA_INVALID_ID, crate::objects::SURFACE_IDS.base];
+    let mut contexts: Vec<VAContextID> =
+        vec![0, sys::VA_INVALID_ID, crate::objects::CONTEXT_IDS.base];
+    let mut buffers: Vec<VABufferID> = vec![0, sys::VA_INVALID_ID, crate::objects::BUFFER_IDS.base];
+    let configs = [config, config + 1, 0];
+    let sizes: Vec<u32> = vec![0, 1, 16, 64, 1920, 4096, 70000, u32::MAX];
+    let counts: Vec<u32> = vec![0, 1, 2, 4, 1 << 20, u32::MAX];
+    let rts = [
+        sys::VA_RT_FORMAT_YUV420,
+        sys::VA_RT_FORMAT_YUV420_10,
+        0,
+        u32::MAX,
+    ];
+    let types: Vec<VABufferType> = (0..16).chain([u32::MAX]).collect();
+    let allowed = [
+        VA_STATUS_SUCCESS,
+        VA_STATUS_ERROR_INVALID_PARAMETER,
+        VA_STATUS_ERROR_INVALID_CONFIG,
+        VA_STATUS_ERROR_INVALID_SURFACE,
+        VA_STATUS_ERROR_INVALID_CONTEXT,
+        VA_STATUS_ERROR_INVALID_BUFFER,
+        VA_STATUS_ERROR_ALLOCATION_FAILED,
+        VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT,
+        VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE,
+        VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED,
+        VA_STATUS_ERROR_SURFACE_BUSY,
+        VA_STATUS_ERROR_INVALID_IMAGE_FORMAT,
+        VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+    ];
+    let mut made = 0;
+    for _ in 0..5000 {
+        // Arrays of 4 ids: every count passed with a non-null array is ≤ 4.
+        let mut ids = [0u32; 4];
+        let n = rng.pick(&[0u32, 1, 2, 4]);
+        let mut out = 0u32;
+        let mut p: *mut c_void = ptr::null_mut();
+        let mut attrs = [int_attrib(
+            rng.pick(&[1, 6, 7, 8, 99]),
+            rng.pick(&[
+                0,
+                sys::VA_FOURCC_NV12,
+                sys::VA_FOURCC_P010,
+                1,
+                4,
+                0x4000_0000,
+            ]),
+        )];
+        let na = rng.pick(&[0u32, 1]);
+        // SAFETY: ctx initialised; arrays hold ≥ the counts passed; buffer
+        // data is null (the driver zero-fills), out-pointers valid.
+        let s = unsafe {
+            match rng.next() % 9 {
+                0 => {
+                    let s = vt.vaCreateSurfaces2.unwrap()(
+                        ctx,
+                        rng.pick(&rts),
+                        rng.pick(&sizes),
+                        rng.pick(&sizes),
+                        ids.as_mut_ptr(),
+                        n,
+                        attrs.as_mut_ptr(),
+                        na,
+                    );
+                    if s == VA_STATUS_SUCCESS {
+                        surfaces.extend_from_slice(&ids[..n as usize]);
+                    }
+                    s
+                }
+                1 => {
+                    for i in &mut ids {
+                        *i = rng.pick(&surfaces);
+                    }
+                    vt.vaDestroySurfaces.unwrap()(ctx, ids.as_mut_ptr(), n as c_int)
+                }
+                2 => {
+                    for i in &mut ids {
+                        *i = rng.pick(&surfaces);
+                    }
+                    let s = vt.vaCreateContext.unwrap()(
+                        ctx,
+                        rng.pick(&configs),
+                        rng.pick(&sizes) as c_int,
+                        rng.pick(&sizes) as c_int,
+                        0,
+                        ids.as_mut_ptr(),
+                        n as c_int,
+                        &mut out,
+                    );
+                    if s == VA_STATUS_SUCCESS {
+                        contexts.push(out);
+                    }
+                    s
+                }
+                3 => vt.vaDestroyContext.unwrap()(ctx, rng.pick(&contexts)),
+                4 => {
+                    let s = vt.vaCreateBuffer.unwrap()(
+                        ctx,
+                        rng.pick(&contexts),
+                        rng.pick(&types),
+                        rng.pick(&sizes),
+                        rng.pick(&counts),
+                        ptr::null_mut(),
+                        &mut out,
+                    );
+                    if s == VA_STATUS_SUCCESS {
+                        buffers.push(out);
+                        made += 1;
+                    }
+                    s
+                }
+                5 => vt.vaMapBuffer.unwrap()(ctx, rng.pick(&buffers), &mut p),
+                6 => vt.vaUnmapBuffer.unwrap()(ctx, rng.pick(&buffers)),
+                7 => vt.vaDestroyBuffer.unwrap()(ctx, rng.pick(&buffers)),
+                _ => {
+                    let mut st = 0;
+                    vt.vaQuerySurfaceStatus.unwrap()(ctx, rng.pick(&surfaces), &mut st)
+                }
+            }
+        };
+        assert!(allowed.contains(&s), "status {s:#x}");
+    }
+    assert!(
+        made > 3 && surfaces.len() > 10 && contexts.len() > 3,
+        "{made} buffers, {} surfaces, {} contexts",
+        surfaces.len(),
+        contexts.len()
+    );
     // SAFETY: initialised.
     let status = unsafe { vt.vaTerminate.unwrap()(ctx) };
     assert_eq!(status, VA_STATUS_SUCCESS);
