@@ -33,26 +33,52 @@
 //! callback.
 //!
 //! # What is implemented
-//! `vaTerminate`, `vaQueryConfigProfiles`, `vaQueryConfigEntrypoints` (VLD
-//! only), `vaGetConfigAttributes` (`VAConfigAttribRTFormat`; every other
+//! Configs: `vaTerminate`, `vaQueryConfigProfiles`, `vaQueryConfigEntrypoints`
+//! (VLD only), `vaGetConfigAttributes` (`VAConfigAttribRTFormat`; every other
 //! attribute `VA_ATTRIB_NOT_SUPPORTED`), `vaCreateConfig`, `vaDestroyConfig`,
 //! `vaQueryConfigAttributes`.
 //!
+//! Objects, without decoding ([`surface`], [`buffer`]):
+//! - `vaQueryImageFormats`: NV12, and P010 when a served device decodes a
+//!   10-bit profile. `vaQuerySurfaceAttributes` of a config:
+//!   `VASurfaceAttribPixelFormat` (NV12 / P010 by the config's RT format),
+//!   `VASurfaceAttribMemoryType` (`VA` | `DRM_PRIME_2`), min / max width and
+//!   height (the routed device's `CodecSupport` maximum, capped at
+//!   [`surface::SURFACE_DIM_CAP`]).
+//! - `vaCreateSurfaces2` / `vaCreateSurfaces` (RT format `YUV420` or
+//!   `YUV420_10`; `VASurfaceAttribExternalBufferDescriptor` is refused with
+//!   `VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE`: surfaces will be the decoder's
+//!   CAPTURE buffers), `vaDestroySurfaces`, `vaQuerySurfaceStatus`
+//!   (`VASurfaceReady`), `vaSyncSurface` (returns at once). A surface is a
+//!   record (size, RT format, state) the decode milestone binds to a CAPTURE
+//!   buffer.
+//! - `vaCreateContext` (checks the config, the size and the render targets,
+//!   records them; the engine session is created in the decode milestone),
+//!   `vaDestroyContext`.
+//! - `vaCreateBuffer` (picture / IQ matrix / slice parameter / slice data /
+//!   probability buffers, copied; at most [`buffer::MAX_BUFFER_BYTES`] each,
+//!   [`buffer::MAX_LIVE_BUFFERS`] and [`buffer::MAX_LIVE_BUFFER_BYTES`] in
+//!   all), `vaBufferSetNumElements`, `vaMapBuffer` / `vaUnmapBuffer` (a stable
+//!   pointer into the buffer's storage), `vaDestroyBuffer`, `vaBufferInfo`.
+//!
 //! **Every other `VADriverVTable` slot returns `VA_STATUS_ERROR_UNIMPLEMENTED`**
 //! (a stub per slot, generated from the headers by build.rs), among them:
-//! `vaCreateSurfaces` / `vaCreateSurfaces2`, `vaDestroySurfaces`,
-//! `vaCreateContext`, `vaDestroyContext`, `vaCreateBuffer`, `vaMapBuffer`,
-//! `vaUnmapBuffer`, `vaDestroyBuffer`, `vaBeginPicture`, `vaRenderPicture`,
-//! `vaEndPicture`, `vaSyncSurface`, `vaQuerySurfaceStatus`,
-//! `vaQuerySurfaceAttributes`, `vaExportSurfaceHandle`, `vaQueryImageFormats`,
-//! `vaCreateImage`, `vaDeriveImage`, `vaGetImage`, `vaPutImage`,
-//! `vaDestroyImage`, the subpicture and display-attribute calls. So clients
-//! can list and configure, not yet decode.
+//! `vaBeginPicture`, `vaRenderPicture`, `vaEndPicture`,
+//! `vaExportSurfaceHandle`, `vaCreateImage`, `vaDeriveImage`, `vaGetImage`,
+//! `vaPutImage`, `vaDestroyImage`, `vaQuerySurfaceError`, `vaCreateBuffer2`,
+//! `vaSyncSurface2`, `vaSyncBuffer`, the subpicture and display-attribute
+//! calls. So clients can configure and allocate, not yet decode.
 //!
 //! # Objects
 //! One heap per object type ([`objects`]), IDs from disjoint ranges and never
 //! reused within a process: a bad or stale ID gives the type's
-//! `VA_STATUS_ERROR_INVALID_*` (configs: `VA_STATUS_ERROR_INVALID_CONFIG`).
+//! `VA_STATUS_ERROR_INVALID_{CONFIG,SURFACE,CONTEXT,BUFFER}`; a null pointer
+//! `VA_STATUS_ERROR_INVALID_PARAMETER`. Every client-given size is bounded
+//! before anything is allocated or read. `vaDestroySurfaces` destroys a
+//! surface a live context uses (and drops it from the context: libva's va.h
+//! and bootlin's libva-v4l2-request do not refuse it); `vaCreateContext`
+//! refuses a render target bound to another live context with
+//! `VA_STATUS_ERROR_SURFACE_BUSY`.
 //!
 //! # Safety
 //! `unsafe` lives in the private `ffi` module only (bindings, entry points),
