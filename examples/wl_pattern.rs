@@ -33,7 +33,7 @@ use std::os::unix::fs::FileExt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
+use vreq_core::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_engine::Engine;
 use vreq_frame::PixelFormat;

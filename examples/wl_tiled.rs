@@ -31,7 +31,7 @@ use std::os::fd::BorrowedFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
+use vreq_core::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_engine::Engine;
 use vreq_frame::PixelFormat;

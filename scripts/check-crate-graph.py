@@ -26,7 +26,7 @@ ARROWS = {
     "vreq-container": {"vreq-core"},
     "vreq-codec": {"vreq-core"},
     "vreq-v4l2": {"vreq-core", "vreq-frame"},
-    "vreq-engine": {"vreq-core", "vreq-codec", "vreq-frame", "vreq-v4l2"},
+    "vreq-engine": {"vreq-core", "vreq-frame", "vreq-v4l2"},
     "vreq-present": {"vreq-frame"},
     "vreq-va": {"vreq-core", "vreq-frame", "vreq-v4l2", "vreq-engine"},
     "vreq-testkit": {"vreq-core", "vreq-frame", "vreq-v4l2"},

@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
-use vreq_codec::CodecEvent;
 use vreq_container as container;
-use vreq_core::{CodedUnit, StreamParams};
+use vreq_core::{CodecEvent, CodedUnit, StreamParams};
 use vreq_testkit::{manifest, media_dir};
 use vreqplay::player::{codec_for_track, pick_track};
 
@@ -89,7 +88,7 @@ fn first_params(path: &std::path::Path) -> Result<(container::TrackInfo, StreamP
         }
         Err(e) => Err(NoParams::Failed(e.to_string())),
         Ok(d) => first_params_of(path, d).map_err(|e| match e {
-            vreq_codec::CodecError::Unsupported(m) => NoParams::Refused(m),
+            vreq_core::CodecError::Unsupported(m) => NoParams::Refused(m),
             other => NoParams::Failed(other.to_string()),
         }),
     }
@@ -98,8 +97,8 @@ fn first_params(path: &std::path::Path) -> Result<(container::TrackInfo, StreamP
 fn first_params_of(
     path: &std::path::Path,
     mut demux: Box<dyn container::Demuxer>,
-) -> Result<(container::TrackInfo, StreamParams), vreq_codec::CodecError> {
-    use vreq_codec::CodecError;
+) -> Result<(container::TrackInfo, StreamParams), vreq_core::CodecError> {
+    use vreq_core::CodecError;
     let bad = |e: String| CodecError::BadConfig(e);
     let (track, kind) = pick_track(path, demux.as_ref()).map_err(|e| bad(e.to_string()))?;
     let mut codec = codec_for_track(path, &track, kind).map_err(|e| bad(e.to_string()))?;
@@ -311,7 +310,7 @@ fn vp9_render_size_becomes_the_pixel_aspect() {
     // render_height_minus_1 = 239. 32 inserted bits keep the compressed
     // header byte-aligned, so the frame stays valid.
     use vreq_codec::vp9::Vp9Codec;
-    use vreq_codec::StatelessCodec;
+    use vreq_core::StatelessCodec;
     let path = media_dir().join("crates-cros-codecs/test-25fps.vp9.ivf");
     let mut demux = container::open(&path).unwrap();
     let pkt = demux.next_packet().unwrap().unwrap();

@@ -5,10 +5,9 @@ use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_codec::StatelessCodec;
 use vreq_container as container;
 use vreq_container::TrackInfo;
-use vreq_core::{CodecKind, CodedUnit};
+use vreq_core::{CodecKind, CodedUnit, StatelessCodec};
 use vreq_engine::Engine;
 use vreq_frame::{DecodedFrame, PlanesRef};
 use vreq_present::{FrameSource, NullSink, PresentError, Sink, UserCommand};

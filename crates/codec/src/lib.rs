@@ -7,7 +7,7 @@
 //! reads a file. Each codec folder (`h264`, `hevc`, `vp8`, `vp9`, `mpeg2`)
 //! has the same files: `parser` (syntax), `dpb` (reference pictures and
 //! output order), `controls` (uAPI structs for one picture) and `mod` (the
-//! [`StatelessCodec`] implementation), plus its unit tests in `tests`
+//! [`vreq_core::StatelessCodec`] implementation), plus its unit tests in `tests`
 //! (`vp8` also keeps its probability tables in `probs`).
 //! [`make_codec`] builds the one for a [`CodecKind`].
 
@@ -15,8 +15,8 @@
 
 // Private imports: the codec modules name these as `super::X`.
 use vreq_core::{
-    reduce_ratio, uapi_ext, CodecKind, CodecPrivate, CodedUnit, Control, DecodeJob, DecodeMode,
-    StartCode, StreamParams,
+    reduce_ratio, uapi_ext, CodecError, CodecEvent, CodecKind, CodecPrivate, CodedUnit, Control,
+    DecodeJob, DecodeMode, StartCode, StatelessCodec, StreamParams,
 };
 
 pub mod h264;
@@ -116,65 +116,6 @@ pub fn vp9_render_pixel_aspect(
         u64::from(render_height) * u64::from(width),
     )
     .unwrap_or((1, 1))
-}
-
-/// What a codec asks of the engine, in order.
-#[derive(Debug)]
-pub enum CodecEvent {
-    /// The sequence changed (first SPS, or new size/depth/DPB size): the engine
-    /// must (re)configure the device before the next [`CodecEvent::Decode`].
-    Configure(StreamParams),
-    /// Submit this request.
-    Decode(DecodeJob),
-    /// The picture decoded with `timestamp_ns` is next in display order; show it at `pts_ns`
-    /// (possibly again: see [`CodecEvent::Unref`]).
-    Output { timestamp_ns: u64, pts_ns: i64 },
-    /// The picture is neither needed for reference nor waiting for output:
-    /// its CAPTURE buffer may be reused once the consumer dropped it. Contract
-    /// (the engine, `crates/engine`, relies on it): a picture's Unref comes
-    /// after its last [`CodecEvent::Output`]; a picture may be output more than once (VP9
-    /// `show_existing_frame`, same `timestamp_ns`, new pts) or never (VP9
-    /// hidden frames, HEVC `pic_output_flag` 0), and then gets only its Unref.
-    Unref { timestamp_ns: u64 },
-    /// Input was skipped: what and where (decoding resumes at the next random-access point).
-    Skipped { byte_offset: u64, reason: String },
-}
-
-/// Errors that stop a codec (bad input that is merely skipped is a
-/// [`CodecEvent::Skipped`] instead).
-#[derive(Debug, thiserror::Error)]
-pub enum CodecError {
-    #[error("unsupported stream: {0}")]
-    Unsupported(String),
-    #[error("bad codec configuration: {0}")]
-    BadConfig(String),
-}
-
-/// One stateless codec: coded units in, device requests and display-order
-/// events out. Fixed call order: [`StatelessCodec::push`] any number of times,
-/// draining [`StatelessCodec::poll`] after each; [`StatelessCodec::flush`] at
-/// end of stream (or before a seek), then drain again.
-pub trait StatelessCodec {
-    /// Which codec this is.
-    fn kind(&self) -> CodecKind;
-    /// Tells the codec the device's decode mode and start-code setting (before the first push).
-    fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode);
-    /// Tells the codec which optional controls the device has (before the
-    /// first push): `has(id)` answers for a `V4L2_CID_STATELESS_*` id, as probed
-    /// with `VIDIOC_QUERY_EXT_CTRL` when the device was opened (e.g. HEVC
-    /// `ENTRY_POINT_OFFSETS`, `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS`). A codec must
-    /// never send an optional control the device lacks. Default: ignores it.
-    fn set_device_controls(&mut self, has: &dyn Fn(u32) -> bool) {
-        let _ = has;
-    }
-    /// Feeds one coded unit. Malformed input becomes [`CodecEvent::Skipped`].
-    fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError>;
-    /// End of stream: decode what is pending and output every remaining picture.
-    fn flush(&mut self) -> Result<(), CodecError>;
-    /// Drops all state except parameter sets (seek); the next picture must be a random-access point.
-    fn reset(&mut self);
-    /// The next pending event, if any.
-    fn poll(&mut self) -> Option<CodecEvent>;
 }
 
 /// The codec for a stream of `kind` with the container's out-of-band

@@ -9,6 +9,10 @@
 //! * [`StreamParams`], [`DecodeMode`], [`StartCode`]: what the device is
 //!   configured for.
 //! * [`CodedUnit`] and [`CodecPrivate`]: what a demuxer hands a codec.
+//! * [`StatelessCodec`], [`CodecEvent`], [`CodecError`]: what a codec says to
+//!   whoever drives the device (the engine); implemented by `vreq-codec`'s
+//!   codecs (from a bitstream) and by `vreq-va`'s VA adapter (from VA-API
+//!   buffers).
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
 //!   MPEG-2 demuxer and the MPEG-2 codec both read.
 
@@ -289,6 +293,65 @@ pub enum CodecPrivate {
     },
     /// Anything else, verbatim (vpcC, MPEG-2 sequence header, CodecPrivate...).
     Raw(Vec<u8>),
+}
+
+/// What a codec asks of the engine, in order.
+#[derive(Debug)]
+pub enum CodecEvent {
+    /// The sequence changed (first SPS, or new size/depth/DPB size): the engine
+    /// must (re)configure the device before the next [`CodecEvent::Decode`].
+    Configure(StreamParams),
+    /// Submit this request.
+    Decode(DecodeJob),
+    /// The picture decoded with `timestamp_ns` is next in display order; show it at `pts_ns`
+    /// (possibly again: see [`CodecEvent::Unref`]).
+    Output { timestamp_ns: u64, pts_ns: i64 },
+    /// The picture is neither needed for reference nor waiting for output:
+    /// its CAPTURE buffer may be reused once the consumer dropped it. Contract
+    /// (the engine, `crates/engine`, relies on it): a picture's Unref comes
+    /// after its last [`CodecEvent::Output`]; a picture may be output more than once (VP9
+    /// `show_existing_frame`, same `timestamp_ns`, new pts) or never (VP9
+    /// hidden frames, HEVC `pic_output_flag` 0), and then gets only its Unref.
+    Unref { timestamp_ns: u64 },
+    /// Input was skipped: what and where (decoding resumes at the next random-access point).
+    Skipped { byte_offset: u64, reason: String },
+}
+
+/// Errors that stop a codec (bad input that is merely skipped is a
+/// [`CodecEvent::Skipped`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("unsupported stream: {0}")]
+    Unsupported(String),
+    #[error("bad codec configuration: {0}")]
+    BadConfig(String),
+}
+
+/// One stateless codec: coded units in, device requests and display-order
+/// events out. Fixed call order: [`StatelessCodec::push`] any number of times,
+/// draining [`StatelessCodec::poll`] after each; [`StatelessCodec::flush`] at
+/// end of stream (or before a seek), then drain again.
+pub trait StatelessCodec {
+    /// Which codec this is.
+    fn kind(&self) -> CodecKind;
+    /// Tells the codec the device's decode mode and start-code setting (before the first push).
+    fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode);
+    /// Tells the codec which optional controls the device has (before the
+    /// first push): `has(id)` answers for a `V4L2_CID_STATELESS_*` id, as probed
+    /// with `VIDIOC_QUERY_EXT_CTRL` when the device was opened (e.g. HEVC
+    /// `ENTRY_POINT_OFFSETS`, `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS`). A codec must
+    /// never send an optional control the device lacks. Default: ignores it.
+    fn set_device_controls(&mut self, has: &dyn Fn(u32) -> bool) {
+        let _ = has;
+    }
+    /// Feeds one coded unit. Malformed input becomes [`CodecEvent::Skipped`].
+    fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError>;
+    /// End of stream: decode what is pending and output every remaining picture.
+    fn flush(&mut self) -> Result<(), CodecError>;
+    /// Drops all state except parameter sets (seek); the next picture must be a random-access point.
+    fn reset(&mut self);
+    /// The next pending event, if any.
+    fn poll(&mut self) -> Option<CodecEvent>;
 }
 
 #[cfg(test)]

@@ -30,8 +30,9 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
 
-use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
-use vreq_core::{CodecKind, CodedUnit, Control, StreamParams};
+use vreq_core::{
+    CodecError, CodecEvent, CodecKind, CodedUnit, Control, StatelessCodec, StreamParams,
+};
 use vreq_frame::{BufferReturn, CaptureFormat, DecodedFrame, PlanesRef};
 use vreq_v4l2::{DecoderDevice, DeviceError};
 

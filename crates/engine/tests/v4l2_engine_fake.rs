@@ -21,7 +21,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use v4l2r::bindings;
-use vreq_codec::{CodecError, CodecEvent, StatelessCodec};
+use vreq_core::{CodecError, CodecEvent, StatelessCodec};
 use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_engine::Engine;
 use vreq_frame::DecodedFrame;

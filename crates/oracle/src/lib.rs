@@ -45,7 +45,7 @@ pub fn normalise_trace_opts(
 /// The controls a visl instance registers (kernel 6.12 `visl-core.c`
 /// `visl_*_ctrl_descs`; kernel 7.2 + the sid lab patch adds HEVC
 /// EXT_SPS_ST/LT_RPS unless `hevc_ext_sps_rps=0`): what
-/// [`vreq_codec::StatelessCodec::set_device_controls`] is told offline.
+/// [`vreq_core::StatelessCodec::set_device_controls`] is told offline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VislControls {
     /// `V4L2_CID_STATELESS_HEVC_EXT_SPS_ST_RPS` / `_LT_RPS` registered.
@@ -103,14 +103,14 @@ impl VislControls {
 ///
 /// Errors: the file can't be demuxed, has no decodable track, the codec
 /// refuses the stream (e.g. VP9 profile 3), or the codec stops
-/// ([`vreq_codec::CodecError`]); each names the file (and the byte offset
+/// ([`vreq_core::CodecError`]); each names the file (and the byte offset
 /// of the packet).
 pub fn codec_jobs_with(
     path: &std::path::Path,
     controls: VislControls,
     max_jobs: Option<usize>,
 ) -> Result<(vreq_core::CodecKind, Vec<vreq_core::DecodeJob>), String> {
-    use vreq_codec::CodecEvent;
+    use vreq_core::CodecEvent;
     use vreq_core::{CodecKind, CodedUnit, DecodeMode, StartCode};
     let p = path.display();
     let mut demux = vreq_container::open(path).map_err(|e| e.to_string())?;
@@ -128,7 +128,7 @@ pub fn codec_jobs_with(
     codec.set_device_controls(&|id| controls.has(id));
     let max = max_jobs.unwrap_or(usize::MAX);
     let mut jobs = Vec::new();
-    let drain = |codec: &mut Box<dyn vreq_codec::StatelessCodec>, jobs: &mut Vec<_>| {
+    let drain = |codec: &mut Box<dyn vreq_core::StatelessCodec>, jobs: &mut Vec<_>| {
         while let Some(ev) = codec.poll() {
             if let CodecEvent::Decode(j) = ev {
                 if jobs.len() < max {
