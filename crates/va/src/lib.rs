@@ -92,6 +92,7 @@ pub mod buffer;
 pub mod driver;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;
+pub mod map;
 pub mod objects;
 pub mod profiles;
 pub mod status;
