@@ -89,6 +89,7 @@
 #![deny(unsafe_code)]
 
 pub mod buffer;
+pub mod decode;
 pub mod driver;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;

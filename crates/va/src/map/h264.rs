@@ -960,4 +960,4 @@ pub fn jobs(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -61,7 +61,7 @@ impl W {
     }
 }
 
-fn params(seq: SeqBits, pic: PicBits) -> sys::VAPictureParameterBufferH264 {
+pub(crate) fn params(seq: SeqBits, pic: PicBits) -> sys::VAPictureParameterBufferH264 {
     let mut pp = sys::VAPictureParameterBufferH264 {
         CurrPic: Default::default(),
         ReferenceFrames: [Default::default(); 16],
@@ -92,7 +92,7 @@ fn params(seq: SeqBits, pic: PicBits) -> sys::VAPictureParameterBufferH264 {
 
 /// 4:2:0 progressive, log2_max_frame_num 4, POC type 0 with 6-bit lsb,
 /// CABAC, weighted P prediction, deblocking control present.
-fn seq_pic() -> (SeqBits, PicBits) {
+pub(crate) fn seq_pic() -> (SeqBits, PicBits) {
     let mut s = SeqBits::default();
     s.set_chroma_format_idc(1);
     s.set_frame_mbs_only_flag(1);
@@ -190,7 +190,7 @@ fn emulation_prevention_bytes_are_not_counted() {
 }
 
 /// An IDR I slice (nal_ref_idc 3) of the `seq_pic` sequence.
-fn idr_slice() -> Vec<u8> {
+pub(crate) fn idr_slice() -> Vec<u8> {
     let mut w = W::default();
     w.u(1, 0).u(2, 3).u(5, 5); // NAL header
     w.ue(0).ue(7).ue(0); // first_mb_in_slice, slice_type I (7), pps id
@@ -231,7 +231,7 @@ fn idr_slice_header() {
 
 /// A P slice: override of the active count, a list modification, a
 /// pred_weight_table, MMCOs.
-fn p_slice() -> Vec<u8> {
+pub(crate) fn p_slice() -> Vec<u8> {
     let mut w = W::default();
     w.u(1, 0).u(2, 2).u(5, 1);
     w.ue(0).ue(5).ue(0); // first_mb 0, P (5), pps 0
@@ -274,7 +274,7 @@ fn surfaces(s: VASurfaceID) -> Option<u64> {
     }
 }
 
-fn refs(pp: &mut sys::VAPictureParameterBufferH264) {
+pub(crate) fn refs(pp: &mut sys::VAPictureParameterBufferH264) {
     pp.frame_num = 1;
     let r = &mut pp.ReferenceFrames;
     // short-term frame_num 0 (< 1), long-term idx 0, short-term 14 (wraps),

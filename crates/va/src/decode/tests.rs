@@ -1,0 +1,154 @@
+use super::*;
+use crate::map::h264::tests::{idr_slice, p_slice, params, seq_pic};
+use vreq_core::Control;
+use vreq_testkit::fake::FakeDevice;
+use vreq_v4l2::profile::for_driver;
+
+fn visl() -> FakeDevice {
+    FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::H264)
+}
+
+fn slice(data: &[u8], slice_type: u8) -> h264::Slice<'_> {
+    let mut sp = sys::VASliceParameterBufferH264 {
+        slice_data_size: data.len() as u32,
+        slice_type,
+        ..Default::default()
+    };
+    for r in sp.RefPicList0.iter_mut().chain(sp.RefPicList1.iter_mut()) {
+        r.picture_id = sys::VA_INVALID_SURFACE;
+        r.flags = sys::VA_PICTURE_H264_INVALID;
+    }
+    h264::Slice { params: sp, data }
+}
+
+/// Picture parameters of an IDR into `cur`, or of a P picture into `cur`
+/// referencing `reference` (short-term, frame_num 0).
+fn picture(cur: VASurfaceID, reference: Option<VASurfaceID>) -> sys::VAPictureParameterBufferH264 {
+    let (s, p) = seq_pic();
+    let mut pp = params(s, p);
+    pp.CurrPic.picture_id = cur;
+    if let Some(r) = reference {
+        pp.frame_num = 1;
+        pp.ReferenceFrames[0] = sys::VAPictureH264 {
+            picture_id: r,
+            frame_idx: 0,
+            flags: sys::VA_PICTURE_H264_SHORT_TERM_REFERENCE,
+            ..Default::default()
+        };
+    }
+    pp
+}
+
+fn p_slice_referencing<'a>(
+    data: &'a [u8],
+    pp: &sys::VAPictureParameterBufferH264,
+) -> h264::Slice<'a> {
+    let mut s = slice(data, 0);
+    s.params.num_ref_idx_l0_active_minus1 = 1;
+    s.params.RefPicList0[0] = pp.ReferenceFrames[0];
+    s
+}
+
+#[test]
+fn idr_then_p_decode_and_reference_by_timestamp() {
+    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let (idr, p) = (idr_slice(), p_slice());
+    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
+        .unwrap();
+    let pp = picture(2, Some(1));
+    d.decode_h264(2, &pp, None, &[p_slice_referencing(&p, &pp)])
+        .unwrap();
+    d.sync(2).unwrap();
+    d.sync(1).unwrap();
+    assert!(d.frame(1).is_some() && d.frame(2).is_some());
+    assert_eq!(d.status(1), Ok(sys::VASurfaceReady));
+    let dev = d.engine().device();
+    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    let jobs = dev.jobs();
+    assert_eq!(jobs.len(), 2);
+    let (t1, t2) = (jobs[0].timestamp_ns, jobs[1].timestamp_ns);
+    assert_ne!(t1, t2);
+    assert_eq!(d.timestamp_of(1), Some(t1));
+    assert_eq!(
+        jobs[0].control_ids,
+        [
+            bindings::V4L2_CID_STATELESS_H264_SPS,
+            bindings::V4L2_CID_STATELESS_H264_PPS,
+            bindings::V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+            bindings::V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+            bindings::V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+        ]
+    );
+    // visl: slice-based, no start code; the SPS only once
+    assert_eq!(jobs[0].bitstream, idr);
+    assert_eq!(
+        jobs[1].control_ids[0],
+        bindings::V4L2_CID_STATELESS_H264_PPS
+    );
+    let Control::H264DecodeParams(dp) = &jobs[1].controls[1] else {
+        panic!("{:?}", jobs[1].control_ids)
+    };
+    assert_eq!(dp.dpb[0].reference_ts, t1);
+    let Control::H264SliceParams(sp) = &jobs[1].controls[2] else {
+        panic!("{:?}", jobs[1].control_ids)
+    };
+    assert_eq!(sp.ref_pic_list0[0].index, 0);
+    let c = dev.configures();
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].1.coded_width, c[0].1.coded_height), (64, 48));
+
+    // rendering into surface 1 again drops its frame and takes a new timestamp
+    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
+        .unwrap();
+    d.sync(1).unwrap();
+    assert_eq!(d.timestamp_of(1), Some(t2 + TIMESTAMP_STEP_NS));
+}
+
+#[test]
+fn device_error_is_a_decoding_error_for_that_surface_only() {
+    let second = 2 * TIMESTAMP_STEP_NS;
+    let mut d = Decoder::new(
+        visl().with_error_on(second),
+        sys::VAProfileH264High,
+        64,
+        48,
+        4,
+    );
+    let (idr, p) = (idr_slice(), p_slice());
+    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
+        .unwrap();
+    let pp = picture(2, Some(1));
+    d.decode_h264(2, &pp, None, &[p_slice_referencing(&p, &pp)])
+        .unwrap();
+    assert_eq!(d.sync(2), Err(VA_STATUS_ERROR_DECODING_ERROR));
+    assert_eq!(d.status(2), Err(VA_STATUS_ERROR_DECODING_ERROR));
+    assert_eq!(d.sync(1), Ok(()));
+    // the next picture decodes
+    d.decode_h264(3, &picture(3, None), None, &[slice(&idr, 2)])
+        .unwrap();
+    assert_eq!(d.sync(3), Ok(()));
+    assert!(d.frame(3).is_some());
+}
+
+#[test]
+fn bad_buffers_queue_nothing_and_the_decoder_goes_on() {
+    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let idr = idr_slice();
+    let mut oversize = slice(&idr, 2);
+    oversize.params.slice_data_size += 1;
+    assert_eq!(
+        d.decode_h264(1, &picture(1, None), None, &[oversize]),
+        Err(VA_STATUS_ERROR_INVALID_PARAMETER)
+    );
+    assert_eq!(
+        d.decode_h264(1, &picture(1, None), None, &[]),
+        Err(VA_STATUS_ERROR_INVALID_PARAMETER)
+    );
+    assert!(d.engine().device().jobs().is_empty());
+    assert_eq!(d.timestamp_of(1), None);
+    assert_eq!(d.sync(1), Ok(()));
+    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
+        .unwrap();
+    assert_eq!(d.sync(1), Ok(()));
+    assert_eq!(d.engine().device().jobs().len(), 1);
+}
