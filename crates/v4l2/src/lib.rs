@@ -155,4 +155,51 @@ pub trait DecoderDevice {
 }
 
 /// Keeps exported dmabuf fds alive alongside their buffer.
+/// A boxed device is a device (`Box<dyn DecoderDevice>`: the VA driver picks
+/// a real session or, in tests, a fake at run time).
+impl<D: DecoderDevice + ?Sized> DecoderDevice for Box<D> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn mode(&self) -> (DecodeMode, StartCode) {
+        (**self).mode()
+    }
+    fn has_control(&self, id: u32) -> bool {
+        (**self).has_control(id)
+    }
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError> {
+        (**self).configure(codec, params, first_controls, capture_buffers)
+    }
+    fn free_slots(&self) -> usize {
+        (**self).free_slots()
+    }
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+        (**self).queue(job)
+    }
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+        (**self).dequeue(timeout)
+    }
+    fn in_flight(&self) -> usize {
+        (**self).in_flight()
+    }
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+        (**self).requeue_capture(index)
+    }
+    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
+        (**self).capture_dmabufs(index)
+    }
+    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+        (**self).capture_map(index)
+    }
+    fn take_source_change(&mut self) -> bool {
+        (**self).take_source_change()
+    }
+}
+
 pub type DmabufFds = Vec<OwnedFd>;
