@@ -6,10 +6,15 @@
 use std::ffi::CString;
 use std::path::Path;
 
-use vreq_v4l2::DeviceInfo;
+use std::collections::HashMap;
+
+use vreq_core::CodecKind;
+use vreq_v4l2::{DecoderDevice, DeviceInfo};
 
 use crate::buffer::{self, Buffer};
+use crate::decode::Decoder;
 use crate::objects::{Heap, HeapFull, BUFFER_IDS, CONFIG_IDS, CONTEXT_IDS, SURFACE_IDS};
+use crate::picture::Picture;
 use crate::profiles::{self, VaProfileInfo};
 use crate::status::*;
 use crate::surface::{self, Context, ImageFormat, Surface, SurfaceAttrib, SurfaceAttribValue};
@@ -49,8 +54,20 @@ pub struct Config {
     pub device: usize,
 }
 
+/// Opens the decoder session of a context: the config's routed device
+/// and codec. The default is [`vreq_v4l2::session::Session::open`]; tests
+/// give a fake ([`Driver::with_opener`]).
+pub type Opener = Box<dyn Fn(&DeviceInfo, CodecKind) -> Result<Box<dyn DecoderDevice>, String>>;
+
+/// A context's decoding state: its decoder (opened at the first
+/// `vaBeginPicture`) and the picture being rendered.
+#[derive(Default)]
+struct Decoding {
+    decoder: Option<Decoder<Box<dyn DecoderDevice>>>,
+    picture: Option<Picture>,
+}
+
 /// The driver state of one VA display.
-#[derive(Debug)]
 pub struct Driver {
     devices: Vec<DeviceInfo>,
     profiles: Vec<VAProfile>,
@@ -66,6 +83,26 @@ pub struct Driver {
     /// ([`surface::max_size_of`]).
     max_size: (u32, u32),
     vendor: CString,
+    opener: Opener,
+    decoding: HashMap<VAContextID, Decoding>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("devices", &self.devices)
+            .field("configs", &self.configs.len())
+            .field("surfaces", &self.surfaces.len())
+            .field("contexts", &self.contexts.len())
+            .field("buffers", &self.buffers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_session(info: &DeviceInfo, codec: CodecKind) -> Result<Box<dyn DecoderDevice>, String> {
+    vreq_v4l2::session::Session::open(info, codec)
+        .map(|s| Box::new(s) as Box<dyn DecoderDevice>)
+        .map_err(|e| e.to_string())
 }
 
 fn heap_full(_: HeapFull) -> VAStatus {
@@ -142,7 +179,15 @@ impl Driver {
             ten_bit,
             max_size,
             vendor,
+            opener: Box::new(open_session),
+            decoding: HashMap::new(),
         })
+    }
+
+    /// The same driver opening its decoder sessions with `opener` (tests: fake devices).
+    pub fn with_opener(mut self, opener: Opener) -> Driver {
+        self.opener = opener;
+        self
     }
 
     /// `str_vendor`: `"vreq VA driver <version> (V4L2 stateless: <drivers>)"`.
@@ -378,6 +423,11 @@ impl Driver {
             }
         }
         for &id in ids {
+            for d in self.decoding.values_mut() {
+                if let Some(dec) = d.decoder.as_mut() {
+                    dec.forget(id);
+                }
+            }
             if let Some(s) = self.surfaces.remove(id) {
                 if let Some(c) = s.context.and_then(|c| self.contexts.get_mut(c)) {
                     c.render_targets.retain(|&t| t != id);
@@ -392,17 +442,133 @@ impl Driver {
         self.surfaces.get(id).ok_or(VA_STATUS_ERROR_INVALID_SURFACE)
     }
 
+    /// The decoder of the context whose last picture went into `id`, if any.
+    fn decoder_of(&mut self, id: VASurfaceID) -> Option<&mut Decoder<Box<dyn DecoderDevice>>> {
+        self.decoding
+            .values_mut()
+            .filter_map(|d| d.decoder.as_mut())
+            .find(|d| d.timestamp_of(id).is_some())
+    }
+
     /// `vaQuerySurfaceStatus`: `VASurfaceReady` for a surface never rendered
-    /// (the only kind before the decode milestone).
-    pub fn query_surface_status(&self, id: VASurfaceID) -> Result<VASurfaceStatus, VAStatus> {
-        match self.surface(id)?.state {
-            surface::SurfaceState::Fresh => Ok(sys::VASurfaceReady),
+    /// or decoded, `VASurfaceRendering` while its picture is in flight,
+    /// `VA_STATUS_ERROR_DECODING_ERROR` when the device flagged it
+    /// ([`Decoder::status`]).
+    pub fn query_surface_status(&mut self, id: VASurfaceID) -> Result<VASurfaceStatus, VAStatus> {
+        self.surface(id)?;
+        match self.decoder_of(id) {
+            Some(d) => d.status(id),
+            None => Ok(sys::VASurfaceReady),
         }
     }
 
-    /// `vaSyncSurface`: returns at once for a surface never rendered.
-    pub fn sync_surface(&self, id: VASurfaceID) -> Result<(), VAStatus> {
-        self.surface(id).map(|_| ())
+    /// `vaSyncSurface`: waits for the surface's picture ([`Decoder::sync`]:
+    /// at most the engine's `DEVICE_TIMEOUT` per wait); returns at once for a
+    /// surface never rendered; `VA_STATUS_ERROR_DECODING_ERROR` for a
+    /// picture the device flagged.
+    pub fn sync_surface(&mut self, id: VASurfaceID) -> Result<(), VAStatus> {
+        self.surface(id)?;
+        match self.decoder_of(id) {
+            Some(d) => d.sync(id),
+            None => Ok(()),
+        }
+    }
+
+    /// `vaBeginPicture`: starts a picture of `context` into `target` (a live
+    /// surface of one of the config's RT formats, not bound to another
+    /// context). Opens the context's decoder session on the config's device
+    /// the first time (`VA_STATUS_ERROR_OPERATION_FAILED` when it does not
+    /// open). Only H.264 decodes yet: other profiles give
+    /// `VA_STATUS_ERROR_UNIMPLEMENTED`. A picture begun and not ended is dropped.
+    pub fn begin_picture(
+        &mut self,
+        context: VAContextID,
+        target: VASurfaceID,
+    ) -> Result<(), VAStatus> {
+        let ctx = self.context(context)?;
+        let (config, width, height, n) = (
+            ctx.config,
+            ctx.width,
+            ctx.height,
+            ctx.render_targets.len() as u32,
+        );
+        let c = self.config(config)?;
+        let (profile, rt, device) = (c.profile, c.rt_format, c.device);
+        let s = self.surface(target)?;
+        if s.rt_format & rt == 0 {
+            return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+        }
+        if s.context.is_some_and(|c| c != context) {
+            return Err(VA_STATUS_ERROR_SURFACE_BUSY);
+        }
+        if profiles::info(profile).map(|i| i.codec) != Some(CodecKind::H264) {
+            return Err(VA_STATUS_ERROR_UNIMPLEMENTED);
+        }
+        let entry = self.decoding.entry(context).or_default();
+        if entry.decoder.is_none() {
+            let dev = (self.opener)(&self.devices[device], CodecKind::H264).map_err(|e| {
+                tracing::error!("vaBeginPicture: {e}");
+                VA_STATUS_ERROR_OPERATION_FAILED
+            })?;
+            entry.decoder = Some(Decoder::new(dev, profile, width, height, n));
+        }
+        entry.picture = Some(Picture::new(target));
+        Ok(())
+    }
+
+    /// `vaRenderPicture`: copies each buffer (of this context) into the
+    /// picture begun on `context` ([`Picture::render`]).
+    /// `VA_STATUS_ERROR_INVALID_BUFFER` for a buffer unknown or of another
+    /// context; `VA_STATUS_ERROR_INVALID_PARAMETER` without `vaBeginPicture`.
+    pub fn render_picture(
+        &mut self,
+        context: VAContextID,
+        buffers: &[VABufferID],
+    ) -> Result<(), VAStatus> {
+        self.context(context)?;
+        for &id in buffers {
+            let b = self.buffer(id)?;
+            if b.context != context {
+                return Err(VA_STATUS_ERROR_INVALID_BUFFER);
+            }
+        }
+        let Some(pic) = self
+            .decoding
+            .get_mut(&context)
+            .and_then(|d| d.picture.as_mut())
+        else {
+            return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
+        };
+        for &id in buffers {
+            let b = self.buffers.get(id).ok_or(VA_STATUS_ERROR_INVALID_BUFFER)?;
+            pic.render(b.type_, b.data(), b.num_elements)?;
+        }
+        Ok(())
+    }
+
+    /// `vaEndPicture`: decodes the picture ([`Picture::end`],
+    /// [`Decoder::decode_h264`]); `VA_STATUS_ERROR_INVALID_PARAMETER`
+    /// without `vaBeginPicture`. The context stays usable after an error.
+    pub fn end_picture(&mut self, context: VAContextID) -> Result<(), VAStatus> {
+        self.context(context)?;
+        let d = self
+            .decoding
+            .get_mut(&context)
+            .ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let pic = d.picture.take().ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        let dec = d
+            .decoder
+            .as_mut()
+            .ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)?;
+        if self.surfaces.get(pic.target).is_none() {
+            return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+        }
+        pic.end(dec)
+    }
+
+    /// The decoder of a context, once a picture was begun on it (tests).
+    pub fn decoder(&self, context: VAContextID) -> Option<&Decoder<Box<dyn DecoderDevice>>> {
+        self.decoding.get(&context)?.decoder.as_ref()
     }
 
     /// `vaCreateContext`: a context of a live config for `width` × `height`
@@ -470,6 +636,7 @@ impl Driver {
             .contexts
             .remove(id)
             .ok_or(VA_STATUS_ERROR_INVALID_CONTEXT)?;
+        self.decoding.remove(&id);
         for t in c.render_targets {
             if let Some(s) = self.surfaces.get_mut(t) {
                 s.context = None;
@@ -984,5 +1151,182 @@ mod tests {
         // buffers outlive their context until vaDestroyBuffer
         d.destroy_context(c).unwrap();
         assert!(d.buffer(ids[1]).is_ok());
+    }
+
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use vreq_core::{Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+    use vreq_frame::CaptureFormat;
+    use vreq_v4l2::{Completed, DeviceError};
+
+    /// A device that records the jobs queued to it where the test sees them.
+    struct Recording<D>(D, Rc<RefCell<Vec<DecodeJob>>>);
+
+    impl<D: DecoderDevice> DecoderDevice for Recording<D> {
+        fn name(&self) -> String {
+            self.0.name()
+        }
+        fn mode(&self) -> (DecodeMode, StartCode) {
+            self.0.mode()
+        }
+        fn configure(
+            &mut self,
+            codec: CodecKind,
+            params: &StreamParams,
+            first: &[Control],
+            n: u32,
+        ) -> Result<CaptureFormat, DeviceError> {
+            self.0.configure(codec, params, first, n)
+        }
+        fn free_slots(&self) -> usize {
+            self.0.free_slots()
+        }
+        fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+            self.1.borrow_mut().push(job.clone());
+            self.0.queue(job)
+        }
+        fn dequeue(
+            &mut self,
+            timeout: std::time::Duration,
+        ) -> Result<Option<Completed>, DeviceError> {
+            self.0.dequeue(timeout)
+        }
+        fn in_flight(&self) -> usize {
+            self.0.in_flight()
+        }
+        fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+            self.0.requeue_capture(index)
+        }
+        fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
+            self.0.capture_dmabufs(index)
+        }
+        fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+            self.0.capture_map(index)
+        }
+    }
+
+    /// A fake visl behind the driver: the VA call sequence of one IDR and
+    /// one P picture decodes; bad calls give statuses and the context goes on.
+    #[test]
+    fn pictures_through_the_driver_on_a_fake_visl() {
+        use crate::ffi::bytes_of;
+        use crate::map::h264::tests::{idr_slice, p_slice, params, seq_pic};
+        use vreq_testkit::fake::FakeDevice;
+
+        let jobs = Rc::new(RefCell::new(Vec::new()));
+        let seen = Rc::clone(&jobs);
+        let opener: Opener = Box::new(move |_, codec| {
+            Ok(Box::new(Recording(
+                FakeDevice::for_codec(for_driver("visl", ""), codec),
+                Rc::clone(&seen),
+            )) as Box<dyn DecoderDevice>)
+        });
+        let mut d = Driver::new(vec![device_info(for_driver("visl", ""), 0)])
+            .unwrap()
+            .with_opener(opener);
+        let cfg = d
+            .create_config(sys::VAProfileH264High, sys::VAEntrypointVLD, &[])
+            .unwrap();
+        let s = d
+            .create_surfaces(sys::VA_RT_FORMAT_YUV420, 64, 48, 2, &[])
+            .unwrap();
+        let ctx = d.create_context(cfg, 64, 48, 0, &[]).unwrap();
+        let (sq, pc) = seq_pic();
+        let mut pp = params(sq, pc);
+        let slice = |data: &[u8], slice_type| {
+            let mut sp = sys::VASliceParameterBufferH264 {
+                slice_data_size: data.len() as u32,
+                slice_type,
+                ..Default::default()
+            };
+            for r in sp.RefPicList0.iter_mut().chain(sp.RefPicList1.iter_mut()) {
+                r.picture_id = sys::VA_INVALID_SURFACE;
+                r.flags = sys::VA_PICTURE_H264_INVALID;
+            }
+            sp
+        };
+        let buffers = |d: &mut Driver,
+                       pp: &sys::VAPictureParameterBufferH264,
+                       sp: &sys::VASliceParameterBufferH264,
+                       data: &[u8]| {
+            let sz = |b: &[u8]| b.len() as u32;
+            let p = bytes_of(pp);
+            let s = bytes_of(sp);
+            vec![
+                d.create_buffer(ctx, sys::VAPictureParameterBufferType, sz(p), 1, Some(p))
+                    .unwrap(),
+                d.create_buffer(ctx, sys::VASliceParameterBufferType, sz(s), 1, Some(s))
+                    .unwrap(),
+                d.create_buffer(ctx, sys::VASliceDataBufferType, sz(data), 1, Some(data))
+                    .unwrap(),
+            ]
+        };
+        // a render without vaBeginPicture, an end without one
+        let idr = idr_slice();
+        pp.CurrPic.picture_id = s[0];
+        let b = buffers(&mut d, &pp, &slice(&idr, 2), &idr);
+        assert_eq!(
+            d.render_picture(ctx, &b),
+            Err(VA_STATUS_ERROR_INVALID_PARAMETER)
+        );
+        assert_eq!(d.end_picture(ctx), Err(VA_STATUS_ERROR_INVALID_PARAMETER));
+        // IDR into s[0]
+        d.begin_picture(ctx, s[0]).unwrap();
+        d.render_picture(ctx, &b).unwrap();
+        d.end_picture(ctx).unwrap();
+        d.sync_surface(s[0]).unwrap();
+        assert_eq!(d.query_surface_status(s[0]), Ok(sys::VASurfaceReady));
+        // an oversize slice: an error, nothing queued
+        let mut big = slice(&idr, 2);
+        big.slice_data_size += 1;
+        let bad = buffers(&mut d, &pp, &big, &idr);
+        d.begin_picture(ctx, s[1]).unwrap();
+        d.render_picture(ctx, &bad).unwrap();
+        assert_eq!(d.end_picture(ctx), Err(VA_STATUS_ERROR_INVALID_PARAMETER));
+        // stale IDs
+        assert_eq!(
+            d.begin_picture(ctx, 0xdead),
+            Err(VA_STATUS_ERROR_INVALID_SURFACE)
+        );
+        assert_eq!(
+            d.begin_picture(ctx + 1, s[1]),
+            Err(VA_STATUS_ERROR_INVALID_CONTEXT)
+        );
+        d.begin_picture(ctx, s[1]).unwrap();
+        assert_eq!(
+            d.render_picture(ctx, &[0xbeef]),
+            Err(VA_STATUS_ERROR_INVALID_BUFFER)
+        );
+        // P into s[1] referencing s[0]: the context is still usable
+        let p = p_slice();
+        pp.CurrPic.picture_id = s[1];
+        pp.frame_num = 1;
+        pp.ReferenceFrames[0] = sys::VAPictureH264 {
+            picture_id: s[0],
+            flags: sys::VA_PICTURE_H264_SHORT_TERM_REFERENCE,
+            ..Default::default()
+        };
+        let mut sp = slice(&p, 0);
+        sp.num_ref_idx_l0_active_minus1 = 1;
+        sp.RefPicList0[0] = pp.ReferenceFrames[0];
+        let b = buffers(&mut d, &pp, &sp, &p);
+        for id in &b {
+            d.render_picture(ctx, &[*id]).unwrap();
+        }
+        d.end_picture(ctx).unwrap();
+        d.sync_surface(s[1]).unwrap();
+        let dec = d.decoder(ctx).unwrap();
+        let jobs = jobs.borrow();
+        assert_eq!(jobs.len(), 2);
+        let Control::H264DecodeParams(dp) = &jobs[1].controls[1] else {
+            panic!("{:?}", jobs[1].controls)
+        };
+        assert_eq!(dp.dpb[0].reference_ts, jobs[0].timestamp_ns);
+        assert!(dec.frame(s[0]).is_some() && dec.frame(s[1]).is_some());
+        // destroying a surface drops its frame; the context goes away cleanly
+        d.destroy_surfaces(&[s[0]]).unwrap();
+        assert!(d.decoder(ctx).unwrap().frame(s[0]).is_none());
+        d.destroy_context(ctx).unwrap();
+        assert!(d.decoder(ctx).is_none());
     }
 }

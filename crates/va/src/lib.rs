@@ -95,6 +95,7 @@ pub mod driver;
 mod ffi;
 pub mod map;
 pub mod objects;
+pub mod picture;
 pub mod profiles;
 pub mod status;
 pub mod surface;

@@ -77,6 +77,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "vaUnmapBuffer",
     "vaDestroyBuffer",
     "vaBufferInfo",
+    "vaBeginPicture",
+    "vaRenderPicture",
+    "vaEndPicture",
 ];
 
 /// What `pDriverData` points to (Box::into_raw at init, freed by vaTerminate).
@@ -256,6 +259,9 @@ pub(crate) unsafe fn driver_init(
         vt.vaUnmapBuffer = Some(va_unmap_buffer);
         vt.vaDestroyBuffer = Some(va_destroy_buffer);
         vt.vaBufferInfo = Some(va_buffer_info);
+        vt.vaBeginPicture = Some(va_begin_picture);
+        vt.vaRenderPicture = Some(va_render_picture);
+        vt.vaEndPicture = Some(va_end_picture);
 
         c.version_major = VA_VERSION.0 as c_int;
         c.version_minor = VA_VERSION.1 as c_int;
@@ -587,7 +593,44 @@ unsafe extern "C" fn va_sync_surface(
 ) -> VAStatus {
     guard("vaSyncSurface", || {
         // SAFETY: libva's context.
-        status_of(unsafe { lock(ctx) }.and_then(|d| d.sync_surface(render_target)))
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.sync_surface(render_target)))
+    })
+}
+
+/// `vaBeginPicture`.
+unsafe extern "C" fn va_begin_picture(
+    ctx: VADriverContextP,
+    context: VAContextID,
+    render_target: VASurfaceID,
+) -> VAStatus {
+    guard("vaBeginPicture", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.begin_picture(context, render_target)))
+    })
+}
+
+/// `vaRenderPicture`: `buffers` holds `num_buffers` buffer IDs.
+unsafe extern "C" fn va_render_picture(
+    ctx: VADriverContextP,
+    context: VAContextID,
+    buffers: *mut VABufferID,
+    num_buffers: c_int,
+) -> VAStatus {
+    guard("vaRenderPicture", || {
+        // SAFETY: libva's context; `buffers` valid for `num_buffers` IDs or null.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let ids = unsafe { array(buffers, num_buffers) }?;
+            d.render_picture(context, ids)
+        }))
+    })
+}
+
+/// `vaEndPicture`.
+unsafe extern "C" fn va_end_picture(ctx: VADriverContextP, context: VAContextID) -> VAStatus {
+    guard("vaEndPicture", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.end_picture(context)))
     })
 }
 
@@ -599,7 +642,7 @@ unsafe extern "C" fn va_query_surface_status(
 ) -> VAStatus {
     guard("vaQuerySurfaceStatus", || {
         // SAFETY: libva's context; status valid or null.
-        status_of(unsafe { lock(ctx) }.and_then(|d| {
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
             let s = d.query_surface_status(render_target)?;
             // SAFETY: as above.
             *unsafe { out(status) }? = s;
@@ -783,6 +826,16 @@ pub(crate) fn read_element<T: PlainData>(bytes: &[u8], index: usize) -> Option<T
     // SAFETY: `chunk` holds `size_of::<T>()` readable bytes; `read_unaligned`
     // has no alignment requirement; `T: PlainData` is valid for any bytes.
     Some(unsafe { std::ptr::read_unaligned(chunk.as_ptr().cast::<T>()) })
+}
+
+/// The bytes of a VA parameter struct, as a client passes them to
+/// `vaCreateBuffer` (tests).
+#[cfg(test)]
+pub(crate) fn bytes_of<T: PlainData>(v: &T) -> &[u8] {
+    // SAFETY: `v` is `size_of::<T>()` initialised bytes for the borrow's
+    // life (`PlainData`: bindgen structs of integers; their padding bytes,
+    // if any, are read as-is and only compared or copied).
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
 }
 
 /// `seq_fields.value` of a `VAPictureParameterBufferH264` (the bit fields

@@ -316,14 +316,18 @@ fn config_calls_through_the_vtable() {
             VA_STATUS_ERROR_INVALID_CONFIG
         );
 
-        // not yet implemented: honest status, whatever the arguments
+        // pictures on a stale context; images not yet implemented
         assert_eq!(
             vt.vaBeginPicture.unwrap()(ctx, 0, 0),
-            VA_STATUS_ERROR_UNIMPLEMENTED
+            VA_STATUS_ERROR_INVALID_CONTEXT
         );
         assert_eq!(
             vt.vaEndPicture.unwrap()(ctx, 0),
-            VA_STATUS_ERROR_UNIMPLEMENTED
+            VA_STATUS_ERROR_INVALID_CONTEXT
+        );
+        assert_eq!(
+            vt.vaRenderPicture.unwrap()(ctx, 0, ptr::null_mut(), 1),
+            VA_STATUS_ERROR_INVALID_PARAMETER
         );
         assert_eq!(
             vt.vaDestroyImage.unwrap()(ctx, 0),
