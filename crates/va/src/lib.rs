@@ -48,26 +48,45 @@
 //! - `vaCreateSurfaces2` / `vaCreateSurfaces` (RT format `YUV420` or
 //!   `YUV420_10`; `VASurfaceAttribExternalBufferDescriptor` is refused with
 //!   `VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE`: surfaces will be the decoder's
-//!   CAPTURE buffers), `vaDestroySurfaces`, `vaQuerySurfaceStatus`
-//!   (`VASurfaceReady`), `vaSyncSurface` (returns at once). A surface is a
-//!   record (size, RT format, state) the decode milestone binds to a CAPTURE
-//!   buffer.
+//!   CAPTURE buffers), `vaDestroySurfaces` (drops the surface's decoded
+//!   frame), `vaQuerySurfaceStatus`, `vaSyncSurface` (below).
 //! - `vaCreateContext` (checks the config, the size and the render targets,
-//!   records them; the engine session is created in the decode milestone),
-//!   `vaDestroyContext`.
+//!   records them), `vaDestroyContext` (closes the context's decoder).
 //! - `vaCreateBuffer` (picture / IQ matrix / slice parameter / slice data /
 //!   probability buffers, copied; at most [`buffer::MAX_BUFFER_BYTES`] each,
 //!   [`buffer::MAX_LIVE_BUFFERS`] and [`buffer::MAX_LIVE_BUFFER_BYTES`] in
 //!   all), `vaBufferSetNumElements`, `vaMapBuffer` / `vaUnmapBuffer` (a stable
 //!   pointer into the buffer's storage), `vaDestroyBuffer`, `vaBufferInfo`.
 //!
+//! Decoding, H.264 only ([`decode`], [`picture`], [`map::h264`]):
+//! - A context is one [`vreq_engine::Engine`] over a
+//!   `vreq_v4l2::session::Session` on the config's routed device, opened at
+//!   the context's first `vaBeginPicture` (a fake device in host tests:
+//!   [`driver::Driver::with_opener`]). The engine is driven by
+//!   [`decode::VaCodec`], a [`vreq_core::StatelessCodec`] whose events come
+//!   from VA buffers, not from a bitstream parser.
+//! - The client owns the DPB and names references by `VASurfaceID`; V4L2
+//!   names them by OUTPUT timestamp (`reference_ts`). A surface records the
+//!   timestamp of the last picture rendered into it and, once decoded, holds
+//!   that picture's `DecodedFrame` (its CAPTURE buffer) until the client
+//!   renders into it again or destroys it.
+//! - `vaBeginPicture` / `vaRenderPicture` (buffers copied, at most
+//!   [`picture::MAX_SLICES`] slices and [`picture::MAX_PICTURE_BYTES`] of
+//!   slice data per picture) / `vaEndPicture` (the requests of
+//!   [`map::h264::jobs`], queued at once); `vaSyncSurface` waits for the
+//!   picture (the engine's `DEVICE_TIMEOUT` per wait); a picture the device
+//!   flags `V4L2_BUF_FLAG_ERROR` gives `VA_STATUS_ERROR_DECODING_ERROR` from
+//!   `vaSyncSurface` / `vaQuerySurfaceStatus`, later pictures still decode.
+//!   Other profiles: `vaBeginPicture` answers `VA_STATUS_ERROR_UNIMPLEMENTED`.
+//! - Thread safety: all driver state sits behind one mutex (`ffi`); the
+//!   engine's `Rc`s are only touched under it.
+//!
 //! **Every other `VADriverVTable` slot returns `VA_STATUS_ERROR_UNIMPLEMENTED`**
 //! (a stub per slot, generated from the headers by build.rs), among them:
-//! `vaBeginPicture`, `vaRenderPicture`, `vaEndPicture`,
 //! `vaExportSurfaceHandle`, `vaCreateImage`, `vaDeriveImage`, `vaGetImage`,
 //! `vaPutImage`, `vaDestroyImage`, `vaQuerySurfaceError`, `vaCreateBuffer2`,
 //! `vaSyncSurface2`, `vaSyncBuffer`, the subpicture and display-attribute
-//! calls. So clients can configure and allocate, not yet decode.
+//! calls. So clients decode H.264 but cannot read or export the pictures yet.
 //!
 //! # Objects
 //! One heap per object type ([`objects`]), IDs from disjoint ranges and never
