@@ -414,8 +414,9 @@ impl Driver {
     /// has among its render targets is destroyed too and dropped from the
     /// context's list: libva's va.h says nothing of a busy surface here, and
     /// bootlin's libva-v4l2-request (`RequestDestroySurfaces`) frees without
-    /// looking at contexts. In the decode milestone a surface with a picture
-    /// in flight will be waited for first.
+    /// looking at contexts. The surface's decoded frame goes back to its
+    /// context's engine; a picture still in flight is not waited for (its
+    /// frame is dropped when it comes back).
     pub fn destroy_surfaces(&mut self, ids: &[VASurfaceID]) -> Result<(), VAStatus> {
         for (i, id) in ids.iter().enumerate() {
             if self.surfaces.get(*id).is_none() || ids[..i].contains(id) {
