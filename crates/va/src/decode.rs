@@ -94,6 +94,9 @@ pub struct Decoder<D: DecoderDevice> {
     surface_count: u32,
     next_timestamp_ns: u64,
     last_sps: Option<bindings::v4l2_ctrl_h264_sps>,
+    /// The PPS's default active reference counts as far as slices told
+    /// ([`h264::pps_defaults`]).
+    pps_defaults: [u8; 2],
     params: Option<StreamParams>,
     held: HashMap<VASurfaceID, Held>,
 }
@@ -117,6 +120,7 @@ impl<D: DecoderDevice> Decoder<D> {
             surface_count,
             next_timestamp_ns: TIMESTAMP_STEP_NS,
             last_sps: None,
+            pps_defaults: [0, 0],
             params: None,
             held: HashMap::new(),
         }
@@ -174,6 +178,7 @@ impl<D: DecoderDevice> Decoder<D> {
     ) -> Result<(), VAStatus> {
         let pic = h264::Picture::new(pp);
         let ts = self.next_timestamp_ns;
+        let mut known = self.pps_defaults;
         let mapped = {
             let lookup = |s: VASurfaceID| self.timestamp_of(s);
             h264::jobs(
@@ -185,6 +190,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 self.mode.1,
                 ts,
                 self.last_sps.as_ref(),
+                &mut known,
                 &lookup,
             )
         };
@@ -193,6 +199,7 @@ impl<D: DecoderDevice> Decoder<D> {
             VA_STATUS_ERROR_INVALID_PARAMETER
         })?;
         self.next_timestamp_ns += TIMESTAMP_STEP_NS;
+        self.pps_defaults = known;
         let params = self.stream_params(pp);
         {
             let mut ev = self.events.borrow_mut();

@@ -270,10 +270,17 @@ impl Bits {
 }
 
 /// Reads the slice header of `nal` (a coded slice NAL unit from its header
-/// byte, no start code) with the sequence / picture facts of `pic`
+/// byte, no start code) with the sequence / picture facts of `pic` and the
+/// slice's final `num_ref_idx_l0/l1_active_minus1` from its
+/// `VASliceParameterBufferH264` (`active_minus1`: the header has them only
+/// when it overrides the PPS defaults, and `pred_weight_table()` needs them)
 /// (7.3.3; `ref_pic_list_modification()` and `pred_weight_table()` are
 /// skipped, their values come from VA's slice parameters).
-pub fn read_slice_header(nal: &[u8], pic: &Picture<'_>) -> Result<SliceHeader, SliceError> {
+pub fn read_slice_header(
+    nal: &[u8],
+    pic: &Picture<'_>,
+    active_minus1: [u8; 2],
+) -> Result<SliceHeader, SliceError> {
     let mut r = Bits::new(nal);
     let mut h = SliceHeader::default();
     r.u(1)?; // forbidden_zero_bit
@@ -331,6 +338,12 @@ pub fn read_slice_header(nal: &[u8], pic: &Picture<'_>) -> Result<SliceHeader, S
             h.num_ref_idx_l0_active_minus1 = r.ue_max(31)? as u8;
             if b {
                 h.num_ref_idx_l1_active_minus1 = r.ue_max(31)? as u8;
+            }
+        } else {
+            // the PPS defaults (7.4.3): VA's final counts
+            h.num_ref_idx_l0_active_minus1 = active_minus1[0].min(31);
+            if b {
+                h.num_ref_idx_l1_active_minus1 = active_minus1[1].min(31);
             }
         }
     }
@@ -541,25 +554,40 @@ pub fn scaling_matrix_present(iq: Option<&sys::VAIQMatrixBufferH264>) -> bool {
     })
 }
 
-/// `V4L2_CID_STATELESS_H264_PPS`. `num_ref_idx_l0/l1_default_active_minus1`
-/// are not carried by VA: they are the first slice's active counts when its
-/// header does not override them (`num_ref_idx_active_override_flag` 0,
-/// 7.4.3), else 0. `seq_parameter_set_id` is not carried (0).
+/// What the slices of a picture say of the PPS's
+/// `num_ref_idx_l0/l1_default_active_minus1` (VA does not carry them): a P
+/// or B slice that does not override its counts
+/// (`num_ref_idx_active_override_flag` 0, 7.4.3) uses the defaults, so its
+/// final counts (VA's) are them (l1 only from a B slice). `known` keeps what
+/// earlier pictures told (a context's PPS rarely changes) and is updated.
+pub fn pps_defaults(headers: &[SliceHeader], known: &mut [u8; 2]) {
+    for h in headers {
+        if h.num_ref_idx_active_override_flag {
+            continue;
+        }
+        match h.slice_type {
+            0 | 3 => known[0] = h.num_ref_idx_l0_active_minus1,
+            1 => {
+                known[0] = h.num_ref_idx_l0_active_minus1;
+                known[1] = h.num_ref_idx_l1_active_minus1;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `V4L2_CID_STATELESS_H264_PPS`. `defaults`:
+/// `num_ref_idx_l0/l1_default_active_minus1` as [`pps_defaults`] found them
+/// (0 until a slice tells). `seq_parameter_set_id` is not carried (0).
 pub fn pps(
     pic: &Picture<'_>,
     first: &SliceHeader,
+    defaults: [u8; 2],
     scaling_present: bool,
 ) -> bindings::v4l2_ctrl_h264_pps {
     let p = pic.pic;
     let f = |b: bool, v: u32| if b { v as u16 } else { 0 };
-    let (l0, l1) = if first.num_ref_idx_active_override_flag || first.slice_type % 5 == 2 {
-        (0, 0)
-    } else {
-        (
-            first.num_ref_idx_l0_active_minus1,
-            first.num_ref_idx_l1_active_minus1,
-        )
-    };
+    let [l0, l1] = defaults;
     bindings::v4l2_ctrl_h264_pps {
         pic_parameter_set_id: first.pic_parameter_set_id,
         seq_parameter_set_id: 0,
@@ -873,7 +901,8 @@ pub struct Mapped {
 
 /// The requests for one picture, as GStreamer's `gstv4l2codech264dec.c`
 /// submits them: the first request carries SPS (only when it differs from
-/// `last_sps`, the one the device has), PPS, SCALING_MATRIX (when
+/// `last_sps`, the one the device has), PPS (`pps_known`: [`pps_defaults`]),
+/// SCALING_MATRIX (when
 /// [`scaling_matrix_present`]) and DECODE_PARAMS; in slice-based mode every
 /// request carries its slice's SLICE_PARAMS and PRED_WEIGHTS and one slice's
 /// bytes; in frame-based mode one request has every slice. Slice bytes are
@@ -888,6 +917,7 @@ pub fn jobs(
     start_code: StartCode,
     timestamp_ns: u64,
     last_sps: Option<&bindings::v4l2_ctrl_h264_sps>,
+    pps_known: &mut [u8; 2],
     timestamp_of: &dyn Fn(VASurfaceID) -> Option<u64>,
 ) -> Result<Mapped, MapError> {
     if slices.is_empty() {
@@ -903,10 +933,15 @@ pub fn jobs(
             .filter(|_| s.params.slice_data_flag == sys::VA_SLICE_DATA_FLAG_ALL)
             .ok_or(MapError::SliceData(n))?;
         let nal = strip_start_code(nal);
-        headers.push(read_slice_header(nal, pic).map_err(|e| MapError::Header(n, e))?);
+        let active = [
+            s.params.num_ref_idx_l0_active_minus1,
+            s.params.num_ref_idx_l1_active_minus1,
+        ];
+        headers.push(read_slice_header(nal, pic, active).map_err(|e| MapError::Header(n, e))?);
         nals.push(nal);
     }
     let first = &headers[0];
+    pps_defaults(&headers, pps_known);
     let scaling = scaling_matrix_present(iq);
     let sps = sps(pic, profile);
     let dp = decode_params(pic, first, timestamp_of);
@@ -914,7 +949,9 @@ pub fn jobs(
     if last_sps != Some(&sps) {
         head.push(Control::H264Sps(Box::new(sps)));
     }
-    head.push(Control::H264Pps(Box::new(pps(pic, first, scaling))));
+    head.push(Control::H264Pps(Box::new(pps(
+        pic, first, *pps_known, scaling,
+    ))));
     if let (true, Some(m)) = (scaling, iq) {
         head.push(Control::H264ScalingMatrix(Box::new(scaling_matrix(m))));
     }

@@ -183,7 +183,7 @@ fn emulation_prevention_bytes_are_not_counted() {
     w.se(0).ue(0).se(0).se(0);
     let nal = w.nal();
     assert!(nal.windows(3).any(|w| w == [0, 0, 3]), "{nal:02x?}");
-    let h = read_slice_header(&nal, &pic).unwrap();
+    let h = read_slice_header(&nal, &pic, [1, 0]).unwrap();
     assert_eq!((h.frame_num, h.dec_ref_pic_marking_bit_size), (0, 0));
     assert_eq!(h.header_bit_size, 8 + 9 + 16 + 16 + 4);
     assert_eq!(h.pic_order_cnt_bit_size, 16);
@@ -208,7 +208,7 @@ fn idr_slice_header() {
     let (s, p) = seq_pic();
     let pp = params(s, p);
     let pic = Picture::new(&pp);
-    let h = read_slice_header(&idr_slice(), &pic).unwrap();
+    let h = read_slice_header(&idr_slice(), &pic, [0, 0]).unwrap();
     assert_eq!((h.nal_ref_idc, h.nal_unit_type, h.slice_type), (3, 5, 2));
     assert_eq!(h.idr_pic_id, 3);
     assert_eq!(h.pic_order_cnt_bit_size, 6);
@@ -218,14 +218,20 @@ fn idr_slice_header() {
     // with a start code it is not a NAL header any more
     let mut sc = vec![0, 0, 1];
     sc.extend(idr_slice());
-    assert_eq!(read_slice_header(strip_start_code(&sc), &pic), Ok(h));
     assert_eq!(
-        read_slice_header(&[0x67, 0x42], &pic),
+        read_slice_header(strip_start_code(&sc), &pic, [0, 0]),
+        Ok(h)
+    );
+    assert_eq!(
+        read_slice_header(&[0x67, 0x42], &pic, [0, 0]),
         Err(SliceError::NotASlice(7))
     );
     let full = idr_slice();
     for n in 0..full.len() - 1 {
-        assert!(read_slice_header(&full[..n], &pic).is_err(), "{n} bytes");
+        assert!(
+            read_slice_header(&full[..n], &pic, [0, 0]).is_err(),
+            "{n} bytes"
+        );
     }
 }
 
@@ -256,7 +262,7 @@ fn p_slice_header() {
     let pp = params(s, p);
     let pic = Picture::new(&pp);
     let nal = p_slice();
-    let h = read_slice_header(&nal, &pic).unwrap();
+    let h = read_slice_header(&nal, &pic, [1, 0]).unwrap();
     assert_eq!((h.nal_ref_idc, h.slice_type), (2, 0));
     assert!(h.num_ref_idx_active_override_flag);
     assert_eq!(h.num_ref_idx_l0_active_minus1, 1);
@@ -316,7 +322,7 @@ fn decode_params_dpb_from_reference_frames() {
     pp.CurrPic.TopFieldOrderCnt = 8;
     pp.CurrPic.BottomFieldOrderCnt = 8;
     let pic = Picture::new(&pp);
-    let h = read_slice_header(&p_slice(), &pic).unwrap();
+    let h = read_slice_header(&p_slice(), &pic, [1, 0]).unwrap();
     let dp = decode_params(&pic, &h, &surfaces);
     assert_eq!(dp.frame_num, 1);
     assert_eq!((dp.top_field_order_cnt, dp.nal_ref_idc), (8, 2));
@@ -336,7 +342,7 @@ fn decode_params_dpb_from_reference_frames() {
     assert_eq!(dp.dpb[2].pic_num as i32, -2);
     assert_eq!(dp.dpb[2].frame_num, 14);
 
-    let idr = read_slice_header(&idr_slice(), &pic).unwrap();
+    let idr = read_slice_header(&idr_slice(), &pic, [0, 0]).unwrap();
     let dp = decode_params(&pic, &idr, &surfaces);
     assert_eq!(dp.flags, bindings::V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC);
     assert_eq!(dp.idr_pic_id, 3);
@@ -348,7 +354,7 @@ fn slice_params_resolve_references_through_timestamps() {
     let mut pp = params(s, p);
     refs(&mut pp);
     let pic = Picture::new(&pp);
-    let h = read_slice_header(&p_slice(), &pic).unwrap();
+    let h = read_slice_header(&p_slice(), &pic, [1, 0]).unwrap();
     let dp = decode_params(&pic, &h, &surfaces);
     let mut sp = sys::VASliceParameterBufferH264 {
         slice_type: 0,
@@ -410,21 +416,27 @@ fn sps_pps_and_scaling() {
 
     // P slice overriding its counts: the PPS default is unknown (0); an
     // I slice says nothing either.
-    let h = read_slice_header(&p_slice(), &pic).unwrap();
-    let c = pps(&pic, &h, false);
+    let h = read_slice_header(&p_slice(), &pic, [1, 0]).unwrap();
+    let mut known = [0, 0];
+    pps_defaults(&[h], &mut known);
+    assert_eq!(known, [0, 0]);
+    let c = pps(&pic, &h, known, false);
     assert_eq!(c.num_ref_idx_l0_default_active_minus1, 0);
     assert_eq!(c.pic_init_qp_minus26, -3);
     let no_override = SliceHeader {
         num_ref_idx_active_override_flag: false,
         ..h
     };
-    assert_eq!(
-        pps(&pic, &no_override, true).num_ref_idx_l0_default_active_minus1,
-        1
-    );
+    pps_defaults(&[no_override], &mut known);
+    assert_eq!(known, [1, 0]);
+    // an I slice keeps what was known
+    let idr = read_slice_header(&idr_slice(), &pic, [0, 0]).unwrap();
+    pps_defaults(&[idr], &mut known);
+    assert_eq!(known, [1, 0]);
+    let c = pps(&pic, &idr, known, true);
+    assert_eq!(c.num_ref_idx_l0_default_active_minus1, 1);
     assert_ne!(
-        pps(&pic, &no_override, true).flags
-            & bindings::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT as u16,
+        c.flags & bindings::V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT as u16,
         0
     );
 
@@ -468,10 +480,10 @@ fn garbage_never_panics() {
                 x as u8
             })
             .collect();
-        let _ = read_slice_header(&data, &pic);
+        let _ = read_slice_header(&data, &pic, [31, 31]);
     }
     // ue with 32+ leading zeros
-    assert!(read_slice_header(&[0x65, 0, 0, 0, 0, 0, 0, 0, 0, 1], &pic).is_err());
+    assert!(read_slice_header(&[0x65, 0, 0, 0, 0, 0, 0, 0, 0, 1], &pic, [0, 0]).is_err());
 }
 
 #[test]
@@ -512,6 +524,7 @@ fn jobs_per_slice_and_per_frame() {
         StartCode::AnnexB,
         7000,
         None,
+        &mut [0, 0],
         &surfaces,
     )
     .unwrap();
@@ -549,6 +562,7 @@ fn jobs_per_slice_and_per_frame() {
         StartCode::None,
         8000,
         Some(&m.sps),
+        &mut [0, 0],
         &surfaces,
     )
     .unwrap();
@@ -567,6 +581,7 @@ fn jobs_per_slice_and_per_frame() {
             StartCode::None,
             1,
             None,
+            &mut [0, 0],
             &surfaces,
         )
         .err()
@@ -580,4 +595,34 @@ fn jobs_per_slice_and_per_frame() {
     let mut partial = slices;
     partial[0].params.slice_data_flag = sys::VA_SLICE_DATA_FLAG_BEGIN;
     assert_eq!(run(&partial), Some(MapError::SliceData(0)));
+}
+
+#[test]
+fn pred_weight_table_uses_the_pps_default_counts_from_va() {
+    // weighted P without num_ref_idx_active_override: the table has as many
+    // entries as the PPS default (3 here), which only VA's slice parameters say
+    let (s, p) = seq_pic();
+    let pp = params(s, p);
+    let pic = Picture::new(&pp);
+    let mut w = W::default();
+    w.u(1, 0).u(2, 2).u(5, 1);
+    w.ue(0).ue(5).ue(0).u(4, 1).u(6, 2);
+    w.u(1, 0); // no override
+    w.u(1, 0); // no list modification
+    w.ue(5).ue(4);
+    for _ in 0..3 {
+        w.u(1, 1).se(40).se(-2).u(1, 0);
+    }
+    w.u(1, 0); // dec_ref_pic_marking: sliding window
+    w.ue(0).se(0).ue(1);
+    let nal = w.nal();
+    let h = read_slice_header(&nal, &pic, [2, 0]).unwrap();
+    assert!(!h.num_ref_idx_active_override_flag);
+    assert_eq!(h.num_ref_idx_l0_active_minus1, 2);
+    assert_eq!(h.dec_ref_pic_marking_bit_size, 1);
+    let mut known = [0, 0];
+    pps_defaults(&[h], &mut known);
+    assert_eq!(known, [2, 0]);
+    // with the wrong count the header misreads
+    assert_ne!(read_slice_header(&nal, &pic, [0, 0]).ok(), Some(h));
 }
