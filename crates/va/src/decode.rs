@@ -37,6 +37,14 @@ use crate::sys::{self, VAProfile, VASurfaceID, VASurfaceStatus};
 /// unique value works; 1 µs keeps them readable in visl traces).
 pub const TIMESTAMP_STEP_NS: u64 = 1000;
 
+/// The least DPB size asked of the engine: H.264's largest DPB (16 frames,
+/// A.3.1 `MaxDpbFrames`) + the current picture. A client that creates its
+/// context without render targets (ffmpeg: its surface pool grows as it
+/// goes) keeps about that many surfaces, each holding a decoded frame; with
+/// fewer CAPTURE buffers the engine waits for one that never comes back
+/// (seen in the VM: gizmo.mp4 with ffmpeg's 3 frame threads, 10 buffers).
+pub const MIN_DPB_SIZE: u32 = 17;
+
 /// The adapter: events queued by [`Decoder`] and handed to the engine.
 pub struct VaCodec {
     kind: CodecKind,
@@ -148,8 +156,9 @@ impl<D: DecoderDevice> Decoder<D> {
     /// Stream parameters of one H.264 picture: coded size from
     /// `picture_width/height_in_mbs_minus1` (16-pixel macroblocks), bit depth
     /// `bit_depth_luma_minus8 + 8`, DPB `num_ref_frames` + the current
-    /// picture + the context's render targets (surfaces may each hold a
-    /// frame; the engine adds its headroom).
+    /// picture + the context's render targets, at least
+    /// [`MIN_DPB_SIZE`] (every surface may hold a frame, so CAPTURE must
+    /// cover the client's surfaces; the engine adds its headroom).
     pub fn stream_params(&self, pp: &sys::VAPictureParameterBufferH264) -> StreamParams {
         let w = (u32::from(pp.picture_width_in_mbs_minus1) + 1) * 16;
         let h = (u32::from(pp.picture_height_in_mbs_minus1) + 1) * 16;
@@ -158,7 +167,7 @@ impl<D: DecoderDevice> Decoder<D> {
             coded_height: h,
             visible: (0, 0, self.size.0.min(w), self.size.1.min(h)),
             bit_depth: pp.bit_depth_luma_minus8.saturating_add(8),
-            dpb_size: u32::from(pp.num_ref_frames) + 1 + self.surface_count,
+            dpb_size: (u32::from(pp.num_ref_frames) + 1 + self.surface_count).max(MIN_DPB_SIZE),
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
         }
@@ -287,6 +296,15 @@ impl<D: DecoderDevice> Decoder<D> {
             Some(Held::Decoded(_, None)) => Err(VA_STATUS_ERROR_DECODING_ERROR),
             _ => Ok(sys::VASurfaceReady),
         }
+    }
+
+    /// Waits for every picture in flight (`vaDestroyContext`: closing the
+    /// device would cancel requests the client already ended).
+    pub fn finish(&mut self) {
+        if let Err(e) = self.engine.finish() {
+            tracing::error!("vaDestroyContext: {e}");
+        }
+        self.collect();
     }
 
     /// The surface is destroyed (or leaves the context): its frame, if any,

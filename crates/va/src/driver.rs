@@ -630,14 +630,17 @@ impl Driver {
         self.contexts.get(id).ok_or(VA_STATUS_ERROR_INVALID_CONTEXT)
     }
 
-    /// `vaDestroyContext`: its surfaces stay (unbound); its buffers stay
-    /// until `vaDestroyBuffer`.
+    /// `vaDestroyContext`: waits for its pictures in flight, then closes its
+    /// decoder; its surfaces stay (unbound, their frames gone); its buffers
+    /// stay until `vaDestroyBuffer`.
     pub fn destroy_context(&mut self, id: VAContextID) -> Result<(), VAStatus> {
         let c = self
             .contexts
             .remove(id)
             .ok_or(VA_STATUS_ERROR_INVALID_CONTEXT)?;
-        self.decoding.remove(&id);
+        if let Some(mut d) = self.decoding.remove(&id).and_then(|d| d.decoder) {
+            d.finish();
+        }
         for t in c.render_targets {
             if let Some(s) = self.surfaces.get_mut(t) {
                 s.context = None;
