@@ -2,13 +2,16 @@
 //! the crates together. The data path (`docs/ARCHITECTURE.md`):
 //!
 //! ```text
-//! file ─► vreq-container ─► vreq-codec ─► vreq-engine ─► vreq-v4l2 ─► kernel
-//!          Packet ─► CodedUnit  CodecEvent     │  DecodeJob ─► media request
-//!                                              │  Completed ◄─ CAPTURE DQBUF
-//!                                              ▼
-//!                               DecodedFrame (vreq-frame: format, planes, dmabufs)
-//!                                              │
-//!                         vreqplay (player) ───┴─► vreq-present: wayland | y4m | null
+//! file ─► vreq-container ─► vreq-codec ──┐ CodecEvent (Configure, Decode, Output, Unref)
+//! VA client ─► vreq-va (VA buffers) ─────┤
+//!                                        ▼
+//!                                   vreq-engine ─► vreq-v4l2 ─► kernel
+//!                                        │   DecodeJob ─► media request
+//!                                        │   Completed ◄─ CAPTURE DQBUF
+//!                                        ▼
+//!                 DecodedFrame (vreq-frame: format, planes, dmabufs)
+//!                  │                                      │
+//!  vreqplay ─► vreq-present: wayland | y4m | null     vreq-va: the client's surfaces
 //! ```
 //!
 //! This is the only crate that depends on both the device crate
