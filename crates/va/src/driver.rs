@@ -1214,7 +1214,7 @@ mod tests {
     #[test]
     fn pictures_through_the_driver_on_a_fake_visl() {
         use crate::ffi::bytes_of;
-        use crate::map::h264::tests::{idr_slice, p_slice, params, seq_pic};
+        use crate::map::h264::tests::{blank_slice_params, idr_slice, p_slice, params, seq_pic};
         use vreq_testkit::fake::FakeDevice;
 
         let jobs = Rc::new(RefCell::new(Vec::new()));
@@ -1237,18 +1237,7 @@ mod tests {
         let ctx = d.create_context(cfg, 64, 48, 0, &[]).unwrap();
         let (sq, pc) = seq_pic();
         let mut pp = params(sq, pc);
-        let slice = |data: &[u8], slice_type| {
-            let mut sp = sys::VASliceParameterBufferH264 {
-                slice_data_size: data.len() as u32,
-                slice_type,
-                ..Default::default()
-            };
-            for r in sp.RefPicList0.iter_mut().chain(sp.RefPicList1.iter_mut()) {
-                r.picture_id = sys::VA_INVALID_SURFACE;
-                r.flags = sys::VA_PICTURE_H264_INVALID;
-            }
-            sp
-        };
+        let slice = |data: &[u8], slice_type| blank_slice_params(data.len(), slice_type);
         let buffers = |d: &mut Driver,
                        pp: &sys::VAPictureParameterBufferH264,
                        sp: &sys::VASliceParameterBufferH264,

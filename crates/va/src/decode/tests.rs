@@ -1,5 +1,5 @@
 use super::*;
-use crate::map::h264::tests::{idr_slice, p_slice, params, seq_pic};
+use crate::map::h264::tests::{blank_slice_params, idr_slice, p_slice, params, seq_pic};
 use vreq_core::Control;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile::for_driver;
@@ -9,16 +9,10 @@ fn visl() -> FakeDevice {
 }
 
 fn slice(data: &[u8], slice_type: u8) -> h264::Slice<'_> {
-    let mut sp = sys::VASliceParameterBufferH264 {
-        slice_data_size: data.len() as u32,
-        slice_type,
-        ..Default::default()
-    };
-    for r in sp.RefPicList0.iter_mut().chain(sp.RefPicList1.iter_mut()) {
-        r.picture_id = sys::VA_INVALID_SURFACE;
-        r.flags = sys::VA_PICTURE_H264_INVALID;
+    h264::Slice {
+        params: blank_slice_params(data.len(), slice_type),
+        data,
     }
-    h264::Slice { params: sp, data }
 }
 
 /// Picture parameters of an IDR into `cur`, or of a P picture into `cur`

@@ -189,6 +189,25 @@ fn emulation_prevention_bytes_are_not_counted() {
     assert_eq!(h.pic_order_cnt_bit_size, 16);
 }
 
+/// Slice parameters of a `slice_type` slice of `slice_data_size` bytes with
+/// every RefPicList entry invalid (`VA_INVALID_SURFACE`,
+/// `VA_PICTURE_H264_INVALID`), as a client sends for an I slice.
+pub(crate) fn blank_slice_params(
+    slice_data_size: usize,
+    slice_type: u8,
+) -> sys::VASliceParameterBufferH264 {
+    let mut sp = sys::VASliceParameterBufferH264 {
+        slice_data_size: slice_data_size as u32,
+        slice_type,
+        ..Default::default()
+    };
+    for r in sp.RefPicList0.iter_mut().chain(sp.RefPicList1.iter_mut()) {
+        r.picture_id = sys::VA_INVALID_SURFACE;
+        r.flags = sys::VA_PICTURE_H264_INVALID;
+    }
+    sp
+}
+
 /// An IDR I slice (nal_ref_idc 3) of the `seq_pic` sequence.
 pub(crate) fn idr_slice() -> Vec<u8> {
     let mut w = W::default();
