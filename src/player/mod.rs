@@ -128,9 +128,7 @@ pub fn pick_track(
     input: &Path,
     demux: &dyn container::Demuxer,
 ) -> Result<(TrackInfo, CodecKind), PlayError> {
-    container::first_video_track(demux.tracks())
-        .map(|(t, k)| (t.clone(), k))
-        .ok_or_else(|| PlayError::Decode(container::no_video_track(input, demux.tracks())))
+    container::first_video_track(input, demux.tracks()).map_err(PlayError::Decode)
 }
 
 /// The codec for `track` ([`vreq_codec::make_codec`]). Errors name the file

@@ -43,20 +43,25 @@ impl TrackCodec {
     }
 }
 
-/// The track vreqplay plays: the first one whose codec it decodes
-/// ([`TrackCodec::kind`]), with that codec.
-pub fn first_video_track(tracks: &[TrackInfo]) -> Option<(&TrackInfo, CodecKind)> {
-    tracks.iter().find_map(|t| t.codec.kind().map(|k| (t, k)))
-}
-
-/// The message for a file without a track [`first_video_track`] finds:
-/// `PATH: no video track vreqplay can decode (tracks: [...])`.
-pub fn no_video_track(path: &Path, tracks: &[TrackInfo]) -> String {
-    format!(
-        "{}: no video track vreqplay can decode (tracks: {:?})",
-        path.display(),
-        tracks.iter().map(|t| &t.codec).collect::<Vec<_>>()
-    )
+/// The track vreqplay plays from the file at `path`: the first of `tracks`
+/// whose codec it decodes ([`TrackCodec::kind`]), with that codec.
+///
+/// Errors: none is decodable — `PATH: no video track vreqplay can decode
+/// (tracks: [...])`.
+pub fn first_video_track(
+    path: &Path,
+    tracks: &[TrackInfo],
+) -> Result<(TrackInfo, CodecKind), String> {
+    tracks
+        .iter()
+        .find_map(|t| t.codec.kind().map(|k| (t.clone(), k)))
+        .ok_or_else(|| {
+            format!(
+                "{}: no video track vreqplay can decode (tracks: {:?})",
+                path.display(),
+                tracks.iter().map(|t| &t.codec).collect::<Vec<_>>()
+            )
+        })
 }
 
 /// One track of a container.

@@ -114,9 +114,7 @@ pub fn codec_jobs_with(
     use vreq_core::{CodecKind, CodedUnit, DecodeMode, StartCode};
     let p = path.display();
     let mut demux = vreq_container::open(path).map_err(|e| e.to_string())?;
-    let (track, kind) = vreq_container::first_video_track(demux.tracks())
-        .map(|(t, k)| (t.clone(), k))
-        .ok_or_else(|| vreq_container::no_video_track(path, demux.tracks()))?;
+    let (track, kind) = vreq_container::first_video_track(path, demux.tracks())?;
     let mut codec = vreq_codec::make_codec(kind, &track.codec_private)
         .map_err(|e| format!("{p}: track {}: {e}", track.id))?;
     match kind {
