@@ -18,9 +18,12 @@
 #       va   -> ffmpeg through the VA driver (issue 11): LIBVA_DRIVERS_PATH=$VA_DRIVERS_PATH
 #               (default ./va, holding vreq_drv_video.so) LIBVA_DRIVER_NAME=vreq
 #               ffmpeg -hwaccel vaapi -hwaccel_output_format vaapi -hwaccel_device
-#               /dev/dri/renderD128 -i CLIP -map 0:v:0 -f null - (the first video
-#               track, as GStreamer's goldens, vreqplay and ffprobe's v:0; needs a
-#               render node: vgem); frames = ffmpeg's last -progress frame=
+#               /dev/dri/renderD128 -i CLIP -map 0:v:0 -noautoscale -f null -
+#               (-v verbose: the log says why a hwaccel was not used; -map 0:v:0:
+#               the first video track, as GStreamer's goldens, vreqplay and
+#               ffprobe's v:0; -noautoscale: at a resolution change ffmpeg would
+#               insert a software scaler that cannot take VA surfaces and stop;
+#               needs a render node: vgem); frames = ffmpeg's last -progress frame=
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
 # .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns),
@@ -86,8 +89,8 @@ while [ $# -ge 2 ]; do
       frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.$name.log" | tail -1) ;;
     va)
       LIBVA_DRIVERS_PATH=${VA_DRIVERS_PATH:-$PWD/va} LIBVA_DRIVER_NAME=vreq \
-        ffmpeg -nostdin -hide_banner -v warning -hwaccel vaapi -hwaccel_output_format vaapi \
-        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -f null - \
+        ffmpeg -nostdin -hide_banner -v verbose -hwaccel vaapi -hwaccel_output_format vaapi \
+        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -noautoscale -f null - \
         -progress /tmp/progress.txt > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/^frame=//p' /tmp/progress.txt 2>/dev/null | tail -1); rm -f /tmp/progress.txt ;;

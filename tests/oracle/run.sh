@@ -26,7 +26,10 @@
 #               with the committed goldens as -G does, with the field-level
 #               known differences of tests/oracle/va-known-differences.tsv
 #               (vreq-oracle report --va-known): files <clip>.va.*; frames =
-#               ffmpeg's, and visl's CAPTURE dequeues must equal them
+#               ffmpeg's, and visl's CAPTURE dequeues must equal them. Clips of
+#               tests/oracle/va-out-of-scope.tsv (no VA profile for them) pass
+#               only when ffmpeg's hwaccel refused them and nothing reached visl;
+#               tests/oracle/va-clip-differences.tsv replaces known-differences.tsv
 #   -D DIR      golden directory for -G / -A instead of tests/golden/CODEC (e.g.
 #               tests/golden/hevc-sid/ext); goldens are named after the clip
 #               path with / -> --
@@ -55,7 +58,7 @@ while getopts ":c:gGAD:V:O:o:b:h" opt; do
     c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; A) golden=1 va=1 ;; D) gdir=$OPTARG ;;
     V) variant=$OPTARG ;; O) modopts+=(-o "$OPTARG") ;;
     o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,47p' "$0"; exit 0 ;;
+    h) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -102,9 +105,14 @@ while [ $i -lt ${#clips[@]} ]; do
     n=$(basename "$src"); names+=("$n")
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     # out of scope (tests/oracle/out-of-scope.tsv): vreqplay must refuse it
-    why=$(out_of_scope "${src#$MEDIA/}"); [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
+    why=$(out_of_scope "${src#$MEDIA/}")
+    # -A: also what cannot reach visl through VA (tests/oracle/va-out-of-scope.tsv)
+    [ -z "$why" ] && [ $va = 1 ] && why=$(va_out_of_scope "${src#$MEDIA/}")
+    [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
     # known difference (tests/oracle/known-differences.tsv): passes only with exactly that result
-    kd=$(known_difference "${src#$MEDIA/}"); [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
+    # (-A: tests/oracle/va-clip-differences.tsv: ffmpeg's, not vreqplay's)
+    if [ $va = 1 ]; then kd=$(va_clip_difference "${src#$MEDIA/}"); else kd=$(known_difference "${src#$MEDIA/}"); fi
+    [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
     if [ $golden = 1 ]; then
       g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac

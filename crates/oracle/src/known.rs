@@ -666,6 +666,27 @@ mod tests {
     }
 
     #[test]
+    fn committed_va_list_parses_and_says_why() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/oracle/va-known-differences.tsv"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let k = KnownDiffs::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(!k.rows.is_empty());
+        for r in &k.rows {
+            // every row names the VA structure (or the client) it comes from
+            assert!(
+                r.why.contains("VA") || r.why.starts_with("as "),
+                "line {}: {} gives no VA source: {}",
+                r.line,
+                r.field,
+                r.why
+            );
+        }
+    }
+
+    #[test]
     fn other_codecs_rows_do_not_apply() {
         let k = KnownDiffs::parse(LIST).unwrap();
         let mut b = jf(&[("sps.level_idc", "0")]);
