@@ -144,9 +144,8 @@ check va-vainfo bash -c '
 #     -hwaccel vaapi on visl. ffmpeg falls back to software decoding when a
 #     hwaccel fails, so the check counts visl's CAPTURE dequeues (ftrace
 #     v4l2_dqbuf): every one of gizmo.mp4's 166 frames (ffprobe) must have
-#     gone through the driver, and ffmpeg must output 166 frames. (The oracle
-#     through VA differs from GStreamer's goldens only in SPS fields VA does
-#     not carry: docs/VA-DRIVER.md; not compared here yet.)
+#     gone through the driver, and ffmpeg must output 166 frames. (The
+#     controls it sends: va-oracle-h264 below.)
 check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
   T=/sys/kernel/tracing
   echo 0 > $T/tracing_on; echo 0 > $T/events/enable; echo > $T/trace

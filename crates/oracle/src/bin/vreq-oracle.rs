@@ -594,7 +594,12 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
         let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
         let (rc, frames, dq) = (v("rc"), v("frames"), v("dq"));
         let mut fired = Fired::default();
-        let mut codec = "?";
+        // the codec: the reference's first line (also for a clip that never
+        // reached visl)
+        let reference = segs.first().cloned().unwrap_or_else(|| p("golden.norm"));
+        let mut codec = first_line(&reference)
+            .and_then(|l| codec_of_magic(&l))
+            .unwrap_or("?");
         let mut jobs = "-".to_string();
         let mut notes: Vec<String> = Vec::new();
         let mut ok;
@@ -679,6 +684,10 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
                         codec = codec_of_magic(&g.magic).unwrap_or("?");
                         let cmp = compare::compare_known(&g, &o, &known, &mut fired);
                         jobs = format!("{}/{}", cmp.equal, cmp.total());
+                        if let Some(c) = g.cap {
+                            // a golden over 2 MB keeps its first jobs only
+                            jobs.push_str(&format!(" (golden capped: first {c} jobs)"));
+                        }
                         if g.header.iter().any(|h| h.starts_with("PARTIAL")) {
                             ok = false;
                             notes.push("PARTIAL golden".into());
@@ -754,4 +763,10 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
         println!("listed but never fired in this run: {}", never.join("; "));
     }
     Ok(all_ok)
+}
+
+/// The first line of a text file.
+fn first_line(path: &Path) -> Option<String> {
+    let t = std::fs::read_to_string(path).ok()?;
+    t.lines().next().map(str::to_string)
 }
