@@ -1,11 +1,64 @@
 use super::*;
+use crate::ffi::bytes_of;
 use crate::map::h264::tests::{blank_slice_params, idr_slice, p_slice, params, seq_pic};
+use crate::map::h264::{self, H264Map};
+use v4l2r::bindings;
 use vreq_core::Control;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile::for_driver;
 
 fn visl() -> FakeDevice {
     FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::H264)
+}
+
+/// A picture rendered as a VA client renders it: picture parameters, IQ
+/// matrix, then each slice's parameters and data.
+trait DecodeH264 {
+    fn decode_h264(
+        &mut self,
+        target: VASurfaceID,
+        pp: &sys::VAPictureParameterBufferH264,
+        iq: Option<&sys::VAIQMatrixBufferH264>,
+        slices: &[h264::Slice<'_>],
+    ) -> Result<(), VAStatus>;
+}
+
+impl<D: DecoderDevice> DecodeH264 for Decoder<D> {
+    fn decode_h264(
+        &mut self,
+        target: VASurfaceID,
+        pp: &sys::VAPictureParameterBufferH264,
+        iq: Option<&sys::VAIQMatrixBufferH264>,
+        slices: &[h264::Slice<'_>],
+    ) -> Result<(), VAStatus> {
+        let mut pic = Picture::new(target);
+        let codec = H264Map::default();
+        pic.render(&codec, sys::VAPictureParameterBufferType, bytes_of(pp), 1)?;
+        if let Some(iq) = iq {
+            pic.render(&codec, sys::VAIQMatrixBufferType, bytes_of(iq), 1)?;
+        }
+        for s in slices {
+            pic.render(
+                &codec,
+                sys::VASliceParameterBufferType,
+                bytes_of(&s.params),
+                1,
+            )?;
+            pic.render(&codec, sys::VASliceDataBufferType, s.data, 1)?;
+        }
+        self.decode(&pic)
+    }
+}
+
+fn h264_decoder(dev: FakeDevice, surface_count: u32) -> Decoder<FakeDevice> {
+    Decoder::new(
+        dev,
+        Box::new(H264Map::default()),
+        sys::VAProfileH264High,
+        64,
+        48,
+        surface_count,
+    )
 }
 
 fn slice(data: &[u8], slice_type: u8) -> h264::Slice<'_> {
@@ -45,7 +98,7 @@ fn p_slice_referencing<'a>(
 
 #[test]
 fn idr_then_p_decode_and_reference_by_timestamp() {
-    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let mut d = h264_decoder(visl(), 0);
     let (idr, p) = (idr_slice(), p_slice());
     d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
         .unwrap();
@@ -101,13 +154,7 @@ fn idr_then_p_decode_and_reference_by_timestamp() {
 #[test]
 fn device_error_is_a_decoding_error_for_that_surface_only() {
     let second = 2 * TIMESTAMP_STEP_NS;
-    let mut d = Decoder::new(
-        visl().with_error_on(second),
-        sys::VAProfileH264High,
-        64,
-        48,
-        4,
-    );
+    let mut d = h264_decoder(visl().with_error_on(second), 4);
     let (idr, p) = (idr_slice(), p_slice());
     d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
         .unwrap();
@@ -126,7 +173,7 @@ fn device_error_is_a_decoding_error_for_that_surface_only() {
 
 #[test]
 fn bad_buffers_queue_nothing_and_the_decoder_goes_on() {
-    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let mut d = h264_decoder(visl(), 0);
     let idr = idr_slice();
     let mut oversize = slice(&idr, 2);
     oversize.params.slice_data_size += 1;
