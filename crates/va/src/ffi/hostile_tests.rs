@@ -1467,6 +1467,18 @@ fn storm_with_watchdog(
     }
 }
 
+/// The check each storm call makes catches what the caller cannot see: a
+/// panic the ffi's guard turned into `VA_STATUS_ERROR_OPERATION_FAILED`.
+#[test]
+#[should_panic(expected = "vaTest() panicked (the guard returned 0x1)")]
+fn a_caught_panic_fails_the_check() {
+    let mut display = Display::new(visl, fake_opener());
+    let mut c = Calls::new(&mut display, 0, Trail::default());
+    c.call("vaTest", String::new(), || {
+        guard("vaTest", || panic!("boom"))
+    });
+}
+
 /// The storm reached every stage: pictures decoded and refused, each entry
 /// point answered with successes and errors.
 fn assert_coverage(name: &str, c: &Outcome) {
