@@ -115,7 +115,8 @@
 //! pictures and stale IDs on fake devices (every listed profile; random,
 //! truncated and oversized buffers, lying element counts, objects destroyed
 //! mid-picture): every call returns a status, none panics (tests count the
-//! panics `guard` catches), none hangs, memory stays within the buffer caps,
+//! panics `guard` catches), none hangs, the heap stays within the buffer
+//! caps (a counting allocator in the test binary),
 //! and a valid picture decodes afterwards on the same context and a fresh
 //! one. `VREQ_HOSTILE_SEED` / `VREQ_HOSTILE_ITERS` change the storm. Known
 //! gaps (a picture refused by the device at configure or at queue upsets

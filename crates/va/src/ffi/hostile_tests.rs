@@ -53,9 +53,14 @@ const WATCHDOG: Duration = Duration::from_secs(300);
 const SLOW_CALL: Duration = Duration::from_secs(2);
 /// A valid picture on the anchor context every this many iterations.
 const CANARY_EVERY: u64 = 50;
-/// Growth of the process's resident memory the storm may cause at most:
-/// the driver's cap on live buffers (256 MiB) and slack.
-const MAX_RSS_GROWTH: u64 = 256 << 20;
+/// Heap the storm's thread may hold at once beyond what it held before:
+/// the driver's live buffers (`MAX_LIVE_BUFFER_BYTES`, 256 MiB), one
+/// picture's copies (`MAX_PICTURE_BYTES`, 64 MiB), one buffer being made
+/// (64 MiB) and slack for the fakes' CAPTURE memory and bookkeeping.
+const MAX_HEAP_GROWTH: i64 = 512 << 20;
+/// The largest single allocation the storm may cause: a buffer at the
+/// per-buffer cap (`MAX_BUFFER_BYTES`, 64 MiB) and a vector's doubling.
+const MAX_ALLOCATION: i64 = 128 << 20;
 
 fn env_u64(name: &str) -> Option<u64> {
     let v = std::env::var(name).ok()?;
@@ -74,16 +79,76 @@ fn iterations() -> u64 {
     env_u64("VREQ_HOSTILE_ITERS").unwrap_or(DEFAULT_ITERS)
 }
 
-/// Resident set size of this process, bytes (`/proc/self/statm`, pages).
-fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
+/// The test binary's allocator: the system's, counting per thread the
+/// bytes live, their peak and the largest single request. Per thread, so
+/// that tests running beside a storm do not count; by request, not by
+/// resident pages, so that an allocation the kernel overcommits (a huge
+/// zeroed buffer never touched) counts too.
+struct Counting;
+
+thread_local! {
+    static LIVE: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    static PEAK: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+    static LARGEST: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
+
+/// `delta` bytes allocated (or freed, negative) by this thread.
+fn note_heap(delta: i64) {
+    // try_with: nothing is counted while the thread's locals are torn down.
+    let _ = LIVE.try_with(|l| {
+        let v = l.get() + delta;
+        l.set(v);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+    });
+    let _ = LARGEST.try_with(|m| m.set(m.get().max(delta)));
+}
+
+/// (live bytes, peak since the last call; largest request since the last
+/// call) of this thread, and both reset.
+fn heap_mark() -> (i64, i64, i64) {
+    let live = LIVE.with(std::cell::Cell::get);
+    let peak = PEAK.with(|p| p.replace(live));
+    let largest = LARGEST.with(|m| m.replace(0));
+    (live, peak, largest)
+}
+
+// SAFETY: every call goes to `System` with the caller's arguments
+// unchanged; the counters are const thread-locals without destructors
+// (no allocation, no re-entry).
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() {
+            note_heap(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            note_heap(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { std::alloc::System.dealloc(ptr, layout) };
+        note_heap(-(layout.size() as i64));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new) };
+        if !p.is_null() {
+            note_heap(new as i64 - layout.size() as i64);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
 
 /// xorshift64*: a fixed sequence per seed, so a failure reproduces.
 struct Rng(u64);
@@ -1140,7 +1205,7 @@ fn storm(
     let mut display = Display::new(discover, fake_opener());
     let mut c = Calls::new(&mut display, seed, trail);
     let mut rng = Rng::new(seed);
-    let rss_before = rss_bytes();
+    let (heap_before, _, _) = heap_mark();
 
     // Every profile the driver lists: a config and a context each.
     let profiles_ = {
@@ -1380,10 +1445,16 @@ fn storm(
         let (_, _, buffers) = d.live_objects();
         assert!(buffers <= crate::buffer::MAX_LIVE_BUFFERS);
     }
-    let grown = rss_bytes().saturating_sub(rss_before);
+    let (_, peak, largest) = heap_mark();
+    let grown = peak - heap_before;
+    eprintln!(
+        "storm heap: peak {} KiB above the start, largest allocation {} KiB",
+        grown >> 10,
+        largest >> 10
+    );
     assert!(
-        grown <= MAX_RSS_GROWTH,
-        "resident memory grew by {grown} bytes during the storm"
+        grown <= MAX_HEAP_GROWTH && largest <= MAX_ALLOCATION,
+        "the storm held up to {grown} bytes of heap; its largest allocation {largest} bytes"
     );
     // SAFETY: initialised; nothing uses the context afterwards.
     let s = unsafe { c.vt.vaTerminate.unwrap()(c.ctx) };
