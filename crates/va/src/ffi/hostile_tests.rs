@@ -17,10 +17,6 @@
 //! (`V4L2_BUF_FLAG_ERROR`, a wait that times out) fails that surface only
 //! ([`flagged_and_timed_out_pictures_fail_their_surface_only`]).
 //!
-//! The `#[ignore]`d tests here fail today: each pins a bug found this way
-//! (listed in `docs/VA-DRIVER.md`, "Known gaps"); run them with
-//! `cargo test -p vreq-va hostile -- --include-ignored`.
-//!
 //! The storm is a fixed-seed PRNG: `VREQ_HOSTILE_SEED` (decimal or `0x…`)
 //! and `VREQ_HOSTILE_ITERS` (pictures per device set) change it; a failure
 //! prints the seed, the iteration and the last calls.
@@ -1456,10 +1452,16 @@ fn storm(
         grown >> 10,
         largest >> 10
     );
-    assert!(
-        grown <= MAX_HEAP_GROWTH && largest <= MAX_ALLOCATION,
-        "the storm held up to {grown} bytes of heap; its largest allocation {largest} bytes"
-    );
+    // Past the device limits, pictures up to the device's largest size are
+    // configured: the fake device's CAPTURE buffers (kernel memory on a real
+    // device, bounded by it; heap here) then dwarf the driver's own memory,
+    // so the bound is checked only where pictures fit the device.
+    if !device_limits {
+        assert!(
+            grown <= MAX_HEAP_GROWTH && largest <= MAX_ALLOCATION,
+            "the storm held up to {grown} bytes of heap; its largest allocation {largest} bytes"
+        );
+    }
     // SAFETY: initialised; nothing uses the context afterwards.
     let s = unsafe { c.vt.vaTerminate.unwrap()(c.ctx) };
     assert_eq!(s, VA_STATUS_SUCCESS);
@@ -1631,9 +1633,6 @@ fn decode_storm_on_rk3588() {
 /// its maximum, 10-bit on an 8-bit device, `num_ref_frames` past 16): each
 /// such picture fails at the engine's configure.
 #[test]
-#[ignore = "known bug (reported): a picture refused at configure leaves its other slices' \
-            requests queued; the next picture of the context sends them and fails \
-            (a_picture_past_the_device_limits_fails_alone)"]
 fn decode_storm_past_device_limits() {
     for (name, discover) in [
         ("visl", visl as fn() -> Result<Vec<DeviceInfo>, String>),
@@ -1845,8 +1844,6 @@ fn flagged_and_timed_out_pictures_fail_their_surface_only() {
 /// `VA_STATUS_ERROR_OPERATION_FAILED`, that surface
 /// `VA_STATUS_ERROR_DECODING_ERROR`, and the next pictures decode.
 #[test]
-#[ignore = "known bug (reported to the lead): after a refused request every later \
-            picture of the context reports VA_STATUS_ERROR_DECODING_ERROR"]
 fn a_refused_request_fails_its_surface_only() {
     let (mut display, context, sf) = faulty_display(None, None, Some(2000), 4);
     let mut c = Calls::new(&mut display, 0, Trail::default());
@@ -1926,8 +1923,6 @@ fn h264_picture_with(
 /// next valid one on the same context decodes. Slice-based visl, so the
 /// refused picture has requests (one per slice) left to send.
 #[test]
-#[ignore = "known bug (reported): the refused picture's second request stays queued in \
-            the context's codec events; the next vaEndPicture sends it first and fails"]
 fn a_picture_past_the_device_limits_fails_alone() {
     for slices in [1, 2] {
         let (mut display, context, sf) = faulty_display(None, None, None, 3);
@@ -1954,15 +1949,17 @@ fn a_picture_past_the_device_limits_fails_alone() {
 }
 
 /// `num_ref_frames` past H.264's 16 (A.3.1: `max_dec_frame_buffering` ≤
-/// 16): the picture fails or decodes, the next valid one decodes.
+/// 16): the DPB asked of the device is clamped (16 + 1 + the render
+/// targets, at least 17), so the picture decodes, and so does the next.
 #[test]
-fn num_ref_frames_past_16_fails_alone() {
+fn num_ref_frames_past_16_is_clamped() {
     let (mut display, context, sf) = faulty_display(None, None, None, 2);
     let mut c = Calls::new(&mut display, 0, Trail::default());
-    // The fakes refuse the 264 CAPTURE buffers asked (num_ref_frames + 1 +
-    // the render targets, at least 17): an error for that picture.
-    let s = h264_picture_with(&mut c, context, sf[0], 1, (3, 2), 255);
-    assert!(KNOWN.contains(&s));
+    assert_eq!(
+        h264_picture_with(&mut c, context, sf[0], 1, (3, 2), 255),
+        VA_STATUS_SUCCESS
+    );
+    assert_ready(&mut c, sf[0]);
     assert_eq!(
         h264_picture_with(&mut c, context, sf[1], 1, (3, 2), 2),
         VA_STATUS_SUCCESS
@@ -1975,8 +1972,6 @@ fn num_ref_frames_past_16_fails_alone() {
 /// the picture rendered last, whatever the order the driver keeps its
 /// contexts in. The second context's device flags its picture bad.
 #[test]
-#[ignore = "known bug (reported): Driver::decoder_of asks whichever decoder (HashMap order) \
-            still holds the surface, maybe the first context's, whose picture was good"]
 fn a_surface_answers_for_its_last_picture() {
     for round in 0..16 {
         let opened = std::rc::Rc::new(std::cell::Cell::new(0));
