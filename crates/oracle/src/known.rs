@@ -330,9 +330,7 @@ impl Fired {
             .collect::<Vec<_>>()
             .join("; ")
     }
-}
 
-impl Fired {
     /// The rows of `codecs` that tolerated nothing (a listed difference that
     /// did not occur: the report prints them, so rows that no longer fire —
     /// the driver learnt the field — are noticed and deleted).
