@@ -24,6 +24,9 @@
 #               ffprobe's v:0; -noautoscale: at a resolution change ffmpeg would
 #               insert a software scaler that cannot take VA surfaces and stop;
 #               needs a render node: vgem); frames = ffmpeg's last -progress frame=
+#       va-probe -> the same, first 10 frames only (-frames:v 10): enough to see
+#               whether the hwaccel takes the clip (run.sh -A: clips of
+#               va-out-of-scope.tsv, which ffmpeg would decode in software)
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
 # .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns),
@@ -87,10 +90,11 @@ while [ $# -ge 2 ]; do
       "${VREQPLAY:-./vreqplay}" --vo null "$clip" > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.$name.log" | tail -1) ;;
-    va)
+    va|va-probe)
+      limit=(); [ "$tool" = va-probe ] && limit=(-frames:v 10)
       LIBVA_DRIVERS_PATH=${VA_DRIVERS_PATH:-$PWD/va} LIBVA_DRIVER_NAME=vreq \
         ffmpeg -nostdin -hide_banner -v verbose -hwaccel vaapi -hwaccel_output_format vaapi \
-        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -noautoscale -f null - \
+        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -noautoscale "${limit[@]}" -f null - \
         -progress /tmp/progress.txt > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/^frame=//p' /tmp/progress.txt 2>/dev/null | tail -1); rm -f /tmp/progress.txt ;;

@@ -125,7 +125,10 @@ while [ $i -lt ${#clips[@]} ]; do
     else
       args+=(gst "media/$n")
     fi
-    [ $havevreq = 1 ] && args+=("$tool" "media/$n")
+    # -A: an out-of-scope clip only needs to show that the hwaccel refuses
+    # it: its first 10 frames (ffmpeg would decode the rest in software)
+    t=$tool; [ $va = 1 ] && [ -n "$why" ] && t=va-probe:va
+    [ $havevreq = 1 ] && args+=("$t" "media/$n")
   done
   i=$((i+batch))
   [ ${#args[@]} -eq 0 ] && continue

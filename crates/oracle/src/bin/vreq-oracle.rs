@@ -616,7 +616,7 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
             let refused = log.contains("Failed setup for format vaapi");
             ok = dq == "0" && refused;
             notes.push(if ok {
-                format!("out of scope ({why}): ffmpeg's VA hwaccel refused it, no picture reached visl (ffmpeg exit {rc}, {frames} frames in software)")
+                format!("out of scope ({why}): ffmpeg's VA hwaccel refused it, no picture reached visl (ffmpeg exit {rc}, {frames} frames decoded in software: run.sh -A decodes only the first 10)")
             } else {
                 format!("out of scope ({why}) but {dq} pictures went through visl (hwaccel refused: {refused})")
             });
