@@ -692,7 +692,14 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
                             ok = false;
                             notes.push("PARTIAL golden".into());
                         }
-                        if !cmp.ok() {
+                        if o.jobs.is_empty() {
+                            // an empty trace reads as H.264's: say what it is
+                            ok = false;
+                            notes.push(format!(
+                                "no job reached visl ({} reference jobs)",
+                                cmp.a_jobs
+                            ));
+                        } else if !cmp.ok() {
                             ok = false;
                             notes.push(cmp.to_string());
                         }
