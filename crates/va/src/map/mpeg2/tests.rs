@@ -491,3 +491,47 @@ fn decoder_on_fake_visl_decodes_i_then_p() {
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].1.coded_width, c[0].1.coded_height), (720, 576));
 }
+
+/// Random picture, IQ matrix and slice parameters over random slice data:
+/// errors or requests, never a panic.
+#[test]
+fn random_buffers_never_panic() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut bytes = |n: usize| -> Vec<u8> { (0..n).map(|_| next() as u8).collect() };
+    let mut m = Mpeg2Map::default();
+    for _ in 0..3000 {
+        let pp = bytes(std::mem::size_of::<sys::VAPictureParameterBufferMPEG2>());
+        let iq = bytes(std::mem::size_of::<sys::VAIQMatrixBufferMPEG2>());
+        let mut sp = bytes(std::mem::size_of::<sys::VASliceParameterBufferMPEG2>());
+        if sp[0] & 1 == 0 {
+            // a slice in range half the time: slice_data_size 16, offset 0, flag ALL
+            sp[..12].copy_from_slice(&[16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        }
+        let mut data = bytes(16);
+        data[..3].copy_from_slice(&[0, 0, 1]);
+        let slices = [RenderedSlice {
+            params: &sp,
+            data: &data,
+        }];
+        let r = Rendered {
+            pic_params: &pp,
+            iq: Some(&iq),
+            probability: None,
+            slices: &slices,
+        };
+        let cx = MapContext {
+            profile: sys::VAProfileMPEG2Main,
+            mode: vreq_core::DecodeMode::FrameBased,
+            start_code: vreq_core::StartCode::AnnexB,
+            timestamp_ns: 1000,
+            timestamp_of: &|_| Some(1),
+        };
+        let _ = m.map(&r, &cx);
+    }
+}

@@ -495,3 +495,52 @@ fn check_wants_whole_structs_and_vp8_buffer_types() {
         Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE)
     );
 }
+
+/// Random picture parameters, slice parameters and data (a corpus frame
+/// with random bytes flipped, or random bytes): errors or frames, never a
+/// panic; the frame header reader is bounded.
+#[test]
+fn random_buffers_never_panic() {
+    let frames = clip();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut state = Parser::default();
+    let good = va_frame(&frames[0], &mut state, false, [0; 3]);
+    let mut m = Vp8Map::default();
+    for i in 0..3000 {
+        let mut f = clone(&good);
+        let pp = random_bytes(
+            &mut next,
+            std::mem::size_of::<sys::VAPictureParameterBufferVP8>(),
+        );
+        let sp = random_bytes(
+            &mut next,
+            std::mem::size_of::<sys::VASliceParameterBufferVP8>(),
+        );
+        if i % 3 == 0 {
+            f.pp = crate::ffi::read_element(&pp, 0).unwrap();
+        }
+        if i % 3 == 1 {
+            f.sp = crate::ffi::read_element(&sp, 0).unwrap();
+            f.sp.slice_data_flag = sys::VA_SLICE_DATA_FLAG_ALL;
+            f.sp.num_of_partitions = [2, 3, 5, 9][(next() % 4) as usize];
+        }
+        for _ in 0..(next() % 8) {
+            if !f.data.is_empty() {
+                let at = (next() as usize) % f.data.len();
+                f.data[at] ^= next() as u8;
+            }
+        }
+        f.data.truncate((next() as usize) % (f.data.len() + 1));
+        let _ = f.map(&mut m, 1000, &|_| Some(1));
+    }
+}
+
+fn random_bytes(next: &mut impl FnMut() -> u64, n: usize) -> Vec<u8> {
+    (0..n).map(|_| next() as u8).collect()
+}
