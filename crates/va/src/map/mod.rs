@@ -17,6 +17,8 @@ use crate::status::*;
 use crate::sys::{VABufferType, VAProfile, VASurfaceID};
 
 pub mod h264;
+pub mod mpeg2;
+pub mod vp8;
 
 /// The buffers of one picture as the client rendered them between
 /// `vaBeginPicture` and `vaEndPicture` (crate::picture keeps the bytes).
@@ -132,6 +134,8 @@ pub trait CodecMap {
 pub fn for_profile(profile: VAProfile) -> Option<Box<dyn CodecMap>> {
     match profiles::info(profile)?.codec {
         CodecKind::H264 => Some(Box::new(h264::H264Map::default())),
+        CodecKind::Mpeg2 => Some(Box::new(mpeg2::Mpeg2Map::default())),
+        CodecKind::Vp8 => Some(Box::new(vp8::Vp8Map::default())),
         _ => None,
     }
 }
