@@ -25,26 +25,29 @@
 //! which VA does not. rkvdec (`rkvdec-hevc-common.c`
 //! `rkvdec_hevc_assemble_hw_rps`) writes every set into the hardware's RPS
 //! table and the hardware parses each slice header itself: a slice with
-//! `short_term_ref_pic_set_sps_flag` 1 uses set `short_term_ref_pic_set_idx`,
-//! a slice whose own set is inter-predicted uses set `RefRpsIdx`, a slice
-//! with `lt_idx_sps[i]` uses long-term candidate `lt_idx_sps[i]`. So per
-//! picture ([`ExtRps`]):
-//! - the set the slice names is the picture's short-term RPS, which VA
-//!   gives exactly: every short-term picture of `ReferenceFrames` (after the
-//!   8.3.2 marking these are the RPS's pictures, FFmpeg adds generated ones
-//!   for missing references) with `DeltaPoc = POC − current POC`, S0
-//!   (negative, nearest first) / S1 (positive, nearest first) as 7.4.8
-//!   orders them, `used_by_curr_pic` = an `RPS_ST_CURR_*` flag. It is sent
-//!   as an explicit set (`delta_poc_s*_minus1`, no inter prediction: the
-//!   kernel derives the same `DeltaPoc` lists);
-//! - sets seen that way are remembered per index until the SPS facts VA
-//!   carries change; the other indices hold an empty set (not read by the
-//!   hardware for this picture);
-//! - a slice set inter-predicted from an index never seen, or a long-term
-//!   candidate that cannot be told apart from another, cannot be known:
+//! `short_term_ref_pic_set_sps_flag` 1 reads set `short_term_ref_pic_set_idx`,
+//! a slice whose own set is inter-predicted reads set `RefRpsIdx`, a slice
+//! with `lt_idx_sps[i]` reads candidate `lt_idx_sps[i]`; nothing else of
+//! the arrays is used for that picture (as read in the driver; unverified
+//! on silicon). So per picture ([`ExtRps::arrays`]) every element holds
+//! what the picture reads:
+//! - the picture's short-term RPS, which VA gives exactly: every
+//!   short-term picture of `ReferenceFrames` (after the 8.3.2 marking these
+//!   are the RPS's pictures; FFmpeg adds generated ones for missing
+//!   references) with `DeltaPoc = POC − current POC`, S0 (negative, nearest
+//!   first) and S1 (positive, nearest first) as 7.4.8 orders them,
+//!   `used_by_curr_pic` = an `RPS_ST_CURR_*` flag; sent as an explicit
+//!   set, which the kernel turns back into the same lists. Checked against
+//!   GStreamer 1.28's arrays: for each of the 58 non-IDR pictures of the
+//!   sid goldens that use an SPS set, the set rebuilt from `dpb[]` (what
+//!   VA gives) is one of GStreamer's SPS sets;
+//! - for a slice set inter-predicted from SPS set `RefRpsIdx`: that set as
+//!   an earlier picture that named it showed it; never shown:
 //!   [`MapError::Unsupported`] (`vaEndPicture` fails) rather than a table
-//!   the hardware would misread.
-
+//!   the hardware would misread;
+//! - the one SPS long-term candidate a picture uses (two or more in one
+//!   picture: [`MapError::Unsupported`]).
+//!
 use v4l2r::bindings;
 use vreq_core::uapi_ext::{
     self, V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps, V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT,
@@ -1253,62 +1256,106 @@ pub fn slice_params(
 pub type StSet = (Vec<(i32, bool)>, Vec<(i32, bool)>);
 
 /// The RK3588 `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS` arrays rebuilt from VA
-/// (module docs): what earlier pictures showed of each SPS set /
-/// long-term candidate, kept until the SPS changes.
+/// per picture (module docs): every element holds the set (the long-term
+/// candidate) the picture's slices make the hardware read, so whichever
+/// index a slice names reads it. Replicating also keeps rkvdec's cache
+/// honest: `rkvdec_hevc_prepare_hw_st_rps` recomputes its table only when
+/// element 0 changed (it `memcmp`s one element against its cache), which
+/// a change confined to another index would slip past. What earlier
+/// pictures showed of each SPS set is remembered (for slice sets
+/// inter-predicted from one) until the next IRAP picture (which may
+/// activate another SPS) or a change of the SPS fields VA carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExtRps {
     st: Vec<Option<StSet>>,
-    lt: Vec<Option<(u16, bool)>>,
 }
 
 impl ExtRps {
-    /// Learns what `pic`'s slices show: the set `short_term_ref_pic_set_idx`
-    /// names is the picture's RPS ([`short_term_rps`]); an SPS long-term
-    /// candidate `lt_idx_sps[i]` is the one long-term `ReferenceFrames`
-    /// picture no explicit entry claims (its POC LSBs, `RPS_LT_CURR` as
-    /// `used_by_curr_pic_lt_sps_flag`). Errors (nothing learned): a slice
-    /// set inter-predicted from a set not seen yet, or several SPS
-    /// candidates in one picture (their order is not recoverable).
-    pub fn learn(&mut self, pic: &Picture<'_>, first: &SliceHeader) -> Result<(), String> {
+    /// The arrays for `pic` whose first slice has header `first`:
+    /// - `EXT_SPS_ST_RPS`: `num_short_term_ref_pic_sets` copies of the set
+    ///   the hardware reads: the picture's own RPS ([`short_term_rps`]; what
+    ///   set `short_term_ref_pic_set_idx` holds when the slice names one,
+    ///   which is also remembered), or, for a slice set inter-predicted
+    ///   from SPS set `RefRpsIdx`, that set as an earlier picture showed it;
+    /// - `EXT_SPS_LT_RPS`: `num_long_term_ref_pics_sps` copies of the one
+    ///   SPS candidate the picture uses (`lt_idx_sps`): the long-term
+    ///   `ReferenceFrames` picture no explicit entry claims, its POC LSBs
+    ///   and `RPS_LT_CURR` as `used_by_curr_pic_lt_sps_flag`; `last_lt`
+    ///   when the picture uses none.
+    ///
+    /// Errors (nothing remembered): a slice set inter-predicted from a set
+    /// no earlier picture showed, or several SPS long-term candidates in
+    /// one picture (which is which is not recoverable from VA).
+    pub fn arrays(
+        &mut self,
+        pic: &Picture<'_>,
+        first: &SliceHeader,
+        last_lt: Option<&[V4l2CtrlHevcExtSpsLtRps]>,
+    ) -> Result<(Vec<V4l2CtrlHevcExtSpsStRps>, Vec<V4l2CtrlHevcExtSpsLtRps>), String> {
         let pp = pic.pp;
         let nst = usize::from(pp.num_short_term_ref_pic_sets).min(64);
         let nlt = usize::from(pp.num_long_term_ref_pic_sps).min(32);
+        if is_irap(first.nal_unit_type) {
+            // an IRAP may activate another SPS with the same VA-visible
+            // fields but other sets: forget what earlier pictures showed
+            self.st.clear();
+        }
         self.st.resize(nst, None);
-        self.lt.resize(nlt, None);
-        if is_idr(first.nal_unit_type) {
-            return Ok(());
-        }
-        if first.short_term_ref_pic_set_sps_flag {
-            let i = usize::from(first.short_term_ref_pic_set_idx);
-            if i < nst {
-                self.st[i] = Some(short_term_rps(pp));
-            }
-        } else if first.inter_ref_pic_set_prediction_flag {
+        let idr = is_idr(first.nal_unit_type);
+        let read = if !idr
+            && !first.short_term_ref_pic_set_sps_flag
+            && first.inter_ref_pic_set_prediction_flag
+        {
             let r = nst.checked_sub(usize::from(first.delta_idx_minus1) + 1);
-            if r.and_then(|r| self.st.get(r))
-                .and_then(|s| s.as_ref())
-                .is_none()
+            r.and_then(|r| self.st.get(r).cloned().flatten())
+                .ok_or_else(|| {
+                    format!(
+                        "slice st_ref_pic_set() predicted from SPS set {r:?}, which VA does not \
+                         carry and no earlier picture showed (EXT_SPS_ST_RPS)"
+                    )
+                })?
+        } else {
+            short_term_rps(pp)
+        };
+        let lt = self.lt_candidate(pic, first)?;
+        if !idr && first.short_term_ref_pic_set_sps_flag {
+            if let Some(slot) = self
+                .st
+                .get_mut(usize::from(first.short_term_ref_pic_set_idx))
             {
-                return Err(format!(
-                    "slice st_ref_pic_set() predicted from SPS set {r:?}, which VA does not \
-                     carry and no earlier picture showed (EXT_SPS_ST_RPS)"
-                ));
+                *slot = Some(read.clone());
             }
         }
-        let sps_entries: Vec<u8> = first
+        let st = vec![st_element(&read); nst];
+        let lt = match (lt, last_lt) {
+            (Some(c), _) => vec![c; nlt],
+            (None, Some(last)) if last.len() == nlt => last.to_vec(),
+            (None, _) => vec![V4l2CtrlHevcExtSpsLtRps::default(); nlt],
+        };
+        Ok((st, lt))
+    }
+
+    /// The SPS long-term candidate `first` uses, if one (see [`Self::arrays`]).
+    fn lt_candidate(
+        &self,
+        pic: &Picture<'_>,
+        first: &SliceHeader,
+    ) -> Result<Option<V4l2CtrlHevcExtSpsLtRps>, String> {
+        let pp = pic.pp;
+        let sps_entries = first
             .long_term
             .iter()
-            .filter_map(|e| e.lt_idx_sps)
-            .collect();
-        if sps_entries.is_empty() {
-            return Ok(());
-        }
-        if sps_entries.len() > 1 {
-            return Err(format!(
-                "{} long-term references from the SPS candidates in one picture: which is \
-                 which is not recoverable from VA (EXT_SPS_LT_RPS)",
-                sps_entries.len()
-            ));
+            .filter(|e| e.lt_idx_sps.is_some())
+            .count();
+        match sps_entries {
+            0 => return Ok(None),
+            1 => {}
+            n => {
+                return Err(format!(
+                    "{n} long-term references from the SPS candidates in one picture: which \
+                     is which is not recoverable from VA (EXT_SPS_LT_RPS)"
+                ))
+            }
         }
         let max_lsb = pic.max_poc_lsb();
         let claimed = |poc: i32| {
@@ -1326,84 +1373,61 @@ impl ExtRps {
             .collect();
         let [c] = cands.as_slice() else {
             return Err(format!(
-                "SPS long-term candidate {}: {} unclaimed long-term references in \
+                "SPS long-term candidate: {} unclaimed long-term references in \
                  ReferenceFrames (EXT_SPS_LT_RPS)",
-                sps_entries[0],
                 cands.len()
             ));
         };
-        if let Some(slot) = self.lt.get_mut(usize::from(sps_entries[0])) {
-            *slot = Some((
-                (c.pic_order_cnt & (max_lsb - 1)) as u16,
-                c.flags & sys::VA_PICTURE_HEVC_RPS_LT_CURR != 0,
-            ));
-        }
-        Ok(())
+        Ok(Some(V4l2CtrlHevcExtSpsLtRps {
+            lt_ref_pic_poc_lsb_sps: (c.pic_order_cnt & (max_lsb - 1)) as u16,
+            flags: if c.flags & sys::VA_PICTURE_HEVC_RPS_LT_CURR != 0 {
+                V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT
+            } else {
+                0
+            },
+        }))
     }
 
-    /// `NumDeltaPocs` of SPS set `i`, if seen.
+    /// `NumDeltaPocs` of SPS set `i`, if an earlier picture showed it.
     pub fn num_delta_pocs(&self, i: usize) -> Option<u8> {
         self.st
             .get(i)?
             .as_ref()
             .map(|(s0, s1)| (s0.len() + s1.len()) as u8)
     }
+}
 
-    /// The `EXT_SPS_ST_RPS` elements: every set as an explicit
-    /// `st_ref_pic_set()` (`delta_poc_s0_minus1[0] = −DeltaPocS0[0] − 1`,
-    /// then the differences − 1, 7-63 … 7-66; S0 bits then S1 bits of
-    /// `used_by_curr_pic`; `use_delta_flag` 0xffff as GStreamer), sets not
-    /// seen yet empty.
-    pub fn st_elements(&self) -> Vec<V4l2CtrlHevcExtSpsStRps> {
-        self.st
-            .iter()
-            .map(|s| {
-                let mut e = V4l2CtrlHevcExtSpsStRps {
-                    use_delta_flag: 0xffff,
-                    ..Default::default()
-                };
-                let Some((s0, s1)) = s else { return e };
-                e.num_negative_pics = s0.len().min(16) as u8;
-                e.num_positive_pics = s1.len().min(16) as u8;
-                let mut prev = 0i32;
-                let mut bit = 0;
-                for (k, &(d, used)) in s0.iter().take(16).enumerate() {
-                    e.delta_poc_s0_minus1[k] = (prev - d - 1).clamp(0, 0xffff) as u16;
-                    prev = d;
-                    e.used_by_curr_pic |= u32::from(used) << bit;
-                    bit += 1;
-                }
-                prev = 0;
-                for (k, &(d, used)) in s1.iter().take(16).enumerate() {
-                    e.delta_poc_s1_minus1[k] = (d - prev - 1).clamp(0, 0xffff) as u16;
-                    prev = d;
-                    if bit < 32 {
-                        e.used_by_curr_pic |= u32::from(used) << bit;
-                    }
-                    bit += 1;
-                }
-                e
-            })
-            .collect()
+/// One `EXT_SPS_ST_RPS` element: `set` as an explicit `st_ref_pic_set()`
+/// (`delta_poc_s0_minus1[0] = −DeltaPocS0[0] − 1`, then the differences − 1,
+/// the inverse of 7-67 … 7-70; `used_by_curr_pic` S0 bits then S1 bits;
+/// `use_delta_flag` 0xffff as GStreamer), which the kernel turns back into
+/// the same `DeltaPoc` lists (`st_ref_pic_set_calculate`).
+pub fn st_element(set: &StSet) -> V4l2CtrlHevcExtSpsStRps {
+    let (s0, s1) = set;
+    let mut e = V4l2CtrlHevcExtSpsStRps {
+        use_delta_flag: 0xffff,
+        num_negative_pics: s0.len().min(16) as u8,
+        num_positive_pics: s1.len().min(16) as u8,
+        ..Default::default()
+    };
+    let mut bit = 0;
+    let mut prev = 0i32;
+    for (k, &(d, used)) in s0.iter().take(16).enumerate() {
+        e.delta_poc_s0_minus1[k] = (prev - d - 1).clamp(0, 0xffff) as u16;
+        prev = d;
+        e.used_by_curr_pic |= u32::from(used) << bit;
+        bit += 1;
     }
-
-    /// The `EXT_SPS_LT_RPS` elements (candidates not seen yet: 0, unused).
-    pub fn lt_elements(&self) -> Vec<V4l2CtrlHevcExtSpsLtRps> {
-        self.lt
-            .iter()
-            .map(|c| {
-                let (lsb, used) = c.unwrap_or_default();
-                V4l2CtrlHevcExtSpsLtRps {
-                    lt_ref_pic_poc_lsb_sps: lsb,
-                    flags: if used {
-                        V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT
-                    } else {
-                        0
-                    },
-                }
-            })
-            .collect()
+    prev = 0;
+    for (k, &(d, used)) in s1.iter().take(16).enumerate() {
+        e.delta_poc_s1_minus1[k] = (d - prev - 1).clamp(0, 0xffff) as u16;
+        prev = d;
+        if bit < 32 {
+            e.used_by_curr_pic |= u32::from(used) << bit;
+        }
+        bit += 1;
     }
+    e
 }
 
 /// What the device has of the optional HEVC controls.
@@ -1567,8 +1591,11 @@ impl CodecMap for HevcMap {
         let first = &headers[0];
         let mut ext_arrays = None;
         if dev.ext_rps && (pp.num_short_term_ref_pic_sets > 0 || pp.num_long_term_ref_pic_sps > 0) {
-            ext.learn(&pic, first).map_err(MapError::Unsupported)?;
-            ext_arrays = Some((ext.st_elements(), ext.lt_elements()));
+            let last_lt = self.last_ext.as_ref().map(|(_, lt)| lt.as_slice());
+            ext_arrays = Some(
+                ext.arrays(&pic, first, last_lt)
+                    .map_err(MapError::Unsupported)?,
+            );
         }
         let refs = dpb_refs(&pp, cx.timestamp_of);
         let dp = decode_params(&pic, first, &refs);
@@ -1577,13 +1604,14 @@ impl CodecMap for HevcMap {
             head.push(Control::HevcSps(Box::new(sps_ctrl)));
         }
         if let Some((st, lt)) = &ext_arrays {
-            if self.last_ext.as_ref() != ext_arrays.as_ref() || self.last_sps != Some(sps_ctrl) {
-                if !st.is_empty() {
-                    head.push(Control::HevcExtSpsStRps(st.clone()));
-                }
-                if !lt.is_empty() {
-                    head.push(Control::HevcExtSpsLtRps(lt.clone()));
-                }
+            // each array when it changed (rkvdec keeps the last one set)
+            let new_sps = self.last_sps != Some(sps_ctrl);
+            let last = self.last_ext.as_ref();
+            if !st.is_empty() && (new_sps || last.map(|l| &l.0) != Some(st)) {
+                head.push(Control::HevcExtSpsStRps(st.clone()));
+            }
+            if !lt.is_empty() && (new_sps || last.map(|l| &l.1) != Some(lt)) {
+                head.push(Control::HevcExtSpsLtRps(lt.clone()));
             }
         }
         head.push(Control::HevcPps(Box::new(pps(&pic, first))));
