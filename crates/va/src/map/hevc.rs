@@ -531,6 +531,10 @@ pub fn read_slice_header(
         let (b, p) = (h.slice_type == 0, h.slice_type == 1);
         if p || b {
             let [mut l0, mut l1] = facts.num_ref_idx_active_minus1;
+            if l0 > 14 || l1 > 14 {
+                // past num_ref_idx_lX_active_minus1's range (7.4.7.1)
+                return Err(SliceError::Truncated);
+            }
             if r.flag()? {
                 // num_ref_idx_active_override_flag
                 l0 = r.ue_max(14)? as u8;
@@ -606,7 +610,6 @@ pub fn read_slice_header(
     }
     if sp.slice_segment_header_extension_present_flag {
         let len = r.ue_max(256)?;
-        r.u(0)?;
         for _ in 0..len {
             r.u(8)?;
         }
@@ -883,9 +886,10 @@ fn lt_curr_order(pic: &Picture<'_>, first: &SliceHeader, lt: &[(usize, i32)]) ->
         let lsb = i32::from(e.poc_lsb_lt);
         let pos = rest.iter().position(|&(_, poc)| {
             if e.delta_poc_msb_present_flag {
-                let cycle = e.delta_poc_msb_cycle_lt as i32;
-                let full = cur - cycle * max_lsb - (cur & (max_lsb - 1)) + lsb;
-                poc == full
+                // 8-5 with DeltaPocMsbCycleLt as coded (first entries)
+                let (cur, max) = (i64::from(cur), i64::from(max_lsb));
+                let cycle = i64::from(e.delta_poc_msb_cycle_lt);
+                i64::from(poc) == cur - cycle * max - (cur & (max - 1)) + i64::from(lsb)
             } else {
                 poc & (max_lsb - 1) == lsb
             }
@@ -1411,8 +1415,9 @@ pub fn st_element(set: &StSet) -> V4l2CtrlHevcExtSpsStRps {
         ..Default::default()
     };
     let mut bit = 0;
-    let mut prev = 0i32;
+    let mut prev = 0i64;
     for (k, &(d, used)) in s0.iter().take(16).enumerate() {
+        let d = i64::from(d);
         e.delta_poc_s0_minus1[k] = (prev - d - 1).clamp(0, 0xffff) as u16;
         prev = d;
         e.used_by_curr_pic |= u32::from(used) << bit;
@@ -1420,6 +1425,7 @@ pub fn st_element(set: &StSet) -> V4l2CtrlHevcExtSpsStRps {
     }
     prev = 0;
     for (k, &(d, used)) in s1.iter().take(16).enumerate() {
+        let d = i64::from(d);
         e.delta_poc_s1_minus1[k] = (d - prev - 1).clamp(0, 0xffff) as u16;
         prev = d;
         if bit < 32 {
