@@ -187,7 +187,9 @@ impl<D: DecoderDevice> Decoder<D> {
     /// previous frame is dropped. Errors: the buffers do not map
     /// ([`crate::map::MapError`], e.g. a slice past its data buffer) →
     /// `VA_STATUS_ERROR_INVALID_PARAMETER`, nothing queued, the context
-    /// unchanged; the device failed → `VA_STATUS_ERROR_OPERATION_FAILED`.
+    /// unchanged; the device refused a request or the configuration →
+    /// `VA_STATUS_ERROR_OPERATION_FAILED`, the target surface then reports
+    /// `VA_STATUS_ERROR_DECODING_ERROR` and the next picture decodes.
     pub fn decode(&mut self, pic: &Picture) -> Result<(), VAStatus> {
         let target = pic.target;
         let ts = self.next_timestamp_ns;
@@ -233,6 +235,11 @@ impl<D: DecoderDevice> Decoder<D> {
         });
         self.collect();
         r.map_err(|e| {
+            // What the engine did not take of this picture (its other
+            // slices' requests, Output, Unref) must not reach the next one,
+            // and the next picture configures the device again.
+            self.events.borrow_mut().clear();
+            self.params = None;
             tracing::error!("vaEndPicture: {e}");
             VA_STATUS_ERROR_OPERATION_FAILED
         })

@@ -551,6 +551,19 @@ impl Driver {
     /// without `vaBeginPicture`. The context stays usable after an error.
     pub fn end_picture(&mut self, context: VAContextID) -> Result<(), VAStatus> {
         self.context(context)?;
+        let target = self
+            .decoding
+            .get(&context)
+            .and_then(|d| d.picture.as_ref())
+            .ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)?
+            .target;
+        // The surface answers for this picture from now on: another
+        // context's earlier picture in it is gone (its frame released).
+        for (_, other) in self.decoding.iter_mut().filter(|(c, _)| **c != context) {
+            if let Some(dec) = other.decoder.as_mut() {
+                dec.forget(target);
+            }
+        }
         let d = self
             .decoding
             .get_mut(&context)

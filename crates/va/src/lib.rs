@@ -112,6 +112,19 @@
 //! each block with its `// SAFETY:` line (the bitfield accessors bindgen
 //! generates into `ffi::sys` carry bindgen's own unsafe code); every entry point catches panics
 //! and returns a VA status (`VA_STATUS_ERROR_OPERATION_FAILED`).
+//!
+//! # Bad input
+//! The host tests drive the C entry points with a seeded storm of bad
+//! pictures and stale IDs on fake devices (every listed profile; random,
+//! truncated and oversized buffers, lying element counts, objects destroyed
+//! mid-picture): every call returns a status, none panics (tests count the
+//! panics `guard` catches), none hangs, the heap stays within the buffer
+//! caps (a counting allocator in the test binary),
+//! and a valid picture decodes afterwards on the same context and a fresh
+//! one. `VREQ_HOSTILE_SEED` / `VREQ_HOSTILE_ITERS` change the storm. Known
+//! gaps (a picture refused by the device at configure or at queue upsets
+//! the context's next pictures; a surface shared by two contexts) are listed
+//! in `docs/VA-DRIVER.md`.
 
 #![deny(unsafe_code)]
 

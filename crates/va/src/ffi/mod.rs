@@ -87,11 +87,21 @@ struct State {
     driver: Mutex<Driver>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Panics [`guard`] caught on this thread (tests: the caller only sees
+    /// `VA_STATUS_ERROR_OPERATION_FAILED`, which a device failure gives too;
+    /// a caught panic is still a bug).
+    pub(crate) static CAUGHT_PANICS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs an entry point's body; a panic becomes `VA_STATUS_ERROR_OPERATION_FAILED`.
 fn guard(name: &str, body: impl FnOnce() -> VAStatus) -> VAStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(s) => s,
         Err(_) => {
+            #[cfg(test)]
+            CAUGHT_PANICS.with(|c| c.set(c.get() + 1));
             tracing::error!("{name}: panicked; returning VA_STATUS_ERROR_OPERATION_FAILED");
             VA_STATUS_ERROR_OPERATION_FAILED
         }
@@ -806,3 +816,6 @@ pub(crate) use plain::*;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;

@@ -1016,7 +1016,8 @@ impl CodecMap for H264Map {
 
     /// [`jobs`] of the picture; its format: coded size from
     /// `picture_width/height_in_mbs_minus1` (16-pixel macroblocks), bit
-    /// depth `bit_depth_luma_minus8 + 8`, DPB `num_ref_frames` + 1.
+    /// depth `bit_depth_luma_minus8 + 8`, DPB `num_ref_frames` (at most 16)
+    /// + 1.
     fn map(&mut self, r: &Rendered<'_>, cx: &MapContext<'_>) -> Result<Mapped, MapError> {
         let pp = picture_parameters(r.pic_params).ok_or(MapError::PictureParameters)?;
         let iq = r.iq.and_then(iq_matrix);
@@ -1048,7 +1049,9 @@ impl CodecMap for H264Map {
                 coded_width: (u32::from(pp.picture_width_in_mbs_minus1) + 1) * 16,
                 coded_height: (u32::from(pp.picture_height_in_mbs_minus1) + 1) * 16,
                 bit_depth: pp.bit_depth_luma_minus8.saturating_add(8),
-                dpb_size: u32::from(pp.num_ref_frames) + 1,
+                // at most 16 reference frames (A.3.1 MaxDpbFrames): a
+                // larger value would ask the device for buffers for nothing
+                dpb_size: u32::from(pp.num_ref_frames.min(16)) + 1,
             },
             jobs: out.jobs,
         })
