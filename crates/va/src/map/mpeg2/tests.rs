@@ -106,6 +106,7 @@ impl Pic {
             start_code: vreq_core::StartCode::AnnexB,
             timestamp_ns: ts,
             timestamp_of,
+            has_control: &|_| false,
         };
         m.map(&r, &cx)
     }
@@ -395,6 +396,7 @@ fn bad_pictures_are_errors_and_change_nothing() {
         start_code: vreq_core::StartCode::AnnexB,
         timestamp_ns: 1000,
         timestamp_of: &no_refs,
+        has_control: &|_| false,
     };
     assert_eq!(m.map(&r, &cx).unwrap_err(), MapError::PictureParameters);
     // none of it changed the map: the first good picture sends SEQUENCE and QUANTISATION
@@ -531,6 +533,7 @@ fn random_buffers_never_panic() {
             start_code: vreq_core::StartCode::AnnexB,
             timestamp_ns: 1000,
             timestamp_of: &|_| Some(1),
+            has_control: &|_| false,
         };
         let _ = m.map(&r, &cx);
     }

@@ -139,6 +139,7 @@ impl VaFrame {
                 start_code: vreq_core::StartCode::None,
                 timestamp_ns: ts,
                 timestamp_of,
+                has_control: &|_| false,
             },
         )
     }
@@ -389,6 +390,7 @@ fn bad_frames_are_errors_and_keep_the_parser_state() {
         start_code: vreq_core::StartCode::None,
         timestamp_ns: 2000,
         timestamp_of: &|_| None,
+        has_control: &|_| false,
     };
     let r = |probability, slices| Rendered {
         pic_params: bytes_of(&p.pp),
