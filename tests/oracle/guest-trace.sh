@@ -18,11 +18,16 @@
 #       va   -> ffmpeg through the VA driver (issue 11): LIBVA_DRIVERS_PATH=$VA_DRIVERS_PATH
 #               (default ./va, holding vreq_drv_video.so) LIBVA_DRIVER_NAME=vreq
 #               ffmpeg -hwaccel vaapi -hwaccel_output_format vaapi -hwaccel_device
-#               /dev/dri/renderD128 -i CLIP -map 0:v:0 -noautoscale -f null -
+#               /dev/dri/renderD128 -reinit_filter 0 -i CLIP -map 0:v:0 -noautoscale -f null -
 #               (-v verbose: the log says why a hwaccel was not used; -map 0:v:0:
 #               the first video track, as GStreamer's goldens, vreqplay and
 #               ffprobe's v:0; -noautoscale: at a resolution change ffmpeg would
 #               insert a software scaler that cannot take VA surfaces and stop;
+#               -reinit_filter 0: nor rebuild its filter graph when a frame's
+#               properties change (test_case_1224361.vp8.ivf: ffmpeg's VP8
+#               decoder gives the second, inter frame colour range tv, the
+#               rebuilt graph cannot take VA surfaces and ffmpeg stops after 1
+#               of 2 frames, visl having decoded both);
 #               needs a render node: vgem); frames = ffmpeg's last -progress frame=
 #       va-probe -> the same, first 10 frames only (-frames:v 10): enough to see
 #               whether the hwaccel takes the clip (run.sh -A: clips of
@@ -94,7 +99,7 @@ while [ $# -ge 2 ]; do
       limit=(); [ "$tool" = va-probe ] && limit=(-frames:v 10)
       LIBVA_DRIVERS_PATH=${VA_DRIVERS_PATH:-$PWD/va} LIBVA_DRIVER_NAME=vreq \
         ffmpeg -nostdin -hide_banner -v verbose -hwaccel vaapi -hwaccel_output_format vaapi \
-        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -noautoscale "${limit[@]}" -f null - \
+        -hwaccel_device /dev/dri/renderD128 -reinit_filter 0 -i "$clip" -map 0:v:0 -noautoscale "${limit[@]}" -f null - \
         -progress /tmp/progress.txt > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/^frame=//p' /tmp/progress.txt 2>/dev/null | tail -1); rm -f /tmp/progress.txt ;;

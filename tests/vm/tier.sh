@@ -19,7 +19,8 @@
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #   va-ffmpeg-h264      ffmpeg -hwaccel vaapi decodes gizmo.mp4's 166 frames through it
 #                       lists visl's profiles with VAEntrypointVLD
-#   va-oracle-h264      the oracle through VA: ffmpeg's visl traces vs the goldens
+#   va-oracle-h264/-hevc/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
+#                       traces vs the goldens (known differences: field level)
 #                       (tests/oracle/run.sh -A), every H.264 clip
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
@@ -169,13 +170,11 @@ check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
 #     tests/oracle/va-out-of-scope.tsv (no VA profile) pass only when ffmpeg's
 #     hwaccel refused them. Table: tests/oracle/va-table.sh /tmp/vreq-va-oracle-*
 check va-oracle-h264 tests/oracle/run.sh -A -b 13 -o /tmp/vreq-va-oracle-h264
-#     The other codecs, enabled by the lead as the driver maps them (HEVC,
-#     VP8, VP9, MPEG-2: not decoded through VA yet; each needs its rows in
-#     va-known-differences.tsv first):
-# check va-oracle-hevc tests/oracle/run.sh -c hevc -A -b 15 -o /tmp/vreq-va-oracle-hevc
+#     ... and HEVC, VP8, MPEG-2 (VP9: enabled when its mapping lands)
+check va-oracle-hevc tests/oracle/run.sh -c hevc -A -b 15 -o /tmp/vreq-va-oracle-hevc
+check va-oracle-vp8 tests/oracle/run.sh -c vp8 -A -b 8 -o /tmp/vreq-va-oracle-vp8
+check va-oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -A -b 8 -o /tmp/vreq-va-oracle-mpeg2
 # check va-oracle-vp9 tests/oracle/run.sh -c vp9 -A -b 20 -o /tmp/vreq-va-oracle-vp9
-# check va-oracle-vp8 tests/oracle/run.sh -c vp8 -A -b 8 -o /tmp/vreq-va-oracle-vp8
-# check va-oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -A -b 8 -o /tmp/vreq-va-oracle-mpeg2
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
