@@ -1223,6 +1223,145 @@ mod tests {
 
     /// A fake visl behind the driver: the VA call sequence of one IDR and
     /// one P picture decodes; bad calls give statuses and the context goes on.
+    /// Issue 11: on the RK3588, an H.264 context (rkvdec) and an MPEG-2
+    /// context (hantro) live at once in one display, their pictures
+    /// interleaved: each context opens its own session on its routed
+    /// device once, and neither tears the other down.
+    #[test]
+    fn two_contexts_on_two_devices_decode_at_once() {
+        use crate::ffi::bytes_of;
+        use crate::map::h264::tests::{blank_slice_params, idr_slice, p_slice, params, seq_pic};
+        use crate::map::mpeg2::tests as m2;
+        use vreq_testkit::fake::FakeDevice;
+
+        type Jobs = Rc<RefCell<Vec<DecodeJob>>>;
+        let opened: Rc<RefCell<Vec<(String, CodecKind, Jobs)>>> = Rc::default();
+        let log = Rc::clone(&opened);
+        let opener: Opener = Box::new(move |info, codec| {
+            let jobs = Jobs::default();
+            log.borrow_mut()
+                .push((info.driver.clone(), codec, Rc::clone(&jobs)));
+            let dev = FakeDevice::for_codec(for_driver(&info.driver, &info.card), codec);
+            Ok(Box::new(Recording(dev, jobs)) as Box<dyn DecoderDevice>)
+        });
+        let mut d = Driver::new(rk3588()).unwrap().with_opener(opener);
+        let vld = sys::VAEntrypointVLD;
+        let h264 = d.create_config(sys::VAProfileH264High, vld, &[]).unwrap();
+        let mpeg2 = d.create_config(sys::VAProfileMPEG2Main, vld, &[]).unwrap();
+        let hs = d
+            .create_surfaces(sys::VA_RT_FORMAT_YUV420, 64, 48, 2, &[])
+            .unwrap();
+        let ms = d
+            .create_surfaces(sys::VA_RT_FORMAT_YUV420, 720, 576, 2, &[])
+            .unwrap();
+        let hc = d.create_context(h264, 64, 48, 0, &hs).unwrap();
+        let mc = d.create_context(mpeg2, 720, 576, 0, &ms).unwrap();
+        let buffer = |d: &mut Driver, ctx, type_, bytes: &[u8]| {
+            d.create_buffer(ctx, type_, bytes.len() as u32, 1, Some(bytes))
+                .unwrap()
+        };
+        let h264_picture = |d: &mut Driver, n: usize| {
+            let (sq, pc) = seq_pic();
+            let mut pp = params(sq, pc);
+            pp.CurrPic.picture_id = hs[n];
+            let (data, mut sp) = if n == 0 {
+                let idr = idr_slice();
+                let sp = blank_slice_params(idr.len(), 2);
+                (idr, sp)
+            } else {
+                let p = p_slice();
+                pp.frame_num = 1;
+                pp.ReferenceFrames[0] = sys::VAPictureH264 {
+                    picture_id: hs[0],
+                    flags: sys::VA_PICTURE_H264_SHORT_TERM_REFERENCE,
+                    ..Default::default()
+                };
+                let sp = blank_slice_params(p.len(), 0);
+                (p, sp)
+            };
+            if n == 1 {
+                sp.num_ref_idx_l0_active_minus1 = 1;
+                sp.RefPicList0[0] = pp.ReferenceFrames[0];
+            }
+            vec![
+                buffer(d, hc, sys::VAPictureParameterBufferType, bytes_of(&pp)),
+                buffer(d, hc, sys::VASliceParameterBufferType, bytes_of(&sp)),
+                buffer(d, hc, sys::VASliceDataBufferType, &data),
+            ]
+        };
+        let mpeg2_picture = |d: &mut Driver, n: usize| {
+            let (ty, forward) = if n == 0 {
+                (1, sys::VA_INVALID_SURFACE)
+            } else {
+                (2, ms[0])
+            };
+            let pp = m2::params(ty, forward, sys::VA_INVALID_SURFACE, |_| {});
+            let data = m2::slice_data(0);
+            let sp = m2::slice_params(data.len(), 0);
+            vec![
+                buffer(d, mc, sys::VAPictureParameterBufferType, bytes_of(&pp)),
+                buffer(d, mc, sys::VASliceParameterBufferType, bytes_of(&sp)),
+                buffer(d, mc, sys::VASliceDataBufferType, &data),
+            ]
+        };
+        for n in 0..2 {
+            let hb = h264_picture(&mut d, n);
+            let mb = mpeg2_picture(&mut d, n);
+            d.begin_picture(hc, hs[n]).unwrap();
+            d.begin_picture(mc, ms[n]).unwrap();
+            d.render_picture(hc, &hb).unwrap();
+            d.render_picture(mc, &mb).unwrap();
+            d.end_picture(mc).unwrap();
+            d.end_picture(hc).unwrap();
+        }
+        for s in hs.iter().chain(&ms) {
+            assert_eq!(d.sync_surface(*s), Ok(()));
+            assert_eq!(d.query_surface_status(*s), Ok(sys::VASurfaceReady));
+        }
+        let opened = opened.borrow();
+        let routes: Vec<(&str, CodecKind)> = opened
+            .iter()
+            .map(|(dev, c, _)| (dev.as_str(), *c))
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("rkvdec", CodecKind::H264),
+                ("hantro-vpu", CodecKind::Mpeg2)
+            ]
+        );
+        // each device got its own codec's two pictures, nothing else
+        let h = opened[0].2.borrow();
+        let m = opened[1].2.borrow();
+        assert_eq!(h.len(), 2);
+        assert_eq!(m.len(), 2);
+        let is_h264 = |c: &Control| {
+            matches!(
+                c,
+                Control::H264Sps(_)
+                    | Control::H264Pps(_)
+                    | Control::H264ScalingMatrix(_)
+                    | Control::H264DecodeParams(_)
+                    | Control::H264SliceParams(_)
+                    | Control::H264PredWeights(_)
+            )
+        };
+        let is_mpeg2 = |c: &Control| {
+            matches!(
+                c,
+                Control::Mpeg2Sequence(_)
+                    | Control::Mpeg2Picture(_)
+                    | Control::Mpeg2Quantisation(_)
+            )
+        };
+        assert!(h.iter().all(|j| j.controls.iter().all(is_h264)));
+        assert!(m.iter().all(|j| j.controls.iter().all(is_mpeg2)));
+        for (ctx, s) in [(hc, &hs), (mc, &ms)] {
+            let dec = d.decoder(ctx).unwrap();
+            assert!(s.iter().all(|s| dec.frame(*s).is_some()));
+        }
+    }
+
     #[test]
     fn pictures_through_the_driver_on_a_fake_visl() {
         use crate::ffi::bytes_of;
