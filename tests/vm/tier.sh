@@ -19,6 +19,8 @@
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #   va-ffmpeg-h264      ffmpeg -hwaccel vaapi decodes gizmo.mp4's 166 frames through it
 #                       lists visl's profiles with VAEntrypointVLD
+#   va-ffmpeg-download  ffmpeg reads the pictures back through it (vaCreateImage +
+#                       vaGetImage): 166 raw NV12 frames showing visl's colour bars
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -157,6 +159,23 @@ check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
   dq=$(grep -c "v4l2_dqbuf:.*type = VIDEO_CAPTURE" $T/trace)
   echo "ffmpeg frames $out, visl CAPTURE dequeues $dq (ffprobe: 166)"
   [ "$out" = 166 ] && [ "$dq" = 166 ]'
+
+# 4b. the VA driver's images: ffmpeg downloads each decoded picture with
+#    vaCreateImage + vaGetImage + vaMapBuffer (libavutil/hwcontext_vaapi.c
+#    vaapi_map_frame), once by itself (no -hwaccel_output_format) and once
+#    through -vf hwdownload. Both must write gizmo.mp4's 166 frames of 560x320
+#    NV12, and the pixels must be visl's (tests/vm/check-visl-raw.py: the 75 %
+#    colour bars below the text, the text changing from frame to frame) — a
+#    software fallback would write the clip's real pictures and fail.
+check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
+  export LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va LIBVA_DRIVER_NAME=vreq
+  ff="ffmpeg -nostdin -v error -hwaccel vaapi -hwaccel_device /dev/dri/renderD128"
+  $ff -i target/vm-media/gizmo.mp4 -f rawvideo /tmp/get.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/get.nv12 560 320 166 || exit 1
+  rm -f /tmp/get.nv12
+  $ff -hwaccel_output_format vaapi -i target/vm-media/gizmo.mp4 \
+    -vf hwdownload,format=nv12 -f rawvideo /tmp/down.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/down.nv12 560 320 166'
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -65,11 +65,11 @@ pub const MAX_DESCRIPTOR_ENTRIES: usize = 4;
 
 /// `DRM_FORMAT_R8` (drm_fourcc.h `fourcc_code('R', '8', ' ', ' ')`).
 pub const DRM_FORMAT_R8: u32 = u32::from_le_bytes(*b"R8  ");
-/// `DRM_FORMAT_GR88` (`'G', 'R', '8', '8'`: [15:0] G:R little endian).
+/// `DRM_FORMAT_GR88` (`'G', 'R', '8', '8'`: `[15:0] G:R` little endian).
 pub const DRM_FORMAT_GR88: u32 = u32::from_le_bytes(*b"GR88");
 /// `DRM_FORMAT_R16` (`'R', '1', '6', ' '`).
 pub const DRM_FORMAT_R16: u32 = u32::from_le_bytes(*b"R16 ");
-/// `DRM_FORMAT_GR1616` (`'G', 'R', '3', '2'`: [31:0] G:R 16:16 little endian).
+/// `DRM_FORMAT_GR1616` (`'G', 'R', '3', '2'`: `[31:0] G:R 16:16` little endian).
 pub const DRM_FORMAT_GR1616: u32 = u32::from_le_bytes(*b"GR32");
 
 /// One plane of a layer: which object holds it, byte offset, pitch in bytes.
