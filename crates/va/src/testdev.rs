@@ -127,23 +127,42 @@ impl DecoderDevice for Painted {
 /// A driver over a fake visl whose sessions are [`Painted`] (with dmabufs
 /// if `dmabufs`), failing the pictures of the timestamps in `errors`.
 pub(crate) fn visl_driver(dmabufs: bool, errors: &[u64]) -> Driver {
+    fake_driver("visl", "", dmabufs, errors)
+}
+
+/// [`visl_driver`] over the fake of another driver (`for_driver(driver, variant)`).
+pub(crate) fn fake_driver(
+    driver: &'static str,
+    variant: &'static str,
+    dmabufs: bool,
+    errors: &[u64],
+) -> Driver {
     let errors = errors.to_vec();
     let opener: Opener = Box::new(move |_, codec| {
-        let mut fake = FakeDevice::for_codec(for_driver("visl", ""), codec);
+        let mut fake = FakeDevice::for_codec(for_driver(driver, variant), codec);
         for &t in &errors {
             fake = fake.with_error_on(t);
         }
         Ok(Box::new(Painted::new(fake, dmabufs)) as Box<dyn DecoderDevice>)
     });
-    Driver::new(vec![device_info(for_driver("visl", ""), 0)])
+    Driver::new(vec![device_info(for_driver(driver, variant), 0)])
         .unwrap()
         .with_opener(opener)
 }
 
 /// An H.264 High config and a 64 × 48 context on `d`.
 pub(crate) fn h264_context(d: &mut Driver) -> VAContextID {
+    h264_context_of(d, sys::VAProfileH264High, sys::VA_RT_FORMAT_YUV420)
+}
+
+/// A config of `profile` with RT format `rt` and a 64 × 48 context on `d`.
+pub(crate) fn h264_context_of(d: &mut Driver, profile: sys::VAProfile, rt: u32) -> VAContextID {
+    let attr = sys::VAConfigAttrib {
+        type_: sys::VAConfigAttribRTFormat,
+        value: rt,
+    };
     let cfg = d
-        .create_config(sys::VAProfileH264High, sys::VAEntrypointVLD, &[])
+        .create_config(profile, sys::VAEntrypointVLD, &[attr])
         .unwrap();
     d.create_context(cfg, 64, 48, 0, &[]).unwrap()
 }
@@ -151,8 +170,20 @@ pub(crate) fn h264_context(d: &mut Driver) -> VAContextID {
 /// Decodes one IDR picture (64 × 48, `map::h264::tests`) into `target`
 /// through the VA calls; returns its OUTPUT timestamp (ns).
 pub(crate) fn decode_idr(d: &mut Driver, ctx: VAContextID, target: VASurfaceID) -> u64 {
+    decode_idr_at(d, ctx, target, 8)
+}
+
+/// [`decode_idr`] of a `bit_depth`-bit stream (`bit_depth_luma/chroma_minus8`).
+pub(crate) fn decode_idr_at(
+    d: &mut Driver,
+    ctx: VAContextID,
+    target: VASurfaceID,
+    bit_depth: u8,
+) -> u64 {
     let (sq, pc) = seq_pic();
     let mut pp = params(sq, pc);
+    pp.bit_depth_luma_minus8 = bit_depth - 8;
+    pp.bit_depth_chroma_minus8 = bit_depth - 8;
     pp.CurrPic.picture_id = target;
     let idr = idr_slice();
     let sp = blank_slice_params(idr.len(), 2);

@@ -7,7 +7,9 @@ use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamPara
 use vreq_frame::{plane_layout, BufferReturn, CaptureFormat};
 use vreq_v4l2::{Completed, DeviceError};
 
-use crate::testdev::{decode_idr, h264_context, pattern, visl_driver};
+use crate::testdev::{
+    decode_idr, decode_idr_at, fake_driver, h264_context, h264_context_of, pattern, visl_driver,
+};
 
 const NV12: u32 = FOURCC_NV12;
 const P010: u32 = FOURCC_P010;
@@ -634,4 +636,73 @@ fn a_failed_picture_is_a_decoding_error() {
         Err(VA_STATUS_ERROR_DECODING_ERROR)
     );
     assert_eq!(d.derive_image(s[0]), Err(VA_STATUS_ERROR_DECODING_ERROR));
+}
+
+/// A 10-bit H.264 picture on a fake rkvdec (RK3399): CAPTURE is NV15
+/// (`bytesperline` 80 for 64 pixels, chroma at 80 · 48). vaDeriveImage of
+/// the P010 surface unpacks it; vaGetImage into NV12 keeps the 8 high bits.
+#[test]
+fn ten_bit_nv15_through_the_driver() {
+    let mut d = fake_driver("rkvdec", "rk3399", true, &[]);
+    let rt10 = crate::sys::VA_RT_FORMAT_YUV420_10;
+    let s = d.create_surfaces(rt10, 64, 48, 1, &[]).unwrap();
+    let ctx = h264_context_of(&mut d, crate::profiles::VA_PROFILE_H264_HIGH10, rt10);
+    let ts = decode_idr_at(&mut d, ctx, s[0], 10);
+    let (frame, _) = d.picture_of(s[0]).unwrap();
+    assert_eq!(frame.format.pixel_format, PixelFormat::Nv15);
+    // sample i of the NV15 row at byte `row`: 4 samples per 5 bytes, LE bits
+    let nv15 = |row: usize, i: usize| -> u16 {
+        let at = row + i / 4 * 5;
+        let mut bits = 0u64;
+        for b in 0..5 {
+            bits |= u64::from(pattern(ts, at + b)) << (8 * b);
+        }
+        ((bits >> (10 * (i % 4))) & 0x3ff) as u16
+    };
+    let (der, dimg) = d.derive_image(s[0]).unwrap();
+    assert_eq!(dimg.format.fourcc, P010);
+    let l = dimg.layout;
+    let data = d.buffer(dimg.buf).unwrap().data().to_vec();
+    for (x, y) in [(0, 0), (1, 0), (3, 0), (4, 0), (63, 0), (17, 29), (63, 47)] {
+        assert_eq!(
+            sample(&data, &l, true, 0, x, y),
+            nv15(y * 80, x) << 6,
+            "Y ({x},{y})"
+        );
+    }
+    for (k, y) in [(0, 0), (5, 3), (63, 23)] {
+        assert_eq!(
+            sample(&data, &l, true, 1, k, y),
+            nv15(80 * 48 + y * 80, k) << 6,
+            "CbCr ({k},{y})"
+        );
+    }
+    d.destroy_image(der).unwrap();
+    let (img, image) = d.create_image(NV12, 64, 48).unwrap();
+    d.get_image(s[0], 0, 0, 64, 48, img).unwrap();
+    let data = d.buffer(image.buf).unwrap().data();
+    let l8 = image.layout;
+    assert_eq!(sample(data, &l8, false, 0, 17, 29), nv15(29 * 80, 17) >> 2);
+    assert_eq!(
+        sample(data, &l8, false, 1, 5, 3),
+        nv15(80 * 48 + 3 * 80, 5) >> 2
+    );
+    // exported: one NV15 layer; NV15 has no separate-layer formats
+    let prime2 = crate::sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2;
+    let e = d
+        .export_surface_handle(s[0], prime2, crate::sys::VA_EXPORT_SURFACE_COMPOSED_LAYERS)
+        .unwrap();
+    assert_eq!(
+        (
+            e.fourcc,
+            e.layers[0].drm_format,
+            e.layers[0].planes[1].offset
+        ),
+        (P010, u32::from_le_bytes(*b"NV15"), 80 * 48)
+    );
+    assert_eq!(
+        d.export_surface_handle(s[0], prime2, crate::sys::VA_EXPORT_SURFACE_SEPARATE_LAYERS)
+            .err(),
+        Some(VA_STATUS_ERROR_INVALID_SURFACE)
+    );
 }
