@@ -381,7 +381,14 @@ impl<D: DecoderDevice> Engine<D> {
                             },
                         );
                     }
-                    self.device.queue(&job)?;
+                    if let Err(e) = self.device.queue(&job) {
+                        // The picture will never complete: forget it, or the
+                        // display queue would wait for it forever.
+                        if job.starts_picture {
+                            self.pictures.remove(&job.timestamp_ns);
+                        }
+                        return Err(e.into());
+                    }
                     if job.starts_picture {
                         self.pictures_queued += 1;
                     }

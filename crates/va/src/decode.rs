@@ -11,8 +11,8 @@
 //! the client renders into the surface again or destroys it.
 //!
 //! Per picture the adapter emits `Configure(StreamParams)` when the stream
-//! parameters change (the first picture), the picture's `Decode` jobs
-//! ([`crate::map::h264::jobs`]), then `Output` and `Unref` for it at once:
+//! parameters change (the first picture), the picture's `Decode` jobs (the
+//! context's [`CodecMap`], [`crate::map`]), then `Output` and `Unref` for it at once:
 //! the engine hands the frame out in decode order and the surface, not the
 //! engine, keeps it alive.
 
@@ -20,7 +20,6 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use v4l2r::bindings;
 use vreq_core::{
     CodecError, CodecEvent, CodecKind, CodedUnit, DecodeMode, StartCode, StatelessCodec,
     StreamParams,
@@ -29,7 +28,8 @@ use vreq_engine::Engine;
 use vreq_frame::DecodedFrame;
 use vreq_v4l2::DecoderDevice;
 
-use crate::map::h264;
+use crate::map::{CodecMap, MapContext, PictureFormat};
+use crate::picture::Picture;
 use crate::status::*;
 use crate::sys::{self, VAProfile, VASurfaceID, VASurfaceStatus};
 
@@ -93,6 +93,7 @@ impl Held {
 pub struct Decoder<D: DecoderDevice> {
     engine: Engine<D>,
     events: Rc<RefCell<VecDeque<CodecEvent>>>,
+    codec: Box<dyn CodecMap>,
     profile: VAProfile,
     mode: (DecodeMode, StartCode),
     /// The context's size in pixels: the visible rectangle (VA carries no
@@ -101,34 +102,37 @@ pub struct Decoder<D: DecoderDevice> {
     /// The context's render targets (0 when the client adds surfaces as it goes).
     surface_count: u32,
     next_timestamp_ns: u64,
-    last_sps: Option<bindings::v4l2_ctrl_h264_sps>,
-    /// The PPS's default active reference counts as far as slices told
-    /// ([`h264::pps_defaults`]).
-    pps_defaults: [u8; 2],
     params: Option<StreamParams>,
     held: HashMap<VASurfaceID, Held>,
 }
 
 impl<D: DecoderDevice> Decoder<D> {
-    /// A decoder for `profile` (an H.264 `VAProfile`) on `device`, for a
-    /// `width` × `height` context with `surface_count` render targets.
-    pub fn new(device: D, profile: VAProfile, width: u32, height: u32, surface_count: u32) -> Self {
+    /// A decoder for `profile` on `device` mapping VA buffers with `codec`
+    /// (the profile's, [`crate::map::for_profile`]), for a `width` ×
+    /// `height` context with `surface_count` render targets.
+    pub fn new(
+        device: D,
+        codec: Box<dyn CodecMap>,
+        profile: VAProfile,
+        width: u32,
+        height: u32,
+        surface_count: u32,
+    ) -> Self {
         let mode = device.mode();
         let events = Rc::new(RefCell::new(VecDeque::new()));
-        let codec = VaCodec {
-            kind: CodecKind::H264,
+        let adapter = VaCodec {
+            kind: codec.kind(),
             events: Rc::clone(&events),
         };
         Decoder {
-            engine: Engine::new(Box::new(codec), device),
+            engine: Engine::new(Box::new(adapter), device),
             events,
+            codec,
             profile,
             mode,
             size: (width, height),
             surface_count,
             next_timestamp_ns: TIMESTAMP_STEP_NS,
-            last_sps: None,
-            pps_defaults: [0, 0],
             params: None,
             held: HashMap::new(),
         }
@@ -153,63 +157,59 @@ impl<D: DecoderDevice> Decoder<D> {
         }
     }
 
-    /// Stream parameters of one H.264 picture: coded size from
-    /// `picture_width/height_in_mbs_minus1` (16-pixel macroblocks), bit depth
-    /// `bit_depth_luma_minus8 + 8`, DPB `num_ref_frames` + the current
-    /// picture + the context's render targets, at least
-    /// [`MIN_DPB_SIZE`] (every surface may hold a frame, so CAPTURE must
-    /// cover the client's surfaces; the engine adds its headroom).
-    pub fn stream_params(&self, pp: &sys::VAPictureParameterBufferH264) -> StreamParams {
-        let w = (u32::from(pp.picture_width_in_mbs_minus1) + 1) * 16;
-        let h = (u32::from(pp.picture_height_in_mbs_minus1) + 1) * 16;
+    /// The context's codec mapping (`vaRenderPicture` checks buffers with it).
+    pub fn codec(&self) -> &dyn CodecMap {
+        self.codec.as_ref()
+    }
+
+    /// Stream parameters of a picture of `format`: its coded size and bit
+    /// depth, the context's size as the visible rectangle (clipped to the
+    /// coded size), DPB the codec's need + the context's render targets, at
+    /// least [`MIN_DPB_SIZE`] (every surface may hold a frame, so CAPTURE
+    /// must cover the client's surfaces; the engine adds its headroom).
+    pub fn stream_params(&self, format: &PictureFormat) -> StreamParams {
+        let (w, h) = (format.coded_width, format.coded_height);
         StreamParams {
             coded_width: w,
             coded_height: h,
             visible: (0, 0, self.size.0.min(w), self.size.1.min(h)),
-            bit_depth: pp.bit_depth_luma_minus8.saturating_add(8),
-            dpb_size: (u32::from(pp.num_ref_frames) + 1 + self.surface_count).max(MIN_DPB_SIZE),
+            bit_depth: format.bit_depth,
+            dpb_size: format
+                .dpb_size
+                .saturating_add(self.surface_count)
+                .max(MIN_DPB_SIZE),
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
         }
     }
 
-    /// Decodes one H.264 picture into `target` (`vaEndPicture`). The
-    /// surface's previous frame is dropped. Errors: the buffers do not map
-    /// ([`h264::MapError`], e.g. a slice past its data buffer) →
-    /// `VA_STATUS_ERROR_INVALID_PARAMETER`, nothing queued; the device
-    /// failed → `VA_STATUS_ERROR_OPERATION_FAILED`.
-    pub fn decode_h264(
-        &mut self,
-        target: VASurfaceID,
-        pp: &sys::VAPictureParameterBufferH264,
-        iq: Option<&sys::VAIQMatrixBufferH264>,
-        slices: &[h264::Slice<'_>],
-    ) -> Result<(), VAStatus> {
-        let pic = h264::Picture::new(pp);
+    /// Decodes `pic` (`vaEndPicture`) into its target surface, whose
+    /// previous frame is dropped. Errors: the buffers do not map
+    /// ([`crate::map::MapError`], e.g. a slice past its data buffer) →
+    /// `VA_STATUS_ERROR_INVALID_PARAMETER`, nothing queued, the context
+    /// unchanged; the device refused a request or the configuration →
+    /// `VA_STATUS_ERROR_OPERATION_FAILED`, the target surface then reports
+    /// `VA_STATUS_ERROR_DECODING_ERROR` and the next picture decodes.
+    pub fn decode(&mut self, pic: &Picture) -> Result<(), VAStatus> {
+        let target = pic.target;
         let ts = self.next_timestamp_ns;
-        let mut known = self.pps_defaults;
-        let mapped = {
-            let lookup = |s: VASurfaceID| self.timestamp_of(s);
-            h264::jobs(
-                &pic,
-                iq,
-                slices,
-                self.profile,
-                self.mode.0,
-                self.mode.1,
-                ts,
-                self.last_sps.as_ref(),
-                &mut known,
-                &lookup,
-            )
-        };
-        let mapped = mapped.map_err(|e| {
-            tracing::warn!("vaEndPicture: {e:?}");
-            VA_STATUS_ERROR_INVALID_PARAMETER
+        let mapped = pic.with_rendered(|r| {
+            let held = &self.held;
+            let lookup = |s: VASurfaceID| held.get(&s).map(Held::timestamp_ns);
+            let cx = MapContext {
+                profile: self.profile,
+                mode: self.mode.0,
+                start_code: self.mode.1,
+                timestamp_ns: ts,
+                timestamp_of: &lookup,
+            };
+            self.codec.map(r, &cx).map_err(|e| {
+                tracing::warn!("vaEndPicture: {e}");
+                VA_STATUS_ERROR_INVALID_PARAMETER
+            })
         })?;
         self.next_timestamp_ns += TIMESTAMP_STEP_NS;
-        self.pps_defaults = known;
-        let params = self.stream_params(pp);
+        let params = self.stream_params(&mapped.format);
         {
             let mut ev = self.events.borrow_mut();
             if self.params != Some(params) {
@@ -223,7 +223,6 @@ impl<D: DecoderDevice> Decoder<D> {
             ev.push_back(CodecEvent::Unref { timestamp_ns: ts });
         }
         self.params = Some(params);
-        self.last_sps = Some(mapped.sps);
         self.held.insert(target, Held::Pending(ts));
         let r = self.engine.decode(CodedUnit {
             data: &[],
@@ -233,6 +232,11 @@ impl<D: DecoderDevice> Decoder<D> {
         });
         self.collect();
         r.map_err(|e| {
+            // What the engine did not take of this picture (its other
+            // slices' requests, Output, Unref) must not reach the next one,
+            // and the next picture configures the device again.
+            self.events.borrow_mut().clear();
+            self.params = None;
             tracing::error!("vaEndPicture: {e}");
             VA_STATUS_ERROR_OPERATION_FAILED
         })

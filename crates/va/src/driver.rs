@@ -15,6 +15,7 @@ use vreq_v4l2::{DecoderDevice, DeviceInfo};
 use crate::buffer::{self, Buffer};
 use crate::decode::Decoder;
 use crate::image::{self, Image};
+use crate::map;
 use crate::objects::{Heap, HeapFull, BUFFER_IDS, CONFIG_IDS, CONTEXT_IDS, IMAGE_IDS, SURFACE_IDS};
 use crate::picture::Picture;
 use crate::profiles::{self, VaProfileInfo};
@@ -496,8 +497,9 @@ impl Driver {
     /// surface of one of the config's RT formats, not bound to another
     /// context). Opens the context's decoder session on the config's device
     /// the first time (`VA_STATUS_ERROR_OPERATION_FAILED` when it does not
-    /// open). Only H.264 decodes yet: other profiles give
-    /// `VA_STATUS_ERROR_UNIMPLEMENTED`. A picture begun and not ended is dropped.
+    /// open). A profile whose codec has no mapping yet
+    /// ([`map::for_profile`]) gives `VA_STATUS_ERROR_UNIMPLEMENTED`. A
+    /// picture begun and not ended is dropped.
     pub fn begin_picture(
         &mut self,
         context: VAContextID,
@@ -519,16 +521,14 @@ impl Driver {
         if s.context.is_some_and(|c| c != context) {
             return Err(VA_STATUS_ERROR_SURFACE_BUSY);
         }
-        if profiles::info(profile).map(|i| i.codec) != Some(CodecKind::H264) {
-            return Err(VA_STATUS_ERROR_UNIMPLEMENTED);
-        }
         let entry = self.decoding.entry(context).or_default();
         if entry.decoder.is_none() {
-            let dev = (self.opener)(&self.devices[device], CodecKind::H264).map_err(|e| {
+            let codec = map::for_profile(profile).ok_or(VA_STATUS_ERROR_UNIMPLEMENTED)?;
+            let dev = (self.opener)(&self.devices[device], codec.kind()).map_err(|e| {
                 tracing::error!("vaBeginPicture: {e}");
                 VA_STATUS_ERROR_OPERATION_FAILED
             })?;
-            entry.decoder = Some(Decoder::new(dev, profile, width, height, n));
+            entry.decoder = Some(Decoder::new(dev, codec, profile, width, height, n));
         }
         entry.picture = Some(Picture::new(target));
         Ok(())
@@ -550,25 +550,37 @@ impl Driver {
                 return Err(VA_STATUS_ERROR_INVALID_BUFFER);
             }
         }
-        let Some(pic) = self
-            .decoding
-            .get_mut(&context)
-            .and_then(|d| d.picture.as_mut())
+        let Some(Decoding {
+            decoder: Some(dec),
+            picture: Some(pic),
+        }) = self.decoding.get_mut(&context)
         else {
             return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
         };
         for &id in buffers {
             let b = self.buffers.get(id).ok_or(VA_STATUS_ERROR_INVALID_BUFFER)?;
-            pic.render(b.type_, b.data(), b.num_elements)?;
+            pic.render(dec.codec(), b.type_, b.data(), b.num_elements)?;
         }
         Ok(())
     }
 
-    /// `vaEndPicture`: decodes the picture ([`Picture::end`],
-    /// [`Decoder::decode_h264`]); `VA_STATUS_ERROR_INVALID_PARAMETER`
+    /// `vaEndPicture`: decodes the picture ([`Decoder::decode`]); `VA_STATUS_ERROR_INVALID_PARAMETER`
     /// without `vaBeginPicture`. The context stays usable after an error.
     pub fn end_picture(&mut self, context: VAContextID) -> Result<(), VAStatus> {
         self.context(context)?;
+        let target = self
+            .decoding
+            .get(&context)
+            .and_then(|d| d.picture.as_ref())
+            .ok_or(VA_STATUS_ERROR_INVALID_PARAMETER)?
+            .target;
+        // The surface answers for this picture from now on: another
+        // context's earlier picture in it is gone (its frame released).
+        for (_, other) in self.decoding.iter_mut().filter(|(c, _)| **c != context) {
+            if let Some(dec) = other.decoder.as_mut() {
+                dec.forget(target);
+            }
+        }
         let d = self
             .decoding
             .get_mut(&context)
@@ -581,7 +593,7 @@ impl Driver {
         if self.surfaces.get(pic.target).is_none() {
             return Err(VA_STATUS_ERROR_INVALID_SURFACE);
         }
-        pic.end(dec)
+        dec.decode(&pic)
     }
 
     /// The decoder of a context, once a picture was begun on it (tests).

@@ -1,11 +1,52 @@
 use super::*;
+use crate::ffi::bytes_of;
 use crate::map::h264::tests::{blank_slice_params, idr_slice, p_slice, params, seq_pic};
+use crate::map::h264::{self, H264Map};
+use v4l2r::bindings;
 use vreq_core::Control;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile::for_driver;
 
 fn visl() -> FakeDevice {
     FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::H264)
+}
+
+/// `d` decodes a picture rendered as a VA client renders it: picture
+/// parameters, IQ matrix, then each slice's parameters and data.
+fn decode_h264(
+    d: &mut Decoder<FakeDevice>,
+    target: VASurfaceID,
+    pp: &sys::VAPictureParameterBufferH264,
+    iq: Option<&sys::VAIQMatrixBufferH264>,
+    slices: &[h264::Slice<'_>],
+) -> Result<(), VAStatus> {
+    let mut pic = Picture::new(target);
+    let codec = H264Map::default();
+    pic.render(&codec, sys::VAPictureParameterBufferType, bytes_of(pp), 1)?;
+    if let Some(iq) = iq {
+        pic.render(&codec, sys::VAIQMatrixBufferType, bytes_of(iq), 1)?;
+    }
+    for s in slices {
+        pic.render(
+            &codec,
+            sys::VASliceParameterBufferType,
+            bytes_of(&s.params),
+            1,
+        )?;
+        pic.render(&codec, sys::VASliceDataBufferType, s.data, 1)?;
+    }
+    d.decode(&pic)
+}
+
+fn h264_decoder(dev: FakeDevice, surface_count: u32) -> Decoder<FakeDevice> {
+    Decoder::new(
+        dev,
+        Box::new(H264Map::default()),
+        sys::VAProfileH264High,
+        64,
+        48,
+        surface_count,
+    )
 }
 
 fn slice(data: &[u8], slice_type: u8) -> h264::Slice<'_> {
@@ -45,13 +86,11 @@ fn p_slice_referencing<'a>(
 
 #[test]
 fn idr_then_p_decode_and_reference_by_timestamp() {
-    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let mut d = h264_decoder(visl(), 0);
     let (idr, p) = (idr_slice(), p_slice());
-    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
-        .unwrap();
+    decode_h264(&mut d, 1, &picture(1, None), None, &[slice(&idr, 2)]).unwrap();
     let pp = picture(2, Some(1));
-    d.decode_h264(2, &pp, None, &[p_slice_referencing(&p, &pp)])
-        .unwrap();
+    decode_h264(&mut d, 2, &pp, None, &[p_slice_referencing(&p, &pp)]).unwrap();
     d.sync(2).unwrap();
     d.sync(1).unwrap();
     assert!(d.frame(1).is_some() && d.frame(2).is_some());
@@ -92,8 +131,7 @@ fn idr_then_p_decode_and_reference_by_timestamp() {
     assert_eq!((c[0].1.coded_width, c[0].1.coded_height), (64, 48));
 
     // rendering into surface 1 again drops its frame and takes a new timestamp
-    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
-        .unwrap();
+    decode_h264(&mut d, 1, &picture(1, None), None, &[slice(&idr, 2)]).unwrap();
     d.sync(1).unwrap();
     assert_eq!(d.timestamp_of(1), Some(t2 + TIMESTAMP_STEP_NS));
 }
@@ -101,48 +139,38 @@ fn idr_then_p_decode_and_reference_by_timestamp() {
 #[test]
 fn device_error_is_a_decoding_error_for_that_surface_only() {
     let second = 2 * TIMESTAMP_STEP_NS;
-    let mut d = Decoder::new(
-        visl().with_error_on(second),
-        sys::VAProfileH264High,
-        64,
-        48,
-        4,
-    );
+    let mut d = h264_decoder(visl().with_error_on(second), 4);
     let (idr, p) = (idr_slice(), p_slice());
-    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
-        .unwrap();
+    decode_h264(&mut d, 1, &picture(1, None), None, &[slice(&idr, 2)]).unwrap();
     let pp = picture(2, Some(1));
-    d.decode_h264(2, &pp, None, &[p_slice_referencing(&p, &pp)])
-        .unwrap();
+    decode_h264(&mut d, 2, &pp, None, &[p_slice_referencing(&p, &pp)]).unwrap();
     assert_eq!(d.sync(2), Err(VA_STATUS_ERROR_DECODING_ERROR));
     assert_eq!(d.status(2), Err(VA_STATUS_ERROR_DECODING_ERROR));
     assert_eq!(d.sync(1), Ok(()));
     // the next picture decodes
-    d.decode_h264(3, &picture(3, None), None, &[slice(&idr, 2)])
-        .unwrap();
+    decode_h264(&mut d, 3, &picture(3, None), None, &[slice(&idr, 2)]).unwrap();
     assert_eq!(d.sync(3), Ok(()));
     assert!(d.frame(3).is_some());
 }
 
 #[test]
 fn bad_buffers_queue_nothing_and_the_decoder_goes_on() {
-    let mut d = Decoder::new(visl(), sys::VAProfileH264High, 64, 48, 0);
+    let mut d = h264_decoder(visl(), 0);
     let idr = idr_slice();
     let mut oversize = slice(&idr, 2);
     oversize.params.slice_data_size += 1;
     assert_eq!(
-        d.decode_h264(1, &picture(1, None), None, &[oversize]),
+        decode_h264(&mut d, 1, &picture(1, None), None, &[oversize]),
         Err(VA_STATUS_ERROR_INVALID_PARAMETER)
     );
     assert_eq!(
-        d.decode_h264(1, &picture(1, None), None, &[]),
+        decode_h264(&mut d, 1, &picture(1, None), None, &[]),
         Err(VA_STATUS_ERROR_INVALID_PARAMETER)
     );
     assert!(d.engine().device().jobs().is_empty());
     assert_eq!(d.timestamp_of(1), None);
     assert_eq!(d.sync(1), Ok(()));
-    d.decode_h264(1, &picture(1, None), None, &[slice(&idr, 2)])
-        .unwrap();
+    decode_h264(&mut d, 1, &picture(1, None), None, &[slice(&idr, 2)]).unwrap();
     assert_eq!(d.sync(1), Ok(()));
     assert_eq!(d.engine().device().jobs().len(), 1);
 }

@@ -92,11 +92,21 @@ struct State {
     driver: Mutex<Driver>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Panics [`guard`] caught on this thread (tests: the caller only sees
+    /// `VA_STATUS_ERROR_OPERATION_FAILED`, which a device failure gives too;
+    /// a caught panic is still a bug).
+    pub(crate) static CAUGHT_PANICS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs an entry point's body; a panic becomes `VA_STATUS_ERROR_OPERATION_FAILED`.
 fn guard(name: &str, body: impl FnOnce() -> VAStatus) -> VAStatus {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(s) => s,
         Err(_) => {
+            #[cfg(test)]
+            CAUGHT_PANICS.with(|c| c.set(c.get() + 1));
             tracing::error!("{name}: panicked; returning VA_STATUS_ERROR_OPERATION_FAILED");
             VA_STATUS_ERROR_OPERATION_FAILED
         }
@@ -964,56 +974,11 @@ unsafe fn vendor_of(ctx: VADriverContextP) -> Option<String> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
-/// A libva parameter struct that is plain data: every field an integer, an
-/// array of integers or a union of integers, so any bit pattern is a valid
-/// value (bindgen's output over `va/va.h`; `Copy`, no pointers).
-///
-/// # Safety
-/// Implement only for such structs.
-pub(crate) unsafe trait PlainData: Copy {}
-
-// SAFETY: integers, arrays of `VAPictureH264` (integers) and two `u32` unions.
-unsafe impl PlainData for sys::VAPictureParameterBufferH264 {}
-// SAFETY: arrays of `u8` and `u32`.
-unsafe impl PlainData for sys::VAIQMatrixBufferH264 {}
-// SAFETY: integers and arrays of integers / `VAPictureH264`.
-unsafe impl PlainData for sys::VASliceParameterBufferH264 {}
-
-/// Element `index` of a VA buffer's bytes read as `T` (a buffer of
-/// `num_elements` elements of `size_of::<T>()` bytes each, as the client
-/// created it with `vaCreateBuffer`). `None` when the bytes are too short.
-pub(crate) fn read_element<T: PlainData>(bytes: &[u8], index: usize) -> Option<T> {
-    let size = std::mem::size_of::<T>();
-    let start = index.checked_mul(size)?;
-    let chunk = bytes.get(start..start.checked_add(size)?)?;
-    // SAFETY: `chunk` holds `size_of::<T>()` readable bytes; `read_unaligned`
-    // has no alignment requirement; `T: PlainData` is valid for any bytes.
-    Some(unsafe { std::ptr::read_unaligned(chunk.as_ptr().cast::<T>()) })
-}
-
-/// The bytes of a VA parameter struct, as a client passes them to
-/// `vaCreateBuffer` (tests).
-#[cfg(test)]
-pub(crate) fn bytes_of<T: PlainData>(v: &T) -> &[u8] {
-    // SAFETY: `v` is `size_of::<T>()` initialised bytes for the borrow's
-    // life (`PlainData`: bindgen structs of integers; their padding bytes,
-    // if any, are read as-is and only compared or copied).
-    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
-}
-
-/// `seq_fields.value` of a `VAPictureParameterBufferH264` (the bit fields
-/// as one `u32`; decoded by `crate::map::h264::SeqFields`).
-pub(crate) fn h264_seq_fields(p: &sys::VAPictureParameterBufferH264) -> u32 {
-    // SAFETY: both union members are plain integers covering the same 4
-    // bytes; reading `value` is reading those bytes as a `u32`.
-    unsafe { p.seq_fields.value }
-}
-
-/// `pic_fields.value` of a `VAPictureParameterBufferH264`.
-pub(crate) fn h264_pic_fields(p: &sys::VAPictureParameterBufferH264) -> u32 {
-    // SAFETY: as in `h264_seq_fields`.
-    unsafe { p.pic_fields.value }
-}
+mod plain;
+pub(crate) use plain::*;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod hostile_tests;

@@ -14,7 +14,10 @@
 //! 0; docs/VA-DRIVER.md lists every such field.
 
 use v4l2r::bindings;
-use vreq_core::{Control, StartCode};
+use vreq_core::{CodecKind, Control, StartCode};
+
+use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
+use crate::status::*;
 
 use crate::ffi::{h264_pic_fields, h264_seq_fields, read_element};
 use crate::sys::{self, VAPictureH264, VASurfaceID};
@@ -876,24 +879,10 @@ pub struct Slice<'a> {
     pub data: &'a [u8],
 }
 
-/// Why a picture's buffers do not make requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MapError {
-    /// No slice was rendered.
-    NoSlices,
-    /// Slice `n`'s data range (`slice_data_offset`, `slice_data_size`) is
-    /// outside its data buffer, or `slice_data_flag` is not
-    /// `VA_SLICE_DATA_FLAG_ALL` (partial slices are not supported).
-    SliceData(usize),
-    /// Slice `n`'s header does not read.
-    Header(usize, SliceError),
-}
-
 /// What [`jobs`] makes of one picture.
 #[derive(Debug)]
-pub struct Mapped {
-    /// The requests, in order: one per slice (slice-based devices) or one
-    /// (frame-based); `hold_capture` on all but the last.
+pub struct Jobs {
+    /// The requests, in order (see [`super::Mapped::jobs`]).
     pub jobs: Vec<vreq_core::DecodeJob>,
     /// The SPS as sent (or as it would have been: unchanged from `last_sps`).
     pub sps: bindings::v4l2_ctrl_h264_sps,
@@ -919,7 +908,7 @@ pub fn jobs(
     last_sps: Option<&bindings::v4l2_ctrl_h264_sps>,
     pps_known: &mut [u8; 2],
     timestamp_of: &dyn Fn(VASurfaceID) -> Option<u64>,
-) -> Result<Mapped, MapError> {
+) -> Result<Jobs, MapError> {
     if slices.is_empty() {
         return Err(MapError::NoSlices);
     }
@@ -937,7 +926,10 @@ pub fn jobs(
             s.params.num_ref_idx_l0_active_minus1,
             s.params.num_ref_idx_l1_active_minus1,
         ];
-        headers.push(read_slice_header(nal, pic, active).map_err(|e| MapError::Header(n, e))?);
+        headers.push(
+            read_slice_header(nal, pic, active)
+                .map_err(|e| MapError::Header(n, format!("{e:?}")))?,
+        );
         nals.push(nal);
     }
     let first = &headers[0];
@@ -993,7 +985,77 @@ pub fn jobs(
             out.push(job(controls, bitstream, n != last, n == 0));
         }
     }
-    Ok(Mapped { jobs: out, sps })
+    Ok(Jobs { jobs: out, sps })
+}
+
+/// The H.264 [`CodecMap`]: what it carries from picture to picture is the
+/// SPS the device has (sent again only when it changes, as GStreamer does)
+/// and the PPS defaults slices told so far ([`pps_defaults`]).
+#[derive(Debug, Default)]
+pub struct H264Map {
+    last_sps: Option<bindings::v4l2_ctrl_h264_sps>,
+    pps_known: [u8; 2],
+}
+
+impl CodecMap for H264Map {
+    fn kind(&self) -> CodecKind {
+        CodecKind::H264
+    }
+
+    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
+        match type_ {
+            sys::VAPictureParameterBufferType => {
+                at_least::<sys::VAPictureParameterBufferH264>(element)
+            }
+            sys::VAIQMatrixBufferType => at_least::<sys::VAIQMatrixBufferH264>(element),
+            sys::VASliceParameterBufferType => at_least::<sys::VASliceParameterBufferH264>(element),
+            sys::VASliceDataBufferType => Ok(()),
+            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+        }
+    }
+
+    /// [`jobs`] of the picture; its format: coded size from
+    /// `picture_width/height_in_mbs_minus1` (16-pixel macroblocks), bit
+    /// depth `bit_depth_luma_minus8 + 8`, DPB `num_ref_frames` (at most 16)
+    /// + 1.
+    fn map(&mut self, r: &Rendered<'_>, cx: &MapContext<'_>) -> Result<Mapped, MapError> {
+        let pp = picture_parameters(r.pic_params).ok_or(MapError::PictureParameters)?;
+        let iq = r.iq.and_then(iq_matrix);
+        let mut slices = Vec::with_capacity(r.slices.len());
+        for (n, s) in r.slices.iter().enumerate() {
+            let params = slice_parameters(s.params, 0).ok_or(MapError::SliceData(n))?;
+            slices.push(Slice {
+                params,
+                data: s.data,
+            });
+        }
+        let mut known = self.pps_known;
+        let out = jobs(
+            &Picture::new(&pp),
+            iq.as_ref(),
+            &slices,
+            cx.profile,
+            cx.mode,
+            cx.start_code,
+            cx.timestamp_ns,
+            self.last_sps.as_ref(),
+            &mut known,
+            cx.timestamp_of,
+        )?;
+        self.pps_known = known;
+        self.last_sps = Some(out.sps);
+        Ok(Mapped {
+            format: PictureFormat {
+                coded_width: (u32::from(pp.picture_width_in_mbs_minus1) + 1) * 16,
+                coded_height: (u32::from(pp.picture_height_in_mbs_minus1) + 1) * 16,
+                bit_depth: pp.bit_depth_luma_minus8.saturating_add(8),
+                // at most 16 reference frames (A.3.1 MaxDpbFrames): a
+                // larger value would ask the device for buffers for nothing
+                dpb_size: u32::from(pp.num_ref_frames.min(16)) + 1,
+            },
+            jobs: out.jobs,
+        })
+    }
 }
 
 #[cfg(test)]
