@@ -20,7 +20,8 @@
 #   va-ffmpeg-h264      ffmpeg -hwaccel vaapi decodes gizmo.mp4's 166 frames through it
 #                       lists visl's profiles with VAEntrypointVLD
 #   va-ffmpeg-download  ffmpeg reads the pictures back through it (vaCreateImage +
-#                       vaGetImage): 166 raw NV12 frames showing visl's colour bars
+#                       vaGetImage, and vaExportSurfaceHandle's dmabufs): 166 raw
+#                       NV12 frames showing visl's colour bars, each way
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -166,7 +167,11 @@ check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
 #    through -vf hwdownload. Both must write gizmo.mp4's 166 frames of 560x320
 #    NV12, and the pixels must be visl's (tests/vm/check-visl-raw.py: the 75 %
 #    colour bars below the text, the text changing from frame to frame) — a
-#    software fallback would write the clip's real pictures and fail.
+#    software fallback would write the clip's real pictures and fail. A third
+#    pass reads them through the export path: hwmap to DRM PRIME calls
+#    vaExportSurfaceHandle (SEPARATE_LAYERS | READ_ONLY: R8 + GR88 over
+#    visl's EXPBUF dmabuf) and hwdownload mmap()s the exported fds
+#    (libavutil/hwcontext_drm.c); the same 166 frames must come out.
 check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
   export LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va LIBVA_DRIVER_NAME=vreq
   ff="ffmpeg -nostdin -v error -hwaccel vaapi -hwaccel_device /dev/dri/renderD128"
@@ -175,7 +180,14 @@ check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
   rm -f /tmp/get.nv12
   $ff -hwaccel_output_format vaapi -i target/vm-media/gizmo.mp4 \
     -vf hwdownload,format=nv12 -f rawvideo /tmp/down.nv12 || exit 1
-  python3 tests/vm/check-visl-raw.py /tmp/down.nv12 560 320 166'
+  python3 tests/vm/check-visl-raw.py /tmp/down.nv12 560 320 166 || exit 1
+  rm -f /tmp/down.nv12
+  ffmpeg -nostdin -v error -init_hw_device drm=dr:/dev/dri/renderD128 \
+    -init_hw_device vaapi=va@dr -hwaccel vaapi -hwaccel_device va \
+    -hwaccel_output_format vaapi -filter_hw_device dr -i target/vm-media/gizmo.mp4 \
+    -vf hwmap=mode=read,format=drm_prime,hwdownload,format=nv12 \
+    -f rawvideo /tmp/export.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/export.nv12 560 320 166'
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
