@@ -16,10 +16,11 @@
 //! * mpv (`video/out/hwdec/hwdec_vaapi.c`), Firefox
 //!   (`widget/gtk/DMABufSurface.cpp`), Qt, FFmpeg's `hwmap` to DRM export
 //!   after decoding, per frame — served;
-//! * a surface with **no decoded picture** (GStreamer's va DMABuf allocator
-//!   exports right after `vaCreateSurfaces`, before any decode):
-//!   `VA_STATUS_ERROR_INVALID_SURFACE` (va.h: "the surface is not exportable
-//!   in the specified way"). The export of a later picture into the same
+//! * a surface with **no decoded picture** (GStreamer's va DMABuf allocator,
+//!   gstvaallocator.c `_va_create_surface_and_export_to_dmabuf`, exports
+//!   right after `vaCreateSurfaces`, before any decode, and with
+//!   `READ_WRITE`): `VA_STATUS_ERROR_INVALID_SURFACE` (va.h: "the surface is
+//!   not exportable in the specified way"). The export of a later picture into the same
 //!   surface may name another CAPTURE buffer, so exported fds must not be
 //!   cached per surface.
 //!
