@@ -22,6 +22,7 @@
 #   va-ffmpeg-download  ffmpeg reads the pictures back through it (vaCreateImage +
 #                       vaGetImage, and vaExportSurfaceHandle's dmabufs): 166 raw
 #                       NV12 frames showing visl's colour bars, each way
+#   va-dma-heap         its placeholder export of an undecoded surface allocates
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -188,6 +189,12 @@ check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
     -vf hwmap=mode=read,format=drm_prime,hwdownload,format=nv12 \
     -f rawvideo /tmp/export.nv12 || exit 1
   python3 tests/vm/check-visl-raw.py /tmp/export.nv12 560 320 166'
+
+# 4c. the placeholder dmabuf the VA driver exports for a surface without a
+#     decoded picture (mpv probes export on fresh surfaces): a real
+#     /dev/dma_heap/system allocation (the lib test ignored on the host)
+vatest=$(cargo test -p vreq-va --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreq_drv_video-[0-9a-f]*' | head -1)
+check va-dma-heap tests/vm/vm.sh run -- "$vatest" --ignored --exact ffi::tests::system_heap_gives_a_dmabuf
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -89,6 +89,9 @@ pub struct Driver {
     max_size: (u32, u32),
     vendor: CString,
     opener: Opener,
+    /// Allocates the placeholder dmabuf `vaExportSurfaceHandle` gives for a
+    /// surface without a decoded picture ([`crate::export`]); tests swap it.
+    pub(crate) placeholder: crate::export::Allocator,
     decoding: HashMap<VAContextID, Decoding>,
 }
 
@@ -186,6 +189,7 @@ impl Driver {
             max_size,
             vendor,
             opener: Box::new(open_session),
+            placeholder: crate::ffi::system_heap_dmabuf,
             decoding: HashMap::new(),
         })
     }

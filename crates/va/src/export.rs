@@ -16,13 +16,24 @@
 //! * mpv (`video/out/hwdec/hwdec_vaapi.c`), Firefox
 //!   (`widget/gtk/DMABufSurface.cpp`), Qt, FFmpeg's `hwmap` to DRM export
 //!   after decoding, per frame — served;
-//! * a surface with **no decoded picture** (GStreamer's va DMABuf allocator,
-//!   gstvaallocator.c `_va_create_surface_and_export_to_dmabuf`, exports
-//!   right after `vaCreateSurfaces`, before any decode, and with
-//!   `READ_WRITE`): `VA_STATUS_ERROR_INVALID_SURFACE` (va.h: "the surface is
-//!   not exportable in the specified way"). The export of a later picture into the same
-//!   surface may name another CAPTURE buffer, so exported fds must not be
-//!   cached per surface.
+//! * a surface with **no decoded picture** has no CAPTURE buffer. Clients
+//!   probe export on fresh surfaces: mpv (`hwdec_vaapi.c`
+//!   `determine_working_formats`: a 128 × 128 surface per format, exported
+//!   READ_ONLY | SEPARATE_LAYERS and imported, before any decode; a format
+//!   whose export fails is dropped, and without one hwdec fails), GStreamer's
+//!   va DMABuf allocator (gstvaallocator.c
+//!   `_va_create_surface_and_export_to_dmabuf`, but with `READ_WRITE`, which
+//!   is refused below). For such a surface the export is a **placeholder**:
+//!   a fresh zeroed linear buffer of the surface's format and size (NV12 /
+//!   P010, pitch `width · bytes` rounded up to 64, chroma right after the
+//!   luma rows; whole 4 KiB pages; at most [`crate::buffer::MAX_IMAGE_BYTES`]) from
+//!   `/dev/dma_heap/system` (`DMA_HEAP_IOCTL_ALLOC`; the node is root-only
+//!   without a udev rule). It tells a prober the layout and that the import
+//!   works; it never shows a picture (pictures go to the device's CAPTURE
+//!   buffers: export again after decoding). No heap (or a larger surface):
+//!   `VA_STATUS_ERROR_INVALID_SURFACE` (va.h: "the surface is not exportable
+//!   in the specified way"). A later picture in the same surface may be in
+//!   another CAPTURE buffer, so exported fds must not be cached per surface.
 //!
 //! **Formats** — the same facts the player hands to its compositor
 //! (`vreq_frame::drm::drm_format`; pitches as the player's
@@ -56,6 +67,7 @@ use std::os::fd::OwnedFd;
 use vreq_frame::drm::{self, DRM_MOD_LINEAR};
 use vreq_frame::{CaptureFormat, PixelFormat};
 
+use crate::buffer::MAX_IMAGE_BYTES;
 use crate::driver::Driver;
 use crate::status::*;
 use crate::sys::{self, VASurfaceID};
@@ -72,6 +84,37 @@ pub const DRM_FORMAT_GR88: u32 = u32::from_le_bytes(*b"GR88");
 pub const DRM_FORMAT_R16: u32 = u32::from_le_bytes(*b"R16 ");
 /// `DRM_FORMAT_GR1616` (`'G', 'R', '3', '2'`: `[31:0] G:R 16:16` little endian).
 pub const DRM_FORMAT_GR1616: u32 = u32::from_le_bytes(*b"GR32");
+
+/// Allocates a zeroed dmabuf of the given bytes (the placeholder of a
+/// surface without a picture): `/dev/dma_heap/system` in the driver, files
+/// in tests.
+pub type Allocator = fn(usize) -> Result<OwnedFd, String>;
+
+/// The linear layout of the placeholder of a `width` × `height` surface of
+/// `fourcc` (NV12 / P010): pitch `width · bytes per sample` rounded up to 64
+/// bytes, CbCr at `pitch · height`; and its size in bytes
+/// (`pitch · (height + ceil(height / 2))`). `None` past
+/// [`MAX_IMAGE_BYTES`] or for another fourcc.
+pub fn placeholder_format(fourcc: u32, width: u32, height: u32) -> Option<(CaptureFormat, usize)> {
+    let (pf, v4l2, sb) = match fourcc {
+        sys::VA_FOURCC_NV12 => (PixelFormat::Nv12, *b"NV12", 1u64),
+        sys::VA_FOURCC_P010 => (PixelFormat::P010, *b"P010", 2),
+        _ => return None,
+    };
+    let pitch = (u64::from(width) * sb).next_multiple_of(64);
+    let size = pitch * (u64::from(height) + u64::from(height.div_ceil(2)));
+    if size > MAX_IMAGE_BYTES {
+        return None;
+    }
+    let planes = vreq_frame::plane_layout(v4l2, &[pitch as u32], height)?;
+    let fmt = CaptureFormat {
+        pixel_format: pf,
+        width,
+        height,
+        planes,
+    };
+    Some((fmt, size as usize))
+}
 
 /// One plane of a layer: which object holds it, byte offset, pitch in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,8 +235,9 @@ impl Driver {
     /// `vaExportSurfaceHandle` with `VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2`
     /// (module docs). Waits for the surface's picture first. Errors: another
     /// memory type → `VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE`; a bad
-    /// surface, one without a decoded picture, a write export, separate
-    /// layers of a packed / tiled format → `VA_STATUS_ERROR_INVALID_SURFACE`;
+    /// surface, a write export, separate layers of a packed / tiled format,
+    /// a surface without a picture whose placeholder cannot be allocated →
+    /// `VA_STATUS_ERROR_INVALID_SURFACE`;
     /// a picture the device flagged → `VA_STATUS_ERROR_DECODING_ERROR`; no
     /// dmabuf from the device, or dup() failed → `VA_STATUS_ERROR_OPERATION_FAILED`.
     pub fn export_surface_handle(
@@ -217,11 +261,7 @@ impl Driver {
         let composed = flags & sys::VA_EXPORT_SURFACE_COMPOSED_LAYERS != 0;
         self.sync_surface(surface)?;
         let Some((frame, device)) = self.picture_of(surface) else {
-            tracing::debug!(
-                "vaExportSurfaceHandle: surface {surface:#x} holds no decoded picture, \
-                 so no CAPTURE buffer (VA_STATUS_ERROR_INVALID_SURFACE)"
-            );
-            return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+            return self.export_placeholder(surface, fourcc, width, height, composed);
         };
         let (modifier, layers) = layers_of(&frame.format, composed)?;
         let used = layers
@@ -258,6 +298,43 @@ impl Driver {
             width,
             height,
             objects,
+            layers,
+        })
+    }
+
+    /// The placeholder export of a surface without a decoded picture
+    /// (module docs); `VA_STATUS_ERROR_INVALID_SURFACE` when it cannot be made.
+    fn export_placeholder(
+        &self,
+        surface: VASurfaceID,
+        fourcc: u32,
+        width: u32,
+        height: u32,
+        composed: bool,
+    ) -> Result<PrimeDescriptor, VAStatus> {
+        let Some((fmt, size)) = placeholder_format(fourcc, width, height) else {
+            return Err(VA_STATUS_ERROR_INVALID_SURFACE);
+        };
+        let (modifier, layers) = layers_of(&fmt, composed)?;
+        // The heap allocates whole pages (dma-heap.c `PAGE_ALIGN(len)`):
+        // ask for them, and report the dmabuf's real size.
+        let size = size.next_multiple_of(4096);
+        let fd = (self.placeholder)(size).map_err(|e| {
+            tracing::debug!(
+                "vaExportSurfaceHandle: surface {surface:#x} holds no decoded picture and \
+                 its placeholder was not allocated: {e} (VA_STATUS_ERROR_INVALID_SURFACE)"
+            );
+            VA_STATUS_ERROR_INVALID_SURFACE
+        })?;
+        Ok(PrimeDescriptor {
+            fourcc,
+            width,
+            height,
+            objects: vec![DrmObject {
+                fd,
+                size: size as u32,
+                drm_format_modifier: modifier,
+            }],
             layers,
         })
     }

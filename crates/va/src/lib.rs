@@ -98,7 +98,9 @@
 //! - `vaExportSurfaceHandle`: `VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2` only;
 //!   the CAPTURE buffer's dmabufs, dup()ed, with the player's DRM format /
 //!   modifier facts, composed or separate layers; read-only; a surface
-//!   without a decoded picture is `VA_STATUS_ERROR_INVALID_SURFACE`.
+//!   without a decoded picture exports a zeroed placeholder of its format
+//!   from `/dev/dma_heap/system` (mpv probes export on fresh surfaces), or
+//!   `VA_STATUS_ERROR_INVALID_SURFACE` without the heap.
 //!
 //! **Every other `VADriverVTable` slot returns `VA_STATUS_ERROR_UNIMPLEMENTED`**
 //! (a stub per slot, generated from the headers by build.rs), among them:

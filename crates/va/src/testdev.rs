@@ -48,6 +48,14 @@ pub(crate) fn temp_fd() -> File {
     f
 }
 
+/// A placeholder "dmabuf" of `len` bytes: an unlinked temporary file
+/// (`Driver::placeholder` in tests; the driver's is `/dev/dma_heap/system`).
+pub(crate) fn file_placeholder(len: usize) -> Result<std::os::fd::OwnedFd, String> {
+    let f = temp_fd();
+    f.set_len(len as u64).map_err(|e| e.to_string())?;
+    Ok(f.into())
+}
+
 /// See the module docs.
 pub(crate) struct Painted {
     pub inner: FakeDevice,
@@ -145,9 +153,11 @@ pub(crate) fn fake_driver(
         }
         Ok(Box::new(Painted::new(fake, dmabufs)) as Box<dyn DecoderDevice>)
     });
-    Driver::new(vec![device_info(for_driver(driver, variant), 0)])
+    let mut d = Driver::new(vec![device_info(for_driver(driver, variant), 0)])
         .unwrap()
-        .with_opener(opener)
+        .with_opener(opener);
+    d.placeholder = file_placeholder;
+    d
 }
 
 /// An H.264 High config and a 64 × 48 context on `d`.

@@ -128,7 +128,33 @@ fn export_through_the_driver() {
     let read = sys::VA_EXPORT_SURFACE_READ_ONLY;
     let composed = read | sys::VA_EXPORT_SURFACE_COMPOSED_LAYERS;
     let separate = read | sys::VA_EXPORT_SURFACE_SEPARATE_LAYERS;
-    // no decoded picture: no CAPTURE buffer to export
+    // no decoded picture: a placeholder of the surface's format (pitch 64)
+    let e = d.export_surface_handle(s[0], prime2, separate).unwrap();
+    assert_eq!(
+        (e.fourcc, e.objects.len(), e.objects[0].size),
+        (sys::VA_FOURCC_NV12, 1, 8192)
+    );
+    assert_eq!(
+        e.layers,
+        [
+            DrmLayer {
+                drm_format: DRM_FORMAT_R8,
+                planes: vec![plane(0, 0, 64)]
+            },
+            DrmLayer {
+                drm_format: DRM_FORMAT_GR88,
+                planes: vec![plane(0, 64 * 48, 64)]
+            },
+        ]
+    );
+    let placeholder = std::fs::File::from(e.objects.into_iter().next().unwrap().fd);
+    assert_eq!(
+        placeholder.metadata().unwrap().len(),
+        8192,
+        "4608 bytes in whole pages"
+    );
+    // no heap for the placeholder: not exportable
+    d.placeholder = |_| Err("no heap".into());
     assert_eq!(
         d.export_surface_handle(s[0], prime2, composed).err(),
         Some(VA_STATUS_ERROR_INVALID_SURFACE)
@@ -199,6 +225,41 @@ fn export_through_the_driver() {
     );
     assert_eq!(
         d.export_surface_handle(s[1], prime2, composed).err(),
+        Some(VA_STATUS_ERROR_INVALID_SURFACE),
+        "no picture, no placeholder heap"
+    );
+}
+
+#[test]
+fn placeholders_of_undecoded_surfaces() {
+    let (f, n) = placeholder_format(sys::VA_FOURCC_NV12, 1920, 1080).unwrap();
+    assert_eq!(
+        (f.planes[0].stride, f.planes[1].offset, n),
+        (1920, 1920 * 1080, 1920 * 1620)
+    );
+    let (f, n) = placeholder_format(sys::VA_FOURCC_P010, 100, 9).unwrap();
+    assert_eq!(
+        (f.pixel_format, f.planes[0].stride, n),
+        (PixelFormat::P010, 256, 256 * 14)
+    );
+    assert!(placeholder_format(sys::VA_FOURCC_P010, 16384, 16384).is_none());
+    assert!(placeholder_format(sys::VA_FOURCC_YV12, 64, 64).is_none());
+    // a P010 surface on a 10-bit device: R16 + GR1616 over the placeholder
+    let mut d = crate::testdev::fake_driver("rkvdec", "rk3399", true, &[]);
+    let s = d
+        .create_surfaces(sys::VA_RT_FORMAT_YUV420_10, 100, 9, 1, &[])
+        .unwrap();
+    let prime2 = sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2;
+    let e = d.export_surface_handle(s[0], prime2, 0).unwrap();
+    assert_eq!(
+        (e.fourcc, e.layers[0].drm_format, e.layers[1].drm_format),
+        (sys::VA_FOURCC_P010, DRM_FORMAT_R16, DRM_FORMAT_GR1616)
+    );
+    assert_eq!(e.layers[1].planes[0], plane(0, 256 * 9, 256));
+    // write exports stay refused, placeholder or not
+    assert_eq!(
+        d.export_surface_handle(s[0], prime2, sys::VA_EXPORT_SURFACE_READ_WRITE)
+            .err(),
         Some(VA_STATUS_ERROR_INVALID_SURFACE)
     );
 }
