@@ -6,6 +6,9 @@
 #   clip_codec CLIP     the codec column of CLIP's row (empty if not listed)
 #   out_of_scope CLIP   why vreqplay must refuse CLIP (tests/oracle/out-of-scope.tsv), or nothing
 #   known_difference CLIP  "RESULT<TAB>WHY" of tests/oracle/known-differences.tsv, or nothing
+#   va_clip_difference CLIP  "RESULT<TAB>WHY" of tests/oracle/va-clip-differences.tsv (run.sh -A), or nothing
+#   va_out_of_scope CLIP  why no picture of CLIP can reach visl through VA
+#                       (tests/oracle/va-out-of-scope.tsv: run.sh -A), or nothing
 # Media dir: $VREQ_MEDIA or /work/shared/media.
 MEDIA=${VREQ_MEDIA:-/work/shared/media}
 codec_clips() {
@@ -31,6 +34,12 @@ codec_gst_chain() {
 }
 out_of_scope() {
   awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2; exit}' "$(dirname "${BASH_SOURCE[0]}")/out-of-scope.tsv"
+}
+va_clip_difference() {
+  awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2 "\t" $3; exit}' "$(dirname "${BASH_SOURCE[0]}")/va-clip-differences.tsv"
+}
+va_out_of_scope() {
+  awk -F'\t' -v p="$1" '!/^#/ && $1==p {print $2; exit}' "$(dirname "${BASH_SOURCE[0]}")/va-out-of-scope.tsv"
 }
 # known_difference CLIP: "RESULT<TAB>WHY" from tests/oracle/known-differences.tsv, or nothing
 known_difference() {

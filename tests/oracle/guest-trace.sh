@@ -15,9 +15,24 @@
 #               parser: IVF / WebM frames are whole VP8 frames) |
 #               mpegvideoparse ! v4l2slmpeg2dec
 #       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
+#       va   -> ffmpeg through the VA driver (issue 11): LIBVA_DRIVERS_PATH=$VA_DRIVERS_PATH
+#               (default ./va, holding vreq_drv_video.so) LIBVA_DRIVER_NAME=vreq
+#               ffmpeg -hwaccel vaapi -hwaccel_output_format vaapi -hwaccel_device
+#               /dev/dri/renderD128 -i CLIP -map 0:v:0 -noautoscale -f null -
+#               (-v verbose: the log says why a hwaccel was not used; -map 0:v:0:
+#               the first video track, as GStreamer's goldens, vreqplay and
+#               ffprobe's v:0; -noautoscale: at a resolution change ffmpeg would
+#               insert a software scaler that cannot take VA surfaces and stop;
+#               needs a render node: vgem); frames = ffmpeg's last -progress frame=
+#       va-probe -> the same, first 10 frames only (-frames:v 10): enough to see
+#               whether the hwaccel takes the clip (run.sh -A: clips of
+#               va-out-of-scope.tsv, which ffmpeg would decode in software)
 #       gst:NAME / vreq:NAME -> the same, files named <tag>.NAME.* (e.g. a second run)
 # Writes OUTDIR/<tag>.<tool>.{trace.gz,log,info}; tag = clip file name.
-# .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns).
+# .info: rc=, frames=, secs= (decode), tsecs= (trace format + copy), lost= (ring buffer overruns),
+# dq= (visl's CAPTURE dequeues in the trace: pictures that went through visl; a
+# client that fell back to software decoding, as ffmpeg does when a hwaccel
+# fails, has frames but no dequeues).
 set -u
 codec=h264
 if [ "${1:-}" = -c ]; then codec=$2; shift 2; fi
@@ -75,6 +90,14 @@ while [ $# -ge 2 ]; do
       "${VREQPLAY:-./vreqplay}" --vo null "$clip" > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.$name.log" | tail -1) ;;
+    va|va-probe)
+      limit=(); [ "$tool" = va-probe ] && limit=(-frames:v 10)
+      LIBVA_DRIVERS_PATH=${VA_DRIVERS_PATH:-$PWD/va} LIBVA_DRIVER_NAME=vreq \
+        ffmpeg -nostdin -hide_banner -v verbose -hwaccel vaapi -hwaccel_output_format vaapi \
+        -hwaccel_device /dev/dri/renderD128 -i "$clip" -map 0:v:0 -noautoscale "${limit[@]}" -f null - \
+        -progress /tmp/progress.txt > "$out/$tag.$name.log" 2>&1
+      rc=$?
+      frames=$(sed -n 's/^frame=//p' /tmp/progress.txt 2>/dev/null | tail -1); rm -f /tmp/progress.txt ;;
     *) echo "bad tool $tool" >&2; exit 2 ;;
   esac
   t1=$(date +%s.%N)
@@ -82,11 +105,12 @@ while [ $# -ge 2 ]; do
   # format into tmpfs, then write compressed to the 9p share: measured on
   # foreman.mp4 (5.7 MB of text) cp to 9p 11.3 s vs tmpfs 4.8 s + gzip -1 0.4 s
   cat $T/trace > /tmp/trace.txt
+  dq=$(grep -c 'v4l2_dqbuf:.*type = VIDEO_CAPTURE' /tmp/trace.txt)
   gzip -1 -c /tmp/trace.txt > "$out/$tag.$name.trace.gz"; rm -f /tmp/trace.txt
   t2=$(date +%s.%N)
   lost=$(cat $T/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/{s+=$2} END{print s+0}')
-  printf 'rc=%s frames=%s secs=%.2f tsecs=%.2f lost=%s\n' "$rc" "${frames:-0}" \
-    "$(awk "BEGIN{print $t1-$t0}")" "$(awk "BEGIN{print $t2-$t1}")" "$lost" > "$out/$tag.$name.info"
+  printf 'rc=%s frames=%s secs=%.2f tsecs=%.2f lost=%s dq=%s\n' "$rc" "${frames:-0}" \
+    "$(awk "BEGIN{print $t1-$t0}")" "$(awk "BEGIN{print $t2-$t1}")" "$lost" "$dq" > "$out/$tag.$name.info"
   echo "$tag $name: $(cat "$out/$tag.$name.info")"
   echo 0 > $T/events/enable
 done

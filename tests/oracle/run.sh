@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh [-c CODEC] [-g|-G] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [-o OUTDIR] [-b BATCH] [CLIP...]
+# run.sh [-c CODEC] [-g|-G|-A] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [-o OUTDIR] [-b BATCH] [CLIP...]
 # The oracle comparison (host side). For each CLIP (path relative to the media
 # dir, or absolute; default: every CODEC clip in MANIFEST.tsv except MPEG-TS (mpeg2: TS too)
 # rows) boot the VM, decode the clip with GStreamer (v4l2slh264dec /
@@ -19,7 +19,18 @@
 #               compared segment by segment with them instead: our whole-clip
 #               trace split at its sequence starts (vreq-oracle report:
 #               `equal N/M jobs (K segments)`)
-#   -D DIR      golden directory for -G instead of tests/golden/CODEC (e.g.
+#   -A          through the VA driver (issue 11): ffmpeg -hwaccel vaapi
+#               -hwaccel_output_format vaapi with LIBVA_DRIVER_NAME=vreq
+#               ($VA_DRIVER, default target/debug/libvreq_drv_video.so; the VM
+#               loads vgem for a render node) instead of vreqplay, compared
+#               with the committed goldens as -G does, with the field-level
+#               known differences of tests/oracle/va-known-differences.tsv
+#               (vreq-oracle report --va-known): files <clip>.va.*; frames =
+#               ffmpeg's, and visl's CAPTURE dequeues must equal them. Clips of
+#               tests/oracle/va-out-of-scope.tsv (no VA profile for them) pass
+#               only when ffmpeg's hwaccel refused them and nothing reached visl;
+#               tests/oracle/va-clip-differences.tsv replaces known-differences.tsv
+#   -D DIR      golden directory for -G / -A instead of tests/golden/CODEC (e.g.
 #               tests/golden/hevc-sid/ext); goldens are named after the clip
 #               path with / -> --
 #   -V VARIANT  VM: trixie (default; kernel 6.12, GStreamer 1.26.2) or sid
@@ -34,19 +45,20 @@
 # refuses them with an "unsupported stream" error.
 # Exit status: vreq-oracle report's (0 only when every clip passes).
 # Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay),
+#      VA_DRIVER (-A: the driver, default target/debug/libvreq_drv_video.so),
 #      VREQ_ORACLE (vreq-oracle binary, default target/debug/vreq-oracle),
 #      VREQ_MEDIA (media dir), TRACE_KB (ftrace buffer per CPU, KiB).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/clips.sh"
-gstonly=0 golden=0 out=/tmp/vreq-oracle batch=4 codec= gdir= variant=trixie modopts=()
-while getopts ":c:gGD:V:O:o:b:h" opt; do
+gstonly=0 golden=0 va=0 out=/tmp/vreq-oracle batch=4 codec= gdir= variant=trixie modopts=()
+while getopts ":c:gGAD:V:O:o:b:h" opt; do
   case $opt in
-    c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; D) gdir=$OPTARG ;;
+    c) codec=$OPTARG ;; g) gstonly=1 ;; G) golden=1 ;; A) golden=1 va=1 ;; D) gdir=$OPTARG ;;
     V) variant=$OPTARG ;; O) modopts+=(-o "$OPTARG") ;;
     o) out=$OPTARG ;; b) batch=$OPTARG ;;
-    h) sed -n '2,38p' "$0"; exit 0 ;;
+    h) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "run.sh: bad option -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -71,8 +83,14 @@ share=$(mktemp -d /tmp/vreq-oracle-share.XXXXXX)
 trap 'rm -rf "$share"' EXIT
 mkdir -p "$share/media"
 cp "$HERE/guest-trace.sh" "$share/"
-havevreq=0
-if [ $gstonly = 0 ]; then
+havevreq=0 tool=vreq vmmods=()
+if [ $va = 1 ]; then
+  # the VA driver under the name libva loads (<LIBVA_DRIVER_NAME>_drv_video.so)
+  VA_DRIVER=${VA_DRIVER:-$ROOT/target/debug/libvreq_drv_video.so}
+  [ -f "$VA_DRIVER" ] || { echo "run.sh: no VA driver at $VA_DRIVER (cargo build -p vreq-va)" >&2; exit 2; }
+  mkdir -p "$share/va" && cp "$VA_DRIVER" "$share/va/vreq_drv_video.so"
+  havevreq=1 tool=va vmmods=(-m "visl vgem")
+elif [ $gstonly = 0 ]; then
   if [ -x "$VREQPLAY" ]; then cp "$VREQPLAY" "$share/vreqplay"; havevreq=1
   else echo "run.sh: no vreqplay binary at $VREQPLAY (cargo build?)" >&2; fi
 fi
@@ -87,9 +105,14 @@ while [ $i -lt ${#clips[@]} ]; do
     n=$(basename "$src"); names+=("$n")
     rm -f "$out/$n".*   # no stale results from an earlier run in the report
     # out of scope (tests/oracle/out-of-scope.tsv): vreqplay must refuse it
-    why=$(out_of_scope "${src#$MEDIA/}"); [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
+    why=$(out_of_scope "${src#$MEDIA/}")
+    # -A: also what cannot reach visl through VA (tests/oracle/va-out-of-scope.tsv)
+    [ -z "$why" ] && [ $va = 1 ] && why=$(va_out_of_scope "${src#$MEDIA/}")
+    [ -n "$why" ] && echo "$why" > "$out/$n.out-of-scope"
     # known difference (tests/oracle/known-differences.tsv): passes only with exactly that result
-    kd=$(known_difference "${src#$MEDIA/}"); [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
+    # (-A: tests/oracle/va-clip-differences.tsv: ffmpeg's, not vreqplay's)
+    if [ $va = 1 ]; then kd=$(va_clip_difference "${src#$MEDIA/}"); else kd=$(known_difference "${src#$MEDIA/}"); fi
+    [ -n "$kd" ] && echo "$kd" > "$out/$n.known-difference"
     if [ $golden = 1 ]; then
       g=$gdir/$(echo "${src#$MEDIA/}" | sed 's#/#--#g').norm
       case $src in "$ROOT"/tests/data/h264-synthetic/*) g=$ROOT/tests/golden/h264/synthetic/$n.norm ;; esac
@@ -102,13 +125,16 @@ while [ $i -lt ${#clips[@]} ]; do
     else
       args+=(gst "media/$n")
     fi
-    [ $havevreq = 1 ] && args+=(vreq "media/$n")
+    # -A: an out-of-scope clip only needs to show that the hwaccel refuses
+    # it: its first 10 frames (ffmpeg would decode the rest in software)
+    t=$tool; [ $va = 1 ] && [ -n "$why" ] && t=va-probe:va
+    [ $havevreq = 1 ] && args+=("$t" "media/$n")
   done
   i=$((i+batch))
   [ ${#args[@]} -eq 0 ] && continue
   t0=$(date +%s.%N)
   for try in 1 2; do   # exit 125: the VM never reported (rare early panic under TCG): retry once
-    VREQPLAY=./vreqplay "$ROOT/tests/vm/$variant/run.sh" -T -t 1800 "${modopts[@]+"${modopts[@]}"}" -s "$share" -- \
+    VREQPLAY=./vreqplay "$ROOT/tests/vm/$variant/run.sh" -T -t 1800 "${vmmods[@]+"${vmmods[@]}"}" "${modopts[@]+"${modopts[@]}"}" -s "$share" -- \
       bash guest-trace.sh -c "$codec" out "${args[@]}" 2> "$share/vm.err"
     rc=$?
     [ $rc -eq 125 ] || break
@@ -131,7 +157,8 @@ for c in "${clips[@]}"; do
     -show_entries stream=nb_read_frames -of csv=p=0 "$src" 2>/dev/null | sed -n '1{s/,.*//;p;}' > "$out/$n.ffprobe"
 done
 if [ -x "$ORACLE" ]; then
-  "$ORACLE" report "$out"
+  if [ $va = 1 ]; then "$ORACLE" report --va-known "$HERE/va-known-differences.tsv" "$out"
+  else "$ORACLE" report "$out"; fi
 else
   echo "run.sh: no vreq-oracle binary at $ORACLE (cargo build -p vreq-oracle)" >&2
   cat "$out"/*.info 2>/dev/null

@@ -15,6 +15,7 @@
 //!   buffers).
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
 //!   MPEG-2 demuxer and the MPEG-2 codec both read.
+//! * [`vp8`]: VP8 frame header syntax, which the VP8 codec and the VA driver both read.
 
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ use v4l2r::bindings;
 
 pub mod mpeg2video;
 pub mod uapi_ext;
+pub mod vp8;
 
 /// The stateless codecs vreqplay drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::known::{self, Fired, KnownDiffs};
 use super::normalise::{in_section, CARRIED, MAGICS};
 
 /// One job's fields in print order: (key, value).
@@ -216,6 +217,27 @@ fn diff_job(job: usize, a: &JobFields, b: &JobFields) -> Option<FieldDiff> {
 /// Compares A (reference) with B job by job. A cap on either side limits
 /// both to the smaller cap.
 pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
+    compare_with(a, b, None)
+}
+
+/// [`compare`] with field-level known differences (see [`super::known`]):
+/// in each job, a listed field whose difference its rule tolerates counts as
+/// equal, and the row is counted in `fired`; every other field must be
+/// equal.
+pub fn compare_known(
+    a: &Normalised,
+    b: &Normalised,
+    known: &KnownDiffs,
+    fired: &mut Fired,
+) -> Comparison {
+    compare_with(a, b, Some((known, fired)))
+}
+
+fn compare_with(
+    a: &Normalised,
+    b: &Normalised,
+    mut known: Option<(&KnownDiffs, &mut Fired)>,
+) -> Comparison {
     let cap = match (a.cap, b.cap) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, y) => x.or(y),
@@ -238,8 +260,17 @@ pub fn compare(a: &Normalised, b: &Normalised) -> Comparison {
             }),
         };
     }
+    let codec = known::codec_of_magic(&a.magic).unwrap_or("");
     for j in 0..an.min(bn) {
-        match diff_job(j, &a.jobs[j], &b.jobs[j]) {
+        let d = match known.as_mut() {
+            None => diff_job(j, &a.jobs[j], &b.jobs[j]),
+            Some((k, fired)) => {
+                let mut bj = b.jobs[j].clone();
+                known::apply_job(k, codec, &a.jobs[j], &mut bj, fired);
+                diff_job(j, &a.jobs[j], &bj)
+            }
+        };
+        match d {
             None => equal += 1,
             Some(d) => {
                 if first_diff.is_none() {
@@ -464,6 +495,25 @@ impl fmt::Display for SegmentComparison {
 /// both sides is compared with [`compare`] (job numbers in differences are
 /// per segment).
 pub fn compare_segments(a: &[Normalised], b: &Normalised) -> SegmentComparison {
+    compare_segments_with(a, b, None)
+}
+
+/// [`compare_segments`] with field-level known differences, as
+/// [`compare_known`] (the counts of all segments go to `fired`).
+pub fn compare_segments_known(
+    a: &[Normalised],
+    b: &Normalised,
+    known: &KnownDiffs,
+    fired: &mut Fired,
+) -> SegmentComparison {
+    compare_segments_with(a, b, Some((known, fired)))
+}
+
+fn compare_segments_with(
+    a: &[Normalised],
+    b: &Normalised,
+    mut known: Option<(&KnownDiffs, &mut Fired)>,
+) -> SegmentComparison {
     let bs = split_sequences(b);
     let n = a.len().max(bs.len());
     let empty = |m: &str| Normalised {
@@ -474,7 +524,11 @@ pub fn compare_segments(a: &[Normalised], b: &Normalised) -> SegmentComparison {
         .map(|k| {
             let ea = empty(&b.magic);
             let eb = empty(a.first().map_or("", |x| x.magic.as_str()));
-            compare(a.get(k).unwrap_or(&ea), bs.get(k).unwrap_or(&eb))
+            let (x, y) = (a.get(k).unwrap_or(&ea), bs.get(k).unwrap_or(&eb));
+            match known.as_mut() {
+                None => compare(x, y),
+                Some((kd, fired)) => compare_known(x, y, kd, fired),
+            }
         })
         .collect();
     SegmentComparison {
@@ -639,6 +693,63 @@ mod tests {
                 ("x".to_string(), "pic ts?".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn known_differences_tolerate_listed_fields_only() {
+        let known = KnownDiffs::parse(
+            "h264\tsps.level_idc\tignored\tVAPictureParameterBufferH264 has no level_idc\n\
+             h264\tdecode_params.top_field_order_cnt\toffset\tclient POC offset\n\
+             h264\tpps.pic_init_qs_minus26\tignored\tnever differs here\n\
+             vp9\tframe.x\tignored\tanother codec\n",
+        )
+        .unwrap();
+        // the SPS is sent once and carried: without the list every job differs
+        let a = read(&text(
+            "job 0 sps = set\njob 0 sps.level_idc = 30\njob 0 decode_params = set\njob 0 decode_params.top_field_order_cnt = 0\njob 0 x = 1\n\
+             job 1 decode_params = set\njob 1 decode_params.top_field_order_cnt = 4\njob 1 x = 2\n",
+        ))
+        .unwrap();
+        let b = read(&text(
+            "job 0 sps = set\njob 0 sps.level_idc = 0\njob 0 decode_params = set\njob 0 decode_params.top_field_order_cnt = 65536\njob 0 x = 1\n\
+             job 1 decode_params = set\njob 1 decode_params.top_field_order_cnt = 65540\njob 1 x = 2\n",
+        ))
+        .unwrap();
+        assert_eq!(compare(&a, &b).equal, 0);
+        let mut fired = Fired::default();
+        let c = compare_known(&a, &b, &known, &mut fired);
+        assert!(c.ok(), "{c}");
+        assert_eq!(c.to_string(), "equal 2/2 jobs");
+        assert_eq!(
+            fired.describe(&known),
+            "sps.level_idc (ignored) ×2; decode_params.top_field_order_cnt (offset) ×2 by +65536"
+        );
+        // the listed row that never fired is reported (the vp9 row is not:
+        // no vp9 trace was compared)
+        let never: Vec<&str> = fired
+            .never(&known, &["h264"])
+            .iter()
+            .map(|r| r.field.as_str())
+            .collect();
+        assert_eq!(never, ["pps.pic_init_qs_minus26"]);
+        // an unlisted field still fails, the listed ones still tolerated
+        let b2 = read(&text(
+            "job 0 sps = set\njob 0 sps.level_idc = 0\njob 0 decode_params = set\njob 0 decode_params.top_field_order_cnt = 65536\njob 0 x = 1\n\
+             job 1 decode_params = set\njob 1 decode_params.top_field_order_cnt = 65540\njob 1 x = 3\n",
+        ))
+        .unwrap();
+        let mut fired = Fired::default();
+        let c = compare_known(&a, &b2, &known, &mut fired);
+        assert!(!c.ok());
+        assert_eq!(
+            c.to_string(),
+            "equal 1/2 jobs; first difference: job 1 x: 2 vs 3"
+        );
+        // segments: the counts of every segment are summed
+        let mut fired = Fired::default();
+        let s = compare_segments_known(std::slice::from_ref(&a), &b, &known, &mut fired);
+        assert!(s.ok(), "{s}");
+        assert_eq!(fired.rows[&0].jobs, 2);
     }
 
     #[test]

@@ -13,10 +13,13 @@
 //!   codec's [`vreq_core::DecodeJob`]s as visl would trace them, so the
 //!   codec layer can be checked offline against committed goldens.
 //! * [`compare`]: job-by-job comparison, `equal N/M jobs` + first difference.
+//! * [`known`]: field-level known differences (fields a VA-API client's
+//!   requests cannot reproduce), applied by [`compare::compare_known`].
 
 #![forbid(unsafe_code)]
 
 pub mod compare;
+pub mod known;
 pub mod normalise;
 pub mod trace;
 pub mod visl_fmt;

@@ -8,7 +8,15 @@
 //!   buffer timestamp in order of first appearance (all slices of a picture
 //!   share one timestamp). `job J picture = P` names the job's own picture;
 //!   every reference timestamp becomes `pic P` (`pic ts?` when no traced
-//!   OUTPUT buffer carried that timestamp).
+//!   OUTPUT buffer carried that timestamp). A timestamp that comes back
+//!   after another picture's names a **new** picture, and references resolve
+//!   to the latest picture with it: a trace may hold several sessions one
+//!   after the other (a VA client re-creates its context at a resolution
+//!   change, and a new session may restart its timestamps; each V4L2 file
+//!   handle has its own queues, so the kernel resolves `reference_ts` within
+//!   one session — vb2 `vb2_find_buffer` on that handle's CAPTURE queue).
+//!   The pictures of one session are consecutive (the slices of one picture,
+//!   and H.264's two fields of a frame, 7.4.1.2.4, are consecutive jobs).
 //! * Carried sections ([`CARRIED`]: per-sequence or per-picture controls) are
 //!   printed when they change (a line `job J sps = set` starts the section);
 //!   [`super::compare`] carries them forward, so every job is still compared
@@ -319,16 +327,29 @@ fn scaling_lines(j: &TraceJob, strict: bool) -> Vec<(String, String)> {
     v
 }
 
-/// Maps OUTPUT timestamps to decode indices (order of first appearance).
+/// Maps OUTPUT timestamps to decode indices (order of appearance; a
+/// timestamp that comes back after another one names a new picture of a
+/// later session, see the module docs).
 #[derive(Default)]
 struct Pictures {
     ids: HashMap<u64, usize>,
+    next: usize,
+    last: Option<u64>,
 }
 
 impl Pictures {
     fn intern(&mut self, ts: u64) -> usize {
-        let n = self.ids.len();
-        *self.ids.entry(ts).or_insert(n)
+        let again = self.last == Some(ts);
+        self.last = Some(ts);
+        match self.ids.get(&ts) {
+            Some(p) if again => *p,
+            _ => {
+                let n = self.next;
+                self.next += 1;
+                self.ids.insert(ts, n);
+                n
+            }
+        }
     }
     fn name(&self, ts: u64) -> String {
         match self.ids.get(&ts) {
@@ -1674,6 +1695,57 @@ mod tests {
         c4.slice_params.ref_pic_list0[7].index = 255;
         assert_eq!(t1, normalise_jobs(&[a.clone(), c4.clone()], &[], None));
         assert_ne!(s1, normalise_jobs_opts(&[a, c4], &[], None, true));
+    }
+
+    /// A second session restarting its timestamps (a VA context re-created
+    /// at a resolution change): its pictures are new pictures and its
+    /// references name them, not the first session's; slices of one picture
+    /// (consecutive jobs with one timestamp) stay one picture.
+    #[test]
+    fn a_timestamp_that_comes_back_is_a_new_picture() {
+        let p = |j: TraceJob, slice_type: u32, refs: Option<u64>| {
+            let mut j = j;
+            j.slice_params.slice_type = slice_type as u8;
+            if let Some(r) = refs {
+                j.decode_params.dpb[0] = b::v4l2_h264_dpb_entry {
+                    reference_ts: r,
+                    flags: 3,
+                    fields: 3,
+                    ..Default::default()
+                };
+                j.slice_params.ref_pic_list0[0] = b::v4l2_h264_reference {
+                    fields: 3,
+                    index: 0,
+                };
+            }
+            j
+        };
+        let (i, pt) = (b::V4L2_H264_SLICE_TYPE_I, b::V4L2_H264_SLICE_TYPE_P);
+        let t = normalise_jobs(
+            &[
+                p(job(1000), i, None),
+                p(job(2000), pt, Some(1000)),
+                p(job(2000), pt, Some(1000)), // second slice of the same picture
+                p(job(1000), i, None),        // session 2 starts again at 1000
+                p(job(2000), pt, Some(1000)),
+            ],
+            &[],
+            None,
+        );
+        let pics: Vec<&str> = t.lines().filter(|l| l.contains(" picture = ")).collect();
+        assert_eq!(
+            pics,
+            [
+                "job 0 picture = 0",
+                "job 1 picture = 1",
+                "job 2 picture = 1",
+                "job 3 picture = 2",
+                "job 4 picture = 3"
+            ]
+        );
+        assert!(t.contains("job 1 dpb[pic 0] = "), "{t}");
+        assert!(t.contains("job 4 dpb[pic 2] = "), "{t}");
+        assert!(t.contains("job 4 ref_pic_list0[0] = pic 2 "), "{t}");
     }
 
     /// EXT_SPS_ST_RPS: only the SPS's sets count, each with the fields its

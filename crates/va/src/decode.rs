@@ -196,12 +196,15 @@ impl<D: DecoderDevice> Decoder<D> {
         let mapped = pic.with_rendered(|r| {
             let held = &self.held;
             let lookup = |s: VASurfaceID| held.get(&s).map(Held::timestamp_ns);
+            let device = self.engine.device();
+            let has_control = |id: u32| device.has_control(id);
             let cx = MapContext {
                 profile: self.profile,
                 mode: self.mode.0,
                 start_code: self.mode.1,
                 timestamp_ns: ts,
                 timestamp_of: &lookup,
+                has_control: &has_control,
             };
             self.codec.map(r, &cx).map_err(|e| {
                 tracing::warn!("vaEndPicture: {e}");

@@ -59,7 +59,10 @@
 //!   pointer into the buffer's storage), `vaDestroyBuffer`, `vaBufferInfo`.
 //!
 //! Decoding ([`decode`], [`picture`], [`map`]; the codecs [`map::for_profile`]
-//! maps: H.264 [`map::h264`]):
+//! maps: H.264 [`map::h264`], HEVC Main / Main10 [`map::hevc`] (with the
+//! RK3588 `EXT_SPS_ST/LT_RPS` arrays rebuilt per picture from
+//! `ReferenceFrames` where VA can describe them, `vaEndPicture` failing
+//! where it cannot), MPEG-2 [`map::mpeg2`], VP8 [`map::vp8`]):
 //! - A context is one [`vreq_engine::Engine`] over a
 //!   `vreq_v4l2::session::Session` on the config's routed device, opened at
 //!   the context's first `vaBeginPicture` (a fake device in host tests:

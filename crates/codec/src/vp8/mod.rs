@@ -47,8 +47,7 @@
 
 pub mod controls;
 pub mod dpb;
-pub mod parser;
-mod probs;
+pub use vreq_core::vp8::parser;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,21 @@
 //!   GStreamer decoded none of it (listed in the golden dir's REFUSED.txt) — is
 //!   listed as NO REFERENCE and passes only when vreqplay exits 0 with
 //!   ffprobe's frame count); exit 0 only when every clip passes.
+//! * `vreq-oracle report --va-known FILE DIR`: the table over a
+//!   `tests/oracle/run.sh -A` directory (ffmpeg through the VA driver:
+//!   `<clip>.va.{trace,info,log}`) against the goldens (or segment goldens)
+//!   with the field-level known differences of FILE
+//!   (`vreq_oracle::known`): per clip the codec, jobs equal / total, ffmpeg's
+//!   frames / ffprobe's, visl's CAPTURE dequeues, the known differences that
+//!   fired (jobs), the result; then the listed rows that never fired. A clip
+//!   passes when ffmpeg exits 0, every job is equal (after the tolerated
+//!   differences) with the same job count, ffmpeg's frames = ffprobe's ≤
+//!   visl's CAPTURE dequeues (a client that fell back to software decoding
+//!   has fewer: none when wholly); an out-of-scope clip (`<clip>.out-of-scope`: run.sh -A
+//!   writes tests/oracle/out-of-scope.tsv's and va-out-of-scope.tsv's
+//!   reasons) passes when ffmpeg's log says the VA hwaccel setup failed
+//!   ("Failed setup for format vaapi") and nothing reached visl; exit 0 only
+//!   when every clip passes.
 //! * `vreq-oracle selfcheck TRACE...`: the emulator re-prints every visl event
 //!   of a real trace byte for byte (validates `oracle::visl_fmt`).
 
@@ -34,6 +49,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use vreq_oracle::compare::{self, Comparison, Normalised, SegmentComparison};
+use vreq_oracle::known::{codec_of_magic, Fired, KnownDiffs};
 use vreq_oracle::normalise::is_normalised;
 
 #[derive(Parser)]
@@ -79,7 +95,14 @@ enum Cmd {
         segments: bool,
     },
     /// Table over a run.sh output directory.
-    Report { dir: PathBuf },
+    Report {
+        dir: PathBuf,
+        /// run.sh -A: the decodes are ffmpeg's through the VA driver
+        /// (`<clip>.va.*`), compared with the field-level known differences
+        /// of this file (tests/oracle/va-known-differences.tsv).
+        #[arg(long)]
+        va_known: Option<PathBuf>,
+    },
     /// Check the emulator against a real visl trace (byte-identical events).
     Selfcheck { traces: Vec<PathBuf> },
 }
@@ -496,7 +519,14 @@ fn main() -> ExitCode {
                 c.ok()
             })
         }
-        Cmd::Report { dir } => report(&dir),
+        Cmd::Report {
+            dir,
+            va_known: None,
+        } => report(&dir),
+        Cmd::Report {
+            dir,
+            va_known: Some(k),
+        } => va_report(&dir, &k),
         Cmd::Selfcheck { traces } => {
             let mut ok = true;
             for t in traces {
@@ -522,4 +552,228 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The `report --va-known` table (run.sh -A); see the crate docs above.
+fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
+    let text = std::fs::read_to_string(known_path)
+        .map_err(|e| format!("{}: {e}", known_path.display()))?;
+    let known = KnownDiffs::parse(&text).map_err(|e| format!("{}: {e}", known_path.display()))?;
+    let mut clips: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            n.strip_suffix(".va.info")
+                .or_else(|| n.strip_suffix(".golden.norm"))
+                .map(str::to_string)
+                .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
+        })
+        .collect();
+    clips.sort();
+    clips.dedup();
+    if clips.is_empty() {
+        return Err(format!(
+            "{}: no *.va.info or *.golden.norm files (run tests/oracle/run.sh -A)",
+            dir.display()
+        ));
+    }
+    let mut all_ok = true;
+    let mut fired_all = Fired::default();
+    let mut codecs: Vec<&'static str> = Vec::new();
+    let (mut eq_sum, mut tot_sum, mut passed) = (0usize, 0usize, 0usize);
+    println!("| clip | codec | jobs equal / total | frames: ffmpeg / ffprobe | visl CAPTURE dequeues | known differences (jobs) | result |");
+    println!("|---|---|---|---|---|---|---|");
+    for c in &clips {
+        let p = |ext: &str| dir.join(format!("{c}.{ext}"));
+        let ffprobe = std::fs::read_to_string(p("ffprobe"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into());
+        let segs = segment_goldens(dir, c);
+        let vi = info(&p("va.info")).unwrap_or_default();
+        let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
+        let (rc, frames, dq) = (v("rc"), v("frames"), v("dq"));
+        let mut fired = Fired::default();
+        // the codec: the reference's first line (also for a clip that never
+        // reached visl)
+        let reference = segs.first().cloned().unwrap_or_else(|| p("golden.norm"));
+        let mut codec = first_line(&reference)
+            .and_then(|l| codec_of_magic(&l))
+            .unwrap_or("?");
+        let mut jobs = "-".to_string();
+        let mut notes: Vec<String> = Vec::new();
+        let mut ok;
+        let out_of_scope = std::fs::read_to_string(p("out-of-scope"))
+            .ok()
+            .map(|s| s.trim().to_string());
+        if vi.is_empty() {
+            ok = false;
+            notes.push("ffmpeg not run".into());
+        } else if let Some(why) = out_of_scope {
+            // ffmpeg's hwaccel refused it (then it decodes in software):
+            // nothing reached visl
+            let log = std::fs::read_to_string(p("va.log")).unwrap_or_default();
+            let refused = log.contains("Failed setup for format vaapi");
+            ok = dq == "0" && refused;
+            notes.push(if ok {
+                format!("out of scope ({why}): ffmpeg's VA hwaccel refused it, no picture reached visl (ffmpeg exit {rc}, {frames} frames decoded in software: run.sh -A decodes only the first 10)")
+            } else {
+                format!("out of scope ({why}) but {dq} pictures went through visl (hwaccel refused: {refused})")
+            });
+        } else {
+            let ours = load(&p("va.trace"));
+            ok = rc == "0";
+            if !ok {
+                notes.push(format!("ffmpeg exit {rc}: {}", last_line(&p("va.log"))));
+            }
+            if !segs.is_empty() {
+                let cmp = segs
+                    .iter()
+                    .map(|s| load(s))
+                    .collect::<Result<Vec<_>, _>>()
+                    .and_then(|g| Ok((g, ours?)))
+                    .map(|(g, o)| {
+                        codec = codec_of_magic(&o.magic).unwrap_or("?");
+                        compare::compare_segments_known(&g, &o, &known, &mut fired)
+                    });
+                match cmp {
+                    Ok(cmp) => {
+                        jobs = format!(
+                            "{}/{} ({} segments)",
+                            cmp.equal(),
+                            cmp.total(),
+                            cmp.a_segments
+                        );
+                        let summary = cmp.to_string();
+                        let partial = segs.iter().any(|s| {
+                            load(s).is_ok_and(|n| n.header.iter().any(|h| h.starts_with("PARTIAL")))
+                        });
+                        let mut cmp_ok = cmp.ok() && !partial;
+                        if partial {
+                            notes.push("PARTIAL segment golden".into());
+                        }
+                        // tests/oracle/known-differences.tsv: exactly that result
+                        if let Ok(kd) = std::fs::read_to_string(p("known-difference")) {
+                            let (expected, why) = kd
+                                .trim_end()
+                                .split_once('\t')
+                                .unwrap_or((kd.trim_end(), ""));
+                            if summary == expected && !partial {
+                                notes.push(format!(
+                                    "KNOWN DIFFERENCE (tests/oracle/va-clip-differences.tsv: {why})"
+                                ));
+                                cmp_ok = true;
+                            } else {
+                                notes.push(format!("known difference listed as `{expected}` but the result changed"));
+                                cmp_ok = false;
+                            }
+                        }
+                        if !cmp.ok() {
+                            notes.push(format!("{summary} [{}]", cmp.per_segment().join("; ")));
+                        }
+                        ok &= cmp_ok;
+                    }
+                    Err(e) => {
+                        ok = false;
+                        notes.push(format!("compare failed: {e}"));
+                    }
+                }
+            } else if p("golden.norm").exists() {
+                match load(&p("golden.norm")).and_then(|g| Ok((g, ours?))) {
+                    Ok((g, o)) => {
+                        codec = codec_of_magic(&g.magic).unwrap_or("?");
+                        let cmp = compare::compare_known(&g, &o, &known, &mut fired);
+                        jobs = format!("{}/{}", cmp.equal, cmp.total());
+                        if let Some(c) = g.cap {
+                            // a golden over 2 MB keeps its first jobs only
+                            jobs.push_str(&format!(" (golden capped: first {c} jobs)"));
+                        }
+                        if g.header.iter().any(|h| h.starts_with("PARTIAL")) {
+                            ok = false;
+                            notes.push("PARTIAL golden".into());
+                        }
+                        if o.jobs.is_empty() {
+                            // an empty trace reads as H.264's: say what it is
+                            ok = false;
+                            notes.push(format!(
+                                "no job reached visl ({} reference jobs)",
+                                cmp.a_jobs
+                            ));
+                        } else if !cmp.ok() {
+                            ok = false;
+                            notes.push(cmp.to_string());
+                        }
+                    }
+                    Err(e) => {
+                        ok = false;
+                        notes.push(format!("compare failed: {e}"));
+                    }
+                }
+            } else {
+                // GStreamer decoded none of it (REFUSED.txt): frames only
+                notes.push("NO REFERENCE (GStreamer refused it, see REFUSED.txt)".into());
+                if let Ok(o) = &ours {
+                    codec = codec_of_magic(&o.magic).unwrap_or("?");
+                }
+            }
+            if frames != ffprobe {
+                ok = false;
+                notes.push(format!("frames {frames} != ffprobe {ffprobe}"));
+            }
+            // every output frame went through visl (a hwaccel that fell back
+            // to software, wholly or in part, has fewer); more is possible: a
+            // picture decoded but not output (wpt-400x300-red-resize's last
+            // sample, which ffprobe does not count either)
+            match (dq.parse::<u64>(), frames.parse::<u64>()) {
+                (Ok(d), Ok(f)) if d >= f => {
+                    if d > f {
+                        notes.push(format!("visl CAPTURE dequeues {d} > frames {f}"));
+                    }
+                }
+                _ => {
+                    ok = false;
+                    notes.push(format!(
+                        "visl CAPTURE dequeues {dq} < ffmpeg frames {frames}"
+                    ));
+                }
+            }
+        }
+        if codec != "?" && !codecs.contains(&codec) {
+            codecs.push(codec);
+        }
+        if let Some((e, t)) = jobs.split(' ').next().and_then(|x| x.split_once('/')) {
+            eq_sum += e.parse::<usize>().unwrap_or(0);
+            tot_sum += t.parse::<usize>().unwrap_or(0);
+        }
+        fired_all.merge(&fired);
+        all_ok &= ok;
+        passed += ok as usize;
+        println!(
+            "| {c} | {codec} | {jobs} | {frames} / {ffprobe} | {dq} | {} | {}{}{} |",
+            fired.describe(&known),
+            if ok { "PASS" } else { "FAIL" },
+            if notes.is_empty() { "" } else { ": " },
+            notes.join("; ")
+        );
+    }
+    println!(
+        "\n{passed}/{} clips pass; jobs equal {eq_sum}/{tot_sum}; known differences over the run: {}",
+        clips.len(),
+        fired_all.describe(&known)
+    );
+    let never: Vec<String> = fired_all
+        .never(&known, &codecs)
+        .iter()
+        .map(|r| format!("{} {} ({}, line {})", r.codec, r.field, r.how, r.line))
+        .collect();
+    if !never.is_empty() {
+        println!("listed but never fired in this run: {}", never.join("; "));
+    }
+    Ok(all_ok)
+}
+
+/// The first line of a text file.
+fn first_line(path: &Path) -> Option<String> {
+    let t = std::fs::read_to_string(path).ok()?;
+    t.lines().next().map(str::to_string)
 }

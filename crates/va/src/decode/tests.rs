@@ -174,3 +174,88 @@ fn bad_buffers_queue_nothing_and_the_decoder_goes_on() {
     assert_eq!(d.sync(1), Ok(()));
     assert_eq!(d.engine().device().jobs().len(), 1);
 }
+
+/// HEVC through the decoder on a fake visl (slice-based, no start code,
+/// SCALING_MATRIX and ENTRY_POINT_OFFSETS present, no EXT_SPS arrays): an
+/// IDR into surface 1, then a P picture into surface 2 referencing it.
+#[test]
+fn hevc_idr_then_p_reference_by_timestamp() {
+    use crate::map::hevc::tests::{idr_slice, p_slice, params, slice_params_of};
+    use crate::map::hevc::HevcMap;
+    let dev = FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::Hevc);
+    let mut d = Decoder::new(
+        dev,
+        Box::new(HevcMap::default()),
+        sys::VAProfileHEVCMain,
+        64,
+        64,
+        0,
+    );
+    let render = |d: &mut Decoder<FakeDevice>,
+                  target: VASurfaceID,
+                  pp: &sys::VAPictureParameterBufferHEVC,
+                  sp: &sys::VASliceParameterBufferHEVC,
+                  data: &[u8]| {
+        let mut pic = Picture::new(target);
+        let codec = HevcMap::default();
+        pic.render(&codec, sys::VAPictureParameterBufferType, bytes_of(pp), 1)?;
+        pic.render(&codec, sys::VASliceParameterBufferType, bytes_of(sp), 1)?;
+        pic.render(&codec, sys::VASliceDataBufferType, data, 1)?;
+        d.decode(&pic)
+    };
+    let idr = idr_slice();
+    let mut pp = params();
+    pp.CurrPic.picture_id = 1;
+    render(&mut d, 1, &pp, &slice_params_of(idr.len(), 2), &idr).unwrap();
+    let (p, _, _) = p_slice(true, 0);
+    pp.CurrPic = sys::VAPictureHEVC {
+        picture_id: 2,
+        pic_order_cnt: 1,
+        flags: 0,
+        ..Default::default()
+    };
+    pp.ReferenceFrames[3] = sys::VAPictureHEVC {
+        picture_id: 1,
+        pic_order_cnt: 0,
+        flags: sys::VA_PICTURE_HEVC_RPS_ST_CURR_BEFORE,
+        ..Default::default()
+    };
+    let mut sp = slice_params_of(p.len(), 1);
+    // the slice's header reads collocated_ref_idx: 2 active references
+    sp.num_ref_idx_l0_active_minus1 = 1;
+    sp.RefPicList[0] = [3; 15];
+    render(&mut d, 2, &pp, &sp, &p).unwrap();
+    d.sync(2).unwrap();
+    d.sync(1).unwrap();
+    assert!(d.frame(1).is_some() && d.frame(2).is_some());
+    let dev = d.engine().device();
+    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
+    let jobs = dev.jobs();
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(
+        jobs[0].control_ids,
+        [
+            bindings::V4L2_CID_STATELESS_HEVC_SPS,
+            bindings::V4L2_CID_STATELESS_HEVC_PPS,
+            bindings::V4L2_CID_STATELESS_HEVC_SCALING_MATRIX,
+            bindings::V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+            bindings::V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+        ]
+    );
+    assert_eq!(jobs[0].bitstream, idr);
+    let Control::HevcDecodeParams(dp) = &jobs[1].controls[2] else {
+        panic!("{:?}", jobs[1].control_ids)
+    };
+    assert_eq!(dp.num_active_dpb_entries, 1);
+    assert_eq!(dp.dpb[0].timestamp, jobs[0].timestamp_ns);
+    assert_eq!(dp.poc_st_curr_before[0], 0);
+    let Control::HevcSliceParams(sp) = &jobs[1].controls[3] else {
+        panic!("{:?}", jobs[1].control_ids)
+    };
+    assert_eq!(sp[0].ref_idx_l0[0], 0);
+    let c = dev.configures();
+    assert_eq!(
+        (c[0].1.coded_width, c[0].1.coded_height, c[0].1.bit_depth),
+        (64, 64, 8)
+    );
+}

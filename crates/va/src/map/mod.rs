@@ -17,6 +17,9 @@ use crate::status::*;
 use crate::sys::{VABufferType, VAProfile, VASurfaceID};
 
 pub mod h264;
+pub mod hevc;
+pub mod mpeg2;
+pub mod vp8;
 
 /// The buffers of one picture as the client rendered them between
 /// `vaBeginPicture` and `vaEndPicture` (crate::picture keeps the bytes).
@@ -57,6 +60,10 @@ pub struct MapContext<'a> {
     /// The OUTPUT timestamp of the picture last rendered into a surface
     /// (`None`: never rendered in this context).
     pub timestamp_of: &'a dyn Fn(VASurfaceID) -> Option<u64>,
+    /// Whether the device has control `id` (`V4L2_CID_*`, probed at open:
+    /// `vreq_v4l2::DecoderDevice::has_control`), for optional controls
+    /// (HEVC SCALING_MATRIX, ENTRY_POINT_OFFSETS, the RK3588 EXT_SPS arrays).
+    pub has_control: &'a dyn Fn(u32) -> bool,
 }
 
 /// What the picture needs of the device's CAPTURE queue.
@@ -132,6 +139,9 @@ pub trait CodecMap {
 pub fn for_profile(profile: VAProfile) -> Option<Box<dyn CodecMap>> {
     match profiles::info(profile)?.codec {
         CodecKind::H264 => Some(Box::new(h264::H264Map::default())),
+        CodecKind::Mpeg2 => Some(Box::new(mpeg2::Mpeg2Map::default())),
+        CodecKind::Vp8 => Some(Box::new(vp8::Vp8Map::default())),
+        CodecKind::Hevc => Some(Box::new(hevc::HevcMap::default())),
         _ => None,
     }
 }
