@@ -53,7 +53,9 @@
 //! single-plane DRM format, so `VA_EXPORT_SURFACE_SEPARATE_LAYERS` of one is
 //! `VA_STATUS_ERROR_INVALID_SURFACE`. Without `COMPOSED_LAYERS` the layers
 //! are separate (as mesa's `vlVaExportSurfaceHandle`). The descriptor's
-//! `fourcc` is the surface's VA fourcc (NV12 / P010: what Firefox checks),
+//! `fourcc` is the surface's VA fourcc (NV12 / P010: Firefox's
+//! `FFmpegVideoFramePool.cpp` `GetVideoFrameSurface` takes only NV12, YV12,
+//! P010, P016),
 //! `width` × `height` the surface's size; planes start at the CAPTURE
 //! buffer's (0, 0) (the visible picture is the surface's top-left).
 //!
