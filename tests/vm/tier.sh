@@ -22,6 +22,10 @@
 #   va-oracle-h264/-hevc/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
 #                       traces vs the goldens (known differences: field level)
 #                       (tests/oracle/run.sh -A), every H.264 clip
+#   va-ffmpeg-download  ffmpeg reads the pictures back through it (vaCreateImage +
+#                       vaGetImage, and vaExportSurfaceHandle's dmabufs): 166 raw
+#                       NV12 frames showing visl's colour bars, each way
+#   va-dma-heap         its placeholder export of an undecoded surface allocates
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -175,6 +179,40 @@ check va-oracle-hevc tests/oracle/run.sh -c hevc -A -b 15 -o /tmp/vreq-va-oracle
 check va-oracle-vp8 tests/oracle/run.sh -c vp8 -A -b 8 -o /tmp/vreq-va-oracle-vp8
 check va-oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -A -b 8 -o /tmp/vreq-va-oracle-mpeg2
 # check va-oracle-vp9 tests/oracle/run.sh -c vp9 -A -b 20 -o /tmp/vreq-va-oracle-vp9
+
+# 4c. the VA driver's images: ffmpeg downloads each decoded picture with
+#    vaCreateImage + vaGetImage + vaMapBuffer (libavutil/hwcontext_vaapi.c
+#    vaapi_map_frame), once by itself (no -hwaccel_output_format) and once
+#    through -vf hwdownload. Both must write gizmo.mp4's 166 frames of 560x320
+#    NV12, and the pixels must be visl's (tests/vm/check-visl-raw.py: the 75 %
+#    colour bars below the text, the text changing from frame to frame) — a
+#    software fallback would write the clip's real pictures and fail. A third
+#    pass reads them through the export path: hwmap to DRM PRIME calls
+#    vaExportSurfaceHandle (SEPARATE_LAYERS | READ_ONLY: R8 + GR88 over
+#    visl's EXPBUF dmabuf) and hwdownload mmap()s the exported fds
+#    (libavutil/hwcontext_drm.c); the same 166 frames must come out.
+check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
+  export LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va LIBVA_DRIVER_NAME=vreq
+  ff="ffmpeg -nostdin -v error -hwaccel vaapi -hwaccel_device /dev/dri/renderD128"
+  $ff -i target/vm-media/gizmo.mp4 -f rawvideo /tmp/get.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/get.nv12 560 320 166 || exit 1
+  rm -f /tmp/get.nv12
+  $ff -hwaccel_output_format vaapi -i target/vm-media/gizmo.mp4 \
+    -vf hwdownload,format=nv12 -f rawvideo /tmp/down.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/down.nv12 560 320 166 || exit 1
+  rm -f /tmp/down.nv12
+  ffmpeg -nostdin -v error -init_hw_device drm=dr:/dev/dri/renderD128 \
+    -init_hw_device vaapi=va@dr -hwaccel vaapi -hwaccel_device va \
+    -hwaccel_output_format vaapi -filter_hw_device dr -i target/vm-media/gizmo.mp4 \
+    -vf hwmap=mode=read,format=drm_prime,hwdownload,format=nv12 \
+    -f rawvideo /tmp/export.nv12 || exit 1
+  python3 tests/vm/check-visl-raw.py /tmp/export.nv12 560 320 166'
+
+# 4d. the placeholder dmabuf the VA driver exports for a surface without a
+#     decoded picture (mpv probes export on fresh surfaces): a real
+#     /dev/dma_heap/system allocation (the lib test ignored on the host)
+vatest=$(cargo test -p vreq-va --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreq_drv_video-[0-9a-f]*' | head -1)
+check va-dma-heap tests/vm/vm.sh run -- "$vatest" --ignored --exact ffi::tests::system_heap_gives_a_dmabuf
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

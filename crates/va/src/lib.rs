@@ -89,17 +89,32 @@
 //! - Thread safety: all driver state sits behind one mutex (`ffi`); the
 //!   engine's `Rc`s are only touched under it.
 //!
+//! Reading and exporting pictures ([`image`], [`export`]): a surface's
+//! pixels are the CAPTURE buffer holding its last decoded picture.
+//! - `vaCreateImage` (NV12, P010 when listed; one `VAImageBufferType` buffer
+//!   counted against the buffer caps, at most [`buffer::MAX_IMAGE_BYTES`]),
+//!   `vaDestroyImage`, `vaGetImage` (waits for the picture; a rectangle,
+//!   copied or unpacked on the CPU from NV15 / SAND128, converted 8 ↔ 10
+//!   bits; black for a surface without a picture), `vaDeriveImage` (a copy
+//!   of the picture; `VA_STATUS_ERROR_OPERATION_FAILED` on a surface without
+//!   one, so FFmpeg / GStreamer fall back to `vaGetImage` and `vaPutImage`).
+//! - `vaExportSurfaceHandle`: `VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2` only;
+//!   the CAPTURE buffer's dmabufs, dup()ed, with the player's DRM format /
+//!   modifier facts, composed or separate layers; read-only; a surface
+//!   without a decoded picture exports a zeroed placeholder of its format
+//!   from `/dev/dma_heap/system` (mpv probes export on fresh surfaces), or
+//!   `VA_STATUS_ERROR_INVALID_SURFACE` without the heap.
+//!
 //! **Every other `VADriverVTable` slot returns `VA_STATUS_ERROR_UNIMPLEMENTED`**
 //! (a stub per slot, generated from the headers by build.rs), among them:
-//! `vaExportSurfaceHandle`, `vaCreateImage`, `vaDeriveImage`, `vaGetImage`,
-//! `vaPutImage`, `vaDestroyImage`, `vaQuerySurfaceError`, `vaCreateBuffer2`,
-//! `vaSyncSurface2`, `vaSyncBuffer`, the subpicture and display-attribute
-//! calls. So clients decode H.264 but cannot read or export the pictures yet.
+//! `vaPutImage` (surfaces are written by the decoder only),
+//! `vaQuerySurfaceError`, `vaCreateBuffer2`, `vaSyncSurface2`, `vaSyncBuffer`,
+//! the subpicture and display-attribute calls.
 //!
 //! # Objects
 //! One heap per object type ([`objects`]), IDs from disjoint ranges and never
 //! reused within a process: a bad or stale ID gives the type's
-//! `VA_STATUS_ERROR_INVALID_{CONFIG,SURFACE,CONTEXT,BUFFER}`; a null pointer
+//! `VA_STATUS_ERROR_INVALID_{CONFIG,SURFACE,CONTEXT,BUFFER,IMAGE}`; a null pointer
 //! `VA_STATUS_ERROR_INVALID_PARAMETER`. Every client-given size is bounded
 //! before anything is allocated or read. `vaDestroySurfaces` destroys a
 //! surface a live context uses (and drops it from the context: libva's va.h
@@ -131,14 +146,18 @@
 pub mod buffer;
 pub mod decode;
 pub mod driver;
+pub mod export;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;
+pub mod image;
 pub mod map;
 pub mod objects;
 pub mod picture;
 pub mod profiles;
 pub mod status;
 pub mod surface;
+#[cfg(test)]
+mod testdev;
 
 pub use ffi::sys;
 pub use ffi::{IMPLEMENTED, INIT_SYMBOL, VA_VERSION};

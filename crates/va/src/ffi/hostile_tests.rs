@@ -598,8 +598,9 @@ impl Calls {
         })
     }
 
-    /// The image and export slots on `surface` (UNIMPLEMENTED today; a
-    /// status whatever they become). What they make is released.
+    /// The image and export slots on `surface` (`crate::image`,
+    /// `crate::export`; a status whatever the surface holds). What they make
+    /// is released.
     fn images(&mut self, surface: VASurfaceID, rng: &mut Rng) {
         let (vt, ctx) = (self.vt, self.ctx);
         // SAFETY: all-zero is a valid VAImage (integers).
