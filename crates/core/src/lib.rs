@@ -15,6 +15,9 @@
 //!   buffers).
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
 //!   MPEG-2 demuxer and the MPEG-2 codec both read.
+//! * [`rbsp`]: H.264 / H.265 RBSP bit reading (emulation prevention removal,
+//!   `u(n)`, `ue(v)`, `se(v)`), which the H.264 / HEVC codecs and the VA
+//!   driver's slice header readers share.
 //! * [`vp8`]: VP8 frame header syntax, which the VP8 codec and the VA driver both read.
 
 #![forbid(unsafe_code)]
@@ -22,6 +25,7 @@
 use v4l2r::bindings;
 
 pub mod mpeg2video;
+pub mod rbsp;
 pub mod uapi_ext;
 pub mod vp8;
 

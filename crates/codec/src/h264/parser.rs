@@ -118,19 +118,7 @@ pub fn cros_nalu<'a>(nal: &NalRef<'a>) -> Option<Nalu<'a>> {
 }
 
 /// Removes emulation prevention bytes (7.4.1: `00 00 03` → `00 00`).
-pub fn rbsp(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut zeros = 0;
-    for &b in data {
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
-    }
-    out
-}
+pub use vreq_core::rbsp::strip_emulation_prevention as rbsp;
 
 /// Whether an SEI NAL unit (type 6) carries a recovery point SEI message
 /// (payloadType 6, D.1.8). Malformed SEI yields `false`.
@@ -228,11 +216,6 @@ mod tests {
         let (n, err) = split_length_prefixed(&d, 2);
         assert_eq!(n.len(), 1);
         assert_eq!(err, Some(4));
-    }
-
-    #[test]
-    fn rbsp_removes_epb() {
-        assert_eq!(rbsp(&[0, 0, 3, 1, 0, 0, 3]), vec![0, 0, 1, 0, 0]);
     }
 
     #[test]

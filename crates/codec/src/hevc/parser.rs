@@ -22,6 +22,7 @@ use cros_codecs::codec::h265::parser::{
 };
 
 pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
+use vreq_core::rbsp::BitReader;
 
 /// `nal_unit_type` of an H.265 NAL unit (7.3.1.2), 0xff if the unit is shorter
 /// than its 2-byte header.
@@ -91,69 +92,6 @@ pub fn cros_nalu<'a>(nal: &NalRef<'a>) -> Option<Nalu<'a>> {
     })
 }
 
-/// Minimal MSB-first bit reader over RBSP bytes (emulation prevention removed).
-pub struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Bits<'a> {
-    /// A reader at the first bit of `data`.
-    pub fn new(data: &'a [u8]) -> Self {
-        Bits { data, pos: 0 }
-    }
-    /// Bits read so far.
-    pub fn pos(&self) -> usize {
-        self.pos
-    }
-    /// u(1). Errors: "out of bits".
-    pub fn bit(&mut self) -> Result<bool, String> {
-        let byte = *self
-            .data
-            .get(self.pos / 8)
-            .ok_or_else(|| "out of bits".to_string())?;
-        let b = (byte >> (7 - self.pos % 8)) & 1;
-        self.pos += 1;
-        Ok(b == 1)
-    }
-    /// u(n). Errors: n > 32, or fewer than n bits left.
-    pub fn bits(&mut self, n: usize) -> Result<u32, String> {
-        if n > 32 {
-            return Err(format!("u({n})"));
-        }
-        let mut v = 0u32;
-        for _ in 0..n {
-            v = (v << 1) | u32::from(self.bit()?);
-        }
-        Ok(v)
-    }
-    /// Skips n bits. Errors: fewer than n left.
-    pub fn skip(&mut self, n: usize) -> Result<(), String> {
-        if self.pos + n > self.data.len() * 8 {
-            return Err("out of bits".into());
-        }
-        self.pos += n;
-        Ok(())
-    }
-    /// ue(v) (9.2), at most 32 leading zeros.
-    pub fn ue(&mut self) -> Result<u32, String> {
-        let mut zeros = 0;
-        while !self.bit()? {
-            zeros += 1;
-            if zeros > 31 {
-                return Err("ue(v) too long".into());
-            }
-        }
-        let v = self.bits(zeros)? as u64;
-        Ok(((1u64 << zeros) - 1 + v) as u32)
-    }
-    /// se(v) (9.2.2).
-    pub fn se(&mut self) -> Result<i32, String> {
-        let k = self.ue()? as i64;
-        Ok(if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) } as i32)
-    }
-}
-
 /// Number of bits of `ue(v)` coding `v` (9.2).
 pub fn ue_bits(v: u32) -> u32 {
     let lz = 63 - (u64::from(v) + 1).leading_zeros();
@@ -211,10 +149,10 @@ pub fn long_term_ref_pic_set_size(hdr: &SliceHeader, sps: &Sps, idr: bool) -> u3
 fn max_entry_points(parser: &Parser, nal: &[u8]) -> Option<u32> {
     let t = nal_unit_type(nal);
     let rb = rbsp(nal.get(2..)?);
-    let mut r = Bits::new(&rb);
-    r.bit().ok()?;
+    let mut r = BitReader::new(&rb);
+    r.flag().ok()?;
     if is_irap(t) {
-        r.bit().ok()?;
+        r.flag().ok()?;
     }
     let pps_id = r.ue().ok()?;
     let pps = parser.get_pps(u8::try_from(pps_id).ok()?)?;
@@ -325,15 +263,15 @@ fn derive_inter_rps(
 }
 
 /// The slice header's own `st_ref_pic_set(num_short_term_ref_pic_sets)` (7.3.7).
-fn read_slice_st_rps(r: &mut Bits, sps: &Sps) -> Result<ShortTermRefPicSet, String> {
+fn read_slice_st_rps(r: &mut BitReader<'_>, sps: &Sps) -> Result<ShortTermRefPicSet, String> {
     let idx = usize::from(sps.num_short_term_ref_pic_sets);
-    let inter = idx != 0 && r.bit()?;
+    let inter = idx != 0 && r.flag()?;
     if inter {
         let delta_idx_minus1 = r.ue()?;
         if delta_idx_minus1 as usize >= idx {
             return Err(format!("delta_idx_minus1 {delta_idx_minus1}"));
         }
-        let delta_rps_sign = r.bit()?;
+        let delta_rps_sign = r.flag()?;
         let abs_delta_rps_minus1 = r.ue()?;
         if abs_delta_rps_minus1 > 32767 {
             return Err(format!("abs_delta_rps_minus1 {abs_delta_rps_minus1}"));
@@ -343,9 +281,9 @@ fn read_slice_st_rps(r: &mut Bits, sps: &Sps) -> Result<ShortTermRefPicSet, Stri
         let mut used = Vec::new();
         let mut use_delta = Vec::new();
         for _ in 0..=n {
-            let u = r.bit()?;
+            let u = r.flag()?;
             used.push(u);
-            use_delta.push(if u { true } else { r.bit()? });
+            use_delta.push(if u { true } else { r.flag()? });
         }
         let delta_rps = (1 - 2 * delta_rps_sign as i32) * (abs_delta_rps_minus1 as i32 + 1);
         let mut st = derive_inter_rps(ref_st, delta_rps, &used, &use_delta)?;
@@ -365,13 +303,13 @@ fn read_slice_st_rps(r: &mut Bits, sps: &Sps) -> Result<ShortTermRefPicSet, Stri
     for i in 0..neg as usize {
         poc -= r.ue()?.min(32767) as i32 + 1;
         st.delta_poc_s0[i] = poc;
-        st.used_by_curr_pic_s0[i] = r.bit()?;
+        st.used_by_curr_pic_s0[i] = r.flag()?;
     }
     poc = 0;
     for i in 0..pos as usize {
         poc += r.ue()?.min(32767) as i32 + 1;
         st.delta_poc_s1[i] = poc;
-        st.used_by_curr_pic_s1[i] = r.bit()?;
+        st.used_by_curr_pic_s1[i] = r.flag()?;
     }
     st.num_negative_pics = neg as u8;
     st.num_positive_pics = pos as u8;
@@ -379,7 +317,7 @@ fn read_slice_st_rps(r: &mut Bits, sps: &Sps) -> Result<ShortTermRefPicSet, Stri
     Ok(st)
 }
 
-fn ue_max(r: &mut Bits, max: u32, what: &str) -> Result<u32, String> {
+fn ue_max(r: &mut BitReader<'_>, max: u32, what: &str) -> Result<u32, String> {
     let v = r.ue()?;
     if v > max {
         return Err(format!("{what} {v} > {max}"));
@@ -387,7 +325,7 @@ fn ue_max(r: &mut Bits, max: u32, what: &str) -> Result<u32, String> {
     Ok(v)
 }
 
-fn se_range(r: &mut Bits, lo: i32, hi: i32, what: &str) -> Result<i32, String> {
+fn se_range(r: &mut BitReader<'_>, lo: i32, hi: i32, what: &str) -> Result<i32, String> {
     let v = r.se()?;
     if v < lo || v > hi {
         return Err(format!("{what} {v} outside {lo}..={hi}"));
@@ -411,13 +349,13 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
         return Err(format!("NAL unit type {t} is not a slice"));
     }
     let rb = rbsp(nal.get(2..).ok_or("short NAL unit")?);
-    let mut r = Bits::new(&rb);
+    let mut r = BitReader::new(&rb);
     let mut hdr = SliceHeader {
-        first_slice_segment_in_pic_flag: r.bit()?,
+        first_slice_segment_in_pic_flag: r.flag()?,
         ..Default::default()
     };
     if is_irap(t) {
-        hdr.no_output_of_prior_pics_flag = r.bit()?;
+        hdr.no_output_of_prior_pics_flag = r.flag()?;
     }
     hdr.pic_parameter_set_id = ue_max(&mut r, 63, "slice_pic_parameter_set_id")? as u8;
     let pps = parser
@@ -428,9 +366,9 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
     Parser::slice_header_set_defaults(&mut hdr, &sps, &pps);
     if !hdr.first_slice_segment_in_pic_flag {
         if pps.dependent_slice_segments_enabled_flag {
-            hdr.dependent_slice_segment_flag = r.bit()?;
+            hdr.dependent_slice_segment_flag = r.flag()?;
         }
-        hdr.segment_address = r.bits(ceil_log2(sps.pic_size_in_ctbs_y) as usize)?;
+        hdr.segment_address = r.u(ceil_log2(sps.pic_size_in_ctbs_y))?;
         if hdr.segment_address >= sps.pic_size_in_ctbs_y {
             return Err(format!("slice_segment_address {}", hdr.segment_address));
         }
@@ -444,7 +382,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
         r.skip(8 * n as usize)?;
     }
     // byte_alignment(): alignment_bit_equal_to_one, then zero bits
-    if !r.bit()? {
+    if !r.flag()? {
         return Err("byte_alignment() without its one bit".into());
     }
     while !r.pos().is_multiple_of(8) {
@@ -461,7 +399,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
 /// slice segments code: from `slice_reserved_flag[]` / `slice_type` to
 /// `slice_loop_filter_across_slices_enabled_flag`.
 fn read_independent_slice_fields(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     hdr: &mut SliceHeader,
     nal_unit_type: u8,
     sps: &Sps,
@@ -470,26 +408,26 @@ fn read_independent_slice_fields(
     r.skip(usize::from(pps.num_extra_slice_header_bits))?;
     hdr.type_ = SliceType::try_from(r.ue()?)?;
     if pps.output_flag_present_flag {
-        hdr.pic_output_flag = r.bit()?;
+        hdr.pic_output_flag = r.flag()?;
     }
     if sps.separate_colour_plane_flag {
-        hdr.colour_plane_id = r.bits(2)? as u8;
+        hdr.colour_plane_id = r.u(2)? as u8;
     }
     if !is_idr(nal_unit_type) {
-        let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
-        hdr.pic_order_cnt_lsb = r.bits(log2_lsb)? as u16;
+        let log2_lsb = u32::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
+        hdr.pic_order_cnt_lsb = r.u(log2_lsb)? as u16;
         read_short_term_rps_part(r, hdr, sps)?;
         if sps.long_term_ref_pics_present_flag {
             read_long_term_part(r, hdr, sps)?;
         }
         if sps.temporal_mvp_enabled_flag {
-            hdr.temporal_mvp_enabled_flag = r.bit()?;
+            hdr.temporal_mvp_enabled_flag = r.flag()?;
         }
     }
     if sps.sample_adaptive_offset_enabled_flag {
-        hdr.sao_luma_flag = r.bit()?;
+        hdr.sao_luma_flag = r.flag()?;
         if sps.chroma_array_type != 0 {
-            hdr.sao_chroma_flag = r.bit()?;
+            hdr.sao_chroma_flag = r.flag()?;
         }
     }
     if !hdr.type_.is_i() {
@@ -502,15 +440,19 @@ fn read_independent_slice_fields(
 /// `st_ref_pic_set(num_short_term_ref_pic_sets)` (its size in
 /// `st_rps_bits`) or `short_term_ref_pic_set_idx` (7.3.6.1); sets
 /// `curr_rps_idx` as cros-codecs does.
-fn read_short_term_rps_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
-    hdr.short_term_ref_pic_set_sps_flag = r.bit()?;
+fn read_short_term_rps_part(
+    r: &mut BitReader<'_>,
+    hdr: &mut SliceHeader,
+    sps: &Sps,
+) -> Result<(), String> {
+    hdr.short_term_ref_pic_set_sps_flag = r.flag()?;
     if !hdr.short_term_ref_pic_set_sps_flag {
         let before = r.pos();
         hdr.short_term_ref_pic_set = read_slice_st_rps(r, sps)?;
         hdr.st_rps_bits = (r.pos() - before) as u32;
     } else if sps.num_short_term_ref_pic_sets > 1 {
-        let n = ceil_log2(u32::from(sps.num_short_term_ref_pic_sets)) as usize;
-        hdr.short_term_ref_pic_set_idx = r.bits(n)? as u8;
+        let n = ceil_log2(u32::from(sps.num_short_term_ref_pic_sets));
+        hdr.short_term_ref_pic_set_idx = r.u(n)? as u8;
         if hdr.short_term_ref_pic_set_idx >= sps.num_short_term_ref_pic_sets {
             return Err("short_term_ref_pic_set_idx out of range".into());
         }
@@ -528,8 +470,12 @@ fn read_short_term_rps_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> R
 /// `poc_lsb_lt[i]` / `used_by_curr_pic_lt_flag[i]`, then
 /// `delta_poc_msb_present_flag[i]` / `delta_poc_msb_cycle_lt[i]`,
 /// accumulated as `DeltaPocMsbCycleLt` (7-52) the way cros-codecs stores it.
-fn read_long_term_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
-    let log2_lsb = usize::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
+fn read_long_term_part(
+    r: &mut BitReader<'_>,
+    hdr: &mut SliceHeader,
+    sps: &Sps,
+) -> Result<(), String> {
+    let log2_lsb = u32::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
     if sps.num_long_term_ref_pics_sps > 0 {
         hdr.num_long_term_sps = ue_max(
             r,
@@ -546,8 +492,8 @@ fn read_long_term_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result
     for i in 0..n.min(16) {
         if i < usize::from(hdr.num_long_term_sps) {
             if sps.num_long_term_ref_pics_sps > 1 {
-                let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps)) as usize;
-                hdr.lt_idx_sps[i] = r.bits(b)? as u8;
+                let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps));
+                hdr.lt_idx_sps[i] = r.u(b)? as u8;
                 if hdr.lt_idx_sps[i] >= sps.num_long_term_ref_pics_sps {
                     return Err("lt_idx_sps out of range".into());
                 }
@@ -556,10 +502,10 @@ fn read_long_term_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result
             hdr.poc_lsb_lt[i] = sps.lt_ref_pic_poc_lsb_sps[k];
             hdr.used_by_curr_pic_lt[i] = sps.used_by_curr_pic_lt_sps_flag[k];
         } else {
-            hdr.poc_lsb_lt[i] = r.bits(log2_lsb)?;
-            hdr.used_by_curr_pic_lt[i] = r.bit()?;
+            hdr.poc_lsb_lt[i] = r.u(log2_lsb)?;
+            hdr.used_by_curr_pic_lt[i] = r.flag()?;
         }
-        hdr.delta_poc_msb_present_flag[i] = r.bit()?;
+        hdr.delta_poc_msb_present_flag[i] = r.flag()?;
         if hdr.delta_poc_msb_present_flag[i] {
             hdr.delta_poc_msb_cycle_lt[i] = r.ue()?;
         }
@@ -577,12 +523,12 @@ fn read_long_term_part(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result
 /// `five_minus_max_num_merge_cand` and `use_integer_mv_flag`; sets
 /// `num_pic_total_curr` (7-55).
 fn read_inter_slice_fields(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     hdr: &mut SliceHeader,
     sps: &Sps,
     pps: &Pps,
 ) -> Result<(), String> {
-    hdr.num_ref_idx_active_override_flag = r.bit()?;
+    hdr.num_ref_idx_active_override_flag = r.flag()?;
     if hdr.num_ref_idx_active_override_flag {
         hdr.num_ref_idx_l0_active_minus1 = ue_max(r, 14, "num_ref_idx_l0_active_minus1")? as u8;
         if hdr.type_.is_b() {
@@ -597,14 +543,14 @@ fn read_inter_slice_fields(
         read_ref_pic_lists_modification(r, hdr)?;
     }
     if hdr.type_.is_b() {
-        hdr.mvd_l1_zero_flag = r.bit()?;
+        hdr.mvd_l1_zero_flag = r.flag()?;
     }
     if pps.cabac_init_present_flag {
-        hdr.cabac_init_flag = r.bit()?;
+        hdr.cabac_init_flag = r.flag()?;
     }
     if hdr.temporal_mvp_enabled_flag {
         if hdr.type_.is_b() {
-            hdr.collocated_from_l0_flag = r.bit()?;
+            hdr.collocated_from_l0_flag = r.flag()?;
         }
         let max = if hdr.collocated_from_l0_flag {
             hdr.num_ref_idx_l0_active_minus1
@@ -622,7 +568,7 @@ fn read_inter_slice_fields(
     }
     hdr.five_minus_max_num_merge_cand = ue_max(r, 4, "five_minus_max_num_merge_cand")? as u8;
     if sps.scc_extension.motion_vector_resolution_control_idc == 2 {
-        hdr.use_integer_mv_flag = r.bit()?;
+        hdr.use_integer_mv_flag = r.flag()?;
     }
     Ok(())
 }
@@ -658,14 +604,17 @@ fn num_pic_total_curr(hdr: &SliceHeader, sps: &Sps, pps: &Pps) -> Result<u32, St
 
 /// `ref_pic_lists_modification()` (7.3.6.2): each `list_entry_lX[i]` is
 /// `Ceil(Log2(NumPicTotalCurr))` bits and below `num_pic_total_curr`.
-fn read_ref_pic_lists_modification(r: &mut Bits, hdr: &mut SliceHeader) -> Result<(), String> {
+fn read_ref_pic_lists_modification(
+    r: &mut BitReader<'_>,
+    hdr: &mut SliceHeader,
+) -> Result<(), String> {
     let total = hdr.num_pic_total_curr;
-    let b = ceil_log2(total) as usize;
+    let b = ceil_log2(total);
     let m = &mut hdr.ref_pic_list_modification;
-    m.ref_pic_list_modification_flag_l0 = r.bit()?;
+    m.ref_pic_list_modification_flag_l0 = r.flag()?;
     if m.ref_pic_list_modification_flag_l0 {
         for _ in 0..=hdr.num_ref_idx_l0_active_minus1 {
-            let e = r.bits(b)?;
+            let e = r.u(b)?;
             if e >= total {
                 return Err(format!("list_entry_l0 {e}"));
             }
@@ -673,10 +622,10 @@ fn read_ref_pic_lists_modification(r: &mut Bits, hdr: &mut SliceHeader) -> Resul
         }
     }
     if hdr.type_.is_b() {
-        m.ref_pic_list_modification_flag_l1 = r.bit()?;
+        m.ref_pic_list_modification_flag_l1 = r.flag()?;
         if m.ref_pic_list_modification_flag_l1 {
             for _ in 0..=hdr.num_ref_idx_l1_active_minus1 {
-                let e = r.bits(b)?;
+                let e = r.u(b)?;
                 if e >= total {
                     return Err(format!("list_entry_l1 {e}"));
                 }
@@ -689,7 +638,11 @@ fn read_ref_pic_lists_modification(r: &mut Bits, hdr: &mut SliceHeader) -> Resul
 
 /// `slice_qp_delta` to `slice_loop_filter_across_slices_enabled_flag`
 /// (7.3.6.1): QP offsets, chroma QP offset list, deblocking override.
-fn read_qp_and_deblocking(r: &mut Bits, hdr: &mut SliceHeader, pps: &Pps) -> Result<(), String> {
+fn read_qp_and_deblocking(
+    r: &mut BitReader<'_>,
+    hdr: &mut SliceHeader,
+    pps: &Pps,
+) -> Result<(), String> {
     hdr.qp_delta = se_range(r, -87, 77, "slice_qp_delta")? as i8;
     if pps.slice_chroma_qp_offsets_present_flag {
         hdr.cb_qp_offset = se_range(r, -12, 12, "slice_cb_qp_offset")? as i8;
@@ -701,13 +654,13 @@ fn read_qp_and_deblocking(r: &mut Bits, hdr: &mut SliceHeader, pps: &Pps) -> Res
         hdr.slice_act_cr_qp_offset = se_range(r, -12, 12, "slice_act_cr_qp_offset")? as i8;
     }
     if pps.range_extension.chroma_qp_offset_list_enabled_flag {
-        hdr.cu_chroma_qp_offset_enabled_flag = r.bit()?;
+        hdr.cu_chroma_qp_offset_enabled_flag = r.flag()?;
     }
     if pps.deblocking_filter_override_enabled_flag {
-        hdr.deblocking_filter_override_flag = r.bit()?;
+        hdr.deblocking_filter_override_flag = r.flag()?;
     }
     if hdr.deblocking_filter_override_flag {
-        hdr.deblocking_filter_disabled_flag = r.bit()?;
+        hdr.deblocking_filter_disabled_flag = r.flag()?;
         if !hdr.deblocking_filter_disabled_flag {
             hdr.beta_offset_div2 = se_range(r, -6, 6, "slice_beta_offset_div2")? as i8;
             hdr.tc_offset_div2 = se_range(r, -6, 6, "slice_tc_offset_div2")? as i8;
@@ -716,7 +669,7 @@ fn read_qp_and_deblocking(r: &mut Bits, hdr: &mut SliceHeader, pps: &Pps) -> Res
     if pps.loop_filter_across_slices_enabled_flag
         && (hdr.sao_luma_flag || hdr.sao_chroma_flag || !hdr.deblocking_filter_disabled_flag)
     {
-        hdr.loop_filter_across_slices_enabled_flag = r.bit()?;
+        hdr.loop_filter_across_slices_enabled_flag = r.flag()?;
     }
     Ok(())
 }
@@ -726,7 +679,7 @@ fn read_qp_and_deblocking(r: &mut Bits, hdr: &mut SliceHeader, pps: &Pps) -> Res
 /// `offset_len_minus1` and every `entry_point_offset_minus1[i]`, returned;
 /// the first 32 also go in the header.
 fn read_entry_points(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     hdr: &mut SliceHeader,
     pps: &Pps,
     parser: &Parser,
@@ -740,9 +693,9 @@ fn read_entry_points(
         hdr.num_entry_point_offsets = ue_max(r, max, "num_entry_point_offsets")?;
         if hdr.num_entry_point_offsets > 0 {
             hdr.offset_len_minus1 = ue_max(r, 31, "offset_len_minus1")? as u8;
-            let bits = usize::from(hdr.offset_len_minus1) + 1;
+            let bits = u32::from(hdr.offset_len_minus1) + 1;
             for i in 0..hdr.num_entry_point_offsets as usize {
-                let v = r.bits(bits)?;
+                let v = r.u(bits)?;
                 if i < hdr.entry_point_offset_minus1.len() {
                     hdr.entry_point_offset_minus1[i] = v;
                 }
@@ -753,7 +706,11 @@ fn read_entry_points(
     Ok(entry_points)
 }
 
-fn read_pred_weight_table(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Result<(), String> {
+fn read_pred_weight_table(
+    r: &mut BitReader<'_>,
+    hdr: &mut SliceHeader,
+    sps: &Sps,
+) -> Result<(), String> {
     let l0 = usize::from(hdr.num_ref_idx_l0_active_minus1).min(14);
     let l1 = usize::from(hdr.num_ref_idx_l1_active_minus1).min(14);
     let is_b = hdr.type_.is_b();
@@ -768,11 +725,11 @@ fn read_pred_weight_table(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Res
         .clamp(0, 7) as u8;
     }
     for i in 0..=l0 {
-        pwt.luma_weight_l0_flag[i] = r.bit()?;
+        pwt.luma_weight_l0_flag[i] = r.flag()?;
     }
     if sps.chroma_array_type != 0 {
         for i in 0..=l0 {
-            pwt.chroma_weight_l0_flag[i] = r.bit()?;
+            pwt.chroma_weight_l0_flag[i] = r.flag()?;
         }
     }
     for i in 0..=l0 {
@@ -791,11 +748,11 @@ fn read_pred_weight_table(r: &mut Bits, hdr: &mut SliceHeader, sps: &Sps) -> Res
     }
     if is_b {
         for i in 0..=l1 {
-            pwt.luma_weight_l1_flag[i] = r.bit()?;
+            pwt.luma_weight_l1_flag[i] = r.flag()?;
         }
         if sps.chroma_array_type != 0 {
             for i in 0..=l1 {
-                pwt.chroma_weight_l1_flag[i] = r.bit()?;
+                pwt.chroma_weight_l1_flag[i] = r.flag()?;
             }
         }
         for i in 0..=l1 {
@@ -839,14 +796,17 @@ pub struct SpsRps {
     pub lt: Vec<(u32, bool)>,
 }
 
-fn skip_profile_tier_level(r: &mut Bits, max_sub_layers_minus1: u32) -> Result<(), String> {
+fn skip_profile_tier_level(
+    r: &mut BitReader<'_>,
+    max_sub_layers_minus1: u32,
+) -> Result<(), String> {
     r.skip(88 + 8)?; // general profile (88 bits) + general_level_idc
     let n = max_sub_layers_minus1 as usize;
     let mut prof = [false; 8];
     let mut lvl = [false; 8];
     for i in 0..n {
-        prof[i] = r.bit()?;
-        lvl[i] = r.bit()?;
+        prof[i] = r.flag()?;
+        lvl[i] = r.flag()?;
     }
     if n > 0 {
         r.skip(2 * (8 - n))?;
@@ -862,11 +822,11 @@ fn skip_profile_tier_level(r: &mut Bits, max_sub_layers_minus1: u32) -> Result<(
     Ok(())
 }
 
-fn skip_scaling_list_data(r: &mut Bits) -> Result<(), String> {
+fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), String> {
     for size_id in 0..4u32 {
         let mut matrix_id = 0;
         while matrix_id < 6 {
-            if !r.bit()? {
+            if !r.flag()? {
                 r.ue()?;
             } else {
                 let coef_num = 64.min(1 << (4 + (size_id << 1)));
@@ -890,9 +850,9 @@ fn skip_scaling_list_data(r: &mut Bits) -> Result<(), String> {
 /// Errors: truncated or inconsistent data (the message names the syntax).
 pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
-    let mut r = Bits::new(&rb);
+    let mut r = BitReader::new(&rb);
     r.skip(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = r.bits(3)?;
+    let max_sub_layers_minus1 = r.u(3)?;
     r.skip(1)?;
     skip_profile_tier_level(&mut r, max_sub_layers_minus1)?;
     r.ue()?; // sps_seq_parameter_set_id
@@ -901,7 +861,7 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     }
     r.ue()?;
     r.ue()?;
-    if r.bit()? {
+    if r.flag()? {
         for _ in 0..4 {
             r.ue()?;
         }
@@ -909,7 +869,7 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     r.ue()?;
     r.ue()?;
     let log2_max_poc_lsb = r.ue()? + 4;
-    let present = r.bit()?;
+    let present = r.flag()?;
     let first = if present { 0 } else { max_sub_layers_minus1 };
     for _ in first..=max_sub_layers_minus1 {
         r.ue()?;
@@ -919,11 +879,11 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     for _ in 0..6 {
         r.ue()?;
     }
-    if r.bit()? && r.bit()? {
+    if r.flag()? && r.flag()? {
         skip_scaling_list_data(&mut r)?;
     }
     r.skip(2)?; // amp, sao
-    if r.bit()? {
+    if r.flag()? {
         r.skip(8)?;
         r.ue()?;
         r.ue()?;
@@ -937,17 +897,17 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     for i in 0..num_sets as usize {
         let mut s = StRpsSyntax::default();
         if i != 0 {
-            s.inter_ref_pic_set_prediction_flag = r.bit()?;
+            s.inter_ref_pic_set_prediction_flag = r.flag()?;
         }
         if s.inter_ref_pic_set_prediction_flag {
-            s.delta_rps_sign = r.bit()?;
+            s.delta_rps_sign = r.flag()?;
             s.abs_delta_rps_minus1 = r.ue()?;
             let ref_st = &sps.short_term_ref_pic_set[i - 1];
             let n = (ref_st.num_delta_pocs as usize).min(32);
             for _ in 0..=n {
-                let used = r.bit()?;
+                let used = r.flag()?;
                 s.used_by_curr_pic_flag.push(used);
-                s.use_delta_flag.push(if used { true } else { r.bit()? });
+                s.use_delta_flag.push(if used { true } else { r.flag()? });
             }
         } else {
             let neg = r.ue()?;
@@ -958,24 +918,24 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
             let mut s1_used = Vec::new();
             for _ in 0..neg {
                 s.delta_poc_s0_minus1.push(r.ue()?);
-                s.used_by_curr_pic_flag.push(r.bit()?);
+                s.used_by_curr_pic_flag.push(r.flag()?);
             }
             for _ in 0..pos {
                 s.delta_poc_s1_minus1.push(r.ue()?);
-                s1_used.push(r.bit()?);
+                s1_used.push(r.flag()?);
             }
             s.used_by_curr_pic_flag.extend(s1_used);
         }
         out.st.push(s);
     }
-    if r.bit()? {
+    if r.flag()? {
         let n = r.ue()?;
         if n > 32 {
             return Err(format!("num_long_term_ref_pics_sps {n}"));
         }
         for _ in 0..n {
-            let lsb = r.bits(log2_max_poc_lsb as usize)?;
-            let used = r.bit()?;
+            let lsb = r.u(log2_max_poc_lsb)?;
+            let used = r.flag()?;
             out.lt.push((lsb, used));
         }
     }
@@ -1010,7 +970,7 @@ mod tests {
     fn exp_golomb_reads() {
         // 1 | 010 | 011 | 00100 -> 0, 1, 2, 3
         let d = [0b1010_0110, 0b0100_0000];
-        let mut r = Bits::new(&d);
+        let mut r = BitReader::new(&d);
         assert_eq!(r.ue().unwrap(), 0);
         assert_eq!(r.ue().unwrap(), 1);
         assert_eq!(r.ue().unwrap(), 2);

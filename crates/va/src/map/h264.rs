@@ -14,6 +14,7 @@
 //! 0; docs/VA-DRIVER.md lists every such field.
 
 use v4l2r::bindings;
+use vreq_core::rbsp::{strip_emulation_prevention, BitReader, RbspError};
 use vreq_core::{CodecKind, Control, StartCode};
 
 use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
@@ -168,6 +169,14 @@ pub enum SliceError {
     NotASlice(u8),
 }
 
+impl From<RbspError> for SliceError {
+    /// Every bit reader failure (data ending early, an over-long or
+    /// out-of-range `ue(v)`) is a [`SliceError::Truncated`] header.
+    fn from(_: RbspError) -> Self {
+        SliceError::Truncated
+    }
+}
+
 /// The slice header fields the uAPI wants and VA does not carry (7.3.3),
 /// read from the slice NAL unit. Bit counts are of the RBSP (emulation
 /// prevention bytes removed), as GStreamer's `h264parser.c` counts them.
@@ -201,76 +210,11 @@ pub struct SliceHeader {
     pub header_bit_size: u32,
 }
 
-/// Most NAL bytes the header reader looks at: a slice header is far shorter
+/// Most NAL bytes the header reader looks at, before their emulation
+/// prevention bytes are removed (7.4.1): a slice header is far shorter
 /// (its longest parts, 33 list modifications and 66 MMCOs of ≤ 65 bits each,
 /// stay under 1 KiB).
 const HEADER_BYTES_MAX: usize = 2048;
-
-struct Bits {
-    rbsp: Vec<u8>,
-    pos: usize,
-}
-
-impl Bits {
-    /// The first [`HEADER_BYTES_MAX`] bytes of `nal`, emulation prevention
-    /// bytes (`00 00 03`) removed (7.4.1).
-    fn new(nal: &[u8]) -> Self {
-        let nal = &nal[..nal.len().min(HEADER_BYTES_MAX)];
-        let mut rbsp = Vec::with_capacity(nal.len());
-        let mut zeros = 0;
-        for &b in nal {
-            if zeros >= 2 && b == 3 {
-                zeros = 0;
-                continue;
-            }
-            zeros = if b == 0 { zeros + 1 } else { 0 };
-            rbsp.push(b);
-        }
-        Bits { rbsp, pos: 0 }
-    }
-
-    fn u(&mut self, n: u32) -> Result<u32, SliceError> {
-        let mut v = 0u32;
-        for _ in 0..n {
-            let byte = *self.rbsp.get(self.pos / 8).ok_or(SliceError::Truncated)?;
-            v = v << 1 | u32::from(byte >> (7 - self.pos % 8) & 1);
-            self.pos += 1;
-        }
-        Ok(v)
-    }
-
-    fn flag(&mut self) -> Result<bool, SliceError> {
-        Ok(self.u(1)? == 1)
-    }
-
-    /// `ue(v)` (9.1), up to 32-bit values.
-    fn ue(&mut self) -> Result<u32, SliceError> {
-        let mut zeros = 0;
-        while !self.flag()? {
-            zeros += 1;
-            if zeros > 31 {
-                return Err(SliceError::Truncated);
-            }
-        }
-        let rest = self.u(zeros)?;
-        Ok(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
-    }
-
-    /// `se(v)` (9.1.1).
-    fn se(&mut self) -> Result<i32, SliceError> {
-        let k = self.ue()?;
-        let m = k.div_ceil(2) as i32;
-        Ok(if k % 2 == 1 { m } else { -m })
-    }
-
-    fn ue_max(&mut self, max: u32) -> Result<u32, SliceError> {
-        let v = self.ue()?;
-        if v > max {
-            return Err(SliceError::Truncated);
-        }
-        Ok(v)
-    }
-}
 
 /// Reads the slice header of `nal` (a coded slice NAL unit from its header
 /// byte, no start code) with the sequence / picture facts of `pic` and the
@@ -284,7 +228,8 @@ pub fn read_slice_header(
     pic: &Picture<'_>,
     active_minus1: [u8; 2],
 ) -> Result<SliceHeader, SliceError> {
-    let mut r = Bits::new(nal);
+    let rbsp = strip_emulation_prevention(&nal[..nal.len().min(HEADER_BYTES_MAX)]);
+    let mut r = BitReader::new(&rbsp);
     let mut h = SliceHeader::default();
     r.u(1)?; // forbidden_zero_bit
     h.nal_ref_idc = r.u(2)? as u8;
@@ -310,7 +255,7 @@ pub fn read_slice_header(
     if idr {
         h.idr_pic_id = r.ue_max(65535)? as u16;
     }
-    let poc_start = r.pos;
+    let poc_start = r.pos();
     if seq.pic_order_cnt_type == 0 {
         h.pic_order_cnt_lsb = r.u(u32::from(seq.log2_max_pic_order_cnt_lsb_minus4) + 4)? as u16;
         if pf.bottom_field_pic_order_in_frame_present_flag && !h.field_pic_flag {
@@ -323,7 +268,7 @@ pub fn read_slice_header(
             h.delta_pic_order_cnt[1] = r.se()?;
         }
     }
-    h.pic_order_cnt_bit_size = (r.pos - poc_start) as u32;
+    h.pic_order_cnt_bit_size = (r.pos() - poc_start) as u32;
     if pf.redundant_pic_cnt_present_flag {
         h.redundant_pic_cnt = r.ue_max(127)? as u8;
     }
@@ -374,7 +319,7 @@ pub fn read_slice_header(
         skip_pred_weight_table(&mut r, pic, &h, b)?;
     }
     if h.nal_ref_idc != 0 {
-        let start = r.pos;
+        let start = r.pos();
         if idr {
             r.u(2)?; // no_output_of_prior_pics_flag, long_term_reference_flag
         } else if r.flag()? {
@@ -403,7 +348,7 @@ pub fn read_slice_header(
                 }
             }
         }
-        h.dec_ref_pic_marking_bit_size = (r.pos - start) as u32;
+        h.dec_ref_pic_marking_bit_size = (r.pos() - start) as u32;
     }
     if pf.entropy_coding_mode_flag && !i_or_si {
         r.ue_max(2)?; // cabac_init_idc: VA carries it
@@ -430,12 +375,12 @@ pub fn read_slice_header(
         let bits = u32::BITS - (x - 1).leading_zeros();
         h.slice_group_change_cycle = r.u(bits)?;
     }
-    h.header_bit_size = r.pos as u32;
+    h.header_bit_size = r.pos() as u32;
     Ok(h)
 }
 
 fn skip_pred_weight_table(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     pic: &Picture<'_>,
     h: &SliceHeader,
     b: bool,

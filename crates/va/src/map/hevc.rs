@@ -49,6 +49,7 @@
 //!   picture: [`MapError::Unsupported`]).
 //!
 use v4l2r::bindings;
+use vreq_core::rbsp::{strip_emulation_prevention, BitReader, RbspError};
 use vreq_core::uapi_ext::{
     self, V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps, V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT,
 };
@@ -260,6 +261,14 @@ pub enum SliceError {
     UnknownRefRps,
 }
 
+impl From<RbspError> for SliceError {
+    /// Every bit reader failure (data ending early, an over-long or
+    /// out-of-range `ue(v)`) is a [`SliceError::Truncated`] header.
+    fn from(_: RbspError) -> Self {
+        SliceError::Truncated
+    }
+}
+
 /// One long-term entry of a slice header (7.3.6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LongTermEntry {
@@ -330,75 +339,10 @@ pub struct SliceFacts<'a> {
     pub known_num_delta_pocs: &'a [Option<u8>],
 }
 
-/// Most NAL bytes the header reader looks at (entry point offsets make
-/// headers long: up to 440 × 32 bits for an 8K WPP picture).
+/// Most NAL bytes the header reader looks at, before their emulation
+/// prevention bytes are removed (7.4.2) (entry point offsets make headers
+/// long: up to 440 × 32 bits for an 8K WPP picture).
 const HEADER_BYTES_MAX: usize = 1 << 16;
-
-struct Bits {
-    rbsp: Vec<u8>,
-    pos: usize,
-}
-
-impl Bits {
-    /// The first [`HEADER_BYTES_MAX`] bytes of `nal`, emulation prevention
-    /// bytes (`00 00 03`) removed (7.4.2).
-    fn new(nal: &[u8]) -> Self {
-        let nal = &nal[..nal.len().min(HEADER_BYTES_MAX)];
-        let mut rbsp = Vec::with_capacity(nal.len());
-        let mut zeros = 0;
-        for &b in nal {
-            if zeros >= 2 && b == 3 {
-                zeros = 0;
-                continue;
-            }
-            zeros = if b == 0 { zeros + 1 } else { 0 };
-            rbsp.push(b);
-        }
-        Bits { rbsp, pos: 0 }
-    }
-
-    fn u(&mut self, n: u32) -> Result<u32, SliceError> {
-        let mut v = 0u32;
-        for _ in 0..n {
-            let byte = *self.rbsp.get(self.pos / 8).ok_or(SliceError::Truncated)?;
-            v = v << 1 | u32::from(byte >> (7 - self.pos % 8) & 1);
-            self.pos += 1;
-        }
-        Ok(v)
-    }
-
-    fn flag(&mut self) -> Result<bool, SliceError> {
-        Ok(self.u(1)? == 1)
-    }
-
-    /// `ue(v)` (9.2), up to 32-bit values.
-    fn ue(&mut self) -> Result<u32, SliceError> {
-        let mut zeros = 0;
-        while !self.flag()? {
-            zeros += 1;
-            if zeros > 31 {
-                return Err(SliceError::Truncated);
-            }
-        }
-        let rest = self.u(zeros)?;
-        Ok(((1u64 << zeros) - 1 + u64::from(rest)).min(u64::from(u32::MAX)) as u32)
-    }
-
-    /// `se(v)` (9.2.2).
-    fn se(&mut self) -> Result<i32, SliceError> {
-        let k = self.ue()?;
-        let m = k.div_ceil(2) as i32;
-        Ok(if k % 2 == 1 { m } else { -m })
-    }
-
-    fn ue_max(&mut self, max: u32) -> Result<u32, SliceError> {
-        let v = self.ue()?;
-        if v > max {
-            return Err(SliceError::Truncated);
-        }
-        Ok(v)
-    }
-}
 
 /// `Ceil(Log2(x))` for x ≥ 1.
 fn ceil_log2(x: u32) -> u32 {
@@ -436,7 +380,8 @@ pub fn read_slice_header(
     pic: &Picture<'_>,
     facts: &SliceFacts<'_>,
 ) -> Result<SliceHeader, SliceError> {
-    let mut r = Bits::new(nal);
+    let rbsp = strip_emulation_prevention(&nal[..nal.len().min(HEADER_BYTES_MAX)]);
+    let mut r = BitReader::new(&rbsp);
     let mut h = SliceHeader {
         collocated_from_l0_flag: true,
         ..Default::default()
@@ -462,7 +407,7 @@ pub fn read_slice_header(
         r.u(ceil_log2(pic.pic_size_in_ctbs()))?; // slice_segment_address: VA has it
     }
     if !h.dependent_slice_segment_flag {
-        r.u(u32::from(pp.num_extra_slice_header_bits))?; // slice_reserved_flag[]
+        r.skip(usize::from(pp.num_extra_slice_header_bits))?; // slice_reserved_flag[]
         h.slice_type = r.ue_max(2)? as u8;
         if sp.output_flag_present_flag {
             r.flag()?; // pic_output_flag
@@ -472,13 +417,13 @@ pub fn read_slice_header(
         }
         let mut slice_temporal_mvp = false;
         if !is_idr(t) {
-            r.u(u32::from(pp.log2_max_pic_order_cnt_lsb_minus4) + 4)?; // slice_pic_order_cnt_lsb
+            r.skip(usize::from(pp.log2_max_pic_order_cnt_lsb_minus4) + 4)?; // slice_pic_order_cnt_lsb
             h.short_term_ref_pic_set_sps_flag = r.flag()?;
             let nsets = u32::from(pp.num_short_term_ref_pic_sets);
             if !h.short_term_ref_pic_set_sps_flag {
-                let start = r.pos;
+                let start = r.pos();
                 read_slice_st_rps(&mut r, &mut h, nsets, facts)?;
-                h.st_rps_bits = (r.pos - start) as u32;
+                h.st_rps_bits = (r.pos() - start) as u32;
             } else if nsets > 1 {
                 h.short_term_ref_pic_set_idx = r.u(ceil_log2(nsets))? as u8;
                 if u32::from(h.short_term_ref_pic_set_idx) >= nsets {
@@ -486,7 +431,7 @@ pub fn read_slice_header(
                 }
             }
             if sp.long_term_ref_pics_present_flag {
-                let start = r.pos;
+                let start = r.pos();
                 let nsps = u32::from(pp.num_long_term_ref_pic_sps);
                 if nsps > 0 {
                     h.num_long_term_sps = r.ue_max(nsps.min(32))? as u8;
@@ -515,7 +460,7 @@ pub fn read_slice_header(
                     }
                     h.long_term.push(e);
                 }
-                h.lt_rps_bits = (r.pos - start) as u32;
+                h.lt_rps_bits = (r.pos() - start) as u32;
             }
             if sp.sps_temporal_mvp_enabled_flag {
                 slice_temporal_mvp = r.flag()?;
@@ -545,10 +490,10 @@ pub fn read_slice_header(
             if sp.lists_modification_present_flag && facts.num_pic_total_curr > 1 {
                 let bits = ceil_log2(facts.num_pic_total_curr);
                 if r.flag()? {
-                    r.u(bits * (u32::from(l0) + 1))?; // list_entry_l0
+                    r.skip(bits as usize * (usize::from(l0) + 1))?; // list_entry_l0
                 }
                 if b && r.flag()? {
-                    r.u(bits * (u32::from(l1) + 1))?; // list_entry_l1
+                    r.skip(bits as usize * (usize::from(l1) + 1))?; // list_entry_l1
                 }
             }
             if b {
@@ -599,7 +544,7 @@ pub fn read_slice_header(
             let len = r.ue_max(31)? + 1;
             let n = h.num_entry_point_offsets as usize;
             // each offset takes at least one bit: bounded by the header bytes
-            if n > r.rbsp.len() * 8 {
+            if n > r.len_bits() {
                 return Err(SliceError::Truncated);
             }
             h.entry_point_offset_minus1.reserve(n);
@@ -618,10 +563,10 @@ pub fn read_slice_header(
     if !r.flag()? {
         return Err(SliceError::Truncated);
     }
-    while !r.pos.is_multiple_of(8) {
+    while !r.pos().is_multiple_of(8) {
         r.u(1)?;
     }
-    h.header_bit_size = r.pos as u32;
+    h.header_bit_size = r.pos() as u32;
     Ok(h)
 }
 
@@ -631,12 +576,12 @@ pub fn read_slice_header(
 /// that makes the set `facts.st_rps_bits` long (each entry is 1 or 2 bits),
 /// else what `facts.known_num_delta_pocs` remembers.
 fn read_slice_st_rps(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     h: &mut SliceHeader,
     nsets: u32,
     facts: &SliceFacts<'_>,
 ) -> Result<(), SliceError> {
-    let start = r.pos;
+    let start = r.pos();
     if nsets != 0 {
         h.inter_ref_pic_set_prediction_flag = r.flag()?;
     }
@@ -660,7 +605,7 @@ fn read_slice_st_rps(
         }
         let end = start + facts.st_rps_bits as usize;
         let mut entries = 0u32;
-        while r.pos < end {
+        while r.pos() < end {
             if !r.flag()? {
                 r.flag()?; // use_delta_flag
             }
@@ -669,7 +614,7 @@ fn read_slice_st_rps(
                 return Err(SliceError::Truncated);
             }
         }
-        if r.pos != end || entries == 0 {
+        if r.pos() != end || entries == 0 {
             return Err(SliceError::Truncated);
         }
         h.num_delta_pocs_of_ref_rps_idx = (entries - 1) as u8;
@@ -688,7 +633,7 @@ fn read_slice_st_rps(
 }
 
 fn skip_pred_weight_table(
-    r: &mut Bits,
+    r: &mut BitReader<'_>,
     pic: &Picture<'_>,
     active: [u8; 2],
     b: bool,

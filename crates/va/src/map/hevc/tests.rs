@@ -284,7 +284,7 @@ fn p_header_rps_sizes_and_long_term_entries() {
     );
     assert_eq!(h.header_bit_size % 8, 0);
     // the payload follows the header: its first byte is 0x11
-    let rbsp = Bits::new(&nal).rbsp;
+    let rbsp = strip_emulation_prevention(&nal);
     assert_eq!(rbsp[h.header_bit_size as usize / 8], 0x11);
 
     let (nal, _, _) = p_slice(true, 1);
