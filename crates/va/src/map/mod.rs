@@ -19,6 +19,8 @@ use crate::sys::{VABufferType, VAProfile, VASurfaceID};
 pub mod h264;
 pub mod hevc;
 pub mod mpeg2;
+#[cfg(test)]
+mod test_bits;
 pub mod vp8;
 
 /// The buffers of one picture as the client rendered them between

@@ -1,65 +1,12 @@
 use super::*;
 use crate::ffi::read_element;
+use crate::map::test_bits::W;
 use crate::sys::{
     _VAPictureParameterBufferH264__bindgen_ty_1 as SeqUnion,
     _VAPictureParameterBufferH264__bindgen_ty_1__bindgen_ty_1 as SeqBits,
     _VAPictureParameterBufferH264__bindgen_ty_2 as PicUnion,
     _VAPictureParameterBufferH264__bindgen_ty_2__bindgen_ty_1 as PicBits,
 };
-
-/// Writes H.264 syntax (u(n), ue(v), se(v)) MSB first, then the NAL with
-/// emulation prevention bytes inserted.
-#[derive(Default)]
-struct W {
-    bits: Vec<bool>,
-}
-
-impl W {
-    fn u(&mut self, n: u32, v: u32) -> &mut Self {
-        for i in (0..n).rev() {
-            self.bits.push(v >> i & 1 == 1);
-        }
-        self
-    }
-    fn ue(&mut self, v: u32) -> &mut Self {
-        let x = u64::from(v) + 1;
-        let len = 64 - x.leading_zeros();
-        for _ in 0..len - 1 {
-            self.bits.push(false);
-        }
-        for i in (0..len).rev() {
-            self.bits.push(x >> i & 1 == 1);
-        }
-        self
-    }
-    fn se(&mut self, v: i32) -> &mut Self {
-        let k = if v > 0 { 2 * v - 1 } else { -2 * v };
-        self.ue(k as u32)
-    }
-    /// The NAL bytes (RBSP trailing bits, then emulation prevention).
-    fn nal(&self) -> Vec<u8> {
-        let mut bits = self.bits.clone();
-        bits.push(true);
-        while !bits.len().is_multiple_of(8) {
-            bits.push(false);
-        }
-        let rbsp: Vec<u8> = bits
-            .chunks(8)
-            .map(|c| c.iter().fold(0u8, |a, &b| a << 1 | b as u8))
-            .collect();
-        let mut out = Vec::new();
-        let mut zeros = 0;
-        for b in rbsp {
-            if zeros >= 2 && b <= 3 {
-                out.push(3);
-                zeros = 0;
-            }
-            zeros = if b == 0 { zeros + 1 } else { 0 };
-            out.push(b);
-        }
-        out
-    }
-}
 
 pub(crate) fn params(seq: SeqBits, pic: PicBits) -> sys::VAPictureParameterBufferH264 {
     let mut pp = sys::VAPictureParameterBufferH264 {
@@ -181,7 +128,7 @@ fn emulation_prevention_bytes_are_not_counted() {
     w.u(1, 0).u(2, 0).u(5, 1); // non-reference, non-IDR
     w.ue(0).ue(7).ue(0).u(16, 0).u(16, 0); // I, frame_num 0, poc lsb 0 (16 bits each)
     w.se(0).ue(0).se(0).se(0);
-    let nal = w.nal();
+    let nal = w.nal(&[]);
     assert!(nal.windows(3).any(|w| w == [0, 0, 3]), "{nal:02x?}");
     let h = read_slice_header(&nal, &pic, [1, 0]).unwrap();
     assert_eq!((h.frame_num, h.dec_ref_pic_marking_bit_size), (0, 0));
@@ -219,7 +166,7 @@ pub(crate) fn idr_slice() -> Vec<u8> {
     w.u(1, 0).u(1, 1); // dec_ref_pic_marking: no_output, long_term_reference
     w.se(-4); // slice_qp_delta
     w.ue(0).se(1).se(-1); // deblocking idc 0 + offsets
-    w.nal()
+    w.nal(&[])
 }
 
 #[test]
@@ -272,7 +219,7 @@ pub(crate) fn p_slice() -> Vec<u8> {
     w.ue(1); // cabac_init_idc
     w.se(2); // qp delta
     w.ue(1); // deblocking off: no offsets
-    w.nal()
+    w.nal(&[])
 }
 
 #[test]
@@ -634,7 +581,7 @@ fn pred_weight_table_uses_the_pps_default_counts_from_va() {
     }
     w.u(1, 0); // dec_ref_pic_marking: sliding window
     w.ue(0).se(0).ue(1);
-    let nal = w.nal();
+    let nal = w.nal(&[]);
     let h = read_slice_header(&nal, &pic, [2, 0]).unwrap();
     assert!(!h.num_ref_idx_active_override_flag);
     assert_eq!(h.num_ref_idx_l0_active_minus1, 2);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::map::test_bits::W;
 use crate::sys::{
     _VAPictureParameterBufferHEVC__bindgen_ty_1 as PicUnion,
     _VAPictureParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1 as PicBits,
@@ -8,65 +9,6 @@ use crate::sys::{
     _VASliceParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1 as LongBits,
 };
 use vreq_core::DecodeJob;
-
-/// Writes H.265 syntax (u(n), ue(v), se(v)) MSB first, then the NAL with
-/// emulation prevention bytes inserted.
-#[derive(Default)]
-pub(crate) struct W {
-    bits: Vec<bool>,
-}
-
-impl W {
-    pub(crate) fn u(&mut self, n: u32, v: u32) -> &mut Self {
-        for i in (0..n).rev() {
-            self.bits.push(v >> i & 1 == 1);
-        }
-        self
-    }
-    pub(crate) fn ue(&mut self, v: u32) -> &mut Self {
-        let x = u64::from(v) + 1;
-        let len = 64 - x.leading_zeros();
-        for _ in 0..len - 1 {
-            self.bits.push(false);
-        }
-        for i in (0..len).rev() {
-            self.bits.push(x >> i & 1 == 1);
-        }
-        self
-    }
-    pub(crate) fn se(&mut self, v: i32) -> &mut Self {
-        let k = if v > 0 { 2 * v - 1 } else { -2 * v };
-        self.ue(k as u32)
-    }
-    fn len(&self) -> usize {
-        self.bits.len()
-    }
-    /// byte_alignment() (1, then zeros), then `payload` bytes of slice
-    /// data, with emulation prevention.
-    pub(crate) fn slice_nal(&self, payload: &[u8]) -> Vec<u8> {
-        let mut bits = self.bits.clone();
-        bits.push(true);
-        while !bits.len().is_multiple_of(8) {
-            bits.push(false);
-        }
-        let mut rbsp: Vec<u8> = bits
-            .chunks(8)
-            .map(|c| c.iter().fold(0u8, |a, &b| a << 1 | b as u8))
-            .collect();
-        rbsp.extend_from_slice(payload);
-        let mut out = Vec::new();
-        let mut zeros = 0;
-        for b in rbsp {
-            if zeros >= 2 && b <= 3 {
-                out.push(3);
-                zeros = 0;
-            }
-            zeros = if b == 0 { zeros + 1 } else { 0 };
-            out.push(b);
-        }
-        out
-    }
-}
 
 /// 64x64 4:2:0 8-bit, CTB 16 (16 CTBs), POC LSB 8 bits, 2 SPS short-term
 /// sets, long-term references with 1 SPS candidate, temporal MVP, SAO.
@@ -132,7 +74,7 @@ pub(crate) fn idr_slice() -> Vec<u8> {
     w.u(1, 1).u(1, 1); // slice_sao_luma, slice_sao_chroma
     w.se(3); // slice_qp_delta
     w.u(1, 1); // slice_loop_filter_across_slices_enabled_flag
-    w.slice_nal(&[0xa5, 0x00, 0x00, 0x01, 0x7e])
+    w.nal(&[0xa5, 0x00, 0x00, 0x01, 0x7e])
 }
 
 /// A TRAIL_R P slice: SPS set `idx` (`sps_flag`), or an explicit own set
@@ -172,7 +114,7 @@ pub(crate) fn p_slice(sps_flag: bool, idx: u32) -> (Vec<u8>, u32, u32) {
     w.ue(2); // five_minus_max_num_merge_cand
     w.se(-2); // slice_qp_delta
     w.u(1, 0); // slice_loop_filter_across_slices_enabled_flag
-    (w.slice_nal(&[0x11, 0x22]), st_bits, lt_bits)
+    (w.nal(&[0x11, 0x22]), st_bits, lt_bits)
 }
 
 fn facts(st_rps_bits: u32) -> SliceFacts<'static> {
@@ -310,7 +252,7 @@ fn inter_rps_slice(entries: &[(bool, bool)]) -> (Vec<u8>, u32) {
     let bits = (w.len() - start) as u32;
     w.ue(0).ue(0).u(1, 0); // long-term: none; temporal MVP 0
     w.u(1, 0).u(1, 0).se(0).u(1, 0); // sao, qp, loop filter
-    (w.slice_nal(&[0x80]), bits)
+    (w.nal(&[0x80]), bits)
 }
 
 #[test]
@@ -358,7 +300,7 @@ fn entry_points_and_truncation() {
     for v in [100, 200, 1023] {
         w.u(10, v);
     }
-    let nal = w.slice_nal(&[0x42]);
+    let nal = w.nal(&[0x42]);
     let h = read_slice_header(&nal, &pic, &facts(0)).unwrap();
     assert_eq!(h.num_entry_point_offsets, 3);
     assert_eq!(h.entry_point_offset_minus1, [100, 200, 1023]);
@@ -752,7 +694,7 @@ fn bad_slices_are_errors() {
     let mut w = W::default();
     nal_header(&mut w, 1);
     w.u(1, 0).ue(0); // not first
-    let nal = w.slice_nal(&[]);
+    let nal = w.nal(&[]);
     assert!(matches!(
         map_one(
             &mut HevcMap::default(),
@@ -1058,7 +1000,7 @@ fn reference_counts_past_the_lists_are_refused() {
         w.u(1, 0); // luma_weight_l0_flag[0..15], chroma_weight_l0_flag[0..15]
     }
     w.ue(0).se(0); // five_minus_max_num_merge_cand, slice_qp_delta
-    let nal = w.slice_nal(&[0x80]);
+    let nal = w.nal(&[0x80]);
     let f = SliceFacts {
         num_ref_idx_active_minus1: [200, 0],
         ..facts(0)
