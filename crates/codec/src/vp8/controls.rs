@@ -1,7 +1,8 @@
 //! `V4L2_CID_STATELESS_VP8_FRAME` for one frame (uAPI
-//! "ext-ctrls-codec-stateless"), filled field by field as GStreamer 1.26.2's
-//! `gstv4l2codecvp8dec.c` (`fill_frame_header`, `fill_segment`, `fill_lf`,
-//! `fill_entropy`, `fill_references`) fills it, the oracle on visl.
+//! "ext-ctrls-codec-stateless"), filled as GStreamer 1.26.2's
+//! `gstv4l2codecvp8dec.c` fills it, the oracle on visl: the header's part by
+//! [`vreq_core::vp8::control::frame_control`], the size and references
+//! (`fill_references`) here.
 
 use super::parser::{FrameHeader, Parser};
 use v4l2r::bindings;
@@ -19,106 +20,11 @@ pub fn frame(
     height: u16,
     refs: Refs,
 ) -> bindings::v4l2_ctrl_vp8_frame {
-    let mut f: bindings::v4l2_ctrl_vp8_frame = Default::default();
-    let flag = |b: bool, v: u32| if b { v } else { 0 };
-
-    let s = &parser.segmentation;
-    f.segment.flags = flag(s.segmentation_enabled, bindings::V4L2_VP8_SEGMENT_FLAG_ENABLED)
-        | flag(
-            s.update_mb_segmentation_map,
-            bindings::V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP,
-        )
-        | flag(
-            s.update_segment_feature_data,
-            bindings::V4L2_VP8_SEGMENT_FLAG_UPDATE_FEATURE_DATA,
-        )
-        // segment_feature_mode 1 = absolute values (RFC 6386 9.3).
-        | flag(
-            !s.segment_feature_mode,
-            bindings::V4L2_VP8_SEGMENT_FLAG_DELTA_VALUE_MODE,
-        );
-    f.segment.quant_update = s.quantizer_update_value;
-    f.segment.lf_update = s.lf_update_value;
-    f.segment.segment_probs = s.segment_prob;
-
-    let lf = &parser.mb_lf_adjust;
-    f.lf.sharpness_level = h.sharpness_level;
-    f.lf.level = h.loop_filter_level;
-    f.lf.flags = flag(h.filter_type, bindings::V4L2_VP8_LF_FILTER_TYPE_SIMPLE)
-        | flag(lf.loop_filter_adj_enable, bindings::V4L2_VP8_LF_ADJ_ENABLE)
-        | flag(
-            lf.mode_ref_lf_delta_update,
-            bindings::V4L2_VP8_LF_DELTA_UPDATE,
-        );
-    f.lf.ref_frm_delta = lf.ref_frame_delta;
-    f.lf.mb_mode_delta = lf.mb_mode_delta;
-
-    let q = &h.quant;
-    f.quant.y_ac_qi = q.y_ac_qi;
-    f.quant.y_dc_delta = q.y_dc_delta;
-    f.quant.y2_dc_delta = q.y2_dc_delta;
-    f.quant.y2_ac_delta = q.y2_ac_delta;
-    f.quant.uv_dc_delta = q.uv_dc_delta;
-    f.quant.uv_ac_delta = q.uv_ac_delta;
-
-    // Flattened [i][j][k][l] / [i][j] in the uAPI arrays' order.
-    for (i, p) in f
-        .entropy
-        .coeff_probs
-        .iter_mut()
-        .flatten()
-        .flatten()
-        .flatten()
-        .enumerate()
-    {
-        *p = h.coeff_probs[i];
-    }
-    f.entropy.y_mode_probs = h.y_mode_probs;
-    f.entropy.uv_mode_probs = h.uv_mode_probs;
-    for (i, p) in f.entropy.mv_probs.iter_mut().flatten().enumerate() {
-        *p = h.mv_probs[i];
-    }
-
-    // Bool decoder state after the header (RFC 6386 7.3; GStreamer's
-    // rd_range / rd_value / rd_count): range 128..=255, value the top byte,
-    // bit_count 0..=7.
-    f.coder_state.range = h.rd_range;
-    f.coder_state.value = h.rd_value;
-    f.coder_state.bit_count = h.rd_count;
-
+    let mut f = vreq_core::vp8::control::frame_control(h, parser);
     f.width = width;
     f.height = height;
-    f.horizontal_scale = h.horiz_scale_code;
-    f.vertical_scale = h.vert_scale_code;
-    f.version = h.version;
-    f.prob_skip_false = h.prob_skip_false;
-    f.prob_intra = h.prob_intra;
-    f.prob_last = h.prob_last;
-    f.prob_gf = h.prob_gf;
-    f.num_dct_parts = h.num_dct_partitions();
-    f.first_part_size = h.first_part_size;
-    f.first_part_header_bits = h.header_size;
-    f.dct_part_sizes = h.partition_size;
-
     f.last_frame_ts = refs.last.unwrap_or(0);
     f.golden_frame_ts = refs.golden.unwrap_or(0);
     f.alt_frame_ts = refs.alt.unwrap_or(0);
-
-    f.flags = u64::from(
-        flag(h.key_frame, bindings::V4L2_VP8_FRAME_FLAG_KEY_FRAME)
-            | flag(h.show_frame, bindings::V4L2_VP8_FRAME_FLAG_SHOW_FRAME)
-            | flag(
-                h.mb_no_skip_coeff,
-                bindings::V4L2_VP8_FRAME_FLAG_MB_NO_SKIP_COEFF,
-            )
-            | flag(
-                h.sign_bias_golden,
-                bindings::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_GOLDEN,
-            )
-            | flag(
-                h.sign_bias_alternate,
-                bindings::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_ALT,
-            ),
-    );
     f
 }

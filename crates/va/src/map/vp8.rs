@@ -224,7 +224,8 @@ pub fn header_past_partition(h: &FrameHeader) -> bool {
 /// clamped, or — FFmpeg — keeps a previous frame's value of a flag this
 /// frame does not code, e.g. `update_segment_feature_data` with
 /// segmentation off, `mode_ref_lf_delta_update` with adjustments off):
-/// everything else.
+/// everything else ([`vreq_core::vp8::control::frame_control`], as the
+/// player's VP8 codec fills it).
 pub fn frame(
     pp: &sys::VAPictureParameterBufferVP8,
     probs: &sys::VAProbabilityDataBufferVP8,
@@ -232,69 +233,14 @@ pub fn frame(
     parser: &Parser,
     timestamp_of: &dyn Fn(VASurfaceID) -> Option<u64>,
 ) -> bindings::v4l2_ctrl_vp8_frame {
-    let flag = |b: bool, v: u32| if b { v } else { 0 };
-    let mut f = bindings::v4l2_ctrl_vp8_frame::default();
-    let s = &parser.segmentation;
-    f.segment.flags = flag(
-        s.segmentation_enabled,
-        bindings::V4L2_VP8_SEGMENT_FLAG_ENABLED,
-    ) | flag(
-        s.update_mb_segmentation_map,
-        bindings::V4L2_VP8_SEGMENT_FLAG_UPDATE_MAP,
-    ) | flag(
-        s.update_segment_feature_data,
-        bindings::V4L2_VP8_SEGMENT_FLAG_UPDATE_FEATURE_DATA,
-    ) | flag(
-        // segment_feature_mode 1 = absolute values (RFC 6386 9.3)
-        !s.segment_feature_mode,
-        bindings::V4L2_VP8_SEGMENT_FLAG_DELTA_VALUE_MODE,
-    );
-    f.segment.quant_update = s.quantizer_update_value;
-    f.segment.lf_update = s.lf_update_value;
-    f.segment.segment_probs = s.segment_prob;
-
-    let lf = &parser.mb_lf_adjust;
-    f.lf.sharpness_level = h.sharpness_level;
-    f.lf.level = h.loop_filter_level;
-    f.lf.flags = flag(h.filter_type, bindings::V4L2_VP8_LF_FILTER_TYPE_SIMPLE)
-        | flag(lf.loop_filter_adj_enable, bindings::V4L2_VP8_LF_ADJ_ENABLE)
-        | flag(
-            lf.mode_ref_lf_delta_update,
-            bindings::V4L2_VP8_LF_DELTA_UPDATE,
-        );
-    f.lf.ref_frm_delta = lf.ref_frame_delta;
-    f.lf.mb_mode_delta = lf.mb_mode_delta;
-
-    let q = &h.quant;
-    f.quant.y_ac_qi = q.y_ac_qi;
-    f.quant.y_dc_delta = q.y_dc_delta;
-    f.quant.y2_dc_delta = q.y2_dc_delta;
-    f.quant.y2_ac_delta = q.y2_ac_delta;
-    f.quant.uv_dc_delta = q.uv_dc_delta;
-    f.quant.uv_ac_delta = q.uv_ac_delta;
-
-    if header_past_partition(h) {
-        // The probability updates were read past the first partition, from
+    let mut f = vreq_core::vp8::control::frame_control(h, parser);
+    if !header_past_partition(h) {
+        // VA's probabilities in force after this frame's updates; when the
+        // header ran past the first partition the updates were read from
         // bits the frame does not have: the client's decoder guessed them
-        // its own way (FFmpeg's range coder differs from libvpx's there);
-        // take the reference decoder's reading (libvpx / GStreamer: zeros).
-        for (d, v) in f
-            .entropy
-            .coeff_probs
-            .iter_mut()
-            .flatten()
-            .flatten()
-            .flatten()
-            .zip(h.coeff_probs)
-        {
-            *d = v;
-        }
-        f.entropy.y_mode_probs = h.y_mode_probs;
-        f.entropy.uv_mode_probs = h.uv_mode_probs;
-        for (d, v) in f.entropy.mv_probs.iter_mut().flatten().zip(h.mv_probs) {
-            *d = v;
-        }
-    } else {
+        // its own way (FFmpeg's range coder differs from libvpx's there),
+        // so the header's (the reference decoder's reading: libvpx /
+        // GStreamer read zeros) stay.
         // va_dec_vp8.h dct_coeff_probs[4][8][3][11] and the uAPI's
         // coeff_probs[4][8][3][11] are both per coefficient band.
         f.entropy.coeff_probs = probs.dct_coeff_probs;
@@ -302,48 +248,13 @@ pub fn frame(
         f.entropy.uv_mode_probs = pp.uv_mode_probs;
         f.entropy.mv_probs = pp.mv_probs;
     }
-
-    // Bool decoder state after the header (GStreamer's rd_range / rd_value /
-    // rd_count; VA's bool_coder_ctx is the client's decoder's own form).
-    f.coder_state.range = h.rd_range;
-    f.coder_state.value = h.rd_value;
-    f.coder_state.bit_count = h.rd_count;
-
     f.width = pp.frame_width.min(u32::from(u16::MAX)) as u16;
     f.height = pp.frame_height.min(u32::from(u16::MAX)) as u16;
-    f.horizontal_scale = h.horiz_scale_code;
-    f.vertical_scale = h.vert_scale_code;
-    f.version = h.version;
-    f.prob_skip_false = h.prob_skip_false;
-    f.prob_intra = h.prob_intra;
-    f.prob_last = h.prob_last;
-    f.prob_gf = h.prob_gf;
-    f.num_dct_parts = h.num_dct_partitions();
-    f.first_part_size = h.first_part_size;
-    f.first_part_header_bits = h.header_size;
-    f.dct_part_sizes = h.partition_size;
-
     if !h.key_frame {
         f.last_frame_ts = reference_ts(pp.last_ref_frame, timestamp_of);
         f.golden_frame_ts = reference_ts(pp.golden_ref_frame, timestamp_of);
         f.alt_frame_ts = reference_ts(pp.alt_ref_frame, timestamp_of);
     }
-    f.flags = u64::from(
-        flag(h.key_frame, bindings::V4L2_VP8_FRAME_FLAG_KEY_FRAME)
-            | flag(h.show_frame, bindings::V4L2_VP8_FRAME_FLAG_SHOW_FRAME)
-            | flag(
-                h.mb_no_skip_coeff,
-                bindings::V4L2_VP8_FRAME_FLAG_MB_NO_SKIP_COEFF,
-            )
-            | flag(
-                h.sign_bias_golden,
-                bindings::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_GOLDEN,
-            )
-            | flag(
-                h.sign_bias_alternate,
-                bindings::V4L2_VP8_FRAME_FLAG_SIGN_BIAS_ALT,
-            ),
-    );
     f
 }
 
