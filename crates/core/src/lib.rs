@@ -14,11 +14,13 @@
 //!   codecs (from a bitstream) and by `vreq-va`'s VA adapter (from VA-API
 //!   buffers).
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
-//!   MPEG-2 demuxer and the MPEG-2 codec both read.
+//!   MPEG-2 demuxer and the MPEG-2 codec both read; the picture coding
+//!   extension and its uAPI flags, which the codec and the VA driver share.
 //! * [`rbsp`]: H.264 / H.265 RBSP bit reading (emulation prevention removal,
 //!   `u(n)`, `ue(v)`, `se(v)`), which the H.264 / HEVC codecs and the VA
 //!   driver's slice header readers share.
-//! * [`vp8`]: VP8 frame header syntax, which the VP8 codec and the VA driver both read.
+//! * [`vp8`]: VP8 frame header syntax and the header's part of the uAPI
+//!   frame control, which the VP8 codec and the VA driver both use.
 
 #![forbid(unsafe_code)]
 

@@ -1,7 +1,11 @@
 //! MPEG-2 video (ISO/IEC 13818-2) syntax facts that both the demuxer
 //! (cutting an elementary stream into frames) and the codec (parsing the
 //! headers of a frame) need: start code values (Table 6-1), start-code
-//! delimited units, and the `frame_rate_code` table (Table 6-4).
+//! delimited units, and the `frame_rate_code` table (Table 6-4); and what
+//! the codec and vreq-va's MPEG-2 mapping share: the picture coding
+//! extension (6.2.3.1) and its uAPI picture flags.
+
+use v4l2r::bindings;
 
 /// `picture_start_code` value (6.2.3).
 pub const PICTURE_START: u8 = 0x00;
@@ -72,6 +76,60 @@ pub fn frame_rate(frame_rate_code: u8) -> (u32, u32) {
         7 => (60000, 1001),
         8 => (60, 1),
         _ => (30000, 1001),
+    }
+}
+
+/// `picture_coding_extension()` (6.2.3.1): the syntax elements, in their
+/// order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PictureCodingExtension {
+    /// `f_code[s][t]` (s 0 forward, 1 backward; t 0 horizontal, 1 vertical).
+    pub f_code: [[u8; 2]; 2],
+    pub intra_dc_precision: u8,
+    /// 1 top field, 2 bottom field, 3 frame (6.3.10).
+    pub picture_structure: u8,
+    pub top_field_first: bool,
+    pub frame_pred_frame_dct: bool,
+    pub concealment_motion_vectors: bool,
+    pub q_scale_type: bool,
+    pub intra_vlc_format: bool,
+    pub alternate_scan: bool,
+    pub repeat_first_field: bool,
+    pub chroma_420_type: bool,
+    pub progressive_frame: bool,
+}
+
+impl PictureCodingExtension {
+    /// The `V4L2_MPEG2_PIC_FLAG_*` bits of `v4l2_ctrl_mpeg2_picture.flags`
+    /// (uAPI "ext-ctrls-codec-stateless") for this extension's flags, as
+    /// GStreamer's `gstv4l2codecmpeg2dec.c` sets them
+    /// (`chroma_420_type` has no uAPI flag).
+    pub fn v4l2_picture_flags(&self) -> u32 {
+        let f = |b: bool, v: u32| if b { v } else { 0 };
+        f(
+            self.top_field_first,
+            bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
+        ) | f(
+            self.frame_pred_frame_dct,
+            bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
+        ) | f(
+            self.concealment_motion_vectors,
+            bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
+        ) | f(
+            self.q_scale_type,
+            bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE,
+        ) | f(
+            self.intra_vlc_format,
+            bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC,
+        ) | f(self.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
+            | f(
+                self.repeat_first_field,
+                bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
+            )
+            | f(
+                self.progressive_frame,
+                bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
+            )
     }
 }
 

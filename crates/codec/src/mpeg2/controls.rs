@@ -85,27 +85,7 @@ pub fn picture(
         reserved: [0; 5],
     };
     if let Some(e) = ext {
-        let f = |b: bool, v: u32| if b { v } else { 0 };
-        flags = f(
-            e.top_field_first,
-            bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
-        ) | f(
-            e.frame_pred_frame_dct,
-            bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
-        ) | f(
-            e.concealment_motion_vectors,
-            bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
-        ) | f(e.q_scale_type, bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE)
-            | f(e.intra_vlc_format, bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC)
-            | f(e.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
-            | f(
-                e.repeat_first_field,
-                bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
-            )
-            | f(
-                e.progressive_frame,
-                bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
-            );
+        flags = e.v4l2_picture_flags();
         pic.f_code = e.f_code;
         pic.picture_structure = e.picture_structure;
         pic.intra_dc_precision = e.intra_dc_precision;

@@ -138,23 +138,9 @@ pub struct SequenceExtension {
     pub frame_rate_extension_d: u8,
 }
 
-/// `picture_coding_extension()` (6.2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PictureCodingExtension {
-    pub f_code: [[u8; 2]; 2],
-    pub intra_dc_precision: u8,
-    /// 1 top field, 2 bottom field, 3 frame.
-    pub picture_structure: u8,
-    pub top_field_first: bool,
-    pub frame_pred_frame_dct: bool,
-    pub concealment_motion_vectors: bool,
-    pub q_scale_type: bool,
-    pub intra_vlc_format: bool,
-    pub alternate_scan: bool,
-    pub repeat_first_field: bool,
-    pub chroma_420_type: bool,
-    pub progressive_frame: bool,
-}
+/// `picture_coding_extension()` (6.2.3.1), shared with vreq-va's MPEG-2
+/// mapping.
+pub use vreq_core::mpeg2video::PictureCodingExtension;
 
 /// `quant_matrix_extension()` (6.2.3.2): each matrix present only when its
 /// `load_*` flag is set.

@@ -23,6 +23,7 @@
 //! ([`Mpeg2Map`]). docs/VA-DRIVER.md lists them.
 
 use v4l2r::bindings;
+pub use vreq_core::mpeg2video::PictureCodingExtension;
 use vreq_core::{CodecKind, Control, DecodeJob};
 
 use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
@@ -60,42 +61,34 @@ pub fn slice_parameters(bytes: &[u8], index: usize) -> Option<sys::VASliceParame
     read_element(bytes, index)
 }
 
-/// `picture_coding_extension` of `VAPictureParameterBufferMPEG2` (va.h bit
-/// field, LSB first); the names are 13818-2 6.2.3.1's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PictureCodingExtension {
-    pub intra_dc_precision: u8,
-    /// 1 top field, 2 bottom field, 3 frame (6.3.10).
-    pub picture_structure: u8,
-    pub top_field_first: bool,
-    pub frame_pred_frame_dct: bool,
-    pub concealment_motion_vectors: bool,
-    pub q_scale_type: bool,
-    pub intra_vlc_format: bool,
-    pub alternate_scan: bool,
-    pub repeat_first_field: bool,
-    pub progressive_frame: bool,
-    /// va.h: the first field of a frame, or a frame picture (not syntax).
-    pub is_first_field: bool,
-}
-
-impl PictureCodingExtension {
-    /// Decodes `picture_coding_extension.value`.
-    pub fn from_value(v: u32) -> Self {
-        let b = |bit: u32| v >> bit & 1 != 0;
-        PictureCodingExtension {
-            intra_dc_precision: (v & 3) as u8,
-            picture_structure: (v >> 2 & 3) as u8,
-            top_field_first: b(4),
-            frame_pred_frame_dct: b(5),
-            concealment_motion_vectors: b(6),
-            q_scale_type: b(7),
-            intra_vlc_format: b(8),
-            alternate_scan: b(9),
-            repeat_first_field: b(10),
-            progressive_frame: b(11),
-            is_first_field: b(12),
-        }
+/// `picture_coding_extension` and `f_code` of `VAPictureParameterBufferMPEG2`
+/// as the syntax (13818-2 6.2.3.1). The bit field is LSB first (va.h):
+/// `intra_dc_precision` (bits 0–1), `picture_structure` (2–3),
+/// `top_field_first`, `frame_pred_frame_dct`, `concealment_motion_vectors`,
+/// `q_scale_type`, `intra_vlc_format`, `alternate_scan`,
+/// `repeat_first_field`, `progressive_frame` (4–11) and `is_first_field`
+/// (12: the first field of a frame, or a frame picture; not syntax, not
+/// read); `f_code` va.h packs `[0][0] << 12 | [0][1] << 8 | [1][0] << 4 |
+/// [1][1]`. `chroma_420_type`, which VA does not carry (and the uAPI has no
+/// flag for), is false.
+pub fn picture_coding_extension(pp: &sys::VAPictureParameterBufferMPEG2) -> PictureCodingExtension {
+    let v = mpeg2_picture_coding_extension(pp);
+    let b = |bit: u32| v >> bit & 1 != 0;
+    let fc = pp.f_code as u32;
+    let nib = |shift: u32| (fc >> shift & 0xf) as u8;
+    PictureCodingExtension {
+        f_code: [[nib(12), nib(8)], [nib(4), nib(0)]],
+        intra_dc_precision: (v & 3) as u8,
+        picture_structure: (v >> 2 & 3) as u8,
+        top_field_first: b(4),
+        frame_pred_frame_dct: b(5),
+        concealment_motion_vectors: b(6),
+        q_scale_type: b(7),
+        intra_vlc_format: b(8),
+        alternate_scan: b(9),
+        repeat_first_field: b(10),
+        chroma_420_type: false,
+        progressive_frame: b(11),
     }
 }
 
@@ -143,9 +136,9 @@ fn reference_ts(surface: VASurfaceID, timestamp_of: &dyn Fn(VASurfaceID) -> Opti
     timestamp_of(surface).unwrap_or(NO_REFERENCE_TS)
 }
 
-/// `V4L2_CID_STATELESS_MPEG2_PICTURE`: `picture_coding_type`, `f_code` (va.h
-/// packs it `[0][0] << 12 | [0][1] << 8 | [1][0] << 4 | [1][1]`) and the
-/// picture coding extension's flags from VA; `forward_ref_ts` /
+/// `V4L2_CID_STATELESS_MPEG2_PICTURE`: `picture_coding_type` from VA;
+/// `f_code`, `picture_structure`, `intra_dc_precision` and the flags from
+/// `ext` (VA's, [`picture_coding_extension`]); `forward_ref_ts` /
 /// `backward_ref_ts` from `forward_reference_picture` /
 /// `backward_reference_picture` through the surfaces' timestamps.
 pub fn picture(
@@ -153,36 +146,11 @@ pub fn picture(
     ext: &PictureCodingExtension,
     timestamp_of: &dyn Fn(VASurfaceID) -> Option<u64>,
 ) -> bindings::v4l2_ctrl_mpeg2_picture {
-    let f = |b: bool, v: u32| if b { v } else { 0 };
-    let fc = pp.f_code as u32;
-    let nib = |shift: u32| (fc >> shift & 0xf) as u8;
     bindings::v4l2_ctrl_mpeg2_picture {
         backward_ref_ts: reference_ts(pp.backward_reference_picture, timestamp_of),
         forward_ref_ts: reference_ts(pp.forward_reference_picture, timestamp_of),
-        flags: f(
-            ext.top_field_first,
-            bindings::V4L2_MPEG2_PIC_FLAG_TOP_FIELD_FIRST,
-        ) | f(
-            ext.frame_pred_frame_dct,
-            bindings::V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT,
-        ) | f(
-            ext.concealment_motion_vectors,
-            bindings::V4L2_MPEG2_PIC_FLAG_CONCEALMENT_MV,
-        ) | f(ext.q_scale_type, bindings::V4L2_MPEG2_PIC_FLAG_Q_SCALE_TYPE)
-            | f(
-                ext.intra_vlc_format,
-                bindings::V4L2_MPEG2_PIC_FLAG_INTRA_VLC,
-            )
-            | f(ext.alternate_scan, bindings::V4L2_MPEG2_PIC_FLAG_ALT_SCAN)
-            | f(
-                ext.repeat_first_field,
-                bindings::V4L2_MPEG2_PIC_FLAG_REPEAT_FIRST,
-            )
-            | f(
-                ext.progressive_frame,
-                bindings::V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
-            ),
-        f_code: [[nib(12), nib(8)], [nib(4), nib(0)]],
+        flags: ext.v4l2_picture_flags(),
+        f_code: ext.f_code,
         picture_coding_type: pp.picture_coding_type.clamp(0, 255) as u8,
         picture_structure: ext.picture_structure,
         intra_dc_precision: ext.intra_dc_precision,
@@ -309,7 +277,7 @@ impl CodecMap for Mpeg2Map {
     /// contract cannot express yet.
     fn map(&mut self, r: &Rendered<'_>, cx: &MapContext<'_>) -> Result<Mapped, MapError> {
         let pp = picture_parameters(r.pic_params).ok_or(MapError::PictureParameters)?;
-        let ext = PictureCodingExtension::from_value(mpeg2_picture_coding_extension(&pp));
+        let ext = picture_coding_extension(&pp);
         if ext.picture_structure != 3 {
             return Err(MapError::Unsupported(format!(
                 "MPEG-2 field picture (picture_structure {})",
