@@ -55,6 +55,20 @@ impl PixelFormat {
         }
     }
 
+    /// The V4L2 CAPTURE fourcc of this format's single-plane variant (`NV12`,
+    /// `YU12`, `P010`, `NV15`, `NC12`, `NC30`; [`Self::from_v4l2`] takes
+    /// these back), e.g. for [`crate::drm::drm_format`].
+    pub fn v4l2_fourcc(self) -> [u8; 4] {
+        match self {
+            Self::Nv12 => *b"NV12",
+            Self::Yuv420 => *b"YU12",
+            Self::P010 => *b"P010",
+            Self::Nv15 => *b"NV15",
+            Self::Nc12 => *b"NC12",
+            Self::Nc30 => *b"NC30",
+        }
+    }
+
     /// DRM fourcc (`drm_fourcc.h`) as its little-endian u32. The SAND128
     /// formats need their modifier besides ([`crate::drm::drm_format`]).
     pub fn drm_fourcc(self) -> u32 {
@@ -279,6 +293,15 @@ impl Drop for BufferReturn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v4l2_fourcc_is_what_from_v4l2_reads() {
+        use PixelFormat::*;
+        for pf in [Nv12, Yuv420, P010, Nv15, Nc12, Nc30] {
+            assert_eq!(PixelFormat::from_v4l2(pf.v4l2_fourcc()), Some(pf), "{pf:?}");
+        }
+        assert_eq!(Yuv420.v4l2_fourcc(), *b"YU12");
+    }
 
     #[test]
     fn layouts() {

@@ -153,19 +153,6 @@ pub struct PrimeDescriptor {
     pub layers: Vec<DrmLayer>,
 }
 
-/// The V4L2 CAPTURE fourcc a [`PixelFormat`] comes from (single-plane
-/// variant), for [`drm::drm_format`].
-fn v4l2_fourcc(pf: PixelFormat) -> [u8; 4] {
-    match pf {
-        PixelFormat::Nv12 => *b"NV12",
-        PixelFormat::Yuv420 => *b"YU12",
-        PixelFormat::P010 => *b"P010",
-        PixelFormat::Nv15 => *b"NV15",
-        PixelFormat::Nc12 => *b"NC12",
-        PixelFormat::Nc30 => *b"NC30",
-    }
-}
-
 /// The layers (composed: one; separate: one per plane) and the modifier of
 /// a CAPTURE buffer of `fmt` (module table). Errors:
 /// `VA_STATUS_ERROR_INVALID_SURFACE` for separate layers of a packed / tiled
@@ -180,7 +167,7 @@ pub fn layers_of(fmt: &CaptureFormat, composed: bool) -> Result<(u64, Vec<DrmLay
     let stride0 =
         u32::try_from(fmt.planes[0].stride).map_err(|_| VA_STATUS_ERROR_OPERATION_FAILED)?;
     let (drm_fourcc, modifier) =
-        drm::drm_format(v4l2_fourcc(pf), stride0).ok_or(VA_STATUS_ERROR_OPERATION_FAILED)?;
+        drm::drm_format(pf.v4l2_fourcc(), stride0).ok_or(VA_STATUS_ERROR_OPERATION_FAILED)?;
     // SAND128: the column height travels in the modifier; DRM wants pitch =
     // width · cpp (drm_fourcc.h, above DRM_FORMAT_MOD_BROADCOM_SAND32_COL_HEIGHT);
     // P030 as FFmpeg-rpi's v4l2_request_hevc.c `drm_from_format` sets it.

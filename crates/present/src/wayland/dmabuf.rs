@@ -91,20 +91,6 @@ impl DmabufFormats {
     }
 }
 
-/// The V4L2 CAPTURE fourcc a [`PixelFormat`] came from (the single-plane
-/// variant: NV12, YU12, P010, NV15, NC12, NC30), for
-/// [`drm::drm_format`].
-pub fn v4l2_fourcc(pf: PixelFormat) -> [u8; 4] {
-    match pf {
-        PixelFormat::Nv12 => *b"NV12",
-        PixelFormat::Yuv420 => *b"YU12",
-        PixelFormat::P010 => *b"P010",
-        PixelFormat::Nv15 => *b"NV15",
-        PixelFormat::Nc12 => *b"NC12",
-        PixelFormat::Nc30 => *b"NC30",
-    }
-}
-
 /// The `dev_t` in a feedback `main_device` / `tranche_target_device` array
 /// (linux-dmabuf-v1.xml: "a dev_t value", host byte order); `None` if the
 /// array is not 4 or 8 bytes.
@@ -149,7 +135,7 @@ pub fn choose_dmabuf(formats: &DmabufFormats, fmt: &CaptureFormat) -> Result<(u3
     let pf = fmt.pixel_format;
     let stride0 = fmt.planes.first().map(|p| p.stride).unwrap_or(0);
     let Some((fourcc, modifier)) =
-        drm::drm_format(v4l2_fourcc(pf), u32::try_from(stride0).unwrap_or(u32::MAX))
+        drm::drm_format(pf.v4l2_fourcc(), u32::try_from(stride0).unwrap_or(u32::MAX))
     else {
         return Err(format!("{pf:?} has no DRM format"));
     };
