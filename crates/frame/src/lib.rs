@@ -1,12 +1,17 @@
-//! Pixel formats, plane layouts, detilers / unpackers and the Y4M writer. No devices here.
+//! Pixel formats, plane layouts, detilers / unpackers, the Y4M writer and
+//! CPU-writable dmabufs ([`dmaheap`]). No decoders, no windows here.
+//!
+//! `unsafe` is allowed in [`dmaheap`]'s FFI only; the rest denies it.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 pub mod convert;
 pub mod detile;
+#[allow(unsafe_code)] // DMA_HEAP / UDMABUF / DMA_BUF_SYNC ioctls and mmap (FFI)
+pub mod dmaheap;
 pub mod drm;
 pub mod y4m;
 

@@ -2,18 +2,15 @@
 //! ([`y4m::Y4mSink`]) or nowhere ([`NullSink`]). Nothing here knows V4L2:
 //! sinks see [`DecodedFrame`]s plus a [`FrameSource`] (this crate's trait,
 //! implemented by whoever made the frames) for pixels / dmabufs.
-//!
-//! `unsafe` is allowed in [`dmaheap`]'s FFI only; the rest denies it.
+//! The copy path's dmabufs come from [`vreq_frame::dmaheap`].
 
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use vreq_frame::{DecodedFrame, PlanesRef};
 
-#[allow(unsafe_code)] // DMA_HEAP / UDMABUF / DMA_BUF_SYNC ioctls and mmap (FFI)
-pub mod dmaheap;
 pub mod wayland;
 pub mod y4m;
 

@@ -189,7 +189,7 @@ impl Driver {
             max_size,
             vendor,
             opener: Box::new(open_session),
-            placeholder: crate::ffi::system_heap_dmabuf,
+            placeholder: vreq_frame::dmaheap::system_heap_alloc,
             decoding: HashMap::new(),
         })
     }

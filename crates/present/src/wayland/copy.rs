@@ -13,7 +13,7 @@
 //!   [`vreq_frame::convert::unpack`] (which uses [`vreq_frame::detile`]):
 //!   1. into a **linear dmabuf** (NV12 or P010, `DRM_FORMAT_MOD_LINEAR` /
 //!      implicit, whichever the compositor announces; 10-bit sources prefer
-//!      P010) from [`crate::dmaheap`] — a pool of [`COPY_DMABUFS`]
+//!      P010) from [`vreq_frame::dmaheap`] — a pool of [`COPY_DMABUFS`]
 //!      buffers, each wrapped once in a `wl_buffer` and written again only
 //!      after its `wl_buffer.release`;
 //!   2. else into a `wl_shm` **NV12** buffer when `wl_shm` lists NV12
@@ -47,8 +47,8 @@ use super::event_loop::wl_err;
 use super::state::State;
 use super::window::{Attached, Window};
 use super::zero_copy::ParamsData;
-use crate::dmaheap::DmaBuf;
 use crate::{FrameSource, PresentError};
+use vreq_frame::dmaheap::DmaBuf;
 
 /// Most `wl_shm` buffers the copy path allocates (one on screen, one queued, one being filled).
 pub const SHM_BUFFERS: usize = 3;

@@ -962,44 +962,6 @@ unsafe extern "C" fn va_export_surface_handle(
     })
 }
 
-/// `struct dma_heap_allocation_data` (include/uapi/linux/dma-heap.h).
-#[repr(C)]
-struct DmaHeapAllocationData {
-    len: u64,
-    fd: u32,
-    fd_flags: u32,
-    heap_flags: u64,
-}
-
-nix::ioctl_readwrite!(dma_heap_ioctl_alloc, b'H', 0x0, DmaHeapAllocationData);
-
-/// A zeroed dmabuf of `len` bytes from `/dev/dma_heap/system`
-/// (`DMA_HEAP_IOCTL_ALLOC`, include/uapi/linux/dma-heap.h: `_IOWR('H', 0x0,
-/// struct dma_heap_allocation_data)`, `heap_flags` 0, `fd_flags` O_RDWR |
-/// O_CLOEXEC), for [`crate::export`]'s placeholder. Errors name the node or
-/// the ioctl (the node is root-only without a udev rule).
-pub(crate) fn system_heap_dmabuf(len: usize) -> Result<std::os::fd::OwnedFd, String> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let heap = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/dma_heap/system")
-        .map_err(|e| format!("/dev/dma_heap/system: {e}"))?;
-    let flags = nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC;
-    let mut data = DmaHeapAllocationData {
-        len: len as u64,
-        fd: 0,
-        fd_flags: flags.bits() as u32,
-        heap_flags: 0,
-    };
-    // SAFETY: `data` is an initialised dma_heap_allocation_data living for
-    // the call; the ioctl number encodes its size (dma-heap.h).
-    unsafe { dma_heap_ioctl_alloc(heap.as_raw_fd(), &mut data) }
-        .map_err(|e| format!("DMA_HEAP_IOCTL_ALLOC({len} bytes): {e}"))?;
-    // SAFETY: on success the kernel returned a new dmabuf fd, owned by no one else.
-    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(data.fd as c_int) })
-}
-
 /// The vendor string of an initialised context (tests, diagnostics).
 ///
 /// # Safety

@@ -1475,7 +1475,7 @@ fn images_and_export_through_the_vtable() {
 #[ignore]
 fn system_heap_gives_a_dmabuf() {
     use std::io::Seek;
-    let fd = system_heap_dmabuf(8192).unwrap();
+    let fd = vreq_frame::dmaheap::system_heap_alloc(8192).unwrap();
     let mut f = std::fs::File::from(fd);
     assert_eq!(f.seek(std::io::SeekFrom::End(0)).unwrap(), 8192);
 }

@@ -1,9 +1,11 @@
-//! CPU-writable linear dmabufs for the presentation copy path: a picture
-//! unpacked on the CPU (NC12 → NV12, NV15 / NC30 → P010, ...) is written into
-//! one of these and handed to the compositor as a dmabuf, which most
-//! compositors composite faster than a `wl_shm` buffer.
+//! CPU-writable linear dmabufs (the FFI module of this crate: dma-heap,
+//! udmabuf and dma-buf sync ioctls, mmap). Users: vreq-present's copy path
+//! (a picture unpacked on the CPU, NC12 → NV12, NV15 / NC30 → P010, ..., is
+//! written into a [`DmaBuf`] and handed to the compositor as a dmabuf, which
+//! most compositors composite faster than a `wl_shm` buffer) and vreq-va's
+//! export placeholder ([`system_heap_alloc`]).
 //!
-//! Two allocators, tried in this order:
+//! Two allocators, tried in this order by [`DmaBuf::alloc`]:
 //! * `/dev/dma_heap/system` with `DMA_HEAP_IOCTL_ALLOC` (include/uapi/linux/dma-heap.h:
 //!   `struct dma_heap_allocation_data { __u64 len; __u32 fd; __u32 fd_flags;
 //!   __u64 heap_flags; }`, `_IOWR('H', 0x0, ...)`, `heap_flags` must be 0);
@@ -91,7 +93,14 @@ fn page_align(len: usize) -> usize {
     len.next_multiple_of(4096)
 }
 
-fn alloc_heap(len: usize) -> Result<OwnedFd, String> {
+/// A dmabuf of `len` bytes from `/dev/dma_heap/system`
+/// (`DMA_HEAP_IOCTL_ALLOC`, include/uapi/linux/dma-heap.h: `_IOWR('H', 0x0,
+/// struct dma_heap_allocation_data)`, `heap_flags` 0, `fd_flags` O_RDWR |
+/// O_CLOEXEC), not mapped; the system heap hands out zeroed pages
+/// (drivers/dma-buf/heaps/system_heap.c allocates with `__GFP_ZERO`). `len`
+/// is passed as is (the heap rounds it up to pages). Errors name the node or
+/// the ioctl (the node is root-only without a udev rule).
+pub fn system_heap_alloc(len: usize) -> Result<OwnedFd, String> {
     let heap = OpenOptions::new()
         .read(true)
         .write(true)
@@ -162,7 +171,7 @@ impl DmaBuf {
             return Err(format!("dmabuf of {len} bytes refused (1..={MAX_DMABUF})"));
         }
         let len = page_align(len);
-        let (fd, allocator) = match alloc_heap(len) {
+        let (fd, allocator) = match system_heap_alloc(len) {
             Ok(fd) => (fd, Allocator::DmaHeap),
             Err(heap) => match alloc_udmabuf(len) {
                 Ok(fd) => (fd, Allocator::Udmabuf),
