@@ -1190,57 +1190,10 @@ mod tests {
         assert!(d.buffer(ids[1]).is_ok());
     }
 
+    use crate::testdev::{Recording, Wrapped};
     use std::cell::RefCell;
     use std::rc::Rc;
-    use vreq_core::{Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-    use vreq_frame::CaptureFormat;
-    use vreq_v4l2::{Completed, DeviceError};
-
-    /// A device that records the jobs queued to it where the test sees them.
-    struct Recording<D>(D, Rc<RefCell<Vec<DecodeJob>>>);
-
-    impl<D: DecoderDevice> DecoderDevice for Recording<D> {
-        fn name(&self) -> String {
-            self.0.name()
-        }
-        fn mode(&self) -> (DecodeMode, StartCode) {
-            self.0.mode()
-        }
-        fn configure(
-            &mut self,
-            codec: CodecKind,
-            params: &StreamParams,
-            first: &[Control],
-            n: u32,
-        ) -> Result<CaptureFormat, DeviceError> {
-            self.0.configure(codec, params, first, n)
-        }
-        fn free_slots(&self) -> usize {
-            self.0.free_slots()
-        }
-        fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
-            self.1.borrow_mut().push(job.clone());
-            self.0.queue(job)
-        }
-        fn dequeue(
-            &mut self,
-            timeout: std::time::Duration,
-        ) -> Result<Option<Completed>, DeviceError> {
-            self.0.dequeue(timeout)
-        }
-        fn in_flight(&self) -> usize {
-            self.0.in_flight()
-        }
-        fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
-            self.0.requeue_capture(index)
-        }
-        fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
-            self.0.capture_dmabufs(index)
-        }
-        fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-            self.0.capture_map(index)
-        }
-    }
+    use vreq_core::{Control, DecodeJob};
 
     /// A fake visl behind the driver: the VA call sequence of one IDR and
     /// one P picture decodes; bad calls give statuses and the context goes on.
@@ -1263,7 +1216,10 @@ mod tests {
             log.borrow_mut()
                 .push((info.driver.clone(), codec, Rc::clone(&jobs)));
             let dev = FakeDevice::for_codec(for_driver(&info.driver, &info.card), codec);
-            Ok(Box::new(Recording(dev, jobs)) as Box<dyn DecoderDevice>)
+            Ok(Box::new(Wrapped {
+                inner: dev,
+                wrap: Recording(jobs),
+            }) as Box<dyn DecoderDevice>)
         });
         let mut d = Driver::new(rk3588()).unwrap().with_opener(opener);
         let vld = sys::VAEntrypointVLD;
@@ -1392,10 +1348,10 @@ mod tests {
         let jobs = Rc::new(RefCell::new(Vec::new()));
         let seen = Rc::clone(&jobs);
         let opener: Opener = Box::new(move |_, codec| {
-            Ok(Box::new(Recording(
-                FakeDevice::for_codec(for_driver("visl", ""), codec),
-                Rc::clone(&seen),
-            )) as Box<dyn DecoderDevice>)
+            Ok(Box::new(Wrapped {
+                inner: FakeDevice::for_codec(for_driver("visl", ""), codec),
+                wrap: Recording(Rc::clone(&seen)),
+            }) as Box<dyn DecoderDevice>)
         });
         let mut d = Driver::new(vec![device_info(for_driver("visl", ""), 0)])
             .unwrap()

@@ -1,5 +1,8 @@
 //! Test devices for the image and export paths (tests only).
 //!
+//! * [`Wrapped`]: a device that forwards to an inner one but for what its
+//!   [`Wrap`] changes ([`Painted`], [`Recording`], the hostile tests'
+//!   failing device).
 //! * [`Painted`]: a `vreq_testkit` [`FakeDevice`] whose dequeued CAPTURE
 //!   buffers get a known byte pattern ([`pattern`]: the fake itself stamps
 //!   only 16 bytes) and a file as their "dmabuf" (an unlinked temporary
@@ -56,32 +59,43 @@ pub(crate) fn file_placeholder(len: usize) -> Result<std::os::fd::OwnedFd, Strin
     Ok(f.into())
 }
 
-/// See the module docs.
-pub(crate) struct Painted {
-    pub inner: FakeDevice,
-    mem: HashMap<usize, Vec<u8>>,
-    files: HashMap<usize, File>,
-    /// Give dmabufs (else none, as the plain fake).
-    dmabufs: bool,
-}
-
-impl Painted {
-    pub fn new(inner: FakeDevice, dmabufs: bool) -> Self {
-        Painted {
-            inner,
-            mem: HashMap::new(),
-            files: HashMap::new(),
-            dmabufs,
-        }
+/// What a test device wrapper ([`Wrapped`]) does instead of its inner
+/// device for the calls tests change; each default is the inner device's
+/// own answer.
+pub(crate) trait Wrap<D: DecoderDevice> {
+    fn queue(&mut self, inner: &mut D, job: &DecodeJob) -> Result<(), DeviceError> {
+        inner.queue(job)
+    }
+    fn dequeue(
+        &mut self,
+        inner: &mut D,
+        timeout: Duration,
+    ) -> Result<Option<Completed>, DeviceError> {
+        inner.dequeue(timeout)
+    }
+    fn capture_dmabufs<'a>(&'a self, inner: &'a D, index: usize) -> Vec<BorrowedFd<'a>> {
+        inner.capture_dmabufs(index)
+    }
+    fn capture_map<'a>(&'a self, inner: &'a D, index: usize) -> Vec<&'a [u8]> {
+        inner.capture_map(index)
     }
 }
 
-impl DecoderDevice for Painted {
+/// A device that is `inner` but for what `wrap` ([`Wrap`]) changes.
+pub(crate) struct Wrapped<D, W> {
+    pub inner: D,
+    pub wrap: W,
+}
+
+impl<D: DecoderDevice, W: Wrap<D>> DecoderDevice for Wrapped<D, W> {
     fn name(&self) -> String {
         self.inner.name()
     }
     fn mode(&self) -> (DecodeMode, StartCode) {
         self.inner.mode()
+    }
+    fn has_control(&self, id: u32) -> bool {
+        self.inner.has_control(id)
     }
     fn configure(
         &mut self,
@@ -96,13 +110,60 @@ impl DecoderDevice for Painted {
         self.inner.free_slots()
     }
     fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
-        self.inner.queue(job)
+        self.wrap.queue(&mut self.inner, job)
     }
     fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
-        let c = self.inner.dequeue(timeout)?;
+        self.wrap.dequeue(&mut self.inner, timeout)
+    }
+    fn in_flight(&self) -> usize {
+        self.inner.in_flight()
+    }
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+        self.inner.requeue_capture(index)
+    }
+    fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
+        self.wrap.capture_dmabufs(&self.inner, index)
+    }
+    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+        self.wrap.capture_map(&self.inner, index)
+    }
+    fn take_source_change(&mut self) -> bool {
+        self.inner.take_source_change()
+    }
+}
+
+/// [`Wrap`] of a [`FakeDevice`]: each dequeued CAPTURE buffer painted with
+/// [`pattern`] and given a temporary file as its dmabuf (when `dmabufs`).
+pub(crate) struct Painted {
+    mem: HashMap<usize, Vec<u8>>,
+    files: HashMap<usize, File>,
+    /// Give dmabufs (else none, as the plain fake).
+    dmabufs: bool,
+}
+
+impl Painted {
+    /// `inner` painted, with dmabufs if `dmabufs`.
+    pub fn new(inner: FakeDevice, dmabufs: bool) -> Wrapped<FakeDevice, Painted> {
+        Wrapped {
+            inner,
+            wrap: Painted {
+                mem: HashMap::new(),
+                files: HashMap::new(),
+                dmabufs,
+            },
+        }
+    }
+}
+
+impl Wrap<FakeDevice> for Painted {
+    fn dequeue(
+        &mut self,
+        inner: &mut FakeDevice,
+        timeout: Duration,
+    ) -> Result<Option<Completed>, DeviceError> {
+        let c = inner.dequeue(timeout)?;
         if let Some(c) = &c {
-            let len = self
-                .inner
+            let len = inner
                 .capture_map(c.capture_index)
                 .first()
                 .map_or(0, |m| m.len());
@@ -112,23 +173,27 @@ impl DecoderDevice for Painted {
         }
         Ok(c)
     }
-    fn in_flight(&self) -> usize {
-        self.inner.in_flight()
-    }
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
-        self.inner.requeue_capture(index)
-    }
-    fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
+    fn capture_dmabufs<'a>(&'a self, _: &'a FakeDevice, index: usize) -> Vec<BorrowedFd<'a>> {
         match self.files.get(&index) {
             Some(f) if self.dmabufs => vec![f.as_fd()],
             _ => Vec::new(),
         }
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_map<'a>(&'a self, inner: &'a FakeDevice, index: usize) -> Vec<&'a [u8]> {
         match self.mem.get(&index) {
             Some(m) => vec![&m[..]],
-            None => self.inner.capture_map(index),
+            None => inner.capture_map(index),
         }
+    }
+}
+
+/// [`Wrap`] that records the jobs queued where the test sees them.
+pub(crate) struct Recording(pub std::rc::Rc<std::cell::RefCell<Vec<DecodeJob>>>);
+
+impl<D: DecoderDevice> Wrap<D> for Recording {
+    fn queue(&mut self, inner: &mut D, job: &DecodeJob) -> Result<(), DeviceError> {
+        self.0.borrow_mut().push(job.clone());
+        inner.queue(job)
     }
 }
 

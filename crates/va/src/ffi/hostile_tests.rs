@@ -28,8 +28,7 @@ use std::ptr;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
-use vreq_frame::CaptureFormat;
+use vreq_core::{CodecKind, DecodeJob};
 use vreq_testkit::fake::{device_info, FakeDevice};
 use vreq_v4l2::profile::for_driver;
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
@@ -37,6 +36,7 @@ use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 use crate::driver::Opener;
 use crate::map::h264::tests::{blank_slice_params, idr_slice, params, seq_pic};
 use crate::profiles;
+use crate::testdev::{Wrap, Wrapped};
 
 /// The storm's seed unless `VREQ_HOSTILE_SEED` says otherwise.
 const DEFAULT_SEED: u64 = 0x4057_11E5_EED0_0011;
@@ -1648,47 +1648,29 @@ fn decode_storm_past_device_limits() {
 /// (`fail_queue_ts`), a picture whose wait times out once (`stall_ts`: every
 /// dequeue returns nothing until the engine waited once with a timeout).
 struct Faulty {
-    inner: FakeDevice,
     fail_queue_ts: Option<u64>,
     stall_ts: Option<u64>,
     stalling: bool,
 }
 
-impl DecoderDevice for Faulty {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-    fn mode(&self) -> (DecodeMode, StartCode) {
-        self.inner.mode()
-    }
-    fn has_control(&self, id: u32) -> bool {
-        self.inner.has_control(id)
-    }
-    fn configure(
-        &mut self,
-        codec: CodecKind,
-        params: &StreamParams,
-        first: &[Control],
-        n: u32,
-    ) -> Result<CaptureFormat, DeviceError> {
-        self.inner.configure(codec, params, first, n)
-    }
-    fn free_slots(&self) -> usize {
-        self.inner.free_slots()
-    }
-    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+impl Wrap<FakeDevice> for Faulty {
+    fn queue(&mut self, inner: &mut FakeDevice, job: &DecodeJob) -> Result<(), DeviceError> {
         if self.fail_queue_ts == Some(job.timestamp_ns) {
             return Err(DeviceError::Unsupported(
                 "MEDIA_REQUEST_IOC_QUEUE: EIO (test)".into(),
-                self.name(),
+                inner.name(),
             ));
         }
         if self.stall_ts == Some(job.timestamp_ns) {
             self.stalling = true;
         }
-        self.inner.queue(job)
+        inner.queue(job)
     }
-    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+    fn dequeue(
+        &mut self,
+        inner: &mut FakeDevice,
+        timeout: Duration,
+    ) -> Result<Option<Completed>, DeviceError> {
         if self.stalling {
             if !timeout.is_zero() {
                 // The wait timed out; the device answers again afterwards.
@@ -1697,22 +1679,7 @@ impl DecoderDevice for Faulty {
             }
             return Ok(None);
         }
-        self.inner.dequeue(timeout)
-    }
-    fn in_flight(&self) -> usize {
-        self.inner.in_flight()
-    }
-    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
-        self.inner.requeue_capture(index)
-    }
-    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
-        self.inner.capture_dmabufs(index)
-    }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.inner.capture_map(index)
-    }
-    fn take_source_change(&mut self) -> bool {
-        self.inner.take_source_change()
+        inner.dequeue(timeout)
     }
 }
 
@@ -1731,11 +1698,13 @@ fn faulty_display(
         if let Some(ts) = error_ts {
             inner = inner.with_error_on(ts);
         }
-        Ok(Box::new(Faulty {
+        Ok(Box::new(Wrapped {
             inner,
-            fail_queue_ts,
-            stall_ts,
-            stalling: false,
+            wrap: Faulty {
+                fail_queue_ts,
+                stall_ts,
+                stalling: false,
+            },
         }) as Box<dyn DecoderDevice>)
     });
     let mut display = Display::new(visl, opener);
