@@ -15,6 +15,9 @@ macro_rules! statuses {
             #[doc = concat!("`", stringify!($name), "` (libva va.h).")]
             pub const $name: VAStatus = sys::$name as VAStatus;
         )*
+        /// Every status above: the ones libva defines that the driver may
+        /// return (the hostile tests accept no other).
+        pub const KNOWN_STATUSES: &[VAStatus] = &[$($name),*];
     };
 }
 

@@ -252,32 +252,6 @@ fn fake_opener() -> Opener {
     })
 }
 
-/// Every status libva defines that the driver may return.
-const KNOWN: [VAStatus; 22] = [
-    VA_STATUS_SUCCESS,
-    VA_STATUS_ERROR_OPERATION_FAILED,
-    VA_STATUS_ERROR_ALLOCATION_FAILED,
-    VA_STATUS_ERROR_INVALID_DISPLAY,
-    VA_STATUS_ERROR_INVALID_CONFIG,
-    VA_STATUS_ERROR_INVALID_CONTEXT,
-    VA_STATUS_ERROR_INVALID_SURFACE,
-    VA_STATUS_ERROR_INVALID_BUFFER,
-    VA_STATUS_ERROR_INVALID_IMAGE,
-    VA_STATUS_ERROR_INVALID_PARAMETER,
-    VA_STATUS_ERROR_UNSUPPORTED_PROFILE,
-    VA_STATUS_ERROR_UNSUPPORTED_ENTRYPOINT,
-    VA_STATUS_ERROR_UNSUPPORTED_RT_FORMAT,
-    VA_STATUS_ERROR_UNIMPLEMENTED,
-    VA_STATUS_ERROR_UNKNOWN,
-    VA_STATUS_ERROR_MAX_NUM_EXCEEDED,
-    VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE,
-    VA_STATUS_ERROR_SURFACE_BUSY,
-    VA_STATUS_ERROR_RESOLUTION_NOT_SUPPORTED,
-    VA_STATUS_ERROR_INVALID_IMAGE_FORMAT,
-    VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
-    VA_STATUS_ERROR_DECODING_ERROR,
-];
-
 /// The last calls, shared with the watchdog so a hang names them.
 type Trail = Arc<Mutex<VecDeque<String>>>;
 
@@ -348,7 +322,11 @@ impl Calls {
             "{what} panicked (the guard returned {s:#x}); {}",
             ctx()
         );
-        assert!(KNOWN.contains(&s), "{what}: status {s:#x}; {}", ctx());
+        assert!(
+            KNOWN_STATUSES.contains(&s),
+            "{what}: status {s:#x}; {}",
+            ctx()
+        );
         assert!(took < SLOW_CALL, "{what} took {took:?}; {}", ctx());
         if took > self.slowest.0 {
             self.slowest = (took, what);
