@@ -673,9 +673,9 @@ impl Calls {
         })
     }
 
-    /// A valid H.264 IDR picture into `target` on `context`: every call
-    /// succeeds, the surface is ready and holds a frame.
-    fn valid_idr(&mut self, context: VAContextID, target: VASurfaceID) {
+    /// The buffers of a valid H.264 IDR picture into `target` on `context`
+    /// (picture parameters, slice parameters, slice data), each created.
+    fn idr_buffers(&mut self, context: VAContextID, target: VASurfaceID) -> Vec<sys::VABufferID> {
         let (sq, pc) = seq_pic();
         let mut pp = params(sq, pc);
         pp.CurrPic.picture_id = target;
@@ -693,6 +693,13 @@ impl Calls {
             assert_eq!(s, VA_STATUS_SUCCESS, "{}", self.trail_text());
             ids.push(id);
         }
+        ids
+    }
+
+    /// A valid H.264 IDR picture into `target` on `context`: every call
+    /// succeeds, the surface is ready and holds a frame.
+    fn valid_idr(&mut self, context: VAContextID, target: VASurfaceID) {
+        let mut ids = self.idr_buffers(context, target);
         let n = ids.len() as c_int;
         let ok = [
             self.begin(context, target),
@@ -1698,23 +1705,7 @@ fn faulty_display(
 
 /// A valid IDR ended into `target`; the status of `vaEndPicture`.
 fn idr_picture(c: &mut Calls, context: VAContextID, target: VASurfaceID) -> VAStatus {
-    let (sq, pc) = seq_pic();
-    let mut pp = params(sq, pc);
-    pp.CurrPic.picture_id = target;
-    let mut idr = idr_slice();
-    let sp = blank_slice_params(idr.len(), 2);
-    let mut pb = bytes_of(&pp).to_vec();
-    let mut sb = bytes_of(&sp).to_vec();
-    let mut ids = Vec::new();
-    for (t, b) in [
-        (sys::VAPictureParameterBufferType, &mut pb),
-        (sys::VASliceParameterBufferType, &mut sb),
-        (sys::VASliceDataBufferType, &mut idr),
-    ] {
-        let (s, id) = c.create_buffer(context, t, b.len() as u32, 1, Some(b));
-        assert_eq!(s, VA_STATUS_SUCCESS);
-        ids.push(id);
-    }
+    let mut ids = c.idr_buffers(context, target);
     assert_eq!(c.begin(context, target), VA_STATUS_SUCCESS);
     let n = ids.len() as c_int;
     assert_eq!(c.render(context, &mut ids, n, false), VA_STATUS_SUCCESS);
