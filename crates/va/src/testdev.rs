@@ -9,6 +9,9 @@
 //!   file: an fd that can be dup()ed and compared), as a V4L2 session's
 //!   EXPBUF fds would be.
 //! * [`decode_idr`]: the VA calls of one H.264 IDR picture through the driver.
+//! * [`fake_visl_decoder`], [`decode_buffers`], [`assert_pair_decoded`]: a
+//!   [`Decoder`] on a fake visl, pictures rendered into it, two of them
+//!   waited for and checked.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -22,9 +25,12 @@ use vreq_testkit::fake::{device_info, FakeDevice};
 use vreq_v4l2::profile::for_driver;
 use vreq_v4l2::{Completed, DecoderDevice, DeviceError};
 
+use crate::decode::Decoder;
 use crate::driver::{Driver, Opener};
 use crate::ffi::bytes_of;
 use crate::map::h264::tests::{blank_slice_params, idr_slice, params, seq_pic};
+use crate::map::CodecMap;
+use crate::picture::Picture;
 use crate::sys::{self, VAContextID, VASurfaceID};
 
 /// Byte `k` of a painted CAPTURE buffer whose picture has OUTPUT timestamp
@@ -280,4 +286,46 @@ pub(crate) fn decode_idr_at(
         d.destroy_buffer(b).unwrap();
     }
     d.decoder(ctx).unwrap().timestamp_of(target).unwrap()
+}
+
+/// A [`Decoder`] over a fake visl of `codec`, mapping with `map`, for a
+/// `width` × `height` context of `profile` (no render targets named).
+pub(crate) fn fake_visl_decoder(
+    codec: CodecKind,
+    map: Box<dyn CodecMap>,
+    profile: sys::VAProfile,
+    width: u32,
+    height: u32,
+) -> Decoder<FakeDevice> {
+    let dev = FakeDevice::for_codec(for_driver("visl", "visl"), codec);
+    Decoder::new(dev, map, profile, width, height, 0)
+}
+
+/// One picture into `target` as a VA client renders it: each of `buffers`
+/// (type, one element's bytes) in order, then decoded by `d`.
+pub(crate) fn decode_buffers(
+    d: &mut Decoder<FakeDevice>,
+    map: &dyn CodecMap,
+    target: VASurfaceID,
+    buffers: &[(sys::VABufferType, &[u8])],
+) -> Result<(), crate::status::VAStatus> {
+    let mut pic = Picture::new(target);
+    for &(t, bytes) in buffers {
+        pic.render(map, t, bytes, 1)?;
+    }
+    d.decode(&pic)
+}
+
+/// Waits for `second`, then `first`; both must hold a frame and the fake
+/// device must have seen no uAPI violation.
+pub(crate) fn assert_pair_decoded(
+    d: &mut Decoder<FakeDevice>,
+    first: VASurfaceID,
+    second: VASurfaceID,
+) {
+    d.sync(second).unwrap();
+    d.sync(first).unwrap();
+    assert!(d.frame(first).is_some() && d.frame(second).is_some());
+    let dev = d.engine().device();
+    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
 }

@@ -182,26 +182,25 @@ fn bad_buffers_queue_nothing_and_the_decoder_goes_on() {
 fn hevc_idr_then_p_reference_by_timestamp() {
     use crate::map::hevc::tests::{idr_slice, p_slice, params, slice_params_of};
     use crate::map::hevc::HevcMap;
-    let dev = FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::Hevc);
-    let mut d = Decoder::new(
-        dev,
+    use crate::testdev::{assert_pair_decoded, decode_buffers, fake_visl_decoder};
+    let mut d = fake_visl_decoder(
+        CodecKind::Hevc,
         Box::new(HevcMap::default()),
         sys::VAProfileHEVCMain,
         64,
         64,
-        0,
     );
-    let render = |d: &mut Decoder<FakeDevice>,
+    let render = |d: &mut _,
                   target: VASurfaceID,
                   pp: &sys::VAPictureParameterBufferHEVC,
                   sp: &sys::VASliceParameterBufferHEVC,
                   data: &[u8]| {
-        let mut pic = Picture::new(target);
-        let codec = HevcMap::default();
-        pic.render(&codec, sys::VAPictureParameterBufferType, bytes_of(pp), 1)?;
-        pic.render(&codec, sys::VASliceParameterBufferType, bytes_of(sp), 1)?;
-        pic.render(&codec, sys::VASliceDataBufferType, data, 1)?;
-        d.decode(&pic)
+        let buffers = [
+            (sys::VAPictureParameterBufferType, bytes_of(pp)),
+            (sys::VASliceParameterBufferType, bytes_of(sp)),
+            (sys::VASliceDataBufferType, data),
+        ];
+        decode_buffers(d, &HevcMap::default(), target, &buffers)
     };
     let idr = idr_slice();
     let mut pp = params();
@@ -225,11 +224,8 @@ fn hevc_idr_then_p_reference_by_timestamp() {
     sp.num_ref_idx_l0_active_minus1 = 1;
     sp.RefPicList[0] = [3; 15];
     render(&mut d, 2, &pp, &sp, &p).unwrap();
-    d.sync(2).unwrap();
-    d.sync(1).unwrap();
-    assert!(d.frame(1).is_some() && d.frame(2).is_some());
+    assert_pair_decoded(&mut d, 1, 2);
     let dev = d.engine().device();
-    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
     let jobs = dev.jobs();
     assert_eq!(jobs.len(), 2);
     assert_eq!(

@@ -431,34 +431,22 @@ fn check_wants_whole_structs_and_mpeg2_buffer_types() {
 /// is the I's OUTPUT timestamp, one frame-based request per picture.
 #[test]
 fn decoder_on_fake_visl_decodes_i_then_p() {
-    use crate::decode::Decoder;
-    use crate::picture::Picture;
-    use vreq_testkit::fake::FakeDevice;
-    use vreq_v4l2::profile::for_driver;
+    use crate::testdev::{assert_pair_decoded, decode_buffers, fake_visl_decoder};
 
-    let dev = FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::Mpeg2);
-    let mut d = Decoder::new(
-        dev,
+    let mut d = fake_visl_decoder(
+        CodecKind::Mpeg2,
         Box::new(Mpeg2Map::default()),
         sys::VAProfileMPEG2Main,
         720,
         576,
-        0,
     );
-    let render = |d: &mut Decoder<FakeDevice>, target, p: &Pic| {
-        let codec = Mpeg2Map::default();
-        let mut pic = Picture::new(target);
-        pic.render(
-            &codec,
-            sys::VAPictureParameterBufferType,
-            bytes_of(&p.pp),
-            1,
-        )?;
+    let render = |d: &mut _, target, p: &Pic| {
+        let mut buffers = vec![(sys::VAPictureParameterBufferType, bytes_of(&p.pp))];
         for (sp, data) in &p.slices {
-            pic.render(&codec, sys::VASliceParameterBufferType, bytes_of(sp), 1)?;
-            pic.render(&codec, sys::VASliceDataBufferType, data, 1)?;
+            buffers.push((sys::VASliceParameterBufferType, bytes_of(sp)));
+            buffers.push((sys::VASliceDataBufferType, &data[..]));
         }
-        d.decode(&pic)
+        decode_buffers(d, &Mpeg2Map::default(), target, &buffers)
     };
     let i = Pic::new(
         params(1, sys::VA_INVALID_SURFACE, sys::VA_INVALID_SURFACE, |_| {}),
@@ -467,11 +455,8 @@ fn decoder_on_fake_visl_decodes_i_then_p() {
     render(&mut d, 5, &i).unwrap();
     let p = Pic::new(params(2, 5, sys::VA_INVALID_SURFACE, |_| {}), 2);
     render(&mut d, 6, &p).unwrap();
-    d.sync(6).unwrap();
-    d.sync(5).unwrap();
-    assert!(d.frame(5).is_some() && d.frame(6).is_some());
+    assert_pair_decoded(&mut d, 5, 6);
     let dev = d.engine().device();
-    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
     let jobs = dev.jobs();
     assert_eq!(jobs.len(), 2);
     assert_eq!(

@@ -428,45 +428,32 @@ fn clone(f: &VaFrame) -> VaFrame {
 /// `last_frame_ts` is the key frame's OUTPUT timestamp.
 #[test]
 fn decoder_on_fake_visl_decodes_key_then_inter() {
-    use crate::decode::Decoder;
-    use crate::picture::Picture;
-    use vreq_testkit::fake::FakeDevice;
-    use vreq_v4l2::profile::for_driver;
+    use crate::testdev::{assert_pair_decoded, decode_buffers, fake_visl_decoder};
 
     let frames = clip();
-    let dev = FakeDevice::for_codec(for_driver("visl", "visl"), CodecKind::Vp8);
-    let mut d = Decoder::new(
-        dev,
+    let mut d = fake_visl_decoder(
+        CodecKind::Vp8,
         Box::new(Vp8Map::default()),
         sys::VAProfileVP8Version0_3,
         64,
         36,
-        0,
     );
-    let render = |d: &mut Decoder<FakeDevice>, target, f: &VaFrame| {
-        let codec = Vp8Map::default();
-        let mut pic = Picture::new(target);
-        pic.render(
-            &codec,
-            sys::VAPictureParameterBufferType,
-            bytes_of(&f.pp),
-            1,
-        )?;
-        pic.render(&codec, sys::VAProbabilityBufferType, bytes_of(&f.prob), 1)?;
-        pic.render(&codec, sys::VASliceParameterBufferType, bytes_of(&f.sp), 1)?;
-        pic.render(&codec, sys::VASliceDataBufferType, &f.data, 1)?;
-        d.decode(&pic)
+    let render = |d: &mut _, target, f: &VaFrame| {
+        let buffers = [
+            (sys::VAPictureParameterBufferType, bytes_of(&f.pp)),
+            (sys::VAProbabilityBufferType, bytes_of(&f.prob)),
+            (sys::VASliceParameterBufferType, bytes_of(&f.sp)),
+            (sys::VASliceDataBufferType, &f.data[..]),
+        ];
+        decode_buffers(d, &Vp8Map::default(), target, &buffers)
     };
     let mut state = Parser::default();
     let k = va_frame(&frames[0], &mut state, false, [sys::VA_INVALID_SURFACE; 3]);
     render(&mut d, 3, &k).unwrap();
     let p = va_frame(&frames[1], &mut state, false, [3, 3, 3]);
     render(&mut d, 4, &p).unwrap();
-    d.sync(4).unwrap();
-    d.sync(3).unwrap();
-    assert!(d.frame(3).is_some() && d.frame(4).is_some());
+    assert_pair_decoded(&mut d, 3, 4);
     let dev = d.engine().device();
-    assert!(dev.violations().is_empty(), "{:?}", dev.violations());
     let jobs = dev.jobs();
     assert_eq!(jobs.len(), 2);
     assert_eq!(
