@@ -331,6 +331,31 @@ fn frame_of(format: CaptureFormat) -> DecodedFrame {
     }
 }
 
+/// `buf`, the one CAPTURE buffer of a `size` picture of `fmt`, through
+/// [`linear_picture`], then copied whole into an image of `fourcc`: the
+/// linear picture's (format, width, height), the image's layout and bytes.
+fn unpacked_image(
+    fmt: CaptureFormat,
+    buf: Vec<u8>,
+    size: (u32, u32),
+    fourcc: u32,
+) -> ((PixelFormat, u32, u32), ImageLayout, Vec<u8>) {
+    let dev = Mapped(vec![buf]);
+    let frame = frame_of(fmt);
+    let mut scratch = LinearFrame::default();
+    let src = linear_picture(&frame, &dev, size, &mut scratch).unwrap();
+    let l = image_layout(fourcc, size.0, size.1).unwrap();
+    let mut img = vec![0u8; l.data_size as usize];
+    let rect = Rect {
+        x: 0,
+        y: 0,
+        width: size.0,
+        height: size.1,
+    };
+    copy_rect(Some(&src), rect, fourcc, &l, &mut img).unwrap();
+    ((src.format, src.width, src.height), l, img)
+}
+
 /// SAND128 (NC12) as raspberrypi/linux pixfmt-nv12-col128.rst lays it
 /// out, written from a linear NV12 picture: the CAPTURE picture is
 /// unpacked before it is copied.
@@ -358,23 +383,8 @@ fn tiled_nc12_is_unpacked() {
         height: h as u32,
         planes: plane_layout(*b"NC12", &[col as u32], h as u32).unwrap(),
     };
-    let dev = Mapped(vec![buf]);
-    let frame = frame_of(fmt);
-    let mut scratch = LinearFrame::default();
-    let src = linear_picture(&frame, &dev, (w as u32, h as u32), &mut scratch).unwrap();
-    assert_eq!(
-        (src.format, src.width, src.height),
-        (PixelFormat::Nv12, 200, 16)
-    );
-    let l = image_layout(NV12, w as u32, h as u32).unwrap();
-    let mut img = vec![0u8; l.data_size as usize];
-    let rect = Rect {
-        x: 0,
-        y: 0,
-        width: w as u32,
-        height: h as u32,
-    };
-    copy_rect(Some(&src), rect, NV12, &l, &mut img).unwrap();
+    let (linear, l, img) = unpacked_image(fmt, buf, (w as u32, h as u32), NV12);
+    assert_eq!(linear, (PixelFormat::Nv12, 200, 16));
     for (x, y) in [(0, 0), (127, 3), (128, 3), (199, 15), (130, 9)] {
         assert_eq!(
             sample(&img, &l, false, 0, x, y),
@@ -418,19 +428,7 @@ fn packed_nv15_is_unpacked() {
         height: h as u32,
         planes: plane_layout(*b"NV15", &[bpl as u32], h as u32).unwrap(),
     };
-    let dev = Mapped(vec![buf]);
-    let frame = frame_of(fmt);
-    let mut scratch = LinearFrame::default();
-    let src = linear_picture(&frame, &dev, (w as u32, h as u32), &mut scratch).unwrap();
-    let l = image_layout(P010, w as u32, h as u32).unwrap();
-    let mut img = vec![0u8; l.data_size as usize];
-    let rect = Rect {
-        x: 0,
-        y: 0,
-        width: w as u32,
-        height: h as u32,
-    };
-    copy_rect(Some(&src), rect, P010, &l, &mut img).unwrap();
+    let (_, l, img) = unpacked_image(fmt, buf, (w as u32, h as u32), P010);
     for (x, y) in [(0, 0), (3, 0), (4, 1), (7, 3)] {
         assert_eq!(
             u64::from(sample(&img, &l, true, 0, x, y) >> 6),
@@ -445,6 +443,7 @@ fn packed_nv15_is_unpacked() {
         );
     }
     // a buffer shorter than its layout: an error, not a panic
+    let mut scratch = LinearFrame::default();
     let short = Mapped(vec![vec![0u8; 7]]);
     let frame = frame_of(CaptureFormat {
         pixel_format: PixelFormat::Nv15,
