@@ -1,5 +1,6 @@
 //! Helpers shared by tests (unit and integration): the shared media corpus
-//! ([`media_dir`], [`manifest`]), damaged copies for bad-input tests, and
+//! ([`media_dir`], [`manifest`], [`ivf_frames`]), damaged copies for
+//! bad-input tests, and
 //! [`fake::FakeDevice`], a decoder device built from a device profile. A
 //! dev-dependency only: no product crate links it.
 
@@ -13,6 +14,28 @@ use std::path::PathBuf;
 /// are below it), whichever crate's test asks.
 pub fn repo_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The frames of an IVF file (a file header whose bytes 6–7, u16
+/// little-endian, give its length, then per frame a 12-byte header — size,
+/// u32 little-endian, then the 64-bit timestamp — and the frame), in order;
+/// a frame cut short by the end of the file is left out. Panics if the file
+/// cannot be read or is shorter than 8 bytes.
+pub fn ivf_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
+    let d = std::fs::read(path).unwrap();
+    let hdr = u16::from_le_bytes([d[6], d[7]]) as usize;
+    let mut at = hdr;
+    let mut out = Vec::new();
+    while at + 12 <= d.len() {
+        let n = u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
+        at += 12;
+        if at + n > d.len() {
+            break;
+        }
+        out.push(d[at..at + n].to_vec());
+        at += n;
+    }
+    out
 }
 
 /// The shared test media folder (`shared/media`, with `MANIFEST.tsv`).

@@ -3,23 +3,7 @@
 
 use super::*;
 use vreq_core::Control;
-
-fn ivf_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
-    let d = std::fs::read(path).unwrap();
-    let hdr = u16::from_le_bytes([d[6], d[7]]) as usize;
-    let mut at = hdr;
-    let mut out = Vec::new();
-    while at + 12 <= d.len() {
-        let n = u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
-        at += 12;
-        if at + n > d.len() {
-            break;
-        }
-        out.push(d[at..at + n].to_vec());
-        at += n;
-    }
-    out
-}
+use vreq_testkit::ivf_frames;
 
 fn run(frames: &[Vec<u8>]) -> Vec<CodecEvent> {
     let mut c = Vp8Codec::new(&CodecPrivate::default()).unwrap();

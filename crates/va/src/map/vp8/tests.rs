@@ -5,24 +5,7 @@ use crate::sys::{
     _VAPictureParameterBufferVP8__bindgen_ty_1 as PicUnion,
     _VAPictureParameterBufferVP8__bindgen_ty_1__bindgen_ty_1 as PicBits,
 };
-
-/// The frames of an IVF file.
-fn ivf_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
-    let d = std::fs::read(path).unwrap();
-    let hdr = u16::from_le_bytes([d[6], d[7]]) as usize;
-    let mut at = hdr;
-    let mut out = Vec::new();
-    while at + 12 <= d.len() {
-        let n = u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
-        at += 12;
-        if at + n > d.len() {
-            break;
-        }
-        out.push(d[at..at + n].to_vec());
-        at += n;
-    }
-    out
-}
+use vreq_testkit::ivf_frames;
 
 /// The corpus clip whose second frame updates the segment map without
 /// feature data (GStreamer's values for it are in the codec's tests).
