@@ -183,21 +183,29 @@ fn last_line(path: &Path) -> String {
         .unwrap_or_else(|| "no log".into())
 }
 
-fn report(dir: &Path) -> Result<bool, String> {
+/// The clips that have files in `dir`: the names before one of `suffixes`
+/// or before `.golden-seg` (segment goldens), sorted, each once. Errors: the
+/// folder cannot be read.
+fn clip_names(dir: &Path, suffixes: &[&str]) -> Result<Vec<String>, String> {
     let mut clips: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let n = e.file_name().to_str()?.to_string();
-            n.strip_suffix(".gst.info")
-                .or_else(|| n.strip_suffix(".golden.norm"))
-                .or_else(|| n.strip_suffix(".vreq.info"))
+            suffixes
+                .iter()
+                .find_map(|s| n.strip_suffix(s))
                 .map(str::to_string)
                 .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
         })
         .collect();
     clips.sort();
     clips.dedup();
+    Ok(clips)
+}
+
+fn report(dir: &Path) -> Result<bool, String> {
+    let clips = clip_names(dir, &[".gst.info", ".golden.norm", ".vreq.info"])?;
     if clips.is_empty() {
         return Err(format!(
             "{}: no *.gst.info or *.golden.norm files (run tests/oracle/run.sh)",
@@ -559,19 +567,7 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
     let text = std::fs::read_to_string(known_path)
         .map_err(|e| format!("{}: {e}", known_path.display()))?;
     let known = KnownDiffs::parse(&text).map_err(|e| format!("{}: {e}", known_path.display()))?;
-    let mut clips: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_str()?.to_string();
-            n.strip_suffix(".va.info")
-                .or_else(|| n.strip_suffix(".golden.norm"))
-                .map(str::to_string)
-                .or_else(|| n.split_once(".golden-seg").map(|(c, _)| c.to_string()))
-        })
-        .collect();
-    clips.sort();
-    clips.dedup();
+    let clips = clip_names(dir, &[".va.info", ".golden.norm"])?;
     if clips.is_empty() {
         return Err(format!(
             "{}: no *.va.info or *.golden.norm files (run tests/oracle/run.sh -A)",
