@@ -13,6 +13,8 @@
 //!   whoever drives the device (the engine); implemented by `vreq-codec`'s
 //!   codecs (from a bitstream) and by `vreq-va`'s VA adapter (from VA-API
 //!   buffers).
+//! * [`hevc`]: H.265 NAL unit type classes (Table 7-1), which the HEVC codec
+//!   and the VA driver share.
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
 //!   MPEG-2 demuxer and the MPEG-2 codec both read; the picture coding
 //!   extension and its uAPI flags, which the codec and the VA driver share.
@@ -26,6 +28,7 @@
 
 use v4l2r::bindings;
 
+pub mod hevc;
 pub mod mpeg2video;
 pub mod rbsp;
 pub mod uapi_ext;

@@ -25,6 +25,16 @@ pub fn strip_emulation_prevention(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `Ceil(Log2(x))` (H.264 / H.265 5.7), the length of the `u(v)` elements
+/// that index among x values; 0 for x ≤ 1.
+pub fn ceil_log2(x: u32) -> u32 {
+    if x <= 1 {
+        0
+    } else {
+        u32::BITS - (x - 1).leading_zeros()
+    }
+}
+
 /// Why a read from a [`BitReader`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RbspError {
@@ -212,6 +222,12 @@ mod tests {
         assert_eq!(BitReader::new(&data).se(), Ok(-(i32::MAX)));
         let data = [0u8, 0, 0, 0, 0x80];
         assert_eq!(BitReader::new(&data).ue(), Err(RbspError::UeTooLong));
+    }
+
+    #[test]
+    fn ceil_log2_of_counts() {
+        let got: Vec<u32> = [0, 1, 2, 3, 4, 5, 8, 9, u32::MAX].map(ceil_log2).to_vec();
+        assert_eq!(got, [0, 0, 1, 2, 2, 3, 3, 4, 32]);
     }
 
     #[test]

@@ -22,6 +22,11 @@ use cros_codecs::codec::h265::parser::{
 };
 
 pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
+pub use vreq_core::hevc::{
+    is_bla, is_cra, is_idr, is_irap, is_radl, is_rasl, is_slice, is_sub_layer_non_ref,
+};
+/// `Ceil(Log2(n))` (5.7).
+pub use vreq_core::rbsp::ceil_log2;
 use vreq_core::rbsp::BitReader;
 
 /// `nal_unit_type` of an H.265 NAL unit (7.3.1.2), 0xff if the unit is shorter
@@ -36,40 +41,6 @@ pub fn nal_unit_type(nal: &[u8]) -> u8 {
 /// `nuh_temporal_id_plus1` (7.3.1.2).
 pub fn temporal_id_plus1(nal: &[u8]) -> u8 {
     nal.get(1).map(|b| b & 7).unwrap_or(0)
-}
-
-/// VCL NAL unit types 0..=9 and 16..=21 (Table 7-1), the ones that carry a slice segment.
-pub fn is_slice(t: u8) -> bool {
-    t <= 9 || (16..=21).contains(&t)
-}
-/// IRAP: BLA, IDR, CRA (16..=23).
-pub fn is_irap(t: u8) -> bool {
-    (16..=23).contains(&t)
-}
-/// IDR_W_RADL / IDR_N_LP.
-pub fn is_idr(t: u8) -> bool {
-    t == 19 || t == 20
-}
-/// BLA_W_LP / BLA_W_RADL / BLA_N_LP.
-pub fn is_bla(t: u8) -> bool {
-    (16..=18).contains(&t)
-}
-/// CRA_NUT.
-pub fn is_cra(t: u8) -> bool {
-    t == 21
-}
-/// RASL_N / RASL_R.
-pub fn is_rasl(t: u8) -> bool {
-    t == 8 || t == 9
-}
-/// RADL_N / RADL_R.
-pub fn is_radl(t: u8) -> bool {
-    t == 6 || t == 7
-}
-/// Sub-layer non-reference pictures (even types below 16 up to RSV_VCL_N14),
-/// as GStreamer's `nal_is_ref` in `gsth265decoder.c`.
-pub fn is_sub_layer_non_ref(t: u8) -> bool {
-    t <= 14 && t.is_multiple_of(2)
 }
 
 /// Wraps a NAL unit for the cros-codecs parser. `None` for a unit shorter
@@ -96,15 +67,6 @@ pub fn cros_nalu<'a>(nal: &NalRef<'a>) -> Option<Nalu<'a>> {
 pub fn ue_bits(v: u32) -> u32 {
     let lz = 63 - (u64::from(v) + 1).leading_zeros();
     2 * lz + 1
-}
-
-/// `Ceil(Log2(n))` for n >= 1.
-pub fn ceil_log2(n: u32) -> u32 {
-    if n <= 1 {
-        0
-    } else {
-        32 - (n - 1).leading_zeros()
-    }
 }
 
 /// The bit count of the long-term part of a slice header (from

@@ -49,7 +49,8 @@
 //!   picture: [`MapError::Unsupported`]).
 //!
 use v4l2r::bindings;
-use vreq_core::rbsp::{strip_emulation_prevention, BitReader, RbspError};
+pub use vreq_core::hevc::{is_idr, is_irap, is_slice};
+use vreq_core::rbsp::{ceil_log2, strip_emulation_prevention, BitReader, RbspError};
 use vreq_core::uapi_ext::{
     self, V4l2CtrlHevcExtSpsLtRps, V4l2CtrlHevcExtSpsStRps, V4L2_HEVC_EXT_SPS_LT_RPS_FLAG_USED_LT,
 };
@@ -343,30 +344,6 @@ pub struct SliceFacts<'a> {
 /// prevention bytes are removed (7.4.2) (entry point offsets make headers
 /// long: up to 440 × 32 bits for an 8K WPP picture).
 const HEADER_BYTES_MAX: usize = 1 << 16;
-
-/// `Ceil(Log2(x))` for x ≥ 1.
-fn ceil_log2(x: u32) -> u32 {
-    if x <= 1 {
-        0
-    } else {
-        u32::BITS - (x - 1).leading_zeros()
-    }
-}
-
-/// Whether `t` is a coded slice segment NAL unit type (Table 7-1: 0–9, 16–21).
-pub fn is_slice(t: u8) -> bool {
-    t <= 9 || (16..=21).contains(&t)
-}
-
-/// IRAP (BLA, IDR, CRA, reserved IRAP: 16–23).
-pub fn is_irap(t: u8) -> bool {
-    (16..=23).contains(&t)
-}
-
-/// IDR_W_RADL / IDR_N_LP.
-pub fn is_idr(t: u8) -> bool {
-    t == 19 || t == 20
-}
 
 /// Reads the slice segment header of `nal` (a coded slice segment NAL unit
 /// from its two header bytes, no start code) with the sequence / picture
