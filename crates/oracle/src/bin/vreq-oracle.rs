@@ -183,6 +183,14 @@ fn last_line(path: &Path) -> String {
         .unwrap_or_else(|| "no log".into())
 }
 
+/// The frame count ffprobe counted for a clip (its `<clip>.ffprobe` file,
+/// trimmed), "?" without one.
+fn ffprobe_frames(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
 /// The clips that have files in `dir`: the names before one of `suffixes`
 /// or before `.golden-seg` (segment goldens), sorted, each once. Errors: the
 /// folder cannot be read.
@@ -217,9 +225,7 @@ fn report(dir: &Path) -> Result<bool, String> {
     println!("|---|---|---|---|---|---|");
     for c in &clips {
         let p = |ext: &str| dir.join(format!("{c}.{ext}"));
-        let ffprobe = std::fs::read_to_string(p("ffprobe"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| "?".into());
+        let ffprobe = ffprobe_frames(&p("ffprobe"));
         // segment goldens (run.sh -G for a clip cut by gen-golden.sh -s)
         let segs = segment_goldens(dir, c);
         if !segs.is_empty() && info(&p("gst.info")).is_none() {
@@ -582,9 +588,7 @@ fn va_report(dir: &Path, known_path: &Path) -> Result<bool, String> {
     println!("|---|---|---|---|---|---|---|");
     for c in &clips {
         let p = |ext: &str| dir.join(format!("{c}.{ext}"));
-        let ffprobe = std::fs::read_to_string(p("ffprobe"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| "?".into());
+        let ffprobe = ffprobe_frames(&p("ffprobe"));
         let segs = segment_goldens(dir, c);
         let vi = info(&p("va.info")).unwrap_or_default();
         let v = |k: &str| vi.get(k).cloned().unwrap_or_else(|| "?".into());
