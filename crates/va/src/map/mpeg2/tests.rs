@@ -100,15 +100,24 @@ impl Pic {
             probability: None,
             slices: &slices,
         };
-        let cx = MapContext {
-            profile,
-            mode: vreq_core::DecodeMode::FrameBased,
-            start_code: vreq_core::StartCode::AnnexB,
-            timestamp_ns: ts,
-            timestamp_of,
-            has_control: &|_| false,
-        };
-        m.map(&r, &cx)
+        m.map(&r, &context(profile, ts, timestamp_of))
+    }
+}
+
+/// The context MPEG-2 pictures map in (frame-based, Annex B start codes,
+/// no optional control), OUTPUT timestamp `ts`.
+fn context<'a>(
+    profile: sys::VAProfile,
+    ts: u64,
+    timestamp_of: &'a dyn Fn(VASurfaceID) -> Option<u64>,
+) -> MapContext<'a> {
+    MapContext {
+        profile,
+        mode: vreq_core::DecodeMode::FrameBased,
+        start_code: vreq_core::StartCode::AnnexB,
+        timestamp_ns: ts,
+        timestamp_of,
+        has_control: &|_| false,
     }
 }
 
@@ -392,14 +401,7 @@ fn bad_pictures_are_errors_and_change_nothing() {
         probability: None,
         slices: &slices,
     };
-    let cx = MapContext {
-        profile: sys::VAProfileMPEG2Main,
-        mode: vreq_core::DecodeMode::FrameBased,
-        start_code: vreq_core::StartCode::AnnexB,
-        timestamp_ns: 1000,
-        timestamp_of: &no_refs,
-        has_control: &|_| false,
-    };
+    let cx = context(sys::VAProfileMPEG2Main, 1000, &no_refs);
     assert_eq!(m.map(&r, &cx).unwrap_err(), MapError::PictureParameters);
     // none of it changed the map: the first good picture sends SEQUENCE and QUANTISATION
     let out = good
@@ -514,14 +516,6 @@ fn random_buffers_never_panic() {
             probability: None,
             slices: &slices,
         };
-        let cx = MapContext {
-            profile: sys::VAProfileMPEG2Main,
-            mode: vreq_core::DecodeMode::FrameBased,
-            start_code: vreq_core::StartCode::AnnexB,
-            timestamp_ns: 1000,
-            timestamp_of: &|_| Some(1),
-            has_control: &|_| false,
-        };
-        let _ = m.map(&r, &cx);
+        let _ = m.map(&r, &context(sys::VAProfileMPEG2Main, 1000, &|_| Some(1)));
     }
 }
