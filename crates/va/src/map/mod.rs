@@ -17,6 +17,7 @@ use crate::status::*;
 use crate::sys::{VABufferType, VAProfile, VASurfaceID};
 
 pub mod h264;
+pub mod vp9;
 
 /// The buffers of one picture as the client rendered them between
 /// `vaBeginPicture` and `vaEndPicture` (crate::picture keeps the bytes).
@@ -132,6 +133,7 @@ pub trait CodecMap {
 pub fn for_profile(profile: VAProfile) -> Option<Box<dyn CodecMap>> {
     match profiles::info(profile)?.codec {
         CodecKind::H264 => Some(Box::new(h264::H264Map::default())),
+        CodecKind::Vp9 => Some(Box::new(vp9::Vp9Map::default())),
         _ => None,
     }
 }
