@@ -59,7 +59,9 @@
 //!   pointer into the buffer's storage), `vaDestroyBuffer`, `vaBufferInfo`.
 //!
 //! Decoding ([`decode`], [`picture`], [`map`]; the codecs [`map::for_profile`]
-//! maps: H.264 [`map::h264`]):
+//! maps: H.264 [`map::h264`], VP9 profiles 0 and 2 [`map::vp9`] — one
+//! request per frame, the fields VA lacks read from the frame's own headers
+//! with `vreq_core::vp9`):
 //! - A context is one [`vreq_engine::Engine`] over a
 //!   `vreq_v4l2::session::Session` on the config's routed device, opened at
 //!   the context's first `vaBeginPicture` (a fake device in host tests:
@@ -91,7 +93,8 @@
 //! `vaExportSurfaceHandle`, `vaCreateImage`, `vaDeriveImage`, `vaGetImage`,
 //! `vaPutImage`, `vaDestroyImage`, `vaQuerySurfaceError`, `vaCreateBuffer2`,
 //! `vaSyncSurface2`, `vaSyncBuffer`, the subpicture and display-attribute
-//! calls. So clients decode H.264 but cannot read or export the pictures yet.
+//! calls. So clients decode H.264 and VP9 but cannot read or export the
+//! pictures yet.
 //!
 //! # Objects
 //! One heap per object type ([`objects`]), IDs from disjoint ranges and never

@@ -308,7 +308,20 @@ pub fn frame(
     f.frame_height_minus_1 = pp.frame_height.saturating_sub(1);
     f.render_width_minus_1 = (h.render_width.max(1) - 1) as u16;
     f.render_height_minus_1 = (h.render_height.max(1) - 1) as u16;
-    if !intra {
+    // Error-resilient inter frames code the sign biases, but libvpx's
+    // decoder (vp9_setup_past_independence) and GStreamer's parser clear
+    // them right after reading, and the compressed header is read (here, by
+    // libvpx and GStreamer) with the cleared values: the parsed ones are
+    // used there; FFmpeg passes the coded ones.
+    if intra || pic.error_resilient_mode {
+        f.ref_frame_sign_bias = flag(h.ref_frame_sign_bias[1], bindings::V4L2_VP9_SIGN_BIAS_LAST)
+            as u8
+            | flag(
+                h.ref_frame_sign_bias[2],
+                bindings::V4L2_VP9_SIGN_BIAS_GOLDEN,
+            ) as u8
+            | flag(h.ref_frame_sign_bias[3], bindings::V4L2_VP9_SIGN_BIAS_ALT) as u8;
+    } else {
         f.ref_frame_sign_bias = (flag(
             pic.last_ref_frame_sign_bias,
             bindings::V4L2_VP9_SIGN_BIAS_LAST,
