@@ -488,9 +488,13 @@ impl CodecMap for Vp9Map {
     /// `gstv4l2codecvp9dec.c` submits it. Format: coded size = the frame
     /// size (`frame_width` × `frame_height`, pixels), bit depth
     /// `bit_depth`, DPB 9 (8 reference slots + the current frame). Exactly
-    /// one slice (the frame) per picture, and `profile` the config's
-    /// (`VAProfileVP9Profile0` → 0, `VAProfileVP9Profile2` → 2, whose
-    /// surfaces are 10-bit), else `MapError::Unsupported`.
+    /// one slice (the frame) per picture, else `MapError::Unsupported`.
+    /// The frame's profile is not checked against the config's: FFmpeg's
+    /// `-hwaccel_flags allow_profile_mismatch` decodes profile 2 streams
+    /// in a `VAProfileVP9Profile0` context where the driver lists no
+    /// `VAProfileVP9Profile2` (visl), as libva's drivers let it (they
+    /// decode what the parameters say); the device is configured for the
+    /// frame's bit depth.
     fn map(&mut self, r: &Rendered<'_>, cx: &MapContext<'_>) -> Result<Mapped, MapError> {
         let pp = picture_parameters(r.pic_params).ok_or(MapError::PictureParameters)?;
         let s = match r.slices {
@@ -503,18 +507,6 @@ impl CodecMap for Vp9Map {
                 )))
             }
         };
-        let config_profile = match cx.profile {
-            sys::VAProfileVP9Profile0 => 0,
-            sys::VAProfileVP9Profile2 => 2,
-            _ => u8::MAX,
-        };
-        if pp.profile != config_profile {
-            return Err(MapError::Unsupported(format!(
-                "VP9 profile {} picture in a {} context",
-                pp.profile,
-                crate::profiles::info(cx.profile).map_or("non-VP9", |i| i.name)
-            )));
-        }
         let sp = slice_parameters(s.params, 0).ok_or(MapError::SliceData(0))?;
         let bytes = frame_bytes(&sp, s.data).ok_or(MapError::SliceData(0))?;
         let mut state = self.state.clone();

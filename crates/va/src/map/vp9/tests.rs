@@ -599,19 +599,6 @@ fn bad_buffers_are_errors_and_leave_the_state() {
         ..r
     };
     assert_eq!(m.map(&r3, &cx).unwrap_err(), MapError::PictureParameters);
-    // a profile 0 picture in a VAProfileVP9Profile2 context
-    let cx2 = MapContext {
-        profile: sys::VAProfileVP9Profile2,
-        ..cx
-    };
-    let r1 = Rendered {
-        slices: &two[..1],
-        ..r
-    };
-    assert!(matches!(
-        m.map(&r1, &cx2),
-        Err(MapError::Unsupported(why)) if why.contains("VAProfileVP9Profile2")
-    ));
     let r4 = Rendered {
         slices: &[RenderedSlice {
             params: &bytes_of(&sp)[..8],
