@@ -715,3 +715,46 @@ fn decoder_on_a_fake_visl_queues_one_request_per_frame_with_references() {
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].1.coded_width, c[0].1.coded_height), (320, 240));
 }
+
+#[test]
+fn damaged_frames_are_errors_or_requests_never_panics() {
+    // Random bytes flipped in each of the first frames of test-25fps (and
+    // random picture parameters' header sizes): every map call returns.
+    let chunks = chunks("crates-cros-codecs/test-25fps.vp9.ivf");
+    let mut client = Client::new();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut m = Vp9Map::default();
+    let ts = HashMap::new();
+    let (mut ok, mut err) = (0, 0);
+    for c in chunks.iter().take(6) {
+        for (off, size) in syntax::split_superframe(c).unwrap() {
+            let frame = &c[off..off + size];
+            let (pp, sp, target, refresh) = client.render(frame).unwrap();
+            for _ in 0..300 {
+                let mut bad = frame.to_vec();
+                for _ in 0..1 + rnd() % 4 {
+                    let i = (rnd() % bad.len().min(64) as u64) as usize;
+                    bad[i] ^= 1 << (rnd() % 8);
+                }
+                let mut p = pp;
+                if rnd() % 4 == 0 {
+                    p.first_partition_size = rnd() as u16;
+                }
+                match map_one(&mut m, &p, &sp, &bad, 1000, &ts) {
+                    Ok(_) => ok += 1,
+                    Err(_) => err += 1,
+                }
+            }
+            // the undamaged frame keeps the map's state in step
+            map_one(&mut m, &pp, &sp, frame, 1000, &ts).unwrap();
+            client.decoded(target, refresh);
+        }
+    }
+    assert!(err > 0, "{ok} mapped, {err} refused");
+}
