@@ -161,7 +161,10 @@ pub fn frame_bytes<'a>(sp: &sys::VASliceParameterBufferVP9, data: &'a [u8]) -> O
 /// The frame's headers as read from the slice data, checked against what
 /// the picture parameters say of them.
 pub struct Headers {
+    /// The uncompressed header (spec 6.2) with `tx_mode` and
+    /// `reference_mode` from the compressed one.
     pub frame: FrameHeader,
+    /// The compressed header's probability deltas (spec 6.3).
     pub compressed: CompressedHeader,
 }
 
