@@ -16,6 +16,9 @@
 //! * [`mpeg2video`]: MPEG-2 start codes and the frame-rate table, which the
 //!   MPEG-2 demuxer and the MPEG-2 codec both read.
 //! * [`vp8`]: VP8 frame header syntax, which the VP8 codec and the VA driver both read.
+//! * [`vp9`]: VP9 bitstream syntax (superframe index, uncompressed and
+//!   compressed headers, the boolean decoder), which the VP9 codec and the
+//!   VA driver's VP9 mapping both read.
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +27,7 @@ use v4l2r::bindings;
 pub mod mpeg2video;
 pub mod uapi_ext;
 pub mod vp8;
+pub mod vp9;
 
 /// The stateless codecs vreqplay drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
