@@ -39,7 +39,7 @@ DEV_ARROWS = {
     "vreq-container": {"vreq-codec", "vreq-testkit"},
     "vreq-codec": {"vreq-container", "vreq-testkit", "vreq-oracle"},
     "vreq-engine": {"vreq-testkit"},
-    "vreq-va": {"vreq-testkit"},
+    "vreq-va": {"vreq-testkit", "vreq-codec", "vreq-container"},
     "vreq-oracle": {"vreq-testkit"},
     "vreqplay": {"vreq-testkit"},
 }

@@ -19,7 +19,7 @@
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #   va-ffmpeg-h264      ffmpeg -hwaccel vaapi decodes gizmo.mp4's 166 frames through it
 #                       lists visl's profiles with VAEntrypointVLD
-#   va-oracle-h264/-hevc/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
+#   va-oracle-h264/-hevc/-vp9/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
 #                       traces vs the goldens (known differences: field level)
 #                       (tests/oracle/run.sh -A), every H.264 clip
 #   va-ffmpeg-download  ffmpeg reads the pictures back through it (vaCreateImage +
@@ -174,11 +174,11 @@ check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
 #     tests/oracle/va-out-of-scope.tsv (no VA profile) pass only when ffmpeg's
 #     hwaccel refused them. Table: tests/oracle/va-table.sh /tmp/vreq-va-oracle-*
 check va-oracle-h264 tests/oracle/run.sh -A -b 13 -o /tmp/vreq-va-oracle-h264
-#     ... and HEVC, VP8, MPEG-2 (VP9: enabled when its mapping lands)
+#     ... and HEVC, VP9, VP8, MPEG-2
 check va-oracle-hevc tests/oracle/run.sh -c hevc -A -b 15 -o /tmp/vreq-va-oracle-hevc
 check va-oracle-vp8 tests/oracle/run.sh -c vp8 -A -b 8 -o /tmp/vreq-va-oracle-vp8
 check va-oracle-mpeg2 tests/oracle/run.sh -c mpeg2 -A -b 8 -o /tmp/vreq-va-oracle-mpeg2
-# check va-oracle-vp9 tests/oracle/run.sh -c vp9 -A -b 20 -o /tmp/vreq-va-oracle-vp9
+check va-oracle-vp9 tests/oracle/run.sh -c vp9 -A -b 20 -o /tmp/vreq-va-oracle-vp9
 
 # 4c. the VA driver's images: ffmpeg downloads each decoded picture with
 #    vaCreateImage + vaGetImage + vaMapBuffer (libavutil/hwcontext_vaapi.c

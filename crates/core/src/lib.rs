@@ -23,6 +23,9 @@
 //!   driver's slice header readers share.
 //! * [`vp8`]: VP8 frame header syntax and the header's part of the uAPI
 //!   frame control, which the VP8 codec and the VA driver both use.
+//! * [`vp9`]: VP9 bitstream syntax (superframe index, uncompressed and
+//!   compressed headers, the boolean decoder), which the VP9 codec and the
+//!   VA driver's VP9 mapping both read.
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +36,7 @@ pub mod mpeg2video;
 pub mod rbsp;
 pub mod uapi_ext;
 pub mod vp8;
+pub mod vp9;
 
 /// The stateless codecs vreqplay drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -16,7 +16,7 @@
 //! the engine hands the frame out in decode order and the surface, not the
 //! engine, keeps it alive.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -101,7 +101,12 @@ pub struct Decoder<D: DecoderDevice> {
     size: (u32, u32),
     /// The context's render targets (0 when the client adds surfaces as it goes).
     surface_count: u32,
-    next_timestamp_ns: u64,
+    /// The OUTPUT timestamp of the next picture, ns: shared by the
+    /// display's contexts ([`Decoder::with_timestamps`]), so that a context
+    /// re-created mid-stream (ffmpeg and GStreamer do at a size change)
+    /// does not reuse its predecessor's timestamps (visl traces and the
+    /// kernel's per-queue lookups stay unambiguous).
+    next_timestamp_ns: Rc<Cell<u64>>,
     params: Option<StreamParams>,
     held: HashMap<VASurfaceID, Held>,
 }
@@ -132,10 +137,17 @@ impl<D: DecoderDevice> Decoder<D> {
             mode,
             size: (width, height),
             surface_count,
-            next_timestamp_ns: TIMESTAMP_STEP_NS,
+            next_timestamp_ns: Rc::new(Cell::new(TIMESTAMP_STEP_NS)),
             params: None,
             held: HashMap::new(),
         }
+    }
+
+    /// Takes picture timestamps from `next` (the display's counter, shared
+    /// by its contexts) instead of a counter of its own.
+    pub fn with_timestamps(mut self, next: Rc<Cell<u64>>) -> Self {
+        self.next_timestamp_ns = next;
+        self
     }
 
     /// The engine (its device records jobs in tests).
@@ -192,7 +204,7 @@ impl<D: DecoderDevice> Decoder<D> {
     /// `VA_STATUS_ERROR_DECODING_ERROR` and the next picture decodes.
     pub fn decode(&mut self, pic: &Picture) -> Result<(), VAStatus> {
         let target = pic.target;
-        let ts = self.next_timestamp_ns;
+        let ts = self.next_timestamp_ns.get();
         let mapped = pic.with_rendered(|r| {
             let held = &self.held;
             let lookup = |s: VASurfaceID| held.get(&s).map(Held::timestamp_ns);
@@ -211,7 +223,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 VA_STATUS_ERROR_INVALID_PARAMETER
             })
         })?;
-        self.next_timestamp_ns += TIMESTAMP_STEP_NS;
+        self.next_timestamp_ns.set(ts + TIMESTAMP_STEP_NS);
         let params = self.stream_params(&mapped.format);
         {
             let mut ev = self.events.borrow_mut();

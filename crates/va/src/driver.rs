@@ -6,7 +6,9 @@
 use std::ffi::CString;
 use std::path::Path;
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use vreq_core::CodecKind;
 use vreq_frame::DecodedFrame;
@@ -93,6 +95,9 @@ pub struct Driver {
     /// surface without a decoded picture ([`crate::export`]); tests swap it.
     pub(crate) placeholder: crate::export::Allocator,
     decoding: HashMap<VAContextID, Decoding>,
+    /// The next picture's OUTPUT timestamp, ns, for every context of the
+    /// display ([`Decoder::with_timestamps`]).
+    timestamps: Rc<Cell<u64>>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -191,6 +196,7 @@ impl Driver {
             opener: Box::new(open_session),
             placeholder: vreq_frame::dmaheap::system_heap_alloc,
             decoding: HashMap::new(),
+            timestamps: Rc::new(Cell::new(crate::decode::TIMESTAMP_STEP_NS)),
         })
     }
 
@@ -532,7 +538,10 @@ impl Driver {
                 tracing::error!("vaBeginPicture: {e}");
                 VA_STATUS_ERROR_OPERATION_FAILED
             })?;
-            entry.decoder = Some(Decoder::new(dev, codec, profile, width, height, n));
+            entry.decoder = Some(
+                Decoder::new(dev, codec, profile, width, height, n)
+                    .with_timestamps(Rc::clone(&self.timestamps)),
+            );
         }
         entry.picture = Some(Picture::new(target));
         Ok(())
@@ -1312,6 +1321,12 @@ mod tests {
         let m = opened[1].2.borrow();
         assert_eq!(h.len(), 2);
         assert_eq!(m.len(), 2);
+        // the display's contexts share one timestamp counter: no two
+        // pictures of the display carry the same OUTPUT timestamp
+        let mut ts: Vec<u64> = h.iter().chain(m.iter()).map(|j| j.timestamp_ns).collect();
+        ts.sort_unstable();
+        ts.dedup();
+        assert_eq!(ts.len(), 4);
         let is_h264 = |c: &Control| {
             matches!(
                 c,

@@ -62,7 +62,9 @@
 //! maps: H.264 [`map::h264`], HEVC Main / Main10 [`map::hevc`] (with the
 //! RK3588 `EXT_SPS_ST/LT_RPS` arrays rebuilt per picture from
 //! `ReferenceFrames` where VA can describe them, `vaEndPicture` failing
-//! where it cannot), MPEG-2 [`map::mpeg2`], VP8 [`map::vp8`]):
+//! where it cannot), MPEG-2 [`map::mpeg2`], VP8 [`map::vp8`], VP9 profiles
+//! 0 and 2 [`map::vp9`] (one request per frame, the fields VA lacks read
+//! from the frame's own headers with `vreq_core::vp9`)):
 //! - A context is one [`vreq_engine::Engine`] over a
 //!   `vreq_v4l2::session::Session` on the config's routed device, opened at
 //!   the context's first `vaBeginPicture` (a fake device in host tests:

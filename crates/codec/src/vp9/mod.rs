@@ -1,6 +1,7 @@
 //! VP9 profile 0 / 2 stateless decoding: superframes, uncompressed and
-//! compressed headers ([`parser`]), the 8 reference slots ([`dpb`]) and the
-//! `V4L2_CID_STATELESS_VP9_*` controls ([`controls`]).
+//! compressed headers ([`parser`], which is `vreq_core::vp9`), the 8
+//! reference slots ([`dpb`]) and the `V4L2_CID_STATELESS_VP9_*` controls
+//! ([`controls`]).
 //!
 //! The request sequence mirrors GStreamer 1.26.2's `v4l2slvp9dec`
 //! (`gstv4l2codecvp9dec.c` on `gstvp9decoder.c`, fed frame-aligned buffers
@@ -49,7 +50,11 @@
 
 pub mod controls;
 pub mod dpb;
-pub mod parser;
+/// The VP9 syntax (superframe index, uncompressed and compressed headers)
+/// lives in `vreq_core::vp9`, shared with the VA driver (which reads from a
+/// frame what VA's parameter buffers lack); `parser` names it here as in the
+/// other codec folders.
+pub use vreq_core::vp9 as parser;
 #[cfg(test)]
 mod tests;
 

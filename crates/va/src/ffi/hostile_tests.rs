@@ -1919,7 +1919,9 @@ fn a_surface_answers_for_its_last_picture() {
             n.set(n.get() + 1);
             let mut d = FakeDevice::for_codec(for_driver(&info.driver, &info.card), codec);
             if n.get() == 2 {
-                d = d.with_error_on(1000);
+                // the display's second picture (its contexts share one
+                // timestamp counter): context B's
+                d = d.with_error_on(2 * crate::decode::TIMESTAMP_STEP_NS);
             }
             Ok(Box::new(d) as Box<dyn DecoderDevice>)
         });

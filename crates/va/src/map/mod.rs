@@ -22,6 +22,7 @@ pub mod mpeg2;
 #[cfg(test)]
 mod test_bits;
 pub mod vp8;
+pub mod vp9;
 
 /// The buffers of one picture as the client rendered them between
 /// `vaBeginPicture` and `vaEndPicture` (crate::picture keeps the bytes).
@@ -137,14 +138,15 @@ pub trait CodecMap {
     fn map(&mut self, pic: &Rendered<'_>, cx: &MapContext<'_>) -> Result<Mapped, MapError>;
 }
 
-/// The mapper for a listed profile's codec; `None` for a codec not mapped yet.
+/// The mapper for a listed profile's codec (every codec is mapped; `None`
+/// for a profile the driver does not list).
 pub fn for_profile(profile: VAProfile) -> Option<Box<dyn CodecMap>> {
     match profiles::info(profile)?.codec {
         CodecKind::H264 => Some(Box::new(h264::H264Map::default())),
         CodecKind::Mpeg2 => Some(Box::new(mpeg2::Mpeg2Map::default())),
         CodecKind::Vp8 => Some(Box::new(vp8::Vp8Map::default())),
         CodecKind::Hevc => Some(Box::new(hevc::HevcMap::default())),
-        _ => None,
+        CodecKind::Vp9 => Some(Box::new(vp9::Vp9Map::default())),
     }
 }
 

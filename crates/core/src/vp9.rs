@@ -1,5 +1,12 @@
-//! VP9 syntax: superframe index (Annex B), uncompressed header (6.2) and
-//! compressed header (6.3, with the boolean decoder of 9.2).
+//! VP9 bitstream syntax (VP9 Bitstream & Decoding Process Specification
+//! v0.6, 2016-03-31): the superframe index (Annex B), the uncompressed
+//! header (6.2), and the compressed header (6.3) with the boolean decoder of
+//! 9.2. Pure syntax: no reference slots, no V4L2 controls.
+//!
+//! It lives in vreq-core because two crates read it: `vreq-codec`'s VP9
+//! codec (every header field, from the container's frames) and `vreq-va`'s
+//! VP9 mapping (the fields VA's `VADecPictureParameterBufferVP9` lacks, from
+//! the frame the client passes as slice data).
 //!
 //! Our own parser rather than `cros-codecs` 0.0.6's `codec::vp9::parser`,
 //! which was checked and found unfit for untrusted input and for the uAPI:
@@ -24,7 +31,7 @@
 //! - profile 0 intra-only frames: BT.601, studio swing, 4:2:0, 8 bit.
 //!
 //! Every read is bounds-checked: malformed input is an [`Err`] with a message,
-//! never a panic.
+//! never a panic; nothing is allocated from a size read from the stream.
 
 /// Number of reference slots (`NUM_REF_FRAMES`).
 pub const NUM_REF_FRAMES: usize = 8;
@@ -103,12 +110,14 @@ pub fn split_superframe(chunk: &[u8]) -> Result<Vec<(usize, usize)>, String> {
 }
 
 /// MSB-first bit reader over one frame (spec 4.9 `f(n)`), bounds-checked.
+/// Used by the uncompressed header; public for tests that write headers.
 pub struct BitReader<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> BitReader<'a> {
+    /// A reader at the first bit (the MSB of `data[0]`).
     pub fn new(data: &'a [u8]) -> Self {
         BitReader { data, pos: 0 }
     }
@@ -118,7 +127,8 @@ impl<'a> BitReader<'a> {
         self.pos
     }
 
-    /// `f(n)`, n ≤ 32.
+    /// `f(n)`, n ≤ 32: the next `n` bits as an unsigned number, MSB first.
+    /// Errors: fewer than `n` bits left (the message names the frame size).
     pub fn f(&mut self, n: u32) -> Result<u32, String> {
         if self.pos + n as usize > self.data.len() * 8 {
             return Err(format!(
@@ -147,19 +157,27 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// Loop filter parameters (spec 6.2.8), as carried between frames.
+/// Loop filter parameters (spec 6.2.8 `loop_filter_params()`, semantics
+/// 7.2.8), as carried between frames.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LoopFilterParams {
+    /// 0..=63.
     pub loop_filter_level: u8,
+    /// 0..=7.
     pub loop_filter_sharpness: u8,
     pub loop_filter_delta_enabled: bool,
     pub loop_filter_delta_update: bool,
-    /// INTRA, LAST, GOLDEN, ALTREF.
+    /// Filter level adjustment per reference frame, indexed INTRA, LAST,
+    /// GOLDEN, ALTREF; -63..=63 (`su(6)`); [1, 0, -1, -1] after
+    /// `setup_past_independence`.
     pub loop_filter_ref_deltas: [i8; 4],
+    /// Filter level adjustment per mode (ZEROMV, other inter modes), -63..=63.
     pub loop_filter_mode_deltas: [i8; 2],
 }
 
-/// Quantization parameters (spec 6.2.9).
+/// Quantization parameters (spec 6.2.9 `quantization_params()`): the base
+/// quantizer index (0..=255) and the `delta_q` adjustments of the Y DC, UV
+/// DC and UV AC indices (-15..=15, `su(4)`; 0 when not coded).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QuantizationParams {
     pub base_q_idx: u8,
@@ -168,18 +186,23 @@ pub struct QuantizationParams {
     pub delta_q_uv_ac: i8,
 }
 
-/// Segmentation parameters (spec 6.2.11), as carried between frames.
+/// Segmentation parameters (spec 6.2.11 `segmentation_params()`), as
+/// carried between frames (see the module docs for what is kept).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SegmentationParams {
     pub segmentation_enabled: bool,
     pub segmentation_update_map: bool,
+    /// Probabilities (1..=255; 255 when not coded) of the segment-id tree.
     pub segmentation_tree_probs: [u8; 7],
+    /// Probabilities (255 when not coded) of the predicted segment-id flag.
     pub segmentation_pred_prob: [u8; 3],
     pub segmentation_temporal_update: bool,
     pub segmentation_update_data: bool,
     pub segmentation_abs_or_delta_update: bool,
     /// `[segment][SEG_LVL_ALT_Q, SEG_LVL_ALT_L, SEG_LVL_REF_FRAME, SEG_LVL_SKIP]`.
     pub feature_enabled: [[bool; 4]; 8],
+    /// Same indices: ALT_Q -255..=255 (`su(8)`), ALT_L -63..=63 (`su(6)`),
+    /// REF_FRAME 0..=3 (`f(2)`), SKIP always 0 (no data).
     pub feature_data: [[i16; 4]; 8],
 }
 
