@@ -905,6 +905,42 @@ pub fn parse_compressed_header(
 /// The syntax structures of `compressed_header()` (spec 6.3), each reading
 /// into the matching [`CompressedHeader`] fields.
 impl CompressedHeader {
+    /// `v4l2_ctrl_vp9_compressed_hdr` (uAPI "ext-ctrls-codec-stateless",
+    /// `V4L2_CID_STATELESS_VP9_COMPRESSED_HDR`) from these deltas, as
+    /// GStreamer's `fill_prob_updates` fills it; `uv_mode` is not in the VP9
+    /// compressed header (6.3) and stays 0. The player's VP9 codec and the VA
+    /// driver's VP9 mapping both send it.
+    pub fn to_v4l2(&self) -> v4l2r::bindings::v4l2_ctrl_vp9_compressed_hdr {
+        let c = self;
+        v4l2r::bindings::v4l2_ctrl_vp9_compressed_hdr {
+            tx_mode: c.tx_mode,
+            tx8: c.tx8,
+            tx16: c.tx16,
+            tx32: c.tx32,
+            coef: c.coef,
+            skip: c.skip,
+            inter_mode: c.inter_mode,
+            interp_filter: c.interp_filter,
+            is_inter: c.is_inter,
+            comp_mode: c.comp_mode,
+            single_ref: c.single_ref,
+            comp_ref: c.comp_ref,
+            y_mode: c.y_mode,
+            partition: c.partition,
+            mv: v4l2r::bindings::v4l2_vp9_mv_probs {
+                joint: c.mv_joint,
+                sign: c.mv_sign,
+                classes: c.mv_classes,
+                class0_bit: c.mv_class0_bit,
+                bits: c.mv_bits,
+                class0_fr: c.mv_class0_fr,
+                fr: c.mv_fr,
+                class0_hp: c.mv_class0_hp,
+                hp: c.mv_hp,
+            },
+            ..Default::default()
+        }
+    }
     /// `read_tx_mode` (6.3.1): ONLY_4X4 when lossless.
     fn read_tx_mode(&mut self, bd: &mut BoolDecoder, lossless: bool) {
         self.tx_mode = if lossless {

@@ -5,7 +5,7 @@
 
 use v4l2r::bindings;
 
-use super::parser::{CompressedHeader, FrameHeader, KEY_FRAME};
+use super::parser::{FrameHeader, KEY_FRAME};
 
 /// The reference timestamps (`v4l2_buffer.timestamp` in ns) of the LAST,
 /// GOLDEN and ALTREF frames: the slot `ref_frame_idx[i]` names, 0 when that
@@ -119,37 +119,4 @@ pub fn frame(h: &FrameHeader, refs: RefTimestamps) -> bindings::v4l2_ctrl_vp9_fr
         f.seg.feature_data[i] = s.feature_data[i];
     }
     f
-}
-
-/// `v4l2_ctrl_vp9_compressed_hdr` from the parsed deltas (`uv_mode` is not in
-/// the VP9 compressed header and stays 0).
-pub fn compressed_hdr(c: &CompressedHeader) -> bindings::v4l2_ctrl_vp9_compressed_hdr {
-    bindings::v4l2_ctrl_vp9_compressed_hdr {
-        tx_mode: c.tx_mode,
-        tx8: c.tx8,
-        tx16: c.tx16,
-        tx32: c.tx32,
-        coef: c.coef,
-        skip: c.skip,
-        inter_mode: c.inter_mode,
-        interp_filter: c.interp_filter,
-        is_inter: c.is_inter,
-        comp_mode: c.comp_mode,
-        single_ref: c.single_ref,
-        comp_ref: c.comp_ref,
-        y_mode: c.y_mode,
-        partition: c.partition,
-        mv: bindings::v4l2_vp9_mv_probs {
-            joint: c.mv_joint,
-            sign: c.mv_sign,
-            classes: c.mv_classes,
-            class0_bit: c.mv_class0_bit,
-            bits: c.mv_bits,
-            class0_fr: c.mv_class0_fr,
-            fr: c.mv_fr,
-            class0_hp: c.mv_class0_hp,
-            hp: c.mv_hp,
-        },
-        ..Default::default()
-    }
 }

@@ -292,9 +292,7 @@ impl Vp9Codec {
         let refs = self.slots.ref_timestamps(&h.ref_frame_idx);
         let mut ctrls = vec![Control::Vp9Frame(Box::new(controls::frame(&h, refs)))];
         if let Some(c) = &probs {
-            ctrls.push(Control::Vp9CompressedHdr(Box::new(
-                controls::compressed_hdr(c),
-            )));
+            ctrls.push(Control::Vp9CompressedHdr(Box::new(c.to_v4l2())));
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
             timestamp_ns,

@@ -352,7 +352,7 @@ fn compressed_header_deltas_round_trip() {
         .flatten()
         .flatten()
         .all(|&v| v == 0));
-    let hdr = controls::compressed_hdr(&c);
+    let hdr = c.to_v4l2();
     assert_eq!(hdr.skip, c.skip);
     assert_eq!(hdr.coef, c.coef);
 

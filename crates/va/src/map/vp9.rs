@@ -426,40 +426,6 @@ pub fn frame(
     f
 }
 
-/// `v4l2_ctrl_vp9_compressed_hdr` from the parsed compressed header (VA
-/// has none of it: VA hardware parses it itself). `uv_mode` is not in the
-/// VP9 compressed header and stays 0, as GStreamer's `fill_prob_updates`.
-pub fn compressed_hdr(c: &CompressedHeader) -> bindings::v4l2_ctrl_vp9_compressed_hdr {
-    bindings::v4l2_ctrl_vp9_compressed_hdr {
-        tx_mode: c.tx_mode,
-        tx8: c.tx8,
-        tx16: c.tx16,
-        tx32: c.tx32,
-        coef: c.coef,
-        skip: c.skip,
-        inter_mode: c.inter_mode,
-        interp_filter: c.interp_filter,
-        is_inter: c.is_inter,
-        comp_mode: c.comp_mode,
-        single_ref: c.single_ref,
-        comp_ref: c.comp_ref,
-        y_mode: c.y_mode,
-        partition: c.partition,
-        mv: bindings::v4l2_vp9_mv_probs {
-            joint: c.mv_joint,
-            sign: c.mv_sign,
-            classes: c.mv_classes,
-            class0_bit: c.mv_class0_bit,
-            bits: c.mv_bits,
-            class0_fr: c.mv_class0_fr,
-            fr: c.mv_fr,
-            class0_hp: c.mv_class0_hp,
-            hp: c.mv_hp,
-        },
-        ..Default::default()
-    }
-}
-
 /// The VP9 [`CodecMap`]. It carries the `vreq_core::vp9` parser state from
 /// frame to frame (the colour config, loop filter deltas, segmentation and
 /// reference slot sizes an inter frame's header leaves uncoded), so a
@@ -516,7 +482,7 @@ impl CodecMap for Vp9Map {
         let hdr = read_headers(&mut state, &pp, bytes)?;
         let controls = vec![
             Control::Vp9Frame(Box::new(frame(&pp, &sp, &hdr.frame, cx.timestamp_of))),
-            Control::Vp9CompressedHdr(Box::new(compressed_hdr(&hdr.compressed))),
+            Control::Vp9CompressedHdr(Box::new(hdr.compressed.to_v4l2())),
         ];
         self.state = state;
         Ok(Mapped {
