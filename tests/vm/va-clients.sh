@@ -1,0 +1,244 @@
+#!/bin/bash
+# va-clients.sh - VA-API clients other than ffmpeg decode through the VA driver
+# (crates/va, vreq_drv_video.so) in the VM: visl decodes, vgem gives the DRM
+# render node a VA display is opened on (the VM has no GPU).
+#
+# Usage: tests/vm/va-clients.sh gst CODEC CLIP
+#        tests/vm/va-clients.sh mpv [-H HWDEC] [-O VO] [-w SECONDS] CLIP WxH
+#        tests/vm/va-clients.sh firefox [-w SECONDS] PAGE.html MEDIA...
+#   CLIP, MEDIA   host paths (copied under target/vm-media/ for the guest)
+#
+# gst CODEC CLIP (CODEC: h264 h265 vp8 vp9 mpeg2): GStreamer's va plugin (the
+#   second VA client, independent of ffmpeg). Checks, in one boot:
+#   - the plugin, scanned into a fresh registry (GST_REGISTRY: the va plugin
+#     registers one element per codec the driver lists at scan time, so a stale
+#     registry would hide or invent elements), has va<CODEC>dec "in vreq VA
+#     driver"; GST_VA_ALL_DRIVERS=1 is needed because the va plugin accepts only
+#     the vendor strings it knows (gstvadisplay.c _gst_va_display_filter_driver);
+#   - filesrc ! parsebin ! va<CODEC>dec ! video/x-raw(memory:VAMemory) !
+#     fakesink silent=false (-v): the caps filter keeps the frames on the VA
+#     surfaces (with fakesink's ANY caps the decoder would negotiate system
+#     memory and download every frame); each decoded buffer that reaches
+#     fakesink is one "last-message = chain" line: their number must equal
+#     ffprobe -count_frames of CLIP (computed here, on the host);
+#   - visl's CAPTURE dequeues (ftrace v4l2_dqbuf) are at least that many: every
+#     output frame went through the driver and visl (more when a codec decodes
+#     frames it does not show, e.g. VP9 show_frame = 0).
+# mpv CLIP WxH: mpv in weston (headless, GL renderer on llvmpipe, /dev/dri hidden
+#   from weston: tests/vm/trixie/PRESENT.md) plays CLIP with the VA driver; a
+#   screenshot after SECONDS (default 25) must show visl's frame at the clip's
+#   displayed size WxH (tests/vm/check-visl-frame.py), mpv must say it uses
+#   the VA hwdec (its "Using hardware decoding (HWDEC)" line), and visl must have
+#   dequeued CAPTURE buffers. HWDEC default vaapi-copy, VO default gpu (see
+#   docs/VA-DRIVER.md "Clients" for why, and what --hwdec=vaapi with
+#   --vo=dmabuf-wayland needs).
+# firefox PAGE MEDIA...: Firefox ESR in weston opens PAGE (which plays MEDIA,
+#   muted autoplay) with VA-API decoding enabled; MOZ_LOG=PlatformDecoderModule:5
+#   must show its FFmpeg decoder initialised VA-API for the video. Exploratory:
+#   prints what Firefox's probes and decoder said (docs/VA-DRIVER.md "Clients").
+#
+# Build the driver first (cargo build -p vreq-va; this script runs
+# scripts/va-driver-dir.sh). Environment: VREQ_CACHE (the VM image), VREQ_VM_LOCK
+# (default /tmp/vreq-vm.lock: one VM at a time). Output and logs in OUTDIR
+# (default /tmp/vreq-va-clients). Exit status: 0 all checks passed, 1 a check
+# failed, 2 usage, else run.sh's status.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+out=${OUTDIR:-/tmp/vreq-va-clients}
+lock=${VREQ_VM_LOCK:-/tmp/vreq-vm.lock}
+usage() { sed -n '2,45p' "$0"; exit 2; }
+vm() { flock "$lock" "$HERE/trixie/run.sh" "$@"; }
+
+cd "$REPO" || exit 2
+drvdir=$(scripts/va-driver-dir.sh) || exit 2
+# the guest sees the repository at /mnt/host
+gdrv=/mnt/host/${drvdir#"$REPO"/}
+mkdir -p "$out" target/vm-media
+
+# frames CLIP: ffprobe's count of the first video stream's frames
+frames() { ffprobe -v error -select_streams v:0 -count_frames \
+  -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+
+cmd_gst() {
+  [ $# = 2 ] || usage
+  local codec=$1 clip=$2 want el base
+  case $codec in h264|h265|vp8|vp9|mpeg2) ;; *) usage ;; esac
+  el=va${codec}dec base=$(basename "$clip")
+  cp "$clip" target/vm-media/ || return 2
+  want=$(frames "$clip") || return 2
+  echo "va-clients gst: $el on $base, ffprobe -count_frames: $want"
+  vm -s "$REPO" -m "visl vgem" -t 600 -- bash -c '
+    el=$1 clip=target/vm-media/$2 want=$3
+    export LIBVA_DRIVERS_PATH=$4 LIBVA_DRIVER_NAME=vreq GST_VA_ALL_DRIVERS=1
+    export GST_REGISTRY=/tmp/va-clients-registry.bin
+    rm -f "$GST_REGISTRY"
+    ln=$(gst-inspect-1.0 "$el" 2>&1 | grep "Long-name")
+    echo "gst-inspect-1.0 $el: ${ln:-not registered}"
+    case $ln in *"in vreq VA driver"*) ;; *) gst-inspect-1.0 va 2>&1 | tail -15; exit 1 ;; esac
+    T=/sys/kernel/tracing
+    echo 0 > $T/tracing_on; echo 0 > $T/events/enable; echo > $T/trace
+    echo 1 > $T/events/v4l2/v4l2_dqbuf/enable; echo 1 > $T/tracing_on
+    timeout 300 gst-launch-1.0 -v filesrc location="$clip" ! parsebin ! "$el" ! \
+      "video/x-raw(memory:VAMemory)" ! fakesink silent=false sync=false > /tmp/gst.log 2>&1
+    rc=$?
+    echo 0 > $T/tracing_on
+    n=$(grep -c "fakesink0: last-message = chain" /tmp/gst.log)
+    dq=$(grep -c "v4l2_dqbuf:.*type = VIDEO_CAPTURE" $T/trace)
+    grep -E "ERROR|WARN|Negotiated caps|^Execution ended" /tmp/gst.log | head -12
+    echo "gst-launch rc $rc; buffers at fakesink $n (ffprobe $want); visl CAPTURE dequeues $dq"
+    [ $rc = 0 ] && [ "$n" = "$want" ] && [ "$dq" -ge "$n" ]' \
+    va-gst "$el" "$base" "$want" "$gdrv"
+}
+
+# weston_guest: the guest script's start: weston headless GL on llvmpipe in a
+# 1024x768 output, /dev/dri hidden from weston (HIDE_DRI=1; VA_CLIENTS_SHOW_DRI=1
+# leaves it visible: Mesa then uses kms_swrast on vgem), the VA driver's
+# environment, visl's CAPTURE dequeues traced (function dequeues)
+weston_guest() {
+  echo '#!/bin/bash'
+  printf 'SHOW_DRI=%q\n' "${VA_CLIENTS_SHOW_DRI:-0}"
+  cat <<'EOF'
+set -u; cd /mnt/host; OUT=/mnt/host; source present/lib.sh
+export VREQ_OUT_W=1024 VREQ_OUT_H=768
+export LIBVA_DRIVERS_PATH=/mnt/host/va LIBVA_DRIVER_NAME=vreq
+if [ "$SHOW_DRI" = 1 ]; then comp_start weston headless gl /mnt/host/weston.log || exit 3
+else HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston.log || exit 3; fi
+T=/sys/kernel/tracing
+echo 0 > $T/tracing_on; echo 0 > $T/events/enable; echo > $T/trace
+echo 1 > $T/events/v4l2/v4l2_dqbuf/enable; echo 1 > $T/tracing_on
+dequeues() { grep -c "v4l2_dqbuf:.*type = VIDEO_CAPTURE" $T/trace; }
+EOF
+}
+
+# prepare_out FILE...: OUTDIR (shared as /mnt/host) with the driver, lib.sh, weston.ini, FILEs
+prepare_out() {
+  rm -rf "$out"; mkdir -p "$out/va" "$out/present"
+  cp "$drvdir/vreq_drv_video.so" "$out/va/" || return 2   # a copy: the symlink would not resolve
+  cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
+  local f; for f in "$@"; do cp "$f" "$out/" || return 2; done
+}
+
+ck() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+
+cmd_mpv() {
+  local hwdec=vaapi-copy vo=gpu wait_s=25 opt OPTIND=1
+  while getopts ":H:O:w:" opt; do
+    case $opt in H) hwdec=$OPTARG ;; O) vo=$OPTARG ;; w) wait_s=$OPTARG ;; *) usage ;; esac
+  done
+  shift $((OPTIND-1)); [ $# = 2 ] || usage
+  local clip=$1 size=$2 base; fail=0
+  base=$(basename "$clip")
+  prepare_out "$clip" || return 2
+  { weston_guest
+    printf 'WAIT=%q HWDEC=%q VO=%q CLIP=%q\n' "$wait_s" "$hwdec" "$vo" "$base"
+    cat <<'EOF'
+echo "== mpv --hwdec=$HWDEC --vo=$VO $CLIP"
+mpv --no-config -v --hwdec="$HWDEC" --vo="$VO" --vaapi-device=/dev/dri/renderD128 \
+  --no-audio --no-osc --osd-level=0 --keep-open=yes --loop-file=inf "$CLIP" > mpv.log 2>&1 &
+pid=$!
+sleep "$WAIT"
+if kill -0 $pid 2>/dev/null; then
+  echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]" | tee mpv.dmabufs
+  shot mpv
+  kill -TERM $pid; wait $pid; echo "  mpv stopped with SIGTERM: rc $?"
+else
+  wait $pid; echo "  mpv exited before the screenshot: rc $?"; shot mpv-after-exit
+fi
+echo 0 > $T/tracing_on
+echo "visl CAPTURE dequeues: $(dequeues)" | tee mpv.dequeues
+comp_stop
+EOF
+  } > "$out/guest.sh"
+  vm -T -M 3072 -t 600 -s "$out" -m "visl vgem" -- bash guest.sh || return $?
+  echo "-- mpv said (VA / hwdec / errors):"
+  grep -aiE 'vaapi|hwdec|hardware|libva|\[vo|error|fail' "$out/mpv.log" | grep -av 'Setting option' |
+    head -40 | sed 's/^/   | /'
+  ck "mpv uses the VA hwdec ($hwdec)" "grep -aq 'Using hardware decoding ($hwdec)' '$out/mpv.log'"
+  ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/mpv.dequeues')\" -gt 0 ]"
+  ck "screenshot shows visl's frame at ${size}" \
+    "python3 '$HERE/check-visl-frame.py' '$out/mpv.png' ${size%x*} ${size#*x} > '$out/mpv.check.txt'"
+  sed 's/^/     /' "$out/mpv.check.txt" 2>/dev/null | grep -E '^ *(output|FAIL)'
+  echo "va-clients mpv: results in $out"
+  return $fail
+}
+
+cmd_firefox() {
+  local wait_s=60 opt OPTIND=1
+  while getopts ":w:" opt; do
+    case $opt in w) wait_s=$OPTARG ;; *) usage ;; esac
+  done
+  shift $((OPTIND-1)); [ $# -ge 1 ] || usage
+  local page=$1; fail=0; shift
+  prepare_out "$page" "$@" || return 2
+  { weston_guest
+    printf 'WAIT=%q PAGE=%q\n' "$wait_s" "$(basename "$page")"
+    printf 'SPOOF=%q RDD_SANDBOX=%q MESA_DRIVER=%q\n' "${VA_CLIENTS_SPOOF:-}" \
+      "${VA_CLIENTS_RDD_SANDBOX:-1}" "${VA_CLIENTS_MESA_DRIVER:-}"
+    cat <<'EOF'
+P=/tmp/ffprofile; rm -rf $P; mkdir -p $P
+cat > $P/user.js <<'PREFS'
+user_pref("media.ffmpeg.vaapi.enabled", true);
+user_pref("media.hardware-video-decoding.enabled", true);
+user_pref("media.hardware-video-decoding.force-enabled", true);
+user_pref("widget.dmabuf.force-enabled", true);
+user_pref("media.autoplay.default", 0);
+user_pref("media.autoplay.blocking_policy", 0);
+user_pref("devtools.console.stdout.content", true);
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("browser.aboutwelcome.enabled", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
+user_pref("browser.safebrowsing.update.enabled", false);
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("app.normandy.enabled", false);
+user_pref("extensions.update.enabled", false);
+user_pref("gfx.logging.level", 5);
+PREFS
+# MOZ_DRM_DEVICE: the render node of Firefox's DMABufDevice, on which its RDD process
+# opens the VA display (widget/gtk/DMABufDevice.cpp, VALibWrapper.cpp); without it,
+# the node glxtest found (none on llvmpipe)
+env=(MOZ_LOG="PlatformDecoderModule:5,FFmpegVideo:5,Dmabuf:4" MOZ_GFX_DEBUG=1 MOZ_ENABLE_WAYLAND=1
+     MOZ_DRM_DEVICE=/dev/dri/renderD128)
+[ "$RDD_SANDBOX" = 0 ] && env+=(MOZ_DISABLE_RDD_SANDBOX=1)
+# SPOOF: a GL renderer string for gfxInfo (MOZ_GFX_SPOOF_GL_RENDERER): Firefox calls
+# llvmpipe "not accelerated" and then never probes VA-API (widget/gtk/GfxInfo.cpp)
+[ -n "$SPOOF" ] && env+=(MOZ_GFX_SPOOF_GL_RENDERER="$SPOOF")
+# MESA_DRIVER: Mesa's driver for Firefox's EGL (MESA_LOADER_DRIVER_OVERRIDE, e.g. kms_swrast
+# on vgem: an EGL device with a DRM node, which glxtest reports as DRM_RENDERDEVICE)
+[ -n "$MESA_DRIVER" ] && env+=(MESA_LOADER_DRIVER_OVERRIDE="$MESA_DRIVER")
+echo "== $(firefox-esr --version 2>/dev/null) ${env[*]} file:///mnt/host/$PAGE"
+env "${env[@]}" firefox-esr --no-remote --new-instance --profile $P "file:///mnt/host/$PAGE" > firefox.log 2>&1 &
+pid=$!
+sleep "$WAIT"
+if kill -0 $pid 2>/dev/null; then
+  echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]"
+  shot firefox
+  kill_tree $pid; wait $pid 2>/dev/null
+else
+  wait $pid; echo "  firefox exited before the screenshot: rc $?"
+fi
+echo 0 > $T/tracing_on
+echo "visl CAPTURE dequeues: $(dequeues)" | tee firefox.dequeues
+comp_stop
+EOF
+  } > "$out/guest.sh"
+  vm -T -M 3072 -t 900 -s "$out" -m "visl vgem" -- bash guest.sh || return $?
+  echo "-- Firefox said (gfx probes, PDM, FFmpeg, VA-API):"
+  grep -aE 'vaapi|VA-API|VAAPI|glxtest|GLX_TEST|DRM|FFMPEG|FFmpeg|PlatformDecoderModule|hardware|vreq|libva|console' \
+    "$out/firefox.log" | cut -c1-300 | awk '!seen[$0]++' | head -80 | sed 's/^/   | /'
+  cat "$out/firefox.dequeues"
+  ck "Firefox initialised its VA-API decoder" "grep -aq 'VA-API FFmpeg init successful' '$out/firefox.log'"
+  echo "va-clients firefox: results in $out"
+  return $fail
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+  gst) cmd_gst "$@" ;;
+  mpv) cmd_mpv "$@" ;;
+  firefox) cmd_firefox "$@" ;;
+  *) usage ;;
+esac
