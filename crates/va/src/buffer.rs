@@ -16,6 +16,11 @@ pub const MAX_LIVE_BUFFERS: usize = 4096;
 /// Bytes of all live buffers together at most: 256 MiB.
 pub const MAX_LIVE_BUFFER_BYTES: u64 = 256 << 20;
 
+/// Largest image buffer in bytes (`vaCreateImage` / `vaDeriveImage`): 128
+/// MiB, an 8K (7680 × 4320) P010 picture (99.5 MB) fits. Image buffers
+/// count against [`MAX_LIVE_BUFFERS`] and [`MAX_LIVE_BUFFER_BYTES`] too.
+pub const MAX_IMAGE_BYTES: u64 = 128 << 20;
+
 /// The buffer types `vaCreateBuffer` accepts: what a VLD decoder consumes.
 pub const BUFFER_TYPES: [VABufferType; 5] = [
     sys::VAPictureParameterBufferType,
@@ -88,6 +93,35 @@ impl Buffer {
             storage: v.into_boxed_slice(),
             mapped: false,
         })
+    }
+
+    /// The `VAImageBufferType` buffer of an image (`vaCreateImage`,
+    /// `vaDeriveImage`: va.h "the buffer will be created by the CreateImage
+    /// function"), holding `data` (at most [`MAX_IMAGE_BYTES`], else
+    /// `VA_STATUS_ERROR_ALLOCATION_FAILED`). It belongs to no context
+    /// (`context` is `VA_INVALID_ID`, so `vaRenderPicture` refuses it), is
+    /// one element of `data.len()` bytes, and is mapped like any buffer.
+    pub fn image(data: Vec<u8>) -> Result<Buffer, VAStatus> {
+        let size = u32::try_from(data.len())
+            .ok()
+            .filter(|&n| u64::from(n) <= MAX_IMAGE_BYTES)
+            .ok_or(VA_STATUS_ERROR_ALLOCATION_FAILED)?;
+        Ok(Buffer {
+            context: sys::VA_INVALID_ID,
+            type_: sys::VAImageBufferType,
+            size,
+            num_elements: 1,
+            capacity_elements: 1,
+            storage: data.into_boxed_slice(),
+            mapped: false,
+        })
+    }
+
+    /// The storage box (`vaGetImage` takes it out, writes the image's
+    /// pixels and puts the same box back: its heap block does not move, so a
+    /// pointer `vaMapBuffer` gave stays valid). Callers put back what they take.
+    pub(crate) fn storage_mut(&mut self) -> &mut Box<[u8]> {
+        &mut self.storage
     }
 
     /// Bytes of storage.

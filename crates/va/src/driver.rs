@@ -9,11 +9,13 @@ use std::path::Path;
 use std::collections::HashMap;
 
 use vreq_core::CodecKind;
+use vreq_frame::DecodedFrame;
 use vreq_v4l2::{DecoderDevice, DeviceInfo};
 
 use crate::buffer::{self, Buffer};
 use crate::decode::Decoder;
-use crate::objects::{Heap, HeapFull, BUFFER_IDS, CONFIG_IDS, CONTEXT_IDS, SURFACE_IDS};
+use crate::image::{self, Image};
+use crate::objects::{Heap, HeapFull, BUFFER_IDS, CONFIG_IDS, CONTEXT_IDS, IMAGE_IDS, SURFACE_IDS};
 use crate::picture::Picture;
 use crate::profiles::{self, VaProfileInfo};
 use crate::status::*;
@@ -72,13 +74,15 @@ pub struct Driver {
     devices: Vec<DeviceInfo>,
     profiles: Vec<VAProfile>,
     configs: Heap<Config>,
-    surfaces: Heap<Surface>,
+    pub(crate) surfaces: Heap<Surface>,
     contexts: Heap<Context>,
-    buffers: Heap<Buffer>,
+    pub(crate) buffers: Heap<Buffer>,
     /// Bytes of all live buffers ([`buffer::MAX_LIVE_BUFFER_BYTES`] at most).
-    buffer_bytes: u64,
+    pub(crate) buffer_bytes: u64,
+    /// `vaCreateImage` / `vaDeriveImage` results ([`crate::image`]).
+    pub(crate) images: Heap<Image>,
     /// Whether a served device decodes a 10-bit profile (P010 surfaces).
-    ten_bit: bool,
+    pub(crate) ten_bit: bool,
     /// Largest width and height in pixels over the served devices
     /// ([`surface::max_size_of`]).
     max_size: (u32, u32),
@@ -105,7 +109,7 @@ fn open_session(info: &DeviceInfo, codec: CodecKind) -> Result<Box<dyn DecoderDe
         .map_err(|e| e.to_string())
 }
 
-fn heap_full(_: HeapFull) -> VAStatus {
+pub(crate) fn heap_full(_: HeapFull) -> VAStatus {
     VA_STATUS_ERROR_ALLOCATION_FAILED
 }
 
@@ -176,6 +180,7 @@ impl Driver {
             contexts: Heap::new(CONTEXT_IDS, surface::MAX_LIVE_CONTEXTS),
             buffers: Heap::new(BUFFER_IDS, buffer::MAX_LIVE_BUFFERS),
             buffer_bytes: 0,
+            images: Heap::new(IMAGE_IDS, image::MAX_LIVE_IMAGES),
             ten_bit,
             max_size,
             vendor,
@@ -449,6 +454,18 @@ impl Driver {
             .values_mut()
             .filter_map(|d| d.decoder.as_mut())
             .find(|d| d.timestamp_of(id).is_some())
+    }
+
+    /// The decoded picture `id` holds and the device whose CAPTURE buffer
+    /// it is in (images, export: [`crate::image`], [`crate::export`]).
+    pub(crate) fn picture_of(
+        &self,
+        id: VASurfaceID,
+    ) -> Option<(&DecodedFrame, &dyn DecoderDevice)> {
+        self.decoding
+            .values()
+            .filter_map(|d| d.decoder.as_ref())
+            .find_map(|d| d.frame(id).map(|f| (f, &**d.engine().device())))
     }
 
     /// `vaQuerySurfaceStatus`: `VASurfaceReady` for a surface never rendered

@@ -110,14 +110,18 @@
 pub mod buffer;
 pub mod decode;
 pub mod driver;
+pub mod export;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;
+pub mod image;
 pub mod map;
 pub mod objects;
 pub mod picture;
 pub mod profiles;
 pub mod status;
 pub mod surface;
+#[cfg(test)]
+mod testdev;
 
 pub use ffi::sys;
 pub use ffi::{IMPLEMENTED, INIT_SYMBOL, VA_VERSION};

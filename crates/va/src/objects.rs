@@ -103,6 +103,11 @@ impl<T> Heap<T> {
         self.live.len()
     }
 
+    /// The live objects with their IDs, in ID order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        self.live.iter().map(|(&id, v)| (id, v))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.live.is_empty()
     }

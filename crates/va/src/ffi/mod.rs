@@ -80,6 +80,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "vaBeginPicture",
     "vaRenderPicture",
     "vaEndPicture",
+    "vaCreateImage",
+    "vaDestroyImage",
+    "vaDeriveImage",
+    "vaGetImage",
+    "vaExportSurfaceHandle",
 ];
 
 /// What `pDriverData` points to (Box::into_raw at init, freed by vaTerminate).
@@ -262,6 +267,11 @@ pub(crate) unsafe fn driver_init(
         vt.vaBeginPicture = Some(va_begin_picture);
         vt.vaRenderPicture = Some(va_render_picture);
         vt.vaEndPicture = Some(va_end_picture);
+        vt.vaCreateImage = Some(va_create_image);
+        vt.vaDestroyImage = Some(va_destroy_image);
+        vt.vaDeriveImage = Some(va_derive_image);
+        vt.vaGetImage = Some(va_get_image);
+        vt.vaExportSurfaceHandle = Some(va_export_surface_handle);
 
         c.version_major = VA_VERSION.0 as c_int;
         c.version_minor = VA_VERSION.1 as c_int;
@@ -784,6 +794,159 @@ unsafe extern "C" fn va_buffer_info(
             *to = t;
             *so = s;
             *no = n;
+            Ok(())
+        }))
+    })
+}
+
+/// The `VAImage` libva hands back for an image (va.h `struct _VAImage`:
+/// no palette, reserved fields zero).
+fn va_image_of(id: sys::VAImageID, image: &crate::image::Image) -> sys::VAImage {
+    let l = &image.layout;
+    sys::VAImage {
+        image_id: id,
+        format: VAImageFormat {
+            fourcc: image.format.fourcc,
+            byte_order: image.format.byte_order,
+            bits_per_pixel: image.format.bits_per_pixel,
+            ..Default::default()
+        },
+        buf: image.buf,
+        // ≤ SURFACE_DIM_CAP (16384): fits u16.
+        width: l.width as u16,
+        height: l.height as u16,
+        data_size: l.data_size,
+        num_planes: l.num_planes,
+        pitches: l.pitches,
+        offsets: l.offsets,
+        num_palette_entries: 0,
+        entry_bytes: 0,
+        component_order: [0; 4],
+        va_reserved: [0; 4],
+    }
+}
+
+/// `vaCreateImage`: `format` one of `vaQueryImageFormats`' (its fourcc counts).
+unsafe extern "C" fn va_create_image(
+    ctx: VADriverContextP,
+    format: *mut VAImageFormat,
+    width: c_int,
+    height: c_int,
+    image: *mut sys::VAImage,
+) -> VAStatus {
+    guard("vaCreateImage", || {
+        // SAFETY: libva's context; format and image null or valid (va.h vaCreateImage).
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let (f, o) = unsafe { (out(format)?, out(image)?) };
+            let (id, img) = d.create_image(f.fourcc, width, height)?;
+            *o = va_image_of(id, &img);
+            Ok(())
+        }))
+    })
+}
+
+/// `vaDestroyImage`.
+unsafe extern "C" fn va_destroy_image(ctx: VADriverContextP, image: sys::VAImageID) -> VAStatus {
+    guard("vaDestroyImage", || {
+        // SAFETY: libva's context.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| d.destroy_image(image)))
+    })
+}
+
+/// `vaDeriveImage`.
+unsafe extern "C" fn va_derive_image(
+    ctx: VADriverContextP,
+    surface: VASurfaceID,
+    image: *mut sys::VAImage,
+) -> VAStatus {
+    guard("vaDeriveImage", || {
+        // SAFETY: libva's context; image null or valid (va.h vaDeriveImage).
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            // SAFETY: as above.
+            let o = unsafe { out(image) }?;
+            let (id, img) = d.derive_image(surface)?;
+            *o = va_image_of(id, &img);
+            Ok(())
+        }))
+    })
+}
+
+/// `vaGetImage`: the rectangle `x`, `y`, `width` × `height` of the surface
+/// into the image from its (0, 0).
+unsafe extern "C" fn va_get_image(
+    ctx: VADriverContextP,
+    surface: VASurfaceID,
+    x: c_int,
+    y: c_int,
+    width: c_uint,
+    height: c_uint,
+    image: sys::VAImageID,
+) -> VAStatus {
+    guard("vaGetImage", || {
+        // SAFETY: libva's context.
+        status_of(
+            unsafe { lock(ctx) }.and_then(|mut d| d.get_image(surface, x, y, width, height, image)),
+        )
+    })
+}
+
+/// `vaExportSurfaceHandle`: with `VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2`,
+/// `descriptor` is a `VADRMPRIMESurfaceDescriptor` (va_drmcommon.h); its
+/// fds become the client's.
+unsafe extern "C" fn va_export_surface_handle(
+    ctx: VADriverContextP,
+    surface_id: VASurfaceID,
+    mem_type: u32,
+    flags: u32,
+    descriptor: *mut c_void,
+) -> VAStatus {
+    guard("vaExportSurfaceHandle", || {
+        // SAFETY: libva's context; for DRM_PRIME_2 `descriptor` is null or a
+        // VADRMPRIMESurfaceDescriptor (va.h vaExportSurfaceHandle); other
+        // memory types are refused before it is touched.
+        status_of(unsafe { lock(ctx) }.and_then(|mut d| {
+            if descriptor.is_null() {
+                return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
+            }
+            let desc = d.export_surface_handle(surface_id, mem_type, flags)?;
+            let max = crate::export::MAX_DESCRIPTOR_ENTRIES;
+            if desc.objects.len() > max
+                || desc.layers.len() > max
+                || desc.layers.iter().any(|l| l.planes.len() > max)
+            {
+                return Err(VA_STATUS_ERROR_OPERATION_FAILED);
+            }
+            let mut o = sys::VADRMPRIMESurfaceDescriptor {
+                fourcc: desc.fourcc,
+                width: desc.width,
+                height: desc.height,
+                num_objects: desc.objects.len() as u32,
+                num_layers: desc.layers.len() as u32,
+                ..Default::default()
+            };
+            for (dst, l) in o.layers.iter_mut().zip(&desc.layers) {
+                dst.drm_format = l.drm_format;
+                dst.num_planes = l.planes.len() as u32;
+                for (i, p) in l.planes.iter().enumerate() {
+                    dst.object_index[i] = p.object_index;
+                    dst.offset[i] = p.offset;
+                    dst.pitch[i] = p.pitch;
+                }
+            }
+            for (dst, obj) in o.objects.iter_mut().zip(desc.objects) {
+                dst.size = obj.size;
+                dst.drm_format_modifier = obj.drm_format_modifier;
+                // The fd becomes the client's (va.h: "The exported handles
+                // are owned by the caller").
+                dst.fd = std::os::fd::IntoRawFd::into_raw_fd(obj.fd);
+            }
+            // SAFETY: non-null, a VADRMPRIMESurfaceDescriptor (above).
+            unsafe {
+                descriptor
+                    .cast::<sys::VADRMPRIMESurfaceDescriptor>()
+                    .write(o)
+            };
             Ok(())
         }))
     })

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::profiles;
+use std::os::fd::FromRawFd;
 use std::ptr;
 use vreq_testkit::fake::device_info;
 use vreq_v4l2::profile::for_driver;
@@ -316,7 +317,7 @@ fn config_calls_through_the_vtable() {
             VA_STATUS_ERROR_INVALID_CONFIG
         );
 
-        // pictures on a stale context; images not yet implemented
+        // pictures on a stale context; a bad image; vaPutImage not implemented
         assert_eq!(
             vt.vaBeginPicture.unwrap()(ctx, 0, 0),
             VA_STATUS_ERROR_INVALID_CONTEXT
@@ -331,6 +332,10 @@ fn config_calls_through_the_vtable() {
         );
         assert_eq!(
             vt.vaDestroyImage.unwrap()(ctx, 0),
+            VA_STATUS_ERROR_INVALID_IMAGE
+        );
+        assert_eq!(
+            vt.vaPutImage.unwrap()(ctx, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1),
             VA_STATUS_ERROR_UNIMPLEMENTED
         );
 
@@ -1036,11 +1041,17 @@ fn random_object_calls_give_statuses() {
     let vt = *d.vt();
     let ctx = d.ptr();
     let mut rng = Rng(0x0B1E_C75E_ED00_0002);
+    let mut irng = Rng(0x1A6E_0000_0000_0003);
     let mut surfaces: Vec<VASurfaceID> =
         vec![0, sys::VA_INVALID_ID, crate::objects::SURFACE_IDS.base];
     let mut contexts: Vec<VAContextID> =
         vec![0, sys::VA_INVALID_ID, crate::objects::CONTEXT_IDS.base];
     let mut buffers: Vec<VABufferID> = vec![0, sys::VA_INVALID_ID, crate::objects::BUFFER_IDS.base];
+    let mut images: Vec<sys::VAImageID> =
+        vec![0, sys::VA_INVALID_ID, crate::objects::IMAGE_IDS.base];
+    let coords: Vec<c_int> = vec![-1, 0, 1, 63, 4096, c_int::MAX];
+    // image sides: small ones (images count against the live buffer bytes), bad ones
+    let sides: Vec<c_int> = vec![-1, 0, 1, 63, 64, 16385, c_int::MAX];
     let configs = [config, config + 1, 0];
     let sizes: Vec<u32> = vec![0, 1, 16, 64, 1920, 4096, 70000, u32::MAX];
     let counts: Vec<u32> = vec![0, 1, 2, 4, 1 << 20, u32::MAX];
@@ -1065,8 +1076,10 @@ fn random_object_calls_give_statuses() {
         VA_STATUS_ERROR_SURFACE_BUSY,
         VA_STATUS_ERROR_INVALID_IMAGE_FORMAT,
         VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE,
+        VA_STATUS_ERROR_INVALID_IMAGE,
     ];
     let mut made = 0;
+    let mut images_made = 0;
     for _ in 0..5000 {
         // Arrays of 4 ids: every count passed with a non-null array is ≤ 4.
         let mut ids = [0u32; 4];
@@ -1157,14 +1170,286 @@ fn random_object_calls_give_statuses() {
             }
         };
         assert!(allowed.contains(&s), "status {s:#x}");
+        // The image and export calls, drawn from their own generator so the
+        // calls above stay the sequence they were.
+        // SAFETY: as above; the descriptor and images are valid out-pointers.
+        let s = unsafe {
+            match irng.next() % 5 {
+                0 => {
+                    let mut f = VAImageFormat {
+                        fourcc: irng.pick(&[sys::VA_FOURCC_NV12, sys::VA_FOURCC_P010, 0]),
+                        ..Default::default()
+                    };
+                    let mut img = sys::VAImage::default();
+                    let s = vt.vaCreateImage.unwrap()(
+                        ctx,
+                        &mut f,
+                        irng.pick(&sides),
+                        irng.pick(&sides),
+                        &mut img,
+                    );
+                    if s == VA_STATUS_SUCCESS {
+                        images.push(img.image_id);
+                        buffers.push(img.buf);
+                        images_made += 1;
+                    }
+                    s
+                }
+                1 => vt.vaGetImage.unwrap()(
+                    ctx,
+                    irng.pick(&surfaces),
+                    irng.pick(&coords),
+                    irng.pick(&coords),
+                    irng.pick(&sizes),
+                    irng.pick(&sizes),
+                    irng.pick(&images),
+                ),
+                2 => {
+                    // no surface here holds a picture: derive is not possible
+                    let mut img = sys::VAImage::default();
+                    match vt.vaDeriveImage.unwrap()(ctx, irng.pick(&surfaces), &mut img) {
+                        VA_STATUS_ERROR_OPERATION_FAILED => VA_STATUS_SUCCESS,
+                        s => s,
+                    }
+                }
+                3 => vt.vaDestroyImage.unwrap()(ctx, irng.pick(&images)),
+                _ => {
+                    let mut desc = sys::VADRMPRIMESurfaceDescriptor::default();
+                    vt.vaExportSurfaceHandle.unwrap()(
+                        ctx,
+                        irng.pick(&surfaces),
+                        irng.pick(&[0x4000_0000, 0x2000_0000, 1, 0]),
+                        irng.pick(&[0, 1, 2, 3, 4, 8, 13, u32::MAX]),
+                        (&mut desc as *mut sys::VADRMPRIMESurfaceDescriptor).cast(),
+                    )
+                }
+            }
+        };
+        assert!(allowed.contains(&s), "status {s:#x}");
     }
     assert!(
-        made > 3 && surfaces.len() > 10 && contexts.len() > 3,
-        "{made} buffers, {} surfaces, {} contexts",
+        made > 3 && images_made > 3 && surfaces.len() > 10 && contexts.len() > 3,
+        "{made} buffers, {images_made} images, {} surfaces, {} contexts",
         surfaces.len(),
         contexts.len()
     );
     // SAFETY: initialised.
     let status = unsafe { vt.vaTerminate.unwrap()(ctx) };
     assert_eq!(status, VA_STATUS_SUCCESS);
+}
+
+fn visl() -> Result<Vec<DeviceInfo>, String> {
+    Ok(vec![device_info(for_driver("visl", ""), 0)])
+}
+
+/// The image and export entry points on a surface holding a decoded
+/// picture (a fake visl whose CAPTURE buffers are painted and have files
+/// for dmabufs, `crate::testdev`): the `VAImage` and
+/// `VADRMPRIMESurfaceDescriptor` libva hands back, the pixels through
+/// `vaMapBuffer`, the fds the client owns; null pointers and bad IDs.
+#[test]
+fn images_and_export_through_the_vtable() {
+    use crate::testdev::{decode_idr, h264_context, pattern, visl_driver};
+    let mut disp = Display::new();
+    // SAFETY: a context as libva makes it.
+    assert_eq!(unsafe { driver_init(disp.ptr(), visl) }, VA_STATUS_SUCCESS);
+    let vt = *disp.vt();
+    let ctx = disp.ptr();
+    // The fake devices come in through the driver behind the context; the
+    // picture is decoded with the driver's calls (the vtable's decode path
+    // has its own tests).
+    let (surface, ts) = {
+        // SAFETY: initialised.
+        let mut d = unsafe { lock(ctx) }.unwrap();
+        *d = visl_driver(true, &[]);
+        let s = d
+            .create_surfaces(sys::VA_RT_FORMAT_YUV420, 64, 48, 2, &[])
+            .unwrap();
+        let c = h264_context(&mut d);
+        let ts = decode_idr(&mut d, c, s[0]);
+        (s, ts)
+    };
+    let nv12 = |k: usize| pattern(ts, k);
+    // SAFETY: ctx initialised; every pointer below is valid or null on purpose.
+    unsafe {
+        // vaCreateImage + vaGetImage + vaMapBuffer, as FFmpeg downloads
+        let mut f = VAImageFormat {
+            fourcc: sys::VA_FOURCC_NV12,
+            ..Default::default()
+        };
+        let mut img = sys::VAImage::default();
+        assert_eq!(
+            vt.vaCreateImage.unwrap()(ctx, &mut f, 64, 48, &mut img),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(
+            (
+                img.format.fourcc,
+                img.format.bits_per_pixel,
+                img.format.byte_order
+            ),
+            (sys::VA_FOURCC_NV12, 12, sys::VA_LSB_FIRST)
+        );
+        assert_eq!(
+            (img.width, img.height, img.num_planes, img.data_size),
+            (64, 48, 2, 64 * 48 * 3 / 2)
+        );
+        assert_eq!((img.pitches, img.offsets), ([64, 64, 0], [0, 64 * 48, 0]));
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, surface[0], 0, 0, 64, 48, img.image_id),
+            VA_STATUS_SUCCESS
+        );
+        let mut p: *mut c_void = ptr::null_mut();
+        assert_eq!(
+            vt.vaMapBuffer.unwrap()(ctx, img.buf, &mut p),
+            VA_STATUS_SUCCESS
+        );
+        let bytes = std::slice::from_raw_parts(p.cast::<u8>(), img.data_size as usize);
+        for k in [0, 1, 63, 64, 64 * 48 - 1, 64 * 48, 64 * 48 * 3 / 2 - 1] {
+            assert_eq!(bytes[k], nv12(k), "byte {k}");
+        }
+        assert_eq!(vt.vaUnmapBuffer.unwrap()(ctx, img.buf), VA_STATUS_SUCCESS);
+        // vaDeriveImage: the same pixels, another image and buffer
+        let mut der = sys::VAImage::default();
+        assert_eq!(
+            vt.vaDeriveImage.unwrap()(ctx, surface[0], &mut der),
+            VA_STATUS_SUCCESS
+        );
+        assert!(der.image_id != img.image_id && der.buf != img.buf);
+        assert_eq!(
+            (der.width, der.height, der.format.fourcc),
+            (64, 48, sys::VA_FOURCC_NV12)
+        );
+        assert_eq!(
+            vt.vaMapBuffer.unwrap()(ctx, der.buf, &mut p),
+            VA_STATUS_SUCCESS
+        );
+        let derived = std::slice::from_raw_parts(p.cast::<u8>(), der.data_size as usize);
+        assert_eq!(derived, bytes);
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, surface[0], 0, 0, 64, 48, img.image_id),
+            VA_STATUS_ERROR_SURFACE_BUSY
+        );
+        assert_eq!(
+            vt.vaDestroyImage.unwrap()(ctx, der.image_id),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(
+            vt.vaDestroyImage.unwrap()(ctx, der.image_id),
+            VA_STATUS_ERROR_INVALID_IMAGE
+        );
+        // a surface without a picture: no derive (clients fall back to vaGetImage)
+        assert_eq!(
+            vt.vaDeriveImage.unwrap()(ctx, surface[1], &mut der),
+            VA_STATUS_ERROR_OPERATION_FAILED
+        );
+        // null pointers, bad IDs, oversize rectangles
+        assert_eq!(
+            vt.vaCreateImage.unwrap()(ctx, ptr::null_mut(), 64, 48, &mut img),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaCreateImage.unwrap()(ctx, &mut f, 64, 48, ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaDeriveImage.unwrap()(ctx, surface[0], ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, surface[0], 0, 0, 65, 48, img.image_id),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, 0xdead, 0, 0, 64, 48, img.image_id),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, surface[0], 0, 0, 64, 48, img.image_id + 99),
+            VA_STATUS_ERROR_INVALID_IMAGE
+        );
+
+        // vaExportSurfaceHandle, composed: one NV12 layer in one object
+        let mut desc = sys::VADRMPRIMESurfaceDescriptor::default();
+        let flags = sys::VA_EXPORT_SURFACE_READ_ONLY | sys::VA_EXPORT_SURFACE_COMPOSED_LAYERS;
+        let prime2 = sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2;
+        let export = vt.vaExportSurfaceHandle.unwrap();
+        let dp = (&mut desc as *mut sys::VADRMPRIMESurfaceDescriptor).cast();
+        assert_eq!(
+            export(ctx, surface[0], prime2, flags, dp),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(
+            (
+                desc.fourcc,
+                desc.width,
+                desc.height,
+                desc.num_objects,
+                desc.num_layers
+            ),
+            (sys::VA_FOURCC_NV12, 64, 48, 1, 1)
+        );
+        assert_eq!(
+            (desc.objects[0].size, desc.objects[0].drm_format_modifier),
+            (64 * 48 * 3 / 2, 0)
+        );
+        let l = desc.layers[0];
+        assert_eq!((l.drm_format, l.num_planes), (sys::VA_FOURCC_NV12, 2));
+        assert_eq!((l.offset, l.pitch), ([0, 64 * 48, 0, 0], [64, 64, 0, 0]));
+        // the fd is the client's: a file of its own to close
+        let fd = desc.objects[0].fd;
+        assert!(fd >= 0);
+        let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+        assert!(std::fs::File::from(owned).metadata().unwrap().is_file());
+        // separate layers: R8 + GR88
+        let flags = sys::VA_EXPORT_SURFACE_READ_ONLY | sys::VA_EXPORT_SURFACE_SEPARATE_LAYERS;
+        assert_eq!(
+            export(ctx, surface[0], prime2, flags, dp),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!((desc.num_layers, desc.layers[1].offset[0]), (2, 64 * 48));
+        assert_eq!(
+            (desc.layers[0].drm_format, desc.layers[1].drm_format),
+            (u32::from_le_bytes(*b"R8  "), u32::from_le_bytes(*b"GR88"))
+        );
+        drop(std::os::fd::OwnedFd::from_raw_fd(desc.objects[0].fd));
+        // refused
+        assert_eq!(
+            export(ctx, surface[0], prime2, flags, ptr::null_mut()),
+            VA_STATUS_ERROR_INVALID_PARAMETER
+        );
+        assert_eq!(
+            export(
+                ctx,
+                surface[0],
+                sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME,
+                flags,
+                dp
+            ),
+            VA_STATUS_ERROR_UNSUPPORTED_MEMORY_TYPE
+        );
+        assert_eq!(
+            export(ctx, surface[1], prime2, flags, dp),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            export(
+                ctx,
+                surface[0],
+                prime2,
+                sys::VA_EXPORT_SURFACE_READ_WRITE,
+                dp
+            ),
+            VA_STATUS_ERROR_INVALID_SURFACE
+        );
+        assert_eq!(
+            vt.vaDestroyImage.unwrap()(ctx, img.image_id),
+            VA_STATUS_SUCCESS
+        );
+        assert_eq!(vt.vaTerminate.unwrap()(ctx), VA_STATUS_SUCCESS);
+        assert_eq!(
+            vt.vaGetImage.unwrap()(ctx, surface[0], 0, 0, 64, 48, img.image_id),
+            VA_STATUS_ERROR_INVALID_DISPLAY
+        );
+    }
 }
