@@ -134,7 +134,9 @@ cmd_mpv() {
     printf 'WAIT=%q HWDEC=%q VO=%q CLIP=%q\n' "$wait_s" "$hwdec" "$vo" "$base"
     cat <<'EOF'
 echo "== mpv --hwdec=$HWDEC --vo=$VO $CLIP"
-mpv --no-config -v --hwdec="$HWDEC" --vo="$VO" --vaapi-device=/dev/dri/renderD128 \
+# --vo=gpu: llvmpipe only with --gpu-sw (mpv's auto probe refuses a software renderer)
+gpu=(); [ "$VO" = gpu ] && gpu=(--gpu-context=wayland --gpu-sw=yes)
+mpv --no-config -v --hwdec="$HWDEC" --vo="$VO" "${gpu[@]}" --vaapi-device=/dev/dri/renderD128 \
   --no-audio --no-osc --osd-level=0 --keep-open=yes --loop-file=inf "$CLIP" > mpv.log 2>&1 &
 pid=$!
 sleep "$WAIT"
