@@ -5,8 +5,8 @@
 #
 # Usage: tests/vm/va-clients.sh gst CODEC CLIP
 #        tests/vm/va-clients.sh mpv [-H HWDEC] [-O VO] [-w SECONDS] CLIP WxH
-#        tests/vm/va-clients.sh firefox [-w SECONDS] PAGE.html MEDIA...
-#   CLIP, MEDIA   host paths (copied under target/vm-media/ for the guest)
+#        tests/vm/va-clients.sh firefox [-w SECONDS] CLIP
+#   CLIP          a host path
 #
 # gst CODEC CLIP (CODEC: h264 h265 vp8 vp9 mpeg2): GStreamer's va plugin (the
 #   second VA client, independent of ffmpeg). Checks, in one boot:
@@ -25,30 +25,36 @@
 #     output frame went through the driver and visl (more when a codec decodes
 #     frames it does not show, e.g. VP9 show_frame = 0).
 # mpv CLIP WxH: mpv in weston (headless, GL renderer on llvmpipe, /dev/dri hidden
-#   from weston: tests/vm/trixie/PRESENT.md) plays CLIP with the VA driver; a
-#   screenshot after SECONDS (default 25) must show visl's frame at the clip's
+#   from weston: tests/vm/trixie/PRESENT.md) plays CLIP with the VA driver; one
+#   of three screenshots (after SECONDS, default 25, then 10 s apart) must show
+#   visl's frame at the clip's
 #   displayed size WxH (tests/vm/check-visl-frame.py), mpv must say it uses
 #   the VA hwdec (its "Using hardware decoding (HWDEC)" line), and visl must have
 #   dequeued CAPTURE buffers. HWDEC default vaapi-copy, VO default gpu (see
 #   docs/VA-DRIVER.md "Clients" for why, and what --hwdec=vaapi with
 #   --vo=dmabuf-wayland needs).
-# firefox PAGE MEDIA...: Firefox ESR in weston opens PAGE (which plays MEDIA,
-#   muted autoplay) with VA-API decoding enabled; MOZ_LOG=PlatformDecoderModule:5
-#   must show its FFmpeg decoder initialised VA-API for the video. Exploratory:
-#   prints what Firefox's probes and decoder said (docs/VA-DRIVER.md "Clients").
+# firefox CLIP: Firefox ESR in weston opens tests/vm/va-video.html?src=CLIP
+#   (muted looping autoplay) with VA-API decoding enabled (prefs below); its
+#   FFmpeg decoder must log "VA-API FFmpeg init successful" (MOZ_LOG
+#   PlatformDecoderModule:5, FFmpegVideo:5). Exploratory, not in the tier: in
+#   this VM Firefox does not get there (docs/VA-DRIVER.md "Clients" says what
+#   stops it). Variants through the environment: VA_CLIENTS_SHOW_DRI=1,
+#   VA_CLIENTS_MESA_DRIVER (MESA_LOADER_DRIVER_OVERRIDE), VA_CLIENTS_SPOOF
+#   (MOZ_GFX_SPOOF_GL_RENDERER), VA_CLIENTS_PREFS ("name=value;..."),
+#   VA_CLIENTS_RDD_SANDBOX=0 (MOZ_DISABLE_RDD_SANDBOX=1), VA_CLIENTS_DRM_BIND=1.
 #
 # Build the driver first (cargo build -p vreq-va; this script runs
 # scripts/va-driver-dir.sh). Environment: VREQ_CACHE (the VM image), VREQ_VM_LOCK
-# (default /tmp/vreq-vm.lock: one VM at a time). Output and logs in OUTDIR
+# (a file to flock around each VM boot: one VM at a time on a shared host). Output and logs in OUTDIR
 # (default /tmp/vreq-va-clients). Exit status: 0 all checks passed, 1 a check
 # failed, 2 usage, else run.sh's status.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 out=${OUTDIR:-/tmp/vreq-va-clients}
-lock=${VREQ_VM_LOCK:-/tmp/vreq-vm.lock}
-usage() { sed -n '2,45p' "$0"; exit 2; }
-vm() { flock "$lock" "$HERE/trixie/run.sh" "$@"; }
+lock=${VREQ_VM_LOCK:-}
+usage() { sed -n '2,51p' "$0"; exit 2; }
+vm() { if [ -n "$lock" ]; then flock "$lock" "$HERE/trixie/run.sh" "$@"; else "$HERE/trixie/run.sh" "$@"; fi; }
 
 cd "$REPO" || exit 2
 drvdir=$(scripts/va-driver-dir.sh) || exit 2
@@ -101,7 +107,8 @@ weston_guest() {
   cat <<'EOF'
 set -u; cd /mnt/host; OUT=/mnt/host; source present/lib.sh
 export VREQ_OUT_W=1024 VREQ_OUT_H=768
-export LIBVA_DRIVERS_PATH=/mnt/host/va LIBVA_DRIVER_NAME=vreq
+mkdir -p /tmp/va && cp va/vreq_drv_video.so /tmp/va/
+export LIBVA_DRIVERS_PATH=/tmp/va LIBVA_DRIVER_NAME=vreq
 if [ "$SHOW_DRI" = 1 ]; then comp_start weston headless gl /mnt/host/weston.log || exit 3
 else HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston.log || exit 3; fi
 T=/sys/kernel/tracing
@@ -114,7 +121,9 @@ EOF
 # prepare_out FILE...: OUTDIR (shared as /mnt/host) with the driver, lib.sh, weston.ini, FILEs
 prepare_out() {
   rm -rf "$out"; mkdir -p "$out/va" "$out/present"
-  cp "$drvdir/vreq_drv_video.so" "$out/va/" || return 2   # a copy: the symlink would not resolve
+  # a copy (the symlink would not resolve in the guest) without debug info: the
+  # guest loads it from tmpfs, fast enough for Firefox's vaapitest (2 s timeout)
+  strip --strip-debug -o "$out/va/vreq_drv_video.so" "$drvdir/vreq_drv_video.so" || return 2
   cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
   local f; for f in "$@"; do cp "$f" "$out/" || return 2; done
 }
@@ -137,12 +146,14 @@ echo "== mpv --hwdec=$HWDEC --vo=$VO $CLIP"
 # --vo=gpu: llvmpipe only with --gpu-sw (mpv's auto probe refuses a software renderer)
 gpu=(); [ "$VO" = gpu ] && gpu=(--gpu-context=wayland --gpu-sw=yes)
 mpv --no-config -v --hwdec="$HWDEC" --vo="$VO" "${gpu[@]}" --vaapi-device=/dev/dri/renderD128 \
-  --no-audio --no-osc --osd-level=0 --keep-open=yes --loop-file=inf "$CLIP" > mpv.log 2>&1 &
+  --profile=fast --no-audio --no-osc --osd-level=0 --keep-open=yes --loop-file=inf "$CLIP" > mpv.log 2>&1 &
 pid=$!
 sleep "$WAIT"
 if kill -0 $pid 2>/dev/null; then
   echo "  running after ${WAIT}s; weston holds dmabufs: [$(comp_dmabufs)]" | tee mpv.dmabufs
-  shot mpv
+  # up to three shots 10 s apart: under TCG, llvmpipe renders mpv's frames slowly
+  # and a shot now and then comes back black (also seen with vreqplay's window)
+  for i in 1 2 3; do shot mpv-$i; sleep 10; done
   kill -TERM $pid; wait $pid; echo "  mpv stopped with SIGTERM: rc $?"
 else
   wait $pid; echo "  mpv exited before the screenshot: rc $?"; shot mpv-after-exit
@@ -158,9 +169,13 @@ EOF
     head -40 | sed 's/^/   | /'
   ck "mpv uses the VA hwdec ($hwdec)" "grep -aq 'Using hardware decoding ($hwdec)' '$out/mpv.log'"
   ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/mpv.dequeues')\" -gt 0 ]"
-  ck "screenshot shows visl's frame at ${size}" \
-    "python3 '$HERE/check-visl-frame.py' '$out/mpv.png' ${size%x*} ${size#*x} > '$out/mpv.check.txt'"
-  sed 's/^/     /' "$out/mpv.check.txt" 2>/dev/null | grep -E '^ *(output|FAIL)'
+  local i shots=0
+  for i in 1 2 3; do
+    python3 "$HERE/check-visl-frame.py" "$out/mpv-$i.png" "${size%x*}" "${size#*x}" > "$out/mpv-$i.check.txt"
+    [ $? = 0 ] && shots=$((shots+1))
+    echo "     mpv-$i.png: $(grep -hE '^ *(output|FAIL)' "$out/mpv-$i.check.txt" | head -1)"
+  done
+  ck "a screenshot shows visl's frame at ${size} ($shots of 3)" '[ $shots -gt 0 ]'
   echo "va-clients mpv: results in $out"
   return $fail
 }
@@ -170,13 +185,14 @@ cmd_firefox() {
   while getopts ":w:" opt; do
     case $opt in w) wait_s=$OPTARG ;; *) usage ;; esac
   done
-  shift $((OPTIND-1)); [ $# -ge 1 ] || usage
-  local page=$1; fail=0; shift
-  prepare_out "$page" "$@" || return 2
+  shift $((OPTIND-1)); [ $# = 1 ] || usage
+  local clip=$1; fail=0
+  prepare_out "$HERE/va-video.html" "$clip" || return 2
   { weston_guest
-    printf 'WAIT=%q PAGE=%q\n' "$wait_s" "$(basename "$page")"
-    printf 'SPOOF=%q RDD_SANDBOX=%q MESA_DRIVER=%q\n' "${VA_CLIENTS_SPOOF:-}" \
-      "${VA_CLIENTS_RDD_SANDBOX:-1}" "${VA_CLIENTS_MESA_DRIVER:-}"
+    printf 'WAIT=%q PAGE=%q\n' "$wait_s" "va-video.html?src=$(basename "$clip")"
+    printf 'SPOOF=%q RDD_SANDBOX=%q MESA_DRIVER=%q EXTRA_PREFS=%q\n' "${VA_CLIENTS_SPOOF:-}" \
+      "${VA_CLIENTS_RDD_SANDBOX:-1}" "${VA_CLIENTS_MESA_DRIVER:-}" "${VA_CLIENTS_PREFS:-}"
+    printf 'DRM_BIND=%q\n' "${VA_CLIENTS_DRM_BIND:-0}"
     cat <<'EOF'
 P=/tmp/ffprofile; rm -rf $P; mkdir -p $P
 cat > $P/user.js <<'PREFS'
@@ -198,7 +214,11 @@ user_pref("network.connectivity-service.enabled", false);
 user_pref("app.normandy.enabled", false);
 user_pref("extensions.update.enabled", false);
 user_pref("gfx.logging.level", 5);
+user_pref("media.suspend-background-video.enabled", false);
 PREFS
+# EXTRA_PREFS: more user_pref lines (VA_CLIENTS_PREFS, ";"-separated name=value)
+IFS=';' read -ra extra <<< "$EXTRA_PREFS"
+for kv in "${extra[@]}"; do [ -n "$kv" ] && echo "user_pref(\"${kv%%=*}\", ${kv#*=});" >> $P/user.js; done
 # MOZ_DRM_DEVICE: the render node of Firefox's DMABufDevice, on which its RDD process
 # opens the VA display (widget/gtk/DMABufDevice.cpp, VALibWrapper.cpp); without it,
 # the node glxtest found (none on llvmpipe)
@@ -212,7 +232,12 @@ env=(MOZ_LOG="PlatformDecoderModule:5,FFmpegVideo:5,Dmabuf:4" MOZ_GFX_DEBUG=1 MO
 # on vgem: an EGL device with a DRM node, which glxtest reports as DRM_RENDERDEVICE)
 [ -n "$MESA_DRIVER" ] && env+=(MESA_LOADER_DRIVER_OVERRIDE="$MESA_DRIVER")
 echo "== $(firefox-esr --version 2>/dev/null) ${env[*]} file:///mnt/host/$PAGE"
-env "${env[@]}" firefox-esr --no-remote --new-instance --profile $P "file:///mnt/host/$PAGE" > firefox.log 2>&1 &
+# DRM_BIND=1: Firefox in a mount namespace where /dev/dri/renderD128 is vgem's primary
+# node (card0): kms_swrast can make dumb buffers there (a render node refuses
+# DRM_IOCTL_MODE_CREATE_DUMB), the VA driver does not mind which node it gets
+wrap=(); [ "$DRM_BIND" = 1 ] && wrap=(unshare -m --propagation private sh -c \
+  'mount --bind /dev/dri/card0 /dev/dri/renderD128 && exec "$@"' sh)
+"${wrap[@]}" env "${env[@]}" firefox-esr --no-remote --new-instance --profile $P "file:///mnt/host/$PAGE" > firefox.log 2>&1 &
 pid=$!
 sleep "$WAIT"
 if kill -0 $pid 2>/dev/null; then
