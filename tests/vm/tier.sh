@@ -19,7 +19,8 @@
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #                       lists visl's profiles with VAEntrypointVLD
 #   va-ffmpeg-h264      ffmpeg -hwaccel vaapi decodes gizmo.mp4's 166 frames through it
-#   va-gst-h264         GStreamer vah264dec decodes them too (tests/vm/va-clients.sh)
+#   va-gst-h264(-sysmem) GStreamer vah264dec decodes them too (tests/vm/va-clients.sh),
+#                       into VA surfaces / read back into system memory
 #   va-mpv-h264         mpv --hwdec=vaapi-copy in weston: screenshot shows visl's frame
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
@@ -166,6 +167,9 @@ check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
 #     surfaces (caps video/x-raw(memory:VAMemory)): buffers at fakesink =
 #     ffprobe -count_frames, and at least as many visl CAPTURE dequeues
 check va-gst-h264 tests/vm/va-clients.sh gst h264 "$media/debian-src-firefox-esr/gizmo.mp4"
+#     ... and read back into system memory (-S: caps video/x-raw,format=NV12, the
+#     va plugin downloads each frame with vaDeriveImage / vaGetImage)
+check va-gst-h264-sysmem tests/vm/va-clients.sh gst -S h264 "$media/debian-src-firefox-esr/gizmo.mp4"
 #     ... HEVC, VP8, VP9, MPEG-2: not yet — the driver decodes H.264 only
 #     (vaBeginPicture of the other profiles: VA_STATUS_ERROR_UNIMPLEMENTED, so
 #     the elements register but decode nothing); enable each with its mapping:

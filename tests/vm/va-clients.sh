@@ -3,7 +3,7 @@
 # (crates/va, vreq_drv_video.so) in the VM: visl decodes, vgem gives the DRM
 # render node a VA display is opened on (the VM has no GPU).
 #
-# Usage: tests/vm/va-clients.sh gst CODEC CLIP
+# Usage: tests/vm/va-clients.sh gst [-S] CODEC CLIP
 #        tests/vm/va-clients.sh mpv [-H HWDEC] [-O VO] [-w SECONDS] CLIP WxH
 #        tests/vm/va-clients.sh firefox [-w SECONDS] CLIP
 #   CLIP          a host path
@@ -21,6 +21,9 @@
 #     memory and download every frame); each decoded buffer that reaches
 #     fakesink is one "last-message = chain" line: their number must equal
 #     ffprobe -count_frames of CLIP (computed here, on the host);
+#     With -S the caps filter is video/x-raw,format=NV12 instead: every frame
+#     is read back into system memory (vaDeriveImage or vaGetImage, the va
+#     plugin's choice) before fakesink;
 #   - visl's CAPTURE dequeues (ftrace v4l2_dqbuf) are at least that many: every
 #     output frame went through the driver and visl (more when a codec decodes
 #     frames it does not show, e.g. VP9 show_frame = 0).
@@ -67,15 +70,17 @@ frames() { ffprobe -v error -select_streams v:0 -count_frames \
   -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
 
 cmd_gst() {
+  local caps="video/x-raw(memory:VAMemory)"
+  [ "${1:-}" = -S ] && { caps="video/x-raw,format=NV12"; shift; }
   [ $# = 2 ] || usage
   local codec=$1 clip=$2 want el base
   case $codec in h264|h265|vp8|vp9|mpeg2) ;; *) usage ;; esac
   el=va${codec}dec base=$(basename "$clip")
   cp "$clip" target/vm-media/ || return 2
   want=$(frames "$clip") || return 2
-  echo "va-clients gst: $el on $base, ffprobe -count_frames: $want"
+  echo "va-clients gst: $el ! $caps on $base, ffprobe -count_frames: $want"
   vm -s "$REPO" -m "visl vgem" -t 600 -- bash -c '
-    el=$1 clip=target/vm-media/$2 want=$3
+    el=$1 clip=target/vm-media/$2 want=$3 caps=$5
     export LIBVA_DRIVERS_PATH=$4 LIBVA_DRIVER_NAME=vreq GST_VA_ALL_DRIVERS=1
     export GST_REGISTRY=/tmp/va-clients-registry.bin
     rm -f "$GST_REGISTRY"
@@ -86,15 +91,16 @@ cmd_gst() {
     echo 0 > $T/tracing_on; echo 0 > $T/events/enable; echo > $T/trace
     echo 1 > $T/events/v4l2/v4l2_dqbuf/enable; echo 1 > $T/tracing_on
     timeout 300 gst-launch-1.0 -v filesrc location="$clip" ! parsebin ! "$el" ! \
-      "video/x-raw(memory:VAMemory)" ! fakesink silent=false sync=false > /tmp/gst.log 2>&1
+      "$caps" ! fakesink silent=false sync=false > /tmp/gst.log 2>&1
     rc=$?
     echo 0 > $T/tracing_on
     n=$(grep -c "fakesink0: last-message = chain" /tmp/gst.log)
     dq=$(grep -c "v4l2_dqbuf:.*type = VIDEO_CAPTURE" $T/trace)
-    grep -E "ERROR|WARN|Negotiated caps|^Execution ended" /tmp/gst.log | head -12
+    grep -E "ERROR|WARN|^Execution ended" /tmp/gst.log | head -12
+    grep -m1 "fakesink0: last-message = chain" /tmp/gst.log | cut -c1-200
     echo "gst-launch rc $rc; buffers at fakesink $n (ffprobe $want); visl CAPTURE dequeues $dq"
     [ $rc = 0 ] && [ "$n" = "$want" ] && [ "$dq" -ge "$n" ]' \
-    va-gst "$el" "$base" "$want" "$gdrv"
+    va-gst "$el" "$base" "$want" "$gdrv" "$caps"
 }
 
 # weston_guest: the guest script's start: weston headless GL on llvmpipe in a
