@@ -5,7 +5,7 @@
 #
 # Usage: tests/vm/va-clients.sh gst [-S] CODEC CLIP
 #        tests/vm/va-clients.sh mpv [-H HWDEC] [-O VO] [-w SECONDS] CLIP WxH
-#        tests/vm/va-clients.sh firefox [-w SECONDS] CLIP
+#        tests/vm/va-clients.sh firefox [-w SECONDS] CLIP WxH
 #   CLIP          a host path
 #
 # gst CODEC CLIP (CODEC: h264 h265 vp8 vp9 mpeg2): GStreamer's va plugin (the
@@ -36,15 +36,22 @@
 #   dequeued CAPTURE buffers. HWDEC default vaapi-copy, VO default gpu (see
 #   docs/VA-DRIVER.md "Clients" for why, and what --hwdec=vaapi with
 #   --vo=dmabuf-wayland needs).
-# firefox CLIP: Firefox ESR in weston opens tests/vm/va-video.html?src=CLIP
-#   (muted looping autoplay) with VA-API decoding enabled (prefs below); its
-#   FFmpeg decoder must log "VA-API FFmpeg init successful" (MOZ_LOG
-#   PlatformDecoderModule:5, FFmpegVideo:5). Exploratory, not in the tier: in
-#   this VM Firefox does not get there (docs/VA-DRIVER.md "Clients" says what
-#   stops it). Variants through the environment: VA_CLIENTS_SHOW_DRI=1,
-#   VA_CLIENTS_MESA_DRIVER (MESA_LOADER_DRIVER_OVERRIDE), VA_CLIENTS_SPOOF
-#   (MOZ_GFX_SPOOF_GL_RENDERER), VA_CLIENTS_PREFS ("name=value;..."),
-#   VA_CLIENTS_RDD_SANDBOX=0 (MOZ_DISABLE_RDD_SANDBOX=1), VA_CLIENTS_DRM_BIND=1.
+# firefox [-w SECONDS] CLIP WxH: Firefox ESR (--kiosk) in weston opens
+#   tests/vm/va-video.html?src=CLIP (muted looping autoplay, scaled to fit) with
+#   VA-API decoding; its FFmpeg decoder must log "VA-API FFmpeg init
+#   successful" (MOZ_LOG FFmpegVideo:5), visl must dequeue CAPTURE buffers and
+#   the screenshot after SECONDS (default 100) show visl's frame at WxH's
+#   aspect. The VM has no GPU, so by default Firefox is talked into it
+#   (docs/VA-DRIVER.md "Clients" has why each is needed): weston sees vgem
+#   (VA_CLIENTS_SHOW_DRI=1), the glxtest probe alone runs Mesa's kms_swrast
+#   (VA_CLIENTS_GLXTEST_MESA_DRIVER) so it reports vgem's render node, the GL
+#   renderer name is spoofed (VA_CLIENTS_SPOOF: GfxInfo calls llvmpipe
+#   unaccelerated), hardware WebRender runs on llvmpipe (VA_CLIENTS_PREFS:
+#   "name=value;..." user prefs) and the RDD sandbox is off
+#   (VA_CLIENTS_RDD_SANDBOX=0: sandboxed, the driver's vaInitialize fails).
+#   Set a variable to "" (or SHOW_DRI / RDD_SANDBOX to the other value) to
+#   drop that part; VA_CLIENTS_MESA_DRIVER (all of Firefox) and
+#   VA_CLIENTS_DRM_BIND=1 are further experiments.
 #
 # Build the driver first (cargo build -p vreq-va; this script runs
 # scripts/va-driver-dir.sh). Environment: VREQ_CACHE (the VM image), VREQ_VM_LOCK
@@ -187,18 +194,22 @@ EOF
 }
 
 cmd_firefox() {
-  local wait_s=60 opt OPTIND=1
+  local wait_s=100 opt OPTIND=1
   while getopts ":w:" opt; do
     case $opt in w) wait_s=$OPTARG ;; *) usage ;; esac
   done
-  shift $((OPTIND-1)); [ $# = 1 ] || usage
-  local clip=$1; fail=0
+  shift $((OPTIND-1)); [ $# = 2 ] || usage
+  local clip=$1 size=$2; fail=0
+  # the defaults that make Firefox use VA-API in this VM (see the header)
+  : "${VA_CLIENTS_SHOW_DRI=1}" "${VA_CLIENTS_GLXTEST_MESA_DRIVER=kms_swrast}"
+  : "${VA_CLIENTS_SPOOF=vreq-spoofed}" "${VA_CLIENTS_RDD_SANDBOX=0}"
+  : "${VA_CLIENTS_PREFS=gfx.webrender.all=true;gfx.webrender.software=false;gfx.webrender.reject-software-driver=false}"
   prepare_out "$HERE/va-video.html" "$clip" || return 2
   { weston_guest
     printf 'WAIT=%q PAGE=%q\n' "$wait_s" "va-video.html?src=$(basename "$clip")"
     printf 'SPOOF=%q RDD_SANDBOX=%q MESA_DRIVER=%q EXTRA_PREFS=%q\n' "${VA_CLIENTS_SPOOF:-}" \
       "${VA_CLIENTS_RDD_SANDBOX:-1}" "${VA_CLIENTS_MESA_DRIVER:-}" "${VA_CLIENTS_PREFS:-}"
-    printf 'DRM_BIND=%q\n' "${VA_CLIENTS_DRM_BIND:-0}"
+    printf 'DRM_BIND=%q GLXTEST_MESA_DRIVER=%q\n' "${VA_CLIENTS_DRM_BIND:-0}" "${VA_CLIENTS_GLXTEST_MESA_DRIVER:-}"
     cat <<'EOF'
 P=/tmp/ffprofile; rm -rf $P; mkdir -p $P
 cat > $P/user.js <<'PREFS'
@@ -238,12 +249,21 @@ env=(MOZ_LOG="PlatformDecoderModule:5,FFmpegVideo:5,Dmabuf:4" MOZ_GFX_DEBUG=1 MO
 # on vgem: an EGL device with a DRM node, which glxtest reports as DRM_RENDERDEVICE)
 [ -n "$MESA_DRIVER" ] && env+=(MESA_LOADER_DRIVER_OVERRIDE="$MESA_DRIVER")
 echo "== $(firefox-esr --version 2>/dev/null) ${env[*]} file:///mnt/host/$PAGE"
+# GLXTEST_MESA_DRIVER: Mesa's driver for Firefox's glxtest probe only (the probe
+# binary replaced by a wrapper that sets MESA_LOADER_DRIVER_OVERRIDE; the guest's
+# root file system is a throw-away snapshot): glxtest then reports the DRM device
+# while Firefox itself renders with whatever Mesa picks (llvmpipe)
+if [ -n "$GLXTEST_MESA_DRIVER" ]; then
+  g=/usr/lib/firefox-esr/glxtest
+  mv $g $g.real && printf '#!/bin/sh\nMESA_LOADER_DRIVER_OVERRIDE=%s exec %s.real "$@"\n' \
+    "$GLXTEST_MESA_DRIVER" $g > $g && chmod 755 $g
+fi
 # DRM_BIND=1: Firefox in a mount namespace where /dev/dri/renderD128 is vgem's primary
 # node (card0): kms_swrast can make dumb buffers there (a render node refuses
 # DRM_IOCTL_MODE_CREATE_DUMB), the VA driver does not mind which node it gets
 wrap=(); [ "$DRM_BIND" = 1 ] && wrap=(unshare -m --propagation private sh -c \
   'mount --bind /dev/dri/card0 /dev/dri/renderD128 && exec "$@"' sh)
-"${wrap[@]}" env "${env[@]}" firefox-esr --no-remote --new-instance --profile $P "file:///mnt/host/$PAGE" > firefox.log 2>&1 &
+"${wrap[@]}" env "${env[@]}" firefox-esr --kiosk --no-remote --new-instance --profile $P "file:///mnt/host/$PAGE" > firefox.log 2>&1 &
 pid=$!
 sleep "$WAIT"
 if kill -0 $pid 2>/dev/null; then
@@ -264,6 +284,10 @@ EOF
     "$out/firefox.log" | cut -c1-300 | awk '!seen[$0]++' | head -80 | sed 's/^/   | /'
   cat "$out/firefox.dequeues"
   ck "Firefox initialised its VA-API decoder" "grep -aq 'VA-API FFmpeg init successful' '$out/firefox.log'"
+  ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/firefox.dequeues')\" -gt 0 ]"
+  ck "screenshot shows visl's frame at ${size}" \
+    "python3 '$HERE/check-visl-frame.py' '$out/firefox.png' ${size%x*} ${size#*x} > '$out/firefox.check.txt'"
+  sed 's/^/     /' "$out/firefox.check.txt" 2>/dev/null | grep -E '^ *(output|FAIL)'
   echo "va-clients firefox: results in $out"
   return $fail
 }
