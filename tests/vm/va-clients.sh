@@ -50,8 +50,9 @@
 #   "name=value;..." user prefs) and the RDD sandbox is off
 #   (VA_CLIENTS_RDD_SANDBOX=0: sandboxed, the driver's vaInitialize fails).
 #   Set a variable to "" (or SHOW_DRI / RDD_SANDBOX to the other value) to
-#   drop that part; VA_CLIENTS_MESA_DRIVER (all of Firefox) and
-#   VA_CLIENTS_DRM_BIND=1 are further experiments.
+#   drop that part; VA_CLIENTS_MESA_DRIVER (all of Firefox),
+#   VA_CLIENTS_DRM_BIND=1 and VA_CLIENTS_SYSTEM_DRIVER=1 (the driver in
+#   /usr/lib/x86_64-linux-gnu/dri, for the sandboxed RDD) are further experiments.
 #
 # Build the driver first (cargo build -p vreq-va; this script runs
 # scripts/va-driver-dir.sh). Environment: VREQ_CACHE (the VM image), VREQ_VM_LOCK
@@ -210,6 +211,7 @@ cmd_firefox() {
     printf 'SPOOF=%q RDD_SANDBOX=%q MESA_DRIVER=%q EXTRA_PREFS=%q\n' "${VA_CLIENTS_SPOOF:-}" \
       "${VA_CLIENTS_RDD_SANDBOX:-1}" "${VA_CLIENTS_MESA_DRIVER:-}" "${VA_CLIENTS_PREFS:-}"
     printf 'DRM_BIND=%q GLXTEST_MESA_DRIVER=%q\n' "${VA_CLIENTS_DRM_BIND:-0}" "${VA_CLIENTS_GLXTEST_MESA_DRIVER:-}"
+    printf 'SYSTEM_DRIVER=%q\n' "${VA_CLIENTS_SYSTEM_DRIVER:-0}"
     cat <<'EOF'
 P=/tmp/ffprofile; rm -rf $P; mkdir -p $P
 cat > $P/user.js <<'PREFS'
@@ -241,7 +243,13 @@ for kv in "${extra[@]}"; do [ -n "$kv" ] && echo "user_pref(\"${kv%%=*}\", ${kv#
 # the node glxtest found (none on llvmpipe)
 env=(MOZ_LOG="PlatformDecoderModule:5,FFmpegVideo:5,Dmabuf:4" MOZ_GFX_DEBUG=1 MOZ_ENABLE_WAYLAND=1
      MOZ_DRM_DEVICE=/dev/dri/renderD128)
-[ "$RDD_SANDBOX" = 0 ] && env+=(MOZ_DISABLE_RDD_SANDBOX=1)
+# SYSTEM_DRIVER=1: the driver in Debian's libva directory (the sandboxed RDD process
+# may load libraries from there, not from /tmp), LIBVA_DRIVERS_PATH unset
+if [ "$SYSTEM_DRIVER" = 1 ]; then
+  cp /tmp/va/vreq_drv_video.so /usr/lib/x86_64-linux-gnu/dri/ && unset LIBVA_DRIVERS_PATH
+fi
+# with the RDD sandbox on, MOZ_SANDBOX_LOGGING=1 logs what it denies
+if [ "$RDD_SANDBOX" = 0 ]; then env+=(MOZ_DISABLE_RDD_SANDBOX=1); else env+=(MOZ_SANDBOX_LOGGING=1); fi
 # SPOOF: a GL renderer string for gfxInfo (MOZ_GFX_SPOOF_GL_RENDERER): Firefox calls
 # llvmpipe "not accelerated" and then never probes VA-API (widget/gtk/GfxInfo.cpp)
 [ -n "$SPOOF" ] && env+=(MOZ_GFX_SPOOF_GL_RENDERER="$SPOOF")
