@@ -73,9 +73,10 @@ drvdir=$(scripts/va-driver-dir.sh) || exit 2
 gdrv=/mnt/host/${drvdir#"$REPO"/}
 mkdir -p "$out" target/vm-media
 
-# frames CLIP: ffprobe's count of the first video stream's frames
+# frames CLIP: ffprobe's count of the first video stream's frames (its csv
+# line may end in a comma: "249," for an MKV stream with side data)
 frames() { ffprobe -v error -select_streams v:0 -count_frames \
-  -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+  -show_entries stream=nb_read_frames -of csv=p=0 "$1" | sed -n '1{s/,.*//;p;}'; }
 
 cmd_gst() {
   local caps="video/x-raw(memory:VAMemory)"
