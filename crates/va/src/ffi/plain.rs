@@ -81,7 +81,6 @@ macro_rules! union_value {
     ($($(#[$doc:meta])* $name:ident($t:ty) -> $field:ident: $int:ty;)*) => {
         $(
             $(#[$doc])*
-            #[allow(dead_code)] // each codec module of crate::map uses its own
             pub(crate) fn $name(p: &$t) -> $int {
                 // SAFETY: the union's members are a bit-field struct of
                 // integers and `value`, covering the same bytes: reading
