@@ -30,6 +30,7 @@
 #                       decode a clip each too (tests/vm/va-clients.sh),
 #                       into VA surfaces / read back into system memory
 #   va-mpv-h264         mpv --hwdec=vaapi-copy in weston: screenshot shows visl's frame
+#   va-firefox-h264/-vp9  Firefox ESR plays an MP4 and a WebM page through it
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
 set -uo pipefail
@@ -240,9 +241,16 @@ check va-gst-mpeg2 tests/vm/va-clients.sh gst mpeg2 "$media/remuxed-by-us/movie-
 #     (--hwdec=vaapi with --vo=dmabuf-wayland or --vo=gpu: docs/VA-DRIVER.md
 #     "Clients" says why not in this VM yet)
 check va-mpv-h264 tests/vm/va-clients.sh mpv "$media/debian-src-firefox-esr/gizmo.mp4" 560x320
-# (Firefox ESR through the driver: tests/vm/va-clients.sh firefox CLIP WxH, by
-#  hand — about 3.5 min under TCG and only with the workarounds listed in
-#  docs/VA-DRIVER.md "Clients in the VM"; not a tier check)
+# 4e. Firefox ESR (153) in weston plays a local MP4 (H.264) and WebM (VP9) page
+#     (tests/vm/va-video.html) through the driver: its FFmpeg decoder logs
+#     "VA-API FFmpeg init successful", visl dequeues CAPTURE buffers, one of
+#     three screenshots shows visl's frame at the clip's aspect. The VM has no
+#     GPU, so Firefox is talked into it (glxtest on kms_swrast over vgem, the
+#     llvmpipe renderer name spoofed, hardware WebRender on llvmpipe, the RDD
+#     sandbox off: tests/vm/va-clients.sh's header, docs/VA-DRIVER.md
+#     "Clients in the VM"). About 3.5 min each under TCG.
+check va-firefox-h264 tests/vm/va-clients.sh firefox "$media/debian-src-firefox-esr/gizmo.mp4" 560x320
+check va-firefox-vp9 tests/vm/va-clients.sh firefox "$media/debian-src-firefox-esr/gizmo.webm" 560x320
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
