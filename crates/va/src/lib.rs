@@ -124,6 +124,10 @@
 //! refuses a render target bound to another live context with
 //! `VA_STATUS_ERROR_SURFACE_BUSY`.
 //!
+//! # Logging
+//! Silent by default; `VREQ_LOG` (else `RUST_LOG`) set to a tracing filter
+//! (`warn`, `debug`, `vreq_drv_video=trace`) logs to stderr ([`log`]).
+//!
 //! # Safety
 //! `unsafe` lives in the private `ffi` module only (bindings, entry points),
 //! each block with its `// SAFETY:` line (the bitfield accessors bindgen
@@ -152,6 +156,7 @@ pub mod export;
 #[allow(unsafe_code)] // the C ABI: libva's structs and the exported entry points
 mod ffi;
 pub mod image;
+pub mod log;
 pub mod map;
 pub mod objects;
 pub mod picture;

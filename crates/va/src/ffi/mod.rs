@@ -229,6 +229,7 @@ pub(crate) unsafe fn driver_init(
     discover: fn() -> Result<Vec<DeviceInfo>, String>,
 ) -> VAStatus {
     guard("vaDriverInit", || {
+        crate::log::init_from_env();
         if ctx.is_null() {
             return VA_STATUS_ERROR_INVALID_DISPLAY;
         }
