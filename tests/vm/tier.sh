@@ -29,7 +29,8 @@
 #   va-gst-h264(-sysmem), -h265, -vp9, -vp8, -mpeg2  GStreamer's va<codec>dec
 #                       decode a clip each too (tests/vm/va-clients.sh),
 #                       into VA surfaces / read back into system memory
-#   va-mpv-h264         mpv --hwdec=vaapi-copy in weston: screenshot shows visl's frame
+#   va-mpv-h264(-vaapi) mpv --hwdec=vaapi-copy / --hwdec=vaapi (zero-copy) in weston:
+#                       screenshot shows visl's frame
 #   va-firefox-h264/-vp9  Firefox ESR plays an MP4 and a WebM page through it
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
@@ -238,9 +239,14 @@ check va-gst-mpeg2 tests/vm/va-clients.sh gst mpeg2 "$media/remuxed-by-us/movie-
 #     --vo=gpu: mpv says "Using hardware decoding (vaapi-copy)" (a software
 #     fallback would not), visl dequeued CAPTURE buffers, one of three
 #     screenshots shows visl's frame at 560x320's aspect.
-#     (--hwdec=vaapi with --vo=dmabuf-wayland or --vo=gpu: docs/VA-DRIVER.md
-#     "Clients" says why not in this VM yet)
 check va-mpv-h264 tests/vm/va-clients.sh mpv "$media/debian-src-firefox-esr/gizmo.mp4" 560x320
+#     ... and zero-copy: --hwdec=vaapi --vo=gpu with weston and mpv seeing vgem's
+#     render node (VA_CLIENTS_SHOW_DRI=1): mpv imports the dmabufs
+#     vaExportSurfaceHandle gives ("Using EGL dmabuf interop via
+#     GL_EXT_EGL_image_storage", "Using hardware decoding (vaapi)"); its format
+#     probe exports a fresh surface (the driver's placeholder dmabuf)
+check va-mpv-h264-vaapi env VA_CLIENTS_SHOW_DRI=1 tests/vm/va-clients.sh mpv -H vaapi -O gpu \
+  "$media/debian-src-firefox-esr/gizmo.mp4" 560x320
 # 4e. Firefox ESR (153) in weston plays a local MP4 (H.264) and WebM (VP9) page
 #     (tests/vm/va-video.html) through the driver: its FFmpeg decoder logs
 #     "VA-API FFmpeg init successful", visl dequeues CAPTURE buffers, one of
