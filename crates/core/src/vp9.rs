@@ -186,6 +186,44 @@ pub struct QuantizationParams {
     pub delta_q_uv_ac: i8,
 }
 
+impl LoopFilterParams {
+    /// `v4l2_vp9_loop_filter` (uAPI "ext-ctrls-codec-stateless", part of
+    /// `v4l2_ctrl_vp9_frame`) of these parameters: deltas, level,
+    /// sharpness, `V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED` / `_UPDATE`.
+    pub fn to_v4l2(&self) -> v4l2r::bindings::v4l2_vp9_loop_filter {
+        use v4l2r::bindings as b;
+        let mut flags = 0;
+        if self.loop_filter_delta_enabled {
+            flags |= b::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED;
+        }
+        if self.loop_filter_delta_update {
+            flags |= b::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_UPDATE;
+        }
+        b::v4l2_vp9_loop_filter {
+            ref_deltas: self.loop_filter_ref_deltas,
+            mode_deltas: self.loop_filter_mode_deltas,
+            level: self.loop_filter_level,
+            sharpness: self.loop_filter_sharpness,
+            flags: flags as u8,
+            ..Default::default()
+        }
+    }
+}
+
+impl QuantizationParams {
+    /// `v4l2_vp9_quantization` (part of `v4l2_ctrl_vp9_frame`) of these
+    /// parameters.
+    pub fn to_v4l2(&self) -> v4l2r::bindings::v4l2_vp9_quantization {
+        v4l2r::bindings::v4l2_vp9_quantization {
+            base_q_idx: self.base_q_idx,
+            delta_q_y_dc: self.delta_q_y_dc,
+            delta_q_uv_dc: self.delta_q_uv_dc,
+            delta_q_uv_ac: self.delta_q_uv_ac,
+            ..Default::default()
+        }
+    }
+}
+
 /// Segmentation parameters (spec 6.2.11 `segmentation_params()`), as
 /// carried between frames (see the module docs for what is kept).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

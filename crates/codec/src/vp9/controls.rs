@@ -74,23 +74,8 @@ pub fn frame(h: &FrameHeader, refs: RefTimestamps) -> bindings::v4l2_ctrl_vp9_fr
     f.golden_frame_ts = refs[1];
     f.alt_frame_ts = refs[2];
 
-    let lf = &h.lf;
-    f.lf.ref_deltas = lf.loop_filter_ref_deltas;
-    f.lf.mode_deltas = lf.loop_filter_mode_deltas;
-    f.lf.level = lf.loop_filter_level;
-    f.lf.sharpness = lf.loop_filter_sharpness;
-    f.lf.flags = (flag(
-        lf.loop_filter_delta_enabled,
-        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED,
-    ) | flag(
-        lf.loop_filter_delta_update,
-        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_UPDATE,
-    )) as u8;
-
-    f.quant.base_q_idx = h.quant.base_q_idx;
-    f.quant.delta_q_y_dc = h.quant.delta_q_y_dc;
-    f.quant.delta_q_uv_dc = h.quant.delta_q_uv_dc;
-    f.quant.delta_q_uv_ac = h.quant.delta_q_uv_ac;
+    f.lf = h.lf.to_v4l2();
+    f.quant = h.quant.to_v4l2();
 
     let s = &h.seg;
     f.seg.flags = (flag(

@@ -352,23 +352,12 @@ pub fn frame(
     f.golden_frame_ts = ref_ts(pp, idx[1], timestamp_of);
     f.alt_frame_ts = ref_ts(pp, idx[2], timestamp_of);
 
-    let lf = &h.lf;
-    f.lf.ref_deltas = lf.loop_filter_ref_deltas;
-    f.lf.mode_deltas = lf.loop_filter_mode_deltas;
+    f.lf = h.lf.to_v4l2();
+    // VA's level and sharpness (equal to the header's: FFmpeg fills them
+    // from it for every frame)
     f.lf.level = pp.filter_level;
     f.lf.sharpness = pp.sharpness_level;
-    f.lf.flags = (flag(
-        lf.loop_filter_delta_enabled,
-        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_ENABLED,
-    ) | flag(
-        lf.loop_filter_delta_update,
-        bindings::V4L2_VP9_LOOP_FILTER_FLAG_DELTA_UPDATE,
-    )) as u8;
-
-    f.quant.base_q_idx = h.quant.base_q_idx;
-    f.quant.delta_q_y_dc = h.quant.delta_q_y_dc;
-    f.quant.delta_q_uv_dc = h.quant.delta_q_uv_dc;
-    f.quant.delta_q_uv_ac = h.quant.delta_q_uv_ac;
+    f.quant = h.quant.to_v4l2();
 
     let s = &h.seg;
     let enabled = pic.segmentation_enabled;
