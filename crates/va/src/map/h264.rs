@@ -17,8 +17,7 @@ use v4l2r::bindings;
 use vreq_core::rbsp::{strip_emulation_prevention, BitReader, RbspError};
 use vreq_core::{CodecKind, Control, StartCode};
 
-use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
-use crate::status::*;
+use super::{BufferStructs, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
 
 use crate::ffi::{h264_pic_fields, h264_seq_fields, read_element};
 use crate::sys::{self, VAPictureH264, VASurfaceID};
@@ -947,15 +946,13 @@ impl CodecMap for H264Map {
         CodecKind::H264
     }
 
-    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
-        match type_ {
-            sys::VAPictureParameterBufferType => {
-                at_least::<sys::VAPictureParameterBufferH264>(element)
-            }
-            sys::VAIQMatrixBufferType => at_least::<sys::VAIQMatrixBufferH264>(element),
-            sys::VASliceParameterBufferType => at_least::<sys::VASliceParameterBufferH264>(element),
-            sys::VASliceDataBufferType => Ok(()),
-            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+    fn buffers(&self) -> BufferStructs {
+        use std::mem::size_of;
+        BufferStructs {
+            picture: size_of::<sys::VAPictureParameterBufferH264>(),
+            iq_matrix: Some(size_of::<sys::VAIQMatrixBufferH264>()),
+            probability: None,
+            slice: size_of::<sys::VASliceParameterBufferH264>(),
         }
     }
 

@@ -57,8 +57,7 @@ use vreq_core::uapi_ext::{
 use vreq_core::{CodecKind, Control, DecodeMode, StartCode};
 
 use super::h264::{slice_bitstream, strip_start_code};
-use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
-use crate::status::*;
+use super::{BufferStructs, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
 
 use crate::ffi::{hevc_long_slice_flags, hevc_pic_fields, hevc_slice_parsing_fields, read_element};
 use crate::sys::{self, VAPictureHEVC, VASurfaceID};
@@ -1470,15 +1469,13 @@ impl CodecMap for HevcMap {
         CodecKind::Hevc
     }
 
-    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
-        match type_ {
-            sys::VAPictureParameterBufferType => {
-                at_least::<sys::VAPictureParameterBufferHEVC>(element)
-            }
-            sys::VAIQMatrixBufferType => at_least::<sys::VAIQMatrixBufferHEVC>(element),
-            sys::VASliceParameterBufferType => at_least::<sys::VASliceParameterBufferHEVC>(element),
-            sys::VASliceDataBufferType => Ok(()),
-            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+    fn buffers(&self) -> BufferStructs {
+        use std::mem::size_of;
+        BufferStructs {
+            picture: size_of::<sys::VAPictureParameterBufferHEVC>(),
+            iq_matrix: Some(size_of::<sys::VAIQMatrixBufferHEVC>()),
+            probability: None,
+            slice: size_of::<sys::VASliceParameterBufferHEVC>(),
         }
     }
 

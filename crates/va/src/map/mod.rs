@@ -14,7 +14,7 @@ use vreq_core::{CodecKind, DecodeJob, DecodeMode, StartCode};
 
 use crate::profiles;
 use crate::status::*;
-use crate::sys::{VABufferType, VAProfile, VASurfaceID};
+use crate::sys::{self, VABufferType, VAProfile, VASurfaceID};
 
 pub mod h264;
 pub mod hevc;
@@ -127,11 +127,30 @@ pub trait CodecMap {
     /// The codec (the device session is opened for it).
     fn kind(&self) -> CodecKind;
 
+    /// The VA structs of the buffer types the codec takes.
+    fn buffers(&self) -> BufferStructs;
+
     /// `vaRenderPicture` of one buffer (a slice parameter buffer: one
-    /// element of it): `Err(VA_STATUS_ERROR_INVALID_PARAMETER)` when too
-    /// short for its struct, `Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE)`
-    /// for a type the codec has no use for.
-    fn check(&self, type_: VABufferType, element: &[u8]) -> Result<(), VAStatus>;
+    /// element of it): `Err(VA_STATUS_ERROR_INVALID_PARAMETER)` when shorter
+    /// than its struct ([`CodecMap::buffers`]),
+    /// `Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE)` for a type the codec has
+    /// no use for. Slice data buffers are taken whatever their size.
+    fn check(&self, type_: VABufferType, element: &[u8]) -> Result<(), VAStatus> {
+        let b = self.buffers();
+        let size = match type_ {
+            sys::VAPictureParameterBufferType => Some(b.picture),
+            sys::VAIQMatrixBufferType => b.iq_matrix,
+            sys::VAProbabilityBufferType => b.probability,
+            sys::VASliceParameterBufferType => Some(b.slice),
+            sys::VASliceDataBufferType => Some(0),
+            _ => None,
+        };
+        match size {
+            None => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+            Some(n) if element.len() < n => Err(VA_STATUS_ERROR_INVALID_PARAMETER),
+            Some(_) => Ok(()),
+        }
+    }
 
     /// The requests of one picture (`vaEndPicture`). On `Err` nothing is
     /// queued and the mapper's state is unchanged.
@@ -150,12 +169,17 @@ pub fn for_profile(profile: VAProfile) -> Option<Box<dyn CodecMap>> {
     }
 }
 
-/// [`CodecMap::check`] for a codec whose buffer types are `T`'s: the
-/// element must be at least `size_of::<T>()` bytes.
-pub(crate) fn at_least<T>(element: &[u8]) -> Result<(), VAStatus> {
-    if element.len() >= std::mem::size_of::<T>() {
-        Ok(())
-    } else {
-        Err(VA_STATUS_ERROR_INVALID_PARAMETER)
-    }
+/// The sizes in bytes of a codec's VA buffer structs (`size_of` of the
+/// `va/va*.h` struct of each buffer type); `None`: the codec takes no buffer
+/// of that type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferStructs {
+    /// `VAPictureParameterBufferType`.
+    pub picture: usize,
+    /// `VAIQMatrixBufferType`.
+    pub iq_matrix: Option<usize>,
+    /// `VAProbabilityBufferType`.
+    pub probability: Option<usize>,
+    /// One element of a `VASliceParameterBufferType` buffer.
+    pub slice: usize,
 }

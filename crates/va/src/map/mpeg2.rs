@@ -26,9 +26,8 @@ use v4l2r::bindings;
 pub use vreq_core::mpeg2video::PictureCodingExtension;
 use vreq_core::{CodecKind, Control, DecodeJob};
 
-use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
+use super::{BufferStructs, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
 use crate::ffi::{mpeg2_picture_coding_extension, read_element};
-use crate::status::*;
 use crate::sys::{self, VASurfaceID};
 
 /// The reference timestamp sent for a missing reference: `u64::MAX`, as
@@ -248,17 +247,13 @@ impl CodecMap for Mpeg2Map {
         CodecKind::Mpeg2
     }
 
-    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
-        match type_ {
-            sys::VAPictureParameterBufferType => {
-                at_least::<sys::VAPictureParameterBufferMPEG2>(element)
-            }
-            sys::VAIQMatrixBufferType => at_least::<sys::VAIQMatrixBufferMPEG2>(element),
-            sys::VASliceParameterBufferType => {
-                at_least::<sys::VASliceParameterBufferMPEG2>(element)
-            }
-            sys::VASliceDataBufferType => Ok(()),
-            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+    fn buffers(&self) -> BufferStructs {
+        use std::mem::size_of;
+        BufferStructs {
+            picture: size_of::<sys::VAPictureParameterBufferMPEG2>(),
+            iq_matrix: Some(size_of::<sys::VAIQMatrixBufferMPEG2>()),
+            probability: None,
+            slice: size_of::<sys::VASliceParameterBufferMPEG2>(),
         }
     }
 

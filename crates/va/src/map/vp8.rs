@@ -39,9 +39,8 @@ use v4l2r::bindings;
 use vreq_core::vp8::parser::{FrameHeader, Parser};
 use vreq_core::{CodecKind, Control, DecodeJob};
 
-use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
+use super::{BufferStructs, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
 use crate::ffi::{read_element, vp8_pic_fields};
-use crate::status::*;
 use crate::sys::{self, VASurfaceID};
 
 /// A picture parameter buffer's bytes as `VAPictureParameterBufferVP8`.
@@ -271,16 +270,13 @@ impl CodecMap for Vp8Map {
         CodecKind::Vp8
     }
 
-    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
-        match type_ {
-            sys::VAPictureParameterBufferType => {
-                at_least::<sys::VAPictureParameterBufferVP8>(element)
-            }
-            sys::VAIQMatrixBufferType => at_least::<sys::VAIQMatrixBufferVP8>(element),
-            sys::VAProbabilityBufferType => at_least::<sys::VAProbabilityDataBufferVP8>(element),
-            sys::VASliceParameterBufferType => at_least::<sys::VASliceParameterBufferVP8>(element),
-            sys::VASliceDataBufferType => Ok(()),
-            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+    fn buffers(&self) -> BufferStructs {
+        use std::mem::size_of;
+        BufferStructs {
+            picture: size_of::<sys::VAPictureParameterBufferVP8>(),
+            iq_matrix: Some(size_of::<sys::VAIQMatrixBufferVP8>()),
+            probability: Some(size_of::<sys::VAProbabilityDataBufferVP8>()),
+            slice: size_of::<sys::VASliceParameterBufferVP8>(),
         }
     }
 

@@ -37,8 +37,7 @@ use v4l2r::bindings;
 use vreq_core::vp9::{self as syntax, CompressedHeader, FrameHeader, ParserState};
 use vreq_core::{CodecKind, Control, DecodeJob};
 
-use super::{at_least, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
-use crate::status::*;
+use super::{BufferStructs, CodecMap, MapContext, MapError, Mapped, PictureFormat, Rendered};
 
 use crate::ffi::{read_element, vp9_pic_fields, vp9_segment_flags};
 use crate::sys::{self, VASurfaceID};
@@ -430,14 +429,13 @@ impl CodecMap for Vp9Map {
         CodecKind::Vp9
     }
 
-    fn check(&self, type_: sys::VABufferType, element: &[u8]) -> Result<(), VAStatus> {
-        match type_ {
-            sys::VAPictureParameterBufferType => {
-                at_least::<sys::VADecPictureParameterBufferVP9>(element)
-            }
-            sys::VASliceParameterBufferType => at_least::<sys::VASliceParameterBufferVP9>(element),
-            sys::VASliceDataBufferType => Ok(()),
-            _ => Err(VA_STATUS_ERROR_UNSUPPORTED_BUFFERTYPE),
+    fn buffers(&self) -> BufferStructs {
+        use std::mem::size_of;
+        BufferStructs {
+            picture: size_of::<sys::VADecPictureParameterBufferVP9>(),
+            iq_matrix: None,
+            probability: None,
+            slice: size_of::<sys::VASliceParameterBufferVP9>(),
         }
     }
 

@@ -1,6 +1,7 @@
 use super::*;
 use crate::ffi::bytes_of;
 use crate::map::RenderedSlice;
+use crate::status::*;
 use crate::sys::{
     _VAPictureParameterBufferVP8__bindgen_ty_1 as PicUnion,
     _VAPictureParameterBufferVP8__bindgen_ty_1__bindgen_ty_1 as PicBits,

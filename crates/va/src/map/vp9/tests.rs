@@ -5,6 +5,7 @@ use crate::decode::Decoder;
 use crate::ffi::bytes_of;
 use crate::map::RenderedSlice;
 use crate::picture::Picture;
+use crate::status::*;
 use crate::sys::{
     _VADecPictureParameterBufferVP9__bindgen_ty_1 as PicUnion,
     _VADecPictureParameterBufferVP9__bindgen_ty_1__bindgen_ty_1 as PicBits,
