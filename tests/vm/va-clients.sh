@@ -145,6 +145,19 @@ prepare_out() {
 
 ck() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
 
+# visl_checks NAME OUT WxH: visl dequeued CAPTURE buffers (OUT/NAME.dequeues)
+# and one of the screenshots OUT/NAME-{1,2,3}.png shows visl's frame at WxH
+visl_checks() {
+  local name=$1 out=$2 size=$3 i shots=0
+  ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/$name.dequeues')\" -gt 0 ]"
+  for i in 1 2 3; do
+    python3 "$HERE/check-visl-frame.py" "$out/$name-$i.png" "${size%x*}" "${size#*x}" > "$out/$name-$i.check.txt"
+    [ $? = 0 ] && shots=$((shots+1))
+    echo "     $name-$i.png: $(grep -hE '^ *(output|FAIL)' "$out/$name-$i.check.txt" | head -1)"
+  done
+  ck "a screenshot shows visl's frame at ${size} ($shots of 3)" '[ $shots -gt 0 ]'
+}
+
 cmd_mpv() {
   local hwdec=vaapi-copy vo=gpu wait_s=25 opt OPTIND=1
   while getopts ":H:O:w:" opt; do
@@ -183,14 +196,7 @@ EOF
   grep -aiE 'vaapi|hwdec|hardware|libva|\[vo|error|fail' "$out/mpv.log" | grep -av 'Setting option' |
     head -40 | sed 's/^/   | /'
   ck "mpv uses the VA hwdec ($hwdec)" "grep -aq 'Using hardware decoding ($hwdec)' '$out/mpv.log'"
-  ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/mpv.dequeues')\" -gt 0 ]"
-  local i shots=0
-  for i in 1 2 3; do
-    python3 "$HERE/check-visl-frame.py" "$out/mpv-$i.png" "${size%x*}" "${size#*x}" > "$out/mpv-$i.check.txt"
-    [ $? = 0 ] && shots=$((shots+1))
-    echo "     mpv-$i.png: $(grep -hE '^ *(output|FAIL)' "$out/mpv-$i.check.txt" | head -1)"
-  done
-  ck "a screenshot shows visl's frame at ${size} ($shots of 3)" '[ $shots -gt 0 ]'
+  visl_checks mpv "$out" "$size"
   echo "va-clients mpv: results in $out"
   return $fail
 }
@@ -293,14 +299,7 @@ EOF
     "$out/firefox.log" | cut -c1-300 | awk '!seen[$0]++' | head -80 | sed 's/^/   | /'
   cat "$out/firefox.dequeues"
   ck "Firefox initialised its VA-API decoder" "grep -aq 'VA-API FFmpeg init successful' '$out/firefox.log'"
-  ck "visl dequeued CAPTURE buffers" "[ \"\$(sed -n 's/.*dequeues: //p' '$out/firefox.dequeues')\" -gt 0 ]"
-  local i shots=0
-  for i in 1 2 3; do
-    python3 "$HERE/check-visl-frame.py" "$out/firefox-$i.png" "${size%x*}" "${size#*x}" > "$out/firefox-$i.check.txt"
-    [ $? = 0 ] && shots=$((shots+1))
-    echo "     firefox-$i.png: $(grep -hE '^ *(output|FAIL)' "$out/firefox-$i.check.txt" | head -1)"
-  done
-  ck "a screenshot shows visl's frame at ${size} ($shots of 3)" '[ $shots -gt 0 ]'
+  visl_checks firefox "$out" "$size"
   echo "va-clients firefox: results in $out"
   return $fail
 }
