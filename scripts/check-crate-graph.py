@@ -31,8 +31,9 @@ ARROWS = {
     "vreq-va": {"vreq-core", "vreq-frame", "vreq-v4l2", "vreq-engine"},
     "vreq-testkit": {"vreq-core", "vreq-frame", "vreq-v4l2"},
     "vreq-oracle": {"vreq-core", "vreq-codec", "vreq-container"},
+    "vreq-audio": {"vreq-core", "vreq-container"},
     "vreqplay": {"vreq-core", "vreq-container", "vreq-codec", "vreq-frame",
-                 "vreq-v4l2", "vreq-engine", "vreq-present"},
+                 "vreq-v4l2", "vreq-engine", "vreq-present", "vreq-audio"},
 }
 # Test-only arrows: what each crate's tests, examples and benches may use.
 DEV_ARROWS = {
@@ -41,6 +42,7 @@ DEV_ARROWS = {
     "vreq-engine": {"vreq-testkit"},
     "vreq-va": {"vreq-testkit", "vreq-codec", "vreq-container"},
     "vreq-oracle": {"vreq-testkit"},
+    "vreq-audio": {"vreq-testkit"},
     "vreqplay": {"vreq-testkit"},
 }
 TEST_ONLY = {"vreq-testkit", "vreq-oracle"}

@@ -251,6 +251,7 @@ fn display_geometry_rules() {
         presentation_window_ns: None,
         pixel_aspect: None,
         crop: None,
+        audio: None,
     };
     let vis = (0, 0, 720, 576);
     // nothing from the container: the bitstream's

@@ -199,6 +199,7 @@ impl AnnexBDemuxer {
                 presentation_window_ns: None,
                 pixel_aspect: None,
                 crop: None,
+                audio: None,
             }],
             buf: Vec::with_capacity(CHUNK),
             head: 0,

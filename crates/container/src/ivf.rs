@@ -141,6 +141,7 @@ impl IvfDemuxer {
             presentation_window_ns: None,
             pixel_aspect: None,
             crop: None,
+            audio: None,
         });
         d.reader
             .seek(SeekFrom::Start(header_len))

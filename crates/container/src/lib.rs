@@ -27,8 +27,9 @@ pub enum TrackCodec {
     Video(CodecKind),
     /// AV1 video (recognised, keyframes found; no stateless AV1 decoder is driven).
     Av1,
-    /// An audio track (codec name as the container spells it, e.g. `A_OPUS`, `mp4a`).
-    Audio(String),
+    /// An audio track: its codec, and in [`TrackInfo::audio`] its rate and
+    /// channels (codec configuration in [`TrackInfo::codec_private`]).
+    Audio(AudioCodec),
     /// Anything else (the container's own codec name).
     Other(String),
 }
@@ -62,6 +63,65 @@ pub fn first_video_track(
                 tracks.iter().map(|t| &t.codec).collect::<Vec<_>>()
             )
         })
+}
+
+/// The codec of an audio track, as the container names it (Matroska
+/// `CodecID`, MP4 sample entry + `esds` `objectTypeIndication`, MPEG-TS
+/// `stream_type`, MPEG-PS `stream_id`), normalised. The audio crate decides
+/// what it decodes; the container only names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudioCodec {
+    /// MPEG-4 AAC (any profile; the AudioSpecificConfig says which).
+    Aac,
+    /// MPEG-1/2 Audio Layer I.
+    Mp1,
+    /// MPEG-1/2 Audio Layer II.
+    Mp2,
+    /// MPEG-1/2 Audio Layer III.
+    Mp3,
+    Vorbis,
+    Opus,
+    Flac,
+    Alac,
+    /// Uncompressed PCM.
+    Pcm(PcmFormat),
+    /// ATSC A/52 (Dolby Digital).
+    Ac3,
+    /// ATSC A/52 Annex E (Dolby Digital Plus).
+    Eac3,
+    /// DTS Coherent Acoustics.
+    Dts,
+    /// Anything else (the container's own codec name, e.g. `A_TRUEHD`).
+    Other(String),
+}
+
+/// Sample format of a PCM track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PcmFormat {
+    /// Bits per sample as stored (8, 16, 24, 32, 64).
+    pub bits: u16,
+    /// IEEE float samples (else integer).
+    pub float: bool,
+    /// Big-endian samples (else little-endian).
+    pub big_endian: bool,
+    /// Signed integer samples (8-bit PCM is usually unsigned).
+    pub signed: bool,
+}
+
+/// What an audio decoder needs from the container besides
+/// [`TrackInfo::codec_private`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AudioParams {
+    /// Samples per second per channel the container states (0 if unknown:
+    /// the codec configuration then says).
+    pub sample_rate: u32,
+    /// Channels the container states (0 if unknown).
+    pub channels: u16,
+    /// Samples per channel, at `sample_rate`, to drop from the start of the
+    /// decoded stream (encoder delay / priming): Matroska `CodecDelay`, the
+    /// Opus header's `pre_skip`, an MP4 edit list's `media_time` on the audio
+    /// track. 0 when the container says nothing.
+    pub skip_samples: u32,
 }
 
 /// One track of a container.
@@ -101,6 +161,18 @@ pub struct TrackInfo {
     /// rectangle (Matroska `PixelCrop{Left,Top,Right,Bottom}`; MP4 `clap`
     /// when it is integral and inside the picture). `None` when none.
     pub crop: Option<Crop>,
+    /// Rate, channels and priming of an audio track; `None` for video and
+    /// other tracks. For audio tracks [`TrackInfo::codec_private`] is
+    /// `CodecPrivate::Raw` holding what FFmpeg calls the codec's
+    /// `extradata`: AAC the AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1),
+    /// Vorbis the three headers Xiph-laced (Matroska `CodecPrivate`), Opus
+    /// the `OpusHead` packet (RFC 7845 5.1; an MP4 `dOps` is rewritten into
+    /// it), FLAC `fLaC` + metadata blocks, ALAC the ALACSpecificConfig;
+    /// `CodecPrivate::None` where every frame carries its configuration
+    /// (MPEG audio, AC-3, E-AC-3, DTS). AAC in ADTS (MPEG-TS / PS) comes as
+    /// raw frames, headers stripped, with an AudioSpecificConfig built from
+    /// the first ADTS header.
+    pub audio: Option<AudioParams>,
 }
 
 /// Pixels to remove from each edge of a picture.

@@ -30,7 +30,8 @@ use std::rc::Rc;
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
 use super::{
-    config, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec, TrackInfo,
+    config, AudioCodec, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec,
+    TrackInfo,
 };
 
 const FORMAT: &str = "Matroska";
@@ -354,7 +355,9 @@ fn codec_id(id: &str, video: bool) -> TrackCodec {
         "V_VP9" => TrackCodec::Video(CodecKind::Vp9),
         "V_MPEG2" => TrackCodec::Video(CodecKind::Mpeg2),
         "V_AV1" => TrackCodec::Av1,
-        a if a.starts_with("A_") || !video && a.is_empty() => TrackCodec::Audio(a.to_string()),
+        a if a.starts_with("A_") || !video && a.is_empty() => {
+            TrackCodec::Audio(AudioCodec::Other(a.to_string()))
+        }
         o => TrackCodec::Other(o.to_string()),
     }
 }
@@ -474,6 +477,7 @@ impl MkvDemuxer {
                 presentation_window_ns: None,
                 pixel_aspect,
                 crop,
+                audio: None,
             });
         }
         Ok(MkvDemuxer {

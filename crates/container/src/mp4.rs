@@ -26,7 +26,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{
-    config, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec, TrackInfo,
+    config, AudioCodec, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec,
+    TrackInfo,
 };
 
 const FORMAT: &str = "MP4";
@@ -584,7 +585,7 @@ impl Mp4Demuxer {
                 (_, b"vp09") => TrackCodec::Video(CodecKind::Vp9),
                 (_, b"vp08") => TrackCodec::Video(CodecKind::Vp8),
                 (_, b"av01") => TrackCodec::Av1,
-                (b"soun", f) => TrackCodec::Audio(fourcc(f)),
+                (b"soun", f) => TrackCodec::Audio(AudioCodec::Other(fourcc(f))),
                 (_, f) => TrackCodec::Other(fourcc(f)),
             };
             let timescale = i128::from(t.timescale.max(1));
@@ -668,6 +669,7 @@ impl Mp4Demuxer {
                 presentation_window_ns,
                 pixel_aspect: t.geometry.0,
                 crop: t.geometry.1,
+                audio: None,
             });
             // Samples after the last one (in decode order) that starts inside
             // the presentation window can neither be shown nor be referenced

@@ -387,6 +387,7 @@ impl<'a> PacketBuilder<'a> {
             presentation_window_ns: None,
             pixel_aspect: None,
             crop: None,
+            audio: None,
         };
         Ok((entries, track))
     }

@@ -484,7 +484,10 @@ fn avc_and_hevc_configuration_records() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(d.tracks[1].codec, TrackCodec::Audio("mp4a".into()));
+    assert_eq!(
+        d.tracks[1].codec,
+        TrackCodec::Audio(vreq_container::AudioCodec::Other("mp4a".into()))
+    );
     let d = demux(&m.join("remuxed-by-us/gizmo_hevc_8bit_420.mkv")).unwrap();
     match &d.tracks[0].codec_private {
         CodecPrivate::Hvcc {
