@@ -96,6 +96,9 @@ struct Shared {
     /// `--volume` 0..=100.
     volume: AtomicU32,
     muted: AtomicBool,
+    /// Held: the callback plays silence and leaves the ring alone (start-up:
+    /// the audio waits for the first video frame, as mpv's does).
+    held: AtomicBool,
     underruns: AtomicU64,
     xruns: AtomicU64,
     clock: AudioClock,
@@ -121,6 +124,7 @@ impl Shared {
             cap_frames: u64::from(rate) * u64::from(RING_MS) / 1000,
             volume: AtomicU32::new(100),
             muted: AtomicBool::new(false),
+            held: AtomicBool::new(false),
             underruns: AtomicU64::new(0),
             xruns: AtomicU64::new(0),
             clock,
@@ -132,6 +136,10 @@ impl Shared {
     /// gain and tells the clock. `at` / `delay` come from cpal.
     fn fill(&self, out: &mut [f32], at: Instant, delay: Duration) {
         let ch = usize::from(self.channels.max(1));
+        if self.held.load(Ordering::Acquire) {
+            out.fill(0.0);
+            return;
+        }
         let want = out.len() / ch;
         let gain = if self.muted.load(Ordering::Relaxed) {
             0.0
@@ -219,6 +227,14 @@ impl RingWriter {
             pos: 0,
         });
         true
+    }
+
+    /// The converter's latency in output frames (`mix::Converter::delay_frames`):
+    /// the clock subtracts it.
+    pub fn set_converter_delay(&self, frames: u64) {
+        self.shared
+            .clock
+            .set_converter_delay(frames, self.shared.rate);
     }
 
     /// Frames queued and not yet played.
@@ -490,6 +506,18 @@ impl AudioOutput {
         Ok(())
     }
 
+    /// Holds the ring: the device plays silence and the clock does not start
+    /// until [`AudioOutput::release`] (the player holds the audio until its
+    /// first video frame is decoded, so the picture starts with the sound).
+    pub fn hold(&self) {
+        self.shared.held.store(true, Ordering::Release);
+    }
+
+    /// Ends [`AudioOutput::hold`]: the next data callback plays the ring.
+    pub fn release(&self) {
+        self.shared.held.store(false, Ordering::Release);
+    }
+
     /// `--volume`, 0..=100 (clamped).
     pub fn set_volume(&self, v: u32) {
         self.shared.volume.store(v.min(100), Ordering::Relaxed);
@@ -513,6 +541,11 @@ impl AudioOutput {
     /// Underruns so far: ring-dry callbacks plus ALSA xruns.
     pub fn underruns(&self) -> u64 {
         self.shared.underruns.load(Ordering::Relaxed) + self.shared.xruns.load(Ordering::Relaxed)
+    }
+
+    /// Whether the writer said the stream's audio has ended ([`RingWriter::finish`]).
+    pub fn ended(&self) -> bool {
+        lock(&self.shared.ring).ended
     }
 
     /// Frames still queued in the ring (not counting the device's buffer).
@@ -639,6 +672,16 @@ mod tests {
         assert_eq!(s.clock.at_ns(t1), Some(4_992_000_000));
         assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
         assert_eq!(w.queued_frames(), 0);
+        // held: silence, the ring is left alone
+        w.push(5_500_000_000, vec![0.7, 0.7]);
+        s.held.store(true, Ordering::Relaxed);
+        let mut out = vec![1f32; 2];
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(out, [0.0, 0.0]);
+        assert_eq!(w.queued_frames(), 1);
+        s.held.store(false, Ordering::Relaxed);
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(out, [0.7, 0.7]);
         // muted: zeros, still consumed
         s.muted.store(true, Ordering::Relaxed);
         w.push(6_000_000_000, vec![0.9, 0.9]);
