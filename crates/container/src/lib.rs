@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
+// ADTS / AC-3 frame headers: used by the MPEG-TS / PS audio (next step).
+#[allow(dead_code)]
+mod audio;
 mod config;
 pub mod ivf;
 pub mod mkv;
@@ -118,9 +121,19 @@ pub struct AudioParams {
     /// Channels the container states (0 if unknown).
     pub channels: u16,
     /// Samples per channel, at `sample_rate`, to drop from the start of the
-    /// decoded stream (encoder delay / priming): Matroska `CodecDelay`, the
-    /// Opus header's `pre_skip`, an MP4 edit list's `media_time` on the audio
-    /// track. 0 when the container says nothing.
+    /// decoded stream (encoder delay / priming). It is the one value the
+    /// decoder applies: for Opus it is the `OpusHead`'s `pre_skip` (48 kHz
+    /// samples; RFC 7845 4.2), whatever the container, and the decoder must
+    /// not drop `pre_skip` again; for other codecs the MP4 audio edit list's
+    /// `media_time` (ISO/IEC 14496-12 8.6.6, converted from the media
+    /// timescale) or Matroska's `CodecDelay` (ns → samples). 0 when the
+    /// container says nothing.
+    ///
+    /// Time axis: a packet's `pts_ns` is the time of the first sample it
+    /// decodes to *before* this drop (FFmpeg's convention: MP4 pts = dts −
+    /// `media_time`, Matroska pts = block time − `CodecDelay`), so the first
+    /// sample kept plays at `first pts + skip_samples / sample_rate`, usually
+    /// the video's start.
     pub skip_samples: u32,
 }
 
