@@ -308,7 +308,8 @@ impl ContainerError {
     }
 }
 
-/// A demuxer: a file's tracks and its packets in file (decode) order.
+/// A demuxer: a file's tracks and its packets in file (decode) order. Every
+/// demuxer of this crate is `Send` ([`open`] returns `Box<dyn Demuxer + Send>`).
 pub trait Demuxer {
     /// All tracks of the file.
     fn tracks(&self) -> &[TrackInfo];
@@ -388,11 +389,12 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-/// Opens `path` with the demuxer its content calls for.
+/// Opens `path` with the demuxer its content calls for. The demuxer is
+/// `Send`: the player runs it on a thread of its own.
 ///
 /// Errors: [`ContainerError::Io`] if it can't be read, [`ContainerError::UnknownFormat`]
 /// if no demuxer recognises it, else whatever the demuxer reports for the header.
-pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
+pub fn open(path: &Path) -> Result<Box<dyn Demuxer + Send>, ContainerError> {
     use std::io::Read;
     let io = |source| ContainerError::Io {
         path: path.to_owned(),
@@ -423,5 +425,20 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    /// Every demuxer can move to the player's demux thread.
+    #[test]
+    fn demuxers_are_send() {
+        fn send<T: Send>() {}
+        send::<super::mp4::Mp4Demuxer>();
+        send::<super::mkv::MkvDemuxer>();
+        send::<super::ivf::IvfDemuxer>();
+        send::<super::annexb::AnnexBDemuxer>();
+        send::<super::mpeg2es::Mpeg2EsDemuxer>();
+        send::<Box<dyn super::Demuxer + Send>>();
     }
 }

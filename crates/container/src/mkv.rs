@@ -27,11 +27,10 @@
 //!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
 //!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
@@ -313,7 +312,20 @@ pub struct MkvDemuxer {
 }
 
 /// Shared log of the reader's recent reads: (file offset, requested length).
-type ReadLog = Rc<Cell<[(u64, usize); READ_LOG]>>;
+/// Shared between the reader (inside the crate's `MatroskaFile`) and the
+/// demuxer; an `Arc<Mutex>` so that the demuxer is `Send` (the player
+/// demuxes on its own thread). Never contended: both sides run on one thread.
+#[derive(Clone, Default)]
+struct ReadLog(Arc<Mutex<[(u64, usize); READ_LOG]>>);
+
+impl ReadLog {
+    fn get(&self) -> [(u64, usize); READ_LOG] {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn set(&self, v: [(u64, usize); READ_LOG]) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = v;
+    }
+}
 
 fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
@@ -322,7 +334,7 @@ fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), Con
         .map_err(|e| ContainerError::io(path, e))?
         .len();
     let patches = prescan(&file, file_size);
-    let log = Rc::new(Cell::new([(0u64, 0usize); READ_LOG]));
+    let log = ReadLog::default();
     let reader = TrackingReader {
         inner: BufReader::new(file),
         pos: 0,
