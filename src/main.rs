@@ -156,15 +156,15 @@ fn main() -> ExitCode {
         keep_open: cli.keep_open,
         fullscreen: cli.fullscreen,
         hwdec_copy: cli.hwdec_copy,
-        audio: AudioOptions {
-            no_audio: cli.no_audio,
-            aid: cli.aid,
-            volume: cli.volume,
-            device: cli.audio_device,
-            untimed: cli.untimed,
-        },
     };
-    match player::play(&opts) {
+    let audio = AudioOptions {
+        no_audio: cli.no_audio,
+        aid: cli.aid,
+        volume: cli.volume,
+        device: cli.audio_device,
+        untimed: cli.untimed,
+    };
+    match player::play(&opts, &audio) {
         Ok(r) => {
             eprintln!(
                 "vreqplay: {} frames output ({} decoded, {} hidden by the edit list, {} bad, {} input units skipped) on {}",

@@ -402,7 +402,6 @@ fn player_hands_out_frames_with_the_shown_geometry() {
             keep_open: false,
             fullscreen: false,
             hwdec_copy: false,
-            audio: Default::default(),
         };
         let mut demux = container::open(&path).unwrap();
         let (track, kind) = pick_track(&path, demux.as_ref()).unwrap();

@@ -94,7 +94,6 @@ fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
         keep_open: false,
         fullscreen: false,
         hwdec_copy: false,
-        audio: Default::default(),
     };
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
@@ -483,7 +482,6 @@ fn y4m_on(profile: &'static Profile, rel: &str, fourcc: &str, ten_bit: bool) {
         keep_open: false,
         fullscreen: false,
         hwdec_copy: false,
-        audio: Default::default(),
     };
     let mut demux = container::open(&path).unwrap();
     let (track, kind) = player::pick_track(&path, demux.as_ref()).unwrap();

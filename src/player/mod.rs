@@ -56,8 +56,6 @@ pub struct PlayOptions {
     /// Never hand the decoder's buffers to the compositor: always convert on
     /// the CPU (`--hwdec-copy`, mpv's `--hwdec=…-copy`).
     pub hwdec_copy: bool,
-    /// Sound: track, device, volume.
-    pub audio: AudioOptions,
 }
 
 /// The sound options (mpv's names).
@@ -224,8 +222,8 @@ pub fn codec_for_track(
 
 /// Whether `opts` allow sound at all: not `--no-audio`, `--untimed` or
 /// `-o file.y4m` (those decode as fast as they can).
-pub fn sound_wanted(opts: &PlayOptions) -> bool {
-    !opts.audio.no_audio && !opts.audio.untimed && !matches!(opts.output, Output::Y4m { .. })
+pub fn sound_wanted(opts: &PlayOptions, audio: &AudioOptions) -> bool {
+    !audio.no_audio && !audio.untimed && !matches!(opts.output, Output::Y4m { .. })
 }
 
 /// Plays `opts.input` to the end (or `max_frames`) on a discovered device,
@@ -233,12 +231,12 @@ pub fn sound_wanted(opts: &PlayOptions) -> bool {
 /// output opens (else one warning line each, and the picture alone). A file
 /// whose video cannot be decoded but whose audio can plays the audio alone
 /// with a warning, as mpv does.
-pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
+pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, PlayError> {
     let mut demux = container::open(&opts.input)?;
     let tracks = demux.tracks().to_vec();
     let mut warnings = Vec::new();
-    let audio_track = if sound_wanted(opts) {
-        match audio::select_audio_track(&tracks, opts.audio.aid) {
+    let audio_track = if sound_wanted(opts, audio) {
+        match audio::select_audio_track(&tracks, audio.aid) {
             Ok(t) => t,
             Err(w) => {
                 tracing::warn!("{w}");
@@ -255,7 +253,7 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     });
     let (track, kind, codec) = match video {
         Ok(v) => v,
-        Err(e) => return play_audio_only(opts, audio_track, e, warnings),
+        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
     };
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
     // File sinks first: an existing -o file is refused before any device is touched.
@@ -276,7 +274,7 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
     };
     let info = match pick_device(&needs, opts.device.as_deref()) {
         Ok(i) => i,
-        Err(e) => return play_audio_only(opts, audio_track, e, warnings),
+        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
     };
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
     let mut sink = match file_sink {
@@ -293,7 +291,8 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         let path = opts.input.clone();
         start_sound(
             opts,
-            Box::new(move || container::open(&path)),
+            audio,
+            Box::new(move || container::open(&path).map(|d| d as Box<dyn container::Demuxer>)),
             Some(track.id),
             &at,
             &mut warnings,
@@ -315,7 +314,7 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
             )
         }
         None => {
-            let pacing = if opts.output == Output::Wayland && !opts.audio.untimed {
+            let pacing = if opts.output == Output::Wayland && !audio.untimed {
                 Pacing::Wall
             } else {
                 Pacing::Unpaced
@@ -392,6 +391,7 @@ impl Drop for Sound {
 /// line in `warnings` (and the log) and `None`: the picture plays alone.
 pub fn start_sound(
     opts: &PlayOptions,
+    audio_opts: &AudioOptions,
     open: queues::OpenDemuxer,
     video: Option<u32>,
     track: &TrackInfo,
@@ -406,7 +406,7 @@ pub fn start_sound(
         warn(audio::unsupported_message(&e, track));
         return None;
     }
-    let output = match audio::open_output(&opts.audio.device, track, opts.audio.volume) {
+    let output = match audio::open_output(&audio_opts.device, track, audio_opts.volume) {
         Ok(o) => o,
         Err(e) => {
             warn(format!("audio: {e}; playing without sound"));
@@ -448,6 +448,7 @@ pub fn start_sound(
 /// there is sound; else fails with `video_err`.
 fn play_audio_only(
     opts: &PlayOptions,
+    audio: &AudioOptions,
     audio_track: Option<TrackInfo>,
     video_err: PlayError,
     mut warnings: Vec<String>,
@@ -458,7 +459,8 @@ fn play_audio_only(
     let path = opts.input.clone();
     let Some(sound) = start_sound(
         opts,
-        Box::new(move || container::open(&path)),
+        audio,
+        Box::new(move || container::open(&path).map(|d| d as Box<dyn container::Demuxer>)),
         None,
         &at,
         &mut warnings,
@@ -764,9 +766,9 @@ pub fn run_with<D: DecoderDevice>(
     let input = &opts.input;
 
     let show = |dec: &mut Engine<D>,
-                    sink: &mut dyn Sink,
-                    report: &mut PlayReport,
-                    pacer: &mut Pacer<'_>|
+                sink: &mut dyn Sink,
+                report: &mut PlayReport,
+                pacer: &mut Pacer<'_>|
      -> Result<Flow, PlayError> {
         while let Some(w) = dec.take_warning() {
             tracing::warn!("{}: track {}: {w}", input.display(), track.id);
@@ -971,18 +973,20 @@ mod tests {
         since_taken: u64,
         pending: Vec<UserCommand>,
         dues: Vec<Instant>,
+        pts: Vec<i64>,
     }
 
     impl Sink for Scripted {
         fn show(
             &mut self,
-            _frame: DecodedFrame,
+            frame: DecodedFrame,
             _src: &dyn FrameSource,
             due: Option<Instant>,
         ) -> Result<(), PresentError> {
             if let Some(d) = due {
                 self.dues.push(d);
             }
+            self.pts.push(frame.pts_ns);
             for &(n, c) in &self.after_show {
                 if n == self.shown {
                     self.pending.push(c);
@@ -1009,6 +1013,42 @@ mod tests {
         }
     }
 
+    fn opts_for(path: &Path, max_frames: Option<u64>) -> PlayOptions {
+        PlayOptions {
+            input: path.to_owned(),
+            output: Output::Null,
+            max_frames,
+            device: None,
+            keep_open: false,
+            fullscreen: false,
+            hwdec_copy: false,
+        }
+    }
+
+    /// bipbop_short_vp8.webm (27 frames, Opus) on a fake visl device through
+    /// `run_with`.
+    fn play_with(
+        sink: &mut Scripted,
+        max_frames: Option<u64>,
+        source: Option<Queues>,
+        pacing: Pacing<'_>,
+    ) -> PlayReport {
+        let path = vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let opts = opts_for(&path, max_frames);
+        let mut demux = container::open(&path).expect("open clip");
+        let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
+        let codec = codec_for_track(&path, &track, kind).expect("codec");
+        let mut dec = Engine::new(
+            codec,
+            FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+        );
+        let mut src = match source {
+            Some(q) => Source::Queued(q),
+            None => Source::Direct(demux.as_mut()),
+        };
+        run_with(&opts, &mut src, &track, &mut dec, sink, pacing).expect("run")
+    }
+
     fn play(sink: &mut Scripted, max_frames: Option<u64>, paced: bool) -> PlayReport {
         let path = vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
         let opts = PlayOptions {
@@ -1019,7 +1059,6 @@ mod tests {
             keep_open: false,
             fullscreen: false,
             hwdec_copy: false,
-            audio: Default::default(),
         };
         let mut demux = container::open(&path).expect("open clip");
         let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
@@ -1091,5 +1130,284 @@ mod tests {
         let r = play(&mut sink, None, false);
         assert_eq!(r.frames_shown, 2);
         assert!(sink.dispatches >= 4);
+    }
+
+    fn clip(rel: &str) -> PathBuf {
+        vreq_testkit::media_dir().join(rel)
+    }
+
+    fn tracks_of(rel: &str) -> Vec<TrackInfo> {
+        container::open(&clip(rel)).expect("open").tracks().to_vec()
+    }
+
+    #[test]
+    fn frames_are_due_by_the_audio_clock() {
+        // a fake clock: 0 ns heard at t0, audio written far ahead (no hold)
+        let clock = AudioClock::new();
+        let t0 = Instant::now() + Duration::from_millis(50);
+        clock.on_callback(&vreq_audio::clock::CallbackInfo {
+            at: t0,
+            delay: Duration::ZERO,
+            first_pts_ns: Some(0),
+            frames: 48_000 * 60,
+            rate: 48_000,
+        });
+        let mut sink = Scripted::default();
+        let start = Instant::now();
+        let r = play_with(
+            &mut sink,
+            Some(10),
+            None,
+            Pacing::Audio {
+                clock,
+                output: None,
+            },
+        );
+        assert_eq!(r.frames_shown, 10);
+        assert_eq!(sink.dues.len(), 10);
+        for (due, pts) in sink.dues.iter().zip(&sink.pts) {
+            let want = t0 + Duration::from_nanos(*pts as u64);
+            let err = if *due > want {
+                *due - want
+            } else {
+                want - *due
+            };
+            assert!(
+                err < Duration::from_micros(50),
+                "pts {pts}: due off by {err:?}"
+            );
+        }
+        // paced in real time: the 10th frame (pts 300 ms at 30 fps) was not shown before it was due
+        let last = *sink.pts.last().unwrap();
+        assert!(last >= 250_000_000, "{:?}", sink.pts);
+        assert!(start.elapsed() >= Duration::from_nanos(last as u64));
+    }
+
+    #[test]
+    fn frames_behind_the_audio_clock_are_due_in_the_past_without_waiting() {
+        let clock = AudioClock::new();
+        let t0 = Instant::now();
+        // 10 s are already heard: every frame is late
+        clock.on_callback(&vreq_audio::clock::CallbackInfo {
+            at: t0,
+            delay: Duration::ZERO,
+            first_pts_ns: Some(10_000_000_000),
+            frames: 48_000 * 60,
+            rate: 48_000,
+        });
+        let mut sink = Scripted::default();
+        let start = Instant::now();
+        let r = play_with(
+            &mut sink,
+            None,
+            None,
+            Pacing::Audio {
+                clock,
+                output: None,
+            },
+        );
+        assert_eq!(r.frames_shown, 27);
+        assert!(sink.dues.iter().all(|d| *d < t0), "all late");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn due_from_clock_is_now_plus_pts_minus_clock() {
+        let now = Instant::now() + Duration::from_secs(100);
+        assert_eq!(
+            due_from_clock(now, 1_000, 41_000),
+            now + Duration::from_nanos(40_000)
+        );
+        assert_eq!(
+            due_from_clock(now, 41_000, 1_000),
+            now - Duration::from_nanos(40_000)
+        );
+    }
+
+    #[test]
+    fn video_from_the_demux_thread_plays_like_the_direct_read() {
+        let path = clip("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let tracks = tracks_of("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let (track, _) = container::first_video_track(&path, &tracks).unwrap();
+        let audio = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("an audio track");
+        let p = path.clone();
+        let (q, h) = queues::spawn_demux(
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            Some(track.id),
+            Some(audio.id),
+        );
+        let mut sink = Scripted::default();
+        let r = play_with(&mut sink, None, Some(q.clone()), Pacing::Unpaced);
+        assert_eq!(r.frames_shown, 27);
+        // the audio queue filled meanwhile, its consumer absent
+        assert!(q.lens().1 > 0);
+        q.stop();
+        h.join().unwrap();
+    }
+
+    use audio::select_audio_track as select_audio;
+
+    #[test]
+    fn aid_numbers_audio_tracks_like_mpv() {
+        let tracks = tracks_of("debian-src-qt6-multimedia/multitrack.mkv");
+        let audio: Vec<u32> = tracks
+            .iter()
+            .filter(|t| matches!(t.codec, container::TrackCodec::Audio(_)))
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(audio.len(), 2, "{tracks:?}");
+        assert_eq!(
+            select_audio(&tracks, Aid::Auto).unwrap().unwrap().id,
+            audio[0]
+        );
+        assert_eq!(
+            select_audio(&tracks, Aid::Track(1)).unwrap().unwrap().id,
+            audio[0]
+        );
+        assert_eq!(
+            select_audio(&tracks, Aid::Track(2)).unwrap().unwrap().id,
+            audio[1]
+        );
+        assert_eq!(select_audio(&tracks, Aid::No).unwrap(), None);
+        let e = select_audio(&tracks, Aid::Track(3)).unwrap_err();
+        assert_eq!(
+            e,
+            "--aid=3: the file has 2 audio track(s); playing without sound"
+        );
+        // one audio track; a file without audio
+        let gizmo = tracks_of("debian-src-firefox-esr/gizmo.mp4");
+        assert!(matches!(
+            select_audio(&gizmo, Aid::Auto).unwrap().unwrap().codec,
+            container::TrackCodec::Audio(container::AudioCodec::Aac)
+        ));
+        assert!(select_audio(&gizmo, Aid::Track(2)).is_err());
+        let silent = tracks_of("debian-src-firefox-esr/foreman.mp4");
+        assert_eq!(select_audio(&silent, Aid::Auto).unwrap(), None);
+        // the flag's syntax
+        assert_eq!("auto".parse::<Aid>(), Ok(Aid::Auto));
+        assert_eq!("no".parse::<Aid>(), Ok(Aid::No));
+        assert_eq!("2".parse::<Aid>(), Ok(Aid::Track(2)));
+        assert!("0".parse::<Aid>().is_err());
+        assert!("x".parse::<Aid>().is_err());
+    }
+
+    #[test]
+    fn no_audio_untimed_and_y4m_play_without_sound() {
+        let path = clip("debian-src-firefox-esr/gizmo.mp4");
+        let mut o = opts_for(&path, None);
+        let mut a = AudioOptions::default();
+        assert!(sound_wanted(&o, &a));
+        a.no_audio = true;
+        assert!(!sound_wanted(&o, &a));
+        a.no_audio = false;
+        a.untimed = true;
+        assert!(!sound_wanted(&o, &a));
+        a.untimed = false;
+        o.output = Output::Y4m {
+            path: "/nonexistent/x.y4m".into(),
+            force: false,
+        };
+        assert!(!sound_wanted(&o, &a));
+    }
+
+    /// Whether this machine has an ALSA card (`/proc/asound/cards`).
+    fn has_sound_card() -> bool {
+        std::fs::read_to_string("/proc/asound/cards")
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn no_audio_device_warns_once_and_the_picture_plays() {
+        let path = clip("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let opts = opts_for(&path, None);
+        let mut audio = AudioOptions::default();
+        if has_sound_card() {
+            // the host tier runs without a card; elsewhere name one that is absent
+            audio.device = "alsa/hw:NoSuchCard,0,0".into();
+        }
+        let tracks = tracks_of("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let at = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("opus track");
+        let mut warnings = Vec::new();
+        let p = path.clone();
+        let sound = start_sound(
+            &opts,
+            &audio,
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            Some(1),
+            &at,
+            &mut warnings,
+        );
+        assert!(sound.is_none());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = &warnings[0];
+        assert!(
+            w.starts_with("audio: ") && w.ends_with("; playing without sound") && !w.contains('\n'),
+            "{w}"
+        );
+        // and the picture plays on the wall clock
+        let mut sink = Scripted::default();
+        let r = play_with(&mut sink, Some(5), None, Pacing::Wall);
+        assert_eq!(r.frames_shown, 5);
+        assert_eq!(sink.dues.len(), 5);
+    }
+
+    #[test]
+    fn an_unsupported_codec_is_one_line_and_no_sound() {
+        let dir = std::env::temp_dir().join(format!("vreqplay-ac3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sine-ac3.mkv");
+        let st = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=1000:duration=1",
+            ])
+            .args(["-c:a", "ac3"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg (a host package: scripts/setup-host.sh)");
+        assert!(st.success());
+        let tracks = container::open(&path).unwrap().tracks().to_vec();
+        let at = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("an audio track");
+        assert_eq!(
+            at.codec,
+            container::TrackCodec::Audio(container::AudioCodec::Ac3)
+        );
+        let opts = opts_for(&path, None);
+        let mut warnings = Vec::new();
+        let p = path.clone();
+        let sound = start_sound(
+            &opts,
+            &AudioOptions::default(),
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            None,
+            &at,
+            &mut warnings,
+        );
+        assert!(sound.is_none());
+        assert_eq!(
+            warnings,
+            ["audio: ac3 not supported, playing without sound"]
+        );
+        // no video either: play() fails with the video's error
+        let e = super::play(&opts, &AudioOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no video track"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -572,7 +572,7 @@ where
     let e = shared.clone();
     let mut scratch: Vec<f32> = Vec::new();
     dev.build_output_stream::<T, _, _>(
-        cfg.clone(),
+        *cfg,
         move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
             let at = Instant::now();
             let ts = info.timestamp();
