@@ -409,7 +409,11 @@ pub fn start_sound(
     let output = match audio::open_output(&audio_opts.device, track, audio_opts.volume) {
         Ok(o) => o,
         Err(e) => {
-            warn(format!("audio: {e}; playing without sound"));
+            let m = match e {
+                vreq_audio::decode::AudioError::Output(m) => m,
+                e => e.to_string(),
+            };
+            warn(format!("audio: {m}; playing without sound"));
             return None;
         }
     };

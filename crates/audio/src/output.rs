@@ -287,6 +287,14 @@ fn out_err(what: impl std::fmt::Display) -> AudioError {
     AudioError::Output(what.to_string())
 }
 
+/// An error's message without the variant's prefix (for nesting).
+fn inner(e: AudioError) -> String {
+    match e {
+        AudioError::Output(m) => m,
+        e => e.to_string(),
+    }
+}
+
 /// The ALSA PCM name an `--audio-device` value names (`auto` / `alsa` →
 /// `default`). Errors: a value that is not `auto`, `alsa` or `alsa/<pcm>`.
 pub fn pcm_name(device: &str) -> Result<String, AudioError> {
@@ -322,7 +330,31 @@ fn alsa_host() -> Result<cpal::Host, AudioError> {
     cpal::host_from_id(cpal::HostId::Alsa).map_err(out_err)
 }
 
+/// Whether the kernel has a sound card (`/proc/asound/cards` lists one) or a
+/// sound server may (a PipeWire or PulseAudio socket in `$XDG_RUNTIME_DIR`,
+/// which ALSA's `default` reaches through their plugins).
+pub fn sound_possible() -> bool {
+    let card = std::fs::read_to_string("/proc/asound/cards")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .unwrap_or(false);
+    let server = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| {
+        let d = std::path::PathBuf::from(d);
+        d.join("pipewire-0").exists() || d.join("pulse/native").exists()
+    });
+    card || server
+}
+
 fn find_device(host: &cpal::Host, pcm: &str) -> Result<cpal::Device, AudioError> {
+    // alsa-lib prints its own multi-line complaints to stderr when `default`
+    // names no card: say it in one line before it gets the chance
+    if pcm == "default" && !sound_possible() {
+        return Err(out_err(format!(
+            "alsa/{pcm}: no sound card (/proc/asound/cards lists none) and no sound server"
+        )));
+    }
     if pcm == "default" {
         return host
             .default_output_device()
@@ -438,8 +470,8 @@ impl AudioOutput {
             .id()
             .map(|id| format!("alsa/{}", id.id()))
             .unwrap_or_else(|_| format!("alsa/{pcm}"));
-        let (out_rate, out_ch, fmt, range) =
-            choose_config(&dev, rate, channels).map_err(|e| out_err(format!("{name}: {e}")))?;
+        let (out_rate, out_ch, fmt, range) = choose_config(&dev, rate, channels)
+            .map_err(|e| out_err(format!("{name}: {}", inner(e))))?;
         let period = period_frames(out_rate, &range);
         let clock = AudioClock::new();
         let shared = Arc::new(Shared::new(out_rate, out_ch, clock));
