@@ -277,6 +277,8 @@ pub struct AudioOutput {
     shared: Arc<Shared>,
     config: OutputConfig,
     playing: AtomicBool,
+    /// Whether the ring was held when [`AudioOutput::pause`] held it.
+    held_before_pause: AtomicBool,
 }
 
 impl std::fmt::Debug for AudioOutput {
@@ -503,6 +505,7 @@ impl AudioOutput {
                 period_frames,
             },
             playing: AtomicBool::new(true),
+            held_before_pause: AtomicBool::new(false),
         })
     }
 
@@ -523,21 +526,35 @@ impl AudioOutput {
         self.shared.clock.clone()
     }
 
-    /// Pauses the stream (cpal `Stream::pause`, ALSA `snd_pcm_pause`) and
-    /// freezes the clock. Errors: the device's, one line.
+    /// Pauses: the callback stops taking from the ring at once (it plays
+    /// silence), the clock freezes, and the stream is paused (cpal
+    /// `Stream::pause`, ALSA `snd_pcm_pause`; a device that cannot pause
+    /// keeps running on silence, which keeps the clock right). Errors:
+    /// none that matter to the caller (a refused `snd_pcm_pause` is logged).
     pub fn pause(&self) -> Result<(), AudioError> {
         if self.playing.swap(false, Ordering::SeqCst) {
+            self.held_before_pause.store(
+                self.shared.held.swap(true, Ordering::AcqRel),
+                Ordering::Relaxed,
+            );
             self.shared.clock.pause_at(Instant::now());
-            self.stream.pause().map_err(out_err)?;
+            if let Err(e) = self.stream.pause() {
+                tracing::debug!("audio output: pause: {e}; playing silence instead");
+            }
         }
         Ok(())
     }
 
-    /// Resumes after [`AudioOutput::pause`]; the clock runs on from where it froze.
+    /// Resumes after [`AudioOutput::pause`]; the clock runs on from where it
+    /// froze. Errors: the device's, one line.
     pub fn resume(&self) -> Result<(), AudioError> {
         if !self.playing.swap(true, Ordering::SeqCst) {
             self.shared.clock.resume_at(Instant::now());
-            self.stream.play().map_err(out_err)?;
+            let r = self.stream.play().map_err(out_err);
+            if !self.held_before_pause.load(Ordering::Relaxed) {
+                self.shared.held.store(false, Ordering::Release);
+            }
+            r?;
         }
         Ok(())
     }
