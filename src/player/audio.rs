@@ -290,3 +290,121 @@ pub fn open_output(
     out.set_volume(volume);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use vreq_container::{AudioCodec, AudioParams, Packet, PcmFormat};
+
+    fn pcm_track() -> TrackInfo {
+        TrackInfo {
+            id: 2,
+            codec: TrackCodec::Audio(AudioCodec::Pcm(PcmFormat {
+                bits: 16,
+                float: false,
+                big_endian: false,
+                signed: true,
+            })),
+            width: 0,
+            height: 0,
+            frame_duration_ns: None,
+            duration_ns: None,
+            codec_private: Default::default(),
+            presentation_window_ns: None,
+            pixel_aspect: None,
+            crop: None,
+            audio: Some(AudioParams {
+                sample_rate: 1000,
+                channels: 1,
+                skip_samples: 0,
+            }),
+        }
+    }
+
+    /// `n` s16le samples of value `v`, at `pts_ms`.
+    fn pkt(pts_ms: i64, n: usize, v: i16) -> Packet {
+        Packet {
+            track: 2,
+            data: v.to_le_bytes().repeat(n),
+            pts_ns: Some(pts_ms * 1_000_000),
+            dts_ns: None,
+            duration_ns: None,
+            keyframe: true,
+            byte_offset: pts_ms as u64,
+        }
+    }
+
+    /// A demuxer of scripted packets (track 2 only).
+    struct Scripted(std::vec::IntoIter<Packet>);
+    impl vreq_container::Demuxer for Scripted {
+        fn tracks(&self) -> &[TrackInfo] {
+            &[]
+        }
+        fn next_packet(&mut self) -> Result<Option<Packet>, vreq_container::ContainerError> {
+            Ok(self.0.next())
+        }
+        fn seek(&mut self, _: u32, _: i64) -> Result<(), vreq_container::ContainerError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn gaps_become_silence_and_jumps_restart_the_timeline() {
+        // 1 kHz mono: 20 ms at 0, 20 ms at 20 (continuous), a 60 ms gap,
+        // 20 ms at 100, then a jump back to 0 (a restart), 20 ms there;
+        // 140 ms in all, within the 200 ms ring (nothing reads while it fills)
+        let packets = vec![
+            pkt(0, 20, 1000),
+            pkt(20, 20, 1000),
+            pkt(100, 20, 2000),
+            pkt(0, 20, 3000),
+        ];
+        let (queues, demux) = super::super::queues::spawn_demux(
+            Box::new(move || Ok(Box::new(Scripted(packets.into_iter())) as _)),
+            None,
+            Some(2),
+        );
+        let (writer, reader, clock) = vreq_audio::output::ring(1000, 1);
+        let dec = AudioDecoder::new(&pcm_track()).expect("s16le decodes");
+        let stats = audio_loop(Path::new("x"), &pcm_track(), dec, &queues, &writer);
+        writer.finish();
+        demux.join().unwrap();
+        assert_eq!(
+            (stats.frames, stats.gaps, stats.resyncs, stats.corrupt),
+            (80, 1, 1, 0)
+        );
+        assert_eq!(writer.queued_frames(), 140);
+        // read it all out, 10 ms at a time, noting the clock at each read
+        let t0 = Instant::now();
+        let mut out = Vec::new();
+        let mut heard = Vec::new();
+        for i in 0..16 {
+            let mut buf = [9.0f32; 10];
+            let at = t0 + Duration::from_millis(10 * i);
+            reader.fill(&mut buf, at, Duration::ZERO);
+            heard.push(clock.at_ns(at).unwrap() / 1_000_000);
+            out.extend_from_slice(&buf);
+        }
+        let level = |v: i16| f32::from(v) / 32768.0;
+        assert!(out[..40].iter().all(|s| (*s - level(1000)).abs() < 1e-6));
+        assert!(out[40..100].iter().all(|s| *s == 0.0), "the gap is silence");
+        assert!(out[100..120]
+            .iter()
+            .all(|s| (*s - level(2000)).abs() < 1e-6));
+        assert!(out[120..140]
+            .iter()
+            .all(|s| (*s - level(3000)).abs() < 1e-6));
+        assert!(out[140..].iter().all(|s| *s == 0.0), "then silence");
+        // the clock follows the pts: through the gap, then back to 0 at the jump
+        assert_eq!(
+            &heard[..14],
+            [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 0, 10]
+        );
+        assert_eq!(
+            reader.underruns(),
+            0,
+            "the end of the stream is no underrun"
+        );
+    }
+}

@@ -271,6 +271,45 @@ impl RingWriter {
     }
 }
 
+/// The device's end of a ring without a device: what the data callback
+/// does, driven by the caller (tests of the audio thread; offline use).
+pub struct RingReader {
+    shared: Arc<Shared>,
+}
+
+impl RingReader {
+    /// Fills `out` (interleaved f32) as the data callback would at instant
+    /// `at` with device delay `delay`: samples with the gain applied,
+    /// silence where the ring is dry; the clock hears about it.
+    pub fn fill(&self, out: &mut [f32], at: Instant, delay: Duration) {
+        self.shared.fill(out, at, delay);
+    }
+
+    /// Ring-dry fills so far (after the first samples, before the end).
+    pub fn underruns(&self) -> u64 {
+        self.shared.underruns.load(Ordering::Relaxed)
+    }
+
+    /// Whether the writer finished ([`RingWriter::finish`]).
+    pub fn ended(&self) -> bool {
+        lock(&self.shared.ring).ended
+    }
+}
+
+/// A ring of [`RING_MS`] at `rate` Hz × `channels` with no device behind
+/// it: its writer, its reader (the callback's part) and its clock.
+pub fn ring(rate: u32, channels: u16) -> (RingWriter, RingReader, AudioClock) {
+    let clock = AudioClock::new();
+    let shared = Arc::new(Shared::new(rate, channels, clock.clone()));
+    (
+        RingWriter {
+            shared: shared.clone(),
+        },
+        RingReader { shared },
+        clock,
+    )
+}
+
 /// A playing (or paused) output stream. Dropping it stops the stream.
 pub struct AudioOutput {
     stream: cpal::Stream,
