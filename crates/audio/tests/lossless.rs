@@ -13,7 +13,10 @@ const CASES: &[(&str, &[&str])] = &[
     ("flac16.mkv", &["-c:a", "flac", "-sample_fmt", "s16"]),
     ("flac24.mkv", &["-c:a", "flac", "-sample_fmt", "s32"]),
     // FLAC in MP4 is "experimental" to ffmpeg 5.1's muxer.
-    ("flac16.mp4", &["-c:a", "flac", "-sample_fmt", "s16", "-strict", "-2"]),
+    (
+        "flac16.mp4",
+        &["-c:a", "flac", "-sample_fmt", "s16", "-strict", "-2"],
+    ),
     ("alac16.m4a", &["-c:a", "alac", "-sample_fmt", "s16p"]),
     ("alac24.m4a", &["-c:a", "alac", "-sample_fmt", "s32p"]),
     ("alac16.mkv", &["-c:a", "alac", "-sample_fmt", "s16p"]),
@@ -56,7 +59,11 @@ fn lossless_is_bit_exact_with_ffmpeg() {
                     d.codec,
                     d.samples.len(),
                     reference.len(),
-                    if same { "bit-exact".to_string() } else { format!("first difference at sample {first_diff:?}") }
+                    if same {
+                        "bit-exact".to_string()
+                    } else {
+                        format!("first difference at sample {first_diff:?}")
+                    }
                 );
                 if !same {
                     failures.push(format!(
@@ -76,5 +83,10 @@ fn lossless_is_bit_exact_with_ffmpeg() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
