@@ -10,14 +10,13 @@ use std::path::{Path, PathBuf};
 use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
-// ADTS / AC-3 frame headers: used by the MPEG-TS / PS audio (next step).
-#[allow(dead_code)]
 mod audio;
 mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
 pub mod mpeg2es;
+pub mod mpegmux;
 pub mod mpegps;
 pub mod mpegts;
 pub mod mpegvideo;

@@ -199,10 +199,11 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
     // Packets are in file order and (where the format tells offsets) point at their data.
     let file = std::fs::read(&path).map_err(|x| x.to_string())?;
     if e.container == "MPEG-TS" {
-        // byte_offset is in the gathered video elementary stream (mpegts.rs):
-        // the packets tile it, from the first sequence header on.
-        let mut next = d.packets[0].byte_offset;
-        for (i, p) in d.packets.iter().enumerate() {
+        // A video packet's byte_offset is in the gathered video elementary
+        // stream (mpegts.rs): the packets tile it, from the first sequence
+        // header on. (Audio packets point at their PES in the file.)
+        let mut next = video[0].byte_offset;
+        for (i, p) in video.iter().enumerate() {
             if p.byte_offset != next {
                 return Err(format!(
                     "packet {i} at ES offset {}, expected {next}: frames do not tile the stream",
@@ -629,6 +630,63 @@ fn bad_input_matroska() {
 }
 
 #[test]
+fn bad_input_audio_tracks() {
+    for (file, tag) in [
+        ("remuxed-by-us/gizmo.vp9.mp4", "opus-mp4"),
+        ("debian-src-firefox-esr/gizmo.webm", "opus-webm"),
+        ("crates-matroska-demuxer/simple.mkv", "vorbis-laced"),
+        ("debian-forensics-samples-files/movie-hello.mpeg", "ps-mp2"),
+        ("remuxed-by-us/movie-hello.mpeg2.ts", "ts-mp2"),
+    ] {
+        bad_input_variants(&media_dir().join(file), tag);
+    }
+}
+
+/// Every byte of an MP4 audio configuration box (`esds`, `dOps`) set to
+/// 0x00, 0x80 and 0xFF in turn: the file still opens, the video track is
+/// untouched and the audio track is still listed (its configuration is the
+/// audio decoder's to refuse).
+#[test]
+fn damaged_audio_configuration_keeps_the_video() {
+    let dir = std::env::temp_dir().join(format!("vreq-container-acfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, fourcc) in [
+        ("debian-src-firefox-esr/gizmo.mp4", b"esds"),
+        ("remuxed-by-us/gizmo.vp9.mp4", b"dOps"),
+    ] {
+        let good = std::fs::read(media_dir().join(file)).unwrap();
+        let at = good
+            .windows(4)
+            .position(|w| w == fourcc)
+            .unwrap_or_else(|| panic!("{file}: no {fourcc:?} box"));
+        let size = u32::from_be_bytes(good[at - 4..at].try_into().unwrap()) as usize;
+        let reference = demux(&media_dir().join(file)).unwrap();
+        let video = reference.tracks[0].clone();
+        assert!(video.codec.kind().is_some());
+        for k in at + 4..at - 4 + size {
+            for v in [0x00u8, 0x80, 0xFF] {
+                let mut bytes = good.clone();
+                bytes[k] = v;
+                let path = dir.join("a.mp4");
+                std::fs::write(&path, &bytes).unwrap();
+                let d = std::panic::catch_unwind(|| demux(&path))
+                    .unwrap_or_else(|_| panic!("{file} byte {k} = {v:#x}: panic"))
+                    .unwrap_or_else(|e| panic!("{file} byte {k} = {v:#x}: {e}"));
+                assert_eq!(d.tracks[0], video, "{file} byte {k} = {v:#x}");
+                assert!(
+                    matches!(d.tracks[1].codec, TrackCodec::Audio(_)),
+                    "{file} byte {k} = {v:#x}: {:?}",
+                    d.tracks[1].codec
+                );
+                let vp = |x: &Demuxed| x.packets.iter().filter(|p| p.track == video.id).count();
+                assert_eq!(vp(&d), vp(&reference), "{file} byte {k} = {v:#x}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn bad_input_annexb_and_ivf() {
     bad_input_variants(
         &media_dir().join("crates-cros-codecs/test-25fps.h264"),
@@ -742,8 +800,10 @@ fn mpeg_ts_frames_equal_their_source_streams() {
             "debian-k3b-data/k3bphotosvcd.mpg",
         ),
     ] {
-        let a = demux(&media_dir().join(ts)).expect("open TS");
+        let mut a = demux(&media_dir().join(ts)).expect("open TS");
         let b = demux(&media_dir().join(source)).expect("open source");
+        // The TS's audio (the source has none) is checked in tests/audio.rs.
+        a.packets.retain(|p| p.track == 1);
         assert!(
             a.errors.is_empty() && b.errors.is_empty(),
             "{:?} {:?}",

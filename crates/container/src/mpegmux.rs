@@ -1,0 +1,638 @@
+//! What MPEG program streams ([`super::mpegps`]) and transport streams
+//! ([`super::mpegts`]) share once their PES packets are gathered: the PES
+//! header (ISO/IEC 13818-1 2.4.3.6 / 11172-1 2.4.3.6: payload start, PTS),
+//! the 33-bit PTS unwrapped onto one time line, audio elementary streams cut
+//! into frames, and [`MuxDemuxer`], which hands out the video and audio
+//! packets interleaved in file order.
+//!
+//! Time axis: the video packets' `pts_ns` come from the MPEG-2 ES splitter
+//! ([`super::mpeg2es`]), which counts frames from 0 at the first picture in
+//! display order, i.e. at the smallest video PES PTS of the first pictures.
+//! Audio `pts_ns` = (its PES PTS − that smallest video PTS) in ns, so audio
+//! and video keep the offset the file gives them (what ffprobe shows as the
+//! streams' `start_time` difference). Without video, the first audio PTS is 0.
+//!
+//! Audio frames (one [`Packet`] each): MPEG-1/2 audio split by the header's
+//! frame length (ISO/IEC 11172-3 2.4.2.3); AAC in ADTS split likewise, the
+//! ADTS header stripped, an AudioSpecificConfig built from the first header
+//! (FFmpeg's `aac_adtstoasc`); AC-3 / E-AC-3 sync frames (A/52 5.3, E.1.2);
+//! LATM (`stream_type` 0x11) as whole PES payloads, named
+//! [`AudioCodec::Other`]. A PES PTS belongs to the first frame that starts in
+//! that PES's payload (13818-1 2.4.3.7); later frames get the previous pts +
+//! one frame's duration. Bytes that are no frame header are skipped to the
+//! next header (a damaged frame is lost, the rest plays); a last frame cut
+//! short by the end of the file is dropped.
+
+use std::path::{Path, PathBuf};
+
+use super::mpeg2es::Mpeg2EsDemuxer;
+use super::{
+    audio, AudioCodec, AudioParams, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec,
+    TrackInfo,
+};
+
+/// Offset of the payload in a PES packet `pes` (from its `00 00 01` start
+/// code) and its PTS (33 bits, 90 kHz), if it has one: the MPEG-2 header
+/// (`10` marker bits, `PTS_DTS_flags`, `PES_header_data_length`) or the
+/// MPEG-1 one (stuffing, STD buffer size, PTS / PTS+DTS forms, 0x0F).
+/// `None` when the header runs past `pes` or is neither.
+pub(crate) fn pes_header(pes: &[u8]) -> Option<(usize, Option<u64>)> {
+    let b = pes.get(6..)?;
+    let first = *b.first()?;
+    if first & 0xC0 == 0x80 {
+        let flags = *b.get(1)?;
+        let hlen = usize::from(*b.get(2)?);
+        let start = 6 + 3 + hlen;
+        if start > pes.len() {
+            return None;
+        }
+        let pts = if flags & 0x80 != 0 && hlen >= 5 {
+            read_pts(b.get(3..8)?)
+        } else {
+            None
+        };
+        return Some((start, pts));
+    }
+    let mut p = 0;
+    while *b.get(p)? == 0xFF && p < 16 {
+        p += 1;
+    }
+    if b.get(p)? & 0xC0 == 0x40 {
+        p += 2;
+    }
+    let c = *b.get(p)?;
+    let (len, pts) = match c & 0xF0 {
+        0x20 | 0x30 => (
+            if c & 0xF0 == 0x20 { 5 } else { 10 },
+            read_pts(b.get(p..p + 5)?),
+        ),
+        _ if c == 0x0F => (1, None),
+        _ => return None,
+    };
+    let start = 6 + p + len;
+    (start <= pes.len()).then_some((start, pts))
+}
+
+/// A 5-byte PTS / DTS field (13818-1 Table 2-21): 3 + 15 + 15 bits with
+/// marker bits between.
+fn read_pts(b: &[u8]) -> Option<u64> {
+    let b = b.get(..5)?;
+    Some(
+        (u64::from((b[0] >> 1) & 7) << 30)
+            | (u64::from(b[1]) << 22)
+            | (u64::from(b[2] >> 1) << 15)
+            | (u64::from(b[3]) << 7)
+            | u64::from(b[4] >> 1),
+    )
+}
+
+/// Unwraps 33-bit PTS values met in file order onto one signed 90 kHz time
+/// line: each value is taken as the nearest to the previous one modulo
+/// 2^33 (the streams of one file are never 13 hours apart).
+#[derive(Debug, Default)]
+pub(crate) struct Unwrapper {
+    last: Option<i64>,
+}
+
+impl Unwrapper {
+    pub fn unwrap(&mut self, raw: u64) -> i64 {
+        const M: i64 = 1 << 33;
+        let raw = (raw & (M as u64 - 1)) as i64;
+        let v = match self.last {
+            None => raw,
+            Some(last) => {
+                let d = (raw - last).rem_euclid(M);
+                last + if d >= M / 2 { d - M } else { d }
+            }
+        };
+        self.last = Some(v);
+        v
+    }
+}
+
+/// Where a PES packet's payload begins in its stream's gathered bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    /// Offset in the gathered elementary stream.
+    pub es_pos: usize,
+    /// Unwrapped PTS (90 kHz), if the PES had one.
+    pub pts: Option<i64>,
+    /// File offset of the PES packet's start (TS packet / PS packet).
+    pub file_offset: u64,
+}
+
+/// The coded format of an audio elementary stream, as the container names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AudioKind {
+    /// MPEG-1/2 audio (layer from the frames).
+    Mpa,
+    /// AAC with ADTS headers.
+    Adts,
+    /// AC-3 or E-AC-3 (from the frames' `bsid`).
+    Ac3,
+    /// AAC in LATM / LOAS: passed on per PES.
+    Latm,
+}
+
+/// One audio elementary stream gathered from its PES packets.
+#[derive(Debug)]
+pub(crate) struct AudioEs {
+    /// Track id: TS PID, PS `stream_id` (private stream 1: sub-stream id).
+    pub id: u32,
+    pub kind: AudioKind,
+    pub es: Vec<u8>,
+    pub marks: Vec<Mark>,
+}
+
+impl AudioEs {
+    pub fn new(id: u32, kind: AudioKind) -> Self {
+        AudioEs {
+            id,
+            kind,
+            es: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// Appends one PES packet's payload.
+    pub fn push(&mut self, payload: &[u8], pts: Option<i64>, file_offset: u64) {
+        self.marks.push(Mark {
+            es_pos: self.es.len(),
+            pts,
+            file_offset,
+        });
+        self.es.extend_from_slice(payload);
+    }
+}
+
+/// One frame found in an audio ES: bytes, samples per channel, rate,
+/// channels, and the ADTS header it came with.
+struct Frame {
+    start: usize,
+    data_start: usize,
+    end: usize,
+    samples: u32,
+    rate: u32,
+    channels: u16,
+    codec: AudioCodec,
+    adts: Option<audio::AdtsHeader>,
+}
+
+/// The frame starting at `p` of `es`, if a header of `kind` is there and the
+/// frame fits.
+fn frame_at(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
+    let rest = es.get(p..)?;
+    let f = match kind {
+        AudioKind::Mpa => {
+            let h = audio::mpa_header(rest)?;
+            Frame {
+                start: p,
+                data_start: p,
+                end: p + h.frame_len,
+                samples: h.samples,
+                rate: h.sample_rate,
+                channels: h.channels,
+                codec: h.codec(),
+                adts: None,
+            }
+        }
+        AudioKind::Adts => {
+            let h = audio::adts_header(rest)?;
+            let channels = match h.channel_config {
+                7 => 8,
+                c => u16::from(c),
+            };
+            Frame {
+                start: p,
+                data_start: p + h.header_len,
+                end: p + h.frame_len,
+                samples: 1024 * u32::from(h.blocks),
+                rate: h.sample_rate(),
+                channels,
+                codec: AudioCodec::Aac,
+                adts: Some(h),
+            }
+        }
+        AudioKind::Ac3 => {
+            let h = audio::ac3_header(rest)?;
+            Frame {
+                start: p,
+                data_start: p,
+                end: p + h.frame_len,
+                samples: h.samples,
+                rate: h.sample_rate,
+                channels: 0,
+                codec: if h.eac3 {
+                    AudioCodec::Eac3
+                } else {
+                    AudioCodec::Ac3
+                },
+                adts: None,
+            }
+        }
+        AudioKind::Latm => return None,
+    };
+    (f.end <= es.len() && f.data_start <= f.end).then_some(f)
+}
+
+/// A header at `p` counts when its frame is followed by another header of
+/// the same kind, or by the end of the stream (guards against sync words
+/// inside frame data after a damaged stretch).
+fn confirmed(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
+    let f = frame_at(es, p, kind)?;
+    let next = &es[f.end..];
+    let header_next = match kind {
+        AudioKind::Mpa => audio::mpa_header(next).is_some(),
+        AudioKind::Adts => audio::adts_header(next).is_some(),
+        AudioKind::Ac3 => audio::ac3_header(next).is_some(),
+        AudioKind::Latm => false,
+    };
+    if next.is_empty() || header_next {
+        Some(f)
+    } else {
+        None
+    }
+}
+
+/// 90 kHz ticks → ns.
+fn ticks_ns(t: i64) -> i64 {
+    (i128::from(t) * 100_000 / 9).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+}
+
+/// Cuts an audio ES into packets (see the module doc) with `pts_ns`
+/// relative to `ref_pts` (90 kHz), each packet's `byte_offset` the file
+/// offset of the PES its frame starts in. Returns the track (None when no
+/// frame was found) and the packets.
+pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Vec<Packet>) {
+    let mut packets = Vec::new();
+    if a.kind == AudioKind::Latm {
+        for (i, m) in a.marks.iter().enumerate() {
+            let end = a.marks.get(i + 1).map_or(a.es.len(), |n| n.es_pos);
+            if end > m.es_pos {
+                packets.push(Packet {
+                    track: a.id,
+                    data: a.es[m.es_pos..end].to_vec(),
+                    pts_ns: m.pts.map(|p| ticks_ns(p - ref_pts)),
+                    dts_ns: None,
+                    duration_ns: None,
+                    keyframe: true,
+                    byte_offset: m.file_offset,
+                });
+            }
+        }
+        let track = (!packets.is_empty()).then(|| TrackInfo {
+            id: a.id,
+            codec: TrackCodec::Audio(AudioCodec::Other("aac_latm".into())),
+            width: 0,
+            height: 0,
+            frame_duration_ns: None,
+            duration_ns: None,
+            codec_private: CodecPrivate::None,
+            presentation_window_ns: None,
+            pixel_aspect: None,
+            crop: None,
+            audio: Some(AudioParams::default()),
+        });
+        return (track, packets);
+    }
+    let es = &a.es;
+    let mut first: Option<Frame> = None;
+    let mut p = 0usize;
+    let mut mark = 0usize; // next unconsumed mark
+    let mut last_pts: Option<(i64, u32, u32)> = None; // (ns, samples, rate)
+    let mut skipped = 0usize;
+    while p < es.len() {
+        let f = match frame_at(es, p, a.kind) {
+            Some(f) => f,
+            None => {
+                // Resync: the next confirmed header.
+                let next = (p + 1..es.len()).find(|&q| confirmed(es, q, a.kind).is_some());
+                match next {
+                    Some(q) => {
+                        skipped += q - p;
+                        p = q;
+                        continue;
+                    }
+                    None => {
+                        skipped += es.len() - p;
+                        break;
+                    }
+                }
+            }
+        };
+        // The PES a frame starts in; its PTS if this is the first frame
+        // starting in it.
+        let mut pts_ticks = None;
+        let mut file_offset = 0;
+        while mark < a.marks.len() && a.marks[mark].es_pos <= f.start {
+            if a.marks[mark].pts.is_some() {
+                pts_ticks = a.marks[mark].pts;
+            }
+            mark += 1;
+        }
+        if let Some(m) = a.marks[..mark].last() {
+            file_offset = m.file_offset;
+        }
+        let pts_ns = match (pts_ticks, last_pts) {
+            (Some(t), _) => Some(ticks_ns(t - ref_pts)),
+            (None, Some((ns, samples, rate))) if rate > 0 => {
+                Some(ns + (i64::from(samples) * 1_000_000_000 / i64::from(rate)))
+            }
+            _ => None,
+        };
+        if let Some(ns) = pts_ns {
+            last_pts = Some((ns, f.samples, f.rate));
+        }
+        let duration_ns =
+            (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+        packets.push(Packet {
+            track: a.id,
+            data: es[f.data_start..f.end].to_vec(),
+            pts_ns,
+            dts_ns: None,
+            duration_ns,
+            keyframe: true,
+            byte_offset: file_offset,
+        });
+        p = f.end;
+        first.get_or_insert(f);
+    }
+    if skipped > 0 {
+        tracing::warn!(
+            "audio stream {}: {skipped} bytes without a frame header skipped",
+            a.id
+        );
+    }
+    let Some(f) = first else {
+        return (None, packets);
+    };
+    let codec_private = match &f.adts {
+        Some(h) => CodecPrivate::Raw(h.audio_specific_config()),
+        None => CodecPrivate::None,
+    };
+    let frame_duration_ns =
+        (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+    let track = TrackInfo {
+        id: a.id,
+        codec: TrackCodec::Audio(f.codec.clone()),
+        width: 0,
+        height: 0,
+        frame_duration_ns,
+        duration_ns: frame_duration_ns.map(|d| d * packets.len() as u64),
+        codec_private,
+        presentation_window_ns: None,
+        pixel_aspect: None,
+        crop: None,
+        audio: Some(AudioParams {
+            sample_rate: f.rate,
+            channels: f.channels,
+            skip_samples: 0,
+        }),
+    };
+    (Some(track), packets)
+}
+
+/// What a program / transport stream gave: the MPEG-2 video ES with the
+/// PES marks, and the audio streams.
+pub(crate) struct Gathered {
+    pub video_es: Vec<u8>,
+    pub video_marks: Vec<Mark>,
+    pub audio: Vec<AudioEs>,
+}
+
+/// One packet source in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    /// The video demuxer's entry with this index.
+    Video(usize),
+    /// `audio[i]`.
+    Audio(usize),
+}
+
+/// A program or transport stream's video (MPEG-2, track 1) and audio tracks,
+/// packets interleaved in file order: a video frame at the file offset of the
+/// PES its first byte came from, an audio frame at the PES it starts in.
+pub struct MuxDemuxer {
+    path: PathBuf,
+    tracks: Vec<TrackInfo>,
+    video: Mpeg2EsDemuxer,
+    audio: Vec<Packet>,
+    order: Vec<Item>,
+    cursor: usize,
+}
+
+impl MuxDemuxer {
+    /// Builds the demuxer from what [`super::mpegts`] / [`super::mpegps`]
+    /// gathered.
+    ///
+    /// Errors: [`ContainerError::Corrupt`] when the video holds no sequence
+    /// header.
+    pub(crate) fn new(path: &Path, g: Gathered) -> Result<Self, ContainerError> {
+        let video = Mpeg2EsDemuxer::from_bytes(path, g.video_es)?;
+        // The video axis' 0: the smallest PTS of the first video PES packets
+        // (the first picture in display order; 32 covers a GOP's leading
+        // pictures).
+        let ref_pts = g
+            .video_marks
+            .iter()
+            .filter_map(|m| m.pts)
+            .take(32)
+            .min()
+            .or_else(|| {
+                g.audio
+                    .iter()
+                    .filter_map(|a| a.marks.iter().find_map(|m| m.pts))
+                    .min()
+            })
+            .unwrap_or(0);
+        let mut tracks = video.tracks().to_vec();
+        let mut audio = Vec::new();
+        for a in &g.audio {
+            let (track, packets) = audio_packets(a, ref_pts);
+            if let Some(t) = track {
+                tracks.push(t);
+                audio.extend(packets);
+            }
+        }
+        // File position of each video entry: the PES its first byte is in.
+        let pos_of = |es_pos: usize| -> u64 {
+            let i = g.video_marks.partition_point(|m| m.es_pos <= es_pos);
+            i.checked_sub(1).map_or(0, |i| g.video_marks[i].file_offset)
+        };
+        let mut keyed: Vec<(u64, Item)> = video
+            .entry_starts()
+            .enumerate()
+            .map(|(i, s)| (pos_of(s), Item::Video(i)))
+            .collect();
+        keyed.extend(
+            audio
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.byte_offset, Item::Audio(i))),
+        );
+        // Stable: equal offsets keep video before audio and each stream's order.
+        keyed.sort_by_key(|k| k.0);
+        Ok(MuxDemuxer {
+            path: path.to_owned(),
+            tracks,
+            video,
+            audio,
+            order: keyed.into_iter().map(|k| k.1).collect(),
+            cursor: 0,
+        })
+    }
+
+    /// Positions at `order[i]`, the video demuxer at the first video item
+    /// from there on.
+    fn go_to(&mut self, i: usize) {
+        self.cursor = i;
+        let next_video = self.order[i.min(self.order.len())..]
+            .iter()
+            .find_map(|it| match it {
+                Item::Video(v) => Some(*v),
+                Item::Audio(_) => None,
+            })
+            .unwrap_or(usize::MAX);
+        self.video.set_next(next_video);
+    }
+}
+
+impl Demuxer for MuxDemuxer {
+    fn tracks(&self) -> &[TrackInfo] {
+        &self.tracks
+    }
+
+    fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let Some(&item) = self.order.get(self.cursor) else {
+            return Ok(None);
+        };
+        self.cursor += 1;
+        match item {
+            Item::Video(_) => self.video.next_packet(),
+            Item::Audio(i) => Ok(Some(self.audio[i].clone())),
+        }
+    }
+
+    /// Video track: the MPEG-2 splitter's seek (last keyframe at or before
+    /// `pts_ns`); audio track: its last frame with pts ≤ `pts_ns` (or its
+    /// first). Other tracks' packets go on from that file position.
+    fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
+        if track == 1 {
+            self.video.seek(1, pts_ns)?;
+            let v = self.video.next_index();
+            let i = self
+                .order
+                .iter()
+                .position(|it| *it == Item::Video(v))
+                .unwrap_or(self.order.len());
+            self.go_to(i);
+            return Ok(());
+        }
+        if !self.tracks.iter().any(|t| t.id == track) {
+            return Err(ContainerError::Unsupported {
+                path: self.path.clone(),
+                what: format!("seek: no track {track}"),
+            });
+        }
+        let mut best: Option<usize> = None;
+        let mut first: Option<usize> = None;
+        for (k, it) in self.order.iter().enumerate() {
+            if let Item::Audio(i) = *it {
+                let p = &self.audio[i];
+                if p.track != track {
+                    continue;
+                }
+                first.get_or_insert(k);
+                if p.pts_ns.is_some_and(|t| t <= pts_ns) {
+                    best = Some(k);
+                }
+            }
+        }
+        let i = best.or(first).unwrap_or(self.order.len());
+        self.go_to(i);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pts_fields_and_unwrapping() {
+        // PTS 0x1_2345_6789 in the 5-byte form with marker bits.
+        let v: u64 = 0x1_2345_6789;
+        let b = [
+            0x21 | (((v >> 30) as u8 & 7) << 1),
+            (v >> 22) as u8,
+            (((v >> 15) as u8) << 1) | 1,
+            (v >> 7) as u8,
+            ((v as u8) << 1) | 1,
+        ];
+        assert_eq!(read_pts(&b), Some(v));
+        let mut u = Unwrapper::default();
+        assert_eq!(u.unwrap((1 << 33) - 90), (1 << 33) - 90);
+        assert_eq!(u.unwrap(10), (1 << 33) + 10); // wrapped forward
+        assert_eq!(u.unwrap((1 << 33) - 10), (1 << 33) - 10); // slightly back
+    }
+
+    fn mp2_frame(fill: u8) -> Vec<u8> {
+        // MPEG-1 layer II 192 kbit/s 48 kHz stereo: 576 bytes.
+        let mut f = vec![0xff, 0xfd, 0xa4, 0x04];
+        f.resize(576, fill);
+        f
+    }
+
+    #[test]
+    fn mpeg_audio_frames_across_pes_with_interpolated_pts() {
+        let mut a = AudioEs::new(0x1c0, AudioKind::Mpa);
+        let mut es = Vec::new();
+        for i in 0..3 {
+            es.extend(mp2_frame(i));
+        }
+        // PES 1: frame 0 and half of frame 1 (PTS 9000); PES 2: the rest (PTS
+        // 9000 + 1.5 frames — belongs to frame 2, the first starting in it).
+        a.push(&es[..864], Some(9000), 100);
+        a.push(&es[864..], Some(9000 + 3240), 2000);
+        let (t, p) = audio_packets(&a, 0);
+        let t = t.unwrap();
+        assert_eq!(t.codec, TrackCodec::Audio(AudioCodec::Mp2));
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[0].pts_ns, Some(100_000_000));
+        assert_eq!(p[1].pts_ns, Some(124_000_000)); // + 1152 / 48 kHz
+        assert_eq!(p[2].pts_ns, Some(136_000_000)); // its own PES PTS
+        assert_eq!(
+            p.iter().map(|p| p.byte_offset).collect::<Vec<_>>(),
+            [100, 100, 2000]
+        );
+        // Garbage between frames is skipped; a truncated last frame dropped.
+        let mut b = AudioEs::new(0x1c0, AudioKind::Mpa);
+        let mut es = mp2_frame(1);
+        es.extend([1, 2, 3, 0xff, 0xfd]);
+        es.extend(mp2_frame(2));
+        es.extend(&mp2_frame(3)[..100]);
+        b.push(&es, Some(0), 0);
+        let (_, p) = audio_packets(&b, 0);
+        assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn adts_headers_are_stripped_and_give_the_config() {
+        let mut a = AudioEs::new(0x101, AudioKind::Adts);
+        let mut f = vec![0xff, 0xf1, 0x50, 0x40, 0x02, 0x1f, 0xfc];
+        f.extend([0xAA; 9]); // 16-byte frame
+        let mut es = f.clone();
+        es.extend(&f);
+        a.push(&es, Some(90_000), 0);
+        let (t, p) = audio_packets(&a, 0);
+        let t = t.unwrap();
+        assert_eq!(t.codec_private, CodecPrivate::Raw(vec![0x12, 0x08]));
+        assert_eq!(t.audio.unwrap().sample_rate, 44100);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].data, vec![0xAA; 9]);
+        assert_eq!(
+            p[1].pts_ns,
+            Some(1_000_000_000 + 1024 * 1_000_000_000 / 44100)
+        );
+    }
+}
