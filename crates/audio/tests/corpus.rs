@@ -64,6 +64,15 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("crates-matroska-demuxer/simple.mkv", "vorbis (6 channels)"),
 ];
 
+/// Files vreq_container does not open (not a vreqplay container), and
+/// why. Their audio is not tested here; if the container learns them, they
+/// are tested like the rest.
+const NOT_OPENED: &[(&str, &str)] = &[
+    // H.264 in MPEG-TS: the TS demuxer takes programs with MPEG-2 video only.
+    ("debian-src-gst-plugins-bad1.0/test.ts", "H.264 in MPEG-TS"),
+    ("npm-mux.js/sintel-captions.ts", "H.264 in MPEG-TS"),
+];
+
 /// SNR (dB) our decode must reach against ffmpeg's, per codec, and why.
 fn min_snr_db(codec: &str) -> f64 {
     match codec {
@@ -81,35 +90,6 @@ fn peer_opts(codec: &str) -> &'static [&'static str] {
         "opus" => &["-c:a", "libopus", "-request_sample_fmt", "flt"],
         _ => &[],
     }
-}
-
-/// Samples ffmpeg drops from the end of audio stream `a:n` because of
-/// Matroska `DiscardPadding` (ffprobe's `discard_padding` packet side data;
-/// FFmpeg `matroskadec.c` → `AV_PKT_DATA_SKIP_SAMPLES`). vreq_container's
-/// `Packet` carries no end trim, so our decode keeps those samples.
-fn ffprobe_discard_padding(file: &std::path::Path, n: usize) -> u64 {
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            &format!("a:{n}"),
-            "-show_packets",
-        ])
-        .args([
-            "-show_entries",
-            "packet_side_data=discard_padding",
-            "-of",
-            "default=nw=1",
-        ])
-        .arg(file)
-        .output()
-        .expect("ffprobe (scripts/setup-host.sh)");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.strip_prefix("discard_padding="))
-        .map(|v| v.trim().parse::<u64>().unwrap_or(0))
-        .sum()
 }
 
 #[test]
@@ -138,6 +118,13 @@ fn corpus_audio_matches_ffmpeg() {
                 if expect_unsup != Some(codec.as_str()) {
                     failures.push(format!("{} a:{}: unsupported {codec}", g.file, g.stream));
                 }
+                continue;
+            }
+            Err(Fail::NoTrack(e)) if NOT_OPENED.iter().any(|(f, _)| *f == g.file) => {
+                table.push(format!(
+                    "{:<62} {:>4} {:<7} not opened: {e}",
+                    g.file, g.stream, g.codec
+                ));
                 continue;
             }
             Err(e) => {
@@ -192,7 +179,11 @@ fn corpus_audio_matches_ffmpeg() {
             d.codec,
             frames,
             g.frames,
-            if snr.is_infinite() {
+            if peak(reference) == 0.0 {
+                // balle-jbart's track is digital silence: equality proves
+                // little beyond the sample count.
+                "silent".to_string()
+            } else if snr.is_infinite() {
                 "bit-exact".to_string()
             } else {
                 format!("{snr:.1}")

@@ -132,7 +132,9 @@ pub fn decode_track(file: &Path, n: usize) -> Result<Decoded, Fail> {
 }
 
 /// SNR of `ours` against `reference` in dB over their common length
-/// (infinite when equal).
+/// (infinite when equal). A silent reference gives 0 signal: then the SNR
+/// is infinite only if ours is silent too, else −∞ (callers that need a
+/// signal check [`peak`] first).
 pub fn snr_db(ours: &[f32], reference: &[f32]) -> f64 {
     let n = ours.len().min(reference.len());
     let (mut sig, mut err) = (0f64, 0f64);
@@ -143,6 +145,8 @@ pub fn snr_db(ours: &[f32], reference: &[f32]) -> f64 {
     }
     if err == 0.0 {
         f64::INFINITY
+    } else if sig == 0.0 {
+        f64::NEG_INFINITY
     } else {
         10.0 * (sig / err).log10()
     }
@@ -151,4 +155,44 @@ pub fn snr_db(ours: &[f32], reference: &[f32]) -> f64 {
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Largest |sample|.
+pub fn peak(s: &[f32]) -> f32 {
+    s.iter().fold(0f32, |m, v| m.max(v.abs()))
+}
+
+/// A corpus track with signal all through (stereo AAC, 48 kHz, −16.5 dBFS
+/// RMS), the source the lossless and generated tests encode from.
+pub fn signal_source() -> PathBuf {
+    vreq_testkit::media_dir().join("debian-src-qt6-multimedia/15s.mkv")
+}
+
+/// Samples ffmpeg drops from the end of audio stream `a:n` because of
+/// Matroska `DiscardPadding` (ffprobe's `discard_padding` packet side data;
+/// FFmpeg `matroskadec.c` → `AV_PKT_DATA_SKIP_SAMPLES`). vreq_container's
+/// `Packet` carries no end trim, so our decode keeps those samples.
+pub fn ffprobe_discard_padding(file: &Path, n: usize) -> u64 {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            &format!("a:{n}"),
+            "-show_packets",
+        ])
+        .args([
+            "-show_entries",
+            "packet_side_data=discard_padding",
+            "-of",
+            "default=nw=1",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe (scripts/setup-host.sh)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("discard_padding="))
+        .map(|v| v.trim().parse::<u64>().unwrap_or(0))
+        .sum()
 }

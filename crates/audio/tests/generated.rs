@@ -1,0 +1,143 @@
+//! Codec / container pairs the corpus lacks, made by ffmpeg at test time
+//! from a corpus track: MP3 and MP1 (MPEG audio through the frame splitter),
+//! AAC carried as ADTS in MPEG-TS / MPEG-PS (headers stripped by the
+//! container), MP2 in MPEG-PS, stereo Opus in Matroska and MP4. Each must
+//! give ffmpeg's sample count (plus, in Matroska, the `DiscardPadding`
+//! ffmpeg drops from the end and `Packet` cannot carry) and an SNR against
+//! ffmpeg's decode of the same file at least the codec's threshold.
+
+mod common;
+
+use common::*;
+
+/// (output name, ffmpeg options after the input, codec, min SNR dB)
+const CASES: &[(&str, &[&str], &str, f64)] = &[
+    (
+        "mp3.mkv",
+        &["-c:a", "libmp3lame", "-b:a", "192k"],
+        "mp3",
+        60.0,
+    ),
+    (
+        "mp3.mp4",
+        &["-c:a", "libmp3lame", "-b:a", "128k"],
+        "mp3",
+        60.0,
+    ),
+    (
+        "mp2.mpg",
+        &["-c:v", "mpeg2video", "-c:a", "mp2", "-f", "vob"],
+        "mp2",
+        60.0,
+    ),
+    (
+        "aac.ts",
+        &["-c:v", "mpeg2video", "-c:a", "aac", "-f", "mpegts"],
+        "aac",
+        60.0,
+    ),
+    (
+        "mp2.ts",
+        &["-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpegts"],
+        "mp2",
+        60.0,
+    ),
+    // Opus: the same libopus as ffmpeg's `-c:a libopus` decoder.
+    (
+        "opus.mkv",
+        &["-c:a", "libopus", "-b:a", "96k"],
+        "opus",
+        f64::INFINITY,
+    ),
+    (
+        "opus.mp4",
+        &["-c:a", "libopus", "-b:a", "96k"],
+        "opus",
+        f64::INFINITY,
+    ),
+];
+
+#[test]
+fn generated_streams_match_ffmpeg() {
+    let src = signal_source();
+    let dir = std::env::temp_dir().join(format!("vreq-audio-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    for (name, opts, codec, min_snr) in CASES {
+        let out = dir.join(name);
+        let video = opts.contains(&"mpeg2video");
+        let mut args = vec![
+            "-i",
+            src.to_str().unwrap(),
+            "-ss",
+            "3",
+            "-t",
+            "4",
+            "-map",
+            "0:a:0",
+        ];
+        if video {
+            args.extend(["-map", "0:v:0"]);
+        }
+        args.extend_from_slice(opts);
+        ffmpeg_make(&args, &out);
+        let peer: &[&str] = if *codec == "opus" {
+            &["-c:a", "libopus", "-request_sample_fmt", "flt"]
+        } else {
+            &[]
+        };
+        let reference = ffmpeg_f32(&out, 0, peer);
+        assert!(
+            peak(&reference) > 0.01,
+            "{name}: the source is silent, the test would prove nothing"
+        );
+        let d = match decode_track(&out, 0) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{name:<9} {e:?}");
+                failures.push(format!("{name}: {e:?}"));
+                continue;
+            }
+        };
+        let snr = snr_db(&d.samples, &reference);
+        eprintln!(
+            "{name:<9} {:<5} {} / {} samples, SNR {}",
+            d.codec,
+            d.samples.len(),
+            reference.len(),
+            if snr.is_infinite() {
+                "bit-exact".into()
+            } else {
+                format!("{snr:.1} dB")
+            }
+        );
+        if d.codec != *codec {
+            failures.push(format!("{name}: codec {}", d.codec));
+        }
+        let extra = if name.ends_with(".mkv") {
+            ffprobe_discard_padding(&out, 0) as usize * usize::from(d.channels)
+        } else {
+            0
+        };
+        if d.samples.len() != reference.len() + extra {
+            failures.push(format!(
+                "{name}: {} samples vs ffmpeg {} + DiscardPadding {extra}",
+                d.samples.len(),
+                reference.len()
+            ));
+        }
+        if snr < *min_snr {
+            failures.push(format!("{name}: SNR {snr:.1} dB < {min_snr}"));
+        }
+        if d.corrupt > 0 {
+            failures.push(format!("{name}: {} corrupt packets", d.corrupt));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
