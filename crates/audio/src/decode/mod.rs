@@ -7,12 +7,14 @@
 //! - symphonia 0.6.1: AAC-LC (mono / stereo: its decoder refuses more
 //!   channels, SBR / PS and other object types), MPEG-1/2 audio layers I, II
 //!   and III, Vorbis, FLAC, ALAC, PCM;
-//! - libopus (the system library through the `opus` 0.3 binding): Opus with
-//!   one or two channels (mapping family 0, or family 1 laid out as family
-//!   0: the binding has no multistream decoder).
+//! - libopus (the system library through the `opus` 0.3 binding's
+//!   multistream decoder, as FFmpeg's `libopusdec.c`): Opus mapping
+//!   families 0 and 1 (1 to 8 channels, reordered from Vorbis to WAVE
+//!   order).
 //!
 //! Everything else — HE-AAC / HE-AACv2, AAC with more than two channels or a
-//! PCE, AC-3, E-AC-3, DTS, multichannel Opus, LATM, TrueHD — is
+//! PCE, Vorbis with more than two channels, AC-3, E-AC-3, DTS, Opus
+//! ambisonics (families 2, 3) and family 255, LATM, TrueHD — is
 //! [`AudioError::Unsupported`] naming the codec as ffprobe does, and the
 //! player goes on without sound.
 //!
@@ -335,6 +337,9 @@ impl AudioDecoder {
                         pre_skip: 0,
                         output_gain: 0,
                         mapping_family: 0,
+                        streams: 1,
+                        coupled: ap.channels as u8 - 1,
+                        mapping: (0..ap.channels as u8).collect(),
                     }
                 } else {
                     opus::parse_head(extradata)?
