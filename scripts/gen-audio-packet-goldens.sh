@@ -7,7 +7,9 @@
 #   MP4 track_ID, TS PID, PS stream_id; "-" if none), codec_name, sample_rate,
 #   channels, packets (count), first3_pts_ns (first three packet pts in ns,
 #   comma separated, in file order), extradata_sha256 ("-" if ffprobe shows
-#   none), start_ns (the stream's start_time in ns), video_start_ns (the first
+#   none; AAC in ADTS, which has none in the file, gets the hash of the
+#   AudioSpecificConfig FFmpeg's aac_adtstoasc bitstream filter makes of it,
+#   read back from an MP4 remux with -c copy), start_ns (the stream's start_time in ns), video_start_ns (the first
 #   video stream's start_time in ns, "-" if none).
 # Usage: scripts/gen-audio-packet-goldens.sh [MEDIA_DIR]  (default ../shared/media)
 set -eu
@@ -16,7 +18,7 @@ media="${1:-$(cd .. && pwd)/shared/media}"
 out=tests/golden/audio-packets/streams.tsv
 ffprobe -version | head -1 >&2
 MEDIA="$media" python3 - >"$out.tmp" <<'PY'
-import csv, json, os, subprocess
+import csv, json, os, subprocess, tempfile
 from fractions import Fraction
 
 media = os.environ["MEDIA"]
@@ -48,6 +50,13 @@ for row in rows:
         tb = s["time_base"]
         pts = [str(ns(p["pts"], tb)) if "pts" in p else "-" for p in pk[:3]]
         h = s.get("extradata_hash", "-")
+        if h == "-" and s["codec_name"] == "aac":
+            with tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, "asc.mp4")
+                subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", f"0:{s['index']}",
+                                "-c", "copy", "-bsf:a", "aac_adtstoasc", out], check=True)
+                h = probe(out, "-show_streams", "-show_data_hash", "sha256")["streams"][0] \
+                    .get("extradata_hash", "-")
         if h.startswith("SHA256:"):
             h = h[len("SHA256:"):]
         start = str(ns(s["start_pts"], tb)) if "start_pts" in s else "-"
