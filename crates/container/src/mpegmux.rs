@@ -719,6 +719,31 @@ mod tests {
     }
 
     #[test]
+    fn ac3_and_eac3_sync_frames() {
+        // AC-3 48 kHz 448 kbit/s (1792 bytes), then E-AC-3 (bsid 16,
+        // frmsiz 99 → 200 bytes, 48 kHz, 6 blocks).
+        let mut ac3 = vec![0x0b, 0x77, 0, 0, 0x1e, 0x40];
+        ac3.resize(1792, 0x11);
+        let mut a = AudioEs::new(0x80, AudioKind::Ac3);
+        let mut es = ac3.clone();
+        es.extend(&ac3);
+        a.push(&es, Some(0), 0);
+        let (t, p) = audio_packets(&a, 0);
+        assert_eq!(t.unwrap().codec, TrackCodec::Audio(AudioCodec::Ac3));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].pts_ns, Some(32_000_000)); // 1536 / 48 kHz
+        let mut eac3 = vec![0x0b, 0x77, 0x00, 99, 0x30, 16 << 3];
+        eac3.resize(200, 0x22);
+        let mut e = AudioEs::new(0x102, AudioKind::Ac3);
+        e.push(&eac3, Some(0), 0);
+        let (t, p) = audio_packets(&e, 0);
+        let t = t.unwrap();
+        assert_eq!(t.codec, TrackCodec::Audio(AudioCodec::Eac3));
+        assert_eq!(t.audio.unwrap().sample_rate, 48000);
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
     fn adts_headers_are_stripped_and_give_the_config() {
         let mut a = AudioEs::new(0x101, AudioKind::Adts);
         let mut f = vec![0xff, 0xf1, 0x50, 0x40, 0x02, 0x1f, 0xfc];
