@@ -304,6 +304,18 @@ fn audio_tracks_match_ffprobe() {
                     fail(format!("packet {i} pts {got} ns, ffprobe {want} ns"));
                 }
             }
+            // Interleaved in file order, not one track after the other.
+            let at = |q: &Packet| f.packets.iter().position(|p| std::ptr::eq(p, q)).unwrap();
+            if let (Some(first), Some(last)) = (pk.first(), pk.last()) {
+                let n = f.packets.len();
+                if at(first) * 5 > n || at(last) * 5 < 4 * n {
+                    fail(format!(
+                        "audio packets from {} to {} of {n}: not interleaved with the video",
+                        at(first),
+                        at(last)
+                    ));
+                }
+            }
             // The same time axis as the video: the offset between the first
             // audio pts and the video's start equals ffprobe's.
             if let (Some(Some(want_a)), Some(want_v), Some(got_a), Some(got_v)) = (
