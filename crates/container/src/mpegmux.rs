@@ -232,7 +232,7 @@ fn frame_at(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
                 end: p + h.frame_len,
                 samples: h.samples,
                 rate: h.sample_rate,
-                channels: 0,
+                channels: h.channels,
                 codec: if h.eac3 {
                     AudioCodec::Eac3
                 } else {
@@ -722,7 +722,7 @@ mod tests {
     fn ac3_and_eac3_sync_frames() {
         // AC-3 48 kHz 448 kbit/s (1792 bytes), then E-AC-3 (bsid 16,
         // frmsiz 99 → 200 bytes, 48 kHz, 6 blocks).
-        let mut ac3 = vec![0x0b, 0x77, 0, 0, 0x1e, 0x40];
+        let mut ac3 = vec![0x0b, 0x77, 0, 0, 0x1e, 0x40, 0x40, 0];
         ac3.resize(1792, 0x11);
         let mut a = AudioEs::new(0x80, AudioKind::Ac3);
         let mut es = ac3.clone();

@@ -625,6 +625,15 @@ fn bad_input_audio_tracks() {
     ] {
         bad_input_variants(&media_dir().join(file), tag);
     }
+    for (file, tag) in [
+        ("audio/ac3.ts", "ts-ac3"),
+        ("audio/ac3.mpg", "ps-ac3"),
+        ("audio/flac.mp4", "mp4-flac"),
+        ("audio/pcm_s16le.mov", "mov-pcm"),
+        ("audio/alac.mkv", "mkv-alac"),
+    ] {
+        bad_input_variants(&data_dir().join(file), tag);
+    }
 }
 
 /// Every byte of an MP4 audio configuration box (`esds`, `dOps`) set to
