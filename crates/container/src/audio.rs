@@ -410,11 +410,34 @@ pub(crate) fn adts_header(h: &[u8]) -> Option<AdtsHeader> {
     })
 }
 
+/// Channels of an AC-3 `acmod` (A/52 Table 5.8: 1+1, 1/0, 2/0, 3/0, 2/1,
+/// 3/1, 2/2, 3/2) plus the LFE channel when `lfeon`.
+fn ac3_channels(acmod: u8, lfeon: bool) -> u16 {
+    [2u16, 1, 2, 3, 3, 4, 4, 5][usize::from(acmod & 7)] + u16::from(lfeon)
+}
+
+/// Channels an MP4 `dac3` (ETSI TS 102 366 F.4: fscod 2, bsid 5, bsmod 3,
+/// acmod 3, lfeon 1, …) or `dec3` (F.6: data_rate 13, num_ind_sub 3, then
+/// the first substream's fscod 2, bsid 5, reserved 1, asvc 1, bsmod 3,
+/// acmod 3, lfeon 1, …) states.
+pub(crate) fn dac3_channels(p: &[u8], eac3: bool) -> Option<u16> {
+    if eac3 {
+        let b = *p.get(3)?;
+        Some(ac3_channels((b >> 1) & 7, b & 1 != 0))
+    } else {
+        let v =
+            (u32::from(*p.first()?) << 16) | (u32::from(*p.get(1)?) << 8) | u32::from(*p.get(2)?);
+        Some(ac3_channels(((v >> 11) & 7) as u8, (v >> 10) & 1 != 0))
+    }
+}
+
 /// An AC-3 or E-AC-3 sync frame header (ATSC A/52 5.4.1, Annex E.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ac3Header {
     pub eac3: bool,
     pub sample_rate: u32,
+    /// Channels from `acmod` + `lfeon`.
+    pub channels: u16,
     /// Whole frame in bytes.
     pub frame_len: usize,
     /// Samples per channel in the frame (1536 for AC-3).
@@ -424,6 +447,7 @@ pub(crate) struct Ac3Header {
 /// Parses an AC-3 / E-AC-3 sync frame header at the start of `h` (sync word
 /// 0x0B77; `bsid` ≤ 10 AC-3, 11–16 E-AC-3); `None` if it is not one.
 pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
+    let full = h;
     let h = h.get(..6)?;
     if h[0] != 0x0b || h[1] != 0x77 {
         return None;
@@ -461,8 +485,19 @@ pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
         if fscod == 1 && code % 2 == 1 {
             words += 1;
         }
+        // BSI after bsid, bsmod: acmod 3, then cmixlev 2 if 3 front
+        // channels, surmixlev 2 if surround, dsurmod 2 if 2/0, lfeon 1.
+        let mut b = Bits { d: full, bit: 48 };
+        let acmod = b.u(3)? as u8;
+        let skip = [acmod & 1 != 0 && acmod != 1, acmod & 4 != 0, acmod == 2]
+            .iter()
+            .filter(|&&x| x)
+            .count();
+        b.u(2 * skip)?;
+        let lfeon = b.u(1)? == 1;
         Some(Ac3Header {
             eac3: false,
+            channels: ac3_channels(acmod, lfeon),
             sample_rate: [48000, 44100, 32000][fscod],
             frame_len: words * 2,
             samples: 1536,
@@ -484,6 +519,7 @@ pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
         }
         Some(Ac3Header {
             eac3: true,
+            channels: ac3_channels((h[4] >> 1) & 7, h[4] & 1 != 0),
             sample_rate: rate,
             frame_len: words * 2,
             samples: 256 * blocks,
@@ -562,8 +598,17 @@ mod tests {
 
     #[test]
     fn ac3_frame_length() {
-        // 48 kHz, frmsizecod 0x1e (448 kbit/s): 896 words.
-        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40]).unwrap();
-        assert_eq!((h.eac3, h.sample_rate, h.frame_len), (false, 48000, 1792));
+        // 48 kHz, frmsizecod 0x1e (448 kbit/s): 896 words; bsid 8, acmod 7
+        // (3/2: cmixlev, surmixlev), lfeon 1: 5.1.
+        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40, 0xe1, 0x40]).unwrap();
+        assert_eq!(
+            (h.eac3, h.sample_rate, h.frame_len, h.channels),
+            (false, 48000, 1792, 6)
+        );
+        // acmod 2 (2/0: dsurmod), lfeon 0
+        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40, 0x40, 0x00]).unwrap();
+        assert_eq!(h.channels, 2);
+        // dac3: fscod 0, bsid 8, bsmod 0, acmod 1, lfeon 0 → mono
+        assert_eq!(dac3_channels(&[0x10, 0x08, 0x00], false), Some(1));
     }
 }

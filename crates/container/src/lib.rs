@@ -1,7 +1,11 @@
 //! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, raw Annex-B
-//! elementary streams, and MPEG-2 video as elementary stream, program stream
-//! or transport stream. Everything here produces [`Packet`]s; nothing here knows
-//! codecs beyond the codec private data it carries, or devices.
+//! elementary streams, MPEG-2 video as elementary stream or program stream,
+//! and MPEG transport streams (MPEG-2, H.264 or HEVC video). Audio tracks of
+//! every container are named ([`AudioCodec`], [`AudioParams`], extradata in
+//! [`TrackInfo::codec_private`]) and their packets come interleaved with the
+//! video's in file order, on the same time axis. Everything here produces
+//! [`Packet`]s; nothing here knows codecs beyond the configuration records
+//! and frame headers it needs to cut and name a stream, or devices.
 
 #![forbid(unsafe_code)]
 

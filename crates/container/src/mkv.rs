@@ -808,3 +808,34 @@ impl Demuxer for MkvDemuxer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod audio_tests {
+    use super::*;
+
+    #[test]
+    fn codec_ids_and_old_aac_ids() {
+        assert_eq!(audio_codec_id("A_AAC"), AudioCodec::Aac);
+        assert_eq!(audio_codec_id("A_MPEG/L2"), AudioCodec::Mp2);
+        assert_eq!(audio_codec_id("A_DTS/EXPRESS"), AudioCodec::Dts);
+        assert_eq!(
+            audio_codec_id("A_TRUEHD"),
+            AudioCodec::Other("A_TRUEHD".into())
+        );
+        // LC, 44.1 kHz (index 4), stereo: 00010 0100 0010 000
+        assert_eq!(
+            aac_config_from_id("A_AAC/MPEG4/LC", 44100, 2),
+            Some(vec![0x12, 0x10])
+        );
+        assert_eq!(aac_config_from_id("A_AAC/MPEG2/LC", 44000, 2), None);
+        let (c, _, params) = audio_track(
+            "A_PCM/INT/LIT",
+            audio_codec_id("A_PCM/INT/LIT"),
+            CodecPrivate::None,
+            None,
+            None,
+        );
+        assert!(matches!(c, AudioCodec::Pcm(f) if !f.big_endian && !f.float));
+        assert_eq!(params, AudioParams::default());
+    }
+}

@@ -25,18 +25,19 @@
 
 use std::path::{Path, PathBuf};
 
+use super::annexb::AnnexBDemuxer;
 use super::mpeg2es::Mpeg2EsDemuxer;
 use super::{
-    audio, AudioCodec, AudioParams, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec,
-    TrackInfo,
+    audio, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Demuxer, Packet,
+    TrackCodec, TrackInfo,
 };
 
 /// Offset of the payload in a PES packet `pes` (from its `00 00 01` start
-/// code) and its PTS (33 bits, 90 kHz), if it has one: the MPEG-2 header
-/// (`10` marker bits, `PTS_DTS_flags`, `PES_header_data_length`) or the
-/// MPEG-1 one (stuffing, STD buffer size, PTS / PTS+DTS forms, 0x0F).
+/// code), its PTS and DTS (33 bits, 90 kHz) when it has them: the MPEG-2
+/// header (`10` marker bits, `PTS_DTS_flags`, `PES_header_data_length`) or
+/// the MPEG-1 one (stuffing, STD buffer size, PTS / PTS+DTS forms, 0x0F).
 /// `None` when the header runs past `pes` or is neither.
-pub(crate) fn pes_header(pes: &[u8]) -> Option<(usize, Option<u64>)> {
+pub(crate) fn pes_header(pes: &[u8]) -> Option<(usize, Option<u64>, Option<u64>)> {
     let b = pes.get(6..)?;
     let first = *b.first()?;
     if first & 0xC0 == 0x80 {
@@ -51,7 +52,12 @@ pub(crate) fn pes_header(pes: &[u8]) -> Option<(usize, Option<u64>)> {
         } else {
             None
         };
-        return Some((start, pts));
+        let dts = if flags & 0xC0 == 0xC0 && hlen >= 10 {
+            read_pts(b.get(8..13)?)
+        } else {
+            None
+        };
+        return Some((start, pts, dts));
     }
     let mut p = 0;
     while *b.get(p)? == 0xFF && p < 16 {
@@ -61,16 +67,18 @@ pub(crate) fn pes_header(pes: &[u8]) -> Option<(usize, Option<u64>)> {
         p += 2;
     }
     let c = *b.get(p)?;
-    let (len, pts) = match c & 0xF0 {
-        0x20 | 0x30 => (
-            if c & 0xF0 == 0x20 { 5 } else { 10 },
+    let (len, pts, dts) = match c & 0xF0 {
+        0x20 => (5, read_pts(b.get(p..p + 5)?), None),
+        0x30 => (
+            10,
             read_pts(b.get(p..p + 5)?),
+            read_pts(b.get(p + 5..p + 10)?),
         ),
-        _ if c == 0x0F => (1, None),
+        _ if c == 0x0F => (1, None, None),
         _ => return None,
     };
     let start = 6 + p + len;
-    (start <= pes.len()).then_some((start, pts))
+    (start <= pes.len()).then_some((start, pts, dts))
 }
 
 /// A 5-byte PTS / DTS field (13818-1 Table 2-21): 3 + 15 + 15 bits with
@@ -117,6 +125,8 @@ pub(crate) struct Mark {
     pub es_pos: usize,
     /// Unwrapped PTS (90 kHz), if the PES had one.
     pub pts: Option<i64>,
+    /// Unwrapped DTS (90 kHz), if the PES had one.
+    pub dts: Option<i64>,
     /// File offset of the PES packet's start (TS packet / PS packet).
     pub file_offset: u64,
 }
@@ -159,6 +169,7 @@ impl AudioEs {
         self.marks.push(Mark {
             es_pos: self.es.len(),
             pts,
+            dts: None,
             file_offset,
         });
         self.es.extend_from_slice(payload);
@@ -221,7 +232,7 @@ fn frame_at(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
                 end: p + h.frame_len,
                 samples: h.samples,
                 rate: h.sample_rate,
-                channels: 0,
+                channels: h.channels,
                 codec: if h.eac3 {
                     AudioCodec::Eac3
                 } else {
@@ -395,6 +406,9 @@ pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Ve
 /// What a program / transport stream gave: the MPEG-2 video ES with the
 /// PES marks, and the audio streams.
 pub(crate) struct Gathered {
+    /// MPEG-1/2 video (split by [`super::mpeg2es`]), H.264 or HEVC (split
+    /// into access units by [`super::annexb`]).
+    pub video_codec: CodecKind,
     pub video_es: Vec<u8>,
     pub video_marks: Vec<Mark>,
     pub audio: Vec<AudioEs>,
@@ -403,19 +417,70 @@ pub(crate) struct Gathered {
 /// One packet source in file order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
-    /// The video demuxer's entry with this index.
+    /// The video's packet with this index.
     Video(usize),
     /// `audio[i]`.
     Audio(usize),
 }
 
-/// A program or transport stream's video (MPEG-2, track 1) and audio tracks,
-/// packets interleaved in file order: a video frame at the file offset of the
-/// PES its first byte came from, an audio frame at the PES it starts in.
+/// The video track's packets.
+enum Video {
+    /// MPEG-1/2: the ES splitter, its packets timed from 0 by frame count.
+    Mpeg2(Mpeg2EsDemuxer),
+    /// H.264 / HEVC access units timed by their PES PTS / DTS, and the next one.
+    Units(Vec<Packet>, usize),
+}
+
+/// Splits an H.264 / HEVC ES into access units ([`AnnexBDemuxer`]) and
+/// times them: an access unit takes the PTS / DTS of the PES its first byte
+/// is in when it is the first unit starting in that PES (one access unit
+/// per PES is what muxers write; 13818-1 2.4.3.7), else it has none.
+fn timed_units(
+    path: &Path,
+    codec: CodecKind,
+    es: Vec<u8>,
+    marks: &[Mark],
+    ref_pts: i64,
+) -> Result<(TrackInfo, Vec<Packet>), ContainerError> {
+    let mut d = AnnexBDemuxer::from_bytes(path, TrackCodec::Video(codec), es)?;
+    let track = d.tracks()[0].clone();
+    let mut units = Vec::new();
+    let mut used = usize::MAX; // index of the last mark whose PTS was given out
+    let mut errors = 0;
+    loop {
+        let mut p = match d.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) => {
+                errors += 1;
+                tracing::warn!("{e}");
+                if errors > 100 {
+                    break;
+                }
+                continue;
+            }
+        };
+        let es_pos = usize::try_from(p.byte_offset).unwrap_or(usize::MAX);
+        let i = marks.partition_point(|m| m.es_pos <= es_pos);
+        if let Some(k) = i.checked_sub(1) {
+            if k != used {
+                used = k;
+                p.pts_ns = marks[k].pts.map(|t| ticks_ns(t - ref_pts));
+                p.dts_ns = marks[k].dts.or(marks[k].pts).map(|t| ticks_ns(t - ref_pts));
+            }
+        }
+        units.push(p);
+    }
+    Ok((track, units))
+}
+
+/// A program or transport stream's video (track 1) and audio tracks,
+/// packets interleaved in file order: a video packet at the file offset of
+/// the PES its first byte came from, an audio frame at the PES it starts in.
 pub struct MuxDemuxer {
     path: PathBuf,
     tracks: Vec<TrackInfo>,
-    video: Mpeg2EsDemuxer,
+    video: Video,
     audio: Vec<Packet>,
     order: Vec<Item>,
     cursor: usize,
@@ -425,10 +490,9 @@ impl MuxDemuxer {
     /// Builds the demuxer from what [`super::mpegts`] / [`super::mpegps`]
     /// gathered.
     ///
-    /// Errors: [`ContainerError::Corrupt`] when the video holds no sequence
+    /// Errors: [`ContainerError::Corrupt`] when MPEG video holds no sequence
     /// header.
     pub(crate) fn new(path: &Path, g: Gathered) -> Result<Self, ContainerError> {
-        let video = Mpeg2EsDemuxer::from_bytes(path, g.video_es)?;
         // The video axis' 0: the smallest PTS of the first video PES packets
         // (the first picture in display order; 32 covers a GOP's leading
         // pictures).
@@ -445,7 +509,29 @@ impl MuxDemuxer {
                     .min()
             })
             .unwrap_or(0);
-        let mut tracks = video.tracks().to_vec();
+        // File position of a video ES offset: the PES it is in.
+        let marks = &g.video_marks;
+        let pos_of = |es_pos: usize| -> u64 {
+            let i = marks.partition_point(|m| m.es_pos <= es_pos);
+            i.checked_sub(1).map_or(0, |i| marks[i].file_offset)
+        };
+        let (video, mut tracks, video_pos): (Video, Vec<TrackInfo>, Vec<u64>) = match g.video_codec
+        {
+            CodecKind::H264 | CodecKind::Hevc => {
+                let (track, units) = timed_units(path, g.video_codec, g.video_es, marks, ref_pts)?;
+                let pos = units
+                    .iter()
+                    .map(|u| pos_of(usize::try_from(u.byte_offset).unwrap_or(usize::MAX)))
+                    .collect();
+                (Video::Units(units, 0), vec![track], pos)
+            }
+            _ => {
+                let v = Mpeg2EsDemuxer::from_bytes(path, g.video_es)?;
+                let pos = v.entry_starts().map(pos_of).collect();
+                let tracks = v.tracks().to_vec();
+                (Video::Mpeg2(v), tracks, pos)
+            }
+        };
         let mut audio = Vec::new();
         for a in &g.audio {
             let (track, packets) = audio_packets(a, ref_pts);
@@ -454,15 +540,10 @@ impl MuxDemuxer {
                 audio.extend(packets);
             }
         }
-        // File position of each video entry: the PES its first byte is in.
-        let pos_of = |es_pos: usize| -> u64 {
-            let i = g.video_marks.partition_point(|m| m.es_pos <= es_pos);
-            i.checked_sub(1).map_or(0, |i| g.video_marks[i].file_offset)
-        };
-        let mut keyed: Vec<(u64, Item)> = video
-            .entry_starts()
+        let mut keyed: Vec<(u64, Item)> = video_pos
+            .into_iter()
             .enumerate()
-            .map(|(i, s)| (pos_of(s), Item::Video(i)))
+            .map(|(i, p)| (p, Item::Video(i)))
             .collect();
         keyed.extend(
             audio
@@ -482,8 +563,7 @@ impl MuxDemuxer {
         })
     }
 
-    /// Positions at `order[i]`, the video demuxer at the first video item
-    /// from there on.
+    /// Positions at `order[i]`, the video at the first video item from there on.
     fn go_to(&mut self, i: usize) {
         self.cursor = i;
         let next_video = self.order[i.min(self.order.len())..]
@@ -493,7 +573,10 @@ impl MuxDemuxer {
                 Item::Audio(_) => None,
             })
             .unwrap_or(usize::MAX);
-        self.video.set_next(next_video);
+        match &mut self.video {
+            Video::Mpeg2(v) => v.set_next(next_video),
+            Video::Units(u, next) => *next = next_video.min(u.len()),
+        }
     }
 }
 
@@ -508,18 +591,37 @@ impl Demuxer for MuxDemuxer {
         };
         self.cursor += 1;
         match item {
-            Item::Video(_) => self.video.next_packet(),
+            Item::Video(_) => match &mut self.video {
+                Video::Mpeg2(v) => v.next_packet(),
+                Video::Units(u, next) => {
+                    let p = u.get(*next).cloned();
+                    *next += 1;
+                    Ok(p)
+                }
+            },
             Item::Audio(i) => Ok(Some(self.audio[i].clone())),
         }
     }
 
-    /// Video track: the MPEG-2 splitter's seek (last keyframe at or before
-    /// `pts_ns`); audio track: its last frame with pts ≤ `pts_ns` (or its
-    /// first). Other tracks' packets go on from that file position.
+    /// Video track: the last keyframe at or before `pts_ns` (MPEG-2: the ES
+    /// splitter's seek); audio track: its last frame with pts ≤ `pts_ns` (or
+    /// its first). Other tracks' packets go on from that file position.
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
         if track == 1 {
-            self.video.seek(1, pts_ns)?;
-            let v = self.video.next_index();
+            let v = match &mut self.video {
+                Video::Mpeg2(v) => {
+                    v.seek(1, pts_ns)?;
+                    v.next_index()
+                }
+                Video::Units(u, _) => {
+                    let keys = || u.iter().enumerate().filter(|(_, p)| p.keyframe);
+                    keys()
+                        .filter(|(_, p)| p.pts_ns.is_some_and(|t| t <= pts_ns))
+                        .max_by_key(|(_, p)| p.pts_ns)
+                        .or_else(|| keys().next())
+                        .map_or(usize::MAX, |(i, _)| i)
+                }
+            };
             let i = self
                 .order
                 .iter()
@@ -614,6 +716,31 @@ mod tests {
         b.push(&es, Some(0), 0);
         let (_, p) = audio_packets(&b, 0);
         assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn ac3_and_eac3_sync_frames() {
+        // AC-3 48 kHz 448 kbit/s (1792 bytes), then E-AC-3 (bsid 16,
+        // frmsiz 99 → 200 bytes, 48 kHz, 6 blocks).
+        let mut ac3 = vec![0x0b, 0x77, 0, 0, 0x1e, 0x40, 0x40, 0];
+        ac3.resize(1792, 0x11);
+        let mut a = AudioEs::new(0x80, AudioKind::Ac3);
+        let mut es = ac3.clone();
+        es.extend(&ac3);
+        a.push(&es, Some(0), 0);
+        let (t, p) = audio_packets(&a, 0);
+        assert_eq!(t.unwrap().codec, TrackCodec::Audio(AudioCodec::Ac3));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[1].pts_ns, Some(32_000_000)); // 1536 / 48 kHz
+        let mut eac3 = vec![0x0b, 0x77, 0x00, 99, 0x30, 16 << 3];
+        eac3.resize(200, 0x22);
+        let mut e = AudioEs::new(0x102, AudioKind::Ac3);
+        e.push(&eac3, Some(0), 0);
+        let (t, p) = audio_packets(&e, 0);
+        let t = t.unwrap();
+        assert_eq!(t.codec, TrackCodec::Audio(AudioCodec::Eac3));
+        assert_eq!(t.audio.unwrap().sample_rate, 48000);
+        assert_eq!(p.len(), 1);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use super::mpeg2es::MAX_FILE_BYTES;
 use super::mpegmux::{pes_header, AudioEs, AudioKind, Gathered, Mark, MuxDemuxer, Unwrapper};
-use super::ContainerError;
+use super::{CodecKind, ContainerError};
 
 /// Whether `head` starts with a pack header.
 pub fn probe(head: &[u8]) -> bool {
@@ -40,6 +40,7 @@ pub fn video_elementary_stream(data: &[u8]) -> Vec<u8> {
 /// file offsets.
 pub(crate) fn gather(data: &[u8]) -> Gathered {
     let mut g = Gathered {
+        video_codec: CodecKind::Mpeg2,
         video_es: Vec::new(),
         video_marks: Vec::new(),
         audio: Vec::new(),
@@ -76,15 +77,17 @@ pub(crate) fn gather(data: &[u8]) -> Gathered {
                 if !wanted {
                     continue;
                 }
-                let Some((p, pts)) = pes_header(pes) else {
+                let Some((p, pts, dts)) = pes_header(pes) else {
                     continue;
                 };
                 let pts = pts.map(|t| clock.unwrap(t));
+                let dts = dts.map(|t| clock.unwrap(t));
                 let payload = &pes[p..];
                 if id == 0xE0 {
                     g.video_marks.push(Mark {
                         es_pos: g.video_es.len(),
                         pts,
+                        dts,
                         file_offset: at,
                     });
                     g.video_es.extend_from_slice(payload);

@@ -1,8 +1,11 @@
 //! MPEG transport streams (`.ts`, `.m2ts` without the 4-byte prefix;
-//! ISO/IEC 13818-1 2.4): the first MPEG video elementary stream of the first
-//! program is gathered from its PES packets and split into frames by
-//! [`super::mpeg2es`] (same packets, timing and keyframes as an elementary
-//! stream) — the same way [`super::mpegps`] does; the program's audio
+//! ISO/IEC 13818-1 2.4): the first video elementary stream of the first
+//! program (`stream_type` 0x02 MPEG-2, 0x1B H.264, 0x24 HEVC, else 0x01
+//! MPEG-1) is gathered from its PES packets; MPEG video is split into frames
+//! by [`super::mpeg2es`] (same packets, timing and keyframes as an
+//! elementary stream) — the same way [`super::mpegps`] does —, H.264 / HEVC
+//! into access units by [`super::annexb`] (Annex-B bytes, keyframe = IDR /
+//! IRAP, `CodecPrivate::None`) timed by their PES PTS / DTS; the program's audio
 //! streams (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11 LATM,
 //! 0x81 AC-3, 0x87 E-AC-3; track id = PID) are cut into frames, their PES
 //! PTS put on the video's time axis ([`super::mpegmux`]), and all packets
@@ -19,8 +22,9 @@
 //!   duplicate packet) is dropped.
 //! * PSI (2.4.4): the program association table (PID 0) gives the first
 //!   program's `program_map_PID`; its TS program map section gives the first
-//!   elementary stream of `stream_type` 0x02 (ITU-T H.262 / MPEG-2 video)
-//!   or, if none, 0x01 (MPEG-1 video, which the MPEG-2 codec refuses).
+//!   elementary stream of `stream_type` 0x02 (ITU-T H.262 / MPEG-2 video),
+//!   0x1B (H.264) or 0x24 (HEVC) or, if none, 0x01 (MPEG-1 video, which the
+//!   MPEG-2 codec refuses), and the audio streams.
 //!   Sections must fit in the packet after `pointer_field` and pass their
 //!   CRC_32; others are ignored.
 //! * PES (2.4.3.6): the payloads of the video PID from one
@@ -37,7 +41,7 @@ use std::path::Path;
 
 use super::mpeg2es::MAX_FILE_BYTES;
 use super::mpegmux::{pes_header, AudioEs, AudioKind, Gathered, Mark, MuxDemuxer, Unwrapper};
-use super::ContainerError;
+use super::{CodecKind, ContainerError};
 
 /// Transport packet size in bytes (ISO/IEC 13818-1 2.4.3.2).
 pub const PACKET_SIZE: usize = 188;
@@ -155,7 +159,7 @@ fn resync(data: &[u8], from: usize) -> Option<usize> {
 /// stream held in `data`.
 ///
 /// Errors ([`TsError`], with the byte offset in `data`): no sync byte at all,
-/// no PAT, no PMT for the first program, or no MPEG-1/2 video stream in it
+/// no PAT, no PMT for the first program, or no MPEG-1/2, H.264 or HEVC video stream in it
 /// (`unsupported`).
 pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
     gather(data).map(|(mut v, g)| {
@@ -186,9 +190,9 @@ struct PidState {
     in_pes: bool,
 }
 
-/// Splits a complete PES packet into (payload, PTS), the payload cut at
+/// Splits a complete PES packet into (payload, PTS, DTS), the payload cut at
 /// `PES_packet_length` when non-zero.
-fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>)> {
+fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>, Option<u64>)> {
     if pes.len() < 9 || !pes.starts_with(&[0, 0, 1]) {
         return None;
     }
@@ -198,8 +202,8 @@ fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>)> {
     } else {
         (6 + len).min(pes.len())
     };
-    let (start, pts) = pes_header(&pes[..end]).unwrap_or((6, None));
-    (start <= end).then(|| (&pes[start..end], pts))
+    let (start, pts, dts) = pes_header(&pes[..end]).unwrap_or((6, None, None));
+    (start <= end).then(|| (&pes[start..end], pts, dts))
 }
 
 /// Gathers the first program's video ES (with PES marks) and its audio
@@ -210,6 +214,7 @@ fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>)> {
 pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
     let mut out = TsVideo::default();
     let mut g = Gathered {
+        video_codec: CodecKind::Mpeg2,
         video_es: Vec::new(),
         video_marks: Vec::new(),
         audio: Vec::new(),
@@ -228,13 +233,15 @@ pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
             if !st.in_pes {
                 return;
             }
-            if let Some((payload, pts)) = pes_parts(&st.pes) {
+            if let Some((payload, pts, dts)) = pes_parts(&st.pes) {
                 let pts = pts.map(|t| clock.unwrap(t));
+                let dts = dts.map(|t| clock.unwrap(t));
                 match target {
                     None => {
                         g.video_marks.push(Mark {
                             es_pos: g.video_es.len(),
                             pts,
+                            dts,
                             file_offset: st.pes_offset,
                         });
                         g.video_es.extend_from_slice(payload);
@@ -292,9 +299,14 @@ pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
                 let streams = pmt_streams(s);
                 let pick = streams
                     .iter()
-                    .find(|t| t.0 == 0x02)
+                    .find(|t| matches!(t.0, 0x02 | 0x1B | 0x24))
                     .or_else(|| streams.iter().find(|t| t.0 == 0x01));
                 if let Some(&(t, p)) = pick {
+                    g.video_codec = match t {
+                        0x1B => CodecKind::H264,
+                        0x24 => CodecKind::Hevc,
+                        _ => CodecKind::Mpeg2,
+                    };
                     video_pid = Some(p);
                     out.stream_type = t;
                     out.video_pid = p;
@@ -356,8 +368,8 @@ pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
             Some(types) => err(
                 pat_offset,
                 format!(
-                    "the first program (PMT PID {pmt_pid}) has no MPEG-1/2 video stream \
-                     (stream_types {types:02x?})"
+                    "the first program (PMT PID {pmt_pid}) has no MPEG-1/2, H.264 or HEVC \
+                     video stream (stream_types {types:02x?})"
                 ),
                 true,
             ),
@@ -596,12 +608,12 @@ mod tests {
         let e = video_elementary_stream(&junk).unwrap_err();
         assert!(e.what.contains("program association table"), "{}", e.what);
         assert!(!probe(&[0x47; 300]));
-        // H.264 only (stream_type 0x1B): unsupported, names the types
+        // VC-1 and AAC only (stream_types 0xEA, 0x0F): unsupported, names the types
         let mut ts = pat(0x100);
-        ts.extend(pmt(0x100, &[(0x1B, 0x101), (0x0F, 0x102)]));
+        ts.extend(pmt(0x100, &[(0xEA, 0x101), (0x0F, 0x102)]));
         let e = video_elementary_stream(&ts).unwrap_err();
         assert!(e.unsupported);
-        assert!(e.what.contains("[1b, 0f]"), "{}", e.what);
+        assert!(e.what.contains("[ea, 0f]"), "{}", e.what);
         // a PAT with a bad CRC is ignored
         let mut ts = pat(0x100);
         ts[10] ^= 1;

@@ -1,4 +1,5 @@
-//! Audio tracks of every corpus file with audio against ffprobe: codec,
+//! Audio tracks of every corpus file with audio, and of the synthetic clips
+//! of the codecs the corpus lacks (tests/data/container/audio/), against ffprobe: codec,
 //! rate, channels, extradata, packet count and the first packets' pts, and
 //! that the audio sits on the video's time axis. The golden table
 //! `tests/golden/audio-packets/streams.tsv` is written by
@@ -69,7 +70,22 @@ fn ffprobe_name(c: &AudioCodec) -> String {
         AudioCodec::Ac3 => "ac3".into(),
         AudioCodec::Eac3 => "eac3".into(),
         AudioCodec::Dts => "dts".into(),
-        AudioCodec::Pcm(f) => format!("pcm{f:?}"),
+        AudioCodec::Pcm(f) => format!(
+            "pcm_{}{}{}",
+            if f.float {
+                "f"
+            } else if f.signed {
+                "s"
+            } else {
+                "u"
+            },
+            f.bits,
+            match (f.bits, f.big_endian) {
+                (8, _) => "",
+                (_, true) => "be",
+                (_, false) => "le",
+            }
+        ),
         AudioCodec::Other(o) => format!("other:{o}"),
     }
 }
@@ -176,14 +192,21 @@ fn demux(path: &Path) -> File {
     File { tracks, packets }
 }
 
-/// Which containers this test holds to the golden table today (the others'
-/// audio demuxing is not done yet).
+/// The containers this test holds to the golden table (all the corpus has
+/// audio in).
 fn covered(path: &str) -> bool {
     let ext = path.rsplit('.').next().unwrap_or("");
-    !path.contains("test.ts")
-        && !path.contains("sintel")
-        && matches!(ext, "mp4" | "mov" | "mkv" | "webm" | "mpeg" | "ts")
+    matches!(ext, "mp4" | "mov" | "mkv" | "webm" | "mpeg" | "mpg" | "ts")
 }
+
+/// Leading packets of ffprobe's that we do not give, and why.
+const SKIPPED_LEADING: [(&str, usize, &str); 1] = [(
+    "debian-src-gst-plugins-bad1.0/test.ts",
+    1,
+    "the first audio PES holds no ADTS frame (a bare raw AAC fill element \
+     naming libfaac 1.28): ffprobe passes it on as a packet (and its \
+     aac_adtstoasc refuses it), our ADTS splitter skips it as damage",
+)];
 
 /// 1 ms: Matroska times are in ms (ffprobe rounds `CodecDelay` to the
 /// track's 1 ms tick, we keep it in ns).
@@ -202,7 +225,13 @@ fn audio_tracks_match_ffprobe() {
         if !covered(path) {
             continue;
         }
-        let f = demux(&media.join(path));
+        // The synthetic clips (tests/data/container/make-audio.sh) live in
+        // the repository, the corpus in the shared media directory.
+        let f = if path.starts_with("tests/") {
+            demux(&repo_dir().join(path))
+        } else {
+            demux(&media.join(path))
+        };
         let audio: Vec<&TrackInfo> = f
             .tracks
             .iter()
@@ -268,8 +297,17 @@ fn audio_tracks_match_ffprobe() {
                 ));
             }
             let pk: Vec<&Packet> = f.packets.iter().filter(|p| p.track == t.id).collect();
-            if pk.len() != g.packets {
-                fail(format!("{} packets, ffprobe {}", pk.len(), g.packets));
+            let skip = SKIPPED_LEADING
+                .iter()
+                .find(|x| x.0 == path && g.k == 0)
+                .map_or(0, |x| x.1);
+            let first_pts = &g.first_pts[skip.min(g.first_pts.len())..];
+            if pk.len() + skip != g.packets {
+                fail(format!(
+                    "{} packets (+ {skip} skipped), ffprobe {}",
+                    pk.len(),
+                    g.packets
+                ));
             }
             // MPEG-PS / TS: ffprobe keeps the PES clock, we put the video's
             // first picture at 0: compare times relative to the video's start.
@@ -277,7 +315,7 @@ fn audio_tracks_match_ffprobe() {
                 (true, Some(o), Some(t)) => (o, t),
                 _ => (0, 0),
             };
-            for (i, (p, want)) in pk.iter().zip(&g.first_pts).enumerate() {
+            for (i, (p, want)) in pk.iter().zip(first_pts).enumerate() {
                 // A laced frame with no duration to place it has no pts of
                 // its own (FFmpeg interpolates it with its Vorbis parser).
                 let (Some(got), Some(want)) = (p.pts_ns, want) else {
@@ -288,10 +326,22 @@ fn audio_tracks_match_ffprobe() {
                     fail(format!("packet {i} pts {got} ns, ffprobe {want} ns"));
                 }
             }
+            // Interleaved in file order, not one track after the other.
+            let at = |q: &Packet| f.packets.iter().position(|p| std::ptr::eq(p, q)).unwrap();
+            if let (Some(first), Some(last)) = (pk.first(), pk.last()) {
+                let n = f.packets.len();
+                if at(first) * 5 > n || at(last) * 5 < 4 * n {
+                    fail(format!(
+                        "audio packets from {} to {} of {n}: not interleaved with the video",
+                        at(first),
+                        at(last)
+                    ));
+                }
+            }
             // The same time axis as the video: the offset between the first
             // audio pts and the video's start equals ffprobe's.
             if let (Some(Some(want_a)), Some(want_v), Some(got_a), Some(got_v)) = (
-                g.first_pts.first(),
+                first_pts.first(),
                 g.video_start_ns,
                 pk.first().and_then(|p| p.pts_ns),
                 video_start,
@@ -306,5 +356,5 @@ fn audio_tracks_match_ffprobe() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(checked >= 19, "only {checked} audio streams checked");
+    assert!(checked >= 48, "only {checked} audio streams checked");
 }
