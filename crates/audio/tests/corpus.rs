@@ -64,13 +64,20 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("crates-matroska-demuxer/simple.mkv", "vorbis (6 channels)"),
 ];
 
-/// Files vreq_container does not open (not a vreqplay container), and
-/// why. Their audio is not tested here; if the container learns them, they
-/// are tested like the rest.
-const NOT_OPENED: &[(&str, &str)] = &[
-    // H.264 in MPEG-TS: the TS demuxer takes programs with MPEG-2 video only.
-    ("debian-src-gst-plugins-bad1.0/test.ts", "H.264 in MPEG-TS"),
-    ("npm-mux.js/sintel-captions.ts", "H.264 in MPEG-TS"),
+/// Container gaps the decode cannot make up for, each with the frames at
+/// the start left out of the SNR (the sample count is still checked).
+const CONTAINER_GAPS: &[(&str, usize, &str)] = &[
+    // vreq_container's MPEG-TS demuxer does not hand out the first ADTS
+    // frame (ffprobe: packet at byte 3572; ours start at 3760). That frame
+    // carries libfaac's fill element, so ffmpeg drops its output (1024
+    // samples) and decodes the next with the right overlap; we start one
+    // frame later, without overlap: the counts agree, our first 1024
+    // samples fade in. Reported to the container's owner.
+    (
+        "debian-src-gst-plugins-bad1.0/test.ts",
+        1024,
+        "first ADTS frame not demuxed",
+    ),
 ];
 
 /// SNR (dB) our decode must reach against ffmpeg's, per codec, and why.
@@ -120,13 +127,6 @@ fn corpus_audio_matches_ffmpeg() {
                 }
                 continue;
             }
-            Err(Fail::NoTrack(e)) if NOT_OPENED.iter().any(|(f, _)| *f == g.file) => {
-                table.push(format!(
-                    "{:<62} {:>4} {:<7} not opened: {e}",
-                    g.file, g.stream, g.codec
-                ));
-                continue;
-            }
             Err(e) => {
                 table.push(format!(
                     "{:<62} {:>4} {:<7} {e:?}",
@@ -171,7 +171,14 @@ fn corpus_audio_matches_ffmpeg() {
         let expect_frames = g.frames + our_extra_end - ff_extra_start;
         let ff_len = reference.len() as u64;
         let reference = &reference[(ff_extra_start as usize * ch).min(reference.len())..];
-        let snr = snr_db(&d.samples, reference);
+        let gap = CONTAINER_GAPS
+            .iter()
+            .find(|(f, _, _)| *f == g.file)
+            .map_or(0, |&(_, frames, _)| frames * ch);
+        let snr = snr_db(
+            &d.samples[gap.min(d.samples.len())..],
+            &reference[gap.min(reference.len())..],
+        );
         table.push(format!(
             "{:<62} {:>4} {:<7} {:>8}/{:<8} {:>10} {}",
             g.file,
@@ -189,6 +196,7 @@ fn corpus_audio_matches_ffmpeg() {
                 format!("{snr:.1}")
             },
             match (ff_extra_start, our_extra_end) {
+                _ if gap > 0 => format!("(SNR after frame {}: container gap)", gap / ch),
                 (0, 0) => String::new(),
                 (s, 0) => format!("(ffmpeg keeps {s} CodecDelay frames)"),
                 (0, e) => format!("(ffmpeg drops {e} DiscardPadding frames)"),
