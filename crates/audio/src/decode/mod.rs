@@ -295,7 +295,10 @@ impl AudioDecoder {
                     ));
                 }
                 // symphonia 0.6.1 decodes more than two Vorbis channels
-                // wrongly (see crates/audio/tests/corpus.rs): refused.
+                // wrongly: it undoes the channel couplings in stream order,
+                // where the Vorbis I spec (4.3.5) goes from the last step
+                // down (one coupling step, stereo, is unaffected). Refused
+                // (crates/audio/tests/corpus.rs has the measurement).
                 match vorbis_channels(extradata) {
                     Some(c) if c > 2 => return Err(unsupported(&format!("{c} channels"))),
                     _ => {}
