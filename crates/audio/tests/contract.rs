@@ -171,3 +171,28 @@ fn not_audio_or_no_configuration_is_a_config_error() {
     let t = track(AudioCodec::Vorbis, &[], 48000, 2, 0);
     assert!(matches!(AudioDecoder::new(&t), Err(AudioError::Config(_))));
 }
+
+#[test]
+fn an_mpeg_audio_stream_without_frame_headers_is_reported() {
+    let mut dec = AudioDecoder::new(&track(AudioCodec::Mp2, &[], 48000, 2, 0)).unwrap();
+    // Free-format layer 2 (bitrate index 0) has no length in its header:
+    // the splitter finds no frame; after 4 KiB the decoder says so.
+    let mut free = Vec::new();
+    for _ in 0..8 {
+        let mut f = vec![0xFF, 0xFD, 0x04, 0x04];
+        f.resize(700, 0x55);
+        free.extend(f);
+    }
+    let mut errors = 0;
+    for (i, chunk) in free.chunks(700).enumerate() {
+        match dec.decode(&packet(chunk.to_vec(), None, 700 * i as u64)) {
+            Ok(None) => {}
+            Err(AudioError::Corrupt { what, .. }) => {
+                assert!(what.contains("no MPEG audio frame header"), "{what}");
+                errors += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(errors, 1);
+}

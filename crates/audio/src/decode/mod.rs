@@ -111,6 +111,11 @@ enum Kind {
     },
 }
 
+/// Bytes of an MPEG audio stream skipped without finding a frame before
+/// `decode` reports it (as `Corrupt`) instead of returning `Ok(None)`
+/// silently: more than two of the longest frames (1728 bytes).
+const NO_SYNC_LIMIT: usize = 4096;
+
 /// One audio track's decoder. See the module docs for which library decodes
 /// which codec.
 pub struct AudioDecoder {
@@ -459,6 +464,13 @@ impl AudioDecoder {
                 }
                 if let (None, Some(e)) = (&acc, err) {
                     return Err(corrupt(format!("{name}: {e}")));
+                }
+                if acc.is_none() && split.skipped > NO_SYNC_LIMIT {
+                    let n = split.skipped;
+                    split.skipped = 0;
+                    return Err(corrupt(format!(
+                        "{name}: no MPEG audio frame header in {n} bytes (free-format streams are not supported)"
+                    )));
                 }
                 let Some((rate, ch, s)) = acc else {
                     return Ok(None);
