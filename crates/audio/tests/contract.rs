@@ -196,3 +196,12 @@ fn an_mpeg_audio_stream_without_frame_headers_is_reported() {
     }
     assert_eq!(errors, 1);
 }
+
+/// The player moves the decoder and the converter to its audio thread.
+#[test]
+fn decoder_and_converter_are_send() {
+    fn send<T: Send>() {}
+    send::<AudioDecoder>();
+    send::<vreq_audio::mix::Converter>();
+    send::<vreq_audio::decode::Pcm>();
+}
