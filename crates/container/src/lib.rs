@@ -442,6 +442,7 @@ mod send_tests {
         send::<super::ivf::IvfDemuxer>();
         send::<super::annexb::AnnexBDemuxer>();
         send::<super::mpeg2es::Mpeg2EsDemuxer>();
+        send::<super::mpegmux::MuxDemuxer>();
         send::<Box<dyn super::Demuxer + Send>>();
     }
 }

@@ -19,7 +19,10 @@
 //!   `A_DTS*`), [`AudioParams`] from the `Audio` element and `CodecDelay`,
 //!   CodecPrivate as the extradata. Their pts are moved back by `CodecDelay`
 //!   (as FFmpeg's matroskadec); the frames of a laced block after the first
-//!   get the block time + k × DefaultDuration, or no pts without one.
+//!   get the block time + k × DefaultDuration or, without one, the end of
+//!   the frame before (its length from its bytes: Vorbis block sizes from
+//!   the headers and the packet's mode, the Opus TOC, MPEG audio / AC-3
+//!   headers, AAC's 1024), else no pts.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   `TrackingReader`).
@@ -303,8 +306,11 @@ pub struct MkvDemuxer {
     /// from its block timestamps.
     codec_delay_ns: Vec<(u32, i64)>,
     /// The last audio frame given: (track, block timestamp, frames of that
-    /// block so far), to tell the frames of one laced block apart.
-    lace: Option<(u32, u64, u32)>,
+    /// block so far, the frame's end in ns before `CodecDelay` if known), to
+    /// tell the frames of one laced block apart and place them.
+    lace: Option<(u32, u64, u32, Option<i64>)>,
+    /// Per audio track: how long its frames are, from their bytes.
+    timers: Vec<(u32, FrameTimer)>,
     frame: Frame,
     done: bool,
     /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
@@ -438,6 +444,39 @@ fn aac_config_from_id(id: &str, rate: u32, channels: u16) -> Option<Vec<u8>> {
     )
 }
 
+/// How an audio track's frame length is found from its bytes (to place the
+/// frames of a laced block).
+#[derive(Debug, Clone)]
+enum FrameTimer {
+    /// Vorbis: block sizes from the headers and the packet's mode; the rate.
+    Vorbis(audio::VorbisDurations, u32),
+    /// Opus: the TOC byte (48 kHz).
+    Opus,
+    /// MPEG audio: the frame header.
+    Mpa,
+    /// AC-3 / E-AC-3: the sync frame header.
+    Ac3,
+    /// A fixed number of samples at a rate (AAC: 1024).
+    Fixed(u32, u32),
+    Unknown,
+}
+
+impl FrameTimer {
+    fn for_track(c: &AudioCodec, private: &CodecPrivate, a: &AudioParams) -> Self {
+        match (c, private) {
+            (AudioCodec::Vorbis, CodecPrivate::Raw(p)) => audio::VorbisDurations::new(p)
+                .map_or(FrameTimer::Unknown, |v| {
+                    FrameTimer::Vorbis(v, a.sample_rate)
+                }),
+            (AudioCodec::Opus, _) => FrameTimer::Opus,
+            (AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3, _) => FrameTimer::Mpa,
+            (AudioCodec::Ac3 | AudioCodec::Eac3, _) => FrameTimer::Ac3,
+            (AudioCodec::Aac, _) => FrameTimer::Fixed(1024, a.sample_rate),
+            _ => FrameTimer::Unknown,
+        }
+    }
+}
+
 /// An audio track's codec (PCM with its `BitDepth`), extradata and
 /// [`AudioParams`]: rate and channels from the `Audio` element
 /// (`SamplingFrequency`, `Channels`; the OpusHead's channels for Opus),
@@ -565,6 +604,7 @@ impl MkvDemuxer {
         let timestamp_scale = mkv.info().timestamp_scale().get();
         let mut tracks = Vec::new();
         let mut codec_delay_ns = Vec::new();
+        let mut timers = Vec::new();
         for t in mkv.tracks() {
             let video = t.track_type() == TrackType::Video;
             let codec = codec_id(t.codec_id(), video);
@@ -609,6 +649,9 @@ impl MkvDemuxer {
                 c => (c, private, None, 0),
             };
             codec_delay_ns.push((id, delay_ns));
+            if let (TrackCodec::Audio(c), Some(a)) = (&codec, &audio) {
+                timers.push((id, FrameTimer::for_track(c, &private, a)));
+            }
             let duration_ns = mkv
                 .info()
                 .duration()
@@ -635,6 +678,7 @@ impl MkvDemuxer {
             timestamp_scale,
             tracks,
             codec_delay_ns,
+            timers,
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -644,6 +688,27 @@ impl MkvDemuxer {
 
     fn ts_ns(&self, ts: u64) -> i64 {
         (u128::from(ts) * u128::from(self.timestamp_scale)).min(i64::MAX as u128) as i64
+    }
+
+    /// How long audio frame `data` of `track` plays, in ns, if its codec
+    /// tells from its bytes.
+    fn frame_samples_ns(timers: &mut [(u32, FrameTimer)], track: u32, data: &[u8]) -> Option<i64> {
+        let (_, t) = timers.iter_mut().find(|t| t.0 == track)?;
+        let (samples, rate) = match t {
+            FrameTimer::Vorbis(v, rate) => (v.samples(data)?, *rate),
+            FrameTimer::Opus => (audio::opus_packet_samples(data)?, 48000),
+            FrameTimer::Mpa => {
+                let h = audio::mpa_header(data)?;
+                (h.samples, h.sample_rate)
+            }
+            FrameTimer::Ac3 => {
+                let h = audio::ac3_header(data)?;
+                (h.samples, h.sample_rate)
+            }
+            FrameTimer::Fixed(n, rate) => (*n, *rate),
+            FrameTimer::Unknown => return None,
+        };
+        (rate > 0).then(|| i64::from(samples) * 1_000_000_000 / i64::from(rate))
     }
 
     /// The file offset of the last read that asked for exactly `len` bytes.
@@ -698,20 +763,27 @@ impl MkvDemuxer {
         if info.is_some_and(|t| t.audio.is_some()) {
             // The crate gives every frame of a laced block the block's
             // timestamp: frame k of the lace plays k DefaultDurations later
-            // (FFmpeg's matroska_parse_block: block duration / laces); with
-            // no DefaultDuration its time is unknown (FFmpeg: AV_NOPTS_VALUE).
-            let k = match self.lace {
-                Some((t, ts, n)) if t == track && ts == f.timestamp => n,
-                _ => 0,
+            // (FFmpeg's matroska_parse_block: block duration / laces), or,
+            // without DefaultDuration, when the frame before it ends (its
+            // samples from its own bytes: FFmpeg's parsers); unknown if
+            // neither says (FFmpeg: AV_NOPTS_VALUE).
+            let samples_ns = Self::frame_samples_ns(&mut self.timers, track, &f.data);
+            let prev = match self.lace {
+                Some((t, ts, n, end)) if t == track && ts == f.timestamp => Some((n, end)),
+                _ => None,
             };
-            self.lace = Some((track, f.timestamp, k + 1));
+            let k = prev.map_or(0, |p| p.0);
             if k > 0 {
-                pts_ns = info
-                    .and_then(|t| t.frame_duration_ns)
-                    .and_then(|d| i64::try_from(d).ok())
-                    .and_then(|d| d.checked_mul(i64::from(k)))
-                    .and_then(|d| pts_ns?.checked_add(d));
+                pts_ns = match info.and_then(|t| t.frame_duration_ns) {
+                    Some(d) => i64::try_from(d)
+                        .ok()
+                        .and_then(|d| d.checked_mul(i64::from(k)))
+                        .and_then(|d| pts_ns?.checked_add(d)),
+                    None => prev.and_then(|p| p.1),
+                };
             }
+            let end = pts_ns.zip(samples_ns).map(|(p, d)| p.saturating_add(d));
+            self.lace = Some((track, f.timestamp, k + 1, end));
             // CodecDelay moves the track's timestamps back (FFmpeg's
             // matroska_parse_block: `- codec_delay_in_track_tb`).
             let delay = self
@@ -742,6 +814,7 @@ impl MkvDemuxer {
             timestamp_scale: self.timestamp_scale,
             tracks: self.tracks.clone(),
             codec_delay_ns: self.codec_delay_ns.clone(),
+            timers: self.timers.clone(),
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -800,6 +873,11 @@ impl Demuxer for MkvDemuxer {
         self.log = log;
         self.done = false;
         self.lace = None;
+        for (_, t) in &mut self.timers {
+            if let FrameTimer::Vorbis(v, _) = t {
+                v.reset();
+            }
+        }
         for _ in 0..skip {
             if self.next_frame()?.is_none() {
                 break;
