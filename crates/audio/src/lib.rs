@@ -8,12 +8,12 @@
 //!
 //! - [`decode`]: [`decode::AudioDecoder`] turns one track's packets into
 //!   [`decode::Pcm`] (interleaved f32, WAVE channel order, pts in ns),
-//!   through symphonia 0.6.1 (AAC-LC mono / stereo, MPEG-1/2 audio layers
-//!   I–III, Vorbis mono / stereo, FLAC, ALAC, PCM) and the system libopus
-//!   (Opus, 1 to 8 channels). Everything else is
-//!   [`decode::AudioError::Unsupported`] with ffprobe's codec name (HE-AAC,
-//!   AAC or Vorbis with more than two channels, AC-3, E-AC-3, DTS, Opus
-//!   ambisonics): the player says `audio: <codec> not supported,
+//!   through symphonia 0.6.1 (AAC-LC up to 5.1, MPEG-1/2 audio layers
+//!   I–III, Vorbis, FLAC, ALAC, PCM; two of its crates patched,
+//!   `third_party/symphonia-PATCHES.md`) and the system libopus (Opus, 1 to
+//!   8 channels). Everything else is [`decode::AudioError::Unsupported`]
+//!   with ffprobe's codec name (HE-AAC, AAC 7.1 or with a PCE, AC-3, E-AC-3,
+//!   DTS, Opus ambisonics): the player says `audio: <codec> not supported,
 //!   playing without sound`. Priming is dropped as ffmpeg drops it, so the
 //!   sample counts are ffmpeg's (`crates/audio/tests/corpus.rs`); a corrupt
 //!   packet is `AudioError::Corrupt` and the next one decodes.

@@ -75,10 +75,16 @@ fn refused_codecs_are_named_as_ffprobe_names_them() {
         )),
         "aac (HE-AAC)"
     );
-    // AAC LC 5.1 (channel configuration 6, 48 kHz): 00010 0011 0110 000.
+    // AAC LC whose layout is in a program_config_element (channel
+    // configuration 0, 48 kHz): 00010 0011 0000 000.
     assert_eq!(
-        unsupported(&track(AudioCodec::Aac, &[0x11, 0xB0], 48000, 6, 0)),
-        "aac (6 channels)"
+        unsupported(&track(AudioCodec::Aac, &[0x11, 0x80], 48000, 6, 0)),
+        "aac (channel layout in a PCE)"
+    );
+    // AAC LC channel configuration 7 (8 channels, 48 kHz): 00010 0011 0111 000.
+    assert_eq!(
+        unsupported(&track(AudioCodec::Aac, &[0x11, 0xB8], 48000, 8, 0)),
+        "aac (8 channels)"
     );
     // Opus first-order ambisonics: mapping family 2, 4 streams.
     let mut head = b"OpusHead".to_vec();

