@@ -39,6 +39,7 @@ fn packet(data: Vec<u8>, pts_ns: Option<i64>, byte_offset: u64) -> Packet {
         duration_ns: None,
         keyframe: true,
         byte_offset,
+        discard_padding_ns: 0,
     }
 }
 
@@ -139,6 +140,28 @@ fn priming_is_dropped_once_and_moves_the_pts() {
     dec.reset();
     let pcm = dec.decode(&packet(ramp(), None, 8000)).unwrap().unwrap();
     assert_eq!((pcm.frames(), pcm.pts_ns), (1000, None));
+}
+
+#[test]
+fn discard_padding_trims_the_end_or_the_start() {
+    let mut dec = AudioDecoder::new(&track(s16_pcm(), &[], 48000, 2, 0)).unwrap();
+    // 5 ms of padding at 48 kHz: the last 240 of 1000 frames go.
+    let mut p = packet(ramp(), Some(0), 0);
+    p.discard_padding_ns = 5_000_000;
+    let pcm = dec.decode(&p).unwrap().unwrap();
+    assert_eq!((pcm.frames(), pcm.pts_ns), (760, Some(0)));
+    assert_eq!(pcm.samples[2 * 759], 1518.0 / 32768.0);
+    // Negative: from the start, the pts moved by it (FFmpeg matroskadec).
+    p.discard_padding_ns = -5_000_000;
+    let pcm = dec.decode(&p).unwrap().unwrap();
+    assert_eq!((pcm.frames(), pcm.pts_ns), (760, Some(5_000_000)));
+    assert_eq!(pcm.samples[0], 480.0 / 32768.0);
+    // More padding than the packet holds: nothing is left.
+    p.discard_padding_ns = 1_000_000_000;
+    assert_eq!(dec.decode(&p).unwrap(), None);
+    // Rounded to the nearest frame (av_rescale_q): 10 ns → 0.00048 frames.
+    p.discard_padding_ns = 10;
+    assert_eq!(dec.decode(&p).unwrap().unwrap().frames(), 1000);
 }
 
 #[test]

@@ -477,6 +477,7 @@ impl Demuxer for AnnexBDemuxer {
             duration_ns: None,
             keyframe,
             byte_offset,
+            discard_padding_ns: 0,
         }))
     }
 

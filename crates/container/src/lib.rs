@@ -232,7 +232,7 @@ pub fn display_geometry(
 }
 
 /// One coded access unit / frame of one track.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Packet {
     /// [`TrackInfo::id`] of the track this belongs to.
     pub track: u32,
@@ -248,6 +248,15 @@ pub struct Packet {
     pub keyframe: bool,
     /// Byte offset of the first byte of `data` in the file (for error messages).
     pub byte_offset: u64,
+    /// Audio to drop after decoding this packet, in ns: Matroska's
+    /// `DiscardPadding` (RFC 9559 §5.1.3.5.7) of the BlockGroup whose Block
+    /// this frame ends (the padding is at the Block's end; a laced Block's
+    /// earlier frames get 0). Positive: that much is dropped from the end of
+    /// the packet's decoded samples (encoder padding of the stream's last
+    /// packet); negative: from its start — as FFmpeg's `matroskadec.c` turns
+    /// it into `AV_PKT_DATA_SKIP_SAMPLES` (rounded to the nearest sample at
+    /// the track's rate). 0 for every other packet and container.
+    pub discard_padding_ns: i64,
 }
 
 impl<'a> From<&'a Packet> for CodedUnit<'a> {

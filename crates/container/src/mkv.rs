@@ -23,6 +23,10 @@
 //!   the frame before (its length from its bytes: Vorbis block sizes from
 //!   the headers and the packet's mode, the Opus TOC, MPEG audio / AC-3
 //!   headers, AAC's 1024), else no pts.
+//! * `discard_padding_ns`: a BlockGroup's `DiscardPadding`, on the Block's
+//!   last frame. The crate does not hand it out, so we read it ourselves
+//!   (`DiscardScan`: the Cluster of the packet just demuxed, its
+//!   BlockGroups' children headers), as FFmpeg's matroskadec passes it on.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   `TrackingReader`).
@@ -80,6 +84,13 @@ impl Read for TrackingReader {
         Ok(n)
     }
 }
+
+/// Bytes written over the file at an offset (see [`prescan`]).
+type Patch = (u64, Vec<u8>);
+
+/// A BlockGroup with a `DiscardPadding`: (Block payload start, Block end,
+/// DiscardPadding ns).
+type PaddedBlock = (u64, u64, i64);
 
 /// Matroska element IDs used by [`prescan`] (Matroska spec, RFC 9559 §5.1).
 const ID_EBML: u32 = 0x1A45_DFA3;
@@ -144,8 +155,11 @@ fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, 
 ///
 /// The scan walks top-level element headers only (and the children of
 /// unknown-size clusters); it stops at the first header it cannot read.
-fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
+/// It also returns where each Cluster's children are (start, end), for
+/// [`DiscardScan`].
+fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
     let mut patches = Vec::new();
+    let mut clusters = Vec::new();
     let encode = |v: u64, len: usize| -> Option<Vec<u8>> {
         if len == 0 || len > 8 || v >= (1u64 << (7 * len)) - 1 {
             return None;
@@ -154,11 +168,11 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
         Some(with_marker.to_be_bytes()[8 - len..].to_vec())
     };
     let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else {
-        return patches;
+        return (patches, clusters);
     };
     let mut pos = hl + size;
     let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else {
-        return patches;
+        return (patches, clusters);
     };
     let seg_data = pos + hl;
     let seg_end = match seg_size {
@@ -249,7 +263,12 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                         patches.push((data - sl as u64, b));
                     }
                 }
+                clusters.push((data, end));
                 pos = end;
+            }
+            (ID_CLUSTER, Some(size)) => {
+                pos = data.saturating_add(size);
+                clusters.push((data, pos.min(seg_end)));
             }
             (_, Some(size)) => pos = data.saturating_add(size),
             (_, None) => break,
@@ -268,7 +287,100 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
             patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
         }
     }
-    patches
+    (patches, clusters)
+}
+
+const ID_BLOCKGROUP: u32 = 0xA0;
+const ID_BLOCK: u32 = 0xA1;
+const ID_DISCARDPADDING: u32 = 0x75A2;
+
+/// Matroska `DiscardPadding` (RFC 9559 §5.1.3.5.7, a BlockGroup child: ns
+/// of padding in the Block to drop after decoding), read by us because
+/// `matroska-demuxer` 0.8.1 parses the element but does not hand it out
+/// (its `Frame` has no such field). Lazily, one Cluster at a time: the
+/// Cluster holding the packet just demuxed (the crate has just read those
+/// pages), its BlockGroups' children walked for `Block` and
+/// `DiscardPadding`; headers only, bounded by the Cluster's size.
+struct DiscardScan {
+    file: File,
+    len: u64,
+    /// (children start, end) of each Cluster, from [`prescan`], in file order.
+    clusters: Vec<(u64, u64)>,
+    /// The Cluster scanned last (index) and its BlockGroups with a
+    /// DiscardPadding: (Block payload start, Block end, DiscardPadding ns).
+    cached: Option<(usize, Vec<PaddedBlock>)>,
+}
+
+impl DiscardScan {
+    /// The `DiscardPadding` in ns of the Block whose payload ends with the
+    /// frame at `offset` of `len` bytes (the Block's last frame: the padding
+    /// is at the Block's end), 0 if none.
+    fn padding_ns(&mut self, offset: u64, len: usize) -> i64 {
+        if offset == 0 || self.clusters.is_empty() {
+            return 0;
+        }
+        let i = self.clusters.partition_point(|c| c.0 <= offset);
+        let Some(i) = i.checked_sub(1) else {
+            return 0;
+        };
+        if offset >= self.clusters[i].1 {
+            return 0;
+        }
+        if self.cached.as_ref().is_none_or(|c| c.0 != i) {
+            self.cached = Some((i, self.scan_cluster(self.clusters[i])));
+        }
+        let end = offset.saturating_add(len as u64);
+        self.cached
+            .as_ref()
+            .and_then(|c| c.1.iter().find(|b| b.0 <= offset && b.1 == end))
+            .map_or(0, |b| b.2)
+    }
+
+    fn scan_cluster(&self, (start, end): (u64, u64)) -> Vec<PaddedBlock> {
+        use std::os::unix::fs::FileExt;
+        let mut out = Vec::new();
+        let end = end.min(self.len);
+        let mut p = start;
+        while p < end {
+            let Some((id, Some(size), _, hl)) = ebml_header(&self.file, p, self.len) else {
+                break;
+            };
+            let data = p + hl;
+            let next = data.saturating_add(size).min(end);
+            if id == ID_BLOCKGROUP {
+                let (mut block, mut padding) = (None, None);
+                let mut q = data;
+                while q < next {
+                    let Some((cid, Some(csize), _, chl)) = ebml_header(&self.file, q, self.len)
+                    else {
+                        break;
+                    };
+                    let cdata = q + chl;
+                    let cend = cdata.saturating_add(csize);
+                    if cid == ID_BLOCK {
+                        block = Some((cdata, cend));
+                    } else if cid == ID_DISCARDPADDING && (1..=8).contains(&csize) {
+                        let mut v = [0u8; 8];
+                        let n = csize as usize;
+                        if self.file.read_exact_at(&mut v[..n], cdata).is_ok() {
+                            // EBML signed integer: big-endian two's complement.
+                            let raw = v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+                            let shift = 64 - 8 * n as u32;
+                            padding = Some(((raw << shift) as i64) >> shift);
+                        }
+                    }
+                    q = cend;
+                }
+                if let (Some((b0, b1)), Some(pad)) = (block, padding) {
+                    if pad != 0 {
+                        out.push((b0, b1, pad));
+                    }
+                }
+            }
+            p = next;
+        }
+        out
+    }
 }
 
 impl Seek for TrackingReader {
@@ -311,6 +423,8 @@ pub struct MkvDemuxer {
     lace: Option<(u32, u64, u32, Option<i64>)>,
     /// Per audio track: how long its frames are, from their bytes.
     timers: Vec<(u32, FrameTimer)>,
+    /// BlockGroups' `DiscardPadding`, which the crate does not give.
+    discard: DiscardScan,
     frame: Frame,
     done: bool,
     /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
@@ -333,13 +447,21 @@ impl ReadLog {
     }
 }
 
-fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
+fn open_file(
+    path: &Path,
+) -> Result<(MatroskaFile<TrackingReader>, ReadLog, DiscardScan), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
     let file_size = file
         .metadata()
         .map_err(|e| ContainerError::io(path, e))?
         .len();
-    let patches = prescan(&file, file_size);
+    let (patches, clusters) = prescan(&file, file_size);
+    let discard = DiscardScan {
+        file: file.try_clone().map_err(|e| ContainerError::io(path, e))?,
+        len: file_size,
+        clusters,
+        cached: None,
+    };
     let log = ReadLog::default();
     let reader = TrackingReader {
         inner: BufReader::new(file),
@@ -357,7 +479,7 @@ fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), Con
             format!("cannot read the Matroska header: {e}"),
         )
     })?;
-    Ok((mkv, log))
+    Ok((mkv, log, discard))
 }
 
 /// Runs a crate call, turning a panic inside it (the crate has `expect`s
@@ -600,7 +722,7 @@ impl MkvDemuxer {
     /// header / Segment / Tracks can't be parsed (offset 0: the crate does not
     /// say where) or an AVC/HEVC CodecPrivate is malformed.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        let (mkv, log) = open_file(path)?;
+        let (mkv, log, discard) = open_file(path)?;
         let timestamp_scale = mkv.info().timestamp_scale().get();
         let mut tracks = Vec::new();
         let mut codec_delay_ns = Vec::new();
@@ -679,6 +801,7 @@ impl MkvDemuxer {
             tracks,
             codec_delay_ns,
             timers,
+            discard,
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -760,7 +883,9 @@ impl MkvDemuxer {
             self.data_offset(f.data.len())
         };
         let mut pts_ns = Some(self.ts_ns(f.timestamp));
+        let mut discard_padding_ns = 0;
         if info.is_some_and(|t| t.audio.is_some()) {
+            discard_padding_ns = self.discard.padding_ns(byte_offset, f.data.len());
             // The crate gives every frame of a laced block the block's
             // timestamp: frame k of the lace plays k DefaultDurations later
             // (FFmpeg's matroska_parse_block: block duration / laces), or,
@@ -801,12 +926,13 @@ impl MkvDemuxer {
             duration_ns,
             keyframe,
             byte_offset,
+            discard_padding_ns,
         }))
     }
 
     /// One pass over the whole file: (track, block timestamp, keyframe) per frame.
     fn build_index(&self) -> Result<Vec<(u32, u64, bool)>, ContainerError> {
-        let (mkv, log) = open_file(&self.path)?;
+        let (mkv, log, discard) = open_file(&self.path)?;
         let mut other = MkvDemuxer {
             path: self.path.clone(),
             mkv,
@@ -815,6 +941,7 @@ impl MkvDemuxer {
             tracks: self.tracks.clone(),
             codec_delay_ns: self.codec_delay_ns.clone(),
             timers: self.timers.clone(),
+            discard,
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -868,7 +995,7 @@ impl Demuxer for MkvDemuxer {
             self.done = true;
             return Ok(());
         };
-        let (mkv, log) = open_file(&self.path)?;
+        let (mkv, log, _) = open_file(&self.path)?;
         self.mkv = mkv;
         self.log = log;
         self.done = false;

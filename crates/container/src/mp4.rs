@@ -790,6 +790,7 @@ impl Mp4Demuxer {
             duration_ns: Some(to_ns(i128::from(s.duration)) as u64),
             keyframe: s.sync,
             byte_offset: s.offset,
+            discard_padding_ns: 0,
         })
     }
 }

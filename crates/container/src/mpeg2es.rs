@@ -426,6 +426,7 @@ impl Demuxer for Mpeg2EsDemuxer {
             duration_ns: self.tracks[0].frame_duration_ns,
             keyframe: e.keyframe,
             byte_offset: e.start as u64,
+            discard_padding_ns: 0,
         }))
     }
 

@@ -288,6 +288,7 @@ pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Ve
                     duration_ns: None,
                     keyframe: true,
                     byte_offset: m.file_offset,
+                    discard_padding_ns: 0,
                 });
             }
         }
@@ -364,6 +365,7 @@ pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Ve
             duration_ns,
             keyframe: true,
             byte_offset: file_offset,
+            discard_padding_ns: 0,
         });
         p = f.end;
         first.get_or_insert(f);

@@ -403,3 +403,62 @@ fn laced_vorbis_frames_are_placed_by_their_block_sizes() {
         );
     }
 }
+
+/// Matroska `DiscardPadding` reaches `Packet::discard_padding_ns` on the
+/// packets ffprobe shows it on (its `discard_padding` side data, in samples
+/// at the track's rate, FFmpeg `matroskadec.c`), and nowhere else.
+#[test]
+fn discard_padding_is_on_the_packets_ffprobe_has_it_on() {
+    let mut checked = 0;
+    for rel in [
+        "debian-src-firefox-esr/gizmo.webm",
+        "debian-src-firefox-esr/bipbop_short_vp8.webm",
+        "remuxed-by-us/gizmo.vp9.mkv",
+    ] {
+        let path = media_dir().join(rel);
+        let out = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "a:0", "-show_packets"])
+            .args([
+                "-show_entries",
+                "packet=pts:packet_side_data=discard_padding",
+                "-of",
+                "compact",
+            ])
+            .arg(&path)
+            .output()
+            .expect("ffprobe (scripts/setup-host.sh)");
+        // Per packet (in order): its discard_padding in samples, 0 if none.
+        let theirs: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("packet|"))
+            .map(|l| {
+                l.split('|')
+                    .find_map(|f| f.strip_prefix("discard_padding="))
+                    .map_or(0, |v| v.parse().unwrap())
+            })
+            .collect();
+        let f = demux(&path);
+        let t = f
+            .tracks
+            .iter()
+            .find(|t| matches!(t.codec, TrackCodec::Audio(_)))
+            .expect("an audio track");
+        let rate = u64::from(t.audio.unwrap().sample_rate);
+        let ours: Vec<u64> = f
+            .packets
+            .iter()
+            .filter(|p| p.track == t.id)
+            .map(|p| {
+                assert!(p.discard_padding_ns >= 0, "{rel}: negative DiscardPadding");
+                (p.discard_padding_ns as u64 * rate + 500_000_000) / 1_000_000_000
+            })
+            .collect();
+        assert!(
+            theirs.iter().any(|&d| d > 0),
+            "{rel}: ffprobe shows no padding"
+        );
+        assert_eq!(ours, theirs, "{rel}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}

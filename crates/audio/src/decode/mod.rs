@@ -28,6 +28,10 @@
 //! `OpusHead` `pre_skip` (RFC 7845 4.2), is dropped from the start so the
 //! sample count is ffmpeg's (FFmpeg drops the same through
 //! `AV_PKT_DATA_SKIP_SAMPLES` / `AVCodecContext.delay`, `libavcodec/decode.c`).
+//! A packet's [`vreq_container::Packet::discard_padding_ns`] (Matroska
+//! `DiscardPadding`) is dropped from the end of its output (from the start
+//! when negative), rounded to the nearest sample, as FFmpeg does with the
+//! `AV_PKT_DATA_SKIP_SAMPLES` its matroskadec makes of it.
 
 mod aac;
 mod mpa;
@@ -470,13 +474,13 @@ impl AudioDecoder {
                 let Some((rate, ch, s)) = acc else {
                     return Ok(None);
                 };
-                return Ok(self.finish_with(first_pts, rate, ch, s));
+                return Ok(self.finish_with(first_pts, pkt.discard_padding_ns, rate, ch, s));
             }
         };
         let Some((rate, ch, s)) = out else {
             return Ok(None);
         };
-        Ok(self.finish_with(pkt.pts_ns, rate, ch, s))
+        Ok(self.finish_with(pkt.pts_ns, pkt.discard_padding_ns, rate, ch, s))
     }
 
     /// Forgets the decoder's state after a discontinuity (seek): overlap
@@ -496,10 +500,13 @@ impl AudioDecoder {
         }
     }
 
-    /// Drops priming from the start of `samples` and wraps them.
+    /// Drops priming from the start of `samples`, and the packet's
+    /// `discard_padding_ns` from its end (> 0) or start (< 0), and wraps
+    /// them.
     fn finish_with(
         &mut self,
         pts_ns: Option<i64>,
+        discard_padding_ns: i64,
         rate: u32,
         channels: u16,
         mut samples: Vec<f32>,
@@ -508,6 +515,15 @@ impl AudioDecoder {
         let frames = (samples.len() / ch) as u64;
         let drop = self.skip_left.min(frames);
         self.skip_left -= drop;
+        let padding = padding_frames(discard_padding_ns, rate);
+        let (start_pad, end_pad) = if discard_padding_ns < 0 {
+            (padding, 0)
+        } else {
+            (0, padding)
+        };
+        let drop = (drop + start_pad).min(frames);
+        let keep_end = frames.saturating_sub(end_pad).max(drop);
+        samples.truncate(keep_end as usize * ch);
         samples.drain(..drop as usize * ch);
         if samples.is_empty() {
             return None;
@@ -520,6 +536,13 @@ impl AudioDecoder {
             samples,
         })
     }
+}
+
+/// `DiscardPadding` ns as frames at `rate`, rounded to the nearest as
+/// FFmpeg's `matroskadec.c` does (`av_rescale_q`, halves away from zero).
+fn padding_frames(ns: i64, rate: u32) -> u64 {
+    let n = u128::from(ns.unsigned_abs()) * u128::from(rate);
+    ((n + 500_000_000) / 1_000_000_000).min(u128::from(u64::MAX)) as u64
 }
 
 /// Decodes one symphonia packet to interleaved f32. `Ok(None)` for an empty

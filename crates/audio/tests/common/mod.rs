@@ -170,8 +170,8 @@ pub fn signal_source() -> PathBuf {
 
 /// Samples ffmpeg drops from the end of audio stream `a:n` because of
 /// Matroska `DiscardPadding` (ffprobe's `discard_padding` packet side data;
-/// FFmpeg `matroskadec.c` → `AV_PKT_DATA_SKIP_SAMPLES`). vreq_container's
-/// `Packet` carries no end trim, so our decode keeps those samples.
+/// FFmpeg `matroskadec.c` → `AV_PKT_DATA_SKIP_SAMPLES`); vreq_container
+/// hands it over as `Packet::discard_padding_ns` and the decoder drops it.
 pub fn ffprobe_discard_padding(file: &Path, n: usize) -> u64 {
     let out = Command::new("ffprobe")
         .args([
