@@ -129,8 +129,11 @@ pub struct AudioParams {
     /// samples; RFC 7845 4.2), whatever the container, and the decoder must
     /// not drop `pre_skip` again; for other codecs the MP4 audio edit list's
     /// `media_time` (ISO/IEC 14496-12 8.6.6, converted from the media
-    /// timescale) or Matroska's `CodecDelay` (ns → samples). 0 when the
-    /// container says nothing.
+    /// timescale). 0 when the container says nothing, and for non-Opus
+    /// Matroska tracks: their `CodecDelay` only moves the pts back and its
+    /// samples are played (at negative time), as FFmpeg 5.1's matroskadec
+    /// does (it keeps `CodecDelay` as `initial_padding`, which its decoders
+    /// do not drop).
     ///
     /// Time axis: a packet's `pts_ns` is the time of the first sample it
     /// decodes to *before* this drop (FFmpeg's convention: MP4 pts = dts −

@@ -16,9 +16,10 @@
 //! * `frame_duration_ns` = the track's DefaultDuration.
 //! * Audio tracks: CodecID → [`AudioCodec`] (`A_AAC*`, `A_VORBIS`, `A_OPUS`,
 //!   `A_MPEG/L1..L3`, `A_FLAC`, `A_ALAC`, `A_PCM/*`, `A_AC3`, `A_EAC3`,
-//!   `A_DTS*`), [`AudioParams`] from the `Audio` element and `CodecDelay`,
-//!   CodecPrivate as the extradata. Their pts are moved back by `CodecDelay`
-//!   (as FFmpeg's matroskadec); the frames of a laced block after the first
+//!   `A_DTS*`), [`AudioParams`] from the `Audio` element (and, for Opus, the
+//!   OpusHead), CodecPrivate as the extradata. Their pts are moved back by
+//!   `CodecDelay`, which is not otherwise dropped (as FFmpeg 5.1's
+//!   matroskadec); the frames of a laced block after the first
 //!   get the block time + k × DefaultDuration or, without one, the end of
 //!   the frame before (its length from its bytes: Vorbis block sizes from
 //!   the headers and the packet's mode, the Opus TOC, MPEG audio / AC-3
@@ -602,14 +603,17 @@ impl FrameTimer {
 /// An audio track's codec (PCM with its `BitDepth`), extradata and
 /// [`AudioParams`]: rate and channels from the `Audio` element
 /// (`SamplingFrequency`, `Channels`; the OpusHead's channels for Opus),
-/// `skip_samples` from `CodecDelay` (ns → samples at the rate) or, for
-/// Opus, the OpusHead's `pre_skip` (see [`AudioParams::skip_samples`]).
+/// `skip_samples` the OpusHead's `pre_skip` for Opus, else 0 (see
+/// [`AudioParams::skip_samples`]): `CodecDelay` only moves the track's pts
+/// back, as FFmpeg 5.1's `matroskadec.c` does for every codec (it stores
+/// `CodecDelay` as `codecpar->initial_padding`, which no decoder drops, and
+/// subtracts `codec_delay_in_track_tb` from the block times; an Opus
+/// decoder drops the OpusHead's `pre_skip` itself).
 fn audio_track(
     id: &str,
     codec: AudioCodec,
     private: CodecPrivate,
     a: Option<&matroska_demuxer::Audio>,
-    codec_delay_ns: Option<u64>,
 ) -> (AudioCodec, CodecPrivate, AudioParams) {
     let mut rate = a
         .map(|a| a.sampling_frequency())
@@ -621,9 +625,7 @@ fn audio_track(
         .map_or(0, |b| u16::try_from(b.get()).unwrap_or(0));
     let mut codec = codec;
     let mut private = private;
-    let mut skip_samples = codec_delay_ns.map_or(0, |d| {
-        (u128::from(d) * u128::from(rate) / 1_000_000_000).min(u128::from(u32::MAX)) as u32
-    });
+    let mut skip_samples = 0;
     match (&mut codec, &private) {
         (AudioCodec::Pcm(f), _) => {
             f.bits = bits;
@@ -763,8 +765,7 @@ impl MkvDemuxer {
             let (pixel_aspect, crop) = t.video().map(video_geometry).unwrap_or((None, None));
             let (codec, private, audio, delay_ns) = match codec {
                 TrackCodec::Audio(c) => {
-                    let (c, private, params) =
-                        audio_track(t.codec_id(), c, private, t.audio(), t.codec_delay());
+                    let (c, private, params) = audio_track(t.codec_id(), c, private, t.audio());
                     let delay = i64::try_from(t.codec_delay().unwrap_or(0)).unwrap_or(0);
                     (TrackCodec::Audio(c), private, Some(params), delay)
                 }
@@ -1037,7 +1038,6 @@ mod audio_tests {
             "A_PCM/INT/LIT",
             audio_codec_id("A_PCM/INT/LIT"),
             CodecPrivate::None,
-            None,
             None,
         );
         assert!(matches!(c, AudioCodec::Pcm(f) if !f.big_endian && !f.float));

@@ -24,7 +24,9 @@
 //! follow-up.)
 //!
 //! Priming: [`vreq_container::AudioParams::skip_samples`] (MP4 edit list
-//! `media_time`, Matroska `CodecDelay`) or, for Opus without one, the
+//! `media_time`; Matroska's `CodecDelay` is not dropped on non-Opus
+//! tracks, as FFmpeg 5.1 does not: its pts are moved back by it and the
+//! priming plays at negative time) or, for Opus without one, the
 //! `OpusHead` `pre_skip` (RFC 7845 4.2), is dropped from the start so the
 //! sample count is ffmpeg's (FFmpeg drops the same through
 //! `AV_PKT_DATA_SKIP_SAMPLES` / `AVCodecContext.delay`, `libavcodec/decode.c`).
