@@ -60,22 +60,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     // SNR per channel against libvorbis).
 ];
 
-/// Container gaps the decode cannot make up for, each with the frames at
-/// the start left out of the SNR (the sample count is still checked).
-const CONTAINER_GAPS: &[(&str, usize, &str)] = &[
-    // vreq_container's MPEG-TS demuxer does not hand out the first ADTS
-    // frame (ffprobe: packet at byte 3572; ours start at 3760). That frame
-    // carries libfaac's fill element, so ffmpeg drops its output (1024
-    // samples) and decodes the next with the right overlap; we start one
-    // frame later, without overlap: the counts agree, our first 1024
-    // samples fade in. Reported to the container's owner.
-    (
-        "debian-src-gst-plugins-bad1.0/test.ts",
-        1024,
-        "first ADTS frame not demuxed",
-    ),
-];
-
 /// SNR (dB) our decode must reach against ffmpeg's, per codec, and why.
 fn min_snr_db(codec: &str) -> f64 {
     match codec {
@@ -154,14 +138,7 @@ fn corpus_audio_matches_ffmpeg() {
         };
         padded_streams += usize::from(padding > 0);
         let ff_len = reference.len() as u64;
-        let gap = CONTAINER_GAPS
-            .iter()
-            .find(|(f, _, _)| *f == g.file)
-            .map_or(0, |&(_, frames, _)| frames * ch);
-        let snr = snr_db(
-            &d.samples[gap.min(d.samples.len())..],
-            &reference[gap.min(reference.len())..],
-        );
+        let snr = snr_db(&d.samples, &reference);
         table.push(format!(
             "{:<62} {:>4} {:<7} {:>8}/{:<8} {:>10} {}",
             g.file,
@@ -179,7 +156,6 @@ fn corpus_audio_matches_ffmpeg() {
                 format!("{snr:.1}")
             },
             match padding {
-                _ if gap > 0 => format!("(SNR after frame {}: container gap)", gap / ch),
                 0 => String::new(),
                 e => format!("({e} DiscardPadding frames dropped)"),
             }

@@ -20,8 +20,11 @@
 //! [`AudioCodec::Other`]. A PES PTS belongs to the first frame that starts in
 //! that PES's payload (13818-1 2.4.3.7); later frames get the previous pts +
 //! one frame's duration. Bytes that are no frame header are skipped to the
-//! next header (a damaged frame is lost, the rest plays); a last frame cut
-//! short by the end of the file is dropped.
+//! next header (a damaged frame is lost, the rest plays), except an ADTS
+//! stream's first PES when it holds one raw AAC frame and the next PES
+//! starts with ADTS: handed out as a packet, as FFmpeg does
+//! (`leading_raw_aac`); a last frame cut short by the end of the file is
+//! dropped.
 
 use std::path::{Path, PathBuf};
 
@@ -265,6 +268,40 @@ fn confirmed(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
     }
 }
 
+/// An ADTS stream whose first PES payload holds no ADTS header but is
+/// followed by a PES that starts with one: that payload is taken as one raw
+/// AAC frame (`raw_data_block`, ISO/IEC 14496-3 4.4.2.1) and handed out as
+/// a packet with its PES's pts, as FFmpeg's MPEG-TS demuxer passes it on
+/// (its AAC decoder then decodes it with the configuration of the ADTS
+/// headers that follow). `debian-src-gst-plugins-bad1.0/test.ts` starts so:
+/// a 149-byte frame carrying libfaac's fill element, then ADTS. Anywhere
+/// else such bytes are damage and skipped. `p`: where the frame search
+/// failed (0: the stream's start); `next`: the next confirmed header.
+fn leading_raw_aac(a: &AudioEs, p: usize, next: Option<usize>, ref_pts: i64) -> Option<Packet> {
+    /// The largest raw frame: 6144 bits per channel (ISO/IEC 14496-3
+    /// 4.5.3.2), 8 channels.
+    const MAX_RAW: usize = 6144;
+    if a.kind != AudioKind::Adts || p != 0 {
+        return None;
+    }
+    // The first PES with payload (empty ones share its position).
+    let m = a.marks.iter().rfind(|m| m.es_pos == 0)?;
+    let end = a.marks.iter().find(|m| m.es_pos > 0)?.es_pos;
+    if next != Some(end) || end > MAX_RAW {
+        return None;
+    }
+    Some(Packet {
+        track: a.id,
+        data: a.es[..end].to_vec(),
+        pts_ns: m.pts.map(|t| ticks_ns(t - ref_pts)),
+        dts_ns: None,
+        duration_ns: None,
+        keyframe: true,
+        byte_offset: m.file_offset,
+        discard_padding_ns: 0,
+    })
+}
+
 /// 90 kHz ticks → ns.
 fn ticks_ns(t: i64) -> i64 {
     (i128::from(t) * 100_000 / 9).clamp(i64::MIN.into(), i64::MAX.into()) as i64
@@ -319,6 +356,11 @@ pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Ve
             None => {
                 // Resync: the next confirmed header.
                 let next = (p + 1..es.len()).find(|&q| confirmed(es, q, a.kind).is_some());
+                if let Some(raw) = leading_raw_aac(a, p, next, ref_pts) {
+                    packets.push(raw);
+                    p = next.unwrap_or(es.len());
+                    continue;
+                }
                 match next {
                     Some(q) => {
                         skipped += q - p;
@@ -379,12 +421,16 @@ pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Ve
     let Some(f) = first else {
         return (None, packets);
     };
+    let frame_duration_ns =
+        (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+    if let Some(raw) = packets.first_mut().filter(|p| p.duration_ns.is_none()) {
+        // The leading raw AAC frame: 1024 samples at the stream's rate.
+        raw.duration_ns = frame_duration_ns;
+    }
     let codec_private = match &f.adts {
         Some(h) => CodecPrivate::Raw(h.audio_specific_config()),
         None => CodecPrivate::None,
     };
-    let frame_duration_ns =
-        (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
     let track = TrackInfo {
         id: a.id,
         codec: TrackCodec::Audio(f.codec.clone()),
@@ -763,5 +809,33 @@ mod tests {
             p[1].pts_ns,
             Some(1_000_000_000 + 1024 * 1_000_000_000 / 44100)
         );
+    }
+
+    #[test]
+    fn a_leading_raw_aac_pes_is_a_packet_and_later_ones_are_damage() {
+        let mut f = vec![0xff, 0xf1, 0x50, 0x40, 0x02, 0x1f, 0xfc];
+        f.extend([0xAA; 9]); // 16-byte ADTS frame
+        let ff = [f.clone(), f].concat();
+        let raw = [0xDE, 0x04, 0x00, 0x00, 0x11, 0x22, 0x33];
+        let mut a = AudioEs::new(0x101, AudioKind::Adts);
+        a.push(&raw, Some(90_000), 188);
+        a.push(&ff, Some(90_000 + 2089), 376);
+        a.push(&raw, Some(90_000 + 3 * 2089), 564);
+        a.push(&ff, Some(90_000 + 4 * 2089), 752);
+        let (t, p) = audio_packets(&a, 0);
+        assert_eq!(
+            t.unwrap().codec_private,
+            CodecPrivate::Raw(vec![0x12, 0x08])
+        );
+        // The first PES (no ADTS header) is one raw frame; the same bytes
+        // between ADTS frames are skipped.
+        let offsets: Vec<u64> = p.iter().map(|p| p.byte_offset).collect();
+        assert_eq!(offsets, [188, 376, 376, 752, 752]);
+        assert_eq!(p[0].data, raw);
+        assert_eq!(
+            (p[0].pts_ns, p[0].duration_ns),
+            (Some(1_000_000_000), Some(1024 * 1_000_000_000 / 44100))
+        );
+        assert!(p[1..].iter().all(|p| p.data == [0xAA; 9]));
     }
 }
