@@ -332,6 +332,7 @@ mod tests {
             duration_ns: None,
             keyframe: true,
             byte_offset: pts_ms as u64,
+            discard_padding_ns: 0,
         }
     }
 

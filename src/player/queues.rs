@@ -304,6 +304,7 @@ mod tests {
                     duration_ns: None,
                     keyframe: true,
                     byte_offset: 0,
+                    discard_padding_ns: 0,
                 }
             } else if i < self.n_video + n_audio {
                 let j = i - self.n_video;
@@ -315,6 +316,7 @@ mod tests {
                     duration_ns: None,
                     keyframe: true,
                     byte_offset: 0,
+                    discard_padding_ns: 0,
                 }
             } else {
                 return Ok(None);
