@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""check-audio-xcorr.py CAPTURE MEDIA [options] - does what the loopback
+captured match ffmpeg's decode of the track? (host side, numpy)
+
+CAPTURE is the prefix of tests/vm/audio-record.py's files (CAPTURE.s16 / .ts /
+.meta: 48000 Hz stereo S16_LE from hw:Loopback,1,0 while the player played
+MEDIA into hw:Loopback,0,0). The reference is ffmpeg's decode of MEDIA's
+audio track --aid (mpv's numbering: 1 = the first audio track; ffmpeg's
+-map 0:a:<aid-1>), down-mixed / resampled by ffmpeg to 48 kHz stereo
+(-ac 2 -ar 48000: libswresample's default matrix, ITU-R BS.775 style, and its
+default resampler), as the player must convert it for the loopback.
+
+Measures
+  * lag: the capture frame where reference sample 0 lies (FFT cross-correlation
+    of the channel sums), printed in ms from the capture's start and, with
+    --launch-uptime, from the player's launch (its start-up latency);
+  * peak: the normalised cross-correlation coefficient at that lag over the
+    overlap, both channels (sum x*y / sqrt(sum x^2 * sum y^2); 1 = identical
+    up to gain). A capture cut short (the recorder stopped before the player,
+    long clips in the corpus run) is compared over what it holds;
+  * lag stability: the best lag of every non-silent 1-s window of the
+    reference (RMS >= -45 dBFS), searched +-20 ms around the global lag; the
+    spread (max - min) in ms. A dropped or repeated period (underrun, xrun,
+    a gap) moves the lag by at least a period (10 ms here);
+  * with --player-log: the player's exit line's underrun count
+    ("underruns N" / "N underruns"), and the one-line message
+    "audio: <codec> not supported, playing without sound" (then the track
+    is "not supported" and the capture must be silent instead).
+Pass: peak >= --min-peak (0.95), spread <= --max-spread-ms (1.0), overlap >=
+--min-overlap seconds, no capture overrun, and with --want-underruns N the
+exit line says exactly N underruns.
+--row FILE appends "file aid codec peak lag_ms spread_ms played" (tab-separated).
+Exit 0 pass, 1 fail.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import audio_capture as ac  # noqa: E402
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+UNSUPPORTED = re.compile(r"audio: (\S+) not supported, playing without sound")
+UNDERRUNS = re.compile(r"(?:underruns?[ =:]+(\d+)|(\d+) underruns?)", re.I)
+
+
+def codec_of(media, aid):
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:%d" % (aid - 1), "-show_entries",
+                        "stream=codec_name,profile", "-of", "csv=p=0", media], capture_output=True, text=True)
+    first = (r.stdout.strip().splitlines() or ["?"])[0].split(",")
+    return first[0] + ("/" + first[1] if len(first) > 1 and first[1] not in ("", "unknown", "LC") else "")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("capture")
+    ap.add_argument("media")
+    ap.add_argument("--aid", type=int, default=1)
+    ap.add_argument("--ref-dir", default="target/vm-audio/ref")
+    ap.add_argument("--min-peak", type=float, default=0.95)
+    ap.add_argument("--max-spread-ms", type=float, default=1.0)
+    ap.add_argument("--min-overlap", type=float, default=0.0, help="seconds compared at least")
+    ap.add_argument("--player-log")
+    ap.add_argument("--want-underruns", type=int)
+    ap.add_argument("--launch-uptime", type=float, help="guest /proc/uptime at the player's launch (s)")
+    ap.add_argument("--end-uptime", type=float,
+                    help="guest /proc/uptime when the player had exited (s): with --launch-uptime, compare only the "
+                    "capture between the two (one run out of a capture of several; /proc/uptime is CLOCK_BOOTTIME, "
+                    "= CLOCK_MONOTONIC in a guest that never suspends; 10 ms resolution)")
+    ap.add_argument("--label")
+    ap.add_argument("--row")
+    a = ap.parse_args()
+
+    label = a.label or os.path.basename(a.media)
+    codec = codec_of(a.media, a.aid)
+    ok = True
+    notes = []
+
+    def check(cond, msg):
+        nonlocal ok
+        ok &= bool(cond)
+        print("%s %s: %s" % ("ok  " if cond else "FAIL", label, msg))
+
+    log = ""
+    if a.player_log:
+        log = ANSI.sub("", open(a.player_log, errors="replace").read())
+    m = UNSUPPORTED.search(log)
+    cap = ac.Capture(a.capture)
+    print("     %s" % cap.describe())
+    if a.launch_uptime is not None and a.end_uptime is not None:
+        cap.crop(a.launch_uptime * 1e9 - 20e6, a.end_uptime * 1e9)
+        print("     this run: capture frames %d..%d (%.3f s)" % (cap.base, cap.base + len(cap.samples),
+                                                               len(cap.samples) / ac.RATE))
+    check(cap.overruns == 0, "no capture overrun (%d)" % cap.overruns)
+    if m:
+        rms = float(np.sqrt(np.mean(cap.samples.astype(np.float64) ** 2))) if len(cap.samples) else 0.0
+        check(rms < 1e-3, "player said %r; capture silent (rms %.2e)" % (m.group(0), rms))
+        played, peak, lag_ms, spread = "not supported (%s)" % m.group(1), float("nan"), float("nan"), float("nan")
+    else:
+        os.makedirs(a.ref_dir, exist_ok=True)
+        ref = ac.ffmpeg_reference(a.media, a.aid - 1,
+                                  os.path.join(a.ref_dir, "%s.a%d.f32" % (label.replace("/", "_"), a.aid)))
+        lag = ac.xcorr_lag(cap.samples, ref)
+        peak, overlap = ac.ncc(cap.samples, ref, lag)
+        lag_ms = lag * 1000.0 / ac.RATE
+        extra = ""
+        if a.launch_uptime is not None:
+            extra = "; reference sample 0 heard %.1f ms after the player's launch" % (
+                (cap.time_ns(lag) / 1e6) - a.launch_uptime * 1000.0)
+        print("     reference %.3f s (%s); lag %d frames = %.2f ms into the capture%s"
+              % (len(ref) / ac.RATE, codec, lag, lag_ms, extra))
+        check(overlap / ac.RATE >= a.min_overlap - 1e-9,
+              "compared %.3f s of %.3f s (want >= %.3f s)" % (overlap / ac.RATE, len(ref) / ac.RATE, a.min_overlap))
+        check(peak >= a.min_peak, "normalised cross-correlation peak %.4f (want >= %.2f)" % (peak, a.min_peak))
+        w = ac.window_lags(cap.samples, ref, lag)
+        if w:
+            lags = np.array([x[1] for x in w])
+            spread = float((lags.max() - lags.min()) * 1000.0 / ac.RATE)
+            check(spread <= a.max_spread_ms,
+                  "lag over %d 1-s windows: %+d..%+d frames from the global lag, spread %.3f ms (want <= %.1f ms);"
+                  " window peaks %.3f..%.3f"
+                  % (len(w), lags.min() - lag, lags.max() - lag, spread, a.max_spread_ms,
+                     min(x[2] for x in w), max(x[2] for x in w)))
+            bad = [x for x in w if x[1] != np.median(lags)]
+            if bad:
+                notes.append("windows off the median lag: " + ", ".join(
+                    "%.0f s %+d" % (x[0], x[1] - int(np.median(lags))) for x in bad[:8]))
+        else:
+            spread = float("nan")
+            print("     (no whole non-silent 1-s window inside the capture: lag stability not measured)")
+        played = "yes" if peak >= a.min_peak else "no"
+    if a.want_underruns is not None:
+        u = [int(x or y) for x, y in UNDERRUNS.findall(log)]
+        check(bool(u) and u[-1] == a.want_underruns,
+              "player's exit line: underruns %s (want %d)" % (u[-1] if u else "not found", a.want_underruns))
+    for n in notes:
+        print("     " + n)
+    if a.row:
+        with open(a.row, "a") as f:
+            f.write("%s\t%d\t%s\t%.4f\t%.2f\t%.3f\t%s%s\n"
+                    % (label, a.aid, codec, peak, lag_ms, spread, played, "" if ok else " (FAILED)"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
