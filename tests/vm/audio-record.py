@@ -55,7 +55,8 @@ def main():
     ap.add_argument("--rate", type=int, default=48000)
     ap.add_argument("--channels", type=int, default=2)
     ap.add_argument("--period", type=int, default=480, help="period size, frames (10 ms)")
-    ap.add_argument("--buffer", type=int, default=9600, help="buffer size, frames (200 ms)")
+    ap.add_argument("--buffer", type=int, default=48000, help="buffer size, frames (1 s: room for a reader "
+                    "that is late under TCG)")
     ap.add_argument("--seconds", type=float, default=600.0, help="stop after this long")
     a = ap.parse_args()
 

@@ -6,6 +6,8 @@ A capture is OUT.s16 (S16_LE, 2 channels, 48000 Hz), OUT.ts (per read:
 
 Timeline: capture frame index i was reached at CLOCK_MONOTONIC time
     T(i) = t0 + i * ns_per_frame
+(one line per stretch between overruns: an overrun loses frames, so the
+file's index jumps in time there; a check counts the overruns of its part).
 fitted by least squares over the points (frames + avail, htstamp_ns) (ALSA's
 stamp of its hardware-pointer update), twice: the second fit drops points
 whose residual is more than 4 x the first fit's MAD away (the first read's
@@ -38,62 +40,95 @@ class Capture:
         self.samples = raw[: n * self.channels].reshape(n, self.channels).astype(np.float32) / 32768.0
         self.base = 0
         self._fit()
+        assert self.overruns == len(self.overrun_at), "%s: .meta and .ts disagree on overruns" % prefix
 
     def _fit(self):
-        rows = []
+        segs, rows, self.overrun_at = [], [], []
         with open(self.prefix + ".ts") as f:
             for line in f:
                 p = line.split()
+                if p[:3] == ["#", "overrun", "after"]:
+                    self.overrun_at.append(int(p[3]))
+                    segs.append(rows)
+                    rows = []
+                    continue
                 if not p or p[0].startswith("#") or p[1] == "-":
                     continue
                 rows.append([float(p[0]) + float(p[1]), float(p[2]), float(p[3]), float(p[0])])
-        if len(rows) < 10:
-            raise SystemExit("%s.ts: %d timestamped reads, need at least 10" % (self.prefix, len(rows)))
-        d = np.array(rows)
-        idx, t = d[:, 0], d[:, 1]
-        a = np.vstack([idx, np.ones_like(idx)]).T
-        c = np.linalg.lstsq(a, t, rcond=None)[0]
-        r = t - a @ c
-        mad = np.median(np.abs(r - np.median(r))) + 1e3
-        keep = np.abs(r - np.median(r)) <= 4 * mad
-        c = np.linalg.lstsq(a[keep], t[keep], rcond=None)[0]
-        r = t[keep] - a[keep] @ c
-        self.ns_per_frame, self.t0 = c
-        self.fit_points = int(keep.sum())
-        self.fit_dropped = int((~keep).sum())
-        self.resid_rms_ms = float(np.sqrt(np.mean(r ** 2)) / 1e6)
-        self.resid_max_ms = float(np.max(np.abs(r)) / 1e6)
-        # the reader's own clock (time.monotonic_ns after each read, against
-        # the frames read so far) as a cross-check of the ALSA stamps: its
-        # lower envelope (a read returns after its last frame was captured,
-        # never before) minus the fit, in ms; about 0 when both agree
-        fr = d[:, 3]
-        self.reader_late_ms = float(np.min(d[:, 2] - self.time_ns(fr)) / 1e6)
+        segs.append(rows)
+        # one line per stretch between overruns: frames [start, end) of the file
+        self.segs = []
+        self.fit_points = self.fit_dropped = 0
+        rms, worst, late = [], [], []
+        starts = [0] + self.overrun_at
+        for i, rows in enumerate(segs):
+            if len(rows) < 10:
+                continue
+            d = np.array(rows)
+            idx, t = d[:, 0], d[:, 1]
+            a = np.vstack([idx, np.ones_like(idx)]).T
+            c = np.linalg.lstsq(a, t, rcond=None)[0]
+            r = t - a @ c
+            mad = np.median(np.abs(r - np.median(r))) + 1e3
+            keep = np.abs(r - np.median(r)) <= 4 * mad
+            c = np.linalg.lstsq(a[keep], t[keep], rcond=None)[0]
+            r = t[keep] - a[keep] @ c
+            self.segs.append((starts[i], c[0], c[1]))
+            self.fit_points += int(keep.sum())
+            self.fit_dropped += int((~keep).sum())
+            rms.append(np.sqrt(np.mean(r ** 2)))
+            worst.append(np.max(np.abs(r)))
+            # the reader's own clock (time.monotonic_ns after each read, against
+            # the frames read so far) as a cross-check of the ALSA stamps: its
+            # lower envelope (a read returns after its last frame was captured,
+            # never before) minus the fit, in ms; about 0 when both agree
+            late.append(np.min(d[:, 2] - (c[1] + d[:, 3] * c[0])))
+        if not self.segs:
+            raise SystemExit("%s.ts: no stretch of at least 10 timestamped reads" % self.prefix)
+        self.seg_start = np.array([x[0] for x in self.segs], dtype=np.float64)
+        self.ns_per_frame = float(np.median([x[1] for x in self.segs]))
+        self.resid_rms_ms = float(max(rms) / 1e6)
+        self.resid_max_ms = float(max(worst) / 1e6)
+        self.reader_late_ms = float(min(late) / 1e6)
 
-        self.base = 0
+    def _seg(self, f):
+        return np.clip(np.searchsorted(self.seg_start, f, side="right") - 1, 0, len(self.segs) - 1)
 
     def time_ns(self, index):
         """CLOCK_MONOTONIC ns at which frame `index` (of `samples`; may be
-        fractional) was captured."""
-        return self.t0 + (self.base + index) * self.ns_per_frame
+        fractional) was captured (the fit of its stretch between overruns)."""
+        f = np.asarray(self.base + index, dtype=np.float64)
+        k = self._seg(f)
+        slope = np.array([x[1] for x in self.segs])[k]
+        t0 = np.array([x[2] for x in self.segs])[k]
+        out = t0 + f * slope
+        return float(out) if out.ndim == 0 else out
 
     def index_at(self, t_ns):
         """The frame of `samples` captured at CLOCK_MONOTONIC `t_ns` (fractional)."""
-        return (t_ns - self.t0) / self.ns_per_frame - self.base
+        best = None
+        for start, slope, t0 in self.segs:
+            f = (t_ns - t0) / slope
+            if f >= start or best is None:
+                best = f
+        return best - self.base
 
     def crop(self, t_from_ns, t_to_ns):
         """Keep only the frames captured between the two CLOCK_MONOTONIC times
-        (one player run out of a capture that spans several)."""
+        (one player run out of a capture that spans several); `overruns` then
+        counts the overruns inside."""
         i0 = max(0, int(np.floor(self.index_at(t_from_ns))))
         i1 = min(len(self.samples), int(np.ceil(self.index_at(t_to_ns))))
         self.samples = self.samples[i0:max(i0, i1)]
+        self.overruns = sum(1 for f in self.overrun_at if self.base + i0 < f < self.base + i1)
         self.base += i0
 
     def describe(self):
-        return ("capture %.3f s, %d overruns; timeline fit over %d stamps (%d dropped): "
+        parts = "" if len(self.segs) == 1 else "%d stretches between overruns, " % len(self.segs)
+        return ("capture %.3f s, %d overruns; timeline fit over %d stamps (%s%d dropped): "
                 "%.3f Hz on CLOCK_MONOTONIC, residual rms %.3f ms, max %.3f ms; reader's "
                 "monotonic_ns lower envelope %+.3f ms from the fit"
-                % (len(self.samples) / self.rate, self.overruns, self.fit_points, self.fit_dropped,
+                % (len(self.samples) / self.rate, self.overruns, self.fit_points, parts, self.fit_dropped,
                    1e9 / self.ns_per_frame, self.resid_rms_ms, self.resid_max_ms, self.reader_late_ms))
 
 
