@@ -4,19 +4,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use vreqplay::player::{self, Output, PlayOptions};
+use vreqplay::player::{self, Aid, AudioOptions, Output, PlayOptions};
 
 /// Play a video through the Linux V4L2 stateless (request API) decoders.
 ///
 /// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, MPEG-PS, MPEG-TS (MPEG-2 video), MPEG-2 ES, raw H.264 / HEVC Annex-B.
 /// Codecs: H.264, HEVC (Main, Main10), VP9 (profiles 0, 2), VP8, MPEG-2.
 ///
-/// Window keys: space pause / resume, f fullscreen, q or Esc quit. At exit the window's counts are printed: frames presented, dropped and late, and how many went zero-copy or were copied.
+/// Sound: the first audio track (--aid) plays through ALSA (--audio-device) and is the clock the picture follows; without one (or with --no-audio) frames are paced by the wall clock. Audio codecs: AAC-LC, MP1/MP2/MP3, Vorbis, FLAC, PCM, ALAC, Opus; others print "audio: <codec> not supported, playing without sound".
+///
+/// Window keys: space pause / resume (picture and sound), f fullscreen, 9 / 0 volume down / up, m mute, q or Esc quit. At exit the window's counts are printed: frames presented, dropped and late, and how many went zero-copy or were copied; and the sound's: codec, device, rate, underruns.
 #[derive(Parser, Debug)]
 #[command(name = "vreqplay", version, about, long_about)]
 struct Cli {
     /// The file to play.
-    #[arg(required_unless_present = "list_devices")]
+    #[arg(required_unless_present_any = ["list_devices", "audio_device"])]
     file: Option<PathBuf>,
 
     /// Video output: a Wayland window, or none (decode only).
@@ -55,7 +57,27 @@ struct Cli {
     #[arg(long)]
     list_devices: bool,
 
-    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    /// No sound: the picture alone, paced as a file without audio (wall clock in a window, as fast as it decodes with --vo null).
+    #[arg(long)]
+    no_audio: bool,
+
+    /// Audio track: auto (the first), no (none), or N (the N-th audio track, 1-based in file order, as mpv numbers them).
+    #[arg(long, value_name = "N|no|auto", default_value = "auto")]
+    aid: Aid,
+
+    /// Volume 0..100 (mpv's cubic curve: gain = (volume/100)^3); keys 9 / 0 change it by 2, m mutes.
+    #[arg(long, value_name = "0..100", default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=100))]
+    volume: u32,
+
+    /// Audio output device, mpv's syntax: auto (ALSA's default), alsa/<ALSA PCM name> (e.g. alsa/default, alsa/hw:Loopback,0,0, alsa/plughw:CARD=PCH,DEV=0); help lists the devices and exits.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    audio_device: String,
+
+    /// Show frames as fast as they decode, without sound (benchmarks, the oracle; mpv's --untimed --no-audio).
+    #[arg(long)]
+    untimed: bool,
+
+    /// More log output (-v info, also the A-V offset once a second; -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
 }
@@ -102,7 +124,22 @@ fn main() -> ExitCode {
             }
         };
     }
-    let input = cli.file.expect("clap requires FILE unless --list-devices");
+    if cli.audio_device == "help" {
+        return match vreq_audio::output::list_devices() {
+            Ok(list) => {
+                print!("{list}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vreqplay: audio: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let Some(input) = cli.file else {
+        eprintln!("vreqplay: a FILE to play is required (see --help)");
+        return ExitCode::FAILURE;
+    };
     let output = match (cli.output, cli.vo) {
         (Some(path), _) => Output::Y4m {
             path,
@@ -120,7 +157,14 @@ fn main() -> ExitCode {
         fullscreen: cli.fullscreen,
         hwdec_copy: cli.hwdec_copy,
     };
-    match player::play(&opts) {
+    let audio = AudioOptions {
+        no_audio: cli.no_audio,
+        aid: cli.aid,
+        volume: cli.volume,
+        device: cli.audio_device,
+        untimed: cli.untimed,
+    };
+    match player::play(&opts, &audio) {
         Ok(r) => {
             eprintln!(
                 "vreqplay: {} frames output ({} decoded, {} hidden by the edit list, {} bad, {} input units skipped) on {}",
@@ -128,6 +172,9 @@ fn main() -> ExitCode {
             );
             if let Some(p) = r.present {
                 eprintln!("vreqplay: window: {p}");
+            }
+            if let Some(a) = r.audio {
+                eprintln!("vreqplay: audio: {a}");
             }
             ExitCode::SUCCESS
         }

@@ -1,10 +1,23 @@
-//! The play loop: demux → decode → present, paced at the stream's rate for
-//! windowed output (unpaced for `--vo null` / `-o file.y4m`).
+//! The play loop: demux → decode → present. Frames are paced by the audio
+//! clock when a track plays sound ([`audio`], [`queues`]; windowed output
+//! and `--vo null` alike), else by the wall clock for windowed output, and
+//! unpaced for `--vo null` without sound, `--untimed` and `-o file.y4m`.
+//!
+//! Threads (docs/ARCHITECTURE.md "Threads"): with sound, a demux thread
+//! fills a video and an audio packet queue ([`queues`]), the audio thread
+//! decodes into the output's ring ([`audio`]), cpal's thread plays the ring,
+//! and the calling thread decodes video and presents it. Without sound the
+//! calling thread reads the demuxer itself, as before.
+
+pub mod audio;
+pub mod queues;
 
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use vreq_audio::clock::AudioClock;
+use vreq_audio::output::AudioOutput;
 use vreq_container as container;
 use vreq_container::TrackInfo;
 use vreq_core::{CodecKind, CodedUnit, StatelessCodec};
@@ -12,6 +25,9 @@ use vreq_engine::Engine;
 use vreq_frame::{DecodedFrame, PlanesRef};
 use vreq_present::{FrameSource, NullSink, PresentError, Sink, UserCommand};
 use vreq_v4l2::{discover, session::Session, DecoderDevice, DeviceInfo};
+
+pub use audio::Aid;
+use queues::{Queues, Stream};
 
 /// Where frames go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +58,63 @@ pub struct PlayOptions {
     pub hwdec_copy: bool,
 }
 
+/// The sound options (mpv's names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioOptions {
+    /// `--no-audio`: no sound; frames paced as a file without audio.
+    pub no_audio: bool,
+    /// `--aid`: which audio track.
+    pub aid: Aid,
+    /// `--volume`, 0..=100 (gain `(v/100)³`).
+    pub volume: u32,
+    /// `--audio-device` (`auto`, `alsa/<pcm>`).
+    pub device: String,
+    /// `--untimed`: frames as fast as they decode, no sound.
+    pub untimed: bool,
+}
+
+impl Default for AudioOptions {
+    fn default() -> Self {
+        AudioOptions {
+            no_audio: false,
+            aid: Aid::Auto,
+            volume: 100,
+            device: "auto".into(),
+            untimed: false,
+        }
+    }
+}
+
+/// What the sound did (the exit line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudioReport {
+    /// Decoder name (ffprobe's: `aac`, `opus`, …).
+    pub codec: String,
+    /// Output device (`alsa/default`, …).
+    pub device: String,
+    /// Output rate (Hz) and channels.
+    pub rate: u32,
+    pub channels: u16,
+    /// Ring-dry callbacks plus ALSA xruns.
+    pub underruns: u64,
+    /// Corrupt audio frames skipped.
+    pub corrupt: u64,
+    /// Gaps filled with silence, and timeline restarts.
+    pub gaps: u64,
+    pub resyncs: u64,
+}
+
+impl std::fmt::Display for AudioReport {
+    /// `aac, alsa/default, 48000 Hz 2 ch, underruns 0, corrupt 0` — the exit line's.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, {}, {} Hz {} ch, underruns {}, corrupt {}",
+            self.codec, self.device, self.rate, self.channels, self.underruns, self.corrupt
+        )
+    }
+}
+
 /// What playback did (printed at the end, checked by tests).
 #[derive(Debug, Clone, Default)]
 pub struct PlayReport {
@@ -55,6 +128,8 @@ pub struct PlayReport {
     pub warnings: Vec<String>,
     /// What the window did (presented / dropped / late), for windowed output.
     pub present: Option<vreq_present::PresentStats>,
+    /// What the sound did, when a track played.
+    pub audio: Option<AudioReport>,
 }
 
 /// Errors that end playback, each one line for the user.
@@ -145,11 +220,41 @@ pub fn codec_for_track(
     })
 }
 
-/// Plays `opts.input` to the end (or `max_frames`) on a discovered device.
-pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
+/// Whether `opts` allow sound at all: not `--no-audio`, `--untimed` or
+/// `-o file.y4m` (those decode as fast as they can).
+pub fn sound_wanted(opts: &PlayOptions, audio: &AudioOptions) -> bool {
+    !audio.no_audio && !audio.untimed && !matches!(opts.output, Output::Y4m { .. })
+}
+
+/// Plays `opts.input` to the end (or `max_frames`) on a discovered device,
+/// with sound when the file has an audio track vreqplay decodes and an
+/// output opens (else one warning line each, and the picture alone). A file
+/// whose video cannot be decoded but whose audio can plays the audio alone
+/// with a warning, as mpv does.
+pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, PlayError> {
     let mut demux = container::open(&opts.input)?;
-    let (track, kind) = pick_track(&opts.input, demux.as_ref())?;
-    let codec = codec_for_track(&opts.input, &track, kind)?;
+    let tracks = demux.tracks().to_vec();
+    let mut warnings = Vec::new();
+    let audio_track = if sound_wanted(opts, audio) {
+        match audio::select_audio_track(&tracks, audio.aid) {
+            Ok(t) => t,
+            Err(w) => {
+                tracing::warn!("{w}");
+                warnings.push(w);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let video = pick_track(&opts.input, demux.as_ref()).and_then(|(track, kind)| {
+        let codec = codec_for_track(&opts.input, &track, kind)?;
+        Ok((track, kind, codec))
+    });
+    let (track, kind, codec) = match video {
+        Ok(v) => v,
+        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
+    };
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
     // File sinks first: an existing -o file is refused before any device is touched.
     let file_sink: Option<Box<dyn Sink>> = match &opts.output {
@@ -167,7 +272,10 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
         height: track.height,
         bit_depth: None,
     };
-    let info = pick_device(&needs, opts.device.as_deref())?;
+    let info = match pick_device(&needs, opts.device.as_deref()) {
+        Ok(i) => i,
+        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
+    };
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
     let mut sink = match file_sink {
         Some(s) => s,
@@ -178,12 +286,242 @@ pub fn play(opts: &PlayOptions) -> Result<PlayReport, PlayError> {
             vreq_present::wayland::open_window_with(&wo)?
         }
     };
-    let paced = opts.output == Output::Wayland;
     let mut dec = Engine::new(codec, session);
-    let mut report = run(opts, demux.as_mut(), &track, &mut dec, sink.as_mut(), paced)?;
+    let sound = audio_track.and_then(|at| {
+        let path = opts.input.clone();
+        start_sound(
+            opts,
+            audio,
+            Box::new(move || container::open(&path).map(|d| d as Box<dyn container::Demuxer>)),
+            Some(track.id),
+            &at,
+            &mut warnings,
+        )
+    });
+    let mut report = match &sound {
+        Some(s) => {
+            drop(demux);
+            run_with(
+                opts,
+                &mut Source::Queued(s.queues.clone()),
+                &track,
+                &mut dec,
+                sink.as_mut(),
+                Pacing::Audio {
+                    clock: s.output.clock(),
+                    output: Some(&s.output),
+                },
+            )
+        }
+        None => {
+            let pacing = if opts.output == Output::Wayland && !audio.untimed {
+                Pacing::Wall
+            } else {
+                Pacing::Unpaced
+            };
+            run_with(
+                opts,
+                &mut Source::Direct(demux.as_mut()),
+                &track,
+                &mut dec,
+                sink.as_mut(),
+                pacing,
+            )
+        }
+    }?;
+    report.audio = sound.map(Sound::finish);
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
     report.device = info.video_path.display().to_string();
     Ok(report)
 }
+
+/// The sound of one playback: the output, the audio thread and the demux
+/// thread feeding it (and the video queue). Dropping it stops all three.
+pub struct Sound {
+    /// The output (clock, pause, volume).
+    pub output: AudioOutput,
+    /// The packet queues the demux thread fills.
+    pub queues: Queues,
+    thread: Option<audio::AudioThread>,
+    demux: Option<std::thread::JoinHandle<()>>,
+    codec: String,
+}
+
+impl Sound {
+    /// Stops the threads and says what the sound did.
+    pub fn finish(mut self) -> AudioReport {
+        let c = self.output.config().clone();
+        let underruns = self.output.underruns();
+        let stats = self.stop();
+        AudioReport {
+            codec: self.codec.clone(),
+            device: c.device,
+            rate: c.rate,
+            channels: c.channels,
+            underruns,
+            corrupt: stats.corrupt,
+            gaps: stats.gaps,
+            resyncs: stats.resyncs,
+        }
+    }
+
+    fn stop(&mut self) -> audio::AudioThreadStats {
+        self.queues.stop();
+        self.output.writer().close();
+        let stats = self.thread.take().map(|t| t.join()).unwrap_or_default();
+        if let Some(d) = self.demux.take() {
+            let _ = d.join();
+        }
+        stats
+    }
+}
+
+impl Drop for Sound {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts the sound for audio `track`: checks that its codec decodes
+/// (else exactly `audio: <codec> not supported, playing without sound`),
+/// opens `--audio-device` (else `audio: <error>; playing without sound`),
+/// then starts the demux thread over `open` (video packets of track
+/// `video` to the video queue) and the audio thread. Every problem is one
+/// line in `warnings` (and the log) and `None`: the picture plays alone.
+pub fn start_sound(
+    opts: &PlayOptions,
+    audio_opts: &AudioOptions,
+    open: queues::OpenDemuxer,
+    video: Option<u32>,
+    track: &TrackInfo,
+    warnings: &mut Vec<String>,
+) -> Option<Sound> {
+    let mut warn = |m: String| {
+        tracing::warn!("{m}");
+        warnings.push(m);
+    };
+    // the codec first: an unsupported one is reported even without a device
+    if let Err(e) = vreq_audio::decode::AudioDecoder::new(track) {
+        warn(audio::unsupported_message(&e, track));
+        return None;
+    }
+    let output = match audio::open_output(&audio_opts.device, track, audio_opts.volume) {
+        Ok(o) => o,
+        Err(e) => {
+            let m = match e {
+                vreq_audio::decode::AudioError::Output(m) => m,
+                e => e.to_string(),
+            };
+            warn(format!("audio: {m}; playing without sound"));
+            return None;
+        }
+    };
+    let (queues, demux) = queues::spawn_demux(open, video, Some(track.id));
+    let thread =
+        match audio::spawn_audio(&opts.input, track.clone(), queues.clone(), output.writer()) {
+            Ok(t) => t,
+            Err(e) => {
+                warn(audio::unsupported_message(&e, track));
+                queues.stop();
+                let _ = demux.join();
+                return None;
+            }
+        };
+    let c = output.config();
+    tracing::info!(
+        "audio: track {} {} → {} ({} Hz, {} ch, {}, period {} frames)",
+        track.id,
+        thread.codec,
+        c.device,
+        c.rate,
+        c.channels,
+        c.format,
+        c.period_frames
+    );
+    Some(Sound {
+        codec: thread.codec.clone(),
+        output,
+        queues,
+        thread: Some(thread),
+        demux: Some(demux),
+    })
+}
+
+/// Plays the audio alone (the video could not be decoded: `video_err`), if
+/// there is sound; else fails with `video_err`.
+fn play_audio_only(
+    opts: &PlayOptions,
+    audio: &AudioOptions,
+    audio_track: Option<TrackInfo>,
+    video_err: PlayError,
+    mut warnings: Vec<String>,
+) -> Result<PlayReport, PlayError> {
+    let Some(at) = audio_track else {
+        return Err(video_err);
+    };
+    let path = opts.input.clone();
+    let Some(sound) = start_sound(
+        opts,
+        audio,
+        Box::new(move || container::open(&path).map(|d| d as Box<dyn container::Demuxer>)),
+        None,
+        &at,
+        &mut warnings,
+    ) else {
+        return Err(video_err);
+    };
+    let w = format!("{video_err}; playing the audio alone");
+    tracing::warn!("{w}");
+    warnings.push(w);
+    sound.output.release();
+    drain_sound(&sound.output, None, &mut Pacer::new(Pacing::Unpaced))?;
+    Ok(PlayReport {
+        device: "none".into(),
+        warnings,
+        audio: Some(sound.finish()),
+        ..Default::default()
+    })
+}
+
+/// Waits until the sound has played out (the audio thread ended, the
+/// ring is empty, then the device's two periods), handling the sink's keys
+/// meanwhile (pause, volume, quit → [`Flow::Quit`]); gives up with a
+/// warning when nothing has been played for [`DRAIN_STALL`] (a device that
+/// stopped).
+fn drain_sound(
+    output: &AudioOutput,
+    mut sink: Option<&mut dyn Sink>,
+    pacer: &mut Pacer<'_>,
+) -> Result<Flow, PresentError> {
+    let mut last = (output.queued_frames(), Instant::now());
+    loop {
+        let q = output.queued_frames();
+        if q == 0 && output.ended() {
+            break;
+        }
+        if q != last.0 || pacer.paused || !output.ended() {
+            last = (q, Instant::now());
+        } else if last.1.elapsed() > DRAIN_STALL {
+            tracing::warn!("audio: nothing played for {DRAIN_STALL:?}; not waiting for the rest");
+            return Ok(Flow::Go);
+        }
+        std::thread::sleep(PAUSE_POLL);
+        if let Some(s) = sink.as_deref_mut() {
+            s.dispatch()?;
+            if handle_commands(s, pacer)? == Flow::Quit {
+                return Ok(Flow::Quit);
+            }
+        }
+    }
+    let c = output.config();
+    let tail = vreq_audio::clock::frames_to_ns(2 * u64::from(c.period_frames), c.rate);
+    std::thread::sleep(Duration::from_nanos(tail.max(0) as u64));
+    Ok(Flow::Go)
+}
+
+/// How long [`drain_sound`] waits while nothing is played.
+pub const DRAIN_STALL: Duration = Duration::from_secs(2);
 
 /// The engine's frames as the presentation crate reads them: CPU planes
 /// through [`Engine::planes`], dmabufs through the device's
@@ -201,11 +539,200 @@ impl<D: DecoderDevice> FrameSource for EngineFrames<'_, D> {
     }
 }
 
-/// The play loop over any [`DecoderDevice`] (the caller builds `dec`, so tests
-/// can inspect a fake device afterwards): demux `track`'s packets, decode,
-/// hand frames to `sink` in display order (sleeping until each pts when
-/// `paced`), drain at end of stream. Corrupt input is skipped with a warning;
-/// device errors end playback with the file, track and byte offset.
+/// Where the video loop gets its packets.
+pub enum Source<'a> {
+    /// The demuxer itself, read on this thread (no sound).
+    Direct(&'a mut dyn container::Demuxer),
+    /// The demux thread's video queue.
+    Queued(Queues),
+}
+
+impl Source<'_> {
+    /// The next packet of `track`, `None` at the end. Demux errors are
+    /// warned about and skipped ([`MAX_CONSECUTIVE_DEMUX_ERRORS`] in a row end it).
+    fn next(&mut self, track: u32, report: &mut PlayReport) -> Option<container::Packet> {
+        match self {
+            Source::Queued(q) => {
+                let p = q.pop(Stream::Video);
+                report.warnings.extend(q.take_warnings());
+                p
+            }
+            Source::Direct(demux) => {
+                let mut errors_in_a_row = 0;
+                loop {
+                    match demux.next_packet() {
+                        Ok(Some(p)) if p.track == track => return Some(p),
+                        Ok(Some(_)) => errors_in_a_row = 0,
+                        Ok(None) => return None,
+                        Err(e) => {
+                            report.warnings.push(e.to_string());
+                            errors_in_a_row += 1;
+                            if errors_in_a_row >= MAX_CONSECUTIVE_DEMUX_ERRORS {
+                                tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
+                                return None;
+                            }
+                            tracing::warn!("{e}; continuing with the next readable packet");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How frames are timed.
+pub enum Pacing<'a> {
+    /// As fast as they decode (`--vo null` without sound, `--untimed`, `-o`).
+    Unpaced,
+    /// On the wall clock from the first frame (windowed, no sound).
+    Wall,
+    /// On the audio clock: each frame due at `now + (pts − clock)`.
+    /// `output` (absent in tests) is released at the first frame, paused
+    /// with the picture, and takes the volume keys.
+    Audio {
+        clock: AudioClock,
+        output: Option<&'a AudioOutput>,
+    },
+}
+
+/// How long the first frame waits for the audio clock to start before the
+/// wall clock stands in.
+pub const CLOCK_START_WAIT: Duration = Duration::from_millis(1000);
+
+/// Turns pts into due instants, and owns pause / volume.
+struct Pacer<'a> {
+    pacing: Pacing<'a>,
+    /// Wall clock origin: (instant, pts) of the first frame.
+    wall: Option<(Instant, i64)>,
+    released: bool,
+    paused: bool,
+    last_av_log: Option<Instant>,
+}
+
+impl<'a> Pacer<'a> {
+    fn new(pacing: Pacing<'a>) -> Self {
+        Pacer {
+            pacing,
+            wall: None,
+            released: false,
+            paused: false,
+            last_av_log: None,
+        }
+    }
+
+    fn output(&self) -> Option<&'a AudioOutput> {
+        match self.pacing {
+            Pacing::Audio { output, .. } => output,
+            _ => None,
+        }
+    }
+
+    /// The due instant of a frame with `pts_ns`; `None` when unpaced.
+    fn due(&mut self, pts_ns: i64, lead: Duration) -> Option<Instant> {
+        match &self.pacing {
+            Pacing::Unpaced => None,
+            Pacing::Wall => Some(self.wall_due(pts_ns, lead)),
+            Pacing::Audio { clock, output } => {
+                if !self.released {
+                    if let Some(o) = output {
+                        o.release();
+                    }
+                    self.released = true;
+                }
+                let clock = clock.clone();
+                let start = Instant::now();
+                loop {
+                    let now = Instant::now();
+                    if let Some(c) = clock.at_ns(now) {
+                        return Some(due_from_clock(now, c, pts_ns));
+                    }
+                    if self.wall.is_some() || now - start > CLOCK_START_WAIT {
+                        return Some(self.wall_due(pts_ns, lead));
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        }
+    }
+
+    fn wall_due(&mut self, pts_ns: i64, lead: Duration) -> Instant {
+        let (t0, p0) = *self.wall.get_or_insert((Instant::now() + lead, pts_ns));
+        t0 + Duration::from_nanos((pts_ns - p0).max(0) as u64)
+    }
+
+    /// `-v`: mpv's `A-V: +0.012` (frame pts minus the audio clock when it is
+    /// due to be shown, seconds), once a second.
+    fn log_av(&mut self, pts_ns: i64, due: Instant) {
+        let Pacing::Audio { clock, .. } = &self.pacing else {
+            return;
+        };
+        let now = Instant::now();
+        if self
+            .last_av_log
+            .is_some_and(|t| now - t < Duration::from_secs(1))
+        {
+            return;
+        }
+        if let Some(c) = clock.at_ns(due.max(now)) {
+            self.last_av_log = Some(now);
+            tracing::info!("A-V: {:+.3}", (pts_ns - c) as f64 / 1e9);
+        }
+    }
+
+    fn pause(&mut self) {
+        self.paused = true;
+        if let Some(o) = self.output() {
+            if let Err(e) = o.pause() {
+                tracing::warn!("audio: pause: {e}");
+            }
+        }
+    }
+
+    fn resume(&mut self, paused: Duration) {
+        self.paused = false;
+        if let Some((t0, _)) = self.wall.as_mut() {
+            *t0 += paused;
+        }
+        if let Some(o) = self.output() {
+            if let Err(e) = o.resume() {
+                tracing::warn!("audio: resume: {e}");
+            }
+        }
+    }
+
+    fn add_volume(&self, delta: i32) {
+        match self.output() {
+            Some(o) => {
+                let v = (o.volume() as i32 + delta).clamp(0, 100) as u32;
+                o.set_volume(v);
+                tracing::info!("volume {v}");
+            }
+            None => tracing::info!("volume: no sound"),
+        }
+    }
+
+    fn toggle_mute(&self) {
+        if let Some(o) = self.output() {
+            o.set_muted(!o.muted());
+            tracing::info!("mute {}", if o.muted() { "on" } else { "off" });
+        }
+    }
+}
+
+/// The instant a frame with `pts_ns` is due when the audio clock reads
+/// `clock_ns` at `now`: `now + (pts − clock)` (in the past for a late frame).
+pub fn due_from_clock(now: Instant, clock_ns: i64, pts_ns: i64) -> Instant {
+    let d = pts_ns.saturating_sub(clock_ns);
+    if d >= 0 {
+        now + Duration::from_nanos(d as u64)
+    } else {
+        now.checked_sub(Duration::from_nanos(d.unsigned_abs()))
+            .unwrap_or(now)
+    }
+}
+
+/// [`run_with`] over a demuxer read on this thread, on the wall clock when
+/// `paced` (else unpaced): the loop as it is without sound.
 pub fn run<D: DecoderDevice>(
     opts: &PlayOptions,
     demux: &mut dyn container::Demuxer,
@@ -214,17 +741,38 @@ pub fn run<D: DecoderDevice>(
     sink: &mut dyn Sink,
     paced: bool,
 ) -> Result<PlayReport, PlayError> {
+    let pacing = if paced { Pacing::Wall } else { Pacing::Unpaced };
+    run_with(opts, &mut Source::Direct(demux), track, dec, sink, pacing)
+}
+
+/// The play loop over any [`DecoderDevice`] (the caller builds `dec`, so tests
+/// can inspect a fake device afterwards): take `track`'s packets from
+/// `source`, decode, hand frames to `sink` in display order at their due
+/// time ([`Pacing`]: the frame is handed over [`Sink::lead`] before it),
+/// drain at end of stream. Corrupt input is skipped with a warning;
+/// device errors end playback with the file, track and byte offset. With
+/// sound, the end of the picture waits for the end of the sound.
+pub fn run_with<D: DecoderDevice>(
+    opts: &PlayOptions,
+    source: &mut Source<'_>,
+    track: &TrackInfo,
+    dec: &mut Engine<D>,
+    sink: &mut dyn Sink,
+    pacing: Pacing<'_>,
+) -> Result<PlayReport, PlayError> {
     let mut report = PlayReport {
         device: dec.device().name(),
         ..Default::default()
     };
-    let mut clock: Option<(Instant, i64)> = None;
+    let mut pacer = Pacer::new(pacing);
+    let paced = !matches!(pacer.pacing, Pacing::Unpaced);
     let limit = opts.max_frames.unwrap_or(u64::MAX);
     let input = &opts.input;
 
-    let mut show = |dec: &mut Engine<D>,
-                    sink: &mut dyn Sink,
-                    report: &mut PlayReport|
+    let show = |dec: &mut Engine<D>,
+                sink: &mut dyn Sink,
+                report: &mut PlayReport,
+                pacer: &mut Pacer<'_>|
      -> Result<Flow, PlayError> {
         while let Some(w) = dec.take_warning() {
             tracing::warn!("{}: track {}: {w}", input.display(), track.id);
@@ -244,27 +792,28 @@ pub fn run<D: DecoderDevice>(
             // default `--video-aspect-method=container`).
             (frame.visible, frame.pixel_aspect) =
                 container::display_geometry(track, frame.visible, frame.pixel_aspect);
-            let mut due = None;
-            if paced {
-                let lead = sink.lead();
-                let (t0, p0) = *clock.get_or_insert((Instant::now() + lead, frame.pts_ns));
-                let at = t0 + Duration::from_nanos((frame.pts_ns - p0).max(0) as u64);
+            let pts = frame.pts_ns;
+            let lead = sink.lead();
+            let due = pacer.due(pts, lead);
+            if let Some(at) = due {
                 let now = Instant::now();
                 if let Some(wake) = at.checked_sub(lead) {
                     if wake > now {
                         std::thread::sleep(wake - now);
                     }
                 }
-                due = Some(at);
             }
             sink.show(frame, &EngineFrames(dec), due)?;
             report.frames_shown += 1;
-            if handle_commands(sink, &mut clock)? == Flow::Quit {
+            if let Some(at) = due {
+                pacer.log_av(pts, at);
+            }
+            if handle_commands(sink, pacer)? == Flow::Quit {
                 return Ok(Flow::Quit);
             }
         }
         sink.dispatch()?;
-        if handle_commands(sink, &mut clock)? == Flow::Quit {
+        if handle_commands(sink, pacer)? == Flow::Quit {
             return Ok(Flow::Quit);
         }
         Ok(if report.frames_shown < limit {
@@ -274,27 +823,8 @@ pub fn run<D: DecoderDevice>(
         })
     };
 
-    let mut errors_in_a_row = 0;
     let mut flow = Flow::Go;
-    loop {
-        let pkt = match demux.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) => {
-                report.warnings.push(e.to_string());
-                errors_in_a_row += 1;
-                if errors_in_a_row >= MAX_CONSECUTIVE_DEMUX_ERRORS {
-                    tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
-                    break;
-                }
-                tracing::warn!("{e}; continuing with the next readable packet");
-                continue;
-            }
-        };
-        errors_in_a_row = 0;
-        if pkt.track != track.id {
-            continue;
-        }
+    while let Some(pkt) = source.next(track.id, &mut report) {
         let unit = CodedUnit::from(&pkt);
         dec.decode(unit).map_err(|e| {
             PlayError::Decode(format!(
@@ -304,7 +834,7 @@ pub fn run<D: DecoderDevice>(
                 pkt.byte_offset
             ))
         })?;
-        flow = show(dec, sink, &mut report)?;
+        flow = show(dec, sink, &mut report, &mut pacer)?;
         if flow != Flow::Go {
             break;
         }
@@ -313,7 +843,7 @@ pub fn run<D: DecoderDevice>(
         dec.finish().map_err(|e| {
             PlayError::Decode(format!("{}: at end of stream: {e}", input.display()))
         })?;
-        flow = show(dec, sink, &mut report)?;
+        flow = show(dec, sink, &mut report, &mut pacer)?;
         if let Some(e) = dec.take_error() {
             return Err(PlayError::Decode(format!(
                 "{}: at end of stream: {e}",
@@ -321,9 +851,19 @@ pub fn run<D: DecoderDevice>(
             )));
         }
     }
+    if let Source::Queued(q) = source {
+        // the picture is done: the demux thread reads on for the sound alone
+        q.abandon(Stream::Video);
+    }
     sink.finish()?;
     report.stats = dec.stats();
     report.present = sink.present_stats();
+    if flow == Flow::Go {
+        if let Some(o) = pacer.output() {
+            // the sound's tail: wait for it, keys still work
+            flow = drain_sound(o, Some(sink), &mut pacer)?;
+        }
+    }
     if opts.keep_open && paced && flow != Flow::Quit {
         // The decoder (which owns the last frame's buffer) stays alive until the
         // window closes or the user quits (`space` does nothing here).
@@ -360,34 +900,38 @@ enum Flow {
 
 /// Acts on the sink's [`UserCommand`]s: `Quit` → [`Flow::Quit`];
 /// `TogglePause` pauses: this blocks, letting the sink dispatch every
-/// [`PAUSE_POLL`], until the next `TogglePause` (or `Quit`), then shifts the
-/// pacing clock's origin by the time spent paused so later frames keep their
-/// spacing. Errors: the sink's (e.g. [`PresentError::Closed`]).
-fn handle_commands(
-    sink: &mut dyn Sink,
-    clock: &mut Option<(Instant, i64)>,
-) -> Result<Flow, PresentError> {
+/// [`PAUSE_POLL`], until the next `TogglePause` (or `Quit`); the sound is
+/// paused with it (its clock frozen), and on the wall clock the origin
+/// shifts by the time spent paused so later frames keep their spacing.
+/// `VolumeDown` / `VolumeUp` change the volume by 2 (0..=100), `ToggleMute`
+/// mutes. Errors: the sink's (e.g. [`PresentError::Closed`]).
+fn handle_commands(sink: &mut dyn Sink, pacer: &mut Pacer<'_>) -> Result<Flow, PresentError> {
     let mut paused_at: Option<Instant> = None;
     loop {
         for c in sink.take_commands() {
             match c {
                 UserCommand::Quit => {
                     tracing::info!("quit (key)");
+                    if paused_at.is_some() {
+                        pacer.paused = false;
+                    }
                     return Ok(Flow::Quit);
                 }
                 UserCommand::TogglePause => match paused_at.take() {
                     None => {
                         tracing::info!("paused");
+                        pacer.pause();
                         paused_at = Some(Instant::now());
                     }
                     Some(t) => {
                         let paused = t.elapsed();
-                        if let Some((t0, _)) = clock.as_mut() {
-                            *t0 += paused;
-                        }
+                        pacer.resume(paused);
                         tracing::info!("resumed after {paused:?}");
                     }
                 },
+                UserCommand::VolumeDown => pacer.add_volume(-2),
+                UserCommand::VolumeUp => pacer.add_volume(2),
+                UserCommand::ToggleMute => pacer.toggle_mute(),
             }
         }
         if paused_at.is_none() {
@@ -433,18 +977,20 @@ mod tests {
         since_taken: u64,
         pending: Vec<UserCommand>,
         dues: Vec<Instant>,
+        pts: Vec<i64>,
     }
 
     impl Sink for Scripted {
         fn show(
             &mut self,
-            _frame: DecodedFrame,
+            frame: DecodedFrame,
             _src: &dyn FrameSource,
             due: Option<Instant>,
         ) -> Result<(), PresentError> {
             if let Some(d) = due {
                 self.dues.push(d);
             }
+            self.pts.push(frame.pts_ns);
             for &(n, c) in &self.after_show {
                 if n == self.shown {
                     self.pending.push(c);
@@ -469,6 +1015,42 @@ mod tests {
             }
             std::mem::take(&mut self.pending)
         }
+    }
+
+    fn opts_for(path: &Path, max_frames: Option<u64>) -> PlayOptions {
+        PlayOptions {
+            input: path.to_owned(),
+            output: Output::Null,
+            max_frames,
+            device: None,
+            keep_open: false,
+            fullscreen: false,
+            hwdec_copy: false,
+        }
+    }
+
+    /// bipbop_short_vp8.webm (27 frames, Opus) on a fake visl device through
+    /// `run_with`.
+    fn play_with(
+        sink: &mut Scripted,
+        max_frames: Option<u64>,
+        source: Option<Queues>,
+        pacing: Pacing<'_>,
+    ) -> PlayReport {
+        let path = vreq_testkit::media_dir().join("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let opts = opts_for(&path, max_frames);
+        let mut demux = container::open(&path).expect("open clip");
+        let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
+        let codec = codec_for_track(&path, &track, kind).expect("codec");
+        let mut dec = Engine::new(
+            codec,
+            FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+        );
+        let mut src = match source {
+            Some(q) => Source::Queued(q),
+            None => Source::Direct(demux.as_mut()),
+        };
+        run_with(&opts, &mut src, &track, &mut dec, sink, pacing).expect("run")
     }
 
     fn play(sink: &mut Scripted, max_frames: Option<u64>, paced: bool) -> PlayReport {
@@ -552,5 +1134,284 @@ mod tests {
         let r = play(&mut sink, None, false);
         assert_eq!(r.frames_shown, 2);
         assert!(sink.dispatches >= 4);
+    }
+
+    fn clip(rel: &str) -> PathBuf {
+        vreq_testkit::media_dir().join(rel)
+    }
+
+    fn tracks_of(rel: &str) -> Vec<TrackInfo> {
+        container::open(&clip(rel)).expect("open").tracks().to_vec()
+    }
+
+    #[test]
+    fn frames_are_due_by_the_audio_clock() {
+        // a fake clock: 0 ns heard at t0, audio written far ahead (no hold)
+        let clock = AudioClock::new();
+        let t0 = Instant::now() + Duration::from_millis(50);
+        clock.on_callback(&vreq_audio::clock::CallbackInfo {
+            at: t0,
+            delay: Duration::ZERO,
+            first_pts_ns: Some(0),
+            frames: 48_000 * 60,
+            rate: 48_000,
+        });
+        let mut sink = Scripted::default();
+        let start = Instant::now();
+        let r = play_with(
+            &mut sink,
+            Some(10),
+            None,
+            Pacing::Audio {
+                clock,
+                output: None,
+            },
+        );
+        assert_eq!(r.frames_shown, 10);
+        assert_eq!(sink.dues.len(), 10);
+        for (due, pts) in sink.dues.iter().zip(&sink.pts) {
+            let want = t0 + Duration::from_nanos(*pts as u64);
+            let err = if *due > want {
+                *due - want
+            } else {
+                want - *due
+            };
+            assert!(
+                err < Duration::from_micros(50),
+                "pts {pts}: due off by {err:?}"
+            );
+        }
+        // paced in real time: the 10th frame (pts 300 ms at 30 fps) was not shown before it was due
+        let last = *sink.pts.last().unwrap();
+        assert!(last >= 250_000_000, "{:?}", sink.pts);
+        assert!(start.elapsed() >= Duration::from_nanos(last as u64));
+    }
+
+    #[test]
+    fn frames_behind_the_audio_clock_are_due_in_the_past_without_waiting() {
+        let clock = AudioClock::new();
+        let t0 = Instant::now();
+        // 10 s are already heard: every frame is late
+        clock.on_callback(&vreq_audio::clock::CallbackInfo {
+            at: t0,
+            delay: Duration::ZERO,
+            first_pts_ns: Some(10_000_000_000),
+            frames: 48_000 * 60,
+            rate: 48_000,
+        });
+        let mut sink = Scripted::default();
+        let start = Instant::now();
+        let r = play_with(
+            &mut sink,
+            None,
+            None,
+            Pacing::Audio {
+                clock,
+                output: None,
+            },
+        );
+        assert_eq!(r.frames_shown, 27);
+        assert!(sink.dues.iter().all(|d| *d < t0), "all late");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn due_from_clock_is_now_plus_pts_minus_clock() {
+        let now = Instant::now() + Duration::from_secs(100);
+        assert_eq!(
+            due_from_clock(now, 1_000, 41_000),
+            now + Duration::from_nanos(40_000)
+        );
+        assert_eq!(
+            due_from_clock(now, 41_000, 1_000),
+            now - Duration::from_nanos(40_000)
+        );
+    }
+
+    #[test]
+    fn video_from_the_demux_thread_plays_like_the_direct_read() {
+        let path = clip("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let tracks = tracks_of("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let (track, _) = container::first_video_track(&path, &tracks).unwrap();
+        let audio = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("an audio track");
+        let p = path.clone();
+        let (q, h) = queues::spawn_demux(
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            Some(track.id),
+            Some(audio.id),
+        );
+        let mut sink = Scripted::default();
+        let r = play_with(&mut sink, None, Some(q.clone()), Pacing::Unpaced);
+        assert_eq!(r.frames_shown, 27);
+        // the audio queue filled meanwhile, its consumer absent
+        assert!(q.lens().1 > 0);
+        q.stop();
+        h.join().unwrap();
+    }
+
+    use audio::select_audio_track as select_audio;
+
+    #[test]
+    fn aid_numbers_audio_tracks_like_mpv() {
+        let tracks = tracks_of("debian-src-qt6-multimedia/multitrack.mkv");
+        let audio: Vec<u32> = tracks
+            .iter()
+            .filter(|t| matches!(t.codec, container::TrackCodec::Audio(_)))
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(audio.len(), 2, "{tracks:?}");
+        assert_eq!(
+            select_audio(&tracks, Aid::Auto).unwrap().unwrap().id,
+            audio[0]
+        );
+        assert_eq!(
+            select_audio(&tracks, Aid::Track(1)).unwrap().unwrap().id,
+            audio[0]
+        );
+        assert_eq!(
+            select_audio(&tracks, Aid::Track(2)).unwrap().unwrap().id,
+            audio[1]
+        );
+        assert_eq!(select_audio(&tracks, Aid::No).unwrap(), None);
+        let e = select_audio(&tracks, Aid::Track(3)).unwrap_err();
+        assert_eq!(
+            e,
+            "--aid=3: the file has 2 audio track(s); playing without sound"
+        );
+        // one audio track; a file without audio
+        let gizmo = tracks_of("debian-src-firefox-esr/gizmo.mp4");
+        assert!(matches!(
+            select_audio(&gizmo, Aid::Auto).unwrap().unwrap().codec,
+            container::TrackCodec::Audio(container::AudioCodec::Aac)
+        ));
+        assert!(select_audio(&gizmo, Aid::Track(2)).is_err());
+        let silent = tracks_of("debian-src-firefox-esr/foreman.mp4");
+        assert_eq!(select_audio(&silent, Aid::Auto).unwrap(), None);
+        // the flag's syntax
+        assert_eq!("auto".parse::<Aid>(), Ok(Aid::Auto));
+        assert_eq!("no".parse::<Aid>(), Ok(Aid::No));
+        assert_eq!("2".parse::<Aid>(), Ok(Aid::Track(2)));
+        assert!("0".parse::<Aid>().is_err());
+        assert!("x".parse::<Aid>().is_err());
+    }
+
+    #[test]
+    fn no_audio_untimed_and_y4m_play_without_sound() {
+        let path = clip("debian-src-firefox-esr/gizmo.mp4");
+        let mut o = opts_for(&path, None);
+        let mut a = AudioOptions::default();
+        assert!(sound_wanted(&o, &a));
+        a.no_audio = true;
+        assert!(!sound_wanted(&o, &a));
+        a.no_audio = false;
+        a.untimed = true;
+        assert!(!sound_wanted(&o, &a));
+        a.untimed = false;
+        o.output = Output::Y4m {
+            path: "/nonexistent/x.y4m".into(),
+            force: false,
+        };
+        assert!(!sound_wanted(&o, &a));
+    }
+
+    /// Whether this machine has an ALSA card (`/proc/asound/cards`).
+    fn has_sound_card() -> bool {
+        std::fs::read_to_string("/proc/asound/cards")
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn no_audio_device_warns_once_and_the_picture_plays() {
+        let path = clip("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let opts = opts_for(&path, None);
+        let mut audio = AudioOptions::default();
+        if has_sound_card() {
+            // the host tier runs without a card; elsewhere name one that is absent
+            audio.device = "alsa/hw:NoSuchCard,0,0".into();
+        }
+        let tracks = tracks_of("debian-src-firefox-esr/bipbop_short_vp8.webm");
+        let at = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("opus track");
+        let mut warnings = Vec::new();
+        let p = path.clone();
+        let sound = start_sound(
+            &opts,
+            &audio,
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            Some(1),
+            &at,
+            &mut warnings,
+        );
+        assert!(sound.is_none());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = &warnings[0];
+        assert!(
+            w.starts_with("audio: ") && w.ends_with("; playing without sound") && !w.contains('\n'),
+            "{w}"
+        );
+        // and the picture plays on the wall clock
+        let mut sink = Scripted::default();
+        let r = play_with(&mut sink, Some(5), None, Pacing::Wall);
+        assert_eq!(r.frames_shown, 5);
+        assert_eq!(sink.dues.len(), 5);
+    }
+
+    #[test]
+    fn an_unsupported_codec_is_one_line_and_no_sound() {
+        let dir = std::env::temp_dir().join(format!("vreqplay-ac3-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sine-ac3.mkv");
+        let st = std::process::Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=1000:duration=1",
+            ])
+            .args(["-c:a", "ac3"])
+            .arg(&path)
+            .status()
+            .expect("ffmpeg (a host package: scripts/setup-host.sh)");
+        assert!(st.success());
+        let tracks = container::open(&path).unwrap().tracks().to_vec();
+        let at = select_audio(&tracks, Aid::Auto)
+            .unwrap()
+            .expect("an audio track");
+        assert_eq!(
+            at.codec,
+            container::TrackCodec::Audio(container::AudioCodec::Ac3)
+        );
+        let opts = opts_for(&path, None);
+        let mut warnings = Vec::new();
+        let p = path.clone();
+        let sound = start_sound(
+            &opts,
+            &AudioOptions::default(),
+            Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+            None,
+            &at,
+            &mut warnings,
+        );
+        assert!(sound.is_none());
+        assert_eq!(
+            warnings,
+            ["audio: ac3 not supported, playing without sound"]
+        );
+        // no video either: play() fails with the video's error
+        let e = super::play(&opts, &AudioOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no video track"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,1 +1,777 @@
-//! (to be written)
+//! Audio output: a cpal (ALSA) output stream fed from a bounded ring of
+//! converted PCM, volume and mute applied in the data callback, underruns
+//! counted, pause / resume, and the [`AudioClock`] the picture follows.
+//!
+//! - **Device** (`--audio-device`, mpv's syntax, `player/audio.c` and
+//!   `audio/out/ao.c`): `auto` (ALSA's `default`), `alsa` (the same),
+//!   `alsa/<pcm>` (an ALSA PCM name: `alsa/default`, `alsa/hw:Loopback,0,0`,
+//!   `alsa/plughw:CARD=PCH,DEV=0`). cpal opens only PCMs it enumerates
+//!   (ALSA's name hints plus `hw:` / `plughw:` of every card), so a name is
+//!   matched against that list: as written, in cpal's canonical
+//!   `CARD=…,DEV=…` form, and without a trailing subdevice (`hw:Loopback,0,0`
+//!   → `hw:CARD=Loopback,DEV=0`; ALSA then takes the first free subdevice,
+//!   subdevice 0 on an idle card). [`list_devices`] prints the list as mpv's
+//!   `--audio-device=help` does.
+//! - **Config**: the stream's rate and channels if the device offers them
+//!   (f32 samples preferred, else i32, else i16), else the nearest it offers
+//!   (same channels at 48 / 44.1 kHz, then stereo, then the device default);
+//!   the player converts to it (`mix::Converter`).
+//! - **Sizes**: a period of [`PERIOD_MS`] (20 ms) clamped to the device's
+//!   range, as `BufferSize::Fixed`; cpal's ALSA host makes the device buffer
+//!   two periods (`DEFAULT_PERIODS`, `cpal/src/host/alsa/mod.rs`), so 40 ms
+//!   sit in the device: short enough for a small A-V correction, long
+//!   enough to ride out a scheduler hiccup of one period on a loaded
+//!   2-core board. The ring in front of it holds [`RING_MS`] (200 ms), which
+//!   the audio thread keeps full: decode jitter of a few frames (AAC 21 ms,
+//!   Opus 20 ms, MP3 24 ms each) never reaches the device.
+//! - **Ring**: std primitives — a `Mutex<VecDeque>` of PCM chunks and a
+//!   `Condvar`; the writer ([`RingWriter::push`], the audio thread) blocks
+//!   while it is full, the data callback never blocks on anything but that
+//!   mutex, which is held only to move samples.
+//! - **Volume**: 0..100 → gain `(v / 100)³`, mpv's cubic curve
+//!   (`audio/out/ao.c`/`player/audio.c`: `ao_volume` from `--volume` via
+//!   `pow(vol / 100, 3)`); mute multiplies by 0.
+//! - **Underruns**: a callback that finds the ring dry (some frames short)
+//!   after the first samples arrived and before the end of the stream, plus
+//!   every ALSA xrun cpal reports (`ErrorKind::Xrun`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use cpal::{FromSample, SampleFormat, SizedSample};
+
+use crate::clock::{frames_to_ns, AudioClock, CallbackInfo};
+use crate::decode::AudioError;
+
+/// Device period (ms) asked for; see the module doc.
+pub const PERIOD_MS: u32 = 20;
+/// Ring capacity (ms of output audio); see the module doc.
+pub const RING_MS: u32 = 200;
+
+/// What [`AudioOutput::open`] opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputConfig {
+    /// The device as the user names it (`alsa/default`, `alsa/hw:CARD=Loopback,DEV=0`).
+    pub device: String,
+    /// Output rate (Hz).
+    pub rate: u32,
+    /// Output channels.
+    pub channels: u16,
+    /// Sample format the device takes (`f32`, `i32`, `i16`).
+    pub format: String,
+    /// Frames per period (one data callback), at `rate`.
+    pub period_frames: u32,
+}
+
+struct Chunk {
+    /// Stream pts (ns) of `samples[0]`.
+    pts_ns: i64,
+    samples: Vec<f32>,
+    /// Samples already played.
+    pos: usize,
+}
+
+#[derive(Default)]
+struct RingState {
+    chunks: VecDeque<Chunk>,
+    /// Frames queued (not yet played).
+    frames: u64,
+    /// Some audio has been pushed since the start / the last flush.
+    started: bool,
+    /// The writer said there is no more audio.
+    ended: bool,
+    /// The output is gone: writers stop waiting.
+    closed: bool,
+}
+
+struct Shared {
+    ring: Mutex<RingState>,
+    space: Condvar,
+    rate: u32,
+    channels: u16,
+    cap_frames: u64,
+    /// `--volume` 0..=100.
+    volume: AtomicU32,
+    muted: AtomicBool,
+    /// Held: the callback plays silence and leaves the ring alone (start-up:
+    /// the audio waits for the first video frame, as mpv's does).
+    held: AtomicBool,
+    underruns: AtomicU64,
+    xruns: AtomicU64,
+    clock: AudioClock,
+}
+
+fn lock(m: &Mutex<RingState>) -> MutexGuard<'_, RingState> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// mpv's volume curve: `(v / 100)³` for `v` in 0..=100 (clamped).
+pub fn volume_gain(volume: u32) -> f32 {
+    let v = volume.min(100) as f32 / 100.0;
+    v * v * v
+}
+
+impl Shared {
+    fn new(rate: u32, channels: u16, clock: AudioClock) -> Self {
+        Shared {
+            ring: Mutex::new(RingState::default()),
+            space: Condvar::new(),
+            rate,
+            channels,
+            cap_frames: u64::from(rate) * u64::from(RING_MS) / 1000,
+            volume: AtomicU32::new(100),
+            muted: AtomicBool::new(false),
+            held: AtomicBool::new(false),
+            underruns: AtomicU64::new(0),
+            xruns: AtomicU64::new(0),
+            clock,
+        }
+    }
+
+    /// The data callback's work, over f32 samples: fills `out` (interleaved,
+    /// `channels` wide) from the ring, silence where it is dry, applies the
+    /// gain and tells the clock. `at` / `delay` come from cpal.
+    fn fill(&self, out: &mut [f32], at: Instant, delay: Duration) {
+        let ch = usize::from(self.channels.max(1));
+        if self.held.load(Ordering::Acquire) {
+            out.fill(0.0);
+            return;
+        }
+        let want = out.len() / ch;
+        let gain = if self.muted.load(Ordering::Relaxed) {
+            0.0
+        } else {
+            volume_gain(self.volume.load(Ordering::Relaxed))
+        };
+        let mut first_pts = None;
+        let mut got = 0usize;
+        {
+            let mut r = lock(&self.ring);
+            while got < want {
+                let Some(c) = r.chunks.front_mut() else { break };
+                if first_pts.is_none() {
+                    first_pts = Some(c.pts_ns + frames_to_ns((c.pos / ch) as u64, self.rate));
+                }
+                let n = ((c.samples.len() - c.pos) / ch).min(want - got);
+                let src = &c.samples[c.pos..c.pos + n * ch];
+                for (o, s) in out[got * ch..(got + n) * ch].iter_mut().zip(src) {
+                    *o = (s * gain).clamp(-1.0, 1.0);
+                }
+                c.pos += n * ch;
+                got += n;
+                if c.pos + ch > c.samples.len() {
+                    r.chunks.pop_front();
+                }
+            }
+            r.frames -= got as u64;
+            if got < want && r.started && !r.ended && !r.closed {
+                self.underruns.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.space.notify_all();
+        out[got * ch..].fill(0.0);
+        self.clock.on_callback(&CallbackInfo {
+            at,
+            delay,
+            first_pts_ns: first_pts,
+            frames: got as u64,
+            rate: self.rate,
+        });
+    }
+}
+
+/// The audio thread's end of the ring.
+#[derive(Clone)]
+pub struct RingWriter {
+    shared: Arc<Shared>,
+}
+
+impl RingWriter {
+    /// Output rate (Hz) and channels the pushed samples must have.
+    pub fn format(&self) -> (u32, u16) {
+        (self.shared.rate, self.shared.channels)
+    }
+
+    /// Queues interleaved samples (output rate and channels) whose first
+    /// frame has stream pts `pts_ns`. Blocks while the ring holds
+    /// [`RING_MS`] or more (returns as soon as there is room: one chunk may
+    /// overshoot the cap by its own length). Returns `false` if the output is
+    /// closed (the caller stops).
+    pub fn push(&self, pts_ns: i64, samples: Vec<f32>) -> bool {
+        let ch = usize::from(self.shared.channels.max(1));
+        let frames = (samples.len() / ch) as u64;
+        if frames == 0 {
+            return !lock(&self.shared.ring).closed;
+        }
+        let mut r = lock(&self.shared.ring);
+        while !r.closed && r.frames >= self.shared.cap_frames {
+            r = self
+                .shared
+                .space
+                .wait_timeout(r, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        if r.closed {
+            return false;
+        }
+        r.started = true;
+        r.ended = false;
+        r.frames += frames;
+        r.chunks.push_back(Chunk {
+            pts_ns,
+            samples,
+            pos: 0,
+        });
+        true
+    }
+
+    /// The converter's latency in output frames (`mix::Converter::delay_frames`):
+    /// the clock subtracts it.
+    pub fn set_converter_delay(&self, frames: u64) {
+        self.shared
+            .clock
+            .set_converter_delay(frames, self.shared.rate);
+    }
+
+    /// Frames queued and not yet played.
+    pub fn queued_frames(&self) -> u64 {
+        lock(&self.shared.ring).frames
+    }
+
+    /// No more audio will come: the dry ring after this is not an underrun,
+    /// and the clock runs on as a wall clock after the last sample.
+    pub fn finish(&self) {
+        lock(&self.shared.ring).ended = true;
+        self.shared.clock.set_ended();
+    }
+
+    /// Drops everything queued (discontinuity) and forgets the clock's anchor.
+    pub fn flush(&self) {
+        let mut r = lock(&self.shared.ring);
+        r.chunks.clear();
+        r.frames = 0;
+        r.started = false;
+        drop(r);
+        self.shared.clock.reset();
+        self.shared.space.notify_all();
+    }
+
+    /// Wakes and stops every writer (the output is going away).
+    pub fn close(&self) {
+        lock(&self.shared.ring).closed = true;
+        self.shared.space.notify_all();
+    }
+}
+
+/// A playing (or paused) output stream. Dropping it stops the stream.
+pub struct AudioOutput {
+    stream: cpal::Stream,
+    shared: Arc<Shared>,
+    config: OutputConfig,
+    playing: AtomicBool,
+}
+
+impl std::fmt::Debug for AudioOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioOutput")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn out_err(what: impl std::fmt::Display) -> AudioError {
+    AudioError::Output(what.to_string())
+}
+
+/// An error's message without the variant's prefix (for nesting).
+fn inner(e: AudioError) -> String {
+    match e {
+        AudioError::Output(m) => m,
+        e => e.to_string(),
+    }
+}
+
+/// The ALSA PCM name an `--audio-device` value names (`auto` / `alsa` →
+/// `default`). Errors: a value that is not `auto`, `alsa` or `alsa/<pcm>`.
+pub fn pcm_name(device: &str) -> Result<String, AudioError> {
+    match device {
+        "" | "auto" | "alsa" => Ok("default".into()),
+        d => match d.strip_prefix("alsa/") {
+            Some(p) if !p.is_empty() => Ok(p.to_owned()),
+            _ => Err(out_err(format!(
+                "--audio-device={d}: not a device name (auto, alsa/<pcm name>; --audio-device=help lists them)"
+            ))),
+        },
+    }
+}
+
+/// The forms of an ALSA PCM name cpal's enumeration may list: as written,
+/// `prefix:CARD=c,DEV=d` for `prefix:c,d[,sub]` / `prefix:c`.
+pub fn pcm_candidates(pcm: &str) -> Vec<String> {
+    let mut v = vec![pcm.to_owned()];
+    if let Some((prefix, rest)) = pcm.split_once(':') {
+        if !rest.contains('=') {
+            let mut parts = rest.split(',').map(str::trim);
+            let card = parts.next().unwrap_or("");
+            let dev = parts.next().unwrap_or("0");
+            v.push(format!("{prefix}:CARD={card},DEV={dev}"));
+        } else if !rest.contains("DEV=") {
+            v.push(format!("{prefix}:{rest},DEV=0"));
+        }
+    }
+    v
+}
+
+fn alsa_host() -> Result<cpal::Host, AudioError> {
+    cpal::host_from_id(cpal::HostId::Alsa).map_err(out_err)
+}
+
+/// Whether the kernel has a sound card (`/proc/asound/cards` lists one) or a
+/// sound server may (a PipeWire or PulseAudio socket in `$XDG_RUNTIME_DIR`,
+/// which ALSA's `default` reaches through their plugins).
+pub fn sound_possible() -> bool {
+    let card = std::fs::read_to_string("/proc/asound/cards")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .unwrap_or(false);
+    let server = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| {
+        let d = std::path::PathBuf::from(d);
+        d.join("pipewire-0").exists() || d.join("pulse/native").exists()
+    });
+    card || server
+}
+
+fn find_device(host: &cpal::Host, pcm: &str) -> Result<cpal::Device, AudioError> {
+    // alsa-lib prints its own multi-line complaints to stderr when `default`
+    // names no card: say it in one line before it gets the chance
+    if pcm == "default" && !sound_possible() {
+        return Err(out_err(format!(
+            "alsa/{pcm}: no sound card (/proc/asound/cards lists none) and no sound server"
+        )));
+    }
+    if pcm == "default" {
+        return host
+            .default_output_device()
+            .ok_or_else(|| out_err("no default ALSA output device"));
+    }
+    let devices: Vec<cpal::Device> = host.devices().map_err(out_err)?.collect();
+    for cand in pcm_candidates(pcm) {
+        if let Some(d) = devices
+            .iter()
+            .find(|d| d.id().map(|id| id.id() == cand).unwrap_or(false))
+        {
+            return Ok(d.clone());
+        }
+    }
+    Err(out_err(format!(
+        "audio device alsa/{pcm} not found (--audio-device=help lists them)"
+    )))
+}
+
+/// mpv's `--audio-device=help` listing: `List of detected audio devices:`
+/// then one `  'name' (description)` line per output device, `auto` first.
+pub fn list_devices() -> Result<String, AudioError> {
+    let host = alsa_host()?;
+    let mut s = String::from("List of detected audio devices:\n  'auto' (Autoselect device)\n");
+    s.push_str("  'alsa' (Default (alsa))\n");
+    for d in host.devices().map_err(out_err)? {
+        if !d.supports_output() {
+            continue;
+        }
+        let Ok(id) = d.id() else { continue };
+        let desc = d
+            .description()
+            .map(|x| x.to_string().replace('\n', ", "))
+            .unwrap_or_default();
+        s.push_str(&format!("  'alsa/{}' ({})\n", id.id(), desc));
+    }
+    Ok(s)
+}
+
+const FORMATS: [SampleFormat; 3] = [SampleFormat::F32, SampleFormat::I32, SampleFormat::I16];
+
+/// Picks a config: the stream's rate / channels if offered, else the
+/// nearest (see the module doc). Returns (rate, channels, format, period range).
+fn choose_config(
+    device: &cpal::Device,
+    rate: u32,
+    channels: u16,
+) -> Result<(u32, u16, SampleFormat, cpal::SupportedBufferSize), AudioError> {
+    let ranges: Vec<cpal::SupportedStreamConfigRange> = device
+        .supported_output_configs()
+        .map_err(out_err)?
+        .filter(|r| FORMATS.contains(&r.sample_format()))
+        .collect();
+    let rank = |f: SampleFormat| FORMATS.iter().position(|x| *x == f).unwrap_or(9);
+    let mut wanted: Vec<(u32, u16)> = Vec::new();
+    if rate > 0 && channels > 0 {
+        wanted.push((rate, channels));
+    }
+    for r in [48_000, 44_100] {
+        if channels > 0 {
+            wanted.push((r, channels));
+        }
+    }
+    if rate > 0 {
+        wanted.push((rate, 2));
+    }
+    wanted.extend([(48_000, 2), (44_100, 2)]);
+    for (r, c) in wanted {
+        if let Some(best) = ranges
+            .iter()
+            .filter(|x| x.channels() == c && x.contains_rate(r))
+            .min_by_key(|x| rank(x.sample_format()))
+        {
+            return Ok((r, c, best.sample_format(), *best.buffer_size()));
+        }
+    }
+    let d = device.default_output_config().map_err(out_err)?;
+    if !FORMATS.contains(&d.sample_format()) {
+        return Err(out_err(format!(
+            "the device takes no f32 / i32 / i16 samples (default {})",
+            d.sample_format()
+        )));
+    }
+    Ok((
+        d.sample_rate(),
+        d.channels(),
+        d.sample_format(),
+        *d.buffer_size(),
+    ))
+}
+
+/// The period (frames) asked for: [`PERIOD_MS`] at `rate`, within the
+/// device's range.
+pub fn period_frames(rate: u32, range: &cpal::SupportedBufferSize) -> u32 {
+    let p = (rate * PERIOD_MS / 1000).max(1);
+    match *range {
+        cpal::SupportedBufferSize::Range { min, max } if min <= max => p.clamp(min, max),
+        _ => p,
+    }
+}
+
+impl AudioOutput {
+    /// Opens `device` (`--audio-device` syntax, see the module doc) for a
+    /// stream of `rate` Hz and `channels` channels (0 = unknown: the device's
+    /// choice), and starts it (silence until the ring gets samples).
+    /// Errors ([`AudioError::Output`], one line): no such device, ALSA
+    /// refused it (no card, busy), no usable config.
+    pub fn open(device: &str, rate: u32, channels: u16) -> Result<Self, AudioError> {
+        let pcm = pcm_name(device)?;
+        let host = alsa_host()?;
+        let dev = find_device(&host, &pcm)?;
+        let name = dev
+            .id()
+            .map(|id| format!("alsa/{}", id.id()))
+            .unwrap_or_else(|_| format!("alsa/{pcm}"));
+        let (out_rate, out_ch, fmt, range) = choose_config(&dev, rate, channels)
+            .map_err(|e| out_err(format!("{name}: {}", inner(e))))?;
+        let period = period_frames(out_rate, &range);
+        let clock = AudioClock::new();
+        let shared = Arc::new(Shared::new(out_rate, out_ch, clock));
+        let cfg = cpal::StreamConfig {
+            channels: out_ch,
+            sample_rate: out_rate,
+            buffer_size: cpal::BufferSize::Fixed(period),
+        };
+        let stream = match fmt {
+            SampleFormat::I16 => build::<i16>(&dev, &cfg, &shared),
+            SampleFormat::I32 => build::<i32>(&dev, &cfg, &shared),
+            _ => build::<f32>(&dev, &cfg, &shared),
+        }
+        .map_err(|e| out_err(format!("{name}: {e}")))?;
+        stream.play().map_err(|e| out_err(format!("{name}: {e}")))?;
+        let period_frames = stream.buffer_size().unwrap_or(period);
+        Ok(AudioOutput {
+            stream,
+            shared,
+            config: OutputConfig {
+                device: name,
+                rate: out_rate,
+                channels: out_ch,
+                format: fmt.to_string(),
+                period_frames,
+            },
+            playing: AtomicBool::new(true),
+        })
+    }
+
+    /// What was opened.
+    pub fn config(&self) -> &OutputConfig {
+        &self.config
+    }
+
+    /// The audio thread's end of the ring.
+    pub fn writer(&self) -> RingWriter {
+        RingWriter {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The clock this output drives.
+    pub fn clock(&self) -> AudioClock {
+        self.shared.clock.clone()
+    }
+
+    /// Pauses the stream (cpal `Stream::pause`, ALSA `snd_pcm_pause`) and
+    /// freezes the clock. Errors: the device's, one line.
+    pub fn pause(&self) -> Result<(), AudioError> {
+        if self.playing.swap(false, Ordering::SeqCst) {
+            self.shared.clock.pause_at(Instant::now());
+            self.stream.pause().map_err(out_err)?;
+        }
+        Ok(())
+    }
+
+    /// Resumes after [`AudioOutput::pause`]; the clock runs on from where it froze.
+    pub fn resume(&self) -> Result<(), AudioError> {
+        if !self.playing.swap(true, Ordering::SeqCst) {
+            self.shared.clock.resume_at(Instant::now());
+            self.stream.play().map_err(out_err)?;
+        }
+        Ok(())
+    }
+
+    /// Holds the ring: the device plays silence and the clock does not start
+    /// until [`AudioOutput::release`] (the player holds the audio until its
+    /// first video frame is decoded, so the picture starts with the sound).
+    pub fn hold(&self) {
+        self.shared.held.store(true, Ordering::Release);
+    }
+
+    /// Ends [`AudioOutput::hold`]: the next data callback plays the ring.
+    pub fn release(&self) {
+        self.shared.held.store(false, Ordering::Release);
+    }
+
+    /// `--volume`, 0..=100 (clamped).
+    pub fn set_volume(&self, v: u32) {
+        self.shared.volume.store(v.min(100), Ordering::Relaxed);
+    }
+
+    /// The current volume, 0..=100.
+    pub fn volume(&self) -> u32 {
+        self.shared.volume.load(Ordering::Relaxed)
+    }
+
+    /// Mute on / off (the volume is kept).
+    pub fn set_muted(&self, m: bool) {
+        self.shared.muted.store(m, Ordering::Relaxed);
+    }
+
+    /// Whether muted.
+    pub fn muted(&self) -> bool {
+        self.shared.muted.load(Ordering::Relaxed)
+    }
+
+    /// Underruns so far: ring-dry callbacks plus ALSA xruns.
+    pub fn underruns(&self) -> u64 {
+        self.shared.underruns.load(Ordering::Relaxed) + self.shared.xruns.load(Ordering::Relaxed)
+    }
+
+    /// Whether the writer said the stream's audio has ended ([`RingWriter::finish`]).
+    pub fn ended(&self) -> bool {
+        lock(&self.shared.ring).ended
+    }
+
+    /// Frames still queued in the ring (not counting the device's buffer).
+    pub fn queued_frames(&self) -> u64 {
+        lock(&self.shared.ring).frames
+    }
+}
+
+impl Drop for AudioOutput {
+    fn drop(&mut self) {
+        self.writer().close();
+    }
+}
+
+fn build<T>(
+    dev: &cpal::Device,
+    cfg: &cpal::StreamConfig,
+    shared: &Arc<Shared>,
+) -> Result<cpal::Stream, cpal::Error>
+where
+    T: SizedSample + FromSample<f32>,
+{
+    let s = shared.clone();
+    let e = shared.clone();
+    let mut scratch: Vec<f32> = Vec::new();
+    dev.build_output_stream::<T, _, _>(
+        *cfg,
+        move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
+            let at = Instant::now();
+            let ts = info.timestamp();
+            let delay = ts.playback.saturating_duration_since(ts.callback);
+            if scratch.len() != out.len() {
+                scratch.resize(out.len(), 0.0);
+            }
+            s.fill(&mut scratch, at, delay);
+            for (o, v) in out.iter_mut().zip(&scratch) {
+                *o = T::from_sample(*v);
+            }
+        },
+        move |err: cpal::Error| {
+            if err.kind() == cpal::ErrorKind::Xrun {
+                e.xruns.fetch_add(1, Ordering::Relaxed);
+            } else {
+                tracing::warn!("audio output: {err}");
+            }
+        },
+        Some(Duration::from_secs(2)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(rate: u32, ch: u16) -> (Arc<Shared>, RingWriter) {
+        let s = Arc::new(Shared::new(rate, ch, AudioClock::new()));
+        (s.clone(), RingWriter { shared: s })
+    }
+
+    #[test]
+    fn volume_curve_is_cubic() {
+        assert_eq!(volume_gain(100), 1.0);
+        assert_eq!(volume_gain(0), 0.0);
+        assert!((volume_gain(50) - 0.125).abs() < 1e-6);
+        assert_eq!(volume_gain(250), 1.0);
+    }
+
+    #[test]
+    fn device_names_follow_mpv_syntax() {
+        assert_eq!(pcm_name("auto").unwrap(), "default");
+        assert_eq!(pcm_name("alsa").unwrap(), "default");
+        assert_eq!(pcm_name("alsa/hw:Loopback,0,0").unwrap(), "hw:Loopback,0,0");
+        assert!(pcm_name("pulse/foo").is_err());
+        assert!(pcm_name("alsa/").is_err());
+        assert_eq!(
+            pcm_candidates("hw:Loopback,0,0"),
+            ["hw:Loopback,0,0", "hw:CARD=Loopback,DEV=0"]
+        );
+        assert_eq!(pcm_candidates("hw:1"), ["hw:1", "hw:CARD=1,DEV=0"]);
+        assert_eq!(
+            pcm_candidates("plughw:CARD=PCH"),
+            ["plughw:CARD=PCH", "plughw:CARD=PCH,DEV=0"]
+        );
+        assert_eq!(pcm_candidates("default"), ["default"]);
+    }
+
+    #[test]
+    fn period_is_20_ms_within_the_device_range() {
+        let any = cpal::SupportedBufferSize::Unknown;
+        assert_eq!(period_frames(48_000, &any), 960);
+        assert_eq!(period_frames(44_100, &any), 882);
+        let r = cpal::SupportedBufferSize::Range {
+            min: 1024,
+            max: 4096,
+        };
+        assert_eq!(period_frames(48_000, &r), 1024);
+    }
+
+    #[test]
+    fn callback_plays_in_order_with_gain_and_pts_and_counts_underruns() {
+        let (s, w) = ring(1000, 2);
+        let t0 = Instant::now();
+        // before any audio: silence, no underrun, clock not started
+        let mut out = vec![1.0f32; 8];
+        s.fill(&mut out, t0, Duration::from_millis(10));
+        assert!(out.iter().all(|v| *v == 0.0));
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 0);
+        assert_eq!(s.clock.at_ns(t0), None);
+
+        assert!(w.push(5_000_000_000, vec![0.5, -0.5, 0.25, -0.25, 0.1, -0.1]));
+        assert!(w.push(5_003_000_000, vec![0.2, 0.2]));
+        s.volume.store(50, Ordering::Relaxed);
+        let mut out = vec![0f32; 4]; // 2 frames
+        s.fill(&mut out, t0, Duration::from_millis(10));
+        assert_eq!(out, [0.0625, -0.0625, 0.03125, -0.03125]);
+        // heard at t0: pts 5 s − 10 ms
+        assert_eq!(s.clock.at_ns(t0), Some(4_990_000_000));
+        s.volume.store(100, Ordering::Relaxed);
+        let mut out = vec![0f32; 6]; // 3 frames: 1 of chunk 1, 1 of chunk 2, 1 short
+        let t1 = t0 + Duration::from_millis(2);
+        s.fill(&mut out, t1, Duration::from_millis(10));
+        assert_eq!(out, [0.1, -0.1, 0.2, 0.2, 0.0, 0.0]);
+        // the first frame written at t1 was the third of chunk 1: pts 5.002 s
+        assert_eq!(s.clock.at_ns(t1), Some(4_992_000_000));
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
+        assert_eq!(w.queued_frames(), 0);
+        // held: silence, the ring is left alone
+        w.push(5_500_000_000, vec![0.7, 0.7]);
+        s.held.store(true, Ordering::Relaxed);
+        let mut out = vec![1f32; 2];
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(out, [0.0, 0.0]);
+        assert_eq!(w.queued_frames(), 1);
+        s.held.store(false, Ordering::Relaxed);
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(out, [0.7, 0.7]);
+        // muted: zeros, still consumed
+        s.muted.store(true, Ordering::Relaxed);
+        w.push(6_000_000_000, vec![0.9, 0.9]);
+        let mut out = vec![1f32; 2];
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(out, [0.0, 0.0]);
+        // after the end of the stream a dry ring is no underrun
+        w.finish();
+        s.fill(&mut out, t1, Duration::ZERO);
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn writer_blocks_while_full_and_close_releases_it() {
+        let (s, w) = ring(1000, 1); // cap: 200 frames
+        assert!(w.push(0, vec![0.0; 150]));
+        assert!(w.push(150_000_000, vec![0.0; 100])); // 250 ≥ cap now
+        let w2 = w.clone();
+        let h = std::thread::spawn(move || w2.push(250_000_000, vec![0.0; 10]));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!h.is_finished(), "push into a full ring must wait");
+        // the callback drains 100 frames → room
+        let mut out = vec![0f32; 100];
+        s.fill(&mut out, Instant::now(), Duration::ZERO);
+        assert!(h.join().unwrap());
+        assert_eq!(w.queued_frames(), 160);
+        // full again; close wakes the writer with false
+        assert!(w.push(0, vec![0.0; 100]));
+        let w3 = w.clone();
+        let h = std::thread::spawn(move || w3.push(0, vec![0.0; 10]));
+        std::thread::sleep(Duration::from_millis(20));
+        w.close();
+        assert!(!h.join().unwrap());
+    }
+
+    #[test]
+    fn flush_forgets_audio_and_clock() {
+        let (s, w) = ring(1000, 1);
+        w.push(0, vec![0.5; 50]);
+        let mut out = vec![0f32; 10];
+        let t = Instant::now();
+        s.fill(&mut out, t, Duration::ZERO);
+        assert!(s.clock.at_ns(t).is_some());
+        w.flush();
+        assert_eq!(w.queued_frames(), 0);
+        assert_eq!(s.clock.at_ns(t), None);
+        s.fill(&mut out, t, Duration::ZERO);
+        assert_eq!(
+            s.underruns.load(Ordering::Relaxed),
+            0,
+            "not started after flush"
+        );
+    }
+
+    #[test]
+    fn opening_a_missing_device_is_a_one_line_error() {
+        let e = AudioOutput::open("alsa/hw:NoSuchCard,0,0", 48_000, 2).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("NoSuchCard") && !m.contains('\n'), "{m}");
+    }
+}

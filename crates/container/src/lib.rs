@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
+// ADTS / AC-3 frame headers: used by the MPEG-TS / PS audio (next step).
+#[allow(dead_code)]
+mod audio;
 mod config;
 pub mod ivf;
 pub mod mkv;
@@ -118,9 +121,19 @@ pub struct AudioParams {
     /// Channels the container states (0 if unknown).
     pub channels: u16,
     /// Samples per channel, at `sample_rate`, to drop from the start of the
-    /// decoded stream (encoder delay / priming): Matroska `CodecDelay`, the
-    /// Opus header's `pre_skip`, an MP4 edit list's `media_time` on the audio
-    /// track. 0 when the container says nothing.
+    /// decoded stream (encoder delay / priming). It is the one value the
+    /// decoder applies: for Opus it is the `OpusHead`'s `pre_skip` (48 kHz
+    /// samples; RFC 7845 4.2), whatever the container, and the decoder must
+    /// not drop `pre_skip` again; for other codecs the MP4 audio edit list's
+    /// `media_time` (ISO/IEC 14496-12 8.6.6, converted from the media
+    /// timescale) or Matroska's `CodecDelay` (ns → samples). 0 when the
+    /// container says nothing.
+    ///
+    /// Time axis: a packet's `pts_ns` is the time of the first sample it
+    /// decodes to *before* this drop (FFmpeg's convention: MP4 pts = dts −
+    /// `media_time`, Matroska pts = block time − `CodecDelay`), so the first
+    /// sample kept plays at `first pts + skip_samples / sample_rate`, usually
+    /// the video's start.
     pub skip_samples: u32,
 }
 
@@ -295,7 +308,8 @@ impl ContainerError {
     }
 }
 
-/// A demuxer: a file's tracks and its packets in file (decode) order.
+/// A demuxer: a file's tracks and its packets in file (decode) order. Every
+/// demuxer of this crate is `Send` ([`open`] returns `Box<dyn Demuxer + Send>`).
 pub trait Demuxer {
     /// All tracks of the file.
     fn tracks(&self) -> &[TrackInfo];
@@ -375,11 +389,12 @@ pub fn probe(path: &Path, head: &[u8]) -> Option<Format> {
     }
 }
 
-/// Opens `path` with the demuxer its content calls for.
+/// Opens `path` with the demuxer its content calls for. The demuxer is
+/// `Send`: the player runs it on a thread of its own.
 ///
 /// Errors: [`ContainerError::Io`] if it can't be read, [`ContainerError::UnknownFormat`]
 /// if no demuxer recognises it, else whatever the demuxer reports for the header.
-pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
+pub fn open(path: &Path) -> Result<Box<dyn Demuxer + Send>, ContainerError> {
     use std::io::Read;
     let io = |source| ContainerError::Io {
         path: path.to_owned(),
@@ -410,5 +425,20 @@ pub fn open(path: &Path) -> Result<Box<dyn Demuxer>, ContainerError> {
         None => Err(ContainerError::UnknownFormat {
             path: path.to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    /// Every demuxer can move to the player's demux thread.
+    #[test]
+    fn demuxers_are_send() {
+        fn send<T: Send>() {}
+        send::<super::mp4::Mp4Demuxer>();
+        send::<super::mkv::MkvDemuxer>();
+        send::<super::ivf::IvfDemuxer>();
+        send::<super::annexb::AnnexBDemuxer>();
+        send::<super::mpeg2es::Mpeg2EsDemuxer>();
+        send::<Box<dyn super::Demuxer + Send>>();
     }
 }

@@ -14,6 +14,12 @@
 //!   inspected instead (`config::frame_is_keyframe`: IDR/IRAP NAL unit, VP8/VP9
 //!   key frame bit, MPEG-2 I picture).
 //! * `frame_duration_ns` = the track's DefaultDuration.
+//! * Audio tracks: CodecID → [`AudioCodec`] (`A_AAC*`, `A_VORBIS`, `A_OPUS`,
+//!   `A_MPEG/L1..L3`, `A_FLAC`, `A_ALAC`, `A_PCM/*`, `A_AC3`, `A_EAC3`,
+//!   `A_DTS*`), [`AudioParams`] from the `Audio` element and `CodecDelay`,
+//!   CodecPrivate as the extradata. Their pts are moved back by `CodecDelay`
+//!   (as FFmpeg's matroskadec); the frames of a laced block after the first
+//!   get the block time + k × DefaultDuration, or no pts without one.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   `TrackingReader`).
@@ -21,17 +27,16 @@
 //!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
 //!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
 
-use std::cell::Cell;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
 use super::{
-    config, AudioCodec, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec,
-    TrackInfo,
+    audio, config, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer,
+    Packet, PcmFormat, TrackCodec, TrackInfo,
 };
 
 const FORMAT: &str = "Matroska";
@@ -294,6 +299,12 @@ pub struct MkvDemuxer {
     log: ReadLog,
     timestamp_scale: u64,
     tracks: Vec<TrackInfo>,
+    /// Per track number: its `CodecDelay` in ns (0 if none), subtracted
+    /// from its block timestamps.
+    codec_delay_ns: Vec<(u32, i64)>,
+    /// The last audio frame given: (track, block timestamp, frames of that
+    /// block so far), to tell the frames of one laced block apart.
+    lace: Option<(u32, u64, u32)>,
     frame: Frame,
     done: bool,
     /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
@@ -301,7 +312,20 @@ pub struct MkvDemuxer {
 }
 
 /// Shared log of the reader's recent reads: (file offset, requested length).
-type ReadLog = Rc<Cell<[(u64, usize); READ_LOG]>>;
+/// Shared between the reader (inside the crate's `MatroskaFile`) and the
+/// demuxer; an `Arc<Mutex>` so that the demuxer is `Send` (the player
+/// demuxes on its own thread). Never contended: both sides run on one thread.
+#[derive(Clone, Default)]
+struct ReadLog(Arc<Mutex<[(u64, usize); READ_LOG]>>);
+
+impl ReadLog {
+    fn get(&self) -> [(u64, usize); READ_LOG] {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn set(&self, v: [(u64, usize); READ_LOG]) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = v;
+    }
+}
 
 fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
@@ -310,7 +334,7 @@ fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), Con
         .map_err(|e| ContainerError::io(path, e))?
         .len();
     let patches = prescan(&file, file_size);
-    let log = Rc::new(Cell::new([(0u64, 0usize); READ_LOG]));
+    let log = ReadLog::default();
     let reader = TrackingReader {
         inner: BufReader::new(file),
         pos: 0,
@@ -355,11 +379,124 @@ fn codec_id(id: &str, video: bool) -> TrackCodec {
         "V_VP9" => TrackCodec::Video(CodecKind::Vp9),
         "V_MPEG2" => TrackCodec::Video(CodecKind::Mpeg2),
         "V_AV1" => TrackCodec::Av1,
-        a if a.starts_with("A_") || !video && a.is_empty() => {
-            TrackCodec::Audio(AudioCodec::Other(a.to_string()))
-        }
+        a if a.starts_with("A_") || !video && a.is_empty() => TrackCodec::Audio(audio_codec_id(a)),
         o => TrackCodec::Other(o.to_string()),
     }
+}
+
+/// Matroska audio CodecID → [`AudioCodec`] (Matroska codec mappings,
+/// "Audio Codec Mappings"; the old `A_AAC/MPEG{2,4}/<profile>` IDs too).
+/// PCM's bit depth is filled from `BitDepth` by the caller.
+fn audio_codec_id(id: &str) -> AudioCodec {
+    let pcm = |float: bool, big_endian: bool| {
+        AudioCodec::Pcm(PcmFormat {
+            bits: 0,
+            float,
+            big_endian,
+            signed: true,
+        })
+    };
+    match id {
+        a if a == "A_AAC" || a.starts_with("A_AAC/") => AudioCodec::Aac,
+        "A_VORBIS" => AudioCodec::Vorbis,
+        "A_OPUS" | "A_OPUS/EXPERIMENTAL" => AudioCodec::Opus,
+        "A_MPEG/L1" => AudioCodec::Mp1,
+        "A_MPEG/L2" => AudioCodec::Mp2,
+        "A_MPEG/L3" => AudioCodec::Mp3,
+        "A_FLAC" => AudioCodec::Flac,
+        "A_ALAC" => AudioCodec::Alac,
+        "A_PCM/INT/LIT" => pcm(false, false),
+        "A_PCM/INT/BIG" => pcm(false, true),
+        "A_PCM/FLOAT/IEEE" => pcm(true, false),
+        "A_AC3" | "A_AC3/BSID9" | "A_AC3/BSID10" => AudioCodec::Ac3,
+        "A_EAC3" => AudioCodec::Eac3,
+        a if a == "A_DTS" || a.starts_with("A_DTS/") => AudioCodec::Dts,
+        o => AudioCodec::Other(o.to_string()),
+    }
+}
+
+/// An old-style `A_AAC/MPEG{2,4}/<profile>` track has no CodecPrivate: the
+/// 2-byte AudioSpecificConfig its ID, rate and channels stand for (ISO/IEC
+/// 14496-3 1.6.2.1; audioObjectType MAIN 1, LC 2, SSR 3, LTP 4, `/SBR` → the
+/// LC core), as FFmpeg's matroskadec builds it. `None` if the rate is not
+/// one of the AAC table's.
+fn aac_config_from_id(id: &str, rate: u32, channels: u16) -> Option<Vec<u8>> {
+    let profile = id.split('/').nth(2)?;
+    let aot: u16 = match profile {
+        "MAIN" => 1,
+        "LC" => 2,
+        "SSR" => 3,
+        "LTP" => 4,
+        _ => return None,
+    };
+    let idx = audio::AAC_RATES.iter().position(|&r| r == rate)? as u16;
+    let ch = if channels == 8 { 7 } else { channels.min(7) };
+    Some(
+        ((aot << 11) | (idx << 7) | (ch << 3))
+            .to_be_bytes()
+            .to_vec(),
+    )
+}
+
+/// An audio track's codec (PCM with its `BitDepth`), extradata and
+/// [`AudioParams`]: rate and channels from the `Audio` element
+/// (`SamplingFrequency`, `Channels`; the OpusHead's channels for Opus),
+/// `skip_samples` from `CodecDelay` (ns → samples at the rate) or, for
+/// Opus, the OpusHead's `pre_skip` (see [`AudioParams::skip_samples`]).
+fn audio_track(
+    id: &str,
+    codec: AudioCodec,
+    private: CodecPrivate,
+    a: Option<&matroska_demuxer::Audio>,
+    codec_delay_ns: Option<u64>,
+) -> (AudioCodec, CodecPrivate, AudioParams) {
+    let mut rate = a
+        .map(|a| a.sampling_frequency())
+        .filter(|r| r.is_finite() && *r > 0.0 && *r < 1e7)
+        .map_or(0, |r| r.round() as u32);
+    let mut channels = a.map_or(0, |a| u16::try_from(a.channels().get()).unwrap_or(0));
+    let bits = a
+        .and_then(|a| a.bit_depth())
+        .map_or(0, |b| u16::try_from(b.get()).unwrap_or(0));
+    let mut codec = codec;
+    let mut private = private;
+    let mut skip_samples = codec_delay_ns.map_or(0, |d| {
+        (u128::from(d) * u128::from(rate) / 1_000_000_000).min(u128::from(u32::MAX)) as u32
+    });
+    match (&mut codec, &private) {
+        (AudioCodec::Pcm(f), _) => {
+            f.bits = bits;
+            // 8-bit integer PCM in Matroska is unsigned (FFmpeg: pcm_u8).
+            f.signed = f.float || bits != 8;
+        }
+        (AudioCodec::Aac, CodecPrivate::None) => {
+            if let Some(asc) = aac_config_from_id(id, rate, channels) {
+                private = CodecPrivate::Raw(asc);
+            }
+        }
+        (AudioCodec::Opus, CodecPrivate::Raw(h)) => {
+            if let Some((pre_skip, ch)) = audio::opushead_pre_skip_channels(h) {
+                skip_samples = u32::from(pre_skip);
+                channels = u16::from(ch);
+            }
+            rate = 48000;
+        }
+        (AudioCodec::Vorbis, CodecPrivate::Raw(p)) if rate == 0 || channels == 0 => {
+            if let Some((r, c)) = audio::vorbis_rate_channels(p) {
+                (rate, channels) = (r, c);
+            }
+        }
+        _ => {}
+    }
+    (
+        codec,
+        private,
+        AudioParams {
+            sample_rate: rate,
+            channels,
+            skip_samples,
+        },
+    )
 }
 
 /// A Matroska `Video` element's pixel aspect ratio and crop (Matroska
@@ -427,6 +564,7 @@ impl MkvDemuxer {
         let (mkv, log) = open_file(path)?;
         let timestamp_scale = mkv.info().timestamp_scale().get();
         let mut tracks = Vec::new();
+        let mut codec_delay_ns = Vec::new();
         for t in mkv.tracks() {
             let video = t.track_type() == TrackType::Video;
             let codec = codec_id(t.codec_id(), video);
@@ -461,6 +599,16 @@ impl MkvDemuxer {
                 })
                 .unwrap_or((0, 0));
             let (pixel_aspect, crop) = t.video().map(video_geometry).unwrap_or((None, None));
+            let (codec, private, audio, delay_ns) = match codec {
+                TrackCodec::Audio(c) => {
+                    let (c, private, params) =
+                        audio_track(t.codec_id(), c, private, t.audio(), t.codec_delay());
+                    let delay = i64::try_from(t.codec_delay().unwrap_or(0)).unwrap_or(0);
+                    (TrackCodec::Audio(c), private, Some(params), delay)
+                }
+                c => (c, private, None, 0),
+            };
+            codec_delay_ns.push((id, delay_ns));
             let duration_ns = mkv
                 .info()
                 .duration()
@@ -477,7 +625,7 @@ impl MkvDemuxer {
                 presentation_window_ns: None,
                 pixel_aspect,
                 crop,
-                audio: None,
+                audio,
             });
         }
         Ok(MkvDemuxer {
@@ -486,6 +634,8 @@ impl MkvDemuxer {
             log,
             timestamp_scale,
             tracks,
+            codec_delay_ns,
+            lace: None,
             frame: Frame::default(),
             done: false,
             index: None,
@@ -544,10 +694,37 @@ impl MkvDemuxer {
         } else {
             self.data_offset(f.data.len())
         };
+        let mut pts_ns = Some(self.ts_ns(f.timestamp));
+        if info.is_some_and(|t| t.audio.is_some()) {
+            // The crate gives every frame of a laced block the block's
+            // timestamp: frame k of the lace plays k DefaultDurations later
+            // (FFmpeg's matroska_parse_block: block duration / laces); with
+            // no DefaultDuration its time is unknown (FFmpeg: AV_NOPTS_VALUE).
+            let k = match self.lace {
+                Some((t, ts, n)) if t == track && ts == f.timestamp => n,
+                _ => 0,
+            };
+            self.lace = Some((track, f.timestamp, k + 1));
+            if k > 0 {
+                pts_ns = info
+                    .and_then(|t| t.frame_duration_ns)
+                    .and_then(|d| i64::try_from(d).ok())
+                    .and_then(|d| d.checked_mul(i64::from(k)))
+                    .and_then(|d| pts_ns?.checked_add(d));
+            }
+            // CodecDelay moves the track's timestamps back (FFmpeg's
+            // matroska_parse_block: `- codec_delay_in_track_tb`).
+            let delay = self
+                .codec_delay_ns
+                .iter()
+                .find(|d| d.0 == track)
+                .map_or(0, |d| d.1);
+            pts_ns = pts_ns.map(|p| p.saturating_sub(delay));
+        }
         Ok(Some(Packet {
             track,
             data: std::mem::take(&mut self.frame.data),
-            pts_ns: Some(self.ts_ns(self.frame.timestamp)),
+            pts_ns,
             dts_ns: None,
             duration_ns,
             keyframe,
@@ -564,6 +741,8 @@ impl MkvDemuxer {
             log,
             timestamp_scale: self.timestamp_scale,
             tracks: self.tracks.clone(),
+            codec_delay_ns: self.codec_delay_ns.clone(),
+            lace: None,
             frame: Frame::default(),
             done: false,
             index: None,
@@ -620,6 +799,7 @@ impl Demuxer for MkvDemuxer {
         self.mkv = mkv;
         self.log = log;
         self.done = false;
+        self.lace = None;
         for _ in 0..skip {
             if self.next_frame()?.is_none() {
                 break;

@@ -16,6 +16,13 @@
 //! non-empty edit, plus the duration of the leading empty edits. Values are
 //! converted to ns with the track's `mdhd` timescale.
 //!
+//! Audio (`soun`) tracks: the sample entry's fourcc and configuration box
+//! name the codec (`mp4a` + `esds` objectTypeIndication, `Opus` + `dOps`
+//! rewritten into an `OpusHead`, `.mp3`, `fLaC` + `dfLa`, `alac`, `ac-3`,
+//! `ec-3`, `dts?`, PCM fourccs); rate and channels come from the entry or
+//! the configuration; the edit list's `media_time` is the priming to skip
+//! (see [`crate::AudioParams::skip_samples`]).
+//!
 //! Keyframes: `stss` (absent = every sample is sync), for fragments the
 //! `sample_is_non_sync_sample` bit of the trun / tfhd / trex sample flags.
 //! Packets come in file order (all tracks interleaved by sample offset),
@@ -26,8 +33,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{
-    config, AudioCodec, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer, Packet, TrackCodec,
-    TrackInfo,
+    audio, config, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer,
+    Packet, PcmFormat, TrackCodec, TrackInfo,
 };
 
 const FORMAT: &str = "MP4";
@@ -201,6 +208,8 @@ struct Trak {
     entry: Option<([u8; 4], u32, u32, CodecPrivate)>,
     /// The sample entry's `pasp` (reduced) and `clap` crop.
     geometry: (Option<(u32, u32)>, Option<Crop>),
+    /// An audio (`soun`) track's sample entry.
+    audio: Option<AudioEntry>,
     stts: Vec<(u32, u32)>,
     ctts: Vec<(u32, i32)>,
     stss: Option<Vec<u32>>,
@@ -585,7 +594,10 @@ impl Mp4Demuxer {
                 (_, b"vp09") => TrackCodec::Video(CodecKind::Vp9),
                 (_, b"vp08") => TrackCodec::Video(CodecKind::Vp8),
                 (_, b"av01") => TrackCodec::Av1,
-                (b"soun", f) => TrackCodec::Audio(AudioCodec::Other(fourcc(f))),
+                (b"soun", f) => TrackCodec::Audio(match &t.audio {
+                    Some(a) => a.codec.clone(),
+                    None => AudioCodec::Other(fourcc(f)),
+                }),
                 (_, f) => TrackCodec::Other(fourcc(f)),
             };
             let timescale = i128::from(t.timescale.max(1));
@@ -658,6 +670,13 @@ impl Mp4Demuxer {
             } else {
                 (t.tkhd_width, t.tkhd_height)
             };
+            let (codec, private, audio) = match (&t.audio, codec) {
+                (Some(a), TrackCodec::Audio(c)) => {
+                    let (c, params) = self.audio_params(t, a, c, media_time);
+                    (TrackCodec::Audio(c), a.private.clone(), Some(params))
+                }
+                (_, c) => (c, private, None),
+            };
             self.tracks.push(TrackInfo {
                 id: t.id,
                 codec,
@@ -669,7 +688,7 @@ impl Mp4Demuxer {
                 presentation_window_ns,
                 pixel_aspect: t.geometry.0,
                 crop: t.geometry.1,
-                audio: None,
+                audio,
             });
             // Samples after the last one (in decode order) that starts inside
             // the presentation window can neither be shown nor be referenced
@@ -691,6 +710,52 @@ impl Mp4Demuxer {
         }
         self.order.sort_unstable();
         Ok(())
+    }
+
+    /// An audio track's [`AudioParams`], and its codec once the first
+    /// frame has named the MPEG audio layer (`objectTypeIndication` 0x69 /
+    /// 0x6B and `.mp3` say only "MPEG audio"; FFmpeg leaves it to its parser).
+    fn audio_params(
+        &self,
+        t: &Trak,
+        a: &AudioEntry,
+        codec: AudioCodec,
+        media_time: i64,
+    ) -> (AudioCodec, AudioParams) {
+        let mut codec = codec;
+        let (mut rate, mut channels) = (a.sample_rate, a.channels);
+        if matches!(codec, AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3) {
+            let first = t.samples.first().filter(|s| s.size >= 4).and_then(|s| {
+                let mut h = [0u8; 4];
+                self.file.read_exact_at(&mut h, s.offset).ok()?;
+                audio::mpa_header(&h)
+            });
+            if let Some(h) = first {
+                codec = h.codec();
+                rate = h.sample_rate;
+                channels = h.channels;
+            }
+        }
+        // The priming to drop: the first real edit's media_time, converted
+        // from the media timescale to samples (ISO/IEC 14496-12 8.6.6; what
+        // FFmpeg's mov.c turns into `skip_samples`); for Opus the OpusHead's
+        // pre_skip (see [`AudioParams::skip_samples`]).
+        let skip_samples = match a.opus_pre_skip {
+            Some(p) => u32::from(p),
+            None if media_time > 0 && t.timescale > 0 && rate > 0 => {
+                (i128::from(media_time) * i128::from(rate) / i128::from(t.timescale))
+                    .min(i128::from(u32::MAX)) as u32
+            }
+            None => 0,
+        };
+        (
+            codec,
+            AudioParams {
+                sample_rate: rate,
+                channels,
+                skip_samples,
+            },
+        )
     }
 
     fn packet(&self, ti: usize, si: usize) -> Result<Packet, ContainerError> {
@@ -821,6 +886,9 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                     // First sample entry only.
                     if let Some(c) = children(&p[8..], poff + 8).next() {
                         let (f, ep, epoff) = c?;
+                        if &t.handler == b"soun" {
+                            t.audio = Some(parse_audio_entry(f, ep, epoff));
+                        }
                         let (f, w, h, private, geometry) =
                             parse_sample_entry(f, ep, epoff, &t.handler)?;
                         t.entry = Some((f, w, h, private));
@@ -921,6 +989,192 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
         }
     }
     Ok(())
+}
+
+/// What an audio sample entry says.
+#[derive(Debug, Clone)]
+struct AudioEntry {
+    codec: AudioCodec,
+    /// Hz, 0 if unknown.
+    sample_rate: u32,
+    channels: u16,
+    /// FFmpeg-style extradata (see [`TrackInfo::audio`]).
+    private: CodecPrivate,
+    /// An Opus track's pre-skip (48 kHz samples) from `dOps`.
+    opus_pre_skip: Option<u16>,
+}
+
+/// Parses an AudioSampleEntry (ISO/IEC 14496-12 12.2.3; QuickTime sound
+/// description versions 1 and 2, QTFF "Sound Sample Descriptions"): the
+/// codec from the fourcc and its configuration box (`esds`, `dOps`, `dfLa`,
+/// `alac`, `pcmC`; inside a QuickTime `wave` box too), rate and channels
+/// from the entry, or from the configuration where it states them (AAC
+/// AudioSpecificConfig, `dOps`). A malformed configuration box is logged
+/// and the track keeps its codec with [`CodecPrivate::None`]: the audio
+/// decoder then refuses it and the video still plays.
+fn parse_audio_entry(f: [u8; 4], d: &[u8], off: u64) -> AudioEntry {
+    let mut e = AudioEntry {
+        codec: AudioCodec::Other(fourcc(&f)),
+        sample_rate: 0,
+        channels: 0,
+        private: CodecPrivate::None,
+        opus_pre_skip: None,
+    };
+    // SampleEntry: reserved 6, data_reference_index 2; then version 2,
+    // revision 2, vendor 4, channelcount 2, samplesize 2, compression_id 2,
+    // packet_size 2, samplerate 4 (16.16) = 28 bytes.
+    let Some(h) = d.get(..28) else {
+        tracing::warn!(
+            "MP4 byte {off}: audio sample entry '{}' is {} bytes",
+            fourcc(&f),
+            d.len()
+        );
+        return e;
+    };
+    let be16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+    let version = be16(8);
+    let mut channels = be16(16);
+    let mut bits = be16(18);
+    let mut rate = u32::from_be_bytes([h[24], h[25], h[26], h[27]]) >> 16;
+    let mut lpcm_flags = 0u32;
+    let children_at = match version {
+        1 => 28 + 16,
+        2 => {
+            // sizeOfStructOnly 4, audioSampleRate f64, numAudioChannels 4,
+            // always7F000000 4, constBitsPerChannel 4, formatSpecificFlags 4,
+            // constBytesPerAudioPacket 4, constLPCMFramesPerAudioPacket 4.
+            if let Some(v2) = d.get(28..64) {
+                let u = |i: usize| u32::from_be_bytes([v2[i], v2[i + 1], v2[i + 2], v2[i + 3]]);
+                let r = f64::from_bits(u64::from_be_bytes(v2[4..12].try_into().expect("8")));
+                rate = if r.is_finite() && r > 0.0 && r < 1e7 {
+                    r as u32
+                } else {
+                    0
+                };
+                channels = u16::try_from(u(12)).unwrap_or(0);
+                bits = u16::try_from(u(20)).unwrap_or(0);
+                lpcm_flags = u(24);
+            }
+            64
+        }
+        _ => 28,
+    };
+    e.sample_rate = rate;
+    e.channels = channels;
+    let mut little_endian = false;
+    let mut pcmc: Option<(bool, u16)> = None;
+    let mut boxes: Vec<([u8; 4], &[u8], u64)> = Vec::new();
+    if let Some(rest) = d.get(children_at..) {
+        for c in children(rest, off + children_at as u64) {
+            let Ok((typ, p, poff)) = c else { break };
+            if &typ == b"wave" {
+                for c in children(p, poff) {
+                    let Ok(b) = c else { break };
+                    boxes.push(b);
+                }
+            } else {
+                boxes.push((typ, p, poff));
+            }
+        }
+    }
+    let warn = |poff: u64, (o, m): (usize, String)| {
+        tracing::warn!("MP4 byte {}: {m}", poff + o as u64);
+    };
+    for (typ, p, poff) in boxes {
+        match &typ {
+            b"esds" => match audio::parse_esds(p) {
+                Ok(es) => {
+                    e.codec = audio::esds_codec(&es);
+                    if e.codec == AudioCodec::Aac {
+                        if let Some((r, c)) = audio::asc_rate_channels(&es.specific) {
+                            e.sample_rate = r;
+                            if c > 0 {
+                                e.channels = c;
+                            }
+                        }
+                    }
+                    if !es.specific.is_empty()
+                        && !matches!(e.codec, AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3)
+                    {
+                        e.private = CodecPrivate::Raw(es.specific);
+                    }
+                }
+                Err(err) => warn(poff, err),
+            },
+            b"dOps" => match audio::dops_to_opushead(p) {
+                Ok((head, pre_skip)) => {
+                    e.codec = AudioCodec::Opus;
+                    e.channels = u16::from(head[9]);
+                    e.sample_rate = 48000;
+                    e.private = CodecPrivate::Raw(head);
+                    e.opus_pre_skip = Some(pre_skip);
+                }
+                Err(err) => warn(poff, err),
+            },
+            b"dfLa" if p.len() > 4 => {
+                // FLACSpecificBox (FLAC in ISOBMFF 3.3.2): FullBox header,
+                // then FLAC metadata blocks; extradata = "fLaC" + the blocks.
+                let mut x = b"fLaC".to_vec();
+                x.extend_from_slice(&p[4..]);
+                e.private = CodecPrivate::Raw(x);
+            }
+            b"alac" if p.len() >= 28 => {
+                // ALACSpecificConfig (24 bytes) after the FullBox header.
+                e.private = CodecPrivate::Raw(p[4..28].to_vec());
+                e.channels = u16::from(p[4 + 9]);
+                e.sample_rate = u32::from_be_bytes(p[24..28].try_into().expect("4"));
+            }
+            b"pcmC" if p.len() >= 6 => {
+                // ISO/IEC 23003-5 5.1: FullBox, format_flags (bit 0 little
+                // endian), PCM_sample_size.
+                pcmc = Some((p[4] & 1 != 0, u16::from(p[5])));
+            }
+            b"enda" if p.len() >= 2 => little_endian = p[1] & 1 != 0,
+            _ => {}
+        }
+    }
+    let pcm = |bits: u16, float: bool, big_endian: bool, signed: bool| {
+        AudioCodec::Pcm(PcmFormat {
+            bits,
+            float,
+            big_endian,
+            signed,
+        })
+    };
+    match &f {
+        b"mp4a" => {}
+        b".mp3" | b"ms\0\x55" => e.codec = AudioCodec::Mp3,
+        b"Opus" => e.codec = AudioCodec::Opus,
+        b"fLaC" => e.codec = AudioCodec::Flac,
+        b"alac" => e.codec = AudioCodec::Alac,
+        b"ac-3" => e.codec = AudioCodec::Ac3,
+        b"ec-3" => e.codec = AudioCodec::Eac3,
+        b"dtsc" | b"dtsh" | b"dtsl" | b"dtse" => e.codec = AudioCodec::Dts,
+        b"ipcm" | b"fpcm" => {
+            let (le, b) = pcmc.unwrap_or((false, bits));
+            e.codec = pcm(b, &f == b"fpcm", !le, true);
+        }
+        b"sowt" => e.codec = pcm(bits.max(8), false, false, bits > 8),
+        b"twos" => e.codec = pcm(bits.max(8), false, true, true),
+        b"raw " | b"NONE" => e.codec = pcm(8, false, false, false),
+        b"in24" => e.codec = pcm(24, false, !little_endian, true),
+        b"in32" => e.codec = pcm(32, false, !little_endian, true),
+        b"fl32" => e.codec = pcm(32, true, !little_endian, true),
+        b"fl64" => e.codec = pcm(64, true, !little_endian, true),
+        b"lpcm" => {
+            // QTFF formatSpecificFlags: kAudioFormatFlagIsFloat 1,
+            // IsBigEndian 2, IsSignedInteger 4.
+            let float = lpcm_flags & 1 != 0;
+            e.codec = pcm(
+                bits,
+                float,
+                lpcm_flags & 2 != 0,
+                float || lpcm_flags & 4 != 0,
+            );
+        }
+        _ => {}
+    }
+    e
 }
 
 /// A sample entry's `pasp` and `clap` as [`TrackInfo::pixel_aspect`] / [`TrackInfo::crop`].

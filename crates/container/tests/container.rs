@@ -486,7 +486,7 @@ fn avc_and_hevc_configuration_records() {
     }
     assert_eq!(
         d.tracks[1].codec,
-        TrackCodec::Audio(vreq_container::AudioCodec::Other("mp4a".into()))
+        TrackCodec::Audio(vreq_container::AudioCodec::Aac)
     );
     let d = demux(&m.join("remuxed-by-us/gizmo_hevc_8bit_420.mkv")).unwrap();
     match &d.tracks[0].codec_private {

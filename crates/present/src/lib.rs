@@ -41,6 +41,12 @@ pub enum UserCommand {
     TogglePause,
     /// `q` / `Esc` (the close button gives [`PresentError::Closed`]).
     Quit,
+    /// `9`: volume − 2 (mpv's default `input.conf`: `9 add volume -2`).
+    VolumeDown,
+    /// `0`: volume + 2 (mpv: `0 add volume 2`).
+    VolumeUp,
+    /// `m`: mute on / off (mpv: `m cycle mute`).
+    ToggleMute,
 }
 
 /// What a presenting sink did, for `-v`, the exit line and tests.

@@ -1,0 +1,569 @@
+//! Audio configuration records and frame headers the demuxers read to name
+//! an audio track and cut its stream into frames: MP4 `esds` (ISO/IEC
+//! 14496-1 7.2.6.5/6), `dOps` (the Opus-in-ISOBMFF spec, 4.3.2) → `OpusHead`
+//! (RFC 7845 5.1), the AudioSpecificConfig's rate and channels (ISO/IEC
+//! 14496-3 1.6.2.1), MPEG-1/2 audio frame headers (ISO/IEC 11172-3 2.4.2.3,
+//! 13818-3 2.4.2.3), ADTS headers (ISO/IEC 13818-7 6.2 / 14496-3 1.A.2.2) and
+//! AC-3 / E-AC-3 sync frames (ATSC A/52 5.3, E.1.2). Nothing here decodes.
+
+use super::AudioCodec;
+
+/// AAC sampling frequencies by `samplingFrequencyIndex` (ISO/IEC 14496-3
+/// Table 1.18); indices 13, 14 are reserved, 15 means explicit.
+pub(crate) const AAC_RATES: [u32; 13] = [
+    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
+
+/// What an MP4 `esds` says: the `objectTypeIndication` and the
+/// DecoderSpecificInfo bytes (empty if absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Esds {
+    pub object_type: u8,
+    pub specific: Vec<u8>,
+}
+
+/// Reads one descriptor header (ISO/IEC 14496-1 8.3.3: tag, then a size of
+/// 1 to 4 bytes, 7 bits each, top bit = more): (tag, payload range).
+fn descriptor(d: &[u8], p: usize) -> Result<(u8, usize, usize), (usize, String)> {
+    let tag = *d.get(p).ok_or((p, "descriptor tag missing".to_string()))?;
+    let mut size = 0usize;
+    let mut q = p + 1;
+    for i in 0..4 {
+        let b = *d
+            .get(q)
+            .ok_or((q, format!("descriptor 0x{tag:02x} size runs past the box")))?;
+        q += 1;
+        size = (size << 7) | usize::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            break;
+        }
+        if i == 3 {
+            return Err((
+                q,
+                format!("descriptor 0x{tag:02x} size longer than 4 bytes"),
+            ));
+        }
+    }
+    // A size past the box is clamped (some muxers write 0x80 0x80 0x80 0x22
+    // for the whole rest); the parsers below check every read.
+    let end = q.saturating_add(size).min(d.len());
+    Ok((tag, q, end))
+}
+
+/// Parses the payload of an `esds` FullBox (version/flags first): the
+/// ES_Descriptor (tag 3) → DecoderConfigDescriptor (tag 4) →
+/// DecoderSpecificInfo (tag 5).
+///
+/// Errors: the byte (relative to the payload) and what is wrong.
+pub(crate) fn parse_esds(d: &[u8]) -> Result<Esds, (usize, String)> {
+    let mut p = 4; // version + flags
+    let (tag, s, end) = descriptor(d, p)?;
+    if tag != 0x03 {
+        return Err((
+            p,
+            format!("esds: ES_Descriptor tag 0x{tag:02x}, expected 0x03"),
+        ));
+    }
+    p = s;
+    let short = |p: usize| (p, "esds: ES_Descriptor ends early".to_string());
+    let flags = *d.get(p + 2).ok_or_else(|| short(p))?;
+    p += 3; // ES_ID(16), flags(8)
+    if flags & 0x80 != 0 {
+        p += 2; // dependsOn_ES_ID
+    }
+    if flags & 0x40 != 0 {
+        let n = *d.get(p).ok_or_else(|| short(p))?;
+        p += 1 + usize::from(n); // URLlength, URLstring
+    }
+    if flags & 0x20 != 0 {
+        p += 2; // OCR_ES_Id
+    }
+    // Look for the DecoderConfigDescriptor among the ES_Descriptor's children.
+    while p < end {
+        let (tag, s, e) = descriptor(d, p)?;
+        if tag == 0x04 {
+            let object_type = *d
+                .get(s)
+                .ok_or((s, "esds: DecoderConfigDescriptor is empty".to_string()))?;
+            // objectTypeIndication 8, streamType 6 + upStream 1 + reserved 1,
+            // bufferSizeDB 24, maxBitrate 32, avgBitrate 32 = 13 bytes.
+            let mut q = s + 13;
+            let mut specific = Vec::new();
+            while q < e {
+                let (tag, s2, e2) = descriptor(d, q)?;
+                if tag == 0x05 {
+                    specific = d.get(s2..e2).unwrap_or(&[]).to_vec();
+                    break;
+                }
+                q = e2.max(q + 1);
+            }
+            return Ok(Esds {
+                object_type,
+                specific,
+            });
+        }
+        p = e.max(p + 1);
+    }
+    Err((p, "esds: no DecoderConfigDescriptor".into()))
+}
+
+/// The audio codec an MP4 `objectTypeIndication` names (the MP4RA object
+/// types table; ISO/IEC 14496-1 Table 5): 0x40 MPEG-4 audio (AAC unless the
+/// AudioSpecificConfig's audioObjectType is 32/33/34, MPEG-1/2 layer 1/2/3),
+/// 0x66–0x68 MPEG-2 AAC, 0x69 / 0x6B MPEG-2 / MPEG-1 audio (`Mp3` here: the
+/// caller replaces it by the first frame's layer), 0xA5 AC-3, 0xA6 E-AC-3,
+/// 0xA9 / 0xAC DTS, 0xAD Opus, 0xDD Vorbis (FFmpeg's `ff_mp4_obj_type`).
+pub(crate) fn esds_codec(e: &Esds) -> AudioCodec {
+    match e.object_type {
+        0x40 => match asc_object_type(&e.specific) {
+            Some(32) => AudioCodec::Mp1,
+            Some(33) => AudioCodec::Mp2,
+            Some(34) => AudioCodec::Mp3,
+            _ => AudioCodec::Aac,
+        },
+        0x66..=0x68 => AudioCodec::Aac,
+        0x69 | 0x6B => AudioCodec::Mp3,
+        0xA5 => AudioCodec::Ac3,
+        0xA6 => AudioCodec::Eac3,
+        0xA9 | 0xAC => AudioCodec::Dts,
+        0xAD => AudioCodec::Opus,
+        0xDD => AudioCodec::Vorbis,
+        o => AudioCodec::Other(format!("mp4a objectTypeIndication 0x{o:02x}")),
+    }
+}
+
+/// A minimal MSB-first bit reader for configuration records.
+struct Bits<'a> {
+    d: &'a [u8],
+    bit: usize,
+}
+
+impl Bits<'_> {
+    fn u(&mut self, n: usize) -> Option<u32> {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let byte = *self.d.get(self.bit / 8)?;
+            v = (v << 1) | u32::from((byte >> (7 - self.bit % 8)) & 1);
+            self.bit += 1;
+        }
+        Some(v)
+    }
+}
+
+/// `audioObjectType` of an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1:
+/// 5 bits, 31 = escape to 32 + 6 more bits).
+pub(crate) fn asc_object_type(asc: &[u8]) -> Option<u32> {
+    let mut b = Bits { d: asc, bit: 0 };
+    let t = b.u(5)?;
+    if t == 31 {
+        Some(32 + b.u(6)?)
+    } else {
+        Some(t)
+    }
+}
+
+/// Sampling rate (Hz) and channels of an AudioSpecificConfig's first fields
+/// (ISO/IEC 14496-3 1.6.2.1: audioObjectType, samplingFrequencyIndex (or a
+/// 24-bit rate), channelConfiguration; channels per Table 1.19: 1–6 as is,
+/// 7 → 8; 0 (program config element) → 0, unknown). The core rate, not an
+/// SBR extension's.
+pub(crate) fn asc_rate_channels(asc: &[u8]) -> Option<(u32, u16)> {
+    let mut b = Bits { d: asc, bit: 0 };
+    if b.u(5)? == 31 {
+        b.u(6)?;
+    }
+    let idx = b.u(4)?;
+    let rate = if idx == 15 {
+        b.u(24)?
+    } else {
+        *AAC_RATES.get(idx as usize)?
+    };
+    let ch = match b.u(4)? {
+        c @ 0..=6 => c as u16,
+        7 => 8,
+        _ => 0,
+    };
+    Some((rate, ch))
+}
+
+/// Rewrites an MP4 `dOps` payload (Opus in ISOBMFF 4.3.2: Version 0,
+/// OutputChannelCount, PreSkip, InputSampleRate, OutputGain,
+/// ChannelMappingFamily [StreamCount, CoupledCount, ChannelMapping[]], all
+/// big-endian) into the `OpusHead` identification header (RFC 7845 5.1:
+/// "OpusHead", version 1, the same fields little-endian), as FFmpeg's
+/// `mov_read_dops` does. Returns the header and its pre-skip (48 kHz samples).
+///
+/// Errors: short box or version ≠ 0.
+pub(crate) fn dops_to_opushead(d: &[u8]) -> Result<(Vec<u8>, u16), (usize, String)> {
+    if d.len() < 11 {
+        return Err((0, format!("dOps is {} bytes, shorter than 11", d.len())));
+    }
+    if d[0] != 0 {
+        return Err((0, format!("dOps Version {} (expected 0)", d[0])));
+    }
+    let channels = d[1];
+    let pre_skip = u16::from_be_bytes([d[2], d[3]]);
+    let rate = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
+    let gain = i16::from_be_bytes([d[8], d[9]]);
+    let family = d[10];
+    let mut h = Vec::with_capacity(21 + usize::from(channels));
+    h.extend_from_slice(b"OpusHead");
+    h.push(1);
+    h.push(channels);
+    h.extend_from_slice(&pre_skip.to_le_bytes());
+    h.extend_from_slice(&rate.to_le_bytes());
+    h.extend_from_slice(&gain.to_le_bytes());
+    h.push(family);
+    if family != 0 {
+        let need = 13 + usize::from(channels);
+        let table = d.get(11..need).ok_or((
+            11,
+            format!(
+                "dOps channel mapping table needs {need} bytes, box has {}",
+                d.len()
+            ),
+        ))?;
+        h.extend_from_slice(table);
+    }
+    Ok((h, pre_skip))
+}
+
+/// `pre_skip` (48 kHz samples) and channel count of an `OpusHead` (RFC 7845 5.1).
+pub(crate) fn opushead_pre_skip_channels(h: &[u8]) -> Option<(u16, u8)> {
+    if h.len() < 19 || !h.starts_with(b"OpusHead") {
+        return None;
+    }
+    Some((u16::from_le_bytes([h[10], h[11]]), h[9]))
+}
+
+/// Sampling rate and channels of a Vorbis identification header, the first
+/// packet of a Xiph-laced Matroska `CodecPrivate` (Vorbis I spec 4.2.2:
+/// `\x01vorbis`, version 32, audio_channels 8, audio_sample_rate 32 LE).
+pub(crate) fn vorbis_rate_channels(private: &[u8]) -> Option<(u32, u16)> {
+    // Xiph lacing: count-1, then sizes of all but the last packet.
+    let n = usize::from(*private.first()?) + 1;
+    let mut p = 1;
+    for _ in 0..n - 1 {
+        loop {
+            let b = *private.get(p)?;
+            p += 1;
+            if b != 255 {
+                break;
+            }
+        }
+    }
+    let id = private.get(p..p + 16)?;
+    if &id[..7] != b"\x01vorbis" {
+        return None;
+    }
+    let ch = u16::from(id[11]);
+    let rate = u32::from_le_bytes([id[12], id[13], id[14], id[15]]);
+    Some((rate, ch))
+}
+
+/// An MPEG-1/2/2.5 audio frame header (ISO/IEC 11172-3 2.4.2.3, 13818-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MpaHeader {
+    /// 1, 2 or 3.
+    pub layer: u8,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Whole frame in bytes, header included.
+    pub frame_len: usize,
+    /// Samples per channel in the frame.
+    pub samples: u32,
+}
+
+impl MpaHeader {
+    pub fn codec(&self) -> AudioCodec {
+        match self.layer {
+            1 => AudioCodec::Mp1,
+            2 => AudioCodec::Mp2,
+            _ => AudioCodec::Mp3,
+        }
+    }
+}
+
+/// Parses the 4-byte header at the start of `h`; `None` if it is not one
+/// (no sync, reserved version / layer / rate, free-format or bad bitrate).
+pub(crate) fn mpa_header(h: &[u8]) -> Option<MpaHeader> {
+    let h = h.get(..4)?;
+    if h[0] != 0xff || h[1] & 0xe0 != 0xe0 {
+        return None;
+    }
+    let version = (h[1] >> 3) & 3; // 0: 2.5, 2: MPEG-2, 3: MPEG-1
+    let layer = match (h[1] >> 1) & 3 {
+        3 => 1u8,
+        2 => 2,
+        1 => 3,
+        _ => return None,
+    };
+    let bri = usize::from(h[2] >> 4);
+    let sri = usize::from((h[2] >> 2) & 3);
+    let padding = usize::from((h[2] >> 1) & 1);
+    if version == 1 || bri == 0 || bri == 15 || sri == 3 {
+        return None;
+    }
+    let mpeg1 = version == 3;
+    const BR_V1: [[u16; 15]; 3] = [
+        [
+            0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
+    ];
+    const BR_V2: [[u16; 15]; 2] = [
+        [
+            0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
+        [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    ];
+    let kbps = usize::from(if mpeg1 {
+        BR_V1[usize::from(layer - 1)][bri]
+    } else {
+        BR_V2[usize::from(layer != 1)][bri]
+    });
+    let base = [44100u32, 48000, 32000][sri];
+    let sample_rate = match version {
+        3 => base,
+        2 => base / 2,
+        _ => base / 4,
+    };
+    let (samples, frame_len) = match layer {
+        1 => (384, (12 * kbps * 1000 / sample_rate as usize + padding) * 4),
+        2 => (1152, 144 * kbps * 1000 / sample_rate as usize + padding),
+        _ if mpeg1 => (1152, 144 * kbps * 1000 / sample_rate as usize + padding),
+        _ => (576, 72 * kbps * 1000 / sample_rate as usize + padding),
+    };
+    let channels = if h[3] >> 6 == 3 { 1 } else { 2 };
+    Some(MpaHeader {
+        layer,
+        sample_rate,
+        channels,
+        frame_len,
+        samples,
+    })
+}
+
+/// An ADTS header (ISO/IEC 13818-7 6.2.1, 14496-3 1.A.2.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AdtsHeader {
+    /// 7, or 9 with a CRC.
+    pub header_len: usize,
+    /// Whole frame in bytes, header included.
+    pub frame_len: usize,
+    /// `profile_ObjectType` + 1 = MPEG-4 audioObjectType (1 main, 2 LC, …).
+    pub object_type: u8,
+    pub rate_index: u8,
+    pub channel_config: u8,
+    /// Raw data blocks in the frame (1 to 4), 1024 samples each.
+    pub blocks: u8,
+}
+
+impl AdtsHeader {
+    /// The 2-byte AudioSpecificConfig this header stands for (14496-3
+    /// 1.6.2.1: audioObjectType 5, samplingFrequencyIndex 4,
+    /// channelConfiguration 4, GASpecificConfig's three 0 flags), as
+    /// FFmpeg's `aac_adtstoasc` bitstream filter writes it.
+    pub fn audio_specific_config(&self) -> Vec<u8> {
+        let v: u16 = (u16::from(self.object_type) << 11)
+            | (u16::from(self.rate_index) << 7)
+            | (u16::from(self.channel_config) << 3);
+        v.to_be_bytes().to_vec()
+    }
+    pub fn sample_rate(&self) -> u32 {
+        AAC_RATES
+            .get(usize::from(self.rate_index))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Parses an ADTS header at the start of `h`; `None` if it is not one
+/// (no 0xFFF sync, layer ≠ 0, reserved rate index, frame shorter than its header).
+pub(crate) fn adts_header(h: &[u8]) -> Option<AdtsHeader> {
+    let h = h.get(..7)?;
+    if h[0] != 0xff || h[1] & 0xf6 != 0xf0 {
+        return None;
+    }
+    let header_len = if h[1] & 1 == 0 { 9 } else { 7 };
+    let object_type = (h[2] >> 6) + 1;
+    let rate_index = (h[2] >> 2) & 0xf;
+    let channel_config = ((h[2] & 1) << 2) | (h[3] >> 6);
+    let frame_len =
+        (usize::from(h[3] & 3) << 11) | (usize::from(h[4]) << 3) | usize::from(h[5] >> 5);
+    let blocks = (h[6] & 3) + 1;
+    if rate_index > 12 || frame_len < header_len {
+        return None;
+    }
+    Some(AdtsHeader {
+        header_len,
+        frame_len,
+        object_type,
+        rate_index,
+        channel_config,
+        blocks,
+    })
+}
+
+/// An AC-3 or E-AC-3 sync frame header (ATSC A/52 5.4.1, Annex E.1.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ac3Header {
+    pub eac3: bool,
+    pub sample_rate: u32,
+    /// Whole frame in bytes.
+    pub frame_len: usize,
+    /// Samples per channel in the frame (1536 for AC-3).
+    pub samples: u32,
+}
+
+/// Parses an AC-3 / E-AC-3 sync frame header at the start of `h` (sync word
+/// 0x0B77; `bsid` ≤ 10 AC-3, 11–16 E-AC-3); `None` if it is not one.
+pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
+    let h = h.get(..6)?;
+    if h[0] != 0x0b || h[1] != 0x77 {
+        return None;
+    }
+    let bsid = h[5] >> 3;
+    if bsid <= 10 {
+        // A/52 Table 5.18: words per frame by frmsizecod and fscod.
+        const WORDS: [[u16; 3]; 19] = [
+            [64, 69, 96],
+            [80, 87, 120],
+            [96, 104, 144],
+            [112, 121, 168],
+            [128, 139, 192],
+            [160, 174, 240],
+            [192, 208, 288],
+            [224, 243, 336],
+            [256, 278, 384],
+            [320, 348, 480],
+            [384, 417, 576],
+            [448, 487, 672],
+            [512, 557, 768],
+            [640, 696, 960],
+            [768, 835, 1152],
+            [896, 975, 1344],
+            [1024, 1114, 1536],
+            [1152, 1253, 1728],
+            [1280, 1393, 1920],
+        ];
+        let fscod = usize::from(h[4] >> 6);
+        let code = usize::from(h[4] & 0x3f);
+        if fscod == 3 || code / 2 >= WORDS.len() {
+            return None;
+        }
+        let mut words = usize::from(WORDS[code / 2][fscod]);
+        if fscod == 1 && code % 2 == 1 {
+            words += 1;
+        }
+        Some(Ac3Header {
+            eac3: false,
+            sample_rate: [48000, 44100, 32000][fscod],
+            frame_len: words * 2,
+            samples: 1536,
+        })
+    } else if bsid <= 16 {
+        let words = ((usize::from(h[2] & 7) << 8) | usize::from(h[3])) + 1;
+        let fscod = h[4] >> 6;
+        let (rate, blocks) = if fscod == 3 {
+            let r = [24000, 22050, 16000, 0][usize::from((h[4] >> 4) & 3)];
+            (r, 6)
+        } else {
+            (
+                [48000, 44100, 32000][usize::from(fscod)],
+                [1u32, 2, 3, 6][usize::from((h[4] >> 4) & 3)],
+            )
+        };
+        if rate == 0 || words < 3 {
+            return None;
+        }
+        Some(Ac3Header {
+            eac3: true,
+            sample_rate: rate,
+            frame_len: words * 2,
+            samples: 256 * blocks,
+        })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esds_of_aac_lc() {
+        // FFmpeg-written esds: ES_Descriptor with 4-byte sizes, ASC 0x11 0x90
+        // (LC, 48 kHz, stereo).
+        let d = [
+            0, 0, 0, 0, 0x03, 0x80, 0x80, 0x80, 0x22, 0x00, 0x02, 0x00, 0x04, 0x80, 0x80, 0x80,
+            0x14, 0x40, 0x15, 0x00, 0x00, 0x00, 0x00, 0x01, 0xf4, 0x00, 0x00, 0x01, 0xf4, 0x00,
+            0x05, 0x80, 0x80, 0x80, 0x02, 0x11, 0x90, 0x06, 0x80, 0x80, 0x80, 0x01, 0x02,
+        ];
+        let e = parse_esds(&d).unwrap();
+        assert_eq!(e.object_type, 0x40);
+        assert_eq!(e.specific, vec![0x11, 0x90]);
+        assert_eq!(esds_codec(&e), AudioCodec::Aac);
+        assert_eq!(asc_rate_channels(&e.specific), Some((48000, 2)));
+        // truncated: an error, not a panic
+        for n in 0..d.len() {
+            let _ = parse_esds(&d[..n]);
+        }
+    }
+
+    #[test]
+    fn dops_becomes_opushead() {
+        let dops = [0, 2, 0x01, 0x38, 0, 0, 0xbb, 0x80, 0, 0, 0];
+        let (h, pre) = dops_to_opushead(&dops).unwrap();
+        assert_eq!(pre, 312);
+        assert_eq!(
+            h,
+            [
+                b'O', b'p', b'u', b's', b'H', b'e', b'a', b'd', 1, 2, 0x38, 0x01, 0x80, 0xbb, 0, 0,
+                0, 0, 0
+            ]
+        );
+        assert_eq!(opushead_pre_skip_channels(&h), Some((312, 2)));
+        assert!(dops_to_opushead(&[0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn mpeg_audio_frame_lengths() {
+        // MPEG-1 layer II, 192 kbit/s, 48 kHz, stereo: 144·192000/48000 = 576.
+        let h = mpa_header(&[0xff, 0xfd, 0xa4, 0x04]).unwrap();
+        assert_eq!(
+            (h.layer, h.sample_rate, h.channels, h.frame_len),
+            (2, 48000, 2, 576)
+        );
+        // MPEG-1 layer III 128 kbit/s 44.1 kHz padded: 417 + 1.
+        let h = mpa_header(&[0xff, 0xfb, 0x92, 0xc0]).unwrap();
+        assert_eq!(
+            (h.layer, h.sample_rate, h.channels, h.frame_len),
+            (3, 44100, 1, 418)
+        );
+        assert_eq!(mpa_header(&[0xff, 0xfb, 0xf2, 0xc0]), None); // bitrate 15
+    }
+
+    #[test]
+    fn adts_to_audio_specific_config() {
+        // LC, 44.1 kHz (index 4), mono, 371-byte frame, no CRC.
+        let h = adts_header(&[0xff, 0xf1, 0x50, 0x40, 0x2e, 0x7f, 0xfc]).unwrap();
+        assert_eq!(h.header_len, 7);
+        assert_eq!(h.frame_len, 371);
+        assert_eq!(h.audio_specific_config(), vec![0x12, 0x08]);
+        assert_eq!(h.sample_rate(), 44100);
+    }
+
+    #[test]
+    fn ac3_frame_length() {
+        // 48 kHz, frmsizecod 0x1e (448 kbit/s): 896 words.
+        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40]).unwrap();
+        assert_eq!((h.eac3, h.sample_rate, h.frame_len), (false, 48000, 1792));
+    }
+}

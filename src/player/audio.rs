@@ -1,0 +1,292 @@
+//! The player's sound: picking the audio track (`--aid`), opening the output
+//! (`--audio-device`), and the audio thread (decode → convert → ring).
+//!
+//! The audio thread waits only on the audio packet queue (for input) and
+//! on the output ring (for room); it never waits on the video thread or the
+//! compositor. Discontinuities: a decoded frame whose pts lies more than
+//! [`GAP_TOLERANCE_NS`] after where the previous one ended is preceded by
+//! silence up to [`MAX_SILENCE_NS`] (the picture keeps its pace through a
+//! gap in the audio); a larger jump, or one backwards, restarts the output
+//! timeline at the new pts (the clock re-anchors when it is heard).
+//! A corrupt frame is skipped (the decoder stays usable) and counted.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use vreq_audio::clock::frames_to_ns;
+use vreq_audio::decode::{AudioDecoder, AudioError};
+use vreq_audio::mix::Converter;
+use vreq_audio::output::{AudioOutput, RingWriter};
+use vreq_container::{TrackCodec, TrackInfo};
+
+use super::queues::{Queues, Stream};
+
+/// A pts step up to this much (ns) between decoded frames is continuous.
+pub const GAP_TOLERANCE_NS: i64 = 40_000_000;
+/// Gaps up to this long (ns) are filled with silence; longer jumps restart
+/// the timeline.
+pub const MAX_SILENCE_NS: i64 = 2_000_000_000;
+/// Corrupt-frame warnings printed before they are only counted.
+const MAX_CORRUPT_WARNINGS: u64 = 5;
+
+/// `--aid`: mpv's audio track selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Aid {
+    /// The first audio track (mpv `--aid=auto`).
+    #[default]
+    Auto,
+    /// No audio (mpv `--aid=no`).
+    No,
+    /// The N-th audio track, 1-based in file order (mpv's numbering).
+    Track(u32),
+}
+
+impl std::str::FromStr for Aid {
+    type Err = String;
+    /// `auto`, `no`, or a number ≥ 1.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Aid::Auto),
+            "no" => Ok(Aid::No),
+            n => match n.parse::<u32>() {
+                Ok(v) if v >= 1 => Ok(Aid::Track(v)),
+                _ => Err(format!("{n}: expected auto, no or a track number ≥ 1")),
+            },
+        }
+    }
+}
+
+/// The audio track `aid` names among `tracks`. `Err` (a one-line warning)
+/// when `--aid N` names a track the file lacks: mpv then plays without sound.
+pub fn select_audio_track(tracks: &[TrackInfo], aid: Aid) -> Result<Option<TrackInfo>, String> {
+    let mut audio = tracks
+        .iter()
+        .filter(|t| matches!(t.codec, TrackCodec::Audio(_)));
+    match aid {
+        Aid::No => Ok(None),
+        Aid::Auto => Ok(audio.next().cloned()),
+        Aid::Track(n) => {
+            let all: Vec<&TrackInfo> = audio.collect();
+            all.get(n as usize - 1)
+                .map(|t| Some((*t).clone()))
+                .ok_or_else(|| {
+                    format!(
+                        "--aid={n}: the file has {} audio track(s); playing without sound",
+                        all.len()
+                    )
+                })
+        }
+    }
+}
+
+/// The one line the player prints when an audio track cannot be decoded.
+pub fn unsupported_message(e: &AudioError, track: &TrackInfo) -> String {
+    match e {
+        AudioError::Unsupported { codec } => {
+            format!("audio: {codec} not supported, playing without sound")
+        }
+        e => format!("audio: track {}: {e}; playing without sound", track.id),
+    }
+}
+
+/// What the audio thread did.
+#[derive(Debug, Clone, Default)]
+pub struct AudioThreadStats {
+    /// Frames decoded (at the stream rate).
+    pub frames: u64,
+    /// Corrupt frames skipped.
+    pub corrupt: u64,
+    /// Gaps filled with silence.
+    pub gaps: u64,
+    /// Timeline restarts (large or backwards pts jumps).
+    pub resyncs: u64,
+}
+
+/// A running audio thread.
+pub struct AudioThread {
+    pub codec: String,
+    handle: JoinHandle<AudioThreadStats>,
+}
+
+impl AudioThread {
+    /// Waits for the thread (it ends at the end of the audio queue or when
+    /// the output closes).
+    pub fn join(self) -> AudioThreadStats {
+        self.handle.join().unwrap_or_default()
+    }
+
+    /// Whether it has ended.
+    pub fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+}
+
+/// Starts the audio thread for `track`: builds the decoder there (decoders
+/// need not be `Send`) and reports its codec name, or the decoder's error
+/// (then the thread has ended and the caller plays without sound).
+pub fn spawn_audio(
+    input: &Path,
+    track: TrackInfo,
+    queues: Queues,
+    writer: RingWriter,
+) -> Result<AudioThread, AudioError> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let input = input.to_owned();
+    let handle = std::thread::Builder::new()
+        .name("vreq-audio".into())
+        .spawn(move || {
+            let dec = match AudioDecoder::new(&track) {
+                Ok(d) => {
+                    let _ = tx.send(Ok(d.codec_name().to_owned()));
+                    d
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    queues.abandon(Stream::Audio);
+                    return AudioThreadStats::default();
+                }
+            };
+            let stats = audio_loop(&input, &track, dec, &queues, &writer);
+            queues.abandon(Stream::Audio);
+            writer.finish();
+            stats
+        })
+        .map_err(|e| AudioError::Output(format!("audio thread: {e}")))?;
+    match rx.recv() {
+        Ok(Ok(codec)) => Ok(AudioThread { codec, handle }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(AudioError::Output("audio thread ended at start".into())),
+    }
+}
+
+/// Where the output timeline stands.
+struct Timeline {
+    /// Expected pts (ns) of the next decoded frame.
+    next_in: Option<i64>,
+    /// Pts (ns) of the next sample pushed to the ring.
+    out: i64,
+}
+
+fn audio_loop(
+    input: &Path,
+    track: &TrackInfo,
+    mut dec: AudioDecoder,
+    queues: &Queues,
+    writer: &RingWriter,
+) -> AudioThreadStats {
+    let (out_rate, out_ch) = writer.format();
+    let mut stats = AudioThreadStats::default();
+    let mut conv: Option<(Converter, u32, u16)> = None;
+    let mut tl = Timeline {
+        next_in: None,
+        out: 0,
+    };
+    while let Some(pkt) = queues.pop(Stream::Audio) {
+        let pcm = match dec.decode(&pkt) {
+            Ok(Some(p)) => p,
+            Ok(None) => continue,
+            Err(e) => {
+                stats.corrupt += 1;
+                if stats.corrupt <= MAX_CORRUPT_WARNINGS {
+                    tracing::warn!(
+                        "{}: audio track {} byte {}: {e}; frame skipped",
+                        input.display(),
+                        track.id,
+                        pkt.byte_offset
+                    );
+                }
+                continue;
+            }
+        };
+        let ch = usize::from(pcm.channels.max(1));
+        let frames = (pcm.samples.len() / ch) as u64;
+        if frames == 0 || pcm.sample_rate == 0 {
+            continue;
+        }
+        stats.frames += frames;
+        // (re)build the converter on a format change
+        if conv
+            .as_ref()
+            .is_none_or(|(_, r, c)| (*r, *c) != (pcm.sample_rate, pcm.channels))
+        {
+            match Converter::new(pcm.sample_rate, pcm.channels, out_rate, out_ch) {
+                Ok(c) => {
+                    if let Some((mut old, _, _)) = conv.take() {
+                        let tail = old.flush();
+                        let n = tail.len() / usize::from(out_ch.max(1));
+                        if !writer.push(tl.out, tail) {
+                            return stats;
+                        }
+                        tl.out += frames_to_ns(n as u64, out_rate);
+                    }
+                    writer.set_converter_delay(c.delay_frames());
+                    conv = Some((c, pcm.sample_rate, pcm.channels));
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        "audio: {} Hz × {} → {out_rate} Hz × {out_ch}: {e}; frame skipped",
+                        pcm.sample_rate,
+                        pcm.channels
+                    );
+                    continue;
+                }
+            }
+        }
+        let Some((c, _, _)) = conv.as_mut() else {
+            continue;
+        };
+        let pts = pcm.pts_ns.or(tl.next_in).unwrap_or(0);
+        match tl.next_in {
+            None => tl.out = pts,
+            Some(exp) => {
+                let d = pts - exp;
+                if d > GAP_TOLERANCE_NS && d <= MAX_SILENCE_NS {
+                    stats.gaps += 1;
+                    tracing::debug!(
+                        "audio: {} ms gap at pts {exp} filled with silence",
+                        d / 1_000_000
+                    );
+                    let n = (i128::from(d) * i128::from(out_rate) / 1_000_000_000) as usize;
+                    if !writer.push(tl.out, vec![0.0; n * usize::from(out_ch)]) {
+                        return stats;
+                    }
+                    tl.out += frames_to_ns(n as u64, out_rate);
+                } else if d.abs() > GAP_TOLERANCE_NS {
+                    stats.resyncs += 1;
+                    tracing::info!("audio: pts jump {exp} → {pts} ns; resync");
+                    tl.out = pts;
+                }
+            }
+        }
+        tl.next_in = Some(pts + frames_to_ns(frames, pcm.sample_rate));
+        let out = c.process(&pcm.samples);
+        let n = out.len() / usize::from(out_ch.max(1));
+        if !writer.push(tl.out, out) {
+            return stats;
+        }
+        tl.out += frames_to_ns(n as u64, out_rate);
+    }
+    if let Some((mut c, _, _)) = conv {
+        let tail = c.flush();
+        writer.push(tl.out, tail);
+    }
+    stats
+}
+
+/// Opens the output for `track` on `device` (`--audio-device`); the stream
+/// starts held ([`AudioOutput::hold`]). Errors: one line for the user.
+pub fn open_output(
+    device: &str,
+    track: &TrackInfo,
+    volume: u32,
+) -> Result<AudioOutput, AudioError> {
+    let (rate, ch) = track
+        .audio
+        .map(|a| (a.sample_rate, a.channels))
+        .unwrap_or((0, 0));
+    let out = AudioOutput::open(device, rate, ch)?;
+    out.hold();
+    out.set_volume(volume);
+    Ok(out)
+}

@@ -1,0 +1,404 @@
+//! The demux thread and its two packet queues (video, audio).
+//!
+//! The demux thread reads the file ahead and sorts packets into a video
+//! queue (the calling thread's) and an audio queue (the audio thread's);
+//! packets of other tracks are dropped. It reads while **either** queue is
+//! below its target ([`VIDEO_TARGET_PACKETS`], [`AUDIO_TARGET_NS`] of
+//! audio), so a full video queue never starves the audio queue, and never
+//! past [`HARD_CAP_BYTES`] queued in all, so a file whose interleave is bad
+//! (audio far behind the video, or the reverse) cannot grow memory without
+//! bound. This is mpv's demuxer read-ahead rule in small
+//! (`demux/demux.c`: read while any selected stream is below its
+//! `--demuxer-readahead-secs`, stop at `--demuxer-max-bytes`). Each consumer
+//! waits only on its own queue; the demux thread waits only for room.
+//! When the cap is reached with the audio queue empty, the audio clock's
+//! stall limit (`vreq_audio::clock::STALL_MAX_NS`) lets the video run on,
+//! which frees bytes: no wait cycle.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use vreq_container::{ContainerError, Demuxer, Packet};
+
+/// The video queue's target: read ahead while it holds fewer packets.
+pub const VIDEO_TARGET_PACKETS: usize = 32;
+/// The audio queue's target: read ahead while it spans less (ns of pts).
+pub const AUDIO_TARGET_NS: i64 = 1_000_000_000;
+/// The audio queue's target when packets carry no pts: packets.
+pub const AUDIO_TARGET_PACKETS: usize = 64;
+/// Never queue more than this many bytes (both queues together).
+pub const HARD_CAP_BYTES: usize = 64 << 20;
+
+/// Which stream a queue serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Video,
+    Audio,
+}
+
+#[derive(Default)]
+struct Queue {
+    packets: VecDeque<Packet>,
+    bytes: usize,
+    /// The consumer went away: drop its packets, do not wait for it.
+    gone: bool,
+}
+
+impl Queue {
+    fn push(&mut self, p: Packet) {
+        self.bytes += p.data.len();
+        self.packets.push_back(p);
+    }
+    fn pop(&mut self) -> Option<Packet> {
+        let p = self.packets.pop_front()?;
+        self.bytes -= p.data.len();
+        Some(p)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    video: Queue,
+    audio: Queue,
+    /// The demuxer is done (end of file or gave up).
+    eof: bool,
+    /// Stop reading (player ends).
+    stop: bool,
+    /// Demux warnings not yet taken.
+    warnings: Vec<String>,
+    /// Highest total bytes queued (tests / `-v`).
+    peak_bytes: usize,
+}
+
+impl State {
+    fn queue(&mut self, s: Stream) -> &mut Queue {
+        match s {
+            Stream::Video => &mut self.video,
+            Stream::Audio => &mut self.audio,
+        }
+    }
+    fn total_bytes(&self) -> usize {
+        self.video.bytes + self.audio.bytes
+    }
+    fn audio_low(&self) -> bool {
+        let q = &self.audio;
+        if q.gone {
+            return false;
+        }
+        let span = match (
+            q.packets.front().and_then(|p| p.pts_ns),
+            q.packets.back().and_then(|p| p.pts_ns),
+        ) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+            _ => None,
+        };
+        match span {
+            Some(s) => s < AUDIO_TARGET_NS && q.packets.len() < 16 * AUDIO_TARGET_PACKETS,
+            None => q.packets.len() < AUDIO_TARGET_PACKETS,
+        }
+    }
+    fn video_low(&self) -> bool {
+        !self.video.gone && self.video.packets.len() < VIDEO_TARGET_PACKETS
+    }
+    /// Whether the demux thread may read another packet.
+    fn may_read(&self) -> bool {
+        self.stop || (self.total_bytes() < HARD_CAP_BYTES && (self.video_low() || self.audio_low()))
+    }
+}
+
+/// The queues both ends share.
+#[derive(Clone, Default)]
+pub struct Queues {
+    inner: Arc<(Mutex<State>, Condvar)>,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Queues {
+    /// The next packet of `s`, waiting while its queue is empty; `None` at
+    /// the end of the file (or when stopped).
+    pub fn pop(&self, s: Stream) -> Option<Packet> {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        loop {
+            if let Some(p) = st.queue(s).pop() {
+                cv.notify_all();
+                return Some(p);
+            }
+            if st.eof || st.stop || st.queue(s).gone {
+                return None;
+            }
+            st = cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The consumer of `s` stops: its queue is emptied and no longer held
+    /// back for (the demux thread reads on for the other one).
+    pub fn abandon(&self, s: Stream) {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        let q = st.queue(s);
+        q.gone = true;
+        q.packets.clear();
+        q.bytes = 0;
+        if st.video.gone && st.audio.gone {
+            st.stop = true;
+        }
+        cv.notify_all();
+    }
+
+    /// Stops the demux thread and wakes every waiter.
+    pub fn stop(&self) {
+        let (m, cv) = &*self.inner;
+        lock(m).stop = true;
+        cv.notify_all();
+    }
+
+    /// Demux warnings since the last call.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.inner.0).warnings)
+    }
+
+    /// Bytes queued now and the peak so far.
+    pub fn bytes(&self) -> (usize, usize) {
+        let st = lock(&self.inner.0);
+        (st.total_bytes(), st.peak_bytes)
+    }
+
+    /// Packets queued now (video, audio).
+    pub fn lens(&self) -> (usize, usize) {
+        let st = lock(&self.inner.0);
+        (st.video.packets.len(), st.audio.packets.len())
+    }
+
+    fn put(&self, s: Stream, p: Packet) {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        if st.queue(s).gone {
+            return;
+        }
+        st.queue(s).push(p);
+        st.peak_bytes = st.peak_bytes.max(st.total_bytes());
+        cv.notify_all();
+    }
+
+    /// Waits until the demux thread may read; `false` when stopped.
+    fn wait_room(&self) -> bool {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        while !st.may_read() {
+            st = cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        !st.stop
+    }
+
+    fn finish(&self, warning: Option<String>) {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        st.eof = true;
+        st.warnings.extend(warning);
+        cv.notify_all();
+    }
+
+    fn warn(&self, w: String) {
+        lock(&self.inner.0).warnings.push(w);
+    }
+}
+
+/// Opens a demuxer inside the demux thread (the container crate's demuxers
+/// need not be `Send`: each is built on the thread that reads it).
+pub type OpenDemuxer = Box<dyn FnOnce() -> Result<Box<dyn Demuxer>, ContainerError> + Send>;
+
+/// Starts the demux thread over what `open` returns: packets of track
+/// `video` (if any) go to the video queue, of track `audio` (if any) to the
+/// audio queue. Demux errors are skipped (each one a warning) until
+/// [`super::MAX_CONSECUTIVE_DEMUX_ERRORS`] in a row.
+pub fn spawn_demux(
+    open: OpenDemuxer,
+    video: Option<u32>,
+    audio: Option<u32>,
+) -> (Queues, JoinHandle<()>) {
+    let q = Queues::default();
+    {
+        let mut st = lock(&q.inner.0);
+        st.video.gone = video.is_none();
+        st.audio.gone = audio.is_none();
+    }
+    let q2 = q.clone();
+    let h = std::thread::Builder::new()
+        .name("vreq-demux".into())
+        .spawn(move || {
+            let mut demux = match open() {
+                Ok(d) => d,
+                Err(e) => return q2.finish(Some(e.to_string())),
+            };
+            let mut errors_in_a_row = 0;
+            while q2.wait_room() {
+                match demux.next_packet() {
+                    Ok(Some(p)) => {
+                        errors_in_a_row = 0;
+                        if Some(p.track) == video {
+                            q2.put(Stream::Video, p);
+                        } else if Some(p.track) == audio {
+                            q2.put(Stream::Audio, p);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        errors_in_a_row += 1;
+                        if errors_in_a_row >= super::MAX_CONSECUTIVE_DEMUX_ERRORS {
+                            tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
+                            q2.warn(e.to_string());
+                            break;
+                        }
+                        tracing::warn!("{e}; continuing with the next readable packet");
+                        q2.warn(e.to_string());
+                    }
+                }
+            }
+            q2.finish(None);
+        })
+        .expect("spawn the demux thread");
+    (q, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vreq_container::TrackInfo;
+
+    /// `n_video` video packets of `vbytes` each (track 1, 40 ms apart), then
+    /// the audio (track 2, 20 ms packets) of the same span: the worst
+    /// interleave a file can have.
+    struct BadInterleave {
+        n_video: usize,
+        vbytes: usize,
+        sent: usize,
+        tracks: Vec<TrackInfo>,
+    }
+
+    impl Demuxer for BadInterleave {
+        fn tracks(&self) -> &[TrackInfo] {
+            &self.tracks
+        }
+        fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+            let i = self.sent;
+            self.sent += 1;
+            let n_audio = self.n_video * 2;
+            let p = if i < self.n_video {
+                Packet {
+                    track: 1,
+                    data: vec![0; self.vbytes],
+                    pts_ns: Some(i as i64 * 40_000_000),
+                    dts_ns: None,
+                    duration_ns: None,
+                    keyframe: true,
+                    byte_offset: 0,
+                }
+            } else if i < self.n_video + n_audio {
+                let j = i - self.n_video;
+                Packet {
+                    track: 2,
+                    data: vec![0; 300],
+                    pts_ns: Some(j as i64 * 20_000_000),
+                    dts_ns: None,
+                    duration_ns: None,
+                    keyframe: true,
+                    byte_offset: 0,
+                }
+            } else {
+                return Ok(None);
+            };
+            Ok(Some(p))
+        }
+        fn seek(&mut self, _: u32, _: i64) -> Result<(), ContainerError> {
+            Ok(())
+        }
+    }
+
+    fn open_bad(n_video: usize, vbytes: usize) -> OpenDemuxer {
+        Box::new(move || {
+            Ok(Box::new(BadInterleave {
+                n_video,
+                vbytes,
+                sent: 0,
+                tracks: Vec::new(),
+            }) as Box<dyn Demuxer>)
+        })
+    }
+
+    #[test]
+    fn a_full_video_queue_does_not_starve_audio_and_the_cap_holds() {
+        // 400 video packets of 1 MiB (400 MiB) before the first audio packet:
+        // no video is consumed; the demuxer must stop at the hard cap.
+        let (q, h) = spawn_demux(open_bad(400, 1 << 20), Some(1), Some(2));
+        std::thread::sleep(Duration::from_millis(300));
+        let (now, peak) = q.bytes();
+        assert!(peak <= HARD_CAP_BYTES + (1 << 20), "peak {peak}");
+        assert!(
+            now >= HARD_CAP_BYTES - (1 << 20),
+            "read ahead to the cap: {now}"
+        );
+        // the audio thread waits for packets that lie past the cap: the video
+        // side runs on (the audio clock's stall limit), freeing room, and
+        // audio arrives
+        let consumer = {
+            let q = q.clone();
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while q.pop(Stream::Video).is_some() {
+                    n += 1;
+                }
+                n
+            })
+        };
+        let mut audio = 0;
+        while let Some(p) = q.pop(Stream::Audio) {
+            assert_eq!(p.track, 2);
+            audio += 1;
+            assert!(q.bytes().1 <= HARD_CAP_BYTES + (1 << 20));
+        }
+        assert_eq!(audio, 800);
+        assert_eq!(consumer.join().unwrap(), 400);
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn audio_is_read_ahead_while_the_video_queue_is_full() {
+        // small video packets, normal interleave turned upside down: 100
+        // video packets (> the video target) precede the audio; with no video
+        // consumer the audio still arrives, as the video packets are small
+        let (q, h) = spawn_demux(open_bad(100, 1000), Some(1), Some(2));
+        let mut audio = 0;
+        while let Some(_p) = q.pop(Stream::Audio) {
+            audio += 1;
+            if audio == 40 {
+                break;
+            }
+        }
+        assert_eq!(audio, 40);
+        assert_eq!(q.lens().0, 100, "the video queue grew past its target");
+        q.stop();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn reading_pauses_when_both_queues_reach_their_targets() {
+        let (q, h) = spawn_demux(open_bad(100, 1000), Some(1), None);
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(q.lens(), (VIDEO_TARGET_PACKETS, 0));
+        q.abandon(Stream::Video);
+        assert!(q.pop(Stream::Video).is_none());
+        h.join().unwrap();
+    }
+}
