@@ -30,7 +30,9 @@ CLOCK_MONOTONIC. A frame of second k that was dropped or discarded has no
 display time: that flash is listed, not measured.
 
 A-V = (audio time of k s) - (display time of frame k s), per flash; positive =
-sound after picture. Goal (issue 12, ITU-R BT.1359): median |A-V| <= 20 ms,
+sound after picture. Split by the player's due_ns for the frame (its audio
+clock's time for k s): A-due (is the audio clock right?) and V-due (how late
+the compositor showed it); A-V = (A-due) - (V-due). Goal (issue 12, ITU-R BT.1359): median |A-V| <= 20 ms,
 every flash within +-45 ms, at least --min-flashes measured (default half of
 them). --report-only prints the numbers and exits 0 (the stand-in run, whose
 sound is not synchronised to anything).
@@ -151,11 +153,11 @@ def main():
         if not a.clock_offsets:
             check(False, "presented_ns on CLOCK_MONOTONIC_RAW (clock_id 4) but no --clock-offsets to convert it")
         else:
-            pts = np.loadtxt(a.clock_offsets, ndmin=2)
-            off = pts[:, 1] - pts[:, 0]
+            cl = np.loadtxt(a.clock_offsets, ndmin=2)
+            off = cl[:, 1] - cl[:, 0]
             print("wp_presentation clock_id 4 (CLOCK_MONOTONIC_RAW): raw - mono %.3f .. %.3f ms over the run"
                   % (off.min() / 1e6, off.max() / 1e6))
-            conv = lambda t: t - np.interp(t, pts[:, 1], off)  # noqa: E731
+            conv = lambda t: t - np.interp(t, cl[:, 1], off)  # noqa: E731
     elif clock != 1:
         check(False, "wp_presentation clock_id %d: neither CLOCK_MONOTONIC nor CLOCK_MONOTONIC_RAW" % clock)
     frames = {}
@@ -169,17 +171,21 @@ def main():
         k, rem = divmod(pts + 500_000, 1_000_000_000)
         if rem > 1_000_000:
             continue
-        frames[k] = (m.group(3), None if m.group(4) == "-" else conv(int(m.group(4))))
+        frames[k] = (m.group(3), None if m.group(4) == "-" else conv(int(m.group(4))), conv(int(m.group(2))))
     print("pacing log: %d frames at whole seconds (first pts %s ns)" % (len(frames), first_pts))
 
     rows = []
-    print("flash  audio_heard_ns        frame_shown_ns        A-V_ms")
+    # the player's own intent: due_ns, when it wanted frame k seen (its audio
+    # clock's time for k s): A - due says whether that clock is right, V - due
+    # how late the compositor showed the frame; A - V = (A - due) - (V - due)
+    print("flash  audio_heard_ns        frame_shown_ns        A-V_ms  (A-due_ms  V-due_ms)")
     for k in range(nbeeps):
         at = audio.get(k)
-        res, vt = frames.get(k, ("absent", None))
+        res, vt, due = frames.get(k, ("absent", None, None))
         if at is not None and vt is not None and res == "presented":
-            rows.append((k, at - vt))
-            print("%5d  %20d  %20d  %+8.2f" % (k, at, vt, (at - vt) / 1e6))
+            rows.append((k, at - vt, at - due, vt - due))
+            print("%5d  %20d  %20d  %+8.2f  (%+8.2f  %+8.2f)"
+                  % (k, at, vt, (at - vt) / 1e6, (at - due) / 1e6, (vt - due) / 1e6))
         else:
             print("%5d  %20s  %20s  (not measured: audio %s, frame %s)"
                   % (k, at if at is not None else "-", vt if vt is not None else "-",
@@ -191,6 +197,8 @@ def main():
     med, worst = float(np.median(np.abs(d))), float(np.max(np.abs(d)))
     print("A-V over %d flashes: median %+.2f ms, median |A-V| %.2f ms, min %+.2f, max %+.2f ms, spread %.2f ms"
           % (len(d), float(np.median(d)), med, d.min(), d.max(), d.max() - d.min()))
+    print("  of which: sound vs the player's due time (A-due) median %+.2f ms; picture vs due (V-due) median %+.2f ms"
+          % (float(np.median([r[2] for r in rows])) / 1e6, float(np.median([r[3] for r in rows])) / 1e6))
     if a.report_only:
         print("(report only)")
         sys.exit(0)
