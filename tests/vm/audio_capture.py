@@ -145,10 +145,10 @@ def ffmpeg_reference(media, audio_index, out, rate=RATE, channels=2, ffmpeg="ffm
     return x[: len(x) // channels * channels].reshape(-1, channels)
 
 
-def xcorr_lag(cap, ref):
+def xcorr_lag(cap, ref, lo=None, hi=None):
     """Lag (capture index of reference sample 0) maximising the cross-correlation
     of the channel sums, by FFT; any lag with the reference starting inside the
-    capture or up to len(ref) before it."""
+    capture or up to len(ref) before it, or only lags in [lo, hi]."""
     c = cap.sum(axis=1).astype(np.float64)
     r = ref.sum(axis=1).astype(np.float64)
     n = 1
@@ -158,6 +158,10 @@ def xcorr_lag(cap, ref):
     # cc[k] = sum c[i + k] r[i]; negative lags wrap to the end
     lags = np.concatenate([np.arange(0, len(c)), np.arange(-len(r) + 1, 0)])
     vals = np.concatenate([cc[: len(c)], cc[n - len(r) + 1:]])
+    if lo is not None:
+        ok = (lags >= lo) & (lags <= hi)
+        if ok.any():
+            lags, vals = lags[ok], vals[ok]
     return int(lags[np.argmax(vals)])
 
 
@@ -173,6 +177,42 @@ def ncc(cap, ref, lag):
     y = ref[r0:r1].astype(np.float64).ravel()
     den = np.sqrt(np.dot(x, x) * np.dot(y, y))
     return (float(np.dot(x, y) / den) if den > 0 else 0.0), r1 - r0
+
+
+def active_span(x, block=RATE // 100, floor_db=-60.0):
+    """(first, last) frame of the 10-ms blocks of `x` louder than `floor_db`
+    dBFS (RMS), or None when all is quieter: where a run's sound is."""
+    n = len(x) // block
+    if n == 0:
+        return None
+    e = np.sqrt(np.mean(x[: n * block].astype(np.float64).reshape(n, -1) ** 2, axis=1))
+    on = np.flatnonzero(e > 10 ** (floor_db / 20))
+    if len(on) == 0:
+        return None
+    return int(on[0] * block), int((on[-1] + 1) * block)
+
+
+def periodic(ref, max_lag=RATE // 50, min_lag=RATE // 2000, min_rms_db=-45.0):
+    """Is the reference periodic within +-`max_lag` frames (a steady tone, a
+    repeated beep)? Then the best lag of a window is ambiguous by a period:
+    the normalised autocorrelation of its loudest 1-s window at any lag in
+    [min_lag, max_lag] reaches 0.9. Returns that peak value, or 0."""
+    best = 0.0
+    n = len(ref) // RATE
+    if n == 0:
+        return 0.0
+    w = max(range(n), key=lambda i: float(np.mean(ref[i * RATE:(i + 1) * RATE] ** 2)))
+    x = ref[w * RATE:(w + 1) * RATE].sum(axis=1).astype(np.float64)
+    if 20 * np.log10(np.sqrt(np.mean(x ** 2)) + 1e-12) < min_rms_db:
+        return 0.0
+    m = len(x) - max_lag
+    a = x[:m]
+    for k in range(min_lag, max_lag + 1):
+        b = x[k:k + m]
+        den = np.sqrt(np.dot(a, a) * np.dot(b, b))
+        if den > 0:
+            best = max(best, float(np.dot(a, b) / den))
+    return best
 
 
 def window_lags(cap, ref, lag, win=RATE, search=RATE // 50, min_rms_db=-45.0):

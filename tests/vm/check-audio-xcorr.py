@@ -44,7 +44,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import audio_capture as ac  # noqa: E402
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-UNSUPPORTED = re.compile(r"audio: (\S+) not supported, playing without sound")
+# (vreqplay adds what it lacks in brackets: "audio: aac (6 channels) not supported, ...")
+UNSUPPORTED = re.compile(r"audio: (\S+(?: \([^)]*\))?) not supported, playing without sound")
 UNDERRUNS = re.compile(r"(?:underruns?[ =:]+(\d+)|(\d+) underruns?)", re.I)
 
 
@@ -71,6 +72,9 @@ def main():
                     help="guest /proc/uptime when the player had exited (s): with --launch-uptime, compare only the "
                     "capture between the two (one run out of a capture of several; /proc/uptime is CLOCK_BOOTTIME, "
                     "= CLOCK_MONOTONIC in a guest that never suspends; 10 ms resolution)")
+    ap.add_argument("--player-rc", type=int, help="the player's exit status (0 expected unless --cut)")
+    ap.add_argument("--cut", action="store_true", help="the run was stopped before the track's end: compare "
+                    "what it played (at least 1.5 s, or the whole track when shorter)")
     ap.add_argument("--label")
     ap.add_argument("--row")
     a = ap.parse_args()
@@ -93,7 +97,12 @@ def main():
         print("     this run: capture frames %d..%d (%.3f s)" % (cap.base, cap.base + len(cap.samples),
                                                                len(cap.samples) / ac.RATE))
     check(cap.overruns == 0, "no capture overrun (%d)" % cap.overruns)
-    peak, lag_ms, spread, played = measure(a, label, codec, cap, log, check)
+    if a.player_rc not in (None, 0) and not a.cut:
+        last = [x for x in log.splitlines() if x.startswith("vreqplay:")][-1:] or log.splitlines()[-1:] or [""]
+        check(False, "player exit status %d: %s" % (a.player_rc, last[0][:200]))
+        peak, lag_ms, spread, played = (float("nan"),) * 3 + ("no (exit %d)" % a.player_rc,)
+    else:
+        peak, lag_ms, spread, played = measure(a, label, codec, cap, log, check)
     if a.want_underruns is not None:
         u = [int(x or y) for x, y in UNDERRUNS.findall(log)]
         check(bool(u) and u[-1] == a.want_underruns,
@@ -125,21 +134,55 @@ def measure(a, label, codec, cap, log, check):
         check(rms(cap.samples) < 1e-3, "the track is silence (ffmpeg's decode rms %.1e); capture silent too "
               "(rms %.1e)" % (rms(ref), rms(cap.samples)))
         return nan, nan, nan, "silent track"
-    lag = ac.xcorr_lag(cap.samples, ref)
+    # Where this run's sound starts: its first audible 10 ms (-60 dBFS) is the
+    # reference's first audible 10 ms. The lag is searched within +-200 ms of
+    # that (start-up silence stays out of the comparison, and a periodic track,
+    # a steady tone or a repeated beep, cannot match a period away).
+    span, rspan = ac.active_span(cap.samples), ac.active_span(ref)
+    if span is None:
+        check(False, "sound in the capture (all of it below -60 dBFS)")
+        return nan, nan, nan, "no (silent)"
+    expect = span[0] - rspan[0]
+    i0 = max(0, expect - ac.RATE // 5)
+    cap.samples, cap.base = cap.samples[i0:], cap.base + i0
+    expect -= i0
+    print("     sound from %.3f s of this run (the track's from %.3f s)" % ((span[0]) / ac.RATE, rspan[0] / ac.RATE))
+    lag = ac.xcorr_lag(cap.samples, ref, expect - ac.RATE // 5, expect + ac.RATE // 5)
     peak, overlap = ac.ncc(cap.samples, ref, lag)
+    # compared: the audible part of the track inside the capture at that lag
+    overlap = max(0, min(rspan[1], len(cap.samples) - lag) - max(rspan[0], -lag))
+    audible = (rspan[1] - rspan[0]) / ac.RATE
+    want = 0.9 * audible
+    if a.cut:
+        want = min(audible, max(1.5, 0.9 * (len(cap.samples) - max(lag, 0)) / ac.RATE))
+    want = max(want, a.min_overlap)
     lag_ms = lag * 1000.0 / ac.RATE
     extra = ""
     if a.launch_uptime is not None:
-        extra = "; reference sample 0 heard %.1f ms after the player's launch" % (
-            (cap.time_ns(lag) / 1e6) - a.launch_uptime * 1000.0)
-    print("     reference %.3f s (%s); lag %d frames = %.2f ms into the capture%s"
-          % (len(ref) / ac.RATE, codec, lag, lag_ms, extra))
-    check(overlap / ac.RATE >= a.min_overlap - 1e-9,
-          "compared %.3f s of %.3f s (want >= %.3f s)" % (overlap / ac.RATE, len(ref) / ac.RATE, a.min_overlap))
+        lag_ms = cap.time_ns(lag) / 1e6 - a.launch_uptime * 1000.0
+        extra = "; reference sample 0 heard %.1f ms after the player's launch" % lag_ms
+    print("     reference %.3f s (%s; audible %.3f s); lag %d frames%s"
+          % (len(ref) / ac.RATE, codec, audible, lag, extra))
+    check(overlap / ac.RATE >= want - 1e-9,
+          "compared %.3f s of the track's %.3f audible s (want >= %.3f s)" % (overlap / ac.RATE, audible, want))
     check(peak >= a.min_peak, "normalised cross-correlation peak %.4f (want >= %.2f)" % (peak, a.min_peak))
+    r0, r1 = max(0, -lag), min(len(ref), len(cap.samples) - lag)
+    if r1 > r0:
+        # the gain against ffmpeg's (the coefficient ignores it): e.g. +3 dB when
+        # mono goes to both channels at full level where swresample's matrix puts
+        # it at -3 dB (M_SQRT1_2) on each
+        print("     level %+.2f dB against ffmpeg's decode"
+              % (20 * np.log10((rms(cap.samples[lag + r0:lag + r1]) + 1e-12) / (rms(ref[r0:r1]) + 1e-12))))
     w = ac.window_lags(cap.samples, ref, lag)
     spread = nan
-    if w:
+    per = ac.periodic(ref)
+    if w and per >= 0.9:
+        lags = np.array([x[1] for x in w])
+        print("     periodic track (autocorrelation %.3f within 20 ms): a window's lag is ambiguous by a period, "
+              "lag stability not checked (window lags %+d..%+d frames; window peaks %.3f..%.3f)"
+              % (per, lags.min() - lag, lags.max() - lag, min(x[2] for x in w), max(x[2] for x in w)))
+        w = []
+    elif w:
         lags = np.array([x[1] for x in w])
         spread = float((lags.max() - lags.min()) * 1000.0 / ac.RATE)
         check(spread <= a.max_spread_ms,
@@ -152,7 +195,7 @@ def measure(a, label, codec, cap, log, check):
             # or a drop in what the player wrote, at that second of the track
             print("     lag by window (s: frames from the global lag): " + " ".join(
                 "%.0f:%+d" % (x[0], x[1] - lag) for x in w))
-    else:
+    elif per < 0.9:
         print("     (no whole non-silent 1-s window inside the capture: lag stability not measured)")
     return peak, lag_ms, spread, "yes" if peak >= a.min_peak else "no"
 
