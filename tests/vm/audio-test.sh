@@ -15,7 +15,7 @@
 #            0 underruns
 #   corpus   every audio track of ../shared/media (MANIFEST.tsv rows whose
 #            audio column is not "-"; each track by --aid), each played with
-#            --vo=null for at most VREQ_AUDIO_CAP seconds of sound (default 4;
+#            --vo=null for at most VREQ_AUDIO_CAP seconds of sound (default 3;
 #            the recorder runs across all of them, each run's part is cut out
 #            by its launch / exit times), then the same comparison: peak >= 0.95
 #            (>= 0.90 for tracks under 2 s: start-up and end of the stream, the
@@ -71,7 +71,7 @@ mkdir -p "$out" && out=$(cd "$out" && pwd)
 case $out in "$REPO"/*) rel=${out#"$REPO"/} ;; *) echo "audio-test.sh: OUTDIR must be inside $REPO" >&2; exit 2 ;; esac
 rm -rf "${out:?}"/*
 media=${VREQ_MEDIA:-$(cd "$REPO/.." && pwd)/shared/media}
-cap_s=${VREQ_AUDIO_CAP:-4}
+cap_s=${VREQ_AUDIO_CAP:-3}
 # release by default: these checks run in real time, and under TCG the debug
 # build's AAC decode alone takes about half a vCPU (vreq-audio thread at 53 %
 # in top; 1231 underruns over the 30 s clip against 13-30 for release)

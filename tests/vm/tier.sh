@@ -43,7 +43,7 @@
 #                   --vo=null: cross-correlation peak >= 0.95, lag spread over
 #                   1-s windows <= 1 ms, exit line "underruns 0"
 #                   (tests/vm/check-audio-xcorr.py)
-#   audio-corpus    every audio track of the corpus (--aid N), at most 5 s each:
+#   audio-corpus    every audio track of the corpus (--aid N), at most 3 s of sound each:
 #                   peak >= 0.95 (0.90 under 2 s), or the one-line "audio: <codec>
 #                   not supported" and silence; table file/aid/codec/peak/lag/played
 #   lipsync         a white frame + 1 kHz beep every second
