@@ -607,6 +607,7 @@ struct Pacer<'a> {
     released: bool,
     paused: bool,
     last_av_log: Option<Instant>,
+    underruns_logged: u64,
 }
 
 impl<'a> Pacer<'a> {
@@ -617,6 +618,7 @@ impl<'a> Pacer<'a> {
             released: false,
             paused: false,
             last_av_log: None,
+            underruns_logged: 0,
         }
     }
 
@@ -676,6 +678,17 @@ impl<'a> Pacer<'a> {
         if let Some(c) = clock.at_ns(due.max(now)) {
             self.last_av_log = Some(now);
             tracing::info!("A-V: {:+.3}", (pts_ns - c) as f64 / 1e9);
+        }
+        if let Some(o) = self.output() {
+            let (dry, xruns) = o.underrun_kinds();
+            if dry + xruns != self.underruns_logged {
+                self.underruns_logged = dry + xruns;
+                tracing::debug!(
+                    "audio: underruns {} (ring dry {dry}, device xruns {xruns}), ring {} frames",
+                    dry + xruns,
+                    o.queued_frames()
+                );
+            }
         }
     }
 
@@ -824,22 +837,33 @@ pub fn run_with<D: DecoderDevice>(
     };
 
     let mut flow = Flow::Go;
+    let mut video_failed = false;
     while let Some(pkt) = source.next(track.id, &mut report) {
         let unit = CodedUnit::from(&pkt);
-        dec.decode(unit).map_err(|e| {
-            PlayError::Decode(format!(
+        if let Err(e) = dec.decode(unit) {
+            let err = PlayError::Decode(format!(
                 "{}: track {} byte {}: {e}",
                 input.display(),
                 track.id,
                 pkt.byte_offset
-            ))
-        })?;
+            ));
+            if report.frames_shown == 0 && pacer.output().is_some() {
+                // the video cannot be decoded at all (e.g. VP9 profile 3,
+                // found in the first frame's header): the sound plays alone
+                let w = format!("{err}; playing the audio alone");
+                tracing::warn!("{w}");
+                report.warnings.push(w);
+                video_failed = true;
+                break;
+            }
+            return Err(err);
+        }
         flow = show(dec, sink, &mut report, &mut pacer)?;
         if flow != Flow::Go {
             break;
         }
     }
-    if flow == Flow::Go && report.frames_shown < limit {
+    if !video_failed && flow == Flow::Go && report.frames_shown < limit {
         dec.finish().map_err(|e| {
             PlayError::Decode(format!("{}: at end of stream: {e}", input.display()))
         })?;
@@ -861,6 +885,7 @@ pub fn run_with<D: DecoderDevice>(
     if flow == Flow::Go {
         if let Some(o) = pacer.output() {
             // the sound's tail: wait for it, keys still work
+            o.release();
             flow = drain_sound(o, Some(sink), &mut pacer)?;
         }
     }

@@ -14,7 +14,7 @@
 #               decoder's sink caps want alignment=frame) | v4l2slvp8dec (no
 #               parser: IVF / WebM frames are whole VP8 frames) |
 #               mpegvideoparse ! v4l2slmpeg2dec
-#       vreq -> $VREQPLAY (default ./vreqplay) --vo null CLIP
+#       vreq -> $VREQPLAY (default ./vreqplay) --vo null --no-audio CLIP (unpaced)
 #       va   -> ffmpeg through the VA driver (issue 11): LIBVA_DRIVERS_PATH=$VA_DRIVERS_PATH
 #               (default ./va, holding vreq_drv_video.so) LIBVA_DRIVER_NAME=vreq
 #               ffmpeg -hwaccel vaapi -hwaccel_output_format vaapi -hwaccel_device
@@ -92,7 +92,7 @@ while [ $# -ge 2 ]; do
       rc=$?
       frames=$(grep -c 'sink: last-message = chain' "$out/$tag.$name.log") ;;
     vreq)
-      "${VREQPLAY:-./vreqplay}" --vo null "$clip" > "$out/$tag.$name.log" 2>&1
+      "${VREQPLAY:-./vreqplay}" --vo null --no-audio "$clip" > "$out/$tag.$name.log" 2>&1
       rc=$?
       frames=$(sed -n 's/.*\b\([0-9][0-9]*\) frames output.*/\1/p' "$out/$tag.$name.log" | tail -1) ;;
     va|va-probe)

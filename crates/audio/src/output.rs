@@ -16,14 +16,18 @@
 //!   (f32 samples preferred, else i32, else i16), else the nearest it offers
 //!   (same channels at 48 / 44.1 kHz, then stereo, then the device default);
 //!   the player converts to it (`mix::Converter`).
-//! - **Sizes**: a period of [`PERIOD_MS`] (20 ms) clamped to the device's
+//! - **Sizes**: a period of [`PERIOD_MS`] (40 ms) clamped to the device's
 //!   range, as `BufferSize::Fixed`; cpal's ALSA host makes the device buffer
-//!   two periods (`DEFAULT_PERIODS`, `cpal/src/host/alsa/mod.rs`), so 40 ms
-//!   sit in the device: short enough for a small A-V correction, long
-//!   enough to ride out a scheduler hiccup of one period on a loaded
-//!   2-core board. The ring in front of it holds [`RING_MS`] (200 ms), which
-//!   the audio thread keeps full: decode jitter of a few frames (AAC 21 ms,
-//!   Opus 20 ms, MP3 24 ms each) never reaches the device.
+//!   two periods (`DEFAULT_PERIODS`, `cpal/src/host/alsa/mod.rs`), so 80 ms
+//!   sit in the device. Measured in the project's VM (QEMU TCG, 2 vCPUs,
+//!   snd-aloop, a 60 s AAC clip with `--vo null`): 20 ms periods gave 6 to
+//!   42 ALSA xruns per run (the callback thread not scheduled within 40 ms
+//!   while the video thread and the kernel's visl share the CPUs), 40 ms
+//!   gave none. Latency does not move the picture (the clock subtracts the
+//!   measured delay); it only delays volume and pause by up to 80 ms. The
+//!   ring in front of it holds [`RING_MS`] (200 ms), which the audio thread
+//!   keeps full: decode jitter of a few frames (AAC 21 ms, Opus 20 ms,
+//!   MP3 24 ms each) never reaches the device.
 //! - **Ring**: std primitives — a `Mutex<VecDeque>` of PCM chunks and a
 //!   `Condvar`; the writer ([`RingWriter::push`], the audio thread) blocks
 //!   while it is full, the data callback never blocks on anything but that
@@ -47,7 +51,7 @@ use crate::clock::{frames_to_ns, AudioClock, CallbackInfo};
 use crate::decode::AudioError;
 
 /// Device period (ms) asked for; see the module doc.
-pub const PERIOD_MS: u32 = 20;
+pub const PERIOD_MS: u32 = 40;
 /// Ring capacity (ms of output audio); see the module doc.
 pub const RING_MS: u32 = 200;
 
@@ -273,6 +277,8 @@ pub struct AudioOutput {
     shared: Arc<Shared>,
     config: OutputConfig,
     playing: AtomicBool,
+    /// Whether the ring was held when [`AudioOutput::pause`] held it.
+    held_before_pause: AtomicBool,
 }
 
 impl std::fmt::Debug for AudioOutput {
@@ -499,6 +505,7 @@ impl AudioOutput {
                 period_frames,
             },
             playing: AtomicBool::new(true),
+            held_before_pause: AtomicBool::new(false),
         })
     }
 
@@ -519,21 +526,35 @@ impl AudioOutput {
         self.shared.clock.clone()
     }
 
-    /// Pauses the stream (cpal `Stream::pause`, ALSA `snd_pcm_pause`) and
-    /// freezes the clock. Errors: the device's, one line.
+    /// Pauses: the callback stops taking from the ring at once (it plays
+    /// silence), the clock freezes, and the stream is paused (cpal
+    /// `Stream::pause`, ALSA `snd_pcm_pause`; a device that cannot pause
+    /// keeps running on silence, which keeps the clock right). Errors:
+    /// none that matter to the caller (a refused `snd_pcm_pause` is logged).
     pub fn pause(&self) -> Result<(), AudioError> {
         if self.playing.swap(false, Ordering::SeqCst) {
+            self.held_before_pause.store(
+                self.shared.held.swap(true, Ordering::AcqRel),
+                Ordering::Relaxed,
+            );
             self.shared.clock.pause_at(Instant::now());
-            self.stream.pause().map_err(out_err)?;
+            if let Err(e) = self.stream.pause() {
+                tracing::debug!("audio output: pause: {e}; playing silence instead");
+            }
         }
         Ok(())
     }
 
-    /// Resumes after [`AudioOutput::pause`]; the clock runs on from where it froze.
+    /// Resumes after [`AudioOutput::pause`]; the clock runs on from where it
+    /// froze. Errors: the device's, one line.
     pub fn resume(&self) -> Result<(), AudioError> {
         if !self.playing.swap(true, Ordering::SeqCst) {
             self.shared.clock.resume_at(Instant::now());
-            self.stream.play().map_err(out_err)?;
+            let r = self.stream.play().map_err(out_err);
+            if !self.held_before_pause.load(Ordering::Relaxed) {
+                self.shared.held.store(false, Ordering::Release);
+            }
+            r?;
         }
         Ok(())
     }
@@ -578,6 +599,14 @@ impl AudioOutput {
     /// Whether the writer said the stream's audio has ended ([`RingWriter::finish`]).
     pub fn ended(&self) -> bool {
         lock(&self.shared.ring).ended
+    }
+
+    /// Of [`AudioOutput::underruns`]: (ring-dry callbacks, ALSA xruns).
+    pub fn underrun_kinds(&self) -> (u64, u64) {
+        (
+            self.shared.underruns.load(Ordering::Relaxed),
+            self.shared.xruns.load(Ordering::Relaxed),
+        )
     }
 
     /// Frames still queued in the ring (not counting the device's buffer).
@@ -665,14 +694,16 @@ mod tests {
     }
 
     #[test]
-    fn period_is_20_ms_within_the_device_range() {
+    fn period_is_40_ms_within_the_device_range() {
         let any = cpal::SupportedBufferSize::Unknown;
-        assert_eq!(period_frames(48_000, &any), 960);
-        assert_eq!(period_frames(44_100, &any), 882);
+        assert_eq!(period_frames(48_000, &any), 1920);
+        assert_eq!(period_frames(44_100, &any), 1764);
         let r = cpal::SupportedBufferSize::Range {
-            min: 1024,
+            min: 2048,
             max: 4096,
         };
+        assert_eq!(period_frames(48_000, &r), 2048);
+        let r = cpal::SupportedBufferSize::Range { min: 64, max: 1024 };
         assert_eq!(period_frames(48_000, &r), 1024);
     }
 
