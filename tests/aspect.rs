@@ -75,7 +75,7 @@ fn same_ratio(ours: (u32, u32), peer: (u32, u32)) -> bool {
 /// Why a clip yields no geometry.
 #[derive(Debug)]
 enum NoParams {
-    /// vreqplay refuses the clip on purpose (H.264 in MPEG-TS, VP9 profile 3).
+    /// vreqplay refuses the clip on purpose (VP9 profile 3).
     Refused(String),
     Failed(String),
 }
@@ -191,9 +191,9 @@ fn visible_size_and_pixel_aspect_match_ffprobe_for_every_clip() {
     for l in &refused {
         eprintln!("refused (not checked): {l}");
     }
-    // The corpus' clips vreqplay refuses by design: H.264 in MPEG-TS (two) and
-    // VP9 profile 3 (one). More means something new broke.
-    assert!(refused.len() <= 3, "refused: {refused:#?}");
+    // The corpus' clip vreqplay refuses by design: VP9 profile 3 (one). More
+    // means something new broke.
+    assert!(refused.len() <= 1, "refused: {refused:#?}");
     assert!(
         failures.is_empty(),
         "{} of {checked} clips differ:\n{}",

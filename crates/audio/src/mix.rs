@@ -21,7 +21,10 @@
 //! `sinc_len` 32, `oversampling_factor` 1024, linear interpolation, the
 //! Blackman-Harris² window (rubato has no Kaiser; this is the one rubato
 //! recommends and its side lobes are below Kaiser β 9's), rubato's automatic
-//! cutoff for that length and window.
+//! cutoff for that length and window; its delay is made a whole number of
+//! output frames and trimmed (see `lead_in`), so output frame 0 is input
+//! time 0. Against `ffmpeg -ar 48000` on music the output agrees to 57 dB
+//! SNR, and the matrices to > 130 dB (`tests/mix_ffmpeg.rs`).
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{
@@ -160,6 +163,56 @@ struct Rs {
     /// Output frames still to drop: the resampler's delay at the start.
     trim: usize,
     out_buf: Vec<f32>,
+    /// (silent input frames put first, output frames that then make the
+    /// whole delay): see [`lead_in`].
+    lead: Option<(usize, usize)>,
+}
+
+impl Rs {
+    /// Start state: the lead-in silence queued, the delay to trim set.
+    fn prime(&mut self, ch: usize) {
+        self.pending.clear();
+        match self.lead {
+            Some((zeros, trim)) => {
+                self.pending.resize(zeros * ch, 0.0);
+                self.trim = trim;
+            }
+            None => self.trim = self.rs.output_delay(),
+        }
+    }
+}
+
+/// Filter length (taps) of the sinc resampler.
+const SINC_LEN: usize = 32;
+
+/// The sinc filter delays the signal by `SINC_LEN / 2` input frames, which
+/// at most rate ratios is a fractional number of output frames; rubato's
+/// `output_delay` rounds it down, leaving the output up to one frame early
+/// (a 0.4-frame offset costs ~30 dB of agreement with swresample on music).
+/// Putting `k` silent frames first so that `SINC_LEN / 2 + k` is a multiple
+/// of the input side of the reduced ratio `out / in = p / q` makes the delay
+/// exactly `(SINC_LEN / 2 + k) · p / q − 1` output frames (the − 1:
+/// rubato's first output frame already lies one frame into that delay, as
+/// the sine test in this file measures to < 0.05 frame), which are trimmed.
+/// `None` (rounded delay) when `q` is over 4096 (`k` would add up to that
+/// many frames of latency).
+fn lead_in(in_rate: u32, out_rate: u32) -> Option<(usize, usize)> {
+    let g = gcd(in_rate, out_rate);
+    let (p, q) = ((out_rate / g) as usize, (in_rate / g) as usize);
+    if q > 4096 {
+        return None;
+    }
+    let d = SINC_LEN / 2;
+    let k = (q - d % q) % q;
+    Some((k, ((d + k) * p / q).saturating_sub(1)))
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// Channel conversion and resampling of one stream.
@@ -195,9 +248,10 @@ impl Converter {
         }
         let matrix = (in_channels != out_channels).then(|| build_matrix(in_channels, out_channels));
         let rs = if in_rate != out_rate {
-            let params = SincInterpolationParameters::new(32, WindowFunction::BlackmanHarris2)
-                .oversampling_factor(1024)
-                .interpolation(SincInterpolationType::Linear);
+            let params =
+                SincInterpolationParameters::new(SINC_LEN, WindowFunction::BlackmanHarris2)
+                    .oversampling_factor(1024)
+                    .interpolation(SincInterpolationType::Linear);
             let rs = Async::<f32>::new_sinc(
                 f64::from(out_rate) / f64::from(in_rate),
                 1.0,
@@ -207,14 +261,16 @@ impl Converter {
                 FixedAsync::Input,
             )
             .map_err(|e| AudioError::Config(format!("converter: rubato: {e}")))?;
-            let trim = rs.output_delay();
             let out_buf = vec![0.0; rs.output_frames_max() * usize::from(out_channels)];
-            Some(Rs {
+            let mut rs = Rs {
                 rs,
                 pending: Vec::new(),
-                trim,
+                trim: 0,
                 out_buf,
-            })
+                lead: lead_in(in_rate, out_rate),
+            };
+            rs.prime(usize::from(out_channels));
+            Some(rs)
         } else {
             None
         };
@@ -273,8 +329,7 @@ impl Converter {
             let keep = want.saturating_sub(self.frames_out) as usize;
             out.truncate(keep * ch);
             rs.rs.reset();
-            rs.pending.clear();
-            rs.trim = rs.rs.output_delay();
+            rs.prime(ch);
         }
         self.frames_in = 0;
         self.frames_out = 0;
@@ -418,6 +473,6 @@ mod tests {
         let offset_frames = b.atan2(a) / w;
         assert!(snr > 90.0, "SNR {snr:.1} dB");
         assert!((amplitude - 0.5).abs() < 0.005, "amplitude {amplitude}");
-        assert!(offset_frames.abs() < 1.0, "offset {offset_frames} frames");
+        assert!(offset_frames.abs() < 0.05, "offset {offset_frames} frames");
     }
 }

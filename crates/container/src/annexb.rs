@@ -146,11 +146,36 @@ impl Tally {
     }
 }
 
+/// Where an Annex-B stream is read from: the file, or an elementary stream
+/// already gathered in memory (H.264 / HEVC in MPEG-TS, [`super::mpegts`]).
+enum Source {
+    File(File),
+    Mem(std::io::Cursor<Vec<u8>>),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::File(f) => f.read(buf),
+            Source::Mem(c) => c.read(buf),
+        }
+    }
+}
+
+impl std::io::Seek for Source {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        match self {
+            Source::File(f) => f.seek(to),
+            Source::Mem(c) => c.seek(to),
+        }
+    }
+}
+
 /// Annex-B demuxer: one track (id 1) of [`TrackCodec::Video`] with
 /// [`CodecKind::H264`] or [`CodecKind::Hevc`].
 pub struct AnnexBDemuxer {
     path: PathBuf,
-    file: File,
+    file: Source,
     hevc: bool,
     format: &'static str,
     tracks: Vec<TrackInfo>,
@@ -172,6 +197,23 @@ impl AnnexBDemuxer {
     ///
     /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] for any other codec.
     pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
+        let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+        Self::with_source(path, codec, Source::File(file))
+    }
+
+    /// An elementary stream held in memory (`path` only names it in errors);
+    /// `byte_offset`s are offsets in `data`.
+    ///
+    /// Errors: [`ContainerError::Unsupported`] for a codec other than H.264 / HEVC.
+    pub(crate) fn from_bytes(
+        path: &Path,
+        codec: TrackCodec,
+        data: Vec<u8>,
+    ) -> Result<Self, ContainerError> {
+        Self::with_source(path, codec, Source::Mem(std::io::Cursor::new(data)))
+    }
+
+    fn with_source(path: &Path, codec: TrackCodec, file: Source) -> Result<Self, ContainerError> {
         let (hevc, format) = match codec {
             TrackCodec::Video(CodecKind::H264) => (false, "H.264 Annex-B"),
             TrackCodec::Video(CodecKind::Hevc) => (true, "HEVC Annex-B"),
@@ -182,7 +224,6 @@ impl AnnexBDemuxer {
                 })
             }
         };
-        let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
         Ok(AnnexBDemuxer {
             path: path.to_owned(),
             file,
@@ -436,6 +477,7 @@ impl Demuxer for AnnexBDemuxer {
             duration_ns: None,
             keyframe,
             byte_offset,
+            discard_padding_ns: 0,
         }))
     }
 

@@ -410,11 +410,34 @@ pub(crate) fn adts_header(h: &[u8]) -> Option<AdtsHeader> {
     })
 }
 
+/// Channels of an AC-3 `acmod` (A/52 Table 5.8: 1+1, 1/0, 2/0, 3/0, 2/1,
+/// 3/1, 2/2, 3/2) plus the LFE channel when `lfeon`.
+fn ac3_channels(acmod: u8, lfeon: bool) -> u16 {
+    [2u16, 1, 2, 3, 3, 4, 4, 5][usize::from(acmod & 7)] + u16::from(lfeon)
+}
+
+/// Channels an MP4 `dac3` (ETSI TS 102 366 F.4: fscod 2, bsid 5, bsmod 3,
+/// acmod 3, lfeon 1, …) or `dec3` (F.6: data_rate 13, num_ind_sub 3, then
+/// the first substream's fscod 2, bsid 5, reserved 1, asvc 1, bsmod 3,
+/// acmod 3, lfeon 1, …) states.
+pub(crate) fn dac3_channels(p: &[u8], eac3: bool) -> Option<u16> {
+    if eac3 {
+        let b = *p.get(3)?;
+        Some(ac3_channels((b >> 1) & 7, b & 1 != 0))
+    } else {
+        let v =
+            (u32::from(*p.first()?) << 16) | (u32::from(*p.get(1)?) << 8) | u32::from(*p.get(2)?);
+        Some(ac3_channels(((v >> 11) & 7) as u8, (v >> 10) & 1 != 0))
+    }
+}
+
 /// An AC-3 or E-AC-3 sync frame header (ATSC A/52 5.4.1, Annex E.1.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ac3Header {
     pub eac3: bool,
     pub sample_rate: u32,
+    /// Channels from `acmod` + `lfeon`.
+    pub channels: u16,
     /// Whole frame in bytes.
     pub frame_len: usize,
     /// Samples per channel in the frame (1536 for AC-3).
@@ -424,6 +447,7 @@ pub(crate) struct Ac3Header {
 /// Parses an AC-3 / E-AC-3 sync frame header at the start of `h` (sync word
 /// 0x0B77; `bsid` ≤ 10 AC-3, 11–16 E-AC-3); `None` if it is not one.
 pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
+    let full = h;
     let h = h.get(..6)?;
     if h[0] != 0x0b || h[1] != 0x77 {
         return None;
@@ -461,8 +485,19 @@ pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
         if fscod == 1 && code % 2 == 1 {
             words += 1;
         }
+        // BSI after bsid, bsmod: acmod 3, then cmixlev 2 if 3 front
+        // channels, surmixlev 2 if surround, dsurmod 2 if 2/0, lfeon 1.
+        let mut b = Bits { d: full, bit: 48 };
+        let acmod = b.u(3)? as u8;
+        let skip = [acmod & 1 != 0 && acmod != 1, acmod & 4 != 0, acmod == 2]
+            .iter()
+            .filter(|&&x| x)
+            .count();
+        b.u(2 * skip)?;
+        let lfeon = b.u(1)? == 1;
         Some(Ac3Header {
             eac3: false,
+            channels: ac3_channels(acmod, lfeon),
             sample_rate: [48000, 44100, 32000][fscod],
             frame_len: words * 2,
             samples: 1536,
@@ -484,12 +519,167 @@ pub(crate) fn ac3_header(h: &[u8]) -> Option<Ac3Header> {
         }
         Some(Ac3Header {
             eac3: true,
+            channels: ac3_channels((h[4] >> 1) & 7, h[4] & 1 != 0),
             sample_rate: rate,
             frame_len: words * 2,
             samples: 256 * blocks,
         })
     } else {
         None
+    }
+}
+
+/// Samples (48 kHz) in an Opus packet, from its TOC byte (RFC 6716 3.1:
+/// frame size by `config`, frame count by the code `c`, code 3's count
+/// byte).
+pub(crate) fn opus_packet_samples(p: &[u8]) -> Option<u32> {
+    let toc = *p.first()?;
+    let config = toc >> 3;
+    // Frame size in 1/10 ms... in 48 kHz samples.
+    let frame = match config {
+        0..=11 => [480, 960, 1920, 2880][usize::from(config % 4)],
+        12..=15 => [480, 960][usize::from(config % 2)],
+        _ => [120, 240, 480, 960][usize::from(config % 4)],
+    };
+    let count = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => u32::from(*p.get(1)? & 0x3f),
+    };
+    Some(frame * count)
+}
+
+/// What a Vorbis stream's headers say about packet lengths (Vorbis I spec
+/// 4.2.2 identification header `blocksize_0/1`, 4.2.4 setup header modes'
+/// `blockflag`), and the previous packet's block size: each audio packet
+/// yields (previous block size + its block size) / 4 samples (spec 1.3.2;
+/// the first counts the short block before it, as FFmpeg's vorbis_parser).
+#[derive(Debug, Clone)]
+pub(crate) struct VorbisDurations {
+    blocksize: [u32; 2],
+    /// `blockflag` of each mode.
+    modes: Vec<bool>,
+    prev: u32,
+}
+
+impl VorbisDurations {
+    /// From a Xiph-laced Matroska `CodecPrivate` (identification, comment,
+    /// setup header). The mode table is read backwards from the setup
+    /// header's end (its last fields are the modes, then the framing bit),
+    /// as FFmpeg's vorbis_parser finds it without decoding the codebooks:
+    /// going back, each mode is `mapping` (8 bits, < 64), `transformtype`
+    /// and `windowtype` (16 zero bits each), `blockflag`; before them
+    /// `vorbis_mode_count − 1` (6 bits). `None` if the headers do not parse
+    /// so.
+    pub fn new(private: &[u8]) -> Option<Self> {
+        let n = usize::from(*private.first()?) + 1;
+        if n != 3 {
+            return None;
+        }
+        let mut p = 1;
+        let mut sizes = [0usize; 2];
+        for size in &mut sizes {
+            loop {
+                let b = *private.get(p)?;
+                p += 1;
+                *size += usize::from(b);
+                if b != 255 {
+                    break;
+                }
+            }
+        }
+        let id = private.get(p..p.checked_add(sizes[0])?)?;
+        let setup = private.get(p + sizes[0] + sizes[1]..)?;
+        if id.len() < 30 || &id[..7] != b"\x01vorbis" || !setup.starts_with(b"\x05vorbis") {
+            return None;
+        }
+        let blocksize = [1u32 << (id[28] & 0x0f), 1u32 << (id[28] >> 4)];
+        if blocksize[0] < 64 || blocksize[1] > 8192 || blocksize[0] > blocksize[1] {
+            return None;
+        }
+        // Bit i of the packet (LSB first within bytes, as Vorbis packs).
+        let bit = |i: usize| (setup[i / 8] >> (i % 8)) & 1;
+        let total = setup.len() * 8;
+        // Backwards from the end: skip to the framing bit (the last 1).
+        let mut pos = total; // next bit read backwards is pos - 1
+        loop {
+            if pos <= 7 * 8 {
+                return None;
+            }
+            pos -= 1;
+            if bit(pos) == 1 {
+                break;
+            }
+        }
+        let framing = pos;
+        let back = |pos: &mut usize, n: usize| -> Option<u32> {
+            let mut v = 0u32;
+            for _ in 0..n {
+                if *pos <= 7 * 8 {
+                    return None;
+                }
+                *pos -= 1;
+                v = (v << 1) | u32::from(bit(*pos));
+            }
+            Some(v)
+        };
+        let (mut count, mut found) = (0usize, None);
+        while count < 64 {
+            let (Some(mapping), Some(tt), Some(wt), Some(_)) = (
+                back(&mut pos, 8),
+                back(&mut pos, 16),
+                back(&mut pos, 16),
+                back(&mut pos, 1),
+            ) else {
+                break;
+            };
+            if mapping > 63 || tt != 0 || wt != 0 {
+                break;
+            }
+            count += 1;
+            let mut peek = pos;
+            if back(&mut peek, 6).is_some_and(|c| c as usize + 1 == count) {
+                found = Some(count);
+            }
+        }
+        let count = found?;
+        let mut pos = framing;
+        let mut modes = vec![false; count];
+        for m in modes.iter_mut().rev() {
+            back(&mut pos, 40)?;
+            *m = back(&mut pos, 1)? == 1;
+        }
+        Some(VorbisDurations {
+            blocksize,
+            modes,
+            prev: blocksize[0],
+        })
+    }
+
+    /// Samples the audio packet `p` adds (`None` for a header packet or an
+    /// unknown mode), advancing the previous block size.
+    pub fn samples(&mut self, p: &[u8]) -> Option<u32> {
+        let b = *p.first()?;
+        if b & 1 != 0 {
+            return None;
+        }
+        // mode number: ilog(modes − 1) bits after the packet type bit.
+        let bits = usize::BITS - (self.modes.len().saturating_sub(1)).leading_zeros();
+        let mut mode = 0usize;
+        for k in 0..bits as usize {
+            let i = 1 + k;
+            let byte = *p.get(i / 8)?;
+            mode |= usize::from((byte >> (i % 8)) & 1) << k;
+        }
+        let cur = self.blocksize[usize::from(*self.modes.get(mode)?)];
+        let n = (self.prev + cur) / 4;
+        self.prev = cur;
+        Some(n)
+    }
+
+    /// Forgets the previous block (a seek).
+    pub fn reset(&mut self) {
+        self.prev = self.blocksize[0];
     }
 }
 
@@ -561,9 +751,28 @@ mod tests {
     }
 
     #[test]
+    fn opus_toc_durations() {
+        // config 31 (CELT 20 ms), code 0: 960; config 3 (SILK 60 ms), code 1:
+        // two frames; code 3 with 4 frames of config 16 (2.5 ms).
+        assert_eq!(opus_packet_samples(&[31 << 3]), Some(960));
+        assert_eq!(opus_packet_samples(&[(3 << 3) | 1]), Some(5760));
+        assert_eq!(opus_packet_samples(&[(16 << 3) | 3, 4]), Some(480));
+        assert_eq!(opus_packet_samples(&[(16 << 3) | 3]), None);
+    }
+
+    #[test]
     fn ac3_frame_length() {
-        // 48 kHz, frmsizecod 0x1e (448 kbit/s): 896 words.
-        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40]).unwrap();
-        assert_eq!((h.eac3, h.sample_rate, h.frame_len), (false, 48000, 1792));
+        // 48 kHz, frmsizecod 0x1e (448 kbit/s): 896 words; bsid 8, acmod 7
+        // (3/2: cmixlev, surmixlev), lfeon 1: 5.1.
+        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40, 0xe1, 0x40]).unwrap();
+        assert_eq!(
+            (h.eac3, h.sample_rate, h.frame_len, h.channels),
+            (false, 48000, 1792, 6)
+        );
+        // acmod 2 (2/0: dsurmod), lfeon 0
+        let h = ac3_header(&[0x0b, 0x77, 0, 0, 0x1e, 0x40, 0x40, 0x00]).unwrap();
+        assert_eq!(h.channels, 2);
+        // dac3: fscod 0, bsid 8, bsmod 0, acmod 1, lfeon 0 → mono
+        assert_eq!(dac3_channels(&[0x10, 0x08, 0x00], false), Some(1));
     }
 }

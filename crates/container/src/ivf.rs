@@ -308,6 +308,7 @@ impl Demuxer for IvfDemuxer {
             dts_ns: pts_ns,
             duration_ns: self.tracks[0].frame_duration_ns,
             byte_offset: offset + FRAME_HEADER_LEN,
+            discard_padding_ns: 0,
         }))
     }
 

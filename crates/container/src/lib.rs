@@ -1,7 +1,11 @@
 //! Demuxers: MP4 (incl. fragmented), Matroska/WebM, IVF, raw Annex-B
-//! elementary streams, and MPEG-2 video as elementary stream, program stream
-//! or transport stream. Everything here produces [`Packet`]s; nothing here knows
-//! codecs beyond the codec private data it carries, or devices.
+//! elementary streams, MPEG-2 video as elementary stream or program stream,
+//! and MPEG transport streams (MPEG-2, H.264 or HEVC video). Audio tracks of
+//! every container are named ([`AudioCodec`], [`AudioParams`], extradata in
+//! [`TrackInfo::codec_private`]) and their packets come interleaved with the
+//! video's in file order, on the same time axis. Everything here produces
+//! [`Packet`]s; nothing here knows codecs beyond the configuration records
+//! and frame headers it needs to cut and name a stream, or devices.
 
 #![forbid(unsafe_code)]
 
@@ -10,14 +14,13 @@ use std::path::{Path, PathBuf};
 use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
-// ADTS / AC-3 frame headers: used by the MPEG-TS / PS audio (next step).
-#[allow(dead_code)]
 mod audio;
 mod config;
 pub mod ivf;
 pub mod mkv;
 pub mod mp4;
 pub mod mpeg2es;
+pub mod mpegmux;
 pub mod mpegps;
 pub mod mpegts;
 pub mod mpegvideo;
@@ -126,8 +129,11 @@ pub struct AudioParams {
     /// samples; RFC 7845 4.2), whatever the container, and the decoder must
     /// not drop `pre_skip` again; for other codecs the MP4 audio edit list's
     /// `media_time` (ISO/IEC 14496-12 8.6.6, converted from the media
-    /// timescale) or Matroska's `CodecDelay` (ns → samples). 0 when the
-    /// container says nothing.
+    /// timescale). 0 when the container says nothing, and for non-Opus
+    /// Matroska tracks: their `CodecDelay` only moves the pts back and its
+    /// samples are played (at negative time), as FFmpeg 5.1's matroskadec
+    /// does (it keeps `CodecDelay` as `initial_padding`, which its decoders
+    /// do not drop).
     ///
     /// Time axis: a packet's `pts_ns` is the time of the first sample it
     /// decodes to *before* this drop (FFmpeg's convention: MP4 pts = dts −
@@ -229,7 +235,7 @@ pub fn display_geometry(
 }
 
 /// One coded access unit / frame of one track.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Packet {
     /// [`TrackInfo::id`] of the track this belongs to.
     pub track: u32,
@@ -245,6 +251,15 @@ pub struct Packet {
     pub keyframe: bool,
     /// Byte offset of the first byte of `data` in the file (for error messages).
     pub byte_offset: u64,
+    /// Audio to drop after decoding this packet, in ns: Matroska's
+    /// `DiscardPadding` (RFC 9559 §5.1.3.5.7) of the BlockGroup whose Block
+    /// this frame ends (the padding is at the Block's end; a laced Block's
+    /// earlier frames get 0). Positive: that much is dropped from the end of
+    /// the packet's decoded samples (encoder padding of the stream's last
+    /// packet); negative: from its start — as FFmpeg's `matroskadec.c` turns
+    /// it into `AV_PKT_DATA_SKIP_SAMPLES` (rounded to the nearest sample at
+    /// the track's rate). 0 for every other packet and container.
+    pub discard_padding_ns: i64,
 }
 
 impl<'a> From<&'a Packet> for CodedUnit<'a> {
@@ -439,6 +454,7 @@ mod send_tests {
         send::<super::ivf::IvfDemuxer>();
         send::<super::annexb::AnnexBDemuxer>();
         send::<super::mpeg2es::Mpeg2EsDemuxer>();
+        send::<super::mpegmux::MuxDemuxer>();
         send::<Box<dyn super::Demuxer + Send>>();
     }
 }

@@ -16,10 +16,18 @@
 //! * `frame_duration_ns` = the track's DefaultDuration.
 //! * Audio tracks: CodecID → [`AudioCodec`] (`A_AAC*`, `A_VORBIS`, `A_OPUS`,
 //!   `A_MPEG/L1..L3`, `A_FLAC`, `A_ALAC`, `A_PCM/*`, `A_AC3`, `A_EAC3`,
-//!   `A_DTS*`), [`AudioParams`] from the `Audio` element and `CodecDelay`,
-//!   CodecPrivate as the extradata. Their pts are moved back by `CodecDelay`
-//!   (as FFmpeg's matroskadec); the frames of a laced block after the first
-//!   get the block time + k × DefaultDuration, or no pts without one.
+//!   `A_DTS*`), [`AudioParams`] from the `Audio` element (and, for Opus, the
+//!   OpusHead), CodecPrivate as the extradata. Their pts are moved back by
+//!   `CodecDelay`, which is not otherwise dropped (as FFmpeg 5.1's
+//!   matroskadec); the frames of a laced block after the first
+//!   get the block time + k × DefaultDuration or, without one, the end of
+//!   the frame before (its length from its bytes: Vorbis block sizes from
+//!   the headers and the packet's mode, the Opus TOC, MPEG audio / AC-3
+//!   headers, AAC's 1024), else no pts.
+//! * `discard_padding_ns`: a BlockGroup's `DiscardPadding`, on the Block's
+//!   last frame. The crate does not hand it out, so we read it ourselves
+//!   (`DiscardScan`: the Cluster of the packet just demuxed, its
+//!   BlockGroups' children headers), as FFmpeg's matroskadec passes it on.
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   `TrackingReader`).
@@ -77,6 +85,13 @@ impl Read for TrackingReader {
         Ok(n)
     }
 }
+
+/// Bytes written over the file at an offset (see [`prescan`]).
+type Patch = (u64, Vec<u8>);
+
+/// A BlockGroup with a `DiscardPadding`: (Block payload start, Block end,
+/// DiscardPadding ns).
+type PaddedBlock = (u64, u64, i64);
 
 /// Matroska element IDs used by [`prescan`] (Matroska spec, RFC 9559 §5.1).
 const ID_EBML: u32 = 0x1A45_DFA3;
@@ -141,8 +156,11 @@ fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, 
 ///
 /// The scan walks top-level element headers only (and the children of
 /// unknown-size clusters); it stops at the first header it cannot read.
-fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
+/// It also returns where each Cluster's children are (start, end), for
+/// [`DiscardScan`].
+fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
     let mut patches = Vec::new();
+    let mut clusters = Vec::new();
     let encode = |v: u64, len: usize| -> Option<Vec<u8>> {
         if len == 0 || len > 8 || v >= (1u64 << (7 * len)) - 1 {
             return None;
@@ -151,11 +169,11 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
         Some(with_marker.to_be_bytes()[8 - len..].to_vec())
     };
     let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else {
-        return patches;
+        return (patches, clusters);
     };
     let mut pos = hl + size;
     let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else {
-        return patches;
+        return (patches, clusters);
     };
     let seg_data = pos + hl;
     let seg_end = match seg_size {
@@ -246,7 +264,12 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
                         patches.push((data - sl as u64, b));
                     }
                 }
+                clusters.push((data, end));
                 pos = end;
+            }
+            (ID_CLUSTER, Some(size)) => {
+                pos = data.saturating_add(size);
+                clusters.push((data, pos.min(seg_end)));
             }
             (_, Some(size)) => pos = data.saturating_add(size),
             (_, None) => break,
@@ -265,7 +288,100 @@ fn prescan(f: &File, file_size: u64) -> Vec<(u64, Vec<u8>)> {
             patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
         }
     }
-    patches
+    (patches, clusters)
+}
+
+const ID_BLOCKGROUP: u32 = 0xA0;
+const ID_BLOCK: u32 = 0xA1;
+const ID_DISCARDPADDING: u32 = 0x75A2;
+
+/// Matroska `DiscardPadding` (RFC 9559 §5.1.3.5.7, a BlockGroup child: ns
+/// of padding in the Block to drop after decoding), read by us because
+/// `matroska-demuxer` 0.8.1 parses the element but does not hand it out
+/// (its `Frame` has no such field). Lazily, one Cluster at a time: the
+/// Cluster holding the packet just demuxed (the crate has just read those
+/// pages), its BlockGroups' children walked for `Block` and
+/// `DiscardPadding`; headers only, bounded by the Cluster's size.
+struct DiscardScan {
+    file: File,
+    len: u64,
+    /// (children start, end) of each Cluster, from [`prescan`], in file order.
+    clusters: Vec<(u64, u64)>,
+    /// The Cluster scanned last (index) and its BlockGroups with a
+    /// DiscardPadding: (Block payload start, Block end, DiscardPadding ns).
+    cached: Option<(usize, Vec<PaddedBlock>)>,
+}
+
+impl DiscardScan {
+    /// The `DiscardPadding` in ns of the Block whose payload ends with the
+    /// frame at `offset` of `len` bytes (the Block's last frame: the padding
+    /// is at the Block's end), 0 if none.
+    fn padding_ns(&mut self, offset: u64, len: usize) -> i64 {
+        if offset == 0 || self.clusters.is_empty() {
+            return 0;
+        }
+        let i = self.clusters.partition_point(|c| c.0 <= offset);
+        let Some(i) = i.checked_sub(1) else {
+            return 0;
+        };
+        if offset >= self.clusters[i].1 {
+            return 0;
+        }
+        if self.cached.as_ref().is_none_or(|c| c.0 != i) {
+            self.cached = Some((i, self.scan_cluster(self.clusters[i])));
+        }
+        let end = offset.saturating_add(len as u64);
+        self.cached
+            .as_ref()
+            .and_then(|c| c.1.iter().find(|b| b.0 <= offset && b.1 == end))
+            .map_or(0, |b| b.2)
+    }
+
+    fn scan_cluster(&self, (start, end): (u64, u64)) -> Vec<PaddedBlock> {
+        use std::os::unix::fs::FileExt;
+        let mut out = Vec::new();
+        let end = end.min(self.len);
+        let mut p = start;
+        while p < end {
+            let Some((id, Some(size), _, hl)) = ebml_header(&self.file, p, self.len) else {
+                break;
+            };
+            let data = p + hl;
+            let next = data.saturating_add(size).min(end);
+            if id == ID_BLOCKGROUP {
+                let (mut block, mut padding) = (None, None);
+                let mut q = data;
+                while q < next {
+                    let Some((cid, Some(csize), _, chl)) = ebml_header(&self.file, q, self.len)
+                    else {
+                        break;
+                    };
+                    let cdata = q + chl;
+                    let cend = cdata.saturating_add(csize);
+                    if cid == ID_BLOCK {
+                        block = Some((cdata, cend));
+                    } else if cid == ID_DISCARDPADDING && (1..=8).contains(&csize) {
+                        let mut v = [0u8; 8];
+                        let n = csize as usize;
+                        if self.file.read_exact_at(&mut v[..n], cdata).is_ok() {
+                            // EBML signed integer: big-endian two's complement.
+                            let raw = v[..n].iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+                            let shift = 64 - 8 * n as u32;
+                            padding = Some(((raw << shift) as i64) >> shift);
+                        }
+                    }
+                    q = cend;
+                }
+                if let (Some((b0, b1)), Some(pad)) = (block, padding) {
+                    if pad != 0 {
+                        out.push((b0, b1, pad));
+                    }
+                }
+            }
+            p = next;
+        }
+        out
+    }
 }
 
 impl Seek for TrackingReader {
@@ -303,8 +419,13 @@ pub struct MkvDemuxer {
     /// from its block timestamps.
     codec_delay_ns: Vec<(u32, i64)>,
     /// The last audio frame given: (track, block timestamp, frames of that
-    /// block so far), to tell the frames of one laced block apart.
-    lace: Option<(u32, u64, u32)>,
+    /// block so far, the frame's end in ns before `CodecDelay` if known), to
+    /// tell the frames of one laced block apart and place them.
+    lace: Option<(u32, u64, u32, Option<i64>)>,
+    /// Per audio track: how long its frames are, from their bytes.
+    timers: Vec<(u32, FrameTimer)>,
+    /// BlockGroups' `DiscardPadding`, which the crate does not give.
+    discard: DiscardScan,
     frame: Frame,
     done: bool,
     /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
@@ -327,13 +448,21 @@ impl ReadLog {
     }
 }
 
-fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
+fn open_file(
+    path: &Path,
+) -> Result<(MatroskaFile<TrackingReader>, ReadLog, DiscardScan), ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
     let file_size = file
         .metadata()
         .map_err(|e| ContainerError::io(path, e))?
         .len();
-    let patches = prescan(&file, file_size);
+    let (patches, clusters) = prescan(&file, file_size);
+    let discard = DiscardScan {
+        file: file.try_clone().map_err(|e| ContainerError::io(path, e))?,
+        len: file_size,
+        clusters,
+        cached: None,
+    };
     let log = ReadLog::default();
     let reader = TrackingReader {
         inner: BufReader::new(file),
@@ -351,7 +480,7 @@ fn open_file(path: &Path) -> Result<(MatroskaFile<TrackingReader>, ReadLog), Con
             format!("cannot read the Matroska header: {e}"),
         )
     })?;
-    Ok((mkv, log))
+    Ok((mkv, log, discard))
 }
 
 /// Runs a crate call, turning a panic inside it (the crate has `expect`s
@@ -438,17 +567,53 @@ fn aac_config_from_id(id: &str, rate: u32, channels: u16) -> Option<Vec<u8>> {
     )
 }
 
+/// How an audio track's frame length is found from its bytes (to place the
+/// frames of a laced block).
+#[derive(Debug, Clone)]
+enum FrameTimer {
+    /// Vorbis: block sizes from the headers and the packet's mode; the rate.
+    Vorbis(audio::VorbisDurations, u32),
+    /// Opus: the TOC byte (48 kHz).
+    Opus,
+    /// MPEG audio: the frame header.
+    Mpa,
+    /// AC-3 / E-AC-3: the sync frame header.
+    Ac3,
+    /// A fixed number of samples at a rate (AAC: 1024).
+    Fixed(u32, u32),
+    Unknown,
+}
+
+impl FrameTimer {
+    fn for_track(c: &AudioCodec, private: &CodecPrivate, a: &AudioParams) -> Self {
+        match (c, private) {
+            (AudioCodec::Vorbis, CodecPrivate::Raw(p)) => audio::VorbisDurations::new(p)
+                .map_or(FrameTimer::Unknown, |v| {
+                    FrameTimer::Vorbis(v, a.sample_rate)
+                }),
+            (AudioCodec::Opus, _) => FrameTimer::Opus,
+            (AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3, _) => FrameTimer::Mpa,
+            (AudioCodec::Ac3 | AudioCodec::Eac3, _) => FrameTimer::Ac3,
+            (AudioCodec::Aac, _) => FrameTimer::Fixed(1024, a.sample_rate),
+            _ => FrameTimer::Unknown,
+        }
+    }
+}
+
 /// An audio track's codec (PCM with its `BitDepth`), extradata and
 /// [`AudioParams`]: rate and channels from the `Audio` element
 /// (`SamplingFrequency`, `Channels`; the OpusHead's channels for Opus),
-/// `skip_samples` from `CodecDelay` (ns → samples at the rate) or, for
-/// Opus, the OpusHead's `pre_skip` (see [`AudioParams::skip_samples`]).
+/// `skip_samples` the OpusHead's `pre_skip` for Opus, else 0 (see
+/// [`AudioParams::skip_samples`]): `CodecDelay` only moves the track's pts
+/// back, as FFmpeg 5.1's `matroskadec.c` does for every codec (it stores
+/// `CodecDelay` as `codecpar->initial_padding`, which no decoder drops, and
+/// subtracts `codec_delay_in_track_tb` from the block times; an Opus
+/// decoder drops the OpusHead's `pre_skip` itself).
 fn audio_track(
     id: &str,
     codec: AudioCodec,
     private: CodecPrivate,
     a: Option<&matroska_demuxer::Audio>,
-    codec_delay_ns: Option<u64>,
 ) -> (AudioCodec, CodecPrivate, AudioParams) {
     let mut rate = a
         .map(|a| a.sampling_frequency())
@@ -460,9 +625,7 @@ fn audio_track(
         .map_or(0, |b| u16::try_from(b.get()).unwrap_or(0));
     let mut codec = codec;
     let mut private = private;
-    let mut skip_samples = codec_delay_ns.map_or(0, |d| {
-        (u128::from(d) * u128::from(rate) / 1_000_000_000).min(u128::from(u32::MAX)) as u32
-    });
+    let mut skip_samples = 0;
     match (&mut codec, &private) {
         (AudioCodec::Pcm(f), _) => {
             f.bits = bits;
@@ -561,10 +724,11 @@ impl MkvDemuxer {
     /// header / Segment / Tracks can't be parsed (offset 0: the crate does not
     /// say where) or an AVC/HEVC CodecPrivate is malformed.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        let (mkv, log) = open_file(path)?;
+        let (mkv, log, discard) = open_file(path)?;
         let timestamp_scale = mkv.info().timestamp_scale().get();
         let mut tracks = Vec::new();
         let mut codec_delay_ns = Vec::new();
+        let mut timers = Vec::new();
         for t in mkv.tracks() {
             let video = t.track_type() == TrackType::Video;
             let codec = codec_id(t.codec_id(), video);
@@ -601,14 +765,16 @@ impl MkvDemuxer {
             let (pixel_aspect, crop) = t.video().map(video_geometry).unwrap_or((None, None));
             let (codec, private, audio, delay_ns) = match codec {
                 TrackCodec::Audio(c) => {
-                    let (c, private, params) =
-                        audio_track(t.codec_id(), c, private, t.audio(), t.codec_delay());
+                    let (c, private, params) = audio_track(t.codec_id(), c, private, t.audio());
                     let delay = i64::try_from(t.codec_delay().unwrap_or(0)).unwrap_or(0);
                     (TrackCodec::Audio(c), private, Some(params), delay)
                 }
                 c => (c, private, None, 0),
             };
             codec_delay_ns.push((id, delay_ns));
+            if let (TrackCodec::Audio(c), Some(a)) = (&codec, &audio) {
+                timers.push((id, FrameTimer::for_track(c, &private, a)));
+            }
             let duration_ns = mkv
                 .info()
                 .duration()
@@ -635,6 +801,8 @@ impl MkvDemuxer {
             timestamp_scale,
             tracks,
             codec_delay_ns,
+            timers,
+            discard,
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -644,6 +812,27 @@ impl MkvDemuxer {
 
     fn ts_ns(&self, ts: u64) -> i64 {
         (u128::from(ts) * u128::from(self.timestamp_scale)).min(i64::MAX as u128) as i64
+    }
+
+    /// How long audio frame `data` of `track` plays, in ns, if its codec
+    /// tells from its bytes.
+    fn frame_samples_ns(timers: &mut [(u32, FrameTimer)], track: u32, data: &[u8]) -> Option<i64> {
+        let (_, t) = timers.iter_mut().find(|t| t.0 == track)?;
+        let (samples, rate) = match t {
+            FrameTimer::Vorbis(v, rate) => (v.samples(data)?, *rate),
+            FrameTimer::Opus => (audio::opus_packet_samples(data)?, 48000),
+            FrameTimer::Mpa => {
+                let h = audio::mpa_header(data)?;
+                (h.samples, h.sample_rate)
+            }
+            FrameTimer::Ac3 => {
+                let h = audio::ac3_header(data)?;
+                (h.samples, h.sample_rate)
+            }
+            FrameTimer::Fixed(n, rate) => (*n, *rate),
+            FrameTimer::Unknown => return None,
+        };
+        (rate > 0).then(|| i64::from(samples) * 1_000_000_000 / i64::from(rate))
     }
 
     /// The file offset of the last read that asked for exactly `len` bytes.
@@ -695,23 +884,32 @@ impl MkvDemuxer {
             self.data_offset(f.data.len())
         };
         let mut pts_ns = Some(self.ts_ns(f.timestamp));
+        let mut discard_padding_ns = 0;
         if info.is_some_and(|t| t.audio.is_some()) {
+            discard_padding_ns = self.discard.padding_ns(byte_offset, f.data.len());
             // The crate gives every frame of a laced block the block's
             // timestamp: frame k of the lace plays k DefaultDurations later
-            // (FFmpeg's matroska_parse_block: block duration / laces); with
-            // no DefaultDuration its time is unknown (FFmpeg: AV_NOPTS_VALUE).
-            let k = match self.lace {
-                Some((t, ts, n)) if t == track && ts == f.timestamp => n,
-                _ => 0,
+            // (FFmpeg's matroska_parse_block: block duration / laces), or,
+            // without DefaultDuration, when the frame before it ends (its
+            // samples from its own bytes: FFmpeg's parsers); unknown if
+            // neither says (FFmpeg: AV_NOPTS_VALUE).
+            let samples_ns = Self::frame_samples_ns(&mut self.timers, track, &f.data);
+            let prev = match self.lace {
+                Some((t, ts, n, end)) if t == track && ts == f.timestamp => Some((n, end)),
+                _ => None,
             };
-            self.lace = Some((track, f.timestamp, k + 1));
+            let k = prev.map_or(0, |p| p.0);
             if k > 0 {
-                pts_ns = info
-                    .and_then(|t| t.frame_duration_ns)
-                    .and_then(|d| i64::try_from(d).ok())
-                    .and_then(|d| d.checked_mul(i64::from(k)))
-                    .and_then(|d| pts_ns?.checked_add(d));
+                pts_ns = match info.and_then(|t| t.frame_duration_ns) {
+                    Some(d) => i64::try_from(d)
+                        .ok()
+                        .and_then(|d| d.checked_mul(i64::from(k)))
+                        .and_then(|d| pts_ns?.checked_add(d)),
+                    None => prev.and_then(|p| p.1),
+                };
             }
+            let end = pts_ns.zip(samples_ns).map(|(p, d)| p.saturating_add(d));
+            self.lace = Some((track, f.timestamp, k + 1, end));
             // CodecDelay moves the track's timestamps back (FFmpeg's
             // matroska_parse_block: `- codec_delay_in_track_tb`).
             let delay = self
@@ -729,12 +927,13 @@ impl MkvDemuxer {
             duration_ns,
             keyframe,
             byte_offset,
+            discard_padding_ns,
         }))
     }
 
     /// One pass over the whole file: (track, block timestamp, keyframe) per frame.
     fn build_index(&self) -> Result<Vec<(u32, u64, bool)>, ContainerError> {
-        let (mkv, log) = open_file(&self.path)?;
+        let (mkv, log, discard) = open_file(&self.path)?;
         let mut other = MkvDemuxer {
             path: self.path.clone(),
             mkv,
@@ -742,6 +941,8 @@ impl MkvDemuxer {
             timestamp_scale: self.timestamp_scale,
             tracks: self.tracks.clone(),
             codec_delay_ns: self.codec_delay_ns.clone(),
+            timers: self.timers.clone(),
+            discard,
             lace: None,
             frame: Frame::default(),
             done: false,
@@ -795,16 +996,51 @@ impl Demuxer for MkvDemuxer {
             self.done = true;
             return Ok(());
         };
-        let (mkv, log) = open_file(&self.path)?;
+        let (mkv, log, _) = open_file(&self.path)?;
         self.mkv = mkv;
         self.log = log;
         self.done = false;
         self.lace = None;
+        for (_, t) in &mut self.timers {
+            if let FrameTimer::Vorbis(v, _) = t {
+                v.reset();
+            }
+        }
         for _ in 0..skip {
             if self.next_frame()?.is_none() {
                 break;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod audio_tests {
+    use super::*;
+
+    #[test]
+    fn codec_ids_and_old_aac_ids() {
+        assert_eq!(audio_codec_id("A_AAC"), AudioCodec::Aac);
+        assert_eq!(audio_codec_id("A_MPEG/L2"), AudioCodec::Mp2);
+        assert_eq!(audio_codec_id("A_DTS/EXPRESS"), AudioCodec::Dts);
+        assert_eq!(
+            audio_codec_id("A_TRUEHD"),
+            AudioCodec::Other("A_TRUEHD".into())
+        );
+        // LC, 44.1 kHz (index 4), stereo: 00010 0100 0010 000
+        assert_eq!(
+            aac_config_from_id("A_AAC/MPEG4/LC", 44100, 2),
+            Some(vec![0x12, 0x10])
+        );
+        assert_eq!(aac_config_from_id("A_AAC/MPEG2/LC", 44000, 2), None);
+        let (c, _, params) = audio_track(
+            "A_PCM/INT/LIT",
+            audio_codec_id("A_PCM/INT/LIT"),
+            CodecPrivate::None,
+            None,
+        );
+        assert!(matches!(c, AudioCodec::Pcm(f) if !f.big_endian && !f.float));
+        assert_eq!(params, AudioParams::default());
     }
 }

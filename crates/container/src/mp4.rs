@@ -790,6 +790,7 @@ impl Mp4Demuxer {
             duration_ns: Some(to_ns(i128::from(s.duration)) as u64),
             keyframe: s.sync,
             byte_offset: s.offset,
+            discard_padding_ns: 0,
         })
     }
 }
@@ -1037,7 +1038,20 @@ fn parse_audio_entry(f: [u8; 4], d: &[u8], off: u64) -> AudioEntry {
     let mut bits = be16(18);
     let mut rate = u32::from_be_bytes([h[24], h[25], h[26], h[27]]) >> 16;
     let mut lpcm_flags = 0u32;
+    // A box header that fits what is left and has a printable type.
+    let box_at = |at: usize| -> bool {
+        d.get(at..at + 8).is_some_and(|h| {
+            let size = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+            size >= 8 && size <= d.len() - at && h[4..8].iter().all(|b| b.is_ascii_graphic())
+        })
+    };
     let children_at = match version {
+        // QuickTime sound description v1: 16 more bytes (samplesPerPacket,
+        // bytesPerPacket, bytesPerFrame, bytesPerSample). ISO/IEC 14496-12's
+        // AudioSampleEntryV1 also says version 1 but adds nothing (its rate
+        // is in an `srat` box): FFmpeg tells them apart by the brand; here
+        // the boxes that follow do.
+        1 if !box_at(28 + 16) && box_at(28) => 28,
         1 => 28 + 16,
         2 => {
             // sizeOfStructOnly 4, audioSampleRate f64, numAudioChannels 4,
@@ -1130,6 +1144,11 @@ fn parse_audio_entry(f: [u8; 4], d: &[u8], off: u64) -> AudioEntry {
                 pcmc = Some((p[4] & 1 != 0, u16::from(p[5])));
             }
             b"enda" if p.len() >= 2 => little_endian = p[1] & 1 != 0,
+            b"dac3" | b"dec3" => {
+                if let Some(c) = audio::dac3_channels(p, &typ == b"dec3") {
+                    e.channels = c;
+                }
+            }
             _ => {}
         }
     }
@@ -1297,6 +1316,16 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
         ));
     }
     let mut samples = Vec::with_capacity(count);
+    // Uncompressed audio stores one PCM frame per sample: those are handed
+    // out a chunk at a time, at most 1024 frames per packet, as FFmpeg's
+    // mov_build_index does (a packet per PCM frame would be absurd).
+    let pcm_frames = t
+        .audio
+        .as_ref()
+        .is_some_and(|a| matches!(a.codec, AudioCodec::Pcm(_)))
+        && t.stsz_const > 0
+        && t.stts.iter().all(|e| e.1 == 1);
+    let mut chunk_starts: Vec<usize> = Vec::new();
     // stsc + chunk offsets → sample offsets.
     let mut si = 0usize;
     'chunks: for (ci, &chunk_off) in t.chunks.iter().enumerate() {
@@ -1306,6 +1335,9 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
             Some(e) => e.1,
             None => break,
         };
+        if pcm_frames {
+            chunk_starts.push(samples.len());
+        }
         let mut off = chunk_off;
         for _ in 0..per_chunk {
             if si >= count {
@@ -1379,8 +1411,32 @@ fn expand_sample_table(t: &mut Trak, file_size: u64) -> R<()> {
             }
         }
     }
+    if pcm_frames {
+        samples = group_pcm_frames(&samples, &chunk_starts);
+    }
     t.samples = samples;
     Ok(())
+}
+
+/// Merges PCM frames (one per sample) into packets of at most 1024 frames,
+/// never across a chunk (`chunk_starts`: index of each chunk's first sample).
+fn group_pcm_frames(samples: &[Sample], chunk_starts: &[usize]) -> Vec<Sample> {
+    let mut out = Vec::with_capacity(samples.len() / 1024 + chunk_starts.len() + 1);
+    for (k, &start) in chunk_starts.iter().enumerate() {
+        let end = chunk_starts.get(k + 1).copied().unwrap_or(samples.len());
+        for group in samples[start.min(end)..end].chunks(1024) {
+            let first = group[0];
+            out.push(Sample {
+                size: group.iter().map(|s| s.size).fold(0u32, u32::saturating_add),
+                duration: group
+                    .iter()
+                    .map(|s| s.duration)
+                    .fold(0u32, u32::saturating_add),
+                ..first
+            });
+        }
+    }
+    out
 }
 
 impl Demuxer for Mp4Demuxer {

@@ -46,6 +46,21 @@ pub fn probe(head: &[u8]) -> bool {
 }
 
 impl Mpeg2EsDemuxer {
+    /// Offset in the elementary stream of each packet's first byte, in order.
+    pub(crate) fn entry_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.entries.iter().map(|e| e.start)
+    }
+
+    /// Index of the packet [`Demuxer::next_packet`] gives next.
+    pub(crate) fn next_index(&self) -> usize {
+        self.next
+    }
+
+    /// Makes packet `i` the next one (past the end: none is left).
+    pub(crate) fn set_next(&mut self, i: usize) {
+        self.next = i.min(self.entries.len());
+    }
+
     /// Reads and indexes `path`.
     ///
     /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] when
@@ -411,6 +426,7 @@ impl Demuxer for Mpeg2EsDemuxer {
             duration_ns: self.tracks[0].frame_duration_ns,
             keyframe: e.keyframe,
             byte_offset: e.start as u64,
+            discard_padding_ns: 0,
         }))
     }
 

@@ -2,7 +2,9 @@
 //! MPEG-1 systems ISO/IEC 11172-1): the first MPEG video stream
 //! (`stream_id` 0xE0) is gathered from its PES packets and split into
 //! frames by [`super::mpeg2es`] (same packets, timing and keyframes as an
-//! elementary stream; PES PTS/DTS are not used).
+//! elementary stream); the audio streams (MPEG audio 0xC0–0xDF, AC-3 in
+//! private stream 1) are cut into frames with their PES PTS put on the
+//! video's time axis ([`super::mpegmux`]).
 //!
 //! Pack headers (`00 00 01 BA`, MPEG-2 14 bytes + `pack_stuffing_length`,
 //! MPEG-1 12 bytes), the program end code (`00 00 01 B9`) and every other
@@ -10,14 +12,16 @@
 //! garbage between packets is skipped to the next start code. A packet
 //! running past the end of the file ends the stream (truncated file).
 //!
-//! `byte_offset` of a packet is its offset in the gathered video elementary
-//! stream, not in the file. The file is read whole, up to
+//! `byte_offset` of a video packet is its offset in the gathered video
+//! elementary stream, not in the file; of an audio packet, the file offset
+//! of the PES packet its frame starts in. The file is read whole, up to
 //! [`super::mpeg2es::MAX_FILE_BYTES`].
 
 use std::path::Path;
 
-use super::mpeg2es::{Mpeg2EsDemuxer, MAX_FILE_BYTES};
-use super::ContainerError;
+use super::mpeg2es::MAX_FILE_BYTES;
+use super::mpegmux::{pes_header, AudioEs, AudioKind, Gathered, Mark, MuxDemuxer, Unwrapper};
+use super::{CodecKind, ContainerError};
 
 /// Whether `head` starts with a pack header.
 pub fn probe(head: &[u8]) -> bool {
@@ -26,7 +30,22 @@ pub fn probe(head: &[u8]) -> bool {
 
 /// The payload of every PES packet of `stream_id` 0xE0, concatenated.
 pub fn video_elementary_stream(data: &[u8]) -> Vec<u8> {
-    let mut es = Vec::new();
+    gather(data).video_es
+}
+
+/// The video ES (`stream_id` 0xE0) and the audio streams (`stream_id`
+/// 0xC0–0xDF MPEG audio; private stream 1 (0xBD) sub-streams 0x80–0x87
+/// AC-3, the DVD-Video layout: sub-stream id, frame count and a 2-byte
+/// first access unit pointer before the frames) with their PES PTS and
+/// file offsets.
+pub(crate) fn gather(data: &[u8]) -> Gathered {
+    let mut g = Gathered {
+        video_codec: CodecKind::Mpeg2,
+        video_es: Vec::new(),
+        video_marks: Vec::new(),
+        audio: Vec::new(),
+    };
+    let mut clock = Unwrapper::default();
     let mut i = 0;
     while i + 4 <= data.len() {
         if !(data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) || data[i + 3] < 0xB9 {
@@ -51,49 +70,62 @@ pub fn video_elementary_stream(data: &[u8]) -> Vec<u8> {
                 }
                 let len = u16::from_be_bytes([data[i + 4], data[i + 5]]) as usize;
                 let end = (i + 6 + len).min(data.len());
-                if id == 0xE0 {
-                    if let Some(p) = pes_payload_start(&data[i + 6..end]) {
-                        es.extend_from_slice(&data[i + 6 + p..end]);
-                    }
-                }
+                let pes = &data[i..end];
+                let at = i as u64;
                 i = end;
+                let wanted = id == 0xE0 || (0xC0..=0xDF).contains(&id) || id == 0xBD;
+                if !wanted {
+                    continue;
+                }
+                let Some((p, pts, dts)) = pes_header(pes) else {
+                    continue;
+                };
+                let pts = pts.map(|t| clock.unwrap(t));
+                let dts = dts.map(|t| clock.unwrap(t));
+                let payload = &pes[p..];
+                if id == 0xE0 {
+                    g.video_marks.push(Mark {
+                        es_pos: g.video_es.len(),
+                        pts,
+                        dts,
+                        file_offset: at,
+                    });
+                    g.video_es.extend_from_slice(payload);
+                    continue;
+                }
+                let (sid, kind, payload) = if id == 0xBD {
+                    match payload.first() {
+                        Some(&s @ 0x80..=0x87) if payload.len() >= 4 => {
+                            (u32::from(s), AudioKind::Ac3, &payload[4..])
+                        }
+                        _ => continue,
+                    }
+                } else {
+                    (u32::from(id), AudioKind::Mpa, payload)
+                };
+                let idx = match g.audio.iter().position(|a| a.id == sid) {
+                    Some(k) => k,
+                    None => {
+                        g.audio.push(AudioEs::new(sid, kind));
+                        g.audio.len() - 1
+                    }
+                };
+                g.audio[idx].push(payload, pts, at);
             }
         }
     }
-    es
+    g
 }
 
-/// Offset of the payload inside a PES packet body (after the 6-byte
-/// start + length): MPEG-2 (`10` marker, `PES_header_data_length`) or
-/// MPEG-1 (stuffing, STD buffer, PTS/DTS forms).
-fn pes_payload_start(b: &[u8]) -> Option<usize> {
-    let first = *b.first()?;
-    if first & 0xC0 == 0x80 {
-        return Some(3 + *b.get(2)? as usize).filter(|&p| p <= b.len());
-    }
-    let mut p = 0;
-    while *b.get(p)? == 0xFF && p < 16 {
-        p += 1;
-    }
-    if b.get(p)? & 0xC0 == 0x40 {
-        p += 2;
-    }
-    let c = *b.get(p)?;
-    p += match c & 0xF0 {
-        0x20 => 5,
-        0x30 => 10,
-        _ if c == 0x0F => 1,
-        _ => return None,
-    };
-    (p <= b.len()).then_some(p)
-}
-
-/// Opens a program stream: its video as an [`Mpeg2EsDemuxer`].
+/// Opens a program stream: its MPEG video (track 1, split by
+/// [`super::mpeg2es`]) and audio tracks (track id = `stream_id`, or the
+/// private stream 1 sub-stream id), packets in file order
+/// ([`MuxDemuxer`]).
 ///
 /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] when
 /// larger than [`MAX_FILE_BYTES`]; [`ContainerError::Corrupt`] when it holds
 /// no MPEG video sequence header.
-pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
+pub fn open(path: &Path) -> Result<MuxDemuxer, ContainerError> {
     let meta = std::fs::metadata(path).map_err(|e| ContainerError::io(path, e))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(ContainerError::Unsupported {
@@ -105,8 +137,7 @@ pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
         });
     }
     let data = std::fs::read(path).map_err(|e| ContainerError::io(path, e))?;
-    let es = video_elementary_stream(&data);
-    Mpeg2EsDemuxer::from_bytes(path, es)
+    MuxDemuxer::new(path, gather(&data))
 }
 
 #[cfg(test)]

@@ -1,8 +1,15 @@
 //! MPEG transport streams (`.ts`, `.m2ts` without the 4-byte prefix;
-//! ISO/IEC 13818-1 2.4): the first MPEG video elementary stream of the first
-//! program is gathered from its PES packets and split into frames by
-//! [`super::mpeg2es`] (same packets, timing and keyframes as an elementary
-//! stream; PES PTS/DTS are not used) — the same way [`super::mpegps`] does.
+//! ISO/IEC 13818-1 2.4): the first video elementary stream of the first
+//! program (`stream_type` 0x02 MPEG-2, 0x1B H.264, 0x24 HEVC, else 0x01
+//! MPEG-1) is gathered from its PES packets; MPEG video is split into frames
+//! by [`super::mpeg2es`] (same packets, timing and keyframes as an
+//! elementary stream) — the same way [`super::mpegps`] does —, H.264 / HEVC
+//! into access units by [`super::annexb`] (Annex-B bytes, keyframe = IDR /
+//! IRAP, `CodecPrivate::None`) timed by their PES PTS / DTS; the program's audio
+//! streams (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11 LATM,
+//! 0x81 AC-3, 0x87 E-AC-3; track id = PID) are cut into frames, their PES
+//! PTS put on the video's time axis ([`super::mpegmux`]), and all packets
+//! come in file order.
 //!
 //! * Transport packets (2.4.3.2): 188 bytes starting with the sync byte
 //!   0x47. On lost sync the next offset where 0x47 repeats 188 bytes later
@@ -10,13 +17,14 @@
 //!   `adaptation_field_control` 0 (reserved) or with an
 //!   `adaptation_field_length` running past the packet are dropped.
 //! * `continuity_counter` (2.4.3.3): a gap on the video PID means lost
-//!   data; it is counted and logged, and gathering goes on (the MPEG-2
+//!   data (on an audio PID it is logged; the frame splitter resyncs); it is counted and logged, and gathering goes on (the MPEG-2
 //!   frame splitter resumes at the next picture). A repeated counter (a
 //!   duplicate packet) is dropped.
 //! * PSI (2.4.4): the program association table (PID 0) gives the first
 //!   program's `program_map_PID`; its TS program map section gives the first
-//!   elementary stream of `stream_type` 0x02 (ITU-T H.262 / MPEG-2 video)
-//!   or, if none, 0x01 (MPEG-1 video, which the MPEG-2 codec refuses).
+//!   elementary stream of `stream_type` 0x02 (ITU-T H.262 / MPEG-2 video),
+//!   0x1B (H.264) or 0x24 (HEVC) or, if none, 0x01 (MPEG-1 video, which the
+//!   MPEG-2 codec refuses), and the audio streams.
 //!   Sections must fit in the packet after `pointer_field` and pass their
 //!   CRC_32; others are ignored.
 //! * PES (2.4.3.6): the payloads of the video PID from one
@@ -24,14 +32,16 @@
 //!   header (9 bytes + `PES_header_data_length`) is stripped and the rest
 //!   (up to `PES_packet_length` when non-zero) appended.
 //!
-//! `byte_offset` of a packet is its offset in the gathered video elementary
-//! stream, not in the file. The file is read whole, up to
+//! `byte_offset` of a video packet is its offset in the gathered video
+//! elementary stream, not in the file; of an audio packet, the file offset
+//! of the TS packet starting the PES its frame starts in. The file is read whole, up to
 //! [`super::mpeg2es::MAX_FILE_BYTES`].
 
 use std::path::Path;
 
-use super::mpeg2es::{Mpeg2EsDemuxer, MAX_FILE_BYTES};
-use super::ContainerError;
+use super::mpeg2es::MAX_FILE_BYTES;
+use super::mpegmux::{pes_header, AudioEs, AudioKind, Gathered, Mark, MuxDemuxer, Unwrapper};
+use super::{CodecKind, ContainerError};
 
 /// Transport packet size in bytes (ISO/IEC 13818-1 2.4.3.2).
 pub const PACKET_SIZE: usize = 188;
@@ -133,28 +143,6 @@ fn pmt_streams(s: &[u8]) -> Vec<(u8, u16)> {
     out
 }
 
-/// Appends the payload of a complete PES packet `pes` to `es`.
-fn flush_pes(pes: &[u8], es: &mut Vec<u8>) {
-    if pes.len() < 9 || !pes.starts_with(&[0, 0, 1]) {
-        return;
-    }
-    let len = u16::from_be_bytes([pes[4], pes[5]]) as usize;
-    let end = if len == 0 {
-        pes.len()
-    } else {
-        (6 + len).min(pes.len())
-    };
-    let start = if pes[6] & 0xC0 == 0x80 {
-        9 + pes[8] as usize
-    } else {
-        // No MPEG-2 PES header extension (e.g. padding-like stream ids).
-        6
-    };
-    if start < end {
-        es.extend_from_slice(&pes[start..end]);
-    }
-}
-
 /// Offset of the next packet at or after `from`: the first offset holding
 /// the sync byte with another sync byte 188 bytes later (or the end of the
 /// file right after the packet); `from` itself when it qualifies.
@@ -171,19 +159,99 @@ fn resync(data: &[u8], from: usize) -> Option<usize> {
 /// stream held in `data`.
 ///
 /// Errors ([`TsError`], with the byte offset in `data`): no sync byte at all,
-/// no PAT, no PMT for the first program, or no MPEG-1/2 video stream in it
+/// no PAT, no PMT for the first program, or no MPEG-1/2, H.264 or HEVC video stream in it
 /// (`unsupported`).
 pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
+    gather(data).map(|(mut v, g)| {
+        v.es = g.video_es;
+        v
+    })
+}
+
+/// The audio kind of a PMT `stream_type` (13818-1 Table 2-34; 0x81 / 0x87
+/// AC-3 / E-AC-3 as ATSC A/53 and FFmpeg's mpegts.c map them).
+fn audio_kind(stream_type: u8) -> Option<AudioKind> {
+    match stream_type {
+        0x03 | 0x04 => Some(AudioKind::Mpa),
+        0x0F => Some(AudioKind::Adts),
+        0x11 => Some(AudioKind::Latm),
+        0x81 | 0x87 => Some(AudioKind::Ac3),
+        _ => None,
+    }
+}
+
+/// Per elementary PID: continuity counter and the PES being collected
+/// (with the file offset of its first TS packet).
+#[derive(Default)]
+struct PidState {
+    last_cc: Option<u8>,
+    pes: Vec<u8>,
+    pes_offset: u64,
+    in_pes: bool,
+}
+
+/// Splits a complete PES packet into (payload, PTS, DTS), the payload cut at
+/// `PES_packet_length` when non-zero.
+fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>, Option<u64>)> {
+    if pes.len() < 9 || !pes.starts_with(&[0, 0, 1]) {
+        return None;
+    }
+    let len = u16::from_be_bytes([pes[4], pes[5]]) as usize;
+    let end = if len == 0 {
+        pes.len()
+    } else {
+        (6 + len).min(pes.len())
+    };
+    let (start, pts, dts) = pes_header(&pes[..end]).unwrap_or((6, None, None));
+    (start <= end).then(|| (&pes[start..end], pts, dts))
+}
+
+/// Gathers the first program's video ES (with PES marks) and its audio
+/// streams (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11
+/// LATM, 0x81 AC-3, 0x87 E-AC-3; track id = PID).
+///
+/// Errors: as [`video_elementary_stream`].
+pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
     let mut out = TsVideo::default();
+    let mut g = Gathered {
+        video_codec: CodecKind::Mpeg2,
+        video_es: Vec::new(),
+        video_marks: Vec::new(),
+        audio: Vec::new(),
+    };
+    let mut clock = Unwrapper::default();
     let mut pmt_pid: Option<u16> = None;
     let mut pat_offset = 0u64;
     let mut pmt_types: Option<Vec<u8>> = None;
     let mut video_pid: Option<u16> = None;
-    let mut last_cc: Option<u8> = None;
-    let mut pes: Vec<u8> = Vec::new();
-    let mut in_pes = false;
+    // (PID, its state, index into g.audio or None for the video).
+    let mut pids: Vec<(u16, PidState, Option<usize>)> = Vec::new();
     let mut packets = 0u64;
     let mut i = 0usize;
+    let flush =
+        |st: &mut PidState, target: Option<usize>, g: &mut Gathered, clock: &mut Unwrapper| {
+            if !st.in_pes {
+                return;
+            }
+            if let Some((payload, pts, dts)) = pes_parts(&st.pes) {
+                let pts = pts.map(|t| clock.unwrap(t));
+                let dts = dts.map(|t| clock.unwrap(t));
+                match target {
+                    None => {
+                        g.video_marks.push(Mark {
+                            es_pos: g.video_es.len(),
+                            pts,
+                            dts,
+                            file_offset: st.pes_offset,
+                        });
+                        g.video_es.extend_from_slice(payload);
+                    }
+                    Some(k) => g.audio[k].push(payload, pts, st.pes_offset),
+                }
+            }
+            st.pes.clear();
+            st.in_pes = false;
+        };
     while i < data.len() {
         let Some(at) = resync(data, i) else { break };
         if at != i {
@@ -226,49 +294,63 @@ pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
                 pmt_pid = pat_first_pmt_pid(s);
                 pat_offset = offset;
             }
-        } else if Some(pid) == pmt_pid && pusi && video_pid.is_none() {
+        } else if Some(pid) == pmt_pid && pusi && pmt_types.is_none() {
             if let Some(s) = section(payload, 0x02) {
                 let streams = pmt_streams(s);
                 let pick = streams
                     .iter()
-                    .find(|t| t.0 == 0x02)
+                    .find(|t| matches!(t.0, 0x02 | 0x1B | 0x24))
                     .or_else(|| streams.iter().find(|t| t.0 == 0x01));
                 if let Some(&(t, p)) = pick {
+                    g.video_codec = match t {
+                        0x1B => CodecKind::H264,
+                        0x24 => CodecKind::Hevc,
+                        _ => CodecKind::Mpeg2,
+                    };
                     video_pid = Some(p);
                     out.stream_type = t;
                     out.video_pid = p;
+                    pids.push((p, PidState::default(), None));
+                }
+                for &(t, p) in &streams {
+                    if let Some(kind) = audio_kind(t) {
+                        if pids.iter().all(|x| x.0 != p) {
+                            g.audio.push(AudioEs::new(u32::from(p), kind));
+                            pids.push((p, PidState::default(), Some(g.audio.len() - 1)));
+                        }
+                    }
                 }
                 pmt_types = Some(streams.iter().map(|t| t.0).collect());
             }
-        } else if Some(pid) == video_pid {
-            if let Some(last) = last_cc {
+        } else if let Some((_, st, target)) = pids.iter_mut().find(|x| x.0 == pid) {
+            if let Some(last) = st.last_cc {
                 if cc == last {
                     out.dropped_packets += 1; // duplicate packet (2.4.3.3)
                     continue;
                 }
                 if cc != (last + 1) & 0x0F {
-                    out.continuity_gaps += 1;
+                    if target.is_none() {
+                        out.continuity_gaps += 1;
+                    }
                     tracing::warn!(
                         "MPEG-TS: continuity gap on PID {pid} at byte {offset} \
                          (counter {last} then {cc}): data lost"
                     );
                 }
             }
-            last_cc = Some(cc);
+            st.last_cc = Some(cc);
             if pusi {
-                if in_pes {
-                    flush_pes(&pes, &mut out.es);
-                }
-                pes.clear();
-                in_pes = true;
+                flush(st, *target, &mut g, &mut clock);
+                st.in_pes = true;
+                st.pes_offset = offset;
             }
-            if in_pes {
-                pes.extend_from_slice(payload);
+            if st.in_pes {
+                st.pes.extend_from_slice(payload);
             }
         }
     }
-    if in_pes {
-        flush_pes(&pes, &mut out.es);
+    for (_, st, target) in &mut pids {
+        flush(st, *target, &mut g, &mut clock);
     }
     if packets == 0 {
         return Err(err(0, "no transport packet (sync byte 0x47) found", false));
@@ -286,14 +368,14 @@ pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
             Some(types) => err(
                 pat_offset,
                 format!(
-                    "the first program (PMT PID {pmt_pid}) has no MPEG-1/2 video stream \
-                     (stream_types {types:02x?})"
+                    "the first program (PMT PID {pmt_pid}) has no MPEG-1/2, H.264 or HEVC \
+                     video stream (stream_types {types:02x?})"
                 ),
                 true,
             ),
         });
     }
-    Ok(out)
+    Ok((out, g))
 }
 
 fn err(offset: u64, what: impl Into<String>, unsupported: bool) -> TsError {
@@ -304,13 +386,15 @@ fn err(offset: u64, what: impl Into<String>, unsupported: bool) -> TsError {
     }
 }
 
-/// Opens a transport stream: its video as an [`Mpeg2EsDemuxer`].
+/// Opens a transport stream: its MPEG video (track 1, split by
+/// [`super::mpeg2es`]) and audio tracks (track id = PID), packets in file
+/// order ([`MuxDemuxer`]).
 ///
 /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] when
 /// larger than [`MAX_FILE_BYTES`] or when the first program has no MPEG
 /// video stream; [`ContainerError::Corrupt`] (with the byte offset) when no
 /// PAT / PMT is found or the video holds no sequence header.
-pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
+pub fn open(path: &Path) -> Result<MuxDemuxer, ContainerError> {
     let meta = std::fs::metadata(path).map_err(|e| ContainerError::io(path, e))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(ContainerError::Unsupported {
@@ -322,7 +406,7 @@ pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
         });
     }
     let data = std::fs::read(path).map_err(|e| ContainerError::io(path, e))?;
-    let v = video_elementary_stream(&data).map_err(|e| {
+    let (v, g) = gather(&data).map_err(|e| {
         if e.unsupported {
             ContainerError::Unsupported {
                 path: path.to_owned(),
@@ -332,6 +416,7 @@ pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
             ContainerError::corrupt(path, "MPEG-TS", e.offset, e.what)
         }
     })?;
+    drop(data);
     if v.continuity_gaps > 0 || v.resyncs > 0 || v.dropped_packets > 0 {
         tracing::warn!(
             "{}: MPEG-TS video PID {}: {} continuity gaps, {} resyncs, {} packets dropped",
@@ -342,7 +427,7 @@ pub fn open(path: &Path) -> Result<Mpeg2EsDemuxer, ContainerError> {
             v.dropped_packets
         );
     }
-    Mpeg2EsDemuxer::from_bytes(path, v.es)
+    MuxDemuxer::new(path, g)
 }
 
 #[cfg(test)]
@@ -523,12 +608,12 @@ mod tests {
         let e = video_elementary_stream(&junk).unwrap_err();
         assert!(e.what.contains("program association table"), "{}", e.what);
         assert!(!probe(&[0x47; 300]));
-        // H.264 only (stream_type 0x1B): unsupported, names the types
+        // VC-1 and AAC only (stream_types 0xEA, 0x0F): unsupported, names the types
         let mut ts = pat(0x100);
-        ts.extend(pmt(0x100, &[(0x1B, 0x101), (0x0F, 0x102)]));
+        ts.extend(pmt(0x100, &[(0xEA, 0x101), (0x0F, 0x102)]));
         let e = video_elementary_stream(&ts).unwrap_err();
         assert!(e.unsupported);
-        assert!(e.what.contains("[1b, 0f]"), "{}", e.what);
+        assert!(e.what.contains("[ea, 0f]"), "{}", e.what);
         // a PAT with a bad CRC is ignored
         let mut ts = pat(0x100);
         ts[10] ^= 1;

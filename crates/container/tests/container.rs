@@ -105,8 +105,6 @@ fn codec_of(manifest_codec: &str) -> Option<TrackCodec> {
 }
 
 /// Containers these demuxers do not handle (by design): skipped.
-/// (MPEG-TS is read for MPEG-2 video; its H.264 files must be refused with a
-/// clear message: see `manifest_files_demux_with_expected_packet_counts`.)
 const OUT_OF_SCOPE: [&str; 2] = ["MPEG-PS", "MPEG-2 ES"];
 
 /// Files whose packet count differs from MANIFEST `frames` (ffprobe -count_frames),
@@ -199,10 +197,11 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
     // Packets are in file order and (where the format tells offsets) point at their data.
     let file = std::fs::read(&path).map_err(|x| x.to_string())?;
     if e.container == "MPEG-TS" {
-        // byte_offset is in the gathered video elementary stream (mpegts.rs):
-        // the packets tile it, from the first sequence header on.
-        let mut next = d.packets[0].byte_offset;
-        for (i, p) in d.packets.iter().enumerate() {
+        // A video packet's byte_offset is in the gathered video elementary
+        // stream (mpegts.rs): the packets tile it, from the first sequence
+        // header on. (Audio packets point at their PES in the file.)
+        let mut next = video[0].byte_offset;
+        for (i, p) in video.iter().enumerate() {
             if p.byte_offset != next {
                 return Err(format!(
                     "packet {i} at ES offset {}, expected {next}: frames do not tile the stream",
@@ -285,20 +284,6 @@ fn manifest_files_demux_with_expected_packet_counts() {
     for e in manifest() {
         if OUT_OF_SCOPE.contains(&e.container.as_str()) {
             eprintln!("skip (out of scope: {}): {}", e.container, e.path);
-            continue;
-        }
-        if e.container == "MPEG-TS" && e.codec != "mpeg2video" {
-            // The TS demuxer reads MPEG video only: a clear refusal is right.
-            let path = media_dir().join(&e.path);
-            match container::open(&path) {
-                Err(ContainerError::Unsupported { what, .. })
-                    if what.contains("no MPEG-1/2 video stream") =>
-                {
-                    eprintln!("ok  {}: refused: {what}", e.path);
-                }
-                Err(err) => failures.push(format!("{}: unclear refusal: {err}", e.path)),
-                Ok(_) => failures.push(format!("{}: {} in MPEG-TS opened", e.path, e.codec)),
-            }
             continue;
         }
         match check_entry(&e) {
@@ -629,6 +614,73 @@ fn bad_input_matroska() {
 }
 
 #[test]
+fn bad_input_audio_tracks() {
+    for (file, tag) in [
+        ("remuxed-by-us/gizmo.vp9.mp4", "opus-mp4"),
+        ("debian-src-firefox-esr/gizmo.webm", "opus-webm"),
+        ("crates-matroska-demuxer/simple.mkv", "vorbis-laced"),
+        ("debian-forensics-samples-files/movie-hello.mpeg", "ps-mp2"),
+        ("remuxed-by-us/movie-hello.mpeg2.ts", "ts-mp2"),
+        ("npm-mux.js/sintel-captions.ts", "ts-h264-aac"),
+    ] {
+        bad_input_variants(&media_dir().join(file), tag);
+    }
+    for (file, tag) in [
+        ("audio/ac3.ts", "ts-ac3"),
+        ("audio/ac3.mpg", "ps-ac3"),
+        ("audio/flac.mp4", "mp4-flac"),
+        ("audio/pcm_s16le.mov", "mov-pcm"),
+        ("audio/alac.mkv", "mkv-alac"),
+    ] {
+        bad_input_variants(&data_dir().join(file), tag);
+    }
+}
+
+/// Every byte of an MP4 audio configuration box (`esds`, `dOps`) set to
+/// 0x00, 0x80 and 0xFF in turn: the file still opens, the video track is
+/// untouched and the audio track is still listed (its configuration is the
+/// audio decoder's to refuse).
+#[test]
+fn damaged_audio_configuration_keeps_the_video() {
+    let dir = std::env::temp_dir().join(format!("vreq-container-acfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, fourcc) in [
+        ("debian-src-firefox-esr/gizmo.mp4", b"esds"),
+        ("remuxed-by-us/gizmo.vp9.mp4", b"dOps"),
+    ] {
+        let good = std::fs::read(media_dir().join(file)).unwrap();
+        let at = good
+            .windows(4)
+            .position(|w| w == fourcc)
+            .unwrap_or_else(|| panic!("{file}: no {fourcc:?} box"));
+        let size = u32::from_be_bytes(good[at - 4..at].try_into().unwrap()) as usize;
+        let reference = demux(&media_dir().join(file)).unwrap();
+        let video = reference.tracks[0].clone();
+        assert!(video.codec.kind().is_some());
+        for k in at + 4..at - 4 + size {
+            for v in [0x00u8, 0x80, 0xFF] {
+                let mut bytes = good.clone();
+                bytes[k] = v;
+                let path = dir.join("a.mp4");
+                std::fs::write(&path, &bytes).unwrap();
+                let d = std::panic::catch_unwind(|| demux(&path))
+                    .unwrap_or_else(|_| panic!("{file} byte {k} = {v:#x}: panic"))
+                    .unwrap_or_else(|e| panic!("{file} byte {k} = {v:#x}: {e}"));
+                assert_eq!(d.tracks[0], video, "{file} byte {k} = {v:#x}");
+                assert!(
+                    matches!(d.tracks[1].codec, TrackCodec::Audio(_)),
+                    "{file} byte {k} = {v:#x}: {:?}",
+                    d.tracks[1].codec
+                );
+                let vp = |x: &Demuxed| x.packets.iter().filter(|p| p.track == video.id).count();
+                assert_eq!(vp(&d), vp(&reference), "{file} byte {k} = {v:#x}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn bad_input_annexb_and_ivf() {
     bad_input_variants(
         &media_dir().join("crates-cros-codecs/test-25fps.h264"),
@@ -742,8 +794,10 @@ fn mpeg_ts_frames_equal_their_source_streams() {
             "debian-k3b-data/k3bphotosvcd.mpg",
         ),
     ] {
-        let a = demux(&media_dir().join(ts)).expect("open TS");
+        let mut a = demux(&media_dir().join(ts)).expect("open TS");
         let b = demux(&media_dir().join(source)).expect("open source");
+        // The TS's audio (the source has none) is checked in tests/audio.rs.
+        a.packets.retain(|p| p.track == 1);
         assert!(
             a.errors.is_empty() && b.errors.is_empty(),
             "{:?} {:?}",
@@ -806,4 +860,56 @@ fn raw_annexb_is_recognised_by_content_whatever_its_name() {
     }
     assert_eq!(container::annexb::probe_codec(&junk), None);
     assert_eq!(container::probe(Path::new("junk"), &junk), None);
+}
+
+/// H.264 in MPEG-TS: the access units cut from the PES packets go through
+/// the H.264 codec (frame-based) as one decode request per picture, none
+/// skipped, as many as ffprobe `-count_frames` (MANIFEST `frames`); every
+/// unit has a pts, the first is a keyframe, and the pts (the PES PTS on the
+/// video's axis) are distinct and start at 0.
+#[test]
+fn h264_in_mpeg_ts_decodes_every_picture() {
+    use vreq_core::{CodecEvent, CodedUnit, DecodeMode, StartCode};
+    let mut seen = 0;
+    for e in manifest()
+        .into_iter()
+        .filter(|e| e.container == "MPEG-TS" && e.codec == "h264")
+    {
+        seen += 1;
+        let d = demux(&media_dir().join(&e.path)).expect("open");
+        assert!(d.errors.is_empty(), "{}: {:?}", e.path, d.errors);
+        let track = d
+            .tracks
+            .iter()
+            .find(|t| t.codec == TrackCodec::Video(CodecKind::H264))
+            .expect("H.264 track");
+        let video: Vec<&Packet> = d.packets.iter().filter(|p| p.track == track.id).collect();
+        assert!(video[0].keyframe, "{}", e.path);
+        let mut pts: Vec<i64> = video.iter().map(|p| p.pts_ns.expect("pts")).collect();
+        pts.sort_unstable();
+        pts.dedup();
+        assert_eq!(pts.len(), video.len(), "{}: repeated pts", e.path);
+        assert_eq!(pts[0], 0, "{}", e.path);
+        let mut codec =
+            vreq_codec::make_codec(CodecKind::H264, &track.codec_private).expect("codec");
+        codec.set_mode(DecodeMode::FrameBased, StartCode::AnnexB);
+        let (mut decodes, mut skipped) = (0u64, 0u64);
+        let mut drain = |codec: &mut Box<dyn vreq_core::StatelessCodec>| {
+            while let Some(ev) = codec.poll() {
+                match ev {
+                    CodecEvent::Decode(_) => decodes += 1,
+                    CodecEvent::Skipped { .. } => skipped += 1,
+                    _ => {}
+                }
+            }
+        };
+        for p in &video {
+            codec.push(CodedUnit::from(*p)).expect("push");
+            drain(&mut codec);
+        }
+        codec.flush().expect("flush");
+        drain(&mut codec);
+        assert_eq!((decodes, skipped), (e.frames, 0), "{}", e.path);
+    }
+    assert_eq!(seen, 2, "the corpus' H.264 MPEG-TS files");
 }

@@ -4,23 +4,36 @@
 //! [`Pcm`] out.
 //!
 //! Libraries, per codec (see `docs/ARCHITECTURE.md`, vreq-audio):
-//! - symphonia 0.6.1: AAC-LC (mono / stereo: its decoder refuses more
-//!   channels, SBR / PS and other object types), MPEG-1/2 audio layers I, II
-//!   and III, Vorbis, FLAC, ALAC, PCM;
-//! - libopus (the system library through the `opus` 0.3 binding): Opus with
-//!   one or two channels (mapping family 0, or family 1 laid out as family
-//!   0: the binding has no multistream decoder).
+//! - symphonia 0.6.1: AAC-LC (channel configurations 1 to 6: more than two
+//!   channels through our patched `symphonia-codec-aac`; SBR / PS and other
+//!   object types refused), MPEG-1/2 audio layers I, II and III, Vorbis
+//!   (more than two channels through our patched `symphonia-codec-vorbis`),
+//!   FLAC, ALAC, PCM (the patches: `third_party/symphonia-PATCHES.md`);
+//! - libopus (the system library through the `opus` 0.3 binding's
+//!   multistream decoder, as FFmpeg's `libopusdec.c`): Opus mapping
+//!   families 0 and 1 (1 to 8 channels, reordered from Vorbis to WAVE
+//!   order).
 //!
-//! Everything else — HE-AAC / HE-AACv2, AAC with more than two channels or a
-//! PCE, AC-3, E-AC-3, DTS, multichannel Opus, LATM, TrueHD — is
-//! [`AudioError::Unsupported`] naming the codec as ffprobe does, and the
-//! player goes on without sound.
+//! Everything else — HE-AAC / HE-AACv2, AAC with a PCE or in channel
+//! configuration 7, AC-3, E-AC-3, DTS, Opus ambisonics (families 2, 3) and
+//! family 255, LATM, TrueHD — is [`AudioError::Unsupported`] naming the
+//! codec as ffprobe does, and the player goes on without sound. (libavcodec
+//! would decode those, but the player built on the Debian 12 host runs in
+//! the trixie VM for every VM check, and libavcodec's soname differs
+//! between them (59 / 61): linking it would break the VM tier. It is the
+//! follow-up.)
 //!
 //! Priming: [`vreq_container::AudioParams::skip_samples`] (MP4 edit list
-//! `media_time`, Matroska `CodecDelay`) or, for Opus without one, the
+//! `media_time`; Matroska's `CodecDelay` is not dropped on non-Opus
+//! tracks, as FFmpeg 5.1 does not: its pts are moved back by it and the
+//! priming plays at negative time) or, for Opus without one, the
 //! `OpusHead` `pre_skip` (RFC 7845 4.2), is dropped from the start so the
 //! sample count is ffmpeg's (FFmpeg drops the same through
 //! `AV_PKT_DATA_SKIP_SAMPLES` / `AVCodecContext.delay`, `libavcodec/decode.c`).
+//! A packet's [`vreq_container::Packet::discard_padding_ns`] (Matroska
+//! `DiscardPadding`) is dropped from the end of its output (from the start
+//! when negative), rounded to the nearest sample, as FFmpeg does with the
+//! `AV_PKT_DATA_SKIP_SAMPLES` its matroskadec makes of it.
 
 mod aac;
 mod mpa;
@@ -109,6 +122,11 @@ enum Kind {
     },
 }
 
+/// Bytes of an MPEG audio stream skipped without finding a frame before
+/// `decode` reports it (as `Corrupt`) instead of returning `Ok(None)`
+/// silently: more than two of the longest frames (1728 bytes).
+const NO_SYNC_LIMIT: usize = 4096;
+
 /// One audio track's decoder. See the module docs for which library decodes
 /// which codec.
 pub struct AudioDecoder {
@@ -185,8 +203,12 @@ fn wave_channels(n: u16) -> Channels {
     }
 }
 
+/// symphonia's decoders with `gapless` on: the only trimming it does with
+/// our packets (no `trim_start` / `trim_end`) is Vorbis's first packet after
+/// a reset, which it then outputs as nothing — as the Vorbis I spec (4.3.8:
+/// the first block's data is not returned) and FFmpeg's `vorbisdec.c` do.
 fn make_sym(params: &AudioCodecParameters) -> Result<Box<dyn SymDecoder>, SymError> {
-    let opts = AudioDecoderOptions::default().gapless(false);
+    let opts = AudioDecoderOptions::default().gapless(true);
     symphonia::default::get_codecs().make_audio_decoder(params, &opts)
 }
 
@@ -247,9 +269,6 @@ impl AudioDecoder {
                             "aac: no AudioSpecificConfig and no rate / channels".into(),
                         ));
                     }
-                    if ap.channels > 2 {
-                        return Err(unsupported(&format!("{} channels", ap.channels)));
-                    }
                     adts = true;
                 } else {
                     let asc = aac::parse_asc(extradata).ok_or_else(|| {
@@ -258,12 +277,18 @@ impl AudioDecoder {
                     if asc.object_type != 2 {
                         return Err(unsupported(aac::profile_name(asc.object_type)));
                     }
+                    // Configurations 3-7 (more than two channels): the
+                    // patched symphonia-codec-aac puts each element's
+                    // channels where their positions go (WAVE order;
+                    // third_party/symphonia-PATCHES.md).
+                    // Configuration 7 (8 channels) is refused: the spec
+                    // (ISO/IEC 14496-3 Table 1.19) carries the front-centre
+                    // pair (FLC FRC) first, FFmpeg 5.1's encoder and decoder
+                    // the front pair and then side channels (7.1): the same
+                    // stream would play differently from ffmpeg's decode.
                     match asc.channel_config {
                         0 => return Err(unsupported("channel layout in a PCE")),
-                        1 | 2 => {}
-                        3..=6 => {
-                            return Err(unsupported(&format!("{} channels", asc.channel_config)))
-                        }
+                        1..=6 => {}
                         7 => return Err(unsupported("8 channels")),
                         c => return Err(unsupported(&format!("channel configuration {c}"))),
                     }
@@ -280,6 +305,10 @@ impl AudioDecoder {
                         "vorbis: no identification / setup headers".into(),
                     ));
                 }
+                // More than two channels need the patched
+                // symphonia-codec-vorbis (channel couplings undone from the
+                // last step down, Vorbis I 4.3.5;
+                // third_party/symphonia-PATCHES.md).
                 params.with_extra_data(extradata.into());
                 CODEC_ID_VORBIS
             }
@@ -317,6 +346,9 @@ impl AudioDecoder {
                         pre_skip: 0,
                         output_gain: 0,
                         mapping_family: 0,
+                        streams: 1,
+                        coupled: ap.channels as u8 - 1,
+                        mapping: (0..ap.channels as u8).collect(),
                     }
                 } else {
                     opus::parse_head(extradata)?
@@ -400,6 +432,9 @@ impl AudioDecoder {
                     vec![&pkt.data[..]]
                 };
                 for f in frames {
+                    if params.codec == CODEC_ID_AAC && aac::has_libfaac_fill(f) {
+                        self.skip_left = aac::LIBFAAC_DELAY;
+                    }
                     match sym_decode(dec, params, f) {
                         Ok(Some((rate, ch, s))) => append(&mut acc, rate, ch, s),
                         Ok(None) => {}
@@ -431,16 +466,23 @@ impl AudioDecoder {
                 if let (None, Some(e)) = (&acc, err) {
                     return Err(corrupt(format!("{name}: {e}")));
                 }
+                if acc.is_none() && split.skipped > NO_SYNC_LIMIT {
+                    let n = split.skipped;
+                    split.skipped = 0;
+                    return Err(corrupt(format!(
+                        "{name}: no MPEG audio frame header in {n} bytes (free-format streams are not supported)"
+                    )));
+                }
                 let Some((rate, ch, s)) = acc else {
                     return Ok(None);
                 };
-                return Ok(self.finish_with(first_pts, rate, ch, s));
+                return Ok(self.finish_with(first_pts, pkt.discard_padding_ns, rate, ch, s));
             }
         };
         let Some((rate, ch, s)) = out else {
             return Ok(None);
         };
-        Ok(self.finish_with(pkt.pts_ns, rate, ch, s))
+        Ok(self.finish_with(pkt.pts_ns, pkt.discard_padding_ns, rate, ch, s))
     }
 
     /// Forgets the decoder's state after a discontinuity (seek): overlap
@@ -460,10 +502,13 @@ impl AudioDecoder {
         }
     }
 
-    /// Drops priming from the start of `samples` and wraps them.
+    /// Drops priming from the start of `samples`, and the packet's
+    /// `discard_padding_ns` from its end (> 0) or start (< 0), and wraps
+    /// them.
     fn finish_with(
         &mut self,
         pts_ns: Option<i64>,
+        discard_padding_ns: i64,
         rate: u32,
         channels: u16,
         mut samples: Vec<f32>,
@@ -472,6 +517,15 @@ impl AudioDecoder {
         let frames = (samples.len() / ch) as u64;
         let drop = self.skip_left.min(frames);
         self.skip_left -= drop;
+        let padding = padding_frames(discard_padding_ns, rate);
+        let (start_pad, end_pad) = if discard_padding_ns < 0 {
+            (padding, 0)
+        } else {
+            (0, padding)
+        };
+        let drop = (drop + start_pad).min(frames);
+        let keep_end = frames.saturating_sub(end_pad).max(drop);
+        samples.truncate(keep_end as usize * ch);
         samples.drain(..drop as usize * ch);
         if samples.is_empty() {
             return None;
@@ -484,6 +538,13 @@ impl AudioDecoder {
             samples,
         })
     }
+}
+
+/// `DiscardPadding` ns as frames at `rate`, rounded to the nearest as
+/// FFmpeg's `matroskadec.c` does (`av_rescale_q`, halves away from zero).
+fn padding_frames(ns: i64, rate: u32) -> u64 {
+    let n = u128::from(ns.unsigned_abs()) * u128::from(rate);
+    ((n + 500_000_000) / 1_000_000_000).min(u128::from(u64::MAX)) as u64
 }
 
 /// Decodes one symphonia packet to interleaved f32. `Ok(None)` for an empty
