@@ -21,7 +21,7 @@
 #            (>= 0.90 for tracks under 2 s: start-up and end of the stream, the
 #            resampler's ramp and the final partial period weigh more there),
 #            spread <= 1 ms, 90 % of the track's audible part compared (of a
-#            run cut short: what it played, at least 1.5 s); or the player
+#            run cut short: what it played, at least 1 s); or the player
 #            printed "audio: <codec> not supported, playing without sound" and
 #            the capture is silent; a track of digital silence (balle-jbart's)
 #            must capture as silence. Prints the table file, aid, codec, peak,
