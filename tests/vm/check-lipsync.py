@@ -9,7 +9,9 @@ hw:Loopback,0,0 while tests/vm/audio-record.py captured hw:Loopback,1,0
 (CAPTURE.s16 / .ts / .meta).
 
 Audio: when was stream time k s heard? The beep onsets are found in the
-capture and in ffmpeg's decode of CLIP (the reference) alike: the envelope
+capture and in ffmpeg's decode of CLIP (the reference) alike (each capture
+onset is beep k of the frame the player meant to show nearest to it, its
+due_ns: the clip repeats every second, so correlation cannot tell): the envelope
 (magnitude of the analytic signal, smoothed over 0.25 ms) crossing half of the
 beep's plateau, located to a fraction of a sample by linear interpolation. The
 reference's onset of beep k lies r_k - k*48000 frames after k s (the encoder's
@@ -132,15 +134,6 @@ def main():
           % (len(bias), "%.2f..%.2f" % (min(bias.values()), max(bias.values())) if bias else "-"))
     check(sorted(bias) == list(range(nbeeps)), "a beep at every whole second 0..%d in the reference" % (nbeeps - 1))
 
-    lag = ac.xcorr_lag(cap.samples, ref)
-    peak, _ = ac.ncc(cap.samples, ref, lag)
-    print("capture: reference starts at capture frame %d (%.3f s), correlation %.4f" % (lag, lag / RATE, peak))
-    audio = {}
-    for c in onsets(cap.samples.sum(axis=1)):
-        k = int(round((c - lag) / RATE))
-        if k in bias and k not in audio:
-            audio[k] = cap.time_ns(c - bias[k])
-
     # video: presented_ns of the frames at whole seconds
     log = [ANSI.sub("", s) for s in open(a.log, errors="replace")]
     clock = 1
@@ -173,6 +166,25 @@ def main():
             continue
         frames[k] = (m.group(3), None if m.group(4) == "-" else conv(int(m.group(4))), conv(int(m.group(2))))
     print("pacing log: %d frames at whole seconds (first pts %s ns)" % (len(frames), first_pts))
+
+    # Which beep is which: the clip repeats itself every second, so a
+    # correlation cannot say (it was once 4 s off). Each onset goes to the
+    # second k whose frame the player meant to show nearest to it (due_ns,
+    # converted like presented_ns); |A - due| stays far below 0.5 s unless the
+    # player is lost. Without due times: the first onset is beep 0.
+    on_t = [(c, cap.time_ns(c)) for c in onsets(cap.samples.sum(axis=1))]
+    due = {k: v[2] for k, v in frames.items()}
+    audio = {}
+    for c, t in on_t:
+        if due:
+            k = min(due, key=lambda j: abs(t - due[j]))
+            if abs(t - due[k]) > 0.5e9:
+                continue
+        else:
+            k = int(round((t - on_t[0][1]) / 1e9))
+        if k in bias and k not in audio:
+            audio[k] = cap.time_ns(c - bias[k])
+    print("capture: %d beep onsets, %d assigned to seconds %s" % (len(on_t), len(audio), sorted(audio)))
 
     rows = []
     # the player's own intent: due_ns, when it wanted frame k seen (its audio
