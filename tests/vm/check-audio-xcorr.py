@@ -178,6 +178,17 @@ def measure(a, label, codec, cap, log, check):
           "compared %.3f s of the track's %.3f audible s (want >= %.3f s)" % (overlap / ac.RATE, audible, want))
     check(peak >= a.min_peak, "normalised cross-correlation peak %.4f (want >= %.2f)" % (peak, a.min_peak))
     r0, r1 = max(0, -lag), min(len(ref), len(cap.samples) - lag)
+    if peak < a.min_peak and r1 > r0:
+        # where it differs: one mark per 100 ms of the track at this lag
+        # ('#' coefficient >= 0.95, '+' >= 0.5, '.' below, ' ' silent in both)
+        marks = []
+        for t in range(r0, r1 - ac.RATE // 10 + 1, ac.RATE // 10):
+            x = cap.samples[lag + t: lag + t + ac.RATE // 10].astype(np.float64).ravel()
+            y = ref[t: t + ac.RATE // 10].astype(np.float64).ravel()
+            den = np.sqrt(np.dot(x, x) * np.dot(y, y))
+            c = np.dot(x, y) / den if den > 1e-12 else None
+            marks.append(" " if c is None else "#" if c >= 0.95 else "+" if c >= 0.5 else ".")
+        print("     match per 100 ms from %.1f s: [%s]" % (r0 / ac.RATE, "".join(marks)))
     if r1 > r0:
         # the gain against ffmpeg's (the coefficient ignores it): e.g. +3 dB when
         # mono goes to both channels at full level where swresample's matrix puts
