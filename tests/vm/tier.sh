@@ -42,14 +42,19 @@
 #   audio-loop-30s  a 30 s H.264 + AAC clip (tests/audio/make-loop-clip.sh) with
 #                   --vo=null: cross-correlation peak >= 0.95, lag spread over
 #                   1-s windows <= 1 ms, exit line "underruns 0"
-#                   (tests/vm/check-audio-xcorr.py)
-#   audio-corpus    every audio track of the corpus (--aid N), at most 3 s of sound each:
-#                   peak >= 0.95 (0.90 under 2 s), or the one-line "audio: <codec>
-#                   not supported" and silence; table file/aid/codec/peak/lag/played
+#                   (tests/vm/check-audio-xcorr.py). ~45 s.
+#   audio-corpus    every audio track of the corpus (--aid N), at most 3 s of
+#                   sound each: peak >= 0.95 (0.90 under 2 s), or the one-line
+#                   "audio: <codec> not supported" and silence; table
+#                   file/aid/codec/peak/lag/spread/played. ~2 min (26 tracks).
 #   lipsync         a white frame + 1 kHz beep every second
-#                   (tests/audio/make-lipsync-clip.sh) in weston: beep onsets
-#                   (capture) vs presented_ns of the frames at whole seconds
-#                   (pacing log), A-V per flash (tests/vm/check-lipsync.py)
+#                   (tests/audio/make-lipsync-clip.sh) in weston (pixman): beep
+#                   onsets (capture) vs presented_ns of the frames at whole
+#                   seconds (pacing log), A-V per flash; asserts the player's
+#                   audio clock (A-due), the goal only off TCG
+#                   (tests/vm/check-lipsync.py). ~35 s.
+#   All three use the release build (tests/vm/audio-test.sh builds it: the
+#   debug build's decode cannot keep up in real time under TCG).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
