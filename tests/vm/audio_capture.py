@@ -14,7 +14,11 @@ whose residual is more than 4 x the first fit's MAD away (the first read's
 stamp is often one update ahead of the position it reports). snd-aloop moves
 its pointer on the jiffies timer (HZ 250 on Debian: 4 ms = 192 frames at
 48 kHz), so single points scatter by about a tick; the fit averages thousands
-of them. The residual (rms, max) is reported with every result.
+of them. The residual (rms, max) is reported with every result. A stamp taken
+after its position was reached (timer latency) biases the fit late by its
+mean lateness; the reader's own monotonic_ns, which can never precede the
+frame it reads, bounds that: its lower envelope came out 0.1-0.4 ms after the
+fit in the VM runs, so times are good to about half a millisecond.
 """
 import os
 import subprocess
