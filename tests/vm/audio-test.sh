@@ -96,6 +96,7 @@ g=$out/guest.sh
 {
   echo '#!/bin/bash'
   echo 'set -u; cd /mnt/host'
+  printf 'RT=%q\n' "$([ "${VREQ_AUDIO_RT:-0}" = 1 ] && echo "chrt -f 20")"
   printf 'OUT=%q; STANDIN=%q; CAP=%q; MODE=%q; PROFILE=%q; RENDERER=%q\n' "$rel" "$standin" "$cap_s" "$mode" "$profile" "${VREQ_LIPSYNC_RENDERER:-pixman}"
   # (exec: run's SIGTERM must reach the player itself)
   echo "play() { if [ \"\$STANDIN\" = 1 ]; then exec $STANDIN; else exec $PLAYER; fi; }"
@@ -104,9 +105,11 @@ up() { local u _; read -r u _ < /proc/uptime; echo "$u"; }
 cs() { local u _; read -r u _ < /proc/uptime; echo "${u/./}"; }  # uptime in 10 ms steps
 rec_start() { # the recorder on the capture end, opened before any player
   mkdir -p /tmp/cap
-  # SCHED_FIFO: under TCG a normal-priority reader falls behind now and then
-  # (an overrun loses frames); real-time priority is what audio programs use
-  chrt -f 20 python3 tests/vm/audio-record.py "/tmp/cap/$1" > "$OUT/$1.rec.log" 2>&1 & RP=$!
+  # a 1 s capture buffer keeps a normal-priority reader from overruns under TCG
+  # (200 ms did not: one overrun in a 223 s capture); VREQ_AUDIO_RT=1 runs it
+  # at SCHED_FIFO 20 instead (not the default: it competes with the player's
+  # own audio thread on the 2 vCPUs)
+  $RT python3 tests/vm/audio-record.py "/tmp/cap/$1" > "$OUT/$1.rec.log" 2>&1 & RP=$!
   local t=0; until grep -q ready "$OUT/$1.rec.log" || ! kill -0 $RP 2>/dev/null || [ $t -ge 400 ]; do sleep 0.05; t=$((t+1)); done
   grep -q ready "$OUT/$1.rec.log" || { echo "recorder did not start:"; cat "$OUT/$1.rec.log"; exit 3; }
 }
