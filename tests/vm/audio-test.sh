@@ -42,7 +42,8 @@
 #   -S         stand-in player instead of vreqplay (proves the harness before
 #              vreqplay has sound): ffmpeg -re decoding the track into
 #              hw:Loopback,0,0 (-ac 2 -ar 48000); for lipsync, vreqplay shows
-#              the video (wall clock) while ffmpeg -re plays the sound
+#              the video (--no-audio: wall clock) while ffmpeg -re plays the
+#              sound (no A/V goal then: the check only reports)
 # The player command is PLAYER below (one line). Environment: VREQ_CACHE
 # (the VM image; default /var/cache/vreq-vm), VREQ_MEDIA (default
 # ../shared/media), VREQ_AUDIO_CAP, VREQ_PYTHON (default /usr/bin/python3,
@@ -159,7 +160,7 @@ case $MODE in
     if [ "$STANDIN" = 1 ]; then
       # video alone in vreqplay (wall clock) + the sound from ffmpeg, launched together
       ( play target/vm-media/lipsync.mp4 1 > "$OUT/standin-audio.log" 2>&1 & \
-        RUST_LOG=info,vreq_present::wayland::pacing=debug exec ./target/$PROFILE/vreqplay target/vm-media/lipsync.mp4 ) \
+        RUST_LOG=info,vreq_present::wayland::pacing=debug exec ./target/$PROFILE/vreqplay --no-audio target/vm-media/lipsync.mp4 ) \
         > "$OUT/lipsync.log" 2>&1
       echo "  lipsync (stand-in): rc $?"; sleep 1
     else
