@@ -34,6 +34,27 @@
 #   va-firefox-h264/-vp9  Firefox ESR plays an MP4 and a WebM page through it
 # Each takes one VM boot (~12 s) plus weston (~5 s) plus the clip (5-10 s, twice
 # with -E) and the screenshot: about 40-60 s on an idle 2-core host.
+# The sound checks (5., tests/vm/audio-test.sh; snd-aloop loaded for their boots
+# only, every other check runs with no sound card): the player plays into
+# hw:Loopback,0,0 while tests/vm/audio-record.py captures hw:Loopback,1,0 (opened
+# first at 48000 Hz stereo S16_LE, with ALSA's CLOCK_MONOTONIC htstamps); the
+# host compares the capture with ffmpeg's decode (-ac 2 -ar 48000) of the track:
+#   audio-loop-30s  a 30 s H.264 + AAC clip (tests/audio/make-loop-clip.sh) with
+#                   --vo=null: cross-correlation peak >= 0.95, lag spread over
+#                   1-s windows <= 1 ms, exit line "underruns 0"
+#                   (tests/vm/check-audio-xcorr.py). ~45 s.
+#   audio-corpus    every audio track of the corpus (--aid N), at most 3 s of
+#                   sound each: peak >= 0.95 (0.90 under 2 s), or the one-line
+#                   "audio: <codec> not supported" and silence; table
+#                   file/aid/codec/peak/lag/spread/played. ~2 min (26 tracks).
+#   lipsync         a white frame + 1 kHz beep every second
+#                   (tests/audio/make-lipsync-clip.sh) in weston (pixman): beep
+#                   onsets (capture) vs presented_ns of the frames at whole
+#                   seconds (pacing log), A-V per flash; asserts the player's
+#                   audio clock (A-due), the goal only off TCG
+#                   (tests/vm/check-lipsync.py). ~35 s.
+#   All three use the release build (tests/vm/audio-test.sh builds it: the
+#   debug build's decode cannot keep up in real time under TCG).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
@@ -257,6 +278,13 @@ check va-mpv-h264-vaapi env VA_CLIENTS_SHOW_DRI=1 tests/vm/va-clients.sh mpv -H 
 #     "Clients in the VM"). About 3.5 min each under TCG.
 check va-firefox-h264 tests/vm/va-clients.sh firefox "$media/debian-src-firefox-esr/gizmo.mp4" 560x320
 check va-firefox-vp9 tests/vm/va-clients.sh firefox "$media/debian-src-firefox-esr/gizmo.webm" 560x320
+
+# 5. sound (issue 12): the player's sound through snd-aloop, captured at the
+#    other end of the loopback with CLOCK_MONOTONIC stamps, against ffmpeg's
+#    decode of the same track (tests/vm/audio-test.sh; header above)
+check audio-loop-30s tests/vm/audio-test.sh loop
+check audio-corpus tests/vm/audio-test.sh corpus
+check lipsync tests/vm/audio-test.sh lipsync
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
