@@ -73,6 +73,10 @@ struct Cli {
     #[arg(long, value_name = "NAME", default_value = "auto")]
     audio_device: String,
 
+    /// The audio device's buffer in seconds (0.02..2; mpv's option and default, 0.2): larger rides out a busy machine, smaller makes volume and pause react sooner. The picture follows what is heard either way.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.2, value_parser = parse_audio_buffer)]
+    audio_buffer: f64,
+
     /// Show frames as fast as they decode, without sound (benchmarks, the oracle; mpv's --untimed --no-audio).
     #[arg(long)]
     untimed: bool,
@@ -88,6 +92,16 @@ enum Vo {
     Wayland,
     /// No output: decode only.
     Null,
+}
+
+/// `--audio-buffer`: seconds in 0.02..=2.
+fn parse_audio_buffer(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.02..=2.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in 0.02..2 (seconds)"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -163,6 +177,7 @@ fn main() -> ExitCode {
         volume: cli.volume,
         device: cli.audio_device,
         untimed: cli.untimed,
+        buffer: std::time::Duration::from_secs_f64(cli.audio_buffer),
     };
     match player::play(&opts, &audio) {
         Ok(r) => {

@@ -280,12 +280,13 @@ pub fn open_output(
     device: &str,
     track: &TrackInfo,
     volume: u32,
+    buffer: std::time::Duration,
 ) -> Result<AudioOutput, AudioError> {
     let (rate, ch) = track
         .audio
         .map(|a| (a.sample_rate, a.channels))
         .unwrap_or((0, 0));
-    let out = AudioOutput::open(device, rate, ch)?;
+    let out = AudioOutput::open(device, rate, ch, buffer)?;
     out.hold();
     out.set_volume(volume);
     Ok(out)
@@ -354,7 +355,7 @@ mod tests {
     fn gaps_become_silence_and_jumps_restart_the_timeline() {
         // 1 kHz mono: 20 ms at 0, 20 ms at 20 (continuous), a 60 ms gap,
         // 20 ms at 100, then a jump back to 0 (a restart), 20 ms there;
-        // 140 ms in all, within the 200 ms ring (nothing reads while it fills)
+        // 140 ms in all, within the 500 ms ring (nothing reads while it fills)
         let packets = vec![
             pkt(0, 20, 1000),
             pkt(20, 20, 1000),

@@ -71,6 +71,9 @@ pub struct AudioOptions {
     pub device: String,
     /// `--untimed`: frames as fast as they decode, no sound.
     pub untimed: bool,
+    /// `--audio-buffer`: the device buffer asked for
+    /// ([`vreq_audio::output::DEFAULT_BUFFER`], mpv's 0.2 s).
+    pub buffer: Duration,
 }
 
 impl Default for AudioOptions {
@@ -81,6 +84,7 @@ impl Default for AudioOptions {
             volume: 100,
             device: "auto".into(),
             untimed: false,
+            buffer: vreq_audio::output::DEFAULT_BUFFER,
         }
     }
 }
@@ -406,7 +410,12 @@ pub fn start_sound(
         warn(audio::unsupported_message(&e, track));
         return None;
     }
-    let output = match audio::open_output(&audio_opts.device, track, audio_opts.volume) {
+    let output = match audio::open_output(
+        &audio_opts.device,
+        track,
+        audio_opts.volume,
+        audio_opts.buffer,
+    ) {
         Ok(o) => o,
         Err(e) => {
             let m = match e {
@@ -474,6 +483,7 @@ fn play_audio_only(
     let w = format!("{video_err}; playing the audio alone");
     tracing::warn!("{w}");
     warnings.push(w);
+    sound.output.wait_prefill(PREFILL_WAIT);
     sound.output.release();
     drain_sound(&sound.output, None, &mut Pacer::new(Pacing::Unpaced))?;
     Ok(PlayReport {
@@ -599,6 +609,10 @@ pub enum Pacing<'a> {
 /// wall clock stands in.
 pub const CLOCK_START_WAIT: Duration = Duration::from_millis(1000);
 
+/// Longest the first frame waits for the audio thread to fill the output's
+/// ring before the sound starts ([`vreq_audio::output::AudioOutput::wait_prefill`]).
+pub const PREFILL_WAIT: Duration = Duration::from_millis(500);
+
 /// Turns pts into due instants, and owns pause / volume.
 struct Pacer<'a> {
     pacing: Pacing<'a>,
@@ -637,6 +651,7 @@ impl<'a> Pacer<'a> {
             Pacing::Audio { clock, output } => {
                 if !self.released {
                     if let Some(o) = output {
+                        o.wait_prefill(PREFILL_WAIT);
                         o.release();
                     }
                     self.released = true;
@@ -885,6 +900,7 @@ pub fn run_with<D: DecoderDevice>(
     if flow == Flow::Go {
         if let Some(o) = pacer.output() {
             // the sound's tail: wait for it, keys still work
+            o.wait_prefill(PREFILL_WAIT);
             o.release();
             flow = drain_sound(o, Some(sink), &mut pacer)?;
         }

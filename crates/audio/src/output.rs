@@ -16,18 +16,27 @@
 //!   (f32 samples preferred, else i32, else i16), else the nearest it offers
 //!   (same channels at 48 / 44.1 kHz, then stereo, then the device default);
 //!   the player converts to it (`mix::Converter`).
-//! - **Sizes**: a period of [`PERIOD_MS`] (40 ms) clamped to the device's
-//!   range, as `BufferSize::Fixed`; cpal's ALSA host makes the device buffer
-//!   two periods (`DEFAULT_PERIODS`, `cpal/src/host/alsa/mod.rs`), so 80 ms
-//!   sit in the device. Measured in the project's VM (QEMU TCG, 2 vCPUs,
-//!   snd-aloop, a 60 s AAC clip with `--vo null`): 20 ms periods gave 6 to
-//!   42 ALSA xruns per run (the callback thread not scheduled within 40 ms
-//!   while the video thread and the kernel's visl share the CPUs), 40 ms
-//!   gave none. Latency does not move the picture (the clock subtracts the
-//!   measured delay); it only delays volume and pause by up to 80 ms. The
-//!   ring in front of it holds [`RING_MS`] (200 ms), which the audio thread
-//!   keeps full: decode jitter of a few frames (AAC 21 ms, Opus 20 ms,
-//!   MP3 24 ms each) never reaches the device.
+//! - **Sizes**: a device buffer of `--audio-buffer` (mpv's option; default
+//!   [`DEFAULT_BUFFER`], mpv's 0.2 s), as two periods of half of it
+//!   (`BufferSize::Fixed`, clamped to the device's range; cpal's ALSA host
+//!   makes the device buffer two periods, `DEFAULT_PERIODS` in
+//!   `cpal/src/host/alsa/mod.rs`). Measured in the project's VM (QEMU TCG,
+//!   2 vCPUs, snd-aloop, `--vo null`): 20 ms periods gave 6 to 42 ALSA
+//!   xruns per 60 s clip, 40 ms periods (80 ms buffer) one xrun in about
+//!   every other 30 s run even with the callback thread real-time, 100 ms
+//!   periods none (the callback thread not scheduled in time while the
+//!   video thread and the kernel's visl share the CPUs). Latency does not
+//!   move the picture (the clock subtracts the measured delay); it only
+//!   delays volume and pause by up to the buffer, as in mpv. The
+//!   ring in front of it holds [`RING_MS`] (500 ms), which the audio thread
+//!   keeps full: decode jitter and the audio thread losing the CPU for a
+//!   while never reach the device. The device's callback thread asks for
+//!   `SCHED_FIFO` ([`RT_PRIORITY`], through the `thread-priority` crate)
+//!   where root or `RLIMIT_RTPRIO` allows it, else it runs as before: in
+//!   the VM, device xruns came from that thread not being scheduled within
+//!   the device's 80 ms, not from a dry ring. A held output starts only
+//!   once the ring holds [`PREFILL_MS`] (or the stream ended):
+//!   [`AudioOutput::wait_prefill`].
 //! - **Ring**: std primitives — a `Mutex<VecDeque>` of PCM chunks and a
 //!   `Condvar`; the writer ([`RingWriter::push`], the audio thread) blocks
 //!   while it is full, the data callback never blocks on anything but that
@@ -50,10 +59,15 @@ use cpal::{FromSample, SampleFormat, SizedSample};
 use crate::clock::{frames_to_ns, AudioClock, CallbackInfo};
 use crate::decode::AudioError;
 
-/// Device period (ms) asked for; see the module doc.
-pub const PERIOD_MS: u32 = 40;
+/// The device buffer asked for when the user names none (`--audio-buffer`,
+/// mpv's option and default: 0.2 s); see the module doc.
+pub const DEFAULT_BUFFER: Duration = Duration::from_millis(200);
 /// Ring capacity (ms of output audio); see the module doc.
-pub const RING_MS: u32 = 200;
+pub const RING_MS: u32 = 500;
+
+/// Audio (ms) the ring must hold before a held output starts to play
+/// ([`AudioOutput::wait_prefill`]).
+pub const PREFILL_MS: u32 = 200;
 
 /// What [`AudioOutput::open`] opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +146,22 @@ impl Shared {
             underruns: AtomicU64::new(0),
             xruns: AtomicU64::new(0),
             clock,
+        }
+    }
+
+    /// [`AudioOutput::wait_prefill`]: polls every 2 ms.
+    fn wait_prefill(&self, timeout: Duration) -> u64 {
+        let want = u64::from(self.rate) * u64::from(PREFILL_MS) / 1000;
+        let start = Instant::now();
+        loop {
+            let (frames, ended) = {
+                let r = lock(&self.ring);
+                (r.frames, r.ended || r.closed)
+            };
+            if frames >= want || ended || start.elapsed() >= timeout {
+                return frames;
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -278,6 +308,11 @@ pub struct RingReader {
 }
 
 impl RingReader {
+    /// [`AudioOutput::wait_prefill`] for a ring with no device behind it.
+    pub fn wait_prefill(&self, timeout: Duration) -> u64 {
+        self.shared.wait_prefill(timeout)
+    }
+
     /// Fills `out` (interleaved f32) as the data callback would at instant
     /// `at` with device delay `delay`: samples with the gain applied,
     /// silence where the ring is dry; the clock hears about it.
@@ -491,10 +526,11 @@ fn choose_config(
     ))
 }
 
-/// The period (frames) asked for: [`PERIOD_MS`] at `rate`, within the
-/// device's range.
-pub fn period_frames(rate: u32, range: &cpal::SupportedBufferSize) -> u32 {
-    let p = (rate * PERIOD_MS / 1000).max(1);
+/// The period (frames) asked for: half of `buffer` (cpal's ALSA host makes
+/// the device buffer two periods) at `rate`, within the device's range.
+pub fn period_frames(rate: u32, buffer: Duration, range: &cpal::SupportedBufferSize) -> u32 {
+    let p =
+        (u128::from(rate) * buffer.as_micros() / 2_000_000).clamp(1, u128::from(u32::MAX)) as u32;
     match *range {
         cpal::SupportedBufferSize::Range { min, max } if min <= max => p.clamp(min, max),
         _ => p,
@@ -504,10 +540,17 @@ pub fn period_frames(rate: u32, range: &cpal::SupportedBufferSize) -> u32 {
 impl AudioOutput {
     /// Opens `device` (`--audio-device` syntax, see the module doc) for a
     /// stream of `rate` Hz and `channels` channels (0 = unknown: the device's
-    /// choice), and starts it (silence until the ring gets samples).
+    /// choice) with a device buffer of about `buffer` (two periods;
+    /// `--audio-buffer`, [`DEFAULT_BUFFER`]), and starts it (silence until
+    /// the ring gets samples).
     /// Errors ([`AudioError::Output`], one line): no such device, ALSA
     /// refused it (no card, busy), no usable config.
-    pub fn open(device: &str, rate: u32, channels: u16) -> Result<Self, AudioError> {
+    pub fn open(
+        device: &str,
+        rate: u32,
+        channels: u16,
+        buffer: Duration,
+    ) -> Result<Self, AudioError> {
         let pcm = pcm_name(device)?;
         let host = alsa_host()?;
         let dev = find_device(&host, &pcm)?;
@@ -517,7 +560,7 @@ impl AudioOutput {
             .unwrap_or_else(|_| format!("alsa/{pcm}"));
         let (out_rate, out_ch, fmt, range) = choose_config(&dev, rate, channels)
             .map_err(|e| out_err(format!("{name}: {}", inner(e))))?;
-        let period = period_frames(out_rate, &range);
+        let period = period_frames(out_rate, buffer, &range);
         let clock = AudioClock::new();
         let shared = Arc::new(Shared::new(out_rate, out_ch, clock));
         let cfg = cpal::StreamConfig {
@@ -605,6 +648,17 @@ impl AudioOutput {
         self.shared.held.store(true, Ordering::Release);
     }
 
+    /// Waits, at most `timeout`, until the ring holds [`PREFILL_MS`] of
+    /// audio or the stream has ended (nothing more will come), so that
+    /// playback does not start on a nearly dry ring: the player calls it
+    /// just before [`AudioOutput::release`]. (Measured in the VM: released
+    /// as soon as the first video frame was out, a 0.33 s clip underran 3
+    /// times in its first 100 ms while the decoder was still starting.)
+    /// Returns the frames buffered when it returned.
+    pub fn wait_prefill(&self, timeout: Duration) -> u64 {
+        self.shared.wait_prefill(timeout)
+    }
+
     /// Ends [`AudioOutput::hold`]: the next data callback plays the ring.
     pub fn release(&self) {
         self.shared.held.store(false, Ordering::Release);
@@ -660,6 +714,40 @@ impl Drop for AudioOutput {
     }
 }
 
+/// `SCHED_FIFO` priority of the device's callback thread
+/// ([`promote_to_real_time`]): rtkit's default ceiling (`RLIMIT_RTPRIO` 20
+/// in `rtkit-daemon`'s defaults), below the kernel's own threads.
+pub const RT_PRIORITY: u8 = 20;
+
+/// Puts the calling thread (cpal's ALSA callback thread, on its first
+/// callback) under `SCHED_FIFO` at [`RT_PRIORITY`], as audio servers do
+/// for their data threads, so that the video thread, the demuxer and the
+/// decoder's kernel work cannot keep it from refilling the device's 80 ms
+/// in time. Allowed for root or within `RLIMIT_RTPRIO`; otherwise the
+/// thread keeps its normal policy (one debug line says why). Measured in
+/// the VM (QEMU TCG, 2 vCPUs): without it, the 30 s loop clip still had a
+/// device xrun (with 500 ms in the ring) in some runs.
+fn promote_to_real_time() {
+    use thread_priority::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    };
+    let r = ThreadPriorityValue::try_from(RT_PRIORITY)
+        .map_err(|e| e.to_string())
+        .and_then(|v| {
+            set_thread_priority_and_policy(
+                thread_native_id(),
+                ThreadPriority::Crossplatform(v),
+                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+            )
+            .map_err(|e| format!("{e:?}"))
+        });
+    match r {
+        Ok(()) => tracing::debug!("audio output: callback thread SCHED_FIFO {RT_PRIORITY}"),
+        Err(e) => tracing::debug!("audio output: callback thread stays unprivileged ({e})"),
+    }
+}
+
 fn build<T>(
     dev: &cpal::Device,
     cfg: &cpal::StreamConfig,
@@ -671,9 +759,14 @@ where
     let s = shared.clone();
     let e = shared.clone();
     let mut scratch: Vec<f32> = Vec::new();
+    let mut promoted = false;
     dev.build_output_stream::<T, _, _>(
         *cfg,
         move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
+            if !promoted {
+                promoted = true;
+                promote_to_real_time();
+            }
             let at = Instant::now();
             let ts = info.timestamp();
             let delay = ts.playback.saturating_duration_since(ts.callback);
@@ -733,17 +826,50 @@ mod tests {
     }
 
     #[test]
-    fn period_is_40_ms_within_the_device_range() {
+    fn period_is_half_the_buffer_within_the_device_range() {
         let any = cpal::SupportedBufferSize::Unknown;
-        assert_eq!(period_frames(48_000, &any), 1920);
-        assert_eq!(period_frames(44_100, &any), 1764);
+        assert_eq!(period_frames(48_000, DEFAULT_BUFFER, &any), 4800);
+        assert_eq!(period_frames(44_100, DEFAULT_BUFFER, &any), 4410);
+        let ms80 = Duration::from_millis(80);
+        assert_eq!(period_frames(48_000, ms80, &any), 1920);
         let r = cpal::SupportedBufferSize::Range {
             min: 2048,
             max: 4096,
         };
-        assert_eq!(period_frames(48_000, &r), 2048);
+        assert_eq!(period_frames(48_000, ms80, &r), 2048);
+        assert_eq!(period_frames(48_000, DEFAULT_BUFFER, &r), 4096);
         let r = cpal::SupportedBufferSize::Range { min: 64, max: 1024 };
-        assert_eq!(period_frames(48_000, &r), 1024);
+        assert_eq!(period_frames(48_000, ms80, &r), 1024);
+        assert_eq!(period_frames(48_000, Duration::ZERO, &any), 1);
+    }
+
+    #[test]
+    fn prefill_waits_for_prefill_ms_or_the_end() {
+        let (w, r, _) = super::ring(1000, 1);
+        // empty: waits the whole timeout
+        let t = Instant::now();
+        assert_eq!(r.wait_prefill(Duration::from_millis(30)), 0);
+        assert!(t.elapsed() >= Duration::from_millis(30));
+        // 100 of the 200 frames wanted: still waits
+        assert!(w.push(0, vec![0.0; 100]));
+        assert_eq!(r.wait_prefill(Duration::from_millis(10)), 100);
+        // a writer filling it in another thread ends the wait before the timeout
+        let w2 = w.clone();
+        let filler = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            w2.push(100_000_000, vec![0.0; 110])
+        });
+        let t = Instant::now();
+        assert_eq!(r.wait_prefill(Duration::from_secs(10)), 210);
+        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(filler.join().unwrap());
+        // a short stream that has ended does not wait
+        let (w, r, _) = super::ring(1000, 1);
+        assert!(w.push(0, vec![0.0; 10]));
+        w.finish();
+        let t = Instant::now();
+        assert_eq!(r.wait_prefill(Duration::from_secs(10)), 10);
+        assert!(t.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
@@ -798,22 +924,24 @@ mod tests {
 
     #[test]
     fn writer_blocks_while_full_and_close_releases_it() {
-        let (s, w) = ring(1000, 1); // cap: 200 frames
-        assert!(w.push(0, vec![0.0; 150]));
-        assert!(w.push(150_000_000, vec![0.0; 100])); // 250 ≥ cap now
+        let (s, w) = ring(1000, 1);
+        let cap = u64::from(RING_MS); // frames at 1000 Hz
+        let n = |f: u64| vec![0.0; f as usize];
+        assert!(w.push(0, n(cap - 50)));
+        assert!(w.push(1, n(100))); // cap + 50 ≥ cap now
         let w2 = w.clone();
-        let h = std::thread::spawn(move || w2.push(250_000_000, vec![0.0; 10]));
+        let h = std::thread::spawn(move || w2.push(2, vec![0.0; 10]));
         std::thread::sleep(Duration::from_millis(50));
         assert!(!h.is_finished(), "push into a full ring must wait");
         // the callback drains 100 frames → room
         let mut out = vec![0f32; 100];
         s.fill(&mut out, Instant::now(), Duration::ZERO);
         assert!(h.join().unwrap());
-        assert_eq!(w.queued_frames(), 160);
+        assert_eq!(w.queued_frames(), cap - 50 + 10);
         // full again; close wakes the writer with false
-        assert!(w.push(0, vec![0.0; 100]));
+        assert!(w.push(3, n(100)));
         let w3 = w.clone();
-        let h = std::thread::spawn(move || w3.push(0, vec![0.0; 10]));
+        let h = std::thread::spawn(move || w3.push(4, vec![0.0; 10]));
         std::thread::sleep(Duration::from_millis(20));
         w.close();
         assert!(!h.join().unwrap());
@@ -840,7 +968,7 @@ mod tests {
 
     #[test]
     fn opening_a_missing_device_is_a_one_line_error() {
-        let e = AudioOutput::open("alsa/hw:NoSuchCard,0,0", 48_000, 2).unwrap_err();
+        let e = AudioOutput::open("alsa/hw:NoSuchCard,0,0", 48_000, 2, DEFAULT_BUFFER).unwrap_err();
         let m = e.to_string();
         assert!(m.contains("NoSuchCard") && !m.contains('\n'), "{m}");
     }
