@@ -261,11 +261,14 @@ pub(crate) fn vorbis_rate_channels(private: &[u8]) -> Option<(u32, u16)> {
     Some((rate, ch))
 }
 
-/// An MPEG-1/2/2.5 audio frame header (ISO/IEC 11172-3 2.4.2.3, 13818-3).
+/// An MPEG-1/2/2.5 audio frame header (ISO/IEC 11172-3 2.4.2.3, 13818-3):
+/// what cutting a stream into frames needs (the MPEG-TS / PS demuxers here,
+/// vreq-audio's frame splitter in front of its decoder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct MpaHeader {
+pub struct MpaHeader {
     /// 1, 2 or 3.
     pub layer: u8,
+    /// Hz.
     pub sample_rate: u32,
     pub channels: u16,
     /// Whole frame in bytes, header included.
@@ -275,6 +278,7 @@ pub(crate) struct MpaHeader {
 }
 
 impl MpaHeader {
+    /// [`AudioCodec::Mp1`], `Mp2` or `Mp3` by the layer.
     pub fn codec(&self) -> AudioCodec {
         match self.layer {
             1 => AudioCodec::Mp1,
@@ -285,8 +289,9 @@ impl MpaHeader {
 }
 
 /// Parses the 4-byte header at the start of `h`; `None` if it is not one
-/// (no sync, reserved version / layer / rate, free-format or bad bitrate).
-pub(crate) fn mpa_header(h: &[u8]) -> Option<MpaHeader> {
+/// (no sync, reserved version / layer / rate, free-format or bad bitrate:
+/// a free-format frame states no length, so it cannot be cut).
+pub fn mpa_header(h: &[u8]) -> Option<MpaHeader> {
     let h = h.get(..4)?;
     if h[0] != 0xff || h[1] & 0xe0 != 0xe0 {
         return None;

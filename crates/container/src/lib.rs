@@ -15,6 +15,7 @@ use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
 mod audio;
+pub use audio::{mpa_header, MpaHeader};
 mod config;
 pub mod ivf;
 pub mod mkv;
@@ -99,6 +100,43 @@ pub enum AudioCodec {
     Dts,
     /// Anything else (the container's own codec name, e.g. `A_TRUEHD`).
     Other(String),
+}
+
+impl AudioCodec {
+    /// FFmpeg's name for the codec, as ffprobe prints `codec_name`
+    /// (`libavcodec/codec_desc.c`: `aac`, `mp2`, `pcm_s16le`, …; `Other`
+    /// keeps the container's own name).
+    pub fn ffprobe_name(&self) -> String {
+        match self {
+            AudioCodec::Aac => "aac".into(),
+            AudioCodec::Mp1 => "mp1".into(),
+            AudioCodec::Mp2 => "mp2".into(),
+            AudioCodec::Mp3 => "mp3".into(),
+            AudioCodec::Vorbis => "vorbis".into(),
+            AudioCodec::Opus => "opus".into(),
+            AudioCodec::Flac => "flac".into(),
+            AudioCodec::Alac => "alac".into(),
+            AudioCodec::Pcm(f) => {
+                let kind = if f.float {
+                    'f'
+                } else if f.signed {
+                    's'
+                } else {
+                    'u'
+                };
+                if f.bits == 8 {
+                    format!("pcm_{kind}8")
+                } else {
+                    let end = if f.big_endian { "be" } else { "le" };
+                    format!("pcm_{kind}{}{end}", f.bits)
+                }
+            }
+            AudioCodec::Ac3 => "ac3".into(),
+            AudioCodec::Eac3 => "eac3".into(),
+            AudioCodec::Dts => "dts".into(),
+            AudioCodec::Other(s) => s.clone(),
+        }
+    }
 }
 
 /// Sample format of a PCM track.

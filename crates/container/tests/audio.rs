@@ -56,40 +56,6 @@ fn goldens() -> Vec<Golden> {
     out
 }
 
-/// ffprobe's `codec_name` for an [`AudioCodec`].
-fn ffprobe_name(c: &AudioCodec) -> String {
-    match c {
-        AudioCodec::Aac => "aac".into(),
-        AudioCodec::Mp1 => "mp1".into(),
-        AudioCodec::Mp2 => "mp2".into(),
-        AudioCodec::Mp3 => "mp3".into(),
-        AudioCodec::Vorbis => "vorbis".into(),
-        AudioCodec::Opus => "opus".into(),
-        AudioCodec::Flac => "flac".into(),
-        AudioCodec::Alac => "alac".into(),
-        AudioCodec::Ac3 => "ac3".into(),
-        AudioCodec::Eac3 => "eac3".into(),
-        AudioCodec::Dts => "dts".into(),
-        AudioCodec::Pcm(f) => format!(
-            "pcm_{}{}{}",
-            if f.float {
-                "f"
-            } else if f.signed {
-                "s"
-            } else {
-                "u"
-            },
-            f.bits,
-            match (f.bits, f.big_endian) {
-                (8, _) => "",
-                (_, true) => "be",
-                (_, false) => "le",
-            }
-        ),
-        AudioCodec::Other(o) => format!("other:{o}"),
-    }
-}
-
 /// SHA-256 (FIPS 180-4), for comparing extradata with ffprobe's hash.
 fn sha256(data: &[u8]) -> String {
     const K: [u32; 64] = [
@@ -257,7 +223,7 @@ fn audio_tracks_match_ffprobe() {
             let TrackCodec::Audio(c) = &t.codec else {
                 unreachable!()
             };
-            if ffprobe_name(c) != g.codec {
+            if c.ffprobe_name() != g.codec {
                 fail(format!("codec {c:?}, ffprobe {}", g.codec));
             }
             if g.id.starts_with("0x") {

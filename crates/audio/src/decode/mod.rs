@@ -137,41 +137,6 @@ pub struct AudioDecoder {
     skip_left: u64,
 }
 
-/// ffprobe's codec name for an [`AudioCodec`] (`libavcodec/codec_desc.c`).
-pub fn codec_name(codec: &AudioCodec) -> String {
-    match codec {
-        AudioCodec::Aac => "aac".into(),
-        AudioCodec::Mp1 => "mp1".into(),
-        AudioCodec::Mp2 => "mp2".into(),
-        AudioCodec::Mp3 => "mp3".into(),
-        AudioCodec::Vorbis => "vorbis".into(),
-        AudioCodec::Opus => "opus".into(),
-        AudioCodec::Flac => "flac".into(),
-        AudioCodec::Alac => "alac".into(),
-        AudioCodec::Pcm(f) => pcm_name(f),
-        AudioCodec::Ac3 => "ac3".into(),
-        AudioCodec::Eac3 => "eac3".into(),
-        AudioCodec::Dts => "dts".into(),
-        AudioCodec::Other(s) => s.clone(),
-    }
-}
-
-fn pcm_name(f: &PcmFormat) -> String {
-    let kind = if f.float {
-        'f'
-    } else if f.signed {
-        's'
-    } else {
-        'u'
-    };
-    if f.bits == 8 {
-        format!("pcm_{kind}8")
-    } else {
-        let end = if f.big_endian { "be" } else { "le" };
-        format!("pcm_{kind}{}{end}", f.bits)
-    }
-}
-
 fn pcm_codec_id(f: &PcmFormat) -> Option<AudioCodecId> {
     Some(match (f.float, f.signed, f.bits, f.big_endian) {
         (true, _, 32, false) => CODEC_ID_PCM_F32LE,
@@ -238,7 +203,7 @@ impl AudioDecoder {
                 track.id, track.codec
             )));
         };
-        let name = codec_name(codec);
+        let name = codec.ffprobe_name();
         let ap = track.audio.unwrap_or_default();
         let extradata: &[u8] = match &track.codec_private {
             CodecPrivate::Raw(b) => b,

@@ -5,85 +5,7 @@
 //! is the job FFmpeg's `libavcodec/mpegaudio_parser.c` does in front of its
 //! decoder; here it is a byte queue cut at frame headers.
 
-/// A frame header's facts needed to cut the stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FrameHeader {
-    /// Bytes in the frame, header included.
-    pub len: usize,
-    /// Samples per channel the frame decodes to (384, 576 or 1152).
-    pub samples: u32,
-    /// Hz.
-    pub sample_rate: u32,
-    /// 1, 2 or 3.
-    pub layer: u8,
-}
-
-/// kbit/s by [MPEG-1 layer 1, 2, 3, MPEG-2/2.5 layer 1, layer 2 and 3][index]
-/// (ISO/IEC 11172-3 2.4.2.3 `bitrate_index`, ISO/IEC 13818-3 2.4.2.3).
-const BITRATES: [[u16; 15]; 5] = [
-    [
-        0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
-    ],
-    [
-        0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-    ],
-    [
-        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-    ],
-    [
-        0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
-    ],
-    [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-];
-
-/// Parses the 4-byte frame header at the start of `b`. `None` when `b` does
-/// not start with a valid header (no sync word, reserved version / layer /
-/// rate, free-format or forbidden bitrate: free format has no length in its
-/// header and is not supported).
-pub(crate) fn parse_header(b: &[u8]) -> Option<FrameHeader> {
-    if b.len() < 4 || b[0] != 0xFF || b[1] & 0xE0 != 0xE0 {
-        return None;
-    }
-    let version = (b[1] >> 3) & 3; // 0: MPEG-2.5, 1: reserved, 2: MPEG-2, 3: MPEG-1
-    let layer_bits = (b[1] >> 1) & 3; // 1: layer 3, 2: layer 2, 3: layer 1
-    let bitrate_index = usize::from(b[2] >> 4);
-    let rate_index = usize::from((b[2] >> 2) & 3);
-    let padding = u32::from((b[2] >> 1) & 1);
-    if version == 1 || layer_bits == 0 || bitrate_index == 0 || bitrate_index == 15 {
-        return None;
-    }
-    if rate_index == 3 {
-        return None;
-    }
-    let layer = 4 - layer_bits;
-    let mpeg1 = version == 3;
-    let base_rate = [44100u32, 48000, 32000][rate_index];
-    let sample_rate = match version {
-        3 => base_rate,
-        2 => base_rate / 2,
-        _ => base_rate / 4,
-    };
-    let table = match (mpeg1, layer) {
-        (true, 1) => 0,
-        (true, 2) => 1,
-        (true, _) => 2,
-        (false, 1) => 3,
-        (false, _) => 4,
-    };
-    let bitrate = u32::from(BITRATES[table][bitrate_index]) * 1000;
-    let (len, samples) = match layer {
-        1 => ((12 * bitrate / sample_rate + padding) * 4, 384),
-        2 => (144 * bitrate / sample_rate + padding, 1152),
-        _ if mpeg1 => (144 * bitrate / sample_rate + padding, 1152),
-        _ => (72 * bitrate / sample_rate + padding, 576),
-    };
-    Some(FrameHeader {
-        len: len as usize,
-        samples,
-        sample_rate,
-        layer,
-    })
-}
+use vreq_container::mpa_header;
 
 /// Bytes kept while looking for a header before the oldest are dropped: more
 /// than the longest frame (layer 2 at 384 kbit/s, 32 kHz: 1728 bytes; layer 1
@@ -138,12 +60,12 @@ impl Splitter {
             if self.buf.len() < 4 {
                 return None;
             }
-            let Some(h) = parse_header(&self.buf) else {
+            let Some(h) = mpa_header(&self.buf) else {
                 self.drop_front(1);
                 self.skipped += 1;
                 continue;
             };
-            if self.buf.len() < h.len {
+            if self.buf.len() < h.frame_len {
                 if self.buf.len() > MAX_BUFFER {
                     self.drop_front(1);
                     self.skipped += 1;
@@ -151,7 +73,7 @@ impl Splitter {
                 }
                 return None;
             }
-            let rest = &self.buf[h.len..];
+            let rest = &self.buf[h.frame_len..];
             let follows = rest.is_empty()
                 || (rest.len() >= 2 && rest[0] == 0xFF && rest[1] & 0xE0 == 0xE0)
                 || (rest.len() == 1 && rest[0] == 0xFF);
@@ -171,8 +93,8 @@ impl Splitter {
                     break;
                 }
             }
-            let data = self.buf[..h.len].to_vec();
-            self.drop_front(h.len);
+            let data = self.buf[..h.frame_len].to_vec();
+            self.drop_front(h.frame_len);
             self.skipped = 0;
             return Some(Frame { data, pts_ns });
         }
@@ -193,28 +115,6 @@ mod tests {
         let mut f = vec![0xFF, 0xFD, 0xA4, 0x04];
         f.resize(576, fill);
         f
-    }
-
-    #[test]
-    fn header_lengths_follow_the_spec_formulas() {
-        let h = parse_header(&l2_frame(0)).unwrap();
-        assert_eq!(
-            (h.len, h.samples, h.sample_rate, h.layer),
-            (576, 1152, 48000, 2)
-        );
-        // MPEG-1 layer 3, 44.1 kHz, 128 kbit/s, padded: 144 * 128000 / 44100 + 1 = 418.
-        let h = parse_header(&[0xFF, 0xFB, 0x92, 0x00]).unwrap();
-        assert_eq!(
-            (h.len, h.samples, h.sample_rate, h.layer),
-            (418, 1152, 44100, 3)
-        );
-        // MPEG-2 layer 3, 22.05 kHz, 64 kbit/s: 72 * 64000 / 22050 = 208, 576 samples.
-        let h = parse_header(&[0xFF, 0xF3, 0x80, 0x00]).unwrap();
-        assert_eq!((h.len, h.samples, h.sample_rate), (208, 576, 22050));
-        // Free format and reserved values are refused.
-        assert!(parse_header(&[0xFF, 0xFD, 0x04, 0x04]).is_none());
-        assert!(parse_header(&[0xFF, 0xFD, 0xAC, 0x04]).is_none());
-        assert!(parse_header(&[0xFF, 0xEB, 0x90, 0x04]).is_none());
     }
 
     #[test]
