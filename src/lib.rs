@@ -12,6 +12,11 @@
 //!                 DecodedFrame (vreq-frame: format, planes, dmabufs)
 //!                  │                                      │
 //!  vreqplay ─► vreq-present: wayland | y4m | null     vreq-va: the client's surfaces
+//!
+//! file ─► vreq-container ─► vreq-audio: decode ─► mix ─► output (cpal / ALSA)
+//!         (audio packets)                                  │ AudioClock: the pts being heard
+//!                                                          ▼
+//!                                   vreqplay: each frame due at its pts on that clock
 //! ```
 //!
 //! This is the only crate that depends on both the device crate
