@@ -8,7 +8,7 @@ use vreqplay::player::{self, Aid, AudioOptions, Output, PlayOptions};
 
 /// Play a video through the Linux V4L2 stateless (request API) decoders.
 ///
-/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, MPEG-PS, MPEG-TS (MPEG-2 video), MPEG-2 ES, raw H.264 / HEVC Annex-B.
+/// Containers: MP4 (incl. fragmented), Matroska, WebM, IVF, MPEG-PS, MPEG-TS (MPEG-2, H.264 or HEVC video), MPEG-2 ES, raw H.264 / HEVC Annex-B.
 /// Codecs: H.264, HEVC (Main, Main10), VP9 (profiles 0, 2), VP8, MPEG-2.
 ///
 /// Sound: the first audio track (--aid) plays through ALSA (--audio-device) and is the clock the picture follows; without one (or with --no-audio) frames are paced by the wall clock. Audio codecs: AAC-LC, MP1/MP2/MP3, Vorbis, FLAC, PCM, ALAC, Opus; others print "audio: <codec> not supported, playing without sound".
