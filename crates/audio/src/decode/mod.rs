@@ -39,8 +39,6 @@ mod aac;
 mod mpa;
 mod opus;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use symphonia::core::audio::Channels;
 use symphonia::core::audio::Position;
 use symphonia::core::codecs::audio::well_known::*;
@@ -111,7 +109,6 @@ enum Kind {
     /// MPEG audio: packets are cut into frames first.
     Mpa {
         dec: Box<dyn SymDecoder>,
-        params: AudioCodecParameters,
         split: mpa::Splitter,
     },
     Opus {
@@ -343,7 +340,6 @@ impl AudioDecoder {
         let kind = if matches!(codec, AudioCodec::Mp1 | AudioCodec::Mp2 | AudioCodec::Mp3) {
             Kind::Mpa {
                 dec,
-                params,
                 split: mpa::Splitter::default(),
             }
         } else {
@@ -400,7 +396,7 @@ impl AudioDecoder {
                     if params.codec == CODEC_ID_AAC && aac::has_libfaac_fill(f) {
                         self.skip_left = aac::LIBFAAC_DELAY;
                     }
-                    match sym_decode(dec, params, f) {
+                    match sym_decode(dec, f) {
                         Ok(Some((rate, ch, s))) => append(&mut acc, rate, ch, s),
                         Ok(None) => {}
                         Err(e) => err = Some(e),
@@ -411,13 +407,13 @@ impl AudioDecoder {
                 }
                 acc
             }
-            Kind::Mpa { dec, params, split } => {
+            Kind::Mpa { dec, split } => {
                 split.push(&pkt.data, pkt.pts_ns);
                 let mut acc: Option<(u32, u16, Vec<f32>)> = None;
                 let mut first_pts = None;
                 let mut err = None;
                 while let Some(f) = split.next_frame() {
-                    match sym_decode(dec, params, &f.data) {
+                    match sym_decode(dec, &f.data) {
                         Ok(Some((rate, ch, s))) => {
                             if acc.is_none() {
                                 first_pts = f.pts_ns;
@@ -513,17 +509,17 @@ fn padding_frames(ns: i64, rate: u32) -> u64 {
 }
 
 /// Decodes one symphonia packet to interleaved f32. `Ok(None)` for an empty
-/// output. A decoder error, or a panic inside symphonia (caught: hostile
-/// input must not take the player down), is returned as text; after a panic
-/// or `ResetRequired` the decoder is rebuilt / reset so the next packet
-/// starts clean.
+/// output. A decoder error is returned as text; after `ResetRequired` the
+/// decoder is reset so the next packet starts clean. (No `catch_unwind`:
+/// the project's rule keeps it off the data path, and the damage tests —
+/// flipped, truncated, noise and empty packets over every corpus track —
+/// found no panic in symphonia; issue 15's fuzzing is where one would show.)
 fn sym_decode(
     dec: &mut Box<dyn SymDecoder>,
-    params: &AudioCodecParameters,
     data: &[u8],
 ) -> Result<Option<(u32, u16, Vec<f32>)>, String> {
     let pkt = PacketRef::new(0, Timestamp::new(0), Duration::ZERO, data);
-    let r = catch_unwind(AssertUnwindSafe(|| match dec.decode_ref(&pkt) {
+    match dec.decode_ref(&pkt) {
         Ok(buf) => {
             if buf.frames() == 0 {
                 return Ok(None);
@@ -534,21 +530,11 @@ fn sym_decode(
             buf.copy_to_vec_interleaved::<f32>(&mut v);
             Ok(Some((rate, ch, v)))
         }
-        Err(e) => Err(e),
-    }));
-    match r {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(SymError::ResetRequired)) => {
+        Err(SymError::ResetRequired) => {
             dec.reset();
             Err(SymError::ResetRequired.to_string())
         }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => {
-            if let Ok(d) = make_sym(params) {
-                *dec = d;
-            }
-            Err("the decoder panicked on this frame (symphonia); decoder rebuilt".into())
-        }
+        Err(e) => Err(e.to_string()),
     }
 }
 
