@@ -24,9 +24,11 @@
 #            run cut short: what it played, at least 1 s); or the player
 #            printed "audio: <codec> not supported, playing without sound" and
 #            the capture is silent; a track of digital silence (balle-jbart's)
-#            must capture as silence. Prints the table file, aid, codec, peak,
-#            lag (ms from the player's launch to the track's first sample
-#            heard), spread, played.
+#            must capture as silence. One more run plays movie-hello.mpeg's
+#            MP2 (stereo, 48 kHz) with --volume=50: its level against ffmpeg's
+#            decode must be (50/100)^3 = -18.06 dB (+-0.5). Prints the table
+#            file, aid, codec, peak, lag (ms from the player's launch to the
+#            track's first sample heard), spread, played.
 #   lipsync  tests/audio/make-lipsync-clip.sh's clip (a white frame and a
 #            50 ms 1 kHz beep at every whole second) played in weston 14
 #            headless (pixman; tests/vm/trixie/present/lib.sh) with the
@@ -144,8 +146,8 @@ case $MODE in
     sleep 0.5; rec_stop cap ;;
   corpus)
     rec_start cap
-    while IFS=$'\t' read -r name file aid; do
-      run "$name" "$CAP" play "target/vm-media/corpus/$file" "$aid" --vo=null
+    while IFS=$'\t' read -r name file aid extra; do
+      run "$name" "$CAP" play "target/vm-media/corpus/$file" "$aid" --vo=null $extra
       sleep 0.3
     done < "$OUT/tracks.tsv"
     rec_stop cap ;;
@@ -187,7 +189,10 @@ case $mode in
       # (MPEG-TS: ffprobe lists a stream once more under its program)
       n=$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$media/$f" | grep . | sort -u | wc -l)
       for aid in $(seq "$n"); do printf '%s\t%s\t%s\n' "$(echo "$f" | tr / _).a$aid" "$f" "$aid"; done >> "$out/tracks.tsv"
-    done ;;
+    done
+    # --volume: a stereo 48 kHz track (no up-mix or resampling in the way) at
+    # volume 50 must come out at (50/100)^3, -18.06 dB against ffmpeg's decode
+    printf '%s\t%s\t%s\t%s\n' movie-hello.volume50 debian-forensics-samples-files/movie-hello.mpeg 1 --volume=50 >> "$out/tracks.tsv" ;;
 esac
 
 # the analysis itself, on made-up captures with known answers (a few seconds)
@@ -218,8 +223,9 @@ case $mode in
       "${under[@]+"${under[@]}"}" --label loop.mp4 || fail=1 ;;
   corpus)
     rows=$out/table.tsv; : > "$rows"
-    while IFS=$'\t' read -r name file aid; do
+    while IFS=$'\t' read -r name file aid extra; do
       read -r l0 l1 rc cut < "$out/$name.run"
+      lvl=(); case $extra in --volume=*) lvl=(--want-level-db "$(awk -v v="${extra#--volume=}" 'BEGIN{printf "%.2f", 60 * log(v / 100) / log(10)}')") ;; esac
       # this run's part of the capture: up to its exit (+50 ms), or to 50 ms
       # before the SIGTERM of a run cut short (its sound stops there abruptly)
       l1=$(awk -v e="$l1" -v c="$cut" 'BEGIN{printf "%.2f", c ? e - 0.05 : e + 0.05}')
@@ -228,7 +234,7 @@ case $mode in
       minpk=$(awk -v d="$dur" 'BEGIN{print (d < 2) ? 0.90 : 0.95}')
       "$PY" "$HERE/check-audio-xcorr.py" "$out/cap" "$media/$file" --aid "$aid" --ref-dir "$ref" \
         --min-peak "$minpk" --player-log "$out/$name.log" --player-rc "$rc" $([ "$cut" = 1 ] && echo --cut) \
-        --launch-uptime "$l0" --end-uptime "$l1" --label "$file" --row "$rows" > "$out/$name.check.txt" 2>&1 ||
+        --launch-uptime "$l0" --end-uptime "$l1" --label "$file${extra:+ $extra}" --row "$rows" "${lvl[@]+"${lvl[@]}"}" > "$out/$name.check.txt" 2>&1 ||
         { fail=1; echo "FAIL $file aid $aid:"; sed 's/^/    /' "$out/$name.check.txt"; }
     done < "$out/tracks.tsv"
     echo

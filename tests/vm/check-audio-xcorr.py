@@ -84,6 +84,9 @@ def main():
     ap.add_argument("--player-rc", type=int, help="the player's exit status (0 expected unless --cut)")
     ap.add_argument("--cut", action="store_true", help="the run was stopped before the track's end: compare "
                     "what it played (at least 1 s of the track's audible part, or all of it when shorter)")
+    ap.add_argument("--want-level-db", type=float,
+                    help="the capture's level against ffmpeg's decode must be this (dB, +-0.5): "
+                         "the player ran with --volume V, gain (V/100)^3 = 60*log10(V/100) dB")
     ap.add_argument("--label")
     ap.add_argument("--row")
     a = ap.parse_args()
@@ -193,8 +196,13 @@ def measure(a, label, codec, cap, log, check):
         # the gain against ffmpeg's (the coefficient ignores it): e.g. +3 dB when
         # mono goes to both channels at full level where swresample's matrix puts
         # it at -3 dB (M_SQRT1_2) on each
-        print("     level %+.2f dB against ffmpeg's decode"
-              % (20 * np.log10((rms(cap.samples[lag + r0:lag + r1]) + 1e-12) / (rms(ref[r0:r1]) + 1e-12))))
+        level = 20 * np.log10((rms(cap.samples[lag + r0:lag + r1]) + 1e-12) / (rms(ref[r0:r1]) + 1e-12))
+        print("     level %+.2f dB against ffmpeg's decode" % level)
+        if a.want_level_db is not None:
+            check(abs(level - a.want_level_db) <= 0.5,
+                  "level %+.2f dB (want %+.2f dB +- 0.5: --volume)" % (level, a.want_level_db))
+    elif a.want_level_db is not None:
+        check(False, "level not measured (want %+.2f dB)" % a.want_level_db)
     w = ac.window_lags(cap.samples, ref, lag)
     spread = nan
     per = ac.periodic(ref)

@@ -46,7 +46,9 @@
 #   audio-corpus    every audio track of the corpus (--aid N), at most 3 s of
 #                   sound each: peak >= 0.95 (0.90 under 2 s), or the one-line
 #                   "audio: <codec> not supported" and silence; table
-#                   file/aid/codec/peak/lag/spread/played. ~2 min (26 tracks).
+#                   file/aid/codec/peak/lag/spread/played; and --volume=50
+#                   on a stereo MP2 track captures at -18.06 dB (+-0.5)
+#                   against ffmpeg's decode. ~2 min (26 tracks + 1).
 #   lipsync         a white frame + 1 kHz beep every second
 #                   (tests/audio/make-lipsync-clip.sh) in weston (pixman): beep
 #                   onsets (capture) vs presented_ns of the frames at whole
