@@ -136,6 +136,10 @@ pub fn spawn_audio(
     let handle = std::thread::Builder::new()
         .name("vreq-audio".into())
         .spawn(move || {
+            vreq_audio::output::promote_to_real_time(
+                vreq_audio::output::DECODE_RT_PRIORITY,
+                "decode",
+            );
             let dec = match AudioDecoder::new(&track) {
                 Ok(d) => {
                     let _ = tx.send(Ok(d.codec_name().to_owned()));

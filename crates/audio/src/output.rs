@@ -719,20 +719,27 @@ impl Drop for AudioOutput {
 /// in `rtkit-daemon`'s defaults), below the kernel's own threads.
 pub const RT_PRIORITY: u8 = 20;
 
-/// Puts the calling thread (cpal's ALSA callback thread, on its first
-/// callback) under `SCHED_FIFO` at [`RT_PRIORITY`], as audio servers do
-/// for their data threads, so that the video thread, the demuxer and the
-/// decoder's kernel work cannot keep it from refilling the device's 80 ms
-/// in time. Allowed for root or within `RLIMIT_RTPRIO`; otherwise the
-/// thread keeps its normal policy (one debug line says why). Measured in
-/// the VM (QEMU TCG, 2 vCPUs): without it, the 30 s loop clip still had a
-/// device xrun (with 500 ms in the ring) in some runs.
-fn promote_to_real_time() {
+/// `SCHED_FIFO` priority of the player's audio decode thread: below the
+/// callback thread, above every normal thread (the video thread, the
+/// demuxer), so that decoding the sound never waits on decoding the picture.
+pub const DECODE_RT_PRIORITY: u8 = 10;
+
+/// Puts the calling thread (`what`, for the log) under `SCHED_FIFO` at
+/// `priority`, as audio servers do for their data threads, so that the
+/// video thread, the demuxer and the decoder's kernel work cannot keep it
+/// from feeding the device in time: cpal's ALSA callback thread on its
+/// first callback ([`RT_PRIORITY`]) and the player's audio decode thread
+/// ([`DECODE_RT_PRIORITY`]). Allowed for root or within `RLIMIT_RTPRIO`;
+/// otherwise the thread keeps its normal policy (one debug line says why).
+/// Measured in the VM (QEMU TCG, 2 vCPUs): without it, the 30 s loop clip
+/// had a device xrun in some runs, and a 1080p clip's sound slipped once
+/// the visl decode of its picture loaded both CPUs.
+pub fn promote_to_real_time(priority: u8, what: &str) {
     use thread_priority::{
         set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
         ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
     };
-    let r = ThreadPriorityValue::try_from(RT_PRIORITY)
+    let r = ThreadPriorityValue::try_from(priority)
         .map_err(|e| e.to_string())
         .and_then(|v| {
             set_thread_priority_and_policy(
@@ -743,8 +750,8 @@ fn promote_to_real_time() {
             .map_err(|e| format!("{e:?}"))
         });
     match r {
-        Ok(()) => tracing::debug!("audio output: callback thread SCHED_FIFO {RT_PRIORITY}"),
-        Err(e) => tracing::debug!("audio output: callback thread stays unprivileged ({e})"),
+        Ok(()) => tracing::debug!("audio: {what} thread SCHED_FIFO {priority}"),
+        Err(e) => tracing::debug!("audio: {what} thread stays unprivileged ({e})"),
     }
 }
 
@@ -765,7 +772,7 @@ where
         move |out: &mut [T], info: &cpal::OutputCallbackInfo| {
             if !promoted {
                 promoted = true;
-                promote_to_real_time();
+                promote_to_real_time(RT_PRIORITY, "device callback");
             }
             let at = Instant::now();
             let ts = info.timestamp();
