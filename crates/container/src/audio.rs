@@ -162,28 +162,55 @@ pub(crate) fn asc_object_type(asc: &[u8]) -> Option<u32> {
     }
 }
 
-/// Sampling rate (Hz) and channels of an AudioSpecificConfig's first fields
-/// (ISO/IEC 14496-3 1.6.2.1: audioObjectType, samplingFrequencyIndex (or a
-/// 24-bit rate), channelConfiguration; channels per Table 1.19: 1–6 as is,
-/// 7 → 8; 0 (program config element) → 0, unknown). The core rate, not an
-/// SBR extension's.
-pub(crate) fn asc_rate_channels(asc: &[u8]) -> Option<(u32, u16)> {
+/// The first fields of an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioSpecificConfig {
+    /// `audioObjectType` (2: AAC LC, 5: SBR, 29: PS, ...; 31 escapes to
+    /// 32 + 6 more bits).
+    pub object_type: u32,
+    /// Hz, from `samplingFrequencyIndex` (Table 1.18) or the explicit
+    /// 24-bit frequency: the core coder's rate, not an SBR extension's.
+    pub sample_rate: u32,
+    /// `channelConfiguration` as coded (0: a program_config_element says).
+    pub channel_config: u8,
+}
+
+/// Parses an AudioSpecificConfig's audioObjectType, samplingFrequencyIndex
+/// (or 24-bit rate) and channelConfiguration (ISO/IEC 14496-3 1.6.2.1):
+/// what the demuxers read to name a track and vreq-audio reads to refuse
+/// what it does not decode. `None` if it is shorter than those fields or
+/// names a reserved rate index.
+pub fn parse_asc(asc: &[u8]) -> Option<AudioSpecificConfig> {
     let mut b = Bits { d: asc, bit: 0 };
-    if b.u(5)? == 31 {
-        b.u(6)?;
+    let mut object_type = b.u(5)?;
+    if object_type == 31 {
+        object_type = 32 + b.u(6)?;
     }
     let idx = b.u(4)?;
-    let rate = if idx == 15 {
+    let sample_rate = if idx == 15 {
         b.u(24)?
     } else {
         *AAC_RATES.get(idx as usize)?
     };
-    let ch = match b.u(4)? {
-        c @ 0..=6 => c as u16,
+    let channel_config = b.u(4)? as u8;
+    Some(AudioSpecificConfig {
+        object_type,
+        sample_rate,
+        channel_config,
+    })
+}
+
+/// Sampling rate (Hz) and channels of an AudioSpecificConfig
+/// ([`parse_asc`]; channels per Table 1.19: 1–6 as is, 7 → 8; 0 (program
+/// config element) → 0, unknown). The core rate, not an SBR extension's.
+pub(crate) fn asc_rate_channels(asc: &[u8]) -> Option<(u32, u16)> {
+    let a = parse_asc(asc)?;
+    let ch = match a.channel_config {
+        c @ 0..=6 => u16::from(c),
         7 => 8,
         _ => 0,
     };
-    Some((rate, ch))
+    Some((a.sample_rate, ch))
 }
 
 /// Rewrites an MP4 `dOps` payload (Opus in ISOBMFF 4.3.2: Version 0,
@@ -354,9 +381,11 @@ pub fn mpa_header(h: &[u8]) -> Option<MpaHeader> {
     })
 }
 
-/// An ADTS header (ISO/IEC 13818-7 6.2.1, 14496-3 1.A.2.2.1).
+/// An ADTS header (ISO/IEC 13818-7 6.2.1, 14496-3 1.A.2.2.1): what the
+/// MPEG-TS / PS demuxers cut AAC with, and what vreq-audio strips from
+/// packets that still carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AdtsHeader {
+pub struct AdtsHeader {
     /// 7, or 9 with a CRC.
     pub header_len: usize,
     /// Whole frame in bytes, header included.
@@ -380,6 +409,7 @@ impl AdtsHeader {
             | (u16::from(self.channel_config) << 3);
         v.to_be_bytes().to_vec()
     }
+    /// Hz (Table 1.18).
     pub fn sample_rate(&self) -> u32 {
         AAC_RATES
             .get(usize::from(self.rate_index))
@@ -390,7 +420,7 @@ impl AdtsHeader {
 
 /// Parses an ADTS header at the start of `h`; `None` if it is not one
 /// (no 0xFFF sync, layer ≠ 0, reserved rate index, frame shorter than its header).
-pub(crate) fn adts_header(h: &[u8]) -> Option<AdtsHeader> {
+pub fn adts_header(h: &[u8]) -> Option<AdtsHeader> {
     let h = h.get(..7)?;
     if h[0] != 0xff || h[1] & 0xf6 != 0xf0 {
         return None;
@@ -726,6 +756,34 @@ mod tests {
         );
         assert_eq!(opushead_pre_skip_channels(&h), Some((312, 2)));
         assert!(dops_to_opushead(&[0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn asc_fields() {
+        // LC, 44.1 kHz (index 4), stereo: 00010 0100 0010 000 = 0x12 0x10.
+        let a = parse_asc(&[0x12, 0x10]).unwrap();
+        assert_eq!(
+            (a.object_type, a.sample_rate, a.channel_config),
+            (2, 44100, 2)
+        );
+        // HE-AAC explicit: SBR (5), 24 kHz (index 6), stereo: 00101 0110 0010 ...
+        let a = parse_asc(&[0x2B, 0x10, 0x88, 0x00]).unwrap();
+        assert_eq!((a.object_type, a.sample_rate), (5, 24000));
+        assert!(parse_asc(&[0x12]).is_none());
+    }
+
+    #[test]
+    fn adts_header_gives_the_asc() {
+        // ADTS, no CRC, LC (profile 1), 48 kHz (index 3), 2 channels.
+        let h = [0xFF, 0xF1, 0x4C, 0x80, 0x2E, 0x7F, 0xFC];
+        let a = adts_header(&h).unwrap();
+        assert_eq!(a.header_len, 7);
+        let asc = parse_asc(&a.audio_specific_config()).unwrap();
+        assert_eq!(
+            (asc.object_type, asc.sample_rate, asc.channel_config),
+            (2, 48000, 2)
+        );
+        assert!(adts_header(&[0x12, 0x10, 0, 0, 0, 0, 0]).is_none());
     }
 
     #[test]

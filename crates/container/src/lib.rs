@@ -15,7 +15,7 @@ use vreq_core::{CodecKind, CodecPrivate, CodedUnit};
 
 pub mod annexb;
 mod audio;
-pub use audio::{mpa_header, MpaHeader};
+pub use audio::{adts_header, mpa_header, parse_asc, AdtsHeader, AudioSpecificConfig, MpaHeader};
 mod config;
 pub mod ivf;
 pub mod mkv;

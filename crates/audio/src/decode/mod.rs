@@ -233,7 +233,7 @@ impl AudioDecoder {
                     }
                     adts = true;
                 } else {
-                    let asc = aac::parse_asc(extradata).ok_or_else(|| {
+                    let asc = vreq_container::parse_asc(extradata).ok_or_else(|| {
                         AudioError::Config("aac: AudioSpecificConfig shorter than 2 bytes".into())
                     })?;
                     if asc.object_type != 2 {
@@ -555,15 +555,12 @@ fn append(acc: &mut Option<(u32, u16, Vec<f32>)>, rate: u32, ch: u16, s: Vec<f32
 fn split_adts(data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut rest = data;
-    while let Some((hlen, _)) = aac::adts_header(rest) {
-        let flen = (usize::from(rest[3] & 3) << 11)
-            | (usize::from(rest[4]) << 3)
-            | usize::from(rest[5] >> 5);
-        if flen < hlen || flen > rest.len() {
+    while let Some(h) = vreq_container::adts_header(rest) {
+        if h.frame_len > rest.len() {
             break;
         }
-        out.push(&rest[hlen..flen]);
-        rest = &rest[flen..];
+        out.push(&rest[h.header_len..h.frame_len]);
+        rest = &rest[h.frame_len..];
     }
     if out.is_empty() {
         out.push(data);
