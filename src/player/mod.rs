@@ -973,6 +973,9 @@ fn handle_commands(sink: &mut dyn Sink, pacer: &mut Pacer<'_>) -> Result<Flow, P
                 UserCommand::VolumeDown => pacer.add_volume(-2),
                 UserCommand::VolumeUp => pacer.add_volume(2),
                 UserCommand::ToggleMute => pacer.toggle_mute(),
+                // seek, playlist, frame step, OSD: the player issue's work
+                // in progress (issue 13)
+                other => tracing::debug!("{other:?}: not handled yet"),
             }
         }
         if paused_at.is_none() {

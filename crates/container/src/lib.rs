@@ -371,8 +371,42 @@ pub trait Demuxer {
     /// with the next readable packet (a demuxer that cannot resume returns `Ok(None)`).
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError>;
     /// Positions the demuxer so that the next packet of `track` is the last
-    /// keyframe at or before `pts_ns` (or the first keyframe if none).
+    /// keyframe (random-access point) at or before `pts_ns` (or the first
+    /// keyframe if none is at or before it). Packets of other tracks resume
+    /// from about the same file position (an audio track may start a little
+    /// before or after). A target past the end positions at the last
+    /// keyframe. How each container finds the spot (index, bisection on
+    /// timestamps, byte estimate + resync) is documented on its demuxer; none
+    /// scans the file from the start when the container has an index or
+    /// timestamps to bisect on.
+    ///
+    /// Errors: I/O, or a file damaged where the seek lands (the caller may
+    /// seek elsewhere or to 0).
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError>;
+    /// The file's duration in ns (the longest track's last pts + duration,
+    /// from the header where the container has one: MP4 `mvhd` / `mdhd`,
+    /// Matroska `Duration`; else from the last timestamps, found without
+    /// reading the whole file). `None` when it cannot be known cheaply (a
+    /// live / growing stream).
+    fn duration_ns(&self) -> Option<i64> {
+        None
+    }
+    /// Chapters in start order (Matroska `Chapters` / `EditionEntry` /
+    /// `ChapterAtom`, MP4 Nero `chpl` or a `chap` text track where read):
+    /// what mpv's `PgUp` / `PgDn` step through. Empty when the file has none.
+    fn chapters(&self) -> &[Chapter] {
+        &[]
+    }
+}
+
+/// One chapter: where it starts and its title (Matroska `ChapterTimeStart`
+/// / `ChapString`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chapter {
+    /// Start, ns on the tracks' pts axis.
+    pub start_ns: i64,
+    /// Title, if the file gives one.
+    pub title: Option<String>,
 }
 
 /// Container formats recognised by [`probe`].

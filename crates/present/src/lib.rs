@@ -34,12 +34,16 @@ pub enum PresentError {
     Closed,
 }
 
-/// What the user asked for through the sink (keys of the window).
+/// What the user asked for through the sink (keys and pointer of the
+/// window), named after mpv's default bindings (`etc/input.conf`). Keys the
+/// window handles itself (`f`, double-click, `Esc` leaving fullscreen) never
+/// show up here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserCommand {
-    /// `space`: pause, or resume where it paused.
+    /// `space` / `p`: pause, or resume where it paused (mpv: `cycle pause`).
     TogglePause,
-    /// `q` / `Esc` (the close button gives [`PresentError::Closed`]).
+    /// `q`, `Q`, or `Esc` when not fullscreen (the close button gives
+    /// [`PresentError::Closed`]).
     Quit,
     /// `9`: volume − 2 (mpv's default `input.conf`: `9 add volume -2`).
     VolumeDown,
@@ -47,6 +51,41 @@ pub enum UserCommand {
     VolumeUp,
     /// `m`: mute on / off (mpv: `m cycle mute`).
     ToggleMute,
+    /// Relative seek by this many seconds: `←` / `→` −5 / +5, `↓` / `↑`
+    /// −60 / +60 (mpv: `LEFT seek -5`, `UP seek 60`). Held keys repeat.
+    Seek(i32),
+    /// `PgDn` / `PgUp`: previous (−1) / next (+1) chapter, or −10 % / +10 %
+    /// of the duration when the file has no chapters (mpv: `add chapter ±1`).
+    Chapter(i32),
+    /// `>` or `Enter`: next file of the playlist (mpv: `playlist-next`).
+    PlaylistNext,
+    /// `<`: previous file (mpv: `playlist-prev`).
+    PlaylistPrev,
+    /// `.`: show the next frame and pause (mpv: `frame-step`).
+    FrameStep,
+    /// `,`: go back one frame and pause (mpv: `frame-back-step`).
+    FrameBackStep,
+    /// `o`: show the progress bar and time for a moment (mpv: `show-progress`).
+    ShowProgress,
+    /// `i`: show playback statistics for a moment (mpv: stats.lua's
+    /// `display-stats`).
+    ShowStats,
+}
+
+/// What the on-screen display shows above the video (mpv's OSD): drawn by a
+/// window in a subsurface of its own, never into the video frame. Sinks
+/// without a screen ignore it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Osd {
+    /// Lines of text, top-left (file name at start, `Paused`, `Volume: 52%`,
+    /// `Mute`, the stats of `i`).
+    pub text: Vec<String>,
+    /// Seek bar: `(position_ns, duration_ns)`; drawn with the time as
+    /// `00:01:02 / 00:10:00` (mpv's `show-progress`).
+    pub progress: Option<(i64, i64)>,
+    /// How long it stays before it fades out (mpv's `--osd-duration`, 1 s);
+    /// `None`: until the next [`Sink::set_osd`] (e.g. `Paused` while paused).
+    pub hold: Option<Duration>,
 }
 
 /// What a presenting sink did, for `-v`, the exit line and tests.
@@ -110,6 +149,16 @@ pub trait Sink {
     fn take_commands(&mut self) -> Vec<UserCommand> {
         Vec::new()
     }
+    /// Shows `osd` above the video, replacing what the OSD showed; `None`
+    /// hides it. Sinks without a screen ignore it.
+    fn set_osd(&mut self, _osd: Option<Osd>) {}
+    /// Seek / flush: drops every frame handed to [`Sink::show`] that is not
+    /// on screen yet (counted as dropped), so its buffer goes back to the
+    /// decoder; the frame on screen stays until the next one replaces it.
+    fn discard_queued(&mut self) {}
+    /// The window title (`--title`; at start `vreqplay — <file name>`): the
+    /// player sets it again when the playlist moves to another file.
+    fn set_title(&mut self, _title: &str) {}
     /// End of stream: flush files, wait for the last frame to be shown.
     fn finish(&mut self) -> Result<(), PresentError> {
         Ok(())

@@ -20,6 +20,11 @@ pub struct WindowOptions {
     pub dmabuf_immed: bool,
     /// Ask for fullscreen at start (`xdg_toplevel.set_fullscreen`).
     pub fullscreen: bool,
+    /// Test hook (`VREQ_TEST_KEYS`, read by the player): a file or FIFO of
+    /// key names, one per line, as xkbcommon names keysyms (`Right`,
+    /// `space`, `o`, `period`, `Escape`, `Page_Up`), fed to the same
+    /// keysym → action mapping as the keyboard; `None` in normal use.
+    pub test_keys: Option<std::path::PathBuf>,
 }
 
 impl WindowOptions {
@@ -35,6 +40,7 @@ impl WindowOptions {
             force_shm: false,
             dmabuf_immed: true,
             fullscreen: false,
+            test_keys: None,
         }
     }
 }
