@@ -1,0 +1,151 @@
+#!/bin/bash
+# session-test.sh - a scripted player session in the VM's compositor (host side):
+# keys go in through the window's test hook, screenshots show which frame of the
+# clip is on screen, read from the number visl stamps on it.
+#
+# Usage: tests/vm/session-test.sh [-o OUTDIR] [-K]
+#   -o OUTDIR  logs, PNGs, the reference Y4M (default /tmp/vreq-session)
+#   -K         only the known-frames case (no keys, no seek): checks the reading
+#              of screenshots on its own
+# VREQ_SESSION_ARGS: the session's player flags (default
+#   "--keep-open=always --pause"; the expectations assume a paused start on frame 0)
+#
+# The clip: tests/vm/make-seek-clip.sh (HEVC 320x240, 30 s at 30 fps, a CRA
+# keyframe every 40 frames, POC k on frame k, chapters at 0/8/16/24 s), made into
+# OUTDIR. One VM boot (visl, udmabuf), in it:
+#   ref      vreqplay -o ref.y4m --frames 45: the reference the digit templates
+#            are learned from (tests/vm/check-visl-stamp.py: frame k stamps "HEVC: k")
+#   known    weston headless (GL, /dev/dri hidden, kiosk; 640x480),
+#            VREQPLAY_NO_VIEWPORTER=1 (the picture 1:1, as the reader needs it),
+#            vreqplay --keep-open --frames 23: the shot must read 22
+#   session  a fresh weston; vreqplay --keep-open=always --pause with
+#            VREQ_TEST_KEYS=/tmp/keys.fifo (the window reads key names from it and
+#            maps them as real keys: crates/present, WindowOptions::test_keys); the
+#            steps of PLAN below, each: its keys written into the FIFO 0.3 s apart,
+#            then the shot "settled" (taken again 1 s later until two in a row are
+#            identical: the player has finished seeking and the seek OSD has faded;
+#            at most 8 tries). The step "osd" (key o) is shot at once instead (the
+#            OSD lasts about a second), then settled as "osd-after".
+# Checks on the host (tests/vm/check-seek-session.py): each shot shows the frame
+# mpv's rules give, computed from the clip's ffprobe frame list (pts, key_frame)
+# and chapters: a relative seek (Left/Right 5 s, Up/Down 60 s) from the shown
+# frame's pts to the last keyframe <= target (clamped to the first/last), '.'
+# the next frame, Page_Up/Page_Down the next/previous chapter's start (mpv's
+# 5 s chapter-seek-threshold); the o shot differs from the shot before it (same
+# frame: the OSD is drawn over it) and the settled shot after it equals that
+# shot again (the OSD faded). Under TCG about 100 s.
+# Exit status: 0 all checks passed, 1 a check failed, else the VM run's status.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+out=/tmp/vreq-session known_only=0
+while getopts ":o:Kh" opt; do
+  case $opt in
+    o) out=$OPTARG ;; K) known_only=1 ;;
+    h) sed -n '2,40p' "$0"; exit 0 ;;
+    *) echo "session-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
+  esac
+done
+
+# name:keys (xkbcommon keysym names, as the hook takes them). The expected frame of
+# each shot is not written here: check-seek-session.py derives it from the clip.
+PLAN=(
+  "start:"
+  "step3:period period period"
+  "right1:Right"
+  "right2:Right"
+  "left1:Left"
+  "pgup1:Page_Up"
+  "pgup2:Page_Up"
+  "pgdn1:Page_Down"
+  "down1:Down"
+  "step1:period"
+  "osd:o"
+)
+KNOWN_FRAMES=23
+
+(cd "$REPO" && cargo build --bin vreqplay) || exit 2
+mkdir -p "$out/present"
+rm -f "$out"/*.png "$out"/*.log "$out"/*.txt "$out"/ref.y4m
+cp "$REPO/target/debug/vreqplay" "$out/"
+cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
+[ -s "$out/seek.mkv" ] && [ "$out/seek.mkv" -nt "$HERE/make-seek-clip.sh" ] ||
+  "$HERE/make-seek-clip.sh" "$out/seek.mkv" || exit 2
+printf '%s\n' "${PLAN[@]}" > "$out/plan.txt"
+
+{
+  echo '#!/bin/bash'
+  echo 'set -u; cd /mnt/host; OUT=/mnt/host; source present/lib.sh'
+  printf 'KNOWN_ONLY=%q KNOWN_FRAMES=%q\n' "$known_only" "$KNOWN_FRAMES"
+  printf 'export RUST_LOG=%q\n' "${RUST_LOG:-info}"
+  printf 'PLAYER_ARGS=(%s)\n' "${VREQ_SESSION_ARGS:---keep-open=always --pause}"
+  cat <<'EOF'
+# settle NAME: shoot until two shots in a row are the same picture
+settle() {
+  local name=$1 i
+  shot "$name" > /dev/null
+  for i in 1 2 3 4 5 6 7 8; do
+    sleep 1
+    shot "$name.next" > /dev/null
+    if cmp -s "$OUT/$name.png" "$OUT/$name.next.png"; then
+      rm -f "$OUT/$name.next.png"; echo "  $name: settled after $i"; return 0; fi
+    mv -f "$OUT/$name.next.png" "$OUT/$name.png"
+  done
+  echo "  $name: still changing after 8 shots"
+}
+alive() { kill -0 "$1" 2>/dev/null || { echo "  player exited: $(tail -3 "$2" | tr '\n' ' ')"; return 1; }; }
+
+echo "== ref: vreqplay -o ref.y4m --frames 45"
+./vreqplay -o ref.y4m --force --frames 45 seek.mkv > ref.log 2>&1; echo "  exit status $?"
+mkdir -p /dev/dri   # lib.sh mounts a tmpfs over it; absent without a DRM driver
+export VREQPLAY_NO_VIEWPORTER=1
+
+echo "== known: vreqplay --keep-open --frames $KNOWN_FRAMES"
+HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston-known.log || exit 3
+./vreqplay --keep-open --frames "$KNOWN_FRAMES" seek.mkv > known.log 2>&1 &
+pid=$!
+sleep 4
+alive $pid known.log && settle known
+kill -TERM $pid 2>/dev/null; wait $pid; echo "  exit status $?"
+comp_stop
+[ "$KNOWN_ONLY" = 1 ] && exit 0
+
+echo "== session: vreqplay ${PLAYER_ARGS[*]}, keys through VREQ_TEST_KEYS"
+HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston-session.log || exit 3
+rm -f /tmp/keys.fifo; mkfifo /tmp/keys.fifo
+exec 3<> /tmp/keys.fifo   # read-write: never blocks, and no EOF for the player
+VREQ_TEST_KEYS=/tmp/keys.fifo ./vreqplay "${PLAYER_ARGS[@]}" seek.mkv > session.log 2>&1 &
+pid=$!
+sleep 4
+while IFS=: read -r name keys; do
+  alive $pid session.log || break
+  t0=$(now)
+  for k in $keys; do echo "$k" >&3; sleep 0.3; done
+  if [ "$name" = osd ]; then
+    shot osd; settle osd-after
+  else
+    settle "$name"
+  fi
+  echo "  $name [$keys]: $(since "$t0") s"
+done < plan.txt
+echo q >&3
+t=0; while kill -0 $pid 2>/dev/null && [ $t -lt 20 ]; do sleep 0.5; t=$((t+1)); done
+kill -0 $pid 2>/dev/null && { echo "  q did not end the player: SIGTERM"; kill -TERM $pid; }
+wait $pid; r=$?; echo "  exit status $r"; echo "$r" > session.rc
+exec 3>&-
+sed 's/^/  | /' session.log | tail -8
+comp_stop
+exit 0
+EOF
+} > "$out/session-guest.sh"
+
+"$HERE/trixie/run.sh" -T -M 3072 -t 600 -s "$out" -m "visl udmabuf" -- bash session-guest.sh
+vm=$?
+[ $vm -eq 0 ] || { echo "session-test: VM run failed ($vm)"; exit $vm; }
+
+args=(--ref "$out/ref.y4m" --clip "$out/seek.mkv" --known "$out/known.png=$((KNOWN_FRAMES - 1))")
+[ "$known_only" = 1 ] || args+=(--plan "$out/plan.txt" --shots "$out" --rc "$out/session.rc")
+python3 "$HERE/check-seek-session.py" "${args[@]}"
+r=$?
+echo "session-test: results in $out ($(cd "$out" && ls *.png 2>/dev/null | tr '\n' ' '))"
+exit $r
