@@ -204,6 +204,9 @@ def main():
                 check(d2 <= 20, "osd-after.png differs from %s.png in %d pixels (<= 20: OSD gone)%s"
                       % (prev[0], d2, "" if not box2 else ", in %s" % (box2,)))
                 continue
+            if prev is not None and m.f == before:
+                check(False, "%s [%s]: the plan's step stays on frame %d: session-test.sh's "
+                      "settling needs every step to move" % (name, ks, before))
             n, how, img = read(os.path.join(opt["shots"], name + ".png"))
             check(n == m.f, "%s [%s]: frame %s, want %d (%.3f s; from %d) (%s)"
                   % (name, ks, n, m.f, pts[m.f], before, how))

@@ -36,8 +36,9 @@ Reading a screenshot (PNG, RGB; the picture 1:1, i.e. VREQPLAY_NO_VIEWPORTER=1,
 anywhere in the output): luma (BT.601 weights) binarized at the midpoint of
 the screenshot's label match; the label is searched over the whole image
 (fewest differing pixels, at most 12 of 640), the digits are the 8x16 cells
-after it, each the nearest digit template (at most 5 of 128 pixels off; the closest two digits of the font, 5 and 6, differ in 12),
-up to the first cell that is no digit. Prints one line per shot
+after it, each the nearest digit template (at most 5 of 128 pixels off; the
+closest two digits of the font, 5 and 6, differ in 12), up to the first cell
+that is no digit. Prints one line per shot
 "SHOT: HEVC N (label at x,y; ...)"; with =WANT the number must be WANT.
 Exit 0 when every shot was read (and matched its WANT), 1 otherwise.
 No third-party modules (PNG reader from check-pattern.py).

@@ -5,8 +5,8 @@
 #
 # Usage: tests/vm/session-test.sh [-o OUTDIR] [-K]
 #   -o OUTDIR  logs, PNGs, the reference Y4M (default /tmp/vreq-session)
-#   -K         only the known-frames case (no keys, no seek): checks the reading
-#              of screenshots on its own
+#   -K         instead of the session, the known-frame case: no keys, no seek,
+#              vreqplay --keep-open --frames 23 must leave frame 22 on screen
 # VREQ_SESSION_ARGS: the session's player flags (default
 #   "--keep-open=always --pause"; the expectations assume a paused start on frame 0)
 #
@@ -15,17 +15,17 @@
 # OUTDIR. One VM boot (visl, udmabuf), in it:
 #   ref      vreqplay -o ref.y4m --frames 45: the reference the digit templates
 #            are learned from (tests/vm/check-visl-stamp.py: frame k stamps "HEVC: k")
-#   known    weston headless (GL, /dev/dri hidden, kiosk; 640x480),
+#   session  weston headless (GL, /dev/dri hidden, kiosk; 640x480),
 #            VREQPLAY_NO_VIEWPORTER=1 (the picture 1:1, as the reader needs it),
-#            vreqplay --keep-open --frames 23: the shot must read 22
-#   session  a fresh weston; vreqplay --keep-open=always --pause with
-#            VREQ_TEST_KEYS=/tmp/keys.fifo (the window reads key names from it and
-#            maps them as real keys: crates/present, WindowOptions::test_keys); the
-#            steps of PLAN below, each: its keys written into the FIFO 0.3 s apart,
-#            then the shot "settled" (taken again 1 s later until two in a row are
-#            identical: the player has finished seeking and the seek OSD has faded;
-#            at most 8 tries). The step "osd" (key o) is shot at once instead (the
-#            OSD lasts about a second), then settled as "osd-after".
+#            vreqplay --keep-open=always --pause with VREQ_TEST_KEYS=/tmp/keys.fifo
+#            (the window reads key names from it and maps them as real keys:
+#            crates/present, WindowOptions::test_keys); the steps of PLAN below,
+#            each: its keys written into the FIFO 0.3 s apart, then the shot
+#            "settled": shot again every 0.5 s until it differs from the previous
+#            step's shot (every step moves to another frame; checked), then until
+#            two in a row are the same picture (the seek is done, the seek OSD has
+#            faded). The step "osd" (key o) is shot at once (the OSD lasts about a
+#            second), then settled as "osd-after". Finally q: the player must exit 0.
 # Checks on the host (tests/vm/check-seek-session.py): each shot shows the frame
 # mpv's rules give, computed from the clip's ffprobe frame list (pts, key_frame)
 # and chapters: a relative seek (Left/Right 5 s, Up/Down 60 s) from the shown
@@ -80,12 +80,17 @@ printf '%s\n' "${PLAN[@]}" > "$out/plan.txt"
   printf 'export RUST_LOG=%q\n' "${RUST_LOG:-info}"
   printf 'PLAYER_ARGS=(%s)\n' "${VREQ_SESSION_ARGS:---keep-open=always --pause}"
   cat <<'EOF'
-# settle NAME: shoot until two shots in a row are the same picture
+# settle NAME [PREV]: shoot until the picture differs from PREV's shot (the keys took
+# effect; every step of the plan moves to another frame, check-seek-session.py checks
+# that) and then until two shots in a row are the same picture (seek done, OSD faded)
 settle() {
-  local name=$1 i
+  local name=$1 prev=${2:-} i=0
   shot "$name" > /dev/null
+  while [ -n "$prev" ] && cmp -s "$OUT/$prev.png" "$OUT/$name.png" && [ $i -lt 10 ]; do
+    sleep 0.5; shot "$name" > /dev/null; i=$((i+1)); done
+  [ $i -ge 10 ] && echo "  $name: still the picture of $prev after 10 shots"
   for i in 1 2 3 4 5 6 7 8; do
-    sleep 1
+    sleep 0.5
     shot "$name.next" > /dev/null
     if cmp -s "$OUT/$name.png" "$OUT/$name.next.png"; then
       rm -f "$OUT/$name.next.png"; echo "  $name: settled after $i"; return 0; fi
@@ -100,6 +105,7 @@ echo "== ref: vreqplay -o ref.y4m --frames 45"
 mkdir -p /dev/dri   # lib.sh mounts a tmpfs over it; absent without a DRM driver
 export VREQPLAY_NO_VIEWPORTER=1
 
+if [ "$KNOWN_ONLY" = 1 ]; then
 echo "== known: vreqplay --keep-open --frames $KNOWN_FRAMES"
 HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston-known.log || exit 3
 ./vreqplay --keep-open --frames "$KNOWN_FRAMES" seek.mkv > known.log 2>&1 &
@@ -108,7 +114,8 @@ sleep 4
 alive $pid known.log && settle known
 kill -TERM $pid 2>/dev/null; wait $pid; echo "  exit status $?"
 comp_stop
-[ "$KNOWN_ONLY" = 1 ] && exit 0
+exit 0
+fi
 
 echo "== session: vreqplay ${PLAYER_ARGS[*]}, keys through VREQ_TEST_KEYS"
 HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston-session.log || exit 3
@@ -117,15 +124,17 @@ exec 3<> /tmp/keys.fifo   # read-write: never blocks, and no EOF for the player
 VREQ_TEST_KEYS=/tmp/keys.fifo ./vreqplay "${PLAYER_ARGS[@]}" seek.mkv > session.log 2>&1 &
 pid=$!
 sleep 4
+prev=
 while IFS=: read -r name keys; do
   alive $pid session.log || break
   t0=$(now)
   for k in $keys; do echo "$k" >&3; sleep 0.3; done
   if [ "$name" = osd ]; then
-    shot osd; settle osd-after
+    shot osd; settle osd-after osd
   else
-    settle "$name"
+    settle "$name" "$prev"
   fi
+  prev=$name
   echo "  $name [$keys]: $(since "$t0") s"
 done < plan.txt
 echo q >&3
@@ -143,8 +152,9 @@ EOF
 vm=$?
 [ $vm -eq 0 ] || { echo "session-test: VM run failed ($vm)"; exit $vm; }
 
-args=(--ref "$out/ref.y4m" --clip "$out/seek.mkv" --known "$out/known.png=$((KNOWN_FRAMES - 1))")
-[ "$known_only" = 1 ] || args+=(--plan "$out/plan.txt" --shots "$out" --rc "$out/session.rc")
+args=(--ref "$out/ref.y4m" --clip "$out/seek.mkv")
+if [ "$known_only" = 1 ]; then args+=(--known "$out/known.png=$((KNOWN_FRAMES - 1))")
+else args+=(--plan "$out/plan.txt" --shots "$out" --rc "$out/session.rc"); fi
 python3 "$HERE/check-seek-session.py" "${args[@]}"
 r=$?
 echo "session-test: results in $out ($(cd "$out" && ls *.png 2>/dev/null | tr '\n' ' '))"
