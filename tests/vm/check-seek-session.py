@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""check-seek-session.py --ref REF.y4m --clip CLIP [--known SHOT.png=N]
+"""check-seek-session.py --ref REF.y4m --clip CLIP [--scale S] [--known SHOT.png=N]
                          [--plan PLAN --shots DIR [--rc FILE]]
 checks the screenshots of tests/vm/session-test.sh.
 
 Each shot's frame is read from visl's stamp (tests/vm/check-visl-stamp.py,
-templates learned from REF.y4m). --known: a shot that must show frame N
+templates learned from REF.y4m; the picture at integer scale S in the shot,
+default 1). --known: a shot that must show frame N
 (vreqplay --frames N+1 --keep-open). --plan: the session's steps, one
 "name:key key ..." per line, each shot DIR/name.png after its keys; the frame
 each must show is derived here from CLIP's own ffprobe frame list (pts,
@@ -109,15 +110,6 @@ class Model:
             raise SystemExit("key %s is not modelled" % key)
 
 
-def luma_png(path):
-    w, h, px = cp.read_png(path)
-
-    def lum(x, y):
-        r, g, b = px(x, y)
-        return (299 * r + 587 * g + 114 * b) // 1000
-    return w, h, px, lum
-
-
 def differing(a, b, thr=48):
     """(count, bounding box) of pixels whose max channel difference exceeds thr."""
     (wa, ha, pa), (wb, hb, pb) = a, b
@@ -138,7 +130,7 @@ def main():
     opt = {}
     while args:
         a = args.pop(0)
-        if a in ("--ref", "--clip", "--known", "--plan", "--shots", "--rc") and args:
+        if a in ("--ref", "--clip", "--scale", "--known", "--plan", "--shots", "--rc") and args:
             opt[a[2:]] = args.pop(0)
         else:
             raise SystemExit(__doc__)
@@ -163,9 +155,8 @@ def main():
     def read(path):
         if not os.path.exists(path):
             return None, "no screenshot", None
-        w, h, px, lum = luma_png(path)
-        n, how = tp.read_image(w, h, lum)
-        return n, how, (w, h, px)
+        n, how = tp.read_png(path, int(opt.get("scale", 1)))
+        return n, how, path
 
     if "known" in opt:
         path, _, want = opt["known"].rpartition("=")
@@ -196,11 +187,11 @@ def main():
                 if prev is None or img is None or img_a is None:
                     check(False, "osd: shots missing")
                     continue
-                d, box = differing(prev[1], img)
+                d, box = differing(cp.read_png(prev[1]), cp.read_png(img))
                 check(d >= 200, "osd.png (key o) differs from %s.png in %d pixels (>= 200), in %s"
                       % (prev[0], d, box))
                 check(na == m.f, "osd-after.png shows frame %s, want %d (%s)" % (na, m.f, how_a))
-                d2, box2 = differing(prev[1], img_a)
+                d2, box2 = differing(cp.read_png(prev[1]), cp.read_png(img_a))
                 check(d2 <= 20, "osd-after.png differs from %s.png in %d pixels (<= 20: OSD gone)%s"
                       % (prev[0], d2, "" if not box2 else ", in %s" % (box2,)))
                 continue

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""check-visl-stamp.py --ref REF.y4m [--ref-frames N] SHOT.png[=WANT]... - which frame
-of the clip a screenshot of a visl picture shows, read from the text visl stamps.
+"""check-visl-stamp.py --ref REF.y4m [--ref-frames N] [--scale S] SHOT.png[=WANT]... -
+which frame of the clip a screenshot of a visl picture shows, read from the text
+visl stamps.
 
 What visl stamps (drivers/media/test-drivers/visl/visl-dec.c, visl_tpg_fill): it
 does not decode; every CAPTURE picture is v4l2-tpg's colour bars with text lines
@@ -32,8 +33,13 @@ Then every reference frame is read back with those templates and must give
 its own index (frames 10.. check multi-digit reading): a reference that breaks
 the assumption fails here, before any screenshot is judged.
 
-Reading a screenshot (PNG, RGB; the picture 1:1, i.e. VREQPLAY_NO_VIEWPORTER=1,
-anywhere in the output): luma (BT.601 weights) binarized at the midpoint of
+Reading a screenshot (PNG, RGB; the picture anywhere in the output, at an integer
+scale S: 1 = 1:1 as with VREQPLAY_NO_VIEWPORTER=1; S > 1 scaled up by the
+compositor, e.g. a 160x120 clip fit to a 640x480 output): the image is first
+brought back to 1:1, each S x S block replaced by the mean of its centre
+pixel(s) (where bilinear scaling leaves the source pixel's own value; at
+every one of the S x S block phases, the best label match wins); then
+luma (BT.601 weights) binarized at the midpoint of
 the screenshot's label match; the label is searched over the whole image
 (fewest differing pixels, at most 12 of 640), the digits are the 8x16 cells
 after it, each the nearest digit template (at most 5 of 128 pixels off; the
@@ -106,6 +112,35 @@ def split_cells(rows, ncells):
 
 def dist(a, b):
     return sum(bin(x ^ y).count("1") for x, y in zip(a, b))
+
+
+def png_luma(path):
+    """(w, h, rows of luma bytes) of a PNG screenshot (BT.601 weights)."""
+    w, h, px = cp.read_png(path)
+    rows = []
+    for y in range(h):
+        rows.append(bytes((299 * r + 587 * g + 114 * b) // 1000
+                          for r, g, b in (px(x, y) for x in range(w))))
+    return w, h, rows
+
+
+def downscaled(w, h, rows, s, ox, oy):
+    """The image brought back from scale s at block phase (ox, oy): (w, h, lum)."""
+    if s == 1:
+        return w, h, (lambda x, y: rows[y][x])
+    c = [(s - 1) // 2, s // 2]          # the centre pixel(s) of a block: 1 or 2 per axis
+    c = sorted(set(c))
+    nw, nh = (w - ox) // s, (h - oy) // s
+    out = []
+    for by in range(nh):
+        line = bytearray(nw)
+        ys = [rows[oy + by * s + i] for i in c]
+        for bx in range(nw):
+            x0 = ox + bx * s
+            v = [r[x0 + i] for r in ys for i in c]
+            line[bx] = sum(v) // len(v)
+        out.append(line)
+    return nw, nh, (lambda x, y: out[y][x])
 
 
 class Templates:
@@ -192,10 +227,27 @@ class Templates:
         n, ds = self.read_at(lum, x, y, w, thr)
         return n, "label at %d,%d (%d px off), digit distances %s" % (x, y, d, ds)
 
+    def read_png(self, path, scale=1):
+        """(number or None, how) for a screenshot at the given integer scale."""
+        w, h, rows = png_luma(path)
+        best = None
+        for oy in range(scale):
+            for ox in range(scale):
+                dw, dh, lum = downscaled(w, h, rows, scale, ox, oy)
+                found = self.find_label(dw, dh, lum)
+                if found is not None and (best is None or found[0] < best[0][0]):
+                    best = (found, dw, lum, ox, oy)
+        if best is None:
+            return None, "no \"%s\" label in the picture (scale %d)" % (LABEL, scale)
+        (d, x, y, thr), dw, lum, ox, oy = best
+        n, ds = self.read_at(lum, x, y, dw, thr)
+        return n, "label at %d,%d (%d px off), scale %d, digit distances %s" % (
+            ox + x * scale, oy + y * scale, d, scale, ds)
+
 
 def main():
     args = sys.argv[1:]
-    ref, nref = None, 45
+    ref, nref, scale = None, 45, 1
     shots = []
     while args:
         a = args.pop(0)
@@ -203,6 +255,8 @@ def main():
             ref = args.pop(0)
         elif a == "--ref-frames":
             nref = int(args.pop(0))
+        elif a == "--scale":
+            scale = int(args.pop(0))
         elif a.startswith("-"):
             raise SystemExit(__doc__)
         else:
@@ -223,12 +277,7 @@ def main():
     ok &= not bad
     for s in shots:
         path, _, want = s.partition("=")
-        w, h, px = cp.read_png(path)
-
-        def lum(x, y, px=px):
-            r, g, b = px(x, y)
-            return (299 * r + 587 * g + 114 * b) // 1000
-        n, how = tp.read_image(w, h, lum)
+        n, how = tp.read_png(path, scale)
         good = n is not None and (not want or n == int(want))
         ok &= good
         print("%s %s: HEVC %s%s (%s)" % ("ok  " if good else "FAIL", os.path.basename(path),

@@ -15,9 +15,10 @@
 # OUTDIR. One VM boot (visl, udmabuf), in it:
 #   ref      vreqplay -o ref.y4m --frames 45: the reference the digit templates
 #            are learned from (tests/vm/check-visl-stamp.py: frame k stamps "HEVC: k")
-#   session  weston headless (GL, /dev/dri hidden, kiosk; 640x480),
-#            VREQPLAY_NO_VIEWPORTER=1 (the picture 1:1, as the reader needs it),
-#            vreqplay --keep-open=always --pause with VREQ_TEST_KEYS=/tmp/keys.fifo
+#   session  weston headless (GL, /dev/dri hidden, kiosk; 640x480): the player's
+#            window fills the output, the 160x120 picture scaled to fit, exactly
+#            4x (the reader brings it back to 1:1; shown 1:1 the OSD's top-left
+#            text would cover visl's stamp: make-seek-clip.sh); vreqplay --keep-open=always --pause with VREQ_TEST_KEYS=/tmp/keys.fifo
 #            (the window reads key names from it and maps them as real keys:
 #            crates/present, WindowOptions::test_keys); the steps of PLAN below,
 #            each: its keys written into the FIFO 0.3 s apart, then the shot
@@ -103,7 +104,6 @@ alive() { kill -0 "$1" 2>/dev/null || { echo "  player exited: $(tail -3 "$2" | 
 echo "== ref: vreqplay -o ref.y4m --frames 45"
 ./vreqplay -o ref.y4m --force --frames 45 seek.mkv > ref.log 2>&1; echo "  exit status $?"
 mkdir -p /dev/dri   # lib.sh mounts a tmpfs over it; absent without a DRM driver
-export VREQPLAY_NO_VIEWPORTER=1
 
 if [ "$KNOWN_ONLY" = 1 ]; then
 echo "== known: vreqplay --keep-open --frames $KNOWN_FRAMES"
@@ -152,7 +152,8 @@ EOF
 vm=$?
 [ $vm -eq 0 ] || { echo "session-test: VM run failed ($vm)"; exit $vm; }
 
-args=(--ref "$out/ref.y4m" --clip "$out/seek.mkv")
+# 640x480 output / 160x120 clip
+args=(--ref "$out/ref.y4m" --clip "$out/seek.mkv" --scale 4)
 if [ "$known_only" = 1 ]; then args+=(--known "$out/known.png=$((KNOWN_FRAMES - 1))")
 else args+=(--plan "$out/plan.txt" --shots "$out" --rc "$out/session.rc"); fi
 python3 "$HERE/check-seek-session.py" "${args[@]}"
