@@ -22,10 +22,9 @@
 #            (the window reads key names from it and maps them as real keys:
 #            crates/present, WindowOptions::test_keys); the steps of PLAN below,
 #            each: its keys written into the FIFO 0.3 s apart, then the shot
-#            "settled": shot again every 0.5 s until it differs from the previous
-#            step's shot (every step moves to another frame; checked), then until
-#            two in a row are the same picture (the seek is done, a fading OSD
-#            gone). The step "osd" (key o, on the first frame, which is shown
+#            "settled": once the window has seen a new frame presented (the pacing
+#            debug lines; every step moves to another frame: checked), shot every
+#            0.5 s until two in a row are the same picture (a fading OSD gone). The step "osd" (key o, on the first frame, which is shown
 #            without OSD) is kept as soon as it differs from the shot before it
 #            (the OSD lasts about a second). Finally q: the player must exit 0.
 # Checks on the host (tests/vm/check-seek-session.py): each shot shows the frame
@@ -92,12 +91,20 @@ changed() {
     sleep 0.5; shot "$name" > /dev/null; i=$((i+1)); done
   [ $i -ge 10 ] && echo "  $name: still the picture of $prev after 10 shots"
 }
-# settle NAME [PREV]: changed (every step of the plan but o moves to another frame,
-# check-seek-session.py checks that), then shoot until two shots in a row are the
-# same picture (the seek is done, a fading OSD is gone or stays)
+# presented: frames the window has seen presented so far (the pacing debug lines
+# "frame pts_ns=... result=presented ..."; crates/present/src/wayland/pacing.rs)
+presented() { grep -ac 'result=presented' session.log; }
+# settle NAME N: wait until N frames were presented (the step's new frames are on
+# screen: each key of a step but o moves to another frame - a seek shows one, a
+# frame step one - check-seek-session.py checks that; at most 30 s), then shoot
+# until two shots in a row are the same picture (a fading OSD gone or staying),
+# at most 8 shots
 settle() {
-  local name=$1 prev=${2:-} i
-  if [ -n "$prev" ]; then changed "$name" "$prev"; else shot "$name" > /dev/null; fi
+  local name=$1 n=$2 t=0 i
+  while [ "$(presented)" -lt "$n" ] && [ $t -lt 150 ]; do sleep 0.2; t=$((t+1)); done
+  [ $t -ge 150 ] && echo "  $name: $(presented) frames presented after 30 s, want $n"
+  echo "  $name: last presented: $(grep -a 'result=presented' session.log | tail -1 | grep -o 'pts_ns=[-0-9]*')"
+  shot "$name" > /dev/null
   for i in 1 2 3 4 5 6 7 8; do
     sleep 0.5
     shot "$name.next" > /dev/null
@@ -129,18 +136,18 @@ echo "== session: vreqplay ${PLAYER_ARGS[*]}, keys through VREQ_TEST_KEYS"
 HIDE_DRI=1 comp_start weston headless gl /mnt/host/weston-session.log || exit 3
 rm -f /tmp/keys.fifo; mkfifo /tmp/keys.fifo
 exec 3<> /tmp/keys.fifo   # read-write: never blocks, and no EOF for the player
-VREQ_TEST_KEYS=/tmp/keys.fifo ./vreqplay "${PLAYER_ARGS[@]}" seek.mkv > session.log 2>&1 &
+RUST_LOG=$RUST_LOG,vreq_present::wayland::pacing=debug VREQ_TEST_KEYS=/tmp/keys.fifo ./vreqplay "${PLAYER_ARGS[@]}" seek.mkv > session.log 2>&1 &
 pid=$!
-sleep 4
 prev=
 while IFS=: read -r name keys; do
   alive $pid session.log || break
-  t0=$(now)
-  for k in $keys; do echo "$k" >&3; sleep 0.3; done
+  t0=$(now) n=$(presented)
+  if [ "$name" = start ]; then n=1; fi   # the first frame
+  for k in $keys; do echo "$k" >&3; n=$((n + 1)); sleep 0.3; done
   if [ "$name" = osd ]; then
     changed osd "$prev"   # at once: the OSD may last only about a second
   else
-    settle "$name" "$prev"
+    settle "$name" "$n"
   fi
   prev=$name
   echo "  $name [$keys]: $(since "$t0") s"
