@@ -10,23 +10,27 @@
 # VREQ_SESSION_ARGS: the session's player flags (default
 #   "--keep-open=always --pause"; the expectations assume a paused start on frame 0)
 #
-# The clip: tests/vm/make-seek-clip.sh (HEVC 320x240, 30 s at 30 fps, a CRA
+# The clip: tests/vm/make-seek-clip.sh (HEVC 160x120, 30 s at 30 fps, a CRA
 # keyframe every 40 frames, POC k on frame k, chapters at 0/8/16/24 s), made into
 # OUTDIR. One VM boot (visl, udmabuf), in it:
 #   ref      vreqplay -o ref.y4m --frames 45: the reference the digit templates
 #            are learned from (tests/vm/check-visl-stamp.py: frame k stamps "HEVC: k")
 #   session  weston headless (GL, /dev/dri hidden, kiosk; 640x480): the player's
 #            window fills the output, the 160x120 picture scaled to fit, exactly
-#            4x (the reader brings it back to 1:1; shown 1:1 the OSD's top-left
-#            text would cover visl's stamp: make-seek-clip.sh); vreqplay --keep-open=always --pause with VREQ_TEST_KEYS=/tmp/keys.fifo
-#            (the window reads key names from it and maps them as real keys:
-#            crates/present, WindowOptions::test_keys); the steps of PLAN below,
-#            each: its keys written into the FIFO 0.3 s apart, then the shot
-#            "settled": once the window has seen a new frame presented (the pacing
-#            debug lines; every step moves to another frame: checked), shot every
-#            0.5 s until two in a row are the same picture (a fading OSD gone). The step "osd" (key o, on the first frame, which is shown
-#            without OSD) is kept as soon as it differs from the shot before it
-#            (the OSD lasts about a second). Finally q: the player must exit 0.
+#            4x (the reader brings it back to 1:1; shown 1:1, the OSD's top-left
+#            text would cover visl's stamp: make-seek-clip.sh).
+#            vreqplay --keep-open=always --pause, VREQ_TEST_KEYS=/tmp/keys.fifo (the
+#            window reads key names from it and maps them as real keys:
+#            crates/present, WindowOptions::test_keys), the steps of PLAN below.
+#            Each step: its keys written into the FIFO 0.15 s apart, then the shot
+#            "settled": once the window has had one more frame presented per key
+#            (the pacing debug lines "frame pts_ns=... result=presented"; each key
+#            of a step but o moves to another frame: a seek shows one, a frame step
+#            one; checked), shot every 0.25 s until two in a row are the same
+#            picture (a fading OSD gone). The step "osd" (key o, on the first frame,
+#            shown without OSD) is kept as soon as the picture differs from the shot
+#            before it (the OSD may last only about a second). Finally q: the
+#            player must exit 0.
 # Checks on the host (tests/vm/check-seek-session.py): each shot shows the frame
 # mpv's rules give, computed from the clip's ffprobe frame list (pts, key_frame)
 # and chapters: a relative seek (Left/Right 5 s, Up/Down 60 s) from the shown
@@ -44,7 +48,7 @@ out=/tmp/vreq-session known_only=0
 while getopts ":o:Kh" opt; do
   case $opt in
     o) out=$OPTARG ;; K) known_only=1 ;;
-    h) sed -n '2,40p' "$0"; exit 0 ;;
+    h) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "session-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
 done
@@ -106,7 +110,7 @@ settle() {
   echo "  $name: last presented: $(grep -a 'result=presented' session.log | tail -1 | grep -o 'pts_ns=[-0-9]*')"
   shot "$name" > /dev/null
   for i in 1 2 3 4 5 6 7 8; do
-    sleep 0.5
+    sleep 0.25
     shot "$name.next" > /dev/null
     if cmp -s "$OUT/$name.png" "$OUT/$name.next.png"; then
       rm -f "$OUT/$name.next.png"; echo "  $name: settled after $i"; return 0; fi
@@ -143,7 +147,7 @@ while IFS=: read -r name keys; do
   alive $pid session.log || break
   t0=$(now) n=$(presented)
   if [ "$name" = start ]; then n=1; fi   # the first frame
-  for k in $keys; do echo "$k" >&3; n=$((n + 1)); sleep 0.3; done
+  for k in $keys; do echo "$k" >&3; n=$((n + 1)); sleep 0.15; done
   if [ "$name" = osd ]; then
     changed osd "$prev"   # at once: the OSD may last only about a second
   else

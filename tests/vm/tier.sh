@@ -25,8 +25,8 @@
 #                       templates learned from a visl Y4M of the clip:
 #                       tests/vm/check-visl-stamp.py) equals the one mpv's rules give
 #                       from the clip's ffprobe keyframes (tests/vm/check-seek-session.py);
-#                       the o shot shows the OSD over the same frame, gone after;
-#                       q exits 0. One boot, about 100 s under TCG.
+#                       the o shot shows the OSD over the same frame (>= 200
+#                       pixels differ); q exits 0. One boot, about 100 s under TCG.
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #                       lists visl's profiles with VAEntrypointVLD
 #   va-oracle-h264/-hevc/-vp9/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
