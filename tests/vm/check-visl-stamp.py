@@ -219,14 +219,6 @@ class Templates:
         vals = [lum(x + i, y + t) for t in range(CH) for i in range(lw)]
         return d, x, y, (min(vals) + max(vals)) / 2
 
-    def read_image(self, w, h, lum):
-        found = self.find_label(w, h, lum)
-        if found is None:
-            return None, "no \"%s\" label in the picture" % LABEL
-        d, x, y, thr = found
-        n, ds = self.read_at(lum, x, y, w, thr)
-        return n, "label at %d,%d (%d px off), digit distances %s" % (x, y, d, ds)
-
     def read_png(self, path, scale=1):
         """(number or None, how) for a screenshot at the given integer scale."""
         w, h, rows = png_luma(path)
