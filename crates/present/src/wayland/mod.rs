@@ -1,7 +1,7 @@
 //! The Wayland window: an xdg-shell toplevel showing decoded frames.
 //!
 //! Protocols (XML names): `wl_compositor`, `xdg_wm_base` (xdg-shell),
-//! `wl_shm`, `wl_seat` / `wl_keyboard`; optionally `zwp_linux_dmabuf_v1`
+//! `wl_shm`, `wl_seat` / `wl_keyboard` (keymap through xkbcommon); optionally `zwp_linux_dmabuf_v1`
 //! v3–v5 (linux-dmabuf-v1), `wp_viewporter` + `wl_subcompositor`
 //! (scaling), `wp_single_pixel_buffer_manager_v1` (black borders),
 //! `zxdg_decoration_manager_v1` (server-side decorations: sctk binds it and
@@ -33,12 +33,12 @@
 //! | [`dmabuf`] | pure: DRM format / modifier choice, format tables, plane offsets |
 //! | [`pacing`] | the scheduler (`Pacer`, pure), clocks, `wp_presentation` feedback |
 //! | [`geometry`] | pure: display size, fit / centre, viewport source, initial size |
-//! | [`input`] | pure: evdev key codes → actions |
+//! | [`input`] | pure: keysyms → actions (mpv's key map), keysym names |
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
 //! offsets with crop; display size, fit/centre, source rectangle, initial
-//! size in [`geometry`]; key mapping in [`input`]; the pacing simulator in
+//! size in [`geometry`]; keysym mapping in [`input`]; the pacing simulator in
 //! [`pacing`]; the copy plan; the colour conversion in `frame::convert`).
 //! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
 //! a fake device) against weston 14 headless-GL in the VM through both paths

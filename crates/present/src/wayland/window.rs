@@ -191,10 +191,24 @@ impl Window {
 
     /// Flushes requests, reads events for at most `timeout`, handles them,
     /// then does what they asked for ([`Self::after_events`]).
+    /// Waits no longer than the next timer (a held key's repeat).
     pub(super) fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
+        let timeout = match self.next_timer() {
+            Some(t) => timeout.min(t.saturating_duration_since(Instant::now())),
+            None => timeout,
+        };
         self.events.pump(&mut self.state, timeout)?;
         self.after_events();
         Ok(())
+    }
+
+    /// The earliest instant a timer of the window fires: the held seek key's
+    /// next repeat.
+    fn next_timer(&self) -> Option<Instant> {
+        self.state
+            .held
+            .filter(|_| self.state.repeat_info.is_some())
+            .map(|h| h.next)
     }
 
     /// Pumps events until `cond` holds or `deadline` passes; returns whether
@@ -322,16 +336,19 @@ impl Window {
         sc.apply_layout(l, self.state.toplevel.wl_surface(), scale, output)
     }
 
-    /// After events: answer an acknowledged configure, follow size / scale
-    /// changes, act on `f`.
+    /// After events: key repeat, answer an acknowledged configure, follow
+    /// size / scale changes, act on `f` / `Escape`.
     fn after_events(&mut self) {
-        if self.state.fullscreen_toggle {
-            self.state.fullscreen_toggle = false;
+        self.state.fire_repeat(Instant::now());
+        if std::mem::take(&mut self.state.fullscreen_toggle) {
             if self.state.fullscreen {
                 self.state.toplevel.unset_fullscreen();
             } else {
                 self.state.toplevel.set_fullscreen(None);
             }
+        }
+        if std::mem::take(&mut self.state.fullscreen_leave) && self.state.fullscreen {
+            self.state.toplevel.unset_fullscreen();
         }
         if self.size.is_none() {
             // nothing shown yet: the first frame's commit answers the configure
