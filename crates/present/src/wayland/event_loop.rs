@@ -50,6 +50,11 @@ impl EventLoop {
         Ok((EventLoop { conn, queue }, globals))
     }
 
+    /// The connection (a cheap clone), for requests that need it.
+    pub(super) fn connection(&self) -> Connection {
+        self.conn.clone()
+    }
+
     /// The handle new objects are created with (their events come to [`State`]).
     pub(super) fn handle(&self) -> QueueHandle<State> {
         self.queue.handle()

@@ -12,12 +12,16 @@ use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::output::{OutputHandler, OutputState};
 use smithay_client_toolkit::reexports::client::globals::GlobalList;
 use smithay_client_toolkit::reexports::client::protocol::{
-    wl_keyboard, wl_output, wl_seat, wl_surface,
+    wl_keyboard, wl_output, wl_pointer, wl_seat, wl_surface,
 };
 use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle};
 use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
 use smithay_client_toolkit::seat::keyboard::{
     KeyEvent, KeyboardHandler, Keysym, Modifiers, RawModifiers, RepeatInfo,
+};
+use smithay_client_toolkit::seat::pointer::{
+    CursorIcon, PointerEvent, PointerEventKind, PointerHandler, PointerThemeError, ThemeSpec,
+    ThemedPointer,
 };
 use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
 use smithay_client_toolkit::shell::xdg::window::{
@@ -109,6 +113,19 @@ pub(super) struct State {
     pub(super) seats: SeatState,
     /// The seat's `wl_keyboard` (the first seat with one).
     pub(super) keyboard: Option<wl_keyboard::WlKeyboard>,
+    /// The surface the pointer's cursor image goes on, until the pointer
+    /// takes it ([`ThemedPointer`]).
+    cursor_surface: Option<wl_surface::WlSurface>,
+    /// The seat's `wl_pointer` with sctk's cursor theme (the compositor's
+    /// `wp_cursor_shape_v1` when offered, else the XCursor theme).
+    pub(super) pointer: Option<ThemedPointer>,
+    /// Double clicks of the left button (→ fullscreen).
+    double_click: input::DoubleClick,
+    /// Pointer hiding in fullscreen.
+    pub(super) autohide: input::CursorAutohide,
+    /// `false` once no cursor image could be set: then the pointer is never
+    /// hidden (it could not be shown again).
+    pub(super) cursor_settable: bool,
 }
 
 impl State {
@@ -121,6 +138,7 @@ impl State {
         shm: Shm,
         toplevel: XdgWindow,
         dmabuf: LinuxDmabuf,
+        cursor_surface: wl_surface::WlSurface,
     ) -> Self {
         State {
             registry: RegistryState::new(globals),
@@ -153,6 +171,11 @@ impl State {
             content_types: Vec::new(),
             seats: SeatState::new(globals, qh),
             keyboard: None,
+            cursor_surface: Some(cursor_surface),
+            pointer: None,
+            double_click: input::DoubleClick::default(),
+            autohide: input::CursorAutohide::new(Instant::now()),
+            cursor_settable: true,
         }
     }
 }
@@ -325,6 +348,70 @@ impl State {
     }
 }
 
+impl State {
+    /// Shows the default cursor (`left_ptr`; on enter and after hiding).
+    pub(super) fn show_cursor(&mut self, conn: &Connection) {
+        let Some(p) = &self.pointer else { return };
+        match p.set_cursor(conn, CursorIcon::Default) {
+            Ok(()) => {}
+            Err(PointerThemeError::MissingEnterSerial) => {}
+            Err(e) => {
+                if self.cursor_settable {
+                    tracing::warn!(
+                        "wayland: cannot set a cursor ({e}: no wp_cursor_shape_v1 and no XCursor theme); the pointer will not be hidden in fullscreen"
+                    );
+                }
+                self.cursor_settable = false;
+            }
+        }
+    }
+
+    /// Hides the cursor if it rested [`input::CURSOR_AUTOHIDE`] in fullscreen.
+    pub(super) fn autohide_cursor(&mut self, now: Instant) {
+        if !self.cursor_settable || self.pointer.is_none() {
+            return;
+        }
+        if self.autohide.hide_now(now, self.fullscreen) {
+            if let Some(p) = &self.pointer {
+                let _ = p.hide_cursor();
+                tracing::debug!("wayland: pointer hidden");
+            }
+        }
+    }
+}
+
+impl PointerHandler for State {
+    fn pointer_frame(
+        &mut self,
+        conn: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_pointer::WlPointer,
+        events: &[PointerEvent],
+    ) {
+        let now = Instant::now();
+        for e in events {
+            match e.kind {
+                PointerEventKind::Enter { .. } => {
+                    // a client sets its cursor on every enter (wl_pointer.enter)
+                    self.autohide.motion(now);
+                    self.show_cursor(conn);
+                }
+                PointerEventKind::Leave { .. } => self.autohide.inside = false,
+                PointerEventKind::Motion { .. } if self.autohide.motion(now) => {
+                    self.show_cursor(conn);
+                }
+                PointerEventKind::Press { button, time, .. }
+                    if button == input::BTN_LEFT && self.double_click.press(time) =>
+                {
+                    tracing::debug!("wayland: double click: toggle fullscreen");
+                    self.fullscreen_toggle = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 impl KeyboardHandler for State {
     fn enter(
         &mut self,
@@ -442,6 +529,21 @@ impl SeatHandler for State {
                 Err(e) => tracing::warn!("wayland: no keyboard: {e}"),
             }
         }
+        if capability == Capability::Pointer && self.pointer.is_none() {
+            if let Some(surface) = self.cursor_surface.take() {
+                let shm = self.shm.wl_shm().clone();
+                match self.seats.get_pointer_with_theme::<_, ()>(
+                    qh,
+                    &seat,
+                    &shm,
+                    surface,
+                    ThemeSpec::System,
+                ) {
+                    Ok(p) => self.pointer = Some(p),
+                    Err(e) => tracing::warn!("wayland: no pointer: {e}"),
+                }
+            }
+        }
     }
     fn remove_capability(
         &mut self,
@@ -450,6 +552,11 @@ impl SeatHandler for State {
         _: wl_seat::WlSeat,
         capability: Capability,
     ) {
+        if capability == Capability::Pointer {
+            // ThemedPointer's drop releases the wl_pointer and its cursor surface
+            self.pointer = None;
+            self.autohide.inside = false;
+        }
         if capability == Capability::Keyboard {
             self.held = None;
             if let Some(k) = self.keyboard.take() {

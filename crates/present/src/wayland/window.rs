@@ -111,7 +111,8 @@ impl Window {
         }
         let scaled = Self::scaled_or_not(&globals, &compositor, &extras, &shm, &toplevel, &qh);
         toplevel.commit();
-        let state = State::new(&globals, &qh, shm, toplevel, dmabuf);
+        let cursor_surface = compositor.create_surface(&qh);
+        let state = State::new(&globals, &qh, shm, toplevel, dmabuf, cursor_surface);
         let mut win = Window {
             events,
             qh,
@@ -203,12 +204,14 @@ impl Window {
     }
 
     /// The earliest instant a timer of the window fires: the held seek key's
-    /// next repeat.
+    /// next repeat, hiding the pointer.
     fn next_timer(&self) -> Option<Instant> {
-        self.state
-            .held
-            .filter(|_| self.state.repeat_info.is_some())
-            .map(|h| h.next)
+        let s = &self.state;
+        let repeat = s.held.filter(|_| s.repeat_info.is_some()).map(|h| h.next);
+        let hide = (s.pointer.is_some() && s.cursor_settable)
+            .then(|| s.autohide.hide_at(s.fullscreen))
+            .flatten();
+        [repeat, hide].into_iter().flatten().min()
     }
 
     /// Pumps events until `cond` holds or `deadline` passes; returns whether
@@ -339,7 +342,13 @@ impl Window {
     /// After events: key repeat, answer an acknowledged configure, follow
     /// size / scale changes, act on `f` / `Escape`.
     fn after_events(&mut self) {
-        self.state.fire_repeat(Instant::now());
+        let now = Instant::now();
+        self.state.fire_repeat(now);
+        self.state.autohide_cursor(now);
+        if !self.state.fullscreen && self.state.autohide.left_fullscreen() {
+            let conn = self.events.connection();
+            self.state.show_cursor(&conn);
+        }
         if std::mem::take(&mut self.state.fullscreen_toggle) {
             if self.state.fullscreen {
                 self.state.toplevel.unset_fullscreen();
