@@ -33,7 +33,8 @@
 //! | [`dmabuf`] | pure: DRM format / modifier choice, format tables, plane offsets |
 //! | [`pacing`] | the scheduler (`Pacer`, pure), clocks, `wp_presentation` feedback |
 //! | [`geometry`] | pure: display size, fit / centre, viewport source, initial size |
-//! | [`input`] | pure: keysyms → actions (mpv's key map), keysym names |
+//! | [`input`] | pure: keysyms → actions (mpv's key map), keysym names, double click, cursor autohide |
+//! | [`test_keys`] | the test hook (`VREQ_TEST_KEYS`): key names from a file / FIFO |
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
@@ -62,6 +63,7 @@ pub mod pacing;
 mod scaled;
 mod sink;
 mod state;
+pub mod test_keys;
 mod window;
 mod zero_copy;
 

@@ -44,9 +44,11 @@ use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 use super::event_loop::{wl_err, EventLoop};
 use super::geometry;
 use super::globals::{Extras, NoEvents};
+use super::input;
 use super::linux_dmabuf::LinuxDmabuf;
 use super::scaled::Scaled;
 use super::state::{FractionalScaleData, State};
+use super::test_keys::TestKeys;
 use super::WindowOptions;
 use crate::PresentError;
 
@@ -79,6 +81,8 @@ pub(super) struct Window {
     /// Buffer size in pixels of the last attach; `None` until the first
     /// frame (configures are answered by that frame's commit until then).
     pub(super) size: Option<(u32, u32)>,
+    /// The test hook's key names ([`WindowOptions::test_keys`]).
+    test_keys: Option<TestKeys>,
 }
 
 impl Window {
@@ -89,6 +93,12 @@ impl Window {
     /// first configure and, with `zwp_linux_dmabuf_v1` v4+, the default
     /// feedback.
     pub(super) fn open(opts: &WindowOptions) -> Result<Self, PresentError> {
+        let test_keys = match &opts.test_keys {
+            Some(p) => {
+                Some(TestKeys::open(p).map_err(|e| PresentError::Io(format!("test keys: {e}")))?)
+            }
+            None => None,
+        };
         let (events, globals) = EventLoop::connect()?;
         let qh = events.handle();
         let compositor =
@@ -121,6 +131,7 @@ impl Window {
             scaled,
             display: None,
             size: None,
+            test_keys,
         };
         win.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
@@ -198,7 +209,8 @@ impl Window {
             Some(t) => timeout.min(t.saturating_duration_since(Instant::now())),
             None => timeout,
         };
-        self.events.pump(&mut self.state, timeout)?;
+        let extra = self.test_keys.as_ref().and_then(|t| t.fd());
+        self.events.pump(&mut self.state, timeout, extra)?;
         self.after_events();
         Ok(())
     }
@@ -339,9 +351,21 @@ impl Window {
         sc.apply_layout(l, self.state.toplevel.wl_surface(), scale, output)
     }
 
-    /// After events: key repeat, answer an acknowledged configure, follow
+    /// After events: the test hook's keys, key repeat, answer an acknowledged configure, follow
     /// size / scale changes, act on `f` / `Escape`.
     fn after_events(&mut self) {
+        if let Some(t) = self.test_keys.as_mut() {
+            for sym in t.take_keysyms() {
+                // as a key press, without modifiers or repeat
+                if let Some(a) = input::keysym_action(sym) {
+                    tracing::debug!("wayland: test key {sym:?}: {a:?}");
+                    self.state.act(a);
+                }
+            }
+            if t.is_done() {
+                self.test_keys = None;
+            }
+        }
         let now = Instant::now();
         self.state.fire_repeat(now);
         self.state.autohide_cursor(now);
