@@ -59,6 +59,8 @@ mod globals;
 pub mod input;
 mod linux_dmabuf;
 mod options;
+pub mod osd;
+mod osd_planes;
 pub mod pacing;
 mod scaled;
 mod sink;

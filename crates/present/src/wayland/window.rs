@@ -46,6 +46,7 @@ use super::geometry;
 use super::globals::{Extras, NoEvents};
 use super::input;
 use super::linux_dmabuf::LinuxDmabuf;
+use super::osd_planes::OsdPlanes;
 use super::scaled::Scaled;
 use super::state::{FractionalScaleData, State};
 use super::test_keys::TestKeys;
@@ -83,6 +84,8 @@ pub(super) struct Window {
     pub(super) size: Option<(u32, u32)>,
     /// The test hook's key names ([`WindowOptions::test_keys`]).
     test_keys: Option<TestKeys>,
+    /// The OSD's subsurfaces; `None` without `wl_subcompositor`.
+    osd: Option<OsdPlanes>,
 }
 
 impl Window {
@@ -120,6 +123,14 @@ impl Window {
             toplevel.set_fullscreen(None);
         }
         let scaled = Self::scaled_or_not(&globals, &compositor, &extras, &shm, &toplevel, &qh);
+        // after the video's subsurface: stacked above it
+        let osd = match OsdPlanes::new(&globals, &compositor, toplevel.wl_surface(), &qh) {
+            Ok(o) => Some(o),
+            Err(why) => {
+                tracing::warn!("wayland: {why}: no OSD");
+                None
+            }
+        };
         toplevel.commit();
         let cursor_surface = compositor.create_surface(&qh);
         let state = State::new(&globals, &qh, shm, toplevel, dmabuf, cursor_surface);
@@ -132,6 +143,7 @@ impl Window {
             display: None,
             size: None,
             test_keys,
+            osd,
         };
         win.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
@@ -223,7 +235,43 @@ impl Window {
         let hide = (s.pointer.is_some() && s.cursor_settable)
             .then(|| s.autohide.hide_at(s.fullscreen))
             .flatten();
-        [repeat, hide].into_iter().flatten().min()
+        let osd = self.osd.as_ref().and_then(|o| o.next_change());
+        [repeat, hide, osd].into_iter().flatten().min()
+    }
+
+    /// Replaces what the OSD shows ([`crate::Sink::set_osd`]); drawn at once
+    /// when a frame is on screen, else with the first frame.
+    pub(super) fn set_osd(&mut self, osd: Option<crate::Osd>) {
+        if let Some(o) = self.osd.as_mut() {
+            o.set(osd, Instant::now());
+        }
+        self.update_osd();
+    }
+
+    /// The window's size in logical pixels as laid out now.
+    fn logical_window(&self) -> Option<(u32, u32)> {
+        match &self.scaled {
+            Some(sc) => sc.window_size(),
+            None => self.state.window_size.or(self.size),
+        }
+    }
+
+    /// Draws / fades / hides the OSD for the current window size and scale
+    /// (nothing before the first frame: the window is not mapped).
+    fn update_osd(&mut self) {
+        if self.size.is_none() {
+            return;
+        }
+        let Some(window) = self.logical_window() else {
+            return;
+        };
+        let scale = self.scale_120().div_ceil(120);
+        let Some(o) = self.osd.as_mut() else { return };
+        if o.update(&self.state.shm, window, scale, Instant::now()) {
+            // subsurface positions apply at the parent's commit
+            self.state.toplevel.wl_surface().commit();
+        }
+        self.events.flush();
     }
 
     /// Pumps events until `cond` holds or `deadline` passes; returns whether
@@ -281,6 +329,7 @@ impl Window {
         }
         self.state.configure_pending = false;
         self.update_inhibitor();
+        self.update_osd();
         self.pump(Duration::ZERO)
     }
 
@@ -403,6 +452,7 @@ impl Window {
             // finish the acknowledged configure; the buffer stays as it is
             self.state.toplevel.wl_surface().commit();
         }
+        self.update_osd();
         self.events.flush();
     }
 
