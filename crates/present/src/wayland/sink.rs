@@ -251,6 +251,15 @@ impl Sink for WaylandSink {
         self.window.set_osd(osd);
     }
 
+    /// Nothing to drop: `show` commits (or drops) each frame before it
+    /// returns, so the window holds no frame that is not committed yet; the
+    /// frames the compositor holds come back on `wl_buffer.release` as
+    /// usual. What a seek does change is the timeline: the pacer forgets the
+    /// frame interval of the old one ([`pacing::Pacer::discontinuity`]).
+    fn discard_queued(&mut self) {
+        self.window.state.pacing.discontinuity();
+    }
+
     fn set_title(&mut self, title: &str) {
         self.window.state.toplevel.set_title(title.to_owned());
         self.window.flush();
