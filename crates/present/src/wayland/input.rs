@@ -271,6 +271,48 @@ mod tests {
         }
     }
 
+    /// What sctk does with each `wl_keyboard.key` (xkbcommon: evdev code + 8
+    /// → keysym in the compositor's keymap), here with the French AZERTY
+    /// layout compiled from the system's xkb-data: bindings follow the labels.
+    #[test]
+    fn azerty_keys_act_by_their_label_not_their_position() {
+        use xkbcommon::xkb;
+        let keysym_of = |layout: &str, evdev: u32| {
+            let ctx = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
+            let km = xkb::Keymap::new_from_names(
+                &ctx,
+                "evdev",
+                "pc105",
+                layout,
+                "",
+                None,
+                xkb::COMPILE_NO_FLAGS,
+            )
+            .unwrap_or_else(|| panic!("xkb layout {layout} (xkb-data, scripts/setup-host.sh)"));
+            xkb::State::new(&km).key_get_one_sym(xkb::Keycode::new(evdev + 8))
+        };
+        const KEY_Q: u32 = 16;
+        const KEY_A: u32 = 30;
+        const KEY_SEMICOLON: u32 = 39;
+        const KEY_M: u32 = 50;
+        let quit = Some(KeyAction::Command(UserCommand::Quit));
+        // US: the key at Q quits
+        assert_eq!(keysym_action(keysym_of("us", KEY_Q)), quit);
+        // AZERTY: the key labelled Q sits where US has A
+        assert_eq!(keysym_of("fr", KEY_A), Keysym::q);
+        assert_eq!(keysym_action(keysym_of("fr", KEY_A)), quit);
+        assert_eq!(keysym_action(keysym_of("fr", KEY_Q)), None, "labelled A");
+        // m (mute) is right of L, and US's m position gives a comma (frame back step)
+        assert_eq!(
+            keysym_action(keysym_of("fr", KEY_SEMICOLON)),
+            Some(KeyAction::Command(UserCommand::ToggleMute))
+        );
+        assert_eq!(
+            keysym_action(keysym_of("fr", KEY_M)),
+            Some(KeyAction::Command(UserCommand::FrameBackStep))
+        );
+    }
+
     #[test]
     fn keysym_names_are_case_sensitive_and_unknown_names_fail() {
         assert_eq!(keysym_from_name("q"), Some(Keysym::q));

@@ -197,6 +197,7 @@ impl OsdPlanes {
         };
         let Some(alpha) = alpha else {
             if self.drawn.take().is_some() {
+                tracing::debug!("wayland: OSD hidden");
                 self.text.hide();
                 self.bar.hide();
             }
