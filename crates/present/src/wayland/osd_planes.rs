@@ -6,6 +6,10 @@
 //! width at the bottom. [`super::osd`] draws their pixels; this file sizes,
 //! places, fades and detaches them. The video's buffers are never touched.
 //!
+//! The font is looked up on a thread at open ([`OsdFont::system`]:
+//! fontconfig's first call reads its cache or scans the fonts) so the window
+//! does not wait for it; until it is there the OSD draws without text.
+//!
 //! Buffers are `logical size × the integer buffer scale` physical pixels
 //! with `wl_surface.set_buffer_scale` (the fractional scale rounded up: the
 //! compositor scales down a little rather than up). A plane is detached
@@ -122,11 +126,60 @@ struct Drawn {
     scale: u32,
 }
 
+/// The font: looked up on a thread of its own at open (fontconfig's first
+/// call reads its cache or scans the fonts: ~4 s under the VM's emulation),
+/// so the window opens at once; the text appears when it is ready.
+enum FontLoad {
+    Loading(std::thread::JoinHandle<Result<OsdFont, String>>),
+    Ready(Option<OsdFont>),
+}
+
+impl FontLoad {
+    /// Takes the thread's result once it finished; whether it just did.
+    fn poll(&mut self) -> bool {
+        let FontLoad::Loading(h) = self else {
+            return false;
+        };
+        if !h.is_finished() {
+            return false;
+        }
+        let FontLoad::Loading(h) = std::mem::replace(self, FontLoad::Ready(None)) else {
+            return false;
+        };
+        let font = match h.join() {
+            Ok(Ok(f)) => {
+                tracing::info!("wayland: OSD font {}", f.path.display());
+                Some(f)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("wayland: OSD text off: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("wayland: OSD text off: the font lookup failed");
+                None
+            }
+        };
+        *self = FontLoad::Ready(font);
+        true
+    }
+
+    fn font(&self) -> Option<&OsdFont> {
+        match self {
+            FontLoad::Ready(f) => f.as_ref(),
+            FontLoad::Loading(_) => None,
+        }
+    }
+}
+
+/// How often a window with an OSD up checks whether the font is ready.
+const FONT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The OSD's two planes, its font and what it shows.
 pub(super) struct OsdPlanes {
     text: Plane,
     bar: Plane,
-    font: Option<OsdFont>,
+    font: FontLoad,
     /// The OSD set last and when.
     osd: Option<(Osd, Instant)>,
     drawn: Option<Drawn>,
@@ -147,14 +200,14 @@ impl OsdPlanes {
     ) -> Result<Self, String> {
         let sub = SubcompositorState::bind(compositor.wl_compositor().clone(), globals, qh)
             .map_err(|e| format!("no wl_subcompositor ({e})"))?;
-        let font = match OsdFont::system() {
-            Ok(f) => {
-                tracing::info!("wayland: OSD font {}", f.path.display());
-                Some(f)
-            }
+        let font = match std::thread::Builder::new()
+            .name("osd-font".into())
+            .spawn(OsdFont::system)
+        {
+            Ok(h) => FontLoad::Loading(h),
             Err(e) => {
-                tracing::warn!("wayland: OSD text off: {e}");
-                None
+                tracing::warn!("wayland: OSD text off: no thread for the font lookup: {e}");
+                FontLoad::Ready(None)
             }
         };
         Ok(OsdPlanes {
@@ -177,7 +230,9 @@ impl OsdPlanes {
     pub(super) fn next_change(&self) -> Option<Instant> {
         let (o, t) = self.osd.as_ref()?;
         let (_, next) = osd::fade_alpha(t.elapsed(), o.hold);
-        next.map(|d| *t + d)
+        let fade = next.map(|d| *t + d);
+        let font = matches!(self.font, FontLoad::Loading(_)).then(|| Instant::now() + FONT_POLL);
+        [fade, font].into_iter().flatten().min()
     }
 
     /// Brings the planes up to date for a window of `window` logical pixels
@@ -191,6 +246,8 @@ impl OsdPlanes {
         now: Instant,
     ) -> bool {
         let scale = scale.max(1);
+        // the font just arrived: draw again, now with text
+        let font_arrived = self.font.poll();
         let alpha = match &self.osd {
             Some((o, t)) => osd::fade_alpha(now.saturating_duration_since(*t), o.hold).0,
             None => None,
@@ -211,25 +268,26 @@ impl OsdPlanes {
             window,
             scale,
         };
-        if self.drawn.as_ref() == Some(&want) || self.failed {
+        if (self.drawn.as_ref() == Some(&want) && !font_arrived) || self.failed {
             return false;
         }
-        let same_pixels = self
-            .drawn
-            .as_ref()
-            .is_some_and(|d| d.osd == osd && d.window == window && d.scale == scale);
+        let same_pixels = !font_arrived
+            && self
+                .drawn
+                .as_ref()
+                .is_some_and(|d| d.osd == osd && d.window == window && d.scale == scale);
         if !same_pixels {
             let fpx = osd::font_px(window.1);
             let m = margin(fpx);
             let text = osd::render_text(
                 &osd.text,
-                self.font.as_ref(),
+                self.font.font(),
                 fpx,
                 scale,
                 window.0.saturating_sub(2 * m).max(1) * scale,
             );
             let bar = osd.progress.map(|(pos, dur)| {
-                osd::render_progress(pos, dur, self.font.as_ref(), fpx, scale, window.0 * scale)
+                osd::render_progress(pos, dur, self.font.font(), fpx, scale, window.0 * scale)
             });
             // wl_surface: a buffer's size must be a multiple of its scale
             self.canvases = (
