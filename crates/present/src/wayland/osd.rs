@@ -7,9 +7,12 @@
 //! * **Font**: fontconfig's match for `sans-serif` (DejaVu Sans on Debian,
 //!   `fonts-dejavu-core`; the `fontconfig` crate on the system
 //!   libfontconfig, so the user's font configuration applies), read into
-//!   memory and parsed by `fontdue` ([`OsdFont::system`]). No font → the OSD
+//!   memory and parsed by `ab_glyph` ([`OsdFont::system`]). ab_glyph reads
+//!   each glyph's outline from the file's bytes when it is drawn: DejaVu
+//!   Sans costs its 0.7 MB file; fontdue, tried first, pre-processes every
+//!   glyph at load and took 19 MB of RSS for it. No font → the OSD
 //!   draws its bar and boxes without text (one warning), never a panic.
-//! * **Text** ([`render_text`]): white glyph coverage (fontdue's
+//! * **Text** ([`render_text`]): white glyph coverage (ab_glyph's
 //!   rasteriser, kerning applied) on a translucent black box, lines
 //!   top-to-bottom — the top-left block (file name, `Paused`, `Volume: 52%`,
 //!   the stats of `i`).
@@ -31,6 +34,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ab_glyph::{point, Font, FontVec, PxScale, PxScaleFont, ScaleFont};
+
 /// How long the fade-out lasts after `hold`.
 pub const FADE: Duration = Duration::from_millis(250);
 /// Alpha steps of the fade (each a commit of the faded canvases).
@@ -39,9 +44,10 @@ pub const FADE_STEPS: u32 = 5;
 /// Opacity of the black boxes behind text and of the bar's unplayed part (of 255).
 pub const BOX_ALPHA: u8 = 160;
 
-/// A parsed font.
+/// A parsed font (the file's bytes; glyph outlines are read from them when
+/// drawn, nothing is pre-computed per glyph).
 pub struct OsdFont {
-    font: fontdue::Font,
+    font: FontVec,
     /// Where it came from (for the log).
     pub path: PathBuf,
 }
@@ -65,16 +71,23 @@ impl OsdFont {
         Self::from_file(m.path, index)
     }
 
-    /// Parses face `index` of the font file at `path`.
+    /// Parses face `index` of the font file at `path` (TrueType / OpenType,
+    /// or a collection).
     pub fn from_file(path: PathBuf, index: u32) -> Result<Self, String> {
         let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let settings = fontdue::FontSettings {
-            collection_index: index,
-            ..Default::default()
-        };
-        let font = fontdue::Font::from_bytes(data, settings)
+        let font = FontVec::try_from_vec_and_index(data, index)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(OsdFont { font, path })
+    }
+
+    /// The font at an em size of `px` pixels (ab_glyph's [`PxScale`] is
+    /// the ascent-to-descent height: em × height / units per em).
+    fn scaled(&self, px: f32) -> PxScaleFont<&FontVec> {
+        let scale = match self.font.units_per_em() {
+            Some(upem) if upem > 0.0 => px * self.font.height_unscaled() / upem,
+            _ => px,
+        };
+        self.font.as_scaled(PxScale::from(scale))
     }
 }
 
@@ -164,45 +177,48 @@ pub fn progress_text(pos_ns: i64, dur_ns: i64) -> String {
 
 /// Width of `text` at `px` (pixels, kerning applied).
 fn text_width(font: &OsdFont, text: &str, px: f32) -> f32 {
+    let f = font.scaled(px);
     let mut w = 0.0;
     let mut prev = None;
     for ch in text.chars() {
+        let id = f.glyph_id(ch);
         if let Some(p) = prev {
-            w += font.font.horizontal_kern(p, ch, px).unwrap_or(0.0);
+            w += f.kern(p, id);
         }
-        w += font.font.metrics(ch, px).advance_width;
-        prev = Some(ch);
+        w += f.h_advance(id);
+        prev = Some(id);
     }
     w
 }
 
 /// (ascent, line height) at `px`.
 fn line_metrics(font: &OsdFont, px: f32) -> (f32, f32) {
-    match font.font.horizontal_line_metrics(px) {
-        Some(m) => (m.ascent, m.new_line_size.max(px)),
-        None => (px * 0.8, px * 1.2),
-    }
+    let f = font.scaled(px);
+    let line = f.height() + f.line_gap();
+    (f.ascent(), line.max(px))
 }
 
 /// Draws `text` in white with its baseline at (x, baseline).
 fn draw_text(c: &mut Canvas, font: &OsdFont, text: &str, px: f32, x: f32, baseline: f32) {
+    let f = font.scaled(px);
     let mut pen = x;
     let mut prev = None;
     for ch in text.chars() {
+        let id = f.glyph_id(ch);
         if let Some(p) = prev {
-            pen += font.font.horizontal_kern(p, ch, px).unwrap_or(0.0);
+            pen += f.kern(p, id);
         }
-        let (m, cov) = font.font.rasterize(ch, px);
-        let gx = (pen + m.xmin as f32).round() as i64;
-        let gy = (baseline - m.height as f32 - m.ymin as f32).round() as i64;
-        for row in 0..m.height {
-            for col in 0..m.width {
-                let a = cov[row * m.width + col];
-                c.blend(gx + col as i64, gy + row as i64, WHITE, a);
-            }
+        let glyph = id.with_scale_and_position(f.scale(), point(pen, baseline));
+        if let Some(og) = f.outline_glyph(glyph) {
+            let b = og.px_bounds();
+            let (gx, gy) = (b.min.x as i64, b.min.y as i64);
+            og.draw(|dx, dy, cov| {
+                let a = (cov.clamp(0.0, 1.0) * 255.0).round() as u8;
+                c.blend(gx + i64::from(dx), gy + i64::from(dy), WHITE, a);
+            });
         }
-        pen += m.advance_width;
-        prev = Some(ch);
+        pen += f.h_advance(id);
+        prev = Some(id);
     }
 }
 

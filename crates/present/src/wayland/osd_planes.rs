@@ -126,9 +126,10 @@ struct Drawn {
     scale: u32,
 }
 
-/// The font: looked up on a thread of its own at open (fontconfig's first
-/// call reads its cache or scans the fonts: ~4 s under the VM's emulation),
-/// so the window opens at once; the text appears when it is ready.
+/// The font: looked up and parsed on a thread of its own at open
+/// (fontconfig's first call reads its configuration and cache; slow under
+/// the VM's emulation), so the window opens at once; the text appears when
+/// it is ready.
 enum FontLoad {
     Loading(std::thread::JoinHandle<Result<OsdFont, String>>),
     Ready(Option<OsdFont>),
