@@ -228,27 +228,31 @@ pub const MAX_LINE_CHARS: usize = 200;
 pub const MAX_LINES: usize = 24;
 
 /// The top-left text block: `lines` in white on a translucent black box, at
-/// `font_px` logical pixels × `scale` (the integer buffer scale), no wider
-/// than `max_w` physical pixels. `None` without lines or without a font.
+/// `font_px` logical pixels × `scale` (the integer buffer scale), no larger
+/// than `max` (w, h) physical pixels (longer lines are cut, lines that do
+/// not fit left out). `None` without lines, without a font, or without
+/// room for one line.
 pub fn render_text(
     lines: &[String],
     font: Option<&OsdFont>,
     font_px: u32,
     scale: u32,
-    max_w: u32,
+    max: (u32, u32),
 ) -> Option<Canvas> {
     let font = font?;
+    let px = (font_px * scale.max(1)) as f32;
+    let pad = (px * 0.3).ceil();
+    let (ascent, line_h) = line_metrics(font, px);
+    let room = ((max.1 as f32 - 2.0 * pad) / line_h).floor().max(0.0) as usize;
     let lines: Vec<String> = lines
         .iter()
-        .take(MAX_LINES)
+        .take(MAX_LINES.min(room))
         .map(|l| l.chars().take(MAX_LINE_CHARS).collect())
         .collect();
     if lines.is_empty() {
         return None;
     }
-    let px = (font_px * scale.max(1)) as f32;
-    let pad = (px * 0.3).ceil();
-    let (ascent, line_h) = line_metrics(font, px);
+    let max_w = max.0;
     let widest = lines
         .iter()
         .map(|l| text_width(font, l, px))
@@ -407,13 +411,14 @@ mod tests {
     #[test]
     fn text_has_glyph_coverage_and_grows_with_the_text() {
         let f = font();
-        let one = render_text(&["Paused".into()], Some(&f), 20, 1, 4000).unwrap();
+        let big = (4000, 4000);
+        let one = render_text(&["Paused".into()], Some(&f), 20, 1, big).unwrap();
         let two = render_text(
             &["Paused".into(), "Volume: 52%".into()],
             Some(&f),
             20,
             1,
-            4000,
+            big,
         )
         .unwrap();
         assert!(
@@ -436,7 +441,7 @@ mod tests {
         assert_eq!(one.alpha(0, 0), BOX_ALPHA);
         assert_eq!(one.px[0] & 0xffffff, 0);
         // scale 2 doubles the canvas (±rounding)
-        let hi = render_text(&["Paused".into()], Some(&f), 20, 2, 4000).unwrap();
+        let hi = render_text(&["Paused".into()], Some(&f), 20, 2, big).unwrap();
         assert!(
             (hi.w as i64 - 2 * one.w as i64).abs() <= 2,
             "{} vs {}",
@@ -444,11 +449,16 @@ mod tests {
             one.w
         );
         // no font, no lines: nothing
-        assert!(render_text(&["Paused".into()], None, 20, 1, 4000).is_none());
-        assert!(render_text(&[], Some(&f), 20, 1, 4000).is_none());
+        assert!(render_text(&["Paused".into()], None, 20, 1, big).is_none());
+        assert!(render_text(&[], Some(&f), 20, 1, big).is_none());
         // capped width
-        let long = render_text(&["x".repeat(500)], Some(&f), 20, 1, 300).unwrap();
+        let long = render_text(&["x".repeat(500)], Some(&f), 20, 1, (300, 4000)).unwrap();
         assert_eq!(long.w, 300);
+        // capped height: the lines that fit (two of ten), none if not even one
+        let ten: Vec<String> = (0..10).map(|i| format!("line {i}")).collect();
+        let fits = render_text(&ten, Some(&f), 20, 1, (4000, two.h)).unwrap();
+        assert_eq!(fits.h, two.h);
+        assert!(render_text(&ten, Some(&f), 20, 1, (4000, 10)).is_none());
     }
 
     #[test]

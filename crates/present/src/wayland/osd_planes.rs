@@ -285,7 +285,10 @@ impl OsdPlanes {
                 self.font.font(),
                 fpx,
                 scale,
-                window.0.saturating_sub(2 * m).max(1) * scale,
+                (
+                    window.0.saturating_sub(2 * m).max(1) * scale,
+                    window.1.saturating_sub(2 * m).max(1) * scale,
+                ),
             );
             let bar = osd.progress.map(|(pos, dur)| {
                 osd::render_progress(pos, dur, self.font.font(), fpx, scale, window.0 * scale)
