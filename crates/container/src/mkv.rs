@@ -31,9 +31,20 @@
 //! * `byte_offset` = the file offset of the frame's first byte, exact: it is
 //!   taken from the position of the read that filled the frame buffer (see
 //!   `TrackingReader`).
-//! * Seek: one indexing pass over the file (frame timestamps and keyframe
-//!   flags) on the first seek, then reopen and skip to the chosen keyframe (see
-//!   [`MkvDemuxer`]'s `seek` for why not the crate's seek).
+//! * Seek: the Cluster from the **Cues** (our own reading of CuePoint /
+//!   CueTrackPositions / CueClusterPosition), or without Cues by **bisection
+//!   on Cluster timestamps** (resync to the Cluster ID in a window read at the
+//!   middle of the range); then the frames from that Cluster to the last
+//!   keyframe ≤ target. The crate's reader is placed on the Cluster through a
+//!   shared jump position (`Jump`): its own `seek` computes a
+//!   CueRelativePosition from the first cluster instead of the cued one and
+//!   without Cues reads every Cluster from the first. Limits of the crate
+//!   kept here (issue 15 replaces it): the file is reopened (headers and Cues
+//!   parsed again) for each Cluster a seek reads from, and the header walk
+//!   at open (`prescan`) visits every Cluster header.
+//! * `duration_ns`: Segment Info `Duration` × TimestampScale; `chapters`: the
+//!   first EditionEntry's ChapterAtoms (the crate exposes no edition or
+//!   chapter flags, so hidden / disabled chapters are listed too).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -43,8 +54,8 @@ use std::sync::{Arc, Mutex};
 use matroska_demuxer::{DisplayUnit, Frame, MatroskaFile, StereoMode, TrackType};
 
 use super::{
-    audio, config, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer,
-    Packet, PcmFormat, TrackCodec, TrackInfo,
+    audio, config, AudioCodec, AudioParams, Chapter, CodecKind, CodecPrivate, ContainerError, Crop,
+    Demuxer, Packet, PcmFormat, TrackCodec, TrackInfo,
 };
 
 const FORMAT: &str = "Matroska";
@@ -63,10 +74,25 @@ struct TrackingReader {
     log: ReadLog,
     next: usize,
     patches: Vec<(u64, Vec<u8>)>,
+    /// A position the demuxer asked for: applied before the next read or
+    /// seek (see [`Jump`]).
+    jump: Jump,
+}
+
+impl TrackingReader {
+    /// Moves to the position the demuxer asked for, if any.
+    fn take_jump(&mut self) -> std::io::Result<()> {
+        if let Some(to) = self.jump.take() {
+            self.inner.seek(SeekFrom::Start(to))?;
+            self.pos = to;
+        }
+        Ok(())
+    }
 }
 
 impl Read for TrackingReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.take_jump()?;
         let mut log = self.log.get();
         log[self.next % READ_LOG] = (self.pos, buf.len());
         self.next += 1;
@@ -103,6 +129,17 @@ const ID_SEEKPOSITION: u32 = 0x53AC;
 /// A 4-byte ID no Matroska element has, written over hidden SeekHead entries.
 const UNUSED_ID: u32 = 0x1F43_B676;
 const ID_CLUSTER: u32 = 0x1F43_B675;
+const ID_CUES: u32 = 0x1C53_BB6B;
+const ID_CUEPOINT: u32 = 0xBB;
+const ID_CUETIME: u32 = 0xB3;
+const ID_CUETRACKPOSITIONS: u32 = 0xB7;
+const ID_CUETRACK: u32 = 0xF7;
+const ID_CUECLUSTERPOSITION: u32 = 0xF1;
+const ID_TIMESTAMP: u32 = 0xE7;
+/// Largest Cues element read into memory.
+const MAX_CUES: u64 = 64 << 20;
+/// Bytes read per step while looking for a Cluster ID (seek bisection).
+const SYNC_WINDOW: u64 = 64 << 10;
 const TOP_LEVEL: [u32; 8] = [
     ID_SEEKHEAD,
     0x1549_A966,
@@ -158,9 +195,10 @@ fn ebml_header(f: &File, pos: u64, file_size: u64) -> Option<(u32, Option<u64>, 
 /// unknown-size clusters); it stops at the first header it cannot read.
 /// It also returns where each Cluster's children are (start, end), for
 /// [`DiscardScan`].
-fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
+fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>, Layout) {
     let mut patches = Vec::new();
     let mut clusters = Vec::new();
+    let mut layout = Layout::default();
     let encode = |v: u64, len: usize| -> Option<Vec<u8>> {
         if len == 0 || len > 8 || v >= (1u64 << (7 * len)) - 1 {
             return None;
@@ -169,11 +207,11 @@ fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
         Some(with_marker.to_be_bytes()[8 - len..].to_vec())
     };
     let Some((ID_EBML, Some(size), _, hl)) = ebml_header(f, 0, file_size) else {
-        return (patches, clusters);
+        return (patches, clusters, layout);
     };
     let mut pos = hl + size;
     let Some((ID_SEGMENT, seg_size, sl, hl)) = ebml_header(f, pos, file_size) else {
-        return (patches, clusters);
+        return (patches, clusters, layout);
     };
     let seg_data = pos + hl;
     let seg_end = match seg_size {
@@ -231,6 +269,9 @@ fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
                         }
                         let past_end =
                             seek_pos.is_some_and(|sp| seg_data.saturating_add(sp) >= file_size);
+                        if let (ID_CUES, Some(sp), false) = (seek_id, seek_pos, past_end) {
+                            layout.cues.get_or_insert(seg_data.saturating_add(sp));
+                        }
                         if let Some(at) = id_at {
                             if seek_id == ID_CLUSTER || past_end {
                                 patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
@@ -248,6 +289,7 @@ fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
                 pos = end;
             }
             (ID_CLUSTER, None) => {
+                layout.first_cluster.get_or_insert(pos);
                 // Find the end: the first top-level ID (or unreadable header) among its children.
                 let mut p = data;
                 while p < seg_end {
@@ -268,10 +310,16 @@ fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
                 pos = end;
             }
             (ID_CLUSTER, Some(size)) => {
+                layout.first_cluster.get_or_insert(pos);
                 pos = data.saturating_add(size);
                 clusters.push((data, pos.min(seg_end)));
             }
-            (_, Some(size)) => pos = data.saturating_add(size),
+            (id, Some(size)) => {
+                if id == ID_CUES {
+                    layout.cues = Some(pos);
+                }
+                pos = data.saturating_add(size);
+            }
             (_, None) => break,
         }
     }
@@ -288,7 +336,19 @@ fn prescan(f: &File, file_size: u64) -> (Vec<Patch>, Vec<(u64, u64)>) {
             patches.push((at, UNUSED_ID.to_be_bytes().to_vec()));
         }
     }
-    (patches, clusters)
+    layout.seg_data = seg_data;
+    (patches, clusters, layout)
+}
+
+/// Where [`prescan`] found the parts a seek needs.
+#[derive(Debug, Clone, Default)]
+struct Layout {
+    /// File offset of the Segment's data (Cue positions count from it).
+    seg_data: u64,
+    /// File offset of the first Cluster element.
+    first_cluster: Option<u64>,
+    /// File offset of the Cues element (from the SeekHead or the walk).
+    cues: Option<u64>,
 }
 
 const ID_BLOCKGROUP: u32 = 0xA0;
@@ -388,6 +448,7 @@ impl Seek for TrackingReader {
     /// Seeks relative to the current position so that `BufReader` keeps its
     /// buffer (the crate seeks around every block, e.g. to the end and back).
     fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.take_jump()?;
         let target = match to {
             SeekFrom::Start(n) => Some(n),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
@@ -428,8 +489,36 @@ pub struct MkvDemuxer {
     discard: DiscardScan,
     frame: Frame,
     done: bool,
-    /// Per track id: (block timestamp, keyframe) in file order (built on first seek).
-    index: Option<Vec<(u32, u64, bool)>>,
+    /// The bytes [`prescan`] patches over the file (kept to reopen it).
+    patches: Vec<Patch>,
+    /// Where the reader goes before its next read (a seek's cluster).
+    jump: Jump,
+    /// Where the first Cluster and the Cues are.
+    layout: Layout,
+    /// File size in bytes.
+    file_len: u64,
+    /// CuePoints: (CueTime in ns, CueTrack, Cluster file offset), by time.
+    cues: Vec<(i64, u32, u64)>,
+    /// Segment `Duration` × TimestampScale, ns.
+    duration_ns: Option<i64>,
+    chapters: Vec<Chapter>,
+}
+
+/// A file position the demuxer hands the reader inside the crate's
+/// `MatroskaFile` (which owns it): the reader moves there before its next
+/// read or seek. Set only right after a (re)open, when the crate is between
+/// frames and about to read the next element, so the crate then reads the
+/// Cluster at that position as if it had come to it.
+#[derive(Clone, Default)]
+struct Jump(Arc<Mutex<Option<u64>>>);
+
+impl Jump {
+    fn set(&self, to: u64) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(to);
+    }
+    fn take(&self) -> Option<u64> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }
 
 /// Shared log of the reader's recent reads: (file offset, requested length).
@@ -448,21 +537,46 @@ impl ReadLog {
     }
 }
 
-fn open_file(
-    path: &Path,
-) -> Result<(MatroskaFile<TrackingReader>, ReadLog, DiscardScan), ContainerError> {
+/// What [`open_file`] gives: the crate's demuxer, its read log, the
+/// `DiscardPadding` reader, the prescan's patches and layout, the file size.
+type Opened = (
+    MatroskaFile<TrackingReader>,
+    ReadLog,
+    DiscardScan,
+    Vec<Patch>,
+    Layout,
+    u64,
+);
+
+fn open_file(path: &Path) -> Result<Opened, ContainerError> {
     let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
     let file_size = file
         .metadata()
         .map_err(|e| ContainerError::io(path, e))?
         .len();
-    let (patches, clusters) = prescan(&file, file_size);
+    let (patches, clusters, layout) = prescan(&file, file_size);
     let discard = DiscardScan {
         file: file.try_clone().map_err(|e| ContainerError::io(path, e))?,
         len: file_size,
         clusters,
         cached: None,
     };
+    let (mkv, log) = reopen(path, file, file_size, &patches, Jump::default())?;
+    Ok((mkv, log, discard, patches, layout, file_size))
+}
+
+/// Opens the crate's demuxer over `file` with the prescan's `patches`.
+fn reopen(
+    path: &Path,
+    file: File,
+    file_size: u64,
+    patches: &[Patch],
+    jump: Jump,
+) -> Result<(MatroskaFile<TrackingReader>, ReadLog), ContainerError> {
+    // A `try_clone`d file shares its offset with the original: start at 0.
+    let mut file = file;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| ContainerError::io(path, e))?;
     let log = ReadLog::default();
     let reader = TrackingReader {
         inner: BufReader::new(file),
@@ -470,7 +584,8 @@ fn open_file(
         len: file_size,
         log: log.clone(),
         next: 0,
-        patches,
+        patches: patches.to_vec(),
+        jump,
     };
     let mkv = guard(|| MatroskaFile::open(reader)).map_err(|e| {
         ContainerError::corrupt(
@@ -480,7 +595,101 @@ fn open_file(
             format!("cannot read the Matroska header: {e}"),
         )
     })?;
-    Ok((mkv, log, discard))
+    Ok((mkv, log))
+}
+
+/// An EBML element header in `d` at `p`: (id, size or None if unknown, header length).
+fn ebml_header_in(d: &[u8], p: usize) -> Option<(u32, Option<u64>, usize)> {
+    let b0 = *d.get(p)?;
+    let il = b0.leading_zeros() as usize + 1;
+    if il > 4 {
+        return None;
+    }
+    let id = d
+        .get(p..p + il)?
+        .iter()
+        .fold(0u32, |a, &x| (a << 8) | u32::from(x));
+    let s0 = *d.get(p + il)?;
+    let sl = s0.leading_zeros() as usize + 1;
+    if sl > 8 {
+        return None;
+    }
+    let mut v = u64::from(s0) & (0xff >> sl);
+    for &x in d.get(p + il + 1..p + il + sl)? {
+        v = (v << 8) | u64::from(x);
+    }
+    let unknown = v == (1u64 << (7 * sl)) - 1;
+    Some((id, (!unknown).then_some(v), il + sl))
+}
+
+/// The children of the master element payload `d`: (id, payload).
+fn ebml_children(d: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    let mut p = 0usize;
+    std::iter::from_fn(move || {
+        let (id, size, hl) = ebml_header_in(d, p)?;
+        let start = p + hl;
+        let end = start.checked_add(usize::try_from(size?).ok()?)?;
+        let payload = d.get(start..end)?;
+        p = end;
+        Some((id, payload))
+    })
+}
+
+fn ebml_uint(d: &[u8]) -> Option<u64> {
+    (d.len() <= 8).then(|| d.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)))
+}
+
+/// Reads the Cues element at `at` (RFC 9559 §5.1.5): per CuePoint and
+/// CueTrackPositions, (CueTime × TimestampScale ns, CueTrack, Segment data
+/// offset + CueClusterPosition), sorted by time. Empty when unreadable.
+fn read_cues(f: &File, at: u64, file_size: u64, seg_data: u64, scale: u64) -> Vec<(i64, u32, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut out = Vec::new();
+    let Some((ID_CUES, Some(size), _, hl)) = ebml_header(f, at, file_size) else {
+        return out;
+    };
+    if size > MAX_CUES || at + hl + size > file_size {
+        return out;
+    }
+    let mut d = vec![0u8; size as usize];
+    if f.read_exact_at(&mut d, at + hl).is_err() {
+        return out;
+    }
+    for (id, point) in ebml_children(&d) {
+        if id != ID_CUEPOINT {
+            continue;
+        }
+        let mut time = None;
+        let mut positions = Vec::new();
+        for (cid, c) in ebml_children(point) {
+            match cid {
+                ID_CUETIME => time = ebml_uint(c),
+                ID_CUETRACKPOSITIONS => {
+                    let (mut track, mut cluster) = (None, None);
+                    for (gid, g) in ebml_children(c) {
+                        match gid {
+                            ID_CUETRACK => track = ebml_uint(g),
+                            ID_CUECLUSTERPOSITION => cluster = ebml_uint(g),
+                            _ => {}
+                        }
+                    }
+                    if let (Some(t), Some(c)) = (track, cluster) {
+                        positions.push((t, c));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(time) = time else { continue };
+        let ns = (u128::from(time) * u128::from(scale)).min(i64::MAX as u128) as i64;
+        for (t, c) in positions {
+            if let (Ok(t), Some(pos)) = (u32::try_from(t), seg_data.checked_add(c)) {
+                out.push((ns, t, pos));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// Runs a crate call, turning a panic inside it (the crate has `expect`s
@@ -724,8 +933,42 @@ impl MkvDemuxer {
     /// header / Segment / Tracks can't be parsed (offset 0: the crate does not
     /// say where) or an AVC/HEVC CodecPrivate is malformed.
     pub fn open(path: &Path) -> Result<Self, ContainerError> {
-        let (mkv, log, discard) = open_file(path)?;
+        let (mkv, log, discard, patches, layout, file_len) = open_file(path)?;
         let timestamp_scale = mkv.info().timestamp_scale().get();
+        let cues = match layout.cues {
+            Some(at) => read_cues(
+                &discard.file,
+                at,
+                file_len,
+                layout.seg_data,
+                timestamp_scale,
+            ),
+            None => Vec::new(),
+        };
+        // Segment Info Duration (a float, in TimestampScale units).
+        let duration_ns = mkv
+            .info()
+            .duration()
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map(|d| (d * timestamp_scale as f64).min(i64::MAX as f64) as i64);
+        // Chapters / EditionEntry / ChapterAtom: ChapterTimeStart (ns,
+        // unscaled) and the first ChapterDisplay's ChapString. The crate
+        // exposes neither EditionFlagDefault nor ChapterFlagHidden /
+        // ChapterFlagEnabled: the first edition is taken, every atom of it.
+        let mut chapters: Vec<Chapter> = mkv
+            .chapters()
+            .and_then(|e| e.first())
+            .map(|e| {
+                e.chapter_atoms()
+                    .iter()
+                    .map(|a| Chapter {
+                        start_ns: i64::try_from(a.time_start()).unwrap_or(i64::MAX),
+                        title: a.displays().first().map(|d| d.string().to_owned()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        chapters.sort_by_key(|c| c.start_ns);
         let mut tracks = Vec::new();
         let mut codec_delay_ns = Vec::new();
         let mut timers = Vec::new();
@@ -806,7 +1049,13 @@ impl MkvDemuxer {
             lace: None,
             frame: Frame::default(),
             done: false,
-            index: None,
+            patches,
+            jump: Jump::default(),
+            layout,
+            file_len,
+            cues,
+            duration_ns,
+            chapters,
         })
     }
 
@@ -931,29 +1180,136 @@ impl MkvDemuxer {
         }))
     }
 
-    /// One pass over the whole file: (track, block timestamp, keyframe) per frame.
-    fn build_index(&self) -> Result<Vec<(u32, u64, bool)>, ContainerError> {
-        let (mkv, log, discard) = open_file(&self.path)?;
-        let mut other = MkvDemuxer {
-            path: self.path.clone(),
-            mkv,
-            log,
-            timestamp_scale: self.timestamp_scale,
-            tracks: self.tracks.clone(),
-            codec_delay_ns: self.codec_delay_ns.clone(),
-            timers: self.timers.clone(),
-            discard,
-            lace: None,
-            frame: Frame::default(),
-            done: false,
-            index: None,
-        };
-        let mut out = Vec::new();
-        while let Some(p) = other.next_frame()? {
-            let ts = other.frame.timestamp;
-            out.push((p.track, ts, p.keyframe));
+    /// Reopens the file with the reader placed at the Cluster at `cluster`
+    /// (its element's first byte): the next frame is that Cluster's first.
+    fn restart_at(&mut self, cluster: u64) -> Result<(), ContainerError> {
+        let file = self
+            .discard
+            .file
+            .try_clone()
+            .map_err(|e| ContainerError::io(&self.path, e))?;
+        let jump = Jump::default();
+        let (mkv, log) = reopen(&self.path, file, self.file_len, &self.patches, jump.clone())?;
+        jump.set(cluster);
+        self.mkv = mkv;
+        self.log = log;
+        self.jump = jump;
+        self.done = false;
+        self.lace = None;
+        for (_, t) in &mut self.timers {
+            if let FrameTimer::Vorbis(v, _) = t {
+                v.reset();
+            }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The first Cluster whose element starts in `[from, limit)`, found by
+    /// looking for its ID (`1F 43 B6 75`) in windows of [`SYNC_WINDOW`] bytes
+    /// and accepting a candidate whose size fits the file (or is unknown),
+    /// whose first child is a Timestamp (1–8 bytes) and, for a known size,
+    /// which is followed by a top-level element or the end of the file:
+    /// (element offset, Cluster Timestamp in TimestampScale units).
+    fn cluster_at(&self, from: u64, limit: u64) -> Option<(u64, u64)> {
+        use std::os::unix::fs::FileExt;
+        let f = &self.discard.file;
+        let limit = limit.min(self.file_len);
+        let mut at = from;
+        let mut buf = vec![0u8; SYNC_WINDOW as usize];
+        while at < limit {
+            let n = (self.file_len - at).min(SYNC_WINDOW) as usize;
+            f.read_exact_at(&mut buf[..n], at).ok()?;
+            for k in 0..n.saturating_sub(3) {
+                if buf[k..k + 4] != ID_CLUSTER.to_be_bytes() {
+                    continue;
+                }
+                let pos = at + k as u64;
+                if pos >= limit {
+                    return None;
+                }
+                let Some((ID_CLUSTER, size, _, hl)) = ebml_header(f, pos, self.file_len) else {
+                    continue;
+                };
+                let data = pos + hl;
+                if size.is_some_and(|s| data.saturating_add(s) > self.file_len) {
+                    continue;
+                }
+                let Some((ID_TIMESTAMP, Some(tl @ 1..=8), _, thl)) =
+                    ebml_header(f, data, self.file_len)
+                else {
+                    continue;
+                };
+                let mut v = [0u8; 8];
+                if f.read_exact_at(&mut v[..tl as usize], data + thl).is_err() {
+                    continue;
+                }
+                if let Some(s) = size {
+                    let next = data + s;
+                    let ok = next == self.file_len
+                        || ebml_header(f, next, self.file_len)
+                            .is_some_and(|h| TOP_LEVEL.contains(&h.0));
+                    if !ok {
+                        continue;
+                    }
+                }
+                return Some((pos, ebml_uint(&v[..tl as usize]).unwrap_or(0)));
+            }
+            at += (n as u64).saturating_sub(3).max(1);
+            if n < SYNC_WINDOW as usize {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Bisection on Cluster timestamps: the last Cluster starting in
+    /// `[lo, hi)` whose Timestamp is ≤ `ticks`, given that the Cluster at
+    /// `lo` qualifies. Each step reads a window at the middle of the range
+    /// and resyncs to the next Cluster ([`Self::cluster_at`]); Cluster
+    /// timestamps grow through the file (RFC 9559 §5.1.3.1).
+    fn bisect(&self, lo: u64, hi: u64, ticks: u64) -> u64 {
+        let (mut lo, mut hi) = (lo, hi);
+        while hi.saturating_sub(lo) > SYNC_WINDOW {
+            let mid = lo + (hi - lo) / 2;
+            match self.cluster_at(mid, hi) {
+                Some((c, ts)) if ts <= ticks && c > lo => lo = c,
+                _ => hi = mid,
+            }
+        }
+        while let Some((c, ts)) = self.cluster_at(lo + 1, hi) {
+            if ts > ticks {
+                break;
+            }
+            lo = c;
+        }
+        lo
+    }
+
+    /// Reads forward from the Cluster at `cluster`: (index of the last
+    /// keyframe of `track` with pts ≤ `pts_ns`, index of its first
+    /// keyframe), counted in frames from that Cluster's first; stops at the
+    /// first keyframe of `track` past `pts_ns`.
+    fn walk(
+        &mut self,
+        cluster: u64,
+        track: u32,
+        pts_ns: i64,
+    ) -> Result<(Option<usize>, Option<usize>), ContainerError> {
+        self.restart_at(cluster)?;
+        let (mut best, mut first) = (None, None);
+        let mut k = 0usize;
+        while let Some(p) = self.next_frame()? {
+            if p.track == track && p.keyframe {
+                first.get_or_insert(k);
+                if p.pts_ns.is_some_and(|t| t <= pts_ns) {
+                    best = Some(k);
+                } else {
+                    break;
+                }
+            }
+            k += 1;
+        }
+        Ok((best, first))
     }
 }
 
@@ -968,50 +1324,89 @@ impl Demuxer for MkvDemuxer {
         self.next_frame()
     }
 
-    /// Picks the last keyframe of `track` with pts ≤ `pts_ns` (or its first
-    /// keyframe) from an index built by one pass over the file on first use,
-    /// then reopens the file and skips the frames before it.
+    /// Finds a Cluster at or before the target, then reads forward from it
+    /// to the last keyframe of `track` with pts ≤ `pts_ns`:
     ///
-    /// Cost: the skip re-reads the file up to the target. The crate's own
-    /// `seek` is not used: with CueRelativePosition (written by ffmpeg) it
-    /// computes the block position from the first cluster instead of the cued
-    /// one, and without Cues it cannot seek into the last cluster.
+    /// * with **Cues** (RFC 9559 §5.1.5), the Cluster of the last CuePoint of
+    ///   `track` with CueTime ≤ target (CueClusterPosition; a position that
+    ///   is not a Cluster falls back to bisection);
+    /// * without, **bisection on Cluster timestamps** ([`Self::bisect`]: a
+    ///   window read at the middle of the byte range, resync to the next
+    ///   Cluster ID, its Timestamp), as FFmpeg's `matroska_read_seek` falls
+    ///   back to reading when the index lacks the time.
+    ///
+    /// The frames from that Cluster up to the first keyframe past the target
+    /// are read once to find the last keyframe ≤ target (Cues may name only
+    /// the first keyframe of each Cluster); when none is there the previous
+    /// Cluster is taken (bisection again), down to the first, whose first
+    /// keyframe serves a target before every keyframe. The file is then
+    /// reopened at that Cluster and the frames before the keyframe skipped:
+    /// other tracks resume after the keyframe in file order. Never a read of
+    /// the file from its start, except the header walk at open ([`prescan`]).
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
-        if self.index.is_none() {
-            self.index = Some(self.build_index()?);
-        }
-        let index = self.index.as_deref().unwrap_or(&[]);
-        let mut target: Option<(u64, usize)> = None;
-        let mut first: Option<usize> = None;
-        for (k, &(t, ts, key)) in index.iter().enumerate() {
-            if t != track || !key {
-                continue;
-            }
-            first.get_or_insert(k);
-            if self.ts_ns(ts) <= pts_ns && target.is_none_or(|b| ts >= b.0) {
-                target = Some((ts, k));
-            }
-        }
-        let Some(skip) = target.map(|t| t.1).or(first) else {
+        let Some(first_cluster) = self.layout.first_cluster else {
             self.done = true;
             return Ok(());
         };
-        let (mkv, log, _) = open_file(&self.path)?;
-        self.mkv = mkv;
-        self.log = log;
-        self.done = false;
-        self.lace = None;
-        for (_, t) in &mut self.timers {
-            if let FrameTimer::Vorbis(v, _) = t {
-                v.reset();
+        let ticks = u64::try_from(pts_ns.max(0)).unwrap_or(0) / self.timestamp_scale.max(1);
+        let cued = self
+            .cues
+            .iter()
+            .rfind(|c| c.1 == track && c.0 <= pts_ns)
+            .map(|c| c.2)
+            .filter(|&pos| {
+                pos >= first_cluster && self.cluster_at(pos, pos + 1).is_some_and(|(c, _)| c == pos)
+            });
+        let mut cluster = match cued {
+            Some(pos) => pos,
+            None if self.cues.iter().any(|c| c.1 == track) && pts_ns >= 0 => {
+                let first_cue = self.cues.iter().find(|c| c.1 == track).map(|c| c.0);
+                if first_cue.is_some_and(|t| t > pts_ns) {
+                    first_cluster
+                } else {
+                    self.bisect(first_cluster, self.file_len, ticks)
+                }
             }
-        }
-        for _ in 0..skip {
-            if self.next_frame()?.is_none() {
-                break;
+            None => match self.cluster_at(first_cluster, first_cluster + 1) {
+                Some((_, ts)) if ts <= ticks => self.bisect(first_cluster, self.file_len, ticks),
+                _ => first_cluster,
+            },
+        };
+        loop {
+            let (best, first) = self.walk(cluster, track, pts_ns)?;
+            let skip = match (best, first) {
+                (Some(k), _) => Some(k),
+                (None, first) if cluster <= first_cluster => first,
+                (None, _) => {
+                    // No keyframe of the track from this Cluster to the
+                    // target: the previous Cluster.
+                    cluster = self.bisect(first_cluster, cluster, u64::MAX);
+                    continue;
+                }
+            };
+            let Some(skip) = skip else {
+                self.done = true;
+                return Ok(());
+            };
+            self.restart_at(cluster)?;
+            for _ in 0..skip {
+                if self.next_frame()?.is_none() {
+                    break;
+                }
             }
+            return Ok(());
         }
-        Ok(())
+    }
+
+    /// Segment Info `Duration` × `TimestampScale` (RFC 9559 §5.1.2.8).
+    fn duration_ns(&self) -> Option<i64> {
+        self.duration_ns
+    }
+
+    /// The first EditionEntry's ChapterAtoms (ChapterTimeStart, the first
+    /// ChapterDisplay's ChapString), by start.
+    fn chapters(&self) -> &[Chapter] {
+        &self.chapters
     }
 }
 
