@@ -14,6 +14,11 @@
 //! §9.1), VP9 `frame_type` of the uncompressed header (VP9 spec §6.2), AV1:
 //! the temporal unit carries a sequence header OBU (a heuristic: libaom and
 //! ffmpeg repeat it on every key frame).
+//!
+//! Seek: IVF has no index and no sync pattern to resync on, so the frame
+//! headers are walked from the first frame (12 bytes + the key frame bits of
+//! each, never the frame data), the key frames found kept for later seeks.
+//! Duration: the header's frame count × the frame duration.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};

@@ -27,6 +27,12 @@
 //! `sample_is_non_sync_sample` bit of the trun / tfhd / trex sample flags.
 //! Packets come in file order (all tracks interleaved by sample offset),
 //! `byte_offset` = the sample's file offset.
+//!
+//! Seek: binary search in each track's sync-sample index (built at open
+//! from `stss` or the fragments' sync flags; every `moof` is parsed at open,
+//! so `tfra` / `mfra` / `sidx` would add nothing), other tracks resumed at
+//! their own sample for the keyframe's time; no I/O. Duration: `mvhd`, else
+//! `mehd`, else the tracks' last sample end.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
