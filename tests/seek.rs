@@ -47,7 +47,7 @@ fn clips() -> Vec<(&'static str, PathBuf)> {
             "mkv h264 (Cues)",
             media("debian-src-qt6-multimedia/15s.mkv"),
         ),
-        ("mkv h264 (no Cues)", data("nocues-15s.mkv")),
+        ("mkv h264 (no Cues)", data("nocues-h264.mkv")),
         ("webm vp9", data("vp9-kf25.webm")),
         (
             "webm vp8",

@@ -1624,7 +1624,7 @@ mod seek_tests {
     /// lands right, and none reads more than half the file.
     #[test]
     fn bisection_without_cues() {
-        for name in ["nocues-15s.mkv", "nocues-vp9-kf25.webm"] {
+        for name in ["nocues-h264.mkv", "nocues-vp9-kf25.webm"] {
             let path = data(name);
             let (track, keys, end) = linear(&path);
             let mut d = MkvDemuxer::open(&path).unwrap();
@@ -1657,7 +1657,7 @@ mod seek_tests {
     /// Cues pointing at no Cluster: the seek falls back to bisection.
     #[test]
     fn bad_cue_positions_fall_back_to_bisection() {
-        let path = data("chapters-15s.mkv");
+        let path = data("chapters-h264.mkv");
         let (track, keys, end) = linear(&path);
         let mut d = MkvDemuxer::open(&path).unwrap();
         assert!(!d.cues.is_empty());

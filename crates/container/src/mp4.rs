@@ -32,15 +32,15 @@
 //! from `stss` or the fragments' sync flags; every `moof` is parsed at open,
 //! so `tfra` / `mfra` / `sidx` would add nothing), other tracks resumed at
 //! their own sample for the keyframe's time; no I/O. Duration: `mvhd`, else
-//! `mehd`, else the tracks' last sample end.
+//! `mehd`, else the tracks' last sample end. Chapters: Nero `chpl`.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{
-    audio, config, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer,
-    Packet, PcmFormat, TrackCodec, TrackInfo,
+    audio, config, AudioCodec, AudioParams, Chapter, CodecKind, CodecPrivate, ContainerError, Crop,
+    Demuxer, Packet, PcmFormat, TrackCodec, TrackInfo,
 };
 
 const FORMAT: &str = "MP4";
@@ -255,6 +255,8 @@ pub struct Mp4Demuxer {
     resume: Vec<u32>,
     /// `mvhd` duration in ns (0 / all-ones = unknown), else the `mehd` fragment duration.
     movie_duration_ns: Option<i64>,
+    /// Nero chapters (`moov` / `udta` / `chpl`).
+    chapters: Vec<Chapter>,
 }
 
 impl Mp4Demuxer {
@@ -284,6 +286,7 @@ impl Mp4Demuxer {
             sync_index: Vec::new(),
             resume: Vec::new(),
             movie_duration_ns: None,
+            chapters: Vec::new(),
         };
         d.read_structure()?;
         Ok(d)
@@ -412,6 +415,14 @@ impl Mp4Demuxer {
                         u64::from(r.u32()?)
                     };
                     self.movie_duration_ns = duration_ns(duration, v, movie_timescale);
+                }
+                b"udta" => {
+                    for c in children(p, poff) {
+                        let (typ, p, _) = c?;
+                        if &typ == b"chpl" {
+                            self.chapters = parse_chpl(p);
+                        }
+                    }
                 }
                 b"trak" => {
                     let mut t = Trak::default();
@@ -1626,6 +1637,47 @@ impl Demuxer for Mp4Demuxer {
             })
             .max()
     }
+
+    /// Nero chapters (`udta` / `chpl`; a QuickTime `chap` text track is not
+    /// read: FFmpeg writes both).
+    fn chapters(&self) -> &[Chapter] {
+        &self.chapters
+    }
+}
+
+/// Nero's chapter list (`chpl`, a FullBox in `moov` / `udta`, as FFmpeg's
+/// `mov_read_chpl` / `mov_write_chpl_tag` read and write it): version 1 has
+/// 4 reserved bytes after the flags; then an 8-bit count and per chapter a
+/// 64-bit start in 100 ns units and a title of an 8-bit length. Movie time
+/// is the tracks' presentation (pts) axis. Whatever does not fit the box is
+/// dropped; the list comes sorted by start.
+fn parse_chpl(p: &[u8]) -> Vec<Chapter> {
+    let mut out = Vec::new();
+    let Some(&version) = p.first() else {
+        return out;
+    };
+    let mut at = 4 + if version == 1 { 4 } else { 0 };
+    let Some(&count) = p.get(at) else {
+        return out;
+    };
+    at += 1;
+    for _ in 0..count {
+        let Some(start) = p.get(at..at + 8) else {
+            break;
+        };
+        let start = u64::from_be_bytes(start.try_into().expect("8"));
+        let Some(&len) = p.get(at + 8) else { break };
+        let Some(title) = p.get(at + 9..at + 9 + usize::from(len)) else {
+            break;
+        };
+        at += 9 + usize::from(len);
+        out.push(Chapter {
+            start_ns: i64::try_from(u128::from(start) * 100).unwrap_or(i64::MAX),
+            title: (len > 0).then(|| String::from_utf8_lossy(title).into_owned()),
+        });
+    }
+    out.sort_by_key(|c| c.start_ns);
+    out
 }
 
 /// A movie-timescale duration in ns; `None` when 0, all ones (14496-12:

@@ -39,8 +39,9 @@ fn clips() -> Vec<(&'static str, PathBuf)> {
             "mkv h264+aac, Cues",
             media("debian-src-qt6-multimedia/15s.mkv"),
         ),
-        ("mkv h264+aac, no Cues", data("nocues-15s.mkv")),
-        ("mkv with chapters", data("chapters-15s.mkv")),
+        ("mkv h264+aac, no Cues, B-frames", data("nocues-h264.mkv")),
+        ("mkv with chapters, B-frames", data("chapters-h264.mkv")),
+        ("mp4 with chapters, B-frames", data("chapters-h264.mp4")),
         (
             "mkv h264+aac, 3 clusters",
             media("remuxed-by-us/balle-jbart.h264.mkv"),
@@ -221,22 +222,26 @@ fn duration_matches_the_packets() {
     }
 }
 
-/// The chapters `make-seek.sh` wrote (its FFMETADATA input), read back.
+/// The chapters `make-seek.sh` wrote (its FFMETADATA input), read back
+/// from Matroska (ChapterAtoms) and MP4 (Nero `chpl`).
 #[test]
-fn matroska_chapters() {
-    let d = open(&data("chapters-15s.mkv"));
-    let got: Vec<(i64, Option<String>)> = d
+fn chapters() {
+    let want = vec![
+        (0, Some("Opening".to_string())),
+        (4_500_000_000, Some("Middle".to_string())),
+        (10_000_000_000, Some("End".to_string())),
+    ];
+    for name in ["chapters-h264.mkv", "chapters-h264.mp4"] {
+        let d = open(&data(name));
+        let got: Vec<(i64, Option<String>)> = d
+            .chapters()
+            .iter()
+            .map(|c| (c.start_ns, c.title.clone()))
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+    assert!(open(&data("nocues-h264.mkv")).chapters().is_empty());
+    assert!(open(&media("debian-src-firefox-esr/gizmo.mp4"))
         .chapters()
-        .iter()
-        .map(|c| (c.start_ns, c.title.clone()))
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            (0, Some("Opening".into())),
-            (4_500_000_000, Some("Middle".into())),
-            (10_000_000_000, Some("End".into())),
-        ]
-    );
-    assert!(open(&data("nocues-15s.mkv")).chapters().is_empty());
+        .is_empty());
 }
