@@ -1391,7 +1391,14 @@ impl MkvDemuxer {
     ) -> Result<Walk, ContainerError> {
         self.restart_at(cluster)?;
         let mut w = Walk::default();
-        while let Some(p) = self.next_frame()? {
+        loop {
+            let p = match self.next_frame() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                // Damage past the keyframe found does not spoil the seek.
+                Err(_) if w.best.is_some() => break,
+                Err(e) => return Err(e),
+            };
             let k = w.offsets.len();
             w.offsets.push(p.byte_offset);
             if p.track != track {
