@@ -293,3 +293,42 @@ fn seeking_in_damaged_files_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// MP4: after a seek the audio track resumes with the sample playing at
+/// the keyframe's time (pts ≤ keyframe < pts + duration), whatever the
+/// interleave, as the sample tables say.
+#[test]
+fn mp4_audio_resumes_at_the_keyframe_time() {
+    for path in [
+        media("debian-src-firefox-esr/gizmo.mp4"),
+        data("chapters-h264.mp4"),
+    ] {
+        let mut d = open(&path);
+        let video = d
+            .tracks()
+            .iter()
+            .find(|t| t.codec.kind().is_some())
+            .unwrap()
+            .id;
+        let audio = d.tracks().iter().find(|t| t.audio.is_some()).unwrap().id;
+        let mut rng = 0x00a0_d10u64;
+        for _ in 0..20 {
+            let target = (xorshift(&mut rng) % 5_000_000_000) as i64;
+            d.seek(video, target).unwrap();
+            let mut others = Vec::new();
+            let key = next_of(d.as_mut(), video, &mut others).unwrap();
+            let k = key.pts_ns.unwrap();
+            let a = match others.into_iter().find(|p| p.track == audio) {
+                Some(a) => a,
+                None => next_of(d.as_mut(), audio, &mut Vec::new()).unwrap(),
+            };
+            let (ap, ad) = (a.pts_ns.unwrap(), a.duration_ns.unwrap() as i64);
+            assert!(
+                ap <= k.max(0) && k.max(0) < ap + ad,
+                "{}: keyframe {k} ns, first audio [{ap}, {})",
+                path.display(),
+                ap + ad
+            );
+        }
+    }
+}
