@@ -311,7 +311,7 @@ fn mp4_audio_resumes_at_the_keyframe_time() {
             .unwrap()
             .id;
         let audio = d.tracks().iter().find(|t| t.audio.is_some()).unwrap().id;
-        let mut rng = 0x00a0_d10u64;
+        let mut rng = 0x000a_0d10_u64;
         for _ in 0..20 {
             let target = (xorshift(&mut rng) % 5_000_000_000) as i64;
             d.seek(video, target).unwrap();
