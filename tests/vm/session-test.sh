@@ -66,6 +66,8 @@ PLAN=(
   "pgup2:Page_Up"
   "pgdn1:Page_Down"
   "down1:Down"
+  "up1:Up"
+  "pgdn2:Page_Down"
   "step1:period"
 )
 KNOWN_FRAMES=23
