@@ -13,7 +13,8 @@ key_frame, display order) and chapters, following mpv (player/command.c,
 player/playloop.c) as the player's keys promise (crates/present key map):
   * the position is the shown frame's pts (paused: mpv's time-pos after a
     keyframe seek is the keyframe's pts); the session starts paused on frame 0;
-  * period (frame-step): the next frame;
+  * period (frame-step): the next frame; comma (frame-back-step): the
+    previous one (mpv decodes from the keyframe before it and shows it);
   * Right/Left/Up/Down: a relative keyframe seek of +5/-5/+60/-60 s: target =
     position + step, clamped at 0; shown: the last keyframe with pts <= target
     (the first keyframe when none, the last keyframe past the end) - the
@@ -87,6 +88,8 @@ class Model:
         now = self.pts[self.f]
         if key == "period":
             self.f = min(self.f + 1, len(self.pts) - 1)
+        elif key == "comma":
+            self.f = max(self.f - 1, 0)
         elif key in SEEK_S:
             self.f = self.keyframe_le(max(now + SEEK_S[key], 0.0))
         elif key in ("Page_Up", "Page_Down"):

@@ -35,7 +35,7 @@
 # mpv's rules give, computed from the clip's ffprobe frame list (pts, key_frame)
 # and chapters: a relative seek (Left/Right 5 s, Up/Down 60 s) from the shown
 # frame's pts to the last keyframe <= target (clamped to the first/last), '.'
-# the next frame, Page_Up/Page_Down the next/previous chapter's start (mpv's
+# the next frame, ',' the previous one (precise, here onto a non-keyframe), Page_Up/Page_Down the next/previous chapter's start (mpv's
 # 5 s chapter-seek-threshold); the o shot shows the same frame as the shot before
 # it and differs from it in at least 200 pixels (the OSD drawn over it; its
 # bounding box printed). Whether the OSD fades while paused is not checked
@@ -68,7 +68,8 @@ PLAN=(
   "down1:Down"
   "up1:Up"
   "pgdn2:Page_Down"
-  "step1:period"
+  "step2:period period"
+  "back1:comma"
 )
 KNOWN_FRAMES=23
 

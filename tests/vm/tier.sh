@@ -19,7 +19,8 @@
 #   session-seek        tests/vm/session-test.sh: keys through the window's test
 #                       hook (VREQ_TEST_KEYS FIFO) into vreqplay --pause on a 30 s
 #                       HEVC clip with a CRA every 40 frames and chapters
-#                       (tests/vm/make-seek-clip.sh): frame step, Left/Right/Up/Down
+#                       (tests/vm/make-seek-clip.sh): frame step and back-step
+#                       (precise: onto a non-keyframe), Left/Right/Up/Down
 #                       keyframe seeks (Up past the end: the last keyframe),
 #                       Page_Up/Page_Down chapters (mpv's 5 s threshold), o; each settled
 #                       screenshot's frame read from visl's stamp (the POC, digit
