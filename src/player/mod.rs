@@ -208,6 +208,19 @@ pub fn choose_device<'a>(
 /// error is reported; a demuxer that cannot resume ends with `Ok(None)`).
 pub const MAX_CONSECUTIVE_DEMUX_ERRORS: u32 = 64;
 
+/// The file's duration (ns): the demuxer's ([`container::Demuxer::duration_ns`]),
+/// else the longest track's (`TrackInfo::duration_ns`).
+pub fn file_duration(demux: &dyn container::Demuxer) -> Option<i64> {
+    demux.duration_ns().or_else(|| {
+        demux
+            .tracks()
+            .iter()
+            .filter_map(|t| t.duration_ns)
+            .map(|d| d as i64)
+            .max()
+    })
+}
+
 /// The video track [`play`] picks: the first one vreqplay can decode
 /// ([`container::first_video_track`]).
 pub fn pick_track(
@@ -741,7 +754,11 @@ impl<'a> Pacer<'a> {
             return;
         }
         self.paused = false;
-        let paused = self.paused_at.take().map(|t| t.elapsed()).unwrap_or_default();
+        let paused = self
+            .paused_at
+            .take()
+            .map(|t| t.elapsed())
+            .unwrap_or_default();
         tracing::info!("resumed after {paused:?}");
         if reanchor {
             self.wall = None;
@@ -870,6 +887,8 @@ struct Control<'c> {
     status: status::StatusLine,
     /// The last shown frame's visible size and its coded (CAPTURE) size.
     sizes: Option<((u32, u32), (u32, u32))>,
+    /// A packet has been fed to the engine.
+    fed: bool,
 }
 
 impl<'c> Control<'c> {
@@ -886,6 +905,7 @@ impl<'c> Control<'c> {
             end_ns: c.end.and_then(|e| e.resolve(c.duration_ns)),
             status: status::StatusLine::new(c.status_line),
             sizes: None,
+            fed: false,
         }
     }
 
@@ -1041,15 +1061,7 @@ pub fn run_with<D: DecoderDevice>(
     sink: &mut dyn Sink,
     pacing: Pacing<'_>,
 ) -> Result<PlayReport, PlayError> {
-    run_file(
-        opts,
-        &Controls::default(),
-        source,
-        track,
-        dec,
-        sink,
-        pacing,
-    )
+    run_file(opts, &Controls::default(), source, track, dec, sink, pacing)
 }
 
 /// Hands the engine's ready frames to `sink` at their due time: frames
@@ -1222,6 +1234,7 @@ pub fn run_file<D: DecoderDevice>(
         flow = Flow::Go;
         while let Some(pkt) = source.next(track.id, &mut report) {
             let unit = CodedUnit::from(&pkt);
+            ctl.fed = true;
             if let Err(e) = dec.decode(unit) {
                 let err = PlayError::Decode(format!(
                     "{}: track {} byte {}: {e}",
@@ -1406,8 +1419,11 @@ fn seek_to<D: DecoderDevice>(
             Some((q.clone(), g))
         }
     };
-    dec.reset()
-        .map_err(|e| PlayError::Decode(format!("seek: {e}")))?;
+    if ctl.fed {
+        // (nothing to flush before the first packet: `--start`)
+        dec.reset()
+            .map_err(|e| PlayError::Decode(format!("seek: {e}")))?;
+    }
     sink.discard_queued();
     pacer.restart(queued);
     ctl.seeking = Some(target);
@@ -1548,7 +1564,8 @@ fn handle_commands(
         if flow != Flow::Go {
             return Ok(flow);
         }
-        if !pacer.paused || ctl.step {
+        if !pacer.paused || ctl.step || ctl.seeking.is_some() {
+            // playing, or a frame is due while paused (step, seek)
             return Ok(Flow::Go);
         }
         ctl.update_status(pacer, sink, false);
@@ -1581,8 +1598,8 @@ mod tests {
     use vreq_v4l2::profile;
 
     /// A sink that hands out scripted commands: `after_show[n]` after the
-    /// n-th shown frame (0-based), `after_dispatch[n]` at the n-th dispatch
-    /// (0-based) since commands were last taken. Records each frame's due instant.
+    /// n-th shown frame (0-based), `after_dispatch[n]` once, at the n-th
+    /// dispatch (0-based) since commands were last taken or a frame shown. Records each frame's due instant.
     #[derive(Default)]
     struct Scripted {
         after_show: Vec<(u64, UserCommand)>,
@@ -1593,6 +1610,10 @@ mod tests {
         pending: Vec<UserCommand>,
         dues: Vec<Instant>,
         pts: Vec<i64>,
+        /// `discard_queued` calls.
+        discards: u64,
+        /// Every OSD set.
+        osd: Vec<Option<vreq_present::Osd>>,
     }
 
     impl Sink for Scripted {
@@ -1612,14 +1633,16 @@ mod tests {
                 }
             }
             self.shown += 1;
+            self.since_taken = 0;
             Ok(())
         }
         fn dispatch(&mut self) -> Result<(), PresentError> {
-            for &(n, c) in &self.after_dispatch {
-                if n == self.since_taken {
-                    self.pending.push(c);
-                }
-            }
+            // one-shot: each entry fires once
+            let now = self.since_taken;
+            let (fire, keep): (Vec<_>, Vec<_>) =
+                self.after_dispatch.iter().partition(|(n, _)| *n == now);
+            self.after_dispatch = keep;
+            self.pending.extend(fire.into_iter().map(|(_, c)| c));
             self.dispatches += 1;
             self.since_taken += 1;
             Ok(())
@@ -1629,6 +1652,12 @@ mod tests {
                 self.since_taken = 0;
             }
             std::mem::take(&mut self.pending)
+        }
+        fn discard_queued(&mut self) {
+            self.discards += 1;
+        }
+        fn set_osd(&mut self, osd: Option<vreq_present::Osd>) {
+            self.osd.push(osd);
         }
     }
 
@@ -1864,6 +1893,290 @@ mod tests {
         assert!(q.lens().1 > 0);
         q.stop();
         h.join().unwrap();
+    }
+
+    const GIZMO: &str = "debian-src-firefox-esr/gizmo.mp4";
+
+    /// The video packets' (pts, keyframe) of `rel`, in file order, read
+    /// through the demuxer: what seeks are checked against.
+    fn video_packets(rel: &str) -> Vec<(i64, bool)> {
+        let path = clip(rel);
+        let mut d = container::open(&path).unwrap();
+        let (t, _) = pick_track(&path, d.as_ref()).unwrap();
+        let mut v = Vec::new();
+        while let Some(p) = d.next_packet().unwrap() {
+            if p.track == t.id {
+                v.push((p.pts_ns.unwrap(), p.keyframe));
+            }
+        }
+        v
+    }
+
+    /// The keyframe at or before `t` (else the first), and the first pts at or after it.
+    fn expected(rel: &str, t: i64) -> (i64, i64) {
+        let v = video_packets(rel);
+        let key = v
+            .iter()
+            .filter(|(p, k)| *k && *p <= t)
+            .map(|(p, _)| *p)
+            .max()
+            .unwrap_or(v[0].0);
+        let mut pts: Vec<i64> = v.iter().map(|(p, _)| *p).collect();
+        pts.sort();
+        let first = *pts.iter().find(|p| **p >= t).unwrap();
+        (key, first)
+    }
+
+    /// Plays `rel` (H.264 / VP8 … on a fake visl device) with `controls`,
+    /// from the demuxer directly or (`queued`) through the demux thread.
+    fn play_ctl(
+        rel: &str,
+        sink: &mut Scripted,
+        controls: &Controls,
+        queued: bool,
+        pacing: Pacing<'_>,
+    ) -> PlayReport {
+        let path = clip(rel);
+        let mut opts = opts_for(&path, None);
+        opts.keep_open = false;
+        let mut demux = container::open(&path).expect("open clip");
+        let (track, kind) = pick_track(&path, demux.as_ref()).expect("track");
+        let codec = codec_for_track(&path, &track, kind).expect("codec");
+        let mut dec = Engine::new(
+            codec,
+            FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+        );
+        if queued {
+            let p = path.clone();
+            let (q, h) = queues::spawn_demux(
+                Box::new(move || container::open(&p).map(|d| d as Box<dyn container::Demuxer>)),
+                Some(track.id),
+                None,
+            );
+            let r = run_file(
+                &opts,
+                controls,
+                &mut Source::Queued(q.clone()),
+                &track,
+                &mut dec,
+                sink,
+                pacing,
+            )
+            .expect("run");
+            q.stop();
+            h.join().unwrap();
+            r
+        } else {
+            run_file(
+                &opts,
+                controls,
+                &mut Source::Direct(demux.as_mut()),
+                &track,
+                &mut dec,
+                sink,
+                pacing,
+            )
+            .expect("run")
+        }
+    }
+
+    const S: i64 = 1_000_000_000;
+
+    #[test]
+    fn seek_forward_and_back_show_the_keyframe_at_or_before_the_target() {
+        for queued in [false, true] {
+            // +2 s after the 6th frame, then -3 s after the 16th
+            let mut sink = Scripted {
+                after_show: vec![(5, UserCommand::Seek(2)), (15, UserCommand::Seek(-3))],
+                ..Default::default()
+            };
+            let c = Controls {
+                duration_ns: Some(6 * S),
+                ..Default::default()
+            };
+            let r = play_ctl(GIZMO, &mut sink, &c, queued, Pacing::Unpaced);
+            let p = &sink.pts;
+            let (k1, _) = expected(GIZMO, p[5] + 2 * S);
+            assert_eq!(p[6], k1, "queued {queued}: {p:?}");
+            assert!(k1 > p[5], "a forward seek");
+            let (k2, _) = expected(GIZMO, p[15] - 3 * S);
+            assert_eq!(p[16], k2, "queued {queued}");
+            assert!(k2 < p[15]);
+            assert_eq!(sink.discards, 2);
+            // then it plays on from there to the end
+            let last = video_packets(GIZMO).iter().map(|x| x.0).max().unwrap();
+            assert_eq!(*p.last().unwrap(), last);
+            assert_eq!(r.end, FileEnd::Eof);
+            // the seek bar came up
+            assert!(sink
+                .osd
+                .iter()
+                .flatten()
+                .any(|o| o.progress.is_some() && o.hold == Some(OSD_DURATION)));
+        }
+    }
+
+    #[test]
+    fn seeks_in_one_batch_merge() {
+        for queued in [false, true] {
+            let mut sink = Scripted {
+                after_show: vec![
+                    (3, UserCommand::Seek(1)),
+                    (3, UserCommand::Seek(1)),
+                    (3, UserCommand::Seek(1)),
+                ],
+                ..Default::default()
+            };
+            play_ctl(
+                GIZMO,
+                &mut sink,
+                &Controls::default(),
+                queued,
+                Pacing::Unpaced,
+            );
+            let (k, _) = expected(GIZMO, sink.pts[3] + 3 * S);
+            assert_eq!(sink.pts[4], k);
+            assert_eq!(sink.discards, 1, "one seek, not three");
+        }
+    }
+
+    #[test]
+    fn seek_while_paused_shows_the_new_frame_and_stays_paused() {
+        for queued in [false, true] {
+            let mut sink = Scripted {
+                after_show: vec![(5, UserCommand::TogglePause)],
+                after_dispatch: vec![(2, UserCommand::Seek(3)), (40, UserCommand::Quit)],
+                ..Default::default()
+            };
+            let r = play_ctl(GIZMO, &mut sink, &Controls::default(), queued, Pacing::Wall);
+            let (k, _) = expected(GIZMO, sink.pts[5] + 3 * S);
+            assert_eq!(
+                sink.pts.len(),
+                7,
+                "queued {queued}: one frame after the seek: {:?} {r:?}",
+                sink.pts
+            );
+            assert_eq!(sink.pts[6], k);
+            assert_eq!(r.end, FileEnd::Quit);
+            // "Paused" stayed on the OSD with the bar
+            let last = sink.osd.iter().flatten().last().unwrap();
+            // (no duration known: the time as text instead of a bar)
+            assert_eq!(last.text[0], "Paused");
+            assert_eq!(last.text[1], status::format_time(k));
+            assert!(last.hold.is_none());
+        }
+    }
+
+    #[test]
+    fn start_and_hr_seek_pick_the_first_shown_frame() {
+        let t = 2 * S + S / 2;
+        let (key, first) = expected(GIZMO, t);
+        assert!(key < first, "the target lies between keyframes");
+        for (hr, want) in [
+            (HrSeek::Default, first), // absolute: precise, as mpv
+            (HrSeek::Yes, first),
+            (HrSeek::No, key),
+        ] {
+            for queued in [false, true] {
+                let c = Controls {
+                    start: Some(TimePos::Start(t)),
+                    hr_seek: hr,
+                    ..Default::default()
+                };
+                let mut sink = Scripted::default();
+                play_ctl(GIZMO, &mut sink, &c, queued, Pacing::Unpaced);
+                assert_eq!(sink.pts[0], want, "{hr:?} queued {queued}");
+                assert!(sink.pts.iter().all(|p| *p >= want));
+            }
+        }
+        // relative seeks are keyframe seeks by default, precise with yes
+        let mut sink = Scripted {
+            after_show: vec![(0, UserCommand::Seek(2))],
+            ..Default::default()
+        };
+        let c = Controls {
+            hr_seek: HrSeek::Yes,
+            ..Default::default()
+        };
+        play_ctl(GIZMO, &mut sink, &c, false, Pacing::Unpaced);
+        assert_eq!(sink.pts[1], expected(GIZMO, sink.pts[0] + 2 * S).1);
+    }
+
+    #[test]
+    fn end_stops_before_the_frame_at_it_and_percent_needs_the_duration() {
+        let c = Controls {
+            end: Some(TimePos::Start(S)),
+            ..Default::default()
+        };
+        let mut sink = Scripted::default();
+        let r = play_ctl(GIZMO, &mut sink, &c, false, Pacing::Unpaced);
+        let want = video_packets(GIZMO).iter().filter(|p| p.0 < S).count();
+        assert_eq!(sink.pts.len(), want);
+        assert_eq!(r.end, FileEnd::Eof);
+        // 50 % of the file's duration
+        let d = file_duration(container::open(&clip(GIZMO)).unwrap().as_ref()).unwrap();
+        let c = Controls {
+            start: Some(TimePos::Percent(50.0)),
+            duration_ns: Some(d),
+            hr_seek: HrSeek::No,
+            ..Default::default()
+        };
+        let mut sink = Scripted::default();
+        play_ctl(GIZMO, &mut sink, &c, false, Pacing::Unpaced);
+        assert_eq!(sink.pts[0], expected(GIZMO, d / 2).0);
+    }
+
+    #[test]
+    fn frame_step_and_back_step() {
+        // `.` after the 11th frame: one more frame, paused; `.` again: one
+        // more; `,`: back to the one before; then quit
+        let mut sink = Scripted {
+            after_show: vec![(10, UserCommand::FrameStep)],
+            after_dispatch: vec![
+                (3, UserCommand::FrameStep),
+                (6, UserCommand::FrameBackStep),
+                (30, UserCommand::Quit),
+            ],
+            ..Default::default()
+        };
+        let r = play_ctl(GIZMO, &mut sink, &Controls::default(), false, Pacing::Wall);
+        let p = &sink.pts;
+        assert_eq!(p.len(), 14, "{p:?}");
+        let mut all: Vec<i64> = video_packets(GIZMO).iter().map(|x| x.0).collect();
+        all.sort();
+        assert_eq!(&p[..13], &all[..13], "11 frames, then two steps");
+        assert_eq!(p[13], all[11], "back one frame");
+        assert_eq!(sink.discards, 1);
+        assert_eq!(r.end, FileEnd::Quit);
+    }
+
+    #[test]
+    fn chapters_or_tenths_of_the_duration() {
+        let ch = |s: i64| container::Chapter {
+            start_ns: s,
+            title: None,
+        };
+        let c = Controls {
+            chapters: vec![ch(0), ch(10 * S), ch(20 * S)],
+            duration_ns: Some(30 * S),
+            ..Default::default()
+        };
+        let mut k = Control::new(&c, 40_000_000);
+        k.pos = Some(12 * S);
+        assert_eq!(k.chapter_target(1), Some(20 * S));
+        assert_eq!(k.chapter_target(-1), Some(0));
+        k.pos = Some(22 * S);
+        assert_eq!(k.chapter_target(1), None);
+        k.pos = Some(5 * S);
+        assert_eq!(k.chapter_target(-1), Some(0));
+        let c = Controls {
+            duration_ns: Some(100 * S),
+            ..Default::default()
+        };
+        let mut k = Control::new(&c, 40_000_000);
+        k.pos = Some(50 * S);
+        assert_eq!(k.chapter_target(1), Some(60 * S));
+        assert_eq!(k.chapter_target(-1), Some(40 * S));
     }
 
     use audio::select_audio_track as select_audio;

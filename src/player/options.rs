@@ -117,7 +117,9 @@ impl FromStr for HrSeek {
             "no" => Ok(HrSeek::No),
             "default" | "absolute" => Ok(HrSeek::Default),
             "yes" | "always" => Ok(HrSeek::Yes),
-            _ => Err(format!("{s}: expected yes, no, default (or absolute / always)")),
+            _ => Err(format!(
+                "{s}: expected yes, no, default (or absolute / always)"
+            )),
         }
     }
 }

@@ -177,7 +177,13 @@ mod tests {
     #[test]
     fn failures_are_skipped_and_an_all_failed_round_ends() {
         let mut p = Playlist::new(3, Loop::No, Loop::Times(2));
-        let order = run(&mut p, |i| if i == 1 { FileEnd::Failed } else { FileEnd::Eof });
+        let order = run(&mut p, |i| {
+            if i == 1 {
+                FileEnd::Failed
+            } else {
+                FileEnd::Eof
+            }
+        });
         assert_eq!(order, [0, 1, 2, 0, 1, 2]);
         let mut p = Playlist::new(2, Loop::Inf, Loop::Inf);
         assert_eq!(run(&mut p, |_| FileEnd::Failed), [0, 1]);

@@ -192,7 +192,10 @@ impl Queues {
                     return Some((p, st.generation, st.audio_from));
                 }
             }
-            if st.stop || st.audio.gone || (st.eof && st.seek.is_none() && st.audio.packets.is_empty()) {
+            if st.stop
+                || st.audio.gone
+                || (st.eof && st.seek.is_none() && st.audio.packets.is_empty())
+            {
                 return None;
             }
             st = cv
@@ -538,7 +541,10 @@ mod tests {
             };
             Ok(Some(p))
         }
-        fn seek(&mut self, _: u32, _: i64) -> Result<(), ContainerError> {
+        /// Every video packet is a keyframe: the next one is the last at or
+        /// before `pts_ns` (then the audio from its start).
+        fn seek(&mut self, _: u32, pts_ns: i64) -> Result<(), ContainerError> {
+            self.sent = ((pts_ns / 40_000_000) as usize).min(self.n_video);
             Ok(())
         }
     }
@@ -619,5 +625,40 @@ mod tests {
         q.abandon(Stream::Video);
         assert!(q.pop(Stream::Video).is_none());
         h.join().unwrap();
+    }
+
+    #[test]
+    fn a_seek_drops_queued_packets_merges_and_fixes_where_the_sound_starts() {
+        for precise in [false, true] {
+            let (q, h) = spawn_demux(open_bad(50, 1000), Some(1), Some(2));
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(q.lens().0 >= VIDEO_TARGET_PACKETS);
+            assert_eq!(q.pop(Stream::Video).unwrap().pts_ns, Some(0));
+            // two seeks before the demux thread takes one: merged, the
+            // queues emptied at once
+            let g1 = q.seek(SeekRequest {
+                target_ns: 300_000_000,
+                precise,
+            });
+            let g2 = q.seek(SeekRequest {
+                target_ns: 700_000_000,
+                precise,
+            });
+            assert_eq!((g1, g2, q.generation()), (1, 2, 2));
+            // the next video packet is the keyframe at or before the latest
+            // target (17 × 40 ms = 680 ms), never one queued before the seek
+            assert_eq!(q.pop(Stream::Video).unwrap().pts_ns, Some(680_000_000));
+            // the sound of generation 2 starts at the target (precise) or at
+            // the first video packet after the seek
+            let want = if precise { 700_000_000 } else { 680_000_000 };
+            let (p, g, from) = q.pop_audio().unwrap();
+            assert_eq!((p.track, g, from), (2, 2, Some(want)));
+            // the audio consumer acknowledges the generation
+            assert!(!q.wait_audio_ack(2, Duration::from_millis(10)));
+            q.ack_audio(2);
+            assert!(q.wait_audio_ack(2, Duration::ZERO));
+            q.stop();
+            h.join().unwrap();
+        }
     }
 }

@@ -140,7 +140,10 @@ mod tests {
             av_s: Some(-0.042),
             ..Default::default()
         };
-        assert_eq!(format_status(&neg), "AV: 00:00:00 / 00:00:10 (0%) A-V: -0.042");
+        assert_eq!(
+            format_status(&neg),
+            "AV: 00:00:00 / 00:00:10 (0%) A-V: -0.042"
+        );
         assert_eq!(format_time(-5 * S), "-00:00:05");
     }
 }
