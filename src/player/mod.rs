@@ -256,8 +256,40 @@ pub fn sound_wanted(opts: &PlayOptions, audio: &AudioOptions) -> bool {
 /// whose video cannot be decoded but whose audio can plays the audio alone
 /// with a warning, as mpv does.
 pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, PlayError> {
+    play_file(opts, audio, Controls::default(), &mut SinkSlot::default())
+}
+
+/// The output a playlist keeps across its files (the window stays open
+/// between files; a Y4M file takes every file's frames).
+#[derive(Default)]
+pub struct SinkSlot {
+    sink: Option<Box<dyn Sink>>,
+    /// `VREQ_TEST_KEYS` for the window ([`vreq_present::wayland::WindowOptions::test_keys`]).
+    pub test_keys: Option<PathBuf>,
+    /// `--title`: the window title instead of `vreqplay — <file name>`.
+    pub title: Option<String>,
+}
+
+impl SinkSlot {
+    /// The window's counts so far, if one is open.
+    pub fn present_stats(&self) -> Option<vreq_present::PresentStats> {
+        self.sink.as_ref().and_then(|s| s.present_stats())
+    }
+}
+
+/// [`play`] with per-file [`Controls`] (their file facts — duration,
+/// chapters, stats — are filled in here) and the output kept in `slot`
+/// (opened at the first file that needs it).
+pub fn play_file(
+    opts: &PlayOptions,
+    audio: &AudioOptions,
+    mut controls: Controls,
+    slot: &mut SinkSlot,
+) -> Result<PlayReport, PlayError> {
     let mut demux = container::open(&opts.input)?;
     let tracks = demux.tracks().to_vec();
+    controls.duration_ns = file_duration(demux.as_ref());
+    controls.chapters = demux.chapters().to_vec();
     let mut warnings = Vec::new();
     let audio_track = if sound_wanted(opts, audio) {
         match audio::select_audio_track(&tracks, audio.aid) {
@@ -281,15 +313,17 @@ pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, Play
     };
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
     // File sinks first: an existing -o file is refused before any device is touched.
-    let file_sink: Option<Box<dyn Sink>> = match &opts.output {
-        Output::Null => Some(Box::new(NullSink::default())),
-        Output::Y4m { path, force } => Some(Box::new(vreq_present::y4m::Y4mSink::create(
-            path,
-            *force,
-            fps_fraction(frame_ns),
-        )?)),
-        Output::Wayland => None,
-    };
+    if slot.sink.is_none() {
+        slot.sink = match &opts.output {
+            Output::Null => Some(Box::new(NullSink::default())),
+            Output::Y4m { path, force } => Some(Box::new(vreq_present::y4m::Y4mSink::create(
+                path,
+                *force,
+                fps_fraction(frame_ns),
+            )?)),
+            Output::Wayland => None,
+        };
+    }
     let needs = discover::StreamNeeds {
         codec: kind,
         width: track.width,
@@ -301,15 +335,31 @@ pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, Play
         Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
     };
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
-    let mut sink = match file_sink {
-        Some(s) => s,
-        None => {
-            let mut wo = vreq_present::wayland::WindowOptions::for_input(&opts.input);
-            wo.fullscreen = opts.fullscreen;
-            wo.force_shm = opts.hwdec_copy;
-            vreq_present::wayland::open_window_with(&wo)?
-        }
+    let name = opts
+        .input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| opts.input.display().to_string());
+    let title = slot
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("vreqplay — {name}"));
+    if slot.sink.is_none() {
+        let mut wo = vreq_present::wayland::WindowOptions::for_input(&opts.input);
+        wo.title = title.clone();
+        wo.fullscreen = opts.fullscreen;
+        wo.force_shm = opts.hwdec_copy;
+        wo.test_keys = slot.test_keys.clone();
+        slot.sink = Some(vreq_present::wayland::open_window_with(&wo)?);
+    }
+    let Some(sink) = slot.sink.as_mut() else {
+        unreachable!("the sink was opened above")
     };
+    sink.set_title(&title);
+    controls.stats_header = vec![
+        format!("Decoder: {} ({})", info.driver, info.video_path.display()),
+        format!("Codec: {kind}"),
+    ];
     let mut dec = Engine::new(codec, session);
     let sound = audio_track.and_then(|at| {
         let path = opts.input.clone();
@@ -322,11 +372,17 @@ pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, Play
             &mut warnings,
         )
     });
+    if let Some(s) = &sound {
+        controls
+            .stats_header
+            .push(format!("Audio: {}, {}", s.codec, s.output.config().device));
+    }
     let mut report = match &sound {
         Some(s) => {
             drop(demux);
-            run_with(
+            run_file(
                 opts,
+                &controls,
                 &mut Source::Queued(s.queues.clone()),
                 &track,
                 &mut dec,
@@ -343,8 +399,9 @@ pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, Play
             } else {
                 Pacing::Unpaced
             };
-            run_with(
+            run_file(
                 opts,
+                &controls,
                 &mut Source::Direct(demux.as_mut()),
                 &track,
                 &mut dec,
@@ -358,6 +415,137 @@ pub fn play(opts: &PlayOptions, audio: &AudioOptions) -> Result<PlayReport, Play
     report.warnings = warnings;
     report.device = info.video_path.display().to_string();
     Ok(report)
+}
+
+/// What a playlist did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOutcome {
+    /// Files that played (each loop counts).
+    pub played: u64,
+    /// Files that could not be played.
+    pub failed: u64,
+    /// The user quit.
+    pub quit: bool,
+}
+
+impl ListOutcome {
+    /// mpv's exit status (`DOCS/man/mpv.rst`, EXIT CODES): 0 when every
+    /// file played or the user quit, 2 when no file could be played, 3
+    /// when some could and some could not.
+    pub fn exit_code(&self) -> u8 {
+        if self.quit || self.failed == 0 {
+            0
+        } else if self.played == 0 {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+/// Walks `playlist`: `play_one(index, playlist)` plays an entry, its result
+/// goes to `on_result` (the caller prints the report or the one-line
+/// error), and [`Playlist::advance`] picks the next. A file that fails is
+/// skipped; the window closing ends the list as a quit.
+pub fn run_playlist(
+    playlist: &mut Playlist,
+    mut play_one: impl FnMut(usize, &Playlist) -> Result<PlayReport, PlayError>,
+    mut on_result: impl FnMut(usize, &Result<PlayReport, PlayError>),
+) -> ListOutcome {
+    let mut out = ListOutcome::default();
+    let mut i = playlist.index();
+    loop {
+        let r = play_one(i, playlist);
+        on_result(i, &r);
+        let end = match &r {
+            Ok(rep) => {
+                out.played += 1;
+                rep.end
+            }
+            Err(PlayError::Present(PresentError::Closed)) => {
+                out.played += 1;
+                FileEnd::Quit
+            }
+            Err(_) => {
+                out.failed += 1;
+                FileEnd::Failed
+            }
+        };
+        if end == FileEnd::Quit {
+            out.quit = true;
+        }
+        match playlist.advance(end) {
+            Some(n) => i = n,
+            None => return out,
+        }
+    }
+}
+
+/// The options that span a playlist (mpv's names).
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub start: Option<TimePos>,
+    pub end: Option<TimePos>,
+    pub hr_seek: HrSeek,
+    /// `--pause`: the first file starts paused.
+    pub pause: bool,
+    pub loop_file: Loop,
+    pub loop_playlist: Loop,
+    pub keep_open: KeepOpen,
+    /// The status line (stderr is a terminal, no `--quiet`).
+    pub status_line: bool,
+    /// `--title`.
+    pub title: Option<String>,
+    /// `VREQ_TEST_KEYS`.
+    pub test_keys: Option<PathBuf>,
+}
+
+/// Plays `files` in order with the playlist's loops and keys, one output
+/// for all ([`SinkSlot`]); `opts.input` is ignored. `on_result` sees each
+/// file's report or error.
+pub fn play_list(
+    files: &[PathBuf],
+    opts: &PlayOptions,
+    audio: &AudioOptions,
+    lo: &ListOptions,
+    on_result: impl FnMut(&Path, &Result<PlayReport, PlayError>),
+) -> ListOutcome {
+    let mut on_result = on_result;
+    let mut slot = SinkSlot {
+        test_keys: lo.test_keys.clone(),
+        title: lo.title.clone(),
+        ..Default::default()
+    };
+    let mut pl = Playlist::new(files.len(), lo.loop_file, lo.loop_playlist);
+    let mut first = true;
+    run_playlist(
+        &mut pl,
+        |i, pl| {
+            let mut o = opts.clone();
+            o.input = files[i].clone();
+            o.keep_open = match lo.keep_open {
+                KeepOpen::No => false,
+                KeepOpen::Yes => pl.at_last(),
+                KeepOpen::Always => true,
+            };
+            let c = Controls {
+                start: lo.start,
+                end: lo.end,
+                hr_seek: lo.hr_seek,
+                pause: lo.pause && std::mem::take(&mut first),
+                status_line: lo.status_line,
+                has_next: pl.has_next(),
+                has_prev: pl.has_prev(),
+                osd_name: o
+                    .input
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned()),
+                ..Default::default()
+            };
+            play_file(&o, audio, c, &mut slot)
+        },
+        |i, r| on_result(&files[i], r),
+    )
 }
 
 /// The sound of one playback: the output, the audio thread and the demux
@@ -1320,7 +1508,6 @@ pub fn run_file<D: DecoderDevice>(
             // owns its buffer) stays alive; keys work (a seek plays on)
             pacer.pause();
             ctl.update_status(&pacer, sink, true);
-            ctl.show_progress(sink, true);
             match keep_open_wait(sink, &mut pacer, &mut ctl)? {
                 f @ Flow::Seek { .. } => {
                     pending = Some(f);
