@@ -472,4 +472,88 @@ mod tests {
             "the end of the stream is no underrun"
         );
     }
+
+    /// 1 kHz mono s16: `n` packets of 20 ms, packet i holding the value
+    /// 100·i; seeks go to the packet at or before the target.
+    struct Tone {
+        next: usize,
+        n: usize,
+    }
+    impl vreq_container::Demuxer for Tone {
+        fn tracks(&self) -> &[TrackInfo] {
+            &[]
+        }
+        fn next_packet(&mut self) -> Result<Option<Packet>, vreq_container::ContainerError> {
+            if self.next >= self.n {
+                return Ok(None);
+            }
+            let i = self.next;
+            self.next += 1;
+            Ok(Some(pkt(20 * i as i64, 20, 100 * i as i16)))
+        }
+        fn seek(&mut self, _: u32, pts_ns: i64) -> Result<(), vreq_container::ContainerError> {
+            self.next = ((pts_ns / 20_000_000) as usize).min(self.n);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_seek_flushes_the_ring_and_the_sound_restarts_at_the_target() {
+        use super::super::queues::SeekRequest;
+        // 1 s of audio into a 500 ms ring nobody reads: the audio thread
+        // blocks on a full ring when the seek comes
+        let (queues, demux) = super::super::queues::spawn_demux(
+            Box::new(move || Ok(Box::new(Tone { next: 0, n: 50 }) as _)),
+            None,
+            Some(2),
+        );
+        let (writer, reader, clock) = vreq_audio::output::ring(1000, 1);
+        let dec = AudioDecoder::new(&pcm_track()).expect("s16le decodes");
+        let thread = {
+            let (q, w) = (queues.clone(), writer.clone());
+            std::thread::spawn(move || audio_loop(Path::new("x"), &pcm_track(), dec, &q, &w))
+        };
+        let t0 = Instant::now();
+        while writer.queued_frames() < 500 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "the ring fills");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // what the video thread does (Pacer::restart): post the seek, flush
+        let g = queues.seek(SeekRequest {
+            target_ns: 105_000_000,
+            precise: true,
+        });
+        writer.flush();
+        assert!(queues.wait_audio_ack(g, Duration::from_secs(5)));
+        while writer.queued_frames() < 100 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "new sound arrives");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // the first sample heard is the target's: packet 5 (100..120 ms) from 105 ms
+        let mut buf = [9.0f32; 30];
+        let at = Instant::now();
+        reader.fill(&mut buf, at, Duration::ZERO);
+        assert_eq!(clock.at_ns(at), Some(105_000_000));
+        let level = |v: i16| f32::from(v) / 32768.0;
+        assert!(
+            buf[..15].iter().all(|s| (*s - level(500)).abs() < 1e-6),
+            "{buf:?}"
+        );
+        assert!(
+            buf[15..].iter().all(|s| (*s - level(600)).abs() < 1e-6),
+            "{buf:?}"
+        );
+        queues.stop();
+        writer.close();
+        thread.join().unwrap();
+        demux.join().unwrap();
+    }
+
+    #[test]
+    fn trim_frames_rounds_up_to_the_target() {
+        assert_eq!(trim_frames(100_000_000, 105_000_000, 1000), 5);
+        assert_eq!(trim_frames(100_000_000, 100_500_000, 1000), 1);
+        assert_eq!(trim_frames(105_000_000, 100_000_000, 1000), 0);
+        assert_eq!(trim_frames(0, 1_000_000_000, 48_000), 48_000);
+    }
 }

@@ -2366,6 +2366,54 @@ mod tests {
         assert_eq!(k.chapter_target(-1), Some(40 * S));
     }
 
+    #[test]
+    fn osd_messages_name_the_file_pause_volume_and_stats() {
+        let c = Controls {
+            osd_name: Some("gizmo.mp4".into()),
+            stats_header: vec!["Decoder: visl (/dev/video0)".into(), "Codec: h264".into()],
+            duration_ns: Some(6 * S),
+            ..Default::default()
+        };
+        let mut sink = Scripted {
+            after_show: vec![
+                (2, UserCommand::VolumeUp),
+                (3, UserCommand::ToggleMute),
+                (4, UserCommand::ShowStats),
+                (5, UserCommand::ShowProgress),
+                (6, UserCommand::TogglePause),
+                (8, UserCommand::Quit),
+            ],
+            after_dispatch: vec![(2, UserCommand::TogglePause)],
+            ..Default::default()
+        };
+        play_ctl(GIZMO, &mut sink, &c, false, Pacing::Wall);
+        let texts: Vec<Vec<String>> = sink
+            .osd
+            .iter()
+            .map(|o| o.as_ref().map(|o| o.text.clone()).unwrap_or_default())
+            .collect();
+        assert_eq!(texts[0], ["gizmo.mp4"], "the file name first");
+        assert_eq!(sink.osd[0].as_ref().unwrap().hold, Some(OSD_DURATION));
+        // no sound here: volume and mute say so
+        assert_eq!(texts[1], ["Volume: no audio"]);
+        assert_eq!(texts[2], ["Mute: no audio"]);
+        let stats = &texts[3];
+        assert_eq!(&stats[..2], &c.stats_header[..]);
+        assert!(
+            stats[2].starts_with("Size: ") && stats[2].contains(" (coded "),
+            "{stats:?}"
+        );
+        let bar = sink.osd[4].as_ref().unwrap();
+        assert_eq!(bar.progress, Some((sink.pts[5], 6 * S)));
+        assert_eq!(texts[5], ["Paused"]);
+        assert_eq!(
+            sink.osd[5].as_ref().unwrap().hold,
+            None,
+            "held while paused"
+        );
+        assert_eq!(sink.osd[6], None, "cleared on resume");
+    }
+
     use audio::select_audio_track as select_audio;
 
     #[test]
