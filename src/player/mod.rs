@@ -516,7 +516,9 @@ pub fn play_list(
         title: lo.title.clone(),
         ..Default::default()
     };
-    let mut pl = Playlist::new(files.len(), lo.loop_file, lo.loop_playlist);
+    // the file loops run inside the file (a seek back, nothing reopened);
+    // the playlist loops reopen
+    let mut pl = Playlist::new(files.len(), Loop::No, lo.loop_playlist);
     let mut first = true;
     run_playlist(
         &mut pl,
@@ -524,6 +526,7 @@ pub fn play_list(
             let mut o = opts.clone();
             o.input = files[i].clone();
             o.keep_open = match lo.keep_open {
+                // (after the file's own loops: run_file checks those first)
                 KeepOpen::No => false,
                 KeepOpen::Yes => pl.at_last(),
                 KeepOpen::Always => true,
@@ -536,6 +539,7 @@ pub fn play_list(
                 status_line: lo.status_line,
                 has_next: pl.has_next(),
                 has_prev: pl.has_prev(),
+                loop_file: lo.loop_file,
                 osd_name: o
                     .input
                     .file_name()
@@ -1030,6 +1034,11 @@ pub struct Controls {
     pub osd_name: Option<String>,
     /// The stats of `i` that do not change (decoder device, codec).
     pub stats_header: Vec<String>,
+    /// `--loop-file`: at the end, seek back to the start (`--start` or 0)
+    /// this many more times (mpv counts the seeks back: `1` plays twice),
+    /// keeping the engine, the device session and the sound threads: no
+    /// reopening between loops.
+    pub loop_file: Loop,
 }
 
 /// What the play loop does next.
@@ -1408,6 +1417,7 @@ pub fn run_file<D: DecoderDevice>(
     let mut flow;
     let mut video_failed = false;
     let mut eof_flow;
+    let mut loops_left = controls.loop_file;
     'file: loop {
         if let Some(Flow::Seek {
             target,
@@ -1501,6 +1511,29 @@ pub fn run_file<D: DecoderDevice>(
                     pending = Some(flow);
                     continue 'file;
                 }
+            }
+        }
+        if matches!(flow, Flow::Go | Flow::End) {
+            let again = match &mut loops_left {
+                Loop::Inf => true,
+                Loop::No | Loop::Times(0) => false,
+                Loop::Times(n) => {
+                    *n -= 1;
+                    true
+                }
+            };
+            if again {
+                let start = controls
+                    .start
+                    .and_then(|s| s.resolve(controls.duration_ns))
+                    .unwrap_or(0);
+                tracing::info!("--loop-file: back to {}", status::format_time(start));
+                pending = Some(Flow::Seek {
+                    target: start,
+                    precise: start > 0 && controls.hr_seek.precise(true),
+                    back: false,
+                });
+                continue 'file;
             }
         }
         if opts.keep_open && paced && matches!(flow, Flow::Go | Flow::End) {
@@ -2412,6 +2445,24 @@ mod tests {
             "held while paused"
         );
         assert_eq!(sink.osd[6], None, "cleared on resume");
+    }
+
+    #[test]
+    fn loop_file_seeks_back_without_reopening() {
+        for queued in [false, true] {
+            let c = Controls {
+                loop_file: Loop::Times(2),
+                ..Default::default()
+            };
+            let mut sink = Scripted::default();
+            let r = play_ctl(GIZMO, &mut sink, &c, queued, Pacing::Unpaced);
+            let mut once: Vec<i64> = video_packets(GIZMO).iter().map(|x| x.0).collect();
+            once.sort();
+            let thrice: Vec<i64> = once.iter().chain(&once).chain(&once).copied().collect();
+            assert_eq!(sink.pts, thrice, "queued {queued}");
+            assert_eq!(sink.discards, 2);
+            assert_eq!(r.end, FileEnd::Eof);
+        }
     }
 
     use audio::select_audio_track as select_audio;

@@ -2,7 +2,9 @@
 //! loop options (`DOCS/man/options.rst`):
 //! - `--loop-file=N`: the file is played again N more times (mpv counts the
 //!   seeks back to its start: `--loop-file=1` plays it twice); `inf`
-//!   forever; `no` once.
+//!   forever; `no` once. The player does these loops inside the file (a
+//!   seek back to the start, `Controls::loop_file`) and gives the playlist
+//!   `Loop::No`; the playlist's own count serves callers that reopen.
 //! - `--loop-playlist=N`: the whole list is played N times (`1` and `no`
 //!   once, as mpv); `inf` forever.
 //! - `>` / `Enter` (`playlist-next`) and `<` (`playlist-prev`) move one
