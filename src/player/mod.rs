@@ -993,6 +993,10 @@ impl<'a> Pacer<'a> {
 /// flush its output for the seek.
 pub const SEEK_AUDIO_WAIT: Duration = Duration::from_millis(1000);
 
+/// mpv's `--chapter-seek-threshold` default (5 s, in ns): see
+/// `Control::chapter_target`.
+pub const CHAPTER_SEEK_THRESHOLD_NS: i64 = 5_000_000_000;
+
 /// How long an OSD message stays (mpv's `--osd-duration`, 1 s).
 pub const OSD_DURATION: Duration = Duration::from_secs(1);
 
@@ -1170,9 +1174,11 @@ impl<'c> Control<'c> {
     }
 
     /// The target of `PgUp` / `PgDn` (`d` = ±1) from `pos`: the next /
-    /// previous chapter's start (mpv's `add chapter`: back from inside a
-    /// chapter goes to the previous one's start; before the first → 0;
-    /// past the last: none), or ±10 % of the duration without chapters.
+    /// previous chapter's start (mpv's `add chapter` with its
+    /// `--chapter-seek-threshold` of [`CHAPTER_SEEK_THRESHOLD_NS`]: back
+    /// from more than that into a chapter goes to that chapter's start,
+    /// else to the previous one's; before the first → 0; past the last:
+    /// none), or ±10 % of the duration without chapters.
     fn chapter_target(&self, d: i32) -> Option<i64> {
         let pos = self.here();
         let ch = &self.c.chapters;
@@ -1186,6 +1192,12 @@ impl<'c> Control<'c> {
             .rposition(|c| c.start_ns <= pos + 500_000_000)
             .map(|i| i as i64)
             .unwrap_or(-1);
+        if d < 0 && cur >= 0 {
+            let start = ch[cur as usize].start_ns;
+            if pos - start > CHAPTER_SEEK_THRESHOLD_NS {
+                return Some(start);
+            }
+        }
         let want = cur + i64::from(d);
         if want < 0 {
             return Some(0);
@@ -2384,7 +2396,11 @@ mod tests {
         let mut k = Control::new(&c, 40_000_000);
         k.pos = Some(12 * S);
         assert_eq!(k.chapter_target(1), Some(20 * S));
+        // within 5 s of the chapter's start: back to the previous chapter
         assert_eq!(k.chapter_target(-1), Some(0));
+        // further in: back to this chapter's start (mpv's threshold)
+        k.pos = Some(17 * S);
+        assert_eq!(k.chapter_target(-1), Some(10 * S));
         k.pos = Some(22 * S);
         assert_eq!(k.chapter_target(1), None);
         k.pos = Some(5 * S);
