@@ -107,12 +107,12 @@ struct Cli {
     #[arg(long, value_name = "yes|no|default", default_value = "default")]
     hr_seek: HrSeek,
 
-    /// Play each file N more times (mpv: --loop-file=1 plays it twice), inf forever, no once.
-    #[arg(long, value_name = "N|inf|no", default_value = "no")]
+    /// Play each file N more times by seeking back to its start (mpv counts those seeks: --loop-file=1 plays it twice), inf forever, no once; a bare --loop-file is inf.
+    #[arg(long, value_name = "N|inf|no", num_args = 0..=1, require_equals = true, default_missing_value = "inf", default_value = "no")]
     loop_file: Loop,
 
-    /// Play the whole list N times (1 and no: once, as mpv), inf forever.
-    #[arg(long, value_name = "N|inf|no", default_value = "no")]
+    /// Play the whole list N times (1 and no: once, as mpv), inf forever; a bare --loop-playlist is inf.
+    #[arg(long, value_name = "N|inf|no", num_args = 0..=1, require_equals = true, default_missing_value = "inf", default_value = "no")]
     loop_playlist: Loop,
 
     /// No status line.
@@ -297,4 +297,58 @@ fn main() -> ExitCode {
         Err(e) => eprintln!("vreqplay: {e}"),
     });
     ExitCode::from(outcome.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("vreqplay").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn flags_in_mpvs_shape() {
+        // a bare --keep-open is yes and does not eat the file name
+        let c = parse(&["--keep-open", "a.mp4", "b.mkv"]);
+        assert_eq!(c.keep_open, KeepOpen::Yes);
+        assert_eq!(c.files, [PathBuf::from("a.mp4"), PathBuf::from("b.mkv")]);
+        assert_eq!(
+            parse(&["--keep-open=always", "a"]).keep_open,
+            KeepOpen::Always
+        );
+        assert_eq!(parse(&["a"]).keep_open, KeepOpen::No);
+        assert!(parse(&["--fullscreen", "a"]).fs && parse(&["--fs", "a"]).fs);
+        assert_eq!(parse(&["--hwdec=auto-copy", "a"]).hwdec, Hwdec::AutoCopy);
+        assert!(parse(&["--hwdec-copy", "a"]).hwdec_copy);
+        let c = parse(&["--start=-30", "--end=1:30", "--hr-seek=yes", "a"]);
+        assert_eq!(c.start, Some(TimePos::End(30_000_000_000)));
+        assert_eq!(c.end, Some(TimePos::Start(90_000_000_000)));
+        assert_eq!(c.hr_seek, HrSeek::Yes);
+        assert_eq!(
+            parse(&["--start", "25%", "a"]).start,
+            Some(TimePos::Percent(25.0))
+        );
+        let c = parse(&["--loop-file", "a"]);
+        assert_eq!((c.loop_file, c.loop_playlist), (Loop::Inf, Loop::No));
+        assert_eq!(
+            parse(&["--loop-playlist=3", "a"]).loop_playlist,
+            Loop::Times(3)
+        );
+        assert!(Cli::try_parse_from(["vreqplay", "--start=x", "a"]).is_err());
+        assert!(Cli::try_parse_from(["vreqplay", "--keep-open=maybe", "a"]).is_err());
+        // the long help lists every key
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let help = cmd.render_long_help().to_string();
+        for key in [
+            "space, p",
+            "Left, Right",
+            "PgDn, PgUp",
+            ">, Enter",
+            "keyframe-bound",
+            "i ",
+        ] {
+            assert!(help.contains(key), "{key}");
+        }
+    }
 }
