@@ -7,7 +7,30 @@
 //! `--really-quiet` is given.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// A status line is on the terminal now (not yet ended by a newline).
+static ON_SCREEN: AtomicBool = AtomicBool::new(false);
+
+/// stderr for log messages: the first write after a status line was drawn
+/// erases it (`\r` + erase line) so the message starts at the line's start;
+/// the status line is drawn again below it at its next update (mpv's
+/// terminal output does the same). `main` gives it to the log subscriber.
+pub struct LogStderr;
+
+impl Write for LogStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut e = std::io::stderr().lock();
+        if ON_SCREEN.swap(false, Ordering::AcqRel) {
+            e.write_all(b"\r\x1b[K")?;
+        }
+        e.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// How often the line is rewritten.
 pub const STATUS_INTERVAL: Duration = Duration::from_millis(100);
@@ -94,12 +117,15 @@ impl StatusLine {
         let mut e = std::io::stderr().lock();
         let _ = write!(e, "\r\x1b[K{}", format_status(s));
         let _ = e.flush();
+        ON_SCREEN.store(true, Ordering::Release);
     }
 
     /// Ends the line (a newline after it), so later output starts clean.
     pub fn end(&mut self) {
         if self.enabled && self.shown {
-            eprintln!();
+            if ON_SCREEN.swap(false, Ordering::AcqRel) {
+                eprintln!();
+            }
             self.shown = false;
         }
     }
