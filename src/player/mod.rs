@@ -1512,20 +1512,10 @@ pub fn run_file<D: DecoderDevice>(
             }
         }
         eof_flow = flow;
-        if flow == Flow::Go {
-            if let Some(o) = pacer.output() {
-                // the sound's tail: wait for it, keys still work
-                o.wait_prefill(PREFILL_WAIT);
-                o.release();
-                pacer.released = true;
-                flow = drain_sound(o, Some((&mut *sink, &mut ctl)), &mut pacer)?;
-                if let Flow::Seek { .. } = flow {
-                    pending = Some(flow);
-                    continue 'file;
-                }
-            }
-        }
-        if matches!(flow, Flow::Go | Flow::End) {
+        // --loop-file: back to the start at once — before the sound's tail is
+        // waited for (the kiosk's loop has no pause in the picture; the sound
+        // after the last frame, if any, is cut as the ring is flushed)
+        if matches!(flow, Flow::Go | Flow::End) && !video_failed && report.frames_shown > 0 {
             let again = match &mut loops_left {
                 Loop::Inf => true,
                 Loop::No | Loop::Times(0) => false,
@@ -1546,6 +1536,19 @@ pub fn run_file<D: DecoderDevice>(
                     back: false,
                 });
                 continue 'file;
+            }
+        }
+        if flow == Flow::Go {
+            if let Some(o) = pacer.output() {
+                // the sound's tail: wait for it, keys still work
+                o.wait_prefill(PREFILL_WAIT);
+                o.release();
+                pacer.released = true;
+                flow = drain_sound(o, Some((&mut *sink, &mut ctl)), &mut pacer)?;
+                if let Flow::Seek { .. } = flow {
+                    pending = Some(flow);
+                    continue 'file;
+                }
             }
         }
         if opts.keep_open && paced && matches!(flow, Flow::Go | Flow::End) {
