@@ -146,18 +146,15 @@ impl Tally {
     }
 }
 
-/// Where an Annex-B stream is read from: the file, or an elementary stream
-/// already gathered in memory (H.264 / HEVC in MPEG-TS, [`super::mpegts`]).
+/// Where an Annex-B stream is read from: the file.
 enum Source {
     File(File),
-    Mem(std::io::Cursor<Vec<u8>>),
 }
 
 impl Read for Source {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Source::File(f) => f.read(buf),
-            Source::Mem(c) => c.read(buf),
         }
     }
 }
@@ -166,7 +163,6 @@ impl std::io::Seek for Source {
     fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
         match self {
             Source::File(f) => f.seek(to),
-            Source::Mem(c) => c.seek(to),
         }
     }
 }
@@ -199,18 +195,6 @@ impl AnnexBDemuxer {
     pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
         let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
         Self::with_source(path, codec, Source::File(file))
-    }
-
-    /// An elementary stream held in memory (`path` only names it in errors);
-    /// `byte_offset`s are offsets in `data`.
-    ///
-    /// Errors: [`ContainerError::Unsupported`] for a codec other than H.264 / HEVC.
-    pub(crate) fn from_bytes(
-        path: &Path,
-        codec: TrackCodec,
-        data: Vec<u8>,
-    ) -> Result<Self, ContainerError> {
-        Self::with_source(path, codec, Source::Mem(std::io::Cursor::new(data)))
     }
 
     fn with_source(path: &Path, codec: TrackCodec, file: Source) -> Result<Self, ContainerError> {
@@ -391,31 +375,37 @@ impl AnnexBDemuxer {
 
     /// (is VCL, starts a new AU if the current one has a VCL NAL, is IDR/IRAP).
     fn classify(&self, nal: &Nal) -> (bool, bool, bool) {
-        let h = &nal.bytes[nal.header..];
-        let Some(&b0) = h.first() else {
-            return (false, false, false);
-        };
-        if self.hevc {
-            let t = (b0 >> 1) & 0x3f;
-            let vcl = t <= 31;
-            let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl {
-                first_slice
-            } else {
-                matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
-            };
-            (vcl, starts, (16..=21).contains(&t))
+        classify(self.hevc, &nal.bytes[nal.header..])
+    }
+}
+
+/// Of a NAL unit `h` (from its header byte on): (is VCL, starts a new AU
+/// if the current one has a VCL NAL unit, is IDR / IRAP) — the rules in the
+/// module doc.
+pub(crate) fn classify(hevc: bool, h: &[u8]) -> (bool, bool, bool) {
+    let Some(&b0) = h.first() else {
+        return (false, false, false);
+    };
+    if hevc {
+        let t = (b0 >> 1) & 0x3f;
+        let vcl = t <= 31;
+        let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
+        let starts = if vcl {
+            first_slice
         } else {
-            let t = b0 & 0x1f;
-            let vcl = matches!(t, 1 | 2 | 5);
-            let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl {
-                first_mb_zero
-            } else {
-                matches!(t, 6..=9 | 14..=18)
-            };
-            (vcl, starts, t == 5)
-        }
+            matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
+        };
+        (vcl, starts, (16..=21).contains(&t))
+    } else {
+        let t = b0 & 0x1f;
+        let vcl = matches!(t, 1 | 2 | 5);
+        let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
+        let starts = if vcl {
+            first_mb_zero
+        } else {
+            matches!(t, 6..=9 | 14..=18)
+        };
+        (vcl, starts, t == 5)
     }
 }
 
