@@ -28,6 +28,12 @@ use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec
 
 /// Largest access unit (and NAL unit) accepted, in bytes.
 pub const MAX_AU_BYTES: usize = 32 << 20;
+/// Bytes at the file's start whose access units give the average unit size
+/// a seek estimates positions with.
+pub const ESTIMATE_BYTES: u64 = 4 << 20;
+/// Frame duration (ns) a seek assumes: the player's for a track that states
+/// none (25 fps).
+pub const ASSUMED_FRAME_NS: u64 = 40_000_000;
 const CHUNK: usize = 64 << 10;
 
 /// One NAL unit with its start code, as found in the file.
@@ -185,6 +191,8 @@ pub struct AnnexBDemuxer {
     synced: bool,
     /// NAL unit read ahead that begins the next AU.
     pending: Option<Nal>,
+    /// File size and average access unit size, measured at the first seek.
+    estimate: Option<(u64, f64)>,
 }
 
 impl AnnexBDemuxer {
@@ -192,7 +200,16 @@ impl AnnexBDemuxer {
     /// [`CodecKind::H264`] or [`CodecKind::Hevc`]).
     ///
     /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] for any other codec.
+    /// The average access unit size of the file's first
+    /// [`ESTIMATE_BYTES`] is measured here (for [`Demuxer::seek`] and
+    /// [`Demuxer::duration_ns`]).
     pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
+        let mut d = Self::open_plain(path, codec)?;
+        d.measure()?;
+        Ok(d)
+    }
+
+    fn open_plain(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
         let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
         Self::with_source(path, codec, Source::File(file))
     }
@@ -232,7 +249,68 @@ impl AnnexBDemuxer {
             eof: false,
             synced: false,
             pending: None,
+            estimate: None,
         })
+    }
+
+    /// Goes on reading at byte `pos` (the start of an access unit).
+    fn restart(&mut self, pos: u64) -> Result<(), ContainerError> {
+        use std::io::Seek;
+        self.file
+            .seek(std::io::SeekFrom::Start(pos))
+            .map_err(|e| ContainerError::io(&self.path, e))?;
+        self.buf.clear();
+        self.head = 0;
+        self.buf_start = pos;
+        self.eof = false;
+        self.synced = false;
+        self.pending = None;
+        Ok(())
+    }
+
+    /// The file's size and the average access unit size (bytes) of the
+    /// units in its first [`ESTIMATE_BYTES`] (read with a second handle).
+    fn measure(&mut self) -> Result<(u64, f64), ContainerError> {
+        if let Some(e) = self.estimate {
+            return Ok(e);
+        }
+        let mut d = AnnexBDemuxer::open_plain(&self.path, self.tracks[0].codec.clone())?;
+        let len = std::fs::metadata(&self.path)
+            .map_err(|e| ContainerError::io(&self.path, e))?
+            .len();
+        let (mut units, mut end) = (0u64, 0u64);
+        while let Ok(Some(p)) = d.next_packet() {
+            if p.byte_offset >= ESTIMATE_BYTES {
+                break;
+            }
+            units += 1;
+            end = p.byte_offset + p.data.len() as u64;
+        }
+        let avg = if units > 0 {
+            end as f64 / units as f64
+        } else {
+            len.max(1) as f64
+        };
+        self.estimate = Some((len, avg));
+        Ok((len, avg))
+    }
+
+    /// Byte offsets of the random-access units starting in `from..to`.
+    fn keyframes_in(&self, from: u64, to: u64) -> Result<Vec<u64>, ContainerError> {
+        let mut d = AnnexBDemuxer::open_plain(&self.path, self.tracks[0].codec.clone())?;
+        d.restart(from)?;
+        let mut out = Vec::new();
+        loop {
+            match d.next_packet() {
+                Ok(Some(p)) if p.byte_offset < to => {
+                    if p.keyframe {
+                        out.push(p.byte_offset);
+                    }
+                }
+                Ok(_) => return Ok(out),
+                Err(_) => continue,
+            }
+        }
     }
 
     /// Appends up to [`CHUNK`] bytes; returns false at end of file.
@@ -471,19 +549,43 @@ impl Demuxer for AnnexBDemuxer {
         }))
     }
 
-    /// Raw streams carry no timestamps: rewinds to the start of the file
-    /// whatever `pts_ns` is (the next packet is the first AU).
-    fn seek(&mut self, _track: u32, _pts_ns: i64) -> Result<(), ContainerError> {
-        use std::io::Seek;
-        self.file
-            .seek(std::io::SeekFrom::Start(0))
-            .map_err(|e| ContainerError::io(&self.path, e))?;
-        self.buf.clear();
-        self.head = 0;
-        self.buf_start = 0;
-        self.eof = false;
-        self.synced = false;
-        self.pending = None;
-        Ok(())
+    /// Raw streams carry no timestamps: the target is taken as access unit
+    /// number `pts_ns` / [`ASSUMED_FRAME_NS`] (the player's frame duration
+    /// for a track that states none) and turned into a byte position with
+    /// the average access unit size of the first [`ESTIMATE_BYTES`]; the
+    /// demuxer goes on at the last random-access unit (IDR / IRAP) starting
+    /// at or before that position (stepping back a window at a time), or
+    /// at the first one. Approximate: off by the drift between the real
+    /// unit sizes and the average (for a constant-bitrate stream within a
+    /// GOP; for a variable one up to the ratio of local to average
+    /// bitrate times the position). `pts_ns` ≤ 0 rewinds to the start.
+    fn seek(&mut self, _track: u32, pts_ns: i64) -> Result<(), ContainerError> {
+        let pick = if pts_ns <= 0 {
+            0
+        } else {
+            let (len, avg) = self.measure()?;
+            let target = (pts_ns as f64 / ASSUMED_FRAME_NS as f64).floor();
+            let pos = ((target * avg) as u64).min(len);
+            let mut back = (64.0 * avg) as u64 + (1 << 20);
+            let mut to = pos.saturating_add(1);
+            loop {
+                let from = to.saturating_sub(back);
+                if let Some(&k) = self.keyframes_in(from, to)?.last() {
+                    break k;
+                }
+                if from == 0 {
+                    break self.keyframes_in(0, len)?.first().copied().unwrap_or(0);
+                }
+                to = from;
+                back = back.saturating_mul(2);
+            }
+        };
+        self.restart(pick)
+    }
+
+    /// Access units of about this many bytes, by the first ones.
+    fn duration_ns(&self) -> Option<i64> {
+        let (len, avg) = self.estimate?;
+        Some((len as f64 / avg * ASSUMED_FRAME_NS as f64) as i64)
     }
 }

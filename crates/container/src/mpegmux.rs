@@ -215,6 +215,17 @@ pub(crate) trait PesSource: Send {
     /// A second, independent reader of the same file (for seek and
     /// duration look-ups), at its start.
     fn fork(&self) -> Result<Box<dyn PesSource>, ContainerError>;
+    /// The audio streams the container declares (TS: the PMT's, in its
+    /// order), as (track id, kind); empty when streams are found as they
+    /// come (PS).
+    fn declared_audio(&self) -> Vec<(u32, AudioKind)> {
+        Vec::new()
+    }
+    /// Bytes of the head read at least before the tracks are settled
+    /// (where streams are found as they come).
+    fn min_probe(&self) -> u64 {
+        0
+    }
 }
 
 /// Anything a [`Window`] reads from.
@@ -914,8 +925,15 @@ struct Engine {
     es_len: u64,
     /// es_pos of the last mark whose PTS was given to a unit.
     used_mark: Option<u64>,
-    /// MPEG-2: pts (ns) − frame number × duration at the last PES-timed frame.
-    anchor_ns: i64,
+    /// MPEG-2: PES PTS − time line's 0 − frame number × duration (ticks)
+    /// at the last PES-timed frame; `None` before the first one since the
+    /// start / a seek.
+    anchor_ns: Option<i64>,
+    /// MPEG-2 frames without a PES PTS before the first one that has one
+    /// (timed from it), with their frame number × duration (ticks).
+    held: Vec<(Packet, i64)>,
+    /// Video units are dropped until a keyframe (after a reposition).
+    wait_key: bool,
     audio: Vec<AudioCutter>,
     audio_on: bool,
     /// The cutters start at the file's start.
@@ -939,7 +957,9 @@ impl Engine {
             marks: VecDeque::new(),
             es_len: 0,
             used_mark: None,
-            anchor_ns: 0,
+            anchor_ns: None,
+            held: Vec::new(),
+            wait_key: false,
             audio: Vec::new(),
             audio_on: true,
             from_start: true,
@@ -960,6 +980,9 @@ impl Engine {
         self.marks.clear();
         self.es_len = 0;
         self.used_mark = None;
+        self.anchor_ns = None;
+        self.held.clear();
+        self.wait_key = true;
         for a in &mut self.audio {
             *a = AudioCutter::new(a.id, a.kind, self.ref_pts, pos == 0);
         }
@@ -987,6 +1010,9 @@ impl Engine {
                 None => {}
             }
             self.drain_video();
+            if !self.held.is_empty() {
+                self.release_held();
+            }
             for a in &mut self.audio {
                 a.drain(true, &mut self.out);
             }
@@ -1104,6 +1130,15 @@ impl Engine {
                 byte_offset: mark.map_or(0, |m| m.file_offset),
                 discard_padding_ns: 0,
             };
+            if self.wait_key {
+                // After a reposition: what comes before the first keyframe
+                // is the tail of a GOP whose start was not read (its frame
+                // numbers would mistime the frames after it).
+                if !keyframe {
+                    continue;
+                }
+                self.wait_key = false;
+            }
             let m = mark.filter(|_| fresh);
             let ref_pts = self.ref_pts;
             p.pts_ns = m.and_then(|m| m.pts).map(|t| ticks_ns(t - ref_pts));
@@ -1115,16 +1150,40 @@ impl Engine {
                 }
                 Some((n, dur)) => {
                     // MPEG-2: the PES PTS where the picture has one, else the
-                    // frame count from the last one that had.
-                    let counted = (n as i64).saturating_mul(dur as i64);
-                    match p.pts_ns {
-                        Some(t) => self.anchor_ns = t - counted,
-                        None => p.pts_ns = Some(self.anchor_ns + counted),
-                    }
+                    // frame count from the last one that had (frames before
+                    // the first one wait for it).
+                    // Counted in 90 kHz ticks (exact for the usual rates):
+                    // frame number × duration, rounded to a tick.
+                    let counted = ((i128::from(n) * i128::from(dur) * 9 + 50_000) / 100_000) as i64;
                     p.duration_ns = Some(dur);
                     self.frame_ticks = ns_ticks(dur as i64).max(1);
+                    let own = m.and_then(|m| m.pts).map(|t| t - ref_pts);
+                    match (own, self.anchor_ns) {
+                        (Some(t), _) => {
+                            self.anchor_ns = Some(t - counted);
+                            self.release_held();
+                        }
+                        (None, Some(a)) => p.pts_ns = Some(ticks_ns(a + counted)),
+                        (None, None) => {
+                            self.held.push((p, counted));
+                            if self.held.len() >= MAX_HELD {
+                                self.anchor_ns = Some(0);
+                                self.release_held();
+                            }
+                            continue;
+                        }
+                    }
                 }
             }
+            self.out.push_back(p);
+        }
+    }
+
+    /// Times and hands on the held MPEG-2 frames (anchor 0 if none is known).
+    fn release_held(&mut self) {
+        let a = *self.anchor_ns.get_or_insert(0);
+        for (mut p, counted) in self.held.drain(..) {
+            p.pts_ns = Some(ticks_ns(a + counted));
             self.out.push_back(p);
         }
     }
@@ -1141,6 +1200,9 @@ impl Engine {
         }
     }
 }
+
+/// MPEG-2 frames held at most while waiting for a PES PTS to time them.
+const MAX_HELD: usize = 64;
 
 /// Bytes of the file's head read at open for the time line's 0, the
 /// tracks' parameters (first frames) and the video's first timestamps.
@@ -1203,8 +1265,13 @@ impl MuxDemuxer {
             .iter()
             .any(|p| matches!(p.kind, StreamKind::Video(_)));
         let tail = src.fork().ok();
+        let declared = src.declared_audio();
+        let min_probe = src.min_probe();
         let mut engine = Engine::new(path, src, ref_pts);
         engine.pending = pending;
+        for (id, kind) in declared {
+            engine.audio.push(AudioCutter::new(id, kind, ref_pts, true));
+        }
         // Run until the video and every audio stream met so far gave their
         // first unit (their packets stay queued), within the probe budget.
         loop {
@@ -1214,7 +1281,10 @@ impl MuxDemuxer {
                 None => !has_video,
             };
             let audio_known = engine.audio.iter().all(|a| a.track().is_some());
-            if (video_known && audio_known && engine.pending.is_empty())
+            if (video_known
+                && audio_known
+                && engine.pending.is_empty()
+                && engine.src.position() >= min_probe)
                 || engine.src.position() > 2 * PROBE_BYTES
                 || !engine.pump()?
             {

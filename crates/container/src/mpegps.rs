@@ -11,7 +11,8 @@
 //! PES / system packet (`00 00 01 BB..FF` with a 16-bit length) are skipped;
 //! garbage between packets is skipped to the next start code. A packet
 //! running past the end of the file ends the stream (truncated file). After
-//! a seek reading resumes at the next pack header.
+//! a seek to a byte that is no packet start reading resumes at the next
+//! pack header.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -141,7 +142,12 @@ impl PesSource for PsSource {
 
     fn seek(&mut self, pos: u64) -> Result<(), ContainerError> {
         self.win.seek(pos.min(self.len)).map_err(|e| self.io(e))?;
-        self.to_pack = pos > 0;
+        // A packet start (where a seek lands on a PES found before) is
+        // taken as is; anywhere else reading resumes at a pack header.
+        let n = self.win.want(4).map_err(|e| self.io(e))?;
+        let d = self.win.avail();
+        let at_packet = n >= 4 && d[..3] == [0, 0, 1] && d[3] >= 0xBA;
+        self.to_pack = pos > 0 && !at_packet;
         Ok(())
     }
 
@@ -151,6 +157,12 @@ impl PesSource for PsSource {
 
     fn position(&self) -> u64 {
         self.win.offset()
+    }
+
+    /// Audio streams are found as they come: the first 1 MiB (or the
+    /// probe's PES, if more) is read before the tracks are settled.
+    fn min_probe(&self) -> u64 {
+        (1u64 << 20).min(self.len)
     }
 
     fn fork(&self) -> Result<Box<dyn PesSource>, ContainerError> {

@@ -10,8 +10,9 @@
 //! (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11 LATM, 0x81
 //! AC-3 and 0x87 E-AC-3 as ATSC A/53 maps them, and 0x06 private data with
 //! the DVB AC-3 / enhanced AC-3 descriptor (tags 0x6A / 0x7A, ETSI EN 300
-//! 468 Annex D) or a registration descriptor `AC-3` / `EAC3`) are tracks
-//! with id = PID.
+//! 468 Annex D) or a registration descriptor `AC-3` / `EAC3`, or without
+//! any descriptor when its first PES payload is ADTS, AC-3 or MPEG audio —
+//! how ffmpeg's M2TS muxer writes AAC) are tracks with id = PID.
 //!
 //! * Transport packets (2.4.3.2): 188 bytes starting with the sync byte
 //!   0x47 (192 with the M2TS prefix: [`probe`] tells which by the sync
@@ -240,6 +241,37 @@ struct PidEntry {
     pid: u16,
     kind: StreamKind,
     state: PidState,
+    /// A `stream_type` 0x06 stream without a descriptor naming it: its
+    /// kind is taken from its first PES payload ([`sniff_audio`]).
+    sniff: bool,
+}
+
+/// The audio kind a PES payload starts with: an ADTS header, an AC-3 /
+/// E-AC-3 sync frame or an MPEG audio header, each followed by another
+/// header of its kind or the payload's end. FFmpeg's mpegts.c probes the
+/// payload of such a private stream (`request_probe`) the same way;
+/// ffmpeg's M2TS muxer (`-mpegts_m2ts_mode 1`) writes AAC so.
+fn sniff_audio(payload: &[u8]) -> Option<AudioKind> {
+    use super::audio;
+    let next_ok = |len: usize, f: &dyn Fn(&[u8]) -> bool| {
+        payload.len() == len || payload.get(len..).is_some_and(|r| r.len() < 8 || f(r))
+    };
+    if let Some(h) = audio::adts_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::adts_header(r).is_some()) {
+            return Some(AudioKind::Adts);
+        }
+    }
+    if let Some(h) = audio::ac3_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::ac3_header(r).is_some()) {
+            return Some(AudioKind::Ac3);
+        }
+    }
+    if let Some(h) = audio::mpa_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::mpa_header(r).is_some()) {
+            return Some(AudioKind::Mpa);
+        }
+    }
+    None
 }
 
 /// A transport stream read as PES packets (see the module doc).
@@ -487,17 +519,19 @@ impl TsSource {
                 pid: *p,
                 kind: StreamKind::Video(codec),
                 state: PidState::default(),
+                sniff: false,
             });
         }
         for (t, p, tags, regs) in &streams {
-            if let Some(kind) = audio_kind(*t, tags, regs) {
-                if self.pids.iter().all(|x| x.pid != *p) {
-                    self.pids.push(PidEntry {
-                        pid: *p,
-                        kind: StreamKind::Audio(kind),
-                        state: PidState::default(),
-                    });
-                }
+            let kind = audio_kind(*t, tags, regs);
+            let sniff = kind.is_none() && *t == 0x06 && tags.is_empty();
+            if (kind.is_some() || sniff) && self.pids.iter().all(|x| x.pid != *p) {
+                self.pids.push(PidEntry {
+                    pid: *p,
+                    kind: StreamKind::Audio(kind.unwrap_or(AudioKind::Adts)),
+                    state: PidState::default(),
+                    sniff,
+                });
             }
         }
         self.pmt_types = Some(streams.iter().map(|t| t.0).collect());
@@ -513,6 +547,19 @@ impl TsSource {
         st.in_pes = false;
         let pes = std::mem::take(&mut st.pes);
         if let Some((payload, pts, dts)) = pes_parts(&pes) {
+            if e.sniff {
+                match sniff_audio(payload) {
+                    Some(k) => {
+                        e.kind = StreamKind::Audio(k);
+                        e.sniff = false;
+                    }
+                    None => {
+                        st.pes = pes;
+                        st.pes.clear();
+                        return;
+                    }
+                }
+            }
             self.ready.push_back(Pes {
                 id: match e.kind {
                     StreamKind::Video(_) => 1,
@@ -587,6 +634,17 @@ impl PesSource for TsSource {
 
     fn position(&self) -> u64 {
         self.win.offset()
+    }
+
+    fn declared_audio(&self) -> Vec<(u32, AudioKind)> {
+        self.pids
+            .iter()
+            .filter_map(|e| match e.kind {
+                StreamKind::Audio(_) if e.sniff => None,
+                StreamKind::Audio(k) => Some((u32::from(e.pid), k)),
+                StreamKind::Video(_) => None,
+            })
+            .collect()
     }
 
     fn fork(&self) -> Result<Box<dyn PesSource>, ContainerError> {
