@@ -317,3 +317,75 @@ fn pts_wrap_and_discontinuity_keep_one_monotonic_time_line() {
         }
     }
 }
+
+/// Peak resident memory of this process (`VmHWM`, KiB).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+/// A multi-GB transport stream (tests/ts/make-big-ts.sh), named by
+/// `VREQ_BIG_TS`: the first video packet comes within 1 s of `open`, the
+/// duration is known at once, 20 seeks land on keyframes, 300 frames are
+/// read from each of a few of them, and the process' peak RSS stays under
+/// 60 MB. Not in CI (`--ignored`; the file is GBs).
+#[test]
+#[ignore]
+fn big_ts_opens_at_once_and_streams_in_bounded_memory() {
+    let Ok(path) = std::env::var("VREQ_BIG_TS") else {
+        eprintln!("SKIP: VREQ_BIG_TS names no file (tests/ts/make-big-ts.sh makes one)");
+        return;
+    };
+    let size = std::fs::metadata(&path).expect("VREQ_BIG_TS").len();
+    let start = Instant::now();
+    let mut d = container::open(Path::new(&path)).expect("open");
+    let first = next_video(d.as_mut()).expect("a video packet");
+    let to_first = start.elapsed();
+    assert!(first.keyframe);
+    let dur = d.duration_ns().expect("duration");
+    for _ in 0..300 {
+        next_video(d.as_mut()).expect("300 video packets");
+    }
+    let mut rng = Rng(0x1234_5678);
+    let (mut max, mut total) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..20 {
+        let t = (rng.next() % dur as u64) as i64;
+        let s = Instant::now();
+        d.seek(1, t).expect("seek");
+        let p = next_video(d.as_mut()).expect("a packet after the seek");
+        let took = s.elapsed();
+        max = max.max(took);
+        total += took;
+        assert!(
+            p.keyframe && p.pts_ns.unwrap() <= t.max(0),
+            "seek({t}): {:?}",
+            p.pts_ns
+        );
+        if i % 5 == 0 {
+            for _ in 0..300 {
+                next_video(d.as_mut()).expect("300 packets after a seek");
+            }
+        }
+    }
+    let rss = peak_rss_kib();
+    eprintln!(
+        "{path}: {size} bytes, duration {:.1} s; first video packet {:.1} ms after open; \
+         20 seeks {:.1} ms mean, {:.1} ms max; peak RSS {} KiB",
+        dur as f64 / 1e9,
+        to_first.as_secs_f64() * 1e3,
+        total.as_secs_f64() * 1e3 / 20.0,
+        max.as_secs_f64() * 1e3,
+        rss
+    );
+    assert!(
+        to_first < Duration::from_secs(1),
+        "{to_first:?} to the first packet"
+    );
+    assert!(rss < 60 * 1024, "peak RSS {rss} KiB");
+}
