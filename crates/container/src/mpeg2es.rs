@@ -14,7 +14,7 @@
 //!   point decoding can start from); [`Demuxer::seek`] goes to the last such
 //!   packet at or before the target.
 //!
-//! The file is streamed through a bounded window ([`Mpeg2Splitter`] keeps
+//! The file is streamed through a bounded window (`Mpeg2Splitter` keeps
 //! only the frame being cut); nothing is read whole.
 //!
 //! Seeking ([`Demuxer::seek`]): an elementary stream has no timestamps, its
@@ -45,7 +45,7 @@ pub const ESTIMATE_BYTES: u64 = 4 << 20;
 pub const MAX_FRAME_BYTES: usize = 32 << 20;
 const CHUNK: usize = 64 << 10;
 
-/// One frame cut by [`Mpeg2Splitter`]: its bytes, the stream offset of its
+/// One frame cut by `Mpeg2Splitter`: its bytes, the stream offset of its
 /// first byte, its frame number in presentation order (earlier GOPs'
 /// frames + `temporal_reference`), whether decoding can start at it, and
 /// the frame duration (ns) in force.

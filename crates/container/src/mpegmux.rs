@@ -1,13 +1,13 @@
 //! What MPEG program streams ([`super::mpegps`]) and transport streams
 //! ([`super::mpegts`]) share once they are read as PES packets
-//! ([`PesSource`]): the PES header (ISO/IEC 13818-1 2.4.3.6 / 11172-1
+//! (`PesSource`): the PES header (ISO/IEC 13818-1 2.4.3.6 / 11172-1
 //! 2.4.3.6: payload start, PTS, DTS), the 33-bit PTS unwrapped onto one
 //! time line, the video split into access units / frames, audio elementary
 //! streams cut into frames, and [`MuxDemuxer`], which hands out the video
 //! and audio packets in file order, seeks by PTS bisection and knows the
 //! duration from the head and tail timestamps.
 //!
-//! Streaming: the file is read through a bounded [`Window`] (a few hundred
+//! Streaming: the file is read through a bounded `Window` (a few hundred
 //! KiB) as PES packets; each splitter keeps only the unit it is cutting.
 //! Opening reads the head (at most [`PROBE_BYTES`], usually far less) and a
 //! tail window ([`TAIL_BYTES`]); a multi-GB recording opens at once.
@@ -27,7 +27,7 @@
 //! `AVFMT_TS_DISCONT` formats). Timestamps stay monotonic.
 //!
 //! Video: H.264 / HEVC access units cut by the rules of [`super::annexb::AnnexBDemuxer`]
-//! ([`AuSplitter`]); MPEG-1/2 frames by [`Mpeg2Splitter`]. A unit takes the
+//! (`AuSplitter`); MPEG-1/2 frames by `Mpeg2Splitter`. A unit takes the
 //! PTS / DTS of the PES its first byte is in when it is the first unit
 //! starting in that PES (one picture per PES is what muxers write;
 //! 13818-1 2.4.3.7); an MPEG-2 frame without one gets the frame count since
@@ -180,7 +180,7 @@ pub(crate) enum StreamKind {
     Audio(AudioKind),
 }
 
-/// One PES packet as a [`PesSource`] hands it on.
+/// One PES packet as a `PesSource` hands it on.
 #[derive(Debug)]
 pub(crate) struct Pes {
     /// Track id: TS PID, PS `stream_id` (private stream 1: sub-stream id);
@@ -228,7 +228,7 @@ pub(crate) trait PesSource: Send {
     }
 }
 
-/// Anything a [`Window`] reads from.
+/// Anything a `Window` reads from.
 pub(crate) trait Source: Read + Seek + Send {}
 impl<T: Read + Seek + Send> Source for T {}
 
@@ -243,7 +243,7 @@ pub(crate) struct Window {
     eof: bool,
 }
 
-/// Bytes a [`Window`] reads at a time.
+/// Bytes a `Window` reads at a time.
 pub(crate) const WINDOW_CHUNK: usize = 256 << 10;
 
 impl Window {

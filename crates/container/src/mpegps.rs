@@ -1,6 +1,6 @@
 //! MPEG program streams (`.mpg`, `.mpeg`, `.vob`; ISO/IEC 13818-1 2.5 and
 //! MPEG-1 systems ISO/IEC 11172-1), streamed through a bounded window as
-//! PES packets ([`PsSource`]) for [`MuxDemuxer`] (video split into frames,
+//! PES packets (`PsSource`) for [`MuxDemuxer`] (video split into frames,
 //! audio cut, PTS bisection seek, duration; see [`super::mpegmux`]): the
 //! first MPEG video stream (`stream_id` 0xE0) is track 1; the audio streams
 //! (MPEG audio 0xC0–0xDF, track id = `stream_id`; AC-3 in private stream 1,

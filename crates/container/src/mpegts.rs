@@ -1,7 +1,7 @@
 //! MPEG transport streams (`.ts`; ISO/IEC 13818-1 2.4) and their 192-byte
 //! BDAV / M2TS form (`.m2ts`, `.mts`: a 4-byte `TP_extra_header` —
 //! copy permission and arrival time stamp — before each 188-byte packet),
-//! streamed through a bounded window as PES packets ([`TsSource`]) for
+//! streamed through a bounded window as PES packets (`TsSource`) for
 //! [`MuxDemuxer`], which splits the video, cuts the audio, seeks by PTS
 //! bisection and knows the duration (see [`super::mpegmux`]).
 //!
@@ -290,6 +290,9 @@ pub(crate) struct TsSource {
     ready: VecDeque<Pes>,
     packets: u64,
     in_sync: bool,
+    /// Just sought to an arbitrary byte: finding the first packet there
+    /// is no lost sync.
+    seeking: bool,
     eof: bool,
     pub stats: TsStats,
 }
@@ -322,6 +325,7 @@ impl TsSource {
             ready: VecDeque::new(),
             packets: 0,
             in_sync: true,
+            seeking: false,
             eof: false,
             stats: TsStats::default(),
         };
@@ -381,17 +385,18 @@ impl TsSource {
             if ok {
                 break;
             }
-            if self.in_sync {
-                self.in_sync = false;
+            if self.in_sync && !self.seeking {
                 self.stats.resyncs += 1;
                 tracing::warn!("MPEG-TS: sync lost at byte {}", self.win.offset());
             }
+            self.in_sync = false;
             self.win.consume(1);
         }
-        if !self.in_sync {
+        if !self.in_sync && !self.seeking {
             tracing::warn!("MPEG-TS: sync found again at byte {}", self.win.offset());
-            self.in_sync = true;
         }
+        self.in_sync = true;
+        self.seeking = false;
         let offset = self.win.offset();
         let pkt: Vec<u8> = self.win.avail()[self.prefix..size].to_vec();
         self.win.consume(size);
@@ -625,6 +630,7 @@ impl PesSource for TsSource {
         self.ready.clear();
         self.eof = false;
         self.in_sync = true;
+        self.seeking = true;
         Ok(())
     }
 
@@ -674,6 +680,7 @@ impl PesSource for TsSource {
             ready: VecDeque::new(),
             packets: 0,
             in_sync: true,
+            seeking: false,
             eof: false,
             stats: TsStats::default(),
         }))
