@@ -6,7 +6,9 @@
 //! zero byte belongs to the NAL unit it starts. Bytes before the first start
 //! code are skipped. Each [`Packet`] is one access unit with its start codes,
 //! `pts_ns`/`dts_ns`/`duration_ns` `None`, `keyframe` = the AU holds an IDR
-//! (H.264 `nal_unit_type` 5) or IRAP (HEVC 16..=21) picture.
+//! (H.264 `nal_unit_type` 5) or IRAP (HEVC 16..=21) picture, or (H.264) a
+//! recovery point SEI message (D.1.8; FFmpeg's `h264_parser.c` marks such
+//! units key frames too, and the H.264 codec starts decoding at them).
 //!
 //! Access unit boundaries (first NAL unit of a new AU, once the current AU has
 //! a VCL NAL unit):
@@ -483,8 +485,52 @@ pub(crate) fn classify(hevc: bool, h: &[u8]) -> (bool, bool, bool) {
         } else {
             matches!(t, 6..=9 | 14..=18)
         };
-        (vcl, starts, t == 5)
+        (
+            vcl,
+            starts,
+            t == 5 || (t == 6 && sei_has_recovery_point(&h[1..])),
+        )
     }
+}
+
+/// Whether an H.264 SEI NAL unit's payload (`rbsp` after the header byte,
+/// emulation prevention bytes still in) holds a `recovery_point` message
+/// (`payloadType` 6; H.264 7.3.2.3.1, D.1.8).
+fn sei_has_recovery_point(p: &[u8]) -> bool {
+    // Remove emulation prevention (00 00 03 -> 00 00).
+    let mut rbsp = Vec::with_capacity(p.len().min(256));
+    let mut zeros = 0;
+    for &b in p.iter().take(4096) {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        rbsp.push(b);
+    }
+    let mut i = 0;
+    // sei_message()s until rbsp_trailing_bits (0x80).
+    while i < rbsp.len() && rbsp[i] != 0x80 {
+        let mut read = || -> Option<usize> {
+            let mut v = 0usize;
+            loop {
+                let b = *rbsp.get(i)?;
+                i += 1;
+                v += usize::from(b);
+                if b != 0xFF {
+                    return Some(v);
+                }
+            }
+        };
+        let (Some(ty), Some(size)) = (read(), read()) else {
+            return false;
+        };
+        if ty == 6 {
+            return true;
+        }
+        i += size;
+    }
+    false
 }
 
 impl Demuxer for AnnexBDemuxer {
@@ -587,5 +633,31 @@ impl Demuxer for AnnexBDemuxer {
     fn duration_ns(&self) -> Option<i64> {
         let (len, avg) = self.estimate?;
         Some((len as f64 / avg * ASSUMED_FRAME_NS as f64) as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_point_sei_marks_a_random_access_unit() {
+        // SEI: user data unregistered (type 5, 17 bytes), then recovery
+        // point (type 6, 2 bytes), trailing bits.
+        let mut sei = vec![0x06, 5, 17];
+        sei.extend([0xAA; 17]);
+        sei.extend([6, 2, 0x84, 0x00, 0x80]);
+        assert_eq!(classify(false, &sei), (false, true, true));
+        // Only the user data: no.
+        let mut other = vec![0x06, 5, 17];
+        other.extend([0xAA; 17]);
+        other.push(0x80);
+        assert_eq!(classify(false, &other), (false, true, false));
+        // Emulation prevention inside a payload is removed before sizing.
+        let sei_ep = vec![0x06, 5, 3, 0, 0, 3, 1, 6, 1, 0x80, 0x80];
+        assert_eq!(classify(false, &sei_ep), (false, true, true));
+        // Truncated / garbage: no panic, no.
+        assert!(!sei_has_recovery_point(&[0xFF, 0xFF]));
+        assert!(!sei_has_recovery_point(&[]));
     }
 }

@@ -87,6 +87,10 @@ fn check_pts_seek(path: &Path) -> (Duration, Duration) {
         .filter_map(|(i, p)| p.pts_ns.map(|t| (i, t)))
         .collect();
     assert!(!keys.is_empty(), "{name}: no keyframe");
+    if name.to_string().ends_with("opengop.ts") {
+        // One IDR, the other 9 I pictures random-access by recovery point SEI.
+        assert_eq!(keys.len(), 10, "{name}: keyframes");
+    }
     let mut d = container::open(path).expect("open");
     let dur = d
         .duration_ns()
@@ -144,6 +148,7 @@ fn ts_m2ts_ps_seek_lands_on_the_last_keyframe_at_or_before_the_target() {
         for c in [
             "h264-aac.ts",
             "h264-aac.m2ts",
+            "h264-opengop.ts",
             "hevc-mp2.ts",
             "h264-ac3dvb.ts",
             "mpeg2-mp2.ts",

@@ -5,6 +5,8 @@
 # ffmpeg (5.1 on the host):
 #   h264-aac.ts      H.264 (stream_type 0x1B) + AAC ADTS (0x0F)
 #   h264-aac.m2ts    the same streams (-c copy) as 192-byte BDAV / M2TS
+#   h264-opengop.ts  H.264 with open GOPs: one IDR, then I pictures marked by
+#                    recovery point SEI messages (x264 open-gop=1)
 #   hevc-mp2.ts      HEVC (0x24) + MP2 (0x03)
 #   h264-ac3dvb.ts   H.264 + AC-3 as DVB does it (system_b: stream_type 0x06
 #                    with the AC-3 descriptor 0x6A)
@@ -27,6 +29,7 @@ ff() { ffmpeg -v error -y "$@"; }
 {
 ff $v $a $x264 -c:a aac -b:a 64k -f mpegts "$out/h264-aac.ts"
 ff -i "$out/h264-aac.ts" -c copy -f mpegts -mpegts_m2ts_mode 1 "$out/h264-aac.m2ts"
+ff $v $x264 -x264-params open-gop=1 -f mpegts "$out/h264-opengop.ts"
 ff $v $a -c:v libx265 -preset veryfast -x265-params keyint=25:min-keyint=25:scenecut=0:bframes=2:log-level=error \
     -pix_fmt yuv420p -c:a mp2 -b:a 128k -f mpegts "$out/hevc-mp2.ts"
 ff $v $a $x264 -c:a ac3 -b:a 96k -f mpegts -mpegts_flags system_b "$out/h264-ac3dvb.ts"
