@@ -1,7 +1,8 @@
 //! Seeking and timing in the MPEG demuxers (TS, M2TS, PS: PTS bisection;
 //! MPEG-2 ES and Annex-B: byte-position estimate), on corpus clips and on
 //! synthetic clips that tests/data/container/make-mpeg.sh makes with ffmpeg
-//! into a temp dir (skipped with a message when ffmpeg is missing).
+//! into Cargo's `CARGO_TARGET_TMPDIR` (skipped with a message when ffmpeg is
+//! missing).
 //!
 //! For each clip: 50 targets from a seeded generator from 1 s before the
 //! start to 1 s past the duration; after `seek(1, t)` the first video packet must be a keyframe,
@@ -23,7 +24,9 @@ use vreq_testkit::media_dir;
 fn clips() -> Option<&'static Path> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("vreq-seek-mpeg-{}", std::process::id()));
+        // Cargo's scratch dir for integration tests: made again (ffmpeg -y)
+        // by every run, nothing left in /tmp.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("seek-mpeg");
         let script =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/container/make-mpeg.sh");
         match Command::new("sh").arg(&script).arg(&dir).status() {

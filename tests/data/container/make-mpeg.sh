@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes the synthetic MPEG clips crates/container/tests/seek_mpeg.rs reads
-# (into OUT, default a temp dir the test passes): 10 s of lavfi testsrc
+# (into OUT: the test passes its CARGO_TARGET_TMPDIR/seek-mpeg; default .): 10 s of lavfi testsrc
 # (160x120, 25 fps, a keyframe every 25 frames, B-frames) + a sine, with
 # ffmpeg (5.1 on the host):
 #   h264-aac.ts      H.264 (stream_type 0x1B) + AAC ADTS (0x0F)
