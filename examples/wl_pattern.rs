@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H]
-//!            [--shm] [--udmabuf] [--no-immed] [--hold SECONDS]
+//!            [--shm] [--udmabuf] [--no-immed] [--hold SECONDS] [--osd]
 //! ```
 //! * default: 320x192 buffers, visible 320x180 (crop), 50 frames at 25 fps, CPU
 //!   memory only (→ the `wl_shm` copy path).
@@ -15,6 +15,8 @@
 //!   access to /dev/udmabuf, and a compositor taking NV12).
 //! * `--shm`: force the copy path.
 //! * `--no-immed`: create every dmabuf `wl_buffer` with `create` (no `create_immed`).
+//! * `--osd`: show the OSD over the pattern (a text line and the seek bar at
+//!   62 s of 600 s, `hold: None`), e.g. to see it above zero-copy frames.
 //! * `--hold S`: keep the window (last frame) for S seconds after the last frame
 //!   (for screenshots).
 //!
@@ -321,6 +323,7 @@ struct Args {
     udmabuf: bool,
     no_immed: bool,
     hold: f64,
+    osd: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -333,6 +336,7 @@ fn parse_args() -> Result<Args, String> {
         udmabuf: false,
         no_immed: false,
         hold: 0.0,
+        osd: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -350,8 +354,9 @@ fn parse_args() -> Result<Args, String> {
             "--shm" => a.shm = true,
             "--udmabuf" => a.udmabuf = true,
             "--no-immed" => a.no_immed = true,
+            "--osd" => a.osd = true,
             "--hold" => a.hold = val("--hold")?.parse().map_err(|e| format!("--hold: {e}"))?,
-            "-h" | "--help" => return Err("usage: wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H] [--shm] [--udmabuf] [--no-immed] [--hold S]".into()),
+            "-h" | "--help" => return Err("usage: wl_pattern [--frames N] [--fps F] [--size WxH] [--crop-height H] [--shm] [--udmabuf] [--no-immed] [--hold S] [--osd]".into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -397,6 +402,13 @@ fn run() -> Result<bool, String> {
     opts.force_shm = a.shm;
     opts.dmabuf_immed = !a.no_immed;
     let mut sink = WaylandSink::open(&opts).map_err(|e| e.to_string())?;
+    if a.osd {
+        sink.set_osd(Some(vreq_present::Osd {
+            text: vec!["wl_pattern".into()],
+            progress: Some((62_000_000_000, 600_000_000_000)),
+            hold: None,
+        }));
+    }
     println!(
         "wl_pattern: window open; compositor dmabuf pairs: {}",
         sink.dmabuf_formats().len()

@@ -5,6 +5,11 @@
 #   libva-dev              libva's va/va_backend.h for the VA driver (crates/va)
 #   libasound2-dev         ALSA, cpal's backend (crates/audio: sound output)
 #   libopus-dev, pkg-config   libopus for Opus audio (the opus crate finds it by pkg-config)
+#   libxkbcommon-dev       xkbcommon, the window's keymap (smithay-client-toolkit's
+#                          `xkbcommon` feature; crates/present: keysyms)
+#   xkb-data               the keyboard layouts (crates/present's AZERTY key test)
+#   libfontconfig-dev      fontconfig, finding the OSD's font (crates/present)
+#   fonts-dejavu-core      the OSD's font (DejaVu Sans; crates/present's OSD tests)
 #   python3-numpy          the VM tier's audio checks (cross-correlation, beep onsets)
 #   qemu-system-x86        the VM test tier (tests/vm/)
 #   ffmpeg                 ffprobe frame counts in the oracle comparison
@@ -17,7 +22,7 @@ if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION
   echo "setup-host: installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
   cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
-pkgs=(clang libclang-dev libva-dev libasound2-dev libopus-dev pkg-config python3-numpy qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
+pkgs=(clang libclang-dev libva-dev libasound2-dev libopus-dev pkg-config libxkbcommon-dev xkb-data libfontconfig-dev fonts-dejavu-core python3-numpy qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

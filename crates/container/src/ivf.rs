@@ -14,6 +14,11 @@
 //! §9.1), VP9 `frame_type` of the uncompressed header (VP9 spec §6.2), AV1:
 //! the temporal unit carries a sequence header OBU (a heuristic: libaom and
 //! ffmpeg repeat it on every key frame).
+//!
+//! Seek: IVF has no index and no sync pattern to resync on, so the frame
+//! headers are walked from the first frame (12 bytes + the key frame bits of
+//! each, never the frame data), the key frames found kept for later seeks.
+//! Duration: the header's frame count × the frame duration.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -42,6 +47,12 @@ pub struct IvfDemuxer {
     tracks: Vec<TrackInfo>,
     /// Set after an unrecoverable error or at end of file.
     done: bool,
+    /// Key frames seen by seeks so far: (pts ns, frame header offset), in
+    /// file order; the frame headers are walked once, as far as a seek needed.
+    keys: Vec<(i64, u64)>,
+    /// The next frame header the seek walk has not read, and the pts of the
+    /// last one it read; `None` once it reached the end of the file.
+    walked: Option<(u64, i64)>,
 }
 
 impl IvfDemuxer {
@@ -107,6 +118,8 @@ impl IvfDemuxer {
             tb_den,
             tracks: Vec::new(),
             done: false,
+            keys: Vec::new(),
+            walked: Some((header_len, i64::MIN)),
         };
         // Nominal frame duration: the timestamp step between the first two
         // frames (IVF writers step by 1 time base unit per frame, but not all).
@@ -312,29 +325,43 @@ impl Demuxer for IvfDemuxer {
         }))
     }
 
-    /// Scans frame headers from the start (reading 2 bytes of each frame) and
-    /// stops before the first frame whose pts exceeds `pts_ns`, remembering the
-    /// last key frame seen. Cost: one pass over the frame headers.
+    /// IVF has no index and its frames cannot be found from an arbitrary
+    /// byte position (a frame header is 12 bytes of size + timestamp with no
+    /// sync pattern: a resync would guess), so the frame headers are walked
+    /// from the first frame — only the 12-byte header and the first bytes of
+    /// each frame (key frame bit) are read, never the frame data. The key
+    /// frames found are kept: a later seek to a time already walked is a
+    /// binary search with no I/O, and a seek further on continues the walk
+    /// where the last one stopped (one pass over the headers in all).
     fn seek(&mut self, _track: u32, pts_ns: i64) -> Result<(), ContainerError> {
-        let mut off = self.first_frame;
-        let mut target: Option<u64> = None;
-        let mut first_key: Option<u64> = None;
-        while let Some((size, ts, head)) = self.frame_header_at(off)? {
-            let key = is_keyframe(&self.tracks[0].codec, &head[..(size as usize).min(HEAD)]);
-            let pts = self.ts_to_ns(ts).unwrap_or(i64::MAX);
-            if key {
-                first_key.get_or_insert(off);
-                if pts <= pts_ns {
-                    target = Some(off);
-                }
-            }
-            if pts > pts_ns && first_key.is_some() {
+        while let Some((off, last_pts)) = self.walked {
+            if last_pts > pts_ns && !self.keys.is_empty() {
                 break;
             }
-            off += FRAME_HEADER_LEN + u64::from(size);
+            let Some((size, ts, head)) = self.frame_header_at(off)? else {
+                self.walked = None;
+                break;
+            };
+            let pts = self.ts_to_ns(ts).unwrap_or(i64::MAX);
+            if is_keyframe(&self.tracks[0].codec, &head[..(size as usize).min(HEAD)]) {
+                self.keys.push((pts, off));
+            }
+            self.walked = Some((off + FRAME_HEADER_LEN + u64::from(size), pts));
         }
-        self.pos = target.or(first_key).unwrap_or(self.first_frame);
+        let k = self.keys.partition_point(|e| e.0 <= pts_ns);
+        self.pos = match k.checked_sub(1) {
+            Some(i) => self.keys[i].1,
+            None => self.keys.first().map_or(self.first_frame, |e| e.1),
+        };
         self.done = false;
         Ok(())
+    }
+
+    /// The header's frame count × the frame duration (the timestamp step
+    /// of the first two frames), libvpx `ivfdec.c`'s fields.
+    fn duration_ns(&self) -> Option<i64> {
+        self.tracks[0]
+            .duration_ns
+            .and_then(|d| i64::try_from(d).ok())
     }
 }

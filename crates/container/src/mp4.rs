@@ -27,14 +27,20 @@
 //! `sample_is_non_sync_sample` bit of the trun / tfhd / trex sample flags.
 //! Packets come in file order (all tracks interleaved by sample offset),
 //! `byte_offset` = the sample's file offset.
+//!
+//! Seek: binary search in each track's sync-sample index (built at open
+//! from `stss` or the fragments' sync flags; every `moof` is parsed at open,
+//! so `tfra` / `mfra` / `sidx` would add nothing), other tracks resumed at
+//! their own sample for the keyframe's time; no I/O. Duration: `mvhd`, else
+//! `mehd`, else the tracks' last sample end. Chapters: Nero `chpl`.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::{
-    audio, config, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Crop, Demuxer,
-    Packet, PcmFormat, TrackCodec, TrackInfo,
+    audio, config, AudioCodec, AudioParams, Chapter, CodecKind, CodecPrivate, ContainerError, Crop,
+    Demuxer, Packet, PcmFormat, TrackCodec, TrackInfo,
 };
 
 const FORMAT: &str = "MP4";
@@ -240,6 +246,17 @@ pub struct Mp4Demuxer {
     cursor: usize,
     /// A broken fragment: reported once after the samples before it.
     fragment_error: Option<ContainerError>,
+    /// Per track: samples delivered (those after the edit list's window are not).
+    delivered: Vec<usize>,
+    /// Per track: its delivered sync samples as (pts ns, sample index), by pts.
+    sync_index: Vec<Vec<(i64, u32)>>,
+    /// Per track: after a seek, the first sample index delivered again
+    /// (entries of `order` before it are skipped).
+    resume: Vec<u32>,
+    /// `mvhd` duration in ns (0 / all-ones = unknown), else the `mehd` fragment duration.
+    movie_duration_ns: Option<i64>,
+    /// Nero chapters (`moov` / `udta` / `chpl`).
+    chapters: Vec<Chapter>,
 }
 
 impl Mp4Demuxer {
@@ -265,6 +282,11 @@ impl Mp4Demuxer {
             order: Vec::new(),
             cursor: 0,
             fragment_error: None,
+            delivered: Vec::new(),
+            sync_index: Vec::new(),
+            resume: Vec::new(),
+            movie_duration_ns: None,
+            chapters: Vec::new(),
         };
         d.read_structure()?;
         Ok(d)
@@ -387,6 +409,20 @@ impl Mp4Demuxer {
                     let (v, _) = r.full()?;
                     r.skip(if v == 1 { 16 } else { 8 })?;
                     movie_timescale = r.u32()?;
+                    let duration = if v == 1 {
+                        r.u64()?
+                    } else {
+                        u64::from(r.u32()?)
+                    };
+                    self.movie_duration_ns = duration_ns(duration, v, movie_timescale);
+                }
+                b"udta" => {
+                    for c in children(p, poff) {
+                        let (typ, p, _) = c?;
+                        if &typ == b"chpl" {
+                            self.chapters = parse_chpl(p);
+                        }
+                    }
                 }
                 b"trak" => {
                     let mut t = Trak::default();
@@ -402,6 +438,18 @@ impl Mp4Demuxer {
             if &typ == b"mvex" {
                 for c in children(p, poff) {
                     let (typ, p, poff) = c?;
+                    if &typ == b"mehd" && self.movie_duration_ns.is_none() {
+                        // MovieExtendsHeaderBox (14496-12 8.8.2): the whole
+                        // fragmented movie's duration, movie timescale.
+                        let mut r = Rd::new(p, poff, "mehd");
+                        let (v, _) = r.full()?;
+                        let d = if v == 1 {
+                            r.u64()?
+                        } else {
+                            u64::from(r.u32()?)
+                        };
+                        self.movie_duration_ns = duration_ns(d, v, movie_timescale);
+                    }
                     if &typ == b"trex" {
                         let mut r = Rd::new(p, poff, "trex");
                         r.full()?;
@@ -707,9 +755,63 @@ impl Mp4Demuxer {
             for (si, s) in t.samples.iter().enumerate().take(delivered) {
                 self.order.push((s.offset, ti as u32, si as u32));
             }
+            let mut sync: Vec<(i64, u32)> = t
+                .samples
+                .iter()
+                .enumerate()
+                .take(delivered)
+                .filter(|(_, s)| s.sync)
+                .map(|(si, s)| {
+                    (
+                        to_ns(i128::from(s.dts) + i128::from(s.cto)).saturating_add(shift_ns),
+                        si as u32,
+                    )
+                })
+                .collect();
+            sync.sort_unstable();
+            self.sync_index.push(sync);
+            self.delivered.push(delivered);
         }
         self.order.sort_unstable();
+        self.resume = vec![0; self.traks.len()];
         Ok(())
+    }
+
+    /// Sample `si` of track `ti`: its pts in ns (edit shift applied), as [`Self::packet`] gives it.
+    fn sample_pts_ns(&self, ti: usize, si: usize) -> i64 {
+        let t = &self.traks[ti];
+        let s = &t.samples[si];
+        let v = (i128::from(s.dts) + i128::from(s.cto)) * 1_000_000_000
+            / i128::from(t.timescale.max(1));
+        (v.clamp(i64::MIN as i128, i64::MAX as i128) as i64).saturating_add(self.shift[ti].0)
+    }
+
+    /// The sample of track `ti` where playback of time `t_ns` resumes: its
+    /// last sync sample with pts ≤ `t_ns` (its first one if none), found by
+    /// binary search in the sync-sample index (`stss`, or the fragments'
+    /// sync flags); for a track whose every sample is sync (audio) the last
+    /// sample starting at or before `t_ns`.
+    fn resume_sample(&self, ti: usize, t_ns: i64) -> Option<usize> {
+        let sync = &self.sync_index[ti];
+        if sync.len() < self.delivered[ti] {
+            let k = sync.partition_point(|e| e.0 <= t_ns);
+            return sync.get(k.saturating_sub(1)).map(|e| e.1 as usize);
+        }
+        // Every sample is sync and the pts follow the decode order.
+        let n = self.delivered[ti];
+        let k = {
+            let (mut lo, mut hi) = (0usize, n);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.sample_pts_ns(ti, mid) <= t_ns {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            lo
+        };
+        (n > 0).then(|| k.saturating_sub(1))
     }
 
     /// An audio track's [`AudioParams`], and its codec once the first
@@ -1450,19 +1552,32 @@ impl Demuxer for Mp4Demuxer {
     /// ends the sample list there and is reported once, after the samples
     /// before it.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
-        let Some(&(_, ti, si)) = self.order.get(self.cursor) else {
-            return match self.fragment_error.take() {
-                Some(e) => Err(e),
-                None => Ok(None),
+        loop {
+            let Some(&(_, ti, si)) = self.order.get(self.cursor) else {
+                return match self.fragment_error.take() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                };
             };
-        };
-        self.cursor += 1;
-        self.packet(ti as usize, si as usize).map(Some)
+            self.cursor += 1;
+            // After a seek: samples of a track before where it resumes.
+            if si < self.resume[ti as usize] {
+                continue;
+            }
+            return self.packet(ti as usize, si as usize).map(Some);
+        }
     }
 
-    /// Positions at the sync sample of `track` with the largest pts ≤ `pts_ns`
-    /// (or the track's first sync sample); packets of other tracks continue
-    /// from that sample's file position.
+    /// Positions at the sync sample of `track` with the largest pts ≤
+    /// `pts_ns` (or the track's first sync sample) by binary search in the
+    /// sync-sample index built at open (`stss`, ISO/IEC 14496-12 8.6.2; for
+    /// fragments the trun / tfhd / trex `sample_is_non_sync_sample` flags of
+    /// every `moof`, all of which are read at open — so `tfra` / `mfra` /
+    /// `sidx` would add nothing). Every other track resumes at its own sample
+    /// for that keyframe's pts (its last sync sample, or for all-sync tracks
+    /// such as audio its last sample, starting at or before it): reading
+    /// restarts at the smallest file offset of those samples and skips the
+    /// samples of each track before its own. No file I/O.
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
         let Some(ti) = self.tracks.iter().position(|t| t.id == track) else {
             return Err(ContainerError::Unsupported {
@@ -1470,30 +1585,112 @@ impl Demuxer for Mp4Demuxer {
                 what: format!("seek: no track {track}"),
             });
         };
-        let t = &self.traks[ti];
-        let timescale = i128::from(t.timescale.max(1));
-        let shift = self.shift[ti].0;
-        let mut best: Option<(i64, usize)> = None;
-        let mut first: Option<usize> = None;
-        for (i, s) in t.samples.iter().enumerate() {
-            if !s.sync {
-                continue;
-            }
-            first.get_or_insert(i);
-            let pts = ((i128::from(s.dts) + i128::from(s.cto)) * 1_000_000_000 / timescale) as i64
-                + shift;
-            if pts <= pts_ns && best.is_none_or(|(b, _)| pts >= b) {
-                best = Some((pts, i));
-            }
-        }
-        let Some(si) = best.map(|b| b.1).or(first) else {
+        let sync = &self.sync_index[ti];
+        let Some(&(key_pts, key_si)) = sync
+            .get(sync.partition_point(|e| e.0 <= pts_ns).saturating_sub(1))
+            .filter(|e| e.0 <= pts_ns)
+            .or(sync.iter().min_by_key(|e| e.1))
+        else {
             self.cursor = self.order.len();
             return Ok(());
         };
-        let key = (t.samples[si].offset, ti as u32, si as u32);
-        self.cursor = self.order.binary_search(&key).unwrap_or_else(|i| i);
+        let mut start: Option<usize> = None;
+        for tj in 0..self.traks.len() {
+            let si = if tj == ti {
+                Some(key_si as usize)
+            } else {
+                self.resume_sample(tj, key_pts)
+            };
+            let Some(si) = si else {
+                self.resume[tj] = u32::MAX;
+                continue;
+            };
+            self.resume[tj] = si as u32;
+            let key = (self.traks[tj].samples[si].offset, tj as u32, si as u32);
+            let at = self.order.binary_search(&key).unwrap_or_else(|i| i);
+            start = Some(start.map_or(at, |s: usize| s.min(at)));
+        }
+        self.cursor = start.unwrap_or(self.order.len());
         Ok(())
     }
+
+    /// `mvhd` duration (ISO/IEC 14496-12 8.2.2; for fragmented files without
+    /// one the `mvex` / `mehd` fragment duration, 8.8.2), else the longest
+    /// track's last delivered sample end (pts + duration: the fragments' sum).
+    fn duration_ns(&self) -> Option<i64> {
+        if self.movie_duration_ns.is_some() {
+            return self.movie_duration_ns;
+        }
+        (0..self.traks.len())
+            .filter_map(|ti| {
+                let n = self.delivered[ti];
+                let t = &self.traks[ti];
+                (0..n)
+                    .rev()
+                    .take(64)
+                    .map(|si| {
+                        let d = i128::from(t.samples[si].duration) * 1_000_000_000
+                            / i128::from(t.timescale.max(1));
+                        self.sample_pts_ns(ti, si).saturating_add(d as i64)
+                    })
+                    .max()
+            })
+            .max()
+    }
+
+    /// Nero chapters (`udta` / `chpl`; a QuickTime `chap` text track is not
+    /// read: FFmpeg writes both).
+    fn chapters(&self) -> &[Chapter] {
+        &self.chapters
+    }
+}
+
+/// Nero's chapter list (`chpl`, a FullBox in `moov` / `udta`, as FFmpeg's
+/// `mov_read_chpl` / `mov_write_chpl_tag` read and write it): version 1 has
+/// 4 reserved bytes after the flags; then an 8-bit count and per chapter a
+/// 64-bit start in 100 ns units and a title of an 8-bit length. Movie time
+/// is the tracks' presentation (pts) axis. Whatever does not fit the box is
+/// dropped; the list comes sorted by start.
+fn parse_chpl(p: &[u8]) -> Vec<Chapter> {
+    let mut out = Vec::new();
+    let Some(&version) = p.first() else {
+        return out;
+    };
+    let mut at = 4 + if version == 1 { 4 } else { 0 };
+    let Some(&count) = p.get(at) else {
+        return out;
+    };
+    at += 1;
+    for _ in 0..count {
+        let Some(start) = p.get(at..at + 8) else {
+            break;
+        };
+        let start = u64::from_be_bytes(start.try_into().expect("8"));
+        let Some(&len) = p.get(at + 8) else { break };
+        let Some(title) = p.get(at + 9..at + 9 + usize::from(len)) else {
+            break;
+        };
+        at += 9 + usize::from(len);
+        out.push(Chapter {
+            start_ns: i64::try_from(u128::from(start) * 100).unwrap_or(i64::MAX),
+            title: (len > 0).then(|| String::from_utf8_lossy(title).into_owned()),
+        });
+    }
+    out.sort_by_key(|c| c.start_ns);
+    out
+}
+
+/// A movie-timescale duration in ns; `None` when 0, all ones (14496-12:
+/// "unknown") or the timescale is 0.
+fn duration_ns(d: u64, version: u8, timescale: u32) -> Option<i64> {
+    let unknown = if version == 1 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    };
+    (d != 0 && d != unknown && timescale > 0).then(|| {
+        (i128::from(d) * 1_000_000_000 / i128::from(timescale)).min(i64::MAX as i128) as i64
+    })
 }
 
 #[cfg(test)]

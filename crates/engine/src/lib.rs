@@ -218,12 +218,20 @@ impl<D: DecoderDevice> Engine<D> {
         self.error.take()
     }
 
-    /// Discards everything in flight and pending (seek). Frames already handed
-    /// out stay valid until dropped.
+    /// Discards everything in flight and pending (seek). Requests already
+    /// queued are drained (waited for: a stateless decoder cannot cancel one
+    /// request, only all of them by STREAMOFF, which would also drop the
+    /// CAPTURE buffers the consumer holds); their pictures are not shown and
+    /// every CAPTURE buffer goes back to the device, except those of frames
+    /// the consumer still holds, which go back when it drops them (as at a
+    /// resolution change). The codec restarts at the next random-access
+    /// point; after [`Engine::finish`] decoding may start again (a seek from
+    /// the end of the stream).
     pub fn reset(&mut self) -> Result<(), EngineError> {
         self.drain_device()?;
         self.codec.reset();
         while self.codec.poll().is_some() {}
+        self.finishing = false;
         self.held = None;
         self.pending_configure = None;
         self.display.clear();
@@ -829,6 +837,107 @@ mod tests {
             "PAR-only change reconfigured"
         );
         assert_eq!(dec.params().map(|p| p.pixel_aspect), Some((4, 3)));
+    }
+
+    /// A codec replaying one scripted batch of events per push.
+    struct Batches(VecDeque<CodecEvent>, VecDeque<Vec<CodecEvent>>);
+
+    impl StatelessCodec for Batches {
+        fn kind(&self) -> CodecKind {
+            CodecKind::Hevc
+        }
+        fn set_mode(&mut self, _: vreq_core::DecodeMode, _: vreq_core::StartCode) {}
+        fn push(&mut self, _: CodedUnit<'_>) -> Result<(), CodecError> {
+            let batch = self.1.pop_front().unwrap_or_default();
+            self.0.extend(batch);
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), CodecError> {
+            Ok(())
+        }
+        fn reset(&mut self) {
+            self.0.clear();
+        }
+        fn poll(&mut self) -> Option<CodecEvent> {
+            self.0.pop_front()
+        }
+    }
+
+    fn unit() -> CodedUnit<'static> {
+        CodedUnit {
+            data: &[0],
+            pts_ns: None,
+            keyframe: true,
+            byte_offset: 0,
+        }
+    }
+
+    fn out(timestamp_ns: u64) -> [CodecEvent; 2] {
+        [
+            CodecEvent::Output {
+                timestamp_ns,
+                pts_ns: timestamp_ns as i64,
+            },
+            CodecEvent::Unref { timestamp_ns },
+        ]
+    }
+
+    /// A seek from the end of the stream (`finish`, then `reset`) starts
+    /// decoding afresh: the engine no longer drains the device as at the end
+    /// (it did: `finishing` outlived the reset), and requests in flight at
+    /// a reset are drained, their buffers back, the consumer's frame kept.
+    #[test]
+    fn reset_after_finish_decodes_as_a_fresh_start() {
+        let small = params(2);
+        let big = StreamParams {
+            coded_width: 128,
+            coded_height: 96,
+            visible: (0, 0, 128, 96),
+            ..small
+        };
+        let batch = |p: StreamParams, t: u64| -> Vec<CodecEvent> {
+            let mut b = vec![CodecEvent::Configure(p), job(t)];
+            b.extend(out(t));
+            b
+        };
+        let batches = VecDeque::from([batch(small, 1000), batch(small, 2000), batch(big, 3000)]);
+        // A device that completes nothing while 1 request or none is pending
+        // (unless waited for).
+        let fake = FakeDevice::new(for_driver("some-new-driver", "")).with_busy_depth(1);
+        let mut dec = Engine::new(Box::new(Batches(VecDeque::new(), batches)), fake);
+        dec.decode(unit()).unwrap();
+        dec.finish().unwrap();
+        let held = dec.next_frame().expect("frame 1000");
+        dec.reset().unwrap();
+        dec.decode(unit()).unwrap();
+        assert_eq!(dec.device().in_flight(), 1, "2000 queued, not completed");
+        // The size change drains 2000 and holds 3000 until 2000 is taken.
+        dec.decode(unit()).unwrap();
+        let f2000 = dec.next_frame().expect("frame 2000");
+        assert_eq!(f2000.pts_ns, 2000);
+        drop(f2000);
+        // 3000 is queued now and, the stream not being at its end, left to
+        // the device.
+        assert!(
+            dec.next_frame().is_none(),
+            "drained as if at the end of the stream"
+        );
+        assert_eq!(dec.device().in_flight(), 1);
+        // reset with 3000 in flight: drained, not shown, its buffer back.
+        dec.reset().unwrap();
+        assert_eq!(dec.device().in_flight(), 0);
+        assert!(dec.next_frame().is_none());
+        let (_, filling, dequeued) = dec.device().capture_states();
+        assert_eq!((filling, dequeued), (0, 0), "3000's buffer not back");
+        // Frame 1000 (first configuration) was held by the consumer all along.
+        assert_eq!(dec.device().retired(), 1);
+        drop(held);
+        dec.reset().unwrap();
+        assert_eq!(
+            dec.device().retired(),
+            0,
+            "the consumer's buffer not released"
+        );
     }
 
     #[test]

@@ -384,6 +384,19 @@ impl FakeDevice {
         Some(u64::from_le_bytes(m.get(..8)?.try_into().ok()?))
     }
 
+    /// CAPTURE buffers of the current configuration by state: (queued to
+    /// the device and free, being filled by a held multi-request picture,
+    /// dequeued — with the engine or its consumer until requeued). With no
+    /// picture anywhere in the pipeline every buffer is queued.
+    pub fn capture_states(&self) -> (usize, usize, usize) {
+        let count = |f: fn(&CapState) -> bool| self.cap_state.iter().filter(|s| f(s)).count();
+        (
+            count(|s| *s == CapState::Queued),
+            count(|s| matches!(s, CapState::Filling(_))),
+            count(|s| *s == CapState::Dequeued),
+        )
+    }
+
     /// Buffers of earlier configurations not yet released.
     pub fn retired(&self) -> usize {
         self.retired.len()

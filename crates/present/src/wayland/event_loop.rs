@@ -5,6 +5,7 @@
 //! become [`PresentError::Wayland`] (a protocol error with its interface,
 //! object id, code and message).
 
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -50,6 +51,11 @@ impl EventLoop {
         Ok((EventLoop { conn, queue }, globals))
     }
 
+    /// The connection (a cheap clone), for requests that need it.
+    pub(super) fn connection(&self) -> Connection {
+        self.conn.clone()
+    }
+
     /// The handle new objects are created with (their events come to [`State`]).
     pub(super) fn handle(&self) -> QueueHandle<State> {
         self.queue.handle()
@@ -83,11 +89,13 @@ impl EventLoop {
     }
 
     /// Dispatches what is queued, flushes requests, reads events for at
-    /// most `timeout` and dispatches them to `state`.
+    /// most `timeout` and dispatches them to `state`. `extra`: another fd
+    /// whose input (or hang-up) also ends the wait (the test hook's).
     pub(super) fn pump(
         &mut self,
         state: &mut State,
         timeout: Duration,
+        extra: Option<BorrowedFd<'_>>,
     ) -> Result<(), PresentError> {
         self.queue
             .dispatch_pending(state)
@@ -104,12 +112,15 @@ impl EventLoop {
             let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
             let readable = {
                 let fd = guard.connection_fd();
-                let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+                let mut fds = vec![PollFd::new(fd, PollFlags::POLLIN)];
+                if let Some(x) = extra {
+                    fds.push(PollFd::new(x, PollFlags::POLLIN));
+                }
                 match poll(
                     &mut fds,
                     PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
                 ) {
-                    Ok(n) => n > 0,
+                    Ok(n) => n > 0 && fds[0].any().unwrap_or(true),
                     Err(nix::errno::Errno::EINTR) => false,
                     Err(e) => return Err(wl_err("poll", e)),
                 }

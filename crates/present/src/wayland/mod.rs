@@ -1,9 +1,11 @@
 //! The Wayland window: an xdg-shell toplevel showing decoded frames.
 //!
 //! Protocols (XML names): `wl_compositor`, `xdg_wm_base` (xdg-shell),
-//! `wl_shm`, `wl_seat` / `wl_keyboard`; optionally `zwp_linux_dmabuf_v1`
+//! `wl_shm`, `wl_seat` / `wl_keyboard` (keymap through xkbcommon) /
+//! `wl_pointer`; optionally `zwp_linux_dmabuf_v1`
 //! v3–v5 (linux-dmabuf-v1), `wp_viewporter` + `wl_subcompositor`
-//! (scaling), `wp_single_pixel_buffer_manager_v1` (black borders),
+//! (scaling; `wl_subcompositor` also for the OSD), `wp_cursor_shape_manager_v1`
+//! (the pointer's cursor, else the XCursor theme), `wp_single_pixel_buffer_manager_v1` (black borders),
 //! `zxdg_decoration_manager_v1` (server-side decorations: sctk binds it and
 //! sends `set_mode(server_side)` for `WindowDecorations::RequestServer`),
 //! `zwp_idle_inhibit_manager_v1`, `wp_fractional_scale_manager_v1`,
@@ -24,25 +26,31 @@
 //! | `options.rs` | [`WindowOptions`], [`open_window`], [`open_window_with`] |
 //! | `window.rs` | `Window`: connection + protocol state + surfaces; opening, event pumping, configures, layout, idle inhibitor, surface hints |
 //! | `event_loop.rs` | `EventLoop`: connect, flush, poll / read / dispatch, protocol errors as [`PresentError`](crate::PresentError) |
-//! | `state.rs` | `State` (what events are dispatched to) and the toolkit handlers: registry, outputs, shm, surface, xdg toplevel, seat / keyboard, fractional scale |
+//! | `state.rs` | `State` (what events are dispatched to) and the toolkit handlers: registry, outputs, shm, surface, xdg toplevel, seat / keyboard (keysyms, repeat) / pointer (double click, cursor hiding), fractional scale |
+//! | `osd_planes.rs` | `OsdPlanes`: the OSD's two `wl_shm` subsurfaces (text, seek bar), fade, detach |
 //! | `globals.rs` | `Extras` (the optional globals) and `NoEvents` |
 //! | `scaled.rs` | `Scaled`: the video subsurface, both `wp_viewport`s, the black background |
 //! | `zero_copy.rs` | `ZeroCopy` (CAPTURE dmabufs → `wl_buffer`s) and `DmabufBuffers` (the cache per generation / capture index, released frames) |
 //! | `copy.rs` | `CopyPath`: the copy `Plan` per format, the linear dmabuf pool, the `wl_shm` buffers |
 //! | `linux_dmabuf.rs` | `LinuxDmabuf`: the `zwp_linux_dmabuf_v1` global, v3 `modifier` events, v4+ feedback |
 //! | [`dmabuf`] | pure: DRM format / modifier choice, format tables, plane offsets |
+//! | [`osd`] | pure: the OSD's pixels (text, seek bar), fade steps, the font via fontconfig |
 //! | [`pacing`] | the scheduler (`Pacer`, pure), clocks, `wp_presentation` feedback |
 //! | [`geometry`] | pure: display size, fit / centre, viewport source, initial size |
-//! | [`input`] | pure: evdev key codes → actions |
+//! | [`input`] | pure: keysyms → actions (mpv's key map), keysym names, double click, cursor autohide |
+//! | [`test_keys`] | the test hook (`VREQ_TEST_KEYS`): key names from a file / FIFO |
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
 //! offsets with crop; display size, fit/centre, source rectangle, initial
-//! size in [`geometry`]; key mapping in [`input`]; the pacing simulator in
-//! [`pacing`]; the copy plan; the colour conversion in `frame::convert`).
+//! size in [`geometry`]; keysym mapping, double click and cursor hiding in
+//! [`input`]; the test hook's file / FIFO reading in [`test_keys`]; the OSD's
+//! rasteriser and fade in [`osd`]; the pacing simulator in [`pacing`]; the copy plan; the colour conversion in `frame::convert`).
 //! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
 //! a fake device) against weston 14 headless-GL in the VM through both paths
-//! and checks the screenshots' pixels (`tests/vm/check-pattern.py`).
+//! and checks the screenshots' pixels (`tests/vm/check-pattern.py`);
+//! `examples/osd_demo` (this crate) shows the OSD over a plain picture and
+//! prints the commands keys / `VREQ_TEST_KEYS` give, for looking at it there.
 //!
 //! # Errors
 //! Nothing here panics on compositor behaviour: connection and protocol
@@ -58,10 +66,13 @@ mod globals;
 pub mod input;
 mod linux_dmabuf;
 mod options;
+pub mod osd;
+mod osd_planes;
 pub mod pacing;
 mod scaled;
 mod sink;
 mod state;
+pub mod test_keys;
 mod window;
 mod zero_copy;
 

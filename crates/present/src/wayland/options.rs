@@ -24,6 +24,10 @@ pub struct WindowOptions {
     /// key names, one per line, as xkbcommon names keysyms (`Right`,
     /// `space`, `o`, `period`, `Escape`, `Page_Up`), fed to the same
     /// keysym → action mapping as the keyboard; `None` in normal use.
+    /// Read from the window's event loop, so keys act when the player
+    /// pumps it ([`crate::Sink::dispatch`], `show`). A file that cannot be
+    /// opened fails the window's opening ([`PresentError::Io`]); see
+    /// [`super::test_keys`] for FIFOs and bad lines.
     pub test_keys: Option<std::path::PathBuf>,
 }
 

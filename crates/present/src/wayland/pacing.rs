@@ -477,6 +477,20 @@ impl Pacer {
         }
     }
 
+    /// A seek / flush ([`crate::Sink::discard_queued`]): the due times
+    /// start a new timeline, so the frame interval and the late-drop run
+    /// learnt from the old one are forgotten (else the first frame after the
+    /// seek is judged by the gap to the last frame before it — a few ms when
+    /// the player re-anchors its clock just after the old last due time —
+    /// and dropped as late). Commits in flight stay counted: they were
+    /// committed and get their answers as usual; the refresh grid stays
+    /// (it is the display's).
+    pub fn discontinuity(&mut self) {
+        self.last_due_ns = None;
+        self.frame_ns = None;
+        self.drop_run_ns = 0;
+    }
+
     /// End of playback: every commit still unanswered counts as dropped.
     pub fn abandon(&mut self) -> Vec<Outcome> {
         let all: Vec<InFlight> = self.in_flight.drain(..).collect();
@@ -613,6 +627,15 @@ impl Pacing {
     /// counts from `stats`).
     pub(super) fn present_stats(&self, stats: &WindowStats) -> PresentStats {
         self.pacer.stats(stats.shown_dmabuf, stats.shown_shm)
+    }
+
+    /// `Sink::discard_queued`: see [`Pacer::discontinuity`].
+    pub(super) fn discontinuity(&mut self) {
+        tracing::debug!(
+            "wayland: discontinuity (seek): {} commit(s) in flight stay, the frame timeline restarts",
+            self.pacer.in_flight()
+        );
+        self.pacer.discontinuity();
     }
 
     /// `Sink::lead`: one refresh interval once known.
@@ -1214,5 +1237,60 @@ mod tests {
         let again = ClockPair::now(ClockId::CLOCK_MONOTONIC);
         let d = again.clock_ns - pair.to_clock(again.instant);
         assert!(d.abs() < 5_000_000, "{d}");
+    }
+
+    /// Plays 100 frames, then a seek: the player restarts its timeline with
+    /// the first new frame due 5 ms after the last old one, 40 ms apart after.
+    fn seek_sim(discontinuity: bool) -> Sim {
+        let mut sim = Sim::new(4 * MS);
+        let t0 = 1_000 * MS;
+        play(&mut sim, 100, t0, |_, a| a);
+        if discontinuity {
+            sim.pacer.discontinuity();
+        }
+        let t1 = t0 + 99 * FRAME_25 + 5 * MS;
+        for i in 0..50 {
+            let due = t1 + i * FRAME_25;
+            let lead = sim.pacer.lead().as_nanos() as i64;
+            sim.show(5_000 * MS + i * FRAME_25, due, due - lead);
+        }
+        sim.finish(t1 + 50 * FRAME_25);
+        sim
+    }
+
+    #[test]
+    fn discontinuity_after_a_seek_shows_every_new_frame() {
+        let sim = seek_sim(true);
+        check_invariants(&sim);
+        let s = sim.pacer.stats(0, 0);
+        // every frame after the seek is shown; the last one before it may be
+        // superseded (the first new frame, due 5 ms later, replaces it
+        // before the vblank both reach: discarded by the compositor)
+        let lost: Vec<&Outcome> = sim
+            .outcomes
+            .iter()
+            .filter(|o| o.result != FrameResult::Presented)
+            .collect();
+        assert!(
+            lost.iter().all(|o| o.pts_ns == 99 * FRAME_25),
+            "{s}: {lost:?}"
+        );
+        assert!(s.presented >= 149, "{s}");
+        // every frame after the seek on time: the first vblank at / after due
+        let r = REFRESH_60 as i64;
+        for o in sim.outcomes.iter().filter(|o| o.pts_ns >= 5_000 * MS) {
+            let p = o.presented_ns.expect("presented");
+            assert!(p >= o.due_ns && p - o.due_ns < r, "{o}");
+        }
+        // without it the first new frame is judged by a 5 ms "frame interval"
+        // and dropped as late: what discard_queued is for
+        let without = seek_sim(false);
+        check_invariants(&without);
+        let first_new = without
+            .outcomes
+            .iter()
+            .find(|o| o.pts_ns == 5_000 * MS)
+            .expect("first frame after the seek");
+        assert_eq!(first_new.result, FrameResult::Dropped, "{first_new}");
     }
 }

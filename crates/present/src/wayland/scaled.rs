@@ -116,6 +116,11 @@ impl Scaled {
         })
     }
 
+    /// The window size of the layout applied last (logical pixels).
+    pub(super) fn window_size(&self) -> Option<(u32, u32)> {
+        self.applied.map(|l| l.window)
+    }
+
     /// The video subsurface's `wl_surface` (frames are attached to it).
     pub(super) fn video_surface(&self) -> &wl_surface::WlSurface {
         &self.video_surface

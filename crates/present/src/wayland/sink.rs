@@ -33,7 +33,7 @@ use super::options::WindowOptions;
 use super::pacing;
 use super::window::{Attached, Window};
 use super::zero_copy::{Refused, ZeroCopy};
-use crate::{FrameSource, PresentError, PresentStats, Sink, UserCommand};
+use crate::{FrameSource, Osd, PresentError, PresentStats, Sink, UserCommand};
 
 /// Most decoder frames the compositor may hold (committed, not yet
 /// `wl_buffer.release`d) before further frames are dropped instead of
@@ -245,6 +245,24 @@ impl Sink for WaylandSink {
             return Err(PresentError::Closed);
         }
         Ok(())
+    }
+
+    fn set_osd(&mut self, osd: Option<Osd>) {
+        self.window.set_osd(osd);
+    }
+
+    /// Nothing to drop: `show` commits (or drops) each frame before it
+    /// returns, so the window holds no frame that is not committed yet; the
+    /// frames the compositor holds come back on `wl_buffer.release` as
+    /// usual. What a seek does change is the timeline: the pacer forgets the
+    /// frame interval of the old one ([`pacing::Pacer::discontinuity`]).
+    fn discard_queued(&mut self) {
+        self.window.state.pacing.discontinuity();
+    }
+
+    fn set_title(&mut self, title: &str) {
+        self.window.state.toplevel.set_title(title.to_owned());
+        self.window.flush();
     }
 
     fn take_commands(&mut self) -> Vec<UserCommand> {

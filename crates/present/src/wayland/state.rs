@@ -1,8 +1,9 @@
 //! [`State`], what the event queue dispatches to, and its handlers for the
 //! toolkit (smithay-client-toolkit): registry, outputs, `wl_shm`,
 //! `wl_surface` (preferred buffer scale, frame callbacks → pacing),
-//! `xdg_toplevel` (configure, close), the seat's `wl_keyboard` (keys via
-//! [`super::input`]) and `wp_fractional_scale_v1`. The handlers of the other
+//! `xdg_toplevel` (configure, close), the seat's `wl_keyboard` (sctk's
+//! xkbcommon keyboard: keysyms via [`super::input`], key repeat for the
+//! seek keys at the compositor's `repeat_info`) and `wp_fractional_scale_v1`. The handlers of the other
 //! objects sit with the code that owns them (linux_dmabuf.rs, zero_copy.rs,
 //! copy.rs, pacing.rs, globals.rs).
 
@@ -11,10 +12,17 @@ use smithay_client_toolkit::dispatch2::Dispatch2;
 use smithay_client_toolkit::output::{OutputHandler, OutputState};
 use smithay_client_toolkit::reexports::client::globals::GlobalList;
 use smithay_client_toolkit::reexports::client::protocol::{
-    wl_keyboard, wl_output, wl_seat, wl_surface,
+    wl_keyboard, wl_output, wl_pointer, wl_seat, wl_surface,
 };
-use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle, WEnum};
+use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle};
 use smithay_client_toolkit::registry::{ProvidesRegistryState, RegistryState};
+use smithay_client_toolkit::seat::keyboard::{
+    KeyEvent, KeyboardHandler, Keysym, Modifiers, RawModifiers, RepeatInfo,
+};
+use smithay_client_toolkit::seat::pointer::{
+    CursorIcon, PointerEvent, PointerEventKind, PointerHandler, PointerThemeError, ThemeSpec,
+    ThemedPointer,
+};
 use smithay_client_toolkit::seat::{Capability, SeatHandler, SeatState};
 use smithay_client_toolkit::shell::xdg::window::{
     Window as XdgWindow, WindowConfigure, WindowHandler,
@@ -25,12 +33,24 @@ use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 use wayland_protocols::wp::fractional_scale::v1::client::wp_fractional_scale_v1;
 use wayland_protocols::wp::idle_inhibit::zv1::client::zwp_idle_inhibitor_v1;
 
-use super::input::{key_action, KeyAction};
+use super::input::{self, KeyAction};
 use super::linux_dmabuf::LinuxDmabuf;
 use super::pacing::Pacing;
 use super::zero_copy::DmabufBuffers;
 use super::WindowStats;
 use crate::UserCommand;
+
+use std::time::{Duration, Instant};
+
+/// A held key that repeats (a seek key; [`input::repeats`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HeldKey {
+    /// `wl_keyboard.key`'s code (its release stops the repeat).
+    pub raw_code: u32,
+    pub action: KeyAction,
+    /// When it fires next.
+    pub next: Instant,
+}
 
 /// Protocol state the event handlers update.
 pub(super) struct State {
@@ -63,6 +83,14 @@ pub(super) struct State {
     pub(super) fullscreen: bool,
     /// Key `f` was pressed: toggle fullscreen after the events.
     pub(super) fullscreen_toggle: bool,
+    /// `Escape` while fullscreen: leave fullscreen after the events.
+    pub(super) fullscreen_leave: bool,
+    /// Ctrl / Alt / Super held (keys with them do nothing).
+    pub(super) modifiers: Modifiers,
+    /// `wl_keyboard.repeat_info`: (delay, interval); `None`: no repeat.
+    pub(super) repeat_info: Option<(Duration, Duration)>,
+    /// The seek key held down, repeating.
+    pub(super) held: Option<HeldKey>,
     /// The scale changed: recompute the layout after the events.
     pub(super) layout_dirty: bool,
     /// Keys for the player, oldest first ([`crate::Sink::take_commands`]).
@@ -85,6 +113,19 @@ pub(super) struct State {
     pub(super) seats: SeatState,
     /// The seat's `wl_keyboard` (the first seat with one).
     pub(super) keyboard: Option<wl_keyboard::WlKeyboard>,
+    /// The surface the pointer's cursor image goes on, until the pointer
+    /// takes it ([`ThemedPointer`]).
+    cursor_surface: Option<wl_surface::WlSurface>,
+    /// The seat's `wl_pointer` with sctk's cursor theme (the compositor's
+    /// `wp_cursor_shape_v1` when offered, else the XCursor theme).
+    pub(super) pointer: Option<ThemedPointer>,
+    /// Double clicks of the left button (→ fullscreen).
+    double_click: input::DoubleClick,
+    /// Pointer hiding in fullscreen.
+    pub(super) autohide: input::CursorAutohide,
+    /// `false` once no cursor image could be set: then the pointer is never
+    /// hidden (it could not be shown again).
+    pub(super) cursor_settable: bool,
 }
 
 impl State {
@@ -97,6 +138,7 @@ impl State {
         shm: Shm,
         toplevel: XdgWindow,
         dmabuf: LinuxDmabuf,
+        cursor_surface: wl_surface::WlSurface,
     ) -> Self {
         State {
             registry: RegistryState::new(globals),
@@ -113,6 +155,11 @@ impl State {
             window_size: None,
             fullscreen: false,
             fullscreen_toggle: false,
+            fullscreen_leave: false,
+            modifiers: Modifiers::default(),
+            // wl_keyboard < v4 sends no repeat_info: X's defaults, as sctk assumes
+            repeat_info: Some((Duration::from_millis(200), Duration::from_millis(40))),
+            held: None,
             layout_dirty: false,
             commands: Vec::new(),
             paused: false,
@@ -124,6 +171,11 @@ impl State {
             content_types: Vec::new(),
             seats: SeatState::new(globals, qh),
             keyboard: None,
+            cursor_surface: Some(cursor_surface),
+            pointer: None,
+            double_click: input::DoubleClick::default(),
+            autohide: input::CursorAutohide::new(Instant::now()),
+            cursor_settable: true,
         }
     }
 }
@@ -250,37 +302,211 @@ impl Dispatch2<wp_fractional_scale_v1::WpFractionalScaleV1, State> for Fractiona
     }
 }
 
-/// User data of the seat's `wl_keyboard`.
-pub(super) struct KeyboardData;
+impl State {
+    /// Acts on a key press (keyboard or test hook): a command for the player,
+    /// fullscreen on `f`, `Escape` per [`input::escape_action`]. Returns the action.
+    pub(super) fn key_pressed(&mut self, sym: Keysym) -> Option<KeyAction> {
+        let m = self.modifiers;
+        let action = input::key_press_action(sym, m.ctrl, m.alt, m.logo)?;
+        self.act(action);
+        tracing::debug!("wayland: key {sym:?}: {action:?}");
+        Some(action)
+    }
 
-impl Dispatch2<wl_keyboard::WlKeyboard, State> for KeyboardData {
-    fn event(
-        &self,
-        state: &mut State,
-        _: &wl_keyboard::WlKeyboard,
-        event: wl_keyboard::Event,
-        _: &Connection,
-        _: &QueueHandle<State>,
-    ) {
-        // the keymap's fd is dropped (closed) unread: keys are taken as evdev codes (input.rs)
-        if let wl_keyboard::Event::Key {
-            key,
-            state: WEnum::Value(wl_keyboard::KeyState::Pressed),
-            ..
-        } = event
-        {
-            match key_action(key) {
-                Some(KeyAction::Command(c)) => {
-                    tracing::debug!("wayland: key {key}: {c:?}");
-                    if c == UserCommand::TogglePause {
-                        state.paused = !state.paused;
-                    }
-                    state.commands.push(c);
+    /// Does what `action` asks (also for its repeats).
+    pub(super) fn act(&mut self, action: KeyAction) {
+        match action {
+            KeyAction::Command(c) => self.command(c),
+            KeyAction::ToggleFullscreen => self.fullscreen_toggle = true,
+            KeyAction::Escape => match input::escape_action(self.fullscreen) {
+                Some(c) => self.command(c),
+                None => self.fullscreen_leave = true,
+            },
+        }
+    }
+
+    fn command(&mut self, c: UserCommand) {
+        if c == UserCommand::TogglePause {
+            self.paused = !self.paused;
+        }
+        self.commands.push(c);
+    }
+
+    /// Fires the held key's repeat if due at `now` (at most once per call:
+    /// a player that did not pump for a while gets one repeat, not a burst).
+    pub(super) fn fire_repeat(&mut self, now: Instant) {
+        let (Some(h), Some((_, interval))) = (self.held, self.repeat_info) else {
+            return;
+        };
+        if now >= h.next {
+            self.act(h.action);
+            self.held = Some(HeldKey {
+                next: (h.next + interval).max(now),
+                ..h
+            });
+        }
+    }
+}
+
+impl State {
+    /// Shows the default cursor (`left_ptr`; on enter and after hiding).
+    pub(super) fn show_cursor(&mut self, conn: &Connection) {
+        let Some(p) = &self.pointer else { return };
+        match p.set_cursor(conn, CursorIcon::Default) {
+            Ok(()) => {}
+            Err(PointerThemeError::MissingEnterSerial) => {}
+            Err(e) => {
+                if self.cursor_settable {
+                    tracing::warn!(
+                        "wayland: cannot set a cursor ({e}: no wp_cursor_shape_v1 and no XCursor theme); the pointer will not be hidden in fullscreen"
+                    );
                 }
-                Some(KeyAction::ToggleFullscreen) => state.fullscreen_toggle = true,
-                None => {}
+                self.cursor_settable = false;
             }
         }
+    }
+
+    /// Hides the cursor if it rested [`input::CURSOR_AUTOHIDE`] in fullscreen.
+    pub(super) fn autohide_cursor(&mut self, now: Instant) {
+        if !self.cursor_settable || self.pointer.is_none() {
+            return;
+        }
+        if self.autohide.hide_now(now, self.fullscreen) {
+            if let Some(p) = &self.pointer {
+                let _ = p.hide_cursor();
+                tracing::debug!("wayland: pointer hidden");
+            }
+        }
+    }
+}
+
+impl PointerHandler for State {
+    fn pointer_frame(
+        &mut self,
+        conn: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_pointer::WlPointer,
+        events: &[PointerEvent],
+    ) {
+        let now = Instant::now();
+        for e in events {
+            match e.kind {
+                PointerEventKind::Enter { .. } => {
+                    // a client sets its cursor on every enter (wl_pointer.enter)
+                    self.autohide.motion(now);
+                    self.show_cursor(conn);
+                }
+                PointerEventKind::Leave { .. } => self.autohide.inside = false,
+                PointerEventKind::Motion { .. } if self.autohide.motion(now) => {
+                    self.show_cursor(conn);
+                }
+                PointerEventKind::Press { button, time, .. }
+                    if button == input::BTN_LEFT && self.double_click.press(time) =>
+                {
+                    tracing::debug!("wayland: double click: toggle fullscreen");
+                    self.fullscreen_toggle = true;
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl KeyboardHandler for State {
+    fn enter(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: &wl_surface::WlSurface,
+        _: u32,
+        _: &[u32],
+        _: &[Keysym],
+    ) {
+    }
+    fn leave(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: &wl_surface::WlSurface,
+        _: u32,
+    ) {
+        self.held = None;
+    }
+    fn press_key(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: u32,
+        event: KeyEvent,
+    ) {
+        let action = self.key_pressed(event.keysym);
+        self.held = match (action, self.repeat_info) {
+            (Some(a), Some((delay, _))) if input::repeats(a) => Some(HeldKey {
+                raw_code: event.raw_code,
+                action: a,
+                next: Instant::now() + delay,
+            }),
+            _ => None,
+        };
+    }
+    fn repeat_key(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: u32,
+        event: KeyEvent,
+    ) {
+        // wl_keyboard v10 `repeated`: the compositor repeats; only seek keys act
+        let m = self.modifiers;
+        if let Some(a) = input::key_press_action(event.keysym, m.ctrl, m.alt, m.logo) {
+            if input::repeats(a) {
+                self.act(a);
+            }
+        }
+    }
+    fn release_key(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: u32,
+        event: KeyEvent,
+    ) {
+        if self.held.is_some_and(|h| h.raw_code == event.raw_code) {
+            self.held = None;
+        }
+    }
+    fn update_modifiers(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        _: u32,
+        modifiers: Modifiers,
+        _: RawModifiers,
+        _: u32,
+    ) {
+        self.modifiers = modifiers;
+    }
+    fn update_repeat_info(
+        &mut self,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+        _: &wl_keyboard::WlKeyboard,
+        info: RepeatInfo,
+    ) {
+        self.repeat_info = match info {
+            RepeatInfo::Repeat { rate, delay } => Some((
+                Duration::from_millis(delay.into()),
+                Duration::from_micros(1_000_000 / u64::from(rate.get())),
+            )),
+            RepeatInfo::Disable => None,
+        };
+        tracing::debug!("wayland: key repeat {:?}", self.repeat_info);
     }
 }
 
@@ -297,7 +523,26 @@ impl SeatHandler for State {
         capability: Capability,
     ) {
         if capability == Capability::Keyboard && self.keyboard.is_none() {
-            self.keyboard = Some(seat.get_keyboard(qh, KeyboardData));
+            // sctk's keyboard: the compositor's keymap through xkbcommon, keysyms out
+            match self.seats.get_keyboard(qh, &seat, None) {
+                Ok(k) => self.keyboard = Some(k),
+                Err(e) => tracing::warn!("wayland: no keyboard: {e}"),
+            }
+        }
+        if capability == Capability::Pointer && self.pointer.is_none() {
+            if let Some(surface) = self.cursor_surface.take() {
+                let shm = self.shm.wl_shm().clone();
+                match self.seats.get_pointer_with_theme::<_, ()>(
+                    qh,
+                    &seat,
+                    &shm,
+                    surface,
+                    ThemeSpec::System,
+                ) {
+                    Ok(p) => self.pointer = Some(p),
+                    Err(e) => tracing::warn!("wayland: no pointer: {e}"),
+                }
+            }
         }
     }
     fn remove_capability(
@@ -307,7 +552,13 @@ impl SeatHandler for State {
         _: wl_seat::WlSeat,
         capability: Capability,
     ) {
+        if capability == Capability::Pointer {
+            // ThemedPointer's drop releases the wl_pointer and its cursor surface
+            self.pointer = None;
+            self.autohide.inside = false;
+        }
         if capability == Capability::Keyboard {
+            self.held = None;
             if let Some(k) = self.keyboard.take() {
                 if k.version() >= 3 {
                     k.release();

@@ -44,9 +44,12 @@ use wayland_protocols::wp::content_type::v1::client::wp_content_type_v1;
 use super::event_loop::{wl_err, EventLoop};
 use super::geometry;
 use super::globals::{Extras, NoEvents};
+use super::input;
 use super::linux_dmabuf::LinuxDmabuf;
+use super::osd_planes::OsdPlanes;
 use super::scaled::Scaled;
 use super::state::{FractionalScaleData, State};
+use super::test_keys::TestKeys;
 use super::WindowOptions;
 use crate::PresentError;
 
@@ -79,6 +82,10 @@ pub(super) struct Window {
     /// Buffer size in pixels of the last attach; `None` until the first
     /// frame (configures are answered by that frame's commit until then).
     pub(super) size: Option<(u32, u32)>,
+    /// The test hook's key names ([`WindowOptions::test_keys`]).
+    test_keys: Option<TestKeys>,
+    /// The OSD's subsurfaces; `None` without `wl_subcompositor`.
+    osd: Option<OsdPlanes>,
 }
 
 impl Window {
@@ -89,6 +96,12 @@ impl Window {
     /// first configure and, with `zwp_linux_dmabuf_v1` v4+, the default
     /// feedback.
     pub(super) fn open(opts: &WindowOptions) -> Result<Self, PresentError> {
+        let test_keys = match &opts.test_keys {
+            Some(p) => {
+                Some(TestKeys::open(p).map_err(|e| PresentError::Io(format!("test keys: {e}")))?)
+            }
+            None => None,
+        };
         let (events, globals) = EventLoop::connect()?;
         let qh = events.handle();
         let compositor =
@@ -110,8 +123,17 @@ impl Window {
             toplevel.set_fullscreen(None);
         }
         let scaled = Self::scaled_or_not(&globals, &compositor, &extras, &shm, &toplevel, &qh);
+        // after the video's subsurface: stacked above it
+        let osd = match OsdPlanes::new(&globals, &compositor, toplevel.wl_surface(), &qh) {
+            Ok(o) => Some(o),
+            Err(why) => {
+                tracing::warn!("wayland: {why}: no OSD");
+                None
+            }
+        };
         toplevel.commit();
-        let state = State::new(&globals, &qh, shm, toplevel, dmabuf);
+        let cursor_surface = compositor.create_surface(&qh);
+        let state = State::new(&globals, &qh, shm, toplevel, dmabuf, cursor_surface);
         let mut win = Window {
             events,
             qh,
@@ -120,6 +142,8 @@ impl Window {
             scaled,
             display: None,
             size: None,
+            test_keys,
+            osd,
         };
         win.setup_surface_hints();
         // v4+: ask for the default feedback (v3 sends `modifier` events on bind).
@@ -191,10 +215,63 @@ impl Window {
 
     /// Flushes requests, reads events for at most `timeout`, handles them,
     /// then does what they asked for ([`Self::after_events`]).
+    /// Waits no longer than the next timer (a held key's repeat).
     pub(super) fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
-        self.events.pump(&mut self.state, timeout)?;
+        let timeout = match self.next_timer() {
+            Some(t) => timeout.min(t.saturating_duration_since(Instant::now())),
+            None => timeout,
+        };
+        let extra = self.test_keys.as_ref().and_then(|t| t.fd());
+        self.events.pump(&mut self.state, timeout, extra)?;
         self.after_events();
         Ok(())
+    }
+
+    /// The earliest instant a timer of the window fires: the held seek key's
+    /// next repeat, hiding the pointer.
+    fn next_timer(&self) -> Option<Instant> {
+        let s = &self.state;
+        let repeat = s.held.filter(|_| s.repeat_info.is_some()).map(|h| h.next);
+        let hide = (s.pointer.is_some() && s.cursor_settable)
+            .then(|| s.autohide.hide_at(s.fullscreen))
+            .flatten();
+        let osd = self.osd.as_ref().and_then(|o| o.next_change());
+        [repeat, hide, osd].into_iter().flatten().min()
+    }
+
+    /// Replaces what the OSD shows ([`crate::Sink::set_osd`]); drawn at once
+    /// when a frame is on screen, else with the first frame.
+    pub(super) fn set_osd(&mut self, osd: Option<crate::Osd>) {
+        if let Some(o) = self.osd.as_mut() {
+            o.set(osd, Instant::now());
+        }
+        self.update_osd();
+    }
+
+    /// The window's size in logical pixels as laid out now.
+    fn logical_window(&self) -> Option<(u32, u32)> {
+        match &self.scaled {
+            Some(sc) => sc.window_size(),
+            None => self.state.window_size.or(self.size),
+        }
+    }
+
+    /// Draws / fades / hides the OSD for the current window size and scale
+    /// (nothing before the first frame: the window is not mapped).
+    fn update_osd(&mut self) {
+        if self.size.is_none() {
+            return;
+        }
+        let Some(window) = self.logical_window() else {
+            return;
+        };
+        let scale = self.scale_120().div_ceil(120);
+        let Some(o) = self.osd.as_mut() else { return };
+        if o.update(&self.state.shm, window, scale, Instant::now()) {
+            // subsurface positions apply at the parent's commit
+            self.state.toplevel.wl_surface().commit();
+        }
+        self.events.flush();
     }
 
     /// Pumps events until `cond` holds or `deadline` passes; returns whether
@@ -252,6 +329,7 @@ impl Window {
         }
         self.state.configure_pending = false;
         self.update_inhibitor();
+        self.update_osd();
         self.pump(Duration::ZERO)
     }
 
@@ -322,16 +400,37 @@ impl Window {
         sc.apply_layout(l, self.state.toplevel.wl_surface(), scale, output)
     }
 
-    /// After events: answer an acknowledged configure, follow size / scale
-    /// changes, act on `f`.
+    /// After events: the test hook's keys, key repeat, answer an acknowledged configure, follow
+    /// size / scale changes, act on `f` / `Escape`.
     fn after_events(&mut self) {
-        if self.state.fullscreen_toggle {
-            self.state.fullscreen_toggle = false;
+        if let Some(t) = self.test_keys.as_mut() {
+            for sym in t.take_keysyms() {
+                // as a key press, without modifiers or repeat
+                if let Some(a) = input::keysym_action(sym) {
+                    tracing::debug!("wayland: test key {sym:?}: {a:?}");
+                    self.state.act(a);
+                }
+            }
+            if t.is_done() {
+                self.test_keys = None;
+            }
+        }
+        let now = Instant::now();
+        self.state.fire_repeat(now);
+        self.state.autohide_cursor(now);
+        if !self.state.fullscreen && self.state.autohide.left_fullscreen() {
+            let conn = self.events.connection();
+            self.state.show_cursor(&conn);
+        }
+        if std::mem::take(&mut self.state.fullscreen_toggle) {
             if self.state.fullscreen {
                 self.state.toplevel.unset_fullscreen();
             } else {
                 self.state.toplevel.set_fullscreen(None);
             }
+        }
+        if std::mem::take(&mut self.state.fullscreen_leave) && self.state.fullscreen {
+            self.state.toplevel.unset_fullscreen();
         }
         if self.size.is_none() {
             // nothing shown yet: the first frame's commit answers the configure
@@ -353,6 +452,7 @@ impl Window {
             // finish the acknowledged configure; the buffer stays as it is
             self.state.toplevel.wl_surface().commit();
         }
+        self.update_osd();
         self.events.flush();
     }
 
