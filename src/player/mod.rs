@@ -1038,8 +1038,8 @@ pub struct Controls {
     pub osd_name: Option<String>,
     /// The stats of `i` that do not change (decoder device, codec).
     pub stats_header: Vec<String>,
-    /// `--loop-file`: at the end, seek back to the start (`--start` or 0)
-    /// this many more times (mpv counts the seeks back: `1` plays twice),
+    /// `--loop-file`: at the end, seek back to the file's start (not
+    /// `--start`, as mpv's `player/playloop.c` `handle_loop_file`) this many more times (mpv counts the seeks back: `1` plays twice),
     /// keeping the engine, the device session and the sound threads: no
     /// reopening between loops.
     pub loop_file: Loop,
@@ -1525,14 +1525,12 @@ pub fn run_file<D: DecoderDevice>(
                 }
             };
             if again {
-                let start = controls
-                    .start
-                    .and_then(|s| s.resolve(controls.duration_ns))
-                    .unwrap_or(0);
-                tracing::info!("--loop-file: back to {}", status::format_time(start));
+                // to the file's start, not --start (mpv's handle_loop_file:
+                // an absolute seek to the start time, default precision)
+                tracing::info!("--loop-file: back to the start");
                 pending = Some(Flow::Seek {
-                    target: start,
-                    precise: start > 0 && controls.hr_seek.precise(true),
+                    target: 0,
+                    precise: false,
                     back: false,
                 });
                 continue 'file;
