@@ -186,96 +186,144 @@ fn audio_loop(
         next_in: None,
         out: 0,
     };
-    while let Some(pkt) = queues.pop(Stream::Audio) {
-        let pcm = match dec.decode(&pkt) {
-            Ok(Some(p)) => p,
-            Ok(None) => continue,
-            Err(e) => {
-                stats.corrupt += 1;
-                if stats.corrupt <= MAX_CORRUPT_WARNINGS {
-                    tracing::warn!(
-                        "{}: audio track {} byte {}: {e}; frame skipped",
-                        input.display(),
-                        track.id,
-                        pkt.byte_offset
-                    );
+    let mut generation = 0;
+    // after a seek: sound before this pts (ns) is dropped
+    let mut from: Option<i64> = None;
+    loop {
+        while let Some((pkt, g, start)) = queues.pop_audio() {
+            if g != generation {
+                // a seek: forget what is queued and the decoder's state
+                generation = g;
+                writer.flush();
+                dec.reset();
+                conv = None;
+                tl = Timeline {
+                    next_in: None,
+                    out: 0,
+                };
+                from = start;
+                queues.ack_audio(g);
+            }
+            let mut pcm = match dec.decode(&pkt) {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(e) => {
+                    stats.corrupt += 1;
+                    if stats.corrupt <= MAX_CORRUPT_WARNINGS {
+                        tracing::warn!(
+                            "{}: audio track {} byte {}: {e}; frame skipped",
+                            input.display(),
+                            track.id,
+                            pkt.byte_offset
+                        );
+                    }
+                    continue;
                 }
+            };
+            let ch = usize::from(pcm.channels.max(1));
+            if let (Some(f), Some(p)) = (from, pcm.pts_ns) {
+                // the sound restarts with the picture: drop what lies before
+                let skip = trim_frames(p, f, pcm.sample_rate);
+                if skip > 0 {
+                    let n = (skip as usize * ch).min(pcm.samples.len());
+                    pcm.samples.drain(..n);
+                    pcm.pts_ns = Some(p + frames_to_ns(skip, pcm.sample_rate));
+                }
+                if pcm.samples.is_empty() {
+                    continue;
+                }
+                from = None;
+            }
+            let frames = (pcm.samples.len() / ch) as u64;
+            if frames == 0 || pcm.sample_rate == 0 {
                 continue;
             }
-        };
-        let ch = usize::from(pcm.channels.max(1));
-        let frames = (pcm.samples.len() / ch) as u64;
-        if frames == 0 || pcm.sample_rate == 0 {
-            continue;
-        }
-        stats.frames += frames;
-        // (re)build the converter on a format change
-        if conv
-            .as_ref()
-            .is_none_or(|(_, r, c)| (*r, *c) != (pcm.sample_rate, pcm.channels))
-        {
-            match Converter::new(pcm.sample_rate, pcm.channels, out_rate, out_ch) {
-                Ok(c) => {
-                    if let Some((mut old, _, _)) = conv.take() {
-                        let tail = old.flush();
-                        let n = tail.len() / usize::from(out_ch.max(1));
-                        if !writer.push(tl.out, tail) {
+            stats.frames += frames;
+            // (re)build the converter on a format change
+            if conv
+                .as_ref()
+                .is_none_or(|(_, r, c)| (*r, *c) != (pcm.sample_rate, pcm.channels))
+            {
+                match Converter::new(pcm.sample_rate, pcm.channels, out_rate, out_ch) {
+                    Ok(c) => {
+                        if let Some((mut old, _, _)) = conv.take() {
+                            let tail = old.flush();
+                            let n = tail.len() / usize::from(out_ch.max(1));
+                            if !writer.push(tl.out, tail) {
+                                return stats;
+                            }
+                            tl.out += frames_to_ns(n as u64, out_rate);
+                        }
+                        writer.set_converter_delay(c.delay_frames());
+                        conv = Some((c, pcm.sample_rate, pcm.channels));
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "audio: {} Hz × {} → {out_rate} Hz × {out_ch}: {e}; frame skipped",
+                            pcm.sample_rate,
+                            pcm.channels
+                        );
+                        continue;
+                    }
+                }
+            }
+            let Some((c, _, _)) = conv.as_mut() else {
+                continue;
+            };
+            let pts = pcm.pts_ns.or(tl.next_in).unwrap_or(0);
+            match tl.next_in {
+                None => tl.out = pts,
+                Some(exp) => {
+                    let d = pts - exp;
+                    if d > GAP_TOLERANCE_NS && d <= MAX_SILENCE_NS {
+                        stats.gaps += 1;
+                        tracing::debug!(
+                            "audio: {} ms gap at pts {exp} filled with silence",
+                            d / 1_000_000
+                        );
+                        let n = (i128::from(d) * i128::from(out_rate) / 1_000_000_000) as usize;
+                        if !writer.push(tl.out, vec![0.0; n * usize::from(out_ch)]) {
                             return stats;
                         }
                         tl.out += frames_to_ns(n as u64, out_rate);
+                    } else if d.abs() > GAP_TOLERANCE_NS {
+                        stats.resyncs += 1;
+                        tracing::info!("audio: pts jump {exp} → {pts} ns; resync");
+                        tl.out = pts;
                     }
-                    writer.set_converter_delay(c.delay_frames());
-                    conv = Some((c, pcm.sample_rate, pcm.channels));
-                }
-                Err(e) => {
-                    tracing::warn!(
-                        "audio: {} Hz × {} → {out_rate} Hz × {out_ch}: {e}; frame skipped",
-                        pcm.sample_rate,
-                        pcm.channels
-                    );
-                    continue;
                 }
             }
-        }
-        let Some((c, _, _)) = conv.as_mut() else {
-            continue;
-        };
-        let pts = pcm.pts_ns.or(tl.next_in).unwrap_or(0);
-        match tl.next_in {
-            None => tl.out = pts,
-            Some(exp) => {
-                let d = pts - exp;
-                if d > GAP_TOLERANCE_NS && d <= MAX_SILENCE_NS {
-                    stats.gaps += 1;
-                    tracing::debug!(
-                        "audio: {} ms gap at pts {exp} filled with silence",
-                        d / 1_000_000
-                    );
-                    let n = (i128::from(d) * i128::from(out_rate) / 1_000_000_000) as usize;
-                    if !writer.push(tl.out, vec![0.0; n * usize::from(out_ch)]) {
-                        return stats;
-                    }
-                    tl.out += frames_to_ns(n as u64, out_rate);
-                } else if d.abs() > GAP_TOLERANCE_NS {
-                    stats.resyncs += 1;
-                    tracing::info!("audio: pts jump {exp} → {pts} ns; resync");
-                    tl.out = pts;
-                }
+            tl.next_in = Some(pts + frames_to_ns(frames, pcm.sample_rate));
+            let out = c.process(&pcm.samples);
+            let n = out.len() / usize::from(out_ch.max(1));
+            if !writer.push(tl.out, out) {
+                return stats;
             }
+            tl.out += frames_to_ns(n as u64, out_rate);
         }
-        tl.next_in = Some(pts + frames_to_ns(frames, pcm.sample_rate));
-        let out = c.process(&pcm.samples);
-        let n = out.len() / usize::from(out_ch.max(1));
-        if !writer.push(tl.out, out) {
+        if let Some((c, _, _)) = conv.as_mut() {
+            let tail = c.flush();
+            let n = tail.len() / usize::from(out_ch.max(1));
+            writer.push(tl.out, tail);
+            tl.out += frames_to_ns(n as u64, out_rate);
+        }
+        // the end of this generation's sound; a seek may start another
+        writer.finish();
+        if !queues.wait_generation_after(generation) {
             return stats;
         }
-        tl.out += frames_to_ns(n as u64, out_rate);
     }
-    if let Some((mut c, _, _)) = conv {
-        let tail = c.flush();
-        writer.push(tl.out, tail);
+}
+
+/// Frames (at `rate` Hz) to drop from the start of decoded audio at
+/// `pts_ns` so that what is left starts at `from_ns` (0 when it already
+/// does; may exceed the frames decoded).
+pub fn trim_frames(pts_ns: i64, from_ns: i64, rate: u32) -> u64 {
+    if pts_ns >= from_ns || rate == 0 {
+        return 0;
     }
-    stats
+    let d = (from_ns - pts_ns) as u128;
+    (d * u128::from(rate)).div_ceil(1_000_000_000) as u64
 }
 
 /// Opens the output for `track` on `device` (`--audio-device`); the stream
@@ -373,8 +421,19 @@ mod tests {
         );
         let (writer, reader, clock) = vreq_audio::output::ring(1000, 1);
         let dec = AudioDecoder::new(&pcm_track()).expect("s16le decodes");
+        // the loop waits for a seek at the end of the file: stop it from a second thread
+        let stopper = {
+            let q = queues.clone();
+            let w = writer.clone();
+            std::thread::spawn(move || {
+                while w.queued_frames() < 140 {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                q.stop();
+            })
+        };
         let stats = audio_loop(Path::new("x"), &pcm_track(), dec, &queues, &writer);
-        writer.finish();
+        stopper.join().unwrap();
         demux.join().unwrap();
         assert_eq!(
             (stats.frames, stats.gaps, stats.resyncs, stats.corrupt),
@@ -412,5 +471,89 @@ mod tests {
             0,
             "the end of the stream is no underrun"
         );
+    }
+
+    /// 1 kHz mono s16: `n` packets of 20 ms, packet i holding the value
+    /// 100·i; seeks go to the packet at or before the target.
+    struct Tone {
+        next: usize,
+        n: usize,
+    }
+    impl vreq_container::Demuxer for Tone {
+        fn tracks(&self) -> &[TrackInfo] {
+            &[]
+        }
+        fn next_packet(&mut self) -> Result<Option<Packet>, vreq_container::ContainerError> {
+            if self.next >= self.n {
+                return Ok(None);
+            }
+            let i = self.next;
+            self.next += 1;
+            Ok(Some(pkt(20 * i as i64, 20, 100 * i as i16)))
+        }
+        fn seek(&mut self, _: u32, pts_ns: i64) -> Result<(), vreq_container::ContainerError> {
+            self.next = ((pts_ns / 20_000_000) as usize).min(self.n);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_seek_flushes_the_ring_and_the_sound_restarts_at_the_target() {
+        use super::super::queues::SeekRequest;
+        // 1 s of audio into a 500 ms ring nobody reads: the audio thread
+        // blocks on a full ring when the seek comes
+        let (queues, demux) = super::super::queues::spawn_demux(
+            Box::new(move || Ok(Box::new(Tone { next: 0, n: 50 }) as _)),
+            None,
+            Some(2),
+        );
+        let (writer, reader, clock) = vreq_audio::output::ring(1000, 1);
+        let dec = AudioDecoder::new(&pcm_track()).expect("s16le decodes");
+        let thread = {
+            let (q, w) = (queues.clone(), writer.clone());
+            std::thread::spawn(move || audio_loop(Path::new("x"), &pcm_track(), dec, &q, &w))
+        };
+        let t0 = Instant::now();
+        while writer.queued_frames() < 500 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "the ring fills");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // what the video thread does (Pacer::restart): post the seek, flush
+        let g = queues.seek(SeekRequest {
+            target_ns: 105_000_000,
+            precise: true,
+        });
+        writer.flush();
+        assert!(queues.wait_audio_ack(g, Duration::from_secs(5)));
+        while writer.queued_frames() < 100 {
+            assert!(t0.elapsed() < Duration::from_secs(5), "new sound arrives");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // the first sample heard is the target's: packet 5 (100..120 ms) from 105 ms
+        let mut buf = [9.0f32; 30];
+        let at = Instant::now();
+        reader.fill(&mut buf, at, Duration::ZERO);
+        assert_eq!(clock.at_ns(at), Some(105_000_000));
+        let level = |v: i16| f32::from(v) / 32768.0;
+        assert!(
+            buf[..15].iter().all(|s| (*s - level(500)).abs() < 1e-6),
+            "{buf:?}"
+        );
+        assert!(
+            buf[15..].iter().all(|s| (*s - level(600)).abs() < 1e-6),
+            "{buf:?}"
+        );
+        queues.stop();
+        writer.close();
+        thread.join().unwrap();
+        demux.join().unwrap();
+    }
+
+    #[test]
+    fn trim_frames_rounds_up_to_the_target() {
+        assert_eq!(trim_frames(100_000_000, 105_000_000, 1000), 5);
+        assert_eq!(trim_frames(100_000_000, 100_500_000, 1000), 1);
+        assert_eq!(trim_frames(105_000_000, 100_000_000, 1000), 0);
+        assert_eq!(trim_frames(0, 1_000_000_000, 48_000), 48_000);
     }
 }

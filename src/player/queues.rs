@@ -14,6 +14,22 @@
 //! When the cap is reached with the audio queue empty, the audio clock's
 //! stall limit (`vreq_audio::clock::STALL_MAX_NS`) lets the video run on,
 //! which frees bytes: no wait cycle.
+//!
+//! **Seek** ([`Queues::seek`]): the video thread posts a target; the
+//! queues are emptied at once and the **generation** is bumped. The demux
+//! thread takes the target before its next read, calls
+//! [`Demuxer::seek`] on the video track (the audio track when there is no
+//! video), and reads on; a packet read for an older generation is never
+//! queued ([`Queues::put`] compares generations), so no stale packet is
+//! decoded. A second seek posted before the demux thread took the first
+//! replaces it (merged: the latest target wins; the video thread adds
+//! relative seeks to the pending target). The audio consumer learns the
+//! generation with each packet ([`Queues::pop_audio`]) and, with it, the
+//! pts before which the sound is dropped: the first video packet's pts of
+//! the new generation (the keyframe the picture restarts from), or the
+//! target itself with `--hr-seek`. At the end of the file the demux thread
+//! waits for a seek or the stop instead of ending, so a seek back after
+//! the end plays again (mpv's `--keep-open` and the end-of-file seek).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -70,6 +86,28 @@ struct State {
     warnings: Vec<String>,
     /// Highest total bytes queued (tests / `-v`).
     peak_bytes: usize,
+    /// Bumped by every seek; packets are queued only for the current one.
+    generation: u64,
+    /// A seek the demux thread has not taken yet (merged: the latest wins).
+    seek: Option<SeekRequest>,
+    /// Sound before this pts (ns) is dropped in the current generation;
+    /// `None` until known (the first video packet after the seek).
+    audio_from: Option<i64>,
+    /// Whether `audio_from` is known for the current generation.
+    audio_from_known: bool,
+    /// The generation the audio consumer has flushed for ([`Queues::ack_audio`]).
+    audio_acked: u64,
+    /// A seek failed in the demuxer (message for the user).
+    seek_error: Option<String>,
+}
+
+/// A seek the video thread posted ([`Queues::seek`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeekRequest {
+    /// Target pts (ns).
+    pub target_ns: i64,
+    /// `--hr-seek`: the sound starts at the target, not at the keyframe.
+    pub precise: bool,
 }
 
 impl State {
@@ -129,7 +167,7 @@ impl Queues {
                 cv.notify_all();
                 return Some(p);
             }
-            if st.eof || st.stop || st.queue(s).gone {
+            if (st.eof && st.seek.is_none()) || st.stop || st.queue(s).gone {
                 return None;
             }
             st = cv
@@ -137,6 +175,113 @@ impl Queues {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+    }
+
+    /// The next audio packet with the generation it belongs to and the pts
+    /// (ns) before which that generation's sound is dropped (`None`: keep
+    /// all). Waits while the queue is empty, and after a seek until that
+    /// pts is known (the first video packet read, the end of the file, or
+    /// no video). `None` at the end of the file (or when stopped).
+    pub fn pop_audio(&self) -> Option<(Packet, u64, Option<i64>)> {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        loop {
+            if st.audio_from_known || st.video.gone || st.eof {
+                if let Some(p) = st.audio.pop() {
+                    cv.notify_all();
+                    return Some((p, st.generation, st.audio_from));
+                }
+            }
+            if st.stop
+                || st.audio.gone
+                || (st.eof && st.seek.is_none() && st.audio.packets.is_empty())
+            {
+                return None;
+            }
+            st = cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Posts a seek to `req.target_ns` (ns): empties both queues, bumps the
+    /// generation (returned) and wakes the demux thread, which seeks before
+    /// its next read. A pending seek not yet taken is replaced.
+    pub fn seek(&self, req: SeekRequest) -> u64 {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        st.generation += 1;
+        st.seek = Some(req);
+        let st = &mut *st;
+        for q in [&mut st.video, &mut st.audio] {
+            q.packets.clear();
+            q.bytes = 0;
+        }
+        st.eof = false;
+        st.audio_from = None;
+        st.audio_from_known = false;
+        cv.notify_all();
+        st.generation
+    }
+
+    /// The current generation (bumped by each [`Queues::seek`]).
+    pub fn generation(&self) -> u64 {
+        lock(&self.inner.0).generation
+    }
+
+    /// The audio consumer has flushed its output for generation `g`.
+    pub fn ack_audio(&self, g: u64) {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        st.audio_acked = st.audio_acked.max(g);
+        cv.notify_all();
+    }
+
+    /// Waits, at most `timeout`, until the audio consumer has flushed for
+    /// generation `g` (or went away); `true` if it has.
+    pub fn wait_audio_ack(&self, g: u64, timeout: Duration) -> bool {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            if st.audio_acked >= g || st.audio.gone || st.stop {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= end {
+                return false;
+            }
+            st = cv
+                .wait_timeout(st, (end - now).min(Duration::from_millis(20)))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until a generation after `g` starts (`true`) or the player
+    /// stops / the audio consumer went away (`false`): the audio thread at
+    /// the end of the file, ready for a seek back.
+    pub fn wait_generation_after(&self, g: u64) -> bool {
+        let (m, cv) = &*self.inner;
+        let mut st = lock(m);
+        loop {
+            if st.stop || st.audio.gone {
+                return false;
+            }
+            if st.generation != g {
+                return true;
+            }
+            st = cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The message of the last seek the demuxer refused, once.
+    pub fn take_seek_error(&self) -> Option<String> {
+        lock(&self.inner.0).seek_error.take()
     }
 
     /// The consumer of `s` stops: its queue is emptied and no longer held
@@ -178,10 +323,21 @@ impl Queues {
         (st.video.packets.len(), st.audio.packets.len())
     }
 
-    fn put(&self, s: Stream, p: Packet) {
+    /// Queues `p` read for generation `g` (dropped if a seek came since).
+    /// The first video packet of a generation fixes where its sound starts
+    /// (`precise`: the seek target instead).
+    fn put(&self, s: Stream, p: Packet, g: u64, precise_from: Option<i64>) {
         let (m, cv) = &*self.inner;
         let mut st = lock(m);
+        if st.generation != g || st.seek.is_some() {
+            return;
+        }
+        if s == Stream::Video && !st.audio_from_known {
+            st.audio_from = precise_from.or(p.pts_ns);
+            st.audio_from_known = true;
+        }
         if st.queue(s).gone {
+            cv.notify_all();
             return;
         }
         st.queue(s).push(p);
@@ -189,11 +345,12 @@ impl Queues {
         cv.notify_all();
     }
 
-    /// Waits until the demux thread may read; `false` when stopped.
+    /// Waits until the demux thread may read or has a seek to make;
+    /// `false` when stopped.
     fn wait_room(&self) -> bool {
         let (m, cv) = &*self.inner;
         let mut st = lock(m);
-        while !st.may_read() {
+        while !st.may_read() && st.seek.is_none() {
             st = cv
                 .wait_timeout(st, Duration::from_millis(100))
                 .unwrap_or_else(|e| e.into_inner())
@@ -202,12 +359,37 @@ impl Queues {
         !st.stop
     }
 
-    fn finish(&self, warning: Option<String>) {
+    /// End of the file for generation `g`; then waits for a seek (returns
+    /// `true`) or the stop (`false`).
+    fn finish(&self, warning: Option<String>, g: u64) -> bool {
         let (m, cv) = &*self.inner;
         let mut st = lock(m);
-        st.eof = true;
+        if st.generation == g && st.seek.is_none() {
+            st.eof = true;
+            // nothing more will come: the sound keeps all it has
+            st.audio_from_known = true;
+        }
         st.warnings.extend(warning);
         cv.notify_all();
+        loop {
+            if st.stop {
+                return false;
+            }
+            if st.seek.is_some() {
+                return true;
+            }
+            st = cv
+                .wait_timeout(st, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The demux thread takes the pending seek, if any (with its generation).
+    fn take_seek(&self) -> Option<(SeekRequest, u64)> {
+        let mut st = lock(&self.inner.0);
+        let g = st.generation;
+        st.seek.take().map(|r| (r, g))
     }
 
     fn warn(&self, w: String) {
@@ -233,6 +415,8 @@ pub fn spawn_demux(
         let mut st = lock(&q.inner.0);
         st.video.gone = video.is_none();
         st.audio.gone = audio.is_none();
+        // at the start the sound keeps everything (no seek yet)
+        st.audio_from_known = true;
     }
     let q2 = q.clone();
     let h = std::thread::Builder::new()
@@ -240,33 +424,67 @@ pub fn spawn_demux(
         .spawn(move || {
             let mut demux = match open() {
                 Ok(d) => d,
-                Err(e) => return q2.finish(Some(e.to_string())),
+                Err(e) => {
+                    q2.finish(Some(e.to_string()), 0);
+                    return;
+                }
             };
+            let seek_track = video.or(audio);
             let mut errors_in_a_row = 0;
-            while q2.wait_room() {
-                match demux.next_packet() {
+            let mut generation = 0;
+            let mut precise_from = None;
+            loop {
+                if !q2.wait_room() {
+                    break;
+                }
+                if let Some((req, g)) = q2.take_seek() {
+                    generation = g;
+                    precise_from = req.precise.then_some(req.target_ns);
+                    errors_in_a_row = 0;
+                    if let Some(t) = seek_track {
+                        if let Err(e) = demux.seek(t, req.target_ns) {
+                            tracing::warn!("seek to {} ns: {e}", req.target_ns);
+                            lock(&q2.inner.0).seek_error = Some(e.to_string());
+                        }
+                    }
+                    if video.is_none() {
+                        let mut st = lock(&q2.inner.0);
+                        if st.generation == g {
+                            st.audio_from = precise_from;
+                            st.audio_from_known = true;
+                        }
+                    }
+                    continue;
+                }
+                let end = match demux.next_packet() {
                     Ok(Some(p)) => {
                         errors_in_a_row = 0;
                         if Some(p.track) == video {
-                            q2.put(Stream::Video, p);
+                            q2.put(Stream::Video, p, generation, precise_from);
                         } else if Some(p.track) == audio {
-                            q2.put(Stream::Audio, p);
+                            q2.put(Stream::Audio, p, generation, precise_from);
                         }
+                        None
                     }
-                    Ok(None) => break,
+                    Ok(None) => Some(None),
                     Err(e) => {
                         errors_in_a_row += 1;
                         if errors_in_a_row >= super::MAX_CONSECUTIVE_DEMUX_ERRORS {
                             tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
+                            Some(Some(e.to_string()))
+                        } else {
+                            tracing::warn!("{e}; continuing with the next readable packet");
                             q2.warn(e.to_string());
-                            break;
+                            None
                         }
-                        tracing::warn!("{e}; continuing with the next readable packet");
-                        q2.warn(e.to_string());
+                    }
+                };
+                if let Some(w) = end {
+                    if !q2.finish(w, generation) {
+                        break;
                     }
                 }
             }
-            q2.finish(None);
         })
         .expect("spawn the demux thread");
     (q, h)
@@ -323,7 +541,10 @@ mod tests {
             };
             Ok(Some(p))
         }
-        fn seek(&mut self, _: u32, _: i64) -> Result<(), ContainerError> {
+        /// Every video packet is a keyframe: the next one is the last at or
+        /// before `pts_ns` (then the audio from its start).
+        fn seek(&mut self, _: u32, pts_ns: i64) -> Result<(), ContainerError> {
+            self.sent = ((pts_ns / 40_000_000) as usize).min(self.n_video);
             Ok(())
         }
     }
@@ -372,6 +593,8 @@ mod tests {
         }
         assert_eq!(audio, 800);
         assert_eq!(consumer.join().unwrap(), 400);
+        // at the end the demux thread waits for a seek back, until stopped
+        q.stop();
         h.join().unwrap();
     }
 
@@ -402,5 +625,40 @@ mod tests {
         q.abandon(Stream::Video);
         assert!(q.pop(Stream::Video).is_none());
         h.join().unwrap();
+    }
+
+    #[test]
+    fn a_seek_drops_queued_packets_merges_and_fixes_where_the_sound_starts() {
+        for precise in [false, true] {
+            let (q, h) = spawn_demux(open_bad(50, 1000), Some(1), Some(2));
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(q.lens().0 >= VIDEO_TARGET_PACKETS);
+            assert_eq!(q.pop(Stream::Video).unwrap().pts_ns, Some(0));
+            // two seeks before the demux thread takes one: merged, the
+            // queues emptied at once
+            let g1 = q.seek(SeekRequest {
+                target_ns: 300_000_000,
+                precise,
+            });
+            let g2 = q.seek(SeekRequest {
+                target_ns: 700_000_000,
+                precise,
+            });
+            assert_eq!((g1, g2, q.generation()), (1, 2, 2));
+            // the next video packet is the keyframe at or before the latest
+            // target (17 × 40 ms = 680 ms), never one queued before the seek
+            assert_eq!(q.pop(Stream::Video).unwrap().pts_ns, Some(680_000_000));
+            // the sound of generation 2 starts at the target (precise) or at
+            // the first video packet after the seek
+            let want = if precise { 700_000_000 } else { 680_000_000 };
+            let (p, g, from) = q.pop_audio().unwrap();
+            assert_eq!((p.track, g, from), (2, 2, Some(want)));
+            // the audio consumer acknowledges the generation
+            assert!(!q.wait_audio_ack(2, Duration::from_millis(10)));
+            q.ack_audio(2);
+            assert!(q.wait_audio_ack(2, Duration::ZERO));
+            q.stop();
+            h.join().unwrap();
+        }
     }
 }

@@ -1,5 +1,6 @@
 # clips.sh - sourced: clip lists from MANIFEST.tsv (paths relative to the media
-# dir), MPEG-TS rows excluded except for MPEG-2 (users' MPEG-2 lives in TS).
+# dir), MPEG-TS rows included (H.264 and MPEG-2 in TS: GStreamer's tsdemux
+# feeds the goldens; HEVC / VP8 / VP9 have no TS rows).
 #   codec_clips CODEC   the rows whose codec column is CODEC (h264 | hevc | vp9 |
 #                       vp8 | mpeg2; MANIFEST says mpeg2video for mpeg2)
 #   h264_clips          = codec_clips h264
@@ -14,7 +15,7 @@ MEDIA=${VREQ_MEDIA:-/work/shared/media}
 codec_clips() {
   case $1 in
     mpeg2) awk -F'\t' 'NR>1 && $4=="mpeg2video" {print $1}' "$MEDIA/MANIFEST.tsv" ;;
-    *) awk -F'\t' -v c="$1" 'NR>1 && $4==c && $9!="MPEG-TS" {print $1}' "$MEDIA/MANIFEST.tsv" ;;
+    *) awk -F'\t' -v c="$1" 'NR>1 && $4==c {print $1}' "$MEDIA/MANIFEST.tsv" ;;
   esac
 }
 h264_clips() { codec_clips h264; }

@@ -17,8 +17,8 @@
 # ffprobe frames of the segment file; `PARTIAL` when GStreamer stopped).
 # -d with -s: TRACEDIR must hold the segment traces and the cut files'
 # list `<clip file name>.segments` (kept by an earlier -s run in its TRACEDIR).
-# Without -d, decodes every CLIP (default: all CODEC clips of MANIFEST.tsv except
-# MPEG-TS) in the VM with GStreamer's v4l2slh264dec on visl (run.sh -g); with
+# Without -d, decodes every CLIP (default: all CODEC clips of MANIFEST.tsv, MPEG-TS
+# too) in the VM with GStreamer's v4l2slh264dec on visl (run.sh -g); with
 # -d, reuses the GStreamer traces of an earlier `run.sh -g -o TRACEDIR`.
 # A golden is written only when gst-launch exited 0 and output frames; each
 # starts with header lines naming GStreamer version, kernel, clip path, sha256

@@ -1,8 +1,8 @@
 #!/bin/bash
 # run.sh [-c CODEC] [-g|-G|-A] [-D GOLDENDIR] [-V VARIANT] [-O MODOPTS]... [-o OUTDIR] [-b BATCH] [CLIP...]
 # The oracle comparison (host side). For each CLIP (path relative to the media
-# dir, or absolute; default: every CODEC clip in MANIFEST.tsv except MPEG-TS (mpeg2: TS too)
-# rows) boot the VM, decode the clip with GStreamer (v4l2slh264dec /
+# dir, or absolute; default: every CODEC clip in MANIFEST.tsv, MPEG-TS rows
+# too) boot the VM, decode the clip with GStreamer (v4l2slh264dec /
 # v4l2slh265dec / v4l2slvp9dec) and with vreqplay (--vo null) against visl
 # with ftrace on (tests/oracle/guest-trace.sh), then compare the two
 # normalised traces with vreq-oracle and print a table:

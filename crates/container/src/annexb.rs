@@ -6,7 +6,9 @@
 //! zero byte belongs to the NAL unit it starts. Bytes before the first start
 //! code are skipped. Each [`Packet`] is one access unit with its start codes,
 //! `pts_ns`/`dts_ns`/`duration_ns` `None`, `keyframe` = the AU holds an IDR
-//! (H.264 `nal_unit_type` 5) or IRAP (HEVC 16..=21) picture.
+//! (H.264 `nal_unit_type` 5) or IRAP (HEVC 16..=21) picture, or (H.264) a
+//! recovery point SEI message (D.1.8; FFmpeg's `h264_parser.c` marks such
+//! units key frames too, and the H.264 codec starts decoding at them).
 //!
 //! Access unit boundaries (first NAL unit of a new AU, once the current AU has
 //! a VCL NAL unit):
@@ -28,6 +30,12 @@ use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec
 
 /// Largest access unit (and NAL unit) accepted, in bytes.
 pub const MAX_AU_BYTES: usize = 32 << 20;
+/// Bytes at the file's start whose access units give the average unit size
+/// a seek estimates positions with.
+pub const ESTIMATE_BYTES: u64 = 4 << 20;
+/// Frame duration (ns) a seek assumes: the player's for a track that states
+/// none (25 fps).
+pub const ASSUMED_FRAME_NS: u64 = 40_000_000;
 const CHUNK: usize = 64 << 10;
 
 /// One NAL unit with its start code, as found in the file.
@@ -146,18 +154,15 @@ impl Tally {
     }
 }
 
-/// Where an Annex-B stream is read from: the file, or an elementary stream
-/// already gathered in memory (H.264 / HEVC in MPEG-TS, [`super::mpegts`]).
+/// Where an Annex-B stream is read from: the file.
 enum Source {
     File(File),
-    Mem(std::io::Cursor<Vec<u8>>),
 }
 
 impl Read for Source {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
             Source::File(f) => f.read(buf),
-            Source::Mem(c) => c.read(buf),
         }
     }
 }
@@ -166,7 +171,6 @@ impl std::io::Seek for Source {
     fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
         match self {
             Source::File(f) => f.seek(to),
-            Source::Mem(c) => c.seek(to),
         }
     }
 }
@@ -189,6 +193,8 @@ pub struct AnnexBDemuxer {
     synced: bool,
     /// NAL unit read ahead that begins the next AU.
     pending: Option<Nal>,
+    /// File size and average access unit size, measured at the first seek.
+    estimate: Option<(u64, f64)>,
 }
 
 impl AnnexBDemuxer {
@@ -196,21 +202,18 @@ impl AnnexBDemuxer {
     /// [`CodecKind::H264`] or [`CodecKind::Hevc`]).
     ///
     /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] for any other codec.
+    /// The average access unit size of the file's first
+    /// [`ESTIMATE_BYTES`] is measured here (for [`Demuxer::seek`] and
+    /// [`Demuxer::duration_ns`]).
     pub fn open(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
-        let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
-        Self::with_source(path, codec, Source::File(file))
+        let mut d = Self::open_plain(path, codec)?;
+        d.measure()?;
+        Ok(d)
     }
 
-    /// An elementary stream held in memory (`path` only names it in errors);
-    /// `byte_offset`s are offsets in `data`.
-    ///
-    /// Errors: [`ContainerError::Unsupported`] for a codec other than H.264 / HEVC.
-    pub(crate) fn from_bytes(
-        path: &Path,
-        codec: TrackCodec,
-        data: Vec<u8>,
-    ) -> Result<Self, ContainerError> {
-        Self::with_source(path, codec, Source::Mem(std::io::Cursor::new(data)))
+    fn open_plain(path: &Path, codec: TrackCodec) -> Result<Self, ContainerError> {
+        let file = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+        Self::with_source(path, codec, Source::File(file))
     }
 
     fn with_source(path: &Path, codec: TrackCodec, file: Source) -> Result<Self, ContainerError> {
@@ -248,7 +251,68 @@ impl AnnexBDemuxer {
             eof: false,
             synced: false,
             pending: None,
+            estimate: None,
         })
+    }
+
+    /// Goes on reading at byte `pos` (the start of an access unit).
+    fn restart(&mut self, pos: u64) -> Result<(), ContainerError> {
+        use std::io::Seek;
+        self.file
+            .seek(std::io::SeekFrom::Start(pos))
+            .map_err(|e| ContainerError::io(&self.path, e))?;
+        self.buf.clear();
+        self.head = 0;
+        self.buf_start = pos;
+        self.eof = false;
+        self.synced = false;
+        self.pending = None;
+        Ok(())
+    }
+
+    /// The file's size and the average access unit size (bytes) of the
+    /// units in its first [`ESTIMATE_BYTES`] (read with a second handle).
+    fn measure(&mut self) -> Result<(u64, f64), ContainerError> {
+        if let Some(e) = self.estimate {
+            return Ok(e);
+        }
+        let mut d = AnnexBDemuxer::open_plain(&self.path, self.tracks[0].codec.clone())?;
+        let len = std::fs::metadata(&self.path)
+            .map_err(|e| ContainerError::io(&self.path, e))?
+            .len();
+        let (mut units, mut end) = (0u64, 0u64);
+        while let Ok(Some(p)) = d.next_packet() {
+            if p.byte_offset >= ESTIMATE_BYTES {
+                break;
+            }
+            units += 1;
+            end = p.byte_offset + p.data.len() as u64;
+        }
+        let avg = if units > 0 {
+            end as f64 / units as f64
+        } else {
+            len.max(1) as f64
+        };
+        self.estimate = Some((len, avg));
+        Ok((len, avg))
+    }
+
+    /// Byte offsets of the random-access units starting in `from..to`.
+    fn keyframes_in(&self, from: u64, to: u64) -> Result<Vec<u64>, ContainerError> {
+        let mut d = AnnexBDemuxer::open_plain(&self.path, self.tracks[0].codec.clone())?;
+        d.restart(from)?;
+        let mut out = Vec::new();
+        loop {
+            match d.next_packet() {
+                Ok(Some(p)) if p.byte_offset < to => {
+                    if p.keyframe {
+                        out.push(p.byte_offset);
+                    }
+                }
+                Ok(_) => return Ok(out),
+                Err(_) => continue,
+            }
+        }
     }
 
     /// Appends up to [`CHUNK`] bytes; returns false at end of file.
@@ -391,32 +455,82 @@ impl AnnexBDemuxer {
 
     /// (is VCL, starts a new AU if the current one has a VCL NAL, is IDR/IRAP).
     fn classify(&self, nal: &Nal) -> (bool, bool, bool) {
-        let h = &nal.bytes[nal.header..];
-        let Some(&b0) = h.first() else {
-            return (false, false, false);
-        };
-        if self.hevc {
-            let t = (b0 >> 1) & 0x3f;
-            let vcl = t <= 31;
-            let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl {
-                first_slice
-            } else {
-                matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
-            };
-            (vcl, starts, (16..=21).contains(&t))
-        } else {
-            let t = b0 & 0x1f;
-            let vcl = matches!(t, 1 | 2 | 5);
-            let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
-            let starts = if vcl {
-                first_mb_zero
-            } else {
-                matches!(t, 6..=9 | 14..=18)
-            };
-            (vcl, starts, t == 5)
-        }
+        classify(self.hevc, &nal.bytes[nal.header..])
     }
+}
+
+/// Of a NAL unit `h` (from its header byte on): (is VCL, starts a new AU
+/// if the current one has a VCL NAL unit, is IDR / IRAP) — the rules in the
+/// module doc.
+pub(crate) fn classify(hevc: bool, h: &[u8]) -> (bool, bool, bool) {
+    let Some(&b0) = h.first() else {
+        return (false, false, false);
+    };
+    if hevc {
+        let t = (b0 >> 1) & 0x3f;
+        let vcl = t <= 31;
+        let first_slice = h.get(2).is_some_and(|b| b & 0x80 != 0);
+        let starts = if vcl {
+            first_slice
+        } else {
+            matches!(t, 32..=35 | 39 | 41..=44 | 48..=55)
+        };
+        (vcl, starts, (16..=21).contains(&t))
+    } else {
+        let t = b0 & 0x1f;
+        let vcl = matches!(t, 1 | 2 | 5);
+        let first_mb_zero = h.get(1).is_some_and(|b| b & 0x80 != 0);
+        let starts = if vcl {
+            first_mb_zero
+        } else {
+            matches!(t, 6..=9 | 14..=18)
+        };
+        (
+            vcl,
+            starts,
+            t == 5 || (t == 6 && sei_has_recovery_point(&h[1..])),
+        )
+    }
+}
+
+/// Whether an H.264 SEI NAL unit's payload (`rbsp` after the header byte,
+/// emulation prevention bytes still in) holds a `recovery_point` message
+/// (`payloadType` 6; H.264 7.3.2.3.1, D.1.8).
+fn sei_has_recovery_point(p: &[u8]) -> bool {
+    // Remove emulation prevention (00 00 03 -> 00 00).
+    let mut rbsp = Vec::with_capacity(p.len().min(256));
+    let mut zeros = 0;
+    for &b in p.iter().take(4096) {
+        if zeros >= 2 && b == 3 {
+            zeros = 0;
+            continue;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        rbsp.push(b);
+    }
+    let mut i = 0;
+    // sei_message()s until rbsp_trailing_bits (0x80).
+    while i < rbsp.len() && rbsp[i] != 0x80 {
+        let mut read = || -> Option<usize> {
+            let mut v = 0usize;
+            loop {
+                let b = *rbsp.get(i)?;
+                i += 1;
+                v += usize::from(b);
+                if b != 0xFF {
+                    return Some(v);
+                }
+            }
+        };
+        let (Some(ty), Some(size)) = (read(), read()) else {
+            return false;
+        };
+        if ty == 6 {
+            return true;
+        }
+        i += size;
+    }
+    false
 }
 
 impl Demuxer for AnnexBDemuxer {
@@ -481,19 +595,69 @@ impl Demuxer for AnnexBDemuxer {
         }))
     }
 
-    /// Raw streams carry no timestamps: rewinds to the start of the file
-    /// whatever `pts_ns` is (the next packet is the first AU).
-    fn seek(&mut self, _track: u32, _pts_ns: i64) -> Result<(), ContainerError> {
-        use std::io::Seek;
-        self.file
-            .seek(std::io::SeekFrom::Start(0))
-            .map_err(|e| ContainerError::io(&self.path, e))?;
-        self.buf.clear();
-        self.head = 0;
-        self.buf_start = 0;
-        self.eof = false;
-        self.synced = false;
-        self.pending = None;
-        Ok(())
+    /// Raw streams carry no timestamps: the target is taken as access unit
+    /// number `pts_ns` / [`ASSUMED_FRAME_NS`] (the player's frame duration
+    /// for a track that states none) and turned into a byte position with
+    /// the average access unit size of the first [`ESTIMATE_BYTES`]; the
+    /// demuxer goes on at the last random-access unit (IDR / IRAP) starting
+    /// at or before that position (stepping back a window at a time), or
+    /// at the first one. Approximate: off by the drift between the real
+    /// unit sizes and the average (for a constant-bitrate stream within a
+    /// GOP; for a variable one up to the ratio of local to average
+    /// bitrate times the position). `pts_ns` ≤ 0 rewinds to the start.
+    fn seek(&mut self, _track: u32, pts_ns: i64) -> Result<(), ContainerError> {
+        let pick = if pts_ns <= 0 {
+            0
+        } else {
+            let (len, avg) = self.measure()?;
+            let target = (pts_ns as f64 / ASSUMED_FRAME_NS as f64).floor();
+            let pos = ((target * avg) as u64).min(len);
+            let mut back = (64.0 * avg) as u64 + (1 << 20);
+            let mut to = pos.saturating_add(1);
+            loop {
+                let from = to.saturating_sub(back);
+                if let Some(&k) = self.keyframes_in(from, to)?.last() {
+                    break k;
+                }
+                if from == 0 {
+                    break self.keyframes_in(0, len)?.first().copied().unwrap_or(0);
+                }
+                to = from;
+                back = back.saturating_mul(2);
+            }
+        };
+        self.restart(pick)
+    }
+
+    /// Access units of about this many bytes, by the first ones.
+    fn duration_ns(&self) -> Option<i64> {
+        let (len, avg) = self.estimate?;
+        Some((len as f64 / avg * ASSUMED_FRAME_NS as f64) as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_point_sei_marks_a_random_access_unit() {
+        // SEI: user data unregistered (type 5, 17 bytes), then recovery
+        // point (type 6, 2 bytes), trailing bits.
+        let mut sei = vec![0x06, 5, 17];
+        sei.extend([0xAA; 17]);
+        sei.extend([6, 2, 0x84, 0x00, 0x80]);
+        assert_eq!(classify(false, &sei), (false, true, true));
+        // Only the user data: no.
+        let mut other = vec![0x06, 5, 17];
+        other.extend([0xAA; 17]);
+        other.push(0x80);
+        assert_eq!(classify(false, &other), (false, true, false));
+        // Emulation prevention inside a payload is removed before sizing.
+        let sei_ep = vec![0x06, 5, 3, 0, 0, 3, 1, 6, 1, 0x80, 0x80];
+        assert_eq!(classify(false, &sei_ep), (false, true, true));
+        // Truncated / garbage: no panic, no.
+        assert!(!sei_has_recovery_point(&[0xFF, 0xFF]));
+        assert!(!sei_has_recovery_point(&[]));
     }
 }

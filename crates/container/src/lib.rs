@@ -421,7 +421,8 @@ pub enum Format {
     Mpeg2Es,
     /// MPEG program stream (starts with a pack header).
     MpegPs,
-    /// MPEG transport stream (sync byte 0x47 at 0, 188 and 376).
+    /// MPEG transport stream (sync byte 0x47 at 0, 188 and 376), or its
+    /// 192-byte BDAV / M2TS form (at 4, 196 and 388).
     MpegTs,
 }
 

@@ -1,16 +1,38 @@
 //! What MPEG program streams ([`super::mpegps`]) and transport streams
-//! ([`super::mpegts`]) share once their PES packets are gathered: the PES
-//! header (ISO/IEC 13818-1 2.4.3.6 / 11172-1 2.4.3.6: payload start, PTS),
-//! the 33-bit PTS unwrapped onto one time line, audio elementary streams cut
-//! into frames, and [`MuxDemuxer`], which hands out the video and audio
-//! packets interleaved in file order.
+//! ([`super::mpegts`]) share once they are read as PES packets
+//! (`PesSource`): the PES header (ISO/IEC 13818-1 2.4.3.6 / 11172-1
+//! 2.4.3.6: payload start, PTS, DTS), the 33-bit PTS unwrapped onto one
+//! time line, the video split into access units / frames, audio elementary
+//! streams cut into frames, and [`MuxDemuxer`], which hands out the video
+//! and audio packets in file order, seeks by PTS bisection and knows the
+//! duration from the head and tail timestamps.
 //!
-//! Time axis: the video packets' `pts_ns` come from the MPEG-2 ES splitter
-//! ([`super::mpeg2es`]), which counts frames from 0 at the first picture in
-//! display order, i.e. at the smallest video PES PTS of the first pictures.
-//! Audio `pts_ns` = (its PES PTS − that smallest video PTS) in ns, so audio
-//! and video keep the offset the file gives them (what ffprobe shows as the
-//! streams' `start_time` difference). Without video, the first audio PTS is 0.
+//! Streaming: the file is read through a bounded `Window` (a few hundred
+//! KiB) as PES packets; each splitter keeps only the unit it is cutting.
+//! Opening reads the head (at most [`PROBE_BYTES`], usually far less) and a
+//! tail window ([`TAIL_BYTES`]); a multi-GB recording opens at once.
+//!
+//! Time axis: 0 is the smallest PTS of the first 32 video PES packets (the
+//! first picture in display order; without video the first audio PTS);
+//! every packet's `pts_ns` = (its PES PTS − that) in ns, so audio and video
+//! keep the offset the file gives them (what ffprobe shows as the streams'
+//! `start_time` difference). PTS / DTS are unwrapped at the 33-bit wrap
+//! (each value taken nearest the previous one modulo 2^33), and a time base
+//! discontinuity (a video DTS jump of more than 10 s forward or 1 s back,
+//! or any jump out of 0..10 s after a TS `discontinuity_indicator`) is
+//! bridged: the stream goes on one frame after the last timestamp, the same
+//! offset applied to all streams from there (GStreamer's tsdemux keeps its
+//! running time continuous over PCR discontinuities; FFmpeg's ffmpeg.c
+//! re-bases DTS jumps over `dts_delta_threshold`, 10 s, for
+//! `AVFMT_TS_DISCONT` formats). Timestamps stay monotonic.
+//!
+//! Video: H.264 / HEVC access units cut by the rules of [`super::annexb::AnnexBDemuxer`]
+//! (`AuSplitter`); MPEG-1/2 frames by `Mpeg2Splitter`. A unit takes the
+//! PTS / DTS of the PES its first byte is in when it is the first unit
+//! starting in that PES (one picture per PES is what muxers write;
+//! 13818-1 2.4.3.7); an MPEG-2 frame without one gets the frame count since
+//! the last frame that had one. `byte_offset` of every packet: the file
+//! offset of the PES its first byte is in.
 //!
 //! Audio frames (one [`Packet`] each): MPEG-1/2 audio split by the header's
 //! frame length (ISO/IEC 11172-3 2.4.2.3); AAC in ADTS split likewise, the
@@ -22,14 +44,15 @@
 //! one frame's duration. Bytes that are no frame header are skipped to the
 //! next header (a damaged frame is lost, the rest plays), except an ADTS
 //! stream's first PES when it holds one raw AAC frame and the next PES
-//! starts with ADTS: handed out as a packet, as FFmpeg does
-//! (`leading_raw_aac`); a last frame cut short by the end of the file is
-//! dropped.
+//! starts with ADTS: handed out as a packet, as FFmpeg does; a last frame
+//! cut short by the end of the file is dropped.
 
+use std::collections::VecDeque;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::annexb::AnnexBDemuxer;
-use super::mpeg2es::Mpeg2EsDemuxer;
+use super::annexb::{classify, MAX_AU_BYTES};
+use super::mpeg2es::Mpeg2Splitter;
 use super::{
     audio, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Demuxer, Packet,
     TrackCodec, TrackInfo,
@@ -121,14 +144,15 @@ impl Unwrapper {
     }
 }
 
-/// Where a PES packet's payload begins in its stream's gathered bytes.
+/// Where a PES packet's payload begins in its stream's bytes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mark {
-    /// Offset in the gathered elementary stream.
-    pub es_pos: usize,
-    /// Unwrapped PTS (90 kHz), if the PES had one.
+    /// Offset in the stream's elementary stream (since the demuxer started
+    /// reading at its current position).
+    pub es_pos: u64,
+    /// PTS (90 kHz) on the file's time line, if the PES had one.
     pub pts: Option<i64>,
-    /// Unwrapped DTS (90 kHz), if the PES had one.
+    /// DTS (90 kHz) on the file's time line, if the PES had one.
     pub dts: Option<i64>,
     /// File offset of the PES packet's start (TS packet / PS packet).
     pub file_offset: u64,
@@ -147,36 +171,162 @@ pub(crate) enum AudioKind {
     Latm,
 }
 
-/// One audio elementary stream gathered from its PES packets.
-#[derive(Debug)]
-pub(crate) struct AudioEs {
-    /// Track id: TS PID, PS `stream_id` (private stream 1: sub-stream id).
-    pub id: u32,
-    pub kind: AudioKind,
-    pub es: Vec<u8>,
-    pub marks: Vec<Mark>,
+/// What a PES packet carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamKind {
+    /// The program's video (track 1).
+    Video(CodecKind),
+    /// An audio stream.
+    Audio(AudioKind),
 }
 
-impl AudioEs {
-    pub fn new(id: u32, kind: AudioKind) -> Self {
-        AudioEs {
-            id,
-            kind,
-            es: Vec::new(),
-            marks: Vec::new(),
+/// One PES packet as a `PesSource` hands it on.
+#[derive(Debug)]
+pub(crate) struct Pes {
+    /// Track id: TS PID, PS `stream_id` (private stream 1: sub-stream id);
+    /// 1 for the video.
+    pub id: u32,
+    pub kind: StreamKind,
+    pub payload: Vec<u8>,
+    /// Raw 33-bit PTS / DTS (90 kHz).
+    pub pts: Option<u64>,
+    pub dts: Option<u64>,
+    /// File offset of the packet that starts the PES (TS packet incl. an
+    /// M2TS prefix; PS PES start code).
+    pub offset: u64,
+    /// The container signalled a time base discontinuity before this PES
+    /// (TS `discontinuity_indicator` on its PID or the PCR PID).
+    pub discontinuity: bool,
+}
+
+/// A program or transport stream read as PES packets in file order.
+pub(crate) trait PesSource: Send {
+    /// The next PES packet of a stream the demuxer reads; `Ok(None)` at
+    /// the end of the file.
+    fn next_pes(&mut self) -> Result<Option<Pes>, ContainerError>;
+    /// Goes on at the first packet boundary at or after byte `pos` with
+    /// every per-stream state (PES being gathered, continuity counter)
+    /// reset; what the source learnt of the file's structure (PSI) stays.
+    fn seek(&mut self, pos: u64) -> Result<(), ContainerError>;
+    /// The file's size in bytes.
+    fn len(&self) -> u64;
+    /// File offset of the next byte the source reads.
+    fn position(&self) -> u64;
+    /// A second, independent reader of the same file (for seek and
+    /// duration look-ups), at its start.
+    fn fork(&self) -> Result<Box<dyn PesSource>, ContainerError>;
+    /// The audio streams the container declares (TS: the PMT's, in its
+    /// order), as (track id, kind); empty when streams are found as they
+    /// come (PS).
+    fn declared_audio(&self) -> Vec<(u32, AudioKind)> {
+        Vec::new()
+    }
+    /// Bytes of the head read at least before the tracks are settled
+    /// (where streams are found as they come).
+    fn min_probe(&self) -> u64 {
+        0
+    }
+}
+
+/// Anything a `Window` reads from.
+pub(crate) trait Source: Read + Seek + Send {}
+impl<T: Read + Seek + Send> Source for T {}
+
+/// Reads a file through a bounded buffer: at most what one [`Self::want`]
+/// asks for plus [`WINDOW_CHUNK`] bytes are held.
+pub(crate) struct Window {
+    r: Box<dyn Source>,
+    buf: Vec<u8>,
+    head: usize,
+    /// File offset of `buf[head]`.
+    start: u64,
+    eof: bool,
+}
+
+/// Bytes a `Window` reads at a time.
+pub(crate) const WINDOW_CHUNK: usize = 256 << 10;
+
+impl Window {
+    pub fn new(r: Box<dyn Source>) -> Self {
+        Window {
+            r,
+            buf: Vec::new(),
+            head: 0,
+            start: 0,
+            eof: false,
         }
     }
 
-    /// Appends one PES packet's payload.
-    pub fn push(&mut self, payload: &[u8], pts: Option<i64>, file_offset: u64) {
-        self.marks.push(Mark {
-            es_pos: self.es.len(),
-            pts,
-            dts: None,
-            file_offset,
-        });
-        self.es.extend_from_slice(payload);
+    /// File offset of the first unconsumed byte.
+    pub fn offset(&self) -> u64 {
+        self.start
     }
+
+    /// The unconsumed bytes read so far.
+    pub fn avail(&self) -> &[u8] {
+        &self.buf[self.head..]
+    }
+
+    /// Reads until at least `n` bytes are unconsumed or the file ends;
+    /// returns how many are.
+    pub fn want(&mut self, n: usize) -> std::io::Result<usize> {
+        while self.buf.len() - self.head < n && !self.eof {
+            if self.head > 0 {
+                self.buf.drain(..self.head);
+                self.head = 0;
+            }
+            let old = self.buf.len();
+            self.buf.resize(old + (n - old).max(WINDOW_CHUNK), 0);
+            let got = loop {
+                match self.r.read(&mut self.buf[old..]) {
+                    Ok(k) => break k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.buf.truncate(old);
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(old + got);
+            self.eof = got == 0;
+        }
+        Ok(self.buf.len() - self.head)
+    }
+
+    /// Drops the first `n` unconsumed bytes.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.buf.len() - self.head);
+        self.head += n;
+        self.start += n as u64;
+    }
+
+    /// Goes on reading at file offset `pos`.
+    pub fn seek(&mut self, pos: u64) -> std::io::Result<()> {
+        self.r.seek(SeekFrom::Start(pos))?;
+        self.buf.clear();
+        self.head = 0;
+        self.start = pos;
+        self.eof = false;
+        Ok(())
+    }
+}
+
+/// 90 kHz ticks → ns.
+pub(crate) fn ticks_ns(t: i64) -> i64 {
+    (i128::from(t) * 100_000 / 9).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+}
+
+/// ns → 90 kHz ticks (rounded down).
+fn ns_ticks(ns: i64) -> i64 {
+    (i128::from(ns) * 9).div_euclid(100_000) as i64
+}
+
+/// The value `raw` + k · 2^33 nearest to `near` (33-bit wrap).
+fn unwrap_near(raw: u64, near: i64) -> i64 {
+    const M: i64 = 1 << 33;
+    let raw = (raw & (M as u64 - 1)) as i64;
+    let d = (raw - near).rem_euclid(M);
+    near + if d >= M / 2 { d - M } else { d }
 }
 
 /// One frame found in an audio ES: bytes, samples per channel, rate,
@@ -268,363 +418,1011 @@ fn confirmed(es: &[u8], p: usize, kind: AudioKind) -> Option<Frame> {
     }
 }
 
-/// An ADTS stream whose first PES payload holds no ADTS header but is
-/// followed by a PES that starts with one: that payload is taken as one raw
-/// AAC frame (`raw_data_block`, ISO/IEC 14496-3 4.4.2.1) and handed out as
-/// a packet with its PES's pts, as FFmpeg's MPEG-TS demuxer passes it on
-/// (its AAC decoder then decodes it with the configuration of the ADTS
-/// headers that follow). `debian-src-gst-plugins-bad1.0/test.ts` starts so:
-/// a 149-byte frame carrying libfaac's fill element, then ADTS. Anywhere
-/// else such bytes are damage and skipped. `p`: where the frame search
-/// failed (0: the stream's start); `next`: the next confirmed header.
-fn leading_raw_aac(a: &AudioEs, p: usize, next: Option<usize>, ref_pts: i64) -> Option<Packet> {
-    /// The largest raw frame: 6144 bits per channel (ISO/IEC 14496-3
-    /// 4.5.3.2), 8 channels.
-    const MAX_RAW: usize = 6144;
-    if a.kind != AudioKind::Adts || p != 0 {
-        return None;
+/// Bytes a frame header decision may look at past a position: a header
+/// and the next frame's header need fewer; while fewer are buffered and
+/// the stream goes on, the cutter waits for more.
+const LOOKAHEAD: usize = 16;
+
+/// Whether a frame (or the header after it) at `p` cannot be judged yet.
+fn undecided(es: &[u8], p: usize, kind: AudioKind, eof: bool) -> bool {
+    if eof {
+        return false;
     }
-    // The first PES with payload (empty ones share its position).
-    let m = a.marks.iter().rfind(|m| m.es_pos == 0)?;
-    let end = a.marks.iter().find(|m| m.es_pos > 0)?.es_pos;
-    if next != Some(end) || end > MAX_RAW {
-        return None;
+    if es.len() < p + LOOKAHEAD {
+        return true;
     }
-    Some(Packet {
-        track: a.id,
-        data: a.es[..end].to_vec(),
-        pts_ns: m.pts.map(|t| ticks_ns(t - ref_pts)),
-        dts_ns: None,
-        duration_ns: None,
-        keyframe: true,
-        byte_offset: m.file_offset,
-        discard_padding_ns: 0,
-    })
+    match frame_header_len(es, p, kind) {
+        Some(end) => es.len() < end + LOOKAHEAD,
+        None => false,
+    }
 }
 
-/// 90 kHz ticks → ns.
-fn ticks_ns(t: i64) -> i64 {
-    (i128::from(t) * 100_000 / 9).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+/// End of the frame whose header is at `p` (it may lie past `es`).
+fn frame_header_len(es: &[u8], p: usize, kind: AudioKind) -> Option<usize> {
+    let rest = es.get(p..)?;
+    Some(
+        p + match kind {
+            AudioKind::Mpa => audio::mpa_header(rest)?.frame_len,
+            AudioKind::Adts => audio::adts_header(rest)?.frame_len,
+            AudioKind::Ac3 => audio::ac3_header(rest)?.frame_len,
+            AudioKind::Latm => return None,
+        },
+    )
 }
 
-/// Cuts an audio ES into packets (see the module doc) with `pts_ns`
-/// relative to `ref_pts` (90 kHz), each packet's `byte_offset` the file
-/// offset of the PES its frame starts in. Returns the track (None when no
-/// frame was found) and the packets.
-pub(crate) fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Vec<Packet>) {
-    let mut packets = Vec::new();
-    if a.kind == AudioKind::Latm {
-        for (i, m) in a.marks.iter().enumerate() {
-            let end = a.marks.get(i + 1).map_or(a.es.len(), |n| n.es_pos);
-            if end > m.es_pos {
-                packets.push(Packet {
-                    track: a.id,
-                    data: a.es[m.es_pos..end].to_vec(),
-                    pts_ns: m.pts.map(|p| ticks_ns(p - ref_pts)),
-                    dts_ns: None,
-                    duration_ns: None,
-                    keyframe: true,
-                    byte_offset: m.file_offset,
-                    discard_padding_ns: 0,
-                });
-            }
+/// What the first frame of an audio stream says: its track.
+#[derive(Debug, Clone)]
+struct FirstFrame {
+    codec: AudioCodec,
+    rate: u32,
+    channels: u16,
+    samples: u32,
+    adts: Option<audio::AdtsHeader>,
+}
+
+/// Cuts one audio elementary stream, pushed one PES payload at a time,
+/// into frames (see the module doc); keeps only the bytes from the next
+/// frame on.
+pub(crate) struct AudioCutter {
+    pub id: u32,
+    pub kind: AudioKind,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Stream offset where the next frame is looked for.
+    p: u64,
+    marks: VecDeque<Mark>,
+    /// Pushed bytes so far.
+    es_len: u64,
+    /// File offset of the last PES a frame started in.
+    last_offset: u64,
+    /// (pts ns, samples, rate) of the last frame with a pts.
+    last_pts: Option<(i64, u32, u32)>,
+    first: Option<FirstFrame>,
+    /// The stream was read from the file's start (a leading raw AAC frame
+    /// is only looked for there).
+    from_start: bool,
+    ref_pts: i64,
+    skipped: usize,
+}
+
+impl AudioCutter {
+    /// A cutter whose pts are relative to `ref_pts` (90 kHz).
+    pub fn new(id: u32, kind: AudioKind, ref_pts: i64, from_start: bool) -> Self {
+        AudioCutter {
+            id,
+            kind,
+            buf: Vec::new(),
+            base: 0,
+            p: 0,
+            marks: VecDeque::new(),
+            es_len: 0,
+            last_offset: 0,
+            last_pts: None,
+            first: None,
+            from_start,
+            ref_pts,
+            skipped: 0,
         }
-        let track = (!packets.is_empty()).then(|| TrackInfo {
-            id: a.id,
-            codec: TrackCodec::Audio(AudioCodec::Other("aac_latm".into())),
+    }
+
+    /// Appends one PES packet's payload (`pts` unwrapped, 90 kHz).
+    pub fn push(&mut self, payload: &[u8], pts: Option<i64>, file_offset: u64) {
+        self.marks.push_back(Mark {
+            es_pos: self.es_len,
+            pts,
+            dts: None,
+            file_offset,
+        });
+        self.es_len += payload.len() as u64;
+        self.buf.extend_from_slice(payload);
+    }
+
+    /// The track its first frame describes; `None` before one.
+    pub fn track(&self) -> Option<TrackInfo> {
+        if self.kind == AudioKind::Latm {
+            return (self.es_len > 0).then(|| TrackInfo {
+                id: self.id,
+                codec: TrackCodec::Audio(AudioCodec::Other("aac_latm".into())),
+                width: 0,
+                height: 0,
+                frame_duration_ns: None,
+                duration_ns: None,
+                codec_private: CodecPrivate::None,
+                presentation_window_ns: None,
+                pixel_aspect: None,
+                crop: None,
+                audio: Some(AudioParams::default()),
+            });
+        }
+        let f = self.first.as_ref()?;
+        let frame_duration_ns =
+            (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+        Some(TrackInfo {
+            id: self.id,
+            codec: TrackCodec::Audio(f.codec.clone()),
             width: 0,
             height: 0,
-            frame_duration_ns: None,
+            frame_duration_ns,
             duration_ns: None,
-            codec_private: CodecPrivate::None,
+            codec_private: match &f.adts {
+                Some(h) => CodecPrivate::Raw(h.audio_specific_config()),
+                None => CodecPrivate::None,
+            },
             presentation_window_ns: None,
             pixel_aspect: None,
             crop: None,
-            audio: Some(AudioParams::default()),
-        });
-        return (track, packets);
-    }
-    let es = &a.es;
-    let mut first: Option<Frame> = None;
-    let mut p = 0usize;
-    let mut mark = 0usize; // next unconsumed mark
-    let mut last_pts: Option<(i64, u32, u32)> = None; // (ns, samples, rate)
-    let mut skipped = 0usize;
-    while p < es.len() {
-        let f = match frame_at(es, p, a.kind) {
-            Some(f) => f,
-            None => {
-                // Resync: the next confirmed header.
-                let next = (p + 1..es.len()).find(|&q| confirmed(es, q, a.kind).is_some());
-                if let Some(raw) = leading_raw_aac(a, p, next, ref_pts) {
-                    packets.push(raw);
-                    p = next.unwrap_or(es.len());
-                    continue;
-                }
-                match next {
-                    Some(q) => {
-                        skipped += q - p;
-                        p = q;
-                        continue;
-                    }
-                    None => {
-                        skipped += es.len() - p;
-                        break;
-                    }
-                }
-            }
-        };
-        // The PES a frame starts in; its PTS if this is the first frame
-        // starting in it.
-        let mut pts_ticks = None;
-        let mut file_offset = 0;
-        while mark < a.marks.len() && a.marks[mark].es_pos <= f.start {
-            if a.marks[mark].pts.is_some() {
-                pts_ticks = a.marks[mark].pts;
-            }
-            mark += 1;
-        }
-        if let Some(m) = a.marks[..mark].last() {
-            file_offset = m.file_offset;
-        }
-        let pts_ns = match (pts_ticks, last_pts) {
-            (Some(t), _) => Some(ticks_ns(t - ref_pts)),
-            (None, Some((ns, samples, rate))) if rate > 0 => {
-                Some(ns + (i64::from(samples) * 1_000_000_000 / i64::from(rate)))
-            }
-            _ => None,
-        };
-        if let Some(ns) = pts_ns {
-            last_pts = Some((ns, f.samples, f.rate));
-        }
-        let duration_ns =
-            (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
-        packets.push(Packet {
-            track: a.id,
-            data: es[f.data_start..f.end].to_vec(),
-            pts_ns,
-            dts_ns: None,
-            duration_ns,
-            keyframe: true,
-            byte_offset: file_offset,
-            discard_padding_ns: 0,
-        });
-        p = f.end;
-        first.get_or_insert(f);
-    }
-    if skipped > 0 {
-        tracing::warn!(
-            "audio stream {}: {skipped} bytes without a frame header skipped",
-            a.id
-        );
-    }
-    let Some(f) = first else {
-        return (None, packets);
-    };
-    let frame_duration_ns =
-        (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
-    if let Some(raw) = packets.first_mut().filter(|p| p.duration_ns.is_none()) {
-        // The leading raw AAC frame: 1024 samples at the stream's rate.
-        raw.duration_ns = frame_duration_ns;
-    }
-    let codec_private = match &f.adts {
-        Some(h) => CodecPrivate::Raw(h.audio_specific_config()),
-        None => CodecPrivate::None,
-    };
-    let track = TrackInfo {
-        id: a.id,
-        codec: TrackCodec::Audio(f.codec.clone()),
-        width: 0,
-        height: 0,
-        frame_duration_ns,
-        duration_ns: frame_duration_ns.map(|d| d * packets.len() as u64),
-        codec_private,
-        presentation_window_ns: None,
-        pixel_aspect: None,
-        crop: None,
-        audio: Some(AudioParams {
-            sample_rate: f.rate,
-            channels: f.channels,
-            skip_samples: 0,
-        }),
-    };
-    (Some(track), packets)
-}
-
-/// What a program / transport stream gave: the MPEG-2 video ES with the
-/// PES marks, and the audio streams.
-pub(crate) struct Gathered {
-    /// MPEG-1/2 video (split by [`super::mpeg2es`]), H.264 or HEVC (split
-    /// into access units by [`super::annexb`]).
-    pub video_codec: CodecKind,
-    pub video_es: Vec<u8>,
-    pub video_marks: Vec<Mark>,
-    pub audio: Vec<AudioEs>,
-}
-
-/// One packet source in file order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Item {
-    /// The video's packet with this index.
-    Video(usize),
-    /// `audio[i]`.
-    Audio(usize),
-}
-
-/// The video track's packets.
-enum Video {
-    /// MPEG-1/2: the ES splitter, its packets timed from 0 by frame count.
-    Mpeg2(Mpeg2EsDemuxer),
-    /// H.264 / HEVC access units timed by their PES PTS / DTS, and the next one.
-    Units(Vec<Packet>, usize),
-}
-
-/// Splits an H.264 / HEVC ES into access units ([`AnnexBDemuxer`]) and
-/// times them: an access unit takes the PTS / DTS of the PES its first byte
-/// is in when it is the first unit starting in that PES (one access unit
-/// per PES is what muxers write; 13818-1 2.4.3.7), else it has none.
-fn timed_units(
-    path: &Path,
-    codec: CodecKind,
-    es: Vec<u8>,
-    marks: &[Mark],
-    ref_pts: i64,
-) -> Result<(TrackInfo, Vec<Packet>), ContainerError> {
-    let mut d = AnnexBDemuxer::from_bytes(path, TrackCodec::Video(codec), es)?;
-    let track = d.tracks()[0].clone();
-    let mut units = Vec::new();
-    let mut used = usize::MAX; // index of the last mark whose PTS was given out
-    let mut errors = 0;
-    loop {
-        let mut p = match d.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) => {
-                errors += 1;
-                tracing::warn!("{e}");
-                if errors > 100 {
-                    break;
-                }
-                continue;
-            }
-        };
-        let es_pos = usize::try_from(p.byte_offset).unwrap_or(usize::MAX);
-        let i = marks.partition_point(|m| m.es_pos <= es_pos);
-        if let Some(k) = i.checked_sub(1) {
-            if k != used {
-                used = k;
-                p.pts_ns = marks[k].pts.map(|t| ticks_ns(t - ref_pts));
-                p.dts_ns = marks[k].dts.or(marks[k].pts).map(|t| ticks_ns(t - ref_pts));
-            }
-        }
-        units.push(p);
-    }
-    Ok((track, units))
-}
-
-/// A program or transport stream's video (track 1) and audio tracks,
-/// packets interleaved in file order: a video packet at the file offset of
-/// the PES its first byte came from, an audio frame at the PES it starts in.
-pub struct MuxDemuxer {
-    path: PathBuf,
-    tracks: Vec<TrackInfo>,
-    video: Video,
-    audio: Vec<Packet>,
-    order: Vec<Item>,
-    cursor: usize,
-}
-
-impl MuxDemuxer {
-    /// Builds the demuxer from what [`super::mpegts`] / [`super::mpegps`]
-    /// gathered.
-    ///
-    /// Errors: [`ContainerError::Corrupt`] when MPEG video holds no sequence
-    /// header.
-    pub(crate) fn new(path: &Path, g: Gathered) -> Result<Self, ContainerError> {
-        // The video axis' 0: the smallest PTS of the first video PES packets
-        // (the first picture in display order; 32 covers a GOP's leading
-        // pictures).
-        let ref_pts = g
-            .video_marks
-            .iter()
-            .filter_map(|m| m.pts)
-            .take(32)
-            .min()
-            .or_else(|| {
-                g.audio
-                    .iter()
-                    .filter_map(|a| a.marks.iter().find_map(|m| m.pts))
-                    .min()
-            })
-            .unwrap_or(0);
-        // File position of a video ES offset: the PES it is in.
-        let marks = &g.video_marks;
-        let pos_of = |es_pos: usize| -> u64 {
-            let i = marks.partition_point(|m| m.es_pos <= es_pos);
-            i.checked_sub(1).map_or(0, |i| marks[i].file_offset)
-        };
-        let (video, mut tracks, video_pos): (Video, Vec<TrackInfo>, Vec<u64>) = match g.video_codec
-        {
-            CodecKind::H264 | CodecKind::Hevc => {
-                let (track, units) = timed_units(path, g.video_codec, g.video_es, marks, ref_pts)?;
-                let pos = units
-                    .iter()
-                    .map(|u| pos_of(usize::try_from(u.byte_offset).unwrap_or(usize::MAX)))
-                    .collect();
-                (Video::Units(units, 0), vec![track], pos)
-            }
-            _ => {
-                let v = Mpeg2EsDemuxer::from_bytes(path, g.video_es)?;
-                let pos = v.entry_starts().map(pos_of).collect();
-                let tracks = v.tracks().to_vec();
-                (Video::Mpeg2(v), tracks, pos)
-            }
-        };
-        let mut audio = Vec::new();
-        for a in &g.audio {
-            let (track, packets) = audio_packets(a, ref_pts);
-            if let Some(t) = track {
-                tracks.push(t);
-                audio.extend(packets);
-            }
-        }
-        let mut keyed: Vec<(u64, Item)> = video_pos
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| (p, Item::Video(i)))
-            .collect();
-        keyed.extend(
-            audio
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.byte_offset, Item::Audio(i))),
-        );
-        // Stable: equal offsets keep video before audio and each stream's order.
-        keyed.sort_by_key(|k| k.0);
-        Ok(MuxDemuxer {
-            path: path.to_owned(),
-            tracks,
-            video,
-            audio,
-            order: keyed.into_iter().map(|k| k.1).collect(),
-            cursor: 0,
+            audio: Some(AudioParams {
+                sample_rate: f.rate,
+                channels: f.channels,
+                skip_samples: 0,
+            }),
         })
     }
 
-    /// Positions at `order[i]`, the video at the first video item from there on.
-    fn go_to(&mut self, i: usize) {
-        self.cursor = i;
-        let next_video = self.order[i.min(self.order.len())..]
-            .iter()
-            .find_map(|it| match it {
-                Item::Video(v) => Some(*v),
-                Item::Audio(_) => None,
-            })
-            .unwrap_or(usize::MAX);
-        match &mut self.video {
-            Video::Mpeg2(v) => v.set_next(next_video),
-            Video::Units(u, next) => *next = next_video.min(u.len()),
+    fn packet(&self, data: Vec<u8>, pts: Option<i64>, offset: u64) -> Packet {
+        Packet {
+            track: self.id,
+            data,
+            pts_ns: pts.map(|t| ticks_ns(t - self.ref_pts)),
+            dts_ns: None,
+            duration_ns: None,
+            keyframe: true,
+            byte_offset: offset,
+            discard_padding_ns: 0,
         }
+    }
+
+    /// Cuts the frames complete so far into `out`; `eof`: the stream
+    /// ended (the last frames are judged without more bytes).
+    pub fn drain(&mut self, eof: bool, out: &mut VecDeque<Packet>) {
+        if self.kind == AudioKind::Latm {
+            // Whole PES payloads: each one is complete once the next has
+            // begun (or at the end).
+            while self.marks.len() > 1 || (eof && !self.marks.is_empty()) {
+                let m = self.marks.pop_front().expect("checked");
+                let end = self.marks.front().map_or(self.es_len, |n| n.es_pos);
+                let from = (m.es_pos - self.base) as usize;
+                let to = (end - self.base) as usize;
+                if to > from {
+                    out.push_back(self.packet(self.buf[from..to].to_vec(), m.pts, m.file_offset));
+                }
+                self.buf.drain(..to);
+                self.base = end;
+                self.p = end;
+            }
+            return;
+        }
+        loop {
+            let es = &self.buf;
+            let p = (self.p - self.base) as usize;
+            if p >= es.len() {
+                break;
+            }
+            if undecided(es, p, self.kind, eof) {
+                break;
+            }
+            let f = match frame_at(es, p, self.kind) {
+                Some(f) => f,
+                None => {
+                    // Resync: the next confirmed header.
+                    let mut next = None;
+                    let mut wait = false;
+                    for q in p + 1..es.len() {
+                        if frame_header_len(es, q, self.kind).is_none() {
+                            continue;
+                        }
+                        if undecided(es, q, self.kind, eof) {
+                            wait = true;
+                            break;
+                        }
+                        if confirmed(es, q, self.kind).is_some() {
+                            next = Some(q);
+                            break;
+                        }
+                    }
+                    if self.from_start && self.p == 0 && self.kind == AudioKind::Adts {
+                        // A leading raw AAC frame needs the second PES.
+                        if self.marks.len() < 2 && !eof {
+                            break;
+                        }
+                        if let Some(raw) = self.leading_raw(next) {
+                            out.push_back(raw);
+                            self.p = self.base + next.unwrap_or(es.len()) as u64;
+                            continue;
+                        }
+                    }
+                    match next {
+                        Some(q) => {
+                            self.skipped += q - p;
+                            self.p = self.base + q as u64;
+                            continue;
+                        }
+                        None if wait => break,
+                        None => {
+                            // Nothing here is a header: keep only what a
+                            // header starting near the end may need.
+                            let keep = if eof { 0 } else { LOOKAHEAD };
+                            let to = es.len().saturating_sub(keep).max(p);
+                            self.skipped += to - p;
+                            self.p = self.base + to as u64;
+                            break;
+                        }
+                    }
+                }
+            };
+            // The PES a frame starts in; its PTS if this is the first frame
+            // starting in it.
+            let start = self.base + f.start as u64;
+            let mut pts_ticks = None;
+            while self.marks.front().is_some_and(|m| m.es_pos <= start) {
+                let m = self.marks.pop_front().expect("checked");
+                if m.pts.is_some() {
+                    pts_ticks = m.pts;
+                }
+                self.last_offset = m.file_offset;
+            }
+            let pts_ns = match (pts_ticks, self.last_pts) {
+                (Some(t), _) => Some(ticks_ns(t - self.ref_pts)),
+                (None, Some((ns, samples, rate))) if rate > 0 => {
+                    Some(ns + (i64::from(samples) * 1_000_000_000 / i64::from(rate)))
+                }
+                _ => None,
+            };
+            if let Some(ns) = pts_ns {
+                self.last_pts = Some((ns, f.samples, f.rate));
+            }
+            let duration_ns =
+                (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+            out.push_back(Packet {
+                track: self.id,
+                data: es[f.data_start..f.end].to_vec(),
+                pts_ns,
+                dts_ns: None,
+                duration_ns,
+                keyframe: true,
+                byte_offset: self.last_offset,
+                discard_padding_ns: 0,
+            });
+            self.p = self.base + f.end as u64;
+            if self.first.is_none() {
+                self.first = Some(FirstFrame {
+                    codec: f.codec.clone(),
+                    rate: f.rate,
+                    channels: f.channels,
+                    samples: f.samples,
+                    adts: f.adts,
+                });
+                // A leading raw frame had no duration of its own: the stream's.
+                let d =
+                    (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+                for q in out
+                    .iter_mut()
+                    .filter(|q| q.track == self.id && q.duration_ns.is_none())
+                {
+                    q.duration_ns = d;
+                }
+            }
+        }
+        // Bytes before the next frame are no longer needed.
+        let n = (self.p - self.base) as usize;
+        if n > 0 {
+            self.buf.drain(..n.min(self.buf.len()));
+            self.base = self.p;
+        }
+        if eof && self.skipped > 0 {
+            tracing::warn!(
+                "audio stream {}: {} bytes without a frame header skipped",
+                self.id,
+                self.skipped
+            );
+            self.skipped = 0;
+        }
+    }
+
+    /// An ADTS stream whose first PES payload holds no ADTS header but is
+    /// followed by a PES that starts with one: that payload is taken as one
+    /// raw AAC frame (`raw_data_block`, ISO/IEC 14496-3 4.4.2.1) and handed
+    /// out as a packet with its PES's pts, as FFmpeg's MPEG-TS demuxer
+    /// passes it on (its AAC decoder then decodes it with the configuration
+    /// of the ADTS headers that follow).
+    /// `debian-src-gst-plugins-bad1.0/test.ts` starts so: a 149-byte frame
+    /// carrying libfaac's fill element, then ADTS. Anywhere else such bytes
+    /// are damage and skipped. `next`: the next confirmed header (index in
+    /// the buffer, which starts at stream offset 0 here).
+    fn leading_raw(&self, next: Option<usize>) -> Option<Packet> {
+        /// The largest raw frame: 6144 bits per channel (ISO/IEC 14496-3
+        /// 4.5.3.2), 8 channels.
+        const MAX_RAW: usize = 6144;
+        if self.base != 0 {
+            return None;
+        }
+        // The first PES with payload (empty ones share its position).
+        let m = self.marks.iter().rfind(|m| m.es_pos == 0)?;
+        let end = self.marks.iter().find(|m| m.es_pos > 0)?.es_pos as usize;
+        if next != Some(end) || end > MAX_RAW {
+            return None;
+        }
+        Some(self.packet(self.buf[..end].to_vec(), m.pts, m.file_offset))
+    }
+}
+
+/// Cuts a whole audio ES (PES payloads with their unwrapped PTS and file
+/// offsets) into packets relative to `ref_pts` (90 kHz): the track (None
+/// when no frame was found) and the packets.
+#[cfg(test)]
+pub(crate) fn audio_packets(
+    id: u32,
+    kind: AudioKind,
+    pes: &[(&[u8], Option<i64>, u64)],
+    ref_pts: i64,
+) -> (Option<TrackInfo>, Vec<Packet>) {
+    let mut c = AudioCutter::new(id, kind, ref_pts, true);
+    let mut out = VecDeque::new();
+    for (payload, pts, offset) in pes {
+        c.push(payload, *pts, *offset);
+        c.drain(false, &mut out);
+    }
+    c.drain(true, &mut out);
+    (c.track(), out.into())
+}
+
+/// Splits an H.264 / HEVC byte stream pushed in pieces into access units,
+/// by the rules of [`super::annexb::AnnexBDemuxer`] (same NAL unit bytes, same boundaries),
+/// keeping only the bytes of the unit being collected.
+pub(crate) struct AuSplitter {
+    hevc: bool,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    scan: usize,
+    /// The NAL unit being collected: its first byte and its header's index.
+    nal: Option<(usize, usize)>,
+    au: Vec<u8>,
+    au_start: u64,
+    has_vcl: bool,
+    key: bool,
+    /// Cut units: stream offset, bytes, IDR / IRAP.
+    pub out: VecDeque<(u64, Vec<u8>, bool)>,
+}
+
+impl AuSplitter {
+    pub fn new(hevc: bool) -> Self {
+        AuSplitter {
+            hevc,
+            buf: Vec::new(),
+            base: 0,
+            scan: 0,
+            nal: None,
+            au: Vec::new(),
+            au_start: 0,
+            has_vcl: false,
+            key: false,
+            out: VecDeque::new(),
+        }
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        let mut i = self.scan;
+        while i + 3 <= self.buf.len() {
+            let b = &self.buf;
+            let c = b[i + 2];
+            if c > 1 {
+                i += 3;
+                continue;
+            }
+            if !(c == 1 && b[i] == 0 && b[i + 1] == 0) {
+                i += 1;
+                continue;
+            }
+            match self.nal {
+                None => {
+                    let start = if i > 0 && b[i - 1] == 0 { i - 1 } else { i };
+                    self.nal = Some((start, i + 3));
+                }
+                Some((s, sc)) => {
+                    let end = if i > sc && b[i - 1] == 0 { i - 1 } else { i };
+                    self.nal_done(s, sc, end);
+                    self.nal = Some((end, i + 3));
+                }
+            }
+            i += 3;
+        }
+        let floor = self.nal.map_or(0, |n| n.1);
+        self.scan = i.min(self.buf.len().saturating_sub(2)).max(floor);
+        // Keep from the NAL unit being collected (or the last two bytes,
+        // which may begin a start code).
+        let keep = self.nal.map_or(self.scan, |n| n.0);
+        if keep > 0 {
+            self.buf.drain(..keep);
+            self.base += keep as u64;
+            self.scan -= keep;
+            if let Some(n) = self.nal.as_mut() {
+                n.0 -= keep;
+                n.1 -= keep;
+            }
+        }
+        if self.buf.len() > MAX_AU_BYTES {
+            tracing::warn!("NAL unit longer than {MAX_AU_BYTES} bytes: dropped");
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+            self.scan = 0;
+            self.nal = None;
+        }
+    }
+
+    /// NAL unit `buf[s..end]` (header at `sc`) is complete.
+    fn nal_done(&mut self, s: usize, sc: usize, end: usize) {
+        let (vcl, starts, key) = classify(self.hevc, &self.buf[sc..end]);
+        if self.has_vcl && starts {
+            self.emit();
+        }
+        if self.au.is_empty() {
+            self.au_start = self.base + s as u64;
+        }
+        if self.au.len() + (end - s) > MAX_AU_BYTES {
+            tracing::warn!(
+                "access unit at stream offset {} longer than {MAX_AU_BYTES} bytes: dropped",
+                self.au_start
+            );
+            self.au.clear();
+            self.has_vcl = false;
+            self.key = false;
+            return;
+        }
+        self.has_vcl |= vcl;
+        self.key |= key;
+        let nal = &self.buf[s..end];
+        self.au.extend_from_slice(nal);
+    }
+
+    fn emit(&mut self) {
+        if !self.au.is_empty() {
+            self.out
+                .push_back((self.au_start, std::mem::take(&mut self.au), self.key));
+        }
+        self.has_vcl = false;
+        self.key = false;
+    }
+
+    /// The stream ended: the last NAL unit and access unit are cut.
+    pub fn finish(&mut self) {
+        if let Some((s, sc)) = self.nal.take() {
+            let end = self.buf.len();
+            self.nal_done(s, sc.min(end), end);
+        }
+        self.emit();
+    }
+}
+
+/// The video track's splitter.
+enum VideoSplit {
+    /// H.264 / HEVC access units.
+    Nal(AuSplitter),
+    /// MPEG-1/2 frames.
+    Mpeg2(Box<Mpeg2Splitter>),
+}
+
+/// PES packets → packets: the video split into access units / frames
+/// timed by their PES, the audio cut into frames, in the order they
+/// complete (file order, up to the one unit each splitter holds back).
+struct Engine {
+    path: PathBuf,
+    src: Box<dyn PesSource>,
+    /// PES read ahead at open (the probe), handed on before the source's.
+    pending: VecDeque<Pes>,
+    clock: Unwrapper,
+    /// Ticks added to every timestamp after a time base discontinuity.
+    shift: i64,
+    /// The last video DTS (else PTS) after `shift`, ticks.
+    last_video_ts: Option<i64>,
+    /// Video frame duration in ticks (what a discontinuity is bridged with).
+    frame_ticks: i64,
+    ref_pts: i64,
+    video: Option<VideoSplit>,
+    marks: VecDeque<Mark>,
+    es_len: u64,
+    /// es_pos of the last mark whose PTS was given to a unit.
+    used_mark: Option<u64>,
+    /// MPEG-2: PES PTS − time line's 0 − frame number × duration (ticks)
+    /// at the last PES-timed frame; `None` before the first one since the
+    /// start / a seek.
+    anchor_ns: Option<i64>,
+    /// MPEG-2 frames without a PES PTS before the first one that has one
+    /// (timed from it), with their frame number × duration (ticks).
+    held: Vec<(Packet, i64)>,
+    /// Video units are dropped until a keyframe (after a reposition).
+    wait_key: bool,
+    audio: Vec<AudioCutter>,
+    audio_on: bool,
+    /// The cutters start at the file's start.
+    from_start: bool,
+    out: VecDeque<Packet>,
+    done: bool,
+}
+
+impl Engine {
+    fn new(path: &Path, src: Box<dyn PesSource>, ref_pts: i64) -> Self {
+        Engine {
+            path: path.to_owned(),
+            src,
+            pending: VecDeque::new(),
+            clock: Unwrapper::default(),
+            shift: 0,
+            last_video_ts: None,
+            frame_ticks: 3003,
+            ref_pts,
+            video: None,
+            marks: VecDeque::new(),
+            es_len: 0,
+            used_mark: None,
+            anchor_ns: None,
+            held: Vec::new(),
+            wait_key: false,
+            audio: Vec::new(),
+            audio_on: true,
+            from_start: true,
+            out: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// Goes on at byte `pos` with every stream's state reset; timestamps
+    /// unwrap near `near` (ticks).
+    fn reposition(&mut self, pos: u64, near: i64) -> Result<(), ContainerError> {
+        self.src.seek(pos)?;
+        self.pending.clear();
+        self.clock = Unwrapper { last: Some(near) };
+        self.shift = 0;
+        self.last_video_ts = None;
+        self.video = None;
+        self.marks.clear();
+        self.es_len = 0;
+        self.used_mark = None;
+        self.anchor_ns = None;
+        self.held.clear();
+        self.wait_key = true;
+        for a in &mut self.audio {
+            *a = AudioCutter::new(a.id, a.kind, self.ref_pts, pos == 0);
+        }
+        self.from_start = pos == 0;
+        self.out.clear();
+        self.done = false;
+        Ok(())
+    }
+
+    /// Processes the next PES; false once the file has ended and every
+    /// splitter is finished.
+    fn pump(&mut self) -> Result<bool, ContainerError> {
+        if self.done {
+            return Ok(false);
+        }
+        let pes = match self.pending.pop_front() {
+            Some(p) => Some(p),
+            None => self.src.next_pes()?,
+        };
+        let Some(pes) = pes else {
+            self.done = true;
+            match &mut self.video {
+                Some(VideoSplit::Nal(s)) => s.finish(),
+                Some(VideoSplit::Mpeg2(s)) => s.finish()?,
+                None => {}
+            }
+            self.drain_video();
+            if !self.held.is_empty() {
+                self.release_held();
+            }
+            for a in &mut self.audio {
+                a.drain(true, &mut self.out);
+            }
+            return Ok(true);
+        };
+        let mut pts = pes.pts.map(|t| self.clock.unwrap(t));
+        let mut dts = pes.dts.map(|t| self.clock.unwrap(t));
+        if let (StreamKind::Video(_), Some(t)) = (pes.kind, dts.or(pts)) {
+            // Time base discontinuity (PCR / PTS jump): the stream goes on
+            // one frame after the last, as GStreamer's tsdemux keeps its
+            // output running time continuous and FFmpeg (ffmpeg.c, for
+            // AVFMT_TS_DISCONT formats) re-bases a DTS jump of more than
+            // `dts_delta_threshold` (10 s).
+            if let Some(last) = self.last_video_ts {
+                let d = t + self.shift - last;
+                const JUMP: i64 = 10 * 90_000;
+                if !(-90_000..=JUMP).contains(&d) || (pes.discontinuity && !(0..=JUMP).contains(&d))
+                {
+                    let new_shift = last + self.frame_ticks - t;
+                    tracing::warn!(
+                        "{}: time base discontinuity at byte {} ({} ms jump): timestamps re-based",
+                        self.path.display(),
+                        pes.offset,
+                        d / 90
+                    );
+                    self.shift = new_shift;
+                }
+            }
+            self.last_video_ts = Some(t + self.shift);
+        }
+        pts = pts.map(|t| t + self.shift);
+        dts = dts.map(|t| t + self.shift);
+        match pes.kind {
+            StreamKind::Video(codec) => {
+                if self.video.is_none() {
+                    self.video = Some(match codec {
+                        CodecKind::H264 | CodecKind::Hevc => {
+                            VideoSplit::Nal(AuSplitter::new(codec == CodecKind::Hevc))
+                        }
+                        _ => VideoSplit::Mpeg2(Box::new(Mpeg2Splitter::new(&self.path, 0))),
+                    });
+                }
+                self.marks.push_back(Mark {
+                    es_pos: self.es_len,
+                    pts,
+                    dts,
+                    file_offset: pes.offset,
+                });
+                self.es_len += pes.payload.len() as u64;
+                match self.video.as_mut().expect("set above") {
+                    VideoSplit::Nal(s) => s.push(&pes.payload),
+                    VideoSplit::Mpeg2(s) => s.push(&pes.payload)?,
+                }
+                self.drain_video();
+            }
+            StreamKind::Audio(kind) => {
+                if !self.audio_on {
+                    return Ok(true);
+                }
+                let k = match self.audio.iter().position(|a| a.id == pes.id) {
+                    Some(k) => k,
+                    None => {
+                        self.audio.push(AudioCutter::new(
+                            pes.id,
+                            kind,
+                            self.ref_pts,
+                            self.from_start,
+                        ));
+                        self.audio.len() - 1
+                    }
+                };
+                let a = &mut self.audio[k];
+                a.push(&pes.payload, pts, pes.offset);
+                a.drain(false, &mut self.out);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The mark of the PES holding stream offset `pos`, and whether it is
+    /// the first unit starting in it (which takes its PTS / DTS).
+    fn mark_for(&mut self, pos: u64) -> (Option<Mark>, bool) {
+        while self.marks.len() > 1 && self.marks[1].es_pos <= pos {
+            self.marks.pop_front();
+        }
+        let Some(m) = self.marks.front().copied().filter(|m| m.es_pos <= pos) else {
+            return (None, false);
+        };
+        let fresh = self.used_mark != Some(m.es_pos);
+        self.used_mark = Some(m.es_pos);
+        (Some(m), fresh)
+    }
+
+    /// Moves the video units cut so far into `out`.
+    fn drain_video(&mut self) {
+        loop {
+            let unit = match &mut self.video {
+                Some(VideoSplit::Nal(s)) => s.out.pop_front().map(|(a, d, k)| (a, d, k, None)),
+                Some(VideoSplit::Mpeg2(s)) => s
+                    .pop()
+                    .map(|f| (f.start, f.data, f.keyframe, Some((f.frame, f.duration_ns)))),
+                None => None,
+            };
+            let Some((start, data, keyframe, frame)) = unit else {
+                return;
+            };
+            let (mark, fresh) = self.mark_for(start);
+            let mut p = Packet {
+                track: 1,
+                data,
+                pts_ns: None,
+                dts_ns: None,
+                duration_ns: None,
+                keyframe,
+                byte_offset: mark.map_or(0, |m| m.file_offset),
+                discard_padding_ns: 0,
+            };
+            if self.wait_key {
+                // After a reposition: what comes before the first keyframe
+                // is the tail of a GOP whose start was not read (its frame
+                // numbers would mistime the frames after it).
+                if !keyframe {
+                    continue;
+                }
+                self.wait_key = false;
+            }
+            let m = mark.filter(|_| fresh);
+            let ref_pts = self.ref_pts;
+            p.pts_ns = m.and_then(|m| m.pts).map(|t| ticks_ns(t - ref_pts));
+            match frame {
+                None => {
+                    p.dts_ns = m
+                        .and_then(|m| m.dts.or(m.pts))
+                        .map(|t| ticks_ns(t - ref_pts));
+                }
+                Some((n, dur)) => {
+                    // MPEG-2: the PES PTS where the picture has one, else the
+                    // frame count from the last one that had (frames before
+                    // the first one wait for it).
+                    // Counted in 90 kHz ticks (exact for the usual rates):
+                    // frame number × duration, rounded to a tick.
+                    let counted = ((i128::from(n) * i128::from(dur) * 9 + 50_000) / 100_000) as i64;
+                    p.duration_ns = Some(dur);
+                    self.frame_ticks = ns_ticks(dur as i64).max(1);
+                    let own = m.and_then(|m| m.pts).map(|t| t - ref_pts);
+                    match (own, self.anchor_ns) {
+                        (Some(t), _) => {
+                            self.anchor_ns = Some(t - counted);
+                            self.release_held();
+                        }
+                        (None, Some(a)) => p.pts_ns = Some(ticks_ns(a + counted)),
+                        (None, None) => {
+                            self.held.push((p, counted));
+                            if self.held.len() >= MAX_HELD {
+                                self.anchor_ns = Some(0);
+                                self.release_held();
+                            }
+                            continue;
+                        }
+                    }
+                }
+            }
+            self.out.push_back(p);
+        }
+    }
+
+    /// Times and hands on the held MPEG-2 frames (anchor 0 if none is known).
+    fn release_held(&mut self) {
+        let a = *self.anchor_ns.get_or_insert(0);
+        for (mut p, counted) in self.held.drain(..) {
+            p.pts_ns = Some(ticks_ns(a + counted));
+            self.out.push_back(p);
+        }
+    }
+
+    /// The next packet; `Ok(None)` at the end.
+    fn next(&mut self) -> Result<Option<Packet>, ContainerError> {
+        loop {
+            if let Some(p) = self.out.pop_front() {
+                return Ok(Some(p));
+            }
+            if !self.pump()? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// MPEG-2 frames held at most while waiting for a PES PTS to time them.
+const MAX_HELD: usize = 64;
+
+/// Bytes of the file's head read at open for the time line's 0, the
+/// tracks' parameters (first frames) and the video's first timestamps.
+pub const PROBE_BYTES: u64 = 8 << 20;
+/// Bytes of the file's tail first read for its last timestamp (doubled
+/// while none is found).
+pub const TAIL_BYTES: u64 = 1 << 20;
+/// The bisection of [`MuxDemuxer`]'s seek stops when the byte range is this
+/// small; the rest is a forward scan.
+pub const BISECT_BYTES: u64 = 256 << 10;
+
+/// A program or transport stream's video (track 1) and audio tracks,
+/// packets in file order, the file streamed through a bounded window.
+pub struct MuxDemuxer {
+    path: PathBuf,
+    tracks: Vec<TrackInfo>,
+    engine: Engine,
+    /// First video PTS (ticks, unwrapped from the first PES) and the file's
+    /// last video PTS on the same line (None: not found).
+    ref_pts: i64,
+    last_pts: Option<i64>,
+    /// Video frame duration, ticks (from the tail's timestamps).
+    tail_frame: i64,
+    /// After a seek: video packets are dropped until the keyframe with
+    /// this pts (ns); audio packets of `.1` before `.2` (ns) are dropped.
+    skip_video: Option<i64>,
+    skip_audio: Option<(u32, i64)>,
+}
+
+impl MuxDemuxer {
+    /// Reads the head of the file through `src` (at most [`PROBE_BYTES`],
+    /// less when every stream's first frame and 32 video PES with a PTS
+    /// come earlier) for the time axis and the tracks, and the tail
+    /// ([`TAIL_BYTES`] and more) for the duration.
+    ///
+    /// Errors: [`ContainerError::Corrupt`] when MPEG video holds no sequence
+    /// header in the head; I/O errors.
+    pub(crate) fn open(path: &Path, mut src: Box<dyn PesSource>) -> Result<Self, ContainerError> {
+        // The time axis' 0: the smallest PTS of the first video PES packets
+        // (the first picture in display order; 32 cover a GOP's leading
+        // pictures), else of the first audio PES.
+        let mut pending = VecDeque::new();
+        let mut clock = Unwrapper::default();
+        let (mut video_pts, mut audio_pts) = (Vec::new(), None::<i64>);
+        while let Some(p) = src.next_pes()? {
+            let pts = p.pts.map(|t| clock.unwrap(t));
+            if let Some(t) = pts {
+                match p.kind {
+                    StreamKind::Video(_) => video_pts.push(t),
+                    StreamKind::Audio(_) => audio_pts = Some(audio_pts.map_or(t, |a| a.min(t))),
+                }
+            }
+            pending.push_back(p);
+            if video_pts.len() >= 32 || src.position() > PROBE_BYTES {
+                break;
+            }
+        }
+        let ref_pts = video_pts.iter().copied().min().or(audio_pts).unwrap_or(0);
+        let has_video = pending
+            .iter()
+            .any(|p| matches!(p.kind, StreamKind::Video(_)));
+        let tail = src.fork().ok();
+        let declared = src.declared_audio();
+        let min_probe = src.min_probe();
+        let mut engine = Engine::new(path, src, ref_pts);
+        engine.pending = pending;
+        for (id, kind) in declared {
+            engine.audio.push(AudioCutter::new(id, kind, ref_pts, true));
+        }
+        // Run until the video and every audio stream met so far gave their
+        // first unit (their packets stay queued), within the probe budget.
+        loop {
+            let video_known = match &engine.video {
+                Some(VideoSplit::Mpeg2(s)) => s.has_sequence(),
+                Some(VideoSplit::Nal(_)) => true,
+                None => !has_video,
+            };
+            let audio_known = engine.audio.iter().all(|a| a.track().is_some());
+            if (video_known
+                && audio_known
+                && engine.pending.is_empty()
+                && engine.src.position() >= min_probe)
+                || engine.src.position() > 2 * PROBE_BYTES
+                || !engine.pump()?
+            {
+                break;
+            }
+        }
+        let mut tracks = Vec::new();
+        match &engine.video {
+            Some(VideoSplit::Mpeg2(s)) if s.has_sequence() => tracks.push(s.track()),
+            Some(VideoSplit::Mpeg2(_)) | None if has_video => {
+                return Err(ContainerError::corrupt(
+                    path,
+                    "MPEG video",
+                    0,
+                    "no sequence header",
+                ))
+            }
+            Some(VideoSplit::Nal(s)) => tracks.push(TrackInfo {
+                id: 1,
+                codec: TrackCodec::Video(if s.hevc {
+                    CodecKind::Hevc
+                } else {
+                    CodecKind::H264
+                }),
+                width: 0,
+                height: 0,
+                frame_duration_ns: None,
+                duration_ns: None,
+                codec_private: CodecPrivate::None,
+                presentation_window_ns: None,
+                pixel_aspect: None,
+                crop: None,
+                audio: None,
+            }),
+            _ => {
+                return Err(ContainerError::corrupt(
+                    path,
+                    "MPEG video",
+                    0,
+                    "no sequence header",
+                ))
+            }
+        }
+        tracks.extend(engine.audio.iter().filter_map(|a| a.track()));
+        let mut d = MuxDemuxer {
+            path: path.to_owned(),
+            tracks,
+            engine,
+            ref_pts,
+            last_pts: None,
+            tail_frame: 3003,
+            skip_video: None,
+            skip_audio: None,
+        };
+        if let Some(t) = tail {
+            d.read_tail(t)?;
+        }
+        Ok(d)
+    }
+
+    /// The last video PTS of the file from its tail (on the axis that
+    /// starts at `ref_pts`: a tail PTS below it is taken as wrapped once).
+    fn read_tail(&mut self, mut src: Box<dyn PesSource>) -> Result<(), ContainerError> {
+        let len = src.len();
+        let mut back = TAIL_BYTES;
+        loop {
+            let from = len.saturating_sub(back);
+            src.seek(from)?;
+            let mut ts = Vec::new();
+            while let Some(p) = src.next_pes()? {
+                if let (StreamKind::Video(_), Some(t)) = (p.kind, p.pts) {
+                    ts.push(self.ref_pts + ((t as i64 - self.ref_pts).rem_euclid(1 << 33)));
+                }
+            }
+            if !ts.is_empty() {
+                ts.sort_unstable();
+                ts.dedup();
+                self.tail_frame = ts.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(3003);
+                self.last_pts = ts.last().copied();
+                return Ok(());
+            }
+            if from == 0 || back >= 64 * TAIL_BYTES {
+                return Ok(());
+            }
+            back *= 2;
+        }
+    }
+
+    /// Where on the time line (ticks) byte `pos` is, by linear
+    /// interpolation between the first and last PTS.
+    fn ticks_at(&self, pos: u64) -> i64 {
+        let len = self.engine.src.len().max(1);
+        match self.last_pts {
+            Some(last) => {
+                self.ref_pts + ((last - self.ref_pts) as f64 * pos as f64 / len as f64) as i64
+            }
+            None => self.ref_pts,
+        }
+    }
+
+    /// The first video PTS (ticks) read from byte `pos` on (within
+    /// 4 × [`BISECT_BYTES`]), unwrapped near where `pos` is expected.
+    fn first_pts_at(
+        &self,
+        src: &mut dyn PesSource,
+        pos: u64,
+    ) -> Result<Option<i64>, ContainerError> {
+        src.seek(pos)?;
+        let near = self.ticks_at(pos);
+        while let Some(p) = src.next_pes()? {
+            if let (StreamKind::Video(_), Some(t)) = (p.kind, p.pts) {
+                return Ok(Some(unwrap_near(t, near)));
+            }
+            if src.position() > pos + 4 * BISECT_BYTES {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Keyframes (pts ns, file offset of the PES they start in) read from
+    /// byte `from` until one past `target_ns` (or the end).
+    fn keyframes_from(&self, from: u64, target_ns: i64) -> Result<Vec<(i64, u64)>, ContainerError> {
+        let mut e = Engine::new(&self.path, self.engine.src.fork()?, self.ref_pts);
+        e.audio_on = false;
+        e.reposition(from, self.ticks_at(from))?;
+        let mut keys = Vec::new();
+        while let Some(p) = e.next()? {
+            if p.track != 1 || !p.keyframe {
+                continue;
+            }
+            let Some(t) = p.pts_ns else { continue };
+            keys.push((t, p.byte_offset));
+            if t > target_ns {
+                break;
+            }
+        }
+        Ok(keys)
     }
 }
 
@@ -634,79 +1432,132 @@ impl Demuxer for MuxDemuxer {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
-        let Some(&item) = self.order.get(self.cursor) else {
-            return Ok(None);
-        };
-        self.cursor += 1;
-        match item {
-            Item::Video(_) => match &mut self.video {
-                Video::Mpeg2(v) => v.next_packet(),
-                Video::Units(u, next) => {
-                    let p = u.get(*next).cloned();
-                    *next += 1;
-                    Ok(p)
+        loop {
+            let Some(p) = self.engine.next()? else {
+                return Ok(None);
+            };
+            if !self.tracks.iter().any(|t| t.id == p.track) {
+                continue;
+            }
+            if p.track == 1 {
+                if let Some(k) = self.skip_video {
+                    if !(p.keyframe && p.pts_ns.is_some_and(|t| t >= k)) {
+                        continue;
+                    }
+                    self.skip_video = None;
                 }
-            },
-            Item::Audio(i) => Ok(Some(self.audio[i].clone())),
+            }
+            if let Some((id, t)) = self.skip_audio {
+                if p.track == id {
+                    let end = p.pts_ns.zip(p.duration_ns).map(|(s, d)| s + d as i64);
+                    if end.is_some_and(|e| e <= t) {
+                        continue;
+                    }
+                    self.skip_audio = None;
+                }
+            }
+            return Ok(Some(p));
         }
     }
 
-    /// Video track: the last keyframe at or before `pts_ns` (MPEG-2: the ES
-    /// splitter's seek); audio track: its last frame with pts ≤ `pts_ns` (or
-    /// its first). Other tracks' packets go on from that file position.
+    /// PTS bisection: byte positions are bisected on the first video PTS
+    /// read there (each probe reads at most 4 × [`BISECT_BYTES`]) until
+    /// the range is [`BISECT_BYTES`]; from its low end the video is split
+    /// forward (audio skipped) until a keyframe past the target, stepping
+    /// back 1 MiB, 2 MiB, … while no keyframe at or before the target is
+    /// found. The demuxer then goes on at the PES that keyframe starts in,
+    /// all per-stream state reset, video packets before that keyframe
+    /// dropped. A keyframe is an access unit with an IDR / IRAP picture
+    /// (H.264 / HEVC), a frame with a sequence header and an I picture
+    /// (MPEG-2). An audio track: the video is sought there and that
+    /// track's frames ending at or before `pts_ns` are dropped.
+    ///
+    /// Timestamps are assumed to grow with the file position (33-bit wraps
+    /// are unwrapped by the position's interpolated time); across a time
+    /// base discontinuity the bisection may land in the wrong part of the
+    /// file and timestamps after a seek do not carry the re-basing that
+    /// linear play applied (they restart from the file's own values).
     fn seek(&mut self, track: u32, pts_ns: i64) -> Result<(), ContainerError> {
-        if track == 1 {
-            let v = match &mut self.video {
-                Video::Mpeg2(v) => {
-                    v.seek(1, pts_ns)?;
-                    v.next_index()
-                }
-                Video::Units(u, _) => {
-                    let keys = || u.iter().enumerate().filter(|(_, p)| p.keyframe);
-                    keys()
-                        .filter(|(_, p)| p.pts_ns.is_some_and(|t| t <= pts_ns))
-                        .max_by_key(|(_, p)| p.pts_ns)
-                        .or_else(|| keys().next())
-                        .map_or(usize::MAX, |(i, _)| i)
-                }
-            };
-            let i = self
-                .order
-                .iter()
-                .position(|it| *it == Item::Video(v))
-                .unwrap_or(self.order.len());
-            self.go_to(i);
-            return Ok(());
-        }
         if !self.tracks.iter().any(|t| t.id == track) {
             return Err(ContainerError::Unsupported {
                 path: self.path.clone(),
                 what: format!("seek: no track {track}"),
             });
         }
-        let mut best: Option<usize> = None;
-        let mut first: Option<usize> = None;
-        for (k, it) in self.order.iter().enumerate() {
-            if let Item::Audio(i) = *it {
-                let p = &self.audio[i];
-                if p.track != track {
-                    continue;
-                }
-                first.get_or_insert(k);
-                if p.pts_ns.is_some_and(|t| t <= pts_ns) {
-                    best = Some(k);
-                }
+        let target = self.ref_pts + ns_ticks(pts_ns);
+        let mut probe_src = self.engine.src.fork()?;
+        let (mut lo, mut hi) = (0u64, self.engine.src.len());
+        while hi - lo > BISECT_BYTES {
+            let mid = lo + (hi - lo) / 2;
+            match self.first_pts_at(probe_src.as_mut(), mid)? {
+                Some(t) if t <= target => lo = mid,
+                _ => hi = mid,
             }
         }
-        let i = best.or(first).unwrap_or(self.order.len());
-        self.go_to(i);
+        let mut from = lo;
+        let mut back = 1u64 << 20;
+        let pick = loop {
+            let keys = self.keyframes_from(from, pts_ns)?;
+            if let Some(k) = keys.iter().rev().find(|k| k.0 <= pts_ns) {
+                break Some(*k);
+            }
+            if from == 0 {
+                break keys.first().copied();
+            }
+            from = from.saturating_sub(back);
+            back = back.saturating_mul(2);
+        };
+        let Some((key_ns, offset)) = pick else {
+            // No keyframe at all: start over.
+            self.engine.reposition(0, self.ref_pts)?;
+            self.skip_video = None;
+            return Ok(());
+        };
+        let near = self.ref_pts + ns_ticks(key_ns);
+        self.engine.reposition(offset, near)?;
+        self.skip_video = Some(key_ns);
+        self.skip_audio = (track != 1).then_some((track, pts_ns));
         Ok(())
+    }
+
+    /// Last video PTS − first + one frame (the smallest PTS step of the
+    /// tail), from the head and a tail window; `None` when the tail holds
+    /// no video PTS.
+    fn duration_ns(&self) -> Option<i64> {
+        let last = self.last_pts?;
+        Some(ticks_ns(last - self.ref_pts + self.tail_frame))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PES payloads of one audio stream, cut at the end.
+    struct AudioEs {
+        id: u32,
+        kind: AudioKind,
+        pes: Vec<(Vec<u8>, Option<i64>, u64)>,
+    }
+
+    impl AudioEs {
+        fn new(id: u32, kind: AudioKind) -> Self {
+            AudioEs {
+                id,
+                kind,
+                pes: Vec::new(),
+            }
+        }
+        fn push(&mut self, p: &[u8], pts: Option<i64>, offset: u64) {
+            self.pes.push((p.to_vec(), pts, offset));
+        }
+    }
+
+    fn audio_packets(a: &AudioEs, ref_pts: i64) -> (Option<TrackInfo>, Vec<Packet>) {
+        let v: Vec<(&[u8], Option<i64>, u64)> =
+            a.pes.iter().map(|(p, t, o)| (&p[..], *t, *o)).collect();
+        super::audio_packets(a.id, a.kind, &v, ref_pts)
+    }
 
     #[test]
     fn pts_fields_and_unwrapping() {

@@ -1,59 +1,88 @@
-//! MPEG transport streams (`.ts`, `.m2ts` without the 4-byte prefix;
-//! ISO/IEC 13818-1 2.4): the first video elementary stream of the first
-//! program (`stream_type` 0x02 MPEG-2, 0x1B H.264, 0x24 HEVC, else 0x01
-//! MPEG-1) is gathered from its PES packets; MPEG video is split into frames
-//! by [`super::mpeg2es`] (same packets, timing and keyframes as an
-//! elementary stream) — the same way [`super::mpegps`] does —, H.264 / HEVC
-//! into access units by [`super::annexb`] (Annex-B bytes, keyframe = IDR /
-//! IRAP, `CodecPrivate::None`) timed by their PES PTS / DTS; the program's audio
-//! streams (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11 LATM,
-//! 0x81 AC-3, 0x87 E-AC-3; track id = PID) are cut into frames, their PES
-//! PTS put on the video's time axis ([`super::mpegmux`]), and all packets
-//! come in file order.
+//! MPEG transport streams (`.ts`; ISO/IEC 13818-1 2.4) and their 192-byte
+//! BDAV / M2TS form (`.m2ts`, `.mts`: a 4-byte `TP_extra_header` —
+//! copy permission and arrival time stamp — before each 188-byte packet),
+//! streamed through a bounded window as PES packets (`TsSource`) for
+//! [`MuxDemuxer`], which splits the video, cuts the audio, seeks by PTS
+//! bisection and knows the duration (see [`super::mpegmux`]).
+//!
+//! The first program's first video stream (`stream_type` 0x02 MPEG-2,
+//! 0x1B H.264, 0x24 HEVC, else 0x01 MPEG-1) is track 1; its audio streams
+//! (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11 LATM, 0x81
+//! AC-3 and 0x87 E-AC-3 as ATSC A/53 maps them, and 0x06 private data with
+//! the DVB AC-3 / enhanced AC-3 descriptor (tags 0x6A / 0x7A, ETSI EN 300
+//! 468 Annex D) or a registration descriptor `AC-3` / `EAC3`, or without
+//! any descriptor when its first PES payload is ADTS, AC-3 or MPEG audio —
+//! how ffmpeg's M2TS muxer writes AAC) are tracks with id = PID.
 //!
 //! * Transport packets (2.4.3.2): 188 bytes starting with the sync byte
-//!   0x47. On lost sync the next offset where 0x47 repeats 188 bytes later
-//!   is searched. Packets with `transport_error_indicator` set, with
-//!   `adaptation_field_control` 0 (reserved) or with an
-//!   `adaptation_field_length` running past the packet are dropped.
-//! * `continuity_counter` (2.4.3.3): a gap on the video PID means lost
-//!   data (on an audio PID it is logged; the frame splitter resyncs); it is counted and logged, and gathering goes on (the MPEG-2
-//!   frame splitter resumes at the next picture). A repeated counter (a
-//!   duplicate packet) is dropped.
+//!   0x47 (192 with the M2TS prefix: [`probe`] tells which by the sync
+//!   bytes at 0, 188, 376 or at 4, 196, 388). On lost sync the next offset
+//!   where 0x47 repeats one packet later is searched. Packets with
+//!   `transport_error_indicator` set, with `adaptation_field_control` 0
+//!   (reserved) or with an `adaptation_field_length` running past the
+//!   packet are dropped.
+//! * `continuity_counter` (2.4.3.3): a gap means lost data; it is counted
+//!   (on the video PID) and logged, and gathering goes on (the splitters
+//!   resync). A repeated counter (a duplicate packet) is dropped.
+//! * `discontinuity_indicator` (2.4.3.5) on a stream's PID or the PCR PID
+//!   marks that stream's next PES: [`super::mpegmux`] re-bases a time jump
+//!   there.
 //! * PSI (2.4.4): the program association table (PID 0) gives the first
-//!   program's `program_map_PID`; its TS program map section gives the first
-//!   elementary stream of `stream_type` 0x02 (ITU-T H.262 / MPEG-2 video),
-//!   0x1B (H.264) or 0x24 (HEVC) or, if none, 0x01 (MPEG-1 video, which the
-//!   MPEG-2 codec refuses), and the audio streams.
+//!   program's `program_map_PID`; its program map section the streams.
 //!   Sections must fit in the packet after `pointer_field` and pass their
-//!   CRC_32; others are ignored.
-//! * PES (2.4.3.6): the payloads of the video PID from one
-//!   `payload_unit_start_indicator` to the next form a PES packet; its
-//!   header (9 bytes + `PES_header_data_length`) is stripped and the rest
-//!   (up to `PES_packet_length` when non-zero) appended.
-//!
-//! `byte_offset` of a video packet is its offset in the gathered video
-//! elementary stream, not in the file; of an audio packet, the file offset
-//! of the TS packet starting the PES its frame starts in. The file is read whole, up to
-//! [`super::mpeg2es::MAX_FILE_BYTES`].
+//!   CRC_32; others are ignored. Opening reads until the PMT (at most
+//!   [`PSI_BYTES`]).
+//! * PES (2.4.3.6): the payloads of a PID from one
+//!   `payload_unit_start_indicator` to the next (or to `PES_packet_length`
+//!   when non-zero) form a PES packet.
 
-use std::path::Path;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
-use super::mpeg2es::MAX_FILE_BYTES;
-use super::mpegmux::{pes_header, AudioEs, AudioKind, Gathered, Mark, MuxDemuxer, Unwrapper};
+use super::mpegmux::{pes_header, AudioKind, MuxDemuxer, Pes, PesSource, StreamKind, Window};
 use super::{CodecKind, ContainerError};
 
 /// Transport packet size in bytes (ISO/IEC 13818-1 2.4.3.2).
 pub const PACKET_SIZE: usize = 188;
+/// BDAV / M2TS packet size: a 4-byte `TP_extra_header` + a transport packet.
+pub const M2TS_PACKET_SIZE: usize = 192;
+/// Bytes read at most to find the PAT and PMT.
+pub const PSI_BYTES: u64 = 16 << 20;
+/// Largest PES packet gathered (bytes); a longer one is dropped.
+pub const MAX_PES_BYTES: usize = 32 << 20;
 const SYNC: u8 = 0x47;
 
-/// Whether `head` (the file's first bytes, at least 377 of them) holds the
-/// sync byte 0x47 at offsets 0, 188 and 376.
+/// The packet layout of `head` (the file's first bytes): `Some(0)` for
+/// 188-byte packets (sync byte 0x47 at 0, 188 and 376), `Some(4)` for
+/// 192-byte M2TS packets (at 4, 196 and 388).
+pub fn packet_prefix(head: &[u8]) -> Option<usize> {
+    let at = |i: usize| head.get(i) == Some(&SYNC);
+    if at(0) && at(PACKET_SIZE) && at(2 * PACKET_SIZE) {
+        Some(0)
+    } else if at(4) && at(4 + M2TS_PACKET_SIZE) && at(4 + 2 * M2TS_PACKET_SIZE) {
+        Some(4)
+    } else {
+        None
+    }
+}
+
+/// Whether `head` (the file's first bytes, at least 389 of them) is a
+/// transport stream: 188-byte packets or 192-byte M2TS packets.
 pub fn probe(head: &[u8]) -> bool {
-    head.len() > 2 * PACKET_SIZE
-        && head[0] == SYNC
-        && head[PACKET_SIZE] == SYNC
-        && head[2 * PACKET_SIZE] == SYNC
+    packet_prefix(head).is_some()
+}
+
+/// What went wrong on the way through a transport stream.
+#[derive(Debug, Default, Clone)]
+pub struct TsStats {
+    /// Continuity counter gaps seen on the video PID (lost packets).
+    pub continuity_gaps: u32,
+    /// Times sync was lost and searched for again.
+    pub resyncs: u32,
+    /// Packets dropped: `transport_error_indicator`, reserved
+    /// `adaptation_field_control`, bad `adaptation_field_length`, duplicates.
+    pub dropped_packets: u32,
 }
 
 /// The video elementary stream gathered from a transport stream, and what
@@ -64,24 +93,28 @@ pub struct TsVideo {
     pub es: Vec<u8>,
     /// PID of the video elementary stream.
     pub video_pid: u16,
-    /// `stream_type` of that stream in the PMT (0x02 MPEG-2, 0x01 MPEG-1).
+    /// `stream_type` of that stream in the PMT.
     pub stream_type: u8,
-    /// Continuity counter gaps seen on the video PID (lost packets).
     pub continuity_gaps: u32,
-    /// Times sync was lost and searched for again.
     pub resyncs: u32,
-    /// Packets dropped: `transport_error_indicator`, reserved
-    /// `adaptation_field_control`, bad `adaptation_field_length`, duplicates.
     pub dropped_packets: u32,
 }
 
-/// Why no video stream could be gathered: byte offset in the file and what.
+/// Why no video stream could be found: byte offset in the file and what.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TsError {
     pub offset: u64,
     pub what: String,
-    /// True when the file is a valid TS that just has no MPEG video stream.
+    /// True when the file is a valid TS that just has no video stream.
     pub unsupported: bool,
+}
+
+fn err(offset: u64, what: impl Into<String>, unsupported: bool) -> TsError {
+    TsError {
+        offset,
+        what: what.into(),
+        unsupported,
+    }
 }
 
 /// CRC_32 of PSI sections (ISO/IEC 13818-1 Annex A: polynomial 0x04C11DB7,
@@ -127,8 +160,13 @@ fn pat_first_pmt_pid(s: &[u8]) -> Option<u16> {
         .map(|c| u16::from_be_bytes([c[2] & 0x1F, c[3]]))
 }
 
-/// (`stream_type`, `elementary_PID`) of every stream of a PMT section.
-fn pmt_streams(s: &[u8]) -> Vec<(u8, u16)> {
+/// One stream of a PMT: `stream_type`, `elementary_PID`, its descriptor
+/// tags and registration descriptors' `format_identifier`s.
+type PmtStream = (u8, u16, Vec<u8>, Vec<[u8; 4]>);
+
+/// (`stream_type`, `elementary_PID`, descriptor tags and registration
+/// `format_identifier`s) of every stream of a PMT section (2.4.4.8).
+fn pmt_streams(s: &[u8]) -> Vec<PmtStream> {
     let mut out = Vec::new();
     if s.len() < 12 {
         return out;
@@ -137,57 +175,412 @@ fn pmt_streams(s: &[u8]) -> Vec<(u8, u16)> {
     let mut i = 12 + program_info_length;
     while i + 5 <= s.len() {
         let es_info_length = (((s[i + 3] & 0x0F) as usize) << 8) | s[i + 4] as usize;
-        out.push((s[i], u16::from_be_bytes([s[i + 1] & 0x1F, s[i + 2]])));
+        let desc = s
+            .get(i + 5..(i + 5 + es_info_length).min(s.len()))
+            .unwrap_or(&[]);
+        let (mut tags, mut regs) = (Vec::new(), Vec::new());
+        let mut d = 0;
+        while d + 2 <= desc.len() {
+            let (tag, len) = (desc[d], usize::from(desc[d + 1]));
+            tags.push(tag);
+            if tag == 0x05 {
+                if let Some(f) = desc.get(d + 2..d + 6) {
+                    regs.push([f[0], f[1], f[2], f[3]]);
+                }
+            }
+            d += 2 + len;
+        }
+        out.push((
+            s[i],
+            u16::from_be_bytes([s[i + 1] & 0x1F, s[i + 2]]),
+            tags,
+            regs,
+        ));
         i += 5 + es_info_length;
     }
     out
 }
 
-/// Offset of the next packet at or after `from`: the first offset holding
-/// the sync byte with another sync byte 188 bytes later (or the end of the
-/// file right after the packet); `from` itself when it qualifies.
-fn resync(data: &[u8], from: usize) -> Option<usize> {
-    (from..data.len()).find(|&j| {
-        data[j] == SYNC
-            && data
-                .get(j + PACKET_SIZE)
-                .map_or(j + PACKET_SIZE == data.len(), |&b| b == SYNC)
-    })
+/// `PCR_PID` of a PMT section.
+fn pmt_pcr_pid(s: &[u8]) -> Option<u16> {
+    Some(u16::from_be_bytes([s.get(8)? & 0x1F, *s.get(9)?]))
 }
 
-/// Gathers the first program's MPEG video elementary stream of a transport
-/// stream held in `data`.
-///
-/// Errors ([`TsError`], with the byte offset in `data`): no sync byte at all,
-/// no PAT, no PMT for the first program, or no MPEG-1/2, H.264 or HEVC video stream in it
-/// (`unsupported`).
-pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
-    gather(data).map(|(mut v, g)| {
-        v.es = g.video_es;
-        v
-    })
-}
-
-/// The audio kind of a PMT `stream_type` (13818-1 Table 2-34; 0x81 / 0x87
-/// AC-3 / E-AC-3 as ATSC A/53 and FFmpeg's mpegts.c map them).
-fn audio_kind(stream_type: u8) -> Option<AudioKind> {
+/// The audio kind of a PMT stream (13818-1 Table 2-34; 0x81 / 0x87 AC-3 /
+/// E-AC-3 as ATSC A/53 and FFmpeg's mpegts.c map them; 0x06 with a DVB
+/// AC-3 / E-AC-3 descriptor or an `AC-3` / `EAC3` registration).
+fn audio_kind(stream_type: u8, tags: &[u8], regs: &[[u8; 4]]) -> Option<AudioKind> {
     match stream_type {
         0x03 | 0x04 => Some(AudioKind::Mpa),
         0x0F => Some(AudioKind::Adts),
         0x11 => Some(AudioKind::Latm),
         0x81 | 0x87 => Some(AudioKind::Ac3),
+        0x06 if tags.iter().any(|t| matches!(t, 0x6A | 0x7A))
+            || regs.iter().any(|r| r == b"AC-3" || r == b"EAC3") =>
+        {
+            Some(AudioKind::Ac3)
+        }
         _ => None,
     }
 }
 
-/// Per elementary PID: continuity counter and the PES being collected
+/// Per elementary PID: continuity counter and the PES being gathered
 /// (with the file offset of its first TS packet).
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct PidState {
     last_cc: Option<u8>,
     pes: Vec<u8>,
     pes_offset: u64,
     in_pes: bool,
+    discontinuity: bool,
+}
+
+/// One elementary stream the demuxer reads.
+#[derive(Clone)]
+struct PidEntry {
+    pid: u16,
+    kind: StreamKind,
+    state: PidState,
+    /// A `stream_type` 0x06 stream without a descriptor naming it: its
+    /// kind is taken from its first PES payload ([`sniff_audio`]).
+    sniff: bool,
+}
+
+/// The audio kind a PES payload starts with: an ADTS header, an AC-3 /
+/// E-AC-3 sync frame or an MPEG audio header, each followed by another
+/// header of its kind or the payload's end. FFmpeg's mpegts.c probes the
+/// payload of such a private stream (`request_probe`) the same way;
+/// ffmpeg's M2TS muxer (`-mpegts_m2ts_mode 1`) writes AAC so.
+fn sniff_audio(payload: &[u8]) -> Option<AudioKind> {
+    use super::audio;
+    let next_ok = |len: usize, f: &dyn Fn(&[u8]) -> bool| {
+        payload.len() == len || payload.get(len..).is_some_and(|r| r.len() < 8 || f(r))
+    };
+    if let Some(h) = audio::adts_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::adts_header(r).is_some()) {
+            return Some(AudioKind::Adts);
+        }
+    }
+    if let Some(h) = audio::ac3_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::ac3_header(r).is_some()) {
+            return Some(AudioKind::Ac3);
+        }
+    }
+    if let Some(h) = audio::mpa_header(payload) {
+        if next_ok(h.frame_len, &|r| audio::mpa_header(r).is_some()) {
+            return Some(AudioKind::Mpa);
+        }
+    }
+    None
+}
+
+/// A transport stream read as PES packets (see the module doc).
+pub(crate) struct TsSource {
+    path: Option<PathBuf>,
+    win: Window,
+    len: u64,
+    /// 0, or 4 for M2TS.
+    prefix: usize,
+    pmt_pid: Option<u16>,
+    pat_offset: u64,
+    pcr_pid: Option<u16>,
+    pmt_types: Option<Vec<u8>>,
+    video: Option<(u16, u8)>,
+    pids: Vec<PidEntry>,
+    ready: VecDeque<Pes>,
+    packets: u64,
+    in_sync: bool,
+    /// Just sought to an arbitrary byte: finding the first packet there
+    /// is no lost sync.
+    seeking: bool,
+    eof: bool,
+    pub stats: TsStats,
+}
+
+impl TsSource {
+    /// A source over `r` (`len` bytes; `path` names it in errors and lets
+    /// [`PesSource::fork`] reopen it) with packets after a `prefix`-byte
+    /// header, read until the program's PMT.
+    ///
+    /// Errors ([`TsError`]): no sync byte, no PAT, no PMT for the first
+    /// program, or no video stream in it (`unsupported`); I/O errors as
+    /// [`TsError`] at the offset they happened.
+    pub(crate) fn new(
+        path: Option<PathBuf>,
+        r: Box<dyn super::mpegmux::Source>,
+        len: u64,
+        prefix: usize,
+    ) -> Result<Self, TsError> {
+        let mut s = TsSource {
+            path,
+            win: Window::new(r),
+            len,
+            prefix,
+            pmt_pid: None,
+            pat_offset: 0,
+            pcr_pid: None,
+            pmt_types: None,
+            video: None,
+            pids: Vec::new(),
+            ready: VecDeque::new(),
+            packets: 0,
+            in_sync: true,
+            seeking: false,
+            eof: false,
+            stats: TsStats::default(),
+        };
+        while s.pmt_types.is_none() && s.win.offset() < PSI_BYTES {
+            match s.packet() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(err(s.win.offset(), e.to_string(), false)),
+            }
+        }
+        if s.packets == 0 {
+            return Err(err(0, "no transport packet (sync byte 0x47) found", false));
+        }
+        let Some(pmt_pid) = s.pmt_pid else {
+            return Err(err(0, "no program association table (PID 0) found", false));
+        };
+        if s.video.is_none() {
+            return Err(match &s.pmt_types {
+                None => err(
+                    s.pat_offset,
+                    format!("no program map table on PID {pmt_pid} (from the PAT here)"),
+                    false,
+                ),
+                Some(types) => err(
+                    s.pat_offset,
+                    format!(
+                        "the first program (PMT PID {pmt_pid}) has no MPEG-1/2, H.264 or HEVC \
+                         video stream (stream_types {types:02x?})"
+                    ),
+                    true,
+                ),
+            });
+        }
+        Ok(s)
+    }
+
+    fn size(&self) -> usize {
+        self.prefix + PACKET_SIZE
+    }
+
+    /// Reads and handles one packet; false at the end of the file.
+    fn packet(&mut self) -> std::io::Result<bool> {
+        let size = self.size();
+        // Sync: a sync byte here and one packet later (or the file's end
+        // right after this packet).
+        loop {
+            let n = self.win.want(2 * size + 1)?;
+            if n < size {
+                self.win.consume(n);
+                return Ok(false);
+            }
+            let a = self.win.avail();
+            let ok = a[self.prefix] == SYNC
+                && (n == size
+                    || a.get(size + self.prefix)
+                        .map_or(n < size + self.prefix + 1, |&b| b == SYNC));
+            if ok {
+                break;
+            }
+            if self.in_sync && !self.seeking {
+                self.stats.resyncs += 1;
+                tracing::warn!("MPEG-TS: sync lost at byte {}", self.win.offset());
+            }
+            self.in_sync = false;
+            self.win.consume(1);
+        }
+        if !self.in_sync && !self.seeking {
+            tracing::warn!("MPEG-TS: sync found again at byte {}", self.win.offset());
+        }
+        self.in_sync = true;
+        self.seeking = false;
+        let offset = self.win.offset();
+        let pkt: Vec<u8> = self.win.avail()[self.prefix..size].to_vec();
+        self.win.consume(size);
+        self.packets += 1;
+        self.handle(&pkt, offset);
+        Ok(true)
+    }
+
+    /// One 188-byte transport packet at file offset `offset`.
+    fn handle(&mut self, pkt: &[u8], offset: u64) {
+        if pkt[1] & 0x80 != 0 {
+            self.stats.dropped_packets += 1;
+            return;
+        }
+        let pusi = pkt[1] & 0x40 != 0;
+        let pid = u16::from_be_bytes([pkt[1] & 0x1F, pkt[2]]);
+        let afc = (pkt[3] >> 4) & 3;
+        let cc = pkt[3] & 0x0F;
+        let mut start = 4;
+        if afc == 0 {
+            self.stats.dropped_packets += 1;
+            return;
+        }
+        if afc & 2 != 0 {
+            start = 5 + pkt[4] as usize;
+            if start > PACKET_SIZE || (afc == 3 && start == PACKET_SIZE) {
+                self.stats.dropped_packets += 1;
+                return;
+            }
+            // discontinuity_indicator (2.4.3.5).
+            if pkt[4] > 0 && pkt[5] & 0x80 != 0 {
+                if Some(pid) == self.pcr_pid {
+                    for e in &mut self.pids {
+                        e.state.discontinuity = true;
+                    }
+                }
+                if let Some(e) = self.pids.iter_mut().find(|e| e.pid == pid) {
+                    e.state.discontinuity = true;
+                    e.state.last_cc = None;
+                }
+            }
+        }
+        if afc & 1 == 0 {
+            return; // adaptation field only: no payload, counter unchanged
+        }
+        let payload = &pkt[start..];
+        if pid == 0 && pusi && self.pmt_pid.is_none() {
+            if let Some(s) = section(payload, 0x00) {
+                self.pmt_pid = pat_first_pmt_pid(s);
+                self.pat_offset = offset;
+            }
+            return;
+        }
+        if Some(pid) == self.pmt_pid {
+            if pusi && self.pmt_types.is_none() {
+                if let Some(s) = section(payload, 0x02) {
+                    self.pmt(s);
+                }
+            }
+            return;
+        }
+        let video_pid = self.video.map(|v| v.0);
+        let Some(k) = self.pids.iter().position(|e| e.pid == pid) else {
+            return;
+        };
+        let st = &mut self.pids[k].state;
+        if let Some(last) = st.last_cc {
+            if cc == last {
+                self.stats.dropped_packets += 1; // duplicate packet (2.4.3.3)
+                return;
+            }
+            if cc != (last + 1) & 0x0F {
+                if Some(pid) == video_pid {
+                    self.stats.continuity_gaps += 1;
+                }
+                tracing::warn!(
+                    "MPEG-TS: continuity gap on PID {pid} at byte {offset} \
+                     (counter {last} then {cc}): data lost"
+                );
+            }
+        }
+        st.last_cc = Some(cc);
+        if pusi {
+            self.flush(k);
+            let st = &mut self.pids[k].state;
+            st.in_pes = true;
+            st.pes_offset = offset;
+        }
+        let st = &mut self.pids[k].state;
+        if st.in_pes {
+            st.pes.extend_from_slice(payload);
+            let declared = st
+                .pes
+                .get(4..6)
+                .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                .unwrap_or(0);
+            if declared > 0 && st.pes.len() >= 6 + declared {
+                self.flush(k);
+            } else if st.pes.len() > MAX_PES_BYTES {
+                tracing::warn!(
+                    "MPEG-TS: PES on PID {pid} longer than {MAX_PES_BYTES} bytes: dropped"
+                );
+                st.pes.clear();
+                st.in_pes = false;
+            }
+        }
+    }
+
+    /// A PMT section: the video and audio streams.
+    fn pmt(&mut self, s: &[u8]) {
+        let streams = pmt_streams(s);
+        self.pcr_pid = pmt_pcr_pid(s);
+        let pick = streams
+            .iter()
+            .find(|t| matches!(t.0, 0x02 | 0x1B | 0x24))
+            .or_else(|| streams.iter().find(|t| t.0 == 0x01));
+        if let Some((t, p, ..)) = pick {
+            let codec = match t {
+                0x1B => CodecKind::H264,
+                0x24 => CodecKind::Hevc,
+                _ => CodecKind::Mpeg2,
+            };
+            self.video = Some((*p, *t));
+            self.pids.push(PidEntry {
+                pid: *p,
+                kind: StreamKind::Video(codec),
+                state: PidState::default(),
+                sniff: false,
+            });
+        }
+        for (t, p, tags, regs) in &streams {
+            let kind = audio_kind(*t, tags, regs);
+            let sniff = kind.is_none() && *t == 0x06 && tags.is_empty();
+            if (kind.is_some() || sniff) && self.pids.iter().all(|x| x.pid != *p) {
+                self.pids.push(PidEntry {
+                    pid: *p,
+                    kind: StreamKind::Audio(kind.unwrap_or(AudioKind::Adts)),
+                    state: PidState::default(),
+                    sniff,
+                });
+            }
+        }
+        self.pmt_types = Some(streams.iter().map(|t| t.0).collect());
+    }
+
+    /// The PES gathered on `pids[k]` is complete: parsed into `ready`.
+    fn flush(&mut self, k: usize) {
+        let e = &mut self.pids[k];
+        let st = &mut e.state;
+        if !st.in_pes {
+            return;
+        }
+        st.in_pes = false;
+        let pes = std::mem::take(&mut st.pes);
+        if let Some((payload, pts, dts)) = pes_parts(&pes) {
+            if e.sniff {
+                match sniff_audio(payload) {
+                    Some(k) => {
+                        e.kind = StreamKind::Audio(k);
+                        e.sniff = false;
+                    }
+                    None => {
+                        st.pes = pes;
+                        st.pes.clear();
+                        return;
+                    }
+                }
+            }
+            self.ready.push_back(Pes {
+                id: match e.kind {
+                    StreamKind::Video(_) => 1,
+                    StreamKind::Audio(_) => u32::from(e.pid),
+                },
+                kind: e.kind,
+                payload: payload.to_vec(),
+                pts,
+                dts,
+                offset: st.pes_offset,
+                discontinuity: std::mem::take(&mut st.discontinuity),
+            });
+        }
+        st.pes = pes;
+        st.pes.clear();
+    }
 }
 
 /// Splits a complete PES packet into (payload, PTS, DTS), the payload cut at
@@ -206,207 +599,145 @@ fn pes_parts(pes: &[u8]) -> Option<(&[u8], Option<u64>, Option<u64>)> {
     (start <= end).then(|| (&pes[start..end], pts, dts))
 }
 
-/// Gathers the first program's video ES (with PES marks) and its audio
-/// streams (`stream_type` 0x03 / 0x04 MPEG audio, 0x0F ADTS AAC, 0x11
-/// LATM, 0x81 AC-3, 0x87 E-AC-3; track id = PID).
+impl PesSource for TsSource {
+    fn next_pes(&mut self) -> Result<Option<Pes>, ContainerError> {
+        loop {
+            if let Some(p) = self.ready.pop_front() {
+                return Ok(Some(p));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            let more = self.packet().map_err(|e| {
+                ContainerError::io(self.path.as_deref().unwrap_or(Path::new("MPEG-TS")), e)
+            })?;
+            if !more {
+                self.eof = true;
+                for k in 0..self.pids.len() {
+                    self.flush(k);
+                }
+            }
+        }
+    }
+
+    fn seek(&mut self, pos: u64) -> Result<(), ContainerError> {
+        self.win.seek(pos.min(self.len)).map_err(|e| {
+            ContainerError::io(self.path.as_deref().unwrap_or(Path::new("MPEG-TS")), e)
+        })?;
+        for e in &mut self.pids {
+            e.state = PidState::default();
+        }
+        self.ready.clear();
+        self.eof = false;
+        self.in_sync = true;
+        self.seeking = true;
+        Ok(())
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn position(&self) -> u64 {
+        self.win.offset()
+    }
+
+    fn declared_audio(&self) -> Vec<(u32, AudioKind)> {
+        self.pids
+            .iter()
+            .filter_map(|e| match e.kind {
+                StreamKind::Audio(_) if e.sniff => None,
+                StreamKind::Audio(k) => Some((u32::from(e.pid), k)),
+                StreamKind::Video(_) => None,
+            })
+            .collect()
+    }
+
+    fn fork(&self) -> Result<Box<dyn PesSource>, ContainerError> {
+        let path = self
+            .path
+            .clone()
+            .ok_or_else(|| ContainerError::Unsupported {
+                path: PathBuf::from("MPEG-TS"),
+                what: "a second reader of an in-memory stream".into(),
+            })?;
+        let f = File::open(&path).map_err(|e| ContainerError::io(&path, e))?;
+        let mut pids = self.pids.clone();
+        for e in &mut pids {
+            e.state = PidState::default();
+        }
+        Ok(Box::new(TsSource {
+            path: Some(path),
+            win: Window::new(Box::new(f)),
+            len: self.len,
+            prefix: self.prefix,
+            pmt_pid: self.pmt_pid,
+            pat_offset: self.pat_offset,
+            pcr_pid: self.pcr_pid,
+            pmt_types: self.pmt_types.clone(),
+            video: self.video,
+            pids,
+            ready: VecDeque::new(),
+            packets: 0,
+            in_sync: true,
+            seeking: false,
+            eof: false,
+            stats: TsStats::default(),
+        }))
+    }
+}
+
+/// Gathers the first program's video elementary stream of a transport
+/// stream held in `data` (188- or 192-byte packets as [`packet_prefix`]
+/// says; 188 when it cannot tell).
 ///
-/// Errors: as [`video_elementary_stream`].
-pub(crate) fn gather(data: &[u8]) -> Result<(TsVideo, Gathered), TsError> {
-    let mut out = TsVideo::default();
-    let mut g = Gathered {
-        video_codec: CodecKind::Mpeg2,
-        video_es: Vec::new(),
-        video_marks: Vec::new(),
-        audio: Vec::new(),
-    };
-    let mut clock = Unwrapper::default();
-    let mut pmt_pid: Option<u16> = None;
-    let mut pat_offset = 0u64;
-    let mut pmt_types: Option<Vec<u8>> = None;
-    let mut video_pid: Option<u16> = None;
-    // (PID, its state, index into g.audio or None for the video).
-    let mut pids: Vec<(u16, PidState, Option<usize>)> = Vec::new();
-    let mut packets = 0u64;
-    let mut i = 0usize;
-    let flush =
-        |st: &mut PidState, target: Option<usize>, g: &mut Gathered, clock: &mut Unwrapper| {
-            if !st.in_pes {
-                return;
-            }
-            if let Some((payload, pts, dts)) = pes_parts(&st.pes) {
-                let pts = pts.map(|t| clock.unwrap(t));
-                let dts = dts.map(|t| clock.unwrap(t));
-                match target {
-                    None => {
-                        g.video_marks.push(Mark {
-                            es_pos: g.video_es.len(),
-                            pts,
-                            dts,
-                            file_offset: st.pes_offset,
-                        });
-                        g.video_es.extend_from_slice(payload);
-                    }
-                    Some(k) => g.audio[k].push(payload, pts, st.pes_offset),
-                }
-            }
-            st.pes.clear();
-            st.in_pes = false;
-        };
-    while i < data.len() {
-        let Some(at) = resync(data, i) else { break };
-        if at != i {
-            out.resyncs += 1;
-            tracing::warn!("MPEG-TS: sync lost at byte {i}, resumed at byte {at}");
-        }
-        i = at;
-        let Some(pkt) = data.get(i..i + PACKET_SIZE) else {
-            break; // truncated last packet
-        };
-        let offset = i as u64;
-        i += PACKET_SIZE;
-        packets += 1;
-        if pkt[1] & 0x80 != 0 {
-            out.dropped_packets += 1;
-            continue;
-        }
-        let pusi = pkt[1] & 0x40 != 0;
-        let pid = u16::from_be_bytes([pkt[1] & 0x1F, pkt[2]]);
-        let afc = (pkt[3] >> 4) & 3;
-        let cc = pkt[3] & 0x0F;
-        let mut start = 4;
-        if afc == 0 {
-            out.dropped_packets += 1;
-            continue;
-        }
-        if afc & 2 != 0 {
-            start = 5 + pkt[4] as usize;
-            if start > PACKET_SIZE || (afc == 3 && start == PACKET_SIZE) {
-                out.dropped_packets += 1;
-                continue;
-            }
-        }
-        if afc & 1 == 0 {
-            continue; // adaptation field only: no payload, counter unchanged
-        }
-        let payload = &pkt[start..];
-        if pid == 0 && pusi && pmt_pid.is_none() {
-            if let Some(s) = section(payload, 0x00) {
-                pmt_pid = pat_first_pmt_pid(s);
-                pat_offset = offset;
-            }
-        } else if Some(pid) == pmt_pid && pusi && pmt_types.is_none() {
-            if let Some(s) = section(payload, 0x02) {
-                let streams = pmt_streams(s);
-                let pick = streams
-                    .iter()
-                    .find(|t| matches!(t.0, 0x02 | 0x1B | 0x24))
-                    .or_else(|| streams.iter().find(|t| t.0 == 0x01));
-                if let Some(&(t, p)) = pick {
-                    g.video_codec = match t {
-                        0x1B => CodecKind::H264,
-                        0x24 => CodecKind::Hevc,
-                        _ => CodecKind::Mpeg2,
-                    };
-                    video_pid = Some(p);
-                    out.stream_type = t;
-                    out.video_pid = p;
-                    pids.push((p, PidState::default(), None));
-                }
-                for &(t, p) in &streams {
-                    if let Some(kind) = audio_kind(t) {
-                        if pids.iter().all(|x| x.0 != p) {
-                            g.audio.push(AudioEs::new(u32::from(p), kind));
-                            pids.push((p, PidState::default(), Some(g.audio.len() - 1)));
-                        }
-                    }
-                }
-                pmt_types = Some(streams.iter().map(|t| t.0).collect());
-            }
-        } else if let Some((_, st, target)) = pids.iter_mut().find(|x| x.0 == pid) {
-            if let Some(last) = st.last_cc {
-                if cc == last {
-                    out.dropped_packets += 1; // duplicate packet (2.4.3.3)
-                    continue;
-                }
-                if cc != (last + 1) & 0x0F {
-                    if target.is_none() {
-                        out.continuity_gaps += 1;
-                    }
-                    tracing::warn!(
-                        "MPEG-TS: continuity gap on PID {pid} at byte {offset} \
-                         (counter {last} then {cc}): data lost"
-                    );
-                }
-            }
-            st.last_cc = Some(cc);
-            if pusi {
-                flush(st, *target, &mut g, &mut clock);
-                st.in_pes = true;
-                st.pes_offset = offset;
-            }
-            if st.in_pes {
-                st.pes.extend_from_slice(payload);
-            }
+/// Errors: no sync byte, no PAT, no PMT for the first program, or no
+/// video stream in it (`unsupported`).
+pub fn video_elementary_stream(data: &[u8]) -> Result<TsVideo, TsError> {
+    let prefix = packet_prefix(data).unwrap_or(0);
+    let mut s = TsSource::new(
+        None,
+        Box::new(std::io::Cursor::new(data.to_vec())),
+        data.len() as u64,
+        prefix,
+    )?;
+    let mut es = Vec::new();
+    while let Some(p) = s.next_pes().map_err(|e| err(0, e.to_string(), false))? {
+        if matches!(p.kind, StreamKind::Video(_)) {
+            es.extend_from_slice(&p.payload);
         }
     }
-    for (_, st, target) in &mut pids {
-        flush(st, *target, &mut g, &mut clock);
-    }
-    if packets == 0 {
-        return Err(err(0, "no transport packet (sync byte 0x47) found", false));
-    }
-    let Some(pmt_pid) = pmt_pid else {
-        return Err(err(0, "no program association table (PID 0) found", false));
-    };
-    if video_pid.is_none() {
-        return Err(match pmt_types {
-            None => err(
-                pat_offset,
-                format!("no program map table on PID {pmt_pid} (from the PAT here)"),
-                false,
-            ),
-            Some(types) => err(
-                pat_offset,
-                format!(
-                    "the first program (PMT PID {pmt_pid}) has no MPEG-1/2, H.264 or HEVC \
-                     video stream (stream_types {types:02x?})"
-                ),
-                true,
-            ),
-        });
-    }
-    Ok((out, g))
+    let (video_pid, stream_type) = s.video.unwrap_or_default();
+    Ok(TsVideo {
+        es,
+        video_pid,
+        stream_type,
+        continuity_gaps: s.stats.continuity_gaps,
+        resyncs: s.stats.resyncs,
+        dropped_packets: s.stats.dropped_packets,
+    })
 }
 
-fn err(offset: u64, what: impl Into<String>, unsupported: bool) -> TsError {
-    TsError {
-        offset,
-        what: what.into(),
-        unsupported,
-    }
-}
-
-/// Opens a transport stream: its MPEG video (track 1, split by
-/// [`super::mpeg2es`]) and audio tracks (track id = PID), packets in file
-/// order ([`MuxDemuxer`]).
+/// Opens a transport stream (188-byte packets, or 192-byte M2TS ones):
+/// its video (track 1) and audio tracks (track id = PID), packets in file
+/// order ([`MuxDemuxer`]), the file streamed.
 ///
 /// Errors: [`ContainerError::Io`]; [`ContainerError::Unsupported`] when
-/// larger than [`MAX_FILE_BYTES`] or when the first program has no MPEG
-/// video stream; [`ContainerError::Corrupt`] (with the byte offset) when no
-/// PAT / PMT is found or the video holds no sequence header.
+/// the first program has no video stream vreqplay reads;
+/// [`ContainerError::Corrupt`] (with the byte offset) when no PAT / PMT is
+/// found or MPEG video holds no sequence header.
 pub fn open(path: &Path) -> Result<MuxDemuxer, ContainerError> {
-    let meta = std::fs::metadata(path).map_err(|e| ContainerError::io(path, e))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(ContainerError::Unsupported {
-            path: path.to_owned(),
-            what: format!(
-                "MPEG transport stream of {} bytes (at most {MAX_FILE_BYTES} are read)",
-                meta.len()
-            ),
-        });
-    }
-    let data = std::fs::read(path).map_err(|e| ContainerError::io(path, e))?;
-    let (v, g) = gather(&data).map_err(|e| {
+    use std::io::Read;
+    let mut f = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+    let len = f.metadata().map_err(|e| ContainerError::io(path, e))?.len();
+    let mut head = Vec::new();
+    (&mut f)
+        .take(3 * M2TS_PACKET_SIZE as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| ContainerError::io(path, e))?;
+    let prefix = packet_prefix(&head).unwrap_or(0);
+    let f = File::open(path).map_err(|e| ContainerError::io(path, e))?;
+    let src = TsSource::new(Some(path.to_owned()), Box::new(f), len, prefix).map_err(|e| {
         if e.unsupported {
             ContainerError::Unsupported {
                 path: path.to_owned(),
@@ -416,18 +747,7 @@ pub fn open(path: &Path) -> Result<MuxDemuxer, ContainerError> {
             ContainerError::corrupt(path, "MPEG-TS", e.offset, e.what)
         }
     })?;
-    drop(data);
-    if v.continuity_gaps > 0 || v.resyncs > 0 || v.dropped_packets > 0 {
-        tracing::warn!(
-            "{}: MPEG-TS video PID {}: {} continuity gaps, {} resyncs, {} packets dropped",
-            path.display(),
-            v.video_pid,
-            v.continuity_gaps,
-            v.resyncs,
-            v.dropped_packets
-        );
-    }
-    MuxDemuxer::new(path, g)
+    MuxDemuxer::open(path, Box::new(src))
 }
 
 #[cfg(test)]

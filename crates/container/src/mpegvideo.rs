@@ -15,7 +15,7 @@
 //! refused.
 
 pub(crate) use vreq_core::mpeg2video::{
-    units, Unit, EXTENSION_START, GROUP_START, PICTURE_START, SEQUENCE_HEADER, SLICE_LAST,
+    EXTENSION_START, GROUP_START, PICTURE_START, SEQUENCE_HEADER, SLICE_LAST,
 };
 
 /// `n` (≤ 32) bits of `p` from bit `at` (MSB first); `None` past the end.

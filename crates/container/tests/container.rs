@@ -197,18 +197,30 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
     // Packets are in file order and (where the format tells offsets) point at their data.
     let file = std::fs::read(&path).map_err(|x| x.to_string())?;
     if e.container == "MPEG-TS" {
-        // A video packet's byte_offset is in the gathered video elementary
-        // stream (mpegts.rs): the packets tile it, from the first sequence
-        // header on. (Audio packets point at their PES in the file.)
-        let mut next = video[0].byte_offset;
-        for (i, p) in video.iter().enumerate() {
-            if p.byte_offset != next {
-                return Err(format!(
-                    "packet {i} at ES offset {}, expected {next}: frames do not tile the stream",
-                    p.byte_offset
-                ));
+        // A packet's byte_offset is the file offset of the TS packet that
+        // starts the PES its first byte is in (mpegmux.rs): TS packets
+        // (188 bytes, sync byte 0x47), in file order.
+        let mut last = 0;
+        for (i, p) in d.packets.iter().enumerate() {
+            let at = p.byte_offset as usize;
+            if file.get(at) != Some(&0x47) || !at.is_multiple_of(188) {
+                return Err(format!("packet {i} at byte {at}: not a TS packet start"));
             }
-            next += p.data.len() as u64;
+            if p.track == track.id && at < last {
+                return Err(format!("video packet {i} at byte {at} before byte {last}"));
+            }
+            if p.track == track.id {
+                last = at;
+            }
+        }
+        let es: Vec<u8> = video.iter().flat_map(|p| p.data.iter().copied()).collect();
+        let all = container::mpegts::video_elementary_stream(&file).map_err(|e| e.what)?;
+        if !all.es.ends_with(&es) || all.es.len() - es.len() > 64 << 10 {
+            return Err(format!(
+                "video packets ({} bytes) are not the video elementary stream ({} bytes) from its first frame on",
+                es.len(),
+                all.es.len()
+            ));
         }
     }
     for p in d.packets.iter().filter(|_| e.container != "MPEG-TS") {
@@ -813,7 +825,11 @@ fn mpeg_ts_frames_equal_their_source_streams() {
                 q.data.len()
             );
             assert_eq!(p.keyframe, q.keyframe, "{ts} frame {i} keyframe");
-            assert_eq!(p.pts_ns, q.pts_ns, "{ts} frame {i} pts");
+            // The TS frames carry their PES PTS (90 kHz), the elementary
+            // stream's count frames × the frame duration in whole ns: the
+            // same instant up to that rounding (< 1 ns per frame).
+            let (a, b) = (p.pts_ns.unwrap(), q.pts_ns.unwrap());
+            assert!((a - b).abs() < 1_000, "{ts} frame {i} pts {a} vs {b}");
         }
     }
 }

@@ -592,6 +592,12 @@ impl StatelessCodec for Mpeg2Codec {
         self.emit_unrefs();
         self.events.clear();
         self.wait_intra = true;
+        // After a seek the first picture starts the sequence again (matrices
+        // reloaded from the sequence header, SEQUENCE and QUANTISATION sent
+        // with it), as a fresh decoder starting at that point would
+        // (tests/seek.rs compares the two); the device is not reconfigured
+        // when the sequence is unchanged.
+        self.seq_changed = self.seq_hdr.is_some();
     }
 
     fn poll(&mut self) -> Option<CodecEvent> {
