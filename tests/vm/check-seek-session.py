@@ -35,6 +35,8 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # imported siblings leave no __pycache__ behind
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

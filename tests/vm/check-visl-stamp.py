@@ -53,6 +53,8 @@ import importlib.util
 import os
 import sys
 
+sys.dont_write_bytecode = True  # imported siblings leave no __pycache__ behind
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("check_pattern", os.path.join(HERE, "check-pattern.py"))
 cp = importlib.util.module_from_spec(spec)
