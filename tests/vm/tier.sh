@@ -16,6 +16,19 @@
 #   window-crop-1088    H.264 coded 1920x1088 -> 1024x576 (the crop), zero-copy
 #   pacing-hevc         250 frames at 25 fps: presented + dropped = 250 = frame
 #                       lines, none presented before due (tests/vm/check-pacing.py)
+#   session-seek        tests/vm/session-test.sh: keys through the window's test
+#                       hook (VREQ_TEST_KEYS FIFO) into vreqplay --pause on a 30 s
+#                       HEVC clip with a CRA every 40 frames and chapters
+#                       (tests/vm/make-seek-clip.sh): frame step and back-step
+#                       (precise: onto a non-keyframe), Left/Right/Up/Down
+#                       keyframe seeks (Up past the end: the last keyframe),
+#                       Page_Up/Page_Down chapters (mpv's 5 s threshold), o; each settled
+#                       screenshot's frame read from visl's stamp (the POC, digit
+#                       templates learned from a visl Y4M of the clip:
+#                       tests/vm/check-visl-stamp.py) equals the one mpv's rules give
+#                       from the clip's ffprobe keyframes (tests/vm/check-seek-session.py);
+#                       the o shot shows the OSD over the same frame (>= 200
+#                       pixels differ); q exits 0. One boot, about 100 s under TCG.
 #   va-vainfo           the VA driver: vainfo (libva 2.22, vgem render node)
 #                       lists visl's profiles with VAEntrypointVLD
 #   va-oracle-h264/-hevc/-vp9/-vp8/-mpeg2  the oracle through VA: ffmpeg's visl
@@ -157,6 +170,10 @@ check window-crop-1088 tests/vm/window-test.sh -o /tmp/vreq-window-crop -w 20 -V
 #     frame lines, none presented before its due time (drops are allowed: TCG)
 check pacing-hevc tests/vm/window-test.sh -o /tmp/vreq-pacing -P 250:25 \
   -f "$media/crates-cros-codecs/test-25fps.h265" -- ./vreqplay test-25fps.h265
+# 3d. a scripted session (issue 13): keys through the window's test hook, keyframe
+#     seeks, chapters, frame step and the OSD, each screenshot's frame read from
+#     the number visl stamps on it (header above; tests/vm/session-test.sh -h)
+check session-seek tests/vm/session-test.sh -o /tmp/vreq-session
 # (tests/vm/window-test.sh without a command runs the presenter's synthetic
 #  pattern through both paths; not in the tier: its zero-copy screenshot came
 #  back empty in about one run in four, cause not found yet — see its header.)
