@@ -1150,7 +1150,9 @@ impl<'c> Control<'c> {
         sink.set_osd(Some(vreq_present::Osd {
             text,
             progress,
-            hold: (!paused).then_some(OSD_DURATION),
+            // every OSD message fades after ~1 s (mpv's --osd-duration),
+            // "Paused" too: the status line / `o` show the state later
+            hold: Some(OSD_DURATION),
         }));
     }
 
@@ -1420,7 +1422,7 @@ pub fn run_file<D: DecoderDevice>(
         sink.set_osd(Some(vreq_present::Osd {
             text: vec!["Paused".into()],
             progress: None,
-            hold: None,
+            hold: Some(OSD_DURATION),
         }));
         // the first frame is shown, then the player waits
         ctl.step = true;
@@ -1549,7 +1551,8 @@ pub fn run_file<D: DecoderDevice>(
                 }
             }
         }
-        if opts.keep_open && paced && matches!(flow, Flow::Go | Flow::End) {
+        // (`--frames N` reached is an end of file too, as mpv's --frames)
+        if opts.keep_open && paced && matches!(flow, Flow::Go | Flow::End | Flow::Stop) {
             // mpv's --keep-open: pause on the last frame; the decoder (which
             // owns its buffer) stays alive; keys work (a seek plays on)
             pacer.pause();
@@ -1723,7 +1726,7 @@ fn handle_commands(
                         sink.set_osd(Some(vreq_present::Osd {
                             text: vec!["Paused".into()],
                             progress: None,
-                            hold: None,
+                            hold: Some(OSD_DURATION),
                         }));
                     }
                     ctl.update_status(pacer, sink, true);
@@ -2291,12 +2294,13 @@ mod tests {
             );
             assert_eq!(sink.pts[6], k);
             assert_eq!(r.end, FileEnd::Quit);
-            // "Paused" stayed on the OSD with the bar
+            // "Paused" on the OSD with the bar, fading after ~1 s like
+            // every OSD message
             let last = sink.osd.iter().flatten().last().unwrap();
             // (no duration known: the time as text instead of a bar)
             assert_eq!(last.text[0], "Paused");
             assert_eq!(last.text[1], status::format_time(k));
-            assert!(last.hold.is_none());
+            assert_eq!(last.hold, Some(OSD_DURATION));
         }
     }
 
@@ -2458,8 +2462,8 @@ mod tests {
         assert_eq!(texts[5], ["Paused"]);
         assert_eq!(
             sink.osd[5].as_ref().unwrap().hold,
-            None,
-            "held while paused"
+            Some(OSD_DURATION),
+            "fades after ~1 s (the issue: every OSD message fades)"
         );
         assert_eq!(sink.osd[6], None, "cleared on resume");
     }

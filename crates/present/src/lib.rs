@@ -84,7 +84,7 @@ pub struct Osd {
     /// `00:01:02 / 00:10:00` (mpv's `show-progress`).
     pub progress: Option<(i64, i64)>,
     /// How long it stays before it fades out (mpv's `--osd-duration`, 1 s);
-    /// `None`: until the next [`Sink::set_osd`] (e.g. `Paused` while paused).
+    /// `None`: until the next [`Sink::set_osd`].
     pub hold: Option<Duration>,
 }
 
