@@ -26,7 +26,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
+use super::{CodecKind, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 /// Largest access unit (and NAL unit) accepted, in bytes.
 pub const MAX_AU_BYTES: usize = 32 << 20;
@@ -232,19 +232,7 @@ impl AnnexBDemuxer {
             file,
             hevc,
             format,
-            tracks: vec![TrackInfo {
-                id: 1,
-                codec,
-                width: 0,
-                height: 0,
-                frame_duration_ns: None,
-                duration_ns: None,
-                codec_private: CodecPrivate::None,
-                presentation_window_ns: None,
-                pixel_aspect: None,
-                crop: None,
-                audio: None,
-            }],
+            tracks: vec![TrackInfo::new(1, codec)],
             buf: Vec::with_capacity(CHUNK),
             head: 0,
             buf_start: 0,

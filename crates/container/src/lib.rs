@@ -232,6 +232,27 @@ pub struct TrackInfo {
     pub audio: Option<AudioParams>,
 }
 
+impl TrackInfo {
+    /// A track that knows only its id and codec: size 0, every optional
+    /// field `None`, no codec private data (what the raw-stream demuxers
+    /// know before parsing; callers fill the rest with `..TrackInfo::new()`).
+    pub fn new(id: u32, codec: TrackCodec) -> Self {
+        TrackInfo {
+            id,
+            codec,
+            width: 0,
+            height: 0,
+            frame_duration_ns: None,
+            duration_ns: None,
+            codec_private: CodecPrivate::None,
+            presentation_window_ns: None,
+            pixel_aspect: None,
+            crop: None,
+            audio: None,
+        }
+    }
+}
+
 /// Pixels to remove from each edge of a picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Crop {

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use super::mpegmux::Window;
 use super::mpegvideo::{self as parser, Extension};
-use super::{CodecKind, CodecPrivate, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
+use super::{CodecKind, ContainerError, Demuxer, Packet, TrackCodec, TrackInfo};
 
 /// Bytes at the file's start whose frames give the average frame size a
 /// seek estimates positions with.
@@ -180,17 +180,10 @@ impl Mpeg2Splitter {
     pub fn track(&self) -> TrackInfo {
         let s = &self.b.sequence;
         TrackInfo {
-            id: 1,
-            codec: TrackCodec::Video(CodecKind::Mpeg2),
             width: s.width,
             height: s.height,
             frame_duration_ns: Some(s.frame_duration_ns()),
-            duration_ns: None,
-            codec_private: CodecPrivate::None,
-            presentation_window_ns: None,
-            pixel_aspect: None,
-            crop: None,
-            audio: None,
+            ..TrackInfo::new(1, TrackCodec::Video(CodecKind::Mpeg2))
         }
     }
 }

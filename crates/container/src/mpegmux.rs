@@ -522,41 +522,28 @@ impl AudioCutter {
     pub fn track(&self) -> Option<TrackInfo> {
         if self.kind == AudioKind::Latm {
             return (self.es_len > 0).then(|| TrackInfo {
-                id: self.id,
-                codec: TrackCodec::Audio(AudioCodec::Other("aac_latm".into())),
-                width: 0,
-                height: 0,
-                frame_duration_ns: None,
-                duration_ns: None,
-                codec_private: CodecPrivate::None,
-                presentation_window_ns: None,
-                pixel_aspect: None,
-                crop: None,
                 audio: Some(AudioParams::default()),
+                ..TrackInfo::new(
+                    self.id,
+                    TrackCodec::Audio(AudioCodec::Other("aac_latm".into())),
+                )
             });
         }
         let f = self.first.as_ref()?;
         let frame_duration_ns =
             (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
         Some(TrackInfo {
-            id: self.id,
-            codec: TrackCodec::Audio(f.codec.clone()),
-            width: 0,
-            height: 0,
             frame_duration_ns,
-            duration_ns: None,
             codec_private: match &f.adts {
                 Some(h) => CodecPrivate::Raw(h.audio_specific_config()),
                 None => CodecPrivate::None,
             },
-            presentation_window_ns: None,
-            pixel_aspect: None,
-            crop: None,
             audio: Some(AudioParams {
                 sample_rate: f.rate,
                 channels: f.channels,
                 skip_samples: 0,
             }),
+            ..TrackInfo::new(self.id, TrackCodec::Audio(f.codec.clone()))
         })
     }
 
@@ -1302,23 +1289,14 @@ impl MuxDemuxer {
                     "no sequence header",
                 ))
             }
-            Some(VideoSplit::Nal(s)) => tracks.push(TrackInfo {
-                id: 1,
-                codec: TrackCodec::Video(if s.hevc {
+            Some(VideoSplit::Nal(s)) => tracks.push(TrackInfo::new(
+                1,
+                TrackCodec::Video(if s.hevc {
                     CodecKind::Hevc
                 } else {
                     CodecKind::H264
                 }),
-                width: 0,
-                height: 0,
-                frame_duration_ns: None,
-                duration_ns: None,
-                codec_private: CodecPrivate::None,
-                presentation_window_ns: None,
-                pixel_aspect: None,
-                crop: None,
-                audio: None,
-            }),
+            )),
             _ => {
                 return Err(ContainerError::corrupt(
                     path,
