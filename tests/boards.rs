@@ -86,15 +86,7 @@ enum Outcome {
 
 /// Plays `path` through the player's loop on a fake `profile` device.
 fn play_on(profile: &'static Profile, path: &Path) -> Result<Outcome, String> {
-    let opts = PlayOptions {
-        input: path.to_owned(),
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    };
+    let opts = PlayOptions::null(path);
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = match player::codec_for_track(path, &track, kind) {

@@ -17,20 +17,12 @@ use vreq_present::NullSink;
 use vreq_testkit::fake::FakeDevice;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
+use vreqplay::player::{self, PlayOptions, PlayReport};
 
 /// Runs the player's loop over a fake visl. Returns the report and the
 /// device's rule violations.
 fn play_fake(path: &Path) -> Result<(PlayReport, Vec<String>), String> {
-    let opts = PlayOptions {
-        input: path.to_owned(),
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    };
+    let opts = PlayOptions::null(path);
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;

@@ -21,7 +21,7 @@ use vreq_present::NullSink;
 use vreq_testkit::fake::{FakeDevice, RecordedJob};
 use vreq_testkit::{manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
+use vreqplay::player::{self, PlayOptions, PlayReport};
 
 struct Run {
     report: PlayReport,
@@ -31,15 +31,7 @@ struct Run {
 
 /// Runs the player's loop over a fake `driver` (`card` picks the variant).
 fn play_fake(path: &Path, driver: &str, card: &str) -> Result<Run, String> {
-    let opts = PlayOptions {
-        input: path.to_owned(),
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    };
+    let opts = PlayOptions::null(path);
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Hevc);

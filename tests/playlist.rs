@@ -13,8 +13,8 @@ use vreq_present::NullSink;
 use vreq_testkit::fake::FakeDevice;
 use vreq_v4l2::profile;
 use vreqplay::player::{
-    self, queues, Controls, FileEnd, Loop, Output, Pacing, PlayError, PlayOptions, PlayReport,
-    Playlist, Source,
+    self, queues, Controls, FileEnd, Loop, Pacing, PlayError, PlayOptions, PlayReport, Playlist,
+    Source,
 };
 
 fn fds() -> usize {
@@ -24,15 +24,7 @@ fn fds() -> usize {
 /// Plays `path` on a fake visl device: through the demux thread (`queued`)
 /// or read directly, as the player does with and without sound.
 fn play_fake(path: &Path, queued: bool) -> Result<PlayReport, PlayError> {
-    let opts = PlayOptions {
-        input: path.to_owned(),
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    };
+    let opts = PlayOptions::null(path);
     let mut demux = container::open(path)?;
     let (track, kind) = player::pick_track(path, demux.as_ref())?;
     let codec = player::codec_for_track(path, &track, kind)?;

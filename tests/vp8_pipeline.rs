@@ -18,22 +18,14 @@ use vreq_present::NullSink;
 use vreq_testkit::fake::FakeDevice;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
 use vreq_v4l2::profile;
-use vreqplay::player::{self, Output, PlayOptions, PlayReport};
+use vreqplay::player::{self, PlayOptions, PlayReport};
 
 type Played = (PlayReport, Vec<String>, Vec<(u32, u32)>);
 
 /// Runs the player's loop over a fake visl. Returns the report, the device's
 /// rule violations and the (width, height) of each configuration.
 fn play_fake(path: &Path) -> Result<Played, String> {
-    let opts = PlayOptions {
-        input: path.to_owned(),
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    };
+    let opts = PlayOptions::null(path);
     let mut demux = container::open(path).map_err(|e| e.to_string())?;
     let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
     assert_eq!(kind, CodecKind::Vp8);

@@ -63,6 +63,22 @@ pub struct PlayOptions {
     pub hwdec_copy: bool,
 }
 
+impl PlayOptions {
+    /// Decode `input` only (`--vo null`): every frame, the routed device,
+    /// no window options.
+    pub fn null(input: &Path) -> Self {
+        PlayOptions {
+            input: input.to_owned(),
+            output: Output::Null,
+            max_frames: None,
+            device: None,
+            keep_open: false,
+            fullscreen: false,
+            hwdec_copy: false,
+        }
+    }
+}
+
 /// The sound options (mpv's names).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioOptions {
