@@ -1093,6 +1093,8 @@ struct Control<'c> {
     prev_pos: Option<i64>,
     /// Target (ns) of a seek no frame has been shown since.
     seeking: Option<i64>,
+    /// When that seek was asked for (`-v` logs the time to its first frame).
+    seek_asked: Option<Instant>,
     /// Frames with pts below this (ns) are decoded but not shown (hr-seek).
     skip_before: Option<i64>,
     /// Show one frame, then pause (`.`, and after `,`).
@@ -1115,6 +1117,7 @@ impl<'c> Control<'c> {
             pos: None,
             prev_pos: None,
             seeking: None,
+            seek_asked: None,
             skip_before: None,
             step: false,
             moved_while_paused: false,
@@ -1350,6 +1353,15 @@ fn show_ready<D: DecoderDevice>(
         report.frames_shown += 1;
         ctl.prev_pos = ctl.pos;
         ctl.pos = Some(pts);
+        if let (Some(target), Some(t)) = (ctl.seeking, ctl.seek_asked.take()) {
+            // the time per seek the closing notes report (request to the
+            // first frame handed to the sink, decode from the keyframe included)
+            tracing::info!(
+                "seek to {} ns: first frame pts {pts} ns shown after {:.1} ms",
+                target,
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
         ctl.seeking = None;
         ctl.skip_before = None;
         if ctl.step {
@@ -1679,6 +1691,7 @@ fn seek_to<D: DecoderDevice>(
     sink.discard_queued();
     pacer.restart(queued);
     ctl.seeking = Some(target);
+    ctl.seek_asked.get_or_insert_with(Instant::now);
     ctl.skip_before = if back {
         // the frame at the target: tolerate rounding of the frame duration
         Some(target - ctl.frame_ns / 2)
