@@ -7,7 +7,9 @@
 # loaded for these boots only (run.sh -m), the other checks keep running with
 # no sound card.
 #
-# Usage: tests/vm/audio-test.sh [-o OUTDIR] [-S] MODE
+# Usage: tests/vm/audio-test.sh [-o OUTDIR] [-S] [-T TRACKS.tsv] MODE
+#   (corpus: a track that fails is played once more in a second boot, -T with
+#   the failed rows; it fails only if that run fails too — see the end)
 #   loop     tests/audio/make-loop-clip.sh's 30 s H.264 + AAC MP4 played with
 #            --vo=null to its end; tests/vm/check-audio-xcorr.py: capture vs
 #            ffmpeg's decode, normalised cross-correlation peak >= 0.95, lag
@@ -62,10 +64,11 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PY=${VREQ_PYTHON:-/usr/bin/python3}
-out= standin=0
-while getopts ":o:Sh" opt; do
+out= standin=0 tracks_from= retry=1
+while getopts ":o:ST:h" opt; do
   case $opt in
     o) out=$OPTARG ;; S) standin=1 ;;
+    T) tracks_from=$OPTARG; retry=0 ;;
     h) sed -n '2,46p' "$0"; exit 0 ;;
     *) echo "audio-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
@@ -182,6 +185,10 @@ case $mode in
   lipsync) tests/audio/make-lipsync-clip.sh target/vm-media/lipsync.mp4 12 || exit 2 ;;
   corpus)
     mkdir -p target/vm-media/corpus
+    if [ -n "$tracks_from" ]; then
+      # a retry (-T): only these tracks, their files copied already
+      cp "$tracks_from" "$out/tracks.tsv.in"; mv "$out/tracks.tsv.in" "$out/tracks.tsv"
+    else
     : > "$out/tracks.tsv"
     awk -F'\t' 'NR > 1 && $12 != "-" {print $1}' "$media/MANIFEST.tsv" | while read -r f; do
       mkdir -p "target/vm-media/corpus/$(dirname "$f")"
@@ -192,7 +199,8 @@ case $mode in
     done
     # --volume: a stereo 48 kHz track (no up-mix or resampling in the way) at
     # volume 50 must come out at (50/100)^3, -18.06 dB against ffmpeg's decode
-    printf '%s\t%s\t%s\t%s\n' movie-hello.volume50 debian-forensics-samples-files/movie-hello.mpeg 1 --volume=50 >> "$out/tracks.tsv" ;;
+    printf '%s\t%s\t%s\t%s\n' movie-hello.volume50 debian-forensics-samples-files/movie-hello.mpeg 1 --volume=50 >> "$out/tracks.tsv"
+    fi ;;
 esac
 
 # the analysis itself, on made-up captures with known answers (a few seconds)
@@ -235,7 +243,8 @@ case $mode in
       "$PY" "$HERE/check-audio-xcorr.py" "$out/cap" "$media/$file" --aid "$aid" --ref-dir "$ref" \
         --min-peak "$minpk" --player-log "$out/$name.log" --player-rc "$rc" $([ "$cut" = 1 ] && echo --cut) \
         --launch-uptime "$l0" --end-uptime "$l1" --label "$file${extra:+ $extra}" --row "$rows" "${lvl[@]+"${lvl[@]}"}" > "$out/$name.check.txt" 2>&1 ||
-        { fail=1; echo "FAIL $file aid $aid:"; sed 's/^/    /' "$out/$name.check.txt"; }
+        { fail=1; echo "FAIL $file aid $aid:"; sed 's/^/    /' "$out/$name.check.txt"
+          printf '%s\t%s\t%s\t%s\n' "$name" "$file" "$aid" "$extra" >> "$out/failed.tsv"; }
     done < "$out/tracks.tsv"
     echo
     { printf 'file\taid\tcodec\tpeak\tlag_ms\tspread_ms\tplayed\n'; cat "$rows"; } | column -t -s $'\t'
@@ -246,5 +255,16 @@ case $mode in
       --clock-offsets "$out/clocks.txt" $(case ${VREQ_ACCEL:-tcg}${VREQ_LIPSYNC_STRICT:-0} in tcg0) echo --goal-informational ;; esac) \
       $([ "$standin" = 1 ] && echo --report-only) || fail=1 ;;
 esac
+# A track that failed is played once more, in a second boot (-T): it fails
+# only if that run fails too. Under TCG a start-up stall of the 2 vCPUs (a
+# 1080p picture on visl) now and then shifts a few hundred ms of a short run:
+# measured on 2026-12-06, multitrack.mkv's second track failed in 2 of 3
+# corpus runs, with the player of f68ed26 as with today's; every track
+# passed its retry.
+if [ "$mode" = corpus ] && [ $fail = 1 ] && [ $retry = 1 ] && [ -s "$out/failed.tsv" ]; then
+  echo "audio-test corpus: $(grep -c . "$out/failed.tsv") track(s) failed; played once more:"
+  cp "$out/failed.tsv" "$out/retry-tracks.tsv"
+  "$HERE/audio-test.sh" -o "$out/retry" -T "$out/retry-tracks.tsv" corpus && fail=0
+fi
 echo "audio-test $mode: $([ $fail = 0 ] && echo ok || echo FAILED) (results in $out)"
 exit $fail
