@@ -1475,6 +1475,13 @@ pub fn run_file<D: DecoderDevice>(
         while let Some(pkt) = source.next(track.id, &mut report) {
             let unit = CodedUnit::from(&pkt);
             ctl.fed = true;
+            if pkt.pts_ns.is_none() && ctl.seeking.is_some() {
+                // a stream without timestamps (raw Annex-B): the frames'
+                // pts count from the seek point, not the file's start, so a
+                // precise seek cannot find its target among them — it
+                // shows from the keyframe the demuxer's byte estimate found
+                ctl.skip_before = None;
+            }
             if let Err(e) = dec.decode(unit) {
                 let err = PlayError::Decode(format!(
                     "{}: track {} byte {}: {e}",
