@@ -160,6 +160,8 @@ struct Cli {
 enum Vo {
     /// A Wayland window (zero-copy dmabuf where the compositor takes the decoder's format: NV12, P010, NV15, SAND128 NV12/P030; else detiled / converted on the CPU into a linear dmabuf or wl_shm).
     Wayland,
+    /// A KMS plane, no compositor (the kiosk): the decoder's buffers scanned out directly where a plane takes their format, else converted on the CPU into dumb buffers.
+    Drm,
     /// No output: decode only.
     Null,
 }
@@ -249,6 +251,11 @@ fn main() -> ExitCode {
         },
         (None, Vo::Null) => Output::Null,
         (None, Vo::Wayland) => Output::Wayland,
+        (None, Vo::Drm) => Output::Drm(vreq_present::kms::KmsOptions {
+            input: true,
+            writeback: std::env::var_os("VREQ_KMS_WRITEBACK").map(PathBuf::from),
+            ..Default::default()
+        }),
     };
     let opts = PlayOptions {
         input: cli.files[0].clone(),

@@ -39,6 +39,8 @@ use queues::{Queues, Stream};
 pub enum Output {
     /// A Wayland window (paced at the stream rate).
     Wayland,
+    /// A KMS plane, no compositor (the kiosk; paced at the stream rate).
+    Drm(vreq_present::kms::KmsOptions),
     /// Decode only.
     Null,
     /// A Y4M file (frames in display order); `force` allows overwriting.
@@ -337,7 +339,7 @@ pub fn play_file(
                 *force,
                 fps_fraction(frame_ns),
             )?)),
-            Output::Wayland => None,
+            Output::Wayland | Output::Drm(_) => None,
         };
     }
     let needs = discover::StreamNeeds {
@@ -360,6 +362,12 @@ pub fn play_file(
         .title
         .clone()
         .unwrap_or_else(|| format!("vreqplay — {name}"));
+    if let (None, Output::Drm(ko)) = (&slot.sink, &opts.output) {
+        let mut ko = ko.clone();
+        ko.force_copy |= opts.hwdec_copy;
+        ko.test_keys = slot.test_keys.clone();
+        slot.sink = Some(vreq_present::kms::open_kms(&ko)?);
+    }
     if slot.sink.is_none() {
         let mut wo = vreq_present::wayland::WindowOptions::for_input(&opts.input);
         wo.title = title.clone();
@@ -410,7 +418,8 @@ pub fn play_file(
             )
         }
         None => {
-            let pacing = if opts.output == Output::Wayland && !audio.untimed {
+            let paced = matches!(opts.output, Output::Wayland | Output::Drm(_));
+            let pacing = if paced && !audio.untimed {
                 Pacing::Wall
             } else {
                 Pacing::Unpaced

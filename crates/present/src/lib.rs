@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use vreq_frame::{DecodedFrame, PlanesRef};
 
+pub mod kiosk_input;
+pub mod kms;
 pub mod wayland;
 pub mod y4m;
 
@@ -29,6 +31,10 @@ pub enum PresentError {
     Io(String),
     #[error("wayland: {0}")]
     Wayland(String),
+    /// The kiosk output (`--vo=drm`): one line naming the card, connector,
+    /// mode or plane and what exists instead.
+    #[error("drm: {0}")]
+    Kms(String),
     /// The user closed the window.
     #[error("window closed")]
     Closed,

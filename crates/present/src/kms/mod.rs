@@ -1,0 +1,185 @@
+//! The kiosk: frames straight onto a KMS plane, no compositor (`--vo=drm`).
+//!
+//! Only this module knows DRM. It uses the `drm` crate (Smithay's safe
+//! bindings to the DRM uAPI, `include/uapi/drm/drm_mode.h`), atomic API
+//! only. See `docs/ARCHITECTURE.md` (vreq-present, kiosk) for the design:
+//! connector / mode / CRTC choice, plane choice by `IN_FORMATS`, PRIME import
+//! and one framebuffer per CAPTURE buffer, geometry, pacing on page-flip
+//! events, the CPU fallback into dumb buffers, master handling and the
+//! restore at exit.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::{PresentError, Sink};
+
+/// `--drm-mode`: which mode of the connector to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeRequest {
+    /// The connector's preferred mode (`DRM_MODE_TYPE_PREFERRED`), else its
+    /// first; mpv's `--drm-mode=preferred` (the default).
+    #[default]
+    Preferred,
+    /// The largest mode (area, then refresh); mpv's `highest`.
+    Highest,
+    /// `WxH` or `WxH@Hz` (`1920x1080@60`, `1280x720@59.94`): the first
+    /// mode of that size (and refresh within 0.01 Hz, in mHz here).
+    Size {
+        width: u16,
+        height: u16,
+        refresh_mhz: Option<u32>,
+    },
+}
+
+impl FromStr for ModeRequest {
+    type Err = String;
+    /// `preferred`, `highest`, `WxH`, `WxH@Hz` (Hz may have decimals).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "preferred" => return Ok(ModeRequest::Preferred),
+            "highest" => return Ok(ModeRequest::Highest),
+            _ => {}
+        }
+        let bad = || format!("{s:?} is not preferred, highest, WxH or WxH@Hz (e.g. 1920x1080@60)");
+        let (size, rate) = match s.split_once('@') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s, None),
+        };
+        let (w, h) = size.split_once('x').ok_or_else(bad)?;
+        let width: u16 = w.parse().map_err(|_| bad())?;
+        let height: u16 = h.parse().map_err(|_| bad())?;
+        let refresh_mhz = match rate {
+            None => None,
+            Some(r) => {
+                let hz: f64 = r.parse().map_err(|_| bad())?;
+                if !(hz > 0.0 && hz < 1000.0) {
+                    return Err(bad());
+                }
+                Some((hz * 1000.0).round() as u32)
+            }
+        };
+        if width == 0 || height == 0 {
+            return Err(bad());
+        }
+        Ok(ModeRequest::Size {
+            width,
+            height,
+            refresh_mhz,
+        })
+    }
+}
+
+/// `--drm-plane`: which plane shows the video (mpv's
+/// `--drm-drmprime-video-plane`). `Auto` picks by `IN_FORMATS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlaneRequest {
+    #[default]
+    Auto,
+    /// The CRTC's primary plane.
+    Primary,
+    /// The first overlay plane of the CRTC that takes the format.
+    Overlay,
+    /// A plane by its KMS object id (as `drm_info` / `modetest -p` list them).
+    Id(u32),
+}
+
+impl FromStr for PlaneRequest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(PlaneRequest::Auto),
+            "primary" => Ok(PlaneRequest::Primary),
+            "overlay" => Ok(PlaneRequest::Overlay),
+            _ => s.parse().map(PlaneRequest::Id).map_err(|_| {
+                format!("{s:?} is not auto, primary, overlay or a plane id (a number)")
+            }),
+        }
+    }
+}
+
+/// How to open the kiosk output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KmsOptions {
+    /// `--drm-device` (`/dev/dri/cardN`); `None`: the first card with a
+    /// connected connector that this process can become master of.
+    pub device: Option<PathBuf>,
+    /// `--drm-connector`: a connector name as the kernel names it
+    /// (`HDMI-A-1`, `DSI-1`, `Virtual-1`) or its index among the card's
+    /// connectors; `None`: the first connected one.
+    pub connector: Option<String>,
+    /// `--drm-mode`.
+    pub mode: ModeRequest,
+    /// `--drm-plane`.
+    pub plane: PlaneRequest,
+    /// `--hwdec=auto-copy`: never put the decoder's buffers on a plane;
+    /// always the CPU fallback (dumb buffers).
+    pub force_copy: bool,
+    /// Read keys from local keyboards (evdev); `false` with `--no-input`.
+    pub input: bool,
+    /// Test hook (`VREQ_TEST_KEYS`): keysym names from a file or FIFO, as
+    /// for the window ([`crate::wayland::WindowOptions::test_keys`]).
+    pub test_keys: Option<PathBuf>,
+    /// Test hook (`VREQ_KMS_WRITEBACK`, read by the player): when the
+    /// card has a writeback connector, capture what the CRTC scans out at
+    /// [`Sink::finish`] (end of stream) into this file, a binary PPM (P6,
+    /// 8-bit RGB) of the mode's size; `None` in normal use.
+    pub writeback: Option<PathBuf>,
+}
+
+/// Opens the kiosk output: the card, master, connector, mode and CRTC (the
+/// CRTC's previous state is saved and restored when the sink is dropped).
+/// The video plane is chosen at the first frame, by its format.
+/// Errors (`PresentError::Kms`, one line naming what exists): no card, a
+/// connector or mode the card lacks, another DRM master holding the card.
+pub fn open_kms(opts: &KmsOptions) -> Result<Box<dyn Sink>, PresentError> {
+    let _ = opts;
+    Err(PresentError::Kms("the DRM output is not built yet".into()))
+}
+
+/// For `--vo` chosen automatically: a card with a connected connector that
+/// this process could drive (can open read-write and no other master holds
+/// it), or `None`.
+pub fn kms_available() -> Option<PathBuf> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_requests_parse_as_mpv_writes_them() {
+        assert_eq!("preferred".parse(), Ok(ModeRequest::Preferred));
+        assert_eq!("highest".parse(), Ok(ModeRequest::Highest));
+        assert_eq!(
+            "1920x1080".parse(),
+            Ok(ModeRequest::Size {
+                width: 1920,
+                height: 1080,
+                refresh_mhz: None
+            })
+        );
+        assert_eq!(
+            "1280x720@59.94".parse(),
+            Ok(ModeRequest::Size {
+                width: 1280,
+                height: 720,
+                refresh_mhz: Some(59_940)
+            })
+        );
+        for bad in [
+            "",
+            "1920",
+            "x1080",
+            "0x0",
+            "1920x1080@",
+            "1920x1080@0",
+            "big",
+        ] {
+            assert!(bad.parse::<ModeRequest>().is_err(), "{bad}");
+        }
+        assert_eq!("overlay".parse(), Ok(PlaneRequest::Overlay));
+        assert_eq!("42".parse(), Ok(PlaneRequest::Id(42)));
+        assert!("top".parse::<PlaneRequest>().is_err());
+    }
+}
