@@ -351,11 +351,12 @@ pub fn scale_xrgb_nearest(
                 as usize
         })
         .collect();
+    let mut prev: Option<(usize, u32)> = None;
     for y in 0..dh {
-        let row = &mut dst[y as usize * dst_stride..y as usize * dst_stride + dw as usize * 4];
+        let start = y as usize * dst_stride;
         if y < y0 || y >= y1 {
             if clear {
-                for px in row.chunks_exact_mut(4) {
+                for px in dst[start..start + dw as usize * 4].chunks_exact_mut(4) {
                     px.copy_from_slice(&BLACK);
                 }
             }
@@ -364,6 +365,23 @@ pub fn scale_xrgb_nearest(
         let ry = i64::from(y) - i64::from(rect.y);
         let sy = (((2 * ry as u64 + 1) * u64::from(sh)) / (2 * u64::from(rect.h)))
             .min(u64::from(sh - 1)) as usize;
+        // the same source row as the row above: copy that row (cheap memmove)
+        if let Some((psy, py)) = prev {
+            if psy == sy && !clear {
+                let from = py as usize * dst_stride + x0 as usize * 4;
+                dst.copy_within(from..from + cols.len() * 4, start + x0 as usize * 4);
+                prev = Some((sy, y));
+                continue;
+            }
+            if psy == sy {
+                let from = py as usize * dst_stride;
+                dst.copy_within(from..from + dw as usize * 4, start);
+                prev = Some((sy, y));
+                continue;
+            }
+        }
+        prev = Some((sy, y));
+        let row = &mut dst[start..start + dw as usize * 4];
         let srow = &src[sy * src_stride..sy * src_stride + sw as usize * 4];
         if clear {
             for px in row[..x0 as usize * 4].chunks_exact_mut(4) {
@@ -373,9 +391,11 @@ pub fn scale_xrgb_nearest(
                 px.copy_from_slice(&BLACK);
             }
         }
-        for (i, sx) in cols.iter().enumerate() {
-            let d = (x0 as usize + i) * 4;
-            row[d..d + 4].copy_from_slice(&srow[sx * 4..sx * 4 + 4]);
+        for (px, sx) in row[x0 as usize * 4..x1 as usize * 4]
+            .chunks_exact_mut(4)
+            .zip(&cols)
+        {
+            px.copy_from_slice(&srow[sx * 4..sx * 4 + 4]);
         }
     }
     Ok(())
