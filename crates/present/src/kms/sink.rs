@@ -32,6 +32,8 @@ use drm::Device as _;
 pub const COPY_BUFFERS: usize = 3;
 /// How often a lost master is asked for again.
 pub const MASTER_RETRY: Duration = Duration::from_millis(500);
+/// Longest wait for the writeback capture to settle.
+pub const WRITEBACK_WAIT: Duration = Duration::from_secs(5);
 /// How long `finish` / the restore wait for an outstanding page flip.
 pub const FLIP_WAIT: Duration = Duration::from_secs(1);
 
@@ -969,10 +971,32 @@ impl KmsSink {
             attempt(true).map_err(|e| format!("writeback commit: {e}"))?;
             detached = true;
         }
-        // the writeback job completes at the vblank after the commit
-        // (vkms_writeback.c: in the composer work); the blocking commit
-        // returned after the flip, so wait a few refresh intervals more.
-        std::thread::sleep(Duration::from_nanos(self.refresh_ns * 4) + Duration::from_millis(50));
+        // The writeback job completes after the composition of the vblank
+        // following the commit (vkms_composer.c: the composer work signals
+        // it), which under QEMU TCG takes hundreds of ms for an NV12 plane.
+        // WRITEBACK_OUT_FENCE_PTR would tell when, but waiting on its fd
+        // needs a raw-fd poll (unsafe; this crate forbids unsafe code), so:
+        // at least 4 refresh intervals, then until the buffer reads the same
+        // three times 150 ms apart (at most WRITEBACK_WAIT).
+        std::thread::sleep(Duration::from_nanos(self.refresh_ns * 4));
+        let until = Instant::now() + WRITEBACK_WAIT;
+        let mut last_sum = None;
+        let mut same = 0;
+        while same < 2 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(150));
+            let sum = target.map.chunks(4096).fold(0u64, |a, c| {
+                a.rotate_left(5)
+                    ^ c.iter()
+                        .fold(0u64, |b, x| b.wrapping_mul(31).wrapping_add(u64::from(*x)))
+            });
+            same = if last_sum == Some(sum) { same + 1 } else { 0 };
+            last_sum = Some(sum);
+        }
+        if same < 2 {
+            tracing::warn!(
+                "drm: writeback buffer still changing after {WRITEBACK_WAIT:?}; writing it anyway"
+            );
+        }
         let (w, h) = self.mode_size;
         let pitch = drm::buffer::Buffer::pitch(&target.buf) as usize;
         let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
