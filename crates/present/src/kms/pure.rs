@@ -746,3 +746,143 @@ mod tests {
         .is_err());
     }
 }
+
+/// The sink's pacing, simulated: the window's `Pacer` as the kiosk drives it
+/// (one commit in flight, answers = page-flip events at the vblank after
+/// the commit) against a simulated 60 Hz vblank clock.
+#[cfg(test)]
+mod pacing_sim {
+    use crate::wayland::pacing::{Decision, FrameResult, Pacer};
+
+    const MS: i64 = 1_000_000;
+    const REFRESH: i64 = 16_666_667;
+
+    struct Sim {
+        pacer: Pacer,
+        now: i64,
+        phase: i64,
+        /// (id, flip time) of the commit in flight
+        pending: Option<(u64, i64)>,
+        /// extra delay of the next flip (a stalled commit worker)
+        stall: i64,
+        results: Vec<(i64, FrameResult, Option<i64>)>,
+    }
+
+    impl Sim {
+        fn new(phase: i64) -> Self {
+            Sim {
+                pacer: Pacer::new(false),
+                now: 0,
+                phase,
+                pending: None,
+                stall: 0,
+                results: Vec::new(),
+            }
+        }
+        fn vblank_after(&self, t: i64) -> i64 {
+            self.phase + ((t - self.phase).div_euclid(REFRESH) + 1) * REFRESH
+        }
+        /// Advances the clock to `t`, delivering a flip event due by then.
+        fn advance(&mut self, t: i64) {
+            if let Some((id, at)) = self.pending {
+                if at <= t {
+                    self.now = self.now.max(at);
+                    let o = self.pacer.presented(id, at, REFRESH as u64).unwrap();
+                    self.results.push((o.due_ns, o.result, o.presented_ns));
+                    self.pending = None;
+                }
+            }
+            self.now = self.now.max(t);
+        }
+        /// `show` of a frame due at `due`, handed over at `arrive`.
+        fn show(&mut self, due: i64, arrive: i64) {
+            self.advance(arrive);
+            loop {
+                match self.pacer.decide(self.now, due) {
+                    Decision::Commit => break,
+                    Decision::Drop(r) => {
+                        let o = self.pacer.dropped(due, due, r);
+                        self.results.push((o.due_ns, o.result, None));
+                        return;
+                    }
+                    Decision::WaitUntil(t) => {
+                        // woken by the flip event or at t
+                        let wake = self.pending.map_or(t, |(_, at)| at.min(t));
+                        self.advance(wake.max(self.now + 1));
+                    }
+                }
+            }
+            let id = self.pacer.committed(due, due, self.now);
+            let at = self.vblank_after(self.now) + std::mem::take(&mut self.stall);
+            self.pending = Some((id, at));
+        }
+        fn finish(&mut self) {
+            self.advance(self.now + 10 * REFRESH);
+        }
+        fn check(&self, frames: usize) {
+            assert_eq!(self.results.len(), frames, "presented + dropped = frames");
+            for (due, r, at) in &self.results {
+                if *r == FrameResult::Presented {
+                    let at = at.unwrap();
+                    assert!(at >= *due, "shown at {at} before due {due}");
+                }
+            }
+        }
+        fn count(&self, r: FrameResult) -> usize {
+            self.results.iter().filter(|x| x.1 == r).count()
+        }
+    }
+
+    #[test]
+    fn steady_25fps_on_60hz_all_shown_none_early() {
+        for phase in [0, 3 * MS, 11 * MS] {
+            let mut s = Sim::new(phase);
+            let t0 = 100 * MS;
+            for i in 0..250 {
+                let due = t0 + i * 40 * MS;
+                s.show(due, due - REFRESH - MS);
+            }
+            s.finish();
+            s.check(250);
+            assert_eq!(s.count(FrameResult::Presented), 250, "phase {phase}");
+            // each on the first vblank at or after due (after the first flip taught the grid)
+            for (due, _, at) in s.results.iter().skip(1) {
+                assert!(at.unwrap() - due <= REFRESH, "{due} shown at {at:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stalled_flip_drops_late_frames_and_keeps_the_count() {
+        let mut s = Sim::new(5 * MS);
+        let t0 = 100 * MS;
+        for i in 0..100 {
+            let due = t0 + i * 40 * MS;
+            if i == 30 {
+                s.stall = 300 * MS;
+            }
+            s.show(due, due - REFRESH - MS);
+        }
+        s.finish();
+        s.check(100);
+        assert!(
+            s.count(FrameResult::Dropped) >= 5,
+            "{}",
+            s.count(FrameResult::Dropped)
+        );
+        assert!(s.count(FrameResult::Presented) >= 85);
+    }
+
+    #[test]
+    fn a_slow_producer_never_shows_early() {
+        // frames handed over late (decoder slower than real time)
+        let mut s = Sim::new(0);
+        for i in 0..120 {
+            let due = 100 * MS + i * 33 * MS;
+            s.show(due, due + (i % 7) * 9 * MS);
+        }
+        s.finish();
+        s.check(120);
+        assert!(s.count(FrameResult::Presented) > 0);
+    }
+}

@@ -104,6 +104,9 @@ struct Pending {
     since: Instant,
 }
 
+/// What a [`Path`] was chosen for: (generation, visible rectangle, pixel aspect, format).
+type PathKey = (u64, (u32, u32, u32, u32), (u32, u32), PixelFormat);
+
 /// How frames of one configuration are shown.
 #[derive(Clone)]
 enum Path {
@@ -145,7 +148,7 @@ pub struct KmsSink {
     /// Framebuffers of old generations, removed once off screen.
     retired: Vec<ImportedFb>,
     /// The path per (generation, visible, pixel aspect, format).
-    path: Option<((u64, (u32, u32, u32, u32), (u32, u32), PixelFormat), Path)>,
+    path: Option<(PathKey, Path)>,
     zero_copy: u64,
     copied: u64,
     /// Planes enabled on our CRTC at open that we do not use: disabled by the first commit.
