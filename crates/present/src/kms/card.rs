@@ -31,14 +31,7 @@ impl AsFd for Card {
 impl drm::Device for Card {}
 impl drm::control::Device for Card {}
 
-/// `DRM_PLANE_TYPE_*` (include/drm/drm_plane.h; the plane's `type` enum
-/// property: `Overlay` 0, `Primary` 1, `Cursor` 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlaneKind {
-    Overlay,
-    Primary,
-    Cursor,
-}
+pub use super::pure::PlaneKind;
 
 /// A plane's name → (property, current value) table.
 pub type Props = HashMap<String, (property::Handle, u64)>;
@@ -54,12 +47,6 @@ pub struct PlaneDesc {
     /// `IN_FORMATS` was there (framebuffers may carry a modifier).
     pub has_in_formats: bool,
     pub props: Props,
-}
-
-impl PlaneDesc {
-    pub fn takes(&self, fourcc: u32, modifier: u64) -> bool {
-        self.formats.contains(&(fourcc, modifier))
-    }
 }
 
 /// True for errors meaning "not the DRM master" (`drm_ioctl_permit`:

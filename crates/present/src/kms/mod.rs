@@ -10,7 +10,7 @@
 //! | `mod.rs` | [`KmsOptions`], [`open_kms`] (card, master, connector, mode, CRTC), [`kms_available`] |
 //! | `card.rs` | `Card` (the open device), property tables by name, plane discovery (`IN_FORMATS`), the state saved at open |
 //! | `sink.rs` | `KmsSink`: pacing, path choice, CPU copy, PRIME import, atomic commits, page-flip events, writeback, lost master, restore |
-//! | [`pure`] | pure: the `IN_FORMATS` parser, connector names, mode choice, plane rectangles and the non-scaling probe, the fallback's scaler; the pacing simulation (tests) |
+//! | [`pure`] | pure: the `IN_FORMATS` parser, the plane choice, connector names, mode choice, plane rectangles and the non-scaling probe, the fallback's scaler; the pacing simulation (tests) |
 //!
 //! # Opening ([`open_kms`])
 //! * **Card**: `--drm-device`, else the first `/dev/dri/card*` with a

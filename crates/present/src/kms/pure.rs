@@ -89,6 +89,50 @@ pub fn parse_in_formats(blob: &[u8]) -> Result<Vec<(u32, u64)>, String> {
     Ok(pairs)
 }
 
+/// `DRM_PLANE_TYPE_*` (include/drm/drm_plane.h; the plane's `type` enum
+/// property: `Overlay` 0, `Primary` 1, `Cursor` 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaneKind {
+    Overlay,
+    Primary,
+    Cursor,
+}
+
+/// What the plane choice needs to know of a plane of the CRTC.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaneCaps<'a> {
+    /// KMS object id.
+    pub id: u32,
+    pub kind: PlaneKind,
+    /// (fourcc, modifier) pairs it takes (`IN_FORMATS`, or its format list with LINEAR).
+    pub formats: &'a [(u32, u64)],
+}
+
+/// The plane (index into `planes`) that shows frames of (`fourcc`,
+/// `modifier`) without a copy, per `--drm-plane`: `Auto` an overlay that
+/// takes them, else the primary; `Primary` / `Overlay` / `Id` only that
+/// kind / plane, and only if it takes them. `None`: the CPU copy.
+pub fn choose_plane(
+    planes: &[PlaneCaps<'_>],
+    req: super::PlaneRequest,
+    fourcc: u32,
+    modifier: u64,
+) -> Option<usize> {
+    use super::PlaneRequest;
+    let takes = |i: &usize| planes[*i].formats.contains(&(fourcc, modifier));
+    let of = |k: PlaneKind| (0..planes.len()).filter(move |i| planes[*i].kind == k);
+    match req {
+        PlaneRequest::Auto => of(PlaneKind::Overlay)
+            .find(takes)
+            .or_else(|| of(PlaneKind::Primary).find(takes)),
+        PlaneRequest::Overlay => of(PlaneKind::Overlay).find(takes),
+        PlaneRequest::Primary => of(PlaneKind::Primary).find(takes),
+        PlaneRequest::Id(id) => (0..planes.len())
+            .find(|i| planes[*i].id == id)
+            .filter(takes),
+    }
+}
+
 /// The kernel's name of a connector: its type's name (drivers/gpu/drm/
 /// drm_connector.c `drm_connector_enum_list`: `HDMI-A`, `DP`, `Virtual`,
 /// `Writeback`, …) and its per-type id, `"<type>-<id>"`, as
@@ -477,6 +521,92 @@ mod tests {
         // offset in an entry beyond the list: nothing, no panic
         let b = blob(&[XR24], &[(u64::MAX, u32::MAX, 0)]);
         assert_eq!(parse_in_formats(&b).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn plane_choice_by_in_formats() {
+        use crate::kms::PlaneRequest;
+        let rgb = [(XR24, 0)];
+        let yuv = [(XR24, 0), (NV12, 0), (P010, 0)];
+        let sand = [(NV12, 0x0700_0000_0000_6604)];
+        let trixie = [
+            PlaneCaps {
+                id: 32,
+                kind: PlaneKind::Primary,
+                formats: &rgb,
+            },
+            PlaneCaps {
+                id: 35,
+                kind: PlaneKind::Cursor,
+                formats: &rgb,
+            },
+        ];
+        for r in [
+            PlaneRequest::Auto,
+            PlaneRequest::Primary,
+            PlaneRequest::Overlay,
+            PlaneRequest::Id(32),
+        ] {
+            assert_eq!(choose_plane(&trixie, r, NV12, 0), None, "{r:?}");
+        }
+        // sid without overlays: the primary; with: the first overlay
+        let sid = [
+            PlaneCaps {
+                id: 35,
+                kind: PlaneKind::Primary,
+                formats: &yuv,
+            },
+            PlaneCaps {
+                id: 40,
+                kind: PlaneKind::Cursor,
+                formats: &yuv,
+            },
+        ];
+        assert_eq!(choose_plane(&sid, PlaneRequest::Auto, NV12, 0), Some(0));
+        assert_eq!(choose_plane(&sid, PlaneRequest::Overlay, NV12, 0), None);
+        let ov = [
+            PlaneCaps {
+                id: 35,
+                kind: PlaneKind::Primary,
+                formats: &yuv,
+            },
+            PlaneCaps {
+                id: 40,
+                kind: PlaneKind::Overlay,
+                formats: &rgb,
+            },
+            PlaneCaps {
+                id: 45,
+                kind: PlaneKind::Overlay,
+                formats: &yuv,
+            },
+        ];
+        assert_eq!(choose_plane(&ov, PlaneRequest::Auto, NV12, 0), Some(2));
+        assert_eq!(choose_plane(&ov, PlaneRequest::Primary, P010, 0), Some(0));
+        assert_eq!(choose_plane(&ov, PlaneRequest::Id(40), NV12, 0), None);
+        assert_eq!(choose_plane(&ov, PlaneRequest::Id(45), NV12, 0), Some(2));
+        assert_eq!(choose_plane(&ov, PlaneRequest::Id(99), NV12, 0), None);
+        // the modifier must match too (SAND128 vs LINEAR)
+        let pi = [
+            PlaneCaps {
+                id: 1,
+                kind: PlaneKind::Primary,
+                formats: &yuv,
+            },
+            PlaneCaps {
+                id: 2,
+                kind: PlaneKind::Overlay,
+                formats: &sand,
+            },
+        ];
+        assert_eq!(
+            choose_plane(&pi, PlaneRequest::Auto, NV12, 0x0700_0000_0000_6604),
+            Some(1)
+        );
+        assert_eq!(
+            choose_plane(&pi, PlaneRequest::Auto, NV12, 0x0700_0000_0000_0004),
+            None
+        );
     }
 
     #[test]

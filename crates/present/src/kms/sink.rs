@@ -20,7 +20,7 @@ use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
 use vreq_frame::{DecodedFrame, PixelFormat};
 
 use super::card::{is_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
-use super::pure::{probe_placement, scale_xrgb_nearest, PlaneRects};
+use super::pure::{choose_plane, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects};
 use super::PlaneRequest;
 use crate::kiosk_input::KioskInput;
 use crate::wayland::geometry::{display_size, fit, Rect};
@@ -734,18 +734,16 @@ impl KmsSink {
 
     /// The plane for zero-copy of (fourcc, modifier), per `--drm-plane`.
     fn video_plane(&self, fourcc: u32, modifier: u64) -> Option<usize> {
-        let takes = |i: &usize| self.planes[*i].takes(fourcc, modifier);
-        let of = |k: PlaneKind| (0..self.planes.len()).filter(move |i| self.planes[*i].kind == k);
-        match self.plane_req {
-            PlaneRequest::Auto => of(PlaneKind::Overlay)
-                .find(takes)
-                .or(Some(self.primary).filter(takes)),
-            PlaneRequest::Overlay => of(PlaneKind::Overlay).find(takes),
-            PlaneRequest::Primary => Some(self.primary).filter(takes),
-            PlaneRequest::Id(id) => (0..self.planes.len())
-                .find(|i| u32::from(self.planes[*i].handle) == id)
-                .filter(takes),
-        }
+        let caps: Vec<PlaneCaps<'_>> = self
+            .planes
+            .iter()
+            .map(|p| PlaneCaps {
+                id: p.handle.into(),
+                kind: p.kind,
+                formats: &p.formats,
+            })
+            .collect();
+        choose_plane(&caps, self.plane_req, fourcc, modifier)
     }
 
     /// Colour properties of a YUV plane (`COLOR_ENCODING`, `COLOR_RANGE`,
