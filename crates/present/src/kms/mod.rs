@@ -68,15 +68,18 @@
 //!   back to the decoder). Counted in `zero_copy`.
 //! * **CPU copy** (`--hwdec=auto-copy`, or no plane / placement accepted;
 //!   trixie's vkms planes take only XRGB8888 / ARGB8888 / RGB565): a pool of
-//!   3 dumb XRGB8888 buffers of the mode's size, mapped once; the visible
-//!   picture is converted (`vreq_frame::convert::to_xrgb8888`, after
-//!   `LinearFrame::unpack_from` for NV15 / NC12 / NC30) and scaled
-//!   **nearest-neighbour** ([`pure::scale_xrgb_nearest`]) into the
-//!   aspect-correct fit, black around it (redrawn only when the fit
-//!   changes). The frame goes back to the decoder right after the copy,
-//!   which is done before the pacing wait. Counted in `copied`. Not done: an
-//!   NV12 dumb buffer for a plane that takes NV12 but not the CAPTURE
-//!   modifier (SAND128 on the Pi): such frames take the XRGB8888 copy.
+//!   3 dumb buffers of the mode's size on the primary plane, mapped once,
+//!   the picture scaled **nearest-neighbour** ([`pure::scale_nearest`]) into
+//!   the aspect-correct fit, black around it (redrawn only when the fit
+//!   changes). **NV12** dumb buffers (luma and chroma planes scaled, no
+//!   colour conversion; `COLOR_ENCODING` / `COLOR_RANGE` set as above) when
+//!   the frame is 8-bit NV12 or SAND128 NC12 (unpacked through
+//!   `LinearFrame::unpack_from`) and the primary takes NV12 LINEAR at the
+//!   mode's size (`DRM_MODE_ATOMIC_TEST_ONLY`); else **XRGB8888**
+//!   (`vreq_frame::convert::to_xrgb8888` at the visible size, after
+//!   `LinearFrame::unpack_from` for NV15 / NC12 / NC30, then scaled). The
+//!   frame goes back to the decoder right after the copy, which is done
+//!   before the pacing wait. Counted in `copied`.
 //!
 //! # Commit and pacing
 //! One nonblocking atomic commit per shown frame with
@@ -118,8 +121,12 @@
 //! is logged at info. No writeback connector: one warning, no file.
 //!
 //! # Measured (QEMU TCG, debug build, gizmo.mp4 H.264 560x320 30 fps, 166 frames, vkms 1024x768@60)
-//! * trixie (6.12, XRGB-only planes): copy path, presented 153, dropped 13,
-//!   ~13 ms per copy; the writeback capture shows the letterboxed picture.
+//! * trixie (6.12, XRGB-only planes): XRGB8888 copy, presented 153–163,
+//!   dropped 3–13, ~13 ms per copy; the writeback capture shows the
+//!   letterboxed picture. A second player: "held by another DRM master".
+//! * sid, `--hwdec=auto-copy`: NV12 copy on the primary, 165 / 1 dropped;
+//!   VP9 1280x720 (too big for 1:1, vkms cannot scale): NV12 copy, ~19 ms
+//!   per frame, 88 / 2 dropped (the XRGB8888 copy took ~90 ms: 3 shown).
 //! * sid (7.2) with `vkms enable_overlay=1`: NV12 LINEAR zero-copy on an
 //!   overlay, 1:1 centred (vkms cannot scale), presented 166, dropped 0,
 //!   none before due (flip − due: 12–45 ms); `kms.py grab` of the overlay:

@@ -332,15 +332,42 @@ pub fn probe_placement(
     test(&r).then_some((r, false))
 }
 
-/// The CPU fallback's scaler (nearest neighbour): writes the XRGB8888
+/// The CPU fallback's scaler (nearest neighbour) for XRGB8888: writes the
 /// picture `src` (`sw` × `sh` pixels, rows `src_stride` bytes apart) into
-/// `dst` (a `dw` × `dh` XRGB8888 buffer, rows `dst_stride` bytes apart)
-/// scaled to `rect` (clipped to the buffer), and black (0xff000000) around
-/// it when `clear` is set. Destination pixel (x, y) of the rectangle takes
-/// source pixel (⌊(x + ½)·sw/rw⌋, ⌊(y + ½)·sh/rh⌋). Errors: buffers shorter
-/// than their sizes and strides need (nothing written).
+/// `dst` (a `dw` × `dh` buffer, rows `dst_stride` bytes apart) scaled to
+/// `rect` (clipped to the buffer), and black (0xff000000) around it when
+/// `clear` is set. See [`scale_nearest`].
 #[allow(clippy::too_many_arguments)]
 pub fn scale_xrgb_nearest(
+    src: &[u8],
+    sw_sh: (u32, u32),
+    src_stride: usize,
+    dst: &mut [u8],
+    dw_dh: (u32, u32),
+    dst_stride: usize,
+    rect: Rect,
+    clear: bool,
+) -> Result<(), String> {
+    scale_nearest(
+        src,
+        sw_sh,
+        src_stride,
+        dst,
+        dw_dh,
+        dst_stride,
+        rect,
+        clear.then_some(&[0, 0, 0, 0xff]),
+    )
+}
+
+/// Nearest-neighbour scaling of one plane of `B`-byte pixels (XRGB8888: 4;
+/// an NV12 luma plane: 1, its CbCr plane: 2): destination pixel (x, y) of
+/// `rect` takes source pixel (⌊(x + ½)·sw/rw⌋, ⌊(y + ½)·sh/rh⌋); pixels of
+/// the `dw` × `dh` buffer outside `rect` are set to `fill` when given (else
+/// left as they are). Errors: buffers shorter than their sizes and strides
+/// need (nothing written).
+#[allow(clippy::too_many_arguments)]
+pub fn scale_nearest<const B: usize>(
     src: &[u8],
     (sw, sh): (u32, u32),
     src_stride: usize,
@@ -348,7 +375,7 @@ pub fn scale_xrgb_nearest(
     (dw, dh): (u32, u32),
     dst_stride: usize,
     rect: Rect,
-    clear: bool,
+    fill: Option<&[u8; B]>,
 ) -> Result<(), String> {
     let need = |rows: u32, row: usize, stride: usize| {
         if rows == 0 {
@@ -357,40 +384,42 @@ pub fn scale_xrgb_nearest(
             (rows as usize - 1) * stride + row
         }
     };
-    if src.len() < need(sh, sw as usize * 4, src_stride) || (sh > 1 && src_stride < sw as usize * 4)
+    if src.len() < need(sh, sw as usize * B, src_stride) || (sh > 1 && src_stride < sw as usize * B)
     {
         return Err(format!(
             "source {sw}x{sh} stride {src_stride}: {} bytes too few",
             src.len()
         ));
     }
-    if dst.len() < need(dh, dw as usize * 4, dst_stride) || (dh > 1 && dst_stride < dw as usize * 4)
+    if dst.len() < need(dh, dw as usize * B, dst_stride) || (dh > 1 && dst_stride < dw as usize * B)
     {
         return Err(format!(
             "destination {dw}x{dh} stride {dst_stride}: {} bytes too few",
             dst.len()
         ));
     }
-    const BLACK: [u8; 4] = [0, 0, 0, 0xff];
+    let clear = fill.is_some();
+    let fill_row = |row: &mut [u8]| {
+        if let Some(f) = fill {
+            for px in row.chunks_exact_mut(B) {
+                px.copy_from_slice(f);
+            }
+        }
+    };
     let x0 = rect.x.max(0) as u32;
     let y0 = rect.y.max(0) as u32;
     let x1 = (i64::from(rect.x) + i64::from(rect.w)).clamp(0, i64::from(dw)) as u32;
     let y1 = (i64::from(rect.y) + i64::from(rect.h)).clamp(0, i64::from(dh)) as u32;
     if sw == 0 || sh == 0 || rect.w == 0 || rect.h == 0 {
-        if clear {
-            for y in 0..dh as usize {
-                for px in dst[y * dst_stride..y * dst_stride + dw as usize * 4].chunks_exact_mut(4)
-                {
-                    px.copy_from_slice(&BLACK);
-                }
-            }
+        for y in 0..dh as usize {
+            fill_row(&mut dst[y * dst_stride..y * dst_stride + dw as usize * B]);
         }
         return Ok(());
     }
     // source column of each destination column of the rectangle
     let cols: Vec<usize> = (x0..x1)
         .map(|x| {
-            let rx = u64::from(x - rect.x.max(0) as u32) + u64::from(rect.x.min(0).unsigned_abs());
+            let rx = (i64::from(x) - i64::from(rect.x)) as u64;
             (((2 * rx + 1) * u64::from(sw)) / (2 * u64::from(rect.w))).min(u64::from(sw - 1))
                 as usize
         })
@@ -399,11 +428,7 @@ pub fn scale_xrgb_nearest(
     for y in 0..dh {
         let start = y as usize * dst_stride;
         if y < y0 || y >= y1 {
-            if clear {
-                for px in dst[start..start + dw as usize * 4].chunks_exact_mut(4) {
-                    px.copy_from_slice(&BLACK);
-                }
-            }
+            fill_row(&mut dst[start..start + dw as usize * B]);
             continue;
         }
         let ry = i64::from(y) - i64::from(rect.y);
@@ -411,38 +436,45 @@ pub fn scale_xrgb_nearest(
             .min(u64::from(sh - 1)) as usize;
         // the same source row as the row above: copy that row (cheap memmove)
         if let Some((psy, py)) = prev {
-            if psy == sy && !clear {
-                let from = py as usize * dst_stride + x0 as usize * 4;
-                dst.copy_within(from..from + cols.len() * 4, start + x0 as usize * 4);
-                prev = Some((sy, y));
-                continue;
-            }
             if psy == sy {
-                let from = py as usize * dst_stride;
-                dst.copy_within(from..from + dw as usize * 4, start);
+                let (from, len, to) = if clear {
+                    (py as usize * dst_stride, dw as usize * B, start)
+                } else {
+                    (
+                        py as usize * dst_stride + x0 as usize * B,
+                        cols.len() * B,
+                        start + x0 as usize * B,
+                    )
+                };
+                dst.copy_within(from..from + len, to);
                 prev = Some((sy, y));
                 continue;
             }
         }
         prev = Some((sy, y));
-        let row = &mut dst[start..start + dw as usize * 4];
-        let srow = &src[sy * src_stride..sy * src_stride + sw as usize * 4];
-        if clear {
-            for px in row[..x0 as usize * 4].chunks_exact_mut(4) {
-                px.copy_from_slice(&BLACK);
-            }
-            for px in row[x1 as usize * 4..].chunks_exact_mut(4) {
-                px.copy_from_slice(&BLACK);
-            }
-        }
-        for (px, sx) in row[x0 as usize * 4..x1 as usize * 4]
-            .chunks_exact_mut(4)
+        let row = &mut dst[start..start + dw as usize * B];
+        let srow = &src[sy * src_stride..sy * src_stride + sw as usize * B];
+        fill_row(&mut row[..x0 as usize * B]);
+        fill_row(&mut row[x1 as usize * B..]);
+        for (px, sx) in row[x0 as usize * B..x1 as usize * B]
+            .chunks_exact_mut(B)
             .zip(&cols)
         {
-            px.copy_from_slice(&srow[sx * 4..sx * 4 + 4]);
+            px.copy_from_slice(&srow[sx * B..sx * B + B]);
         }
     }
     Ok(())
+}
+
+/// The fit rectangle made even in origin and size (an NV12 buffer's chroma
+/// is one sample per 2×2 luma pixels), at least 2×2.
+pub fn even_rect(r: Rect) -> Rect {
+    Rect {
+        x: r.x & !1,
+        y: r.y & !1,
+        w: (r.w & !1).max(2),
+        h: (r.h & !1).max(2),
+    }
 }
 
 #[cfg(test)]
@@ -773,6 +805,69 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn the_plane_scaler_matches_the_reference_for_1_and_2_byte_pixels() {
+        // treat 4 one-byte (or 2 two-byte) pixels as one XRGB pixel of the reference
+        let (sw, sh) = (6u32, 5u32);
+        let src: Vec<u8> = (0..sw * sh * 4).map(|i| (i * 29 % 241) as u8).collect();
+        let rect = Rect {
+            x: 2,
+            y: 1,
+            w: 9,
+            h: 7,
+        };
+        let mut one = vec![0u8; 16 * 4 * 10];
+        scale_nearest::<4>(
+            &src,
+            (sw, sh),
+            sw as usize * 4,
+            &mut one,
+            (16, 10),
+            64,
+            rect,
+            Some(&[0, 0, 0, 0xff]),
+        )
+        .unwrap();
+        assert_eq!(one, reference(&src, sw, sh, 16, 10, rect));
+        // 1-byte luma: fill 16 outside, each value where the reference puts it
+        let ys: Vec<u8> = (0..20u8).collect();
+        let mut y = vec![0u8; 8 * 6];
+        scale_nearest::<1>(
+            &ys,
+            (5, 4),
+            5,
+            &mut y,
+            (8, 6),
+            8,
+            Rect {
+                x: 2,
+                y: 2,
+                w: 4,
+                h: 2,
+            },
+            Some(&[16]),
+        )
+        .unwrap();
+        assert_eq!(&y[..16], &[16; 16]);
+        assert_eq!(&y[16..24], &[16, 16, 5, 6, 8, 9, 16, 16]);
+        assert_eq!(&y[24..32], &[16, 16, 15, 16, 18, 19, 16, 16]);
+        assert_eq!(&y[32..], &[16; 16]);
+        assert_eq!(
+            even_rect(Rect {
+                x: 3,
+                y: 5,
+                w: 7,
+                h: 1
+            }),
+            Rect {
+                x: 2,
+                y: 4,
+                w: 6,
+                h: 2
+            }
+        );
     }
 
     #[test]

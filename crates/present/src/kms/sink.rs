@@ -88,6 +88,8 @@ struct Dumb {
     fb: framebuffer::Handle,
     /// The letterbox rectangle last drawn into it (borders are black outside).
     drawn: Option<Rect>,
+    /// NV12 (Y then CbCr at `pitch · height`), else XRGB8888.
+    nv12: bool,
 }
 
 /// What a commit put on screen (held until the flip that replaces it).
@@ -110,12 +112,10 @@ type PathKey = (u64, (u32, u32, u32, u32), (u32, u32), PixelFormat);
 /// How frames of one configuration are shown.
 #[derive(Clone)]
 enum Path {
-    Copy,
+    /// Through dumb buffers on the primary: NV12 (`nv12`) or XRGB8888.
+    Copy { nv12: bool },
     /// On `plane` with these rectangles.
-    Zero {
-        plane: usize,
-        rects: PlaneRects,
-    },
+    Zero { plane: usize, rects: PlaneRects },
 }
 
 /// The kiosk sink (see the module docs of [`super`]).
@@ -521,20 +521,50 @@ impl KmsSink {
         }
     }
 
-    fn make_dumb(&self) -> Result<Dumb, PresentError> {
+    /// A black dumb buffer of the mode's size with its framebuffer:
+    /// XRGB8888, or NV12 (one dumb buffer of 1.5 × the height at 8 bpp, the
+    /// CbCr plane at `pitch · height`; black = Y 16, CbCr 128).
+    fn make_dumb(&self, nv12: bool) -> Result<Dumb, PresentError> {
+        let (w, h) = self.mode_size;
+        let (size, fourcc, bpp) = if nv12 {
+            ((w, h + h / 2), DrmFourcc::Nv12, 8)
+        } else {
+            ((w, h), DrmFourcc::Xrgb8888, 32)
+        };
         let buf = self
             .card
-            .create_dumb_buffer(self.mode_size, DrmFourcc::Xrgb8888, 32)
+            .create_dumb_buffer(size, fourcc, bpp)
             .map_err(|e| {
                 kms(format!(
-                    "dumb buffer {}x{}: {e}",
-                    self.mode_size.0, self.mode_size.1
+                    "dumb buffer {}x{} ({fourcc:?}): {e}",
+                    size.0, size.1
                 ))
             })?;
-        let fb = self
-            .card
-            .add_framebuffer(&buf, 24, 32)
-            .map_err(|e| kms(format!("framebuffer of a dumb buffer: {e}")))?;
+        let pitch = drm::buffer::Buffer::pitch(&buf);
+        let fb = if nv12 {
+            let handle = drm::buffer::Buffer::handle(&buf);
+            let planar = Planar {
+                size: (w, h),
+                format: DrmFourcc::Nv12,
+                modifier: None,
+                pitches: [pitch, pitch, 0, 0],
+                handles: [Some(handle), Some(handle), None, None],
+                offsets: [0, pitch * h, 0, 0],
+            };
+            self.card
+                .add_planar_framebuffer(&planar, FbCmd2Flags::empty())
+        } else {
+            self.card.add_framebuffer(&buf, 24, 32)
+        };
+        let fb = match fb {
+            Ok(fb) => fb,
+            Err(e) => {
+                let _ = self.card.destroy_dumb_buffer(buf);
+                return Err(kms(format!(
+                    "framebuffer of a dumb buffer ({fourcc:?}): {e}"
+                )));
+            }
+        };
         let leaked: &'static mut DumbBuffer = Box::leak(Box::new(buf));
         let mut map = match self.card.map_dumb_buffer(leaked) {
             Ok(m) => m,
@@ -544,33 +574,60 @@ impl KmsSink {
                 return Err(kms(format!("mapping a dumb buffer: {e}")));
             }
         };
-        for px in map.chunks_exact_mut(4) {
-            px.copy_from_slice(&[0, 0, 0, 0xff]);
+        if nv12 {
+            let y_len = (pitch * h) as usize;
+            map[..y_len].fill(16);
+            map[y_len..].fill(128);
+        } else {
+            for px in map.chunks_exact_mut(4) {
+                px.copy_from_slice(&[0, 0, 0, 0xff]);
+            }
         }
         Ok(Dumb {
             buf,
             map,
             fb,
             drawn: None,
+            nv12,
         })
     }
 
-    /// A dumb buffer not on screen nor pending.
-    fn free_dumb(&mut self) -> Result<usize, PresentError> {
-        let busy = |c: &Option<Content>, i: usize| matches!(c, Some(Content::Copy(j)) if *j == i);
-        let pend = self.pending.as_ref().map(|p| &p.content);
-        for i in 0..self.dumbs.len() {
-            let in_pending = matches!(pend, Some(Content::Copy(j)) if *j == i);
-            if !busy(&self.on_screen, i) && !in_pending {
-                return Ok(i);
+    fn destroy_dumb(&self, d: Dumb) {
+        let Dumb { buf, map, fb, .. } = d;
+        drop(map);
+        let _ = self.card.destroy_framebuffer(fb);
+        let _ = self.card.destroy_dumb_buffer(buf);
+    }
+
+    /// A dumb buffer of the format (`nv12`) not on screen nor pending; one
+    /// of the other format that is free is replaced when the pool is full.
+    fn free_dumb(&mut self, nv12: bool) -> Result<usize, PresentError> {
+        let used = |c: Option<&Content>, i: usize| matches!(c, Some(Content::Copy(j)) if *j == i);
+        let free: Vec<usize> = (0..self.dumbs.len())
+            .filter(|i| {
+                !used(self.on_screen.as_ref(), *i)
+                    && !used(self.pending.as_ref().map(|p| &p.content), *i)
+            })
+            .collect();
+        if let Some(i) = free.iter().find(|i| self.dumbs[**i].nv12 == nv12) {
+            return Ok(*i);
+        }
+        let d = self.make_dumb(nv12)?;
+        if self.dumbs.len() < COPY_BUFFERS {
+            self.dumbs.push(d);
+            return Ok(self.dumbs.len() - 1);
+        }
+        match free.first() {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.dumbs[*i], d);
+                self.destroy_dumb(old);
+                Ok(*i)
+            }
+            None => {
+                self.destroy_dumb(d);
+                Err(kms("every dumb buffer is busy"))
             }
         }
-        if self.dumbs.len() >= COPY_BUFFERS {
-            return Err(kms("every dumb buffer is busy"));
-        }
-        let d = self.make_dumb()?;
-        self.dumbs.push(d);
-        Ok(self.dumbs.len() - 1)
     }
 
     /// CPU fallback: converts the frame's visible picture into a free dumb
@@ -580,9 +637,13 @@ impl KmsSink {
         &mut self,
         frame: DecodedFrame,
         src: &dyn FrameSource,
+        nv12: bool,
     ) -> Result<usize, PresentError> {
         let t0 = Instant::now();
-        let i = self.free_dumb()?;
+        let i = self.free_dumb(nv12)?;
+        if nv12 {
+            return self.copy_nv12(frame, src, i, t0);
+        }
         let pts = frame.pts_ns;
         let (vx, vy, vw, vh) = frame.visible;
         let par = frame.pixel_aspect;
@@ -651,6 +712,91 @@ impl KmsSink {
         .map_err(err)?;
         d.drawn = Some(rect);
         tracing::trace!("drm: pts {pts} ns copied in {:?}", t0.elapsed());
+        Ok(i)
+    }
+
+    /// The NV12 copy (8-bit NV12 / NC12 frames on a primary that takes
+    /// NV12): luma and chroma planes scaled nearest-neighbour into the even
+    /// fit rectangle of dumb buffer `i`, black (Y 16, CbCr 128) around it; no
+    /// colour conversion (the plane's `COLOR_ENCODING` / `COLOR_RANGE` say
+    /// how to read it).
+    fn copy_nv12(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        i: usize,
+        t0: Instant,
+    ) -> Result<usize, PresentError> {
+        let pts = frame.pts_ns;
+        let (vx, vy, vw, vh) = frame.visible;
+        let par = frame.pixel_aspect;
+        let pf = frame.format.pixel_format;
+        let err = |e: String| PresentError::Io(format!("frame pts {pts} ns: {e}"));
+        let (mw, mh) = self.mode_size;
+        let d = &mut self.dumbs[i];
+        let pitch = drm::buffer::Buffer::pitch(&d.buf) as usize;
+        let y_len = pitch * mh as usize;
+        let planes = src.planes(&frame);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let view = if pf.is_packed_or_tiled() {
+            scratch
+                .unpack_from(&planes, PixelFormat::Nv12)
+                .map_err(|e| err(e.to_string()))?;
+            scratch.planes((vx, vy, vw, vh)).ok_or_else(|| {
+                err(format!(
+                    "visible {:?} outside the unpacked picture",
+                    frame.visible
+                ))
+            })?
+        } else {
+            planes
+        };
+        if view.format != PixelFormat::Nv12 {
+            return Err(err(format!("{:?} in the NV12 copy", view.format)));
+        }
+        let (w, h) = (view.width, view.height);
+        let display = display_size((w, h), par).unwrap_or((w, h));
+        let rect = super::pure::even_rect(fit(display, self.mode_size).unwrap_or(Rect {
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+        }));
+        let clear = d.drawn != Some(rect);
+        let (luma, chroma) = d.map.split_at_mut(y_len);
+        let r = super::pure::scale_nearest::<1>(
+            view.planes[0].0,
+            (w, h),
+            view.planes[0].1,
+            luma,
+            (mw, mh),
+            pitch,
+            rect,
+            clear.then_some(&[16]),
+        )
+        .and_then(|()| {
+            let half = Rect {
+                x: rect.x / 2,
+                y: rect.y / 2,
+                w: rect.w / 2,
+                h: rect.h / 2,
+            };
+            super::pure::scale_nearest::<2>(
+                view.planes[1].0,
+                (w.div_ceil(2), h.div_ceil(2)),
+                view.planes[1].1,
+                chroma,
+                (mw / 2, mh / 2),
+                pitch,
+                half,
+                clear.then_some(&[128, 128]),
+            )
+        });
+        self.scratch = scratch;
+        drop(frame);
+        r.map_err(err)?;
+        self.dumbs[i].drawn = Some(rect);
+        tracing::trace!("drm: pts {pts} ns copied (NV12) in {:?}", t0.elapsed());
         Ok(i)
     }
 
@@ -769,7 +915,7 @@ impl KmsSink {
 
     fn black_fb(&mut self) -> Result<framebuffer::Handle, PresentError> {
         if self.black.is_none() {
-            self.black = Some(self.make_dumb()?);
+            self.black = Some(self.make_dumb(false)?);
         }
         Ok(self.black.as_ref().expect("made above").fb)
     }
@@ -797,13 +943,16 @@ impl KmsSink {
         Ok(req)
     }
 
-    fn copy_request(&self, i: usize) -> AtomicModeReq {
+    fn copy_request(&self, i: usize, height: u32) -> AtomicModeReq {
         let mut req = AtomicModeReq::new();
         if self.need_modeset {
             self.add_modeset(&mut req);
         }
         let full = self.full_screen();
         self.add_plane(&mut req, self.primary, self.dumbs[i].fb, &full);
+        if self.dumbs[i].nv12 {
+            self.add_color(&mut req, self.primary, height);
+        }
         // a video overlay of the zero-copy path goes off
         if let Some(Path::Zero { plane, .. }) = self.path.as_ref().map(|(_, p)| p) {
             if *plane != self.primary {
@@ -842,13 +991,49 @@ impl KmsSink {
             }
         }
         let path = self.probe_zero(frame, src).unwrap_or_else(|why| {
+            let nv12 = self.nv12_copy_ok(pf);
             tracing::info!(
-                "drm: {pf:?} frames through the CPU copy (dumb XRGB8888 buffers): {why}"
+                "drm: {pf:?} frames through the CPU copy (dumb {} buffers): {why}",
+                if nv12 { "NV12" } else { "XRGB8888" }
             );
-            Path::Copy
+            Path::Copy { nv12 }
         });
         self.path = Some((key, path.clone()));
         path
+    }
+
+    /// The copy may go to NV12 dumb buffers: an 8-bit NV12 / NC12 frame and
+    /// a primary plane that takes NV12 LINEAR and accepts a mode-sized NV12
+    /// buffer (`DRM_MODE_ATOMIC_TEST_ONLY`).
+    fn nv12_copy_ok(&mut self, pf: PixelFormat) -> bool {
+        let nv12 = u32::from_le_bytes(*b"NV12");
+        if !matches!(pf, PixelFormat::Nv12 | PixelFormat::Nc12)
+            || !self.planes[self.primary].formats.contains(&(nv12, 0))
+        {
+            return false;
+        }
+        let d = match self.make_dumb(true) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::debug!("drm: NV12 dumb buffer: {e}");
+                return false;
+            }
+        };
+        let mut req = AtomicModeReq::new();
+        if self.need_modeset {
+            self.add_modeset(&mut req);
+        }
+        let full = self.full_screen();
+        self.add_plane(&mut req, self.primary, d.fb, &full);
+        let ok = match self.test(&req) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!("drm: NV12 on the primary refused: {e}");
+                false
+            }
+        };
+        self.destroy_dumb(d);
+        ok
     }
 
     fn probe_zero(&mut self, frame: &DecodedFrame, src: &dyn FrameSource) -> Result<Path, String> {
@@ -953,7 +1138,7 @@ impl KmsSink {
         let Some(last) = self.last_request.clone() else {
             return Err("nothing was shown".into());
         };
-        let target = self.make_dumb().map_err(|e| e.to_string())?;
+        let target = self.make_dumb(false).map_err(|e| e.to_string())?;
         let crtc_raw: u32 = self.crtc.into();
         let attempt = |detach: bool| -> io::Result<()> {
             let mut req = last.clone();
@@ -1075,9 +1260,9 @@ impl Sink for KmsSink {
                 let req = self.zero_request(plane, fb, &rects, height)?;
                 (req, Content::Zero(frame))
             }
-            Path::Copy => {
-                let i = self.copy_frame(frame, src)?;
-                (self.copy_request(i), Content::Copy(i))
+            Path::Copy { nv12 } => {
+                let i = self.copy_frame(frame, src, nv12)?;
+                (self.copy_request(i, height), Content::Copy(i))
             }
         };
         // pacing: wait until the commit time (flip events and keys meanwhile)
@@ -1200,11 +1385,9 @@ impl Drop for KmsSink {
         let fbs: Vec<ImportedFb> = self.fbs.drain().map(|(_, v)| v).collect();
         self.retired.extend(fbs);
         self.release_retired();
-        for d in self.dumbs.drain(..).chain(self.black.take()) {
-            let Dumb { buf, map, fb, .. } = d;
-            drop(map);
-            let _ = self.card.destroy_framebuffer(fb);
-            let _ = self.card.destroy_dumb_buffer(buf);
+        let dumbs: Vec<Dumb> = self.dumbs.drain(..).chain(self.black.take()).collect();
+        for d in dumbs {
+            self.destroy_dumb(d);
         }
         let _ = self.card.destroy_property_blob(self.mode_blob);
     }
