@@ -59,6 +59,13 @@ pub fn is_master_error(e: &io::Error) -> bool {
     )
 }
 
+/// True for a commit refused because we are not master (drm_ioctl.c
+/// `drm_ioctl_permit`: `-EACCES`; `-EPERM` for a revoked lease). Not
+/// `EBUSY`: from an atomic commit that means a flip still pending.
+pub fn is_commit_master_error(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(nix::libc::EACCES | nix::libc::EPERM))
+}
+
 impl Card {
     /// Opens `path` read-write with `O_CLOEXEC`.
     pub fn open(path: &Path) -> io::Result<Card> {

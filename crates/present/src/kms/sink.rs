@@ -19,7 +19,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
 use vreq_frame::{DecodedFrame, PixelFormat};
 
-use super::card::{is_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
+use super::card::{is_commit_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
 use super::pure::{choose_plane, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects};
 use super::PlaneRequest;
 use crate::kiosk_input::KioskInput;
@@ -1316,7 +1316,7 @@ impl Sink for KmsSink {
                 }
                 Ok(())
             }
-            Err(e) if is_master_error(&e) => {
+            Err(e) if is_commit_master_error(&e) => {
                 self.lose_master(&e);
                 let o = self.pacer.dropped(pts, due_ns, DropReason::NoBuffer);
                 log_outcome_kms(&o);
