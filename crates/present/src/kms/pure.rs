@@ -990,13 +990,19 @@ mod pacing_sim {
         pending: Option<(u64, i64)>,
         /// extra delay of the next flip (a stalled commit worker)
         stall: i64,
+        /// vblank handlers run this late: a commit made up to `latch` after
+        /// a vblank's nominal time still takes that vblank (and its stamp)
+        latch: i64,
         results: Vec<(i64, FrameResult, Option<i64>)>,
     }
 
     impl Sim {
         fn new(phase: i64) -> Self {
+            let mut pacer = Pacer::new(false);
+            pacer.set_half_refresh_margin();
             Sim {
-                pacer: Pacer::new(false),
+                latch: 0,
+                pacer,
                 now: 0,
                 phase,
                 pending: None,
@@ -1038,7 +1044,7 @@ mod pacing_sim {
                 }
             }
             let id = self.pacer.committed(due, due, self.now);
-            let at = self.vblank_after(self.now) + std::mem::take(&mut self.stall);
+            let at = self.vblank_after(self.now - self.latch) + std::mem::take(&mut self.stall);
             self.pending = Some((id, at));
         }
         fn finish(&mut self) {
@@ -1073,6 +1079,33 @@ mod pacing_sim {
             // each on the first vblank at or after due (after the first flip taught the grid)
             for (due, _, at) in s.results.iter().skip(1) {
                 assert!(at.unwrap() - due <= REFRESH, "{due} shown at {at:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn late_vblank_handlers_never_make_a_frame_early() {
+        // vkms under TCG: the hrtimer handler ran > 1 ms late, so a commit 1 ms
+        // after a nominal vblank was latched to it (flip stamped 4 ms before due)
+        for latch in [MS, 3 * MS, 6 * MS] {
+            for phase in [0, 4 * MS, 9 * MS, 13 * MS] {
+                let mut s = Sim::new(phase);
+                s.latch = latch;
+                for i in 0..200 {
+                    let due = 100 * MS + i * 33_333_333;
+                    s.show(due, due - REFRESH - MS);
+                }
+                s.finish();
+                // the first frame is committed at due, before any flip taught the
+                // vblank phase: a late handler may stamp it up to `latch` early
+                let first = s.results.iter().position(|r| r.0 == 100 * MS).unwrap();
+                let (due0, _, at0) = s.results.remove(first);
+                assert!(at0.is_none_or(|a| a >= due0 - latch));
+                s.check(199);
+                assert!(
+                    s.count(FrameResult::Presented) >= 194,
+                    "latch {latch} phase {phase}"
+                );
             }
         }
     }

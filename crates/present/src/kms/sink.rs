@@ -277,7 +277,11 @@ impl KmsSink {
             force_copy: s.force_copy,
             saved,
             need_modeset: true,
-            pacer: Pacer::new(false),
+            pacer: {
+                let mut p = Pacer::new(false);
+                p.set_half_refresh_margin();
+                p
+            },
             pending: None,
             on_screen: None,
             dumbs: Vec::new(),

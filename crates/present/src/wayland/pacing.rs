@@ -203,6 +203,9 @@ pub struct Pacer {
     /// ns of frame intervals dropped in a row as late.
     drop_run_ns: i64,
     counts: PacerCounts,
+    /// Slack after the predicted vblank before committing: [`MARGIN_NS`]
+    /// (at most a quarter refresh), or half a refresh ([`Pacer::set_half_refresh_margin`]).
+    half_refresh_margin: bool,
 }
 
 impl Pacer {
@@ -219,7 +222,18 @@ impl Pacer {
             next_id: 1,
             drop_run_ns: 0,
             counts: PacerCounts::default(),
+            half_refresh_margin: false,
         }
+    }
+
+    /// Commit half a refresh interval after the predicted vblank before
+    /// `due` instead of [`MARGIN_NS`] after it (the kiosk): a vblank whose
+    /// handler runs late (vkms' hrtimer under QEMU TCG ran > 1 ms late)
+    /// still latches a commit made just after its nominal time and stamps
+    /// the flip with that time, before `due`; half a refresh leaves that
+    /// much room and still reaches the next vblank.
+    pub fn set_half_refresh_margin(&mut self) {
+        self.half_refresh_margin = true;
     }
 
     /// Whether answers are `wp_presentation_feedback` events.
@@ -274,7 +288,12 @@ impl Pacer {
                 // last predicted vblank strictly before due
                 let k = (due_ns - 1 - v).div_euclid(r);
                 let prev = v + k * r;
-                (prev + MARGIN_NS.min(r / 4)).max(due_ns - r / 2)
+                let margin = if self.half_refresh_margin {
+                    r / 2
+                } else {
+                    MARGIN_NS.min(r / 4)
+                };
+                (prev + margin).max(due_ns - r / 2)
             }
             None => due_ns,
         }
