@@ -91,9 +91,13 @@
 //! window's pure `Pacer` (`wayland::pacing`) in its one-in-flight mode:
 //! answers are the page-flip events, whose timestamps are CLOCK_MONOTONIC
 //! (drm_vblank.c, `drm_timestamp_monotonic` defaults to 1), fed as
-//! `presented` with the mode's refresh interval; the commit goes out after
-//! the last predicted vblank before the frame's due time, so the flip lands
-//! on the first vblank at or after it, never before. `show` prepares the
+//! `presented` with the mode's refresh interval; the commit goes out half a
+//! refresh after the last predicted vblank before the frame's due time
+//! (`Pacer::set_half_refresh_margin`: vkms' hrtimer vblank handler under
+//! TCG ran late and latched commits made 1 ms after its nominal time,
+//! stamping them before due), so the flip lands on the first vblank at or
+//! after due, never before. The very first commit (no vblank phase known
+//! yet) goes out at due. `show` prepares the
 //! buffer, then blocks until then polling the DRM fd and the input fds;
 //! late frames are dropped (counted). `lead` = one refresh + 1 ms. A commit
 //! without a page-flip event for 1 s is given up (counted dropped). Each
@@ -121,17 +125,20 @@
 //! is logged at info. No writeback connector: one warning, no file.
 //!
 //! # Measured (QEMU TCG, debug build, gizmo.mp4 H.264 560x320 30 fps, 166 frames, vkms 1024x768@60)
-//! * trixie (6.12, XRGB-only planes): XRGB8888 copy, presented 153–163,
-//!   dropped 3–13, ~13 ms per copy; the writeback capture shows the
-//!   letterboxed picture. A second player: "held by another DRM master".
-//! * sid, `--hwdec=auto-copy`: NV12 copy on the primary, 165 / 1 dropped;
-//!   VP9 1280x720 (too big for 1:1, vkms cannot scale): NV12 copy, ~19 ms
-//!   per frame, 88 / 2 dropped (the XRGB8888 copy took ~90 ms: 3 shown).
+//! * trixie (6.12, XRGB-only planes): XRGB8888 copy, presented 162,
+//!   dropped 4, none before due (flip − due: median 13.0 ms, max 62.5),
+//!   ~13 ms per copy; `kms.py grab`: `drm` (dumb buffer); the writeback
+//!   capture shows the letterboxed picture. A second player: "held by
+//!   another DRM master". SIGTERM mid-play: the state is restored.
 //! * sid (7.2) with `vkms enable_overlay=1`: NV12 LINEAR zero-copy on an
 //!   overlay, 1:1 centred (vkms cannot scale), presented 166, dropped 0,
-//!   none before due (flip − due: 12–45 ms); `kms.py grab` of the overlay:
-//!   `videobuf2_vmalloc`, of the primary: `drm` (the black dumb buffer).
-//!   Without overlays, sid's vkms takes the 1:1 picture on the primary.
+//!   none before due (median 3.4 ms, max 36.4); `kms.py grab` of the
+//!   overlay: `videobuf2_vmalloc`, of the primary: `drm` (the black dumb
+//!   buffer). Without overlays, sid's vkms takes the picture on the primary.
+//!   `--hwdec=auto-copy`: NV12 copy, 165 / 1 dropped. VP9 1280x720 (too big
+//!   for 1:1): NV12 copy, ~19 ms per frame, 88 / 2 dropped (the XRGB8888
+//!   copy took ~90 ms: 3 shown). HEVC 10-bit and VP8 clips: zero-copy
+//!   (visl gives NV12).
 
 use std::path::PathBuf;
 use std::str::FromStr;
