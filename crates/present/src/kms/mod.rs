@@ -11,7 +11,17 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use drm::control::{connector, Device as _};
+use drm::Device as _;
+
+use crate::kiosk_input::KioskInput;
 use crate::{PresentError, Sink};
+use card::{is_master_error, Card};
+use pure::{choose_mode, ModeInfo};
+
+mod card;
+pub mod pure;
+mod sink;
 
 /// `--drm-mode`: which mode of the connector to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,14 +142,194 @@ pub struct KmsOptions {
 /// Errors (`PresentError::Kms`, one line naming what exists): no card, a
 /// connector or mode the card lacks, another DRM master holding the card.
 pub fn open_kms(opts: &KmsOptions) -> Result<Box<dyn Sink>, PresentError> {
-    let _ = opts;
-    Err(PresentError::Kms("the DRM output is not built yet".into()))
+    let err = |s: String| PresentError::Kms(s);
+    let card = match &opts.device {
+        Some(p) => Card::open(p).map_err(|e| err(format!("{}: {e}", p.display())))?,
+        None => {
+            let mut found = None;
+            for p in cards() {
+                if let Ok(c) = Card::open(&p) {
+                    let connected = c
+                        .connectors()
+                        .map(|l| {
+                            l.iter().any(|(i, _)| {
+                                i.state() == connector::State::Connected
+                                    && i.interface() != connector::Interface::Writeback
+                            })
+                        })
+                        .unwrap_or(false);
+                    if connected {
+                        found = Some(c);
+                        break;
+                    }
+                }
+            }
+            found.ok_or_else(|| {
+                err("no KMS card with a connected connector (looked at /dev/dri/card*)".into())
+            })?
+        }
+    };
+    let path = card.path.display().to_string();
+    // opening a card nobody is master of makes us master (drm_file.c
+    // drm_open_helper → drm_master_open); SET_MASTER tells whether we are
+    if let Err(e) = card.acquire_master_lock() {
+        if is_master_error(&e) {
+            return Err(err(format!(
+                "{path} is held by another DRM master (a compositor or another player)"
+            )));
+        }
+        return Err(err(format!("{path}: DRM_IOCTL_SET_MASTER: {e}")));
+    }
+    card.set_caps(opts.writeback.is_some()).map_err(err)?;
+    let conns = card
+        .connectors()
+        .map_err(|e| err(format!("{path}: connectors: {e}")))?;
+    let usable: Vec<&(connector::Info, String)> = conns
+        .iter()
+        .filter(|(i, _)| i.interface() != connector::Interface::Writeback)
+        .collect();
+    let listing = || {
+        conns
+            .iter()
+            .map(|(i, n)| {
+                if i.state() == connector::State::Connected
+                    && i.interface() != connector::Interface::Writeback
+                {
+                    format!("{n} (connected)")
+                } else {
+                    n.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (info, name) = match &opts.connector {
+        Some(want) => {
+            let by_name = conns.iter().find(|(_, n)| n == want);
+            let by_index = want
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| usable.get(i).copied());
+            by_name.or(by_index).ok_or_else(|| {
+                err(format!(
+                    "connector {want:?} does not exist on {path}; it has: {}",
+                    listing()
+                ))
+            })?
+        }
+        None => usable
+            .iter()
+            .copied()
+            .find(|(i, _)| i.state() == connector::State::Connected)
+            .ok_or_else(|| {
+                err(format!(
+                    "no connected connector on {path}; it has: {}",
+                    listing()
+                ))
+            })?,
+    };
+    if info.state() != connector::State::Connected {
+        tracing::warn!("drm: {name} is not connected; trying it anyway");
+    }
+    let modes: Vec<ModeInfo> = info
+        .modes()
+        .iter()
+        .map(|m| {
+            let (w, h) = m.size();
+            ModeInfo {
+                width: w,
+                height: h,
+                refresh_mhz: ModeInfo::refresh_from_timings(m.clock(), m.hsync().2, m.vsync().2),
+                preferred: m
+                    .mode_type()
+                    .contains(drm::control::ModeTypeFlags::PREFERRED),
+            }
+        })
+        .collect();
+    let mi = choose_mode(&modes, opts.mode, name).map_err(err)?;
+    let mode = info.modes()[mi];
+    // a CRTC one of the connector's encoders can drive: the current one first
+    let res = card
+        .resource_handles()
+        .map_err(|e| err(format!("{path}: resources: {e}")))?;
+    let mut crtc = None;
+    let current = info
+        .current_encoder()
+        .and_then(|e| card.get_encoder(e).ok())
+        .and_then(|e| e.crtc());
+    for e in info.encoders() {
+        if let Ok(enc) = card.get_encoder(*e) {
+            let possible = res.filter_crtcs(enc.possible_crtcs());
+            if let Some(c) = current.filter(|c| possible.contains(c)) {
+                crtc = Some(c);
+                break;
+            }
+            if crtc.is_none() {
+                crtc = possible.first().copied();
+            }
+        }
+    }
+    let crtc = crtc.ok_or_else(|| err(format!("{path}: no CRTC can drive {name}")))?;
+    tracing::info!(
+        "drm: {path}: connector {name}, mode {} ({} of {})",
+        modes[mi],
+        mi + 1,
+        modes.len()
+    );
+    let input = if opts.input || opts.test_keys.is_some() {
+        Some(KioskInput::open(opts.test_keys.as_deref())?)
+    } else {
+        None
+    };
+    let sink = sink::KmsSink::new(sink::Setup {
+        card,
+        connector: info.handle(),
+        crtc,
+        mode,
+        plane_req: opts.plane,
+        force_copy: opts.force_copy,
+        input,
+        writeback: opts.writeback.clone(),
+    })?;
+    Ok(Box::new(sink))
+}
+
+/// `/dev/dri/card*`, sorted by number.
+fn cards() -> Vec<PathBuf> {
+    let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n = name.strip_prefix("card")?.parse().ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, p)| p).collect()
 }
 
 /// For `--vo` chosen automatically: a card with a connected connector that
 /// this process could drive (can open read-write and no other master holds
 /// it), or `None`.
 pub fn kms_available() -> Option<PathBuf> {
+    for p in cards() {
+        let Ok(c) = Card::open(&p) else { continue };
+        let connected = c
+            .connectors()
+            .map(|l| {
+                l.iter().any(|(i, _)| {
+                    i.state() == connector::State::Connected
+                        && i.interface() != connector::Interface::Writeback
+                })
+            })
+            .unwrap_or(false);
+        // SET_MASTER succeeds when we are (or could become) master; closing gives it up
+        if connected && c.acquire_master_lock().is_ok() {
+            return Some(p);
+        }
+    }
     None
 }
 

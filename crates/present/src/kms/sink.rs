@@ -1,0 +1,1157 @@
+//! [`KmsSink`]: the kiosk's [`Sink`]: pacing → path (zero-copy plane or CPU
+//! copy into dumb buffers) → one nonblocking atomic commit per frame with
+//! `DRM_MODE_PAGE_FLIP_EVENT` → page-flip events answer the pacer.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use drm::buffer::{DrmFourcc, DrmModifier, PlanarBuffer};
+use drm::control::{
+    atomic::AtomicModeReq, connector, crtc, dumbbuffer::DumbBuffer, framebuffer, property,
+    AtomicCommitFlags, Device as _, Event, FbCmd2Flags, Mode, RawResourceHandle,
+};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
+use vreq_frame::{DecodedFrame, PixelFormat};
+
+use super::card::{is_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
+use super::pure::{probe_placement, scale_xrgb_nearest, PlaneRects};
+use super::PlaneRequest;
+use crate::kiosk_input::KioskInput;
+use crate::wayland::geometry::{display_size, fit, Rect};
+use crate::wayland::pacing::{ClockPair, Decision, DropReason, Outcome, Pacer};
+use crate::{FrameSource, PresentError, PresentStats, Sink, UserCommand};
+use drm::Device as _;
+
+/// Dumb buffers of the CPU fallback (one on screen, one queued, one being filled).
+pub const COPY_BUFFERS: usize = 3;
+/// How often a lost master is asked for again.
+pub const MASTER_RETRY: Duration = Duration::from_millis(500);
+/// How long `finish` / the restore wait for an outstanding page flip.
+pub const FLIP_WAIT: Duration = Duration::from_secs(1);
+
+fn kms(e: impl std::fmt::Display) -> PresentError {
+    PresentError::Kms(e.to_string())
+}
+
+/// A framebuffer over PRIME-imported CAPTURE dmabufs.
+struct ImportedFb {
+    fb: framebuffer::Handle,
+    /// GEM handles to close (one per distinct dmabuf).
+    gem: Vec<drm::buffer::Handle>,
+}
+
+/// The planar description given to `DRM_IOCTL_MODE_ADDFB2`.
+struct Planar {
+    size: (u32, u32),
+    format: DrmFourcc,
+    modifier: Option<DrmModifier>,
+    pitches: [u32; 4],
+    handles: [Option<drm::buffer::Handle>; 4],
+    offsets: [u32; 4],
+}
+
+impl PlanarBuffer for Planar {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+    fn format(&self) -> DrmFourcc {
+        self.format
+    }
+    fn modifier(&self) -> Option<DrmModifier> {
+        self.modifier
+    }
+    fn pitches(&self) -> [u32; 4] {
+        self.pitches
+    }
+    fn handles(&self) -> [Option<drm::buffer::Handle>; 4] {
+        self.handles
+    }
+    fn offsets(&self) -> [u32; 4] {
+        self.offsets
+    }
+}
+
+/// A dumb XRGB8888 buffer with its framebuffer.
+struct Dumb {
+    buf: DumbBuffer,
+    fb: framebuffer::Handle,
+    /// The letterbox rectangle last drawn into it (borders are black outside).
+    drawn: Option<Rect>,
+}
+
+/// What a commit put on screen (held until the flip that replaces it).
+enum Content {
+    /// A copy in dumb buffer `i` (the frame went back right after the copy).
+    Copy(usize),
+    /// The decoder's buffer itself: held until replaced.
+    Zero(#[allow(dead_code)] DecodedFrame),
+}
+
+struct Pending {
+    id: u64,
+    content: Content,
+    since: Instant,
+}
+
+/// How frames of one configuration are shown.
+#[derive(Clone)]
+enum Path {
+    Copy,
+    /// On `plane` with these rectangles.
+    Zero {
+        plane: usize,
+        rects: PlaneRects,
+    },
+}
+
+/// The kiosk sink (see the module docs of [`super`]).
+pub struct KmsSink {
+    card: Card,
+    connector: connector::Handle,
+    conn_props: Props,
+    crtc: crtc::Handle,
+    crtc_props: Props,
+    mode_size: (u32, u32),
+    mode_blob: u64,
+    refresh_ns: u64,
+    planes: Vec<PlaneDesc>,
+    primary: usize,
+    plane_req: PlaneRequest,
+    force_copy: bool,
+    saved: SavedState,
+    /// The next commit must carry the whole state with `ALLOW_MODESET`.
+    need_modeset: bool,
+    pacer: Pacer,
+    pending: Option<Pending>,
+    on_screen: Option<Content>,
+    dumbs: Vec<Dumb>,
+    black: Option<Dumb>,
+    scratch: LinearFrame,
+    rgb: Vec<u8>,
+    /// (generation, capture index) → framebuffer.
+    fbs: HashMap<(u64, usize), ImportedFb>,
+    fb_generation: Option<u64>,
+    /// Framebuffers of old generations, removed once off screen.
+    retired: Vec<ImportedFb>,
+    /// The path per (generation, visible, pixel aspect, format).
+    path: Option<((u64, (u32, u32, u32, u32), (u32, u32), PixelFormat), Path)>,
+    zero_copy: u64,
+    copied: u64,
+    /// Planes enabled on our CRTC at open that we do not use: disabled by the first commit.
+    others: Vec<usize>,
+    /// Lost master: when to ask again.
+    master_lost: Option<Instant>,
+    input: Option<KioskInput>,
+    commands: Vec<UserCommand>,
+    writeback: Option<std::path::PathBuf>,
+    /// The whole state of the last commit (modeset part included), for the writeback commit.
+    last_request: Option<AtomicModeReq>,
+    last_stats_log: Instant,
+}
+
+impl std::fmt::Debug for KmsSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmsSink")
+            .field("card", &self.card.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`KmsSink::new`] needs, chosen by [`super::open_kms`].
+pub(super) struct Setup {
+    pub card: Card,
+    pub connector: connector::Handle,
+    pub crtc: crtc::Handle,
+    pub mode: Mode,
+    pub plane_req: PlaneRequest,
+    pub force_copy: bool,
+    pub input: Option<KioskInput>,
+    pub writeback: Option<std::path::PathBuf>,
+}
+
+impl KmsSink {
+    pub(super) fn new(s: Setup) -> Result<KmsSink, PresentError> {
+        let card = s.card;
+        let path = card.path.display().to_string();
+        let conn_props = card
+            .props(s.connector)
+            .map_err(|e| kms(format!("{path}: connector properties: {e}")))?;
+        let crtc_props = card
+            .props(s.crtc)
+            .map_err(|e| kms(format!("{path}: CRTC properties: {e}")))?;
+        for (what, props, names) in [
+            ("connector", &conn_props, &["CRTC_ID"][..]),
+            ("CRTC", &crtc_props, &["MODE_ID", "ACTIVE"][..]),
+        ] {
+            for n in names {
+                if !props.contains_key(*n) {
+                    return Err(kms(format!(
+                        "{path}: the {what} has no {n} property (not an atomic driver?)"
+                    )));
+                }
+            }
+        }
+        let planes = card
+            .planes_for(s.crtc)
+            .map_err(|e| kms(format!("{path}: planes: {e}")))?;
+        let primary = planes
+            .iter()
+            .position(|p| p.kind == PlaneKind::Primary)
+            .ok_or_else(|| kms(format!("{path}: no primary plane for the CRTC")))?;
+        // save what we will touch: CRTC, every connector, every plane of the CRTC
+        let mut saved = SavedState::default();
+        saved.save(s.crtc, &crtc_props, super::card::CRTC_PROPS);
+        if let Ok(conns) = card.connectors() {
+            for (info, _) in conns {
+                if let Ok(p) = card.props(info.handle()) {
+                    saved.save(info.handle(), &p, super::card::CONNECTOR_PROPS);
+                }
+            }
+        }
+        let crtc_raw: u32 = s.crtc.into();
+        let mut others = Vec::new();
+        for (i, p) in planes.iter().enumerate() {
+            saved.save(p.handle, &p.props, super::card::PLANE_PROPS);
+            if i != primary && p.props.get("CRTC_ID").map(|(_, v)| *v) == Some(u64::from(crtc_raw))
+            {
+                others.push(i);
+            }
+        }
+        let mode_blob = match card.create_property_blob(&s.mode) {
+            Ok(property::Value::Blob(b)) => b,
+            Ok(_) => return Err(kms("MODE_ID blob: unexpected value")),
+            Err(e) => return Err(kms(format!("{path}: MODE_ID blob: {e}"))),
+        };
+        let (mw, mh) = s.mode.size();
+        let (_, _, htotal) = s.mode.hsync();
+        let (_, _, vtotal) = s.mode.vsync();
+        let refresh_mhz =
+            super::pure::ModeInfo::refresh_from_timings(s.mode.clock(), htotal, vtotal).max(1000);
+        let refresh_ns = 1_000_000_000_000u64 / u64::from(refresh_mhz);
+        tracing::info!(
+            "drm: {path}: CRTC {crtc_raw}, mode {mw}x{mh} ({:.3} Hz), {} plane(s) for it: {}",
+            f64::from(refresh_mhz) / 1000.0,
+            planes.len(),
+            planes
+                .iter()
+                .map(|p| format!(
+                    "{} {:?} ({} format/modifier pairs{})",
+                    u32::from(p.handle),
+                    p.kind,
+                    p.formats.len(),
+                    if p.has_in_formats { ", IN_FORMATS" } else { "" }
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(KmsSink {
+            card,
+            connector: s.connector,
+            conn_props,
+            crtc: s.crtc,
+            crtc_props,
+            mode_size: (u32::from(mw), u32::from(mh)),
+            mode_blob,
+            refresh_ns,
+            planes,
+            primary,
+            plane_req: s.plane_req,
+            force_copy: s.force_copy,
+            saved,
+            need_modeset: true,
+            pacer: Pacer::new(false),
+            pending: None,
+            on_screen: None,
+            dumbs: Vec::new(),
+            black: None,
+            scratch: LinearFrame::default(),
+            rgb: Vec::new(),
+            fbs: HashMap::new(),
+            fb_generation: None,
+            retired: Vec::new(),
+            path: None,
+            zero_copy: 0,
+            copied: 0,
+            others,
+            master_lost: None,
+            input: s.input,
+            commands: Vec::new(),
+            writeback: s.writeback,
+            last_request: None,
+            last_stats_log: Instant::now(),
+        })
+    }
+
+    fn now(&self) -> ClockPair {
+        ClockPair::now(nix::time::ClockId::CLOCK_MONOTONIC)
+    }
+
+    /// Polls the DRM fd and the input fds for at most `timeout`, handling
+    /// page-flip events and keys.
+    fn pump(&mut self, timeout: Duration) -> Result<(), PresentError> {
+        let ms = timeout.as_millis().min(10_000) as u16;
+        let ready = {
+            let mut fds = vec![PollFd::new(self.card.as_fd(), PollFlags::POLLIN)];
+            if let Some(i) = &self.input {
+                for fd in i.fds() {
+                    fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                }
+            }
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Ok(_) => fds
+                    .iter()
+                    .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                    .collect::<Vec<_>>(),
+                Err(nix::errno::Errno::EINTR) => vec![],
+                Err(e) => return Err(kms(format!("poll: {e}"))),
+            }
+        };
+        if ready.first() == Some(&true) {
+            self.read_events()?;
+        }
+        if ready.iter().skip(1).any(|r| *r) {
+            if let Some(i) = &mut self.input {
+                self.commands.extend(i.read());
+            }
+        }
+        Ok(())
+    }
+
+    fn read_events(&mut self) -> Result<(), PresentError> {
+        let events = match self.card.receive_events() {
+            Ok(e) => e,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.kind() == io::ErrorKind::Interrupted =>
+            {
+                return Ok(())
+            }
+            Err(e) => return Err(kms(format!("reading DRM events: {e}"))),
+        };
+        for ev in events {
+            if let Event::PageFlip(f) = ev {
+                if f.crtc != self.crtc {
+                    continue;
+                }
+                // DRM_CAP_TIMESTAMP_MONOTONIC: the event's tv_sec / tv_usec are CLOCK_MONOTONIC
+                let ts = f.duration.as_nanos().min(i64::MAX as u128) as i64;
+                self.flipped(Some(ts));
+            }
+        }
+        Ok(())
+    }
+
+    /// The pending commit completed (its page-flip event at `ts`, ns
+    /// CLOCK_MONOTONIC) or was given up (`None`).
+    fn flipped(&mut self, ts: Option<i64>) {
+        let Some(p) = self.pending.take() else { return };
+        let o = match ts {
+            Some(ts) => self.pacer.presented(p.id, ts, self.refresh_ns),
+            None => self.pacer.abandon().into_iter().next(),
+        };
+        if let Some(o) = o {
+            log_outcome_kms(&o);
+        }
+        // the previous content leaves the screen: a zero-copy frame goes back to the decoder here
+        self.on_screen = Some(p.content);
+        if self.pending.is_none() {
+            self.release_retired();
+        }
+    }
+
+    /// Removes the framebuffers of old generations that are off screen.
+    fn release_retired(&mut self) {
+        for f in self.retired.drain(..) {
+            let _ = self.card.destroy_framebuffer(f.fb);
+            for g in f.gem {
+                let _ = self.card.close_buffer(g);
+            }
+        }
+    }
+
+    /// Waits for the pending flip (at most `max`); gives it up after that.
+    fn wait_flip(&mut self, max: Duration) -> Result<(), PresentError> {
+        let until = Instant::now() + max;
+        while self.pending.is_some() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::warn!("drm: no page-flip event for {max:?}; giving the commit up");
+                self.flipped(None);
+                break;
+            }
+            self.pump(left)?;
+        }
+        Ok(())
+    }
+
+    /// Lost master: asks again every [`MASTER_RETRY`]; true while still lost.
+    fn master_still_lost(&mut self) -> bool {
+        let Some(next) = self.master_lost else {
+            return false;
+        };
+        if Instant::now() < next {
+            return true;
+        }
+        match self.card.acquire_master_lock() {
+            Ok(()) => {
+                tracing::warn!(
+                    "drm: {}: DRM master back; restoring the output",
+                    self.card.path.display()
+                );
+                self.master_lost = None;
+                self.need_modeset = true;
+                false
+            }
+            Err(_) => {
+                self.master_lost = Some(Instant::now() + MASTER_RETRY);
+                true
+            }
+        }
+    }
+
+    fn lose_master(&mut self, e: &io::Error) {
+        tracing::warn!(
+            "drm: {}: commit refused ({e}): DRM master lost (VT switch or another master); pausing, asking again every {MASTER_RETRY:?}",
+            self.card.path.display()
+        );
+        self.master_lost = Some(Instant::now() + MASTER_RETRY);
+        // nothing of ours will flip now
+        if let Some(p) = self.pending.take() {
+            let _ = self.pacer.abandon();
+            self.on_screen = Some(p.content);
+        }
+    }
+
+    fn prop(props: &Props, name: &str) -> Option<property::Handle> {
+        props.get(name).map(|(h, _)| *h)
+    }
+
+    /// Adds the plane `i` showing `fb` at `rects` to `req`.
+    fn add_plane(
+        &self,
+        req: &mut AtomicModeReq,
+        i: usize,
+        fb: framebuffer::Handle,
+        r: &PlaneRects,
+    ) {
+        let p = &self.planes[i];
+        let raw: RawResourceHandle = p.handle.into();
+        let crtc_raw: RawResourceHandle = self.crtc.into();
+        let vals: [(&str, u64); 10] = [
+            ("FB_ID", u64::from(u32::from(fb))),
+            ("CRTC_ID", u64::from(u32::from(crtc_raw))),
+            ("SRC_X", r.src[0]),
+            ("SRC_Y", r.src[1]),
+            ("SRC_W", r.src[2]),
+            ("SRC_H", r.src[3]),
+            ("CRTC_X", r.crtc.x as i64 as u64),
+            ("CRTC_Y", r.crtc.y as i64 as u64),
+            ("CRTC_W", u64::from(r.crtc.w)),
+            ("CRTC_H", u64::from(r.crtc.h)),
+        ];
+        for (n, v) in vals {
+            if let Some(h) = Self::prop(&p.props, n) {
+                req.add_raw_property(raw, h, v);
+            }
+        }
+    }
+
+    fn disable_plane(&self, req: &mut AtomicModeReq, i: usize) {
+        let p = &self.planes[i];
+        let raw: RawResourceHandle = p.handle.into();
+        for n in ["FB_ID", "CRTC_ID"] {
+            if let Some(h) = Self::prop(&p.props, n) {
+                req.add_raw_property(raw, h, 0);
+            }
+        }
+    }
+
+    /// The modeset part: connector → CRTC, `MODE_ID`, `ACTIVE`.
+    fn add_modeset(&self, req: &mut AtomicModeReq) {
+        let crtc_raw: RawResourceHandle = self.crtc.into();
+        if let Some(h) = Self::prop(&self.conn_props, "CRTC_ID") {
+            req.add_raw_property(self.connector.into(), h, u64::from(u32::from(crtc_raw)));
+        }
+        if let Some(h) = Self::prop(&self.crtc_props, "MODE_ID") {
+            req.add_raw_property(crtc_raw, h, self.mode_blob);
+        }
+        if let Some(h) = Self::prop(&self.crtc_props, "ACTIVE") {
+            req.add_raw_property(crtc_raw, h, 1);
+        }
+        for i in &self.others {
+            self.disable_plane(req, *i);
+        }
+    }
+
+    fn full_screen(&self) -> PlaneRects {
+        let (w, h) = self.mode_size;
+        PlaneRects {
+            src: [0, 0, u64::from(w) << 16, u64::from(h) << 16],
+            crtc: Rect { x: 0, y: 0, w, h },
+        }
+    }
+
+    fn make_dumb(&self) -> Result<Dumb, PresentError> {
+        let mut buf = self
+            .card
+            .create_dumb_buffer(self.mode_size, DrmFourcc::Xrgb8888, 32)
+            .map_err(|e| {
+                kms(format!(
+                    "dumb buffer {}x{}: {e}",
+                    self.mode_size.0, self.mode_size.1
+                ))
+            })?;
+        let fb = self
+            .card
+            .add_framebuffer(&buf, 24, 32)
+            .map_err(|e| kms(format!("framebuffer of a dumb buffer: {e}")))?;
+        {
+            let mut map = self
+                .card
+                .map_dumb_buffer(&mut buf)
+                .map_err(|e| kms(format!("mapping a dumb buffer: {e}")))?;
+            for px in map.chunks_exact_mut(4) {
+                px.copy_from_slice(&[0, 0, 0, 0xff]);
+            }
+        }
+        Ok(Dumb {
+            buf,
+            fb,
+            drawn: None,
+        })
+    }
+
+    /// A dumb buffer not on screen nor pending.
+    fn free_dumb(&mut self) -> Result<usize, PresentError> {
+        let busy = |c: &Option<Content>, i: usize| matches!(c, Some(Content::Copy(j)) if *j == i);
+        let pend = self.pending.as_ref().map(|p| &p.content);
+        for i in 0..self.dumbs.len() {
+            let in_pending = matches!(pend, Some(Content::Copy(j)) if *j == i);
+            if !busy(&self.on_screen, i) && !in_pending {
+                return Ok(i);
+            }
+        }
+        if self.dumbs.len() >= COPY_BUFFERS {
+            return Err(kms("every dumb buffer is busy"));
+        }
+        let d = self.make_dumb()?;
+        self.dumbs.push(d);
+        Ok(self.dumbs.len() - 1)
+    }
+
+    /// CPU fallback: converts the frame's visible picture into a free dumb
+    /// buffer (aspect-correct fit, black around it); the frame is dropped
+    /// (buffer back to the decoder) before returning.
+    fn copy_frame(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+    ) -> Result<usize, PresentError> {
+        let i = self.free_dumb()?;
+        let pts = frame.pts_ns;
+        let (vx, vy, vw, vh) = frame.visible;
+        let par = frame.pixel_aspect;
+        let pf = frame.format.pixel_format;
+        let err = |e: String| PresentError::Io(format!("frame pts {pts} ns: {e}"));
+        // visible picture → XRGB8888 (visible size)
+        let (w, h);
+        {
+            let planes = src.planes(&frame);
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let linear = if pf.is_packed_or_tiled() {
+                scratch
+                    .unpack_from(&planes, pf.unpacked())
+                    .map_err(|e| err(e.to_string()))?;
+                Some(())
+            } else {
+                None
+            };
+            let view = match linear {
+                Some(()) => scratch.planes((vx, vy, vw, vh)).ok_or_else(|| {
+                    err(format!(
+                        "visible {:?} outside the unpacked picture",
+                        frame.visible
+                    ))
+                })?,
+                None => planes,
+            };
+            (w, h) = (view.width, view.height);
+            if w == 0 || h == 0 || w > 16384 || h > 16384 {
+                return Err(err(format!("cannot show a {w}x{h} picture")));
+            }
+            let len = w as usize * h as usize * 4;
+            if self.rgb.len() < len {
+                self.rgb.resize(len, 0);
+            }
+            to_xrgb8888(
+                &view,
+                ColorMatrix::for_height(h),
+                &mut self.rgb[..len],
+                w as usize * 4,
+            )
+            .map_err(|e| err(e.to_string()))?;
+            self.scratch = scratch;
+        }
+        drop(frame);
+        let display = display_size((w, h), par).unwrap_or((w, h));
+        let rect = fit(display, self.mode_size).unwrap_or(Rect {
+            x: 0,
+            y: 0,
+            w: 0,
+            h: 0,
+        });
+        let d = &mut self.dumbs[i];
+        let clear = d.drawn != Some(rect);
+        let pitch = drm::buffer::Buffer::pitch(&d.buf) as usize;
+        let mut map = self
+            .card
+            .map_dumb_buffer(&mut d.buf)
+            .map_err(|e| kms(format!("mapping a dumb buffer: {e}")))?;
+        scale_xrgb_nearest(
+            &self.rgb,
+            (w, h),
+            w as usize * 4,
+            &mut map,
+            self.mode_size,
+            pitch,
+            rect,
+            clear,
+        )
+        .map_err(err)?;
+        drop(map);
+        d.drawn = Some(rect);
+        Ok(i)
+    }
+
+    /// The framebuffer of a frame's CAPTURE buffer (imported once per
+    /// (generation, capture index)).
+    fn import(
+        &mut self,
+        frame: &DecodedFrame,
+        src: &dyn FrameSource,
+        fourcc: u32,
+        modifier: u64,
+        with_mod: bool,
+    ) -> Result<framebuffer::Handle, String> {
+        if self.fb_generation != Some(frame.generation) {
+            // a new configuration: the old framebuffers go once off screen
+            let old: Vec<ImportedFb> = self.fbs.drain().map(|(_, v)| v).collect();
+            self.retired.extend(old);
+            self.fb_generation = Some(frame.generation);
+            if self.pending.is_none() && !matches!(self.on_screen, Some(Content::Zero(_))) {
+                self.release_retired();
+            }
+        }
+        let key = (frame.generation, frame.capture_index);
+        if let Some(f) = self.fbs.get(&key) {
+            return Ok(f.fb);
+        }
+        let fds = src.dmabufs(frame);
+        let mut gem = Vec::new();
+        for fd in &fds {
+            let h = self
+                .card
+                .prime_fd_to_buffer(fd.as_fd())
+                .map_err(|e| format!("PRIME import: {e}"))?;
+            gem.push(h);
+        }
+        let fmt = &frame.format;
+        let mut planar = Planar {
+            size: (fmt.width, fmt.height),
+            format: DrmFourcc::try_from(fourcc)
+                .map_err(|_| format!("fourcc {fourcc:#x} unknown to the drm crate"))?,
+            modifier: with_mod.then(|| DrmModifier::from(modifier)),
+            pitches: [0; 4],
+            handles: [None; 4],
+            offsets: [0; 4],
+        };
+        for (i, pl) in fmt.planes.iter().take(4).enumerate() {
+            let h = *gem
+                .get(pl.memory_plane)
+                .ok_or("a plane in a missing dmabuf")?;
+            planar.handles[i] = Some(h);
+            planar.pitches[i] = pl.stride as u32;
+            planar.offsets[i] = pl.offset as u32;
+        }
+        let flags = if with_mod {
+            FbCmd2Flags::MODIFIERS
+        } else {
+            FbCmd2Flags::empty()
+        };
+        let fb = match self.card.add_planar_framebuffer(&planar, flags) {
+            Ok(fb) => fb,
+            Err(e) => {
+                let mut g = gem.clone();
+                g.dedup();
+                for h in g {
+                    let _ = self.card.close_buffer(h);
+                }
+                return Err(format!("ADDFB2: {e}"));
+            }
+        };
+        gem.sort_by_key(|h| u32::from(*h));
+        gem.dedup();
+        tracing::debug!(
+            "drm: framebuffer {} for CAPTURE buffer {} (generation {})",
+            u32::from(fb),
+            frame.capture_index,
+            frame.generation
+        );
+        self.fbs.insert(key, ImportedFb { fb, gem });
+        Ok(fb)
+    }
+
+    /// The plane for zero-copy of (fourcc, modifier), per `--drm-plane`.
+    fn video_plane(&self, fourcc: u32, modifier: u64) -> Option<usize> {
+        let takes = |i: &usize| self.planes[*i].takes(fourcc, modifier);
+        let of = |k: PlaneKind| (0..self.planes.len()).filter(move |i| self.planes[*i].kind == k);
+        match self.plane_req {
+            PlaneRequest::Auto => of(PlaneKind::Overlay)
+                .find(takes)
+                .or(Some(self.primary).filter(takes)),
+            PlaneRequest::Overlay => of(PlaneKind::Overlay).find(takes),
+            PlaneRequest::Primary => Some(self.primary).filter(takes),
+            PlaneRequest::Id(id) => (0..self.planes.len())
+                .find(|i| u32::from(self.planes[*i].handle) == id)
+                .filter(takes),
+        }
+    }
+
+    /// Colour properties of a YUV plane (`COLOR_ENCODING`, `COLOR_RANGE`,
+    /// drm_color_mgmt.c `drm_plane_create_color_properties`).
+    fn add_color(&self, req: &mut AtomicModeReq, i: usize, height: u32) {
+        let p = &self.planes[i];
+        let raw: RawResourceHandle = p.handle.into();
+        let enc = match ColorMatrix::for_height(height) {
+            ColorMatrix::Bt709 => "ITU-R BT.709 YCbCr",
+            ColorMatrix::Bt601 => "ITU-R BT.601 YCbCr",
+        };
+        for (n, v) in [
+            ("COLOR_ENCODING", enc),
+            ("COLOR_RANGE", "YCbCr limited range"),
+        ] {
+            if let Some(h) = Self::prop(&p.props, n) {
+                if let Some(val) = self.card.enum_value(h, v) {
+                    req.add_raw_property(raw, h, val);
+                }
+            }
+        }
+    }
+
+    fn black_fb(&mut self) -> Result<framebuffer::Handle, PresentError> {
+        if self.black.is_none() {
+            self.black = Some(self.make_dumb()?);
+        }
+        Ok(self.black.as_ref().expect("made above").fb)
+    }
+
+    /// The request showing `fb` on plane `plane` at `rects`, with the black
+    /// primary under an overlay, the other planes off, the modeset when needed.
+    fn zero_request(
+        &mut self,
+        plane: usize,
+        fb: framebuffer::Handle,
+        rects: &PlaneRects,
+        height: u32,
+    ) -> Result<AtomicModeReq, PresentError> {
+        let mut req = AtomicModeReq::new();
+        if self.need_modeset {
+            self.add_modeset(&mut req);
+        }
+        if plane != self.primary {
+            let black = self.black_fb()?;
+            let full = self.full_screen();
+            self.add_plane(&mut req, self.primary, black, &full);
+        }
+        self.add_plane(&mut req, plane, fb, rects);
+        self.add_color(&mut req, plane, height);
+        Ok(req)
+    }
+
+    fn copy_request(&self, i: usize) -> AtomicModeReq {
+        let mut req = AtomicModeReq::new();
+        if self.need_modeset {
+            self.add_modeset(&mut req);
+        }
+        let full = self.full_screen();
+        self.add_plane(&mut req, self.primary, self.dumbs[i].fb, &full);
+        // a video overlay of the zero-copy path goes off
+        if let Some(Path::Zero { plane, .. }) = self.path.as_ref().map(|(_, p)| p) {
+            if *plane != self.primary {
+                let mut r = req;
+                self.disable_plane(&mut r, *plane);
+                return r;
+            }
+        }
+        req
+    }
+
+    fn flags(&self) -> AtomicCommitFlags {
+        let mut f = AtomicCommitFlags::NONBLOCK | AtomicCommitFlags::PAGE_FLIP_EVENT;
+        if self.need_modeset {
+            f |= AtomicCommitFlags::ALLOW_MODESET;
+        }
+        f
+    }
+
+    fn test(&self, req: &AtomicModeReq) -> Result<(), io::Error> {
+        let mut f = AtomicCommitFlags::TEST_ONLY;
+        if self.need_modeset {
+            f |= AtomicCommitFlags::ALLOW_MODESET;
+        }
+        self.card.commit(f, req.clone())
+    }
+
+    /// The path for this frame's configuration (probed once per
+    /// configuration with `DRM_MODE_ATOMIC_TEST_ONLY`).
+    fn choose_path(&mut self, frame: &DecodedFrame, src: &dyn FrameSource) -> Path {
+        let pf = frame.format.pixel_format;
+        let key = (frame.generation, frame.visible, frame.pixel_aspect, pf);
+        if let Some((k, p)) = &self.path {
+            if *k == key {
+                return p.clone();
+            }
+        }
+        let path = self.probe_zero(frame, src).unwrap_or_else(|why| {
+            tracing::info!(
+                "drm: {pf:?} frames through the CPU copy (dumb XRGB8888 buffers): {why}"
+            );
+            Path::Copy
+        });
+        self.path = Some((key, path.clone()));
+        path
+    }
+
+    fn probe_zero(&mut self, frame: &DecodedFrame, src: &dyn FrameSource) -> Result<Path, String> {
+        if self.force_copy {
+            return Err("--hwdec=auto-copy".into());
+        }
+        let fmt = &frame.format;
+        let bpl = fmt.planes.first().map_or(0, |p| p.stride as u32);
+        let (fourcc, modifier) = vreq_frame::drm::drm_format(fmt.pixel_format.v4l2_fourcc(), bpl)
+            .ok_or("no DRM format for it")?;
+        let fourcc_s = String::from_utf8_lossy(&fourcc.to_le_bytes()).into_owned();
+        let plane = self.video_plane(fourcc, modifier).ok_or_else(|| {
+            format!("no plane of the CRTC takes {fourcc_s} with modifier {modifier:#x} (--drm-plane {:?})", self.plane_req)
+        })?;
+        let with_mod = self.planes[plane].has_in_formats;
+        let fb = self.import(frame, src, fourcc, modifier, with_mod)?;
+        let height = frame.visible.3;
+        let mut refused = Vec::new();
+        let probe = probe_placement(frame.visible, frame.pixel_aspect, self.mode_size, |r| {
+            let req = match self.zero_request(plane, fb, r, height) {
+                Ok(q) => q,
+                Err(e) => {
+                    refused.push(e.to_string());
+                    return false;
+                }
+            };
+            match self.test(&req) {
+                Ok(()) => true,
+                Err(e) => {
+                    refused.push(format!(
+                        "{}x{} at {},{}: {e}",
+                        r.crtc.w, r.crtc.h, r.crtc.x, r.crtc.y
+                    ));
+                    false
+                }
+            }
+        });
+        let (rects, scaled) = probe.ok_or_else(|| {
+            format!(
+                "plane {} refuses the placements (DRM_MODE_ATOMIC_TEST_ONLY: {})",
+                u32::from(self.planes[plane].handle),
+                refused.join("; ")
+            )
+        })?;
+        if !scaled {
+            tracing::info!(
+                "drm: plane {} cannot scale: the picture is shown 1:1 ({}x{}), its pixel aspect / fit is not applied",
+                u32::from(self.planes[plane].handle),
+                rects.crtc.w,
+                rects.crtc.h
+            );
+        }
+        tracing::info!(
+            "drm: zero-copy: {fourcc_s} modifier {modifier:#x} on {:?} plane {} at {}x{}+{}+{}",
+            self.planes[plane].kind,
+            u32::from(self.planes[plane].handle),
+            rects.crtc.w,
+            rects.crtc.h,
+            rects.crtc.x,
+            rects.crtc.y
+        );
+        Ok(Path::Zero { plane, rects })
+    }
+
+    fn log_stats(&mut self) {
+        if self.last_stats_log.elapsed() >= Duration::from_secs(5) {
+            self.last_stats_log = Instant::now();
+            tracing::info!("drm: {}", self.stats());
+        }
+    }
+
+    fn stats(&self) -> PresentStats {
+        self.pacer.stats(self.zero_copy, self.copied)
+    }
+
+    fn drop_frame(&mut self, frame: DecodedFrame, due_ns: i64, reason: DropReason) {
+        let o = self.pacer.dropped(frame.pts_ns, due_ns, reason);
+        log_outcome_kms(&o);
+        drop(frame);
+    }
+
+    /// Writes the writeback capture (see [`super::KmsOptions::writeback`]).
+    fn writeback_capture(&mut self, out: &std::path::Path) -> Result<(), String> {
+        let conns = self.card.connectors().map_err(|e| e.to_string())?;
+        let Some((wb, _)) = conns
+            .iter()
+            .find(|(i, _)| i.interface() == connector::Interface::Writeback)
+        else {
+            tracing::warn!(
+                "drm: VREQ_KMS_WRITEBACK: {} has no writeback connector; no capture",
+                self.card.path.display()
+            );
+            return Ok(());
+        };
+        let props = self.card.props(wb.handle()).map_err(|e| e.to_string())?;
+        let (Some(crtc_id), Some(fb_id)) = (
+            Self::prop(&props, "CRTC_ID"),
+            Self::prop(&props, "WRITEBACK_FB_ID"),
+        ) else {
+            return Err("the writeback connector lacks CRTC_ID / WRITEBACK_FB_ID".into());
+        };
+        let Some(last) = self.last_request.clone() else {
+            return Err("nothing was shown".into());
+        };
+        let mut target = self.make_dumb().map_err(|e| e.to_string())?;
+        let crtc_raw: u32 = self.crtc.into();
+        let attempt = |detach: bool| -> io::Result<()> {
+            let mut req = last.clone();
+            req.add_raw_property(wb.handle().into(), crtc_id, u64::from(crtc_raw));
+            req.add_raw_property(wb.handle().into(), fb_id, u64::from(u32::from(target.fb)));
+            if detach {
+                if let Some(h) = Self::prop(&self.conn_props, "CRTC_ID") {
+                    req.add_raw_property(self.connector.into(), h, 0);
+                }
+            }
+            self.card.commit(AtomicCommitFlags::ALLOW_MODESET, req)
+        };
+        let mut detached = false;
+        if let Err(e) = attempt(false) {
+            tracing::debug!("drm: writeback cloned with the connector refused ({e}); detaching the connector for it");
+            attempt(true).map_err(|e| format!("writeback commit: {e}"))?;
+            detached = true;
+        }
+        // the writeback job completes at the vblank after the commit
+        // (vkms_writeback.c: in the composer work); the blocking commit
+        // returned after the flip, so wait a few refresh intervals more.
+        std::thread::sleep(Duration::from_nanos(self.refresh_ns * 4) + Duration::from_millis(50));
+        let (w, h) = self.mode_size;
+        let pitch = drm::buffer::Buffer::pitch(&target.buf) as usize;
+        let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
+        {
+            let map = self
+                .card
+                .map_dumb_buffer(&mut target.buf)
+                .map_err(|e| e.to_string())?;
+            ppm.reserve(w as usize * h as usize * 3);
+            for y in 0..h as usize {
+                for px in map[y * pitch..y * pitch + w as usize * 4].chunks_exact(4) {
+                    ppm.extend_from_slice(&[px[2], px[1], px[0]]);
+                }
+            }
+        }
+        std::fs::write(out, &ppm).map_err(|e| format!("{}: {e}", out.display()))?;
+        tracing::info!("writeback: {} {w}x{h}", out.display());
+        // detach the writeback connector again (and the real one back)
+        let mut req = last;
+        req.add_raw_property(wb.handle().into(), crtc_id, 0);
+        req.add_raw_property(wb.handle().into(), fb_id, 0);
+        if detached {
+            self.add_modeset(&mut req);
+        }
+        if let Err(e) = self.card.commit(AtomicCommitFlags::ALLOW_MODESET, req) {
+            tracing::debug!("drm: after the writeback: {e}");
+        }
+        let _ = self.card.destroy_framebuffer(target.fb);
+        let _ = self.card.destroy_dumb_buffer(target.buf);
+        Ok(())
+    }
+}
+
+/// Logs one frame's fate under `vreq_present::kms::pacing` (the window's format).
+fn log_outcome_kms(o: &Outcome) {
+    tracing::debug!(target: "vreq_present::kms::pacing", "{o}");
+}
+
+impl Sink for KmsSink {
+    fn show(
+        &mut self,
+        frame: DecodedFrame,
+        src: &dyn FrameSource,
+        due: Option<Instant>,
+    ) -> Result<(), PresentError> {
+        self.log_stats();
+        self.pump(Duration::ZERO)?;
+        let pair = self.now();
+        let due_ns = due.map_or(pair.clock_ns, |d| pair.to_clock(d));
+        if self.master_still_lost() {
+            self.drop_frame(frame, due_ns, DropReason::NoBuffer);
+            return Ok(());
+        }
+        // pacing: wait until the commit time (flip events and keys meanwhile)
+        loop {
+            let pair = self.now();
+            if let Some(p) = &self.pending {
+                if p.since.elapsed() > FLIP_WAIT {
+                    tracing::warn!(
+                        "drm: no page-flip event for {FLIP_WAIT:?}; giving the commit up"
+                    );
+                    self.flipped(None);
+                }
+            }
+            match self.pacer.decide(pair.clock_ns, due_ns) {
+                Decision::Commit => break,
+                Decision::Drop(reason) => {
+                    self.drop_frame(frame, due_ns, reason);
+                    return Ok(());
+                }
+                Decision::WaitUntil(t) => {
+                    let wait = pair.to_instant(t).saturating_duration_since(Instant::now());
+                    if wait.is_zero() {
+                        if self.pending.is_some() {
+                            self.pump(Duration::from_millis(1))?;
+                            continue;
+                        }
+                        break;
+                    }
+                    self.pump(wait)?;
+                }
+            }
+        }
+        if self.pending.is_some() {
+            // decide() said commit only without one in flight; be safe
+            self.wait_flip(FLIP_WAIT)?;
+        }
+        let pts = frame.pts_ns;
+        let height = frame.visible.3;
+        let path = self.choose_path(&frame, src);
+        let (req, content) = match path {
+            Path::Zero { plane, rects } => {
+                let bpl = frame.format.planes.first().map_or(0, |p| p.stride as u32);
+                let (fourcc, modifier) =
+                    vreq_frame::drm::drm_format(frame.format.pixel_format.v4l2_fourcc(), bpl)
+                        .ok_or_else(|| kms("no DRM format"))?;
+                let with_mod = self.planes[plane].has_in_formats;
+                let fb = self
+                    .import(&frame, src, fourcc, modifier, with_mod)
+                    .map_err(kms)?;
+                let req = self.zero_request(plane, fb, &rects, height)?;
+                (req, Content::Zero(frame))
+            }
+            Path::Copy => {
+                let i = self.copy_frame(frame, src)?;
+                (self.copy_request(i), Content::Copy(i))
+            }
+        };
+        let zero = matches!(content, Content::Zero(_));
+        let now = self.now().clock_ns;
+        let flags = self.flags();
+        let mut full = req.clone();
+        self.add_modeset(&mut full);
+        self.last_request = Some(full);
+        match self.card.commit(flags, req) {
+            Ok(()) => {
+                self.need_modeset = false;
+                let id = self.pacer.committed(pts, due_ns, now);
+                self.pending = Some(Pending {
+                    id,
+                    content,
+                    since: Instant::now(),
+                });
+                if zero {
+                    self.zero_copy += 1;
+                } else {
+                    self.copied += 1;
+                }
+                Ok(())
+            }
+            Err(e) if is_master_error(&e) => {
+                self.lose_master(&e);
+                let o = self.pacer.dropped(pts, due_ns, DropReason::NoBuffer);
+                log_outcome_kms(&o);
+                drop(content);
+                Ok(())
+            }
+            Err(e) => Err(kms(format!("atomic commit ({flags:?}): {e}"))),
+        }
+    }
+
+    fn lead(&self) -> Duration {
+        Duration::from_nanos(self.refresh_ns) + Duration::from_millis(1)
+    }
+
+    fn dispatch(&mut self) -> Result<(), PresentError> {
+        self.pump(Duration::ZERO)?;
+        let _ = self.master_still_lost();
+        Ok(())
+    }
+
+    fn take_commands(&mut self) -> Vec<UserCommand> {
+        if let Some(i) = &mut self.input {
+            self.commands.extend(i.read());
+        }
+        std::mem::take(&mut self.commands)
+    }
+
+    fn discard_queued(&mut self) {
+        // nothing is queued beyond the one commit in flight, which will show
+        self.pacer.discontinuity();
+    }
+
+    fn finish(&mut self) -> Result<(), PresentError> {
+        self.wait_flip(FLIP_WAIT)?;
+        for o in self.pacer.abandon() {
+            log_outcome_kms(&o);
+        }
+        tracing::info!("drm: {}", self.stats());
+        if let Some(out) = self.writeback.take() {
+            if let Err(e) = self.writeback_capture(&out) {
+                tracing::warn!("drm: VREQ_KMS_WRITEBACK: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    fn present_stats(&self) -> Option<PresentStats> {
+        Some(self.stats())
+    }
+}
+
+impl Drop for KmsSink {
+    fn drop(&mut self) {
+        let _ = self.wait_flip(FLIP_WAIT);
+        if self.master_lost.is_none() && !self.saved.is_empty() {
+            match self
+                .card
+                .commit(AtomicCommitFlags::ALLOW_MODESET, self.saved.request())
+            {
+                Ok(()) => tracing::debug!("drm: the output's previous state is restored"),
+                Err(e) => tracing::warn!("drm: restoring the previous output state: {e}"),
+            }
+        }
+        self.on_screen = None;
+        let fbs: Vec<ImportedFb> = self.fbs.drain().map(|(_, v)| v).collect();
+        self.retired.extend(fbs);
+        self.release_retired();
+        for d in self.dumbs.drain(..).chain(self.black.take()) {
+            let _ = self.card.destroy_framebuffer(d.fb);
+            let _ = self.card.destroy_dumb_buffer(d.buf);
+        }
+        let _ = self.card.destroy_property_blob(self.mode_blob);
+    }
+}
