@@ -13,10 +13,13 @@ pub mod audio;
 pub mod options;
 pub mod playlist;
 pub mod queues;
+pub mod signals;
 pub mod status;
 
 use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vreq_audio::clock::AudioClock;
@@ -327,7 +330,16 @@ pub fn play_file(
     });
     let (track, kind, codec) = match video {
         Ok(v) => v,
-        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
+        Err(e) => {
+            return play_audio_only(
+                opts,
+                audio,
+                audio_track,
+                e,
+                warnings,
+                controls.quit.as_ref(),
+            )
+        }
     };
     let frame_ns = track.frame_duration_ns.unwrap_or(40_000_000);
     // File sinks first: an existing -o file is refused before any device is touched.
@@ -350,7 +362,16 @@ pub fn play_file(
     };
     let info = match pick_device(&needs, opts.device.as_deref()) {
         Ok(i) => i,
-        Err(e) => return play_audio_only(opts, audio, audio_track, e, warnings),
+        Err(e) => {
+            return play_audio_only(
+                opts,
+                audio,
+                audio_track,
+                e,
+                warnings,
+                controls.quit.as_ref(),
+            )
+        }
     };
     let session = Session::open(&info, kind).map_err(|e| PlayError::Decode(e.to_string()))?;
     let name = opts
@@ -451,14 +472,18 @@ pub struct ListOutcome {
     pub failed: u64,
     /// The user quit.
     pub quit: bool,
+    /// A signal (SIGINT / SIGTERM) ended playback ([`signals`]).
+    pub signalled: bool,
 }
 
 impl ListOutcome {
-    /// mpv's exit status (`DOCS/man/mpv.rst`, EXIT CODES): 0 when every
-    /// file played or the user quit, 2 when no file could be played, 3
-    /// when some could and some could not.
+    /// mpv's exit status (`DOCS/man/mpv.rst`, EXIT CODES): 4 when a
+    /// signal ended playback, 0 when every file played or the user quit,
+    /// 2 when no file could be played, 3 when some could and some could not.
     pub fn exit_code(&self) -> u8 {
-        if self.quit || self.failed == 0 {
+        if self.signalled {
+            signals::EXIT_SIGNAL
+        } else if self.quit || self.failed == 0 {
             0
         } else if self.played == 0 {
             2
@@ -474,12 +499,29 @@ impl ListOutcome {
 /// skipped; the window closing ends the list as a quit.
 pub fn run_playlist(
     playlist: &mut Playlist,
+    play_one: impl FnMut(usize, &Playlist) -> Result<PlayReport, PlayError>,
+    on_result: impl FnMut(usize, &Result<PlayReport, PlayError>),
+) -> ListOutcome {
+    run_playlist_until(playlist, || false, play_one, on_result)
+}
+
+/// [`run_playlist`] that also stops before the next entry once `stop()`
+/// (a signal, [`signals`]) is true; the outcome is then
+/// [`ListOutcome::signalled`] (and a quit).
+pub fn run_playlist_until(
+    playlist: &mut Playlist,
+    stop: impl Fn() -> bool,
     mut play_one: impl FnMut(usize, &Playlist) -> Result<PlayReport, PlayError>,
     mut on_result: impl FnMut(usize, &Result<PlayReport, PlayError>),
 ) -> ListOutcome {
     let mut out = ListOutcome::default();
     let mut i = playlist.index();
     loop {
+        if stop() {
+            out.quit = true;
+            out.signalled = true;
+            return out;
+        }
         let r = play_one(i, playlist);
         on_result(i, &r);
         let end = match &r {
@@ -501,7 +543,10 @@ pub fn run_playlist(
         }
         match playlist.advance(end) {
             Some(n) => i = n,
-            None => return out,
+            None => {
+                out.signalled = stop();
+                return out;
+            }
         }
     }
 }
@@ -523,6 +568,8 @@ pub struct ListOptions {
     pub title: Option<String>,
     /// `VREQ_TEST_KEYS`.
     pub test_keys: Option<PathBuf>,
+    /// Set by SIGINT / SIGTERM ([`signals::install`]): quit as `q` does.
+    pub quit: Option<Arc<AtomicBool>>,
 }
 
 /// Plays `files` in order with the playlist's loops and keys, one output
@@ -545,8 +592,9 @@ pub fn play_list(
     // the playlist loops reopen
     let mut pl = Playlist::new(files.len(), Loop::No, lo.loop_playlist);
     let mut first = true;
-    run_playlist(
+    run_playlist_until(
         &mut pl,
+        || signals::raised(lo.quit.as_ref()),
         |i, pl| {
             let mut o = opts.clone();
             o.input = files[i].clone();
@@ -565,6 +613,7 @@ pub fn play_list(
                 has_next: pl.has_next(),
                 has_prev: pl.has_prev(),
                 loop_file: lo.loop_file,
+                quit: lo.quit.clone(),
                 osd_name: o
                     .input
                     .file_name()
@@ -702,6 +751,7 @@ fn play_audio_only(
     audio_track: Option<TrackInfo>,
     video_err: PlayError,
     mut warnings: Vec<String>,
+    quit: Option<&Arc<AtomicBool>>,
 ) -> Result<PlayReport, PlayError> {
     let Some(at) = audio_track else {
         return Err(video_err);
@@ -722,8 +772,13 @@ fn play_audio_only(
     warnings.push(w);
     sound.output.wait_prefill(PREFILL_WAIT);
     sound.output.release();
-    drain_sound(&sound.output, None, &mut Pacer::new(Pacing::Unpaced))?;
+    let flow = drain_sound(&sound.output, None, quit, &mut Pacer::new(Pacing::Unpaced))?;
     Ok(PlayReport {
+        end: if flow == Flow::Quit {
+            FileEnd::Quit
+        } else {
+            FileEnd::Eof
+        },
         device: "none".into(),
         warnings,
         audio: Some(sound.finish()),
@@ -1068,6 +1123,10 @@ pub struct Controls {
     /// keeping the engine, the device session and the sound threads: no
     /// reopening between loops.
     pub loop_file: Loop,
+    /// Set by SIGINT / SIGTERM ([`signals`]): the loop quits as on `q`
+    /// (checked with the keys: every frame, every [`PAUSE_POLL`] while
+    /// paused or waiting at the end).
+    pub quit: Option<Arc<AtomicBool>>,
 }
 
 /// What the play loop does next.
@@ -1244,6 +1303,7 @@ impl<'c> Control<'c> {
 fn drain_sound(
     output: &AudioOutput,
     mut keys: Option<(&mut dyn Sink, &mut Control<'_>)>,
+    quit: Option<&Arc<AtomicBool>>,
     pacer: &mut Pacer<'_>,
 ) -> Result<Flow, PresentError> {
     let mut last = (output.queued_frames(), Instant::now());
@@ -1259,6 +1319,10 @@ fn drain_sound(
             return Ok(Flow::Go);
         }
         std::thread::sleep(PAUSE_POLL);
+        if signals::raised(quit) {
+            tracing::info!("quit (signal)");
+            return Ok(Flow::Quit);
+        }
         if let Some((s, ctl)) = keys.as_mut() {
             s.dispatch()?;
             match handle_commands(*s, pacer, ctl)? {
@@ -1588,7 +1652,7 @@ pub fn run_file<D: DecoderDevice>(
                 o.wait_prefill(PREFILL_WAIT);
                 o.release();
                 pacer.released = true;
-                flow = drain_sound(o, Some((&mut *sink, &mut ctl)), &mut pacer)?;
+                flow = drain_sound(o, Some((&mut *sink, &mut ctl)), None, &mut pacer)?;
                 if let Flow::Seek { .. } = flow {
                     pending = Some(flow);
                     continue 'file;
@@ -1753,6 +1817,10 @@ fn handle_commands(
         }))
     };
     loop {
+        if signals::raised(ctl.c.quit.as_ref()) {
+            tracing::info!("quit (signal)");
+            return Ok(Flow::Quit);
+        }
         let mut flow = Flow::Go;
         for c in sink.take_commands() {
             match c {

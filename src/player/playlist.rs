@@ -144,6 +144,45 @@ impl Playlist {
     }
 }
 
+/// Largest `--playlist` file read (bytes): a list of paths is far smaller;
+/// a bigger file is refused rather than read into memory.
+pub const MAX_PLAYLIST_BYTES: u64 = 4 << 20;
+
+/// Reads a `--playlist=FILE` list (mpv's plain-text playlist, the form
+/// mpv's `demux/demux_playlist.c` reads for a text file of paths): one path
+/// per line, blank lines and lines starting with `#` skipped (so an M3U's
+/// `#EXTM3U` / `#EXTINF` lines are comments too), surrounding whitespace and
+/// a CRLF line end trimmed, a relative path taken relative to the list's
+/// directory. Errors (one line naming the file): it cannot be read, is larger
+/// than [`MAX_PLAYLIST_BYTES`], is not UTF-8, or lists no path.
+pub fn read_playlist(path: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    use std::io::Read;
+    let name = path.display();
+    let f = std::fs::File::open(path).map_err(|e| format!("--playlist={name}: {e}"))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_PLAYLIST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("--playlist={name}: {e}"))?;
+    if bytes.len() as u64 > MAX_PLAYLIST_BYTES {
+        return Err(format!(
+            "--playlist={name}: larger than {MAX_PLAYLIST_BYTES} bytes; not a playlist of paths"
+        ));
+    }
+    let text =
+        String::from_utf8(bytes).map_err(|e| format!("--playlist={name}: not UTF-8 text ({e})"))?;
+    let base = path.parent().unwrap_or(std::path::Path::new(""));
+    let files: Vec<std::path::PathBuf> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| base.join(l))
+        .collect();
+    if files.is_empty() {
+        return Err(format!("--playlist={name}: no entries (one path per line)"));
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +244,36 @@ mod tests {
         assert!(p.at_last());
         let p = Playlist::new(1, Loop::Times(1), Loop::No);
         assert!(!p.at_last());
+    }
+
+    #[test]
+    fn playlist_file_paths_relative_to_the_list_comments_skipped() {
+        let d = std::env::temp_dir().join(format!("vreq-playlist-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let p = d.join("list.m3u");
+        std::fs::write(
+            &p,
+            "#EXTM3U\r\n#EXTINF:10,a\r\na.mkv\r\n\n  sub/b.mp4  \n/abs/c.webm\n# end\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_playlist(&p).unwrap(),
+            vec![d.join("a.mkv"), d.join("sub/b.mp4"), "/abs/c.webm".into()]
+        );
+        std::fs::write(&p, "# only comments\n\n").unwrap();
+        let e = read_playlist(&p).unwrap_err();
+        assert!(e.contains("no entries") && e.contains("list.m3u"), "{e}");
+        std::fs::write(&p, b"a\xff.mkv\n").unwrap();
+        assert!(read_playlist(&p).unwrap_err().contains("UTF-8"));
+        let big = std::fs::File::create(&p).unwrap();
+        big.set_len(MAX_PLAYLIST_BYTES + 1).unwrap();
+        assert!(read_playlist(&p).unwrap_err().contains("larger than"));
+        std::fs::remove_file(&p).unwrap();
+        let e = read_playlist(&p).unwrap_err();
+        assert!(
+            e.starts_with("--playlist=") && e.contains("list.m3u"),
+            "{e}"
+        );
+        std::fs::remove_dir(&d).unwrap();
     }
 }

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use vreq_frame::{DecodedFrame, PlanesRef};
 
+pub mod keys;
 pub mod kiosk_input;
 pub mod kms;
+pub mod test_keys;
 pub mod wayland;
 pub mod y4m;
 

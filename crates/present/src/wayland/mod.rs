@@ -37,14 +37,14 @@
 //! | [`osd`] | pure: the OSD's pixels (text, seek bar), fade steps, the font via fontconfig |
 //! | [`pacing`] | the scheduler (`Pacer`, pure), clocks, `wp_presentation` feedback |
 //! | [`geometry`] | pure: display size, fit / centre, viewport source, initial size |
-//! | [`input`] | pure: keysyms → actions (mpv's key map), keysym names, double click, cursor autohide |
-//! | [`test_keys`] | the test hook (`VREQ_TEST_KEYS`): key names from a file / FIFO |
+//! | [`input`] | pure: double click, cursor autohide; re-exports [`crate::keys`] (keysyms → actions, mpv's key map, shared with the kiosk) |
+//! | [`test_keys`] | the test hook (`VREQ_TEST_KEYS`): key names from a file / FIFO ([`crate::test_keys`], shared with the kiosk) |
 //!
 //! # Tested
 //! Unit tests cover the pure parts (format table, modifier choice, plane
 //! offsets with crop; display size, fit/centre, source rectangle, initial
-//! size in [`geometry`]; keysym mapping, double click and cursor hiding in
-//! [`input`]; the test hook's file / FIFO reading in [`test_keys`]; the OSD's
+//! size in [`geometry`]; keysym mapping in [`crate::keys`], double click and
+//! cursor hiding in [`input`]; the test hook's file / FIFO reading in [`test_keys`]; the OSD's
 //! rasteriser and fade in [`osd`]; the pacing simulator in [`pacing`]; the copy plan; the colour conversion in `frame::convert`).
 //! `tests/vm/window-test.sh` runs `examples/wl_pattern` (the real engine with
 //! a fake device) against weston 14 headless-GL in the VM through both paths
@@ -72,7 +72,7 @@ pub mod pacing;
 mod scaled;
 mod sink;
 mod state;
-pub mod test_keys;
+pub use crate::test_keys;
 mod window;
 mod zero_copy;
 

@@ -1,13 +1,14 @@
-//! The test hook [`super::WindowOptions::test_keys`] (`VREQ_TEST_KEYS`): a
-//! file or FIFO of key names, one per line, as xkbcommon names keysyms
-//! (`Right`, `space`, `Escape`, `Page_Up`, `greater`; case-sensitive,
-//! `xkb_keysym_from_name`). The window feeds each to the same keysym →
-//! action mapping as a key press ([`super::input::keysym_action`]; no
+//! The test hook `VREQ_TEST_KEYS` ([`crate::wayland::WindowOptions::test_keys`],
+//! [`crate::kms::KmsOptions::test_keys`]): a file or FIFO of key names, one
+//! per line, as xkbcommon names keysyms (`Right`, `space`, `Escape`,
+//! `Page_Up`, `greater`; case-sensitive, `xkb_keysym_from_name`). The window
+//! and the kiosk ([`crate::kiosk_input`]) feed each to the same keysym →
+//! action mapping as a key press ([`crate::keys::keysym_action`]; no
 //! modifiers, no repeat), so `f` and `Escape` work through it too.
 //!
-//! The file is opened non-blocking and read from the window's event loop:
-//! its fd is polled with the Wayland socket (a line written to a FIFO wakes
-//! a waiting window) and read when readable. A regular file is read to its
+//! The file is opened non-blocking and read from the sink's event loop:
+//! its fd is polled with the Wayland socket or the DRM fd (a line written to
+//! a FIFO wakes a waiting sink) and read when readable. A regular file is read to its
 //! end and then closed. A FIFO's end of file (every writer closed) reopens
 //! it, so a test may write to it again and the closed writer's `POLLHUP`
 //! does not wake the loop forever (a freshly opened FIFO reports no hang-up
@@ -20,10 +21,8 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::keys::{keysym_from_name, Keysym};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use smithay_client_toolkit::seat::keyboard::Keysym;
-
-use super::input::keysym_from_name;
 
 /// Longest line kept (bytes); a longer one is dropped with a warning.
 pub const MAX_LINE: usize = 256;
