@@ -56,7 +56,7 @@ variant=trixie out= cases= bin=$REPO/target/debug/vreqplay peer=0
 while getopts ":V:o:c:b:ph" opt; do
   case $opt in
     V) variant=$OPTARG ;; o) out=$OPTARG ;; c) cases=$OPTARG ;; b) bin=$OPTARG ;; p) peer=1 ;;
-    h) sed -n '2,56p' "$0"; exit 0 ;;
+    h) sed -n '2,51p' "$0"; exit 0 ;;
     *) echo "kiosk-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
 done
