@@ -209,10 +209,14 @@ impl Card {
 #[derive(Debug, Default)]
 pub struct SavedState {
     values: Vec<(RawResourceHandle, property::Handle, u64)>,
+    /// The CRTC's `MODE_ID` property and mode at open: the kernel's blob of
+    /// that mode is freed once our commit replaces it, so the restore makes
+    /// a new blob of the mode (`None`: no mode, `MODE_ID` 0).
+    pub mode: Option<(crtc::Handle, property::Handle, Option<drm::control::Mode>)>,
 }
 
 /// The properties saved per object kind.
-pub const CRTC_PROPS: &[&str] = &["MODE_ID", "ACTIVE"];
+pub const CRTC_PROPS: &[&str] = &["ACTIVE"];
 pub const CONNECTOR_PROPS: &[&str] = &["CRTC_ID"];
 pub const PLANE_PROPS: &[&str] = &[
     "FB_ID", "CRTC_ID", "SRC_X", "SRC_Y", "SRC_W", "SRC_H", "CRTC_X", "CRTC_Y", "CRTC_W", "CRTC_H",
@@ -232,12 +236,23 @@ impl SavedState {
         self.values.is_empty()
     }
 
-    /// The restore request.
-    pub fn request(&self) -> AtomicModeReq {
+    /// The restore request (and the mode blob it made, to destroy after the commit).
+    pub fn request(&self, card: &Card) -> (AtomicModeReq, Option<u64>) {
         let mut req = AtomicModeReq::new();
         for (o, p, v) in &self.values {
             req.add_raw_property(*o, *p, *v);
         }
-        req
+        let mut blob = None;
+        if let Some((c, prop, mode)) = &self.mode {
+            let v = match mode.as_ref().map(|m| card.create_property_blob(m)) {
+                Some(Ok(property::Value::Blob(b))) => {
+                    blob = Some(b);
+                    b
+                }
+                _ => 0,
+            };
+            req.add_raw_property((*c).into(), *prop, v);
+        }
+        (req, blob)
     }
 }

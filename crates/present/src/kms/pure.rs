@@ -351,11 +351,12 @@ pub fn scale_xrgb_nearest(
                 as usize
         })
         .collect();
+    let mut prev: Option<(usize, u32)> = None;
     for y in 0..dh {
-        let row = &mut dst[y as usize * dst_stride..y as usize * dst_stride + dw as usize * 4];
+        let start = y as usize * dst_stride;
         if y < y0 || y >= y1 {
             if clear {
-                for px in row.chunks_exact_mut(4) {
+                for px in dst[start..start + dw as usize * 4].chunks_exact_mut(4) {
                     px.copy_from_slice(&BLACK);
                 }
             }
@@ -364,6 +365,23 @@ pub fn scale_xrgb_nearest(
         let ry = i64::from(y) - i64::from(rect.y);
         let sy = (((2 * ry as u64 + 1) * u64::from(sh)) / (2 * u64::from(rect.h)))
             .min(u64::from(sh - 1)) as usize;
+        // the same source row as the row above: copy that row (cheap memmove)
+        if let Some((psy, py)) = prev {
+            if psy == sy && !clear {
+                let from = py as usize * dst_stride + x0 as usize * 4;
+                dst.copy_within(from..from + cols.len() * 4, start + x0 as usize * 4);
+                prev = Some((sy, y));
+                continue;
+            }
+            if psy == sy {
+                let from = py as usize * dst_stride;
+                dst.copy_within(from..from + dw as usize * 4, start);
+                prev = Some((sy, y));
+                continue;
+            }
+        }
+        prev = Some((sy, y));
+        let row = &mut dst[start..start + dw as usize * 4];
         let srow = &src[sy * src_stride..sy * src_stride + sw as usize * 4];
         if clear {
             for px in row[..x0 as usize * 4].chunks_exact_mut(4) {
@@ -373,9 +391,11 @@ pub fn scale_xrgb_nearest(
                 px.copy_from_slice(&BLACK);
             }
         }
-        for (i, sx) in cols.iter().enumerate() {
-            let d = (x0 as usize + i) * 4;
-            row[d..d + 4].copy_from_slice(&srow[sx * 4..sx * 4 + 4]);
+        for (px, sx) in row[x0 as usize * 4..x1 as usize * 4]
+            .chunks_exact_mut(4)
+            .zip(&cols)
+        {
+            px.copy_from_slice(&srow[sx * 4..sx * 4 + 4]);
         }
     }
     Ok(())
@@ -724,5 +744,145 @@ mod tests {
             true
         )
         .is_err());
+    }
+}
+
+/// The sink's pacing, simulated: the window's `Pacer` as the kiosk drives it
+/// (one commit in flight, answers = page-flip events at the vblank after
+/// the commit) against a simulated 60 Hz vblank clock.
+#[cfg(test)]
+mod pacing_sim {
+    use crate::wayland::pacing::{Decision, FrameResult, Pacer};
+
+    const MS: i64 = 1_000_000;
+    const REFRESH: i64 = 16_666_667;
+
+    struct Sim {
+        pacer: Pacer,
+        now: i64,
+        phase: i64,
+        /// (id, flip time) of the commit in flight
+        pending: Option<(u64, i64)>,
+        /// extra delay of the next flip (a stalled commit worker)
+        stall: i64,
+        results: Vec<(i64, FrameResult, Option<i64>)>,
+    }
+
+    impl Sim {
+        fn new(phase: i64) -> Self {
+            Sim {
+                pacer: Pacer::new(false),
+                now: 0,
+                phase,
+                pending: None,
+                stall: 0,
+                results: Vec::new(),
+            }
+        }
+        fn vblank_after(&self, t: i64) -> i64 {
+            self.phase + ((t - self.phase).div_euclid(REFRESH) + 1) * REFRESH
+        }
+        /// Advances the clock to `t`, delivering a flip event due by then.
+        fn advance(&mut self, t: i64) {
+            if let Some((id, at)) = self.pending {
+                if at <= t {
+                    self.now = self.now.max(at);
+                    let o = self.pacer.presented(id, at, REFRESH as u64).unwrap();
+                    self.results.push((o.due_ns, o.result, o.presented_ns));
+                    self.pending = None;
+                }
+            }
+            self.now = self.now.max(t);
+        }
+        /// `show` of a frame due at `due`, handed over at `arrive`.
+        fn show(&mut self, due: i64, arrive: i64) {
+            self.advance(arrive);
+            loop {
+                match self.pacer.decide(self.now, due) {
+                    Decision::Commit => break,
+                    Decision::Drop(r) => {
+                        let o = self.pacer.dropped(due, due, r);
+                        self.results.push((o.due_ns, o.result, None));
+                        return;
+                    }
+                    Decision::WaitUntil(t) => {
+                        // woken by the flip event or at t
+                        let wake = self.pending.map_or(t, |(_, at)| at.min(t));
+                        self.advance(wake.max(self.now + 1));
+                    }
+                }
+            }
+            let id = self.pacer.committed(due, due, self.now);
+            let at = self.vblank_after(self.now) + std::mem::take(&mut self.stall);
+            self.pending = Some((id, at));
+        }
+        fn finish(&mut self) {
+            self.advance(self.now + 10 * REFRESH);
+        }
+        fn check(&self, frames: usize) {
+            assert_eq!(self.results.len(), frames, "presented + dropped = frames");
+            for (due, r, at) in &self.results {
+                if *r == FrameResult::Presented {
+                    let at = at.unwrap();
+                    assert!(at >= *due, "shown at {at} before due {due}");
+                }
+            }
+        }
+        fn count(&self, r: FrameResult) -> usize {
+            self.results.iter().filter(|x| x.1 == r).count()
+        }
+    }
+
+    #[test]
+    fn steady_25fps_on_60hz_all_shown_none_early() {
+        for phase in [0, 3 * MS, 11 * MS] {
+            let mut s = Sim::new(phase);
+            let t0 = 100 * MS;
+            for i in 0..250 {
+                let due = t0 + i * 40 * MS;
+                s.show(due, due - REFRESH - MS);
+            }
+            s.finish();
+            s.check(250);
+            assert_eq!(s.count(FrameResult::Presented), 250, "phase {phase}");
+            // each on the first vblank at or after due (after the first flip taught the grid)
+            for (due, _, at) in s.results.iter().skip(1) {
+                assert!(at.unwrap() - due <= REFRESH, "{due} shown at {at:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stalled_flip_drops_late_frames_and_keeps_the_count() {
+        let mut s = Sim::new(5 * MS);
+        let t0 = 100 * MS;
+        for i in 0..100 {
+            let due = t0 + i * 40 * MS;
+            if i == 30 {
+                s.stall = 300 * MS;
+            }
+            s.show(due, due - REFRESH - MS);
+        }
+        s.finish();
+        s.check(100);
+        assert!(
+            s.count(FrameResult::Dropped) >= 5,
+            "{}",
+            s.count(FrameResult::Dropped)
+        );
+        assert!(s.count(FrameResult::Presented) >= 85);
+    }
+
+    #[test]
+    fn a_slow_producer_never_shows_early() {
+        // frames handed over late (decoder slower than real time)
+        let mut s = Sim::new(0);
+        for i in 0..120 {
+            let due = 100 * MS + i * 33 * MS;
+            s.show(due, due + (i % 7) * 9 * MS);
+        }
+        s.finish();
+        s.check(120);
+        assert!(s.count(FrameResult::Presented) > 0);
     }
 }

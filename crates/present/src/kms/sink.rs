@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 
 use drm::buffer::{DrmFourcc, DrmModifier, PlanarBuffer};
 use drm::control::{
-    atomic::AtomicModeReq, connector, crtc, dumbbuffer::DumbBuffer, framebuffer, property,
-    AtomicCommitFlags, Device as _, Event, FbCmd2Flags, Mode, RawResourceHandle,
+    atomic::AtomicModeReq,
+    connector, crtc,
+    dumbbuffer::{DumbBuffer, DumbMapping},
+    framebuffer, property, AtomicCommitFlags, Device as _, Event, FbCmd2Flags, Mode,
+    RawResourceHandle,
 };
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
@@ -29,6 +32,8 @@ use drm::Device as _;
 pub const COPY_BUFFERS: usize = 3;
 /// How often a lost master is asked for again.
 pub const MASTER_RETRY: Duration = Duration::from_millis(500);
+/// Longest wait for the writeback capture to settle.
+pub const WRITEBACK_WAIT: Duration = Duration::from_secs(5);
 /// How long `finish` / the restore wait for an outstanding page flip.
 pub const FLIP_WAIT: Duration = Duration::from_secs(1);
 
@@ -77,6 +82,9 @@ impl PlanarBuffer for Planar {
 /// A dumb XRGB8888 buffer with its framebuffer.
 struct Dumb {
     buf: DumbBuffer,
+    /// Mapped once (the `DumbBuffer` it borrows is a leaked 32-byte copy, so
+    /// the mapping can live here; unmapped when dropped).
+    map: DumbMapping<'static>,
     fb: framebuffer::Handle,
     /// The letterbox rectangle last drawn into it (borders are black outside).
     drawn: Option<Rect>,
@@ -95,6 +103,9 @@ struct Pending {
     content: Content,
     since: Instant,
 }
+
+/// What a [`Path`] was chosen for: (generation, visible rectangle, pixel aspect, format).
+type PathKey = (u64, (u32, u32, u32, u32), (u32, u32), PixelFormat);
 
 /// How frames of one configuration are shown.
 #[derive(Clone)]
@@ -137,7 +148,7 @@ pub struct KmsSink {
     /// Framebuffers of old generations, removed once off screen.
     retired: Vec<ImportedFb>,
     /// The path per (generation, visible, pixel aspect, format).
-    path: Option<((u64, (u32, u32, u32, u32), (u32, u32), PixelFormat), Path)>,
+    path: Option<(PathKey, Path)>,
     zero_copy: u64,
     copied: u64,
     /// Planes enabled on our CRTC at open that we do not use: disabled by the first commit.
@@ -204,6 +215,10 @@ impl KmsSink {
         // save what we will touch: CRTC, every connector, every plane of the CRTC
         let mut saved = SavedState::default();
         saved.save(s.crtc, &crtc_props, super::card::CRTC_PROPS);
+        if let Some((h, _)) = crtc_props.get("MODE_ID") {
+            let mode = card.get_crtc(s.crtc).ok().and_then(|i| i.mode());
+            saved.mode = Some((s.crtc, *h, mode));
+        }
         if let Ok(conns) = card.connectors() {
             for (info, _) in conns {
                 if let Ok(p) = card.props(info.handle()) {
@@ -387,6 +402,18 @@ impl KmsSink {
         Ok(())
     }
 
+    /// Gives up a commit whose page-flip event did not come in [`FLIP_WAIT`].
+    fn expire_pending(&mut self) {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.since.elapsed() > FLIP_WAIT)
+        {
+            tracing::warn!("drm: no page-flip event for {FLIP_WAIT:?}; giving the commit up");
+            self.flipped(None);
+        }
+    }
+
     /// Lost master: asks again every [`MASTER_RETRY`]; true while still lost.
     fn master_still_lost(&mut self) -> bool {
         let Some(next) = self.master_lost else {
@@ -495,7 +522,7 @@ impl KmsSink {
     }
 
     fn make_dumb(&self) -> Result<Dumb, PresentError> {
-        let mut buf = self
+        let buf = self
             .card
             .create_dumb_buffer(self.mode_size, DrmFourcc::Xrgb8888, 32)
             .map_err(|e| {
@@ -508,17 +535,21 @@ impl KmsSink {
             .card
             .add_framebuffer(&buf, 24, 32)
             .map_err(|e| kms(format!("framebuffer of a dumb buffer: {e}")))?;
-        {
-            let mut map = self
-                .card
-                .map_dumb_buffer(&mut buf)
-                .map_err(|e| kms(format!("mapping a dumb buffer: {e}")))?;
-            for px in map.chunks_exact_mut(4) {
-                px.copy_from_slice(&[0, 0, 0, 0xff]);
+        let leaked: &'static mut DumbBuffer = Box::leak(Box::new(buf));
+        let mut map = match self.card.map_dumb_buffer(leaked) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = self.card.destroy_framebuffer(fb);
+                let _ = self.card.destroy_dumb_buffer(buf);
+                return Err(kms(format!("mapping a dumb buffer: {e}")));
             }
+        };
+        for px in map.chunks_exact_mut(4) {
+            px.copy_from_slice(&[0, 0, 0, 0xff]);
         }
         Ok(Dumb {
             buf,
+            map,
             fb,
             drawn: None,
         })
@@ -550,6 +581,7 @@ impl KmsSink {
         frame: DecodedFrame,
         src: &dyn FrameSource,
     ) -> Result<usize, PresentError> {
+        let t0 = Instant::now();
         let i = self.free_dumb()?;
         let pts = frame.pts_ns;
         let (vx, vy, vw, vh) = frame.visible;
@@ -606,23 +638,19 @@ impl KmsSink {
         let d = &mut self.dumbs[i];
         let clear = d.drawn != Some(rect);
         let pitch = drm::buffer::Buffer::pitch(&d.buf) as usize;
-        let mut map = self
-            .card
-            .map_dumb_buffer(&mut d.buf)
-            .map_err(|e| kms(format!("mapping a dumb buffer: {e}")))?;
         scale_xrgb_nearest(
             &self.rgb,
             (w, h),
             w as usize * 4,
-            &mut map,
+            &mut d.map,
             self.mode_size,
             pitch,
             rect,
             clear,
         )
         .map_err(err)?;
-        drop(map);
         d.drawn = Some(rect);
+        tracing::trace!("drm: pts {pts} ns copied in {:?}", t0.elapsed());
         Ok(i)
     }
 
@@ -927,7 +955,7 @@ impl KmsSink {
         let Some(last) = self.last_request.clone() else {
             return Err("nothing was shown".into());
         };
-        let mut target = self.make_dumb().map_err(|e| e.to_string())?;
+        let target = self.make_dumb().map_err(|e| e.to_string())?;
         let crtc_raw: u32 = self.crtc.into();
         let attempt = |detach: bool| -> io::Result<()> {
             let mut req = last.clone();
@@ -946,18 +974,37 @@ impl KmsSink {
             attempt(true).map_err(|e| format!("writeback commit: {e}"))?;
             detached = true;
         }
-        // the writeback job completes at the vblank after the commit
-        // (vkms_writeback.c: in the composer work); the blocking commit
-        // returned after the flip, so wait a few refresh intervals more.
-        std::thread::sleep(Duration::from_nanos(self.refresh_ns * 4) + Duration::from_millis(50));
+        // The writeback job completes after the composition of the vblank
+        // following the commit (vkms_composer.c: the composer work signals
+        // it), which under QEMU TCG takes hundreds of ms for an NV12 plane.
+        // WRITEBACK_OUT_FENCE_PTR would tell when, but waiting on its fd
+        // needs a raw-fd poll (unsafe; this crate forbids unsafe code), so:
+        // at least 4 refresh intervals, then until the buffer reads the same
+        // three times 150 ms apart (at most WRITEBACK_WAIT).
+        std::thread::sleep(Duration::from_nanos(self.refresh_ns * 4));
+        let until = Instant::now() + WRITEBACK_WAIT;
+        let mut last_sum = None;
+        let mut same = 0;
+        while same < 2 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(150));
+            let sum = target.map.chunks(4096).fold(0u64, |a, c| {
+                a.rotate_left(5)
+                    ^ c.iter()
+                        .fold(0u64, |b, x| b.wrapping_mul(31).wrapping_add(u64::from(*x)))
+            });
+            same = if last_sum == Some(sum) { same + 1 } else { 0 };
+            last_sum = Some(sum);
+        }
+        if same < 2 {
+            tracing::warn!(
+                "drm: writeback buffer still changing after {WRITEBACK_WAIT:?}; writing it anyway"
+            );
+        }
         let (w, h) = self.mode_size;
         let pitch = drm::buffer::Buffer::pitch(&target.buf) as usize;
         let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
         {
-            let map = self
-                .card
-                .map_dumb_buffer(&mut target.buf)
-                .map_err(|e| e.to_string())?;
+            let map = &target.map;
             ppm.reserve(w as usize * h as usize * 3);
             for y in 0..h as usize {
                 for px in map[y * pitch..y * pitch + w as usize * 4].chunks_exact(4) {
@@ -977,8 +1024,10 @@ impl KmsSink {
         if let Err(e) = self.card.commit(AtomicCommitFlags::ALLOW_MODESET, req) {
             tracing::debug!("drm: after the writeback: {e}");
         }
-        let _ = self.card.destroy_framebuffer(target.fb);
-        let _ = self.card.destroy_dumb_buffer(target.buf);
+        let Dumb { buf, map, fb, .. } = target;
+        drop(map);
+        let _ = self.card.destroy_framebuffer(fb);
+        let _ = self.card.destroy_dumb_buffer(buf);
         Ok(())
     }
 }
@@ -1003,40 +1052,15 @@ impl Sink for KmsSink {
             self.drop_frame(frame, due_ns, DropReason::NoBuffer);
             return Ok(());
         }
-        // pacing: wait until the commit time (flip events and keys meanwhile)
-        loop {
-            let pair = self.now();
-            if let Some(p) = &self.pending {
-                if p.since.elapsed() > FLIP_WAIT {
-                    tracing::warn!(
-                        "drm: no page-flip event for {FLIP_WAIT:?}; giving the commit up"
-                    );
-                    self.flipped(None);
-                }
-            }
-            match self.pacer.decide(pair.clock_ns, due_ns) {
-                Decision::Commit => break,
-                Decision::Drop(reason) => {
-                    self.drop_frame(frame, due_ns, reason);
-                    return Ok(());
-                }
-                Decision::WaitUntil(t) => {
-                    let wait = pair.to_instant(t).saturating_duration_since(Instant::now());
-                    if wait.is_zero() {
-                        if self.pending.is_some() {
-                            self.pump(Duration::from_millis(1))?;
-                            continue;
-                        }
-                        break;
-                    }
-                    self.pump(wait)?;
-                }
+        self.expire_pending();
+        // already late: no work on it
+        if let Decision::Drop(reason) = self.pacer.decide(self.now().clock_ns, due_ns) {
+            if reason == DropReason::Late {
+                self.drop_frame(frame, due_ns, reason);
+                return Ok(());
             }
         }
-        if self.pending.is_some() {
-            // decide() said commit only without one in flight; be safe
-            self.wait_flip(FLIP_WAIT)?;
-        }
+        // prepare the buffer first (the CPU copy takes time), then wait for the commit time
         let pts = frame.pts_ns;
         let height = frame.visible.3;
         let path = self.choose_path(&frame, src);
@@ -1058,6 +1082,35 @@ impl Sink for KmsSink {
                 (self.copy_request(i), Content::Copy(i))
             }
         };
+        // pacing: wait until the commit time (flip events and keys meanwhile)
+        loop {
+            self.expire_pending();
+            let pair = self.now();
+            match self.pacer.decide(pair.clock_ns, due_ns) {
+                Decision::Commit => break,
+                Decision::Drop(reason) => {
+                    let o = self.pacer.dropped(pts, due_ns, reason);
+                    log_outcome_kms(&o);
+                    drop(content);
+                    return Ok(());
+                }
+                Decision::WaitUntil(t) => {
+                    let wait = pair.to_instant(t).saturating_duration_since(Instant::now());
+                    if wait.is_zero() {
+                        if self.pending.is_some() {
+                            self.pump(Duration::from_millis(1))?;
+                            continue;
+                        }
+                        break;
+                    }
+                    self.pump(wait)?;
+                }
+            }
+        }
+        if self.pending.is_some() {
+            // decide() says commit only without one in flight; be safe
+            self.wait_flip(FLIP_WAIT)?;
+        }
         let zero = matches!(content, Content::Zero(_));
         let now = self.now().clock_ns;
         let flags = self.flags();
@@ -1136,12 +1189,13 @@ impl Drop for KmsSink {
     fn drop(&mut self) {
         let _ = self.wait_flip(FLIP_WAIT);
         if self.master_lost.is_none() && !self.saved.is_empty() {
-            match self
-                .card
-                .commit(AtomicCommitFlags::ALLOW_MODESET, self.saved.request())
-            {
-                Ok(()) => tracing::debug!("drm: the output's previous state is restored"),
+            let (req, blob) = self.saved.request(&self.card);
+            match self.card.commit(AtomicCommitFlags::ALLOW_MODESET, req) {
+                Ok(()) => tracing::info!("drm: the output's previous state is restored"),
                 Err(e) => tracing::warn!("drm: restoring the previous output state: {e}"),
+            }
+            if let Some(b) = blob {
+                let _ = self.card.destroy_property_blob(b);
             }
         }
         self.on_screen = None;
@@ -1149,8 +1203,10 @@ impl Drop for KmsSink {
         self.retired.extend(fbs);
         self.release_retired();
         for d in self.dumbs.drain(..).chain(self.black.take()) {
-            let _ = self.card.destroy_framebuffer(d.fb);
-            let _ = self.card.destroy_dumb_buffer(d.buf);
+            let Dumb { buf, map, fb, .. } = d;
+            drop(map);
+            let _ = self.card.destroy_framebuffer(fb);
+            let _ = self.card.destroy_dumb_buffer(buf);
         }
         let _ = self.card.destroy_property_blob(self.mode_blob);
     }
