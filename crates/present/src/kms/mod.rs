@@ -2,11 +2,129 @@
 //!
 //! Only this module knows DRM. It uses the `drm` crate (Smithay's safe
 //! bindings to the DRM uAPI, `include/uapi/drm/drm_mode.h`), atomic API
-//! only. See `docs/ARCHITECTURE.md` (vreq-present, kiosk) for the design:
-//! connector / mode / CRTC choice, plane choice by `IN_FORMATS`, PRIME import
-//! and one framebuffer per CAPTURE buffer, geometry, pacing on page-flip
-//! events, the CPU fallback into dumb buffers, master handling and the
-//! restore at exit.
+//! only, no `unsafe` of its own.
+//!
+//! # Files
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | [`KmsOptions`], [`open_kms`] (card, master, connector, mode, CRTC), [`kms_available`] |
+//! | `card.rs` | `Card` (the open device), property tables by name, plane discovery (`IN_FORMATS`), the state saved at open |
+//! | `sink.rs` | `KmsSink`: pacing, path choice, CPU copy, PRIME import, atomic commits, page-flip events, writeback, lost master, restore |
+//! | [`pure`] | pure: the `IN_FORMATS` parser, connector names, mode choice, plane rectangles and the non-scaling probe, the fallback's scaler; the pacing simulation (tests) |
+//!
+//! # Opening ([`open_kms`])
+//! * **Card**: `--drm-device`, else the first `/dev/dri/card*` with a
+//!   connected connector. Opening a card that has no master makes the
+//!   opener master (drivers/gpu/drm/drm_auth.c `drm_master_open`);
+//!   `DRM_IOCTL_SET_MASTER` (`acquire_master_lock`) then succeeds, and fails
+//!   (`EBUSY` / `EPERM` / `EACCES`, drm_auth.c `drm_setmaster_ioctl`) when a
+//!   compositor or another player holds it: "held by another DRM master".
+//! * Client caps `DRM_CLIENT_CAP_UNIVERSAL_PLANES`, `DRM_CLIENT_CAP_ATOMIC`,
+//!   and `DRM_CLIENT_CAP_WRITEBACK_CONNECTORS` with the writeback hook
+//!   (drm_ioctl.c `drm_setclientcap`).
+//! * **Connector** by its kernel name — the type's name from
+//!   drm_connector.c `drm_connector_enum_list` plus `-<type id>`, as
+//!   `drm_connector_init` builds `drm_connector.name` (`Virtual-1`,
+//!   `HDMI-A-1`) — or by index among the non-writeback connectors.
+//! * **Mode** per [`ModeRequest`] (refresh computed in mHz from the timings:
+//!   clock · 10⁶ / (htotal · vtotal), drm_modes.c `drm_mode_vrefresh`
+//!   unrounded); errors list what the connector offers.
+//! * **CRTC**: the one the connector's current encoder drives if that
+//!   encoder may, else the first its encoders' `possible_crtcs` allow.
+//! * **Saved state** (restored by one `ALLOW_MODESET` commit when the sink
+//!   is dropped; the player quits cleanly on SIGINT / SIGTERM so it is):
+//!   the CRTC's `ACTIVE` and mode (a new `MODE_ID` blob is made from the
+//!   saved mode: the kernel frees the old blob once our commit replaced it),
+//!   every connector's `CRTC_ID`, and `FB_ID`, `CRTC_ID`, `SRC_*`, `CRTC_*`
+//!   of every plane that can feed the CRTC.
+//!
+//! # The two paths (chosen once per configuration: generation, visible
+//! rectangle, pixel aspect, format)
+//! * **Zero-copy**: the plane is chosen among those whose `possible_crtcs`
+//!   has our CRTC, by the (fourcc, modifier) of the CAPTURE format
+//!   (`vreq_frame::drm::drm_format`) against the plane's `IN_FORMATS` blob
+//!   (`struct drm_format_modifier_blob`, drm_mode.h; parsed here,
+//!   bounds-checked) or, without it, its format list with
+//!   `DRM_FORMAT_MOD_LINEAR`. [`PlaneRequest::Auto`]: an overlay that takes
+//!   it, else the primary. Each CAPTURE buffer's dmabufs are PRIME-imported
+//!   once (`DRM_IOCTL_PRIME_FD_TO_HANDLE`) and wrapped in one framebuffer
+//!   (`DRM_IOCTL_MODE_ADDFB2`, with the modifier when the plane has
+//!   `IN_FORMATS`), cached by (generation, capture index); a new generation
+//!   retires the old ones (`RMFB` + GEM close once off screen), and all go
+//!   at drop. Geometry: `SRC_*` = the visible rectangle in 16.16, `CRTC_*` =
+//!   the aspect-correct fit of the display size (visible size × pixel
+//!   aspect, `wayland::geometry`) centred in the mode, probed with
+//!   `DRM_MODE_ATOMIC_TEST_ONLY`; refused (vkms cannot scale: its planes
+//!   need `SRC` size = `CRTC` size, vkms_plane.c) → 1:1 centred when it fits
+//!   (logged at info: pixel aspect / fit not applied) → else the copy.
+//!   Under an overlay the primary plane shows a black XRGB8888 dumb buffer
+//!   covering the CRTC. `COLOR_ENCODING` = `ITU-R BT.709 YCbCr` from 720
+//!   lines, else `ITU-R BT.601 YCbCr`, `COLOR_RANGE` = `YCbCr limited range`
+//!   (drm_color_mgmt.c enum names), where the plane has them — frames carry
+//!   no VUI colour description yet, so this is
+//!   `vreq_frame::convert::ColorMatrix::for_height`'s guess. The
+//!   `DecodedFrame` is held while its framebuffer may be scanned out: until
+//!   the page flip of the commit that replaces it (then dropped → buffer
+//!   back to the decoder). Counted in `zero_copy`.
+//! * **CPU copy** (`--hwdec=auto-copy`, or no plane / placement accepted;
+//!   trixie's vkms planes take only XRGB8888 / ARGB8888 / RGB565): a pool of
+//!   3 dumb XRGB8888 buffers of the mode's size, mapped once; the visible
+//!   picture is converted (`vreq_frame::convert::to_xrgb8888`, after
+//!   `LinearFrame::unpack_from` for NV15 / NC12 / NC30) and scaled
+//!   **nearest-neighbour** ([`pure::scale_xrgb_nearest`]) into the
+//!   aspect-correct fit, black around it (redrawn only when the fit
+//!   changes). The frame goes back to the decoder right after the copy,
+//!   which is done before the pacing wait. Counted in `copied`. Not done: an
+//!   NV12 dumb buffer for a plane that takes NV12 but not the CAPTURE
+//!   modifier (SAND128 on the Pi): such frames take the XRGB8888 copy.
+//!
+//! # Commit and pacing
+//! One nonblocking atomic commit per shown frame with
+//! `DRM_MODE_PAGE_FLIP_EVENT` (the first, and the first after a lost master,
+//! with `DRM_MODE_ATOMIC_ALLOW_MODESET`, the connector's `CRTC_ID`, the
+//! CRTC's `MODE_ID` and `ACTIVE`, other planes of the CRTC off); at most
+//! one in flight (a nonblocking commit while one is pending fails with
+//! `EBUSY`, drm_atomic_helper.c `stall_checks`). The scheduler is the
+//! window's pure `Pacer` (`wayland::pacing`) in its one-in-flight mode:
+//! answers are the page-flip events, whose timestamps are CLOCK_MONOTONIC
+//! (drm_vblank.c, `drm_timestamp_monotonic` defaults to 1), fed as
+//! `presented` with the mode's refresh interval; the commit goes out after
+//! the last predicted vblank before the frame's due time, so the flip lands
+//! on the first vblank at or after it, never before. `show` prepares the
+//! buffer, then blocks until then polling the DRM fd and the input fds;
+//! late frames are dropped (counted). `lead` = one refresh + 1 ms. A commit
+//! without a page-flip event for 1 s is given up (counted dropped). Each
+//! frame's fate is one debug line, target `vreq_present::kms::pacing`:
+//! `frame pts_ns=… due_ns=… result=presented|dropped presented_ns=…|- refresh_ns=…`.
+//!
+//! # Lost master
+//! A commit refused with `EACCES` / `EPERM` (drm_ioctl.c: `DRM_MASTER`
+//! ioctls of a non-master; a VT switch or another process took master)
+//! pauses output: frames are dropped (counted, buffers returned) and
+//! `acquire_master_lock` is retried every 500 ms from `show` / `dispatch`;
+//! on success the next commit carries the whole state with
+//! `ALLOW_MODESET`. Both logged at warn. Unverified on a real VT switch.
+//!
+//! # Writeback test hook ([`KmsOptions::writeback`])
+//! At `finish` one more blocking commit of the last shown state with the
+//! card's writeback connector attached (`CRTC_ID`, `WRITEBACK_FB_ID` = an
+//! XRGB8888 dumb buffer of the mode's size); when the kernel refuses the
+//! clone with the real connector (trixie 6.12's vkms: `EINVAL`) the real
+//! connector is detached for that commit. `WRITEBACK_OUT_FENCE_PTR` is not
+//! used (waiting on its fd needs a raw-fd poll, i.e. `unsafe`): after 4
+//! refresh intervals the buffer is read until it is the same three times
+//! 150 ms apart (≤ 5 s; the NV12 composition under QEMU TCG outlasts a
+//! fixed wait), then written as a binary PPM and `writeback: <path> <W>x<H>`
+//! is logged at info. No writeback connector: one warning, no file.
+//!
+//! # Measured (QEMU TCG, debug build, gizmo.mp4 H.264 560x320 30 fps, 166 frames, vkms 1024x768@60)
+//! * trixie (6.12, XRGB-only planes): copy path, presented 153, dropped 13,
+//!   ~13 ms per copy; the writeback capture shows the letterboxed picture.
+//! * sid (7.2) with `vkms enable_overlay=1`: NV12 LINEAR zero-copy on an
+//!   overlay, 1:1 centred (vkms cannot scale), presented 166, dropped 0,
+//!   none before due (flip − due: 12–45 ms); `kms.py grab` of the overlay:
+//!   `videobuf2_vmalloc`, of the primary: `drm` (the black dumb buffer).
+//!   Without overlays, sid's vkms takes the 1:1 picture on the primary.
 
 use std::path::PathBuf;
 use std::str::FromStr;
