@@ -2,16 +2,18 @@
 """check-pacing.py LOG FRAMES FPS - checks vreqplay's frame pacing from its log.
 
 LOG is vreqplay's stderr, run with
-RUST_LOG='info,vreq_present::wayland::pacing=debug' on a clip of FRAMES
-frames at FPS frames per second. It holds
+RUST_LOG='info,vreq_present::wayland::pacing=debug' (the window) or
+RUST_LOG='info,vreq_present::kms::pacing=debug' (the kiosk, --vo=drm) on a
+clip of FRAMES frames at FPS frames per second. It holds
   * one line per frame (tracing prefixes timestamp, level and target; ANSI
     colour codes are stripped first):
       frame pts_ns=<i64> due_ns=<i64> result=<presented|discarded|dropped>
             presented_ns=<i64 or -> refresh_ns=<u64 or ->
     due_ns / presented_ns in CLOCK_MONOTONIC ns (presented_ns from
-    wp_presentation.presented, result discarded = wp_presentation.discarded,
-    dropped = never committed because it was late);
-  * the exit line
+    wp_presentation.presented, or for the kiosk the page-flip event's
+    timestamp; result discarded = wp_presentation.discarded, dropped = never
+    committed because it was late);
+  * the exit line (window: or, for --vo=drm, drm:)
       vreqplay: window: presented N, dropped N, late N (zero-copy N, copied N)
 Asserts the issue's invariants (they hold however slow the machine; under
 QEMU TCG with weston on llvmpipe many frames are dropped, which is allowed):
@@ -37,7 +39,7 @@ import re
 import sys
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-EXIT = re.compile(r"vreqplay: window: presented (\d+), dropped (\d+), late (\d+) "
+EXIT = re.compile(r"vreqplay: (?:window|drm): presented (\d+), dropped (\d+), late (\d+) "
                   r"\(zero-copy (\d+), copied (\d+)\)")
 FRAME = re.compile(r"\bframe (pts_ns=\S+ .*)$")
 KV = re.compile(r"(\w+)=(\S+)")
@@ -82,7 +84,7 @@ def main():
                 })
             except (KeyError, ValueError) as e:
                 check(False, "frame line parses (%s): %s" % (e, s))
-    check(exit_line is not None, "exit line 'vreqplay: window: presented N, dropped N, late N (...)'")
+    check(exit_line is not None, "exit line 'vreqplay: window|drm: presented N, dropped N, late N (...)'")
     if exit_line is None:
         sys.exit(1)
     presented, dropped, late, zc, copied = exit_line

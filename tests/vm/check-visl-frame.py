@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""check-visl-frame.py PNG W H [--fit] - checks that a screenshot shows a visl frame.
+"""check-visl-frame.py IMAGE W H [--fit] - checks that a screenshot shows a visl frame.
+
+IMAGE is a PNG (8-bit RGB/RGBA: weston's screenshots) or a binary PPM (P6,
+maxval 255: the kiosk's writeback capture, VREQ_KMS_WRITEBACK, whose borders
+are the black of the CRTC around the video plane).
 
 visl (drivers/media/test-drivers/visl) does not decode: every CAPTURE frame is
 the v4l2-tpg 75 % colour-bar pattern (visl-video.c: TPG_PAT_75_COLORBAR) with
@@ -55,6 +59,39 @@ TOL = 45
 KIOSK_BG = (0x20, 0x30, 0x40)
 
 
+def read_ppm(path):
+    """binary PPM (P6, maxval 255) -> (width, height, px(x, y) -> (r, g, b))"""
+    d = open(path, "rb").read()
+    fields, pos = [], 0
+    while len(fields) < 4:  # magic, width, height, maxval; '#' comments between
+        while pos < len(d) and d[pos:pos + 1].isspace():
+            pos += 1
+        if d[pos:pos + 1] == b"#":
+            while pos < len(d) and d[pos:pos + 1] != b"\n":
+                pos += 1
+            continue
+        start = pos
+        while pos < len(d) and not d[pos:pos + 1].isspace():
+            pos += 1
+        if start == pos:
+            raise SystemExit("%s: truncated PPM header" % path)
+        fields.append(d[start:pos])
+    pos += 1  # the single whitespace after maxval
+    if fields[0] != b"P6" or fields[3] != b"255":
+        raise SystemExit("%s: not a binary 8-bit PPM (magic %r, maxval %r)" % (path, fields[0], fields[3]))
+    w, h = int(fields[1]), int(fields[2])
+    pix = d[pos:]
+    if len(pix) < w * h * 3:
+        raise SystemExit("%s: %d bytes of pixels, want %dx%dx3 = %d" % (path, len(pix), w, h, w * h * 3))
+    return w, h, lambda x, y: tuple(pix[(y * w + x) * 3:(y * w + x) * 3 + 3])
+
+
+def read_image(path):
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return read_ppm(path) if magic == b"P6" else cp.read_png(path)
+
+
 def border_like(p):
     return max(p) <= 28 or all(abs(a - b) <= 12 for a, b in zip(p, KIOSK_BG))
 
@@ -95,7 +132,7 @@ def main():
     if not os.path.isfile(png):
         print("FAIL no screenshot %s" % png)
         sys.exit(1)
-    ow, oh, px = cp.read_png(png)
+    ow, oh, px = read_image(png)
     ok = True
 
     def check(cond, msg):

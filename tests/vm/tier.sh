@@ -174,6 +174,25 @@ check pacing-hevc tests/vm/window-test.sh -o /tmp/vreq-pacing -P 250:25 \
 #     seeks, chapters, frame step and the OSD, each screenshot's frame read from
 #     the number visl stamps on it (header above; tests/vm/session-test.sh -h)
 check session-seek tests/vm/session-test.sh -o /tmp/vreq-session
+# 3e. the kiosk (issue 14): vreqplay --vo=drm on vkms, no compositor
+#     (tests/vm/kiosk-test.sh; one boot, every case's PASS/FAIL line in the log).
+#     trixie (kernel 6.12: RGB-only planes -> the CPU fallback): H.264, HEVC
+#     clips and MPEG-2 (tests/vm/make-kiosk-clips.sh) play to their end, exit line zero-copy 0,
+#     copied > 0, presented + dropped = ffprobe's frames; the writeback capture
+#     (VREQ_KMS_WRITEBACK) shows visl's frame at the clip's aspect, black around
+#     it; the planes show KMS dumb buffers only; pacing over 250 frames at 25 fps
+#     on the 60 Hz mode (check-pacing.py: none presented before due); SIGTERM
+#     mid-play exits 4 within 5 s; after every run the CRTC / plane / connector
+#     state equals the console's before it; --drm-connector=HDMI-A-9,
+#     --drm-mode=1000x1000 and a busy master each give one "drm:" line naming
+#     what exists, non-zero exit, no panic. About 65 s under TCG.
+check kiosk-trixie tests/vm/kiosk-test.sh -V trixie -o /tmp/vreq-kiosk-trixie
+#     ... and on sid (kernel 7.2: NV12 on every plane), opt-in as the other sid
+#     checks: all five codecs zero-copy (an NV12 framebuffer exported by
+#     videobuf2_vmalloc, visl's CAPTURE buffer, on a plane while it plays;
+#     zero-copy > 0, copied 0), the same capture, pacing, signal and error
+#     checks. About 95 s under TCG.
+[ "${VREQ_VM_SID:-0}" = 1 ] && check kiosk-sid tests/vm/kiosk-test.sh -V sid -o /tmp/vreq-kiosk-sid
 # (tests/vm/window-test.sh without a command runs the presenter's synthetic
 #  pattern through both paths; not in the tier: its zero-copy screenshot came
 #  back empty in about one run in four, cause not found yet — see its header.)
