@@ -26,7 +26,7 @@ use crate::kiosk_input::KioskInput;
 use crate::wayland::geometry::{display_size, fit, Rect};
 use crate::wayland::pacing::{ClockPair, Decision, DropReason, Outcome, Pacer};
 use crate::{FrameSource, PresentError, PresentStats, Sink, UserCommand};
-use drm::Device as _;
+use drm::{Device as _, VblankWaitFlags, VblankWaitTarget};
 
 /// Dumb buffers of the CPU fallback (one on screen, one queued, one being filled).
 pub const COPY_BUFFERS: usize = 3;
@@ -36,6 +36,9 @@ pub const MASTER_RETRY: Duration = Duration::from_millis(500);
 pub const WRITEBACK_WAIT: Duration = Duration::from_secs(5);
 /// How long `finish` / the restore wait for an outstanding page flip.
 pub const FLIP_WAIT: Duration = Duration::from_secs(1);
+/// [`KmsSink::vblank_gate`]: how far (ns) after `due` the next vblank must
+/// be predicted for a commit to go out (vblank stamps are whole µs).
+pub const GATE_SLACK_NS: i64 = 100_000;
 
 fn kms(e: impl std::fmt::Display) -> PresentError {
     PresentError::Kms(e.to_string())
@@ -124,6 +127,9 @@ pub struct KmsSink {
     connector: connector::Handle,
     conn_props: Props,
     crtc: crtc::Handle,
+    /// The CRTC's index in the card's resources (the `pipe` of
+    /// `DRM_IOCTL_WAIT_VBLANK`'s `_DRM_VBLANK_HIGH_CRTC_MASK` bits).
+    crtc_index: u32,
     crtc_props: Props,
     mode_size: (u32, u32),
     mode_blob: u64,
@@ -262,11 +268,17 @@ impl KmsSink {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let crtc_index = card
+            .resource_handles()
+            .ok()
+            .and_then(|r| r.crtcs().iter().position(|c| *c == s.crtc))
+            .unwrap_or(0) as u32;
         Ok(KmsSink {
             card,
             connector: s.connector,
             conn_props,
             crtc: s.crtc,
+            crtc_index,
             crtc_props,
             mode_size: (u32::from(mw), u32::from(mh)),
             mode_blob,
@@ -404,6 +416,53 @@ impl KmsSink {
             self.pump(left)?;
         }
         Ok(())
+    }
+
+    /// Never before `due`: returns once the kernel has *handled* the last
+    /// vblank before `due_ns` (ns, CLOCK_MONOTONIC), so a commit made now
+    /// latches at the vblank after it, which is at or after `due`.
+    ///
+    /// The pacer's commit time comes from the predicted vblank grid, but a
+    /// vblank's handler can run after its nominal time (vkms' hrtimer under
+    /// QEMU TCG ran up to a refresh late), and a commit made between the
+    /// nominal time and the handler is latched by that vblank and stamped
+    /// with its time, before `due` (measured on trixie's vkms: 3 of 250
+    /// frames 3–10 ms early with a half-refresh margin). So the sink asks
+    /// the kernel: `DRM_IOCTL_WAIT_VBLANK` `_DRM_VBLANK_RELATIVE` 0 returns
+    /// the last handled vblank's timestamp `V` at once (drm_vblank.c
+    /// `drm_wait_vblank_ioctl`: a query); when `V + refresh` is before
+    /// `due` (+ [`GATE_SLACK_NS`] for the µs rounding of the stamps) it
+    /// waits for the next vblank (relative 1, blocking, at most one
+    /// refresh) and asks again. Bounded: at most as many waits as refreshes
+    /// until `due` + 2. A driver that refuses the ioctl (no vblank support)
+    /// skips the gate with one debug line: the pacer's timing alone then.
+    fn vblank_gate(&mut self, due_ns: i64) {
+        let r = self.refresh_ns.max(1) as i64;
+        let now = self.now().clock_ns;
+        let mut budget = ((due_ns - now).max(0) / r + 2).min(600);
+        let mut target = VblankWaitTarget::Relative(0);
+        loop {
+            let reply =
+                match self
+                    .card
+                    .wait_vblank(target, VblankWaitFlags::empty(), self.crtc_index, 0)
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::debug!(
+                            "drm: DRM_IOCTL_WAIT_VBLANK: {e}; commit without the vblank gate"
+                        );
+                        return;
+                    }
+                };
+            let Some(v) = reply.time() else { return };
+            let v = v.as_nanos().min(i64::MAX as u128) as i64;
+            if v + r >= due_ns + GATE_SLACK_NS || budget == 0 {
+                return;
+            }
+            budget -= 1;
+            target = VblankWaitTarget::Relative(1);
+        }
     }
 
     /// Gives up a commit whose page-flip event did not come in [`FLIP_WAIT`].
@@ -1297,6 +1356,9 @@ impl Sink for KmsSink {
         if self.pending.is_some() {
             // decide() says commit only without one in flight; be safe
             self.wait_flip(FLIP_WAIT)?;
+        }
+        if !self.need_modeset {
+            self.vblank_gate(due_ns);
         }
         let zero = matches!(content, Content::Zero(_));
         let now = self.now().clock_ns;
