@@ -95,9 +95,15 @@
 //! refresh after the last predicted vblank before the frame's due time
 //! (`Pacer::set_half_refresh_margin`: vkms' hrtimer vblank handler under
 //! TCG ran late and latched commits made 1 ms after its nominal time,
-//! stamping them before due), so the flip lands on the first vblank at or
-//! after due, never before. The very first commit (no vblank phase known
-//! yet) goes out at due. `show` prepares the
+//! stamping them before due). Then the **vblank gate**
+//! (`KmsSink::vblank_gate`): the commit waits until the kernel has
+//! *handled* the last vblank before due (`DRM_IOCTL_WAIT_VBLANK` relative 0
+//! is a query of the last handled vblank's time, relative 1 waits for the
+//! next, drm_vblank.c `drm_wait_vblank_ioctl`), because a handler running
+//! more than half a refresh late still latched frames early (trixie, 3 of
+//! 250 frames 3–10 ms before due). So the flip lands on the first vblank
+//! at or after due, never before. The very first commit (no vblank phase known
+//! yet; a modeset) goes out at due. `show` prepares the
 //! buffer, then blocks until then polling the DRM fd and the input fds;
 //! late frames are dropped (counted). `lead` = one refresh + 1 ms. A commit
 //! without a page-flip event for 1 s is given up (counted dropped). Each
