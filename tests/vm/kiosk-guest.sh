@@ -77,6 +77,17 @@ for c in "${CASES[@]}"; do
       cat err-master.holder.txt
       probe err-master 30 -- "${play[@]}" pace-h264.mp4
       kill $holder 2>/dev/null; wait $holder 2>/dev/null ;;
+    keys)
+      # a real evdev keyboard (uinput): space pauses, space resumes, q quits a
+      # clip that loops forever; the keys are read through xkbcommon (us)
+      python3 uinput-keys.py --wait 7 --gap 1 space space q > keys.uinput.txt 2>&1 &
+      kb=$!
+      t=0; until grep -q ready keys.uinput.txt || ! kill -0 $kb 2>/dev/null || [ $t -ge 50 ]; do
+        sleep 0.1; t=$((t+1)); done
+      cat keys.uinput.txt
+      probe keys 60 -- ./vreqplay -v --vo=drm --drm-connector=Virtual-1 --drm-mode=1024x768 \
+        --no-audio --loop-file=inf pace-h264.mp4
+      wait $kb 2>/dev/null ;;
     *) echo "kiosk-guest: unknown case $c" ;;
   esac
 done

@@ -7,7 +7,7 @@
 #               RGB-only planes -> the CPU fallback into dumb buffers (copied)
 #   -o OUTDIR   logs, captures, KMS state dumps (default /tmp/vreq-kiosk-VARIANT)
 #   -c CASES    comma-separated, in this order (default: all five codecs on sid,
-#               h264,hevc,mpeg2 on trixie; then pace,term,errors (-p: no errors)):
+#               h264,hevc,mpeg2 on trixie; then pace,term,keys,errors (-p: no keys, errors)):
 #     h264 hevc vp8 vp9 mpeg2  play the codec's clip (tests/vm/make-kiosk-clips.sh)
 #               to its end: vreqplay --vo=drm --drm-connector=Virtual-1
 #               --drm-mode=1024x768 --no-input --no-audio CLIP with
@@ -33,6 +33,12 @@
 #     term      SIGTERM 3 s after the first frame showed: exits with status 4
 #               (mpv's "quit by signal"; the peer: SIGINT, 0) within 5 s, no
 #               panic, the KMS state after equals the state before
+#     keys      a real evdev keyboard (tests/vm/uinput-keys.py through /dev/uinput;
+#               the VM loads uinput + evdev) presses space, space, q while
+#               vreqplay -v --vo=drm --loop-file=inf plays: it must have opened the
+#               keyboard ("kiosk keys: /dev/input/eventN"), paused, and quit by the
+#               key (exit 0, "quit (key)"; the clip loops forever otherwise), state
+#               restored
 #     errors    --drm-connector=HDMI-A-9, --drm-mode=1000x1000 (vkms offers every
 #               mode up to 4096x2160, so a size it lacks) and a busy master
 #               (kiosk-probe.py hold-master keeps a modeset for 20 s): each exits
@@ -48,7 +54,7 @@
 # Prints one "PASS NAME ..." / "FAIL NAME: why" line per case, then the table
 # (codec, zero-copy, copied, presented, dropped, capture) and the pacing figures.
 # Exit status: 0 all cases passed, 1 one failed, else run.sh's status.
-# Time (TCG, 2-core host): boot ~12 s + ~10-20 s per codec, pace ~15 s, term ~8 s, errors ~15 s.
+# Time (TCG, 2-core host): boot ~12 s + ~10-20 s per codec, pace ~15 s, term ~8 s, keys ~10 s, errors ~15 s.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -56,7 +62,7 @@ variant=trixie out= cases= bin=$REPO/target/debug/vreqplay peer=0
 while getopts ":V:o:c:b:ph" opt; do
   case $opt in
     V) variant=$OPTARG ;; o) out=$OPTARG ;; c) cases=$OPTARG ;; b) bin=$OPTARG ;; p) peer=1 ;;
-    h) sed -n '2,51p' "$0"; exit 0 ;;
+    h) sed -n '2,57p' "$0"; exit 0 ;;
     *) echo "kiosk-test.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +70,7 @@ case $variant in trixie|sid) ;; *) echo "kiosk-test.sh: -V trixie|sid" >&2; exit
 out=${out:-/tmp/vreq-kiosk-$variant}
 if [ -z "$cases" ]; then
   if [ "$variant" = sid ]; then cases=h264,hevc,vp8,vp9,mpeg2; else cases=h264,hevc,mpeg2; fi
-  cases=$cases,pace,term; [ "$peer" = 1 ] || cases=$cases,errors
+  cases=$cases,pace,term; [ "$peer" = 1 ] || cases=$cases,keys,errors
 fi
 [ "$peer" = 1 ] || [ -x "$bin" ] || { echo "kiosk-test.sh: no $bin (build it first)" >&2; exit 2; }
 
@@ -73,7 +79,7 @@ t_start=$(date +%s)
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/*.txt "$out"/*.json "$out"/*.ppm "$out"/*.png
 [ "$peer" = 1 ] || cp "$bin" "$out/vreqplay"
-cp "$REPO/target/vm-media/kiosk/"* "$HERE/kiosk-probe.py" "$HERE/kiosk-guest.sh" "$HERE/sid/present/drm.py" "$out/"
+cp "$REPO/target/vm-media/kiosk/"* "$HERE/kiosk-probe.py" "$HERE/kiosk-guest.sh" "$HERE/uinput-keys.py" "$HERE/sid/present/drm.py" "$out/"
 IFS=, read -r -a case_list <<< "$cases"
 {
   printf 'CASES=(%s)\n' "${case_list[*]}"
@@ -83,7 +89,7 @@ IFS=, read -r -a case_list <<< "$cases"
 
 # vkms with its overlay planes (enable_overlay=1: 8 overlays; by default only
 # primary + cursor, and the primary must cover the CRTC unscaled)
-"$HERE/$variant/run.sh" -T -M 2048 -t 900 -s "$out" -m "visl vkms" -o "vkms enable_overlay=1" \
+"$HERE/$variant/run.sh" -T -M 2048 -t 900 -s "$out" -m "visl vkms uinput evdev" -o "vkms enable_overlay=1" \
   -- bash kiosk-guest.sh 2>&1 | tee "$out/guest.txt"
 vm=${PIPESTATUS[0]}
 [ "$vm" -eq 0 ] || { echo "kiosk-test: VM run failed ($vm)"; exit "$vm"; }
@@ -165,6 +171,17 @@ for c in "${case_list[@]}"; do
       panicked "$n" && why+=("panic in $n.log")
       state_same "$n" || why+=("KMS state after the signal differs: $(head -4 "$out/$n.state.txt" | tr '\n' ' ')")
       report "$n" "exit status $rc, ${sig:-no signal}, exited at ${el:-?} s; $(head -1 "$out/$n.state.txt")" ;;
+    keys)
+      n=keys why=()
+      rc=$(rc_of "$n") el=$(elapsed_of "$n")
+      grep -q 'ready' "$out/keys.uinput.txt" 2>/dev/null || why+=("no uinput keyboard: $(head -2 "$out/keys.uinput.txt" 2>/dev/null | tr '\n' ' ')")
+      [ "$rc" = 0 ] || why+=("exit status ${rc:-none}, want 0 (q from the evdev keyboard ends --loop-file=inf)")
+      grep -a -q 'kiosk keys: /dev/input/event' "$out/$n.log" || why+=("the player opened no evdev keyboard")
+      grep -a -Eq 'quit \(key\)' "$out/$n.log" || why+=("no 'quit (key)' in the log")
+      grep -a -Eiq 'pause' "$out/$n.log" || why+=("space did not pause (no pause line)")
+      panicked "$n" && why+=("panic in $n.log")
+      state_same "$n" || why+=("KMS state after exit differs: $(head -3 "$out/$n.state.txt" | tr '\n' ' ')")
+      report "$n" "exit status ${rc:-?} at ${el:-?} s: $(grep -a -m1 'kiosk keys' "$out/$n.log" | sed 's/\x1b\[[0-9;]*m//g; s/.*kiosk keys/kiosk keys/' | cut -c1-100)" ;;
     errors)
       for e in connector mode master; do
         n=err-$e why=()

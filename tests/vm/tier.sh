@@ -182,10 +182,11 @@ check session-seek tests/vm/session-test.sh -o /tmp/vreq-session
 #     (VREQ_KMS_WRITEBACK) shows visl's frame at the clip's aspect, black around
 #     it; the planes show KMS dumb buffers only; pacing over 250 frames at 25 fps
 #     on the 60 Hz mode (check-pacing.py: none presented before due); SIGTERM
-#     mid-play exits 4 within 5 s; after every run the CRTC / plane / connector
+#     mid-play exits 4 within 5 s; a uinput keyboard's space / space / q pause,
+#     resume and quit (evdev, xkbcommon); after every run the CRTC / plane / connector
 #     state equals the console's before it; --drm-connector=HDMI-A-9,
 #     --drm-mode=1000x1000 and a busy master each give one "drm:" line naming
-#     what exists, non-zero exit, no panic. About 65 s under TCG.
+#     what exists, non-zero exit, no panic. About 75 s under TCG.
 check kiosk-trixie tests/vm/kiosk-test.sh -V trixie -o /tmp/vreq-kiosk-trixie
 #     ... and on sid (kernel 7.2: NV12 on every plane), opt-in as the other sid
 #     checks: all five codecs zero-copy (an NV12 framebuffer exported by
