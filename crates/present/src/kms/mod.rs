@@ -287,16 +287,7 @@ pub fn open_kms(opts: &KmsOptions) -> Result<Box<dyn Sink>, PresentError> {
             let mut found = None;
             for p in cards() {
                 if let Ok(c) = Card::open(&p) {
-                    let connected = c
-                        .connectors()
-                        .map(|l| {
-                            l.iter().any(|(i, _)| {
-                                i.state() == connector::State::Connected
-                                    && i.interface() != connector::Interface::Writeback
-                            })
-                        })
-                        .unwrap_or(false);
-                    if connected {
+                    if has_connected(&c) {
                         found = Some(c);
                         break;
                     }
@@ -448,23 +439,26 @@ fn cards() -> Vec<PathBuf> {
     v.into_iter().map(|(_, p)| p).collect()
 }
 
+/// Whether `card` has a connected connector other than a writeback one.
+fn has_connected(card: &Card) -> bool {
+    card.connectors()
+        .map(|l| {
+            l.iter().any(|(i, _)| {
+                i.state() == connector::State::Connected
+                    && i.interface() != connector::Interface::Writeback
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// For `--vo` chosen automatically: a card with a connected connector that
 /// this process could drive (can open read-write and no other master holds
 /// it), or `None`.
 pub fn kms_available() -> Option<PathBuf> {
     for p in cards() {
         let Ok(c) = Card::open(&p) else { continue };
-        let connected = c
-            .connectors()
-            .map(|l| {
-                l.iter().any(|(i, _)| {
-                    i.state() == connector::State::Connected
-                        && i.interface() != connector::Interface::Writeback
-                })
-            })
-            .unwrap_or(false);
         // SET_MASTER succeeds when we are (or could become) master; closing gives it up
-        if connected && c.acquire_master_lock().is_ok() {
+        if has_connected(&c) && c.acquire_master_lock().is_ok() {
             return Some(p);
         }
     }
