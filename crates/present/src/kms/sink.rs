@@ -16,11 +16,13 @@ use drm::control::{
     RawResourceHandle,
 };
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
+use vreq_frame::convert::{to_xrgb8888, ColorInfo, LinearFrame};
 use vreq_frame::{DecodedFrame, PixelFormat};
 
 use super::card::{is_commit_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
-use super::pure::{choose_plane, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects};
+use super::pure::{
+    choose_plane, color_props, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects,
+};
 use super::PlaneRequest;
 use crate::kiosk_input::KioskInput;
 use crate::wayland::geometry::{display_size, fit, Rect};
@@ -742,13 +744,8 @@ impl KmsSink {
             if self.rgb.len() < len {
                 self.rgb.resize(len, 0);
             }
-            to_xrgb8888(
-                &view,
-                ColorMatrix::for_height(h),
-                &mut self.rgb[..len],
-                w as usize * 4,
-            )
-            .map_err(|e| err(e.to_string()))?;
+            to_xrgb8888(&view, frame.color, &mut self.rgb[..len], w as usize * 4)
+                .map_err(|e| err(e.to_string()))?;
             self.scratch = scratch;
         }
         drop(frame);
@@ -956,18 +953,13 @@ impl KmsSink {
     }
 
     /// Colour properties of a YUV plane (`COLOR_ENCODING`, `COLOR_RANGE`,
-    /// drm_color_mgmt.c `drm_plane_create_color_properties`).
-    fn add_color(&self, req: &mut AtomicModeReq, i: usize, height: u32) {
+    /// drm_color_mgmt.c `drm_plane_create_color_properties`) from the
+    /// frame's colour description ([`color_props`]).
+    fn add_color(&self, req: &mut AtomicModeReq, i: usize, color: ColorInfo) {
         let p = &self.planes[i];
         let raw: RawResourceHandle = p.handle.into();
-        let enc = match ColorMatrix::for_height(height) {
-            ColorMatrix::Bt709 => "ITU-R BT.709 YCbCr",
-            ColorMatrix::Bt601 => "ITU-R BT.601 YCbCr",
-        };
-        for (n, v) in [
-            ("COLOR_ENCODING", enc),
-            ("COLOR_RANGE", "YCbCr limited range"),
-        ] {
+        let (enc, range) = color_props(color);
+        for (n, v) in [("COLOR_ENCODING", enc), ("COLOR_RANGE", range)] {
             if let Some(h) = Self::prop(&p.props, n) {
                 if let Some(val) = self.card.enum_value(h, v) {
                     req.add_raw_property(raw, h, val);
@@ -990,7 +982,7 @@ impl KmsSink {
         plane: usize,
         fb: framebuffer::Handle,
         rects: &PlaneRects,
-        height: u32,
+        color: ColorInfo,
     ) -> Result<AtomicModeReq, PresentError> {
         let mut req = AtomicModeReq::new();
         if self.need_modeset {
@@ -1002,11 +994,11 @@ impl KmsSink {
             self.add_plane(&mut req, self.primary, black, &full);
         }
         self.add_plane(&mut req, plane, fb, rects);
-        self.add_color(&mut req, plane, height);
+        self.add_color(&mut req, plane, color);
         Ok(req)
     }
 
-    fn copy_request(&self, i: usize, height: u32) -> AtomicModeReq {
+    fn copy_request(&self, i: usize, color: ColorInfo) -> AtomicModeReq {
         let mut req = AtomicModeReq::new();
         if self.need_modeset {
             self.add_modeset(&mut req);
@@ -1014,7 +1006,7 @@ impl KmsSink {
         let full = self.full_screen();
         self.add_plane(&mut req, self.primary, self.dumbs[i].fb, &full);
         if self.dumbs[i].nv12 {
-            self.add_color(&mut req, self.primary, height);
+            self.add_color(&mut req, self.primary, color);
         }
         // a video overlay of the zero-copy path goes off
         if let Some(Path::Zero { plane, .. }) = self.path.as_ref().map(|(_, p)| p) {
@@ -1113,10 +1105,10 @@ impl KmsSink {
         })?;
         let with_mod = self.planes[plane].has_in_formats;
         let fb = self.import(frame, src, fourcc, modifier, with_mod)?;
-        let height = frame.visible.3;
+        let color = frame.color;
         let mut refused = Vec::new();
         let probe = probe_placement(frame.visible, frame.pixel_aspect, self.mode_size, |r| {
-            let req = match self.zero_request(plane, fb, r, height) {
+            let req = match self.zero_request(plane, fb, r, color) {
                 Ok(q) => q,
                 Err(e) => {
                     refused.push(e.to_string());
@@ -1308,7 +1300,7 @@ impl Sink for KmsSink {
         }
         // prepare the buffer first (the CPU copy takes time), then wait for the commit time
         let pts = frame.pts_ns;
-        let height = frame.visible.3;
+        let color = frame.color;
         let path = self.choose_path(&frame, src);
         let (req, content) = match path {
             Path::Zero { plane, rects } => {
@@ -1320,12 +1312,12 @@ impl Sink for KmsSink {
                 let fb = self
                     .import(&frame, src, fourcc, modifier, with_mod)
                     .map_err(kms)?;
-                let req = self.zero_request(plane, fb, &rects, height)?;
+                let req = self.zero_request(plane, fb, &rects, color)?;
                 (req, Content::Zero(frame))
             }
             Path::Copy { nv12 } => {
                 let i = self.copy_frame(frame, src, nv12)?;
-                (self.copy_request(i, height), Content::Copy(i))
+                (self.copy_request(i, color), Content::Copy(i))
             }
         };
         // pacing: wait until the commit time (flip events and keys meanwhile)
