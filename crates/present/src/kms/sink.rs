@@ -93,6 +93,10 @@ struct Dumb {
     fb: framebuffer::Handle,
     /// The letterbox rectangle last drawn into it (borders are black outside).
     drawn: Option<Rect>,
+    /// NV12 only: the borders were drawn as full-range black (Y 0), not
+    /// limited-range black (Y 16), for a frame of `DecodedFrame::color`
+    /// full range (the plane's `COLOR_RANGE` follows the frame).
+    drawn_full: bool,
     /// NV12 (Y then CbCr at `pitch · height`), else XRGB8888.
     nv12: bool,
 }
@@ -653,6 +657,7 @@ impl KmsSink {
             map,
             fb,
             drawn: None,
+            drawn_full: false,
             nv12,
         })
     }
@@ -777,7 +782,8 @@ impl KmsSink {
 
     /// The NV12 copy (8-bit NV12 / NC12 frames on a primary that takes
     /// NV12): luma and chroma planes scaled nearest-neighbour into the even
-    /// fit rectangle of dumb buffer `i`, black (Y 16, CbCr 128) around it; no
+    /// fit rectangle of dumb buffer `i`, black (Y 16, or 0 for a full-range
+    /// frame; CbCr 128) around it; no
     /// colour conversion (the plane's `COLOR_ENCODING` / `COLOR_RANGE` say
     /// how to read it).
     fn copy_nv12(
@@ -822,7 +828,8 @@ impl KmsSink {
             w: 0,
             h: 0,
         }));
-        let clear = d.drawn != Some(rect);
+        let full = frame.color.full_range;
+        let clear = d.drawn != Some(rect) || d.drawn_full != full;
         let (luma, chroma) = d.map.split_at_mut(y_len);
         let r = super::pure::scale_nearest::<1>(
             view.planes[0].0,
@@ -832,7 +839,7 @@ impl KmsSink {
             (mw, mh),
             pitch,
             rect,
-            clear.then_some(&[16]),
+            clear.then_some(if full { &[0] } else { &[16] }),
         )
         .and_then(|()| {
             let half = Rect {
@@ -856,6 +863,7 @@ impl KmsSink {
         drop(frame);
         r.map_err(err)?;
         self.dumbs[i].drawn = Some(rect);
+        self.dumbs[i].drawn_full = full;
         tracing::trace!("drm: pts {pts} ns copied (NV12) in {:?}", t0.elapsed());
         Ok(i)
     }
