@@ -379,6 +379,7 @@ fn run() -> Result<bool, String> {
         dpb_size: 4,
         frame_duration_ns: Some(frame_ns as u64),
         pixel_aspect: (1, 1),
+        color: Default::default(),
     };
     let returned = Rc::new(Cell::new(0));
     let device = PatternDevice {

@@ -309,6 +309,7 @@ fn run() -> Result<bool, String> {
         dpb_size: 1,
         frame_duration_ns: Some(40_000_000),
         pixel_aspect: (1, 1),
+        color: Default::default(),
     };
     let returned = Rc::new(Cell::new(0));
     let dev = Device {

@@ -15,8 +15,8 @@
 
 // Private imports: the codec modules name these as `super::X`.
 use vreq_core::{
-    reduce_ratio, uapi_ext, CodecError, CodecEvent, CodecKind, CodecPrivate, CodedUnit, Control,
-    DecodeJob, DecodeMode, StartCode, StatelessCodec, StreamParams,
+    reduce_ratio, uapi_ext, CodecError, CodecEvent, CodecKind, CodecPrivate, CodedUnit,
+    ColorDescription, Control, DecodeJob, DecodeMode, StartCode, StatelessCodec, StreamParams,
 };
 
 pub mod h264;
@@ -116,6 +116,43 @@ pub fn vp9_render_pixel_aspect(
         u64::from(render_height) * u64::from(width),
     )
     .unwrap_or((1, 1))
+}
+
+/// The colour description of an H.264 / HEVC VUI (H.264 E.1.1 / E.2.1, H.265
+/// E.2.1 / E.3.1): `video_full_range_flag` when `video_signal_type_present_flag`
+/// (else 0, limited), `matrix_coefficients` (H.273 Table 4) when also
+/// `colour_description_present_flag` (else 2, unspecified → `None`). All
+/// absent without `vui_parameters_present_flag`.
+pub fn vui_color_description(
+    vui_parameters_present_flag: bool,
+    video_signal_type_present_flag: bool,
+    video_full_range_flag: bool,
+    colour_description_present_flag: bool,
+    matrix_coefficients: u32,
+) -> ColorDescription {
+    let signal = vui_parameters_present_flag && video_signal_type_present_flag;
+    let mc = if signal && colour_description_present_flag {
+        u8::try_from(matrix_coefficients).unwrap_or(2)
+    } else {
+        2
+    };
+    ColorDescription::from_h273(mc, signal && video_full_range_flag)
+}
+
+/// The colour description of a VP9 frame's `color_config()` (VP9 bitstream
+/// spec 6.2.2 / 7.2.2): `color_space` `CS_BT_601` and `CS_SMPTE_170` → H.273
+/// `matrix_coefficients` 6, `CS_BT_709` → 1, `CS_SMPTE_240` → 7, `CS_BT_2020`
+/// → 9, `CS_UNKNOWN` and the rest → `None`; `color_range` 1 is full range.
+pub fn vp9_color_description(color_space: u8, color_range: u8) -> ColorDescription {
+    use vreq_core::vp9::{CS_BT_2020, CS_BT_601, CS_BT_709, CS_SMPTE_170, CS_SMPTE_240};
+    let mc = match color_space {
+        CS_BT_601 | CS_SMPTE_170 => 6,
+        CS_BT_709 => 1,
+        CS_SMPTE_240 => 7,
+        CS_BT_2020 => 9,
+        _ => 2,
+    };
+    ColorDescription::from_h273(mc, color_range != 0)
 }
 
 /// The codec for a stream of `kind` with the container's out-of-band

@@ -211,9 +211,10 @@ pub struct DecodeJob {
 
 /// Sequence-level facts the engine needs to (re)configure the device.
 ///
-/// [`StreamParams::pixel_aspect`] is display metadata only: two params that
-/// differ in nothing else are [`StreamParams::same_device_config`] and do not
-/// reconfigure the device (src/engine.rs).
+/// [`StreamParams::pixel_aspect`] and [`StreamParams::color`] are display
+/// metadata only: two params that differ in nothing else are
+/// [`StreamParams::same_device_config`] and do not reconfigure the device
+/// (vreq-engine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamParams {
     /// Coded size in pixels (macroblock / CTB aligned).
@@ -240,17 +241,63 @@ pub struct StreamParams {
     /// `(1, 1)` (the key frame's `horizontal_scale` / `vertical_scale` are
     /// upscaling hints, ignored as FFmpeg and GStreamer do).
     pub pixel_aspect: (u32, u32),
+    /// The stream's colour description (Y′CbCr matrix and range) as the
+    /// bitstream states it; [`ColorDescription::default`] (unspecified,
+    /// limited range) when it states none. See [`ColorDescription`] for the
+    /// source per codec.
+    pub color: ColorDescription,
 }
 
 impl StreamParams {
     /// True when `self` and `other` need the same device configuration:
-    /// equal in everything but [`StreamParams::pixel_aspect`] (a PAR-only
-    /// change must not drain and reallocate CAPTURE).
+    /// equal in everything but [`StreamParams::pixel_aspect`] and
+    /// [`StreamParams::color`] (a PAR- or colour-only change must not drain
+    /// and reallocate CAPTURE).
     pub fn same_device_config(&self, other: &StreamParams) -> bool {
         StreamParams {
             pixel_aspect: other.pixel_aspect,
+            color: other.color,
             ..*self
         } == *other
+    }
+}
+
+/// A stream's colour description, in the code points of ITU-T H.273
+/// (which H.264 Annex E, H.265 Annex E and ISO/IEC 13818-2 share), as the
+/// bitstream states it:
+///
+/// * H.264 / HEVC: VUI `video_signal_type_present_flag`,
+///   `video_full_range_flag`, `colour_description_present_flag`,
+///   `matrix_coefficients` (H.264 E.2.1, H.265 E.3.1).
+/// * MPEG-2: `sequence_display_extension`'s `colour_description` and
+///   `matrix_coefficients` (ISO/IEC 13818-2 6.3.6); always limited range.
+/// * VP9: `color_space` (`CS_BT_601` → 6, `CS_BT_709` → 1, `CS_BT_2020` → 9,
+///   others unspecified) and `color_range` (VP9 bitstream spec 6.2.2 / 7.2.2).
+/// * VP8: always BT.601 (code point 6), limited range: the key frame's
+///   `color_space` has only "YUV" (0) and `clamping_type` is a decoder hint
+///   (RFC 6386 9.2).
+///
+/// A presenter maps it to a Y′CbCr → R′G′B′ conversion; what it does for
+/// `None` (no description, or code point 2 "unspecified") is its choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ColorDescription {
+    /// H.273 `MatrixCoefficients` (Table 4): 1 BT.709, 5 / 6 BT.601,
+    /// 9 / 10 BT.2020 non-constant / constant luminance, …; `None` when the
+    /// stream states none or states 2 ("unspecified").
+    pub matrix_coefficients: Option<u8>,
+    /// `video_full_range_flag` (H.273 `VideoFullRangeFlag`; VP9 `color_range`):
+    /// samples use the full 0..2^n−1 range, else the limited ("studio") one.
+    pub video_full_range: bool,
+}
+
+impl ColorDescription {
+    /// From an H.273 `matrix_coefficients` code point and full-range flag:
+    /// 2 ("unspecified") is kept as `None`.
+    pub fn from_h273(matrix_coefficients: u8, video_full_range: bool) -> Self {
+        ColorDescription {
+            matrix_coefficients: (matrix_coefficients != 2).then_some(matrix_coefficients),
+            video_full_range,
+        }
     }
 }
 
@@ -383,6 +430,7 @@ mod tests {
             dpb_size: 4,
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: ColorDescription::default(),
         };
         let b = StreamParams {
             pixel_aspect: (4, 3),
@@ -390,6 +438,14 @@ mod tests {
         };
         assert!(a.same_device_config(&b));
         assert_ne!(a, b);
+        // a colour-only change (BT.2020, full range) keeps the device config too
+        let d = StreamParams {
+            color: ColorDescription::from_h273(9, true),
+            ..a
+        };
+        assert!(a.same_device_config(&d));
+        assert_ne!(a, d);
+        assert!(!a.same_device_config(&StreamParams { bit_depth: 10, ..d }));
         let c = StreamParams {
             coded_height: 1080,
             ..b

@@ -41,10 +41,20 @@ pub const MAX_FRAMES_IN_SUPERFRAME: usize = 8;
 /// `frame_type` value of a key frame (spec 7.2: `KEY_FRAME` = 0).
 pub const KEY_FRAME: u8 = 0;
 
-/// `color_space` value `CS_SRGB` (spec 7.2).
+/// `color_space` value `CS_SRGB` (spec 7.2, "CS_RGB").
 pub const CS_SRGB: u8 = 7;
-/// `color_space` value `CS_BT_601` (spec 7.2).
-pub const CS_BT_601: u8 = 2;
+/// `color_space` value `CS_UNKNOWN` (spec 7.2).
+pub const CS_UNKNOWN: u8 = 0;
+/// `color_space` value `CS_BT_601` (spec 7.2; libvpx `VPX_CS_BT_601`).
+pub const CS_BT_601: u8 = 1;
+/// `color_space` value `CS_BT_709` (spec 7.2).
+pub const CS_BT_709: u8 = 2;
+/// `color_space` value `CS_SMPTE_170` (spec 7.2).
+pub const CS_SMPTE_170: u8 = 3;
+/// `color_space` value `CS_SMPTE_240` (spec 7.2).
+pub const CS_SMPTE_240: u8 = 4;
+/// `color_space` value `CS_BT_2020` (spec 7.2).
+pub const CS_BT_2020: u8 = 5;
 
 /// `tx_mode` values (spec 7.3.1; same numbers as `V4L2_VP9_TX_MODE_*`).
 pub const TX_MODE_ALLOW_32X32: u8 = 3;

@@ -31,10 +31,19 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use vreq_core::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, StatelessCodec, StreamParams,
+    CodecError, CodecEvent, CodecKind, CodedUnit, ColorDescription, Control, StatelessCodec,
+    StreamParams,
 };
-use vreq_frame::{BufferReturn, CaptureFormat, DecodedFrame, PlanesRef};
+use vreq_frame::{BufferReturn, CaptureFormat, ColorInfo, DecodedFrame, PlanesRef};
 use vreq_v4l2::{DecoderDevice, DeviceError};
+
+/// The presenters' [`ColorInfo`] for a picture of the stream colour
+/// description `c` and visible height `height`
+/// ([`ColorInfo::from_h273`]: no or an unhandled `matrix_coefficients` →
+/// the height guess).
+fn frame_color(c: ColorDescription, height: u32) -> ColorInfo {
+    ColorInfo::from_h273(c.matrix_coefficients, c.video_full_range, height)
+}
 
 /// Extra CAPTURE buffers beyond the DPB: requests in flight plus frames the
 /// consumer (compositor, presentation queue) may hold at once.
@@ -79,6 +88,8 @@ struct Picture {
     error: bool,
     /// [`StreamParams::pixel_aspect`] in effect when it was queued.
     pixel_aspect: Option<(u32, u32)>,
+    /// [`StreamParams::color`] in effect when it was queued.
+    color: Option<ColorDescription>,
 }
 
 /// Counters for the status line and tests.
@@ -385,6 +396,7 @@ impl<D: DecoderDevice> Engine<D> {
                             Picture {
                                 referenced: true,
                                 pixel_aspect: self.params.map(|p| p.pixel_aspect),
+                                color: self.params.map(|p| p.color),
                                 ..Default::default()
                             },
                         );
@@ -439,7 +451,7 @@ impl<D: DecoderDevice> Engine<D> {
 
     /// The device is configured, its format is current and `p` needs no
     /// other configuration than the one in effect ([`StreamParams::same_device_config`]:
-    /// a pixel-aspect-only change keeps the device as it is).
+    /// a pixel-aspect- or colour-only change keeps the device as it is).
     fn same_device_config(&self, p: &StreamParams) -> bool {
         self.format.is_some()
             && !self.format_stale
@@ -448,7 +460,7 @@ impl<D: DecoderDevice> Engine<D> {
 
     fn reconfigure(&mut self, p: StreamParams, first: &[Control]) -> Result<(), EngineError> {
         if self.same_device_config(&p) {
-            // Display metadata only (pixel aspect): later pictures take it.
+            // Display metadata only (pixel aspect, colour): later pictures take it.
             self.params = Some(p);
             return Ok(());
         }
@@ -559,6 +571,7 @@ impl<D: DecoderDevice> Engine<D> {
             .map(|p| p.visible)
             .unwrap_or((0, 0, format.width, format.height));
         let current_aspect = self.params.map_or((1, 1), |p| p.pixel_aspect);
+        let current_color = self.params.map(|p| p.color).unwrap_or_default();
         while let Some(&(timestamp_ns, pts)) = self.display.front() {
             let Some(p) = self.pictures.get_mut(&timestamp_ns) else {
                 self.display.pop_front();
@@ -579,6 +592,7 @@ impl<D: DecoderDevice> Engine<D> {
                 format: format.clone(),
                 visible,
                 pixel_aspect: p.pixel_aspect.unwrap_or(current_aspect),
+                color: frame_color(p.color.unwrap_or(current_color), visible.3),
                 release: BufferReturn::new(&self.returned, self.generation, index),
             });
         }
@@ -653,7 +667,65 @@ mod tests {
             dpb_size,
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: ColorDescription::default(),
         }
+    }
+
+    #[test]
+    fn color_change_does_not_reconfigure_and_follows_each_picture() {
+        let plain = params(2);
+        let bt2020 = StreamParams {
+            color: ColorDescription::from_h273(9, true),
+            ..plain
+        };
+        // Picture 1000 is decoded before the colour change but output after
+        // it: it keeps the (unspecified → height guess) colour it was decoded with.
+        let script = vec![
+            CodecEvent::Configure(plain),
+            job(1000),
+            CodecEvent::Configure(bt2020),
+            job(2000),
+            CodecEvent::Output {
+                timestamp_ns: 2000,
+                pts_ns: 0,
+            },
+            CodecEvent::Output {
+                timestamp_ns: 1000,
+                pts_ns: 1,
+            },
+            CodecEvent::Unref { timestamp_ns: 1000 },
+            CodecEvent::Unref { timestamp_ns: 2000 },
+        ];
+        let fake = FakeDevice::new(for_driver("some-new-driver", ""));
+        let mut dec = Engine::new(Box::new(Script(VecDeque::new(), Some(script))), fake);
+        dec.decode(CodedUnit {
+            data: &[0],
+            pts_ns: None,
+            keyframe: true,
+            byte_offset: 0,
+        })
+        .unwrap();
+        dec.finish().unwrap();
+        let a = dec.next_frame().expect("frame 2000");
+        let b = dec.next_frame().expect("frame 1000");
+        assert_eq!(
+            (a.pts_ns, a.color),
+            (
+                0,
+                ColorInfo {
+                    matrix: vreq_frame::ColorMatrix::Bt2020,
+                    full_range: true
+                }
+            )
+        );
+        // visible height 40: the unspecified default is BT.601 limited
+        assert_eq!((b.pts_ns, b.color), (1, ColorInfo::from_height(40)));
+        assert_eq!(a.generation, b.generation);
+        assert_eq!(
+            dec.device().configures().len(),
+            1,
+            "colour-only change reconfigured"
+        );
     }
 
     #[test]

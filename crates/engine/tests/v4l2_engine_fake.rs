@@ -94,6 +94,7 @@ impl Scripted {
             dpb_size: (MAX_REFS + self.reorder_depth) as u32,
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: Default::default(),
         }
     }
 
@@ -461,6 +462,7 @@ impl EventScript {
                         dpb_size: 8,
                         frame_duration_ns: None,
                         pixel_aspect: (1, 1),
+                        color: Default::default(),
                     })
                 }
                 Ev::Dec(timestamp_ns, key, refs) => {

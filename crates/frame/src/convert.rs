@@ -9,15 +9,20 @@
 //! * Output: DRM `DRM_FORMAT_XRGB8888` / `wl_shm` `xrgb8888`: one little-endian
 //!   32-bit word per pixel, `[31:0] x:R:G:B`, i.e. bytes B, G, R, 0xff in memory
 //!   (`drm_fourcc.h`, `wayland.xml` `wl_shm.format`).
-//! * Input is *limited* ("TV", "studio") range: Y in 16..=235, Cb/Cr in 16..=240
-//!   (ITU-R BT.601-7 §2.5.3, BT.709-6 §3.4); values outside are clamped after
-//!   the matrix.
-//! * Matrix: [`ColorMatrix::Bt601`] (Kr 0.299, Kb 0.114) or
-//!   [`ColorMatrix::Bt709`] (Kr 0.2126, Kb 0.0722). [`ColorMatrix::for_height`]
-//!   picks BT.709 for pictures ≥ 720 lines and BT.601 below — the usual default
-//!   for streams without colour description (what mpv and GStreamer do for
-//!   unspecified HD/SD content). The stream's VUI `matrix_coefficients` is not
-//!   read yet.
+//! * Range ([`ColorInfo::full_range`]): *limited* ("TV", "studio") range, Y in
+//!   16..=235, Cb/Cr in 16..=240 (ITU-R BT.601-7 §2.5.3, BT.709-6 §3.4; × 4 at
+//!   10 bits), or *full* range, Y in 0..=2ⁿ−1, Cb/Cr centred on 2ⁿ⁻¹ (ITU-T
+//!   H.273 §8.3, `VideoFullRangeFlag` 1: `Y = (2ⁿ−1)·E′Y`,
+//!   `Cb = (2ⁿ−1)·E′PB + 2ⁿ⁻¹`); values outside are clamped after the matrix.
+//! * Matrix: [`ColorMatrix::Bt601`] (Kr 0.299, Kb 0.114),
+//!   [`ColorMatrix::Bt709`] (Kr 0.2126, Kb 0.0722) or [`ColorMatrix::Bt2020`]
+//!   (Kr 0.2627, Kb 0.0593, the non-constant-luminance matrix of ITU-R
+//!   BT.2020-2 Table 4; H.273 Table 4). The stream's colour description
+//!   travels as the frame's [`ColorInfo`] (`DecodedFrame::color`);
+//!   [`ColorMatrix::for_height`] / [`ColorInfo::from_height`] pick BT.709 for
+//!   pictures ≥ 720 lines and BT.601 below, limited range, for streams without
+//!   one — the usual default (what mpv and GStreamer do for unspecified HD/SD
+//!   content).
 //! * Chroma siting: each chroma sample is used for its 2×2 luma block
 //!   (nearest, no interpolation).
 //!
@@ -32,13 +37,54 @@
 use super::detile::{self, DetileError, LinearDst, LinearSrc, Sand128};
 use super::{PixelFormat, PlanesRef};
 
-/// Y′CbCr → R′G′B′ matrix (ITU-R BT.601 / BT.709), limited range input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Y′CbCr → R′G′B′ matrix (ITU-R BT.601 / BT.709 / BT.2020).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColorMatrix {
-    /// ITU-R BT.601 (SD).
+    /// ITU-R BT.601 (SD; H.273 `MatrixCoefficients` 5 and 6).
     Bt601,
-    /// ITU-R BT.709 (HD).
+    /// ITU-R BT.709 (HD; H.273 `MatrixCoefficients` 1).
     Bt709,
+    /// ITU-R BT.2020 non-constant luminance (UHD; H.273 `MatrixCoefficients` 9;
+    /// 10, constant luminance, is shown with this matrix too).
+    Bt2020,
+}
+
+/// A picture's colour description as the presenters use it: the Y′CbCr
+/// matrix and the sample range. Made from the stream's colour description
+/// (`vreq_core::ColorDescription`, by the engine) or, when the stream has
+/// none, [`ColorInfo::from_height`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColorInfo {
+    /// The Y′CbCr → R′G′B′ matrix.
+    pub matrix: ColorMatrix,
+    /// Full range (H.273 `VideoFullRangeFlag` 1) instead of limited range.
+    pub full_range: bool,
+}
+
+impl ColorInfo {
+    /// The default for a picture whose stream states no colour description:
+    /// [`ColorMatrix::for_height`], limited range.
+    pub fn from_height(height: u32) -> Self {
+        ColorInfo {
+            matrix: ColorMatrix::for_height(height),
+            full_range: false,
+        }
+    }
+
+    /// From H.273 `MatrixCoefficients` (Table 4) and `VideoFullRangeFlag`:
+    /// 1 → BT.709, 5 / 6 → BT.601, 9 / 10 → BT.2020; `None` or any other code
+    /// point (2 "unspecified", 0 identity, 4 FCC, …, which the presenters do not
+    /// convert) → the [`ColorMatrix::for_height`] guess for `height`. The range
+    /// is taken as stated either way.
+    pub fn from_h273(matrix_coefficients: Option<u8>, full_range: bool, height: u32) -> Self {
+        let matrix = match matrix_coefficients {
+            Some(1) => ColorMatrix::Bt709,
+            Some(5 | 6) => ColorMatrix::Bt601,
+            Some(9 | 10) => ColorMatrix::Bt2020,
+            _ => ColorMatrix::for_height(height),
+        };
+        ColorInfo { matrix, full_range }
+    }
 }
 
 impl ColorMatrix {
@@ -57,26 +103,48 @@ impl ColorMatrix {
         match self {
             Self::Bt601 => (0.299, 0.114),
             Self::Bt709 => (0.2126, 0.0722),
+            Self::Bt2020 => (0.2627, 0.0593),
         }
     }
 
-    /// Real-valued coefficients: (y, r_v, g_u, g_v, b_u) for
-    /// R = y·(Y−16) + r_v·(Cr−128), G = y·(Y−16) − g_u·(Cb−128) − g_v·(Cr−128),
+    /// Real-valued coefficients for 8-bit limited range: (y, r_v, g_u, g_v, b_u)
+    /// for R = y·(Y−16) + r_v·(Cr−128), G = y·(Y−16) − g_u·(Cb−128) − g_v·(Cr−128),
     /// B = y·(Y−16) + b_u·(Cb−128).
     pub fn coefficients(self) -> [f64; 5] {
+        self.coefficients_for(false, 8).0
+    }
+
+    /// Real-valued coefficients for `bit_depth`-bit samples in full or limited
+    /// range, and the (Y, C) offsets they apply to: R = y·(Y−y0) + r_v·(Cr−c0),
+    /// G = y·(Y−y0) − g_u·(Cb−c0) − g_v·(Cr−c0), B = y·(Y−y0) + b_u·(Cb−c0),
+    /// on the 0..=255 output scale. Limited: y0 = 16·2ⁿ⁻⁸, c0 = 128·2ⁿ⁻⁸, Y
+    /// spans 219·2ⁿ⁻⁸, C 224·2ⁿ⁻⁸; full: y0 = 0, c0 = 2ⁿ⁻¹, both span 2ⁿ−1
+    /// (H.273 §8.3).
+    pub fn coefficients_for(self, full_range: bool, bit_depth: u8) -> ([f64; 5], [i32; 2]) {
         let (kr, kb) = self.kr_kb();
         let kg = 1.0 - kr - kb;
-        let ys = 255.0 / 219.0;
-        let cs = 255.0 / 224.0;
+        let n = u32::from(bit_depth);
+        let (y_span, c_span, offsets) = if full_range {
+            let max = f64::from((1u32 << n) - 1);
+            (max, max, [0, 1 << (n - 1)])
+        } else {
+            let s = f64::from(1u32 << (n - 8));
+            (219.0 * s, 224.0 * s, [16 << (n - 8), 128 << (n - 8)])
+        };
+        let ys = 255.0 / y_span;
+        let cs = 255.0 / c_span;
         let r_v = cs * 2.0 * (1.0 - kr);
         let b_u = cs * 2.0 * (1.0 - kb);
         let g_u = cs * 2.0 * (1.0 - kb) * kb / kg;
         let g_v = cs * 2.0 * (1.0 - kr) * kr / kg;
-        [ys, r_v, g_u, g_v, b_u]
+        ([ys, r_v, g_u, g_v, b_u], offsets)
     }
 
-    fn fixed(self) -> [i32; 5] {
-        self.coefficients().map(|c| (c * 65536.0).round() as i32)
+    /// [`Self::coefficients_for`] in fixed point with `shift` fraction bits.
+    fn fixed(self, full_range: bool, bit_depth: u8, shift: u32) -> ([i32; 5], [i32; 2]) {
+        let (c, off) = self.coefficients_for(full_range, bit_depth);
+        let scale = f64::from(1u32 << shift);
+        (c.map(|c| (c * scale).round() as i32), off)
     }
 }
 
@@ -304,14 +372,15 @@ fn plane_need(rows: usize, row_bytes: usize, stride: usize) -> usize {
 }
 
 /// Converts the visible picture in `src` (NV12 or YUV420 8-bit, P010 10-bit;
-/// limited range) to XRGB8888 into `dst`, rows `dst_stride` bytes apart.
+/// limited or full range as `color` says, with `color`'s matrix) to XRGB8888
+/// into `dst`, rows `dst_stride` bytes apart.
 /// `dst` must hold `(height−1)·dst_stride + 4·width` bytes.
 ///
 /// Errors: planes or destination shorter than the size and strides require
 /// (no panic, nothing written).
 pub fn to_xrgb8888(
     src: &PlanesRef<'_>,
-    matrix: ColorMatrix,
+    color: ColorInfo,
     dst: &mut [u8],
     dst_stride: usize,
 ) -> Result<(), ConvertError> {
@@ -361,14 +430,12 @@ pub fn to_xrgb8888(
             stride: dst_stride,
         });
     }
-    let [ky, krv, kgu, kgv, kbu] = matrix.fixed();
-    // 8-bit: offsets 16 / 128, 16.16 fixed point. 10-bit: offsets 64 / 512 and
-    // two more fraction bits (the samples are 4× the 8-bit scale).
-    let (y_off, c_off, shift) = if sb == 2 {
-        (64, 512, 18)
-    } else {
-        (16, 128, 16)
-    };
+    // 8-bit: 16.16 fixed point. 10-bit: two more fraction bits (the samples
+    // are 4× the 8-bit scale), so limited-range coefficients are the same
+    // integers at both depths.
+    let (bits, shift) = if sb == 2 { (10, 18) } else { (8, 16) };
+    let ([ky, krv, kgu, kgv, kbu], [y_off, c_off]) =
+        color.matrix.fixed(color.full_range, bits, shift);
     let round = 1i32 << (shift - 1);
     // 10-bit value of the P010 sample at byte offset `o`.
     let s16 = |d: &[u8], o: usize| (u16::from_le_bytes([d[o], d[o + 1]]) >> 6) as i32;
@@ -555,6 +622,53 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn lim(matrix: ColorMatrix) -> ColorInfo {
+        ColorInfo {
+            matrix,
+            full_range: false,
+        }
+    }
+
+    /// R′G′B′ on 0..=255 of one `bits`-bit Y′CbCr sample, straight from the
+    /// spec's equations (H.273 §8.3 range, Kr / Kb of BT.601 / 709 / 2020),
+    /// not from the converter's coefficient table.
+    fn spec_reference(c: ColorInfo, bits: u32, y: u32, cb: u32, cr: u32) -> [f64; 3] {
+        let (kr, kb) = match c.matrix {
+            ColorMatrix::Bt601 => (0.299, 0.114),
+            ColorMatrix::Bt709 => (0.2126, 0.0722),
+            ColorMatrix::Bt2020 => (0.2627, 0.0593),
+        };
+        let (y, cb, cr) = (f64::from(y), f64::from(cb), f64::from(cr));
+        let (ey, epb, epr) = if c.full_range {
+            let max = f64::from((1u32 << bits) - 1);
+            let half = f64::from(1u32 << (bits - 1));
+            (y / max, (cb - half) / max, (cr - half) / max)
+        } else {
+            let s = f64::from(1u32 << (bits - 8));
+            (
+                (y - 16.0 * s) / (219.0 * s),
+                (cb - 128.0 * s) / (224.0 * s),
+                (cr - 128.0 * s) / (224.0 * s),
+            )
+        };
+        let r = ey + 2.0 * (1.0 - kr) * epr;
+        let b = ey + 2.0 * (1.0 - kb) * epb;
+        let g = (ey - kr * r - kb * b) / (1.0 - kr - kb);
+        [r, g, b].map(|v| (v * 255.0).clamp(0.0, 255.0))
+    }
+
+    fn all_colors() -> impl Strategy<Value = ColorInfo> {
+        (
+            prop_oneof![
+                Just(ColorMatrix::Bt601),
+                Just(ColorMatrix::Bt709),
+                Just(ColorMatrix::Bt2020)
+            ],
+            any::<bool>(),
+        )
+            .prop_map(|(matrix, full_range)| ColorInfo { matrix, full_range })
+    }
+
     fn reference(m: ColorMatrix, y: u8, cb: u8, cr: u8) -> [f64; 3] {
         let [ky, rv, gu, gv, bu] = m.coefficients();
         let (y, u, v) = (y as f64 - 16.0, cb as f64 - 128.0, cr as f64 - 128.0);
@@ -575,7 +689,7 @@ mod tests {
             planes: [(&yp, 2), (&cp, 2), (&[], 0)],
         };
         let mut dst = [0u8; 16];
-        to_xrgb8888(&src, m, &mut dst, 8).unwrap();
+        to_xrgb8888(&src, lim(m), &mut dst, 8).unwrap();
         // all four pixels equal
         assert!(dst.chunks(4).all(|p| p == &dst[..4]));
         [dst[0], dst[1], dst[2], dst[3]]
@@ -602,6 +716,84 @@ mod tests {
         assert!(g[1] > 250 && g[2] < 5 && g[0] < 5, "green {g:?}");
         let b = convert_one(ColorMatrix::Bt601, 41, 240, 110);
         assert!(b[0] > 250 && b[1] < 5 && b[2] < 5, "blue {b:?}");
+    }
+
+    #[test]
+    fn full_range_black_white_and_bt2020_primaries() {
+        for matrix in [ColorMatrix::Bt601, ColorMatrix::Bt709, ColorMatrix::Bt2020] {
+            let full = ColorInfo {
+                matrix,
+                full_range: true,
+            };
+            let one = |y, cb, cr| {
+                let (yp, cp) = nv12_px(y, cb, cr);
+                let src = PlanesRef {
+                    format: PixelFormat::Nv12,
+                    width: 2,
+                    height: 2,
+                    planes: [(&yp, 2), (&cp, 2), (&[], 0)],
+                };
+                let mut dst = [0u8; 16];
+                to_xrgb8888(&src, full, &mut dst, 8).unwrap();
+                [dst[0], dst[1], dst[2]]
+            };
+            assert_eq!(one(0, 128, 128), [0, 0, 0]);
+            assert_eq!(one(255, 128, 128), [255, 255, 255]);
+            // limited-range black is not black in full range
+            assert_eq!(one(16, 128, 128), [16, 16, 16]);
+        }
+        // BT.2020 full-range 100 % red: Y = 255·Kr, Cb = 128 − 255·Kr / (2(1−Kb)), Cr = 128 + 255·0.5
+        let (yp, cp) = nv12_px(67, 92, 255);
+        let src = PlanesRef {
+            format: PixelFormat::Nv12,
+            width: 2,
+            height: 2,
+            planes: [(&yp, 2), (&cp, 2), (&[], 0)],
+        };
+        let mut dst = [0u8; 16];
+        let bt2020 = ColorInfo {
+            matrix: ColorMatrix::Bt2020,
+            full_range: true,
+        };
+        to_xrgb8888(&src, bt2020, &mut dst, 8).unwrap();
+        assert!(
+            dst[2] >= 253 && dst[1] <= 2 && dst[0] <= 2,
+            "{:?}",
+            &dst[..4]
+        );
+        // the same samples read as BT.709 are visibly not pure red
+        to_xrgb8888(
+            &src,
+            ColorInfo {
+                matrix: ColorMatrix::Bt709,
+                ..bt2020
+            },
+            &mut dst,
+            8,
+        )
+        .unwrap();
+        assert!(dst[1] > 8, "{:?}", &dst[..4]);
+    }
+
+    #[test]
+    fn color_info_from_h273() {
+        let f = ColorInfo::from_h273;
+        assert_eq!(f(Some(1), false, 480).matrix, ColorMatrix::Bt709);
+        assert_eq!(f(Some(5), false, 1080).matrix, ColorMatrix::Bt601);
+        assert_eq!(f(Some(6), false, 1080).matrix, ColorMatrix::Bt601);
+        assert_eq!(
+            f(Some(9), true, 480),
+            ColorInfo {
+                matrix: ColorMatrix::Bt2020,
+                full_range: true
+            }
+        );
+        assert_eq!(f(Some(10), false, 480).matrix, ColorMatrix::Bt2020);
+        assert_eq!(f(None, false, 1080), ColorInfo::from_height(1080));
+        assert_eq!(f(None, false, 576), ColorInfo::from_height(576));
+        assert_eq!(f(Some(0), true, 576).matrix, ColorMatrix::Bt601);
+        assert!(f(None, true, 576).full_range);
+        assert!(!ColorInfo::from_height(2160).full_range);
     }
 
     #[test]
@@ -642,8 +834,8 @@ mod tests {
         let ds = 4 * w + 12;
         let mut a = vec![0u8; ds * h];
         let mut b = vec![0u8; ds * h];
-        to_xrgb8888(&nv12, ColorMatrix::Bt601, &mut a, ds).unwrap();
-        to_xrgb8888(&i420, ColorMatrix::Bt601, &mut b, ds).unwrap();
+        to_xrgb8888(&nv12, lim(ColorMatrix::Bt601), &mut a, ds).unwrap();
+        to_xrgb8888(&i420, lim(ColorMatrix::Bt601), &mut b, ds).unwrap();
         assert_eq!(a, b);
         for row in 0..h {
             for x in 0..w {
@@ -678,7 +870,7 @@ mod tests {
         };
         let mut dst = [0u8; 32];
         assert!(matches!(
-            to_xrgb8888(&src, ColorMatrix::Bt601, &mut dst, 16),
+            to_xrgb8888(&src, lim(ColorMatrix::Bt601), &mut dst, 16),
             Err(ConvertError::ShortPlane {
                 plane: 0,
                 need: 8,
@@ -694,7 +886,7 @@ mod tests {
         };
         let mut small = [0u8; 31];
         assert!(matches!(
-            to_xrgb8888(&src, ColorMatrix::Bt601, &mut small, 16),
+            to_xrgb8888(&src, lim(ColorMatrix::Bt601), &mut small, 16),
             Err(ConvertError::ShortDestination { need: 32, .. })
         ));
         // P010: 16-bit samples, so 8 luma bytes are half a 4x2 picture's row data.
@@ -705,7 +897,7 @@ mod tests {
             planes: [(&y, 8), (&uv, 8), (&[], 0)],
         };
         assert!(matches!(
-            to_xrgb8888(&src, ColorMatrix::Bt601, &mut dst, 16),
+            to_xrgb8888(&src, lim(ColorMatrix::Bt601), &mut dst, 16),
             Err(ConvertError::ShortPlane {
                 plane: 0,
                 need: 16,
@@ -741,8 +933,8 @@ mod tests {
         };
         let ds = 4 * w;
         let (mut a, mut b) = (vec![0u8; ds * h], vec![0u8; ds * h]);
-        to_xrgb8888(&nv12, ColorMatrix::Bt709, &mut a, ds).unwrap();
-        to_xrgb8888(&p010, ColorMatrix::Bt709, &mut b, ds).unwrap();
+        to_xrgb8888(&nv12, lim(ColorMatrix::Bt709), &mut a, ds).unwrap();
+        to_xrgb8888(&p010, lim(ColorMatrix::Bt709), &mut b, ds).unwrap();
         assert_eq!(a, b);
     }
 
@@ -759,13 +951,48 @@ mod tests {
                 planes: [(&yp, 4), (&cp, 4), (&[], 0)],
             };
             let mut dst = [0u8; 16];
-            to_xrgb8888(&src, m, &mut dst, 8).unwrap();
+            to_xrgb8888(&src, lim(m), &mut dst, 8).unwrap();
             let [ky, rv, gu, gv, bu] = m.coefficients();
             let (yf, u, v) = ((y as f64 - 64.0) / 4.0, (cb as f64 - 512.0) / 4.0, (cr as f64 - 512.0) / 4.0);
             let want = [ky * yf + rv * v, ky * yf - gu * u - gv * v, ky * yf + bu * u]
                 .map(|c| c.clamp(0.0, 255.0));
             for (c, w) in [dst[2], dst[1], dst[0]].iter().zip(want.iter()) {
                 prop_assert!((*c as f64 - w).abs() <= 1.0, "{:?} vs {:?}", &dst[..4], want);
+            }
+        }
+
+        #[test]
+        fn nv12_every_matrix_and_range_within_one_of_spec(y in 0u8..=255, cb in 0u8..=255, cr in 0u8..=255, c in all_colors()) {
+            let (yp, cp) = nv12_px(y, cb, cr);
+            let src = PlanesRef {
+                format: PixelFormat::Nv12,
+                width: 2,
+                height: 2,
+                planes: [(&yp, 2), (&cp, 2), (&[], 0)],
+            };
+            let mut dst = [0u8; 16];
+            to_xrgb8888(&src, c, &mut dst, 8).unwrap();
+            let want = spec_reference(c, 8, y.into(), cb.into(), cr.into());
+            for (got, w) in [dst[2], dst[1], dst[0]].iter().zip(want.iter()) {
+                prop_assert!((*got as f64 - w).abs() <= 1.0, "{:?}: {:?} vs {:?}", c, &dst[..4], want);
+            }
+        }
+
+        #[test]
+        fn p010_every_matrix_and_range_within_one_of_spec(y in 0u16..1024, cb in 0u16..1024, cr in 0u16..1024, c in all_colors()) {
+            let yp: Vec<u8> = [y << 6; 4].iter().flat_map(|v| v.to_le_bytes()).collect();
+            let cp: Vec<u8> = [cb << 6, cr << 6].iter().flat_map(|v| v.to_le_bytes()).collect();
+            let src = PlanesRef {
+                format: PixelFormat::P010,
+                width: 2,
+                height: 2,
+                planes: [(&yp, 4), (&cp, 4), (&[], 0)],
+            };
+            let mut dst = [0u8; 16];
+            to_xrgb8888(&src, c, &mut dst, 8).unwrap();
+            let want = spec_reference(c, 10, y.into(), cb.into(), cr.into());
+            for (got, w) in [dst[2], dst[1], dst[0]].iter().zip(want.iter()) {
+                prop_assert!((*got as f64 - w).abs() <= 1.0, "{:?}: {:?} vs {:?}", c, &dst[..4], want);
             }
         }
 

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 pub mod convert;
+pub use convert::{ColorInfo, ColorMatrix};
 pub mod detile;
 #[allow(unsafe_code)] // DMA_HEAP / UDMABUF / DMA_BUF_SYNC ioctls and mmap (FFI)
 pub mod dmaheap;
@@ -263,6 +264,14 @@ pub struct DecodedFrame {
     /// player replaces it (and narrows `visible`) with the container's when
     /// the container states one (`vreq_container::display_geometry`).
     pub pixel_aspect: (u32, u32),
+    /// Y′CbCr matrix and range to show the picture with: the stream's colour
+    /// description (H.264 / HEVC VUI `matrix_coefficients` and
+    /// `video_full_range_flag`, MPEG-2 `sequence_display_extension`, VP9
+    /// `color_space` / `color_range`, VP8 BT.601 limited: the
+    /// `vreq_core::StreamParams::color` in effect when the picture was queued,
+    /// a colour-only change reconfiguring nothing), else
+    /// [`ColorInfo::from_height`] of the visible height.
+    pub color: ColorInfo,
     /// Held for its `Drop`: gives the buffer back to the engine.
     pub release: BufferReturn,
 }

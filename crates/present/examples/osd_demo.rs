@@ -104,6 +104,7 @@ fn run(length: Duration) -> Result<(), vreq_present::PresentError> {
             format: format.clone(),
             visible: (0, 0, W, H),
             pixel_aspect: (1, 1),
+            color: vreq_frame::ColorInfo::from_height(H),
             release: BufferReturn::new(&returned, 1, 0),
         };
         let due = start + Duration::from_millis(40 * n);

@@ -1010,6 +1010,7 @@ mod tests {
             dpb_size: 2,
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: Default::default(),
         }
     }
 

@@ -160,6 +160,7 @@ fn run() -> Result<(), String> {
         dpb_size: 1,
         frame_duration_ns: Some(33_333_333),
         pixel_aspect: (1, 1),
+        color: Default::default(),
     };
     let capture_buffers = 8;
     let first = [Control::H264Sps(Box::new(sps()))];

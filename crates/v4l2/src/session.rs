@@ -1345,6 +1345,7 @@ mod tests {
             dpb_size: 2,
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: Default::default(),
         };
         let sps = [Control::H264Sps(Box::default())];
         let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();

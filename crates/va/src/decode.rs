@@ -192,6 +192,7 @@ impl<D: DecoderDevice> Decoder<D> {
                 .max(MIN_DPB_SIZE),
             frame_duration_ns: None,
             pixel_aspect: (1, 1),
+            color: Default::default(),
         }
     }
 

@@ -169,6 +169,13 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         })
         .flatten()
         .unwrap_or((1, 1));
+    let color = super::vui_color_description(
+        sps.vui_parameters_present_flag,
+        vui.video_signal_type_present_flag,
+        vui.video_full_range_flag,
+        vui.colour_description_present_flag,
+        u32::from(vui.matrix_coefficients),
+    );
     StreamParams {
         coded_width: w,
         coded_height: h,
@@ -177,6 +184,7 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         dpb_size: key.max_dpb_size as u32,
         frame_duration_ns,
         pixel_aspect,
+        color,
     }
 }
 
@@ -324,8 +332,9 @@ impl H264Codec {
             Err(e) => return self.skipped(nal.offset, format!("bad SPS: {e}")),
         };
         if self.seq_key == Some(key) {
-            // Same sequence: only a new VUI aspect ratio is signalled (no
-            // drain; the engine does not reconfigure the device for it).
+            // Same sequence: only new display metadata (VUI aspect ratio,
+            // colour description) is signalled (no drain; the engine does not
+            // reconfigure the device for it).
             let params = stream_params(&sps, &key);
             if self
                 .last_params

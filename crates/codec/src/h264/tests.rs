@@ -1528,6 +1528,13 @@ fn synthetic_streams_are_committed() {
 
 /// An Annex-B SPS NAL unit (start code included) from cros-codecs' builder.
 fn sps_nal(aspect_ratio_idc: Option<u8>) -> Vec<u8> {
+    sps_nal_colour(aspect_ratio_idc, None)
+}
+
+/// [`sps_nal`] with a VUI video signal type when `colour` is given:
+/// `(video_full_range_flag, matrix_coefficients)`, the colour description
+/// (with BT.709 primaries and transfer) coded only for `Some` coefficients.
+fn sps_nal_colour(aspect_ratio_idc: Option<u8>, colour: Option<(bool, Option<u8>)>) -> Vec<u8> {
     use cros_codecs::codec::h264::parser::{Level, Profile, SpsBuilder};
     use cros_codecs::codec::h264::synthesizer::Synthesizer;
     let mut b = SpsBuilder::new()
@@ -1544,7 +1551,22 @@ fn sps_nal(aspect_ratio_idc: Option<u8>) -> Vec<u8> {
     if let Some(idc) = aspect_ratio_idc {
         b = b.aspect_ratio_idc(idc);
     }
-    let sps = b.build();
+    if colour.is_some() {
+        b = b.vui_parameters_present();
+    }
+    let mut sps = Rc::try_unwrap(b.build()).expect("one owner");
+    if let Some((full, mc)) = colour {
+        let vui = &mut sps.vui_parameters;
+        vui.video_signal_type_present_flag = true;
+        vui.video_format = 5;
+        vui.video_full_range_flag = full;
+        vui.colour_description_present_flag = mc.is_some();
+        if let Some(mc) = mc {
+            vui.colour_primaries = 1;
+            vui.transfer_characteristics = 1;
+            vui.matrix_coefficients = mc;
+        }
+    }
     let mut out = vec![0, 0, 0, 1];
     Synthesizer::<cros_codecs::codec::h264::parser::Sps, &mut Vec<u8>>::synthesize(
         3, &sps, &mut out, true,
@@ -1577,5 +1599,44 @@ fn vui_aspect_ratio_and_par_only_change() {
     let pars: Vec<(u32, u32)> = conf.iter().map(|p| p.pixel_aspect).collect();
     assert_eq!(pars, [(4, 3), (12, 11), (1, 1)]);
     assert_eq!(conf[0].visible, (0, 0, 1920, 1080));
+    assert!(conf.windows(2).all(|w| w[0].same_device_config(&w[1])));
+}
+
+#[test]
+fn vui_colour_description_and_colour_only_change() {
+    let mut c = H264Codec::new(&CodecPrivate::None).unwrap();
+    let mut data = sps_nal(None); // no VUI: unspecified, limited
+    data.extend(sps_nal_colour(None, Some((true, Some(9))))); // BT.2020, full
+    data.extend(sps_nal_colour(None, Some((false, Some(5))))); // BT.601 (625), limited
+    data.extend(sps_nal_colour(None, Some((true, None)))); // full range only
+    data.extend(sps_nal_colour(None, Some((false, Some(2))))); // "unspecified"
+    c.push(CodedUnit {
+        data: &data,
+        pts_ns: None,
+        keyframe: true,
+        byte_offset: 0,
+    })
+    .unwrap();
+    c.flush().unwrap();
+    let conf: Vec<StreamParams> = std::iter::from_fn(|| c.poll())
+        .filter_map(|e| match e {
+            CodecEvent::Configure(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let colors: Vec<(Option<u8>, bool)> = conf
+        .iter()
+        .map(|p| (p.color.matrix_coefficients, p.color.video_full_range))
+        .collect();
+    assert_eq!(
+        colors,
+        [
+            (None, false),
+            (Some(9), true),
+            (Some(5), false),
+            (None, true),
+            (None, false)
+        ]
+    );
     assert!(conf.windows(2).all(|w| w[0].same_device_config(&w[1])));
 }

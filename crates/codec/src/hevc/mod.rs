@@ -185,6 +185,13 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         })
         .flatten()
         .unwrap_or((1, 1));
+    let color = super::vui_color_description(
+        sps.vui_parameters_present_flag,
+        vui.video_signal_type_present_flag,
+        vui.video_full_range_flag,
+        vui.colour_description_present_flag,
+        vui.matrix_coeffs,
+    );
     StreamParams {
         coded_width: key.width,
         coded_height: key.height,
@@ -193,6 +200,7 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
         dpb_size: key.max_dpb_size,
         frame_duration_ns,
         pixel_aspect,
+        color,
     }
 }
 
@@ -507,8 +515,9 @@ impl HevcCodec {
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);
         } else {
-            // Same sequence: only a new VUI aspect ratio is signalled (no
-            // drain; the engine does not reconfigure the device for it).
+            // Same sequence: only new display metadata (VUI aspect ratio,
+            // colour description) is signalled (no drain; the engine does not
+            // reconfigure the device for it).
             let params = stream_params(sps, &key);
             if self
                 .last_params

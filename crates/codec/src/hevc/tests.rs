@@ -347,6 +347,54 @@ fn temp_clip(name: &str, data: &[u8]) -> std::path::PathBuf {
     p
 }
 
+/// One 64x64 IDR from `ffmpeg -f lavfi -i color=c=black:size=64x64 -frames:v 1
+/// -c:v libx265 -x265-params <params>:info=0 -f hevc` (Debian ffmpeg 5.1,
+/// x265 3.5), VPS / SPS / PPS / slice; the SPSs differ only in their VUI:
+/// `colorprim=bt2020:transfer=bt2020-10:colormatrix=bt2020nc:range=full`
+/// (ffprobe: `pc,bt2020nc`), `colorprim=bt709:transfer=bt709:colormatrix=bt709`
+/// (`tv,bt709`), and none (`tv,unknown`).
+const X265_BT2020_FULL: &str = "0000000140010c01ffff01600000030090000003000003001e9598090000000142010101600000030090000003000003001ea020810596566924caf016e121c12080000003008000000c84000000014401c172b422400000012801af1d80f7015bfff24efeccf0";
+const X265_BT709: &str = "0000000140010c01ffff01600000030090000003000003001e9598090000000142010101600000030090000003000003001ea020810596566924caf016a020202080000003008000000c84000000014401c172b422400000012801af1d80f7015bfff24efeccf0";
+const X265_PLAIN: &str = "0000000140010c01ffff01600000030090000003000003001e9598090000000142010101600000030090000003000003001ea020810596566924caf0168080000003008000000c84000000014401c172b422400000012801af1d80f7015bfff24efeccf0";
+
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn vui_colour_description_gives_the_color_and_keeps_the_device_config() {
+    let data = [X265_BT2020_FULL, X265_BT709, X265_PLAIN]
+        .map(unhex)
+        .concat();
+    let path = temp_clip("colour.h265", &data);
+    let conf: Vec<StreamParams> = run(&path, DecodeMode::SliceBased, &visl_has)
+        .into_iter()
+        .filter_map(|e| match e {
+            CodecEvent::Configure(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let colors: Vec<_> = conf.iter().map(|p| p.color).collect();
+    assert_eq!(
+        colors,
+        [
+            vreq_core::ColorDescription {
+                matrix_coefficients: Some(9),
+                video_full_range: true
+            },
+            vreq_core::ColorDescription {
+                matrix_coefficients: Some(1),
+                video_full_range: false
+            },
+            vreq_core::ColorDescription::default(),
+        ]
+    );
+    assert!(conf.windows(2).all(|w| w[0].same_device_config(&w[1])));
+}
+
 #[test]
 fn sps_change_mid_stream_refreshes_the_ext_arrays() {
     let a = std::fs::read(generated("hevc-sps-rps.h265")).unwrap();

@@ -111,6 +111,9 @@ pub struct Mpeg2Codec {
     seq_ext: Option<SequenceExtension>,
     /// `sequence_display_extension`'s display size of the current sequence header.
     seq_display: Option<(u32, u32)>,
+    /// `sequence_display_extension`'s `matrix_coefficients` of the current
+    /// sequence header (2, unspecified, without a colour description).
+    seq_matrix_coefficients: u8,
     /// The params of the last [`CodecEvent::Configure`].
     last_params: Option<StreamParams>,
     seq_changed: bool,
@@ -148,6 +151,7 @@ impl Mpeg2Codec {
             seq_hdr: None,
             seq_ext: None,
             seq_display: None,
+            seq_matrix_coefficients: 2,
             last_params: None,
             seq_changed: false,
             need_to_drain: false,
@@ -202,6 +206,7 @@ impl Mpeg2Codec {
         self.seq_hdr = Some(s);
         self.seq_ext = None;
         self.seq_display = None;
+        self.seq_matrix_coefficients = 2;
         self.pic_ext = None;
         self.seq_changed = true;
         Ok(())
@@ -230,6 +235,10 @@ impl Mpeg2Codec {
             Extension::QuantMatrix(q) => self.quant_ext = Some(*q),
             Extension::PictureCoding(e) => self.pic_ext = Some(e),
             Extension::SequenceDisplay(d) => {
+                if self.seq_matrix_coefficients != d.matrix_coefficients {
+                    self.seq_matrix_coefficients = d.matrix_coefficients;
+                    self.seq_changed = true;
+                }
                 let d = Some((
                     u32::from(d.display_horizontal_size),
                     u32::from(d.display_vertical_size),
@@ -310,6 +319,8 @@ impl Mpeg2Codec {
                 self.seq_display,
             )
             .unwrap_or((1, 1)),
+            // 6.3.6: no range flag in MPEG-2; samples are limited range.
+            color: super::ColorDescription::from_h273(self.seq_matrix_coefficients, false),
         };
         if self.key != Some(key) {
             self.key = Some(key);
@@ -319,7 +330,8 @@ impl Mpeg2Codec {
             .last_params
             .is_some_and(|p| p != params && p.same_device_config(&params))
         {
-            // Same sequence, new aspect ratio: no reconfiguration of the device.
+            // Same sequence, new aspect ratio or colour description: no
+            // reconfiguration of the device.
             self.last_params = Some(params);
             self.events.push_back(CodecEvent::Configure(params));
         }

@@ -153,10 +153,21 @@ pub struct QuantMatrixExtension {
 }
 
 /// `sequence_display_extension()` (6.2.2.4): the display rectangle, used for
-/// the sample aspect ratio (6.3.3); the colour description is skipped.
+/// the sample aspect ratio (6.3.3), and the colour description (6.3.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SequenceDisplayExtension {
     pub video_format: u8,
+    /// `colour_description`: the three fields below were coded; when 0 they
+    /// hold 2 ("unspecified"; 6.3.6 says the decoder then assumes BT.709 for
+    /// `matrix_coefficients`, which players do not follow: they keep their
+    /// default, as vreqplay's presenters do for "unspecified").
+    pub colour_description: bool,
+    /// 8 bits (6.3.6, Table 6-7; H.273 `ColourPrimaries`).
+    pub colour_primaries: u8,
+    /// 8 bits (6.3.6, Table 6-8; H.273 `TransferCharacteristics`).
+    pub transfer_characteristics: u8,
+    /// 8 bits (6.3.6, Table 6-9; H.273 `MatrixCoefficients`).
+    pub matrix_coefficients: u8,
     /// 14 bits.
     pub display_horizontal_size: u16,
     /// 14 bits.
@@ -253,15 +264,23 @@ pub fn parse_extension(p: &[u8]) -> Result<Extension, String> {
         2 => {
             let mut display = || -> Result<SequenceDisplayExtension, String> {
                 let video_format = r.bits(3)? as u8;
-                if r.flag()? {
-                    // colour_primaries, transfer_characteristics, matrix_coefficients
-                    r.bits(24)?;
+                let colour_description = r.flag()?;
+                let (mut colour_primaries, mut transfer_characteristics) = (2, 2);
+                let mut matrix_coefficients = 2;
+                if colour_description {
+                    colour_primaries = r.bits(8)? as u8;
+                    transfer_characteristics = r.bits(8)? as u8;
+                    matrix_coefficients = r.bits(8)? as u8;
                 }
                 let display_horizontal_size = r.bits(14)? as u16;
                 let _marker = r.bits(1)?;
                 let display_vertical_size = r.bits(14)? as u16;
                 Ok(SequenceDisplayExtension {
                     video_format,
+                    colour_description,
+                    colour_primaries,
+                    transfer_characteristics,
+                    matrix_coefficients,
                     display_horizontal_size,
                     display_vertical_size,
                 })

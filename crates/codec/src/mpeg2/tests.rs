@@ -302,8 +302,21 @@ fn seq_aspect(aspect: u8) -> Vec<u8> {
 
 /// `sequence_display_extension` (6.2.2.4) without colour description.
 fn display_ext(w: u16, h: u16) -> Vec<u8> {
+    display_ext_colour(w, h, None)
+}
+
+/// `sequence_display_extension` (6.2.2.4), with `colour_description` 1 and
+/// (`colour_primaries`, `transfer_characteristics`, `matrix_coefficients`)
+/// when `colour` is given.
+fn display_ext_colour(w: u16, h: u16, colour: Option<(u8, u8, u8)>) -> Vec<u8> {
     let mut bits: Vec<u8> = vec![0, 0, 1, 0]; // id 2
-    bits.extend([1, 0, 1, 0]); // video_format 5, colour_description 0
+    bits.extend([1, 0, 1]); // video_format 5
+    bits.push(u8::from(colour.is_some())); // colour_description
+    if let Some((p, t, m)) = colour {
+        for b in [p, t, m] {
+            bits.extend((0..8).rev().map(|i| (b >> i) & 1));
+        }
+    }
     bits.extend((0..14).rev().map(|i| ((w >> i) & 1) as u8));
     bits.push(1);
     bits.extend((0..14).rev().map(|i| ((h >> i) & 1) as u8));
@@ -355,6 +368,36 @@ fn sequence_display_extension_sets_the_display_rectangle() {
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].pixel_aspect, (12, 11));
     assert_eq!(c[0].visible, (0, 0, 720, 576));
+}
+
+#[test]
+fn sequence_display_colour_description_gives_the_color() {
+    // No extension: unspecified, limited. BT.709 (1, 1, 1) after it, then
+    // BT.601 (5, 5, 5 as a 625-line PAL master): colour-only Configures.
+    let units = vec![
+        cat(&[seq_aspect(2), gop(true), pic(0, 1, 3)]),
+        cat(&[
+            seq_aspect(2),
+            display_ext_colour(704, 576, Some((1, 1, 1))),
+            gop(true),
+            pic(0, 1, 3),
+        ]),
+        cat(&[
+            seq_aspect(2),
+            display_ext_colour(704, 576, Some((5, 5, 5))),
+            gop(true),
+            pic(0, 1, 3),
+        ]),
+    ];
+    let c = configures(&run(&units));
+    assert_eq!(c.len(), 3, "{c:?}");
+    assert_eq!(c[0].color, vreq_core::ColorDescription::default());
+    assert_eq!(c[1].color.matrix_coefficients, Some(1));
+    assert_eq!(c[2].color.matrix_coefficients, Some(5));
+    assert!(c.iter().all(|p| !p.color.video_full_range));
+    assert!(c[1].same_device_config(&c[2]));
+    // the display rectangle is still read after the colour description
+    assert_eq!(c[1].pixel_aspect, (12, 11));
 }
 
 #[test]

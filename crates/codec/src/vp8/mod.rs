@@ -205,6 +205,11 @@ impl StatelessCodec for Vp8Codec {
                     // (`vp8.c`: "Upscaling" unsupported) and GStreamer ignore
                     // them, and so do we: square pixels.
                     pixel_aspect: (1, 1),
+                    // RFC 6386 9.2: `color_space` 0 is the only defined value
+                    // ("YUV", BT.601 coefficients) and `clamping_type` only
+                    // tells the decoder whether to clamp: always BT.601
+                    // (H.273 `matrix_coefficients` 6), limited range.
+                    color: super::ColorDescription::from_h273(6, false),
                 }));
             }
         }

@@ -67,6 +67,14 @@ fn ivf_clip_controls_and_events() {
         .filter(|e| matches!(e, CodecEvent::Configure(_)))
         .count();
     assert_eq!(configs, 1);
+    // RFC 6386 9.2: BT.601 (H.273 matrix_coefficients 6), limited range
+    let Some(CodecEvent::Configure(p)) = ev.first() else {
+        panic!("first event {:?}", ev.first())
+    };
+    assert_eq!(
+        (p.color.matrix_coefficients, p.color.video_full_range),
+        (Some(6), false)
+    );
     let mut decodes = 0;
     let mut outputs = 0;
     for e in &ev {

@@ -242,9 +242,20 @@ impl Vp9Codec {
                         h.render_width,
                         h.render_height,
                     ),
+                    color: super::vp9_color_description(h.color_space, h.color_range),
                 };
                 self.params = Some(p);
                 self.events.push_back(CodecEvent::Configure(p));
+            } else if let Some(p) = self.params {
+                // Same sequence: a key / intra-only frame may state another
+                // colour description (display metadata: the engine does not
+                // reconfigure the device for it).
+                let color = super::vp9_color_description(h.color_space, h.color_range);
+                if p.color != color {
+                    let p = StreamParams { color, ..p };
+                    self.params = Some(p);
+                    self.events.push_back(CodecEvent::Configure(p));
+                }
             }
         } else if !h.show_existing_frame {
             if let (Some(seq), Some(p)) = (self.seq, self.params) {

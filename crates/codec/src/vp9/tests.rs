@@ -140,6 +140,11 @@ fn inv_map(d: u32) -> u8 {
 /// A key frame's uncompressed header (spec 6.2): profile 0, 352x288,
 /// loop filter deltas updated, segmentation with all four features.
 fn key_frame_header(compressed_size: u16) -> Vec<u8> {
+    key_frame_header_colour(compressed_size, vreq_core::vp9::CS_BT_601, 1)
+}
+
+/// [`key_frame_header`] with another `color_space` (3 bits) and `color_range`.
+fn key_frame_header_colour(compressed_size: u16, color_space: u8, color_range: u8) -> Vec<u8> {
     let mut b = Bits::default();
     b.put(2, 2); // frame_marker
     b.put(0, 2); // profile_low_bit, profile_high_bit
@@ -148,8 +153,8 @@ fn key_frame_header(compressed_size: u16) -> Vec<u8> {
     b.flag(true); // show_frame
     b.flag(false); // error_resilient_mode
     b.put(0x49_83_42, 24);
-    b.put(1, 3); // color_space BT_601... (1 = CS_BT_601? value only echoed)
-    b.put(1, 1); // color_range full
+    b.put(u32::from(color_space), 3); // color_space (spec 7.2: 1 = CS_BT_601)
+    b.put(u32::from(color_range), 1); // color_range (1 = full)
     b.put(351, 16);
     b.put(287, 16);
     b.flag(true); // render_and_frame_size_different
@@ -794,4 +799,54 @@ fn inter_frame_size_changes() {
     assert!(ev.iter().any(|e| matches!(e, CodecEvent::Configure(_))));
     assert_eq!(frame_ctrl(j).last_frame_ts, 0);
     assert_eq!(j.timestamp_ns, 4000);
+}
+
+#[test]
+fn key_frame_color_config_gives_the_color() {
+    use vreq_core::vp9::{CS_BT_2020, CS_BT_601, CS_BT_709, CS_UNKNOWN};
+    let comp = empty_compressed_header(false);
+    let key = |cs: u8, range: u8| {
+        let mut k = key_frame_header_colour(comp.len() as u16, cs, range);
+        k.extend_from_slice(&comp);
+        k
+    };
+    let mut codec = Vp9Codec::new(&CodecPrivate::None).unwrap();
+    let mut conf = Vec::new();
+    for (n, k) in [
+        key(CS_BT_601, 1),
+        key(CS_BT_601, 1), // the same again: no Configure
+        key(CS_BT_2020, 0),
+        key(CS_BT_709, 1),
+        key(CS_UNKNOWN, 0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        codec
+            .push(CodedUnit {
+                data: k,
+                pts_ns: Some(n as i64 * 40),
+                keyframe: true,
+                byte_offset: 0,
+            })
+            .unwrap();
+        conf.extend(std::iter::from_fn(|| codec.poll()).filter_map(|e| match e {
+            CodecEvent::Configure(p) => Some(p),
+            _ => None,
+        }));
+    }
+    let colors: Vec<(Option<u8>, bool)> = conf
+        .iter()
+        .map(|p| (p.color.matrix_coefficients, p.color.video_full_range))
+        .collect();
+    assert_eq!(
+        colors,
+        [
+            (Some(6), true),
+            (Some(9), false),
+            (Some(1), true),
+            (None, false)
+        ]
+    );
+    assert!(conf.windows(2).all(|w| w[0].same_device_config(&w[1])));
 }

@@ -58,11 +58,13 @@
 //!   need `SRC` size = `CRTC` size, vkms_plane.c) → 1:1 centred when it fits
 //!   (logged at info: pixel aspect / fit not applied) → else the copy.
 //!   Under an overlay the primary plane shows a black XRGB8888 dumb buffer
-//!   covering the CRTC. `COLOR_ENCODING` = `ITU-R BT.709 YCbCr` from 720
-//!   lines, else `ITU-R BT.601 YCbCr`, `COLOR_RANGE` = `YCbCr limited range`
-//!   (drm_color_mgmt.c enum names), where the plane has them — frames carry
-//!   no VUI colour description yet, so this is
-//!   `vreq_frame::convert::ColorMatrix::for_height`'s guess. The
+//!   covering the CRTC. `COLOR_ENCODING` (`ITU-R BT.601 YCbCr` /
+//!   `ITU-R BT.709 YCbCr` / `ITU-R BT.2020 YCbCr`) and `COLOR_RANGE`
+//!   (`YCbCr limited range` / `YCbCr full range`; drm_color_mgmt.c enum
+//!   names, [`pure::color_props`]) from the frame's colour description
+//!   (`DecodedFrame::color`: the stream's VUI / sequence display extension /
+//!   VP9 colour config, else `vreq_frame::convert::ColorInfo::from_height`'s
+//!   BT.709-from-720-lines guess, limited), where the plane has them. The
 //!   `DecodedFrame` is held while its framebuffer may be scanned out: until
 //!   the page flip of the commit that replaces it (then dropped → buffer
 //!   back to the decoder). Counted in `zero_copy`.
@@ -76,7 +78,8 @@
 //!   the frame is 8-bit NV12 or SAND128 NC12 (unpacked through
 //!   `LinearFrame::unpack_from`) and the primary takes NV12 LINEAR at the
 //!   mode's size (`DRM_MODE_ATOMIC_TEST_ONLY`); else **XRGB8888**
-//!   (`vreq_frame::convert::to_xrgb8888` at the visible size, after
+//!   (`vreq_frame::convert::to_xrgb8888` with the frame's matrix and range,
+//!   at the visible size, after
 //!   `LinearFrame::unpack_from` for NV15 / NC12 / NC30, then scaled). The
 //!   frame goes back to the decoder right after the copy, which is done
 //!   before the pacing wait. Counted in `copied`.

@@ -4,6 +4,25 @@
 
 use super::ModeRequest;
 use crate::wayland::geometry::{display_size, fit, Rect};
+use vreq_frame::convert::{ColorInfo, ColorMatrix};
+
+/// The plane's `COLOR_ENCODING` and `COLOR_RANGE` enum value names for a
+/// frame's colour description (`DecodedFrame::color`), exactly as
+/// drivers/gpu/drm/drm_color_mgmt.c `color_encoding_name` /
+/// `color_range_name` spell them.
+pub fn color_props(color: ColorInfo) -> (&'static str, &'static str) {
+    let enc = match color.matrix {
+        ColorMatrix::Bt601 => "ITU-R BT.601 YCbCr",
+        ColorMatrix::Bt709 => "ITU-R BT.709 YCbCr",
+        ColorMatrix::Bt2020 => "ITU-R BT.2020 YCbCr",
+    };
+    let range = if color.full_range {
+        "YCbCr full range"
+    } else {
+        "YCbCr limited range"
+    };
+    (enc, range)
+}
 
 /// `struct drm_format_modifier_blob` (include/uapi/drm/drm_mode.h): the
 /// header of a plane's `IN_FORMATS` blob, 6 × u32 = 24 bytes.
@@ -480,6 +499,32 @@ pub fn even_rect(r: Rect) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn color_props_follow_the_frame_not_the_height() {
+        let c = |matrix, full_range| ColorInfo { matrix, full_range };
+        assert_eq!(
+            color_props(c(ColorMatrix::Bt2020, true)),
+            ("ITU-R BT.2020 YCbCr", "YCbCr full range")
+        );
+        assert_eq!(
+            color_props(c(ColorMatrix::Bt601, false)),
+            ("ITU-R BT.601 YCbCr", "YCbCr limited range")
+        );
+        assert_eq!(
+            color_props(c(ColorMatrix::Bt709, true)),
+            ("ITU-R BT.709 YCbCr", "YCbCr full range")
+        );
+        // the unspecified default keeps the old height guess
+        assert_eq!(
+            color_props(ColorInfo::from_height(1080)).0,
+            "ITU-R BT.709 YCbCr"
+        );
+        assert_eq!(
+            color_props(ColorInfo::from_height(576)).0,
+            "ITU-R BT.601 YCbCr"
+        );
+    }
 
     fn blob(formats: &[u32], mods: &[(u64, u32, u64)]) -> Vec<u8> {
         let mut b = Vec::new();

@@ -16,11 +16,13 @@ use drm::control::{
     RawResourceHandle,
 };
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use vreq_frame::convert::{to_xrgb8888, ColorMatrix, LinearFrame};
+use vreq_frame::convert::{to_xrgb8888, ColorInfo, LinearFrame};
 use vreq_frame::{DecodedFrame, PixelFormat};
 
 use super::card::{is_commit_master_error, Card, PlaneDesc, PlaneKind, Props, SavedState};
-use super::pure::{choose_plane, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects};
+use super::pure::{
+    choose_plane, color_props, probe_placement, scale_xrgb_nearest, PlaneCaps, PlaneRects,
+};
 use super::PlaneRequest;
 use crate::kiosk_input::KioskInput;
 use crate::wayland::geometry::{display_size, fit, Rect};
@@ -91,6 +93,10 @@ struct Dumb {
     fb: framebuffer::Handle,
     /// The letterbox rectangle last drawn into it (borders are black outside).
     drawn: Option<Rect>,
+    /// NV12 only: the borders were drawn as full-range black (Y 0), not
+    /// limited-range black (Y 16), for a frame of `DecodedFrame::color`
+    /// full range (the plane's `COLOR_RANGE` follows the frame).
+    drawn_full: bool,
     /// NV12 (Y then CbCr at `pitch · height`), else XRGB8888.
     nv12: bool,
 }
@@ -651,6 +657,7 @@ impl KmsSink {
             map,
             fb,
             drawn: None,
+            drawn_full: false,
             nv12,
         })
     }
@@ -742,13 +749,8 @@ impl KmsSink {
             if self.rgb.len() < len {
                 self.rgb.resize(len, 0);
             }
-            to_xrgb8888(
-                &view,
-                ColorMatrix::for_height(h),
-                &mut self.rgb[..len],
-                w as usize * 4,
-            )
-            .map_err(|e| err(e.to_string()))?;
+            to_xrgb8888(&view, frame.color, &mut self.rgb[..len], w as usize * 4)
+                .map_err(|e| err(e.to_string()))?;
             self.scratch = scratch;
         }
         drop(frame);
@@ -780,7 +782,8 @@ impl KmsSink {
 
     /// The NV12 copy (8-bit NV12 / NC12 frames on a primary that takes
     /// NV12): luma and chroma planes scaled nearest-neighbour into the even
-    /// fit rectangle of dumb buffer `i`, black (Y 16, CbCr 128) around it; no
+    /// fit rectangle of dumb buffer `i`, black (Y 16, or 0 for a full-range
+    /// frame; CbCr 128) around it; no
     /// colour conversion (the plane's `COLOR_ENCODING` / `COLOR_RANGE` say
     /// how to read it).
     fn copy_nv12(
@@ -825,7 +828,8 @@ impl KmsSink {
             w: 0,
             h: 0,
         }));
-        let clear = d.drawn != Some(rect);
+        let full = frame.color.full_range;
+        let clear = d.drawn != Some(rect) || d.drawn_full != full;
         let (luma, chroma) = d.map.split_at_mut(y_len);
         let r = super::pure::scale_nearest::<1>(
             view.planes[0].0,
@@ -835,7 +839,7 @@ impl KmsSink {
             (mw, mh),
             pitch,
             rect,
-            clear.then_some(&[16]),
+            clear.then_some(if full { &[0] } else { &[16] }),
         )
         .and_then(|()| {
             let half = Rect {
@@ -859,6 +863,7 @@ impl KmsSink {
         drop(frame);
         r.map_err(err)?;
         self.dumbs[i].drawn = Some(rect);
+        self.dumbs[i].drawn_full = full;
         tracing::trace!("drm: pts {pts} ns copied (NV12) in {:?}", t0.elapsed());
         Ok(i)
     }
@@ -956,18 +961,13 @@ impl KmsSink {
     }
 
     /// Colour properties of a YUV plane (`COLOR_ENCODING`, `COLOR_RANGE`,
-    /// drm_color_mgmt.c `drm_plane_create_color_properties`).
-    fn add_color(&self, req: &mut AtomicModeReq, i: usize, height: u32) {
+    /// drm_color_mgmt.c `drm_plane_create_color_properties`) from the
+    /// frame's colour description ([`color_props`]).
+    fn add_color(&self, req: &mut AtomicModeReq, i: usize, color: ColorInfo) {
         let p = &self.planes[i];
         let raw: RawResourceHandle = p.handle.into();
-        let enc = match ColorMatrix::for_height(height) {
-            ColorMatrix::Bt709 => "ITU-R BT.709 YCbCr",
-            ColorMatrix::Bt601 => "ITU-R BT.601 YCbCr",
-        };
-        for (n, v) in [
-            ("COLOR_ENCODING", enc),
-            ("COLOR_RANGE", "YCbCr limited range"),
-        ] {
+        let (enc, range) = color_props(color);
+        for (n, v) in [("COLOR_ENCODING", enc), ("COLOR_RANGE", range)] {
             if let Some(h) = Self::prop(&p.props, n) {
                 if let Some(val) = self.card.enum_value(h, v) {
                     req.add_raw_property(raw, h, val);
@@ -990,7 +990,7 @@ impl KmsSink {
         plane: usize,
         fb: framebuffer::Handle,
         rects: &PlaneRects,
-        height: u32,
+        color: ColorInfo,
     ) -> Result<AtomicModeReq, PresentError> {
         let mut req = AtomicModeReq::new();
         if self.need_modeset {
@@ -1002,11 +1002,11 @@ impl KmsSink {
             self.add_plane(&mut req, self.primary, black, &full);
         }
         self.add_plane(&mut req, plane, fb, rects);
-        self.add_color(&mut req, plane, height);
+        self.add_color(&mut req, plane, color);
         Ok(req)
     }
 
-    fn copy_request(&self, i: usize, height: u32) -> AtomicModeReq {
+    fn copy_request(&self, i: usize, color: ColorInfo) -> AtomicModeReq {
         let mut req = AtomicModeReq::new();
         if self.need_modeset {
             self.add_modeset(&mut req);
@@ -1014,7 +1014,7 @@ impl KmsSink {
         let full = self.full_screen();
         self.add_plane(&mut req, self.primary, self.dumbs[i].fb, &full);
         if self.dumbs[i].nv12 {
-            self.add_color(&mut req, self.primary, height);
+            self.add_color(&mut req, self.primary, color);
         }
         // a video overlay of the zero-copy path goes off
         if let Some(Path::Zero { plane, .. }) = self.path.as_ref().map(|(_, p)| p) {
@@ -1113,10 +1113,10 @@ impl KmsSink {
         })?;
         let with_mod = self.planes[plane].has_in_formats;
         let fb = self.import(frame, src, fourcc, modifier, with_mod)?;
-        let height = frame.visible.3;
+        let color = frame.color;
         let mut refused = Vec::new();
         let probe = probe_placement(frame.visible, frame.pixel_aspect, self.mode_size, |r| {
-            let req = match self.zero_request(plane, fb, r, height) {
+            let req = match self.zero_request(plane, fb, r, color) {
                 Ok(q) => q,
                 Err(e) => {
                     refused.push(e.to_string());
@@ -1308,7 +1308,7 @@ impl Sink for KmsSink {
         }
         // prepare the buffer first (the CPU copy takes time), then wait for the commit time
         let pts = frame.pts_ns;
-        let height = frame.visible.3;
+        let color = frame.color;
         let path = self.choose_path(&frame, src);
         let (req, content) = match path {
             Path::Zero { plane, rects } => {
@@ -1320,12 +1320,12 @@ impl Sink for KmsSink {
                 let fb = self
                     .import(&frame, src, fourcc, modifier, with_mod)
                     .map_err(kms)?;
-                let req = self.zero_request(plane, fb, &rects, height)?;
+                let req = self.zero_request(plane, fb, &rects, color)?;
                 (req, Content::Zero(frame))
             }
             Path::Copy { nv12 } => {
                 let i = self.copy_frame(frame, src, nv12)?;
-                (self.copy_request(i, height), Content::Copy(i))
+                (self.copy_request(i, color), Content::Copy(i))
             }
         };
         // pacing: wait until the commit time (flip events and keys meanwhile)

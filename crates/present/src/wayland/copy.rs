@@ -6,8 +6,9 @@
 //! What happens to a frame is a [`Plan`], chosen once per pixel format by
 //! [`fallback_plan`] from what the compositor offers:
 //! * **linear decoder formats** (NV12, YUV420, P010): converted to
-//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`]; BT.601
-//!   limited range below 720 lines, BT.709 from 720);
+//!   `wl_shm` XRGB8888 ([`vreq_frame::convert::to_xrgb8888`] with the
+//!   frame's colour description, `DecodedFrame::color`: the stream's matrix
+//!   and range, else BT.601 limited range below 720 lines, BT.709 from 720);
 //! * **packed / tiled formats** (NC12, NC30, NV15) are first unpacked from
 //!   (0, 0) to the visible right / bottom edge by
 //!   [`vreq_frame::convert::unpack`] (which uses [`vreq_frame::detile`]):
@@ -37,7 +38,7 @@ use smithay_client_toolkit::reexports::client::protocol::{wl_buffer, wl_shm};
 use smithay_client_toolkit::reexports::client::{Connection, Proxy, QueueHandle};
 use smithay_client_toolkit::shm::slot::{Buffer, SlotPool};
 use smithay_client_toolkit::shm::Shm;
-use vreq_frame::convert::{to_xrgb8888, unpack, ColorMatrix, LinearFrame};
+use vreq_frame::convert::{to_xrgb8888, unpack, ColorInfo, LinearFrame};
 use vreq_frame::detile::LinearDst;
 use vreq_frame::{DecodedFrame, PixelFormat, PlanesRef};
 use wayland_protocols::wp::linux_dmabuf::zv1::client::zwp_linux_buffer_params_v1;
@@ -245,10 +246,11 @@ impl CopyPath {
                     .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
                 let pts = frame.pts_ns;
                 let visible = frame.visible;
+                let color = frame.color;
                 drop(frame);
                 let scratch = std::mem::take(&mut self.scratch);
                 let r = match scratch.planes(visible) {
-                    Some(p) => self.attach_xrgb(win, &p, pts),
+                    Some(p) => self.attach_xrgb(win, &p, pts, color),
                     None => Err(PresentError::Io(format!(
                         "frame pts {pts} ns: visible {visible:?} outside the unpacked picture"
                     ))),
@@ -259,7 +261,7 @@ impl CopyPath {
             _ => {
                 let planes = src.planes(&frame);
                 let pts = frame.pts_ns;
-                let r = self.attach_xrgb(win, &planes, pts);
+                let r = self.attach_xrgb(win, &planes, pts, frame.color);
                 drop(frame);
                 r
             }
@@ -471,6 +473,7 @@ impl CopyPath {
         win: &mut Window,
         planes: &PlanesRef<'_>,
         pts_ns: i64,
+        color: ColorInfo,
     ) -> Result<Option<Attached>, PresentError> {
         let (w, h) = (planes.width, planes.height);
         if w == 0 || h == 0 || w > 16384 || h > 16384 {
@@ -497,13 +500,8 @@ impl CopyPath {
             .slot()
             .canvas(pool)
             .ok_or_else(|| PresentError::Wayland("wl_shm buffer busy".into()))?;
-        to_xrgb8888(
-            planes,
-            ColorMatrix::for_height(h),
-            &mut canvas[..len],
-            stride,
-        )
-        .map_err(|e| PresentError::Io(format!("frame pts {pts_ns} ns: {e}")))?;
+        to_xrgb8888(planes, color, &mut canvas[..len], stride)
+            .map_err(|e| PresentError::Io(format!("frame pts {pts_ns} ns: {e}")))?;
         win.state.stats.last_pts_ns = Some(pts_ns);
         buffer
             .attach_to(win.video_surface())

@@ -327,6 +327,7 @@ fn frame_of(format: CaptureFormat) -> DecodedFrame {
         format: Rc::new(format),
         visible: (0, 0, w, h),
         pixel_aspect: (1, 1),
+        color: vreq_frame::ColorInfo::from_height(h),
         release: BufferReturn::new(&q, 0, 0),
     }
 }
