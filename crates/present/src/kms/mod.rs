@@ -408,8 +408,11 @@ pub fn open_kms(opts: &KmsOptions) -> Result<Box<dyn Sink>, PresentError> {
         mi + 1,
         modes.len()
     );
-    let input = if opts.input || opts.test_keys.is_some() {
+    // --no-input: no keyboards, but the test hook still reads its keys
+    let input = if opts.input {
         Some(KioskInput::open(opts.test_keys.as_deref())?)
+    } else if opts.test_keys.is_some() {
+        Some(KioskInput::open_test_keys(opts.test_keys.as_deref())?)
     } else {
         None
     };
