@@ -152,7 +152,8 @@ for c in "${CASES[@]}"; do
     if [ "${c#pattern}" = "$c" ] && kill -0 $pid 2>/dev/null; then
       # a player still showing (e.g. --keep-open): the shot is taken, stop it
       kill -TERM $pid; wait $pid; r=$?
-      [ $r = 143 ] && { echo "  stopped with SIGTERM after the shot"; r=0; }
+      # vreqplay quits on SIGTERM as on q, with mpv's exit status 4 (quit by signal)
+      [ $r = 4 ] && { echo "  stopped with SIGTERM after the shot (exit status 4: quit by signal)"; r=0; }
     else
       wait $pid; r=$?
     fi
