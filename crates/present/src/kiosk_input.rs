@@ -444,7 +444,9 @@ mod tests {
     }
 
     fn tmp(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("vreq-kiosk-input-{}", std::process::id()));
+        // one directory per test (tests run in parallel), removed by done_with_tmp
+        let d =
+            std::env::temp_dir().join(format!("vreq-kiosk-input-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let p = d.join(name);
         let _ = std::fs::remove_file(&p);
@@ -468,7 +470,7 @@ mod tests {
         );
         assert!(k.fds().is_empty(), "read out and closed");
         assert!(k.read().is_empty());
-        std::fs::remove_file(&p).unwrap();
+        done_with_tmp(&p);
     }
 
     #[test]
@@ -486,7 +488,7 @@ mod tests {
         drop(w);
         assert!(k.read().is_empty());
         assert_eq!(k.fds().len(), 1, "a FIFO stays open for the next writer");
-        std::fs::remove_file(&p).unwrap();
+        done_with_tmp(&p);
     }
 
     #[test]
@@ -499,6 +501,7 @@ mod tests {
             e.starts_with("test keys: ") && e.contains("absent-keys"),
             "{e}"
         );
+        done_with_tmp(&p);
     }
 
     #[test]
@@ -514,5 +517,13 @@ mod tests {
         assert!(k.read().is_empty());
         k.open_keyboards(&d.join("absent"));
         assert_eq!(k.keyboards(), 0);
+        done_with_tmp(&d);
+    }
+
+    /// Removes the directory [`tmp`] made for `p`.
+    fn done_with_tmp(p: &Path) {
+        if let Some(d) = p.parent() {
+            std::fs::remove_dir_all(d).unwrap();
+        }
     }
 }
