@@ -680,34 +680,7 @@ mod tests {
         };
         // Picture 1000 is decoded before the colour change but output after
         // it: it keeps the (unspecified → height guess) colour it was decoded with.
-        let script = vec![
-            CodecEvent::Configure(plain),
-            job(1000),
-            CodecEvent::Configure(bt2020),
-            job(2000),
-            CodecEvent::Output {
-                timestamp_ns: 2000,
-                pts_ns: 0,
-            },
-            CodecEvent::Output {
-                timestamp_ns: 1000,
-                pts_ns: 1,
-            },
-            CodecEvent::Unref { timestamp_ns: 1000 },
-            CodecEvent::Unref { timestamp_ns: 2000 },
-        ];
-        let fake = FakeDevice::new(for_driver("some-new-driver", ""));
-        let mut dec = Engine::new(Box::new(Script(VecDeque::new(), Some(script))), fake);
-        dec.decode(CodedUnit {
-            data: &[0],
-            pts_ns: None,
-            keyframe: true,
-            byte_offset: 0,
-        })
-        .unwrap();
-        dec.finish().unwrap();
-        let a = dec.next_frame().expect("frame 2000");
-        let b = dec.next_frame().expect("frame 1000");
+        let (dec, a, b) = reordered_across(plain, bt2020);
         assert_eq!(
             (a.pts_ns, a.color),
             (
@@ -863,19 +836,17 @@ mod tests {
         })
     }
 
-    #[test]
-    fn pixel_aspect_change_does_not_reconfigure_and_follows_each_picture() {
-        let square = params(2);
-        let wide = StreamParams {
-            pixel_aspect: (4, 3),
-            ..square
-        };
-        // Picture 1000 is decoded before the aspect change but output after it
-        // (reordering): it keeps the aspect it was decoded with.
+    /// Picture 1000 decoded under `first`, picture 2000 under `second`, output
+    /// in the other order (2000 at pts 0, 1000 at pts 1): the engine and the
+    /// two frames.
+    fn reordered_across(
+        first: StreamParams,
+        second: StreamParams,
+    ) -> (Engine<FakeDevice>, DecodedFrame, DecodedFrame) {
         let script = vec![
-            CodecEvent::Configure(square),
+            CodecEvent::Configure(first),
             job(1000),
-            CodecEvent::Configure(wide),
+            CodecEvent::Configure(second),
             job(2000),
             CodecEvent::Output {
                 timestamp_ns: 2000,
@@ -900,6 +871,19 @@ mod tests {
         dec.finish().unwrap();
         let a = dec.next_frame().expect("frame 2000");
         let b = dec.next_frame().expect("frame 1000");
+        (dec, a, b)
+    }
+
+    #[test]
+    fn pixel_aspect_change_does_not_reconfigure_and_follows_each_picture() {
+        let square = params(2);
+        let wide = StreamParams {
+            pixel_aspect: (4, 3),
+            ..square
+        };
+        // Picture 1000 is decoded before the aspect change but output after it
+        // (reordering): it keeps the aspect it was decoded with.
+        let (dec, a, b) = reordered_across(square, wide);
         assert_eq!((a.pts_ns, a.pixel_aspect), (0, (4, 3)));
         assert_eq!((b.pts_ns, b.pixel_aspect), (1, (1, 1)));
         assert_eq!(a.generation, b.generation);
