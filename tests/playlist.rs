@@ -5,13 +5,12 @@
 //! One test in this binary: `/proc/self/fd` is counted for the whole
 //! process, which no other test shares.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use vreq_container as container;
-use vreq_engine::Engine;
 use vreq_present::NullSink;
-use vreq_testkit::fake::FakeDevice;
-use vreq_v4l2::profile;
 use vreqplay::player::{
     self, queues, Controls, FileEnd, Loop, Pacing, PlayError, PlayOptions, PlayReport, Playlist,
     Source,
@@ -25,13 +24,7 @@ fn fds() -> usize {
 /// or read directly, as the player does with and without sound.
 fn play_fake(path: &Path, queued: bool) -> Result<PlayReport, PlayError> {
     let opts = PlayOptions::null(path);
-    let mut demux = container::open(path)?;
-    let (track, kind) = player::pick_track(path, demux.as_ref())?;
-    let codec = player::codec_for_track(path, &track, kind)?;
-    let mut dec = Engine::new(
-        codec,
-        FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
-    );
+    let (mut demux, track, mut dec) = common::open_on_fake_visl(path)?;
     let mut sink = NullSink::default();
     let c = Controls::default();
     if queued {

@@ -7,17 +7,15 @@
 //! while a flag is already set terminates the process (the second-signal
 //! rule), so the flag is reset between the two raises.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vreq_container as container;
-use vreq_engine::Engine;
 use vreq_frame::DecodedFrame;
 use vreq_present::{FrameSource, PresentError, Sink};
-use vreq_testkit::fake::FakeDevice;
-use vreq_v4l2::profile;
 use vreqplay::player::{
     self, signals, Controls, FileEnd, Loop, Pacing, PlayError, PlayOptions, PlayReport, Playlist,
     Source,
@@ -51,13 +49,7 @@ fn play_fake(
     pause: bool,
 ) -> Result<(PlayReport, u64), PlayError> {
     let opts = PlayOptions::null(path);
-    let mut demux = container::open(path)?;
-    let (track, kind) = player::pick_track(path, demux.as_ref())?;
-    let codec = player::codec_for_track(path, &track, kind)?;
-    let mut dec = Engine::new(
-        codec,
-        FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
-    );
+    let (mut demux, track, mut dec) = common::open_on_fake_visl(path)?;
     let mut sink = RaisingSink { shown: 0, at };
     let c = Controls {
         quit: Some(quit.clone()),

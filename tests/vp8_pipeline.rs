@@ -8,16 +8,14 @@
 //! * truncated and bit-flipped variants: no panic, no hang, clear messages,
 //!   and decoding resumes at the next key frame.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use vreq_container as container;
 use vreq_core::CodecKind;
-use vreq_engine::Engine;
 use vreq_present::NullSink;
-use vreq_testkit::fake::FakeDevice;
 use vreq_testkit::{damaged_copy, manifest, media_dir, xorshift};
-use vreq_v4l2::profile;
 use vreqplay::player::{self, PlayOptions, PlayReport};
 
 type Played = (PlayReport, Vec<String>, Vec<(u32, u32)>);
@@ -26,13 +24,10 @@ type Played = (PlayReport, Vec<String>, Vec<(u32, u32)>);
 /// rule violations and the (width, height) of each configuration.
 fn play_fake(path: &Path) -> Result<Played, String> {
     let opts = PlayOptions::null(path);
-    let mut demux = container::open(path).map_err(|e| e.to_string())?;
-    let (track, kind) = player::pick_track(path, demux.as_ref()).map_err(|e| e.to_string())?;
-    assert_eq!(kind, CodecKind::Vp8);
-    let codec = player::codec_for_track(path, &track, kind).map_err(|e| e.to_string())?;
-    let mut dec = Engine::new(
-        codec,
-        FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+    let (mut demux, track, mut dec) = common::open_on_fake_visl(path).map_err(|e| e.to_string())?;
+    assert_eq!(
+        track.codec,
+        vreq_container::TrackCodec::Video(CodecKind::Vp8)
     );
     let mut sink = NullSink::default();
     let report = player::run(&opts, demux.as_mut(), &track, &mut dec, &mut sink, false)
