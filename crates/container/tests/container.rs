@@ -723,6 +723,79 @@ fn probe_and_open_errors_name_the_file() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Probing by content (issue 15): every video file of the corpus, copied
+/// to names that say nothing (`stream.bin`, `stream`, `x.es`) or the wrong
+/// thing (`x.264`), opens as the same format with the same packets (count
+/// and bytes' total) as under its real name. The format is [`container::probe`]'s
+/// answer on the file's first [`container::annexb::PROBE_BYTES`] bytes, as
+/// [`container::open`] reads them.
+#[test]
+fn probing_by_content_ignores_the_file_name_over_the_corpus() {
+    use std::io::Read;
+    let head_of = |p: &Path| {
+        let mut head = Vec::new();
+        std::fs::File::open(p)
+            .unwrap()
+            .take(container::annexb::PROBE_BYTES as u64)
+            .read_to_end(&mut head)
+            .unwrap();
+        head
+    };
+    let summary = |d: &Demuxed| {
+        (
+            d.tracks.len(),
+            d.packets.len(),
+            d.packets.iter().map(|p| p.data.len()).sum::<usize>(),
+        )
+    };
+    let dir =
+        std::env::temp_dir().join(format!("vreq-container-probe-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for e in manifest() {
+        if codec_of(&e.codec).is_none() {
+            continue;
+        }
+        let real = media_dir().join(&e.path);
+        let want = container::probe(&real, &head_of(&real));
+        let Ok(reference) = demux(&real) else {
+            continue; // refused under its own name: check_entry reports it
+        };
+        for name in ["stream.bin", "stream", "x.es", "x.264"] {
+            let p = dir.join(name);
+            std::fs::copy(&real, &p).unwrap();
+            let got = container::probe(&p, &head_of(&p));
+            if got != want {
+                failures.push(format!(
+                    "{} as {name}: probed {got:?}, under its name {want:?}",
+                    e.path
+                ));
+                continue;
+            }
+            match demux(&p) {
+                Ok(d) if summary(&d) == summary(&reference) => {}
+                Ok(d) => failures.push(format!(
+                    "{} as {name}: (tracks, packets, bytes) {:?}, under its name {:?}",
+                    e.path,
+                    summary(&d),
+                    summary(&reference)
+                )),
+                Err(err) => failures.push(format!("{} as {name}: {err}", e.path)),
+            }
+        }
+        checked += 1;
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(checked >= 70, "only {checked} corpus video files checked");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
     let dir = std::env::temp_dir().join(format!("vreq-container-bignal-{}", std::process::id()));
