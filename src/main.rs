@@ -454,7 +454,11 @@ fn main() -> ExitCode {
             }
         }
         Ok(_) => {}
-        Err(e) => eprintln!("vreqplay: {e}"),
+        Err(e) => {
+            // the error's instant, for tests/vm/check-damage.py (see input_end in player)
+            tracing::debug!(target: "vreqplay::input_end", "error");
+            eprintln!("vreqplay: {e}");
+        }
     });
     ExitCode::from(outcome.exit_code())
 }

@@ -14,12 +14,14 @@ Per file:
            frame shown and a non-zero exit; else "played partly with warnings"
            (warnings: stderr lines other than the exit lines)
   panic    "panicked" in the log, or exit status 101 / 134 (abort)
-  hang     killed by the guest's timeout (137), or the run took more than
-           --slack-ms longer than the intact file's run in the same boot. The
-           measure: the damaged file holds no more to decode than the intact
-           one (at most the 64 KiB of junk spliced in, which the demuxer scans
-           in well under a second), so its wall time beyond the intact file's
-           is time spent after the input's end or its error.
+  hang     killed by the guest's timeout (137), or the exit came more than
+           --slack-ms after the input's end or its error. The measure: the
+           player logs (RUST_LOG=vreqplay::input_end=debug, a timestamped
+           tracing line) the instant its video loop saw the end of the
+           input, and the instant of an error that ends the file; the guest
+           notes the instant the process exited (date +%s%N after wait, same
+           clock); lag = exit - that line. A run without the line (killed,
+           crashed) counts its whole wall time.
 Rules (exit 1 when one fails): 0 panics, 0 hangs, and the sum of ours over
 the damaged files >= --min-ratio x the sum of ffmpeg's. The intact files
 (variant orig) are printed but not summed. Also printed: the sum with each
@@ -28,12 +30,15 @@ cannot hide a row with fewer), per variant and per container.
 """
 import argparse
 import collections
+import datetime
 import os
 import re
 import sys
 
 EXIT_LINE = re.compile(r"^vreqplay: (\d+) frames output \(")
-QUIET = re.compile(r"^vreqplay: (\d+ frames output|window: |drm: |audio: )")
+QUIET = re.compile(r"^(vreqplay: (\d+ frames output|window: |drm: |audio: )|\S+ +DEBUG vreqplay::input_end)")
+END_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})\d*Z +DEBUG vreqplay::input_end")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def main() -> int:
@@ -51,9 +56,8 @@ def main() -> int:
     runs = {}
     with open(os.path.join(a.rundir, "runs.tsv")) as f:
         for line in f:
-            name, rc, ms = line.rstrip("\n").split("\t")
-            runs[name] = (int(rc), int(ms))
-    orig_ms = {r["source"]: runs[r["name"]][1] for r in rows if r["variant"] == "orig" and r["name"] in runs}
+            name, rc, ms, end_ns = line.rstrip("\n").split("\t")
+            runs[name] = (int(rc), int(ms), int(end_ns))
     out = []
     fails = []
     for r in rows:
@@ -61,8 +65,8 @@ def main() -> int:
         if name not in runs:
             fails.append(f"{name}: not run")
             continue
-        rc, ms = runs[name]
-        log = open(os.path.join(a.rundir, name + ".log"), errors="replace").read().splitlines()
+        rc, ms, end_ns = runs[name]
+        log = [ANSI.sub("", x) for x in open(os.path.join(a.rundir, name + ".log"), errors="replace").read().splitlines()]
         ours = 0
         for line in log:
             m = EXIT_LINE.match(line)
@@ -70,9 +74,13 @@ def main() -> int:
                 ours = int(m.group(1))
         warnings = [line for line in log if line.strip() and not QUIET.match(line)]
         panic = rc in (101, 134) or any("panicked" in line for line in log)
-        ref = orig_ms.get(r["source"])
-        over = ms - ref if ref is not None else 0
-        hang = rc == 137 or (r["variant"] != "orig" and over > a.slack_ms)
+        over = ms
+        for line in log:
+            m = END_LINE.match(line)
+            if m:
+                t = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc)
+                over = (end_ns - int(t.timestamp()) * 10**9 - t.microsecond * 1000) // 10**6
+        hang = rc == 137 or over > a.slack_ms
         if rc == 0 and not warnings:
             outcome = "played all"
         elif ours == 0 and rc != 0:
@@ -86,13 +94,13 @@ def main() -> int:
         if panic:
             fails.append(f"{name}: panic (exit {rc}): {next((x for x in log if 'panicked' in x), '')[:160]}")
         if hang:
-            fails.append(f"{name}: hang (exit {rc}, {ms} ms, {over} ms more than the intact file)")
+            fails.append(f"{name}: hang (exit {rc}, {ms} ms, exit {over} ms after the input's end / error)")
 
-    print("file\tvariant\toutcome\tours\tffmpeg\texit\twall_ms\tover_ms\tfirst warning")
+    print("file\tvariant\toutcome\tours\tffmpeg\texit\twall_ms\tlag_ms\tfirst warning")
     for o in out:
         mark = " <" if o["variant"] != "orig" and o["ours"] < o["ffmpeg"] else ""
         print(f"{o['source']}\t{o['variant']}\t{o['outcome']}\t{o['ours']}{mark}\t{o['ffmpeg']}\t{o['rc']}\t"
-              f"{o['ms']}\t{o['over'] if o['variant'] != 'orig' else '-'}\t{o['first']}")
+              f"{o['ms']}\t{o['over']}\t{o['first']}")
     dmg = [o for o in out if o["variant"] != "orig"]
     ours = sum(o["ours"] for o in dmg)
     ff = sum(o["ffmpeg"] for o in dmg)

@@ -17,7 +17,7 @@
 #   (default) the tier's subset: one clip per container, all 7 variants
 #             (make-damaged.py --subset; about 80 runs)
 #   --all     every video clip of the corpus (75 clips x 8 files; several boots
-#             of at most VREQ_DAMAGE_PER_BOOT files each, default 160)
+#             of at most VREQ_DAMAGE_PER_BOOT files each, default 100: about 4 min each)
 #   -o OUTDIR results (default target/vm-damage/{subset,all}; inside the repo)
 # Environment: VREQ_MEDIA (default ../shared/media), VREQ_CACHE (the VM
 # image), VREQ_DAMAGE_TIMEOUT, VREQ_DAMAGE_PER_BOOT.
@@ -42,27 +42,30 @@ case $out in "$REPO"/*) rel=${out#"$REPO"/} ;; *) echo "damage-test.sh: OUTDIR m
 rm -rf "${out:?}"/*
 media=${VREQ_MEDIA:-$(cd "$REPO/.." && pwd)/shared/media}
 tmo=${VREQ_DAMAGE_TIMEOUT:-30}
-per_boot=${VREQ_DAMAGE_PER_BOOT:-160}
+per_boot=${VREQ_DAMAGE_PER_BOOT:-100}
 
 (cargo build --release --locked --bin vreqplay) || exit 2
 dmg=target/vm-media/damage-$set_name
 python3 "$HERE/make-damaged.py" --media "$media" --out "$dmg" $([ $all = 0 ] && echo --subset) || exit 2
 
-# the guest's part: one line per file in runs.tsv (name, exit status, wall ms)
+# the guest's part: one line per file in runs.tsv (name, exit status, wall
+# ms, exit instant in ns since the epoch, guest clock)
 cat > "$out/guest.sh" <<'EOF'
 #!/bin/bash
 set -u; cd /mnt/host
 OUT=$1 LIST=$2 TMO=$3
+# the player logs the instant its input ended (or its error) on the target
+# vreqplay::input_end; check-damage.py takes the exit instant minus that
+export RUST_LOG=warn,vreqplay::input_end=debug NO_COLOR=1
 tail -n +2 "$LIST" | while IFS=$'\t' read -r name src variant file _; do
   s=$(date +%s%N)
   timeout -s KILL "$TMO" ./target/release/vreqplay --vo=null --no-audio "$file" > "$OUT/$name.log" 2>&1 < /dev/null
   rc=$?; e=$(date +%s%N)
-  printf '%s\t%s\t%s\n' "$name" "$rc" $(( (e - s) / 1000000 )) >> "$OUT/runs.tsv"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$rc" $(( (e - s) / 1000000 )) "$e" >> "$OUT/runs.tsv"
 done
 EOF
 
-# boots of at most per_boot files; a clip's files stay in one boot (the
-# timing rule compares each damaged run with its intact file's run)
+# boots of at most per_boot files (a clip's files stay in one boot)
 tail -n +2 "$dmg/list.tsv" > "$out/all-rows.tsv"
 total=$(grep -c . "$out/all-rows.tsv")
 boot=0 fail=0
