@@ -162,6 +162,63 @@ pub struct PlayReport {
     pub audio: Option<AudioReport>,
     /// How the file ended (end of file, a playlist move, quit).
     pub end: FileEnd,
+    /// The warnings shown so far, by kind (the player's own warn-once).
+    warned: WarnOnce,
+}
+
+/// Warn once per kind of warning: a damaged file repeats one problem
+/// hundreds of times (a zeroed block in an IVF file is 341 frame headers of
+/// size 0; a spliced-in block in MPEG-TS loses sync again and again), so the
+/// first of each kind is a warning with its file, track and byte offset and
+/// the repeats go to the debug log; [`WarnOnce::summary`] is one line at the
+/// file's end. The kind is the text with every run of digits replaced by `#`
+/// (byte offsets, frame numbers and counts differ between repeats).
+/// [`PlayReport::warnings`] keeps every one.
+#[derive(Debug, Clone, Default)]
+pub struct WarnOnce {
+    kinds: std::collections::HashMap<String, u64>,
+}
+
+impl WarnOnce {
+    /// The kind of `msg`: its text with each run of ASCII digits as `#`.
+    pub fn kind(msg: &str) -> String {
+        let mut k = String::with_capacity(msg.len());
+        for c in msg.chars() {
+            if c.is_ascii_digit() {
+                if !k.ends_with('#') {
+                    k.push('#');
+                }
+            } else {
+                k.push(c);
+            }
+        }
+        k
+    }
+
+    /// Logs `msg` as a warning if it is the first of its kind (returns
+    /// true), else at debug level, counted.
+    pub fn warn(&mut self, msg: &str) -> bool {
+        let n = self.kinds.entry(Self::kind(msg)).or_insert(0);
+        *n += 1;
+        if *n == 1 {
+            tracing::warn!("{msg}");
+            true
+        } else {
+            tracing::debug!("{msg}");
+            false
+        }
+    }
+
+    /// "N more warnings like the ones above", when repeats were not shown.
+    pub fn summary(&self) -> Option<String> {
+        let more: u64 = self.kinds.values().map(|n| n - 1).sum();
+        (more > 0).then(|| {
+            format!(
+                "{more} more warning(s) of the {} kind(s) above not shown (-vv shows them)",
+                self.kinds.values().filter(|&&n| n > 1).count()
+            )
+        })
+    }
 }
 
 /// Errors that end playback, each one line for the user.
@@ -834,7 +891,9 @@ impl Source<'_> {
                                 tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
                                 return None;
                             }
-                            tracing::warn!("{e}; continuing with the next readable packet");
+                            report
+                                .warned
+                                .warn(&format!("{e}; continuing with the next readable packet"));
                         }
                     }
                 }
@@ -1383,7 +1442,9 @@ fn show_ready<D: DecoderDevice>(
     ctl: &mut Control<'_>,
 ) -> Result<Flow, PlayError> {
     while let Some(w) = dec.take_warning() {
-        tracing::warn!("{}: track {}: {w}", input.display(), track.id);
+        report
+            .warned
+            .warn(&format!("{}: track {}: {w}", input.display(), track.id));
         report.warnings.push(w);
     }
     while let Some(mut frame) = dec.next_frame() {
@@ -1692,6 +1753,9 @@ pub fn run_file<D: DecoderDevice>(
         }
     }
     sink.finish()?;
+    if let Some(more) = report.warned.summary() {
+        tracing::warn!("{}: {more}", input.display());
+    }
     report.stats = dec.stats();
     report.present = sink.present_stats();
     report.end = match flow {
@@ -1954,6 +2018,23 @@ mod tests {
     use vreq_present::FrameSource;
     use vreq_testkit::fake::FakeDevice;
     use vreq_v4l2::profile;
+
+    #[test]
+    fn warn_once_shows_the_first_of_each_kind_and_counts_the_rest() {
+        let mut w = WarnOnce::default();
+        assert_eq!(
+            WarnOnce::kind("a.ivf: track 1: skipped input at byte 127210: VP8 frame 119"),
+            "a.ivf: track #: skipped input at byte #: VP# frame #"
+        );
+        assert!(w.warn("x.ts: sync lost at byte 160364"));
+        assert!(!w.warn("x.ts: sync lost at byte 173640"));
+        assert!(w.warn("x.ts: sync found again at byte 173452"));
+        assert!(!w.warn("x.ts: sync lost at byte 192543"));
+        assert!(!w.warn("x.ts: sync found again at byte 192355"));
+        let s = w.summary().expect("repeats were not shown");
+        assert!(s.starts_with("3 more warning(s) of the 2 kind(s)"), "{s}");
+        assert_eq!(WarnOnce::default().summary(), None);
+    }
 
     /// A sink that hands out scripted commands: `after_show[n]` after the
     /// n-th shown frame (0-based), `after_dispatch[n]` once, at the n-th

@@ -430,6 +430,8 @@ pub fn spawn_demux(
                 }
             };
             let seek_track = video.or(audio);
+            // one warning per kind (the player's WarnOnce)
+            let mut warned = super::WarnOnce::default();
             let mut errors_in_a_row = 0;
             let mut generation = 0;
             let mut precise_from = None;
@@ -473,7 +475,7 @@ pub fn spawn_demux(
                             tracing::error!("{e}; {errors_in_a_row} demux errors in a row, giving up on the rest of the file");
                             Some(Some(e.to_string()))
                         } else {
-                            tracing::warn!("{e}; continuing with the next readable packet");
+                            warned.warn(&format!("{e}; continuing with the next readable packet"));
                             q2.warn(e.to_string());
                             None
                         }

@@ -325,5 +325,12 @@ check audio-loop-30s tests/vm/audio-test.sh loop
 check audio-corpus tests/vm/audio-test.sh corpus
 check lipsync tests/vm/audio-test.sh lipsync
 
+# 6. damaged input (issue 15): one clip per container x 7 kinds of damage
+#    (tests/vm/make-damaged.py --subset) with --vo=null, against ffprobe
+#    -count_frames of the same files: 0 panics, 0 hangs (exit within 2 s of
+#    the input's end / error), frames >= 0.95 x ffmpeg's (tests/vm/damage-test.sh,
+#    tests/vm/check-damage.py; the whole corpus: damage-test.sh --all). ~3.5 min.
+check damage-subset tests/vm/damage-test.sh
+
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
