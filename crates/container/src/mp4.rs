@@ -107,6 +107,27 @@ impl<'a> Rd<'a> {
         let v = self.u32()?;
         Ok(((v >> 24) as u8, v & 0xff_ffff))
     }
+    /// `count` cut to the entries of `entry_len` bytes that fit in what is
+    /// left, with a warning naming the box and byte offset when it had to be
+    /// cut: a damaged sample table's entry count (one flipped bit) makes the
+    /// file unreadable otherwise, where FFmpeg's mov demuxer reads the
+    /// entries that are there (libavformat/mov.c `mov_read_stss` & al. stop
+    /// at the end of the data) and plays the file. Used for the sample
+    /// tables (`stts`, `ctts`, `stss`, `stsc`, `stsz`, `stco`, `co64`);
+    /// nothing is allocated beyond the box's own bytes.
+    fn count_in_box(&self, count: u32, entry_len: usize) -> usize {
+        let fit = self.left() / entry_len.max(1);
+        if count as usize > fit {
+            tracing::warn!(
+                "MP4: {} at byte {}: entry_count {count} × {entry_len} bytes exceeds the box; \
+                 reading the {fit} entries it holds",
+                self.what,
+                self.pos()
+            );
+            return fit;
+        }
+        count as usize
+    }
     /// Checks that `count` entries of `entry_len` bytes fit in what is left.
     fn check_count(&self, count: u32, entry_len: usize) -> R<usize> {
         let count = count as usize;
@@ -1002,21 +1023,22 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
             b"stts" => {
                 r.full()?;
                 let n = r.u32()?;
-                for _ in 0..r.check_count(n, 8)? {
+                for _ in 0..r.count_in_box(n, 8) {
                     t.stts.push((r.u32()?, r.u32()?));
                 }
             }
             b"ctts" => {
                 r.full()?;
                 let n = r.u32()?;
-                for _ in 0..r.check_count(n, 8)? {
+                for _ in 0..r.count_in_box(n, 8) {
                     t.ctts.push((r.u32()?, r.u32()? as i32));
                 }
             }
             b"stss" => {
                 r.full()?;
                 let n = r.u32()?;
-                let mut v = Vec::with_capacity(r.check_count(n, 4)?);
+                let n = r.count_in_box(n, 4);
+                let mut v = Vec::with_capacity(n);
                 for _ in 0..n {
                     v.push(r.u32()?);
                 }
@@ -1025,7 +1047,7 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
             b"stsc" => {
                 r.full()?;
                 let n = r.u32()?;
-                for _ in 0..r.check_count(n, 12)? {
+                for _ in 0..r.count_in_box(n, 12) {
                     let first_chunk = r.u32()?;
                     let per_chunk = r.u32()?;
                     r.u32()?; // sample_description_index
@@ -1037,7 +1059,7 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
                 t.stsz_const = r.u32()?;
                 t.stsz_count = r.u32()?;
                 if t.stsz_const == 0 {
-                    for _ in 0..r.check_count(t.stsz_count, 4)? {
+                    for _ in 0..r.count_in_box(t.stsz_count, 4) {
                         t.stsz.push(r.u32()?);
                     }
                 } else if u64::from(t.stsz_count) > file_size / u64::from(t.stsz_const) {
@@ -1077,14 +1099,14 @@ fn parse_stbl(t: &mut Trak, d: &[u8], off: u64, file_size: u64) -> R<()> {
             b"stco" => {
                 r.full()?;
                 let n = r.u32()?;
-                for _ in 0..r.check_count(n, 4)? {
+                for _ in 0..r.count_in_box(n, 4) {
                     t.chunks.push(u64::from(r.u32()?));
                 }
             }
             b"co64" => {
                 r.full()?;
                 let n = r.u32()?;
-                for _ in 0..r.check_count(n, 8)? {
+                for _ in 0..r.count_in_box(n, 8) {
                     t.chunks.push(r.u64()?);
                 }
             }

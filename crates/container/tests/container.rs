@@ -796,6 +796,35 @@ fn probing_by_content_ignores_the_file_name_over_the_corpus() {
     );
 }
 
+/// A sample table whose entry_count runs past its box (one flipped bit, as
+/// in the damage run's gizmo_hevc_8bit_420.mp4 flip2: stss 1 → 257) is read
+/// as far as the box holds, as FFmpeg does, instead of refusing the file.
+#[test]
+fn mp4_sample_table_count_past_its_box_is_cut_to_the_box() {
+    let src = media_dir().join("debian-src-firefox-esr/gizmo_hevc_8bit_420.mp4");
+    let mut bytes = std::fs::read(&src).unwrap();
+    let reference = demux(&src).unwrap();
+    for table in [&b"stss"[..], b"stco", b"stsz"] {
+        let at = bytes
+            .windows(4)
+            .position(|w| w == table)
+            .expect("table in the file");
+        // type(4) version/flags(4) [stsz: sample_size(4)] entry_count(4)
+        let count_at = at + if table == b"stsz" { 12 } else { 8 };
+        let count = u32::from_be_bytes(bytes[count_at..count_at + 4].try_into().unwrap());
+        bytes[count_at..count_at + 4].copy_from_slice(&(count | 0x100).to_be_bytes());
+    }
+    let dir = std::env::temp_dir().join(format!("vreq-container-stss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("count.mp4");
+    std::fs::write(&p, &bytes).unwrap();
+    let d = demux(&p);
+    std::fs::remove_dir_all(&dir).ok();
+    let d = d.expect("opens with the tables cut to their boxes");
+    assert_eq!(d.packets.len(), reference.packets.len());
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+}
+
 #[test]
 fn annexb_oversized_nal_unit_is_an_error_not_an_allocation() {
     let dir = std::env::temp_dir().join(format!("vreq-container-bignal-{}", std::process::id()));
