@@ -20,7 +20,10 @@
 #             of at most VREQ_DAMAGE_PER_BOOT files each, default 100: about 4 min each)
 #   -o OUTDIR results (default target/vm-damage/{subset,all}; inside the repo)
 # Environment: VREQ_MEDIA (default ../shared/media), VREQ_CACHE (the VM
-# image), VREQ_DAMAGE_TIMEOUT, VREQ_DAMAGE_PER_BOOT.
+# image), VREQ_DAMAGE_TIMEOUT, VREQ_DAMAGE_PER_BOOT, VREQ_VM_LOCK (a lock
+# file each boot takes with flock, e.g. /tmp/vreq-vm.lock so that other VM
+# users get turns between the boots of --all; unset: no lock, for a caller
+# that holds it already, as tier.sh's caller may).
 # Exit status: 0 the rules hold, 1 a rule failed, else the VM's / a tool's.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +33,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --all) all=1; shift ;;
     -o) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "damage-test.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +82,7 @@ for list in "$out"/list.*.tsv; do
   boot=$((boot + 1))
   n=$(($(grep -c . "$list") - 1))
   echo "damage-test: boot $boot: $n files"
-  flock /tmp/vreq-vm.lock "$HERE/trixie/run.sh" -T -t 1800 -s "$REPO" -m visl -- \
+  ${VREQ_VM_LOCK:+flock "$VREQ_VM_LOCK"} "$HERE/trixie/run.sh" -T -t 1800 -s "$REPO" -m visl -- \
     bash "$rel/guest.sh" "$rel" "${list#"$REPO"/}" "$tmo"
   vm=$?
   [ $vm -eq 0 ] || { echo "damage-test: VM run failed (exit $vm)"; fail=2; }
