@@ -83,13 +83,17 @@ pub enum EngineError {
     Stalled(String),
     /// A device error while decoding frame `frame` (0-based, decode order,
     /// counted from the engine's creation) whose request carries
-    /// `timestamp_ns`: one line naming the device, the ioctl, the errno and
+    /// `timestamp_ns` (`None`: no request was in flight, `frame` is the next
+    /// to be queued): one line naming the device, the ioctl, the errno and
     /// the frame.
-    #[error("{source} at frame {frame} (timestamp {timestamp_ns} ns)")]
+    #[error(
+        "{source} at frame {frame}{}",
+        .timestamp_ns.map(|t| format!(" (timestamp {t} ns)")).unwrap_or_default()
+    )]
     DeviceAtFrame {
         source: DeviceError,
         frame: u64,
-        timestamp_ns: u64,
+        timestamp_ns: Option<u64>,
     },
 }
 
@@ -494,7 +498,7 @@ impl<D: DecoderDevice> Engine<D> {
                         return Err(EngineError::DeviceAtFrame {
                             source: e,
                             frame: seq,
-                            timestamp_ns: job.timestamp_ns,
+                            timestamp_ns: Some(job.timestamp_ns),
                         });
                     }
                     if job.starts_picture {
@@ -799,20 +803,23 @@ impl<D: DecoderDevice> Engine<D> {
     }
 
     /// The picture the device is working on: the oldest queued one not yet
-    /// completed (frame number and timestamp), or the next to be queued.
-    fn current_frame(&self) -> (u64, u64) {
+    /// completed (frame number and timestamp), or the next to be queued
+    /// (no timestamp yet).
+    fn current_frame(&self) -> (u64, Option<u64>) {
         self.pictures
             .iter()
             .filter(|(_, p)| p.capture_index.is_none())
-            .map(|(&t, p)| (p.seq, t))
+            .map(|(&t, p)| (p.seq, Some(t)))
             .min()
-            .unwrap_or((self.pictures_queued, 0))
+            .unwrap_or((self.pictures_queued, None))
     }
 
     /// `frame N (timestamp T ns)` of [`Engine::current_frame`].
     fn oldest_in_flight(&self) -> String {
-        let (frame, timestamp_ns) = self.current_frame();
-        format!("frame {frame} (timestamp {timestamp_ns} ns)")
+        match self.current_frame() {
+            (frame, Some(t)) => format!("frame {frame} (timestamp {t} ns)"),
+            (frame, None) => format!("frame {frame}"),
+        }
     }
 
     /// A device error with the frame it happened at.
