@@ -325,5 +325,16 @@ check audio-loop-30s tests/vm/audio-test.sh loop
 check audio-corpus tests/vm/audio-test.sh corpus
 check lipsync tests/vm/audio-test.sh lipsync
 
+# 6. faults and soak (issue 15): visl unbound mid-stream and slowed past the
+#    engine's timeout (one-line error naming device and frame, non-zero exit,
+#    no panic, in bounded time: tests/vm/fault-test.sh); a short soak, 50
+#    open/seek/close cycles and a 1-minute playlist loop: fds, VmRSS and the
+#    engine's / session's buffer states back at their baseline
+#    (tests/vm/soak-test.sh; about 2-3 min under TCG). The full runs, reported
+#    in issue 15: tests/vm/soak-test.sh --cycles 1000 --minutes 0 and
+#    tests/vm/soak-test.sh --cycles 0 --minutes 30 --interval 60.
+check faults-visl tests/vm/fault-test.sh
+check soak-short tests/vm/soak-test.sh --cycles 50 --minutes 1 --interval 10 -o target/vm-soak-short
+
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

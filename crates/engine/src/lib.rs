@@ -833,6 +833,32 @@ impl<D: DecoderDevice> Engine<D> {
     }
 }
 
+/// At the end of a stream every count here is 0 (the soak check,
+/// `tests/vm/soak-test.sh`, asserts it for every cycle): logged at `debug`
+/// on the `vreq_soak` target when the engine is dropped.
+impl<D: DecoderDevice> Drop for Engine<D> {
+    fn drop(&mut self) {
+        tracing::debug!(
+            target: "vreq_soak",
+            "engine close {}: frames output {} decoded {} bad {}; pictures holding CAPTURE \
+             buffers {} (with the consumer {}, referenced {}); retired buffers held {}; \
+             requests in flight {}",
+            self.device.name(),
+            self.stats.output,
+            self.stats.decoded,
+            self.stats.bad,
+            self.pictures
+                .values()
+                .filter(|p| p.capture_index.is_some())
+                .count(),
+            self.pictures.values().filter(|p| p.with_consumer > 0).count(),
+            self.pictures.values().filter(|p| p.referenced).count(),
+            self.retired.len(),
+            self.device.in_flight()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
