@@ -1,36 +1,38 @@
 #!/bin/bash
-# fault-test.sh - the faults visl can provoke (issue 15), one VM boot:
-#   unbind  the device vanishing mid-stream: while vreqplay --vo=null plays
-#           gizmo.mp4 in a loop (--loop-file=inf: one session, seeks back to
-#           the start), visl's platform device is unbound through sysfs
-#           (/sys/bus/platform/drivers/visl/unbind with the name found under
-#           /sys/bus/platform/devices/visl*); the player must exit non-zero
-#           within 2 s of the unbind, with no panic, printing one error line
-#           that names the device (/dev/videoN (visl)), ENODEV ("No such
-#           device") and the frame. The device is bound again afterwards.
-#   stall   a request that does not complete in time: visl's
-#           visl_transtime_ms module parameter (0644, visl-core.c: each job
-#           sleeps that long) set to 6000 mid-stream, above the engine's
-#           DEVICE_TIMEOUT (5 s): the player must exit non-zero within 15 s
-#           (5 s timeout + the job in progress finishing at STREAMOFF) with
-#           one line naming the device and the frame it waited for, and no
-#           panic.
-# What visl cannot provoke: V4L2_BUF_FLAG_ERROR (visl never sets it; its
-# device_run always completes VB2_BUF_STATE_DONE), EAGAIN / EBUSY / ENOMEM
-# from QBUF / S_EXT_CTRLS / CREATE_BUFS on demand, and SOURCE_CHANGE (visl
-# sends no events): those are covered by the fake device's fault injection
+# fault-test.sh - the fault visl can provoke (issue 15), one VM boot:
+#   unbind  the device vanishing mid-stream: while vreqplay --vo=null plays a
+#           120-s H.264 clip (made here by ffmpeg: testsrc 320x240 at 25 fps,
+#           libx264, a keyframe every 2 s), visl's platform device is unbound
+#           through sysfs (/sys/bus/platform/drivers/visl/unbind with the name
+#           found under /sys/bus/platform/devices/visl*); the player must exit
+#           non-zero within 2 s of the unbind, with no panic, printing one
+#           error line that names the device (/dev/videoN (visl)), ENODEV
+#           ("No such device") and the frame. The device is bound again
+#           afterwards.
+# What visl cannot provoke: a request that never completes (its
+# visl_transtime_ms parameter sleeps inside device_run, which v4l2-mem2mem
+# calls from the ioctl that made the job runnable: the process blocks in
+# MEDIA_REQUEST_IOC_QUEUE / QBUF for that long and every job still completes,
+# a slow device rather than a stuck one, and no user-space bound applies to a
+# driver sleeping inside an ioctl); V4L2_BUF_FLAG_ERROR (visl's device_run
+# always finishes VB2_BUF_STATE_DONE); EAGAIN / EBUSY / ENOMEM from QBUF /
+# S_EXT_CTRLS / CREATE_BUFS on demand; SOURCE_CHANGE (visl sends no events).
+# Those are covered by the fake device's fault injection
 # (crates/engine/tests/faults.rs, tests/faults.rs).
 # Usage: tests/vm/fault-test.sh  (debug build; not locked here: wrap the
-# call in `flock /tmp/vreq-vm.lock`). Exit status 0 when both pass.
+# call in `flock /tmp/vreq-vm.lock`). Exit status 0 when it passes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 cd "$REPO" || exit 2
 cargo build --bin vreqplay || exit 2
 media=${VREQ_MEDIA:-$(cd "$REPO/.." && pwd)/shared/media}
-mkdir -p target/vm-media && cp -u "$media/debian-src-firefox-esr/gizmo.mp4" target/vm-media/ || exit 2
+mkdir -p target/vm-media
+[ -s target/vm-media/fault-long.mp4 ] || ffmpeg -hide_banner -loglevel error -y -f lavfi \
+  -i testsrc=size=320x240:rate=25:duration=120 -c:v libx264 -preset ultrafast -g 50 \
+  -pix_fmt yuv420p target/vm-media/fault-long.mp4 || exit 2
 tests/vm/vm.sh run -t 300 -- bash -c '
-  P=./target/debug/vreqplay F=target/vm-media/gizmo.mp4 fail=0
+  P=./target/debug/vreqplay F=target/vm-media/fault-long.mp4 fail=0
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
   # waits up to $2 ms for pid $1, prints the ms waited
   waitfor() { local t0=$(ms); while kill -0 $1 2> /dev/null && [ $(( $(ms) - t0 )) -lt $2 ]; do sleep 0.05; done; echo $(( $(ms) - t0 )); }
@@ -44,7 +46,7 @@ tests/vm/vm.sh run -t 300 -- bash -c '
   dev=$(basename "$(ls -d /sys/bus/platform/devices/visl* | head -1)")
   echo "visl platform device: $dev"
 
-  $P --vo=null --no-audio --loop-file=inf $F > /tmp/unbind.log 2>&1 &
+  $P --vo=null --no-audio $F > /tmp/unbind.log 2>&1 &
   pid=$!; sleep 4
   if kill -0 $pid 2> /dev/null; then
     t0=$(ms); (echo -n "$dev" > /sys/bus/platform/drivers/visl/unbind) &
@@ -52,14 +54,5 @@ tests/vm/vm.sh run -t 300 -- bash -c '
     verdict unbind $rc $(( $(ms) - t0 )) 2000 /tmp/unbind.log "No such device"
   else echo "fault: unbind FAILED (the player ended before the unbind)"; cat /tmp/unbind.log; fail=1; fi
   wait
-  echo -n "$dev" > /sys/bus/platform/drivers/visl/bind && sleep 1
-
-  $P --vo=null --no-audio --loop-file=inf $F > /tmp/stall.log 2>&1 &
-  pid=$!; sleep 4
-  if kill -0 $pid 2> /dev/null; then
-    t0=$(ms); echo 6000 > /sys/module/visl/parameters/visl_transtime_ms
-    waited=$(waitfor $pid 20000); kill -9 $pid 2> /dev/null; wait $pid; rc=$?
-    verdict stall $rc $(( $(ms) - t0 )) 15000 /tmp/stall.log "no request slot freed\\|in flight after"
-  else echo "fault: stall FAILED (the player ended first)"; cat /tmp/stall.log; fail=1; fi
-  echo 0 > /sys/module/visl/parameters/visl_transtime_ms
+  echo -n "$dev" > /sys/bus/platform/drivers/visl/bind && sleep 1 && ls /dev/video0 > /dev/null
   exit $fail'
