@@ -279,7 +279,10 @@ pub struct MkvDemuxer {
     cur: Cursor,
     /// Frames of the Block read last not yet handed out.
     pending: VecDeque<Frame>,
-    /// The Segment data's end (the file's end for an unknown size).
+    /// The end of the Segment's data its size declares (the file's end
+    /// for an unknown size). Clusters are read to the end of the file all
+    /// the same (spliced-in bytes make the size too small); past this end
+    /// only a top-level element, EBML header or Segment is read on.
     seg_end: u64,
     /// File offset of the first Cluster element.
     first_cluster: Option<u64>,
@@ -716,12 +719,12 @@ impl MkvDemuxer {
         };
         if d.first_cluster.is_none() {
             // Damage between the headers and the first Cluster: look for it.
-            d.first_cluster = d.cluster_at(pos, d.seg_end).map(|c| c.0);
+            d.first_cluster = d.cluster_at(pos, d.file_len).map(|c| c.0);
         }
         if d.duration_ns.is_none() {
             d.duration_ns = d.tail_duration()?;
         }
-        let start = d.first_cluster.unwrap_or(d.seg_end);
+        let start = d.first_cluster.unwrap_or(d.file_len);
         d.restart_at(start);
         Ok(d)
     }
@@ -824,7 +827,7 @@ impl MkvDemuxer {
     fn read_block(&mut self) -> Result<bool, ContainerError> {
         loop {
             let pos = self.cur.pos;
-            if pos >= self.seg_end {
+            if pos >= self.file_len {
                 return Ok(false);
             }
             if self.cur.in_cluster && self.cur.cluster_end.is_some_and(|e| pos >= e) {
@@ -832,20 +835,25 @@ impl MkvDemuxer {
             }
             let h = match self.src.header(pos) {
                 Ok(Some(h)) => h,
-                Ok(None) if self.file_len - pos < 12 && self.file_len == self.seg_end => {
-                    // A few bytes at the end of a cut file.
+                Ok(None) if self.file_len - pos < 12 || pos >= self.seg_end => {
+                    // A few bytes at the end of a cut file, or what follows
+                    // the Segment.
                     return Ok(false);
                 }
                 Ok(None) => return Err(self.damaged(pos, "not an element header")),
                 Err(e) => return Err(ContainerError::io(&self.path, e)),
             };
             let end = h.end();
+            let top = TOP_LEVEL.contains(&h.id) || h.id == ID_EBML;
+            if pos >= self.seg_end && !top && h.id != ID_SEGMENT && !self.cur.in_cluster {
+                return Ok(false);
+            }
             match h.id {
                 ID_CLUSTER => {
                     self.cur = Cursor {
                         pos: h.data,
                         in_cluster: true,
-                        cluster_end: end.map(|e| e.min(self.seg_end)),
+                        cluster_end: end.map(|e| e.min(self.file_len)),
                         cluster_ts: None,
                     };
                     continue;
@@ -859,22 +867,21 @@ impl MkvDemuxer {
                 }
                 _ => {}
             }
-            let top = TOP_LEVEL.contains(&h.id) || h.id == ID_EBML;
             if top {
                 self.cur.in_cluster = false;
             }
             let limit = match (self.cur.in_cluster, self.cur.cluster_end) {
                 (true, Some(e)) => e,
-                _ => self.seg_end,
+                _ => self.file_len,
             };
             let Some(end) = end else {
                 return Err(self.damaged(pos, format!("element {:#X} of unknown size", h.id)));
             };
             if end > limit {
-                if end > self.file_len && limit == self.file_len {
-                    // A cut file: the element runs past its end.
-                    self.done = true;
-                    return Err(self.corrupt(
+                if end > self.file_len {
+                    // A cut file, or a size that is damaged: resync (in a
+                    // cut file nothing is found after it).
+                    return Err(self.damaged(
                         pos,
                         format!("element {:#X} runs past the end of the file", h.id),
                     ));
@@ -1055,7 +1062,7 @@ impl MkvDemuxer {
     fn resync(&mut self, from: u64) -> Option<Resync> {
         let blocks = self.cur.cluster_ts.is_some();
         let mut at = from;
-        let end = self.seg_end.min(self.file_len);
+        let end = self.file_len;
         let window = ebml::WINDOW as u64;
         while at < end {
             let buf = self.src.peek(at, window as usize).ok()?.to_vec();
@@ -1091,7 +1098,7 @@ impl MkvDemuxer {
         };
         let Some(end) = h
             .end()
-            .filter(|&e| e <= self.seg_end && e - h.data <= MAX_BLOCK)
+            .filter(|&e| e <= self.file_len && e - h.data <= MAX_BLOCK)
         else {
             return false;
         };
@@ -1120,14 +1127,27 @@ impl MkvDemuxer {
             }),
             _ => false,
         };
-        if !ok {
-            return false;
-        }
-        if end == self.seg_end || end == self.file_len {
+        ok && self.sound_next(end, 2)
+    }
+
+    /// Whether `pos` is the end of the file or the start of a Cluster child
+    /// or top-level element whose size fits the file, and so on for the
+    /// `depth - 1` elements after it (a resync candidate's followers).
+    fn sound_next(&mut self, pos: u64, depth: u32) -> bool {
+        if pos == self.file_len || depth == 0 {
             return true;
         }
-        matches!(self.src.header(end), Ok(Some(n)) if CLUSTER_CHILDREN.contains(&n.id)
-            || TOP_LEVEL.contains(&n.id))
+        let Ok(Some(n)) = self.src.header(pos) else {
+            return false;
+        };
+        let known = CLUSTER_CHILDREN.contains(&n.id) || TOP_LEVEL.contains(&n.id);
+        match n.end() {
+            _ if !known => false,
+            None => matches!(n.id, ID_CLUSTER),
+            Some(e) if e > self.file_len => false,
+            Some(e) if n.id == ID_CLUSTER => e >= n.data,
+            Some(e) => self.sound_next(e, depth - 1),
+        }
     }
 
     /// One frame → Packet.
