@@ -21,7 +21,6 @@ fn packets(path: &Path) -> (Vec<Packet>, usize) {
             Ok(None) => return (out, errors),
             Err(e) => {
                 assert!(e.to_string().contains(&*path.to_string_lossy()), "{e}");
-                eprintln!("  {e}");
                 errors += 1;
             }
         }

@@ -17,6 +17,9 @@ use std::sync::Arc;
 
 /// Bytes of the file window.
 pub const WINDOW: usize = 64 << 10;
+/// Bytes of the second, small window for look-ups away from the reading
+/// position (a resync candidate's next element, a Cluster's end).
+pub const AUX_WINDOW: usize = 4 << 10;
 
 /// A file read through a window of [`WINDOW`] bytes.
 pub struct Source {
@@ -26,6 +29,11 @@ pub struct Source {
     /// File offset of `buf[0]`.
     at: u64,
     buf: Vec<u8>,
+    /// File offset of `aux[0]` and the small look-up window.
+    aux_at: u64,
+    aux: Vec<u8>,
+    /// Bytes read per small-window load ([`AUX_WINDOW`]; smaller in tests).
+    pub aux_window: usize,
     /// Bytes read per window load ([`WINDOW`]; smaller in tests).
     pub window: usize,
     /// Bytes read from the file so far (the tests' measure of a seek).
@@ -144,6 +152,9 @@ impl Source {
             len,
             at: 0,
             buf: Vec::new(),
+            aux_at: 0,
+            aux: Vec::new(),
+            aux_window: AUX_WINDOW,
             window: WINDOW,
             read_bytes,
         })
@@ -161,6 +172,41 @@ impl Source {
         let s = (pos.saturating_sub(self.at)) as usize;
         let e = (end.saturating_sub(self.at)) as usize;
         Ok(self.buf.get(s..e.max(s)).unwrap_or(&[]))
+    }
+
+    /// Up to `n` (≤ [`AUX_WINDOW`], ≥ 16) bytes at `pos` from the main window if
+    /// it holds them, else from the small window (loaded at `pos` if
+    /// needed): a look-up that leaves the main window where it is.
+    pub fn peek_far(&mut self, pos: u64, n: usize) -> std::io::Result<&[u8]> {
+        let n = n.min(self.aux_window.max(16));
+        let end = pos.saturating_add(n as u64).min(self.len);
+        let main = self.at..self.at + self.buf.len() as u64;
+        if pos >= main.start && end <= main.end && pos <= self.len {
+            let s = (pos - self.at) as usize;
+            let e = (end - self.at) as usize;
+            return Ok(&self.buf[s..e.max(s)]);
+        }
+        let aux = self.aux_at..self.aux_at + self.aux.len() as u64;
+        if pos < aux.start || end > aux.end || pos > self.len {
+            let p = pos.min(self.len);
+            let k = (self.len - p).min(self.aux_window.max(16) as u64) as usize;
+            self.aux.resize(k, 0);
+            self.aux_at = p;
+            if let Err(e) = self.file.read_exact_at(&mut self.aux, p) {
+                self.aux.clear();
+                return Err(e);
+            }
+            self.read_bytes.fetch_add(k as u64, Ordering::Relaxed);
+        }
+        let s = (pos.saturating_sub(self.aux_at)) as usize;
+        let e = (end.saturating_sub(self.aux_at)) as usize;
+        Ok(self.aux.get(s..e.max(s)).unwrap_or(&[]))
+    }
+
+    /// The element header at `pos` read through [`Self::peek_far`].
+    pub fn header_far(&mut self, pos: u64) -> std::io::Result<Option<Header>> {
+        let d = self.peek_far(pos, 12)?;
+        Ok(header_in(d, pos))
     }
 
     /// Loads the window at `pos`, at least `want` bytes of it.

@@ -1093,7 +1093,7 @@ impl MkvDemuxer {
     /// of a known track as first child), and after it the end of the
     /// Segment or a Cluster child / top-level element header.
     fn block_at(&mut self, pos: u64) -> bool {
-        let Ok(Some(h)) = self.src.header(pos) else {
+        let Ok(Some(h)) = self.src.header_far(pos) else {
             return false;
         };
         let Some(end) = h
@@ -1109,7 +1109,7 @@ impl MkvDemuxer {
             };
             tracks.contains(&u32::try_from(t).ok()?).then_some(tl)
         };
-        let head = match self.src.peek(h.data, 16) {
+        let head = match self.src.peek_far(h.data, 16) {
             Ok(d) => d.to_vec(),
             Err(_) => return false,
         };
@@ -1137,7 +1137,7 @@ impl MkvDemuxer {
         if pos == self.file_len || depth == 0 {
             return true;
         }
-        let Ok(Some(n)) = self.src.header(pos) else {
+        let Ok(Some(n)) = self.src.header_far(pos) else {
             return false;
         };
         let known = CLUSTER_CHILDREN.contains(&n.id) || TOP_LEVEL.contains(&n.id);
@@ -1252,7 +1252,7 @@ impl MkvDemuxer {
     /// reads only.
     fn cluster_header(&mut self, pos: u64) -> Option<(u64, Option<u64>)> {
         let len = self.file_len;
-        let h = self.src.header(pos).ok()??;
+        let h = self.src.header_far(pos).ok()??;
         if h.id != ID_CLUSTER {
             return None;
         }
@@ -1263,7 +1263,7 @@ impl MkvDemuxer {
         let mut child = h.data;
         let mut timestamp = None;
         for _ in 0..3 {
-            match self.src.header(child).ok()? {
+            match self.src.header_far(child).ok()? {
                 Some(c)
                     if matches!(c.id, ID_CRC32 | ID_VOID) && c.size.is_some_and(|s| s <= 64) =>
                 {
@@ -1277,7 +1277,11 @@ impl MkvDemuxer {
             }
         }
         let t = timestamp?;
-        let v = self.src.small(&t).ok()??;
+        let v = self
+            .src
+            .peek_far(t.data, t.size.unwrap_or(0) as usize)
+            .ok()?
+            .to_vec();
         if let Some(e) = end {
             if e < len
                 && !self
@@ -1436,7 +1440,7 @@ fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str
                 sizes.push(s);
             }
         }
-        3 => {
+        3 if n > 1 => {
             let Some((Some(first), l)) = body.get(p..).and_then(ebml::vint) else {
                 return Err("bad EBML lace size");
             };
@@ -1456,6 +1460,7 @@ fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str
                 sizes.push(usize::try_from(s).map_err(|_| "negative EBML lace size")?);
             }
         }
+        3 => {}
         _ => {
             let rest = body.len() - 1;
             if !rest.is_multiple_of(n) {
@@ -1700,6 +1705,7 @@ mod seek_tests {
             assert!(d.cues.is_empty(), "{name} has Cues");
             d.sync_window = 256;
             d.src.window = 256;
+            d.src.aux_window = 64;
             let most = check_seeks(&mut d, track, &keys, end, name);
             let len = std::fs::metadata(&path).unwrap().len();
             println!("{name}: {len} bytes, a seek read at most {most}");
