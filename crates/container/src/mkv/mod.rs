@@ -1634,6 +1634,38 @@ mod audio_tests {
 }
 
 #[cfg(test)]
+mod lace_tests {
+    use super::lace_sizes;
+
+    /// RFC 9559 §10.3's examples: three frames of 800, 500 and 1000 bytes.
+    #[test]
+    fn xiph_ebml_and_fixed_lacing() {
+        let body = |head: &[u8], total: usize| {
+            let mut b = head.to_vec();
+            b.resize(head.len() + total, 0);
+            b
+        };
+        // Xiph: 800 = 255 + 255 + 255 + 35, 500 = 255 + 245.
+        let x = body(&[2, 255, 255, 255, 35, 255, 245], 2300);
+        assert_eq!(lace_sizes(&x, 1), Ok((7, vec![800, 500, 1000])));
+        // EBML: 800 as a 2-byte VINT, then -300 as a signed 2-byte VINT
+        // (-300 + 8191 = 0x1ED3).
+        let e = body(&[2, 0x43, 0x20, 0x5e, 0xd3], 2300);
+        assert_eq!(lace_sizes(&e, 3), Ok((5, vec![800, 500, 1000])));
+        // Fixed: 3 × 800.
+        let f = body(&[2], 2400);
+        assert_eq!(lace_sizes(&f, 2), Ok((1, vec![800, 800, 800])));
+        assert!(lace_sizes(&body(&[2], 2401), 2).is_err());
+        // Sizes past the block, a negative EBML size, a cut header.
+        assert!(lace_sizes(&body(&[2, 255, 255, 255, 35, 255, 245], 1000), 1).is_err());
+        assert!(lace_sizes(&body(&[2, 0x81, 0x40, 0x00], 100), 3).is_err());
+        assert!(lace_sizes(&[2, 255], 1).is_err());
+        // One frame, EBML-laced: no sizes.
+        assert_eq!(lace_sizes(&body(&[0], 10), 3), Ok((1, vec![10])));
+    }
+}
+
+#[cfg(test)]
 mod seek_tests {
     use super::*;
     use std::path::PathBuf;
