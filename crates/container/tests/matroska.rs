@@ -258,3 +258,42 @@ fn seekhead_links_that_loop_or_point_past_the_end() {
         assert_eq!(got.len(), 900, "{tag}");
     }
 }
+
+/// Inputs on which `matroska-demuxer` 0.8.1 (the crate this reader
+/// replaced) hung for over a second in the fuzz comparison
+/// (`tests/data/fuzz-regressions/demux_mkv/matroska-demuxer-hang-*.mkv`):
+/// each opens or is refused, reads to its end and seeks, within a second.
+#[test]
+fn inputs_that_hung_the_old_crate_end_quickly() {
+    let dir = repo_dir().join("tests/data/fuzz-regressions/demux_mkv");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("matroska-demuxer-hang-") {
+            continue;
+        }
+        n += 1;
+        let t0 = std::time::Instant::now();
+        if let Ok(mut d) = vreq_container::mkv::MkvDemuxer::open(&path) {
+            use vreq_container::Demuxer;
+            let mut left = 1_000_000;
+            while left > 0 && !matches!(d.next_packet(), Ok(None)) {
+                left -= 1;
+            }
+            assert!(left > 0, "{name}: no end");
+            if let Some(t) = d.tracks().first().map(|t| t.id) {
+                for target in [0, 500_000_000, 10_000_000_000] {
+                    d.seek(t, target).unwrap();
+                    let _ = d.next_packet();
+                }
+            }
+        }
+        assert!(
+            t0.elapsed().as_secs_f64() < 1.0,
+            "{name}: {:?}",
+            t0.elapsed()
+        );
+    }
+    assert_eq!(n, 4);
+}
