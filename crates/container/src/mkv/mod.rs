@@ -102,6 +102,7 @@
 //! | symphonia-format-mkv 0.6.1 | 182 912 | 1 212 | 2 388 | 0 | 0 | 0 |
 //! | webm-iterable 0.7.1 | 179 677 | 888 | 1 244 | 1 | 2 | 19 |
 //! | this reader | 26 716 | 104 | 1 852 | 0 | 0 | 0 |
+//! | this reader, 20 more minutes on its corpus | 124 630 | 100 | 2 151 | 0 | 0 | 0 |
 //!
 //! symphonia-format-mkv survived but cannot serve a video player: its
 //! packets carry no keyframe flag and no byte offset, it reads no display
