@@ -1,6 +1,6 @@
 //! Matroska / WebM demuxer: our own EBML reader (RFC 8794 EBML, RFC 9559
-//! Matroska), [`ebml`] for element headers over a buffered file window,
-//! [`header`] for the Segment's header elements.
+//! Matroska), `ebml.rs` for element headers over a buffered file window,
+//! `header.rs` for the Segment's header elements.
 //!
 //! # What it reads
 //!
@@ -79,9 +79,9 @@
 //! | Cues | [`MAX_CUES`] = 64 MiB | not read: seeks bisect |
 //! | a SimpleBlock / BlockGroup (all its laced frames) | [`MAX_BLOCK`] = 64 MiB | error, skipped |
 //! | frames in a lace | 256 (one byte) | — |
-//! | TrackEntries | [`header::MAX_TRACKS`] = 128 | ignored |
-//! | ChapterAtoms per edition | [`header::MAX_CHAPTERS`] = 4096 | ignored |
-//! | SeekHeads followed | [`MAX_SEEKHEADS`] = 16; Seek entries [`header::MAX_SEEKS`] = 4096 | ignored |
+//! | TrackEntries | `header::MAX_TRACKS` = 128 | ignored |
+//! | ChapterAtoms per edition | `header::MAX_CHAPTERS` = 4096 | ignored |
+//! | SeekHeads followed | [`MAX_SEEKHEADS`] = 16; Seek entries `header::MAX_SEEKS` = 4096 | ignored |
 //! | nesting | fixed by the schema (no recursion; nested ChapterAtoms not read) | — |
 //!
 //! # Why our own reader (issue 15)
@@ -1525,7 +1525,7 @@ impl Demuxer for MkvDemuxer {
     /// * with **Cues** (RFC 9559 §5.1.5), the Cluster of the last CuePoint of
     ///   `track` with CueTime ≤ target (CueClusterPosition; a position that
     ///   is not a Cluster falls back to bisection);
-    /// * without, **bisection on Cluster timestamps** ([`Self::bisect`]: a
+    /// * without, **bisection on Cluster timestamps** (`bisect`: a
     ///   window read at the middle of the byte range, resync to the next
     ///   Cluster ID, its Timestamp), as FFmpeg's `matroska_read_seek` falls
     ///   back to reading when the index lacks the time.
