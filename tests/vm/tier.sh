@@ -325,7 +325,18 @@ check audio-loop-30s tests/vm/audio-test.sh loop
 check audio-corpus tests/vm/audio-test.sh corpus
 check lipsync tests/vm/audio-test.sh lipsync
 
-# 6. damaged input (issue 15): one clip per container x 7 kinds of damage
+# 6. faults and soak (issue 15): visl unbound mid-stream (one-line error
+#    naming device and frame, non-zero exit within 2 s, no panic:
+#    tests/vm/fault-test.sh, which also says what visl cannot provoke); a short soak, 50
+#    open/seek/close cycles and a 1-minute playlist loop: fds, VmRSS and the
+#    engine's / session's buffer states back at their baseline
+#    (tests/vm/soak-test.sh; about 2-3 min under TCG). The full runs, reported
+#    in issue 15: tests/vm/soak-test.sh --cycles 1000 --minutes 0 and
+#    tests/vm/soak-test.sh --cycles 0 --minutes 30 --interval 60.
+check faults-visl tests/vm/fault-test.sh
+check soak-short tests/vm/soak-test.sh --cycles 50 --minutes 1 --interval 10 -o target/vm-soak-short
+
+# 7. damaged input (issue 15): one clip per container x 7 kinds of damage
 #    (tests/vm/make-damaged.py --subset) with --vo=null, against ffprobe
 #    -count_frames of the same files: 0 panics, 0 hangs (exit within 2 s of
 #    the input's end / error), frames >= 0.95 x ffmpeg's (tests/vm/damage-test.sh,

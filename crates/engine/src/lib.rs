@@ -64,6 +64,13 @@ pub fn capture_buffer_count(codec: CodecKind, p: &StreamParams) -> u32 {
 }
 /// How long one wait for the device may take before it counts as hung.
 pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many times a `queue` / `configure` failing with a transient errno
+/// ([`DeviceError::is_transient`]: `EAGAIN`, `EBUSY`) is tried again before
+/// the error ends decoding; the n-th retry waits `RETRY_BACKOFF · 2^(n-1)`
+/// (1 + 2 + 4 + 8 + 16 = 31 ms in all) after collecting finished pictures.
+pub const TRANSIENT_RETRIES: u32 = 5;
+/// The first retry's wait (see [`TRANSIENT_RETRIES`]).
+pub const RETRY_BACKOFF: Duration = Duration::from_millis(1);
 
 /// Errors that stop decoding.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +81,30 @@ pub enum EngineError {
     Device(#[from] DeviceError),
     #[error("{0}")]
     Stalled(String),
+    /// A device error while decoding frame `frame` (0-based, decode order,
+    /// counted from the engine's creation) whose request carries
+    /// `timestamp_ns` (`None`: no request was in flight, `frame` is the next
+    /// to be queued): one line naming the device, the ioctl, the errno and
+    /// the frame.
+    #[error(
+        "{source} at frame {frame}{}",
+        .timestamp_ns.map(|t| format!(" (timestamp {t} ns)")).unwrap_or_default()
+    )]
+    DeviceAtFrame {
+        source: DeviceError,
+        frame: u64,
+        timestamp_ns: Option<u64>,
+    },
+}
+
+impl EngineError {
+    /// The device error inside, if this is one.
+    pub fn device_error(&self) -> Option<&DeviceError> {
+        match self {
+            EngineError::Device(e) | EngineError::DeviceAtFrame { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -90,6 +121,8 @@ struct Picture {
     pixel_aspect: Option<(u32, u32)>,
     /// [`StreamParams::color`] in effect when it was queued.
     color: Option<ColorDescription>,
+    /// Decode-order number (0-based, [`Engine`]'s `pictures_queued` at queue time).
+    seq: u64,
 }
 
 /// Counters for the status line and tests.
@@ -107,6 +140,12 @@ pub struct Stats {
     pub skipped: u64,
     /// Most requests that were in flight at once.
     pub max_in_flight: usize,
+    /// Pictures decoded after a bad one (`V4L2_BUF_FLAG_ERROR`) up to the
+    /// next keyframe: they may reference it, so they are not shown either.
+    pub after_bad: u64,
+    /// `queue` / `configure` calls tried again after a transient errno
+    /// ([`TRANSIENT_RETRIES`]).
+    pub retries: u64,
 }
 
 /// The decode engine: one codec ([`StatelessCodec`]) driving one decoder
@@ -146,6 +185,11 @@ pub struct Engine<D: DecoderDevice> {
     stats: Stats,
     /// Messages about skipped input / bad frames, for the caller to print.
     warnings: VecDeque<String>,
+    /// A picture came back bad: every picture queued from then on is not
+    /// shown until a keyframe unit ([`CodedUnit::keyframe`]) arrives.
+    after_bad: bool,
+    /// The last unit given to [`Engine::decode`] was a keyframe.
+    unit_keyframe: bool,
 }
 
 impl<D: DecoderDevice> Engine<D> {
@@ -176,6 +220,8 @@ impl<D: DecoderDevice> Engine<D> {
             pictures_queued: 0,
             stats: Stats::default(),
             warnings: VecDeque::new(),
+            after_bad: false,
+            unit_keyframe: true,
         }
     }
 
@@ -201,9 +247,23 @@ impl<D: DecoderDevice> Engine<D> {
 
     /// Feeds one coded unit; queues the requests it yields (blocking only
     /// while all request slots are busy).
+    ///
+    /// After a picture came back with `V4L2_BUF_FLAG_ERROR`, the pictures of
+    /// the units that follow it up to the next keyframe unit are decoded (the
+    /// codec's state stays whole) but not shown: decoding visibly resumes at
+    /// the next random-access point ([`Stats::after_bad`]).
+    ///
+    /// Errors: the codec's; a device error as [`EngineError::DeviceAtFrame`]
+    /// (after [`TRANSIENT_RETRIES`] for `EAGAIN` / `EBUSY`); a device that
+    /// frees no request slot within [`DEVICE_TIMEOUT`] as
+    /// [`EngineError::Stalled`].
     pub fn decode(&mut self, unit: CodedUnit<'_>) -> Result<(), EngineError> {
         if let Some(e) = self.error.take() {
             return Err(e);
+        }
+        self.unit_keyframe = unit.keyframe;
+        if unit.keyframe {
+            self.after_bad = false;
         }
         self.codec.push(unit)?;
         self.pump_codec()?;
@@ -242,6 +302,7 @@ impl<D: DecoderDevice> Engine<D> {
         self.drain_device()?;
         self.codec.reset();
         while self.codec.poll().is_some() {}
+        self.after_bad = false;
         self.finishing = false;
         self.held = None;
         self.pending_configure = None;
@@ -335,6 +396,19 @@ impl<D: DecoderDevice> Engine<D> {
                         // stream parameters (the driver's CAPTURE format changed).
                         self.pending_configure = self.params;
                         self.format_stale = true;
+                        if !self.unit_keyframe && !self.after_bad {
+                            // The new CAPTURE buffers hold none of the
+                            // references: until the next keyframe the
+                            // pictures cannot be right.
+                            self.after_bad = true;
+                            self.warnings.push_back(format!(
+                                "{}: V4L2_EVENT_SOURCE_CHANGE before frame {} (not a keyframe): \
+                                 its references are gone with the old CAPTURE buffers; the \
+                                 pictures up to the next keyframe are not shown",
+                                self.device.name(),
+                                self.pictures_queued
+                            ));
+                        }
                     }
                     if let Some(p) = self.pending_configure {
                         if !self.same_device_config(&p) {
@@ -380,16 +454,25 @@ impl<D: DecoderDevice> Engine<D> {
                                 .count();
                             let refs = self.pictures.values().filter(|p| p.referenced).count();
                             return Err(EngineError::Stalled(format!(
-                                "{}: no request slot freed within {:?} ({} in flight; of the \
-                                 CAPTURE buffers {} pictures held by the consumer, {} referenced)",
+                                "{}: no request slot freed within {:?} ({} in flight, waiting \
+                                 for {}; of the CAPTURE buffers {} pictures held by the \
+                                 consumer, {} referenced)",
                                 self.device.name(),
                                 DEVICE_TIMEOUT,
                                 self.device.in_flight(),
+                                self.oldest_in_flight(),
                                 held,
                                 refs
                             )));
                         }
                     }
+                    let seq = if job.starts_picture {
+                        self.pictures_queued
+                    } else {
+                        self.pictures
+                            .get(&job.timestamp_ns)
+                            .map_or(self.pictures_queued, |p| p.seq)
+                    };
                     if job.starts_picture {
                         self.pictures.insert(
                             job.timestamp_ns,
@@ -397,17 +480,26 @@ impl<D: DecoderDevice> Engine<D> {
                                 referenced: true,
                                 pixel_aspect: self.params.map(|p| p.pixel_aspect),
                                 color: self.params.map(|p| p.color),
+                                error: self.after_bad,
+                                seq,
                                 ..Default::default()
                             },
                         );
+                        if self.after_bad {
+                            self.stats.after_bad += 1;
+                        }
                     }
-                    if let Err(e) = self.device.queue(&job) {
+                    if let Err(e) = self.queue_with_retries(&job) {
                         // The picture will never complete: forget it, or the
                         // display queue would wait for it forever.
                         if job.starts_picture {
                             self.pictures.remove(&job.timestamp_ns);
                         }
-                        return Err(e.into());
+                        return Err(EngineError::DeviceAtFrame {
+                            source: e,
+                            frame: seq,
+                            timestamp_ns: Some(job.timestamp_ns),
+                        });
                     }
                     if job.starts_picture {
                         self.pictures_queued += 1;
@@ -479,9 +571,19 @@ impl<D: DecoderDevice> Engine<D> {
         self.unref_pending.clear();
         let old: Vec<Picture> = self.pictures.drain().map(|(_, p)| p).collect();
         let buffers = capture_buffer_count(self.codec.kind(), &p);
-        let fmt = self
-            .device
-            .configure(self.codec.kind(), &p, first, buffers)?;
+        let mut attempt = 0;
+        let fmt = loop {
+            match self.device.configure(self.codec.kind(), &p, first, buffers) {
+                Ok(f) => break f,
+                Err(e) if e.is_transient() && attempt < TRANSIENT_RETRIES => {
+                    tracing::warn!("{e}; configuring again");
+                    std::thread::sleep(RETRY_BACKOFF * (1 << attempt));
+                    attempt += 1;
+                    self.stats.retries += 1;
+                }
+                Err(e) => return Err(self.at_frame(e)),
+            }
+        };
         for pic in old {
             let Some(index) = pic.capture_index else {
                 continue;
@@ -518,7 +620,11 @@ impl<D: DecoderDevice> Engine<D> {
         let mut n = 0;
         let mut wait = timeout;
         while self.device.in_flight() > 0 {
-            match self.device.dequeue(wait)? {
+            let done = match self.device.dequeue(wait) {
+                Ok(done) => done,
+                Err(e) => return Err(self.at_frame(e)),
+            };
+            match done {
                 Some(done) => {
                     n += 1;
                     wait = Duration::ZERO;
@@ -527,12 +633,23 @@ impl<D: DecoderDevice> Engine<D> {
                     p.capture_index = Some(done.capture_index);
                     if done.error {
                         p.error = true;
+                        let seq = p.seq;
                         self.stats.bad += 1;
                         self.warnings.push_back(format!(
-                            "{}: picture {} came back with V4L2_BUF_FLAG_ERROR; not shown",
+                            "{}: picture {} (frame {seq}) came back with V4L2_BUF_FLAG_ERROR; \
+                             not shown, nor the pictures after it up to the next keyframe",
                             self.device.name(),
                             done.timestamp_ns
                         ));
+                        // Pictures queued after it may reference it: hide them
+                        // and every later one until a keyframe unit.
+                        for q in self.pictures.values_mut() {
+                            if q.seq > seq && !q.error {
+                                q.error = true;
+                                self.stats.after_bad += 1;
+                            }
+                        }
+                        self.after_bad = true;
                     }
                 }
                 None => break,
@@ -550,10 +667,11 @@ impl<D: DecoderDevice> Engine<D> {
         while self.device.in_flight() > 0 {
             if self.collect(DEVICE_TIMEOUT)? == 0 && self.device.in_flight() > 0 {
                 return Err(EngineError::Stalled(format!(
-                    "{}: {} request(s) still in flight after {:?}",
+                    "{}: {} request(s) still in flight after {:?}, waiting for {}",
                     self.device.name(),
                     self.device.in_flight(),
-                    DEVICE_TIMEOUT
+                    DEVICE_TIMEOUT,
+                    self.oldest_in_flight()
                 )));
             }
         }
@@ -616,7 +734,9 @@ impl<D: DecoderDevice> Engine<D> {
                     *n -= 1;
                     if *n == 0 {
                         self.retired.remove(&(generation, index));
-                        self.device.requeue_capture(index)?;
+                        if let Err(e) = self.device.requeue_capture(index) {
+                            return Err(self.at_frame(e));
+                        }
                     }
                 }
                 continue;
@@ -643,11 +763,99 @@ impl<D: DecoderDevice> Engine<D> {
         for timestamp_ns in done {
             if let Some(p) = self.pictures.remove(&timestamp_ns) {
                 if let Some(index) = p.capture_index {
-                    self.device.requeue_capture(index)?;
+                    if let Err(e) = self.device.requeue_capture(index) {
+                        return Err(self.at_frame(e));
+                    }
                 }
             }
         }
         Ok(())
+    }
+
+    /// Queues `job`, trying again up to [`TRANSIENT_RETRIES`] times with
+    /// exponential backoff from [`RETRY_BACKOFF`] while the device answers
+    /// `EAGAIN` / `EBUSY` (collecting finished pictures in between, which may
+    /// free what it was waiting for). A failed `queue` leaves the device as
+    /// it was (the session reinits the request and keeps the OUTPUT buffer
+    /// free), so the same job can be queued again.
+    fn queue_with_retries(&mut self, job: &vreq_core::DecodeJob) -> Result<(), DeviceError> {
+        let mut attempt = 0;
+        loop {
+            match self.device.queue(job) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_transient() && attempt < TRANSIENT_RETRIES => {
+                    tracing::warn!("{e}; queueing again");
+                    std::thread::sleep(RETRY_BACKOFF * (1 << attempt));
+                    attempt += 1;
+                    self.stats.retries += 1;
+                    // A bad picture met here marks this one too (it is in
+                    // `pictures` already); an error here is the device's.
+                    if let Err(
+                        EngineError::DeviceAtFrame { source, .. } | EngineError::Device(source),
+                    ) = self.collect(Duration::ZERO)
+                    {
+                        return Err(source);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The picture the device is working on: the oldest queued one not yet
+    /// completed (frame number and timestamp), or the next to be queued
+    /// (no timestamp yet).
+    fn current_frame(&self) -> (u64, Option<u64>) {
+        self.pictures
+            .iter()
+            .filter(|(_, p)| p.capture_index.is_none())
+            .map(|(&t, p)| (p.seq, Some(t)))
+            .min()
+            .unwrap_or((self.pictures_queued, None))
+    }
+
+    /// `frame N (timestamp T ns)` of [`Engine::current_frame`].
+    fn oldest_in_flight(&self) -> String {
+        match self.current_frame() {
+            (frame, Some(t)) => format!("frame {frame} (timestamp {t} ns)"),
+            (frame, None) => format!("frame {frame}"),
+        }
+    }
+
+    /// A device error with the frame it happened at.
+    fn at_frame(&self, source: DeviceError) -> EngineError {
+        let (frame, timestamp_ns) = self.current_frame();
+        EngineError::DeviceAtFrame {
+            source,
+            frame,
+            timestamp_ns,
+        }
+    }
+}
+
+/// At the end of a stream every count here is 0 (the soak check,
+/// `tests/vm/soak-test.sh`, asserts it for every cycle): logged at `debug`
+/// on the `vreq_soak` target when the engine is dropped.
+impl<D: DecoderDevice> Drop for Engine<D> {
+    fn drop(&mut self) {
+        tracing::debug!(
+            target: "vreq_soak",
+            "engine close {}: frames output {} decoded {} bad {}; pictures holding CAPTURE \
+             buffers {} (with the consumer {}, referenced {}); retired buffers held {}; \
+             requests in flight {}",
+            self.device.name(),
+            self.stats.output,
+            self.stats.decoded,
+            self.stats.bad,
+            self.pictures
+                .values()
+                .filter(|p| p.capture_index.is_some())
+                .count(),
+            self.pictures.values().filter(|p| p.with_consumer > 0).count(),
+            self.pictures.values().filter(|p| p.referenced).count(),
+            self.retired.len(),
+            self.device.in_flight()
+        );
     }
 }
 

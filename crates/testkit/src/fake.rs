@@ -60,12 +60,25 @@
 //!   rpi-hevc-dec want the SPS before `S_FMT(CAPTURE)`; rpi-hevc-dec wants
 //!   `S_FMT(OUTPUT)` → `REQBUFS(OUTPUT)` → `S_FMT(CAPTURE)` →
 //!   `CREATE_BUFS(CAPTURE)` → `STREAMON`).
+//!
+//! Faults it can inject (issue 15, each named as the uAPI names it; see
+//! [`Fault`]): a CAPTURE buffer returned with `V4L2_BUF_FLAG_ERROR`
+//! ([`FakeDevice::with_error_on`]); a request that never completes
+//! ([`Fault::StuckRequest`]: `dequeue` keeps answering `Ok(None)`); an errno
+//! from `VIDIOC_QBUF` / `VIDIOC_S_EXT_CTRLS` (where they surface: `queue`)
+//! or `VIDIOC_REQBUFS` / `VIDIOC_CREATE_BUFS` (`configure`), once or for
+//! good ([`Fault::Errno`]); the device vanishing (`ENODEV` from every call
+//! after N completed pictures, [`Fault::Vanish`]); `V4L2_EVENT_SOURCE_CHANGE`
+//! on any picture(s) ([`FakeDevice::with_source_change_on`]). A failed call
+//! changes no state, as the session's does (it reinits the request and keeps
+//! the OUTPUT buffer free).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
+use nix::errno::Errno;
 use v4l2r::bindings;
 
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
@@ -176,6 +189,60 @@ fn capture_geometry(fourcc: [u8; 4], pf: PixelFormat, w: u32, h: u32) -> Geometr
 /// Largest CAPTURE buffer the fake allocates, bytes.
 const MAX_FAKE_BUFFER: usize = 64 << 20;
 
+/// An ioctl whose failure [`Fault::Errno`] injects, named as in the uAPI.
+/// `Qbuf` and `SExtCtrls` surface through [`DecoderDevice::queue`] (the
+/// session sets a request's controls, then queues its OUTPUT buffer);
+/// `Reqbufs` and `CreateBufs` through [`DecoderDevice::configure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultIoctl {
+    /// `VIDIOC_QBUF(OUTPUT, request)`.
+    Qbuf,
+    /// `VIDIOC_S_EXT_CTRLS(request)`.
+    SExtCtrls,
+    /// `VIDIOC_REQBUFS(OUTPUT)`.
+    Reqbufs,
+    /// `VIDIOC_CREATE_BUFS(CAPTURE)`.
+    CreateBufs,
+}
+
+impl FaultIoctl {
+    fn name(self) -> &'static str {
+        match self {
+            FaultIoctl::Qbuf => "VIDIOC_QBUF(OUTPUT, request)",
+            FaultIoctl::SExtCtrls => "VIDIOC_S_EXT_CTRLS(request)",
+            FaultIoctl::Reqbufs => "VIDIOC_REQBUFS(OUTPUT)",
+            FaultIoctl::CreateBufs => "VIDIOC_CREATE_BUFS(CAPTURE)",
+        }
+    }
+
+    fn at_queue(self) -> bool {
+        matches!(self, FaultIoctl::Qbuf | FaultIoctl::SExtCtrls)
+    }
+}
+
+/// A fault to inject ([`FakeDevice::with_fault`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// `ioctl` fails with `errno` from its `from`-th call on (0-based: the
+    /// `queue` calls for QBUF / S_EXT_CTRLS, the `configure` calls for
+    /// REQBUFS / CREATE_BUFS), `times` times (`None`: every call after).
+    Errno {
+        ioctl: FaultIoctl,
+        errno: Errno,
+        from: usize,
+        times: Option<usize>,
+    },
+    /// The request of the picture with this timestamp (ns) never completes:
+    /// it and every request after it (completion is FIFO) stay in flight and
+    /// `dequeue` answers `Ok(None)` whatever its timeout.
+    StuckRequest(u64),
+    /// After this many pictures completed, every call (`configure`, `queue`,
+    /// `dequeue`, `requeue_capture`) fails with `ENODEV`, as a device whose
+    /// driver was unbound does (`video_unregister_device`: ioctls on the open
+    /// fd return `-ENODEV`, v4l2-dev.c `v4l2_ioctl`).
+    Vanish { after: u64 },
+}
+
 /// One job as the fake received it.
 #[derive(Debug, Clone)]
 pub struct RecordedJob {
@@ -233,8 +300,8 @@ pub struct FakeDevice {
     configures: Vec<(CodecKind, StreamParams, Vec<u32>, u32)>,
     requeues: Vec<usize>,
     violations: RefCell<Vec<String>>,
-    /// Signal `V4L2_EVENT_SOURCE_CHANGE` when this picture completes.
-    source_change_on: Option<u64>,
+    /// Signal `V4L2_EVENT_SOURCE_CHANGE` when these pictures complete.
+    source_change_on: HashSet<u64>,
     source_changed: bool,
     /// Setup and queue ioctls, in order (see [`FakeDevice::ioctls`]).
     ioctls: Vec<String>,
@@ -242,6 +309,15 @@ pub struct FakeDevice {
     capture_fourcc: Option<[u8; 4]>,
     /// Stand in a linear format for a CAPTURE format the frame module cannot show.
     stand_in: bool,
+    /// Injected faults ([`Fault`]).
+    faults: Vec<Fault>,
+    /// `queue` / `configure` calls so far (for [`Fault::Errno`]'s `from`).
+    queue_calls: usize,
+    configure_calls: usize,
+    /// Pictures completed so far (for [`Fault::Vanish`]).
+    completed: u64,
+    /// Errnos injected so far, as `"<ioctl>: <errno>"`.
+    injected: Vec<String>,
 }
 
 impl FakeDevice {
@@ -274,12 +350,71 @@ impl FakeDevice {
             configures: Vec::new(),
             requeues: Vec::new(),
             violations: RefCell::new(Vec::new()),
-            source_change_on: None,
+            source_change_on: HashSet::new(),
             source_changed: false,
             ioctls: Vec::new(),
             capture_fourcc: None,
             stand_in: false,
+            faults: Vec::new(),
+            queue_calls: 0,
+            configure_calls: 0,
+            completed: 0,
+            injected: Vec::new(),
         }
+    }
+
+    /// Injects `fault` (see [`Fault`]); several may be combined.
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    /// The errnos injected so far, as `"<ioctl>: <errno>"` in call order.
+    pub fn injected(&self) -> &[String] {
+        &self.injected
+    }
+
+    /// Pictures completed (dequeued or waiting to be) so far.
+    pub fn completed(&self) -> u64 {
+        self.completed
+    }
+
+    /// `ENODEV` once [`Fault::Vanish`]'s count of completed pictures is reached.
+    fn vanished(&self, what: &str) -> Result<(), DeviceError> {
+        let gone = self
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Vanish { after } if self.completed >= *after));
+        if gone {
+            return Err(DeviceError::Ioctl {
+                device: self.name_(),
+                what: what.to_string(),
+                source: Errno::ENODEV,
+            });
+        }
+        Ok(())
+    }
+
+    /// The injected errno of `ioctl`'s `call`-th call, if any (recorded).
+    fn injected_errno(&mut self, at_queue: bool, call: usize) -> Option<(FaultIoctl, Errno)> {
+        let hit = self.faults.iter().find_map(|f| match *f {
+            Fault::Errno {
+                ioctl,
+                errno,
+                from,
+                times,
+            } if ioctl.at_queue() == at_queue
+                && call >= from
+                && times.is_none_or(|t| call < from + t) =>
+            {
+                Some((ioctl, errno))
+            }
+            _ => None,
+        });
+        if let Some((ioctl, errno)) = hit {
+            self.injected.push(format!("{}: {errno}", ioctl.name()));
+        }
+        hit
     }
 
     /// A fake opened for `codec`, with the mode a [`vreq_v4l2::session::Session`]
@@ -321,9 +456,10 @@ impl FakeDevice {
     }
 
     /// Signals a resolution `V4L2_EVENT_SOURCE_CHANGE` when the picture with
-    /// this timestamp completes.
+    /// this timestamp completes (may be given for several pictures: mid-GOP,
+    /// twice in a row, on the last picture during the final drain).
     pub fn with_source_change_on(mut self, timestamp_ns: u64) -> Self {
-        self.source_change_on = Some(timestamp_ns);
+        self.source_change_on.insert(timestamp_ns);
         self
     }
 
@@ -583,6 +719,9 @@ impl FakeDevice {
             return false;
         };
         let timestamp_ns = job.timestamp_ns;
+        if self.faults.contains(&Fault::StuckRequest(timestamp_ns)) {
+            return false;
+        }
         let index = match self.held {
             Some((held_timestamp_ns, i)) if held_timestamp_ns == timestamp_ns => i,
             Some((held_timestamp_ns, i)) => {
@@ -663,7 +802,8 @@ impl FakeDevice {
         self.cap_state[index] = CapState::Dequeued;
         self.resident.retain(|_, &mut i| i != index);
         self.resident.insert(timestamp_ns, index);
-        if self.source_change_on == Some(timestamp_ns) {
+        self.completed += 1;
+        if self.source_change_on.contains(&timestamp_ns) {
             self.source_changed = true;
         }
         self.done.push_back(Completed {
@@ -862,6 +1002,16 @@ impl DecoderDevice for FakeDevice {
         first_controls: &[Control],
         capture_buffers: u32,
     ) -> Result<CaptureFormat, DeviceError> {
+        self.vanished("VIDIOC_S_FMT(OUTPUT)")?;
+        let call = self.configure_calls;
+        self.configure_calls += 1;
+        if let Some((ioctl, errno)) = self.injected_errno(false, call) {
+            return Err(DeviceError::Ioctl {
+                device: self.name_(),
+                what: ioctl.name().to_string(),
+                source: errno,
+            });
+        }
         self.configures.push((
             codec,
             *params,
@@ -916,6 +1066,19 @@ impl DecoderDevice for FakeDevice {
             return Err(self.reject("queue with no free OUTPUT slot".into()));
         }
         self.check_job(job)?;
+        self.vanished(&format!(
+            "picture {}: VIDIOC_S_EXT_CTRLS(request)",
+            job.timestamp_ns
+        ))?;
+        let call = self.queue_calls;
+        self.queue_calls += 1;
+        if let Some((ioctl, errno)) = self.injected_errno(true, call) {
+            return Err(DeviceError::Ioctl {
+                device: self.name_(),
+                what: format!("picture {}: {}", job.timestamp_ns, ioctl.name()),
+                source: errno,
+            });
+        }
         self.ioctls.push(format!(
             "QBUF(OUTPUT)+MEDIA_REQUEST_IOC_QUEUE {}",
             job.timestamp_ns
@@ -944,6 +1107,7 @@ impl DecoderDevice for FakeDevice {
     }
 
     fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+        self.vanished("VIDIOC_DQBUF(CAPTURE)")?;
         if let Some(c) = self.done.pop_front() {
             return Ok(Some(c));
         }
@@ -959,6 +1123,7 @@ impl DecoderDevice for FakeDevice {
     }
 
     fn requeue_capture(&mut self, global: usize) -> Result<(), DeviceError> {
+        self.vanished(&format!("VIDIOC_QBUF(CAPTURE {global})"))?;
         let Some(index) = global.checked_sub(self.base) else {
             // A buffer of an earlier configuration: released.
             return match self.retired.remove(&global) {

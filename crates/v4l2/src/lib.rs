@@ -93,6 +93,30 @@ pub enum DeviceError {
     Timeout { device: String, what: String },
 }
 
+impl DeviceError {
+    /// The errno of a failed ioctl, if this is one.
+    pub fn errno(&self) -> Option<nix::Error> {
+        match self {
+            DeviceError::Ioctl { source, .. } => Some(*source),
+            _ => None,
+        }
+    }
+
+    /// A failure worth retrying the same call for: `EAGAIN` or `EBUSY` from
+    /// an ioctl (the uAPI's "resource temporarily unavailable" / "device or
+    /// resource busy": vb2 while buffers are being returned, a media request
+    /// still completing). `ENOMEM`, `ENODEV` and every other errno are final.
+    pub fn is_transient(&self) -> bool {
+        matches!(self.errno(), Some(nix::Error::EAGAIN | nix::Error::EBUSY))
+    }
+
+    /// The device is gone (`ENODEV`: its driver was unbound or the hardware
+    /// removed; v4l2-dev.c answers every ioctl on an open fd with it).
+    pub fn is_gone(&self) -> bool {
+        self.errno() == Some(nix::Error::ENODEV)
+    }
+}
+
 /// A stateless decoder session as the engine sees it. Implemented by
 /// [`session::Session`] (real device) and the testkit crate's
 /// `vreq_testkit::fake::FakeDevice` (tests).

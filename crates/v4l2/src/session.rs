@@ -1190,7 +1190,41 @@ impl DecoderDevice for Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        if tracing::enabled!(target: "vreq_soak", tracing::Level::DEBUG) {
+            self.log_close();
+        }
         self.teardown(false);
+    }
+}
+
+impl Session {
+    /// The soak check's line (`tests/vm/soak-test.sh`), at `debug` on the
+    /// `vreq_soak` target, before the teardown: the buffer states (idle at
+    /// the end of a stream: every CAPTURE buffer queued, every OUTPUT buffer
+    /// free, none retired, nothing in flight) and the process's open fds
+    /// (`/proc/self/fd`) and `VmRSS` (`/proc/self/status`, kB).
+    fn log_close(&self) {
+        let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+        let rss_kb = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        tracing::debug!(
+            target: "vreq_soak",
+            "session close {}: CAPTURE queued {} of {}, OUTPUT free {} of {}, retired {}, \
+             in flight {}; process fds {fds}, VmRSS {rss_kb} kB",
+            self.name,
+            self.captures.iter().filter(|c| c.queued).count(),
+            self.captures.len(),
+            self.free_outputs.len(),
+            self.outputs.len(),
+            self.retired.len(),
+            self.in_flight()
+        );
     }
 }
 
