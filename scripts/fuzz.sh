@@ -111,6 +111,7 @@ build_seeds() {
 }
 
 ensure_cargo_fuzz() {
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
     if ! cargo +nightly fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
         # built with stable (its pinned rustix 0.36 does not build on a recent
         # nightly), run with nightly
