@@ -34,7 +34,8 @@ ARROWS = {
     "vreq-oracle": {"vreq-core", "vreq-codec", "vreq-container"},
     "vreq-audio": {"vreq-core", "vreq-container"},
     "vreq-fuzz": {"vreq-core", "vreq-container", "vreq-codec", "vreq-frame",
-                  "vreq-v4l2", "vreq-engine", "vreq-audio", "vreq-testkit"},
+                  "vreq-v4l2", "vreq-engine", "vreq-audio", "vreq-va",
+                  "vreq-testkit"},
     "vreqplay": {"vreq-core", "vreq-container", "vreq-codec", "vreq-frame",
                  "vreq-v4l2", "vreq-engine", "vreq-present", "vreq-audio"},
 }

@@ -26,7 +26,7 @@ ROOT=$PWD
 CARGO_FUZZ_VERSION=0.13.1
 TARGETS=(demux_mp4 demux_mkv demux_ivf demux_annexb_h264 demux_annexb_hevc demux_mpeg2es
          demux_ps demux_ts demux_probe codec_h264 codec_hevc codec_vp8 codec_vp9 codec_mpeg2
-         codec_mp4 detile audio_packets)
+         codec_mp4 detile audio_packets va_map)
 MEDIA=${VREQ_MEDIA:-$ROOT/../shared/media}
 NICE=${FUZZ_NICE:-5}
 
@@ -104,6 +104,16 @@ build_seeds() {
     printf '\x00\x00\x40\x00\x20\x00\x30\x00\x20\x00\x20\x00\x20\x00\x30\x00\x40\x00\x20\x00fill' | seed nc12 detile
     printf '\x01\x00\x40\x00\x20\x00\x30\x00\x20\x00\x40\x00\x40\x00\x60\x00\x80\x00\x40\x00fill' | seed nc30 detile
     printf '\x03\x00\x40\x00\x20\x00\x50\x00\x50\x00\x40\x00\x40\x00\x40\x00\x80\x00\x40\x00fill' | seed nv15 detile
+    # va_map: per profile (first byte) a 640x352 context, then picture
+    # parameters, slice parameters (zeros, longer than any VA struct), slice
+    # data, end of picture
+    for p in 0 1 2 3 4 5 6 7 8 9; do
+        { printf "\\x$(printf %02x "$p")\\x80\\x02\\x60\\x01"
+          printf '\x01\x01\x00\x08'; head -c 2048 /dev/zero
+          printf '\x03\x01\x00\x08'; head -c 2048 /dev/zero
+          printf '\x04\x01\x40\x00'; head -c 64 /dev/zero | tr '\0' '\125'
+          printf '\x00\x00\x00\x00'; } | seed "profile$p" va_map
+    done
     cat fuzz/dict/*.dict > fuzz/corpus/all.dict
     for t in "${TARGETS[@]}"; do
         printf '%-20s %4d seeds\n' "$t" "$(find "fuzz/corpus/$t" -type f | wc -l)"

@@ -439,6 +439,75 @@ pub fn audio_packets(data: &[u8]) {
     }
 }
 
+/// The VA driver's buffer → control mapping (`vreq_drv_video::picture::Picture`,
+/// `vreq_drv_video::map`, `vreq_drv_video::decode::Decoder`) through its safe Rust API,
+/// on a fake visl device: the input picks a profile and a context size
+/// (first 5 bytes), then is read as records `[kind u8][num_elements u8]
+/// [len u16 le][len bytes]` — kind 0 ends the picture (`vaEndPicture`:
+/// decode, then `vaSyncSurface`) and begins the next on another surface,
+/// 1 picture parameters, 2 IQ matrix, 3 slice parameters, 4 slice data,
+/// 5 probabilities (`vaRenderPicture` of that buffer type). Errors are
+/// VA statuses, as a client would get them.
+pub fn va_map(data: &[u8]) {
+    use vreq_drv_video::sys;
+    const PROFILES: [sys::VAProfile; 10] = [
+        sys::VAProfileH264Main,
+        sys::VAProfileH264High,
+        sys::VAProfileH264ConstrainedBaseline,
+        sys::VAProfileHEVCMain,
+        sys::VAProfileHEVCMain10,
+        sys::VAProfileVP8Version0_3,
+        sys::VAProfileVP9Profile0,
+        sys::VAProfileVP9Profile2,
+        sys::VAProfileMPEG2Main,
+        sys::VAProfileMPEG2Simple,
+    ];
+    if data.len() < 5 {
+        return;
+    }
+    let profile = PROFILES[usize::from(data[0]) % PROFILES.len()];
+    let width = u32::from(u16::from_le_bytes([data[1], data[2]]) % 4096) + 16;
+    let height = u32::from(u16::from_le_bytes([data[3], data[4]]) % 2304) + 16;
+    let Some(codec) = vreq_drv_video::map::for_profile(profile) else {
+        return;
+    };
+    let kind = codec.kind();
+    let device = FakeDevice::for_codec(for_driver("visl", "visl"), kind);
+    let mut decoder =
+        vreq_drv_video::decode::Decoder::new(device, codec, profile, width, height, 8);
+    let mut target: sys::VASurfaceID = 0;
+    let mut pic = vreq_drv_video::picture::Picture::new(target);
+    let mut rest = &data[5..];
+    let end = |decoder: &mut vreq_drv_video::decode::Decoder<FakeDevice>,
+               pic: &vreq_drv_video::picture::Picture| {
+        let _ = decoder.decode(pic);
+        let _ = decoder.status(pic.target);
+        let _ = decoder.sync(pic.target);
+    };
+    while rest.len() >= 4 {
+        let kind = rest[0] % 6;
+        let n = u32::from(rest[1]);
+        let len = usize::from(u16::from_le_bytes([rest[2], rest[3]])).min(rest.len() - 4);
+        let bytes = &rest[4..4 + len];
+        rest = &rest[4 + len..];
+        let type_ = match kind {
+            0 => {
+                end(&mut decoder, &pic);
+                target = (target + 1) % 8;
+                pic = vreq_drv_video::picture::Picture::new(target);
+                continue;
+            }
+            1 => sys::VAPictureParameterBufferType,
+            2 => sys::VAIQMatrixBufferType,
+            3 => sys::VASliceParameterBufferType,
+            4 => sys::VASliceDataBufferType,
+            _ => sys::VAProbabilityBufferType,
+        };
+        let _ = pic.render(decoder.codec(), type_, bytes, n);
+    }
+    end(&mut decoder, &pic);
+}
+
 /// Every target by name (the replay test and `scripts/fuzz.sh` list).
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("demux_mp4", demux_mp4),
@@ -458,4 +527,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("codec_mp4", codec_mp4),
     ("detile", detile),
     ("audio_packets", audio_packets),
+    ("va_map", va_map),
 ];
