@@ -3,6 +3,9 @@
 //! each must return — no panic — within [`LIMIT`] (a watchdog thread fails
 //! the test otherwise). A directory named after no target fails the test,
 //! so a renamed target cannot silently drop its inputs.
+//!
+//! `VREQ_FUZZ_REGRESSIONS=DIR` replays `DIR/<target>/*` instead (e.g.
+//! `fuzz/corpus` or `fuzz/artifacts`: a corpus on the stable toolchain).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -12,6 +15,9 @@ use std::time::{Duration, Instant};
 const LIMIT: Duration = Duration::from_secs(10);
 
 fn root() -> PathBuf {
+    if let Some(d) = std::env::var_os("VREQ_FUZZ_REGRESSIONS") {
+        return PathBuf::from(d);
+    }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/fuzz-regressions")
 }
 
