@@ -19,7 +19,7 @@
 # A finding is replayed with `cargo +nightly fuzz run TARGET FILE`; once
 # fixed, minimise it (`cargo +nightly fuzz tmin TARGET FILE`) into
 # tests/data/fuzz-regressions/TARGET/ (replayed by `cargo test -p vreq-fuzz`).
-# Environment: FUZZ_NICE (default 5), FUZZ_JOBS (default 1).
+# Environment: FUZZ_NICE (default 5), FUZZ_JOBS (default 1: one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -149,12 +149,14 @@ for t in "${RUN[@]}"; do
     if [ "$d" = all ]; then dict=(-dict=fuzz/corpus/all.dict)
     elif [ -n "$d" ]; then dict=(-dict="fuzz/dict/$d.dict"); fi
     mkdir -p "fuzz/artifacts/$t"
+    jobs=()
+    # parallel jobs write their logs to fuzz-N.log: keep those under fuzz/logs
+    [ "${FUZZ_JOBS:-1}" -gt 1 ] && jobs=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
     log=fuzz/logs/$t.log
     set +e
     nice -n "$NICE" cargo +nightly fuzz run -O --debug-assertions "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=512 -malloc_limit_mb=512 \
-        -max_len=262144 -print_final_stats=1 -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" \
-        "${dict[@]}" > "$log" 2>&1
+        -max_len=262144 -print_final_stats=1 "${jobs[@]}" "${dict[@]}" > "$log" 2>&1
     set -e
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
     edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2+0}')
