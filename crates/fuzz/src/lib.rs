@@ -508,8 +508,11 @@ pub fn va_map(data: &[u8]) {
     end(&mut decoder, &pic);
 }
 
+/// A target body: takes the fuzzer's bytes, returns (or panics: a finding).
+pub type Body = fn(&[u8]);
+
 /// Every target by name (the replay test and `scripts/fuzz.sh` list).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("demux_mp4", demux_mp4),
     ("demux_mkv", demux_mkv),
     ("demux_ivf", demux_ivf),
