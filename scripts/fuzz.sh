@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh - coverage-guided fuzzing of vreqplay's parsers (issue 15).
 #
-# Usage: scripts/fuzz.sh [TARGET|all] [SECONDS]      (defaults: all, 60)
+# Usage: scripts/fuzz.sh [TARGET|"T1 T2 ..."|all] [SECONDS]   (defaults: all, 60)
 #        scripts/fuzz.sh --list
 #        scripts/fuzz.sh --seeds                     (only rebuild the corpora)
 #
@@ -133,8 +133,11 @@ case ${1:-all} in
     --list) printf '%s\n' "${TARGETS[@]}"; exit 0 ;;
     --seeds) build_seeds; exit 0 ;;
     all) RUN=("${TARGETS[@]}") ;;
-    *) printf '%s\n' "${TARGETS[@]}" | grep -qx "$1" || { echo "fuzz.sh: no target $1 (--list)" >&2; exit 2; }
-       RUN=("$1") ;;
+    *) RUN=()
+       for t in $1; do  # one target, or several separated by spaces
+           printf '%s\n' "${TARGETS[@]}" | grep -qx "$t" || { echo "fuzz.sh: no target $t (--list)" >&2; exit 2; }
+           RUN+=("$t")
+       done ;;
 esac
 SECONDS_EACH=${2:-60}
 ensure_cargo_fuzz
@@ -158,8 +161,8 @@ for t in "${RUN[@]}"; do
         -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=512 -malloc_limit_mb=512 \
         -max_len=262144 -print_final_stats=1 "${jobs[@]}" "${dict[@]}" > "$log" 2>&1
     set -e
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
-    edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2+0}')
+    execs=$( (grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | awk '{s+=$2} END {print s+0}')
+    edges=$( (grep -ao 'cov: [0-9]*' "$log" || true) | tail -1 | awk '{print $2+0}')
     crashes=$(find "fuzz/artifacts/$t" -name 'crash-*' | wc -l)
     timeouts=$(find "fuzz/artifacts/$t" -name 'timeout-*' -o -name 'slow-unit-*' | wc -l)
     ooms=$(find "fuzz/artifacts/$t" -name 'oom-*' -o -name 'leak-*' | wc -l)
