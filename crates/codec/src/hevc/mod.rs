@@ -446,7 +446,7 @@ impl HevcCodec {
         let check = match t {
             32 => parser::check_vps(nal.data).map_err(|e| format!("bad VPS: {e}")),
             33 => parser::check_sps(nal.data).map_err(|e| format!("bad SPS: {e}")),
-            34 => parser::check_pps(nal.data).map_err(|e| format!("bad PPS: {e}")),
+            34 => parser::check_pps(&self.parser, nal.data).map_err(|e| format!("bad PPS: {e}")),
             _ => Ok(()),
         };
         if let Err(e) = check {

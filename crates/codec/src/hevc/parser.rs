@@ -893,21 +893,27 @@ pub fn check_sps(nal: &[u8]) -> Result<(), String> {
 }
 
 /// Checks what cros-codecs 0.0.6's `parse_pps` would panic on in a PPS
-/// NAL unit (header included): the PPS is walked (H.265 7.3.2.3.1) up to
-/// `pps_scaling_list_data_present_flag` and its `scaling_list_data()` is
-/// checked as [`check_scaling_list_data`] does. Call before
+/// NAL unit (header included), with `parser` holding the SPSs seen so
+/// far: the PPS is walked (H.265 7.3.2.3.1) through its
+/// `scaling_list_data()`, checked as [`check_scaling_list_data`] does, and
+/// to `pps_range_extension_flag`. cros-codecs computes `BitDepthY − 10` of
+/// `pps_range_extension()` (7.4.3.3.2) in an unsigned type: an overflow
+/// for 8- and 9-bit luma (a panic in builds with overflow checks). The
+/// range extension belongs to the RExt profiles, which no stateless
+/// decoder here serves, so such a PPS is refused. Call before
 /// `Parser::parse_pps`.
 ///
-/// Errors: a `scaling_list_pred_matrix_id_delta` out of range; data ending
-/// early (which cros-codecs also refuses).
-pub fn check_pps(nal: &[u8]) -> Result<(), String> {
+/// Errors: a `scaling_list_pred_matrix_id_delta` out of range, a range
+/// extension over an SPS of under 10-bit luma, data ending early (which
+/// cros-codecs also refuses).
+pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
     let rb = rbsp(nal.get(2..).ok_or("short PPS")?);
     let mut r = BitReader::new(&rb);
     r.ue()?; // pps_pic_parameter_set_id
-    r.ue()?; // pps_seq_parameter_set_id
-             // dependent_slice_segments_enabled_flag, output_flag_present_flag,
-             // num_extra_slice_header_bits, sign_data_hiding_enabled_flag,
-             // cabac_init_present_flag
+    let sps_id = r.ue()?; // pps_seq_parameter_set_id
+                          // dependent_slice_segments_enabled_flag, output_flag_present_flag,
+                          // num_extra_slice_header_bits, sign_data_hiding_enabled_flag,
+                          // cabac_init_present_flag
     r.skip(7)?;
     r.ue()?; // num_ref_idx_l0_default_active_minus1
     r.ue()?; // num_ref_idx_l1_default_active_minus1
@@ -950,7 +956,21 @@ pub fn check_pps(nal: &[u8]) -> Result<(), String> {
     if r.flag()? {
         check_scaling_list_data(&mut r)?;
     }
-    Ok(())
+    r.skip(1)?; // lists_modification_present_flag
+    r.ue()?; // log2_parallel_merge_level_minus2
+    r.skip(1)?; // slice_segment_header_extension_present_flag
+    if !r.flag()? || !r.flag()? {
+        // no pps_extension_present_flag, or no pps_range_extension_flag
+        return Ok(());
+    }
+    let sps = u8::try_from(sps_id).ok().and_then(|id| parser.get_sps(id));
+    match sps {
+        Some(sps) if sps.bit_depth_luma_minus8 < 2 => Err(format!(
+            "pps_range_extension() over a {}-bit SPS (RExt: not decodable here)",
+            sps.bit_depth_luma_minus8 + 8
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Walks an SPS NAL unit (header included) up to its long-term candidates
