@@ -121,8 +121,8 @@ build_seeds() {
 }
 
 ensure_cargo_fuzz() {
-    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-    if ! cargo +nightly fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
+    rustup toolchain list | grep '^nightly' >/dev/null || rustup toolchain install nightly --profile minimal
+    if ! cargo +nightly fuzz --version 2>/dev/null | grep " $CARGO_FUZZ_VERSION" >/dev/null; then
         # built with stable (its pinned rustix 0.36 does not build on a recent
         # nightly), run with nightly
         cargo +stable install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
@@ -135,7 +135,7 @@ case ${1:-all} in
     all) RUN=("${TARGETS[@]}") ;;
     *) RUN=()
        for t in $1; do  # one target, or several separated by spaces
-           printf '%s\n' "${TARGETS[@]}" | grep -qx "$t" || { echo "fuzz.sh: no target $t (--list)" >&2; exit 2; }
+           printf '%s\n' "${TARGETS[@]}" | grep -x "$t" >/dev/null || { echo "fuzz.sh: no target $t (--list)" >&2; exit 2; }
            RUN+=("$t")
        done ;;
 esac
