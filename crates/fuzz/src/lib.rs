@@ -34,9 +34,24 @@ pub const MAX_PACKETS: usize = 1_000_000;
 /// Largest plane buffer the `detile` body allocates (bytes).
 const DETILE_MAX_BYTES: usize = 4 << 20;
 
-/// Writes `data` to this process's scratch file for `target` (under
-/// `/dev/shm`, else the temp dir) with extension `ext`, and returns its path.
-fn scratch(target: &str, ext: &str, data: &[u8]) -> PathBuf {
+/// A scratch file holding one input, removed when dropped.
+struct Scratch(PathBuf);
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes `data` to this thread's scratch file for `target` (under
+/// `/dev/shm`, else the temp dir) with extension `ext`; the file goes when
+/// the returned guard is dropped.
+fn scratch(target: &str, ext: &str, data: &[u8]) -> Scratch {
     let dir = if std::path::Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {
@@ -51,7 +66,7 @@ fn scratch(target: &str, ext: &str, data: &[u8]) -> PathBuf {
         std::process::id()
     ));
     std::fs::write(&path, data).expect("write the fuzz input to a scratch file");
-    path
+    Scratch(path)
 }
 
 /// Reads up to `cap` packets, resuming after errors; returns them.
