@@ -441,6 +441,18 @@ impl HevcCodec {
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
+        // cros-codecs 0.0.6 panics on some out-of-range syntax of these
+        // (parser::check_vps / check_sps / check_pps): refused here first
+        let check = match t {
+            32 => parser::check_vps(nal.data).map_err(|e| format!("bad VPS: {e}")),
+            33 => parser::check_sps(nal.data).map_err(|e| format!("bad SPS: {e}")),
+            34 => parser::check_pps(&self.parser, nal.data).map_err(|e| format!("bad PPS: {e}")),
+            _ => Ok(()),
+        };
+        if let Err(e) = check {
+            self.skipped(nal.offset, e);
+            return;
+        }
         match t {
             32 => {
                 if let Err(e) = self.parser.parse_vps(&nalu) {

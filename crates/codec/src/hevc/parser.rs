@@ -784,12 +784,25 @@ fn skip_profile_tier_level(
     Ok(())
 }
 
-fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), String> {
+/// Walks `scaling_list_data()` (H.265 7.3.4) and checks
+/// `scaling_list_pred_matrix_id_delta[sizeId][matrixId]`: 0..=matrixId, or
+/// 0..=matrixId / 3 for sizeId 3 (7.4.5). cros-codecs 0.0.6 subtracts it
+/// from matrixId unchecked (Equation 7-42) and indexes with the result: a
+/// larger value panics inside its `parse_sps` / `parse_pps`.
+fn check_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), String> {
     for size_id in 0..4u32 {
         let mut matrix_id = 0;
         while matrix_id < 6 {
             if !r.flag()? {
-                r.ue()?;
+                let delta = r.ue()?;
+                let step = if size_id == 3 { 3 } else { 1 };
+                if delta > matrix_id / step {
+                    return Err(format!(
+                        "scaling_list_pred_matrix_id_delta[{size_id}][{matrix_id}] = {delta} \
+                         (at most {})",
+                        matrix_id / step
+                    ));
+                }
             } else {
                 let coef_num = 64.min(1 << (4 + (size_id << 1)));
                 if size_id > 1 {
@@ -805,18 +818,14 @@ fn skip_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// Walks an SPS NAL unit (header included) up to its long-term candidates
-/// and returns the raw RPS syntax. `sps` is cros-codecs' parse of the same
-/// unit (for `NumDeltaPocs` of the reference sets).
-///
-/// Errors: truncated or inconsistent data (the message names the syntax).
-pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
-    let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
-    let mut r = BitReader::new(&rb);
+/// Walks an SPS RBSP from its start through `scaling_list_data()` (checked
+/// by [`check_scaling_list_data`]); returns `max_sub_layers_minus1` and
+/// `log2_max_pic_order_cnt_lsb_minus4 + 4` (H.265 7.3.2.2.1).
+fn walk_sps_head(r: &mut BitReader<'_>) -> Result<(u32, u32), String> {
     r.skip(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = r.u(3)?;
+    let max_sub_layers_minus1 = checked_max_sub_layers_minus1(r.u(3)?)?;
     r.skip(1)?;
-    skip_profile_tier_level(&mut r, max_sub_layers_minus1)?;
+    skip_profile_tier_level(r, max_sub_layers_minus1)?;
     r.ue()?; // sps_seq_parameter_set_id
     if r.ue()? == 3 {
         r.skip(1)?;
@@ -842,8 +851,137 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
         r.ue()?;
     }
     if r.flag()? && r.flag()? {
-        skip_scaling_list_data(&mut r)?;
+        check_scaling_list_data(r)?;
     }
+    Ok((max_sub_layers_minus1, log2_max_poc_lsb))
+}
+
+/// `vps_max_sub_layers_minus1` / `sps_max_sub_layers_minus1`: 0..=6 (H.265
+/// 7.4.3.1, 7.4.3.2.1). cros-codecs 0.0.6 indexes its 6-entry sub-layer
+/// arrays of `profile_tier_level()` with it unchecked (7 panics).
+fn checked_max_sub_layers_minus1(v: u32) -> Result<u32, String> {
+    if v > 6 {
+        return Err(format!("max_sub_layers_minus1 {v} (at most 6)"));
+    }
+    Ok(v)
+}
+
+/// Checks what cros-codecs 0.0.6's `parse_vps` would panic on in a VPS
+/// NAL unit (header included): `vps_max_sub_layers_minus1` (see
+/// [`checked_max_sub_layers_minus1`]). Call before `Parser::parse_vps`.
+///
+/// Errors: the value out of range, or a VPS shorter than its first 2 bytes.
+pub fn check_vps(nal: &[u8]) -> Result<(), String> {
+    let rb = rbsp(nal.get(2..).ok_or("short VPS")?);
+    let mut r = BitReader::new(&rb);
+    // vps_video_parameter_set_id, vps_base_layer_internal_flag,
+    // vps_base_layer_available_flag, vps_max_layers_minus1
+    r.skip(12)?;
+    checked_max_sub_layers_minus1(r.u(3)?).map(|_| ())
+}
+
+/// Checks what cros-codecs 0.0.6's `parse_sps` would panic on in an SPS
+/// NAL unit (header included): `sps_max_sub_layers_minus1` (see
+/// [`checked_max_sub_layers_minus1`]) and its `scaling_list_data()` (see
+/// [`check_scaling_list_data`]). Call before `Parser::parse_sps`.
+///
+/// Errors: either value out of its range, or data ending before the
+/// scaling lists (which cros-codecs also refuses).
+pub fn check_sps(nal: &[u8]) -> Result<(), String> {
+    let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
+    walk_sps_head(&mut BitReader::new(&rb)).map(|_| ())
+}
+
+/// Checks what cros-codecs 0.0.6's `parse_pps` would panic on in a PPS
+/// NAL unit (header included), with `parser` holding the SPSs seen so
+/// far: the PPS is walked (H.265 7.3.2.3.1) through its
+/// `scaling_list_data()`, checked as [`check_scaling_list_data`] does, and
+/// to `pps_range_extension_flag`. cros-codecs computes `BitDepthY − 10` of
+/// `pps_range_extension()` (7.4.3.3.2) in an unsigned type: an overflow
+/// for 8- and 9-bit luma (a panic in builds with overflow checks). The
+/// range extension belongs to the RExt profiles, which no stateless
+/// decoder here serves, so such a PPS is refused. Call before
+/// `Parser::parse_pps`.
+///
+/// Errors: a `scaling_list_pred_matrix_id_delta` out of range, a range
+/// extension over an SPS of under 10-bit luma, data ending early (which
+/// cros-codecs also refuses).
+pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
+    let rb = rbsp(nal.get(2..).ok_or("short PPS")?);
+    let mut r = BitReader::new(&rb);
+    r.ue()?; // pps_pic_parameter_set_id
+    let sps_id = r.ue()?; // pps_seq_parameter_set_id
+                          // dependent_slice_segments_enabled_flag, output_flag_present_flag,
+                          // num_extra_slice_header_bits, sign_data_hiding_enabled_flag,
+                          // cabac_init_present_flag
+    r.skip(7)?;
+    r.ue()?; // num_ref_idx_l0_default_active_minus1
+    r.ue()?; // num_ref_idx_l1_default_active_minus1
+    r.se()?; // init_qp_minus26
+    r.skip(2)?; // constrained_intra_pred_flag, transform_skip_enabled_flag
+    if r.flag()? {
+        r.ue()?; // diff_cu_qp_delta_depth
+    }
+    r.se()?; // pps_cb_qp_offset
+    r.se()?; // pps_cr_qp_offset
+             // pps_slice_chroma_qp_offsets_present_flag, weighted_pred_flag,
+             // weighted_bipred_flag, transquant_bypass_enabled_flag
+    r.skip(4)?;
+    let tiles_enabled = r.flag()?;
+    r.skip(1)?; // entropy_coding_sync_enabled_flag
+    if tiles_enabled {
+        let cols = r.ue()?;
+        let rows = r.ue()?;
+        if !r.flag()? {
+            // uniform_spacing_flag = 0: the widths and heights (the
+            // tile counts are bounded by the picture: 20 x 22 at level 6.2)
+            if cols > 64 || rows > 64 {
+                return Err(format!("{} x {} tiles", cols + 1, rows + 1));
+            }
+            for _ in 0..cols + rows {
+                r.ue()?;
+            }
+        }
+        r.skip(1)?; // loop_filter_across_tiles_enabled_flag
+    }
+    r.skip(1)?; // pps_loop_filter_across_slices_enabled_flag
+    if r.flag()? {
+        // deblocking_filter_control_present_flag
+        r.skip(1)?; // deblocking_filter_override_enabled_flag
+        if !r.flag()? {
+            r.se()?; // pps_beta_offset_div2
+            r.se()?; // pps_tc_offset_div2
+        }
+    }
+    if r.flag()? {
+        check_scaling_list_data(&mut r)?;
+    }
+    r.skip(1)?; // lists_modification_present_flag
+    r.ue()?; // log2_parallel_merge_level_minus2
+    r.skip(1)?; // slice_segment_header_extension_present_flag
+    if !r.flag()? || !r.flag()? {
+        // no pps_extension_present_flag, or no pps_range_extension_flag
+        return Ok(());
+    }
+    let sps = u8::try_from(sps_id).ok().and_then(|id| parser.get_sps(id));
+    match sps {
+        Some(sps) if sps.bit_depth_luma_minus8 < 2 => Err(format!(
+            "pps_range_extension() over a {}-bit SPS (RExt: not decodable here)",
+            sps.bit_depth_luma_minus8 + 8
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Walks an SPS NAL unit (header included) up to its long-term candidates
+/// and returns the raw RPS syntax. `sps` is cros-codecs' parse of the same
+/// unit (for `NumDeltaPocs` of the reference sets).
+///
+/// Errors: truncated or inconsistent data (the message names the syntax).
+pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
+    let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
+    let mut r = BitReader::new(&rb);
+    let (_, log2_max_poc_lsb) = walk_sps_head(&mut r)?;
     r.skip(2)?; // amp, sao
     if r.flag()? {
         r.skip(8)?;
