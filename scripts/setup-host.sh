@@ -16,19 +16,13 @@
 #   e2fsprogs, xz-utils, wget, perl   the VM image build
 #   cargo-deny (crates.io, built once into ~/.cargo/bin)
 #                          `cargo deny check licenses bans sources`
-#   cargo-fuzz (crates.io, built with stable, run on the nightly toolchain)
-#                          scripts/fuzz.sh (not CI: fuzzing is run by hand)
+#   (cargo-fuzz: scripts/fuzz.sh installs it; CI does not fuzz, it replays
+#   tests/data/fuzz-regressions in cargo test)
 set -euo pipefail
 CARGO_DENY_VERSION=0.20.2
 if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION"; then
   echo "setup-host: installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
   cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked
-fi
-CARGO_FUZZ_VERSION=0.13.1  # also in scripts/fuzz.sh
-if ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
-  echo "setup-host: installing cargo-fuzz $CARGO_FUZZ_VERSION (a few minutes, once)"
-  # stable: its pinned rustix 0.36 does not build on a recent nightly
-  cargo +stable install -q cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
 fi
 pkgs=(clang libclang-dev libva-dev libasound2-dev libopus-dev pkg-config libxkbcommon-dev xkb-data libfontconfig-dev fonts-dejavu-core python3-numpy qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
 missing=()
