@@ -190,6 +190,10 @@ pub struct Engine<D: DecoderDevice> {
     after_bad: bool,
     /// The last unit given to [`Engine::decode`] was a keyframe.
     unit_keyframe: bool,
+    /// Whether the pictures after a bad one are hidden up to the next
+    /// keyframe (the player) or only the bad one is (the VA driver; see
+    /// [`Engine::set_hide_after_bad`]).
+    hide_after_bad: bool,
 }
 
 impl<D: DecoderDevice> Engine<D> {
@@ -222,6 +226,22 @@ impl<D: DecoderDevice> Engine<D> {
             warnings: VecDeque::new(),
             after_bad: false,
             unit_keyframe: true,
+            hide_after_bad: true,
+        }
+    }
+
+    /// Whether, after a picture came back with `V4L2_BUF_FLAG_ERROR` (or a
+    /// `V4L2_EVENT_SOURCE_CHANGE` arrived before a non-keyframe), the
+    /// pictures that follow up to the next keyframe unit are hidden too
+    /// (default `true`: what a player wants, decoding visibly resumes at the
+    /// next random-access point). `false` marks only the bad picture itself:
+    /// for a caller whose units carry no keyframe flag and whose client
+    /// decides what to show, as the VA driver (VA-API reports a decoding
+    /// error per surface, `vaQuerySurfaceError`; the client conceals).
+    pub fn set_hide_after_bad(&mut self, hide: bool) {
+        self.hide_after_bad = hide;
+        if !hide {
+            self.after_bad = false;
         }
     }
 
@@ -396,7 +416,7 @@ impl<D: DecoderDevice> Engine<D> {
                         // stream parameters (the driver's CAPTURE format changed).
                         self.pending_configure = self.params;
                         self.format_stale = true;
-                        if !self.unit_keyframe && !self.after_bad {
+                        if self.hide_after_bad && !self.unit_keyframe && !self.after_bad {
                             // The new CAPTURE buffers hold none of the
                             // references: until the next keyframe the
                             // pictures cannot be right.
@@ -637,19 +657,26 @@ impl<D: DecoderDevice> Engine<D> {
                         self.stats.bad += 1;
                         self.warnings.push_back(format!(
                             "{}: picture {} (frame {seq}) came back with V4L2_BUF_FLAG_ERROR; \
-                             not shown, nor the pictures after it up to the next keyframe",
+                             not shown{}",
                             self.device.name(),
-                            done.timestamp_ns
-                        ));
-                        // Pictures queued after it may reference it: hide them
-                        // and every later one until a keyframe unit.
-                        for q in self.pictures.values_mut() {
-                            if q.seq > seq && !q.error {
-                                q.error = true;
-                                self.stats.after_bad += 1;
+                            done.timestamp_ns,
+                            if self.hide_after_bad {
+                                ", nor the pictures after it up to the next keyframe"
+                            } else {
+                                ""
                             }
+                        ));
+                        if self.hide_after_bad {
+                            // Pictures queued after it may reference it: hide
+                            // them and every later one until a keyframe unit.
+                            for q in self.pictures.values_mut() {
+                                if q.seq > seq && !q.error {
+                                    q.error = true;
+                                    self.stats.after_bad += 1;
+                                }
+                            }
+                            self.after_bad = true;
                         }
-                        self.after_bad = true;
                     }
                 }
                 None => break,

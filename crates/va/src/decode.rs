@@ -129,8 +129,13 @@ impl<D: DecoderDevice> Decoder<D> {
             kind: codec.kind(),
             events: Rc::clone(&events),
         };
+        let mut engine = Engine::new(Box::new(adapter), device);
+        // VA-API reports a decoding error per surface (vaSyncSurface /
+        // vaQuerySurfaceError) and the client conceals: only the bad
+        // picture's surface fails, the ones decoded after it are the client's.
+        engine.set_hide_after_bad(false);
         Decoder {
-            engine: Engine::new(Box::new(adapter), device),
+            engine,
             events,
             codec,
             profile,
