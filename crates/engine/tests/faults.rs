@@ -20,7 +20,7 @@ use std::time::Duration;
 use nix::errno::Errno;
 use v4l2r::bindings;
 use vreq_core::{CodecError, CodecEvent, StatelessCodec};
-use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_core::{CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode};
 use vreq_engine::{Engine, TRANSIENT_RETRIES};
 use vreq_testkit::fake::{FakeDevice, Fault, FaultIoctl};
 use vreq_v4l2::profile::for_driver;
@@ -63,16 +63,8 @@ impl StatelessCodec for Ippp {
         let key = i.is_multiple_of(GOP);
         if !self.configured {
             self.configured = true;
-            self.events.push_back(CodecEvent::Configure(StreamParams {
-                coded_width: 64,
-                coded_height: 48,
-                visible: (0, 0, 64, 48),
-                bit_depth: 8,
-                dpb_size: 2,
-                frame_duration_ns: None,
-                pixel_aspect: (1, 1),
-                color: Default::default(),
-            }));
+            self.events
+                .push_back(CodecEvent::Configure(vreq_testkit::params_64x48(2)));
         }
         let mut dp = bindings::v4l2_ctrl_h264_decode_params {
             frame_num: (i % GOP) as u16,

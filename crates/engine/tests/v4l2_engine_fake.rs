@@ -86,16 +86,7 @@ impl Scripted {
     }
 
     fn params(&self) -> StreamParams {
-        StreamParams {
-            coded_width: 64,
-            coded_height: 48,
-            visible: (0, 0, 64, 48),
-            bit_depth: 8,
-            dpb_size: (MAX_REFS + self.reorder_depth) as u32,
-            frame_duration_ns: None,
-            pixel_aspect: (1, 1),
-            color: Default::default(),
-        }
+        vreq_testkit::params_64x48((MAX_REFS + self.reorder_depth) as u32)
     }
 
     fn bump(&mut self, all: bool) {

@@ -1167,16 +1167,7 @@ mod tests {
     use vreq_v4l2::profile::for_driver;
 
     fn params() -> StreamParams {
-        StreamParams {
-            coded_width: 64,
-            coded_height: 48,
-            visible: (0, 0, 64, 48),
-            bit_depth: 8,
-            dpb_size: 2,
-            frame_duration_ns: None,
-            pixel_aspect: (1, 1),
-            color: Default::default(),
-        }
+        crate::params_64x48(2)
     }
 
     fn sps() -> Control {

@@ -131,3 +131,19 @@ pub fn damaged_copy(src: &std::path::Path, tag: &str, f: impl FnOnce(&mut Vec<u8
     std::fs::write(&out, data).unwrap();
     out
 }
+
+/// The 64 × 48 8-bit stream the fake-device tests configure (visible the
+/// whole picture, square pixels, no frame rate), with a DPB of `dpb_size`
+/// pictures.
+pub fn params_64x48(dpb_size: u32) -> vreq_core::StreamParams {
+    vreq_core::StreamParams {
+        coded_width: 64,
+        coded_height: 48,
+        visible: (0, 0, 64, 48),
+        bit_depth: 8,
+        dpb_size,
+        frame_duration_ns: None,
+        pixel_aspect: (1, 1),
+        color: Default::default(),
+    }
+}
