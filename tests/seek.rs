@@ -277,12 +277,7 @@ fn seek_then_decode_matches_a_fresh_decode() {
         let mut landings = std::collections::BTreeSet::new();
         for n in 0..50 {
             let target = (xorshift(&mut rng) % span) as i64 - 200_000_000;
-            let key = keys
-                .iter()
-                .copied()
-                .filter(|&k| k <= target)
-                .max()
-                .unwrap_or(keys[0]);
+            let key = vreq_testkit::expected_seek_key(&keys, target);
             demux.seek(track, target).expect("seek");
             dec.reset().expect("engine reset");
             let jobs_before = dec.device().jobs().len();

@@ -147,3 +147,14 @@ pub fn params_64x48(dpb_size: u32) -> vreq_core::StreamParams {
         color: Default::default(),
     }
 }
+
+/// Where a seek to `target` must land (the `Demuxer::seek` contract): the
+/// last of the sorted keyframe times `keys` at or before `target`, or the
+/// first keyframe when none is. Panics on an empty `keys` (a test setup bug).
+pub fn expected_seek_key(keys: &[i64], target: i64) -> i64 {
+    keys.iter()
+        .copied()
+        .filter(|&k| k <= target)
+        .max()
+        .unwrap_or(keys[0])
+}

@@ -1723,12 +1723,7 @@ mod seek_tests {
         let mut most = 0;
         for n in 0..50 {
             let target = (vreq_testkit::xorshift(&mut rng) % (end as u64 + 500_000_000)) as i64;
-            let want = keys
-                .iter()
-                .copied()
-                .filter(|&k| k <= target)
-                .max()
-                .unwrap_or(keys[0]);
+            let want = vreq_testkit::expected_seek_key(keys, target);
             let before = d.read_bytes.load(Ordering::Relaxed);
             d.seek(track, target).unwrap();
             let first = std::iter::from_fn(|| d.next_packet().unwrap())
