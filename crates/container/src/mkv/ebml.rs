@@ -190,12 +190,8 @@ impl Source {
         if pos < aux.start || end > aux.end || pos > self.len {
             let p = pos.min(self.len);
             let k = (self.len - p).min(self.aux_window.max(16) as u64) as usize;
-            self.aux.resize(k, 0);
             self.aux_at = p;
-            if let Err(e) = self.file.read_exact_at(&mut self.aux, p) {
-                self.aux.clear();
-                return Err(e);
-            }
+            load_window(&self.file, &mut self.aux, p, k)?;
             self.read_bytes.fetch_add(k as u64, Ordering::Relaxed);
         }
         let s = (pos.saturating_sub(self.aux_at)) as usize;
@@ -213,12 +209,8 @@ impl Source {
     fn fill(&mut self, pos: u64, want: usize) -> std::io::Result<()> {
         let pos = pos.min(self.len);
         let n = (self.len - pos).min(self.window.max(want) as u64) as usize;
-        self.buf.resize(n, 0);
         self.at = pos;
-        if let Err(e) = self.file.read_exact_at(&mut self.buf, pos) {
-            self.buf.clear();
-            return Err(e);
-        }
+        load_window(&self.file, &mut self.buf, pos, n)?;
         self.read_bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(())
     }
@@ -252,6 +244,14 @@ impl Source {
             _ => Ok(None),
         }
     }
+}
+
+/// Fills `buf` with the `n` bytes of `file` at `pos` (one `pread`); on an
+/// error `buf` is left empty, so no stale bytes are served as the new
+/// position's. Both windows of the reader load through it.
+fn load_window(file: &File, buf: &mut Vec<u8>, pos: u64, n: usize) -> std::io::Result<()> {
+    buf.resize(n, 0);
+    file.read_exact_at(buf, pos).inspect_err(|_| buf.clear())
 }
 
 #[cfg(test)]
