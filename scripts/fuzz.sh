@@ -19,7 +19,13 @@
 # A finding is replayed with `cargo +nightly fuzz run TARGET FILE`; once
 # fixed, minimise it (`cargo +nightly fuzz tmin TARGET FILE`) into
 # tests/data/fuzz-regressions/TARGET/ (replayed by `cargo test -p vreq-fuzz`).
-# Environment: FUZZ_NICE (default 5), FUZZ_JOBS (default 1: one process).
+# Environment: FUZZ_NICE (default 5), FUZZ_JOBS (default 1: one process),
+# FUZZ_FORK=1 (libFuzzer's -fork=1 with -ignore_crashes/-ignore_timeouts/
+# -ignore_ooms: the run lasts its whole time and keeps every finding instead
+# of stopping at the first; for long campaigns on a shared machine, where a
+# starved process can pass -timeout=1 - replay each timeout-* to tell),
+# FUZZ_KEEP_SEEDS=1 (do not rebuild the seed corpora: for a second fuzz.sh
+# running beside a first one, which reads them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -141,7 +147,7 @@ case ${1:-all} in
 esac
 SECONDS_EACH=${2:-60}
 ensure_cargo_fuzz
-build_seeds >/dev/null
+[ "${FUZZ_KEEP_SEEDS:-0}" = 1 ] || build_seeds >/dev/null
 mkdir -p fuzz/logs
 ROWS=()
 found=0
@@ -155,6 +161,7 @@ for t in "${RUN[@]}"; do
     jobs=()
     # parallel jobs write their logs to fuzz-N.log: keep those under fuzz/logs
     [ "${FUZZ_JOBS:-1}" -gt 1 ] && jobs=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")
+    [ "${FUZZ_FORK:-0}" = 1 ] && jobs=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     log=fuzz/logs/$t.log
     set +e
     # ASan keeps freed memory in a 256 MiB quarantine by default, which
@@ -166,7 +173,12 @@ for t in "${RUN[@]}"; do
         -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=512 -malloc_limit_mb=512 \
         -max_len=262144 -print_final_stats=1 "${jobs[@]}" "${dict[@]}" > "$log" 2>&1
     set -e
-    execs=$( (grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | awk '{s+=$2} END {print s+0}')
+    if [ "${FUZZ_FORK:-0}" = 1 ]; then
+        # the fork parent's "#RUNS: cov: ..." lines count every child's runs
+        execs=$( (grep -aoE '^#[0-9]+:' "$log" || true) | tail -1 | tr -dc 0-9)
+    else
+        execs=$( (grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | awk '{s+=$2} END {print s+0}')
+    fi
     edges=$( (grep -ao 'cov: [0-9]*' "$log" || true) | tail -1 | awk '{print $2+0}')
     crashes=$(find "fuzz/artifacts/$t" -name 'crash-*' | wc -l)
     timeouts=$(find "fuzz/artifacts/$t" -name 'timeout-*' -o -name 'slow-unit-*' | wc -l)
