@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, ValueEnum};
 pub use vreq_present::keys::{key_label, Binding, BINDINGS};
 use vreq_present::kms::{ModeRequest, PlaneRequest};
@@ -241,6 +242,23 @@ pub fn after_long_help() -> String {
     s.trim_end().to_string()
 }
 
+/// A FILE argument: a `file://` URI of this machine (empty host or
+/// `localhost`, RFC 8089; desktops pass these for the desktop entry's `%U`)
+/// becomes its percent-decoded path, anything else is the path as given.
+pub fn file_arg(arg: std::ffi::OsString) -> PathBuf {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = arg.as_bytes();
+    if let Some(rest) = bytes.strip_prefix(b"file://") {
+        let slash = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+        let (host, path) = rest.split_at(slash);
+        if (host.is_empty() || host.eq_ignore_ascii_case(b"localhost")) && !path.is_empty() {
+            let decoded: Vec<u8> = percent_encoding::percent_decode(path).collect();
+            return PathBuf::from(std::ffi::OsString::from_vec(decoded));
+        }
+    }
+    PathBuf::from(arg)
+}
+
 /// The exit status of a command line clap refused: [`EXIT_ERROR`] (mpv's 1
 /// for unknown options; clap's own would be 2, this player's "nothing
 /// played"), [`EXIT_OK`] for `--help` / `--version`.
@@ -265,8 +283,11 @@ pub fn clap_error_exit_code(e: &clap::Error) -> u8 {
 #[derive(Parser, Debug)]
 #[command(name = "vreqplay", version, about, long_about, after_long_help = after_long_help())]
 pub struct Cli {
-    /// The files to play, in order (a playlist).
-    #[arg(required_unless_present_any = ["list_devices", "audio_device", "playlist"])]
+    /// The files to play, in order (a playlist); a file:// URI (as desktops pass them) is its path.
+    #[arg(
+        required_unless_present_any = ["list_devices", "audio_device", "playlist"],
+        value_parser = clap::builder::OsStringValueParser::new().map(file_arg)
+    )]
     pub files: Vec<PathBuf>,
 
     /// Also play the files listed in FILE, after the FILE arguments (mpv's --playlist): one path per line, relative to the list's directory; blank lines and lines starting with # are skipped (an M3U's #EXTINF too).
@@ -516,6 +537,31 @@ mod tests {
             [0, 1, 2, 3, 4],
             "mpv's exit codes"
         );
+    }
+
+    #[test]
+    fn file_uris_become_paths_other_arguments_stay() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |s: &str| parse(&[s]).files.remove(0);
+        assert_eq!(
+            p("file:///home/u/My%20Film%20%231.mkv"),
+            PathBuf::from("/home/u/My Film #1.mkv")
+        );
+        assert_eq!(p("file://localhost/srv/a.mp4"), PathBuf::from("/srv/a.mp4"));
+        assert_eq!(
+            p("file:///tmp/%FF.ivf").as_os_str().as_bytes(),
+            b"/tmp/\xff.ivf",
+            "not UTF-8: the bytes as decoded"
+        );
+        // not a local file URI: left as written (opening it fails, naming it)
+        assert_eq!(
+            p("file://server/a.mkv"),
+            PathBuf::from("file://server/a.mkv")
+        );
+        assert_eq!(p("a%20b.mkv"), PathBuf::from("a%20b.mkv"));
+        assert_eq!(p("dir/file:///x"), PathBuf::from("dir/file:///x"));
+        let c = parse(&["file:///a.mkv", "b.mkv"]);
+        assert_eq!(c.files, [PathBuf::from("/a.mkv"), PathBuf::from("b.mkv")]);
     }
 
     #[test]
