@@ -3,7 +3,8 @@
 # validate it with the field's own tools:
 #   cargo xtask assets OUT (man page, completions) + scripts/make-icons.sh OUT,
 #   the man page through groff (`man --warnings`, lintian's check): no warning;
-#   the completions: bash parses its script (bash -n);
+#   the completions: bash parses its script (bash -n) and completes a flag
+#     and a value with it;
 #   assets/vreqplay.desktop: desktop-file-validate, no error and no warning;
 #   a usr/share tree (applications, metainfo, icons): appstreamcli
 #     validate-tree --no-net (the metainfo, its launchable desktop entry);
@@ -43,6 +44,15 @@ for f in vreqplay.bash _vreqplay vreqplay.fish; do
   [ -s "$out/completions/$f" ] || bad "completions/$f missing or empty"
 done
 bash -n "$out/completions/vreqplay.bash" || bad "bash cannot parse completions/vreqplay.bash"
+# and completes: a flag from its prefix, a value enum's choices
+complete_bash() {  # complete_bash WORD... : the candidates for the last word, one a line
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
+           _vreqplay vreqplay "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+           printf "%s\n" "${COMPREPLY[@]}"' _ "$out/completions/vreqplay.bash" vreqplay "$@"
+}
+[ "$(complete_bash --drm-m)" = --drm-mode ] || bad "bash: --drm-m does not complete to --drm-mode"
+[ "$(complete_bash --vo '' | tr '\n' ' ')" = "wayland drm null " ] || bad "bash: --vo does not offer wayland drm null"
 
 if ! dfv=$(desktop-file-validate assets/vreqplay.desktop 2>&1) || [ -n "$dfv" ]; then
   bad "desktop-file-validate: $dfv"
