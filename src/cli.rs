@@ -282,6 +282,8 @@ pub fn clap_error_exit_code(e: &clap::Error) -> u8 {
 /// Options and keys follow mpv's names and meaning where mpv has them: --fs, --hwdec, --keep-open, --pause, --title, --start, --end, --hr-seek, --loop-file, --loop-playlist, --playlist, --quiet, --really-quiet, --no-audio, --aid, --volume, --audio-device, --audio-buffer, --untimed, --vo, --drm-device, --drm-connector, --drm-mode, --drm-plane, --no-input, -o, --frames. Several FILEs form a playlist. On a terminal a status line shows the position (mpv's shape). At the end of each file the window's counts are printed: frames presented, dropped and late, and how many went zero-copy or were copied; and the sound's: codec, device, rate, underruns.
 #[derive(Parser, Debug)]
 #[command(name = "vreqplay", version, about, long_about, after_long_help = after_long_help())]
+// the doc comments are --help's text, written for the terminal (`<codec>`, `<file name>`)
+#[allow(rustdoc::invalid_html_tags)]
 pub struct Cli {
     /// The files to play, in order (a playlist); a file:// URI (as desktops pass them) is its path.
     #[arg(
