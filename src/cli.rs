@@ -96,8 +96,8 @@ pub const ENVIRONMENT: &[Entry] = &[
     },
     Entry {
         name: "LIBVA_DRIVERS_PATH",
-        text: "Read by libva: the directories searched for NAME_drv_video.so (default \
-               /usr/lib/<triplet>/dri).",
+        text: "Read by libva: the directories searched for NAME_drv_video.so (default: \
+               the dri directory under FILES).",
     },
     Entry {
         name: "VREQ_DEVICE",
@@ -145,8 +145,13 @@ pub const FILES: &[Entry] = &[
     },
     Entry {
         name: "/usr/lib/<triplet>/dri/vreq_drv_video.so",
-        text: "The VA-API driver (LIBVA_DRIVER_NAME=vreq); <triplet> is the multiarch triplet: \
-               aarch64-linux-gnu, arm-linux-gnueabihf, x86_64-linux-gnu.",
+        text: "The VA-API driver (LIBVA_DRIVER_NAME=vreq) where Debian's and Raspberry Pi OS's \
+               libva look for it, under the multiarch triplet: aarch64-linux-gnu, \
+               arm-linux-gnueabihf, x86_64-linux-gnu.",
+    },
+    Entry {
+        name: "/usr/lib/dri/vreq_drv_video.so",
+        text: "The same on Arch Linux.",
     },
     Entry {
         name: "/usr/lib/systemd/system/vreqplay-kiosk@.service",
