@@ -15,7 +15,9 @@
 #          mount namespace (gone with CMD), the host's network, resolv.conf and
 #          CA bundle (/etc/ssl/certs/ca-certificates.crt, read-only),
 #          CARGO_HOME=/var/cache/cargo-home (persistent: $cache/cargo-home),
-#          CARGO_TARGET_DIR=/src/target/trixie unless set. Passed through from
+#          CARGO_TARGET_DIR=/src/target/trixie unless set; the test media
+#          (shared/media above the repository, or $VREQ_MEDIA) read-only at
+#          /shared/media, where the tests find it from /src. Passed through from
 #          the caller: CARGO_*, RUST_*, VREQ_*, TERM; others with `run env X=Y CMD`.
 #        scripts/trixie-chroot.sh path
 #          prints the chroot's root directory.
@@ -43,11 +45,22 @@ A=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list" -o Dir::Etc::SourceParts=/dev
    -o APT::Sandbox::User=root -o Debug::NoLocking=1)
 
 # the chroot's mounts live in a private mount namespace: nothing leaks onto the host
+media_dir() { # the test media as vreq_testkit::media_dir finds it (empty if none)
+  if [ -n "${VREQ_MEDIA:-}" ]; then echo "$VREQ_MEDIA"; return; fi
+  local d=$top
+  while :; do
+    [ -f "$d/shared/media/MANIFEST.tsv" ] && { echo "$d/shared/media"; return; }
+    [ "$d" = / ] && return
+    d=$(dirname "$d")
+  done
+}
+
 in_chroot() { # in_chroot CMD... (env already prepared by the caller)
   local gitdir
   gitdir=$(git -C "$top" rev-parse --path-format=absolute --git-common-dir)
+  # shellcheck disable=SC2016 # the inner script expands its own arguments
   unshare -m --propagation private bash -euc '
-    R=$1 top=$2 gitdir=$3 cargo=$4; shift 4
+    R=$1 top=$2 gitdir=$3 cargo=$4 media=$5; shift 5
     mount -t proc proc "$R/proc"
     mount -t sysfs sysfs "$R/sys"
     mount --rbind /dev "$R/dev"
@@ -57,11 +70,13 @@ in_chroot() { # in_chroot CMD... (env already prepared by the caller)
     mount --bind "$cargo" "$R/var/cache/cargo-home"
     # a git worktree names its repository by absolute path: the same path inside
     case $gitdir in "$top"/*) ;; *) mkdir -p "$R$gitdir"; mount --bind "$gitdir" "$R$gitdir" ;; esac
+    # the test media (read-only) where vreq_testkit::media_dir looks from /src
+    if [ -n "$media" ]; then mkdir -p "$R/shared/media"; mount --bind -o ro "$media" "$R/shared/media"; fi
     cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
-    # https trusts what the host trusts (a proxy'"'"'s CA in the host'"'"'s bundle)
+    # https trusts what the host trusts (e.g. a proxy CA added to the host bundle)
     c=/etc/ssl/certs/ca-certificates.crt
     if [ -f "$c" ] && [ -f "$R$c" ]; then mount --bind -o ro "$c" "$R$c"; fi
-    exec chroot "$R" "$@"' bash "$R" "$top" "$gitdir" "$CACHE/cargo-home" "$@"
+    exec chroot "$R" "$@"' bash "$R" "$top" "$gitdir" "$CACHE/cargo-home" "$(media_dir)" "$@"
 }
 
 pkgs_list() { sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^[[:space:]]*$/d' "$PKGS_FILE"; }
@@ -142,7 +157,7 @@ run() {
            LANG=C.UTF-8 CARGO_HOME=/var/cache/cargo-home CARGO_TARGET_DIR=/src/target/trixie)
   local v
   while IFS= read -r v; do
-    case $v in VREQ_CHROOT_CACHE|CARGO_HOME) continue ;; esac
+    case $v in VREQ_CHROOT_CACHE|VREQ_MEDIA|CARGO_HOME) continue ;; esac
     e+=("$v=${!v}")
   done < <(compgen -e | grep -E '^(CARGO_|RUST_|RUSTFLAGS$|VREQ_|TERM$)' || true)
   in_chroot "${e[@]}" sh -c 'cd /src && exec "$@"' sh "$@"
