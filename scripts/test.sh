@@ -5,11 +5,16 @@
 #                  bans sources (deny.toml)
 #   1. host tier:  cargo test --workspace (parsers, demuxers, DPB, controls vs
 #                  GStreamer goldens, device profiles through fakes, bad input)
+#   1b. arm64:     the workspace cross-built for aarch64 by Debian trixie's
+#                  rustc 1.85 in a chroot (scripts/trixie-chroot.sh, root the
+#                  first time, cached in /var/cache/vreq-trixie-build) and the
+#                  host tier run under qemu-aarch64 (scripts/cross-arm64.sh)
 #   2. VM tier:    the real kernel (visl in QEMU): discovery, oracle comparison
 #                  against GStreamer, window screenshot. Needs root the first
 #                  time (image build, cached in /var/cache/vreq-vm).
 # Usage: scripts/test.sh [--host-only]
-# The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, and says so.
+# The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, the arm64
+# tier only with VREQ_SKIP_ARM64=1; each says so.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
 t0=$(date +%s)
@@ -28,6 +33,15 @@ cargo test --workspace --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^
 grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
 grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
 awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
+
+if [ "${VREQ_SKIP_ARM64:-0}" = 1 ]; then
+  stamp "arm64 tier SKIPPED (VREQ_SKIP_ARM64=1)"
+else
+  stamp "arm64 tier: trixie chroot (cached)"
+  scripts/trixie-chroot.sh setup
+  stamp "arm64 tier: cross build + host tier under qemu-aarch64"
+  scripts/cross-arm64.sh test
+fi
 
 if [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; then
   stamp "VM tier SKIPPED (--host-only / VREQ_SKIP_VM=1)"; exit 0

@@ -383,8 +383,12 @@ fn discard_padding_is_on_the_packets_ffprobe_has_it_on() {
             .lines()
             .filter(|l| l.starts_with("packet|"))
             .map(|l| {
+                // ffprobe 5: `discard_padding=N`; 7: `side_datum/skip_samples:discard_padding=N`
                 l.split('|')
-                    .find_map(|f| f.strip_prefix("discard_padding="))
+                    .find_map(|f| {
+                        let (k, v) = f.split_once('=')?;
+                        (k == "discard_padding" || k.ends_with(":discard_padding")).then_some(v)
+                    })
                     .map_or(0, |v| v.parse().unwrap())
             })
             .collect();

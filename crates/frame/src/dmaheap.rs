@@ -134,7 +134,10 @@ fn alloc_udmabuf(len: usize) -> Result<OwnedFd, String> {
         MemFdCreateFlag::MFD_ALLOW_SEALING | MemFdCreateFlag::MFD_CLOEXEC,
     )
     .map_err(|e| format!("memfd_create: {e}"))?;
-    nix::unistd::ftruncate(&memfd, len as i64).map_err(|e| format!("ftruncate memfd: {e}"))?;
+    // off_t: i64 on 64-bit targets, i32 on armhf (no LFS in nix's libc)
+    let size =
+        nix::libc::off_t::try_from(len).map_err(|_| format!("{len} bytes: too large for off_t"))?;
+    nix::unistd::ftruncate(&memfd, size).map_err(|e| format!("ftruncate memfd: {e}"))?;
     fcntl(
         memfd.as_raw_fd(),
         FcntlArg::F_ADD_SEALS(SealFlag::F_SEAL_SHRINK),

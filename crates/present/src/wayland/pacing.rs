@@ -540,7 +540,8 @@ pub fn clock_ns(clock: ClockId) -> i64 {
     let ts = clock_gettime(clock)
         .or_else(|_| clock_gettime(ClockId::CLOCK_MONOTONIC))
         .unwrap_or_else(|_| nix::sys::time::TimeSpec::new(0, 0));
-    ts.tv_sec() * 1_000_000_000 + ts.tv_nsec()
+    // time_t / c_long: i64 on 64-bit targets, i32 on armhf
+    ts.tv_sec() as i64 * 1_000_000_000 + ts.tv_nsec() as i64
 }
 
 /// `Instant` ↔ presentation-clock mapping, taken from one pair of readings.
