@@ -5,6 +5,9 @@
 #                  bans sources (deny.toml)
 #   1. host tier:  cargo test --workspace (parsers, demuxers, DPB, controls vs
 #                  GStreamer goldens, device profiles through fakes, bad input)
+#   1a. assets:    the man page and completions generated from the clap
+#                  definition (xtask), the desktop entry, AppStream metainfo,
+#                  MIME definitions, icons: validated (scripts/check-assets.sh)
 #   1b. arm64:     the workspace cross-built for aarch64 by Debian trixie's
 #                  rustc 1.85 in a chroot (scripts/trixie-chroot.sh, root the
 #                  first time, cached in /var/cache/vreq-trixie-build) and the
@@ -13,8 +16,9 @@
 #                  against GStreamer, window screenshot. Needs root the first
 #                  time (image build, cached in /var/cache/vreq-vm).
 # Usage: scripts/test.sh [--host-only]
-# The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, the arm64
-# tier only with VREQ_SKIP_ARM64=1; each says so.
+# The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, and says so.
+# The arm64 tier runs only with VREQ_ARM64=1 for now, and says so: its
+# ~25 min (measured on a loaded machine) do not fit CI's budget yet (issue 16).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
 t0=$(date +%s)
@@ -34,8 +38,11 @@ grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FA
 grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
 awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
 
-if [ "${VREQ_SKIP_ARM64:-0}" = 1 ]; then
-  stamp "arm64 tier SKIPPED (VREQ_SKIP_ARM64=1)"
+stamp "assets: man page, completions, desktop entry, AppStream, MIME, icons"
+scripts/check-assets.sh
+
+if [ "${VREQ_ARM64:-0}" != 1 ]; then
+  stamp "arm64 tier SKIPPED (not in CI's time budget yet: VREQ_ARM64=1 runs it)"
 else
   stamp "arm64 tier: trixie chroot (cached)"
   scripts/trixie-chroot.sh setup
