@@ -20,7 +20,7 @@
 # vreqplay_<upstream>.orig-vendor.tar.xz, `cargo vendor-filterer` of
 # Cargo.lock for the Linux targets (x86_64-, aarch64-unknown-linux-gnu; other
 # platforms' crates are left as empty stubs, the bundled libopus source is
-# removed: the system's is linked) - Debian's crate archive lacks v4l2r and
+# removed: the system's is linked; so are libloading's test DLLs) - Debian's crate archive lacks v4l2r and
 # cros-codecs, so the build uses the lockfile's exact crates, offline.
 # The vendor tarball is made again only when Cargo.lock changes. debian/copyright
 # is written by scripts/gen-copyright.py from those crates. The cargo target
@@ -90,9 +90,11 @@ t0=$(date +%s)
 
 # 1. the upstream tarball: tracked files as they are in the working tree
 orig=$B/vreqplay_$up.orig.tar.xz
-git ls-files -z | xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+# (not Python bytecode: tests/vm/__pycache__ is tracked by mistake)
+git ls-files -z | grep -zv '/__pycache__/' |
+  xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
   tar --create --null --files-from=- --transform="s,^,vreqplay-$up/," \
-      --owner=0 --group=0 --numeric-owner --sort=name -f - | xz -T2 -3 > "$orig.tmp"
+      --owner=0 --group=0 --numeric-owner --sort=name -f - | xz -T2 -1 > "$orig.tmp"
 mv "$orig.tmp" "$orig"
 
 # 2. the vendored crates (component "vendor"), remade when Cargo.lock changes
@@ -101,7 +103,7 @@ if ! "$cvf" --version 2>/dev/null | grep -q " $CVF_VERSION$"; then
   echo "package-deb: installing cargo-vendor-filterer $CVF_VERSION into $CARGO_HOME (once)" >&2
   cargo install -q --locked cargo-vendor-filterer --version "$CVF_VERSION"
 fi
-vkey=$( { cat Cargo.lock; echo "$CVF_VERSION ${PLATFORMS[*]} opus"; } | sha256sum | cut -c1-16)
+vkey=$( { cat Cargo.lock; echo "$CVF_VERSION ${PLATFORMS[*]} opus libloading-tests"; } | sha256sum | cut -c1-16)
 vtar=$B/vreqplay_$up.orig-vendor.tar.xz
 if [ "$(cat "$vtar.key" 2>/dev/null)" != "$vkey" ] || [ ! -f "$vtar" ]; then
   echo "package-deb: vendoring Cargo.lock's crates for ${PLATFORMS[*]}" >&2
@@ -109,18 +111,21 @@ if [ "$(cat "$vtar.key" 2>/dev/null)" != "$vkey" ] || [ ! -f "$vtar" ]; then
   tar -xJf "$orig" -C "$v"
   ( cd "$v/vreqplay-$up" &&
     PATH=$CARGO_HOME/bin:$PATH cargo vendor-filterer \
-      "${PLATFORMS[@]/#/--platform=}" --exclude-crate-path='audiopus_sys#opus' vendor >/dev/null )
+      "${PLATFORMS[@]/#/--platform=}" --exclude-crate-path='audiopus_sys#opus' \
+      --exclude-crate-path='libloading#tests' vendor ) \
+    > "$B/vendor.log" 2>&1 || { tail -20 "$B/vendor.log" >&2; die "cargo vendor-filterer failed (log: $B/vendor.log)"; }
   cmp -s Cargo.lock "$v/vreqplay-$up/Cargo.lock" || die "vendoring changed Cargo.lock (is it up to date? cargo metadata --locked)"
   tar --create --owner=0 --group=0 --numeric-owner --sort=name -C "$v/vreqplay-$up" -f - vendor |
-    xz -T2 -3 > "$vtar.tmp"
+    xz -T2 -1 > "$vtar.tmp"
   mv "$vtar.tmp" "$vtar"; echo "$vkey" > "$vtar.key"; rm -rf "$v"
+  echo "package-deb: $vtar ($(du -h "$vtar" | cut -f1); $(($(date +%s) - t0)) s so far)" >&2
 fi
 t1=$(date +%s)
 
 # 3. the unpacked source: upstream + vendor/ + debian/ (packaging/debian with
 #    its links resolved) + the generated debian/copyright
 W=$B/$arch
-rm -rf "$W/vreqplay-$up"
+rm -rf "$W/vreqplay-$up" "$W"/vreqplay_"$up".orig*.tar.*
 cp -l "$orig" "$vtar" "$W/" 2>/dev/null || cp "$orig" "$vtar" "$W/"
 tar -xJf "$orig" -C "$W"
 tar -xJf "$vtar" -C "$W/vreqplay-$up"
