@@ -10,7 +10,9 @@ not exactly the arrows drawn in docs/ARCHITECTURE.md ("The crates"):
   normal dependency of a product crate (a test-only crate may use another:
   vreq-fuzz's target bodies drive the engine against vreq-testkit's fake);
 * only the player (vreqplay) reaches both vreq-present and vreq-v4l2, even
-  through other crates; vreq-present never reaches vreq-v4l2; vreq-codec and
+  through other crates (and the xtask, a build tool that is not shipped,
+  through the player: it generates the man page from the player's clap
+  definition); vreq-present never reaches vreq-v4l2; vreq-codec and
   vreq-container never reach each other.
 
 Adding an arrow means changing this table and the document together.
@@ -38,6 +40,8 @@ ARROWS = {
                   "vreq-testkit"},
     "vreqplay": {"vreq-core", "vreq-container", "vreq-codec", "vreq-frame",
                  "vreq-v4l2", "vreq-engine", "vreq-present", "vreq-audio"},
+    # build tool, not shipped: `cargo xtask assets` (man page, completions)
+    "xtask": {"vreqplay"},
 }
 # Test-only arrows: what each crate's tests, examples and benches may use.
 DEV_ARROWS = {
@@ -50,6 +54,8 @@ DEV_ARROWS = {
     "vreqplay": {"vreq-testkit"},
 }
 TEST_ONLY = {"vreq-testkit", "vreq-oracle", "vreq-fuzz"}
+# Build tools: never a dependency of any crate.
+BUILD_TOOLS = {"xtask"}
 
 
 def main():
@@ -77,6 +83,8 @@ def main():
             errors.append(f"{name} -(dev)-> {extra}: a test-only arrow not listed")
         for t in sorted(normal[name] & TEST_ONLY if name not in TEST_ONLY else set()):
             errors.append(f"{name} -> {t}: test-only crates are dev-dependencies only")
+        for t in sorted((normal[name] | dev[name]) & BUILD_TOOLS):
+            errors.append(f"{name} -> {t}: a build tool is no crate's dependency")
 
     def reach(name):
         seen, todo = set(), [name]
@@ -89,7 +97,7 @@ def main():
 
     for name in sorted(pkgs):
         r = reach(name)
-        if name != "vreqplay" and {"vreq-present", "vreq-v4l2"} <= r:
+        if name not in {"vreqplay"} | BUILD_TOOLS and {"vreq-present", "vreq-v4l2"} <= r:
             errors.append(f"{name} reaches both vreq-present and vreq-v4l2 (only the player may)")
     if "vreq-v4l2" in reach("vreq-present"):
         errors.append("vreq-present reaches vreq-v4l2")

@@ -14,6 +14,11 @@
 #   qemu-system-x86        the VM test tier (tests/vm/)
 #   ffmpeg                 ffprobe frame counts in the oracle comparison
 #   e2fsprogs, xz-utils, wget, perl   the VM image build
+#   librsvg2-bin           rsvg-convert: the PNG icons (scripts/make-icons.sh)
+#   desktop-file-utils, appstream, shared-mime-info, man-db, groff-base
+#                          scripts/check-assets.sh: desktop-file-validate,
+#                          appstreamcli, update-mime-database, man --warnings
+#                          (also the xtask's man page test)
 #   cargo-deny (crates.io, built once into ~/.cargo/bin)
 #                          `cargo deny check licenses bans sources`
 #   (cargo-fuzz: scripts/fuzz.sh installs it; CI does not fuzz, it replays
@@ -24,7 +29,7 @@ if ! cargo deny --version 2>/dev/null | grep -qx "cargo-deny $CARGO_DENY_VERSION
   echo "setup-host: installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
   cargo install -q cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
-pkgs=(clang libclang-dev libva-dev libasound2-dev libopus-dev pkg-config libxkbcommon-dev xkb-data libfontconfig-dev fonts-dejavu-core python3-numpy qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates)
+pkgs=(clang libclang-dev libva-dev libasound2-dev libopus-dev pkg-config libxkbcommon-dev xkb-data libfontconfig-dev fonts-dejavu-core python3-numpy qemu-system-x86 ffmpeg e2fsprogs xz-utils wget perl python3 ca-certificates librsvg2-bin desktop-file-utils appstream shared-mime-info man-db groff-base)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
-//! vreqplay: the player. `main.rs` is the command line; [`player`] wires
-//! the crates together. The data path (`docs/ARCHITECTURE.md`):
+//! vreqplay: the player. [`cli`] is the command line (clap; `main.rs` acts
+//! on it, the `xtask` crate makes the man page and completions of it);
+//! [`player`] wires the crates together. The data path (`docs/ARCHITECTURE.md`):
 //!
 //! ```text
 //! file ─► vreq-container ─► vreq-codec ──┐ CodecEvent (Configure, Decode, Output, Unref)
@@ -24,4 +25,5 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod player;

@@ -533,19 +533,32 @@ pub struct ListOutcome {
     pub signalled: bool,
 }
 
+/// Exit status: every file played, or the user quit (mpv's 0).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: a bad command line, or an error before playback (no
+/// decoder for `--list-devices`, `--hwdec=no`; mpv's 1).
+pub const EXIT_ERROR: u8 = 1;
+/// Exit status: no file could be played (also: no output could be chosen,
+/// the `--playlist` file unreadable; mpv's 2).
+pub const EXIT_NOTHING_PLAYED: u8 = 2;
+/// Exit status: some files played and some could not (mpv's 3).
+pub const EXIT_SOME_FAILED: u8 = 3;
+pub use signals::EXIT_SIGNAL;
+
 impl ListOutcome {
-    /// mpv's exit status (`DOCS/man/mpv.rst`, EXIT CODES): 4 when a
-    /// signal ended playback, 0 when every file played or the user quit,
-    /// 2 when no file could be played, 3 when some could and some could not.
+    /// mpv's exit status (`DOCS/man/mpv.rst`, EXIT CODES): [`EXIT_SIGNAL`]
+    /// when a signal ended playback, [`EXIT_OK`] when every file played or
+    /// the user quit, [`EXIT_NOTHING_PLAYED`] when no file could be played,
+    /// [`EXIT_SOME_FAILED`] when some could and some could not.
     pub fn exit_code(&self) -> u8 {
         if self.signalled {
-            signals::EXIT_SIGNAL
+            EXIT_SIGNAL
         } else if self.quit || self.failed == 0 {
-            0
+            EXIT_OK
         } else if self.played == 0 {
-            2
+            EXIT_NOTHING_PLAYED
         } else {
-            3
+            EXIT_SOME_FAILED
         }
     }
 }

@@ -53,32 +53,153 @@ pub enum KeyAction {
     Escape,
 }
 
-/// The action of a pressed key's keysym, `None` for keys without one.
+/// One row of [`BINDINGS`]: the keys that do one thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    /// The keysyms, each with its xkbcommon name (`keysym_from_name(name)`
+    /// gives the keysym: a test checks every row).
+    pub keys: &'static [(Keysym, &'static str)],
+    /// What a press does.
+    pub action: KeyAction,
+    /// What it does, one line for `vreqplay --help` and the man page's KEYS
+    /// (mpv's wording where mpv has the binding).
+    pub help: &'static str,
+}
+
+use KeyAction::Command as C;
+use UserCommand as U;
+
+/// The key map: [`keysym_action`] dispatches on it, and `vreqplay --help` /
+/// `vreqplay.1` (KEYS) are generated from it (`vreqplay::cli`). A keysym is in
+/// at most one row (a test checks).
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[(Keysym::space, "space"), (Keysym::p, "p")],
+        action: C(U::TogglePause),
+        help: "pause / resume (picture and sound)",
+    },
+    Binding {
+        keys: &[(Keysym::q, "q"), (Keysym::Q, "Q")],
+        action: C(U::Quit),
+        help: "quit",
+    },
+    Binding {
+        keys: &[(Keysym::Escape, "Escape")],
+        action: KeyAction::Escape,
+        help: "leave fullscreen; quit when not fullscreen (--vo=drm: quit)",
+    },
+    Binding {
+        keys: &[(Keysym::f, "f")],
+        action: KeyAction::ToggleFullscreen,
+        help: "fullscreen on / off, as a double click does (--vo=drm: nothing, always full screen)",
+    },
+    Binding {
+        keys: &[(Keysym::Left, "Left")],
+        action: C(U::Seek(-5)),
+        help: "seek 5 s back (keyframe seek unless --hr-seek=yes; repeats while held)",
+    },
+    Binding {
+        keys: &[(Keysym::Right, "Right")],
+        action: C(U::Seek(5)),
+        help: "seek 5 s forward (keyframe seek unless --hr-seek=yes; repeats while held)",
+    },
+    Binding {
+        keys: &[(Keysym::Down, "Down")],
+        action: C(U::Seek(-60)),
+        help: "seek 60 s back (repeats while held)",
+    },
+    Binding {
+        keys: &[(Keysym::Up, "Up")],
+        action: C(U::Seek(60)),
+        help: "seek 60 s forward (repeats while held)",
+    },
+    Binding {
+        keys: &[(Keysym::Page_Down, "Page_Down")],
+        action: C(U::Chapter(-1)),
+        help: "previous chapter; without chapters 10 % of the duration back",
+    },
+    Binding {
+        keys: &[(Keysym::Page_Up, "Page_Up")],
+        action: C(U::Chapter(1)),
+        help: "next chapter; without chapters 10 % of the duration forward",
+    },
+    Binding {
+        keys: &[
+            (Keysym::greater, "greater"),
+            (Keysym::Return, "Return"),
+            (Keysym::KP_Enter, "KP_Enter"),
+        ],
+        action: C(U::PlaylistNext),
+        help: "next file of the playlist",
+    },
+    Binding {
+        keys: &[(Keysym::less, "less")],
+        action: C(U::PlaylistPrev),
+        help: "previous file of the playlist",
+    },
+    Binding {
+        keys: &[(Keysym::period, "period")],
+        action: C(U::FrameStep),
+        help: "show the next frame, then pause (frame step)",
+    },
+    Binding {
+        keys: &[(Keysym::comma, "comma")],
+        action: C(U::FrameBackStep),
+        help: "go back one frame, then pause: keyframe-bound, it decodes from the keyframe \
+               at or before the previous frame and shows only that frame",
+    },
+    Binding {
+        keys: &[
+            (Keysym::_9, "9"),
+            (Keysym::slash, "slash"),
+            (Keysym::KP_Divide, "KP_Divide"),
+        ],
+        action: C(U::VolumeDown),
+        help: "volume down by 2 (of 0..100)",
+    },
+    Binding {
+        keys: &[
+            (Keysym::_0, "0"),
+            (Keysym::asterisk, "asterisk"),
+            (Keysym::KP_Multiply, "KP_Multiply"),
+        ],
+        action: C(U::VolumeUp),
+        help: "volume up by 2 (of 0..100)",
+    },
+    Binding {
+        keys: &[(Keysym::m, "m")],
+        action: C(U::ToggleMute),
+        help: "mute on / off",
+    },
+    Binding {
+        keys: &[(Keysym::o, "o"), (Keysym::P, "P")],
+        action: C(U::ShowProgress),
+        help: "show the seek bar and time",
+    },
+    Binding {
+        keys: &[(Keysym::i, "i")],
+        action: C(U::ShowStats),
+        help: "show statistics (decoder device, codec, sizes, zero-copy / copied, dropped, A-V)",
+    },
+];
+
+/// How the docs write a key: its character for a printable ASCII keysym
+/// (`>`, `.`, `9`, `P`), else its xkbcommon name (`space`, `Left`,
+/// `Page_Up`, `KP_Enter`).
+pub fn key_label(sym: Keysym, name: &'static str) -> String {
+    match char::from_u32(sym.raw()) {
+        Some(c) if c.is_ascii_graphic() => c.to_string(),
+        _ => name.to_string(),
+    }
+}
+
+/// The action of a pressed key's keysym ([`BINDINGS`]), `None` for keys
+/// without one.
 pub fn keysym_action(sym: Keysym) -> Option<KeyAction> {
-    use KeyAction::Command as C;
-    use UserCommand as U;
-    Some(match sym {
-        Keysym::space | Keysym::p => C(U::TogglePause),
-        Keysym::q | Keysym::Q => C(U::Quit),
-        Keysym::Left => C(U::Seek(-5)),
-        Keysym::Right => C(U::Seek(5)),
-        Keysym::Down => C(U::Seek(-60)),
-        Keysym::Up => C(U::Seek(60)),
-        Keysym::Page_Down => C(U::Chapter(-1)),
-        Keysym::Page_Up => C(U::Chapter(1)),
-        Keysym::greater | Keysym::Return | Keysym::KP_Enter => C(U::PlaylistNext),
-        Keysym::less => C(U::PlaylistPrev),
-        Keysym::period => C(U::FrameStep),
-        Keysym::comma => C(U::FrameBackStep),
-        Keysym::_9 | Keysym::slash | Keysym::KP_Divide => C(U::VolumeDown),
-        Keysym::_0 | Keysym::asterisk | Keysym::KP_Multiply => C(U::VolumeUp),
-        Keysym::m => C(U::ToggleMute),
-        Keysym::o | Keysym::P => C(U::ShowProgress),
-        Keysym::i => C(U::ShowStats),
-        Keysym::f => KeyAction::ToggleFullscreen,
-        Keysym::Escape => KeyAction::Escape,
-        _ => return None,
-    })
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|&(k, _)| k == sym))
+        .map(|b| b.action)
 }
 
 /// The action of a key press with the modifiers held: none with Ctrl, Alt or
@@ -228,6 +349,24 @@ mod tests {
             keysym_action(keysym_of("fr", KEY_M)),
             Some(KeyAction::Command(UserCommand::FrameBackStep))
         );
+    }
+
+    #[test]
+    fn binding_table_names_are_xkbcommons_and_each_keysym_is_in_one_row() {
+        let mut seen = std::collections::HashSet::new();
+        for b in BINDINGS {
+            assert!(!b.keys.is_empty() && !b.help.is_empty(), "{b:?}");
+            for &(sym, name) in b.keys {
+                assert_eq!(keysym_from_name(name), Some(sym), "{name}");
+                assert!(seen.insert(sym), "{name} in two rows");
+                assert_eq!(keysym_action(sym), Some(b.action), "{name}");
+            }
+        }
+        assert_eq!(key_label(Keysym::greater, "greater"), ">");
+        assert_eq!(key_label(Keysym::_9, "9"), "9");
+        assert_eq!(key_label(Keysym::space, "space"), "space");
+        assert_eq!(key_label(Keysym::KP_Multiply, "KP_Multiply"), "KP_Multiply");
+        assert_eq!(key_label(Keysym::Page_Up, "Page_Up"), "Page_Up");
     }
 
     #[test]

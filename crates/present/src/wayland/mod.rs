@@ -77,6 +77,6 @@ mod window;
 mod zero_copy;
 
 pub use copy::SHM_BUFFERS;
-pub use options::{open_window, open_window_with, WindowOptions};
+pub use options::{open_window, open_window_with, WindowOptions, APP_ID};
 pub use sink::{PathChoice, WaylandSink, WindowStats, MAX_HELD_FRAMES};
 pub use window::SETUP_TIMEOUT;

@@ -6,6 +6,12 @@ use std::path::Path;
 use super::sink::WaylandSink;
 use crate::{PresentError, Sink};
 
+/// The window's `xdg_toplevel` app id: the desktop entry's name without
+/// `.desktop` (`assets/vreqplay.desktop`, as the xdg-shell protocol asks, so
+/// that the compositor shows its name and icon; the root crate's
+/// `tests/assets.rs` compares them).
+pub const APP_ID: &str = "vreqplay";
+
 /// How to open the window.
 #[derive(Debug, Clone)]
 pub struct WindowOptions {
@@ -32,7 +38,7 @@ pub struct WindowOptions {
 }
 
 impl WindowOptions {
-    /// Title `vreqplay — <file name>`, app id `vreqplay`, dmabuf allowed.
+    /// Title `vreqplay — <file name>`, app id [`APP_ID`], dmabuf allowed.
     pub fn for_input(input: &Path) -> Self {
         let name = input
             .file_name()
@@ -40,7 +46,7 @@ impl WindowOptions {
             .unwrap_or_else(|| input.display().to_string());
         WindowOptions {
             title: format!("vreqplay — {name}"),
-            app_id: "vreqplay".into(),
+            app_id: APP_ID.into(),
             force_shm: false,
             dmabuf_immed: true,
             fullscreen: false,
