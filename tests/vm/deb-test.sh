@@ -76,6 +76,7 @@ tests/vm/vm.sh run -t 600 -m "visl vgem" -- bash -c '
   miss=
   for f in /usr/share/applications/vreqplay.desktop \
            /usr/share/metainfo/io.github.vreqplay.vreqplay.metainfo.xml \
+           /usr/share/mime/packages/vreqplay.xml \
            /usr/share/icons/hicolor/scalable/apps/vreqplay.svg; do
     [ -s $f ] || miss="$miss $f"
   done
