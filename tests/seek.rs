@@ -318,11 +318,11 @@ fn seek_then_decode_matches_a_fresh_decode() {
             for (k, (a, b)) in after.iter().zip(&fresh).enumerate() {
                 if a != b {
                     let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-                    let lo = a.floor_char_boundary(at.saturating_sub(150));
+                    let lo = floor_char_boundary(a, at.saturating_sub(150));
                     panic!(
                         "{ctx}: job {k} differs from a fresh decode's at byte {at}:\n  after seek: …{}\n  fresh:      …{}",
-                        &a[lo..a.floor_char_boundary((at + 80).min(a.len()))],
-                        &b[lo..b.floor_char_boundary((at + 80).min(b.len()))]
+                        &a[lo..floor_char_boundary(a, at + 80)],
+                        &b[lo..floor_char_boundary(b, at + 80)]
                     );
                 }
             }
@@ -421,4 +421,13 @@ fn thousand_seeks_leak_nothing() {
             dec.device().violations()
         );
     }
+}
+
+/// The largest char boundary of `s` at or below `i` (`str::floor_char_boundary`
+/// is newer than the workspace's rust-version, 1.85).
+fn floor_char_boundary(s: &str, i: usize) -> usize {
+    (0..=i.min(s.len()))
+        .rev()
+        .find(|&k| s.is_char_boundary(k))
+        .unwrap_or(0)
 }

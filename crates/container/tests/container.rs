@@ -203,7 +203,7 @@ fn check_entry(e: &MediaEntry) -> Result<String, String> {
         let mut last = 0;
         for (i, p) in d.packets.iter().enumerate() {
             let at = p.byte_offset as usize;
-            if file.get(at) != Some(&0x47) || !at.is_multiple_of(188) {
+            if file.get(at) != Some(&0x47) || at % 188 != 0 {
                 return Err(format!("packet {i} at byte {at}: not a TS packet start"));
             }
             if p.track == track.id && at < last {
@@ -539,7 +539,7 @@ fn bad_input_variants(src: &Path, tag: &str) {
         let mut v = good.clone();
         for _ in 0..20 {
             // Half the flips in the first 4 KiB (headers), half anywhere.
-            let limit = if rng.next().is_multiple_of(2) {
+            let limit = if rng.next() % 2 == 0 {
                 good.len().min(4096)
             } else {
                 good.len()

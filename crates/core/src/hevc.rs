@@ -39,7 +39,7 @@ pub fn is_radl(t: u8) -> bool {
 /// Sub-layer non-reference pictures (even types below 16 up to
 /// RSV_VCL_N14), as GStreamer's `nal_is_ref` in `gsth265decoder.c`.
 pub fn is_sub_layer_non_ref(t: u8) -> bool {
-    t <= 14 && t.is_multiple_of(2)
+    t <= 14 && t % 2 == 0
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //!
 //! The scripted codec decodes GOPs of [`GOP`] pictures, I P P P ..., each P
 //! referencing the picture before it, output at once (pts = decode index
-//! ms); unit `i` is a keyframe iff `i.is_multiple_of(GOP)`. Timestamps are
+//! ms); unit `i` is a keyframe iff `i % GOP == 0`. Timestamps are
 //! `(i + 1) · 1000` ns.
 
 use std::collections::VecDeque;
@@ -60,7 +60,7 @@ impl StatelessCodec for Ippp {
     }
     fn push(&mut self, unit: CodedUnit<'_>) -> Result<(), CodecError> {
         let i = unit.data[0] as usize;
-        let key = i.is_multiple_of(GOP);
+        let key = i % GOP == 0;
         if !self.configured {
             self.configured = true;
             self.events
@@ -148,7 +148,7 @@ fn unit(i: usize) -> CodedUnit<'static> {
     CodedUnit {
         data: &DATA[i..i + 1],
         pts_ns: None,
-        keyframe: i.is_multiple_of(GOP),
+        keyframe: i % GOP == 0,
         byte_offset: i as u64 * 100,
     }
 }

@@ -40,7 +40,7 @@
 //! need `unsafe` calls): x86_64 with SSE2 (always, it is baseline) gets the
 //! SSE2 kernels, every other target the portable ones.
 //! * SAND128 formats go one destination row at a time; the row is cut into
-//!   the output of whole 128-byte column lines (`as_chunks_mut::<OUT>()`),
+//!   the output of whole 128-byte column lines (`chunks_mut::<OUT>()`),
 //!   each produced by a kernel `&[u8; 128] → &mut [u8; OUT]`; a ragged last
 //!   column goes through a stack temporary of which only the used prefix is
 //!   copied. (Bands of 4 / 16 / 64 rows walked column by column were
@@ -429,12 +429,41 @@ pub mod reference {
 // Fast paths.
 //
 // Shape: one destination row at a time; the row is split into the output of
-// whole 128-byte column lines (`as_chunks_mut::<OUT>()`), each produced by a
+// whole 128-byte column lines (`chunks_mut::<OUT>()`), each produced by a
 // fixed-size kernel `&[u8; 128] → &mut [u8; OUT]` (no bounds checks inside,
 // so LLVM unrolls / vectorises it); a ragged last column goes through a stack
 // temporary and only its used prefix is copied. All bounds were checked up
 // front by the same `check_*` functions the reference uses.
 // ---------------------------------------------------------------------------
+
+/// The whole `N`-byte chunks of `s` as arrays, then the rest: `s.as_chunks::<N>()`
+/// as an iterator (`slice::as_chunks` is Rust 1.88; the workspace's
+/// rust-version is 1.85, Debian trixie's). `chunks_exact` yields exactly `N`
+/// bytes, so the conversion's check folds away after inlining.
+#[inline(always)]
+fn chunks<const N: usize>(s: &[u8]) -> (impl Iterator<Item = &[u8; N]>, &[u8]) {
+    let it = s.chunks_exact(N);
+    let rest = it.remainder();
+    (it.map(|c| c.try_into().expect("N-byte chunk")), rest)
+}
+
+/// [`chunks`] of a mutable slice (`s.as_chunks_mut::<N>()`).
+#[inline(always)]
+fn chunks_mut<const N: usize>(s: &mut [u8]) -> (impl Iterator<Item = &mut [u8; N]>, &mut [u8]) {
+    let (full, rest) = s.split_at_mut(s.len() / N * N);
+    (
+        full.chunks_exact_mut(N)
+            .map(|c| c.try_into().expect("N-byte chunk")),
+        rest,
+    )
+}
+
+/// The `k`-th `M`-byte part of an array (constant `k` after inlining: no check left).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn part<const M: usize>(a: &[u8], k: usize) -> &[u8; M] {
+    a[k * M..][..M].try_into().expect("M-byte part")
+}
 
 /// The 128-byte line `row` of SAND128 column `c` (bounds checked by `check_sand`).
 #[inline(always)]
@@ -460,9 +489,9 @@ fn sand_plane<const OUT: usize>(
 ) {
     for y in 0..rows {
         let drow = &mut dst[y * stride..][..row_out];
-        let (full, tail) = drow.as_chunks_mut::<OUT>();
-        let n = full.len();
-        for (c, d) in full.iter_mut().enumerate() {
+        let n = drow.len() / OUT;
+        let (full, tail) = chunks_mut::<OUT>(drow);
+        for (c, d) in full.enumerate() {
             kernel(sand_line(src.data, src.col_height, c, first_row + y), d);
         }
         if !tail.is_empty() {
@@ -503,9 +532,7 @@ fn le64<const N: usize>(s: &[u8; N], k: usize) -> u64 {
 /// three u64 stores.
 #[inline(always)]
 fn kernel_nc30_p010_swar(src: &[u8; 128], dst: &mut [u8; 192]) {
-    let (quads, _) = src.as_chunks::<16>();
-    let (outs, _) = dst.as_chunks_mut::<24>();
-    for (q, o) in quads.iter().zip(outs.iter_mut()) {
+    for (q, o) in chunks::<16>(src).0.zip(chunks_mut::<24>(dst).0) {
         let r0 = nc30_word_p010(le32(q, 0));
         let r1 = nc30_word_p010(le32(q, 4));
         let r2 = nc30_word_p010(le32(q, 8));
@@ -531,9 +558,7 @@ fn nc30_pair_nv12(p: u64) -> u64 {
 /// 4 words (16 bytes → 12 bytes) at a time, one u64 + one u32 store.
 #[inline(always)]
 fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
-    let (quads, _) = src.as_chunks::<16>();
-    let (outs, _) = dst.as_chunks_mut::<12>();
-    for (q, o) in quads.iter().zip(outs.iter_mut()) {
+    for (q, o) in chunks::<16>(src).0.zip(chunks_mut::<12>(dst).0) {
         let s0 = nc30_pair_nv12(le64(q, 0));
         let s1 = nc30_pair_nv12(le64(q, 8));
         o[..8].copy_from_slice(&(s0 | (s1 << 48)).to_le_bytes());
@@ -564,6 +589,7 @@ fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
 ///    u64 in store order: 24 16-bit samples in three vectors.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
+    use super::{chunks, chunks_mut, part};
     use safe_arch::*;
 
     /// 8 NC30 words → their 24 P010 samples (`v << 6`, u16) in sample order.
@@ -607,13 +633,12 @@ mod sse2 {
     /// One 128-byte NC30 column line → 192 bytes of P010, 8 words at a time.
     #[inline(always)]
     pub(super) fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
-        let (ins, _) = src.as_chunks::<32>();
-        let (outs, _) = dst.as_chunks_mut::<48>();
-        for (i, o) in ins.iter().zip(outs.iter_mut()) {
-            let (v, _) = i.as_chunks::<16>();
-            let r = nc30_8words_p010(m128i::from(v[0]), m128i::from(v[1]));
-            let (o, _) = o.as_chunks_mut::<16>();
-            for (o, r) in o.iter_mut().zip(r) {
+        for (i, o) in chunks::<32>(src).0.zip(chunks_mut::<48>(dst).0) {
+            let r = nc30_8words_p010(
+                m128i::from(*part::<16>(i, 0)),
+                m128i::from(*part::<16>(i, 1)),
+            );
+            for (o, r) in chunks_mut::<16>(o).0.zip(r) {
                 *o = r.into();
             }
         }
@@ -640,19 +665,15 @@ mod sse2 {
                 bitand_m128i(shr_imm_u64_m128i::<8>(t), m(0xffff_ff00_0000)),
             )
         };
-        let (ins, _) = src.as_chunks::<64>();
-        let (outs, _) = dst.as_chunks_mut::<48>();
-        for (i, o) in ins.iter().zip(outs.iter_mut()) {
-            let (v, _) = i.as_chunks::<16>();
-            let [v0, v1, v2, v3] = [v[0], v[1], v[2], v[3]].map(m128i::from);
+        for (i, o) in chunks::<64>(src).0.zip(chunks_mut::<48>(dst).0) {
+            let [v0, v1, v2, v3] = [0, 1, 2, 3].map(|k| m128i::from(*part::<16>(i, k)));
             let r = stitch48(
                 six(unpack_low_i64_m128i(v0, v2)),
                 six(unpack_high_i64_m128i(v0, v2)),
                 six(unpack_low_i64_m128i(v1, v3)),
                 six(unpack_high_i64_m128i(v1, v3)),
             );
-            let (o, _) = o.as_chunks_mut::<16>();
-            for (o, r) in o.iter_mut().zip(r) {
+            for (o, r) in chunks_mut::<16>(o).0.zip(r) {
                 *o = r.into();
             }
         }
@@ -710,14 +731,14 @@ fn nv15_plane(
         // row_in = 5·g + t (g = samples/4 whole groups, t = ceil(10·(samples%4)/8) < 5)
         // and samples·2 = 8·g + 2·(samples%4): both sides hold g/4 whole
         // 4-group quads, then g%4 whole groups, then a tail of < 5 / < 8 bytes.
-        let (sq, s) = s.as_chunks::<20>();
-        let (dq, d) = d.as_chunks_mut::<32>();
-        for (q, o) in sq.iter().zip(dq.iter_mut()) {
+        let (sq, s) = chunks::<20>(s);
+        let (dq, d) = chunks_mut::<32>(d);
+        for (q, o) in sq.zip(dq) {
             nv15_quad_p010(q, o);
         }
-        let (sg, stail) = s.as_chunks::<5>();
-        let (dg, dtail) = d.as_chunks_mut::<8>();
-        for (g, o) in sg.iter().zip(dg.iter_mut()) {
+        let (sg, stail) = chunks::<5>(s);
+        let (dg, dtail) = chunks_mut::<8>(d);
+        for (g, o) in sg.zip(dg) {
             *o = nv15_group_p010(g);
         }
         if !dtail.is_empty() {
@@ -1285,6 +1306,10 @@ mod tests {
         let want_nv12: Vec<u8> = (0..96).map(|i| (sample(i) >> 2) as u8).collect();
         type P010 = fn(&[u8; 128], &mut [u8; 192]);
         type Nv12 = fn(&[u8; 128], &mut [u8; 96]);
+        #[cfg_attr(
+            not(all(target_arch = "x86_64", target_feature = "sse2")),
+            allow(unused_mut)
+        )]
         let mut kernels: Vec<(&str, P010, Nv12)> =
             vec![("swar", kernel_nc30_p010_swar, kernel_nc30_nv12_swar)];
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]

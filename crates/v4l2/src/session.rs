@@ -1018,7 +1018,7 @@ impl DecoderDevice for Session {
                 job.timestamp_ns
             )));
         }
-        if !job.timestamp_ns.is_multiple_of(1000) && !self.warned_timestamp_ns {
+        if job.timestamp_ns % 1000 != 0 && !self.warned_timestamp_ns {
             self.warned_timestamp_ns = true;
             tracing::warn!(
                 "{}: timestamp {} ns is not a whole µs; reference_ts will not match",

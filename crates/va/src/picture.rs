@@ -63,7 +63,7 @@ impl Picture {
                 if self.slices.len().saturating_add(n) > MAX_SLICES {
                     return Err(VA_STATUS_ERROR_ALLOCATION_FAILED);
                 }
-                if n > bytes.len() || !bytes.len().is_multiple_of(n) {
+                if n > bytes.len() || bytes.len() % n != 0 {
                     return Err(VA_STATUS_ERROR_INVALID_PARAMETER);
                 }
                 let size = bytes.len() / n;

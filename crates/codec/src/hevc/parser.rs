@@ -347,7 +347,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
     if !r.flag()? {
         return Err("byte_alignment() without its one bit".into());
     }
-    while !r.pos().is_multiple_of(8) {
+    while r.pos() % 8 != 0 {
         r.skip(1)?;
     }
     hdr.header_bit_size = 16 + r.pos() as u32;

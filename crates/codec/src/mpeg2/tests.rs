@@ -45,7 +45,7 @@ fn quant_ext() -> Vec<u8> {
     bits.push(1);
     bits.extend(std::iter::repeat_n([0, 0, 0, 0, 0, 1, 1, 1], 64).flatten());
     bits.push(0);
-    while !bits.len().is_multiple_of(8) {
+    while bits.len() % 8 != 0 {
         bits.push(0);
     }
     let mut v = vec![0, 0, 1, 0xB5];
@@ -320,7 +320,7 @@ fn display_ext_colour(w: u16, h: u16, colour: Option<(u8, u8, u8)>) -> Vec<u8> {
     bits.extend((0..14).rev().map(|i| ((w >> i) & 1) as u8));
     bits.push(1);
     bits.extend((0..14).rev().map(|i| ((h >> i) & 1) as u8));
-    while !bits.len().is_multiple_of(8) {
+    while bits.len() % 8 != 0 {
         bits.push(0);
     }
     let mut v = vec![0, 0, 1, 0xB5];

@@ -17,7 +17,7 @@ struct Bits {
 impl Bits {
     fn put(&mut self, v: u32, bits: u32) {
         for i in (0..bits).rev() {
-            if self.n.is_multiple_of(8) {
+            if self.n % 8 == 0 {
                 self.bytes.push(0);
             }
             if (v >> i) & 1 == 1 {
@@ -303,7 +303,7 @@ fn compressed_header_deltas_round_trip() {
                     for k in 0..6 {
                         for l in 0..(if k == 0 { 3 } else { 6 }) {
                             for m in 0..3 {
-                                let d = if n.is_multiple_of(97) {
+                                let d = if n % 97 == 0 {
                                     Some(n % 255)
                                 } else {
                                     None

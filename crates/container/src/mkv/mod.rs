@@ -1482,7 +1482,7 @@ fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str
         3 => {}
         _ => {
             let rest = body.len() - 1;
-            if !rest.is_multiple_of(n) {
+            if rest % n != 0 {
                 return Err("fixed-size lace does not divide the block");
             }
             return Ok((1, vec![rest / n; n]));

@@ -172,7 +172,7 @@ pub fn takes_linear(formats: &DmabufFormats, fourcc: u32) -> bool {
 /// Errors on a size that is not a multiple of 16 or larger than
 /// [`FORMAT_TABLE_MAX`].
 pub fn parse_format_table(bytes: &[u8]) -> Result<Vec<(u32, u64)>, String> {
-    if !bytes.len().is_multiple_of(FORMAT_TABLE_ENTRY) || bytes.len() > FORMAT_TABLE_MAX {
+    if bytes.len() % FORMAT_TABLE_ENTRY != 0 || bytes.len() > FORMAT_TABLE_MAX {
         return Err(format!(
             "format_table of {} bytes is not n × 16 bytes (n ≤ 65536)",
             bytes.len()

@@ -434,7 +434,7 @@ fn random_calls_give_statuses() {
             a.type_ = rng.pick(&[sys::VAConfigAttribRTFormat, 1, 5, u32::MAX]);
             a.value = rng.pick(&[0, 1, 0x100, 0x101, u32::MAX]);
         }
-        let attrs_ptr = if rng.next().is_multiple_of(4) {
+        let attrs_ptr = if rng.next() % 4 == 0 {
             ptr::null_mut()
         } else {
             attrs.as_mut_ptr()
@@ -442,7 +442,7 @@ fn random_calls_give_statuses() {
         let (p, e, n) = (rng.pick(&profiles_), rng.pick(&eps), rng.pick(&counts));
         let id = rng.pick(&ids);
         let mut out_id: VAConfigID = 0;
-        let out_ptr: *mut VAConfigID = if rng.next().is_multiple_of(8) {
+        let out_ptr: *mut VAConfigID = if rng.next() % 8 == 0 {
             ptr::null_mut()
         } else {
             &mut out_id

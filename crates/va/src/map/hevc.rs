@@ -539,7 +539,7 @@ pub fn read_slice_header(
     if !r.flag()? {
         return Err(SliceError::Truncated);
     }
-    while !r.pos().is_multiple_of(8) {
+    while r.pos() % 8 != 0 {
         r.u(1)?;
     }
     h.header_bit_size = r.pos() as u32;

@@ -43,7 +43,7 @@ impl W {
     pub(crate) fn nal(&self, payload: &[u8]) -> Vec<u8> {
         let mut bits = self.bits.clone();
         bits.push(true);
-        while !bits.len().is_multiple_of(8) {
+        while bits.len() % 8 != 0 {
             bits.push(false);
         }
         let mut rbsp: Vec<u8> = bits
