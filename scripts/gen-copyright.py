@@ -328,6 +328,19 @@ def main():
     for n in sorted(set(used), key=str.lower):
         base = n.split(" with ")[0]
         common = os.path.join(COMMON_LICENSES, base)
+        if " with " in n and os.path.isfile(common) and texts.get(n):
+            # the base licence by reference (lintian: no full Apache-2.0 text
+            # in the file), the exception's own text from the crates' file
+            lines = license_text(n, texts.get(n, []))
+            exc = n.split(" with ")[1].removesuffix(" exception")
+            start = next((i for i, ln in enumerate(lines or [])
+                          if exc.lower() in ln.lower() and "exception" in ln.lower()), None)
+            if start is None:
+                raise Fail(f"no text found for the exception of {n}")
+            out += [f"License: {n}",
+                    body([f"On Debian systems, the complete text of the {base} licence can be",
+                          f"found in {common}. The exception:", ""] + lines[start:]), ""]
+            continue
         if " with " not in n and os.path.isfile(common):
             out += [f"License: {n}",
                     f" On Debian systems, the complete text of the {n} licence can be",
