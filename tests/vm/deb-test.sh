@@ -4,8 +4,9 @@
 #                 libasound2t64, libopus0, libxkbcommon0, libfontconfig1; misc:
 #                 systemd for the sysusers file) is in the image already, the
 #                 guest has no network. The image's dpkg excludes
-#                 /usr/share/{doc,man}; the install passes
-#                 --path-include for the man page so it can be checked.
+#                 /usr/share/{doc,man} (and removed their directories); the
+#                 install passes --path-include for the man page (its
+#                 directory made first) so it can be checked.
 #   list-devices  the installed /usr/bin/vreqplay --list-devices finds visl
 #   man           the man page is installed (man -w vreqplay when man-db is
 #                 in the image; it is not in trixie's: then the file
@@ -48,6 +49,7 @@ tests/vm/vm.sh run -t 600 -m "visl vgem" -- bash -c '
   ok() { echo "deb: $1 PASS${2:+ ($2)}"; }
   ko() { echo "deb: $1 FAIL: $2"; fail=1; }
   M=x86_64-linux-gnu
+  mkdir -p /usr/share/man/man1   # the image removed the man directories
   if out=$(dpkg -i --path-include="/usr/share/man/man1/vreqplay.1.gz" "$deb" 2>&1); then
     ok install "$(dpkg-query -W -f="\${Package} \${Version} \${Architecture}" vreqplay)"
   else
