@@ -343,5 +343,11 @@ check soak-short tests/vm/soak-test.sh --cycles 50 --minutes 1 --interval 10 -o 
 #    tests/vm/check-damage.py; the whole corpus: damage-test.sh --all). ~3.5 min.
 check damage-subset tests/vm/damage-test.sh
 
+# 8. the package (issue 16): the amd64 .deb (scripts/package-deb.sh) installed
+#    with dpkg -i in the guest: --list-devices finds visl, the man page,
+#    vainfo loads the installed driver by name, desktop entry / metainfo /
+#    icons / kiosk unit in place, purge (tests/vm/deb-test.sh; one boot)
+check deb-install tests/vm/deb-test.sh
+
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
