@@ -346,8 +346,15 @@ check damage-subset tests/vm/damage-test.sh
 # 8. the package (issue 16): the amd64 .deb (scripts/package-deb.sh) installed
 #    with dpkg -i in the guest: --list-devices finds visl, the man page,
 #    vainfo loads the installed driver by name, desktop entry / metainfo /
-#    icons / kiosk unit in place, purge (tests/vm/deb-test.sh; one boot)
-check deb-install tests/vm/deb-test.sh
+#    icons / kiosk unit in place, purge (tests/vm/deb-test.sh; one boot).
+#    Only with VREQ_PACKAGES=1 for now: building the .deb from a cold cache
+#    (vendoring, a release build in the trixie chroot) took 33 min on a loaded
+#    machine, which CI's time budget does not hold yet (issue 16).
+if [ "${VREQ_PACKAGES:-0}" = 1 ]; then
+  check deb-install tests/vm/deb-test.sh
+else
+  echo "vm: deb-install SKIPPED (not in CI's time budget yet: VREQ_PACKAGES=1 runs it)"
+fi
 
 echo "vm-tier: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
