@@ -44,7 +44,9 @@ fn main() {
             let (cf, rf) = f.split_once('=').unwrap_or((f, f));
             // bindgen appends `_` to a C name that is a Rust keyword (`type`)
             let rf = match rf {
-                "type" | "match" | "ref" | "in" | "fn" | "mod" | "loop" | "move" => format!("{rf}_"),
+                "type" | "match" | "ref" | "in" | "fn" | "mod" | "loop" | "move" => {
+                    format!("{rf}_")
+                }
                 _ => rf.to_string(),
             };
             writeln!(c, "  offsetof(struct {name}, {cf}),").unwrap();

@@ -303,11 +303,7 @@ fn compressed_header_deltas_round_trip() {
                     for k in 0..6 {
                         for l in 0..(if k == 0 { 3 } else { 6 }) {
                             for m in 0..3 {
-                                let d = if n % 97 == 0 {
-                                    Some(n % 255)
-                                } else {
-                                    None
-                                };
+                                let d = if n % 97 == 0 { Some(n % 255) } else { None };
                                 w.delta(d);
                                 if let Some(d) = d {
                                     expect_coef.push(((i, j, k, l, m), inv_map(d)));
