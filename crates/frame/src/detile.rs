@@ -40,7 +40,7 @@
 //! need `unsafe` calls): x86_64 with SSE2 (always, it is baseline) gets the
 //! SSE2 kernels, every other target the portable ones.
 //! * SAND128 formats go one destination row at a time; the row is cut into
-//!   the output of whole 128-byte column lines (`chunks_mut::<OUT>()`),
+//!   the output of whole 128-byte column lines (`chunks_mut::<OUT>`, the 1.85 stand-in for `as_chunks_mut`),
 //!   each produced by a kernel `&[u8; 128] → &mut [u8; OUT]`; a ragged last
 //!   column goes through a stack temporary of which only the used prefix is
 //!   copied. (Bands of 4 / 16 / 64 rows walked column by column were
