@@ -429,7 +429,7 @@ pub mod reference {
 // Fast paths.
 //
 // Shape: one destination row at a time; the row is split into the output of
-// whole 128-byte column lines (`chunks_mut::<OUT>()`), each produced by a
+// whole 128-byte column lines (`chunks_mut::<OUT>`), each produced by a
 // fixed-size kernel `&[u8; 128] → &mut [u8; OUT]` (no bounds checks inside,
 // so LLVM unrolls / vectorises it); a ragged last column goes through a stack
 // temporary and only its used prefix is copied. All bounds were checked up
