@@ -74,10 +74,13 @@ cp /usr/share/mime/packages/freedesktop.org.xml assets/mime/vreqplay.xml "$mime/
 if ! umd=$(XDG_DATA_DIRS=$out XDG_DATA_HOME=$out update-mime-database "$mime" 2>&1) || [ -n "$umd" ]; then
   bad "update-mime-database: $umd"
 fi
-# globs2 lines: weight:type:glob
+# globs2 lines: weight:type:glob. Read once, then matched from a here-string:
+# `cut ... | grep -q` under pipefail fails at random when grep exits at the
+# first match while cut is still writing (SIGPIPE, status 141).
+globs=$(cut -d: -f2- "$mime/globs2")
 for g in 'video/x-ivf:*.ivf' 'video/h264:*.h264' 'video/h264:*.264' \
          'video/h265:*.h265' 'video/h265:*.265' 'video/h265:*.hevc'; do
-  cut -d: -f2- "$mime/globs2" | grep -qxF "$g" || bad "no glob $g in the MIME database"
+  grep -qxF "$g" <<<"$globs" || bad "no glob $g in the MIME database"
 done
 grep -qx "video/hevc video/h265" "$mime/aliases" || bad "no alias video/hevc"
 grep -aq "video/x-ivf" "$mime/magic" || bad "no IVF magic in the MIME database"

@@ -64,7 +64,7 @@ tests/vm/vm.sh run -t 600 -m "visl vgem" -- bash -c '
     p=$(man -w vreqplay 2>&1) && ok man "man -w: $p" || ko man "man -w vreqplay: $p"
   else
     f=/usr/share/man/man1/vreqplay.1.gz
-    if [ -f $f ] && zcat $f | grep -q "^\.TH [\"]*vreqplay"; then ok man "$f, .TH vreqplay (man-db not in the image)"
+    if [ -f $f ] && zgrep -q "^\.TH [\"]*vreqplay" $f; then ok man "$f, .TH vreqplay (man-db not in the image)"
     else ko man "$f missing or without .TH vreqplay"; fi
   fi
   out=$(env -u LIBVA_DRIVERS_PATH LIBVA_DRIVER_NAME=vreq vainfo --display drm --device /dev/dri/renderD128 2>&1) || true
