@@ -1,7 +1,8 @@
 #!/bin/bash
 # tier.sh - the VM test tier (run by scripts/test.sh after the image is built).
-# Each check prints one line "vm: NAME ok|FAILED ..." and the tier ends with
-# "vm tier: N passed, N failed".
+# Each check prints one line, "vm: NAME ok (N s)" or "vm: NAME FAILED after
+# N s ..." (wall time, VM boot included), and the tier ends with
+# "vm-tier: N passed, N failed".
 # The window checks (3.) run tests/vm/window-test.sh: weston 14 headless in a
 # 1024x768 output, vreqplay's window, a screenshot checked by
 # tests/vm/check-visl-frame.py (the picture found between the borders: visl's
@@ -75,9 +76,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
 check() { # check NAME CMD... : runs CMD, counts the result
   local name=$1; shift
-  local log=/tmp/vreq-vm-$name.log
-  if "$@" > "$log" 2>&1; then pass=$((pass+1)); echo "vm: $name ok"
-  else fail=$((fail+1)); echo "vm: $name FAILED (log $log):"; tail -20 "$log" | sed 's/^/    /'; fi
+  local log=/tmp/vreq-vm-$name.log t0=$SECONDS
+  if "$@" > "$log" 2>&1; then pass=$((pass+1)); echo "vm: $name ok ($((SECONDS - t0)) s)"
+  else fail=$((fail+1)); echo "vm: $name FAILED after $((SECONDS - t0)) s (log $log):"; tail -20 "$log" | sed 's/^/    /'; fi
 }
 
 # 1. discovery: vreqplay finds visl through the media topology
