@@ -90,7 +90,7 @@ t0=$(date +%s)
 
 # 1. the upstream tarball: tracked files as they are in the working tree
 orig=$B/vreqplay_$up.orig.tar.xz
-# (not Python bytecode: tests/vm/__pycache__ is tracked by mistake)
+# (never Python bytecode, should a __pycache__ be tracked by mistake again)
 git ls-files -z | grep -zv '/__pycache__/' |
   xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
   tar --create --null --files-from=- --transform="s,^,vreqplay-$up/," \
