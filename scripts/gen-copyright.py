@@ -283,9 +283,7 @@ def main():
                 "Copyright: the Linux kernel's authors",
                 "License: " + lic,
                 "Comment: Linux UAPI headers, " + info.splitlines()[0].strip() + "; read by",
-                " bindgen at build time (struct layouts, constants), not linked. The",
-                " syscall note's text is the kernel source's",
-                " LICENSES/exceptions/Linux-syscall-note.",
+                " bindgen at build time (struct layouts, constants), not linked.",
                 ""]
 
     paragraphs = []
@@ -350,9 +348,15 @@ def main():
         if lines is None and n in (project_lic.split(" or ")):
             lines = license_text(n, [(license_files(src, "."), False)])
         if lines is None and n.startswith("GPL-2 with Linux-syscall-note"):
-            lines = [f"On Debian systems, the complete text of the GPL-2 licence can be",
-                     f"found in {COMMON_LICENSES}/GPL-2; the exception is the kernel",
-                     "source's LICENSES/exceptions/Linux-syscall-note."]
+            # the exception's text: third_party/linux-uapi/Linux-syscall-note
+            # (the SPDX list's text of the kernel's
+            # LICENSES/exceptions/Linux-syscall-note)
+            note = os.path.join(src, "third_party/linux-uapi/Linux-syscall-note")
+            if not os.path.isfile(note):
+                raise Fail(f"{note} missing: the text of the Linux-syscall-note exception")
+            lines = ([f"On Debian systems, the complete text of the GPL-2 licence can be",
+                      f"found in {COMMON_LICENSES}/GPL-2. The exception:", ""]
+                     + [ln.strip() for ln in read(note).strip("\n").splitlines()])
         if lines is None:
             raise Fail(f"no text found for licence {n}")
         out += [f"License: {n}", body(lines), ""]

@@ -3,6 +3,8 @@
 # controller uAPI headers v4l2r's bindgen reads) from Debian trixie's
 # linux-libc-dev, using a private apt configuration (host apt untouched).
 # Debian 12's own linux-libc-dev (6.1) lacks parts of the stateless uAPI we use.
+# third_party/linux-uapi/Linux-syscall-note (the licence exception's text,
+# quoted in debian/copyright by scripts/gen-copyright.py) is left as it is.
 # Usage: scripts/update-uapi-headers.sh   (needs apt-get, dpkg-deb; not root)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
