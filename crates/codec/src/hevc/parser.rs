@@ -930,16 +930,59 @@ pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
     let tiles_enabled = r.flag()?;
     r.skip(1)?; // entropy_coding_sync_enabled_flag
     if tiles_enabled {
-        let cols = r.ue()?;
-        let rows = r.ue()?;
-        if !r.flag()? {
-            // uniform_spacing_flag = 0: the widths and heights (the
-            // tile counts are bounded by the picture: 20 x 22 at level 6.2)
-            if cols > 64 || rows > 64 {
-                return Err(format!("{} x {} tiles", cols + 1, rows + 1));
+        let cols = r.ue()?; // num_tile_columns_minus1
+        let rows = r.ue()?; // num_tile_rows_minus1
+
+        // cros-codecs 0.0.6 keeps column_width_minus1[19] and
+        // row_height_minus1[21], one short of the level limits (H.265
+        // A.4.1: MaxTileCols 20, MaxTileRows 22 at level 6), and indexes
+        // them with the counts unchecked
+        if cols > 18 || rows > 20 {
+            return Err(format!(
+                "{} x {} tiles (at most 19 x 21 here: cros-codecs 0.0.6)",
+                cols + 1,
+                rows + 1
+            ));
+        }
+        // The picture in CTBs (7-15, 7-17), when the SPS is known (when it
+        // is not, cros-codecs refuses the PPS itself).
+        let ctbs = u8::try_from(sps_id)
+            .ok()
+            .and_then(|id| parser.get_sps(id))
+            .map(|sps| (sps.pic_width_in_ctbs_y, sps.pic_height_in_ctbs_y));
+        if let Some((w, h)) = ctbs {
+            if cols >= w || rows >= h {
+                return Err(format!(
+                    "{} x {} tiles in a picture of {w} x {h} CTBs",
+                    cols + 1,
+                    rows + 1
+                ));
             }
-            for _ in 0..cols + rows {
-                r.ue()?;
+        }
+        if !r.flag()? {
+            // uniform_spacing_flag = 0: column_width_minus1[i],
+            // row_height_minus1[i] (7.4.3.3). Every tile is at least one
+            // CTB wide and high, the last column and row included (their
+            // sizes are what the others leave); cros-codecs 0.0.6 reads
+            // each with the remaining CTBs minus 2 as its maximum, which
+            // underflows once only the last column's CTB is left.
+            for (n, size, what) in [
+                (cols, ctbs.map(|c| c.0), "column_width_minus1"),
+                (rows, ctbs.map(|c| c.1), "row_height_minus1"),
+            ] {
+                let mut left = size;
+                for i in 0..n {
+                    let v = r.ue()?;
+                    if let Some(l) = left {
+                        // this tile and the last one still need a CTB each
+                        if l < 2 || v > l - 2 {
+                            return Err(format!(
+                                "{what}[{i}] = {v} leaves no CTB for the last tile ({l} left)"
+                            ));
+                        }
+                        left = Some(l - (v + 1));
+                    }
+                }
             }
         }
         r.skip(1)?; // loop_filter_across_tiles_enabled_flag

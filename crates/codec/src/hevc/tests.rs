@@ -978,3 +978,102 @@ fn missing_reference_is_warned_once_with_its_stand_in() {
         lines[0]
     );
 }
+
+/// VPS + SPS of one 64x64 IDR with 16x16 CTBs (4 x 4 CTBs): `ffmpeg -f lavfi
+/// -i color=c=black:size=64x64 -frames:v 1 -c:v libx265 -x265-params
+/// ctu=16:info=0 -f hevc` (Debian ffmpeg 5.1, x265 3.5).
+const X265_CTU16_VPS_SPS: &str = "0000000140010c01ffff01600000030090000003000003001e9598090000000142010101600000030090000003000003001ea020810596566abcaf016808000003000800000300c840";
+
+/// An MSB-first bit writer for hand-made parameter sets.
+#[derive(Default)]
+struct Bits(Vec<bool>);
+
+impl Bits {
+    fn u(&mut self, n: u32, v: u32) -> &mut Self {
+        for i in (0..n).rev() {
+            self.0.push(v >> i & 1 == 1);
+        }
+        self
+    }
+    fn ue(&mut self, v: u32) -> &mut Self {
+        let n = 32 - (v + 1).leading_zeros();
+        self.u(n - 1, 0).u(n, v + 1)
+    }
+    /// rbsp_trailing_bits, then the bytes (no start code emulation in
+    /// these small sets: checked)
+    fn rbsp(&mut self) -> Vec<u8> {
+        self.0.push(true);
+        while self.0.len() % 8 != 0 {
+            self.0.push(false);
+        }
+        let b: Vec<u8> =
+            self.0.chunks(8).map(|c| c.iter().fold(0, |a, &x| a << 1 | u8::from(x))).collect();
+        assert!(!b.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3));
+        b
+    }
+}
+
+/// A PPS (header included) over SPS 0 with tiles: `cols` x `rows` is
+/// num_tile_columns_minus1 x num_tile_rows_minus1; `sizes` are
+/// column_width_minus1[] then row_height_minus1[] (uniform spacing when
+/// None). Every other syntax element 0 / off (H.265 7.3.2.3.1).
+fn tiled_pps(cols: u32, rows: u32, sizes: Option<&[u32]>) -> Vec<u8> {
+    let mut b = Bits::default();
+    b.ue(0).ue(0); // pps_pic_parameter_set_id, pps_seq_parameter_set_id
+    b.u(7, 0); // dependent_slice_segments_enabled_flag .. cabac_init_present_flag
+    b.ue(0).ue(0).ue(0); // num_ref_idx_l0/l1_default_active_minus1, init_qp_minus26 (se 0)
+    b.u(3, 0); // constrained_intra_pred, transform_skip, cu_qp_delta_enabled
+    b.ue(0).ue(0); // pps_cb_qp_offset, pps_cr_qp_offset (se 0)
+    b.u(4, 0); // slice_chroma_qp_offsets_present .. transquant_bypass_enabled
+    b.u(1, 1).u(1, 0); // tiles_enabled_flag, entropy_coding_sync_enabled_flag
+    b.ue(cols).ue(rows).u(1, u32::from(sizes.is_none()));
+    for &s in sizes.unwrap_or(&[]) {
+        b.ue(s);
+    }
+    b.u(1, 1); // loop_filter_across_tiles_enabled_flag
+    // loop_filter_across_slices, deblocking_filter_control_present,
+    // scaling_list_data_present, lists_modification_present
+    b.u(4, 0);
+    b.ue(0).u(1, 0).u(1, 0); // log2_parallel_merge_level_minus2, .._extension_present x 2
+    let mut nal = vec![34 << 1, 1];
+    nal.extend(b.rbsp());
+    nal
+}
+
+/// H.265 7.4.3.3: tile columns and rows of at least one CTB each, the last
+/// included, and no more than cros-codecs 0.0.6 holds (19 x 21); what it
+/// would panic on (an unsigned underflow reading the widths: found by
+/// `codec_hevc`, tests/data/fuzz-regressions/codec_hevc/pps-tile-widths-underflow;
+/// an index past its arrays) is refused before it parses.
+#[test]
+fn pps_tile_sizes_are_checked_before_cros_codecs_parses_them() {
+    let data = unhex(X265_CTU16_VPS_SPS);
+    let mut p = Parser::default();
+    for n in parser::split_annexb(&data) {
+        if parser::nal_unit_type(n.data) == 33 {
+            let sps = p.parse_sps(&parser::cros_nalu(&n).unwrap()).unwrap();
+            assert_eq!((sps.pic_width_in_ctbs_y, sps.pic_height_in_ctbs_y), (4, 4));
+        }
+    }
+    let check = |pps: &[u8]| parser::check_pps(&p, pps);
+    // 2 + 2 CTB columns, 3 + 1 rows; uniform 4 x 4: cros-codecs agrees
+    for pps in [tiled_pps(1, 1, Some(&[1, 2])), tiled_pps(3, 3, None)] {
+        check(&pps).unwrap();
+        let n = parser::NalRef { data: &pps, offset: 0 };
+        p.clone().parse_pps(&parser::cros_nalu(&n).unwrap()).unwrap();
+    }
+    // a first column of all 4 CTBs: none for the last
+    let e = check(&tiled_pps(1, 0, Some(&[3]))).unwrap_err();
+    assert!(e.contains("column_width_minus1[0] = 3"), "{e}");
+    // 3 + 1 CTBs, then a third column with nothing left (cros-codecs:
+    // `0 - 1` in u32)
+    let e = check(&tiled_pps(2, 0, Some(&[2, 0]))).unwrap_err();
+    assert!(e.contains("column_width_minus1[1] = 0 leaves no CTB"), "{e}");
+    let e = check(&tiled_pps(0, 2, Some(&[2, 0]))).unwrap_err();
+    assert!(e.contains("row_height_minus1[1]"), "{e}");
+    // 5 columns in 4 CTBs; 20 columns (cros-codecs holds 19)
+    let e = check(&tiled_pps(4, 0, None)).unwrap_err();
+    assert!(e.contains("5 x 1 tiles in a picture of 4 x 4 CTBs"), "{e}");
+    let e = check(&tiled_pps(19, 0, None)).unwrap_err();
+    assert!(e.contains("20 x 1 tiles (at most 19 x 21"), "{e}");
+}
