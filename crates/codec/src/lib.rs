@@ -118,6 +118,16 @@ pub fn vp9_render_pixel_aspect(
     .unwrap_or((1, 1))
 }
 
+/// The presentation time (ns) of output number `index` of a stream whose
+/// packets carry none: `index` × `frame_duration_ns`, saturating at
+/// `i64::MAX`. The duration comes from the VUI (`num_units_in_tick` /
+/// `time_scale`, up to ~8.6·10^18 ns for H.264's 2·10^9 · 2^32 − 1), so the
+/// product may not fit: a file can claim a frame lasts centuries (found by
+/// `codec_h264`).
+pub fn synthetic_pts_ns(index: u64, frame_duration_ns: u64) -> i64 {
+    i64::try_from(index.saturating_mul(frame_duration_ns)).unwrap_or(i64::MAX)
+}
+
 /// The colour description of an H.264 / HEVC VUI (H.264 E.1.1 / E.2.1, H.265
 /// E.2.1 / E.3.1): `video_full_range_flag` when `video_signal_type_present_flag`
 /// (else 0, limited), `matrix_coefficients` (H.273 Table 4) when also
@@ -221,5 +231,21 @@ mod aspect_tests {
         assert_eq!(vp9_render_pixel_aspect(352, 288, 352, 288), (1, 1));
         // 1440x1080 coded, shown 1920x1080
         assert_eq!(vp9_render_pixel_aspect(1440, 1080, 1920, 1080), (4, 3));
+    }
+}
+
+#[cfg(test)]
+mod pts_tests {
+    use super::synthetic_pts_ns;
+
+    #[test]
+    fn synthetic_pts_saturates_instead_of_overflowing() {
+        assert_eq!(synthetic_pts_ns(0, 40_000_000), 0);
+        assert_eq!(synthetic_pts_ns(3, 40_000_000), 120_000_000);
+        // H.264's largest VUI frame duration: 2e9 * (2^32 - 1) / 1 ns
+        let d = 2_000_000_000u64 * u64::from(u32::MAX);
+        assert_eq!(synthetic_pts_ns(1, d), i64::try_from(d).unwrap());
+        assert_eq!(synthetic_pts_ns(2, d), i64::MAX);
+        assert_eq!(synthetic_pts_ns(u64::MAX, u64::MAX), i64::MAX);
     }
 }

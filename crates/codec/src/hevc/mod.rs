@@ -998,7 +998,7 @@ impl HevcCodec {
     fn output(&mut self, p: &Picture) {
         let pts_ns = p
             .pts
-            .unwrap_or((self.outputs * self.frame_duration_ns) as i64);
+            .unwrap_or_else(|| crate::synthetic_pts_ns(self.outputs, self.frame_duration_ns));
         self.outputs += 1;
         self.events.push_back(CodecEvent::Output {
             timestamp_ns: p.timestamp_ns,

@@ -1006,8 +1006,11 @@ impl Bits {
         while self.0.len() % 8 != 0 {
             self.0.push(false);
         }
-        let b: Vec<u8> =
-            self.0.chunks(8).map(|c| c.iter().fold(0, |a, &x| a << 1 | u8::from(x))).collect();
+        let b: Vec<u8> = self
+            .0
+            .chunks(8)
+            .map(|c| c.iter().fold(0, |a, &x| a << 1 | u8::from(x)))
+            .collect();
         assert!(!b.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3));
         b
     }
@@ -1031,8 +1034,8 @@ fn tiled_pps(cols: u32, rows: u32, sizes: Option<&[u32]>) -> Vec<u8> {
         b.ue(s);
     }
     b.u(1, 1); // loop_filter_across_tiles_enabled_flag
-    // loop_filter_across_slices, deblocking_filter_control_present,
-    // scaling_list_data_present, lists_modification_present
+               // loop_filter_across_slices, deblocking_filter_control_present,
+               // scaling_list_data_present, lists_modification_present
     b.u(4, 0);
     b.ue(0).u(1, 0).u(1, 0); // log2_parallel_merge_level_minus2, .._extension_present x 2
     let mut nal = vec![34 << 1, 1];
@@ -1059,8 +1062,13 @@ fn pps_tile_sizes_are_checked_before_cros_codecs_parses_them() {
     // 2 + 2 CTB columns, 3 + 1 rows; uniform 4 x 4: cros-codecs agrees
     for pps in [tiled_pps(1, 1, Some(&[1, 2])), tiled_pps(3, 3, None)] {
         check(&pps).unwrap();
-        let n = parser::NalRef { data: &pps, offset: 0 };
-        p.clone().parse_pps(&parser::cros_nalu(&n).unwrap()).unwrap();
+        let n = parser::NalRef {
+            data: &pps,
+            offset: 0,
+        };
+        p.clone()
+            .parse_pps(&parser::cros_nalu(&n).unwrap())
+            .unwrap();
     }
     // a first column of all 4 CTBs: none for the last
     let e = check(&tiled_pps(1, 0, Some(&[3]))).unwrap_err();
@@ -1068,7 +1076,10 @@ fn pps_tile_sizes_are_checked_before_cros_codecs_parses_them() {
     // 3 + 1 CTBs, then a third column with nothing left (cros-codecs:
     // `0 - 1` in u32)
     let e = check(&tiled_pps(2, 0, Some(&[2, 0]))).unwrap_err();
-    assert!(e.contains("column_width_minus1[1] = 0 leaves no CTB"), "{e}");
+    assert!(
+        e.contains("column_width_minus1[1] = 0 leaves no CTB"),
+        "{e}"
+    );
     let e = check(&tiled_pps(0, 2, Some(&[2, 0]))).unwrap_err();
     assert!(e.contains("row_height_minus1[1]"), "{e}");
     // 5 columns in 4 CTBs; 20 columns (cros-codecs holds 19)
