@@ -52,25 +52,16 @@ if [ "${VREQ_PACKAGE_DEB_INSIDE:-}" != 1 ]; then
   # --- on the host: the chroot, the media corpus for the tests, the result ----
   out=${out:-$top/target/deb}
   "$top/scripts/trixie-chroot.sh" setup
-  media=
-  if [ "$arch" = amd64 ] && [ "$nocheck" = 0 ]; then
-    # the host tier reads shared/media (crates/testkit media_dir); the chroot
-    # sees only the repository: a copy under target/
-    src_media=${VREQ_MEDIA:-}
-    if [ -z "$src_media" ]; then
-      d=$top
-      while [ "$d" != / ]; do [ -f "$d/shared/media/MANIFEST.tsv" ] && { src_media=$d/shared/media; break; }; d=$(dirname "$d"); done
-    fi
-    [ -n "$src_media" ] || die "the tests need the media corpus (shared/media or \$VREQ_MEDIA); or --nocheck"
-    mkdir -p "$top/$B/media"
-    cp -a --update "$src_media/." "$top/$B/media/"
-    media=/src/$B/media
+  # the host tier (dh_auto_test) reads shared/media (crates/testkit
+  # media_dir, looking upwards from the unpacked source under /src): the
+  # chroot mounts it read-only at /shared/media
+  if [ "$arch" = amd64 ] && [ "$nocheck" = 0 ] && [ -z "$("$top/scripts/trixie-chroot.sh" media)" ]; then
+    die "the tests need the media corpus (shared/media or \$VREQ_MEDIA); or --nocheck"
   fi
   args=(--arch "$arch")
   [ "$nocheck" = 1 ] && args+=(--nocheck)
   [ "$fresh" = 1 ] && args+=(--fresh)
-  env -u VREQ_MEDIA VREQ_PACKAGE_DEB_INSIDE=1 ${media:+VREQ_MEDIA=$media} \
-    "$top/scripts/trixie-chroot.sh" run -- scripts/package-deb.sh "${args[@]}"
+  VREQ_PACKAGE_DEB_INSIDE=1 "$top/scripts/trixie-chroot.sh" run -- scripts/package-deb.sh "${args[@]}"
   deb=$(cat "$top/$B/$arch/deb-name")
   mkdir -p "$out"
   cp "$top/$B/$arch/$deb" "$out/$deb"

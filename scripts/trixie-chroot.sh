@@ -21,6 +21,9 @@
 #          the caller: CARGO_*, RUST_*, VREQ_*, TERM; others with `run env X=Y CMD`.
 #        scripts/trixie-chroot.sh path
 #          prints the chroot's root directory.
+#        scripts/trixie-chroot.sh media
+#          prints the host directory `run` mounts at /shared/media (empty
+#          when there is none).
 # Environment: VREQ_CHROOT_CACHE (default /var/cache/vreq-trixie-build: root/
 #   the chroot, cargo-home/, apt/ + tools/ for debootstrap, stamps/);
 #   VREQ_MIRROR (default http://deb.debian.org/debian).
@@ -171,5 +174,6 @@ case "${1:-}" in
     log "ready: $R ($(in_chroot rustc --version))" ;;
   run) shift; run "$@" ;;
   path) echo "$R" ;;
-  *) die "usage: $0 setup | run [--] CMD... | path" ;;
+  media) media_dir ;;
+  *) die "usage: $0 setup | run [--] CMD... | path | media" ;;
 esac
