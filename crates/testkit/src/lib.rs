@@ -1,12 +1,13 @@
 //! Helpers shared by tests (unit and integration): the shared media corpus
 //! ([`media_dir`], [`manifest`], [`ivf_frames`]), damaged copies for
-//! bad-input tests, and
-//! [`fake::FakeDevice`], a decoder device built from a device profile. A
+//! bad-input tests, [`rbsp::RbspWriter`] for hand-made H.264 / H.265 syntax,
+//! and [`fake::FakeDevice`], a decoder device built from a device profile. A
 //! dev-dependency only: no product crate links it.
 
 #![forbid(unsafe_code)]
 
 pub mod fake;
+pub mod rbsp;
 
 use std::path::PathBuf;
 

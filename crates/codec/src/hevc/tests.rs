@@ -6,6 +6,7 @@
 use super::*;
 use vreq_container as container;
 use vreq_container::TrackCodec;
+use vreq_testkit::rbsp::RbspWriter;
 use vreq_testkit::{manifest, media_dir};
 
 /// Packets of the clip's first HEVC track and its codec private data.
@@ -984,44 +985,12 @@ fn missing_reference_is_warned_once_with_its_stand_in() {
 /// ctu=16:info=0 -f hevc` (Debian ffmpeg 5.1, x265 3.5).
 const X265_CTU16_VPS_SPS: &str = "0000000140010c01ffff01600000030090000003000003001e9598090000000142010101600000030090000003000003001ea020810596566abcaf016808000003000800000300c840";
 
-/// An MSB-first bit writer for hand-made parameter sets.
-#[derive(Default)]
-struct Bits(Vec<bool>);
-
-impl Bits {
-    fn u(&mut self, n: u32, v: u32) -> &mut Self {
-        for i in (0..n).rev() {
-            self.0.push(v >> i & 1 == 1);
-        }
-        self
-    }
-    fn ue(&mut self, v: u32) -> &mut Self {
-        let n = 32 - (v + 1).leading_zeros();
-        self.u(n - 1, 0).u(n, v + 1)
-    }
-    /// rbsp_trailing_bits, then the bytes (no start code emulation in
-    /// these small sets: checked)
-    fn rbsp(&mut self) -> Vec<u8> {
-        self.0.push(true);
-        while self.0.len() % 8 != 0 {
-            self.0.push(false);
-        }
-        let b: Vec<u8> = self
-            .0
-            .chunks(8)
-            .map(|c| c.iter().fold(0, |a, &x| a << 1 | u8::from(x)))
-            .collect();
-        assert!(!b.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 3));
-        b
-    }
-}
-
 /// A PPS (header included) over SPS 0 with tiles: `cols` x `rows` is
 /// num_tile_columns_minus1 x num_tile_rows_minus1; `sizes` are
 /// column_width_minus1[] then row_height_minus1[] (uniform spacing when
 /// None). Every other syntax element 0 / off (H.265 7.3.2.3.1).
 fn tiled_pps(cols: u32, rows: u32, sizes: Option<&[u32]>) -> Vec<u8> {
-    let mut b = Bits::default();
+    let mut b = RbspWriter::default();
     b.ue(0).ue(0); // pps_pic_parameter_set_id, pps_seq_parameter_set_id
     b.u(7, 0); // dependent_slice_segments_enabled_flag .. cabac_init_present_flag
     b.ue(0).ue(0).ue(0); // num_ref_idx_l0/l1_default_active_minus1, init_qp_minus26 (se 0)
@@ -1039,7 +1008,7 @@ fn tiled_pps(cols: u32, rows: u32, sizes: Option<&[u32]>) -> Vec<u8> {
     b.u(4, 0);
     b.ue(0).u(1, 0).u(1, 0); // log2_parallel_merge_level_minus2, .._extension_present x 2
     let mut nal = vec![34 << 1, 1];
-    nal.extend(b.rbsp());
+    nal.extend(b.nal(&[]));
     nal
 }
 

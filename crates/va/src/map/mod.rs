@@ -19,8 +19,6 @@ use crate::sys::{self, VABufferType, VAProfile, VASurfaceID};
 pub mod h264;
 pub mod hevc;
 pub mod mpeg2;
-#[cfg(test)]
-mod test_bits;
 pub mod vp8;
 pub mod vp9;
 

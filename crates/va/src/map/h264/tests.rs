@@ -1,12 +1,12 @@
 use super::*;
 use crate::ffi::read_element;
-use crate::map::test_bits::W;
 use crate::sys::{
     _VAPictureParameterBufferH264__bindgen_ty_1 as SeqUnion,
     _VAPictureParameterBufferH264__bindgen_ty_1__bindgen_ty_1 as SeqBits,
     _VAPictureParameterBufferH264__bindgen_ty_2 as PicUnion,
     _VAPictureParameterBufferH264__bindgen_ty_2__bindgen_ty_1 as PicBits,
 };
+use vreq_testkit::rbsp::RbspWriter as W;
 
 pub(crate) fn params(seq: SeqBits, pic: PicBits) -> sys::VAPictureParameterBufferH264 {
     let mut pp = sys::VAPictureParameterBufferH264 {

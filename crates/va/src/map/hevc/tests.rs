@@ -1,5 +1,4 @@
 use super::*;
-use crate::map::test_bits::W;
 use crate::sys::{
     _VAPictureParameterBufferHEVC__bindgen_ty_1 as PicUnion,
     _VAPictureParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1 as PicBits,
@@ -9,6 +8,7 @@ use crate::sys::{
     _VASliceParameterBufferHEVC__bindgen_ty_1__bindgen_ty_1 as LongBits,
 };
 use vreq_core::DecodeJob;
+use vreq_testkit::rbsp::RbspWriter as W;
 
 /// 64x64 4:2:0 8-bit, CTB 16 (16 CTBs), POC LSB 8 bits, 2 SPS short-term
 /// sets, long-term references with 1 SPS candidate, temporal MVP, SAO.
