@@ -910,10 +910,13 @@ pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
     let rb = rbsp(nal.get(2..).ok_or("short PPS")?);
     let mut r = BitReader::new(&rb);
     r.ue()?; // pps_pic_parameter_set_id
-    let sps_id = r.ue()?; // pps_seq_parameter_set_id
-                          // dependent_slice_segments_enabled_flag, output_flag_present_flag,
-                          // num_extra_slice_header_bits, sign_data_hiding_enabled_flag,
-                          // cabac_init_present_flag
+
+    // pps_seq_parameter_set_id: its SPS, when seen (when not, cros-codecs
+    // refuses the PPS itself)
+    let sps = u8::try_from(r.ue()?).ok().and_then(|id| parser.get_sps(id));
+    // dependent_slice_segments_enabled_flag, output_flag_present_flag,
+    // num_extra_slice_header_bits, sign_data_hiding_enabled_flag,
+    // cabac_init_present_flag
     r.skip(7)?;
     r.ue()?; // num_ref_idx_l0_default_active_minus1
     r.ue()?; // num_ref_idx_l1_default_active_minus1
@@ -944,12 +947,8 @@ pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
                 rows + 1
             ));
         }
-        // The picture in CTBs (7-15, 7-17), when the SPS is known (when it
-        // is not, cros-codecs refuses the PPS itself).
-        let ctbs = u8::try_from(sps_id)
-            .ok()
-            .and_then(|id| parser.get_sps(id))
-            .map(|sps| (sps.pic_width_in_ctbs_y, sps.pic_height_in_ctbs_y));
+        // the picture in CTBs (7-15, 7-17)
+        let ctbs = sps.map(|sps| (sps.pic_width_in_ctbs_y, sps.pic_height_in_ctbs_y));
         if let Some((w, h)) = ctbs {
             if cols >= w || rows >= h {
                 return Err(format!(
@@ -1006,7 +1005,6 @@ pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
         // no pps_extension_present_flag, or no pps_range_extension_flag
         return Ok(());
     }
-    let sps = u8::try_from(sps_id).ok().and_then(|id| parser.get_sps(id));
     match sps {
         Some(sps) if sps.bit_depth_luma_minus8 < 2 => Err(format!(
             "pps_range_extension() over a {}-bit SPS (RExt: not decodable here)",
