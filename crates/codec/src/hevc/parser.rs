@@ -12,7 +12,11 @@
 //!   `entry_point_offset_minus1` in a `[u32; 32]` and panics beyond it
 //!   (2160p WPP has 33); when the PPS allows more, [`parse_slice_header_own`]
 //!   parses the header instead (checked against cros-codecs on every corpus
-//!   slice by the tests).
+//!   slice by the tests). It also reads every slice before cros-codecs does,
+//!   to refuse what cros-codecs would index past its arrays with;
+//! - checks of parameter sets before cros-codecs parses them ([`check_vps`],
+//!   [`check_sps`], [`check_pps`]): values it uses unchecked as indices or
+//!   in unsigned arithmetic (each found by the `codec_hevc` fuzz target).
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -144,15 +148,22 @@ pub struct ParsedSlice {
     pub entry_point_offset_minus1: Vec<u32>,
 }
 
-/// Parses a slice segment header with cros-codecs. When the slice's PPS
-/// allows more entry points than cros-codecs 0.0.6 can hold (its
+/// Parses a slice segment header with cros-codecs, after
+/// [`parse_slice_header_own`] has read it without error: cros-codecs 0.0.6
+/// indexes 16-entry arrays with `num_long_term_sps + num_long_term_pics`
+/// unchecked (7.3.6.1; a panic past 16), which ours refuses. When the
+/// slice's PPS allows more entry points than cros-codecs can hold (its
 /// `entry_point_offset_minus1: [u32; 32]` would overflow and panic: WPP
-/// pictures taller than 33 CTB rows, e.g. 2160p), [`parse_slice_header_own`]
-/// parses it instead. Errors are the parsers' messages.
+/// pictures taller than 33 CTB rows, e.g. 2160p), our parse is the result.
+/// Errors are the parsers' messages.
 pub fn parse_slice(parser: &mut Parser, nal: &NalRef<'_>) -> Result<ParsedSlice, String> {
     let nalu = cros_nalu(nal).ok_or_else(|| "unknown NAL unit type".to_string())?;
+    // Our parser first, on every slice: it refuses what cros-codecs would
+    // index past its arrays with (more than 16 long-term pictures, a
+    // derived short-term set of more than 16).
+    let own = parse_slice_header_own(parser, nal.data)?;
     if max_entry_points(parser, nal.data).is_some_and(|m| m > MAX_ENTRY_POINTS) {
-        return parse_slice_header_own(parser, nal.data);
+        return Ok(own);
     }
     let s = parser.parse_slice_header(nalu)?;
     let n =
@@ -226,10 +237,29 @@ fn derive_inter_rps(
 
 /// The slice header's own `st_ref_pic_set(num_short_term_ref_pic_sets)` (7.3.7).
 fn read_slice_st_rps(r: &mut BitReader<'_>, sps: &Sps) -> Result<ShortTermRefPicSet, String> {
-    let idx = usize::from(sps.num_short_term_ref_pic_sets);
+    read_st_rps(
+        r,
+        &sps.short_term_ref_pic_set,
+        usize::from(sps.num_short_term_ref_pic_sets),
+        true,
+    )
+}
+
+/// `st_ref_pic_set(stRpsIdx)` (7.3.7) with its derived set (7.4.8):
+/// `sets` are the SPS's sets before it (all of them for a slice's own set),
+/// `idx` is `stRpsIdx`; `in_slice` for the slice header's own set, the only
+/// one that codes `delta_idx_minus1` (0 in the SPS). Errors: a reference
+/// outside `sets`, more than 16 pictures, `abs_delta_rps_minus1` over
+/// 32767, data ending early.
+fn read_st_rps(
+    r: &mut BitReader<'_>,
+    sets: &[ShortTermRefPicSet],
+    idx: usize,
+    in_slice: bool,
+) -> Result<ShortTermRefPicSet, String> {
     let inter = idx != 0 && r.flag()?;
     if inter {
-        let delta_idx_minus1 = r.ue()?;
+        let delta_idx_minus1 = if in_slice { r.ue()? } else { 0 };
         if delta_idx_minus1 as usize >= idx {
             return Err(format!("delta_idx_minus1 {delta_idx_minus1}"));
         }
@@ -238,7 +268,9 @@ fn read_slice_st_rps(r: &mut BitReader<'_>, sps: &Sps) -> Result<ShortTermRefPic
         if abs_delta_rps_minus1 > 32767 {
             return Err(format!("abs_delta_rps_minus1 {abs_delta_rps_minus1}"));
         }
-        let ref_st = &sps.short_term_ref_pic_set[idx - (delta_idx_minus1 as usize + 1)];
+        let ref_st = sets
+            .get(idx - (delta_idx_minus1 as usize + 1))
+            .ok_or_else(|| format!("st_ref_pic_set({idx}) refers to a missing set"))?;
         let n = (ref_st.num_delta_pocs as usize).min(32);
         let mut used = Vec::new();
         let mut use_delta = Vec::new();
@@ -439,19 +471,21 @@ fn read_long_term_part(
 ) -> Result<(), String> {
     let log2_lsb = u32::from(sps.log2_max_pic_order_cnt_lsb_minus4) + 4;
     if sps.num_long_term_ref_pics_sps > 0 {
+        // 7.4.7.1: at most num_long_term_ref_pics_sps, and with
+        // num_long_term_pics at most the DPB size (the arrays hold 16)
         hdr.num_long_term_sps = ue_max(
             r,
-            u32::from(sps.num_long_term_ref_pics_sps),
+            u32::from(sps.num_long_term_ref_pics_sps).min(16),
             "num_long_term_sps",
         )? as u8;
     }
     hdr.num_long_term_pics = ue_max(
         r,
-        16 - u32::from(hdr.num_long_term_sps).min(16),
+        16 - u32::from(hdr.num_long_term_sps),
         "num_long_term_pics",
     )? as u8;
     let n = usize::from(hdr.num_long_term_sps) + usize::from(hdr.num_long_term_pics);
-    for i in 0..n.min(16) {
+    for i in 0..n {
         if i < usize::from(hdr.num_long_term_sps) {
             if sps.num_long_term_ref_pics_sps > 1 {
                 let b = ceil_log2(u32::from(sps.num_long_term_ref_pics_sps));
@@ -818,10 +852,16 @@ fn check_scaling_list_data(r: &mut BitReader<'_>) -> Result<(), String> {
     Ok(())
 }
 
+/// What the rest of an SPS walk needs from its head.
+struct SpsHead {
+    max_sub_layers_minus1: u32,
+    /// `log2_max_pic_order_cnt_lsb_minus4 + 4`
+    log2_max_poc_lsb: u32,
+}
+
 /// Walks an SPS RBSP from its start through `scaling_list_data()` (checked
-/// by [`check_scaling_list_data`]); returns `max_sub_layers_minus1` and
-/// `log2_max_pic_order_cnt_lsb_minus4 + 4` (H.265 7.3.2.2.1).
-fn walk_sps_head(r: &mut BitReader<'_>) -> Result<(u32, u32), String> {
+/// by [`check_scaling_list_data`]) (H.265 7.3.2.2.1).
+fn walk_sps_head(r: &mut BitReader<'_>) -> Result<SpsHead, String> {
     r.skip(4)?; // sps_video_parameter_set_id
     let max_sub_layers_minus1 = checked_max_sub_layers_minus1(r.u(3)?)?;
     r.skip(1)?;
@@ -853,7 +893,159 @@ fn walk_sps_head(r: &mut BitReader<'_>) -> Result<(u32, u32), String> {
     if r.flag()? && r.flag()? {
         check_scaling_list_data(r)?;
     }
-    Ok((max_sub_layers_minus1, log2_max_poc_lsb))
+    Ok(SpsHead {
+        max_sub_layers_minus1,
+        log2_max_poc_lsb,
+    })
+}
+
+/// Walks the rest of an SPS RBSP after [`walk_sps_head`] (H.265 7.3.2.2.1)
+/// the way cros-codecs 0.0.6 reads it, to its extension flags, and refuses
+/// `sps_scc_extension()`, which its `parse_sps` can panic on: with `palette_max_size` and
+///   `delta_palette_max_predictor_size` both 0 cros-codecs computes
+/// `palette_max_size + delta_palette_max_predictor_size − 1` unsigned
+/// (7.3.2.2.3). Screen content coding is a profile (SCC, Annex A.3.7) that
+/// no V4L2 stateless decoder and no control of the HEVC uAPI serves, so any
+/// SPS with it is refused. The walk also refuses a `st_ref_pic_set()`
+/// deriving more than 16 pictures (7.4.8 bounds them by the DPB size;
+/// the uAPI's DPB holds 16), which cros-codecs accepts.
+///
+/// Where cros-codecs reads differently from the spec the walk follows
+/// cros-codecs, since the point is to know where cros-codecs' reads land:
+/// its `hrd_parameters()` does not infer `fixed_pic_rate_within_cvs_flag`
+/// = 1 when `fixed_pic_rate_general_flag` is 1 (E.3.2).
+fn walk_sps_tail(r: &mut BitReader<'_>, head: &SpsHead) -> Result<(), String> {
+    r.skip(2)?; // amp_enabled_flag, sample_adaptive_offset_enabled_flag
+    if r.flag()? {
+        // pcm_enabled_flag: bit depths (4 + 4), two block sizes, loop filter flag
+        r.skip(8)?;
+        r.ue()?;
+        r.ue()?;
+        r.skip(1)?;
+    }
+    let num_sets = ue_max(r, 64, "num_short_term_ref_pic_sets")? as usize;
+    let mut sets = Vec::with_capacity(num_sets);
+    for i in 0..num_sets {
+        sets.push(read_st_rps(r, &sets, i, false)?);
+    }
+    if r.flag()? {
+        // long_term_ref_pics_present_flag
+        let n = ue_max(r, 32, "num_long_term_ref_pics_sps")?;
+        for _ in 0..n {
+            r.skip(head.log2_max_poc_lsb as usize + 1)?;
+        }
+    }
+    r.skip(2)?; // sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag
+    if r.flag()? {
+        skip_vui_parameters(r, head.max_sub_layers_minus1)?;
+    }
+    if !r.flag()? {
+        return Ok(()); // no sps_extension_present_flag
+    }
+    if r.flag()? {
+        r.skip(9)?; // sps_range_extension(): nine flags
+    }
+    if r.flag()? || r.flag()? {
+        return Ok(()); // multilayer or 3D extension: cros-codecs refuses them itself
+    }
+    if r.flag()? {
+        return Err(
+            "sps_scc_extension() (screen content coding: no stateless decoder here)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Skips `vui_parameters()` (H.265 E.2.1) as cros-codecs 0.0.6 reads it.
+fn skip_vui_parameters(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<(), String> {
+    if r.flag()? && r.u(8)? == 255 {
+        r.skip(32)?; // aspect_ratio_idc EXTENDED_SAR: sar_width, sar_height
+    }
+    if r.flag()? {
+        r.skip(1)?; // overscan_appropriate_flag
+    }
+    if r.flag()? {
+        // video_format, video_full_range_flag, colour_description_present_flag
+        r.skip(4)?;
+        if r.flag()? {
+            r.skip(24)?;
+        }
+    }
+    if r.flag()? {
+        r.ue()?; // chroma_sample_loc_type_top_field
+        r.ue()?;
+    }
+    // neutral_chroma_indication_flag, field_seq_flag, frame_field_info_present_flag
+    r.skip(3)?;
+    if r.flag()? {
+        for _ in 0..4 {
+            r.ue()?; // def_disp_win_*_offset
+        }
+    }
+    if r.flag()? {
+        r.skip(64)?; // vui_num_units_in_tick, vui_time_scale
+        if r.flag()? {
+            r.ue()?; // vui_num_ticks_poc_diff_one_minus1
+        }
+        if r.flag()? {
+            skip_hrd_parameters(r, max_sub_layers_minus1)?;
+        }
+    }
+    if r.flag()? {
+        r.skip(3)?; // tiles_fixed_structure_flag .. restricted_ref_pic_lists_flag
+        for _ in 0..5 {
+            r.ue()?; // min_spatial_segmentation_idc .. log2_max_mv_length_vertical
+        }
+    }
+    Ok(())
+}
+
+/// Skips `hrd_parameters(1, max_sub_layers_minus1)` (H.265 E.2.2) as
+/// cros-codecs 0.0.6 reads it (see [`walk_sps_tail`] for where it differs).
+fn skip_hrd_parameters(r: &mut BitReader<'_>, max_sub_layers_minus1: u32) -> Result<(), String> {
+    let nal = r.flag()?;
+    let vcl = r.flag()?;
+    let mut sub_pic = false;
+    if nal || vcl {
+        sub_pic = r.flag()?;
+        if sub_pic {
+            r.skip(8 + 5 + 1 + 5)?;
+        }
+        r.skip(8)?; // bit_rate_scale, cpb_size_scale
+        if sub_pic {
+            r.skip(4)?;
+        }
+        r.skip(15)?; // three *_length_minus1
+    }
+    for _ in 0..=max_sub_layers_minus1 {
+        let general = r.flag()?;
+        let within_cvs = !general && r.flag()?;
+        let low_delay = if within_cvs {
+            r.ue()?; // elemental_duration_in_tc_minus1
+            false
+        } else {
+            r.flag()?
+        };
+        let cpb_cnt_minus1 = if low_delay {
+            0
+        } else {
+            ue_max(r, 31, "cpb_cnt_minus1")?
+        };
+        for present in [nal, vcl] {
+            if present {
+                for _ in 0..=cpb_cnt_minus1 {
+                    r.ue()?;
+                    r.ue()?;
+                    if sub_pic {
+                        r.ue()?;
+                        r.ue()?;
+                    }
+                    r.skip(1)?; // cbr_flag
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `vps_max_sub_layers_minus1` / `sps_max_sub_layers_minus1`: 0..=6 (H.265
@@ -889,7 +1081,9 @@ pub fn check_vps(nal: &[u8]) -> Result<(), String> {
 /// scaling lists (which cros-codecs also refuses).
 pub fn check_sps(nal: &[u8]) -> Result<(), String> {
     let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
-    walk_sps_head(&mut BitReader::new(&rb)).map(|_| ())
+    let mut r = BitReader::new(&rb);
+    let head = walk_sps_head(&mut r)?;
+    walk_sps_tail(&mut r, &head)
 }
 
 /// Checks what cros-codecs 0.0.6's `parse_pps` would panic on in a PPS
@@ -1022,7 +1216,7 @@ pub fn check_pps(parser: &Parser, nal: &[u8]) -> Result<(), String> {
 pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
     let mut r = BitReader::new(&rb);
-    let (_, log2_max_poc_lsb) = walk_sps_head(&mut r)?;
+    let log2_max_poc_lsb = walk_sps_head(&mut r)?.log2_max_poc_lsb;
     r.skip(2)?; // amp, sao
     if r.flag()? {
         r.skip(8)?;

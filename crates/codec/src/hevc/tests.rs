@@ -1057,3 +1057,158 @@ fn pps_tile_sizes_are_checked_before_cros_codecs_parses_them() {
     let e = check(&tiled_pps(19, 0, None)).unwrap_err();
     assert!(e.contains("20 x 1 tiles (at most 19 x 21"), "{e}");
 }
+
+/// What [`sps_with`] varies (H.265 7.3.2.2.1, E.2.1, E.2.2).
+#[derive(Clone, Copy, Debug)]
+struct SpsShape {
+    max_sub_layers_minus1: u32,
+    pcm: bool,
+    long_term: bool,
+    /// None: no VUI; Some(None): VUI without HRD; Some(Some(general)):
+    /// with `hrd_parameters()` whose sub-layers have
+    /// `fixed_pic_rate_general_flag` = general
+    vui: Option<Option<bool>>,
+    range_extension: bool,
+    scc_extension: bool,
+}
+
+/// An SPS NAL unit (header included), 64x64 with 16x16 CTBs, two
+/// short-term sets (the second inter-predicted from the first) and the
+/// optional parts of `shape`; its SCC extension has no palette mode.
+fn sps_with(shape: SpsShape) -> Vec<u8> {
+    let n = shape.max_sub_layers_minus1;
+    let mut b = RbspWriter::default();
+    b.u(4, 0).u(3, n).u(1, 1);
+    // profile_tier_level(1, n): Main, level 3
+    b.u(2, 0)
+        .u(1, 0)
+        .u(5, 1)
+        .u(32, 0x6000_0000)
+        .u(4, 0b1001)
+        .u(32, 0)
+        .u(11, 0)
+        .u(1, 0);
+    b.u(8, 90);
+    for _ in 0..n {
+        b.u(2, 0); // sub_layer_profile_present_flag, sub_layer_level_present_flag
+    }
+    if n > 0 {
+        b.u(2 * (8 - n), 0);
+    }
+    b.ue(0).ue(1).ue(64).ue(64).u(1, 0); // ids, 4:2:0, size, no conformance window
+    b.ue(0).ue(0).ue(4).u(1, 1); // 8-bit, log2_max_pic_order_cnt_lsb_minus4
+    for _ in 0..=n {
+        b.ue(4).ue(0).ue(0);
+    }
+    b.ue(0).ue(1).ue(0).ue(2).ue(0).ue(0).u(1, 0); // 8..16 CB, 4..16 TB, no scaling list
+    b.u(2, 0).u(1, u32::from(shape.pcm));
+    if shape.pcm {
+        b.u(4, 7).u(4, 7).ue(0).ue(0).u(1, 0);
+    }
+    // st_ref_pic_set(0): POC -1, -2 and +1; st_ref_pic_set(1): each - 1
+    b.ue(2);
+    b.ue(2).ue(1).ue(0).u(1, 1).ue(0).u(1, 1).ue(0).u(1, 1);
+    b.u(1, 1).u(1, 1).ue(0).u(4, 0b1111);
+    b.u(1, u32::from(shape.long_term));
+    if shape.long_term {
+        b.ue(2).u(8, 17).u(1, 1).u(8, 200).u(1, 0);
+    }
+    b.u(1, 1).u(1, 0).u(1, u32::from(shape.vui.is_some()));
+    if let Some(hrd) = shape.vui {
+        b.u(1, 1).u(8, 255).u(16, 1).u(16, 1); // EXTENDED_SAR 1:1
+        b.u(1, 1).u(1, 0); // overscan
+        b.u(1, 1).u(3, 5).u(1, 0).u(1, 1).u(8, 1).u(8, 1).u(8, 1);
+        b.u(1, 1).ue(0).ue(0).u(3, 0); // chroma loc; neutral, field_seq, frame_field
+        b.u(1, 1).ue(0).ue(0).ue(0).ue(0); // default display window
+        b.u(1, 1).u(32, 1).u(32, 25).u(1, 1).ue(0); // timing, poc proportional
+        b.u(1, u32::from(hrd.is_some()));
+        if let Some(general) = hrd {
+            b.u(1, 1).u(1, 1).u(1, 1); // nal, vcl, sub_pic_hrd_params_present_flag
+            b.u(19, 0).u(8, 0).u(4, 0).u(15, 0);
+            for _ in 0..=n {
+                b.u(1, u32::from(general));
+                if !general {
+                    b.u(1, 1);
+                }
+                // as the spec reads on (fixed_pic_rate_within_cvs_flag is 1
+                // either way): elemental_duration_in_tc_minus1, no
+                // low_delay_hrd_flag, cpb_cnt_minus1 = 1
+                b.ue(0).ue(1);
+                for _ in 0..2 * 2 {
+                    b.ue(1000).ue(2000).ue(3).ue(4).u(1, 0);
+                }
+            }
+        }
+        b.u(1, 1).u(3, 0).ue(0).ue(2).ue(1).ue(15).ue(15); // bitstream restriction
+    }
+    let ext = shape.range_extension || shape.scc_extension;
+    b.u(1, u32::from(ext));
+    if ext {
+        b.u(1, u32::from(shape.range_extension));
+        if shape.range_extension {
+            b.u(9, 0);
+        }
+        b.u(2, 0).u(1, u32::from(shape.scc_extension));
+        if shape.scc_extension {
+            b.u(1, 0).u(1, 0).u(2, 0).u(1, 0); // no palette mode
+        }
+        b.u(4, 0);
+    }
+    let mut nal = vec![33 << 1, 1];
+    nal.extend(b.nal(&[]));
+    nal
+}
+
+/// `check_sps` walks the whole SPS the way cros-codecs 0.0.6 reads it and
+/// refuses `sps_scc_extension()`, on which cros-codecs can panic (found by
+/// `codec_hevc`: tests/data/fuzz-regressions/codec_hevc/sps-scc-palette-predictor-size-0).
+/// The walk must land on the flag cros-codecs reads: over every shape, it
+/// refuses exactly the SPSs cros-codecs parses with `scc_extension_flag`.
+#[test]
+fn sps_walk_finds_the_scc_extension_where_cros_codecs_does() {
+    let mut parsed = 0;
+    for bits in 0..128u32 {
+        let shape = SpsShape {
+            max_sub_layers_minus1: bits & 1,
+            pcm: bits & 2 != 0,
+            long_term: bits & 4 != 0,
+            vui: match (bits >> 3) & 3 {
+                0 => None,
+                1 => Some(None),
+                2 => Some(Some(false)),
+                _ => Some(Some(true)),
+            },
+            range_extension: bits & 32 != 0,
+            scc_extension: bits & 64 != 0,
+        };
+        let nal = sps_with(shape);
+        let checked = parser::check_sps(&nal);
+        let r = parser::NalRef {
+            data: &nal,
+            offset: 0,
+        };
+        let mut p = Parser::default();
+        match p.parse_sps(&parser::cros_nalu(&r).unwrap()) {
+            Ok(sps) => {
+                parsed += 1;
+                assert_eq!(
+                    checked.is_err(),
+                    sps.scc_extension_flag,
+                    "{shape:?}: {checked:?}"
+                );
+                if shape.vui != Some(Some(true)) {
+                    assert_eq!(sps.scc_extension_flag, shape.scc_extension, "{shape:?}");
+                    assert_eq!(sps.long_term_ref_pics_present_flag, shape.long_term);
+                    assert_eq!(sps.short_term_ref_pic_set[1].num_delta_pocs, 3);
+                }
+            }
+            // cros-codecs reads `fixed_pic_rate_general_flag` = 1 apart from
+            // the spec (see walk_sps_tail): it may refuse what follows
+            Err(e) => assert_eq!(shape.vui, Some(Some(true)), "{shape:?}: {e}"),
+        }
+        if let Err(e) = checked {
+            assert!(e.contains("sps_scc_extension()"), "{shape:?}: {e}");
+        }
+    }
+    assert!(parsed >= 96, "{parsed} of 128 parsed");
+}
