@@ -15,7 +15,7 @@
 # fuzz/corpus/<target>/ (gitignored; what libFuzzer adds is kept between
 # runs), findings in fuzz/artifacts/<target>/, logs in fuzz/logs/.
 # Prints a table (target, seconds, execs, edges from libFuzzer's cov:, crash
-# / timeout / oom files) and exits 1 if any target has an artifact.
+# / timeout / oom files this run wrote) and exits 1 if any target has one.
 # A finding is replayed with `cargo +nightly fuzz run TARGET FILE`; once
 # fixed, minimise it (`cargo +nightly fuzz tmin TARGET FILE`) into
 # tests/data/fuzz-regressions/TARGET/ (replayed by `cargo test -p vreq-fuzz`).
@@ -167,6 +167,8 @@ for t in "${RUN[@]}"; do
     [ "${FUZZ_FORK:-0}" = 1 ] && jobs=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     [ -n "${FUZZ_RUNS:-}" ] && jobs+=(-runs="$FUZZ_RUNS")
     t0=$(date +%s)
+    # artifacts of this run only (those of earlier runs stay until removed)
+    stamp=fuzz/logs/.$t.start; touch "$stamp"
     log=fuzz/logs/$t.log
     set +e
     # ASan keeps freed memory in a 256 MiB quarantine by default, which
@@ -186,9 +188,9 @@ for t in "${RUN[@]}"; do
         execs=$( (grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | awk '{s+=$2} END {print s+0}')
     fi
     edges=$( (grep -ao 'cov: [0-9]*' "$log" || true) | tail -1 | awk '{print $2+0}')
-    crashes=$(find "fuzz/artifacts/$t" -name 'crash-*' | wc -l)
-    timeouts=$(find "fuzz/artifacts/$t" -name 'timeout-*' -o -name 'slow-unit-*' | wc -l)
-    ooms=$(find "fuzz/artifacts/$t" -name 'oom-*' -o -name 'leak-*' | wc -l)
+    crashes=$(find "fuzz/artifacts/$t" -newer "$stamp" -name 'crash-*' | wc -l)
+    timeouts=$(find "fuzz/artifacts/$t" -newer "$stamp" \( -name 'timeout-*' -o -name 'slow-unit-*' \) | wc -l)
+    ooms=$(find "fuzz/artifacts/$t" -newer "$stamp" \( -name 'oom-*' -o -name 'leak-*' \) | wc -l)
     [ $((crashes + timeouts + ooms)) -gt 0 ] && found=1
     ROWS+=("$(printf '%-20s %6s %10s %7s %8s %9s %5s' "$t" "$took" "$execs" "${edges:-0}" "$crashes" "$timeouts" "$ooms")")
     echo "${ROWS[-1]}" >&2
