@@ -55,8 +55,8 @@ case $cmd in
     log=/tmp/vreq-cross-$arch-test.log
     skip=()
     for s in "${VREQ_QEMU_SKIP[@]}"; do
-      echo "cross-arm64: SKIPPED under qemu-user: ${s%%:*} (${s#*: })"
-      skip+=(--skip "${s%%:*}")
+      echo "cross-arm64: SKIPPED under qemu-user: ${s%%: *} (${s#*: })"
+      skip+=(--skip "${s%%: *}")
     done
     xcargo test --workspace --locked --no-fail-fast $IGNORE_RV "$@" -- "${skip[@]}" 2>&1 | tee "$log" |
       grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
