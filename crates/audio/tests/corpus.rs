@@ -63,8 +63,7 @@ const UNSUPPORTED: &[(&str, &str)] = &[
 /// SNR (dB) our decode must reach against ffmpeg's, per codec, and why.
 fn min_snr_db(codec: &str) -> f64 {
     match codec {
-        // Opus: the same libopus as ffmpeg's `-c:a libopus` → bit-exact.
-        "opus" => f64::INFINITY,
+        "opus" => OPUS_MIN_SNR_DB,
         _ => 60.0,
     }
 }
