@@ -101,6 +101,11 @@ struct RingState {
     started: bool,
     /// The writer said there is no more audio.
     ended: bool,
+    /// A callback found the ring dry (`started`, not `ended`) since the last
+    /// push: an underrun once more audio comes, the end of the sound if
+    /// [`RingWriter::finish`] comes first (the writer only learns that the
+    /// stream ended after its last push), nothing if a flush comes first.
+    dry: bool,
     /// The output is gone: writers stop waiting.
     closed: bool,
 }
@@ -202,7 +207,7 @@ impl Shared {
             }
             r.frames -= got as u64;
             if got < want && r.started && !r.ended && !r.closed {
-                self.underruns.fetch_add(1, Ordering::Relaxed);
+                r.dry = true;
             }
         }
         self.space.notify_all();
@@ -252,6 +257,9 @@ impl RingWriter {
         if r.closed {
             return false;
         }
+        if std::mem::take(&mut r.dry) {
+            self.shared.underruns.fetch_add(1, Ordering::Relaxed);
+        }
         r.started = true;
         r.ended = false;
         r.frames += frames;
@@ -279,7 +287,10 @@ impl RingWriter {
     /// No more audio will come: the dry ring after this is not an underrun,
     /// and the clock runs on as a wall clock after the last sample.
     pub fn finish(&self) {
-        lock(&self.shared.ring).ended = true;
+        let mut r = lock(&self.shared.ring);
+        r.ended = true;
+        r.dry = false;
+        drop(r);
         self.shared.clock.set_ended();
     }
 
@@ -289,6 +300,7 @@ impl RingWriter {
         r.chunks.clear();
         r.frames = 0;
         r.started = false;
+        r.dry = false;
         drop(r);
         self.shared.clock.reset();
         self.shared.space.notify_all();
@@ -320,7 +332,8 @@ impl RingReader {
         self.shared.fill(out, at, delay);
     }
 
-    /// Ring-dry fills so far (after the first samples, before the end).
+    /// Ring-dry fills so far that more audio followed (a dropout: not the
+    /// silence after the end of the sound or before a seek's flush).
     pub fn underruns(&self) -> u64 {
         self.shared.underruns.load(Ordering::Relaxed)
     }
@@ -905,10 +918,12 @@ mod tests {
         assert_eq!(out, [0.1, -0.1, 0.2, 0.2, 0.0, 0.0]);
         // the first frame written at t1 was the third of chunk 1: pts 5.002 s
         assert_eq!(s.clock.at_ns(t1), Some(4_992_000_000));
-        assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
+        // the dry ring is an underrun only when more audio comes after it
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 0);
         assert_eq!(w.queued_frames(), 0);
         // held: silence, the ring is left alone
         w.push(5_500_000_000, vec![0.7, 0.7]);
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
         s.held.store(true, Ordering::Relaxed);
         let mut out = vec![1f32; 2];
         s.fill(&mut out, t1, Duration::ZERO);
@@ -923,10 +938,25 @@ mod tests {
         let mut out = vec![1f32; 2];
         s.fill(&mut out, t1, Duration::ZERO);
         assert_eq!(out, [0.0, 0.0]);
-        // after the end of the stream a dry ring is no underrun
+        // dry before the writer learnt that its last push was the end (it
+        // finishes after the demuxer's end of stream): no underrun
+        w.push(6_100_000_000, vec![0.3, 0.3]);
+        let mut two = vec![1f32; 4];
+        s.fill(&mut two, t1, Duration::ZERO);
         w.finish();
+        // after the end of the stream a dry ring is no underrun
         s.fill(&mut out, t1, Duration::ZERO);
         assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
+        // dry, then a seek's flush: no underrun either
+        w.push(7_000_000_000, vec![0.3, 0.3]);
+        s.fill(&mut two, t1, Duration::ZERO);
+        w.flush();
+        w.push(8_000_000_000, vec![0.3, 0.3]);
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 1);
+        // dry, then more audio: one underrun
+        s.fill(&mut two, t1, Duration::ZERO);
+        w.push(8_100_000_000, vec![0.3, 0.3]);
+        assert_eq!(s.underruns.load(Ordering::Relaxed), 2);
     }
 
     #[test]
