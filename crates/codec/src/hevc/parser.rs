@@ -915,14 +915,7 @@ fn walk_sps_head(r: &mut BitReader<'_>) -> Result<SpsHead, String> {
 /// its `hrd_parameters()` does not infer `fixed_pic_rate_within_cvs_flag`
 /// = 1 when `fixed_pic_rate_general_flag` is 1 (E.3.2).
 fn walk_sps_tail(r: &mut BitReader<'_>, head: &SpsHead) -> Result<(), String> {
-    r.skip(2)?; // amp_enabled_flag, sample_adaptive_offset_enabled_flag
-    if r.flag()? {
-        // pcm_enabled_flag: bit depths (4 + 4), two block sizes, loop filter flag
-        r.skip(8)?;
-        r.ue()?;
-        r.ue()?;
-        r.skip(1)?;
-    }
+    skip_sps_amp_sao_pcm(r)?;
     let num_sets = ue_max(r, 64, "num_short_term_ref_pic_sets")? as usize;
     let mut sets = Vec::with_capacity(num_sets);
     for i in 0..num_sets {
@@ -952,6 +945,20 @@ fn walk_sps_tail(r: &mut BitReader<'_>, head: &SpsHead) -> Result<(), String> {
         return Err(
             "sps_scc_extension() (screen content coding: no stateless decoder here)".into(),
         );
+    }
+    Ok(())
+}
+
+/// Skips the SPS from `amp_enabled_flag` through the PCM parameters
+/// (H.265 7.3.2.2.1), to `num_short_term_ref_pic_sets`.
+fn skip_sps_amp_sao_pcm(r: &mut BitReader<'_>) -> Result<(), String> {
+    r.skip(2)?; // amp_enabled_flag, sample_adaptive_offset_enabled_flag
+    if r.flag()? {
+        // pcm_enabled_flag: bit depths (4 + 4), two block sizes, loop filter flag
+        r.skip(8)?;
+        r.ue()?;
+        r.ue()?;
+        r.skip(1)?;
     }
     Ok(())
 }
@@ -1217,13 +1224,7 @@ pub fn parse_sps_rps(nal: &[u8], sps: &Sps) -> Result<SpsRps, String> {
     let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
     let mut r = BitReader::new(&rb);
     let log2_max_poc_lsb = walk_sps_head(&mut r)?.log2_max_poc_lsb;
-    r.skip(2)?; // amp, sao
-    if r.flag()? {
-        r.skip(8)?;
-        r.ue()?;
-        r.ue()?;
-        r.skip(1)?;
-    }
+    skip_sps_amp_sao_pcm(&mut r)?;
     let num_sets = r.ue()?;
     if num_sets > 64 || num_sets as usize != sps.short_term_ref_pic_set.len() {
         return Err(format!("num_short_term_ref_pic_sets {num_sets}"));
