@@ -49,7 +49,7 @@ must_ship_deb=(usr/bin/vreqplay 'usr/lib/*-linux-gnu/dri/vreq_drv_video.so'
   usr/share/mime/packages/vreqplay.xml
   usr/share/icons/hicolor/scalable/apps/vreqplay.svg 'usr/share/icons/hicolor/*x*/apps/vreqplay.png'
   'usr/lib/systemd/system/vreqplay-kiosk@.service' usr/lib/sysusers.d/vreqplay.conf
-  usr/share/doc/vreqplay/copyright usr/share/doc/vreqplay/README.md.gz)
+  usr/share/doc/vreqplay/copyright usr/share/doc/vreqplay/README.md.gz usr/share/doc/vreqplay/kiosk.md)
 must_ship_arch=(usr/bin/vreqplay usr/lib/dri/vreq_drv_video.so usr/share/man/man1/vreqplay.1.gz
   usr/share/bash-completion/completions/vreqplay usr/share/zsh/site-functions/_vreqplay
   usr/share/fish/vendor_completions.d/vreqplay.fish usr/share/applications/vreqplay.desktop
