@@ -901,8 +901,9 @@ fn walk_sps_head(r: &mut BitReader<'_>) -> Result<SpsHead, String> {
 
 /// Walks the rest of an SPS RBSP after [`walk_sps_head`] (H.265 7.3.2.2.1)
 /// the way cros-codecs 0.0.6 reads it, to its extension flags, and refuses
-/// `sps_scc_extension()`, which its `parse_sps` can panic on: with `palette_max_size` and
-///   `delta_palette_max_predictor_size` both 0 cros-codecs computes
+/// `sps_scc_extension()`, which its `parse_sps` can panic on: with
+/// `palette_max_size` and `delta_palette_max_predictor_size` both 0
+/// cros-codecs computes
 /// `palette_max_size + delta_palette_max_predictor_size − 1` unsigned
 /// (7.3.2.2.3). Screen content coding is a profile (SCC, Annex A.3.7) that
 /// no V4L2 stateless decoder and no control of the HEVC uAPI serves, so any
