@@ -1082,11 +1082,14 @@ pub fn check_vps(nal: &[u8]) -> Result<(), String> {
 
 /// Checks what cros-codecs 0.0.6's `parse_sps` would panic on in an SPS
 /// NAL unit (header included): `sps_max_sub_layers_minus1` (see
-/// [`checked_max_sub_layers_minus1`]) and its `scaling_list_data()` (see
-/// [`check_scaling_list_data`]). Call before `Parser::parse_sps`.
+/// [`checked_max_sub_layers_minus1`]), its `scaling_list_data()` (see
+/// [`check_scaling_list_data`]) and, walking the rest of it as cros-codecs
+/// reads it, `sps_scc_extension()` (see [`walk_sps_tail`]). Call before
+/// `Parser::parse_sps`.
 ///
-/// Errors: either value out of its range, or data ending before the
-/// scaling lists (which cros-codecs also refuses).
+/// Errors: either value out of its range, an SCC extension, a
+/// `st_ref_pic_set()` of more than 16 pictures, or data ending early
+/// (which cros-codecs also refuses).
 pub fn check_sps(nal: &[u8]) -> Result<(), String> {
     let rb = rbsp(nal.get(2..).ok_or("short SPS")?);
     let mut r = BitReader::new(&rb);
