@@ -306,11 +306,22 @@ impl DecoderDevice for PatternDevice {
             .map(|u| vec![u.dmabuf.as_fd()])
             .unwrap_or_default()
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
         self.bufs
             .get(index)
-            .map(|b| vec![b.0.as_slice()])
+            .map(|b| vec![b.0.len()])
             .unwrap_or_default()
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        Ok(self
+            .bufs
+            .get(index)
+            .map(|b| vec![b.0.as_slice()])
+            .unwrap_or_default())
+    }
+    fn mapped_captures(&self) -> usize {
+        // Plain memory, always readable.
+        self.bufs.len()
     }
 }
 

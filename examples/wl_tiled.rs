@@ -272,11 +272,22 @@ impl DecoderDevice for Device {
     fn capture_dmabufs(&self, _: usize) -> Vec<BorrowedFd<'_>> {
         Vec::new()
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
         self.bufs
             .get(index)
-            .map(|b| vec![b.as_slice()])
+            .map(|b| vec![b.len()])
             .unwrap_or_default()
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        Ok(self
+            .bufs
+            .get(index)
+            .map(|b| vec![b.as_slice()])
+            .unwrap_or_default())
+    }
+    fn mapped_captures(&self) -> usize {
+        // Plain memory, always readable.
+        self.bufs.len()
     }
 }
 

@@ -864,8 +864,13 @@ fn play_audio_only(
 pub struct EngineFrames<'a, D: DecoderDevice>(pub &'a Engine<D>);
 
 impl<D: DecoderDevice> FrameSource for EngineFrames<'_, D> {
-    fn planes(&self, frame: &DecodedFrame) -> PlanesRef<'_> {
-        self.0.planes(frame)
+    /// The frame's CPU view; its CAPTURE buffer is mapped on its first read
+    /// ([`Engine::planes`]). A failed mapping is [`PresentError::Frame`]
+    /// with the device's one line (device, buffer, plane, errno).
+    fn planes(&self, frame: &DecodedFrame) -> Result<PlanesRef<'_>, PresentError> {
+        self.0
+            .planes(frame)
+            .map_err(|e| PresentError::Frame(e.to_string()))
     }
     fn dmabufs(&self, frame: &DecodedFrame) -> Vec<BorrowedFd<'_>> {
         self.0.device().capture_dmabufs(frame.capture_index)

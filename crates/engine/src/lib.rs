@@ -366,8 +366,16 @@ impl<D: DecoderDevice> Engine<D> {
     /// `width` × `height` = the visible rectangle's right / bottom edge
     /// (`x + w`, `y + h`), as [`PlanesRef`] documents. A plane outside the
     /// mapping comes back empty (the consumer's bound checks refuse it).
-    pub fn planes<'a>(&'a self, frame: &DecodedFrame) -> PlanesRef<'a> {
-        let maps = self.device.capture_map(frame.capture_index);
+    ///
+    /// This is the CPU read of a frame: the device maps the frame's CAPTURE
+    /// buffer here on its first read ([`DecoderDevice::capture_map`]), so
+    /// only consumers that read pixels (Y4M, the copy paths) make the
+    /// mapping; zero-copy consumers take [`DecoderDevice::capture_dmabufs`].
+    ///
+    /// Errors: [`EngineError::Device`] when that mapping fails (one line
+    /// naming the device, the buffer and the plane).
+    pub fn planes<'a>(&'a self, frame: &DecodedFrame) -> Result<PlanesRef<'a>, EngineError> {
+        let maps = self.device.capture_map(frame.capture_index)?;
         let fmt = &frame.format;
         let (vx, vy, vw, vh) = frame.visible;
         let empty: &[u8] = &[];
@@ -377,12 +385,12 @@ impl<D: DecoderDevice> Engine<D> {
                 let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
                 planes[i] = (buf.get(pl.offset..).unwrap_or(empty), pl.stride);
             }
-            return PlanesRef {
+            return Ok(PlanesRef {
                 format: fmt.pixel_format,
                 width: vx.saturating_add(vw),
                 height: vy.saturating_add(vh),
                 planes,
-            };
+            });
         }
         for (i, pl) in fmt.planes.iter().enumerate().take(3) {
             let (sub_x, sub_y) = if i == 0 { (1, 1) } else { (2, 2) };
@@ -398,12 +406,12 @@ impl<D: DecoderDevice> Engine<D> {
             let buf = maps.get(pl.memory_plane).copied().unwrap_or(empty);
             planes[i] = (buf.get(off..).unwrap_or(empty), pl.stride);
         }
-        PlanesRef {
+        Ok(PlanesRef {
             format: fmt.pixel_format,
             width: vw,
             height: vh,
             planes,
-        }
+        })
     }
 
     fn pump_codec(&mut self) -> Result<(), EngineError> {
@@ -1025,9 +1033,9 @@ mod tests {
         assert_eq!(f.visible, (2, 4, 60, 40));
         let stride = f.format.planes[0].stride;
         assert_eq!(stride, 64 * 2);
-        let p = dec.planes(&f);
+        let p = dec.planes(&f).unwrap();
         assert_eq!((p.width, p.height), (60, 40));
-        let whole = dec.device().capture_map(f.capture_index)[0].len();
+        let whole = dec.device().capture_plane_lengths(f.capture_index)[0];
         // luma: 4 rows down, 2 samples of 2 bytes right
         assert_eq!(p.planes[0].0.len(), whole - (4 * stride + 2 * 2));
         // chroma: 2 rows down, 1 CbCr pair of 4 bytes right
@@ -1253,10 +1261,10 @@ mod tests {
             dec.finish().unwrap();
             let f = dec.next_frame().expect("one frame");
             assert_eq!(f.format.pixel_format, pf, "{driver}");
-            let p = dec.planes(&f);
+            let p = dec.planes(&f).unwrap();
             // visible (2, 4, 60, 40): right / bottom edge, nothing folded
             assert_eq!((p.format, p.width, p.height), (pf, 62, 44), "{driver}");
-            let whole = dec.device().capture_map(f.capture_index)[0].len();
+            let whole = dec.device().capture_plane_lengths(f.capture_index)[0];
             assert_eq!(p.planes[0].0.len(), whole, "{driver}");
             assert_eq!(p.planes[0].1, f.format.planes[0].stride, "{driver}");
             let c0 = f.format.planes[1].offset;

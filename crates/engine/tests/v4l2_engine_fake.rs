@@ -244,7 +244,7 @@ fn run_with(fake: FakeDevice, n: usize, hold: usize, reorder_depth: usize) -> Ru
     let mut warnings = Vec::new();
     let check = |dec: &Engine<FakeDevice>, held: &VecDeque<DecodedFrame>| {
         for f in held {
-            let p = dec.planes(f);
+            let p = dec.planes(f).unwrap();
             let stamp = u64::from_le_bytes(p.planes[0].0[..8].try_into().unwrap());
             assert_eq!(
                 stamp, ts_for_pts[&f.pts_ns],
@@ -532,7 +532,7 @@ impl StatelessCodec for EventScript {
 
 /// What the fake stamped into a frame's buffer: (timestamp, width, height).
 fn stamp_of(dec: &Engine<FakeDevice>, f: &DecodedFrame) -> (u64, u32, u32) {
-    let p = dec.planes(f).planes[0].0;
+    let p = dec.planes(f).unwrap().planes[0].0;
     assert!(
         p.len() >= 16,
         "frame pts {}: its CAPTURE buffer {} is gone",

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use vreq_frame::{BufferReturn, CaptureFormat, DecodedFrame, PixelFormat, PlaneLayout, PlanesRef};
 use vreq_present::wayland::{WaylandSink, WindowOptions};
-use vreq_present::{FrameSource, Osd, Sink, UserCommand};
+use vreq_present::{FrameSource, Osd, PresentError, Sink, UserCommand};
 
 const W: u32 = 640;
 const H: u32 = 360;
@@ -27,14 +27,14 @@ const H: u32 = 360;
 struct Picture(Vec<u8>);
 
 impl FrameSource for Picture {
-    fn planes(&self, _: &DecodedFrame) -> PlanesRef<'_> {
+    fn planes(&self, _: &DecodedFrame) -> Result<PlanesRef<'_>, PresentError> {
         let (y, uv) = self.0.split_at((W * H) as usize);
-        PlanesRef {
+        Ok(PlanesRef {
             format: PixelFormat::Nv12,
             width: W,
             height: H,
             planes: [(y, W as usize), (uv, W as usize), (&[], 0)],
-        }
+        })
     }
     fn dmabufs(&self, _: &DecodedFrame) -> Vec<BorrowedFd<'_>> {
         Vec::new()

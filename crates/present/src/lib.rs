@@ -20,9 +20,16 @@ pub mod y4m;
 
 /// Access to a frame's memory, provided by the decoder that made it.
 pub trait FrameSource {
-    /// CPU view of the frame's visible planes.
-    fn planes(&self, frame: &DecodedFrame) -> PlanesRef<'_>;
-    /// The frame's dmabufs, one per memory plane.
+    /// CPU view of the frame's visible planes. Only the sinks that read
+    /// pixels call this (Y4M, the window's and the kiosk's copy paths): the
+    /// decoder maps a CAPTURE buffer into the process on its first read
+    /// (vreq-v4l2's `capture_map`), so a zero-copy sink, which needs only
+    /// [`FrameSource::dmabufs`], must not call it.
+    ///
+    /// Errors: [`PresentError::Frame`] when the frame's memory cannot be
+    /// mapped (the decoder's one-line error).
+    fn planes(&self, frame: &DecodedFrame) -> Result<PlanesRef<'_>, PresentError>;
+    /// The frame's dmabufs, one per memory plane (maps nothing).
     fn dmabufs(&self, frame: &DecodedFrame) -> Vec<BorrowedFd<'_>>;
 }
 
@@ -40,6 +47,11 @@ pub enum PresentError {
     /// The user closed the window.
     #[error("window closed")]
     Closed,
+    /// A frame's memory could not be read ([`FrameSource::planes`]): the
+    /// decoder's one-line error, e.g. `/dev/video0 (visl): mmap(CAPTURE 3
+    /// plane 0): ENOMEM: Cannot allocate memory`.
+    #[error("{0}")]
+    Frame(String),
 }
 
 /// What the user asked for through the sink (keys and pointer of the

@@ -72,7 +72,7 @@ impl Sink for Y4mSink {
         src: &dyn FrameSource,
         _due: Option<std::time::Instant>,
     ) -> Result<(), PresentError> {
-        let planes = src.planes(&frame);
+        let planes = src.planes(&frame)?;
         let err = |e: std::io::Error| PresentError::Io(format!("{}: {e}", self.path.display()));
         let planes = if planes.format.is_packed_or_tiled() {
             let target = planes.format.unpacked();

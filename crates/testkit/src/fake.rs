@@ -18,7 +18,14 @@
 //! * CAPTURE indices are unique across configurations (as [`vreq_v4l2::session`]
 //!   numbers them): a reconfiguration retires the buffers the engine had
 //!   dequeued (vb2 orphans mapped buffers on `REQBUFS(0)`); they stay readable
-//!   until [`DecoderDevice::requeue_capture`] releases them.
+//!   until [`DecoderDevice::requeue_capture`] releases them;
+//! * CAPTURE mappings as the session makes them: a buffer counts as mapped
+//!   from the first [`DecoderDevice::capture_map`] of it (one "mmap",
+//!   [`FakeDevice::mmaps`]) until it is released or dropped by a
+//!   reconfiguration ([`DecoderDevice::mapped_captures`]); nothing is mapped
+//!   at allocation, and [`DecoderDevice::capture_plane_lengths`] /
+//!   [`DecoderDevice::capture_dmabufs`] map nothing. A failing mmap can be
+//!   injected ([`FakeDevice::with_mmap_errno`]).
 //!
 //! Rules it enforces (a broken rule makes [`DecoderDevice::queue`] /
 //! [`DecoderDevice::configure`] fail with [`DeviceError::Unsupported`]):
@@ -73,7 +80,7 @@
 //! changes no state, as the session's does (it reinits the request and keeps
 //! the OUTPUT buffer free).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -318,6 +325,13 @@ pub struct FakeDevice {
     completed: u64,
     /// Errnos injected so far, as `"<ioctl>: <errno>"`.
     injected: Vec<String>,
+    /// CAPTURE buffers (engine indices) mapped now: read through
+    /// `capture_map` and neither released nor dropped since.
+    mapped: RefCell<HashSet<usize>>,
+    /// `capture_map` calls that mapped a buffer (the session's mmaps).
+    mmaps: Cell<usize>,
+    /// Every CAPTURE mmap fails with this errno ([`FakeDevice::with_mmap_errno`]).
+    mmap_errno: Option<Errno>,
 }
 
 impl FakeDevice {
@@ -360,7 +374,26 @@ impl FakeDevice {
             configure_calls: 0,
             completed: 0,
             injected: Vec::new(),
+            mapped: RefCell::new(HashSet::new()),
+            mmaps: Cell::new(0),
+            mmap_errno: None,
         }
+    }
+
+    /// Every CAPTURE mmap (the first [`DecoderDevice::capture_map`] of a
+    /// buffer) fails with `errno`, as the session's would (`ENOMEM` when the
+    /// process is out of address space): one [`DeviceError::Ioctl`] naming
+    /// the device, buffer and plane (`mmap(CAPTURE <index> plane 0)`).
+    pub fn with_mmap_errno(mut self, errno: Errno) -> Self {
+        self.mmap_errno = Some(errno);
+        self
+    }
+
+    /// CAPTURE mmaps so far (first reads of a buffer through
+    /// [`DecoderDevice::capture_map`]; failed ones not counted), over every
+    /// configuration: 0 when nothing ever read a picture on the CPU.
+    pub fn mmaps(&self) -> usize {
+        self.mmaps.get()
     }
 
     /// Injects `fault` (see [`Fault`]); several may be combined.
@@ -969,6 +1002,9 @@ impl FakeDevice {
         for (i, m) in old.into_iter().enumerate() {
             if self.cap_state.get(i) == Some(&CapState::Dequeued) {
                 self.retired.insert(self.base + i, m);
+            } else {
+                // Freed by REQBUFS(0): its mapping goes with it.
+                self.mapped.get_mut().remove(&(self.base + i));
             }
         }
         self.base += self.cap_state.len();
@@ -1129,6 +1165,7 @@ impl DecoderDevice for FakeDevice {
             return match self.retired.remove(&global) {
                 Some(_) => {
                     self.requeues.push(global);
+                    self.mapped.get_mut().remove(&global);
                     Ok(())
                 }
                 None => Err(self.reject(format!(
@@ -1156,8 +1193,30 @@ impl DecoderDevice for FakeDevice {
         Vec::new()
     }
 
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        self.mem(index).map(|m| vec![&m[..]]).unwrap_or_default()
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
+        self.mem(index).map(|m| vec![m.len()]).unwrap_or_default()
+    }
+
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        let Some(m) = self.mem(index) else {
+            return Ok(Vec::new());
+        };
+        if !self.mapped.borrow().contains(&index) {
+            if let Some(errno) = self.mmap_errno {
+                return Err(DeviceError::Ioctl {
+                    device: self.name_(),
+                    what: format!("mmap(CAPTURE {index} plane 0)"),
+                    source: errno,
+                });
+            }
+            self.mapped.borrow_mut().insert(index);
+            self.mmaps.set(self.mmaps.get() + 1);
+        }
+        Ok(vec![&m[..]])
+    }
+
+    fn mapped_captures(&self) -> usize {
+        self.mapped.borrow().len()
     }
 }
 
@@ -1587,7 +1646,7 @@ mod tests {
         assert_eq!((f.width, f.height), (64, 48));
         assert_eq!(f.planes[0].stride, 80); // 64 samples · 10 bits / 8
         assert_eq!(f.planes[1].offset, 80 * 48);
-        assert_eq!(rk.capture_map(0)[0].len(), 80 * 48 * 3 / 2);
+        assert_eq!(rk.capture_plane_lengths(0), [80 * 48 * 3 / 2]);
     }
 
     #[test]
@@ -1605,7 +1664,7 @@ mod tests {
         assert_eq!((f.width, f.height), (256, 112));
         assert_eq!(f.planes[0].stride, 168); // column height = 112 · 3 / 2
         assert_eq!(f.planes[1].offset, 112 * 128);
-        assert_eq!(d.capture_map(0)[0].len(), 168 * 256);
+        assert_eq!(d.capture_plane_lengths(0), [168 * 256]);
         p.bit_depth = 10;
         let f = d
             .configure(CodecKind::Hevc, &p, &[Control::HevcSps(Box::default())], 2)
@@ -1614,7 +1673,7 @@ mod tests {
         assert_eq!((f.width, f.height), (288, 112));
         assert_eq!(d.capture_fourcc(), Some(*b"NC30"));
         // indices continue after the first configuration's two buffers
-        assert_eq!(d.capture_map(2)[0].len(), 168 * 128 * 3);
+        assert_eq!(d.capture_plane_lengths(2), [168 * 128 * 3]);
     }
 
     #[test]
@@ -1638,13 +1697,75 @@ mod tests {
         assert!(b.capture_index >= 2, "new indices after the old ones");
         assert_eq!(d.stamp(a.capture_index), Some(1000));
         assert_eq!(
-            d.capture_map(b.capture_index)[0][8..12],
+            d.capture_map(b.capture_index).unwrap()[0][8..12],
             128u32.to_le_bytes()
         );
         d.requeue_capture(a.capture_index).unwrap();
         assert_eq!(d.retired(), 0);
-        assert!(d.capture_map(a.capture_index).is_empty());
+        assert!(d.capture_map(a.capture_index).unwrap().is_empty());
         assert!(d.requeue_capture(a.capture_index).is_err());
+    }
+
+    #[test]
+    fn capture_buffers_are_mapped_when_first_read_and_unmapped_with_them() {
+        let mut d = FakeDevice::new(for_driver("hantro-vpu", ""));
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 3)
+            .unwrap();
+        assert_eq!((d.mapped_captures(), d.mmaps()), (0, 0));
+        d.queue(&job(1000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        d.queue(&job(2000, vec![dp(&[])], true, false, true))
+            .unwrap();
+        let b = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        // Decoding, lengths and dmabufs map nothing.
+        assert_eq!(d.capture_plane_lengths(a.capture_index).len(), 1);
+        assert!(d.capture_dmabufs(a.capture_index).is_empty());
+        assert_eq!((d.mapped_captures(), d.mmaps()), (0, 0));
+        // The first read maps, later reads reuse it.
+        let len = d.capture_map(a.capture_index).unwrap()[0].len();
+        assert_eq!(d.capture_plane_lengths(a.capture_index), [len]);
+        d.capture_map(a.capture_index).unwrap();
+        assert_eq!((d.mapped_captures(), d.mmaps()), (1, 1));
+        // An unknown index maps nothing.
+        assert!(d.capture_map(99).unwrap().is_empty());
+        assert!(d.capture_plane_lengths(99).is_empty());
+        assert_eq!(d.mapped_captures(), 1);
+        // Requeued and reconfigured: a freed buffer's mapping goes with it;
+        // the retired `b` (held) keeps none until read, then is unmapped
+        // with its release.
+        d.requeue_capture(a.capture_index).unwrap();
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 3)
+            .unwrap();
+        assert_eq!(d.retired(), 1);
+        assert_eq!(d.mapped_captures(), 0);
+        assert_eq!(d.stamp(b.capture_index), Some(2000));
+        d.capture_map(b.capture_index).unwrap();
+        assert_eq!((d.mapped_captures(), d.mmaps()), (1, 2));
+        d.requeue_capture(b.capture_index).unwrap();
+        assert_eq!((d.mapped_captures(), d.mmaps()), (0, 2));
+    }
+
+    #[test]
+    fn a_failing_mmap_names_device_buffer_and_plane() {
+        let mut d = FakeDevice::new(for_driver("visl", "")).with_mmap_errno(Errno::ENOMEM);
+        d.configure(CodecKind::H264, &params(), &[sps(), pps()], 2)
+            .unwrap();
+        d.queue(&job(1000, vec![dp(&[]), slice()], false, false, true))
+            .unwrap();
+        let a = d.dequeue(Duration::from_millis(1)).unwrap().unwrap();
+        let e = d.capture_map(a.capture_index).unwrap_err();
+        assert_eq!(e.errno(), Some(Errno::ENOMEM));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: mmap(CAPTURE {} plane 0): ENOMEM: {}",
+                d.name(),
+                a.capture_index,
+                Errno::ENOMEM.desc()
+            )
+        );
+        assert_eq!((d.mapped_captures(), d.mmaps()), (0, 0));
     }
 
     #[test]

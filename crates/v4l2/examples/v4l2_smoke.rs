@@ -201,7 +201,7 @@ fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?
         {
             Some(c) => {
-                let map = s.capture_map(c.capture_index);
+                let map = s.capture_map(c.capture_index).map_err(|e| e.to_string())?;
                 let y = map.first().copied().unwrap_or(&[]);
                 let nonzero = y.iter().take((W * H) as usize).filter(|&&b| b != 0).count();
                 let sum: u64 = y.iter().take((W * H) as usize).map(|&b| b as u64).sum();

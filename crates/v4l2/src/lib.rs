@@ -5,7 +5,8 @@
 //! * [`profile`]: per-driver facts (formats, control menus, ordering rules)
 //!   taken from the drivers' sources and the uAPI docs.
 //! * [`session`]: one decoding session on a real device (OUTPUT MMAP,
-//!   CAPTURE CREATE_BUFS + EXPBUF, a pool of media requests).
+//!   CAPTURE CREATE_BUFS + EXPBUF, CAPTURE mmap only when the CPU first
+//!   reads a buffer, a pool of media requests).
 //!
 //! The engine talks to devices only through the [`DecoderDevice`] trait
 //! (tests implement it with the testkit crate's fake device).
@@ -140,9 +141,10 @@ pub trait DecoderDevice {
     /// `capture_buffers` CAPTURE buffers. Drops all buffers of a previous
     /// configuration except those the engine had dequeued and not given back:
     /// those are *retired* — still readable through [`DecoderDevice::capture_map`]
-    /// / [`DecoderDevice::capture_dmabufs`] under their index (vb2 orphans mapped
-    /// buffers on `REQBUFS(0)`) — until [`DecoderDevice::requeue_capture`]
-    /// releases them.
+    /// / [`DecoderDevice::capture_dmabufs`] under their index (vb2 orphans
+    /// buffers still mapped or exported on `REQBUFS(0)`; a retired buffer not
+    /// mapped before is mapped through its dmabuf) — until
+    /// [`DecoderDevice::requeue_capture`] releases them.
     fn configure(
         &mut self,
         codec: CodecKind,
@@ -163,10 +165,35 @@ pub trait DecoderDevice {
     /// for a retired buffer of an earlier configuration, releases it (unmap,
     /// close its dmabufs). Errors on an unknown or already queued index.
     fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError>;
-    /// The dmabufs of CAPTURE buffer `index`, one per memory plane (EXPBUF, done once).
+    /// The dmabufs of CAPTURE buffer `index`, one per memory plane
+    /// (`VIDIOC_EXPBUF`, done once when the buffer is allocated: an export
+    /// maps nothing into this process). Empty for an unknown index.
     fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>>;
-    /// CPU view of CAPTURE buffer `index`, one slice per memory plane.
-    fn capture_map(&self, index: usize) -> Vec<&[u8]>;
+    /// The size in bytes of each memory plane of CAPTURE buffer `index`
+    /// (`VIDIOC_QUERYBUF`'s `length`, read when the buffer is allocated),
+    /// without mapping it: what a zero-copy consumer (vreq-va's
+    /// `vaExportSurfaceHandle`) reports as a dmabuf's size. Empty for an
+    /// unknown index.
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize>;
+    /// CPU view of CAPTURE buffer `index`, one slice per memory plane, each
+    /// [`DecoderDevice::capture_plane_lengths`] bytes long. The buffer is
+    /// mapped on the first call for it (`mmap`, uAPI
+    /// `Documentation/userspace-api/media/v4l/mmap.rst`), not at allocation:
+    /// only the CPU readers (Y4M output, the window's and the kiosk's copy
+    /// paths, vreq-va's `vaGetImage` / `vaDeriveImage`) call this, so the
+    /// decode-only and zero-copy paths map nothing. The mapping is then kept
+    /// for the buffer's life and unmapped with it (released retired buffer,
+    /// reconfiguration without retirement, drop). `Ok` with no slice for an
+    /// unknown index.
+    ///
+    /// Errors: the mapping failed, one [`DeviceError::Ioctl`] line naming the
+    /// device, the buffer and the plane
+    /// (`/dev/video0 (visl): mmap(CAPTURE 3 plane 0): ENOMEM: ...`).
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError>;
+    /// CAPTURE buffers (this configuration's and retired ones) that have a
+    /// CPU mapping now (see [`DecoderDevice::capture_map`]): 0 on the
+    /// decode-only and zero-copy paths. For tests and the soak log line.
+    fn mapped_captures(&self) -> usize;
     /// Whether the device signalled `V4L2_EVENT_SOURCE_CHANGE` with
     /// `V4L2_EVENT_SRC_CH_RESOLUTION` since the last call (uAPI
     /// "vidioc-dqevent"; stateless drivers rarely send it, the stream's own
@@ -218,8 +245,14 @@ impl<D: DecoderDevice + ?Sized> DecoderDevice for Box<D> {
     fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
         (**self).capture_dmabufs(index)
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
+        (**self).capture_plane_lengths(index)
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
         (**self).capture_map(index)
+    }
+    fn mapped_captures(&self) -> usize {
+        (**self).mapped_captures()
     }
     fn take_source_change(&mut self) -> bool {
         (**self).take_source_change()

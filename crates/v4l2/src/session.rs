@@ -9,9 +9,17 @@
 //! `allocate_output_buffers`) → S_EXT_CTRLS(first controls, no request;
 //! `set_first_controls`) → ENUM_FMT(CAPTURE) and the choice by bit depth
 //! (`choose_capture_fourcc`) → G_FMT(CAPTURE), S_FMT(CAPTURE) if another
-//! fourcc (`set_capture_format`) → CREATE_BUFS(CAPTURE, MMAP) + mmap + EXPBUF
-//! (`create_capture_buffers`) → QBUF(all CAPTURE) → STREAMON(OUTPUT, CAPTURE)
-//! (`stream_on`).
+//! fourcc (`set_capture_format`) → CREATE_BUFS(CAPTURE, MMAP) + QUERYBUF +
+//! EXPBUF (`create_capture_buffers`) → QBUF(all CAPTURE) → STREAMON(OUTPUT,
+//! CAPTURE) (`stream_on`).
+//!
+//! CAPTURE memory is mapped into the process only when the CPU first reads a
+//! buffer ([`DecoderDevice::capture_map`]: Y4M output, the copy paths,
+//! vreq-va's image read-back), then kept until the buffer goes: the
+//! decode-only and zero-copy paths (the dmabufs of EXPBUF, which maps
+//! nothing) never map it, so its pages do not count in the process's RSS
+//! (VP9 1080p: 25 buffers of 3.1 MB, ~77 MB of `/dev/video0` mappings when
+//! they were all mapped at allocation).
 //!
 //! Per job ([`Session::queue`]): copy the bitstream into a free OUTPUT
 //! buffer, S_EXT_CTRLS(which = REQUEST_VAL) into that buffer's request,
@@ -28,6 +36,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -204,10 +213,56 @@ pub fn check_array_controls(
     Ok(())
 }
 
+/// One memory plane of a CAPTURE buffer as `VIDIOC_QUERYBUF` described it
+/// (uAPI "vidioc-querybuf", `struct v4l2_plane`).
+#[derive(Debug, Clone, Copy)]
+struct CapturePlane {
+    /// `m.mem_offset`: the cookie `mmap` takes as its offset on the video node.
+    mem_offset: u32,
+    /// `length`: the plane's size in bytes.
+    length: u32,
+}
+
 struct CaptureBuffer {
-    maps: Vec<PlaneMapping>,
+    /// The V4L2 buffer index in its configuration (for messages).
+    index: usize,
+    /// Per memory plane, from `VIDIOC_QUERYBUF` at allocation.
+    planes: Vec<CapturePlane>,
+    /// The CPU mappings, one per memory plane, made by the first
+    /// [`Session::map_capture`] and kept until this buffer is dropped (which
+    /// unmaps them: `PlaneMapping`'s `Drop` is the `munmap`).
+    ///
+    /// Interior mutability rather than a `&mut` accessor: the readers hold
+    /// shared borrows of the session for as long as a frame's planes are
+    /// read (the engine's `planes(&self)` behind vreq-present's
+    /// `FrameSource`, vreq-va's image read-back through `&dyn
+    /// DecoderDevice`), while other frames are out, so no reader can have
+    /// the session exclusively. The cell is written once and never changed
+    /// (a `OnceLock`, not a `OnceCell`, so that `Session` stays `Sync`: the
+    /// mappings are plain memory).
+    maps: OnceLock<Vec<PlaneMapping>>,
+    /// One dmabuf per memory plane (`VIDIOC_EXPBUF`, at allocation).
     dmabufs: Vec<OwnedFd>,
     queued: bool,
+}
+
+impl CaptureBuffer {
+    /// A slot for an index the kernel did not give us (below
+    /// `v4l2_create_buffers.index`: not expected).
+    fn absent(index: usize) -> CaptureBuffer {
+        CaptureBuffer {
+            index,
+            planes: Vec::new(),
+            maps: OnceLock::new(),
+            dmabufs: Vec::new(),
+            queued: false,
+        }
+    }
+
+    /// This buffer's mappings, if it has been mapped.
+    fn mapped(&self) -> Option<Vec<&[u8]>> {
+        self.maps.get().map(|m| m.iter().map(|p| &p[..]).collect())
+    }
 }
 
 /// A decoding session on a real V4L2 stateless decoder.
@@ -226,8 +281,9 @@ pub struct Session {
     /// Index the engine sees for V4L2 CAPTURE buffer 0 of this configuration:
     /// indices stay unique across reconfigurations.
     capture_base: usize,
-    /// Dequeued CAPTURE buffers of earlier configurations (maps and dmabufs
-    /// kept; vb2 orphans mapped buffers on `REQBUFS(0)`), until released.
+    /// Dequeued CAPTURE buffers of earlier configurations (mappings and
+    /// dmabufs kept; vb2 orphans buffers still mapped or exported on
+    /// `REQBUFS(0)`), until released.
     retired: HashMap<usize, CaptureBuffer>,
     capture_planes: usize,
     /// The codec's controls as `VIDIOC_QUERY_EXT_CTRL` answered at open;
@@ -378,11 +434,11 @@ impl Session {
         DeviceError::Unsupported(what.into(), self.name.clone())
     }
 
-    /// STREAMOFF both queues and frees every buffer and request. With
-    /// `retire`, CAPTURE buffers the engine had dequeued stay mapped (and
-    /// their dmabufs open) under their indices until released by
-    /// [`DecoderDevice::requeue_capture`]; the next configuration's indices
-    /// start after them.
+    /// STREAMOFF both queues and frees every buffer and request (unmapping
+    /// the CAPTURE buffers that were mapped). With `retire`, CAPTURE buffers
+    /// the engine had dequeued keep their mappings (if any) and dmabufs under
+    /// their indices until released by [`DecoderDevice::requeue_capture`];
+    /// the next configuration's indices start after them.
     fn teardown(&mut self, retire: bool) {
         if self.streaming {
             let _ = ioctl::streamoff(&self.video, self.out_q());
@@ -393,7 +449,7 @@ impl Session {
         self.free_outputs.clear();
         let n = self.captures.len();
         for (i, c) in std::mem::take(&mut self.captures).into_iter().enumerate() {
-            if retire && !c.queued && !c.maps.is_empty() {
+            if retire && !c.queued && !c.planes.is_empty() {
                 self.retired.insert(self.capture_base + i, c);
             }
         }
@@ -806,9 +862,11 @@ impl Session {
 
     /// Allocates the destination (picture) buffers: `VIDIOC_CREATE_BUFS(CAPTURE,
     /// MMAP)` of `cap` for `capture_buffers` clamped to
-    /// 1..=[`MAX_CAPTURE_BUFFERS`], then mmap + `VIDIOC_EXPBUF` of every
-    /// memory plane once ([`Self::map_capture_buffer`]). Returns the kernel's
-    /// answer (`index` of the first buffer, `count` created).
+    /// 1..=[`MAX_CAPTURE_BUFFERS`], then `VIDIOC_QUERYBUF` and a
+    /// `VIDIOC_EXPBUF` of every memory plane once
+    /// ([`Self::export_capture_buffer`]); no mmap (see
+    /// [`Self::map_capture`]). Returns the kernel's answer (`index` of the
+    /// first buffer, `count` created).
     fn create_capture_buffers(
         &mut self,
         cap: &Format,
@@ -824,32 +882,32 @@ impl Session {
             return Err(self.unsupported("VIDIOC_CREATE_BUFS(CAPTURE) created no buffer"));
         }
         for i in created.index as usize..(created.index + created.count) as usize {
-            let buffer = self.map_capture_buffer(i)?;
+            let buffer = self.export_capture_buffer(i)?;
             while self.captures.len() < i {
                 // Indices below `created.index` belong to nobody (not expected).
-                self.captures.push(CaptureBuffer {
-                    maps: Vec::new(),
-                    dmabufs: Vec::new(),
-                    queued: false,
-                });
+                self.captures
+                    .push(CaptureBuffer::absent(self.captures.len()));
             }
             self.captures.push(buffer);
         }
         Ok(created)
     }
 
-    /// CAPTURE buffer `i`: `VIDIOC_QUERYBUF`, then per memory plane an mmap
-    /// and a dmabuf (`VIDIOC_EXPBUF`, `O_CLOEXEC | O_RDWR`). Not queued yet.
-    fn map_capture_buffer(&self, i: usize) -> Result<CaptureBuffer, DeviceError> {
+    /// CAPTURE buffer `i`: `VIDIOC_QUERYBUF` (each memory plane's
+    /// `mem_offset` and `length`, kept for a later [`Self::map_capture`]),
+    /// then per memory plane a dmabuf (`VIDIOC_EXPBUF`, `O_CLOEXEC | O_RDWR`;
+    /// the zero-copy paths' handle, which maps nothing). Not mapped, not
+    /// queued yet.
+    fn export_capture_buffer(&self, i: usize) -> Result<CaptureBuffer, DeviceError> {
         let q: QueryBuffer = ioctl::querybuf(&self.video, self.cap_q(), i)
             .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(CAPTURE {i})"), errno(e)))?;
-        let mut maps = Vec::new();
+        let mut planes = Vec::new();
         let mut dmabufs = Vec::new();
         for (pi, p) in q.planes.iter().enumerate() {
-            maps.push(
-                ioctl::mmap(&self.video, p.mem_offset, p.length)
-                    .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?,
-            );
+            planes.push(CapturePlane {
+                mem_offset: p.mem_offset,
+                length: p.length,
+            });
             dmabufs.push(
                 ioctl::expbuf::<OwnedFd>(
                     &self.video,
@@ -864,10 +922,79 @@ impl Session {
             );
         }
         Ok(CaptureBuffer {
-            maps,
+            index: i,
+            planes,
+            maps: OnceLock::new(),
             dmabufs,
             queued: false,
         })
+    }
+
+    /// The CPU view of CAPTURE buffer `global` (engine index), one slice of
+    /// `length` bytes per memory plane, mapping it on the first call
+    /// (`PROT_READ | PROT_WRITE`, `MAP_SHARED`, as v4l2r maps) and returning
+    /// the same mappings afterwards:
+    /// * a buffer of this configuration: `mmap` of the video node at the
+    ///   plane's `mem_offset` (uAPI `Documentation/userspace-api/media/v4l/mmap.rst`,
+    ///   "Streaming I/O (Memory Mapping)");
+    /// * a retired buffer (an earlier configuration's, see
+    ///   [`Self::teardown`]): after `REQBUFS(0)` the video node no longer
+    ///   knows its offset (vb2 `__find_plane_by_offset` fails: `EINVAL`), so
+    ///   its exported dmabuf is mapped from offset 0 instead. Both reach the
+    ///   same allocator memop (videobuf2-vmalloc.c `vb2_vmalloc_dmabuf_ops_mmap`
+    ///   calls `vb2_vmalloc_mmap`, as the video node's mmap does; likewise
+    ///   dma-contig and dma-sg), and the dmabuf keeps the memory alive
+    ///   (`refcount_inc` in `vb2_*_get_dmabuf`), so the bytes are the ones
+    ///   the picture was decoded into. The CPU cache was synchronised when the
+    ///   buffer was dequeued (vb2 `finish` memop), before either mapping.
+    ///
+    /// `Ok(vec![])` for an unknown index. Errors: one
+    /// [`DeviceError::Ioctl`] naming the device, the V4L2 buffer index and
+    /// the plane (`mmap(CAPTURE 3 plane 0)`, `mmap(CAPTURE 3 plane 0,
+    /// retired, its dmabuf)`), with the errno (`ENOMEM`, `EINVAL`, ...).
+    fn map_capture(&self, global: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        let retired = global < self.capture_base;
+        let Some(c) = self.capture(global) else {
+            return Ok(Vec::new());
+        };
+        if let Some(m) = c.mapped() {
+            return Ok(m);
+        }
+        let i = c.index;
+        let mut maps = Vec::with_capacity(c.planes.len());
+        for (pi, p) in c.planes.iter().enumerate() {
+            let map = if retired {
+                let fd = c.dmabufs.get(pi).ok_or_else(|| {
+                    self.unsupported(format!(
+                        "mmap(CAPTURE {i} plane {pi}, retired): no dmabuf for the plane"
+                    ))
+                })?;
+                ioctl::mmap(fd, 0, p.length).map_err(|e| {
+                    self.err(
+                        format!("mmap(CAPTURE {i} plane {pi}, retired, its dmabuf)"),
+                        errno(e),
+                    )
+                })?
+            } else {
+                ioctl::mmap(&self.video, p.mem_offset, p.length)
+                    .map_err(|e| self.err(format!("mmap(CAPTURE {i} plane {pi})"), errno(e)))?
+            };
+            maps.push(map);
+        }
+        // Set once; a mapping made meanwhile by another thread wins and
+        // this one is unmapped on drop.
+        let maps = c.maps.get_or_init(|| maps);
+        Ok(maps.iter().map(|p| &p[..]).collect())
+    }
+
+    /// CAPTURE buffers, this configuration's and retired ones, that are
+    /// mapped now.
+    fn count_mapped(&self) -> usize {
+        self.captures
+            .iter()
+            .chain(self.retired.values())
+            .filter(|c| c.maps.get().is_some())
+            .count()
     }
 
     /// Queues every CAPTURE buffer from `created.index` on (`VIDIOC_QBUF`),
@@ -1169,10 +1296,18 @@ impl DecoderDevice for Session {
             .unwrap_or_default()
     }
 
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
         self.capture(index)
-            .map(|c| c.maps.iter().map(|m| &m[..]).collect())
+            .map(|c| c.planes.iter().map(|p| p.length as usize).collect())
             .unwrap_or_default()
+    }
+
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        self.map_capture(index)
+    }
+
+    fn mapped_captures(&self) -> usize {
+        self.count_mapped()
     }
 
     fn take_source_change(&mut self) -> bool {
@@ -1201,8 +1336,10 @@ impl Session {
     /// The soak check's line (`tests/vm/soak-test.sh`), at `debug` on the
     /// `vreq_soak` target, before the teardown: the buffer states (idle at
     /// the end of a stream: every CAPTURE buffer queued, every OUTPUT buffer
-    /// free, none retired, nothing in flight) and the process's open fds
-    /// (`/proc/self/fd`) and `VmRSS` (`/proc/self/status`, kB).
+    /// free, none retired, nothing in flight), the process's open fds
+    /// (`/proc/self/fd`) and `VmRSS` (`/proc/self/status`, kB), and last
+    /// the CAPTURE buffers mapped into the process (0 on the decode-only and
+    /// zero-copy paths; after the fields `tests/vm/check-soak.py` reads).
     fn log_close(&self) {
         let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
         let rss_kb = std::fs::read_to_string("/proc/self/status")
@@ -1216,14 +1353,15 @@ impl Session {
         tracing::debug!(
             target: "vreq_soak",
             "session close {}: CAPTURE queued {} of {}, OUTPUT free {} of {}, retired {}, \
-             in flight {}; process fds {fds}, VmRSS {rss_kb} kB",
+             in flight {}; process fds {fds}, VmRSS {rss_kb} kB; CAPTURE mapped {}",
             self.name,
             self.captures.iter().filter(|c| c.queued).count(),
             self.captures.len(),
             self.free_outputs.len(),
             self.outputs.len(),
             self.retired.len(),
-            self.in_flight()
+            self.in_flight(),
+            self.count_mapped()
         );
     }
 }
@@ -1320,9 +1458,11 @@ mod tests {
     }
 
     /// Real device (visl, kernel 6.12): QUERY_EXT_CTRL probing of the HEVC
-    /// controls, and a reconfiguration that retires a held CAPTURE buffer whose
-    /// mapping stays readable until released. Run in the VM:
-    /// `cargo test --lib v4l2::session -- --ignored`.
+    /// controls; CAPTURE buffers mapped only when read; a reconfiguration
+    /// that retires a held CAPTURE buffer whose mapping stays readable until
+    /// released, and one that retires a buffer never mapped, which is then
+    /// mapped through its dmabuf. Run in the VM:
+    /// `cargo test -p vreq-v4l2 --lib session -- --ignored`.
     #[test]
     #[ignore = "needs a visl device (run in the VM)"]
     fn visl_probe_and_retire() {
@@ -1383,23 +1523,43 @@ mod tests {
         };
         let sps = [Control::H264Sps(Box::default())];
         let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
+        assert_eq!(s.mapped_captures(), 0, "nothing mapped at allocation");
         s.queue(&h264_job(1000)).unwrap();
         let a = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
-        let before: Vec<u8> = s.capture_map(a.capture_index)[0].to_vec();
+        assert_eq!(s.mapped_captures(), 0, "nothing mapped by decoding");
+        assert_eq!(s.capture_dmabufs(a.capture_index).len(), 1);
+        let len = s.capture_plane_lengths(a.capture_index);
+        let before: Vec<u8> = s.capture_map(a.capture_index).unwrap()[0].to_vec();
+        assert_eq!(len, vec![before.len()]);
         assert!(!before.is_empty());
+        assert_eq!(s.mapped_captures(), 1, "the buffer read is mapped");
+        // Mapped once, the same mapping afterwards.
+        let p1 = s.capture_map(a.capture_index).unwrap()[0].as_ptr();
+        assert_eq!(s.capture_map(a.capture_index).unwrap()[0].as_ptr(), p1);
         let f2 = s.configure(CodecKind::H264, &p(128, 96), &sps, 4).unwrap();
         assert!(f2.width >= 128 && f2.width > f1.width);
         // The old buffer is retired: still mapped, same bytes, dmabuf still open.
-        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        assert_eq!(s.mapped_captures(), 1);
+        assert_eq!(s.capture_map(a.capture_index).unwrap()[0], &before[..]);
         assert_eq!(s.capture_dmabufs(a.capture_index).len(), 1);
         s.queue(&h264_job(2000)).unwrap();
         let b = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
         assert!(b.capture_index >= 4, "indices continue after the old ones");
-        assert_eq!(s.capture_map(a.capture_index)[0], &before[..]);
+        assert_eq!(s.capture_map(a.capture_index).unwrap()[0], &before[..]);
         s.requeue_capture(a.capture_index).unwrap();
-        assert!(s.capture_map(a.capture_index).is_empty());
+        assert_eq!(s.mapped_captures(), 0, "unmapped with its release");
+        assert!(s.capture_map(a.capture_index).unwrap().is_empty());
         assert!(s.requeue_capture(a.capture_index).is_err());
+        // `b`, never mapped, retired by the next configuration: mapped
+        // through its dmabuf (the video node forgot it at REQBUFS(0)).
+        s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
+        assert_eq!(s.mapped_captures(), 0);
+        let blen = s.capture_plane_lengths(b.capture_index);
+        let retired = s.capture_map(b.capture_index).unwrap();
+        assert_eq!(vec![retired[0].len()], blen);
+        assert_eq!(s.mapped_captures(), 1);
         s.requeue_capture(b.capture_index).unwrap();
+        assert_eq!(s.mapped_captures(), 0);
         // An empty dynamic array is refused before any ioctl.
         let mut h = Session::open(&info, CodecKind::Hevc).unwrap();
         h.configure(CodecKind::Hevc, &p(64, 48), &[], 4).unwrap();

@@ -259,26 +259,28 @@ impl Driver {
             .map(|p| p.object_index as usize + 1)
             .max()
             .unwrap_or(0);
+        // The dmabufs and their sizes (QUERYBUF's `length`): an export maps
+        // nothing into this process (the client imports or maps the fds).
         let fds = device.capture_dmabufs(frame.capture_index);
-        let maps = device.capture_map(frame.capture_index);
-        if fds.len() < used || maps.len() < used {
+        let lengths = device.capture_plane_lengths(frame.capture_index);
+        if fds.len() < used || lengths.len() < used {
             tracing::error!(
-                "vaExportSurfaceHandle: CAPTURE buffer {} has {} dmabufs / {} maps, {used} needed",
+                "vaExportSurfaceHandle: CAPTURE buffer {} has {} dmabufs / {} plane lengths, {used} needed",
                 frame.capture_index,
                 fds.len(),
-                maps.len()
+                lengths.len()
             );
             return Err(VA_STATUS_ERROR_OPERATION_FAILED);
         }
         let mut objects = Vec::with_capacity(used);
-        for (fd, map) in fds.iter().zip(&maps).take(used) {
+        for (fd, &length) in fds.iter().zip(&lengths).take(used) {
             let fd = fd.try_clone_to_owned().map_err(|e| {
                 tracing::error!("vaExportSurfaceHandle: dup of a CAPTURE dmabuf: {e}");
                 VA_STATUS_ERROR_OPERATION_FAILED
             })?;
             objects.push(DrmObject {
                 fd,
-                size: u32::try_from(map.len()).map_err(|_| VA_STATUS_ERROR_OPERATION_FAILED)?,
+                size: u32::try_from(length).map_err(|_| VA_STATUS_ERROR_OPERATION_FAILED)?,
                 drm_format_modifier: modifier,
             });
         }

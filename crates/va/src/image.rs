@@ -151,8 +151,12 @@ fn alloc(n: u32) -> Result<Vec<u8>, VAStatus> {
 /// linear planes (NV12, P010 or YUV420), covering `want` (width, height in
 /// pixels) or the whole picture if smaller; packed / tiled formats are
 /// unpacked into `scratch` ([`LinearFrame::unpack_from`]: NC12 → NV12,
-/// NC30 / NV15 → P010). Errors (`VA_STATUS_ERROR_OPERATION_FAILED`, logged):
-/// a layout that does not fit the buffer.
+/// NC30 / NV15 → P010). This is the driver's CPU read of a picture: the
+/// device maps the CAPTURE buffer on its first read
+/// ([`DecoderDevice::capture_map`]; exports map nothing). Errors
+/// (`VA_STATUS_ERROR_OPERATION_FAILED`, logged): the mapping failed (the
+/// device's one line naming the buffer and plane), a layout that does not
+/// fit the buffer.
 pub fn linear_picture<'a>(
     frame: &DecodedFrame,
     device: &'a dyn DecoderDevice,
@@ -160,7 +164,10 @@ pub fn linear_picture<'a>(
     scratch: &'a mut LinearFrame,
 ) -> Result<PlanesRef<'a>, VAStatus> {
     let fmt = &frame.format;
-    let maps = device.capture_map(frame.capture_index);
+    let maps = device.capture_map(frame.capture_index).map_err(|e| {
+        tracing::error!("image: reading the CAPTURE picture: {e}");
+        VA_STATUS_ERROR_OPERATION_FAILED
+    })?;
     let width = want.0.min(fmt.width);
     let height = want.1.min(fmt.height);
     let empty: &'a [u8] = &[];

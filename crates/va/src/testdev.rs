@@ -7,7 +7,8 @@
 //!   buffers get a known byte pattern ([`pattern`]: the fake itself stamps
 //!   only 16 bytes) and a file as their "dmabuf" (an unlinked temporary
 //!   file: an fd that can be dup()ed and compared), as a V4L2 session's
-//!   EXPBUF fds would be.
+//!   EXPBUF fds would be; reads go through the fake's `capture_map`, so its
+//!   mapping count ([`DecoderDevice::mapped_captures`]) sees them.
 //! * [`decode_idr`]: the VA calls of one H.264 IDR picture through the driver.
 //! * [`fake_visl_decoder`], [`decode_buffers`], [`assert_pair_decoded`]: a
 //!   [`Decoder`] on a fake visl, pictures rendered into it, two of them
@@ -82,7 +83,7 @@ pub(crate) trait Wrap<D: DecoderDevice> {
     fn capture_dmabufs<'a>(&'a self, inner: &'a D, index: usize) -> Vec<BorrowedFd<'a>> {
         inner.capture_dmabufs(index)
     }
-    fn capture_map<'a>(&'a self, inner: &'a D, index: usize) -> Vec<&'a [u8]> {
+    fn capture_map<'a>(&'a self, inner: &'a D, index: usize) -> Result<Vec<&'a [u8]>, DeviceError> {
         inner.capture_map(index)
     }
 }
@@ -130,8 +131,14 @@ impl<D: DecoderDevice, W: Wrap<D>> DecoderDevice for Wrapped<D, W> {
     fn capture_dmabufs(&self, index: usize) -> Vec<BorrowedFd<'_>> {
         self.wrap.capture_dmabufs(&self.inner, index)
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
+        self.inner.capture_plane_lengths(index)
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
         self.wrap.capture_map(&self.inner, index)
+    }
+    fn mapped_captures(&self) -> usize {
+        self.inner.mapped_captures()
     }
     fn take_source_change(&mut self) -> bool {
         self.inner.take_source_change()
@@ -169,10 +176,12 @@ impl Wrap<FakeDevice> for Painted {
     ) -> Result<Option<Completed>, DeviceError> {
         let c = inner.dequeue(timeout)?;
         if let Some(c) = &c {
+            // Painting is the "device" writing the picture: it maps nothing.
             let len = inner
-                .capture_map(c.capture_index)
+                .capture_plane_lengths(c.capture_index)
                 .first()
-                .map_or(0, |m| m.len());
+                .copied()
+                .unwrap_or(0);
             let mem = (0..len).map(|k| pattern(c.timestamp_ns, k)).collect();
             self.mem.insert(c.capture_index, mem);
             self.files.entry(c.capture_index).or_insert_with(temp_fd);
@@ -185,11 +194,18 @@ impl Wrap<FakeDevice> for Painted {
             _ => Vec::new(),
         }
     }
-    fn capture_map<'a>(&'a self, inner: &'a FakeDevice, index: usize) -> Vec<&'a [u8]> {
-        match self.mem.get(&index) {
+    /// The painted bytes, read as the session reads a buffer: the fake's
+    /// own `capture_map` first, so that its mapping count sees the read.
+    fn capture_map<'a>(
+        &'a self,
+        inner: &'a FakeDevice,
+        index: usize,
+    ) -> Result<Vec<&'a [u8]>, DeviceError> {
+        let maps = inner.capture_map(index)?;
+        Ok(match self.mem.get(&index) {
             Some(m) => vec![&m[..]],
-            None => inner.capture_map(index),
-        }
+            None => maps,
+        })
     }
 }
 

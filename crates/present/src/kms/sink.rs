@@ -722,7 +722,7 @@ impl KmsSink {
         // visible picture → XRGB8888 (visible size)
         let (w, h);
         {
-            let planes = src.planes(&frame);
+            let planes = src.planes(&frame)?;
             let mut scratch = std::mem::take(&mut self.scratch);
             let linear = if pf.is_packed_or_tiled() {
                 scratch
@@ -802,7 +802,7 @@ impl KmsSink {
         let d = &mut self.dumbs[i];
         let pitch = drm::buffer::Buffer::pitch(&d.buf) as usize;
         let y_len = pitch * mh as usize;
-        let planes = src.planes(&frame);
+        let planes = src.planes(&frame)?;
         let mut scratch = std::mem::take(&mut self.scratch);
         let view = if pf.is_packed_or_tiled() {
             scratch

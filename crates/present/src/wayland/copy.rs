@@ -216,7 +216,11 @@ impl CopyPath {
         let pf = frame.format.pixel_format;
         let mut plan = self.copy_plan(win, pf);
         if let Plan::LinearDmabuf(t) = plan {
-            match self.attach_linear_dmabuf(win, &frame, src, t) {
+            // The frame is read here (its CAPTURE buffer mapped on the first
+            // read): a failure to read it is the frame's error, not the
+            // dmabuf pool's.
+            let planes = src.planes(&frame)?;
+            match self.attach_linear_dmabuf(win, &frame, &planes, t) {
                 Ok(a) => {
                     if a.is_some() {
                         win.state.stats.last_pts_ns = Some(frame.pts_ns);
@@ -240,7 +244,7 @@ impl CopyPath {
         match plan {
             Plan::ShmNv12 => self.attach_shm_nv12(win, frame, src),
             Plan::ShmXrgb { via } if via != pf => {
-                let planes = src.planes(&frame);
+                let planes = src.planes(&frame)?;
                 self.scratch
                     .unpack_from(&planes, via)
                     .map_err(|e| PresentError::Io(format!("frame pts {} ns: {e}", frame.pts_ns)))?;
@@ -259,7 +263,7 @@ impl CopyPath {
                 r
             }
             _ => {
-                let planes = src.planes(&frame);
+                let planes = src.planes(&frame)?;
                 let pts = frame.pts_ns;
                 let r = self.attach_xrgb(win, &planes, pts, frame.color);
                 drop(frame);
@@ -275,10 +279,9 @@ impl CopyPath {
         &mut self,
         win: &mut Window,
         frame: &DecodedFrame,
-        src: &dyn FrameSource,
+        planes: &PlanesRef<'_>,
         target: PixelFormat,
     ) -> Result<Option<Attached>, String> {
-        let planes = src.planes(frame);
         let (w, h) = (planes.width, planes.height);
         if w == 0
             || h == 0
@@ -352,7 +355,7 @@ impl CopyPath {
         let result = b.mem.write_with(|bytes| {
             let (y, uv) = bytes.split_at_mut(y_len);
             unpack(
-                &planes,
+                planes,
                 target,
                 &mut LinearDst {
                     y,
@@ -417,7 +420,7 @@ impl CopyPath {
         frame: DecodedFrame,
         src: &dyn FrameSource,
     ) -> Result<Option<Attached>, PresentError> {
-        let planes = src.planes(&frame);
+        let planes = src.planes(&frame)?;
         let (w, h) = (planes.width, planes.height);
         if w == 0 || h == 0 || w > 16384 || h > 16384 {
             return Err(PresentError::Io(format!(

@@ -308,12 +308,22 @@ impl DecoderDevice for Mapped {
     fn capture_dmabufs(&self, _: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
         Vec::new()
     }
-    fn capture_map(&self, index: usize) -> Vec<&[u8]> {
-        if index == 0 {
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
+        match self.capture_map(index) {
+            Ok(m) => m.iter().map(|p| p.len()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        Ok(if index == 0 {
             self.0.iter().map(|m| &m[..]).collect()
         } else {
             Vec::new()
-        }
+        })
+    }
+    fn mapped_captures(&self) -> usize {
+        // Memory of its own, always "mapped".
+        usize::from(!self.0.is_empty())
     }
 }
 
