@@ -291,3 +291,51 @@ fn export_needs_dmabufs_and_a_good_picture() {
         Some(VA_STATUS_ERROR_DECODING_ERROR)
     );
 }
+
+/// Issue 17: the zero-copy path (`vaExportSurfaceHandle`) maps no CAPTURE
+/// buffer into the process; the CPU read-backs (`vaGetImage`,
+/// `vaDeriveImage`) map the picture's buffer on their first read and reuse
+/// the mapping. Counted by the fake device under the painted wrapper
+/// (`DecoderDevice::mapped_captures`), as the V4L2 session counts its mmaps.
+#[test]
+fn only_image_reads_map_capture_buffers() {
+    let mut d = visl_driver(true, &[]);
+    let s = d
+        .create_surfaces(sys::VA_RT_FORMAT_YUV420, 64, 48, 2, &[])
+        .unwrap();
+    let ctx = h264_context(&mut d);
+    decode_idr(&mut d, ctx, s[0]);
+    decode_idr(&mut d, ctx, s[1]);
+    let mapped = |d: &Driver| d.picture_of(s[0]).unwrap().1.mapped_captures();
+    let (f0, f1) = {
+        let f = |i: usize| d.picture_of(s[i]).unwrap().0.capture_index;
+        (f(0), f(1))
+    };
+    assert_ne!(f0, f1, "two pictures, two CAPTURE buffers");
+    assert_eq!(mapped(&d), 0, "decoding maps nothing");
+    let prime2 = sys::VA_SURFACE_ATTRIB_MEM_TYPE_DRM_PRIME_2;
+    let read = sys::VA_EXPORT_SURFACE_READ_ONLY;
+    for flags in [
+        read | sys::VA_EXPORT_SURFACE_COMPOSED_LAYERS,
+        read | sys::VA_EXPORT_SURFACE_SEPARATE_LAYERS,
+    ] {
+        for &surface in &s {
+            let e = d.export_surface_handle(surface, prime2, flags).unwrap();
+            assert_eq!(e.objects[0].size, 64 * 48 * 3 / 2, "QUERYBUF's length");
+        }
+    }
+    assert_eq!(mapped(&d), 0, "exports map nothing");
+    // vaGetImage reads s[0]: its buffer is mapped, once.
+    let (img, _) = d.create_image(sys::VA_FOURCC_NV12, 64, 48).unwrap();
+    d.get_image(s[0], 0, 0, 64, 48, img).unwrap();
+    assert_eq!(mapped(&d), 1);
+    d.get_image(s[0], 0, 0, 64, 48, img).unwrap();
+    assert_eq!(mapped(&d), 1, "the mapping is reused");
+    // vaDeriveImage copies s[1]'s picture: the second buffer.
+    let (der, _) = d.derive_image(s[1]).unwrap();
+    assert_eq!(mapped(&d), 2);
+    d.destroy_image(der).unwrap();
+    d.destroy_image(img).unwrap();
+    d.export_surface_handle(s[1], prime2, read).unwrap();
+    assert_eq!(mapped(&d), 2);
+}
