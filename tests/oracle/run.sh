@@ -44,8 +44,10 @@
 # Clips listed in tests/oracle/out-of-scope.tsv pass only when vreqplay
 # refuses them with an "unsupported stream" error.
 # Exit status: vreq-oracle report's (0 only when every clip passes).
-# Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay),
-#      VA_DRIVER (-A: the driver, default target/debug/libvreq_drv_video.so),
+# Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay, or
+#      target/release/ with VREQ_VM_PROFILE=release: tests/vm/profile.sh),
+#      VA_DRIVER (-A: the driver, default target/debug/libvreq_drv_video.so,
+#      target/release-va/ with VREQ_VM_PROFILE=release),
 #      VREQ_ORACLE (vreq-oracle binary, default target/debug/vreq-oracle),
 #      VREQ_MEDIA (media dir), TRACE_KB (ftrace buffer per CPU, KiB).
 set -u
@@ -76,7 +78,8 @@ for c in "${clips[@]}"; do
   fi
 done
 [ -z "$gdir" ] && gdir=$ROOT/tests/golden/$codec
-VREQPLAY=${VREQPLAY:-$ROOT/target/debug/vreqplay}
+. "$ROOT/tests/vm/profile.sh"
+VREQPLAY=${VREQPLAY:-$ROOT/$VM_PLAYER}
 ORACLE=${VREQ_ORACLE:-$ROOT/target/debug/vreq-oracle}
 mkdir -p "$out"
 share=$(mktemp -d /tmp/vreq-oracle-share.XXXXXX)
@@ -86,7 +89,7 @@ cp "$HERE/guest-trace.sh" "$share/"
 havevreq=0 tool=vreq vmmods=()
 if [ $va = 1 ]; then
   # the VA driver under the name libva loads (<LIBVA_DRIVER_NAME>_drv_video.so)
-  VA_DRIVER=${VA_DRIVER:-$ROOT/target/debug/libvreq_drv_video.so}
+  VA_DRIVER=${VA_DRIVER:-$ROOT/target/$VM_VA_PROFILE/libvreq_drv_video.so}
   [ -f "$VA_DRIVER" ] || { echo "run.sh: no VA driver at $VA_DRIVER (cargo build -p vreq-va)" >&2; exit 2; }
   mkdir -p "$share/va" && cp "$VA_DRIVER" "$share/va/vreq_drv_video.so"
   havevreq=1 tool=va vmmods=(-m "visl vgem")

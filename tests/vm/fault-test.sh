@@ -25,14 +25,15 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 cd "$REPO" || exit 2
-cargo build --bin vreqplay || exit 2
+. "$HERE/profile.sh"
+cargo build --profile "$VM_CARGO_PROFILE" --bin vreqplay || exit 2
 media=${VREQ_MEDIA:-$(cd "$REPO/.." && pwd)/shared/media}
 mkdir -p target/vm-media
 [ -s target/vm-media/fault-long.mp4 ] || ffmpeg -hide_banner -loglevel error -y -f lavfi \
   -i testsrc=size=320x240:rate=25:duration=120 -c:v libx264 -preset ultrafast -g 50 \
   -pix_fmt yuv420p target/vm-media/fault-long.mp4 || exit 2
-tests/vm/vm.sh run -t 300 -- bash -c '
-  P=./target/debug/vreqplay F=target/vm-media/fault-long.mp4 fail=0
+tests/vm/vm.sh run -t 300 -- env P="./$VM_PLAYER" bash -c '
+  F=target/vm-media/fault-long.mp4 fail=0
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
   # waits up to $2 ms for pid $1, prints the ms waited
   waitfor() { local t0=$(ms); while kill -0 $1 2> /dev/null && [ $(( $(ms) - t0 )) -lt $2 ]; do sleep 0.05; done; echo $(( $(ms) - t0 )); }

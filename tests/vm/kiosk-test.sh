@@ -45,7 +45,7 @@
 #               non-zero within 10 s (TCG) with one "drm:" line naming what exists
 #               (the connectors / the offered modes / "held by another DRM master"),
 #               no panic or backtrace; the first two leave the KMS state as it was
-#   -b FILE     the vreqplay binary (default target/debug/vreqplay; not built here:
+#   -b FILE     the vreqplay binary (default target/debug/vreqplay, target/release/ with VREQ_VM_PROFILE=release; not built here:
 #               scripts/test.sh / tier.sh build it)
 #   -p          peer (dry test of the checks, no vreqplay): GStreamer's
 #               v4l2sl*dec ! kmssink plays the clips (BGRx via videoconvert on
@@ -58,7 +58,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-variant=trixie out= cases= bin=$REPO/target/debug/vreqplay peer=0
+. "$HERE/profile.sh"
+variant=trixie out= cases= bin=$REPO/$VM_PLAYER peer=0
 while getopts ":V:o:c:b:ph" opt; do
   case $opt in
     V) variant=$OPTARG ;; o) out=$OPTARG ;; c) cases=$OPTARG ;; b) bin=$OPTARG ;; p) peer=1 ;;

@@ -73,10 +73,11 @@ PLAN=(
 )
 KNOWN_FRAMES=23
 
-(cd "$REPO" && cargo build --bin vreqplay) || exit 2
+. "$HERE/profile.sh"
+(cd "$REPO" && cargo build --profile "$VM_CARGO_PROFILE" --bin vreqplay) || exit 2
 mkdir -p "$out/present"
 rm -f "$out"/*.png "$out"/*.log "$out"/*.txt "$out"/ref.y4m
-cp "$REPO/target/debug/vreqplay" "$out/"
+cp "$REPO/$VM_PLAYER" "$out/"
 cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
 [ -s "$out/seek.mkv" ] && [ "$out/seek.mkv" -nt "$HERE/make-seek-clip.sh" ] ||
   "$HERE/make-seek-clip.sh" "$out/seek.mkv" || exit 2

@@ -58,7 +58,7 @@ done
 case "$cycles$minutes$interval" in *[!0-9]*) echo "soak-test.sh: N, M and S are whole numbers" >&2; exit 2 ;; esac
 [ "$interval" -ge 1 ] || { echo "soak-test.sh: --interval >= 1" >&2; exit 2; }
 case $(realpath -m "$out") in "$REPO"/*) ;; *) echo "soak-test.sh: OUTDIR must be inside $REPO" >&2; exit 2 ;; esac
-profile=${VREQ_SOAK_PROFILE:-debug}
+profile=${VREQ_SOAK_PROFILE:-${VREQ_VM_PROFILE:-debug}}
 case $profile in
   debug) cargo build --bin vreqplay || exit 2 ;;
   release) cargo build --release --bin vreqplay || exit 2 ;;

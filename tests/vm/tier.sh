@@ -81,9 +81,26 @@ check() { # check NAME CMD... : runs CMD, counts the result
   else fail=$((fail+1)); echo "vm: $name FAILED after $((SECONDS - t0)) s (log $log):"; tail -20 "$log" | sed 's/^/    /'; fi
 }
 
+# The build under test: release (tests/vm/profile.sh: what users run and the
+# packages ship, and a debug vreqplay spends ~2 s of every VM run relocating
+# itself under TCG); the host tier ran the same code with debug assertions.
+# Built once here: vreqplay and the VA driver (release-va). The lib tests of
+# 1a and 4d stay debug test binaries. VREQ_VM_PROFILE=debug: the debug build.
+# Guest commands get the paths as arguments (env P=... VADIR=...): the guest
+# does not inherit this shell's environment.
+export VREQ_VM_PROFILE=${VREQ_VM_PROFILE:-release}
+. tests/vm/profile.sh
+t0=$SECONDS
+cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay --bin vreqplay --example wl_pattern &&
+  cargo build --locked --profile "$VM_VA_PROFILE" -p vreq-va --lib &&
+  vadir=$(scripts/va-driver-dir.sh "$VM_VA_PROFILE") ||
+  { echo "vm-tier: building the $VREQ_VM_PROFILE binaries failed"; exit 1; }
+echo "vm: $VREQ_VM_PROFILE build: $VM_PLAYER, ${vadir#"$top"/}/vreq_drv_video.so ($((SECONDS - t0)) s)"
+export P=./$VM_PLAYER VADIR=/mnt/host/${vadir#"$top"/}
+
 # 1. discovery: vreqplay finds visl through the media topology
-check list-devices tests/vm/vm.sh run -- bash -c \
-  './target/debug/vreqplay --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
+check list-devices tests/vm/vm.sh run -- env P="$P" bash -c \
+  '$P --list-devices | tee /dev/stderr | grep -E "/dev/media0 +/dev/video0 +visl +h264"'
 
 # 1a. the Session against the real visl: optional controls probed with
 #     VIDIOC_QUERY_EXT_CTRL, a reconfiguration keeps a held CAPTURE buffer,
@@ -96,12 +113,12 @@ mkdir -p target/vm-media && cp "$media/debian-src-firefox-esr/gizmo.mp4" target/
 
 # 1b. -o out.y4m on visl: exactly ffprobe's 166 frames of 560x320 4:2:0, in one
 #     file of header + 166 x ("FRAME\n" + 560*320*3/2 bytes)
-check y4m tests/vm/vm.sh run -- bash -c \
-  './target/debug/vreqplay -o /tmp/o.y4m target/vm-media/gizmo.mp4 &&
+check y4m tests/vm/vm.sh run -- env P="$P" bash -c \
+  '$P -o /tmp/o.y4m target/vm-media/gizmo.mp4 &&
    hdr=$(head -1 /tmp/o.y4m | wc -c) && size=$(stat -c %s /tmp/o.y4m) &&
    echo "header $hdr bytes, file $size bytes" && head -1 /tmp/o.y4m &&
    [ "$size" -eq $((hdr + 166 * (6 + 560 * 320 * 3 / 2))) ] &&
-   { ./target/debug/vreqplay -o /tmp/o.y4m target/vm-media/gizmo.mp4 2>&1;
+   { $P -o /tmp/o.y4m target/vm-media/gizmo.mp4 2>&1;
      test $? -ne 0; } | grep "use --force"'
 
 # 2. the oracle: vreqplay's visl trace for every H.264 clip (MPEG-TS excluded)
@@ -204,8 +221,7 @@ check kiosk-trixie tests/vm/kiosk-test.sh -V trixie -o /tmp/vreq-kiosk-trixie
 #    name) through its __vaDriverInit_1_<minor> symbol, and vainfo on a DRM
 #    render node (vgem: the VM has no GPU) lists visl's five codecs with VLD
 check va-vainfo bash -c '
-  scripts/va-driver-dir.sh > /dev/null &&
-  out=$(tests/vm/vm.sh run -m "visl vgem" -- bash -c "LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va \
+  out=$(tests/vm/vm.sh run -m "visl vgem" -- bash -c "LIBVA_DRIVERS_PATH=$VADIR \
         LIBVA_DRIVER_NAME=vreq vainfo --display drm --device /dev/dri/renderD128") &&
   echo "$out" && echo "$out" | grep -q "Driver version: vreq VA driver .*(V4L2 stateless: visl)" &&
   for p in H264Main H264High H264ConstrainedBaseline HEVCMain VP8Version0_3 VP9Profile0 MPEG2Simple MPEG2Main; do
@@ -218,11 +234,11 @@ check va-vainfo bash -c '
 #     v4l2_dqbuf): every one of gizmo.mp4's 166 frames (ffprobe) must have
 #     gone through the driver, and ffmpeg must output 166 frames. (The
 #     controls it sends: va-oracle-h264 below.)
-check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- bash -c '
+check va-ffmpeg-h264 tests/vm/vm.sh run -m "visl vgem" -- env VADIR="$VADIR" bash -c '
   T=/sys/kernel/tracing
   echo 0 > $T/tracing_on; echo 0 > $T/events/enable; echo > $T/trace
   echo 1 > $T/events/v4l2/v4l2_dqbuf/enable; echo 1 > $T/tracing_on
-  LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va LIBVA_DRIVER_NAME=vreq \
+  LIBVA_DRIVERS_PATH=$VADIR LIBVA_DRIVER_NAME=vreq \
     ffmpeg -nostdin -v error -hwaccel vaapi -hwaccel_device /dev/dri/renderD128 \
       -hwaccel_output_format vaapi -i target/vm-media/gizmo.mp4 -f null - -progress /tmp/p || exit 1
   echo 0 > $T/tracing_on
@@ -258,8 +274,8 @@ check va-oracle-vp9 tests/oracle/run.sh -c vp9 -A -b 20 -o /tmp/vreq-va-oracle-v
 #    vaExportSurfaceHandle (SEPARATE_LAYERS | READ_ONLY: R8 + GR88 over
 #    visl's EXPBUF dmabuf) and hwdownload mmap()s the exported fds
 #    (libavutil/hwcontext_drm.c); the same 166 frames must come out.
-check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- bash -c '
-  export LIBVA_DRIVERS_PATH=/mnt/host/target/debug/va LIBVA_DRIVER_NAME=vreq
+check va-ffmpeg-download tests/vm/vm.sh run -m "visl vgem" -- env VADIR="$VADIR" bash -c '
+  export LIBVA_DRIVERS_PATH=$VADIR LIBVA_DRIVER_NAME=vreq
   ff="ffmpeg -nostdin -v error -hwaccel vaapi -hwaccel_device /dev/dri/renderD128"
   $ff -i target/vm-media/gizmo.mp4 -f rawvideo /tmp/get.nv12 || exit 1
   python3 tests/vm/check-visl-raw.py /tmp/get.nv12 560 320 166 || exit 1
@@ -350,8 +366,14 @@ check damage-subset tests/vm/damage-test.sh
 #    icons / kiosk unit in place, purge (tests/vm/deb-test.sh; one boot).
 #    Only with VREQ_PACKAGES=1 for now: building the .deb from a cold cache
 #    (vendoring, a release build in the trixie chroot) took 33 min on a loaded
-#    machine, which CI's time budget does not hold yet (issue 16).
+#    machine, which CI's time budget does not hold yet (issue 16). Run by
+#    scripts/test.sh, the packages are built beside this tier: the check
+#    waits for them ($VREQ_SIDE_RC appears when they are done).
 if [ "${VREQ_PACKAGES:-0}" = 1 ]; then
+  if [ -n "${VREQ_SIDE_RC:-}" ]; then
+    t0=$SECONDS; while [ ! -e "$VREQ_SIDE_RC" ]; do sleep 5; done
+    echo "vm: waited $((SECONDS - t0)) s for the packages (status $(cat "$VREQ_SIDE_RC"))"
+  fi
   check deb-install tests/vm/deb-test.sh
 else
   echo "vm: deb-install SKIPPED (not in CI's time budget yet: VREQ_PACKAGES=1 runs it)"

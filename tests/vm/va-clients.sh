@@ -68,7 +68,8 @@ usage() { sed -n '2,51p' "$0"; exit 2; }
 vm() { if [ -n "$lock" ]; then flock "$lock" "$HERE/trixie/run.sh" "$@"; else "$HERE/trixie/run.sh" "$@"; fi; }
 
 cd "$REPO" || exit 2
-drvdir=$(scripts/va-driver-dir.sh) || exit 2
+. "$HERE/profile.sh"
+drvdir=$(scripts/va-driver-dir.sh "$VM_VA_PROFILE") || exit 2
 # the guest sees the repository at /mnt/host
 gdrv=/mnt/host/${drvdir#"$REPO"/}
 mkdir -p "$out" target/vm-media

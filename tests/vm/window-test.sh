@@ -81,10 +81,11 @@ case $pacing in ''|*[0-9]:*[0-9]) ;; *) echo "window-test.sh: -P FRAMES:FPS" >&2
 [ -n "$pacing" ] && RUST_LOG="${RUST_LOG:-info},vreq_present::wayland::pacing=debug"
 [ -n "$wait_s" ] || { [ $# -gt 0 ] && wait_s=6 || wait_s=8; }
 
-(cd "$REPO" && cargo build --bin vreqplay --example wl_pattern) || exit 2
+. "$HERE/profile.sh"
+(cd "$REPO" && cargo build --profile "$VM_CARGO_PROFILE" --bin vreqplay --example wl_pattern) || exit 2
 mkdir -p "$out/present"
 rm -f "$out"/*.png "$out"/*.log "$out"/*.rc "$out"/*.dmabufs "$out"/*.txt
-cp "$REPO/target/debug/vreqplay" "$REPO/target/debug/examples/wl_pattern" "$out/"
+cp "$REPO/$VM_PLAYER" "$REPO/target/$VREQ_VM_PROFILE/examples/wl_pattern" "$out/"
 cp "$HERE/trixie/present/lib.sh" "$HERE/trixie/present/weston.ini" "$out/present/"
 for f in "${files[@]+"${files[@]}"}"; do cp "$f" "$out/" || exit 2; done
 
