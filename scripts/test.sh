@@ -22,9 +22,11 @@
 #                  time (image build, cached in /var/cache/vreq-vm).
 # Usage: scripts/test.sh [--host-only]
 # The VM tier is skipped only with --host-only or VREQ_SKIP_VM=1, and says so.
-# The arm64 tier runs only with VREQ_ARM64=1 and the packages only with
-# VREQ_PACKAGES=1 for now, and each says so: they do not fit CI's budget yet
-# (issue 16).
+# The arm64 tier runs by default (VREQ_ARM64=0 skips it, and says so); the
+# packages only with VREQ_PACKAGES=1 for now, and it says so: they do not fit
+# CI's budget yet (issue 16). Both, and the VM image build, start right after
+# the host setup and run beside the host and VM tiers (below); the VM tier
+# runs the release build (tests/vm/tier.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
 t0=$(date +%s)
@@ -32,26 +34,16 @@ stamp() { echo "== [$(( $(date +%s) - t0 ))s] $*"; }
 
 stamp "host setup"
 scripts/setup-host.sh
-stamp "rules: crate graph, cargo deny"
-scripts/check-crate-graph.py
-cargo deny --log-level error check licenses bans sources
-stamp "cargo build"
-cargo build --workspace --all-targets --locked
-stamp "host tier: cargo test"
-cargo test --workspace --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
-# the summary line CI reads
-grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
-grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
-awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
-
-stamp "assets: man page, completions, desktop entry, AppStream, MIME, icons"
-scripts/check-assets.sh
-
-# 1b and 1c run beside the VM tier, in the background at the lowest CPU and
-# I/O priority: the VM (QEMU TCG) keeps about one of the two cores busy
-# (the H.264 oracle: 128 s of CPU in 124 s), the builds take the other one.
-# Their output goes to target/test-side.log, summed up when they end; the VM
-# tier's deb-install check waits for their .deb (target/test-side.rc).
+mkdir -p target
+: "${VREQ_ARM64:=1}" "${VREQ_PACKAGES:=0}"
+# 1b and 1c run beside the host and VM tiers, in the background at the lowest
+# CPU and I/O priority: they take what the host tier leaves, and the VM (QEMU
+# TCG) keeps about one of the two cores busy (the H.264 oracle: 128 s of CPU
+# in 124 s), so the builds get the other one. Their output goes to
+# target/test-side.log, summed up when they end; the VM tier's deb-install
+# check waits for their .deb (target/test-side.rc). Job control (set -m)
+# gives the background jobs their own process groups, killed if this script
+# exits early.
 side() {
   local rc=0
   stamp "side: trixie chroot (cached)"
@@ -69,15 +61,50 @@ side() {
 }
 side_pid=
 rm -f target/test-side.rc target/test-side.log
-[ "${VREQ_ARM64:-0}" = 1 ] || stamp "arm64 tier SKIPPED (not in CI's time budget yet: VREQ_ARM64=1 runs it)"
+[ "${VREQ_ARM64:-0}" = 1 ] || stamp "arm64 tier SKIPPED (VREQ_ARM64=$VREQ_ARM64)"
 [ "${VREQ_PACKAGES:-0}" = 1 ] || stamp "packages SKIPPED (not in CI's time budget yet: VREQ_PACKAGES=1 builds and checks them)"
 if [ "${VREQ_ARM64:-0}" = 1 ] || [ "${VREQ_PACKAGES:-0}" = 1 ]; then
-  stamp "arm64 tier / packages: started beside the VM tier (nice 19, idle I/O; log target/test-side.log)"
+  stamp "arm64 tier / packages: started beside the host and VM tiers (nice 19, idle I/O; log target/test-side.log)"
+  set -m
   ( renice -n 19 -p "$BASHPID" > /dev/null; ionice -c 3 -p "$BASHPID"
     rc=0; side > target/test-side.log 2>&1 || rc=$?; echo "$rc" > target/test-side.rc ) &
   side_pid=$!
+  set +m
   export VREQ_SIDE_RC=$top/target/test-side.rc
 fi
+# the VM image (cached; built the first time: debootstrap, visl's modules) is
+# made beside the host tier too; the VM tier waits for it
+vm_build_pid=
+rm -f target/vm-build.rc
+if ! { [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; }; then
+  stamp "VM tier: image build (cached) started beside the host tier (log /tmp/vreq-vm-build.log)"
+  set -m
+  ( rc=0; tests/vm/vm.sh build > /tmp/vreq-vm-build.log 2>&1 || rc=$?; echo "$rc" > target/vm-build.rc ) &
+  vm_build_pid=$!
+  set +m
+fi
+cleanup() { # an early exit leaves no build running
+  local p
+  for p in $side_pid $vm_build_pid; do kill -0 "$p" 2> /dev/null && kill -- "-$p" 2> /dev/null; done
+  return 0
+}
+trap cleanup EXIT
+
+stamp "rules: crate graph, cargo deny"
+scripts/check-crate-graph.py
+cargo deny --log-level error check licenses bans sources
+stamp "cargo build"
+cargo build --workspace --all-targets --locked
+stamp "host tier: cargo test"
+cargo test --workspace --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
+# the summary line CI reads
+grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
+grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
+awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
+
+stamp "assets: man page, completions, desktop entry, AppStream, MIME, icons"
+scripts/check-assets.sh
+
 side_end() { # waits for the side job, prints its log's summary lines, fails with it
   [ -n "$side_pid" ] || return 0
   wait "$side_pid" || true
@@ -92,8 +119,9 @@ if [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; then
   stamp "VM tier SKIPPED (--host-only / VREQ_SKIP_VM=1)"
   side_end; exit
 fi
-stamp "VM tier: build (cached)"
-tests/vm/vm.sh build > /tmp/vreq-vm-build.log 2>&1 || { tail -30 /tmp/vreq-vm-build.log; side_end; exit 1; }
+stamp "VM tier: waiting for the image build"
+wait "$vm_build_pid" || true
+[ "$(cat target/vm-build.rc 2> /dev/null)" = 0 ] || { tail -30 /tmp/vreq-vm-build.log; side_end; exit 1; }
 stamp "VM tier: tests"
 vm_rc=0; tests/vm/tier.sh || vm_rc=$?
 side_rc=0; side_end || side_rc=1

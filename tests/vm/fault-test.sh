@@ -1,8 +1,10 @@
 #!/bin/bash
 # fault-test.sh - the fault visl can provoke (issue 15), one VM boot:
 #   unbind  the device vanishing mid-stream: while vreqplay --vo=null plays a
-#           120-s H.264 clip (made here by ffmpeg: testsrc 320x240 at 25 fps,
-#           libx264, a keyframe every 2 s), visl's platform device is unbound
+#           480-s H.264 clip (made here by ffmpeg: testsrc 320x240 at 25 fps,
+#           libx264, a keyframe every 2 s; --vo=null decodes as fast as it
+#           can, the release build ~1000 frames/s under TCG), half a second
+#           after the player has the video device open, visl's platform device is unbound
 #           through sysfs (/sys/bus/platform/drivers/visl/unbind with the name
 #           found under /sys/bus/platform/devices/visl*); the player must exit
 #           non-zero within 2 s of the unbind, with no panic, printing one
@@ -19,7 +21,7 @@
 # S_EXT_CTRLS / CREATE_BUFS on demand; SOURCE_CHANGE (visl sends no events).
 # Those are covered by the fake device's fault injection
 # (crates/engine/tests/faults.rs, tests/faults.rs).
-# Usage: tests/vm/fault-test.sh  (debug build; not locked here: wrap the
+# Usage: tests/vm/fault-test.sh  (VREQ_VM_PROFILE's build, tests/vm/profile.sh; not locked here: wrap the
 # call in `flock /tmp/vreq-vm.lock`). Exit status 0 when it passes.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,11 +31,11 @@ cd "$REPO" || exit 2
 cargo build --profile "$VM_CARGO_PROFILE" --bin vreqplay || exit 2
 media=${VREQ_MEDIA:-$(cd "$REPO/.." && pwd)/shared/media}
 mkdir -p target/vm-media
-[ -s target/vm-media/fault-long.mp4 ] || ffmpeg -hide_banner -loglevel error -y -f lavfi \
-  -i testsrc=size=320x240:rate=25:duration=120 -c:v libx264 -preset ultrafast -g 50 \
-  -pix_fmt yuv420p target/vm-media/fault-long.mp4 || exit 2
+[ -s target/vm-media/fault-480s.mp4 ] || ffmpeg -hide_banner -loglevel error -y -f lavfi \
+  -i testsrc=size=320x240:rate=25:duration=480 -c:v libx264 -preset ultrafast -g 50 \
+  -pix_fmt yuv420p target/vm-media/fault-480s.mp4 || exit 2
 tests/vm/vm.sh run -t 300 -- env P="./$VM_PLAYER" bash -c '
-  F=target/vm-media/fault-long.mp4 fail=0
+  F=target/vm-media/fault-480s.mp4 fail=0
   ms() { echo $(( $(date +%s%N) / 1000000 )); }
   # waits up to $2 ms for pid $1, prints the ms waited
   waitfor() { local t0=$(ms); while kill -0 $1 2> /dev/null && [ $(( $(ms) - t0 )) -lt $2 ]; do sleep 0.05; done; echo $(( $(ms) - t0 )); }
@@ -48,7 +50,10 @@ tests/vm/vm.sh run -t 300 -- env P="./$VM_PLAYER" bash -c '
   echo "visl platform device: $dev"
 
   $P --vo=null --no-audio $F > /tmp/unbind.log 2>&1 &
-  pid=$!; sleep 4
+  pid=$!
+  # decoding: the player holds the video device (within 10 s)
+  for i in $(seq 200); do ls -l /proc/$pid/fd 2> /dev/null | grep -q /dev/video && break; sleep 0.05; done
+  sleep 0.5
   if kill -0 $pid 2> /dev/null; then
     t0=$(ms); (echo -n "$dev" > /sys/bus/platform/drivers/visl/unbind) &
     waited=$(waitfor $pid 10000); kill -9 $pid 2> /dev/null; wait $pid; rc=$?

@@ -1,0 +1,77 @@
+#!/bin/bash
+# bench-vm.sh - vreqplay against its peers in the VM, side by side in one
+# boot (issue 17): per codec a 1920x1080 clip of 240 frames
+# (tests/vm/make-bench-clips.sh) and the corpus' 4K clip (TestPatternHDR.mp4,
+# H.264 High 10, 3840x2160), each played RUNS times by each tool, alternating
+# which goes first, on visl:
+#   decode  vreqplay --vo null --no-audio  vs  gst-launch-1.0 filesrc ! parsebin !
+#           v4l2sl<codec>dec ! fakesink sync=false
+#   va      ffmpeg -hwaccel vaapi through vreqplay's VA driver  vs  the same
+#           GStreamer pipeline
+# and prints, per case, each figure's ratio (ours / GStreamer, medians) with
+# min / median / max beside it: CPU user+sys per frame, wall time, max RSS,
+# time to the first CAPTURE buffer dequeued, requests in flight, syscalls
+# per frame (tests/vm/bench-guest.py says how each is measured).
+# The binaries and clips are copied to the guest's tmpfs first (GStreamer
+# and ffmpeg run from its disk). Release build (tests/vm/profile.sh).
+# visl decodes no pixels and costs little CPU of its own, so the figures are
+# the userspace cost of driving a stateless decoder, under QEMU TCG: compare
+# ratios, not absolute times, with a board.
+# Usage: scripts/bench-vm.sh [-r RUNS] [-m MODES] [-c CODECS] [-o OUTDIR]
+#   -r RUNS    runs per tool and case (default 5)
+#   -m MODES   comma-separated: decode,va (default both)
+#   -c CODECS  comma-separated: h264,hevc,mpeg2,vp8,vp9,h264-4k (default all)
+#   -o OUTDIR  inside the repository (the guest writes there); default
+#              target/bench/<date-time>; runs.jsonl and the logs
+# Needs root the first time (the VM image: tests/vm/vm.sh build) and the media
+# corpus (VREQ_MEDIA) for the 4K clip. Not locked: wrap in `flock
+# /tmp/vreq-vm.lock` beside other VM runs.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd); cd "$top"
+runs=5 modes=decode,va codecs=h264,hevc,mpeg2,vp8,vp9,h264-4k out=
+while getopts ":r:m:c:o:h" o; do
+  case $o in
+    r) runs=$OPTARG ;; m) modes=$OPTARG ;; c) codecs=$OPTARG ;; o) out=$OPTARG ;;
+    h) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench-vm.sh: bad option -$OPTARG (see -h)" >&2; exit 2 ;;
+  esac
+done
+out=${out:-target/bench/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"; out=$(cd "$out" && pwd)
+case $out in "$top"/*) rel=${out#"$top"/} ;; *) echo "bench-vm.sh: OUTDIR must be inside $top" >&2; exit 2 ;; esac
+media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
+
+export VREQ_VM_PROFILE=release
+. tests/vm/profile.sh
+cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay --bin vreqplay
+cargo build --locked --profile "$VM_VA_PROFILE" -p vreq-va --lib
+tests/vm/vm.sh build > /dev/null
+tests/vm/make-bench-clips.sh target/bench-media > /dev/null
+cp "$media/debian-src-firefox-esr/TestPatternHDR.mp4" target/bench-media/bench-h264-4k.mp4
+
+cases=()
+IFS=, read -ra M <<< "$modes"; IFS=, read -ra C <<< "$codecs"
+for m in "${M[@]}"; do
+  case $m in decode|va) ;; *) echo "bench-vm.sh: mode $m: decode or va" >&2; exit 2 ;; esac
+  for c in "${C[@]}"; do
+    case $c in
+      h264|hevc|mpeg2) cases+=("$m:$c:/tmp/bench/bench-$c.mkv") ;;
+      vp8|vp9) cases+=("$m:$c:/tmp/bench/bench-$c.webm") ;;
+      h264-4k) cases+=("$m:h264:/tmp/bench/bench-h264-4k.mp4") ;;
+      *) echo "bench-vm.sh: codec $c (h264 hevc mpeg2 vp8 vp9 h264-4k)" >&2; exit 2 ;;
+    esac
+  done
+done
+echo "bench-vm: ${#cases[@]} cases x $runs runs x 2 tools (+ 1 strace run each); results in $rel"
+t0=$SECONDS
+tests/vm/vm.sh run -m "visl vgem" -t 7200 -- bash -c '
+  set -e
+  mkdir -p /tmp/bench/va
+  cp target/bench-media/* '"$VM_PLAYER"' /tmp/bench/
+  cp target/'"$VM_VA_PROFILE"'/libvreq_drv_video.so /tmp/bench/va/vreq_drv_video.so
+  echo "guest: $(uname -r), $(gst-launch-1.0 --version | sed -n 2p), $(ffmpeg -version | head -1)"
+  VREQPLAY=/tmp/bench/vreqplay VA_DRIVERS_PATH=/tmp/bench/va \
+    python3 tests/vm/bench-guest.py run '"$rel"' '"$runs"' "$@"' bench "${cases[@]}" > "$out/guest.log" 2>&1 ||
+  { tail -20 "$out/guest.log"; echo "bench-vm: the VM run failed (log $rel/guest.log)"; exit 1; }
+echo "bench-vm: $((SECONDS - t0)) s in the VM"
+python3 tests/vm/bench-guest.py table "$out" | tee "$out/table.md"
