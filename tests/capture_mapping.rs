@@ -29,7 +29,7 @@ use vreq_testkit::fake::FakeDevice;
 use vreq_testkit::media_dir;
 use vreq_v4l2::profile;
 use vreq_v4l2::DecoderDevice;
-use vreqplay::player::{self, Output, PlayOptions};
+use vreqplay::player::{self, PlayOptions};
 
 /// Clips with resolution changes (CAPTURE reallocated mid-stream; a Y4M
 /// file cannot change size, so their frames are read as the window's copy
@@ -123,18 +123,6 @@ fn temp(name: &str) -> PathBuf {
     ))
 }
 
-fn opts(path: PathBuf) -> PlayOptions {
-    PlayOptions {
-        input: path,
-        output: Output::Null,
-        max_frames: None,
-        device: None,
-        keep_open: false,
-        fullscreen: false,
-        hwdec_copy: false,
-    }
-}
-
 type Played = (
     Result<player::PlayReport, player::PlayError>,
     Engine<FakeDevice>,
@@ -158,7 +146,14 @@ fn play(
         kind,
     ));
     let mut dec = Engine::new(codec, dev);
-    let r = player::run(&opts(path), demux.as_mut(), &track, &mut dec, sink, false);
+    let r = player::run(
+        &PlayOptions::null(&path),
+        demux.as_mut(),
+        &track,
+        &mut dec,
+        sink,
+        false,
+    );
     (r, dec)
 }
 

@@ -101,11 +101,17 @@ def trace_stop(t0_s):
     return frames, first, most
 
 
-def one_run(mode, codec, clip, tool, log):
+def tool_env(mode, tool):
+    """The environment of a run: ffmpeg (mode va) loads vreqplay's VA driver by name."""
     env = dict(os.environ)
     if mode == "va" and tool != "gst":
         env.update(LIBVA_DRIVERS_PATH=os.environ.get("VA_DRIVERS_PATH", os.getcwd() + "/va"),
                    LIBVA_DRIVER_NAME="vreq")
+    return env
+
+
+def one_run(mode, codec, clip, tool, log):
+    env = tool_env(mode, tool)
     reload_visl()
     trace_start()
     with open(log, "wb") as out:
@@ -121,10 +127,7 @@ def one_run(mode, codec, clip, tool, log):
 
 
 def strace_run(mode, codec, clip, tool, log):
-    env = dict(os.environ)
-    if mode == "va" and tool != "gst":
-        env.update(LIBVA_DRIVERS_PATH=os.environ.get("VA_DRIVERS_PATH", os.getcwd() + "/va"),
-                   LIBVA_DRIVER_NAME="vreq")
+    env = tool_env(mode, tool)
     reload_visl()
     summary = log + ".strace"
     with open(log, "wb") as out:
