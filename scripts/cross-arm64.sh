@@ -9,7 +9,7 @@
 #        scripts/cross-arm64.sh [--arch arm64|armhf] test [CARGO TEST ARGS...]
 #          cargo test --workspace --locked for the target, under qemu; prints
 #          `arm64 host-tier: N passed, F failed, I ignored` (scripts/test.sh's
-#          shape); exit 1 on a failure. Log: /tmp/vreq-cross-<arch>-test.log
+#          shape); exit 1 on a failure. Log: target/cross-<arch>-test.log (this tree's: runs in two clones do not mix)
 #        scripts/cross-arm64.sh [--arch ...] cargo ARGS...
 #          any cargo command with the cross environment (e.g. `cargo build
 #          --release -p vreqplay` for the package)
@@ -59,7 +59,7 @@ case $cmd in
   build) xcargo build --workspace --all-targets --locked $IGNORE_RV "$@" ;;
   cargo) xcargo "$@" ;;
   test)
-    log=/tmp/vreq-cross-$arch-test.log
+    log=$top/target/cross-$arch-test.log
     skip=()
     for s in "${VREQ_QEMU_SKIP[@]}"; do
       echo "cross-arm64: SKIPPED under qemu-user: ${s%%: *} (${s#*: })"

@@ -77,9 +77,9 @@ fi
 vm_build_pid=
 rm -f target/vm-build.rc
 if ! { [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; }; then
-  stamp "VM tier: image build (cached) started beside the host tier (log /tmp/vreq-vm-build.log)"
+  stamp "VM tier: image build (cached) started beside the host tier (log target/vm-build.log)"
   set -m
-  ( rc=0; tests/vm/vm.sh build > /tmp/vreq-vm-build.log 2>&1 || rc=$?; echo "$rc" > target/vm-build.rc ) &
+  ( rc=0; tests/vm/vm.sh build > target/vm-build.log 2>&1 || rc=$?; echo "$rc" > target/vm-build.rc ) &
   vm_build_pid=$!
   set +m
 fi
@@ -96,11 +96,11 @@ cargo deny --log-level error check licenses bans sources
 stamp "cargo build"
 cargo build --workspace --all-targets --locked
 stamp "host tier: cargo test"
-cargo test --workspace --locked 2>&1 | tee /tmp/vreq-cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
+cargo test --workspace --locked 2>&1 | tee target/cargo-test.log | grep -E '^(test result|running|error|failures:|    [a-z_:]+$)|FAILED|panicked' || true
 # the summary line CI reads
-grep -q 'test result: FAILED' /tmp/vreq-cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
-grep -q 'test result:' /tmp/vreq-cargo-test.log || { stamp "cargo test did not run"; exit 1; }
-awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' /tmp/vreq-cargo-test.log
+grep -q 'test result: FAILED' target/cargo-test.log && { stamp "cargo test FAILED"; exit 1; }
+grep -q 'test result:' target/cargo-test.log || { stamp "cargo test did not run"; exit 1; }
+awk '/^test result:/{p+=$4; f+=$6; i+=$8} END{printf "host-tier: %d passed, %d failed, %d ignored\n", p, f, i}' target/cargo-test.log
 
 stamp "assets: man page, completions, desktop entry, AppStream, MIME, icons"
 scripts/check-assets.sh
@@ -121,7 +121,7 @@ if [ "${1:-}" = --host-only ] || [ "${VREQ_SKIP_VM:-0}" = 1 ]; then
 fi
 stamp "VM tier: waiting for the image build"
 wait "$vm_build_pid" || true
-[ "$(cat target/vm-build.rc 2> /dev/null)" = 0 ] || { tail -30 /tmp/vreq-vm-build.log; side_end; exit 1; }
+[ "$(cat target/vm-build.rc 2> /dev/null)" = 0 ] || { tail -30 target/vm-build.log; side_end; exit 1; }
 stamp "VM tier: tests"
 vm_rc=0; tests/vm/tier.sh || vm_rc=$?
 side_rc=0; side_end || side_rc=1
