@@ -59,7 +59,7 @@ case $cmd in
   build) xcargo build --workspace --all-targets --locked $IGNORE_RV "$@" ;;
   cargo) xcargo "$@" ;;
   test)
-    log=$top/target/cross-$arch-test.log
+    mkdir -p "$top/target"; log=$top/target/cross-$arch-test.log
     skip=()
     for s in "${VREQ_QEMU_SKIP[@]}"; do
       echo "cross-arm64: SKIPPED under qemu-user: ${s%%: *} (${s#*: })"
