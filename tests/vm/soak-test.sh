@@ -30,9 +30,11 @@
 #   minutes: the player was stopped by the timeout (it neither failed nor
 #           ended); every close but the interrupted last one is idle as above;
 #           the fd count at each close of a clip equals that clip's first; the
-#           sampled VmRSS after the first sample stays within max(+10 %,
-#           +4 MiB) of it, and so do the closes of the last loop against the
-#           first loop's.
+#           closes of the last loop stay within max(+10 %, +4 MiB) of the
+#           first loop's, and so does the highest VmRSS sampled in the last
+#           third of the run against the early high-water mark (the highest
+#           of the first third's samples and of the first loop's closes: a
+#           sample may fall between two files, when no buffers are held).
 # Not locked here: wrap the call in `flock /tmp/vreq-vm.lock` when VMs may
 # run side by side. Debug build by default (a cycle takes 0.4-1.2 s under TCG, by the host's load; 1000 cycles 7-20 min);
 # VREQ_SOAK_PROFILE=release for the release build. One VM boot; results in

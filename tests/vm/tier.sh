@@ -74,11 +74,37 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd); cd "$top"
 pass=0 fail=0
+# Guest kernel crashes: tests/vm/<variant>/run.sh appends the crash lines of
+# every VM run's console to VREQ_VM_CRASH_LOG. Under QEMU's multi-threaded
+# TCG the guest kernel now and then executes an int3 that its own text
+# patching (static keys: tracepoints switched on and off, as the oracle does
+# per clip) has already taken out again: "Oops: int3", often followed by
+# "Kernel panic ... Fatal exception". Seen with the host loaded: in CI in
+# va-oracle-h264 (stop 27: the guest shell died, one clip had no result) and
+# in a benchmark boot (in ttwu_do_activate). That is the emulator's fault,
+# not the code's under test: a check that failed with such a crash in its VM
+# runs is run once more, and the line says so. Any other guest crash is
+# printed with the failure and not retried.
+export VREQ_VM_CRASH_LOG=$top/target/vm-guest-crashes.log
+mkdir -p target; : > "$VREQ_VM_CRASH_LOG"
 check() { # check NAME CMD... : runs CMD, counts the result
   local name=$1; shift
-  local log=/tmp/vreq-vm-$name.log t0=$SECONDS
-  if "$@" > "$log" 2>&1; then pass=$((pass+1)); echo "vm: $name ok ($((SECONDS - t0)) s)"
-  else fail=$((fail+1)); echo "vm: $name FAILED after $((SECONDS - t0)) s (log $log):"; tail -20 "$log" | sed 's/^/    /'; fi
+  local log=/tmp/vreq-vm-$name.log t0=$SECONDS try rc crash0 crashes= again=
+  for try in 1 2; do
+    crash0=$(wc -c < "$VREQ_VM_CRASH_LOG")
+    "$@" > "$log" 2>&1; rc=$?
+    [ $rc = 0 ] && break
+    crashes=$(tail -c +"$((crash0 + 1))" "$VREQ_VM_CRASH_LOG")
+    { [ $try = 1 ] && grep -q 'Oops: int3' <<< "$crashes"; } || break
+    echo "vm: $name failed after $((SECONDS - t0)) s with the guest kernel's stale int3 (QEMU MTTCG: see check() in tests/vm/tier.sh); running it once more (first log: $log.try1)"
+    mv "$log" "$log.try1"; again=", second try"
+  done
+  if [ $rc = 0 ]; then pass=$((pass+1)); echo "vm: $name ok ($((SECONDS - t0)) s$again)"
+  else
+    fail=$((fail+1)); echo "vm: $name FAILED after $((SECONDS - t0)) s$again (log $log):"
+    [ -n "$crashes" ] && { echo "    the guest kernel crashed ($VREQ_VM_CRASH_LOG):"; head -8 <<< "$crashes" | sed 's/^/      /'; }
+    tail -20 "$log" | sed 's/^/    /'
+  fi
 }
 
 # The build under test: release (tests/vm/profile.sh: what users run and the
