@@ -16,7 +16,13 @@
 #
 # The source package is 3.0 (quilt) with two orig tarballs, in
 # target/deb-build/: vreqplay_<upstream>.orig.tar.xz, the repository's
-# tracked files (working tree: uncommitted edits included), and the component
+# tracked files (working tree: uncommitted edits included) plus, as a
+# release tarball would carry them, the man page and shell completions
+# under assets/generated/ (`cargo xtask assets`, run on the host before the
+# chroot: its debug build is the host tier's. debian/rules and the PKGBUILD
+# take them from there and run the xtask only when a tree lacks them; that
+# run is a third build of the whole dependency graph - 3.5 min of an amd64
+# package build of ~13, 6 min of makepkg's 16), and the component
 # vreqplay_<upstream>.orig-vendor.tar.xz, `cargo vendor-filterer` of
 # Cargo.lock for the Linux targets (x86_64-, aarch64-unknown-linux-gnu; other
 # platforms' crates are left as empty stubs, the bundled libopus source is
@@ -58,6 +64,11 @@ if [ "${VREQ_PACKAGE_DEB_INSIDE:-}" != 1 ]; then
   if [ "$arch" = amd64 ] && [ "$nocheck" = 0 ] && [ -z "$("$top/scripts/trixie-chroot.sh" media)" ]; then
     die "the tests need the media corpus (shared/media or \$VREQ_MEDIA); or --nocheck"
   fi
+  # the generated man page and completions for the upstream tarball (above)
+  gen=$top/$B/dist-assets
+  rm -rf "$gen"; mkdir -p "$gen"
+  ( cd "$top" && cargo run -q --locked -p xtask -- assets "$gen" > /dev/null ) ||
+    die "cargo xtask assets failed"
   args=(--arch "$arch")
   [ "$nocheck" = 1 ] && args+=(--nocheck)
   [ "$fresh" = 1 ] && args+=(--fresh)
@@ -79,13 +90,18 @@ cargo_ver=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' 
 mkdir -p "$B/$arch"
 t0=$(date +%s)
 
-# 1. the upstream tarball: tracked files as they are in the working tree
+# 1. the upstream tarball: tracked files as they are in the working tree,
+#    and the generated man page and completions (assets/generated/)
 orig=$B/vreqplay_$up.orig.tar.xz
+[ -f "$B/dist-assets/man/vreqplay.1" ] || die "no $B/dist-assets (made on the host: cargo xtask assets)"
 # (never Python bytecode, should a __pycache__ be tracked by mistake again)
 git ls-files -z | grep -zv '/__pycache__/' |
   xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
   tar --create --null --files-from=- --transform="s,^,vreqplay-$up/," \
-      --owner=0 --group=0 --numeric-owner --sort=name -f - | xz -T2 -1 > "$orig.tmp"
+      --owner=0 --group=0 --numeric-owner --sort=name -f "$orig.tar"
+tar --append -C "$B/dist-assets" --transform="s,^[.]/,vreqplay-$up/assets/generated/," \
+    --owner=0 --group=0 --numeric-owner --sort=name -f "$orig.tar" ./man ./completions
+xz -T2 -1 < "$orig.tar" > "$orig.tmp"; rm -f "$orig.tar"
 mv "$orig.tmp" "$orig"
 
 # 2. the vendored crates (component "vendor"), remade when Cargo.lock changes
