@@ -43,8 +43,7 @@ media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
 
 export VREQ_VM_PROFILE=release
 . tests/vm/profile.sh
-cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay --bin vreqplay
-cargo build --locked --profile "$VM_VA_PROFILE" -p vreq-va --lib
+cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay -p vreq-va --bin vreqplay --lib
 tests/vm/vm.sh build > /dev/null
 tests/vm/make-bench-clips.sh target/bench-media > /dev/null
 cp "$media/debian-src-firefox-esr/TestPatternHDR.mp4" target/bench-media/bench-h264-4k.mp4

@@ -4,9 +4,8 @@
 # "<LIBVA_DRIVER_NAME>_drv_video.so" (libva va.c va_openDriver), so this links
 # target/<profile>/va/vreq_drv_video.so -> ../libvreq_drv_video.so (relative:
 # it resolves in the VM's 9p share too) and prints the directory.
-# Usage: scripts/va-driver-dir.sh [debug|release-va]   (default debug; build first:
-#   cargo build [--profile release-va] -p vreq-va; `release-va` is the release
-#   profile with panic = "unwind" for the entry points' guard, see Cargo.toml)
+# Usage: scripts/va-driver-dir.sh [debug|release]   (default debug; build first:
+#   cargo build [--release] -p vreq-va)
 #   LIBVA_DRIVERS_PATH=$(scripts/va-driver-dir.sh) LIBVA_DRIVER_NAME=vreq vainfo --display drm
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -27,3 +27,20 @@
 
 pub mod cli;
 pub mod player;
+
+/// Makes every panic of this process abort it: the standard hook prints the
+/// message (thread, file:line, `RUST_BACKTRACE`) as before, then
+/// `std::process::abort()` (SIGABRT; exit status 134 from a shell). Whichever
+/// thread panics, nothing unwinds past the hook: no `Drop` runs and no
+/// `JoinHandle::join` sees an `Err`, so a bug cannot leave a half-torn player
+/// running. `main` installs it first. This is the player's `panic = "abort"`:
+/// the `release` profile unwinds (Cargo.toml says why: the VA driver, built
+/// from the same profile, catches panics at its C boundary, and one profile
+/// is one build of the dependency graph). Tested in `tests/abort_on_panic.rs`.
+pub fn abort_on_panic() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        std::process::abort();
+    }));
+}

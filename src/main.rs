@@ -72,6 +72,8 @@ fn auto_vo(
 }
 
 fn main() -> ExitCode {
+    // a panic anywhere is a bug: abort (the profile unwinds; see the function)
+    vreqplay::abort_on_panic();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -47,7 +47,7 @@
 # Env: VREQPLAY (vreqplay binary, default target/debug/vreqplay, or
 #      target/release/ with VREQ_VM_PROFILE=release: tests/vm/profile.sh),
 #      VA_DRIVER (-A: the driver, default target/debug/libvreq_drv_video.so,
-#      target/release-va/ with VREQ_VM_PROFILE=release),
+#      target/release/ with VREQ_VM_PROFILE=release),
 #      VREQ_ORACLE (vreq-oracle binary, default target/debug/vreq-oracle),
 #      VREQ_MEDIA (media dir), TRACE_KB (ftrace buffer per CPU, KiB).
 set -u

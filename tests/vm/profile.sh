@@ -8,11 +8,10 @@
 #                            oracle's 8 clips took 43 s debug, 29 s release)
 # Sets VM_CARGO_PROFILE (cargo's --profile: dev or release), VM_PLAYER
 # (target/<dir>/vreqplay, relative to the repository) and VM_VA_PROFILE (the
-# VA driver's profile directory: debug, or release-va, the release profile
-# with panic = "unwind" for the driver's C boundary; Cargo.toml).
+# VA driver's profile directory: debug or release, the same as the player's).
 case ${VREQ_VM_PROFILE:=debug} in
   debug) VM_CARGO_PROFILE=dev VM_VA_PROFILE=debug ;;
-  release) VM_CARGO_PROFILE=release VM_VA_PROFILE=release-va ;;
+  release) VM_CARGO_PROFILE=release VM_VA_PROFILE=release ;;
   *) echo "VREQ_VM_PROFILE is debug or release, not $VREQ_VM_PROFILE" >&2; exit 2 ;;
 esac
 export VREQ_VM_PROFILE

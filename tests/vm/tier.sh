@@ -110,15 +110,14 @@ check() { # check NAME CMD... : runs CMD, counts the result
 # The build under test: release (tests/vm/profile.sh: what users run and the
 # packages ship, and a debug vreqplay spends ~2 s of every VM run relocating
 # itself under TCG); the host tier ran the same code with debug assertions.
-# Built once here: vreqplay and the VA driver (release-va). The lib tests of
+# Built once here: vreqplay and the VA driver (one release build). The lib tests of
 # 1a and 4d stay debug test binaries. VREQ_VM_PROFILE=debug: the debug build.
 # Guest commands get the paths as arguments (env P=... VADIR=...): the guest
 # does not inherit this shell's environment.
 export VREQ_VM_PROFILE=${VREQ_VM_PROFILE:-release}
 . tests/vm/profile.sh
 t0=$SECONDS
-cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay --bin vreqplay --example wl_pattern &&
-  cargo build --locked --profile "$VM_VA_PROFILE" -p vreq-va --lib &&
+cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay -p vreq-va --bin vreqplay --example wl_pattern --lib &&
   vadir=$(scripts/va-driver-dir.sh "$VM_VA_PROFILE") ||
   { echo "vm-tier: building the $VREQ_VM_PROFILE binaries failed"; exit 1; }
 echo "vm: $VREQ_VM_PROFILE build: $VM_PLAYER, ${vadir#"$top"/}/vreq_drv_video.so ($((SECONDS - t0)) s)"

@@ -3,8 +3,9 @@
 //! Rust values, a call into [`crate::driver::Driver`], the result back to C.
 //! Every entry point runs inside [`guard`] (`catch_unwind`): a panic becomes
 //! `VA_STATUS_ERROR_OPERATION_FAILED`, never an unwind into C. This needs a
-//! build with `panic = "unwind"`: the debug profile or `release-va`
-//! (Cargo.toml); the workspace's `release` profile aborts on panic.
+//! build with `panic = "unwind"`: the workspace's profiles all unwind
+//! (Cargo.toml; the player aborts through its own panic hook,
+//! `vreqplay::abort_on_panic`, which this library never installs).
 //!
 //! Sources: libva `va/va_backend.h` (`VADriverContext`, `VADriverVTable`),
 //! `va/va.c` (`va_openDriver`: the init symbol, the checks libva makes after
