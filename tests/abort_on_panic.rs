@@ -28,7 +28,10 @@ fn child(hook: bool) -> ! {
         .spawn(|| panic!("a deliberate panic in a worker thread"))
         .expect("spawn");
     let joined = worker.join();
-    eprintln!("{AFTER} (join: {})", if joined.is_err() { "Err" } else { "Ok" });
+    eprintln!(
+        "{AFTER} (join: {})",
+        if joined.is_err() { "Err" } else { "Ok" }
+    );
     std::process::exit(0);
 }
 
@@ -58,7 +61,9 @@ fn a_panic_in_a_worker_thread_aborts_the_process() {
         out.status
     );
     assert!(
-        err.contains("thread 'decode'") && err.contains("panicked") && err.contains("a deliberate panic"),
+        err.contains("thread 'decode'")
+            && err.contains("panicked")
+            && err.contains("a deliberate panic"),
         "the standard panic message is printed first:\n{err}"
     );
     assert!(!err.contains(AFTER), "nothing runs after the panic:\n{err}");
