@@ -200,6 +200,15 @@ pub struct OutputSlot<M, R> {
     pub request: R,
     /// `Some(timestamp_ns)` of the job queued in it, `None` while free.
     pub busy: Option<u64>,
+    /// Taken out of use ([`OutputPool::take_out_of_use`]): never handed out.
+    pub out_of_use: bool,
+}
+
+impl<M, R> OutputSlot<M, R> {
+    /// Neither holding a job nor out of use.
+    fn is_free(&self) -> bool {
+        self.busy.is_none() && !self.out_of_use
+    }
 }
 
 /// The OUTPUT buffers of one configuration, by V4L2 index, in generations:
@@ -273,6 +282,7 @@ impl<M, R> OutputPool<M, R> {
             map: None,
             request: b.request,
             busy: None,
+            out_of_use: false,
         }));
         Ok(())
     }
@@ -284,7 +294,7 @@ impl<M, R> OutputPool<M, R> {
     /// cap); else [`Pick::TooLarge`]. [`Pick::NoneFree`] when every buffer
     /// of the newest generation is busy and `len` fits.
     pub fn pick(&self, len: usize) -> Pick {
-        let free = (self.current..self.slots.len()).find(|&i| self.slots[i].busy.is_none());
+        let free = (self.current..self.slots.len()).find(|&i| self.slots[i].is_free());
         let size = self.buffer_size();
         if len <= size {
             return free.map_or(Pick::NoneFree, Pick::Free);
@@ -384,11 +394,21 @@ impl<M, R> OutputPool<M, R> {
         s.busy.take()
     }
 
+    /// Buffer `index` came back but cannot be used again (its media
+    /// request could not be reinitialised): not busy, unmapped, never
+    /// handed out again. Returns the timestamp of the job it held.
+    pub fn take_out_of_use(&mut self, index: usize) -> Option<u64> {
+        let s = self.slots.get_mut(index)?;
+        s.out_of_use = true;
+        s.map = None;
+        s.busy.take()
+    }
+
     /// Free buffers of the newest generation: jobs that can be queued now.
     pub fn free_count(&self) -> usize {
         self.slots[self.current.min(self.slots.len())..]
             .iter()
-            .filter(|s| s.busy.is_none())
+            .filter(|s| s.is_free())
             .count()
     }
 
@@ -675,6 +695,26 @@ mod tests {
             vec![0, 1, 2, 3],
             "reused buffers are not mapped again"
         );
+    }
+
+    /// A buffer taken out of use is neither free nor busy, nor mapped.
+    #[test]
+    fn out_of_use() {
+        let mut q = Queue::default();
+        let mut p = pool(2, 1 << 20, 4 << 20, &mut q);
+        let i = acquire(&mut p, &mut q, 10).unwrap();
+        p.mark_busy(i, 7);
+        assert_eq!(p.take_out_of_use(i), Some(7));
+        assert_eq!(
+            (p.busy_count(), p.free_count(), p.mapped_count()),
+            (0, 1, 0)
+        );
+        assert_eq!(acquire(&mut p, &mut q, 10).unwrap(), 1);
+        p.mark_busy(1, 8);
+        assert!(matches!(
+            acquire(&mut p, &mut q, 10),
+            Err(AcquireError::NoneFree)
+        ));
     }
 
     /// Every buffer busy: no buffer, nothing mapped or created.
