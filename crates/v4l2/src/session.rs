@@ -764,7 +764,7 @@ impl Session {
         OutputIo {
             video: &self.video,
             media: &self.media,
-            media_path: self.info.media_path.display().to_string(),
+            media_path: &self.info.media_path,
             queue: self.out_q(),
             name: &self.name,
         }
@@ -795,7 +795,7 @@ impl Session {
         let io = OutputIo {
             video: &self.video,
             media: &self.media,
-            media_path: self.info.media_path.display().to_string(),
+            media_path: &self.info.media_path,
             queue: self.out_q(),
             name: &self.name,
         };
@@ -1125,7 +1125,8 @@ mod request_fd {
 struct OutputIo<'a> {
     video: &'a File,
     media: &'a File,
-    media_path: String,
+    /// The media node's path, for errors (borrowed: no String per job).
+    media_path: &'a std::path::Path,
     queue: QueueType,
     name: &'a str,
 }
@@ -1161,7 +1162,7 @@ impl OutputIo<'_> {
                     _ => Errno::EINVAL,
                 };
                 DeviceError::Ioctl {
-                    device: self.media_path.clone(),
+                    device: self.media_path.display().to_string(),
                     what: "MEDIA_IOC_REQUEST_ALLOC".into(),
                     source,
                 }
