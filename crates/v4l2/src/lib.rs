@@ -7,6 +7,9 @@
 //! * [`session`]: one decoding session on a real device (OUTPUT MMAP,
 //!   CAPTURE CREATE_BUFS + EXPBUF, CAPTURE mmap only when the CPU first
 //!   reads a buffer, a pool of media requests).
+//! * [`output`]: the OUTPUT (bitstream) buffers' sizes per stream and their
+//!   pool (mapped on first use, lowest free index first, growth by
+//!   CREATE_BUFS up to a cap), without I/O so that it is tested on the host.
 //!
 //! The engine talks to devices only through the [`DecoderDevice`] trait
 //! (tests implement it with the testkit crate's fake device).
@@ -27,6 +30,7 @@ use vreq_frame::CaptureFormat;
 pub mod discover;
 #[allow(unsafe_code)] // MEDIA_IOC_* ioctls (FFI)
 mod media;
+pub mod output;
 pub mod profile;
 pub mod session; // its `request_fd` submodule allows unsafe_code
 

@@ -4,9 +4,10 @@
 //! Setup ([`Session::configure`]), in this order (it satisfies every
 //! [`super::profile::Profile`]'s rules, see `Profile::setup_order`), one
 //! `Session` method per step:
-//! S_FMT(OUTPUT) (`set_output_format`) → REQBUFS(OUTPUT, MMAP) + mmap →
+//! S_FMT(OUTPUT) with a `sizeimage` for the stream (`set_output_format`,
+//! [`OutputSizes::for_stream`]) → REQBUFS(OUTPUT, MMAP) + QUERYBUF +
 //! MEDIA_IOC_REQUEST_ALLOC (one request per OUTPUT buffer;
-//! `allocate_output_buffers`) → S_EXT_CTRLS(first controls, no request;
+//! `allocate_output_buffers`; no mmap) → S_EXT_CTRLS(first controls, no request;
 //! `set_first_controls`) → ENUM_FMT(CAPTURE) and the choice by bit depth
 //! (`choose_capture_fourcc`) → G_FMT(CAPTURE), S_FMT(CAPTURE) if another
 //! fourcc (`set_capture_format`) → CREATE_BUFS(CAPTURE, MMAP) + QUERYBUF +
@@ -21,9 +22,15 @@
 //! (VP9 1080p: 25 buffers of 3.1 MB, ~77 MB of `/dev/video0` mappings when
 //! they were all mapped at allocation).
 //!
+//! OUTPUT memory likewise: a buffer is mapped on its first use, the lowest
+//! free index first ([`OutputPool::pick`]), so a stream with two jobs in
+//! flight maps two buffers; an access unit larger than the buffers makes a
+//! new generation of larger ones (`VIDIOC_CREATE_BUFS`, see
+//! `OutputIo::grow`), up to a cap ([`OutputSizes::cap`]).
+//!
 //! Per job ([`Session::queue`]): copy the bitstream into a free OUTPUT
-//! buffer, S_EXT_CTRLS(which = REQUEST_VAL) into that buffer's request,
-//! QBUF(OUTPUT, REQUEST_FD [+ M2M_HOLD_CAPTURE_BUF]), MEDIA_REQUEST_IOC_QUEUE.
+//! buffer (mapping it on its first use), S_EXT_CTRLS(which = REQUEST_VAL)
+//! into that buffer's request, QBUF(OUTPUT, REQUEST_FD [+ M2M_HOLD_CAPTURE_BUF]), MEDIA_REQUEST_IOC_QUEUE.
 //! Completion ([`Session::dequeue`]): poll, DQBUF(OUTPUT) → buffer and request
 //! free again (MEDIA_REQUEST_IOC_REINIT), DQBUF(CAPTURE) → a [`Completed`].
 //!
@@ -32,7 +39,7 @@
 //! codec puts into controls matches what the kernel stores; the session maps
 //! the µs-truncated value back to the job's exact value for [`Completed`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -50,19 +57,18 @@ use v4l2r::memory::MemoryType;
 use v4l2r::{Format, QueueType};
 
 use super::discover::{probe_video, read_menus};
+use super::output::{AcquireError, Generation, NewBuffer, OutputPool, OutputSizes};
+pub use super::output::{MAX_OUTPUT_SIZE, MIN_OUTPUT_SIZE};
 use super::profile::{self, Profile};
 use super::{CaptureFormat, Completed, DecoderDevice, DeviceError, DeviceInfo};
 use vreq_core::uapi_ext;
 use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
 use vreq_frame::{plane_layout, PixelFormat};
 
-/// OUTPUT buffers (and media requests) per session: enough for ≥ 4 requests
-/// in flight with room for the next ones being prepared.
+/// OUTPUT buffers (and media requests) per generation (`VIDIOC_REQBUFS`,
+/// then each growth's `VIDIOC_CREATE_BUFS`): enough for ≥ 4 requests in
+/// flight with room for the next ones being prepared. Mapped only when used.
 pub const OUTPUT_BUFFERS: u32 = 8;
-/// Smallest OUTPUT buffer we ask for, bytes.
-pub const MIN_OUTPUT_SIZE: u32 = 2 << 20;
-/// Largest OUTPUT buffer we ask for, bytes (a cap on sizes derived from input).
-pub const MAX_OUTPUT_SIZE: u32 = 32 << 20;
 /// Most CAPTURE buffers a session allocates (`VIDEO_MAX_FRAME` is 64).
 pub const MAX_CAPTURE_BUFFERS: u32 = 64;
 
@@ -86,13 +92,9 @@ fn errno<E: IntoErrno>(e: E) -> Errno {
     Errno::from_raw(e.into_errno())
 }
 
-struct OutputBuffer {
-    map: PlaneMapping,
-    request: Request,
-    /// `Some(timestamp_ns)` of the job queued in it ([`DecodeJob::timestamp_ns`]),
-    /// `None` while free.
-    busy: Option<u64>,
-}
+/// The OUTPUT buffers: mapped with `PlaneMapping` (whose drop is the
+/// `munmap`), one media request each.
+type Outputs = OutputPool<PlaneMapping, Request>;
 
 /// What `VIDIOC_QUERY_EXT_CTRL` says about one control (uAPI "vidioc-queryctrl").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,8 +277,7 @@ pub struct Session {
     info: DeviceInfo,
     codec: CodecKind,
     mode: (DecodeMode, StartCode),
-    outputs: Vec<OutputBuffer>,
-    free_outputs: VecDeque<usize>,
+    outputs: Outputs,
     captures: Vec<CaptureBuffer>,
     /// Index the engine sees for V4L2 CAPTURE buffer 0 of this configuration:
     /// indices stay unique across reconfigurations.
@@ -366,8 +367,7 @@ impl Session {
             info: info.clone(),
             codec,
             mode,
-            outputs: Vec::new(),
-            free_outputs: VecDeque::new(),
+            outputs: Outputs::default(),
             captures: Vec::new(),
             capture_base: 0,
             retired: HashMap::new(),
@@ -392,10 +392,12 @@ impl Session {
     /// uAPI "media-request-ioc-queue") without waiting. For diagnostics.
     pub fn requests_not_completed(&self) -> usize {
         self.outputs
-            .iter()
-            .filter(|o| o.busy.is_some())
+            .busy()
             .filter(|o| {
-                let mut pfd = [PollFd::new(o.request_fd(), PollFlags::POLLPRI)];
+                let mut pfd = [PollFd::new(
+                    request_fd::borrow(&o.request),
+                    PollFlags::POLLPRI,
+                )];
                 matches!(nix::poll::poll(&mut pfd, PollTimeout::ZERO), Ok(0))
             })
             .count()
@@ -445,8 +447,8 @@ impl Session {
             let _ = ioctl::streamoff(&self.video, self.cap_q());
             self.streaming = false;
         }
-        self.outputs.clear();
-        self.free_outputs.clear();
+        // Unmaps the mapped OUTPUT buffers and closes their requests.
+        self.outputs = Outputs::default();
         let n = self.captures.len();
         for (i, c) in std::mem::take(&mut self.captures).into_iter().enumerate() {
             if retire && !c.queued && !c.planes.is_empty() {
@@ -538,10 +540,10 @@ impl Session {
             .map_err(|e| self.err("VIDIOC_DQBUF(OUTPUT)", e))?
         {
             let i = b.index() as usize;
-            let Some(out) = self.outputs.get_mut(i) else {
+            let Some(out) = self.outputs.slot(i) else {
                 continue;
             };
-            let timestamp_ns = out.busy.take();
+            let timestamp_ns = out.busy;
             if b.has_error() {
                 tracing::warn!(
                     "{}: request for picture {:?} completed with V4L2_BUF_FLAG_ERROR",
@@ -552,15 +554,22 @@ impl Session {
             if let Err(e) = out.request.reinit() {
                 // The request may still be completing: wait for it (POLLPRI on
                 // the request fd signals completion), then retry once.
-                let mut pfd = [PollFd::new(out.request_fd(), PollFlags::POLLPRI)];
+                let mut pfd = [PollFd::new(
+                    request_fd::borrow(&out.request),
+                    PollFlags::POLLPRI,
+                )];
                 let _ = nix::poll::poll(&mut pfd, PollTimeout::from(1000u16));
-                out.request.reinit().map_err(|_| DeviceError::Ioctl {
-                    device: self.name.clone(),
-                    what: format!("MEDIA_REQUEST_IOC_REINIT (OUTPUT buffer {i}): {e}"),
-                    source: Errno::EBUSY,
-                })?;
+                if out.request.reinit().is_err() {
+                    // Not busy any more, but its request is unusable.
+                    self.outputs.take_out_of_use(i);
+                    return Err(DeviceError::Ioctl {
+                        device: self.name.clone(),
+                        what: format!("MEDIA_REQUEST_IOC_REINIT (OUTPUT buffer {i}): {e}"),
+                        source: Errno::EBUSY,
+                    });
+                }
             }
-            self.free_outputs.push_back(i);
+            self.outputs.release(i);
         }
         Ok(())
     }
@@ -594,7 +603,21 @@ impl Session {
     }
 
     fn busy_outputs(&self) -> usize {
-        self.outputs.iter().filter(|o| o.busy.is_some()).count()
+        self.outputs.busy_count()
+    }
+
+    /// OUTPUT buffers mapped into the process now: each mapped on its first
+    /// use ([`OutputPool::pick`] hands out the lowest free index first), so
+    /// this is the most jobs that were in flight at once, not
+    /// [`OUTPUT_BUFFERS`]. For tests and the soak log line.
+    pub fn mapped_outputs(&self) -> usize {
+        self.outputs.mapped_count()
+    }
+
+    /// The size in bytes of the OUTPUT buffers jobs go into now (`length`
+    /// from `VIDIOC_QUERYBUF`; 0 before configuration).
+    pub fn output_buffer_size(&self) -> usize {
+        self.outputs.buffer_size()
     }
 
     /// One configuration, in the order of the module doc (uAPI
@@ -616,7 +639,9 @@ impl Session {
     ) -> Result<CaptureFormat, DeviceError> {
         let (w, h) = (params.coded_width, params.coded_height);
         self.check_coded_size(codec, w, h)?;
-        self.set_output_format(codec, w, h)?;
+        let sizes = OutputSizes::for_stream(codec, params, first_controls);
+        self.set_output_format(codec, w, h, sizes.initial)?;
+        self.outputs = Outputs::new(sizes.cap);
         self.allocate_output_buffers()?;
         self.set_first_controls(first_controls)?;
         let chosen = self.choose_capture_fourcc(params.bit_depth)?;
@@ -627,10 +652,12 @@ impl Session {
         self.stream_on(created)?;
         self.codec = codec;
         tracing::info!(
-            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes; CAPTURE {} {}x{} x {}",
+            "{}: OUTPUT {codec} {w}x{h} {} x {} bytes (cap {}, mapped when used); \
+             CAPTURE {} {}x{} x {}",
             self.name,
             self.outputs.len(),
-            self.outputs.first().map(|o| o.map.len()).unwrap_or(0),
+            self.outputs.buffer_size(),
+            sizes.cap,
             cap.pixelformat,
             cap.width,
             cap.height,
@@ -657,12 +684,18 @@ impl Session {
     }
 
     /// Sets the coded format on OUTPUT (`VIDIOC_S_FMT`): the codec's fourcc,
-    /// the coded size in pixels and a `sizeimage` of w · h · 3 / 2 bytes
-    /// clamped to [`MIN_OUTPUT_SIZE`]..=[`MAX_OUTPUT_SIZE`]. Refuses a driver
-    /// answer with another fourcc or a smaller size.
-    fn set_output_format(&mut self, codec: CodecKind, w: u32, h: u32) -> Result<(), DeviceError> {
-        let sizeimage = (w as u64 * h as u64 * 3 / 2)
-            .clamp(MIN_OUTPUT_SIZE as u64, MAX_OUTPUT_SIZE as u64) as u32;
+    /// the coded size in pixels and `sizeimage` bytes
+    /// ([`OutputSizes::initial`]). The driver may round `sizeimage` up (or
+    /// impose its own); the buffers' real size is what `VIDIOC_QUERYBUF`
+    /// says at allocation. Refuses a driver answer with another fourcc or a
+    /// smaller coded size.
+    fn set_output_format(
+        &mut self,
+        codec: CodecKind,
+        w: u32,
+        h: u32,
+        sizeimage: u32,
+    ) -> Result<(), DeviceError> {
         let out_fmt = Format {
             width: w,
             height: h,
@@ -684,13 +717,19 @@ impl Session {
                 got.pixelformat, got.width, got.height
             )));
         }
+        tracing::debug!(
+            "{}: VIDIOC_S_FMT(OUTPUT) sizeimage {sizeimage} bytes asked, {:?} given",
+            self.name,
+            got.plane_fmt.first().map(|p| p.sizeimage)
+        );
         Ok(())
     }
 
     /// Allocates the source (bitstream) buffers: `VIDIOC_REQBUFS(OUTPUT,
-    /// MMAP, OUTPUT_BUFFERS)`, then per buffer `VIDIOC_QUERYBUF` + mmap and
-    /// one media request (`MEDIA_IOC_REQUEST_ALLOC`). Records whether the
-    /// queue supports `V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF`.
+    /// MMAP, OUTPUT_BUFFERS)`, then per buffer `VIDIOC_QUERYBUF` and one
+    /// media request (`MEDIA_IOC_REQUEST_ALLOC`); no mmap (see
+    /// [`Self::output_for`]). Records whether the queue supports
+    /// `V4L2_BUF_CAP_SUPPORTS_M2M_HOLD_CAPTURE_BUF`.
     fn allocate_output_buffers(&mut self) -> Result<(), DeviceError> {
         let rb: ioctl::RequestBuffers = ioctl::reqbufs(
             &self.video,
@@ -716,41 +755,88 @@ impl Session {
         if n == 0 {
             return Err(self.unsupported("VIDIOC_REQBUFS(OUTPUT) gave 0 buffers"));
         }
-        for i in 0..n {
-            let out = self.map_output_buffer(i)?;
-            self.outputs.push(out);
-            self.free_outputs.push_back(i);
-        }
-        Ok(())
+        self.add_output_generation(0, n)
     }
 
-    /// OUTPUT buffer `i`: `VIDIOC_QUERYBUF`, mmap of its one plane, and its
-    /// media request (`MEDIA_IOC_REQUEST_ALLOC` on the media node).
-    fn map_output_buffer(&self, i: usize) -> Result<OutputBuffer, DeviceError> {
-        let q: QueryBuffer = ioctl::querybuf(&self.video, self.out_q(), i)
-            .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
-        let p = q
-            .planes
-            .first()
-            .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
-        let map = ioctl::mmap(&self.video, p.mem_offset, p.length)
-            .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))?;
-        let request = Request::alloc(&self.media).map_err(|e| {
-            let source = match e {
-                ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
-                _ => Errno::EINVAL,
-            };
-            DeviceError::Ioctl {
-                device: self.info.media_path.display().to_string(),
-                what: "MEDIA_IOC_REQUEST_ALLOC".into(),
-                source,
+    /// The ioctls on OUTPUT buffers, borrowing only the nodes and the name
+    /// (so that the pool, another field, can be borrowed mutably meanwhile).
+    fn output_io(&self) -> OutputIo<'_> {
+        OutputIo {
+            video: &self.video,
+            media: &self.media,
+            media_path: &self.info.media_path,
+            queue: self.out_q(),
+            name: &self.name,
+        }
+    }
+
+    /// Queries OUTPUT buffers `first..first + count` and hands them to the
+    /// pool as its newest generation ([`OutputIo::query`]).
+    fn add_output_generation(&mut self, first: usize, count: usize) -> Result<(), DeviceError> {
+        let buffers = self.output_io().query(first, count)?;
+        self.outputs
+            .add_generation(first, buffers)
+            .map_err(|e| self.unsupported(e))
+    }
+
+    /// The OUTPUT buffer for the job of `timestamp_ns` with `len` bytes of
+    /// bitstream, mapped ([`OutputPool::acquire`]): the lowest free index of
+    /// the newest generation, mapped now if this is its first use
+    /// ([`OutputIo::map`]); when `len` exceeds the buffers, a new generation
+    /// of larger ones first ([`OutputIo::grow`]).
+    ///
+    /// Errors name the picture: `len` above the stream's cap
+    /// ([`OutputSizes::cap`]: "picture T: N bytes of bitstream exceed the
+    /// largest OUTPUT buffer allowed for this stream (C bytes)"), no free
+    /// buffer, a failed growth or mmap.
+    fn output_for(&mut self, len: usize, timestamp_ns: u64) -> Result<usize, DeviceError> {
+        // Field by field, not `Self::output_io` (which borrows all of
+        // `self`): the pool is borrowed mutably meanwhile.
+        let io = OutputIo {
+            video: &self.video,
+            media: &self.media,
+            media_path: &self.info.media_path,
+            queue: self.out_q(),
+            name: &self.name,
+        };
+        let old = self.outputs.buffer_size();
+        let r = self.outputs.acquire(
+            len,
+            |i, offset, length| io.map(i, offset, length),
+            |sizeimage| io.grow(sizeimage, len, timestamp_ns),
+        );
+        if self.outputs.buffer_size() != old {
+            tracing::info!(
+                "{}: picture {timestamp_ns}: {len} bytes of bitstream exceed the {old}-byte \
+                 OUTPUT buffers; {} new ones of {} bytes (VIDIOC_CREATE_BUFS)",
+                self.name,
+                self.outputs.current_len(),
+                self.outputs.buffer_size()
+            );
+        }
+        r.map_err(|e| match e {
+            AcquireError::TooLarge { len, cap } => self.unsupported(format!(
+                "picture {timestamp_ns}: {len} bytes of bitstream exceed the largest OUTPUT \
+                 buffer allowed for this stream ({cap} bytes)"
+            )),
+            AcquireError::NoneFree => {
+                self.unsupported("queue with no free OUTPUT buffer (free_slots() == 0)")
             }
-        })?;
-        Ok(OutputBuffer {
-            map,
-            request,
-            busy: None,
+            AcquireError::GrownTooSmall { len, size } => self.unsupported(format!(
+                "picture {timestamp_ns}: {len} bytes of bitstream: the OUTPUT buffers \
+                 VIDIOC_CREATE_BUFS made are only {size} bytes"
+            )),
+            AcquireError::Pool(e) => self.unsupported(format!("picture {timestamp_ns}: {e}")),
+            AcquireError::Device(e) => e,
         })
+    }
+
+    /// The media request of OUTPUT buffer `i`.
+    fn request_of(&self, i: usize) -> Result<&Request, DeviceError> {
+        self.outputs
+            .slot(i)
+            .map(|s| &s.request)
+            .ok_or_else(|| self.unsupported(format!("no OUTPUT buffer {i}")))
     }
 
     /// Sets the sequence controls some drivers need before CAPTURE is
@@ -1015,13 +1101,6 @@ impl Session {
     }
 }
 
-impl OutputBuffer {
-    /// This buffer's media request fd, for `poll(POLLPRI)`.
-    fn request_fd(&self) -> BorrowedFd<'_> {
-        request_fd::borrow(&self.request)
-    }
-}
-
 /// The session's only `unsafe`: v4l2r's `Request` implements `AsRawFd` but
 /// not `AsFd`, so its fd is borrowed by hand.
 #[allow(unsafe_code)] // BorrowedFd::borrow_raw of a media request's fd (FFI)
@@ -1038,6 +1117,131 @@ mod request_fd {
         // dropped, so the fd stays open for the returned borrow, which cannot
         // outlive `request`.
         unsafe { BorrowedFd::borrow_raw(request.as_raw_fd()) }
+    }
+}
+
+/// The ioctls on OUTPUT buffers ([`Session::output_io`]): the video and
+/// media nodes, the OUTPUT queue type and the device name for messages.
+struct OutputIo<'a> {
+    video: &'a File,
+    media: &'a File,
+    /// The media node's path, for errors (borrowed: no String per job).
+    media_path: &'a std::path::Path,
+    queue: QueueType,
+    name: &'a str,
+}
+
+impl OutputIo<'_> {
+    fn err(&self, what: impl Into<String>, source: Errno) -> DeviceError {
+        DeviceError::Ioctl {
+            device: self.name.to_string(),
+            what: what.into(),
+            source,
+        }
+    }
+
+    fn unsupported(&self, what: impl Into<String>) -> DeviceError {
+        DeviceError::Unsupported(what.into(), self.name.to_string())
+    }
+
+    /// OUTPUT buffers `first..first + count`, not mapped: per buffer
+    /// `VIDIOC_QUERYBUF` (its plane's `mem_offset` and `length` in bytes)
+    /// and a media request (`MEDIA_IOC_REQUEST_ALLOC` on the media node).
+    fn query(&self, first: usize, count: usize) -> Result<Vec<NewBuffer<Request>>, DeviceError> {
+        let mut buffers = Vec::with_capacity(count);
+        for i in first..first + count {
+            let q: QueryBuffer = ioctl::querybuf(self.video, self.queue, i)
+                .map_err(|e| self.err(format!("VIDIOC_QUERYBUF(OUTPUT {i})"), errno(e)))?;
+            let p = q
+                .planes
+                .first()
+                .ok_or_else(|| self.unsupported(format!("OUTPUT buffer {i} has no plane")))?;
+            let request = Request::alloc(self.media).map_err(|e| {
+                let source = match e {
+                    ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
+                    _ => Errno::EINVAL,
+                };
+                DeviceError::Ioctl {
+                    device: self.media_path.display().to_string(),
+                    what: "MEDIA_IOC_REQUEST_ALLOC".into(),
+                    source,
+                }
+            })?;
+            buffers.push(NewBuffer {
+                mem_offset: p.mem_offset,
+                length: p.length as usize,
+                request,
+            });
+        }
+        Ok(buffers)
+    }
+
+    /// The CPU mapping of OUTPUT buffer `i`: `mmap` of the video node at its
+    /// `mem_offset`, `length` bytes, `PROT_READ | PROT_WRITE`, `MAP_SHARED`
+    /// (uAPI `Documentation/userspace-api/media/v4l/mmap.rst`).
+    fn map(&self, i: usize, mem_offset: u32, length: usize) -> Result<PlaneMapping, DeviceError> {
+        ioctl::mmap(self.video, mem_offset, length as u32)
+            .map_err(|e| self.err(format!("mmap(OUTPUT {i})"), errno(e)))
+    }
+
+    /// A new generation of [`OUTPUT_BUFFERS`] OUTPUT buffers of `sizeimage`
+    /// bytes, for the job of `timestamp_ns` whose `len` bytes of bitstream
+    /// exceed the current ones: `VIDIOC_G_FMT(OUTPUT)` with `sizeimage`
+    /// raised, `VIDIOC_CREATE_BUFS(OUTPUT, MMAP)`, then [`Self::query`] of
+    /// the new buffers (their real `length`: the driver may round up).
+    /// Returns the first new V4L2 index and the buffers. The older buffers
+    /// stay allocated in the kernel until the next configuration's
+    /// `REQBUFS(0)`, unmapped once free ([`OutputPool::add_generation`]).
+    ///
+    /// Why `CREATE_BUFS` and not `REQBUFS(0)` + `S_FMT` + `REQBUFS`: the
+    /// uAPI (`vidioc-create-bufs.rst`) lets it be called "multiple times to
+    /// create buffers of different sizes", while streaming, taking the
+    /// `sizeimage` of the format it is given. The other way needs the
+    /// OUTPUT queue stopped and empty (vb2 refuses `REQBUFS` while
+    /// streaming: `EBUSY`), and `S_FMT(OUTPUT)` is refused while the
+    /// CAPTURE queue has buffers (rkvdec `rkvdec_s_output_fmt`, cedrus,
+    /// tegra-vde: "format change on the OUTPUT queue will reset the CAPTURE
+    /// queue"), so it would free the CAPTURE buffers that hold the reference
+    /// pictures mid-stream; `dev-stateless-decoder.rst` reallocates only at a
+    /// resolution change, after draining. vb2 keeps at most
+    /// `VIDEO_MAX_FRAME` buffers on a queue (32 on most drivers): growth is
+    /// to at least twice the size ([`OutputPool::pick`]).
+    fn grow(
+        &self,
+        sizeimage: u32,
+        len: usize,
+        timestamp_ns: u64,
+    ) -> Result<Generation<Request>, DeviceError> {
+        let mut fmt: Format = ioctl::g_fmt(self.video, self.queue)
+            .map_err(|e| self.err("VIDIOC_G_FMT(OUTPUT)", errno(e)))?;
+        fmt.plane_fmt.truncate(1);
+        match fmt.plane_fmt.first_mut() {
+            Some(p) => p.sizeimage = sizeimage,
+            None => fmt.plane_fmt.push(v4l2r::PlaneLayout {
+                sizeimage,
+                bytesperline: 0,
+            }),
+        }
+        let raw = bindings::v4l2_format::try_from((self.queue, &fmt))
+            .map_err(|_| self.unsupported("OUTPUT format has too many planes"))?;
+        let created: bindings::v4l2_create_buffers =
+            ioctl::create_bufs(self.video, OUTPUT_BUFFERS, MemoryType::Mmap, raw).map_err(|e| {
+                self.err(
+                    format!(
+                        "picture {timestamp_ns}: {len} bytes of bitstream: \
+                         VIDIOC_CREATE_BUFS(OUTPUT, {OUTPUT_BUFFERS} x {sizeimage} bytes)"
+                    ),
+                    errno(e),
+                )
+            })?;
+        if created.count == 0 {
+            return Err(self.unsupported(format!(
+                "picture {timestamp_ns}: VIDIOC_CREATE_BUFS(OUTPUT, {sizeimage} bytes) \
+                 created no buffer"
+            )));
+        }
+        let first = created.index as usize;
+        Ok((first, self.query(first, created.count as usize)?))
     }
 }
 
@@ -1118,23 +1322,12 @@ impl DecoderDevice for Session {
     }
 
     fn free_slots(&self) -> usize {
-        self.free_outputs.len()
+        self.outputs.free_count()
     }
 
     fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
         if !self.streaming {
             return Err(self.unsupported("queue before configure"));
-        }
-        let Some(&i) = self.free_outputs.front() else {
-            return Err(self.unsupported("queue with no free OUTPUT buffer (free_slots() == 0)"));
-        };
-        let cap = self.outputs[i].map.len();
-        if job.bitstream.len() > cap {
-            return Err(self.unsupported(format!(
-                "picture {}: {} bytes of bitstream exceed the OUTPUT buffer ({cap} bytes)",
-                job.timestamp_ns,
-                job.bitstream.len()
-            )));
         }
         check_array_controls(&job.controls, &|id| self.control_info(id))
             .map_err(|e| self.unsupported(format!("picture {}: {e}", job.timestamp_ns)))?;
@@ -1153,8 +1346,15 @@ impl DecoderDevice for Session {
                 job.timestamp_ns
             );
         }
-        self.outputs[i].map[..job.bitstream.len()].copy_from_slice(&job.bitstream);
-        let req_fd = self.outputs[i].request.as_raw_fd();
+        let i = self.output_for(job.bitstream.len(), job.timestamp_ns)?;
+        let Some(out) = self.outputs.slot_mut(i) else {
+            return Err(self.unsupported(format!("OUTPUT buffer {i} vanished")));
+        };
+        let Some(map) = out.map.as_mut() else {
+            return Err(self.unsupported(format!("OUTPUT buffer {i} is not mapped")));
+        };
+        map[..job.bitstream.len()].copy_from_slice(&job.bitstream);
+        let req_fd = out.request.as_raw_fd();
         let step = format!("picture {}: VIDIOC_S_EXT_CTRLS(request)", job.timestamp_ns);
         let mut flags = bindings::V4L2_BUF_FLAG_REQUEST_FD;
         if job.hold_capture {
@@ -1180,7 +1380,7 @@ impl DecoderDevice for Session {
                         e,
                     )
                 })?;
-                self.outputs[i].request.queue().map_err(|e| {
+                self.request_of(i)?.queue().map_err(|e| {
                     let source = match e {
                         ioctl::RequestError::IoctlError(e) => Errno::from_raw(e as i32),
                         _ => Errno::EINVAL,
@@ -1193,11 +1393,12 @@ impl DecoderDevice for Session {
             });
         if let Err(e) = result {
             // Nothing of this request reached the device; make it reusable.
-            let _ = self.outputs[i].request.reinit();
+            if let Ok(r) = self.request_of(i) {
+                let _ = r.reinit();
+            }
             return Err(e);
         }
-        self.free_outputs.pop_front();
-        self.outputs[i].busy = Some(job.timestamp_ns);
+        self.outputs.mark_busy(i, job.timestamp_ns);
         self.timestamps
             .insert(job.timestamp_ns / 1000 * 1000, job.timestamp_ns);
         if !job.hold_capture {
@@ -1339,7 +1540,9 @@ impl Session {
     /// free, none retired, nothing in flight), the process's open fds
     /// (`/proc/self/fd`) and `VmRSS` (`/proc/self/status`, kB), and last
     /// the CAPTURE buffers mapped into the process (0 on the decode-only and
-    /// zero-copy paths; after the fields `tests/vm/check-soak.py` reads).
+    /// zero-copy paths) and the OUTPUT buffers mapped (the most jobs in
+    /// flight at once) with their size, after the fields
+    /// `tests/vm/check-soak.py` reads.
     fn log_close(&self) {
         let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
         let rss_kb = std::fs::read_to_string("/proc/self/status")
@@ -1353,15 +1556,18 @@ impl Session {
         tracing::debug!(
             target: "vreq_soak",
             "session close {}: CAPTURE queued {} of {}, OUTPUT free {} of {}, retired {}, \
-             in flight {}; process fds {fds}, VmRSS {rss_kb} kB; CAPTURE mapped {}",
+             in flight {}; process fds {fds}, VmRSS {rss_kb} kB; CAPTURE mapped {}, \
+             OUTPUT mapped {} of {} bytes each",
             self.name,
             self.captures.iter().filter(|c| c.queued).count(),
             self.captures.len(),
-            self.free_outputs.len(),
-            self.outputs.len(),
+            self.outputs.free_count(),
+            self.outputs.current_len(),
             self.retired.len(),
             self.in_flight(),
-            self.count_mapped()
+            self.count_mapped(),
+            self.mapped_outputs(),
+            self.outputs.buffer_size()
         );
     }
 }
@@ -1455,6 +1661,68 @@ mod tests {
             hold_capture: false,
             starts_picture: true,
         }
+    }
+
+    /// Real device (visl): OUTPUT buffers sized for the stream, mapped only
+    /// when used, the lowest index first (one job at a time: one buffer
+    /// mapped); an access unit larger than them grows them
+    /// (`VIDIOC_CREATE_BUFS` while streaming); one above the cap is refused
+    /// naming the picture. Run in the VM:
+    /// `cargo test -p vreq-v4l2 --lib session -- --ignored`.
+    #[test]
+    #[ignore = "needs a visl device (run in the VM)"]
+    fn visl_output_buffers_mapped_when_used_and_grown() {
+        let info = visl().expect("no visl device");
+        let mut s = Session::open(&info, CodecKind::H264).unwrap();
+        let p = StreamParams {
+            coded_width: 64,
+            coded_height: 48,
+            visible: (0, 0, 64, 48),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+            pixel_aspect: (1, 1),
+            color: Default::default(),
+        };
+        let sps = [Control::H264Sps(Box::default())];
+        s.configure(CodecKind::H264, &p, &sps, 4).unwrap();
+        assert_eq!(s.mapped_outputs(), 0, "nothing mapped at allocation");
+        assert_eq!(s.free_slots(), OUTPUT_BUFFERS as usize);
+        let size = s.output_buffer_size();
+        eprintln!("visl OUTPUT buffers for 64x48: {size} bytes");
+        assert!(size >= MIN_OUTPUT_SIZE as usize, "{size}");
+        let run = |s: &mut Session, job: &DecodeJob| {
+            s.queue(job).unwrap();
+            let c = s.dequeue(Duration::from_secs(5)).unwrap().expect("decoded");
+            s.requeue_capture(c.capture_index).unwrap();
+        };
+        for k in 1..=6 {
+            run(&mut s, &h264_job(k * 1000));
+        }
+        assert_eq!(s.mapped_outputs(), 1, "one job at a time: one buffer");
+        assert_eq!(s.free_slots(), OUTPUT_BUFFERS as usize);
+        let mut big = h264_job(10_000);
+        big.bitstream.resize(size + 1, 0);
+        run(&mut s, &big);
+        let grown = s.output_buffer_size();
+        assert!(grown > size, "{grown} after {size}");
+        assert_eq!(
+            s.mapped_outputs(),
+            1,
+            "the old buffer unmapped, one new one"
+        );
+        assert_eq!(s.free_slots(), OUTPUT_BUFFERS as usize);
+        run(&mut s, &h264_job(11_000));
+        let mut huge = h264_job(12_000);
+        // 64x48: the cap is MIN_OUTPUT_CAP (unless visl gave more).
+        let cap = (super::super::output::MIN_OUTPUT_CAP as usize).max(s.output_buffer_size());
+        huge.bitstream.resize(cap + 1, 0);
+        let e = s.queue(&huge).unwrap_err().to_string();
+        assert!(
+            e.contains("picture 12000") && e.contains("exceed the largest OUTPUT buffer"),
+            "{e}"
+        );
+        run(&mut s, &h264_job(13_000));
     }
 
     /// Real device (visl, kernel 6.12): QUERY_EXT_CTRL probing of the HEVC
