@@ -294,7 +294,7 @@ fn main() {
     println!(
         "detile bench: {W}x{H} (SAND128 luma_height {LUMA_HEIGHT}, col_height {COL_HEIGHT}), {} {}, median of {runs} runs after {warm} warm-up{}",
         std::env::consts::ARCH,
-        if cfg!(target_feature = "avx2") { "avx2" } else if cfg!(target_feature = "sse2") { "sse2" } else if cfg!(target_feature = "neon") { "neon" } else { "scalar" },
+        if cfg!(target_feature = "avx2") { "avx2" } else if cfg!(target_feature = "ssse3") { "ssse3" } else if cfg!(target_feature = "sse2") { "sse2" } else if cfg!(target_feature = "neon") { "neon" } else { "scalar" },
         if quick { " (--quick)" } else { "" },
     );
     println!(

@@ -49,8 +49,8 @@
 //! vectoriser, does not give NEON here: the portable NC30 kernels built for
 //! aarch64 (release, trixie's rustc 1.85) are 188 (P010) and 216 (NV12)
 //! scalar instructions per 128-byte line (`lsr` / `and` / `orr` / `bfi`, no
-//! vector register; `llvm-objdump -d`), where the `tbl` ones are 60 and 66
-//! NEON + load / store instructions (below).
+//! vector register; `llvm-objdump -d`), where the `tbl` ones are 58 and 69
+//! NEON + load / store + loop instructions (below).
 //! * SAND128 formats go one destination row at a time; the row is cut into
 //!   the output of whole 128-byte column lines (`chunks_mut::<OUT>`, the 1.85 stand-in for `as_chunks_mut`),
 //!   each produced by a kernel `&[u8; 128] → &mut [u8; OUT]`; a ragged last
@@ -84,8 +84,8 @@
 //!   narrowing on each u64 lane (2 words → 6 bytes). SSE2 has no byte
 //!   shuffle (`pshufb` is SSSE3, not baseline), so the 3-way interleave
 //!   costs ≈ 3-4 vector ops per word: 13 (P010) and 17.7 (NV12) ns per line
-//!   in cache against 5.4 and 5.8 for the `tbl` kernels built with SSSE3
-//!   on the same machine. (A `pmulhuw` per-lane shift for two of the three
+//!   in cache against 5.4-6.3 and 5.8-6.1 for the `tbl` kernels built with
+//!   SSSE3 on the same machine. (A `pmulhuw` per-lane shift for two of the three
 //!   NV12 samples, 5 ops per 4 words instead of 8, measured 22.8 ns: not
 //!   taken.)
 //! * NC30, portable ([`portable`], targets other than x86_64 / aarch64):
@@ -111,41 +111,48 @@
 //! (4/3 as many bytes read as written), either for NC12. "before" = the
 //! parent commit, same day, same machine; runs 1 and 2 = this code (SSE2
 //! baseline build); "v2" = this code built with `-C target-cpu=x86-64-v2`
-//! (SSSE3: the `tbl` kernels; median of 11, `--quick`). Absolute times
+//! (SSSE3: the `tbl` kernels). Absolute times
 //! move ±30 % between runs with the other builds' load (the memcpys too):
 //!
 //! | conversion | before: µs | src× | dst× | run 1: µs | src× | dst× | run 2: µs | src× | dst× | v2: µs | src× | dst× |
 //! |---|---|---|---|---|---|---|---|---|---|---|---|---|
-//! | NC12 → NV12 | 209 | 0.75 | 0.79 | 244 | 0.81 | 0.80 | 162 | 0.88 | 0.86 | 335 | 0.87 | 1.03 |
-//! | NC30 → P010 | 623 | 0.51 | 0.76 | 487 | 0.54 | 0.78 | 556 | 0.74 | 1.08 | 633 | 0.77 | 1.14 |
-//! | NC30 → NV12 | 904 | 0.28 | 0.21 | 609 | 0.35 | 0.27 | 628 | 0.60 | 0.49 | 306 | 1.10 | 0.90 |
-//! | NV15 → P010 | 508 | 0.45 | 0.75 | 518 | 0.47 | 0.84 | 533 | 0.62 | 1.04 | 556 | 0.59 | 0.91 |
+//! | NC12 → NV12 | 209 | 0.75 | 0.79 | 244 | 0.81 | 0.80 | 162 | 0.88 | 0.86 | 157 | 0.90 | 0.89 |
+//! | NC30 → P010 | 623 | 0.51 | 0.76 | 487 | 0.54 | 0.78 | 556 | 0.74 | 1.08 | 426 | 0.65 | 0.92 |
+//! | NC30 → NV12 | 904 | 0.28 | 0.21 | 609 | 0.35 | 0.27 | 628 | 0.60 | 0.49 | 236 | 0.82 | 0.64 |
+//! | NV15 → P010 | 508 | 0.45 | 0.75 | 518 | 0.47 | 0.84 | 533 | 0.62 | 1.04 | 534 | 0.53 | 0.90 |
 //!
 //! Against the ≥ 0.8 goal on the fair side, SSE2 baseline build: NC12 →
 //! NV12 0.80-0.88, NC30 → P010 0.78-1.08, NV15 → P010 0.84-1.04 reach it (a
 //! loaded run can dip below); NC30 → NV12 does not (0.35-0.60 of its source
 //! memcpy, 1.4-1.5× faster than before): it is compute-bound on SSE2 (17.7
 //! ns per line × 32400 lines ≈ its whole frame time), and the fix, the
-//! `tbl` kernel (1.10 with SSSE3), needs SSSE3 at compile time, i.e. an
+//! `tbl` kernel (0.82-1.10 with SSSE3), needs SSSE3 at compile time, i.e. an
 //! x86_64 baseline above Debian's amd64 one (x86-64-v1), or runtime
 //! detection, which needs `unsafe` calls.
 //!
-//! aarch64 (the boards): no board was at hand. Built by
-//! `scripts/cross-arm64.sh` (trixie's rustc 1.85, release) and read with
-//! `llvm-objdump -d`: instructions per 128-byte NC30 line in the
-//! conversion's loop (including its loop overhead), NEON `tbl` / portable:
-//! P010 69 (12 × `ldr q`, `tbl`, `ushl`, `bic`, `str q`) / 188 + a call; NV12
-//! 73 (12 × `ldr q`, `tbl`, `ushl`, `ushr`, `sqxtun(2)`, 6 stores) / 216 + a
-//! call; NV15 → P010 per 32 samples (40 source bytes) 27 / 62. These are
-//! static instruction counts, not timings: latency and throughput differ
-//! by core (Cortex-A72 / A76 on the Raspberry Pi 4 / 5, A55 / A76 on RK3568
-//! / RK3588). Under qemu-user (`scripts/trixie-chroot.sh run` of the bench
-//! built for aarch64, `--quick`) the NEON paths are 4-5× *slower* than the
-//! portable ones (in cache 461 / 464 ns per line for P010 / NV12 against
-//! 104 / 80; NV15 → P010 12.5 ms against 0.75 ms for the memcpy of its destination): qemu
-//! TCG runs each `tbl` / `ushl` through a helper function, so those are
-//! emulation costs and say nothing of a board; the ≥ 0.8 ratios on aarch64
-//! are unmeasured until the bench runs on one.
+//! aarch64 (the boards): no board was at hand, so no timing of a real core
+//! here. Built by `scripts/cross-arm64.sh` (trixie's rustc 1.85, release)
+//! and read with `llvm-objdump -d`, instructions per 128-byte NC30 line in
+//! the conversion's inner loop (loop overhead included), NEON `tbl` /
+//! portable: P010 58 (12 × `ldr q`, `tbl`, `ushl`, `bic`, 6 × `stp q`) /
+//! 188 in the kernel + a call; NV12 69 (12 × `ldr q`, `tbl`, `ushl`, `ushr`,
+//! `sqxtun(2)`, stores) / 216 + a call; NV15 → P010 per 32 samples (40
+//! source bytes) 29 / 62. Those loops through `llvm-mca` 14 (a scheduling
+//! *model*, not a measurement), cycles per line in steady state, Cortex-A72
+//! (Raspberry Pi 4; LLVM's A57 model) / Cortex-A55 (RK3568; in order):
+//! P010 49 / 67 against the portable kernel's 75 / 124; NV12 45 / 71 against
+//! 84 / 129; NV15 per 32 samples 17 / 26 against 23 / 62. (The first
+//! layout, each vector loaded, shuffled, shifted and stored in turn, was
+//! one dependent chain per vector: 184 cycles per P010 line on the A55
+//! model, slower than portable; the kernels now compute a whole line before
+//! storing it.) Under qemu-user (`scripts/trixie-chroot.sh run` of the
+//! bench built for aarch64, `--quick`) the NEON paths are 3.4-5.7× *slower*
+//! than the portable ones (in cache 381 / 459 ns per line for P010 / NV12
+//! against 106 / 80; NV15 → P010 12.5 ms against 3.7 ms): qemu TCG runs
+//! `tbl` / `ushl` through helper functions, so those are emulation costs
+//! and say nothing of a board. The ≥ 0.8 ratios on aarch64 stay unmeasured
+//! until the bench runs on one (`cargo bench -p vreq-frame --bench detile`
+//! there, or the cross-built binary copied over).
 
 /// Why a conversion was refused (nothing was written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -518,10 +525,12 @@ const PREFETCH_ROWS: usize = 16;
 #[inline(always)]
 fn prefetch_line(src: &Sand128, c: usize, row: usize) {
     #[cfg(target_arch = "x86_64")]
-    let off = (c * src.col_height + row).saturating_mul(128);
-    if let Some(l) = src.data.get(off..off.saturating_add(128)) {
-        safe_arch::prefetch_t0(&l[0]);
-        safe_arch::prefetch_t0(&l[64]);
+    {
+        let off = (c * src.col_height + row).saturating_mul(128);
+        if let Some(l) = src.data.get(off..off.saturating_add(128)) {
+            safe_arch::prefetch_t0(&l[0]);
+            safe_arch::prefetch_t0(&l[64]);
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (src, c, row);
@@ -866,10 +875,12 @@ mod tbl {
     /// → 48) at a time.
     #[inline(always)]
     pub(super) fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
-        for (i, o) in chunks::<32>(src).0.zip(chunks_mut::<48>(dst).0) {
-            for (o, plan) in chunks_mut::<16>(o).0.zip(&NC30_P010) {
-                *o = p010(i, plan);
-            }
+        // all 12 vectors of the line first, then the stores: independent
+        // chains an in-order core (Cortex-A53 / A55) can overlap
+        let block = |k: usize| -> &[u8; 32] { src[32 * k..][..32].try_into().expect("32 bytes") };
+        let r: [[u8; 16]; 12] = core::array::from_fn(|k| p010(block(k / 3), &NC30_P010[k % 3]));
+        for (o, r) in chunks_mut::<16>(dst).0.zip(r) {
+            *o = r;
         }
     }
 
@@ -877,10 +888,14 @@ mod tbl {
     /// 16 words (64 bytes → 48) at a time.
     #[inline(always)]
     pub(super) fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
-        for (i, o) in chunks::<64>(src).0.zip(chunks_mut::<48>(dst).0) {
-            for (k, o) in chunks_mut::<16>(o).0.enumerate() {
-                *o = nv12(i, &NC30_NV12[2 * k], &NC30_NV12[2 * k + 1]);
-            }
+        // all 6 vectors of the line first, then the stores (as P010)
+        let block = |k: usize| -> &[u8; 64] { src[64 * k..][..64].try_into().expect("64 bytes") };
+        let r: [[u8; 16]; 6] = core::array::from_fn(|k| {
+            let (b, j) = (block(k / 3), k % 3);
+            nv12(b, &NC30_NV12[2 * j], &NC30_NV12[2 * j + 1])
+        });
+        for (o, r) in chunks_mut::<16>(dst).0.zip(r) {
+            *o = r;
         }
     }
 
