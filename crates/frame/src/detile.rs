@@ -772,7 +772,7 @@ mod sse2 {
 /// `10·i`: bytes `10·i / 8`, `+1`, offset `10·i % 8` ∈ {0, 2, 4, 6}; 8 samples
 /// are 10 bytes, 32 samples (40 bytes) per step of four loads.
 mod tbl {
-    use super::{chunks, chunks_mut};
+    use super::chunks_mut;
     use bytemuck::cast;
     use wide::{i16x8, i8x16, u16x8, u8x16};
 
