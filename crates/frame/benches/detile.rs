@@ -5,10 +5,14 @@
 //! `cargo bench -p vreq-frame --bench detile [-- --quick]` (or `scripts/bench.sh`). No
 //! harness: warm-up runs, then the median of `RUNS` timed runs each.
 //! Ratio = memcpy time / detile time (≥ 1.0: as fast as memcpy; the
-//! goal is ≥ 0.8). Rows marked "pt" run the portable NC30 paths
-//! (`detile::portable`, the fallback off x86_64) for a same-run A/B against
-//! the SSE2 ones; the last lines time a small in-cache picture (CPU ns per
-//! 128-byte column line: the compute-bound cost).
+//! goal is ≥ 0.8). Rows marked "pt" run the portable paths
+//! (`detile::portable`: NC30 off x86_64 and aarch64, NV15 off aarch64) for
+//! a same-run A/B against the SSE2 (x86_64) / NEON (aarch64) ones; the last
+//! lines time a small in-cache picture (CPU ns per 128-byte column line: the
+//! compute-bound cost). Built for aarch64 by `scripts/cross-arm64.sh cargo
+//! bench -p vreq-frame --bench detile --no-run` and run under qemu-user, the
+//! times are qemu's translation, not a CPU's (NEON `tbl` is emulated by a
+//! helper call there: slower than the scalar code it replaces).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -155,7 +159,15 @@ fn bench_sand(
     }
 }
 
-fn bench_nv15(warm: usize, runs: usize, with_reference: bool) -> Row {
+type Nv15Fn = fn(&LinearSrc, u32, u32, &mut LinearDst) -> Result<(), DetileError>;
+
+fn bench_nv15(
+    name: &'static str,
+    fast: Nv15Fn,
+    warm: usize,
+    runs: usize,
+    with_reference: bool,
+) -> Row {
     let row = (W * 10).div_ceil(8); // 2400
     let stride = row.div_ceil(64) * 64; // 2432
     let (sy, suv) = (random_bytes(stride * H, 7), random_bytes(stride * H / 2, 8));
@@ -166,7 +178,6 @@ fn bench_nv15(warm: usize, runs: usize, with_reference: bool) -> Row {
         uv_stride: stride,
     };
     let (mut y, mut uv) = (vec![0u8; W * 2 * H], vec![0u8; W * 2 * H / 2]);
-    type Nv15Fn = fn(&LinearSrc, u32, u32, &mut LinearDst) -> Result<(), DetileError>;
     let mut run = |f: Nv15Fn| {
         let mut dst = LinearDst {
             y: &mut y,
@@ -178,12 +189,10 @@ fn bench_nv15(warm: usize, runs: usize, with_reference: bool) -> Row {
         black_box(&mut dst);
     };
     let (src_bytes, dst_bytes) = (row * (H + H / 2), W * 2 * (H + H / 2));
-    let times = paired(warm, runs, src_bytes, dst_bytes, || {
-        run(detile::nv15_to_p010)
-    });
+    let times = paired(warm, runs, src_bytes, dst_bytes, || run(fast));
     let reference = with_reference.then(|| median(1, 3, || run(detile::reference::nv15_to_p010)));
     Row {
-        name: "NV15 -> P010",
+        name,
         src_bytes,
         dst_bytes,
         times,
@@ -271,12 +280,21 @@ fn main() {
             warm,
             runs,
         ),
-        bench_nv15(warm, runs, refs),
+        bench_nv15("NV15 -> P010", detile::nv15_to_p010, warm, runs, refs),
+        // the portable NV15 path (every target but aarch64): on aarch64 the
+        // A/B against the NEON row heads above
+        bench_nv15(
+            "NV15->P010 pt",
+            detile::portable::nv15_to_p010,
+            warm,
+            runs,
+            false,
+        ),
     ];
     println!(
         "detile bench: {W}x{H} (SAND128 luma_height {LUMA_HEIGHT}, col_height {COL_HEIGHT}), {} {}, median of {runs} runs after {warm} warm-up{}",
         std::env::consts::ARCH,
-        if cfg!(target_feature = "avx2") { "avx2" } else if cfg!(target_feature = "sse2") { "sse2" } else if cfg!(target_feature = "neon") { "neon" } else { "scalar" },
+        if cfg!(target_feature = "avx2") { "avx2" } else if cfg!(target_feature = "ssse3") { "ssse3" } else if cfg!(target_feature = "sse2") { "sse2" } else if cfg!(target_feature = "neon") { "neon" } else { "scalar" },
         if quick { " (--quick)" } else { "" },
     );
     println!(
@@ -312,7 +330,8 @@ fn main() {
         "src× / dst× = memcpy time of the source / destination bytes ÷ detile time (>= 1.0: as fast as \
          that memcpy; goal >= 0.8). CPU = this thread's CPU time (immune to preemption on a loaded \
          machine), wall = elapsed; ref = the per-sample reference (CPU µs, median of 3); \
-         \"pt\" = the portable (no std::arch) NC30 path, the fallback off x86_64."
+         \"pt\" = the portable (no std::arch) path: NC30 off x86_64 and aarch64, NV15 off aarch64. \
+         Under qemu-user (the arm64 cross tier) the times are emulation times, not a CPU's."
     );
     let hot: [(&str, usize, usize, SandFn); 5] = [
         ("NC12 -> NV12", 8, 1, detile::nc12_to_nv12),

@@ -33,84 +33,126 @@
 //! even when the feature is on at compile time (rustc 1.95: E0133, "the sse2
 //! target feature being enabled in the build configuration does not remove
 //! the requirement to list it in `#[target_feature]`", and calling a
-//! `#[target_feature]` function is `unsafe` again), so the explicit SIMD goes
-//! through the `safe_arch` crate: safe wrappers over `core::arch`, compiled
-//! in by `cfg(target_feature)`, vectors built from / stored to byte arrays
-//! by value. Dispatch is at compile time (no runtime detection: that would
-//! need `unsafe` calls): x86_64 with SSE2 (always, it is baseline) gets the
-//! SSE2 kernels, every other target the portable ones.
+//! `#[target_feature]` function is `unsafe` again; in rustc 1.85, the
+//! workspace's rust-version, every `core::arch::aarch64` intrinsic is an
+//! `unsafe fn` outright). So the explicit SIMD goes through crates that wrap
+//! `core::arch` in safe functions compiled in by `cfg(target_feature)` (the
+//! `unsafe` blocks are theirs): `safe_arch` 0.7.4 for SSE2 (x86 only) and
+//! `wide` 0.7.33 (rust-version 1.61; `wide` 1.x needs 1.89) for NEON, whose
+//! `u8x16::swizzle` is `vqtbl1q_s8` (`tbl`), `u16x8` `*` `vmulq_u16`, `>>`
+//! `vshlq_u16`, `u8x16::narrow_i16x8` `vqmovun_s16` on aarch64. Dispatch is
+//! at compile time (runtime detection would need `unsafe` calls): x86_64
+//! gets the SSE2 kernels (the `tbl` ones when built with SSSE3, e.g.
+//! `-C target-cpu=x86-64-v2`: `swizzle` is then `pshufb`), aarch64 (NEON is
+//! baseline) the `tbl` kernels, every other target the portable ones.
+//! The other route, plain fixed-width array code left to LLVM's
+//! vectoriser, does not give NEON here: the portable NC30 kernels built for
+//! aarch64 (release, trixie's rustc 1.85) are 188 (P010) and 216 (NV12)
+//! scalar instructions per 128-byte line (`lsr` / `and` / `orr` / `bfi`, no
+//! vector register; `llvm-objdump -d`), where the `tbl` ones are 58 and 69
+//! NEON + load / store + loop instructions (below).
 //! * SAND128 formats go one destination row at a time; the row is cut into
 //!   the output of whole 128-byte column lines (`chunks_mut::<OUT>`, the 1.85 stand-in for `as_chunks_mut`),
 //!   each produced by a kernel `&[u8; 128] → &mut [u8; OUT]`; a ragged last
 //!   column goes through a stack temporary of which only the used prefix is
-//!   copied. (Bands of 4 / 16 / 64 rows walked column by column were
-//!   measured again with the SSE2 kernels: no consistent gain, NC12 slower.)
+//!   copied. On x86_64 each column's line 16 rows ahead is prefetched
+//!   (`prefetcht0` through `safe_arch`, both 64-byte halves): a row touches
+//!   one line in each of ~15-20 columns 209 KB apart, more streams than the
+//!   hardware prefetchers follow (measured: NC30 → NV12 663-754 µs without,
+//!   434-569 with; NC30 → P010 792-827 → 546-691; 8, 16 and 32 rows ahead
+//!   within noise of each other). aarch64 has no safe prefetch (no `wide` /
+//!   stable `core` function): none there. (Bands of 4 / 16 / 64 rows walked
+//!   column by column were measured earlier with the SSE2 kernels: no
+//!   consistent gain, NC12 slower.)
 //! * NC12 → NV12: each line is a 128-byte array copy (SSE2 / NEON moves);
-//!   memory-bound (in cache it runs at ≈ 2.6 ns per line, 1/4 of its
-//!   full-frame time), so SIMD has nothing to add.
-//! * NC30 → P010 and NC30 → NV12, x86_64 (`sse2` module), both ending in
-//!   one 48-bit stitch (eight 48-bit pieces in u64 lanes → 48 bytes: the
-//!   portable path's `X0 | X1 << 48`, … on two lanes at once, then
-//!   `unpack*_epi64` / `move_sd` into store order). P010, per 8 words:
+//!   memory-bound (in cache ≈ 2.6-3.5 ns per line), so SIMD has nothing to add.
+//! * NC30 → P010 / NV12 and NV15 → P010 on aarch64 (`tbl`, also x86_64
+//!   with SSSE3): every output sample is one 10-bit field within two
+//!   adjacent source bytes; per 8 samples one 16-byte load, one `tbl` putting
+//!   each sample's byte pair in a 16-bit lane, one per-lane shift (`ushl` by
+//!   a constant vector: the multiply by `2^(6 - bit offset)`), then `bic`
+//!   (P010, `& 0xffc0`) or `ushr #8` + `sqxtun` (NV12, the high byte). NV15
+//!   runs the same kernel on 32 samples (40 bytes) per step over the row and
+//!   the portable code on the row's last < 40 bytes.
+//! * NC30 → P010 and NC30 → NV12 on x86_64 with SSE2 only (`sse2` module),
+//!   both ending in one 48-bit stitch (eight 48-bit pieces in u64 lanes → 48
+//!   bytes: the portable path's `X0 | X1 << 48`, … on two lanes at once,
+//!   then `unpack*_epi64` / `move_sd` into store order). P010, per 8 words:
 //!   unpack words to `[w0 w4 w1 w5]`, `[w2 w6 w3 w7]`, shift/mask each
 //!   32-bit lane into samples 0|1 and 2 (`v << 6`), unpack to 48-bit lanes
 //!   `s0 | s1 << 16 | s2 << 32`. NV12, per 16 words: the portable SWAR
 //!   narrowing on each u64 lane (2 words → 6 bytes). SSE2 has no byte
 //!   shuffle (`pshufb` is SSSE3, not baseline), so the 3-way interleave
-//!   costs ≈ 3-4 vector ops per word. In cache (bench, last lines) the SSE2
-//!   kernels take 13-18 ns per 128-byte line against 26-40 ns portable, i.e.
-//!   ≈ 0.6-0.9 of the full-frame time: both NC30 paths are now partly
-//!   compute-, partly memory-bound.
-//! * NC30, portable ([`portable`], every target but x86_64, aarch64
-//!   included — no NEON kernels yet, the aarch64 target is not installed on
-//!   the build VM): P010 per 4 words, each word's 3 samples spread to 48 bits
-//!   with 3 mask-and-shifts and stitched into three u64 stores; NV12 per 2
-//!   words one u64 SWAR narrowing (`v >> 2`), 4 words → u64 + u32 store.
-//! * NV15 → P010 (portable everywhere): per 4 groups (20 bytes → 32),
-//!   overlapping u64 loads at bytes 0, 5, 10, 12 and one mask-and-shift
-//!   spread per group; remaining groups one by one, a ragged last group
-//!   zero-padded.
+//!   costs ≈ 3-4 vector ops per word: 13 (P010) and 17.7 (NV12) ns per line
+//!   in cache against 5.4-6.3 and 5.8-6.1 for the `tbl` kernels built with
+//!   SSSE3 on the same machine. (A `pmulhuw` per-lane shift for two of the three
+//!   NV12 samples, 5 ops per 4 words instead of 8, measured 22.8 ns: not
+//!   taken.)
+//! * NC30, portable ([`portable`], targets other than x86_64 / aarch64):
+//!   P010 per 4 words, each word's 3 samples spread to 48 bits with 3
+//!   mask-and-shifts and stitched into three u64 stores; NV12 per 2 words
+//!   one u64 SWAR narrowing (`v >> 2`), 4 words → u64 + u32 store.
+//! * NV15 → P010, portable (every target but aarch64): per 4 groups (20
+//!   bytes → 32), overlapping u64 loads at bytes 0, 5, 10, 12 and one
+//!   mask-and-shift spread per group; remaining groups one by one, a ragged
+//!   last group zero-padded.
 //!
-//! Measured on the shared build VM (x86_64 AMD EPYC, 2 vCPUs shared by
-//! several builds; SSE2 baseline build, release profile), `scripts/bench.sh`
-//! at 1920x1080 (SAND128 luma_height 1088, col_height 1632; NV15 stride
-//! 2432): this thread's CPU time, median of 31 runs after 5 warm-ups, the
-//! detile and two memcpys (`copy_from_slice` between pre-faulted buffers:
-//! one of the source bytes the conversion reads, one of the destination
-//! bytes it writes) timed back to back in every run, so that each ratio sees
-//! one machine load. ratio = memcpy time / detile time, destination bytes
-//! (source bytes in brackets). "before" = the portable paths alone (same
-//! day, same machine); runs 1 and 2 = this code, two full runs; "pt" = the
-//! portable NC30 paths measured in the same runs:
+//! Measured on the shared build VM (x86_64 AMD EPYC, 2 vCPUs shared with
+//! two other builds; release profile), `cargo bench -p vreq-frame --bench
+//! detile` at 1920x1080 (SAND128 luma_height 1088, col_height 1632; NV15
+//! stride 2432): this thread's CPU time, median of 31 runs after 5
+//! warm-ups, the conversion and two memcpys (`copy_from_slice` between
+//! pre-faulted buffers: one of the source bytes the conversion reads, one of
+//! the destination bytes it writes) timed back to back in every run, so that
+//! each ratio sees one machine load. ratio = memcpy time / conversion time
+//! against the source bytes / the destination bytes. The fair one is the
+//! larger side (a conversion must at least read its source and write its
+//! destination): destination for P010 outputs, source for NC30 → NV12
+//! (4/3 as many bytes read as written), either for NC12. "before" = the
+//! parent commit, same day, same machine; runs 1 and 2 = this code (SSE2
+//! baseline build); "v2" = this code built with `-C target-cpu=x86-64-v2`
+//! (SSSE3: the `tbl` kernels). Absolute times
+//! move ±30 % between runs with the other builds' load (the memcpys too):
 //!
-//! | kernel | before: detile | ratio | run 1: detile | ratio | run 2: detile | ratio |
-//! |---|---|---|---|---|---|---|
-//! | NC12 → NV12 (unchanged) | 330 µs | 0.77 (0.73) | 279 µs | 0.74 (0.74) | 274 µs | 0.80 (0.88) |
-//! | NC30 → P010 | 1071 µs | 0.57 (0.37) | 910 µs | 0.78 (0.51) | 900 µs | 0.79 (0.52) |
-//! | NC30 → NV12 | 1130 µs | 0.25 (0.32) | 763 µs | 0.40 (0.49) | 655 µs | 0.36 (0.45) |
-//! | NC30 → P010 pt | | | 1525 µs | 0.52 (0.34) | 1103 µs | 0.61 (0.39) |
-//! | NC30 → NV12 pt | | | 1271 µs | 0.30 (0.35) | 948 µs | 0.26 (0.31) |
-//! | NV15 → P010 (unchanged) | 798 µs | 0.76 (0.46) | 627 µs | 1.17 (0.70) | 821 µs | 0.86 (0.52) |
+//! | conversion | before: µs | src× | dst× | run 1: µs | src× | dst× | run 2: µs | src× | dst× | v2: µs | src× | dst× |
+//! |---|---|---|---|---|---|---|---|---|---|---|---|---|
+//! | NC12 → NV12 | 209 | 0.75 | 0.79 | 244 | 0.81 | 0.80 | 162 | 0.88 | 0.86 | 157 | 0.90 | 0.89 |
+//! | NC30 → P010 | 623 | 0.51 | 0.76 | 487 | 0.54 | 0.78 | 556 | 0.74 | 1.08 | 426 | 0.65 | 0.92 |
+//! | NC30 → NV12 | 904 | 0.28 | 0.21 | 609 | 0.35 | 0.27 | 628 | 0.60 | 0.49 | 236 | 0.82 | 0.64 |
+//! | NV15 → P010 | 508 | 0.45 | 0.75 | 518 | 0.47 | 0.84 | 533 | 0.62 | 1.04 | 534 | 0.53 | 0.90 |
 //!
-//! In cache (CPU ns per 128-byte line, runs 1 / 2): P010 16.8 / 18.1 vs
-//! portable 36.0 / 40.1; NV12 15.8 / 18.6 vs portable 32.7 / 32.7 (an
-//! earlier SSE2 NV12 kernel through u16 + `packus_epi16` took 17.1 where
-//! the P010 one took 13.5, and was replaced). Same-run speed-up over the
-//! portable paths: NC30 → P010 1.2-1.7×, NC30 → NV12 1.4-1.7×. The machine
-//! is loaded by other builds, so absolute times move ±30 % between runs
-//! (earlier runs of the same P010 kernel: 665-737 µs, ratio 0.76-0.84).
-//! Against the issue's ≥ 0.8 goal: NV15 → P010 reaches it; NC12 → NV12 is
-//! around it (0.74-0.88 here, 0.59 in one loaded run; a plain copy,
-//! memory-bound); NC30 → P010 reaches about 0.8 on its destination bytes
-//! (0.76-0.84 over six runs) but ≈ 0.5 on its source bytes; NC30 → NV12
-//! does not (source 0.45-0.49, destination 0.36-0.40) — still 23-27× faster
-//! than the reference and far under a 60 fps frame budget (16.7 ms). NC30 → NV12
-//! reads 4/3 as many bytes as it writes, so its destination ratio cannot
-//! exceed memcpy(dst)/memcpy(src) ≈ 0.8 even at zero compute cost: its
-//! source ratio is the fair one. The next step for the NC30 paths is a
-//! `pshufb` (SSSE3) / NEON `tbl` kernel under `cfg(target_feature)`, which
-//! needs a `-C target-cpu` baseline chosen for x86_64 builds (or NEON
-//! kernels for aarch64, which is baseline there).
+//! Against the ≥ 0.8 goal on the fair side, SSE2 baseline build: NC12 →
+//! NV12 0.80-0.88, NC30 → P010 0.78-1.08, NV15 → P010 0.84-1.04 reach it (a
+//! loaded run can dip below); NC30 → NV12 does not (0.35-0.60 of its source
+//! memcpy, 1.4-1.5× faster than before): it is compute-bound on SSE2 (17.7
+//! ns per line × 32400 lines ≈ its whole frame time), and the fix, the
+//! `tbl` kernel (0.82-1.10 with SSSE3), needs SSSE3 at compile time, i.e. an
+//! x86_64 baseline above Debian's amd64 one (x86-64-v1), or runtime
+//! detection, which needs `unsafe` calls.
+//!
+//! aarch64 (the boards): no board was at hand, so no timing of a real core
+//! here. Built by `scripts/cross-arm64.sh` (trixie's rustc 1.85, release)
+//! and read with `llvm-objdump -d`, instructions per 128-byte NC30 line in
+//! the conversion's inner loop (loop overhead included), NEON `tbl` /
+//! portable: P010 58 (12 × `ldr q`, `tbl`, `ushl`, `bic`, 6 × `stp q`) /
+//! 188 in the kernel + a call; NV12 69 (12 × `ldr q`, `tbl`, `ushl`, `ushr`,
+//! `sqxtun(2)`, stores) / 216 + a call; NV15 → P010 per 32 samples (40
+//! source bytes) 29 / 62. Those loops through `llvm-mca` 14 (a scheduling
+//! *model*, not a measurement), cycles per line in steady state, Cortex-A72
+//! (Raspberry Pi 4; LLVM's A57 model) / Cortex-A55 (RK3568; in order):
+//! P010 49 / 67 against the portable kernel's 75 / 124; NV12 45 / 71 against
+//! 84 / 129; NV15 per 32 samples 17 / 26 against 23 / 62. (The first
+//! layout, each vector loaded, shuffled, shifted and stored in turn, was
+//! one dependent chain per vector: 184 cycles per P010 line on the A55
+//! model, slower than portable; the kernels now compute a whole line before
+//! storing it.) Under qemu-user (`scripts/trixie-chroot.sh run` of the
+//! bench built for aarch64, `--quick`) the NEON paths are 3.4-5.7× *slower*
+//! than the portable ones (in cache 381 / 459 ns per line for P010 / NV12
+//! against 106 / 80; NV15 → P010 12.5 ms against 3.7 ms): qemu TCG runs
+//! `tbl` / `ushl` through helper functions, so those are emulation costs
+//! and say nothing of a board. The ≥ 0.8 ratios on aarch64 stay unmeasured
+//! until the bench runs on one (`cargo bench -p vreq-frame --bench detile`
+//! there, or the cross-built binary copied over).
 
 /// Why a conversion was refused (nothing was written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -474,6 +516,26 @@ fn sand_line(data: &[u8], col_height: usize, c: usize, row: usize) -> &[u8; 128]
         .expect("128-byte line")
 }
 
+/// How many rows ahead [`sand_plane`] prefetches each column's line.
+const PREFETCH_ROWS: usize = 16;
+
+/// Asks the CPU to fetch the 128-byte line `row` of column `c` into the
+/// caches (x86_64 `prefetcht0` through `safe_arch`, which takes a reference:
+/// only lines inside the buffer are named; elsewhere a no-op).
+#[inline(always)]
+fn prefetch_line(src: &Sand128, c: usize, row: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let off = (c * src.col_height + row).saturating_mul(128);
+        if let Some(l) = src.data.get(off..off.saturating_add(128)) {
+            safe_arch::prefetch_t0(&l[0]);
+            safe_arch::prefetch_t0(&l[64]);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (src, c, row);
+}
+
 /// Converts `rows` rows of one SAND128 plane region starting at column line
 /// `first_row` into `dst` (row `y` at `y · stride`, `row_out` bytes each),
 /// `OUT` output bytes per 128-byte column line.
@@ -492,6 +554,7 @@ fn sand_plane<const OUT: usize>(
         let n = drow.len() / OUT;
         let (full, tail) = chunks_mut::<OUT>(drow);
         for (c, d) in full.enumerate() {
+            prefetch_line(src, c, first_row + y + PREFETCH_ROWS);
             kernel(sand_line(src.data, src.col_height, c, first_row + y), d);
         }
         if !tail.is_empty() {
@@ -588,6 +651,7 @@ fn kernel_nc30_nv12_swar(src: &[u8; 128], dst: &mut [u8; 96]) {
 ///    halves at once, then `unpack{lo,hi}_epi64` / `move_sd` put the six
 ///    u64 in store order: 24 16-bit samples in three vectors.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[cfg_attr(target_feature = "ssse3", allow(dead_code))] // tests only, `tbl` runs
 mod sse2 {
     use super::{chunks, chunks_mut, part};
     use safe_arch::*;
@@ -680,11 +744,209 @@ mod sse2 {
     }
 }
 
-// The line kernels the NC30 paths use: SSE2 on x86_64, the portable SWAR
-// ones elsewhere (aarch64 included, until NEON kernels are measured on a board).
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+/// Byte-table-lookup kernels (`tbl`), the NEON path on aarch64: NC30 → P010,
+/// NC30 → NV12 and NV15 → P010 through `wide`'s `u8x16` / `u16x8` (safe
+/// types whose methods call `core::arch::aarch64` NEON intrinsics on aarch64,
+/// selected by `cfg(target_feature = "neon")`, baseline there). The same
+/// source compiles on every target (off aarch64, `wide` falls back to SSE2 or
+/// plain arrays, a scalar loop for `swizzle` without SSSE3), so the host's
+/// tests run the algorithm too (through [`neon_tbl`]); aarch64 (and x86_64
+/// built with SSSE3, where `swizzle` is `pshufb`) uses it for the conversions.
+///
+/// Every output sample of these formats is one 10-bit field lying in two
+/// adjacent source bytes. Per 8 output samples (one `u16x8`):
+/// 1. a 16-byte load at the first sample's word (NC30) / byte (NV15);
+/// 2. `swizzle` (NEON `tbl`) puts each sample's two bytes, little-endian, in
+///    its 16-bit lane;
+/// 3. a per-lane multiply by `2^(6 - bit offset of the field in the pair)`
+///    shifts the field to bits 15:6 (the bits above it fall off): P010 is
+///    then `& 0xffc0`; NV12 (8 high bits, `v >> 2`) is the lane's high byte
+///    (`>> 8`, then `narrow` two vectors into 16 bytes).
+///
+/// In NC30 a sample `i` of a 128-byte column line is field `i % 3` of word
+/// `i / 3`: bytes `4·(i/3) + i%3`, `+1`, field offset `2·(i%3)` bits, so the
+/// multiplier is `2^6`, `2^4`, `2^2`. 8 consecutive samples span at most 4
+/// words (16 bytes). The pattern repeats every 24 samples (8 words, 32
+/// bytes): P010 takes 32 source bytes → 48 destination bytes (3 vectors),
+/// NV12 64 → 48 (6 half vectors). In NV15 sample `i` of a row is at bit
+/// `10·i`: bytes `10·i / 8`, `+1`, offset `10·i % 8` ∈ {0, 2, 4, 6}; 8 samples
+/// are 10 bytes, 32 samples (40 bytes) per step of four loads.
+mod tbl {
+    use super::chunks_mut;
+    use bytemuck::cast;
+    use wide::{i16x8, i8x16, u16x8, u8x16};
+
+    /// The swizzle indices, multipliers and load offset (bytes) of one
+    /// `u16x8` of output.
+    struct Plan {
+        idx: i8x16,
+        mul: u16x8,
+        load: usize,
+    }
+
+    /// The 16-byte load for bytes from `first` in a block of `block` bytes:
+    /// at `first`, or moved back to end at the block's end.
+    const fn load_at(first: usize, block: usize) -> usize {
+        if first + 16 > block {
+            block - 16
+        } else {
+            first
+        }
+    }
+
+    /// NC30: the plan for the 8 samples from sample `s0` of a `block`-byte
+    /// block of words (8 samples span at most 4 words: 16 bytes).
+    const fn nc30_plan(s0: usize, block: usize) -> Plan {
+        let load = load_at(4 * (s0 / 3), block);
+        let (mut idx, mut mul) = ([0i8; 16], [0u16; 8]);
+        let mut l = 0;
+        while l < 8 {
+            let (k, f) = ((s0 + l) / 3, (s0 + l) % 3);
+            let b = 4 * k + f - load;
+            idx[2 * l] = b as i8;
+            idx[2 * l + 1] = b as i8 + 1;
+            mul[l] = 1 << (6 - 2 * f);
+            l += 1;
+        }
+        Plan {
+            idx: i8x16::new(idx),
+            mul: u16x8::new(mul),
+            load,
+        }
+    }
+
+    /// NV15: the plan for the 8 samples from sample `s0` (a multiple of 8:
+    /// 10 bytes) of a `block`-byte block.
+    const fn nv15_plan(s0: usize, block: usize) -> Plan {
+        let load = load_at(s0 * 10 / 8, block);
+        let (mut idx, mut mul) = ([0i8; 16], [0u16; 8]);
+        let mut l = 0;
+        while l < 8 {
+            let bit = (s0 + l) * 10;
+            let b = bit / 8 - load;
+            idx[2 * l] = b as i8;
+            idx[2 * l + 1] = b as i8 + 1;
+            mul[l] = 1 << (6 - bit % 8);
+            l += 1;
+        }
+        Plan {
+            idx: i8x16::new(idx),
+            mul: u16x8::new(mul),
+            load,
+        }
+    }
+
+    /// The 8 samples of `plan` from `src`, each shifted to bits 15:6 of its
+    /// lane (bits below: neighbouring bits, to be masked or dropped).
+    #[inline(always)]
+    fn fields<const N: usize>(src: &[u8; N], plan: &Plan) -> u16x8 {
+        let v: [u8; 16] = src[plan.load..plan.load + 16].try_into().expect("16 bytes");
+        let pairs: u16x8 = cast(u8x16::new(v).swizzle(plan.idx));
+        pairs * plan.mul
+    }
+
+    /// P010 (bits 15:6) of the 8 samples of `plan`, as 16 bytes.
+    #[inline(always)]
+    fn p010<const N: usize>(src: &[u8; N], plan: &Plan) -> [u8; 16] {
+        cast(fields(src, plan) & u16x8::splat(0xffc0))
+    }
+
+    /// 8-bit (`v >> 2`) of the 16 samples of two plans, as 16 bytes.
+    #[inline(always)]
+    fn nv12<const N: usize>(src: &[u8; N], a: &Plan, b: &Plan) -> [u8; 16] {
+        let hi = |p: &Plan| -> i16x8 { cast(fields(src, p) >> 8) };
+        u8x16::narrow_i16x8(hi(a), hi(b)).to_array()
+    }
+
+    /// P010: 8 words (32 bytes) → 24 samples.
+    const NC30_P010: [Plan; 3] = [nc30_plan(0, 32), nc30_plan(8, 32), nc30_plan(16, 32)];
+
+    /// NV12: 16 words (64 bytes) → 48 samples.
+    const NC30_NV12: [Plan; 6] = [
+        nc30_plan(0, 64),
+        nc30_plan(8, 64),
+        nc30_plan(16, 64),
+        nc30_plan(24, 64),
+        nc30_plan(32, 64),
+        nc30_plan(40, 64),
+    ];
+
+    /// One 128-byte NC30 column line → 192 bytes of P010, 8 words (32 bytes
+    /// → 48) at a time.
+    #[inline(always)]
+    pub(super) fn kernel_nc30_p010(src: &[u8; 128], dst: &mut [u8; 192]) {
+        // all 12 vectors of the line first, then the stores: independent
+        // chains an in-order core (Cortex-A53 / A55) can overlap
+        let block = |k: usize| -> &[u8; 32] { src[32 * k..][..32].try_into().expect("32 bytes") };
+        let r: [[u8; 16]; 12] = core::array::from_fn(|k| p010(block(k / 3), &NC30_P010[k % 3]));
+        for (o, r) in chunks_mut::<16>(dst).0.zip(r) {
+            *o = r;
+        }
+    }
+
+    /// One 128-byte NC30 column line → 96 bytes of 8-bit samples (`v >> 2`),
+    /// 16 words (64 bytes → 48) at a time.
+    #[inline(always)]
+    pub(super) fn kernel_nc30_nv12(src: &[u8; 128], dst: &mut [u8; 96]) {
+        // all 6 vectors of the line first, then the stores (as P010)
+        let block = |k: usize| -> &[u8; 64] { src[64 * k..][..64].try_into().expect("64 bytes") };
+        let r: [[u8; 16]; 6] = core::array::from_fn(|k| {
+            let (b, j) = (block(k / 3), k % 3);
+            nv12(b, &NC30_NV12[2 * j], &NC30_NV12[2 * j + 1])
+        });
+        for (o, r) in chunks_mut::<16>(dst).0.zip(r) {
+            *o = r;
+        }
+    }
+
+    /// 40 bytes → 32 samples (the last load at byte 24).
+    const NV15: [Plan; 4] = [
+        nv15_plan(0, 40),
+        nv15_plan(8, 40),
+        nv15_plan(16, 40),
+        nv15_plan(24, 40),
+    ];
+
+    /// The head of an NV15 row → P010: 32 samples (40 bytes → 64) at a time.
+    /// Returns the rest of `src` and `dst` (at a 4-group boundary) for the
+    /// portable code.
+    #[inline(always)]
+    pub(super) fn nv15_head<'s, 'd>(
+        mut src: &'s [u8],
+        mut dst: &'d mut [u8],
+    ) -> (&'s [u8], &'d mut [u8]) {
+        while let (Some(s), true) = (src.first_chunk::<40>(), dst.len() >= 64) {
+            let (o, rest) = std::mem::take(&mut dst).split_at_mut(64);
+            let o: &mut [u8; 64] = o.try_into().expect("64 bytes");
+            for (o, plan) in chunks_mut::<16>(o).0.zip(&NV15) {
+                *o = p010(s, plan);
+            }
+            src = &src[40..];
+            dst = rest;
+        }
+        (src, dst)
+    }
+}
+
+// The line kernels the NC30 paths use: the `tbl` ones where a byte shuffle
+// is baseline (aarch64 NEON `tbl`; x86_64 built with SSSE3 `pshufb`, e.g.
+// `-C target-cpu=x86-64-v2`), SSE2 on other x86_64 builds, the portable SWAR
+// ones elsewhere.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "sse2",
+    not(target_feature = "ssse3")
+))]
 use sse2::{kernel_nc30_nv12, kernel_nc30_p010};
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[cfg(any(
+    all(target_arch = "aarch64", target_feature = "neon"),
+    all(target_arch = "x86_64", target_feature = "ssse3")
+))]
+use tbl::{kernel_nc30_nv12, kernel_nc30_p010};
+#[cfg(not(any(
+    all(target_arch = "x86_64", target_feature = "sse2"),
+    all(target_arch = "aarch64", target_feature = "neon")
+)))]
 use {kernel_nc30_nv12_swar as kernel_nc30_nv12, kernel_nc30_p010_swar as kernel_nc30_p010};
 
 /// One NV15 40-bit group (4 samples at bits 0, 10, 20, 30; higher bits
@@ -715,8 +977,9 @@ fn nv15_quad_p010(s: &[u8; 20], o: &mut [u8; 32]) {
     o[24..].copy_from_slice(&nv15_bits_p010(le64(s, 12) >> 24));
 }
 
-/// `rows` NV15 rows of `samples` samples each → P010.
-fn nv15_plane(
+/// `rows` NV15 rows of `samples` samples each → P010; with `TBL` the head of
+/// each row through `tbl` (NEON on aarch64), the rest portable.
+fn nv15_plane<const TBL: bool>(
     src: &[u8],
     src_stride: usize,
     rows: usize,
@@ -728,6 +991,7 @@ fn nv15_plane(
     for y in 0..rows {
         let s = &src[y * src_stride..][..row_in];
         let d = &mut dst[y * dst_stride..][..samples * 2];
+        let (s, d) = if TBL { tbl::nv15_head(s, d) } else { (s, d) };
         // row_in = 5·g + t (g = samples/4 whole groups, t = ceil(10·(samples%4)/8) < 5)
         // and samples·2 = 8·g + 2·(samples%4): both sides hold g/4 whole
         // 4-group quads, then g%4 whole groups, then a tail of < 5 / < 8 bytes.
@@ -830,9 +1094,10 @@ pub fn nc30_to_nv12(
     nc30_with(src, width, height, dst, kernel_nc30_nv12)
 }
 
-/// The portable (SWAR, no `std::arch`) NC30 paths: what every target other
-/// than x86_64 runs. Public only so that the tests and `benches/detile.rs`
-/// can hold them against the reference and the SSE2 paths on x86_64.
+/// The portable (SWAR, no `std::arch`) paths: NC30 what every target but
+/// x86_64 and aarch64 runs, NV15 what every target but aarch64 runs. Public
+/// only so that the tests and `benches/detile.rs` can hold them against the
+/// reference and the SSE2 / NEON paths.
 #[doc(hidden)]
 pub mod portable {
     use super::*;
@@ -858,6 +1123,17 @@ pub mod portable {
     ) -> Result<(), DetileError> {
         nc30_with(src, width, height, dst, kernel_nc30_nv12_swar)
     }
+
+    /// NV15 → P010, portable only (what every target but aarch64 runs).
+    /// Same contract as [`reference::nv15_to_p010`].
+    pub fn nv15_to_p010(
+        src: &LinearSrc,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nv15_with::<false>(src, width, height, dst)
+    }
 }
 
 /// NV15 → P010 (fast path). Same contract as [`reference::nv15_to_p010`].
@@ -867,12 +1143,25 @@ pub fn nv15_to_p010(
     height: u32,
     dst: &mut LinearDst,
 ) -> Result<(), DetileError> {
+    nv15_with::<{ cfg!(all(target_arch = "aarch64", target_feature = "neon")) }>(
+        src, width, height, dst,
+    )
+}
+
+/// NV15 → P010, the row heads through `tbl` if `TBL`.
+#[inline(always)]
+fn nv15_with<const TBL: bool>(
+    src: &LinearSrc,
+    width: u32,
+    height: u32,
+    dst: &mut LinearDst,
+) -> Result<(), DetileError> {
     let (w, h) = (width as usize, height as usize);
     let cs = w.div_ceil(2) * 2;
     check_nv15(src, w, h, width, height)?;
     check_dst(dst, w * 2, cs * 2, height, width)?;
-    nv15_plane(src.y, src.y_stride, h, w, dst.y, dst.y_stride);
-    nv15_plane(
+    nv15_plane::<TBL>(src.y, src.y_stride, h, w, dst.y, dst.y_stride);
+    nv15_plane::<TBL>(
         src.uv,
         src.uv_stride,
         h.div_ceil(2),
@@ -881,6 +1170,49 @@ pub fn nv15_to_p010(
         dst.uv_stride,
     );
     Ok(())
+}
+
+/// The `tbl` kernels (NEON on aarch64; `wide`'s SSE2 / scalar fallbacks
+/// elsewhere, slow there: a scalar `swizzle` without SSSE3) as whole
+/// conversions, on every target: for the property tests (== the portable
+/// paths == the reference) and the bench. On aarch64 these are the fast
+/// paths themselves.
+#[doc(hidden)]
+pub mod neon_tbl {
+    use super::*;
+
+    /// NC30 → P010 through `tbl`'s line kernel. Same contract as
+    /// [`reference::nc30_to_p010`].
+    pub fn nc30_to_p010(
+        src: &Sand128,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nc30_with(src, width, height, dst, tbl::kernel_nc30_p010)
+    }
+
+    /// NC30 → NV12 through `tbl`'s line kernel. Same contract as
+    /// [`reference::nc30_to_nv12`].
+    pub fn nc30_to_nv12(
+        src: &Sand128,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nc30_with(src, width, height, dst, tbl::kernel_nc30_nv12)
+    }
+
+    /// NV15 → P010 with the row heads through `tbl`. Same contract as
+    /// [`reference::nv15_to_p010`].
+    pub fn nv15_to_p010(
+        src: &LinearSrc,
+        width: u32,
+        height: u32,
+        dst: &mut LinearDst,
+    ) -> Result<(), DetileError> {
+        nv15_with::<true>(src, width, height, dst)
+    }
 }
 
 #[cfg(test)]
@@ -1062,7 +1394,10 @@ mod tests {
             })
     }
 
-    fn run_nv15(c: &Nv15Case) -> Result<(), TestCaseError> {
+    type Nv15Conv = fn(&LinearSrc, u32, u32, &mut LinearDst) -> Result<(), DetileError>;
+
+    /// Runs `fast` and `reference` on one NV15 case (as [`check_sand_case`]).
+    fn run_nv15(c: &Nv15Case, fast: Nv15Conv, reference: Nv15Conv) -> Result<(), TestCaseError> {
         let (w, h) = (c.width as usize, c.height as usize);
         let (cs, ch) = (w.div_ceil(2) * 2, h.div_ceil(2));
         let (yrow, crow) = ((w * 10).div_ceil(8), (cs * 10).div_ceil(8));
@@ -1081,7 +1416,7 @@ mod tests {
         let y0 = random_bytes((h - 1) * ys + y_row + c.tail, c.seed ^ 0x5555);
         let uv0 = random_bytes((ch - 1) * uvs + uv_row + c.tail, c.seed ^ 0xaaaa);
         let (mut yf, mut uvf, mut yr, mut uvr) = (y0.clone(), uv0.clone(), y0.clone(), uv0.clone());
-        let rf = nv15_to_p010(
+        let rf = fast(
             &src,
             c.width,
             c.height,
@@ -1092,7 +1427,7 @@ mod tests {
                 uv_stride: uvs,
             },
         );
-        let rr = reference::nv15_to_p010(
+        let rr = reference(
             &src,
             c.width,
             c.height,
@@ -1136,9 +1471,27 @@ mod tests {
             check_sand_case(&c, 10, 1, portable::nc30_to_nv12, reference::nc30_to_nv12)?;
         }
 
+        /// The NEON (`tbl`) paths == the portable paths (NEON on aarch64,
+        /// `wide`'s fallbacks elsewhere).
+        #[test]
+        fn neon_tbl_nc30_matches_portable(c in sand_case()) {
+            check_sand_case(&c, 10, 2, neon_tbl::nc30_to_p010, portable::nc30_to_p010)?;
+            check_sand_case(&c, 10, 1, neon_tbl::nc30_to_nv12, portable::nc30_to_nv12)?;
+        }
+
+        #[test]
+        fn neon_tbl_nv15_matches_portable(c in nv15_case()) {
+            run_nv15(&c, neon_tbl::nv15_to_p010, portable::nv15_to_p010)?;
+        }
+
+        #[test]
+        fn portable_nv15_matches_reference(c in nv15_case()) {
+            run_nv15(&c, portable::nv15_to_p010, reference::nv15_to_p010)?;
+        }
+
         #[test]
         fn nv15_to_p010_matches_reference(c in nv15_case()) {
-            run_nv15(&c)?;
+            run_nv15(&c, nv15_to_p010, reference::nv15_to_p010)?;
         }
 
         /// Any slice cut short (by 1..=200 bytes) or any stride one too small
@@ -1290,10 +1643,10 @@ mod tests {
     }
 
     /// The line kernels called directly (the SSE2 ones on x86_64, the
-    /// portable SWAR ones too): a hand-made line whose sample `i` is
+    /// `tbl` (NEON) and portable SWAR ones everywhere): a hand-made line whose sample `i` is
     /// `(37 · i + 5) mod 1024` (bits 31:30 of every word set, to be ignored)
     /// → P010 `v << 6` / 8-bit `v >> 2` in sample order; and random lines →
-    /// SSE2 == SWAR byte for byte.
+    /// SSE2 == `tbl` == SWAR byte for byte.
     #[test]
     fn nc30_line_kernels() {
         let sample = |i: usize| ((37 * i + 5) % 1024) as u32;
@@ -1310,8 +1663,10 @@ mod tests {
             not(all(target_arch = "x86_64", target_feature = "sse2")),
             allow(unused_mut)
         )]
-        let mut kernels: Vec<(&str, P010, Nv12)> =
-            vec![("swar", kernel_nc30_p010_swar, kernel_nc30_nv12_swar)];
+        let mut kernels: Vec<(&str, P010, Nv12)> = vec![
+            ("swar", kernel_nc30_p010_swar, kernel_nc30_nv12_swar),
+            ("tbl", tbl::kernel_nc30_p010, tbl::kernel_nc30_nv12),
+        ];
         #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
         kernels.push(("sse2", sse2::kernel_nc30_p010, sse2::kernel_nc30_nv12));
         for (name, p010, nv12) in &kernels {
@@ -1466,7 +1821,12 @@ mod tests {
             uv: &uv_src,
             uv_stride: 8,
         };
-        for f in [nv15_to_p010, reference::nv15_to_p010] {
+        for f in [
+            nv15_to_p010 as Nv15Conv,
+            reference::nv15_to_p010,
+            neon_tbl::nv15_to_p010,
+            portable::nv15_to_p010,
+        ] {
             let (mut y, mut uv) = (vec![0u8; 10], vec![0u8; 12]);
             f(
                 &src,
