@@ -129,9 +129,12 @@ check list-devices tests/vm/vm.sh run -- env P="$P" bash -c \
 
 # 1a. the Session against the real visl: optional controls probed with
 #     VIDIOC_QUERY_EXT_CTRL, a reconfiguration keeps a held CAPTURE buffer,
-#     empty dynamic arrays refused (the lib test ignored on the host)
+#     empty dynamic arrays refused; OUTPUT buffers mapped on first use, grown
+#     by VIDIOC_CREATE_BUFS while streaming, an access unit above the cap
+#     refused (the two lib tests ignored on the host; both must have run)
 libtest=$(cargo test -p vreq-v4l2 --lib --no-run --locked 2>&1 | grep -o 'target/debug/deps/vreq_v4l2-[0-9a-f]*' | head -1)
-check session-visl tests/vm/vm.sh run -- "$libtest" --ignored --exact session::tests::visl_probe_and_retire
+check session-visl tests/vm/vm.sh run -- bash -c 'out=$("$0" --ignored --exact session::tests::visl_probe_and_retire \
+  session::tests::visl_output_buffers_mapped_when_used_and_grown 2>&1); echo "$out"; grep -q "test result: ok. 2 passed" <<< "$out"' "$libtest"
 
 media=${VREQ_MEDIA:-$(cd "$top/.." && pwd)/shared/media}
 mkdir -p target/vm-media && cp "$media/debian-src-firefox-esr/gizmo.mp4" target/vm-media/
