@@ -1,0 +1,270 @@
+//! No heap allocation per frame in the steady state (issue 17): a clip of
+//! each codec the fake device supports (H.264, HEVC, VP8, VP9, MPEG-2, in
+//! the containers the player reads them from) is demuxed
+//! (`vreq_container::open`), parsed (`vreq_codec::make_codec`) and decoded
+//! by the real [`Engine`] over the fake visl device
+//! (`vreq_testkit::fake::FakeDevice`), and every heap allocation and
+//! reallocation made from the first packet after frame [`WARM_UP`] was
+//! output to the end of the file (before `Engine::finish`) is counted by a
+//! counting global allocator (`stats_alloc`), split by phase: the demuxer's
+//! `read_packet`, `Engine::decode` (the codec's parse, the requests queued,
+//! the completions dequeued) and `Engine::next_frame`.
+//!
+//! Allocations made inside a [`DecoderDevice`] call are counted apart
+//! ([`Counted`]) and not held to the bound: the fake records every request
+//! it is given (its checks and the other tests read them), and the real
+//! device is crates/v4l2's `Session`, which this test does not reach.
+//!
+//! The allocator counts every thread of the process: this binary holds one
+//! test only, so libtest runs nothing beside it (its main thread waits),
+//! and nothing measured starts a thread.
+//!
+//! Bounds: per clip and phase, allocations per frame (see `clips`).
+
+use std::alloc::System;
+use std::cell::Cell;
+use std::path::Path;
+use std::time::Duration;
+
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+use vreq_container as container;
+use vreq_core::{CodecKind, Control, DecodeJob, DecodeMode, StartCode, StreamParams};
+use vreq_engine::Engine;
+use vreq_frame::CaptureFormat;
+use vreq_testkit::fake::FakeDevice;
+use vreq_testkit::media_dir;
+use vreq_v4l2::{profile, Completed, DecoderDevice, DeviceError};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Frames output before the counting starts: the device is configured, the
+/// CAPTURE pool and the DPB are full, every buffer the path reuses has grown
+/// to its largest size (more than the largest DPB, 16 pictures, plus the
+/// reorder depth).
+const WARM_UP: u64 = 30;
+
+/// Allocations (new blocks + reallocations) in each phase over the measured frames.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    demux: usize,
+    decode: usize,
+    output: usize,
+    /// Inside the device's calls (not bounded, see the module doc).
+    device: usize,
+    /// Frames output while counting.
+    frames: u64,
+}
+
+fn allocs() -> usize {
+    let s = GLOBAL.stats();
+    s.allocations + s.reallocations
+}
+
+/// A device whose calls' allocations are counted apart, in `inside`.
+struct Counted<D> {
+    dev: D,
+    inside: Cell<usize>,
+}
+
+impl<D> Counted<D> {
+    fn count<R>(&self, f: impl FnOnce(&D) -> R) -> R {
+        let a = allocs();
+        let r = f(&self.dev);
+        self.inside.set(self.inside.get() + allocs() - a);
+        r
+    }
+
+    fn count_mut<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> R {
+        let a = allocs();
+        let r = f(&mut self.dev);
+        self.inside.set(self.inside.get() + allocs() - a);
+        r
+    }
+}
+
+impl<D: DecoderDevice> DecoderDevice for Counted<D> {
+    fn name(&self) -> String {
+        self.count(|d| d.name())
+    }
+    fn mode(&self) -> (DecodeMode, StartCode) {
+        self.count(|d| d.mode())
+    }
+    fn has_control(&self, id: u32) -> bool {
+        self.count(|d| d.has_control(id))
+    }
+    fn configure(
+        &mut self,
+        codec: CodecKind,
+        params: &StreamParams,
+        first_controls: &[Control],
+        capture_buffers: u32,
+    ) -> Result<CaptureFormat, DeviceError> {
+        self.count_mut(|d| d.configure(codec, params, first_controls, capture_buffers))
+    }
+    fn free_slots(&self) -> usize {
+        self.count(|d| d.free_slots())
+    }
+    fn queue(&mut self, job: &DecodeJob) -> Result<(), DeviceError> {
+        self.count_mut(|d| d.queue(job))
+    }
+    fn dequeue(&mut self, timeout: Duration) -> Result<Option<Completed>, DeviceError> {
+        self.count_mut(|d| d.dequeue(timeout))
+    }
+    fn in_flight(&self) -> usize {
+        self.count(|d| d.in_flight())
+    }
+    fn requeue_capture(&mut self, index: usize) -> Result<(), DeviceError> {
+        self.count_mut(|d| d.requeue_capture(index))
+    }
+    fn capture_dmabufs(&self, index: usize) -> Vec<std::os::fd::BorrowedFd<'_>> {
+        let a = allocs();
+        let r = self.dev.capture_dmabufs(index);
+        self.inside.set(self.inside.get() + allocs() - a);
+        r
+    }
+    fn capture_plane_lengths(&self, index: usize) -> Vec<usize> {
+        self.count(|d| d.capture_plane_lengths(index))
+    }
+    fn capture_map(&self, index: usize) -> Result<Vec<&[u8]>, DeviceError> {
+        let a = allocs();
+        let r = self.dev.capture_map(index);
+        self.inside.set(self.inside.get() + allocs() - a);
+        r
+    }
+    fn mapped_captures(&self) -> usize {
+        self.count(|d| d.mapped_captures())
+    }
+    fn take_source_change(&mut self) -> bool {
+        self.count_mut(|d| d.take_source_change())
+    }
+}
+
+fn measure(path: &Path) -> Result<Counts, String> {
+    let mut demux = container::open(path).map_err(|e| e.to_string())?;
+    let (track, kind) = container::first_video_track(path, demux.tracks())?;
+    let codec = vreq_codec::make_codec(kind, &track.codec_private).map_err(|e| e.to_string())?;
+    let dev = Counted {
+        dev: FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
+        inside: Cell::new(0),
+    };
+    let mut engine = Engine::new(codec, dev);
+    let mut pkt = container::Packet::default();
+    let mut shown = 0u64;
+    let mut c = Counts::default();
+    loop {
+        let counting = shown >= WARM_UP;
+        let d0 = engine.device().inside.get();
+        let a0 = allocs();
+        let more = demux.read_packet(&mut pkt).map_err(|e| e.to_string())?;
+        let a1 = allocs();
+        if !more {
+            break;
+        }
+        let mut a2 = a1;
+        let mut a3 = a1;
+        let mut d1 = d0;
+        if pkt.track == track.id {
+            engine
+                .decode((&pkt).into())
+                .map_err(|e| format!("byte {}: {e}", pkt.byte_offset))?;
+            a2 = allocs();
+            d1 = engine.device().inside.get();
+            while let Some(f) = engine.next_frame() {
+                drop(f);
+                shown += 1;
+                if counting {
+                    c.frames += 1;
+                }
+            }
+            a3 = allocs();
+        }
+        if counting {
+            // the device's share happens inside decode / next_frame
+            let (d_decode, d_output) = (d1 - d0, engine.device().inside.get() - d1);
+            c.demux += a1 - a0;
+            c.decode += a2 - a1 - d_decode;
+            c.output += a3 - a2 - d_output;
+            c.device += d_decode + d_output;
+        }
+    }
+    if let Some(e) = engine.take_error() {
+        return Err(e.to_string());
+    }
+    if let Some(v) = engine.device().dev.violations().first() {
+        return Err(format!("fake device: {v}"));
+    }
+    Ok(c)
+}
+
+#[test]
+fn steady_state_decodes_allocate_nothing_per_frame() {
+    // (clip, per-frame bound: [demux, decode, output])
+    let clips: [(&str, [u64; 3]); 15] = [
+        // H.264: MP4 (AVC length prefixes), MPEG-TS (Annex-B)
+        ("debian-src-firefox-esr/gizmo.mp4", [3, 25, 2]),
+        ("debian-src-firefox-esr/bunny_hd_5s.mp4", [2, 46, 2]),
+        ("npm-mux.js/sintel-captions.ts", [14, 33, 2]),
+        // HEVC: Annex-B elementary stream, MP4
+        ("crates-cros-codecs/test-25fps.h265", [2, 50, 2]),
+        (
+            "debian-src-firefox-esr/hevc_white_red_frames.mp4",
+            [1, 41, 2],
+        ),
+        // VP8: IVF, WebM
+        ("crates-cros-codecs/test-25fps.vp8.ivf", [1, 5, 1]),
+        (
+            "debian-src-firefox-esr/webgl-npot-video.vp8.webm",
+            [4, 5, 1],
+        ),
+        // VP9: WebM (superframes), IVF, MP4
+        ("debian-src-firefox-esr/gizmo.webm", [9, 9, 1]),
+        ("debian-src-firefox-esr/vp9-superframes.webm", [3, 9, 1]),
+        ("crates-cros-codecs/test-25fps.vp9.ivf", [1, 9, 1]),
+        ("remuxed-by-us/gizmo.vp9.mp4", [3, 9, 1]),
+        // MPEG-2: elementary stream, MPEG-PS, MPEG-TS, Matroska
+        ("remuxed-by-us/movie-hello.m2v", [2, 14, 2]),
+        (
+            "debian-forensics-samples-files/movie-hello.mpeg",
+            [1, 14, 2],
+        ),
+        ("remuxed-by-us/movie-hello.mpeg2.ts", [29, 14, 2]),
+        (
+            "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv",
+            [4, 16, 2],
+        ),
+    ];
+    let mut failures = Vec::new();
+    let mut table = Vec::new();
+    for (clip, bound) in clips {
+        match measure(&media_dir().join(clip)) {
+            Ok(c) => {
+                let per = |n: usize| n as f64 / c.frames.max(1) as f64;
+                table.push(format!(
+                    "{clip}: {} frames, per frame: demux {:.2}, decode {:.2}, output {:.2} (device {:.2})",
+                    c.frames,
+                    per(c.demux),
+                    per(c.decode),
+                    per(c.output),
+                    per(c.device)
+                ));
+                if c.frames < 50 {
+                    failures.push(format!("{clip}: only {} frames measured", c.frames));
+                }
+                let counted = [c.demux, c.decode, c.output];
+                if (0..3).any(|i| counted[i] as u64 > bound[i] * c.frames) {
+                    failures.push(format!("{clip}: {c:?}, over {bound:?} per frame"));
+                }
+            }
+            Err(e) => failures.push(format!("{clip}: {e}")),
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} clips allocate per frame:\n{}",
+        failures.len(),
+        clips.len(),
+        failures.join("\n")
+    );
+}
