@@ -19,7 +19,8 @@
 //! test only, so libtest runs nothing beside it (its main thread waits),
 //! and nothing measured starts a thread.
 //!
-//! Bounds: per clip and phase, allocations per frame (see `clips`).
+//! Bounds: per clip and phase, allocations per frame (see `clips`), plus
+//! [`GROWTH`] in all.
 
 use std::alloc::System;
 use std::cell::Cell;
@@ -43,6 +44,12 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// to its largest size (more than the largest DPB, 16 pictures, plus the
 /// reorder depth).
 const WARM_UP: u64 = 30;
+
+/// Allocations allowed per phase over a whole clip on top of its per-frame
+/// bound: a buffer that the path reuses growing once more after the
+/// warm-up (a larger packet than any before it, a deeper display queue),
+/// which is not an allocation per frame.
+const GROWTH: u64 = 8;
 
 /// Allocations (new blocks + reallocations) in each phase over the measured frames.
 #[derive(Debug, Default, Clone, Copy)]
@@ -199,44 +206,38 @@ fn measure(path: &Path) -> Result<Counts, String> {
 
 #[test]
 fn steady_state_decodes_allocate_nothing_per_frame() {
-    // (clip, per-frame bound: [demux, decode, output])
-    let clips: [(&str, [u64; 3]); 15] = [
+    // (per-frame bound: [demux, decode, output], clip)
+    let clips: [([u64; 3], &str); 15] = [
         // H.264: MP4 (AVC length prefixes), MPEG-TS (Annex-B)
-        ("debian-src-firefox-esr/gizmo.mp4", [3, 25, 2]),
-        ("debian-src-firefox-esr/bunny_hd_5s.mp4", [2, 46, 2]),
-        ("npm-mux.js/sintel-captions.ts", [14, 33, 2]),
+        ([3, 25, 0], "debian-src-firefox-esr/gizmo.mp4"),
+        ([2, 46, 0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
+        ([14, 33, 0], "npm-mux.js/sintel-captions.ts"),
         // HEVC: Annex-B elementary stream, MP4
-        ("crates-cros-codecs/test-25fps.h265", [2, 50, 2]),
+        ([2, 49, 0], "crates-cros-codecs/test-25fps.h265"),
         (
+            [1, 40, 1],
             "debian-src-firefox-esr/hevc_white_red_frames.mp4",
-            [1, 41, 2],
         ),
         // VP8: IVF, WebM
-        ("crates-cros-codecs/test-25fps.vp8.ivf", [1, 5, 1]),
+        ([1, 0, 0], "crates-cros-codecs/test-25fps.vp8.ivf"),
         (
+            [4, 0, 0],
             "debian-src-firefox-esr/webgl-npot-video.vp8.webm",
-            [4, 5, 1],
         ),
         // VP9: WebM (superframes), IVF, MP4
-        ("debian-src-firefox-esr/gizmo.webm", [9, 9, 1]),
-        ("debian-src-firefox-esr/vp9-superframes.webm", [3, 9, 1]),
-        ("crates-cros-codecs/test-25fps.vp9.ivf", [1, 9, 1]),
-        ("remuxed-by-us/gizmo.vp9.mp4", [3, 9, 1]),
+        ([9, 1, 0], "debian-src-firefox-esr/gizmo.webm"),
+        ([3, 0, 0], "debian-src-firefox-esr/vp9-superframes.webm"),
+        ([1, 1, 0], "crates-cros-codecs/test-25fps.vp9.ivf"),
+        ([3, 1, 0], "remuxed-by-us/gizmo.vp9.mp4"),
         // MPEG-2: elementary stream, MPEG-PS, MPEG-TS, Matroska
-        ("remuxed-by-us/movie-hello.m2v", [2, 14, 2]),
-        (
-            "debian-forensics-samples-files/movie-hello.mpeg",
-            [1, 14, 2],
-        ),
-        ("remuxed-by-us/movie-hello.mpeg2.ts", [29, 14, 2]),
-        (
-            "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv",
-            [4, 16, 2],
-        ),
+        ([2, 0, 0], "remuxed-by-us/movie-hello.m2v"),
+        ([1, 0, 0], "debian-forensics-samples-files/movie-hello.mpeg"),
+        ([29, 0, 0], "remuxed-by-us/movie-hello.mpeg2.ts"),
+        ([4, 0, 0], "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv"),
     ];
     let mut failures = Vec::new();
     let mut table = Vec::new();
-    for (clip, bound) in clips {
+    for (bound, clip) in clips {
         match measure(&media_dir().join(clip)) {
             Ok(c) => {
                 let per = |n: usize| n as f64 / c.frames.max(1) as f64;
@@ -252,7 +253,7 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
                     failures.push(format!("{clip}: only {} frames measured", c.frames));
                 }
                 let counted = [c.demux, c.decode, c.output];
-                if (0..3).any(|i| counted[i] as u64 > bound[i] * c.frames) {
+                if (0..3).any(|i| counted[i] as u64 > bound[i] * c.frames + GROWTH) {
                     failures.push(format!("{clip}: {c:?}, over {bound:?} per frame"));
                 }
             }
