@@ -285,15 +285,20 @@ impl Demuxer for IvfDemuxer {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         let offset = self.pos;
         let (size, ts) = match self.frame_header_at(offset) {
             Ok(Some((size, ts, _))) => (size, ts),
             Ok(None) => {
                 self.done = true;
-                return Ok(None);
+                return Ok(false);
             }
             Err(e) => {
                 // A bad size (or an I/O error) leaves no way to find the next frame header.
@@ -302,27 +307,25 @@ impl Demuxer for IvfDemuxer {
             }
         };
         // frame_header_at checked that `size` bytes are in the file.
-        let mut data = vec![0u8; size as usize];
+        pkt.data.resize(size as usize, 0);
         let read = self
             .reader
             .seek(SeekFrom::Start(offset + FRAME_HEADER_LEN))
-            .and_then(|_| self.reader.read_exact(&mut data));
+            .and_then(|_| self.reader.read_exact(&mut pkt.data));
         if let Err(e) = read {
             self.done = true;
             return Err(ContainerError::io(&self.path, e));
         }
         self.pos = offset + FRAME_HEADER_LEN + u64::from(size);
         let pts_ns = self.ts_to_ns(ts);
-        Ok(Some(Packet {
-            track: 1,
-            keyframe: is_keyframe(self.codec(), &data),
-            data,
-            pts_ns,
-            dts_ns: pts_ns,
-            duration_ns: self.tracks[0].frame_duration_ns,
-            byte_offset: offset + FRAME_HEADER_LEN,
-            discard_padding_ns: 0,
-        }))
+        pkt.track = 1;
+        pkt.keyframe = is_keyframe(self.codec(), &pkt.data);
+        pkt.pts_ns = pts_ns;
+        pkt.dts_ns = pts_ns;
+        pkt.duration_ns = self.tracks[0].frame_duration_ns;
+        pkt.byte_offset = offset + FRAME_HEADER_LEN;
+        pkt.discard_padding_ns = 0;
+        Ok(true)
     }
 
     /// IVF has no index and its frames cannot be found from an arbitrary
