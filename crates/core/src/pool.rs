@@ -141,15 +141,22 @@ impl JobPool {
     /// The control holding `value`, in a finished job's box of the same
     /// control if there is one, else in a new box.
     pub fn boxed<T: BoxedControl>(&mut self, value: T) -> Control {
+        T::wrap(self.take_box(value))
+    }
+
+    /// `value` in a finished job's box of the same control if there is
+    /// one, else in a new box (for a codec that keeps the box a while
+    /// before it becomes a control).
+    pub fn take_box<T: BoxedControl>(&mut self, value: T) -> Box<T> {
         match self.spare.iter().position(T::is) {
             Some(i) => match T::unwrap(self.spare.swap_remove(i)) {
                 Ok(mut b) => {
                     *b = value;
-                    T::wrap(b)
+                    b
                 }
-                Err(_) => T::wrap(Box::new(value)),
+                Err(_) => Box::new(value),
             },
-            None => T::wrap(Box::new(value)),
+            None => Box::new(value),
         }
     }
 

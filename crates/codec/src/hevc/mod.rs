@@ -1076,15 +1076,15 @@ impl StatelessCodec for HevcCodec {
         self.next_frame += 1;
         self.dropping = false;
         if let Some(n) = self.nal_length_size {
-            let (nals, err) = parser::split_length_prefixed(unit.data, n);
-            for nal in nals {
+            let mut nals = parser::length_prefixed_nals(unit.data, n);
+            for nal in nals.by_ref() {
                 self.handle_nal(nal);
             }
-            if let Some(off) = err {
+            if let Some(off) = nals.overrun {
                 self.skipped(off, "NAL unit length overruns the coded unit".into());
             }
         } else {
-            for nal in parser::split_annexb(unit.data) {
+            for nal in parser::annexb_nals(unit.data) {
                 self.handle_nal(nal);
             }
         }

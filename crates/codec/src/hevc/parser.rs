@@ -25,7 +25,9 @@ use cros_codecs::codec::h265::parser::{
     Nalu, NaluHeader, NaluType, Parser, Pps, ShortTermRefPicSet, SliceHeader, SliceType, Sps,
 };
 
-pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
+pub use crate::h264::parser::{
+    annexb_nals, length_prefixed_nals, rbsp, split_annexb, split_length_prefixed, NalRef,
+};
 pub use vreq_core::hevc::{
     is_bla, is_cra, is_idr, is_irap, is_radl, is_rasl, is_slice, is_sub_layer_non_ref,
 };
