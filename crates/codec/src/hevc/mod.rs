@@ -107,6 +107,7 @@ use super::{
 };
 use dpb::{Dpb, Picture, PocInput, PocState, RpsInput};
 use parser::NalRef;
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
@@ -225,9 +226,9 @@ struct CurPic {
     first_slice: bool,
     starts_picture: bool,
     submitted: bool,
-    pps: Box<bindings::v4l2_ctrl_hevc_pps>,
-    scaling: Box<bindings::v4l2_ctrl_hevc_scaling_matrix>,
-    decode_params: Box<bindings::v4l2_ctrl_hevc_decode_params>,
+    pps: bindings::v4l2_ctrl_hevc_pps,
+    scaling: bindings::v4l2_ctrl_hevc_scaling_matrix,
+    decode_params: bindings::v4l2_ctrl_hevc_decode_params,
     /// `dpb[]` and the Curr lists as `dpb[]` indices (8.3.3 stand-ins included).
     refs: dpb::ActiveRefs,
     slices: Vec<bindings::v4l2_ctrl_hevc_slice_params>,
@@ -310,6 +311,8 @@ fn rps_input(hdr: &SliceHeader, sps: &Sps) -> Option<RpsInput> {
 
 /// The HEVC [`StatelessCodec`].
 pub struct HevcCodec {
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
     parser: Parser,
     nal_length_size: Option<usize>,
     mode: DecodeMode,
@@ -390,6 +393,7 @@ impl HevcCodec {
             next_frame: 0,
             unit_timestamp_ns: 0,
             tracked: Vec::new(),
+            pool: JobPool::default(),
             outputs: 0,
             new_bitstream: true,
             prev_nal_is_eos: false,
@@ -729,13 +733,13 @@ impl HevcCodec {
             first_slice: true,
             starts_picture: true,
             submitted: false,
-            pps: Box::new(controls::pps_ctrl(pps)),
-            scaling: Box::new(controls::scaling_matrix(pps)),
-            decode_params: Box::new(dp),
+            pps: controls::pps_ctrl(pps),
+            scaling: controls::scaling_matrix(pps),
+            decode_params: dp,
             refs: active,
-            slices: Vec::new(),
-            entry_points: Vec::new(),
-            bitstream: Vec::new(),
+            slices: self.pool.array(),
+            entry_points: self.pool.array(),
+            bitstream: self.pool.bitstream(),
         });
         true
     }
@@ -911,7 +915,7 @@ impl HevcCodec {
         let has_scaling = self.has_scaling_matrix;
         let has_ep = self.has_entry_points;
         let Some(cur) = self.cur.as_mut() else { return };
-        let mut controls = Vec::with_capacity(8);
+        let mut controls = self.pool.controls();
         if let Some(seq) = need_sequence {
             if self.has_ext_rps && seq.ext.is_none() {
                 tracing::warn!(
@@ -934,19 +938,20 @@ impl HevcCodec {
             }
         }
         if cur.first_slice {
-            controls.push(Control::HevcPps(cur.pps.clone()));
+            controls.push(self.pool.boxed(cur.pps));
             if has_scaling {
-                controls.push(Control::HevcScalingMatrix(cur.scaling.clone()));
+                controls.push(self.pool.boxed(cur.scaling));
             }
-            controls.push(Control::HevcDecodeParams(cur.decode_params.clone()));
+            controls.push(self.pool.boxed(cur.decode_params));
             cur.first_slice = false;
         }
         if !cur.slices.is_empty() && !frame_based_no_slices {
-            controls.push(Control::HevcSliceParams(std::mem::take(&mut cur.slices)));
+            // the next request's arrays come from the pool too
+            let slices = std::mem::replace(&mut cur.slices, self.pool.array());
+            controls.push(Control::HevcSliceParams(slices));
             if has_ep && !cur.entry_points.is_empty() {
-                controls.push(Control::HevcEntryPointOffsets(std::mem::take(
-                    &mut cur.entry_points,
-                )));
+                let entry_points = std::mem::replace(&mut cur.entry_points, self.pool.array());
+                controls.push(Control::HevcEntryPointOffsets(entry_points));
             }
         }
         cur.slices.clear();
@@ -1054,6 +1059,10 @@ impl HevcCodec {
 impl StatelessCodec for HevcCodec {
     fn kind(&self) -> CodecKind {
         CodecKind::Hevc
+    }
+
+    fn recycle(&mut self, job: DecodeJob) {
+        self.pool.give_back(job);
     }
 
     fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode) {
