@@ -966,14 +966,18 @@ impl MkvDemuxer {
                             return Err(self.corrupt(pos, "block runs past the end of the file"));
                         }
                         Ok(true) if h.id == ID_SIMPLEBLOCK => {
-                            self.parse_block(&d, 0, h.data, None, None, 0, true)
+                            self.parse_block(&d, 0..d.len(), h.data, None, None, 0, true)
                         }
                         Ok(true) => {
                             let g = header::group(&d, h.data);
                             match g.block {
-                                Some((bh, _)) => self.parse_block(
+                                Some((bh, b)) => self.parse_block(
                                     &d,
-                                    (bh.data - h.data) as usize,
+                                    {
+                                        // the Block's data: its range in the BlockGroup's
+                                        let at = (bh.data - h.data) as usize;
+                                        at..at + b.len()
+                                    },
                                     bh.data,
                                     Some(g.has_reference),
                                     g.duration,
@@ -999,22 +1003,24 @@ impl MkvDemuxer {
         }
     }
 
-    /// Splits Block data `d` (its first byte at file offset `base`) into
-    /// frames (RFC 9559 §10.1 Block structure, §10.3 lacing) and queues
-    /// them. `reference`: a BlockGroup's "has a ReferenceBlock" (`None`
+    /// Splits the Block data `block[range]` (its first byte at file offset
+    /// `base`; `block` is the element read, a SimpleBlock or a BlockGroup)
+    /// into frames (RFC 9559 §10.1 Block structure, §10.3 lacing) and
+    /// queues them as ranges of `block`. `reference`: a BlockGroup's "has a ReferenceBlock" (`None`
     /// for a SimpleBlock, whose flags say). Errors: (offset, what).
     #[allow(clippy::too_many_arguments)]
     fn parse_block(
         &mut self,
         block: &[u8],
-        block_at: usize,
+        range: std::ops::Range<usize>,
         base: u64,
         reference: Option<bool>,
         duration: Option<u64>,
         discard_padding: i64,
         simple: bool,
     ) -> Result<(), (u64, String)> {
-        let d = &block[block_at..];
+        let block_at = range.start;
+        let d = &block[range];
         let bad = |what: &str| (base, format!("Block: {what}"));
         let Some((Some(track), tl)) = ebml::vint(d) else {
             return Err(bad("no track number"));
