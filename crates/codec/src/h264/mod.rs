@@ -639,13 +639,13 @@ impl H264Codec {
             let (l0, l1) = match hdr.slice_type {
                 SliceType::P | SliceType::Sp => (
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 0, &cur.lists.p0)?,
-                    Vec::new(),
+                    dpb::ModifiedList::new(),
                 ),
                 SliceType::B => (
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 0, &cur.lists.b0)?,
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 1, &cur.lists.b1)?,
                 ),
-                _ => (Vec::new(), Vec::new()),
+                _ => (dpb::ModifiedList::new(), dpb::ModifiedList::new()),
             };
             let sps = self
                 .parser
