@@ -213,9 +213,9 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
         ([0, 29, 0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
         ([7, 18, 0], "npm-mux.js/sintel-captions.ts"),
         // HEVC: Annex-B elementary stream, MP4
-        ([0, 20, 0], "crates-cros-codecs/test-25fps.h265"),
+        ([0, 16, 0], "crates-cros-codecs/test-25fps.h265"),
         (
-            [1, 16, 1],
+            [1, 10, 1],
             "debian-src-firefox-esr/hevc_white_red_frames.mp4",
         ),
         // VP8: IVF, WebM

@@ -210,11 +210,14 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
 struct SeqControls {
     sps: Box<bindings::v4l2_ctrl_hevc_sps>,
     /// `None`: the device lacks the extension, or the SPS's raw RPS syntax is unknown.
-    ext: Option<(
-        Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>,
-        Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>,
-    )>,
+    ext: Option<ExtRps>,
 }
+
+/// The `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS` arrays of an SPS.
+type ExtRps = (
+    Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>,
+    Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>,
+);
 
 /// The picture being assembled.
 struct CurPic {
@@ -492,7 +495,15 @@ impl HevcCodec {
 
     /// The SPS controls for `sps` (with the extension when the device has it).
     fn sequence_controls(&self, sps: &Sps) -> SeqControls {
-        let ext = if self.has_ext_rps {
+        SeqControls {
+            sps: Box::new(controls::sps_ctrl(sps)),
+            ext: self.sequence_ext(sps),
+        }
+    }
+
+    /// The extension part of [`Self::sequence_controls`].
+    fn sequence_ext(&self, sps: &Sps) -> Option<ExtRps> {
+        if self.has_ext_rps {
             // None (logged when the SPS is sent): RPS syntax unknown.
             self.sps_rps.get(&sps.seq_parameter_set_id).map(|raw| {
                 (
@@ -502,10 +513,6 @@ impl HevcCodec {
             })
         } else {
             None
-        };
-        SeqControls {
-            sps: Box::new(controls::sps_ctrl(sps)),
-            ext,
         }
     }
 
@@ -750,10 +757,19 @@ impl HevcCodec {
     /// id (e.g. new RPSs, same size), which GStreamer 1.26/1.28 miss.
     fn activate_sps(&mut self, sps: &Sps, no_output_of_prior_pics: bool) {
         self.process_sps(sps, no_output_of_prior_pics);
-        let seq = self.sequence_controls(sps);
-        if self.sps_ctrl_id != Some(sps.seq_parameter_set_id)
-            || self.last_sequence.as_ref() != Some(&seq)
-        {
+        // compared before boxing: the same SPS on every picture allocates nothing
+        let ctrl = controls::sps_ctrl(sps);
+        let ext = self.sequence_ext(sps);
+        let same = self.sps_ctrl_id == Some(sps.seq_parameter_set_id)
+            && self
+                .last_sequence
+                .as_ref()
+                .is_some_and(|l| *l.sps == ctrl && l.ext == ext);
+        if !same {
+            let seq = SeqControls {
+                sps: Box::new(ctrl),
+                ext,
+            };
             self.last_sequence = Some(seq.clone());
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);
@@ -1028,20 +1044,17 @@ impl HevcCodec {
 
     /// Unref every decoded picture that is neither in the DPB nor being decoded.
     fn emit_unrefs(&mut self) {
-        let mut live: Vec<u64> = self.dpb.list.iter().map(|p| p.timestamp_ns).collect();
-        if let Some(c) = &self.cur {
-            live.push(c.timestamp_ns);
-        }
-        let mut i = 0;
-        while i < self.tracked.len() {
-            let timestamp_ns = self.tracked[i];
-            if live.contains(&timestamp_ns) {
-                i += 1;
-            } else {
-                self.tracked.remove(i);
-                self.events.push_back(CodecEvent::Unref { timestamp_ns });
+        let dpb = &self.dpb;
+        let cur = self.cur.as_ref().map(|c| c.timestamp_ns);
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let live = cur == Some(timestamp_ns)
+                || dpb.list.iter().any(|p| p.timestamp_ns == timestamp_ns);
+            if !live {
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
-        }
+            live
+        });
     }
 
     fn handle_nal(&mut self, nal: NalRef) {
