@@ -128,6 +128,14 @@ impl JobPool {
         }
     }
 
+    /// Takes back a bitstream buffer that did not go into a job.
+    pub fn give_back_bitstream(&mut self, mut bitstream: Vec<u8>) {
+        if self.bitstreams.len() < MAX_SPARE_JOBS && bitstream.capacity() > 0 {
+            bitstream.clear();
+            self.bitstreams.push(bitstream);
+        }
+    }
+
     /// An empty bitstream buffer (a finished job's, else new).
     pub fn bitstream(&mut self) -> Vec<u8> {
         self.bitstreams.pop().unwrap_or_default()

@@ -209,9 +209,9 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
     // (per-frame bound: [demux, decode, output], clip)
     let clips: [([u64; 3], &str); 15] = [
         // H.264: MP4 (AVC length prefixes), MPEG-TS (Annex-B)
-        ([0, 11, 0], "debian-src-firefox-esr/gizmo.mp4"),
-        ([0, 29, 0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
-        ([7, 18, 0], "npm-mux.js/sintel-captions.ts"),
+        ([0, 9, 0], "debian-src-firefox-esr/gizmo.mp4"),
+        ([0, 27, 0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
+        ([7, 16, 0], "npm-mux.js/sintel-captions.ts"),
         // HEVC: Annex-B elementary stream, MP4
         ([0, 16, 0], "crates-cros-codecs/test-25fps.h265"),
         (

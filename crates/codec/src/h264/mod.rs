@@ -533,7 +533,10 @@ impl H264Codec {
     ) -> Result<(), String> {
         let sps = Rc::clone(&pps.sps);
         self.seq = SeqInfo::from_sps(&sps);
-        self.offset_for_ref_frame = sps.offset_for_ref_frame.to_vec();
+        // into the kept buffer: no allocation per picture
+        self.offset_for_ref_frame.clear();
+        self.offset_for_ref_frame
+            .extend_from_slice(&sps.offset_for_ref_frame);
         let first_field = self.find_first_field(hdr)?;
         let mut base = Picture::default();
         let starts_picture;
@@ -737,7 +740,11 @@ impl H264Codec {
         if has_data {
             self.submit(hold);
         }
-        let Some(cur) = self.cur.take() else { return };
+        let Some(mut cur) = self.cur.take() else {
+            return;
+        };
+        self.pool
+            .give_back_bitstream(std::mem::take(&mut cur.bitstream));
         if !cur.submitted {
             // Nothing of this picture reached the device: forget it.
             if cur.starts_picture {
