@@ -826,7 +826,8 @@ pub fn reference_picture_marking(
     }
     if pic.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag {
         let mut ok = true;
-        let ops = pic.dec_ref_pic_marking.inner.clone();
+        // lent out while `pic` is marked, not copied (no allocation per picture)
+        let ops = std::mem::take(&mut pic.dec_ref_pic_marking.inner);
         for m in ops.iter() {
             match m.memory_management_control_operation {
                 0 => break,
@@ -839,6 +840,7 @@ pub fn reference_picture_marking(
             }
             ok &= st.dpb.mmco(m, pic, id);
         }
+        pic.dec_ref_pic_marking.inner = ops;
         return ok;
     }
     sliding_window(st, seq, pic)
