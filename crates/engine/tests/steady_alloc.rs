@@ -230,7 +230,7 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
         ([0, 1, 0], "crates-cros-codecs/test-25fps.vp9.ivf"),
         ([1, 1, 0], "remuxed-by-us/gizmo.vp9.mp4"),
         // MPEG-2: elementary stream, MPEG-PS, MPEG-TS, Matroska
-        ([2, 0, 0], "remuxed-by-us/movie-hello.m2v"),
+        ([1, 0, 0], "remuxed-by-us/movie-hello.m2v"),
         ([1, 0, 0], "debian-forensics-samples-files/movie-hello.mpeg"),
         ([4, 0, 0], "remuxed-by-us/movie-hello.mpeg2.ts"),
         ([0, 0, 0], "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv"),
