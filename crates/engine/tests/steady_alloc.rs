@@ -20,7 +20,28 @@
 //! and nothing measured starts a thread.
 //!
 //! Bounds: per clip and phase, allocations per frame (see `clips`), plus
-//! [`GROWTH`] in all.
+//! [`GROWTH`] in all. 0 everywhere but for what is still allocated, each
+//! bound the count measured then (rounded up to 0.1 per frame):
+//!
+//! * H.264 / HEVC `decode`: inside cros-codecs 0.0.6's slice header parse
+//!   (`Parser::parse_slice_header`, called by `vreq_codec`'s H.264 and
+//!   HEVC codecs once per slice). Its `BitReader::read_ue`
+//!   (`src/bitstream_utils.rs`) builds its overflow error eagerly,
+//!   `.ok_or::<String>("read number cannot fit in 32 bits".into())`, so
+//!   every `ue(v)` element of a slice header allocates a `String` (7 to 21
+//!   per frame here); the parse also allocates the header's own lists
+//!   (`parse_slice_header` 1 per slice, `ref_pic_list_modification` 1 per
+//!   modified list). A one-line fix upstream (`ok_or_else`), or a patched
+//!   copy of the crate, removes the first. Of ours, only H.264 pictures
+//!   with memory management control operations (bunny_hd_5s.mp4's
+//!   B-pyramid) still copy their `dec_ref_pic_marking` list (the DPB's
+//!   `Picture` clones, about 2.8 per frame there).
+//! * MPEG-TS `demux` (3.9 / 6.1): the transport stream path
+//!   (`MuxDemuxer`: PES payloads, access units and packets built anew per
+//!   PES / frame) has no buffer reuse yet; `read_packet` falls back to
+//!   `next_packet` there.
+//! * MPEG-2 ES / PS `demux` (0.1): 13 allocations over the 218 frames:
+//!   the splitter's input buffer growing (`Mpeg2Splitter::push`).
 
 use std::alloc::System;
 use std::cell::Cell;
@@ -207,33 +228,42 @@ fn measure(path: &Path) -> Result<Counts, String> {
 #[test]
 fn steady_state_decodes_allocate_nothing_per_frame() {
     // (per-frame bound: [demux, decode, output], clip)
-    let clips: [([u64; 3], &str); 15] = [
+    let clips: [([f64; 3], &str); 15] = [
         // H.264: MP4 (AVC length prefixes), MPEG-TS (Annex-B)
-        ([0, 9, 0], "debian-src-firefox-esr/gizmo.mp4"),
-        ([0, 27, 0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
-        ([7, 16, 0], "npm-mux.js/sintel-captions.ts"),
+        ([0.0, 8.1, 0.0], "debian-src-firefox-esr/gizmo.mp4"),
+        ([0.0, 26.9, 0.0], "debian-src-firefox-esr/bunny_hd_5s.mp4"),
+        ([6.1, 15.2, 0.0], "npm-mux.js/sintel-captions.ts"),
         // HEVC: Annex-B elementary stream, MP4
-        ([0, 16, 0], "crates-cros-codecs/test-25fps.h265"),
+        ([0.0, 15.9, 0.0], "crates-cros-codecs/test-25fps.h265"),
         (
-            [1, 10, 1],
+            [0.0, 9.1, 0.0],
             "debian-src-firefox-esr/hevc_white_red_frames.mp4",
         ),
         // VP8: IVF, WebM
-        ([0, 0, 0], "crates-cros-codecs/test-25fps.vp8.ivf"),
+        ([0.0, 0.0, 0.0], "crates-cros-codecs/test-25fps.vp8.ivf"),
         (
-            [0, 0, 0],
+            [0.0, 0.0, 0.0],
             "debian-src-firefox-esr/webgl-npot-video.vp8.webm",
         ),
         // VP9: WebM (superframes), IVF, MP4
-        ([1, 1, 0], "debian-src-firefox-esr/gizmo.webm"),
-        ([0, 0, 0], "debian-src-firefox-esr/vp9-superframes.webm"),
-        ([0, 1, 0], "crates-cros-codecs/test-25fps.vp9.ivf"),
-        ([1, 1, 0], "remuxed-by-us/gizmo.vp9.mp4"),
+        ([0.0, 0.0, 0.0], "debian-src-firefox-esr/gizmo.webm"),
+        (
+            [0.0, 0.0, 0.0],
+            "debian-src-firefox-esr/vp9-superframes.webm",
+        ),
+        ([0.0, 0.0, 0.0], "crates-cros-codecs/test-25fps.vp9.ivf"),
+        ([0.0, 0.0, 0.0], "remuxed-by-us/gizmo.vp9.mp4"),
         // MPEG-2: elementary stream, MPEG-PS, MPEG-TS, Matroska
-        ([1, 0, 0], "remuxed-by-us/movie-hello.m2v"),
-        ([1, 0, 0], "debian-forensics-samples-files/movie-hello.mpeg"),
-        ([4, 0, 0], "remuxed-by-us/movie-hello.mpeg2.ts"),
-        ([0, 0, 0], "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv"),
+        ([0.1, 0.0, 0.0], "remuxed-by-us/movie-hello.m2v"),
+        (
+            [0.1, 0.0, 0.0],
+            "debian-forensics-samples-files/movie-hello.mpeg",
+        ),
+        ([3.9, 0.0, 0.0], "remuxed-by-us/movie-hello.mpeg2.ts"),
+        (
+            [0.0, 0.0, 0.0],
+            "remuxed-by-us/k3bphotosvcd.mpeg2-interlaced.mkv",
+        ),
     ];
     let mut failures = Vec::new();
     let mut table = Vec::new();
@@ -259,7 +289,7 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
                     failures.push(format!("{clip}: only {} frames measured", c.frames));
                 }
                 let counted = [c.demux, c.decode, c.output];
-                if (0..3).any(|i| counted[i] as u64 > bound[i] * c.frames + GROWTH) {
+                if (0..3).any(|i| counted[i] as f64 > bound[i] * c.frames as f64 + GROWTH as f64) {
                     failures.push(format!("{clip}: {c:?}, over {bound:?} per frame"));
                 }
             }
