@@ -193,6 +193,9 @@ pub struct AnnexBDemuxer {
     synced: bool,
     /// NAL unit read ahead that begins the next AU.
     pending: Option<Nal>,
+    /// The buffer of the NAL unit read last, for the next one to be read
+    /// into (no allocation per NAL unit).
+    spare: Vec<u8>,
     /// File size and average access unit size, measured at the first seek.
     estimate: Option<(u64, f64)>,
 }
@@ -239,6 +242,7 @@ impl AnnexBDemuxer {
             eof: false,
             synced: false,
             pending: None,
+            spare: Vec::new(),
             estimate: None,
         })
     }
@@ -405,7 +409,9 @@ impl AnnexBDemuxer {
                 } else {
                     j
                 };
-                let bytes = self.avail()[..end].to_vec();
+                let mut bytes = std::mem::take(&mut self.spare);
+                bytes.clear();
+                bytes.extend_from_slice(&self.avail()[..end]);
                 let offset = self.buf_start;
                 self.consume(end);
                 return Ok(Some(Nal {
@@ -429,7 +435,9 @@ impl AnnexBDemuxer {
             }
             scan = self.avail().len().saturating_sub(2).max(sc);
             if !self.fill()? {
-                let bytes = self.avail().to_vec();
+                let mut bytes = std::mem::take(&mut self.spare);
+                bytes.clear();
+                bytes.extend_from_slice(self.avail());
                 let offset = self.buf_start;
                 self.consume(bytes.len());
                 return Ok(Some(Nal {
@@ -527,7 +535,13 @@ impl Demuxer for AnnexBDemuxer {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
-        let mut data: Vec<u8> = Vec::new();
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+        let data = &mut pkt.data;
+        data.clear();
         let mut byte_offset = 0u64;
         let mut has_vcl = false;
         let mut keyframe = false;
@@ -567,20 +581,20 @@ impl Demuxer for AnnexBDemuxer {
             has_vcl |= vcl;
             keyframe |= key;
             data.extend_from_slice(&nal.bytes);
+            // its buffer takes the next NAL unit
+            self.spare = nal.bytes;
         }
         if data.is_empty() {
-            return Ok(None);
+            return Ok(false);
         }
-        Ok(Some(Packet {
-            track: 1,
-            data,
-            pts_ns: None,
-            dts_ns: None,
-            duration_ns: None,
-            keyframe,
-            byte_offset,
-            discard_padding_ns: 0,
-        }))
+        pkt.track = 1;
+        pkt.pts_ns = None;
+        pkt.dts_ns = None;
+        pkt.duration_ns = None;
+        pkt.keyframe = keyframe;
+        pkt.byte_offset = byte_offset;
+        pkt.discard_padding_ns = 0;
+        Ok(true)
     }
 
     /// Raw streams carry no timestamps: the target is taken as access unit

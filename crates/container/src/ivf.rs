@@ -36,6 +36,11 @@ const HEAD: usize = 32;
 pub struct IvfDemuxer {
     path: PathBuf,
     reader: BufReader<File>,
+    /// The file offset `reader` reads next, when known: a move from there
+    /// stays inside its buffer (`BufReader::seek_relative`, no system
+    /// call) where it can; a `seek` would drop the buffer and cost an
+    /// `lseek` and a `read` per frame.
+    at: Option<u64>,
     file_size: u64,
     /// File offset of the next frame header.
     pos: u64,
@@ -118,6 +123,7 @@ impl IvfDemuxer {
             tb_den,
             tracks: Vec::new(),
             done: false,
+            at: None,
             keys: Vec::new(),
             walked: Some((header_len, i64::MIN)),
         };
@@ -156,10 +162,30 @@ impl IvfDemuxer {
             crop: None,
             audio: None,
         });
-        d.reader
-            .seek(SeekFrom::Start(header_len))
+        d.goto(header_len)
             .map_err(|e| ContainerError::io(path, e))?;
         Ok(d)
+    }
+
+    /// Moves the reader to file offset `pos` (see [`IvfDemuxer::at`]).
+    fn goto(&mut self, pos: u64) -> std::io::Result<()> {
+        let r = match self.at {
+            Some(at) if at == pos => Ok(()),
+            Some(at) => self.reader.seek_relative(pos as i64 - at as i64),
+            None => self.reader.seek(SeekFrom::Start(pos)).map(|_| ()),
+        };
+        self.at = r.is_ok().then_some(pos);
+        r
+    }
+
+    /// Reads `buf.len()` bytes at the reader's position (then past them).
+    fn read_here(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        let r = self.reader.read_exact(buf);
+        self.at = match (&r, self.at) {
+            (Ok(()), Some(at)) => Some(at + buf.len() as u64),
+            _ => None,
+        };
+        r
     }
 
     /// Timestamp in time-base units → ns (None on overflow).
@@ -177,13 +203,11 @@ impl IvfDemuxer {
         if offset.saturating_add(FRAME_HEADER_LEN) > self.file_size {
             return Ok(None);
         }
-        self.reader
-            .seek(SeekFrom::Start(offset))
+        self.goto(offset)
             .map_err(|e| ContainerError::io(&self.path, e))?;
         let mut fh = [0u8; 12 + HEAD];
         let want = (self.file_size - offset).min(12 + HEAD as u64) as usize;
-        self.reader
-            .read_exact(&mut fh[..want])
+        self.read_here(&mut fh[..want])
             .map_err(|e| ContainerError::io(&self.path, e))?;
         let size = u32::from_le_bytes([fh[0], fh[1], fh[2], fh[3]]);
         let ts = u64::from_le_bytes(fh[4..12].try_into().expect("8 bytes"));
@@ -285,15 +309,20 @@ impl Demuxer for IvfDemuxer {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         if self.done {
-            return Ok(None);
+            return Ok(false);
         }
         let offset = self.pos;
         let (size, ts) = match self.frame_header_at(offset) {
             Ok(Some((size, ts, _))) => (size, ts),
             Ok(None) => {
                 self.done = true;
-                return Ok(None);
+                return Ok(false);
             }
             Err(e) => {
                 // A bad size (or an I/O error) leaves no way to find the next frame header.
@@ -302,27 +331,26 @@ impl Demuxer for IvfDemuxer {
             }
         };
         // frame_header_at checked that `size` bytes are in the file.
-        let mut data = vec![0u8; size as usize];
+        pkt.data.resize(size as usize, 0);
+        let mut data = std::mem::take(&mut pkt.data);
         let read = self
-            .reader
-            .seek(SeekFrom::Start(offset + FRAME_HEADER_LEN))
-            .and_then(|_| self.reader.read_exact(&mut data));
+            .goto(offset + FRAME_HEADER_LEN)
+            .and_then(|()| self.read_here(&mut data));
+        pkt.data = data;
         if let Err(e) = read {
             self.done = true;
             return Err(ContainerError::io(&self.path, e));
         }
         self.pos = offset + FRAME_HEADER_LEN + u64::from(size);
         let pts_ns = self.ts_to_ns(ts);
-        Ok(Some(Packet {
-            track: 1,
-            keyframe: is_keyframe(self.codec(), &data),
-            data,
-            pts_ns,
-            dts_ns: pts_ns,
-            duration_ns: self.tracks[0].frame_duration_ns,
-            byte_offset: offset + FRAME_HEADER_LEN,
-            discard_padding_ns: 0,
-        }))
+        pkt.track = 1;
+        pkt.keyframe = is_keyframe(self.codec(), &pkt.data);
+        pkt.pts_ns = pts_ns;
+        pkt.dts_ns = pts_ns;
+        pkt.duration_ns = self.tracks[0].frame_duration_ns;
+        pkt.byte_offset = offset + FRAME_HEADER_LEN;
+        pkt.discard_padding_ns = 0;
+        Ok(true)
     }
 
     /// IVF has no index and its frames cannot be found from an arbitrary

@@ -391,6 +391,20 @@ pub trait Demuxer {
     /// Errors are per packet: after `Err` the caller may call again to resume
     /// with the next readable packet (a demuxer that cannot resume returns `Ok(None)`).
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError>;
+    /// [`Demuxer::next_packet`] into `pkt`, reusing its `data` buffer: the
+    /// steady-state read without a heap allocation per packet (issue 17)
+    /// once `pkt.data` has grown to the largest packet. `Ok(false)` at end
+    /// of file (`pkt` then unspecified). Same errors and resumption as
+    /// `next_packet`. Default: `next_packet`, moved into `pkt`.
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+        match self.next_packet()? {
+            Some(p) => {
+                *pkt = p;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
     /// Positions the demuxer so that the next packet of `track` is the last
     /// keyframe (random-access point) at or before `pts_ns` (or the first
     /// keyframe if none is at or before it). Packets of other tracks resume

@@ -881,7 +881,9 @@ impl Mp4Demuxer {
         )
     }
 
-    fn packet(&self, ti: usize, si: usize) -> Result<Packet, ContainerError> {
+    /// Sample `si` of track `ti` into `pkt` (its buffer reused: one
+    /// `pread` of the sample, no allocation once the buffer is large enough).
+    fn packet(&self, ti: usize, si: usize, pkt: &mut Packet) -> Result<(), ContainerError> {
         let t = &self.traks[ti];
         let s = t.samples[si];
         let end = s.offset.checked_add(u64::from(s.size));
@@ -897,7 +899,10 @@ impl Mp4Demuxer {
                 ),
             )));
         }
-        let data = self.read_at(s.offset, s.size as usize)?;
+        pkt.data.resize(s.size as usize, 0);
+        self.file
+            .read_exact_at(&mut pkt.data, s.offset)
+            .map_err(|e| ContainerError::io(&self.path, e))?;
         let timescale = i128::from(t.timescale.max(1));
         let to_ns = |v: i128| -> i64 {
             (v * 1_000_000_000 / timescale).clamp(i64::MIN as i128, i64::MAX as i128) as i64
@@ -905,16 +910,14 @@ impl Mp4Demuxer {
         let shift = self.shift[ti].0;
         let dts = to_ns(i128::from(s.dts)).saturating_add(shift);
         let pts = to_ns(i128::from(s.dts) + i128::from(s.cto)).saturating_add(shift);
-        Ok(Packet {
-            track: t.id,
-            data,
-            pts_ns: Some(pts),
-            dts_ns: Some(dts),
-            duration_ns: Some(to_ns(i128::from(s.duration)) as u64),
-            keyframe: s.sync,
-            byte_offset: s.offset,
-            discard_padding_ns: 0,
-        })
+        pkt.track = t.id;
+        pkt.pts_ns = Some(pts);
+        pkt.dts_ns = Some(dts);
+        pkt.duration_ns = Some(to_ns(i128::from(s.duration)) as u64);
+        pkt.keyframe = s.sync;
+        pkt.byte_offset = s.offset;
+        pkt.discard_padding_ns = 0;
+        Ok(())
     }
 }
 
@@ -1574,11 +1577,16 @@ impl Demuxer for Mp4Demuxer {
     /// ends the sample list there and is reported once, after the samples
     /// before it.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         loop {
             let Some(&(_, ti, si)) = self.order.get(self.cursor) else {
                 return match self.fragment_error.take() {
                     Some(e) => Err(e),
-                    None => Ok(None),
+                    None => Ok(false),
                 };
             };
             self.cursor += 1;
@@ -1586,7 +1594,7 @@ impl Demuxer for Mp4Demuxer {
             if si < self.resume[ti as usize] {
                 continue;
             }
-            return self.packet(ti as usize, si as usize).map(Some);
+            return self.packet(ti as usize, si as usize, pkt).map(|()| true);
         }
     }
 

@@ -70,6 +70,8 @@ pub(crate) struct Mpeg2Splitter {
     scan: usize,
     /// The unit being collected: its code and start in `buf`.
     unit: Option<(u8, usize)>,
+    /// A buffer given back ([`Self::recycle`]) for the next frame's bytes.
+    spare: Vec<u8>,
 }
 
 impl Mpeg2Splitter {
@@ -81,6 +83,7 @@ impl Mpeg2Splitter {
             base,
             scan: 0,
             unit: None,
+            spare: Vec::new(),
         }
     }
 
@@ -162,13 +165,22 @@ impl Mpeg2Splitter {
         let c = self.b.cuts.pop_front()?;
         let from = (c.start.saturating_sub(self.base) as usize).min(self.buf.len());
         let to = (c.end.saturating_sub(self.base) as usize).clamp(from, self.buf.len());
+        let mut data = std::mem::take(&mut self.spare);
+        data.clear();
+        data.extend_from_slice(&self.buf[from..to]);
         Some(Frame {
-            data: self.buf[from..to].to_vec(),
+            data,
             start: c.start,
             frame: c.frame,
             keyframe: c.keyframe,
             duration_ns: self.b.sequence.frame_duration_ns(),
         })
+    }
+
+    /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
+    /// allocation per frame).
+    pub fn recycle(&mut self, data: Vec<u8>) {
+        self.spare = data;
     }
 
     /// Whether a sequence header has parsed.
@@ -639,6 +651,13 @@ impl Demuxer for Mpeg2EsDemuxer {
     /// The next frame; `pts_ns` = frame number × frame duration,
     /// `byte_offset` its first byte in the file.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    /// [`Demuxer::next_packet`] into `pkt`; its old buffer takes the
+    /// frame after (the splitter's [`Mpeg2Splitter::recycle`]).
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         loop {
             if let Some(f) = self.split.pop() {
                 if let Some(s) = self.skip_before {
@@ -654,19 +673,24 @@ impl Demuxer for Mpeg2EsDemuxer {
                     }
                 }
                 let frame = (f.frame as i64 + self.frame_base).max(0) as u64;
-                return Ok(Some(Packet {
-                    track: 1,
-                    pts_ns: Some(frame.saturating_mul(f.duration_ns) as i64),
-                    dts_ns: None,
-                    duration_ns: Some(f.duration_ns),
-                    keyframe: f.keyframe,
-                    byte_offset: f.start,
-                    discard_padding_ns: 0,
-                    data: f.data,
-                }));
+                let old = std::mem::replace(
+                    pkt,
+                    Packet {
+                        track: 1,
+                        pts_ns: Some(frame.saturating_mul(f.duration_ns) as i64),
+                        dts_ns: None,
+                        duration_ns: Some(f.duration_ns),
+                        keyframe: f.keyframe,
+                        byte_offset: f.start,
+                        discard_padding_ns: 0,
+                        data: f.data,
+                    },
+                );
+                self.split.recycle(old.data);
+                return Ok(true);
             }
             if self.eof {
-                return Ok(None);
+                return Ok(false);
             }
             self.feed()?;
         }

@@ -398,7 +398,8 @@ impl TsSource {
         self.in_sync = true;
         self.seeking = false;
         let offset = self.win.offset();
-        let pkt: Vec<u8> = self.win.avail()[self.prefix..size].to_vec();
+        let mut pkt = [0u8; PACKET_SIZE];
+        pkt.copy_from_slice(&self.win.avail()[self.prefix..size]);
         self.win.consume(size);
         self.packets += 1;
         self.handle(&pkt, offset);

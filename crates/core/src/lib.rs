@@ -33,6 +33,7 @@ use v4l2r::bindings;
 
 pub mod hevc;
 pub mod mpeg2video;
+pub mod pool;
 pub mod rbsp;
 pub mod uapi_ext;
 pub mod vp8;
@@ -414,6 +415,14 @@ pub trait StatelessCodec {
     fn reset(&mut self);
     /// The next pending event, if any.
     fn poll(&mut self) -> Option<CodecEvent>;
+    /// Takes back a [`DecodeJob`] this codec gave out, once the device has
+    /// queued it (the device copied what it needs: the controls into the
+    /// request, the bitstream into an OUTPUT buffer). A codec keeps its
+    /// storage in a [`pool::JobPool`] and builds its next jobs there, so that
+    /// the steady state allocates nothing per frame. Default: drops it.
+    fn recycle(&mut self, job: DecodeJob) {
+        drop(job);
+    }
 }
 
 #[cfg(test)]

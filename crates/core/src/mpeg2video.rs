@@ -41,27 +41,49 @@ impl Unit {
     }
 }
 
-/// Every `00 00 01 xx` unit of `data`, in order. Bytes before the first
-/// start code are ignored.
-pub fn units(data: &[u8]) -> Vec<Unit> {
-    let mut out: Vec<Unit> = Vec::new();
-    let mut i = 0;
+/// Every `00 00 01 xx` unit of `data`, in order, found as the iterator
+/// advances (nothing is allocated). Bytes before the first start code are
+/// ignored.
+pub fn units(data: &[u8]) -> Units<'_> {
+    Units {
+        data,
+        next: find_start_code(data, 0),
+    }
+}
+
+/// The iterator of [`units`].
+#[derive(Debug, Clone)]
+pub struct Units<'a> {
+    data: &'a [u8],
+    /// Offset of the next unit's `00 00 01` prefix.
+    next: Option<usize>,
+}
+
+impl Iterator for Units<'_> {
+    type Item = Unit;
+
+    fn next(&mut self) -> Option<Unit> {
+        let start = self.next?;
+        self.next = find_start_code(self.data, start + 3);
+        Some(Unit {
+            code: self.data[start + 3],
+            start,
+            end: self.next.unwrap_or(self.data.len()),
+        })
+    }
+}
+
+/// The offset of the first `00 00 01` at or after `from` that a code byte
+/// follows.
+fn find_start_code(data: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
     while i + 3 < data.len() {
         if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            if let Some(prev) = out.last_mut() {
-                prev.end = i;
-            }
-            out.push(Unit {
-                code: data[i + 3],
-                start: i,
-                end: data.len(),
-            });
-            i += 3;
-        } else {
-            i += 1;
+            return Some(i);
         }
+        i += 1;
     }
-    out
+    None
 }
 
 /// Frame rate (numerator, denominator) of `frame_rate_code` (Table 6-4);
@@ -140,7 +162,7 @@ mod tests {
     #[test]
     fn units_cover_the_data_after_the_first_start_code() {
         let d = [9, 0, 0, 1, 0xB3, 1, 2, 0, 0, 1, 0x00, 7];
-        let u = units(&d);
+        let u: Vec<Unit> = units(&d).collect();
         assert_eq!(u.len(), 2);
         assert_eq!((u[0].code, u[0].start, u[0].end), (0xB3, 1, 7));
         assert_eq!((u[1].code, u[1].start, u[1].end), (0x00, 7, 12));
@@ -150,7 +172,7 @@ mod tests {
     #[test]
     fn overlapping_start_codes_give_an_empty_payload() {
         let d = [0, 0, 1, 0, 0, 1, 0xB3, 5];
-        let u = units(&d);
+        let u: Vec<Unit> = units(&d).collect();
         assert_eq!((u[0].start, u[0].end), (0, 3));
         assert!(u[0].payload(&d).is_empty());
         assert_eq!(u[1].payload(&d), &[5]);

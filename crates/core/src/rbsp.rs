@@ -10,8 +10,19 @@
 
 /// Removes the emulation prevention bytes of a NAL unit's payload: every
 /// `emulation_prevention_three_byte` (the `03` of `00 00 03`) is dropped
-/// (H.264 7.4.1, H.265 7.4.2). Returns a new buffer no longer than `data`.
-pub fn strip_emulation_prevention(data: &[u8]) -> Vec<u8> {
+/// (H.264 7.4.1, H.265 7.4.2). Returns `data` itself when it holds none
+/// (no allocation: the common case for a slice header's NAL unit), else a
+/// new buffer no longer than `data`.
+pub fn strip_emulation_prevention(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let mut zeros = 0;
+    let has_epb = data.iter().any(|&b| {
+        let epb = zeros >= 2 && b == 3;
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        epb
+    });
+    if !has_epb {
+        return std::borrow::Cow::Borrowed(data);
+    }
     let mut out = Vec::with_capacity(data.len());
     let mut zeros = 0;
     for &b in data {
@@ -22,7 +33,7 @@ pub fn strip_emulation_prevention(data: &[u8]) -> Vec<u8> {
         zeros = if b == 0 { zeros + 1 } else { 0 };
         out.push(b);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// `Ceil(Log2(x))` (H.264 / H.265 5.7), the length of the `u(v)` elements

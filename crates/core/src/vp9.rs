@@ -79,25 +79,26 @@ pub const REFERENCE_MODE_SELECT: u8 = 2;
 /// sizes that overrun the chunk or are 0. (GStreamer's
 /// `gst_vp9_parser_parse_superframe_info` also takes the whole chunk as one
 /// frame when the first index byte does not match the marker.)
-pub fn split_superframe(chunk: &[u8]) -> Result<Vec<(usize, usize)>, String> {
+pub fn split_superframe(chunk: &[u8]) -> Result<SuperframeFrames, String> {
     let Some(&last) = chunk.last() else {
         return Err("empty chunk".into());
     };
+    let whole = SuperframeFrames::one(chunk.len());
     if last & 0xe0 != 0xc0 {
-        return Ok(vec![(0, chunk.len())]);
+        return Ok(whole);
     }
     let bytes_per_framesize = ((last >> 3) & 3) as usize + 1;
     let frames = (last & 7) as usize + 1;
     let index_size = 2 + bytes_per_framesize * frames;
     if index_size > chunk.len() {
         // A frame whose last byte merely looks like a marker.
-        return Ok(vec![(0, chunk.len())]);
+        return Ok(whole);
     }
     let index = &chunk[chunk.len() - index_size..];
     if index[0] != last {
-        return Ok(vec![(0, chunk.len())]);
+        return Ok(whole);
     }
-    let mut out = Vec::with_capacity(frames);
+    let mut out = SuperframeFrames::default();
     let mut offset = 0usize;
     let data_len = chunk.len() - index_size;
     for i in 0..frames {
@@ -113,10 +114,44 @@ pub fn split_superframe(chunk: &[u8]) -> Result<Vec<(usize, usize)>, String> {
                 "superframe index: frame {i} ({size} bytes at {offset}) overruns the {data_len} bytes of frame data"
             ));
         }
-        out.push((offset, size));
+        out.frames[out.len] = (offset, size);
+        out.len += 1;
         offset += size;
     }
     Ok(out)
+}
+
+/// The frames of one chunk ([`split_superframe`]): up to 8 `(offset, size)`
+/// pairs in bytes (Annex B: `frames_in_superframe_minus_1` is 3 bits), held
+/// inline so that splitting allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SuperframeFrames {
+    frames: [(usize, usize); 8],
+    len: usize,
+}
+
+impl SuperframeFrames {
+    /// The whole chunk of `len` bytes as one frame.
+    fn one(len: usize) -> Self {
+        let mut f = SuperframeFrames::default();
+        f.frames[0] = (0, len);
+        f.len = 1;
+        f
+    }
+
+    /// The `(offset, size)` pairs, in chunk order.
+    pub fn as_slice(&self) -> &[(usize, usize)] {
+        &self.frames[..self.len]
+    }
+}
+
+impl IntoIterator for SuperframeFrames {
+    type Item = (usize, usize);
+    type IntoIter = std::iter::Take<std::array::IntoIter<(usize, usize), 8>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.into_iter().take(self.len)
+    }
 }
 
 /// MSB-first bit reader over one frame (spec 4.9 `f(n)`), bounds-checked.
@@ -1135,14 +1170,17 @@ mod tests {
     fn superframe_index() {
         // two frames of 3 and 2 bytes, 1 byte per size: marker 0b110_00_001
         let chunk = [1, 2, 3, 4, 5, 0xc1, 3, 2, 0xc1];
-        assert_eq!(split_superframe(&chunk).unwrap(), vec![(0, 3), (3, 2)]);
+        assert_eq!(
+            split_superframe(&chunk).unwrap().as_slice(),
+            [(0, 3), (3, 2)]
+        );
         // mismatched first index byte: one frame
         let chunk = [1, 2, 3, 4, 5, 0xc0, 3, 2, 0xc1];
-        assert_eq!(split_superframe(&chunk).unwrap(), vec![(0, 9)]);
+        assert_eq!(split_superframe(&chunk).unwrap().as_slice(), [(0, 9)]);
         // sizes past the data: an error, not a panic
         let chunk = [1, 0xc1, 9, 9, 0xc1];
         assert!(split_superframe(&chunk).is_err());
         assert!(split_superframe(&[]).is_err());
-        assert_eq!(split_superframe(&[0xc7]).unwrap(), vec![(0, 1)]);
+        assert_eq!(split_superframe(&[0xc7]).unwrap().as_slice(), [(0, 1)]);
     }
 }

@@ -160,6 +160,11 @@ pub struct Engine<D: DecoderDevice> {
     display: VecDeque<(u64, i64)>,
     ready: VecDeque<DecodedFrame>,
     returned: Rc<RefCell<Vec<(u64, usize)>>>,
+    /// [`Engine::recycle`]'s working lists, kept so that the steady state
+    /// allocates nothing (issue 17): the returns taken from `returned`, and
+    /// the timestamps of the pictures whose buffers go back to the device.
+    returned_scratch: Vec<(u64, usize)>,
+    done_scratch: Vec<u64>,
     /// Buffers of older configurations the consumer still holds:
     /// (generation, index) → frames alive. Released to the device when 0.
     retired: HashMap<(u64, usize), u32>,
@@ -213,6 +218,8 @@ impl<D: DecoderDevice> Engine<D> {
             display: VecDeque::new(),
             ready: VecDeque::new(),
             returned: Rc::new(RefCell::new(Vec::new())),
+            returned_scratch: Vec::new(),
+            done_scratch: Vec::new(),
             retired: HashMap::new(),
             pending_configure: None,
             held: None,
@@ -532,6 +539,8 @@ impl<D: DecoderDevice> Engine<D> {
                     if job.starts_picture {
                         self.pictures_queued += 1;
                     }
+                    // the device has copied it: its storage builds the next job
+                    self.codec.recycle(job);
                     self.stats.jobs += 1;
                     self.stats.max_in_flight =
                         self.stats.max_in_flight.max(self.device.in_flight());
@@ -762,15 +771,19 @@ impl<D: DecoderDevice> Engine<D> {
                 p.referenced = false;
             }
         }
-        let returned: Vec<(u64, usize)> = self.returned.borrow_mut().drain(..).collect();
-        for (generation, index) in returned {
+        // swapped, not drained into a new Vec: both lists keep their capacity
+        let mut returned = std::mem::take(&mut self.returned_scratch);
+        std::mem::swap(&mut returned, &mut *self.returned.borrow_mut());
+        let mut result = Ok(());
+        for &(generation, index) in &returned {
             if generation != self.generation {
                 if let Some(n) = self.retired.get_mut(&(generation, index)) {
                     *n -= 1;
                     if *n == 0 {
                         self.retired.remove(&(generation, index));
                         if let Err(e) = self.device.requeue_capture(index) {
-                            return Err(self.at_frame(e));
+                            result = Err(self.at_frame(e));
+                            break;
                         }
                     }
                 }
@@ -784,27 +797,35 @@ impl<D: DecoderDevice> Engine<D> {
                 p.with_consumer = p.with_consumer.saturating_sub(1);
             }
         }
-        let done: Vec<u64> = self
-            .pictures
-            .iter()
-            .filter(|(_, p)| {
-                p.capture_index.is_some()
-                    && !p.referenced
-                    && p.display_pending == 0
-                    && p.with_consumer == 0
-            })
-            .map(|(&timestamp_ns, _)| timestamp_ns)
-            .collect();
-        for timestamp_ns in done {
+        returned.clear();
+        self.returned_scratch = returned;
+        result?;
+        let mut done = std::mem::take(&mut self.done_scratch);
+        done.extend(
+            self.pictures
+                .iter()
+                .filter(|(_, p)| {
+                    p.capture_index.is_some()
+                        && !p.referenced
+                        && p.display_pending == 0
+                        && p.with_consumer == 0
+                })
+                .map(|(&timestamp_ns, _)| timestamp_ns),
+        );
+        let mut result = Ok(());
+        for &timestamp_ns in &done {
             if let Some(p) = self.pictures.remove(&timestamp_ns) {
                 if let Some(index) = p.capture_index {
                     if let Err(e) = self.device.requeue_capture(index) {
-                        return Err(self.at_frame(e));
+                        result = Err(self.at_frame(e));
+                        break;
                     }
                 }
             }
         }
-        Ok(())
+        done.clear();
+        self.done_scratch = done;
+        result
     }
 
     /// Queues `job`, trying again up to [`TRANSIENT_RETRIES`] times with

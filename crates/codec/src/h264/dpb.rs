@@ -12,6 +12,8 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
 use cros_codecs::codec::h264::parser::{RefPicMarking, RefPicMarkingInner, SliceHeader, Sps};
 
 /// Most frames a DPB holds (Annex A, `MaxDpbFrames` ≤ 16).
@@ -19,6 +21,16 @@ pub const DPB_MAX_SIZE: usize = 16;
 
 /// Handle of a picture in the [`Dpb`] arena.
 pub type PicId = u32;
+
+/// A list of DPB pictures (a reference list or a part of one) held inline:
+/// a DPB has at most 16 frames, 32 fields (A.3.1 `MaxDpbFrames`), so
+/// building one allocates nothing.
+pub type RefList = SmallVec<[PicId; 32]>;
+
+/// A modified reference picture list (8.2.4.3), held inline: at most 32
+/// entries (`num_ref_idx_lX_active_minus1` ≤ 31), `None` for "no reference
+/// picture".
+pub type ModifiedList = SmallVec<[Option<PicId>; 36]>;
 
 /// Which part of a frame a picture is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,13 +185,13 @@ impl Dpb {
 
     /// Drops arena entries not reachable from the DPB list or `keep`.
     pub fn gc(&mut self, keep: &[PicId]) {
-        let mut live: Vec<PicId> = self
+        let mut live: SmallVec<[PicId; 64]> = self
             .list
             .iter()
             .copied()
             .chain(keep.iter().copied())
             .collect();
-        let extra: Vec<PicId> = live
+        let extra: RefList = live
             .iter()
             .filter_map(|id| self.pics.get(id).and_then(|p| p.other_field))
             .collect();
@@ -276,7 +288,7 @@ impl Dpb {
 
     /// Unmarks every picture (IDR, 8.2.5.1).
     pub fn mark_all_non_ref(&mut self) {
-        for id in self.list.clone() {
+        for id in RefList::from_slice(&self.list) {
             self.set_reference(id, Reference::None, false);
         }
     }
@@ -311,7 +323,7 @@ impl Dpb {
         &self,
         include_non_existing: bool,
         include_second_field: bool,
-    ) -> Vec<PicId> {
+    ) -> RefList {
         self.iter_ids()
             .filter(|(_, p)| {
                 (include_second_field || !p.second_field)
@@ -323,7 +335,7 @@ impl Dpb {
     }
 
     /// Long-term references in DPB order.
-    pub fn long_term_refs(&self, include_second_field: bool) -> Vec<PicId> {
+    pub fn long_term_refs(&self, include_second_field: bool) -> RefList {
         self.iter_ids()
             .filter(|(_, p)| (include_second_field || !p.second_field) && p.is_long_ref())
             .map(|(id, _)| id)
@@ -450,7 +462,7 @@ impl Dpb {
                 };
                 let idx = m.long_term_frame_idx as i32;
                 let other_other = self.pics.get(&other).and_then(|p| p.other_field);
-                for tmp in self.list.clone() {
+                for tmp in RefList::from_slice(&self.list) {
                     let t = self.pic(tmp);
                     if !(t.is_long_ref() && t.long_term_frame_idx == idx) {
                         continue;
@@ -485,7 +497,7 @@ impl Dpb {
             }
             4 => {
                 let max = (m.max_long_term_frame_idx.to_value_plus1() as i32).wrapping_sub(1);
-                for id in self.list.clone() {
+                for id in RefList::from_slice(&self.list) {
                     let p = self.pic(id);
                     if p.is_long_ref() && p.long_term_frame_idx > max {
                         self.set_reference(id, Reference::None, false);
@@ -493,7 +505,7 @@ impl Dpb {
                 }
             }
             5 => {
-                for id in self.list.clone() {
+                for id in RefList::from_slice(&self.list) {
                     self.set_reference(id, Reference::None, false);
                 }
                 cur.mem_mgmt_5 = true;
@@ -518,7 +530,7 @@ impl Dpb {
             }
             6 => {
                 let idx = m.long_term_frame_idx as i32;
-                for id in self.list.clone() {
+                for id in RefList::from_slice(&self.list) {
                     let p = self.pic(id);
                     if p.is_long_ref() && p.long_term_frame_idx == idx {
                         self.set_reference(id, Reference::None, true);
@@ -741,7 +753,7 @@ pub fn calculate_poc(
 /// `gst_h264_decoder_update_pic_nums` (8.2.4.1).
 pub fn update_pic_nums(st: &mut RefState, cur_field: Field, frame_num: i32) {
     let max_frame_num = st.max_frame_num;
-    for id in st.dpb.list.clone() {
+    for id in RefList::from_slice(&st.dpb.list) {
         let Some(p) = st.dpb.get_mut(id) else {
             continue;
         };
@@ -814,7 +826,8 @@ pub fn reference_picture_marking(
     }
     if pic.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag {
         let mut ok = true;
-        let ops = pic.dec_ref_pic_marking.inner.clone();
+        // lent out while `pic` is marked, not copied (no allocation per picture)
+        let ops = std::mem::take(&mut pic.dec_ref_pic_marking.inner);
         for m in ops.iter() {
             match m.memory_management_control_operation {
                 0 => break,
@@ -827,6 +840,7 @@ pub fn reference_picture_marking(
             }
             ok &= st.dpb.mmco(m, pic, id);
         }
+        pic.dec_ref_pic_marking.inner = ops;
         return ok;
     }
     sliding_window(st, seq, pic)
@@ -921,18 +935,18 @@ pub fn split_frame(dpb: &mut Dpb, id: PicId) -> Option<PicId> {
 #[derive(Debug, Default, Clone)]
 pub struct InitLists {
     /// RefPicList0 for P/SP slices (8.2.4.2.1 / 8.2.4.2.5).
-    pub p0: Vec<PicId>,
+    pub p0: RefList,
     /// RefPicList0 for B slices (8.2.4.2.3 / 8.2.4.2.4).
-    pub b0: Vec<PicId>,
+    pub b0: RefList,
     /// RefPicList1 for B slices.
-    pub b1: Vec<PicId>,
+    pub b1: RefList,
 }
 
 fn sort_by_key_stable<F: Fn(&Picture) -> i64>(dpb: &Dpb, v: &mut [PicId], key: F) {
     v.sort_by_key(|id| dpb.get(*id).map(&key).unwrap_or(0));
 }
 
-fn init_fields_1(dpb: &Dpb, field: Field, frames: &[PicId], out: &mut Vec<PicId>) {
+fn init_fields_1(dpb: &Dpb, field: Field, frames: &[PicId], out: &mut RefList) {
     let (mut i, mut j) = (0usize, 0usize);
     loop {
         while i < frames.len() {
@@ -957,7 +971,7 @@ fn init_fields_1(dpb: &Dpb, field: Field, frames: &[PicId], out: &mut Vec<PicId>
     }
 }
 
-fn b_short_lists(dpb: &Dpb, ids: Vec<PicId>, cur_poc: i32) -> (Vec<PicId>, Vec<PicId>) {
+fn b_short_lists(dpb: &Dpb, ids: RefList, cur_poc: i32) -> (RefList, RefList) {
     let poc = |id: &PicId| dpb.get(*id).map(|p| p.pic_order_cnt).unwrap_or(0);
     // list 0: POC < cur descending, then POC > cur ascending
     let mut l0 = ids.clone();
@@ -1034,7 +1048,7 @@ pub fn modify_ref_pic_list(
     hdr: &SliceHeader,
     list: usize,
     init: &[PicId],
-) -> Result<Vec<Option<PicId>>, String> {
+) -> Result<ModifiedList, String> {
     let (flag, mods, num_minus1) = if list == 0 {
         (
             hdr.ref_pic_list_modification_flag_l0,
@@ -1049,7 +1063,7 @@ pub fn modify_ref_pic_list(
         )
     };
     let num = num_minus1 as usize + 1;
-    let mut v: Vec<Option<PicId>> = init.iter().map(|id| Some(*id)).collect();
+    let mut v: ModifiedList = init.iter().map(|id| Some(*id)).collect();
     v.truncate(num);
     if !flag {
         return Ok(v);

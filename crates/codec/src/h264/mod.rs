@@ -56,6 +56,7 @@ use super::{
 };
 use dpb::{Field, PicId, Picture, RefState, SeqInfo};
 use parser::{NalRef, PicKey};
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
@@ -206,9 +207,9 @@ struct CurPic {
     /// A request of this picture was emitted.
     submitted: bool,
     first_slice: bool,
-    pps: Box<bindings::v4l2_ctrl_h264_pps>,
-    scaling: Option<Box<bindings::v4l2_ctrl_h264_scaling_matrix>>,
-    decode_params: Box<bindings::v4l2_ctrl_h264_decode_params>,
+    pps: bindings::v4l2_ctrl_h264_pps,
+    scaling: Option<bindings::v4l2_ctrl_h264_scaling_matrix>,
+    decode_params: bindings::v4l2_ctrl_h264_decode_params,
     lists: dpb::InitLists,
     pending: Option<PendingSlice>,
     bitstream: Vec<u8>,
@@ -231,6 +232,8 @@ pub struct H264Codec {
     last_sps: Option<Box<bindings::v4l2_ctrl_h264_sps>>,
     frame_duration_ns: u64,
     cur: Option<CurPic>,
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
     next_frame: u64,
     waiting_rap: bool,
     recovery_seen: bool,
@@ -275,6 +278,7 @@ impl H264Codec {
             waiting_rap: true,
             recovery_seen: false,
             tracked: Vec::new(),
+            pool: JobPool::default(),
             outputs: 0,
             unit_pts: None,
             unit_offset: 0,
@@ -529,7 +533,10 @@ impl H264Codec {
     ) -> Result<(), String> {
         let sps = Rc::clone(&pps.sps);
         self.seq = SeqInfo::from_sps(&sps);
-        self.offset_for_ref_frame = sps.offset_for_ref_frame.to_vec();
+        // into the kept buffer: no allocation per picture
+        self.offset_for_ref_frame.clear();
+        self.offset_for_ref_frame
+            .extend_from_slice(&sps.offset_for_ref_frame);
         let first_field = self.find_first_field(hdr)?;
         let mut base = Picture::default();
         let starts_picture;
@@ -590,14 +597,10 @@ impl H264Codec {
             .other_field
             .and_then(|o| self.st.dpb.get(o))
             .cloned();
-        let scaling = controls::scaling_matrix_present(pps)
-            .then(|| Box::new(controls::scaling_matrix_ctrl(pps)));
-        let decode_params = Box::new(controls::decode_params_ctrl(
-            hdr,
-            &cur_pic,
-            other.as_ref(),
-            &self.st.dpb,
-        ));
+        let scaling =
+            controls::scaling_matrix_present(pps).then(|| controls::scaling_matrix_ctrl(pps));
+        let decode_params =
+            controls::decode_params_ctrl(hdr, &cur_pic, other.as_ref(), &self.st.dpb);
         self.cur = Some(CurPic {
             id,
             key,
@@ -607,12 +610,12 @@ impl H264Codec {
             starts_picture,
             submitted: false,
             first_slice: true,
-            pps: Box::new(controls::pps_ctrl(pps)),
+            pps: controls::pps_ctrl(pps),
             scaling,
             decode_params,
             lists,
             pending: None,
-            bitstream: Vec::new(),
+            bitstream: self.pool.bitstream(),
         });
         if starts_picture {
             self.tracked.push(cur_pic.timestamp_ns);
@@ -639,19 +642,19 @@ impl H264Codec {
             let (l0, l1) = match hdr.slice_type {
                 SliceType::P | SliceType::Sp => (
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 0, &cur.lists.p0)?,
-                    Vec::new(),
+                    dpb::ModifiedList::new(),
                 ),
                 SliceType::B => (
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 0, &cur.lists.b0)?,
                     dpb::modify_ref_pic_list(&self.st, &cur_pic, hdr, 1, &cur.lists.b1)?,
                 ),
-                _ => (Vec::new(), Vec::new()),
+                _ => (dpb::ModifiedList::new(), dpb::ModifiedList::new()),
             };
             let sps = self
                 .parser
                 .get_pps(hdr.pic_parameter_set_id)
                 .map(|p| Rc::clone(&p.sps));
-            let mut sp = Box::new(controls::slice_params_ctrl(hdr));
+            let mut sp = self.pool.take_box(controls::slice_params_ctrl(hdr));
             controls::fill_references(
                 &mut sp,
                 &cur.decode_params,
@@ -660,11 +663,11 @@ impl H264Codec {
                 &l0,
                 &l1,
             );
-            let pw = Box::new(match sps {
+            let pw = self.pool.take_box(match sps {
                 Some(s) => controls::pred_weights_ctrl(hdr, &s),
                 None => bindings::v4l2_ctrl_h264_pred_weights::default(),
             });
-            let mut bitstream = Vec::with_capacity(sc.len() + nal.len());
+            let mut bitstream = self.pool.bitstream();
             bitstream.extend_from_slice(sc);
             bitstream.extend_from_slice(nal);
             let cur = self.cur.as_mut().expect("checked above");
@@ -692,16 +695,16 @@ impl H264Codec {
         let need_sequence = self.need_sequence.take();
         let slice_based = self.mode == DecodeMode::SliceBased;
         let Some(cur) = self.cur.as_mut() else { return };
-        let mut controls = Vec::with_capacity(6);
+        let mut controls = self.pool.controls();
         if let Some(s) = need_sequence {
             controls.push(Control::H264Sps(s));
         }
         if cur.first_slice {
-            controls.push(Control::H264Pps(cur.pps.clone()));
-            if let Some(s) = &cur.scaling {
-                controls.push(Control::H264ScalingMatrix(s.clone()));
+            controls.push(self.pool.boxed(cur.pps));
+            if let Some(s) = cur.scaling {
+                controls.push(self.pool.boxed(s));
             }
-            controls.push(Control::H264DecodeParams(cur.decode_params.clone()));
+            controls.push(self.pool.boxed(cur.decode_params));
             cur.first_slice = false;
         }
         let bitstream = if slice_based {
@@ -737,7 +740,11 @@ impl H264Codec {
         if has_data {
             self.submit(hold);
         }
-        let Some(cur) = self.cur.take() else { return };
+        let Some(mut cur) = self.cur.take() else {
+            return;
+        };
+        self.pool
+            .give_back_bitstream(std::mem::take(&mut cur.bitstream));
         if !cur.submitted {
             // Nothing of this picture reached the device: forget it.
             if cur.starts_picture {
@@ -933,44 +940,42 @@ impl H264Codec {
     /// Unref every decoded frame that is neither in the DPB, being decoded,
     /// nor a pending first field.
     fn emit_unrefs(&mut self) {
-        let mut live: Vec<u64> = Vec::new();
-        for id in self.st.dpb.list.iter() {
-            if let Some(p) = self.st.dpb.get(*id) {
-                if !p.nonexisting {
-                    live.push(p.timestamp_ns);
-                }
+        let st = &self.st;
+        let last_field = st
+            .last_field
+            .and_then(|l| st.dpb.get(l))
+            .map(|p| p.timestamp_ns);
+        let cur = self.cur.as_ref().map(|c| c.timestamp_ns);
+        let live = |timestamp_ns: u64| {
+            st.dpb.list.iter().any(|id| {
+                st.dpb
+                    .get(*id)
+                    .is_some_and(|p| !p.nonexisting && p.timestamp_ns == timestamp_ns)
+            }) || last_field == Some(timestamp_ns)
+                || cur == Some(timestamp_ns)
+        };
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let keep = live(timestamp_ns);
+            if !keep {
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
-        }
-        if let Some(lf) = self.st.last_field.and_then(|l| self.st.dpb.get(l)) {
-            live.push(lf.timestamp_ns);
-        }
-        if let Some(c) = &self.cur {
-            live.push(c.timestamp_ns);
-        }
-        let mut i = 0;
-        while i < self.tracked.len() {
-            let timestamp_ns = self.tracked[i];
-            if live.contains(&timestamp_ns) {
-                i += 1;
-            } else {
-                self.tracked.remove(i);
-                self.events.push_back(CodecEvent::Unref { timestamp_ns });
-            }
-        }
+            keep
+        });
     }
 
     fn process_nals(&mut self, data: &[u8], avc: bool) {
         if avc {
             let n = self.nal_length_size.unwrap_or(4);
-            let (nals, err) = parser::split_length_prefixed(data, n);
-            for nal in nals {
+            let mut nals = parser::length_prefixed_nals(data, n);
+            for nal in nals.by_ref() {
                 self.handle_nal(nal);
             }
-            if let Some(off) = err {
+            if let Some(off) = nals.overrun {
                 self.skipped(off, "NAL unit length overruns the coded unit".into());
             }
         } else {
-            for nal in parser::split_annexb(data) {
+            for nal in parser::annexb_nals(data) {
                 self.handle_nal(nal);
             }
         }
@@ -980,6 +985,10 @@ impl H264Codec {
 impl StatelessCodec for H264Codec {
     fn kind(&self) -> CodecKind {
         CodecKind::H264
+    }
+
+    fn recycle(&mut self, job: DecodeJob) {
+        self.pool.give_back(job);
     }
 
     fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode) {

@@ -31,69 +31,131 @@ impl NalRef<'_> {
 /// Splits an Annex B byte stream (B.1) at `00 00 01` start codes. Bytes
 /// before the first start code are ignored; trailing zero bytes of a NAL unit
 /// (`trailing_zero_8bits`, the `00` of a 4-byte start code) are dropped.
+/// [`annexb_nals`] collected.
 pub fn split_annexb(data: &[u8]) -> Vec<NalRef<'_>> {
-    let mut starts = Vec::new();
-    let mut i = 0;
+    annexb_nals(data).collect()
+}
+
+/// The NAL units of an Annex B byte stream, as [`split_annexb`] cuts them,
+/// found as the iterator advances (nothing is allocated).
+pub fn annexb_nals(data: &[u8]) -> AnnexBNals<'_> {
+    AnnexBNals {
+        data,
+        next: find_nal_start(data, 0),
+    }
+}
+
+/// The iterator of [`annexb_nals`].
+#[derive(Debug, Clone)]
+pub struct AnnexBNals<'a> {
+    data: &'a [u8],
+    /// Offset of the next NAL unit's first byte (after its start code).
+    next: Option<usize>,
+}
+
+impl<'a> Iterator for AnnexBNals<'a> {
+    type Item = NalRef<'a>;
+
+    fn next(&mut self) -> Option<NalRef<'a>> {
+        let data = self.data;
+        loop {
+            let s = self.next?;
+            self.next = find_nal_start(data, s);
+            let mut e = self.next.map_or(data.len(), |n| n - 3);
+            while e > s && data[e - 1] == 0 {
+                e -= 1;
+            }
+            if e > s {
+                return Some(NalRef {
+                    offset: s,
+                    data: &data[s..e],
+                });
+            }
+        }
+    }
+}
+
+/// The offset just after the first `00 00 01` at or after `i`.
+fn find_nal_start(data: &[u8], mut i: usize) -> Option<usize> {
     while i + 3 <= data.len() {
         if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            starts.push(i + 3);
-            i += 3;
+            return Some(i + 3);
         } else if data[i + 2] > 1 {
             i += 3;
         } else {
             i += 1;
         }
     }
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, &s) in starts.iter().enumerate() {
-        let mut e = if k + 1 < starts.len() {
-            starts[k + 1] - 3
-        } else {
-            data.len()
-        };
-        while e > s && data[e - 1] == 0 {
-            e -= 1;
-        }
-        if e > s {
-            out.push(NalRef {
-                offset: s,
-                data: &data[s..e],
-            });
-        }
-    }
-    out
+    None
 }
 
-/// Splits length-prefixed NAL units (ISO/IEC 14496-15 §5.3.2, `nal_length_size`
-/// 1, 2 or 4 bytes, big endian). Returns the units found and, if the data is
-/// truncated or a length overruns the unit, the byte offset where it broke.
+/// Splits ISO/IEC 14496-15 length-prefixed NAL units (`nal_length_size`
+/// bytes, big-endian, before each). Returns the NAL units and, if a length
+/// overruns the data, the offset of that length field (the rest is dropped).
+/// [`length_prefixed_nals`] collected.
 pub fn split_length_prefixed(
     data: &[u8],
     nal_length_size: usize,
 ) -> (Vec<NalRef<'_>>, Option<usize>) {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        if pos + nal_length_size > data.len() {
-            return (out, Some(pos));
-        }
-        let mut len = 0usize;
-        for b in &data[pos..pos + nal_length_size] {
-            len = (len << 8) | *b as usize;
-        }
-        let s = pos + nal_length_size;
-        if len > data.len() - s {
-            return (out, Some(pos));
-        }
-        if len > 0 {
-            out.push(NalRef {
-                offset: s,
-                data: &data[s..s + len],
-            });
-        }
-        pos = s + len;
+    let mut it = length_prefixed_nals(data, nal_length_size);
+    let out = it.by_ref().collect();
+    (out, it.overrun)
+}
+
+/// The NAL units of [`split_length_prefixed`], found as the iterator
+/// advances (nothing is allocated); after the last, `overrun` holds the
+/// offset of a length field that overruns the data, if one did.
+pub fn length_prefixed_nals(data: &[u8], nal_length_size: usize) -> LengthPrefixedNals<'_> {
+    LengthPrefixedNals {
+        data,
+        nal_length_size,
+        pos: 0,
+        overrun: None,
     }
-    (out, None)
+}
+
+/// The iterator of [`length_prefixed_nals`].
+#[derive(Debug, Clone)]
+pub struct LengthPrefixedNals<'a> {
+    data: &'a [u8],
+    nal_length_size: usize,
+    pos: usize,
+    /// Offset of the length field that overran the data (set when met).
+    pub overrun: Option<usize>,
+}
+
+impl<'a> Iterator for LengthPrefixedNals<'a> {
+    type Item = NalRef<'a>;
+
+    fn next(&mut self) -> Option<NalRef<'a>> {
+        let data = self.data;
+        while self.pos < data.len() {
+            let pos = self.pos;
+            if pos + self.nal_length_size > data.len() {
+                self.overrun = Some(pos);
+                self.pos = data.len();
+                return None;
+            }
+            let mut len = 0usize;
+            for b in &data[pos..pos + self.nal_length_size] {
+                len = (len << 8) | *b as usize;
+            }
+            let s = pos + self.nal_length_size;
+            if len > data.len() - s {
+                self.overrun = Some(pos);
+                self.pos = data.len();
+                return None;
+            }
+            self.pos = s + len;
+            if len > 0 {
+                return Some(NalRef {
+                    offset: s,
+                    data: &data[s..s + len],
+                });
+            }
+        }
+        None
+    }
 }
 
 /// Wraps a NAL unit for the cros-codecs parser. `None` for NAL unit types

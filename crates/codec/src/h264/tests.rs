@@ -588,14 +588,18 @@ fn ref_list_init_p_and_b_frames() {
         ..Default::default()
     };
     let l = prepare_ref_pic_lists(&st, &cur);
-    assert_eq!(l.p0, vec![p16, p4, p8, p0], "P: descending pic_num");
     assert_eq!(
-        l.b0,
+        l.p0.to_vec(),
+        vec![p16, p4, p8, p0],
+        "P: descending pic_num"
+    );
+    assert_eq!(
+        l.b0.to_vec(),
         vec![p4, p0, p8, p16],
         "B0: POC<6 desc, then POC>6 asc"
     );
     assert_eq!(
-        l.b1,
+        l.b1.to_vec(),
         vec![p8, p16, p4, p0],
         "B1: POC>6 asc, then POC<6 desc"
     );
@@ -643,12 +647,12 @@ fn ref_list_init_fields_alternate_parity() {
     };
     let l = prepare_ref_pic_lists(&st, &cur);
     // 8.2.4.2.5: start with same parity (bottom) of the highest frame_num_wrap
-    assert_eq!(l.p0, vec![ids[3], ids[2], ids[1], ids[0]]);
+    assert_eq!(l.p0.to_vec(), vec![ids[3], ids[2], ids[1], ids[0]]);
     // same parity pic_num = 2*FrameNumWrap+1, opposite 2*FrameNumWrap
     assert_eq!(st.dpb.pic(ids[3]).pic_num, 3);
     assert_eq!(st.dpb.pic(ids[2]).pic_num, 2);
     // B fields: POC < 9 descending by frame → bottom first alternating
-    assert_eq!(l.b0, vec![ids[3], ids[2], ids[1], ids[0]]);
+    assert_eq!(l.b0.to_vec(), vec![ids[3], ids[2], ids[1], ids[0]]);
 }
 
 #[test]
@@ -748,7 +752,7 @@ fn modification_moves_long_term_to_front() {
     };
     st.max_pic_num = 16;
     let l = prepare_ref_pic_lists(&st, &cur);
-    assert_eq!(l.p0, vec![b, a]);
+    assert_eq!(l.p0.to_vec(), vec![b, a]);
     let mut hdr = SliceHeader {
         num_ref_idx_l0_active_minus1: 1,
         ref_pic_list_modification_flag_l0: true,
@@ -766,7 +770,7 @@ fn modification_moves_long_term_to_front() {
         },
     ];
     let m = modify_ref_pic_list(&st, &cur, &hdr, 0, &l.p0).unwrap();
-    assert_eq!(m, vec![Some(a), Some(b)]);
+    assert_eq!(m.to_vec(), vec![Some(a), Some(b)]);
     // a missing long-term pic is an error, not a panic
     hdr.ref_pic_list_modification_l0[0].long_term_pic_num = 5;
     assert!(modify_ref_pic_list(&st, &cur, &hdr, 0, &l.p0).is_err());

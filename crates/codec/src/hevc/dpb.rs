@@ -7,6 +7,17 @@
 //! (`gsth265picture.c`): pictures are appended; removing unused pictures
 //! keeps the order; bumping a non-reference picture out moves the last
 //! entry into its slot (`g_array_remove_index_fast`).
+//!
+//! The per-picture lists are held inline ([`List`]): deriving them
+//! allocates nothing (issue 17).
+
+use smallvec::SmallVec;
+
+/// A per-picture list held inline: 32 entries cover every list here (an
+/// RPS has at most 16 short-term pictures, `sps_max_dec_pic_buffering`;
+/// the reference picture lists at most 16 entries); a longer one spills
+/// to the heap.
+pub type List<T> = SmallVec<[T; 32]>;
 
 /// One decoded picture (frame) held by the DPB.
 #[derive(Debug, Clone, Default)]
@@ -68,8 +79,8 @@ impl Dpb {
     }
 
     /// Removes pictures neither waiting for output nor referenced; returns their timestamps.
-    pub fn delete_unused(&mut self) -> Vec<u64> {
-        let mut gone = Vec::new();
+    pub fn delete_unused(&mut self) -> List<u64> {
+        let mut gone = List::new();
         self.list.retain(|p| {
             let keep = p.needed_for_output || p.is_ref;
             if !keep {
@@ -201,18 +212,18 @@ pub fn calculate_poc(st: &mut PocState, i: &PocInput) -> (i32, i32) {
 /// pictures (`None`: "no reference picture").
 #[derive(Debug, Default, Clone)]
 pub struct RefPicSets {
-    pub st_curr_before: Vec<Option<u64>>,
-    pub st_curr_after: Vec<Option<u64>>,
-    pub st_foll: Vec<Option<u64>>,
-    pub lt_curr: Vec<Option<u64>>,
-    pub lt_foll: Vec<Option<u64>>,
+    pub st_curr_before: List<Option<u64>>,
+    pub st_curr_after: List<Option<u64>>,
+    pub st_foll: List<Option<u64>>,
+    pub lt_curr: List<Option<u64>>,
+    pub lt_foll: List<Option<u64>>,
     /// `PocStCurrBefore` (8-5): the POC of each `st_curr_before` entry.
-    pub poc_st_curr_before: Vec<i32>,
+    pub poc_st_curr_before: List<i32>,
     /// `PocStCurrAfter` (8-5).
-    pub poc_st_curr_after: Vec<i32>,
+    pub poc_st_curr_after: List<i32>,
     /// `PocLtCurr` (8-5): a full POC when `delta_poc_msb_present_flag`,
     /// else only its `pic_order_cnt_lsb`.
-    pub poc_lt_curr: Vec<i32>,
+    pub poc_lt_curr: List<i32>,
     /// `NumPicTotalCurr` (7-55).
     pub num_pic_total_curr: u32,
 }
@@ -221,11 +232,11 @@ pub struct RefPicSets {
 #[derive(Debug, Default, Clone)]
 pub struct RpsInput {
     /// (`DeltaPocS0[i]`, `UsedByCurrPicS0[i]`)
-    pub s0: Vec<(i32, bool)>,
+    pub s0: List<(i32, bool)>,
     /// (`DeltaPocS1[i]`, `UsedByCurrPicS1[i]`)
-    pub s1: Vec<(i32, bool)>,
+    pub s1: List<(i32, bool)>,
     /// (`PocLsbLt[i]`, `UsedByCurrPicLt[i]`, `delta_poc_msb_present_flag[i]`, `DeltaPocMsbCycleLt[i]`)
-    pub lt: Vec<(i32, bool, bool, i32)>,
+    pub lt: List<(i32, bool, bool, i32)>,
 }
 
 /// 8.3.2: derives the RPS of the current picture (POC `poc`, slice
@@ -247,11 +258,11 @@ pub fn derive_and_mark(
         dpb.mark_all_non_ref();
     }
     let mut out = RefPicSets::default();
-    let mut poc_st_before = Vec::new();
-    let mut poc_st_after = Vec::new();
-    let mut poc_st_foll = Vec::new();
-    let mut poc_lt_curr: Vec<(i32, bool)> = Vec::new();
-    let mut poc_lt_foll: Vec<(i32, bool)> = Vec::new();
+    let mut poc_st_before = List::new();
+    let mut poc_st_after = List::new();
+    let mut poc_st_foll = List::new();
+    let mut poc_lt_curr: List<(i32, bool)> = List::new();
+    let mut poc_lt_foll: List<(i32, bool)> = List::new();
     if !is_idr(nal_unit_type) {
         let max = 1i64 << log2_max_poc_lsb.min(16);
         for &(d, used) in &rps.s0 {
@@ -315,7 +326,7 @@ pub fn derive_and_mark(
     out.poc_st_curr_before = poc_st_before;
     out.poc_st_curr_after = poc_st_after;
     // Pictures whose POC matches a picture found in any list stay referenced.
-    let kept: Vec<i32> = [
+    let kept: SmallVec<[i32; 64]> = [
         &out.lt_curr,
         &out.lt_foll,
         &out.st_curr_after,
@@ -384,16 +395,16 @@ pub struct Generated {
 pub struct ActiveRefs {
     /// `dpb[]`: the DPB's reference pictures in DPB order (at most
     /// [`DPB_ENTRIES_MAX`]), then one entry per [`Generated`] picture.
-    pub entries: Vec<RefEntry>,
+    pub entries: List<RefEntry>,
     /// `RefPicSetStCurrBefore` as `entries` indices (`None`: 0xff).
-    pub st_curr_before: Vec<Option<u8>>,
+    pub st_curr_before: List<Option<u8>>,
     /// `RefPicSetStCurrAfter` as `entries` indices.
-    pub st_curr_after: Vec<Option<u8>>,
+    pub st_curr_after: List<Option<u8>>,
     /// `RefPicSetLtCurr` as `entries` indices.
-    pub lt_curr: Vec<Option<u8>>,
+    pub lt_curr: List<Option<u8>>,
     /// The pictures generated for missing "Curr" references (one per
     /// distinct missing POC and marking).
-    pub generated: Vec<Generated>,
+    pub generated: List<Generated>,
     /// `NumPicTotalCurr` (7-55).
     pub num_pic_total_curr: u32,
 }
@@ -443,7 +454,7 @@ pub fn active_refs(dpb: &Dpb, refs: &RefPicSets) -> Option<ActiveRefs> {
         (&refs.st_curr_after, &refs.poc_st_curr_after, false),
         (&refs.lt_curr, &refs.poc_lt_curr, true),
     ];
-    let mut idx: [Vec<Option<u8>>; 3] = Default::default();
+    let mut idx: [List<Option<u8>>; 3] = Default::default();
     for (k, (list, pocs, long_term)) in lists.into_iter().enumerate() {
         for (i, r) in list.iter().enumerate() {
             let found = r.and_then(|timestamp_ns| {
@@ -519,13 +530,13 @@ pub fn ref_pic_list<T: Copy>(
     num_active: usize,
     num_pic_total_curr: usize,
     list_entry: Option<&[u32]>,
-) -> Vec<Option<T>> {
+) -> List<Option<T>> {
     let total = first.len() + second.len() + lt.len();
     if total == 0 {
-        return Vec::new();
+        return List::new();
     }
     let n = num_active.max(num_pic_total_curr).min(64);
-    let mut tmp = Vec::with_capacity(n);
+    let mut tmp: SmallVec<[Option<T>; 64]> = SmallVec::new();
     while tmp.len() < n {
         for x in first.iter().chain(second).chain(lt) {
             if tmp.len() >= n {
@@ -615,18 +626,18 @@ mod tests {
             d.add(pic(timestamp_ns, poc, false));
         }
         let rps = RpsInput {
-            s0: vec![(-4, true), (-12, false)],
-            s1: vec![(2, true)],
-            lt: vec![],
+            s0: [(-4, true), (-12, false)].into_iter().collect(),
+            s1: [(2, true)].into_iter().collect(),
+            lt: List::new(),
         };
         let s = derive_and_mark(&mut d, 1, false, 12, 12, 8, &rps);
-        assert_eq!(s.st_curr_before, vec![Some(1)]);
-        assert_eq!(s.st_foll, vec![Some(0)]);
-        assert_eq!(s.st_curr_after, vec![None]);
+        assert_eq!(s.st_curr_before.to_vec(), vec![Some(1)]);
+        assert_eq!(s.st_foll.to_vec(), vec![Some(0)]);
+        assert_eq!(s.st_curr_after.to_vec(), vec![None]);
         assert_eq!(s.num_pic_total_curr, 2);
         assert!(d.list[0].is_ref && d.list[1].is_ref && !d.list[2].is_ref);
         let l0 = ref_pic_list(&s.st_curr_before, &s.st_curr_after, &s.lt_curr, 3, 2, None);
-        assert_eq!(l0, vec![Some(1), None, Some(1)]);
+        assert_eq!(l0.to_vec(), vec![Some(1), None, Some(1)]);
     }
 
     fn refs_with(st_before: Vec<(Option<u64>, i32)>, lt: Vec<(Option<u64>, i32)>) -> RefPicSets {
@@ -662,7 +673,7 @@ mod tests {
             long_term,
         };
         assert_eq!(
-            a.entries,
+            a.entries.to_vec(),
             vec![
                 e(0, 0, false),
                 e(1000, 8, false),
@@ -673,8 +684,11 @@ mod tests {
                 e(0, 2, true),
             ]
         );
-        assert_eq!(a.st_curr_before, vec![Some(1), Some(2), Some(3), Some(3)]);
-        assert_eq!(a.lt_curr, vec![Some(4)]);
+        assert_eq!(
+            a.st_curr_before.to_vec(),
+            vec![Some(1), Some(2), Some(3), Some(3)]
+        );
+        assert_eq!(a.lt_curr.to_vec(), vec![Some(4)]);
         assert_eq!(a.generated.len(), 3);
         assert!(a.generated.iter().all(|g| g.own_entry));
         // a non-reference picture stands in when it is nearest
@@ -701,7 +715,7 @@ mod tests {
         // dpb[] full: the lists name the nearest picture's own entry
         let a = active_refs(&d, &refs_with(vec![(None, 32)], vec![])).unwrap();
         assert_eq!(a.entries.len(), 16);
-        assert_eq!(a.st_curr_before, vec![Some(3)]);
+        assert_eq!(a.st_curr_before.to_vec(), vec![Some(3)]);
         assert!(!a.generated[0].own_entry);
     }
 }

@@ -107,6 +107,7 @@ use super::{
 };
 use dpb::{Dpb, Picture, PocInput, PocState, RpsInput};
 use parser::NalRef;
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when neither the
@@ -209,11 +210,14 @@ fn stream_params(sps: &Sps, key: &SeqKey) -> StreamParams {
 struct SeqControls {
     sps: Box<bindings::v4l2_ctrl_hevc_sps>,
     /// `None`: the device lacks the extension, or the SPS's raw RPS syntax is unknown.
-    ext: Option<(
-        Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>,
-        Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>,
-    )>,
+    ext: Option<ExtRps>,
 }
+
+/// The `EXT_SPS_ST_RPS` / `EXT_SPS_LT_RPS` arrays of an SPS.
+type ExtRps = (
+    Vec<uapi_ext::V4l2CtrlHevcExtSpsStRps>,
+    Vec<uapi_ext::V4l2CtrlHevcExtSpsLtRps>,
+);
 
 /// The picture being assembled.
 struct CurPic {
@@ -225,9 +229,9 @@ struct CurPic {
     first_slice: bool,
     starts_picture: bool,
     submitted: bool,
-    pps: Box<bindings::v4l2_ctrl_hevc_pps>,
-    scaling: Box<bindings::v4l2_ctrl_hevc_scaling_matrix>,
-    decode_params: Box<bindings::v4l2_ctrl_hevc_decode_params>,
+    pps: bindings::v4l2_ctrl_hevc_pps,
+    scaling: bindings::v4l2_ctrl_hevc_scaling_matrix,
+    decode_params: bindings::v4l2_ctrl_hevc_decode_params,
     /// `dpb[]` and the Curr lists as `dpb[]` indices (8.3.3 stand-ins included).
     refs: dpb::ActiveRefs,
     slices: Vec<bindings::v4l2_ctrl_hevc_slice_params>,
@@ -310,6 +314,8 @@ fn rps_input(hdr: &SliceHeader, sps: &Sps) -> Option<RpsInput> {
 
 /// The HEVC [`StatelessCodec`].
 pub struct HevcCodec {
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
     parser: Parser,
     nal_length_size: Option<usize>,
     mode: DecodeMode,
@@ -390,6 +396,7 @@ impl HevcCodec {
             next_frame: 0,
             unit_timestamp_ns: 0,
             tracked: Vec::new(),
+            pool: JobPool::default(),
             outputs: 0,
             new_bitstream: true,
             prev_nal_is_eos: false,
@@ -488,7 +495,15 @@ impl HevcCodec {
 
     /// The SPS controls for `sps` (with the extension when the device has it).
     fn sequence_controls(&self, sps: &Sps) -> SeqControls {
-        let ext = if self.has_ext_rps {
+        SeqControls {
+            sps: Box::new(controls::sps_ctrl(sps)),
+            ext: self.sequence_ext(sps),
+        }
+    }
+
+    /// The extension part of [`Self::sequence_controls`].
+    fn sequence_ext(&self, sps: &Sps) -> Option<ExtRps> {
+        if self.has_ext_rps {
             // None (logged when the SPS is sent): RPS syntax unknown.
             self.sps_rps.get(&sps.seq_parameter_set_id).map(|raw| {
                 (
@@ -498,10 +513,6 @@ impl HevcCodec {
             })
         } else {
             None
-        };
-        SeqControls {
-            sps: Box::new(controls::sps_ctrl(sps)),
-            ext,
         }
     }
 
@@ -729,13 +740,13 @@ impl HevcCodec {
             first_slice: true,
             starts_picture: true,
             submitted: false,
-            pps: Box::new(controls::pps_ctrl(pps)),
-            scaling: Box::new(controls::scaling_matrix(pps)),
-            decode_params: Box::new(dp),
+            pps: controls::pps_ctrl(pps),
+            scaling: controls::scaling_matrix(pps),
+            decode_params: dp,
             refs: active,
-            slices: Vec::new(),
-            entry_points: Vec::new(),
-            bitstream: Vec::new(),
+            slices: self.pool.array(),
+            entry_points: self.pool.array(),
+            bitstream: self.pool.bitstream(),
         });
         true
     }
@@ -746,10 +757,19 @@ impl HevcCodec {
     /// id (e.g. new RPSs, same size), which GStreamer 1.26/1.28 miss.
     fn activate_sps(&mut self, sps: &Sps, no_output_of_prior_pics: bool) {
         self.process_sps(sps, no_output_of_prior_pics);
-        let seq = self.sequence_controls(sps);
-        if self.sps_ctrl_id != Some(sps.seq_parameter_set_id)
-            || self.last_sequence.as_ref() != Some(&seq)
-        {
+        // compared before boxing: the same SPS on every picture allocates nothing
+        let ctrl = controls::sps_ctrl(sps);
+        let ext = self.sequence_ext(sps);
+        let same = self.sps_ctrl_id == Some(sps.seq_parameter_set_id)
+            && self
+                .last_sequence
+                .as_ref()
+                .is_some_and(|l| *l.sps == ctrl && l.ext == ext);
+        if !same {
+            let seq = SeqControls {
+                sps: Box::new(ctrl),
+                ext,
+            };
             self.last_sequence = Some(seq.clone());
             self.need_sequence = Some(seq);
             self.sps_ctrl_id = Some(sps.seq_parameter_set_id);
@@ -911,7 +931,7 @@ impl HevcCodec {
         let has_scaling = self.has_scaling_matrix;
         let has_ep = self.has_entry_points;
         let Some(cur) = self.cur.as_mut() else { return };
-        let mut controls = Vec::with_capacity(8);
+        let mut controls = self.pool.controls();
         if let Some(seq) = need_sequence {
             if self.has_ext_rps && seq.ext.is_none() {
                 tracing::warn!(
@@ -934,19 +954,20 @@ impl HevcCodec {
             }
         }
         if cur.first_slice {
-            controls.push(Control::HevcPps(cur.pps.clone()));
+            controls.push(self.pool.boxed(cur.pps));
             if has_scaling {
-                controls.push(Control::HevcScalingMatrix(cur.scaling.clone()));
+                controls.push(self.pool.boxed(cur.scaling));
             }
-            controls.push(Control::HevcDecodeParams(cur.decode_params.clone()));
+            controls.push(self.pool.boxed(cur.decode_params));
             cur.first_slice = false;
         }
         if !cur.slices.is_empty() && !frame_based_no_slices {
-            controls.push(Control::HevcSliceParams(std::mem::take(&mut cur.slices)));
+            // the next request's arrays come from the pool too
+            let slices = std::mem::replace(&mut cur.slices, self.pool.array());
+            controls.push(Control::HevcSliceParams(slices));
             if has_ep && !cur.entry_points.is_empty() {
-                controls.push(Control::HevcEntryPointOffsets(std::mem::take(
-                    &mut cur.entry_points,
-                )));
+                let entry_points = std::mem::replace(&mut cur.entry_points, self.pool.array());
+                controls.push(Control::HevcEntryPointOffsets(entry_points));
             }
         }
         cur.slices.clear();
@@ -1023,20 +1044,17 @@ impl HevcCodec {
 
     /// Unref every decoded picture that is neither in the DPB nor being decoded.
     fn emit_unrefs(&mut self) {
-        let mut live: Vec<u64> = self.dpb.list.iter().map(|p| p.timestamp_ns).collect();
-        if let Some(c) = &self.cur {
-            live.push(c.timestamp_ns);
-        }
-        let mut i = 0;
-        while i < self.tracked.len() {
-            let timestamp_ns = self.tracked[i];
-            if live.contains(&timestamp_ns) {
-                i += 1;
-            } else {
-                self.tracked.remove(i);
-                self.events.push_back(CodecEvent::Unref { timestamp_ns });
+        let dpb = &self.dpb;
+        let cur = self.cur.as_ref().map(|c| c.timestamp_ns);
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let live = cur == Some(timestamp_ns)
+                || dpb.list.iter().any(|p| p.timestamp_ns == timestamp_ns);
+            if !live {
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
-        }
+            live
+        });
     }
 
     fn handle_nal(&mut self, nal: NalRef) {
@@ -1054,6 +1072,10 @@ impl HevcCodec {
 impl StatelessCodec for HevcCodec {
     fn kind(&self) -> CodecKind {
         CodecKind::Hevc
+    }
+
+    fn recycle(&mut self, job: DecodeJob) {
+        self.pool.give_back(job);
     }
 
     fn set_mode(&mut self, mode: DecodeMode, start_code: StartCode) {
@@ -1076,15 +1098,15 @@ impl StatelessCodec for HevcCodec {
         self.next_frame += 1;
         self.dropping = false;
         if let Some(n) = self.nal_length_size {
-            let (nals, err) = parser::split_length_prefixed(unit.data, n);
-            for nal in nals {
+            let mut nals = parser::length_prefixed_nals(unit.data, n);
+            for nal in nals.by_ref() {
                 self.handle_nal(nal);
             }
-            if let Some(off) = err {
+            if let Some(off) = nals.overrun {
                 self.skipped(off, "NAL unit length overruns the coded unit".into());
             }
         } else {
-            for nal in parser::split_annexb(unit.data) {
+            for nal in parser::annexb_nals(unit.data) {
                 self.handle_nal(nal);
             }
         }

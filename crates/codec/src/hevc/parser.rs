@@ -25,7 +25,9 @@ use cros_codecs::codec::h265::parser::{
     Nalu, NaluHeader, NaluType, Parser, Pps, ShortTermRefPicSet, SliceHeader, SliceType, Sps,
 };
 
-pub use crate::h264::parser::{rbsp, split_annexb, split_length_prefixed, NalRef};
+pub use crate::h264::parser::{
+    annexb_nals, length_prefixed_nals, rbsp, split_annexb, split_length_prefixed, NalRef,
+};
 pub use vreq_core::hevc::{
     is_bla, is_cra, is_idr, is_irap, is_radl, is_rasl, is_slice, is_sub_layer_non_ref,
 };
@@ -145,7 +147,7 @@ pub const MAX_ENTRY_POINTS_OWN: u32 = 1024;
 /// A parsed slice segment header and every `entry_point_offset_minus1[i]`.
 pub struct ParsedSlice {
     pub header: SliceHeader,
-    pub entry_point_offset_minus1: Vec<u32>,
+    pub entry_point_offset_minus1: super::dpb::List<u32>,
 }
 
 /// Parses a slice segment header with cros-codecs, after
@@ -169,7 +171,7 @@ pub fn parse_slice(parser: &mut Parser, nal: &NalRef<'_>) -> Result<ParsedSlice,
     let n =
         (s.header.num_entry_point_offsets as usize).min(s.header.entry_point_offset_minus1.len());
     Ok(ParsedSlice {
-        entry_point_offset_minus1: s.header.entry_point_offset_minus1[..n].to_vec(),
+        entry_point_offset_minus1: s.header.entry_point_offset_minus1[..n].into(),
         header: s.header,
     })
 }
@@ -680,8 +682,8 @@ fn read_entry_points(
     pps: &Pps,
     parser: &Parser,
     nal: &[u8],
-) -> Result<Vec<u32>, String> {
-    let mut entry_points = Vec::new();
+) -> Result<super::dpb::List<u32>, String> {
+    let mut entry_points = super::dpb::List::new();
     if pps.tiles_enabled_flag || pps.entropy_coding_sync_enabled_flag {
         let max = max_entry_points(parser, nal)
             .unwrap_or(0)

@@ -59,14 +59,15 @@ use v4l2r::bindings;
 use vreq_core::mpeg2video;
 
 use super::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
-    StatelessCodec, StreamParams,
+    CodecError, CodecEvent, CodecKind, CodedUnit, DecodeJob, DecodeMode, StartCode, StatelessCodec,
+    StreamParams,
 };
 use dpb::{Dpb, GopPoc, Pic};
 use parser::{
     Extension, PictureCodingExtension, PictureHeader, QuantMatrixExtension, SequenceExtension,
     SequenceHeader,
 };
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Cap on one picture's slice data (bytes): larger pictures are skipped.
@@ -107,6 +108,8 @@ struct UnitFrame {
 
 /// The MPEG-2 [`StatelessCodec`].
 pub struct Mpeg2Codec {
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
     seq_hdr: Option<SequenceHeader>,
     seq_ext: Option<SequenceExtension>,
     /// `sequence_display_extension`'s display size of the current sequence header.
@@ -166,6 +169,7 @@ impl Mpeg2Codec {
             need_quantiser: false,
             dpb: Dpb::default(),
             tracked: Vec::new(),
+            pool: JobPool::default(),
             frame_num: 0,
             wait_intra: true,
             gop_poc: GopPoc::default(),
@@ -351,18 +355,15 @@ impl Mpeg2Codec {
 
     /// Unrefs every tracked picture the DPB no longer holds.
     fn emit_unrefs(&mut self) {
-        let mut gone = Vec::new();
         let dpb = &self.dpb;
-        self.tracked.retain(|timestamp_ns| {
-            let live = dpb.holds(*timestamp_ns);
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let live = dpb.holds(timestamp_ns);
             if !live {
-                gone.push(*timestamp_ns);
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
             live
         });
-        for timestamp_ns in gone {
-            self.events.push_back(CodecEvent::Unref { timestamp_ns });
-        }
     }
 
     /// Outputs every picture still waiting, then empties the DPB.
@@ -393,14 +394,14 @@ impl Mpeg2Codec {
         if let Some(q) = self.quant_ext {
             self.need_quantiser |= controls::load_extension_matrices(&mut self.quant, &q);
         }
-        let mut controls = Vec::with_capacity(3);
+        let mut controls = self.pool.controls();
         if self.need_sequence {
-            controls.push(Control::Mpeg2Sequence(Box::new(self.sequence)));
+            controls.push(self.pool.boxed(self.sequence));
             self.need_sequence = false;
         }
-        controls.push(Control::Mpeg2Picture(Box::new(pic)));
+        controls.push(self.pool.boxed(pic));
         if self.need_quantiser {
-            controls.push(Control::Mpeg2Quantisation(Box::new(self.quant)));
+            controls.push(self.pool.boxed(self.quant));
             self.need_quantiser = false;
         }
         self.events.push_back(CodecEvent::Decode(DecodeJob {
@@ -490,7 +491,7 @@ impl Mpeg2Codec {
         };
         let mut failed: Option<String> = None;
 
-        for u in &units {
+        for u in units {
             let p = u.payload(data);
             let off = unit.byte_offset + u.start as u64;
             let r: Result<(), String> = match u.code {
@@ -517,11 +518,13 @@ impl Mpeg2Codec {
                     if self.key.is_none() {
                         Err("picture before any sequence header".to_string())
                     } else {
+                        let pool = &mut self.pool;
                         parser::parse_picture_header(p).map(|h| {
                             f.cur = Some(Current {
                                 hdr: h,
                                 ext: None,
-                                slices: Vec::new(),
+                                // a finished job's buffer: no allocation per picture
+                                slices: pool.bitstream(),
                                 byte_offset: off,
                             });
                         })
@@ -582,6 +585,10 @@ impl Mpeg2Codec {
 impl StatelessCodec for Mpeg2Codec {
     fn kind(&self) -> CodecKind {
         CodecKind::Mpeg2
+    }
+
+    fn recycle(&mut self, job: DecodeJob) {
+        self.pool.give_back(job);
     }
 
     /// MPEG-2 has no decode-mode / start-code menus: frame-based, slices

@@ -3,6 +3,7 @@
 
 use super::controls::NO_REFERENCE_TIMESTAMP_NS;
 use super::*;
+use vreq_core::Control;
 
 /// 720x576, 25 fps sequence header (no matrices) + sequence extension
 /// (Main@Main, progressive_sequence as given, 4:2:0).

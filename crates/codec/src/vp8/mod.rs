@@ -60,6 +60,7 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, DecodeMode, StartCode, StatelessCodec,
     StreamParams,
 };
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when the container
@@ -81,6 +82,8 @@ pub struct Vp8Codec {
     events: VecDeque<CodecEvent>,
     last_pts: Option<i64>,
     outputs: u64,
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
 }
 
 impl Vp8Codec {
@@ -96,6 +99,7 @@ impl Vp8Codec {
             wait_keyframe: true,
             size: None,
             events: VecDeque::new(),
+            pool: JobPool::default(),
             last_pts: None,
             outputs: 0,
         })
@@ -123,17 +127,14 @@ impl Vp8Codec {
 
     fn emit_unrefs(&mut self) {
         let refs = self.refs;
-        let mut gone = Vec::new();
-        self.tracked.retain(|timestamp_ns| {
-            let live = refs.holds(*timestamp_ns);
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let live = refs.holds(timestamp_ns);
             if !live {
-                gone.push(*timestamp_ns);
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
             live
         });
-        for timestamp_ns in gone {
-            self.events.push_back(CodecEvent::Unref { timestamp_ns });
-        }
     }
 
     fn clear_refs(&mut self) {
@@ -216,10 +217,14 @@ impl StatelessCodec for Vp8Codec {
         self.wait_keyframe = false;
         let (w, hgt) = self.size.unwrap_or((h.width, h.height));
         let frame = controls::frame(&h, &self.parser, w, hgt, self.refs);
+        let mut controls = self.pool.controls();
+        controls.push(self.pool.boxed(frame));
+        let mut bitstream = self.pool.bitstream();
+        bitstream.extend_from_slice(unit.data);
         self.events.push_back(CodecEvent::Decode(super::DecodeJob {
             timestamp_ns,
-            controls: vec![super::Control::Vp8Frame(Box::new(frame))],
-            bitstream: unit.data.to_vec(),
+            controls,
+            bitstream,
             hold_capture: false,
             starts_picture: true,
         }));
@@ -230,6 +235,10 @@ impl StatelessCodec for Vp8Codec {
         }
         self.emit_unrefs();
         Ok(())
+    }
+
+    fn recycle(&mut self, job: super::DecodeJob) {
+        self.pool.give_back(job);
     }
 
     /// Everything was output as it was decoded; end of stream empties the

@@ -61,11 +61,12 @@ mod tests;
 use std::collections::VecDeque;
 
 use super::{
-    CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
-    StatelessCodec, StreamParams,
+    CodecError, CodecEvent, CodecKind, CodedUnit, DecodeJob, DecodeMode, StartCode, StatelessCodec,
+    StreamParams,
 };
 use dpb::RefSlots;
 use parser::{FrameHeader, ParserState, NUM_REF_FRAMES};
+use vreq_core::pool::JobPool;
 use vreq_core::CodecPrivate;
 
 /// Frame duration used to synthesize presentation times when the container
@@ -109,6 +110,8 @@ pub struct Vp9Codec {
     events: VecDeque<CodecEvent>,
     last_pts: Option<i64>,
     outputs: u64,
+    /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
+    pool: JobPool,
 }
 
 impl Vp9Codec {
@@ -126,6 +129,7 @@ impl Vp9Codec {
             seq: None,
             params: None,
             events: VecDeque::new(),
+            pool: JobPool::default(),
             last_pts: None,
             outputs: 0,
         })
@@ -154,17 +158,14 @@ impl Vp9Codec {
     /// Unref every tracked frame no slot holds any more.
     fn emit_unrefs(&mut self) {
         let slots = self.slots;
-        let mut gone = Vec::new();
-        self.tracked.retain(|timestamp_ns| {
-            let live = slots.holds(*timestamp_ns);
+        let events = &mut self.events;
+        self.tracked.retain(|&timestamp_ns| {
+            let live = slots.holds(timestamp_ns);
             if !live {
-                gone.push(*timestamp_ns);
+                events.push_back(CodecEvent::Unref { timestamp_ns });
             }
             live
         });
-        for timestamp_ns in gone {
-            self.events.push_back(CodecEvent::Unref { timestamp_ns });
-        }
     }
 
     fn clear_slots(&mut self) {
@@ -301,14 +302,17 @@ impl Vp9Codec {
         }
 
         let refs = self.slots.ref_timestamps(&h.ref_frame_idx);
-        let mut ctrls = vec![Control::Vp9Frame(Box::new(controls::frame(&h, refs)))];
+        let mut ctrls = self.pool.controls();
+        ctrls.push(self.pool.boxed(controls::frame(&h, refs)));
         if let Some(c) = &probs {
-            ctrls.push(Control::Vp9CompressedHdr(Box::new(c.to_v4l2())));
+            ctrls.push(self.pool.boxed(c.to_v4l2()));
         }
+        let mut bitstream = self.pool.bitstream();
+        bitstream.extend_from_slice(frame);
         self.events.push_back(CodecEvent::Decode(DecodeJob {
             timestamp_ns,
             controls: ctrls,
-            bitstream: frame.to_vec(),
+            bitstream,
             hold_capture: false,
             starts_picture: true,
         }));
@@ -326,6 +330,10 @@ impl Vp9Codec {
 impl StatelessCodec for Vp9Codec {
     fn kind(&self) -> CodecKind {
         CodecKind::Vp9
+    }
+
+    fn recycle(&mut self, job: DecodeJob) {
+        self.pool.give_back(job);
     }
 
     /// VP9 is frame-based with no start codes; nothing depends on the mode.

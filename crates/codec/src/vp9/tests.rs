@@ -5,6 +5,7 @@
 use super::parser::{self, ParserState};
 use super::*;
 use v4l2r::bindings;
+use vreq_core::Control;
 use vreq_testkit::media_dir;
 
 /// MSB-first bit writer (the inverse of `f(n)`).

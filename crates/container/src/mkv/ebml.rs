@@ -218,16 +218,27 @@ impl Source {
     /// Exactly `n` bytes at `pos` into a new buffer (`None` past the end
     /// of the file). The caller caps `n`.
     pub fn read(&mut self, pos: u64, n: usize) -> std::io::Result<Option<Vec<u8>>> {
+        let mut v = Vec::new();
+        Ok(self.read_into(pos, n, &mut v)?.then_some(v))
+    }
+
+    /// [`Self::read`] into `out` (replacing its contents, reusing its
+    /// storage): `false` past the end of the file (`out` then empty).
+    pub fn read_into(&mut self, pos: u64, n: usize, out: &mut Vec<u8>) -> std::io::Result<bool> {
+        out.clear();
         if pos.saturating_add(n as u64) > self.len {
-            return Ok(None);
+            return Ok(false);
         }
         if n <= WINDOW {
-            return Ok(Some(self.peek(pos, n)?.to_vec()));
+            out.extend_from_slice(self.peek(pos, n)?);
+            return Ok(true);
         }
-        let mut v = vec![0u8; n];
-        self.file.read_exact_at(&mut v, pos)?;
+        out.resize(n, 0);
+        self.file
+            .read_exact_at(out, pos)
+            .inspect_err(|_| out.clear())?;
         self.read_bytes.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(Some(v))
+        Ok(true)
     }
 
     /// The element header at `pos`, `None` if the bytes there are not one.
@@ -236,11 +247,15 @@ impl Source {
         Ok(header_in(d, pos))
     }
 
-    /// A small element's data (≤ 8 bytes: an integer / float), `None` if
-    /// larger or past the end of the file.
-    pub fn small(&mut self, h: &Header) -> std::io::Result<Option<Vec<u8>>> {
+    /// A small element's data (≤ 8 bytes) read as an unsigned integer
+    /// ([`uint`]), without a buffer; `None` if larger or past the end of
+    /// the file.
+    pub fn small_uint(&mut self, h: &Header) -> std::io::Result<Option<u64>> {
         match h.size {
-            Some(s) if s <= 8 => self.read(h.data, s as usize),
+            Some(s) if s <= 8 && h.data.saturating_add(s) <= self.len => {
+                let d = self.peek(h.data, s as usize)?;
+                Ok(if d.len() == s as usize { uint(d) } else { None })
+            }
             _ => Ok(None),
         }
     }

@@ -253,7 +253,10 @@ struct Frame {
     is_keyframe: Option<bool>,
     /// BlockDuration share in ticks.
     duration: Option<u64>,
-    data: Vec<u8>,
+    /// The frame's bytes: `block[start..end]` of the demuxer's Block
+    /// buffer (the track's stripped header bytes go before them).
+    start: usize,
+    end: usize,
     offset: u64,
     /// DiscardPadding ns (the Block's last frame only).
     discard_padding: i64,
@@ -298,6 +301,11 @@ pub struct MkvDemuxer {
     cur: Cursor,
     /// Frames of the Block read last not yet handed out.
     pending: VecDeque<Frame>,
+    /// The data of the Block read last (its frames are `pending`), kept
+    /// from Block to Block so that reading one allocates nothing.
+    block: Vec<u8>,
+    /// The frame sizes of the Block read last ([`lace_sizes`]).
+    lace_sizes: Vec<usize>,
     /// The end of the Segment's data its size declares (the file's end
     /// for an unknown size). Clusters are read to the end of the file all
     /// the same (spliced-in bytes make the size too small); past this end
@@ -726,6 +734,8 @@ impl MkvDemuxer {
             timers,
             cur: Cursor::default(),
             pending: VecDeque::new(),
+            block: Vec::new(),
+            lace_sizes: Vec::new(),
             seg_end,
             first_cluster,
             done: false,
@@ -927,11 +937,10 @@ impl MkvDemuxer {
             }
             match h.id {
                 ID_TIMESTAMP => {
-                    let v = self
+                    self.cur.cluster_ts = self
                         .src
-                        .small(&h)
+                        .small_uint(&h)
                         .map_err(|e| ContainerError::io(&self.path, e))?;
-                    self.cur.cluster_ts = v.as_deref().and_then(ebml::uint);
                     self.cur.pos = end;
                 }
                 ID_SIMPLEBLOCK | ID_BLOCKGROUP => {
@@ -943,30 +952,43 @@ impl MkvDemuxer {
                             format!("a block of {size} bytes (cap {MAX_BLOCK}): skipped"),
                         ));
                     }
-                    let Some(d) = self
-                        .src
-                        .read(h.data, size as usize)
-                        .map_err(|e| ContainerError::io(&self.path, e))?
-                    else {
-                        self.done = true;
-                        return Err(self.corrupt(pos, "block runs past the end of the file"));
-                    };
-                    let parsed = if h.id == ID_SIMPLEBLOCK {
-                        self.parse_block(&d, h.data, None, None, 0, true)
-                    } else {
-                        let g = header::group(&d, h.data);
-                        match g.block {
-                            Some((bh, b)) => self.parse_block(
-                                b,
-                                bh.data,
-                                Some(g.has_reference),
-                                g.duration,
-                                g.discard_padding.unwrap_or(0),
-                                false,
-                            ),
-                            None => Ok(()),
+                    // the Block buffer is lent out while its frames are split
+                    let mut d = std::mem::take(&mut self.block);
+                    let read = self.src.read_into(h.data, size as usize, &mut d);
+                    let parsed = match read {
+                        Err(e) => {
+                            self.block = d;
+                            return Err(ContainerError::io(&self.path, e));
+                        }
+                        Ok(false) => {
+                            self.block = d;
+                            self.done = true;
+                            return Err(self.corrupt(pos, "block runs past the end of the file"));
+                        }
+                        Ok(true) if h.id == ID_SIMPLEBLOCK => {
+                            self.parse_block(&d, 0..d.len(), h.data, None, None, 0, true)
+                        }
+                        Ok(true) => {
+                            let g = header::group(&d, h.data);
+                            match g.block {
+                                Some((bh, b)) => self.parse_block(
+                                    &d,
+                                    {
+                                        // the Block's data: its range in the BlockGroup's
+                                        let at = (bh.data - h.data) as usize;
+                                        at..at + b.len()
+                                    },
+                                    bh.data,
+                                    Some(g.has_reference),
+                                    g.duration,
+                                    g.discard_padding.unwrap_or(0),
+                                    false,
+                                ),
+                                None => Ok(()),
+                            }
                         }
                     };
+                    self.block = d;
                     match parsed {
                         Ok(()) if self.pending.is_empty() => {}
                         Ok(()) => return Ok(true),
@@ -981,19 +1003,24 @@ impl MkvDemuxer {
         }
     }
 
-    /// Splits Block data `d` (its first byte at file offset `base`) into
-    /// frames (RFC 9559 §10.1 Block structure, §10.3 lacing) and queues
-    /// them. `reference`: a BlockGroup's "has a ReferenceBlock" (`None`
+    /// Splits the Block data `block[range]` (its first byte at file offset
+    /// `base`; `block` is the element read, a SimpleBlock or a BlockGroup)
+    /// into frames (RFC 9559 §10.1 Block structure, §10.3 lacing) and
+    /// queues them as ranges of `block`. `reference`: a BlockGroup's "has a ReferenceBlock" (`None`
     /// for a SimpleBlock, whose flags say). Errors: (offset, what).
+    #[allow(clippy::too_many_arguments)]
     fn parse_block(
         &mut self,
-        d: &[u8],
+        block: &[u8],
+        range: std::ops::Range<usize>,
         base: u64,
         reference: Option<bool>,
         duration: Option<u64>,
         discard_padding: i64,
         simple: bool,
     ) -> Result<(), (u64, String)> {
+        let block_at = range.start;
+        let d = &block[range];
         let bad = |what: &str| (base, format!("Block: {what}"));
         let Some((Some(track), tl)) = ebml::vint(d) else {
             return Err(bad("no track number"));
@@ -1012,38 +1039,37 @@ impl MkvDemuxer {
             .saturating_add(i64::from(rel));
         let body_at = tl + 3;
         let body = &d[body_at..];
-        let sizes = lace_sizes(body, (flags >> 1) & 3).map_err(bad)?;
+        let mut sizes = std::mem::take(&mut self.lace_sizes);
+        let lace_header = match lace_sizes(body, (flags >> 1) & 3, &mut sizes) {
+            Ok(l) => l,
+            Err(e) => {
+                self.lace_sizes = sizes;
+                return Err(bad(e));
+            }
+        };
         let is_keyframe = match (simple, reference) {
             (true, _) => Some(flags & 0x80 != 0),
             (false, Some(true)) => Some(false),
             _ => None,
         };
-        let n = sizes.1.len() as u64;
+        let n = sizes.len() as u64;
         let duration = duration.map(|x| x / n.max(1));
-        let strip = self
-            .stripped
-            .iter()
-            .find(|s| s.0 == track)
-            .map(|s| s.1.clone());
-        let mut at = body_at + sizes.0;
-        let last = sizes.1.len() - 1;
-        for (k, &len) in sizes.1.iter().enumerate() {
-            let frame = &d[at..at + len];
-            let data = match &strip {
-                Some(s) => [s.as_slice(), frame].concat(),
-                None => frame.to_vec(),
-            };
+        let mut at = body_at + lace_header;
+        let last = sizes.len() - 1;
+        for (k, &len) in sizes.iter().enumerate() {
             self.pending.push_back(Frame {
                 track,
                 timestamp,
                 is_keyframe,
                 duration,
-                data,
+                start: block_at + at,
+                end: block_at + at + len,
                 offset: base + at as u64,
                 discard_padding: if k == last { discard_padding } else { 0 },
             });
             at += len;
         }
+        self.lace_sizes = sizes;
         Ok(())
     }
 
@@ -1171,27 +1197,38 @@ impl MkvDemuxer {
 
     /// One frame → Packet.
     fn next_frame(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_frame(&mut pkt)?.then_some(pkt))
+    }
+
+    /// One frame into `pkt` (its buffer reused); `false` at the end.
+    fn read_frame(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         let f = loop {
             if let Some(f) = self.pending.pop_front() {
                 break f;
             }
             if self.done {
-                return Ok(None);
+                return Ok(false);
             }
             match self.read_block() {
                 Ok(true) => {}
                 Ok(false) => {
                     self.done = true;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Err(e) => return Err(e),
             }
         };
         let track = f.track;
+        pkt.data.clear();
+        if let Some(s) = self.stripped.iter().find(|s| s.0 == track) {
+            pkt.data.extend_from_slice(&s.1);
+        }
+        pkt.data.extend_from_slice(&self.block[f.start..f.end]);
         let info = self.tracks.iter().find(|t| t.id == track);
         let keyframe = match (f.is_keyframe, info) {
             (Some(k), _) => k,
-            (None, Some(t)) => config::frame_is_keyframe(&t.codec, &t.codec_private, &f.data),
+            (None, Some(t)) => config::frame_is_keyframe(&t.codec, &t.codec_private, &pkt.data),
             (None, None) => false,
         };
         let duration_ns = match f.duration {
@@ -1207,7 +1244,7 @@ impl MkvDemuxer {
             // laces), or, without DefaultDuration, when the frame before it
             // ends (its samples from its own bytes: FFmpeg's parsers);
             // unknown if neither says (FFmpeg: AV_NOPTS_VALUE).
-            let samples_ns = Self::frame_samples_ns(&mut self.timers, track, &f.data);
+            let samples_ns = Self::frame_samples_ns(&mut self.timers, track, &pkt.data);
             let prev = match self.lace {
                 Some((t, ts, n, end)) if t == track && ts == f.timestamp => Some((n, end)),
                 _ => None,
@@ -1233,16 +1270,14 @@ impl MkvDemuxer {
                 .map_or(0, |d| d.1);
             pts_ns = pts_ns.map(|p| p.saturating_sub(delay));
         }
-        Ok(Some(Packet {
-            track,
-            data: f.data,
-            pts_ns,
-            dts_ns: None,
-            duration_ns,
-            keyframe,
-            byte_offset: f.offset,
-            discard_padding_ns,
-        }))
+        pkt.track = track;
+        pkt.pts_ns = pts_ns;
+        pkt.dts_ns = None;
+        pkt.duration_ns = duration_ns;
+        pkt.keyframe = keyframe;
+        pkt.byte_offset = f.offset;
+        pkt.discard_padding_ns = discard_padding_ns;
+        Ok(true)
     }
 
     /// Places the reader at the Cluster at `cluster` (its element's first
@@ -1432,16 +1467,17 @@ impl MkvDemuxer {
 /// timestamp and flags) for lacing `mode` (0 none, 1 Xiph, 2 fixed-size,
 /// 3 EBML; RFC 9559 §10.3): (header length, frame sizes). Every size is
 /// checked against the bytes there; a lace has at most 256 frames.
-fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str> {
+fn lace_sizes(body: &[u8], mode: u8, sizes: &mut Vec<usize>) -> Result<usize, &'static str> {
+    sizes.clear();
     if mode == 0 {
-        return Ok((0, vec![body.len()]));
+        sizes.push(body.len());
+        return Ok(0);
     }
     let Some(&count) = body.first() else {
         return Err("laced without a frame count");
     };
     let n = usize::from(count) + 1;
     let mut p = 1usize;
-    let mut sizes = Vec::with_capacity(n);
     match mode {
         1 => {
             for _ in 0..n - 1 {
@@ -1485,7 +1521,8 @@ fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str
             if rest % n != 0 {
                 return Err("fixed-size lace does not divide the block");
             }
-            return Ok((1, vec![rest / n; n]));
+            sizes.resize(n, rest / n);
+            return Ok(1);
         }
     }
     let used = sizes.iter().try_fold(p, |a, &s| a.checked_add(s));
@@ -1493,7 +1530,7 @@ fn lace_sizes(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str
         return Err("lace sizes overrun the block");
     };
     sizes.push(last);
-    Ok((p, sizes))
+    Ok(p)
 }
 
 /// What [`MkvDemuxer::walk`] found.
@@ -1517,6 +1554,10 @@ impl Demuxer for MkvDemuxer {
     /// goes on from the next Cluster or Block found after it.
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
         self.next_frame()
+    }
+
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+        self.read_frame(pkt)
     }
 
     /// Finds a Cluster at or before the target, then reads forward from it
@@ -1656,6 +1697,12 @@ mod audio_tests {
 mod lace_tests {
     use super::lace_sizes;
 
+    /// [`lace_sizes`] into a list holding stale sizes: (lace header length, frame sizes).
+    fn laces(body: &[u8], mode: u8) -> Result<(usize, Vec<usize>), &'static str> {
+        let mut sizes = vec![7];
+        lace_sizes(body, mode, &mut sizes).map(|h| (h, sizes))
+    }
+
     /// RFC 9559 §10.3's examples: three frames of 800, 500 and 1000 bytes.
     #[test]
     fn xiph_ebml_and_fixed_lacing() {
@@ -1666,21 +1713,21 @@ mod lace_tests {
         };
         // Xiph: 800 = 255 + 255 + 255 + 35, 500 = 255 + 245.
         let x = body(&[2, 255, 255, 255, 35, 255, 245], 2300);
-        assert_eq!(lace_sizes(&x, 1), Ok((7, vec![800, 500, 1000])));
+        assert_eq!(laces(&x, 1), Ok((7, vec![800, 500, 1000])));
         // EBML: 800 as a 2-byte VINT, then -300 as a signed 2-byte VINT
         // (-300 + 8191 = 0x1ED3).
         let e = body(&[2, 0x43, 0x20, 0x5e, 0xd3], 2300);
-        assert_eq!(lace_sizes(&e, 3), Ok((5, vec![800, 500, 1000])));
+        assert_eq!(laces(&e, 3), Ok((5, vec![800, 500, 1000])));
         // Fixed: 3 × 800.
         let f = body(&[2], 2400);
-        assert_eq!(lace_sizes(&f, 2), Ok((1, vec![800, 800, 800])));
-        assert!(lace_sizes(&body(&[2], 2401), 2).is_err());
+        assert_eq!(laces(&f, 2), Ok((1, vec![800, 800, 800])));
+        assert!(laces(&body(&[2], 2401), 2).is_err());
         // Sizes past the block, a negative EBML size, a cut header.
-        assert!(lace_sizes(&body(&[2, 255, 255, 255, 35, 255, 245], 1000), 1).is_err());
-        assert!(lace_sizes(&body(&[2, 0x81, 0x40, 0x00], 100), 3).is_err());
-        assert!(lace_sizes(&[2, 255], 1).is_err());
+        assert!(laces(&body(&[2, 255, 255, 255, 35, 255, 245], 1000), 1).is_err());
+        assert!(laces(&body(&[2, 0x81, 0x40, 0x00], 100), 3).is_err());
+        assert!(laces(&[2, 255], 1).is_err());
         // One frame, EBML-laced: no sizes.
-        assert_eq!(lace_sizes(&body(&[0], 10), 3), Ok((1, vec![10])));
+        assert_eq!(laces(&body(&[0], 10), 3), Ok((1, vec![10])));
     }
 }
 
