@@ -47,7 +47,8 @@ ARROWS = {
 DEV_ARROWS = {
     "vreq-container": {"vreq-codec", "vreq-testkit"},
     "vreq-codec": {"vreq-container", "vreq-testkit", "vreq-oracle"},
-    "vreq-engine": {"vreq-testkit"},
+    # tests/steady_alloc.rs: demuxer + codec + engine over the fake device
+    "vreq-engine": {"vreq-testkit", "vreq-codec", "vreq-container"},
     "vreq-va": {"vreq-testkit", "vreq-codec", "vreq-container"},
     "vreq-oracle": {"vreq-testkit"},
     "vreq-audio": {"vreq-testkit"},
