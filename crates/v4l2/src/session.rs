@@ -92,6 +92,20 @@ fn errno<E: IntoErrno>(e: E) -> Errno {
     Errno::from_raw(e.into_errno())
 }
 
+/// A failed ioctl on the video node `device`: what was asked, and the errno.
+fn ioctl_error(device: &str, what: impl Into<String>, source: Errno) -> DeviceError {
+    DeviceError::Ioctl {
+        device: device.to_string(),
+        what: what.into(),
+        source,
+    }
+}
+
+/// What the device `device` cannot do (or answered that we cannot use).
+fn unsupported_error(device: &str, what: impl Into<String>) -> DeviceError {
+    DeviceError::Unsupported(what.into(), device.to_string())
+}
+
 /// The OUTPUT buffers: mapped with `PlaneMapping` (whose drop is the
 /// `munmap`), one media request each.
 type Outputs = OutputPool<PlaneMapping, Request>;
@@ -425,15 +439,11 @@ impl Session {
     }
 
     fn err(&self, what: impl Into<String>, source: Errno) -> DeviceError {
-        DeviceError::Ioctl {
-            device: self.name.clone(),
-            what: what.into(),
-            source,
-        }
+        ioctl_error(&self.name, what, source)
     }
 
     fn unsupported(&self, what: impl Into<String>) -> DeviceError {
-        DeviceError::Unsupported(what.into(), self.name.clone())
+        unsupported_error(&self.name, what)
     }
 
     /// STREAMOFF both queues and frees every buffer and request (unmapping
@@ -1133,15 +1143,11 @@ struct OutputIo<'a> {
 
 impl OutputIo<'_> {
     fn err(&self, what: impl Into<String>, source: Errno) -> DeviceError {
-        DeviceError::Ioctl {
-            device: self.name.to_string(),
-            what: what.into(),
-            source,
-        }
+        ioctl_error(self.name, what, source)
     }
 
     fn unsupported(&self, what: impl Into<String>) -> DeviceError {
-        DeviceError::Unsupported(what.into(), self.name.to_string())
+        unsupported_error(self.name, what)
     }
 
     /// OUTPUT buffers `first..first + count`, not mapped: per buffer
