@@ -56,7 +56,10 @@ for m in "${M[@]}"; do
     case $c in
       h264|hevc|mpeg2) cases+=("$m:$c:/tmp/bench/bench-$c.mkv") ;;
       vp8|vp9) cases+=("$m:$c:/tmp/bench/bench-$c.webm") ;;
-      h264-4k) cases+=("$m:h264:/tmp/bench/bench-h264-4k.mp4") ;;
+      # the 4K clip is H.264 High 10 (profile_idc 110): VA-API has no such
+      # profile (tests/oracle/va-out-of-scope.tsv), ffmpeg would decode it
+      # in software: decode mode only
+      h264-4k) [ "$m" = va ] || cases+=("$m:h264:/tmp/bench/bench-h264-4k.mp4") ;;
       *) echo "bench-vm.sh: codec $c (h264 hevc mpeg2 vp8 vp9 h264-4k)" >&2; exit 2 ;;
     esac
   done

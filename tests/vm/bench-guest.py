@@ -227,7 +227,7 @@ def table(dirs):
         sc = {}
         for t in tools:
             s = [r for r in rows if r["case"] == case and r["run"] == "strace" and r["tool"] == t]
-            if s and s[0].get("syscalls") and frames[t]:
+            if s and s[0].get("syscalls") and frames[t] and statistics.median(frames[t]) > 0:
                 sc[t] = s[0]["syscalls"] / statistics.median(frames[t])
         if len(sc) == 2:
             print(f"| syscalls per frame (strace -f -c, one run) | {sc[ours] / sc[peer]:.2f} | {sc[ours]:.1f} | {sc[peer]:.1f} |")
