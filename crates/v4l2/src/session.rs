@@ -1669,6 +1669,20 @@ mod tests {
         }
     }
 
+    /// An 8-bit 4:2:0 stream of `w`×`h` pixels for the visl tests.
+    fn visl_params(w: u32, h: u32) -> StreamParams {
+        StreamParams {
+            coded_width: w,
+            coded_height: h,
+            visible: (0, 0, w, h),
+            bit_depth: 8,
+            dpb_size: 2,
+            frame_duration_ns: None,
+            pixel_aspect: (1, 1),
+            color: Default::default(),
+        }
+    }
+
     /// Real device (visl): OUTPUT buffers sized for the stream, mapped only
     /// when used, the lowest index first (one job at a time: one buffer
     /// mapped); an access unit larger than them grows them
@@ -1680,18 +1694,9 @@ mod tests {
     fn visl_output_buffers_mapped_when_used_and_grown() {
         let info = visl().expect("no visl device");
         let mut s = Session::open(&info, CodecKind::H264).unwrap();
-        let p = StreamParams {
-            coded_width: 64,
-            coded_height: 48,
-            visible: (0, 0, 64, 48),
-            bit_depth: 8,
-            dpb_size: 2,
-            frame_duration_ns: None,
-            pixel_aspect: (1, 1),
-            color: Default::default(),
-        };
         let sps = [Control::H264Sps(Box::default())];
-        s.configure(CodecKind::H264, &p, &sps, 4).unwrap();
+        s.configure(CodecKind::H264, &visl_params(64, 48), &sps, 4)
+            .unwrap();
         assert_eq!(s.mapped_outputs(), 0, "nothing mapped at allocation");
         assert_eq!(s.free_slots(), OUTPUT_BUFFERS as usize);
         let size = s.output_buffer_size();
@@ -1785,16 +1790,7 @@ mod tests {
         drop(hevc);
 
         let mut s = Session::open(&info, CodecKind::H264).unwrap();
-        let p = |w, h| StreamParams {
-            coded_width: w,
-            coded_height: h,
-            visible: (0, 0, w, h),
-            bit_depth: 8,
-            dpb_size: 2,
-            frame_duration_ns: None,
-            pixel_aspect: (1, 1),
-            color: Default::default(),
-        };
+        let p = visl_params;
         let sps = [Control::H264Sps(Box::default())];
         let f1 = s.configure(CodecKind::H264, &p(64, 48), &sps, 4).unwrap();
         assert_eq!(s.mapped_captures(), 0, "nothing mapped at allocation");
