@@ -768,25 +768,30 @@ impl Session {
         self.add_output_generation(0, n)
     }
 
-    /// The ioctls on OUTPUT buffers, borrowing only the nodes and the name
-    /// (so that the pool, another field, can be borrowed mutably meanwhile).
-    fn output_io(&self) -> OutputIo<'_> {
-        OutputIo {
-            video: &self.video,
-            media: &self.media,
-            media_path: &self.info.media_path,
-            queue: self.out_q(),
-            name: &self.name,
-        }
+    /// The OUTPUT pool (mutably) and the ioctls on OUTPUT buffers, borrowed
+    /// apart: the ioctls borrow only the nodes, the media path and the name.
+    fn outputs_and_io(&mut self) -> (&mut Outputs, OutputIo<'_>) {
+        let queue = self.out_q();
+        (
+            &mut self.outputs,
+            OutputIo {
+                video: &self.video,
+                media: &self.media,
+                media_path: &self.info.media_path,
+                queue,
+                name: &self.name,
+            },
+        )
     }
 
     /// Queries OUTPUT buffers `first..first + count` and hands them to the
     /// pool as its newest generation ([`OutputIo::query`]).
     fn add_output_generation(&mut self, first: usize, count: usize) -> Result<(), DeviceError> {
-        let buffers = self.output_io().query(first, count)?;
-        self.outputs
+        let (outputs, io) = self.outputs_and_io();
+        let buffers = io.query(first, count)?;
+        outputs
             .add_generation(first, buffers)
-            .map_err(|e| self.unsupported(e))
+            .map_err(|e| io.unsupported(e))
     }
 
     /// The OUTPUT buffer for the job of `timestamp_ns` with `len` bytes of
@@ -800,28 +805,20 @@ impl Session {
     /// largest OUTPUT buffer allowed for this stream (C bytes)"), no free
     /// buffer, a failed growth or mmap.
     fn output_for(&mut self, len: usize, timestamp_ns: u64) -> Result<usize, DeviceError> {
-        // Field by field, not `Self::output_io` (which borrows all of
-        // `self`): the pool is borrowed mutably meanwhile.
-        let io = OutputIo {
-            video: &self.video,
-            media: &self.media,
-            media_path: &self.info.media_path,
-            queue: self.out_q(),
-            name: &self.name,
-        };
-        let old = self.outputs.buffer_size();
-        let r = self.outputs.acquire(
+        let (outputs, io) = self.outputs_and_io();
+        let old = outputs.buffer_size();
+        let r = outputs.acquire(
             len,
             |i, offset, length| io.map(i, offset, length),
             |sizeimage| io.grow(sizeimage, len, timestamp_ns),
         );
-        if self.outputs.buffer_size() != old {
+        if outputs.buffer_size() != old {
             tracing::info!(
                 "{}: picture {timestamp_ns}: {len} bytes of bitstream exceed the {old}-byte \
                  OUTPUT buffers; {} new ones of {} bytes (VIDIOC_CREATE_BUFS)",
-                self.name,
-                self.outputs.current_len(),
-                self.outputs.buffer_size()
+                io.name,
+                outputs.current_len(),
+                outputs.buffer_size()
             );
         }
         r.map_err(|e| match e {
