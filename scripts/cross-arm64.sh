@@ -16,7 +16,7 @@
 # Needs: root and `scripts/trixie-chroot.sh setup` done (test.sh runs it first).
 # Output: target/trixie/<rust target>/debug/ (CARGO_TARGET_DIR of the chroot).
 # Tests that cannot run under qemu-user are skipped by name with the reason
-# (VREQ_QEMU_SKIP below; printed on every run), never silently.
+# (scripts/qemu-user-skip.txt; printed on every run), never silently.
 set -euo pipefail
 top=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 arch=arm64
@@ -30,10 +30,9 @@ T=$(echo "$target" | tr 'a-z-' 'A-Z_')   # AARCH64_UNKNOWN_LINUX_GNU
 t=$(echo "$target" | tr '-' '_')          # aarch64_unknown_linux_gnu
 
 # Tests qemu-user cannot run, by libtest name filter (`--skip`, substring),
-# with the reason; printed on every run.
-VREQ_QEMU_SKIP=(
-  "ffi::hostile_tests::decode_storm: a wall-time bound per VA call (crates/va/src/ffi/hostile_tests.rs); a 3128x8193-element vaCreateBuffer takes 4.4-4.7 s in a debug build under qemu TCG (measured)"
-)
+# with the reason: scripts/qemu-user-skip.txt (debian/rules reads it too);
+# printed on every run.
+mapfile -t VREQ_QEMU_SKIP < <(grep -v '^#' "$top/scripts/qemu-user-skip.txt" | grep .)
 
 # the cross environment: trixie's rustc with libstd-rust-dev:<arch>, the GNU
 # cross linker, pkg-config for the target's multiarch .pc files; bindgen takes

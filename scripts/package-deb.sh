@@ -2,13 +2,15 @@
 # package-deb.sh - build vreqplay's Debian / Raspberry Pi OS package
 # (packaging/debian) with dpkg-buildpackage in the trixie build chroot
 # (scripts/trixie-chroot.sh): amd64 natively, arm64 cross
-# (dpkg-buildpackage -a arm64 -Pcross,nocheck).
+# (dpkg-buildpackage -a arm64 -Pcross), its tests run under qemu-user.
 #
 # Usage: scripts/package-deb.sh [--arch amd64|arm64] [--nocheck] [--fresh] [OUTDIR]
 #   --arch     the package's architecture (default amd64)
-#   --nocheck  skip dh_auto_test (cargo test of the workspace; always
-#              skipped for cross builds: the tests would run under qemu,
-#              scripts/cross-arm64.sh does that)
+#   --nocheck  skip dh_auto_test (cargo test --release of the workspace;
+#              for arm64 under qemu-aarch64 through binfmt_misc, registered
+#              by scripts/trixie-chroot.sh setup, minus the tests of
+#              scripts/qemu-user-skip.txt). With the tests, the media
+#              corpus must be there (shared/media or $VREQ_MEDIA).
 #   --fresh    drop the cached cargo target directory first
 #   OUTDIR     where vreqplay_<version>_<arch>.deb is copied (default target/deb)
 # Prints the .deb's path. Needs root (the chroot), git; the network for
@@ -61,7 +63,7 @@ if [ "${VREQ_PACKAGE_DEB_INSIDE:-}" != 1 ]; then
   # the host tier (dh_auto_test) reads shared/media (crates/testkit
   # media_dir, looking upwards from the unpacked source under /src): the
   # chroot mounts it read-only at /shared/media
-  if [ "$arch" = amd64 ] && [ "$nocheck" = 0 ] && [ -z "$("$top/scripts/trixie-chroot.sh" media)" ]; then
+  if [ "$nocheck" = 0 ] && [ -z "$("$top/scripts/trixie-chroot.sh" media)" ]; then
     die "the tests need the media corpus (shared/media or \$VREQ_MEDIA); or --nocheck"
   fi
   # the generated man page and completions for the upstream tarball (above)
@@ -149,8 +151,8 @@ if [ "$arch" = "$(dpkg --print-architecture)" ]; then
   bp+=(--build=source,binary)
   [ "$nocheck" = 1 ] && opts="$opts nocheck"
 else
-  bp+=(--build=any -a "$arch" -Pcross,nocheck)
-  opts="$opts nocheck"
+  bp+=(--build=any -a "$arch" -Pcross)
+  [ "$nocheck" = 1 ] && opts="$opts nocheck"
 fi
 echo "package-deb: dpkg-buildpackage ${bp[*]} (DEB_BUILD_OPTIONS=$opts)" >&2
 ( cd "$W/vreqplay-$up" && DEB_BUILD_OPTIONS=$opts dpkg-buildpackage "${bp[@]}" ) > "$W/build.log" 2>&1 ||

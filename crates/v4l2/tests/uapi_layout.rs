@@ -5,7 +5,8 @@
 //! one size is passed a struct of another, or a field read at the wrong
 //! byte: exactly what differs between amd64, arm64 and armhf. The list:
 //! tests/uapi_layout.list; the C side: build.rs. Runs on the host (amd64) in
-//! `cargo test` and on arm64 under qemu-user (scripts/cross-arm64.sh test).
+//! `cargo test` and on arm64 under qemu-user (the arm64 .deb's tests,
+//! scripts/check-packages.sh; or scripts/cross-arm64.sh test).
 
 mod table {
     include!(concat!(env!("OUT_DIR"), "/uapi_layout.rs"));
