@@ -1028,9 +1028,11 @@ impl StatelessCodec for H264Codec {
         let carry_pts = self.carry_pts;
         let carried = buf.len();
         buf.extend_from_slice(unit.data);
-        let nals = parser::split_annexb(&buf);
-        let last_start = nals.last().map(|n| n.offset.saturating_sub(3));
-        let Some(last_start) = last_start else {
+        // NAL units found as they are handled, borrowed from `buf` (no
+        // list, no copy per NAL unit); the last one may continue in the
+        // next unit and is carried instead.
+        let mut nals = parser::annexb_nals(&buf);
+        let Some(mut last) = nals.next() else {
             // No start code yet: keep (bounded) for the next unit.
             if buf.len() > MAX_CARRY {
                 self.unit_offset = base_offset;
@@ -1042,31 +1044,27 @@ impl StatelessCodec for H264Codec {
             }
             return Ok(());
         };
-        let count = nals.len();
-        let owned: Vec<(usize, Vec<u8>)> = nals[..count - 1]
-            .iter()
-            .map(|n| (n.offset, n.data.to_vec()))
-            .collect();
-        for (off, data) in owned {
+        for next in nals {
+            let n = std::mem::replace(&mut last, next);
             // NAL units that began in the carried bytes keep that unit's pts.
-            self.unit_pts = if off < carried {
+            self.unit_pts = if n.offset < carried {
                 carry_pts
             } else {
                 unit.pts_ns
             };
             self.unit_offset = base_offset;
-            self.handle_nal(NalRef {
-                offset: off,
-                data: &data,
-            });
+            self.handle_nal(n);
         }
+        let last_start = last.offset.saturating_sub(3);
         self.carry_pts = if last_start < carried {
             carry_pts
         } else {
             unit.pts_ns
         };
         self.carry_offset = base_offset + last_start as u64;
-        self.carry = buf[last_start..].to_vec();
+        // the carried bytes moved to the front of the same buffer
+        buf.drain(..last_start);
+        self.carry = buf;
         Ok(())
     }
 
