@@ -57,6 +57,10 @@ pub(crate) struct Frame {
     pub duration_ns: u64,
 }
 
+/// Buffers a [`Mpeg2Splitter`] keeps for reuse at most: no more than the
+/// frames in flight at once ever come back; more are dropped.
+const MAX_SPARE: usize = 16;
+
 /// Cuts an MPEG-1/2 video elementary stream pushed in pieces into frames
 /// (see the module doc): start-code units ([`parser::units`]' rule, found
 /// incrementally) go through a [`PacketBuilder`]; bytes are kept only from
@@ -70,8 +74,10 @@ pub(crate) struct Mpeg2Splitter {
     scan: usize,
     /// The unit being collected: its code and start in `buf`.
     unit: Option<(u8, usize)>,
-    /// A buffer given back ([`Self::recycle`]) for the next frame's bytes.
-    spare: Vec<u8>,
+    /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
+    /// at most [`MAX_SPARE`] (a transport stream's PES may hold several
+    /// frames, cut before the caller hands one back).
+    spare: Vec<Vec<u8>>,
 }
 
 impl Mpeg2Splitter {
@@ -165,7 +171,7 @@ impl Mpeg2Splitter {
         let c = self.b.cuts.pop_front()?;
         let from = (c.start.saturating_sub(self.base) as usize).min(self.buf.len());
         let to = (c.end.saturating_sub(self.base) as usize).clamp(from, self.buf.len());
-        let mut data = std::mem::take(&mut self.spare);
+        let mut data = self.spare.pop().unwrap_or_default();
         data.clear();
         data.extend_from_slice(&self.buf[from..to]);
         Some(Frame {
@@ -180,7 +186,9 @@ impl Mpeg2Splitter {
     /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
     /// allocation per frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        self.spare = data;
+        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
+            self.spare.push(data);
+        }
     }
 
     /// Whether a sequence header has parsed.
