@@ -57,10 +57,6 @@ pub(crate) struct Frame {
     pub duration_ns: u64,
 }
 
-/// Buffers a [`Mpeg2Splitter`] keeps for reuse at most: no more than the
-/// frames in flight at once ever come back; more are dropped.
-const MAX_SPARE: usize = 16;
-
 /// Cuts an MPEG-1/2 video elementary stream pushed in pieces into frames
 /// (see the module doc): start-code units ([`parser::units`]' rule, found
 /// incrementally) go through a [`PacketBuilder`]; bytes are kept only from
@@ -75,8 +71,8 @@ pub(crate) struct Mpeg2Splitter {
     /// The unit being collected: its code and start in `buf`.
     unit: Option<(u8, usize)>,
     /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
-    /// at most [`MAX_SPARE`] (a transport stream's PES may hold several
-    /// frames, cut before the caller hands one back).
+    /// at most `mpegmux::MAX_SPARE` (a transport stream's PES may hold
+    /// several frames, cut before the caller hands one back).
     spare: Vec<Vec<u8>>,
 }
 
@@ -171,8 +167,7 @@ impl Mpeg2Splitter {
         let c = self.b.cuts.pop_front()?;
         let from = (c.start.saturating_sub(self.base) as usize).min(self.buf.len());
         let to = (c.end.saturating_sub(self.base) as usize).clamp(from, self.buf.len());
-        let mut data = self.spare.pop().unwrap_or_default();
-        data.clear();
+        let mut data = super::mpegmux::take_spare(&mut self.spare);
         data.extend_from_slice(&self.buf[from..to]);
         Some(Frame {
             data,
@@ -186,7 +181,7 @@ impl Mpeg2Splitter {
     /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
     /// allocation per frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
+        if self.spare.len() < super::mpegmux::MAX_SPARE && data.capacity() > 0 {
             self.spare.push(data);
         }
     }

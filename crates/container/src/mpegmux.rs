@@ -679,7 +679,7 @@ impl AudioCutter {
             }
             let duration_ns =
                 (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
-            let mut data = self.spare.pop().unwrap_or_default();
+            let mut data = take_spare(&mut self.spare);
             data.extend_from_slice(&es[f.data_start..f.end]);
             out.push_back(Packet {
                 track: self.id,
@@ -800,7 +800,17 @@ pub(crate) struct AuSplitter {
 /// caller holds comes back on its next read, and a PES may hold several
 /// units cut before that; no more than were in flight at once ever come
 /// back, more are dropped.
-const MAX_SPARE: usize = 16;
+pub(crate) const MAX_SPARE: usize = 8;
+
+/// The spare buffer of the largest capacity (emptied), or a new one: the
+/// buffers in use grow to the largest unit once, instead of a small one
+/// growing again for every large unit (a keyframe) it is handed.
+pub(crate) fn take_spare(spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    let largest = (0..spare.len()).max_by_key(|&i| spare[i].capacity());
+    let mut b = largest.map_or_else(Vec::new, |i| spare.swap_remove(i));
+    b.clear();
+    b
+}
 
 impl AuSplitter {
     pub fn new(hevc: bool) -> Self {
@@ -905,7 +915,7 @@ impl AuSplitter {
 
     fn emit(&mut self) {
         if !self.au.is_empty() {
-            let next = self.spare.pop().unwrap_or_default();
+            let next = take_spare(&mut self.spare);
             self.out.push_back((
                 self.au_start,
                 std::mem::replace(&mut self.au, next),

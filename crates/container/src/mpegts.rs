@@ -574,7 +574,7 @@ impl TsSource {
                     }
                 }
             }
-            let mut buf = self.spare.pop().unwrap_or_default();
+            let mut buf = super::mpegmux::take_spare(&mut self.spare);
             buf.extend_from_slice(payload);
             self.ready.push_back(Pes {
                 id: match e.kind {
