@@ -204,7 +204,11 @@ fn audio_loop(
                 from = start;
                 queues.ack_audio(g);
             }
-            let mut pcm = match dec.decode(&pkt) {
+            let decoded = dec.decode(&pkt);
+            let byte_offset = pkt.byte_offset;
+            // decoded: the demux thread reads a later packet into it
+            queues.give_back(pkt);
+            let mut pcm = match decoded {
                 Ok(Some(p)) => p,
                 Ok(None) => continue,
                 Err(e) => {
@@ -214,7 +218,7 @@ fn audio_loop(
                             "{}: audio track {} byte {}: {e}; frame skipped",
                             input.display(),
                             track.id,
-                            pkt.byte_offset
+                            byte_offset
                         );
                     }
                     continue;

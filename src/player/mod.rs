@@ -888,20 +888,33 @@ pub enum Source<'a> {
 impl Source<'_> {
     /// The next packet of `track`, `None` at the end. Demux errors are
     /// warned about and skipped ([`MAX_CONSECUTIVE_DEMUX_ERRORS`] in a row end it).
-    fn next(&mut self, track: u32, report: &mut PlayReport) -> Option<container::Packet> {
+    /// `done`: the previous packet, decoded: handed back to the demux
+    /// thread ([`Queues::give_back`]) or read into
+    /// ([`container::Demuxer::read_packet`]), so no packet buffer is
+    /// allocated per frame.
+    fn next(
+        &mut self,
+        track: u32,
+        report: &mut PlayReport,
+        done: Option<container::Packet>,
+    ) -> Option<container::Packet> {
         match self {
             Source::Queued(q) => {
+                if let Some(d) = done {
+                    q.give_back(d);
+                }
                 let p = q.pop(Stream::Video);
                 report.warnings.extend(q.take_warnings());
                 p
             }
             Source::Direct(demux) => {
                 let mut errors_in_a_row = 0;
+                let mut p = done.unwrap_or_default();
                 loop {
-                    match demux.next_packet() {
-                        Ok(Some(p)) if p.track == track => return Some(p),
-                        Ok(Some(_)) => errors_in_a_row = 0,
-                        Ok(None) => return None,
+                    match demux.read_packet(&mut p) {
+                        Ok(true) if p.track == track => return Some(p),
+                        Ok(true) => errors_in_a_row = 0,
+                        Ok(false) => return None,
                         Err(e) => {
                             report.warnings.push(e.to_string());
                             errors_in_a_row += 1;
@@ -1612,6 +1625,8 @@ pub fn run_file<D: DecoderDevice>(
     let mut video_failed = false;
     let mut eof_flow;
     let mut loops_left = controls.loop_file;
+    // the packet last decoded, for the next read (Source::next)
+    let mut done: Option<container::Packet> = None;
     'file: loop {
         if let Some(Flow::Seek {
             target,
@@ -1624,7 +1639,7 @@ pub fn run_file<D: DecoderDevice>(
             )?;
         }
         flow = Flow::Go;
-        while let Some(pkt) = source.next(track.id, &mut report) {
+        while let Some(pkt) = source.next(track.id, &mut report, done.take()) {
             let unit = CodedUnit::from(&pkt);
             ctl.fed = true;
             if pkt.pts_ns.is_none() && ctl.seeking.is_some() {
@@ -1652,6 +1667,8 @@ pub fn run_file<D: DecoderDevice>(
                 }
                 return Err(err);
             }
+            // decoded (the device holds its own copy): read the next into it
+            done = Some(pkt);
             flow = show_ready(
                 input,
                 track,

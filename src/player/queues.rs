@@ -30,6 +30,14 @@
 //! target itself with `--hr-seek`. At the end of the file the demux thread
 //! waits for a seek or the stop instead of ending, so a seek back after
 //! the end plays again (mpv's `--keep-open` and the end-of-file seek).
+//!
+//! **Packet reuse**: the demux thread reads with [`Demuxer::read_packet`]
+//! into a packet taken from a free list, and the consumers hand each packet
+//! back once decoded ([`Queues::give_back`]; a seek's and an abandoned
+//! queue's dropped packets go there too), so in the steady state no packet
+//! buffer is allocated per frame. The free list holds at most
+//! [`MAX_FREE_PACKETS`] packets of at most [`MAX_FREE_BYTES`] capacity in
+//! all; what does not fit is dropped.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -46,6 +54,14 @@ pub const AUDIO_TARGET_NS: i64 = 1_000_000_000;
 pub const AUDIO_TARGET_PACKETS: usize = 64;
 /// Never queue more than this many bytes (both queues together).
 pub const HARD_CAP_BYTES: usize = 64 << 20;
+/// Packets handed back kept for reuse at most (the free list): as many as
+/// both queues hold at their targets, so the packets in use stop growing in
+/// number once the queues have filled (a smaller list would drop packets
+/// whenever the consumers catch up, and allocate them again whenever the
+/// demux thread gets ahead).
+pub const MAX_FREE_PACKETS: usize = VIDEO_TARGET_PACKETS + AUDIO_TARGET_PACKETS;
+/// Capacity (bytes of `Packet::data`) of the free list's packets at most.
+pub const MAX_FREE_BYTES: usize = HARD_CAP_BYTES / 4;
 
 /// Which stream a queue serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +115,11 @@ struct State {
     audio_acked: u64,
     /// A seek failed in the demuxer (message for the user).
     seek_error: Option<String>,
+    /// Packets handed back for the demux thread to read into (bounded:
+    /// [`MAX_FREE_PACKETS`], [`MAX_FREE_BYTES`]).
+    free: Vec<Packet>,
+    /// `Packet::data` capacity of `free`, bytes.
+    free_bytes: usize,
 }
 
 /// A seek the video thread posted ([`Queues::seek`]).
@@ -143,6 +164,31 @@ impl State {
     /// Whether the demux thread may read another packet.
     fn may_read(&self) -> bool {
         self.stop || (self.total_bytes() < HARD_CAP_BYTES && (self.video_low() || self.audio_low()))
+    }
+    /// Keeps `p` on the free list if it fits its bounds (else drops it).
+    fn recycle(&mut self, p: Packet) {
+        let cap = p.data.capacity();
+        if cap > 0 && self.free.len() < MAX_FREE_PACKETS && self.free_bytes + cap <= MAX_FREE_BYTES
+        {
+            self.free_bytes += cap;
+            self.free.push(p);
+        }
+    }
+    /// Empties queue `s`, its packets to the free list (within its bounds).
+    fn drain_to_free(&mut self, s: Stream) {
+        while let Some(p) = self.queue(s).pop() {
+            self.recycle(p);
+        }
+    }
+    /// A packet from the free list to read into, or a new empty one.
+    fn take_free(&mut self) -> Packet {
+        match self.free.pop() {
+            Some(p) => {
+                self.free_bytes -= p.data.capacity();
+                p
+            }
+            None => Packet::default(),
+        }
     }
 }
 
@@ -213,11 +259,8 @@ impl Queues {
         let mut st = lock(m);
         st.generation += 1;
         st.seek = Some(req);
-        let st = &mut *st;
-        for q in [&mut st.video, &mut st.audio] {
-            q.packets.clear();
-            q.bytes = 0;
-        }
+        st.drain_to_free(Stream::Video);
+        st.drain_to_free(Stream::Audio);
         st.eof = false;
         st.audio_from = None;
         st.audio_from_known = false;
@@ -279,6 +322,21 @@ impl Queues {
         }
     }
 
+    /// Hands a packet popped from either queue back, once its consumer is
+    /// done with it: the demux thread reads a later packet into it (no
+    /// allocation per packet). Kept only within the free list's bounds
+    /// ([`MAX_FREE_PACKETS`], [`MAX_FREE_BYTES`]), else dropped.
+    pub fn give_back(&self, p: Packet) {
+        lock(&self.inner.0).recycle(p);
+    }
+
+    /// Packets on the free list now and their `data` capacity in bytes
+    /// (tests).
+    pub fn free(&self) -> (usize, usize) {
+        let st = lock(&self.inner.0);
+        (st.free.len(), st.free_bytes)
+    }
+
     /// The message of the last seek the demuxer refused, once.
     pub fn take_seek_error(&self) -> Option<String> {
         lock(&self.inner.0).seek_error.take()
@@ -289,10 +347,8 @@ impl Queues {
     pub fn abandon(&self, s: Stream) {
         let (m, cv) = &*self.inner;
         let mut st = lock(m);
-        let q = st.queue(s);
-        q.gone = true;
-        q.packets.clear();
-        q.bytes = 0;
+        st.queue(s).gone = true;
+        st.drain_to_free(s);
         if st.video.gone && st.audio.gone {
             st.stop = true;
         }
@@ -323,26 +379,30 @@ impl Queues {
         (st.video.packets.len(), st.audio.packets.len())
     }
 
-    /// Queues `p` read for generation `g` (dropped if a seek came since).
-    /// The first video packet of a generation fixes where its sound starts
-    /// (`precise`: the seek target instead).
-    fn put(&self, s: Stream, p: Packet, g: u64, precise_from: Option<i64>) {
+    /// Queues `p` read for generation `g` (to the free list if a seek came
+    /// since). The first video packet of a generation fixes where its sound
+    /// starts (`precise`: the seek target instead). Returns the packet the
+    /// demux thread reads into next (from the free list, or a new one).
+    fn put(&self, s: Stream, p: Packet, g: u64, precise_from: Option<i64>) -> Packet {
         let (m, cv) = &*self.inner;
         let mut st = lock(m);
         if st.generation != g || st.seek.is_some() {
-            return;
+            st.recycle(p);
+            return st.take_free();
         }
         if s == Stream::Video && !st.audio_from_known {
             st.audio_from = precise_from.or(p.pts_ns);
             st.audio_from_known = true;
         }
         if st.queue(s).gone {
+            st.recycle(p);
             cv.notify_all();
-            return;
+            return st.take_free();
         }
         st.queue(s).push(p);
         st.peak_bytes = st.peak_bytes.max(st.total_bytes());
         cv.notify_all();
+        st.take_free()
     }
 
     /// Waits until the demux thread may read or has a seek to make;
@@ -435,6 +495,8 @@ pub fn spawn_demux(
             let mut errors_in_a_row = 0;
             let mut generation = 0;
             let mut precise_from = None;
+            // read into by `read_packet`; swapped for a free one when queued
+            let mut pkt = Packet::default();
             loop {
                 if !q2.wait_room() {
                     break;
@@ -458,17 +520,23 @@ pub fn spawn_demux(
                     }
                     continue;
                 }
-                let end = match demux.next_packet() {
-                    Ok(Some(p)) => {
+                let end = match demux.read_packet(&mut pkt) {
+                    Ok(true) => {
                         errors_in_a_row = 0;
-                        if Some(p.track) == video {
-                            q2.put(Stream::Video, p, generation, precise_from);
-                        } else if Some(p.track) == audio {
-                            q2.put(Stream::Audio, p, generation, precise_from);
+                        let stream = if Some(pkt.track) == video {
+                            Some(Stream::Video)
+                        } else if Some(pkt.track) == audio {
+                            Some(Stream::Audio)
+                        } else {
+                            None // another track's: the next one is read into it
+                        };
+                        if let Some(s) = stream {
+                            let p = std::mem::take(&mut pkt);
+                            pkt = q2.put(s, p, generation, precise_from);
                         }
                         None
                     }
-                    Ok(None) => Some(None),
+                    Ok(false) => Some(None),
                     Err(e) => {
                         errors_in_a_row += 1;
                         if errors_in_a_row >= super::MAX_CONSECUTIVE_DEMUX_ERRORS {
@@ -560,6 +628,87 @@ mod tests {
                 tracks: Vec::new(),
             }) as Box<dyn Demuxer>)
         })
+    }
+
+    /// `n` video packets of 1000 bytes read with `read_packet`; counts the
+    /// reads whose packet came without a buffer (a new allocation).
+    struct Counting {
+        n: usize,
+        sent: usize,
+        fresh: Arc<std::sync::atomic::AtomicUsize>,
+        tracks: Vec<TrackInfo>,
+    }
+
+    impl Demuxer for Counting {
+        fn tracks(&self) -> &[TrackInfo] {
+            &self.tracks
+        }
+        fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+            let mut p = Packet::default();
+            Ok(self.read_packet(&mut p)?.then_some(p))
+        }
+        fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+            if self.sent == self.n {
+                return Ok(false);
+            }
+            if pkt.data.capacity() < 1000 {
+                self.fresh
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            pkt.data.clear();
+            pkt.data.resize(1000, self.sent as u8);
+            pkt.track = 1;
+            pkt.pts_ns = Some(self.sent as i64 * 40_000_000);
+            pkt.keyframe = true;
+            self.sent += 1;
+            Ok(true)
+        }
+        fn seek(&mut self, _: u32, pts_ns: i64) -> Result<(), ContainerError> {
+            self.sent = ((pts_ns / 40_000_000) as usize).min(self.n);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn packets_handed_back_are_read_into_again_and_the_free_list_is_bounded() {
+        let fresh = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let f2 = fresh.clone();
+        let open: OpenDemuxer = Box::new(move || {
+            Ok(Box::new(Counting {
+                n: 500,
+                sent: 0,
+                fresh: f2,
+                tracks: Vec::new(),
+            }) as Box<dyn Demuxer>)
+        });
+        let (q, h) = spawn_demux(open, Some(1), None);
+        let mut n = 0;
+        while let Some(p) = q.pop(Stream::Video) {
+            // the packet's own bytes, not a recycled buffer's
+            assert!(p.data.iter().all(|&b| b == n as u8), "packet {n}");
+            n += 1;
+            q.give_back(p);
+            if n == 100 {
+                // a seek: the queued packets go to the free list, bounded
+                q.seek(SeekRequest {
+                    target_ns: 100 * 40_000_000,
+                    precise: false,
+                });
+            }
+            let (k, bytes) = q.free();
+            assert!(k <= MAX_FREE_PACKETS && bytes <= MAX_FREE_BYTES);
+        }
+        assert_eq!(n, 500);
+        // new packets only until the queue has filled (its target, the one
+        // the consumer holds, the one being read into); the seek's queued
+        // packets come back through the free list: never one per packet
+        let fresh = fresh.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            fresh <= VIDEO_TARGET_PACKETS + 3,
+            "{fresh} of 500 reads without a recycled packet"
+        );
+        q.stop();
+        h.join().unwrap();
     }
 
     #[test]

@@ -493,17 +493,21 @@ pub(crate) fn classify(hevc: bool, h: &[u8]) -> (bool, bool, bool) {
 /// emulation prevention bytes still in) holds a `recovery_point` message
 /// (`payloadType` 6; H.264 7.3.2.3.1, D.1.8).
 fn sei_has_recovery_point(p: &[u8]) -> bool {
-    // Remove emulation prevention (00 00 03 -> 00 00).
-    let mut rbsp = Vec::with_capacity(p.len().min(256));
+    // Remove emulation prevention (00 00 03 -> 00 00), of the first
+    // 4096 bytes, into a stack buffer (no heap allocation per SEI).
+    let mut buf = [0u8; 4096];
+    let mut n = 0;
     let mut zeros = 0;
-    for &b in p.iter().take(4096) {
+    for &b in p.iter().take(buf.len()) {
         if zeros >= 2 && b == 3 {
             zeros = 0;
             continue;
         }
         zeros = if b == 0 { zeros + 1 } else { 0 };
-        rbsp.push(b);
+        buf[n] = b;
+        n += 1;
     }
+    let rbsp = &buf[..n];
     let mut i = 0;
     // sei_message()s until rbsp_trailing_bits (0x80).
     while i < rbsp.len() && rbsp[i] != 0x80 {

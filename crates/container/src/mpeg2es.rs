@@ -70,8 +70,10 @@ pub(crate) struct Mpeg2Splitter {
     scan: usize,
     /// The unit being collected: its code and start in `buf`.
     unit: Option<(u8, usize)>,
-    /// A buffer given back ([`Self::recycle`]) for the next frame's bytes.
-    spare: Vec<u8>,
+    /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
+    /// at most `mpegmux::MAX_SPARE` (a transport stream's PES may hold
+    /// several frames, cut before the caller hands one back).
+    spare: Vec<Vec<u8>>,
 }
 
 impl Mpeg2Splitter {
@@ -165,8 +167,7 @@ impl Mpeg2Splitter {
         let c = self.b.cuts.pop_front()?;
         let from = (c.start.saturating_sub(self.base) as usize).min(self.buf.len());
         let to = (c.end.saturating_sub(self.base) as usize).clamp(from, self.buf.len());
-        let mut data = std::mem::take(&mut self.spare);
-        data.clear();
+        let mut data = super::mpegmux::take_spare(&mut self.spare);
         data.extend_from_slice(&self.buf[from..to]);
         Some(Frame {
             data,
@@ -180,7 +181,9 @@ impl Mpeg2Splitter {
     /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
     /// allocation per frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        self.spare = data;
+        if self.spare.len() < super::mpegmux::MAX_SPARE && data.capacity() > 0 {
+            self.spare.push(data);
+        }
     }
 
     /// Whether a sequence header has parsed.

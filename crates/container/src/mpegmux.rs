@@ -204,6 +204,11 @@ pub(crate) trait PesSource: Send {
     /// The next PES packet of a stream the demuxer reads; `Ok(None)` at
     /// the end of the file.
     fn next_pes(&mut self) -> Result<Option<Pes>, ContainerError>;
+    /// Takes back a [`Pes::payload`] handed on by [`Self::next_pes`], for
+    /// a later PES's payload (no allocation per PES). Default: dropped.
+    fn recycle(&mut self, payload: Vec<u8>) {
+        drop(payload);
+    }
     /// Goes on at the first packet boundary at or after byte `pos` with
     /// every per-stream state (PES being gathered, continuity counter)
     /// reset; what the source learnt of the file's structure (PSI) stays.
@@ -484,6 +489,9 @@ pub(crate) struct AudioCutter {
     from_start: bool,
     ref_pts: i64,
     skipped: usize,
+    /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
+    /// at most [`MAX_SPARE`].
+    spare: Vec<Vec<u8>>,
 }
 
 impl AudioCutter {
@@ -503,6 +511,16 @@ impl AudioCutter {
             from_start,
             ref_pts,
             skipped: 0,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Takes back a frame's buffer for a later frame's bytes (no allocation
+    /// per frame once the buffers have grown to the largest frame).
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
+            data.clear();
+            self.spare.push(data);
         }
     }
 
@@ -661,9 +679,11 @@ impl AudioCutter {
             }
             let duration_ns =
                 (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
+            let mut data = take_spare(&mut self.spare);
+            data.extend_from_slice(&es[f.data_start..f.end]);
             out.push_back(Packet {
                 track: self.id,
-                data: es[f.data_start..f.end].to_vec(),
+                data,
                 pts_ns,
                 dts_ns: None,
                 duration_ns,
@@ -771,6 +791,25 @@ pub(crate) struct AuSplitter {
     key: bool,
     /// Cut units: stream offset, bytes, IDR / IRAP.
     pub out: VecDeque<(u64, Vec<u8>, bool)>,
+    /// Buffers given back ([`Self::recycle`]) for the next units' bytes, at
+    /// most [`MAX_SPARE`].
+    spare: Vec<Vec<u8>>,
+}
+
+/// Buffers a splitter / cutter keeps for reuse at most: the packet the
+/// caller holds comes back on its next read, and a PES may hold several
+/// units cut before that; no more than were in flight at once ever come
+/// back, more are dropped.
+pub(crate) const MAX_SPARE: usize = 8;
+
+/// The spare buffer of the largest capacity (emptied), or a new one: the
+/// buffers in use grow to the largest unit once, instead of a small one
+/// growing again for every large unit (a keyframe) it is handed.
+pub(crate) fn take_spare(spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
+    let largest = (0..spare.len()).max_by_key(|&i| spare[i].capacity());
+    let mut b = largest.map_or_else(Vec::new, |i| spare.swap_remove(i));
+    b.clear();
+    b
 }
 
 impl AuSplitter {
@@ -786,6 +825,16 @@ impl AuSplitter {
             has_vcl: false,
             key: false,
             out: VecDeque::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Takes back a unit's buffer for a later unit's bytes (no allocation
+    /// per access unit once the buffers have grown to the largest unit).
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
+            data.clear();
+            self.spare.push(data);
         }
     }
 
@@ -866,8 +915,12 @@ impl AuSplitter {
 
     fn emit(&mut self) {
         if !self.au.is_empty() {
-            self.out
-                .push_back((self.au_start, std::mem::take(&mut self.au), self.key));
+            let next = take_spare(&mut self.spare);
+            self.out.push_back((
+                self.au_start,
+                std::mem::replace(&mut self.au, next),
+                self.key,
+            ));
         }
         self.has_vcl = false;
         self.key = false;
@@ -1053,6 +1106,7 @@ impl Engine {
                     VideoSplit::Nal(s) => s.push(&pes.payload),
                     VideoSplit::Mpeg2(s) => s.push(&pes.payload)?,
                 }
+                self.src.recycle(pes.payload);
                 self.drain_video();
             }
             StreamKind::Audio(kind) => {
@@ -1074,6 +1128,7 @@ impl Engine {
                 let a = &mut self.audio[k];
                 a.push(&pes.payload, pts, pes.offset);
                 a.drain(false, &mut self.out);
+                self.src.recycle(pes.payload);
             }
         }
         Ok(true)
@@ -1172,6 +1227,20 @@ impl Engine {
         for (mut p, counted) in self.held.drain(..) {
             p.pts_ns = Some(ticks_ns(a + counted));
             self.out.push_back(p);
+        }
+    }
+
+    /// Takes back the buffer of a packet of `track` for a later packet of
+    /// that track (dropped if the track has no splitter / cutter now).
+    fn recycle(&mut self, track: u32, data: Vec<u8>) {
+        if track == 1 {
+            match &mut self.video {
+                Some(VideoSplit::Nal(s)) => s.recycle(data),
+                Some(VideoSplit::Mpeg2(s)) => s.recycle(data),
+                None => {}
+            }
+        } else if let Some(a) = self.audio.iter_mut().find(|a| a.id == track) {
+            a.recycle(data);
         }
     }
 
@@ -1410,16 +1479,28 @@ impl Demuxer for MuxDemuxer {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>, ContainerError> {
+        let mut pkt = Packet::default();
+        Ok(self.read_packet(&mut pkt)?.then_some(pkt))
+    }
+
+    /// [`Demuxer::next_packet`] into `pkt`; its old buffer, and those of
+    /// the packets skipped, take later packets' bytes of the same track
+    /// (the splitters' and cutters' `recycle`), and the source's PES
+    /// payloads are reused too: no heap allocation per packet once the
+    /// buffers have grown.
+    fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
         loop {
             let Some(p) = self.engine.next()? else {
-                return Ok(None);
+                return Ok(false);
             };
             if !self.tracks.iter().any(|t| t.id == p.track) {
+                self.engine.recycle(p.track, p.data);
                 continue;
             }
             if p.track == 1 {
                 if let Some(k) = self.skip_video {
                     if !(p.keyframe && p.pts_ns.is_some_and(|t| t >= k)) {
+                        self.engine.recycle(p.track, p.data);
                         continue;
                     }
                     self.skip_video = None;
@@ -1429,12 +1510,15 @@ impl Demuxer for MuxDemuxer {
                 if p.track == id {
                     let end = p.pts_ns.zip(p.duration_ns).map(|(s, d)| s + d as i64);
                     if end.is_some_and(|e| e <= t) {
+                        self.engine.recycle(p.track, p.data);
                         continue;
                     }
                     self.skip_audio = None;
                 }
             }
-            return Ok(Some(p));
+            let old = std::mem::replace(pkt, p);
+            self.engine.recycle(old.track, old.data);
+            return Ok(true);
         }
     }
 

@@ -295,7 +295,14 @@ pub(crate) struct TsSource {
     seeking: bool,
     eof: bool,
     pub stats: TsStats,
+    /// Payload buffers given back ([`PesSource::recycle`]), at most
+    /// [`MAX_SPARE_PAYLOADS`].
+    spare: Vec<Vec<u8>>,
 }
+
+/// Payload buffers [`TsSource`] keeps for reuse at most (the engine hands
+/// each PES's back once it has split it).
+const MAX_SPARE_PAYLOADS: usize = 4;
 
 impl TsSource {
     /// A source over `r` (`len` bytes; `path` names it in errors and lets
@@ -328,6 +335,7 @@ impl TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
+            spare: Vec::new(),
         };
         while s.pmt_types.is_none() && s.win.offset() < PSI_BYTES {
             match s.packet() {
@@ -566,13 +574,15 @@ impl TsSource {
                     }
                 }
             }
+            let mut buf = super::mpegmux::take_spare(&mut self.spare);
+            buf.extend_from_slice(payload);
             self.ready.push_back(Pes {
                 id: match e.kind {
                     StreamKind::Video(_) => 1,
                     StreamKind::Audio(_) => u32::from(e.pid),
                 },
                 kind: e.kind,
-                payload: payload.to_vec(),
+                payload: buf,
                 pts,
                 dts,
                 offset: st.pes_offset,
@@ -635,6 +645,13 @@ impl PesSource for TsSource {
         Ok(())
     }
 
+    fn recycle(&mut self, mut payload: Vec<u8>) {
+        if self.spare.len() < MAX_SPARE_PAYLOADS && payload.capacity() > 0 {
+            payload.clear();
+            self.spare.push(payload);
+        }
+    }
+
     fn len(&self) -> u64 {
         self.len
     }
@@ -684,6 +701,7 @@ impl PesSource for TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
+            spare: Vec::new(),
         }))
     }
 }

@@ -111,8 +111,35 @@ pub struct Picture {
     pub mem_mgmt_5: bool,
     /// Marked "needed for output" (C.4).
     pub needed_for_output: bool,
-    /// The picture's dec_ref_pic_marking() (7.3.3.3).
-    pub dec_ref_pic_marking: RefPicMarking,
+    /// The flags of the picture's dec_ref_pic_marking() (7.3.3.3); its
+    /// memory management control operations are not stored with the
+    /// picture (the codec keeps the current picture's, see
+    /// [`reference_picture_marking`]), so a `Picture` clones without a heap
+    /// allocation.
+    pub dec_ref_pic_marking: Marking,
+}
+
+/// The flags of a slice header's dec_ref_pic_marking() (7.3.3.3), without
+/// its list of memory management control operations.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Marking {
+    /// `no_output_of_prior_pics_flag` (IDR pictures).
+    pub no_output_of_prior_pics_flag: bool,
+    /// `long_term_reference_flag` (IDR pictures).
+    pub long_term_reference_flag: bool,
+    /// `adaptive_ref_pic_marking_mode_flag` (non-IDR pictures): marking by
+    /// the MMCO list instead of the sliding window.
+    pub adaptive_ref_pic_marking_mode_flag: bool,
+}
+
+impl From<&RefPicMarking> for Marking {
+    fn from(m: &RefPicMarking) -> Self {
+        Marking {
+            no_output_of_prior_pics_flag: m.no_output_of_prior_pics_flag,
+            long_term_reference_flag: m.long_term_reference_flag,
+            adaptive_ref_pic_marking_mode_flag: m.adaptive_ref_pic_marking_mode_flag,
+        }
+    }
 }
 
 impl Picture {
@@ -802,13 +829,17 @@ pub fn sliding_window(st: &mut RefState, seq: &SeqInfo, pic: &Picture) -> bool {
     true
 }
 
-/// `gst_h264_decoder_reference_picture_marking` (8.2.5.1). Returns false if
-/// an MMCO named a picture that is not in the DPB.
+/// `gst_h264_decoder_reference_picture_marking` (8.2.5.1). `mmcos` is the
+/// picture's dec_ref_pic_marking() list (its first slice header's, in
+/// bitstream order; read only when `pic`'s adaptive_ref_pic_marking_mode_flag
+/// is set, up to the first operation 0). Returns false if an MMCO named a
+/// picture that is not in the DPB.
 pub fn reference_picture_marking(
     st: &mut RefState,
     seq: &SeqInfo,
     pic: &mut Picture,
     id: PicId,
+    mmcos: &[RefPicMarkingInner],
 ) -> bool {
     if pic.idr {
         st.dpb.mark_all_non_ref();
@@ -826,9 +857,7 @@ pub fn reference_picture_marking(
     }
     if pic.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag {
         let mut ok = true;
-        // lent out while `pic` is marked, not copied (no allocation per picture)
-        let ops = std::mem::take(&mut pic.dec_ref_pic_marking.inner);
-        for m in ops.iter() {
+        for m in mmcos {
             match m.memory_management_control_operation {
                 0 => break,
                 4 => {
@@ -840,7 +869,6 @@ pub fn reference_picture_marking(
             }
             ok &= st.dpb.mmco(m, pic, id);
         }
-        pic.dec_ref_pic_marking.inner = ops;
         return ok;
     }
     sliding_window(st, seq, pic)
@@ -859,7 +887,7 @@ pub fn picture_from_slice(hdr: &SliceHeader, nal_ref_idc: u8, idr: bool, seq: &S
     };
     let mut p = Picture {
         idr,
-        dec_ref_pic_marking: hdr.dec_ref_pic_marking.clone(),
+        dec_ref_pic_marking: Marking::from(&hdr.dec_ref_pic_marking),
         field_pic_flag: hdr.field_pic_flag,
         field: Some(field),
         nal_ref_idc,

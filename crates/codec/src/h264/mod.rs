@@ -47,7 +47,9 @@ pub mod parser;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use cros_codecs::codec::h264::parser::{Parser, Pps, SliceHeader, SliceType, Sps};
+use cros_codecs::codec::h264::parser::{
+    Parser, Pps, RefPicMarkingInner, SliceHeader, SliceType, Sps,
+};
 use v4l2r::bindings;
 
 use super::{
@@ -225,6 +227,11 @@ pub struct H264Codec {
     st: RefState,
     seq: SeqInfo,
     offset_for_ref_frame: Vec<i32>,
+    /// The current picture's memory management control operations (its
+    /// first slice header's dec_ref_pic_marking() list, set by
+    /// `start_picture`, read by `finish_picture`): kept here, its capacity
+    /// reused, rather than in the DPB's `Picture`s, which are cloned.
+    cur_mmcos: Vec<RefPicMarkingInner>,
     seq_key: Option<SeqKey>,
     /// The params of the last [`CodecEvent::Configure`].
     last_params: Option<StreamParams>,
@@ -268,6 +275,7 @@ impl H264Codec {
             st: RefState::default(),
             seq: SeqInfo::default(),
             offset_for_ref_frame: Vec::new(),
+            cur_mmcos: Vec::new(),
             seq_key: None,
             last_params: None,
             need_sequence: None,
@@ -563,6 +571,10 @@ impl H264Codec {
         self.handle_frame_num_gap(frame_num);
 
         let mut pic = dpb::picture_from_slice(hdr, ref_idc, idr, &self.seq);
+        // into the kept buffer: no allocation per picture
+        self.cur_mmcos.clear();
+        self.cur_mmcos
+            .extend_from_slice(&hdr.dec_ref_pic_marking.inner);
         pic.other_field = base.other_field;
         pic.second_field = base.second_field;
         pic.timestamp_ns = base.timestamp_ns;
@@ -765,7 +777,8 @@ impl H264Codec {
         if pic.is_ref() {
             let seq = self.seq;
             // An MMCO naming a missing picture is only a warning (GStreamer).
-            let _ = dpb::reference_picture_marking(&mut self.st, &seq, &mut pic, id);
+            let _ =
+                dpb::reference_picture_marking(&mut self.st, &seq, &mut pic, id, &self.cur_mmcos);
             self.st.prev_ref_has_memmgmnt5 = pic.mem_mgmt_5;
             self.st.prev_ref_top_field_order_cnt = pic.top_field_order_cnt;
             self.st.prev_ref_pic_order_cnt_msb = pic.pic_order_cnt_msb;
@@ -1015,9 +1028,11 @@ impl StatelessCodec for H264Codec {
         let carry_pts = self.carry_pts;
         let carried = buf.len();
         buf.extend_from_slice(unit.data);
-        let nals = parser::split_annexb(&buf);
-        let last_start = nals.last().map(|n| n.offset.saturating_sub(3));
-        let Some(last_start) = last_start else {
+        // NAL units found as they are handled, borrowed from `buf` (no
+        // list, no copy per NAL unit); the last one may continue in the
+        // next unit and is carried instead.
+        let mut nals = parser::annexb_nals(&buf);
+        let Some(mut last) = nals.next() else {
             // No start code yet: keep (bounded) for the next unit.
             if buf.len() > MAX_CARRY {
                 self.unit_offset = base_offset;
@@ -1029,31 +1044,27 @@ impl StatelessCodec for H264Codec {
             }
             return Ok(());
         };
-        let count = nals.len();
-        let owned: Vec<(usize, Vec<u8>)> = nals[..count - 1]
-            .iter()
-            .map(|n| (n.offset, n.data.to_vec()))
-            .collect();
-        for (off, data) in owned {
+        for next in nals {
+            let n = std::mem::replace(&mut last, next);
             // NAL units that began in the carried bytes keep that unit's pts.
-            self.unit_pts = if off < carried {
+            self.unit_pts = if n.offset < carried {
                 carry_pts
             } else {
                 unit.pts_ns
             };
             self.unit_offset = base_offset;
-            self.handle_nal(NalRef {
-                offset: off,
-                data: &data,
-            });
+            self.handle_nal(n);
         }
+        let last_start = last.offset.saturating_sub(3);
         self.carry_pts = if last_start < carried {
             carry_pts
         } else {
             unit.pts_ns
         };
         self.carry_offset = base_offset + last_start as u64;
-        self.carry = buf[last_start..].to_vec();
+        // the carried bytes moved to the front of the same buffer
+        buf.drain(..last_start);
+        self.carry = buf;
         Ok(())
     }
 

@@ -539,7 +539,7 @@ fn add_ref_frame(
         ..Default::default()
     };
     let id = st.dpb.alloc(p.clone());
-    reference_picture_marking(st, s, &mut p, id);
+    reference_picture_marking(st, s, &mut p, id, &[]);
     *st.dpb.get_mut(id).unwrap() = p;
     st.dpb.delete_unused();
     st.dpb.add(id);
@@ -681,9 +681,9 @@ fn mmco_long_term_and_unmark() {
             cros_codecs::codec::h264::parser::MaxLongTermFrameIdx::from_value_plus1(maxp1),
         ..Default::default()
     };
-    cur.dec_ref_pic_marking.inner = vec![mk(4, 0, 0, 2), mk(3, 1, 0, 0), mk(1, 0, 0, 0)];
+    let ops = [mk(4, 0, 0, 2), mk(3, 1, 0, 0), mk(1, 0, 0, 0)];
     let id = st.dpb.alloc(cur.clone());
-    assert!(reference_picture_marking(&mut st, &s, &mut cur, id));
+    assert!(reference_picture_marking(&mut st, &s, &mut cur, id, &ops));
     assert_eq!(st.dpb.pic(a).reference, Reference::LongTerm);
     assert_eq!(st.dpb.pic(a).long_term_frame_idx, 0);
     assert_eq!(st.dpb.pic(b).reference, Reference::None);
@@ -702,9 +702,14 @@ fn mmco_long_term_and_unmark() {
         ..Default::default()
     };
     nxt.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag = true;
-    nxt.dec_ref_pic_marking.inner = vec![mk(6, 0, 0, 0)];
     let nid = st.dpb.alloc(nxt.clone());
-    assert!(reference_picture_marking(&mut st, &s, &mut nxt, nid));
+    assert!(reference_picture_marking(
+        &mut st,
+        &s,
+        &mut nxt,
+        nid,
+        &[mk(6, 0, 0, 0)]
+    ));
     assert_eq!(st.dpb.pic(a).reference, Reference::None);
     assert_eq!(nxt.reference, Reference::LongTerm);
     // MMCO 5: everything unmarked, POC rebased
@@ -718,9 +723,14 @@ fn mmco_long_term_and_unmark() {
         ..Default::default()
     };
     m5.dec_ref_pic_marking.adaptive_ref_pic_marking_mode_flag = true;
-    m5.dec_ref_pic_marking.inner = vec![mk(5, 0, 0, 0)];
     let mid = st.dpb.alloc(m5.clone());
-    assert!(reference_picture_marking(&mut st, &s, &mut m5, mid));
+    assert!(reference_picture_marking(
+        &mut st,
+        &s,
+        &mut m5,
+        mid,
+        &[mk(5, 0, 0, 0)]
+    ));
     assert!(m5.mem_mgmt_5);
     assert_eq!(
         (

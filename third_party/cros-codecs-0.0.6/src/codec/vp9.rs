@@ -1,0 +1,10 @@
+// Copyright 2023 The ChromiumOS Authors
+// Use of this source code is governed by a BSD-style license that can be
+// found in the LICENSE file.
+
+#![warn(clippy::missing_panics_doc)]
+#![warn(clippy::panic)]
+#![warn(clippy::unwrap_used)]
+
+pub mod lookups;
+pub mod parser;
