@@ -29,7 +29,8 @@
 # Cargo.lock for the Linux targets (x86_64-, aarch64-unknown-linux-gnu; other
 # platforms' crates are left as empty stubs, the bundled libopus source is
 # removed: the system's is linked; so are libloading's test DLLs) - Debian's crate archive lacks v4l2r and
-# cros-codecs, so the build uses the lockfile's exact crates, offline.
+# cros-codecs (carried patched in third_party/, in the upstream tarball), so
+# the build uses the lockfile's exact crates, offline.
 # The vendor tarball is made again only when Cargo.lock changes. debian/copyright
 # is written by scripts/gen-copyright.py from those crates. The cargo target
 # directory (target/deb-build/cargo-target) is kept between runs: vendored
