@@ -9,7 +9,7 @@
 #   va      ffmpeg -hwaccel vaapi through vreqplay's VA driver  vs  the same
 #           GStreamer pipeline
 #   window  vreqplay --no-audio in weston (headless, GL renderer = llvmpipe,
-#           kiosk shell, 640x480: tests/vm/trixie/present/lib.sh, as
+#           kiosk shell, output 1920x1080: tests/vm/trixie/present/lib.sh, as
 #           tests/vm/window-test.sh starts it; a fresh weston per run)  vs
 #           gst-launch-1.0 filesrc ! parsebin ! v4l2sl<codec>dec ! waylandsink
 #           in the same weston. Playback is paced at the clip's frame rate, so
@@ -69,7 +69,7 @@ for m in "${M[@]}"; do
       # the 4K clip is H.264 High 10 (profile_idc 110): VA-API has no such
       # profile (tests/oracle/va-out-of-scope.tsv), ffmpeg would decode it
       # in software: decode mode only
-      # window: not measured on the 4K clip yet (3840x2160 10-bit into a 640x480
+      # window: not measured on the 4K clip yet (3840x2160 10-bit into a 1920x1080
       # llvmpipe weston, untried)
       h264-4k) [ "$m" != decode ] || cases+=("$m:h264:/tmp/bench/bench-h264-4k.mp4") ;;
       *) echo "bench-vm.sh: codec $c (h264 hevc mpeg2 vp8 vp9 h264-4k)" >&2; exit 2 ;;

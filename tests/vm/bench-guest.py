@@ -15,7 +15,7 @@ CASE is MODE:CODEC:CLIP, MODE one of
           in the same weston: a fresh one per run, started as
           tests/vm/window-test.sh does (trixie/present/lib.sh comp_start:
           headless, GL renderer = llvmpipe with /dev/dri hidden from it, kiosk
-          shell, 640x480). Paced at the clip's frame rate: wall is about the
+          shell, output 1920x1080). Paced at the clip's frame rate: wall is about the
           clip's duration, CPU per frame is the figure that matters.
 Each run of a tool (RUNS of each, alternating which tool goes first) starts
 with visl reloaded and ftrace recording v4l2_qbuf / v4l2_dqbuf on the
@@ -39,7 +39,9 @@ CLOCK_MONOTONIC trace clock, and measures:
              frame reaching the compositor, not its repaint on the output.
   attached   (window) buffers attached to the video surface; attached_dmabuf
              / attached_shm: of those, wl_buffers from zwp_linux_buffer_params_v1
-             / from wl_shm_pool (weston's log: which path each tool took)
+             / from wl_shm_pool (weston's log: which path each tool took);
+             wl_error: the wl_display.error weston sent the client, if any
+             (gst-launch exits 0 after one: the table counts the run failed)
 One more run of each tool under `strace -f -o` (all threads; its CPU and wall
 are not used: strace slows the process) gives its syscalls, counted by name
 and, for ioctl, by request as strace names it (VIDIOC_QBUF,
@@ -141,14 +143,16 @@ def tool_env(mode, tool, comp=None):
 
 
 # mode window: weston as tests/vm/window-test.sh starts it (tests/vm/trixie/present/lib.sh:
-# headless, GL renderer = llvmpipe with /dev/dri hidden from it, kiosk shell, 640x480)
+# headless, GL renderer = llvmpipe with /dev/dri hidden from it, kiosk shell; 1920x1080)
 LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trixie", "present", "lib.sh")
 
 
 def comp_start(log):
     """A fresh weston for one run (llvmpipe weston crashes now and then when dmabuf
     clients follow one another in one weston, tests/vm/window-test.sh)."""
-    out = subprocess.run(["bash", "-c", 'source "$0"; mkdir -p /dev/dri; HIDE_DRI=1 comp_start weston headless gl "$1" >&2'
+    # output 1920x1080, the clips' size: waylandsink sets its xdg_surface geometry to the
+    # video's size, and more than kiosk's fullscreen state is a protocol error
+    out = subprocess.run(["bash", "-c", 'export VREQ_OUT_W=1920 VREQ_OUT_H=1080; source "$0"; mkdir -p /dev/dri; HIDE_DRI=1 comp_start weston headless gl "$1" >&2'
                           ' && echo "$CPID $WAYLAND_DISPLAY $XDG_RUNTIME_DIR"', LIB, log],
                          stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
@@ -169,9 +173,9 @@ def proto_first_frame(path, pid, t0_real):
     the client PID: the video surface is the wl_surface with the most wl_surface.attach of a
     buffer; returns (ms from t0_real to the first wl_surface.commit of that surface after a
     buffer was attached to it, buffers attached to it, of those how many from
-    zwp_linux_buffer_params_v1 (dmabuf) / wl_shm_pool)."""
+    zwp_linux_buffer_params_v1 (dmabuf) / wl_shm_pool, the wl_display.error sent it if any)."""
     kind, attaches = {}, {}
-    first_attach, first_commit = {}, {}
+    first_attach, first_commit, error = {}, {}, None
     with open(path, errors="replace") as f:
         for line in f:
             m = PROTO.match(line.rstrip("\n"))
@@ -183,6 +187,8 @@ def proto_first_frame(path, pid, t0_real):
                 kind[nid.group(1)] = "dmabuf"
             elif nid and iface == "wl_shm_pool":
                 kind[nid.group(1)] = "shm"
+            if d == "ev" and iface == "wl_display" and msg == "error":
+                error = args  # a protocol error: the client is disconnected
             if d != "rq" or iface != "wl_surface":
                 continue
             if msg == "attach":
@@ -193,11 +199,11 @@ def proto_first_frame(path, pid, t0_real):
             elif msg == "commit" and oid in first_attach:
                 first_commit.setdefault(oid, ts)
     if not attaches:
-        return None, 0, 0, 0
+        return None, 0, 0, 0, error
     video = max(attaches, key=lambda o: len(attaches[o]))
     t = time.mktime(time.strptime(first_commit[video][:19], "%Y-%m-%d %H:%M:%S")) + float("0" + first_commit[video][19:])
     a = attaches[video]
-    return (t - t0_real) * 1000.0, len(a), a.count("dmabuf"), a.count("shm")
+    return (t - t0_real) * 1000.0, len(a), a.count("dmabuf"), a.count("shm"), error
 
 
 def one_run(mode, codec, clip, tool, log):
@@ -227,8 +233,10 @@ def one_run(mode, codec, clip, tool, log):
         proto.terminate()
         proto.wait()
         comp_stop(comp)
-        shown, attached, dmabuf, shm = proto_first_frame(log + ".proto", p.pid, t0_real)
+        shown, attached, dmabuf, shm, error = proto_first_frame(log + ".proto", p.pid, t0_real)
         r.update(shown_ms=shown, attached=attached, attached_dmabuf=dmabuf, attached_shm=shm)
+        if error:
+            r["wl_error"] = error
     return r
 
 
@@ -353,7 +361,7 @@ def table(dirs):
             continue
         ours, peer = tools
         frames = {t: [r["frames"] for r in timed if r["tool"] == t] for t in tools}
-        failed = [r for r in timed if r["rc"] != 0 or r["frames"] == 0]
+        failed = [r for r in timed if r["rc"] != 0 or r["frames"] == 0 or r.get("wl_error")]
         bad += len(failed)
         print(f"\n## {case}: {len(frames[ours])} runs each; frames {ours} {sorted(set(frames[ours]))}, "
               f"{peer} {sorted(set(frames[peer]))}" + (f"; {len(failed)} FAILED runs" if failed else ""))
