@@ -49,10 +49,12 @@ MEDIA_REQUEST_IOC_QUEUE, ...), with the failed ones and EAGAIN among them.
 Results: one JSON line per run in OUTDIR/runs.jsonl (the strace run's counts
 in "calls"; the trace itself is deleted, it is large).
 The table divides vreqplay's (or ffmpeg's, mode va) median by GStreamer's
-for each figure per frame (cpu, syscalls) or per run (wall, rss, first,
+for each figure per frame (cpu; syscalls: per frame the strace run decoded,
+visl's CAPTURE dequeues traced as in the timed runs) or per run (wall, rss, first,
 inflight, shown), and prints min / median / max of each tool beside it; under
 it, the strace run's calls per frame (per median frames of the timed runs):
-every ioctl request, the other syscalls from 0.1 per frame, the rest summed.
+each ioctl request from 0.05 per frame and each other syscall from 0.25, the
+rest summed (set-up, mostly: once per run).
 """
 import json
 import os
@@ -291,15 +293,19 @@ def strace_run(mode, codec, clip, tool, log):
     env = tool_env(mode, tool, comp)
     reload_visl()
     trace = log + ".strace"
+    trace_start()
     with open(log, "wb") as out:
         rc = subprocess.run(["strace", "-f", "-o", trace] + command(mode, codec, clip, tool),
                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env).returncode
+    # this run's own frames: slowed by strace, a paced sink drops late frames (GStreamer's
+    # QoS even before decoding them)
+    frames = trace_stop(time.monotonic())[0]
     if comp:
         comp_stop(comp)
     calls = strace_count(trace)
     os.remove(trace)  # large; the counts are kept in runs.jsonl
-    return rc, sum(c[0] for c in calls.values()), calls
+    return rc, sum(c[0] for c in calls.values()), calls, frames
 
 
 def run(outdir, runs, cases):
@@ -318,9 +324,10 @@ def run(outdir, runs, cases):
                     res.write(json.dumps(r) + "\n")
                     res.flush()
             for tool in (ours, "gst"):
-                rc, total, calls = strace_run(mode, codec, clip, tool, os.path.join(outdir, f"{name}.{tool}.strace.log"))
+                rc, total, calls, frames = strace_run(mode, codec, clip, tool,
+                                                      os.path.join(outdir, f"{name}.{tool}.strace.log"))
                 r = {"case": name, "mode": mode, "codec": codec, "clip": clip, "tool": tool,
-                     "run": "strace", "rc": rc, "syscalls": total, "calls": calls}
+                     "run": "strace", "rc": rc, "syscalls": total, "frames": frames, "calls": calls}
                 print(json.dumps({k: v for k, v in r.items() if k != "calls"}), flush=True)
                 res.write(json.dumps(r) + "\n")
                 res.flush()
@@ -382,6 +389,8 @@ def table(dirs):
                     x = r[key] / r["frames"] if per_frame and r["frames"] else r[key]
                     v.append(x)
                 vals[t] = v
+            if key == "shown_ms" and not vals[ours] and not vals[peer]:
+                continue  # not a window case
             if not vals[ours] or not vals[peer]:
                 print(f"| {label} | - | - | - |")
                 continue
@@ -389,15 +398,26 @@ def table(dirs):
             ratio = f"{mo / mp:.2f}" if mp else "-"
             print(f"| {label} | {ratio} | " + " / ".join(fmt(x, unit) for x in (min(vals[ours]), mo, max(vals[ours])))
                   + " | " + " / ".join(fmt(x, unit) for x in (min(vals[peer]), mp, max(vals[peer]))) + " |")
-        sc = {}
+        sc, frames_s = {}, {}
         for t in tools:
             s = [r for r in rows if r["case"] == case and r["run"] == "strace" and r["tool"] == t]
-            if s and s[0].get("syscalls") and frames[t] and statistics.median(frames[t]) > 0:
-                sc[t] = s[0]["syscalls"] / statistics.median(frames[t])
+            n = strace_frames(s, frames[t])
+            frames_s[t] = s[0].get("frames", "-") if s else "-"
+            if s and s[0].get("syscalls") and n:
+                sc[t] = s[0]["syscalls"] / n
         if len(sc) == 2:
             print(f"| syscalls per frame (strace -f, one run) | {sc[ours] / sc[peer]:.2f} | {sc[ours]:.1f} | {sc[peer]:.1f} |")
+            print(f"| frames decoded in the strace run | - | {frames_s[ours]} | {frames_s[peer]} |")
         breakdown(rows, case, tools, frames)
     return 1 if bad else 0
+
+
+def strace_frames(s, timed_frames):
+    """The frames the strace run decoded (visl's CAPTURE dequeues), or for results
+    without them, the median of the timed runs'."""
+    if s and s[0].get("frames"):
+        return s[0]["frames"]
+    return statistics.median(timed_frames) if timed_frames and statistics.median(timed_frames) > 0 else None
 
 
 def breakdown(rows, case, tools, frames):
@@ -406,23 +426,33 @@ def breakdown(rows, case, tools, frames):
     per = {}
     for t in tools:
         s = [r for r in rows if r["case"] == case and r["run"] == "strace" and r["tool"] == t]
-        if not s or not s[0].get("calls") or not frames[t] or statistics.median(frames[t]) <= 0:
+        n = strace_frames(s, frames[t])
+        if not s or not s[0].get("calls") or not n:
             return
-        n = statistics.median(frames[t])
         per[t] = {k: [x / n for x in v] for k, v in s[0]["calls"].items()}
     keys = set(per[tools[0]]) | set(per[tools[1]])
     z = [0.0, 0.0, 0.0]
-    # every ioctl request; other syscalls from 0.1 per frame up, the rest summed
-    shown = [k for k in keys if k.startswith("ioctl ") or max(per[t].get(k, z)[0] for t in tools) >= 0.1]
-    shown.sort(key=lambda k: (not k.startswith("ioctl "), -sum(per[t].get(k, z)[0] for t in tools), k))
-    rest = {t: [sum(v[i] for k, v in per[t].items() if k not in shown) for i in range(3)] for t in tools}
+    # ioctl requests from 0.05 per frame, other syscalls from 0.25 per frame, each; the
+    # rest summed (mostly set-up: once per run, not per frame)
+    def big(k):
+        return max(per[t].get(k, z)[0] for t in tools) >= (0.05 if k.startswith("ioctl ") else 0.25)
+    shown = sorted((k for k in keys if big(k)),
+                   key=lambda k: (not k.startswith("ioctl "), -sum(per[t].get(k, z)[0] for t in tools), k))
+    rest_i = {t: [sum(v[i] for k, v in per[t].items() if k.startswith("ioctl ") and not big(k)) for i in range(3)]
+              for t in tools}
+    rest = {t: [sum(v[i] for k, v in per[t].items() if not k.startswith("ioctl ") and not big(k)) for i in range(3)]
+            for t in tools}
 
     def cell(v):
-        return "-" if not v[0] else f"{v[0]:.2f}" + (f" ({v[1]:.2f} failed, {v[2]:.2f} EAGAIN)" if v[1] else "")
-    print(f"\n| per frame (strace -f, one run; frames: median of the timed runs) | {tools[0]} | {tools[1]} |")
+        if not v[0]:
+            return "-"
+        return f"{v[0]:.2f}" + ("" if v[1] < 0.005 else f" ({v[1]:.2f} failed" + (
+            f", {v[2]:.2f} EAGAIN)" if v[2] >= 0.005 else ")"))
+    print(f"\n| per frame decoded (strace -f, one run) | {tools[0]} | {tools[1]} |")
     print("|---|---|---|")
     for k in shown:
         print(f"| {k} | {cell(per[tools[0]].get(k, z))} | {cell(per[tools[1]].get(k, z))} |")
+    print(f"| ioctl, other requests | {cell(rest_i[tools[0]])} | {cell(rest_i[tools[1]])} |")
     print(f"| other syscalls | {cell(rest[tools[0]])} | {cell(rest[tools[1]])} |")
     print(f"| all | {cell([sum(v[i] for v in per[tools[0]].values()) for i in range(3)])} | "
           f"{cell([sum(v[i] for v in per[tools[1]].values()) for i in range(3)])} |")
