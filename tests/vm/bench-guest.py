@@ -49,12 +49,13 @@ MEDIA_REQUEST_IOC_QUEUE, ...), with the failed ones and EAGAIN among them.
 Results: one JSON line per run in OUTDIR/runs.jsonl (the strace run's counts
 in "calls"; the trace itself is deleted, it is large).
 The table divides vreqplay's (or ffmpeg's, mode va) median by GStreamer's
-for each figure per frame (cpu; syscalls: per frame the strace run decoded,
-visl's CAPTURE dequeues traced as in the timed runs) or per run (wall, rss, first,
-inflight, shown), and prints min / median / max of each tool beside it; under
-it, the strace run's calls per frame (per median frames of the timed runs):
-each ioctl request from 0.05 per frame and each other syscall from 0.25, the
-rest summed (set-up, mostly: once per run).
+for each figure per frame (cpu; syscalls: per frame the strace run itself
+decoded, visl's CAPTURE dequeues traced as in the timed runs) or per run
+(wall, rss, first, inflight, shown), and prints min / median / max of each
+tool beside it; under it, the strace run's calls per frame it decoded (older
+results: per median frames of the timed runs): each ioctl request from 0.05
+per frame and each other syscall from 0.25, the rest summed (set-up, mostly:
+once per run).
 """
 import json
 import os
