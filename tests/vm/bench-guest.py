@@ -10,6 +10,13 @@ CASE is MODE:CODEC:CLIP, MODE one of
   va      ffmpeg -hwaccel vaapi -hwaccel_output_format vaapi through the VA
           driver (LIBVA_DRIVERS_PATH=$VA_DRIVERS_PATH, LIBVA_DRIVER_NAME=vreq)
           -f null -   vs the same GStreamer pipeline
+  window  vreqplay --no-audio CLIP in weston   vs
+          gst-launch-1.0 filesrc ! parsebin ! v4l2sl<codec>dec ! waylandsink
+          in the same weston: a fresh one per run, started as
+          tests/vm/window-test.sh does (trixie/present/lib.sh comp_start:
+          headless, GL renderer = llvmpipe with /dev/dri hidden from it, kiosk
+          shell, output 1920x1080). Paced at the clip's frame rate: wall is about the
+          clip's duration, CPU per frame is the figure that matters.
 Each run of a tool (RUNS of each, alternating which tool goes first) starts
 with visl reloaded and ftrace recording v4l2_qbuf / v4l2_dqbuf on the
 CLOCK_MONOTONIC trace clock, and measures:
@@ -21,12 +28,34 @@ CLOCK_MONOTONIC trace clock, and measures:
   first_ms   process start -> the first CAPTURE buffer dequeued, ms
   inflight   the most OUTPUT buffers queued and not yet dequeued at once
              (one media request each: requests in flight)
-One more run of each tool under `strace -f -c` gives syscalls (all threads;
-its CPU and wall are not used: strace slows the process). Results: one JSON
-line per run in OUTDIR/runs.jsonl.
+  shown_ms   (window) process start -> the first wl_surface.commit of the
+             video surface after a buffer was attached to it, as weston's
+             protocol log (`weston-debug proto`, started before the player)
+             timestamps the request on arrival: CLOCK_REALTIME, ms resolution.
+             The video surface is the client's wl_surface with the most
+             buffers attached. Tool-neutral (the compositor's view of any
+             client; nothing in the player is asked) and free for the player
+             (WAYLAND_DEBUG=1 would cost it a write per message). It is the
+             frame reaching the compositor, not its repaint on the output.
+  attached   (window) buffers attached to the video surface; attached_dmabuf
+             / attached_shm: of those, wl_buffers from zwp_linux_buffer_params_v1
+             / from wl_shm_pool (weston's log: which path each tool took);
+             wl_error: the wl_display.error weston sent the client, if any
+             (gst-launch exits 0 after one: the table counts the run failed)
+One more run of each tool under `strace -f -o` (all threads; its CPU and wall
+are not used: strace slows the process) gives its syscalls, counted by name
+and, for ioctl, by request as strace names it (VIDIOC_QBUF,
+MEDIA_REQUEST_IOC_QUEUE, ...), with the failed ones and EAGAIN among them.
+Results: one JSON line per run in OUTDIR/runs.jsonl (the strace run's counts
+in "calls"; the trace itself is deleted, it is large).
 The table divides vreqplay's (or ffmpeg's, mode va) median by GStreamer's
-for each figure per frame (cpu, syscalls) or per run (wall, rss, first,
-inflight), and prints min / median / max of each tool beside it.
+for each figure per frame (cpu; syscalls: per frame the strace run itself
+decoded, visl's CAPTURE dequeues traced as in the timed runs) or per run
+(wall, rss, first, inflight, shown), and prints min / median / max of each
+tool beside it; under it, the strace run's calls per frame it decoded (older
+results: per median frames of the timed runs): each ioctl request from 0.05
+per frame and each other syscall from 0.25, the rest summed (set-up, mostly:
+once per run).
 """
 import json
 import os
@@ -49,10 +78,13 @@ def tw(name, value):
 
 def command(mode, codec, clip, tool):
     if tool == "gst":
+        sink = ["waylandsink"] if mode == "window" else ["fakesink", "sync=false"]
         return ["gst-launch-1.0", "-q", "filesrc", f"location={clip}", "!", "parsebin", "!",
-                GST_DEC[codec], "!", "fakesink", "sync=false"]
+                GST_DEC[codec], "!"] + sink
     if mode == "decode":
         return [os.environ.get("VREQPLAY", "./vreqplay"), "--vo", "null", "--no-audio", clip]
+    if mode == "window":
+        return [os.environ.get("VREQPLAY", "./vreqplay"), "--no-audio", clip]
     return ["ffmpeg", "-nostdin", "-v", "error", "-hwaccel", "vaapi", "-hwaccel_device",
             "/dev/dri/renderD128", "-hwaccel_output_format", "vaapi", "-i", clip,
             "-map", "0:v:0", "-f", "null", "-"]
@@ -101,46 +133,180 @@ def trace_stop(t0_s):
     return frames, first, most
 
 
-def tool_env(mode, tool):
-    """The environment of a run: ffmpeg (mode va) loads vreqplay's VA driver by name."""
+def tool_env(mode, tool, comp=None):
+    """The environment of a run: ffmpeg (mode va) loads vreqplay's VA driver by name;
+    mode window: the compositor's WAYLAND_DISPLAY and XDG_RUNTIME_DIR."""
     env = dict(os.environ)
     if mode == "va" and tool != "gst":
         env.update(LIBVA_DRIVERS_PATH=os.environ.get("VA_DRIVERS_PATH", os.getcwd() + "/va"),
                    LIBVA_DRIVER_NAME="vreq")
+    if comp:
+        env.update(WAYLAND_DISPLAY=comp["display"], XDG_RUNTIME_DIR=comp["runtime"])
     return env
 
 
+# mode window: weston as tests/vm/window-test.sh starts it (tests/vm/trixie/present/lib.sh:
+# headless, GL renderer = llvmpipe with /dev/dri hidden from it, kiosk shell; 1920x1080)
+LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trixie", "present", "lib.sh")
+
+
+def comp_start(log):
+    """A fresh weston for one run (llvmpipe weston crashes now and then when dmabuf
+    clients follow one another in one weston, tests/vm/window-test.sh)."""
+    # output 1920x1080, the clips' size: waylandsink sets its xdg_surface geometry to the
+    # video's size, and more than kiosk's fullscreen state is a protocol error
+    out = subprocess.run(["bash", "-c", 'export VREQ_OUT_W=1920 VREQ_OUT_H=1080; source "$0"; mkdir -p /dev/dri; HIDE_DRI=1 comp_start weston headless gl "$1" >&2'
+                          ' && echo "$CPID $WAYLAND_DISPLAY $XDG_RUNTIME_DIR"', LIB, log],
+                         stdout=subprocess.PIPE, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench-guest: weston did not start (log {log})")
+    cpid, display, runtime = out.stdout.split()
+    return {"cpid": cpid, "display": display, "runtime": runtime}
+
+
+def comp_stop(comp):
+    subprocess.run(["bash", "-c", 'source "$0"; CPID=$1; comp_stop', LIB, comp["cpid"]], check=False)
+
+
+PROTO = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\]\[proto\] client \S+ \(PID (\d+)\) (rq|ev) (\S+?)@(\d+)\.(\w+)\((.*)\)$")
+
+
+def proto_first_frame(path, pid, t0_real):
+    """Parses weston's protocol log (weston-debug proto, CLOCK_REALTIME local time, ms) for
+    the client PID: the video surface is the wl_surface with the most wl_surface.attach of a
+    buffer; returns (ms from t0_real to the first wl_surface.commit of that surface after a
+    buffer was attached to it, buffers attached to it, of those how many from
+    zwp_linux_buffer_params_v1 (dmabuf) / wl_shm_pool, the wl_display.error sent it if any)."""
+    kind, attaches = {}, {}
+    first_attach, first_commit, error = {}, {}, None
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = PROTO.match(line.rstrip("\n"))
+            if not m or int(m.group(2)) != pid:
+                continue
+            ts, d, iface, oid, msg, args = m.group(1), m.group(3), m.group(4), m.group(5), m.group(6), m.group(7)
+            nid = re.search(r"new id wl_buffer@(\d+)", args)
+            if nid and iface == "zwp_linux_buffer_params_v1":
+                kind[nid.group(1)] = "dmabuf"
+            elif nid and iface == "wl_shm_pool":
+                kind[nid.group(1)] = "shm"
+            if d == "ev" and iface == "wl_display" and msg == "error":
+                error = args  # a protocol error: the client is disconnected
+            if d != "rq" or iface != "wl_surface":
+                continue
+            if msg == "attach":
+                buf = re.match(r"wl_buffer@(\d+)", args)
+                if buf:
+                    attaches.setdefault(oid, []).append(kind.get(buf.group(1), "other"))
+                    first_attach.setdefault(oid, ts)
+            elif msg == "commit" and oid in first_attach:
+                first_commit.setdefault(oid, ts)
+    if not attaches:
+        return None, 0, 0, 0, error
+    video = max(attaches, key=lambda o: len(attaches[o]))
+    t = time.mktime(time.strptime(first_commit[video][:19], "%Y-%m-%d %H:%M:%S")) + float("0" + first_commit[video][19:])
+    a = attaches[video]
+    return (t - t0_real) * 1000.0, len(a), a.count("dmabuf"), a.count("shm"), error
+
+
 def one_run(mode, codec, clip, tool, log):
-    env = tool_env(mode, tool)
+    comp = comp_start(log + ".weston") if mode == "window" else None
+    env = tool_env(mode, tool, comp)
     reload_visl()
+    proto = None
+    if comp:
+        # weston's server-side protocol log: timestamps the player's requests without
+        # costing the player anything (WAYLAND_DEBUG=1 would: a write per message)
+        proto = subprocess.Popen(["weston-debug", "proto"], stdout=open(log + ".proto", "wb"),
+                                 stderr=subprocess.DEVNULL, env=env)
+        time.sleep(1)
     trace_start()
     with open(log, "wb") as out:
-        t0 = time.monotonic()
+        t0, t0_real = time.monotonic(), time.time()
         p = subprocess.Popen(command(mode, codec, clip, tool), stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = (time.monotonic() - t0) * 1000.0
     frames, first, inflight = trace_stop(t0)
-    return {"rc": os.waitstatus_to_exitcode(status), "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
-            "wall_ms": wall, "rss_kb": ru.ru_maxrss, "frames": frames, "first_ms": first,
-            "inflight": inflight}
+    r = {"rc": os.waitstatus_to_exitcode(status), "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
+         "wall_ms": wall, "rss_kb": ru.ru_maxrss, "frames": frames, "first_ms": first,
+         "inflight": inflight}
+    if comp:
+        time.sleep(1)  # weston-debug writes the last requests
+        proto.terminate()
+        proto.wait()
+        comp_stop(comp)
+        shown, attached, dmabuf, shm, error = proto_first_frame(log + ".proto", p.pid, t0_real)
+        r.update(shown_ms=shown, attached=attached, attached_dmabuf=dmabuf, attached_shm=shm)
+        if error:
+            r["wl_error"] = error
+    return r
+
+
+# raw forms of the media request ioctls, should this strace not name them
+MEDIA_IOC = {"_IOC(_IOC_NONE, 0x7c, 0x80, 0)": "MEDIA_REQUEST_IOC_QUEUE",
+             "_IOC(_IOC_NONE, 0x7c, 0x81, 0)": "MEDIA_REQUEST_IOC_REINIT",
+             "_IOC(_IOC_READ, 0x7c, 0x5, 0x4)": "MEDIA_IOC_REQUEST_ALLOC"}
+CALL = re.compile(r"^(\d+) +(\w+)\((.*)")
+RESUMED = re.compile(r"^(\d+) +<\.\.\. (\w+) resumed>(.*)")
+RESULT = re.compile(r"\) += (-?\w+)(?: (E[A-Z0-9]+))?")
+
+
+def strace_count(path):
+    """Counts an `strace -f -o` trace: {name: [calls, failed, EAGAIN]}, name the syscall or,
+    for ioctl, "ioctl REQUEST" (strace's name of the request)."""
+    calls, pending = {}, {}
+
+    def done(key, rest):
+        m = RESULT.search(rest)
+        c = calls.setdefault(key, [0, 0, 0])
+        c[0] += 1
+        if m and m.group(1) == "-1":
+            c[1] += 1
+            c[2] += m.group(2) == "EAGAIN"
+
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = RESUMED.match(line)
+            if m:
+                done(pending.pop(m.group(1), m.group(2)), m.group(3))
+                continue
+            m = CALL.match(line)
+            if not m:
+                continue  # +++ exited, --- SIGCHLD, ...
+            key = m.group(2)
+            if key == "ioctl":
+                req = m.group(3).split(", ", 2)[1] if ", " in m.group(3) else "?"
+                req = req.split(" ", 1)[0].rstrip(",)")
+                if req.startswith("_IOC("):
+                    raw = re.match(r"_IOC\([^)]*\)", m.group(3).split(", ", 1)[1])
+                    req = MEDIA_IOC.get(raw.group(0), raw.group(0)) if raw else req
+                key = f"ioctl {req}"
+            if line.rstrip().endswith("<unfinished ...>"):
+                pending[m.group(1)] = key
+            else:
+                done(key, m.group(3))
+    return calls
 
 
 def strace_run(mode, codec, clip, tool, log):
-    env = tool_env(mode, tool)
+    comp = comp_start(log + ".weston") if mode == "window" else None
+    env = tool_env(mode, tool, comp)
     reload_visl()
-    summary = log + ".strace"
+    trace = log + ".strace"
+    trace_start()
     with open(log, "wb") as out:
-        rc = subprocess.run(["strace", "-f", "-c", "-o", summary] + command(mode, codec, clip, tool),
+        rc = subprocess.run(["strace", "-f", "-o", trace] + command(mode, codec, clip, tool),
                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env).returncode
-    total = None
-    with open(summary) as f:
-        for line in f:
-            fields = line.split()
-            if fields and fields[-1] == "total":
-                total = int(fields[3])  # % time, seconds, usecs/call, calls, [errors,] total
-    return rc, total
+    # this run's own frames: slowed by strace, a paced sink drops late frames (GStreamer's
+    # QoS even before decoding them)
+    frames = trace_stop(time.monotonic())[0]
+    if comp:
+        comp_stop(comp)
+    calls = strace_count(trace)
+    os.remove(trace)  # large; the counts are kept in runs.jsonl
+    return rc, sum(c[0] for c in calls.values()), calls, frames
 
 
 def run(outdir, runs, cases):
@@ -149,7 +315,7 @@ def run(outdir, runs, cases):
         for case in cases:
             mode, codec, clip = case.split(":", 2)
             name = f"{mode}-{codec}-{os.path.basename(clip)}"
-            ours = "vreq" if mode == "decode" else "ffmpeg-va"
+            ours = "ffmpeg-va" if mode == "va" else "vreq"
             for i in range(runs):
                 order = [ours, "gst"] if i % 2 == 0 else ["gst", ours]
                 for tool in order:
@@ -159,10 +325,11 @@ def run(outdir, runs, cases):
                     res.write(json.dumps(r) + "\n")
                     res.flush()
             for tool in (ours, "gst"):
-                rc, calls = strace_run(mode, codec, clip, tool, os.path.join(outdir, f"{name}.{tool}.strace.log"))
+                rc, total, calls, frames = strace_run(mode, codec, clip, tool,
+                                                      os.path.join(outdir, f"{name}.{tool}.strace.log"))
                 r = {"case": name, "mode": mode, "codec": codec, "clip": clip, "tool": tool,
-                     "run": "strace", "rc": rc, "syscalls": calls}
-                print(json.dumps(r), flush=True)
+                     "run": "strace", "rc": rc, "syscalls": total, "frames": frames, "calls": calls}
+                print(json.dumps({k: v for k, v in r.items() if k != "calls"}), flush=True)
                 res.write(json.dumps(r) + "\n")
                 res.flush()
 
@@ -192,6 +359,7 @@ def table(dirs):
         ("rss_kb", "max RSS, MB", "MB", False),
         ("first_ms", "start -> first CAPTURE dequeued, ms", "ms", False),
         ("inflight", "max requests in flight", "", False),
+        ("shown_ms", "start -> first frame committed to the window, ms", "ms", False),
     ]
     bad = 0
     for case in cases:
@@ -201,10 +369,15 @@ def table(dirs):
             continue
         ours, peer = tools
         frames = {t: [r["frames"] for r in timed if r["tool"] == t] for t in tools}
-        failed = [r for r in timed if r["rc"] != 0 or r["frames"] == 0]
+        failed = [r for r in timed if r["rc"] != 0 or r["frames"] == 0 or r.get("wl_error")]
         bad += len(failed)
         print(f"\n## {case}: {len(frames[ours])} runs each; frames {ours} {sorted(set(frames[ours]))}, "
               f"{peer} {sorted(set(frames[peer]))}" + (f"; {len(failed)} FAILED runs" if failed else ""))
+        if any("attached" in r for r in timed):
+            # mode window: the video surface's buffers, as weston's protocol log has them
+            print("window: buffers attached to the video surface (dmabuf / wl_shm) per run: " + "; ".join(
+                f"{t} " + ", ".join(f"{r.get('attached')} ({r.get('attached_dmabuf')}/{r.get('attached_shm')})"
+                                    for r in timed if r["tool"] == t) for t in tools))
         print(f"| figure | {ours} / {peer} (medians) | {ours} min / median / max | {peer} min / median / max |")
         print("|---|---|---|---|")
         for key, label, unit, per_frame in figures:
@@ -217,6 +390,8 @@ def table(dirs):
                     x = r[key] / r["frames"] if per_frame and r["frames"] else r[key]
                     v.append(x)
                 vals[t] = v
+            if key == "shown_ms" and not vals[ours] and not vals[peer]:
+                continue  # not a window case
             if not vals[ours] or not vals[peer]:
                 print(f"| {label} | - | - | - |")
                 continue
@@ -224,14 +399,64 @@ def table(dirs):
             ratio = f"{mo / mp:.2f}" if mp else "-"
             print(f"| {label} | {ratio} | " + " / ".join(fmt(x, unit) for x in (min(vals[ours]), mo, max(vals[ours])))
                   + " | " + " / ".join(fmt(x, unit) for x in (min(vals[peer]), mp, max(vals[peer]))) + " |")
-        sc = {}
+        sc, frames_s = {}, {}
         for t in tools:
             s = [r for r in rows if r["case"] == case and r["run"] == "strace" and r["tool"] == t]
-            if s and s[0].get("syscalls") and frames[t] and statistics.median(frames[t]) > 0:
-                sc[t] = s[0]["syscalls"] / statistics.median(frames[t])
+            n = strace_frames(s, frames[t])
+            frames_s[t] = s[0].get("frames", "-") if s else "-"
+            if s and s[0].get("syscalls") and n:
+                sc[t] = s[0]["syscalls"] / n
         if len(sc) == 2:
-            print(f"| syscalls per frame (strace -f -c, one run) | {sc[ours] / sc[peer]:.2f} | {sc[ours]:.1f} | {sc[peer]:.1f} |")
+            print(f"| syscalls per frame (strace -f, one run) | {sc[ours] / sc[peer]:.2f} | {sc[ours]:.1f} | {sc[peer]:.1f} |")
+            print(f"| frames decoded in the strace run | - | {frames_s[ours]} | {frames_s[peer]} |")
+        breakdown(rows, case, tools, frames)
     return 1 if bad else 0
+
+
+def strace_frames(s, timed_frames):
+    """The frames the strace run decoded (visl's CAPTURE dequeues), or for results
+    without them, the median of the timed runs'."""
+    if s and s[0].get("frames"):
+        return s[0]["frames"]
+    return statistics.median(timed_frames) if timed_frames and statistics.median(timed_frames) > 0 else None
+
+
+def breakdown(rows, case, tools, frames):
+    """Under a case's table: its strace run's syscalls per frame by ioctl request and by
+    syscall, with how many failed and how many of those with EAGAIN."""
+    per = {}
+    for t in tools:
+        s = [r for r in rows if r["case"] == case and r["run"] == "strace" and r["tool"] == t]
+        n = strace_frames(s, frames[t])
+        if not s or not s[0].get("calls") or not n:
+            return
+        per[t] = {k: [x / n for x in v] for k, v in s[0]["calls"].items()}
+    keys = set(per[tools[0]]) | set(per[tools[1]])
+    z = [0.0, 0.0, 0.0]
+    # ioctl requests from 0.05 per frame, other syscalls from 0.25 per frame, each; the
+    # rest summed (mostly set-up: once per run, not per frame)
+    def big(k):
+        return max(per[t].get(k, z)[0] for t in tools) >= (0.05 if k.startswith("ioctl ") else 0.25)
+    shown = sorted((k for k in keys if big(k)),
+                   key=lambda k: (not k.startswith("ioctl "), -sum(per[t].get(k, z)[0] for t in tools), k))
+    rest_i = {t: [sum(v[i] for k, v in per[t].items() if k.startswith("ioctl ") and not big(k)) for i in range(3)]
+              for t in tools}
+    rest = {t: [sum(v[i] for k, v in per[t].items() if not k.startswith("ioctl ") and not big(k)) for i in range(3)]
+            for t in tools}
+
+    def cell(v):
+        if not v[0]:
+            return "-"
+        return f"{v[0]:.2f}" + ("" if v[1] < 0.005 else f" ({v[1]:.2f} failed" + (
+            f", {v[2]:.2f} EAGAIN)" if v[2] >= 0.005 else ")"))
+    print(f"\n| per frame decoded (strace -f, one run) | {tools[0]} | {tools[1]} |")
+    print("|---|---|---|")
+    for k in shown:
+        print(f"| {k} | {cell(per[tools[0]].get(k, z))} | {cell(per[tools[1]].get(k, z))} |")
+    print(f"| ioctl, other requests | {cell(rest_i[tools[0]])} | {cell(rest_i[tools[1]])} |")
+    print(f"| other syscalls | {cell(rest[tools[0]])} | {cell(rest[tools[1]])} |")
+    print(f"| all | {cell([sum(v[i] for v in per[tools[0]].values()) for i in range(3)])} | "
+          f"{cell([sum(v[i] for v in per[tools[1]].values()) for i in range(3)])} |")
 
 
 def main():
