@@ -21,7 +21,14 @@ Each run of a tool (RUNS of each, alternating which tool goes first) starts
 with visl reloaded and ftrace recording v4l2_qbuf / v4l2_dqbuf on the
 CLOCK_MONOTONIC trace clock, and measures:
   cpu_ms     user + sys CPU of the process and its children (os.wait4's
-             rusage), ms
+             rusage), ms; user_ms and sys_ms apart
+  cpu_first_ms  the CPU (user + sys, all threads, /proc/PID/stat's utime +
+             stime + cutime + cstime in clock ticks, sampled every 20 ms while
+             the tool runs) spent until first_ms: start-up (loading, device
+             probing, parsing up to the first picture), ms
+  cpu_steady_ms  (cpu_ms - cpu_first_ms) / (frames - 1): CPU per frame after
+             the first picture, ms (resolution: one clock tick, 10 ms, over
+             the run)
   wall_ms    process start -> exit, ms
   rss_kb     max resident set size (ru_maxrss), KiB
   frames     visl's CAPTURE dequeues (pictures decoded)
@@ -209,6 +216,21 @@ def proto_first_frame(path, pid, t0_real):
     return (t - t0_real) * 1000.0, len(a), a.count("dmabuf"), a.count("shm"), error
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_ms(pid):
+    """utime + stime + cutime + cstime of PID (all its threads, its waited-for
+    children) from /proc/PID/stat, ms; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # fields[0] is stat's field 3 (state): utime..cstime are fields 14-17
+    return sum(int(x) for x in fields[11:15]) * 1000.0 / CLK_TCK
+
+
 def one_run(mode, codec, clip, tool, log):
     comp = comp_start(log + ".weston") if mode == "window" else None
     env = tool_env(mode, tool, comp)
@@ -225,12 +247,26 @@ def one_run(mode, codec, clip, tool, log):
         t0, t0_real = time.monotonic(), time.time()
         p = subprocess.Popen(command(mode, codec, clip, tool), stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, env=env)
-        _, status, ru = os.wait4(p.pid, 0)
+        samples = []  # (ms since t0, CPU ms so far)
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            cpu = proc_cpu_ms(p.pid)
+            if cpu is not None:
+                samples.append(((time.monotonic() - t0) * 1000.0, cpu))
+            time.sleep(0.02)
         wall = (time.monotonic() - t0) * 1000.0
     frames, first, inflight = trace_stop(t0)
-    r = {"rc": os.waitstatus_to_exitcode(status), "cpu_ms": (ru.ru_utime + ru.ru_stime) * 1000.0,
+    cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
+    r = {"rc": os.waitstatus_to_exitcode(status), "cpu_ms": cpu_ms,
+         "user_ms": ru.ru_utime * 1000.0, "sys_ms": ru.ru_stime * 1000.0,
          "wall_ms": wall, "rss_kb": ru.ru_maxrss, "frames": frames, "first_ms": first,
          "inflight": inflight}
+    if first is not None and frames > 1:
+        # the first sample taken at or after the first dequeue (else the total)
+        at = next((c for t, c in samples if t >= first), cpu_ms)
+        r.update(cpu_first_ms=at, cpu_steady_ms=max(cpu_ms - at, 0.0) / (frames - 1))
     if comp:
         time.sleep(1)  # weston-debug writes the last requests
         proto.terminate()
@@ -355,6 +391,10 @@ def table(dirs):
             cases.append(r["case"])
     figures = [  # key, label, unit, per frame
         ("cpu_ms", "CPU user+sys per frame, ms", "ms", True),
+        ("user_ms", "CPU user per frame, ms", "ms", True),
+        ("sys_ms", "CPU sys per frame, ms", "ms", True),
+        ("cpu_first_ms", "CPU until the first CAPTURE dequeue (start-up), ms", "ms", False),
+        ("cpu_steady_ms", "CPU per frame after the first CAPTURE dequeue, ms", "ms", False),
         ("wall_ms", "wall, ms", "ms", False),
         ("rss_kb", "max RSS, MB", "MB", False),
         ("first_ms", "start -> first CAPTURE dequeued, ms", "ms", False),
