@@ -24,9 +24,14 @@
 # each is measured).
 # The binaries and clips are copied to the guest's tmpfs first (GStreamer
 # and ffmpeg run from its disk). Release build (tests/vm/profile.sh).
-# visl decodes no pixels and costs little CPU of its own, so the figures are
-# the userspace cost of driving a stateless decoder, under QEMU TCG: compare
-# ratios, not absolute times, with a board.
+# visl decodes no pixels, but its device_run paints each CAPTURE frame (the
+# test pattern and its stamps) and runs inside MEDIA_REQUEST_IOC_QUEUE, in
+# the thread of whichever process queues the request (ftrace: all 240 calls
+# of a clip from media_request_ioctl, for vreqplay and for GStreamer; ~6 ms
+# a 1080p frame under function_graph): that work is in both tools' *sys* CPU,
+# the same per frame whatever the tool. The user CPU is the userspace cost of
+# driving a stateless decoder. Under QEMU TCG: compare ratios, not absolute
+# times, with a board (where device_run programs registers).
 # Usage: scripts/bench-vm.sh [-r RUNS] [-m MODES] [-c CODECS] [-o OUTDIR]
 #   -r RUNS    runs per tool and case (default 5)
 #   -m MODES   comma-separated: decode,va,window (default all three)
