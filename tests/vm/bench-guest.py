@@ -30,7 +30,13 @@ CLOCK_MONOTONIC trace clock, and measures:
              the first picture, ms (resolution: one clock tick, 10 ms, over
              the run)
   wall_ms    process start -> exit, ms
-  rss_kb     max resident set size (ru_maxrss), KiB
+  rss_kb     max resident set size, KiB: the process's VmHWM (/proc/PID/status),
+             the highest of the samples taken every 20 ms. Not ru_maxrss: Linux
+             carries the pre-exec image's high-water mark into it (exec_mmap's
+             setmax_mm_hiwater_rss), so a child forked from this Python had
+             ru_maxrss >= this harness's RSS (~13-15 MB): every vreqplay figure
+             of runs 1-3 read 13.4 or 15.3 MB, the harness's, while its VmHWM was
+             6.6-7.7 MB. rss_rusage_kb keeps ru_maxrss
   frames     visl's CAPTURE dequeues (pictures decoded)
   first_ms   process start -> the first CAPTURE buffer dequeued, ms
   inflight   the most OUTPUT buffers queued and not yet dequeued at once
@@ -231,6 +237,18 @@ def proc_cpu_ms(pid):
     return sum(int(x) for x in fields[11:15]) * 1000.0 / CLK_TCK
 
 
+def proc_hwm_kb(pid):
+    """VmHWM of PID (its peak resident set since its exec), KiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def one_run(mode, codec, clip, tool, log):
     comp = comp_start(log + ".weston") if mode == "window" else None
     env = tool_env(mode, tool, comp)
@@ -248,6 +266,7 @@ def one_run(mode, codec, clip, tool, log):
         p = subprocess.Popen(command(mode, codec, clip, tool), stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, env=env)
         samples = []  # (ms since t0, CPU ms so far)
+        hwm = 0  # the highest VmHWM sampled, KiB
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
@@ -255,13 +274,15 @@ def one_run(mode, codec, clip, tool, log):
             cpu = proc_cpu_ms(p.pid)
             if cpu is not None:
                 samples.append(((time.monotonic() - t0) * 1000.0, cpu))
+            hwm = max(hwm, proc_hwm_kb(p.pid))
             time.sleep(0.02)
         wall = (time.monotonic() - t0) * 1000.0
     frames, first, inflight = trace_stop(t0)
     cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
     r = {"rc": os.waitstatus_to_exitcode(status), "cpu_ms": cpu_ms,
          "user_ms": ru.ru_utime * 1000.0, "sys_ms": ru.ru_stime * 1000.0,
-         "wall_ms": wall, "rss_kb": ru.ru_maxrss, "frames": frames, "first_ms": first,
+         "wall_ms": wall, "rss_kb": hwm or None, "rss_rusage_kb": ru.ru_maxrss,
+         "frames": frames, "first_ms": first,
          "inflight": inflight}
     if first is not None and frames > 1:
         # the first sample taken at or after the first dequeue (else the total)
@@ -396,7 +417,7 @@ def table(dirs):
         ("cpu_first_ms", "CPU until the first CAPTURE dequeue (start-up), ms", "ms", False),
         ("cpu_steady_ms", "CPU per frame after the first CAPTURE dequeue, ms", "ms", False),
         ("wall_ms", "wall, ms", "ms", False),
-        ("rss_kb", "max RSS, MB", "MB", False),
+        ("rss_kb", "max RSS (VmHWM), MB", "MB", False),
         ("first_ms", "start -> first CAPTURE dequeued, ms", "ms", False),
         ("inflight", "max requests in flight", "", False),
         ("shown_ms", "start -> first frame committed to the window, ms", "ms", False),
