@@ -181,9 +181,7 @@ impl Mpeg2Splitter {
     /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
     /// allocation per frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        if self.spare.len() < super::mpegmux::MAX_SPARE && data.capacity() > 0 {
-            self.spare.push(data);
-        }
+        super::mpegmux::give_spare(&mut self.spare, data, super::mpegmux::MAX_SPARE);
     }
 
     /// Whether a sequence header has parsed.

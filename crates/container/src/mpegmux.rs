@@ -517,11 +517,8 @@ impl AudioCutter {
 
     /// Takes back a frame's buffer for a later frame's bytes (no allocation
     /// per frame once the buffers have grown to the largest frame).
-    pub fn recycle(&mut self, mut data: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
-            data.clear();
-            self.spare.push(data);
-        }
+    pub fn recycle(&mut self, data: Vec<u8>) {
+        give_spare(&mut self.spare, data, MAX_SPARE);
     }
 
     /// Appends one PES packet's payload (`pts` unwrapped, 90 kHz).
@@ -812,6 +809,14 @@ pub(crate) fn take_spare(spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
     b
 }
 
+/// Keeps `data` in `spare` for [`take_spare`] if `spare` holds fewer than
+/// `max` buffers and `data` has a capacity to reuse; otherwise drops it.
+pub(crate) fn give_spare(spare: &mut Vec<Vec<u8>>, data: Vec<u8>, max: usize) {
+    if spare.len() < max && data.capacity() > 0 {
+        spare.push(data);
+    }
+}
+
 impl AuSplitter {
     pub fn new(hevc: bool) -> Self {
         AuSplitter {
@@ -831,11 +836,8 @@ impl AuSplitter {
 
     /// Takes back a unit's buffer for a later unit's bytes (no allocation
     /// per access unit once the buffers have grown to the largest unit).
-    pub fn recycle(&mut self, mut data: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE && data.capacity() > 0 {
-            data.clear();
-            self.spare.push(data);
-        }
+    pub fn recycle(&mut self, data: Vec<u8>) {
+        give_spare(&mut self.spare, data, MAX_SPARE);
     }
 
     pub fn push(&mut self, bytes: &[u8]) {

@@ -645,11 +645,8 @@ impl PesSource for TsSource {
         Ok(())
     }
 
-    fn recycle(&mut self, mut payload: Vec<u8>) {
-        if self.spare.len() < MAX_SPARE_PAYLOADS && payload.capacity() > 0 {
-            payload.clear();
-            self.spare.push(payload);
-        }
+    fn recycle(&mut self, payload: Vec<u8>) {
+        super::mpegmux::give_spare(&mut self.spare, payload, MAX_SPARE_PAYLOADS);
     }
 
     fn len(&self) -> u64 {
