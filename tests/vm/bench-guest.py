@@ -55,6 +55,9 @@ CLOCK_MONOTONIC trace clock, and measures:
              / from wl_shm_pool (weston's log: which path each tool took);
              wl_error: the wl_display.error weston sent the client, if any
              (gst-launch exits 0 after one: the table counts the run failed)
+  timed_out_s  the run was still going at the mode's time limit (LIMIT_S: 120 s,
+             window 30 s) and was stopped (SIGINT, then SIGKILL): a peer's is
+             reported as stalled, ours counts as failed
 One more run of each tool under `strace -f -o` (all threads; its CPU and wall
 are not used: strace slows the process) gives its syscalls, counted by name
 and, for ioctl, by request as strace names it (VIDIOC_QBUF,
@@ -73,6 +76,7 @@ once per run).
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -249,6 +253,25 @@ def proc_hwm_kb(pid):
     return 0
 
 
+# A run still going after this long (s) is stopped (stop()) and marked "timed_out_s": the
+# 240-frame clips take ~1-3 s to decode and 10 s to play in the window (paced at 24 fps).
+# GStreamer's waylandsink pipeline in this weston stalls on the HEVC and MPEG-2 clips
+# after 82-151 frames and ends ~100 s later (bench run 3, rc 0); its CPU per frame is
+# still per frame it decoded, its wall and frame count are those of a stalled run.
+LIMIT_S = {"decode": 120, "va": 120, "window": 30}
+
+
+def stop(p):
+    """SIGINT (gst-launch-1.0 and vreqplay stop on it and exit), SIGKILL 5 s later; for a
+    Popen waited on by Popen.wait (one_run reaps its child itself with os.wait4 and does
+    the same in its loop)."""
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
 def one_run(mode, codec, clip, tool, log):
     comp = comp_start(log + ".weston") if mode == "window" else None
     env = tool_env(mode, tool, comp)
@@ -267,10 +290,17 @@ def one_run(mode, codec, clip, tool, log):
                              stdin=subprocess.DEVNULL, env=env)
         samples = []  # (ms since t0, CPU ms so far)
         hwm = 0  # the highest VmHWM sampled, KiB
+        timed_out = False
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
+            elapsed = time.monotonic() - t0
+            if not timed_out and elapsed > LIMIT_S[mode]:
+                timed_out = True
+                p.send_signal(signal.SIGINT)  # as stop(), reaped by the wait4 above
+            elif timed_out and elapsed > LIMIT_S[mode] + 5:
+                p.kill()
             cpu = proc_cpu_ms(p.pid)
             if cpu is not None:
                 samples.append(((time.monotonic() - t0) * 1000.0, cpu))
@@ -284,6 +314,8 @@ def one_run(mode, codec, clip, tool, log):
          "wall_ms": wall, "rss_kb": hwm or None, "rss_rusage_kb": ru.ru_maxrss,
          "frames": frames, "first_ms": first,
          "inflight": inflight}
+    if timed_out:
+        r["timed_out_s"] = LIMIT_S[mode]
     if first is not None and frames > 1:
         # the first sample taken at or after the first dequeue (else the total)
         at = next((c for t, c in samples if t >= first), cpu_ms)
@@ -353,9 +385,13 @@ def strace_run(mode, codec, clip, tool, log):
     trace = log + ".strace"
     trace_start()
     with open(log, "wb") as out:
-        rc = subprocess.run(["strace", "-f", "-o", trace] + command(mode, codec, clip, tool),
-                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            env=env).returncode
+        p = subprocess.Popen(["strace", "-f", "-o", trace] + command(mode, codec, clip, tool),
+                             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        try:
+            rc = p.wait(timeout=LIMIT_S[mode] * 2)  # strace slows the process
+        except subprocess.TimeoutExpired:
+            stop(p)  # strace passes the SIGINT on to the traced process
+            rc = p.wait()
     # this run's own frames: slowed by strace, a paced sink drops late frames (GStreamer's
     # QoS even before decoding them)
     frames = trace_stop(time.monotonic())[0]
@@ -430,10 +466,18 @@ def table(dirs):
             continue
         ours, peer = tools
         frames = {t: [r["frames"] for r in timed if r["tool"] == t] for t in tools}
-        failed = [r for r in timed if r["rc"] != 0 or r["frames"] == 0 or r.get("wl_error")]
+        # a peer's run stopped at the time limit is a stalled peer, reported, not our failure
+        failed = [r for r in timed if r["frames"] == 0 or r.get("wl_error")
+                  or (r["rc"] != 0 and not (r["tool"] == peer and r.get("timed_out_s")))
+                  or (r["tool"] == ours and r.get("timed_out_s"))]
         bad += len(failed)
+        stalled = [r for r in timed if r["tool"] == peer and r.get("timed_out_s")]
         print(f"\n## {case}: {len(frames[ours])} runs each; frames {ours} {sorted(set(frames[ours]))}, "
               f"{peer} {sorted(set(frames[peer]))}" + (f"; {len(failed)} FAILED runs" if failed else ""))
+        if stalled:
+            print(f"{peer}: {len(stalled)} runs stalled and were stopped at {stalled[0]['timed_out_s']} s "
+                  f"(frames decoded then: {', '.join(str(r['frames']) for r in stalled)}); their wall is the "
+                  "limit's, their CPU per frame is per frame they decoded")
         if any("attached" in r for r in timed):
             # mode window: the video surface's buffers, as weston's protocol log has them
             print("window: buffers attached to the video surface (dmabuf / wl_shm) per run: " + "; ".join(
