@@ -317,6 +317,8 @@ pub struct HevcCodec {
     /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
     pool: JobPool,
     parser: Parser,
+    /// The slice parse's reused storage (its RBSP copy, its entry points).
+    slice_scratch: parser::SliceScratch,
     nal_length_size: Option<usize>,
     mode: DecodeMode,
     start_code: StartCode,
@@ -371,6 +373,7 @@ impl HevcCodec {
     pub fn new(private: &CodecPrivate) -> Result<Self, CodecError> {
         let mut c = HevcCodec {
             parser: Parser::default(),
+            slice_scratch: parser::SliceScratch::default(),
             nal_length_size: None,
             mode: DecodeMode::SliceBased,
             start_code: StartCode::None,
@@ -583,16 +586,14 @@ impl HevcCodec {
 
     fn handle_slice(&mut self, nal: &NalRef) {
         let t = parser::nal_unit_type(nal.data);
-        let slice = match parser::parse_slice(&mut self.parser, nal) {
-            Ok(s) => s,
+        let mut hdr = match parser::parse_slice(&mut self.parser, nal, &mut self.slice_scratch) {
+            Ok(h) => h,
             Err(e) => {
                 self.new_bitstream = false;
                 self.prev_nal_is_eos = false;
                 return self.abort_to_rap(nal.offset, format!("slice header: {e}"));
             }
         };
-        let entry_points = slice.entry_point_offset_minus1;
-        let mut hdr = slice.header;
         let new_bitstream = self.new_bitstream;
         let after_eos = self.prev_nal_is_eos;
         self.new_bitstream = false;
@@ -646,7 +647,7 @@ impl HevcCodec {
                 return;
             }
         }
-        self.decode_slice(nal, &hdr, &pps, &entry_points);
+        self.decode_slice(nal, &hdr, &pps);
     }
 
     /// `gst_h265_decoder_start_current_picture`; false when the picture is
@@ -849,14 +850,9 @@ impl HevcCodec {
         }
     }
 
-    /// `gst_v4l2_codec_h265_dec_decode_slice`.
-    fn decode_slice(
-        &mut self,
-        nal: &NalRef,
-        hdr: &SliceHeader,
-        pps: &Rc<Pps>,
-        entry_point_offset_minus1: &[u32],
-    ) {
+    /// `gst_v4l2_codec_h265_dec_decode_slice`, for the slice just parsed
+    /// (its entry points in [`Self::slice_scratch`]).
+    fn decode_slice(&mut self, nal: &NalRef, hdr: &SliceHeader, pps: &Rc<Pps>) {
         let t = parser::nal_unit_type(nal.data);
         let slice_based = self.mode == DecodeMode::SliceBased;
         let frame_based_no_slices = self.mode == DecodeMode::FrameBased && !self.has_slice_params;
@@ -913,8 +909,12 @@ impl HevcCodec {
                 }
             }
             cur.slices.push(sp);
-            cur.entry_points
-                .extend(entry_point_offset_minus1.iter().map(|v| v.wrapping_add(1)));
+            cur.entry_points.extend(
+                self.slice_scratch
+                    .entry_point_offset_minus1
+                    .iter()
+                    .map(|v| v.wrapping_add(1)),
+            );
         }
         if hdr.first_slice_segment_in_pic_flag {
             cur.decode_params.short_term_ref_pic_set_size = hdr.st_rps_bits as u16;

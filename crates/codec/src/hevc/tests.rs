@@ -455,6 +455,7 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
     for e in manifest().iter().filter(|e| e.codec == "hevc") {
         let (private, units) = demux(&media_dir().join(&e.path));
         let mut p = Parser::default();
+        let mut scratch = parser::SliceScratch::default();
         let mut nals: Vec<Vec<u8>> = match &private {
             CodecPrivate::Hvcc { nal_units, .. } => nal_units.clone(),
             _ => Vec::new(),
@@ -481,25 +482,32 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
                 33 => drop(p.parse_sps(&nalu)),
                 34 => drop(p.parse_pps(&nalu)),
                 _ if parser::is_slice(t) => {
-                    let own = parser::parse_slice_header_own(&p, data)
+                    let own = parser::parse_slice_header_own(&p, data, &mut scratch)
                         .unwrap_or_else(|err| panic!("{}: own parser: {err}", e.path));
-                    let pps = p.get_pps(own.header.pic_parameter_set_id).unwrap();
+                    let pps = p.get_pps(own.pic_parameter_set_id).unwrap();
                     let too_many = (pps.entropy_coding_sync_enabled_flag
                         && pps.sps.pic_height_in_ctbs_y > 33)
                         || pps.tiles_enabled_flag;
                     if too_many {
                         // cros-codecs would panic: check what can be checked
                         assert!(
-                            own.entry_point_offset_minus1.len() as u32
-                                == own.header.num_entry_point_offsets
+                            scratch.entry_point_offset_minus1.len() as u32
+                                == own.num_entry_point_offsets
                         );
                         own_only += 1;
                         continue;
                     }
                     let cros = p.parse_slice_header(nalu).unwrap().header;
-                    let mut mine = own.header.clone();
+                    let mut mine = own.clone();
                     mine.n_emulation_prevention_bytes = cros.n_emulation_prevention_bytes;
                     assert_eq!(mine, cros, "{}: slice {slices}", e.path);
+                    let n = cros.num_entry_point_offsets as usize;
+                    assert_eq!(
+                        scratch.entry_point_offset_minus1,
+                        cros.entry_point_offset_minus1[..n],
+                        "{}: slice {slices}",
+                        e.path
+                    );
                     slices += 1;
                 }
                 _ => {}
