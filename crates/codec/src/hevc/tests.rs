@@ -519,6 +519,51 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
 }
 
 // ---------------------------------------------------------------------------
+// repeated parameter sets
+
+#[test]
+fn repeated_parameter_sets_are_parsed_once() {
+    let data = std::fs::read(media_dir().join("crates-cros-codecs/test-25fps.h265")).unwrap();
+    let nals = parser::split_annexb(&data);
+    let first = |t: u8| {
+        nals.iter()
+            .find(|n| parser::nal_unit_type(n.data) == t)
+            .unwrap()
+            .data
+            .to_vec()
+    };
+    let (vps, sps, pps) = (first(32), first(33), first(34));
+    let mut c = HevcCodec::new(&CodecPrivate::None).unwrap();
+    let give = |c: &mut HevcCodec, d: &[u8]| {
+        c.handle_param_set(&NalRef { offset: 0, data: d });
+    };
+    for _ in 0..3 {
+        for d in [&vps, &sps, &pps] {
+            give(&mut c, d);
+        }
+    }
+    assert_eq!(c.param_set_parses, [1, 1, 1], "the repetitions skipped");
+    // another VPS (a trailing zero byte: parses the same): the SPS and PPS
+    // after it are parsed again, since cros-codecs links them to it
+    let mut vps2 = vps.clone();
+    vps2.push(0);
+    for d in [&vps2, &sps, &pps, &sps, &pps] {
+        give(&mut c, d);
+    }
+    assert_eq!(c.param_set_parses, [2, 2, 2]);
+    // a PPS that fails is not remembered
+    let bad_pps = [pps[0], pps[1], 0x00];
+    give(&mut c, &bad_pps);
+    give(&mut c, &pps);
+    give(&mut c, &pps);
+    assert_eq!(c.param_set_parses, [2, 2, 4]);
+    assert!(c.parser.get_pps(0).is_some());
+    // slices still decode against them
+    let ev = feed(&mut c, &[(data.clone(), None, 0)]);
+    assert!(jobs(&ev).len() > 10);
+}
+
+// ---------------------------------------------------------------------------
 // bad input
 
 /// Deterministic xorshift.
