@@ -14,16 +14,41 @@
 /// (no allocation: the common case for a slice header's NAL unit), else a
 /// new buffer no longer than `data`.
 pub fn strip_emulation_prevention(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    let mut zeros = 0;
-    let has_epb = data.iter().any(|&b| {
-        let epb = zeros >= 2 && b == 3;
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        epb
-    });
-    if !has_epb {
+    if !has_emulation_prevention(data) {
         return std::borrow::Cow::Borrowed(data);
     }
     let mut out = Vec::with_capacity(data.len());
+    push_without_emulation_prevention(data, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`strip_emulation_prevention`] into a buffer the caller reuses: returns
+/// `data` itself when it holds no emulation prevention byte, else `out`,
+/// cleared and filled with `data` without them. `out` grows (an
+/// allocation) only when `data` is longer than its capacity, so to at most
+/// `data.len()` bytes.
+pub fn strip_emulation_prevention_into<'a>(data: &'a [u8], out: &'a mut Vec<u8>) -> &'a [u8] {
+    if !has_emulation_prevention(data) {
+        return data;
+    }
+    out.clear();
+    out.reserve(data.len());
+    push_without_emulation_prevention(data, out);
+    out
+}
+
+/// Whether `data` holds an `emulation_prevention_three_byte` (a `03` after
+/// two `00`s, counted from the last one removed).
+fn has_emulation_prevention(data: &[u8]) -> bool {
+    let mut zeros = 0;
+    data.iter().any(|&b| {
+        let epb = zeros >= 2 && b == 3;
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        epb
+    })
+}
+
+fn push_without_emulation_prevention(data: &[u8], out: &mut Vec<u8>) {
     let mut zeros = 0;
     for &b in data {
         if zeros >= 2 && b == 3 {
@@ -33,7 +58,6 @@ pub fn strip_emulation_prevention(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         zeros = if b == 0 { zeros + 1 } else { 0 };
         out.push(b);
     }
-    std::borrow::Cow::Owned(out)
 }
 
 /// `Ceil(Log2(x))` (H.264 / H.265 5.7), the length of the `u(v)` elements
@@ -184,6 +208,38 @@ mod tests {
             vec![0, 3, 0, 0, 0]
         );
         assert!(strip_emulation_prevention(&[]).is_empty());
+    }
+
+    #[test]
+    fn strips_into_a_reused_buffer() {
+        let mut out = Vec::new();
+        for data in [
+            &[0, 0, 3, 1, 0, 0, 3][..],
+            &[0, 0, 3, 0, 3],
+            &[0, 3, 0, 0, 0, 3],
+            &[1, 2, 3],
+            &[],
+        ] {
+            assert_eq!(
+                strip_emulation_prevention_into(data, &mut out),
+                &*strip_emulation_prevention(data)
+            );
+        }
+        // without emulation prevention bytes, `data` itself (`out` untouched)
+        let data = [0, 0, 1, 0, 3];
+        out.clear();
+        assert!(std::ptr::eq(
+            strip_emulation_prevention_into(&data, &mut out),
+            &data[..]
+        ));
+        assert!(out.is_empty());
+        // no allocation once grown to the longest unit
+        let long = [0, 0, 3, 9, 9, 9, 9, 9];
+        strip_emulation_prevention_into(&long, &mut out);
+        let (ptr, cap) = (out.as_ptr(), out.capacity());
+        strip_emulation_prevention_into(&[0, 0, 3, 1], &mut out);
+        assert_eq!((out.as_ptr(), out.capacity()), (ptr, cap));
+        assert_eq!(out, [0, 0, 1]);
     }
 
     /// Bytes from a string of '0' / '1' (other characters ignored), the

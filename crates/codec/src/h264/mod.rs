@@ -66,6 +66,26 @@ use vreq_core::CodecPrivate;
 pub const DEFAULT_FRAME_DURATION_NS: u64 = 40_000_000;
 /// Largest Annex B data kept while waiting for the next start code.
 const MAX_CARRY: usize = 32 << 20;
+/// Most `ref_pic_list_modification()` operations of one list a conforming
+/// slice carries: `num_ref_idx_lX_active_minus1` + 1 ≤ 32 (7.4.3.1), plus
+/// the `modification_of_pic_nums_idc` 3 that ends them (cros-codecs stores
+/// it too). The capacity [`H264Codec::slice_header`] keeps per list.
+const MAX_REF_PIC_LIST_MODIFICATIONS: usize = 33;
+/// Most `memory_management_control_operation`s of one
+/// `dec_ref_pic_marking()` a conforming slice carries, the end (0) not
+/// stored: operations 1 to 3 each name a reference field (at most 32:
+/// `max_num_ref_frames` ≤ 16, 7.4.2.1.1), each at most twice (as short-term,
+/// then as long-term), and 4, 5, 6 once each (7.4.3.3). The capacity
+/// [`H264Codec::slice_header`] keeps for them.
+const MAX_MMCOS: usize = 2 * 32 + 3;
+
+/// Frees `v`'s storage if it can hold more than `max` elements (keeps it
+/// otherwise, for the next slice).
+fn bound_capacity<T>(v: &mut Vec<T>, max: usize) {
+    if v.capacity() > max {
+        *v = Vec::new();
+    }
+}
 
 /// MaxDpbMbs per level (Table A-1), keyed by `level_idc` (9 = level 1b).
 fn max_dpb_mbs(level: u8) -> u32 {
@@ -232,6 +252,12 @@ pub struct H264Codec {
     /// `start_picture`, read by `finish_picture`): kept here, its capacity
     /// reused, rather than in the DPB's `Picture`s, which are cloned.
     cur_mmcos: Vec<RefPicMarkingInner>,
+    /// The slice header each slice is parsed into
+    /// (`Parser::parse_slice_header_into`), kept from slice to slice so that
+    /// its lists (`ref_pic_list_modification_l0` / `_l1`,
+    /// `dec_ref_pic_marking.inner`) reuse their storage; see
+    /// [`Self::handle_slice`] for the bound on what is kept.
+    slice_header: SliceHeader,
     seq_key: Option<SeqKey>,
     /// The params of the last [`CodecEvent::Configure`].
     last_params: Option<StreamParams>,
@@ -276,6 +302,7 @@ impl H264Codec {
             seq: SeqInfo::default(),
             offset_for_ref_frame: Vec::new(),
             cur_mmcos: Vec::new(),
+            slice_header: SliceHeader::default(),
             seq_key: None,
             last_params: None,
             need_sequence: None,
@@ -419,14 +446,34 @@ impl H264Codec {
         self.skip_reported = true;
     }
 
+    /// A slice NAL unit, parsed into [`Self::slice_header`] (no heap
+    /// allocation once its lists have grown). Those lists keep at most the
+    /// capacity a conforming slice needs ([`MAX_REF_PIC_LIST_MODIFICATIONS`],
+    /// [`MAX_MMCOS`]): a longer one (a hostile stream's, bounded by its NAL
+    /// unit's size) is freed after its slice rather than held.
     fn handle_slice(&mut self, nal: &NalRef) {
+        let mut hdr = std::mem::take(&mut self.slice_header);
+        self.handle_slice_header(nal, &mut hdr);
+        bound_capacity(
+            &mut hdr.ref_pic_list_modification_l0,
+            MAX_REF_PIC_LIST_MODIFICATIONS,
+        );
+        bound_capacity(
+            &mut hdr.ref_pic_list_modification_l1,
+            MAX_REF_PIC_LIST_MODIFICATIONS,
+        );
+        bound_capacity(&mut hdr.dec_ref_pic_marking.inner, MAX_MMCOS);
+        self.slice_header = hdr;
+    }
+
+    fn handle_slice_header(&mut self, nal: &NalRef, hdr: &mut SliceHeader) {
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
         let idr = nal.nal_unit_type() == 5;
         let ref_idc = nal.nal_ref_idc();
-        let slice = match self.parser.parse_slice_header(nalu) {
-            Ok(s) => s,
+        match self.parser.parse_slice_header_into(&nalu, hdr) {
+            Ok(()) => {}
             Err(e) => {
                 if self.waiting_rap {
                     if !self.skip_reported {
@@ -440,9 +487,9 @@ impl H264Codec {
                 }
                 return self.abort_to_rap(nal.offset, format!("corrupt slice header: {e}"));
             }
-        };
-        let hdr = slice.header;
-        let key = PicKey::new(&hdr, ref_idc, idr);
+        }
+        let hdr = &*hdr;
+        let key = PicKey::new(hdr, ref_idc, idr);
         if let Some(cur) = &self.cur {
             if cur.key.starts_new_picture(&key, hdr.first_mb_in_slice) {
                 self.finish_current_picture();
@@ -478,11 +525,11 @@ impl H264Codec {
             if self.seq_key.is_none() {
                 return self.abort_to_rap(nal.offset, "slice before any usable SPS".into());
             }
-            if let Err(e) = self.start_picture(&hdr, ref_idc, idr, &pps, key) {
+            if let Err(e) = self.start_picture(hdr, ref_idc, idr, &pps, key) {
                 return self.abort_to_rap(nal.offset, e);
             }
         }
-        if let Err(e) = self.decode_slice(&hdr, nal.data) {
+        if let Err(e) = self.decode_slice(hdr, nal.data) {
             self.abort_to_rap(nal.offset, e);
         }
     }

@@ -98,7 +98,7 @@ pub mod parser;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use cros_codecs::codec::h265::parser::{Parser, Pps, SliceHeader, Sps};
+use cros_codecs::codec::h265::parser::{Nalu, Parser, Pps, SliceHeader, Sps};
 use v4l2r::bindings;
 
 use super::{
@@ -113,6 +113,26 @@ use vreq_core::CodecPrivate;
 /// Frame duration used to synthesize presentation times when neither the
 /// container nor the VUI gives one (25 fps).
 pub const DEFAULT_FRAME_DURATION_NS: u64 = 40_000_000;
+
+/// Largest parameter set NAL unit (bytes) [`SeenParamSet`] remembers: far
+/// more than a real VPS / SPS / PPS (a few hundred bytes with scaling lists
+/// and VUI); a larger one is parsed every time it comes.
+const MAX_SEEN_PARAM_SET: usize = 64 << 10;
+
+/// The last VPS, SPS or PPS NAL unit parsed without error (one per type), to
+/// recognise its repetition: encoders repeat them before every IRAP picture
+/// (in-band in MP4 `hev1`, in every Annex-B random access point), and
+/// cros-codecs' parse allocates (its `Rc`, the VPS's and PPS's `Vec`s).
+#[derive(Debug, Default)]
+struct SeenParamSet {
+    /// The NAL unit as parsed, when `valid` (bytes, at most
+    /// [`MAX_SEEN_PARAM_SET`]).
+    nal: Vec<u8>,
+    valid: bool,
+    /// The parse count of the type it was parsed against (an SPS against
+    /// the VPSs, a PPS against the SPSs: cros-codecs links them) then.
+    depends_on_parses: u64,
+}
 
 /// What decides a new sequence (GStreamer `process_sps`): coded size, DPB
 /// size, visible rectangle.
@@ -317,6 +337,8 @@ pub struct HevcCodec {
     /// Finished jobs' storage (see [`StatelessCodec::recycle`]).
     pool: JobPool,
     parser: Parser,
+    /// The slice parse's reused storage (its RBSP copy, its entry points).
+    slice_scratch: parser::SliceScratch,
     nal_length_size: Option<usize>,
     mode: DecodeMode,
     start_code: StartCode,
@@ -358,6 +380,12 @@ pub struct HevcCodec {
     /// (POC, long-term) of missing references already warned about in this
     /// coded video sequence (later pictures naming them log at debug level).
     missing_reported: Vec<(i32, bool)>,
+    /// The last VPS, SPS, PPS parsed (by `nal_unit_type` − 32), see
+    /// [`Self::handle_param_set`].
+    seen_param_sets: [SeenParamSet; 3],
+    /// How many VPS, SPS, PPS NAL units were parsed (not skipped as
+    /// repetitions), by `nal_unit_type` − 32.
+    param_set_parses: [u64; 3],
 }
 
 impl HevcCodec {
@@ -371,6 +399,7 @@ impl HevcCodec {
     pub fn new(private: &CodecPrivate) -> Result<Self, CodecError> {
         let mut c = HevcCodec {
             parser: Parser::default(),
+            slice_scratch: parser::SliceScratch::default(),
             nal_length_size: None,
             mode: DecodeMode::SliceBased,
             start_code: StartCode::None,
@@ -407,6 +436,8 @@ impl HevcCodec {
             unit_pts: None,
             unit_offset: 0,
             missing_reported: Vec::new(),
+            seen_param_sets: Default::default(),
+            param_set_parses: [0; 3],
         };
         match private {
             CodecPrivate::None => {}
@@ -443,11 +474,45 @@ impl HevcCodec {
 
     // -- parameter sets --------------------------------------------------------
 
+    /// A VPS, SPS or PPS NAL unit: checked, parsed by cros-codecs. One
+    /// byte-identical to the last of its type parsed without error, parsed
+    /// against the same VPSs (an SPS) or SPSs (a PPS), is skipped: its parse
+    /// would store the same values (no heap allocation for the parameter
+    /// sets repeated before every IRAP picture).
     fn handle_param_set(&mut self, nal: &NalRef) {
         let t = parser::nal_unit_type(nal.data);
+        // (the hvcC arrays may hold other NAL units, e.g. SEI: ignored)
+        if !(32..=34).contains(&t) {
+            return;
+        }
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
+        let i = usize::from(t - 32);
+        let depends_on_parses = if i > 0 {
+            self.param_set_parses[i - 1]
+        } else {
+            0
+        };
+        let seen = &mut self.seen_param_sets[i];
+        if seen.valid && seen.depends_on_parses == depends_on_parses && seen.nal == nal.data {
+            return;
+        }
+        seen.valid = false;
+        self.param_set_parses[i] += 1;
+        if self.parse_param_set(nal, &nalu) && nal.data.len() <= MAX_SEEN_PARAM_SET {
+            let seen = &mut self.seen_param_sets[i];
+            seen.nal.clear();
+            seen.nal.extend_from_slice(nal.data);
+            seen.valid = true;
+            seen.depends_on_parses = depends_on_parses;
+        }
+    }
+
+    /// [`Self::handle_param_set`]'s check and parse; false on error
+    /// (reported as skipped).
+    fn parse_param_set(&mut self, nal: &NalRef, nalu: &Nalu) -> bool {
+        let t = parser::nal_unit_type(nal.data);
         // cros-codecs 0.0.6 panics on some out-of-range syntax of these
         // (parser::check_vps / check_sps / check_pps): refused here first
         let check = match t {
@@ -458,15 +523,16 @@ impl HevcCodec {
         };
         if let Err(e) = check {
             self.skipped(nal.offset, e);
-            return;
+            return false;
         }
         match t {
             32 => {
-                if let Err(e) = self.parser.parse_vps(&nalu) {
+                if let Err(e) = self.parser.parse_vps(nalu) {
                     self.skipped(nal.offset, format!("bad VPS: {e}"));
+                    return false;
                 }
             }
-            33 => match self.parser.parse_sps(&nalu) {
+            33 => match self.parser.parse_sps(nalu) {
                 Ok(sps) => {
                     let sps = sps.clone();
                     match parser::parse_sps_rps(nal.data, &sps) {
@@ -482,15 +548,20 @@ impl HevcCodec {
                         }
                     }
                 }
-                Err(e) => self.skipped(nal.offset, format!("bad SPS: {e}")),
+                Err(e) => {
+                    self.skipped(nal.offset, format!("bad SPS: {e}"));
+                    return false;
+                }
             },
             34 => {
-                if let Err(e) = self.parser.parse_pps(&nalu) {
+                if let Err(e) = self.parser.parse_pps(nalu) {
                     self.skipped(nal.offset, format!("bad PPS: {e}"));
+                    return false;
                 }
             }
             _ => {}
         }
+        true
     }
 
     /// The SPS controls for `sps` (with the extension when the device has it).
@@ -583,16 +654,14 @@ impl HevcCodec {
 
     fn handle_slice(&mut self, nal: &NalRef) {
         let t = parser::nal_unit_type(nal.data);
-        let slice = match parser::parse_slice(&mut self.parser, nal) {
-            Ok(s) => s,
+        let mut hdr = match parser::parse_slice(&mut self.parser, nal, &mut self.slice_scratch) {
+            Ok(h) => h,
             Err(e) => {
                 self.new_bitstream = false;
                 self.prev_nal_is_eos = false;
                 return self.abort_to_rap(nal.offset, format!("slice header: {e}"));
             }
         };
-        let entry_points = slice.entry_point_offset_minus1;
-        let mut hdr = slice.header;
         let new_bitstream = self.new_bitstream;
         let after_eos = self.prev_nal_is_eos;
         self.new_bitstream = false;
@@ -646,7 +715,7 @@ impl HevcCodec {
                 return;
             }
         }
-        self.decode_slice(nal, &hdr, &pps, &entry_points);
+        self.decode_slice(nal, &hdr, &pps);
     }
 
     /// `gst_h265_decoder_start_current_picture`; false when the picture is
@@ -849,14 +918,9 @@ impl HevcCodec {
         }
     }
 
-    /// `gst_v4l2_codec_h265_dec_decode_slice`.
-    fn decode_slice(
-        &mut self,
-        nal: &NalRef,
-        hdr: &SliceHeader,
-        pps: &Rc<Pps>,
-        entry_point_offset_minus1: &[u32],
-    ) {
+    /// `gst_v4l2_codec_h265_dec_decode_slice`, for the slice just parsed
+    /// (its entry points in [`Self::slice_scratch`]).
+    fn decode_slice(&mut self, nal: &NalRef, hdr: &SliceHeader, pps: &Rc<Pps>) {
         let t = parser::nal_unit_type(nal.data);
         let slice_based = self.mode == DecodeMode::SliceBased;
         let frame_based_no_slices = self.mode == DecodeMode::FrameBased && !self.has_slice_params;
@@ -913,8 +977,12 @@ impl HevcCodec {
                 }
             }
             cur.slices.push(sp);
-            cur.entry_points
-                .extend(entry_point_offset_minus1.iter().map(|v| v.wrapping_add(1)));
+            cur.entry_points.extend(
+                self.slice_scratch
+                    .entry_point_offset_minus1
+                    .iter()
+                    .map(|v| v.wrapping_add(1)),
+            );
         }
         if hdr.first_slice_segment_in_pic_flag {
             cur.decode_params.short_term_ref_pic_set_size = hdr.st_rps_bits as u16;

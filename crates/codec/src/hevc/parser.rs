@@ -33,7 +33,7 @@ pub use vreq_core::hevc::{
 };
 /// `Ceil(Log2(n))` (5.7).
 pub use vreq_core::rbsp::ceil_log2;
-use vreq_core::rbsp::BitReader;
+use vreq_core::rbsp::{strip_emulation_prevention_into, BitReader};
 
 /// `nal_unit_type` of an H.265 NAL unit (7.3.1.2), 0xff if the unit is shorter
 /// than its 2-byte header.
@@ -112,29 +112,19 @@ pub fn long_term_ref_pic_set_size(hdr: &SliceHeader, sps: &Sps, idr: bool) -> u3
     bits
 }
 
-/// The largest `num_entry_point_offsets` the slice's PPS allows (the bound
-/// cros-codecs reads it with, 7.4.7.1), or `None` if the PPS is unknown.
-fn max_entry_points(parser: &Parser, nal: &[u8]) -> Option<u32> {
-    let t = nal_unit_type(nal);
-    let rb = rbsp(nal.get(2..)?);
-    let mut r = BitReader::new(&rb);
-    r.flag().ok()?;
-    if is_irap(t) {
-        r.flag().ok()?;
-    }
-    let pps_id = r.ue().ok()?;
-    let pps = parser.get_pps(u8::try_from(pps_id).ok()?)?;
+/// The largest `num_entry_point_offsets` a slice of this PPS may code (the
+/// bound cros-codecs reads it with, 7.4.7.1): CTB rows − 1 with WPP, tiles
+/// − 1 with tiles, tile columns × CTB rows − 1 with both.
+fn max_entry_points(pps: &Pps) -> u32 {
     let sps = &pps.sps;
     let cols = u32::from(pps.num_tile_columns_minus1) + 1;
     let rows = u32::from(pps.num_tile_rows_minus1) + 1;
-    Some(
-        match (pps.tiles_enabled_flag, pps.entropy_coding_sync_enabled_flag) {
-            (false, false) => 0,
-            (false, true) => sps.pic_height_in_ctbs_y.saturating_sub(1),
-            (true, false) => (cols * rows).saturating_sub(1),
-            (true, true) => (cols * sps.pic_height_in_ctbs_y).saturating_sub(1),
-        },
-    )
+    match (pps.tiles_enabled_flag, pps.entropy_coding_sync_enabled_flag) {
+        (false, false) => 0,
+        (false, true) => sps.pic_height_in_ctbs_y.saturating_sub(1),
+        (true, false) => (cols * rows).saturating_sub(1),
+        (true, true) => (cols * sps.pic_height_in_ctbs_y).saturating_sub(1),
+    }
 }
 
 /// Most entry points cros-codecs 0.0.6 can store per slice header.
@@ -144,10 +134,20 @@ pub const MAX_ENTRY_POINTS: u32 = 32;
 /// 20x22): bounds what a hostile header can make us allocate.
 pub const MAX_ENTRY_POINTS_OWN: u32 = 1024;
 
-/// A parsed slice segment header and every `entry_point_offset_minus1[i]`.
-pub struct ParsedSlice {
-    pub header: SliceHeader,
-    pub entry_point_offset_minus1: super::dpb::List<u32>,
+/// What [`parse_slice`] reuses from slice to slice, so that parsing a
+/// slice makes no heap allocation once these have grown (each only when a
+/// slice needs more than any before it).
+#[derive(Debug, Default)]
+pub struct SliceScratch {
+    /// The slice NAL unit's payload without its emulation prevention bytes
+    /// (H.265 7.4.2), when it holds any; at most the largest such NAL
+    /// unit's size, in bytes.
+    rbsp: Vec<u8>,
+    /// Every `entry_point_offset_minus1[i]` (7.4.7.1: an entry point's
+    /// offset in bytes, minus 1) of the last slice parsed,
+    /// `num_entry_point_offsets` of them: at most
+    /// [`MAX_ENTRY_POINTS_OWN`].
+    pub entry_point_offset_minus1: Vec<u32>,
 }
 
 /// Parses a slice segment header with cros-codecs, after
@@ -157,23 +157,32 @@ pub struct ParsedSlice {
 /// slice's PPS allows more entry points than cros-codecs can hold (its
 /// `entry_point_offset_minus1: [u32; 32]` would overflow and panic: WPP
 /// pictures taller than 33 CTB rows, e.g. 2160p), our parse is the result.
-/// Errors are the parsers' messages.
-pub fn parse_slice(parser: &mut Parser, nal: &NalRef<'_>) -> Result<ParsedSlice, String> {
+/// Every entry point is left in
+/// [`SliceScratch::entry_point_offset_minus1`]. Errors are the parsers'
+/// messages.
+pub fn parse_slice(
+    parser: &mut Parser,
+    nal: &NalRef<'_>,
+    scratch: &mut SliceScratch,
+) -> Result<SliceHeader, String> {
     let nalu = cros_nalu(nal).ok_or_else(|| "unknown NAL unit type".to_string())?;
     // Our parser first, on every slice: it refuses what cros-codecs would
     // index past its arrays with (more than 16 long-term pictures, a
     // derived short-term set of more than 16).
-    let own = parse_slice_header_own(parser, nal.data)?;
-    if max_entry_points(parser, nal.data).is_some_and(|m| m > MAX_ENTRY_POINTS) {
+    let own = parse_slice_header_own(parser, nal.data, scratch)?;
+    if parser
+        .get_pps(own.pic_parameter_set_id)
+        .is_some_and(|pps| max_entry_points(pps) > MAX_ENTRY_POINTS)
+    {
         return Ok(own);
     }
     let s = parser.parse_slice_header(nalu)?;
     let n =
         (s.header.num_entry_point_offsets as usize).min(s.header.entry_point_offset_minus1.len());
-    Ok(ParsedSlice {
-        entry_point_offset_minus1: s.header.entry_point_offset_minus1[..n].into(),
-        header: s.header,
-    })
+    let entry_points = &mut scratch.entry_point_offset_minus1;
+    entry_points.clear();
+    entry_points.extend_from_slice(&s.header.entry_point_offset_minus1[..n]);
+    Ok(s.header)
 }
 
 /// 7.4.8 (7-61, 7-62): the derived set of an inter-predicted
@@ -334,18 +343,29 @@ fn se_range(r: &mut BitReader<'_>, lo: i32, hi: i32, what: &str) -> Result<i32, 
 /// `st_rps_bits`, `num_pic_total_curr`, accumulated
 /// `delta_poc_msb_cycle_lt`, `header_bit_size`), for slices with more entry
 /// points than cros-codecs can hold. The first 32 entry points also go in
-/// the header; all of them in [`ParsedSlice::entry_point_offset_minus1`].
+/// the header; all of them in [`SliceScratch::entry_point_offset_minus1`].
 /// Dependent slice segments get only the fields they code (the caller
 /// copies the rest from the independent one, as with cros-codecs).
 /// `header_bit_size` counts the NAL header and the header's RBSP bits
-/// (emulation prevention bytes excluded), as cros-codecs does.
-pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice, String> {
+/// (emulation prevention bytes excluded), as cros-codecs does. The NAL
+/// unit is read without its emulation prevention bytes from
+/// [`SliceScratch`]'s buffer when it holds any.
+pub fn parse_slice_header_own(
+    parser: &Parser,
+    nal: &[u8],
+    scratch: &mut SliceScratch,
+) -> Result<SliceHeader, String> {
     let t = nal_unit_type(nal);
     if !is_slice(t) {
         return Err(format!("NAL unit type {t} is not a slice"));
     }
-    let rb = rbsp(nal.get(2..).ok_or("short NAL unit")?);
-    let mut r = BitReader::new(&rb);
+    let SliceScratch {
+        rbsp,
+        entry_point_offset_minus1,
+    } = scratch;
+    entry_point_offset_minus1.clear();
+    let rb = strip_emulation_prevention_into(nal.get(2..).ok_or("short NAL unit")?, rbsp);
+    let mut r = BitReader::new(rb);
     let mut hdr = SliceHeader {
         first_slice_segment_in_pic_flag: r.flag()?,
         ..Default::default()
@@ -372,7 +392,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
     if !hdr.dependent_slice_segment_flag {
         read_independent_slice_fields(&mut r, &mut hdr, t, &sps, &pps)?;
     }
-    let entry_points = read_entry_points(&mut r, &mut hdr, &pps, parser, nal)?;
+    read_entry_points(&mut r, &mut hdr, &pps, entry_point_offset_minus1)?;
     if pps.slice_segment_header_extension_present_flag {
         let n = ue_max(&mut r, 256, "slice_segment_header_extension_length")?;
         r.skip(8 * n as usize)?;
@@ -385,10 +405,7 @@ pub fn parse_slice_header_own(parser: &Parser, nal: &[u8]) -> Result<ParsedSlice
         r.skip(1)?;
     }
     hdr.header_bit_size = 16 + r.pos() as u32;
-    Ok(ParsedSlice {
-        header: hdr,
-        entry_point_offset_minus1: entry_points,
-    })
+    Ok(hdr)
 }
 
 /// The part of `slice_segment_header()` (7.3.6.1) that only independent
@@ -674,20 +691,16 @@ fn read_qp_and_deblocking(
 
 /// The entry points (7.3.6.1, with tiles or WPP): `num_entry_point_offsets`
 /// (at most what the PPS allows, capped at [`MAX_ENTRY_POINTS_OWN`]),
-/// `offset_len_minus1` and every `entry_point_offset_minus1[i]`, returned;
-/// the first 32 also go in the header.
+/// `offset_len_minus1` and every `entry_point_offset_minus1[i]`, pushed to
+/// `entry_points`; the first 32 also go in the header.
 fn read_entry_points(
     r: &mut BitReader<'_>,
     hdr: &mut SliceHeader,
     pps: &Pps,
-    parser: &Parser,
-    nal: &[u8],
-) -> Result<super::dpb::List<u32>, String> {
-    let mut entry_points = super::dpb::List::new();
+    entry_points: &mut Vec<u32>,
+) -> Result<(), String> {
     if pps.tiles_enabled_flag || pps.entropy_coding_sync_enabled_flag {
-        let max = max_entry_points(parser, nal)
-            .unwrap_or(0)
-            .min(MAX_ENTRY_POINTS_OWN);
+        let max = max_entry_points(pps).min(MAX_ENTRY_POINTS_OWN);
         hdr.num_entry_point_offsets = ue_max(r, max, "num_entry_point_offsets")?;
         if hdr.num_entry_point_offsets > 0 {
             hdr.offset_len_minus1 = ue_max(r, 31, "offset_len_minus1")? as u8;
@@ -701,7 +714,7 @@ fn read_entry_points(
             }
         }
     }
-    Ok(entry_points)
+    Ok(())
 }
 
 fn read_pred_weight_table(

@@ -455,6 +455,7 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
     for e in manifest().iter().filter(|e| e.codec == "hevc") {
         let (private, units) = demux(&media_dir().join(&e.path));
         let mut p = Parser::default();
+        let mut scratch = parser::SliceScratch::default();
         let mut nals: Vec<Vec<u8>> = match &private {
             CodecPrivate::Hvcc { nal_units, .. } => nal_units.clone(),
             _ => Vec::new(),
@@ -481,25 +482,32 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
                 33 => drop(p.parse_sps(&nalu)),
                 34 => drop(p.parse_pps(&nalu)),
                 _ if parser::is_slice(t) => {
-                    let own = parser::parse_slice_header_own(&p, data)
+                    let own = parser::parse_slice_header_own(&p, data, &mut scratch)
                         .unwrap_or_else(|err| panic!("{}: own parser: {err}", e.path));
-                    let pps = p.get_pps(own.header.pic_parameter_set_id).unwrap();
+                    let pps = p.get_pps(own.pic_parameter_set_id).unwrap();
                     let too_many = (pps.entropy_coding_sync_enabled_flag
                         && pps.sps.pic_height_in_ctbs_y > 33)
                         || pps.tiles_enabled_flag;
                     if too_many {
                         // cros-codecs would panic: check what can be checked
                         assert!(
-                            own.entry_point_offset_minus1.len() as u32
-                                == own.header.num_entry_point_offsets
+                            scratch.entry_point_offset_minus1.len() as u32
+                                == own.num_entry_point_offsets
                         );
                         own_only += 1;
                         continue;
                     }
                     let cros = p.parse_slice_header(nalu).unwrap().header;
-                    let mut mine = own.header.clone();
+                    let mut mine = own.clone();
                     mine.n_emulation_prevention_bytes = cros.n_emulation_prevention_bytes;
                     assert_eq!(mine, cros, "{}: slice {slices}", e.path);
+                    let n = cros.num_entry_point_offsets as usize;
+                    assert_eq!(
+                        scratch.entry_point_offset_minus1,
+                        cros.entry_point_offset_minus1[..n],
+                        "{}: slice {slices}",
+                        e.path
+                    );
                     slices += 1;
                 }
                 _ => {}
@@ -508,6 +516,51 @@ fn own_slice_header_parser_equals_cros_codecs_on_the_corpus() {
     }
     assert!(slices > 600, "{slices} slices compared");
     assert!(own_only > 0, "the >32 entry point case is in the corpus");
+}
+
+// ---------------------------------------------------------------------------
+// repeated parameter sets
+
+#[test]
+fn repeated_parameter_sets_are_parsed_once() {
+    let data = std::fs::read(media_dir().join("crates-cros-codecs/test-25fps.h265")).unwrap();
+    let nals = parser::split_annexb(&data);
+    let first = |t: u8| {
+        nals.iter()
+            .find(|n| parser::nal_unit_type(n.data) == t)
+            .unwrap()
+            .data
+            .to_vec()
+    };
+    let (vps, sps, pps) = (first(32), first(33), first(34));
+    let mut c = HevcCodec::new(&CodecPrivate::None).unwrap();
+    let give = |c: &mut HevcCodec, d: &[u8]| {
+        c.handle_param_set(&NalRef { offset: 0, data: d });
+    };
+    for _ in 0..3 {
+        for d in [&vps, &sps, &pps] {
+            give(&mut c, d);
+        }
+    }
+    assert_eq!(c.param_set_parses, [1, 1, 1], "the repetitions skipped");
+    // another VPS (a trailing zero byte: parses the same): the SPS and PPS
+    // after it are parsed again, since cros-codecs links them to it
+    let mut vps2 = vps.clone();
+    vps2.push(0);
+    for d in [&vps2, &sps, &pps, &sps, &pps] {
+        give(&mut c, d);
+    }
+    assert_eq!(c.param_set_parses, [2, 2, 2]);
+    // a PPS that fails is not remembered
+    let bad_pps = [pps[0], pps[1], 0x00];
+    give(&mut c, &bad_pps);
+    give(&mut c, &pps);
+    give(&mut c, &pps);
+    assert_eq!(c.param_set_parses, [2, 2, 4]);
+    assert!(c.parser.get_pps(0).is_some());
+    // slices still decode against them
+    let ev = feed(&mut c, &[(data.clone(), None, 0)]);
+    assert!(jobs(&ev).len() > 10);
 }
 
 // ---------------------------------------------------------------------------

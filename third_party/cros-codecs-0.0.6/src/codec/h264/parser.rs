@@ -2445,6 +2445,22 @@ impl Parser {
     }
 
     pub fn parse_slice_header<'a>(&self, nalu: Nalu<'a>) -> Result<Slice<'a>, String> {
+        let mut header = SliceHeader::default();
+        self.parse_slice_header_into(&nalu, &mut header)?;
+        Ok(Slice { header, nalu })
+    }
+
+    /// Like `parse_slice_header`, but parses into `header`, which is reset
+    /// first: its `Vec`s (`ref_pic_list_modification_l0`/`_l1`,
+    /// `dec_ref_pic_marking.inner`) are cleared, keeping their capacity, so a
+    /// caller reusing one `SliceHeader` from slice to slice makes no heap
+    /// allocation once they have grown. On error, its contents are
+    /// unspecified.
+    pub fn parse_slice_header_into(
+        &self,
+        nalu: &Nalu,
+        header: &mut SliceHeader,
+    ) -> Result<(), String> {
         if !matches!(
             nalu.header.type_,
             NaluType::Slice
@@ -2461,7 +2477,19 @@ impl Parser {
         // Skip the header
         let mut r = BitReader::new(&data[nalu.header.len()..], true);
 
-        let mut header = SliceHeader { first_mb_in_slice: r.read_ue()?, ..Default::default() };
+        let mut l0 = std::mem::take(&mut header.ref_pic_list_modification_l0);
+        let mut l1 = std::mem::take(&mut header.ref_pic_list_modification_l1);
+        let mut inner = std::mem::take(&mut header.dec_ref_pic_marking.inner);
+        l0.clear();
+        l1.clear();
+        inner.clear();
+        *header = SliceHeader {
+            ref_pic_list_modification_l0: l0,
+            ref_pic_list_modification_l1: l1,
+            dec_ref_pic_marking: RefPicMarking { inner, ..Default::default() },
+            ..Default::default()
+        };
+        header.first_mb_in_slice = r.read_ue()?;
 
         let slice_type = r.read_ue_max::<u8>(9)? % 5;
         header.slice_type = SliceType::try_from(slice_type)?;
@@ -2553,16 +2581,16 @@ impl Parser {
             return Err("Stream contain unsupported/unimplemented NALs".into());
         }
 
-        Parser::parse_ref_pic_list_modifications(&mut r, &mut header)?;
+        Parser::parse_ref_pic_list_modifications(&mut r, header)?;
 
         if (pps.weighted_pred_flag && (header.slice_type.is_p() || header.slice_type.is_sp()))
             || (pps.weighted_bipred_idc == 1 && header.slice_type.is_b())
         {
-            Parser::parse_pred_weight_table(&mut r, sps, &mut header)?;
+            Parser::parse_pred_weight_table(&mut r, sps, header)?;
         }
 
         if nalu.header.ref_idc != 0 {
-            Parser::parse_dec_ref_pic_marking(&mut r, &nalu, &mut header)?;
+            Parser::parse_dec_ref_pic_marking(&mut r, nalu, header)?;
         }
 
         if pps.entropy_coding_mode_flag && !header.slice_type.is_i() && !header.slice_type.is_si() {
@@ -2597,7 +2625,7 @@ impl Parser {
 
         header.n_emulation_prevention_bytes = epb;
 
-        Ok(Slice { header, nalu })
+        Ok(())
     }
 
     pub fn get_sps(&self, sps_id: u8) -> Option<&Rc<Sps>> {
