@@ -20,26 +20,30 @@
 //! and nothing measured starts a thread.
 //!
 //! Bounds: per clip and phase, allocations per frame (see `clips`), plus
-//! [`GROWTH`] in all. 0 everywhere but for what is still allocated, each
-//! bound the count measured then (rounded up to 0.1 per frame), with its
-//! cause:
+//! [`GROWTH`] in all. 0 everywhere but for what is still allocated (the
+//! list at the end), each bound the count measured then (rounded up to 0.1
+//! per frame), with its cause.
 //!
-//! * HEVC `decode`, hevc_white_red_frames.mp4 (0.3; 19 over 88 frames),
-//!   nothing per frame: the clip changes sequence once, at its frame 60
-//!   (1024x768 to 3480x2160, a new VPS / SPS / PPS), inside the window.
-//!   Parsing those (9: cros-codecs' `parse_vps` / `_sps` / `_pps`, our
-//!   checks' RBSP copies, the larger SPS remembered by `HevcCodec`'s
-//!   repeated-parameter-set skip), `process_sps` (3: the drain, the new
-//!   SPS controls) and the reused buffers growing for the larger pictures
-//!   (7: the slice RBSP copy, its entry points, the picture's slice and
-//!   entry point arrays, one in `submit`, one in `Engine`'s `pump_codec`)
-//!   are 11 more than [`GROWTH`]. (Gone, issue 17: the HEVC slice parse's
-//!   three RBSP copies per slice and the entry points' heap spill, 290
-//!   over these frames before; the repeated parameter sets' parse, 7 per
-//!   repetition. The H.264 slice header's lists, 161 over bunny_hd_5s.mp4's
-//!   88 frames: cros-codecs now parses into one reused `SliceHeader`,
-//!   third_party/cros-codecs-PATCHES.md. bunny_hd_5s.mp4 and
-//!   test-25fps.h265 are at 3 each, within [`GROWTH`].)
+//! The steady state starts [`WARM_UP`] frames after a sequence starts (the
+//! engine's device `configure`: the first, or a change of coded size, DPB
+//! size or bit depth) and the packet that starts one is not counted: a
+//! sequence's set-up (its parameter sets parsed, the device's new formats,
+//! the reused buffers growing to the new picture size) is once per
+//! sequence, not per frame. hevc_white_red_frames.mp4 changes sequence at
+//! its frame 60 (1024x768 to 3480x2160, a new VPS / SPS / PPS); counted
+//! through it, that set-up was 19 allocations (9 parsing the parameter
+//! sets, 3 in `process_sps`, 7 buffers growing), 11 more than [`GROWTH`].
+//!
+//! Gone (issue 17): the HEVC slice parse's three RBSP copies per slice and
+//! the entry points' heap spill (290 over hevc_white_red_frames.mp4's
+//! frames before); the repeated HEVC parameter sets' parse (7 per
+//! repetition); the H.264 slice header's lists (161 over bunny_hd_5s.mp4's
+//! 88 frames: cros-codecs now parses into one reused `SliceHeader`,
+//! third_party/cros-codecs-PATCHES.md). bunny_hd_5s.mp4 and
+//! test-25fps.h265 are at 3 each, within [`GROWTH`].
+//!
+//! Still allocated, bounded per clip:
+//!
 //! * MPEG-TS `demux`, sintel-captions.ts (0.2; 36 over 208 frames) and
 //!   movie-hello.mpeg2.ts (0.1; 9 over 218), H.264 `decode` of
 //!   sintel-captions.ts (0.1; 17 over 208), MPEG-2 ES `demux` (0.1; 13
@@ -66,7 +70,8 @@ use vreq_v4l2::{profile, Completed, DecoderDevice, DeviceError};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// Frames output before the counting starts: the device is configured, the
+/// Frames output before the counting starts (again after a sequence
+/// change, see the module doc): the device is configured, the
 /// CAPTURE pool and the DPB are full, every buffer the path reuses has grown
 /// to its largest size (more than the largest DPB, 16 pictures, plus the
 /// reorder depth).
@@ -88,6 +93,8 @@ struct Counts {
     device: usize,
     /// Frames output while counting.
     frames: u64,
+    /// Sequences started (device `configure` calls) over the clip.
+    sequences: u64,
 }
 
 fn allocs() -> usize {
@@ -95,10 +102,13 @@ fn allocs() -> usize {
     s.allocations + s.reallocations
 }
 
-/// A device whose calls' allocations are counted apart, in `inside`.
+/// A device whose calls' allocations are counted apart, in `inside`, and
+/// whose `configure` calls (the engine's start of a sequence) are counted
+/// in `configures`.
 struct Counted<D> {
     dev: D,
     inside: Cell<usize>,
+    configures: u64,
 }
 
 impl<D> Counted<D> {
@@ -134,6 +144,7 @@ impl<D: DecoderDevice> DecoderDevice for Counted<D> {
         first_controls: &[Control],
         capture_buffers: u32,
     ) -> Result<CaptureFormat, DeviceError> {
+        self.configures += 1;
         self.count_mut(|d| d.configure(codec, params, first_controls, capture_buffers))
     }
     fn free_slots(&self) -> usize {
@@ -181,6 +192,7 @@ fn measure(path: &Path) -> Result<Counts, String> {
     let dev = Counted {
         dev: FakeDevice::for_codec(profile::for_driver("visl", "visl"), kind),
         inside: Cell::new(0),
+        configures: 0,
     };
     let mut engine = Engine::new(codec, dev);
     let mut pkt = container::Packet::default();
@@ -188,6 +200,8 @@ fn measure(path: &Path) -> Result<Counts, String> {
     let mut c = Counts::default();
     loop {
         let counting = shown >= WARM_UP;
+        let configures = engine.device().configures;
+        let frames_before = c.frames;
         let d0 = engine.device().inside.get();
         let a0 = allocs();
         let more = demux.read_packet(&mut pkt).map_err(|e| e.to_string())?;
@@ -212,6 +226,17 @@ fn measure(path: &Path) -> Result<Counts, String> {
                 }
             }
             a3 = allocs();
+        }
+        if engine.device().configures != configures {
+            // a sequence starts (the first, or a change: new coded size, DPB
+            // size, bit depth): its set-up (parameter sets, the device's new
+            // formats, reused buffers growing to the new picture size) is not
+            // per frame; the steady state is again WARM_UP frames away, and
+            // this packet is not counted
+            c.sequences += 1;
+            c.frames = frames_before;
+            shown = 0;
+            continue;
         }
         if counting {
             // the device's share happens inside decode / next_frame
@@ -242,7 +267,7 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
         // HEVC: Annex-B elementary stream, MP4
         ([0.0, 0.0, 0.0], "crates-cros-codecs/test-25fps.h265"),
         (
-            [0.0, 0.3, 0.0],
+            [0.0, 0.0, 0.0],
             "debian-src-firefox-esr/hevc_white_red_frames.mp4",
         ),
         // VP8: IVF, WebM
@@ -284,8 +309,9 @@ fn steady_state_decodes_allocate_nothing_per_frame() {
             Ok(c) => {
                 let per = |n: usize| n as f64 / c.frames.max(1) as f64;
                 table.push(format!(
-                    "{clip}: {} frames, per frame: demux {:.2}, decode {:.2}, output {:.2} (device {:.2})",
+                    "{clip}: {} frames, {} sequences, per frame: demux {:.2}, decode {:.2}, output {:.2} (device {:.2})",
                     c.frames,
+                    c.sequences,
                     per(c.demux),
                     per(c.decode),
                     per(c.output),
