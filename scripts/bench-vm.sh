@@ -61,7 +61,9 @@ export VREQ_VM_PROFILE=release
 cargo build --locked --profile "$VM_CARGO_PROFILE" -p vreqplay -p vreq-va --bin vreqplay --lib
 tests/vm/vm.sh build > /dev/null
 tests/vm/make-bench-clips.sh target/bench-media > /dev/null
-cp "$media/debian-src-firefox-esr/TestPatternHDR.mp4" target/bench-media/bench-h264-4k.mp4
+case ",$codecs," in
+  *,h264-4k,*) cp "$media/debian-src-firefox-esr/TestPatternHDR.mp4" target/bench-media/bench-h264-4k.mp4 ;;
+esac
 
 cases=()
 IFS=, read -ra M <<< "$modes"; IFS=, read -ra C <<< "$codecs"
