@@ -15,6 +15,13 @@
 #           in the same weston. Playback is paced at the clip's frame rate, so
 #           wall time is about the clip's duration plus start-up: CPU per
 #           frame is the figure that matters there. Not for the 4K clip.
+#           Under TCG this weston's main loop stops ("hangs") in most runs,
+#           for both tools, seconds into playback (llvmpipe; weston's main
+#           thread in futex_wait for 10 s and more; LP_NUM_THREADS=0 keeps it
+#           alive but composites too slowly to show 2 frames of 240): the
+#           table marks those runs; their frames attached and wall are the
+#           compositor's. A run still going after 30 s (GStreamer's, when
+#           weston hangs) is stopped and reported as stalled.
 # and prints, per case, each figure's ratio (ours / GStreamer, medians) with
 # min / median / max beside it: CPU user+sys per frame, wall time, max RSS,
 # time to the first CAPTURE buffer dequeued, requests in flight, (window)

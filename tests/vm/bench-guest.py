@@ -54,7 +54,10 @@ CLOCK_MONOTONIC trace clock, and measures:
              / attached_shm: of those, wl_buffers from zwp_linux_buffer_params_v1
              / from wl_shm_pool (weston's log: which path each tool took);
              wl_error: the wl_display.error weston sent the client, if any
-             (gst-launch exits 0 after one: the table counts the run failed)
+             (gst-launch exits 0 after one: the table counts the run failed);
+             comp_hung: weston did not handle SIGTERM at the end of the run
+             (comp_hung(): its main loop had stopped; attached and wall are then
+             the compositor's)
   timed_out_s  the run was still going at the mode's time limit (LIMIT_S: 120 s,
              window 30 s) and was stopped (SIGINT, then SIGKILL): a peer's is
              reported as stalled, ours counts as failed
@@ -179,6 +182,19 @@ def comp_start(log):
         raise SystemExit(f"bench-guest: weston did not start (log {log})")
     cpid, display, runtime = out.stdout.split()
     return {"cpid": cpid, "display": display, "runtime": runtime}
+
+
+def comp_hung(log):
+    """True when weston did not handle comp_stop's SIGTERM (no "caught signal 15" in its
+    log: lib.sh's comp_stop then SIGKILLs it): its main loop had stopped. Under TCG with
+    llvmpipe this happens in most window runs, for both tools (weston's main thread found
+    in futex_wait for 10 s and more; proto logs ending seconds into playback); such a run's
+    attached count and wall are the compositor's, not the player's."""
+    try:
+        with open(log, errors="replace") as f:
+            return "caught signal 15" not in f.read()
+    except OSError:
+        return None
 
 
 def comp_stop(comp):
@@ -326,7 +342,8 @@ def one_run(mode, codec, clip, tool, log):
         proto.wait()
         comp_stop(comp)
         shown, attached, dmabuf, shm, error = proto_first_frame(log + ".proto", p.pid, t0_real)
-        r.update(shown_ms=shown, attached=attached, attached_dmabuf=dmabuf, attached_shm=shm)
+        r.update(shown_ms=shown, attached=attached, attached_dmabuf=dmabuf, attached_shm=shm,
+                 comp_hung=comp_hung(log + ".weston"))
         if error:
             r["wl_error"] = error
     return r
@@ -482,7 +499,13 @@ def table(dirs):
             # mode window: the video surface's buffers, as weston's protocol log has them
             print("window: buffers attached to the video surface (dmabuf / wl_shm) per run: " + "; ".join(
                 f"{t} " + ", ".join(f"{r.get('attached')} ({r.get('attached_dmabuf')}/{r.get('attached_shm')})"
+                                    + (" hung" if r.get("comp_hung") else "")
                                     for r in timed if r["tool"] == t) for t in tools))
+        if any("comp_hung" in r for r in timed):
+            print("window: weston hung (did not handle SIGTERM at the end; its protocol log stops) in "
+                  + ", ".join(f"{sum(1 for r in timed if r['tool'] == t and r.get('comp_hung'))} of "
+                              f"{sum(1 for r in timed if r['tool'] == t)} {t} runs" for t in tools)
+                  + ": those runs' attached counts and wall are bounded by the compositor")
         print(f"| figure | {ours} / {peer} (medians) | {ours} min / median / max | {peer} min / median / max |")
         print("|---|---|---|---|")
         for key, label, unit, per_frame in figures:
