@@ -271,8 +271,8 @@ def proc_hwm_kb(pid):
 
 # A run still going after this long (s) is stopped (stop()) and marked "timed_out_s": the
 # 240-frame clips take ~1-3 s to decode and 8 s to play in the window (paced at 30 fps).
-# GStreamer's waylandsink pipeline in this weston stalls on the HEVC and MPEG-2 clips
-# after 82-151 frames and ends ~100 s later (bench run 3, rc 0); its CPU per frame is
+# GStreamer's waylandsink pipeline stalls when this weston hangs (comp_hung): on the HEVC and
+# MPEG-2 clips after 82-151 frames and ends ~100 s later (bench run 3, rc 0); its CPU per frame is
 # still per frame it decoded, its wall and frame count are those of a stalled run.
 LIMIT_S = {"decode": 120, "va": 120, "window": 30}
 
