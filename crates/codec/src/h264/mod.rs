@@ -791,6 +791,8 @@ impl H264Codec {
                 None => bindings::v4l2_ctrl_h264_pred_weights::default(),
             });
             let mut bitstream = self.pool.bitstream();
+            self.pool
+                .reserve_bitstream(&mut bitstream, sc.len() + nal.len());
             bitstream.extend_from_slice(sc);
             bitstream.extend_from_slice(nal);
             let cur = self.cur.as_mut().expect("checked above");
@@ -801,6 +803,8 @@ impl H264Codec {
             });
         } else {
             let cur = self.cur.as_mut().expect("checked above");
+            let len = cur.bitstream.len() + sc.len() + nal.len();
+            self.pool.reserve_bitstream(&mut cur.bitstream, len);
             cur.bitstream.extend_from_slice(sc);
             cur.bitstream.extend_from_slice(nal);
         }
