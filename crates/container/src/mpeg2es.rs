@@ -273,9 +273,11 @@ impl Mpeg2EsDemuxer {
             self.split.finish()?;
             return Ok(false);
         }
-        let chunk = self.win.avail()[..n.min(CHUNK)].to_vec();
-        self.win.consume(chunk.len());
-        self.split.push(&chunk)?;
+        // straight from the window (no copy of the chunk)
+        let k = n.min(CHUNK);
+        let r = self.split.push(&self.win.avail()[..k]);
+        self.win.consume(k);
+        r?;
         Ok(true)
     }
 

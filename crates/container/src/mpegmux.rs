@@ -281,7 +281,9 @@ impl Window {
                 self.head = 0;
             }
             let old = self.buf.len();
-            self.buf.resize(old + (n - old).max(WINDOW_CHUNK), 0);
+            // Up to WINDOW_CHUNK in all (more only for a larger `n`): the
+            // buffer keeps the size it first had, whatever was left over.
+            self.buf.resize(n.max(WINDOW_CHUNK), 0);
             let got = loop {
                 match self.r.read(&mut self.buf[old..]) {
                     Ok(k) => break k,
