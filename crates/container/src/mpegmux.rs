@@ -57,6 +57,7 @@ use super::{
     audio, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Demuxer, Packet,
     TrackCodec, TrackInfo,
 };
+use vreq_core::pool::reserve_unit;
 
 /// Offset of the payload in a PES packet `pes` (from its `00 00 01` start
 /// code), its PTS and DTS (33 bits, 90 kHz) when it has them: the MPEG-2
@@ -492,8 +493,8 @@ pub(crate) struct AudioCutter {
     ref_pts: i64,
     skipped: usize,
     /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
-    /// at most [`MAX_SPARE`].
-    spare: Vec<Vec<u8>>,
+    /// at most [`MAX_SPARE_AUDIO`].
+    spare: Spares,
 }
 
 impl AudioCutter {
@@ -513,14 +514,14 @@ impl AudioCutter {
             from_start,
             ref_pts,
             skipped: 0,
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_AUDIO),
         }
     }
 
     /// Takes back a frame's buffer for a later frame's bytes (no allocation
     /// per frame once the buffers have grown to the largest frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        give_spare(&mut self.spare, data, MAX_SPARE);
+        self.spare.give(data);
     }
 
     /// Appends one PES packet's payload (`pts` unwrapped, 90 kHz).
@@ -678,7 +679,7 @@ impl AudioCutter {
             }
             let duration_ns =
                 (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
-            let mut data = take_spare(&mut self.spare);
+            let mut data = self.spare.take(f.end - f.data_start);
             data.extend_from_slice(&es[f.data_start..f.end]);
             out.push_back(Packet {
                 track: self.id,
@@ -792,30 +793,62 @@ pub(crate) struct AuSplitter {
     pub out: VecDeque<(u64, Vec<u8>, bool)>,
     /// Buffers given back ([`Self::recycle`]) for the next units' bytes, at
     /// most [`MAX_SPARE`].
-    spare: Vec<Vec<u8>>,
+    spare: Spares,
 }
 
-/// Buffers a splitter / cutter keeps for reuse at most: the packet the
+/// Buffers a video splitter keeps for reuse at most: the packet the
 /// caller holds comes back on its next read, and a PES may hold several
 /// units cut before that; no more than were in flight at once ever come
 /// back, more are dropped.
 pub(crate) const MAX_SPARE: usize = 8;
 
-/// The spare buffer of the largest capacity (emptied), or a new one: the
-/// buffers in use grow to the largest unit once, instead of a small one
-/// growing again for every large unit (a keyframe) it is handed.
-pub(crate) fn take_spare(spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
-    let largest = (0..spare.len()).max_by_key(|&i| spare[i].capacity());
-    let mut b = largest.map_or_else(Vec::new, |i| spare.swap_remove(i));
-    b.clear();
-    b
+/// Buffers an audio cutter keeps for reuse at most: every frame of a PES
+/// is cut before the first comes back (npm-mux.js/sintel-captions.ts
+/// carries 9 AAC frames per PES); more are dropped.
+pub(crate) const MAX_SPARE_AUDIO: usize = 32;
+
+/// Unit buffers given back for reuse (issue 17: no heap allocation per
+/// unit in the steady state), at most `max` of them; the buffers in
+/// circulation (the unit being gathered, the packets queued, the one the
+/// caller holds) grow together (`vreq_core::pool::reserve_unit`).
+pub(crate) struct Spares {
+    bufs: Vec<Vec<u8>>,
+    max: usize,
+    /// Bytes of the largest unit put in a buffer of this pool so far.
+    largest: usize,
 }
 
-/// Keeps `data` in `spare` for [`take_spare`] if `spare` holds fewer than
-/// `max` buffers and `data` has a capacity to reuse; otherwise drops it.
-pub(crate) fn give_spare(spare: &mut Vec<Vec<u8>>, data: Vec<u8>, max: usize) {
-    if spare.len() < max && data.capacity() > 0 {
-        spare.push(data);
+impl Spares {
+    pub fn new(max: usize) -> Self {
+        Spares {
+            bufs: Vec::new(),
+            max,
+            largest: 0,
+        }
+    }
+
+    /// The spare buffer of the largest capacity (emptied), or a new one,
+    /// with room for `len` bytes (see [`Self::reserve`]).
+    pub fn take(&mut self, len: usize) -> Vec<u8> {
+        let largest = (0..self.bufs.len()).max_by_key(|&i| self.bufs[i].capacity());
+        let mut b = largest.map_or_else(Vec::new, |i| self.bufs.swap_remove(i));
+        b.clear();
+        self.reserve(&mut b, len);
+        b
+    }
+
+    /// Makes room in `b` for `len` bytes in all (a unit gathered in
+    /// pieces: its size so far), as `vreq_core::pool::reserve_unit`.
+    pub fn reserve(&mut self, b: &mut Vec<u8>, len: usize) {
+        reserve_unit(b, len, &mut self.largest);
+    }
+
+    /// Keeps `data` for [`Self::take`] if fewer than `max` buffers are kept
+    /// and it has a capacity to reuse; otherwise drops it.
+    pub fn give(&mut self, data: Vec<u8>) {
+        if self.bufs.len() < self.max && data.capacity() > 0 {
+            self.bufs.push(data);
+        }
     }
 }
 
@@ -832,14 +865,14 @@ impl AuSplitter {
             has_vcl: false,
             key: false,
             out: VecDeque::new(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE),
         }
     }
 
     /// Takes back a unit's buffer for a later unit's bytes (no allocation
     /// per access unit once the buffers have grown to the largest unit).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        give_spare(&mut self.spare, data, MAX_SPARE);
+        self.spare.give(data);
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -914,12 +947,14 @@ impl AuSplitter {
         self.has_vcl |= vcl;
         self.key |= key;
         let nal = &self.buf[s..end];
+        let len = self.au.len() + nal.len();
+        self.spare.reserve(&mut self.au, len);
         self.au.extend_from_slice(nal);
     }
 
     fn emit(&mut self) {
         if !self.au.is_empty() {
-            let next = take_spare(&mut self.spare);
+            let next = self.spare.take(0);
             self.out.push_back((
                 self.au_start,
                 std::mem::replace(&mut self.au, next),

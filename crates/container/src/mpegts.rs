@@ -40,7 +40,9 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::mpegmux::{pes_header, AudioKind, MuxDemuxer, Pes, PesSource, StreamKind, Window};
+use super::mpegmux::{
+    pes_header, AudioKind, MuxDemuxer, Pes, PesSource, Spares, StreamKind, Window,
+};
 use super::{CodecKind, ContainerError};
 
 /// Transport packet size in bytes (ISO/IEC 13818-1 2.4.3.2).
@@ -297,7 +299,7 @@ pub(crate) struct TsSource {
     pub stats: TsStats,
     /// Payload buffers given back ([`PesSource::recycle`]), at most
     /// [`MAX_SPARE_PAYLOADS`].
-    spare: Vec<Vec<u8>>,
+    spare: Spares,
 }
 
 /// Payload buffers [`TsSource`] keeps for reuse at most (the engine hands
@@ -335,7 +337,7 @@ impl TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_PAYLOADS),
         };
         while s.pmt_types.is_none() && s.win.offset() < PSI_BYTES {
             match s.packet() {
@@ -574,7 +576,7 @@ impl TsSource {
                     }
                 }
             }
-            let mut buf = super::mpegmux::take_spare(&mut self.spare);
+            let mut buf = self.spare.take(payload.len());
             buf.extend_from_slice(payload);
             self.ready.push_back(Pes {
                 id: match e.kind {
@@ -646,7 +648,7 @@ impl PesSource for TsSource {
     }
 
     fn recycle(&mut self, payload: Vec<u8>) {
-        super::mpegmux::give_spare(&mut self.spare, payload, MAX_SPARE_PAYLOADS);
+        self.spare.give(payload);
     }
 
     fn len(&self) -> u64 {
@@ -698,7 +700,7 @@ impl PesSource for TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_PAYLOADS),
         }))
     }
 }
