@@ -498,12 +498,19 @@ impl TsSource {
         }
         let st = &mut self.pids[k].state;
         if st.in_pes {
+            let before = st.pes.len();
             st.pes.extend_from_slice(payload);
             let declared = st
                 .pes
                 .get(4..6)
                 .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
                 .unwrap_or(0);
+            if before < 6 && declared > 0 {
+                // The PES's size is known from its first packet: room for
+                // all of it at once (at most 6 + 65535 bytes), not growth
+                // packet by packet.
+                st.pes.reserve((6 + declared).saturating_sub(st.pes.len()));
+            }
             if declared > 0 && st.pes.len() >= 6 + declared {
                 self.flush(k);
             } else if st.pes.len() > MAX_PES_BYTES {
