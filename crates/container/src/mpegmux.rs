@@ -1526,8 +1526,13 @@ impl Demuxer for MuxDemuxer {
     /// the packets skipped, take later packets' bytes of the same track
     /// (the splitters' and cutters' `recycle`), and the source's PES
     /// payloads are reused too: no heap allocation per packet once the
-    /// buffers have grown.
+    /// buffers have grown. `pkt`'s buffer goes back first (on an error
+    /// `pkt.data` is left empty), so that it can take this very packet's
+    /// bytes: one buffer fewer per track in circulation, each growing as
+    /// larger units come.
     fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+        let old = std::mem::take(&mut pkt.data);
+        self.engine.recycle(pkt.track, old);
         loop {
             let Some(p) = self.engine.next()? else {
                 return Ok(false);
@@ -1555,8 +1560,7 @@ impl Demuxer for MuxDemuxer {
                     self.skip_audio = None;
                 }
             }
-            let old = std::mem::replace(pkt, p);
-            self.engine.recycle(old.track, old.data);
+            *pkt = p;
             return Ok(true);
         }
     }
