@@ -783,8 +783,13 @@ pub(crate) struct AuSplitter {
     /// Stream offset of `buf[0]`.
     base: u64,
     scan: usize,
-    /// The NAL unit being collected: its first byte and its header's index.
+    /// The NAL unit being collected: its first byte and its header's index
+    /// (0 when those bytes went to `au` already, see `moved`).
     nal: Option<(usize, usize)>,
+    /// The NAL unit being collected has its first bytes in `au` already:
+    /// (index in `au` where they start, its header's offset from its first
+    /// byte, its first byte's stream offset).
+    moved: Option<(usize, usize, u64)>,
     au: Vec<u8>,
     au_start: u64,
     has_vcl: bool,
@@ -852,14 +857,22 @@ impl Spares {
     }
 }
 
+/// Bytes an [`AuSplitter`] scans at a time: its own buffer holds at most
+/// these and a few more (the NAL unit being collected goes on to the unit's
+/// buffer as it comes), whatever the size of the pieces pushed (a PES
+/// payload, often a whole access unit), and is allocated once at that size.
+const PUSH_PIECE: usize = 4096;
+
 impl AuSplitter {
     pub fn new(hevc: bool) -> Self {
         AuSplitter {
             hevc,
-            buf: Vec::new(),
+            // a piece and the few bytes kept between pieces, at once
+            buf: Vec::with_capacity(PUSH_PIECE + 16),
             base: 0,
             scan: 0,
             nal: None,
+            moved: None,
             au: Vec::new(),
             au_start: 0,
             has_vcl: false,
@@ -875,7 +888,14 @@ impl AuSplitter {
         self.spare.give(data);
     }
 
+    /// Takes the next bytes of the stream, [`PUSH_PIECE`] bytes at a time.
     pub fn push(&mut self, bytes: &[u8]) {
+        for piece in bytes.chunks(PUSH_PIECE) {
+            self.push_piece(piece);
+        }
+    }
+
+    fn push_piece(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
         let mut i = self.scan;
         while i + 3 <= self.buf.len() {
@@ -916,25 +936,77 @@ impl AuSplitter {
                 n.1 -= keep;
             }
         }
-        if self.buf.len() > MAX_AU_BYTES {
+        let moved = self.moved.map_or(0, |m| self.au.len() - m.0);
+        if moved + self.buf.len() > MAX_AU_BYTES {
             tracing::warn!("NAL unit longer than {MAX_AU_BYTES} bytes: dropped");
             self.base += self.buf.len() as u64;
             self.buf.clear();
             self.scan = 0;
             self.nal = None;
+            if let Some((at, ..)) = self.moved.take() {
+                self.au.truncate(at);
+            }
+        }
+        // The NAL unit's bytes so far (but the last few, which the next
+        // start code may begin with or look back at) go on to `au` now,
+        // tentatively (`nal_done` moves them to the next unit if this NAL
+        // unit starts one): `buf` keeps a few bytes, not a NAL unit, and
+        // does not grow with the units.
+        if let Some((s, sc)) = self.nal {
+            let m = self.scan.saturating_sub(4);
+            if m > s {
+                if self.moved.is_none() {
+                    self.moved = Some((self.au.len(), sc - s, self.base + s as u64));
+                }
+                let len = self.au.len() + (m - s);
+                self.spare.reserve(&mut self.au, len);
+                self.au.extend_from_slice(&self.buf[s..m]);
+                self.buf.drain(..m);
+                self.base += m as u64;
+                self.scan -= m;
+                self.nal = Some((0, sc.saturating_sub(m)));
+            }
         }
     }
 
-    /// NAL unit `buf[s..end]` (header at `sc`) is complete.
+    /// NAL unit `buf[s..end]` (header at `sc`) is complete (its first
+    /// bytes in `au` already if `moved`).
     fn nal_done(&mut self, s: usize, sc: usize, end: usize) {
-        let (vcl, starts, key) = classify(self.hevc, &self.buf[sc..end]);
+        let moved = self.moved.take();
+        let (vcl, starts, key) = match moved {
+            None => classify(self.hevc, &self.buf[sc..end]),
+            Some((at, hdr, _)) => {
+                let len = self.au.len() + (end - s);
+                self.spare.reserve(&mut self.au, len);
+                self.au.extend_from_slice(&self.buf[s..end]);
+                classify(self.hevc, self.au.get(at + hdr..).unwrap_or(&[]))
+            }
+        };
+        // `au`'s bytes before this NAL unit, its length, its stream offset
+        let (mut before, nal_len, pos) = match moved {
+            None => (self.au.len(), end - s, self.base + s as u64),
+            Some((at, _, pos)) => (at, self.au.len() - at, pos),
+        };
         if self.has_vcl && starts {
-            self.emit();
+            if before > 0 {
+                let mut next = self.spare.take(0);
+                if moved.is_some() {
+                    // this NAL unit's bytes begin the next unit
+                    self.spare.reserve(&mut next, nal_len);
+                    next.extend_from_slice(&self.au[before..]);
+                    self.au.truncate(before);
+                }
+                self.emit_into(next);
+                before = 0;
+            } else {
+                self.has_vcl = false;
+                self.key = false;
+            }
         }
-        if self.au.is_empty() {
-            self.au_start = self.base + s as u64;
+        if before == 0 {
+            self.au_start = pos;
         }
-        if self.au.len() + (end - s) > MAX_AU_BYTES {
+        if before + nal_len > MAX_AU_BYTES {
             tracing::warn!(
                 "access unit at stream offset {} longer than {MAX_AU_BYTES} bytes: dropped",
                 self.au_start
@@ -946,20 +1018,29 @@ impl AuSplitter {
         }
         self.has_vcl |= vcl;
         self.key |= key;
-        let nal = &self.buf[s..end];
-        let len = self.au.len() + nal.len();
-        self.spare.reserve(&mut self.au, len);
-        self.au.extend_from_slice(nal);
+        if moved.is_none() {
+            let nal = &self.buf[s..end];
+            let len = self.au.len() + nal.len();
+            self.spare.reserve(&mut self.au, len);
+            self.au.extend_from_slice(nal);
+        }
+    }
+
+    /// Hands the unit gathered on, `next` taking its place.
+    fn emit_into(&mut self, next: Vec<u8>) {
+        self.out.push_back((
+            self.au_start,
+            std::mem::replace(&mut self.au, next),
+            self.key,
+        ));
+        self.has_vcl = false;
+        self.key = false;
     }
 
     fn emit(&mut self) {
         if !self.au.is_empty() {
             let next = self.spare.take(0);
-            self.out.push_back((
-                self.au_start,
-                std::mem::replace(&mut self.au, next),
-                self.key,
-            ));
+            self.emit_into(next);
         }
         self.has_vcl = false;
         self.key = false;
@@ -1793,5 +1874,47 @@ mod tests {
             (Some(1_000_000_000), Some(1024 * 1_000_000_000 / 44100))
         );
         assert!(p[1..].iter().all(|p| p.data == [0xAA; 9]));
+    }
+
+    /// `AuSplitter` cuts the same units whatever the pieces it is pushed
+    /// in (the NAL unit being collected goes on to the unit's buffer as it
+    /// comes; a start code may straddle pieces).
+    #[test]
+    fn au_splitter_units_do_not_depend_on_the_pieces() {
+        // H.264: AUD, SPS, IDR slice (first_mb 0), slice (first_mb > 0),
+        // AUD and non-IDR slice with 4-byte start codes, a long slice (more
+        // than a piece: it goes on to the unit's buffer as it comes), a
+        // last slice
+        let mut es = Vec::new();
+        for (sc, nal) in [
+            (&[0u8, 0, 1][..], vec![0x09, 0xF0]),
+            (&[0, 0, 1][..], vec![0x67, 0x42, 0, 0x1E, 0, 0]),
+            (&[0, 0, 1][..], vec![0x65, 0x88, 1, 2, 3, 0, 0, 3, 1]),
+            (&[0, 0, 1][..], vec![0x65, 0x40, 9, 9]),
+            (&[0, 0, 0, 1][..], vec![0x09, 0xF0]),
+            (&[0, 0, 0, 1][..], vec![0x41, 0x9A, 7, 0]),
+            (
+                &[0, 0, 1][..],
+                (0..10_000).map(|i| (i % 251) as u8 | 1).collect(),
+            ),
+            (&[0, 0, 1][..], vec![0x41, 0x9A, 0]),
+        ] {
+            es.extend_from_slice(sc);
+            es.extend_from_slice(&nal);
+        }
+        let cut = |piece: usize| {
+            let mut s = AuSplitter::new(false);
+            for p in es.chunks(piece) {
+                s.push(p);
+            }
+            s.finish();
+            s.out.into_iter().collect::<Vec<_>>()
+        };
+        let whole = cut(es.len());
+        assert_eq!(whole.len(), 3);
+        assert!(whole[0].2 && !whole[1].2);
+        for piece in [1, 2, 3, 5, 7, 4096, 5000] {
+            assert!(cut(piece) == whole, "pieces of {piece} bytes");
+        }
     }
 }
