@@ -826,7 +826,9 @@ pub(crate) struct Spares {
 impl Spares {
     pub fn new(max: usize) -> Self {
         Spares {
-            bufs: Vec::new(),
+            // the list itself at its largest at once (not growing as more
+            // buffers come back)
+            bufs: Vec::with_capacity(max),
             max,
             largest: 0,
         }
