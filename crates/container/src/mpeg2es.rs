@@ -73,7 +73,7 @@ pub(crate) struct Mpeg2Splitter {
     /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
     /// at most `mpegmux::MAX_SPARE` (a transport stream's PES may hold
     /// several frames, cut before the caller hands one back).
-    spare: Vec<Vec<u8>>,
+    spare: super::mpegmux::Spares,
 }
 
 impl Mpeg2Splitter {
@@ -85,7 +85,7 @@ impl Mpeg2Splitter {
             base,
             scan: 0,
             unit: None,
-            spare: Vec::new(),
+            spare: super::mpegmux::Spares::new(super::mpegmux::MAX_SPARE),
         }
     }
 
@@ -167,7 +167,7 @@ impl Mpeg2Splitter {
         let c = self.b.cuts.pop_front()?;
         let from = (c.start.saturating_sub(self.base) as usize).min(self.buf.len());
         let to = (c.end.saturating_sub(self.base) as usize).clamp(from, self.buf.len());
-        let mut data = super::mpegmux::take_spare(&mut self.spare);
+        let mut data = self.spare.take(to - from);
         data.extend_from_slice(&self.buf[from..to]);
         Some(Frame {
             data,
@@ -181,7 +181,7 @@ impl Mpeg2Splitter {
     /// Takes back a frame's buffer for the next [`Self::pop`] to fill (no
     /// allocation per frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        super::mpegmux::give_spare(&mut self.spare, data, super::mpegmux::MAX_SPARE);
+        self.spare.give(data);
     }
 
     /// Whether a sequence header has parsed.
@@ -273,9 +273,11 @@ impl Mpeg2EsDemuxer {
             self.split.finish()?;
             return Ok(false);
         }
-        let chunk = self.win.avail()[..n.min(CHUNK)].to_vec();
-        self.win.consume(chunk.len());
-        self.split.push(&chunk)?;
+        // straight from the window (no copy of the chunk)
+        let k = n.min(CHUNK);
+        let r = self.split.push(&self.win.avail()[..k]);
+        self.win.consume(k);
+        r?;
         Ok(true)
     }
 

@@ -57,6 +57,7 @@ use super::{
     audio, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Demuxer, Packet,
     TrackCodec, TrackInfo,
 };
+use vreq_core::pool::reserve_unit;
 
 /// Offset of the payload in a PES packet `pes` (from its `00 00 01` start
 /// code), its PTS and DTS (33 bits, 90 kHz) when it has them: the MPEG-2
@@ -281,7 +282,9 @@ impl Window {
                 self.head = 0;
             }
             let old = self.buf.len();
-            self.buf.resize(old + (n - old).max(WINDOW_CHUNK), 0);
+            // Up to WINDOW_CHUNK in all (more only for a larger `n`): the
+            // buffer keeps the size it first had, whatever was left over.
+            self.buf.resize(n.max(WINDOW_CHUNK), 0);
             let got = loop {
                 match self.r.read(&mut self.buf[old..]) {
                     Ok(k) => break k,
@@ -490,8 +493,8 @@ pub(crate) struct AudioCutter {
     ref_pts: i64,
     skipped: usize,
     /// Buffers given back ([`Self::recycle`]) for the next frames' bytes,
-    /// at most [`MAX_SPARE`].
-    spare: Vec<Vec<u8>>,
+    /// at most [`MAX_SPARE_AUDIO`].
+    spare: Spares,
 }
 
 impl AudioCutter {
@@ -511,14 +514,14 @@ impl AudioCutter {
             from_start,
             ref_pts,
             skipped: 0,
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_AUDIO),
         }
     }
 
     /// Takes back a frame's buffer for a later frame's bytes (no allocation
     /// per frame once the buffers have grown to the largest frame).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        give_spare(&mut self.spare, data, MAX_SPARE);
+        self.spare.give(data);
     }
 
     /// Appends one PES packet's payload (`pts` unwrapped, 90 kHz).
@@ -676,7 +679,7 @@ impl AudioCutter {
             }
             let duration_ns =
                 (f.rate > 0).then(|| u64::from(f.samples) * 1_000_000_000 / u64::from(f.rate));
-            let mut data = take_spare(&mut self.spare);
+            let mut data = self.spare.take(f.end - f.data_start);
             data.extend_from_slice(&es[f.data_start..f.end]);
             out.push_back(Packet {
                 track: self.id,
@@ -780,8 +783,13 @@ pub(crate) struct AuSplitter {
     /// Stream offset of `buf[0]`.
     base: u64,
     scan: usize,
-    /// The NAL unit being collected: its first byte and its header's index.
+    /// The NAL unit being collected: its first byte and its header's index
+    /// (0 when those bytes went to `au` already, see `moved`).
     nal: Option<(usize, usize)>,
+    /// The NAL unit being collected has its first bytes in `au` already:
+    /// (index in `au` where they start, its header's offset from its first
+    /// byte, its first byte's stream offset).
+    moved: Option<(usize, usize, u64)>,
     au: Vec<u8>,
     au_start: u64,
     has_vcl: bool,
@@ -790,57 +798,106 @@ pub(crate) struct AuSplitter {
     pub out: VecDeque<(u64, Vec<u8>, bool)>,
     /// Buffers given back ([`Self::recycle`]) for the next units' bytes, at
     /// most [`MAX_SPARE`].
-    spare: Vec<Vec<u8>>,
+    spare: Spares,
 }
 
-/// Buffers a splitter / cutter keeps for reuse at most: the packet the
+/// Buffers a video splitter keeps for reuse at most: the packet the
 /// caller holds comes back on its next read, and a PES may hold several
 /// units cut before that; no more than were in flight at once ever come
 /// back, more are dropped.
 pub(crate) const MAX_SPARE: usize = 8;
 
-/// The spare buffer of the largest capacity (emptied), or a new one: the
-/// buffers in use grow to the largest unit once, instead of a small one
-/// growing again for every large unit (a keyframe) it is handed.
-pub(crate) fn take_spare(spare: &mut Vec<Vec<u8>>) -> Vec<u8> {
-    let largest = (0..spare.len()).max_by_key(|&i| spare[i].capacity());
-    let mut b = largest.map_or_else(Vec::new, |i| spare.swap_remove(i));
-    b.clear();
-    b
+/// Buffers an audio cutter keeps for reuse at most: every frame of a PES
+/// is cut before the first comes back (npm-mux.js/sintel-captions.ts
+/// carries 9 AAC frames per PES); more are dropped.
+pub(crate) const MAX_SPARE_AUDIO: usize = 32;
+
+/// Unit buffers given back for reuse (issue 17: no heap allocation per
+/// unit in the steady state), at most `max` of them; the buffers in
+/// circulation (the unit being gathered, the packets queued, the one the
+/// caller holds) grow together (`vreq_core::pool::reserve_unit`).
+pub(crate) struct Spares {
+    bufs: Vec<Vec<u8>>,
+    max: usize,
+    /// Bytes of the largest unit put in a buffer of this pool so far.
+    largest: usize,
 }
 
-/// Keeps `data` in `spare` for [`take_spare`] if `spare` holds fewer than
-/// `max` buffers and `data` has a capacity to reuse; otherwise drops it.
-pub(crate) fn give_spare(spare: &mut Vec<Vec<u8>>, data: Vec<u8>, max: usize) {
-    if spare.len() < max && data.capacity() > 0 {
-        spare.push(data);
+impl Spares {
+    pub fn new(max: usize) -> Self {
+        Spares {
+            // the list itself at its largest at once (not growing as more
+            // buffers come back)
+            bufs: Vec::with_capacity(max),
+            max,
+            largest: 0,
+        }
+    }
+
+    /// The spare buffer of the largest capacity (emptied), or a new one,
+    /// with room for `len` bytes (see [`Self::reserve`]).
+    pub fn take(&mut self, len: usize) -> Vec<u8> {
+        let largest = (0..self.bufs.len()).max_by_key(|&i| self.bufs[i].capacity());
+        let mut b = largest.map_or_else(Vec::new, |i| self.bufs.swap_remove(i));
+        b.clear();
+        self.reserve(&mut b, len);
+        b
+    }
+
+    /// Makes room in `b` for `len` bytes in all (a unit gathered in
+    /// pieces: its size so far), as `vreq_core::pool::reserve_unit`.
+    pub fn reserve(&mut self, b: &mut Vec<u8>, len: usize) {
+        reserve_unit(b, len, &mut self.largest);
+    }
+
+    /// Keeps `data` for [`Self::take`] if fewer than `max` buffers are kept
+    /// and it has a capacity to reuse; otherwise drops it.
+    pub fn give(&mut self, data: Vec<u8>) {
+        if self.bufs.len() < self.max && data.capacity() > 0 {
+            self.bufs.push(data);
+        }
     }
 }
+
+/// Bytes an [`AuSplitter`] scans at a time: its own buffer holds at most
+/// these and a few more (the NAL unit being collected goes on to the unit's
+/// buffer as it comes), whatever the size of the pieces pushed (a PES
+/// payload, often a whole access unit), and is allocated once at that size.
+const PUSH_PIECE: usize = 4096;
 
 impl AuSplitter {
     pub fn new(hevc: bool) -> Self {
         AuSplitter {
             hevc,
-            buf: Vec::new(),
+            // a piece and the few bytes kept between pieces, at once
+            buf: Vec::with_capacity(PUSH_PIECE + 16),
             base: 0,
             scan: 0,
             nal: None,
+            moved: None,
             au: Vec::new(),
             au_start: 0,
             has_vcl: false,
             key: false,
             out: VecDeque::new(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE),
         }
     }
 
     /// Takes back a unit's buffer for a later unit's bytes (no allocation
     /// per access unit once the buffers have grown to the largest unit).
     pub fn recycle(&mut self, data: Vec<u8>) {
-        give_spare(&mut self.spare, data, MAX_SPARE);
+        self.spare.give(data);
     }
 
+    /// Takes the next bytes of the stream, [`PUSH_PIECE`] bytes at a time.
     pub fn push(&mut self, bytes: &[u8]) {
+        for piece in bytes.chunks(PUSH_PIECE) {
+            self.push_piece(piece);
+        }
+    }
+
+    fn push_piece(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
         let mut i = self.scan;
         while i + 3 <= self.buf.len() {
@@ -881,25 +938,77 @@ impl AuSplitter {
                 n.1 -= keep;
             }
         }
-        if self.buf.len() > MAX_AU_BYTES {
+        let moved = self.moved.map_or(0, |m| self.au.len() - m.0);
+        if moved + self.buf.len() > MAX_AU_BYTES {
             tracing::warn!("NAL unit longer than {MAX_AU_BYTES} bytes: dropped");
             self.base += self.buf.len() as u64;
             self.buf.clear();
             self.scan = 0;
             self.nal = None;
+            if let Some((at, ..)) = self.moved.take() {
+                self.au.truncate(at);
+            }
+        }
+        // The NAL unit's bytes so far (but the last few, which the next
+        // start code may begin with or look back at) go on to `au` now,
+        // tentatively (`nal_done` moves them to the next unit if this NAL
+        // unit starts one): `buf` keeps a few bytes, not a NAL unit, and
+        // does not grow with the units.
+        if let Some((s, sc)) = self.nal {
+            let m = self.scan.saturating_sub(4);
+            if m > s {
+                if self.moved.is_none() {
+                    self.moved = Some((self.au.len(), sc - s, self.base + s as u64));
+                }
+                let len = self.au.len() + (m - s);
+                self.spare.reserve(&mut self.au, len);
+                self.au.extend_from_slice(&self.buf[s..m]);
+                self.buf.drain(..m);
+                self.base += m as u64;
+                self.scan -= m;
+                self.nal = Some((0, sc.saturating_sub(m)));
+            }
         }
     }
 
-    /// NAL unit `buf[s..end]` (header at `sc`) is complete.
+    /// NAL unit `buf[s..end]` (header at `sc`) is complete (its first
+    /// bytes in `au` already if `moved`).
     fn nal_done(&mut self, s: usize, sc: usize, end: usize) {
-        let (vcl, starts, key) = classify(self.hevc, &self.buf[sc..end]);
+        let moved = self.moved.take();
+        let (vcl, starts, key) = match moved {
+            None => classify(self.hevc, &self.buf[sc..end]),
+            Some((at, hdr, _)) => {
+                let len = self.au.len() + (end - s);
+                self.spare.reserve(&mut self.au, len);
+                self.au.extend_from_slice(&self.buf[s..end]);
+                classify(self.hevc, self.au.get(at + hdr..).unwrap_or(&[]))
+            }
+        };
+        // `au`'s bytes before this NAL unit, its length, its stream offset
+        let (mut before, nal_len, pos) = match moved {
+            None => (self.au.len(), end - s, self.base + s as u64),
+            Some((at, _, pos)) => (at, self.au.len() - at, pos),
+        };
         if self.has_vcl && starts {
-            self.emit();
+            if before > 0 {
+                let mut next = self.spare.take(0);
+                if moved.is_some() {
+                    // this NAL unit's bytes begin the next unit
+                    self.spare.reserve(&mut next, nal_len);
+                    next.extend_from_slice(&self.au[before..]);
+                    self.au.truncate(before);
+                }
+                self.emit_into(next);
+                before = 0;
+            } else {
+                self.has_vcl = false;
+                self.key = false;
+            }
         }
-        if self.au.is_empty() {
-            self.au_start = self.base + s as u64;
+        if before == 0 {
+            self.au_start = pos;
         }
-        if self.au.len() + (end - s) > MAX_AU_BYTES {
+        if before + nal_len > MAX_AU_BYTES {
             tracing::warn!(
                 "access unit at stream offset {} longer than {MAX_AU_BYTES} bytes: dropped",
                 self.au_start
@@ -911,18 +1020,29 @@ impl AuSplitter {
         }
         self.has_vcl |= vcl;
         self.key |= key;
-        let nal = &self.buf[s..end];
-        self.au.extend_from_slice(nal);
+        if moved.is_none() {
+            let nal = &self.buf[s..end];
+            let len = self.au.len() + nal.len();
+            self.spare.reserve(&mut self.au, len);
+            self.au.extend_from_slice(nal);
+        }
+    }
+
+    /// Hands the unit gathered on, `next` taking its place.
+    fn emit_into(&mut self, next: Vec<u8>) {
+        self.out.push_back((
+            self.au_start,
+            std::mem::replace(&mut self.au, next),
+            self.key,
+        ));
+        self.has_vcl = false;
+        self.key = false;
     }
 
     fn emit(&mut self) {
         if !self.au.is_empty() {
-            let next = take_spare(&mut self.spare);
-            self.out.push_back((
-                self.au_start,
-                std::mem::replace(&mut self.au, next),
-                self.key,
-            ));
+            let next = self.spare.take(0);
+            self.emit_into(next);
         }
         self.has_vcl = false;
         self.key = false;
@@ -1489,8 +1609,13 @@ impl Demuxer for MuxDemuxer {
     /// the packets skipped, take later packets' bytes of the same track
     /// (the splitters' and cutters' `recycle`), and the source's PES
     /// payloads are reused too: no heap allocation per packet once the
-    /// buffers have grown.
+    /// buffers have grown. `pkt`'s buffer goes back first (on an error
+    /// `pkt.data` is left empty), so that it can take this very packet's
+    /// bytes: one buffer fewer per track in circulation, each growing as
+    /// larger units come.
     fn read_packet(&mut self, pkt: &mut Packet) -> Result<bool, ContainerError> {
+        let old = std::mem::take(&mut pkt.data);
+        self.engine.recycle(pkt.track, old);
         loop {
             let Some(p) = self.engine.next()? else {
                 return Ok(false);
@@ -1518,8 +1643,7 @@ impl Demuxer for MuxDemuxer {
                     self.skip_audio = None;
                 }
             }
-            let old = std::mem::replace(pkt, p);
-            self.engine.recycle(old.track, old.data);
+            *pkt = p;
             return Ok(true);
         }
     }
@@ -1752,5 +1876,47 @@ mod tests {
             (Some(1_000_000_000), Some(1024 * 1_000_000_000 / 44100))
         );
         assert!(p[1..].iter().all(|p| p.data == [0xAA; 9]));
+    }
+
+    /// `AuSplitter` cuts the same units whatever the pieces it is pushed
+    /// in (the NAL unit being collected goes on to the unit's buffer as it
+    /// comes; a start code may straddle pieces).
+    #[test]
+    fn au_splitter_units_do_not_depend_on_the_pieces() {
+        // H.264: AUD, SPS, IDR slice (first_mb 0), slice (first_mb > 0),
+        // AUD and non-IDR slice with 4-byte start codes, a long slice (more
+        // than a piece: it goes on to the unit's buffer as it comes), a
+        // last slice
+        let mut es = Vec::new();
+        for (sc, nal) in [
+            (&[0u8, 0, 1][..], vec![0x09, 0xF0]),
+            (&[0, 0, 1][..], vec![0x67, 0x42, 0, 0x1E, 0, 0]),
+            (&[0, 0, 1][..], vec![0x65, 0x88, 1, 2, 3, 0, 0, 3, 1]),
+            (&[0, 0, 1][..], vec![0x65, 0x40, 9, 9]),
+            (&[0, 0, 0, 1][..], vec![0x09, 0xF0]),
+            (&[0, 0, 0, 1][..], vec![0x41, 0x9A, 7, 0]),
+            (
+                &[0, 0, 1][..],
+                (0..10_000).map(|i| (i % 251) as u8 | 1).collect(),
+            ),
+            (&[0, 0, 1][..], vec![0x41, 0x9A, 0]),
+        ] {
+            es.extend_from_slice(sc);
+            es.extend_from_slice(&nal);
+        }
+        let cut = |piece: usize| {
+            let mut s = AuSplitter::new(false);
+            for p in es.chunks(piece) {
+                s.push(p);
+            }
+            s.finish();
+            s.out.into_iter().collect::<Vec<_>>()
+        };
+        let whole = cut(es.len());
+        assert_eq!(whole.len(), 3);
+        assert!(whole[0].2 && !whole[1].2);
+        for piece in [1, 2, 3, 5, 7, 4096, 5000] {
+            assert!(cut(piece) == whole, "pieces of {piece} bytes");
+        }
     }
 }

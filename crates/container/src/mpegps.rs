@@ -18,7 +18,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::mpegmux::{
-    pes_header, AudioKind, MuxDemuxer, Pes, PesSource, Source, StreamKind, Window,
+    pes_header, AudioKind, MuxDemuxer, Pes, PesSource, Source, Spares, StreamKind, Window,
 };
 use super::{CodecKind, ContainerError};
 
@@ -34,7 +34,14 @@ pub(crate) struct PsSource {
     len: u64,
     /// After a seek: skip to the next pack header.
     to_pack: bool,
+    /// Payload buffers given back ([`PesSource::recycle`]), at most
+    /// [`MAX_SPARE_PAYLOADS`].
+    spare: Spares,
 }
+
+/// Payload buffers [`PsSource`] keeps for reuse at most (the engine hands
+/// each PES's back once it has split it).
+const MAX_SPARE_PAYLOADS: usize = 4;
 
 impl PsSource {
     /// A source over `r` (`len` bytes; `path` names it in errors and lets
@@ -45,6 +52,7 @@ impl PsSource {
             win: Window::new(r),
             len,
             to_pack: false,
+            spare: Spares::new(MAX_SPARE_PAYLOADS),
         }
     }
 
@@ -102,13 +110,11 @@ impl PesSource for PsSource {
                     let len = u16::from_be_bytes([d[4], d[5]]) as usize;
                     let n = self.win.want(6 + len).map_err(|e| self.io(e))?;
                     let end = (6 + len).min(n);
-                    let pes = self.win.avail()[..end].to_vec();
-                    self.win.consume(end);
                     let wanted = id == 0xE0 || (0xC0..=0xDF).contains(&id) || id == 0xBD;
-                    if !wanted {
-                        continue;
-                    }
-                    let Some((p, pts, dts)) = pes_header(&pes) else {
+                    let pes = &self.win.avail()[..end];
+                    let parts = if wanted { pes_header(pes) } else { None };
+                    let Some((p, pts, dts)) = parts else {
+                        self.win.consume(end);
                         continue;
                     };
                     let payload = &pes[p..];
@@ -121,15 +127,21 @@ impl PesSource for PsSource {
                                 StreamKind::Audio(AudioKind::Ac3),
                                 &payload[4..],
                             ),
-                            _ => continue,
+                            _ => {
+                                self.win.consume(end);
+                                continue;
+                            }
                         }
                     } else {
                         (u32::from(id), StreamKind::Audio(AudioKind::Mpa), payload)
                     };
+                    let mut buf = self.spare.take(payload.len());
+                    buf.extend_from_slice(payload);
+                    self.win.consume(end);
                     return Ok(Some(Pes {
                         id: sid,
                         kind,
-                        payload: payload.to_vec(),
+                        payload: buf,
                         pts,
                         dts,
                         offset: at,
@@ -149,6 +161,10 @@ impl PesSource for PsSource {
         let at_packet = n >= 4 && d[..3] == [0, 0, 1] && d[3] >= 0xBA;
         self.to_pack = pos > 0 && !at_packet;
         Ok(())
+    }
+
+    fn recycle(&mut self, payload: Vec<u8>) {
+        self.spare.give(payload);
     }
 
     fn len(&self) -> u64 {

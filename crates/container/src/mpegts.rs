@@ -40,7 +40,9 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::mpegmux::{pes_header, AudioKind, MuxDemuxer, Pes, PesSource, StreamKind, Window};
+use super::mpegmux::{
+    pes_header, AudioKind, MuxDemuxer, Pes, PesSource, Spares, StreamKind, Window,
+};
 use super::{CodecKind, ContainerError};
 
 /// Transport packet size in bytes (ISO/IEC 13818-1 2.4.3.2).
@@ -297,7 +299,7 @@ pub(crate) struct TsSource {
     pub stats: TsStats,
     /// Payload buffers given back ([`PesSource::recycle`]), at most
     /// [`MAX_SPARE_PAYLOADS`].
-    spare: Vec<Vec<u8>>,
+    spare: Spares,
 }
 
 /// Payload buffers [`TsSource`] keeps for reuse at most (the engine hands
@@ -335,7 +337,7 @@ impl TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_PAYLOADS),
         };
         while s.pmt_types.is_none() && s.win.offset() < PSI_BYTES {
             match s.packet() {
@@ -496,12 +498,19 @@ impl TsSource {
         }
         let st = &mut self.pids[k].state;
         if st.in_pes {
+            let before = st.pes.len();
             st.pes.extend_from_slice(payload);
             let declared = st
                 .pes
                 .get(4..6)
                 .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
                 .unwrap_or(0);
+            if before < 6 && declared > 0 {
+                // The PES's size is known from its first packet: room for
+                // all of it at once (at most 6 + 65535 bytes), not growth
+                // packet by packet.
+                st.pes.reserve((6 + declared).saturating_sub(st.pes.len()));
+            }
             if declared > 0 && st.pes.len() >= 6 + declared {
                 self.flush(k);
             } else if st.pes.len() > MAX_PES_BYTES {
@@ -574,7 +583,7 @@ impl TsSource {
                     }
                 }
             }
-            let mut buf = super::mpegmux::take_spare(&mut self.spare);
+            let mut buf = self.spare.take(payload.len());
             buf.extend_from_slice(payload);
             self.ready.push_back(Pes {
                 id: match e.kind {
@@ -646,7 +655,7 @@ impl PesSource for TsSource {
     }
 
     fn recycle(&mut self, payload: Vec<u8>) {
-        super::mpegmux::give_spare(&mut self.spare, payload, MAX_SPARE_PAYLOADS);
+        self.spare.give(payload);
     }
 
     fn len(&self) -> u64 {
@@ -698,7 +707,7 @@ impl PesSource for TsSource {
             seeking: false,
             eof: false,
             stats: TsStats::default(),
-            spare: Vec::new(),
+            spare: Spares::new(MAX_SPARE_PAYLOADS),
         }))
     }
 }

@@ -98,11 +98,30 @@ array! {
     HevcExtSpsLtRps: uapi_ext::V4l2CtrlHevcExtSpsLtRps,
 }
 
+/// Makes room in `b`, one of several reused buffers that take turns
+/// holding units (frames, access units, PES payloads), for `len` bytes in
+/// all (a unit gathered in pieces: its size so far). `largest` is the
+/// largest unit (bytes) met so far by those buffers, updated here.
+///
+/// A buffer that must grow grows at once to twice `largest`: each buffer
+/// in turn grows once to the largest unit and its headroom, and again only
+/// when a unit more than twice as large as any before comes, instead of
+/// each growing on its own, in steps, as larger units come to it. Bounded
+/// as `Vec`'s own amortized growth (at most twice the largest unit).
+pub fn reserve_unit(b: &mut Vec<u8>, len: usize, largest: &mut usize) {
+    *largest = (*largest).max(len);
+    if b.capacity() < len {
+        b.reserve(2 * *largest - b.len());
+    }
+}
+
 /// The storage of finished jobs, for building the next ones without
 /// allocating. Bounded: it keeps at most a few jobs' worth.
 #[derive(Default)]
 pub struct JobPool {
     bitstreams: Vec<Vec<u8>>,
+    /// The largest bitstream (bytes) built so far ([`Self::reserve_bitstream`]).
+    largest_bitstream: usize,
     control_lists: Vec<Vec<Control>>,
     spare: Vec<Control>,
 }
@@ -136,9 +155,18 @@ impl JobPool {
         }
     }
 
-    /// An empty bitstream buffer (a finished job's, else new).
+    /// An empty bitstream buffer: the finished job's of the largest
+    /// capacity (the buffers in use grow to the largest frame once, not a
+    /// small one again for each larger frame it is handed), else new.
     pub fn bitstream(&mut self) -> Vec<u8> {
-        self.bitstreams.pop().unwrap_or_default()
+        let largest = (0..self.bitstreams.len()).max_by_key(|&i| self.bitstreams[i].capacity());
+        largest.map_or_else(Vec::new, |i| self.bitstreams.swap_remove(i))
+    }
+
+    /// Makes room in a bitstream buffer of this pool's jobs for `len`
+    /// bytes in all (see [`reserve_unit`]).
+    pub fn reserve_bitstream(&mut self, b: &mut Vec<u8>, len: usize) {
+        reserve_unit(b, len, &mut self.largest_bitstream);
     }
 
     /// An empty control list (a finished job's, else new).

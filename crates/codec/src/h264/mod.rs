@@ -237,6 +237,44 @@ struct CurPic {
     bitstream: Vec<u8>,
 }
 
+/// Largest parameter set NAL unit (bytes) [`SeenParamSet`] remembers: far
+/// more than a real SPS / PPS (a few hundred bytes with scaling lists and
+/// VUI); a larger one is handled every time it comes.
+const MAX_SEEN_PARAM_SET: usize = 64 << 10;
+
+/// The last SPS or PPS NAL unit handled without error (one per type), to
+/// recognise its repetition: encoders repeat them before every IDR picture
+/// (in every Annex-B random access point: npm-mux.js/sintel-captions.ts),
+/// and cros-codecs' parse allocates (its `Rc`, its names).
+#[derive(Debug, Default)]
+struct SeenParamSet {
+    /// The NAL unit as handled, when `valid` (bytes, at most
+    /// [`MAX_SEEN_PARAM_SET`]).
+    nal: Vec<u8>,
+    valid: bool,
+    /// SPS parses so far when a PPS was parsed (cros-codecs links a PPS to
+    /// its SPS as parsed then); 0 for an SPS.
+    sps_parses: u64,
+}
+
+impl SeenParamSet {
+    /// Whether `nal` repeats the one remembered, parsed after the same SPS
+    /// parses.
+    fn repeats(&self, nal: &[u8], sps_parses: u64) -> bool {
+        self.valid && self.sps_parses == sps_parses && self.nal == nal
+    }
+
+    /// Remembers `nal` as handled without error.
+    fn remember(&mut self, nal: &[u8], sps_parses: u64) {
+        self.valid = nal.len() <= MAX_SEEN_PARAM_SET;
+        if self.valid {
+            self.nal.clear();
+            self.nal.extend_from_slice(nal);
+            self.sps_parses = sps_parses;
+        }
+    }
+}
+
 /// The H.264 [`StatelessCodec`].
 pub struct H264Codec {
     parser: Parser,
@@ -280,6 +318,11 @@ pub struct H264Codec {
     carry: Vec<u8>,
     carry_pts: Option<i64>,
     carry_offset: u64,
+    /// The last SPS and PPS handled ([`Self::handle_sps`], [`Self::handle_pps`]).
+    seen_sps: SeenParamSet,
+    seen_pps: SeenParamSet,
+    /// SPS NAL units parsed (not skipped as repetitions).
+    sps_parses: u64,
 }
 
 impl H264Codec {
@@ -321,6 +364,9 @@ impl H264Codec {
             carry: Vec::new(),
             carry_pts: None,
             carry_offset: 0,
+            seen_sps: SeenParamSet::default(),
+            seen_pps: SeenParamSet::default(),
+            sps_parses: 0,
         };
         c.st.dpb.clear();
         match private {
@@ -358,10 +404,19 @@ impl H264Codec {
 
     // -- parameter sets ------------------------------------------------------
 
+    /// An SPS NAL unit. One byte-identical to the last one handled without
+    /// error is skipped: its parse would store the same values and its
+    /// sequence is the current one, with the same params (no heap
+    /// allocation for the SPS repeated before every IDR picture).
     fn handle_sps(&mut self, nal: &NalRef) {
+        if self.seen_sps.repeats(nal.data, 0) {
+            return;
+        }
+        self.seen_sps.valid = false;
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
+        self.sps_parses += 1;
         let sps = match self.parser.parse_sps(&nalu) {
             Ok(s) => Rc::clone(s),
             Err(e) => return self.skipped(nal.offset, format!("bad SPS: {e}")),
@@ -370,6 +425,7 @@ impl H264Codec {
             Ok(k) => k,
             Err(e) => return self.skipped(nal.offset, format!("bad SPS: {e}")),
         };
+        self.seen_sps.remember(nal.data, 0);
         if self.seq_key == Some(key) {
             // Same sequence: only new display metadata (VUI aspect ratio,
             // colour description) is signalled (no drain; the engine does not
@@ -404,12 +460,20 @@ impl H264Codec {
         self.need_sequence = Some(ctrl);
     }
 
+    /// A PPS NAL unit. One byte-identical to the last one parsed without
+    /// error, with no SPS parsed since (its parse links the SPS of its id
+    /// as parsed then), is skipped: its parse would store the same values.
     fn handle_pps(&mut self, nal: &NalRef) {
+        if self.seen_pps.repeats(nal.data, self.sps_parses) {
+            return;
+        }
+        self.seen_pps.valid = false;
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
-        if let Err(e) = self.parser.parse_pps(&nalu) {
-            self.skipped(nal.offset, format!("bad PPS: {e}"));
+        match self.parser.parse_pps(&nalu) {
+            Ok(_) => self.seen_pps.remember(nal.data, self.sps_parses),
+            Err(e) => self.skipped(nal.offset, format!("bad PPS: {e}")),
         }
     }
 
@@ -727,6 +791,8 @@ impl H264Codec {
                 None => bindings::v4l2_ctrl_h264_pred_weights::default(),
             });
             let mut bitstream = self.pool.bitstream();
+            self.pool
+                .reserve_bitstream(&mut bitstream, sc.len() + nal.len());
             bitstream.extend_from_slice(sc);
             bitstream.extend_from_slice(nal);
             let cur = self.cur.as_mut().expect("checked above");
@@ -737,6 +803,8 @@ impl H264Codec {
             });
         } else {
             let cur = self.cur.as_mut().expect("checked above");
+            let len = cur.bitstream.len() + sc.len() + nal.len();
+            self.pool.reserve_bitstream(&mut cur.bitstream, len);
             cur.bitstream.extend_from_slice(sc);
             cur.bitstream.extend_from_slice(nal);
         }

@@ -308,6 +308,7 @@ impl Vp9Codec {
             ctrls.push(self.pool.boxed(c.to_v4l2()));
         }
         let mut bitstream = self.pool.bitstream();
+        self.pool.reserve_bitstream(&mut bitstream, frame.len());
         bitstream.extend_from_slice(frame);
         self.events.push_back(CodecEvent::Decode(DecodeJob {
             timestamp_ns,
