@@ -22,6 +22,7 @@ use vreq_core::{
 pub mod h264;
 pub mod hevc;
 pub mod mpeg2;
+mod param_sets;
 pub mod vp8;
 pub mod vp9;
 

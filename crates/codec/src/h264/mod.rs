@@ -56,6 +56,7 @@ use super::{
     CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode, StartCode,
     StatelessCodec, StreamParams,
 };
+use crate::param_sets::SeenParamSet;
 use dpb::{Field, PicId, Picture, RefState, SeqInfo};
 use parser::{NalRef, PicKey};
 use vreq_core::pool::JobPool;
@@ -237,44 +238,6 @@ struct CurPic {
     bitstream: Vec<u8>,
 }
 
-/// Largest parameter set NAL unit (bytes) [`SeenParamSet`] remembers: far
-/// more than a real SPS / PPS (a few hundred bytes with scaling lists and
-/// VUI); a larger one is handled every time it comes.
-const MAX_SEEN_PARAM_SET: usize = 64 << 10;
-
-/// The last SPS or PPS NAL unit handled without error (one per type), to
-/// recognise its repetition: encoders repeat them before every IDR picture
-/// (in every Annex-B random access point: npm-mux.js/sintel-captions.ts),
-/// and cros-codecs' parse allocates (its `Rc`, its names).
-#[derive(Debug, Default)]
-struct SeenParamSet {
-    /// The NAL unit as handled, when `valid` (bytes, at most
-    /// [`MAX_SEEN_PARAM_SET`]).
-    nal: Vec<u8>,
-    valid: bool,
-    /// SPS parses so far when a PPS was parsed (cros-codecs links a PPS to
-    /// its SPS as parsed then); 0 for an SPS.
-    sps_parses: u64,
-}
-
-impl SeenParamSet {
-    /// Whether `nal` repeats the one remembered, parsed after the same SPS
-    /// parses.
-    fn repeats(&self, nal: &[u8], sps_parses: u64) -> bool {
-        self.valid && self.sps_parses == sps_parses && self.nal == nal
-    }
-
-    /// Remembers `nal` as handled without error.
-    fn remember(&mut self, nal: &[u8], sps_parses: u64) {
-        self.valid = nal.len() <= MAX_SEEN_PARAM_SET;
-        if self.valid {
-            self.nal.clear();
-            self.nal.extend_from_slice(nal);
-            self.sps_parses = sps_parses;
-        }
-    }
-}
-
 /// The H.264 [`StatelessCodec`].
 pub struct H264Codec {
     parser: Parser,
@@ -412,7 +375,7 @@ impl H264Codec {
         if self.seen_sps.repeats(nal.data, 0) {
             return;
         }
-        self.seen_sps.valid = false;
+        self.seen_sps.forget();
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };
@@ -467,7 +430,7 @@ impl H264Codec {
         if self.seen_pps.repeats(nal.data, self.sps_parses) {
             return;
         }
-        self.seen_pps.valid = false;
+        self.seen_pps.forget();
         let Some(nalu) = parser::cros_nalu(nal) else {
             return;
         };

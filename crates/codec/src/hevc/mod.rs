@@ -105,6 +105,7 @@ use super::{
     uapi_ext, CodecError, CodecEvent, CodecKind, CodedUnit, Control, DecodeJob, DecodeMode,
     StartCode, StatelessCodec, StreamParams,
 };
+use crate::param_sets::SeenParamSet;
 use dpb::{Dpb, Picture, PocInput, PocState, RpsInput};
 use parser::NalRef;
 use vreq_core::pool::JobPool;
@@ -113,26 +114,6 @@ use vreq_core::CodecPrivate;
 /// Frame duration used to synthesize presentation times when neither the
 /// container nor the VUI gives one (25 fps).
 pub const DEFAULT_FRAME_DURATION_NS: u64 = 40_000_000;
-
-/// Largest parameter set NAL unit (bytes) [`SeenParamSet`] remembers: far
-/// more than a real VPS / SPS / PPS (a few hundred bytes with scaling lists
-/// and VUI); a larger one is parsed every time it comes.
-const MAX_SEEN_PARAM_SET: usize = 64 << 10;
-
-/// The last VPS, SPS or PPS NAL unit parsed without error (one per type), to
-/// recognise its repetition: encoders repeat them before every IRAP picture
-/// (in-band in MP4 `hev1`, in every Annex-B random access point), and
-/// cros-codecs' parse allocates (its `Rc`, the VPS's and PPS's `Vec`s).
-#[derive(Debug, Default)]
-struct SeenParamSet {
-    /// The NAL unit as parsed, when `valid` (bytes, at most
-    /// [`MAX_SEEN_PARAM_SET`]).
-    nal: Vec<u8>,
-    valid: bool,
-    /// The parse count of the type it was parsed against (an SPS against
-    /// the VPSs, a PPS against the SPSs: cros-codecs links them) then.
-    depends_on_parses: u64,
-}
 
 /// What decides a new sequence (GStreamer `process_sps`): coded size, DPB
 /// size, visible rectangle.
@@ -494,18 +475,13 @@ impl HevcCodec {
         } else {
             0
         };
-        let seen = &mut self.seen_param_sets[i];
-        if seen.valid && seen.depends_on_parses == depends_on_parses && seen.nal == nal.data {
+        if self.seen_param_sets[i].repeats(nal.data, depends_on_parses) {
             return;
         }
-        seen.valid = false;
+        self.seen_param_sets[i].forget();
         self.param_set_parses[i] += 1;
-        if self.parse_param_set(nal, &nalu) && nal.data.len() <= MAX_SEEN_PARAM_SET {
-            let seen = &mut self.seen_param_sets[i];
-            seen.nal.clear();
-            seen.nal.extend_from_slice(nal.data);
-            seen.valid = true;
-            seen.depends_on_parses = depends_on_parses;
+        if self.parse_param_set(nal, &nalu) {
+            self.seen_param_sets[i].remember(nal.data, depends_on_parses);
         }
     }
 
