@@ -57,7 +57,7 @@ use super::{
     audio, AudioCodec, AudioParams, CodecKind, CodecPrivate, ContainerError, Demuxer, Packet,
     TrackCodec, TrackInfo,
 };
-use vreq_core::pool::reserve_unit;
+pub(crate) use vreq_core::pool::Spares;
 
 /// Offset of the payload in a PES packet `pes` (from its `00 00 01` start
 /// code), its PTS and DTS (33 bits, 90 kHz) when it has them: the MPEG-2
@@ -811,53 +811,6 @@ pub(crate) const MAX_SPARE: usize = 8;
 /// is cut before the first comes back (npm-mux.js/sintel-captions.ts
 /// carries 9 AAC frames per PES); more are dropped.
 pub(crate) const MAX_SPARE_AUDIO: usize = 32;
-
-/// Unit buffers given back for reuse (issue 17: no heap allocation per
-/// unit in the steady state), at most `max` of them; the buffers in
-/// circulation (the unit being gathered, the packets queued, the one the
-/// caller holds) grow together (`vreq_core::pool::reserve_unit`).
-pub(crate) struct Spares {
-    bufs: Vec<Vec<u8>>,
-    max: usize,
-    /// Bytes of the largest unit put in a buffer of this pool so far.
-    largest: usize,
-}
-
-impl Spares {
-    pub fn new(max: usize) -> Self {
-        Spares {
-            // the list itself at its largest at once (not growing as more
-            // buffers come back)
-            bufs: Vec::with_capacity(max),
-            max,
-            largest: 0,
-        }
-    }
-
-    /// The spare buffer of the largest capacity (emptied), or a new one,
-    /// with room for `len` bytes (see [`Self::reserve`]).
-    pub fn take(&mut self, len: usize) -> Vec<u8> {
-        let largest = (0..self.bufs.len()).max_by_key(|&i| self.bufs[i].capacity());
-        let mut b = largest.map_or_else(Vec::new, |i| self.bufs.swap_remove(i));
-        b.clear();
-        self.reserve(&mut b, len);
-        b
-    }
-
-    /// Makes room in `b` for `len` bytes in all (a unit gathered in
-    /// pieces: its size so far), as `vreq_core::pool::reserve_unit`.
-    pub fn reserve(&mut self, b: &mut Vec<u8>, len: usize) {
-        reserve_unit(b, len, &mut self.largest);
-    }
-
-    /// Keeps `data` for [`Self::take`] if fewer than `max` buffers are kept
-    /// and it has a capacity to reuse; otherwise drops it.
-    pub fn give(&mut self, data: Vec<u8>) {
-        if self.bufs.len() < self.max && data.capacity() > 0 {
-            self.bufs.push(data);
-        }
-    }
-}
 
 /// Bytes an [`AuSplitter`] scans at a time: its own buffer holds at most
 /// these and a few more (the NAL unit being collected goes on to the unit's

@@ -115,15 +115,71 @@ pub fn reserve_unit(b: &mut Vec<u8>, len: usize, largest: &mut usize) {
     }
 }
 
+/// Unit buffers given back for reuse (issue 17: no heap allocation per
+/// unit in the steady state), at most `max` of them; the buffers in
+/// circulation (the unit being gathered, the packets queued, the one the
+/// caller holds) grow together ([`reserve_unit`]).
+pub struct Spares {
+    bufs: Vec<Vec<u8>>,
+    max: usize,
+    /// Bytes of the largest unit put in a buffer of this pool so far.
+    largest: usize,
+}
+
+impl Spares {
+    /// An empty pool keeping at most `max` buffers.
+    pub fn new(max: usize) -> Self {
+        Spares {
+            // the list itself at its largest at once (not growing as more
+            // buffers come back)
+            bufs: Vec::with_capacity(max),
+            max,
+            largest: 0,
+        }
+    }
+
+    /// The spare buffer of the largest capacity (emptied), or a new one,
+    /// with room for `len` bytes (see [`Self::reserve`]).
+    pub fn take(&mut self, len: usize) -> Vec<u8> {
+        let largest = (0..self.bufs.len()).max_by_key(|&i| self.bufs[i].capacity());
+        let mut b = largest.map_or_else(Vec::new, |i| self.bufs.swap_remove(i));
+        b.clear();
+        self.reserve(&mut b, len);
+        b
+    }
+
+    /// Makes room in `b` for `len` bytes in all (a unit gathered in
+    /// pieces: its size so far), as [`reserve_unit`].
+    pub fn reserve(&mut self, b: &mut Vec<u8>, len: usize) {
+        reserve_unit(b, len, &mut self.largest);
+    }
+
+    /// Keeps `data` for [`Self::take`] if fewer than `max` buffers are kept
+    /// and it has a capacity to reuse; otherwise drops it.
+    pub fn give(&mut self, data: Vec<u8>) {
+        if self.bufs.len() < self.max && data.capacity() > 0 {
+            self.bufs.push(data);
+        }
+    }
+}
+
 /// The storage of finished jobs, for building the next ones without
 /// allocating. Bounded: it keeps at most a few jobs' worth.
-#[derive(Default)]
 pub struct JobPool {
-    bitstreams: Vec<Vec<u8>>,
-    /// The largest bitstream (bytes) built so far ([`Self::reserve_bitstream`]).
-    largest_bitstream: usize,
+    /// Bitstream buffers, at most [`MAX_SPARE_JOBS`].
+    bitstreams: Spares,
     control_lists: Vec<Vec<Control>>,
     spare: Vec<Control>,
+}
+
+impl Default for JobPool {
+    fn default() -> Self {
+        JobPool {
+            bitstreams: Spares::new(MAX_SPARE_JOBS),
+            control_lists: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 impl JobPool {
@@ -131,7 +187,7 @@ impl JobPool {
     pub fn give_back(&mut self, job: DecodeJob) {
         let DecodeJob {
             mut controls,
-            mut bitstream,
+            bitstream,
             ..
         } = job;
         let room = MAX_SPARE_CONTROLS.saturating_sub(self.spare.len());
@@ -141,32 +197,25 @@ impl JobPool {
         if self.control_lists.len() < MAX_SPARE_JOBS {
             self.control_lists.push(controls);
         }
-        if self.bitstreams.len() < MAX_SPARE_JOBS {
-            bitstream.clear();
-            self.bitstreams.push(bitstream);
-        }
+        self.bitstreams.give(bitstream);
     }
 
     /// Takes back a bitstream buffer that did not go into a job.
-    pub fn give_back_bitstream(&mut self, mut bitstream: Vec<u8>) {
-        if self.bitstreams.len() < MAX_SPARE_JOBS && bitstream.capacity() > 0 {
-            bitstream.clear();
-            self.bitstreams.push(bitstream);
-        }
+    pub fn give_back_bitstream(&mut self, bitstream: Vec<u8>) {
+        self.bitstreams.give(bitstream);
     }
 
     /// An empty bitstream buffer: the finished job's of the largest
     /// capacity (the buffers in use grow to the largest frame once, not a
     /// small one again for each larger frame it is handed), else new.
     pub fn bitstream(&mut self) -> Vec<u8> {
-        let largest = (0..self.bitstreams.len()).max_by_key(|&i| self.bitstreams[i].capacity());
-        largest.map_or_else(Vec::new, |i| self.bitstreams.swap_remove(i))
+        self.bitstreams.take(0)
     }
 
     /// Makes room in a bitstream buffer of this pool's jobs for `len`
     /// bytes in all (see [`reserve_unit`]).
     pub fn reserve_bitstream(&mut self, b: &mut Vec<u8>, len: usize) {
-        reserve_unit(b, len, &mut self.largest_bitstream);
+        self.bitstreams.reserve(b, len);
     }
 
     /// An empty control list (a finished job's, else new).
